@@ -1,0 +1,55 @@
+/*
+ * slawatch: dispatch to a subcommand. Library initialisation belongs here and nowhere else.
+ */
+#include "cli.h"
+#include "sw_config.h"
+
+#include <string.h>
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"hdr", sw_cli_hdr, "summarise latency values or an HdrHistogram interval log"},
+};
+
+void
+sw_cli_version(FILE *f)
+{
+    fprintf(f, "slawatch %s\n", SW_VERSION);
+}
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: slawatch COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nRun 'slawatch COMMAND --help' for a command's options.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return SW_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        sw_cli_version(stdout);
+        return SW_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return SW_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "slawatch: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return SW_EXIT_USAGE;
+}

@@ -1,0 +1,579 @@
+/*
+ * HDR histogram: layout, recording, statistics, merge and subtract. One allocation per
+ * histogram (header and counts together). Not thread-safe; callers serialise access.
+ * Scans over counts run in fixed-size blocks so the compiler can vectorise them: the evaluator
+ * asks for percentiles and merges windows on every tick.
+ */
+#include "hdr_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Counts summed per step when scanning for a rank; a multiple of every vector width. */
+#define SCAN_BLOCK 32
+
+const sw_hdr_config sw_hdr_latency_config = {
+    .lowest_discernible_value = SW_HDR_LATENCY_LOWEST_US,
+    .highest_trackable_value = SW_HDR_LATENCY_HIGHEST_US,
+    .significant_figures = SW_HDR_LATENCY_DIGITS,
+};
+
+/* Fill the layout fields of h from cfg, or say which field is wrong. */
+static sw_status
+layout_from_config(const sw_hdr_config *cfg, sw_hdr *h, sw_err *err)
+{
+    int64_t lowest = cfg->lowest_discernible_value, highest = cfg->highest_trackable_value;
+    if (lowest < 1)
+        return sw_err_set(err, SW_E_INVAL, "lowest discernible value %lld must be >= 1",
+                          (long long)lowest);
+    if (cfg->significant_figures < 1 || cfg->significant_figures > 5)
+        return sw_err_set(err, SW_E_INVAL, "significant figures %d must be within 1...5",
+                          cfg->significant_figures);
+    if (highest / 2 < lowest)
+        return sw_err_set(err, SW_E_INVAL,
+                          "highest trackable value %lld must be >= 2 * lowest (%lld)",
+                          (long long)highest, (long long)lowest);
+    int64_t single_unit_resolution = 2;
+    for (int d = 0; d < cfg->significant_figures; d++)
+        single_unit_resolution *= 10;
+    int32_t sub_bucket_count_magnitude = 64 - __builtin_clzll((uint64_t)single_unit_resolution - 1);
+    int32_t half_magnitude = sub_bucket_count_magnitude - 1;
+    int32_t unit_magnitude = 63 - __builtin_clzll((uint64_t)lowest);
+    if (unit_magnitude + half_magnitude > 61)
+        return sw_err_set(err, SW_E_INVAL,
+                          "%d significant figures cannot be represented above lowest value %lld",
+                          cfg->significant_figures, (long long)lowest);
+    int32_t sub_bucket_count = INT32_C(1) << (half_magnitude + 1);
+    int64_t smallest_untrackable = (int64_t)sub_bucket_count << unit_magnitude;
+    int32_t bucket_count = 1;
+    while (smallest_untrackable <= highest) {
+        bucket_count++;
+        if (smallest_untrackable > INT64_MAX / 2)
+            break;
+        smallest_untrackable <<= 1;
+    }
+    h->lowest_discernible_value = lowest;
+    h->highest_trackable_value = highest;
+    h->significant_figures = cfg->significant_figures;
+    h->unit_magnitude = unit_magnitude;
+    h->sub_bucket_half_count_magnitude = half_magnitude;
+    h->sub_bucket_half_count = sub_bucket_count / 2;
+    h->sub_bucket_mask = (int64_t)(sub_bucket_count - 1) << unit_magnitude;
+    h->bucket_count = bucket_count;
+    h->counts_len = (bucket_count + 1) * (sub_bucket_count / 2);
+    return SW_OK;
+}
+
+sw_status
+sw_hdr_config_check(const sw_hdr_config *cfg, sw_err *err)
+{
+    sw_hdr layout;
+    return layout_from_config(cfg, &layout, err);
+}
+
+size_t
+sw_hdr_config_memory_size(const sw_hdr_config *cfg)
+{
+    sw_hdr layout;
+    if (layout_from_config(cfg, &layout, NULL) != SW_OK)
+        return 0;
+    return sizeof layout + (size_t)layout.counts_len * sizeof layout.counts[0];
+}
+
+sw_status
+sw_hdr_new(const sw_hdr_config *cfg, sw_hdr **ret_h, sw_err *err)
+{
+    sw_hdr layout;
+    sw_status st = layout_from_config(cfg, &layout, err);
+    if (st != SW_OK)
+        return st;
+    size_t bytes = sizeof layout + (size_t)layout.counts_len * sizeof layout.counts[0];
+    /* calloc: large zeroed blocks come from fresh pages, touched only where values land. */
+    sw_hdr *h = calloc(1, bytes);
+    if (h == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "cannot allocate a %zu-byte histogram", bytes);
+    memcpy(h, &layout, sizeof layout);
+    h->min_value = INT64_MAX;
+    h->max_value = 0;
+    h->total_count = 0;
+    h->overflow_count = 0;
+    *ret_h = h;
+    return SW_OK;
+}
+
+size_t
+sw_hdr_memory_size(const sw_hdr *h)
+{
+    return sizeof *h + (size_t)h->counts_len * sizeof h->counts[0];
+}
+
+sw_hdr *
+sw_hdr_clone(const sw_hdr *src)
+{
+    size_t bytes = sw_hdr_memory_size(src);
+    sw_hdr *h = malloc(bytes);
+    if (h != NULL)
+        memcpy(h, src, bytes);
+    return h;
+}
+
+void
+sw_hdr_free(sw_hdr *h)
+{
+    free(h);
+}
+
+void
+sw_hdr_reset(sw_hdr *h)
+{
+    memset(h->counts, 0, (size_t)h->counts_len * sizeof h->counts[0]);
+    h->min_value = INT64_MAX;
+    h->max_value = 0;
+    h->total_count = 0;
+    h->overflow_count = 0;
+}
+
+sw_hdr_config
+sw_hdr_get_config(const sw_hdr *h)
+{
+    return (sw_hdr_config){
+        .lowest_discernible_value = h->lowest_discernible_value,
+        .highest_trackable_value = h->highest_trackable_value,
+        .significant_figures = h->significant_figures,
+    };
+}
+
+bool
+sw_hdr_same_layout(const sw_hdr *a, const sw_hdr *b)
+{
+    return a->unit_magnitude == b->unit_magnitude &&
+           a->sub_bucket_half_count_magnitude == b->sub_bucket_half_count_magnitude &&
+           a->counts_len == b->counts_len;
+}
+
+/* ------------------------------------------------------------------ recording */
+
+static inline bool
+record_count(sw_hdr *h, int64_t value, int64_t count)
+{
+    /* One unsigned compare rejects both negative and too-large values. */
+    if ((uint64_t)value > (uint64_t)h->highest_trackable_value) {
+        h->overflow_count += count;
+        return false;
+    }
+    h->counts[sw_hdr_counts_index(h, value)] += count;
+    h->total_count += count;
+    if (value > h->max_value)
+        h->max_value = value;
+    if (value < h->min_value && value != 0)
+        h->min_value = value;
+    return true;
+}
+
+bool
+sw_hdr_record(sw_hdr *h, int64_t value)
+{
+    return record_count(h, value, 1);
+}
+
+bool
+sw_hdr_record_n(sw_hdr *h, int64_t value, int64_t count)
+{
+    if (count < 0)
+        return false;
+    return record_count(h, value, count);
+}
+
+bool
+sw_hdr_record_corrected(sw_hdr *h, int64_t value, int64_t count, int64_t expected_interval)
+{
+    if (!sw_hdr_record_n(h, value, count))
+        return false;
+    if (expected_interval <= 0)
+        return true;
+    for (int64_t missing = value - expected_interval; missing >= expected_interval;
+         missing -= expected_interval)
+        record_count(h, missing, count);
+    return true;
+}
+
+/* ------------------------------------------------------------------ bucket arithmetic */
+
+static int32_t
+bucket_of(const sw_hdr *h, int64_t value)
+{
+    int32_t pow2ceiling = 64 - __builtin_clzll((uint64_t)(value | h->sub_bucket_mask));
+    return pow2ceiling - h->unit_magnitude - (h->sub_bucket_half_count_magnitude + 1);
+}
+
+static int64_t
+equivalent_range_size(const sw_hdr *h, int64_t value)
+{
+    int32_t bucket = bucket_of(h, value);
+    int64_t sub_bucket = value >> (bucket + h->unit_magnitude);
+    if (sub_bucket >= 2 * (int64_t)h->sub_bucket_half_count)
+        bucket++;
+    return INT64_C(1) << (h->unit_magnitude + bucket);
+}
+
+int64_t
+sw_hdr_lowest_equivalent(const sw_hdr *h, int64_t value)
+{
+    int32_t bucket = bucket_of(h, value);
+    int64_t sub_bucket = value >> (bucket + h->unit_magnitude);
+    return sub_bucket << (bucket + h->unit_magnitude);
+}
+
+int64_t
+sw_hdr_highest_equivalent(const sw_hdr *h, int64_t value)
+{
+    return sw_hdr_lowest_equivalent(h, value) + equivalent_range_size(h, value) - 1;
+}
+
+int64_t
+sw_hdr_median_equivalent(const sw_hdr *h, int64_t value)
+{
+    return sw_hdr_lowest_equivalent(h, value) + (equivalent_range_size(h, value) >> 1);
+}
+
+/* ------------------------------------------------------------------ scans */
+
+/* Index range [*lo, *hi] outside which every count is zero; false when h is empty. */
+static bool
+recorded_range(const sw_hdr *h, int32_t *lo, int32_t *hi)
+{
+    if (h->total_count == 0)
+        return false;
+    *lo = h->counts[0] != 0 || h->min_value == INT64_MAX ? 0 : sw_hdr_counts_index(h, h->min_value);
+    *hi = sw_hdr_counts_index(h, h->max_value);
+    return true;
+}
+
+static inline int64_t
+block_sum(const int64_t *c)
+{
+    int64_t s = 0;
+    for (int k = 0; k < SCAN_BLOCK; k++)
+        s += c[k];
+    return s;
+}
+
+/* First index from lo whose cumulative count (from lo) reaches rank. */
+static int32_t
+rank_index_upward(const sw_hdr *h, int64_t rank, int32_t lo, int32_t hi)
+{
+    int64_t acc = 0;
+    int32_t i = lo;
+    for (; i + SCAN_BLOCK - 1 <= hi; i += SCAN_BLOCK) {
+        int64_t s = block_sum(&h->counts[i]);
+        if (acc + s >= rank)
+            break;
+        acc += s;
+    }
+    for (; i <= hi; i++) {
+        acc += h->counts[i];
+        if (acc >= rank)
+            return i;
+    }
+    return hi;
+}
+
+/* Lowest index whose count plus everything above it exceeds `above` (walking down from hi). */
+static int32_t
+rank_index_downward(const sw_hdr *h, int64_t above, int32_t lo, int32_t hi)
+{
+    int64_t acc = 0;
+    int32_t i = hi;
+    for (; i - SCAN_BLOCK + 1 >= lo; i -= SCAN_BLOCK) {
+        int64_t s = block_sum(&h->counts[i - SCAN_BLOCK + 1]);
+        if (acc + s > above)
+            break;
+        acc += s;
+    }
+    for (; i >= lo; i--) {
+        acc += h->counts[i];
+        if (acc > above)
+            return i;
+    }
+    return lo;
+}
+
+/* First index whose cumulative count reaches rank (1 <= rank <= total), from the nearer end. */
+static int32_t
+index_of_rank(const sw_hdr *h, int64_t rank)
+{
+    int32_t lo, hi;
+    recorded_range(h, &lo, &hi);
+    if (rank <= h->total_count / 2)
+        return rank_index_upward(h, rank, lo, hi);
+    return rank_index_downward(h, h->total_count - rank, lo, hi);
+}
+
+int64_t
+sw_hdr_value_at_percentile(const sw_hdr *h, double percentile)
+{
+    if (h->total_count == 0)
+        return 0;
+    double p = nextafter(percentile, -INFINITY);
+    p = p > 0.0 ? (p < 100.0 ? p : 100.0) : 0.0; /* also maps NaN to 0 */
+    int64_t rank = (int64_t)ceil((p * (double)h->total_count) / 100.0);
+    rank = rank < 1 ? 1 : rank > h->total_count ? h->total_count : rank;
+    int64_t value = sw_hdr_value_from_index(h, index_of_rank(h, rank));
+    if (percentile == 0.0)
+        return sw_hdr_lowest_equivalent(h, value);
+    return sw_hdr_highest_equivalent(h, value);
+}
+
+/* Sum of counts[lo..hi]. */
+static int64_t
+range_sum(const sw_hdr *h, int32_t lo, int32_t hi)
+{
+    int64_t s = 0;
+    int32_t i = lo;
+    for (; i + SCAN_BLOCK - 1 <= hi; i += SCAN_BLOCK)
+        s += block_sum(&h->counts[i]);
+    for (; i <= hi; i++)
+        s += h->counts[i];
+    return s;
+}
+
+int64_t
+sw_hdr_count_at_or_below(const sw_hdr *h, int64_t value)
+{
+    int32_t lo, hi;
+    if (value < 0 || !recorded_range(h, &lo, &hi))
+        return 0;
+    if (value >= h->max_value)
+        return h->total_count;
+    int32_t index = sw_hdr_counts_index(h, value);
+    if (index < lo)
+        return 0;
+    /* Sum whichever side of index is shorter. */
+    if (index - lo <= hi - index)
+        return range_sum(h, lo, index);
+    return h->total_count - range_sum(h, index + 1, hi);
+}
+
+double
+sw_hdr_percentile_of_value(const sw_hdr *h, int64_t value)
+{
+    if (h->total_count == 0)
+        return 100.0;
+    return 100.0 * (double)sw_hdr_count_at_or_below(h, value) / (double)h->total_count;
+}
+
+/* ------------------------------------------------------------------ statistics */
+
+int64_t
+sw_hdr_total_count(const sw_hdr *h)
+{
+    return h->total_count;
+}
+
+int64_t
+sw_hdr_overflow_count(const sw_hdr *h)
+{
+    return h->overflow_count;
+}
+
+int64_t
+sw_hdr_min(const sw_hdr *h)
+{
+    if (h->total_count == 0 || h->counts[0] != 0 || h->min_value == INT64_MAX)
+        return 0;
+    return sw_hdr_lowest_equivalent(h, h->min_value);
+}
+
+int64_t
+sw_hdr_max(const sw_hdr *h)
+{
+    if (h->max_value == 0)
+        return 0;
+    return sw_hdr_highest_equivalent(h, h->max_value);
+}
+
+double
+sw_hdr_mean(const sw_hdr *h)
+{
+    if (h->total_count == 0)
+        return 0.0;
+    double total = 0.0;
+    sw_hdr_iter it;
+    sw_hdr_iter_init(&it, h);
+    while (sw_hdr_iter_next(&it))
+        total += (double)sw_hdr_median_equivalent(h, it.value_lo) * (double)it.count;
+    return total / (double)h->total_count;
+}
+
+double
+sw_hdr_stddev(const sw_hdr *h)
+{
+    if (h->total_count == 0)
+        return 0.0;
+    double mean = sw_hdr_mean(h), deviation = 0.0;
+    sw_hdr_iter it;
+    sw_hdr_iter_init(&it, h);
+    while (sw_hdr_iter_next(&it)) {
+        double d = (double)sw_hdr_median_equivalent(h, it.value_lo) - mean;
+        deviation += d * d * (double)it.count;
+    }
+    return sqrt(deviation / (double)h->total_count);
+}
+
+/* ------------------------------------------------------------------ iteration */
+
+void
+sw_hdr_iter_init(sw_hdr_iter *it, const sw_hdr *h)
+{
+    memset(it, 0, sizeof *it);
+    it->h = h;
+    it->index = -1;
+}
+
+bool
+sw_hdr_iter_next(sw_hdr_iter *it)
+{
+    const sw_hdr *h = it->h;
+    int32_t lo, hi;
+    if (!recorded_range(h, &lo, &hi))
+        return false;
+    int32_t i = it->index < lo ? lo : it->index + 1;
+    while (i <= hi && h->counts[i] == 0)
+        i++;
+    if (i > hi)
+        return false;
+    it->index = i;
+    it->count = h->counts[i];
+    it->cumulative += it->count;
+    it->value_lo = sw_hdr_value_from_index(h, i);
+    it->value_hi = sw_hdr_highest_equivalent(h, it->value_lo);
+    return true;
+}
+
+/* ------------------------------------------------------------------ merge and subtract */
+
+static void
+add_min_max(sw_hdr *dst, const sw_hdr *src)
+{
+    if (src->max_value > dst->max_value)
+        dst->max_value = src->max_value;
+    if (src->min_value < dst->min_value)
+        dst->min_value = src->min_value;
+}
+
+/* True when src's buckets up to hi are dst's buckets at the same indices. */
+static bool
+shares_buckets(const sw_hdr *dst, const sw_hdr *src, int32_t hi)
+{
+    return dst->unit_magnitude == src->unit_magnitude &&
+           dst->sub_bucket_half_count_magnitude == src->sub_bucket_half_count_magnitude &&
+           hi < dst->counts_len;
+}
+
+void
+sw_hdr_add(sw_hdr *dst, const sw_hdr *src)
+{
+    int32_t lo, hi;
+    dst->overflow_count += src->overflow_count;
+    if (!recorded_range(src, &lo, &hi))
+        return;
+    if (!shares_buckets(dst, src, hi)) {
+        for (int32_t i = lo; i <= hi; i++)
+            if (src->counts[i] != 0)
+                record_count(dst, sw_hdr_value_from_index(src, i), src->counts[i]);
+        return;
+    }
+    int64_t *restrict d = dst->counts;
+    const int64_t *restrict s = src->counts;
+    for (int32_t i = lo; i <= hi; i++)
+        d[i] += s[i];
+    dst->total_count += src->total_count;
+    add_min_max(dst, src);
+}
+
+sw_status
+sw_hdr_add_grow(sw_hdr **acc, const sw_hdr *src, sw_err *err)
+{
+    sw_hdr *dst = *acc;
+    int64_t src_max = sw_hdr_max(src);
+    if (src_max <= dst->highest_trackable_value) {
+        sw_hdr_add(dst, src);
+        return SW_OK;
+    }
+    sw_hdr_config wider = sw_hdr_get_config(dst);
+    wider.highest_trackable_value = src_max;
+    sw_hdr *grown;
+    sw_status st = sw_hdr_new(&wider, &grown, err);
+    if (st != SW_OK)
+        return st;
+    sw_hdr_add(grown, dst);
+    sw_hdr_add(grown, src);
+    sw_hdr_free(dst);
+    *acc = grown;
+    return SW_OK;
+}
+
+/* First index in [lo, hi] where dst's count is below src's, or -1. */
+static int32_t
+first_underflow(const sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi)
+{
+    /* OR of the differences: the sign bit is set iff some difference is negative. Branch-free,
+     * so it vectorises; the exact place is searched only on failure. */
+    int64_t any = 0;
+    for (int32_t i = lo; i <= hi; i++)
+        any |= dst->counts[i] - src->counts[i];
+    if (any >= 0)
+        return -1;
+    for (int32_t i = lo; i <= hi; i++)
+        if (dst->counts[i] < src->counts[i])
+            return i;
+    return -1;
+}
+
+sw_status
+sw_hdr_subtract(sw_hdr *dst, const sw_hdr *src, sw_err *err)
+{
+    int32_t lo = 0, hi = 0;
+    bool recorded = recorded_range(src, &lo, &hi);
+    if (!sw_hdr_same_layout(dst, src) && !(recorded && shares_buckets(dst, src, hi)))
+        return sw_err_set(err, SW_E_MISMATCH, "cannot subtract histograms of different layouts");
+    if (src->overflow_count > dst->overflow_count)
+        return sw_err_set(err, SW_E_RANGE, "subtracting %lld overflowed values from %lld",
+                          (long long)src->overflow_count, (long long)dst->overflow_count);
+    if (!recorded) {
+        dst->overflow_count -= src->overflow_count;
+        return SW_OK;
+    }
+    int32_t bad = first_underflow(dst, src, lo, hi);
+    if (bad >= 0) {
+        int64_t v = sw_hdr_value_from_index(dst, bad);
+        return sw_err_set(err, SW_E_RANGE,
+                          "count at value %lld would go negative (%lld - %lld)", (long long)v,
+                          (long long)dst->counts[bad], (long long)src->counts[bad]);
+    }
+    int32_t dst_lo, dst_hi;
+    recorded_range(dst, &dst_lo, &dst_hi);
+    int64_t *restrict d = dst->counts;
+    const int64_t *restrict s = src->counts;
+    for (int32_t i = lo; i <= hi; i++)
+        d[i] -= s[i];
+    dst->overflow_count -= src->overflow_count;
+    dst->total_count -= src->total_count;
+    sw_hdr_refresh_min_max(dst, dst_lo, dst_hi);
+    return SW_OK;
+}
+
+void
+sw_hdr_refresh_min_max(sw_hdr *h, int32_t lo, int32_t hi)
+{
+    /* The minimum ignores bucket 0 (zero is reported through its count, as HdrHistogram does). */
+    int32_t first = lo > 0 ? lo : 1;
+    while (first <= hi && h->counts[first] == 0)
+        first++;
+    int32_t last = hi;
+    while (last > 0 && last >= lo && h->counts[last] == 0)
+        last--;
+    h->min_value = first <= hi ? sw_hdr_value_from_index(h, first) : INT64_MAX;
+    h->max_value = last > 0 && last >= lo ? sw_hdr_value_from_index(h, last) : 0;
+}

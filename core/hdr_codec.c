@@ -1,0 +1,571 @@
+/*
+ * HdrHistogram binary encodings. Encoding writes V2 (ZigZag LEB128 counts, runs of zeros as
+ * negative lengths, as Java writes them); decoding reads V2, V1 and V0, streaming the inflated
+ * bytes through a fixed chunk so memory stays bounded whatever the input claims. Stateless.
+ */
+#include "hdr_int.h"
+#include "slawatch/base64.h"
+#include "slawatch/hdr_codec.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define COOKIE_BASE_MASK (~UINT32_C(0xf0))
+#define V2_BASE UINT32_C(0x1c849303)
+#define V2_COMPRESSED_BASE UINT32_C(0x1c849304)
+#define V1_BASE UINT32_C(0x1c849301)
+#define V1_COMPRESSED_BASE UINT32_C(0x1c849302)
+#define V0_BASE UINT32_C(0x1c849308)
+#define V0_COMPRESSED_BASE UINT32_C(0x1c849309)
+
+#define V2_HEADER_LEN 40
+#define V0_HEADER_LEN 32
+#define VARINT_MAX 9
+#define CHUNK 16384
+
+/* ------------------------------------------------------------------ byte order and varints */
+
+static void
+put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static void
+put_be64(uint8_t *p, uint64_t v)
+{
+    put_be32(p, (uint32_t)(v >> 32));
+    put_be32(p + 4, (uint32_t)v);
+}
+
+static uint64_t
+get_be(const uint8_t *p, int bytes)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* HdrHistogram's varint: ZigZag, 7 bits a byte, at most 9 bytes (the 9th carries 8 bits). */
+static size_t
+put_varint(uint8_t *p, int64_t v)
+{
+    uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    size_t n = 0;
+    while (n < VARINT_MAX - 1 && z >= 0x80) {
+        p[n++] = (uint8_t)(z | 0x80);
+        z >>= 7;
+    }
+    p[n++] = (uint8_t)z;
+    return n;
+}
+
+static size_t
+varint_len(int64_t v)
+{
+    uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    size_t n = 1;
+    while (n < VARINT_MAX && z >= 0x80) {
+        z >>= 7;
+        n++;
+    }
+    return n;
+}
+
+/* Bytes used by the varint at p (0 when truncated within n bytes). */
+static size_t
+get_varint(const uint8_t *p, size_t n, int64_t *ret)
+{
+    uint64_t z = 0;
+    for (size_t k = 0; k < VARINT_MAX && k < n; k++) {
+        if (k == VARINT_MAX - 1) {
+            z |= (uint64_t)p[k] << 56;
+        } else {
+            z |= (uint64_t)(p[k] & 0x7f) << (7 * k);
+            if (p[k] & 0x80)
+                continue;
+        }
+        *ret = (int64_t)((z >> 1) ^ (~(z & 1) + 1));
+        return k + 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ encoding */
+
+/* Walks the counts as the tokens of the V2 payload: a count, or -n for n >= 2 zeros. */
+typedef struct token_walk {
+    const int64_t *counts;
+    int32_t index;
+    int32_t limit;
+} token_walk;
+
+static bool
+next_token(token_walk *w, int64_t *ret)
+{
+    if (w->index >= w->limit)
+        return false;
+    int64_t count = w->counts[w->index++];
+    if (count != 0) {
+        *ret = count;
+        return true;
+    }
+    int32_t run = 1;
+    while (w->index < w->limit && w->counts[w->index] == 0) {
+        w->index++;
+        run++;
+    }
+    *ret = run > 1 ? -(int64_t)run : 0;
+    return true;
+}
+
+/* Tokens written into dst until fewer than VARINT_MAX bytes of room remain or the walk ends. */
+static size_t
+write_tokens(token_walk *w, uint8_t *dst, size_t room)
+{
+    size_t n = 0;
+    int64_t token;
+    while (room - n >= VARINT_MAX && next_token(w, &token))
+        n += put_varint(dst + n, token);
+    return n;
+}
+
+static token_walk
+walk_of(const sw_hdr *h)
+{
+    /* Counts up to the bucket of the largest value, as Java does (one zero when empty). */
+    return (token_walk){.counts = h->counts, .index = 0,
+                        .limit = sw_hdr_counts_index(h, h->max_value) + 1};
+}
+
+static size_t
+payload_len(const sw_hdr *h)
+{
+    token_walk w = walk_of(h);
+    size_t n = 0;
+    int64_t token;
+    while (next_token(&w, &token))
+        n += varint_len(token);
+    return n;
+}
+
+static void
+put_v2_header(const sw_hdr *h, size_t payload, uint8_t *p)
+{
+    union {
+        double d;
+        uint64_t u;
+    } ratio = {.d = 1.0};
+    put_be32(p, SW_HDR_V2_COOKIE);
+    put_be32(p + 4, (uint32_t)payload);
+    put_be32(p + 8, 0); /* normalizing index offset */
+    put_be32(p + 12, (uint32_t)h->significant_figures);
+    put_be64(p + 16, (uint64_t)h->lowest_discernible_value);
+    put_be64(p + 24, (uint64_t)h->highest_trackable_value);
+    put_be64(p + 32, ratio.u);
+}
+
+static sw_status
+encode_plain(const sw_hdr *h, size_t payload, sw_buf *out, sw_err *err)
+{
+    sw_status st = sw_buf_reserve(out, V2_HEADER_LEN + payload + VARINT_MAX, err);
+    if (st != SW_OK)
+        return st;
+    uint8_t *p = out->data + out->len;
+    put_v2_header(h, payload, p);
+    token_walk w = walk_of(h);
+    write_tokens(&w, p + V2_HEADER_LEN, payload + VARINT_MAX);
+    out->len += V2_HEADER_LEN + payload;
+    return SW_OK;
+}
+
+/* Deflate the header and payload straight into out, a chunk of tokens at a time. */
+static sw_status
+deflate_into(const sw_hdr *h, size_t payload, z_stream *zs, sw_buf *out, sw_err *err)
+{
+    size_t raw = V2_HEADER_LEN + payload;
+    /* Slack over the bound: input arrives in several deflate() calls, not one. */
+    size_t bound = deflateBound(zs, (uLong)raw) + 64;
+    sw_status st = sw_buf_reserve(out, 8 + bound, err);
+    if (st != SW_OK)
+        return st;
+    uint8_t *start = out->data + out->len;
+    uint8_t header[V2_HEADER_LEN], chunk[CHUNK];
+    put_v2_header(h, payload, header);
+    zs->next_out = start + 8;
+    zs->avail_out = (uInt)bound;
+    zs->next_in = header;
+    zs->avail_in = V2_HEADER_LEN;
+    token_walk w = walk_of(h);
+    int rc;
+    do {
+        if (zs->avail_in == 0) {
+            zs->avail_in = (uInt)write_tokens(&w, chunk, sizeof chunk);
+            zs->next_in = chunk;
+        }
+        rc = deflate(zs, w.index >= w.limit ? Z_FINISH : Z_NO_FLUSH);
+    } while (rc == Z_OK);
+    if (rc != Z_STREAM_END)
+        return sw_err_set(err, SW_E_IO, "deflate failed: %s", zs->msg ? zs->msg : "error");
+    size_t compressed = (size_t)(zs->next_out - (start + 8));
+    put_be32(start, SW_HDR_V2_COMPRESSED_COOKIE);
+    put_be32(start + 4, (uint32_t)compressed);
+    out->len += 8 + compressed;
+    return SW_OK;
+}
+
+/* Window and hash sizes fitted to the input: a 1-minute histogram is a few KiB, and zlib's
+ * defaults would spend more time clearing 64 KiB tables than compressing. */
+static int
+window_bits_for(size_t raw)
+{
+    int bits = 9;
+    while (bits < 15 && ((size_t)1 << bits) < raw)
+        bits++;
+    return bits;
+}
+
+static sw_status
+encode_compressed(const sw_hdr *h, size_t payload, sw_buf *out, sw_err *err)
+{
+    int bits = window_bits_for(V2_HEADER_LEN + payload);
+    int mem_level = bits - 7 < 1 ? 1 : bits - 7 > 8 ? 8 : bits - 7;
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, bits, mem_level,
+                     Z_DEFAULT_STRATEGY) != Z_OK)
+        return sw_err_set(err, SW_E_NOMEM, "cannot initialise deflate");
+    size_t before = out->len;
+    sw_status st = deflate_into(h, payload, &zs, out, err);
+    deflateEnd(&zs);
+    if (st != SW_OK)
+        out->len = before;
+    return st;
+}
+
+sw_status
+sw_hdr_encode(const sw_hdr *h, bool compressed, sw_buf *out, sw_err *err)
+{
+    size_t payload = payload_len(h);
+    if (payload > INT32_MAX)
+        return sw_err_set(err, SW_E_TOOBIG, "histogram encoding exceeds 2 GiB");
+    if (compressed)
+        return encode_compressed(h, payload, out, err);
+    return encode_plain(h, payload, out, err);
+}
+
+sw_status
+sw_hdr_encode_base64(const sw_hdr *h, sw_buf *out, sw_err *err)
+{
+    sw_buf bin;
+    sw_buf_init(&bin, out->max);
+    sw_status st = sw_hdr_encode(h, true, &bin, err);
+    if (st == SW_OK)
+        st = sw_base64_encode(bin.data, bin.len, out, err);
+    sw_buf_fini(&bin);
+    return st;
+}
+
+/* ------------------------------------------------------------------ decoding */
+
+/* The decoder's input: memory as it is, or the output of inflate through a fixed chunk. */
+typedef struct byte_source {
+    const uint8_t *p; /* readable bytes */
+    size_t n;
+    z_stream *zs;     /* NULL for uncompressed input */
+    bool z_end;       /* inflate reached the end of the stream */
+    size_t consumed;  /* bytes of decoded data handed out before p, for messages */
+    uint8_t chunk[CHUNK];
+} byte_source;
+
+/* Make at least `want` (<= CHUNK) bytes readable, fewer only at the end of the data. */
+static sw_status
+source_fill(byte_source *s, size_t want, sw_err *err)
+{
+    if (s->n >= want || s->zs == NULL || s->z_end)
+        return SW_OK;
+    memmove(s->chunk, s->p, s->n);
+    s->zs->next_out = s->chunk + s->n;
+    s->zs->avail_out = (uInt)(CHUNK - s->n);
+    while (s->zs->avail_out > 0) {
+        int rc = inflate(s->zs, Z_NO_FLUSH);
+        if (rc == Z_STREAM_END) {
+            s->z_end = true;
+            break;
+        }
+        if (rc == Z_BUF_ERROR || (rc == Z_OK && s->zs->avail_in == 0 && s->zs->avail_out > 0))
+            return sw_err_set(err, SW_E_TRUNCATED, "compressed data ends before its stream does");
+        if (rc != Z_OK)
+            return sw_err_set(err, SW_E_PARSE, "corrupt compressed data: %s",
+                              s->zs->msg ? s->zs->msg : "inflate error");
+    }
+    s->p = s->chunk;
+    s->n = (size_t)(s->zs->next_out - s->chunk);
+    return SW_OK;
+}
+
+static void
+source_skip(byte_source *s, size_t n)
+{
+    s->p += n;
+    s->n -= n;
+    s->consumed += n;
+}
+
+/* What a header says, whatever the version. */
+typedef struct header_info {
+    int version; /* 0, 1 or 2 */
+    int word_size; /* V0/V1 count width in bytes */
+    int64_t payload_len; /* V1/V2; -1 for V0 (to the end of the data) */
+    sw_hdr_config cfg;
+} header_info;
+
+static sw_status
+parse_header(byte_source *s, uint32_t base, uint32_t cookie, header_info *hi, sw_err *err)
+{
+    size_t need = base == V0_BASE ? V0_HEADER_LEN : V2_HEADER_LEN;
+    sw_status st = source_fill(s, need, err);
+    if (st != SW_OK)
+        return st;
+    if (s->n < need)
+        return sw_err_set(err, SW_E_TRUNCATED, "header needs %zu bytes, %zu present", need, s->n);
+    const uint8_t *p = s->p;
+    hi->version = base == V2_BASE ? 2 : base == V1_BASE ? 1 : 0;
+    hi->word_size = (int)((cookie >> 4) & 0xe);
+    if (hi->version == 0) {
+        hi->payload_len = -1;
+        hi->cfg.significant_figures = (int)(int32_t)get_be(p + 4, 4);
+        hi->cfg.lowest_discernible_value = (int64_t)get_be(p + 8, 8);
+        hi->cfg.highest_trackable_value = (int64_t)get_be(p + 16, 8);
+    } else {
+        hi->payload_len = (int32_t)get_be(p + 4, 4);
+        hi->cfg.significant_figures = (int)(int32_t)get_be(p + 12, 4);
+        hi->cfg.lowest_discernible_value = (int64_t)get_be(p + 16, 8);
+        hi->cfg.highest_trackable_value = (int64_t)get_be(p + 24, 8);
+    }
+    if (hi->payload_len < -1 || (hi->version > 0 && hi->payload_len < 0))
+        return sw_err_set(err, SW_E_PARSE, "negative payload length %lld",
+                          (long long)hi->payload_len);
+    if (hi->version < 2 && hi->word_size != 2 && hi->word_size != 4 && hi->word_size != 8)
+        return sw_err_set(err, SW_E_PARSE, "V%d cookie 0x%08x has no valid word size",
+                          hi->version, (unsigned)cookie);
+    source_skip(s, need);
+    return SW_OK;
+}
+
+/* Decoding state for the counts. */
+typedef struct counts_sink {
+    sw_hdr *h;
+    int32_t index;  /* next bucket to fill */
+    int32_t last;   /* last non-zero bucket, -1 when none */
+    int64_t total;
+} counts_sink;
+
+static sw_status
+sink_count(counts_sink *k, int64_t count, size_t at, sw_err *err)
+{
+    if (count < 0)
+        return sw_err_set(err, SW_E_PARSE, "negative count %lld at payload offset %zu",
+                          (long long)count, at);
+    if (k->index >= k->h->counts_len)
+        return sw_err_set(err, SW_E_PARSE,
+                          "payload has more counts than the %d buckets of its layout (offset %zu)",
+                          k->h->counts_len, at);
+    if (__builtin_add_overflow(k->total, count, &k->total))
+        return sw_err_set(err, SW_E_RANGE, "total count overflows at payload offset %zu", at);
+    if (count != 0)
+        k->last = k->index;
+    k->h->counts[k->index++] = count;
+    return SW_OK;
+}
+
+static sw_status
+decode_v2_counts(byte_source *s, int64_t payload, counts_sink *k, sw_err *err)
+{
+    size_t start = s->consumed;
+    while ((int64_t)(s->consumed - start) < payload) {
+        size_t left = (size_t)payload - (s->consumed - start);
+        sw_status st = source_fill(s, VARINT_MAX, err);
+        if (st != SW_OK)
+            return st;
+        int64_t token;
+        size_t used = get_varint(s->p, s->n < left ? s->n : left, &token);
+        if (used == 0)
+            return sw_err_set(err, SW_E_TRUNCATED, "truncated varint at payload offset %zu",
+                              s->consumed - start);
+        size_t at = s->consumed - start;
+        source_skip(s, used);
+        if (token >= 0) {
+            st = sink_count(k, token, at, err);
+        } else if (token <= INT32_MIN || -token > (int64_t)(k->h->counts_len - k->index)) {
+            st = sw_err_set(err, SW_E_PARSE, "run of %llu zeros at payload offset %zu "
+                            "passes the %d buckets", (unsigned long long)-(uint64_t)token, at,
+                            k->h->counts_len);
+        } else {
+            k->index += (int32_t)-token; /* counts are already zero */
+        }
+        if (st != SW_OK)
+            return st;
+    }
+    return SW_OK;
+}
+
+/* V1 (payload_len bytes) and V0 (to the end) of fixed-width big-endian counts. */
+static sw_status
+decode_word_counts(byte_source *s, const header_info *hi, counts_sink *k, sw_err *err)
+{
+    size_t start = s->consumed, ws = (size_t)hi->word_size;
+    if (hi->payload_len >= 0 && (size_t)hi->payload_len % ws != 0)
+        return sw_err_set(err, SW_E_PARSE, "payload length %lld is not a multiple of %zu",
+                          (long long)hi->payload_len, ws);
+    for (;;) {
+        size_t done = s->consumed - start;
+        if (hi->payload_len >= 0 && (int64_t)done >= hi->payload_len)
+            return SW_OK;
+        sw_status st = source_fill(s, ws, err);
+        if (st != SW_OK)
+            return st;
+        if (s->n == 0 && hi->payload_len < 0)
+            return SW_OK;
+        if (s->n < ws)
+            return sw_err_set(err, SW_E_TRUNCATED, "truncated count at payload offset %zu", done);
+        uint64_t raw = get_be(s->p, (int)ws);
+        int shift = 64 - 8 * (int)ws; /* sign-extend the word */
+        int64_t count = (int64_t)(raw << shift) >> shift;
+        source_skip(s, ws);
+        st = sink_count(k, count, done, err);
+        if (st != SW_OK)
+            return st;
+    }
+}
+
+/* After the payload: the data must end (and a compressed stream reach its checksum). */
+static sw_status
+expect_end(byte_source *s, sw_err *err)
+{
+    sw_status st = source_fill(s, 1, err);
+    if (st != SW_OK)
+        return st;
+    if (s->n != 0)
+        return sw_err_set(err, SW_E_PARSE, "%zu unexpected bytes after the payload", s->n);
+    if (s->zs != NULL && !s->z_end)
+        return sw_err_set(err, SW_E_TRUNCATED, "compressed stream does not end after the payload");
+    return SW_OK;
+}
+
+static sw_status
+decode_body(byte_source *s, uint32_t base, uint32_t cookie, sw_hdr **ret_h, sw_err *err)
+{
+    header_info hi;
+    sw_status st = parse_header(s, base, cookie, &hi, err);
+    if (st != SW_OK)
+        return st;
+    if (sw_hdr_config_check(&hi.cfg, err) != SW_OK)
+        return SW_E_PARSE;
+    size_t max_bytes = sizeof(sw_hdr) + sizeof(int64_t) * (size_t)SW_HDR_DECODE_MAX_COUNTS;
+    if (sw_hdr_config_memory_size(&hi.cfg) > max_bytes)
+        return sw_err_set(err, SW_E_TOOBIG, "histogram layout needs %zu bytes, limit is %zu",
+                          sw_hdr_config_memory_size(&hi.cfg), max_bytes);
+    if (hi.version == 2 && hi.payload_len > (int64_t)VARINT_MAX * SW_HDR_DECODE_MAX_COUNTS)
+        return sw_err_set(err, SW_E_TOOBIG, "payload length %lld exceeds any valid histogram",
+                          (long long)hi.payload_len);
+    counts_sink k = {.index = 0, .last = -1, .total = 0};
+    st = sw_hdr_new(&hi.cfg, &k.h, err);
+    if (st != SW_OK)
+        return st;
+    if (hi.version == 2)
+        st = decode_v2_counts(s, hi.payload_len, &k, err);
+    else
+        st = decode_word_counts(s, &hi, &k, err);
+    if (st == SW_OK)
+        st = expect_end(s, err);
+    if (st != SW_OK) {
+        sw_hdr_free(k.h);
+        return st;
+    }
+    k.h->total_count = k.total;
+    if (k.last >= 0)
+        sw_hdr_refresh_min_max(k.h, 0, k.last);
+    *ret_h = k.h;
+    return SW_OK;
+}
+
+static sw_status
+decode_compressed(const uint8_t *data, size_t len, uint32_t base, sw_hdr **ret_h, sw_err *err)
+{
+    if (len < 8)
+        return sw_err_set(err, SW_E_TRUNCATED, "compressed header needs 8 bytes, %zu present", len);
+    int64_t clen = (int32_t)get_be(data + 4, 4);
+    if (clen <= 0 || (uint64_t)clen > len - 8)
+        return sw_err_set(err, SW_E_TRUNCATED, "compressed length %lld but %zu bytes follow",
+                          (long long)clen, len - 8);
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit(&zs) != Z_OK)
+        return sw_err_set(err, SW_E_NOMEM, "cannot initialise inflate");
+    zs.next_in = (Bytef *)(uintptr_t)(data + 8);
+    zs.avail_in = (uInt)clen;
+    byte_source *s = malloc(sizeof *s);
+    sw_status st = SW_E_NOMEM;
+    if (s == NULL) {
+        sw_err_set(err, st, "cannot allocate the inflate buffer");
+    } else {
+        *s = (byte_source){.p = NULL, .n = 0, .zs = &zs};
+        s->p = s->chunk;
+        st = source_fill(s, 4, err);
+        if (st == SW_OK && s->n < 4)
+            st = sw_err_set(err, SW_E_TRUNCATED, "compressed data holds no encoding cookie");
+        uint32_t inner = st == SW_OK ? (uint32_t)get_be(s->p, 4) : 0;
+        /* The compressed cookie's base is the plain one plus one (V0: 8 -> 9). */
+        if (st == SW_OK && (inner & COOKIE_BASE_MASK) + 1 != base)
+            st = sw_err_set(err, SW_E_PARSE, "inner cookie 0x%08x does not match outer 0x%08x",
+                            (unsigned)inner, (unsigned)base);
+        if (st == SW_OK)
+            st = decode_body(s, inner & COOKIE_BASE_MASK, inner, ret_h, err);
+        free(s);
+    }
+    inflateEnd(&zs);
+    return st;
+}
+
+sw_status
+sw_hdr_decode(const uint8_t *data, size_t len, sw_hdr **ret_h, sw_err *err)
+{
+    if (len < 4)
+        return sw_err_set(err, SW_E_TRUNCATED, "encoding needs a 4-byte cookie, %zu bytes present",
+                          len);
+    uint32_t cookie = (uint32_t)get_be(data, 4);
+    uint32_t base = cookie & COOKIE_BASE_MASK;
+    switch (base) {
+    case V2_COMPRESSED_BASE:
+    case V1_COMPRESSED_BASE:
+    case V0_COMPRESSED_BASE:
+        return decode_compressed(data, len, base, ret_h, err);
+    case V2_BASE:
+    case V1_BASE:
+    case V0_BASE: {
+        byte_source s = {.p = data, .n = len, .zs = NULL};
+        return decode_body(&s, base, cookie, ret_h, err);
+    }
+    default:
+        return sw_err_set(err, SW_E_UNSUPPORTED, "unknown encoding cookie 0x%08x",
+                          (unsigned)cookie);
+    }
+}
+
+sw_status
+sw_hdr_decode_base64(const char *text, size_t len, sw_hdr **ret_h, sw_err *err)
+{
+    sw_buf bin;
+    sw_buf_init(&bin, len / 4 * 3 + 16);
+    sw_status st = sw_base64_decode(text, len, &bin, err);
+    if (st == SW_OK)
+        st = sw_hdr_decode(bin.data, bin.len, ret_h, err);
+    sw_buf_fini(&bin);
+    return st;
+}

@@ -1,0 +1,150 @@
+/*
+ * HDR histogram: counts of integer values (slawatch records latencies in microseconds) in
+ * buckets whose width keeps a fixed number of significant decimal digits, with the bucket
+ * layout, percentile convention and statistics of the HdrHistogram family (Java, C, JS), so
+ * encodings and answers agree with those tools. A histogram is one allocation; it is not
+ * thread-safe: one owner records into it, others read copies or merged results.
+ */
+#ifndef SLAWATCH_HDR_H
+#define SLAWATCH_HDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slawatch/err.h"
+
+typedef struct sw_hdr sw_hdr;
+
+typedef struct sw_hdr_config {
+    int64_t lowest_discernible_value; /* >= 1; values below it share one bucket with 0 */
+    int64_t highest_trackable_value;  /* >= 2 * lowest_discernible_value */
+    int significant_figures;          /* 1 ... 5 */
+} sw_hdr_config;
+
+/* slawatch's latency histogram: microseconds, 1 us ... 1 h, 3 significant digits. */
+#define SW_HDR_LATENCY_LOWEST_US INT64_C(1)
+#define SW_HDR_LATENCY_HIGHEST_US INT64_C(3600000000)
+#define SW_HDR_LATENCY_DIGITS 3
+
+extern const sw_hdr_config sw_hdr_latency_config;
+
+/* Check a configuration without allocating; the message says which field is wrong. */
+sw_status sw_hdr_config_check(const sw_hdr_config *cfg, sw_err *err);
+
+/* Bytes a histogram of this configuration occupies (0 for an invalid configuration). */
+size_t sw_hdr_config_memory_size(const sw_hdr_config *cfg);
+
+/* Allocate an empty histogram. Fails with SW_E_INVAL for a bad configuration. */
+sw_status sw_hdr_new(const sw_hdr_config *cfg, sw_hdr **ret_h, sw_err *err);
+
+/* Allocate a copy of src (same configuration and contents). NULL when out of memory. */
+sw_hdr *sw_hdr_clone(const sw_hdr *src);
+
+/* Release h; sw_hdr_free(NULL) does nothing. */
+void sw_hdr_free(sw_hdr *h);
+
+/* Forget every recorded value, keeping the configuration. */
+void sw_hdr_reset(sw_hdr *h);
+
+/* The configuration h was created with. */
+sw_hdr_config sw_hdr_get_config(const sw_hdr *h);
+
+/* Bytes h occupies in memory, counts included. */
+size_t sw_hdr_memory_size(const sw_hdr *h);
+
+/* True when a and b have the same bucket layout, so add and subtract are exact and dense. */
+bool sw_hdr_same_layout(const sw_hdr *a, const sw_hdr *b);
+
+/*
+ * Record value once / count times. Returns false, storing nothing, when value is negative or
+ * above the highest trackable value (or count is negative): such values are added to the
+ * overflow count, which is reported, never dropped silently.
+ */
+bool sw_hdr_record(sw_hdr *h, int64_t value);
+bool sw_hdr_record_n(sw_hdr *h, int64_t value, int64_t count);
+
+/*
+ * Record value count times and correct for coordinated omission: when value exceeds
+ * expected_interval (> 0), also record value - k * expected_interval for every k >= 1 while
+ * that stays >= expected_interval, as a load generator that stalled would have measured.
+ * Returns false when value was not storable (counted as overflow, as sw_hdr_record_n).
+ */
+bool sw_hdr_record_corrected(sw_hdr *h, int64_t value, int64_t count, int64_t expected_interval);
+
+/* Number of recorded values (overflowed values excluded). */
+int64_t sw_hdr_total_count(const sw_hdr *h);
+
+/* Number of values that could not be stored (negative or above the highest trackable). */
+int64_t sw_hdr_overflow_count(const sw_hdr *h);
+
+/* Smallest recorded value (lowest equivalent of its bucket); 0 when empty. */
+int64_t sw_hdr_min(const sw_hdr *h);
+
+/* Largest recorded value (highest equivalent of its bucket); 0 when empty. */
+int64_t sw_hdr_max(const sw_hdr *h);
+
+/* Mean and standard deviation over bucket midpoints, as HdrHistogram computes them; 0 when empty. */
+double sw_hdr_mean(const sw_hdr *h);
+double sw_hdr_stddev(const sw_hdr *h);
+
+/*
+ * The value at percentile (0 ... 100), by HdrHistogram's convention: the highest value
+ * equivalent to the first bucket whose cumulative count reaches ceil(p/100 * total), p stepped
+ * down by one ulp first (the lowest equivalent value for p == 0). 0 when empty.
+ */
+int64_t sw_hdr_value_at_percentile(const sw_hdr *h, double percentile);
+
+/*
+ * Count of recorded values at or below value, at bucket resolution: every value equivalent
+ * to value (same bucket) counts, as in HdrHistogram's getCountBetweenValues.
+ */
+int64_t sw_hdr_count_at_or_below(const sw_hdr *h, int64_t value);
+
+/* 100 * count_at_or_below(value) / total; 100 when empty, as HdrHistogram does. */
+double sw_hdr_percentile_of_value(const sw_hdr *h, int64_t value);
+
+/* Bucket arithmetic: the range of values that share value's bucket. */
+int64_t sw_hdr_lowest_equivalent(const sw_hdr *h, int64_t value);
+int64_t sw_hdr_highest_equivalent(const sw_hdr *h, int64_t value);
+int64_t sw_hdr_median_equivalent(const sw_hdr *h, int64_t value);
+
+/*
+ * dst += src. When src's buckets are dst's (same lowest value and digits, and src's values
+ * within dst's array) the merge is exact and touches only src's recorded range; otherwise each
+ * of src's buckets is re-recorded into dst at its lowest equivalent value, as HdrHistogram does
+ * (values dst cannot hold go to its overflow count). Overflow counts add up.
+ */
+void sw_hdr_add(sw_hdr *dst, const sw_hdr *src);
+
+/*
+ * *acc += src, replacing *acc by a histogram with a higher highest trackable value (same
+ * lowest value and digits) when src holds values *acc cannot, as HdrHistogram's auto-resizing
+ * histograms do. For merging logs whose intervals were recorded with different ranges.
+ * On error *acc is unchanged.
+ */
+sw_status sw_hdr_add_grow(sw_hdr **acc, const sw_hdr *src, sw_err *err);
+
+/*
+ * dst -= src, for sliding windows. Needs src's buckets to be dst's (SW_E_MISMATCH otherwise) and every
+ * count of src at most dst's (SW_E_RANGE, naming the first bucket that would go negative);
+ * on error dst is unchanged.
+ */
+sw_status sw_hdr_subtract(sw_hdr *dst, const sw_hdr *src, sw_err *err);
+
+/* Iteration over recorded (non-zero) buckets in increasing value order. */
+typedef struct sw_hdr_iter {
+    const sw_hdr *h;
+    int32_t index;       /* bucket index of the current step */
+    int64_t count;       /* values in this bucket */
+    int64_t value_lo;    /* lowest value equivalent to the bucket */
+    int64_t value_hi;    /* highest value equivalent to the bucket */
+    int64_t cumulative;  /* values in this bucket and every lower one */
+} sw_hdr_iter;
+
+void sw_hdr_iter_init(sw_hdr_iter *it, const sw_hdr *h);
+
+/* Advance to the next recorded bucket; false when there is none. */
+bool sw_hdr_iter_next(sw_hdr_iter *it);
+
+#endif
