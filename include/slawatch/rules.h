@@ -1,0 +1,199 @@
+/*
+ * A compiled rule set: services and their SLI sources, objectives, alerts, rollback triggers
+ * and the deploy gate, as rules/README.md describes them. Loaded from YAML or JSON (or an
+ * OpenSLO v1 `kind: SLO` document) and validated whole: a file with any error yields no rule
+ * set and every error is reported. A rule set is immutable once loaded; a reload builds a new
+ * one and swaps it, so readers may share it across threads.
+ */
+#ifndef SLAWATCH_RULES_H
+#define SLAWATCH_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "slawatch/err.h"
+
+/* Where something was written, for messages. */
+typedef struct sw_rules_pos {
+    const char *file;
+    unsigned line, col; /* 1-based */
+} sw_rules_pos;
+
+typedef enum sw_sli {
+    SW_SLI_REQUESTS,
+    SW_SLI_ERRORS,
+    SW_SLI_ERROR_RATE,
+    SW_SLI_AVAILABILITY,
+    SW_SLI_THROUGHPUT,
+    SW_SLI_LATENCY,           /* at `percentile` */
+    SW_SLI_HEALTH_CONSECUTIVE_FAILURES,
+    SW_SLI_HEALTH_FAILURES,
+    SW_SLI_HEALTH_SUCCESS,
+} sw_sli;
+
+typedef enum sw_op { SW_OP_LT, SW_OP_LE, SW_OP_GT, SW_OP_GE } sw_op;
+
+/* `<sli> <op> <value>`; value in base units: ratio, microseconds, requests/s or a count. */
+typedef struct sw_condition {
+    sw_sli sli;
+    double percentile; /* SW_SLI_LATENCY only: 95.0 for p95 */
+    sw_op op;
+    double value;
+    sw_rules_pos pos;
+} sw_condition;
+
+typedef enum sw_window_kind { SW_WINDOW_ROLLING, SW_WINDOW_MONTH } sw_window_kind;
+
+typedef struct sw_window_spec {
+    sw_window_kind kind;
+    int64_t length_ms; /* SW_WINDOW_ROLLING only */
+} sw_window_spec;
+
+typedef enum sw_budgeting { SW_BUDGET_EVENTS, SW_BUDGET_TIMESLICES } sw_budgeting;
+
+typedef struct sw_objective {
+    const char *name;
+    sw_condition objective;
+    sw_window_spec window;
+    sw_budgeting budgeting;
+    int64_t slice_ms;          /* timeslices and throughput: slice length (default 1 min) */
+    const sw_condition *bad_when; /* timeslices: a slice is bad when any holds */
+    size_t n_bad_when;
+    double slice_target;       /* throughput: share of slices that must reach the rate */
+    sw_rules_pos pos;
+} sw_objective;
+
+typedef enum sw_severity { SW_SEVERITY_CRITICAL, SW_SEVERITY_WARNING, SW_SEVERITY_INFO } sw_severity;
+
+typedef enum sw_alert_kind { SW_ALERT_CONDITION, SW_ALERT_BURN_RATE } sw_alert_kind;
+
+/* An alert or a rollback trigger (triggers have no severity and latch). */
+typedef struct sw_alert {
+    const char *name;
+    sw_alert_kind kind;
+    sw_severity severity;
+    sw_condition when;       /* SW_ALERT_CONDITION */
+    int64_t over_ms;         /* aggregation window, default 1 min */
+    int64_t for_ms;          /* default 0 */
+    size_t objective;        /* SW_ALERT_BURN_RATE: index into sw_rules.objectives */
+    double burn_rate;        /* SW_ALERT_BURN_RATE: the factor, e.g. 14.4 */
+    int64_t long_ms, short_ms;
+    sw_rules_pos pos;
+} sw_alert;
+
+typedef enum sw_source_kind {
+    SW_SOURCE_NONE,
+    SW_SOURCE_PROMETHEUS,
+    SW_SOURCE_CLOUDWATCH,
+    SW_SOURCE_PROBE,
+    SW_SOURCE_PUSH,
+} sw_source_kind;
+
+typedef struct sw_label {
+    const char *name, *value;
+} sw_label;
+
+typedef struct sw_source {
+    sw_source_kind kind;
+    const char *selector;   /* prometheus: series selector, validated */
+    const char *preset;     /* cloudwatch: alb | apigateway | lambda, or NULL */
+    const char *cw_namespace, *cw_metric, *cw_stat; /* cloudwatch without a preset */
+    const sw_label *dimensions; /* cloudwatch */
+    size_t n_dimensions;
+    const char *url;        /* probe */
+    int64_t every_ms, timeout_ms;
+    int expect_status;
+    sw_rules_pos pos;
+} sw_source;
+
+typedef struct sw_maintenance {
+    int64_t start_ms, end_ms; /* epoch milliseconds, [start, end) */
+    const char *reason;
+} sw_maintenance;
+
+typedef struct sw_service {
+    const char *name;
+    const char *const *environments;
+    size_t n_environments;
+    sw_source requests, errors, latency, health;
+    const sw_maintenance *maintenance;
+    size_t n_maintenance;
+    sw_rules_pos pos;
+} sw_service;
+
+typedef struct sw_gate_spec {
+    int64_t window_ms;        /* default 10 min */
+    int64_t min_requests;     /* default: the rule set's min_requests */
+    const sw_condition *checks;
+    size_t n_checks;
+    const char *baseline;     /* NULL: no comparison */
+    double max_error_rate_increase; /* absolute ratio points; < 0 when not set */
+    double max_latency_increase;    /* relative p95 increase; < 0 when not set */
+    double rank_test_alpha;         /* 0 when not set */
+} sw_gate_spec;
+
+typedef struct sw_rules {
+    int64_t base_interval_ms;
+    int64_t min_requests;
+    const sw_service *services;
+    size_t n_services;
+    const sw_objective *objectives;
+    size_t n_objectives;
+    const sw_alert *alerts;
+    size_t n_alerts;
+    const sw_alert *triggers;
+    size_t n_triggers;
+    sw_gate_spec gate;
+} sw_rules;
+
+/* What a file holds, recognised from its top-level keys. */
+typedef enum sw_rules_file_kind {
+    SW_FILE_UNKNOWN,
+    SW_FILE_RULES,    /* `services`, `objectives`, ... */
+    SW_FILE_CONFIG,   /* daemon configuration: `listen`, `data_dir`, `rules_files`, ... */
+    SW_FILE_OPENSLO,  /* `apiVersion: openslo/v1` */
+} sw_rules_file_kind;
+
+/*
+ * Diagnostics: every problem found while loading, each formatted `FILE:LINE:COL: error: MESSAGE`
+ * (1-based). Loading goes on after an error where it can, so one run lists them all.
+ */
+typedef struct sw_rules_diag sw_rules_diag;
+
+sw_rules_diag *sw_rules_diag_new(void);
+void sw_rules_diag_free(sw_rules_diag *d);
+size_t sw_rules_diag_count(const sw_rules_diag *d);
+const char *sw_rules_diag_line(const sw_rules_diag *d, size_t i);
+
+/*
+ * Load the rule set in path (YAML or JSON; an OpenSLO file yields the equivalent rule set).
+ * On any error returns SW_E_PARSE with every problem in diag (which may be NULL) and a summary
+ * in err; *ret_rules is set only on success. Other statuses: SW_E_IO (unreadable), SW_E_TOOBIG.
+ */
+sw_status sw_rules_load_file(const char *path, sw_rules **ret_rules, sw_rules_diag *diag,
+                             sw_err *err);
+
+/* The same from memory; name is used in messages. */
+sw_status sw_rules_load_mem(const char *text, size_t len, const char *name, sw_rules **ret_rules,
+                            sw_rules_diag *diag, sw_err *err);
+
+/* Recognise a file's kind without loading it (SW_FILE_UNKNOWN when unreadable or unclear). */
+sw_rules_file_kind sw_rules_file_kind_of(const char *path);
+
+void sw_rules_free(sw_rules *rules);
+
+/* Index of the objective or service called name, or -1. */
+ptrdiff_t sw_rules_objective_index(const sw_rules *rules, const char *name);
+ptrdiff_t sw_rules_service_index(const sw_rules *rules, const char *name);
+
+/* Text of an SLI (`error_rate`, `p95`) and of an op (`<=`), for output. */
+void sw_rules_sli_name(const sw_condition *c, char *out, size_t cap);
+const char *sw_rules_op_str(sw_op op);
+const char *sw_rules_severity_str(sw_severity s);
+
+/* Does measured satisfy `op value`? */
+bool sw_rules_compare(sw_op op, double measured, double value);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * Quantities as people write them in rules: durations (`10s`, `5m`, `1h30m`, `30d`, Prometheus
+ * syntax), percentages (`99.9%`), latencies (`500ms`, `2.5s`, `250us`) and rates (`1000/s`).
+ * Parsers take a length (the text need not be NUL-terminated) and fill the whole text or fail.
+ * Stateless.
+ */
+#ifndef SLAWATCH_UNITS_H
+#define SLAWATCH_UNITS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Duration in milliseconds: one or more <integer><unit> with units ms s m h d w y, largest
+ * first, as Prometheus writes them (`1h30m`). y is 365 days. False when malformed or zero. */
+bool sw_units_parse_duration_ms(const char *s, size_t len, int64_t *ret_ms);
+
+/* Shortest Prometheus form of ms (`90000` -> `1m30s`, `0` -> `0s`) into out (>= 32 bytes). */
+void sw_units_format_duration(int64_t ms, char *out, size_t cap);
+
+/* `99.9%` -> 0.999; a plain number is a fraction already (`0.999`). */
+bool sw_units_parse_ratio(const char *s, size_t len, double *ret);
+
+/* Latency in microseconds from `<number><unit>`, units us (or µs), ms, s, m. */
+bool sw_units_parse_latency_us(const char *s, size_t len, double *ret_us);
+
+/* Rate per second from `<number>/<unit>`, units s, m, h (`1000/s`, `60000/m`). */
+bool sw_units_parse_rate(const char *s, size_t len, double *ret_per_s);
+
+/* A plain decimal number filling the whole text. */
+bool sw_units_parse_number(const char *s, size_t len, double *ret);
+
+#endif
