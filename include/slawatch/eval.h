@@ -1,0 +1,130 @@
+/*
+ * The evaluator: (rules, intervals, now) -> objective compliance, error budgets, burn rates,
+ * alert states, latched rollback triggers and deploy-gate verdicts. Intervals are fed per
+ * series (service and optional environment) in time order; sw_eval_advance() evaluates alerts
+ * and triggers at every base-interval boundary, so `for` timers and latches are exact whether
+ * the evaluator runs live or replays history. It performs no I/O and reads no clock: time is
+ * passed in. One thread owns an evaluator; the rules it was built with must outlive it.
+ */
+#ifndef SLAWATCH_EVAL_H
+#define SLAWATCH_EVAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slawatch/err.h"
+#include "slawatch/rules.h"
+#include "slawatch/sli.h"
+
+typedef enum sw_verdict { SW_VERDICT_PASS, SW_VERDICT_FAIL, SW_VERDICT_INCONCLUSIVE } sw_verdict;
+
+typedef enum sw_alert_state {
+    SW_ALERT_INACTIVE,
+    SW_ALERT_PENDING,
+    SW_ALERT_FIRING,
+} sw_alert_state;
+
+typedef struct sw_objective_result {
+    const sw_objective *objective;
+    int64_t window_start_ms, window_end_ms;
+    double measured;          /* ratio, microseconds or requests/s; NAN without enough data */
+    bool has_verdict;         /* false: insufficient data, `met` means nothing */
+    bool met;
+    uint64_t samples;         /* requests (or slices for timeslices and throughput) */
+    double coverage;          /* share of the window's base intervals that had data */
+    double budget_remaining;  /* fraction of the error budget left; negative when overspent */
+    double burn_rate;         /* over the last hour; NAN without data */
+    double time_to_exhaustion_s; /* at that burn rate; INFINITY when not burning */
+    double allowed_downtime_s;   /* availability objectives: (1 - target) of the window */
+    double downtime_s;           /* availability objectives: bad time at that rate */
+} sw_objective_result;
+
+typedef struct sw_alert_result {
+    const sw_alert *alert;
+    sw_alert_state state;
+    int64_t active_since_ms;  /* pending or firing: when the condition started to hold */
+    int64_t last_fired_ms;    /* last time it went to firing; -1 never */
+    int64_t last_resolved_ms; /* last time it stopped firing; -1 never */
+    double measured;          /* the condition's SLI at the last evaluation; NAN without data */
+    double measured_short;    /* burn-rate alerts: burn over the short window */
+} sw_alert_result;
+
+typedef struct sw_trigger_result {
+    const sw_alert *trigger;
+    bool fired;               /* latched since the last deployment mark */
+    int64_t fired_at_ms;      /* -1 when not fired */
+    sw_alert_state state;     /* the underlying condition's state */
+} sw_trigger_result;
+
+#define SW_GATE_MAX_CHECKS 32
+
+typedef struct sw_gate_check {
+    char name[64];            /* `error_rate`, `p95`, `error_rate_increase`, `rank_test` ... */
+    double measured;          /* NAN when it could not be measured */
+    sw_op op;
+    double threshold;
+    uint64_t samples;
+    int64_t window_ms;
+    bool passed;
+} sw_gate_check;
+
+typedef struct sw_gate_result {
+    sw_verdict verdict;
+    int64_t window_start_ms, window_end_ms;
+    sw_gate_check checks[SW_GATE_MAX_CHECKS];
+    size_t n_checks;
+    char reason[256];         /* one sentence a release manager understands */
+} sw_gate_result;
+
+/* Everything known about one series at the last sw_eval_advance(). */
+typedef struct sw_series_result {
+    const char *service;
+    const char *env;          /* NULL when the series has no environment */
+    double coverage;          /* share of base intervals with data since the first interval */
+    const sw_objective_result *objectives; /* rules->n_objectives entries */
+    const sw_alert_result *alerts;         /* rules->n_alerts entries */
+    const sw_trigger_result *triggers;     /* rules->n_triggers entries */
+} sw_series_result;
+
+typedef struct sw_eval sw_eval;
+
+sw_status sw_eval_new(const sw_rules *rules, sw_eval **ret_ev, sw_err *err);
+
+/* sw_eval_free(NULL) does nothing. */
+void sw_eval_free(sw_eval *ev);
+
+/*
+ * Feed one interval of a series (env may be NULL). The service must be in the rules
+ * (SW_E_INVAL otherwise). Within a series intervals arrive in increasing start order, aligned to
+ * the base interval, length a multiple of it; an overlap is SW_E_INVAL. The interval is copied.
+ */
+sw_status sw_eval_add(sw_eval *ev, const char *service, const char *env,
+                      const sw_sli_interval *iv, sw_err *err);
+
+/*
+ * Evaluate alerts and triggers at every base-interval boundary after the previous call, up to
+ * and including now_ms (which must not go back), then objectives and budgets at now_ms.
+ */
+sw_status sw_eval_advance(sw_eval *ev, int64_t now_ms, sw_err *err);
+
+/* A new deployment of a series: its latched triggers are cleared and the gate window starts. */
+void sw_eval_mark_deployment(sw_eval *ev, const char *service, const char *env, int64_t at_ms);
+
+size_t sw_eval_series_count(const sw_eval *ev);
+
+/* Results of series i (0 <= i < count), valid until the next call that changes ev. */
+void sw_eval_series(const sw_eval *ev, size_t i, sw_series_result *ret);
+
+/*
+ * Deploy gate for a series at the last advance: over min(window_ms, time since the last
+ * deployment mark) (window_ms 0: the rules' gate window), with the rules' checks and baseline
+ * comparison. SW_E_INVAL for an unknown series.
+ */
+sw_status sw_eval_gate(const sw_eval *ev, const char *service, const char *env, int64_t window_ms,
+                       sw_gate_result *ret, sw_err *err);
+
+const char *sw_eval_verdict_str(sw_verdict v);
+const char *sw_eval_alert_state_str(sw_alert_state s);
+
+#endif
