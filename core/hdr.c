@@ -573,8 +573,8 @@ first_underflow(const sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi)
         any |= d[i] - s[i];
     if (any >= 0)
         return -1;
-    for (int32_t i = lo; i <= hi; i++)
-        if (dst->counts[i] < src->counts[i])
+    for (i = lo; i <= hi; i++)
+        if (d[i] < s[i])
             return i;
     return -1;
 }

@@ -80,7 +80,9 @@ sw_units_format_duration(int64_t ms, char *out, size_t cap)
     }
     for (size_t u = 0; u < N_DURATION_UNITS && used < cap; u++) {
         int64_t n = ms / duration_units[u].ms;
-        if (n == 0)
+        /* Years and weeks only when exact: 30 days reads better as 30d than as 4w2d. */
+        bool exact_only = duration_units[u].name[0] == 'y' || duration_units[u].name[0] == 'w';
+        if (n == 0 || (exact_only && ms % duration_units[u].ms != 0))
             continue;
         ms -= n * duration_units[u].ms;
         int w = snprintf(out + used, cap - used, "%lld%s", (long long)n, duration_units[u].name);

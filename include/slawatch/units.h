@@ -15,7 +15,8 @@
  * first, as Prometheus writes them (`1h30m`). y is 365 days. False when malformed or zero. */
 bool sw_units_parse_duration_ms(const char *s, size_t len, int64_t *ret_ms);
 
-/* Shortest Prometheus form of ms (`90000` -> `1m30s`, `0` -> `0s`) into out (>= 32 bytes). */
+/* Prometheus form of ms (`90000` -> `1m30s`, `0` -> `0s`; weeks and years only when exact, so
+ * 30 days is `30d`) into out (>= 32 bytes). */
 void sw_units_format_duration(int64_t ms, char *out, size_t cap);
 
 /* `99.9%` -> 0.999; a plain number is a fraction already (`0.999`). */
