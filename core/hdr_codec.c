@@ -465,8 +465,10 @@ decode_body(byte_source *s, uint32_t base, uint32_t cookie, sw_hdr **ret_h, sw_e
     sw_status st = parse_header(s, base, cookie, &hi, err);
     if (st != SW_OK)
         return st;
-    if (sw_hdr_config_check(&hi.cfg, err) != SW_OK)
-        return SW_E_PARSE;
+    if (sw_hdr_config_check(&hi.cfg, err) != SW_OK) {
+        sw_err_prefix(err, "header");
+        return err ? (err->code = SW_E_PARSE) : SW_E_PARSE;
+    }
     size_t max_bytes = sizeof(sw_hdr) + sizeof(int64_t) * (size_t)SW_HDR_DECODE_MAX_COUNTS;
     if (sw_hdr_config_memory_size(&hi.cfg) > max_bytes)
         return sw_err_set(err, SW_E_TOOBIG, "histogram layout needs %zu bytes, limit is %zu",

@@ -143,8 +143,11 @@ parse_interval(sw_hlog_reader *r, const char *s, size_t len, sw_err *err)
     sw_hlog_interval iv = {.tag = tagged ? tag : NULL, .length_s = v[1], .max = v[2]};
     st = sw_hdr_decode_base64(f.field[3], f.len[3], &iv.hist, err);
     if (st != SW_OK) {
+        /* Any undecodable histogram is a parse error of the line, whatever the codec said. */
         sw_err_prefix(err, "%s:%lu:%zu: histogram", r->name, r->line, f.col[3] + 1);
-        return st;
+        if (st == SW_E_NOMEM)
+            return st;
+        return err ? (err->code = SW_E_PARSE) : SW_E_PARSE;
     }
     infer_base(r, v[0]);
     iv.start_s = v[0] + r->base_time_s;
@@ -192,24 +195,25 @@ sw_status
 sw_hlog_read_file(sw_hlog_reader *r, FILE *f, sw_err *err)
 {
     sw_buf line;
-    sw_buf_init(&line, SW_HLOG_MAX_LINE + 1);
+    sw_buf_init(&line, SW_HLOG_MAX_LINE);
+    char chunk[65536];
     sw_status st = SW_OK;
-    int c;
-    do {
-        c = getc(f);
-        if (c != '\n' && c != EOF) {
-            char ch = (char)c;
-            st = sw_buf_append(&line, &ch, 1, err);
-            if (st != SW_OK)
-                st = sw_err_set(err, SW_E_TOOBIG, "%s:%lu: line longer than %u bytes", r->name,
-                                r->line + 1, SW_HLOG_MAX_LINE);
-            continue;
-        }
-        if (c == EOF && line.len == 0)
+    /* fgets in chunks: a line may span several; the buffer's cap bounds a hostile one. */
+    while (st == SW_OK && fgets(chunk, sizeof chunk, f) != NULL) {
+        size_t n = strlen(chunk);
+        bool complete = n > 0 && chunk[n - 1] == '\n';
+        if (sw_buf_append(&line, chunk, complete ? n - 1 : n, err) != SW_OK) {
+            st = sw_err_set(err, SW_E_TOOBIG, "%s:%lu: line longer than %u bytes", r->name,
+                            r->line + 1, SW_HLOG_MAX_LINE);
             break;
+        }
+        if (!complete && !feof(f))
+            continue;
         st = sw_hlog_reader_line(r, (const char *)line.data, line.len, err);
         sw_buf_reset(&line);
-    } while (st == SW_OK && c != EOF);
+    }
+    if (st == SW_OK && line.len > 0)
+        st = sw_hlog_reader_line(r, (const char *)line.data, line.len, err);
     if (st == SW_OK && ferror(f))
         st = sw_err_sys(err, SW_E_IO, "%s: read error", r->name);
     sw_buf_fini(&line);

@@ -58,8 +58,8 @@ bool sw_hdr_same_layout(const sw_hdr *a, const sw_hdr *b);
 
 /*
  * Record value once / count times. Returns false, storing nothing, when value is negative or
- * above the highest trackable value (or count is negative): such values are added to the
- * overflow count, which is reported, never dropped silently.
+ * above the highest trackable value: such values are added to the overflow count, which is
+ * reported, never dropped silently. A negative count is a caller error: false, nothing changes.
  */
 bool sw_hdr_record(sw_hdr *h, int64_t value);
 bool sw_hdr_record_n(sw_hdr *h, int64_t value, int64_t count);
