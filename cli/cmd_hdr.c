@@ -98,7 +98,9 @@ merge_interval(void *ctx, sw_hlog_interval *iv, sw_err *err)
 static bool
 looks_like_hlog(const char *line, size_t len)
 {
-    if (line[0] == '#' || line[0] == '"' || (len >= 4 && memcmp(line, "Tag=", 4) == 0))
+    /* Log comments are `#[...]`; a plain `# note` starts a file of values. */
+    if ((len >= 2 && memcmp(line, "#[", 2) == 0) || line[0] == '"' ||
+        (len >= 4 && memcmp(line, "Tag=", 4) == 0))
         return true;
     for (size_t i = 0; i + 5 <= len; i++)
         if (memcmp(line + i, ",HIST", 5) == 0)
