@@ -173,3 +173,112 @@ sw_units_parse_rate(const char *s, size_t len, double *ret_per_s)
         }
     return false;
 }
+
+/* ------------------------------------------------------------------ RFC 3339 times */
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (Hinnant's algorithm). */
+static int64_t
+days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+/* n decimal digits at s, or -1. */
+static int
+digits_at(const char *s, size_t len, size_t at, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (at + (size_t)i >= len || s[at + i] < '0' || s[at + i] > '9')
+            return -1;
+        v = v * 10 + (s[at + i] - '0');
+    }
+    return v;
+}
+
+static bool
+days_in_month_ok(int y, int m, int d)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m >= 1 && m <= 12 && d >= 1 && d <= days[m - 1] + (m == 2 && leap);
+}
+
+/* `Z` or `+HH:MM` / `-HH:MM` at s[at..len): the offset in minutes east of UTC. */
+static bool
+parse_zone(const char *s, size_t len, size_t at, int *ret_minutes)
+{
+    if (at + 1 == len && (s[at] == 'Z' || s[at] == 'z')) {
+        *ret_minutes = 0;
+        return true;
+    }
+    if (at + 6 != len || (s[at] != '+' && s[at] != '-') || s[at + 3] != ':')
+        return false;
+    int hh = digits_at(s, len, at + 1, 2), mm = digits_at(s, len, at + 4, 2);
+    if (hh < 0 || hh > 23 || mm < 0 || mm > 59)
+        return false;
+    *ret_minutes = (s[at] == '-' ? -1 : 1) * (hh * 60 + mm);
+    return true;
+}
+
+bool
+sw_units_parse_time_ms(const char *s, size_t len, int64_t *ret_ms)
+{
+    int y = digits_at(s, len, 0, 4), mo = digits_at(s, len, 5, 2), d = digits_at(s, len, 8, 2);
+    int h = digits_at(s, len, 11, 2), mi = digits_at(s, len, 14, 2), se = digits_at(s, len, 17, 2);
+    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+        s[13] != ':' || s[16] != ':' || y < 0 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 ||
+        se > 59 || !days_in_month_ok(y, mo, d))
+        return false;
+    size_t at = 19;
+    int64_t frac_ms = 0;
+    if (s[at] == '.') {
+        int64_t scale = 100;
+        for (at++; at < len && s[at] >= '0' && s[at] <= '9'; at++, scale /= 10)
+            frac_ms += (s[at] - '0') * scale;
+        if (at == 20)
+            return false;
+    }
+    int zone_minutes;
+    if (!parse_zone(s, len, at, &zone_minutes))
+        return false;
+    int64_t seconds = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+    *ret_ms = (seconds - zone_minutes * 60) * 1000 + frac_ms;
+    return true;
+}
+
+void
+sw_units_format_time(int64_t ms, char *out, size_t cap)
+{
+    int64_t seconds = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    int64_t rem_ms = ms - seconds * 1000;
+    int64_t days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
+    int64_t sod = seconds - days * 86400, y;
+    int m, d;
+    civil_from_days(days, &y, &m, &d);
+    if (rem_ms == 0)
+        snprintf(out, cap, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d, (int)(sod / 3600),
+                 (int)(sod / 60 % 60), (int)(sod % 60));
+    else
+        snprintf(out, cap, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
+                 (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), (int)rem_ms);
+}

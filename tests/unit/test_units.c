@@ -122,6 +122,47 @@ test_length_is_respected(void **state)
     assert_true(fabs(v - 0.01) < 1e-15);
 }
 
+static void
+test_times(void **state)
+{
+    (void)state;
+    /* Epoch seconds worked out independently (`date -u -d ... +%s`). */
+    static const struct {
+        const char *text;
+        int64_t ms;
+    } good[] = {
+        {"1970-01-01T00:00:00Z", 0},
+        {"2026-10-01T00:00:00Z", INT64_C(1790812800000)},
+        {"2024-02-29T12:30:15Z", INT64_C(1709209815000)},
+        {"2026-10-01T02:00:00+02:00", INT64_C(1790812800000)},
+        {"2026-09-30T19:30:00-04:30", INT64_C(1790812800000)},
+        {"2026-10-01T00:00:00.250Z", INT64_C(1790812800250)},
+        {"2000-03-01T00:00:00Z", INT64_C(951868800000)},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        int64_t ms = -1;
+        assert_true(sw_units_parse_time_ms(good[i].text, strlen(good[i].text), &ms));
+        assert_int_equal(ms, good[i].ms);
+    }
+    static const char *const bad[] = {
+        "2026-10-01",           "2026-10-01T00:00:00",   "2026-13-01T00:00:00Z",
+        "2025-02-29T00:00:00Z", "2026-10-01T24:00:00Z",  "2026-10-01T00:00:00+2:00",
+        "2026-10-01 00:00:00Z", "2026-10-01T00:00:00.Z", "2026-10-01T00:00:00Zjunk",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int64_t ms = 7;
+        assert_false(sw_units_parse_time_ms(bad[i], strlen(bad[i]), &ms));
+        assert_int_equal(ms, 7);
+    }
+    char out[32];
+    sw_units_format_time(INT64_C(1790812800000), out, sizeof out);
+    assert_string_equal(out, "2026-10-01T00:00:00Z");
+    sw_units_format_time(INT64_C(1709209815250), out, sizeof out);
+    assert_string_equal(out, "2024-02-29T12:30:15.250Z");
+    sw_units_format_time(-1000, out, sizeof out);
+    assert_string_equal(out, "1969-12-31T23:59:59Z");
+}
+
 int
 main(void)
 {
@@ -129,6 +170,7 @@ main(void)
         cmocka_unit_test(test_durations),   cmocka_unit_test(test_duration_format),
         cmocka_unit_test(test_ratios),      cmocka_unit_test(test_latencies),
         cmocka_unit_test(test_rates),       cmocka_unit_test(test_length_is_respected),
+        cmocka_unit_test(test_times),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
