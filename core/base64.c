@@ -68,7 +68,8 @@ sw_base64_decode(const char *text, size_t len, sw_buf *out, sw_err *err)
     int tail = last_quantum_chars(text + len - 4);
     if (tail == 0)
         return sw_err_set(err, SW_E_PARSE, "base64 padding is malformed at offset %zu", len - 2);
-    sw_status st = sw_buf_reserve(out, len / 4 * 3, err);
+    /* Exactly the decoded size, so a buffer capped at that size is enough. */
+    sw_status st = sw_buf_reserve(out, len / 4 * 3 - (size_t)(4 - tail), err);
     if (st != SW_OK)
         return st;
     uint8_t *p = out->data + out->len;

@@ -34,16 +34,17 @@ sw_status
 sw_buf_reserve(sw_buf *b, size_t extra, sw_err *err)
 {
     size_t need;
-    if (__builtin_add_overflow(b->len, extra, &need) || need > b->max)
+    /* need + 1 must fit too: the NUL of sw_buf_cstr. */
+    if (__builtin_add_overflow(b->len, extra, &need) || need > b->max || need == SIZE_MAX)
         return sw_err_set(err, SW_E_TOOBIG, "buffer would exceed its limit of %zu bytes", b->max);
-    /* One byte beyond need for the NUL of sw_buf_cstr, so it never reallocates. */
     if (need < b->cap)
         return SW_OK;
     size_t cap = b->cap ? b->cap : 256;
     while (cap <= need)
-        cap = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
-    if (cap > b->max + 1)
-        cap = b->max + 1;
+        cap = cap > SIZE_MAX / 2 ? need + 1 : cap * 2;
+    size_t limit = b->max == SIZE_MAX ? SIZE_MAX : b->max + 1;
+    if (cap > limit)
+        cap = limit;
     uint8_t *data = realloc(b->data, cap);
     if (data == NULL)
         return sw_err_set(err, SW_E_NOMEM, "cannot grow buffer to %zu bytes", cap);

@@ -250,7 +250,8 @@ sw_hdr_lowest_equivalent(const sw_hdr *h, int64_t value)
 int64_t
 sw_hdr_highest_equivalent(const sw_hdr *h, int64_t value)
 {
-    return sw_hdr_lowest_equivalent(h, value) + equivalent_range_size(h, value) - 1;
+    /* Subtract first: in the top bucket of a full-range histogram lo + size passes 2^63. */
+    return sw_hdr_lowest_equivalent(h, value) + (equivalent_range_size(h, value) - 1);
 }
 
 int64_t

@@ -123,7 +123,7 @@ parse_interval(sw_hlog_reader *r, const char *s, size_t len, sw_err *err)
     bool tagged = has_prefix(s, len, "Tag=");
     if (tagged) {
         size_t end = 4;
-        while (end < len && s[end] != ',' && s[end] != ' ' && s[end] != '\t')
+        while (end < len && !strchr(", \t\r\n", s[end]))
             end++;
         if (end == 4 || end == len || s[end] != ',' || end - 4 > SW_HLOG_MAX_TAG)
             return line_error(r, 4, err, "expected a tag of 1...256 characters and a comma");
@@ -191,26 +191,36 @@ sw_hlog_read_mem(sw_hlog_reader *r, const char *text, size_t len, sw_err *err)
     return SW_OK;
 }
 
+/* Append bytes to the line being collected; the buffer's cap bounds a hostile line. */
+static sw_status
+collect(sw_hlog_reader *r, sw_buf *line, const char *bytes, size_t n, sw_err *err)
+{
+    if (sw_buf_append(line, bytes, n, NULL) != SW_OK)
+        return sw_err_set(err, SW_E_TOOBIG, "%s:%lu: line longer than %u bytes", r->name,
+                          r->line + 1, SW_HLOG_MAX_LINE);
+    return SW_OK;
+}
+
 sw_status
 sw_hlog_read_file(sw_hlog_reader *r, FILE *f, sw_err *err)
 {
     sw_buf line;
     sw_buf_init(&line, SW_HLOG_MAX_LINE);
     char chunk[65536];
+    size_t n;
     sw_status st = SW_OK;
-    /* fgets in chunks: a line may span several; the buffer's cap bounds a hostile one. */
-    while (st == SW_OK && fgets(chunk, sizeof chunk, f) != NULL) {
-        size_t n = strlen(chunk);
-        bool complete = n > 0 && chunk[n - 1] == '\n';
-        if (sw_buf_append(&line, chunk, complete ? n - 1 : n, err) != SW_OK) {
-            st = sw_err_set(err, SW_E_TOOBIG, "%s:%lu: line longer than %u bytes", r->name,
-                            r->line + 1, SW_HLOG_MAX_LINE);
-            break;
+    /* fread and memchr, not fgets: a NUL byte is data here, exactly as for sw_hlog_read_mem. */
+    while (st == SW_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        for (size_t pos = 0; st == SW_OK && pos < n;) {
+            const char *nl = memchr(chunk + pos, '\n', n - pos);
+            size_t end = nl ? (size_t)(nl - chunk) : n;
+            st = collect(r, &line, chunk + pos, end - pos, err);
+            if (st == SW_OK && nl != NULL) {
+                st = sw_hlog_reader_line(r, (const char *)line.data, line.len, err);
+                sw_buf_reset(&line);
+            }
+            pos = end + 1;
         }
-        if (!complete && !feof(f))
-            continue;
-        st = sw_hlog_reader_line(r, (const char *)line.data, line.len, err);
-        sw_buf_reset(&line);
     }
     if (st == SW_OK && line.len > 0)
         st = sw_hlog_reader_line(r, (const char *)line.data, line.len, err);

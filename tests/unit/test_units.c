@@ -79,8 +79,8 @@ test_latencies(void **state)
         const char *text;
         double us;
     } good[] = {{"500ms", 500000}, {"1s", 1000000}, {"2.5s", 2500000},
-                {"250us", 250},    {"1m", 60000000}, {"\xc2\xb5s" + 0, 0}};
-    for (size_t i = 0; i + 1 < sizeof good / sizeof good[0]; i++) {
+                {"250us", 250},    {"1m", 60000000}};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         double us = -1;
         assert_true(sw_units_parse_latency_us(good[i].text, strlen(good[i].text), &us));
         assert_true(fabs(us - good[i].us) < 1e-9);
