@@ -10,7 +10,9 @@
 
 enum { SW_EXIT_OK = 0, SW_EXIT_INPUT = 1, SW_EXIT_USAGE = 2 };
 
+int sw_cli_check(int argc, char **argv);
 int sw_cli_hdr(int argc, char **argv);
+int sw_cli_eval(int argc, char **argv);
 
 /* Print "slawatch X.Y.Z" to f. */
 void sw_cli_version(FILE *f);

@@ -13,6 +13,8 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"check", sw_cli_check, "validate rules (slawatch or OpenSLO) and configuration files"},
+    {"eval", sw_cli_eval, "replay recorded intervals through the evaluator"},
     {"hdr", sw_cli_hdr, "summarise latency values or an HdrHistogram interval log"},
 };
 

@@ -126,7 +126,14 @@ sw_units_parse_ratio(const char *s, size_t len, double *ret)
     bool percent = len > 0 && s[len - 1] == '%';
     if (!sw_units_parse_number(s, percent ? len - 1 : len, &v))
         return false;
-    *ret = percent ? v / 100.0 : v;
+    if (percent) {
+        /* Round once, as written: 99.9 / 100 is 0.9990000000000001, 99.9e-2 is 0.999, so a
+         * budget of 1 - target is 0.001 and a burn rate of exactly 1 is not above 1. */
+        char tmp[72];
+        snprintf(tmp, sizeof tmp, "%.*se-2", (int)(len - 1), s);
+        v = strtod(tmp, NULL);
+    }
+    *ret = v;
     return true;
 }
 

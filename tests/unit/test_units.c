@@ -59,7 +59,9 @@ test_ratios(void **state)
     (void)state;
     double v = 0;
     assert_true(sw_units_parse_ratio("99.9%", 5, &v));
-    assert_true(fabs(v - 0.999) < 1e-15);
+    assert_true(v == 0.999); /* the double nearest 0.999, not 99.9 / 100 */
+    assert_true(sw_units_parse_ratio("0.1%", 4, &v));
+    assert_true(v == 0.001);
     assert_true(sw_units_parse_ratio("0.001", 5, &v));
     assert_true(fabs(v - 0.001) < 1e-15);
     assert_true(sw_units_parse_ratio("5%", 2, &v));

@@ -1,0 +1,348 @@
+/*
+ * slawatch eval: replay recorded intervals (JSON lines) through the evaluator and print the
+ * verdicts, alerts, triggers and budgets as a table or JSON. Every base interval from the first
+ * is evaluated, so `for` timers and trigger latches come out as they would have live.
+ */
+#include "cli.h"
+
+#include "slawatch/eval.h"
+#include "slawatch/eval_json.h"
+#include "slawatch/intervals.h"
+#include "slawatch/units.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct eval_opts {
+    const char *rules_path;
+    const char *intervals_path;
+    const char *at;
+    bool json;
+} eval_opts;
+
+/* One parsed line, kept with its line number for messages. */
+typedef struct recorded {
+    sw_intervals_line line;
+    unsigned long line_no;
+} recorded;
+
+typedef struct recording {
+    recorded *items;
+    size_t n, cap;
+} recording;
+
+static void
+eval_usage(FILE *f)
+{
+    fprintf(f, "usage: slawatch eval --rules FILE --intervals FILE [--at TIME] [--json]\n\n"
+               "Replay recorded SLI intervals (JSON lines, see rules/README.md) through the\n"
+               "evaluator and print objectives, error budgets, alerts, rollback triggers and the\n"
+               "deploy gate per service, at TIME (RFC 3339; default: the end of the last\n"
+               "interval).\n\n"
+               "  --json      one JSON object (the shape of /api/v1/status)\n"
+               "  --help, --version\n");
+}
+
+static int
+parse_opts(int argc, char **argv, eval_opts *o)
+{
+    static const struct option longopts[] = {
+        {"rules", required_argument, NULL, 'r'}, {"intervals", required_argument, NULL, 'i'},
+        {"at", required_argument, NULL, 'a'},    {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r': o->rules_path = optarg; break;
+        case 'i': o->intervals_path = optarg; break;
+        case 'a': o->at = optarg; break;
+        case 'j': o->json = true; break;
+        case 'h': eval_usage(stdout); return -1;
+        case 'V': sw_cli_version(stdout); return -1;
+        default: eval_usage(stderr); return SW_EXIT_USAGE;
+        }
+    }
+    if (optind != argc || o->rules_path == NULL || o->intervals_path == NULL) {
+        eval_usage(stderr);
+        return SW_EXIT_USAGE;
+    }
+    return SW_EXIT_OK;
+}
+
+static void
+recording_free(recording *rec)
+{
+    for (size_t i = 0; i < rec->n; i++)
+        sw_sli_interval_fini(&rec->items[i].line.iv);
+    free(rec->items);
+}
+
+static sw_status
+recording_push(recording *rec, const sw_intervals_line *line, unsigned long line_no, sw_err *err)
+{
+    if (rec->n == rec->cap) {
+        size_t cap = rec->cap ? rec->cap * 2 : 1024;
+        recorded *items = realloc(rec->items, cap * sizeof *items);
+        if (items == NULL)
+            return sw_err_set(err, SW_E_NOMEM, "out of memory after %zu intervals", rec->n);
+        rec->items = items;
+        rec->cap = cap;
+    }
+    rec->items[rec->n++] = (recorded){.line = *line, .line_no = line_no};
+    return SW_OK;
+}
+
+static sw_status
+read_recording(const char *path, int64_t base_ms, recording *rec, sw_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return sw_err_sys(err, SW_E_IO, "cannot open %s", path);
+    char *text = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    unsigned long line_no = 0;
+    sw_status st = SW_OK;
+    while (st == SW_OK && (n = getline(&text, &cap, f)) >= 0) {
+        line_no++;
+        while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+            n--;
+        if (n == 0)
+            continue;
+        sw_intervals_line line;
+        st = sw_intervals_parse_line(text, (size_t)n, base_ms, path, line_no, &line, err);
+        if (st == SW_OK && (st = recording_push(rec, &line, line_no, err)) != SW_OK)
+            sw_sli_interval_fini(&line.iv);
+    }
+    if (st == SW_OK && ferror(f))
+        st = sw_err_sys(err, SW_E_IO, "cannot read %s", path);
+    free(text);
+    fclose(f);
+    return st;
+}
+
+/* Time order, then file order: replay must see every series' intervals as they happened. */
+static int
+by_start(const void *a, const void *b)
+{
+    const recorded *x = a, *y = b;
+    if (x->line.iv.start_ms != y->line.iv.start_ms)
+        return x->line.iv.start_ms < y->line.iv.start_ms ? -1 : 1;
+    return x->line_no < y->line_no ? -1 : x->line_no > y->line_no;
+}
+
+static sw_status
+replay(sw_eval *ev, const recording *rec, const char *path, int64_t at_ms, sw_err *err)
+{
+    for (size_t i = 0; i < rec->n; i++) {
+        const recorded *r = &rec->items[i];
+        if (r->line.iv.start_ms + r->line.iv.length_ms > at_ms)
+            break;
+        sw_status st = sw_eval_advance(ev, r->line.iv.start_ms, err);
+        if (st == SW_OK)
+            st = sw_eval_add(ev, r->line.service, r->line.env[0] ? r->line.env : NULL,
+                             &r->line.iv, err);
+        if (st != SW_OK) {
+            sw_err_prefix(err, "%s:%lu", path, r->line_no);
+            return st;
+        }
+    }
+    return sw_eval_advance(ev, at_ms, err);
+}
+
+static int64_t
+recording_end(const recording *rec)
+{
+    int64_t end = 0;
+    for (size_t i = 0; i < rec->n; i++) {
+        int64_t e = rec->items[i].line.iv.start_ms + rec->items[i].line.iv.length_ms;
+        end = e > end ? e : end;
+    }
+    return end;
+}
+
+/* A value in the unit people read for its SLI: 99.95%, 412ms, 1200/s, 4. */
+static void
+format_value(sw_sli sli, double v, char *out, size_t cap)
+{
+    if (isnan(v)) {
+        snprintf(out, cap, "n/a");
+        return;
+    }
+    switch (sli) {
+    case SW_SLI_ERROR_RATE:
+    case SW_SLI_AVAILABILITY:
+    case SW_SLI_HEALTH_SUCCESS: snprintf(out, cap, "%.4g%%", v * 100.0); break;
+    case SW_SLI_LATENCY: snprintf(out, cap, "%.4gms", v / 1000.0); break;
+    case SW_SLI_THROUGHPUT: snprintf(out, cap, "%.4g/s", v); break;
+    default: snprintf(out, cap, "%.0f", v); break;
+    }
+}
+
+static void
+print_objective(const sw_objective_result *r)
+{
+    const sw_condition *c = &r->objective->objective;
+    char measured[32], target[64], window[32] = "month", budget[48] = "";
+    if (c->sli == SW_SLI_THROUGHPUT) {
+        /* Judged on slices: the share of slices with data that reached the rate. */
+        char rate[32];
+        format_value(c->sli, c->value, rate, sizeof rate);
+        format_value(SW_SLI_AVAILABILITY, r->has_verdict ? r->measured : NAN, measured,
+                     sizeof measured);
+        snprintf(target, sizeof target, "%.4g%% of slices at %s", r->objective->slice_target * 100,
+                 rate);
+    } else {
+        format_value(c->sli, r->has_verdict ? r->measured : NAN, measured, sizeof measured);
+        format_value(c->sli, c->value, target, sizeof target);
+    }
+    if (r->objective->window.kind == SW_WINDOW_ROLLING)
+        sw_units_format_duration(r->objective->window.length_ms, window, sizeof window);
+    if (isfinite(r->budget_remaining))
+        snprintf(budget, sizeof budget, "budget left %.1f%%", r->budget_remaining * 100.0);
+    const char *verdict = !r->has_verdict ? "NOT ENOUGH DATA" : r->met ? "met" : "MISSED";
+    printf("  %-18s %-6s %10s %-2s %-9s %-15s %s (%llu samples, coverage %.1f%%)\n",
+           r->objective->name, window, measured, sw_rules_op_str(c->op), target, verdict, budget,
+           (unsigned long long)r->samples, r->coverage * 100.0);
+}
+
+static void
+print_alert(const sw_alert_result *r)
+{
+    char since[40] = "", measured[32] = "";
+    if (r->state != SW_ALERT_INACTIVE)
+        sw_units_format_time(r->active_since_ms, since, sizeof since);
+    if (r->alert->kind == SW_ALERT_CONDITION)
+        format_value(r->alert->when.sli, r->measured, measured, sizeof measured);
+    else if (isfinite(r->measured))
+        snprintf(measured, sizeof measured, "burn %.3gx", r->measured);
+    printf("  %-22s %-8s %-8s", r->alert->name, sw_rules_severity_str(r->alert->severity),
+           sw_eval_alert_state_str(r->state));
+    if (since[0])
+        printf(" since %s", since);
+    if (measured[0])
+        printf(" (now %s)", measured);
+    printf("\n");
+}
+
+static void
+print_series(const sw_eval *ev, const sw_rules *rules, size_t i)
+{
+    sw_series_result s;
+    sw_eval_series(ev, i, &s);
+    printf("%s%s%s: data coverage %.1f%%\n\nobjectives\n", s.service, s.env ? " env=" : "",
+           s.env ? s.env : "", s.coverage * 100.0);
+    for (size_t k = 0; k < rules->n_objectives; k++)
+        print_objective(&s.objectives[k]);
+    printf("\nalerts\n");
+    for (size_t k = 0; k < rules->n_alerts; k++)
+        print_alert(&s.alerts[k]);
+    printf("\nrollback triggers\n");
+    for (size_t k = 0; k < rules->n_triggers; k++) {
+        char at[40] = "";
+        if (s.triggers[k].fired)
+            sw_units_format_time(s.triggers[k].fired_at_ms, at, sizeof at);
+        printf("  %-22s %s%s\n", s.triggers[k].trigger->name,
+               s.triggers[k].fired ? "FIRED at " : "not fired", at);
+    }
+    sw_gate_result gate;
+    sw_err err = {0};
+    if (sw_eval_gate(ev, s.service, s.env, 0, &gate, &err) == SW_OK)
+        printf("\ngate: %s\n\n", gate.reason);
+    else
+        printf("\ngate: error: %s\n\n", err.msg);
+}
+
+static int
+print_results(const sw_eval *ev, const sw_rules *rules, int64_t at_ms, bool json)
+{
+    if (json) {
+        sw_buf out;
+        sw_buf_init(&out, (size_t)1 << 30);
+        sw_err err = {0};
+        sw_status st = sw_eval_json_write(ev, rules, at_ms, &out, &err);
+        if (st == SW_OK)
+            fwrite(out.data, 1, out.len, stdout);
+        else
+            fprintf(stderr, "slawatch eval: %s\n", err.msg);
+        sw_buf_fini(&out);
+        return st == SW_OK ? SW_EXIT_OK : SW_EXIT_INPUT;
+    }
+    char at[40];
+    sw_units_format_time(at_ms, at, sizeof at);
+    printf("evaluation at %s\n\n", at);
+    for (size_t i = 0; i < sw_eval_series_count(ev); i++)
+        print_series(ev, rules, i);
+    return SW_EXIT_OK;
+}
+
+static sw_status
+resolve_at(const eval_opts *o, const recording *rec, int64_t *at_ms, sw_err *err)
+{
+    if (o->at == NULL) {
+        *at_ms = recording_end(rec);
+        return SW_OK;
+    }
+    if (!sw_units_parse_time_ms(o->at, strlen(o->at), at_ms))
+        return sw_err_set(err, SW_E_INVAL, "--at: expected an RFC 3339 time, got \"%s\"", o->at);
+    return SW_OK;
+}
+
+static int
+run_eval(const eval_opts *o, const sw_rules *rules)
+{
+    recording rec = {0};
+    sw_eval *ev = NULL;
+    int64_t at_ms = 0;
+    sw_err err = {0};
+    sw_status st = read_recording(o->intervals_path, rules->base_interval_ms, &rec, &err);
+    if (st == SW_OK) {
+        qsort(rec.items, rec.n, sizeof rec.items[0], by_start);
+        st = resolve_at(o, &rec, &at_ms, &err);
+    }
+    if (st == SW_OK)
+        st = sw_eval_new(rules, &ev, &err);
+    if (st == SW_OK)
+        st = replay(ev, &rec, o->intervals_path, at_ms, &err);
+    int rc = SW_EXIT_OK;
+    if (st != SW_OK) {
+        fprintf(stderr, "slawatch eval: %s\n", err.msg);
+        rc = st == SW_E_IO ? SW_EXIT_USAGE : SW_EXIT_INPUT;
+    } else {
+        rc = print_results(ev, rules, at_ms, o->json);
+    }
+    sw_eval_free(ev);
+    recording_free(&rec);
+    return rc;
+}
+
+int
+sw_cli_eval(int argc, char **argv)
+{
+    eval_opts opts = {0};
+    int rc = parse_opts(argc, argv, &opts);
+    if (rc != SW_EXIT_OK)
+        return rc < 0 ? SW_EXIT_OK : rc;
+    sw_rules *rules = NULL;
+    sw_rules_diag *diag = sw_rules_diag_new();
+    sw_err err = {0};
+    sw_status st = sw_rules_load_file(opts.rules_path, &rules, diag, &err);
+    if (st != SW_OK) {
+        for (size_t i = 0; diag && i < sw_rules_diag_count(diag); i++)
+            fprintf(stderr, "%s\n", sw_rules_diag_line(diag, i));
+        if (!diag || sw_rules_diag_count(diag) == 0)
+            fprintf(stderr, "slawatch eval: %s\n", err.msg);
+        sw_rules_diag_free(diag);
+        return st == SW_E_IO ? SW_EXIT_USAGE : SW_EXIT_INPUT;
+    }
+    sw_rules_diag_free(diag);
+    rc = run_eval(&opts, rules);
+    sw_rules_free(rules);
+    return rc;
+}

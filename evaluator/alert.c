@@ -1,0 +1,67 @@
+/*
+ * Alerts: a condition over its `over` window, or a multiwindow burn rate, evaluated at every
+ * base-interval boundary, and the Prometheus state machine on top (inactive -> pending ->
+ * firing after `for`; resolved when it stops holding). Rollback triggers use the same
+ * evaluation and state machine. Writes only the result it is given.
+ */
+#include "eval_int.h"
+
+#include <math.h>
+
+void
+sw_alert_result_init(sw_alert_result *r, const sw_alert *a)
+{
+    *r = (sw_alert_result){
+        .alert = a,
+        .state = SW_ALERT_INACTIVE,
+        .active_since_ms = -1,
+        .last_fired_ms = -1,
+        .last_resolved_ms = -1,
+        .measured = NAN,
+        .measured_short = NAN,
+    };
+}
+
+/* Burn rate above the factor over both windows, each with enough data of its own. */
+static bool
+burn_holds(const sw_eval *ev, const sw_series *s, const sw_alert *a, int64_t t_ms, double *ret_long,
+           double *ret_short)
+{
+    bool has_long = sw_budget_burn(ev, s, a->objective, t_ms - a->long_ms, t_ms, true, ret_long);
+    bool has_short = sw_budget_burn(ev, s, a->objective, t_ms - a->short_ms, t_ms, true, ret_short);
+    return has_long && has_short && *ret_long > a->burn_rate && *ret_short > a->burn_rate;
+}
+
+bool
+sw_alert_holds(const sw_eval *ev, const sw_series *s, const sw_alert *a, const sw_lat_window *lat,
+               int64_t t_ms, double *ret_measured, double *ret_short)
+{
+    if (a->kind == SW_ALERT_BURN_RATE)
+        return burn_holds(ev, s, a, t_ms, ret_measured, ret_short);
+    *ret_short = NAN;
+    sw_sums sums;
+    sw_history_sums(&s->hist, t_ms - a->over_ms, t_ms, false, &sums);
+    sw_measure_in in = {&sums, sw_history_tail_run(&s->hist, t_ms), lat != NULL ? lat->acc : NULL,
+                        ev->rules->min_requests};
+    return sw_condition_holds(&a->when, &in, ret_measured);
+}
+
+void
+sw_alert_step(sw_alert_result *r, const sw_alert *a, bool holds, int64_t t_ms)
+{
+    if (!holds) {
+        if (r->state == SW_ALERT_FIRING)
+            r->last_resolved_ms = t_ms;
+        r->state = SW_ALERT_INACTIVE;
+        r->active_since_ms = -1;
+        return;
+    }
+    if (r->state == SW_ALERT_INACTIVE) {
+        r->state = SW_ALERT_PENDING;
+        r->active_since_ms = t_ms;
+    }
+    if (r->state == SW_ALERT_PENDING && t_ms - r->active_since_ms >= a->for_ms) {
+        r->state = SW_ALERT_FIRING;
+        r->last_fired_ms = t_ms;
+    }
+}

@@ -1,0 +1,130 @@
+/*
+ * Compact histograms: what the evaluator keeps of each closed interval's latency. A 10 s
+ * interval records a few hundred to a few thousand buckets of the 23,552 a dense latency
+ * histogram has (188 KB), so intervals are packed as LEB128 pairs (gap from the previous
+ * recorded bucket's lowest value, count) and unpacked straight into the dense running
+ * histograms of the windows that need latency. Owned by the history that stores them.
+ */
+#include "eval_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct sw_chist {
+    uint32_t len;  /* bytes of data */
+    int64_t total; /* values recorded */
+    uint8_t data[];
+};
+
+static size_t
+put_varint(uint8_t *out, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        out[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    out[n++] = (uint8_t)v;
+    return n;
+}
+
+/* The data was written by put_varint, so it is well formed: no bounds checks per byte. */
+static uint64_t
+get_varint(const uint8_t **p)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    const uint8_t *q = *p;
+    while (*q & 0x80) {
+        v |= (uint64_t)(*q++ & 0x7f) << shift;
+        shift += 7;
+    }
+    v |= (uint64_t)*q++ << shift;
+    *p = q;
+    return v;
+}
+
+/* Pairs are gathered in a chunk on the stack and appended to buf a chunk at a time. */
+#define CHUNK 4096
+#define PAIR_MAX 20
+
+sw_status
+sw_chist_pack(const sw_hdr *h, sw_buf *buf, sw_chist **ret, sw_err *err)
+{
+    uint8_t chunk[CHUNK];
+    size_t n = 0;
+    sw_status st = SW_OK;
+    sw_buf_reset(buf);
+    sw_hdr_iter it;
+    sw_hdr_iter_init(&it, h);
+    int64_t prev = 0;
+    while (st == SW_OK && sw_hdr_iter_next(&it)) {
+        n += put_varint(chunk + n, (uint64_t)(it.value_lo - prev));
+        n += put_varint(chunk + n, (uint64_t)it.count);
+        prev = it.value_lo;
+        if (n > CHUNK - PAIR_MAX) {
+            st = sw_buf_append(buf, chunk, n, err);
+            n = 0;
+        }
+    }
+    /* Most intervals fit in one chunk: then buf is not needed at all. */
+    if (st == SW_OK && buf->len > 0)
+        st = sw_buf_append(buf, chunk, n, err);
+    if (st != SW_OK)
+        return st;
+    const uint8_t *data = buf->len > 0 ? buf->data : chunk;
+    size_t len = buf->len > 0 ? buf->len : n;
+    sw_chist *c = malloc(sizeof *c + len);
+    if (c == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "cannot allocate a %zu-byte compact histogram", len);
+    c->len = (uint32_t)len;
+    c->total = sw_hdr_total_count(h);
+    if (len > 0)
+        memcpy(c->data, data, len);
+    *ret = c;
+    return SW_OK;
+}
+
+sw_chist *
+sw_chist_clone(const sw_chist *c)
+{
+    sw_chist *copy = malloc(sw_chist_size(c));
+    if (copy != NULL)
+        memcpy(copy, c, sw_chist_size(c));
+    return copy;
+}
+
+void
+sw_chist_free(sw_chist *c)
+{
+    free(c);
+}
+
+size_t
+sw_chist_size(const sw_chist *c)
+{
+    return sizeof *c + c->len;
+}
+
+void
+sw_chist_add_to(sw_hdr *dst, const sw_chist *c)
+{
+    const uint8_t *p = c->data, *end = c->data + c->len;
+    int64_t value = 0;
+    while (p < end) {
+        value += (int64_t)get_varint(&p);
+        int64_t count = (int64_t)get_varint(&p);
+        sw_hdr_record_n(dst, value, count);
+    }
+}
+
+sw_status
+sw_chist_subtract_from(sw_hdr *dst, const sw_chist *c, sw_hdr *scratch, sw_err *err)
+{
+    /* sw_hdr_subtract works on dense histograms: unpack into the scratch, subtract, empty the
+     * scratch (one memset, faster than clearing its recorded range count by count). */
+    sw_chist_add_to(scratch, c);
+    sw_status st = sw_hdr_subtract(dst, scratch, err);
+    sw_hdr_reset(scratch);
+    return st;
+}

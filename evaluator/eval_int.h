@@ -1,0 +1,383 @@
+/*
+ * Private interfaces between the evaluator's modules: compact histograms (chist), a series'
+ * multi-resolution history (history), sliding latency windows (window), maintenance ranges
+ * (maint), the plan compiled from a rule set (plan), conditions, slices, budgets, alerts and
+ * triggers. Everything here belongs to one sw_eval and is touched by the thread that owns it.
+ */
+#ifndef SLAWATCH_EVAL_INT_H
+#define SLAWATCH_EVAL_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slawatch/buf.h"
+#include "slawatch/eval.h"
+#include "slawatch/hdr.h"
+#include "slawatch/rules.h"
+#include "slawatch/sli.h"
+
+#define SW_MINUTE_MS INT64_C(60000)
+#define SW_HOUR_MS INT64_C(3600000)
+#define SW_DAY_MS INT64_C(86400000)
+/* Windows up to this long are summed from base intervals, exactly; longer ones from rollups. */
+#define SW_EXACT_MAX_MS (2 * SW_DAY_MS)
+
+static inline int64_t
+sw_floor_to(int64_t t, int64_t step)
+{
+    int64_t q = t / step;
+    return (q - (t % step < 0)) * step;
+}
+
+static inline int64_t
+sw_ceil_to(int64_t t, int64_t step)
+{
+    return -sw_floor_to(-t, step);
+}
+
+static inline int64_t
+sw_max_i64(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
+}
+
+static inline int64_t
+sw_min_i64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+static inline uint64_t
+sw_max_u64(uint64_t a, uint64_t b)
+{
+    return a > b ? a : b;
+}
+
+/* ------------------------------------------------------------------ chist.c */
+
+/*
+ * A histogram's recorded buckets packed as LEB128 pairs (gap from the previous bucket's lowest
+ * value, count): a few bytes per recorded bucket instead of the dense layout. One allocation.
+ */
+typedef struct sw_chist sw_chist;
+
+/* Pack h's recorded buckets; buf is scratch space (reset here). */
+sw_status sw_chist_pack(const sw_hdr *h, sw_buf *buf, sw_chist **ret, sw_err *err);
+sw_chist *sw_chist_clone(const sw_chist *c);
+void sw_chist_free(sw_chist *c);
+size_t sw_chist_size(const sw_chist *c);
+
+/* dst += c, exactly when dst has the layout c was packed from. */
+void sw_chist_add_to(sw_hdr *dst, const sw_chist *c);
+
+/* dst -= c through scratch (empty on entry and on return, same layout as dst). */
+sw_status sw_chist_subtract_from(sw_hdr *dst, const sw_chist *c, sw_hdr *scratch, sw_err *err);
+
+/* ------------------------------------------------------------------ sums */
+
+/* Per-interval counts that add and subtract; windows are differences of running totals. */
+enum {
+    SW_SUM_REQUESTS,
+    SW_SUM_ERRORS,
+    SW_SUM_PROBES,
+    SW_SUM_FAILURES,
+    SW_SUM_DATA_MS,   /* milliseconds of intervals with data */
+    SW_SUM_LAT_TOTAL, /* values in the latency histograms (may be a sample of the requests) */
+    SW_SUM_SLOW,      /* first of the plan's n_slow counts of values above a latency threshold */
+};
+
+#define SW_SLOW_MAX 16
+#define SW_SUMS_MAX (SW_SUM_SLOW + SW_SLOW_MAX)
+
+typedef struct sw_sums {
+    uint64_t v[SW_SUMS_MAX];
+} sw_sums;
+
+/* ------------------------------------------------------------------ history.c */
+
+/* One stored bucket: a base interval or a 1-minute / 1-hour rollup; running totals follow. */
+typedef struct sw_rec {
+    int64_t start_ms, end_ms;
+    sw_chist *latency; /* base level only; NULL when absent or no longer kept */
+    uint32_t tail_run; /* base level only: consecutive failed probes up to end_ms */
+    uint32_t in_maint; /* base level only: overlaps a maintenance window */
+    uint64_t cum[];    /* running totals of the sums, this bucket included */
+} sw_rec;
+
+/* Buckets in start order in a circular array, addressed by absolute sequence numbers. */
+typedef struct sw_ring {
+    uint8_t *data;
+    size_t stride;
+    size_t cap, head;               /* slots; the slot of `first` */
+    size_t fit;                     /* buckets the retention holds: growth stops there first */
+    uint64_t first, end;            /* live sequence numbers are [first, end) */
+    uint64_t base_cum[SW_SUMS_MAX]; /* running totals before `first` */
+    int64_t dropped_start_ms;       /* start of the newest dropped bucket; INT64_MIN: none */
+} sw_ring;
+
+enum { SW_LEVEL_BASE, SW_LEVEL_MINUTE, SW_LEVEL_HOUR, SW_LEVELS };
+
+typedef struct sw_history_config {
+    size_t n_sums;
+    int64_t base_ms;
+    int64_t keep_ms[SW_LEVELS]; /* 0: the level is not kept (base is always kept) */
+    int64_t latency_keep_ms;    /* base-interval histograms are kept this long */
+} sw_history_config;
+
+/*
+ * A series' intervals: base intervals (exact, with compact histograms and health runs),
+ * 1-minute and 1-hour rollups of their counts, and the same three levels again for the
+ * intervals that overlap maintenance, so objectives can leave those out.
+ */
+typedef struct sw_history {
+    sw_history_config cfg;
+    sw_ring level[SW_LEVELS];
+    sw_ring maint[SW_LEVELS];
+    uint64_t latency_first; /* first base sequence number whose histogram may be held */
+    uint32_t tail_run;      /* after the newest interval */
+    int64_t first_start_ms; /* INT64_MIN before the first interval */
+    int64_t last_end_ms;    /* INT64_MIN before the first interval */
+} sw_history;
+
+void sw_history_init(sw_history *h, const sw_history_config *cfg);
+void sw_history_fini(sw_history *h);
+
+/* Store an interval with its sums; takes lat (may be NULL). On error lat is freed. */
+sw_status sw_history_append(sw_history *h, const sw_sli_interval *iv, const sw_sums *sums,
+                            bool in_maint, sw_chist *lat, sw_err *err);
+
+/* Sums of the buckets with start >= from and end <= to; excl_maint leaves maintenance out. */
+void sw_history_sums(const sw_history *h, int64_t from_ms, int64_t to_ms, bool excl_maint,
+                     sw_sums *ret);
+
+/* Consecutive failed probes up to the last base interval ending at or before to_ms. */
+uint32_t sw_history_tail_run(const sw_history *h, int64_t to_ms);
+
+/* Forget what no window needs any more, now_ms being the evaluation time. */
+void sw_history_drop(sw_history *h, int64_t now_ms);
+
+/* Base intervals, for sliding windows: sequence numbers and lookups. */
+const sw_rec *sw_history_rec(const sw_history *h, uint64_t seq);
+uint64_t sw_history_seq_from(const sw_history *h, int64_t start_ms); /* first start >= */
+uint64_t sw_history_seq_after(const sw_history *h, int64_t end_ms);  /* first end > */
+/* Running total of sum `which` over every interval ending at or before to_ms, ever. */
+uint64_t sw_history_total(const sw_history *h, int64_t to_ms, int which);
+
+/* ------------------------------------------------------------------ maint.c */
+
+/* A service's maintenance windows widened to base intervals, merged and sorted. */
+typedef struct sw_maint {
+    int64_t *start_ms, *end_ms;
+    size_t n;
+} sw_maint;
+
+sw_status sw_maint_build(const sw_service *svc, int64_t base_ms, sw_maint *ret, sw_err *err);
+void sw_maint_fini(sw_maint *m);
+bool sw_maint_overlaps(const sw_maint *m, int64_t from_ms, int64_t to_ms);
+/* Milliseconds of [from, to) under maintenance. */
+int64_t sw_maint_ms_in(const sw_maint *m, int64_t from_ms, int64_t to_ms);
+/* Slices (of slice_ms, aligned to the epoch) inside [from, to) that overlap maintenance. */
+int64_t sw_maint_slices_in(const sw_maint *m, int64_t slice_ms, int64_t from_ms, int64_t to_ms);
+
+/* ------------------------------------------------------------------ window.c */
+
+typedef enum sw_lat_kind {
+    SW_LAT_SLIDING, /* (t - length, t] from base intervals: add the newest, subtract the oldest */
+    SW_LAT_MONTH,   /* the calendar month so far: add only, reset at the month's start */
+    SW_LAT_HOURLY,  /* rolling windows beyond 2 d: the old edge leaves by whole hours */
+} sw_lat_kind;
+
+/*
+ * Alert and trigger windows keep maintenance in and move at every base-interval boundary;
+ * objective windows leave it out and move at the evaluation time only.
+ */
+typedef struct sw_lat_spec {
+    sw_lat_kind kind;
+    int64_t length_ms;
+    bool excl_maint;
+    bool at_boundaries;
+} sw_lat_spec;
+
+/* A latency window's merged histogram and how far it has consumed the base intervals. */
+typedef struct sw_lat_window {
+    sw_hdr *acc;
+    uint64_t tail, head;    /* sliding: base intervals [tail, head) are in acc; others: head */
+    int64_t month_start_ms; /* month: the month acc holds; INT64_MIN before the first */
+    sw_hdr *build;          /* hourly: the newest hour being gathered */
+    int64_t build_hour_ms;  /* INT64_MIN when build is empty */
+    sw_chist **hours;       /* hourly: packed hours in acc, oldest first */
+    int64_t *hour_ms;
+    size_t n_hours, cap_hours;
+} sw_lat_window;
+
+sw_status sw_window_init(sw_lat_window *w, const sw_lat_spec *spec, sw_err *err);
+void sw_window_fini(sw_lat_window *w);
+
+/* Make w hold the window ending at to_ms (never earlier than before); scratch is empty. */
+sw_status sw_window_move(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h,
+                         int64_t to_ms, sw_hdr *scratch, sw_buf *buf, sw_err *err);
+
+/* dst += the histograms of base intervals with start >= from and end <= to. */
+void sw_window_merge(const sw_history *h, int64_t from_ms, int64_t to_ms, bool excl_maint,
+                     sw_hdr *dst);
+
+/* The calendar month (UTC) containing t_ms: [*start, *end). */
+void sw_window_month(int64_t t_ms, int64_t *ret_start, int64_t *ret_end);
+
+/* ------------------------------------------------------------------ condition.c */
+
+/* What a condition is measured on: a window's sums, health run and merged latency. */
+typedef struct sw_measure_in {
+    const sw_sums *sums;
+    uint32_t tail_run;
+    const sw_hdr *latency; /* NULL when the window has no latency merged */
+    int64_t min_requests;  /* request-based SLIs need at least this many requests */
+} sw_measure_in;
+
+/* The condition's SLI over the window; false (and NAN) without enough data. */
+bool sw_condition_measure(const sw_condition *c, const sw_measure_in *in, double *ret);
+
+/* Measured and the comparison holds. */
+bool sw_condition_holds(const sw_condition *c, const sw_measure_in *in, double *ret_measured);
+
+/* Request-based SLIs need requests; health SLIs need probes. */
+bool sw_condition_is_health(const sw_condition *c);
+
+/* ------------------------------------------------------------------ plan.c */
+
+/* What a rule set asks of every series, compiled once. */
+typedef struct sw_plan {
+    int64_t base_ms;
+    size_t n_slow;
+    int64_t slow_us[SW_SLOW_MAX]; /* latency thresholds whose slow counts are kept */
+    sw_lat_spec *lat;             /* distinct latency windows */
+    size_t n_lat;
+    ptrdiff_t *alert_lat, *trigger_lat, *objective_lat; /* index into lat, or -1 */
+    ptrdiff_t *objective_slow;                          /* index into slow_us, or -1 */
+    int64_t *slice_keep_ms; /* per objective: slice verdicts kept; 0 without slices */
+    sw_history_config history;
+    int64_t longest_condition_ms; /* alerts and triggers: past it, an empty window */
+    sw_maint *maint;              /* per service */
+} sw_plan;
+
+sw_status sw_plan_init(sw_plan *p, const sw_rules *rules, sw_err *err);
+void sw_plan_fini(sw_plan *p, size_t n_services);
+
+/* The objective's window at now: [*start, now] and the whole window's length. */
+void sw_plan_objective_window(const sw_objective *o, int64_t now_ms, int64_t *ret_start,
+                              int64_t *ret_whole_start, int64_t *ret_whole_end);
+
+/* Objectives whose judgement goes slice by slice. */
+bool sw_plan_uses_slices(const sw_objective *o);
+
+/* ------------------------------------------------------------------ series (eval.c) */
+
+typedef struct sw_slices sw_slices;
+
+typedef struct sw_series {
+    const sw_service *service;
+    size_t service_index;
+    char *env; /* NULL: no environment */
+    sw_history hist;
+    sw_lat_window *lat; /* plan.n_lat */
+    sw_slices **slices; /* per objective; NULL where it has no slices */
+    sw_objective_result *objectives;
+    sw_alert_result *alerts;
+    sw_alert_result *trigger_states; /* the conditions under the triggers */
+    sw_trigger_result *triggers;
+    int64_t evaluated_ms; /* last boundary evaluated; INT64_MIN before the first */
+    int64_t deployed_ms;  /* last deployment mark; INT64_MIN: none */
+    int64_t fed_until_ms; /* end of the newest interval fed; INT64_MIN: none */
+} sw_series;
+
+struct sw_eval {
+    const sw_rules *rules;
+    sw_plan plan;
+    sw_series **series;
+    size_t n_series, cap_series;
+    size_t *slots; /* open-addressing table of series index + 1 */
+    size_t n_slots;
+    sw_hdr *scratch; /* empty between uses */
+    sw_buf pack_buf;
+    int64_t now_ms; /* last advance; INT64_MIN before the first */
+};
+
+/* The series of (service, env), or NULL. */
+sw_series *sw_eval_find(const sw_eval *ev, const char *service, const char *env);
+
+/* The index of service in the rules; SW_E_INVAL unless env is NULL or one of its environments. */
+sw_status sw_eval_resolve(const sw_rules *r, const char *service, const char *env, size_t *ret,
+                          sw_err *err);
+
+/* ------------------------------------------------------------------ slice.c */
+
+typedef enum sw_slice_verdict {
+    SW_SLICE_NODATA, /* no data, or too little to judge */
+    SW_SLICE_GOOD,
+    SW_SLICE_BAD,
+    SW_SLICE_MAINT, /* overlaps maintenance: left out */
+    SW_SLICE_VERDICTS
+} sw_slice_verdict;
+
+sw_status sw_slices_new(int64_t slice_ms, sw_slices **ret, sw_err *err);
+void sw_slices_free(sw_slices *sl);
+
+/* Judge every slice ending at or before upto_ms that has not been judged. */
+sw_status sw_slices_judge(sw_slices *sl, const sw_eval *ev, const sw_series *s,
+                          const sw_objective *o, int64_t upto_ms, sw_hdr *scratch, sw_err *err);
+
+/* Verdict counts of the judged slices from from_ms on, kept up to date as the window moves. */
+void sw_slices_window(sw_slices *sl, int64_t from_ms, uint64_t ret_count[SW_SLICE_VERDICTS]);
+
+/* Verdict counts of the slices inside [from, to], counted on the spot. */
+void sw_slices_count(const sw_slices *sl, int64_t from_ms, int64_t to_ms,
+                     uint64_t ret_count[SW_SLICE_VERDICTS]);
+
+void sw_slices_drop(sw_slices *sl, int64_t before_ms);
+
+/* ------------------------------------------------------------------ budget.c */
+
+/* The objective's allowed bad fraction (1 - target); NAN when it has no error budget. */
+double sw_budget_fraction(const sw_objective *o);
+
+/*
+ * Burn rate of objective oi over [from, to]: bad fraction / allowed fraction. False (and NAN)
+ * without data, or, when need_min, with fewer requests than the rules' minimum.
+ */
+bool sw_budget_burn(const sw_eval *ev, const sw_series *s, size_t oi, int64_t from_ms,
+                    int64_t to_ms, bool need_min, double *ret);
+
+/* 1 - bad / allowed: negative when overspent; 1 when nothing was allowed or spent. */
+double sw_budget_remaining(double bad, double allowed);
+
+/* Seconds until the budget is gone at this burn rate: 0 when spent, INFINITY when not burning. */
+double sw_budget_exhaustion_s(double remaining, double whole_window_s, double burn);
+
+/* ------------------------------------------------------------------ objective.c */
+
+void sw_objective_result_init(sw_objective_result *r, const sw_objective *o);
+
+/* Compute objective oi of series s at now_ms (latency windows already moved). */
+sw_status sw_objective_eval(const sw_eval *ev, sw_series *s, size_t oi, int64_t now_ms,
+                            sw_err *err);
+
+/* ------------------------------------------------------------------ alert.c, trigger.c */
+
+void sw_alert_result_init(sw_alert_result *r, const sw_alert *a);
+
+/* Evaluate the condition of a (alert or trigger, latency window lat or NULL) at t. */
+bool sw_alert_holds(const sw_eval *ev, const sw_series *s, const sw_alert *a,
+                    const sw_lat_window *lat, int64_t t_ms, double *ret_measured,
+                    double *ret_short);
+
+/* Prometheus `for` semantics: one evaluation at t. */
+void sw_alert_step(sw_alert_result *r, const sw_alert *a, bool holds, int64_t t_ms);
+
+void sw_trigger_result_init(sw_trigger_result *r, const sw_alert *t);
+/* After the state machine stepped at t: latch the first firing. */
+void sw_trigger_latch(sw_trigger_result *r, const sw_alert_result *state, int64_t t_ms);
+/* A deployment mark: the latch clears and the condition's `for` timer restarts. */
+void sw_trigger_reset(sw_trigger_result *r, sw_alert_result *state);
+
+#endif

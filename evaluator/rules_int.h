@@ -1,0 +1,97 @@
+/*
+ * Shared by rules.c (the slawatch rules format) and rules_openslo.c (OpenSLO v1 mapped onto
+ * it): the state of one sw_rules_load_* call, the arena the rule set is built in, and the
+ * checks both front ends use so they report errors alike. One load runs on one thread.
+ */
+#ifndef SLAWATCH_RULES_INT_H
+#define SLAWATCH_RULES_INT_H
+
+#include "slawatch/rules.h"
+#include "slawatch/yaml.h"
+
+#include <stdarg.h>
+
+#define SW_RULES_MAX_DIAG 1000 /* diagnostic lines kept; the rest are counted */
+#define SW_RULES_MAX_LIST 1000 /* items in any list (services, alerts, checks ...) */
+#define SW_RULES_MAX_NAME 256  /* bytes in a name */
+
+/* Defaults, as rules/README.md gives them. */
+#define SW_RULES_DEFAULT_BASE_MS 10000
+#define SW_RULES_DEFAULT_MIN_REQUESTS 100
+#define SW_RULES_DEFAULT_SLICE_MS 60000
+#define SW_RULES_DEFAULT_SLICE_TARGET 0.99
+#define SW_RULES_DEFAULT_GATE_WINDOW_MS 600000
+
+typedef struct sw_rules_block sw_rules_block;
+
+/* The rule set first, so the sw_rules * handed out converts back; the blocks hold the rest. */
+typedef struct sw_rules_box {
+    sw_rules rules;
+    sw_rules_block *blocks;
+} sw_rules_box;
+
+typedef struct sw_rules_loader {
+    const char *name; /* in messages and positions: the arena's copy */
+    const char *text; /* the source, to place columns inside plain scalars */
+    size_t len;
+    unsigned cur_line; /* a line start found before, so lookups go forward */
+    size_t cur_off;
+    sw_rules_box *box;
+    sw_rules_diag *diag; /* may be NULL */
+    size_t n_errors;
+    char first[SW_ERR_MSG_MAX]; /* the first error, for the summary in sw_err */
+    bool nomem;
+} sw_rules_loader;
+
+/* User text made safe for a one-line message: control bytes escaped, long text cut. */
+typedef struct sw_rules_shown {
+    char s[80];
+} sw_rules_shown;
+
+sw_rules_shown sw_rules_show(const char *s, size_t len);
+
+/* Zeroed arena memory for n items of size bytes; NULL when n is 0 or memory ran out. */
+void *sw_rules_alloc(sw_rules_loader *ld, size_t n, size_t size);
+const char *sw_rules_strdup(sw_rules_loader *ld, const char *s, size_t len);
+sw_rules_pos sw_rules_pos_of(const sw_rules_loader *ld, const sw_yaml_node *node);
+
+/* Record `FILE:LINE:COL: error: MESSAGE` at node's position. */
+void sw_rules_error(sw_rules_loader *ld, const sw_yaml_node *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* "a list", "a mapping", "nothing" (null) or the scalar's text, for "found ..." */
+sw_rules_shown sw_rules_found(const sw_yaml_node *node);
+
+/* A mapping whose keys are all in keys (NULL-terminated); what names it in messages. False
+ * (after an error) when node is not a mapping; unknown keys are reported and skipped. */
+bool sw_rules_check_map(sw_rules_loader *ld, const sw_yaml_node *node, const char *what,
+                        const char *const *keys);
+
+/* The value of a required key, or NULL after "missing key" at the mapping. */
+const sw_yaml_node *sw_rules_require(sw_rules_loader *ld, const sw_yaml_node *map, const char *key,
+                                     const char *what);
+
+/* A list of at most SW_RULES_MAX_LIST items (null counts as empty); what is plural. */
+bool sw_rules_check_list(sw_rules_loader *ld, const sw_yaml_node *node, const char *what);
+
+/* Scalar readers: each reports "expected ..., found ..." at node and returns false. */
+bool sw_rules_get_name(sw_rules_loader *ld, const sw_yaml_node *node, const char *what,
+                       const char **ret);
+bool sw_rules_get_number(sw_rules_loader *ld, const sw_yaml_node *node, const char *what,
+                         double *ret);
+bool sw_rules_get_bool(sw_rules_loader *ld, const sw_yaml_node *node, bool *ret);
+
+/* Does the scalar's text equal s? */
+bool sw_rules_is(const sw_yaml_node *node, const char *s);
+
+/* An objective's defaults (month, events, 1m slices, 99%, the default bad_when). */
+void sw_rules_objective_defaults(sw_rules_loader *ld, sw_objective *o);
+
+/* Report latency objectives in the same window whose higher percentile has the lower bound. */
+void sw_rules_check_latency_order(sw_rules_loader *ld, const sw_rules *r);
+
+/* OpenSLO (rules_openslo.c): is this document root an OpenSLO object, and compile them all. */
+bool sw_rules_is_openslo(const sw_yaml_node *root);
+void sw_rules_openslo_compile(sw_rules_loader *ld, const sw_yaml_doc *doc, sw_rules *r);
+
+#endif

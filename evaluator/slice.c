@@ -1,0 +1,190 @@
+/*
+ * Slices: throughput and timeslice objectives judge their window slice by slice (slices of
+ * slice_ms aligned to the epoch). A slice is judged once data has gone past its end, and its
+ * verdict (good, bad, no data, maintenance) is kept, one byte a slice, as long as the objective
+ * window or a burn-rate alert on it looks back. Verdict counts of the objective window are kept
+ * up to date as the window moves. One tracker per (series, objective).
+ */
+#include "eval_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MIN_CAP 64
+
+struct sw_slices {
+    int64_t slice_ms;
+    uint8_t *verdict;
+    uint64_t cap;
+    int64_t first, next;  /* slice numbers held: [first, next); INT64_MIN before the first */
+    int64_t counted_from; /* count[] covers the slices [counted_from, next) */
+    uint64_t count[SW_SLICE_VERDICTS];
+};
+
+/* rules/README.md's default bad_when, for rule sets built without one. */
+static const sw_condition default_bad_when[] = {
+    {.sli = SW_SLI_ERROR_RATE, .op = SW_OP_GT, .value = 0.05},
+    {.sli = SW_SLI_HEALTH_SUCCESS, .op = SW_OP_LT, .value = 0.5},
+};
+
+sw_status
+sw_slices_new(int64_t slice_ms, sw_slices **ret, sw_err *err)
+{
+    sw_slices *sl = calloc(1, sizeof *sl);
+    if (sl == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "cannot allocate a slice tracker");
+    sl->slice_ms = slice_ms;
+    sl->first = sl->next = sl->counted_from = INT64_MIN;
+    *ret = sl;
+    return SW_OK;
+}
+
+void
+sw_slices_free(sw_slices *sl)
+{
+    if (sl == NULL)
+        return;
+    free(sl->verdict);
+    free(sl);
+}
+
+static uint8_t *
+at(const sw_slices *sl, int64_t k)
+{
+    return &sl->verdict[(uint64_t)k & (sl->cap - 1)];
+}
+
+static sw_status
+push(sw_slices *sl, uint8_t v, sw_err *err)
+{
+    if ((uint64_t)(sl->next - sl->first) == sl->cap) {
+        uint64_t cap = sl->cap ? 2 * sl->cap : MIN_CAP;
+        uint8_t *data = malloc((size_t)cap);
+        if (data == NULL)
+            return sw_err_set(err, SW_E_NOMEM, "cannot grow slice verdicts to %llu",
+                              (unsigned long long)cap);
+        for (int64_t k = sl->first; k < sl->next; k++)
+            data[(uint64_t)k & (cap - 1)] = *at(sl, k);
+        free(sl->verdict);
+        sl->verdict = data;
+        sl->cap = cap;
+    }
+    *at(sl, sl->next) = v;
+    if (sl->next >= sl->counted_from)
+        sl->count[v]++;
+    sl->next++;
+    return SW_OK;
+}
+
+static sw_slice_verdict
+judge_throughput(const sw_objective *o, const sw_sums *sums)
+{
+    const uint64_t *v = sums->v;
+    if (v[SW_SUM_DATA_MS] == 0)
+        return SW_SLICE_NODATA;
+    double rate = 1000.0 * (double)v[SW_SUM_REQUESTS] / (double)v[SW_SUM_DATA_MS];
+    return sw_rules_compare(o->objective.op, rate, o->objective.value) ? SW_SLICE_GOOD
+                                                                       : SW_SLICE_BAD;
+}
+
+static bool
+needs_latency(const sw_condition *conds, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (conds[i].sli == SW_SLI_LATENCY)
+            return true;
+    return false;
+}
+
+/* Bad when any condition holds; good when none does and at least one could be judged. */
+static sw_slice_verdict
+judge_timeslice(const sw_eval *ev, const sw_series *s, const sw_objective *o, int64_t from,
+                const sw_sums *sums, sw_hdr *scratch)
+{
+    const sw_condition *conds = o->n_bad_when ? o->bad_when : default_bad_when;
+    size_t n = o->n_bad_when ? o->n_bad_when : sizeof default_bad_when / sizeof *conds;
+    bool latency = needs_latency(conds, n);
+    if (latency)
+        sw_window_merge(&s->hist, from, from + o->slice_ms, false, scratch);
+    sw_measure_in in = {sums, sw_history_tail_run(&s->hist, from + o->slice_ms),
+                        latency ? scratch : NULL, ev->rules->min_requests};
+    sw_slice_verdict verdict = SW_SLICE_NODATA;
+    for (size_t i = 0; i < n && verdict != SW_SLICE_BAD; i++) {
+        double measured;
+        if (sw_condition_measure(&conds[i], &in, &measured))
+            verdict = sw_rules_compare(conds[i].op, measured, conds[i].value) ? SW_SLICE_BAD
+                                                                              : SW_SLICE_GOOD;
+    }
+    if (latency)
+        sw_hdr_reset(scratch);
+    return verdict;
+}
+
+static sw_slice_verdict
+judge(const sw_eval *ev, const sw_series *s, const sw_objective *o, int64_t k, sw_hdr *scratch)
+{
+    int64_t from = k * o->slice_ms, to = from + o->slice_ms;
+    if (sw_maint_overlaps(&ev->plan.maint[s->service_index], from, to))
+        return SW_SLICE_MAINT;
+    sw_sums sums;
+    sw_history_sums(&s->hist, from, to, false, &sums);
+    if (o->objective.sli == SW_SLI_THROUGHPUT)
+        return judge_throughput(o, &sums);
+    return judge_timeslice(ev, s, o, from, &sums, scratch);
+}
+
+sw_status
+sw_slices_judge(sw_slices *sl, const sw_eval *ev, const sw_series *s, const sw_objective *o,
+                int64_t upto_ms, sw_hdr *scratch, sw_err *err)
+{
+    if (s->hist.first_start_ms == INT64_MIN)
+        return SW_OK;
+    if (sl->first == INT64_MIN)
+        sl->first = sl->next = sl->counted_from =
+            sw_floor_to(s->hist.first_start_ms, sl->slice_ms) / sl->slice_ms;
+    /* Only once data has gone past a slice: a collector running late must not leave holes. */
+    int64_t limit = sw_min_i64(upto_ms, s->hist.last_end_ms);
+    while ((sl->next + 1) * sl->slice_ms <= limit) {
+        sw_status st = push(sl, (uint8_t)judge(ev, s, o, sl->next, scratch), err);
+        if (st != SW_OK)
+            return st;
+    }
+    return SW_OK;
+}
+
+void
+sw_slices_window(sw_slices *sl, int64_t from_ms, uint64_t ret_count[SW_SLICE_VERDICTS])
+{
+    memset(ret_count, 0, SW_SLICE_VERDICTS * sizeof ret_count[0]);
+    if (sl->first == INT64_MIN)
+        return;
+    int64_t from = sw_ceil_to(from_ms, sl->slice_ms) / sl->slice_ms;
+    for (; sl->counted_from < from && sl->counted_from < sl->next; sl->counted_from++)
+        if (sl->counted_from >= sl->first)
+            sl->count[*at(sl, sl->counted_from)]--;
+    sl->counted_from = sw_max_i64(sl->counted_from, from);
+    memcpy(ret_count, sl->count, sizeof sl->count);
+}
+
+void
+sw_slices_count(const sw_slices *sl, int64_t from_ms, int64_t to_ms,
+                uint64_t ret_count[SW_SLICE_VERDICTS])
+{
+    memset(ret_count, 0, SW_SLICE_VERDICTS * sizeof ret_count[0]);
+    if (sl->first == INT64_MIN)
+        return;
+    int64_t from = sw_max_i64(sl->first, sw_ceil_to(from_ms, sl->slice_ms) / sl->slice_ms);
+    int64_t to = sw_min_i64(sl->next, sw_floor_to(to_ms, sl->slice_ms) / sl->slice_ms);
+    for (int64_t k = from; k < to; k++)
+        ret_count[*at(sl, k)]++;
+}
+
+void
+sw_slices_drop(sw_slices *sl, int64_t before_ms)
+{
+    if (sl->first == INT64_MIN)
+        return;
+    while (sl->first < sl->next && sl->first < sl->counted_from &&
+           (sl->first + 1) * sl->slice_ms <= before_ms)
+        sl->first++;
+}

@@ -1,0 +1,248 @@
+/*
+ * Latency windows: the merged histogram of a window, kept up to date incrementally. Sliding
+ * windows (up to 2 d) add each base interval as it enters and subtract it as it leaves; the
+ * calendar month only adds, and starts over at the month's first instant; rolling windows
+ * beyond 2 d add base intervals and let whole hours leave, from packed hourly histograms.
+ * Each window belongs to one series; its dense histogram is the only dense one it holds.
+ */
+#include "eval_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ calendar */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int64_t *ret_y, unsigned *ret_m)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    *ret_y = (int64_t)yoe + era * 400 + (m <= 2);
+    *ret_m = m;
+}
+
+void
+sw_window_month(int64_t t_ms, int64_t *ret_start, int64_t *ret_end)
+{
+    int64_t y;
+    unsigned m;
+    civil_from_days(sw_floor_to(t_ms, SW_DAY_MS) / SW_DAY_MS, &y, &m);
+    *ret_start = days_from_civil(y, m, 1) * SW_DAY_MS;
+    *ret_end = (m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1)) * SW_DAY_MS;
+}
+
+/* ------------------------------------------------------------------ windows */
+
+sw_status
+sw_window_init(sw_lat_window *w, const sw_lat_spec *spec, sw_err *err)
+{
+    memset(w, 0, sizeof *w);
+    w->month_start_ms = INT64_MIN;
+    w->build_hour_ms = INT64_MIN;
+    sw_status st = sw_hdr_new(&sw_hdr_latency_config, &w->acc, err);
+    if (st == SW_OK && spec->kind == SW_LAT_HOURLY)
+        st = sw_hdr_new(&sw_hdr_latency_config, &w->build, err);
+    if (st != SW_OK)
+        sw_window_fini(w);
+    return st;
+}
+
+void
+sw_window_fini(sw_lat_window *w)
+{
+    sw_hdr_free(w->acc);
+    sw_hdr_free(w->build);
+    for (size_t i = 0; i < w->n_hours; i++)
+        sw_chist_free(w->hours[i]);
+    free(w->hours);
+    free(w->hour_ms);
+    memset(w, 0, sizeof *w);
+}
+
+static bool
+usable(const sw_rec *rec, bool excl_maint)
+{
+    return rec->latency != NULL && !(excl_maint && rec->in_maint);
+}
+
+/* (to - length, to]: subtract what left, add what arrived. */
+static sw_status
+move_sliding(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_ms,
+             sw_hdr *scratch, sw_err *err)
+{
+    uint64_t tail = sw_history_seq_from(h, to_ms - spec->length_ms);
+    uint64_t head = sw_max_u64(sw_history_seq_after(h, to_ms), tail);
+    for (uint64_t seq = w->tail; seq < w->head && seq < tail; seq++) {
+        const sw_rec *rec = sw_history_rec(h, seq);
+        if (!usable(rec, spec->excl_maint))
+            continue;
+        sw_status st = sw_chist_subtract_from(w->acc, rec->latency, scratch, err);
+        if (st != SW_OK)
+            return st;
+    }
+    for (uint64_t seq = sw_max_u64(w->head, tail); seq < head; seq++)
+        if (usable(sw_history_rec(h, seq), spec->excl_maint))
+            sw_chist_add_to(w->acc, sw_history_rec(h, seq)->latency);
+    w->tail = tail;
+    w->head = head;
+    return SW_OK;
+}
+
+/* The month so far; at a new month, start over from its first interval. */
+static void
+move_month(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_ms)
+{
+    int64_t start, end;
+    sw_window_month(to_ms - 1, &start, &end);
+    if (start != w->month_start_ms) {
+        sw_hdr_reset(w->acc);
+        w->month_start_ms = start;
+        w->head = sw_max_u64(w->head, sw_history_seq_from(h, start));
+    }
+    uint64_t head = sw_max_u64(sw_history_seq_after(h, to_ms), w->head);
+    for (uint64_t seq = w->head; seq < head; seq++)
+        if (usable(sw_history_rec(h, seq), spec->excl_maint))
+            sw_chist_add_to(w->acc, sw_history_rec(h, seq)->latency);
+    w->head = head;
+}
+
+/* Keep hour_ms sorted: late intervals may belong to an hour already packed. */
+static sw_status
+insert_hour(sw_lat_window *w, int64_t hour_ms, sw_chist *c, sw_err *err)
+{
+    if (w->n_hours == w->cap_hours) {
+        size_t cap = w->cap_hours ? 2 * w->cap_hours : 32;
+        sw_chist **hours = realloc(w->hours, cap * sizeof *hours);
+        if (hours == NULL)
+            goto nomem;
+        w->hours = hours;
+        int64_t *ms = realloc(w->hour_ms, cap * sizeof *ms);
+        if (ms == NULL)
+            goto nomem;
+        w->hour_ms = ms;
+        w->cap_hours = cap;
+    }
+    size_t i = w->n_hours;
+    for (; i > 0 && w->hour_ms[i - 1] > hour_ms; i--) {
+        w->hours[i] = w->hours[i - 1];
+        w->hour_ms[i] = w->hour_ms[i - 1];
+    }
+    w->hours[i] = c;
+    w->hour_ms[i] = hour_ms;
+    w->n_hours++;
+    return SW_OK;
+nomem:
+    sw_chist_free(c);
+    return sw_err_set(err, SW_E_NOMEM, "cannot grow an hourly latency window");
+}
+
+/* Pack the hour being gathered and start the next one. */
+static sw_status
+seal_hour(sw_lat_window *w, int64_t next_hour_ms, sw_buf *buf, sw_err *err)
+{
+    if (sw_hdr_total_count(w->build) > 0) {
+        sw_chist *c;
+        sw_status st = sw_chist_pack(w->build, buf, &c, err);
+        if (st == SW_OK)
+            st = insert_hour(w, w->build_hour_ms, c, err);
+        if (st != SW_OK)
+            return st;
+        sw_hdr_reset(w->build);
+    }
+    w->build_hour_ms = next_hour_ms;
+    return SW_OK;
+}
+
+/* Remember an interval added to acc under its hour, so the hour can leave as one. */
+static sw_status
+gather(sw_lat_window *w, const sw_rec *rec, sw_buf *buf, sw_err *err)
+{
+    int64_t hour = sw_floor_to(rec->start_ms, SW_HOUR_MS);
+    if (hour > w->build_hour_ms) {
+        sw_status st = seal_hour(w, hour, buf, err);
+        if (st != SW_OK)
+            return st;
+    }
+    if (hour == w->build_hour_ms) {
+        sw_chist_add_to(w->build, rec->latency);
+        return SW_OK;
+    }
+    sw_chist *late = sw_chist_clone(rec->latency);
+    if (late == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "cannot copy a late interval's histogram");
+    return insert_hour(w, hour, late, err);
+}
+
+/* (to - length, to] with the old edge moved up to a whole hour. */
+static sw_status
+move_hourly(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_ms,
+            sw_hdr *scratch, sw_buf *buf, sw_err *err)
+{
+    int64_t edge = sw_ceil_to(to_ms - spec->length_ms, SW_HOUR_MS);
+    uint64_t head = sw_max_u64(sw_history_seq_after(h, to_ms), w->head);
+    for (uint64_t seq = w->head; seq < head; seq++) {
+        const sw_rec *rec = sw_history_rec(h, seq);
+        if (!usable(rec, spec->excl_maint) || rec->start_ms < edge)
+            continue;
+        sw_chist_add_to(w->acc, rec->latency);
+        sw_status st = gather(w, rec, buf, err);
+        if (st != SW_OK)
+            return st;
+    }
+    w->head = head;
+    size_t gone = 0;
+    for (; gone < w->n_hours && w->hour_ms[gone] < edge; gone++) {
+        sw_status st = sw_chist_subtract_from(w->acc, w->hours[gone], scratch, err);
+        if (st != SW_OK)
+            return st;
+        sw_chist_free(w->hours[gone]);
+    }
+    if (gone == 0)
+        return SW_OK;
+    w->n_hours -= gone;
+    memmove(w->hours, w->hours + gone, w->n_hours * sizeof *w->hours);
+    memmove(w->hour_ms, w->hour_ms + gone, w->n_hours * sizeof *w->hour_ms);
+    return SW_OK;
+}
+
+sw_status
+sw_window_move(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_ms,
+               sw_hdr *scratch, sw_buf *buf, sw_err *err)
+{
+    switch (spec->kind) {
+    case SW_LAT_SLIDING:
+        return move_sliding(w, spec, h, to_ms, scratch, err);
+    case SW_LAT_MONTH:
+        move_month(w, spec, h, to_ms);
+        return SW_OK;
+    case SW_LAT_HOURLY:
+        return move_hourly(w, spec, h, to_ms, scratch, buf, err);
+    }
+    return SW_OK;
+}
+
+void
+sw_window_merge(const sw_history *h, int64_t from_ms, int64_t to_ms, bool excl_maint, sw_hdr *dst)
+{
+    uint64_t end = sw_history_seq_after(h, to_ms);
+    for (uint64_t seq = sw_history_seq_from(h, from_ms); seq < end; seq++)
+        if (usable(sw_history_rec(h, seq), excl_maint))
+            sw_chist_add_to(dst, sw_history_rec(h, seq)->latency);
+}

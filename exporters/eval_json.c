@@ -1,0 +1,194 @@
+/*
+ * Writes evaluation results as JSON into an sw_buf. Reads the evaluator; never changes it.
+ */
+#include "slawatch/eval_json.h"
+
+#include "slawatch/units.h"
+
+#include <math.h>
+#include <string.h>
+
+/* A JSON string: quotes, backslashes and control characters escaped. */
+static void
+put_string(sw_buf *b, const char *s, sw_err *err)
+{
+    sw_buf_append(b, "\"", 1, err);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            sw_buf_printf(b, err, "\\%c", *p);
+        else if (*p < 0x20)
+            sw_buf_printf(b, err, "\\u%04x", *p);
+        else
+            sw_buf_append(b, p, 1, err);
+    }
+    sw_buf_append(b, "\"", 1, err);
+}
+
+/* A number, or null when it is unknown (NaN) or infinite. */
+static void
+put_number(sw_buf *b, double v, sw_err *err)
+{
+    if (!isfinite(v))
+        sw_buf_printf(b, err, "null");
+    else
+        sw_buf_printf(b, err, "%.10g", v);
+}
+
+static void
+put_time(sw_buf *b, int64_t ms, sw_err *err)
+{
+    char t[40];
+    if (ms < 0) {
+        sw_buf_printf(b, err, "null");
+        return;
+    }
+    sw_units_format_time(ms, t, sizeof t);
+    put_string(b, t, err);
+}
+
+static void
+put_window(sw_buf *b, const sw_window_spec *w, sw_err *err)
+{
+    char d[40] = "month";
+    if (w->kind == SW_WINDOW_ROLLING)
+        sw_units_format_duration(w->length_ms, d, sizeof d);
+    put_string(b, d, err);
+}
+
+static void
+put_objective(sw_buf *b, const sw_objective_result *r, sw_err *err)
+{
+    const sw_objective *o = r->objective;
+    sw_buf_printf(b, err, "{\"name\":");
+    put_string(b, o->name, err);
+    sw_buf_printf(b, err, ",\"window\":");
+    put_window(b, &o->window, err);
+    sw_buf_printf(b, err, ",\"measured\":");
+    put_number(b, r->has_verdict ? r->measured : NAN, err);
+    /* Throughput is judged on slices: the share that reached the rate, against slice_target. */
+    bool slices = o->objective.sli == SW_SLI_THROUGHPUT;
+    sw_buf_printf(b, err, ",\"op\":\"%s\",\"target\":",
+                  slices ? ">=" : sw_rules_op_str(o->objective.op));
+    put_number(b, slices ? o->slice_target : o->objective.value, err);
+    if (slices) {
+        sw_buf_printf(b, err, ",\"min_rate_per_s\":");
+        put_number(b, o->objective.value, err);
+    }
+    sw_buf_printf(b, err, ",\"met\":%s", !r->has_verdict ? "null" : r->met ? "true" : "false");
+    sw_buf_printf(b, err, ",\"samples\":%llu,\"coverage\":", (unsigned long long)r->samples);
+    put_number(b, r->coverage, err);
+    sw_buf_printf(b, err, ",\"budget_remaining\":");
+    put_number(b, r->budget_remaining, err);
+    sw_buf_printf(b, err, ",\"burn_rate_1h\":");
+    put_number(b, r->burn_rate, err);
+    sw_buf_printf(b, err, ",\"time_to_exhaustion_s\":");
+    put_number(b, r->time_to_exhaustion_s, err);
+    sw_buf_printf(b, err, "}");
+}
+
+static void
+put_alert(sw_buf *b, const sw_alert_result *r, sw_err *err)
+{
+    sw_buf_printf(b, err, "{\"name\":");
+    put_string(b, r->alert->name, err);
+    sw_buf_printf(b, err, ",\"severity\":\"%s\",\"state\":\"%s\",\"since\":",
+                  sw_rules_severity_str(r->alert->severity), sw_eval_alert_state_str(r->state));
+    put_time(b, r->state == SW_ALERT_INACTIVE ? -1 : r->active_since_ms, err);
+    sw_buf_printf(b, err, ",\"measured\":");
+    put_number(b, r->measured, err);
+    sw_buf_printf(b, err, "}");
+}
+
+static void
+put_trigger(sw_buf *b, const sw_trigger_result *r, sw_err *err)
+{
+    sw_buf_printf(b, err, "{\"name\":");
+    put_string(b, r->trigger->name, err);
+    sw_buf_printf(b, err, ",\"fired\":%s,\"at\":", r->fired ? "true" : "false");
+    put_time(b, r->fired ? r->fired_at_ms : -1, err);
+    sw_buf_printf(b, err, "}");
+}
+
+static void
+put_gate(sw_buf *b, const sw_gate_result *g, sw_err *err)
+{
+    sw_buf_printf(b, err, "{\"verdict\":\"%s\",\"reason\":", sw_eval_verdict_str(g->verdict));
+    put_string(b, g->reason, err);
+    sw_buf_printf(b, err, ",\"checks\":[");
+    for (size_t i = 0; i < g->n_checks; i++) {
+        const sw_gate_check *c = &g->checks[i];
+        char window[40];
+        sw_units_format_duration(c->window_ms, window, sizeof window);
+        sw_buf_printf(b, err, "%s{\"name\":", i ? "," : "");
+        put_string(b, c->name, err);
+        sw_buf_printf(b, err, ",\"measured\":");
+        put_number(b, c->measured, err);
+        sw_buf_printf(b, err, ",\"op\":\"%s\",\"threshold\":", sw_rules_op_str(c->op));
+        put_number(b, c->threshold, err);
+        sw_buf_printf(b, err, ",\"samples\":%llu,\"window\":\"%s\",\"passed\":%s}",
+                      (unsigned long long)c->samples, window, c->passed ? "true" : "false");
+    }
+    sw_buf_printf(b, err, "]}");
+}
+
+static sw_status
+put_series(sw_buf *b, const sw_eval *ev, const sw_rules *rules, size_t i, sw_err *err)
+{
+    sw_series_result s;
+    sw_eval_series(ev, i, &s);
+    sw_gate_result gate;
+    sw_status st = sw_eval_gate(ev, s.service, s.env, 0, &gate, err);
+    if (st != SW_OK)
+        return st;
+    sw_buf_printf(b, err, "{\"name\":");
+    put_string(b, s.service, err);
+    if (s.env != NULL) {
+        sw_buf_printf(b, err, ",\"env\":");
+        put_string(b, s.env, err);
+    }
+    sw_buf_printf(b, err, ",\"coverage\":");
+    put_number(b, s.coverage, err);
+    sw_buf_printf(b, err, ",\"objectives\":[");
+    for (size_t k = 0; k < rules->n_objectives; k++) {
+        sw_buf_printf(b, err, k ? "," : "");
+        put_objective(b, &s.objectives[k], err);
+    }
+    sw_buf_printf(b, err, "],\"alerts\":[");
+    for (size_t k = 0; k < rules->n_alerts; k++) {
+        sw_buf_printf(b, err, k ? "," : "");
+        put_alert(b, &s.alerts[k], err);
+    }
+    sw_buf_printf(b, err, "],\"triggers\":[");
+    for (size_t k = 0; k < rules->n_triggers; k++) {
+        sw_buf_printf(b, err, k ? "," : "");
+        put_trigger(b, &s.triggers[k], err);
+    }
+    sw_buf_printf(b, err, "],\"gate\":");
+    put_gate(b, &gate, err);
+    sw_buf_printf(b, err, "}");
+    return SW_OK;
+}
+
+sw_status
+sw_eval_json_write(const sw_eval *ev, const sw_rules *rules, int64_t at_ms, sw_buf *out,
+                   sw_err *err)
+{
+    size_t before = out->len;
+    sw_err local = {0};
+    sw_err *e = err ? err : &local;
+    e->code = SW_OK;
+    sw_buf_printf(out, e, "{\"at\":");
+    put_time(out, at_ms, e);
+    sw_buf_printf(out, e, ",\"services\":[");
+    for (size_t i = 0; i < sw_eval_series_count(ev) && e->code == SW_OK; i++) {
+        sw_buf_printf(out, e, i ? "," : "");
+        sw_status st = put_series(out, ev, rules, i, e);
+        if (st != SW_OK)
+            e->code = st;
+    }
+    sw_buf_printf(out, e, "]}\n");
+    /* Appends record their failure in e (a full buffer); report the first, keep out whole. */
+    if (e->code != SW_OK)
+        out->len = before;
+    return e->code;
+}

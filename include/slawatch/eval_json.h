@@ -1,0 +1,19 @@
+/*
+ * The JSON shapes of evaluation results, shared by `slawatch eval --json`, `/api/v1/status`
+ * and the JSON report so tooling reads one schema (rules/README.md, "Evaluation output").
+ * Ratios are fractions, latencies microseconds, throughput requests per second, windows
+ * duration strings (`5m`, `30d`) or `month`, times RFC 3339. Unknown values are null.
+ */
+#ifndef SLAWATCH_EVAL_JSON_H
+#define SLAWATCH_EVAL_JSON_H
+
+#include <stdint.h>
+
+#include "slawatch/buf.h"
+#include "slawatch/eval.h"
+
+/* Append `{"at": ..., "services": [...]}` for every series of ev, each with its gate. */
+sw_status sw_eval_json_write(const sw_eval *ev, const sw_rules *rules, int64_t at_ms, sw_buf *out,
+                             sw_err *err);
+
+#endif
