@@ -11,11 +11,20 @@
 #include "slawatch/selector.h"
 #include "slawatch/units.h"
 
-#include <errno.h>
 #include <stdalign.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define MAX_DIAG 1000 /* diagnostic lines kept; the rest are counted */
+
+/* Defaults, as rules/README.md gives them. */
+#define DEFAULT_BASE_MS 10000
+#define DEFAULT_MIN_REQUESTS 100
+#define DEFAULT_SLICE_MS 60000
+#define DEFAULT_SLICE_TARGET 0.99
+#define DEFAULT_GATE_WINDOW_MS 600000
 
 #define BLOCK_SIZE (16u << 10)
 #define MSG_MAX 1024
@@ -336,16 +345,16 @@ record(sw_rules_loader *ld, unsigned line, unsigned col, const char *msg)
         ld->nomem = true;
 }
 
-/* Count every error; keep the first SW_RULES_MAX_DIAG and one line saying the rest were cut. */
+/* Count every error; keep the first MAX_DIAG and one line saying the rest were cut. */
 static bool
 counted(sw_rules_loader *ld, unsigned *line, unsigned *col, char *msg)
 {
     ld->n_errors++;
-    if (ld->n_errors <= SW_RULES_MAX_DIAG)
+    if (ld->n_errors <= MAX_DIAG)
         return true;
-    if (ld->n_errors > SW_RULES_MAX_DIAG + 1)
+    if (ld->n_errors > MAX_DIAG + 1)
         return false;
-    snprintf(msg, MSG_MAX, "too many errors; only the first %d are listed", SW_RULES_MAX_DIAG);
+    snprintf(msg, MSG_MAX, "too many errors; only the first %d are listed", MAX_DIAG);
     *line = *col = 0;
     return true;
 }
@@ -1820,10 +1829,10 @@ compile_gate(sw_rules_loader *ld, const sw_yaml_node *node, const sw_yaml_node *
 static void
 set_defaults(sw_rules *r)
 {
-    r->base_interval_ms = SW_RULES_DEFAULT_BASE_MS;
-    r->min_requests = SW_RULES_DEFAULT_MIN_REQUESTS;
-    r->gate.window_ms = SW_RULES_DEFAULT_GATE_WINDOW_MS;
-    r->gate.min_requests = SW_RULES_DEFAULT_MIN_REQUESTS;
+    r->base_interval_ms = DEFAULT_BASE_MS;
+    r->min_requests = DEFAULT_MIN_REQUESTS;
+    r->gate.window_ms = DEFAULT_GATE_WINDOW_MS;
+    r->gate.min_requests = DEFAULT_MIN_REQUESTS;
     r->gate.max_error_rate_increase = -1;
     r->gate.max_latency_increase = -1;
     r->gate.rank_test_alpha = 0;
@@ -1834,8 +1843,8 @@ sw_rules_objective_defaults(sw_rules_loader *ld, sw_objective *o)
 {
     o->window.kind = SW_WINDOW_MONTH;
     o->budgeting = SW_BUDGET_EVENTS;
-    o->slice_ms = SW_RULES_DEFAULT_SLICE_MS;
-    o->slice_target = SW_RULES_DEFAULT_SLICE_TARGET;
+    o->slice_ms = DEFAULT_SLICE_MS;
+    o->slice_target = DEFAULT_SLICE_TARGET;
     sw_condition *bad = sw_rules_alloc(ld, 2, sizeof *bad);
     if (bad == NULL)
         return;
@@ -1861,7 +1870,7 @@ compile_settings(sw_rules_loader *ld, const sw_yaml_node *root, sw_rules *r)
                        "expected a base_interval of whole seconds that divides a day "
                        "(e.g. 10s, 15s, 1m), found %s",
                        sw_rules_found(v).s);
-        r->base_interval_ms = SW_RULES_DEFAULT_BASE_MS; /* keep later checks meaningful */
+        r->base_interval_ms = DEFAULT_BASE_MS; /* keep later checks meaningful */
     }
     if ((v = sw_yaml_get(root, "min_requests")) != NULL)
         get_int(ld, v, "a positive whole number for min_requests", 1, INT64_MAX, &r->min_requests);

@@ -9,18 +9,8 @@
 #include "slawatch/rules.h"
 #include "slawatch/yaml.h"
 
-#include <stdarg.h>
-
-#define SW_RULES_MAX_DIAG 1000 /* diagnostic lines kept; the rest are counted */
 #define SW_RULES_MAX_LIST 1000 /* items in any list (services, alerts, checks ...) */
 #define SW_RULES_MAX_NAME 256  /* bytes in a name */
-
-/* Defaults, as rules/README.md gives them. */
-#define SW_RULES_DEFAULT_BASE_MS 10000
-#define SW_RULES_DEFAULT_MIN_REQUESTS 100
-#define SW_RULES_DEFAULT_SLICE_MS 60000
-#define SW_RULES_DEFAULT_SLICE_TARGET 0.99
-#define SW_RULES_DEFAULT_GATE_WINDOW_MS 600000
 
 typedef struct sw_rules_block sw_rules_block;
 
