@@ -90,14 +90,14 @@ layout_from_config(const sw_hdr_config *cfg, sw_hdr *h, sw_err *err)
 sw_status
 sw_hdr_config_check(const sw_hdr_config *cfg, sw_err *err)
 {
-    sw_hdr layout;
+    sw_hdr layout = {0};
     return layout_from_config(cfg, &layout, err);
 }
 
 size_t
 sw_hdr_config_memory_size(const sw_hdr_config *cfg)
 {
-    sw_hdr layout;
+    sw_hdr layout = {0};
     if (layout_from_config(cfg, &layout, NULL) != SW_OK)
         return 0;
     return sizeof layout + (size_t)layout.counts_len * sizeof layout.counts[0];
@@ -106,7 +106,7 @@ sw_hdr_config_memory_size(const sw_hdr_config *cfg)
 sw_status
 sw_hdr_new(const sw_hdr_config *cfg, sw_hdr **ret_h, sw_err *err)
 {
-    sw_hdr layout;
+    sw_hdr layout = {0};
     sw_status st = layout_from_config(cfg, &layout, err);
     if (st != SW_OK)
         return st;

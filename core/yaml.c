@@ -226,7 +226,7 @@ add_node(builder *b, sw_yaml_kind kind, const yaml_mark_t *m, sw_yaml_node **ret
 static sw_status
 add_scalar(builder *b, const yaml_event_t *ev, sw_err *err)
 {
-    sw_yaml_node *node;
+    sw_yaml_node *node = NULL;
     sw_status st = add_node(b, SW_YAML_SCALAR, &ev->start_mark, &node, err);
     if (st != SW_OK)
         return st;
@@ -250,7 +250,7 @@ open_container(builder *b, sw_yaml_kind kind, const yaml_mark_t *m, sw_err *err)
         snprintf(what, sizeof what, "nesting deeper than %d levels", SW_YAML_MAX_DEPTH);
         return at_error(b, SW_E_TOOBIG, m, err, what);
     }
-    sw_yaml_node *node;
+    sw_yaml_node *node = NULL;
     sw_status st = add_node(b, kind, m, &node, err);
     if (st != SW_OK)
         return st;

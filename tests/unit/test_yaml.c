@@ -57,7 +57,7 @@ parse_ok(fixture *fx, const char *text, size_t len)
     fx->doc = NULL;
     sw_status st = sw_yaml_parse(text, len, NAME, &fx->doc, &fx->err);
     if (st != SW_OK)
-        fail_msg("parse of \"%.40s\" failed: %s", text, fx->err.msg);
+        fail_msg("parse of \"%.40s\" failed: %s", text ? text : "(null)", fx->err.msg);
     assert_non_null(fx->doc);
     return fx->doc;
 }
