@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run one golden case: a folder holding `input`, optional `args` (one line of arguments),
 and either `expected.json` (compared value by value: integers exactly, floats to 1e-12
-relative) or `expected_exit` plus `expected_stderr` (a substring the error must contain).
+relative) or `expected_exit` plus `expected_stderr` (lines that must each appear in stderr).
 Expected values are worked out by hand in each case's README, never captured from slawatch."""
 import json
 import math
@@ -27,9 +27,9 @@ def main():
     if proc.returncode != want_exit:
         problems.append(f"exit status {proc.returncode}, expected {want_exit}")
     if (case / "expected_stderr").exists():
-        needle = (case / "expected_stderr").read_text().strip()
-        if needle not in proc.stderr:
-            problems.append(f"stderr lacks {needle!r}")
+        for needle in (case / "expected_stderr").read_text().splitlines():
+            if needle.strip() and needle.strip() not in proc.stderr:
+                problems.append(f"stderr lacks {needle.strip()!r}")
     if (case / "expected.json").exists():
         want = json.loads((case / "expected.json").read_text())
         try:
