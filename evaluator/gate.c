@@ -33,7 +33,8 @@ typedef struct gate_ctx {
     bool base_enough;
     bool failed;
     const char *unmeasured; /* first check that could not be measured */
-    char why[256];          /* the failures, "; " between them */
+    char why[SW_GATE_REASON_MAX - 16]; /* the failures, "; " between them */
+    bool truncated;                    /* why is full: "; and more" ends it */
     size_t why_len;
 } gate_ctx;
 
@@ -79,7 +80,7 @@ fmt_value(value_kind kind, double v, char *out, size_t cap)
     if (isnan(v))
         snprintf(out, cap, "unknown");
     else if (kind == VK_RATIO)
-        snprintf(out, cap, "%.3g%%", v * 100.0);
+        snprintf(out, cap, "%.4g%%", v * 100.0);
     else if (kind == VK_LATENCY && v >= 1e6)
         snprintf(out, cap, "%.3gs", v / 1e6);
     else if (kind == VK_LATENCY && v >= 1e3)
@@ -102,36 +103,30 @@ negated_op(sw_op op)
     return text[op];
 }
 
-static void
-fmt_time(int64_t ms, char *out, size_t cap)
-{
-    time_t secs = (time_t)sw_floor_to(ms, 1000) / 1000;
-    struct tm tm;
-    if (gmtime_r(&secs, &tm) == NULL || strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(out, cap, "%lld ms", (long long)ms);
-}
-
 /* Append a failure to the reason, "; " between failures. */
 static void why_fail(gate_ctx *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 why_fail(gate_ctx *g, const char *fmt, ...)
 {
-    char *reason = g->why;
-    size_t cap = sizeof g->why;
-    g->failed = true;
-    if (g->why_len + 3 >= cap)
-        return;
-    if (g->why_len > 0) {
-        memcpy(reason + g->why_len, "; ", 3);
-        g->why_len += 2;
-    }
+    char one[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(reason + g->why_len, cap - g->why_len, fmt, ap);
+    int n = vsnprintf(one, sizeof one, fmt, ap);
     va_end(ap);
-    if (n > 0)
-        g->why_len = g->why_len + (size_t)n < cap ? g->why_len + (size_t)n : cap - 1;
+    g->failed = true;
+    if (n < 0 || g->truncated)
+        return;
+    /* Whole failures only: a sentence cut mid-word misleads more than "and more". */
+    const char *sep = g->why_len > 0 ? "; " : "";
+    size_t need = strlen(sep) + (size_t)n, room = sizeof g->why - g->why_len;
+    if (need + sizeof "; and more" > room) {
+        snprintf(g->why + g->why_len, room, "; and more");
+        g->truncated = true;
+        return;
+    }
+    snprintf(g->why + g->why_len, room, "%s%s", sep, one);
+    g->why_len += need;
 }
 
 /* ------------------------------------------------------------------ measuring */
@@ -182,8 +177,12 @@ check_judge(gate_ctx *g, sw_gate_check *c, bool judged, value_kind unit, const c
     fmt_value(unit, c->threshold, t, sizeof t);
     sw_units_format_duration(g->window_ms, w, sizeof w);
     fmt_count(c->samples, n, sizeof n);
-    why_fail(g, "%s %s %s %s over %s (%s requests)%s", c->name, m, negated_op(c->op), t, w, n,
-             suffix);
+    if (unit == VK_P)
+        why_fail(g, "latencies slower%s by a rank test (p = %s, below %s) over %s", suffix, m, t,
+                 w);
+    else
+        why_fail(g, "%s %s %s %s over %s (%s requests)%s", c->name, m, negated_op(c->op), t, w, n,
+                 suffix);
 }
 
 static void
@@ -255,7 +254,7 @@ trigger_checks(gate_ctx *g, const sw_series *s)
         sw_gate_check *c = check_add(g, name, SW_OP_LE, 0.0);
         if (c != NULL)
             c->measured = 1.0;
-        fmt_time(t->fired_at_ms, at, sizeof at);
+        sw_units_format_time(t->fired_at_ms, at, sizeof at);
         why_fail(g, "rollback trigger %s fired at %s", t->trigger->name, at);
     }
 }

@@ -58,6 +58,7 @@ typedef struct sw_trigger_result {
 } sw_trigger_result;
 
 #define SW_GATE_MAX_CHECKS 32
+#define SW_GATE_REASON_MAX 2048
 
 typedef struct sw_gate_check {
     char name[64];            /* `error_rate`, `p95`, `error_rate_increase`, `rank_test` ... */
@@ -74,7 +75,7 @@ typedef struct sw_gate_result {
     int64_t window_start_ms, window_end_ms;
     sw_gate_check checks[SW_GATE_MAX_CHECKS];
     size_t n_checks;
-    char reason[256];         /* one sentence a release manager understands */
+    char reason[SW_GATE_REASON_MAX]; /* one sentence a release manager understands */
 } sw_gate_result;
 
 /* Everything known about one series at the last sw_eval_advance(). */
