@@ -5,6 +5,7 @@
  * owns every series, history and window in it, and borrows the rule set.
  */
 #include "eval_int.h"
+#include "slawatch/units.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -289,11 +290,15 @@ sw_eval_add(sw_eval *ev, const char *service, const char *env, const sw_sli_inte
         st = find_or_add(ev, service, env, &s, err);
     if (st != SW_OK)
         return st;
-    if (iv->start_ms < s->fed_until_ms)
+    if (iv->start_ms < s->fed_until_ms) {
+        char at[40], until[40];
+        sw_units_format_time(iv->start_ms, at, sizeof at);
+        sw_units_format_time(s->fed_until_ms, until, sizeof until);
         return sw_err_set(err, SW_E_INVAL,
-                          "%s%s%s: interval at %lld overlaps or precedes the one ending at %lld",
-                          service, env ? "/" : "", env ? env : "", (long long)iv->start_ms,
-                          (long long)s->fed_until_ms);
+                          "%s%s%s: interval at %s overlaps or duplicates one before it (data up to "
+                          "%s already given)",
+                          service, env ? "/" : "", env ? env : "", at, until);
+    }
     int64_t end = iv->start_ms + iv->length_ms;
     if (iv->has_data) {
         sw_sums sums;
