@@ -7,6 +7,7 @@
 
 #include "slawatch/buf.h"
 #include "slawatch/hdr_codec.h"
+#include "slawatch/units.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -40,23 +41,6 @@ has_prefix(const char *s, size_t len, const char *prefix)
     return len >= n && memcmp(s, prefix, n) == 0;
 }
 
-/* Parse a decimal number filling exactly s[0..len). */
-static bool
-parse_seconds(const char *s, size_t len, double *ret)
-{
-    char tmp[64];
-    if (len == 0 || len >= sizeof tmp)
-        return false;
-    memcpy(tmp, s, len);
-    tmp[len] = '\0';
-    char *end;
-    double v = strtod(tmp, &end);
-    if (end != tmp + len || !isfinite(v))
-        return false;
-    *ret = v;
-    return true;
-}
-
 /* `#[StartTime: 1441812279.474 (seconds ...` and `#[BaseTime: ...`: the number after the key. */
 static sw_status
 parse_time_comment(sw_hlog_reader *r, const char *s, size_t len, size_t key_len, double *ret,
@@ -65,7 +49,7 @@ parse_time_comment(sw_hlog_reader *r, const char *s, size_t len, size_t key_len,
     size_t end = key_len;
     while (end < len && s[end] != ' ' && s[end] != ']')
         end++;
-    if (!parse_seconds(s + key_len, end - key_len, ret))
+    if (!sw_units_parse_number(s + key_len, end - key_len, ret))
         return line_error(r, key_len, err, "expected seconds since the epoch");
     return SW_OK;
 }
@@ -137,7 +121,7 @@ parse_interval(sw_hlog_reader *r, const char *s, size_t len, sw_err *err)
         return st;
     double v[3];
     for (int i = 0; i < 3; i++)
-        if (!parse_seconds(f.field[i], f.len[i], &v[i]))
+        if (!sw_units_parse_number(f.field[i], f.len[i], &v[i]))
             return line_error(r, f.col[i], err, i == 2 ? "expected a number (interval max)"
                                                        : "expected seconds (a decimal number)");
     sw_hlog_interval iv = {.tag = tagged ? tag : NULL, .length_s = v[1], .max = v[2]};

@@ -252,7 +252,7 @@ sw_units_parse_time_ms(const char *s, size_t len, int64_t *ret_ms)
 {
     int y = digits_at(s, len, 0, 4), mo = digits_at(s, len, 5, 2), d = digits_at(s, len, 8, 2);
     int h = digits_at(s, len, 11, 2), mi = digits_at(s, len, 14, 2), se = digits_at(s, len, 17, 2);
-    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
         s[13] != ':' || s[16] != ':' || y < 0 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 ||
         se > 59 || !days_in_month_ok(y, mo, d))
         return false;
@@ -271,6 +271,17 @@ sw_units_parse_time_ms(const char *s, size_t len, int64_t *ret_ms)
     int64_t seconds = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
     *ret_ms = (seconds - zone_minutes * 60) * 1000 + frac_ms;
     return true;
+}
+
+void
+sw_units_month_of(int64_t t_ms, int64_t *ret_start_ms, int64_t *ret_end_ms)
+{
+    const int64_t day_ms = INT64_C(86400000);
+    int64_t days = t_ms >= 0 ? t_ms / day_ms : -((-t_ms + day_ms - 1) / day_ms), y;
+    int m, d;
+    civil_from_days(days, &y, &m, &d);
+    *ret_start_ms = days_from_civil(y, m, 1) * day_ms;
+    *ret_end_ms = (m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1)) * day_ms;
 }
 
 void

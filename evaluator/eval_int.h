@@ -222,9 +222,6 @@ sw_status sw_window_move(sw_lat_window *w, const sw_lat_spec *spec, const sw_his
 void sw_window_merge(const sw_history *h, int64_t from_ms, int64_t to_ms, bool excl_maint,
                      sw_hdr *dst);
 
-/* The calendar month (UTC) containing t_ms: [*start, *end). */
-void sw_window_month(int64_t t_ms, int64_t *ret_start, int64_t *ret_end);
-
 /* ------------------------------------------------------------------ condition.c */
 
 /* What a condition is measured on: a window's sums, health run and merged latency. */

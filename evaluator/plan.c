@@ -5,6 +5,7 @@
  * long each history level must be kept, and each service's maintenance ranges. Immutable.
  */
 #include "eval_int.h"
+#include "slawatch/units.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@ sw_plan_objective_window(const sw_objective *o, int64_t now_ms, int64_t *ret_sta
                          int64_t *ret_whole_start, int64_t *ret_whole_end)
 {
     if (o->window.kind == SW_WINDOW_MONTH) {
-        sw_window_month(now_ms - 1, ret_whole_start, ret_whole_end);
+        sw_units_month_of(now_ms - 1, ret_whole_start, ret_whole_end);
         *ret_start = *ret_whole_start;
         return;
     }

@@ -666,88 +666,12 @@ get_ratio(sw_rules_loader *ld, const sw_yaml_node *node, const char *what, doubl
     return true;
 }
 
-/* ---- RFC 3339 times ----------------------------------------------------------------------- */
-
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's formula). */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static unsigned
-days_in_month(unsigned y, unsigned m)
-{
-    static const unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
-}
-
-/* Exactly n digits at s. */
-static bool
-digits(const char *s, size_t n, unsigned *ret)
-{
-    unsigned v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (unsigned)(s[i] - '0');
-    }
-    *ret = v;
-    return true;
-}
-
-/* `.frac` (milliseconds kept) and `Z` or `+hh:mm`, from s[i]; *ret_ms gets frac - offset. */
-static bool
-rfc3339_tail(const char *s, size_t len, size_t i, int64_t *ret_ms)
-{
-    int64_t ms = 0, scale = 100;
-    if (i < len && s[i] == '.') {
-        size_t start = ++i;
-        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, scale /= 10)
-            ms += (s[i] - '0') * scale;
-        if (i == start)
-            return false;
-    }
-    unsigned oh = 0, om = 0;
-    if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
-        i++;
-    } else if (i + 6 == len && (s[i] == '+' || s[i] == '-') && digits(s + i + 1, 2, &oh) &&
-               s[i + 3] == ':' && digits(s + i + 4, 2, &om) && oh <= 23 && om <= 59) {
-        int64_t off = (int64_t)(oh * 60 + om) * 60000;
-        ms -= s[i] == '+' ? off : -off;
-        i = len;
-    }
-    *ret_ms = ms;
-    return i == len;
-}
-
-static bool
-parse_rfc3339(const char *s, size_t len, int64_t *ret_ms)
-{
-    unsigned y, mo, d, h, mi, sec;
-    int64_t tail;
-    if (len < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
-        !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-        !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
-        !digits(s + 17, 2, &sec) || !rfc3339_tail(s, len, 19, &tail))
-        return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59)
-        return false;
-    int64_t days = days_from_civil(y, mo, d);
-    *ret_ms = ((days * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000 + tail;
-    return true;
-}
+/* ---- times ------------------------------------------------------------------------------ */
 
 static bool
 get_time(sw_rules_loader *ld, const sw_yaml_node *node, const char *key, int64_t *ret_ms)
 {
-    if (!is_text(node) || !parse_rfc3339(node->str, node->len, ret_ms)) {
+    if (!is_text(node) || !sw_units_parse_time_ms(node->str, node->len, ret_ms)) {
         sw_rules_error(ld, node,
                        "expected an RFC 3339 time (e.g. 2026-10-10T02:00:00Z) for %s, "
                        "found %s",

@@ -6,47 +6,10 @@
  * Each window belongs to one series; its dense histogram is the only dense one it holds.
  */
 #include "eval_int.h"
+#include "slawatch/units.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* ------------------------------------------------------------------ calendar */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void
-civil_from_days(int64_t z, int64_t *ret_y, unsigned *ret_m)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    *ret_y = (int64_t)yoe + era * 400 + (m <= 2);
-    *ret_m = m;
-}
-
-void
-sw_window_month(int64_t t_ms, int64_t *ret_start, int64_t *ret_end)
-{
-    int64_t y;
-    unsigned m;
-    civil_from_days(sw_floor_to(t_ms, SW_DAY_MS) / SW_DAY_MS, &y, &m);
-    *ret_start = days_from_civil(y, m, 1) * SW_DAY_MS;
-    *ret_end = (m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1)) * SW_DAY_MS;
-}
 
 /* ------------------------------------------------------------------ windows */
 
@@ -110,7 +73,7 @@ static void
 move_month(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_ms)
 {
     int64_t start, end;
-    sw_window_month(to_ms - 1, &start, &end);
+    sw_units_month_of(to_ms - 1, &start, &end);
     if (start != w->month_start_ms) {
         sw_hdr_reset(w->acc);
         w->month_start_ms = start;

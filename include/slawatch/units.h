@@ -28,8 +28,12 @@ bool sw_units_parse_latency_us(const char *s, size_t len, double *ret_us);
 /* Rate per second from `<number>/<unit>`, units s, m, h (`1000/s`, `60000/m`). */
 bool sw_units_parse_rate(const char *s, size_t len, double *ret_per_s);
 
-/* RFC 3339 time (`2026-10-01T00:00:00Z`, `2026-10-01T02:00:00.250+02:00`) to epoch ms. */
+/* RFC 3339 time (`2026-10-01T00:00:00Z`, `2026-10-01T02:00:00.250+02:00`; `T`, `t` or a space
+ * between date and time) to epoch ms. */
 bool sw_units_parse_time_ms(const char *s, size_t len, int64_t *ret_ms);
+
+/* The UTC calendar month holding t_ms: [*ret_start_ms, *ret_end_ms). */
+void sw_units_month_of(int64_t t_ms, int64_t *ret_start_ms, int64_t *ret_end_ms);
 
 /* Epoch ms as RFC 3339 UTC (`2026-10-01T00:00:00Z`, milliseconds only when not 0) into out
  * (>= 32 bytes). */

@@ -140,6 +140,7 @@ test_times(void **state)
         {"2026-09-30T19:30:00-04:30", INT64_C(1790812800000)},
         {"2026-10-01T00:00:00.250Z", INT64_C(1790812800250)},
         {"2000-03-01T00:00:00Z", INT64_C(951868800000)},
+        {"2026-10-01 00:00:00Z", INT64_C(1790812800000)}, /* RFC 3339 5.6 allows a space */
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         int64_t ms = -1;
@@ -149,7 +150,7 @@ test_times(void **state)
     static const char *const bad[] = {
         "2026-10-01",           "2026-10-01T00:00:00",   "2026-13-01T00:00:00Z",
         "2025-02-29T00:00:00Z", "2026-10-01T24:00:00Z",  "2026-10-01T00:00:00+2:00",
-        "2026-10-01 00:00:00Z", "2026-10-01T00:00:00.Z", "2026-10-01T00:00:00Zjunk",
+        "2026-10-01_00:00:00Z", "2026-10-01T00:00:00.Z", "2026-10-01T00:00:00Zjunk",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t ms = 7;
@@ -165,6 +166,21 @@ test_times(void **state)
     assert_string_equal(out, "1969-12-31T23:59:59Z");
 }
 
+static void
+test_month_of(void **state)
+{
+    (void)state;
+    int64_t start, end;
+    /* 2024-02-29T12:30:15Z: February 2024 (leap year), 1706745600 .. 1709251200 (date -u). */
+    sw_units_month_of(INT64_C(1709209815000), &start, &end);
+    assert_int_equal(start, INT64_C(1706745600000));
+    assert_int_equal(end, INT64_C(1709251200000));
+    /* 2026-12-31T23:59:59.999Z: December rolls over into the next year. */
+    sw_units_month_of(INT64_C(1798761599999), &start, &end);
+    assert_int_equal(start, INT64_C(1796083200000));
+    assert_int_equal(end, INT64_C(1798761600000));
+}
+
 int
 main(void)
 {
@@ -173,6 +189,7 @@ main(void)
         cmocka_unit_test(test_ratios),      cmocka_unit_test(test_latencies),
         cmocka_unit_test(test_rates),       cmocka_unit_test(test_length_is_respected),
         cmocka_unit_test(test_times),
+        cmocka_unit_test(test_month_of),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
