@@ -137,48 +137,42 @@ sw_units_parse_ratio(const char *s, size_t len, double *ret)
     return true;
 }
 
+/* A unit suffix: one of it is mul / div base units (divide, not multiply by 1/60, so
+ * `60000/m` is exactly 1000/s). */
+typedef struct unit_suffix {
+    const char *suffix;
+    double mul, div;
+} unit_suffix;
+
+/* `<non-negative number><suffix>` with one of units' suffixes, scaled to the base unit. */
 static bool
-suffix_is(const char *s, size_t len, const char *suffix)
+parse_scaled(const char *s, size_t len, const unit_suffix *units, size_t n_units, double *ret)
 {
-    return strlen(suffix) == len && memcmp(s, suffix, len) == 0;
+    size_t n = number_prefix(s, len);
+    double v;
+    if (n == 0 || !sw_units_parse_number(s, n, &v) || v < 0)
+        return false;
+    for (size_t u = 0; u < n_units; u++)
+        if (strlen(units[u].suffix) == len - n && memcmp(s + n, units[u].suffix, len - n) == 0) {
+            *ret = v * units[u].mul / units[u].div;
+            return true;
+        }
+    return false;
 }
 
 bool
 sw_units_parse_latency_us(const char *s, size_t len, double *ret_us)
 {
-    static const struct {
-        const char *suffix;
-        double us;
-    } units[] = {{"us", 1.0}, {"\xc2\xb5s", 1.0}, {"ms", 1e3}, {"s", 1e6}, {"m", 60e6}};
-    size_t n = number_prefix(s, len);
-    double v;
-    if (n == 0 || !sw_units_parse_number(s, n, &v) || v < 0)
-        return false;
-    for (size_t u = 0; u < sizeof units / sizeof units[0]; u++)
-        if (suffix_is(s + n, len - n, units[u].suffix)) {
-            *ret_us = v * units[u].us;
-            return true;
-        }
-    return false;
+    static const unit_suffix units[] = {
+        {"us", 1, 1}, {"\xc2\xb5s", 1, 1}, {"ms", 1e3, 1}, {"s", 1e6, 1}, {"m", 60e6, 1}};
+    return parse_scaled(s, len, units, sizeof units / sizeof units[0], ret_us);
 }
 
 bool
 sw_units_parse_rate(const char *s, size_t len, double *ret_per_s)
 {
-    static const struct {
-        const char *suffix;
-        double seconds;
-    } units[] = {{"/s", 1.0}, {"/m", 60.0}, {"/h", 3600.0}};
-    size_t n = number_prefix(s, len);
-    double v;
-    if (n == 0 || !sw_units_parse_number(s, n, &v) || v < 0)
-        return false;
-    for (size_t u = 0; u < sizeof units / sizeof units[0]; u++)
-        if (suffix_is(s + n, len - n, units[u].suffix)) {
-            *ret_per_s = v / units[u].seconds;
-            return true;
-        }
-    return false;
+    static const unit_suffix units[] = {{"/s", 1, 1}, {"/m", 1, 60}, {"/h", 1, 3600}};
+    return parse_scaled(s, len, units, sizeof units / sizeof units[0], ret_per_s);
 }
 
 /* ------------------------------------------------------------------ RFC 3339 times */
