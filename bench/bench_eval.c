@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_rng.h"
 #include "slawatch/eval.h"
 
 #define SERVICES 100
@@ -29,36 +30,6 @@
 #define TEMPLATES 64    /* distinct interval histograms, reused */
 #define MEDIAN_US 80000.0
 #define SIGMA 0.6
-#define TWO_PI 6.283185307179586
-
-typedef struct rng {
-    uint64_t state;
-} rng;
-
-static uint64_t
-rng_next(rng *r)
-{
-    uint64_t x;
-
-    r->state += UINT64_C(0x9E3779B97F4A7C15);
-    x = r->state;
-    x = (x ^ (x >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    x = (x ^ (x >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return x ^ (x >> 31);
-}
-
-static double
-rng_open01(rng *r)
-{
-    return ((double)(rng_next(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
-
-static int64_t
-lognormal_us(rng *r)
-{
-    double z = sqrt(-2.0 * log(rng_open01(r))) * cos(TWO_PI * rng_open01(r));
-    return (int64_t)(MEDIAN_US * exp(SIGMA * z));
-}
 
 /* ------------------------------------------------------------------ the production rules */
 
@@ -195,7 +166,7 @@ feeder_init(feeder *f, int samples)
         if (sw_hdr_new(&sw_hdr_latency_config, &f->templates[t], NULL) != SW_OK)
             abort();
         for (int i = 0; i < samples; i++)
-            sw_hdr_record(f->templates[t], lognormal_us(&f->r));
+            sw_hdr_record(f->templates[t], rng_lognormal_us(&f->r, MEDIAN_US, SIGMA));
     }
 }
 

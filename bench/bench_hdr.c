@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_rng.h"
 #include "slawatch/buf.h"
 #include "slawatch/err.h"
 #include "slawatch/hdr.h"
@@ -27,7 +28,6 @@
 #define DEFAULT_SEED UINT64_C(42)
 #define MEDIAN_US 2000.0
 #define SIGMA 1.2
-#define TWO_PI 6.283185307179586
 
 #define MIN_LOOP_NS 3e8         /* each timed loop runs at least 0.3 s */
 #define RECORD_PASSES 32        /* record: 32 passes over the stream = 134M values */
@@ -36,44 +36,6 @@
 #define ENC_BUF_MAX (64u << 20) /* cap of the reused encoder buffer */
 
 static volatile int64_t sink_i64; /* results go here so the timed calls cannot be dropped */
-
-typedef struct rng {
-    uint64_t state;
-} rng;
-
-static uint64_t
-rng_next(rng *r)
-{
-    uint64_t x;
-
-    r->state += UINT64_C(0x9E3779B97F4A7C15);
-    x = r->state;
-    x = (x ^ (x >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    x = (x ^ (x >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return x ^ (x >> 31);
-}
-
-/* Uniform in (0, 1): the top 53 bits, centred in their interval, so log() never sees 0. */
-static double
-rng_open01(rng *r)
-{
-    return ((double)(rng_next(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
-
-static int64_t
-rng_latency_us(rng *r)
-{
-    double radius_draw = rng_open01(r);
-    double angle_draw = rng_open01(r);
-    double z = sqrt(-2.0 * log(radius_draw)) * cos(TWO_PI * angle_draw);
-    double v = MEDIAN_US * exp(SIGMA * z);
-
-    if (v < (double)SW_HDR_LATENCY_LOWEST_US)
-        v = (double)SW_HDR_LATENCY_LOWEST_US;
-    if (v > (double)SW_HDR_LATENCY_HIGHEST_US)
-        v = (double)SW_HDR_LATENCY_HIGHEST_US;
-    return (int64_t)v;
-}
 
 static double
 now_ns(void)
@@ -123,7 +85,7 @@ record_from_rng(sw_hdr *h, uint64_t seed, int64_t n)
     rng r = {seed};
 
     for (int64_t i = 0; i < n; i++)
-        (void)sw_hdr_record(h, rng_latency_us(&r));
+        (void)sw_hdr_record(h, rng_lognormal_us(&r, MEDIAN_US, SIGMA));
 }
 
 static void
@@ -310,7 +272,7 @@ main(int argc, char **argv)
     {
         rng r = {seed};
         for (uint64_t i = 0; i < STREAM_LEN; i++)
-            stream[i] = rng_latency_us(&r);
+            stream[i] = rng_lognormal_us(&r, MEDIAN_US, SIGMA);
     }
 #ifdef __OPTIMIZE__
     printf("# slawatch %s bench_hdr: optimised build\n", SW_VERSION);
