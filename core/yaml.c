@@ -6,6 +6,7 @@
  */
 #include "slawatch/yaml.h"
 
+#include "slawatch/arena.h"
 #include "slawatch/buf.h"
 
 #include <stdalign.h>
@@ -16,26 +17,12 @@
 #include <yaml.h>
 
 /* Blocks start small (most rule files are a few KB) and double up to a cap. */
-#define ARENA_FIRST_BLOCK (4u << 10)
-#define ARENA_MAX_BLOCK (4u << 20)
 #define READ_CHUNK (64u << 10)
 /* Longest key quoted in a duplicate-key message; the rest is cut. */
 #define KEY_IN_MSG_MAX 64
 
-typedef struct arena_block {
-    struct arena_block *next;
-    size_t size;
-    size_t used;
-    alignas(max_align_t) unsigned char data[];
-} arena_block;
-
-typedef struct arena {
-    arena_block *head;
-    size_t next_size;
-} arena;
-
 struct sw_yaml_doc {
-    arena arena; /* owns this struct and everything reachable from it */
+    sw_arena arena; /* owns this struct and everything reachable from it */
     const char *name;
     size_t count;
     sw_yaml_node **roots;
@@ -51,7 +38,7 @@ typedef struct builder {
     const char *name;
     const char *text; /* the input, only to place reader errors */
     size_t len;
-    arena arena;
+    sw_arena arena;
     /* Children of the open containers, innermost last; below them the finished roots. */
     sw_buf stack;
     sw_buf sort; /* scratch for the duplicate-key check */
@@ -59,61 +46,6 @@ typedef struct builder {
     size_t depth;
     size_t nodes;
 } builder;
-
-static void
-arena_fini(arena *a)
-{
-    arena_block *b = a->head;
-    while (b != NULL) {
-        arena_block *next = b->next;
-        free(b);
-        b = next;
-    }
-    a->head = NULL;
-}
-
-static arena_block *
-arena_grow(arena *a, size_t need)
-{
-    size_t size = a->next_size > need ? a->next_size : need;
-    if (size > SIZE_MAX - sizeof(arena_block))
-        return NULL;
-    arena_block *b = malloc(sizeof *b + size);
-    if (b == NULL)
-        return NULL;
-    b->size = size;
-    b->used = 0;
-    /* A block filled by one big request goes behind the head, whose free space stays in use. */
-    if (a->head != NULL && size - need < a->head->size - a->head->used) {
-        b->next = a->head->next;
-        a->head->next = b;
-    } else {
-        b->next = a->head;
-        a->head = b;
-    }
-    if (a->next_size < ARENA_MAX_BLOCK)
-        a->next_size *= 2;
-    return b;
-}
-
-/* Zeroed memory for size bytes aligned to align (a power of two), or NULL. */
-static void *
-arena_alloc(arena *a, size_t size, size_t align)
-{
-    arena_block *b = a->head;
-    size_t at = 0;
-    if (b != NULL)
-        at = (b->used + align - 1) & ~(align - 1);
-    if (b == NULL || at > b->size || b->size - at < size) {
-        /* A fresh block starts max_align_t-aligned, so offset 0 suits any align. */
-        b = arena_grow(a, size);
-        if (b == NULL)
-            return NULL;
-        at = 0;
-    }
-    b->used = at + size;
-    return memset(b->data + at, 0, size);
-}
 
 static sw_status
 nomem(const builder *b, sw_err *err)
@@ -211,7 +143,7 @@ add_node(builder *b, sw_yaml_kind kind, const yaml_mark_t *m, sw_yaml_node **ret
         snprintf(what, sizeof what, "more than %u nodes", (unsigned)SW_YAML_MAX_NODES);
         return at_error(b, SW_E_TOOBIG, m, err, what);
     }
-    sw_yaml_node *node = arena_alloc(&b->arena, sizeof *node, alignof(sw_yaml_node));
+    sw_yaml_node *node = sw_arena_alloc(&b->arena, sizeof *node, alignof(sw_yaml_node));
     if (node == NULL)
         return nomem(b, err);
     node->kind = kind;
@@ -231,7 +163,7 @@ add_scalar(builder *b, const yaml_event_t *ev, sw_err *err)
     if (st != SW_OK)
         return st;
     size_t len = ev->data.scalar.length;
-    char *str = arena_alloc(&b->arena, len + 1, 1);
+    char *str = sw_arena_alloc(&b->arena, len + 1, 1);
     if (str == NULL)
         return nomem(b, err);
     if (len > 0)
@@ -325,7 +257,7 @@ close_mapping(builder *b, sw_yaml_node *map, sw_yaml_node *const *children, size
     map->n = n / 2;
     if (map->n == 0)
         return SW_OK;
-    map->pairs = arena_alloc(&b->arena, map->n * sizeof *map->pairs, alignof(sw_yaml_pair));
+    map->pairs = sw_arena_alloc(&b->arena, map->n * sizeof *map->pairs, alignof(sw_yaml_pair));
     if (map->pairs == NULL)
         return nomem(b, err);
     for (size_t i = 0; i < map->n; i++) {
@@ -341,7 +273,7 @@ close_sequence(builder *b, sw_yaml_node *seq, sw_yaml_node *const *children, siz
     seq->n = n;
     if (n == 0)
         return SW_OK;
-    seq->items = arena_alloc(&b->arena, n * sizeof *seq->items, alignof(sw_yaml_node *));
+    seq->items = sw_arena_alloc(&b->arena, n * sizeof *seq->items, alignof(sw_yaml_node *));
     if (seq->items == NULL)
         return nomem(b, err);
     memcpy(seq->items, children, n * sizeof *seq->items);
@@ -404,15 +336,15 @@ finish(builder *b, sw_yaml_doc **ret_doc, sw_err *err)
 {
     SW_REQUIRE(b->depth == 0);
     size_t name_len = strlen(b->name);
-    sw_yaml_doc *doc = arena_alloc(&b->arena, sizeof *doc, alignof(sw_yaml_doc));
-    char *name = arena_alloc(&b->arena, name_len + 1, 1);
+    sw_yaml_doc *doc = sw_arena_alloc(&b->arena, sizeof *doc, alignof(sw_yaml_doc));
+    char *name = sw_arena_alloc(&b->arena, name_len + 1, 1);
     if (doc == NULL || name == NULL)
         return nomem(b, err);
     memcpy(name, b->name, name_len);
     doc->name = name;
     doc->count = stack_count(b);
     if (doc->count > 0) {
-        doc->roots = arena_alloc(&b->arena, b->stack.len, alignof(sw_yaml_node *));
+        doc->roots = sw_arena_alloc(&b->arena, b->stack.len, alignof(sw_yaml_node *));
         if (doc->roots == NULL)
             return nomem(b, err);
         memcpy(doc->roots, b->stack.data, b->stack.len);
@@ -430,7 +362,7 @@ builder_init(builder *b, const char *text, size_t len, const char *name)
     b->name = name;
     b->text = text;
     b->len = len;
-    b->arena.next_size = ARENA_FIRST_BLOCK;
+    sw_arena_init(&b->arena);
     /* The node cap bounds both: one pointer per node at most. */
     size_t max_ptrs = ((size_t)SW_YAML_MAX_NODES + 1) * sizeof(sw_yaml_node *) + 1;
     sw_buf_init(&b->stack, max_ptrs);
@@ -442,7 +374,7 @@ builder_fini(builder *b)
 {
     sw_buf_fini(&b->stack);
     sw_buf_fini(&b->sort);
-    arena_fini(&b->arena);
+    sw_arena_fini(&b->arena);
 }
 
 sw_status
@@ -522,8 +454,8 @@ sw_yaml_free(sw_yaml_doc *doc)
     if (doc == NULL)
         return;
     /* The doc lives in its own arena: copy the arena out before releasing it. */
-    arena a = doc->arena;
-    arena_fini(&a);
+    sw_arena a = doc->arena;
+    sw_arena_fini(&a);
 }
 
 size_t

@@ -1,7 +1,7 @@
 /*
  * The rules loader: the YAML/JSON tree from core/yaml is walked against the format of
  * rules/README.md (or handed to rules_openslo.c) and compiled into one sw_rules whose arrays
- * and strings live in blocks it owns; sw_rules_free releases them, and the tree is freed before
+ * and strings live in its arena; sw_rules_free releases it, and the tree is freed before
  * a load returns. Every problem is reported, and any problem means no rule set. A load runs on
  * one thread; a loaded rule set is immutable and may be shared.
  */
@@ -26,18 +26,12 @@
 #define DEFAULT_SLICE_TARGET 0.99
 #define DEFAULT_GATE_WINDOW_MS 600000
 
-#define BLOCK_SIZE (16u << 10)
 #define MSG_MAX 1024
 #define MS_PER_DAY INT64_C(86400000)
 #define MIN_MONTH_MS (28 * MS_PER_DAY)
 #define MAX_COUNT 1e15    /* counts in conditions: exact in a double */
 #define MAX_DIMENSIONS 30 /* CloudWatch's own limit */
 
-struct sw_rules_block {
-    sw_rules_block *next;
-    size_t size, used;
-    alignas(max_align_t) unsigned char data[];
-};
 
 struct sw_rules_diag {
     char **lines;
@@ -134,29 +128,6 @@ diag_take(sw_rules_diag *d, char *line)
     return true;
 }
 
-/* ---- the arena ---------------------------------------------------------------------------- */
-
-static void *
-arena_alloc(sw_rules_box *box, size_t size, size_t align)
-{
-    sw_rules_block *b = box->blocks;
-    size_t at = b != NULL ? (b->used + align - 1) & ~(align - 1) : 0;
-    if (b == NULL || at > b->size || b->size - at < size) {
-        size_t cap = size > BLOCK_SIZE ? size : BLOCK_SIZE;
-        if (cap > SIZE_MAX - sizeof *b)
-            return NULL;
-        b = malloc(sizeof *b + cap);
-        if (b == NULL)
-            return NULL;
-        b->size = cap;
-        b->next = box->blocks;
-        box->blocks = b;
-        at = 0; /* a fresh block is max_align_t-aligned */
-    }
-    b->used = at + size;
-    return memset(b->data + at, 0, size);
-}
-
 void *
 sw_rules_alloc(sw_rules_loader *ld, size_t n, size_t size)
 {
@@ -165,7 +136,7 @@ sw_rules_alloc(sw_rules_loader *ld, size_t n, size_t size)
         return NULL;
     void *p = NULL;
     if (!__builtin_mul_overflow(n, size, &total))
-        p = arena_alloc(ld->box, total, alignof(max_align_t));
+        p = sw_arena_alloc(&ld->box->arena, total, alignof(max_align_t));
     if (p == NULL)
         ld->nomem = true;
     return p;
@@ -174,7 +145,7 @@ sw_rules_alloc(sw_rules_loader *ld, size_t n, size_t size)
 const char *
 sw_rules_strdup(sw_rules_loader *ld, const char *s, size_t len)
 {
-    char *p = len < SIZE_MAX ? arena_alloc(ld->box, len + 1, 1) : NULL;
+    char *p = len < SIZE_MAX ? sw_arena_alloc(&ld->box->arena, len + 1, 1) : NULL;
     if (p == NULL) {
         ld->nomem = true;
         return NULL;
@@ -188,12 +159,7 @@ box_free(sw_rules_box *box)
 {
     if (box == NULL)
         return;
-    sw_rules_block *b = box->blocks;
-    while (b != NULL) {
-        sw_rules_block *next = b->next;
-        free(b);
-        b = next;
-    }
+    sw_arena_fini(&box->arena);
     free(box);
 }
 
@@ -1915,6 +1881,7 @@ sw_rules_load_mem(const char *text, size_t len, const char *name, sw_rules **ret
     sw_rules_box *box = calloc(1, sizeof *box);
     if (box == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory loading rules");
+    sw_arena_init(&box->arena);
     sw_rules_loader ld = {.text = text, .len = len, .box = box, .diag = diag};
     ld.name = sw_rules_strdup(&ld, name, strlen(name));
     sw_yaml_doc *doc = NULL;

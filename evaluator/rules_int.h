@@ -6,18 +6,17 @@
 #ifndef SLAWATCH_RULES_INT_H
 #define SLAWATCH_RULES_INT_H
 
+#include "slawatch/arena.h"
 #include "slawatch/rules.h"
 #include "slawatch/yaml.h"
 
 #define SW_RULES_MAX_LIST 1000 /* items in any list (services, alerts, checks ...) */
 #define SW_RULES_MAX_NAME 256  /* bytes in a name */
 
-typedef struct sw_rules_block sw_rules_block;
-
-/* The rule set first, so the sw_rules * handed out converts back; the blocks hold the rest. */
+/* The rule set first, so the sw_rules * handed out converts back; the arena holds the rest. */
 typedef struct sw_rules_box {
     sw_rules rules;
-    sw_rules_block *blocks;
+    sw_arena arena;
 } sw_rules_box;
 
 typedef struct sw_rules_loader {
