@@ -16,11 +16,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define MAX_DEPLOYMENTS 64
+
+/* `--deployment SERVICE[/ENV]@TIME`: a deployment mark replayed at its time. */
+typedef struct deployment {
+    char service[SW_INTERVALS_MAX_NAME];
+    char env[SW_INTERVALS_MAX_NAME]; /* "" for none */
+    int64_t at_ms;
+} deployment;
+
 typedef struct eval_opts {
     const char *rules_path;
     const char *intervals_path;
     const char *at;
     bool json;
+    deployment deployments[MAX_DEPLOYMENTS];
+    size_t n_deployments;
 } eval_opts;
 
 /* One parsed line, kept with its line number for messages. */
@@ -37,13 +48,40 @@ typedef struct recording {
 static void
 eval_usage(FILE *f)
 {
-    fprintf(f, "usage: slawatch eval --rules FILE --intervals FILE [--at TIME] [--json]\n\n"
+    fprintf(f, "usage: slawatch eval --rules FILE --intervals FILE [--at TIME] [--json]\n"
+               "                     [--deployment SERVICE[/ENV]@TIME]...\n\n"
                "Replay recorded SLI intervals (JSON lines, see rules/README.md) through the\n"
                "evaluator and print objectives, error budgets, alerts, rollback triggers and the\n"
                "deploy gate per service, at TIME (RFC 3339; default: the end of the last\n"
                "interval).\n\n"
                "  --json      one JSON object (the shape of /api/v1/status)\n"
+               "  --deployment SERVICE[/ENV]@TIME\n"
+               "              a deployment was marked then: latched rollback triggers clear and\n"
+               "              the gate window starts (repeatable)\n"
                "  --help, --version\n");
+}
+
+static sw_status
+parse_deployment(const char *arg, eval_opts *o)
+{
+    const char *at = strrchr(arg, '@');
+    const char *slash = memchr(arg, '/', at ? (size_t)(at - arg) : 0);
+    size_t service_len = slash ? (size_t)(slash - arg) : at ? (size_t)(at - arg) : 0;
+    size_t env_len = slash ? (size_t)(at - slash - 1) : 0;
+    deployment *d = &o->deployments[o->n_deployments];
+    if (o->n_deployments == MAX_DEPLOYMENTS || at == NULL || service_len == 0 ||
+        service_len >= sizeof d->service || env_len >= sizeof d->env || (slash && env_len == 0) ||
+        !sw_units_parse_time_ms(at + 1, strlen(at + 1), &d->at_ms)) {
+        fprintf(stderr, "slawatch eval: --deployment: expected SERVICE[/ENV]@TIME (RFC 3339), "
+                        "got \"%s\"\n", arg);
+        return SW_E_INVAL;
+    }
+    memcpy(d->service, arg, service_len);
+    d->service[service_len] = '\0';
+    memcpy(d->env, slash ? slash + 1 : "", env_len);
+    d->env[env_len] = '\0';
+    o->n_deployments++;
+    return SW_OK;
 }
 
 static int
@@ -52,8 +90,8 @@ parse_opts(int argc, char **argv, eval_opts *o)
     static const struct option longopts[] = {
         {"rules", required_argument, NULL, 'r'}, {"intervals", required_argument, NULL, 'i'},
         {"at", required_argument, NULL, 'a'},    {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
+        {"deployment", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},     {NULL, 0, NULL, 0},
     };
     int c;
     optind = 1;
@@ -63,6 +101,10 @@ parse_opts(int argc, char **argv, eval_opts *o)
         case 'i': o->intervals_path = optarg; break;
         case 'a': o->at = optarg; break;
         case 'j': o->json = true; break;
+        case 'd':
+            if (parse_deployment(optarg, o) != SW_OK)
+                return SW_EXIT_USAGE;
+            break;
         case 'h': eval_usage(stdout); return -1;
         case 'V': sw_cli_version(stdout); return -1;
         default: eval_usage(stderr); return SW_EXIT_USAGE;
@@ -137,23 +179,47 @@ by_start(const void *a, const void *b)
     return x->line_no < y->line_no ? -1 : x->line_no > y->line_no;
 }
 
+/* Advance to t_ms, applying the deployment marks due by then at their own times. */
 static sw_status
-replay(sw_eval *ev, const recording *rec, const char *path, int64_t at_ms, sw_err *err)
+advance_to(sw_eval *ev, const eval_opts *o, size_t *next_mark, int64_t t_ms, sw_err *err)
 {
+    for (; *next_mark < o->n_deployments && o->deployments[*next_mark].at_ms <= t_ms;
+         ++*next_mark) {
+        const deployment *d = &o->deployments[*next_mark];
+        sw_status st = sw_eval_advance(ev, d->at_ms, err);
+        if (st != SW_OK)
+            return st;
+        sw_eval_mark_deployment(ev, d->service, d->env[0] ? d->env : NULL, d->at_ms);
+    }
+    return sw_eval_advance(ev, t_ms, err);
+}
+
+static sw_status
+replay(sw_eval *ev, const eval_opts *o, const recording *rec, int64_t at_ms, sw_err *err)
+{
+    size_t next_mark = 0;
     for (size_t i = 0; i < rec->n; i++) {
         const recorded *r = &rec->items[i];
         if (r->line.iv.start_ms + r->line.iv.length_ms > at_ms)
             break;
-        sw_status st = sw_eval_advance(ev, r->line.iv.start_ms, err);
+        sw_status st = advance_to(ev, o, &next_mark, r->line.iv.start_ms, err);
         if (st == SW_OK)
             st = sw_eval_add(ev, r->line.service, r->line.env[0] ? r->line.env : NULL,
                              &r->line.iv, err);
         if (st != SW_OK) {
-            sw_err_prefix(err, "%s:%lu", path, r->line_no);
+            sw_err_prefix(err, "%s:%lu", o->intervals_path, r->line_no);
             return st;
         }
     }
-    return sw_eval_advance(ev, at_ms, err);
+    return advance_to(ev, o, &next_mark, at_ms, err);
+}
+
+/* Deployment marks in time order, so replay meets them as they happened. */
+static int
+by_time(const void *a, const void *b)
+{
+    const deployment *x = a, *y = b;
+    return x->at_ms < y->at_ms ? -1 : x->at_ms > y->at_ms;
 }
 
 static int64_t
@@ -295,7 +361,7 @@ resolve_at(const eval_opts *o, const recording *rec, int64_t *at_ms, sw_err *err
 }
 
 static int
-run_eval(const eval_opts *o, const sw_rules *rules)
+run_eval(eval_opts *o, const sw_rules *rules)
 {
     recording rec = {0};
     sw_eval *ev = NULL;
@@ -304,12 +370,13 @@ run_eval(const eval_opts *o, const sw_rules *rules)
     sw_status st = read_recording(o->intervals_path, rules->base_interval_ms, &rec, &err);
     if (st == SW_OK) {
         qsort(rec.items, rec.n, sizeof rec.items[0], by_start);
+        qsort(o->deployments, o->n_deployments, sizeof o->deployments[0], by_time);
         st = resolve_at(o, &rec, &at_ms, &err);
     }
     if (st == SW_OK)
         st = sw_eval_new(rules, &ev, &err);
     if (st == SW_OK)
-        st = replay(ev, &rec, o->intervals_path, at_ms, &err);
+        st = replay(ev, o, &rec, at_ms, &err);
     int rc = SW_EXIT_OK;
     if (st != SW_OK) {
         fprintf(stderr, "slawatch eval: %s\n", err.msg);

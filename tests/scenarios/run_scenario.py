@@ -20,7 +20,8 @@ Checks:
    digits); 0 and integers-as-written compare exactly through the same rule (rel_tol of 0 is 0).
    A number may be written {"approx": V, "rel_tol": T} where a README explains why exactness is
    impossible (none of the scenarios needs it so far).
-2. checkpoints.json, when present: {"checkpoints": [{"at": TIME, "why": TEXT, "expected": {..}}]}.
+2. checkpoints.json, when present: {"checkpoints": [{"at": TIME, "why": TEXT, "expected": {..}}]}
+   (a checkpoint may add "args": [...], e.g. a `--deployment` mark).
    Each checkpoint replays the same recording up to TIME (`--json --at TIME`) and compares its
    output with `expected` as above: the moments just before and at a state change.
 3. The table mode (same arguments without --json) exits 0 and names every expected service
@@ -146,7 +147,7 @@ def main():
         checkpoints = case / "checkpoints.json"
         if checkpoints.exists():
             for cp in json.loads(checkpoints.read_text())["checkpoints"]:
-                cp_proc = run(base + ["--json", "--at", cp["at"]])
+                cp_proc = run(base + ["--json", "--at", cp["at"]] + cp.get("args", []))
                 label = f"@{cp['at']}"
                 if cp_proc.returncode != 0:
                     problems.append((f"{label} exit status", 0, cp_proc.returncode))
