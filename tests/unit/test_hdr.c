@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "hdr_assert.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,29 +162,6 @@ count_le(const int64_t *sorted, size_t n, int64_t bound)
             hi = mid;
     }
     return lo;
-}
-
-/* Same buckets with the same counts, in the same order, seen through the iterator. */
-static void
-assert_same_buckets(const sw_hdr *a, const sw_hdr *b)
-{
-    sw_hdr_iter ia;
-    sw_hdr_iter ib;
-    sw_hdr_iter_init(&ia, a);
-    sw_hdr_iter_init(&ib, b);
-    for (;;) {
-        bool more_a = sw_hdr_iter_next(&ia);
-        bool more_b = sw_hdr_iter_next(&ib);
-        assert_int_equal(more_a, more_b);
-        if (!more_a)
-            break;
-        assert_int_equal(ia.index, ib.index);
-        assert_int_equal(ia.count, ib.count);
-        assert_int_equal(ia.value_lo, ib.value_lo);
-        assert_int_equal(ia.value_hi, ib.value_hi);
-        assert_int_equal(ia.cumulative, ib.cumulative);
-    }
-    assert_int_equal(sw_hdr_total_count(a), sw_hdr_total_count(b));
 }
 
 static void

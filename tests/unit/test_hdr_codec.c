@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "hdr_assert.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -181,21 +183,9 @@ assert_config(const sw_hdr *h, const sw_hdr_config *want)
 static void
 assert_same_histogram(const sw_hdr *a, const sw_hdr *b)
 {
-    sw_hdr_iter ia;
-    sw_hdr_iter ib;
     sw_hdr_config ca = sw_hdr_get_config(a);
     assert_config(b, &ca);
-    sw_hdr_iter_init(&ia, a);
-    sw_hdr_iter_init(&ib, b);
-    for (;;) {
-        bool more = sw_hdr_iter_next(&ia);
-        assert_int_equal(more, sw_hdr_iter_next(&ib));
-        if (!more)
-            break;
-        assert_int_equal(ia.index, ib.index);
-        assert_int_equal(ia.count, ib.count);
-    }
-    assert_int_equal(sw_hdr_total_count(a), sw_hdr_total_count(b));
+    assert_same_buckets(a, b);
     assert_int_equal(sw_hdr_min(a), sw_hdr_min(b));
     assert_int_equal(sw_hdr_max(a), sw_hdr_max(b));
 }

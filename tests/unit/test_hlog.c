@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "hdr_assert.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,24 +133,6 @@ assert_close(double got, double want, double tolerance)
 {
     if (!(fabs(got - want) <= tolerance))
         fail_msg("got %.9f, want %.9f", got, want);
-}
-
-static void
-assert_same_buckets(const sw_hdr *a, const sw_hdr *b)
-{
-    sw_hdr_iter ia;
-    sw_hdr_iter ib;
-    sw_hdr_iter_init(&ia, a);
-    sw_hdr_iter_init(&ib, b);
-    for (;;) {
-        bool more = sw_hdr_iter_next(&ia);
-        assert_int_equal(more, sw_hdr_iter_next(&ib));
-        if (!more)
-            break;
-        assert_int_equal(ia.value_lo, ib.value_lo);
-        assert_int_equal(ia.count, ib.count);
-    }
-    assert_int_equal(sw_hdr_total_count(a), sw_hdr_total_count(b));
 }
 
 static void
