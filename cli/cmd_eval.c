@@ -233,24 +233,6 @@ recording_end(const recording *rec)
     return end;
 }
 
-/* A value in the unit people read for its SLI: 99.95%, 412ms, 1200/s, 4. */
-static void
-format_value(sw_sli sli, double v, char *out, size_t cap)
-{
-    if (isnan(v)) {
-        snprintf(out, cap, "n/a");
-        return;
-    }
-    switch (sli) {
-    case SW_SLI_ERROR_RATE:
-    case SW_SLI_AVAILABILITY:
-    case SW_SLI_HEALTH_SUCCESS: snprintf(out, cap, "%.4g%%", v * 100.0); break;
-    case SW_SLI_LATENCY: snprintf(out, cap, "%.4gms", v / 1000.0); break;
-    case SW_SLI_THROUGHPUT: snprintf(out, cap, "%.4g/s", v); break;
-    default: snprintf(out, cap, "%.0f", v); break;
-    }
-}
-
 static void
 print_objective(const sw_objective_result *r)
 {
@@ -259,14 +241,14 @@ print_objective(const sw_objective_result *r)
     if (c->sli == SW_SLI_THROUGHPUT) {
         /* Judged on slices: the share of slices with data that reached the rate. */
         char rate[32];
-        format_value(c->sli, c->value, rate, sizeof rate);
-        format_value(SW_SLI_AVAILABILITY, r->has_verdict ? r->measured : NAN, measured,
+        sw_rules_format_value(c->sli, c->value, rate, sizeof rate);
+        sw_rules_format_value(SW_SLI_AVAILABILITY, r->has_verdict ? r->measured : NAN, measured,
                      sizeof measured);
         snprintf(target, sizeof target, "%.4g%% of slices at %s", r->objective->slice_target * 100,
                  rate);
     } else {
-        format_value(c->sli, r->has_verdict ? r->measured : NAN, measured, sizeof measured);
-        format_value(c->sli, c->value, target, sizeof target);
+        sw_rules_format_value(c->sli, r->has_verdict ? r->measured : NAN, measured, sizeof measured);
+        sw_rules_format_value(c->sli, c->value, target, sizeof target);
     }
     if (r->objective->window.kind == SW_WINDOW_ROLLING)
         sw_units_format_duration(r->objective->window.length_ms, window, sizeof window);
@@ -285,7 +267,7 @@ print_alert(const sw_alert_result *r)
     if (r->state != SW_ALERT_INACTIVE)
         sw_units_format_time(r->active_since_ms, since, sizeof since);
     if (r->alert->kind == SW_ALERT_CONDITION)
-        format_value(r->alert->when.sli, r->measured, measured, sizeof measured);
+        sw_rules_format_value(r->alert->when.sli, r->measured, measured, sizeof measured);
     else if (isfinite(r->measured))
         snprintf(measured, sizeof measured, "burn %.3gx", r->measured);
     printf("  %-22s %-8s %-8s", r->alert->name, sw_rules_severity_str(r->alert->severity),

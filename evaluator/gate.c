@@ -54,47 +54,6 @@ fmt_count(uint64_t n, char *out, size_t cap)
     out[o] = '\0';
 }
 
-/* How a check's values read: as its SLI does, or as a p-value. */
-typedef enum value_kind { VK_RATIO, VK_LATENCY, VK_RATE, VK_COUNT, VK_P } value_kind;
-
-static value_kind
-kind_of(sw_sli sli)
-{
-    switch (sli) {
-    case SW_SLI_ERROR_RATE:
-    case SW_SLI_AVAILABILITY:
-    case SW_SLI_HEALTH_SUCCESS:
-        return VK_RATIO;
-    case SW_SLI_LATENCY:
-        return VK_LATENCY;
-    case SW_SLI_THROUGHPUT:
-        return VK_RATE;
-    default:
-        return VK_COUNT;
-    }
-}
-
-static void
-fmt_value(value_kind kind, double v, char *out, size_t cap)
-{
-    if (isnan(v))
-        snprintf(out, cap, "unknown");
-    else if (kind == VK_RATIO)
-        snprintf(out, cap, "%.4g%%", v * 100.0);
-    else if (kind == VK_LATENCY && v >= 1e6)
-        snprintf(out, cap, "%.3gs", v / 1e6);
-    else if (kind == VK_LATENCY && v >= 1e3)
-        snprintf(out, cap, "%.3gms", v / 1e3);
-    else if (kind == VK_LATENCY)
-        snprintf(out, cap, "%.3gus", v);
-    else if (kind == VK_RATE)
-        snprintf(out, cap, "%.4g/s", v);
-    else if (kind == VK_P)
-        snprintf(out, cap, "%.2g", v);
-    else
-        snprintf(out, cap, "%.0f", v);
-}
-
 static const char *
 negated_op(sw_op op)
 {
@@ -160,29 +119,34 @@ check_add(gate_ctx *g, const char *name, sw_op op, double threshold)
     return c;
 }
 
-/* Passed, failed (with a reason) or not judged; judged: there were enough requests. */
-static void
-check_judge(gate_ctx *g, sw_gate_check *c, bool judged, value_kind unit, const char *suffix)
+/* Passed, failed or not judged (judged: there were enough requests); true when it failed. */
+static bool
+check_failed(gate_ctx *g, sw_gate_check *c, bool judged)
 {
     c->passed = judged && !isnan(c->measured) && sw_rules_compare(c->op, c->measured, c->threshold);
     if (!judged || c->passed)
-        return;
+        return false;
     if (isnan(c->measured)) {
         if (g->unmeasured == NULL)
             g->unmeasured = c->name;
-        return;
+        return false;
     }
+    return true;
+}
+
+/* Judge a check whose values read as sli does; a failure adds its sentence to the reason. */
+static void
+check_judge(gate_ctx *g, sw_gate_check *c, bool judged, sw_sli unit, const char *suffix)
+{
+    if (!check_failed(g, c, judged))
+        return;
     char m[32], t[32], w[32], n[32];
-    fmt_value(unit, c->measured, m, sizeof m);
-    fmt_value(unit, c->threshold, t, sizeof t);
+    sw_rules_format_value(unit, c->measured, m, sizeof m);
+    sw_rules_format_value(unit, c->threshold, t, sizeof t);
     sw_units_format_duration(g->window_ms, w, sizeof w);
     fmt_count(c->samples, n, sizeof n);
-    if (unit == VK_P)
-        why_fail(g, "latencies slower%s by a rank test (p = %s, below %s) over %s", suffix, m, t,
-                 w);
-    else
-        why_fail(g, "%s %s %s %s over %s (%s requests)%s", c->name, m, negated_op(c->op), t, w, n,
-                 suffix);
+    why_fail(g, "%s %s %s %s over %s (%s requests)%s", c->name, m, negated_op(c->op), t, w, n,
+             suffix);
 }
 
 static void
@@ -198,7 +162,7 @@ rule_checks(gate_ctx *g)
         /* Measured on any data, so the report shows it; judged only with enough requests. */
         sw_measure_in in = {&g->cand.sums, g->cand.tail_run, g->cand.lat, 1};
         sw_condition_measure(cond, &in, &c->measured);
-        check_judge(g, c, g->enough, kind_of(cond->sli), "");
+        check_judge(g, c, g->enough, cond->sli, "");
     }
 }
 
@@ -226,19 +190,25 @@ compare_checks(gate_ctx *g)
     if (sp->max_error_rate_increase >= 0 &&
         (c = check_add(g, "error_rate_increase", SW_OP_LE, sp->max_error_rate_increase))) {
         c->measured = side_error_rate(&g->cand) - side_error_rate(&g->base);
-        check_judge(g, c, judged, VK_RATIO, suffix);
+        check_judge(g, c, judged, SW_SLI_ERROR_RATE, suffix);
     }
     if (sp->max_latency_increase >= 0 &&
         (c = check_add(g, "latency_increase", SW_OP_LE, sp->max_latency_increase))) {
         double base = side_p95(&g->base);
         c->measured = base > 0 ? side_p95(&g->cand) / base - 1.0 : NAN;
-        check_judge(g, c, judged, VK_RATIO, suffix);
+        /* A relative increase reads as a percentage, like a ratio. */
+        check_judge(g, c, judged, SW_SLI_ERROR_RATE, suffix);
     }
     sw_ranktest_result rt;
     if (sp->rank_test_alpha > 0 && (c = check_add(g, "rank_test", SW_OP_GE, sp->rank_test_alpha))) {
         if (sw_ranktest_mann_whitney(g->cand.lat, g->base.lat, &rt, NULL) == SW_OK)
             c->measured = rt.p_value;
-        check_judge(g, c, judged, VK_P, suffix);
+        if (check_failed(g, c, judged)) {
+            char w[32];
+            sw_units_format_duration(g->window_ms, w, sizeof w);
+            why_fail(g, "latencies slower%s by a rank test (p = %.2g, below %.2g) over %s", suffix,
+                     c->measured, c->threshold, w);
+        }
     }
 }
 

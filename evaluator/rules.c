@@ -11,6 +11,7 @@
 #include "slawatch/selector.h"
 #include "slawatch/units.h"
 
+#include <math.h>
 #include <stdalign.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1972,6 +1973,30 @@ sw_rules_sli_name(const sw_condition *c, char *out, size_t cap)
     const struct sli_entry *e = sli_entry(c->sli);
     SW_REQUIRE(e != NULL);
     snprintf(out, cap, "%s", e->name);
+}
+
+void
+sw_rules_format_value(sw_sli sli, double v, char *out, size_t cap)
+{
+    if (isnan(v)) {
+        snprintf(out, cap, "n/a");
+        return;
+    }
+    switch (sli) {
+    case SW_SLI_ERROR_RATE:
+    case SW_SLI_AVAILABILITY:
+    case SW_SLI_HEALTH_SUCCESS: snprintf(out, cap, "%.4g%%", v * 100.0); break;
+    case SW_SLI_LATENCY:
+        if (v >= 1e6)
+            snprintf(out, cap, "%.4gs", v / 1e6);
+        else if (v >= 1e3)
+            snprintf(out, cap, "%.4gms", v / 1e3);
+        else
+            snprintf(out, cap, "%.4gus", v);
+        break;
+    case SW_SLI_THROUGHPUT: snprintf(out, cap, "%.4g/s", v); break;
+    default: snprintf(out, cap, "%.0f", v); break;
+    }
 }
 
 const char *

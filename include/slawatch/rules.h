@@ -193,6 +193,10 @@ void sw_rules_sli_name(const sw_condition *c, char *out, size_t cap);
 const char *sw_rules_op_str(sw_op op);
 const char *sw_rules_severity_str(sw_severity s);
 
+/* A value of sli in the unit people read (`99.95%`, `412ms`, `2.5s`, `1200/s`, `4`; `n/a` for
+ * NaN) into out (>= 32 bytes). */
+void sw_rules_format_value(sw_sli sli, double v, char *out, size_t cap);
+
 /* Does measured satisfy `op value`? */
 bool sw_rules_compare(sw_op op, double measured, double value);
 

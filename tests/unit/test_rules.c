@@ -913,6 +913,27 @@ test_selectors(void **state)
     assert_int_equal(offset, 5);
 }
 
+static void
+test_format_value(void **state)
+{
+    (void)state;
+    static const struct {
+        sw_sli sli;
+        double v;
+        const char *text;
+    } cases[] = {
+        {SW_SLI_AVAILABILITY, 0.9995, "99.95%"}, {SW_SLI_ERROR_RATE, 0.0625, "6.25%"},
+        {SW_SLI_LATENCY, 412000, "412ms"},      {SW_SLI_LATENCY, 2501000, "2.501s"},
+        {SW_SLI_LATENCY, 850, "850us"},         {SW_SLI_THROUGHPUT, 1200, "1200/s"},
+        {SW_SLI_HEALTH_CONSECUTIVE_FAILURES, 4, "4"}, {SW_SLI_REQUESTS, NAN, "n/a"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[32];
+        sw_rules_format_value(cases[i].sli, cases[i].v, out, sizeof out);
+        assert_string_equal(out, cases[i].text);
+    }
+}
+
 int
 main(void)
 {
@@ -938,6 +959,7 @@ main(void)
         cmocka_unit_test(test_unreadable_file),
         cmocka_unit_test(test_helpers),
         cmocka_unit_test(test_selectors),
+        cmocka_unit_test(test_format_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
