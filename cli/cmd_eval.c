@@ -146,25 +146,29 @@ read_recording(const char *path, int64_t base_ms, recording *rec, sw_err *err)
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return sw_err_sys(err, SW_E_IO, "cannot open %s", path);
-    char *text = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    sw_buf text;
+    sw_buf_init(&text, SW_INTERVALS_MAX_LINE);
     unsigned long line_no = 0;
-    sw_status st = SW_OK;
-    while (st == SW_OK && (n = getline(&text, &cap, f)) >= 0) {
+    bool got;
+    sw_status st;
+    while ((st = sw_buf_getline(&text, f, &got, err)) == SW_OK && got) {
+        size_t n = text.len;
         line_no++;
-        while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+        while (n > 0 && text.data[n - 1] == '\r')
             n--;
         if (n == 0)
             continue;
         sw_intervals_line line;
-        st = sw_intervals_parse_line(text, (size_t)n, base_ms, path, line_no, &line, err);
+        st = sw_intervals_parse_line((const char *)text.data, n, base_ms, path, line_no, &line,
+                                     err);
         if (st == SW_OK && (st = recording_push(rec, &line, line_no, err)) != SW_OK)
             sw_sli_interval_fini(&line.iv);
+        if (st != SW_OK)
+            break;
     }
-    if (st == SW_OK && ferror(f))
-        st = sw_err_sys(err, SW_E_IO, "cannot read %s", path);
-    free(text);
+    if (st == SW_E_TOOBIG || st == SW_E_IO)
+        sw_err_prefix(err, "%s:%lu", path, line_no + 1);
+    sw_buf_fini(&text);
     fclose(f);
     return st;
 }

@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 
+#include "slawatch/buf.h"
 #include "slawatch/hdr.h"
 #include "slawatch/hlog.h"
 
@@ -116,13 +117,17 @@ read_value(hdr_input *in, const char *line, size_t len, sw_err *err)
         start++;
     if (start == len || line[start] == '#')
         return SW_OK;
-    char *end;
-    errno = 0;
-    long long v = strtoll(line + start, &end, 10);
-    size_t stop = (size_t)(end - line);
+    /* Digits within len only: the line is not NUL-terminated. */
+    int64_t v = 0;
+    size_t stop = start;
+    bool overflow = false;
+    for (; stop < len && line[stop] >= '0' && line[stop] <= '9'; stop++)
+        overflow = overflow || __builtin_mul_overflow(v, 10, &v) ||
+                   __builtin_add_overflow(v, line[stop] - '0', &v);
+    size_t digits_end = stop;
     while (stop < len && (line[stop] == ' ' || line[stop] == '\t' || line[stop] == '\r'))
         stop++;
-    if (end == line + start || stop != len || errno == ERANGE || v < 0)
+    if (digits_end == start || stop != len || overflow)
         return sw_err_set(err, SW_E_PARSE, "%s:%lu:%zu: expected a non-negative integer",
                           in->name, in->line, start + 1);
     if (in->hist == NULL) {
@@ -156,18 +161,16 @@ read_line(hdr_input *in, const char *line, size_t len, sw_err *err)
 static sw_status
 read_input(hdr_input *in, FILE *f, sw_err *err)
 {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    sw_status st = SW_OK;
-    while (st == SW_OK && (n = getline(&line, &cap, f)) >= 0) {
-        if (n > 0 && line[n - 1] == '\n')
-            n--;
-        st = read_line(in, line, (size_t)n, err);
-    }
-    if (st == SW_OK && ferror(f))
-        st = sw_err_sys(err, SW_E_IO, "%s: read error", in->name);
-    free(line);
+    sw_buf line;
+    sw_buf_init(&line, SW_HLOG_MAX_LINE);
+    bool got;
+    sw_status st;
+    while ((st = sw_buf_getline(&line, f, &got, err)) == SW_OK && got)
+        if ((st = read_line(in, (const char *)line.data, line.len, err)) != SW_OK)
+            break;
+    if (st == SW_E_TOOBIG || st == SW_E_IO)
+        sw_err_prefix(err, "%s:%lu", in->name, in->line + 1);
+    sw_buf_fini(&line);
     return st;
 }
 

@@ -84,6 +84,32 @@ sw_buf_printf(sw_buf *b, sw_err *err, const char *fmt, ...)
     return SW_OK;
 }
 
+sw_status
+sw_buf_getline(sw_buf *b, FILE *f, bool *ret_got, sw_err *err)
+{
+    sw_status st = SW_OK;
+    bool got = false;
+    int c;
+    sw_buf_reset(b);
+    flockfile(f);
+    while ((c = getc_unlocked(f)) != EOF) {
+        got = true;
+        if (c == '\n')
+            break;
+        if (b->len + 1 >= b->cap && (st = sw_buf_reserve(b, 1, NULL)) != SW_OK)
+            break;
+        b->data[b->len++] = (uint8_t)c;
+    }
+    bool failed = ferror(f) != 0;
+    funlockfile(f);
+    if (st != SW_OK)
+        return sw_err_set(err, SW_E_TOOBIG, "line longer than %zu bytes", b->max);
+    if (failed)
+        return sw_err_sys(err, SW_E_IO, "read error");
+    *ret_got = got;
+    return SW_OK;
+}
+
 const char *
 sw_buf_cstr(sw_buf *b, sw_err *err)
 {

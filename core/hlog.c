@@ -175,41 +175,18 @@ sw_hlog_read_mem(sw_hlog_reader *r, const char *text, size_t len, sw_err *err)
     return SW_OK;
 }
 
-/* Append bytes to the line being collected; the buffer's cap bounds a hostile line. */
-static sw_status
-collect(sw_hlog_reader *r, sw_buf *line, const char *bytes, size_t n, sw_err *err)
-{
-    if (sw_buf_append(line, bytes, n, NULL) != SW_OK)
-        return sw_err_set(err, SW_E_TOOBIG, "%s:%lu: line longer than %u bytes", r->name,
-                          r->line + 1, SW_HLOG_MAX_LINE);
-    return SW_OK;
-}
-
 sw_status
 sw_hlog_read_file(sw_hlog_reader *r, FILE *f, sw_err *err)
 {
     sw_buf line;
     sw_buf_init(&line, SW_HLOG_MAX_LINE);
-    char chunk[65536];
-    size_t n;
-    sw_status st = SW_OK;
-    /* fread and memchr, not fgets: a NUL byte is data here, exactly as for sw_hlog_read_mem. */
-    while (st == SW_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        for (size_t pos = 0; st == SW_OK && pos < n;) {
-            const char *nl = memchr(chunk + pos, '\n', n - pos);
-            size_t end = nl ? (size_t)(nl - chunk) : n;
-            st = collect(r, &line, chunk + pos, end - pos, err);
-            if (st == SW_OK && nl != NULL) {
-                st = sw_hlog_reader_line(r, (const char *)line.data, line.len, err);
-                sw_buf_reset(&line);
-            }
-            pos = end + 1;
-        }
-    }
-    if (st == SW_OK && line.len > 0)
-        st = sw_hlog_reader_line(r, (const char *)line.data, line.len, err);
-    if (st == SW_OK && ferror(f))
-        st = sw_err_sys(err, SW_E_IO, "%s: read error", r->name);
+    bool got;
+    sw_status st;
+    while ((st = sw_buf_getline(&line, f, &got, err)) == SW_OK && got)
+        if ((st = sw_hlog_reader_line(r, (const char *)line.data, line.len, err)) != SW_OK)
+            break;
+    if (st == SW_E_TOOBIG || st == SW_E_IO)
+        sw_err_prefix(err, "%s:%lu", r->name, r->line + 1);
     sw_buf_fini(&line);
     return st;
 }

@@ -6,8 +6,10 @@
 #ifndef SLAWATCH_BUF_H
 #define SLAWATCH_BUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "slawatch/err.h"
 
@@ -34,6 +36,13 @@ sw_status sw_buf_append(sw_buf *b, const void *data, size_t n, sw_err *err);
 
 sw_status sw_buf_printf(sw_buf *b, sw_err *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * Read the next line of f into b, replacing its contents, without the line feed (NUL bytes are
+ * kept as data). *ret_got is false at the end of input. A line longer than b->max is
+ * SW_E_TOOBIG: memory stays bounded whatever the input. SW_E_IO on a read error.
+ */
+sw_status sw_buf_getline(sw_buf *b, FILE *f, bool *ret_got, sw_err *err);
 
 /* NUL-terminate (without counting the NUL in len) and return the data as a string. */
 const char *sw_buf_cstr(sw_buf *b, sw_err *err);

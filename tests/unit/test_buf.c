@@ -243,6 +243,43 @@ test_fini_then_reinit(void **state)
     sw_buf_fini(&b);
 }
 
+static void
+test_getline(void **state)
+{
+    (void)state;
+    static const char text[] = "ab\n\nc\0d\nlast";
+    FILE *f = fmemopen((void *)text, sizeof text - 1, "r");
+    assert_non_null(f);
+    sw_buf b;
+    sw_buf_init(&b, 8);
+    bool got = false;
+    static const struct {
+        const char *bytes;
+        size_t len;
+    } want[] = {{"ab", 2}, {"", 0}, {"c\0d", 3}, {"last", 4}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        assert_int_equal(sw_buf_getline(&b, f, &got, NULL), SW_OK);
+        assert_true(got);
+        assert_int_equal(b.len, want[i].len);
+        assert_memory_equal(b.data, want[i].bytes, want[i].len);
+    }
+    assert_int_equal(sw_buf_getline(&b, f, &got, NULL), SW_OK);
+    assert_false(got);
+    fclose(f);
+
+    /* A line of 9 bytes does not fit a buffer capped at 8; one of 8 does. */
+    static const char long_text[] = "12345678\n123456789\n";
+    f = fmemopen((void *)long_text, sizeof long_text - 1, "r");
+    assert_int_equal(sw_buf_getline(&b, f, &got, NULL), SW_OK);
+    assert_int_equal(b.len, 8);
+    sw_err err = {0};
+    assert_int_equal(sw_buf_getline(&b, f, &got, &err), SW_E_TOOBIG);
+    assert_int_equal(err.code, SW_E_TOOBIG);
+    assert_true(b.cap <= 9); /* bounded: never grew past the cap */
+    fclose(f);
+    sw_buf_fini(&b);
+}
+
 int
 main(void)
 {
@@ -259,6 +296,7 @@ main(void)
         cmocka_unit_test(test_reserve_overflow),
         cmocka_unit_test_setup_teardown(test_reset_keeps_allocation, setup_buf, teardown_buf),
         cmocka_unit_test(test_fini_then_reinit),
+        cmocka_unit_test(test_getline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
