@@ -11,8 +11,11 @@ green, every interval: 500 requests and 10 latency values, two health probes (on
   probes: x=60 [1,0], x=70 [0,0], x=80 [0,1], x=100 [1,0], x=110 [0,0], x=120 [0,0]
 Usage: gen.py [OUTPUT] (default: standard output). See README.md for the hand derivation."""
 import datetime
-import json
+import pathlib
 import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+import recording  # noqa: E402  (tests/scenarios/recording.py)
 
 START = datetime.datetime(2026, 10, 12, 14, 0, tzinfo=datetime.timezone.utc)
 INTERVALS = 120  # 20 minutes
@@ -21,16 +24,7 @@ GREEN_PROBES = {60: [1, 0], 70: [0, 0], 80: [0, 1], 100: [1, 0], 110: [0, 0], 12
 
 def line(env, x, requests, errors, latency_us, health):
     start = START + datetime.timedelta(seconds=x)
-    return json.dumps({
-        "service": "api",
-        "env": env,
-        "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "length_s": 10,
-        "requests": requests,
-        "errors": errors,
-        "latency_us": latency_us,
-        "health": health,
-    }, separators=(",", ":"))
+    return recording.interval(start, 10, requests, errors, latency_us, health, env=env)
 
 
 def lines():
@@ -42,12 +36,5 @@ def lines():
         yield line("green", x, 500, errors, [latency] * 10, GREEN_PROBES.get(x, [1, 1]))
 
 
-def main():
-    out = open(sys.argv[1], "w") if len(sys.argv) > 1 else sys.stdout
-    with out:
-        for text in lines():
-            out.write(text + "\n")
-
-
 if __name__ == "__main__":
-    main()
+    recording.write(lines())
