@@ -23,13 +23,10 @@ sw_base64_encoded_len(size_t n)
     return (n + 2) / 3 * 4;
 }
 
-sw_status
-sw_base64_encode(const uint8_t *data, size_t n, sw_buf *out, sw_err *err)
+size_t
+sw_base64_encode_to(const uint8_t *data, size_t n, char *dst)
 {
-    sw_status st = sw_buf_reserve(out, sw_base64_encoded_len(n), err);
-    if (st != SW_OK)
-        return st;
-    char *p = (char *)out->data + out->len;
+    char *p = dst;
     size_t i = 0;
     for (; i + 3 <= n; i += 3) {
         uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 | data[i + 2];
@@ -45,7 +42,16 @@ sw_base64_encode(const uint8_t *data, size_t n, sw_buf *out, sw_err *err)
         *p++ = i + 1 < n ? alphabet[(v >> 6) & 63] : '=';
         *p++ = '=';
     }
-    out->len = (size_t)(p - (char *)out->data);
+    return (size_t)(p - dst);
+}
+
+sw_status
+sw_base64_encode(const uint8_t *data, size_t n, sw_buf *out, sw_err *err)
+{
+    sw_status st = sw_buf_reserve(out, sw_base64_encoded_len(n), err);
+    if (st != SW_OK)
+        return st;
+    out->len += sw_base64_encode_to(data, n, (char *)out->data + out->len);
     return SW_OK;
 }
 

@@ -65,18 +65,6 @@ put_varint(uint8_t *p, int64_t v)
     return n;
 }
 
-static size_t
-varint_len(int64_t v)
-{
-    uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-    size_t n = 1;
-    while (n < VARINT_MAX && z >= 0x80) {
-        z >>= 7;
-        n++;
-    }
-    return n;
-}
-
 /* Bytes used by the varint at p (0 when truncated within n bytes). */
 static size_t
 get_varint(const uint8_t *p, size_t n, int64_t *ret)
@@ -124,17 +112,6 @@ next_token(token_walk *w, int64_t *ret)
     return true;
 }
 
-/* Tokens written into dst until fewer than VARINT_MAX bytes of room remain or the walk ends. */
-static size_t
-write_tokens(token_walk *w, uint8_t *dst, size_t room)
-{
-    size_t n = 0;
-    int64_t token;
-    while (room - n >= VARINT_MAX && next_token(w, &token))
-        n += put_varint(dst + n, token);
-    return n;
-}
-
 static token_walk
 walk_of(const sw_hdr *h)
 {
@@ -144,14 +121,40 @@ walk_of(const sw_hdr *h)
 }
 
 static size_t
-payload_len(const sw_hdr *h)
+varint_len(int64_t v)
 {
-    token_walk w = walk_of(h);
-    size_t n = 0;
-    int64_t token;
-    while (next_token(&w, &token))
-        n += varint_len(token);
+    uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    size_t n = 1;
+    while (n < VARINT_MAX && z >= 0x80) {
+        z >>= 7;
+        n++;
+    }
     return n;
+}
+
+/* Most bytes the raw (uncompressed) encoding of h can take. No count exceeds the total and no
+ * zero run the walk's length, so no token is longer than the longer of those two varints. */
+static size_t
+raw_bound(const sw_hdr *h)
+{
+    int32_t limit = walk_of(h).limit;
+    size_t count_len = varint_len(h->total_count), run_len = varint_len(-(int64_t)limit);
+    return V2_HEADER_LEN + (size_t)limit * (count_len > run_len ? count_len : run_len);
+}
+
+/* Most bytes deflate makes of n bytes with any window or memory level (zlib's stored-block
+ * bound), plus the zlib wrapper. */
+static size_t
+deflated_bound(size_t n)
+{
+    return n + (n + 7) / 8 + (n + 63) / 64 + 5 + 6;
+}
+
+/* Room sw_hdr_encode needs for h compressed: the result, then the raw encoding as scratch. */
+static size_t
+compressed_room(const sw_hdr *h)
+{
+    return 8 + deflated_bound(raw_bound(h)) + raw_bound(h);
 }
 
 static void
@@ -170,53 +173,18 @@ put_v2_header(const sw_hdr *h, size_t payload, uint8_t *p)
     put_be64(p + 32, ratio.u);
 }
 
-static sw_status
-encode_plain(const sw_hdr *h, size_t payload, sw_buf *out, sw_err *err)
+/* The raw V2 encoding of h at dst (room for raw_bound(h)) in one walk over the counts: the
+ * tokens first, then the header that states their length. Returns its length. */
+static size_t
+put_raw(const sw_hdr *h, uint8_t *dst)
 {
-    sw_status st = sw_buf_reserve(out, V2_HEADER_LEN + payload + VARINT_MAX, err);
-    if (st != SW_OK)
-        return st;
-    uint8_t *p = out->data + out->len;
-    put_v2_header(h, payload, p);
     token_walk w = walk_of(h);
-    write_tokens(&w, p + V2_HEADER_LEN, payload + VARINT_MAX);
-    out->len += V2_HEADER_LEN + payload;
-    return SW_OK;
-}
-
-/* Deflate the header and payload straight into out, a chunk of tokens at a time. */
-static sw_status
-deflate_into(const sw_hdr *h, size_t payload, z_stream *zs, sw_buf *out, sw_err *err)
-{
-    size_t raw = V2_HEADER_LEN + payload;
-    /* Slack over the bound: input arrives in several deflate() calls, not one. */
-    size_t bound = deflateBound(zs, (uLong)raw) + 64;
-    sw_status st = sw_buf_reserve(out, 8 + bound, err);
-    if (st != SW_OK)
-        return st;
-    uint8_t *start = out->data + out->len;
-    uint8_t header[V2_HEADER_LEN], chunk[CHUNK];
-    put_v2_header(h, payload, header);
-    zs->next_out = start + 8;
-    zs->avail_out = (uInt)bound;
-    zs->next_in = header;
-    zs->avail_in = V2_HEADER_LEN;
-    token_walk w = walk_of(h);
-    int rc;
-    do {
-        if (zs->avail_in == 0) {
-            zs->avail_in = (uInt)write_tokens(&w, chunk, sizeof chunk);
-            zs->next_in = chunk;
-        }
-        rc = deflate(zs, w.index >= w.limit ? Z_FINISH : Z_NO_FLUSH);
-    } while (rc == Z_OK);
-    if (rc != Z_STREAM_END)
-        return sw_err_set(err, SW_E_IO, "deflate failed: %s", zs->msg ? zs->msg : "error");
-    size_t compressed = (size_t)(zs->next_out - (start + 8));
-    put_be32(start, SW_HDR_V2_COMPRESSED_COOKIE);
-    put_be32(start + 4, (uint32_t)compressed);
-    out->len += 8 + compressed;
-    return SW_OK;
+    size_t payload = 0;
+    int64_t token;
+    while (next_token(&w, &token))
+        payload += put_varint(dst + V2_HEADER_LEN + payload, token);
+    put_v2_header(h, payload, dst);
+    return V2_HEADER_LEN + payload;
 }
 
 /* Window and hash sizes fitted to the input: a 1-minute histogram is a few KiB, and zlib's
@@ -230,44 +198,74 @@ window_bits_for(size_t raw)
     return bits;
 }
 
+/* Compress raw[0..n) into dst (room for deflated_bound(n)) in one deflate call. */
 static sw_status
-encode_compressed(const sw_hdr *h, size_t payload, sw_buf *out, sw_err *err)
+deflate_raw(const uint8_t *raw, size_t n, uint8_t *dst, size_t *ret_len, sw_err *err)
 {
-    int bits = window_bits_for(V2_HEADER_LEN + payload);
+    int bits = window_bits_for(n);
     int mem_level = bits - 7 < 1 ? 1 : bits - 7 > 8 ? 8 : bits - 7;
     z_stream zs;
     memset(&zs, 0, sizeof zs);
     if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, bits, mem_level,
                      Z_DEFAULT_STRATEGY) != Z_OK)
         return sw_err_set(err, SW_E_NOMEM, "cannot initialise deflate");
-    size_t before = out->len;
-    sw_status st = deflate_into(h, payload, &zs, out, err);
+    zs.next_in = (Bytef *)(uintptr_t)raw;
+    zs.avail_in = (uInt)n;
+    zs.next_out = dst;
+    zs.avail_out = (uInt)deflated_bound(n);
+    int rc = deflate(&zs, Z_FINISH);
+    *ret_len = zs.total_out;
     deflateEnd(&zs);
+    if (rc != Z_STREAM_END)
+        return sw_err_set(err, SW_E_IO, "deflate failed (%d)", rc);
+    return SW_OK;
+}
+
+/* The compressed encoding at dst (room for compressed_room(h)); the room after the result holds
+ * the raw encoding meanwhile, so the caller's buffer is the only memory used. */
+static sw_status
+put_compressed(const sw_hdr *h, uint8_t *dst, size_t *ret_len, sw_err *err)
+{
+    uint8_t *raw = dst + 8 + deflated_bound(raw_bound(h));
+    size_t zlen = 0;
+    sw_status st = deflate_raw(raw, put_raw(h, raw), dst + 8, &zlen, err);
     if (st != SW_OK)
-        out->len = before;
-    return st;
+        return st;
+    put_be32(dst, SW_HDR_V2_COMPRESSED_COOKIE);
+    put_be32(dst + 4, (uint32_t)zlen);
+    *ret_len = 8 + zlen;
+    return SW_OK;
 }
 
 sw_status
 sw_hdr_encode(const sw_hdr *h, bool compressed, sw_buf *out, sw_err *err)
 {
-    size_t payload = payload_len(h);
-    if (payload > INT32_MAX)
-        return sw_err_set(err, SW_E_TOOBIG, "histogram encoding exceeds 2 GiB");
+    sw_status st = sw_buf_reserve(out, compressed ? compressed_room(h) : raw_bound(h), err);
+    if (st != SW_OK)
+        return st;
+    size_t n = 0;
     if (compressed)
-        return encode_compressed(h, payload, out, err);
-    return encode_plain(h, payload, out, err);
+        st = put_compressed(h, out->data + out->len, &n, err);
+    else
+        n = put_raw(h, out->data + out->len);
+    out->len += st == SW_OK ? n : 0;
+    return st;
 }
 
 sw_status
 sw_hdr_encode_base64(const sw_hdr *h, sw_buf *out, sw_err *err)
 {
-    sw_buf bin;
-    sw_buf_init(&bin, out->max);
-    sw_status st = sw_hdr_encode(h, true, &bin, err);
+    /* The text goes first, the binary it is made from after it: one buffer, no overlap. */
+    size_t text_room = sw_base64_encoded_len(8 + deflated_bound(raw_bound(h)));
+    sw_status st = sw_buf_reserve(out, text_room + compressed_room(h), err);
+    if (st != SW_OK)
+        return st;
+    char *text = (char *)out->data + out->len;
+    uint8_t *bin = out->data + out->len + text_room;
+    size_t n = 0;
+    st = put_compressed(h, bin, &n, err);
     if (st == SW_OK)
-        st = sw_base64_encode(bin.data, bin.len, out, err);
-    sw_buf_fini(&bin);
+        out->len += sw_base64_encode_to(bin, n, text);
     return st;
 }
 

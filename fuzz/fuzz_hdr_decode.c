@@ -17,8 +17,10 @@
 #include "slawatch/hdr.h"
 #include "slawatch/hdr_codec.h"
 
-/* Room for any encoding of the largest decodable histogram: <= 9 bytes per count (+ zlib). */
-#define ENCODE_MAX ((size_t)SW_HDR_DECODE_MAX_COUNTS * 12 + 4096)
+/* Room to encode the largest decodable histogram: the encoder uses out's spare capacity as
+ * scratch, about 2.2 x its raw bound of <= 9 bytes a count (hdr_codec.h); the base64 buffer
+ * below is 4/3 of this, covering the text as well. */
+#define ENCODE_MAX ((size_t)SW_HDR_DECODE_MAX_COUNTS * 26 + 4096)
 
 /* Per-bucket checks that cost O(counts) each run on this many buckets only. */
 #define DEEP_BUCKETS 32

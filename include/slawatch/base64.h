@@ -14,6 +14,10 @@
 /* Length of the encoding of n bytes. */
 size_t sw_base64_encoded_len(size_t n);
 
+/* Write the encoding of data to dst (sw_base64_encoded_len(n) bytes, not overlapping data);
+ * returns its length. */
+size_t sw_base64_encode_to(const uint8_t *data, size_t n, char *dst);
+
 /* Append the encoding of data to out. */
 sw_status sw_base64_encode(const uint8_t *data, size_t n, sw_buf *out, sw_err *err);
 

@@ -22,7 +22,11 @@
 /* Largest histogram a decoder will allocate: 2^23 counts (64 MiB). */
 #define SW_HDR_DECODE_MAX_COUNTS (INT32_C(1) << 23)
 
-/* Append the V2 encoding of h to out, DEFLATE-compressed when `compressed`. */
+/*
+ * Append the V2 encoding of h to out, DEFLATE-compressed when `compressed`. The counts are
+ * walked once, into out's spare capacity, so out needs room beyond the result (about twice the
+ * raw encoding's bound when compressed, once more for base64): reuse one buffer across calls.
+ */
 sw_status sw_hdr_encode(const sw_hdr *h, bool compressed, sw_buf *out, sw_err *err);
 
 /* Append the base64 of the compressed V2 encoding (an .hlog histogram field) to out. */
