@@ -242,17 +242,16 @@ print_objective(const sw_objective_result *r)
 {
     const sw_condition *c = &r->objective->objective;
     char measured[32], target[64], window[32] = "month", budget[48] = "";
-    if (c->sli == SW_SLI_THROUGHPUT) {
-        /* Judged on slices: the share of slices with data that reached the rate. */
+    /* Throughput is judged on the share of slices that reached the rate: a ratio. */
+    bool slices = c->sli == SW_SLI_THROUGHPUT;
+    sw_sli unit = slices ? SW_SLI_AVAILABILITY : c->sli;
+    sw_rules_format_value(unit, r->has_verdict ? r->measured : NAN, measured, sizeof measured);
+    sw_rules_format_value(unit, r->target, target, sizeof target);
+    if (slices) {
         char rate[32];
         sw_rules_format_value(c->sli, c->value, rate, sizeof rate);
-        sw_rules_format_value(SW_SLI_AVAILABILITY, r->has_verdict ? r->measured : NAN, measured,
-                     sizeof measured);
-        snprintf(target, sizeof target, "%.4g%% of slices at %s", r->objective->slice_target * 100,
-                 rate);
-    } else {
-        sw_rules_format_value(c->sli, r->has_verdict ? r->measured : NAN, measured, sizeof measured);
-        sw_rules_format_value(c->sli, c->value, target, sizeof target);
+        size_t used = strlen(target);
+        snprintf(target + used, sizeof target - used, " of slices at %s", rate);
     }
     if (r->objective->window.kind == SW_WINDOW_ROLLING)
         sw_units_format_duration(r->objective->window.length_ms, window, sizeof window);
@@ -260,7 +259,7 @@ print_objective(const sw_objective_result *r)
         snprintf(budget, sizeof budget, "budget left %.1f%%", r->budget_remaining * 100.0);
     const char *verdict = !r->has_verdict ? "NOT ENOUGH DATA" : r->met ? "met" : "MISSED";
     printf("  %-18s %-6s %10s %-2s %-9s %-15s %s (%llu samples, coverage %.1f%%)\n",
-           r->objective->name, window, measured, sw_rules_op_str(c->op), target, verdict, budget,
+           r->objective->name, window, measured, sw_rules_op_str(r->op), target, verdict, budget,
            (unsigned long long)r->samples, r->coverage * 100.0);
 }
 

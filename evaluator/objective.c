@@ -43,7 +43,9 @@ eval_events(const sw_eval *ev, const sw_series *s, size_t oi, const sw_sums *sum
     sw_measure_in in = {sums, sw_history_tail_run(&s->hist, now_ms),
                         lat >= 0 ? s->lat[lat].acc : NULL, ev->rules->min_requests};
     r->has_verdict = sw_condition_measure(&o->objective, &in, &r->measured);
-    r->met = r->has_verdict && sw_rules_compare(o->objective.op, r->measured, o->objective.value);
+    r->op = o->objective.op;
+    r->target = o->objective.value;
+    r->met = r->has_verdict && sw_rules_compare(r->op, r->measured, r->target);
     bool health = sw_condition_is_health(&o->objective);
     r->samples = health ? v[SW_SUM_PROBES] : v[SW_SUM_REQUESTS];
     double frac = sw_budget_fraction(o), bad = NAN, total = NAN;
@@ -89,10 +91,12 @@ eval_slices(const sw_eval *ev, sw_series *s, size_t oi, const sw_sums *sums, int
     r->samples = judged;
     r->has_verdict = judged > 0 && sums->v[SW_SUM_REQUESTS] > 0 &&
                      sums->v[SW_SUM_REQUESTS] >= (uint64_t)ev->rules->min_requests;
+    /* Throughput is judged on the share of slices that reached the rate. */
+    r->op = throughput ? SW_OP_GE : o->objective.op;
+    r->target = throughput ? o->slice_target : o->objective.value;
     if (r->has_verdict) {
         r->measured = (double)good / (double)judged;
-        r->met = throughput ? r->measured >= o->slice_target
-                            : sw_rules_compare(o->objective.op, r->measured, o->objective.value);
+        r->met = sw_rules_compare(r->op, r->measured, r->target);
     }
     if (throughput) {
         r->budget_remaining = sw_budget_remaining((double)bad, frac * (double)judged);

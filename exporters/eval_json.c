@@ -65,12 +65,9 @@ put_objective(sw_buf *b, const sw_objective_result *r, sw_err *err)
     put_window(b, &o->window, err);
     sw_buf_printf(b, err, ",\"measured\":");
     put_number(b, r->has_verdict ? r->measured : NAN, err);
-    /* Throughput is judged on slices: the share that reached the rate, against slice_target. */
-    bool slices = o->objective.sli == SW_SLI_THROUGHPUT;
-    sw_buf_printf(b, err, ",\"op\":\"%s\",\"target\":",
-                  slices ? ">=" : sw_rules_op_str(o->objective.op));
-    put_number(b, slices ? o->slice_target : o->objective.value, err);
-    if (slices) {
+    sw_buf_printf(b, err, ",\"op\":\"%s\",\"target\":", sw_rules_op_str(r->op));
+    put_number(b, r->target, err);
+    if (o->objective.sli == SW_SLI_THROUGHPUT) {
         sw_buf_printf(b, err, ",\"min_rate_per_s\":");
         put_number(b, o->objective.value, err);
     }

@@ -29,6 +29,8 @@ typedef struct sw_objective_result {
     const sw_objective *objective;
     int64_t window_start_ms, window_end_ms;
     double measured;          /* ratio, microseconds or requests/s; NAN without enough data */
+    sw_op op;                 /* met = measured op target (throughput: share of slices >= */
+    double target;            /* slice_target; otherwise the objective's own op and value) */
     bool has_verdict;         /* false: insufficient data, `met` means nothing */
     bool met;
     uint64_t samples;         /* requests (or slices for timeslices and throughput) */
