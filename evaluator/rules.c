@@ -72,9 +72,10 @@ static const char *const maintenance_keys[] = {"start", "end", "reason", NULL};
 static const char *const objective_keys[] = {"name",  "objective", "window",       "budgeting",
                                              "slice", "bad_when",  "slice_target", NULL};
 static const char *const alert_keys[] = {"name",      "when",      "over", "for",   "severity",
-                                         "burn_rate", "objective", "long", "short", NULL};
+                                         "burn_rate", "objective", "long", "short", "runbook_url",
+                                         NULL};
 static const char *const burn_keys[] = {"objective", "long", "short", NULL};
-static const char *const trigger_keys[] = {"name", "when", "over", "for", NULL};
+static const char *const trigger_keys[] = {"name", "when", "over", "for", "runbook_url", NULL};
 static const char *const gate_keys[] = {"window", "min_requests", "checks", "compare", NULL};
 static const char *const compare_keys[] = {"baseline", "max_error_rate_increase",
                                            "max_latency_increase", "rank_test_alpha", NULL};
@@ -137,7 +138,7 @@ sw_rules_alloc(sw_rules_loader *ld, size_t n, size_t size)
         return NULL;
     void *p = NULL;
     if (!__builtin_mul_overflow(n, size, &total))
-        p = sw_arena_alloc(&ld->box->arena, total, alignof(max_align_t));
+        p = sw_arena_alloc(ld->arena, total, alignof(max_align_t));
     if (p == NULL)
         ld->nomem = true;
     return p;
@@ -146,7 +147,7 @@ sw_rules_alloc(sw_rules_loader *ld, size_t n, size_t size)
 const char *
 sw_rules_strdup(sw_rules_loader *ld, const char *s, size_t len)
 {
-    char *p = len < SIZE_MAX ? sw_arena_alloc(&ld->box->arena, len + 1, 1) : NULL;
+    char *p = len < SIZE_MAX ? sw_arena_alloc(ld->arena, len + 1, 1) : NULL;
     if (p == NULL) {
         ld->nomem = true;
         return NULL;
@@ -501,8 +502,8 @@ sw_rules_get_name(sw_rules_loader *ld, const sw_yaml_node *node, const char *wha
 }
 
 /* Stored strings are C strings: a NUL byte (a "\0" escape) would silently cut them. */
-static bool
-get_text(sw_rules_loader *ld, const sw_yaml_node *node, const char *what, const char **ret)
+bool
+sw_rules_get_text(sw_rules_loader *ld, const sw_yaml_node *node, const char *what, const char **ret)
 {
     if (!is_text(node) || memchr(node->str, '\0', node->len) != NULL) {
         sw_rules_error(ld, node, "expected %s, found %s", what, sw_rules_found(node).s);
@@ -534,8 +535,8 @@ sw_rules_get_bool(sw_rules_loader *ld, const sw_yaml_node *node, bool *ret)
 }
 
 /* A whole number of at most 15 digits in [min, max]. */
-static bool
-get_int(sw_rules_loader *ld, const sw_yaml_node *node, const char *what, int64_t min, int64_t max,
+bool
+sw_rules_get_int(sw_rules_loader *ld, const sw_yaml_node *node, const char *what, int64_t min, int64_t max,
         int64_t *ret)
 {
     int64_t v = 0;
@@ -563,8 +564,8 @@ is_zero_duration(const sw_yaml_node *node)
     return false;
 }
 
-static bool
-get_duration(sw_rules_loader *ld, const sw_yaml_node *node, const char *key, bool zero_ok,
+bool
+sw_rules_get_duration(sw_rules_loader *ld, const sw_yaml_node *node, const char *key, bool zero_ok,
              int64_t *ret_ms)
 {
     if (zero_ok && is_zero_duration(node)) {
@@ -617,7 +618,7 @@ static bool
 get_step(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *node, const char *key,
          bool zero_ok, int64_t *ret_ms)
 {
-    if (!get_duration(ld, node, key, zero_ok, ret_ms))
+    if (!sw_rules_get_duration(ld, node, key, zero_ok, ret_ms))
         return false;
     check_step(ld, r, node, key, *ret_ms);
     return true;
@@ -916,8 +917,8 @@ compile_dimensions(sw_rules_loader *ld, const sw_yaml_node *node, sw_source *src
     sw_label *dims = sw_rules_alloc(ld, node->n, sizeof *dims);
     for (size_t i = 0; dims != NULL && i < node->n; i++) {
         const sw_yaml_node *k = node->pairs[i].key, *v = node->pairs[i].value;
-        get_text(ld, k, "a dimension name", &dims[i].name);
-        get_text(ld, v, "a dimension value", &dims[i].value);
+        sw_rules_get_text(ld, k, "a dimension name", &dims[i].name);
+        sw_rules_get_text(ld, v, "a dimension value", &dims[i].value);
     }
     src->dimensions = dims;
     src->n_dimensions = dims != NULL ? node->n : 0;
@@ -928,9 +929,9 @@ compile_cw_metric(sw_rules_loader *ld, const sw_yaml_node *node, sw_source *src)
 {
     const sw_yaml_node *v;
     if ((v = sw_rules_require(ld, node, "namespace", "cloudwatch")) != NULL)
-        get_text(ld, v, "a CloudWatch namespace", &src->cw_namespace);
+        sw_rules_get_text(ld, v, "a CloudWatch namespace", &src->cw_namespace);
     if ((v = sw_rules_require(ld, node, "metric", "cloudwatch")) != NULL)
-        get_text(ld, v, "a CloudWatch metric name", &src->cw_metric);
+        sw_rules_get_text(ld, v, "a CloudWatch metric name", &src->cw_metric);
     if ((v = sw_rules_require(ld, node, "stat", "cloudwatch")) == NULL)
         return;
     if (valid_stat(v))
@@ -1005,14 +1006,14 @@ compile_probe(sw_rules_loader *ld, const sw_yaml_node *node, sw_source *src)
     else if (v != NULL)
         src->url = sw_rules_strdup(ld, v->str, v->len);
     if ((v = sw_yaml_get(node, "every")) != NULL)
-        get_duration(ld, v, "every", false, &src->every_ms);
+        sw_rules_get_duration(ld, v, "every", false, &src->every_ms);
     if ((v = sw_yaml_get(node, "timeout")) != NULL &&
-        get_duration(ld, v, "timeout", false, &src->timeout_ms) && src->timeout_ms > src->every_ms)
+        sw_rules_get_duration(ld, v, "timeout", false, &src->timeout_ms) && src->timeout_ms > src->every_ms)
         sw_rules_error(ld, v,
                        "expected a timeout no longer than every, as Prometheus requires "
                        "of scrape timeouts");
     if ((v = sw_yaml_get(node, "expect_status")) != NULL)
-        get_int(ld, v, "an HTTP status (100-599) for expect_status", 100, 599, &status);
+        sw_rules_get_int(ld, v, "an HTTP status (100-599) for expect_status", 100, 599, &status);
     src->expect_status = (int)status;
 }
 
@@ -1140,7 +1141,7 @@ compile_downtime(sw_rules_loader *ld, const sw_yaml_node *node, sw_maintenance *
         sw_rules_error(ld, end, "expected an end after the start %s, found %s",
                        sw_rules_found(start).s, sw_rules_found(end).s);
     if ((reason = sw_yaml_get(node, "reason")) != NULL)
-        get_text(ld, reason, "a reason", &m->reason);
+        sw_rules_get_text(ld, reason, "a reason", &m->reason);
 }
 
 static void
@@ -1531,6 +1532,8 @@ compile_alert(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *node, 
         get_step(ld, r, v, "for", true, &a->for_ms);
     if (!trigger && (v = sw_yaml_get(node, "severity")) != NULL)
         get_severity(ld, v, &a->severity);
+    if ((v = sw_yaml_get(node, "runbook_url")) != NULL)
+        sw_rules_get_text(ld, v, "a URL for runbook_url", &a->runbook_url);
 }
 
 static void
@@ -1708,7 +1711,7 @@ compile_gate(sw_rules_loader *ld, const sw_yaml_node *node, const sw_yaml_node *
     if ((v = sw_yaml_get(node, "window")) != NULL)
         get_step(ld, r, v, "window", false, &g->window_ms);
     if ((v = sw_yaml_get(node, "min_requests")) != NULL)
-        get_int(ld, v, "a positive whole number for min_requests", 1, INT64_MAX, &g->min_requests);
+        sw_rules_get_int(ld, v, "a positive whole number for min_requests", 1, INT64_MAX, &g->min_requests);
     if ((v = sw_yaml_get(node, "checks")) != NULL)
         compile_checks(ld, v, g);
     if ((v = sw_yaml_get(node, "compare")) != NULL)
@@ -1753,9 +1756,9 @@ compile_settings(sw_rules_loader *ld, const sw_yaml_node *root, sw_rules *r)
     const sw_yaml_node *v;
     int64_t version;
     if ((v = sw_rules_require(ld, root, "version", "the rules file")) != NULL)
-        get_int(ld, v, "version 1", 1, 1, &version);
+        sw_rules_get_int(ld, v, "version 1", 1, 1, &version);
     if ((v = sw_yaml_get(root, "base_interval")) != NULL &&
-        get_duration(ld, v, "base_interval", false, &r->base_interval_ms) &&
+        sw_rules_get_duration(ld, v, "base_interval", false, &r->base_interval_ms) &&
         (r->base_interval_ms % 1000 != 0 || MS_PER_DAY % r->base_interval_ms != 0)) {
         sw_rules_error(ld, v,
                        "expected a base_interval of whole seconds that divides a day "
@@ -1764,7 +1767,7 @@ compile_settings(sw_rules_loader *ld, const sw_yaml_node *root, sw_rules *r)
         r->base_interval_ms = DEFAULT_BASE_MS; /* keep later checks meaningful */
     }
     if ((v = sw_yaml_get(root, "min_requests")) != NULL)
-        get_int(ld, v, "a positive whole number for min_requests", 1, INT64_MAX, &r->min_requests);
+        sw_rules_get_int(ld, v, "a positive whole number for min_requests", 1, INT64_MAX, &r->min_requests);
     r->gate.min_requests = r->min_requests;
 }
 
@@ -1875,6 +1878,30 @@ summarise(const sw_rules_loader *ld, sw_status yaml_st, sw_err *err)
 }
 
 sw_status
+sw_rules_loader_run(const char *text, size_t len, const char *name, sw_arena *arena,
+                    sw_rules_diag *diag, sw_rules_compile_fn compile, void *target, sw_err *err)
+{
+    sw_rules_loader ld = {.text = text, .len = len, .arena = arena, .diag = diag};
+    ld.name = sw_rules_strdup(&ld, name, strlen(name));
+    sw_yaml_doc *doc = NULL;
+    sw_err yaml_err = {0};
+    sw_status st =
+        ld.name != NULL ? sw_yaml_parse(text, len, ld.name, &doc, &yaml_err) : SW_E_NOMEM;
+    if (st == SW_OK)
+        compile(&ld, doc, target);
+    else if (st != SW_E_NOMEM)
+        yaml_error(&ld, yaml_err.msg);
+    sw_yaml_free(doc);
+    return summarise(&ld, st, err);
+}
+
+static void
+compile_rules_doc(sw_rules_loader *ld, const sw_yaml_doc *doc, void *target)
+{
+    compile_doc(ld, doc, target);
+}
+
+sw_status
 sw_rules_load_mem(const char *text, size_t len, const char *name, sw_rules **ret_rules,
                   sw_rules_diag *diag, sw_err *err)
 {
@@ -1883,18 +1910,8 @@ sw_rules_load_mem(const char *text, size_t len, const char *name, sw_rules **ret
     if (box == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory loading rules");
     sw_arena_init(&box->arena);
-    sw_rules_loader ld = {.text = text, .len = len, .box = box, .diag = diag};
-    ld.name = sw_rules_strdup(&ld, name, strlen(name));
-    sw_yaml_doc *doc = NULL;
-    sw_err yaml_err = {0};
-    sw_status st =
-        ld.name != NULL ? sw_yaml_parse(text, len, ld.name, &doc, &yaml_err) : SW_E_NOMEM;
-    if (st == SW_OK)
-        compile_doc(&ld, doc, &box->rules);
-    else if (st != SW_E_NOMEM)
-        yaml_error(&ld, yaml_err.msg);
-    sw_yaml_free(doc);
-    st = summarise(&ld, st, err);
+    sw_status st = sw_rules_loader_run(text, len, name, &box->arena, diag, compile_rules_doc,
+                                       &box->rules, err);
     if (st == SW_OK)
         *ret_rules = &box->rules;
     else
@@ -1902,8 +1919,8 @@ sw_rules_load_mem(const char *text, size_t len, const char *name, sw_rules **ret
     return st;
 }
 
-static sw_status
-read_file(const char *path, sw_buf *b, sw_err *err)
+sw_status
+sw_rules_read_file(const char *path, sw_buf *b, sw_err *err)
 {
     char chunk[16384];
     size_t got;
@@ -1929,7 +1946,7 @@ sw_rules_load_file(const char *path, sw_rules **ret_rules, sw_rules_diag *diag, 
     SW_REQUIRE(path != NULL && ret_rules != NULL);
     sw_buf b;
     sw_buf_init(&b, (size_t)SW_YAML_MAX_INPUT + 1);
-    sw_status st = read_file(path, &b, err);
+    sw_status st = sw_rules_read_file(path, &b, err);
     if (st == SW_OK)
         st = sw_rules_load_mem((const char *)b.data, b.len, path, ret_rules, diag, err);
     sw_buf_fini(&b);

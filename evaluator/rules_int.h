@@ -7,6 +7,7 @@
 #define SLAWATCH_RULES_INT_H
 
 #include "slawatch/arena.h"
+#include "slawatch/buf.h"
 #include "slawatch/rules.h"
 #include "slawatch/yaml.h"
 
@@ -25,12 +26,27 @@ typedef struct sw_rules_loader {
     size_t len;
     unsigned cur_line; /* a line start found before, so lookups go forward */
     size_t cur_off;
-    sw_rules_box *box;
+    sw_arena *arena; /* where the result is built */
     sw_rules_diag *diag; /* may be NULL */
     size_t n_errors;
     char first[SW_ERR_MSG_MAX]; /* the first error, for the summary in sw_err */
     bool nomem;
 } sw_rules_loader;
+
+/* Build target from a parsed document, reporting problems through ld. */
+typedef void (*sw_rules_compile_fn)(sw_rules_loader *ld, const sw_yaml_doc *doc, void *target);
+
+/*
+ * One load: parse text as YAML (name in messages), hand the document to compile, and sum up:
+ * SW_OK, or SW_E_PARSE / SW_E_TOOBIG / SW_E_NOMEM with every problem in diag (may be NULL) and
+ * the first in err. The daemon's configuration is loaded the same way, so its errors read alike.
+ */
+sw_status sw_rules_loader_run(const char *text, size_t len, const char *name, sw_arena *arena,
+                              sw_rules_diag *diag, sw_rules_compile_fn compile, void *target,
+                              sw_err *err);
+
+/* Read a whole file of at most SW_YAML_MAX_INPUT bytes into b (replacing nothing: appends). */
+sw_status sw_rules_read_file(const char *path, sw_buf *b, sw_err *err);
 
 /* User text made safe for a one-line message: control bytes escaped, long text cut. */
 typedef struct sw_rules_shown {
@@ -69,6 +85,15 @@ bool sw_rules_get_name(sw_rules_loader *ld, const sw_yaml_node *node, const char
 bool sw_rules_get_number(sw_rules_loader *ld, const sw_yaml_node *node, const char *what,
                          double *ret);
 bool sw_rules_get_bool(sw_rules_loader *ld, const sw_yaml_node *node, bool *ret);
+/* A string without NUL bytes, copied into the arena. */
+bool sw_rules_get_text(sw_rules_loader *ld, const sw_yaml_node *node, const char *what,
+                       const char **ret);
+/* A whole number of at most 15 digits in [min, max]. */
+bool sw_rules_get_int(sw_rules_loader *ld, const sw_yaml_node *node, const char *what, int64_t min,
+                      int64_t max, int64_t *ret);
+/* A Prometheus duration (`5m`, `1h30m`) for key; `0s` only when zero_ok. */
+bool sw_rules_get_duration(sw_rules_loader *ld, const sw_yaml_node *node, const char *key,
+                           bool zero_ok, int64_t *ret_ms);
 
 /* Does the scalar's text equal s? */
 bool sw_rules_is(const sw_yaml_node *node, const char *s);

@@ -80,6 +80,7 @@ typedef struct sw_alert {
     size_t objective;        /* SW_ALERT_BURN_RATE: index into sw_rules.objectives */
     double burn_rate;        /* SW_ALERT_BURN_RATE: the factor, e.g. 14.4 */
     int64_t long_ms, short_ms;
+    const char *runbook_url; /* NULL when not given; sent to Alertmanager as an annotation */
     sw_rules_pos pos;
 } sw_alert;
 
