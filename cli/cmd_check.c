@@ -1,19 +1,17 @@
 /*
- * slawatch check: validate rules files (slawatch's format or OpenSLO) fully and, until the
- * daemon's configuration module exists, only the top-level keys of configuration files.
+ * slawatch check: validate rules files (slawatch's format or OpenSLO) and daemon configuration
+ * files (with the rules files they name).
  * Errors go to stderr, one line each (FILE:LINE:COL: error: MESSAGE); each valid file gets a
  * one-line summary on stdout.
  */
 #include "cli.h"
 
+#include "slawatch/config.h"
 #include "slawatch/rules.h"
 #include "slawatch/yaml.h"
 
 #include <getopt.h>
 #include <string.h>
-
-static const char *const config_keys[] = {"listen", "data_dir", "rules_files", "alertmanager",
-                                          "auth",   "sources",  NULL};
 
 static void
 check_usage(FILE *f)
@@ -27,9 +25,9 @@ check_usage(FILE *f)
             "            checked fully (rules/README.md)\n"
             "  OpenSLO   apiVersion: openslo/v1 with kind: SLO documents: checked fully and\n"
             "            mapped onto rules (rules/OPENSLO.md)\n"
-            "  config    listen, data_dir, rules_files, sources or alertmanager: for now only\n"
-            "            checked to be YAML whose top-level keys are among listen, data_dir,\n"
-            "            rules_files, alertmanager, auth and sources; values are not checked\n"
+            "  config    listen, data_dir, rules_files, alertmanager ...: the daemon's\n"
+            "            configuration (docs/configuration.md), checked fully, and every rules\n"
+            "            file it names checked too\n"
             "Anything else is checked as a rules file.\n\n"
             "Exit status: 0 every file is valid, 1 some file is invalid, 2 usage or I/O error.\n\n"
             "  --help, --version\n");
@@ -123,69 +121,31 @@ check_rules(const char *path, sw_rules_file_kind kind)
     return rc;
 }
 
-/* A key for a message: control bytes would break the one-line-per-error output. */
-static void
-print_key(FILE *f, const sw_yaml_node *key)
-{
-    for (size_t i = 0; i < key->len && i < 64; i++) {
-        unsigned char ch = (unsigned char)key->str[i];
-        fputc(ch < 0x20 || ch == 0x7f ? '?' : ch, f);
-    }
-}
-
-static bool
-config_key_known(const sw_yaml_node *key)
-{
-    for (size_t i = 0; config_keys[i] != NULL; i++)
-        if (key->len == strlen(config_keys[i]) && memcmp(key->str, config_keys[i], key->len) == 0)
-            return true;
-    return false;
-}
-
-/* Report what a configuration's single document has beyond the known top-level keys. */
-static size_t
-config_errors(const char *path, const sw_yaml_doc *doc)
-{
-    const sw_yaml_node *root = sw_yaml_doc_root(doc, 0);
-    size_t bad = 0;
-    if (sw_yaml_doc_count(doc) > 1) {
-        const sw_yaml_node *second = sw_yaml_doc_root(doc, 1);
-        fprintf(stderr,
-                "%s:%u:%u: error: expected one document in a configuration file, "
-                "found %zu\n",
-                path, second->line, second->col, sw_yaml_doc_count(doc));
-        bad++;
-    }
-    for (size_t i = 0; i < root->n; i++) {
-        const sw_yaml_node *k = root->pairs[i].key;
-        if (config_key_known(k))
-            continue;
-        fprintf(stderr, "%s:%u:%u: error: unknown key '", path, k->line, k->col);
-        print_key(stderr, k);
-        fprintf(stderr, "' in the configuration; expected one of: listen, data_dir, "
-                        "rules_files, alertmanager, auth, sources\n");
-        bad++;
-    }
-    return bad;
-}
-
+/* A configuration, then every rules file it names: `serve` would refuse to start otherwise. */
 static int
 check_config(const char *path)
 {
-    sw_yaml_doc *doc;
+    sw_rules_diag *diag = sw_rules_diag_new();
+    sw_config *cfg = NULL;
     sw_err err = {0};
-    sw_status st = sw_yaml_parse_file(path, &doc, &err);
-    if (st != SW_OK) {
-        /* The file changed since its kind was recognised. */
-        fprintf(stderr, "%s: error: %s\n", path, err.msg);
-        return st == SW_E_IO ? SW_EXIT_USAGE : SW_EXIT_INPUT;
+    if (diag == NULL) {
+        fprintf(stderr, "%s: error: out of memory\n", path);
+        return SW_EXIT_USAGE;
     }
-    size_t bad = config_errors(path, doc);
-    sw_yaml_free(doc);
-    if (bad > 0)
-        return SW_EXIT_INPUT;
-    printf("%s: ok (configuration: top-level keys only; values are not checked yet)\n", path);
-    return SW_EXIT_OK;
+    sw_status st = sw_config_load(path, &cfg, diag, &err);
+    int rc = st == SW_OK ? SW_EXIT_OK : report_failure(path, st, &err, diag);
+    sw_rules_diag_free(diag);
+    if (st != SW_OK)
+        return rc;
+    printf("%s: ok (configuration: listen %s, data_dir %s, %zu rules %s)\n", path, cfg->listen,
+           cfg->data_dir, cfg->n_rules_files, plural(cfg->n_rules_files, "file", "files"));
+    for (size_t i = 0; i < cfg->n_rules_files; i++) {
+        const char *rules_path = cfg->rules_files[i];
+        int file_rc = check_rules(rules_path, sw_rules_file_kind_of(rules_path));
+        rc = file_rc > rc ? file_rc : rc;
+    }
+    sw_config_free(cfg);
+    return rc;
 }
 
 int

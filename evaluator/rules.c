@@ -60,8 +60,8 @@ static const struct sli_entry {
 static const char *const top_keys[] = {"version",           "base_interval", "min_requests",
                                        "services",          "objectives",    "alerts",
                                        "rollback_triggers", "gate",          NULL};
-static const char *const config_keys[] = {"listen",  "data_dir",     "rules_files",
-                                          "sources", "alertmanager", NULL};
+static const char *const config_keys[] = {"listen", "data_dir", "rules_files", "alertmanager",
+                                          NULL};
 static const char *const service_keys[] = {"name", "environments", "sli", "maintenance", NULL};
 static const char *const sli_keys[] = {"requests", "errors", "latency", "health", NULL};
 static const char *const source_keys[] = {"prometheus", "cloudwatch", "probe", "push", NULL};
@@ -352,8 +352,6 @@ sw_rules_error(sw_rules_loader *ld, const sw_yaml_node *node, const char *fmt, .
 /* At byte offset within the scalar node (see scalar_col), or at a compiled position. */
 static void error_in(sw_rules_loader *ld, const sw_yaml_node *node, size_t offset, const char *fmt,
                      ...) __attribute__((format(printf, 4, 5)));
-static void error_pos(sw_rules_loader *ld, sw_rules_pos pos, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 static void
 error_in(sw_rules_loader *ld, const sw_yaml_node *node, size_t offset, const char *fmt, ...)
@@ -364,8 +362,8 @@ error_in(sw_rules_loader *ld, const sw_yaml_node *node, size_t offset, const cha
     va_end(ap);
 }
 
-static void
-error_pos(sw_rules_loader *ld, sw_rules_pos pos, const char *fmt, ...)
+void
+sw_rules_error_pos(sw_rules_loader *ld, sw_rules_pos pos, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -1591,7 +1589,7 @@ latency_pair(sw_rules_loader *ld, const sw_condition *earlier, const sw_conditio
     sw_rules_sli_name(later, mine, sizeof mine);
     sw_rules_sli_name(earlier, theirs, sizeof theirs);
     format_latency(earlier->value, bound, sizeof bound);
-    error_pos(ld, later->pos,
+    sw_rules_error_pos(ld, later->pos,
               "expected a %s threshold of at %s %s, the %s threshold "
               "of %s",
               mine, later_higher ? "least" : "most", bound, theirs, earlier_desc);
@@ -1819,7 +1817,7 @@ compile_doc(sw_rules_loader *ld, const sw_yaml_doc *doc, sw_rules *r)
     size_t n = sw_yaml_doc_count(doc);
     set_defaults(r);
     if (n == 0) {
-        error_pos(ld, (sw_rules_pos){ld->name, 1, 1},
+        sw_rules_error_pos(ld, (sw_rules_pos){ld->name, 1, 1},
                   "expected a rules file, found "
                   "an empty file");
         return;

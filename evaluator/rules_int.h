@@ -64,6 +64,10 @@ sw_rules_pos sw_rules_pos_of(const sw_rules_loader *ld, const sw_yaml_node *node
 void sw_rules_error(sw_rules_loader *ld, const sw_yaml_node *node, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The same at a recorded position. */
+void sw_rules_error_pos(sw_rules_loader *ld, sw_rules_pos pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* "a list", "a mapping", "nothing" (null) or the scalar's text, for "found ..." */
 sw_rules_shown sw_rules_found(const sw_yaml_node *node);
 

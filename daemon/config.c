@@ -1,0 +1,295 @@
+/*
+ * Loads the daemon configuration with the rules loader's machinery (evaluator/rules_int.h), so
+ * a configuration error reads exactly like a rules error. The result lives in one arena.
+ */
+#include "slawatch/config.h"
+
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evaluator/rules_int.h"
+#include "slawatch/arena.h"
+#include "slawatch/buf.h"
+
+#define DAY_MS INT64_C(86400000)
+
+/* The config first, so the sw_config * handed out converts back to its box. */
+typedef struct config_box {
+    sw_config cfg;
+    sw_arena arena;
+} config_box;
+
+static const char *const top_keys[] = {"listen", "data_dir", "rules_files", "external_url",
+                                       "log_level", "alertmanager", "auth", "tls", "http",
+                                       "store", NULL};
+static const char *const alertmanager_keys[] = {"url", "resend_interval", NULL};
+static const char *const auth_keys[] = {"token_file", "all", NULL};
+static const char *const tls_keys[] = {"cert_file", "key_file", NULL};
+static const char *const http_keys[] = {"threads", "max_body", "timeout", NULL};
+static const char *const store_keys[] = {"retention", NULL};
+static const char *const retention_keys[] = {"base", "1m", "1h", "1d", NULL};
+
+static void
+set_defaults(sw_config *c)
+{
+    c->listen = SW_CONFIG_DEFAULT_LISTEN;
+    c->data_dir = "data";
+    c->log_level = "info";
+    c->alertmanager_resend_ms = 60000;
+    c->http_max_body = 1 << 20;
+    c->http_timeout_ms = 10000;
+    c->retention_ms[0] = 2 * DAY_MS;
+    c->retention_ms[1] = 35 * DAY_MS;
+    c->retention_ms[2] = 400 * DAY_MS;
+    c->retention_ms[3] = 5 * 365 * DAY_MS;
+}
+
+/* ADDR:PORT with a port in 0..65535; ADDR may be empty (all interfaces) or [v6]. */
+static bool
+valid_listen(const char *s)
+{
+    const char *colon = strrchr(s, ':');
+    if (colon == NULL || colon[1] == '\0' || strlen(colon + 1) > 5)
+        return false;
+    long port = 0;
+    for (const char *p = colon + 1; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        port = port * 10 + (*p - '0');
+    }
+    return port <= 65535 && (s[0] != '[' || colon[-1] == ']');
+}
+
+static void
+get_listen(sw_rules_loader *ld, const sw_yaml_node *v, sw_config *c)
+{
+    if (sw_rules_get_text(ld, v, "ADDR:PORT for listen", &c->listen) && !valid_listen(c->listen))
+        sw_rules_error(ld, v, "expected ADDR:PORT for listen (e.g. 127.0.0.1:9464), found %s",
+                       sw_rules_found(v).s);
+}
+
+static void
+get_url(sw_rules_loader *ld, const sw_yaml_node *v, const char *key, const char **ret)
+{
+    if (!sw_rules_get_text(ld, v, "a URL", ret))
+        return;
+    if (strncmp(*ret, "http://", 7) != 0 && strncmp(*ret, "https://", 8) != 0)
+        sw_rules_error(ld, v, "expected an http:// or https:// URL for %s, found %s", key,
+                       sw_rules_found(v).s);
+}
+
+/* Relative paths are relative to the configuration file, as Prometheus' rule_files are. */
+static const char *
+resolve_path(sw_rules_loader *ld, const char *config_path, const char *p)
+{
+    if (p[0] == '/')
+        return p;
+    char *copy = strdup(config_path);
+    if (copy == NULL) {
+        ld->nomem = true;
+        return NULL;
+    }
+    const char *dir = dirname(copy);
+    size_t n = strlen(dir) + 1 + strlen(p);
+    char *out = sw_rules_alloc(ld, n + 1, 1);
+    if (out != NULL)
+        snprintf(out, n + 1, "%s/%s", dir, p);
+    free(copy);
+    return out;
+}
+
+static void
+get_rules_files(sw_rules_loader *ld, const sw_yaml_node *v, sw_config *c)
+{
+    if (!sw_rules_check_list(ld, v, "rules files") || v->kind != SW_YAML_SEQUENCE)
+        return;
+    const char **files = sw_rules_alloc(ld, v->n, sizeof *files);
+    for (size_t i = 0; files != NULL && i < v->n; i++) {
+        const char *p;
+        if (sw_rules_get_text(ld, v->items[i], "a file path", &p))
+            files[c->n_rules_files++] = resolve_path(ld, c->path, p);
+    }
+    c->rules_files = files;
+}
+
+static void
+get_log_level(sw_rules_loader *ld, const sw_yaml_node *v, sw_config *c)
+{
+    static const char *const levels[] = {"debug", "info", "warn", "error"};
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
+        if (sw_rules_is(v, levels[i])) {
+            c->log_level = levels[i];
+            return;
+        }
+    sw_rules_error(ld, v, "expected debug, info, warn or error for log_level, found %s",
+                   sw_rules_found(v).s);
+}
+
+static void
+get_alertmanager(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
+{
+    const sw_yaml_node *v;
+    if (!sw_rules_check_map(ld, node, "alertmanager", alertmanager_keys))
+        return;
+    if ((v = sw_rules_require(ld, node, "url", "alertmanager")) != NULL)
+        get_url(ld, v, "alertmanager url", &c->alertmanager_url);
+    if ((v = sw_yaml_get(node, "resend_interval")) != NULL)
+        sw_rules_get_duration(ld, v, "resend_interval", false, &c->alertmanager_resend_ms);
+}
+
+static void
+get_auth(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
+{
+    const sw_yaml_node *v;
+    if (!sw_rules_check_map(ld, node, "auth", auth_keys))
+        return;
+    if ((v = sw_rules_require(ld, node, "token_file", "auth")) != NULL &&
+        sw_rules_get_text(ld, v, "a file path", &c->token_file))
+        c->token_file = resolve_path(ld, c->path, c->token_file);
+    if ((v = sw_yaml_get(node, "all")) != NULL)
+        sw_rules_get_bool(ld, v, &c->auth_all);
+}
+
+static void
+get_tls(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
+{
+    const sw_yaml_node *v;
+    if (!sw_rules_check_map(ld, node, "tls", tls_keys))
+        return;
+    if ((v = sw_rules_require(ld, node, "cert_file", "tls")) != NULL &&
+        sw_rules_get_text(ld, v, "a file path", &c->tls_cert_file))
+        c->tls_cert_file = resolve_path(ld, c->path, c->tls_cert_file);
+    if ((v = sw_rules_require(ld, node, "key_file", "tls")) != NULL &&
+        sw_rules_get_text(ld, v, "a file path", &c->tls_key_file))
+        c->tls_key_file = resolve_path(ld, c->path, c->tls_key_file);
+}
+
+static void
+get_http(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
+{
+    const sw_yaml_node *v;
+    int64_t n;
+    if (!sw_rules_check_map(ld, node, "http", http_keys))
+        return;
+    if ((v = sw_yaml_get(node, "threads")) != NULL &&
+        sw_rules_get_int(ld, v, "a thread count from 1 to 256", 1, 256, &n))
+        c->http_threads = (unsigned)n;
+    if ((v = sw_yaml_get(node, "max_body")) != NULL)
+        sw_rules_get_int(ld, v, "a size in bytes from 1024 to 268435456", 1024, 1 << 28,
+                         &c->http_max_body);
+    if ((v = sw_yaml_get(node, "timeout")) != NULL)
+        sw_rules_get_duration(ld, v, "timeout", false, &c->http_timeout_ms);
+}
+
+static void
+get_store(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
+{
+    const sw_yaml_node *ret, *v;
+    if (!sw_rules_check_map(ld, node, "store", store_keys) ||
+        (ret = sw_yaml_get(node, "retention")) == NULL ||
+        !sw_rules_check_map(ld, ret, "retention", retention_keys))
+        return;
+    for (size_t i = 0; retention_keys[i] != NULL; i++)
+        if ((v = sw_yaml_get(ret, retention_keys[i])) != NULL)
+            sw_rules_get_duration(ld, v, retention_keys[i], false, &c->retention_ms[i]);
+}
+
+static void
+compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
+{
+    const sw_yaml_node *v;
+    if (!sw_rules_check_map(ld, root, "configuration", top_keys))
+        return;
+    if ((v = sw_yaml_get(root, "listen")) != NULL)
+        get_listen(ld, v, c);
+    if ((v = sw_yaml_get(root, "data_dir")) != NULL && sw_rules_get_text(ld, v, "a directory",
+                                                                         &c->data_dir))
+        c->data_dir = resolve_path(ld, c->path, c->data_dir);
+    if ((v = sw_rules_require(ld, root, "rules_files", "configuration")) != NULL)
+        get_rules_files(ld, v, c);
+    if ((v = sw_yaml_get(root, "external_url")) != NULL)
+        get_url(ld, v, "external_url", &c->external_url);
+    if ((v = sw_yaml_get(root, "log_level")) != NULL)
+        get_log_level(ld, v, c);
+    if ((v = sw_yaml_get(root, "alertmanager")) != NULL)
+        get_alertmanager(ld, v, c);
+    if ((v = sw_yaml_get(root, "auth")) != NULL)
+        get_auth(ld, v, c);
+    if ((v = sw_yaml_get(root, "tls")) != NULL)
+        get_tls(ld, v, c);
+    if ((v = sw_yaml_get(root, "http")) != NULL)
+        get_http(ld, v, c);
+    if ((v = sw_yaml_get(root, "store")) != NULL)
+        get_store(ld, v, c);
+}
+
+static void
+compile_config(sw_rules_loader *ld, const sw_yaml_doc *doc, void *target)
+{
+    sw_config *c = target;
+    c->path = ld->name;
+    if (sw_yaml_doc_count(doc) != 1) {
+        sw_rules_error_pos(ld, (sw_rules_pos){ld->name, 1, 1},
+                           "expected one YAML document in a configuration file, found %zu",
+                           sw_yaml_doc_count(doc));
+        return;
+    }
+    compile_root(ld, sw_yaml_doc_root(doc, 0), c);
+}
+
+static config_box *
+box_new(void)
+{
+    config_box *box = calloc(1, sizeof *box);
+    if (box != NULL) {
+        sw_arena_init(&box->arena);
+        set_defaults(&box->cfg);
+    }
+    return box;
+}
+
+static void
+box_free(config_box *box)
+{
+    if (box == NULL)
+        return;
+    sw_arena arena = box->arena;
+    free(box);
+    sw_arena_fini(&arena);
+}
+
+sw_config *
+sw_config_defaults(void)
+{
+    config_box *box = box_new();
+    return box != NULL ? &box->cfg : NULL;
+}
+
+sw_status
+sw_config_load(const char *path, sw_config **ret, sw_rules_diag *diag, sw_err *err)
+{
+    SW_REQUIRE(path != NULL && ret != NULL);
+    config_box *box = box_new();
+    if (box == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory loading %s", path);
+    sw_buf text;
+    sw_buf_init(&text, (size_t)SW_YAML_MAX_INPUT + 1);
+    sw_status st = sw_rules_read_file(path, &text, err);
+    if (st == SW_OK)
+        st = sw_rules_loader_run((const char *)text.data, text.len, path, &box->arena, diag,
+                                 compile_config, &box->cfg, err);
+    sw_buf_fini(&text);
+    if (st == SW_OK)
+        *ret = &box->cfg;
+    else
+        box_free(box);
+    return st;
+}
+
+void
+sw_config_free(sw_config *c)
+{
+    /* c is the first member of its box. */
+    box_free((config_box *)(void *)c);
+}

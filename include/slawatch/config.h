@@ -1,0 +1,51 @@
+/*
+ * The daemon's configuration file (`slawatch serve --config FILE`), documented in
+ * docs/configuration.md: where to listen, where the data lives, which rules files to load,
+ * where Alertmanager is, auth, TLS, HTTP limits, store retention and the log level. Loaded
+ * and validated whole like a rules file (every error `FILE:LINE:COL: error: MESSAGE`). A config
+ * owns its strings; command-line flags may replace `listen` and `data_dir` with strings that
+ * outlive it before the config is shared, and nothing changes it after that.
+ */
+#ifndef SLAWATCH_CONFIG_H
+#define SLAWATCH_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slawatch/err.h"
+#include "slawatch/rules.h"
+
+#define SW_CONFIG_DEFAULT_LISTEN "127.0.0.1:9464"
+
+typedef struct sw_config {
+    const char *path;            /* the file it came from */
+    const char *listen;          /* ADDR:PORT */
+    const char *data_dir;
+    const char *const *rules_files; /* resolved against the config file's directory */
+    size_t n_rules_files;
+    const char *external_url;    /* base of generatorURL links; NULL: http://<listen> */
+    const char *log_level;       /* debug | info | warn | error */
+    const char *alertmanager_url; /* NULL: no alert push */
+    int64_t alertmanager_resend_ms;
+    const char *token_file;      /* NULL: no auth */
+    bool auth_all;               /* the token guards every endpoint, not only writes */
+    const char *tls_cert_file, *tls_key_file; /* both or neither */
+    unsigned http_threads;       /* 0: automatic */
+    int64_t http_max_body;       /* bytes */
+    int64_t http_timeout_ms;
+    int64_t retention_ms[4];     /* base, 1m, 1h, 1d */
+} sw_config;
+
+/*
+ * Load and validate path. On any error returns SW_E_PARSE with every problem in diag (may be
+ * NULL) and the first in err; SW_E_IO when unreadable. *ret is set only on success.
+ */
+sw_status sw_config_load(const char *path, sw_config **ret, sw_rules_diag *diag, sw_err *err);
+
+/* The defaults alone (for `slawatch demo` and flags-only runs); NULL when out of memory. */
+sw_config *sw_config_defaults(void);
+
+void sw_config_free(sw_config *c);
+
+#endif
