@@ -213,6 +213,7 @@ sw_eval_new(const sw_rules *rules, sw_eval **ret_ev, sw_err *err)
         return sw_err_set(err, SW_E_NOMEM, "cannot allocate an evaluator");
     ev->rules = rules;
     ev->now_ms = INT64_MIN;
+    ev->alerts_from_ms = INT64_MIN;
     sw_buf_init(&ev->pack_buf, PACK_BUF_MAX);
     sw_status st = sw_plan_init(&ev->plan, rules, err);
     if (st == SW_OK)
@@ -368,6 +369,8 @@ eval_boundaries(sw_eval *ev, sw_series *s, int64_t now_ms, sw_err *err)
     int64_t t =
         s->evaluated_ms == INT64_MIN ? s->hist.first_start_ms + base : s->evaluated_ms + base;
     int64_t quiet = s->hist.last_end_ms + ev->plan.longest_condition_ms;
+    if (t < ev->alerts_from_ms)
+        t = sw_min_i64(last, sw_ceil_to(ev->alerts_from_ms, base));
     while (t <= last) {
         sw_status st = eval_boundary(ev, s, t, err);
         if (st != SW_OK)
@@ -435,6 +438,29 @@ sw_eval_mark_deployment(sw_eval *ev, const char *service, const char *env, int64
     s->deployed_ms = at_ms;
     for (size_t i = 0; i < ev->rules->n_triggers; i++)
         sw_trigger_reset(&s->triggers[i], &s->trigger_states[i]);
+}
+
+void
+sw_eval_alerts_from(sw_eval *ev, int64_t from_ms)
+{
+    ev->alerts_from_ms = from_ms;
+}
+
+sw_status
+sw_eval_restore_trigger(sw_eval *ev, const char *service, const char *env, const char *trigger,
+                        int64_t fired_at_ms, sw_err *err)
+{
+    sw_series *s;
+    sw_status st = find_or_add(ev, service, env, &s, err);
+    if (st != SW_OK)
+        return st;
+    for (size_t i = 0; i < ev->rules->n_triggers; i++)
+        if (strcmp(ev->rules->triggers[i].name, trigger) == 0) {
+            s->triggers[i].fired = true;
+            s->triggers[i].fired_at_ms = fired_at_ms;
+            return SW_OK;
+        }
+    return sw_err_set(err, SW_E_INVAL, "no rollback trigger named '%s'", trigger);
 }
 
 size_t

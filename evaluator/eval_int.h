@@ -298,6 +298,7 @@ struct sw_eval {
     sw_hdr *scratch; /* empty between uses */
     sw_buf pack_buf;
     int64_t now_ms; /* last advance; INT64_MIN before the first */
+    int64_t alerts_from_ms; /* boundaries before it are not evaluated (a rebuild) */
 };
 
 /* The series of (service, env), or NULL. */

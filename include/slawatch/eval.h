@@ -114,6 +114,36 @@ sw_status sw_eval_advance(sw_eval *ev, int64_t now_ms, sw_err *err);
 /* A new deployment of a series: its latched triggers are cleared and the gate window starts. */
 void sw_eval_mark_deployment(sw_eval *ev, const char *service, const char *env, int64_t at_ms);
 
+/*
+ * Rebuilding from a store: alerts and triggers are evaluated only at boundaries from from_ms
+ * on; earlier boundaries are passed over (their slices are still judged). Set before the first
+ * advance, so feeding months of history costs one evaluation per boundary that matters.
+ */
+void sw_eval_alerts_from(sw_eval *ev, int64_t from_ms);
+
+/*
+ * A rollback trigger that fired at fired_at_ms (recorded in the store) is latched again after
+ * a restart. SW_E_INVAL for an unknown series or trigger name.
+ */
+sw_status sw_eval_restore_trigger(sw_eval *ev, const char *service, const char *env,
+                                  const char *trigger, int64_t fired_at_ms, sw_err *err);
+
+/* The SLIs of a series over the trailing window_ms ending at the last advance. */
+typedef struct sw_window_stats {
+    uint64_t requests, errors;
+    uint64_t probes, probe_failures;
+    double coverage;      /* share of the window's base intervals with data */
+    double p50_us, p95_us, p99_us; /* NAN without latency data */
+} sw_window_stats;
+
+/*
+ * Sum the trailing window (at most 2 days: exact from base intervals). When lat is not NULL it
+ * receives the merged latency histogram (reset first; latency configuration). SW_E_INVAL for
+ * an unknown series.
+ */
+sw_status sw_eval_window_stats(const sw_eval *ev, const char *service, const char *env,
+                               int64_t window_ms, sw_hdr *lat, sw_window_stats *ret, sw_err *err);
+
 size_t sw_eval_series_count(const sw_eval *ev);
 
 /* Results of series i (0 <= i < count), valid until the next call that changes ev. */

@@ -1039,6 +1039,89 @@ test_long_windows_from_rollups(void **state)
     free(ks);
 }
 
+/* ------------------------------------------------------------------ restarts and stats */
+
+/* A rebuild feeds history, then evaluates alerts only from alerts_from: the `for` timer of an
+ * alert whose condition has held for 3 of its 5 minutes before the horizon keeps running only
+ * from the horizon (12:05:00), so it fires at 12:10:00, not at 12:05:10. */
+static void
+test_alerts_from_skips_history(void **state)
+{
+    fx *f = *state;
+    f->alerts[0] = alert("ErrorRateHigh", cond(SW_SLI_ERROR_RATE, SW_OP_GT, 0.01), MIN, 5 * MIN);
+    f->rules.n_alerts = 1;
+    start(f);
+    sw_eval_alerts_from(f->ev, NOON + 5 * MIN);
+    add_run(f, "green", NOON, 90, &(ivspec){.requests = 1000, .errors = 100});
+    advance(f, NOON + 5 * MIN);
+    sw_alert_result a = series(f, "green").alerts[0];
+    assert_int_equal(a.state, SW_ALERT_PENDING);
+    assert_int_equal(a.active_since_ms, NOON + 5 * MIN);
+    advance(f, NOON + 10 * MIN - BASE);
+    assert_int_equal(series(f, "green").alerts[0].state, SW_ALERT_PENDING);
+    advance(f, NOON + 10 * MIN);
+    assert_int_equal(series(f, "green").alerts[0].state, SW_ALERT_FIRING);
+}
+
+static void
+test_restore_trigger(void **state)
+{
+    fx *f = *state;
+    f->triggers[0] = alert("ErrorRateSpike", cond(SW_SLI_ERROR_RATE, SW_OP_GT, 0.05), MIN, 0);
+    f->rules.n_triggers = 1;
+    start(f);
+    sw_err err;
+    assert_int_equal(sw_eval_restore_trigger(f->ev, "api", "green", "ErrorRateSpike", NOON, &err),
+                     SW_OK);
+    assert_int_equal(sw_eval_restore_trigger(f->ev, "api", "green", "Nope", NOON, &err),
+                     SW_E_INVAL);
+    assert_int_equal(sw_eval_restore_trigger(f->ev, "web", "green", "ErrorRateSpike", NOON, &err),
+                     SW_E_INVAL);
+    add_run(f, "green", NOON, 6, &(ivspec){.requests = 1000});
+    advance(f, NOON + MIN);
+    sw_trigger_result tr = series(f, "green").triggers[0];
+    assert_true(tr.fired);
+    assert_int_equal(tr.fired_at_ms, NOON);
+    sw_eval_mark_deployment(f->ev, "api", "green", NOON + MIN);
+    assert_false(series(f, "green").triggers[0].fired);
+}
+
+/* Six intervals: the last three (the 30 s window) hold 3 x 1000 requests, 3 x 20 errors and
+ * latencies 3 x (90 x 1000 us + 10 x 5000 us): p50 = 1000 us; p95 = p99 fall among the 5000s.
+ * With 3 significant digits buckets are 1 us wide below 2048 and 4 us wide from 4096 to 8191,
+ * and HdrHistogram reports a bucket's highest equivalent value: 1000 and 5003. */
+static void
+test_window_stats(void **state)
+{
+    fx *f = *state;
+    start(f);
+    add_run(f, "blue", NOON, 3, &(ivspec){.requests = 500, .errors = 400, .lat_us = 9000,
+                                            .lat_n = 100});
+    add_run(f, "blue", NOON + 30 * SEC, 3, &(ivspec){.requests = 1000, .errors = 20,
+                                                      .health = "10", .lat_us = 1000,
+                                                      .lat_n = 90, .lat2_us = 5000,
+                                                      .lat2_n = 10});
+    advance(f, NOON + MIN);
+    sw_window_stats ws;
+    sw_err err;
+    assert_int_equal(sw_eval_window_stats(f->ev, "api", "blue", 30 * SEC, NULL, &ws, &err),
+                     SW_OK);
+    assert_int_equal(ws.requests, 3000);
+    assert_int_equal(ws.errors, 60);
+    assert_int_equal(ws.probes, 6);
+    assert_int_equal(ws.probe_failures, 3);
+    assert_near(ws.coverage, 1.0, 1e-12);
+    assert_near(ws.p50_us, 1000, 0);
+    assert_near(ws.p95_us, 5003, 0);
+    assert_near(ws.p99_us, 5003, 0);
+    assert_int_equal(sw_eval_window_stats(f->ev, "api", "blue", 2 * MIN, NULL, &ws, &err),
+                     SW_OK);
+    assert_int_equal(ws.requests, 4500);
+    assert_near(ws.coverage, 0.5, 1e-12);
+    assert_int_equal(sw_eval_window_stats(f->ev, "api", "red", MIN, NULL, &ws, &err),
+                     SW_E_INVAL);
+}
+
 int
 main(void)
 {
@@ -1061,6 +1144,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_add_rejects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sliding_equals_brute_force, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_windows_from_rollups, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alerts_from_skips_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restore_trigger, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_window_stats, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
