@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bench_rng.h"
+#include "slawatch/rng.h"
 #include "slawatch/eval.h"
 
 #define SERVICES 100
@@ -155,7 +155,7 @@ prod_init(prod *p)
 
 typedef struct feeder {
     sw_hdr *templates[TEMPLATES];
-    rng r;
+    sw_rng r;
 } feeder;
 
 static void
@@ -166,7 +166,7 @@ feeder_init(feeder *f, int samples)
         if (sw_hdr_new(&sw_hdr_latency_config, &f->templates[t], NULL) != SW_OK)
             abort();
         for (int i = 0; i < samples; i++)
-            sw_hdr_record(f->templates[t], rng_lognormal_us(&f->r, MEDIAN_US, SIGMA));
+            sw_hdr_record(f->templates[t], sw_rng_lognormal_us(&f->r, MEDIAN_US, SIGMA));
     }
 }
 
@@ -186,9 +186,9 @@ feed_one(feeder *f, sw_eval *ev, const prod *p, int i, int64_t start)
         i % 10 == 0 && start >= START_MS + FEED_MS - 6 * HOUR_MS && start < START_MS + FEED_MS;
     sw_sli_interval iv = {
         .start_ms = start, .length_ms = BASE_MS, .requests = REQUESTS, .has_data = true};
-    iv.errors = incident ? REQUESTS / 50 : rng_next(&f->r) % 5;
+    iv.errors = incident ? REQUESTS / 50 : sw_rng_next(&f->r) % 5;
     sw_health_record(&iv.health, true);
-    iv.latency = f->templates[rng_next(&f->r) % TEMPLATES];
+    iv.latency = f->templates[sw_rng_next(&f->r) % TEMPLATES];
     sw_err err;
     if (sw_eval_add(ev, p->names[i], NULL, &iv, &err) != SW_OK) {
         fprintf(stderr, "bench_eval: add: %s\n", err.msg);

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "bench_rng.h"
+#include "slawatch/rng.h"
 #include "slawatch/buf.h"
 #include "slawatch/err.h"
 #include "slawatch/hdr.h"
@@ -82,10 +82,10 @@ record_from_stream(sw_hdr *h, const int64_t *stream, int64_t n)
 static void
 record_from_rng(sw_hdr *h, uint64_t seed, int64_t n)
 {
-    rng r = {seed};
+    sw_rng r = {seed};
 
     for (int64_t i = 0; i < n; i++)
-        (void)sw_hdr_record(h, rng_lognormal_us(&r, MEDIAN_US, SIGMA));
+        (void)sw_hdr_record(h, sw_rng_lognormal_us(&r, MEDIAN_US, SIGMA));
 }
 
 static void
@@ -270,9 +270,9 @@ main(int argc, char **argv)
         return 1;
     }
     {
-        rng r = {seed};
+        sw_rng r = {seed};
         for (uint64_t i = 0; i < STREAM_LEN; i++)
-            stream[i] = rng_lognormal_us(&r, MEDIAN_US, SIGMA);
+            stream[i] = sw_rng_lognormal_us(&r, MEDIAN_US, SIGMA);
     }
 #ifdef __OPTIMIZE__
     printf("# slawatch %s bench_hdr: optimised build\n", SW_VERSION);

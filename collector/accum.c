@@ -121,8 +121,8 @@ open_at(sw_accum *a, series *s, int64_t at_ms, sw_status *st, sw_err *err)
 
 /* Look up (service, env, at) under the lock; on NULL the lock is released already. */
 static sw_sli_interval *
-locked_interval(sw_accum *a, const char *service, const char *env, int64_t at_ms,
-                sw_status *st, sw_err *err)
+locked_interval(sw_accum *a, const char *service, const char *env, int64_t at_ms, sw_status *st,
+                sw_err *err)
 {
     pthread_mutex_lock(&a->lock);
     series *s = find_series(a, service, env, err);
@@ -184,8 +184,8 @@ sw_accum_add_probe(sw_accum *a, const char *service, const char *env, int64_t at
 }
 
 sw_status
-sw_accum_add_interval(sw_accum *a, const char *service, const char *env,
-                      const sw_sli_interval *in, sw_err *err)
+sw_accum_add_interval(sw_accum *a, const char *service, const char *env, const sw_sli_interval *in,
+                      sw_err *err)
 {
     SW_REQUIRE(in->length_ms == a->base_ms && in->start_ms % a->base_ms == 0);
     sw_status st;

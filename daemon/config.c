@@ -20,9 +20,9 @@ typedef struct config_box {
     sw_arena arena;
 } config_box;
 
-static const char *const top_keys[] = {"listen", "data_dir", "rules_files", "external_url",
-                                       "log_level", "alertmanager", "auth", "tls", "http",
-                                       "store", NULL};
+static const char *const top_keys[] = {"listen",    "data_dir",     "rules_files", "external_url",
+                                       "log_level", "alertmanager", "auth",        "tls",
+                                       "http",      "store",        NULL};
 static const char *const alertmanager_keys[] = {"url", "resend_interval", NULL};
 static const char *const auth_keys[] = {"token_file", "all", NULL};
 static const char *const tls_keys[] = {"cert_file", "key_file", NULL};
@@ -203,8 +203,8 @@ compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
         return;
     if ((v = sw_yaml_get(root, "listen")) != NULL)
         get_listen(ld, v, c);
-    if ((v = sw_yaml_get(root, "data_dir")) != NULL && sw_rules_get_text(ld, v, "a directory",
-                                                                         &c->data_dir))
+    if ((v = sw_yaml_get(root, "data_dir")) != NULL &&
+        sw_rules_get_text(ld, v, "a directory", &c->data_dir))
         c->data_dir = resolve_path(ld, c->path, c->data_dir);
     if ((v = sw_rules_require(ld, root, "rules_files", "configuration")) != NULL)
         get_rules_files(ld, v, c);

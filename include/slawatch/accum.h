@@ -46,8 +46,7 @@ typedef sw_status (*sw_accum_sink)(void *ctx, const char *service, const char *e
  * An interval the sink fails on is dropped; the first error is returned after the rest are
  * handed over.
  */
-sw_status sw_accum_take(sw_accum *a, int64_t until_ms, sw_accum_sink sink, void *ctx,
-                        sw_err *err);
+sw_status sw_accum_take(sw_accum *a, int64_t until_ms, sw_accum_sink sink, void *ctx, sw_err *err);
 
 /* Values that arrived for intervals already taken, since the accumulator was made. */
 uint64_t sw_accum_late(sw_accum *a);

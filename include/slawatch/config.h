@@ -19,22 +19,22 @@
 #define SW_CONFIG_DEFAULT_LISTEN "127.0.0.1:9464"
 
 typedef struct sw_config {
-    const char *path;            /* the file it came from */
-    const char *listen;          /* ADDR:PORT */
+    const char *path;   /* the file it came from */
+    const char *listen; /* ADDR:PORT */
     const char *data_dir;
     const char *const *rules_files; /* resolved against the config file's directory */
     size_t n_rules_files;
-    const char *external_url;    /* base of generatorURL links; NULL: http://<listen> */
-    const char *log_level;       /* debug | info | warn | error */
+    const char *external_url;     /* base of generatorURL links; NULL: http://<listen> */
+    const char *log_level;        /* debug | info | warn | error */
     const char *alertmanager_url; /* NULL: no alert push */
     int64_t alertmanager_resend_ms;
-    const char *token_file;      /* NULL: no auth */
-    bool auth_all;               /* the token guards every endpoint, not only writes */
+    const char *token_file;                   /* NULL: no auth */
+    bool auth_all;                            /* the token guards every endpoint, not only writes */
     const char *tls_cert_file, *tls_key_file; /* both or neither */
-    unsigned http_threads;       /* 0: automatic */
-    int64_t http_max_body;       /* bytes */
+    unsigned http_threads;                    /* 0: automatic */
+    int64_t http_max_body;                    /* bytes */
     int64_t http_timeout_ms;
-    int64_t retention_ms[4];     /* base, 1m, 1h, 1d */
+    int64_t retention_ms[4]; /* base, 1m, 1h, 1d */
 } sw_config;
 
 /*

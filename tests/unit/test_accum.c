@@ -92,8 +92,8 @@ test_whole_intervals_merge(void **state)
     (void)state;
     sw_accum *a;
     assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
-    sw_sli_interval iv = {.start_ms = T0, .length_ms = BASE, .requests = 10, .errors = 1,
-                          .has_data = true};
+    sw_sli_interval iv = {
+        .start_ms = T0, .length_ms = BASE, .requests = 10, .errors = 1, .has_data = true};
     assert_int_equal(sw_hdr_new(&sw_hdr_latency_config, &iv.latency, NULL), SW_OK);
     sw_hdr_record_n(iv.latency, 1000, 10);
     sw_health_record(&iv.health, false);

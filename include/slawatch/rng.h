@@ -1,22 +1,23 @@
 /*
- * The benchmarks' random streams: splitmix64 and log-normal latencies in microseconds, clamped
- * to the latency histogram's range. Deterministic for a seed, so runs are comparable; the
- * same generator as the reference benchmark in ../shared/anchors, so the streams match.
+ * Deterministic random streams for simulated traffic and benchmarks: splitmix64 and log-normal
+ * latencies in microseconds, clamped to the latency histogram's range. The same generator as
+ * the reference benchmark in ../shared/anchors, so benchmark streams match. Header-only so the
+ * benchmarks' hot loops inline it.
  */
-#ifndef SLAWATCH_BENCH_RNG_H
-#define SLAWATCH_BENCH_RNG_H
+#ifndef SLAWATCH_RNG_H
+#define SLAWATCH_RNG_H
 
 #include <math.h>
 #include <stdint.h>
 
 #include "slawatch/hdr.h"
 
-typedef struct rng {
+typedef struct sw_rng {
     uint64_t state;
-} rng;
+} sw_rng;
 
 static inline uint64_t
-rng_next(rng *r)
+sw_rng_next(sw_rng *r)
 {
     uint64_t x;
 
@@ -29,17 +30,17 @@ rng_next(rng *r)
 
 /* Uniform in (0, 1): the top 53 bits, centred in their interval, so log() never sees 0. */
 static inline double
-rng_open01(rng *r)
+sw_rng_open01(sw_rng *r)
 {
-    return ((double)(rng_next(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+    return ((double)(sw_rng_next(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
 }
 
 /* median * exp(sigma * z), z standard normal by Box-Muller (radius draw first, then angle). */
 static inline int64_t
-rng_lognormal_us(rng *r, double median_us, double sigma)
+sw_rng_lognormal_us(sw_rng *r, double median_us, double sigma)
 {
-    double radius_draw = rng_open01(r);
-    double angle_draw = rng_open01(r);
+    double radius_draw = sw_rng_open01(r);
+    double angle_draw = sw_rng_open01(r);
     double z = sqrt(-2.0 * log(radius_draw)) * cos(6.283185307179586 * angle_draw);
     double v = median_us * exp(sigma * z);
 
