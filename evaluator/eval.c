@@ -463,6 +463,12 @@ sw_eval_restore_trigger(sw_eval *ev, const char *service, const char *env, const
     return sw_err_set(err, SW_E_INVAL, "no rollback trigger named '%s'", trigger);
 }
 
+bool
+sw_eval_has_series(const sw_eval *ev, const char *service, const char *env)
+{
+    return sw_eval_find(ev, service, env) != NULL;
+}
+
 size_t
 sw_eval_series_count(const sw_eval *ev)
 {
@@ -482,6 +488,7 @@ sw_eval_series(const sw_eval *ev, size_t i, sw_series_result *ret)
         .service = s->service->name,
         .env = s->env,
         .coverage = coverage < 1.0 ? coverage : 1.0,
+        .deployed_ms = s->deployed_ms == INT64_MIN ? -1 : s->deployed_ms,
         .objectives = s->objectives,
         .alerts = s->alerts,
         .triggers = s->triggers,

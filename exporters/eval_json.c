@@ -106,10 +106,10 @@ put_trigger(sw_buf *b, const sw_trigger_result *r, sw_err *err)
     sw_buf_printf(b, err, "}");
 }
 
-static void
-put_gate(sw_buf *b, const sw_gate_result *g, sw_err *err)
+sw_status
+sw_eval_json_gate_fields(sw_buf *b, const sw_gate_result *g, sw_err *err)
 {
-    sw_buf_printf(b, err, "{\"verdict\":\"%s\",\"reason\":", sw_eval_verdict_str(g->verdict));
+    sw_buf_printf(b, err, "\"verdict\":\"%s\",\"reason\":", sw_eval_verdict_str(g->verdict));
     put_string(b, g->reason, err);
     sw_buf_printf(b, err, ",\"checks\":[");
     for (size_t i = 0; i < g->n_checks; i++) {
@@ -125,7 +125,15 @@ put_gate(sw_buf *b, const sw_gate_result *g, sw_err *err)
         sw_buf_printf(b, err, ",\"samples\":%llu,\"window\":\"%s\",\"passed\":%s}",
                       (unsigned long long)c->samples, window, c->passed ? "true" : "false");
     }
-    sw_buf_printf(b, err, "]}");
+    return sw_buf_printf(b, err, "]");
+}
+
+static void
+put_gate(sw_buf *b, const sw_gate_result *g, sw_err *err)
+{
+    sw_buf_printf(b, err, "{");
+    sw_eval_json_gate_fields(b, g, err);
+    sw_buf_printf(b, err, "}");
 }
 
 static sw_status

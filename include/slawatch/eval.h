@@ -85,6 +85,7 @@ typedef struct sw_series_result {
     const char *service;
     const char *env;          /* NULL when the series has no environment */
     double coverage;          /* share of base intervals with data since the first interval */
+    int64_t deployed_ms;      /* the last deployment mark; -1 when none */
     const sw_objective_result *objectives; /* rules->n_objectives entries */
     const sw_alert_result *alerts;         /* rules->n_alerts entries */
     const sw_trigger_result *triggers;     /* rules->n_triggers entries */
@@ -145,6 +146,9 @@ sw_status sw_eval_window_stats(const sw_eval *ev, const char *service, const cha
                                int64_t window_ms, sw_hdr *lat, sw_window_stats *ret, sw_err *err);
 
 size_t sw_eval_series_count(const sw_eval *ev);
+
+/* Has the evaluator seen data (or a deployment mark) for the series? */
+bool sw_eval_has_series(const sw_eval *ev, const char *service, const char *env);
 
 /* Results of series i (0 <= i < count), valid until the next call that changes ev. */
 void sw_eval_series(const sw_eval *ev, size_t i, sw_series_result *ret);

@@ -16,4 +16,7 @@
 sw_status sw_eval_json_write(const sw_eval *ev, const sw_rules *rules, int64_t at_ms, sw_buf *out,
                              sw_err *err);
 
+/* Append `"verdict": ..., "reason": ..., "checks": [...]` (no braces: callers add fields). */
+sw_status sw_eval_json_gate_fields(sw_buf *b, const sw_gate_result *g, sw_err *err);
+
 #endif

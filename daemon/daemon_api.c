@@ -1,0 +1,203 @@
+/*
+ * The hooks the HTTP handlers call, running on the HTTP pool threads: they read the published
+ * snapshot and queue work (deployment marks, gate audits) for the tick thread under d->lock.
+ */
+#include "daemon_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "slawatch/log.h"
+#include "slawatch/units.h"
+
+static sw_snapshot *
+hook_snapshot(void *ctx)
+{
+    sw_daemon *d = ctx;
+    pthread_mutex_lock(&d->lock);
+    sw_snapshot *s = d->snapshot != NULL ? sw_snapshot_ref(d->snapshot) : NULL;
+    pthread_mutex_unlock(&d->lock);
+    return s;
+}
+
+static int64_t
+hook_now(void *ctx)
+{
+    return sw_daemon_now(ctx);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+    return s != NULL ? strdup(s) : NULL;
+}
+
+/* Known service and environment? Asked of the rules the last snapshot was built from. */
+static sw_status
+check_series(sw_daemon *d, const char *service, const char *env, sw_err *err)
+{
+    sw_snapshot *s = hook_snapshot(d);
+    if (s == NULL)
+        return sw_err_set(err, SW_E_IO, "starting: try again in a moment");
+    const char *json;
+    size_t len;
+    sw_verdict v;
+    sw_snapshot_lookup l = sw_snapshot_gate(s, service, env, 0, &json, &len, &v);
+    sw_snapshot_unref(s);
+    if (l == SW_SNAPSHOT_UNKNOWN_SERVICE)
+        return sw_err_set(err, SW_E_INVAL, "unknown service '%.100s'", service);
+    if (l == SW_SNAPSHOT_UNKNOWN_ENV)
+        return sw_err_set(err, SW_E_INVAL, "service '%.100s' has no environment '%.100s'",
+                          service, env);
+    if (l == SW_SNAPSHOT_NEEDS_ENV)
+        return sw_err_set(err, SW_E_INVAL, "service '%.100s' has environments: give env",
+                          service);
+    return SW_OK;
+}
+
+sw_status
+sw_daemon_mark_deployment(sw_daemon *d, const char *service, const char *env, int64_t at_ms,
+                          const char *who, sw_err *err)
+{
+    sw_status st = check_series(d, service, env, err);
+    if (st != SW_OK)
+        return st;
+    if ((st = sw_store_put_deployment(d->store, service, env, at_ms, who, err)) != SW_OK)
+        return st;
+    pthread_mutex_lock(&d->lock);
+    if (d->n_marks == d->cap_marks) {
+        size_t cap = d->cap_marks ? d->cap_marks * 2 : 8;
+        sw_mark *m = realloc(d->marks, cap * sizeof *m);
+        if (m == NULL) {
+            pthread_mutex_unlock(&d->lock);
+            return sw_err_set(err, SW_E_NOMEM, "out of memory");
+        }
+        d->marks = m;
+        d->cap_marks = cap;
+    }
+    d->marks[d->n_marks++] = (sw_mark){strdup(service), dup_or_null(env), at_ms};
+    pthread_mutex_unlock(&d->lock);
+    char when[40];
+    sw_units_format_time(at_ms, when, sizeof when);
+    sw_log(SW_LOG_INFO, "deployment marked", "service", service, "env", env ? env : "", "at",
+           when, "by", who, NULL);
+    return SW_OK;
+}
+
+static sw_status
+hook_mark(void *ctx, const char *service, const char *env, int64_t at_ms, const char *who,
+          sw_err *err)
+{
+    return sw_daemon_mark_deployment(ctx, service, env, at_ms, who, err);
+}
+
+void
+sw_daemon_apply_marks(sw_daemon *d)
+{
+    pthread_mutex_lock(&d->lock);
+    sw_mark *marks = d->marks;
+    size_t n = d->n_marks;
+    d->marks = NULL;
+    d->n_marks = d->cap_marks = 0;
+    pthread_mutex_unlock(&d->lock);
+    for (size_t i = 0; i < n; i++) {
+        if (marks[i].service != NULL)
+            sw_eval_mark_deployment(d->ev, marks[i].service, marks[i].env, marks[i].at_ms);
+        free(marks[i].service);
+        free(marks[i].env);
+    }
+    free(marks);
+}
+
+static sw_status
+hook_reload(void *ctx, sw_err *err)
+{
+    return sw_daemon_request_reload(ctx, err);
+}
+
+static void
+hook_audit(void *ctx, const sw_api_gate_audit *a)
+{
+    sw_daemon *d = ctx;
+    sw_audit_row row = {.at_ms = a->at_ms,
+                        .window_ms = a->window_ms,
+                        .who = strdup(a->who),
+                        .service = strdup(a->service),
+                        .env = dup_or_null(a->env),
+                        .verdict = strdup(a->verdict),
+                        .json = strndup(a->json, a->json_len)};
+    pthread_mutex_lock(&d->lock);
+    bool room = d->n_audits < SW_DAEMON_AUDIT_MAX;
+    if (room && d->n_audits == d->cap_audits) {
+        size_t cap = d->cap_audits ? d->cap_audits * 2 : 256;
+        sw_audit_row *grown = realloc(d->audits, cap * sizeof *grown);
+        room = grown != NULL;
+        if (room) {
+            d->audits = grown;
+            d->cap_audits = cap;
+        }
+    }
+    bool complete = row.who && row.service && row.verdict && row.json && (row.env || !a->env);
+    if (room && complete)
+        d->audits[d->n_audits++] = row;
+    else
+        d->audits_dropped++;
+    pthread_mutex_unlock(&d->lock);
+    if (!room || !complete) {
+        free(row.who);
+        free(row.service);
+        free(row.env);
+        free(row.verdict);
+        free(row.json);
+    }
+}
+
+void
+sw_daemon_flush_audits(sw_daemon *d)
+{
+    pthread_mutex_lock(&d->lock);
+    sw_audit_row *rows = d->audits;
+    size_t n = d->n_audits;
+    d->audits = NULL;
+    d->n_audits = d->cap_audits = 0;
+    pthread_mutex_unlock(&d->lock);
+    sw_err err;
+    for (size_t i = 0; i < n; i++) {
+        sw_audit_row *r = &rows[i];
+        sw_store_gate_audit a = {r->at_ms, r->who, r->service, r->env,
+                                 r->window_ms, r->verdict, r->json};
+        if (sw_store_put_gate_audit(d->store, &a, &err) != SW_OK && i == 0)
+            sw_log_err(SW_LOG_ERROR, "gate audits not stored", &err, NULL);
+        free(r->who);
+        free(r->service);
+        free(r->env);
+        free(r->verdict);
+        free(r->json);
+    }
+    free(rows);
+}
+
+static bool
+hook_ready(void *ctx, char *why, size_t cap)
+{
+    sw_daemon *d = ctx;
+    pthread_mutex_lock(&d->lock);
+    bool ready = d->not_ready[0] == '\0';
+    snprintf(why, cap, "%s", d->not_ready);
+    pthread_mutex_unlock(&d->lock);
+    return ready;
+}
+
+void
+sw_daemon_api_init(sw_daemon *d)
+{
+    d->hooks = (sw_api_hooks){
+        .ctx = d,
+        .snapshot = hook_snapshot,
+        .now = hook_now,
+        .mark_deployment = hook_mark,
+        .reload = hook_reload,
+        .audit = hook_audit,
+        .ready = hook_ready,
+    };
+}

@@ -1,0 +1,127 @@
+/*
+ * The daemon's parts shared by its files: daemon.c (lifecycle, the tick), daemon_rebuild.c
+ * (evaluator windows rebuilt from the store on start and reload) and daemon_api.c (the hooks
+ * the HTTP handlers call). Fields under `lock` are touched by the HTTP threads too.
+ */
+#ifndef SLAWATCH_DAEMON_INT_H
+#define SLAWATCH_DAEMON_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "slawatch/accum.h"
+#include "slawatch/alertmanager.h"
+#include "slawatch/api.h"
+#include "slawatch/daemon.h"
+#include "slawatch/eval.h"
+#include "slawatch/expo.h"
+#include "slawatch/http.h"
+#include "slawatch/metrics.h"
+#include "slawatch/probe.h"
+#include "slawatch/rules.h"
+#include "slawatch/store.h"
+
+/* Intervals kept in memory while the store fails, before the oldest are dropped. */
+#define SW_DAEMON_PENDING_MAX 100000
+/* Gate audits queued between ticks, before more are dropped (and counted). */
+#define SW_DAEMON_AUDIT_MAX 200000
+
+typedef struct sw_pending_row {
+    char *service, *env;
+    sw_sli_interval iv;
+} sw_pending_row;
+
+typedef struct sw_audit_row {
+    int64_t at_ms, window_ms;
+    char *who, *service, *env, *verdict, *json;
+} sw_audit_row;
+
+typedef struct sw_mark {
+    char *service, *env;
+    int64_t at_ms;
+} sw_mark;
+
+/* Per-series totals since start, for the /metrics counters and histogram. */
+typedef struct sw_totals {
+    sw_metrics_series *series;
+    sw_hdr **latency;
+    size_t n, cap;
+} sw_totals;
+
+/* The last state of every alert and trigger, to log and record changes. */
+typedef struct sw_seen {
+    uint8_t *state; /* per series x (alerts + triggers) */
+    size_t n;
+} sw_seen;
+
+struct sw_daemon {
+    sw_daemon_options opts;
+    sw_config *cfg;
+    char *rules_text; /* the rules in force, as recorded in the store */
+    size_t rules_len;
+    sw_rules *rules;
+    sw_eval *ev;
+    sw_store *store;
+    sw_accum *accum;
+    sw_expo *expo;
+    sw_am *am;
+    pthread_mutex_t probe_lock; /* the probe thread holds it while probing; reload swaps */
+    sw_probe *prober;
+    uint64_t probe_errors;
+    sw_http_server *http;
+    sw_api_hooks hooks;
+    char *token;
+    char *listen, *data_dir; /* as started: changing them needs a restart */
+    int64_t base_ms;
+    int64_t last_tick_ms; /* the boundary last taken */
+    sw_totals totals;
+    sw_seen seen;
+    sw_metrics_self self;
+    sw_pending_row *pending;
+    size_t n_pending, cap_pending;
+    int64_t sim_until_ms; /* simulated traffic produced up to here */
+
+    pthread_mutex_t lock; /* guards the fields below */
+    sw_snapshot *snapshot;
+    sw_audit_row *audits;
+    size_t n_audits, cap_audits;
+    uint64_t audits_dropped;
+    sw_mark *marks;
+    size_t n_marks, cap_marks;
+    bool reload_requested, reload_done;
+    sw_status reload_status;
+    char reload_msg[SW_ERR_MSG_MAX];
+    pthread_cond_t reloaded;
+    char not_ready[256]; /* "" when ready */
+
+    pthread_t rollup_thread, probe_thread;
+    bool rollup_started, probe_started;
+    volatile bool stopping;
+    pthread_mutex_t stop_lock;
+    pthread_cond_t stop_cond;
+};
+
+int64_t sw_daemon_now(const sw_daemon *d);
+
+/* Load d->cfg's rules (or the options' text) into *ret_rules and its text. */
+sw_status sw_daemon_load_rules(const sw_daemon *d, const sw_config *cfg, sw_rules **ret_rules,
+                               char **ret_text, size_t *ret_len, sw_err *err);
+
+/* A new evaluator for rules with its windows, marks and latches rebuilt from the store. */
+sw_status sw_daemon_rebuild(sw_daemon *d, const sw_rules *rules, int64_t now_ms, sw_eval **ret,
+                            sw_err *err);
+
+/* Fill d->hooks for the HTTP handlers. */
+void sw_daemon_api_init(sw_daemon *d);
+
+/* Ask the tick thread to reload and wait for its answer (HTTP threads). */
+sw_status sw_daemon_request_reload(sw_daemon *d, sw_err *err);
+
+/* Write the queued audits to the store (tick thread). */
+void sw_daemon_flush_audits(sw_daemon *d);
+
+/* Apply the queued deployment marks to the evaluator (tick thread). */
+void sw_daemon_apply_marks(sw_daemon *d);
+
+#endif

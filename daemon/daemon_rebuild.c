@@ -1,0 +1,166 @@
+/*
+ * Rebuilding the evaluator from the store, on start and on reload, so a restart resets
+ * neither budgets nor alert `for` timers: old history comes back as daily and hourly rollups
+ * (a few thousand merges for a month), the recent past at base resolution, deployment marks
+ * and latched rollback triggers from their tables. Alerts are evaluated only over the recent
+ * past their timers can reach.
+ */
+#include "daemon_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "evaluator/rules_int.h"
+#include "slawatch/log.h"
+#include "slawatch/units.h"
+
+#define HOUR_MS INT64_C(3600000)
+#define DAY_MS INT64_C(86400000)
+
+sw_status
+sw_daemon_load_rules(const sw_daemon *d, const sw_config *cfg, sw_rules **ret_rules,
+                     char **ret_text, size_t *ret_len, sw_err *err)
+{
+    sw_buf text;
+    sw_buf_init(&text, (size_t)SW_YAML_MAX_INPUT + 1);
+    const char *name = "embedded rules";
+    sw_status st;
+    if (d->opts.rules_text != NULL) {
+        st = sw_buf_append(&text, d->opts.rules_text, strlen(d->opts.rules_text), err);
+    } else if (cfg->n_rules_files != 1) {
+        st = sw_err_set(err, SW_E_INVAL, "%s: rules_files must name exactly one file, found %zu",
+                        cfg->path, cfg->n_rules_files);
+    } else {
+        name = cfg->rules_files[0];
+        st = sw_rules_read_file(name, &text, err);
+    }
+    sw_rules_diag *diag = sw_rules_diag_new();
+    if (st == SW_OK)
+        st = sw_rules_load_mem((const char *)text.data, text.len, name, ret_rules, diag, err);
+    for (size_t i = 0; diag != NULL && i < sw_rules_diag_count(diag); i++)
+        sw_log(SW_LOG_ERROR, "rules error", "detail", sw_rules_diag_line(diag, i), NULL);
+    sw_rules_diag_free(diag);
+    if (st == SW_OK && (st = sw_buf_cstr(&text, err) != NULL ? SW_OK : SW_E_NOMEM) == SW_OK) {
+        *ret_len = text.len;
+        *ret_text = (char *)text.data; /* the buffer's data becomes the caller's */
+        return SW_OK;
+    }
+    if (st == SW_OK)
+        sw_rules_free(*ret_rules);
+    sw_buf_fini(&text);
+    return st;
+}
+
+/* How far back alert timers can reach: the longest `for` plus its `over` window. */
+static int64_t
+alert_horizon_ms(const sw_rules *r)
+{
+    int64_t h = HOUR_MS;
+    for (size_t i = 0; i < r->n_alerts; i++)
+        if (r->alerts[i].for_ms + r->alerts[i].over_ms > h)
+            h = r->alerts[i].for_ms + r->alerts[i].over_ms;
+    for (size_t i = 0; i < r->n_triggers; i++)
+        if (r->triggers[i].for_ms + r->triggers[i].over_ms > h)
+            h = r->triggers[i].for_ms + r->triggers[i].over_ms;
+    return h;
+}
+
+/* How far back any window reaches: calendar months, rolling objectives, burn-rate windows. */
+static int64_t
+history_from_ms(const sw_rules *r, int64_t now_ms)
+{
+    int64_t month_start, month_end, from = now_ms - 2 * DAY_MS;
+    sw_units_month_of(now_ms, &month_start, &month_end);
+    for (size_t i = 0; i < r->n_objectives; i++) {
+        const sw_window_spec *w = &r->objectives[i].window;
+        int64_t start = w->kind == SW_WINDOW_MONTH ? month_start : now_ms - w->length_ms;
+        if (start < from)
+            from = start;
+    }
+    for (size_t i = 0; i < r->n_alerts; i++)
+        if (now_ms - r->alerts[i].long_ms < from)
+            from = now_ms - r->alerts[i].long_ms;
+    return from - from % DAY_MS;
+}
+
+static sw_status
+feed(void *ctx, const char *service, const char *env, const sw_sli_interval *iv, sw_err *err)
+{
+    (void)err;
+    sw_eval *ev = ctx;
+    /* Services no longer in the rules (or environments renamed) are left in the store. */
+    sw_eval_add(ev, service, env, iv, NULL);
+    return SW_OK;
+}
+
+typedef struct marks_ctx {
+    sw_eval *ev;
+    const sw_rules *rules;
+} marks_ctx;
+
+static sw_status
+apply_mark(void *ctx, const char *service, const char *env, int64_t at_ms, sw_err *err)
+{
+    (void)err;
+    marks_ctx *m = ctx;
+    if (sw_rules_service_index(m->rules, service) >= 0)
+        sw_eval_mark_deployment(m->ev, service, env, at_ms);
+    return SW_OK;
+}
+
+typedef struct latch_ctx {
+    sw_eval *ev;
+    const sw_rules *rules;
+} latch_ctx;
+
+/* A trigger that fired after its series' last mark is latched again. Marks clear latches, so
+ * only firings later than the mark count; the evaluator keeps the first. */
+static sw_status
+restore_latch(void *ctx, const sw_store_event *e, sw_err *err)
+{
+    (void)err;
+    const latch_ctx *l = ctx;
+    if (strcmp(e->kind, "trigger") != 0 || strcmp(e->state, "firing") != 0)
+        return SW_OK;
+    sw_series_result sr;
+    for (size_t i = 0; i < sw_eval_series_count(l->ev); i++) {
+        sw_eval_series(l->ev, i, &sr);
+        bool same_env = e->env == NULL ? sr.env == NULL : sr.env && strcmp(sr.env, e->env) == 0;
+        if (strcmp(sr.service, e->service) != 0 || !same_env)
+            continue;
+        for (size_t t = 0; t < l->rules->n_triggers; t++)
+            if (strcmp(l->rules->triggers[t].name, e->name) == 0 && !sr.triggers[t].fired &&
+                e->at_ms >= sr.deployed_ms)
+                sw_eval_restore_trigger(l->ev, e->service, e->env, e->name, e->at_ms, NULL);
+    }
+    return SW_OK;
+}
+
+sw_status
+sw_daemon_rebuild(sw_daemon *d, const sw_rules *rules, int64_t now_ms, sw_eval **ret, sw_err *err)
+{
+    sw_eval *ev;
+    sw_status st = sw_eval_new(rules, &ev, err);
+    if (st != SW_OK)
+        return st;
+    int64_t horizon = alert_horizon_ms(rules);
+    int64_t fine_from = now_ms - (horizon > 2 * HOUR_MS ? horizon : 2 * HOUR_MS);
+    int64_t from = history_from_ms(rules, now_ms);
+    sw_eval_alerts_from(ev, now_ms - horizon);
+    st = sw_store_scan(d->store, NULL, from, now_ms, fine_from, feed, ev, err);
+    marks_ctx mc = {ev, rules};
+    if (st == SW_OK)
+        st = sw_store_last_deployments(d->store, apply_mark, &mc, err);
+    latch_ctx lc = {ev, rules};
+    if (st == SW_OK)
+        st = sw_store_events(d->store, from, now_ms + 1, restore_latch, &lc, err);
+    if (st == SW_OK)
+        st = sw_eval_advance(ev, now_ms, err);
+    if (st != SW_OK) {
+        sw_err_prefix(err, "rebuilding from the store");
+        sw_eval_free(ev);
+        return st;
+    }
+    *ret = ev;
+    return SW_OK;
+}

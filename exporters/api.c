@@ -1,0 +1,401 @@
+/*
+ * The API handlers. They run on the HTTP pool threads, concurrently: everything they read
+ * comes from a referenced snapshot, everything they change goes through the hooks. Request
+ * input is hostile: query values and JSON bodies are size-capped and every error names what
+ * was wrong.
+ */
+#include "slawatch/api.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "slawatch/http_query.h"
+#include "slawatch/json.h"
+#include "slawatch/units.h"
+
+#define PARAM_MAX 256
+#define WHO_MAX 320
+
+/* ------------------------------------------------------------------ helpers */
+
+static void
+reply_text(sw_http_response *resp, int status, const char *content_type, const void *data,
+           size_t len)
+{
+    resp->status = status;
+    resp->content_type = content_type;
+    sw_buf_reset(&resp->body);
+    if (sw_buf_append(&resp->body, data, len, NULL) != SW_OK)
+        sw_http_response_error(resp, 500, "response too large");
+}
+
+static void
+who_of(const sw_http_request *req, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s%s%.200s", req->remote ? req->remote : "?",
+             req->user_agent ? " " : "", req->user_agent ? req->user_agent : "");
+}
+
+/* A query parameter: true with out set (out[0] = 0 when absent); false after a 400 reply. */
+static bool
+query_param(const sw_http_request *req, sw_http_response *resp, const char *name, char *out,
+            size_t cap)
+{
+    switch (sw_http_query_get(req->query, name, out, cap)) {
+    case SW_HTTP_QUERY_FOUND:
+        return true;
+    case SW_HTTP_QUERY_ABSENT:
+        out[0] = '\0';
+        return true;
+    case SW_HTTP_QUERY_MALFORMED:
+        break;
+    }
+    sw_http_response_error(resp, 400,
+                           "query parameter %s is malformed (bad %%-escape, NUL or longer than "
+                           "%zu bytes)",
+                           name, cap - 1);
+    return false;
+}
+
+static bool
+parse_window(const char *text, int64_t *ret_ms, sw_http_response *resp)
+{
+    *ret_ms = 0;
+    if (text[0] == '\0')
+        return true;
+    if (sw_units_parse_duration_ms(text, strlen(text), ret_ms))
+        return true;
+    sw_http_response_error(resp, 400, "window '%.64s' is not a duration (e.g. 10m, 1h)", text);
+    return false;
+}
+
+/* The error body with the names a caller could have meant. */
+static void
+reply_lookup_error(sw_http_response *resp, sw_snapshot *s, sw_snapshot_lookup l,
+                   const char *service, const char *env)
+{
+    sw_buf *b = &resp->body;
+    sw_buf_reset(b);
+    resp->content_type = "application/json";
+    sw_buf_printf(b, NULL, "{\"error\":");
+    char msg[PARAM_MAX * 2 + 128];
+    const char *list_name = "environments", *list = sw_snapshot_envs_json(s, service);
+    static const int64_t offered[] = SW_SNAPSHOT_GATE_WINDOWS_MS;
+    char windows[256] = "[";
+    switch (l) {
+    case SW_SNAPSHOT_UNKNOWN_SERVICE:
+        resp->status = 404;
+        snprintf(msg, sizeof msg, "unknown service '%s'", service);
+        list_name = "services";
+        list = sw_snapshot_services_json(s);
+        break;
+    case SW_SNAPSHOT_UNKNOWN_ENV:
+        resp->status = 404;
+        snprintf(msg, sizeof msg, "service '%s' has no environment '%s'", service, env);
+        break;
+    case SW_SNAPSHOT_NEEDS_ENV:
+        resp->status = 400;
+        snprintf(msg, sizeof msg, "service '%s' has environments: give env", service);
+        break;
+    default:
+        resp->status = 400;
+        snprintf(msg, sizeof msg, "window not offered: use the rules' gate window or one of "
+                                  "the listed windows");
+        list_name = "windows";
+        for (size_t i = 0; i < sizeof offered / sizeof offered[0]; i++) {
+            char d[32];
+            sw_units_format_duration(offered[i], d, sizeof d);
+            size_t n = strlen(windows);
+            snprintf(windows + n, sizeof windows - n, "%s\"%s\"", i ? "," : "", d);
+        }
+        strcat(windows, "]");
+        list = windows;
+        break;
+    }
+    sw_json_put_string(b, msg, NULL);
+    sw_buf_printf(b, NULL, ",\"%s\":%s}\n", list_name, list);
+}
+
+static sw_snapshot *
+snapshot_or_503(const sw_api_hooks *h, sw_http_response *resp)
+{
+    sw_snapshot *s = h->snapshot(h->ctx);
+    if (s == NULL) {
+        sw_http_response_header(resp, "Retry-After", "%d", 5);
+        sw_http_response_error(resp, 503, "starting: no evaluation has run yet");
+    }
+    return s;
+}
+
+/* ------------------------------------------------------------------ gate */
+
+typedef struct gate_query {
+    char service[PARAM_MAX], env[PARAM_MAX];
+    int64_t window_ms;
+} gate_query;
+
+/* Look up the verdict, audit it and put it in resp; the status is left to the caller. */
+static bool
+serve_gate(const sw_api_hooks *h, const sw_http_request *req, sw_http_response *resp,
+           const gate_query *q, sw_verdict *ret_verdict)
+{
+    sw_snapshot *s = snapshot_or_503(h, resp);
+    if (s == NULL)
+        return false;
+    const char *env = q->env[0] != '\0' ? q->env : NULL, *json;
+    size_t len;
+    sw_snapshot_lookup l =
+        sw_snapshot_gate(s, q->service, env, q->window_ms, &json, &len, ret_verdict);
+    bool found = l == SW_SNAPSHOT_FOUND;
+    if (found) {
+        reply_text(resp, 200, "application/json", json, len);
+        char who[WHO_MAX];
+        who_of(req, who, sizeof who);
+        h->audit(h->ctx, &(sw_api_gate_audit){.at_ms = h->now(h->ctx),
+                                              .who = who,
+                                              .service = q->service,
+                                              .env = env,
+                                              .window_ms = q->window_ms,
+                                              .verdict = sw_eval_verdict_str(*ret_verdict),
+                                              .json = json,
+                                              .json_len = len});
+    } else {
+        reply_lookup_error(resp, s, l, q->service, q->env);
+    }
+    sw_snapshot_unref(s);
+    return found;
+}
+
+static void
+handle_gate_get(void *ctx, const sw_http_request *req, sw_http_response *resp)
+{
+    gate_query q;
+    char window[PARAM_MAX];
+    if (!query_param(req, resp, "service", q.service, sizeof q.service) ||
+        !query_param(req, resp, "env", q.env, sizeof q.env) ||
+        !query_param(req, resp, "window", window, sizeof window) ||
+        !parse_window(window, &q.window_ms, resp))
+        return;
+    if (q.service[0] == '\0') {
+        sw_http_response_error(resp, 400, "missing query parameter service");
+        return;
+    }
+    sw_verdict v;
+    /* Always 200 with the verdict in the body: Argo Rollouts treats non-2xx as an error. */
+    serve_gate(ctx, req, resp, &q, &v);
+}
+
+/* A string member of obj copied into out; "" when absent; false when not a short string. */
+static bool
+json_string(const cJSON *obj, const char *name, char *out, size_t cap, sw_http_response *resp)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    out[0] = '\0';
+    if (v == NULL || cJSON_IsNull(v))
+        return true;
+    if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap) {
+        sw_http_response_error(resp, 400, "%s must be a string of at most %zu bytes", name,
+                               cap - 1);
+        return false;
+    }
+    memcpy(out, v->valuestring, strlen(v->valuestring) + 1);
+    return true;
+}
+
+static cJSON *
+parse_body(const sw_http_request *req, sw_http_response *resp)
+{
+    cJSON *tree = NULL;
+    sw_err err;
+    if (sw_json_parse(req->body, req->body_len, SW_JSON_MAX_BYTES, 8, &tree, &err) != SW_OK) {
+        sw_http_response_error(resp, err.code == SW_E_TOOBIG ? 413 : 400, "request body: %s",
+                               err.msg);
+        return NULL;
+    }
+    if (!cJSON_IsObject(tree)) {
+        cJSON_Delete(tree);
+        sw_http_response_error(resp, 400, "request body: expected a JSON object");
+        return NULL;
+    }
+    return tree;
+}
+
+/* Flagger's webhook: {"name", "namespace", "phase", "metadata": {service, env, window}}. */
+static bool
+flagger_query(const cJSON *body, gate_query *q, sw_http_response *resp)
+{
+    char name[PARAM_MAX], window[PARAM_MAX] = "";
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(body, "metadata");
+    if (meta != NULL && !cJSON_IsObject(meta) && !cJSON_IsNull(meta)) {
+        sw_http_response_error(resp, 400, "metadata must be an object of strings");
+        return false;
+    }
+    if (!json_string(body, "name", name, sizeof name, resp) ||
+        !json_string(meta, "service", q->service, sizeof q->service, resp) ||
+        !json_string(meta, "env", q->env, sizeof q->env, resp) ||
+        !json_string(meta, "window", window, sizeof window, resp) ||
+        !parse_window(window, &q->window_ms, resp))
+        return false;
+    if (q->service[0] == '\0') /* the canary's name is the service unless metadata says */
+        memcpy(q->service, name, sizeof name);
+    if (q->service[0] == '\0') {
+        sw_http_response_error(resp, 400, "no service: give metadata.service or name");
+        return false;
+    }
+    return true;
+}
+
+static void
+handle_gate_post(void *ctx, const sw_http_request *req, sw_http_response *resp)
+{
+    cJSON *body = parse_body(req, resp);
+    if (body == NULL)
+        return;
+    gate_query q;
+    bool ok = flagger_query(body, &q, resp);
+    cJSON_Delete(body);
+    sw_verdict v;
+    /* Flagger halts on any status above 202: 200 only on pass. */
+    if (ok && serve_gate(ctx, req, resp, &q, &v) && v != SW_VERDICT_PASS)
+        resp->status = 412;
+}
+
+/* ------------------------------------------------------------------ deployments, status */
+
+static bool
+deployment_time(const sw_api_hooks *h, const char *at, int64_t *ret_ms, sw_http_response *resp)
+{
+    if (at[0] == '\0') {
+        *ret_ms = h->now(h->ctx);
+        return true;
+    }
+    if (sw_units_parse_time_ms(at, strlen(at), ret_ms))
+        return true;
+    sw_http_response_error(resp, 400, "at '%.64s' is not an RFC 3339 time", at);
+    return false;
+}
+
+static void
+handle_deployments(void *ctx, const sw_http_request *req, sw_http_response *resp)
+{
+    const sw_api_hooks *h = ctx;
+    cJSON *body = parse_body(req, resp);
+    if (body == NULL)
+        return;
+    char service[PARAM_MAX], env[PARAM_MAX], at[PARAM_MAX];
+    bool ok = json_string(body, "service", service, sizeof service, resp) &&
+              json_string(body, "env", env, sizeof env, resp) &&
+              json_string(body, "at", at, sizeof at, resp);
+    cJSON_Delete(body);
+    int64_t at_ms;
+    if (!ok || !deployment_time(h, at, &at_ms, resp))
+        return;
+    if (service[0] == '\0') {
+        sw_http_response_error(resp, 400, "missing service");
+        return;
+    }
+    char who[WHO_MAX];
+    who_of(req, who, sizeof who);
+    sw_err err;
+    const char *e = env[0] != '\0' ? env : NULL;
+    if (h->mark_deployment(h->ctx, service, e, at_ms, who, &err) != SW_OK) {
+        sw_http_response_error(resp, err.code == SW_E_INVAL ? 404 : 500, "%s", err.msg);
+        return;
+    }
+    char when[40];
+    sw_units_format_time(at_ms, when, sizeof when);
+    sw_buf_reset(&resp->body);
+    sw_buf_printf(&resp->body, NULL, "{\"service\":");
+    sw_json_put_string(&resp->body, service, NULL);
+    if (e != NULL) {
+        sw_buf_printf(&resp->body, NULL, ",\"env\":");
+        sw_json_put_string(&resp->body, e, NULL);
+    }
+    sw_buf_printf(&resp->body, NULL, ",\"at\":\"%s\"}\n", when);
+}
+
+static void
+handle_status(void *ctx, const sw_http_request *req, sw_http_response *resp)
+{
+    (void)req;
+    sw_snapshot *s = snapshot_or_503(ctx, resp);
+    if (s == NULL)
+        return;
+    const sw_buf *b = sw_snapshot_status(s);
+    reply_text(resp, 200, "application/json", b->data, b->len);
+    sw_snapshot_unref(s);
+}
+
+static void
+handle_metrics(void *ctx, const sw_http_request *req, sw_http_response *resp)
+{
+    sw_snapshot *s = snapshot_or_503(ctx, resp);
+    if (s == NULL)
+        return;
+    sw_expo_format f = sw_expo_negotiate(req->accept);
+    const sw_buf *b = sw_snapshot_metrics(s, f);
+    reply_text(resp, 200, sw_expo_content_type(f), b->data, b->len);
+    sw_snapshot_unref(s);
+}
+
+/* ------------------------------------------------------------------ lifecycle */
+
+static void
+handle_healthy(void *ctx, const sw_http_request *req, sw_http_response *resp)
+{
+    (void)ctx;
+    (void)req;
+    static const char text[] = "slawatch is Healthy.\n";
+    reply_text(resp, 200, "text/plain; charset=utf-8", text, sizeof text - 1);
+}
+
+static void
+handle_ready(void *ctx, const sw_http_request *req, sw_http_response *resp)
+{
+    (void)req;
+    const sw_api_hooks *h = ctx;
+    char why[256] = "";
+    if (!h->ready(h->ctx, why, sizeof why)) {
+        char text[300];
+        int n = snprintf(text, sizeof text, "slawatch is not ready: %s\n", why);
+        reply_text(resp, 503, "text/plain; charset=utf-8", text, (size_t)n);
+        return;
+    }
+    static const char text[] = "slawatch is Ready.\n";
+    reply_text(resp, 200, "text/plain; charset=utf-8", text, sizeof text - 1);
+}
+
+static void
+handle_reload(void *ctx, const sw_http_request *req, sw_http_response *resp)
+{
+    (void)req;
+    const sw_api_hooks *h = ctx;
+    sw_err err;
+    if (h->reload(h->ctx, &err) != SW_OK) {
+        sw_http_response_error(resp, 500, "reload failed, the previous configuration stays: %s",
+                               err.msg);
+        return;
+    }
+    static const char text[] = "{\"status\":\"reloaded\"}\n";
+    reply_text(resp, 200, "application/json", text, sizeof text - 1);
+}
+
+static const sw_http_route routes[] = {
+    {"GET", "/metrics", handle_metrics, false},
+    {"GET", "/api/v1/gate", handle_gate_get, false},
+    {"POST", "/api/v1/gate", handle_gate_post, false},
+    {"POST", "/api/v1/deployments", handle_deployments, true},
+    {"GET", "/api/v1/status", handle_status, false},
+    {"GET", "/-/healthy", handle_healthy, false},
+    {"GET", "/-/ready", handle_ready, false},
+    {"POST", "/-/reload", handle_reload, true},
+    {"PUT", "/-/reload", handle_reload, true},
+};
+
+const sw_http_route *
+sw_api_routes(size_t *ret_n)
+{
+    *ret_n = sizeof routes / sizeof routes[0];
+    return routes;
+}

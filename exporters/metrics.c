@@ -1,0 +1,469 @@
+/*
+ * The /metrics families. Labels: service, env (left out for series without an environment),
+ * and per family window, objective, alert, trigger or quantile. Values in base units: ratios
+ * as fractions, latencies in seconds. Reads the evaluator; runs on the tick thread.
+ */
+#include "slawatch/metrics.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sw_config.h"
+#include "slawatch/units.h"
+
+#define MAX_LABELS 6
+#define MAX_BOUNDS 32
+
+/* Labels of one series plus up to three more. */
+typedef struct labels {
+    sw_expo_label l[MAX_LABELS];
+    size_t n;
+    char window[32];
+} labels;
+
+static labels
+series_labels(const char *service, const char *env)
+{
+    labels ls = {.n = 0};
+    ls.l[ls.n++] = (sw_expo_label){"service", service};
+    if (env != NULL)
+        ls.l[ls.n++] = (sw_expo_label){"env", env};
+    return ls;
+}
+
+static labels
+with(labels ls, const char *name, const char *value)
+{
+    SW_REQUIRE(ls.n < MAX_LABELS);
+    ls.l[ls.n++] = (sw_expo_label){name, value};
+    return ls;
+}
+
+static const char *
+window_text(const sw_window_spec *w, char *out, size_t cap)
+{
+    if (w->kind == SW_WINDOW_MONTH)
+        return "month";
+    sw_units_format_duration(w->length_ms, out, cap);
+    return out;
+}
+
+/* ------------------------------------------------------------------ per series */
+
+/* The classic buckets: a standard ladder plus every latency threshold the rules name. */
+static size_t
+latency_bounds(const sw_rules *r, double *out)
+{
+    static const double ladder[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof ladder / sizeof ladder[0]; i++)
+        out[n++] = ladder[i];
+    const sw_condition *conds[64];
+    size_t nc = 0;
+    for (size_t i = 0; i < r->n_objectives && nc < 64; i++)
+        conds[nc++] = &r->objectives[i].objective;
+    for (size_t i = 0; i < r->n_alerts && nc < 64; i++)
+        conds[nc++] = &r->alerts[i].when;
+    for (size_t i = 0; i < r->n_triggers && nc < 64; i++)
+        conds[nc++] = &r->triggers[i].when;
+    for (size_t i = 0; i < r->gate.n_checks && nc < 64; i++)
+        conds[nc++] = &r->gate.checks[i];
+    for (size_t c = 0; c < nc && n < MAX_BOUNDS; c++) {
+        if (conds[c]->sli != SW_SLI_LATENCY)
+            continue;
+        double b = conds[c]->value / 1e6;
+        size_t at = 0;
+        while (at < n && out[at] < b)
+            at++;
+        if (at < n && out[at] == b)
+            continue;
+        memmove(&out[at + 1], &out[at], (n - at) * sizeof out[0]);
+        out[at] = b;
+        n++;
+    }
+    return n;
+}
+
+static sw_status
+write_totals(sw_expo *e, const sw_rules *r, const sw_metrics_input *in, sw_err *err)
+{
+    sw_status st = sw_expo_family(e, "slawatch_requests_total", SW_EXPO_COUNTER,
+                                  "Requests ingested since slawatch started.", NULL, err);
+    for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
+        labels ls = series_labels(in->series[i].service, in->series[i].env);
+        st = sw_expo_sample(e, ls.l, ls.n, (double)in->series[i].requests, err);
+    }
+    if (st == SW_OK)
+        st = sw_expo_family(e, "slawatch_request_errors_total", SW_EXPO_COUNTER,
+                            "Failed requests ingested since slawatch started.", NULL, err);
+    for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
+        labels ls = series_labels(in->series[i].service, in->series[i].env);
+        st = sw_expo_sample(e, ls.l, ls.n, (double)in->series[i].errors, err);
+    }
+    if (st == SW_OK)
+        st = sw_expo_family(e, "slawatch_health_probes_total", SW_EXPO_COUNTER,
+                            "Health probes run.", NULL, err);
+    for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
+        labels ls = series_labels(in->series[i].service, in->series[i].env);
+        st = sw_expo_sample(e, ls.l, ls.n, (double)in->series[i].probes, err);
+    }
+    if (st == SW_OK)
+        st = sw_expo_family(e, "slawatch_health_probe_failures_total", SW_EXPO_COUNTER,
+                            "Health probes that failed.", NULL, err);
+    for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
+        labels ls = series_labels(in->series[i].service, in->series[i].env);
+        st = sw_expo_sample(e, ls.l, ls.n, (double)in->series[i].probe_failures, err);
+    }
+    double bounds[MAX_BOUNDS];
+    size_t n_bounds = latency_bounds(r, bounds);
+    if (st == SW_OK)
+        st = sw_expo_family(e, "slawatch_request_duration_seconds", SW_EXPO_HISTOGRAM,
+                            "Request durations ingested since slawatch started.", "seconds",
+                            err);
+    for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
+        if (in->series[i].latency == NULL)
+            continue;
+        labels ls = series_labels(in->series[i].service, in->series[i].env);
+        st = sw_expo_histogram(e, ls.l, ls.n, in->series[i].latency, 1e-6, bounds, n_bounds,
+                               err);
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------------ windows */
+
+typedef struct window_row {
+    const char *service, *env;
+    const char *window;
+    sw_window_stats ws;
+} window_row;
+
+typedef double (*window_value)(const sw_window_stats *ws, int64_t window_ms);
+
+static double
+availability(const sw_window_stats *ws, int64_t window_ms)
+{
+    (void)window_ms;
+    return ws->requests == 0 ? NAN : 1.0 - (double)ws->errors / (double)ws->requests;
+}
+
+static double
+error_ratio(const sw_window_stats *ws, int64_t window_ms)
+{
+    (void)window_ms;
+    return ws->requests == 0 ? NAN : (double)ws->errors / (double)ws->requests;
+}
+
+static double
+throughput(const sw_window_stats *ws, int64_t window_ms)
+{
+    return (double)ws->requests / ((double)window_ms / 1000.0);
+}
+
+static double
+coverage(const sw_window_stats *ws, int64_t window_ms)
+{
+    (void)window_ms;
+    return ws->coverage;
+}
+
+typedef struct window_family {
+    const char *name, *help, *unit;
+    window_value value;
+} window_family;
+
+static const window_family window_families[] = {
+    {"slawatch_sli_availability_ratio", "Share of requests that succeeded over the window.",
+     "ratio", availability},
+    {"slawatch_sli_error_ratio", "Share of requests that failed over the window.", "ratio",
+     error_ratio},
+    {"slawatch_sli_throughput_requests_per_second", "Requests per second over the window.",
+     NULL, throughput},
+    {"slawatch_sli_coverage_ratio", "Share of the window's base intervals that had data.",
+     "ratio", coverage},
+};
+
+static sw_status
+gather_windows(const sw_eval *ev, window_row *rows, size_t *ret_n, sw_err *err)
+{
+    static const int64_t windows[] = SW_METRICS_WINDOWS_MS;
+    static const char *const names[] = {"5m", "1h"};
+    size_t n = 0;
+    sw_hdr *scratch;
+    sw_status st = sw_hdr_new(&sw_hdr_latency_config, &scratch, err);
+    for (size_t i = 0; i < sw_eval_series_count(ev) && st == SW_OK; i++)
+        for (size_t w = 0; w < 2 && st == SW_OK; w++) {
+            sw_series_result sr;
+            sw_eval_series(ev, i, &sr);
+            window_row *row = &rows[n++];
+            row->service = sr.service;
+            row->env = sr.env;
+            row->window = names[w];
+            st = sw_eval_window_stats(ev, row->service, row->env, windows[w], scratch, &row->ws,
+                                      err);
+        }
+    sw_hdr_free(scratch);
+    *ret_n = n;
+    return st;
+}
+
+static sw_status
+write_window_rows(sw_expo *e, const window_row *rows, size_t n, sw_err *err)
+{
+    static const int64_t windows[] = SW_METRICS_WINDOWS_MS;
+    sw_status st = SW_OK;
+    for (size_t f = 0; f < sizeof window_families / sizeof window_families[0] && st == SW_OK;
+         f++) {
+        const window_family *wf = &window_families[f];
+        st = sw_expo_family(e, wf->name, SW_EXPO_GAUGE, wf->help, wf->unit, err);
+        for (size_t i = 0; i < n && st == SW_OK; i++) {
+            labels ls = with(series_labels(rows[i].service, rows[i].env), "window", rows[i].window);
+            st = sw_expo_sample(e, ls.l, ls.n, wf->value(&rows[i].ws, windows[i % 2]), err);
+        }
+    }
+    static const char *const quantiles[] = {"0.5", "0.95", "0.99"};
+    if (st == SW_OK)
+        st = sw_expo_family(e, "slawatch_sli_latency_seconds", SW_EXPO_GAUGE,
+                            "Request latency at a quantile over the window.", "seconds", err);
+    for (size_t i = 0; i < n && st == SW_OK; i++) {
+        const double values[] = {rows[i].ws.p50_us, rows[i].ws.p95_us, rows[i].ws.p99_us};
+        for (size_t q = 0; q < 3 && st == SW_OK; q++) {
+            labels ls = with(with(series_labels(rows[i].service, rows[i].env), "window",
+                                  rows[i].window),
+                             "quantile", quantiles[q]);
+            st = sw_expo_sample(e, ls.l, ls.n, values[q] / 1e6, err);
+        }
+    }
+    return st;
+}
+
+static sw_status
+write_windows(sw_expo *e, const sw_eval *ev, sw_err *err)
+{
+    window_row *rows = calloc(sw_eval_series_count(ev) * 2 + 1, sizeof *rows);
+    if (rows == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory writing metrics");
+    size_t n = 0;
+    sw_status st = gather_windows(ev, rows, &n, err);
+    if (st == SW_OK)
+        st = write_window_rows(e, rows, n, err);
+    free(rows);
+    return st;
+}
+
+/* ------------------------------------------------------------------ objectives */
+
+typedef double (*objective_value)(const sw_objective_result *o);
+
+static double
+obj_measured(const sw_objective_result *o)
+{
+    return o->objective->objective.sli == SW_SLI_LATENCY ? o->measured / 1e6 : o->measured;
+}
+
+static double
+obj_met(const sw_objective_result *o)
+{
+    return o->has_verdict ? (o->met ? 1 : 0) : NAN;
+}
+
+static double
+obj_budget(const sw_objective_result *o)
+{
+    return o->budget_remaining;
+}
+
+static double
+obj_burn(const sw_objective_result *o)
+{
+    return o->burn_rate;
+}
+
+static double
+obj_coverage(const sw_objective_result *o)
+{
+    return o->coverage;
+}
+
+typedef struct objective_family {
+    const char *name, *help, *unit;
+    objective_value value;
+} objective_family;
+
+static const objective_family objective_families[] = {
+    {"slawatch_objective_measured", "The objective's SLI over its window (ratios as fractions, "
+     "latencies in seconds, throughput objectives as the share of slices that reached the rate).",
+     NULL, obj_measured},
+    {"slawatch_objective_met", "1 when the objective is met, 0 when missed, NaN without enough "
+     "data.", NULL, obj_met},
+    {"slawatch_error_budget_remaining_ratio", "Share of the error budget left (negative when "
+     "overspent).", "ratio", obj_budget},
+    {"slawatch_error_budget_burn_rate", "Error-budget burn rate over the last hour (1 spends "
+     "exactly the budget over the window).", NULL, obj_burn},
+    {"slawatch_objective_coverage_ratio", "Share of the objective window's base intervals with "
+     "data.", "ratio", obj_coverage},
+};
+
+static sw_status
+write_objectives(sw_expo *e, const sw_eval *ev, const sw_rules *r, sw_err *err)
+{
+    sw_status st = SW_OK;
+    char wbuf[32];
+    for (size_t f = 0; f < sizeof objective_families / sizeof objective_families[0] && st == SW_OK;
+         f++) {
+        const objective_family *of = &objective_families[f];
+        st = sw_expo_family(e, of->name, SW_EXPO_GAUGE, of->help, of->unit, err);
+        for (size_t i = 0; i < sw_eval_series_count(ev) && st == SW_OK; i++) {
+            sw_series_result sr;
+            sw_eval_series(ev, i, &sr);
+            for (size_t o = 0; o < r->n_objectives && st == SW_OK; o++) {
+                const sw_objective_result *res = &sr.objectives[o];
+                labels ls = with(with(series_labels(sr.service, sr.env), "objective",
+                                      res->objective->name),
+                                 "window", window_text(&res->objective->window, wbuf, sizeof wbuf));
+                st = sw_expo_sample(e, ls.l, ls.n, of->value(res), err);
+            }
+        }
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------------ alerts, triggers, gate */
+
+static sw_status
+write_alert_family(sw_expo *e, const sw_eval *ev, const sw_rules *r, const char *name,
+                   const char *help, sw_alert_state want, sw_err *err)
+{
+    sw_status st = sw_expo_family(e, name, SW_EXPO_GAUGE, help, NULL, err);
+    for (size_t i = 0; i < sw_eval_series_count(ev) && st == SW_OK; i++) {
+        sw_series_result sr;
+        sw_eval_series(ev, i, &sr);
+        for (size_t a = 0; a < r->n_alerts && st == SW_OK; a++) {
+            labels ls = with(with(series_labels(sr.service, sr.env), "alert", r->alerts[a].name),
+                             "severity", sw_rules_severity_str(r->alerts[a].severity));
+            st = sw_expo_sample(e, ls.l, ls.n, sr.alerts[a].state == want ? 1 : 0, err);
+        }
+    }
+    return st;
+}
+
+static sw_status
+write_triggers(sw_expo *e, const sw_eval *ev, const sw_rules *r, sw_err *err)
+{
+    sw_status st = sw_expo_family(e, "slawatch_rollback_trigger_fired", SW_EXPO_GAUGE,
+                                  "1 while the rollback trigger is latched (until the next "
+                                  "deployment mark).", NULL, err);
+    for (size_t i = 0; i < sw_eval_series_count(ev) && st == SW_OK; i++) {
+        sw_series_result sr;
+        sw_eval_series(ev, i, &sr);
+        for (size_t t = 0; t < r->n_triggers && st == SW_OK; t++) {
+            labels ls = with(series_labels(sr.service, sr.env), "trigger", r->triggers[t].name);
+            st = sw_expo_sample(e, ls.l, ls.n, sr.triggers[t].fired ? 1 : 0, err);
+        }
+    }
+    return st;
+}
+
+static sw_status
+write_gate(sw_expo *e, const sw_eval *ev, sw_err *err)
+{
+    static const sw_verdict verdicts[] = {SW_VERDICT_PASS, SW_VERDICT_FAIL,
+                                          SW_VERDICT_INCONCLUSIVE};
+    sw_status st = sw_expo_family(e, "slawatch_gate_verdict", SW_EXPO_GAUGE,
+                                  "Deploy-gate verdict over the rules' gate window: 1 for the "
+                                  "current verdict, 0 for the others.", NULL, err);
+    for (size_t i = 0; i < sw_eval_series_count(ev) && st == SW_OK; i++) {
+        sw_series_result sr;
+        sw_eval_series(ev, i, &sr);
+        sw_gate_result g;
+        st = sw_eval_gate(ev, sr.service, sr.env, 0, &g, err);
+        for (size_t v = 0; v < 3 && st == SW_OK; v++) {
+            labels ls = with(series_labels(sr.service, sr.env), "verdict",
+                             sw_eval_verdict_str(verdicts[v]));
+            st = sw_expo_sample(e, ls.l, ls.n, g.verdict == verdicts[v] ? 1 : 0, err);
+        }
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------------ self */
+
+typedef struct self_metric {
+    const char *name, *help, *unit;
+    sw_expo_type type;
+    double value;
+} self_metric;
+
+static sw_status
+write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
+{
+    const self_metric all[] = {
+        {"slawatch_start_time_seconds", "When slawatch started, in seconds since the epoch.",
+         "seconds", SW_EXPO_GAUGE, (double)s->start_ms / 1000.0},
+        {"slawatch_evaluations_total", "Evaluation ticks run.", NULL, SW_EXPO_COUNTER,
+         (double)s->evaluations},
+        {"slawatch_evaluation_duration_seconds", "Duration of the last evaluation tick.",
+         "seconds", SW_EXPO_GAUGE, s->evaluation_seconds},
+        {"slawatch_store_writes_total", "Batched interval writes to the store.", NULL,
+         SW_EXPO_COUNTER, (double)s->store_writes},
+        {"slawatch_store_write_errors_total", "Store writes that failed (disk full, read-only).",
+         NULL, SW_EXPO_COUNTER, (double)s->store_write_errors},
+        {"slawatch_store_write_duration_seconds", "Duration of the last store write.", "seconds",
+         SW_EXPO_GAUGE, s->store_write_seconds},
+        {"slawatch_store_up", "1 when the last store write succeeded.", NULL, SW_EXPO_GAUGE,
+         s->store_ok ? 1 : 0},
+        {"slawatch_store_intervals_written_total", "Intervals written to the store.", NULL,
+         SW_EXPO_COUNTER, (double)s->intervals_stored},
+        {"slawatch_store_intervals_pending", "Intervals waiting to be written (kept in memory "
+         "while the store fails).", NULL, SW_EXPO_GAUGE, (double)s->intervals_pending},
+        {"slawatch_ingest_late_values_total", "Values that arrived for intervals already "
+         "closed, dropped.", NULL, SW_EXPO_COUNTER, (double)s->late_values},
+        {"slawatch_source_errors_total", "Errors of sources (probes that could not run).", NULL,
+         SW_EXPO_COUNTER, (double)s->probe_errors},
+        {"slawatch_alertmanager_notifications_total", "Alert batches delivered to Alertmanager.",
+         NULL, SW_EXPO_COUNTER, (double)s->alertmanager_sent},
+        {"slawatch_alertmanager_errors_total", "Alert pushes to Alertmanager that failed.", NULL,
+         SW_EXPO_COUNTER, (double)s->alertmanager_errors},
+        {"slawatch_reloads_total", "Configuration and rules reloads that succeeded.", NULL,
+         SW_EXPO_COUNTER, (double)s->reloads},
+        {"slawatch_reload_errors_total", "Reloads refused because a file was bad.", NULL,
+         SW_EXPO_COUNTER, (double)s->reload_errors},
+    };
+    sw_status st = sw_expo_family(e, "slawatch_build_info", SW_EXPO_GAUGE,
+                                  "slawatch's version, as a label; always 1.", NULL, err);
+    if (st == SW_OK)
+        st = sw_expo_sample(e, &(sw_expo_label){"version", SW_VERSION}, 1, 1, err);
+    for (size_t i = 0; i < sizeof all / sizeof all[0] && st == SW_OK; i++) {
+        st = sw_expo_family(e, all[i].name, all[i].type, all[i].help, all[i].unit, err);
+        if (st == SW_OK)
+            st = sw_expo_sample(e, NULL, 0, all[i].value, err);
+    }
+    return st;
+}
+
+sw_status
+sw_metrics_write(sw_expo *e, const sw_eval *ev, const sw_rules *rules, const sw_metrics_input *in,
+                 sw_err *err)
+{
+    sw_status st = write_self(e, in->self, err);
+    if (st == SW_OK)
+        st = write_totals(e, rules, in, err);
+    if (st == SW_OK)
+        st = write_windows(e, ev, err);
+    if (st == SW_OK)
+        st = write_objectives(e, ev, rules, err);
+    if (st == SW_OK)
+        st = write_alert_family(e, ev, rules, "slawatch_alert_firing",
+                                "1 while the alert is firing.", SW_ALERT_FIRING, err);
+    if (st == SW_OK)
+        st = write_alert_family(e, ev, rules, "slawatch_alert_pending",
+                                "1 while the alert's condition holds but its `for` has not "
+                                "elapsed.", SW_ALERT_PENDING, err);
+    if (st == SW_OK)
+        st = write_triggers(e, ev, rules, err);
+    if (st == SW_OK)
+        st = write_gate(e, ev, err);
+    return st;
+}

@@ -1,0 +1,47 @@
+/*
+ * The HTTP API's handlers: /metrics, the deploy gate (GET for Argo Rollouts, POST for Flagger
+ * webhooks), deployment marks, status, reload, and the /-/healthy and /-/ready probes. They
+ * answer from the current snapshot and reach the daemon only through the hooks, so they can
+ * be tested and fuzzed without one. Shapes are documented in docs/api.md.
+ */
+#ifndef SLAWATCH_API_H
+#define SLAWATCH_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slawatch/err.h"
+#include "slawatch/http.h"
+#include "slawatch/snapshot.h"
+
+/* One gate decision, for the audit log (strings borrowed for the call). */
+typedef struct sw_api_gate_audit {
+    int64_t at_ms;
+    const char *who, *service, *env;
+    int64_t window_ms;
+    const char *verdict;
+    const char *json; /* the verdict as served, checks included */
+    size_t json_len;
+} sw_api_gate_audit;
+
+typedef struct sw_api_hooks {
+    void *ctx;
+    /* The current snapshot with a reference taken, or NULL before the first tick. */
+    sw_snapshot *(*snapshot)(void *ctx);
+    int64_t (*now)(void *ctx);
+    /* Record a deployment start of (service, env); SW_E_INVAL for an unknown series. */
+    sw_status (*mark_deployment)(void *ctx, const char *service, const char *env, int64_t at_ms,
+                                 const char *who, sw_err *err);
+    /* Reload config and rules; on error the old ones stay and err says why. */
+    sw_status (*reload)(void *ctx, sw_err *err);
+    /* Queue an audit record (must not block for long: it runs on every gate request). */
+    void (*audit)(void *ctx, const sw_api_gate_audit *a);
+    /* Ready to serve? When not, why (e.g. the store is failing). */
+    bool (*ready)(void *ctx, char *why, size_t cap);
+} sw_api_hooks;
+
+/* The route table, every handler taking the sw_api_hooks as ctx. */
+const sw_http_route *sw_api_routes(size_t *ret_n);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * What slawatch exposes on /metrics (names in docs/metrics.md): per series the cumulative
+ * request, error and latency counters; per series and window the SLIs; per objective the
+ * measured value, compliance, budget remaining and burn rate; alert, rollback-trigger and gate
+ * states; and slawatch's own health. Written through the exposition writer in any format.
+ */
+#ifndef SLAWATCH_METRICS_H
+#define SLAWATCH_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slawatch/eval.h"
+#include "slawatch/expo.h"
+#include "slawatch/hdr.h"
+
+/* A series' totals since the daemon started (counters never go back while it runs). */
+typedef struct sw_metrics_series {
+    const char *service, *env; /* env NULL when none */
+    uint64_t requests, errors, probes, probe_failures;
+    const sw_hdr *latency; /* every latency value ingested; may be NULL */
+} sw_metrics_series;
+
+/* slawatch's own health. Durations in seconds of the last occurrence. */
+typedef struct sw_metrics_self {
+    int64_t start_ms;
+    uint64_t evaluations;
+    double evaluation_seconds;
+    uint64_t store_writes, store_write_errors;
+    double store_write_seconds;
+    bool store_ok;             /* the last write succeeded */
+    uint64_t intervals_stored, intervals_pending;
+    uint64_t late_values;
+    uint64_t probe_errors;
+    uint64_t alertmanager_sent, alertmanager_errors;
+    uint64_t reloads, reload_errors;
+} sw_metrics_self;
+
+typedef struct sw_metrics_input {
+    const sw_metrics_series *series;
+    size_t n_series;
+    const sw_metrics_self *self;
+} sw_metrics_input;
+
+/* SLI windows exposed per series: 5m and 1h (exact, from base intervals). */
+#define SW_METRICS_WINDOWS_MS {300000, 3600000}
+
+/*
+ * Write every family into e (between sw_expo_begin and sw_expo_finish, which the caller
+ * calls). Gate verdicts are those of the rules' gate window.
+ */
+sw_status sw_metrics_write(sw_expo *e, const sw_eval *ev, const sw_rules *rules,
+                           const sw_metrics_input *in, sw_err *err);
+
+#endif
