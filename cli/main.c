@@ -4,6 +4,9 @@
 #include "cli.h"
 #include "sw_config.h"
 
+#include "slawatch/http_client.h"
+
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct command {
@@ -15,6 +18,7 @@ typedef struct command {
 static const command commands[] = {
     {"check", sw_cli_check, "validate rules (slawatch or OpenSLO) and configuration files"},
     {"eval", sw_cli_eval, "replay recorded intervals through the evaluator"},
+    {"gate", sw_cli_gate, "ask a slawatch server whether a deployment may proceed"},
     {"hdr", sw_cli_hdr, "summarise latency values or an HdrHistogram interval log"},
 };
 
@@ -48,6 +52,12 @@ main(int argc, char **argv)
         usage(stdout);
         return SW_EXIT_OK;
     }
+    sw_err err;
+    if (sw_http_client_global_init(&err) != SW_OK) {
+        fprintf(stderr, "slawatch: %s\n", err.msg);
+        return SW_EXIT_USAGE;
+    }
+    atexit(sw_http_client_global_cleanup);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);

@@ -1990,6 +1990,26 @@ sw_rules_sli_name(const sw_condition *c, char *out, size_t cap)
     snprintf(out, cap, "%s", e->name);
 }
 
+bool
+sw_rules_sli_parse(const char *name, sw_sli *ret_sli, double *ret_percentile)
+{
+    double p;
+    if (name[0] == 'p' && sw_units_parse_number(name + 1, strlen(name + 1), &p) && p > 0 &&
+        p < 100) {
+        *ret_sli = SW_SLI_LATENCY;
+        *ret_percentile = p;
+        return true;
+    }
+    for (size_t i = 0; i < N_SLIS; i++) {
+        if (strcmp(name, sli_table[i].name) == 0) {
+            *ret_sli = sli_table[i].sli;
+            *ret_percentile = 0;
+            return true;
+        }
+    }
+    return false;
+}
+
 void
 sw_rules_format_value(sw_sli sli, double v, char *out, size_t cap)
 {

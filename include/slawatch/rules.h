@@ -192,6 +192,10 @@ ptrdiff_t sw_rules_service_index(const sw_rules *rules, const char *name);
 /* Text of an SLI (`error_rate`, `p95`) and of an op (`<=`), for output. */
 void sw_rules_sli_name(const sw_condition *c, char *out, size_t cap);
 const char *sw_rules_op_str(sw_op op);
+
+/* The reverse of sw_rules_sli_name: `error_rate` -> SW_SLI_ERROR_RATE, `p99` -> SW_SLI_LATENCY
+ * with *ret_percentile 99. False for any other name; outputs are written only on success. */
+bool sw_rules_sli_parse(const char *name, sw_sli *ret_sli, double *ret_percentile);
 const char *sw_rules_severity_str(sw_severity s);
 
 /* A value of sli in the unit people read (`99.95%`, `412ms`, `2.5s`, `1200/s`, `4`; `n/a` for

@@ -801,7 +801,7 @@ test_file_kinds(void **state)
     assert_int_equal(kind_of_text("apiVersion: openslo/v1\nkind: SLO\n"), SW_FILE_OPENSLO);
     assert_int_equal(kind_of_text("- apiVersion: openslo/v1\n"), SW_FILE_OPENSLO);
     assert_int_equal(kind_of_text("data_dir: /var/lib/slawatch\n"), SW_FILE_CONFIG);
-    assert_int_equal(kind_of_text("sources: []\n"), SW_FILE_CONFIG);
+    assert_int_equal(kind_of_text("alertmanager: {url: x}\n"), SW_FILE_CONFIG);
     assert_int_equal(kind_of_text("base_interval: 10s\n"), SW_FILE_UNKNOWN);
     assert_int_equal(kind_of_text("[1, 2]\n"), SW_FILE_UNKNOWN);
     assert_int_equal(kind_of_text(""), SW_FILE_UNKNOWN);
