@@ -6,6 +6,7 @@
 #ifndef SLAWATCH_CLI_H
 #define SLAWATCH_CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 
 enum { SW_EXIT_OK = 0, SW_EXIT_INPUT = 1, SW_EXIT_USAGE = 2 };
@@ -22,6 +23,11 @@ int sw_cli_check(int argc, char **argv);
 int sw_cli_hdr(int argc, char **argv);
 int sw_cli_eval(int argc, char **argv);
 int sw_cli_gate(int argc, char **argv);
+int sw_cli_serve(int argc, char **argv);
+int sw_cli_demo(int argc, char **argv);
+
+/* Install SIGTERM/SIGINT (stop) and SIGHUP (reload) handlers; SIGPIPE is ignored. */
+void sw_cli_signals(volatile sig_atomic_t **ret_stop, volatile sig_atomic_t **ret_reload);
 
 /* Print "slawatch X.Y.Z" to f. */
 void sw_cli_version(FILE *f);

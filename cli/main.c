@@ -16,6 +16,8 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
+    {"serve", sw_cli_serve, "run the daemon: store, evaluation, /metrics, deploy gate, alerts"},
+    {"demo", sw_cli_demo, "run the daemon on simulated blue-green traffic (no setup needed)"},
     {"check", sw_cli_check, "validate rules (slawatch or OpenSLO) and configuration files"},
     {"eval", sw_cli_eval, "replay recorded intervals through the evaluator"},
     {"gate", sw_cli_gate, "ask a slawatch server whether a deployment may proceed"},
