@@ -54,7 +54,9 @@ typedef struct conn {
     sw_http_server *srv;
     const sw_http_route *route;
     bool started;
-    int early_status; /* an error already known before the body is read, or 0 */
+    bool uri_failed; /* the raw query could not be kept */
+    bool refused;    /* resp already holds the error answer; the handler is not called */
+    bool too_big;    /* the body went past max_body; the rest is being dropped */
     size_t discarded;
     sw_buf body;
     sw_buf query;
@@ -153,13 +155,15 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
         return NULL;
     c->route = NULL;
     c->started = false;
-    c->early_status = 0;
+    c->uri_failed = false;
+    c->refused = false;
+    c->too_big = false;
     c->discarded = 0;
     sw_buf_reset(&c->body);
     sw_buf_reset(&c->query);
     const char *q = strchr(uri, '?');
     if (q != NULL && sw_buf_append(&c->query, q + 1, strlen(q + 1), NULL) != SW_OK)
-        c->early_status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        c->uri_failed = true;
     return c;
 }
 
@@ -295,10 +299,30 @@ declared_too_big(struct MHD_Connection *mc, size_t max_body)
     return n > max_body;
 }
 
+static bool
+has_body(struct MHD_Connection *mc)
+{
+    const char *cl =
+        MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return (cl != NULL && strtoull(cl, NULL, 10) > 0) ||
+           MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
+/*
+ * Answer with the error already in c->resp. With a body on the way, answer now: MHD then
+ * drops the body unread and closes the connection. Without one, answer when the request
+ * completes, which keeps the connection alive (MHD closes it after any early answer).
+ */
+static enum MHD_Result
+refuse(conn *c, struct MHD_Connection *mc)
+{
+    c->refused = true;
+    return has_body(mc) ? send_response(c, mc) : MHD_YES;
+}
+
 /*
  * First call for a request, headers read: route, auth and the declared size are checked
- * before the body is read, so a refused request costs no buffering. Queuing a response now
- * makes MHD drop the body and close the connection.
+ * before the body is read, so a refused request costs no buffering.
  */
 static enum MHD_Result
 begin(conn *c, struct MHD_Connection *mc, const char *path, const char *method)
@@ -307,27 +331,27 @@ begin(conn *c, struct MHD_Connection *mc, const char *path, const char *method)
     c->started = true;
     atomic_fetch_add(&srv->in_flight, 1);
     reset_response(&c->resp);
-    if (c->early_status != 0) {
-        sw_http_response_error(&c->resp, c->early_status, "out of memory");
-        return send_response(c, mc);
+    if (c->uri_failed) {
+        sw_http_response_error(&c->resp, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        return refuse(c, mc);
     }
     bool auth_first = srv->token != NULL && srv->opts.auth_all;
     const sw_http_route *route = auth_first ? NULL : find_route(srv, path, method, &c->resp);
     if (!auth_first && route == NULL)
-        return send_response(c, mc);
+        return refuse(c, mc);
     if (needs_auth(srv, route) &&
         !authorized(srv, MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Authorization"))) {
         sw_http_response_header(&c->resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Bearer realm=\"slawatch\"");
         sw_http_response_error(&c->resp, MHD_HTTP_UNAUTHORIZED, "a valid bearer token is required");
-        return send_response(c, mc);
+        return refuse(c, mc);
     }
     if (route == NULL && (route = find_route(srv, path, method, &c->resp)) == NULL)
-        return send_response(c, mc);
+        return refuse(c, mc);
     if (declared_too_big(mc, srv->opts.max_body)) {
         sw_http_response_error(&c->resp, MHD_HTTP_CONTENT_TOO_LARGE,
                                "request body larger than %zu bytes", srv->opts.max_body);
-        return send_response(c, mc);
+        return refuse(c, mc);
     }
     c->route = route;
     return MHD_YES;
@@ -337,9 +361,9 @@ begin(conn *c, struct MHD_Connection *mc, const char *path, const char *method)
 static enum MHD_Result
 take_body(conn *c, const char *data, size_t n)
 {
-    if (c->early_status == 0 && sw_buf_append(&c->body, data, n, NULL) == SW_OK)
+    if (!c->too_big && sw_buf_append(&c->body, data, n, NULL) == SW_OK)
         return MHD_YES;
-    c->early_status = MHD_HTTP_CONTENT_TOO_LARGE;
+    c->too_big = true;
     size_t limit = c->srv->opts.max_body * DISCARD_FACTOR;
     c->discarded += n;
     return c->discarded <= limit ? MHD_YES : MHD_NO;
@@ -349,11 +373,11 @@ static enum MHD_Result
 finish(conn *c, struct MHD_Connection *mc, const char *path, const char *method)
 {
     sw_http_server *srv = c->srv;
-    if (c->early_status == MHD_HTTP_CONTENT_TOO_LARGE) {
+    if (c->too_big)
         sw_http_response_error(&c->resp, MHD_HTTP_CONTENT_TOO_LARGE,
                                "request body larger than %zu bytes", srv->opts.max_body);
+    if (c->refused || c->too_big)
         return send_response(c, mc);
-    }
     const char *query = sw_buf_cstr(&c->query, NULL);
     sw_http_request req = {
         .method = method,
