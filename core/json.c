@@ -112,13 +112,13 @@ check_depth(const uint8_t *data, size_t len, unsigned max_depth, sw_err *err)
     return SW_OK;
 }
 
-static bool
-only_space(const uint8_t *p, const uint8_t *end)
+/* The first byte in [p, end) that is not JSON whitespace, or end. */
+static const uint8_t *
+skip_space(const uint8_t *p, const uint8_t *end)
 {
-    for (; p < end; p++)
-        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-            return false;
-    return true;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
 }
 
 sw_status
@@ -128,7 +128,7 @@ sw_json_parse(const uint8_t *data, size_t len, size_t max_bytes, unsigned max_de
     if (len > max_bytes)
         return sw_err_set(err, SW_E_TOOBIG, "JSON body: %zu bytes, the limit is %zu", len,
                           max_bytes);
-    if (len == 0 || only_space(data, data + len))
+    if (skip_space(data, data + len) == data + len)
         return sw_err_set(err, SW_E_PARSE, "JSON body: empty");
     sw_status st = check_depth(data, len, max_depth, err);
     if (st != SW_OK)
@@ -142,8 +142,9 @@ sw_json_parse(const uint8_t *data, size_t len, size_t max_bytes, unsigned max_de
         position(data, off, where, sizeof where);
         return sw_err_set(err, SW_E_PARSE, "JSON body: syntax error at %s", where);
     }
-    if (!only_space((const uint8_t *)end, data + len)) {
-        position(data, (size_t)(end - text), where, sizeof where);
+    const uint8_t *rest = skip_space((const uint8_t *)end, data + len);
+    if (rest != data + len) {
+        position(data, (size_t)(rest - data), where, sizeof where);
         cJSON_Delete(tree);
         return sw_err_set(err, SW_E_PARSE, "JSON body: unexpected data after the value at %s",
                           where);
