@@ -53,11 +53,9 @@ reference(const char *q, const char *name, char *out, size_t cap)
     for (const char *p = q; *p && res == SW_HTTP_QUERY_ABSENT;) {
         size_t pair = strcspn(p, "&"), kn = strcspn(p, "=&");
         const char *next = p + pair + (p[pair] == '&');
-        if (pair == 0)
-            ;
-        else if (ref_decode(p, kn, key) < 0) {
+        if (pair > 0 && ref_decode(p, kn, key) < 0) {
             res = SW_HTTP_QUERY_MALFORMED;
-        } else if (strcmp(key, name) == 0) {
+        } else if (pair > 0 && strcmp(key, name) == 0) {
             size_t off = kn < pair ? kn + 1 : pair;
             long vn = ref_decode(p + off, pair - off, val);
             res = vn < 0 || (size_t)vn >= cap ? SW_HTTP_QUERY_MALFORMED : SW_HTTP_QUERY_FOUND;

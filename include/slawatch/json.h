@@ -1,7 +1,7 @@
 /*
  * JSON in and out: the one string escaper every JSON writer uses, and the capped parser for
- * JSON request bodies. cJSON lives behind this module; callers read the tree it returns with
- * the cJSON API and free it with cJSON_Delete(). Stateless; safe from any thread.
+ * JSON request bodies (cJSON underneath; callers read the tree it returns with the cJSON API
+ * and free it with cJSON_Delete()). Stateless; safe from any thread.
  */
 #ifndef SLAWATCH_JSON_H
 #define SLAWATCH_JSON_H
