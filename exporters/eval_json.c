@@ -3,26 +3,11 @@
  */
 #include "slawatch/eval_json.h"
 
+#include "slawatch/json.h"
 #include "slawatch/units.h"
 
 #include <math.h>
 #include <string.h>
-
-/* A JSON string: quotes, backslashes and control characters escaped. */
-static void
-put_string(sw_buf *b, const char *s, sw_err *err)
-{
-    sw_buf_append(b, "\"", 1, err);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            sw_buf_printf(b, err, "\\%c", *p);
-        else if (*p < 0x20)
-            sw_buf_printf(b, err, "\\u%04x", *p);
-        else
-            sw_buf_append(b, p, 1, err);
-    }
-    sw_buf_append(b, "\"", 1, err);
-}
 
 /* A number, or null when it is unknown (NaN) or infinite. */
 static void
@@ -43,7 +28,7 @@ put_time(sw_buf *b, int64_t ms, sw_err *err)
         return;
     }
     sw_units_format_time(ms, t, sizeof t);
-    put_string(b, t, err);
+    sw_json_put_string(b, t, err);
 }
 
 static void
@@ -52,7 +37,7 @@ put_window(sw_buf *b, const sw_window_spec *w, sw_err *err)
     char d[40] = "month";
     if (w->kind == SW_WINDOW_ROLLING)
         sw_units_format_duration(w->length_ms, d, sizeof d);
-    put_string(b, d, err);
+    sw_json_put_string(b, d, err);
 }
 
 static void
@@ -60,7 +45,7 @@ put_objective(sw_buf *b, const sw_objective_result *r, sw_err *err)
 {
     const sw_objective *o = r->objective;
     sw_buf_printf(b, err, "{\"name\":");
-    put_string(b, o->name, err);
+    sw_json_put_string(b, o->name, err);
     sw_buf_printf(b, err, ",\"window\":");
     put_window(b, &o->window, err);
     sw_buf_printf(b, err, ",\"measured\":");
@@ -87,7 +72,7 @@ static void
 put_alert(sw_buf *b, const sw_alert_result *r, sw_err *err)
 {
     sw_buf_printf(b, err, "{\"name\":");
-    put_string(b, r->alert->name, err);
+    sw_json_put_string(b, r->alert->name, err);
     sw_buf_printf(b, err, ",\"severity\":\"%s\",\"state\":\"%s\",\"since\":",
                   sw_rules_severity_str(r->alert->severity), sw_eval_alert_state_str(r->state));
     put_time(b, r->state == SW_ALERT_INACTIVE ? -1 : r->active_since_ms, err);
@@ -100,7 +85,7 @@ static void
 put_trigger(sw_buf *b, const sw_trigger_result *r, sw_err *err)
 {
     sw_buf_printf(b, err, "{\"name\":");
-    put_string(b, r->trigger->name, err);
+    sw_json_put_string(b, r->trigger->name, err);
     sw_buf_printf(b, err, ",\"fired\":%s,\"at\":", r->fired ? "true" : "false");
     put_time(b, r->fired ? r->fired_at_ms : -1, err);
     sw_buf_printf(b, err, "}");
@@ -110,14 +95,14 @@ sw_status
 sw_eval_json_gate_fields(sw_buf *b, const sw_gate_result *g, sw_err *err)
 {
     sw_buf_printf(b, err, "\"verdict\":\"%s\",\"reason\":", sw_eval_verdict_str(g->verdict));
-    put_string(b, g->reason, err);
+    sw_json_put_string(b, g->reason, err);
     sw_buf_printf(b, err, ",\"checks\":[");
     for (size_t i = 0; i < g->n_checks; i++) {
         const sw_gate_check *c = &g->checks[i];
         char window[40];
         sw_units_format_duration(c->window_ms, window, sizeof window);
         sw_buf_printf(b, err, "%s{\"name\":", i ? "," : "");
-        put_string(b, c->name, err);
+        sw_json_put_string(b, c->name, err);
         sw_buf_printf(b, err, ",\"measured\":");
         put_number(b, c->measured, err);
         sw_buf_printf(b, err, ",\"op\":\"%s\",\"threshold\":", sw_rules_op_str(c->op));
@@ -146,10 +131,10 @@ put_series(sw_buf *b, const sw_eval *ev, const sw_rules *rules, size_t i, sw_err
     if (st != SW_OK)
         return st;
     sw_buf_printf(b, err, "{\"name\":");
-    put_string(b, s.service, err);
+    sw_json_put_string(b, s.service, err);
     if (s.env != NULL) {
         sw_buf_printf(b, err, ",\"env\":");
-        put_string(b, s.env, err);
+        sw_json_put_string(b, s.env, err);
     }
     sw_buf_printf(b, err, ",\"coverage\":");
     put_number(b, s.coverage, err);

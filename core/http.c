@@ -1,0 +1,675 @@
+/*
+ * The HTTP server: libmicrohttpd (only here) with its own epoll thread pool. The server owns
+ * the daemon, copies of the token and TLS files, and one `conn` per TCP connection whose
+ * buffers are reused by every request on it, so a keep-alive request allocates nothing of
+ * ours. A connection is served by one pool thread at a time; only `in_flight` and the start-up
+ * log message are shared between threads.
+ */
+#include "slawatch/http.h"
+
+#include "slawatch/json.h"
+
+#include <microhttpd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_MAX_BODY ((size_t)1 << 20)
+#define DEFAULT_MAX_HEADER ((size_t)16 << 10)
+#define MIN_MAX_HEADER ((size_t)2 << 10) /* below this MHD cannot hold even a short request */
+#define DEFAULT_MAX_RESPONSE ((size_t)16 << 20)
+#define DEFAULT_TIMEOUT_S 10
+#define DEFAULT_MAX_CONNECTIONS 1024
+#define MAX_THREADS 32
+#define KEEP_BYTES ((size_t)64 << 10) /* larger per-connection buffers are freed after use */
+#define TLS_FILE_MAX ((size_t)1 << 20)
+/* A chunked body past max_body is read and dropped up to this many times max_body more, so
+ * the client gets its 413; beyond that the connection is simply closed. */
+#define DISCARD_FACTOR 8
+
+struct sw_http_server {
+    struct MHD_Daemon *mhd;
+    const sw_http_route *routes;
+    size_t n_routes;
+    void *ctx;
+    sw_http_options opts; /* defaults filled in; string fields not used after start */
+    char *token;          /* NULL: no auth */
+    size_t token_len;
+    char *tls_cert, *tls_key;
+    atomic_uint in_flight; /* requests whose handler side has started and not completed */
+    pthread_mutex_t log_lock;
+    char log_msg[SW_ERR_MSG_MAX]; /* MHD's last message, for sw_http_start's error */
+};
+
+typedef struct conn {
+    sw_http_server *srv;
+    const sw_http_route *route;
+    bool started;
+    bool uri_failed; /* the raw query could not be kept */
+    bool refused;    /* resp already holds the error answer; the handler is not called */
+    bool too_big;    /* the body went past max_body; the rest is being dropped */
+    size_t discarded;
+    sw_buf body;
+    sw_buf query;
+    sw_http_response resp;
+    char remote[INET6_ADDRSTRLEN + 8];
+} conn;
+
+void
+sw_http_response_header(sw_http_response *resp, const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(resp->header_value, sizeof resp->header_value, fmt, ap);
+    va_end(ap);
+    resp->header_name = name;
+}
+
+void
+sw_http_response_error(sw_http_response *resp, int status, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    resp->status = status;
+    resp->content_type = "application/json";
+    sw_buf_reset(&resp->body);
+    /* The buffer cap is far above this size; a failed append leaves an empty body. */
+    if (sw_buf_append(&resp->body, "{\"error\":", 9, NULL) != SW_OK ||
+        sw_json_put_string(&resp->body, msg, NULL) != SW_OK ||
+        sw_buf_append(&resp->body, "}\n", 2, NULL) != SW_OK)
+        sw_buf_reset(&resp->body);
+}
+
+/* --- per-connection state ------------------------------------------------------------------ */
+
+static void
+format_remote(const struct sockaddr *sa, char *out, size_t cap)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    if (sa != NULL && sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)sa;
+        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+        snprintf(out, cap, "[%s]:%u", ip, ntohs(a->sin6_port));
+    } else if (sa != NULL && sa->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)sa;
+        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+        snprintf(out, cap, "%s:%u", ip, ntohs(a->sin_port));
+    } else {
+        snprintf(out, cap, "unknown");
+    }
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+              enum MHD_ConnectionNotificationCode toe)
+{
+    sw_http_server *srv = cls;
+    conn *c = *socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        if (c != NULL) {
+            sw_buf_fini(&c->body);
+            sw_buf_fini(&c->query);
+            sw_buf_fini(&c->resp.body);
+            free(c);
+        }
+        return;
+    }
+    /* Without a context every request on this connection is refused (see on_uri). */
+    c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return;
+    c->srv = srv;
+    sw_buf_init(&c->body, srv->opts.max_body);
+    sw_buf_init(&c->query, srv->opts.max_header);
+    sw_buf_init(&c->resp.body, srv->opts.max_response);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    format_remote(ci != NULL ? ci->client_addr : NULL, c->remote, sizeof c->remote);
+    *socket_context = c;
+}
+
+/*
+ * Called once per request with the raw URI, before MHD decodes it in place: the only place
+ * the raw query string can be had. Resets the connection's per-request state.
+ */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
+{
+    (void)cls;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn *c = ci != NULL ? ci->socket_context : NULL;
+    if (c == NULL)
+        return NULL;
+    c->route = NULL;
+    c->started = false;
+    c->uri_failed = false;
+    c->refused = false;
+    c->too_big = false;
+    c->discarded = 0;
+    sw_buf_reset(&c->body);
+    sw_buf_reset(&c->query);
+    const char *q = strchr(uri, '?');
+    if (q != NULL && sw_buf_append(&c->query, q + 1, strlen(q + 1), NULL) != SW_OK)
+        c->uri_failed = true;
+    return c;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    (void)mc;
+    (void)toe;
+    sw_http_server *srv = cls;
+    conn *c = *con_cls;
+    if (c == NULL || !c->started)
+        return;
+    c->started = false;
+    atomic_fetch_sub(&srv->in_flight, 1);
+    /* One large request must not keep its memory for the life of the connection. */
+    if (c->body.cap > KEEP_BYTES)
+        sw_buf_fini(&c->body);
+    if (c->resp.body.cap > KEEP_BYTES)
+        sw_buf_fini(&c->resp.body);
+}
+
+/* --- auth and routing ---------------------------------------------------------------------- */
+
+/*
+ * Compare in time that depends only on the length the client sent: no early exit at the
+ * first difference nor on a length mismatch, and the real token's length does not show.
+ */
+static bool
+token_equal(const char *given, size_t n, const char *want, size_t want_len)
+{
+    volatile unsigned diff = n != want_len;
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)given[i] ^ (unsigned char)want[i % want_len];
+    return diff == 0;
+}
+
+static bool
+authorized(const sw_http_server *srv, const char *header)
+{
+    /* The scheme name is case-insensitive (RFC 7235, section 2.1). */
+    if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0)
+        return false;
+    const char *t = header + 7;
+    while (*t == ' ')
+        t++;
+    return token_equal(t, strlen(t), srv->token, srv->token_len);
+}
+
+static bool
+needs_auth(const sw_http_server *srv, const sw_http_route *route)
+{
+    return srv->token != NULL && (srv->opts.auth_all || (route != NULL && route->needs_auth));
+}
+
+/* The route for path and method; NULL with resp set to 404 or 405 when there is none. */
+static const sw_http_route *
+find_route(const sw_http_server *srv, const char *path, const char *method,
+           sw_http_response *resp)
+{
+    size_t allow_len = 0;
+    for (size_t i = 0; i < srv->n_routes; i++) {
+        const sw_http_route *r = &srv->routes[i];
+        if (strcmp(r->path, path) != 0)
+            continue;
+        if (strcmp(r->method, method) == 0)
+            return r;
+        int n = snprintf(resp->header_value + allow_len, sizeof resp->header_value - allow_len,
+                         "%s%s", allow_len ? ", " : "", r->method);
+        if (n > 0 && (size_t)n < sizeof resp->header_value - allow_len)
+            allow_len += (size_t)n;
+    }
+    if (allow_len == 0) {
+        sw_http_response_error(resp, MHD_HTTP_NOT_FOUND, "no such endpoint");
+        return NULL;
+    }
+    resp->header_name = MHD_HTTP_HEADER_ALLOW;
+    sw_http_response_error(resp, MHD_HTTP_METHOD_NOT_ALLOWED, "method %s not allowed here",
+                           method);
+    return NULL;
+}
+
+/* --- answering ----------------------------------------------------------------------------- */
+
+static enum MHD_Result
+send_response(conn *c, struct MHD_Connection *mc)
+{
+    sw_http_response *resp = &c->resp;
+    if (resp->status < 100 || resp->status > 599)
+        sw_http_response_error(resp, MHD_HTTP_INTERNAL_SERVER_ERROR, "handler set no status");
+    /* The body stays in c->resp until the connection's next request, after this one is sent. */
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        resp->body.len, resp->body.len ? resp->body.data : (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return MHD_NO;
+    enum MHD_Result ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                                 resp->content_type ? resp->content_type
+                                                                    : "application/json");
+    /* MHD refuses values with CR or LF: a handler bug, answered as such, never sent as is. */
+    if (ok == MHD_YES && resp->header_name != NULL)
+        ok = MHD_add_response_header(r, resp->header_name, resp->header_value);
+    if (ok != MHD_YES) {
+        MHD_destroy_response(r);
+        resp->header_name = NULL;
+        sw_http_response_error(resp, MHD_HTTP_INTERNAL_SERVER_ERROR, "bad response header");
+        return send_response(c, mc);
+    }
+    enum MHD_Result ret = MHD_queue_response(mc, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static void
+reset_response(sw_http_response *resp)
+{
+    resp->status = MHD_HTTP_OK;
+    resp->content_type = "application/json";
+    resp->header_name = NULL;
+    resp->header_value[0] = '\0';
+    sw_buf_reset(&resp->body);
+}
+
+/* A declared Content-Length over the cap: refuse before reading a byte of the body. */
+static bool
+declared_too_big(struct MHD_Connection *mc, size_t max_body)
+{
+    const char *cl =
+        MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl == NULL)
+        return false;
+    char *end;
+    unsigned long long n = strtoull(cl, &end, 10);
+    return n > max_body;
+}
+
+static bool
+has_body(struct MHD_Connection *mc)
+{
+    const char *cl =
+        MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return (cl != NULL && strtoull(cl, NULL, 10) > 0) ||
+           MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
+/*
+ * Answer with the error already in c->resp. With a body on the way, answer now: MHD then
+ * drops the body unread and closes the connection. Without one, answer when the request
+ * completes, which keeps the connection alive (MHD closes it after any early answer).
+ */
+static enum MHD_Result
+refuse(conn *c, struct MHD_Connection *mc)
+{
+    c->refused = true;
+    return has_body(mc) ? send_response(c, mc) : MHD_YES;
+}
+
+/*
+ * First call for a request, headers read: route, auth and the declared size are checked
+ * before the body is read, so a refused request costs no buffering.
+ */
+static enum MHD_Result
+begin(conn *c, struct MHD_Connection *mc, const char *path, const char *method)
+{
+    sw_http_server *srv = c->srv;
+    c->started = true;
+    atomic_fetch_add(&srv->in_flight, 1);
+    reset_response(&c->resp);
+    if (c->uri_failed) {
+        sw_http_response_error(&c->resp, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        return refuse(c, mc);
+    }
+    bool auth_first = srv->token != NULL && srv->opts.auth_all;
+    const sw_http_route *route = auth_first ? NULL : find_route(srv, path, method, &c->resp);
+    if (!auth_first && route == NULL)
+        return refuse(c, mc);
+    if (needs_auth(srv, route) &&
+        !authorized(srv, MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Authorization"))) {
+        sw_http_response_header(&c->resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                "Bearer realm=\"slawatch\"");
+        sw_http_response_error(&c->resp, MHD_HTTP_UNAUTHORIZED, "a valid bearer token is required");
+        return refuse(c, mc);
+    }
+    if (route == NULL && (route = find_route(srv, path, method, &c->resp)) == NULL)
+        return refuse(c, mc);
+    if (declared_too_big(mc, srv->opts.max_body)) {
+        sw_http_response_error(&c->resp, MHD_HTTP_CONTENT_TOO_LARGE,
+                               "request body larger than %zu bytes", srv->opts.max_body);
+        return refuse(c, mc);
+    }
+    c->route = route;
+    return MHD_YES;
+}
+
+/* A piece of the body: kept up to max_body, then counted and dropped (chunked bodies). */
+static enum MHD_Result
+take_body(conn *c, const char *data, size_t n)
+{
+    if (!c->too_big && sw_buf_append(&c->body, data, n, NULL) == SW_OK)
+        return MHD_YES;
+    c->too_big = true;
+    size_t limit = c->srv->opts.max_body * DISCARD_FACTOR;
+    c->discarded += n;
+    return c->discarded <= limit ? MHD_YES : MHD_NO;
+}
+
+static enum MHD_Result
+finish(conn *c, struct MHD_Connection *mc, const char *path, const char *method)
+{
+    sw_http_server *srv = c->srv;
+    if (c->too_big)
+        sw_http_response_error(&c->resp, MHD_HTTP_CONTENT_TOO_LARGE,
+                               "request body larger than %zu bytes", srv->opts.max_body);
+    if (c->refused || c->too_big)
+        return send_response(c, mc);
+    const char *query = sw_buf_cstr(&c->query, NULL);
+    sw_http_request req = {
+        .method = method,
+        .path = path,
+        .query = query != NULL ? query : "",
+        .accept = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
+        .content_type =
+            MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+        .authorization =
+            MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+        .user_agent = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT),
+        .remote = c->remote,
+        .body = c->body.len ? c->body.data : NULL,
+        .body_len = c->body.len,
+    };
+    c->route->handler(srv->ctx, &req, &c->resp);
+    return send_response(c, mc);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_data_size,
+           void **con_cls)
+{
+    (void)cls;
+    (void)version;
+    conn *c = *con_cls;
+    if (c == NULL)
+        return MHD_NO;
+    if (!c->started)
+        return begin(c, mc, url, method);
+    if (*upload_data_size != 0) {
+        enum MHD_Result r = take_body(c, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return r;
+    }
+    return finish(c, mc, url, method);
+}
+
+/* --- start and stop ------------------------------------------------------------------------ */
+
+typedef struct listen_addr {
+    struct sockaddr_storage sa;
+    bool any; /* ":port": every interface, IPv6 and IPv4 */
+} listen_addr;
+
+static sw_status
+parse_port(const char *s, uint16_t *ret, sw_err *err)
+{
+    char *end;
+    unsigned long port = strtoul(s, &end, 10);
+    if (*s < '0' || *s > '9' || *end != '\0' || port > 65535)
+        return sw_err_set(err, SW_E_INVAL, "listen: bad port \"%s\"", s);
+    *ret = (uint16_t)port;
+    return SW_OK;
+}
+
+/* "127.0.0.1:9464", "[::1]:9464" or ":9464"; names are not resolved. */
+static sw_status
+parse_listen(const char *listen, listen_addr *ret, sw_err *err)
+{
+    char host[INET6_ADDRSTRLEN];
+    const char *colon = listen[0] == '[' ? strstr(listen, "]:") : strrchr(listen, ':');
+    if (colon == NULL)
+        return sw_err_set(err, SW_E_INVAL, "listen: expected host:port, [v6]:port or :port");
+    const char *h = listen[0] == '[' ? listen + 1 : listen;
+    size_t hn = (size_t)(colon - h);
+    if (hn >= sizeof host)
+        return sw_err_set(err, SW_E_INVAL, "listen: address too long");
+    memcpy(host, h, hn);
+    host[hn] = '\0';
+    uint16_t port;
+    sw_status st = parse_port(colon + (listen[0] == '[' ? 2 : 1), &port, err);
+    if (st != SW_OK)
+        return st;
+    memset(ret, 0, sizeof *ret);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&ret->sa;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ret->sa;
+    if (hn == 0 && listen[0] != '[') {
+        ret->any = true;
+        v6->sin6_family = AF_INET6;
+        v6->sin6_addr = in6addr_any;
+        v6->sin6_port = htons(port);
+    } else if (listen[0] == '[' && inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+    } else if (listen[0] != '[' && inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+    } else {
+        return sw_err_set(err, SW_E_INVAL, "listen: \"%s\" is not an IP address", host);
+    }
+    return SW_OK;
+}
+
+/* A whole (small) PEM file as a string. */
+static sw_status
+read_file(const char *path, char **ret, sw_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return sw_err_sys(err, SW_E_IO, "%s", path);
+    sw_buf b;
+    sw_buf_init(&b, TLS_FILE_MAX);
+    char chunk[4096];
+    size_t n;
+    sw_status st = SW_OK;
+    while (st == SW_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        st = sw_buf_append(&b, chunk, n, err);
+    if (st == SW_OK && ferror(f))
+        st = sw_err_sys(err, SW_E_IO, "%s", path);
+    fclose(f);
+    if (st == SW_OK && sw_buf_cstr(&b, err) == NULL)
+        st = SW_E_NOMEM;
+    if (st != SW_OK) {
+        sw_err_prefix(err, "%s", path);
+        sw_buf_fini(&b);
+        return st;
+    }
+    *ret = (char *)b.data;
+    return SW_OK;
+}
+
+/* MHD reports why it failed to start only through its logger; keep the last message. */
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    sw_http_server *srv = cls;
+    pthread_mutex_lock(&srv->log_lock);
+    vsnprintf(srv->log_msg, sizeof srv->log_msg, fmt, ap);
+    size_t n = strlen(srv->log_msg);
+    while (n > 0 && (srv->log_msg[n - 1] == '\n' || srv->log_msg[n - 1] == '.'))
+        srv->log_msg[--n] = '\0';
+    pthread_mutex_unlock(&srv->log_lock);
+}
+
+static unsigned
+default_threads(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus < 1)
+        cpus = 1;
+    return cpus * 2 > MAX_THREADS ? MAX_THREADS : (unsigned)cpus * 2;
+}
+
+static sw_status
+set_options(sw_http_server *srv, const sw_http_options *o, sw_err *err)
+{
+    srv->opts = *o;
+    sw_http_options *d = &srv->opts;
+    d->threads = d->threads ? d->threads : default_threads();
+    if (d->threads > MAX_THREADS)
+        d->threads = MAX_THREADS;
+    d->max_body = d->max_body ? d->max_body : DEFAULT_MAX_BODY;
+    d->max_header = d->max_header ? d->max_header : DEFAULT_MAX_HEADER;
+    if (d->max_header < MIN_MAX_HEADER)
+        d->max_header = MIN_MAX_HEADER;
+    d->max_response = d->max_response ? d->max_response : DEFAULT_MAX_RESPONSE;
+    d->timeout_s = d->timeout_s ? d->timeout_s : DEFAULT_TIMEOUT_S;
+    d->max_connections = d->max_connections ? d->max_connections : DEFAULT_MAX_CONNECTIONS;
+    if (o->bearer_token != NULL && o->bearer_token[0] == '\0')
+        return sw_err_set(err, SW_E_INVAL, "bearer token is empty");
+    if (o->auth_all && o->bearer_token == NULL)
+        return sw_err_set(err, SW_E_INVAL, "auth_all needs a bearer token");
+    if ((o->tls_cert_file == NULL) != (o->tls_key_file == NULL))
+        return sw_err_set(err, SW_E_INVAL, "TLS needs both a certificate and a key file");
+    if (o->bearer_token != NULL) {
+        srv->token = strdup(o->bearer_token);
+        if (srv->token == NULL)
+            return sw_err_set(err, SW_E_NOMEM, "out of memory");
+        srv->token_len = strlen(srv->token);
+    }
+    return SW_OK;
+}
+
+static sw_status
+load_tls(sw_http_server *srv, const sw_http_options *o, sw_err *err)
+{
+    if (o->tls_cert_file == NULL)
+        return SW_OK;
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return sw_err_set(err, SW_E_UNSUPPORTED,
+                          "TLS requested but this libmicrohttpd was built without TLS support");
+    sw_status st = read_file(o->tls_cert_file, &srv->tls_cert, err);
+    return st == SW_OK ? read_file(o->tls_key_file, &srv->tls_key, err) : st;
+}
+
+static struct MHD_Daemon *
+start_daemon(sw_http_server *srv, const listen_addr *la, bool dual_stack)
+{
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_TURBO |
+                     MHD_USE_ERROR_LOG;
+    if (la->sa.ss_family == AF_INET6)
+        flags |= dual_stack ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
+    if (srv->tls_cert != NULL)
+        flags |= MHD_USE_TLS;
+    const sw_http_options *o = &srv->opts;
+    struct MHD_OptionItem tls[] = {
+        {srv->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+        MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&la->sa, MHD_OPTION_THREAD_POOL_SIZE,
+        o->threads, MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->max_header,
+        MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+        o->max_connections, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        srv, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+}
+
+static void
+server_free(sw_http_server *srv)
+{
+    if (srv->mhd != NULL)
+        MHD_stop_daemon(srv->mhd);
+    pthread_mutex_destroy(&srv->log_lock);
+    if (srv->token != NULL)
+        memset(srv->token, 0, srv->token_len);
+    free(srv->token);
+    free(srv->tls_cert);
+    free(srv->tls_key);
+    free(srv);
+}
+
+sw_status
+sw_http_start(const sw_http_options *opts, const sw_http_route *routes, size_t n_routes,
+              void *ctx, sw_http_server **ret, sw_err *err)
+{
+    SW_REQUIRE(opts != NULL && opts->listen != NULL && ret != NULL);
+    SW_REQUIRE(routes != NULL || n_routes == 0);
+    listen_addr la;
+    sw_status st = parse_listen(opts->listen, &la, err);
+    if (st != SW_OK)
+        return st;
+    sw_http_server *srv = calloc(1, sizeof *srv);
+    if (srv == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory");
+    pthread_mutex_init(&srv->log_lock, NULL);
+    atomic_init(&srv->in_flight, 0);
+    srv->routes = routes;
+    srv->n_routes = n_routes;
+    srv->ctx = ctx;
+    st = set_options(srv, opts, err);
+    if (st == SW_OK)
+        st = load_tls(srv, opts, err);
+    if (st == SW_OK) {
+        srv->mhd = start_daemon(srv, &la, la.any);
+        /* ":port" falls back to IPv4 only on hosts without IPv6. */
+        if (srv->mhd == NULL && la.any) {
+            struct sockaddr_in *v4 = (struct sockaddr_in *)&la.sa;
+            uint16_t port = ((struct sockaddr_in6 *)&la.sa)->sin6_port;
+            memset(&la.sa, 0, sizeof la.sa);
+            v4->sin_family = AF_INET;
+            v4->sin_port = port;
+            v4->sin_addr.s_addr = htonl(INADDR_ANY);
+            srv->mhd = start_daemon(srv, &la, false);
+        }
+        if (srv->mhd == NULL)
+            st = sw_err_set(err, SW_E_IO, "cannot serve on %s: %s", opts->listen,
+                            srv->log_msg[0] ? srv->log_msg : "libmicrohttpd failed to start");
+    }
+    if (st != SW_OK) {
+        server_free(srv);
+        return st;
+    }
+    *ret = srv;
+    return SW_OK;
+}
+
+uint16_t
+sw_http_port(const sw_http_server *srv)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    return info != NULL ? info->port : 0;
+}
+
+void
+sw_http_stop(sw_http_server *srv)
+{
+    if (srv == NULL)
+        return;
+    MHD_socket listen_fd = MHD_quiesce_daemon(srv->mhd);
+    struct timespec step = {0, 5 * 1000 * 1000};
+    for (unsigned waited_ms = 0; atomic_load(&srv->in_flight) > 0 &&
+                                 waited_ms < srv->opts.timeout_s * 1000u;
+         waited_ms += 5)
+        nanosleep(&step, NULL);
+    MHD_stop_daemon(srv->mhd);
+    srv->mhd = NULL;
+    if (listen_fd != MHD_INVALID_SOCKET)
+        close(listen_fd);
+    server_free(srv);
+}

@@ -1,0 +1,104 @@
+/*
+ * The HTTP server every daemon endpoint runs on: a thread pool (epoll), a router over an exact
+ * path + method table, body and header size limits, a connection timeout, optional bearer-token
+ * auth and optional TLS. Handlers live with their modules and are plugged in by the daemon;
+ * they run on the pool threads, concurrently, and must be thread-safe.
+ */
+#ifndef SLAWATCH_HTTP_H
+#define SLAWATCH_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slawatch/buf.h"
+#include "slawatch/err.h"
+
+/* What a handler sees. Every pointer is borrowed for the call; copy what must outlive it. */
+typedef struct sw_http_request {
+    const char *method;        /* "GET", "POST", ... */
+    const char *path;          /* percent-decoded, without the query */
+    const char *query;         /* raw, after '?'; "" when none (see http_query.h) */
+    const char *accept;        /* header values; NULL when absent */
+    const char *content_type;
+    const char *authorization; /* already checked when the route needs auth */
+    const char *user_agent;
+    const char *remote;        /* "ip:port" of the client ("[ip]:port" for IPv6) */
+    const uint8_t *body;       /* NULL when empty; at most sw_http_options.max_body bytes */
+    size_t body_len;
+} sw_http_request;
+
+#define SW_HTTP_HEADER_VALUE_MAX 128
+
+/*
+ * What a handler fills. Before the call: status 200, content type "application/json", no extra
+ * header, body empty (its storage is reused between requests on a connection).
+ */
+typedef struct sw_http_response {
+    int status;
+    const char *content_type; /* a static string */
+    const char *header_name;  /* one extra header (a static string, e.g. "Retry-After") or NULL */
+    char header_value[SW_HTTP_HEADER_VALUE_MAX];
+    sw_buf body; /* capped at sw_http_options.max_response */
+} sw_http_response;
+
+typedef void (*sw_http_handler)(void *ctx, const sw_http_request *req, sw_http_response *resp);
+
+typedef struct sw_http_route {
+    const char *method; /* exact, e.g. "GET" */
+    const char *path;   /* exact, e.g. "/api/v1/gate" */
+    sw_http_handler handler;
+    bool needs_auth; /* require the bearer token, when one is configured */
+} sw_http_route;
+
+/* Zero fields take the defaults in brackets. */
+typedef struct sw_http_options {
+    const char *listen;        /* "127.0.0.1:9464", "[::1]:9464", ":9464" (all); port 0 = any */
+    unsigned threads;          /* [2 x online CPUs, at most 32] */
+    size_t max_body;           /* request body cap [1 MiB]; larger is 413 */
+    size_t max_header;         /* memory per connection for request line + headers [16 KiB] */
+    size_t max_response;       /* response body cap [16 MiB] */
+    unsigned timeout_s;        /* an idle or stalled connection is closed after this [10] */
+    unsigned max_connections;  /* [1024] */
+    const char *bearer_token;  /* NULL: no auth at all; copied */
+    bool auth_all;             /* every route (and unknown paths) need the token */
+    const char *tls_cert_file; /* PEM; both or neither; NULL: plain HTTP */
+    const char *tls_key_file;
+} sw_http_options;
+
+typedef struct sw_http_server sw_http_server;
+
+/*
+ * Listen and serve routes (borrowed: the table and ctx must outlive the server; ctx is passed
+ * to every handler). An unknown path is answered 404, a known path with another method 405
+ * with Allow, a route needing auth without "Authorization: Bearer <token>" 401 with
+ * WWW-Authenticate, a body over max_body 413, oversized headers 431 — all with a JSON
+ * {"error": ...} body. SW_E_INVAL for a bad listen address or contradictory options
+ * (auth_all without a token, one TLS file without the other), SW_E_UNSUPPORTED when TLS is
+ * asked for and libmicrohttpd was built without it, SW_E_IO when TLS files cannot be read or
+ * the server cannot start (the message says why, e.g. address in use).
+ */
+sw_status sw_http_start(const sw_http_options *opts, const sw_http_route *routes,
+                        size_t n_routes, void *ctx, sw_http_server **ret, sw_err *err);
+
+/* The port actually bound (the ephemeral one when listen asked for port 0). */
+uint16_t sw_http_port(const sw_http_server *srv);
+
+/*
+ * Stop accepting, let requests already being handled finish (waiting at most timeout_s),
+ * close every connection and free the server. NULL does nothing.
+ */
+void sw_http_stop(sw_http_server *srv);
+
+/* Set the extra header of resp to name (static) and a formatted value (truncated to fit). */
+void sw_http_response_header(sw_http_response *resp, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Replace the body of resp with {"error": "<formatted message>"} (escaped; message truncated
+ * to 256 bytes) and set status and content type. Never echo secrets into it.
+ */
+void sw_http_response_error(sw_http_response *resp, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * JSON in and out: the one string escaper every JSON writer uses, and the capped parser for
+ * JSON request bodies (cJSON underneath; callers read the tree it returns with the cJSON API
+ * and free it with cJSON_Delete()). Stateless; safe from any thread.
+ */
+#ifndef SLAWATCH_JSON_H
+#define SLAWATCH_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slawatch/buf.h"
+#include "slawatch/err.h"
+
+/* Defaults for sw_json_parse's caps. */
+#define SW_JSON_MAX_BYTES ((size_t)1 << 20)
+#define SW_JSON_MAX_DEPTH 32
+
+/*
+ * Append s as a JSON string literal: quotes, backslashes and control characters escaped, each
+ * invalid UTF-8 byte replaced by U+FFFD so the output is always valid JSON whatever s holds.
+ * SW_E_TOOBIG / SW_E_NOMEM from the buffer (b then holds a prefix).
+ */
+sw_status sw_json_put_string(sw_buf *b, const char *s, sw_err *err);
+
+struct cJSON;
+
+/*
+ * Parse data[0..len) as one JSON value (surrounding whitespace allowed, nothing else). Bodies
+ * longer than max_bytes are SW_E_TOOBIG; arrays and objects nested deeper than max_depth, NUL
+ * bytes, syntax errors and trailing data are SW_E_PARSE, with a message giving the byte offset
+ * and line:col. On success *ret_tree is a tree the caller frees with cJSON_Delete().
+ */
+sw_status sw_json_parse(const uint8_t *data, size_t len, size_t max_bytes, unsigned max_depth,
+                        struct cJSON **ret_tree, sw_err *err);
+
+#endif
