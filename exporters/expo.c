@@ -174,6 +174,10 @@ sw_expo_free(sw_expo *e)
     if (e == NULL)
         return;
     free(e->cumulative);
+    free(e->bound_units);
+    free(e->native_index);
+    free(e->native_count);
+    free(e->table_upper);
     expo_pb_fini(e);
     free(e);
 }
@@ -204,22 +208,6 @@ expo_grow(void **array, size_t *cap, size_t need, size_t elem, sw_err *err)
     *array = p;
     *cap = n;
     return SW_OK;
-}
-
-double
-expo_scale(const expo_scaler *s, int64_t units)
-{
-    return s->div != 0 ? (double)units / s->div : (double)units * s->mul;
-}
-
-static expo_scaler
-scaler(double scale)
-{
-    double inv = 1 / scale;
-    double whole = nearbyint(inv);
-    if (inv >= 1 && fabs(inv - whole) <= 1e-9 * whole)
-        return (expo_scaler){.mul = scale, .div = whole};
-    return (expo_scaler){.mul = scale, .div = 0};
 }
 
 static bool
@@ -362,39 +350,6 @@ check_bounds(double scale, const double *bounds, size_t n, sw_err *err)
     return SW_OK;
 }
 
-/*
- * Cumulative counts at each bound, in one walk over the recorded buckets: a bucket is at or
- * below a bound when its lowest equivalent value is, the sw_hdr_count_at_or_below rule.
- */
-static sw_status
-classic_counts(sw_expo *e, const sw_hdr *h, const expo_scaler *s, const double *bounds,
-               size_t n_bounds, expo_classic *c, sw_err *err)
-{
-    if (expo_grow((void **)&e->cumulative, &e->cumulative_cap, n_bounds, sizeof *e->cumulative,
-                  err) != SW_OK)
-        return SW_E_NOMEM;
-    uint64_t below = 0;
-    double sum_units = 0;
-    size_t j = 0;
-    sw_hdr_iter it;
-    sw_hdr_iter_init(&it, h);
-    while (sw_hdr_iter_next(&it)) {
-        double lo = expo_scale(s, it.value_lo);
-        while (j < n_bounds && lo > bounds[j])
-            e->cumulative[j++] = below;
-        below += (uint64_t)it.count;
-        /* The midpoint HdrHistogram's mean uses: lowest + half the bucket's width. */
-        int64_t mid = it.value_lo + (it.value_hi - it.value_lo + 1) / 2;
-        sum_units += (double)mid * (double)it.count;
-    }
-    while (j < n_bounds)
-        e->cumulative[j++] = below;
-    *c = (expo_classic){.bounds = bounds, .cumulative = e->cumulative, .n_bounds = n_bounds,
-                        .count = below, .sum = s->div != 0 ? sum_units / s->div
-                                                           : sum_units * s->mul};
-    return SW_OK;
-}
-
 sw_status
 sw_expo_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_hdr *h,
                   double scale, const double *bounds, size_t n_bounds, sw_err *err)
@@ -403,12 +358,12 @@ sw_expo_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_hd
         return e->failed;
     if ((e->failed = check_bounds(scale, bounds, n_bounds, err)) != SW_OK)
         return e->failed;
-    expo_scaler s = scaler(scale);
-    expo_classic c;
-    if ((e->failed = classic_counts(e, h, &s, bounds, n_bounds, &c, err)) != SW_OK)
+    expo_hist c;
+    bool native = e->format == SW_EXPO_PROTOBUF;
+    if ((e->failed = expo_hist_build(e, h, scale, bounds, n_bounds, native, &c, err)) != SW_OK)
         return e->failed;
-    if (e->format == SW_EXPO_PROTOBUF)
-        expo_pb_histogram(e, labels, n, &c, h, &s, err);
+    if (native)
+        expo_pb_histogram(e, labels, n, &c, err);
     else
         expo_text_histogram(e, labels, n, &c, err);
     return e->failed;

@@ -7,17 +7,11 @@
  */
 #include "expo_int.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* MetricFamily field 4 (metric), wire type 2 (length-delimited). */
 #define TAG_METRIC ((4u << 3) | 2u)
-
-/* Values at or below this go to the zero bucket: only a recorded 0 does, whatever the scale
- * (2^-128 is what Prometheus clients use by default). It is also > 0, which tells a scraper
- * that the histogram is native even while it is empty. */
-#define ZERO_THRESHOLD 0x1p-128
 
 #define VARINT_MAX 10
 
@@ -115,7 +109,7 @@ expo_pb_sample(sw_expo *e, const sw_expo_label *labels, size_t n, double value, 
 }
 
 static sw_status
-classic_buckets(sw_expo *e, Io__Prometheus__Client__Histogram *hist, const expo_classic *c,
+classic_buckets(sw_expo *e, Io__Prometheus__Client__Histogram *hist, const expo_hist *c,
                 sw_err *err)
 {
     static const expo_pb_bucket init = IO__PROMETHEUS__CLIENT__BUCKET__INIT;
@@ -189,54 +183,22 @@ emit_bucket(sw_expo *e, native *nb, int32_t index, int64_t count, sw_err *err)
     return SW_OK;
 }
 
-/* Bucket i of schema s holds (2^((i-1)/2^s), 2^(i/2^s)]. */
-static int32_t
-native_index(double v)
-{
-    return (int32_t)ceil(log2(v) * (double)(1 << SW_EXPO_SCHEMA));
-}
-
-/*
- * Walk the recorded HDR buckets in value order, each placed at its lowest equivalent value
- * (as the classic buckets are), summing runs that share a native bucket. Only a value past
- * the current native bucket's upper bound costs a logarithm.
- */
+/* Spans and deltas of the native buckets expo_hist_build found. */
 static sw_status
-native_buckets(sw_expo *e, const sw_hdr *h, const expo_scaler *s,
-               Io__Prometheus__Client__Histogram *hist, sw_err *err)
+native_buckets(sw_expo *e, const expo_hist *c, Io__Prometheus__Client__Histogram *hist,
+               sw_err *err)
 {
     native nb = {0};
-    uint64_t zero = 0;
-    int32_t index = 0;
-    int64_t count = 0; /* of the native bucket index, not yet emitted */
-    double upper = -1;
-    sw_hdr_iter it;
-    sw_hdr_iter_init(&it, h);
-    while (sw_hdr_iter_next(&it)) {
-        double v = expo_scale(s, it.value_lo);
-        if (v <= ZERO_THRESHOLD) {
-            zero += (uint64_t)it.count;
-            continue;
-        }
-        int32_t i = v <= upper ? index : native_index(v);
-        if (count > 0 && i > index) {
-            if (emit_bucket(e, &nb, index, count, err) != SW_OK)
-                return SW_E_NOMEM;
-            count = 0;
-        }
-        if (count == 0) {
-            index = i;
-            upper = exp2((double)i / (double)(1 << SW_EXPO_SCHEMA));
-        }
-        count += it.count;
+    for (size_t i = 0; i < c->n_native; i++) {
+        if (emit_bucket(e, &nb, c->native_index[i], (int64_t)c->native_count[i], err) != SW_OK)
+            return SW_E_NOMEM;
     }
-    if ((count > 0 && emit_bucket(e, &nb, index, count, err) != SW_OK) ||
-        point_spans(e, nb.n_spans, err) != SW_OK)
+    if (point_spans(e, nb.n_spans, err) != SW_OK)
         return SW_E_NOMEM;
     hist->has_schema = hist->has_zero_threshold = hist->has_zero_count = true;
     hist->schema = SW_EXPO_SCHEMA;
-    hist->zero_threshold = ZERO_THRESHOLD;
-    hist->zero_count = zero;
+    hist->zero_threshold = EXPO_ZERO_THRESHOLD;
+    hist->zero_count = c->zero_count;
     hist->n_positive_span = nb.n_spans;
     hist->positive_span = e->pb_span_ptrs;
     hist->n_positive_delta = nb.n_deltas;
@@ -245,8 +207,8 @@ native_buckets(sw_expo *e, const sw_hdr *h, const expo_scaler *s,
 }
 
 void
-expo_pb_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const expo_classic *c,
-                  const sw_hdr *h, const expo_scaler *s, sw_err *err)
+expo_pb_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const expo_hist *c,
+                  sw_err *err)
 {
     Io__Prometheus__Client__Metric m = IO__PROMETHEUS__CLIENT__METRIC__INIT;
     Io__Prometheus__Client__Histogram hist = IO__PROMETHEUS__CLIENT__HISTOGRAM__INIT;
@@ -255,7 +217,7 @@ expo_pb_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const expo_
     hist.sample_count = c->count;
     hist.sample_sum = c->sum;
     if ((e->failed = classic_buckets(e, &hist, c, err)) != SW_OK ||
-        (e->failed = native_buckets(e, h, s, &hist, err)) != SW_OK)
+        (e->failed = native_buckets(e, c, &hist, err)) != SW_OK)
         return;
     m.histogram = &hist;
     append_message(e, &e->pb_family, TAG_METRIC, true, &m.base, err);

@@ -212,7 +212,7 @@ put_suffixed(sw_expo *e, const char *suffix, const sw_expo_label *labels, size_t
 }
 
 void
-expo_text_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const expo_classic *c,
+expo_text_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const expo_hist *c,
                     sw_err *err)
 {
     char le[NUMBER_MAX + 2];
