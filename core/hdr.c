@@ -462,19 +462,26 @@ bool
 sw_hdr_iter_next(sw_hdr_iter *it)
 {
     const sw_hdr *h = it->h;
-    int32_t lo, hi;
-    if (!recorded_range(h, &lo, &hi))
-        return false;
-    int32_t i = it->index < lo ? lo : it->index + 1;
-    while (i <= hi && h->counts[i] == 0)
+    int32_t i;
+    /* The recorded range cannot change during the walk: find it once, not at every step. */
+    if (it->index < 0) {
+        if (!recorded_range(h, &i, &it->end))
+            return false;
+    } else {
+        i = it->index + 1;
+    }
+    while (i <= it->end && h->counts[i] == 0)
         i++;
-    if (i > hi)
+    if (i > it->end)
         return false;
     it->index = i;
     it->count = h->counts[i];
     it->cumulative += it->count;
     it->value_lo = sw_hdr_value_from_index(h, i);
-    it->value_hi = sw_hdr_highest_equivalent(h, it->value_lo);
+    /* The bucket's width from its index, as sw_hdr_value_from_index derives its start. */
+    int32_t bucket = (i >> h->sub_bucket_half_count_magnitude) - 1;
+    int32_t shift = (bucket < 0 ? 0 : bucket) + h->unit_magnitude;
+    it->value_hi = it->value_lo + ((INT64_C(1) << shift) - 1);
     return true;
 }
 

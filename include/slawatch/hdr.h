@@ -140,6 +140,7 @@ typedef struct sw_hdr_iter {
     int64_t value_lo;    /* lowest value equivalent to the bucket */
     int64_t value_hi;    /* highest value equivalent to the bucket */
     int64_t cumulative;  /* values in this bucket and every lower one */
+    int32_t end;         /* internal: last bucket index holding values, set by the first step */
 } sw_hdr_iter;
 
 void sw_hdr_iter_init(sw_hdr_iter *it, const sw_hdr *h);

@@ -1,0 +1,106 @@
+/*
+ * The /metrics exposition writer: families of counters, gauges and latency histograms rendered
+ * as Prometheus text 0.0.4, OpenMetrics 1.0 text, or the delimited protobuf format (where a
+ * histogram carries both its classic buckets and a native histogram). A writer is one handle,
+ * reused from request to request; one thread uses it at a time. It appends to a caller's
+ * sw_buf and allocates only when its scratch space has to grow.
+ */
+#ifndef SLAWATCH_EXPO_H
+#define SLAWATCH_EXPO_H
+
+#include <stddef.h>
+
+#include "slawatch/buf.h"
+#include "slawatch/err.h"
+#include "slawatch/hdr.h"
+
+typedef enum sw_expo_format {
+    SW_EXPO_TEXT,        /* Prometheus text 0.0.4 */
+    SW_EXPO_OPENMETRICS, /* OpenMetrics 1.0 text */
+    SW_EXPO_PROTOBUF,    /* io.prometheus.client.MetricFamily, varint-length delimited */
+} sw_expo_format;
+
+typedef enum sw_expo_type {
+    SW_EXPO_COUNTER,
+    SW_EXPO_GAUGE,
+    SW_EXPO_HISTOGRAM,
+} sw_expo_type;
+
+typedef struct sw_expo_label {
+    const char *name, *value;
+} sw_expo_label;
+
+/* Native histograms use schema 8: bucket bounds grow by 2^(2^-8) ~ 1.0027, ~3 digits. */
+#define SW_EXPO_SCHEMA 8
+
+/* Longest metric name, and most labels on one series (the histogram's le not counted). */
+#define SW_EXPO_NAME_MAX 200
+#define SW_EXPO_LABELS_MAX 32
+
+typedef struct sw_expo sw_expo;
+
+/*
+ * The format to answer a scrape with, from its Accept header (NULL when absent): the
+ * acceptable media range with the highest q wins, the earlier one on a tie; q=0 refuses.
+ * Protobuf needs proto=io.prometheus.client.MetricFamily and encoding=delimited (or no
+ * encoding); OpenMetrics needs version 1.0.0 or none; text/plain needs version 0.0.4 or
+ * none; text/plain, text/ and any wildcard mean text 0.0.4, as does a header nothing fits.
+ */
+sw_expo_format sw_expo_negotiate(const char *accept);
+
+/* The Content-Type to send with a format, with its version and charset. Never NULL. */
+const char *sw_expo_content_type(sw_expo_format format);
+
+/* Allocate a writer. SW_E_NOMEM on failure. */
+sw_status sw_expo_new(sw_expo **ret_e, sw_err *err);
+
+/* Release e; sw_expo_free(NULL) does nothing. */
+void sw_expo_free(sw_expo *e);
+
+/*
+ * Start an exposition in format, appended to out. out is borrowed until sw_expo_finish and
+ * must not be touched meanwhile. Forgets any exposition in progress (and its error).
+ */
+void sw_expo_begin(sw_expo *e, sw_expo_format format, sw_buf *out);
+
+/*
+ * Start a family; the previous one ends. name matches [a-zA-Z_:][a-zA-Z0-9_:]*; a counter's
+ * name ends in "_total" (OpenMetrics writes the family without it, its samples with it).
+ * help may be NULL (no HELP line). unit (e.g. "seconds") or NULL: when given, the name
+ * (a counter's without "_total") must end in "_" unit; OpenMetrics writes a UNIT line and
+ * protobuf the unit field. A name or unit that breaks these rules is SW_E_INVAL.
+ */
+sw_status sw_expo_family(sw_expo *e, const char *name, sw_expo_type type, const char *help,
+                         const char *unit, sw_err *err);
+
+/*
+ * One series of the current counter or gauge family: n labels (names match
+ * [a-zA-Z_][a-zA-Z0-9_]*, values are any UTF-8, escaped here) and its value. NaN and
+ * infinities are written as NaN, +Inf and -Inf. SW_E_INVAL for a bad label name, more than
+ * SW_EXPO_LABELS_MAX labels, or a family that is not a counter or gauge.
+ */
+sw_status sw_expo_sample(sw_expo *e, const sw_expo_label *labels, size_t n, double value,
+                         sw_err *err);
+
+/*
+ * One series of the current histogram family from an HDR histogram h whose values are
+ * multiplied by scale (> 0; 1e-6 exposes microseconds as seconds). bounds are the classic
+ * buckets' upper bounds in exposed units, finite and strictly increasing; +Inf is added.
+ *
+ * Every HDR bucket is placed at its lowest equivalent value, as sw_hdr_count_at_or_below
+ * counts, so le="0.25" agrees with the evaluator's "latency <= 250 ms". The sum is
+ * computed from bucket midpoints (as sw_hdr_mean). Overflowed values are not exposed.
+ * In protobuf the series also carries the native histogram, schema SW_EXPO_SCHEMA, zero
+ * bucket for values <= 2^-128. A label named "le" is SW_E_INVAL, as are bad bounds or scale.
+ */
+sw_status sw_expo_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_hdr *h,
+                            double scale, const double *bounds, size_t n_bounds, sw_err *err);
+
+/*
+ * End the exposition: the last protobuf family is written, OpenMetrics gets "# EOF". Returns
+ * the first error of the exposition (every call after a failure returns it too, writing
+ * nothing); on error out holds a partial exposition that must not be served.
+ */
+sw_status sw_expo_finish(sw_expo *e, sw_err *err);
+
+#endif
