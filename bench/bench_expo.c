@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "bench_rng.h"
+#include "slawatch/rng.h"
 #include "slawatch/buf.h"
 #include "slawatch/err.h"
 #include "slawatch/expo.h"
@@ -127,14 +127,14 @@ main(int argc, char **argv)
     uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 10) : 42;
     static fleet f;
     sw_err err = {0};
-    rng r = {seed};
+    sw_rng r = {seed};
     int64_t buckets = 0;
     for (int s = 0; s < SERVICES; s++) {
         snprintf(f.names[s], sizeof f.names[s], "svc-%03d", s);
         if (sw_hdr_new(&sw_hdr_latency_config, &f.latency[s], &err) != SW_OK)
             die("sw_hdr_new", &err);
         for (int i = 0; i < MINUTE_COUNT; i++)
-            (void)sw_hdr_record(f.latency[s], rng_lognormal_us(&r, MEDIAN_US, SIGMA));
+            (void)sw_hdr_record(f.latency[s], sw_rng_lognormal_us(&r, MEDIAN_US, SIGMA));
         sw_hdr_iter it;
         sw_hdr_iter_init(&it, f.latency[s]);
         while (sw_hdr_iter_next(&it))

@@ -190,7 +190,7 @@ store_flush(sw_daemon *d)
     free(rows);
     pthread_mutex_lock(&d->lock);
     if (st != SW_OK)
-        snprintf(d->not_ready, sizeof d->not_ready, "store writes failing: %s", err.msg);
+        snprintf(d->not_ready, sizeof d->not_ready, "store writes failing: %.200s", err.msg);
     else
         d->not_ready[0] = '\0';
     pthread_mutex_unlock(&d->lock);

@@ -1,0 +1,175 @@
+/*
+ * The store: SLI intervals, their 1 m / 1 h / 1 d rollups, rules history, gate audits,
+ * deployment marks and alert/trigger events in one SQLite database (dir/slawatch.db, WAL mode).
+ * Every write is one transaction: a committed call survives kill -9; a failed one (disk full,
+ * read-only file) is rolled back whole and may be retried with the same arguments.
+ *
+ * Threads: one sw_store may be shared by any number of threads. It holds one connection behind a
+ * mutex; each call takes it for its transaction (rollups and scans release it between chunks or
+ * series, so interval writes are not held up for long). Callbacks run with the mutex held: they
+ * must not call back into the same store.
+ */
+#ifndef SLAWATCH_STORE_H
+#define SLAWATCH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slawatch/err.h"
+#include "slawatch/sli.h"
+
+typedef struct sw_store sw_store;
+
+/* Rollup resolutions; 1 d periods are UTC days. */
+#define SW_STORE_1M_MS INT64_C(60000)
+#define SW_STORE_1H_MS INT64_C(3600000)
+#define SW_STORE_1D_MS INT64_C(86400000)
+
+#define SW_STORE_DB_NAME "slawatch.db"
+
+/*
+ * Zero fields take the defaults: base 10 s; kept 2 d / 35 d / 400 d / 5 y (5 * 365 d). Each
+ * resolution must be kept at least one period of the next coarser one (a day for 1 d rows), so a
+ * period is always rolled up before its finer rows go.
+ */
+typedef struct sw_store_options {
+    int64_t base_interval_ms;   /* must divide one minute */
+    int64_t retention_base_ms;  /* how long base rows are kept */
+    int64_t retention_1m_ms;
+    int64_t retention_1h_ms;
+    int64_t retention_1d_ms;
+    int64_t max_db_bytes;       /* 0: no cap; past it writes fail as on a full disk */
+} sw_store_options;
+
+/*
+ * Open (creating dir and the database when missing) and bring the schema to the current version,
+ * each migration in its own transaction. opt may be NULL (defaults). A database created with
+ * another base interval is refused (SW_E_INVAL). An unwritable directory, a read-only or corrupt
+ * file: SW_E_IO naming the path. The caller frees *ret with sw_store_close().
+ */
+sw_status sw_store_open(const char *dir, const sw_store_options *opt, sw_store **ret, sw_err *err);
+
+/* Close; sw_store_close(NULL) does nothing. No call may be running on st. */
+void sw_store_close(sw_store *st);
+
+/* Schema version of the open database (after migrations: the latest this build knows). */
+int sw_store_schema_version(sw_store *st);
+
+/* One interval of one series. env NULL or "" means no environment label. */
+typedef struct sw_store_row {
+    const char *service;
+    const char *env;
+    const sw_sli_interval *iv;
+} sw_store_row;
+
+/*
+ * Write base-resolution intervals (start_ms a multiple of the base interval), all in one
+ * transaction; a row with the key (service, env, start_ms) of a stored one replaces it, so
+ * redelivery is harmless. The periods they fall in are marked for sw_store_rollup().
+ * SW_E_INVAL for a bad row (no service, unaligned start), SW_E_RANGE for a start older than what
+ * retention has already removed (its rollup could no longer be exact), SW_E_IO for storage
+ * failures (the message says "disk full" or "read-only" when that is the cause): nothing of the
+ * batch is stored then, and the caller keeps the rows and retries later.
+ */
+sw_status sw_store_put(sw_store *st, const sw_store_row *rows, size_t n, sw_err *err);
+
+/*
+ * Write rows at a rollup resolution (SW_STORE_1M_MS, _1H_MS or _1D_MS, start_ms aligned to it)
+ * directly, as sw_store_put() does for base rows: for importing history already aggregated
+ * elsewhere. The coarser periods they fall in are marked for rollup. Same errors as sw_store_put().
+ */
+sw_status sw_store_import(sw_store *st, int64_t resolution_ms, const sw_store_row *rows, size_t n,
+                          sw_err *err);
+
+/*
+ * Build 1 m, 1 h and 1 d rows from the next finer resolution for every marked period that ended
+ * at or before now_ms (counts add, histograms merge, health composes in time order), then delete
+ * rows older than each resolution's retention (whole coarser periods at a time). Incremental:
+ * only periods written since the last call are rebuilt. Runs in chunks of transactions, each
+ * leaving the database consistent, so it may be interrupted at any moment.
+ */
+sw_status sw_store_rollup(sw_store *st, int64_t now_ms, sw_err *err);
+
+/*
+ * Scan visitor: service, env (NULL when none) and the interval are lent for the call. A status
+ * other than SW_OK stops the scan, which returns it.
+ */
+typedef sw_status (*sw_store_visit)(void *ctx, const char *service, const char *env,
+                                    const sw_sli_interval *iv, sw_err *err);
+
+/*
+ * Visit, series by series (service NULL: every series, else that service's), in increasing start
+ * order, stored intervals starting in [from_ms, to_ms), each instant covered at most once. Before
+ * fine_from_ms the coarsest row that ends by fine_from_ms is used (1 d, else 1 h, else 1 m, else
+ * base); from fine_from_ms on the finest one (base rows, else the finest rollup still holding a
+ * period whose finer rows retention removed). fine_from_ms = to_ms: coarsest; = from_ms: finest.
+ */
+sw_status sw_store_scan(sw_store *st, const char *service, int64_t from_ms, int64_t to_ms,
+                        int64_t fine_from_ms, sw_store_visit fn, void *ctx, sw_err *err);
+
+/* Record the rules text (len bytes) in force from at_ms, unless it equals the latest recorded. */
+sw_status sw_store_put_rules(sw_store *st, int64_t at_ms, const char *text, size_t len,
+                             sw_err *err);
+
+/*
+ * The rules text in force at at_ms: *ret_text (malloc'd, NUL-terminated, caller frees), its
+ * length and the time it was recorded from. SW_E_INVAL when no rules were recorded by at_ms.
+ */
+sw_status sw_store_rules_at(sw_store *st, int64_t at_ms, char **ret_text, size_t *ret_len,
+                            int64_t *ret_since_ms, sw_err *err);
+
+/* One answer of the deploy gate. Strings are borrowed; env NULL or "" = none. */
+typedef struct sw_store_gate_audit {
+    int64_t at_ms;
+    const char *who;          /* remote address or caller identity */
+    const char *service;
+    const char *env;
+    int64_t window_ms;
+    const char *verdict;
+    const char *checks_json;  /* the checks as JSON text */
+} sw_store_gate_audit;
+
+sw_status sw_store_put_gate_audit(sw_store *st, const sw_store_gate_audit *a, sw_err *err);
+
+typedef sw_status (*sw_store_gate_audit_visit)(void *ctx, const sw_store_gate_audit *a,
+                                               sw_err *err);
+
+/* Visit the audits with at_ms in [from_ms, to_ms) in time order (env NULL when none). */
+sw_status sw_store_gate_audits(sw_store *st, int64_t from_ms, int64_t to_ms,
+                               sw_store_gate_audit_visit fn, void *ctx, sw_err *err);
+
+/* Record a deployment of service (env NULL or "" = none) at at_ms by who. */
+sw_status sw_store_put_deployment(sw_store *st, const char *service, const char *env,
+                                  int64_t at_ms, const char *who, sw_err *err);
+
+typedef sw_status (*sw_store_deployment_visit)(void *ctx, const char *service, const char *env,
+                                               int64_t at_ms, sw_err *err);
+
+/* Visit the latest deployment mark of every series (env NULL when none). */
+sw_status sw_store_last_deployments(sw_store *st, sw_store_deployment_visit fn, void *ctx,
+                                    sw_err *err);
+
+/* An alert or trigger state change. Strings are borrowed; env NULL or "" = none. */
+typedef struct sw_store_event {
+    const char *kind;   /* "alert" or "trigger" */
+    const char *name;
+    const char *service;
+    const char *env;
+    const char *state;  /* "firing" or "resolved" */
+    int64_t at_ms;
+    double value;       /* the measured value that decided */
+} sw_store_event;
+
+/* SW_E_INVAL for another kind or state. */
+sw_status sw_store_put_event(sw_store *st, const sw_store_event *e, sw_err *err);
+
+typedef sw_status (*sw_store_event_visit)(void *ctx, const sw_store_event *e, sw_err *err);
+
+/* Visit the events with at_ms in [from_ms, to_ms) in time order (then in recording order). */
+sw_status sw_store_events(sw_store *st, int64_t from_ms, int64_t to_ms, sw_store_event_visit fn,
+                          void *ctx, sw_err *err);
+
+/* PRAGMA integrity_check: SW_OK when it says "ok", else SW_E_IO with its first complaint. */
+sw_status sw_store_integrity_check(sw_store *st, sw_err *err);
+
+#endif
