@@ -269,8 +269,8 @@ sw_cli_demo(int argc, char **argv)
     int rc = parse_demo_opts(argc, argv, &o);
     if (rc != SW_EXIT_OK)
         return rc < 0 ? SW_EXIT_OK : rc;
-    /* The demo's own log lines would drown the narration: warnings and errors only. */
-    sw_log_setup(SW_LOG_WARN, NULL);
+    /* The demo's own log lines would repeat the narration: errors only. */
+    sw_log_setup(SW_LOG_ERROR, NULL);
     char tmp[] = "/tmp/slawatch-demo-XXXXXX";
     const char *data = o.data;
     if (data == NULL && (data = mkdtemp(tmp)) == NULL) {

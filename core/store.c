@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -53,7 +54,7 @@ static const char *const migrations[] = {
     "CREATE TABLE events(id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL,"
     " kind TEXT NOT NULL CHECK(kind IN ('alert', 'trigger')), name TEXT NOT NULL,"
     " service TEXT NOT NULL, env TEXT NOT NULL,"
-    " state TEXT NOT NULL CHECK(state IN ('firing', 'resolved')), value REAL NOT NULL);"
+    " state TEXT NOT NULL CHECK(state IN ('firing', 'resolved')), value REAL);"
     "CREATE INDEX events_at ON events(at_ms);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -1248,7 +1249,10 @@ sw_store_put_event(sw_store *st, const sw_store_event *e, sw_err *err)
         return r;
     sqlite3_bind_int64(s, 1, e->at_ms);
     bind_texts(s, 2, texts, 5);
-    sqlite3_bind_double(s, 7, e->value);
+    if (isnan(e->value)) /* SQLite has no NaN: unknown is NULL */
+        sqlite3_bind_null(s, 7);
+    else
+        sqlite3_bind_double(s, 7, e->value);
     return txn_end(st, run(st, s, "write event", err), err);
 }
 
@@ -1263,7 +1267,7 @@ event_row(sqlite3_stmt *s, void *arg, sw_err *err)
         .env = env_or_null(col_text(s, 3)),
         .state = col_text(s, 4),
         .at_ms = sqlite3_column_int64(s, 5),
-        .value = sqlite3_column_double(s, 6),
+        .value = sqlite3_column_type(s, 6) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 6),
     };
     return v->event(v->ctx, &e, err);
 }

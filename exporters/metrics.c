@@ -223,16 +223,17 @@ write_window_rows(sw_expo *e, const window_row *rows, size_t n, sw_err *err)
             st = sw_expo_sample(e, ls.l, ls.n, wf->value(&rows[i].ws, windows[i % 2]), err);
         }
     }
-    static const char *const quantiles[] = {"0.5", "0.95", "0.99"};
+    /* `percentile`, not `quantile`: that label belongs to summaries. */
+    static const char *const percentiles[] = {"50", "95", "99"};
     if (st == SW_OK)
         st = sw_expo_family(e, "slawatch_sli_latency_seconds", SW_EXPO_GAUGE,
-                            "Request latency at a quantile over the window.", "seconds", err);
+                            "Request latency at a percentile over the window.", "seconds", err);
     for (size_t i = 0; i < n && st == SW_OK; i++) {
         const double values[] = {rows[i].ws.p50_us, rows[i].ws.p95_us, rows[i].ws.p99_us};
         for (size_t q = 0; q < 3 && st == SW_OK; q++) {
             labels ls = with(with(series_labels(rows[i].service, rows[i].env), "window",
                                   rows[i].window),
-                             "quantile", quantiles[q]);
+                             "percentile", percentiles[q]);
             st = sw_expo_sample(e, ls.l, ls.n, values[q] / 1e6, err);
         }
     }

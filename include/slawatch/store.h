@@ -157,7 +157,7 @@ typedef struct sw_store_event {
     const char *env;
     const char *state;  /* "firing" or "resolved" */
     int64_t at_ms;
-    double value;       /* the measured value that decided */
+    double value;       /* the measured value that decided; NAN when unknown */
 } sw_store_event;
 
 /* SW_E_INVAL for another kind or state. */
