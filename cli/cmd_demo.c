@@ -170,9 +170,12 @@ static int
 parse_demo_opts(int argc, char **argv, demo_opts *o)
 {
     static const struct option longopts[] = {
-        {"listen", required_argument, NULL, 'l'}, {"data", required_argument, NULL, 'd'},
-        {"speed", required_argument, NULL, 's'},  {"exit-after", required_argument, NULL, 'x'},
-        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+        {"listen", required_argument, NULL, 'l'},
+        {"data", required_argument, NULL, 'd'},
+        {"speed", required_argument, NULL, 's'},
+        {"exit-after", required_argument, NULL, 'x'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -180,8 +183,12 @@ parse_demo_opts(int argc, char **argv, demo_opts *o)
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 'l': o->listen = optarg; break;
-        case 'd': o->data = optarg; break;
+        case 'l':
+            o->listen = optarg;
+            break;
+        case 'd':
+            o->data = optarg;
+            break;
         case 's':
             o->speed = strtod(optarg, &end);
             if (*end != '\0' || !(o->speed >= 0.1 && o->speed <= 1000)) {
@@ -195,9 +202,15 @@ parse_demo_opts(int argc, char **argv, demo_opts *o)
                 return SW_EXIT_USAGE;
             }
             break;
-        case 'h': demo_usage(stdout); return -1;
-        case 'V': sw_cli_version(stdout); return -1;
-        default: demo_usage(stderr); return SW_EXIT_USAGE;
+        case 'h':
+            demo_usage(stdout);
+            return -1;
+        case 'V':
+            sw_cli_version(stdout);
+            return -1;
+        default:
+            demo_usage(stderr);
+            return SW_EXIT_USAGE;
         }
     }
     if (optind != argc) {
@@ -214,8 +227,8 @@ print_intro(const char *listen, uint16_t port, const char *data, double speed)
     snprintf(host, sizeof host, "%.*s", (int)(strrchr(listen, ':') - listen), listen);
     if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0)
         snprintf(host, sizeof host, "127.0.0.1");
-    printf("listening on http://%s:%u (data in %s, simulated time x%g)\n\n", host,
-           (unsigned)port, data, speed);
+    printf("listening on http://%s:%u (data in %s, simulated time x%g)\n\n", host, (unsigned)port,
+           data, speed);
     printf("  metrics        http://%s:%u/metrics\n", host, (unsigned)port);
     printf("  deploy gate    http://%s:%u/api/v1/gate?service=api&env=green\n", host,
            (unsigned)port);
@@ -241,17 +254,22 @@ run_demo(const demo_opts *o, const char *data_dir)
     sw_sim_scenario sc = sw_sim_default(d.sim_start_ms);
     volatile sig_atomic_t *reload;
     sw_cli_signals(&d.stop, &reload);
-    sw_daemon_options opts = {.config = cfg, .rules_text = sw_demo_rules, .clock = demo_clock,
-                              .clock_ctx = &d, .speed = d.speed, .simulate = &sc,
-                              .on_tick = on_tick, .hook_ctx = &d};
+    sw_daemon_options opts = {.config = cfg,
+                              .rules_text = sw_demo_rules,
+                              .clock = demo_clock,
+                              .clock_ctx = &d,
+                              .speed = d.speed,
+                              .simulate = &sc,
+                              .on_tick = on_tick,
+                              .hook_ctx = &d};
     sw_daemon *daemon;
     sw_err err = {0};
     if (sw_daemon_new(&opts, &daemon, &err) != SW_OK) {
         fprintf(stderr, "slawatch demo: %s\n", err.msg);
         return SW_EXIT_USAGE;
     }
-    if (sw_daemon_mark_deployment(daemon, "api", "green", d.sim_start_ms, "slawatch demo",
-                                  &err) != SW_OK)
+    if (sw_daemon_mark_deployment(daemon, "api", "green", d.sim_start_ms, "slawatch demo", &err) !=
+        SW_OK)
         fprintf(stderr, "slawatch demo: %s\n", err.msg);
     print_intro(listen, sw_daemon_port(daemon), data_dir, d.speed);
     sw_daemon_run(daemon, d.stop, reload);

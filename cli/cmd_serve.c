@@ -44,17 +44,18 @@ sw_cli_signals(volatile sig_atomic_t **ret_stop, volatile sig_atomic_t **ret_rel
 static void
 serve_usage(FILE *f)
 {
-    fprintf(f, "usage: slawatch serve --config FILE [--listen ADDR:PORT] [--data DIR]\n\n"
-               "Run the daemon: evaluate the rules every base interval, keep the history in\n"
-               "DIR/slawatch.db, serve /metrics, the deploy gate and the API (docs/api.md).\n"
-               "The configuration is documented in docs/configuration.md; flags override it.\n"
-               "SIGHUP or POST /-/reload reloads it; SIGTERM stops after flushing.\n\n"
-               "  --config FILE        the configuration (required)\n"
-               "  --listen ADDR:PORT   where to listen (default from the file, else %s)\n"
-               "  --data DIR           the data directory (default from the file)\n"
-               "  --log-level LEVEL    debug, info, warn or error (default from the file)\n"
-               "  --help, --version\n",
-               SW_CONFIG_DEFAULT_LISTEN);
+    fprintf(f,
+            "usage: slawatch serve --config FILE [--listen ADDR:PORT] [--data DIR]\n\n"
+            "Run the daemon: evaluate the rules every base interval, keep the history in\n"
+            "DIR/slawatch.db, serve /metrics, the deploy gate and the API (docs/api.md).\n"
+            "The configuration is documented in docs/configuration.md; flags override it.\n"
+            "SIGHUP or POST /-/reload reloads it; SIGTERM stops after flushing.\n\n"
+            "  --config FILE        the configuration (required)\n"
+            "  --listen ADDR:PORT   where to listen (default from the file, else %s)\n"
+            "  --data DIR           the data directory (default from the file)\n"
+            "  --log-level LEVEL    debug, info, warn or error (default from the file)\n"
+            "  --help, --version\n",
+            SW_CONFIG_DEFAULT_LISTEN);
 }
 
 typedef struct serve_opts {
@@ -65,22 +66,39 @@ static int
 parse_opts(int argc, char **argv, serve_opts *o)
 {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"listen", required_argument, NULL, 'l'},
-        {"data", required_argument, NULL, 'd'},   {"log-level", required_argument, NULL, 'L'},
-        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+        {"config", required_argument, NULL, 'c'},
+        {"listen", required_argument, NULL, 'l'},
+        {"data", required_argument, NULL, 'd'},
+        {"log-level", required_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 'c': o->config = optarg; break;
-        case 'l': o->listen = optarg; break;
-        case 'd': o->data = optarg; break;
-        case 'L': o->log_level = optarg; break;
-        case 'h': serve_usage(stdout); return -1;
-        case 'V': sw_cli_version(stdout); return -1;
-        default: serve_usage(stderr); return SW_EXIT_USAGE;
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'l':
+            o->listen = optarg;
+            break;
+        case 'd':
+            o->data = optarg;
+            break;
+        case 'L':
+            o->log_level = optarg;
+            break;
+        case 'h':
+            serve_usage(stdout);
+            return -1;
+        case 'V':
+            sw_cli_version(stdout);
+            return -1;
+        default:
+            serve_usage(stderr);
+            return SW_EXIT_USAGE;
         }
     }
     if (o->config == NULL || optind != argc) {

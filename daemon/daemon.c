@@ -127,8 +127,7 @@ pending_drop_oldest(sw_daemon *d)
 }
 
 static sw_status
-pending_push(sw_daemon *d, const char *service, const char *env, sw_sli_interval *iv,
-             sw_err *err)
+pending_push(sw_daemon *d, const char *service, const char *env, sw_sli_interval *iv, sw_err *err)
 {
     if (d->n_pending == SW_DAEMON_PENDING_MAX)
         pending_drop_oldest(d);
@@ -197,8 +196,7 @@ store_flush(sw_daemon *d)
     if (st != SW_OK) {
         /* Kept in memory and retried next tick: ingestion resumes when space returns. */
         if (d->self.store_ok)
-            sw_log_err(SW_LOG_ERROR, "store write failed; keeping intervals in memory", &err,
-                       NULL);
+            sw_log_err(SW_LOG_ERROR, "store write failed; keeping intervals in memory", &err, NULL);
         d->self.store_ok = false;
         d->self.store_write_errors++;
         d->self.intervals_pending = d->n_pending;
@@ -247,9 +245,9 @@ record_event(sw_daemon *d, const char *kind, const char *name, const sw_series_r
     char measured[40];
     snprintf(measured, sizeof measured, "%g", value);
     sw_log(strcmp(state, "firing") == 0 ? SW_LOG_WARN : SW_LOG_INFO,
-           strcmp(kind, "trigger") == 0 ? "rollback trigger fired" : "alert state changed",
-           "name", name, "service", sr->service, "env", sr->env ? sr->env : "", "state", state,
-           "measured", measured, NULL);
+           strcmp(kind, "trigger") == 0 ? "rollback trigger fired" : "alert state changed", "name",
+           name, "service", sr->service, "env", sr->env ? sr->env : "", "state", state, "measured",
+           measured, NULL);
     if (sw_store_put_event(d->store, &e, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "alert event not stored", &err, NULL);
 }
@@ -281,8 +279,8 @@ observe_series(sw_daemon *d, size_t i, int64_t now_ms)
         uint8_t *seen = seen_slot(d, i, a);
         bool firing = sr.alerts[a].state == SW_ALERT_FIRING;
         if (seen != NULL && firing != (*seen != 0)) {
-            record_event(d, "alert", r->alerts[a].name, &sr, firing ? "firing" : "resolved",
-                         now_ms, sr.alerts[a].measured);
+            record_event(d, "alert", r->alerts[a].name, &sr, firing ? "firing" : "resolved", now_ms,
+                         sr.alerts[a].measured);
             *seen = firing;
         }
         if (d->am != NULL)
@@ -384,6 +382,9 @@ tick(sw_daemon *d, int64_t boundary_ms)
     d->self.evaluation_seconds = mono_s() - t0;
     publish(d, boundary_ms);
     d->last_tick_ms = boundary_ms;
+    pthread_mutex_lock(&d->lock);
+    d->closed_until_ms = boundary_ms;
+    pthread_mutex_unlock(&d->lock);
 }
 
 /* ------------------------------------------------------------------ probes */
@@ -396,8 +397,7 @@ probe_result(void *ctx, const sw_probe_result *r)
     if (sw_accum_add_probe(d->accum, r->service_name, r->env, r->at_ms, r->ok, &err) != SW_OK)
         sw_log_err(SW_LOG_WARN, "probe result lost", &err, "service", r->service_name, NULL);
     if (!r->ok)
-        sw_log(SW_LOG_DEBUG, "probe failed", "service", r->service_name, "reason", r->reason,
-               NULL);
+        sw_log(SW_LOG_DEBUG, "probe failed", "service", r->service_name, "reason", r->reason, NULL);
 }
 
 /* Sleep up to ms (real time) unless the daemon stops meanwhile; false when it stops. */
@@ -450,8 +450,7 @@ probes_for(sw_daemon *d, const sw_rules *rules, sw_probe **ret, sw_err *err)
     *ret = NULL;
     for (size_t i = 0; i < rules->n_services; i++)
         if (rules->services[i].health.kind == SW_SOURCE_PROBE)
-            return sw_probe_new_from_rules(rules, sw_daemon_now(d), (uint64_t)wall_ms(), ret,
-                                           err);
+            return sw_probe_new_from_rules(rules, sw_daemon_now(d), (uint64_t)wall_ms(), ret, err);
     return SW_OK;
 }
 
@@ -651,8 +650,8 @@ open_store(sw_daemon *d, sw_err *err)
         .retention_1d_ms = c->retention_ms[3],
     };
     sw_status st = sw_store_open(c->data_dir, &so, &d->store, err);
-    if (st == SW_OK && sw_store_put_rules(d->store, sw_daemon_now(d), d->rules_text, d->rules_len,
-                                          err) != SW_OK)
+    if (st == SW_OK &&
+        sw_store_put_rules(d->store, sw_daemon_now(d), d->rules_text, d->rules_len, err) != SW_OK)
         st = err->code;
     return st;
 }
@@ -716,12 +715,13 @@ daemon_start(sw_daemon *d, sw_err *err)
         return st;
     d->base_ms = d->rules->base_interval_ms;
     int64_t now = sw_daemon_now(d);
-    d->last_tick_ms = now - now % d->base_ms;
-    if ((st = open_store(d, err)) != SW_OK || (st = sw_accum_new(d->base_ms, &d->accum, err)) != SW_OK ||
+    d->last_tick_ms = d->closed_until_ms = now - now % d->base_ms;
+    if ((st = open_store(d, err)) != SW_OK ||
+        (st = sw_accum_new(d->base_ms, &d->accum, err)) != SW_OK ||
         (st = sw_expo_new(&d->expo, err)) != SW_OK ||
         (st = sw_daemon_rebuild(d, d->rules, d->last_tick_ms, &d->ev, err)) != SW_OK ||
-        (st = start_alertmanager(d, err)) != SW_OK || (st = probes_for(d, d->rules, &d->prober,
-                                                                          err)) != SW_OK)
+        (st = start_alertmanager(d, err)) != SW_OK ||
+        (st = probes_for(d, d->rules, &d->prober, err)) != SW_OK)
         return st;
     seen_reset(d);
     publish(d, d->last_tick_ms);

@@ -47,11 +47,10 @@ check_series(sw_daemon *d, const char *service, const char *env, sw_err *err)
     if (l == SW_SNAPSHOT_UNKNOWN_SERVICE)
         return sw_err_set(err, SW_E_INVAL, "unknown service '%.100s'", service);
     if (l == SW_SNAPSHOT_UNKNOWN_ENV)
-        return sw_err_set(err, SW_E_INVAL, "service '%.100s' has no environment '%.100s'",
-                          service, env);
+        return sw_err_set(err, SW_E_INVAL, "service '%.100s' has no environment '%.100s'", service,
+                          env);
     if (l == SW_SNAPSHOT_NEEDS_ENV)
-        return sw_err_set(err, SW_E_INVAL, "service '%.100s' has environments: give env",
-                          service);
+        return sw_err_set(err, SW_E_INVAL, "service '%.100s' has environments: give env", service);
     return SW_OK;
 }
 
@@ -79,8 +78,8 @@ sw_daemon_mark_deployment(sw_daemon *d, const char *service, const char *env, in
     pthread_mutex_unlock(&d->lock);
     char when[40];
     sw_units_format_time(at_ms, when, sizeof when);
-    sw_log(SW_LOG_INFO, "deployment marked", "service", service, "env", env ? env : "", "at",
-           when, "by", who, NULL);
+    sw_log(SW_LOG_INFO, "deployment marked", "service", service, "env", env ? env : "", "at", when,
+           "by", who, NULL);
     return SW_OK;
 }
 
@@ -164,7 +163,7 @@ sw_daemon_flush_audits(sw_daemon *d)
     sw_err err;
     for (size_t i = 0; i < n; i++) {
         sw_audit_row *r = &rows[i];
-        sw_store_gate_audit a = {r->at_ms, r->who, r->service, r->env,
+        sw_store_gate_audit a = {r->at_ms,     r->who,     r->service, r->env,
                                  r->window_ms, r->verdict, r->json};
         if (sw_store_put_gate_audit(d->store, &a, &err) != SW_OK && i == 0)
             sw_log_err(SW_LOG_ERROR, "gate audits not stored", &err, NULL);
@@ -175,6 +174,40 @@ sw_daemon_flush_audits(sw_daemon *d)
         free(r->json);
     }
     free(rows);
+}
+
+/* A pushed batch becomes one base interval's worth of data at at_ms. */
+static sw_status
+hook_ingest(void *ctx, const sw_push_batch *b, int64_t at_ms, sw_err *err)
+{
+    sw_daemon *d = ctx;
+    const char *env = b->env[0] != '\0' ? b->env : NULL;
+    sw_status st = check_series(d, b->service, env, err);
+    if (st != SW_OK)
+        return st;
+    int64_t start = at_ms - ((at_ms % d->base_ms) + d->base_ms) % d->base_ms;
+    pthread_mutex_lock(&d->lock);
+    int64_t closed = d->closed_until_ms;
+    pthread_mutex_unlock(&d->lock);
+    if (start < closed) {
+        char when[40];
+        sw_units_format_time(closed, when, sizeof when);
+        return sw_err_set(err, SW_E_RANGE, "too late: intervals before %s are closed", when);
+    }
+    sw_sli_interval iv = {.start_ms = start,
+                          .length_ms = d->base_ms,
+                          .requests = b->requests,
+                          .errors = b->errors,
+                          .has_data = true};
+    for (size_t i = 0; i < b->n_probes; i++)
+        sw_health_record(&iv.health, b->probes[i]);
+    if (b->n_latency > 0 && (st = sw_hdr_new(&sw_hdr_latency_config, &iv.latency, err)) != SW_OK)
+        return st;
+    for (size_t i = 0; i < b->n_latency; i++)
+        sw_hdr_record(iv.latency, b->latency_us[i]);
+    st = sw_accum_add_interval(d->accum, b->service, env, &iv, err);
+    sw_sli_interval_fini(&iv);
+    return st;
 }
 
 static bool
@@ -198,6 +231,7 @@ sw_daemon_api_init(sw_daemon *d)
         .mark_deployment = hook_mark,
         .reload = hook_reload,
         .audit = hook_audit,
+        .ingest = hook_ingest,
         .ready = hook_ready,
     };
 }

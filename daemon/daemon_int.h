@@ -93,7 +93,8 @@ struct sw_daemon {
     sw_status reload_status;
     char reload_msg[SW_ERR_MSG_MAX];
     pthread_cond_t reloaded;
-    char not_ready[256]; /* "" when ready */
+    char not_ready[256];     /* "" when ready */
+    int64_t closed_until_ms; /* intervals before it were taken by a tick */
 
     pthread_t rollup_thread, probe_thread;
     bool rollup_started, probe_started;

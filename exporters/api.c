@@ -33,8 +33,8 @@ reply_text(sw_http_response *resp, int status, const char *content_type, const v
 static void
 who_of(const sw_http_request *req, char *out, size_t cap)
 {
-    snprintf(out, cap, "%s%s%.200s", req->remote ? req->remote : "?",
-             req->user_agent ? " " : "", req->user_agent ? req->user_agent : "");
+    snprintf(out, cap, "%s%s%.200s", req->remote ? req->remote : "?", req->user_agent ? " " : "",
+             req->user_agent ? req->user_agent : "");
 }
 
 /* A query parameter: true with out set (out[0] = 0 when absent); false after a 400 reply. */
@@ -100,8 +100,9 @@ reply_lookup_error(sw_http_response *resp, sw_snapshot *s, sw_snapshot_lookup l,
         break;
     default:
         resp->status = 400;
-        snprintf(msg, sizeof msg, "window not offered: use the rules' gate window or one of "
-                                  "the listed windows");
+        snprintf(msg, sizeof msg,
+                 "window not offered: use the rules' gate window or one of "
+                 "the listed windows");
         list_name = "windows";
         for (size_t i = 0; i < sizeof offered / sizeof offered[0]; i++) {
             char d[32];
@@ -316,6 +317,36 @@ handle_deployments(void *ctx, const sw_http_request *req, sw_http_response *resp
 }
 
 static void
+handle_ingest(void *ctx, const sw_http_request *req, sw_http_response *resp)
+{
+    const sw_api_hooks *h = ctx;
+    sw_push_batch b;
+    sw_err err;
+    if (sw_push_parse(req->body, req->body_len, &b, &err) != SW_OK) {
+        sw_http_response_error(resp, err.code == SW_E_TOOBIG ? 413 : 400, "request body: %s",
+                               err.msg);
+        return;
+    }
+    int64_t at_ms = b.at_ms >= 0 ? b.at_ms : h->now(h->ctx);
+    sw_status st = h->ingest(h->ctx, &b, at_ms, &err);
+    if (st == SW_OK) {
+        sw_buf_reset(&resp->body);
+        sw_buf_printf(&resp->body, NULL,
+                      "{\"requests\":%llu,\"errors\":%llu,\"latency_values\":%zu,"
+                      "\"probes\":%zu}\n",
+                      (unsigned long long)b.requests, (unsigned long long)b.errors, b.n_latency,
+                      b.n_probes);
+    } else {
+        sw_http_response_error(resp,
+                               st == SW_E_INVAL   ? 404
+                               : st == SW_E_RANGE ? 422
+                                                  : 500,
+                               "%s", err.msg);
+    }
+    sw_push_batch_fini(&b);
+}
+
+static void
 handle_status(void *ctx, const sw_http_request *req, sw_http_response *resp)
 {
     (void)req;
@@ -386,6 +417,7 @@ static const sw_http_route routes[] = {
     {"GET", "/api/v1/gate", handle_gate_get, false},
     {"POST", "/api/v1/gate", handle_gate_post, false},
     {"POST", "/api/v1/deployments", handle_deployments, true},
+    {"POST", "/api/v1/ingest", handle_ingest, true},
     {"GET", "/api/v1/status", handle_status, false},
     {"GET", "/-/healthy", handle_healthy, false},
     {"GET", "/-/ready", handle_ready, false},

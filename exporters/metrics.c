@@ -120,14 +120,12 @@ write_totals(sw_expo *e, const sw_rules *r, const sw_metrics_input *in, sw_err *
     size_t n_bounds = latency_bounds(r, bounds);
     if (st == SW_OK)
         st = sw_expo_family(e, "slawatch_request_duration_seconds", SW_EXPO_HISTOGRAM,
-                            "Request durations ingested since slawatch started.", "seconds",
-                            err);
+                            "Request durations ingested since slawatch started.", "seconds", err);
     for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
         if (in->series[i].latency == NULL)
             continue;
         labels ls = series_labels(in->series[i].service, in->series[i].env);
-        st = sw_expo_histogram(e, ls.l, ls.n, in->series[i].latency, 1e-6, bounds, n_bounds,
-                               err);
+        st = sw_expo_histogram(e, ls.l, ls.n, in->series[i].latency, 1e-6, bounds, n_bounds, err);
     }
     return st;
 }
@@ -179,10 +177,10 @@ static const window_family window_families[] = {
      "ratio", availability},
     {"slawatch_sli_error_ratio", "Share of requests that failed over the window.", "ratio",
      error_ratio},
-    {"slawatch_sli_throughput_requests_per_second", "Requests per second over the window.",
-     NULL, throughput},
-    {"slawatch_sli_coverage_ratio", "Share of the window's base intervals that had data.",
-     "ratio", coverage},
+    {"slawatch_sli_throughput_requests_per_second", "Requests per second over the window.", NULL,
+     throughput},
+    {"slawatch_sli_coverage_ratio", "Share of the window's base intervals that had data.", "ratio",
+     coverage},
 };
 
 static sw_status
@@ -214,8 +212,7 @@ write_window_rows(sw_expo *e, const window_row *rows, size_t n, sw_err *err)
 {
     static const int64_t windows[] = SW_METRICS_WINDOWS_MS;
     sw_status st = SW_OK;
-    for (size_t f = 0; f < sizeof window_families / sizeof window_families[0] && st == SW_OK;
-         f++) {
+    for (size_t f = 0; f < sizeof window_families / sizeof window_families[0] && st == SW_OK; f++) {
         const window_family *wf = &window_families[f];
         st = sw_expo_family(e, wf->name, SW_EXPO_GAUGE, wf->help, wf->unit, err);
         for (size_t i = 0; i < n && st == SW_OK; i++) {
@@ -231,9 +228,9 @@ write_window_rows(sw_expo *e, const window_row *rows, size_t n, sw_err *err)
     for (size_t i = 0; i < n && st == SW_OK; i++) {
         const double values[] = {rows[i].ws.p50_us, rows[i].ws.p95_us, rows[i].ws.p99_us};
         for (size_t q = 0; q < 3 && st == SW_OK; q++) {
-            labels ls = with(with(series_labels(rows[i].service, rows[i].env), "window",
-                                  rows[i].window),
-                             "percentile", percentiles[q]);
+            labels ls =
+                with(with(series_labels(rows[i].service, rows[i].env), "window", rows[i].window),
+                     "percentile", percentiles[q]);
             st = sw_expo_sample(e, ls.l, ls.n, values[q] / 1e6, err);
         }
     }
@@ -294,17 +291,26 @@ typedef struct objective_family {
 } objective_family;
 
 static const objective_family objective_families[] = {
-    {"slawatch_objective_measured", "The objective's SLI over its window (ratios as fractions, "
+    {"slawatch_objective_measured",
+     "The objective's SLI over its window (ratios as fractions, "
      "latencies in seconds, throughput objectives as the share of slices that reached the rate).",
      NULL, obj_measured},
-    {"slawatch_objective_met", "1 when the objective is met, 0 when missed, NaN without enough "
-     "data.", NULL, obj_met},
-    {"slawatch_error_budget_remaining_ratio", "Share of the error budget left (negative when "
-     "overspent).", "ratio", obj_budget},
-    {"slawatch_error_budget_burn_rate", "Error-budget burn rate over the last hour (1 spends "
-     "exactly the budget over the window).", NULL, obj_burn},
-    {"slawatch_objective_coverage_ratio", "Share of the objective window's base intervals with "
-     "data.", "ratio", obj_coverage},
+    {"slawatch_objective_met",
+     "1 when the objective is met, 0 when missed, NaN without enough "
+     "data.",
+     NULL, obj_met},
+    {"slawatch_error_budget_remaining_ratio",
+     "Share of the error budget left (negative when "
+     "overspent).",
+     "ratio", obj_budget},
+    {"slawatch_error_budget_burn_rate",
+     "Error-budget burn rate over the last hour (1 spends "
+     "exactly the budget over the window).",
+     NULL, obj_burn},
+    {"slawatch_objective_coverage_ratio",
+     "Share of the objective window's base intervals with "
+     "data.",
+     "ratio", obj_coverage},
 };
 
 static sw_status
@@ -321,9 +327,9 @@ write_objectives(sw_expo *e, const sw_eval *ev, const sw_rules *r, sw_err *err)
             sw_eval_series(ev, i, &sr);
             for (size_t o = 0; o < r->n_objectives && st == SW_OK; o++) {
                 const sw_objective_result *res = &sr.objectives[o];
-                labels ls = with(with(series_labels(sr.service, sr.env), "objective",
-                                      res->objective->name),
-                                 "window", window_text(&res->objective->window, wbuf, sizeof wbuf));
+                labels ls =
+                    with(with(series_labels(sr.service, sr.env), "objective", res->objective->name),
+                         "window", window_text(&res->objective->window, wbuf, sizeof wbuf));
                 st = sw_expo_sample(e, ls.l, ls.n, of->value(res), err);
             }
         }
@@ -355,7 +361,8 @@ write_triggers(sw_expo *e, const sw_eval *ev, const sw_rules *r, sw_err *err)
 {
     sw_status st = sw_expo_family(e, "slawatch_rollback_trigger_fired", SW_EXPO_GAUGE,
                                   "1 while the rollback trigger is latched (until the next "
-                                  "deployment mark).", NULL, err);
+                                  "deployment mark).",
+                                  NULL, err);
     for (size_t i = 0; i < sw_eval_series_count(ev) && st == SW_OK; i++) {
         sw_series_result sr;
         sw_eval_series(ev, i, &sr);
@@ -374,7 +381,8 @@ write_gate(sw_expo *e, const sw_eval *ev, sw_err *err)
                                           SW_VERDICT_INCONCLUSIVE};
     sw_status st = sw_expo_family(e, "slawatch_gate_verdict", SW_EXPO_GAUGE,
                                   "Deploy-gate verdict over the rules' gate window: 1 for the "
-                                  "current verdict, 0 for the others.", NULL, err);
+                                  "current verdict, 0 for the others.",
+                                  NULL, err);
     for (size_t i = 0; i < sw_eval_series_count(ev) && st == SW_OK; i++) {
         sw_series_result sr;
         sw_eval_series(ev, i, &sr);
@@ -405,8 +413,8 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
          "seconds", SW_EXPO_GAUGE, (double)s->start_ms / 1000.0},
         {"slawatch_evaluations_total", "Evaluation ticks run.", NULL, SW_EXPO_COUNTER,
          (double)s->evaluations},
-        {"slawatch_evaluation_duration_seconds", "Duration of the last evaluation tick.",
-         "seconds", SW_EXPO_GAUGE, s->evaluation_seconds},
+        {"slawatch_evaluation_duration_seconds", "Duration of the last evaluation tick.", "seconds",
+         SW_EXPO_GAUGE, s->evaluation_seconds},
         {"slawatch_store_writes_total", "Batched interval writes to the store.", NULL,
          SW_EXPO_COUNTER, (double)s->store_writes},
         {"slawatch_store_write_errors_total", "Store writes that failed (disk full, read-only).",
@@ -417,10 +425,14 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
          s->store_ok ? 1 : 0},
         {"slawatch_store_intervals_written_total", "Intervals written to the store.", NULL,
          SW_EXPO_COUNTER, (double)s->intervals_stored},
-        {"slawatch_store_intervals_pending", "Intervals waiting to be written (kept in memory "
-         "while the store fails).", NULL, SW_EXPO_GAUGE, (double)s->intervals_pending},
-        {"slawatch_ingest_late_values_total", "Values that arrived for intervals already "
-         "closed, dropped.", NULL, SW_EXPO_COUNTER, (double)s->late_values},
+        {"slawatch_store_intervals_pending",
+         "Intervals waiting to be written (kept in memory "
+         "while the store fails).",
+         NULL, SW_EXPO_GAUGE, (double)s->intervals_pending},
+        {"slawatch_ingest_late_values_total",
+         "Values that arrived for intervals already "
+         "closed, dropped.",
+         NULL, SW_EXPO_COUNTER, (double)s->late_values},
         {"slawatch_source_errors_total", "Errors of sources (probes that could not run).", NULL,
          SW_EXPO_COUNTER, (double)s->probe_errors},
         {"slawatch_alertmanager_notifications_total", "Alert batches delivered to Alertmanager.",
@@ -461,7 +473,8 @@ sw_metrics_write(sw_expo *e, const sw_eval *ev, const sw_rules *rules, const sw_
     if (st == SW_OK)
         st = write_alert_family(e, ev, rules, "slawatch_alert_pending",
                                 "1 while the alert's condition holds but its `for` has not "
-                                "elapsed.", SW_ALERT_PENDING, err);
+                                "elapsed.",
+                                SW_ALERT_PENDING, err);
     if (st == SW_OK)
         st = write_triggers(e, ev, rules, err);
     if (st == SW_OK)

@@ -31,9 +31,9 @@ struct sw_snapshot {
     sw_buf gate_text;
     gate_entry *gates;
     size_t n_gates;
-    sw_buf names;       /* NUL-separated copies of service and env names */
+    sw_buf names; /* NUL-separated copies of service and env names */
     sw_buf services_json;
-    sw_buf envs_json;   /* per service, NUL-terminated, in rules order */
+    sw_buf envs_json; /* per service, NUL-terminated, in rules order */
     const char **env_lists;
     char **service_names;
     size_t n_services;
@@ -137,8 +137,8 @@ no_data_gate(const char *service, const char *env, int64_t at_ms, int64_t window
 }
 
 static sw_status
-add_gate(sw_snapshot *s, const sw_eval *ev, const char *service, const char *env,
-         int64_t window_ms, sw_err *err)
+add_gate(sw_snapshot *s, const sw_eval *ev, const char *service, const char *env, int64_t window_ms,
+         sw_err *err)
 {
     sw_gate_result g;
     if (sw_eval_has_series(ev, service, env))

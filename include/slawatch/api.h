@@ -1,6 +1,7 @@
 /*
  * The HTTP API's handlers: /metrics, the deploy gate (GET for Argo Rollouts, POST for Flagger
- * webhooks), deployment marks, status, reload, and the /-/healthy and /-/ready probes. They
+ * webhooks), deployment marks, pushed SLI batches, status, reload, and the /-/healthy and
+ * /-/ready probes. They
  * answer from the current snapshot and reach the daemon only through the hooks, so they can
  * be tested and fuzzed without one. Shapes are documented in docs/api.md.
  */
@@ -13,6 +14,7 @@
 
 #include "slawatch/err.h"
 #include "slawatch/http.h"
+#include "slawatch/push.h"
 #include "slawatch/snapshot.h"
 
 /* One gate decision, for the audit log (strings borrowed for the call). */
@@ -37,6 +39,8 @@ typedef struct sw_api_hooks {
     sw_status (*reload)(void *ctx, sw_err *err);
     /* Queue an audit record (must not block for long: it runs on every gate request). */
     void (*audit)(void *ctx, const sw_api_gate_audit *a);
+    /* Record a pushed batch (at_ms resolved); SW_E_INVAL unknown series, SW_E_RANGE too late. */
+    sw_status (*ingest)(void *ctx, const sw_push_batch *b, int64_t at_ms, sw_err *err);
     /* Ready to serve? When not, why (e.g. the store is failing). */
     bool (*ready)(void *ctx, char *why, size_t cap);
 } sw_api_hooks;

@@ -25,11 +25,11 @@ typedef int64_t (*sw_daemon_clock)(void *ctx);
 typedef void (*sw_daemon_tick_hook)(void *ctx, const sw_snapshot *s);
 
 typedef struct sw_daemon_options {
-    sw_config *config;        /* taken: the daemon frees it (reloads replace it) */
-    const char *rules_text;   /* NULL: the config's rules file; else these rules (the demo) */
-    sw_daemon_clock clock;    /* NULL: the wall clock */
+    sw_config *config;      /* taken: the daemon frees it (reloads replace it) */
+    const char *rules_text; /* NULL: the config's rules file; else these rules (the demo) */
+    sw_daemon_clock clock;  /* NULL: the wall clock */
     void *clock_ctx;
-    double speed;             /* simulated seconds per real second (1 for serve) */
+    double speed;                    /* simulated seconds per real second (1 for serve) */
     const sw_sim_scenario *simulate; /* NULL: no simulated traffic */
     sw_daemon_tick_hook on_tick;
     void *hook_ctx;

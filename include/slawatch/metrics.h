@@ -29,7 +29,7 @@ typedef struct sw_metrics_self {
     double evaluation_seconds;
     uint64_t store_writes, store_write_errors;
     double store_write_seconds;
-    bool store_ok;             /* the last write succeeded */
+    bool store_ok; /* the last write succeeded */
     uint64_t intervals_stored, intervals_pending;
     uint64_t late_values;
     uint64_t probe_errors;
@@ -44,7 +44,10 @@ typedef struct sw_metrics_input {
 } sw_metrics_input;
 
 /* SLI windows exposed per series: 5m and 1h (exact, from base intervals). */
-#define SW_METRICS_WINDOWS_MS {300000, 3600000}
+#define SW_METRICS_WINDOWS_MS                                                                      \
+    {                                                                                              \
+        300000, 3600000                                                                            \
+    }
 
 /*
  * Write every family into e (between sw_expo_begin and sw_expo_finish, which the caller

@@ -18,7 +18,10 @@
 #include "slawatch/metrics.h"
 
 /* Gate windows offered besides the rules' own (`window=` of the gate API). */
-#define SW_SNAPSHOT_GATE_WINDOWS_MS {300000, 600000, 900000, 1800000, 3600000}
+#define SW_SNAPSHOT_GATE_WINDOWS_MS                                                                \
+    {                                                                                              \
+        300000, 600000, 900000, 1800000, 3600000                                                   \
+    }
 
 typedef struct sw_snapshot sw_snapshot;
 

@@ -1,0 +1,42 @@
+/*
+ * Pushed SLI data: a JSON batch posted to `POST /api/v1/ingest` by a service, a load balancer
+ * log shipper or a test, recorded exactly (docs/api.md):
+ *   {"service": "api", "env": "green", "at": "2026-10-01T12:00:03Z",
+ *    "requests": 120, "errors": 2, "latency_us": [1830, 2400, ...], "probes": [true, false]}
+ * Every field but service is optional; at defaults to the time of arrival. The parser is pure
+ * and bounded, so it is fuzzed on its own.
+ */
+#ifndef SLAWATCH_PUSH_H
+#define SLAWATCH_PUSH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slawatch/err.h"
+
+#define SW_PUSH_MAX_VALUES 100000 /* latency values in one batch */
+#define SW_PUSH_MAX_PROBES 1000
+#define SW_PUSH_NAME_MAX 256
+
+typedef struct sw_push_batch {
+    char service[SW_PUSH_NAME_MAX];
+    char env[SW_PUSH_NAME_MAX]; /* "" when none */
+    int64_t at_ms;              /* -1 when not given */
+    uint64_t requests, errors;
+    int64_t *latency_us; /* n_latency values, each 1 us .. 1 h */
+    size_t n_latency;
+    bool *probes;
+    size_t n_probes;
+} sw_push_batch;
+
+/*
+ * Parse one batch. SW_E_PARSE (or SW_E_TOOBIG) with a message naming the field and what was
+ * wrong: errors > requests, a latency outside 1 us .. 1 h, a count that is not a whole number.
+ * On success the caller finishes *ret with sw_push_batch_fini.
+ */
+sw_status sw_push_parse(const uint8_t *body, size_t len, sw_push_batch *ret, sw_err *err);
+
+void sw_push_batch_fini(sw_push_batch *b);
+
+#endif
