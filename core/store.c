@@ -1122,22 +1122,36 @@ bind_texts(sqlite3_stmt *s, int first, const char *const *texts, int n)
         sqlite3_bind_text(s, first + i, texts[i] != NULL ? texts[i] : "", -1, SQLITE_STATIC);
 }
 
-sw_status
-sw_store_put_gate_audit(sw_store *st, const sw_store_gate_audit *a, sw_err *err)
+static sw_status
+put_one_audit(sw_store *st, const sw_store_gate_audit *a, sw_err *err)
 {
     if (a->service == NULL || a->verdict == NULL)
         return sw_err_set(err, SW_E_INVAL, "gate audit without service or verdict");
     sqlite3_stmt *s = st->stmt[S_AUDIT_PUT];
     const char *texts[] = {a->who, a->service, a->env};
     const char *tail[] = {a->verdict, a->checks_json};
-    sw_status r = txn_begin(st, err);
-    if (r != SW_OK)
-        return r;
     sqlite3_bind_int64(s, 1, a->at_ms);
     bind_texts(s, 2, texts, 3);
     sqlite3_bind_int64(s, 5, a->window_ms);
     bind_texts(s, 6, tail, 2);
-    return txn_end(st, run(st, s, "write gate audit", err), err);
+    return run(st, s, "write gate audit", err);
+}
+
+sw_status
+sw_store_put_gate_audits(sw_store *st, const sw_store_gate_audit *a, size_t n, sw_err *err)
+{
+    sw_status r = txn_begin(st, err);
+    if (r != SW_OK)
+        return r;
+    for (size_t i = 0; i < n && r == SW_OK; i++)
+        r = put_one_audit(st, &a[i], err);
+    return txn_end(st, r, err);
+}
+
+sw_status
+sw_store_put_gate_audit(sw_store *st, const sw_store_gate_audit *a, sw_err *err)
+{
+    return sw_store_put_gate_audits(st, a, 1, err);
 }
 
 /* Run a query (over [from_ms, to_ms) when it takes a range), calling each(row) under the lock. */

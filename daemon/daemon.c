@@ -308,11 +308,15 @@ observe_alerts(sw_daemon *d, int64_t now_ms)
     if (d->am == NULL)
         return;
     sw_err err;
-    size_t due_before = sw_am_count(d->am);
+    size_t due = 0;
+    sw_buf scratch;
+    sw_buf_init(&scratch, SW_AM_MAX_PAYLOAD);
+    sw_am_build_payload(d->am, now_ms, &scratch, &due, NULL); /* only to count what is due */
+    sw_buf_fini(&scratch);
     if (sw_am_push(d->am, d->cfg->alertmanager_url, now_ms, &err) != SW_OK) {
         d->self.alertmanager_errors++;
         sw_log_err(SW_LOG_WARN, "alertmanager push failed", &err, NULL);
-    } else if (due_before > 0) {
+    } else if (due > 0) {
         d->self.alertmanager_sent++;
     }
 }
@@ -346,6 +350,9 @@ static void
 publish(sw_daemon *d, int64_t now_ms)
 {
     d->self.late_values = sw_accum_late(d->accum);
+    pthread_mutex_lock(&d->probe_lock);
+    d->self.probe_errors = d->probe_errors;
+    pthread_mutex_unlock(&d->probe_lock);
     sw_metrics_input mi = {d->totals.series, d->totals.n, &d->self};
     sw_snapshot_input in = {d->ev, d->rules, now_ms, &mi, d->expo};
     sw_snapshot *s;

@@ -4,6 +4,7 @@
  */
 #include "daemon_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,6 +116,16 @@ hook_reload(void *ctx, sw_err *err)
 }
 
 static void
+audit_row_free(sw_audit_row *r)
+{
+    free(r->who);
+    free(r->service);
+    free(r->env);
+    free(r->verdict);
+    free(r->json);
+}
+
+static void
 hook_audit(void *ctx, const sw_api_gate_audit *a)
 {
     sw_daemon *d = ctx;
@@ -142,13 +153,8 @@ hook_audit(void *ctx, const sw_api_gate_audit *a)
     else
         d->audits_dropped++;
     pthread_mutex_unlock(&d->lock);
-    if (!room || !complete) {
-        free(row.who);
-        free(row.service);
-        free(row.env);
-        free(row.verdict);
-        free(row.json);
-    }
+    if (!room || !complete)
+        audit_row_free(&row);
 }
 
 void
@@ -157,57 +163,30 @@ sw_daemon_flush_audits(sw_daemon *d)
     pthread_mutex_lock(&d->lock);
     sw_audit_row *rows = d->audits;
     size_t n = d->n_audits;
+    uint64_t dropped = d->audits_dropped;
     d->audits = NULL;
     d->n_audits = d->cap_audits = 0;
+    d->audits_dropped = 0;
     pthread_mutex_unlock(&d->lock);
-    sw_err err;
-    for (size_t i = 0; i < n; i++) {
+    sw_store_gate_audit *batch = calloc(n + 1, sizeof *batch);
+    for (size_t i = 0; batch != NULL && i < n; i++) {
         sw_audit_row *r = &rows[i];
-        sw_store_gate_audit a = {r->at_ms,     r->who,     r->service, r->env,
-                                 r->window_ms, r->verdict, r->json};
-        if (sw_store_put_gate_audit(d->store, &a, &err) != SW_OK && i == 0)
-            sw_log_err(SW_LOG_ERROR, "gate audits not stored", &err, NULL);
-        free(r->who);
-        free(r->service);
-        free(r->env);
-        free(r->verdict);
-        free(r->json);
+        batch[i] = (sw_store_gate_audit){r->at_ms,     r->who,     r->service, r->env,
+                                         r->window_ms, r->verdict, r->json};
     }
+    sw_err err;
+    if (batch == NULL || sw_store_put_gate_audits(d->store, batch, n, &err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "gate audits not stored", batch ? &err : NULL, NULL);
+    if (dropped > 0) {
+        char count[24];
+        snprintf(count, sizeof count, "%llu", (unsigned long long)dropped);
+        sw_log(SW_LOG_WARN, "gate audits dropped: more than the queue holds per tick", "count",
+               count, NULL);
+    }
+    for (size_t i = 0; i < n; i++)
+        audit_row_free(&rows[i]);
+    free(batch);
     free(rows);
-}
-
-/* A pushed batch becomes one base interval's worth of data at at_ms. */
-static sw_status
-hook_ingest(void *ctx, const sw_push_batch *b, int64_t at_ms, sw_err *err)
-{
-    sw_daemon *d = ctx;
-    const char *env = b->env[0] != '\0' ? b->env : NULL;
-    sw_status st = check_series(d, b->service, env, err);
-    if (st != SW_OK)
-        return st;
-    int64_t start = at_ms - ((at_ms % d->base_ms) + d->base_ms) % d->base_ms;
-    pthread_mutex_lock(&d->lock);
-    int64_t closed = d->closed_until_ms;
-    pthread_mutex_unlock(&d->lock);
-    if (start < closed) {
-        char when[40];
-        sw_units_format_time(closed, when, sizeof when);
-        return sw_err_set(err, SW_E_RANGE, "too late: intervals before %s are closed", when);
-    }
-    sw_sli_interval iv = {.start_ms = start,
-                          .length_ms = d->base_ms,
-                          .requests = b->requests,
-                          .errors = b->errors,
-                          .has_data = true};
-    for (size_t i = 0; i < b->n_probes; i++)
-        sw_health_record(&iv.health, b->probes[i]);
-    if (b->n_latency > 0 && (st = sw_hdr_new(&sw_hdr_latency_config, &iv.latency, err)) != SW_OK)
-        return st;
-    for (size_t i = 0; i < b->n_latency; i++)
-        sw_hdr_record(iv.latency, b->latency_us[i]);
-    st = sw_accum_add_interval(d->accum, b->service, env, &iv, err);
-    sw_sli_interval_fini(&iv);
-    return st;
 }
 
 static bool

@@ -131,6 +131,10 @@ typedef struct sw_store_gate_audit {
 
 sw_status sw_store_put_gate_audit(sw_store *st, const sw_store_gate_audit *a, sw_err *err);
 
+/* n audits in one transaction (the daemon writes a tick's worth at once). */
+sw_status sw_store_put_gate_audits(sw_store *st, const sw_store_gate_audit *a, size_t n,
+                                   sw_err *err);
+
 typedef sw_status (*sw_store_gate_audit_visit)(void *ctx, const sw_store_gate_audit *a,
                                                sw_err *err);
 
