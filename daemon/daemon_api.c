@@ -189,6 +189,40 @@ sw_daemon_flush_audits(sw_daemon *d)
     free(rows);
 }
 
+/* A pushed batch becomes one base interval's worth of data at at_ms. */
+static sw_status
+hook_ingest(void *ctx, const sw_push_batch *b, int64_t at_ms, sw_err *err)
+{
+    sw_daemon *d = ctx;
+    const char *env = b->env[0] != '\0' ? b->env : NULL;
+    sw_status st = check_series(d, b->service, env, err);
+    if (st != SW_OK)
+        return st;
+    int64_t start = at_ms - ((at_ms % d->base_ms) + d->base_ms) % d->base_ms;
+    pthread_mutex_lock(&d->lock);
+    int64_t closed = d->closed_until_ms;
+    pthread_mutex_unlock(&d->lock);
+    if (start < closed) {
+        char when[40];
+        sw_units_format_time(closed, when, sizeof when);
+        return sw_err_set(err, SW_E_RANGE, "too late: intervals before %s are closed", when);
+    }
+    sw_sli_interval iv = {.start_ms = start,
+                          .length_ms = d->base_ms,
+                          .requests = b->requests,
+                          .errors = b->errors,
+                          .has_data = true};
+    for (size_t i = 0; i < b->n_probes; i++)
+        sw_health_record(&iv.health, b->probes[i]);
+    if (b->n_latency > 0 && (st = sw_hdr_new(&sw_hdr_latency_config, &iv.latency, err)) != SW_OK)
+        return st;
+    for (size_t i = 0; i < b->n_latency; i++)
+        sw_hdr_record(iv.latency, b->latency_us[i]);
+    st = sw_accum_add_interval(d->accum, b->service, env, &iv, err);
+    sw_sli_interval_fini(&iv);
+    return st;
+}
+
 static bool
 hook_ready(void *ctx, char *why, size_t cap)
 {
