@@ -128,7 +128,8 @@ sw_json_parse(const uint8_t *data, size_t len, size_t max_bytes, unsigned max_de
     if (len > max_bytes)
         return sw_err_set(err, SW_E_TOOBIG, "JSON body: %zu bytes, the limit is %zu", len,
                           max_bytes);
-    if (skip_space(data, data + len) == data + len)
+    /* An empty body may come as NULL: no pointer arithmetic on it. */
+    if (len == 0 || skip_space(data, data + len) == data + len)
         return sw_err_set(err, SW_E_PARSE, "JSON body: empty");
     sw_status st = check_depth(data, len, max_depth, err);
     if (st != SW_OK)
