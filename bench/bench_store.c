@@ -1,7 +1,8 @@
 /*
  * bench_store: figures for the SQLite store, on a store shaped like a production one for 100
  * services: 1 d and 1 h rows for 35 days, 1 m rows for the last 2 days, base (10 s) rows for the
- * last 6 hours, every row with a latency histogram (base: 300 log-normal values). Prints
+ * last 6 hours, every row with a latency histogram (base: 300 log-normal values); and the
+ * daemon's start: the evaluator rebuilt from a 30-day scan. Prints
  * "key value unit" lines. Single-threaded; the store lives in a mkdtemp directory removed at exit.
  */
 #include <stdint.h>
@@ -13,6 +14,7 @@
 
 #include "slawatch/rng.h"
 #include "slawatch/err.h"
+#include "slawatch/eval.h"
 #include "slawatch/hdr.h"
 #include "slawatch/store.h"
 
@@ -134,6 +136,63 @@ bench_scan(sw_store *st)
     put("scan_30d_intervals_visited", (double)c.intervals, "intervals");
 }
 
+/* The rules for the rebuild: production's objectives and alerts for each bench service. */
+static sw_rules *
+bench_rules(const rows_batch *b)
+{
+    static const char head[] = "version: 1\nbase_interval: 10s\nservices:\n";
+    static const char tail[] =
+        "objectives:\n"
+        "  - {name: availability, objective: availability >= 99.9%, window: month}\n"
+        "  - {name: latency-p95, objective: p95 <= 500ms, window: month}\n"
+        "  - {name: latency-p99, objective: p99 <= 1000ms, window: month}\n"
+        "  - {name: rolling, objective: error_rate <= 0.1%, window: 30d}\n"
+        "alerts:\n"
+        "  - {name: ErrorRateHigh, when: error_rate > 1%, for: 5m}\n"
+        "  - {name: LatencyP95High, when: p95 > 800ms, for: 10m}\n"
+        "  - {name: Burn1h, burn_rate: 14.4, objective: availability, long: 1h, short: 5m}\n"
+        "  - {name: Burn3d, burn_rate: 1, objective: availability, long: 3d, short: 6h}\n";
+    size_t cap = sizeof head + sizeof tail + SERVICES * 96;
+    char *text = malloc(cap);
+    size_t n = (size_t)snprintf(text, cap, "%s", head);
+    for (int i = 0; i < SERVICES; i++)
+        n += (size_t)snprintf(text + n, cap - n, "  - {name: %s, sli: {requests: {push: true}}}\n",
+                              b->names[i]);
+    n += (size_t)snprintf(text + n, cap - n, "%s", tail);
+    sw_rules *rules;
+    sw_err err = {0};
+    if (sw_rules_load_mem(text, n, "bench rules", &rules, NULL, &err) != SW_OK)
+        die("rules", &err);
+    free(text);
+    return rules;
+}
+
+static sw_status
+feed_eval(void *ctx, const char *service, const char *env, const sw_sli_interval *iv, sw_err *err)
+{
+    return sw_eval_add(ctx, service, env, iv, err);
+}
+
+/* What the daemon does on start (daemon/daemon_rebuild.c): scan, feed, evaluate. */
+static void
+bench_rebuild(sw_store *st, const rows_batch *b)
+{
+    sw_rules *rules = bench_rules(b);
+    sw_eval *ev;
+    sw_err err = {0};
+    double t0 = now_s();
+    if (sw_eval_new(rules, &ev, &err) != SW_OK)
+        die("eval", &err);
+    sw_eval_alerts_from(ev, NOW_MS - SW_STORE_1H_MS);
+    if (sw_store_scan(st, NULL, NOW_MS - SCAN_SPAN_MS, NOW_MS, NOW_MS - FINE_SPAN_MS, feed_eval,
+                      ev, &err) != SW_OK ||
+        sw_eval_advance(ev, NOW_MS, &err) != SW_OK)
+        die("rebuild", &err);
+    put("rebuild_30d_100_services", now_s() - t0, "s");
+    sw_eval_free(ev);
+    sw_rules_free(rules);
+}
+
 static void
 bench_rollup(sw_store *st)
 {
@@ -194,6 +253,7 @@ main(int argc, char **argv)
         "intervals/s");
     bench_rollup(st);
     bench_scan(st);
+    bench_rebuild(st, &b);
 
     sw_store_close(st);
     remove_store(dir);
