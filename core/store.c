@@ -532,8 +532,10 @@ write_interval(sw_store *st, int level, int64_t sid, const sw_sli_interval *iv, 
         sqlite3_bind_int64(s, i + 1, v[i]);
     sqlite3_bind_null(s, 13);
     if (iv->latency != NULL) {
+        /* Uncompressed V2: already compact (zero runs, varints), and DEFLATE was most of the
+         * cost of writes, rollups and scans. */
         sw_buf_reset(&st->enc);
-        sw_status r = sw_hdr_encode(iv->latency, true, &st->enc, err);
+        sw_status r = sw_hdr_encode(iv->latency, false, &st->enc, err);
         if (r != SW_OK)
             return r;
         sqlite3_bind_blob(s, 13, st->enc.data, (int)st->enc.len, SQLITE_STATIC);
