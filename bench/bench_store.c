@@ -76,7 +76,9 @@ fill_batch(rows_batch *b, int64_t t, int64_t length_ms, sw_hdr **pool, rng *r)
 {
     for (int s = 0; s < SERVICES; s++) {
         sw_sli_interval *iv = &b->ivs[s];
-        *iv = (sw_sli_interval){.start_ms = t, .length_ms = length_ms, .has_data = true,
+        *iv = (sw_sli_interval){.start_ms = t,
+                                .length_ms = length_ms,
+                                .has_data = true,
                                 .latency = pool[rng_next(r) % POOL]};
         iv->requests = (uint64_t)sw_hdr_total_count(iv->latency);
         iv->errors = rng_next(r) % 3;
