@@ -726,6 +726,8 @@ rebuild_period(sw_store *st, int level, int64_t sid, int64_t start, sw_err *err)
         sqlite3_bind_int64(d, 2, st->res_ms[level]);
         sqlite3_bind_int64(d, 3, start);
         r = run(st, d, "delete empty rollup", err);
+        if (r == SW_OK && level + 1 < LEVELS)
+            r = mark_pending(st, level + 1, sid, start, err);
     }
     sw_sli_interval_fini(&acc);
     if (r == SW_OK) {

@@ -76,7 +76,8 @@ sw_status sw_store_put(sw_store *st, const sw_store_row *rows, size_t n, sw_err 
 /*
  * Write rows at a rollup resolution (SW_STORE_1M_MS, _1H_MS or _1D_MS, start_ms aligned to it)
  * directly, as sw_store_put() does for base rows: for importing history already aggregated
- * elsewhere. The coarser periods they fall in are marked for rollup. Same errors as sw_store_put().
+ * elsewhere. The coarser periods they fall in are marked for rollup; finer rows written later into
+ * the same period replace the imported row by their rollup. Same errors as sw_store_put().
  */
 sw_status sw_store_import(sw_store *st, int64_t resolution_ms, const sw_store_row *rows, size_t n,
                           sw_err *err);
