@@ -20,10 +20,10 @@
 #include "slawatch/buf.h"
 #include "slawatch/hdr_codec.h"
 
-#define LEVELS 4                     /* base, 1 m, 1 h, 1 d */
+#define LEVELS 4 /* base, 1 m, 1 h, 1 d */
 #define BUSY_TIMEOUT_MS 5000
-#define ROLLUP_CHUNK 256             /* periods per rollup transaction */
-#define ENC_MAX (64u << 20)          /* cap of the histogram encoding buffer */
+#define ROLLUP_CHUNK 256    /* periods per rollup transaction */
+#define ENC_MAX (64u << 20) /* cap of the histogram encoding buffer */
 #define DEFAULT_BASE_MS INT64_C(10000)
 #define DEFAULT_KEEP_BASE_MS (2 * SW_STORE_1D_MS)
 #define DEFAULT_KEEP_1M_MS (35 * SW_STORE_1D_MS)
@@ -126,11 +126,11 @@ struct sw_store {
     sqlite3 *db;
     pthread_mutex_t mu;
     int schema_version;
-    int64_t res_ms[LEVELS];    /* base, 1 m, 1 h, 1 d */
+    int64_t res_ms[LEVELS]; /* base, 1 m, 1 h, 1 d */
     int64_t keep_ms[LEVELS];
     int64_t kept_from[LEVELS]; /* rows below were deleted by retention; writes there refused */
     sqlite3_stmt *stmt[STMT_COUNT];
-    sw_buf enc;                /* histogram encodings, reused; under mu */
+    sw_buf enc; /* histogram encodings, reused; under mu */
     char path[PATH_MAX];
 };
 
@@ -212,14 +212,22 @@ txn_begin(sw_store *st, sw_err *err)
     return r;
 }
 
-/* Commit when r is SW_OK, else (or when the commit fails) roll back; then unlock. */
+/* Commit when r is SW_OK, else (or when the commit fails) roll back; the mutex stays held. */
 static sw_status
-txn_end(sw_store *st, sw_status r, sw_err *err)
+txn_finish(sw_store *st, sw_status r, sw_err *err)
 {
     if (r == SW_OK)
         r = run(st, st->stmt[S_COMMIT], "commit", err);
     if (r != SW_OK && !sqlite3_get_autocommit(st->db))
         (void)run(st, st->stmt[S_ROLLBACK], "rollback", NULL);
+    return r;
+}
+
+/* txn_finish(), then unlock. */
+static sw_status
+txn_end(sw_store *st, sw_status r, sw_err *err)
+{
+    r = txn_finish(st, r, err);
     pthread_mutex_unlock(&st->mu);
     return r;
 }
@@ -307,12 +315,13 @@ migrate_one(sw_store *st, int index, sw_err *err)
     if (r == SW_OK)
         r = query_int(st, "SELECT MAX(version) FROM schema_version", &version, &found, err);
     if (r == SW_OK && version > SCHEMA_VERSION)
-        r = sw_err_set(err, SW_E_UNSUPPORTED, "%s: schema version %lld is newer than this build's %d",
-                       st->path, (long long)version, SCHEMA_VERSION);
+        r = sw_err_set(err, SW_E_UNSUPPORTED,
+                       "%s: schema version %lld is newer than this build's %d", st->path,
+                       (long long)version, SCHEMA_VERSION);
     if (r == SW_OK && version <= index) {
         r = exec_sql(st, migrations[index], "migration", err);
-        snprintf(sql, sizeof sql, "DELETE FROM schema_version; INSERT INTO schema_version VALUES(%d)",
-                 index + 1);
+        snprintf(sql, sizeof sql,
+                 "DELETE FROM schema_version; INSERT INTO schema_version VALUES(%d)", index + 1);
         if (r == SW_OK)
             r = exec_sql(st, sql, "record schema version", err);
     }
@@ -439,9 +448,9 @@ sw_store_open(const char *dir, const sw_store_options *opt, sw_store **ret, sw_e
                           sizeof st->path)
         r = sw_err_set(err, SW_E_INVAL, "%s: store path too long", dir);
     if (r == SW_OK) {
-        int rc = sqlite3_open_v2(st->path, &st->db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 NULL);
+        int rc =
+            sqlite3_open_v2(st->path, &st->db,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
         if (rc != SQLITE_OK)
             r = sw_err_set(err, SW_E_IO, "%s: cannot open: %s", st->path,
                            st->db != NULL ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
@@ -525,16 +534,26 @@ static sw_status
 write_interval(sw_store *st, int level, int64_t sid, const sw_sli_interval *iv, sw_err *err)
 {
     sqlite3_stmt *s = st->stmt[S_IV_PUT];
-    const int64_t v[] = {sid, st->res_ms[level], iv->start_ms, iv->length_ms,
-                         (int64_t)iv->requests, (int64_t)iv->errors, iv->health.probes,
-                         iv->health.failures, iv->health.leading_failures,
-                         iv->health.trailing_failures, iv->health.longest_failures, iv->has_data};
+    const int64_t v[] = {sid,
+                         st->res_ms[level],
+                         iv->start_ms,
+                         iv->length_ms,
+                         (int64_t)iv->requests,
+                         (int64_t)iv->errors,
+                         iv->health.probes,
+                         iv->health.failures,
+                         iv->health.leading_failures,
+                         iv->health.trailing_failures,
+                         iv->health.longest_failures,
+                         iv->has_data};
     for (int i = 0; i < (int)(sizeof v / sizeof v[0]); i++)
         sqlite3_bind_int64(s, i + 1, v[i]);
     sqlite3_bind_null(s, 13);
     if (iv->latency != NULL) {
+        /* Uncompressed V2: already compact (zero runs, varints), and DEFLATE was most of the
+         * cost of writes, rollups and scans. */
         sw_buf_reset(&st->enc);
-        sw_status r = sw_hdr_encode(iv->latency, true, &st->enc, err);
+        sw_status r = sw_hdr_encode(iv->latency, false, &st->enc, err);
         if (r != SW_OK)
             return r;
         sqlite3_bind_blob(s, 13, st->enc.data, (int)st->enc.len, SQLITE_STATIC);
@@ -708,6 +727,8 @@ rebuild_period(sw_store *st, int level, int64_t sid, int64_t start, sw_err *err)
         sqlite3_bind_int64(d, 2, st->res_ms[level]);
         sqlite3_bind_int64(d, 3, start);
         r = run(st, d, "delete empty rollup", err);
+        if (r == SW_OK && level + 1 < LEVELS)
+            r = mark_pending(st, level + 1, sid, start, err);
     }
     sw_sli_interval_fini(&acc);
     if (r == SW_OK) {
@@ -804,10 +825,11 @@ prune_level(sw_store *st, int level, int64_t horizon, sw_err *err)
         sqlite3_bind_int64(k, 2, horizon);
         r = run(st, k, "record retention", err);
     }
-    /* The in-memory bound moves only once the deletion is committed. */
-    r = txn_end(st, r, err);
+    /* The bound puts check moves once the deletion is committed, before any put can run. */
+    r = txn_finish(st, r, err);
     if (r == SW_OK)
         st->kept_from[level] = horizon;
+    pthread_mutex_unlock(&st->mu);
     return r;
 }
 
@@ -933,8 +955,8 @@ typedef struct scan_args {
 } scan_args;
 
 static sw_status
-visit_row(sw_store *st, const cursor *c, const char *service, const char *env,
-          const scan_args *a, sw_err *err)
+visit_row(sw_store *st, const cursor *c, const char *service, const char *env, const scan_args *a,
+          sw_err *err)
 {
     sw_sli_interval iv;
     sw_status r = read_interval(st, c->s, &iv, err);

@@ -33,12 +33,12 @@ typedef struct sw_store sw_store;
  * period is always rolled up before its finer rows go.
  */
 typedef struct sw_store_options {
-    int64_t base_interval_ms;   /* must divide one minute */
-    int64_t retention_base_ms;  /* how long base rows are kept */
+    int64_t base_interval_ms;  /* must divide one minute */
+    int64_t retention_base_ms; /* how long base rows are kept */
     int64_t retention_1m_ms;
     int64_t retention_1h_ms;
     int64_t retention_1d_ms;
-    int64_t max_db_bytes;       /* 0: no cap; past it writes fail as on a full disk */
+    int64_t max_db_bytes; /* 0: no cap; past it writes fail as on a full disk */
 } sw_store_options;
 
 /*
@@ -76,7 +76,8 @@ sw_status sw_store_put(sw_store *st, const sw_store_row *rows, size_t n, sw_err 
 /*
  * Write rows at a rollup resolution (SW_STORE_1M_MS, _1H_MS or _1D_MS, start_ms aligned to it)
  * directly, as sw_store_put() does for base rows: for importing history already aggregated
- * elsewhere. The coarser periods they fall in are marked for rollup. Same errors as sw_store_put().
+ * elsewhere. The coarser periods they fall in are marked for rollup; finer rows written later into
+ * the same period replace the imported row by their rollup. Same errors as sw_store_put().
  */
 sw_status sw_store_import(sw_store *st, int64_t resolution_ms, const sw_store_row *rows, size_t n,
                           sw_err *err);
@@ -121,12 +122,12 @@ sw_status sw_store_rules_at(sw_store *st, int64_t at_ms, char **ret_text, size_t
 /* One answer of the deploy gate. Strings are borrowed; env NULL or "" = none. */
 typedef struct sw_store_gate_audit {
     int64_t at_ms;
-    const char *who;          /* remote address or caller identity */
+    const char *who; /* remote address or caller identity */
     const char *service;
     const char *env;
     int64_t window_ms;
     const char *verdict;
-    const char *checks_json;  /* the checks as JSON text */
+    const char *checks_json; /* the checks as JSON text */
 } sw_store_gate_audit;
 
 sw_status sw_store_put_gate_audit(sw_store *st, const sw_store_gate_audit *a, sw_err *err);
@@ -143,8 +144,8 @@ sw_status sw_store_gate_audits(sw_store *st, int64_t from_ms, int64_t to_ms,
                                sw_store_gate_audit_visit fn, void *ctx, sw_err *err);
 
 /* Record a deployment of service (env NULL or "" = none) at at_ms by who. */
-sw_status sw_store_put_deployment(sw_store *st, const char *service, const char *env,
-                                  int64_t at_ms, const char *who, sw_err *err);
+sw_status sw_store_put_deployment(sw_store *st, const char *service, const char *env, int64_t at_ms,
+                                  const char *who, sw_err *err);
 
 typedef sw_status (*sw_store_deployment_visit)(void *ctx, const char *service, const char *env,
                                                int64_t at_ms, sw_err *err);
@@ -155,11 +156,11 @@ sw_status sw_store_last_deployments(sw_store *st, sw_store_deployment_visit fn, 
 
 /* An alert or trigger state change. Strings are borrowed; env NULL or "" = none. */
 typedef struct sw_store_event {
-    const char *kind;   /* "alert" or "trigger" */
+    const char *kind; /* "alert" or "trigger" */
     const char *name;
     const char *service;
     const char *env;
-    const char *state;  /* "firing" or "resolved" */
+    const char *state; /* "firing" or "resolved" */
     int64_t at_ms;
     double value;       /* the measured value that decided; NAN when unknown */
 } sw_store_event;

@@ -97,8 +97,9 @@ check(sw_store *st, int64_t t0, int64_t end)
         sw_store_scan(st, NULL, t0, end, end, count, &coarsest, &err) != SW_OK)
         return fail("scan", &err);
     if (finest != expected || coarsest != expected) {
-        fprintf(stderr, "crash_writer: requests in [%" PRId64 ", %" PRId64 "): expected %" PRIu64
-                        ", finest scan %" PRIu64 ", coarsest scan %" PRIu64 "\n",
+        fprintf(stderr,
+                "crash_writer: requests in [%" PRId64 ", %" PRId64 "): expected %" PRIu64
+                ", finest scan %" PRIu64 ", coarsest scan %" PRIu64 "\n",
                 t0, end, expected, finest, coarsest);
         return 1;
     }

@@ -219,8 +219,8 @@ test_round_trip_and_replace(void **state)
     in[3].has_data = false;
     sw_hdr_free(in[3].latency);
     in[3].latency = NULL;
-    sw_store_row rows[] = {{"api", NULL, &in[0]}, {"api", NULL, &in[1]},
-                           {"api", "blue", &in[2]}, {"web", "", &in[3]}};
+    sw_store_row rows[] = {
+        {"api", NULL, &in[0]}, {"api", NULL, &in[1]}, {"api", "blue", &in[2]}, {"web", "", &in[3]}};
     assert_int_equal(sw_store_put(st, rows, 4, NULL), SW_OK);
 
     got_list *l = got_new();
@@ -291,7 +291,7 @@ test_rollup_exact(void **state)
     got_free(l);
 }
 
-/* A UTC day of sparse rows rolls up to one 1 d row equal to the direct merge; not before it ends. */
+/* A UTC day of sparse rows rolls up to one 1 d row, the direct merge; not before it ends. */
 static void
 test_rollup_day(void **state)
 {
@@ -341,7 +341,7 @@ check_coverage(const got_list *l, int64_t fine_from, int64_t *ret_coarsest_befor
     return requests;
 }
 
-/* Three days of rows every 30 s (and 10 s rows from the last hour): scans count each request once. */
+/* Three days of 10 s rows, one every 30 s: every scan counts each request exactly once. */
 static void
 test_scan_coverage(void **state)
 {
@@ -353,7 +353,9 @@ test_scan_coverage(void **state)
     sw_sli_interval ivs[256];
     size_t n = 0;
     for (int64_t t = T0 + 2 * HOUR; t < end; t += 30 * SEC) {
-        ivs[n] = (sw_sli_interval){.start_ms = t, .length_ms = 10 * SEC, .has_data = true,
+        ivs[n] = (sw_sli_interval){.start_ms = t,
+                                   .length_ms = 10 * SEC,
+                                   .has_data = true,
                                    .requests = 1 + next_rand(&rng) % 100};
         total += ivs[n].requests;
         rows[n] = (sw_store_row){"api", NULL, &ivs[n]};
@@ -397,8 +399,10 @@ static void
 test_retention(void **state)
 {
     fixture *f = *state;
-    sw_store_options opt = {.retention_base_ms = HOUR, .retention_1m_ms = DAY,
-                            .retention_1h_ms = 2 * DAY, .retention_1d_ms = 3 * DAY};
+    sw_store_options opt = {.retention_base_ms = HOUR,
+                            .retention_1m_ms = DAY,
+                            .retention_1h_ms = 2 * DAY,
+                            .retention_1d_ms = 3 * DAY};
     sw_store *st = open_store(f, &opt);
     sw_err err = {0};
     for (int64_t t = T0; t < T0 + 5 * DAY; t += 20 * MIN) {
@@ -446,8 +450,8 @@ test_rules_history(void **state)
         int64_t at;
         const char *text;
         int64_t since;
-    } cases[] = {{100, "a: 1\n", 100}, {250, "a: 1\n", 100}, {300, "a: 2\n", 300},
-                 {9999, "a: 2\n", 300}};
+    } cases[] = {
+        {100, "a: 1\n", 100}, {250, "a: 1\n", 100}, {300, "a: 2\n", 300}, {9999, "a: 2\n", 300}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         assert_int_equal(sw_store_rules_at(st, cases[i].at, &text, &len, &since, NULL), SW_OK);
         assert_string_equal(text, cases[i].text);
@@ -541,8 +545,9 @@ test_migrations(void **state)
     sqlite3 *db = NULL;
     snprintf(path, sizeof path, "%s/slawatch.db", f->dir);
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "CREATE TABLE schema_version(version INTEGER NOT NULL);"
-                                      "INSERT INTO schema_version VALUES(0);",
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE schema_version(version INTEGER NOT NULL);"
+                                  "INSERT INTO schema_version VALUES(0);",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
@@ -562,9 +567,9 @@ test_migrations(void **state)
 
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_stmt *s = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*), MAX(version) FROM schema_version",
-                                        -1, &s, NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT COUNT(*), MAX(version) FROM schema_version", -1, &s, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(s, 0), 1);
     assert_int_equal(sqlite3_column_int(s, 1), 1);
