@@ -371,6 +371,10 @@ tick(sw_daemon *d, int64_t boundary_ms)
     if (d->opts.simulate != NULL)
         simulate(d, boundary_ms);
     sw_daemon_apply_marks(d);
+    /* Closed before the take, so no batch is acknowledged into an interval already taken. */
+    pthread_mutex_lock(&d->lock);
+    d->closed_until_ms = boundary_ms;
+    pthread_mutex_unlock(&d->lock);
     if (sw_accum_take(d->accum, boundary_ms, ingest, d, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "intervals lost", &err, NULL);
     store_flush(d);
@@ -382,9 +386,6 @@ tick(sw_daemon *d, int64_t boundary_ms)
     d->self.evaluation_seconds = mono_s() - t0;
     publish(d, boundary_ms);
     d->last_tick_ms = boundary_ms;
-    pthread_mutex_lock(&d->lock);
-    d->closed_until_ms = boundary_ms;
-    pthread_mutex_unlock(&d->lock);
 }
 
 /* ------------------------------------------------------------------ probes */
