@@ -546,6 +546,8 @@ reload(sw_daemon *d, sw_err *err)
     }
     seen_reset(d);
     d->self.reloads++;
+    /* Answer with the new rules at once: until the next tick the old snapshot would serve. */
+    publish(d, d->last_tick_ms);
     sw_log(SW_LOG_INFO, "configuration and rules reloaded", NULL);
     return SW_OK;
 }
