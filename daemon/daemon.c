@@ -378,6 +378,10 @@ tick(sw_daemon *d, int64_t boundary_ms)
     if (d->opts.simulate != NULL)
         simulate(d, boundary_ms);
     sw_daemon_apply_marks(d);
+    /* Closed before the take, so no batch is acknowledged into an interval already taken. */
+    pthread_mutex_lock(&d->lock);
+    d->closed_until_ms = boundary_ms;
+    pthread_mutex_unlock(&d->lock);
     if (sw_accum_take(d->accum, boundary_ms, ingest, d, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "intervals lost", &err, NULL);
     store_flush(d);
@@ -389,9 +393,6 @@ tick(sw_daemon *d, int64_t boundary_ms)
     d->self.evaluation_seconds = mono_s() - t0;
     publish(d, boundary_ms);
     d->last_tick_ms = boundary_ms;
-    pthread_mutex_lock(&d->lock);
-    d->closed_until_ms = boundary_ms;
-    pthread_mutex_unlock(&d->lock);
 }
 
 /* ------------------------------------------------------------------ probes */
@@ -552,6 +553,8 @@ reload(sw_daemon *d, sw_err *err)
     }
     seen_reset(d);
     d->self.reloads++;
+    /* Answer with the new rules at once: until the next tick the old snapshot would serve. */
+    publish(d, d->last_tick_ms);
     sw_log(SW_LOG_INFO, "configuration and rules reloaded", NULL);
     return SW_OK;
 }

@@ -199,14 +199,6 @@ hook_ingest(void *ctx, const sw_push_batch *b, int64_t at_ms, sw_err *err)
     if (st != SW_OK)
         return st;
     int64_t start = at_ms - ((at_ms % d->base_ms) + d->base_ms) % d->base_ms;
-    pthread_mutex_lock(&d->lock);
-    int64_t closed = d->closed_until_ms;
-    pthread_mutex_unlock(&d->lock);
-    if (start < closed) {
-        char when[40];
-        sw_units_format_time(closed, when, sizeof when);
-        return sw_err_set(err, SW_E_RANGE, "too late: intervals before %s are closed", when);
-    }
     sw_sli_interval iv = {.start_ms = start,
                           .length_ms = d->base_ms,
                           .requests = b->requests,
@@ -218,7 +210,20 @@ hook_ingest(void *ctx, const sw_push_batch *b, int64_t at_ms, sw_err *err)
         return st;
     for (size_t i = 0; i < b->n_latency; i++)
         sw_hdr_record(iv.latency, b->latency_us[i]);
+    /* The check and the add under one lock: the tick moves closed_until_ms under it before
+     * taking, so an acknowledged batch is never added after its interval was taken (the
+     * accumulator would only count it late and drop it). */
+    pthread_mutex_lock(&d->lock);
+    int64_t closed = d->closed_until_ms;
+    if (start < closed) {
+        pthread_mutex_unlock(&d->lock);
+        sw_sli_interval_fini(&iv);
+        char when[40];
+        sw_units_format_time(closed, when, sizeof when);
+        return sw_err_set(err, SW_E_RANGE, "too late: intervals before %s are closed", when);
+    }
     st = sw_accum_add_interval(d->accum, b->service, env, &iv, err);
+    pthread_mutex_unlock(&d->lock);
     sw_sli_interval_fini(&iv);
     return st;
 }

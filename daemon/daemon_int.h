@@ -94,7 +94,7 @@ struct sw_daemon {
     char reload_msg[SW_ERR_MSG_MAX];
     pthread_cond_t reloaded;
     char not_ready[256];     /* "" when ready */
-    int64_t closed_until_ms; /* intervals before it were taken by a tick */
+    int64_t closed_until_ms; /* intervals before it are taken (or being taken) by a tick */
 
     pthread_t rollup_thread, probe_thread;
     bool rollup_started, probe_started;
