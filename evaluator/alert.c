@@ -32,18 +32,46 @@ burn_holds(const sw_eval *ev, const sw_series *s, const sw_alert *a, int64_t t_m
     return has_long && has_short && *ret_long > a->burn_rate && *ret_short > a->burn_rate;
 }
 
+/*
+ * A condition over (t - over, t], cut at from_ms when that is later: a rollback trigger judges
+ * the deployment since its mark, never the traffic before it. A cut window merges its latency
+ * afresh (scratch) instead of using the sliding window, and its failure run cannot be longer
+ * than the failures since the cut.
+ */
+static bool
+condition_holds(const sw_eval *ev, const sw_series *s, const sw_alert *a,
+                const sw_lat_window *lat, int64_t from_ms, int64_t t_ms, double *ret_measured)
+{
+    int64_t start = t_ms - a->over_ms;
+    bool cut = from_ms > start;
+    sw_sums sums;
+    sw_history_sums(&s->hist, cut ? from_ms : start, t_ms, false, &sums);
+    uint32_t run = sw_history_tail_run(&s->hist, t_ms);
+    const sw_hdr *latency = lat != NULL ? lat->acc : NULL;
+    if (cut) {
+        if (run > sums.v[SW_SUM_FAILURES])
+            run = (uint32_t)sums.v[SW_SUM_FAILURES];
+        if (lat != NULL) {
+            sw_hdr_reset(ev->scratch);
+            sw_window_merge(&s->hist, from_ms, t_ms, false, ev->scratch);
+            latency = ev->scratch;
+        }
+    }
+    sw_measure_in in = {&sums, run, latency, ev->rules->min_requests};
+    bool holds = sw_condition_holds(&a->when, &in, ret_measured);
+    if (cut && lat != NULL)
+        sw_hdr_reset(ev->scratch); /* scratch is empty between uses */
+    return holds;
+}
+
 bool
 sw_alert_holds(const sw_eval *ev, const sw_series *s, const sw_alert *a, const sw_lat_window *lat,
-               int64_t t_ms, double *ret_measured, double *ret_short)
+               int64_t from_ms, int64_t t_ms, double *ret_measured, double *ret_short)
 {
     if (a->kind == SW_ALERT_BURN_RATE)
         return burn_holds(ev, s, a, t_ms, ret_measured, ret_short);
     *ret_short = NAN;
-    sw_sums sums;
-    sw_history_sums(&s->hist, t_ms - a->over_ms, t_ms, false, &sums);
-    sw_measure_in in = {&sums, sw_history_tail_run(&s->hist, t_ms), lat != NULL ? lat->acc : NULL,
-                        ev->rules->min_requests};
-    return sw_condition_holds(&a->when, &in, ret_measured);
+    return condition_holds(ev, s, a, lat, from_ms, t_ms, ret_measured);
 }
 
 void

@@ -364,10 +364,11 @@ sw_status sw_objective_eval(const sw_eval *ev, sw_series *s, size_t oi, int64_t 
 
 void sw_alert_result_init(sw_alert_result *r, const sw_alert *a);
 
-/* Evaluate the condition of a (alert or trigger, latency window lat or NULL) at t. */
+/* Evaluate the condition of a (alert or trigger, latency window lat or NULL) at t, over a window
+ * that starts no earlier than from_ms (triggers: the deployment mark; INT64_MIN: no cut). */
 bool sw_alert_holds(const sw_eval *ev, const sw_series *s, const sw_alert *a,
-                    const sw_lat_window *lat, int64_t t_ms, double *ret_measured,
-                    double *ret_short);
+                    const sw_lat_window *lat, int64_t from_ms, int64_t t_ms,
+                    double *ret_measured, double *ret_short);
 
 /* Prometheus `for` semantics: one evaluation at t. */
 void sw_alert_step(sw_alert_result *r, const sw_alert *a, bool holds, int64_t t_ms);

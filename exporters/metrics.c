@@ -154,10 +154,12 @@ error_ratio(const sw_window_stats *ws, int64_t window_ms)
     return ws->requests == 0 ? NAN : (double)ws->errors / (double)ws->requests;
 }
 
+/* Per second of the window that had data, as the rules define throughput. */
 static double
 throughput(const sw_window_stats *ws, int64_t window_ms)
 {
-    return (double)ws->requests / ((double)window_ms / 1000.0);
+    double data_s = ws->coverage * (double)window_ms / 1000.0;
+    return data_s > 0 ? (double)ws->requests / data_s : NAN;
 }
 
 static double
@@ -177,7 +179,8 @@ static const window_family window_families[] = {
      "ratio", availability},
     {"slawatch_sli_error_ratio", "Share of requests that failed over the window.", "ratio",
      error_ratio},
-    {"slawatch_sli_throughput_requests_per_second", "Requests per second over the window.", NULL,
+    {"slawatch_sli_throughput_requests_per_second",
+     "Requests per second over the window's intervals with data.", NULL,
      throughput},
     {"slawatch_sli_coverage_ratio", "Share of the window's base intervals that had data.", "ratio",
      coverage},

@@ -1063,6 +1063,34 @@ test_alerts_from_skips_history(void **state)
     assert_int_equal(series(f, "green").alerts[0].state, SW_ALERT_FIRING);
 }
 
+/* Marked right after five bad minutes: the triggers' windows (1 min over, p95 over 1 min) start
+ * at the mark, so the good traffic after it does not re-fire them on the bad traffic before. */
+static void
+test_trigger_window_starts_at_mark(void **state)
+{
+    fx *f = *state;
+    f->triggers[0] = alert("ErrorRateSpike", cond(SW_SLI_ERROR_RATE, SW_OP_GT, 0.05), MIN, 0);
+    f->triggers[1] = alert("LatencyP95Spike", pct(95, SW_OP_GT, 2e6), MIN, 0);
+    f->triggers[2] = alert("HealthFailing", cond(SW_SLI_HEALTH_CONSECUTIVE_FAILURES, SW_OP_GT, 3),
+                           MIN, 0);
+    f->rules.n_triggers = 3;
+    start(f);
+    add_run(f, "green", NOON, 30,
+            &(ivspec){.requests = 1000, .errors = 500, .health = "0", .lat_us = 3000000,
+                      .lat_n = 100});
+    for (int64_t t = NOON; t <= NOON + 5 * MIN; t += BASE)
+        advance(f, t);
+    for (int i = 0; i < 3; i++)
+        assert_true(series(f, "green").triggers[i].fired);
+    sw_eval_mark_deployment(f->ev, "api", "green", NOON + 5 * MIN);
+    add_run(f, "green", NOON + 5 * MIN, 12,
+            &(ivspec){.requests = 1000, .health = "1", .lat_us = 1000, .lat_n = 100});
+    for (int64_t t = NOON + 5 * MIN + BASE; t <= NOON + 7 * MIN; t += BASE)
+        advance(f, t);
+    for (int i = 0; i < 3; i++)
+        assert_false(series(f, "green").triggers[i].fired);
+}
+
 static void
 test_restore_trigger(void **state)
 {
@@ -1146,6 +1174,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_long_windows_from_rollups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alerts_from_skips_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restore_trigger, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trigger_window_starts_at_mark, setup, teardown),
         cmocka_unit_test_setup_teardown(test_window_stats, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
