@@ -1,7 +1,7 @@
 /*
  * The exposition writer's format-neutral part: content negotiation, the handle, validation of
- * names, labels and bounds, and the classic bucket counts of a histogram. The text and
- * protobuf writers (expo_text.c, expo_pb.c) render what this part has checked.
+ * names, labels and bounds, and dispatch. expo_hist.c turns an HDR histogram into buckets; the
+ * text and protobuf writers (expo_text.c, expo_pb.c) render what this part has checked.
  */
 #include "expo_int.h"
 

@@ -95,29 +95,34 @@ typedef struct native_walk {
     uint64_t zero;
 } native_walk;
 
+/* Table entries and scratch for every native bucket up to max_units, before the walk. */
 static sw_status
-add_native(sw_expo *e, native_walk *w, int64_t lo, uint64_t count, sw_err *err)
+native_prepare(sw_expo *e, int64_t max_units, sw_err *err)
+{
+    while (e->table_len == 0 || e->table_upper[e->table_len - 1] < max_units) {
+        if (table_extend(e, err) != SW_OK)
+            return SW_E_NOMEM;
+    }
+    return grow_scratch(e, 0, e->table_len, err);
+}
+
+/* Add an HDR bucket at lo; the table already reaches past lo (native_prepare). */
+static void
+add_native(sw_expo *e, native_walk *w, int64_t lo, uint64_t count)
 {
     if (lo <= e->table_zero_units) {
         w->zero += count;
-        return SW_OK;
+        return;
     }
-    while (w->k >= e->table_len || e->table_upper[w->k] < lo) {
-        if (w->k < e->table_len)
-            w->k++;
-        else if (table_extend(e, err) != SW_OK)
-            return SW_E_NOMEM;
-    }
+    while (e->table_upper[w->k] < lo)
+        w->k++;
     int32_t index = e->table_first + (int32_t)w->k;
     if (w->n > 0 && e->native_index[w->n - 1] == index) {
         e->native_count[w->n - 1] += count;
-        return SW_OK;
+        return;
     }
-    if (grow_scratch(e, 0, w->n + 1, err) != SW_OK)
-        return SW_E_NOMEM;
     e->native_index[w->n] = index;
     e->native_count[w->n++] = count;
-    return SW_OK;
 }
 
 sw_status
@@ -131,6 +136,8 @@ expo_hist_build(sw_expo *e, const sw_hdr *h, double scale, const double *bounds,
         e->bound_units[j] = units_at_or_below(&s, bounds[j]);
     if (native && (e->table_scale.mul != s.mul || e->table_scale.div != s.div))
         table_reset(e, &s);
+    if (native && native_prepare(e, sw_hdr_max(h), err) != SW_OK)
+        return SW_E_NOMEM;
     native_walk w = {0};
     uint64_t below = 0;
     double sum_units = 0;
@@ -144,8 +151,8 @@ expo_hist_build(sw_expo *e, const sw_hdr *h, double scale, const double *bounds,
         /* The midpoint HdrHistogram's mean uses: lowest + half the bucket's width. */
         int64_t mid = it.value_lo + (it.value_hi - it.value_lo + 1) / 2;
         sum_units += (double)mid * (double)it.count;
-        if (native && add_native(e, &w, it.value_lo, (uint64_t)it.count, err) != SW_OK)
-            return SW_E_NOMEM;
+        if (native)
+            add_native(e, &w, it.value_lo, (uint64_t)it.count);
     }
     while (j < n_bounds)
         e->cumulative[j++] = below;

@@ -138,13 +138,13 @@ typedef struct native {
     int64_t last_count;
 } native;
 
+/* Room for n buckets: at most n spans and n deltas. */
 static sw_status
-grow_native(sw_expo *e, const native *nb, sw_err *err)
+grow_native(sw_expo *e, size_t n, sw_err *err)
 {
-    if (expo_grow((void **)&e->pb_deltas, &e->pb_deltas_cap, nb->n_deltas + 1,
-                  sizeof *e->pb_deltas, err) != SW_OK ||
-        expo_grow((void **)&e->pb_spans, &e->pb_spans_cap, nb->n_spans + 1, sizeof *e->pb_spans,
-                  err) != SW_OK)
+    if (expo_grow((void **)&e->pb_deltas, &e->pb_deltas_cap, n, sizeof *e->pb_deltas, err) !=
+            SW_OK ||
+        expo_grow((void **)&e->pb_spans, &e->pb_spans_cap, n, sizeof *e->pb_spans, err) != SW_OK)
         return SW_E_NOMEM;
     return SW_OK;
 }
@@ -162,11 +162,9 @@ point_spans(sw_expo *e, size_t n_spans, sw_err *err)
 }
 
 /* Add bucket index with count after the previous one: extend the span or start one. */
-static sw_status
-emit_bucket(sw_expo *e, native *nb, int32_t index, int64_t count, sw_err *err)
+static void
+emit_bucket(sw_expo *e, native *nb, int32_t index, int64_t count)
 {
-    if (grow_native(e, nb, err) != SW_OK)
-        return SW_E_NOMEM;
     int32_t gap = nb->n_deltas == 0 ? index : index - nb->last_index - 1;
     if (nb->n_deltas == 0 || gap != 0) {
         static const expo_pb_span init = IO__PROMETHEUS__CLIENT__BUCKET_SPAN__INIT;
@@ -180,7 +178,6 @@ emit_bucket(sw_expo *e, native *nb, int32_t index, int64_t count, sw_err *err)
     e->pb_deltas[nb->n_deltas++] = count - nb->last_count;
     nb->last_index = index;
     nb->last_count = count;
-    return SW_OK;
 }
 
 /* Spans and deltas of the native buckets expo_hist_build found. */
@@ -189,10 +186,10 @@ native_buckets(sw_expo *e, const expo_hist *c, Io__Prometheus__Client__Histogram
                sw_err *err)
 {
     native nb = {0};
-    for (size_t i = 0; i < c->n_native; i++) {
-        if (emit_bucket(e, &nb, c->native_index[i], (int64_t)c->native_count[i], err) != SW_OK)
-            return SW_E_NOMEM;
-    }
+    if (grow_native(e, c->n_native, err) != SW_OK)
+        return SW_E_NOMEM;
+    for (size_t i = 0; i < c->n_native; i++)
+        emit_bucket(e, &nb, c->native_index[i], (int64_t)c->native_count[i]);
     if (point_spans(e, nb.n_spans, err) != SW_OK)
         return SW_E_NOMEM;
     hist->has_schema = hist->has_zero_threshold = hist->has_zero_count = true;
