@@ -177,6 +177,8 @@ sw_daemon_flush_audits(sw_daemon *d)
     sw_err err;
     if (batch == NULL || sw_store_put_gate_audits(d->store, batch, n, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "gate audits not stored", batch ? &err : NULL, NULL);
+    d->self.gate_audits_stored += n;
+    d->self.gate_audits_dropped += dropped;
     if (dropped > 0) {
         char count[24];
         snprintf(count, sizeof count, "%llu", (unsigned long long)dropped);

@@ -446,6 +446,10 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
          SW_EXPO_COUNTER, (double)s->reloads},
         {"slawatch_reload_errors_total", "Reloads refused because a file was bad.", NULL,
          SW_EXPO_COUNTER, (double)s->reload_errors},
+        {"slawatch_gate_audits_total", "Gate answers recorded in the store's audit table.", NULL,
+         SW_EXPO_COUNTER, (double)s->gate_audits_stored},
+        {"slawatch_gate_audits_dropped_total", "Gate answers not recorded: more than 200,000 "
+         "in one evaluation interval.", NULL, SW_EXPO_COUNTER, (double)s->gate_audits_dropped},
     };
     sw_status st = sw_expo_family(e, "slawatch_build_info", SW_EXPO_GAUGE,
                                   "slawatch's version, as a label; always 1.", NULL, err);

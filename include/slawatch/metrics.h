@@ -35,6 +35,7 @@ typedef struct sw_metrics_self {
     uint64_t probe_errors;
     uint64_t alertmanager_sent, alertmanager_errors;
     uint64_t reloads, reload_errors;
+    uint64_t gate_audits_stored, gate_audits_dropped;
 } sw_metrics_self;
 
 typedef struct sw_metrics_input {
