@@ -308,15 +308,11 @@ observe_alerts(sw_daemon *d, int64_t now_ms)
     if (d->am == NULL)
         return;
     sw_err err;
-    size_t due = 0;
-    sw_buf scratch;
-    sw_buf_init(&scratch, SW_AM_MAX_PAYLOAD);
-    sw_am_build_payload(d->am, now_ms, &scratch, &due, NULL); /* only to count what is due */
-    sw_buf_fini(&scratch);
-    if (sw_am_push(d->am, d->cfg->alertmanager_url, now_ms, &err) != SW_OK) {
+    size_t sent;
+    if (sw_am_push(d->am, d->cfg->alertmanager_url, now_ms, &sent, &err) != SW_OK) {
         d->self.alertmanager_errors++;
         sw_log_err(SW_LOG_WARN, "alertmanager push failed", &err, NULL);
-    } else if (due > 0) {
+    } else if (sent > 0) {
         d->self.alertmanager_sent++;
     }
 }

@@ -37,8 +37,8 @@ struct sw_am {
     int64_t backoff_ms;
 };
 
-static const char *const kind_names[] = {[SW_AM_ALERT] = "alert",
-                                         [SW_AM_ROLLBACK_TRIGGER] = "rollback_trigger"};
+static const char *const kind_names[] = {
+    [SW_AM_ALERT] = "alert", [SW_AM_ROLLBACK_TRIGGER] = "rollback_trigger"};
 
 /* ------------------------------------------------------------------ lifecycle */
 
@@ -58,8 +58,8 @@ sw_am_new(const sw_am_config *cfg, sw_am **ret_am, sw_err *err)
         am->cfg = *cfg;
     sw_am_config *c = &am->cfg;
     c->resend_ms = c->resend_ms > 0 ? c->resend_ms : SW_AM_DEFAULT_RESEND_MS;
-    c->eval_interval_ms = c->eval_interval_ms > 0 ? c->eval_interval_ms
-                                                  : SW_AM_DEFAULT_EVAL_INTERVAL_MS;
+    c->eval_interval_ms =
+        c->eval_interval_ms > 0 ? c->eval_interval_ms : SW_AM_DEFAULT_EVAL_INTERVAL_MS;
     c->timeout_ms = c->timeout_ms > 0 ? c->timeout_ms : SW_AM_DEFAULT_TIMEOUT_MS;
     c->attempts = c->attempts > 0 ? c->attempts : SW_AM_DEFAULT_ATTEMPTS;
     am->generator_url = dup_or_null(c->generator_url);
@@ -124,8 +124,8 @@ find(sw_am *am, const sw_am_observation *o)
 {
     for (size_t i = 0; i < am->n; i++) {
         entry *e = &am->entries[i];
-        if (e->kind == o->kind && same_str(e->service, o->service) &&
-            same_str(e->env, o->env) && same_str(e->name, o->name))
+        if (e->kind == o->kind && same_str(e->service, o->service) && same_str(e->env, o->env) &&
+            same_str(e->name, o->name))
             return e;
     }
     return NULL;
@@ -225,27 +225,36 @@ sw_am_observe_alert(sw_am *am, const char *service, const char *env, const sw_al
     char summary[256];
     sw_am_summary(r->alert, r->measured, summary, sizeof summary);
     sw_am_observation o = {
-        .service = service, .env = env, .kind = SW_AM_ALERT, .name = r->alert->name,
-        .severity = sw_rules_severity_str(r->alert->severity), .firing = firing,
-        .since_ms = firing ? r->last_fired_ms
-                           : (r->last_resolved_ms >= 0 ? r->last_resolved_ms : now_ms),
+        .service = service,
+        .env = env,
+        .kind = SW_AM_ALERT,
+        .name = r->alert->name,
+        .severity = sw_rules_severity_str(r->alert->severity),
+        .firing = firing,
+        .since_ms =
+            firing ? r->last_fired_ms : (r->last_resolved_ms >= 0 ? r->last_resolved_ms : now_ms),
         .summary = summary,
     };
     return sw_am_observe(am, &o, now_ms, err);
 }
 
 sw_status
-sw_am_observe_trigger(sw_am *am, const char *service, const char *env,
-                      const sw_trigger_result *r, int64_t now_ms, sw_err *err)
+sw_am_observe_trigger(sw_am *am, const char *service, const char *env, const sw_trigger_result *r,
+                      int64_t now_ms, sw_err *err)
 {
     char summary[320], at[32];
     sw_units_format_time(r->fired_at_ms, at, sizeof at);
     snprintf(summary, sizeof summary, "rollback trigger %s fired at %s: roll back %s%s%s",
              r->trigger->name, at, service, env != NULL ? "/" : "", env != NULL ? env : "");
     sw_am_observation o = {
-        .service = service, .env = env, .kind = SW_AM_ROLLBACK_TRIGGER,
-        .name = r->trigger->name, .severity = "critical", .firing = r->fired,
-        .since_ms = r->fired ? r->fired_at_ms : now_ms, .summary = summary,
+        .service = service,
+        .env = env,
+        .kind = SW_AM_ROLLBACK_TRIGGER,
+        .name = r->trigger->name,
+        .severity = "critical",
+        .firing = r->fired,
+        .since_ms = r->fired ? r->fired_at_ms : now_ms,
+        .summary = summary,
     };
     return sw_am_observe(am, &o, now_ms, err);
 }
@@ -265,8 +274,8 @@ ends_at(const sw_am *am, const entry *e, int64_t now_ms)
 {
     if (e->resolved_ms >= 0)
         return e->resolved_ms;
-    int64_t step = am->cfg.resend_ms > am->cfg.eval_interval_ms ? am->cfg.resend_ms
-                                                                : am->cfg.eval_interval_ms;
+    int64_t step =
+        am->cfg.resend_ms > am->cfg.eval_interval_ms ? am->cfg.resend_ms : am->cfg.eval_interval_ms;
     return now_ms + 4 * step;
 }
 
@@ -351,8 +360,8 @@ sw_am_mark_sent(sw_am *am, int64_t now_ms)
             e->changed = false;
             e->in_payload = false;
         }
-        bool expired = e->resolved_ms >= 0 && !e->changed &&
-                       now_ms - e->resolved_ms >= SW_AM_RESOLVED_KEEP_MS;
+        bool expired =
+            e->resolved_ms >= 0 && !e->changed && now_ms - e->resolved_ms >= SW_AM_RESOLVED_KEEP_MS;
         if (expired)
             entry_fini(e);
         else
@@ -374,10 +383,14 @@ pause_ms(long ms)
 static sw_status
 post(sw_am *am, const char *url, const sw_buf *payload, sw_err *err)
 {
-    sw_http_fetch_request rq = {.method = "POST", .url = url, .content_type = "application/json",
-                                .body = payload->data, .body_len = payload->len,
+    sw_http_fetch_request rq = {.method = "POST",
+                                .url = url,
+                                .content_type = "application/json",
+                                .body = payload->data,
+                                .body_len = payload->len,
                                 .bearer_token = am->bearer_token,
-                                .timeout_ms = am->cfg.timeout_ms, .max_response_bytes = 65536};
+                                .timeout_ms = am->cfg.timeout_ms,
+                                .max_response_bytes = 65536};
     char where[256];
     sw_http_client_redact_url(url, where, sizeof where);
     sw_status st = SW_E_IO;
@@ -400,8 +413,9 @@ post(sw_am *am, const char *url, const sw_buf *payload, sw_err *err)
 }
 
 sw_status
-sw_am_push(sw_am *am, const char *url, int64_t now_ms, sw_err *err)
+sw_am_push(sw_am *am, const char *url, int64_t now_ms, size_t *ret_sent, sw_err *err)
 {
+    *ret_sent = 0;
     if (now_ms < am->next_attempt_ms)
         return SW_OK;
     sw_buf payload;
@@ -412,6 +426,7 @@ sw_am_push(sw_am *am, const char *url, int64_t now_ms, sw_err *err)
         st = post(am, url, &payload, err);
     sw_buf_fini(&payload);
     if (st == SW_OK) {
+        *ret_sent = n;
         sw_am_mark_sent(am, now_ms);
         am->backoff_ms = 0;
         am->next_attempt_ms = 0;

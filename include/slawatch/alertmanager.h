@@ -110,9 +110,10 @@ void sw_am_mark_sent(sw_am *am, int64_t now_ms);
  * Send what is due to url (`http://am:9093/api/v2/alerts`) with the HTTP client: blocks at most
  * attempts * timeout plus 250 ms between attempts. Nothing due, or a backoff after an earlier
  * failure still running: SW_OK without a request. Errors: SW_E_IO (unreachable, timeout, or a
- * non-2xx status, named in the message), SW_E_TOOBIG; what was due stays due.
+ * non-2xx status, named in the message), SW_E_TOOBIG; what was due stays due. *ret_sent is the
+ * number of alerts delivered (0 unless a POST succeeded).
  */
-sw_status sw_am_push(sw_am *am, const char *url, int64_t now_ms, sw_err *err);
+sw_status sw_am_push(sw_am *am, const char *url, int64_t now_ms, size_t *ret_sent, sw_err *err);
 
 /* Alerts tracked (firing, or resolved within the last 15 minutes). */
 size_t sw_am_count(const sw_am *am);

@@ -14,12 +14,17 @@
 static sw_status
 observe(sw_am *am, bool firing, int64_t since_ms, int64_t now_ms, sw_err *err)
 {
-    sw_am_observation o = {
-        .service = "api", .env = "green", .kind = SW_AM_ALERT, .name = "HighErrorRate",
-        .severity = "critical", .firing = firing, .since_ms = since_ms,
-        .summary = "error_rate is 2.3% (> 1% over 5m)",
-        .description = "More than 1% of requests to api/green failed for 5 minutes.",
-        .runbook_url = "https://runbooks.example/api/high-error-rate"};
+    sw_am_observation o = {.service = "api",
+                           .env = "green",
+                           .kind = SW_AM_ALERT,
+                           .name = "HighErrorRate",
+                           .severity = "critical",
+                           .firing = firing,
+                           .since_ms = since_ms,
+                           .summary = "error_rate is 2.3% (> 1% over 5m)",
+                           .description =
+                               "More than 1% of requests to api/green failed for 5 minutes.",
+                           .runbook_url = "https://runbooks.example/api/high-error-rate"};
     return sw_am_observe(am, &o, now_ms, err);
 }
 
@@ -31,16 +36,21 @@ run(const char *url, bool resolve, sw_err *err)
     int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     sw_am_config cfg = {.generator_url = "http://127.0.0.1:9464/api/v1/status"};
     sw_am *am;
+    size_t sent = 0;
     sw_status st = sw_am_new(&cfg, &am, err);
     if (st != SW_OK)
         return st;
     st = observe(am, true, now - 60000, now, err);
     if (st == SW_OK)
-        st = sw_am_push(am, url, now, err);
+        st = sw_am_push(am, url, now, &sent, err);
+    if (st == SW_OK && sent != 1)
+        st = sw_err_set(err, SW_E_IO, "firing push delivered %zu alerts, expected 1", sent);
     if (st == SW_OK && resolve)
         st = observe(am, false, now, now, err);
     if (st == SW_OK && resolve)
-        st = sw_am_push(am, url, now, err);
+        st = sw_am_push(am, url, now, &sent, err);
+    if (st == SW_OK && resolve && sent != 1)
+        st = sw_err_set(err, SW_E_IO, "resolved push delivered %zu alerts, expected 1", sent);
     sw_am_free(am);
     return st;
 }

@@ -6,6 +6,7 @@ A Daemon writes a configuration and a rules file into a temporary directory, sta
 (status, headers, body) and never raise on an HTTP error status.
 """
 import datetime
+import math
 import json
 import os
 import signal
@@ -177,10 +178,33 @@ class Daemon:
         return self.stop(signal.SIGKILL)
 
 
-def next_boundary_wait(base_s=1.0, after=0.0):
-    """Sleep until `after` seconds past the next base-interval boundary."""
-    now = time.time()
-    time.sleep((base_s - now % base_s) + after)
+def evaluated_at(d):
+    """The time of the daemon's last evaluation (the `at` of /api/v1/status), epoch seconds."""
+    status, doc = d.get_json("/api/v1/status")
+    if status != 200:
+        raise OSError(f"/api/v1/status: HTTP {status}")
+    return datetime.datetime.strptime(doc["at"], "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def wait_evaluated(d, t, what="the daemon to evaluate past the pushed intervals"):
+    """Poll until the daemon has closed and evaluated every interval ending by t."""
+    wait_until(what, lambda: evaluated_at(d) >= t, timeout=max(10.0, t - time.time() + 10))
+
+
+def push_intervals(d, batches, n, base_s=1):
+    """Push batches(k) (a list of ingest bodies) into each of the n base intervals after the
+    current one, all at once (the daemon keeps intervals ahead open), then wait until it has
+    evaluated them. Returns the end of the last interval, epoch seconds."""
+    first = math.floor(time.time() / base_s) * base_s + base_s
+    for k in range(n):
+        for batch in batches(k):
+            status, body = d.ingest(dict(batch, at=rfc3339(first + k * base_s + base_s / 2)))
+            if status != 200:
+                raise RuntimeError(f"ingest {batch}: HTTP {status} {body!r}")
+    end = first + n * base_s
+    wait_evaluated(d, end)
+    return end
 
 
 def scalar_metrics(text):

@@ -10,14 +10,12 @@ exposition then has every family: counters, histograms, SLI gauges, objectives, 
 triggers, gate verdicts), and fails on any promtool output line or a non-zero exit. Exit 77
 (skip) only when promtool is missing.
 """
-import math
 import os
 import subprocess
 import sys
 import tempfile
-import time
 
-from serve_util import Daemon, rfc3339, scalar_metrics, wait_until
+from serve_util import Daemon, push_intervals, scalar_metrics, wait_until
 
 PROMTOOL = "/usr/bin/promtool"
 TRAFFIC = [
@@ -39,15 +37,8 @@ def main():
         d = Daemon(slawatch, tmp)
         try:
             d.start()
-            first = math.floor(time.time()) + 1
-            time.sleep(first - time.time() + 0.2)
             n = 3
-            for k in range(n):
-                for batch in TRAFFIC:
-                    status, body = d.ingest(dict(batch, at=rfc3339(first + k + 0.5)))
-                    if status != 200:
-                        raise RuntimeError(f"ingest {batch}: HTTP {status} {body!r}")
-                time.sleep(max(0.0, first + k + 1.2 - time.time()))
+            push_intervals(d, lambda k: TRAFFIC, n)
             want = n * TRAFFIC[2]["requests"]
 
             def closed():

@@ -11,14 +11,13 @@ alertname, severity, service and env, the rollback trigger ErrorRateSpike too, a
 for api/blue. Exit 77 (skip) only when Alertmanager is missing.
 """
 import json
-import math
 import os
 import subprocess
 import sys
 import tempfile
 import time
 
-from serve_util import Daemon, free_port, http, rfc3339, wait_until
+from serve_util import Daemon, free_port, http, push_intervals, wait_until
 
 AM_BIN = "/usr/bin/prometheus-alertmanager"
 AM_CONFIG = """route:
@@ -63,17 +62,9 @@ def main():
             wait_until("Alertmanager /-/ready", lambda: am_proc.poll() is None and
                        http("GET", am + "/-/ready")[0] == 200, 30)
             d.start()
-            first = math.floor(time.time()) + 1
-            time.sleep(first - time.time() + 0.2)
-            for k in range(3):
-                at = rfc3339(first + k + 0.5)
-                for env, errors in (("green", 300), ("blue", 1)):
-                    status, body = d.ingest({"service": "api", "env": env, "at": at,
-                                             "requests": 1000, "errors": errors,
-                                             "latency_us": [10000, 20000]})
-                    if status != 200:
-                        raise RuntimeError(f"ingest api/{env}: HTTP {status} {body!r}")
-                time.sleep(max(0.0, first + k + 1.2 - time.time()))
+            push_intervals(d, lambda k: [{"service": "api", "env": env, "requests": 1000,
+                                          "errors": errors, "latency_us": [10000, 20000]}
+                                         for env, errors in (("green", 300), ("blue", 1))], 3)
 
             def alert(name):
                 return [a for a in am_alerts(am) if a["labels"].get("alertname") == name

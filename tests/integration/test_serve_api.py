@@ -29,7 +29,7 @@ import tempfile
 import time
 
 import serve_util
-from serve_util import Daemon, rfc3339, wait_until
+from serve_util import Daemon, push_intervals, rfc3339, wait_until
 
 TOKEN = "s3cret-token"
 RULES = serve_util.RULES.replace("gate:\n  window: 10s", "gate:\n  window: 1m")
@@ -88,18 +88,9 @@ def trigger_fired(d, env):
 
 
 def push_traffic(d):
-    first = math.floor(time.time()) + 1
-    time.sleep(first - time.time() + 0.2)
-    for k in range(INTERVALS):
-        at = rfc3339(first + k + 0.5)
-        for batch in ({"service": "api", "env": "blue", **GOOD},
-                      {"service": "api", "env": "green", **BAD},
-                      {"service": "web", **GOOD}):
-            status, body = d.ingest(dict(batch, at=at))
-            if status != 200:
-                raise RuntimeError(f"ingest {batch}: HTTP {status} {body!r}")
-        time.sleep(max(0.0, first + k + 1.2 - time.time()))
-    return first + INTERVALS
+    return push_intervals(d, lambda k: [{"service": "api", "env": "blue", **GOOD},
+                                        {"service": "api", "env": "green", **BAD},
+                                        {"service": "web", **GOOD}], INTERVALS)
 
 
 def check_ingest_errors(d):
@@ -174,8 +165,8 @@ def check_deployment(d, last_end, mark_right_away):
     check(trigger_fired(d, "green"), "ErrorRateSpike not fired for api/green after 30% errors")
     check(not trigger_fired(d, "blue"), "ErrorRateSpike fired for api/blue (0.2% errors)")
     if not mark_right_away:
-        # Past the trigger's `over: 2s` (and grace): the condition no longer holds, the latch does.
-        time.sleep(max(0.0, last_end + 2 + 0.1 + 1.2 - time.time()))
+        # Past the trigger's `over: 2s`: the condition no longer holds, the latch does.
+        serve_util.wait_evaluated(d, last_end + 3, "the trigger's window to pass the bad traffic")
         check(trigger_fired(d, "green"), "ErrorRateSpike not latched once its condition ended")
     status, headers, body = serve_util.http("POST", d.url + "/api/v1/deployments",
                                             {"service": "api", "env": "green"})

@@ -19,7 +19,7 @@ import tempfile
 import time
 import urllib.parse
 
-from serve_util import Daemon, free_port, http, rfc3339, wait_until
+from serve_util import Daemon, free_port, http, push_intervals, wait_until
 
 PROMETHEUS = "/usr/bin/prometheus"
 INTERVALS = 4
@@ -63,23 +63,16 @@ def sel(service, env, extra=""):
 
 
 def push_traffic(d):
-    """Push INTERVALS intervals of TRAFFIC in real time; returns the end of the last one."""
-    now = time.time()
-    first = math.floor(now) + 1
-    time.sleep(first - now + 0.2)
-    for k in range(INTERVALS):
-        start = first + k
+    """Push INTERVALS intervals of TRAFFIC; returns the end of the last one."""
+    def batches(k):
+        out = []
         for (service, env), (req, err, lat) in TRAFFIC.items():
-            batch = {"service": service, "at": rfc3339(start + 0.5), "requests": req,
-                     "errors": err, "latency_us": lat}
+            batch = {"service": service, "requests": req, "errors": err, "latency_us": lat}
             if env:
                 batch["env"] = env
-            status, body = d.ingest(batch)
-            if status != 200:
-                raise RuntimeError(f"ingest at {rfc3339(time.time())} of {batch}: "
-                                   f"HTTP {status} {body!r}")
-        time.sleep(max(0.0, start + 1.2 - time.time()))
-    return first + INTERVALS
+            out.append(batch)
+        return out
+    return push_intervals(d, batches, INTERVALS)
 
 
 def check_negotiation(d):

@@ -34,9 +34,14 @@ new_am(void)
 static void
 observe(sw_am *am, bool firing, int64_t since_ms, int64_t now_ms)
 {
-    sw_am_observation o = {.service = "api", .env = "green", .kind = SW_AM_ALERT,
-                           .name = "HighErrorRate", .severity = "critical", .firing = firing,
-                           .since_ms = since_ms, .summary = "error_rate is 2.3% (> 1% over 5m)",
+    sw_am_observation o = {.service = "api",
+                           .env = "green",
+                           .kind = SW_AM_ALERT,
+                           .name = "HighErrorRate",
+                           .severity = "critical",
+                           .firing = firing,
+                           .since_ms = since_ms,
+                           .summary = "error_rate is 2.3% (> 1% over 5m)",
                            .runbook_url = "https://runbooks/api"};
     assert_int_equal(sw_am_observe(am, &o, now_ms, NULL), SW_OK);
 }
@@ -182,8 +187,8 @@ test_trigger_kind_and_no_env(void **state)
     (void)state;
     sw_am *am = new_am();
     sw_alert rule = {.name = "ErrorRateSpike"};
-    sw_trigger_result r = {.trigger = &rule, .fired = true, .fired_at_ms = T0,
-                           .state = SW_ALERT_FIRING};
+    sw_trigger_result r = {
+        .trigger = &rule, .fired = true, .fired_at_ms = T0, .state = SW_ALERT_FIRING};
     assert_int_equal(sw_am_observe_trigger(am, "api", NULL, &r, T0, NULL), SW_OK);
     size_t n;
     cJSON *j = payload(am, T0, &n);
@@ -200,19 +205,21 @@ test_summary_units(void **state)
 {
     (void)state;
     char out[256];
-    sw_alert err_rate = {.kind = SW_ALERT_CONDITION, .over_ms = 5 * MIN,
+    sw_alert err_rate = {.kind = SW_ALERT_CONDITION,
+                         .over_ms = 5 * MIN,
                          .when = {.sli = SW_SLI_ERROR_RATE, .op = SW_OP_GT, .value = 0.01}};
     sw_am_summary(&err_rate, 0.023, out, sizeof out);
     assert_string_equal(out, "error_rate is 2.3% (> 1% over 5m)");
-    sw_alert p95 = {.kind = SW_ALERT_CONDITION, .over_ms = 10 * MIN,
-                    .when = {.sli = SW_SLI_LATENCY, .percentile = 95, .op = SW_OP_GT,
-                             .value = 800000}};
+    sw_alert p95 = {
+        .kind = SW_ALERT_CONDITION,
+        .over_ms = 10 * MIN,
+        .when = {.sli = SW_SLI_LATENCY, .percentile = 95, .op = SW_OP_GT, .value = 800000}};
     sw_am_summary(&p95, 1250000, out, sizeof out);
     assert_string_equal(out, "p95 is 1.25s (> 800ms over 10m)");
     sw_am_summary(&p95, NAN, out, sizeof out);
     assert_string_equal(out, "p95 is n/a (> 800ms over 10m)");
-    sw_alert burn = {.kind = SW_ALERT_BURN_RATE, .burn_rate = 14.4, .long_ms = 60 * MIN,
-                     .short_ms = 5 * MIN};
+    sw_alert burn = {
+        .kind = SW_ALERT_BURN_RATE, .burn_rate = 14.4, .long_ms = 60 * MIN, .short_ms = 5 * MIN};
     sw_am_summary(&burn, 15.2, out, sizeof out);
     assert_string_equal(out, "error budget burning 15.2x (> 14.4x over 1h and 5m)");
 }
@@ -226,10 +233,14 @@ test_push_refused_backs_off(void **state)
     assert_int_equal(sw_am_new(&cfg, &am, NULL), SW_OK);
     observe(am, true, T0, T0);
     sw_err err;
-    assert_int_equal(sw_am_push(am, "http://127.0.0.1:1/api/v2/alerts", T0, &err), SW_E_IO);
+    size_t sent = 99;
+    assert_int_equal(sw_am_push(am, "http://127.0.0.1:1/api/v2/alerts", T0, &sent, &err), SW_E_IO);
+    assert_int_equal(sent, 0);
     assert_non_null(strstr(err.msg, "127.0.0.1:1/api/v2/alerts"));
     /* Within the backoff nothing is attempted; the alert stays due. */
-    assert_int_equal(sw_am_push(am, "http://127.0.0.1:1/api/v2/alerts", T0 + 5000, &err), SW_OK);
+    assert_int_equal(sw_am_push(am, "http://127.0.0.1:1/api/v2/alerts", T0 + 5000, &sent, &err),
+                     SW_OK);
+    assert_int_equal(sent, 0); /* still backing off: nothing sent */
     size_t n;
     cJSON_Delete(payload(am, T0 + 5000, &n));
     assert_int_equal(n, 1);
