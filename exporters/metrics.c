@@ -180,8 +180,7 @@ static const window_family window_families[] = {
     {"slawatch_sli_error_ratio", "Share of requests that failed over the window.", "ratio",
      error_ratio},
     {"slawatch_sli_throughput_requests_per_second",
-     "Requests per second over the window's intervals with data.", NULL,
-     throughput},
+     "Requests per second over the window's intervals with data.", NULL, throughput},
     {"slawatch_sli_coverage_ratio", "Share of the window's base intervals that had data.", "ratio",
      coverage},
 };
@@ -237,20 +236,6 @@ write_window_rows(sw_expo *e, const window_row *rows, size_t n, sw_err *err)
             st = sw_expo_sample(e, ls.l, ls.n, values[q] / 1e6, err);
         }
     }
-    return st;
-}
-
-static sw_status
-write_windows(sw_expo *e, const sw_eval *ev, sw_err *err)
-{
-    window_row *rows = calloc(sw_eval_series_count(ev) * 2 + 1, sizeof *rows);
-    if (rows == NULL)
-        return sw_err_set(err, SW_E_NOMEM, "out of memory writing metrics");
-    size_t n = 0;
-    sw_status st = gather_windows(ev, rows, &n, err);
-    if (st == SW_OK)
-        st = write_window_rows(e, rows, n, err);
-    free(rows);
     return st;
 }
 
@@ -378,7 +363,7 @@ write_triggers(sw_expo *e, const sw_eval *ev, const sw_rules *r, sw_err *err)
 }
 
 static sw_status
-write_gate(sw_expo *e, const sw_eval *ev, sw_err *err)
+write_gate(sw_expo *e, const sw_eval *ev, const sw_verdict *verdict, sw_err *err)
 {
     static const sw_verdict verdicts[] = {SW_VERDICT_PASS, SW_VERDICT_FAIL,
                                           SW_VERDICT_INCONCLUSIVE};
@@ -389,12 +374,10 @@ write_gate(sw_expo *e, const sw_eval *ev, sw_err *err)
     for (size_t i = 0; i < sw_eval_series_count(ev) && st == SW_OK; i++) {
         sw_series_result sr;
         sw_eval_series(ev, i, &sr);
-        sw_gate_result g;
-        st = sw_eval_gate(ev, sr.service, sr.env, 0, &g, err);
         for (size_t v = 0; v < 3 && st == SW_OK; v++) {
             labels ls = with(series_labels(sr.service, sr.env), "verdict",
                              sw_eval_verdict_str(verdicts[v]));
-            st = sw_expo_sample(e, ls.l, ls.n, g.verdict == verdicts[v] ? 1 : 0, err);
+            st = sw_expo_sample(e, ls.l, ls.n, verdict[i] == verdicts[v] ? 1 : 0, err);
         }
     }
     return st;
@@ -448,8 +431,10 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
          SW_EXPO_COUNTER, (double)s->reload_errors},
         {"slawatch_gate_audits_total", "Gate answers recorded in the store's audit table.", NULL,
          SW_EXPO_COUNTER, (double)s->gate_audits_stored},
-        {"slawatch_gate_audits_dropped_total", "Gate answers not recorded: more than 200,000 "
-         "in one evaluation interval.", NULL, SW_EXPO_COUNTER, (double)s->gate_audits_dropped},
+        {"slawatch_gate_audits_dropped_total",
+         "Gate answers not recorded: more than 200,000 "
+         "in one evaluation interval.",
+         NULL, SW_EXPO_COUNTER, (double)s->gate_audits_dropped},
     };
     sw_status st = sw_expo_family(e, "slawatch_build_info", SW_EXPO_GAUGE,
                                   "slawatch's version, as a label; always 1.", NULL, err);
@@ -463,15 +448,77 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
     return st;
 }
 
-sw_status
-sw_metrics_write(sw_expo *e, const sw_eval *ev, const sw_rules *rules, const sw_metrics_input *in,
-                 sw_err *err)
+/* ------------------------------------------------------------------ the view */
+
+struct sw_metrics_view {
+    const sw_eval *ev;
+    const sw_rules *rules;
+    const sw_metrics_input *in;
+    window_row *rows; /* two per evaluator series: 5m, 1h */
+    size_t n_rows;
+    sw_verdict *verdicts; /* per evaluator series */
+};
+
+void
+sw_metrics_view_free(sw_metrics_view *v)
 {
-    sw_status st = write_self(e, in->self, err);
+    if (v == NULL)
+        return;
+    free(v->rows);
+    free(v->verdicts);
+    free(v);
+}
+
+static sw_status
+gather_verdicts(sw_metrics_view *v, sw_err *err)
+{
+    sw_status st = SW_OK;
+    for (size_t i = 0; i < sw_eval_series_count(v->ev) && st == SW_OK; i++) {
+        sw_series_result sr;
+        sw_gate_result g;
+        sw_eval_series(v->ev, i, &sr);
+        st = sw_eval_gate(v->ev, sr.service, sr.env, 0, &g, err);
+        v->verdicts[i] = g.verdict;
+    }
+    return st;
+}
+
+sw_status
+sw_metrics_view_new(const sw_eval *ev, const sw_rules *rules, const sw_metrics_input *in,
+                    sw_metrics_view **ret, sw_err *err)
+{
+    size_t n = sw_eval_series_count(ev);
+    sw_metrics_view *v = calloc(1, sizeof *v);
+    if (v != NULL) {
+        *v = (sw_metrics_view){ev, rules,
+                               in, calloc(n * 2 + 1, sizeof *v->rows),
+                               0,  calloc(n + 1, sizeof *v->verdicts)};
+    }
+    if (v == NULL || v->rows == NULL || v->verdicts == NULL) {
+        sw_metrics_view_free(v);
+        return sw_err_set(err, SW_E_NOMEM, "out of memory gathering metrics");
+    }
+    sw_status st = gather_windows(ev, v->rows, &v->n_rows, err);
     if (st == SW_OK)
-        st = write_totals(e, rules, in, err);
+        st = gather_verdicts(v, err);
+    if (st != SW_OK) {
+        sw_metrics_view_free(v);
+        return st;
+    }
+    *ret = v;
+    return SW_OK;
+}
+
+sw_status
+sw_metrics_write(sw_expo *e, const sw_metrics_view *v, sw_err *err)
+{
+    const sw_eval *ev = v->ev;
+    const sw_rules *rules = v->rules;
+    sw_status st = write_self(e, v->in->self, err);
     if (st == SW_OK)
-        st = write_windows(e, ev, err);
+        st = write_totals(e, rules, v->in, err);
+    if (st == SW_OK)
+        st = write_window_rows(e, v->rows, v->n_rows, err);
     if (st == SW_OK)
         st = write_objectives(e, ev, rules, err);
     if (st == SW_OK)
@@ -485,6 +532,6 @@ sw_metrics_write(sw_expo *e, const sw_eval *ev, const sw_rules *rules, const sw_
     if (st == SW_OK)
         st = write_triggers(e, ev, rules, err);
     if (st == SW_OK)
-        st = write_gate(e, ev, err);
+        st = write_gate(e, ev, v->verdicts, err);
     return st;
 }

@@ -250,14 +250,16 @@ static sw_status
 build_metrics(sw_snapshot *s, const sw_snapshot_input *in, sw_err *err)
 {
     static const sw_expo_format formats[] = {SW_EXPO_TEXT, SW_EXPO_OPENMETRICS, SW_EXPO_PROTOBUF};
-    sw_status st = SW_OK;
+    sw_metrics_view *view = NULL;
+    sw_status st = sw_metrics_view_new(in->ev, in->rules, in->metrics, &view, err);
     for (size_t f = 0; f < 3 && st == SW_OK; f++) {
         sw_expo_begin(in->expo, formats[f], &s->metrics[f]);
-        st = sw_metrics_write(in->expo, in->ev, in->rules, in->metrics, err);
+        st = sw_metrics_write(in->expo, view, err);
         sw_status fin = sw_expo_finish(in->expo, err);
         if (st == SW_OK)
             st = fin;
     }
+    sw_metrics_view_free(view);
     return st;
 }
 

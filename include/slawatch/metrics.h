@@ -51,10 +51,20 @@ typedef struct sw_metrics_input {
     }
 
 /*
- * Write every family into e (between sw_expo_begin and sw_expo_finish, which the caller
- * calls). Gate verdicts are those of the rules' gate window.
+ * What /metrics shows that costs work — window sums and latency merges, gate verdicts over the
+ * rules' gate window — gathered once per tick, so each exposition format only writes. ev, rules
+ * and in are borrowed and must outlive the view.
  */
-sw_status sw_metrics_write(sw_expo *e, const sw_eval *ev, const sw_rules *rules,
-                           const sw_metrics_input *in, sw_err *err);
+typedef struct sw_metrics_view sw_metrics_view;
+
+sw_status sw_metrics_view_new(const sw_eval *ev, const sw_rules *rules, const sw_metrics_input *in,
+                              sw_metrics_view **ret, sw_err *err);
+
+/* sw_metrics_view_free(NULL) does nothing. */
+void sw_metrics_view_free(sw_metrics_view *v);
+
+/* Write every family into e (between sw_expo_begin and sw_expo_finish, which the caller
+ * calls). */
+sw_status sw_metrics_write(sw_expo *e, const sw_metrics_view *v, sw_err *err);
 
 #endif
