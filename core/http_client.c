@@ -132,6 +132,12 @@ set_headers(transfer *t, const sw_http_fetch_request *rq, sw_err *err)
             curl_slist_free_all(h);
         h = more;
     }
+    for (size_t i = 0; h != NULL && i < rq->n_headers; i++) {
+        struct curl_slist *more = curl_slist_append(h, rq->headers[i]);
+        if (more == NULL)
+            curl_slist_free_all(h);
+        h = more;
+    }
     if (h == NULL)
         return sw_err_set(err, SW_E_NOMEM, "%s: cannot allocate headers", t->where);
     t->headers = h;
@@ -170,6 +176,8 @@ transfer_setup(transfer *t, const sw_http_fetch_request *rq, sw_err *err)
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+    if (rq->ca_file != NULL)
+        curl_easy_setopt(e, CURLOPT_CAINFO, rq->ca_file);
     set_method(e, rq, method);
     return set_headers(t, rq, err);
 }
@@ -186,15 +194,17 @@ transfer_finish(transfer *t, CURLcode rc, sw_http_fetch_response *resp, sw_err *
                           t->errbuf[0] != '\0' ? t->errbuf : curl_easy_strerror(rc));
     long status = 0;
     char *ctype = NULL;
-    curl_off_t total_us = 0;
+    curl_off_t total_us = 0, retry_after_s = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(t->easy, CURLINFO_CONTENT_TYPE, &ctype);
     curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+    curl_easy_getinfo(t->easy, CURLINFO_RETRY_AFTER, &retry_after_s);
     resp->status = status;
     resp->body = t->body;
     sw_buf_init(&t->body, t->body.max); /* ownership moved to resp */
     snprintf(resp->content_type, sizeof resp->content_type, "%s", ctype != NULL ? ctype : "");
     resp->elapsed_us = (int64_t)total_us;
+    resp->retry_after_s = (int64_t)retry_after_s;
     return SW_OK;
 }
 

@@ -28,9 +28,12 @@ typedef struct sw_http_fetch_request {
     const void *body;
     size_t body_len;
     const char *bearer_token; /* sent as `Authorization: Bearer`; NULL for none */
+    const char *const *headers; /* n_headers more lines "Name: value" (e.g. X-Scope-OrgID) */
+    size_t n_headers;
     int64_t timeout_ms;       /* whole request, connect included; 0: the default */
     size_t max_response_bytes; /* body cap; 0: the default; more is SW_E_TOOBIG */
     bool discard_body;        /* read and drop the body (probes only want the status) */
+    const char *ca_file;      /* PEM bundle to verify https peers with; NULL: the system's */
 } sw_http_fetch_request;
 
 typedef struct sw_http_fetch_response {
@@ -38,6 +41,7 @@ typedef struct sw_http_fetch_response {
     sw_buf body;            /* owned; capped at the request's max_response_bytes */
     char content_type[128]; /* "" when the server sent none (truncated if longer) */
     int64_t elapsed_us;     /* from start to the last byte */
+    int64_t retry_after_s;  /* the Retry-After header (seconds or HTTP date) as seconds; 0: none */
 } sw_http_fetch_response;
 
 /* One request's outcome in sw_http_client_fetch_all(): err.code SW_OK means resp is valid. */
