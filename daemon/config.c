@@ -11,6 +11,7 @@
 #include "evaluator/rules_int.h"
 #include "slawatch/arena.h"
 #include "slawatch/buf.h"
+#include "config_int.h"
 
 #define DAY_MS INT64_C(86400000)
 
@@ -20,9 +21,9 @@ typedef struct config_box {
     sw_arena arena;
 } config_box;
 
-static const char *const top_keys[] = {"listen",    "data_dir",     "rules_files", "external_url",
-                                       "log_level", "alertmanager", "auth",        "tls",
-                                       "http",      "store",        NULL};
+static const char *const top_keys[] = {"listen",    "data_dir",     "rules_files",  "external_url",
+                                       "log_level", "alertmanager", "auth",         "tls",
+                                       "http",      "store",        "remote_write", NULL};
 static const char *const alertmanager_keys[] = {"url", "resend_interval", NULL};
 static const char *const auth_keys[] = {"token_file", "all", NULL};
 static const char *const tls_keys[] = {"cert_file", "key_file", NULL};
@@ -97,6 +98,18 @@ resolve_path(sw_rules_loader *ld, const char *config_path, const char *p)
         snprintf(out, n + 1, "%s/%s", dir, p);
     free(copy);
     return out;
+}
+
+const char *
+sw_config_resolve_path(sw_rules_loader *ld, const char *config_path, const char *p)
+{
+    return resolve_path(ld, config_path, p);
+}
+
+void
+sw_config_get_url(sw_rules_loader *ld, const sw_yaml_node *v, const char *key, const char **ret)
+{
+    get_url(ld, v, key, ret);
 }
 
 static void
@@ -222,6 +235,8 @@ compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
         get_http(ld, v, c);
     if ((v = sw_yaml_get(root, "store")) != NULL)
         get_store(ld, v, c);
+    if ((v = sw_yaml_get(root, "remote_write")) != NULL)
+        sw_config_get_remote_writes(ld, v, c);
 }
 
 static void

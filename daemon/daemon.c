@@ -79,25 +79,26 @@ totals_of(sw_daemon *d, const char *service, const char *env)
     return s;
 }
 
-static void
+static const sw_metrics_series *
 totals_add(sw_daemon *d, const char *service, const char *env, const sw_sli_interval *iv)
 {
     sw_metrics_series *s = totals_of(d, service, env);
     if (s == NULL)
-        return;
+        return NULL;
     s->requests += iv->requests;
     s->errors += iv->errors;
     s->probes += iv->health.probes;
     s->probe_failures += iv->health.failures;
     if (iv->latency == NULL)
-        return;
+        return s;
     if (s->latency == NULL) {
         sw_hdr *h;
         if (sw_hdr_new(&sw_hdr_latency_config, &h, NULL) != SW_OK)
-            return;
+            return s;
         s->latency = h;
     }
     sw_hdr_add((sw_hdr *)s->latency, iv->latency);
+    return s;
 }
 
 static void
@@ -165,7 +166,9 @@ ingest(void *ctx, const char *service, const char *env, sw_sli_interval *iv, sw_
         sw_sli_interval_fini(iv);
         return SW_OK;
     }
-    totals_add(d, service, env, iv);
+    const sw_metrics_series *total = totals_add(d, service, env, iv);
+    if (total != NULL)
+        sw_daemon_rwout_add(d, total, iv->start_ms + iv->length_ms);
     sw_status st = pending_push(d, service, env, iv, err);
     sw_sli_interval_fini(iv);
     return st;
@@ -349,6 +352,7 @@ publish(sw_daemon *d, int64_t now_ms)
     pthread_mutex_lock(&d->probe_lock);
     d->self.probe_errors = d->probe_errors;
     pthread_mutex_unlock(&d->probe_lock);
+    sw_daemon_rwout_stats(d);
     sw_metrics_input mi = {d->totals.series, d->totals.n, &d->self};
     sw_snapshot_input in = {d->ev, d->rules, now_ms, &mi, d->expo};
     sw_snapshot *s;
@@ -625,8 +629,8 @@ sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *
 /* ------------------------------------------------------------------ setup */
 
 /* The bearer token from a file, whitespace around it dropped. */
-static sw_status
-read_token(const char *path, char **ret, sw_err *err)
+sw_status
+sw_daemon_read_token(const char *path, char **ret, sw_err *err)
 {
     FILE *f = fopen(path, "r");
     if (f == NULL)
@@ -666,7 +670,8 @@ static sw_status
 start_http(sw_daemon *d, sw_err *err)
 {
     const sw_config *c = d->cfg;
-    sw_status st = c->token_file != NULL ? read_token(c->token_file, &d->token, err) : SW_OK;
+    sw_status st =
+        c->token_file != NULL ? sw_daemon_read_token(c->token_file, &d->token, err) : SW_OK;
     if (st != SW_OK)
         return st;
     sw_daemon_api_init(d);
@@ -727,7 +732,8 @@ daemon_start(sw_daemon *d, sw_err *err)
         (st = sw_expo_new(&d->expo, err)) != SW_OK ||
         (st = sw_daemon_rebuild(d, d->rules, d->last_tick_ms, &d->ev, err)) != SW_OK ||
         (st = start_alertmanager(d, err)) != SW_OK ||
-        (st = probes_for(d, d->rules, &d->prober, err)) != SW_OK)
+        (st = probes_for(d, d->rules, &d->prober, err)) != SW_OK ||
+        (st = sw_daemon_rwout_start(d, err)) != SW_OK)
         return st;
     seen_reset(d);
     publish(d, d->last_tick_ms);
@@ -827,6 +833,7 @@ sw_daemon_free(sw_daemon *d)
         return;
     stop_threads(d);
     sw_http_stop(d->http);
+    sw_daemon_rwout_stop(d);
     sw_daemon_flush_audits(d);
     free_queues(d);
     sw_snapshot_unref(d->snapshot);

@@ -49,6 +49,9 @@ typedef struct sw_totals {
     size_t n, cap;
 } sw_totals;
 
+/* The remote-write senders and what they need per tick (daemon_rwout.c). */
+typedef struct sw_daemon_rwout sw_daemon_rwout;
+
 /* The last state of every alert and trigger, to log and record changes. */
 typedef struct sw_seen {
     uint8_t *state; /* per series x (alerts + triggers) */
@@ -80,7 +83,8 @@ struct sw_daemon {
     sw_metrics_self self;
     sw_pending_row *pending;
     size_t n_pending, cap_pending;
-    int64_t sim_until_ms; /* simulated traffic produced up to here */
+    int64_t sim_until_ms;   /* simulated traffic produced up to here */
+    sw_daemon_rwout *rwout; /* NULL without remote_write */
 
     pthread_mutex_t lock; /* guards the fields below */
     sw_snapshot *snapshot;
@@ -124,5 +128,20 @@ void sw_daemon_flush_audits(sw_daemon *d);
 
 /* Apply the queued deployment marks to the evaluator (tick thread). */
 void sw_daemon_apply_marks(sw_daemon *d);
+
+/* The token (or password) in path, whitespace around it dropped, into *ret (malloc'd). */
+sw_status sw_daemon_read_token(const char *path, char **ret, sw_err *err);
+
+/* Start a sender per remote_write entry of d->cfg (they keep running across reloads). */
+sw_status sw_daemon_rwout_start(sw_daemon *d, sw_err *err);
+
+/* Queue a series' totals as of end_ms on every sender (tick thread; never waits). */
+void sw_daemon_rwout_add(sw_daemon *d, const sw_metrics_series *total, int64_t end_ms);
+
+/* The senders' counts into d->self for /metrics (tick thread). */
+void sw_daemon_rwout_stats(sw_daemon *d);
+
+/* Flush (bounded by each flush_deadline) and stop the senders. */
+void sw_daemon_rwout_stop(sw_daemon *d);
 
 #endif

@@ -391,6 +391,45 @@ typedef struct self_metric {
     double value;
 } self_metric;
 
+/* The remote-write senders' counts, one family each, a series per receiver. */
+static sw_status
+write_remotes(sw_expo *e, const sw_metrics_self *s, sw_err *err)
+{
+    static const self_metric families[] = {
+        {"slawatch_remote_write_samples_sent_total", "Samples the remote-write receiver accepted.",
+         NULL, SW_EXPO_COUNTER, 0},
+        {"slawatch_remote_write_samples_failed_total",
+         "Samples in batches the receiver refused for good (4xx other than 429), dropped.", NULL,
+         SW_EXPO_COUNTER, 0},
+        {"slawatch_remote_write_samples_dropped_total",
+         "Samples pushed out of the full queue, or unsent when slawatch stopped.", NULL,
+         SW_EXPO_COUNTER, 0},
+        {"slawatch_remote_write_samples_retried_total",
+         "Samples in batches sent again after a 5xx, a 429 or a failed connection.", NULL,
+         SW_EXPO_COUNTER, 0},
+        {"slawatch_remote_write_queue_samples", "Samples waiting to be sent.", NULL, SW_EXPO_GAUGE,
+         0},
+        {"slawatch_remote_write_last_send_timestamp_seconds",
+         "When the receiver last accepted a batch, in seconds since the epoch (0: never).",
+         "seconds", SW_EXPO_GAUGE, 0},
+    };
+    sw_status st = SW_OK;
+    for (size_t f = 0; f < sizeof families / sizeof families[0] && s->n_remotes > 0; f++) {
+        st = sw_expo_family(e, families[f].name, families[f].type, families[f].help,
+                            families[f].unit, err);
+        for (size_t i = 0; i < s->n_remotes && st == SW_OK; i++) {
+            const sw_metrics_remote *r = &s->remotes[i];
+            const double values[] = {(double)r->sent,    (double)r->failed,
+                                     (double)r->dropped, (double)r->retried,
+                                     (double)r->queued,  (double)r->last_send_ms / 1000.0};
+            st = sw_expo_sample(e, &(sw_expo_label){"remote", r->name}, 1, values[f], err);
+        }
+        if (st != SW_OK)
+            return st;
+    }
+    return st;
+}
+
 static sw_status
 write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
 {
@@ -445,7 +484,7 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
         if (st == SW_OK)
             st = sw_expo_sample(e, NULL, 0, all[i].value, err);
     }
-    return st;
+    return st == SW_OK ? write_remotes(e, s, err) : st;
 }
 
 /* ------------------------------------------------------------------ the view */

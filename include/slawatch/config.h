@@ -1,7 +1,8 @@
 /*
  * The daemon's configuration file (`slawatch serve --config FILE`), documented in
  * docs/configuration.md: where to listen, where the data lives, which rules files to load,
- * where Alertmanager is, auth, TLS, HTTP limits, store retention and the log level. Loaded
+ * where Alertmanager is, auth, TLS, HTTP limits, store retention, remote-write targets and the
+ * log level. Loaded
  * and validated whole like a rules file (every error `FILE:LINE:COL: error: MESSAGE`). A config
  * owns its strings; command-line flags may replace `listen` and `data_dir` with strings that
  * outlive it before the config is shared, and nothing changes it after that.
@@ -17,6 +18,22 @@
 #include "slawatch/rules.h"
 
 #define SW_CONFIG_DEFAULT_LISTEN "127.0.0.1:9464"
+
+/* One `remote_write` entry: where to push the SLI series and how to queue them (rw_send.h). */
+typedef struct sw_config_remote_write {
+    const char *url;
+    const char *name; /* the `remote` label of the self-metrics; default: the URL, redacted */
+    int64_t timeout_ms;
+    const char *const *headers; /* n_headers lines "Name: value" */
+    size_t n_headers;
+    const char *const *external_labels; /* n_external_labels name, value pairs */
+    size_t n_external_labels;
+    const char *bearer_token_file;                /* NULL: none */
+    const char *basic_user, *basic_password_file; /* both or neither */
+    const char *ca_file;                          /* NULL: the system's */
+    int64_t capacity, max_samples_per_send;
+    int64_t batch_send_deadline_ms, min_backoff_ms, max_backoff_ms, flush_deadline_ms;
+} sw_config_remote_write;
 
 typedef struct sw_config {
     const char *path;   /* the file it came from */
@@ -35,6 +52,8 @@ typedef struct sw_config {
     int64_t http_max_body;                    /* bytes */
     int64_t http_timeout_ms;
     int64_t retention_ms[4]; /* base, 1m, 1h, 1d */
+    const sw_config_remote_write *remote_writes;
+    size_t n_remote_writes;
 } sw_config;
 
 /*

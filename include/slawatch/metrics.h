@@ -22,6 +22,13 @@ typedef struct sw_metrics_series {
     const sw_hdr *latency; /* every latency value ingested; may be NULL */
 } sw_metrics_series;
 
+/* One remote-write receiver's delivery counts (rw_send.h says what each means). */
+typedef struct sw_metrics_remote {
+    const char *name;
+    uint64_t sent, failed, dropped, retried, queued;
+    int64_t last_send_ms; /* 0: nothing delivered yet */
+} sw_metrics_remote;
+
 /* slawatch's own health. Durations in seconds of the last occurrence. */
 typedef struct sw_metrics_self {
     int64_t start_ms;
@@ -36,6 +43,8 @@ typedef struct sw_metrics_self {
     uint64_t alertmanager_sent, alertmanager_errors;
     uint64_t reloads, reload_errors;
     uint64_t gate_audits_stored, gate_audits_dropped;
+    const sw_metrics_remote *remotes; /* per remote_write entry */
+    size_t n_remotes;
 } sw_metrics_self;
 
 typedef struct sw_metrics_input {

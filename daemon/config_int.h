@@ -1,0 +1,21 @@
+/*
+ * Private to the configuration loader: config.c reads the top level and shares its path and
+ * URL readers; config_remote_write.c reads the `remote_write` list.
+ */
+#ifndef SLAWATCH_CONFIG_INT_H
+#define SLAWATCH_CONFIG_INT_H
+
+#include "evaluator/rules_int.h"
+#include "slawatch/config.h"
+
+/* p relative to the configuration file's folder (absolute paths as they are). */
+const char *sw_config_resolve_path(sw_rules_loader *ld, const char *config_path, const char *p);
+
+/* An http:// or https:// URL for key into *ret, or an error at v. */
+void sw_config_get_url(sw_rules_loader *ld, const sw_yaml_node *v, const char *key,
+                       const char **ret);
+
+/* The `remote_write` list into c->remote_writes, every problem reported at its node. */
+void sw_config_get_remote_writes(sw_rules_loader *ld, const sw_yaml_node *v, sw_config *c);
+
+#endif
