@@ -34,7 +34,7 @@ static void
 defaults(sw_config_remote_write *rw)
 {
     rw->timeout_ms = 30000;
-    rw->capacity = 50000;
+    rw->capacity = 10000;
     rw->max_samples_per_send = 2000;
     rw->batch_send_deadline_ms = 5000;
     rw->min_backoff_ms = 30;
