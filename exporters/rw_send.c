@@ -180,7 +180,8 @@ sw_rw_send_series(sw_rw_send *s, const sw_rw_label *labels, size_t n, const sw_r
     sw_rw_label *sorted = malloc((n > 0 ? n : 1) * sizeof *sorted);
     if (sorted == NULL)
         return sw_err_set(err, SW_E_NOMEM, "remote write: out of memory for a series");
-    memcpy(sorted, labels, n * sizeof *sorted);
+    if (n > 0)
+        memcpy(sorted, labels, n * sizeof *sorted);
     qsort(sorted, n, sizeof *sorted, label_cmp);
     sw_status st = check_labels(sorted, n, err);
     uint64_t hash = labels_hash(sorted, n);

@@ -115,7 +115,8 @@ script_responder_start(const script_step *steps, size_t n)
     script_responder *r = calloc(1, sizeof *r);
     if (r == NULL || n > SCRIPT_MAX)
         return NULL;
-    memcpy(r->steps, steps, n * sizeof *steps);
+    if (n > 0)
+        memcpy(r->steps, steps, n * sizeof *steps);
     r->n_steps = n;
     pthread_mutex_init(&r->lock, NULL);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
