@@ -93,7 +93,8 @@ sw_status sw_rw_send_new(const sw_rw_send_config *c, sw_rw_send **ret, sw_err *e
 
 /*
  * Stop: the thread keeps sending what is queued for up to flush_deadline_ms (retrying within
- * it), then the rest is dropped and counted; then everything is freed. NULL does nothing.
+ * it; a request already in flight first ends or times out), then the rest is dropped and
+ * counted; then everything is freed. NULL does nothing.
  */
 void sw_rw_send_free(sw_rw_send *s);
 
