@@ -346,6 +346,7 @@ static void
 publish(sw_daemon *d, int64_t now_ms)
 {
     d->self.late_values = sw_accum_late(d->accum);
+    sw_prommap_stats_get(d->prommap, &d->self.prom);
     pthread_mutex_lock(&d->probe_lock);
     d->self.probe_errors = d->probe_errors;
     pthread_mutex_unlock(&d->probe_lock);

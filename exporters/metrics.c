@@ -391,6 +391,34 @@ typedef struct self_metric {
     double value;
 } self_metric;
 
+/* What became of the Prometheus samples received, one series per outcome. */
+static sw_status
+write_prom_samples(sw_expo *e, const sw_prommap_stats *p, sw_err *err)
+{
+    /* no_env counts a sample once per service it concerned, so the rest is at least 0. */
+    uint64_t accounted = p->matched + p->out_of_order + p->invalid + p->no_env;
+    uint64_t unmatched = p->samples > accounted ? p->samples - accounted : 0;
+    const struct {
+        const char *result;
+        uint64_t n;
+    } rows[] = {{"used", p->matched},         {"unmatched", unmatched},
+                {"out_of_order", p->out_of_order}, {"invalid", p->invalid},
+                {"no_env", p->no_env}};
+    sw_status st = sw_expo_family(e, "slawatch_prometheus_samples_total", SW_EXPO_COUNTER,
+                                  "Prometheus samples received (scrapes, remote write, queries), "
+                                  "by what became of them.",
+                                  NULL, err);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0] && st == SW_OK; i++)
+        st = sw_expo_sample(e, &(sw_expo_label){"result", rows[i].result}, 1, (double)rows[i].n,
+                            err);
+    if (st == SW_OK)
+        st = sw_expo_family(e, "slawatch_prometheus_series_evicted_total", SW_EXPO_COUNTER,
+                            "Series whose counter state was forgotten: silent for an hour, or "
+                            "refused at the cap of 1,000,000.",
+                            NULL, err);
+    return st == SW_OK ? sw_expo_sample(e, NULL, 0, (double)p->evicted, err) : st;
+}
+
 static sw_status
 write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
 {
@@ -436,8 +464,10 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
          "in one evaluation interval.",
          NULL, SW_EXPO_COUNTER, (double)s->gate_audits_dropped},
     };
-    sw_status st = sw_expo_family(e, "slawatch_build_info", SW_EXPO_GAUGE,
-                                  "slawatch's version, as a label; always 1.", NULL, err);
+    sw_status st = write_prom_samples(e, &s->prom, err);
+    if (st == SW_OK)
+        st = sw_expo_family(e, "slawatch_build_info", SW_EXPO_GAUGE,
+                            "slawatch's version, as a label; always 1.", NULL, err);
     if (st == SW_OK)
         st = sw_expo_sample(e, &(sw_expo_label){"version", SW_VERSION}, 1, 1, err);
     for (size_t i = 0; i < sizeof all / sizeof all[0] && st == SW_OK; i++) {

@@ -13,6 +13,7 @@
 
 #include "slawatch/eval.h"
 #include "slawatch/expo.h"
+#include "slawatch/prommap.h"
 #include "slawatch/hdr.h"
 
 /* A series' totals since the daemon started (counters never go back while it runs). */
@@ -36,6 +37,7 @@ typedef struct sw_metrics_self {
     uint64_t alertmanager_sent, alertmanager_errors;
     uint64_t reloads, reload_errors;
     uint64_t gate_audits_stored, gate_audits_dropped;
+    sw_prommap_stats prom; /* Prometheus samples: scrapes, remote write, queries */
 } sw_metrics_self;
 
 typedef struct sw_metrics_input {
