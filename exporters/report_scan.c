@@ -95,6 +95,16 @@ add_counts(rp_counts *c, const sw_sli_interval *iv)
         c->data_ms = RP_HOUR_MS; /* an hour row says only that some of the hour had data */
 }
 
+/* *acc += h, cloning h into an empty *acc. */
+static sw_status
+merge_into(sw_hdr **acc, const sw_hdr *h, sw_err *err)
+{
+    if (*acc != NULL)
+        return sw_hdr_add_grow(acc, h, err);
+    *acc = sw_hdr_clone(h);
+    return *acc != NULL ? SW_OK : sw_err_set(err, SW_E_NOMEM, "out of memory merging latency");
+}
+
 static sw_status
 add_latency(scan_ctx *c, const sw_sli_interval *iv, sw_err *err)
 {
@@ -103,9 +113,9 @@ add_latency(scan_ctx *c, const sw_sli_interval *iv, sw_err *err)
     int d = day_of(c->r, c->s, iv->start_ms);
     if (d < 0)
         return SW_OK;
-    sw_status st = sw_hdr_add_grow(&c->day_lat[d], iv->latency, err);
+    sw_status st = merge_into(&c->day_lat[d], iv->latency, err);
     if (st == SW_OK)
-        st = sw_hdr_add_grow(&c->month_lat, iv->latency, err);
+        st = merge_into(&c->month_lat, iv->latency, err);
     return st;
 }
 
