@@ -22,7 +22,8 @@ typedef struct config_box {
 
 static const char *const top_keys[] = {"listen",    "data_dir",     "rules_files", "external_url",
                                        "log_level", "alertmanager", "auth",        "tls",
-                                       "http",      "store",        NULL};
+                                       "http",      "store",        "ingest_delay",
+                                       NULL};
 static const char *const alertmanager_keys[] = {"url", "resend_interval", NULL};
 static const char *const auth_keys[] = {"token_file", "all", NULL};
 static const char *const tls_keys[] = {"cert_file", "key_file", NULL};
@@ -222,6 +223,8 @@ compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
         get_http(ld, v, c);
     if ((v = sw_yaml_get(root, "store")) != NULL)
         get_store(ld, v, c);
+    if ((v = sw_yaml_get(root, "ingest_delay")) != NULL)
+        sw_rules_get_duration(ld, v, "ingest_delay", true, &c->ingest_delay_ms);
 }
 
 static void
