@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "prompb.pb-c.h"
 #include "slawatch/arena.h"
@@ -400,6 +401,36 @@ unpack(const uint8_t *data, size_t len, rw_alloc *a, rw_request **ret, sw_err *e
     if (a->nomem)
         return sw_err_set(err, SW_E_NOMEM, "protobuf: out of memory");
     return sw_err_set(err, SW_E_PARSE, "protobuf: not a valid WriteRequest (%zu bytes)", len);
+}
+
+/* value is token, case-insensitively, followed by nothing or by parameters. */
+static bool
+header_is(const char *value, const char *token)
+{
+    size_t n = strlen(token);
+    return value != NULL && strncasecmp(value, token, n) == 0 &&
+           (value[n] == '\0' || value[n] == ';' || value[n] == ' ');
+}
+
+sw_status
+sw_rw_recv_check_headers(const char *content_encoding, const char *content_type,
+                         const char *version, sw_err *err)
+{
+    if (!header_is(content_encoding, "snappy"))
+        return sw_err_set(err, SW_E_INVAL,
+                          "Content-Encoding is '%.64s': remote write 1.0 sends 'snappy'",
+                          content_encoding ? content_encoding : "");
+    if (!header_is(content_type, "application/x-protobuf"))
+        return sw_err_set(err, SW_E_INVAL,
+                          "Content-Type is '%.64s': remote write 1.0 sends "
+                          "'application/x-protobuf'",
+                          content_type ? content_type : "");
+    if (version != NULL && strncmp(version, "0.1.", 4) != 0)
+        return sw_err_set(err, SW_E_INVAL,
+                          "X-Prometheus-Remote-Write-Version is '%.32s': this receiver speaks "
+                          "0.1.0",
+                          version);
+    return SW_OK;
 }
 
 sw_status

@@ -37,6 +37,15 @@ typedef struct sw_rw_counts {
 } sw_rw_counts;
 
 /*
+ * The remote-write 1.0 headers (values NULL when absent): Content-Encoding snappy,
+ * Content-Type application/x-protobuf (parameters allowed), X-Prometheus-Remote-Write-Version
+ * 0.1.x when given (senders that omit it, as older ones do, are accepted). SW_E_INVAL naming
+ * the header otherwise.
+ */
+sw_status sw_rw_recv_check_headers(const char *content_encoding, const char *content_type,
+                                   const char *version, sw_err *err);
+
+/*
  * Decode body (len bytes) under lim (NULL: the defaults) and emit it to sink: per series the
  * labels with `__name__` split out as the sample name, each Sample (has_timestamp true) through
  * sink->sample and each Histogram through sink->native (int deltas turned into absolute
