@@ -120,7 +120,7 @@ hook_remote_write(void *ctx, const sw_http_request *req, sw_err *err)
     if (st != SW_OK && !limited) {
         char code[8];
         snprintf(code, sizeof code, "%d", status);
-        sw_log_err(SW_LOG_WARN, "remote-write request refused", err, "code", code, "remote",
+        sw_log_err(SW_LOG_WARN, "remote-write request refused", err, "status", code, "remote",
                    req->remote ? req->remote : "", NULL);
     }
     return status;
