@@ -23,11 +23,13 @@ typedef struct config_box {
 static const char *const top_keys[] = {"listen",    "data_dir",     "rules_files", "external_url",
                                        "log_level", "alertmanager", "auth",        "tls",
                                        "http",      "store",        "ingest_delay",
+                                       "remote_write_receiver",
                                        NULL};
 static const char *const alertmanager_keys[] = {"url", "resend_interval", NULL};
 static const char *const auth_keys[] = {"token_file", "all", NULL};
 static const char *const tls_keys[] = {"cert_file", "key_file", NULL};
 static const char *const http_keys[] = {"threads", "max_body", "timeout", NULL};
+static const char *const rw_keys[] = {"enabled", "max_samples_per_second", "max_body", NULL};
 static const char *const store_keys[] = {"retention", NULL};
 static const char *const retention_keys[] = {"base", "1m", "1h", "1d", NULL};
 
@@ -39,6 +41,7 @@ set_defaults(sw_config *c)
     c->log_level = "info";
     c->alertmanager_resend_ms = 60000;
     c->http_max_body = 1 << 20;
+    c->rw_max_body = 16 << 20;
     c->http_timeout_ms = 10000;
     c->retention_ms[0] = 2 * DAY_MS;
     c->retention_ms[1] = 35 * DAY_MS;
@@ -197,6 +200,22 @@ get_store(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
 }
 
 static void
+get_remote_write_receiver(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
+{
+    const sw_yaml_node *v;
+    if (!sw_rules_check_map(ld, node, "remote_write_receiver", rw_keys))
+        return;
+    if ((v = sw_yaml_get(node, "enabled")) != NULL)
+        sw_rules_get_bool(ld, v, &c->rw_enabled);
+    if ((v = sw_yaml_get(node, "max_samples_per_second")) != NULL)
+        sw_rules_get_int(ld, v, "a rate from 0 (unlimited) to 1000000000", 0, 1000000000,
+                         &c->rw_samples_per_second);
+    if ((v = sw_yaml_get(node, "max_body")) != NULL)
+        sw_rules_get_int(ld, v, "a size in bytes from 1024 to 268435456", 1024, 1 << 28,
+                         &c->rw_max_body);
+}
+
+static void
 compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
 {
     const sw_yaml_node *v;
@@ -223,6 +242,8 @@ compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
         get_http(ld, v, c);
     if ((v = sw_yaml_get(root, "store")) != NULL)
         get_store(ld, v, c);
+    if ((v = sw_yaml_get(root, "remote_write_receiver")) != NULL)
+        get_remote_write_receiver(ld, v, c);
     if ((v = sw_yaml_get(root, "ingest_delay")) != NULL)
         sw_rules_get_duration(ld, v, "ingest_delay", true, &c->ingest_delay_ms);
 }

@@ -347,6 +347,7 @@ publish(sw_daemon *d, int64_t now_ms)
 {
     d->self.late_values = sw_accum_late(d->accum);
     sw_prommap_stats_get(d->prommap, &d->self.prom);
+    sw_daemon_rw_self(d, &d->self);
     pthread_mutex_lock(&d->probe_lock);
     d->self.probe_errors = d->probe_errors;
     pthread_mutex_unlock(&d->probe_lock);
@@ -677,6 +678,7 @@ start_http(sw_daemon *d, sw_err *err)
     if (st != SW_OK)
         return st;
     sw_daemon_api_init(d);
+    sw_daemon_rw_init(d);
     size_t n_routes;
     const sw_http_route *routes = sw_api_routes(&n_routes);
     sw_http_options ho = {
@@ -761,6 +763,7 @@ sw_daemon_new(const sw_daemon_options *opts, sw_daemon **ret, sw_err *err)
     d->self.start_ms = wall_ms();
     pthread_mutex_init(&d->lock, NULL);
     pthread_mutex_init(&d->probe_lock, NULL);
+    pthread_mutex_init(&d->rw.lock, NULL);
     pthread_mutex_init(&d->stop_lock, NULL);
     pthread_cond_init(&d->stop_cond, NULL);
     pthread_cond_init(&d->reloaded, NULL);
@@ -855,6 +858,7 @@ sw_daemon_free(sw_daemon *d)
     sw_config_free(d->cfg);
     pthread_mutex_destroy(&d->lock);
     pthread_mutex_destroy(&d->probe_lock);
+    pthread_mutex_destroy(&d->rw.lock);
     pthread_mutex_destroy(&d->stop_lock);
     pthread_cond_destroy(&d->stop_cond);
     pthread_cond_destroy(&d->reloaded);

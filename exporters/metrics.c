@@ -420,6 +420,22 @@ write_prom_samples(sw_expo *e, const sw_prommap_stats *p, sw_err *err)
 }
 
 static sw_status
+write_rw_requests(sw_expo *e, const sw_metrics_self *s, sw_err *err)
+{
+    static const int codes[] = SW_METRICS_RW_CODES;
+    sw_status st = sw_expo_family(e, "slawatch_remote_write_requests_total", SW_EXPO_COUNTER,
+                                  "Remote-write requests answered, by HTTP status code.", NULL,
+                                  err);
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0] && st == SW_OK; i++) {
+        char code[8];
+        snprintf(code, sizeof code, "%d", codes[i]);
+        st = sw_expo_sample(e, &(sw_expo_label){"code", code}, 1, (double)s->rw_requests[i],
+                            err);
+    }
+    return st;
+}
+
+static sw_status
 write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
 {
     const self_metric all[] = {
@@ -463,6 +479,13 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
          "Gate answers not recorded: more than 200,000 "
          "in one evaluation interval.",
          NULL, SW_EXPO_COUNTER, (double)s->gate_audits_dropped},
+        {"slawatch_remote_write_samples_total",
+         "Samples and native histograms received by remote write and applied.", NULL,
+         SW_EXPO_COUNTER, (double)s->rw_samples},
+        {"slawatch_remote_write_samples_rejected_total",
+         "Samples and native histograms of decoded remote-write requests that were refused "
+         "(over the ingest rate, or not applied).",
+         NULL, SW_EXPO_COUNTER, (double)s->rw_samples_rejected},
     };
     sw_status st = write_prom_samples(e, &s->prom, err);
     if (st == SW_OK)
@@ -475,7 +498,7 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
         if (st == SW_OK)
             st = sw_expo_sample(e, NULL, 0, all[i].value, err);
     }
-    return st;
+    return st == SW_OK ? write_rw_requests(e, s, err) : st;
 }
 
 /* ------------------------------------------------------------------ the view */

@@ -35,6 +35,9 @@ typedef struct sw_config {
     int64_t http_max_body;                    /* bytes */
     int64_t http_timeout_ms;
     int64_t retention_ms[4]; /* base, 1m, 1h, 1d */
+    bool rw_enabled;              /* remote_write_receiver: POST /api/v1/write */
+    int64_t rw_samples_per_second; /* 0: no rate limit */
+    int64_t rw_max_body;           /* compressed bytes (http.max_body applies first) */
     int64_t ingest_delay_ms; /* intervals are taken this long after they end (late sources) */
 } sw_config;
 
