@@ -22,7 +22,8 @@ typedef struct config_box {
 
 static const char *const top_keys[] = {"listen",    "data_dir",     "rules_files", "external_url",
                                        "log_level", "alertmanager", "auth",        "tls",
-                                       "http",      "store",        "scrape_configs", NULL};
+                                       "http",      "store",        "ingest_delay",
+                                       "scrape_configs", NULL};
 static const char *const alertmanager_keys[] = {"url", "resend_interval", NULL};
 static const char *const auth_keys[] = {"token_file", "all", NULL};
 static const char *const tls_keys[] = {"cert_file", "key_file", NULL};
@@ -222,8 +223,8 @@ compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
         get_http(ld, v, c);
     if ((v = sw_yaml_get(root, "store")) != NULL)
         get_store(ld, v, c);
-    if ((v = sw_yaml_get(root, "scrape_configs")) != NULL)
-        sw_config_scrape_compile(ld, v, c);
+                                       "http",      "store",        "ingest_delay",
+                                       "scrape_configs", NULL};
 }
 
 static void

@@ -378,6 +378,8 @@ tick(sw_daemon *d, int64_t boundary_ms)
     pthread_mutex_lock(&d->lock);
     d->closed_until_ms = boundary_ms;
     pthread_mutex_unlock(&d->lock);
+    if (sw_prommap_flush(d->prommap, boundary_ms, &err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "histogram buckets lost", &err, NULL);
     if (sw_accum_take(d->accum, boundary_ms, ingest, d, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "intervals lost", &err, NULL);
     store_flush(d);
@@ -536,6 +538,9 @@ reload(sw_daemon *d, sw_err *err)
     if (sw_store_put_rules(d->store, now, text, len, &store_err) != SW_OK)
         sw_log_err(SW_LOG_WARN, "rules history not recorded", &store_err, NULL);
     swap_probes(d, rules);
+    sw_err map_err;
+    if (sw_prommap_set_rules(d->prommap, rules, &map_err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "Prometheus selectors not updated", &map_err, NULL);
     sw_eval_free(d->ev);
     sw_rules_free(d->rules);
     free(d->rules_text);
@@ -595,9 +600,10 @@ sw_daemon_request_reload(sw_daemon *d, sw_err *err)
 void
 sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload_flag)
 {
-    /* Intervals are taken a little after they end, so a probe finishing at the edge is in. */
-    int64_t grace = d->base_ms / 10;
     while (!*stop) {
+        /* Intervals are taken a little after they end, so a probe finishing at the edge is in,
+         * and later still when sources deliver late (remote write batches, queries). */
+        int64_t grace = d->base_ms / 10 + d->cfg->ingest_delay_ms;
         if (*reload_flag) {
             *reload_flag = 0;
             sw_err err;
@@ -724,6 +730,7 @@ daemon_start(sw_daemon *d, sw_err *err)
     d->last_tick_ms = d->closed_until_ms = now - now % d->base_ms;
     if ((st = open_store(d, err)) != SW_OK ||
         (st = sw_accum_new(d->base_ms, &d->accum, err)) != SW_OK ||
+        (st = sw_prommap_new(d->rules, d->accum, &d->prommap, err)) != SW_OK ||
         (st = sw_expo_new(&d->expo, err)) != SW_OK ||
         (st = sw_daemon_rebuild(d, d->rules, d->last_tick_ms, &d->ev, err)) != SW_OK ||
         (st = start_alertmanager(d, err)) != SW_OK ||
@@ -833,6 +840,7 @@ sw_daemon_free(sw_daemon *d)
     sw_probe_free(d->prober);
     sw_am_free(d->am);
     sw_expo_free(d->expo);
+    sw_prommap_free(d->prommap);
     sw_accum_free(d->accum);
     sw_eval_free(d->ev);
     sw_store_close(d->store);

@@ -19,6 +19,7 @@
 #include "slawatch/http.h"
 #include "slawatch/metrics.h"
 #include "slawatch/probe.h"
+#include "slawatch/prommap.h"
 #include "slawatch/rules.h"
 #include "slawatch/store.h"
 
@@ -64,6 +65,7 @@ struct sw_daemon {
     sw_eval *ev;
     sw_store *store;
     sw_accum *accum;
+    sw_prommap *prommap; /* Prometheus samples (scrape, remote write, query) into accum */
     sw_expo *expo;
     sw_am *am;
     pthread_mutex_t probe_lock; /* the probe thread holds it while probing; reload swaps */

@@ -37,6 +37,7 @@ typedef struct sw_config {
     int64_t http_max_body;                    /* bytes */
     int64_t http_timeout_ms;
     int64_t retention_ms[4]; /* base, 1m, 1h, 1d */
+    int64_t ingest_delay_ms; /* intervals are taken this long after they end (late sources) */
     const sw_scrape_job *scrape_jobs; /* scrape_configs, paths resolved */
     size_t n_scrape_jobs;
 } sw_config;
