@@ -223,8 +223,10 @@ compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
         get_http(ld, v, c);
     if ((v = sw_yaml_get(root, "store")) != NULL)
         get_store(ld, v, c);
-                                       "http",      "store",        "ingest_delay",
-                                       "scrape_configs", NULL};
+    if ((v = sw_yaml_get(root, "ingest_delay")) != NULL)
+        sw_rules_get_duration(ld, v, "ingest_delay", true, &c->ingest_delay_ms);
+    if ((v = sw_yaml_get(root, "scrape_configs")) != NULL)
+        sw_config_scrape_compile(ld, v, c);
 }
 
 static void
