@@ -395,6 +395,84 @@ sw_http_client_fetch(sw_http_client *c, const sw_http_fetch_request *rq,
     return SW_OK;
 }
 
+/* ------------------------------------------------------------------ asynchronous */
+
+sw_status
+sw_http_client_start(sw_http_client *c, const sw_http_fetch_request *rq, sw_http_done_fn done,
+                     void *ctx, sw_err *err)
+{
+    SW_REQUIRE(c != NULL && rq != NULL && done != NULL);
+    transfer *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "cannot allocate an HTTP transfer");
+    sw_status st = transfer_setup(t, rq, err);
+    if (st == SW_OK && curl_multi_add_handle(c->multi, t->easy) != CURLM_OK)
+        st = sw_err_set(err, SW_E_NOMEM, "%s: cannot start", t->where);
+    if (st != SW_OK) {
+        transfer_fini(t);
+        free(t);
+        return st;
+    }
+    curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+    t->done = done;
+    t->done_ctx = ctx;
+    t->next = c->async;
+    if (c->async != NULL)
+        c->async->prev = t;
+    c->async = t;
+    c->n_async++;
+    return SW_OK;
+}
+
+/* Unlink a finished transfer, hand its outcome to its callback and free it. */
+static void
+finish_async(sw_http_client *c, transfer *t, CURLcode rc)
+{
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else
+        c->async = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    c->n_async--;
+    curl_multi_remove_handle(c->multi, t->easy);
+    sw_http_fetch_result res = {0};
+    sw_buf_init(&res.resp.body, 0);
+    transfer_finish(t, rc, &res.resp, &res.err);
+    res.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+    sw_http_done_fn done = t->done;
+    void *ctx = t->done_ctx;
+    transfer_fini(t);
+    free(t);
+    done(ctx, &res);
+}
+
+sw_status
+sw_http_client_drive(sw_http_client *c, int64_t wait_ms, size_t *ret_running, sw_err *err)
+{
+    int running;
+    CURLMcode mc = curl_multi_perform(c->multi, &running);
+    if (mc == CURLM_OK && wait_ms > 0)
+        mc = curl_multi_poll(c->multi, NULL, 0, (int)(wait_ms < 60000 ? wait_ms : 60000), NULL);
+    if (mc == CURLM_OK)
+        mc = curl_multi_perform(c->multi, &running);
+    if (mc != CURLM_OK)
+        return sw_err_set(err, SW_E_IO, "HTTP transfers failed: %s", curl_multi_strerror(mc));
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        transfer *t = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        if (t != NULL)
+            finish_async(c, t, msg->data.result);
+    }
+    *ret_running = c->n_async;
+    return SW_OK;
+}
+
+/* One request on a temporary client (no connection reuse). */
 sw_status
 sw_http_fetch(const sw_http_fetch_request *rq, sw_http_fetch_response *resp, sw_err *err)
 {
