@@ -14,6 +14,7 @@
 #include "slawatch/eval.h"
 #include "slawatch/expo.h"
 #include "slawatch/hdr.h"
+#include "slawatch/scrape.h"
 
 /* A series' totals since the daemon started (counters never go back while it runs). */
 typedef struct sw_metrics_series {
@@ -42,6 +43,8 @@ typedef struct sw_metrics_input {
     const sw_metrics_series *series;
     size_t n_series;
     const sw_metrics_self *self;
+    const sw_scrape_target_stats *scrape; /* per scrape target: slawatch_scrape_* */
+    size_t n_scrape;
 } sw_metrics_input;
 
 /* SLI windows exposed per series: 5m and 1h (exact, from base intervals). */
