@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "evaluator/rules_int.h"
+#include "config_int.h"
 #include "slawatch/arena.h"
 #include "slawatch/buf.h"
 
@@ -23,8 +23,7 @@ typedef struct config_box {
 static const char *const top_keys[] = {"listen",    "data_dir",     "rules_files", "external_url",
                                        "log_level", "alertmanager", "auth",        "tls",
                                        "http",      "store",        "ingest_delay",
-                                       "remote_write_receiver",
-                                       NULL};
+                                       "remote_write_receiver", "scrape_configs", NULL};
 static const char *const alertmanager_keys[] = {"url", "resend_interval", NULL};
 static const char *const auth_keys[] = {"token_file", "all", NULL};
 static const char *const tls_keys[] = {"cert_file", "key_file", NULL};
@@ -84,8 +83,8 @@ get_url(sw_rules_loader *ld, const sw_yaml_node *v, const char *key, const char 
 }
 
 /* Relative paths are relative to the configuration file, as Prometheus' rule_files are. */
-static const char *
-resolve_path(sw_rules_loader *ld, const char *config_path, const char *p)
+const char *
+sw_config_resolve_path(sw_rules_loader *ld, const char *config_path, const char *p)
 {
     if (p[0] == '/')
         return p;
@@ -112,7 +111,7 @@ get_rules_files(sw_rules_loader *ld, const sw_yaml_node *v, sw_config *c)
     for (size_t i = 0; files != NULL && i < v->n; i++) {
         const char *p;
         if (sw_rules_get_text(ld, v->items[i], "a file path", &p))
-            files[c->n_rules_files++] = resolve_path(ld, c->path, p);
+            files[c->n_rules_files++] = sw_config_resolve_path(ld, c->path, p);
     }
     c->rules_files = files;
 }
@@ -150,7 +149,7 @@ get_auth(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
         return;
     if ((v = sw_rules_require(ld, node, "token_file", "auth")) != NULL &&
         sw_rules_get_text(ld, v, "a file path", &c->token_file))
-        c->token_file = resolve_path(ld, c->path, c->token_file);
+        c->token_file = sw_config_resolve_path(ld, c->path, c->token_file);
     if ((v = sw_yaml_get(node, "all")) != NULL)
         sw_rules_get_bool(ld, v, &c->auth_all);
 }
@@ -163,10 +162,10 @@ get_tls(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
         return;
     if ((v = sw_rules_require(ld, node, "cert_file", "tls")) != NULL &&
         sw_rules_get_text(ld, v, "a file path", &c->tls_cert_file))
-        c->tls_cert_file = resolve_path(ld, c->path, c->tls_cert_file);
+        c->tls_cert_file = sw_config_resolve_path(ld, c->path, c->tls_cert_file);
     if ((v = sw_rules_require(ld, node, "key_file", "tls")) != NULL &&
         sw_rules_get_text(ld, v, "a file path", &c->tls_key_file))
-        c->tls_key_file = resolve_path(ld, c->path, c->tls_key_file);
+        c->tls_key_file = sw_config_resolve_path(ld, c->path, c->tls_key_file);
 }
 
 static void
@@ -225,7 +224,7 @@ compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
         get_listen(ld, v, c);
     if ((v = sw_yaml_get(root, "data_dir")) != NULL &&
         sw_rules_get_text(ld, v, "a directory", &c->data_dir))
-        c->data_dir = resolve_path(ld, c->path, c->data_dir);
+        c->data_dir = sw_config_resolve_path(ld, c->path, c->data_dir);
     if ((v = sw_rules_require(ld, root, "rules_files", "configuration")) != NULL)
         get_rules_files(ld, v, c);
     if ((v = sw_yaml_get(root, "external_url")) != NULL)
@@ -246,6 +245,8 @@ compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
         get_remote_write_receiver(ld, v, c);
     if ((v = sw_yaml_get(root, "ingest_delay")) != NULL)
         sw_rules_get_duration(ld, v, "ingest_delay", true, &c->ingest_delay_ms);
+    if ((v = sw_yaml_get(root, "scrape_configs")) != NULL)
+        sw_config_scrape_compile(ld, v, c);
 }
 
 static void

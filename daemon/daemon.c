@@ -351,7 +351,7 @@ publish(sw_daemon *d, int64_t now_ms)
     pthread_mutex_lock(&d->probe_lock);
     d->self.probe_errors = d->probe_errors;
     pthread_mutex_unlock(&d->probe_lock);
-    sw_metrics_input mi = {d->totals.series, d->totals.n, &d->self};
+    sw_metrics_input mi = {d->totals.series, d->totals.n, &d->self, NULL, 0};
     sw_snapshot_input in = {d->ev, d->rules, now_ms, &mi, d->expo};
     sw_snapshot *s;
     sw_err err;

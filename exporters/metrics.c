@@ -383,6 +383,53 @@ write_gate(sw_expo *e, const sw_eval *ev, const sw_verdict *verdict, sw_err *err
     return st;
 }
 
+/* ------------------------------------------------------------------ scrape targets */
+
+/* One gauge or counter per target, like Prometheus' up and scrape_* series. */
+static sw_status
+write_scrape_family(sw_expo *e, const sw_metrics_input *in, const char *name, sw_expo_type type,
+                    const char *help, const char *unit, int which, sw_err *err)
+{
+    sw_status st = sw_expo_family(e, name, type, help, unit, err);
+    for (size_t i = 0; i < in->n_scrape && st == SW_OK; i++) {
+        const sw_scrape_target_stats *t = &in->scrape[i];
+        sw_expo_label ls[2] = {{"job", t->job}, {"instance", t->instance}};
+        double v = which == 0 ? (t->up ? 1 : 0) : which == 1 ? t->duration_seconds
+                                                             : (double)t->samples;
+        st = sw_expo_sample(e, ls, 2, v, err);
+    }
+    return st;
+}
+
+static sw_status
+write_scrape(sw_expo *e, const sw_metrics_input *in, sw_err *err)
+{
+    sw_status st = write_scrape_family(e, in, "slawatch_scrape_up", SW_EXPO_GAUGE,
+                                       "1 when the target's last scrape succeeded.", NULL, 0, err);
+    if (st == SW_OK)
+        st = write_scrape_family(e, in, "slawatch_scrape_duration_seconds", SW_EXPO_GAUGE,
+                                 "Duration of the target's last scrape, parsing included.",
+                                 "seconds", 1, err);
+    if (st == SW_OK)
+        st = write_scrape_family(e, in, "slawatch_scrape_samples", SW_EXPO_GAUGE,
+                                 "Samples in the target's last successful scrape (0 after a "
+                                 "failure).",
+                                 NULL, 2, err);
+    if (st == SW_OK)
+        st = sw_expo_family(e, "slawatch_scrape_failures_total", SW_EXPO_COUNTER,
+                            "Failed scrapes by reason; a failed scrape changes nothing.", NULL,
+                            err);
+    for (size_t i = 0; i < in->n_scrape && st == SW_OK; i++)
+        for (int r = 0; r < SW_SCRAPE_N_REASONS && st == SW_OK; r++) {
+            const sw_scrape_target_stats *t = &in->scrape[i];
+            sw_expo_label ls[3] = {{"job", t->job},
+                                   {"instance", t->instance},
+                                   {"reason", sw_scrape_reason_name((sw_scrape_reason)r)}};
+            st = sw_expo_sample(e, ls, 3, (double)t->failures[r], err);
+        }
+    return st;
+}
+
 /* ------------------------------------------------------------------ self */
 
 typedef struct self_metric {
@@ -568,6 +615,8 @@ sw_metrics_write(sw_expo *e, const sw_metrics_view *v, sw_err *err)
     const sw_eval *ev = v->ev;
     const sw_rules *rules = v->rules;
     sw_status st = write_self(e, v->in->self, err);
+    if (st == SW_OK)
+        st = write_scrape(e, v->in, err);
     if (st == SW_OK)
         st = write_totals(e, rules, v->in, err);
     if (st == SW_OK)

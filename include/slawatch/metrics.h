@@ -15,6 +15,7 @@
 #include "slawatch/expo.h"
 #include "slawatch/prommap.h"
 #include "slawatch/hdr.h"
+#include "slawatch/scrape.h"
 
 /* A series' totals since the daemon started (counters never go back while it runs). */
 typedef struct sw_metrics_series {
@@ -50,6 +51,8 @@ typedef struct sw_metrics_input {
     const sw_metrics_series *series;
     size_t n_series;
     const sw_metrics_self *self;
+    const sw_scrape_target_stats *scrape; /* per scrape target: slawatch_scrape_* */
+    size_t n_scrape;
 } sw_metrics_input;
 
 /* SLI windows exposed per series: 5m and 1h (exact, from base intervals). */
