@@ -506,7 +506,8 @@ parse_exemplar(pt_parser *P, const char *p, const char *e, pt_om_extra *x)
 {
     if (e - p < 3 || p[0] != '#' || p[1] != ' ' || p[2] != '{')
         return pt_fail(P, p, SW_E_PARSE, "expected '# {' to start an exemplar");
-    p += 3;
+    p += 2;
+    const char *open = p++;
     sw_status st = parse_labels(P, &p, e, P->ex_labels, &x->n_ex_labels);
     if (st != SW_OK)
         return st;
@@ -519,7 +520,7 @@ parse_exemplar(pt_parser *P, const char *p, const char *e, pt_om_extra *x)
             points += ((uint8_t)l->value[j] & 0xC0) != 0x80;
     }
     if (points > 128)
-        return pt_fail(P, p, SW_E_PARSE,
+        return pt_fail(P, open, SW_E_PARSE,
                        "exemplar labels are %zu code points long, over the limit of 128", points);
     if ((st = expect_sep(P, &p, e, "the exemplar value")) != SW_OK)
         return st;
@@ -768,6 +769,12 @@ parse_line(pt_parser *P, const char *p, const char *e)
     return parse_sample(P, p, e);
 }
 
+static bool
+len_ends_line(const pt_parser *P)
+{
+    return P->end == P->buf || P->end[-1] == '\n';
+}
+
 static sw_status
 parse_all(pt_parser *P)
 {
@@ -781,8 +788,10 @@ parse_all(pt_parser *P)
             return pt_fail(P, p, SW_E_TOOBIG, "line of %zu bytes, over the cap of %zu",
                            (size_t)(e - p), SW_PROMTEXT_MAX_LINE);
         if (P->om && word_is(p, e, "# EOF", false)) {
-            if (nl && nl + 1 < P->end)
+            if (nl && nl + 1 < P->end) {
+                P->lineno++, P->line = nl + 1;
                 return pt_fail(P, nl + 1, SW_E_PARSE, "text after '# EOF'");
+            }
             return pt_om_eof(P, p);
         }
         P->eol = e;
@@ -794,8 +803,9 @@ parse_all(pt_parser *P)
         p = nl ? nl + 1 : P->end;
     }
     if (P->om) {
-        P->line = p;
-        return pt_fail(P, p, SW_E_PARSE, "missing '# EOF' at the end of the input");
+        if (len_ends_line(P))
+            P->lineno++, P->line = P->end;
+        return pt_fail(P, P->end, SW_E_PARSE, "missing '# EOF' at the end of the input");
     }
     return SW_OK;
 }
