@@ -172,7 +172,7 @@ scan_line(lint_state *L, const char *line, const char *e, uint32_t lineno, sw_er
     while (a < e && (*a == ' ' || *a == '\t'))
         a++;
     if (help)
-        f->help = true;
+        f->help |= a < e; /* blanks only: no help text, as promtool says */
     else
         f->type = type_of(a, (size_t)(e - a) - (e > a && e[-1] == ' '));
     return SW_OK;
@@ -183,7 +183,6 @@ static const char *const unit_fixes[][2] = {
     {"_minutes", "seconds"},      {"_hours", "seconds"},        {"_days", "seconds"},
     {"_kilobytes", "bytes"},      {"_megabytes", "bytes"},      {"_gigabytes", "bytes"},
     {"_kibibytes", "bytes"},      {"_mebibytes", "bytes"},      {"_gibibytes", "bytes"},
-    {"_bits", "bytes"},           {"_percent", "ratio"},        {"_celsius_degrees", "celsius"},
 };
 
 static void
