@@ -1,25 +1,41 @@
 /*
- * bench_rw: the cost of remote write out for 100 services (api-like traffic): one tick's worth
- * of samples (4 counters and a cumulative latency histogram per service) turned into native
- * buckets and encoded into one request, and the request's size. Prints "key value unit"
- * lines. Single-threaded; no network: the sender's thread only adds the POST.
+ * Remote-write receive path on one core: snappy + protobuf-c decode into a counting sink, and
+ * the whole path into a prommap batch (decode, map, commit) for a rule set selecting node
+ * exporter series. Inputs: $BENCH_DATA/rw_500.pb and rw_2000.pb from shared/anchors (raw
+ * WriteRequests; compressed here with libsnappy, as a sender does). For the map, copies of
+ * each request with timestamps 15 s apart, so every batch carries new samples.
+ * Prints "key value unit" lines (shared/anchors/tools/median.py).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
-#include "slawatch/err.h"
-#include "slawatch/expo.h"
-#include "slawatch/hdr.h"
-#include "slawatch/rng.h"
-#include "slawatch/rw_encode.h"
+#include "prompb.pb-c.h"
+#include "slawatch/accum.h"
+#include "slawatch/prommap.h"
+#include "slawatch/rules.h"
+#include "slawatch/rw_recv.h"
+#include "slawatch/sli.h"
+#include "slawatch/snappy.h"
 
-#define SERVICES 100
-#define PER_SERVICE 5
-#define HOUR_COUNT 3600000 /* each service's totals: 1000 requests/s for an hour */
-#define MEDIAN_US 2000.0
-#define SIGMA 1.2
-#define MIN_LOOP_NS 3e8
+#define MIN_NS 5e8
+#define COPIES 256
+#define SHIFT_MS 15000
+#define FIRST_MS INT64_C(1760000000000) /* the anchors' first timestamp */
+
+static const char rules_text[] =
+    "version: 1\nbase_interval: 10s\nservices:\n  - name: node\n    sli:\n"
+    "      requests: { prometheus: 'node_cpu_seconds_total{job=\"node\"}' }\n"
+    "      errors: { prometheus: 'node_cpu_seconds_total{job=\"node\",mode=\"iowait\"}' }\n"
+    "objectives:\n  - name: availability\n    objective: availability >= 99.9%\n"
+    "    window: 30d\n";
+
+typedef struct body {
+    uint8_t *data;
+    size_t len;
+} body;
 
 static double
 now_ns(void)
@@ -30,110 +46,192 @@ now_ns(void)
 }
 
 static void
-put(const char *key, double value, const char *unit)
+put(const char *name, const char *key, double value, const char *unit)
 {
-    printf("slawatch.rw.%-33s %14.3f %s\n", key, value, unit);
+    char k[128];
+    snprintf(k, sizeof k, "rw.%s.%s", name, key);
+    printf("%-44s %14.3f %s\n", k, value, unit);
 }
 
-static _Noreturn void
+static void
 die(const char *what, const sw_err *err)
 {
-    fflush(stdout);
-    fprintf(stderr, "bench_rw: %s: %s\n", what, err != NULL ? err->msg : "failed");
+    fprintf(stderr, "bench_rw: %s: %s\n", what, err ? err->msg : "failed");
     exit(1);
 }
 
-typedef struct fleet {
-    char names[SERVICES][16];
-    sw_rw_label labels[SERVICES][PER_SERVICE][2];
-    sw_rw_series series[SERVICES][PER_SERVICE];
-    sw_hdr *latency[SERVICES];
-    sw_rw_sample samples[SERVICES * PER_SERVICE];
-} fleet;
+static uint8_t *
+slurp(const char *path, size_t *ret_len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    size_t n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *d = malloc(n + 1);
+    if (d == NULL || fread(d, 1, n, f) != n)
+        die("read", NULL);
+    fclose(f);
+    *ret_len = n;
+    return d;
+}
 
-static const char *const metric_names[PER_SERVICE] = {
-    "slawatch_requests_total", "slawatch_request_errors_total", "slawatch_health_probes_total",
-    "slawatch_health_probe_failures_total", "slawatch_request_duration_seconds"};
+static body
+compress(const uint8_t *raw, size_t n)
+{
+    sw_err err;
+    body b = {.len = sw_snappy_max_compressed_len(n)};
+    b.data = malloc(b.len);
+    if (b.data == NULL || sw_snappy_compress(raw, n, b.data, &b.len, &err) != SW_OK)
+        die("compress", &err);
+    return b;
+}
+
+/* The request re-encoded with every timestamp moved by shift_ms, compressed. */
+static body
+shifted(const uint8_t *raw, size_t n, int64_t shift_ms)
+{
+    Prometheus__WriteRequest *req = prometheus__write_request__unpack(NULL, n, raw);
+    if (req == NULL)
+        die("unpack", NULL);
+    for (size_t i = 0; i < req->n_timeseries; i++)
+        for (size_t j = 0; j < req->timeseries[i]->n_samples; j++)
+            req->timeseries[i]->samples[j]->timestamp += shift_ms;
+    size_t len = prometheus__write_request__get_packed_size(req);
+    uint8_t *out = malloc(len + 1);
+    prometheus__write_request__pack(req, out);
+    prometheus__write_request__free_unpacked(req, NULL);
+    body b = compress(out, len);
+    free(out);
+    return b;
+}
+
+static sw_status
+count_sample(void *ctx, const sw_prom_sample *s, sw_err *err)
+{
+    (void)err;
+    *(uint64_t *)ctx += s->n_labels;
+    return SW_OK;
+}
 
 static void
-fleet_init(fleet *f)
+bench_decode(const char *name, const body *b)
 {
-    sw_rng rng = {42};
+    uint64_t labels = 0, samples = 0;
+    sw_prom_sink sink = {&labels, count_sample, NULL};
     sw_err err;
-    for (size_t s = 0; s < SERVICES; s++) {
-        snprintf(f->names[s], sizeof f->names[s], "svc-%03zu", s);
-        if (sw_hdr_new(&sw_hdr_latency_config, &f->latency[s], &err) != SW_OK)
-            die("hdr", &err);
-        for (int i = 0; i < HOUR_COUNT / 100; i++)
-            sw_hdr_record_n(f->latency[s], sw_rng_lognormal_us(&rng, MEDIAN_US, SIGMA), 100);
-        for (size_t m = 0; m < PER_SERVICE; m++) {
-            f->labels[s][m][0] = (sw_rw_label){"__name__", metric_names[m]};
-            f->labels[s][m][1] = (sw_rw_label){"service", f->names[s]};
-            f->series[s][m] = (sw_rw_series){f->labels[s][m], 2};
+    long iters = 0;
+    double t0 = now_ns(), t1;
+    do {
+        sw_rw_counts c;
+        if (sw_rw_recv_decode(b->data, b->len, NULL, &sink, &c, &err) != SW_OK)
+            die("decode", &err);
+        samples += c.samples;
+        iters++;
+        t1 = now_ns();
+    } while (t1 - t0 < MIN_NS);
+    put(name, "decode_us_per_request", (t1 - t0) / (double)iters / 1e3, "us");
+    put(name, "decode_samples_per_s", (double)samples / ((t1 - t0) / 1e9), "samples/s");
+}
+
+static sw_status
+drop_interval(void *ctx, const char *service, const char *env, sw_sli_interval *iv, sw_err *err)
+{
+    (void)service;
+    (void)env;
+    (void)err;
+    *(uint64_t *)ctx += iv->requests;
+    sw_sli_interval_fini(iv);
+    return SW_OK;
+}
+
+/* What the daemon's tick does a minute behind the newest batch: flush the map, take intervals. */
+static void
+take_behind(sw_prommap *m, sw_accum *acc, int64_t until_ms, uint64_t *requests)
+{
+    sw_err err;
+    if (sw_prommap_flush(m, until_ms, &err) != SW_OK ||
+        sw_accum_take(acc, until_ms, drop_interval, requests, &err) != SW_OK)
+        die("take", &err);
+}
+
+static void
+bench_map(const char *name, const body *copies, size_t n_copies)
+{
+    sw_rules *rules;
+    sw_accum *acc;
+    sw_prommap *m;
+    sw_err err;
+    if (sw_rules_load_mem(rules_text, sizeof rules_text - 1, "bench", &rules, NULL, &err) !=
+            SW_OK ||
+        sw_accum_new(10000, &acc, &err) != SW_OK || sw_prommap_new(rules, acc, &m, &err) != SW_OK)
+        die("map setup", &err);
+    uint64_t samples = 0, requests = 0;
+    size_t i = 0;
+    double t0 = now_ns(), t1;
+    do {
+        sw_prommap_batch *b;
+        sw_rw_counts c;
+        if (sw_prommap_begin(m, "remote_write", NULL, 0, 0, &b, &err) != SW_OK)
+            die("begin", &err);
+        sw_prom_sink sink = sw_prommap_sink(b);
+        if (sw_rw_recv_decode(copies[i].data, copies[i].len, NULL, &sink, &c, &err) != SW_OK) {
+            sw_prommap_abort(b);
+            die("decode into the map", &err);
         }
-    }
-}
-
-/* One tick: native buckets of every histogram, then the samples. */
-static size_t
-build_tick(fleet *f, sw_expo *e, int64_t ts)
-{
-    size_t n = 0, buckets = 0;
-    sw_err err;
-    for (size_t s = 0; s < SERVICES; s++) {
-        for (size_t m = 0; m + 1 < PER_SERVICE; m++)
-            f->samples[n++] = (sw_rw_sample){&f->series[s][m], ts, 1e6, NULL};
-        sw_expo_native nat;
-        sw_rw_hist *h;
-        if (sw_expo_native_of(e, f->latency[s], 1e-6, &nat, &err) != SW_OK ||
-            sw_rw_hist_new(&nat, &h, &err) != SW_OK)
-            die("native", &err);
-        buckets += nat.n;
-        f->samples[n++] = (sw_rw_sample){&f->series[s][PER_SERVICE - 1], ts, 0, h};
-    }
-    return buckets;
+        if (sw_prommap_commit(b, &err) != SW_OK)
+            die("commit", &err);
+        samples += c.samples;
+        take_behind(m, acc, FIRST_MS + (int64_t)i * SHIFT_MS - 60000, &requests);
+        i++;
+        t1 = now_ns();
+    } while (t1 - t0 < MIN_NS && i < n_copies);
+    sw_prommap_stats st;
+    sw_prommap_stats_get(m, &st);
+    put(name, "map_samples_per_s", (double)samples / ((t1 - t0) / 1e9), "samples/s");
+    /* Values repeat in every copy, so increases (requests) are 0: matched shows the work. */
+    if (st.matched == 0)
+        die("the rules select nothing", NULL);
+    put(name, "map_matched_share", (double)st.matched / (double)(st.samples ? st.samples : 1),
+        "ratio");
+    sw_prommap_free(m);
+    sw_accum_free(acc);
+    sw_rules_free(rules);
 }
 
 static void
-free_tick(fleet *f)
+run(const char *dir, const char *name)
 {
-    for (size_t i = 0; i < SERVICES * PER_SERVICE; i++)
-        sw_rw_hist_free(f->samples[i].hist);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.pb", dir, name);
+    size_t n;
+    uint8_t *raw = slurp(path, &n);
+    if (raw == NULL) {
+        fprintf(stderr, "bench_rw: %s missing: run shared/anchors/run.sh once\n", path);
+        exit(1);
+    }
+    body b = compress(raw, n);
+    put(name, "compressed_bytes", (double)b.len, "B");
+    bench_decode(name, &b);
+    body *copies = malloc(COPIES * sizeof *copies);
+    for (size_t i = 0; i < COPIES; i++)
+        copies[i] = shifted(raw, n, (int64_t)i * SHIFT_MS);
+    bench_map(name, copies, COPIES);
+    for (size_t i = 0; i < COPIES; i++)
+        free(copies[i].data);
+    free(copies);
+    free(b.data);
+    free(raw);
 }
 
 int
 main(void)
 {
-    static fleet f;
-    fleet_init(&f);
-    sw_expo *e;
-    sw_err err;
-    if (sw_expo_new(&e, &err) != SW_OK)
-        die("expo", &err);
-    sw_buf out;
-    sw_buf_init(&out, 64u << 20);
-    size_t buckets = 0, loops = 0;
-    double t0 = now_ns(), build_ns = 0, encode_ns = 0;
-    while (now_ns() - t0 < MIN_LOOP_NS || loops < 3) {
-        double a = now_ns();
-        buckets = build_tick(&f, e, (int64_t)loops);
-        double b = now_ns();
-        sw_buf_reset(&out);
-        if (sw_rw_encode(f.samples, SERVICES * PER_SERVICE, &out, &err) != SW_OK)
-            die("encode", &err);
-        encode_ns += now_ns() - b;
-        build_ns += b - a;
-        free_tick(&f);
-        loops++;
-    }
-    put("native_buckets_per_histogram", (double)buckets / SERVICES, "buckets");
-    put("tick_native_conversion_100_services", build_ns / (double)loops / 1e6, "ms");
-    put("tick_encode_500_samples", encode_ns / (double)loops / 1e6, "ms");
-    put("request_bytes_500_samples", (double)out.len, "bytes");
-    put("request_bytes_per_histogram", (double)out.len / SERVICES, "bytes");
-    sw_buf_fini(&out);
-    sw_expo_free(e);
-    for (size_t s = 0; s < SERVICES; s++)
-        sw_hdr_free(f.latency[s]);
+    const char *dir = getenv("BENCH_DATA");
+    if (dir == NULL)
+        dir = "/tmp/slawatch-anchors/data";
+    run(dir, "rw_500");
+    run(dir, "rw_2000");
     return 0;
 }

@@ -1,6 +1,7 @@
 /*
- * Private to the configuration loader: config.c reads the top level and shares its path and
- * URL readers; config_remote_write.c reads the `remote_write` list.
+ * Shared by config.c (the top level), config_scrape.c (the scrape_configs section) and
+ * config_remote_write.c (the remote_write list): all build into the configuration's arena
+ * through the rules loader, so their errors read alike.
  */
 #ifndef SLAWATCH_CONFIG_INT_H
 #define SLAWATCH_CONFIG_INT_H
@@ -17,5 +18,8 @@ void sw_config_get_url(sw_rules_loader *ld, const sw_yaml_node *v, const char *k
 
 /* The `remote_write` list into c->remote_writes, every problem reported at its node. */
 void sw_config_get_remote_writes(sw_rules_loader *ld, const sw_yaml_node *v, sw_config *c);
+
+/* Read the scrape_configs list at v into c. */
+void sw_config_scrape_compile(sw_rules_loader *ld, const sw_yaml_node *v, sw_config *c);
 
 #endif

@@ -349,15 +349,25 @@ static void
 publish(sw_daemon *d, int64_t now_ms)
 {
     d->self.late_values = sw_accum_late(d->accum);
+    sw_prommap_stats_get(d->prommap, &d->self.prom);
+    sw_daemon_rw_self(d, &d->self);
     pthread_mutex_lock(&d->probe_lock);
     d->self.probe_errors = d->probe_errors;
     pthread_mutex_unlock(&d->probe_lock);
     sw_daemon_rwout_stats(d);
-    sw_metrics_input mi = {d->totals.series, d->totals.n, &d->self};
+    sw_metrics_input mi = {d->totals.series, d->totals.n, &d->self, NULL, 0};
+    sw_scrape_target_stats *scrape = NULL;
+    size_t n_scrape = 0;
+    sw_err err;
+    if (d->scraper != NULL && sw_scrape_stats(d->scraper, &scrape, &n_scrape, &err) == SW_OK) {
+        mi.scrape = scrape;
+        mi.n_scrape = n_scrape;
+    }
     sw_snapshot_input in = {d->ev, d->rules, now_ms, &mi, d->expo};
     sw_snapshot *s;
-    sw_err err;
-    if (sw_snapshot_build(&in, &s, &err) != SW_OK) {
+    sw_status built = sw_snapshot_build(&in, &s, &err);
+    sw_scrape_stats_free(scrape, n_scrape);
+    if (built != SW_OK) {
         sw_log_err(SW_LOG_ERROR, "snapshot not built", &err, NULL);
         return;
     }
@@ -382,6 +392,8 @@ tick(sw_daemon *d, int64_t boundary_ms)
     pthread_mutex_lock(&d->lock);
     d->closed_until_ms = boundary_ms;
     pthread_mutex_unlock(&d->lock);
+    if (sw_prommap_flush(d->prommap, boundary_ms, &err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "histogram buckets lost", &err, NULL);
     if (sw_accum_take(d->accum, boundary_ms, ingest, d, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "intervals lost", &err, NULL);
     store_flush(d);
@@ -540,6 +552,13 @@ reload(sw_daemon *d, sw_err *err)
     if (sw_store_put_rules(d->store, now, text, len, &store_err) != SW_OK)
         sw_log_err(SW_LOG_WARN, "rules history not recorded", &store_err, NULL);
     swap_probes(d, rules);
+    sw_err scrape_err;
+    if (cfg != NULL && sw_daemon_scrape_reload(d, cfg, &scrape_err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "scrape jobs not reloaded; the previous ones go on", &scrape_err,
+                   NULL);
+    sw_err map_err;
+    if (sw_prommap_set_rules(d->prommap, rules, &map_err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "Prometheus selectors not updated", &map_err, NULL);
     sw_eval_free(d->ev);
     sw_rules_free(d->rules);
     free(d->rules_text);
@@ -599,9 +618,10 @@ sw_daemon_request_reload(sw_daemon *d, sw_err *err)
 void
 sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload_flag)
 {
-    /* Intervals are taken a little after they end, so a probe finishing at the edge is in. */
-    int64_t grace = d->base_ms / 10;
     while (!*stop) {
+        /* Intervals are taken a little after they end, so a probe finishing at the edge is in,
+         * and later still when sources deliver late (remote write batches, queries). */
+        int64_t grace = d->base_ms / 10 + d->cfg->ingest_delay_ms;
         if (*reload_flag) {
             *reload_flag = 0;
             sw_err err;
@@ -675,6 +695,7 @@ start_http(sw_daemon *d, sw_err *err)
     if (st != SW_OK)
         return st;
     sw_daemon_api_init(d);
+    sw_daemon_rw_init(d);
     size_t n_routes;
     const sw_http_route *routes = sw_api_routes(&n_routes);
     sw_http_options ho = {
@@ -729,6 +750,7 @@ daemon_start(sw_daemon *d, sw_err *err)
     d->last_tick_ms = d->closed_until_ms = now - now % d->base_ms;
     if ((st = open_store(d, err)) != SW_OK ||
         (st = sw_accum_new(d->base_ms, &d->accum, err)) != SW_OK ||
+        (st = sw_prommap_new(d->rules, d->accum, &d->prommap, err)) != SW_OK ||
         (st = sw_expo_new(&d->expo, err)) != SW_OK ||
         (st = sw_daemon_rebuild(d, d->rules, d->last_tick_ms, &d->ev, err)) != SW_OK ||
         (st = start_alertmanager(d, err)) != SW_OK ||
@@ -739,7 +761,9 @@ daemon_start(sw_daemon *d, sw_err *err)
     publish(d, d->last_tick_ms);
     if ((st = start_http(d, err)) != SW_OK)
         return st;
-    return start_threads(d, err);
+    if ((st = start_threads(d, err)) != SW_OK)
+        return st;
+    return sw_daemon_scrape_start(d, err);
 }
 
 sw_status
@@ -759,6 +783,8 @@ sw_daemon_new(const sw_daemon_options *opts, sw_daemon **ret, sw_err *err)
     d->self.start_ms = wall_ms();
     pthread_mutex_init(&d->lock, NULL);
     pthread_mutex_init(&d->probe_lock, NULL);
+    pthread_mutex_init(&d->rw.lock, NULL);
+    pthread_mutex_init(&d->scrape_lock, NULL);
     pthread_mutex_init(&d->stop_lock, NULL);
     pthread_cond_init(&d->stop_cond, NULL);
     pthread_cond_init(&d->reloaded, NULL);
@@ -799,6 +825,7 @@ stop_threads(sw_daemon *d)
         pthread_join(d->rollup_thread, NULL);
     if (d->probe_started)
         pthread_join(d->probe_thread, NULL);
+    sw_daemon_scrape_stop(d);
 }
 
 static void
@@ -840,6 +867,7 @@ sw_daemon_free(sw_daemon *d)
     sw_probe_free(d->prober);
     sw_am_free(d->am);
     sw_expo_free(d->expo);
+    sw_prommap_free(d->prommap);
     sw_accum_free(d->accum);
     sw_eval_free(d->ev);
     sw_store_close(d->store);
@@ -853,6 +881,8 @@ sw_daemon_free(sw_daemon *d)
     sw_config_free(d->cfg);
     pthread_mutex_destroy(&d->lock);
     pthread_mutex_destroy(&d->probe_lock);
+    pthread_mutex_destroy(&d->rw.lock);
+    pthread_mutex_destroy(&d->scrape_lock);
     pthread_mutex_destroy(&d->stop_lock);
     pthread_cond_destroy(&d->stop_cond);
     pthread_cond_destroy(&d->reloaded);

@@ -19,7 +19,9 @@
 #include "slawatch/http.h"
 #include "slawatch/metrics.h"
 #include "slawatch/probe.h"
+#include "slawatch/prommap.h"
 #include "slawatch/rules.h"
+#include "slawatch/scrape.h"
 #include "slawatch/store.h"
 
 /* Intervals kept in memory while the store fails, before the oldest are dropped. */
@@ -58,6 +60,17 @@ typedef struct sw_seen {
     size_t n;
 } sw_seen;
 
+/* The remote-write receiver (daemon_rw.c): settings as started, the rate bucket, counters. */
+typedef struct sw_daemon_rw {
+    pthread_mutex_t lock; /* guards what follows the settings */
+    int64_t samples_per_second;
+    size_t max_body;
+    double tokens; /* samples that may still come this second; negative: in debt */
+    int64_t bucket_ms;
+    uint64_t requests[6]; /* by SW_METRICS_RW_CODES */
+    uint64_t samples, rejected;
+} sw_daemon_rw;
+
 struct sw_daemon {
     sw_daemon_options opts;
     sw_config *cfg;
@@ -67,6 +80,7 @@ struct sw_daemon {
     sw_eval *ev;
     sw_store *store;
     sw_accum *accum;
+    sw_prommap *prommap; /* Prometheus samples (scrape, remote write, query) into accum */
     sw_expo *expo;
     sw_am *am;
     pthread_mutex_t probe_lock; /* the probe thread holds it while probing; reload swaps */
@@ -74,6 +88,7 @@ struct sw_daemon {
     uint64_t probe_errors;
     sw_http_server *http;
     sw_api_hooks hooks;
+    sw_daemon_rw rw;
     char *token;
     char *listen, *data_dir; /* as started: changing them needs a restart */
     int64_t base_ms;
@@ -100,8 +115,10 @@ struct sw_daemon {
     char not_ready[256];     /* "" when ready */
     int64_t closed_until_ms; /* intervals before it are taken (or being taken) by a tick */
 
-    pthread_t rollup_thread, probe_thread;
-    bool rollup_started, probe_started;
+    pthread_mutex_t scrape_lock; /* the scrape thread holds it while scraping; reload swaps jobs */
+    sw_scrape *scraper;
+    pthread_t rollup_thread, probe_thread, scrape_thread;
+    bool rollup_started, probe_started, scrape_started;
     volatile bool stopping;
     pthread_mutex_t stop_lock;
     pthread_cond_t stop_cond;
@@ -120,11 +137,26 @@ sw_status sw_daemon_rebuild(sw_daemon *d, const sw_rules *rules, int64_t now_ms,
 /* Fill d->hooks for the HTTP handlers. */
 void sw_daemon_api_init(sw_daemon *d);
 
+/* Take the receiver's settings and set its hook (after sw_daemon_api_init). */
+void sw_daemon_rw_init(sw_daemon *d);
+
+/* Copy the receiver's counters into self (tick thread). */
+void sw_daemon_rw_self(sw_daemon *d, sw_metrics_self *self);
+
 /* Ask the tick thread to reload and wait for its answer (HTTP threads). */
 sw_status sw_daemon_request_reload(sw_daemon *d, sw_err *err);
 
 /* Write the queued audits to the store (tick thread). */
 void sw_daemon_flush_audits(sw_daemon *d);
+
+/* Start scraping cfg's jobs on the scrape thread (daemon_scrape.c). */
+sw_status sw_daemon_scrape_start(sw_daemon *d, sw_err *err);
+
+/* Scrape cfg's jobs from now on; on error the previous jobs go on. */
+sw_status sw_daemon_scrape_reload(sw_daemon *d, const sw_config *cfg, sw_err *err);
+
+/* Join the scrape thread (after d->stopping is set) and free the scraper. */
+void sw_daemon_scrape_stop(sw_daemon *d);
 
 /* Apply the queued deployment marks to the evaluator (tick thread). */
 void sw_daemon_apply_marks(sw_daemon *d);

@@ -12,7 +12,7 @@
 
 #include "prompb.pb-c.h"
 #include "slawatch/arena.h"
-#include "slawatch/snappy_compress.h"
+#include "slawatch/snappy.h"
 
 /* Values at or below it are in the zero bucket (see sw_expo_native). */
 #define RW_ZERO_THRESHOLD 0x1p-128
@@ -203,7 +203,12 @@ sw_rw_encode(const sw_rw_sample *samples, size_t n, sw_buf *out, sw_err *err)
         goto out;
     }
     prometheus__write_request__pack(&wr, packed);
-    st = sw_snappy_compress(packed, len, out, err);
+    size_t room = sw_snappy_max_compressed_len(len);
+    st = sw_buf_reserve(out, room, err);
+    if (st == SW_OK)
+        st = sw_snappy_compress(packed, len, out->data + out->len, &room, err);
+    if (st == SW_OK)
+        out->len += room;
 out:
     free(packed);
     sw_arena_fini(&a);

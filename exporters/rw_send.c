@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "slawatch/base64.h"
 #include "slawatch/http_client.h"
 #include "slawatch/rng.h"
 #include "slawatch/rw_queue.h"
@@ -33,8 +32,8 @@ typedef struct rw_series {
 
 struct sw_rw_send {
     sw_rw_send_config cfg; /* strings point into owned copies below */
-    char *url, *bearer, *ca_file;
-    char **headers; /* the 1.0 headers, auth and the configured ones */
+    char *url, *bearer, *basic_user, *basic_password, *ca_file;
+    char **headers; /* the 1.0 headers and the configured ones, NULL-terminated */
     size_t n_headers;
     rw_series *series; /* a list: a handful per service */
 
@@ -286,11 +285,12 @@ post_once(sw_rw_send *s, int64_t timeout_ms, long *status, int64_t *retry_after_
                                 .body = s->body.data,
                                 .body_len = s->body.len,
                                 .bearer_token = s->bearer,
+                                .basic_user = s->basic_user,
+                                .basic_password = s->basic_password,
                                 .headers = (const char *const *)s->headers,
-                                .n_headers = s->n_headers,
                                 .timeout_ms = timeout_ms,
                                 .max_response_bytes = 64 * 1024,
-                                .ca_file = s->ca_file};
+                                .tls_ca_file = s->ca_file};
     sw_http_fetch_response resp;
     sw_err err;
     *status = 0;
@@ -458,8 +458,8 @@ add_header(sw_rw_send *s, const char *name, const char *value)
     return true;
 }
 
-/* The 1.0 headers, basic auth, then the configured lines (which may override none of them:
- * curl sends a repeated header twice). */
+/* The 1.0 headers, then the configured lines (which may override none of them: curl sends a
+ * repeated header twice), NULL-terminated. */
 static bool
 build_headers(sw_rw_send *s, const sw_rw_send_config *c)
 {
@@ -467,21 +467,6 @@ build_headers(sw_rw_send *s, const sw_rw_send_config *c)
     if (s->headers == NULL || !add_header(s, "Content-Encoding", "snappy") ||
         !add_header(s, "X-Prometheus-Remote-Write-Version", "0.1.0"))
         return false;
-    if (c->basic_user != NULL) {
-        size_t n = strlen(c->basic_user) + 1 + strlen(c->basic_password);
-        char *plain = malloc(n + 1), *coded = malloc(sw_base64_encoded_len(n) + 7);
-        bool ok = plain != NULL && coded != NULL;
-        if (ok) {
-            snprintf(plain, n + 1, "%s:%s", c->basic_user, c->basic_password);
-            memcpy(coded, "Basic ", 6);
-            coded[6 + sw_base64_encode_to((const uint8_t *)plain, n, coded + 6)] = '\0';
-            ok = add_header(s, "Authorization", coded);
-        }
-        free(plain);
-        free(coded);
-        if (!ok)
-            return false;
-    }
     for (size_t i = 0; i < c->n_headers; i++)
         if ((s->headers[s->n_headers++] = strdup(c->headers[i])) == NULL)
             return false;
@@ -503,6 +488,8 @@ init_state(sw_rw_send *s, const sw_rw_send_config *c, sw_err *err)
     s->cfg = *c;
     s->url = dup_or_null(c->url, &ok);
     s->bearer = dup_or_null(c->bearer_token, &ok);
+    s->basic_user = dup_or_null(c->basic_user, &ok);
+    s->basic_password = dup_or_null(c->basic_password, &ok);
     s->ca_file = dup_or_null(c->ca_file, &ok);
     s->rng = c->seed;
     sw_buf_init(&s->body, RW_BODY_MAX);
@@ -513,7 +500,8 @@ init_state(sw_rw_send *s, const sw_rw_send_config *c, sw_err *err)
     s->cfg.url = s->url;
     s->cfg.bearer_token = s->bearer;
     s->cfg.ca_file = s->ca_file;
-    s->cfg.basic_user = s->cfg.basic_password = NULL;
+    s->cfg.basic_user = s->basic_user;
+    s->cfg.basic_password = s->basic_password;
     s->cfg.headers = NULL;
     s->cfg.n_headers = 0;
     sw_status st = sw_rw_queue_new(c->capacity, &s->queue, err);
@@ -578,6 +566,8 @@ sw_rw_send_free(sw_rw_send *s)
     free(s->batch);
     free(s->url);
     free(s->bearer);
+    free(s->basic_user);
+    free(s->basic_password);
     free(s->ca_file);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->lock);
