@@ -27,8 +27,8 @@ typedef Io__Prometheus__Client__BucketSpan pb_span;
 typedef struct decoder {
     const sw_prom_sink *sink;
     sw_arena arena;
-    size_t used;       /* bytes handed out for the current message */
-    bool over;         /* an allocation was refused by the SW_PROMPROTO_MAX_DECODED cap */
+    size_t used; /* bytes handed out for the current message */
+    bool over;   /* an allocation was refused by the SW_PROMPROTO_MAX_DECODED cap */
     ProtobufCAllocator pb_alloc;
     const pb_family *family;
     sw_prom_type type;
@@ -174,7 +174,8 @@ emit_summary(decoder *d, const Io__Prometheus__Client__Summary *sm, sw_err *err)
     if (st == SW_OK)
         st = emit(d, NAME_SUM, sm->sample_sum, NULL, 0, err);
     for (size_t i = 0; i < sm->n_quantile && st == SW_OK; i++)
-        st = emit(d, NAME_PLAIN, sm->quantile[i]->value, "quantile", sm->quantile[i]->quantile, err);
+        st =
+            emit(d, NAME_PLAIN, sm->quantile[i]->value, "quantile", sm->quantile[i]->quantile, err);
     return st;
 }
 
@@ -214,8 +215,8 @@ has_native_part(const pb_histogram *h)
 
 /* Spans as sw_prom_span; the number of buckets they cover in *n_buckets. */
 static sw_status
-convert_spans(decoder *d, pb_span *const *in, size_t n, const sw_prom_span **out,
-              size_t *n_buckets, sw_err *err)
+convert_spans(decoder *d, pb_span *const *in, size_t n, const sw_prom_span **out, size_t *n_buckets,
+              sw_err *err)
 {
     sw_prom_span *spans = decoder_alloc(d, n * sizeof *spans + 1);
     if (spans == NULL)
@@ -276,8 +277,8 @@ emit_native(decoder *d, const pb_histogram *h, sw_err *err)
         .gauge = d->type == SW_PROM_GAUGEHISTOGRAM,
     };
     size_t n_pos = 0, n_neg = 0;
-    sw_status st = convert_spans(d, h->positive_span, h->n_positive_span, &n.pos_spans, &n_pos,
-                                 err);
+    sw_status st =
+        convert_spans(d, h->positive_span, h->n_positive_span, &n.pos_spans, &n_pos, err);
     if (st == SW_OK)
         st = convert_spans(d, h->negative_span, h->n_negative_span, &n.neg_spans, &n_neg, err);
     if (st == SW_OK)

@@ -72,8 +72,8 @@ test_spread_stays_in_bucket(void **state)
 {
     (void)state;
     static const range_case cases[] = {
-        {0.1, 0.2, 1000}, {0.005, 0.01, 7}, {1, 2.5, 1000000}, {-INFINITY, 0.001, 100},
-        {0.000001, 0.000002, 3}, {2.5, 5, 12345},
+        {0.1, 0.2, 1000},        {0.005, 0.01, 7},        {1, 2.5, 1000000},
+        {-INFINITY, 0.001, 100}, {0.000001, 0.000002, 3}, {2.5, 5, 12345},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         sw_hdr *h = new_hdr();
@@ -135,8 +135,7 @@ test_spread_rejects(void **state)
     assert_int_equal(sw_promhist_spread(h, 0, 1, 1, 0, &err), SW_E_INVAL);
     assert_int_equal(sw_promhist_spread(h, 0, 1, 1, INFINITY, &err), SW_E_INVAL);
     assert_int_equal(sw_promhist_spread(h, INFINITY, INFINITY, 1, 1e6, &err), SW_E_INVAL);
-    assert_int_equal(sw_promhist_spread(h, 0, 1, (uint64_t)INT64_MAX + 1, 1e6, &err),
-                     SW_E_RANGE);
+    assert_int_equal(sw_promhist_spread(h, 0, 1, (uint64_t)INT64_MAX + 1, 1e6, &err), SW_E_RANGE);
     assert_int_equal(sw_hdr_total_count(h), 0);
     sw_hdr_free(h);
 }
@@ -272,8 +271,8 @@ test_classic_fine_buckets_small_error(void **state)
         double exact = (double)exact_quantile(v, quantiles[i]);
         double got = (double)sw_hdr_value_at_percentile(h, quantiles[i] * 100);
         double rel = fabs(got - exact) / exact;
-        print_message("q %.2f: exact %.0f hdr %.0f relative error %.4f\n", quantiles[i], exact,
-                      got, rel);
+        print_message("q %.2f: exact %.0f hdr %.0f relative error %.4f\n", quantiles[i], exact, got,
+                      rel);
         assert_true(rel <= 0.01 + HDR_REL);
     }
     sw_hdr_free(h);
@@ -295,8 +294,12 @@ static void
 one_bucket(sw_native_dense *d, int schema, int index, double n)
 {
     sw_prom_span span = {index, 1};
-    sw_prom_native nat = {.schema = schema, .count = n, .pos_spans = &span, .n_pos_spans = 1,
-                          .pos_counts = &n, .n_pos_counts = 1};
+    sw_prom_native nat = {.schema = schema,
+                          .count = n,
+                          .pos_spans = &span,
+                          .n_pos_spans = 1,
+                          .pos_counts = &n,
+                          .n_pos_counts = 1};
     assert_int_equal(sw_native_dense_set(d, &nat, NULL), SW_OK);
 }
 
@@ -318,8 +321,8 @@ test_native_bucket_bounds_per_schema(void **state)
             assert_int_equal(sw_hdr_total_count(h), 1000);
             if ((double)sw_hdr_min(h) < lo * (1 - HDR_REL) - 1 ||
                 (double)sw_hdr_max(h) > hi * (1 + HDR_REL) + 1)
-                fail_msg("schema %d bucket %d: recorded [%lld, %lld], spec (%g, %g]", schema,
-                         index, (long long)sw_hdr_min(h), (long long)sw_hdr_max(h), lo, hi);
+                fail_msg("schema %d bucket %d: recorded [%lld, %lld], spec (%g, %g]", schema, index,
+                         (long long)sw_hdr_min(h), (long long)sw_hdr_max(h), lo, hi);
             sw_hdr_free(h);
             sw_native_dense_fini(&d);
         }
@@ -381,8 +384,12 @@ test_native_schema8_quantiles(void **state)
     for (size_t i = 0; i < DRAWS; i++)
         counts[spec_index((double)v[i] / 1e6, 8) - first]++;
     sw_prom_span span = {first, (uint32_t)n};
-    sw_prom_native nat = {.schema = 8, .count = DRAWS, .pos_spans = &span, .n_pos_spans = 1,
-                          .pos_counts = counts, .n_pos_counts = n};
+    sw_prom_native nat = {.schema = 8,
+                          .count = DRAWS,
+                          .pos_spans = &span,
+                          .n_pos_spans = 1,
+                          .pos_counts = counts,
+                          .n_pos_counts = n};
     sw_native_dense d = {0};
     assert_int_equal(sw_native_dense_set(&d, &nat, NULL), SW_OK);
     sw_hdr *h = new_hdr();
@@ -408,10 +415,18 @@ test_native_zero_negative_and_float_counts(void **state)
     (void)state;
     sw_prom_span pos_span = {1, 1}, neg_span = {0, 2};
     double pos = 10, neg[] = {3, 4};
-    sw_prom_native nat = {.schema = 0, .zero_threshold = 1e-3, .zero_count = 5, .count = 22,
-                          .pos_spans = &pos_span, .n_pos_spans = 1, .pos_counts = &pos,
-                          .n_pos_counts = 1, .neg_spans = &neg_span, .n_neg_spans = 1,
-                          .neg_counts = neg, .n_neg_counts = 2};
+    sw_prom_native nat = {.schema = 0,
+                          .zero_threshold = 1e-3,
+                          .zero_count = 5,
+                          .count = 22,
+                          .pos_spans = &pos_span,
+                          .n_pos_spans = 1,
+                          .pos_counts = &pos,
+                          .n_pos_counts = 1,
+                          .neg_spans = &neg_span,
+                          .n_neg_spans = 1,
+                          .neg_counts = neg,
+                          .n_neg_counts = 2};
     sw_native_dense d = {0};
     assert_int_equal(sw_native_dense_set(&d, &nat, NULL), SW_OK);
     assert_int_equal(d.n_neg, 2);
@@ -424,8 +439,12 @@ test_native_zero_negative_and_float_counts(void **state)
     /* 0.5 + 0.5 + 1.5 = 2.5 values: the running total rounds half up to 3. */
     sw_prom_span span = {0, 3};
     double fc[] = {0.5, 0.5, 1.5};
-    sw_prom_native fnat = {.schema = 0, .count = 2.5, .pos_spans = &span, .n_pos_spans = 1,
-                           .pos_counts = fc, .n_pos_counts = 3};
+    sw_prom_native fnat = {.schema = 0,
+                           .count = 2.5,
+                           .pos_spans = &span,
+                           .n_pos_spans = 1,
+                           .pos_counts = fc,
+                           .n_pos_counts = 3};
     assert_int_equal(sw_native_dense_set(&d, &fnat, NULL), SW_OK);
     sw_hdr_reset(h);
     assert_int_equal(sw_native_dense_record(&d, 1e6, h, NULL), SW_OK);
@@ -451,10 +470,19 @@ set_dense(sw_native_dense *d, int schema, double zt, double zero, side_spec pos,
         count += pos.counts[i];
     for (size_t i = 0; i < neg.n; i++)
         count += neg.counts[i];
-    sw_prom_native nat = {.schema = schema, .zero_threshold = zt, .zero_count = zero,
-                          .count = count, .sum = count, .pos_spans = &ps, .n_pos_spans = 1,
-                          .pos_counts = pos.counts, .n_pos_counts = pos.n, .neg_spans = &ns,
-                          .n_neg_spans = 1, .neg_counts = neg.counts, .n_neg_counts = neg.n};
+    sw_prom_native nat = {.schema = schema,
+                          .zero_threshold = zt,
+                          .zero_count = zero,
+                          .count = count,
+                          .sum = count,
+                          .pos_spans = &ps,
+                          .n_pos_spans = 1,
+                          .pos_counts = pos.counts,
+                          .n_pos_counts = pos.n,
+                          .neg_spans = &ns,
+                          .n_neg_spans = 1,
+                          .neg_counts = neg.counts,
+                          .n_neg_counts = neg.n};
     assert_int_equal(sw_native_dense_set(d, &nat, NULL), SW_OK);
 }
 
@@ -532,8 +560,8 @@ test_delta_across_schema_change(void **state)
     assert_int_equal(sw_native_dense_delta(&f->prev, &f->cur, &f->delta, &reset, NULL), SW_OK);
     assert_true(reset);
     assert_int_equal(f->delta.schema, 1);
-    expect_side(f->delta.pos, f->delta.pos_first, f->delta.n_pos, -1,
-                (double[]){5, 5, 5, 5, 5, 5}, 6);
+    expect_side(f->delta.pos, f->delta.pos_first, f->delta.n_pos, -1, (double[]){5, 5, 5, 5, 5, 5},
+                6);
 }
 
 static void
@@ -592,8 +620,8 @@ test_dense_set_rejects(void **state)
     sw_err err = {0};
     double counts[3] = {1, 2, 3};
     sw_prom_span spans[2] = {{0, 2}, {-1, 1}};
-    sw_prom_native n = {.schema = 9, .pos_spans = spans, .n_pos_spans = 1,
-                        .pos_counts = counts, .n_pos_counts = 2};
+    sw_prom_native n = {
+        .schema = 9, .pos_spans = spans, .n_pos_spans = 1, .pos_counts = counts, .n_pos_counts = 2};
     assert_int_equal(sw_native_dense_set(&d, &n, &err), SW_E_RANGE);
     n.schema = 0;
     n.n_pos_counts = 1; /* spans cover 2 */
@@ -608,7 +636,10 @@ test_dense_set_rejects(void **state)
     double *many = calloc(SW_NATIVE_MAX_BUCKETS + 1, sizeof *many);
     assert_non_null(many);
     sw_prom_span wide = {0, SW_NATIVE_MAX_BUCKETS + 1};
-    sw_prom_native big = {.schema = 0, .pos_spans = &wide, .n_pos_spans = 1, .pos_counts = many,
+    sw_prom_native big = {.schema = 0,
+                          .pos_spans = &wide,
+                          .n_pos_spans = 1,
+                          .pos_counts = many,
                           .n_pos_counts = SW_NATIVE_MAX_BUCKETS + 1};
     assert_int_equal(sw_native_dense_set(&d, &big, &err), SW_E_TOOBIG);
     assert_int_equal(err.code, SW_E_TOOBIG);

@@ -42,8 +42,8 @@ put_labels(seen *r, const sw_prom_sample *s)
     sw_buf_printf(&r->text, NULL, "%.*s{", (int)s->name_len, s->name);
     for (size_t i = 0; i < s->n_labels; i++)
         sw_buf_printf(&r->text, NULL, "%s%.*s=\"%.*s\"", i > 0 ? "," : "",
-                      (int)s->labels[i].name_len, s->labels[i].name,
-                      (int)s->labels[i].value_len, s->labels[i].value);
+                      (int)s->labels[i].name_len, s->labels[i].name, (int)s->labels[i].value_len,
+                      s->labels[i].value);
     sw_buf_printf(&r->text, NULL, "}");
 }
 
@@ -68,8 +68,8 @@ on_sample(void *ctx, const sw_prom_sample *s, sw_err *err)
 }
 
 static void
-put_side(seen *r, const char *tag, const sw_prom_span *spans, size_t n_spans,
-         const double *counts, size_t n_counts)
+put_side(seen *r, const char *tag, const sw_prom_span *spans, size_t n_spans, const double *counts,
+         size_t n_counts)
 {
     sw_buf_printf(&r->text, NULL, " %s=", tag);
     for (size_t i = 0; i < n_spans; i++)
@@ -103,7 +103,7 @@ append_family(sw_buf *out, const pb_family *f)
     size_t size = protobuf_c_message_get_packed_size(&f->base);
     uint8_t head[10];
     size_t k = 0;
-    for (size_t v = size; ; v >>= 7) {
+    for (size_t v = size;; v >>= 7) {
         head[k++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
         if (v < 0x80)
             break;
@@ -543,9 +543,13 @@ test_malformed_bytes(void **state)
         /* 16 MiB + 1: 0x81 0x80 0x80 0x08 */
         {"message over the cap", {0x81, 0x80, 0x80, 0x08}, 4, SW_E_TOOBIG},
         {"length prefix of more than ten bytes",
-         {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00}, 11, SW_E_PARSE},
-        {"overlong varint", {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},
-         11, SW_E_TOOBIG},
+         {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00},
+         11,
+         SW_E_PARSE},
+        {"overlong varint",
+         {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01},
+         11,
+         SW_E_TOOBIG},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sw_buf_reset(&fx->in);
