@@ -97,6 +97,10 @@ format_label_float(double v, char out[FLOAT_TEXT_MAX])
         snprintf(out, FLOAT_TEXT_MAX, v > 0 ? "+Inf" : "-Inf");
         return;
     }
+    if (v == 0) { /* -0 too, as Go compares it */
+        snprintf(out, FLOAT_TEXT_MAX, "0.0");
+        return;
+    }
     int digits = 1;
     for (; digits < 17; digits++) {
         snprintf(out, FLOAT_TEXT_MAX, "%.*e", digits - 1, v);

@@ -255,10 +255,10 @@ test_classic_histogram_le_spelling(void **state)
 {
     fixture *fx = *state;
     /* Go's strconv 'g' with shortest precision, plus ".0": the spellings Prometheus gives le. */
-    static const double bounds[] = {1e-05, 0.005, 0.1, 1, 10, 123456, 1e6};
-    pb_bucket b[7];
-    pb_bucket *bp[7];
-    for (int i = 0; i < 7; i++) {
+    static const double bounds[] = {-0.0, 1e-05, 0.005, 0.1, 1, 10, 123456, 1e6};
+    pb_bucket b[8];
+    pb_bucket *bp[8];
+    for (int i = 0; i < 8; i++) {
         b[i] = (pb_bucket)IO__PROMETHEUS__CLIENT__BUCKET__INIT;
         b[i].has_upper_bound = b[i].has_cumulative_count = true;
         b[i].upper_bound = bounds[i];
@@ -267,9 +267,9 @@ test_classic_histogram_le_spelling(void **state)
     }
     pb_histogram h = IO__PROMETHEUS__CLIENT__HISTOGRAM__INIT;
     h.has_sample_count = h.has_sample_sum = true;
-    h.sample_count = 75;
+    h.sample_count = 85;
     h.sample_sum = 12.25;
-    h.n_bucket = 7;
+    h.n_bucket = 8;
     h.bucket = bp;
     pb_metric m = IO__PROMETHEUS__CLIENT__METRIC__INIT;
     m.histogram = &h;
@@ -283,16 +283,17 @@ test_classic_histogram_le_spelling(void **state)
     append_family(&fx->in, &fam);
     sw_err err = {0};
     assert_int_equal(decode(&fx->in, &fx->r, true, NULL, &err), SW_OK);
-    expect_text(&fx->r, "lat_seconds_count{} 75 t3\n"
+    expect_text(&fx->r, "lat_seconds_count{} 85 t3\n"
                         "lat_seconds_sum{} 12.25 t3\n"
-                        "lat_seconds_bucket{le=\"1e-05\"} 10 t3\n"
-                        "lat_seconds_bucket{le=\"0.005\"} 20 t3\n"
-                        "lat_seconds_bucket{le=\"0.1\"} 30 t3\n"
-                        "lat_seconds_bucket{le=\"1.0\"} 40 t3\n"
-                        "lat_seconds_bucket{le=\"10.0\"} 50 t3\n"
-                        "lat_seconds_bucket{le=\"123456.0\"} 60 t3\n"
-                        "lat_seconds_bucket{le=\"1e+06\"} 70 t3\n"
-                        "lat_seconds_bucket{le=\"+Inf\"} 75 t3\n");
+                        "lat_seconds_bucket{le=\"0.0\"} 10 t3\n"
+                        "lat_seconds_bucket{le=\"1e-05\"} 20 t3\n"
+                        "lat_seconds_bucket{le=\"0.005\"} 30 t3\n"
+                        "lat_seconds_bucket{le=\"0.1\"} 40 t3\n"
+                        "lat_seconds_bucket{le=\"1.0\"} 50 t3\n"
+                        "lat_seconds_bucket{le=\"10.0\"} 60 t3\n"
+                        "lat_seconds_bucket{le=\"123456.0\"} 70 t3\n"
+                        "lat_seconds_bucket{le=\"1e+06\"} 80 t3\n"
+                        "lat_seconds_bucket{le=\"+Inf\"} 85 t3\n");
 }
 
 static void
