@@ -407,6 +407,8 @@ put_query(sw_sigv4_result *r, const char *query, sw_err *err)
     return st;
 }
 
+#define BLANKS " \t\r\n"
+
 static bool
 is_blank(char c)
 {
@@ -500,22 +502,21 @@ put_lower(sw_buf *b, const char *s, sw_err *err)
     return st;
 }
 
-/* The value trimmed, each run of blanks (folded lines too) as one space. */
+/* The value trimmed, each run of blanks (folded lines too) as one space; copies whole runs of
+ * non-blanks at a time, since session tokens make this the longest value signed. */
 static sw_status
 put_value(sw_buf *b, const char *v, sw_err *err)
 {
     sw_status st = sw_buf_reserve(b, strlen(v), err);
-    bool started = false, pending_space = false;
-    for (; st == SW_OK && *v != '\0'; v++) {
-        if (is_blank(*v)) {
-            pending_space = started;
-            continue;
-        }
-        if (pending_space)
+    v += strspn(v, BLANKS);
+    while (st == SW_OK && *v != '\0') {
+        size_t word = strcspn(v, BLANKS);
+        memcpy(b->data + b->len, v, word);
+        b->len += word;
+        v += word;
+        v += strspn(v, BLANKS);
+        if (*v != '\0')
             b->data[b->len++] = ' ';
-        started = true;
-        pending_space = false;
-        b->data[b->len++] = (uint8_t)*v;
     }
     return st;
 }
