@@ -222,6 +222,12 @@ set_headers(transfer *t, const sw_http_fetch_request *rq, sw_err *err)
         h = append_header(h, "Accept: ", rq->accept);
     if (h != NULL && rq->authorization != NULL)
         h = append_header(h, "Authorization: ", rq->authorization);
+    for (size_t i = 0; h != NULL && rq->headers != NULL && rq->headers[i] != NULL; i++) {
+        struct curl_slist *more = curl_slist_append(h, rq->headers[i]);
+        if (more == NULL)
+            curl_slist_free_all(h);
+        h = more;
+    }
     if (h == NULL)
         return sw_err_set(err, SW_E_NOMEM, "%s: cannot allocate headers", t->where);
     t->headers = h;
