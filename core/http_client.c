@@ -132,6 +132,12 @@ set_headers(transfer *t, const sw_http_fetch_request *rq, sw_err *err)
             curl_slist_free_all(h);
         h = more;
     }
+    for (size_t i = 0; h != NULL && i < rq->n_headers; i++) {
+        struct curl_slist *more = curl_slist_append(h, rq->headers[i]);
+        if (more == NULL)
+            curl_slist_free_all(h);
+        h = more;
+    }
     if (h == NULL)
         return sw_err_set(err, SW_E_NOMEM, "%s: cannot allocate headers", t->where);
     t->headers = h;

@@ -28,6 +28,8 @@ typedef struct sw_http_fetch_request {
     const void *body;
     size_t body_len;
     const char *bearer_token; /* sent as `Authorization: Bearer`; NULL for none */
+    const char *const *headers; /* n_headers more lines "Name: value" (e.g. X-Scope-OrgID) */
+    size_t n_headers;
     int64_t timeout_ms;       /* whole request, connect included; 0: the default */
     size_t max_response_bytes; /* body cap; 0: the default; more is SW_E_TOOBIG */
     bool discard_body;        /* read and drop the body (probes only want the status) */
