@@ -423,13 +423,12 @@ add_header(sw_promquery *q, const char *line, sw_err *err)
 }
 
 static sw_status
-add_basic_auth(sw_promquery *q, sw_err *err)
+add_basic_auth(sw_promquery *q, const char *user, const char *password, sw_err *err)
 {
     sw_buf plain, line;
     sw_buf_init(&plain, 4096);
     sw_buf_init(&line, 8192);
-    sw_status st = sw_buf_printf(&plain, err, "%s:%s", q->o.basic_user,
-                                 q->o.basic_password ? q->o.basic_password : "");
+    sw_status st = sw_buf_printf(&plain, err, "%s:%s", user, password ? password : "");
     if (st == SW_OK)
         st = sw_buf_append(&line, "Authorization: Basic ", 21, err);
     if (st == SW_OK)
@@ -466,7 +465,7 @@ copy_options(sw_promquery *q, const sw_promquery_options *o, sw_err *err)
     for (size_t i = 0; st == SW_OK && i < o->n_headers; i++)
         st = add_header(q, o->headers[i], err);
     if (st == SW_OK && o->basic_user != NULL)
-        st = add_basic_auth(q, err);
+        st = add_basic_auth(q, o->basic_user, o->basic_password, err);
     return st;
 }
 
