@@ -38,6 +38,28 @@ sw_arena_fini(sw_arena *a)
     a->head = NULL;
 }
 
+void
+sw_arena_reset(sw_arena *a)
+{
+    if (a->head == NULL)
+        return;
+    if (a->head->next == NULL) {
+        a->head->used = 0;
+        return;
+    }
+    size_t total = 0;
+    for (const sw_arena_block *b = a->head; b != NULL; b = b->next)
+        total += b->size;
+    sw_arena_fini(a);
+    sw_arena_block *joined = malloc(sizeof *joined + total);
+    if (joined == NULL)
+        return;
+    joined->next = NULL;
+    joined->size = total;
+    joined->used = 0;
+    a->head = joined;
+}
+
 static sw_arena_block *
 arena_grow(sw_arena *a, size_t need)
 {

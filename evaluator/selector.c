@@ -1,7 +1,7 @@
 /*
- * Prometheus series selector validation (see selector.h). One cursor walks the text once;
- * label values are unescaped into one scratch buffer, owned by the call, so regexes can be
- * compiled with regcomp. Nothing outlives a call; safe from any thread.
+ * Prometheus series selectors (see selector.h). One cursor walks the text once; label values
+ * are unescaped into one scratch buffer, owned by the call, so regexes can be compiled with
+ * regcomp. Validation keeps nothing; compilation also collects the matchers it passes.
  */
 #include "slawatch/selector.h"
 
@@ -34,6 +34,7 @@ typedef struct cursor {
     char *rewrite;  /* the same size: the copy handed to regcomp */
     bool has_name;  /* a metric name before the braces */
     bool non_empty; /* some matcher does not match the empty string */
+    sw_selector *out; /* compiling: where the matchers go; NULL when only validating */
 } cursor;
 
 static sw_status fail(cursor *c, size_t at, sw_err *err, const char *fmt, ...)
@@ -511,6 +512,47 @@ matcher_value(cursor *c, bool regex, bool negate, bool *matches_empty, sw_err *e
     return SW_OK;
 }
 
+/* Keep the matcher just checked, its value unescaped again from value_at into scratch + 2. */
+static sw_status
+collect(cursor *c, const char *label, size_t label_len, bool regex, bool negate, size_t value_at,
+        sw_err *err)
+{
+    sw_selector *sel = c->out;
+    sw_matcher *grown = realloc(sel->matchers, (sel->n_matchers + 1) * sizeof *grown);
+    if (grown == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory compiling a selector");
+    sel->matchers = grown;
+    size_t end = c->i, len = 0;
+    c->i = value_at;
+    sw_status st = quoted_string(c, &len, err);
+    c->i = end;
+    if (st != SW_OK)
+        return st;
+    sw_matcher *m = &sel->matchers[sel->n_matchers];
+    *m = (sw_matcher){.negate = negate, .regex = regex, .value_len = len};
+    m->label = strndup(label, label_len);
+    m->value = malloc(len + 5);
+    if (m->label == NULL || m->value == NULL) {
+        free(m->label);
+        free(m->value);
+        return sw_err_set(err, SW_E_NOMEM, "out of memory compiling a selector");
+    }
+    memcpy(m->value, c->scratch + 2, len);
+    m->value[len] = '\0';
+    if (regex) {
+        memcpy(c->scratch, "^(", 2);
+        memcpy(c->scratch + 2 + len, ")$", 3);
+        if (regcomp(&m->re, c->scratch, REG_EXTENDED | REG_NOSUB) != 0) {
+            st = sw_err_set(err, SW_E_PARSE, "regex of label '%s' does not compile", m->label);
+            free(m->label);
+            free(m->value);
+            return st;
+        }
+    }
+    sel->n_matchers++;
+    return SW_OK;
+}
+
 /* One `label op value`; the cursor is on the label name. */
 static sw_status
 matcher(cursor *c, sw_err *err)
@@ -531,9 +573,12 @@ matcher(cursor *c, sw_err *err)
                     "found %s",
                     (int)(n > 64 ? 64 : n), c->s + at, shown_char(c, buf));
     skip_blanks(c);
+    size_t value_at = c->i;
     sw_status st = matcher_value(c, regex, negate, &matches_empty, err);
     if (st == SW_OK && !matches_empty)
         c->non_empty = true;
+    if (st == SW_OK && c->out != NULL)
+        st = collect(c, c->s + at, n, regex, negate, value_at, err);
     return st;
 }
 
@@ -567,7 +612,13 @@ selector(cursor *c, sw_err *err)
 {
     char buf[8];
     skip_blanks(c);
+    size_t name_at = c->i;
     c->has_name = scan_name(c, true) > 0;
+    if (c->has_name && c->out != NULL) {
+        c->out->name = strndup(c->s + name_at, c->i - name_at);
+        if (c->out->name == NULL)
+            return sw_err_set(err, SW_E_NOMEM, "out of memory compiling a selector");
+    }
     skip_blanks(c);
     if (c->i < c->len && c->s[c->i] == '{') {
         sw_status st = matchers(c, err);
@@ -586,8 +637,8 @@ selector(cursor *c, sw_err *err)
     return SW_OK;
 }
 
-sw_status
-sw_selector_validate(const char *text, size_t len, size_t *err_offset, sw_err *err)
+static sw_status
+run(const char *text, size_t len, sw_selector *out, size_t *err_offset, sw_err *err)
 {
     SW_REQUIRE(text != NULL || len == 0);
     if (len > SW_SELECTOR_MAX_LEN)
@@ -599,7 +650,7 @@ sw_selector_validate(const char *text, size_t len, size_t *err_offset, sw_err *e
             *err_offset = (size_t)(nul - text);
         return sw_err_set(err, SW_E_PARSE, "expected text without NUL bytes");
     }
-    cursor c = {.s = text, .len = len};
+    cursor c = {.s = text, .len = len, .out = out};
     c.scratch = malloc(2 * (len + 8));
     c.rewrite = c.scratch != NULL ? c.scratch + len + 8 : NULL;
     if (c.scratch == NULL)
@@ -609,4 +660,81 @@ sw_selector_validate(const char *text, size_t len, size_t *err_offset, sw_err *e
     if (st == SW_E_PARSE && err_offset != NULL)
         *err_offset = c.err_at;
     return st;
+}
+
+sw_status
+sw_selector_validate(const char *text, size_t len, size_t *err_offset, sw_err *err)
+{
+    return run(text, len, NULL, err_offset, err);
+}
+
+sw_status
+sw_selector_compile(const char *text, size_t len, sw_selector **ret, sw_err *err)
+{
+    sw_selector *sel = calloc(1, sizeof *sel);
+    if (sel == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory compiling a selector");
+    sw_status st = run(text, len, sel, NULL, err);
+    if (st != SW_OK) {
+        sw_selector_free(sel);
+        return st;
+    }
+    *ret = sel;
+    return SW_OK;
+}
+
+void
+sw_selector_free(sw_selector *sel)
+{
+    if (sel == NULL)
+        return;
+    for (size_t i = 0; i < sel->n_matchers; i++) {
+        if (sel->matchers[i].regex)
+            regfree(&sel->matchers[i].re);
+        free(sel->matchers[i].label);
+        free(sel->matchers[i].value);
+    }
+    free(sel->matchers);
+    free(sel->name);
+    free(sel);
+}
+
+/* Does value[0..len) satisfy m? A regex needs a NUL-terminated copy: scratch holds it. */
+static bool
+matcher_holds(const sw_matcher *m, const char *value, size_t len, sw_buf *scratch)
+{
+    bool hit;
+    if (!m->regex) {
+        hit = len == m->value_len && memcmp(value, m->value, len) == 0;
+    } else {
+        sw_buf_reset(scratch);
+        const char *s = sw_buf_append(scratch, value, len, NULL) == SW_OK
+                            ? sw_buf_cstr(scratch, NULL)
+                            : NULL;
+        /* A value too big for the scratch cannot be tested: it matches nothing. */
+        if (s == NULL || strlen(s) != len)
+            return false;
+        hit = regexec(&m->re, s, 0, NULL, 0) == 0;
+    }
+    return m->negate ? !hit : hit;
+}
+
+bool
+sw_selector_matches(const sw_selector *sel, const char *name, size_t name_len,
+                    sw_selector_label_fn lookup, const void *ctx, sw_buf *scratch)
+{
+    for (size_t i = 0; i < sel->n_matchers; i++) {
+        const sw_matcher *m = &sel->matchers[i];
+        const char *value = "";
+        size_t len = 0;
+        if (strcmp(m->label, "__name__") == 0) {
+            value = name;
+            len = name_len;
+        } else {
+            lookup(ctx, m->label, &value, &len);
+        }
+        if (!matcher_holds(m, value, len, scratch))
+            return false;
+    }
+    return true;
 }

@@ -23,6 +23,13 @@ void sw_arena_init(sw_arena *a);
  * NULL when out of memory. Lives until sw_arena_fini. */
 void *sw_arena_alloc(sw_arena *a, size_t size, size_t align);
 
+/*
+ * Forget every allocation but keep the memory for the next round (a decoder that fills the
+ * arena once per message): the blocks are joined into one of their total size, so a round no
+ * larger than the biggest so far allocates nothing. Out of memory leaves the arena empty.
+ */
+void sw_arena_reset(sw_arena *a);
+
 /* Free every block. The arena may hold the struct that contains it: copy the sw_arena value
  * out first, then finish the copy. */
 void sw_arena_fini(sw_arena *a);

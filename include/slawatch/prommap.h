@@ -7,7 +7,8 @@
  * `env` label of a series picks the environment of a service that has environments.
  *
  * Samples arrive in batches, one per scrape, remote-write request or query page: a batch is
- * applied whole at commit or not at all. Counter state is kept per source (a target, a
+ * applied whole at commit or not at all. Data for intervals the daemon already took is late:
+ * the accumulators count it (sw_accum_late) and drop it. Counter state is kept per source (a target, a
  * remote-write sender) and series, so the first sample of a series only sets its baseline.
  * Thread-safe: any number of batches may be open at once from any threads; commits serialize.
  */
@@ -32,8 +33,14 @@ typedef struct sw_prommap_stats {
     uint64_t out_of_order; /* older than or as old as the series' last sample: dropped */
     uint64_t invalid;      /* NaN, infinite or negative counters; histograms without `le` */
     uint64_t no_env;       /* matched a service with environments but had no listed `env` */
-    uint64_t late;         /* for intervals already taken from the accumulators */
+    uint64_t evicted;      /* series forgotten after an hour of silence, or refused at the cap */
 } sw_prommap_stats;
+
+/*
+ * Series whose counter state is kept at most. At the cap, series silent for five minutes (ended,
+ * in Prometheus' terms) are forgotten; if that frees nothing, new series are refused (counted).
+ */
+#define SW_PROMMAP_MAX_SERIES 1000000u
 
 /* A map for rules (which must outlive it or be replaced first) feeding a. */
 sw_status sw_prommap_new(const sw_rules *rules, sw_accum *a, sw_prommap **ret, sw_err *err);

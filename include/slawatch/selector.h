@@ -1,13 +1,17 @@
 /*
  * Prometheus series selectors, as rules name their SLI sources:
- * `http_requests_total{job="api",code=~"5.."}`. Validation only: the text is kept as written and
- * handed to Prometheus, so slawatch checks it the way PromQL would parse it. Stateless.
+ * `http_requests_total{job="api",code=~"5.."}`. The rules keep the text as written (it may be
+ * handed to a Prometheus as is), so slawatch checks it the way PromQL would parse it; sources
+ * that receive samples themselves compile it and test series against it.
  */
 #ifndef SLAWATCH_SELECTOR_H
 #define SLAWATCH_SELECTOR_H
 
+#include <regex.h>
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "slawatch/buf.h"
 #include "slawatch/err.h"
 
 #define SW_SELECTOR_MAX_LEN (64u << 10) /* bytes */
@@ -28,5 +32,37 @@
  * byte offset in text of the offending character. *err_offset is written only on SW_E_PARSE.
  */
 sw_status sw_selector_validate(const char *text, size_t len, size_t *err_offset, sw_err *err);
+
+/* One `label op value`, the value unescaped; a regex is compiled anchored, as ^(value)$. */
+typedef struct sw_matcher {
+    char *label, *value;
+    size_t value_len;
+    bool regex, negate;
+    regex_t re;
+} sw_matcher;
+
+typedef struct sw_selector {
+    char *name; /* the metric name before the braces, NULL when none */
+    sw_matcher *matchers;
+    size_t n_matchers;
+} sw_selector;
+
+/* Validate text (as sw_selector_validate) and compile it. */
+sw_status sw_selector_compile(const char *text, size_t len, sw_selector **ret, sw_err *err);
+
+void sw_selector_free(sw_selector *sel);
+
+/* Sets *value and *len to label's value in a series ("" when the series has no such label). */
+typedef void (*sw_selector_label_fn)(const void *ctx, const char *label, const char **value,
+                                     size_t *len);
+
+/*
+ * Do a series' labels satisfy every matcher? A `__name__` matcher is tested against name; the
+ * selector's own metric name is not (callers index series by name). A label absent from the
+ * series is the empty string, as in PromQL. scratch holds NUL-terminated copies for regexec;
+ * a value longer than its limit matches no regex.
+ */
+bool sw_selector_matches(const sw_selector *sel, const char *name, size_t name_len,
+                         sw_selector_label_fn lookup, const void *ctx, sw_buf *scratch);
 
 #endif
