@@ -349,6 +349,7 @@ publish(sw_daemon *d, int64_t now_ms)
     pthread_mutex_lock(&d->probe_lock);
     d->self.probe_errors = d->probe_errors;
     pthread_mutex_unlock(&d->probe_lock);
+    sw_daemon_query_self(d, &d->self);
     sw_metrics_input mi = {d->totals.series, d->totals.n, &d->self};
     sw_snapshot_input in = {d->ev, d->rules, now_ms, &mi, d->expo};
     sw_snapshot *s;
@@ -378,6 +379,8 @@ tick(sw_daemon *d, int64_t boundary_ms)
     pthread_mutex_lock(&d->lock);
     d->closed_until_ms = boundary_ms;
     pthread_mutex_unlock(&d->lock);
+    if (sw_prommap_flush(d->prommap, boundary_ms, &err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "prometheus histograms lost", &err, NULL);
     if (sw_accum_take(d->accum, boundary_ms, ingest, d, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "intervals lost", &err, NULL);
     store_flush(d);
@@ -404,9 +407,8 @@ probe_result(void *ctx, const sw_probe_result *r)
         sw_log(SW_LOG_DEBUG, "probe failed", "service", r->service_name, "reason", r->reason, NULL);
 }
 
-/* Sleep up to ms (real time) unless the daemon stops meanwhile; false when it stops. */
-static bool
-nap(sw_daemon *d, int64_t ms)
+bool
+sw_daemon_nap(sw_daemon *d, int64_t ms)
 {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
@@ -442,7 +444,7 @@ probe_loop(void *arg)
             wait = 10;
         if (wait > 1000)
             wait = 1000;
-        if (!nap(d, wait))
+        if (!sw_daemon_nap(d, wait))
             break;
     } while (true);
     return NULL;
@@ -464,7 +466,7 @@ static void *
 rollup_loop(void *arg)
 {
     sw_daemon *d = arg;
-    while (nap(d, ROLLUP_EVERY_MS)) {
+    while (sw_daemon_nap(d, ROLLUP_EVERY_MS)) {
         sw_err err;
         if (sw_store_rollup(d->store, sw_daemon_now(d), &err) != SW_OK)
             sw_log_err(SW_LOG_WARN, "rollup failed; retrying later", &err, NULL);
@@ -536,6 +538,9 @@ reload(sw_daemon *d, sw_err *err)
     if (sw_store_put_rules(d->store, now, text, len, &store_err) != SW_OK)
         sw_log_err(SW_LOG_WARN, "rules history not recorded", &store_err, NULL);
     swap_probes(d, rules);
+    if (sw_prommap_set_rules(d->prommap, rules, &store_err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "prometheus selectors not updated", &store_err, NULL);
+    sw_daemon_query_set_rules(d, rules);
     sw_eval_free(d->ev);
     sw_rules_free(d->rules);
     free(d->rules_text);
@@ -604,7 +609,7 @@ sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *
             reload(d, &err);
         }
         serve_reload_request(d);
-        int64_t now = sw_daemon_now(d);
+        int64_t now = sw_daemon_now(d) - d->cfg->ingest_delay_ms;
         int64_t boundary = now - grace - ((now - grace) % d->base_ms);
         if (boundary > d->last_tick_ms) {
             tick(d, boundary);
@@ -614,7 +619,7 @@ sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *
         sleep_real_ms(wait < SLEEP_SLICE_MS ? (wait > 0 ? wait : 1) : SLEEP_SLICE_MS);
     }
     /* Flush what has ended; only the interval in flight is lost. */
-    int64_t now = sw_daemon_now(d);
+    int64_t now = sw_daemon_now(d) - d->cfg->ingest_delay_ms;
     int64_t boundary = now - (now % d->base_ms);
     if (boundary > d->last_tick_ms)
         tick(d, boundary);
@@ -624,9 +629,8 @@ sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *
 
 /* ------------------------------------------------------------------ setup */
 
-/* The bearer token from a file, whitespace around it dropped. */
-static sw_status
-read_token(const char *path, char **ret, sw_err *err)
+sw_status
+sw_daemon_read_secret(const char *path, char **ret, sw_err *err)
 {
     FILE *f = fopen(path, "r");
     if (f == NULL)
@@ -666,7 +670,7 @@ static sw_status
 start_http(sw_daemon *d, sw_err *err)
 {
     const sw_config *c = d->cfg;
-    sw_status st = c->token_file != NULL ? read_token(c->token_file, &d->token, err) : SW_OK;
+    sw_status st = c->token_file != NULL ? sw_daemon_read_secret(c->token_file, &d->token, err) : SW_OK;
     if (st != SW_OK)
         return st;
     sw_daemon_api_init(d);
@@ -720,10 +724,12 @@ daemon_start(sw_daemon *d, sw_err *err)
     if (st != SW_OK)
         return st;
     d->base_ms = d->rules->base_interval_ms;
-    int64_t now = sw_daemon_now(d);
+    /* Sources that deliver late (prometheus_query) need the tick to lag behind now. */
+    int64_t now = sw_daemon_now(d) - d->cfg->ingest_delay_ms;
     d->last_tick_ms = d->closed_until_ms = now - now % d->base_ms;
     if ((st = open_store(d, err)) != SW_OK ||
         (st = sw_accum_new(d->base_ms, &d->accum, err)) != SW_OK ||
+        (st = sw_prommap_new(d->rules, d->accum, &d->prommap, err)) != SW_OK ||
         (st = sw_expo_new(&d->expo, err)) != SW_OK ||
         (st = sw_daemon_rebuild(d, d->rules, d->last_tick_ms, &d->ev, err)) != SW_OK ||
         (st = start_alertmanager(d, err)) != SW_OK ||
@@ -731,9 +737,9 @@ daemon_start(sw_daemon *d, sw_err *err)
         return st;
     seen_reset(d);
     publish(d, d->last_tick_ms);
-    if ((st = start_http(d, err)) != SW_OK)
+    if ((st = start_http(d, err)) != SW_OK || (st = start_threads(d, err)) != SW_OK)
         return st;
-    return start_threads(d, err);
+    return sw_daemon_query_start(d, err);
 }
 
 sw_status
@@ -793,6 +799,7 @@ stop_threads(sw_daemon *d)
         pthread_join(d->rollup_thread, NULL);
     if (d->probe_started)
         pthread_join(d->probe_thread, NULL);
+    sw_daemon_query_stop(d);
 }
 
 static void
@@ -833,6 +840,7 @@ sw_daemon_free(sw_daemon *d)
     sw_probe_free(d->prober);
     sw_am_free(d->am);
     sw_expo_free(d->expo);
+    sw_prommap_free(d->prommap);
     sw_accum_free(d->accum);
     sw_eval_free(d->ev);
     sw_store_close(d->store);

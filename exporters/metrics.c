@@ -435,6 +435,15 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
          "Gate answers not recorded: more than 200,000 "
          "in one evaluation interval.",
          NULL, SW_EXPO_COUNTER, (double)s->gate_audits_dropped},
+        {"slawatch_query_requests_total",
+         "Range queries of the prometheus_query source (one per page of every selector).", NULL,
+         SW_EXPO_COUNTER, (double)s->query_pages},
+        {"slawatch_query_failures_total",
+         "Range query pages that failed after their retries (retried at the next poll).", NULL,
+         SW_EXPO_COUNTER, (double)s->query_failures},
+        {"slawatch_query_last_success_timestamp_seconds",
+         "When a poll of the prometheus_query source last succeeded; 0 before the first.",
+         "seconds", SW_EXPO_GAUGE, (double)s->query_last_success_ms / 1000.0},
     };
     sw_status st = sw_expo_family(e, "slawatch_build_info", SW_EXPO_GAUGE,
                                   "slawatch's version, as a label; always 1.", NULL, err);

@@ -18,6 +18,21 @@
 
 #define SW_CONFIG_DEFAULT_LISTEN "127.0.0.1:9464"
 
+/* The `prometheus_query` source (daemon/daemon_query.c); url NULL when not configured. */
+typedef struct sw_config_query {
+    const char *url;
+    int64_t every_ms;    /* 0: the rules' base interval */
+    int64_t lag_ms;      /* how far behind now the queried range ends */
+    int64_t lookback_ms; /* how far before that the first query starts */
+    int64_t timeout_ms;
+    int64_t max_response; /* bytes */
+    int64_t retries;
+    const char *bearer_token_file;                 /* NULL: none */
+    const char *basic_user, *basic_password_file;  /* NULL: none */
+    const char *const *headers;                    /* "Name: value" */
+    size_t n_headers;
+} sw_config_query;
+
 typedef struct sw_config {
     const char *path;   /* the file it came from */
     const char *listen; /* ADDR:PORT */
@@ -35,6 +50,8 @@ typedef struct sw_config {
     int64_t http_max_body;                    /* bytes */
     int64_t http_timeout_ms;
     int64_t retention_ms[4]; /* base, 1m, 1h, 1d */
+    int64_t ingest_delay_ms; /* intervals are taken this long after they end (late sources) */
+    sw_config_query query;
 } sw_config;
 
 /*

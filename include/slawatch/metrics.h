@@ -36,6 +36,8 @@ typedef struct sw_metrics_self {
     uint64_t alertmanager_sent, alertmanager_errors;
     uint64_t reloads, reload_errors;
     uint64_t gate_audits_stored, gate_audits_dropped;
+    uint64_t query_pages, query_failures; /* prometheus_query source */
+    int64_t query_last_success_ms;        /* 0: never */
 } sw_metrics_self;
 
 typedef struct sw_metrics_input {
