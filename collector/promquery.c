@@ -126,8 +126,8 @@ read_metric(parse_state *ps, const cJSON *metric, size_t i, sw_prom_sample *s, s
         ps->labels = grown;
         ps->cap_labels = n;
     }
-    *s = (sw_prom_sample){.name = "", .type = SW_PROM_UNKNOWN, .labels = ps->labels,
-                          .has_timestamp = true};
+    *s = (sw_prom_sample){
+        .name = "", .type = SW_PROM_UNKNOWN, .labels = ps->labels, .has_timestamp = true};
     const cJSON *l;
     cJSON_ArrayForEach(l, metric)
     {
@@ -139,8 +139,8 @@ read_metric(parse_state *ps, const cJSON *metric, size_t i, sw_prom_sample *s, s
             s->name_len = strlen(l->valuestring);
             continue;
         }
-        ps->labels[s->n_labels++] = (sw_prom_label){l->string, l->valuestring,
-                                                    strlen(l->string), strlen(l->valuestring)};
+        ps->labels[s->n_labels++] =
+            (sw_prom_label){l->string, l->valuestring, strlen(l->string), strlen(l->valuestring)};
     }
     return SW_OK;
 }
@@ -152,11 +152,10 @@ read_point(const cJSON *pt, size_t i, size_t k, sw_prom_sample *s, sw_err *err)
     const cJSON *ts = cJSON_GetArrayItem(pt, 0), *v = cJSON_GetArrayItem(pt, 1);
     if (!cJSON_IsArray(pt) || cJSON_GetArraySize(pt) != 2 || !cJSON_IsNumber(ts) ||
         !cJSON_IsString(v))
-        return sw_err_set(err, SW_E_PARSE,
-                          "series %zu sample %zu: expected [timestamp, \"value\"]", i, k);
+        return sw_err_set(err, SW_E_PARSE, "series %zu sample %zu: expected [timestamp, \"value\"]",
+                          i, k);
     if (!isfinite(ts->valuedouble) || fabs(ts->valuedouble) > MAX_ABS_SECONDS)
-        return sw_err_set(err, SW_E_PARSE, "series %zu sample %zu: timestamp out of range", i,
-                          k);
+        return sw_err_set(err, SW_E_PARSE, "series %zu sample %zu: timestamp out of range", i, k);
     if (!parse_value(v->valuestring, &s->value))
         return sw_err_set(err, SW_E_PARSE, "series %zu sample %zu: bad value \"%.40s\"", i, k,
                           v->valuestring);
@@ -168,8 +167,7 @@ static sw_status
 read_series(parse_state *ps, const cJSON *series, size_t i, sw_err *err)
 {
     sw_prom_sample s;
-    sw_status st = read_metric(ps, cJSON_GetObjectItemCaseSensitive(series, "metric"), i, &s,
-                               err);
+    sw_status st = read_metric(ps, cJSON_GetObjectItemCaseSensitive(series, "metric"), i, &s, err);
     if (st != SW_OK)
         return st;
     const cJSON *values = cJSON_GetObjectItemCaseSensitive(series, "values");
@@ -201,8 +199,8 @@ read_series(parse_state *ps, const cJSON *series, size_t i, sw_err *err)
 }
 
 sw_status
-sw_promquery_parse(const uint8_t *data, size_t len, size_t max_bytes,
-                   const sw_promquery_reader *rd, sw_promquery_counts *counts, sw_err *err)
+sw_promquery_parse(const uint8_t *data, size_t len, size_t max_bytes, const sw_promquery_reader *rd,
+                   sw_promquery_counts *counts, sw_err *err)
 {
     SW_REQUIRE(rd != NULL && rd->sink.sample != NULL);
     cJSON *root = NULL;
@@ -313,8 +311,13 @@ static bool
 seen_grow(seen_set *set)
 {
     size_t cap = set->cap ? set->cap * 2 : 64;
-    seen_set grown = {calloc(cap, sizeof(char *)), calloc(cap, sizeof(size_t)),
-                      calloc(cap, sizeof(unsigned)), set->n, cap, set->tag, false};
+    seen_set grown = {calloc(cap, sizeof(char *)),
+                      calloc(cap, sizeof(size_t)),
+                      calloc(cap, sizeof(unsigned)),
+                      set->n,
+                      cap,
+                      set->tag,
+                      false};
     if (grown.keys == NULL || grown.lens == NULL || grown.tags == NULL) {
         free(grown.keys);
         free(grown.lens);
@@ -394,9 +397,9 @@ seen_fini(seen_set *set)
 
 struct sw_promquery {
     sw_http_client *http;
-    char *endpoint;   /* <url>/api/v1/query_range */
-    char where[300];  /* the endpoint, redacted, for messages */
-    char **headers;   /* owned "Name: value" lines, Authorization: Basic among them */
+    char *endpoint;  /* <url>/api/v1/query_range */
+    char where[300]; /* the endpoint, redacted, for messages */
+    char **headers;  /* owned "Name: value" lines, Authorization: Basic among them */
     size_t n_headers;
     char *bearer_token;
     sw_promquery_options o;
@@ -565,7 +568,8 @@ refused(const sw_promquery *q, const char *selector, const sw_http_fetch_respons
         cJSON_IsObject(root) && cJSON_GetObjectItemCaseSensitive(root, "errorType") != NULL)
         status_error(root, &why);
     else
-        snprintf(why.msg, sizeof why.msg, "%.*s", (int)(resp->body.len < 120 ? resp->body.len : 120),
+        snprintf(why.msg, sizeof why.msg, "%.*s",
+                 (int)(resp->body.len < 120 ? resp->body.len : 120),
                  resp->body.len ? (const char *)resp->body.data : "");
     cJSON_Delete(root);
     return sw_err_set(err, code, "%s: HTTP %ld: %.170s (query %.60s)", q->where, resp->status,
@@ -611,8 +615,8 @@ attempt(sw_promquery *q, const char *selector, const sw_buf *form, const sw_prom
 
 /* One selector, retried with doubling waits while the failure is transient. */
 static sw_status
-fetch_one(sw_promquery *q, const char *selector, const sw_buf *form,
-          const sw_promquery_reader *rd, sw_promquery_counts *counts, sw_err *err)
+fetch_one(sw_promquery *q, const char *selector, const sw_buf *form, const sw_promquery_reader *rd,
+          sw_promquery_counts *counts, sw_err *err)
 {
     bool (*nap)(void *, int64_t) = q->o.sleep != NULL ? q->o.sleep : sleep_real;
     int64_t wait = q->o.backoff_ms > 0 ? q->o.backoff_ms : SW_PROMQUERY_DEFAULT_BACKOFF_MS;

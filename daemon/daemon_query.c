@@ -182,8 +182,8 @@ poll_once(sw_daemon *d, int64_t now_ms)
     sw_err err;
     sw_status st = selectors_copy(q, &sel, &n, &err);
     while (st == SW_OK && n > 0 && q->next_ms <= end) {
-        int64_t page_end = sw_promquery_page_end(q->next_ms, end, q->step_ms,
-                                                 SW_PROMQUERY_MAX_POINTS);
+        int64_t page_end =
+            sw_promquery_page_end(q->next_ms, end, q->step_ms, SW_PROMQUERY_MAX_POINTS);
         st = poll_page(d, sel, n, q->next_ms, page_end, &err);
         pthread_mutex_lock(&q->lock);
         q->pages += n;

@@ -42,7 +42,8 @@ check_one(const uint8_t *body, size_t n, size_t max_bytes, size_t refuse_at)
         if (st == SW_E_TOOBIG)
             FUZZ_CHECK(ss.seen == 0);
         if (st == SW_E_RANGE)
-            FUZZ_CHECK(ss.seen == refuse_at + 1 && strcmp(err.msg, "refused by the fuzz sink") == 0);
+            FUZZ_CHECK(ss.seen == refuse_at + 1 &&
+                       strcmp(err.msg, "refused by the fuzz sink") == 0);
         return;
     }
     FUZZ_CHECK(n <= max_bytes);

@@ -65,26 +65,24 @@ sw_status sw_promquery_parse(const uint8_t *data, size_t len, size_t max_bytes,
  * most max_points points (start, start + step, ...) without passing end_ms. The next page
  * starts one step later. start_ms <= end_ms, step_ms > 0, max_points > 0.
  */
-int64_t sw_promquery_page_end(int64_t start_ms, int64_t end_ms, int64_t step_ms,
-                              size_t max_points);
+int64_t sw_promquery_page_end(int64_t start_ms, int64_t end_ms, int64_t step_ms, size_t max_points);
 
 /* The selector of a family's classic histogram buckets: `name{m}` -> `name_bucket{m}` into
  * out. SW_E_INVAL when the selector does not start with a metric name; SW_E_TOOBIG when out
  * is too small. */
-sw_status sw_promquery_bucket_selector(const char *selector, char *out, size_t cap,
-                                       sw_err *err);
+sw_status sw_promquery_bucket_selector(const char *selector, char *out, size_t cap, sw_err *err);
 
 typedef struct sw_promquery_options {
-    const char *url;            /* the server's base URL; /api/v1/query_range is appended */
-    const char *bearer_token;   /* NULL: none */
-    const char *basic_user;     /* with basic_password: HTTP basic auth; NULL: none */
+    const char *url;          /* the server's base URL; /api/v1/query_range is appended */
+    const char *bearer_token; /* NULL: none */
+    const char *basic_user;   /* with basic_password: HTTP basic auth; NULL: none */
     const char *basic_password;
     const char *const *headers; /* "Name: value" lines sent with every query (X-Scope-OrgID) */
     size_t n_headers;           /* at most SW_PROMQUERY_MAX_HEADERS */
     int64_t timeout_ms;         /* per request; 0: SW_PROMQUERY_DEFAULT_TIMEOUT_MS */
     size_t max_response_bytes;  /* 0: SW_PROMQUERY_DEFAULT_MAX_RESPONSE */
     unsigned retries;           /* after the first attempt, on 5xx, 429 and network errors */
-    int64_t backoff_ms;         /* first wait, doubled per retry up to SW_PROMQUERY_MAX_BACKOFF_MS */
+    int64_t backoff_ms; /* first wait, doubled per retry up to SW_PROMQUERY_MAX_BACKOFF_MS */
     /* Waits between attempts; returns false to give up (the daemon stopping). NULL: nanosleep */
     bool (*sleep)(void *ctx, int64_t ms);
     void *sleep_ctx;

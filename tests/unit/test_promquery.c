@@ -219,8 +219,9 @@ test_parse_huge_response(void **state)
     size_t cap = 64 + points * 16;
     char *body = malloc(cap);
     assert_non_null(body);
-    size_t n = (size_t)snprintf(body, cap, "{\"status\":\"success\",\"data\":{\"resultType\":"
-                                           "\"matrix\",\"result\":[{\"metric\":{},\"values\":[");
+    size_t n = (size_t)snprintf(body, cap,
+                                "{\"status\":\"success\",\"data\":{\"resultType\":"
+                                "\"matrix\",\"result\":[{\"metric\":{},\"values\":[");
     for (size_t i = 0; i < points; i++)
         n += (size_t)snprintf(body + n, cap - n, "%s[%zu,\"1\"]", i ? "," : "", i);
     n += (size_t)snprintf(body + n, cap - n, "]}]}}");
@@ -270,9 +271,9 @@ test_page_end(void **state)
         {0, 20, 10, 2, 10},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        assert_int_equal(sw_promquery_page_end(cases[i].start, cases[i].end, cases[i].step,
-                                               cases[i].max),
-                         cases[i].want);
+        assert_int_equal(
+            sw_promquery_page_end(cases[i].start, cases[i].end, cases[i].step, cases[i].max),
+            cases[i].want);
     /* A day at 1 s: 86,401 points in ceil(86401 / 11000) = 8 pages, none skipped or repeated. */
     int64_t start = 0, end = 86400000, pages = 0, points = 0;
     while (start <= end) {
@@ -292,8 +293,8 @@ test_bucket_selector(void **state)
     (void)state;
     char out[128];
     sw_err err;
-    assert_int_equal(sw_promquery_bucket_selector("http_request_duration_seconds{job=\"api\"}",
-                                                  out, sizeof out, &err),
+    assert_int_equal(sw_promquery_bucket_selector("http_request_duration_seconds{job=\"api\"}", out,
+                                                  sizeof out, &err),
                      SW_OK);
     assert_string_equal(out, "http_request_duration_seconds_bucket{job=\"api\"}");
     assert_int_equal(sw_promquery_bucket_selector("rpc:latency", out, sizeof out, &err), SW_OK);
@@ -322,12 +323,18 @@ record_nap(void *ctx, int64_t ms)
 }
 
 static sw_status
-fetch_from(const char *url, naps *z, const char *const *headers, size_t n_headers,
-           const char *user, sw_err *err)
+fetch_from(const char *url, naps *z, const char *const *headers, size_t n_headers, const char *user,
+           sw_err *err)
 {
-    sw_promquery_options o = {.url = url, .retries = 3, .backoff_ms = 100, .sleep = record_nap,
-                              .sleep_ctx = z, .headers = headers, .n_headers = n_headers,
-                              .basic_user = user, .basic_password = "s3cret",
+    sw_promquery_options o = {.url = url,
+                              .retries = 3,
+                              .backoff_ms = 100,
+                              .sleep = record_nap,
+                              .sleep_ctx = z,
+                              .headers = headers,
+                              .n_headers = n_headers,
+                              .basic_user = user,
+                              .basic_password = "s3cret",
                               .timeout_ms = 5000};
     sw_promquery *q;
     assert_int_equal(sw_promquery_new(&o, &q, err), SW_OK);
