@@ -21,6 +21,7 @@ static const command commands[] = {
     {"check", sw_cli_check, "validate rules (slawatch or OpenSLO) and configuration files"},
     {"eval", sw_cli_eval, "replay recorded intervals through the evaluator"},
     {"gate", sw_cli_gate, "ask a slawatch server whether a deployment may proceed"},
+    {"report", sw_cli_report, "write the monthly SLA report (HTML, Markdown, JSON or CSV)"},
     {"hdr", sw_cli_hdr, "summarise latency values or an HdrHistogram interval log"},
 };
 

@@ -389,6 +389,10 @@ finish(conn *c, struct MHD_Connection *mc, const char *path, const char *method)
         .authorization =
             MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
         .user_agent = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT),
+        .content_encoding =
+            MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING),
+        .remote_write_version = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+                                                            "X-Prometheus-Remote-Write-Version"),
         .remote = c->remote,
         .body = c->body.len ? c->body.data : NULL,
         .body_len = c->body.len,

@@ -11,21 +11,29 @@
 
 #include "sw_config.h"
 
+typedef struct transfer transfer;
+
 struct sw_http_client {
     CURLM *multi;
+    transfer *async; /* started with sw_http_client_start, not yet done */
+    size_t n_async;
 };
 
 /* One request in flight. */
-typedef struct transfer {
+struct transfer {
     CURL *easy;
     struct curl_slist *headers;
+    struct curl_slist *connect_to; /* tls_server_name: the URL's host:port */
     sw_buf body;
     bool discard;
     bool toobig;
     bool started; /* added to the multi handle */
     char errbuf[CURL_ERROR_SIZE];
     char where[320]; /* "GET http://host/path" for messages */
-} transfer;
+    sw_http_done_fn done; /* asynchronous requests only */
+    void *done_ctx;
+    transfer *prev, *next; /* in the client's async list */
+};
 
 sw_status
 sw_http_client_global_init(sw_err *err)
@@ -56,11 +64,26 @@ sw_http_client_new(sw_http_client **ret_client, sw_err *err)
     return SW_OK;
 }
 
+static void transfer_fini(transfer *t);
+
 void
 sw_http_client_free(sw_http_client *c)
 {
     if (c == NULL)
         return;
+    while (c->async != NULL) {
+        transfer *t = c->async;
+        c->async = t->next;
+        curl_multi_remove_handle(c->multi, t->easy);
+        sw_http_fetch_result res = {0};
+        sw_buf_init(&res.resp.body, 0);
+        sw_err_set(&res.err, SW_E_IO, "%s: cancelled: the client was closed", t->where);
+        sw_http_done_fn done = t->done;
+        void *ctx = t->done_ctx;
+        transfer_fini(t);
+        free(t);
+        done(ctx, &res);
+    }
     curl_multi_cleanup(c->multi);
     free(c);
 }
@@ -98,9 +121,11 @@ transfer_fini(transfer *t)
 {
     curl_easy_cleanup(t->easy);
     curl_slist_free_all(t->headers);
+    curl_slist_free_all(t->connect_to);
     sw_buf_fini(&t->body);
     t->easy = NULL;
     t->headers = NULL;
+    t->connect_to = NULL;
 }
 
 /* Method and body; any method but GET and HEAD carries the body (possibly empty). */
@@ -119,6 +144,67 @@ set_method(CURL *e, const sw_http_fetch_request *rq, const char *method)
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 }
 
+/* h with "name value" appended; NULL (h freed) when out of memory. */
+static struct curl_slist *
+append_header(struct curl_slist *h, const char *name, const char *value)
+{
+    size_t n = strlen(name) + strlen(value) + 1;
+    char *line = malloc(n);
+    struct curl_slist *more = NULL;
+    if (line != NULL) {
+        snprintf(line, n, "%s%s", name, value);
+        more = curl_slist_append(h, line);
+        free(line);
+    }
+    if (more == NULL)
+        curl_slist_free_all(h);
+    return more;
+}
+
+/* Certificates, client keys and the name checked; curl copies every string. */
+static sw_status
+set_tls(transfer *t, const sw_http_fetch_request *rq, sw_err *err)
+{
+    CURL *e = t->easy;
+    if (rq->tls_ca_file != NULL)
+        curl_easy_setopt(e, CURLOPT_CAINFO, rq->tls_ca_file);
+    if (rq->tls_cert_file != NULL)
+        curl_easy_setopt(e, CURLOPT_SSLCERT, rq->tls_cert_file);
+    if (rq->tls_key_file != NULL)
+        curl_easy_setopt(e, CURLOPT_SSLKEY, rq->tls_key_file);
+    if (rq->tls_insecure) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (rq->tls_server_name == NULL)
+        return SW_OK;
+    /* curl checks and sends the URL's host: ask for server_name and connect to the real one. */
+    CURLU *u = curl_url();
+    char *host = NULL, *port = NULL, *url = NULL;
+    sw_status st = SW_OK;
+    if (u == NULL || curl_url_set(u, CURLUPART_URL, rq->url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
+        curl_url_set(u, CURLUPART_HOST, rq->tls_server_name, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK) {
+        st = sw_err_set(err, SW_E_INVAL, "%s: cannot use server name %.100s", t->where,
+                        rq->tls_server_name);
+    } else {
+        char to[512];
+        snprintf(to, sizeof to, "%s:%s:%s:%s", rq->tls_server_name, port, host, port);
+        t->connect_to = curl_slist_append(NULL, to);
+        if (t->connect_to == NULL)
+            st = sw_err_set(err, SW_E_NOMEM, "%s: out of memory", t->where);
+        curl_easy_setopt(e, CURLOPT_URL, url);
+        curl_easy_setopt(e, CURLOPT_CONNECT_TO, t->connect_to);
+    }
+    curl_free(host);
+    curl_free(port);
+    curl_free(url);
+    curl_url_cleanup(u);
+    return st;
+}
+
 static sw_status
 set_headers(transfer *t, const sw_http_fetch_request *rq, sw_err *err)
 {
@@ -132,6 +218,10 @@ set_headers(transfer *t, const sw_http_fetch_request *rq, sw_err *err)
             curl_slist_free_all(h);
         h = more;
     }
+    if (h != NULL && rq->accept != NULL)
+        h = append_header(h, "Accept: ", rq->accept);
+    if (h != NULL && rq->authorization != NULL)
+        h = append_header(h, "Authorization: ", rq->authorization);
     for (size_t i = 0; h != NULL && i < rq->n_headers; i++) {
         struct curl_slist *more = curl_slist_append(h, rq->headers[i]);
         if (more == NULL)
@@ -142,7 +232,7 @@ set_headers(transfer *t, const sw_http_fetch_request *rq, sw_err *err)
         return sw_err_set(err, SW_E_NOMEM, "%s: cannot allocate headers", t->where);
     t->headers = h;
     curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, h);
-    if (rq->bearer_token != NULL) {
+    if (rq->bearer_token != NULL && rq->authorization == NULL) {
         curl_easy_setopt(t->easy, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
         curl_easy_setopt(t->easy, CURLOPT_XOAUTH2_BEARER, rq->bearer_token);
     }
@@ -176,8 +266,16 @@ transfer_setup(transfer *t, const sw_http_fetch_request *rq, sw_err *err)
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+    if (rq->accept_gzip)
+        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
+    if (rq->basic_user != NULL) {
+        curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+        curl_easy_setopt(e, CURLOPT_USERNAME, rq->basic_user);
+        curl_easy_setopt(e, CURLOPT_PASSWORD, rq->basic_password != NULL ? rq->basic_password : "");
+    }
     set_method(e, rq, method);
-    return set_headers(t, rq, err);
+    sw_status st = set_headers(t, rq, err);
+    return st == SW_OK ? set_tls(t, rq, err) : st;
 }
 
 /* Turn a finished transfer into a response or an error naming the URL and curl's reason. */
@@ -253,6 +351,7 @@ run_batch(sw_http_client *c, const sw_http_fetch_request *rqs, transfer *ts, CUR
             results[i].err = batch_err;
         else
             transfer_finish(&ts[i], codes[i], &results[i].resp, &results[i].err);
+        results[i].timed_out = st == SW_OK && codes[i] == CURLE_OPERATION_TIMEDOUT;
         curl_multi_remove_handle(c->multi, ts[i].easy);
     }
 }
@@ -302,6 +401,84 @@ sw_http_client_fetch(sw_http_client *c, const sw_http_fetch_request *rq,
     return SW_OK;
 }
 
+/* ------------------------------------------------------------------ asynchronous */
+
+sw_status
+sw_http_client_start(sw_http_client *c, const sw_http_fetch_request *rq, sw_http_done_fn done,
+                     void *ctx, sw_err *err)
+{
+    SW_REQUIRE(c != NULL && rq != NULL && done != NULL);
+    transfer *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "cannot allocate an HTTP transfer");
+    sw_status st = transfer_setup(t, rq, err);
+    if (st == SW_OK && curl_multi_add_handle(c->multi, t->easy) != CURLM_OK)
+        st = sw_err_set(err, SW_E_NOMEM, "%s: cannot start", t->where);
+    if (st != SW_OK) {
+        transfer_fini(t);
+        free(t);
+        return st;
+    }
+    curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+    t->done = done;
+    t->done_ctx = ctx;
+    t->next = c->async;
+    if (c->async != NULL)
+        c->async->prev = t;
+    c->async = t;
+    c->n_async++;
+    return SW_OK;
+}
+
+/* Unlink a finished transfer, hand its outcome to its callback and free it. */
+static void
+finish_async(sw_http_client *c, transfer *t, CURLcode rc)
+{
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else
+        c->async = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    c->n_async--;
+    curl_multi_remove_handle(c->multi, t->easy);
+    sw_http_fetch_result res = {0};
+    sw_buf_init(&res.resp.body, 0);
+    transfer_finish(t, rc, &res.resp, &res.err);
+    res.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+    sw_http_done_fn done = t->done;
+    void *ctx = t->done_ctx;
+    transfer_fini(t);
+    free(t);
+    done(ctx, &res);
+}
+
+sw_status
+sw_http_client_drive(sw_http_client *c, int64_t wait_ms, size_t *ret_running, sw_err *err)
+{
+    int running;
+    CURLMcode mc = curl_multi_perform(c->multi, &running);
+    if (mc == CURLM_OK && wait_ms > 0)
+        mc = curl_multi_poll(c->multi, NULL, 0, (int)(wait_ms < 60000 ? wait_ms : 60000), NULL);
+    if (mc == CURLM_OK)
+        mc = curl_multi_perform(c->multi, &running);
+    if (mc != CURLM_OK)
+        return sw_err_set(err, SW_E_IO, "HTTP transfers failed: %s", curl_multi_strerror(mc));
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        transfer *t = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        if (t != NULL)
+            finish_async(c, t, msg->data.result);
+    }
+    *ret_running = c->n_async;
+    return SW_OK;
+}
+
+/* One request on a temporary client (no connection reuse). */
 sw_status
 sw_http_fetch(const sw_http_fetch_request *rq, sw_http_fetch_response *resp, sw_err *err)
 {

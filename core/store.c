@@ -638,9 +638,9 @@ sw_store_import(sw_store *st, int64_t resolution_ms, const sw_store_row *rows, s
 
 /* ---- intervals: reading a row ---- */
 
-/* Fill iv from the current row of an IV_COLUMNS query; iv owns the decoded histogram. */
-static sw_status
-read_interval(sw_store *st, sqlite3_stmt *s, sw_sli_interval *iv, sw_err *err)
+/* Fill iv's counts from the current row of an IV_COLUMNS query (no histogram). */
+static void
+read_counts(sqlite3_stmt *s, sw_sli_interval *iv)
 {
     memset(iv, 0, sizeof *iv);
     iv->start_ms = sqlite3_column_int64(s, C_START);
@@ -653,6 +653,13 @@ read_interval(sw_store *st, sqlite3_stmt *s, sw_sli_interval *iv, sw_err *err)
     iv->health.trailing_failures = (uint32_t)sqlite3_column_int64(s, C_TRAIL);
     iv->health.longest_failures = (uint32_t)sqlite3_column_int64(s, C_LONG);
     iv->has_data = sqlite3_column_int64(s, C_HAS) != 0;
+}
+
+/* Fill iv from the current row of an IV_COLUMNS query; iv owns the decoded histogram. */
+static sw_status
+read_interval(sw_store *st, sqlite3_stmt *s, sw_sli_interval *iv, sw_err *err)
+{
+    read_counts(s, iv);
     if (sqlite3_column_type(s, C_LAT) == SQLITE_NULL)
         return SW_OK;
     const void *blob = sqlite3_column_blob(s, C_LAT);
@@ -1061,6 +1068,65 @@ sw_store_scan(sw_store *st, const char *service, int64_t from_ms, int64_t to_ms,
     for (size_t i = 0; r == SW_OK && i < l.n; i++) {
         pthread_mutex_lock(&st->mu);
         r = scan_series(st, l.ids[i], l.names[2 * i], l.names[2 * i + 1], &a, err);
+        pthread_mutex_unlock(&st->mu);
+    }
+    series_list_fini(&l);
+    return r;
+}
+
+static int
+level_of(const sw_store *st, int64_t resolution_ms)
+{
+    for (int level = 0; level < LEVELS; level++)
+        if (st->res_ms[level] == resolution_ms)
+            return level;
+    return -1;
+}
+
+/* The rows of one series at one level, under the lock. */
+static sw_status
+scan_level_series(sw_store *st, int64_t sid, const char *service, const char *env, int level,
+                  const scan_args *a, bool with_latency, sw_err *err)
+{
+    sqlite3_stmt *s = st->stmt[S_IV_RANGE];
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_int64(s, 2, st->res_ms[level]);
+    sqlite3_bind_int64(s, 3, a->from);
+    sqlite3_bind_int64(s, 4, a->to);
+    bool row = false;
+    sw_status r;
+    while ((r = step(st, s, &row, "scan intervals", err)) == SW_OK && row) {
+        sw_sli_interval iv;
+        if (with_latency) {
+            r = read_interval(st, s, &iv, err);
+        } else {
+            read_counts(s, &iv);
+        }
+        if (r == SW_OK)
+            r = a->fn(a->ctx, service, env_or_null(env), &iv, err);
+        sw_sli_interval_fini(&iv);
+        if (r != SW_OK)
+            break;
+    }
+    sqlite3_reset(s);
+    return r;
+}
+
+sw_status
+sw_store_scan_level(sw_store *st, const char *service, int64_t resolution_ms, int64_t from_ms,
+                    int64_t to_ms, bool with_latency, sw_store_visit fn, void *ctx, sw_err *err)
+{
+    int level = level_of(st, resolution_ms);
+    if (level < 0)
+        return sw_err_set(err, SW_E_INVAL, "%lld ms is not a resolution of the store",
+                          (long long)resolution_ms);
+    series_list l = {0};
+    scan_args a = {from_ms, to_ms, to_ms, fn, ctx};
+    sw_status r = list_series(st, service, &l, err);
+    for (size_t i = 0; r == SW_OK && i < l.n; i++) {
+        pthread_mutex_lock(&st->mu);
+        r = scan_level_series(st, l.ids[i], l.names[2 * i], l.names[2 * i + 1], level, &a,
+                              with_latency, err);
         pthread_mutex_unlock(&st->mu);
     }
     series_list_fini(&l);

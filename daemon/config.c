@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "evaluator/rules_int.h"
+#include "config_int.h"
 #include "slawatch/arena.h"
 #include "slawatch/buf.h"
 
@@ -23,11 +23,13 @@ typedef struct config_box {
 static const char *const top_keys[] = {"listen",    "data_dir",     "rules_files", "external_url",
                                        "log_level", "alertmanager", "auth",        "tls",
                                        "http",      "store",        "ingest_delay",
+                                       "remote_write_receiver", "scrape_configs",
                                        "prometheus_query", NULL};
 static const char *const alertmanager_keys[] = {"url", "resend_interval", NULL};
 static const char *const auth_keys[] = {"token_file", "all", NULL};
 static const char *const tls_keys[] = {"cert_file", "key_file", NULL};
 static const char *const http_keys[] = {"threads", "max_body", "timeout", NULL};
+static const char *const rw_keys[] = {"enabled", "max_samples_per_second", "max_body", NULL};
 static const char *const store_keys[] = {"retention", NULL};
 static const char *const retention_keys[] = {"base", "1m", "1h", "1d", NULL};
 static const char *const query_keys[] = {"url",          "every",    "lag",
@@ -44,6 +46,7 @@ set_defaults(sw_config *c)
     c->log_level = "info";
     c->alertmanager_resend_ms = 60000;
     c->http_max_body = 1 << 20;
+    c->rw_max_body = 16 << 20;
     c->http_timeout_ms = 10000;
     c->retention_ms[0] = 2 * DAY_MS;
     c->retention_ms[1] = 35 * DAY_MS;
@@ -91,8 +94,8 @@ get_url(sw_rules_loader *ld, const sw_yaml_node *v, const char *key, const char 
 }
 
 /* Relative paths are relative to the configuration file, as Prometheus' rule_files are. */
-static const char *
-resolve_path(sw_rules_loader *ld, const char *config_path, const char *p)
+const char *
+sw_config_resolve_path(sw_rules_loader *ld, const char *config_path, const char *p)
 {
     if (p[0] == '/')
         return p;
@@ -119,7 +122,7 @@ get_rules_files(sw_rules_loader *ld, const sw_yaml_node *v, sw_config *c)
     for (size_t i = 0; files != NULL && i < v->n; i++) {
         const char *p;
         if (sw_rules_get_text(ld, v->items[i], "a file path", &p))
-            files[c->n_rules_files++] = resolve_path(ld, c->path, p);
+            files[c->n_rules_files++] = sw_config_resolve_path(ld, c->path, p);
     }
     c->rules_files = files;
 }
@@ -157,7 +160,7 @@ get_auth(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
         return;
     if ((v = sw_rules_require(ld, node, "token_file", "auth")) != NULL &&
         sw_rules_get_text(ld, v, "a file path", &c->token_file))
-        c->token_file = resolve_path(ld, c->path, c->token_file);
+        c->token_file = sw_config_resolve_path(ld, c->path, c->token_file);
     if ((v = sw_yaml_get(node, "all")) != NULL)
         sw_rules_get_bool(ld, v, &c->auth_all);
 }
@@ -170,10 +173,10 @@ get_tls(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
         return;
     if ((v = sw_rules_require(ld, node, "cert_file", "tls")) != NULL &&
         sw_rules_get_text(ld, v, "a file path", &c->tls_cert_file))
-        c->tls_cert_file = resolve_path(ld, c->path, c->tls_cert_file);
+        c->tls_cert_file = sw_config_resolve_path(ld, c->path, c->tls_cert_file);
     if ((v = sw_rules_require(ld, node, "key_file", "tls")) != NULL &&
         sw_rules_get_text(ld, v, "a file path", &c->tls_key_file))
-        c->tls_key_file = resolve_path(ld, c->path, c->tls_key_file);
+        c->tls_key_file = sw_config_resolve_path(ld, c->path, c->tls_key_file);
 }
 
 static void
@@ -259,7 +262,7 @@ get_query_auth(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
     sw_config_query *q = &c->query;
     if ((v = sw_yaml_get(node, "bearer_token_file")) != NULL &&
         sw_rules_get_text(ld, v, "a file path", &q->bearer_token_file))
-        q->bearer_token_file = resolve_path(ld, c->path, q->bearer_token_file);
+        q->bearer_token_file = sw_config_resolve_path(ld, c->path, q->bearer_token_file);
     const sw_yaml_node *basic = sw_yaml_get(node, "basic_auth");
     if (basic == NULL || !sw_rules_check_map(ld, basic, "basic_auth", basic_auth_keys))
         return;
@@ -269,7 +272,7 @@ get_query_auth(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
         sw_rules_get_text(ld, v, "a user name", &q->basic_user);
     if ((v = sw_rules_require(ld, basic, "password_file", "basic_auth")) != NULL &&
         sw_rules_get_text(ld, v, "a file path", &q->basic_password_file))
-        q->basic_password_file = resolve_path(ld, c->path, q->basic_password_file);
+        q->basic_password_file = sw_config_resolve_path(ld, c->path, q->basic_password_file);
 }
 
 static void
@@ -300,6 +303,22 @@ get_query(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
 }
 
 static void
+get_remote_write_receiver(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
+{
+    const sw_yaml_node *v;
+    if (!sw_rules_check_map(ld, node, "remote_write_receiver", rw_keys))
+        return;
+    if ((v = sw_yaml_get(node, "enabled")) != NULL)
+        sw_rules_get_bool(ld, v, &c->rw_enabled);
+    if ((v = sw_yaml_get(node, "max_samples_per_second")) != NULL)
+        sw_rules_get_int(ld, v, "a rate from 0 (unlimited) to 1000000000", 0, 1000000000,
+                         &c->rw_samples_per_second);
+    if ((v = sw_yaml_get(node, "max_body")) != NULL)
+        sw_rules_get_int(ld, v, "a size in bytes from 1024 to 268435456", 1024, 1 << 28,
+                         &c->rw_max_body);
+}
+
+static void
 compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
 {
     const sw_yaml_node *v;
@@ -309,7 +328,7 @@ compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
         get_listen(ld, v, c);
     if ((v = sw_yaml_get(root, "data_dir")) != NULL &&
         sw_rules_get_text(ld, v, "a directory", &c->data_dir))
-        c->data_dir = resolve_path(ld, c->path, c->data_dir);
+        c->data_dir = sw_config_resolve_path(ld, c->path, c->data_dir);
     if ((v = sw_rules_require(ld, root, "rules_files", "configuration")) != NULL)
         get_rules_files(ld, v, c);
     if ((v = sw_yaml_get(root, "external_url")) != NULL)
@@ -326,8 +345,12 @@ compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
         get_http(ld, v, c);
     if ((v = sw_yaml_get(root, "store")) != NULL)
         get_store(ld, v, c);
+    if ((v = sw_yaml_get(root, "remote_write_receiver")) != NULL)
+        get_remote_write_receiver(ld, v, c);
     if ((v = sw_yaml_get(root, "ingest_delay")) != NULL)
         sw_rules_get_duration(ld, v, "ingest_delay", true, &c->ingest_delay_ms);
+    if ((v = sw_yaml_get(root, "scrape_configs")) != NULL)
+        sw_config_scrape_compile(ld, v, c);
     if ((v = sw_yaml_get(root, "prometheus_query")) != NULL)
         get_query(ld, v, c);
 }

@@ -346,11 +346,13 @@ static void
 publish(sw_daemon *d, int64_t now_ms)
 {
     d->self.late_values = sw_accum_late(d->accum);
+    sw_prommap_stats_get(d->prommap, &d->self.prom);
+    sw_daemon_rw_self(d, &d->self);
     pthread_mutex_lock(&d->probe_lock);
     d->self.probe_errors = d->probe_errors;
     pthread_mutex_unlock(&d->probe_lock);
     sw_daemon_query_self(d, &d->self);
-    sw_metrics_input mi = {d->totals.series, d->totals.n, &d->self};
+    sw_metrics_input mi = {d->totals.series, d->totals.n, &d->self, NULL, 0};
     sw_snapshot_input in = {d->ev, d->rules, now_ms, &mi, d->expo};
     sw_snapshot *s;
     sw_err err;
@@ -380,7 +382,7 @@ tick(sw_daemon *d, int64_t boundary_ms)
     d->closed_until_ms = boundary_ms;
     pthread_mutex_unlock(&d->lock);
     if (sw_prommap_flush(d->prommap, boundary_ms, &err) != SW_OK)
-        sw_log_err(SW_LOG_ERROR, "prometheus histograms lost", &err, NULL);
+        sw_log_err(SW_LOG_ERROR, "histogram buckets lost", &err, NULL);
     if (sw_accum_take(d->accum, boundary_ms, ingest, d, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "intervals lost", &err, NULL);
     store_flush(d);
@@ -538,8 +540,9 @@ reload(sw_daemon *d, sw_err *err)
     if (sw_store_put_rules(d->store, now, text, len, &store_err) != SW_OK)
         sw_log_err(SW_LOG_WARN, "rules history not recorded", &store_err, NULL);
     swap_probes(d, rules);
-    if (sw_prommap_set_rules(d->prommap, rules, &store_err) != SW_OK)
-        sw_log_err(SW_LOG_ERROR, "prometheus selectors not updated", &store_err, NULL);
+    sw_err map_err;
+    if (sw_prommap_set_rules(d->prommap, rules, &map_err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "Prometheus selectors not updated", &map_err, NULL);
     sw_daemon_query_set_rules(d, rules);
     sw_eval_free(d->ev);
     sw_rules_free(d->rules);
@@ -600,16 +603,17 @@ sw_daemon_request_reload(sw_daemon *d, sw_err *err)
 void
 sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload_flag)
 {
-    /* Intervals are taken a little after they end, so a probe finishing at the edge is in. */
-    int64_t grace = d->base_ms / 10;
     while (!*stop) {
+        /* Intervals are taken a little after they end, so a probe finishing at the edge is in,
+         * and later still when sources deliver late (remote write batches, queries). */
+        int64_t grace = d->base_ms / 10 + d->cfg->ingest_delay_ms;
         if (*reload_flag) {
             *reload_flag = 0;
             sw_err err;
             reload(d, &err);
         }
         serve_reload_request(d);
-        int64_t now = sw_daemon_now(d) - d->cfg->ingest_delay_ms;
+        int64_t now = sw_daemon_now(d);
         int64_t boundary = now - grace - ((now - grace) % d->base_ms);
         if (boundary > d->last_tick_ms) {
             tick(d, boundary);
@@ -619,7 +623,7 @@ sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *
         sleep_real_ms(wait < SLEEP_SLICE_MS ? (wait > 0 ? wait : 1) : SLEEP_SLICE_MS);
     }
     /* Flush what has ended; only the interval in flight is lost. */
-    int64_t now = sw_daemon_now(d) - d->cfg->ingest_delay_ms;
+    int64_t now = sw_daemon_now(d);
     int64_t boundary = now - (now % d->base_ms);
     if (boundary > d->last_tick_ms)
         tick(d, boundary);
@@ -670,10 +674,12 @@ static sw_status
 start_http(sw_daemon *d, sw_err *err)
 {
     const sw_config *c = d->cfg;
-    sw_status st = c->token_file != NULL ? sw_daemon_read_secret(c->token_file, &d->token, err) : SW_OK;
+    sw_status st =
+        c->token_file != NULL ? sw_daemon_read_secret(c->token_file, &d->token, err) : SW_OK;
     if (st != SW_OK)
         return st;
     sw_daemon_api_init(d);
+    sw_daemon_rw_init(d);
     size_t n_routes;
     const sw_http_route *routes = sw_api_routes(&n_routes);
     sw_http_options ho = {
@@ -724,8 +730,7 @@ daemon_start(sw_daemon *d, sw_err *err)
     if (st != SW_OK)
         return st;
     d->base_ms = d->rules->base_interval_ms;
-    /* Sources that deliver late (prometheus_query) need the tick to lag behind now. */
-    int64_t now = sw_daemon_now(d) - d->cfg->ingest_delay_ms;
+    int64_t now = sw_daemon_now(d);
     d->last_tick_ms = d->closed_until_ms = now - now % d->base_ms;
     if ((st = open_store(d, err)) != SW_OK ||
         (st = sw_accum_new(d->base_ms, &d->accum, err)) != SW_OK ||
@@ -759,6 +764,7 @@ sw_daemon_new(const sw_daemon_options *opts, sw_daemon **ret, sw_err *err)
     d->self.start_ms = wall_ms();
     pthread_mutex_init(&d->lock, NULL);
     pthread_mutex_init(&d->probe_lock, NULL);
+    pthread_mutex_init(&d->rw.lock, NULL);
     pthread_mutex_init(&d->stop_lock, NULL);
     pthread_cond_init(&d->stop_cond, NULL);
     pthread_cond_init(&d->reloaded, NULL);
@@ -854,6 +860,7 @@ sw_daemon_free(sw_daemon *d)
     sw_config_free(d->cfg);
     pthread_mutex_destroy(&d->lock);
     pthread_mutex_destroy(&d->probe_lock);
+    pthread_mutex_destroy(&d->rw.lock);
     pthread_mutex_destroy(&d->stop_lock);
     pthread_cond_destroy(&d->stop_cond);
     pthread_cond_destroy(&d->reloaded);

@@ -59,6 +59,17 @@ typedef struct sw_seen {
     size_t n;
 } sw_seen;
 
+/* The remote-write receiver (daemon_rw.c): settings as started, the rate bucket, counters. */
+typedef struct sw_daemon_rw {
+    pthread_mutex_t lock; /* guards what follows the settings */
+    int64_t samples_per_second;
+    size_t max_body;
+    double tokens; /* samples that may still come this second; negative: in debt */
+    int64_t bucket_ms;
+    uint64_t requests[6]; /* by SW_METRICS_RW_CODES */
+    uint64_t samples, rejected;
+} sw_daemon_rw;
+
 struct sw_daemon {
     sw_daemon_options opts;
     sw_config *cfg;
@@ -68,7 +79,7 @@ struct sw_daemon {
     sw_eval *ev;
     sw_store *store;
     sw_accum *accum;
-    sw_prommap *prommap; /* Prometheus samples of every source into the accumulators */
+    sw_prommap *prommap; /* Prometheus samples (scrape, remote write, query) into accum */
     sw_daemon_query *query; /* NULL without prometheus_query */
     sw_expo *expo;
     sw_am *am;
@@ -77,6 +88,7 @@ struct sw_daemon {
     uint64_t probe_errors;
     sw_http_server *http;
     sw_api_hooks hooks;
+    sw_daemon_rw rw;
     char *token;
     char *listen, *data_dir; /* as started: changing them needs a restart */
     int64_t base_ms;
@@ -121,6 +133,12 @@ sw_status sw_daemon_rebuild(sw_daemon *d, const sw_rules *rules, int64_t now_ms,
 
 /* Fill d->hooks for the HTTP handlers. */
 void sw_daemon_api_init(sw_daemon *d);
+
+/* Take the receiver's settings and set its hook (after sw_daemon_api_init). */
+void sw_daemon_rw_init(sw_daemon *d);
+
+/* Copy the receiver's counters into self (tick thread). */
+void sw_daemon_rw_self(sw_daemon *d, sw_metrics_self *self);
 
 /* Ask the tick thread to reload and wait for its answer (HTTP threads). */
 sw_status sw_daemon_request_reload(sw_daemon *d, sw_err *err);

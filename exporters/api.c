@@ -347,6 +347,30 @@ handle_ingest(void *ctx, const sw_http_request *req, sw_http_response *resp)
 }
 
 static void
+handle_remote_write(void *ctx, const sw_http_request *req, sw_http_response *resp)
+{
+    const sw_api_hooks *h = ctx;
+    if (h->remote_write == NULL) {
+        sw_http_response_error(resp, 404,
+                               "the remote-write receiver is off (remote_write_receiver.enabled)");
+        return;
+    }
+    sw_err err = {0};
+    int status = h->remote_write(h->ctx, req, &err);
+    if (status == 204) {
+        resp->status = 204;
+        sw_buf_reset(&resp->body);
+        return;
+    }
+    /* Senders log the body of a failed request: plain text saying what was wrong. */
+    char text[SW_ERR_MSG_MAX + 2];
+    int n = snprintf(text, sizeof text, "%s\n", err.msg[0] ? err.msg : "request refused");
+    reply_text(resp, status, "text/plain; charset=utf-8", text, (size_t)n);
+    if (status == 429 || status == 503)
+        sw_http_response_header(resp, "Retry-After", "%d", 1);
+}
+
+static void
 handle_status(void *ctx, const sw_http_request *req, sw_http_response *resp)
 {
     (void)req;
@@ -418,6 +442,7 @@ static const sw_http_route routes[] = {
     {"POST", "/api/v1/gate", handle_gate_post, false},
     {"POST", "/api/v1/deployments", handle_deployments, true},
     {"POST", "/api/v1/ingest", handle_ingest, true},
+    {"POST", "/api/v1/write", handle_remote_write, true},
     {"GET", "/api/v1/status", handle_status, false},
     {"GET", "/-/healthy", handle_healthy, false},
     {"GET", "/-/ready", handle_ready, false},

@@ -10,13 +10,12 @@
 #include <string.h>
 
 /* A number, or null when it is unknown (NaN) or infinite. */
-static void
+static sw_status
 put_number(sw_buf *b, double v, sw_err *err)
 {
     if (!isfinite(v))
-        sw_buf_printf(b, err, "null");
-    else
-        sw_buf_printf(b, err, "%.10g", v);
+        return sw_buf_printf(b, err, "null");
+    return sw_buf_printf(b, err, "%.10g", v);
 }
 
 static void
@@ -40,11 +39,11 @@ put_window(sw_buf *b, const sw_window_spec *w, sw_err *err)
     sw_json_put_string(b, d, err);
 }
 
-static void
-put_objective(sw_buf *b, const sw_objective_result *r, sw_err *err)
+sw_status
+sw_eval_json_objective_fields(sw_buf *b, const sw_objective_result *r, sw_err *err)
 {
     const sw_objective *o = r->objective;
-    sw_buf_printf(b, err, "{\"name\":");
+    sw_buf_printf(b, err, "\"name\":");
     sw_json_put_string(b, o->name, err);
     sw_buf_printf(b, err, ",\"window\":");
     put_window(b, &o->window, err);
@@ -64,7 +63,14 @@ put_objective(sw_buf *b, const sw_objective_result *r, sw_err *err)
     sw_buf_printf(b, err, ",\"burn_rate_1h\":");
     put_number(b, r->burn_rate, err);
     sw_buf_printf(b, err, ",\"time_to_exhaustion_s\":");
-    put_number(b, r->time_to_exhaustion_s, err);
+    return put_number(b, r->time_to_exhaustion_s, err);
+}
+
+static void
+put_objective(sw_buf *b, const sw_objective_result *r, sw_err *err)
+{
+    sw_buf_printf(b, err, "{");
+    sw_eval_json_objective_fields(b, r, err);
     sw_buf_printf(b, err, "}");
 }
 

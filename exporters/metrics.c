@@ -383,6 +383,53 @@ write_gate(sw_expo *e, const sw_eval *ev, const sw_verdict *verdict, sw_err *err
     return st;
 }
 
+/* ------------------------------------------------------------------ scrape targets */
+
+/* One gauge or counter per target, like Prometheus' up and scrape_* series. */
+static sw_status
+write_scrape_family(sw_expo *e, const sw_metrics_input *in, const char *name, sw_expo_type type,
+                    const char *help, const char *unit, int which, sw_err *err)
+{
+    sw_status st = sw_expo_family(e, name, type, help, unit, err);
+    for (size_t i = 0; i < in->n_scrape && st == SW_OK; i++) {
+        const sw_scrape_target_stats *t = &in->scrape[i];
+        sw_expo_label ls[2] = {{"job", t->job}, {"instance", t->instance}};
+        double v = which == 0 ? (t->up ? 1 : 0) : which == 1 ? t->duration_seconds
+                                                             : (double)t->samples;
+        st = sw_expo_sample(e, ls, 2, v, err);
+    }
+    return st;
+}
+
+static sw_status
+write_scrape(sw_expo *e, const sw_metrics_input *in, sw_err *err)
+{
+    sw_status st = write_scrape_family(e, in, "slawatch_scrape_up", SW_EXPO_GAUGE,
+                                       "1 when the target's last scrape succeeded.", NULL, 0, err);
+    if (st == SW_OK)
+        st = write_scrape_family(e, in, "slawatch_scrape_duration_seconds", SW_EXPO_GAUGE,
+                                 "Duration of the target's last scrape, parsing included.",
+                                 "seconds", 1, err);
+    if (st == SW_OK)
+        st = write_scrape_family(e, in, "slawatch_scrape_samples", SW_EXPO_GAUGE,
+                                 "Samples in the target's last successful scrape (0 after a "
+                                 "failure).",
+                                 NULL, 2, err);
+    if (st == SW_OK)
+        st = sw_expo_family(e, "slawatch_scrape_failures_total", SW_EXPO_COUNTER,
+                            "Failed scrapes by reason; a failed scrape changes nothing.", NULL,
+                            err);
+    for (size_t i = 0; i < in->n_scrape && st == SW_OK; i++)
+        for (int r = 0; r < SW_SCRAPE_N_REASONS && st == SW_OK; r++) {
+            const sw_scrape_target_stats *t = &in->scrape[i];
+            sw_expo_label ls[3] = {{"job", t->job},
+                                   {"instance", t->instance},
+                                   {"reason", sw_scrape_reason_name((sw_scrape_reason)r)}};
+            st = sw_expo_sample(e, ls, 3, (double)t->failures[r], err);
+        }
+    return st;
+}
+
 /* ------------------------------------------------------------------ self */
 
 typedef struct self_metric {
@@ -390,6 +437,50 @@ typedef struct self_metric {
     sw_expo_type type;
     double value;
 } self_metric;
+
+/* What became of the Prometheus samples received, one series per outcome. */
+static sw_status
+write_prom_samples(sw_expo *e, const sw_prommap_stats *p, sw_err *err)
+{
+    /* no_env counts a sample once per service it concerned, so the rest is at least 0. */
+    uint64_t accounted = p->matched + p->out_of_order + p->invalid + p->no_env;
+    uint64_t unmatched = p->samples > accounted ? p->samples - accounted : 0;
+    const struct {
+        const char *result;
+        uint64_t n;
+    } rows[] = {{"used", p->matched},         {"unmatched", unmatched},
+                {"out_of_order", p->out_of_order}, {"invalid", p->invalid},
+                {"no_env", p->no_env}};
+    sw_status st = sw_expo_family(e, "slawatch_prometheus_samples_total", SW_EXPO_COUNTER,
+                                  "Prometheus samples received (scrapes, remote write, queries), "
+                                  "by what became of them.",
+                                  NULL, err);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0] && st == SW_OK; i++)
+        st = sw_expo_sample(e, &(sw_expo_label){"result", rows[i].result}, 1, (double)rows[i].n,
+                            err);
+    if (st == SW_OK)
+        st = sw_expo_family(e, "slawatch_prometheus_series_evicted_total", SW_EXPO_COUNTER,
+                            "Series whose counter state was forgotten: silent for an hour, or "
+                            "refused at the cap of 1,000,000.",
+                            NULL, err);
+    return st == SW_OK ? sw_expo_sample(e, NULL, 0, (double)p->evicted, err) : st;
+}
+
+static sw_status
+write_rw_requests(sw_expo *e, const sw_metrics_self *s, sw_err *err)
+{
+    static const int codes[] = SW_METRICS_RW_CODES;
+    sw_status st = sw_expo_family(e, "slawatch_remote_write_requests_total", SW_EXPO_COUNTER,
+                                  "Remote-write requests answered, by HTTP status code.", NULL,
+                                  err);
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0] && st == SW_OK; i++) {
+        char code[8];
+        snprintf(code, sizeof code, "%d", codes[i]);
+        st = sw_expo_sample(e, &(sw_expo_label){"code", code}, 1, (double)s->rw_requests[i],
+                            err);
+    }
+    return st;
+}
 
 static sw_status
 write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
@@ -435,6 +526,13 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
          "Gate answers not recorded: more than 200,000 "
          "in one evaluation interval.",
          NULL, SW_EXPO_COUNTER, (double)s->gate_audits_dropped},
+        {"slawatch_remote_write_samples_total",
+         "Samples and native histograms received by remote write and applied.", NULL,
+         SW_EXPO_COUNTER, (double)s->rw_samples},
+        {"slawatch_remote_write_samples_rejected_total",
+         "Samples and native histograms of decoded remote-write requests that were refused "
+         "(over the ingest rate, or not applied).",
+         NULL, SW_EXPO_COUNTER, (double)s->rw_samples_rejected},
         {"slawatch_query_requests_total",
          "Range queries of the prometheus_query source (one per page of every selector).", NULL,
          SW_EXPO_COUNTER, (double)s->query_pages},
@@ -445,8 +543,10 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
          "When a poll of the prometheus_query source last succeeded; 0 before the first.",
          "seconds", SW_EXPO_GAUGE, (double)s->query_last_success_ms / 1000.0},
     };
-    sw_status st = sw_expo_family(e, "slawatch_build_info", SW_EXPO_GAUGE,
-                                  "slawatch's version, as a label; always 1.", NULL, err);
+    sw_status st = write_prom_samples(e, &s->prom, err);
+    if (st == SW_OK)
+        st = sw_expo_family(e, "slawatch_build_info", SW_EXPO_GAUGE,
+                            "slawatch's version, as a label; always 1.", NULL, err);
     if (st == SW_OK)
         st = sw_expo_sample(e, &(sw_expo_label){"version", SW_VERSION}, 1, 1, err);
     for (size_t i = 0; i < sizeof all / sizeof all[0] && st == SW_OK; i++) {
@@ -454,7 +554,7 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
         if (st == SW_OK)
             st = sw_expo_sample(e, NULL, 0, all[i].value, err);
     }
-    return st;
+    return st == SW_OK ? write_rw_requests(e, s, err) : st;
 }
 
 /* ------------------------------------------------------------------ the view */
@@ -524,6 +624,8 @@ sw_metrics_write(sw_expo *e, const sw_metrics_view *v, sw_err *err)
     const sw_eval *ev = v->ev;
     const sw_rules *rules = v->rules;
     sw_status st = write_self(e, v->in->self, err);
+    if (st == SW_OK)
+        st = write_scrape(e, v->in, err);
     if (st == SW_OK)
         st = write_totals(e, rules, v->in, err);
     if (st == SW_OK)

@@ -80,7 +80,7 @@ hook_ready(void *ctx, char *why, size_t cap)
 }
 
 static const sw_api_hooks hooks = {NULL,        hook_snapshot, hook_now,    hook_mark,
-                                   hook_reload, hook_audit,    hook_ingest, hook_ready};
+                                   hook_reload, hook_audit,    hook_ingest, hook_ready, NULL};
 
 static void
 build_snapshot(void)
@@ -96,7 +96,7 @@ build_snapshot(void)
     FUZZ_CHECK(sw_eval_add(ev, "api", "green", &iv, NULL) == SW_OK);
     FUZZ_CHECK(sw_eval_advance(ev, T0 + 10000, NULL) == SW_OK);
     sw_metrics_self self = {.store_ok = true};
-    sw_metrics_input mi = {NULL, 0, &self};
+    sw_metrics_input mi = {NULL, 0, &self, NULL, 0};
     sw_snapshot_input in = {ev, rules, T0 + 10000, &mi, expo};
     FUZZ_CHECK(sw_snapshot_build(&in, &snap, NULL) == SW_OK);
     /* The snapshot holds copies: what it was built from may go. */

@@ -1,6 +1,6 @@
 /*
  * The HTTP API's handlers: /metrics, the deploy gate (GET for Argo Rollouts, POST for Flagger
- * webhooks), deployment marks, pushed SLI batches, status, reload, and the /-/healthy and
+ * webhooks), deployment marks, pushed SLI batches, remote-write requests, status, reload, and the /-/healthy and
  * /-/ready probes. They
  * answer from the current snapshot and reach the daemon only through the hooks, so they can
  * be tested and fuzzed without one. Shapes are documented in docs/api.md.
@@ -43,6 +43,12 @@ typedef struct sw_api_hooks {
     sw_status (*ingest)(void *ctx, const sw_push_batch *b, int64_t at_ms, sw_err *err);
     /* Ready to serve? When not, why (e.g. the store is failing). */
     bool (*ready)(void *ctx, char *why, size_t cap);
+    /*
+     * A remote-write request (POST /api/v1/write): the HTTP status to answer (204 applied; 400
+     * invalid, 413 too big: never retried; 429 over the ingest rate; 5xx when a retry can
+     * help) with err saying why when not 204. NULL: the receiver is off (404).
+     */
+    int (*remote_write)(void *ctx, const sw_http_request *req, sw_err *err);
 } sw_api_hooks;
 
 /* The route table, every handler taking the sw_api_hooks as ctx. */

@@ -1,7 +1,8 @@
 /*
  * The daemon's configuration file (`slawatch serve --config FILE`), documented in
  * docs/configuration.md: where to listen, where the data lives, which rules files to load,
- * where Alertmanager is, auth, TLS, HTTP limits, store retention and the log level. Loaded
+ * where Alertmanager is, auth, TLS, HTTP limits, store retention, the log level and the Prometheus
+ * scrape jobs. Loaded
  * and validated whole like a rules file (every error `FILE:LINE:COL: error: MESSAGE`). A config
  * owns its strings; command-line flags may replace `listen` and `data_dir` with strings that
  * outlive it before the config is shared, and nothing changes it after that.
@@ -15,6 +16,7 @@
 
 #include "slawatch/err.h"
 #include "slawatch/rules.h"
+#include "slawatch/scrape.h"
 
 #define SW_CONFIG_DEFAULT_LISTEN "127.0.0.1:9464"
 
@@ -50,7 +52,12 @@ typedef struct sw_config {
     int64_t http_max_body;                    /* bytes */
     int64_t http_timeout_ms;
     int64_t retention_ms[4]; /* base, 1m, 1h, 1d */
+    bool rw_enabled;              /* remote_write_receiver: POST /api/v1/write */
+    int64_t rw_samples_per_second; /* 0: no rate limit */
+    int64_t rw_max_body;           /* compressed bytes (http.max_body applies first) */
     int64_t ingest_delay_ms; /* intervals are taken this long after they end (late sources) */
+    const sw_scrape_job *scrape_jobs; /* scrape_configs, paths resolved */
+    size_t n_scrape_jobs;
     sw_config_query query;
 } sw_config;
 

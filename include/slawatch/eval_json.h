@@ -19,4 +19,8 @@ sw_status sw_eval_json_write(const sw_eval *ev, const sw_rules *rules, int64_t a
 /* Append `"verdict": ..., "reason": ..., "checks": [...]` (no braces: callers add fields). */
 sw_status sw_eval_json_gate_fields(sw_buf *b, const sw_gate_result *g, sw_err *err);
 
+/* Append one objective result's fields, `"name": ..., "time_to_exhaustion_s": ...` (no braces:
+ * the JSON report adds its own). */
+sw_status sw_eval_json_objective_fields(sw_buf *b, const sw_objective_result *r, sw_err *err);
+
 #endif

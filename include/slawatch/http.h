@@ -23,6 +23,8 @@ typedef struct sw_http_request {
     const char *content_type;
     const char *authorization; /* already checked when the route needs auth */
     const char *user_agent;
+    const char *content_encoding;
+    const char *remote_write_version; /* X-Prometheus-Remote-Write-Version */
     const char *remote;        /* "ip:port" of the client ("[ip]:port" for IPv6) */
     const uint8_t *body;       /* NULL when empty; at most sw_http_options.max_body bytes */
     size_t body_len;

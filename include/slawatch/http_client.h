@@ -33,6 +33,15 @@ typedef struct sw_http_fetch_request {
     int64_t timeout_ms;       /* whole request, connect included; 0: the default */
     size_t max_response_bytes; /* body cap; 0: the default; more is SW_E_TOOBIG */
     bool discard_body;        /* read and drop the body (probes only want the status) */
+    const char *accept;       /* the Accept header; NULL sends none */
+    bool accept_gzip;         /* offer gzip; the body is decoded before the cap applies */
+    const char *authorization; /* the whole Authorization value ("Bearer x"); overrides
+                                  bearer_token; never in messages */
+    const char *basic_user, *basic_password; /* HTTP basic auth when basic_user is set */
+    const char *tls_ca_file, *tls_cert_file, *tls_key_file; /* PEM; NULL: defaults */
+    const char *tls_server_name; /* name checked in the certificate and sent as SNI instead of
+                                    the URL's host (the connection still goes to the URL's) */
+    bool tls_insecure;           /* no certificate or name check */
 } sw_http_fetch_request;
 
 typedef struct sw_http_fetch_response {
@@ -46,6 +55,7 @@ typedef struct sw_http_fetch_response {
 typedef struct sw_http_fetch_result {
     sw_err err;
     sw_http_fetch_response resp;
+    bool timed_out; /* err is the request's timeout */
 } sw_http_fetch_result;
 
 typedef struct sw_http_client sw_http_client;
@@ -80,6 +90,27 @@ sw_status sw_http_client_fetch(sw_http_client *c, const sw_http_fetch_request *r
  */
 sw_status sw_http_client_fetch_all(sw_http_client *c, const sw_http_fetch_request *rqs, size_t n,
                                    sw_http_fetch_result *results, sw_err *err);
+
+/*
+ * Asynchronous use, for one thread driving many requests with their own timing (the scraper):
+ * start requests at any time, and call sw_http_client_drive() in a loop. done is called from
+ * sw_http_client_drive() exactly once per started request, with a result it must finish
+ * (sw_http_fetch_result_fini); requests still running when the client is freed are done then,
+ * with an SW_E_IO "cancelled" error. rq's strings are copied except body, which must live until done. A client
+ * used this way is not used with the blocking calls meanwhile (they would take its messages).
+ */
+typedef void (*sw_http_done_fn)(void *ctx, sw_http_fetch_result *res);
+
+sw_status sw_http_client_start(sw_http_client *c, const sw_http_fetch_request *rq,
+                               sw_http_done_fn done, void *ctx, sw_err *err);
+
+/*
+ * Move every started request along, waiting at most wait_ms for network activity, and call
+ * done for those that finished. *ret_running: requests still in flight. SW_E_IO when libcurl's
+ * multi interface fails as a whole.
+ */
+sw_status sw_http_client_drive(sw_http_client *c, int64_t wait_ms, size_t *ret_running,
+                               sw_err *err);
 
 /* One request on a temporary client (no connection reuse). */
 sw_status sw_http_fetch(const sw_http_fetch_request *rq, sw_http_fetch_response *resp,

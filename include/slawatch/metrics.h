@@ -13,7 +13,9 @@
 
 #include "slawatch/eval.h"
 #include "slawatch/expo.h"
+#include "slawatch/prommap.h"
 #include "slawatch/hdr.h"
+#include "slawatch/scrape.h"
 
 /* A series' totals since the daemon started (counters never go back while it runs). */
 typedef struct sw_metrics_series {
@@ -36,14 +38,23 @@ typedef struct sw_metrics_self {
     uint64_t alertmanager_sent, alertmanager_errors;
     uint64_t reloads, reload_errors;
     uint64_t gate_audits_stored, gate_audits_dropped;
+    sw_prommap_stats prom; /* Prometheus samples: scrapes, remote write, queries */
+    /* remote-write requests answered, by status code (SW_METRICS_RW_CODES) */
+    uint64_t rw_requests[6];
+    uint64_t rw_samples, rw_samples_rejected; /* samples + native histograms */
     uint64_t query_pages, query_failures; /* prometheus_query source */
     int64_t query_last_success_ms;        /* 0: never */
 } sw_metrics_self;
+
+/* The status codes of sw_metrics_self.rw_requests, in order. */
+#define SW_METRICS_RW_CODES {204, 400, 413, 429, 500, 503}
 
 typedef struct sw_metrics_input {
     const sw_metrics_series *series;
     size_t n_series;
     const sw_metrics_self *self;
+    const sw_scrape_target_stats *scrape; /* per scrape target: slawatch_scrape_* */
+    size_t n_scrape;
 } sw_metrics_input;
 
 /* SLI windows exposed per series: 5m and 1h (exact, from base intervals). */

@@ -12,6 +12,7 @@
 #ifndef SLAWATCH_STORE_H
 #define SLAWATCH_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -107,6 +108,16 @@ typedef sw_status (*sw_store_visit)(void *ctx, const char *service, const char *
  */
 sw_status sw_store_scan(sw_store *st, const char *service, int64_t from_ms, int64_t to_ms,
                         int64_t fine_from_ms, sw_store_visit fn, void *ctx, sw_err *err);
+
+/*
+ * Visit the rows of one resolution only (the base interval, SW_STORE_1M_MS, _1H_MS or _1D_MS),
+ * series by series as sw_store_scan() does, starting in [from_ms, to_ms). Without with_latency
+ * the histograms are not decoded (iv->latency is NULL): counts-only passes over many rows.
+ * SW_E_INVAL for another resolution.
+ */
+sw_status sw_store_scan_level(sw_store *st, const char *service, int64_t resolution_ms,
+                              int64_t from_ms, int64_t to_ms, bool with_latency, sw_store_visit fn,
+                              void *ctx, sw_err *err);
 
 /* Record the rules text (len bytes) in force from at_ms, unless it equals the latest recorded. */
 sw_status sw_store_put_rules(sw_store *st, int64_t at_ms, const char *text, size_t len,

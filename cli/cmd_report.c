@@ -1,0 +1,209 @@
+/*
+ * slawatch report: the monthly SLA report of a store, in HTML, Markdown, JSON or CSV, to a file
+ * or standard output. Reads the store only (a running daemon may keep writing to it).
+ */
+#include "cli.h"
+
+#include "slawatch/config.h"
+#include "slawatch/report.h"
+#include "slawatch/store.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define MAX_SERVICES 256
+#define REPORT_MAX_BYTES ((size_t)1 << 30)
+
+typedef struct report_opts {
+    const char *month, *tz, *out, *data, *config, *rules;
+    sw_report_format format;
+    const char *services[MAX_SERVICES];
+    size_t n_services;
+} report_opts;
+
+static void
+report_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: slawatch report --month YYYY-MM (--data DIR | --config FILE) [--service S]...\n"
+            "                       [--format html|md|json|csv] [-o FILE] [--tz ZONE] "
+            "[--rules FILE]\n\n"
+            "The SLA report of a calendar month from the store: each commitment met or missed,\n"
+            "by how much, downtime, error budget, worst periods, alerts and maintenance.\n\n"
+            "  --month YYYY-MM  the calendar month (in --tz)\n"
+            "  --data DIR       the store's data directory\n"
+            "  --config FILE    take the data directory from the daemon's configuration\n"
+            "  --service S      only this service (repeatable; default every service)\n"
+            "  --format F       html (default), md, json or csv (one row per service and day)\n"
+            "  -o FILE          write to FILE instead of standard output\n"
+            "  --tz ZONE        IANA time zone of the month, e.g. Europe/Berlin (default UTC)\n"
+            "  --rules FILE     judge by these rules instead of those recorded that month\n"
+            "  --help, --version\n");
+}
+
+static int
+parse_opts(int argc, char **argv, report_opts *o)
+{
+    static const struct option longopts[] = {
+        {"month", required_argument, NULL, 'm'}, {"service", required_argument, NULL, 's'},
+        {"format", required_argument, NULL, 'f'}, {"tz", required_argument, NULL, 'z'},
+        {"data", required_argument, NULL, 'd'},   {"config", required_argument, NULL, 'c'},
+        {"rules", required_argument, NULL, 'r'},  {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm': o->month = optarg; break;
+        case 'z': o->tz = optarg; break;
+        case 'o': o->out = optarg; break;
+        case 'd': o->data = optarg; break;
+        case 'c': o->config = optarg; break;
+        case 'r': o->rules = optarg; break;
+        case 's':
+            if (o->n_services == MAX_SERVICES) {
+                fprintf(stderr, "slawatch report: more than %d --service\n", MAX_SERVICES);
+                return SW_EXIT_USAGE;
+            }
+            o->services[o->n_services++] = optarg;
+            break;
+        case 'f':
+            if (!sw_report_parse_format(optarg, &o->format)) {
+                fprintf(stderr, "slawatch report: --format '%s' is not html, md, json or csv\n",
+                        optarg);
+                return SW_EXIT_USAGE;
+            }
+            break;
+        case 'h': report_usage(stdout); return -1;
+        case 'V': sw_cli_version(stdout); return -1;
+        default: report_usage(stderr); return SW_EXIT_USAGE;
+        }
+    }
+    if (o->month == NULL || (o->data == NULL && o->config == NULL) || optind != argc) {
+        fprintf(stderr, "slawatch report: %s\n",
+                o->month == NULL ? "--month YYYY-MM is required"
+                : optind != argc ? "unexpected argument"
+                                 : "--data DIR or --config FILE is required");
+        report_usage(stderr);
+        return SW_EXIT_USAGE;
+    }
+    return SW_EXIT_OK;
+}
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Write through a temporary file so a failed run never leaves half a report behind. */
+static int
+write_out(const char *path, const sw_buf *b)
+{
+    FILE *f = path ? NULL : stdout;
+    char tmp[4096];
+    if (path != NULL) {
+        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        f = fopen(tmp, "wb");
+        if (f == NULL) {
+            fprintf(stderr, "slawatch report: cannot write %s: %s\n", path, strerror(errno));
+            return SW_EXIT_USAGE;
+        }
+    }
+    bool ok = fwrite(b->data, 1, b->len, f) == b->len;
+    ok = (path != NULL ? fclose(f) == 0 : fflush(f) == 0) && ok;
+    if (ok && path != NULL && rename(tmp, path) != 0)
+        ok = false;
+    if (!ok) {
+        fprintf(stderr, "slawatch report: cannot write %s: %s\n", path ? path : "standard output",
+                strerror(errno));
+        if (path != NULL)
+            remove(tmp);
+        return SW_EXIT_USAGE;
+    }
+    return SW_EXIT_OK;
+}
+
+static int
+fail(const char *what, const sw_err *err, int code)
+{
+    fprintf(stderr, "slawatch report: %s%s\n", what, err->msg);
+    return code;
+}
+
+/* The data directory: --data, else the configuration's. *ret_cfg keeps the string alive. */
+static int
+data_dir(const report_opts *o, sw_config **ret_cfg, const char **ret_dir)
+{
+    *ret_dir = o->data;
+    sw_err err = {0};
+    if (o->data == NULL && sw_config_load(o->config, ret_cfg, NULL, &err) != SW_OK)
+        return fail("", &err, SW_EXIT_USAGE);
+    if (o->data == NULL)
+        *ret_dir = (*ret_cfg)->data_dir;
+    /* Opening would create an empty store: a mistyped directory must be an error instead. */
+    char db[4096];
+    struct stat sb;
+    snprintf(db, sizeof db, "%s/%s", *ret_dir, SW_STORE_DB_NAME);
+    if (stat(db, &sb) != 0) {
+        fprintf(stderr, "slawatch report: no store in %s (%s: %s)\n", *ret_dir, db,
+                strerror(errno));
+        return SW_EXIT_USAGE;
+    }
+    return SW_EXIT_OK;
+}
+
+static int
+build_and_write(sw_store *st, const report_opts *o, sw_report_request *req)
+{
+    sw_err err = {0};
+    sw_rules *rules = NULL;
+    if (o->rules != NULL && sw_rules_load_file(o->rules, &rules, NULL, &err) != SW_OK)
+        return fail("", &err, SW_EXIT_INPUT);
+    req->rules = rules;
+    sw_report *rep = NULL;
+    sw_buf out;
+    sw_buf_init(&out, REPORT_MAX_BYTES);
+    sw_status s = sw_report_build(st, req, &rep, &err);
+    int rc = SW_EXIT_OK;
+    if (s != SW_OK)
+        rc = fail("", &err, s == SW_E_IO || s == SW_E_NOMEM ? SW_EXIT_USAGE : SW_EXIT_INPUT);
+    else if (sw_report_write(rep, o->format, &out, &err) != SW_OK)
+        rc = fail("", &err, SW_EXIT_USAGE);
+    else
+        rc = write_out(o->out, &out);
+    sw_buf_fini(&out);
+    sw_report_free(rep);
+    sw_rules_free(rules);
+    return rc;
+}
+
+int
+sw_cli_report(int argc, char **argv)
+{
+    report_opts o = {.format = SW_REPORT_HTML};
+    int rc = parse_opts(argc, argv, &o);
+    if (rc != SW_EXIT_OK)
+        return rc < 0 ? SW_EXIT_OK : rc;
+    sw_err err = {0};
+    sw_report_request req = {.tz = o.tz, .services = o.services, .n_services = o.n_services,
+                             .now_ms = now_ms()};
+    if (sw_report_parse_month(o.month, &req.year, &req.month, &err) != SW_OK)
+        return fail("", &err, SW_EXIT_USAGE);
+    sw_config *cfg = NULL;
+    const char *dir = NULL;
+    rc = data_dir(&o, &cfg, &dir);
+    sw_store *st = NULL;
+    if (rc == SW_EXIT_OK && sw_store_open(dir, NULL, &st, &err) != SW_OK)
+        rc = fail("", &err, SW_EXIT_USAGE);
+    if (rc == SW_EXIT_OK)
+        rc = build_and_write(st, &o, &req);
+    sw_store_close(st);
+    sw_config_free(cfg);
+    return rc;
+}

@@ -1,0 +1,487 @@
+/*
+ * Building a monthly report: the month's bounds in the zone, the rules in force, then per
+ * service the store scan (report_scan.c), the verdicts (report_judge.c), the budget burn-down,
+ * the worst periods, the alert and trigger events, and the previous month for comparison.
+ * Writers are in report_{html,md,json,csv}.c.
+ */
+#include "report_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slawatch/units.h"
+
+sw_status
+sw_report_parse_month(const char *text, int *ret_year, int *ret_month, sw_err *err)
+{
+    int y = 0, m = 0, used = 0;
+    if (text == NULL || sscanf(text, "%4d-%2d%n", &y, &m, &used) != 2 || used != 7 ||
+        text[used] != '\0' || y < 1970 || m < 1 || m > 12)
+        return sw_err_set(err, SW_E_INVAL, "month '%.32s' is not YYYY-MM (e.g. 2026-10)",
+                          text ? text : "");
+    *ret_year = y;
+    *ret_month = m;
+    return SW_OK;
+}
+
+bool
+sw_report_parse_format(const char *text, sw_report_format *ret)
+{
+    static const struct { const char *name; sw_report_format f; } names[] = {
+        {"html", SW_REPORT_HTML}, {"md", SW_REPORT_MD}, {"markdown", SW_REPORT_MD},
+        {"json", SW_REPORT_JSON}, {"csv", SW_REPORT_CSV}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(text, names[i].name) == 0) {
+            *ret = names[i].f;
+            return true;
+        }
+    return false;
+}
+
+const char *
+sw_report_content_type(sw_report_format f)
+{
+    switch (f) {
+    case SW_REPORT_HTML: return "text/html; charset=utf-8";
+    case SW_REPORT_MD: return "text/markdown; charset=utf-8";
+    case SW_REPORT_JSON: return "application/json";
+    case SW_REPORT_CSV: return "text/csv; charset=utf-8";
+    }
+    return "application/octet-stream";
+}
+
+/* The writers append piece by piece and leave the first failure in the sw_err they are given,
+ * so one check at the end catches a buffer that hit its limit anywhere. */
+sw_status
+sw_report_write(const sw_report *r, sw_report_format f, sw_buf *out, sw_err *err)
+{
+    sw_err first = {.code = SW_OK};
+    switch (f) {
+    case SW_REPORT_HTML: sw_report_write_html(r, out, &first); break;
+    case SW_REPORT_MD: sw_report_write_md(r, out, &first); break;
+    case SW_REPORT_JSON: sw_report_write_json(r, out, &first); break;
+    case SW_REPORT_CSV: sw_report_write_csv(r, out, &first); break;
+    default: return sw_err_set(err, SW_E_INVAL, "unknown report format %d", (int)f);
+    }
+    if (first.code != SW_OK && err != NULL)
+        *err = first;
+    return first.code;
+}
+
+static void
+service_fini(const sw_report *r, rp_service *s)
+{
+    (void)r;
+    free(s->objectives);
+    free(s->prev);
+    free(s->hours);
+    free(s->events);
+}
+
+void
+sw_report_free(sw_report *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->n_services; i++)
+        service_fini(r, &r->services[i]);
+    free(r->services);
+    sw_rules_free(r->owned_rules);
+    sw_report_tz_free(r->tz);
+    free(r);
+}
+
+/* ---------------------------------------------------------------- the month */
+
+static sw_status
+set_month(sw_report *r, const sw_report_request *req, sw_err *err)
+{
+    r->year = req->year;
+    r->month = req->month;
+    r->n_days = sw_report_tz_month_days(req->year, req->month);
+    r->start_ms = sw_report_tz_day_start(r->tz, req->year, req->month, 1);
+    r->end_ms = sw_report_tz_day_start(r->tz, req->year, req->month, r->n_days + 1);
+    r->generated_ms = req->now_ms;
+    if (req->now_ms < r->start_ms)
+        return sw_err_set(err, SW_E_INVAL, "%04d-%02d has not started yet in %s: no report",
+                          req->year, req->month, sw_report_tz_name(r->tz));
+    r->partial = req->now_ms < r->end_ms;
+    bool hours = r->start_ms % RP_HOUR_MS == 0 && r->end_ms % RP_HOUR_MS == 0;
+    for (int d = 2; hours && d <= r->n_days; d++)
+        hours = sw_report_tz_day_start(r->tz, req->year, req->month, d) % RP_HOUR_MS == 0;
+    r->latency_res_ms = hours ? RP_HOUR_MS : RP_MINUTE_MS;
+    return SW_OK;
+}
+
+/* The rules recorded by the month's end (the last in force during it). */
+static sw_status
+load_rules(sw_store *st, sw_report *r, const sw_report_request *req, sw_err *err)
+{
+    if (req->rules != NULL) {
+        r->rules = req->rules;
+        r->rules_since_ms = -1;
+        return SW_OK;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    sw_status rc = sw_store_rules_at(st, r->end_ms - 1, &text, &len, &r->rules_since_ms, err);
+    if (rc == SW_E_INVAL)
+        return sw_err_set(err, SW_E_INVAL, "no rules were recorded in the store by the end of "
+                                           "%04d-%02d: nothing to judge the month by",
+                          r->year, r->month);
+    if (rc != SW_OK)
+        return rc;
+    rc = sw_rules_load_mem(text, len, "recorded rules", &r->owned_rules, NULL, err);
+    free(text);
+    r->rules = r->owned_rules;
+    return rc;
+}
+
+static sw_status
+pick_services(sw_report *r, const sw_report_request *req, sw_err *err)
+{
+    size_t n = req->n_services ? req->n_services : r->rules->n_services;
+    r->services = calloc(n ? n : 1, sizeof *r->services);
+    if (r->services == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory for %zu services", n);
+    for (size_t i = 0; i < n; i++) {
+        ptrdiff_t k = (ptrdiff_t)i;
+        if (req->n_services) {
+            k = sw_rules_service_index(r->rules, req->services[i]);
+            if (k < 0)
+                return sw_err_set(err, SW_E_INVAL, "service '%.64s' is not in the rules of %04d-%02d",
+                                  req->services[i], r->year, r->month);
+        }
+        r->services[r->n_services++].svc = &r->rules->services[k];
+    }
+    return SW_OK;
+}
+
+/* ---------------------------------------------------------------- per service */
+
+static sw_status
+init_periods(sw_report *r, rp_service *s, sw_err *err)
+{
+    s->first_data_ms = s->last_data_ms = -1;
+    for (int d = 0; d < r->n_days; d++) {
+        s->days[d].mday = d + 1;
+        s->days[d].start_ms = sw_report_tz_day_start(r->tz, r->year, r->month, d + 1);
+        s->days[d].end_ms = sw_report_tz_day_start(r->tz, r->year, r->month, d + 2);
+    }
+    s->n_hours = (size_t)((r->end_ms - r->start_ms + RP_HOUR_MS - 1) / RP_HOUR_MS);
+    s->hours = calloc(s->n_hours, sizeof *s->hours);
+    s->objectives = calloc(r->rules->n_objectives + 1, sizeof *s->objectives);
+    s->prev = calloc(r->rules->n_objectives + 1, sizeof *s->prev);
+    if (s->hours == NULL || s->objectives == NULL || s->prev == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory for a service's month");
+    for (size_t h = 0; h < s->n_hours; h++)
+        s->hours[h].start_ms = r->start_ms + (int64_t)h * RP_HOUR_MS;
+    return SW_OK;
+}
+
+/* Availability budget left at each day's end: errors (or bad minutes) so far over the month's
+ * whole allowance. */
+static void
+burn_down(const sw_report *r, rp_service *s)
+{
+    const sw_objective *o = NULL;
+    for (size_t i = 0; i < r->rules->n_objectives && o == NULL; i++)
+        if (r->rules->objectives[i].objective.sli == SW_SLI_AVAILABILITY)
+            o = &r->rules->objectives[i];
+    double frac = o ? 1.0 - o->objective.value : NAN, spent = 0;
+    bool slices = o && o->budgeting == SW_BUDGET_TIMESLICES;
+    double whole = slices ? (double)(s->month.span_ms - s->month.maint_ms) / RP_MINUTE_MS
+                          : (double)s->month.requests;
+    for (int d = 0; d < r->n_days; d++) {
+        spent += slices ? (double)s->days[d].c.bad_minutes : (double)s->days[d].c.errors;
+        bool known = o && whole > 0 && s->days[d].start_ms < r->generated_ms;
+        s->days[d].budget_left = known ? 1.0 - spent / (frac * whole) : NAN;
+    }
+}
+
+/* Largest first by errors (the budget they spent), then bad minutes; periods without any left
+ * out. */
+static void
+rank(const rp_counts *const *c, size_t n, size_t *out, size_t *ret_n, size_t max)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (c[i]->errors == 0 && c[i]->bad_minutes == 0)
+            continue;
+        size_t j = k < max ? k++ : max;
+        while (j > 0 && (c[out[j - 1]]->errors < c[i]->errors ||
+                         (c[out[j - 1]]->errors == c[i]->errors &&
+                          c[out[j - 1]]->bad_minutes < c[i]->bad_minutes))) {
+            if (j < max)
+                out[j] = out[j - 1];
+            j--;
+        }
+        if (j < max)
+            out[j] = i;
+    }
+    *ret_n = k;
+}
+
+static sw_status
+worst_periods(rp_service *s, int n_days, sw_err *err)
+{
+    const rp_counts **c = malloc((s->n_hours + RP_MAX_DAYS) * sizeof *c);
+    if (c == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory ranking hours");
+    for (size_t h = 0; h < s->n_hours; h++)
+        c[h] = &s->hours[h].c;
+    rank(c, s->n_hours, s->worst_hours, &s->n_worst_hours, RP_WORST_HOURS);
+    for (int d = 0; d < n_days; d++)
+        c[d] = &s->days[d].c;
+    rank(c, (size_t)n_days, s->worst_days, &s->n_worst_days, RP_WORST_DAYS);
+    free(c);
+    return SW_OK;
+}
+
+static sw_status
+scan_and_judge(sw_store *st, sw_report *r, rp_service *s, sw_err *err)
+{
+    rp_minutes m = {0};
+    sw_hdr *lat = NULL;
+    sw_status rc = init_periods(r, s, err);
+    if (rc == SW_OK)
+        rc = sw_report_scan_service(st, r, s, &m, &lat, err);
+    for (size_t i = 0; rc == SW_OK && i < r->rules->n_objectives; i++)
+        sw_report_judge(r, s, &m, lat, &r->rules->objectives[i], &s->objectives[i]);
+    if (rc == SW_OK) {
+        burn_down(r, s);
+        rc = worst_periods(s, r->n_days, err);
+    }
+    sw_hdr_free(lat);
+    sw_report_minutes_fini(&m);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- events */
+
+typedef struct events_ctx {
+    sw_report *r;
+    sw_err *err;
+} events_ctx;
+
+static rp_event *
+open_event(rp_service *s, const sw_store_event *e)
+{
+    for (size_t i = s->n_events; i-- > 0;) {
+        rp_event *x = &s->events[i];
+        if (x->resolved_ms < 0 && strcmp(x->kind, e->kind) == 0 && strcmp(x->name, e->name) == 0 &&
+            strcmp(x->env, e->env ? e->env : "") == 0)
+            return x;
+    }
+    return NULL;
+}
+
+static sw_status
+add_event(rp_service *s, const sw_store_event *e, sw_err *err)
+{
+    rp_event *grown = realloc(s->events, (s->n_events + 1) * sizeof *grown);
+    if (grown == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory listing events");
+    s->events = grown;
+    rp_event *x = &s->events[s->n_events++];
+    memset(x, 0, sizeof *x);
+    snprintf(x->kind, sizeof x->kind, "%s", e->kind);
+    snprintf(x->name, sizeof x->name, "%s", e->name);
+    snprintf(x->env, sizeof x->env, "%s", e->env ? e->env : "");
+    x->fired_ms = e->at_ms;
+    x->resolved_ms = -1;
+    x->value = e->value;
+    return SW_OK;
+}
+
+static sw_status
+visit_event(void *ctx, const sw_store_event *e, sw_err *err)
+{
+    events_ctx *c = ctx;
+    for (size_t i = 0; i < c->r->n_services; i++) {
+        rp_service *s = &c->r->services[i];
+        if (strcmp(s->svc->name, e->service) != 0)
+            continue;
+        if (strcmp(e->state, "firing") == 0)
+            return add_event(s, e, err);
+        rp_event *x = open_event(s, e);
+        if (x != NULL)
+            x->resolved_ms = e->at_ms;
+    }
+    return SW_OK;
+}
+
+/* ---------------------------------------------------------------- building */
+
+static sw_status build(sw_store *st, const sw_report_request *req, bool with_prev,
+                       sw_report **ret, sw_err *err);
+
+/* The previous month's verdicts, matched by service and objective name. */
+static void
+copy_prev(sw_report *r, const sw_report *p)
+{
+    for (size_t i = 0; i < r->n_services; i++) {
+        rp_service *s = &r->services[i];
+        for (size_t j = 0; j < p->n_services; j++) {
+            const rp_service *q = &p->services[j];
+            if (strcmp(q->svc->name, s->svc->name) != 0 || !q->has_data)
+                continue;
+            s->has_prev = true;
+            for (size_t k = 0; k < r->rules->n_objectives; k++) {
+                const sw_objective *o = &r->rules->objectives[k];
+                ptrdiff_t pk = sw_rules_objective_index(p->rules, o->name);
+                if (pk >= 0) {
+                    s->prev[k] = q->objectives[pk];
+                    s->prev[k].objective = o;
+                } else {
+                    sw_report_judge(r, s, &(rp_minutes){0}, NULL, o, &s->prev[k]);
+                    s->prev[k].has_verdict = false;
+                }
+            }
+        }
+    }
+}
+
+static sw_status
+previous_month(sw_store *st, sw_report *r, const sw_report_request *req, sw_err *err)
+{
+    sw_report_request p = *req;
+    p.year = req->month == 1 ? req->year - 1 : req->year;
+    p.month = req->month == 1 ? 12 : req->month - 1;
+    sw_report *prev = NULL;
+    sw_status rc = build(st, &p, false, &prev, err);
+    if (rc == SW_E_RANGE || rc == SW_E_INVAL)
+        return SW_OK; /* no previous month to compare with */
+    if (rc == SW_OK)
+        copy_prev(r, prev);
+    sw_report_free(prev);
+    return rc;
+}
+
+static sw_status
+build_services(sw_store *st, sw_report *r, sw_err *err)
+{
+    bool any = false;
+    for (size_t i = 0; i < r->n_services; i++) {
+        sw_status rc = scan_and_judge(st, r, &r->services[i], err);
+        if (rc != SW_OK)
+            return rc;
+        any = any || r->services[i].has_data;
+    }
+    if (!any)
+        return sw_err_set(err, SW_E_RANGE, "the store holds no data for %04d-%02d (%s)", r->year,
+                          r->month, sw_report_tz_name(r->tz));
+    events_ctx ec = {r, err};
+    return sw_store_events(st, r->start_ms, r->end_ms, visit_event, &ec, err);
+}
+
+static sw_status
+build(sw_store *st, const sw_report_request *req, bool with_prev, sw_report **ret, sw_err *err)
+{
+    sw_report *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory for a report");
+    sw_status rc = sw_report_tz_load(req->tz, &r->tz, err);
+    if (rc == SW_OK)
+        rc = set_month(r, req, err);
+    if (rc == SW_OK)
+        rc = load_rules(st, r, req, err);
+    if (rc == SW_OK)
+        rc = pick_services(r, req, err);
+    if (rc == SW_OK)
+        rc = build_services(st, r, err);
+    if (rc == SW_OK && with_prev)
+        rc = previous_month(st, r, req, err);
+    if (rc != SW_OK) {
+        sw_report_free(r);
+        return rc;
+    }
+    *ret = r;
+    return SW_OK;
+}
+
+sw_status
+sw_report_build(sw_store *st, const sw_report_request *req, sw_report **ret, sw_err *err)
+{
+    if (req->month < 1 || req->month > 12)
+        return sw_err_set(err, SW_E_INVAL, "month %d is not 1..12", req->month);
+    return build(st, req, true, ret, err);
+}
+
+/* ---------------------------------------------------------------- shared wording */
+
+void
+sw_report_local_time(const sw_report *r, int64_t utc_ms, char *out, size_t cap)
+{
+    int y, mo, d, h, mi;
+    sw_report_tz_local(r->tz, utc_ms, &y, &mo, &d, &h, &mi);
+    snprintf(out, cap, "%04d-%02d-%02d %02d:%02d", y, mo, d, h, mi);
+}
+
+void
+sw_report_tally(const sw_report *r, size_t *ret_met, size_t *ret_judged, size_t *ret_total)
+{
+    size_t met = 0, judged = 0, total = 0;
+    for (size_t i = 0; i < r->n_services; i++)
+        for (size_t k = 0; k < r->rules->n_objectives; k++) {
+            const sw_objective_result *o = &r->services[i].objectives[k];
+            total++;
+            judged += o->has_verdict;
+            met += o->has_verdict && o->met;
+        }
+    *ret_met = met;
+    *ret_judged = judged;
+    *ret_total = total;
+}
+
+void
+sw_report_objective_text(const sw_objective *o, char *out, size_t cap)
+{
+    char sli[32], v[40];
+    sw_rules_sli_name(&o->objective, sli, sizeof sli);
+    sw_rules_format_value(o->objective.sli, o->objective.value, v, sizeof v);
+    snprintf(out, cap, "%s %s %s", sli, sw_rules_op_str(o->objective.op), v);
+}
+
+/* Throughput is judged on the share of slices; everything else in the SLI's own unit. */
+static sw_sli
+shown_as(const sw_objective_result *o)
+{
+    return o->objective->objective.sli == SW_SLI_THROUGHPUT ||
+                   o->objective->budgeting == SW_BUDGET_TIMESLICES
+               ? SW_SLI_AVAILABILITY
+               : o->objective->objective.sli;
+}
+
+void
+sw_report_format_measured(const sw_objective_result *o, char *out, size_t cap)
+{
+    sw_rules_format_value(shown_as(o), isfinite(o->measured) ? o->measured : NAN, out, cap);
+}
+
+void
+sw_report_format_target(const sw_objective_result *o, char *out, size_t cap)
+{
+    char v[40];
+    sw_rules_format_value(shown_as(o), o->target, v, sizeof v);
+    snprintf(out, cap, "%s %s", sw_rules_op_str(o->op), v);
+}
+
+void
+sw_report_format_margin(const sw_objective_result *o, char *out, size_t cap)
+{
+    if (!o->has_verdict) {
+        snprintf(out, cap, "n/a");
+        return;
+    }
+    double d = o->measured - o->target;
+    bool ratio = shown_as(o) == SW_SLI_AVAILABILITY || shown_as(o) == SW_SLI_ERROR_RATE;
+    if (ratio)
+        snprintf(out, cap, "%+.3f pp", 100.0 * d);
+    else if (shown_as(o) == SW_SLI_LATENCY)
+        snprintf(out, cap, "%+.0f ms", d / 1000.0);
+    else
+        snprintf(out, cap, "%+.4g", d);
+}

@@ -1,0 +1,192 @@
+/*
+ * The JSON report (schema in docs/reports.md): objectives in the shape of `slawatch eval
+ * --json` with the report's fields added, then the month's details. Ratios are fractions,
+ * latencies microseconds, times RFC 3339 UTC; unknown values are null.
+ */
+#include "report_int.h"
+
+#include <math.h>
+
+#include "slawatch/eval_json.h"
+#include "slawatch/json.h"
+#include "slawatch/units.h"
+
+static void
+num(sw_buf *b, const char *key, double v, sw_err *err)
+{
+    if (isfinite(v))
+        sw_buf_printf(b, err, ",\"%s\":%.10g", key, v);
+    else
+        sw_buf_printf(b, err, ",\"%s\":null", key);
+}
+
+static void
+when(sw_buf *b, const char *key, int64_t ms, sw_err *err)
+{
+    char t[40];
+    if (ms < 0) {
+        sw_buf_printf(b, err, ",\"%s\":null", key);
+        return;
+    }
+    sw_units_format_time(ms, t, sizeof t);
+    sw_buf_printf(b, err, ",\"%s\":\"%s\"", key, t);
+}
+
+static double
+ratio(uint64_t a, uint64_t b)
+{
+    return b ? (double)a / (double)b : NAN;
+}
+
+static void
+counts(sw_buf *b, const rp_counts *c, sw_err *err)
+{
+    sw_buf_printf(b, err, ",\"requests\":%llu,\"errors\":%llu,\"bad_minutes\":%llu",
+                  (unsigned long long)c->requests, (unsigned long long)c->errors,
+                  (unsigned long long)c->bad_minutes);
+    num(b, "error_rate", ratio(c->errors, c->requests), err);
+    int64_t outside = c->span_ms - c->maint_ms;
+    num(b, "coverage", outside > 0 ? (double)c->data_ms / (double)outside : NAN, err);
+}
+
+static void
+objective(sw_buf *b, const rp_service *s, size_t k, sw_err *err)
+{
+    const sw_objective_result *o = &s->objectives[k];
+    sw_buf_printf(b, err, "%s{", k ? "," : "");
+    sw_eval_json_objective_fields(b, o, err);
+    num(b, "allowed_downtime_s", o->allowed_downtime_s, err);
+    num(b, "downtime_s", o->downtime_s, err);
+    sw_buf_printf(b, err, ",\"previous\":");
+    if (!s->has_prev) {
+        sw_buf_printf(b, err, "null}");
+        return;
+    }
+    const sw_objective_result *p = &s->prev[k];
+    sw_buf_printf(b, err, "{\"measured\":");
+    if (p->has_verdict && isfinite(p->measured))
+        sw_buf_printf(b, err, "%.10g", p->measured);
+    else
+        sw_buf_printf(b, err, "null");
+    sw_buf_printf(b, err, ",\"met\":%s}}", !p->has_verdict ? "null" : p->met ? "true" : "false");
+}
+
+static void
+days(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
+{
+    sw_buf_printf(b, err, ",\"days\":[");
+    for (int d = 0; d < r->n_days; d++) {
+        const rp_day *day = &s->days[d];
+        sw_buf_printf(b, err, "%s{\"day\":%d", d ? "," : "", day->mday);
+        when(b, "start", day->start_ms, err);
+        counts(b, &day->c, err);
+        num(b, "p95_us", day->p95_us, err);
+        num(b, "p99_us", day->p99_us, err);
+        num(b, "budget_remaining", day->budget_left, err);
+        sw_buf_printf(b, err, "}");
+    }
+    sw_buf_printf(b, err, "]");
+}
+
+static void
+worst(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
+{
+    sw_buf_printf(b, err, ",\"worst_days\":[");
+    for (size_t i = 0; i < s->n_worst_days; i++) {
+        const rp_day *day = &s->days[s->worst_days[i]];
+        sw_buf_printf(b, err, "%s{\"day\":%d", i ? "," : "", day->mday);
+        when(b, "start", day->start_ms, err);
+        counts(b, &day->c, err);
+        sw_buf_printf(b, err, "}");
+    }
+    sw_buf_printf(b, err, "],\"worst_hours\":[");
+    for (size_t i = 0; i < s->n_worst_hours; i++) {
+        const rp_hour *h = &s->hours[s->worst_hours[i]];
+        sw_buf_printf(b, err, "%s{", i ? "," : "");
+        sw_buf_printf(b, err, "\"hour\":%zu", s->worst_hours[i]);
+        when(b, "start", h->start_ms, err);
+        counts(b, &h->c, err);
+        sw_buf_printf(b, err, "}");
+    }
+    sw_buf_printf(b, err, "]");
+    (void)r;
+}
+
+static void
+events(sw_buf *b, const rp_service *s, sw_err *err)
+{
+    sw_buf_printf(b, err, ",\"events\":[");
+    for (size_t i = 0; i < s->n_events; i++) {
+        const rp_event *e = &s->events[i];
+        sw_buf_printf(b, err, "%s{\"kind\":\"%s\",\"name\":", i ? "," : "", e->kind);
+        sw_json_put_string(b, e->name, err);
+        sw_buf_printf(b, err, ",\"env\":");
+        sw_json_put_string(b, e->env, err);
+        when(b, "fired_at", e->fired_ms, err);
+        when(b, "resolved_at", e->resolved_ms, err);
+        num(b, "value", e->value, err);
+        sw_buf_printf(b, err, "}");
+    }
+    sw_buf_printf(b, err, "],\"maintenance\":[");
+    size_t n = 0;
+    for (size_t i = 0; i < s->svc->n_maintenance; i++) {
+        const sw_maintenance *m = &s->svc->maintenance[i];
+        sw_buf_printf(b, err, "%s{\"reason\":", n++ ? "," : "");
+        sw_json_put_string(b, m->reason ? m->reason : "", err);
+        when(b, "start", m->start_ms, err);
+        when(b, "end", m->end_ms, err);
+        sw_buf_printf(b, err, "}");
+    }
+    sw_buf_printf(b, err, "]");
+}
+
+static void
+service(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
+{
+    sw_buf_printf(b, err, "{\"name\":");
+    sw_json_put_string(b, s->svc->name, err);
+    sw_buf_printf(b, err, ",\"enough_coverage\":%s,\"counts_resolution\":\"%s\"",
+                  s->enough_coverage ? "true" : "false", s->minute_counts ? "1m" : "1h");
+    when(b, "first_data", s->first_data_ms, err);
+    when(b, "last_data", s->last_data_ms, err);
+    counts(b, &s->month, err);
+    num(b, "p50_us", s->p50_us, err);
+    num(b, "p95_us", s->p95_us, err);
+    num(b, "p99_us", s->p99_us, err);
+    num(b, "peak_rps", s->peak_rps, err);
+    num(b, "sustained_rps", s->sustained_rps, err);
+    sw_buf_printf(b, err, ",\"objectives\":[");
+    for (size_t k = 0; k < r->rules->n_objectives; k++)
+        objective(b, s, k, err);
+    sw_buf_printf(b, err, "]");
+    events(b, s, err);
+    worst(b, r, s, err);
+    days(b, r, s, err);
+    sw_buf_printf(b, err, "}");
+}
+
+sw_status
+sw_report_write_json(const sw_report *r, sw_buf *b, sw_err *err)
+{
+    size_t met, judged, total;
+    sw_report_tally(r, &met, &judged, &total);
+    sw_buf_printf(b, err, "{\"month\":\"%04d-%02d\",\"time_zone\":", r->year, r->month);
+    sw_json_put_string(b, sw_report_tz_name(r->tz), err);
+    when(b, "from", r->start_ms, err);
+    when(b, "to", r->end_ms, err);
+    when(b, "generated_at", r->generated_ms, err);
+    when(b, "rules_since", r->rules_since_ms, err);
+    sw_buf_printf(b, err, ",\"partial\":%s,\"latency_resolution\":\"%s\",\"min_coverage\":%g",
+                  r->partial ? "true" : "false", r->latency_res_ms == RP_HOUR_MS ? "1h" : "1m",
+                  SW_REPORT_MIN_COVERAGE);
+    sw_buf_printf(b, err, ",\"summary\":{\"met\":%zu,\"judged\":%zu,\"commitments\":%zu}", met,
+                  judged, total);
+    sw_buf_printf(b, err, ",\"services\":[");
+    for (size_t i = 0; i < r->n_services; i++) {
+        if (i)
+            sw_buf_printf(b, err, ",");
+        service(b, r, &r->services[i], err);
+    }
+    sw_buf_printf(b, err, "]}\n");
+    return SW_OK;
+}

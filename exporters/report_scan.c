@@ -1,0 +1,326 @@
+/*
+ * Reading one service's month from the store, at the coarsest resolution that answers exactly:
+ * hourly rollups for the merged latency histograms (1-minute rows for the hours that overlap
+ * maintenance, which are left out minute by minute), 1-minute rows without histograms for
+ * counts, coverage and slices. When retention has removed the 1-minute rows the hourly ones
+ * give the counts. Every environment of the service adds into the same figures.
+ */
+#include "report_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool
+sw_report_in_maint(const sw_service *svc, int64_t from_ms, int64_t to_ms)
+{
+    for (size_t i = 0; i < svc->n_maintenance; i++)
+        if (svc->maintenance[i].start_ms < to_ms && from_ms < svc->maintenance[i].end_ms)
+            return true;
+    return false;
+}
+
+void
+sw_report_minutes_fini(rp_minutes *m)
+{
+    free(m->requests);
+    free(m->errors);
+    free(m->probes);
+    free(m->failures);
+    free(m->flags);
+    memset(m, 0, sizeof *m);
+}
+
+static sw_status
+minutes_init(rp_minutes *m, size_t n, sw_err *err)
+{
+    m->n = n;
+    m->requests = calloc(n, sizeof *m->requests);
+    m->errors = calloc(n, sizeof *m->errors);
+    m->probes = calloc(n, sizeof *m->probes);
+    m->failures = calloc(n, sizeof *m->failures);
+    m->flags = calloc(n, 1);
+    if (!m->requests || !m->errors || !m->probes || !m->failures || !m->flags)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory for %zu minutes of a report", n);
+    return SW_OK;
+}
+
+typedef struct scan_ctx {
+    const sw_report *r;
+    rp_service *s;
+    rp_minutes *m;
+    sw_hdr *day_lat[RP_MAX_DAYS];
+    sw_hdr *month_lat;
+    size_t rows;
+    bool counts_from_hours; /* no 1-minute rows: hourly rows give the counts */
+    bool only_outside_maint; /* the maintenance hours' minutes: skip those inside */
+} scan_ctx;
+
+static int
+day_of(const sw_report *r, const rp_service *s, int64_t t_ms)
+{
+    for (int d = 0; d < r->n_days; d++)
+        if (t_ms < s->days[d].end_ms)
+            return t_ms >= s->days[d].start_ms ? d : -1;
+    return -1;
+}
+
+static sw_status
+visit_minute(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
+             sw_err *err)
+{
+    (void)service, (void)env, (void)err;
+    scan_ctx *c = ctx;
+    int64_t i = (iv->start_ms - c->r->start_ms) / RP_MINUTE_MS;
+    if (i < 0 || (size_t)i >= c->m->n)
+        return SW_OK;
+    c->m->requests[i] += iv->requests;
+    c->m->errors[i] += iv->errors;
+    c->m->probes[i] += iv->health.probes;
+    c->m->failures[i] += iv->health.failures;
+    if (iv->has_data)
+        c->m->flags[i] |= RP_MIN_DATA;
+    c->rows++;
+    return SW_OK;
+}
+
+static void
+add_counts(rp_counts *c, const sw_sli_interval *iv)
+{
+    c->requests += iv->requests;
+    c->errors += iv->errors;
+    c->probes += iv->health.probes;
+    c->failures += iv->health.failures;
+    if (iv->has_data)
+        c->data_ms = RP_HOUR_MS; /* an hour row says only that some of the hour had data */
+}
+
+/* *acc += h, cloning h into an empty *acc. */
+static sw_status
+merge_into(sw_hdr **acc, const sw_hdr *h, sw_err *err)
+{
+    if (*acc != NULL)
+        return sw_hdr_add_grow(acc, h, err);
+    *acc = sw_hdr_clone(h);
+    return *acc != NULL ? SW_OK : sw_err_set(err, SW_E_NOMEM, "out of memory merging latency");
+}
+
+static sw_status
+add_latency(scan_ctx *c, const sw_sli_interval *iv, sw_err *err)
+{
+    if (iv->latency == NULL)
+        return SW_OK;
+    int d = day_of(c->r, c->s, iv->start_ms);
+    if (d < 0)
+        return SW_OK;
+    sw_status st = merge_into(&c->day_lat[d], iv->latency, err);
+    if (st == SW_OK)
+        st = merge_into(&c->month_lat, iv->latency, err);
+    return st;
+}
+
+static sw_status
+visit_latency(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
+              sw_err *err)
+{
+    (void)service, (void)env;
+    scan_ctx *c = ctx;
+    const sw_service *svc = c->s->svc;
+    bool maint = sw_report_in_maint(svc, iv->start_ms, iv->start_ms + iv->length_ms);
+    if (c->counts_from_hours && !c->only_outside_maint) {
+        int64_t h = (iv->start_ms - c->r->start_ms) / RP_HOUR_MS;
+        if (h >= 0 && (size_t)h < c->s->n_hours && !maint)
+            add_counts(&c->s->hours[h].c, iv);
+        c->rows++;
+    }
+    /* An hour that overlaps maintenance is merged again from its minutes (rescan_maint_hours). */
+    return maint ? SW_OK : add_latency(c, iv, err);
+}
+
+/* The minutes of the hours that overlap maintenance, with histograms, outside maintenance. */
+static sw_status
+rescan_maint_hours(sw_store *st, scan_ctx *c, sw_err *err)
+{
+    if (c->r->latency_res_ms != RP_HOUR_MS)
+        return SW_OK;
+    c->only_outside_maint = true;
+    sw_status r = SW_OK;
+    for (size_t h = 0; r == SW_OK && h < c->s->n_hours; h++) {
+        int64_t from = c->s->hours[h].start_ms;
+        if (sw_report_in_maint(c->s->svc, from, from + RP_HOUR_MS))
+            r = sw_store_scan_level(st, c->s->svc->name, RP_MINUTE_MS, from, from + RP_HOUR_MS,
+                                    true, visit_latency, c, err);
+    }
+    c->only_outside_maint = false;
+    return r;
+}
+
+static void
+minute_into(rp_counts *c, const rp_minutes *m, size_t i, bool bad)
+{
+    c->span_ms += RP_MINUTE_MS;
+    if (m->flags[i] & RP_MIN_MAINT) {
+        c->maint_ms += RP_MINUTE_MS;
+        return;
+    }
+    c->requests += m->requests[i];
+    c->errors += m->errors[i];
+    c->probes += m->probes[i];
+    c->failures += m->failures[i];
+    if (m->flags[i] & RP_MIN_DATA)
+        c->data_ms += RP_MINUTE_MS;
+    c->bad_minutes += bad;
+}
+
+static void
+add_period(rp_counts *acc, const rp_counts *c)
+{
+    acc->requests += c->requests;
+    acc->errors += c->errors;
+    acc->probes += c->probes;
+    acc->failures += c->failures;
+    acc->span_ms += c->span_ms;
+    acc->data_ms += c->data_ms;
+    acc->maint_ms += c->maint_ms;
+    acc->bad_minutes += c->bad_minutes;
+}
+
+/* Hours, days and the month from the minutes. */
+static void
+fold_minutes(const sw_report *r, rp_service *s, rp_minutes *m)
+{
+    const sw_condition *bad_when;
+    size_t n_bad;
+    sw_report_bad_when(r->rules, &bad_when, &n_bad);
+    for (size_t i = 0; i < m->n; i++) {
+        int64_t t = r->start_ms + (int64_t)i * RP_MINUTE_MS;
+        if (sw_report_in_maint(s->svc, t, t + RP_MINUTE_MS))
+            m->flags[i] |= RP_MIN_MAINT;
+        bool bad = sw_report_counts_bad(bad_when, n_bad, r->rules->min_requests, m->requests[i],
+                                        m->errors[i], m->probes[i], m->failures[i]);
+        size_t h = (size_t)(i * RP_MINUTE_MS / RP_HOUR_MS);
+        minute_into(&s->hours[h].c, m, i, bad);
+        if ((m->flags[i] & RP_MIN_DATA) && !(m->flags[i] & RP_MIN_MAINT)) {
+            if (s->first_data_ms < 0)
+                s->first_data_ms = t;
+            s->last_data_ms = t + RP_MINUTE_MS;
+        }
+    }
+}
+
+/* Hourly counts (no minute rows): maintenance hours were left out when they were read. */
+static void
+fold_hours_only(rp_service *s)
+{
+    for (size_t h = 0; h < s->n_hours; h++) {
+        rp_hour *hr = &s->hours[h];
+        hr->c.span_ms = RP_HOUR_MS;
+        if (sw_report_in_maint(s->svc, hr->start_ms, hr->start_ms + RP_HOUR_MS))
+            hr->c.maint_ms = RP_HOUR_MS;
+        if (hr->c.data_ms > 0) {
+            if (s->first_data_ms < 0)
+                s->first_data_ms = hr->start_ms;
+            s->last_data_ms = hr->start_ms + RP_HOUR_MS;
+        }
+    }
+}
+
+static void
+fold_days(const sw_report *r, rp_service *s)
+{
+    for (size_t h = 0; h < s->n_hours; h++) {
+        int d = day_of(r, s, s->hours[h].start_ms);
+        if (d >= 0)
+            add_period(&s->days[d].c, &s->hours[h].c);
+        add_period(&s->month, &s->hours[h].c);
+    }
+    int64_t outside = s->month.span_ms - s->month.maint_ms;
+    s->coverage = outside > 0 ? (double)s->month.data_ms / (double)outside : 0.0;
+    s->has_data = s->month.data_ms > 0;
+    s->enough_coverage = s->coverage >= SW_REPORT_MIN_COVERAGE;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Peak minute and the rate 99 % of the minutes with data reached. */
+static sw_status
+throughput(rp_service *s, const rp_minutes *m, sw_err *err)
+{
+    uint64_t *rates = malloc((m->n ? m->n : 1) * sizeof *rates);
+    if (rates == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory ranking minutes");
+    size_t n = 0;
+    for (size_t i = 0; i < m->n; i++)
+        if ((m->flags[i] & RP_MIN_DATA) && !(m->flags[i] & RP_MIN_MAINT))
+            rates[n++] = m->requests[i];
+    qsort(rates, n, sizeof *rates, cmp_u64);
+    s->peak_rps = n ? (double)rates[n - 1] / 60.0 : NAN;
+    s->sustained_rps = n ? (double)rates[n / 100] / 60.0 : NAN;
+    free(rates);
+    return SW_OK;
+}
+
+static void
+day_percentiles(scan_ctx *c)
+{
+    for (int d = 0; d < c->r->n_days; d++) {
+        rp_day *day = &c->s->days[d];
+        bool any = c->day_lat[d] != NULL && sw_hdr_total_count(c->day_lat[d]) > 0;
+        day->p95_us = any ? (double)sw_hdr_value_at_percentile(c->day_lat[d], 95.0) : NAN;
+        day->p99_us = any ? (double)sw_hdr_value_at_percentile(c->day_lat[d], 99.0) : NAN;
+        sw_hdr_free(c->day_lat[d]);
+        c->day_lat[d] = NULL;
+    }
+    bool any = c->month_lat != NULL && sw_hdr_total_count(c->month_lat) > 0;
+    c->s->p50_us = any ? (double)sw_hdr_value_at_percentile(c->month_lat, 50.0) : NAN;
+    c->s->p95_us = any ? (double)sw_hdr_value_at_percentile(c->month_lat, 95.0) : NAN;
+    c->s->p99_us = any ? (double)sw_hdr_value_at_percentile(c->month_lat, 99.0) : NAN;
+}
+
+static sw_status
+scan_latency(sw_store *st, scan_ctx *c, sw_err *err)
+{
+    sw_status r = sw_store_scan_level(st, c->s->svc->name, c->r->latency_res_ms, c->r->start_ms,
+                                      c->r->end_ms, true, visit_latency, c, err);
+    if (r == SW_OK)
+        r = rescan_maint_hours(st, c, err);
+    return r;
+}
+
+sw_status
+sw_report_scan_service(sw_store *st, const sw_report *r, rp_service *s, rp_minutes *m,
+                       sw_hdr **ret_lat, sw_err *err)
+{
+    scan_ctx c = {.r = r, .s = s, .m = m};
+    size_t n = (size_t)((r->end_ms - r->start_ms) / RP_MINUTE_MS);
+    sw_status rc = minutes_init(m, n, err);
+    if (rc == SW_OK)
+        rc = sw_store_scan_level(st, s->svc->name, RP_MINUTE_MS, r->start_ms, r->end_ms, false,
+                                 visit_minute, &c, err);
+    c.counts_from_hours = c.rows == 0;
+    s->minute_counts = c.rows > 0;
+    if (rc == SW_OK)
+        rc = scan_latency(st, &c, err);
+    if (rc == SW_OK) {
+        if (s->minute_counts)
+            fold_minutes(r, s, m);
+        else
+            fold_hours_only(s);
+        fold_days(r, s);
+        day_percentiles(&c);
+        rc = throughput(s, m, err);
+    }
+    for (int d = 0; d < RP_MAX_DAYS; d++)
+        sw_hdr_free(c.day_lat[d]);
+    if (rc != SW_OK) {
+        sw_hdr_free(c.month_lat);
+        return rc;
+    }
+    *ret_lat = c.month_lat;
+    return SW_OK;
+}

@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""The monthly report of the recorded month (record_month.c) against figures computed here by
+hand from the month's description, then the HTML page rendered by headless Chromium: its text
+and the number of chart elements. The screenshot stays in the build directory as an artefact.
+
+usage: test_report.py SLAWATCH RECORD_MONTH RULES BUILD_DIR
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+SLAWATCH, RECORD, RULES, OUT = sys.argv[1:5]
+
+# ---- the recorded month, by hand (UTC, October 2026: 31 days) ----
+MINUTES = 31 * 24 * 60                # 44640
+MAINT = 60                            # Oct 10 02:00-03:00, excluded
+GAP = 6 * 60                          # Oct 20 00:00-06:00, no data
+INCIDENT = 30                         # Oct 14 13:00-13:30: 6000 of 60000 fail, all at 2.5 s
+DATA = MINUTES - MAINT - GAP          # 44220 minutes with data outside maintenance
+REQUESTS = DATA * 60000               # 2,653,200,000
+ERRORS = (DATA - INCIDENT) * 30 + INCIDENT * 6000   # 1,505,700
+COVERAGE = DATA / (MINUTES - MAINT)   # 0.99192
+AVAILABILITY = 1 - ERRORS / REQUESTS  # 0.9994325
+ALLOWED_MIN = 0.001 * MINUTES         # 44.64 minutes
+DOWNTIME_MIN = ERRORS / REQUESTS * DATA   # 25.09 minutes
+BUDGET_LEFT = 1 - ERRORS / (0.001 * REQUESTS)  # 0.4325
+# Latency: a normal minute holds 94 values at 200 ms, 4 at 450 ms, 2 at 1.2 s; the incident's
+# 100 at 2.5 s. Over the month: P95 falls in the 450 ms values, P99 in the 1.2 s ones.
+N_NORMAL = DATA - INCIDENT
+COUNTS = [(200000, 94 * N_NORMAL), (450000, 4 * N_NORMAL), (1200000, 2 * N_NORMAL),
+          (2500000, 100 * INCIDENT)]
+
+
+def percentile(p):
+    total = sum(c for _, c in COUNTS)
+    rank, seen = p / 100 * total, 0
+    for v, c in COUNTS:
+        seen += c
+        if seen >= rank:
+            return v
+    raise AssertionError("empty")
+
+
+P95, P99 = percentile(95), percentile(99)   # 450 ms, 1.2 s
+WEB_COVERAGE = 16 * 1440 / MINUTES          # web started on Oct 16: 51.6 %
+SEPT_AVAILABILITY = 1 - 6 / 60000           # api's September: 99.99 %
+
+failures = []
+
+
+def check(what, got, want, rel=0.0):
+    ok = got == want if rel == 0 else abs(got - want) <= rel * abs(want)
+    if not ok:
+        failures.append(f"{what}: got {got!r}, want {want!r}")
+
+
+def run(*args, ok=True):
+    p = subprocess.run([SLAWATCH, *args], capture_output=True, text=True, timeout=120)
+    if ok and p.returncode != 0:
+        raise SystemExit(f"slawatch {' '.join(args)} exited {p.returncode}: {p.stderr}")
+    return p
+
+
+def check_json(data):
+    rep = json.loads(run("report", "--data", data, "--month", "2026-10", "--format",
+                         "json").stdout)
+    check("summary", rep["summary"], {"met": 4, "judged": 5, "commitments": 10})
+    api = next(s for s in rep["services"] if s["name"] == "api")
+    check("requests", api["requests"], REQUESTS)
+    check("errors", api["errors"], ERRORS)
+    check("coverage", api["coverage"], COVERAGE, 1e-9)
+    check("p95", api["p95_us"], P95, 0.001)
+    check("p99", api["p99_us"], P99, 0.001)
+    obj = {o["name"]: o for o in api["objectives"]}
+    check("availability", obj["availability"]["measured"], AVAILABILITY, 1e-9)
+    check("availability met", obj["availability"]["met"], True)
+    check("allowed downtime", obj["availability"]["allowed_downtime_s"] / 60, ALLOWED_MIN, 1e-9)
+    check("downtime", obj["availability"]["downtime_s"] / 60, DOWNTIME_MIN, 1e-9)
+    check("budget left", obj["availability"]["budget_remaining"], BUDGET_LEFT, 1e-9)
+    check("p99 missed", obj["latency-p99"]["met"], False)
+    check("p95 met", obj["latency-p95"]["met"], True)
+    check("throughput", (obj["throughput"]["measured"], obj["throughput"]["samples"]),
+          (1.0, DATA))
+    check("previous month", obj["availability"]["previous"]["measured"], SEPT_AVAILABILITY,
+          1e-9)
+    check("worst hour", api["worst_hours"][0]["start"], "2026-10-14T13:00:00Z")
+    check("worst hour errors", api["worst_hours"][0]["errors"], 30 * 6000 + 30 * 30)
+    check("worst hour bad minutes", api["worst_hours"][0]["bad_minutes"], 30)
+    check("worst day", api["worst_days"][0]["day"], 14)
+    check("events", [(e["kind"], e["name"], e["fired_at"], e["resolved_at"])
+                     for e in api["events"]],
+          [("trigger", "ErrorRateSpike", "2026-10-14T13:02:00Z", None),
+           ("alert", "ErrorRateHigh", "2026-10-14T13:05:00Z", "2026-10-14T13:31:00Z")])
+    web = next(s for s in rep["services"] if s["name"] == "web")
+    check("web coverage", web["coverage"], WEB_COVERAGE, 1e-9)
+    check("web verdicts", [o["met"] for o in web["objectives"]], [None] * 5)
+
+
+def check_other_formats(data):
+    csv = run("report", "--data", data, "--month", "2026-10", "--format", "csv").stdout
+    rows = csv.strip().splitlines()
+    check("csv rows", len(rows), 1 + 2 * 31)
+    day14 = next(r for r in rows if r.startswith('"api",2026-10-14'))
+    check("csv Oct 14 errors", int(day14.split(",")[3]), (1440 - 30) * 30 + 30 * 6000)
+    md = run("report", "--data", data, "--month", "2026-10", "--format", "md").stdout
+    check("markdown tally", "**4 of 10 commitments met**" in md, True)
+
+
+def check_bad_input(data, tmp):
+    cases = [
+        (["--month", "2025-10"], "no rules were recorded"),
+        (["--month", "2025-10", "--rules", RULES], "no data"),
+        (["--month", "2026-10", "--tz", "Mars/Olympus"], "unknown time zone"),
+        (["--month", "2026-10", "-o", "/nonexistent/dir/r.html"], "cannot write"),
+        (["--month", "2026-13"], "not YYYY-MM"),
+        (["--month", "2026-10", "--service", "nope"], "not in the rules"),
+    ]
+    for args, text in cases:
+        p = run("report", "--data", data, *args, ok=False)
+        check(f"{args} fails", p.returncode != 0, True)
+        check(f"{args} says why", text in p.stderr, True)
+    future = run("report", "--data", data, "--month", "2099-01", ok=False)
+    check("future month", "has not started" in future.stderr and future.returncode != 0, True)
+
+
+def check_chromium(data, tmp):
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        print("chromium is not installed (Debian package chromium)")
+        sys.exit(77)
+    html = os.path.join(tmp, "report.html")
+    run("report", "--data", data, "--month", "2026-10", "-o", html)
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=" + tmp + "/chr",
+             "--window-size=900,3000"]
+    dom = subprocess.run([chromium, *flags, "--dump-dom", "file://" + html], capture_output=True,
+                         text=True, timeout=120).stdout
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", "", dom, flags=re.S))
+    check("page tally", re.search(r"4 of 10 commitments met", text) is not None, True)
+    check("p99 missed shown", "missed" in text, True)
+    check("low coverage stated", "Data covers only 51.6% of the month" in text, True)
+    check("maintenance shown", "database migration" in text, True)
+    check("alert shown", "ErrorRateHigh" in text and "2026-10-14 13:05" in text, True)
+    # Charts: a bar and two latency points per day with requests (api 31, web 16), per service
+    # one burn-down line and 31 x 24 heatmap cells.
+    check("availability bars", len(re.findall(r'<rect class="bar', dom)), 31 + 16)
+    check("latency points", len(re.findall(r'<circle class="pt"', dom)), 2 * (31 + 16))
+    check("burn-down lines", len(re.findall(r'<polyline class="burn"', dom)), 2)
+    check("heatmap cells", len(re.findall(r'<rect class="cell"', dom)), 2 * 31 * 24)
+    check("nothing external", re.search(r'(src|href)="(https?:)?//', dom) is None, True)
+    shot = os.path.join(OUT, "report.png")
+    subprocess.run([chromium, *flags, "--screenshot=" + shot, "file://" + html],
+                   capture_output=True, timeout=120)
+    check("screenshot written", os.path.getsize(shot) > 10000, True)
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        data = os.path.join(tmp, "data")
+        subprocess.run([RECORD, data, RULES], check=True, timeout=240)
+        check_json(data)
+        check_other_formats(data)
+        check_bad_input(data, tmp)
+        check_chromium(data, tmp)
+    for f in failures:
+        print("FAIL", f)
+    print(f"{'ok' if not failures else 'failed'}: {len(failures)} failures")
+    sys.exit(1 if failures else 0)
+
+
+main()
