@@ -23,6 +23,7 @@ static const command commands[] = {
     {"gate", sw_cli_gate, "ask a slawatch server whether a deployment may proceed"},
     {"report", sw_cli_report, "write the monthly SLA report (HTML, Markdown, JSON or CSV)"},
     {"hdr", sw_cli_hdr, "summarise latency values or an HdrHistogram interval log"},
+    {"lint-metrics", sw_cli_lint_metrics, "check a Prometheus exposition, like promtool check metrics"},
 };
 
 void
@@ -36,7 +37,7 @@ usage(FILE *f)
 {
     fprintf(f, "usage: slawatch COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nRun 'slawatch COMMAND --help' for a command's options.\n");
 }
 

@@ -353,10 +353,18 @@ publish(sw_daemon *d, int64_t now_ms)
     pthread_mutex_unlock(&d->probe_lock);
     sw_daemon_query_self(d, &d->self);
     sw_metrics_input mi = {d->totals.series, d->totals.n, &d->self, NULL, 0};
+    sw_scrape_target_stats *scrape = NULL;
+    size_t n_scrape = 0;
+    sw_err err;
+    if (d->scraper != NULL && sw_scrape_stats(d->scraper, &scrape, &n_scrape, &err) == SW_OK) {
+        mi.scrape = scrape;
+        mi.n_scrape = n_scrape;
+    }
     sw_snapshot_input in = {d->ev, d->rules, now_ms, &mi, d->expo};
     sw_snapshot *s;
-    sw_err err;
-    if (sw_snapshot_build(&in, &s, &err) != SW_OK) {
+    sw_status built = sw_snapshot_build(&in, &s, &err);
+    sw_scrape_stats_free(scrape, n_scrape);
+    if (built != SW_OK) {
         sw_log_err(SW_LOG_ERROR, "snapshot not built", &err, NULL);
         return;
     }
@@ -540,6 +548,10 @@ reload(sw_daemon *d, sw_err *err)
     if (sw_store_put_rules(d->store, now, text, len, &store_err) != SW_OK)
         sw_log_err(SW_LOG_WARN, "rules history not recorded", &store_err, NULL);
     swap_probes(d, rules);
+    sw_err scrape_err;
+    if (cfg != NULL && sw_daemon_scrape_reload(d, cfg, &scrape_err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "scrape jobs not reloaded; the previous ones go on", &scrape_err,
+                   NULL);
     sw_err map_err;
     if (sw_prommap_set_rules(d->prommap, rules, &map_err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "Prometheus selectors not updated", &map_err, NULL);
@@ -744,6 +756,8 @@ daemon_start(sw_daemon *d, sw_err *err)
     publish(d, d->last_tick_ms);
     if ((st = start_http(d, err)) != SW_OK || (st = start_threads(d, err)) != SW_OK)
         return st;
+    if ((st = sw_daemon_scrape_start(d, err)) != SW_OK)
+        return st;
     return sw_daemon_query_start(d, err);
 }
 
@@ -765,6 +779,7 @@ sw_daemon_new(const sw_daemon_options *opts, sw_daemon **ret, sw_err *err)
     pthread_mutex_init(&d->lock, NULL);
     pthread_mutex_init(&d->probe_lock, NULL);
     pthread_mutex_init(&d->rw.lock, NULL);
+    pthread_mutex_init(&d->scrape_lock, NULL);
     pthread_mutex_init(&d->stop_lock, NULL);
     pthread_cond_init(&d->stop_cond, NULL);
     pthread_cond_init(&d->reloaded, NULL);
@@ -805,6 +820,7 @@ stop_threads(sw_daemon *d)
         pthread_join(d->rollup_thread, NULL);
     if (d->probe_started)
         pthread_join(d->probe_thread, NULL);
+    sw_daemon_scrape_stop(d);
     sw_daemon_query_stop(d);
 }
 
@@ -861,6 +877,7 @@ sw_daemon_free(sw_daemon *d)
     pthread_mutex_destroy(&d->lock);
     pthread_mutex_destroy(&d->probe_lock);
     pthread_mutex_destroy(&d->rw.lock);
+    pthread_mutex_destroy(&d->scrape_lock);
     pthread_mutex_destroy(&d->stop_lock);
     pthread_cond_destroy(&d->stop_cond);
     pthread_cond_destroy(&d->reloaded);

@@ -21,6 +21,7 @@
 #include "slawatch/probe.h"
 #include "slawatch/prommap.h"
 #include "slawatch/rules.h"
+#include "slawatch/scrape.h"
 #include "slawatch/store.h"
 
 /* Intervals kept in memory while the store fails, before the oldest are dropped. */
@@ -114,8 +115,10 @@ struct sw_daemon {
     char not_ready[256];     /* "" when ready */
     int64_t closed_until_ms; /* intervals before it are taken (or being taken) by a tick */
 
-    pthread_t rollup_thread, probe_thread;
-    bool rollup_started, probe_started;
+    pthread_mutex_t scrape_lock; /* the scrape thread holds it while scraping; reload swaps jobs */
+    sw_scrape *scraper;
+    pthread_t rollup_thread, probe_thread, scrape_thread;
+    bool rollup_started, probe_started, scrape_started;
     volatile bool stopping;
     pthread_mutex_t stop_lock;
     pthread_cond_t stop_cond;
@@ -145,6 +148,15 @@ sw_status sw_daemon_request_reload(sw_daemon *d, sw_err *err);
 
 /* Write the queued audits to the store (tick thread). */
 void sw_daemon_flush_audits(sw_daemon *d);
+
+/* Start scraping cfg's jobs on the scrape thread (daemon_scrape.c). */
+sw_status sw_daemon_scrape_start(sw_daemon *d, sw_err *err);
+
+/* Scrape cfg's jobs from now on; on error the previous jobs go on. */
+sw_status sw_daemon_scrape_reload(sw_daemon *d, const sw_config *cfg, sw_err *err);
+
+/* Join the scrape thread (after d->stopping is set) and free the scraper. */
+void sw_daemon_scrape_stop(sw_daemon *d);
 
 /* Apply the queued deployment marks to the evaluator (tick thread). */
 void sw_daemon_apply_marks(sw_daemon *d);

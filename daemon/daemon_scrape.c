@@ -1,0 +1,168 @@
+/*
+ * Prometheus scraping inside `slawatch serve`: the scrape thread drives the scraper (holding
+ * scrape_lock while it runs, so a reload can swap jobs between runs), and each scrape body is
+ * parsed into one prommap batch that is committed only when the whole body parsed.
+ */
+#include "daemon_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "slawatch/log.h"
+#include "slawatch/promproto.h"
+#include "slawatch/promtext.h"
+
+#define SCRAPE_SLICE_MS 200 /* longest wait between looks at the stop flag and due scrapes */
+
+/* Counts what the parser reads, then hands it to the batch. */
+typedef struct counting_sink {
+    sw_prom_sink inner;
+    uint64_t samples;
+} counting_sink;
+
+static sw_status
+count_sample(void *ctx, const sw_prom_sample *s, sw_err *err)
+{
+    counting_sink *c = ctx;
+    c->samples++;
+    return c->inner.sample(c->inner.ctx, s, err);
+}
+
+static sw_status
+count_native(void *ctx, const sw_prom_sample *s, const sw_prom_native *h, sw_err *err)
+{
+    counting_sink *c = ctx;
+    c->samples++;
+    return c->inner.native != NULL ? c->inner.native(c->inner.ctx, s, h, err) : SW_OK;
+}
+
+static sw_status
+parse_body(sw_scrape_format fmt, const uint8_t *body, size_t len, const sw_prom_sink *sink,
+           sw_err *err)
+{
+    if (fmt == SW_SCRAPE_PROTOBUF) {
+        size_t off = 0;
+        return sw_promproto_parse(body, len, sink, &off, err);
+    }
+    sw_promtext_pos where = {0, 0};
+    sw_status st = sw_promtext_parse((const char *)body, len,
+                                     fmt == SW_SCRAPE_OPENMETRICS ? SW_PROMTEXT_OPENMETRICS
+                                                                  : SW_PROMTEXT_TEXT,
+                                     sink, &where, err);
+    if (st == SW_E_PARSE)
+        sw_err_prefix(err, "line %u column %u", (unsigned)where.line, (unsigned)where.col);
+    return st;
+}
+
+static sw_status
+scrape_apply(void *ctx, const sw_target *t, sw_scrape_format fmt, const uint8_t *body,
+             size_t len, int64_t at_ms, uint64_t *ret_samples, sw_err *err)
+{
+    sw_daemon *d = ctx;
+    sw_prom_label *labels = calloc(t->labels.n ? t->labels.n : 1, sizeof *labels);
+    if (labels == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory applying a scrape");
+    for (size_t i = 0; i < t->labels.n; i++)
+        labels[i] = (sw_prom_label){t->labels.l[i].name, t->labels.l[i].value,
+                                    strlen(t->labels.l[i].name), strlen(t->labels.l[i].value)};
+    sw_prommap_batch *b;
+    sw_status st = sw_prommap_begin(d->prommap, t->identity, labels, t->labels.n, at_ms, &b, err);
+    free(labels);
+    if (st != SW_OK)
+        return st;
+    counting_sink cs = {sw_prommap_sink(b), 0};
+    sw_prom_sink sink = {&cs, count_sample, count_native};
+    if ((st = parse_body(fmt, body, len, &sink, err)) != SW_OK) {
+        sw_prommap_abort(b);
+        return st;
+    }
+    *ret_samples = cs.samples;
+    return sw_prommap_commit(b, err);
+}
+
+static void
+scrape_forget(void *ctx, const sw_target *t)
+{
+    sw_daemon *d = ctx;
+    sw_prommap_forget(d->prommap, t->identity);
+}
+
+static void
+scrape_problem(void *ctx, const sw_target *t, const sw_err *err)
+{
+    (void)ctx;
+    if (t == NULL) {
+        sw_log_err(SW_LOG_WARN, "scrape target discovery problem", err, NULL);
+        return;
+    }
+    const char *job = sw_relabel_get(&t->labels, "job");
+    const char *instance = sw_relabel_get(&t->labels, "instance");
+    /* A body that does not parse is a fault of the target worth seeing; the rest is routine. */
+    sw_log_err(err->code == SW_E_PARSE ? SW_LOG_WARN : SW_LOG_DEBUG, "scrape failed", err, "job",
+               job != NULL ? job : "", "instance", instance != NULL ? instance : "", NULL);
+}
+
+static bool
+stopping(sw_daemon *d)
+{
+    pthread_mutex_lock(&d->stop_lock);
+    bool stop = d->stopping;
+    pthread_mutex_unlock(&d->stop_lock);
+    return stop;
+}
+
+static void *
+scrape_loop(void *arg)
+{
+    sw_daemon *d = arg;
+    while (!stopping(d)) {
+        pthread_mutex_lock(&d->scrape_lock);
+        sw_err err;
+        if (sw_scrape_run(d->scraper, sw_daemon_now(d), SCRAPE_SLICE_MS, &err) != SW_OK) {
+            sw_log_err(SW_LOG_WARN, "scrapes did not run", &err, NULL);
+            pthread_mutex_unlock(&d->scrape_lock);
+            struct timespec pause = {0, SCRAPE_SLICE_MS * 1000000L};
+            nanosleep(&pause, NULL);
+            continue;
+        }
+        pthread_mutex_unlock(&d->scrape_lock);
+    }
+    return NULL;
+}
+
+sw_status
+sw_daemon_scrape_start(sw_daemon *d, sw_err *err)
+{
+    sw_scrape_consumer c = {d, scrape_apply, scrape_forget, scrape_problem};
+    sw_status st = sw_scrape_new(&c, &d->scraper, err);
+    if (st == SW_OK)
+        st = sw_scrape_set_jobs(d->scraper, d->cfg->scrape_jobs, d->cfg->n_scrape_jobs,
+                                sw_daemon_now(d), err);
+    if (st != SW_OK)
+        return st;
+    if (pthread_create(&d->scrape_thread, NULL, scrape_loop, d) != 0)
+        return sw_err_set(err, SW_E_NOMEM, "cannot start the scrape thread");
+    d->scrape_started = true;
+    return SW_OK;
+}
+
+sw_status
+sw_daemon_scrape_reload(sw_daemon *d, const sw_config *cfg, sw_err *err)
+{
+    pthread_mutex_lock(&d->scrape_lock);
+    sw_status st = sw_scrape_set_jobs(d->scraper, cfg->scrape_jobs, cfg->n_scrape_jobs,
+                                      sw_daemon_now(d), err);
+    pthread_mutex_unlock(&d->scrape_lock);
+    return st;
+}
+
+void
+sw_daemon_scrape_stop(sw_daemon *d)
+{
+    if (d->scrape_started)
+        pthread_join(d->scrape_thread, NULL);
+    d->scrape_started = false;
+    sw_scrape_free(d->scraper);
+    d->scraper = NULL;
+}
