@@ -67,10 +67,10 @@ spread_range(sw_hdr *h, double range_lo, double lo, double hi, uint64_t count, u
 sw_status
 sw_promhist_spread(sw_hdr *h, double lo, double hi, uint64_t count, double unit_us, sw_err *err)
 {
-    if (isnan(lo) || isnan(hi) || lo > hi || lo == INFINITY || hi == -INFINITY ||
-        !(unit_us > 0) || isinf(unit_us))
-        return sw_err_set(err, SW_E_INVAL, "cannot spread over bucket (%g, %g] in unit %g µs",
-                          lo, hi, unit_us);
+    if (isnan(lo) || isnan(hi) || lo > hi || lo == INFINITY || hi == -INFINITY || !(unit_us > 0) ||
+        isinf(unit_us))
+        return sw_err_set(err, SW_E_INVAL, "cannot spread over bucket (%g, %g] in unit %g µs", lo,
+                          hi, unit_us);
     if (count > INT64_MAX)
         return sw_err_set(err, SW_E_RANGE, "bucket (%g, %g]: count %llu too large", lo, hi,
                           (unsigned long long)count);
@@ -169,8 +169,7 @@ span_extent(const sw_prom_span *spans, size_t n_spans, size_t n_counts, int64_t 
             covered += spans[i].length;
         }
         if (index > INT32_MAX || index < INT32_MIN)
-            return sw_err_set(err, SW_E_RANGE, "span %zu reaches index %lld", i,
-                              (long long)index);
+            return sw_err_set(err, SW_E_RANGE, "span %zu reaches index %lld", i, (long long)index);
     }
     if (covered != n_counts)
         return sw_err_set(err, SW_E_INVAL, "spans cover %llu buckets, %zu counts given",
@@ -224,11 +223,11 @@ sw_native_dense_set(sw_native_dense *d, const sw_prom_native *n, sw_err *err)
         return sw_err_set(err, SW_E_RANGE, "native histogram schema %d outside %d ... %d",
                           (int)n->schema, MIN_SCHEMA, MAX_SCHEMA);
     if (!(n->zero_threshold >= 0) || !(n->zero_count >= 0) || isinf(n->zero_count))
-        return sw_err_set(err, SW_E_INVAL, "zero bucket: threshold %g, count %g",
-                          n->zero_threshold, n->zero_count);
+        return sw_err_set(err, SW_E_INVAL, "zero bucket: threshold %g, count %g", n->zero_threshold,
+                          n->zero_count);
     dense_side pos, neg;
-    sw_status st = side_expand(&pos, n->pos_spans, n->n_pos_spans, n->pos_counts,
-                               n->n_pos_counts, err);
+    sw_status st =
+        side_expand(&pos, n->pos_spans, n->n_pos_spans, n->pos_counts, n->n_pos_counts, err);
     if (st != SW_OK)
         return st;
     st = side_expand(&neg, n->neg_spans, n->n_neg_spans, n->neg_counts, n->n_neg_counts, err);
@@ -258,8 +257,7 @@ sw_native_dense_fini(sw_native_dense *d)
 
 /* src's side merged down to a schema coarser by shift (0: a copy). */
 static sw_status
-side_reduce(const double *counts, int32_t first, size_t n, int shift, dense_side *out,
-            sw_err *err)
+side_reduce(const double *counts, int32_t first, size_t n, int shift, dense_side *out, sw_err *err)
 {
     if (n == 0) {
         *out = (dense_side){0};
@@ -294,11 +292,13 @@ side_subtract(const dense_side *cur, const dense_side *prev, int32_t schema, dou
     *out = (dense_side){0};
     if (cur->n == 0 && prev->n == 0)
         return SW_OK;
-    int64_t lo = cur->n == 0 ? prev->first
+    int64_t lo = cur->n == 0    ? prev->first
                  : prev->n == 0 ? cur->first
                                 : (cur->first < prev->first ? cur->first : prev->first);
     int64_t hi_cur = cur->first + (int64_t)cur->n - 1, hi_prev = prev->first + (int64_t)prev->n - 1;
-    int64_t hi = cur->n == 0 ? hi_prev : prev->n == 0 ? hi_cur : (hi_cur > hi_prev ? hi_cur : hi_prev);
+    int64_t hi = cur->n == 0    ? hi_prev
+                 : prev->n == 0 ? hi_cur
+                                : (hi_cur > hi_prev ? hi_cur : hi_prev);
     sw_status st = side_alloc(out, lo, hi, err);
     if (st != SW_OK)
         return st;

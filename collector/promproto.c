@@ -27,11 +27,13 @@ typedef Io__Prometheus__Client__BucketSpan pb_span;
 typedef struct decoder {
     const sw_prom_sink *sink;
     sw_arena arena;
-    size_t used;       /* bytes handed out for the current message */
-    bool over;         /* an allocation was refused by the SW_PROMPROTO_MAX_DECODED cap */
+    size_t used; /* bytes handed out for the current message */
+    bool over;   /* an allocation was refused by the SW_PROMPROTO_MAX_DECODED cap */
     ProtobufCAllocator pb_alloc;
     const pb_family *family;
     sw_prom_type type;
+    char *names[4]; /* the family's name and its _count, _sum and _bucket series */
+    size_t name_lens[4];
     sw_prom_sample s;
     sw_prom_label *labels; /* the metric's own labels, one spare slot for le / quantile */
     size_t n_labels;
@@ -95,6 +97,10 @@ format_label_float(double v, char out[FLOAT_TEXT_MAX])
         snprintf(out, FLOAT_TEXT_MAX, v > 0 ? "+Inf" : "-Inf");
         return;
     }
+    if (v == 0) { /* -0 too, as Go compares it */
+        snprintf(out, FLOAT_TEXT_MAX, "0.0");
+        return;
+    }
     int digits = 1;
     for (; digits < 17; digits++) {
         snprintf(out, FLOAT_TEXT_MAX, "%.*e", digits - 1, v);
@@ -113,27 +119,49 @@ format_label_float(double v, char out[FLOAT_TEXT_MAX])
 
 /* ---------------------------------------------------------------- emitting samples */
 
-/* Hand the sink one sample named family + suffix, with extra_name=extra_value when given. */
+enum series_name { NAME_PLAIN, NAME_COUNT, NAME_SUM, NAME_BUCKET };
+
+static const char *const name_suffixes[4] = {"", "_count", "_sum", "_bucket"};
+
 static sw_status
-emit(decoder *d, const char *suffix, double value, const char *extra_name, double extra_value,
+out_of_memory(const decoder *d, const char *what, sw_err *err)
+{
+    if (d->over)
+        return sw_err_set(err, SW_E_TOOBIG, "decoded message exceeds %zu bytes (at %s)",
+                          SW_PROMPROTO_MAX_DECODED, what);
+    return sw_err_set(err, SW_E_NOMEM, "out of memory for %s", what);
+}
+
+/* The series names a family's samples take, built once per family. */
+static sw_status
+make_names(decoder *d, sw_err *err)
+{
+    size_t base_len = strlen(d->family->name);
+    for (int i = 0; i < 4; i++) {
+        size_t suffix_len = strlen(name_suffixes[i]);
+        d->names[i] = decoder_alloc(d, base_len + suffix_len + 1);
+        if (d->names[i] == NULL)
+            return out_of_memory(d, "series names", err);
+        memcpy(d->names[i], d->family->name, base_len);
+        memcpy(d->names[i] + base_len, name_suffixes[i], suffix_len + 1);
+        d->name_lens[i] = base_len + suffix_len;
+    }
+    return SW_OK;
+}
+
+/* Hand the sink one sample of the series name, with extra_name=extra_value when given. */
+static sw_status
+emit(decoder *d, enum series_name name, double value, const char *extra_name, double extra_value,
      sw_err *err)
 {
-    size_t base_len = strlen(d->family->name), suffix_len = strlen(suffix);
-    char *name = decoder_alloc(d, base_len + suffix_len + 1);
-    if (name == NULL)
-        return d->over ? sw_err_set(err, SW_E_TOOBIG, "decoded message exceeds %zu bytes",
-                                    SW_PROMPROTO_MAX_DECODED)
-                       : sw_err_set(err, SW_E_NOMEM, "out of memory for a sample name");
-    memcpy(name, d->family->name, base_len);
-    memcpy(name + base_len, suffix, suffix_len + 1);
     char text[FLOAT_TEXT_MAX];
     size_t n = d->n_labels;
     if (extra_name != NULL) {
         format_label_float(extra_value, text);
         d->labels[n++] = (sw_prom_label){extra_name, text, strlen(extra_name), strlen(text)};
     }
-    d->s.name = name;
-    d->s.name_len = base_len + suffix_len;
+    d->s.name = d->names[name];
+    d->s.name_len = d->name_lens[name];
     d->s.labels = d->labels;
     d->s.n_labels = n;
     d->s.value = value;
@@ -146,11 +174,12 @@ emit_summary(decoder *d, const Io__Prometheus__Client__Summary *sm, sw_err *err)
     Io__Prometheus__Client__Summary empty = IO__PROMETHEUS__CLIENT__SUMMARY__INIT;
     if (sm == NULL)
         sm = &empty;
-    sw_status st = emit(d, "_count", (double)sm->sample_count, NULL, 0, err);
+    sw_status st = emit(d, NAME_COUNT, (double)sm->sample_count, NULL, 0, err);
     if (st == SW_OK)
-        st = emit(d, "_sum", sm->sample_sum, NULL, 0, err);
+        st = emit(d, NAME_SUM, sm->sample_sum, NULL, 0, err);
     for (size_t i = 0; i < sm->n_quantile && st == SW_OK; i++)
-        st = emit(d, "", sm->quantile[i]->value, "quantile", sm->quantile[i]->quantile, err);
+        st =
+            emit(d, NAME_PLAIN, sm->quantile[i]->value, "quantile", sm->quantile[i]->quantile, err);
     return st;
 }
 
@@ -165,18 +194,18 @@ static sw_status
 emit_classic(decoder *d, const pb_histogram *h, sw_err *err)
 {
     double count = pick_count(h->sample_count_float, h->sample_count);
-    sw_status st = emit(d, "_count", count, NULL, 0, err);
+    sw_status st = emit(d, NAME_COUNT, count, NULL, 0, err);
     if (st == SW_OK)
-        st = emit(d, "_sum", h->sample_sum, NULL, 0, err);
+        st = emit(d, NAME_SUM, h->sample_sum, NULL, 0, err);
     bool has_inf = false;
     for (size_t i = 0; i < h->n_bucket && st == SW_OK && !has_inf; i++) {
         const Io__Prometheus__Client__Bucket *b = h->bucket[i];
         has_inf = isinf(b->upper_bound) && b->upper_bound > 0;
-        st = emit(d, "_bucket", pick_count(b->cumulative_count_float, b->cumulative_count), "le",
+        st = emit(d, NAME_BUCKET, pick_count(b->cumulative_count_float, b->cumulative_count), "le",
                   b->upper_bound, err);
     }
     if (st == SW_OK && !has_inf)
-        st = emit(d, "_bucket", count, "le", INFINITY, err);
+        st = emit(d, NAME_BUCKET, count, "le", INFINITY, err);
     return st;
 }
 
@@ -190,12 +219,12 @@ has_native_part(const pb_histogram *h)
 
 /* Spans as sw_prom_span; the number of buckets they cover in *n_buckets. */
 static sw_status
-convert_spans(decoder *d, pb_span *const *in, size_t n, const sw_prom_span **out,
-              size_t *n_buckets, sw_err *err)
+convert_spans(decoder *d, pb_span *const *in, size_t n, const sw_prom_span **out, size_t *n_buckets,
+              sw_err *err)
 {
     sw_prom_span *spans = decoder_alloc(d, n * sizeof *spans + 1);
     if (spans == NULL)
-        return sw_err_set(err, d->over ? SW_E_TOOBIG : SW_E_NOMEM, "no memory for %zu spans", n);
+        return out_of_memory(d, "spans", err);
     uint64_t total = 0;
     for (size_t i = 0; i < n; i++) {
         spans[i] = (sw_prom_span){in[i]->offset, in[i]->length};
@@ -223,7 +252,7 @@ absolute_counts(decoder *d, const int64_t *deltas, size_t n_deltas, const double
     }
     double *counts = decoder_alloc(d, n * sizeof *counts + 1);
     if (counts == NULL)
-        return sw_err_set(err, d->over ? SW_E_TOOBIG : SW_E_NOMEM, "no memory for %zu counts", n);
+        return out_of_memory(d, "bucket counts", err);
     int64_t running = 0;
     for (size_t i = 0; i < n; i++) {
         /* running stays >= 0, so only a positive delta can overflow. */
@@ -252,8 +281,8 @@ emit_native(decoder *d, const pb_histogram *h, sw_err *err)
         .gauge = d->type == SW_PROM_GAUGEHISTOGRAM,
     };
     size_t n_pos = 0, n_neg = 0;
-    sw_status st = convert_spans(d, h->positive_span, h->n_positive_span, &n.pos_spans, &n_pos,
-                                 err);
+    sw_status st =
+        convert_spans(d, h->positive_span, h->n_positive_span, &n.pos_spans, &n_pos, err);
     if (st == SW_OK)
         st = convert_spans(d, h->negative_span, h->n_negative_span, &n.neg_spans, &n_neg, err);
     if (st == SW_OK)
@@ -268,8 +297,8 @@ emit_native(decoder *d, const pb_histogram *h, sw_err *err)
     n.n_neg_spans = h->n_negative_span;
     n.n_pos_counts = n_pos;
     n.n_neg_counts = n_neg;
-    d->s.name = d->family->name;
-    d->s.name_len = strlen(d->family->name);
+    d->s.name = d->names[NAME_PLAIN];
+    d->s.name_len = d->name_lens[NAME_PLAIN];
     d->s.labels = d->labels;
     d->s.n_labels = d->n_labels;
     d->s.value = 0;
@@ -294,8 +323,7 @@ set_labels(decoder *d, const pb_metric *m, sw_err *err)
 {
     d->labels = decoder_alloc(d, (m->n_label + 1) * sizeof *d->labels);
     if (d->labels == NULL)
-        return sw_err_set(err, d->over ? SW_E_TOOBIG : SW_E_NOMEM, "no memory for %zu labels",
-                          m->n_label);
+        return out_of_memory(d, "labels", err);
     for (size_t i = 0; i < m->n_label; i++) {
         const char *name = m->label[i]->name, *value = m->label[i]->value;
         if (name == NULL || name[0] == '\0')
@@ -319,16 +347,16 @@ emit_metric(decoder *d, const pb_metric *m, sw_err *err)
     d->s.timestamp_ms = m->timestamp_ms;
     switch (d->type) {
     case SW_PROM_COUNTER:
-        return emit(d, "", m->counter != NULL ? m->counter->value : 0, NULL, 0, err);
+        return emit(d, NAME_PLAIN, m->counter != NULL ? m->counter->value : 0, NULL, 0, err);
     case SW_PROM_GAUGE:
-        return emit(d, "", m->gauge != NULL ? m->gauge->value : 0, NULL, 0, err);
+        return emit(d, NAME_PLAIN, m->gauge != NULL ? m->gauge->value : 0, NULL, 0, err);
     case SW_PROM_SUMMARY:
         return emit_summary(d, m->summary, err);
     case SW_PROM_HISTOGRAM:
     case SW_PROM_GAUGEHISTOGRAM:
         return emit_histogram(d, m->histogram, err);
     default:
-        return emit(d, "", m->untyped != NULL ? m->untyped->value : 0, NULL, 0, err);
+        return emit(d, NAME_PLAIN, m->untyped != NULL ? m->untyped->value : 0, NULL, 0, err);
     }
 }
 
@@ -369,8 +397,7 @@ decode_family(decoder *d, const uint8_t *msg, size_t len, sw_err *err)
     const pb_family *f = (const pb_family *)protobuf_c_message_unpack(
         &io__prometheus__client__metric_family__descriptor, &d->pb_alloc, len, msg);
     if (f == NULL && d->over)
-        return sw_err_set(err, SW_E_TOOBIG, "decoded message exceeds %zu bytes",
-                          SW_PROMPROTO_MAX_DECODED);
+        return out_of_memory(d, "MetricFamily", err);
     if (f == NULL)
         return sw_err_set(err, SW_E_PARSE, "not a valid MetricFamily message");
     if (!valid_metric_name(f->name))
@@ -378,6 +405,8 @@ decode_family(decoder *d, const uint8_t *msg, size_t len, sw_err *err)
                           f->name != NULL ? f->name : "");
     d->family = f;
     sw_status st = family_type(f, &d->type, err);
+    if (st == SW_OK)
+        st = make_names(d, err);
     for (size_t i = 0; i < f->n_metric && st == SW_OK; i++) {
         st = emit_metric(d, f->metric[i], err);
         if (st != SW_OK)

@@ -24,7 +24,7 @@ static const char *const top_keys[] = {"listen",    "data_dir",     "rules_files
                                        "log_level", "alertmanager", "auth",        "tls",
                                        "http",      "store",        "ingest_delay",
                                        "remote_write_receiver", "scrape_configs",
-                                       "remote_write", NULL};
+                                       "prometheus_query", "remote_write", NULL};
 static const char *const alertmanager_keys[] = {"url", "resend_interval", NULL};
 static const char *const auth_keys[] = {"token_file", "all", NULL};
 static const char *const tls_keys[] = {"cert_file", "key_file", NULL};
@@ -32,6 +32,11 @@ static const char *const http_keys[] = {"threads", "max_body", "timeout", NULL};
 static const char *const rw_keys[] = {"enabled", "max_samples_per_second", "max_body", NULL};
 static const char *const store_keys[] = {"retention", NULL};
 static const char *const retention_keys[] = {"base", "1m", "1h", "1d", NULL};
+static const char *const query_keys[] = {"url",          "every",    "lag",
+                                         "lookback",     "timeout",  "max_response",
+                                         "retries",      "bearer_token_file", "basic_auth",
+                                         "headers",      NULL};
+static const char *const basic_auth_keys[] = {"username", "password_file", NULL};
 
 static void
 set_defaults(sw_config *c)
@@ -47,6 +52,11 @@ set_defaults(sw_config *c)
     c->retention_ms[1] = 35 * DAY_MS;
     c->retention_ms[2] = 400 * DAY_MS;
     c->retention_ms[3] = 5 * 365 * DAY_MS;
+    c->query.lag_ms = 30000;
+    c->query.lookback_ms = 60000;
+    c->query.timeout_ms = 30000;
+    c->query.max_response = 16 << 20;
+    c->query.retries = 3;
 }
 
 /* ADDR:PORT with a port in 0..65535; ADDR may be empty (all interfaces) or [v6]. */
@@ -205,6 +215,99 @@ get_store(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
             sw_rules_get_duration(ld, v, retention_keys[i], false, &c->retention_ms[i]);
 }
 
+/* An HTTP field name (RFC 9110 token) and a value without control characters. */
+static bool
+valid_header(const char *name, const char *value)
+{
+    static const char tchar[] = "!#$%&'*+-.^_`|~0123456789"
+                                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    if (name[0] == '\0' || name[strspn(name, tchar)] != '\0')
+        return false;
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+        if (*p < 0x20 && *p != '\t')
+            return false;
+    return true;
+}
+
+static void
+get_query_headers(sw_rules_loader *ld, const sw_yaml_node *node, sw_config_query *q)
+{
+    if (node->kind != SW_YAML_MAPPING) {
+        sw_rules_error(ld, node, "expected a mapping of header names to values for headers, "
+                       "found %s", sw_rules_found(node).s);
+        return;
+    }
+    if (node->n > 32) {
+        sw_rules_error(ld, node, "expected at most 32 headers, found %zu", node->n);
+        return;
+    }
+    const char **lines = sw_rules_alloc(ld, node->n, sizeof *lines);
+    for (size_t i = 0; lines != NULL && i < node->n; i++) {
+        const sw_yaml_node *k = node->pairs[i].key, *v = node->pairs[i].value;
+        const char *value;
+        if (!sw_rules_get_text(ld, v, "a header value", &value))
+            continue;
+        if (!valid_header(k->str, value)) {
+            sw_rules_error(ld, k, "expected an HTTP header name and a one-line value, found %s",
+                           sw_rules_found(k).s);
+            continue;
+        }
+        size_t n = k->len + 2 + strlen(value) + 1;
+        char *line = sw_rules_alloc(ld, n, 1);
+        if (line != NULL)
+            snprintf(line, n, "%s: %s", k->str, value);
+        lines[q->n_headers++] = line;
+    }
+    q->headers = lines;
+}
+
+static void
+get_query_auth(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
+{
+    const sw_yaml_node *v;
+    sw_config_query *q = &c->query;
+    if ((v = sw_yaml_get(node, "bearer_token_file")) != NULL &&
+        sw_rules_get_text(ld, v, "a file path", &q->bearer_token_file))
+        q->bearer_token_file = sw_config_resolve_path(ld, c->path, q->bearer_token_file);
+    const sw_yaml_node *basic = sw_yaml_get(node, "basic_auth");
+    if (basic == NULL || !sw_rules_check_map(ld, basic, "basic_auth", basic_auth_keys))
+        return;
+    if (v != NULL)
+        sw_rules_error(ld, basic, "expected bearer_token_file or basic_auth, not both");
+    if ((v = sw_rules_require(ld, basic, "username", "basic_auth")) != NULL)
+        sw_rules_get_text(ld, v, "a user name", &q->basic_user);
+    if ((v = sw_rules_require(ld, basic, "password_file", "basic_auth")) != NULL &&
+        sw_rules_get_text(ld, v, "a file path", &q->basic_password_file))
+        q->basic_password_file = sw_config_resolve_path(ld, c->path, q->basic_password_file);
+}
+
+static void
+get_query(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
+{
+    const sw_yaml_node *v;
+    sw_config_query *q = &c->query;
+    if (!sw_rules_check_map(ld, node, "prometheus_query", query_keys))
+        return;
+    if ((v = sw_rules_require(ld, node, "url", "prometheus_query")) != NULL)
+        get_url(ld, v, "prometheus_query url", &q->url);
+    if ((v = sw_yaml_get(node, "every")) != NULL)
+        sw_rules_get_duration(ld, v, "every", false, &q->every_ms);
+    if ((v = sw_yaml_get(node, "lag")) != NULL)
+        sw_rules_get_duration(ld, v, "lag", true, &q->lag_ms);
+    if ((v = sw_yaml_get(node, "lookback")) != NULL)
+        sw_rules_get_duration(ld, v, "lookback", true, &q->lookback_ms);
+    if ((v = sw_yaml_get(node, "timeout")) != NULL)
+        sw_rules_get_duration(ld, v, "timeout", false, &q->timeout_ms);
+    if ((v = sw_yaml_get(node, "max_response")) != NULL)
+        sw_rules_get_int(ld, v, "a size in bytes from 1024 to 1073741824", 1024, 1 << 30,
+                         &q->max_response);
+    if ((v = sw_yaml_get(node, "retries")) != NULL)
+        sw_rules_get_int(ld, v, "a retry count from 0 to 10", 0, 10, &q->retries);
+    if ((v = sw_yaml_get(node, "headers")) != NULL)
+        get_query_headers(ld, v, q);
+    get_query_auth(ld, node, c);
+}
+
 static void
 get_remote_write_receiver(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
 {
@@ -254,6 +357,8 @@ compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
         sw_rules_get_duration(ld, v, "ingest_delay", true, &c->ingest_delay_ms);
     if ((v = sw_yaml_get(root, "scrape_configs")) != NULL)
         sw_config_scrape_compile(ld, v, c);
+    if ((v = sw_yaml_get(root, "prometheus_query")) != NULL)
+        get_query(ld, v, c);
     if ((v = sw_yaml_get(root, "remote_write")) != NULL)
         sw_config_get_remote_writes(ld, v, c);
 }

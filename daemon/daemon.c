@@ -354,6 +354,7 @@ publish(sw_daemon *d, int64_t now_ms)
     pthread_mutex_lock(&d->probe_lock);
     d->self.probe_errors = d->probe_errors;
     pthread_mutex_unlock(&d->probe_lock);
+    sw_daemon_query_self(d, &d->self);
     sw_daemon_rwout_stats(d);
     sw_metrics_input mi = {d->totals.series, d->totals.n, &d->self, NULL, 0};
     sw_scrape_target_stats *scrape = NULL;
@@ -420,9 +421,8 @@ probe_result(void *ctx, const sw_probe_result *r)
         sw_log(SW_LOG_DEBUG, "probe failed", "service", r->service_name, "reason", r->reason, NULL);
 }
 
-/* Sleep up to ms (real time) unless the daemon stops meanwhile; false when it stops. */
-static bool
-nap(sw_daemon *d, int64_t ms)
+bool
+sw_daemon_nap(sw_daemon *d, int64_t ms)
 {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
@@ -458,7 +458,7 @@ probe_loop(void *arg)
             wait = 10;
         if (wait > 1000)
             wait = 1000;
-        if (!nap(d, wait))
+        if (!sw_daemon_nap(d, wait))
             break;
     } while (true);
     return NULL;
@@ -480,7 +480,7 @@ static void *
 rollup_loop(void *arg)
 {
     sw_daemon *d = arg;
-    while (nap(d, ROLLUP_EVERY_MS)) {
+    while (sw_daemon_nap(d, ROLLUP_EVERY_MS)) {
         sw_err err;
         if (sw_store_rollup(d->store, sw_daemon_now(d), &err) != SW_OK)
             sw_log_err(SW_LOG_WARN, "rollup failed; retrying later", &err, NULL);
@@ -559,6 +559,7 @@ reload(sw_daemon *d, sw_err *err)
     sw_err map_err;
     if (sw_prommap_set_rules(d->prommap, rules, &map_err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "Prometheus selectors not updated", &map_err, NULL);
+    sw_daemon_query_set_rules(d, rules);
     sw_eval_free(d->ev);
     sw_rules_free(d->rules);
     free(d->rules_text);
@@ -648,9 +649,8 @@ sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *
 
 /* ------------------------------------------------------------------ setup */
 
-/* The bearer token from a file, whitespace around it dropped. */
 sw_status
-sw_daemon_read_token(const char *path, char **ret, sw_err *err)
+sw_daemon_read_secret(const char *path, char **ret, sw_err *err)
 {
     FILE *f = fopen(path, "r");
     if (f == NULL)
@@ -691,7 +691,7 @@ start_http(sw_daemon *d, sw_err *err)
 {
     const sw_config *c = d->cfg;
     sw_status st =
-        c->token_file != NULL ? sw_daemon_read_token(c->token_file, &d->token, err) : SW_OK;
+        c->token_file != NULL ? sw_daemon_read_secret(c->token_file, &d->token, err) : SW_OK;
     if (st != SW_OK)
         return st;
     sw_daemon_api_init(d);
@@ -759,11 +759,11 @@ daemon_start(sw_daemon *d, sw_err *err)
         return st;
     seen_reset(d);
     publish(d, d->last_tick_ms);
-    if ((st = start_http(d, err)) != SW_OK)
+    if ((st = start_http(d, err)) != SW_OK || (st = start_threads(d, err)) != SW_OK)
         return st;
-    if ((st = start_threads(d, err)) != SW_OK)
+    if ((st = sw_daemon_scrape_start(d, err)) != SW_OK)
         return st;
-    return sw_daemon_scrape_start(d, err);
+    return sw_daemon_query_start(d, err);
 }
 
 sw_status
@@ -826,6 +826,7 @@ stop_threads(sw_daemon *d)
     if (d->probe_started)
         pthread_join(d->probe_thread, NULL);
     sw_daemon_scrape_stop(d);
+    sw_daemon_query_stop(d);
 }
 
 static void

@@ -29,6 +29,9 @@
 /* Gate audits queued between ticks, before more are dropped (and counted). */
 #define SW_DAEMON_AUDIT_MAX 200000
 
+/* The prometheus_query source (daemon_query.c). */
+typedef struct sw_daemon_query sw_daemon_query;
+
 typedef struct sw_pending_row {
     char *service, *env;
     sw_sli_interval iv;
@@ -81,6 +84,7 @@ struct sw_daemon {
     sw_store *store;
     sw_accum *accum;
     sw_prommap *prommap; /* Prometheus samples (scrape, remote write, query) into accum */
+    sw_daemon_query *query; /* NULL without prometheus_query */
     sw_expo *expo;
     sw_am *am;
     pthread_mutex_t probe_lock; /* the probe thread holds it while probing; reload swaps */
@@ -161,9 +165,22 @@ void sw_daemon_scrape_stop(sw_daemon *d);
 /* Apply the queued deployment marks to the evaluator (tick thread). */
 void sw_daemon_apply_marks(sw_daemon *d);
 
-/* The token (or password) in path, whitespace around it dropped, into *ret (malloc'd). */
-sw_status sw_daemon_read_token(const char *path, char **ret, sw_err *err);
+/* Sleep up to ms (real time) unless the daemon stops meanwhile; false when it stops. */
+bool sw_daemon_nap(sw_daemon *d, int64_t ms);
 
+/* A secret (token, password) from a file, whitespace around it dropped. */
+sw_status sw_daemon_read_secret(const char *path, char **ret, sw_err *err);
+
+/* Start the prometheus_query thread when configured (after the prommap exists); stop it and
+ * free it (after the stop flag is raised). Stopping a source never started does nothing. */
+sw_status sw_daemon_query_start(sw_daemon *d, sw_err *err);
+void sw_daemon_query_stop(sw_daemon *d);
+
+/* New rules' selectors for the query source (tick thread, on reload). */
+void sw_daemon_query_set_rules(sw_daemon *d, const sw_rules *rules);
+
+/* The query source's counters into self (tick thread, when publishing). */
+void sw_daemon_query_self(sw_daemon *d, sw_metrics_self *self);
 /* Start a sender per remote_write entry of d->cfg (they keep running across reloads). */
 sw_status sw_daemon_rwout_start(sw_daemon *d, sw_err *err);
 

@@ -75,10 +75,10 @@ start_one(const sw_config_remote_write *c, const char *name, uint64_t seed, sw_r
 {
     char *token = NULL, *password = NULL;
     sw_status st = c->bearer_token_file != NULL
-                       ? sw_daemon_read_token(c->bearer_token_file, &token, err)
+                       ? sw_daemon_read_secret(c->bearer_token_file, &token, err)
                        : SW_OK;
     if (st == SW_OK && c->basic_password_file != NULL)
-        st = sw_daemon_read_token(c->basic_password_file, &password, err);
+        st = sw_daemon_read_secret(c->basic_password_file, &password, err);
     sw_rw_send_config sc = {.url = c->url,
                             .bearer_token = token,
                             .basic_user = c->basic_user,

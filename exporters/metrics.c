@@ -572,6 +572,15 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
          "Samples and native histograms of decoded remote-write requests that were refused "
          "(over the ingest rate, or not applied).",
          NULL, SW_EXPO_COUNTER, (double)s->rw_samples_rejected},
+        {"slawatch_query_requests_total",
+         "Range queries of the prometheus_query source (one per page of every selector).", NULL,
+         SW_EXPO_COUNTER, (double)s->query_pages},
+        {"slawatch_query_failures_total",
+         "Range query pages that failed after their retries (retried at the next poll).", NULL,
+         SW_EXPO_COUNTER, (double)s->query_failures},
+        {"slawatch_query_last_success_timestamp_seconds",
+         "When a poll of the prometheus_query source last succeeded; 0 before the first.",
+         "seconds", SW_EXPO_GAUGE, (double)s->query_last_success_ms / 1000.0},
     };
     sw_status st = write_prom_samples(e, &s->prom, err);
     if (st == SW_OK)

@@ -20,6 +20,20 @@
 
 #define SW_CONFIG_DEFAULT_LISTEN "127.0.0.1:9464"
 
+/* The `prometheus_query` source (daemon/daemon_query.c); url NULL when not configured. */
+typedef struct sw_config_query {
+    const char *url;
+    int64_t every_ms;    /* 0: the rules' base interval */
+    int64_t lag_ms;      /* how far behind now the queried range ends */
+    int64_t lookback_ms; /* how far before that the first query starts */
+    int64_t timeout_ms;
+    int64_t max_response; /* bytes */
+    int64_t retries;
+    const char *bearer_token_file;                 /* NULL: none */
+    const char *basic_user, *basic_password_file;  /* NULL: none */
+    const char *const *headers;                    /* "Name: value" */
+    size_t n_headers;
+} sw_config_query;
 /* One `remote_write` entry: where to push the SLI series and how to queue them (rw_send.h). */
 typedef struct sw_config_remote_write {
     const char *url;
@@ -59,6 +73,7 @@ typedef struct sw_config {
     int64_t ingest_delay_ms; /* intervals are taken this long after they end (late sources) */
     const sw_scrape_job *scrape_jobs; /* scrape_configs, paths resolved */
     size_t n_scrape_jobs;
+    sw_config_query query;
     const sw_config_remote_write *remote_writes;
     size_t n_remote_writes;
 } sw_config;

@@ -49,6 +49,8 @@ typedef struct sw_metrics_self {
     /* remote-write requests answered, by status code (SW_METRICS_RW_CODES) */
     uint64_t rw_requests[6];
     uint64_t rw_samples, rw_samples_rejected; /* samples + native histograms */
+    uint64_t query_pages, query_failures; /* prometheus_query source */
+    int64_t query_last_success_ms;        /* 0: never */
     const sw_metrics_remote *remotes; /* per remote_write entry */
     size_t n_remotes;
 } sw_metrics_self;

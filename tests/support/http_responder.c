@@ -102,7 +102,7 @@ serve(http_responder *r, int fd)
     } else if (sscanf(path, "/hang/%ld", &arg) == 1) {
         for (long waited = 0; waited < arg && !atomic_load(&r->stopping); waited += 20)
             sleep_ms(20);
-    } else if (strcmp(path, "/echo") == 0) {
+    } else if (strcmp(path, "/echo") == 0 || strncmp(path, "/echo/", 6) == 0) {
         respond(fd, 200, req, len);
     } else {
         respond(fd, 404, "not found", 9);

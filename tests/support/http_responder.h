@@ -4,7 +4,7 @@
  *   /status/NNN   status NNN, body "status NNN"
  *   /big/N        200 with N bytes of 'x'
  *   /hang/MS      nothing for MS milliseconds (or until stopped), then close
- *   /echo         200 with the request (line, headers, body) as the body
+ *   /echo[/...]   200 with the request (line, headers, body) as the body
  * The last request seen is kept for inspection.
  */
 #ifndef SW_TEST_HTTP_RESPONDER_H

@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""A CloudWatch stand-in for tests, on 127.0.0.1 only.
+
+It speaks the AWS JSON 1.0 protocol of GetMetricData (X-Amz-Target
+GraniteServiceVersion20100801.GetMetricData) and checks every request's SigV4 signature with
+botocore, an implementation independent of slawatch. It also serves the credential endpoints
+of the chain: the ECS container endpoint (Authorization token checked) and EC2 instance
+metadata with IMDSv2 session tokens. Each credential request issues a fresh key pair that
+expires after the scenario's ttl_s, so refresh can be tested with short-lived credentials.
+
+    standin.py [--scenario FILE]      prints "PORT" on stdout once listening
+
+Scenario (JSON, every key optional):
+    {"static_credentials": [{"AccessKeyId": ..., "SecretAccessKey": ..., "Token": ...}],
+     "region": "eu-west-1",              # signing region expected, served by IMDS placement
+     "ecs": {"path": "/creds", "token": "t", "ttl_s": 3600},
+     "imds": {"role": "slawatch-role", "ttl_s": 3600},
+     "metrics": {"<query id>": {"Timestamps": [...], "Values": [...]}}}
+
+GET /_standin/stats answers counters as JSON (requests per endpoint, key ids that signed
+accepted requests, rejections by reason).
+"""
+import argparse
+import datetime
+import hmac
+import json
+import secrets
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+TARGET_PREFIX = "GraniteServiceVersion20100801."
+JSON_10 = "application/x-amz-json-1.0"
+CLOCK_SKEW_S = 300
+
+
+class State:
+    """Credentials the stand-in knows (static and issued) and the counters tests read."""
+
+    def __init__(self, scenario):
+        self.scenario = scenario
+        self.lock = threading.Lock()
+        self.keys = {}  # access key id -> (secret, token, expires_unix or None)
+        for c in scenario.get("static_credentials", []):
+            self.keys[c["AccessKeyId"]] = (c["SecretAccessKey"], c.get("Token"), None)
+        self.imds_tokens = {}  # token -> expiry
+        self.stats = {"ecs": 0, "imds_token": 0, "imds_role": 0, "imds_creds": 0,
+                      "imds_region": 0, "cloudwatch_ok": 0, "rejected": {}, "keys_used": []}
+
+    def count(self, name):
+        with self.lock:
+            self.stats[name] += 1
+
+    def reject(self, reason):
+        with self.lock:
+            self.stats["rejected"][reason] = self.stats["rejected"].get(reason, 0) + 1
+
+    def issue(self, ttl_s):
+        key_id = "ASIA" + secrets.token_hex(8).upper()
+        secret = secrets.token_urlsafe(30)
+        token = "IQoJb3JpZ2luX2VjE" + secrets.token_urlsafe(200)
+        expires = time.time() + ttl_s
+        with self.lock:
+            self.keys[key_id] = (secret, token, expires)
+        expiration = datetime.datetime.fromtimestamp(expires, datetime.timezone.utc)
+        return {"AccessKeyId": key_id, "SecretAccessKey": secret, "Token": token,
+                "Expiration": expiration.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def parse_authorization(value):
+    """'AWS4-HMAC-SHA256 Credential=K/D/R/S/aws4_request, SignedHeaders=a;b, Signature=x'."""
+    algorithm, _, rest = value.partition(" ")
+    if algorithm != "AWS4-HMAC-SHA256":
+        return None
+    fields = {}
+    for part in rest.split(","):
+        name, _, val = part.strip().partition("=")
+        fields[name] = val
+    scope = fields.get("Credential", "").split("/")
+    if len(scope) != 5 or scope[4] != "aws4_request" or "SignedHeaders" not in fields:
+        return None
+    return {"key_id": scope[0], "date": scope[1], "region": scope[2], "service": scope[3],
+            "signed": fields["SignedHeaders"].split(";"), "signature": fields.get("Signature", "")}
+
+
+def botocore_signature(auth, secret, token, method, url, headers, body, amz_date):
+    """The signature botocore computes over exactly the headers the client signed."""
+    request = AWSRequest(method=method, url=url, headers=headers, data=body)
+    request.context["timestamp"] = amz_date
+    signer = SigV4Auth(Credentials("unused", secret, token), auth["service"], auth["region"])
+    canonical = signer.canonical_request(request)
+    return signer.signature(signer.string_to_sign(request, canonical), request)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    @property
+    def state(self):
+        return self.server.state
+
+    def reply(self, status, body, content_type="application/json", headers=()):
+        data = body if isinstance(body, bytes) else body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def aws_error(self, status, error_type, message):
+        self.state.reject(error_type)
+        self.reply(status, json.dumps({"__type": error_type, "message": message}), JSON_10)
+
+    def body(self):
+        return self.rfile.read(int(self.headers.get("Content-Length", "0") or 0))
+
+    # ---- credential endpoints ----
+
+    def ecs(self):
+        conf = self.state.scenario.get("ecs", {})
+        want = conf.get("token")
+        got = self.headers.get("Authorization")
+        if want is not None and (got is None or not hmac.compare_digest(got, want)):
+            self.state.reject("ecs_unauthorized")
+            return self.reply(401, json.dumps({"message": "bad authorization token"}))
+        self.state.count("ecs")
+        creds = self.state.issue(conf.get("ttl_s", 3600))
+        creds["RoleArn"] = "arn:aws:iam::123456789012:role/slawatch"
+        self.reply(200, json.dumps(creds))
+
+    def imds_token_ok(self):
+        token = self.headers.get("X-aws-ec2-metadata-token")
+        with self.state.lock:
+            expiry = self.state.imds_tokens.get(token) if token else None
+        if expiry is None or expiry < time.time():
+            self.state.reject("imds_unauthorized")
+            self.reply(401, "", "text/plain")
+            return False
+        return True
+
+    def imds_get(self):
+        conf = self.state.scenario.get("imds", {})
+        role = conf.get("role", "slawatch-role")
+        base = "/latest/meta-data/iam/security-credentials/"
+        if not self.imds_token_ok():
+            return
+        if self.path == base:
+            self.state.count("imds_role")
+            return self.reply(200, role, "text/plain")
+        if self.path == base + role:
+            self.state.count("imds_creds")
+            creds = self.state.issue(conf.get("ttl_s", 3600))
+            creds.update({"Code": "Success", "Type": "AWS-HMAC",
+                          "LastUpdated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+            return self.reply(200, json.dumps(creds))
+        if self.path == "/latest/meta-data/placement/region":
+            self.state.count("imds_region")
+            return self.reply(200, self.state.scenario.get("region", "us-east-1"), "text/plain")
+        self.reply(404, "", "text/plain")
+
+    def do_PUT(self):
+        self.body()
+        if self.path != "/latest/api/token":
+            return self.reply(404, "", "text/plain")
+        ttl = self.headers.get("X-aws-ec2-metadata-token-ttl-seconds")
+        if ttl is None or not ttl.isdigit() or not 1 <= int(ttl) <= 21600:
+            self.state.reject("imds_bad_ttl")
+            return self.reply(400, "", "text/plain")
+        token = secrets.token_urlsafe(40)
+        with self.state.lock:
+            self.state.imds_tokens[token] = time.time() + int(ttl)
+        self.state.count("imds_token")
+        self.reply(200, token, "text/plain",
+                   [("X-aws-ec2-metadata-token-ttl-seconds", ttl)])
+
+    def do_GET(self):
+        if self.path == "/_standin/stats":
+            with self.state.lock:
+                return self.reply(200, json.dumps(self.state.stats))
+        if self.path == self.state.scenario.get("ecs", {}).get("path", "/creds"):
+            return self.ecs()
+        if self.path.startswith("/latest/"):
+            return self.imds_get()
+        self.reply(404, "", "text/plain")
+
+    # ---- CloudWatch ----
+
+    def verify_sigv4(self, body):
+        """None when the request is signed right, else (status, error type, message)."""
+        auth = parse_authorization(self.headers.get("Authorization", ""))
+        if auth is None:
+            return 403, "IncompleteSignatureException", "malformed Authorization header"
+        for required in ("host", "x-amz-date", "x-amz-target"):
+            if required not in auth["signed"]:
+                return 403, "IncompleteSignatureException", required + " is not signed"
+        with self.state.lock:
+            known = self.state.keys.get(auth["key_id"])
+        if known is None:
+            return 403, "UnrecognizedClientException", "The security token included in the request is invalid."
+        secret, token, expires = known
+        if token is not None and self.headers.get("X-Amz-Security-Token") != token:
+            return 403, "UnrecognizedClientException", "The security token included in the request is invalid."
+        if token is not None and "x-amz-security-token" not in auth["signed"]:
+            return 403, "IncompleteSignatureException", "x-amz-security-token is not signed"
+        if expires is not None and time.time() > expires:
+            return 400, "ExpiredTokenException", "The security token included in the request is expired"
+        amz_date = self.headers.get("X-Amz-Date", "")
+        try:
+            signed_at = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(
+                tzinfo=datetime.timezone.utc).timestamp()
+        except ValueError:
+            return 403, "IncompleteSignatureException", "bad X-Amz-Date"
+        if abs(time.time() - signed_at) > CLOCK_SKEW_S or auth["date"] != amz_date[:8]:
+            return 403, "InvalidSignatureException", "Signature expired"
+        want_region = self.state.scenario.get("region")
+        if (want_region and auth["region"] != want_region) or auth["service"] != "monitoring":
+            return 403, "InvalidSignatureException", "Credential should be scoped to a valid region/service"
+        headers = {name: self.headers.get(name) for name in auth["signed"]}
+        if any(v is None for v in headers.values()):
+            return 403, "IncompleteSignatureException", "a signed header is missing"
+        url = "http://%s%s" % (self.headers.get("Host"), self.path)
+        want = botocore_signature(auth, secret, token, self.command, url, headers, body, amz_date)
+        if not hmac.compare_digest(want, auth["signature"]):
+            return 403, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided."
+        with self.state.lock:
+            if auth["key_id"] not in self.state.stats["keys_used"]:
+                self.state.stats["keys_used"].append(auth["key_id"])
+        return None
+
+    def get_metric_data(self, request):
+        """Basic data serving: each query's series from the scenario, else empty."""
+        series = self.state.scenario.get("metrics", {})
+        results = []
+        for query in request.get("MetricDataQueries", []):
+            data = series.get(query.get("Id"), {})
+            results.append({"Id": query.get("Id"), "Label": query.get("Label", query.get("Id")),
+                            "Timestamps": data.get("Timestamps", []),
+                            "Values": data.get("Values", []), "StatusCode": "Complete"})
+        return {"MetricDataResults": results, "Messages": []}
+
+    def do_POST(self):
+        body = self.body()
+        failure = self.verify_sigv4(body)
+        if failure is not None:
+            return self.aws_error(*failure)
+        target = self.headers.get("X-Amz-Target", "")
+        if self.headers.get("Content-Type") != JSON_10 or not target.startswith(TARGET_PREFIX):
+            return self.aws_error(400, "UnknownOperationException", "expected the JSON 1.0 protocol")
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            return self.aws_error(400, "SerializationException", "body is not JSON")
+        if target != TARGET_PREFIX + "GetMetricData":
+            return self.aws_error(400, "UnknownOperationException", "unsupported operation " + target)
+        self.state.count("cloudwatch_ok")
+        self.reply(200, json.dumps(self.get_metric_data(request)), JSON_10)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario")
+    args = parser.parse_args()
+    scenario = {}
+    if args.scenario:
+        with open(args.scenario) as f:
+            scenario = json.load(f)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.state = State(scenario)
+    print(server.server_address[1], flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
