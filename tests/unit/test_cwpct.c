@@ -20,6 +20,9 @@
 
 static const double checked[] = {95, 97.5, 99, 99.5};
 
+/* The shapes the bound is documented for; log-normal sigma 0.75 is only measured (bench). */
+static const cwsim_shape bounded[] = {CWSIM_LOGNORMAL_05, CWSIM_BIMODAL};
+
 static sw_hdr *
 new_hdr(void)
 {
@@ -56,8 +59,8 @@ static void
 test_hour_within_bound(void **state)
 {
     (void)state;
-    for (int s = CWSIM_LOGNORMAL_05; s <= CWSIM_BIMODAL; s++)
-        check_window((cwsim_shape)s, 60, 1000, true, 11 + (uint64_t)s);
+    for (size_t s = 0; s < 2; s++)
+        check_window(bounded[s], 60, 1000, true, 11 + s);
 }
 
 /* 30 days of 1-minute periods at a modest 60 requests a minute (keeps the test fast; the
@@ -66,12 +69,13 @@ static void
 test_month_within_bound(void **state)
 {
     (void)state;
-    for (int s = CWSIM_LOGNORMAL_05; s <= CWSIM_BIMODAL; s++)
-        check_window((cwsim_shape)s, 30 * 1440, 60, true, 101 + (uint64_t)s);
+    for (size_t s = 0; s < 2; s++)
+        check_window(bounded[s], 30 * 1440, 60, true, 101 + s);
 }
 
-/* min 0, p50 = 100 ms, max 200 ms, 4 values: levels 12.5/37.5/62.5/87.5 % fall at 25, 75,
- * 125 and 175 ms on the two linear segments. */
+/* 4 values, min 0, p50 = 100 ms, max 200 ms: p50 is the 2nd value, so the knots sit at the
+ * levels 12.5 % (min), 37.5 % (p50) and 87.5 % (max) and the values are 0, 100, 150 and
+ * 200 ms (the third halfway along the last segment). */
 static void
 test_placement(void **state)
 {
@@ -80,13 +84,13 @@ test_placement(void **state)
     sw_cwpct_point p50 = {50, 100};
     assert_int_equal(sw_cwpct_record(h, &p50, 1, 4, 0, 200, 1000, NULL), SW_OK);
     /* buckets are 16 ... 128 us wide here: probe well clear of the values */
-    assert_int_equal(sw_hdr_count_at_or_below(h, 24000), 0);
-    assert_int_equal(sw_hdr_count_at_or_below(h, 25000), 1);
-    assert_int_equal(sw_hdr_count_at_or_below(h, 74000), 1);
-    assert_int_equal(sw_hdr_count_at_or_below(h, 75000), 2);
-    assert_int_equal(sw_hdr_count_at_or_below(h, 125000), 3);
-    assert_int_equal(sw_hdr_count_at_or_below(h, 174000), 3);
-    assert_int_equal(sw_hdr_count_at_or_below(h, 175000), 4);
+    assert_int_equal(sw_hdr_count_at_or_below(h, 0), 1);
+    assert_int_equal(sw_hdr_count_at_or_below(h, 99000), 1);
+    assert_int_equal(sw_hdr_count_at_or_below(h, 100000), 2);
+    assert_int_equal(sw_hdr_count_at_or_below(h, 149000), 2);
+    assert_int_equal(sw_hdr_count_at_or_below(h, 150000), 3);
+    assert_int_equal(sw_hdr_count_at_or_below(h, 199000), 3);
+    assert_int_equal(sw_hdr_count_at_or_below(h, 200000), 4);
     sw_hdr_free(h);
 }
 
