@@ -560,6 +560,16 @@ reload(sw_daemon *d, sw_err *err)
     if (sw_prommap_set_rules(d->prommap, rules, &map_err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "Prometheus selectors not updated", &map_err, NULL);
     sw_daemon_query_set_rules(d, rules);
+    sw_emf_map *emf = NULL;
+    sw_err emf_err;
+    if (sw_emf_map_new(rules, &emf, &emf_err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "EMF targets not updated", &emf_err, NULL);
+    else {
+        pthread_mutex_lock(&d->emf_lock);
+        sw_emf_map_free(d->emf);
+        d->emf = emf;
+        pthread_mutex_unlock(&d->emf_lock);
+    }
     sw_eval_free(d->ev);
     sw_rules_free(d->rules);
     free(d->rules_text);
@@ -751,6 +761,7 @@ daemon_start(sw_daemon *d, sw_err *err)
     if ((st = open_store(d, err)) != SW_OK ||
         (st = sw_accum_new(d->base_ms, &d->accum, err)) != SW_OK ||
         (st = sw_prommap_new(d->rules, d->accum, &d->prommap, err)) != SW_OK ||
+        (st = sw_emf_map_new(d->rules, &d->emf, err)) != SW_OK ||
         (st = sw_expo_new(&d->expo, err)) != SW_OK ||
         (st = sw_daemon_rebuild(d, d->rules, d->last_tick_ms, &d->ev, err)) != SW_OK ||
         (st = start_alertmanager(d, err)) != SW_OK ||
@@ -785,6 +796,7 @@ sw_daemon_new(const sw_daemon_options *opts, sw_daemon **ret, sw_err *err)
     pthread_mutex_init(&d->probe_lock, NULL);
     pthread_mutex_init(&d->rw.lock, NULL);
     pthread_mutex_init(&d->scrape_lock, NULL);
+    pthread_mutex_init(&d->emf_lock, NULL);
     pthread_mutex_init(&d->stop_lock, NULL);
     pthread_cond_init(&d->stop_cond, NULL);
     pthread_cond_init(&d->reloaded, NULL);
@@ -869,6 +881,7 @@ sw_daemon_free(sw_daemon *d)
     sw_am_free(d->am);
     sw_expo_free(d->expo);
     sw_prommap_free(d->prommap);
+    sw_emf_map_free(d->emf);
     sw_accum_free(d->accum);
     sw_eval_free(d->ev);
     sw_store_close(d->store);
@@ -884,6 +897,7 @@ sw_daemon_free(sw_daemon *d)
     pthread_mutex_destroy(&d->probe_lock);
     pthread_mutex_destroy(&d->rw.lock);
     pthread_mutex_destroy(&d->scrape_lock);
+    pthread_mutex_destroy(&d->emf_lock);
     pthread_mutex_destroy(&d->stop_lock);
     pthread_cond_destroy(&d->stop_cond);
     pthread_cond_destroy(&d->reloaded);

@@ -21,6 +21,7 @@
 #include "slawatch/probe.h"
 #include "slawatch/prommap.h"
 #include "slawatch/rules.h"
+#include "slawatch/emf.h"
 #include "slawatch/scrape.h"
 #include "slawatch/store.h"
 
@@ -120,6 +121,8 @@ struct sw_daemon {
     int64_t closed_until_ms; /* intervals before it are taken (or being taken) by a tick */
 
     pthread_mutex_t scrape_lock; /* the scrape thread holds it while scraping; reload swaps jobs */
+    pthread_mutex_t emf_lock;    /* held while an EMF request uses emf; reload swaps it */
+    sw_emf_map *emf;
     sw_scrape *scraper;
     pthread_t rollup_thread, probe_thread, scrape_thread;
     bool rollup_started, probe_started, scrape_started;

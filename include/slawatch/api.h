@@ -49,6 +49,13 @@ typedef struct sw_api_hooks {
      * help) with err saying why when not 204. NULL: the receiver is off (404).
      */
     int (*remote_write)(void *ctx, const sw_http_request *req, sw_err *err);
+    /*
+     * EMF lines (POST /api/v1/ingest/emf): parse all, apply all or nothing. On success the
+     * counts applied in *ret (values, lines, unmatched). SW_E_PARSE/SW_E_TOOBIG bad input (err
+     * names line and field), SW_E_RANGE too late. NULL: 404.
+     */
+    sw_status (*ingest_emf)(void *ctx, const uint8_t *body, size_t len, size_t ret[3],
+                            sw_err *err);
 } sw_api_hooks;
 
 /* The route table, every handler taking the sw_api_hooks as ctx. */
