@@ -352,6 +352,7 @@ publish(sw_daemon *d, int64_t now_ms)
     d->self.probe_errors = d->probe_errors;
     pthread_mutex_unlock(&d->probe_lock);
     sw_daemon_query_self(d, &d->self);
+    sw_daemon_cw_self(d, &d->self);
     sw_metrics_input mi = {d->totals.series, d->totals.n, &d->self, NULL, 0};
     sw_scrape_target_stats *scrape = NULL;
     size_t n_scrape = 0;
@@ -556,6 +557,7 @@ reload(sw_daemon *d, sw_err *err)
     if (sw_prommap_set_rules(d->prommap, rules, &map_err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "Prometheus selectors not updated", &map_err, NULL);
     sw_daemon_query_set_rules(d, rules);
+    sw_daemon_cw_set_rules(d, rules);
     sw_eval_free(d->ev);
     sw_rules_free(d->rules);
     free(d->rules_text);
@@ -758,7 +760,9 @@ daemon_start(sw_daemon *d, sw_err *err)
         return st;
     if ((st = sw_daemon_scrape_start(d, err)) != SW_OK)
         return st;
-    return sw_daemon_query_start(d, err);
+    if ((st = sw_daemon_query_start(d, err)) != SW_OK)
+        return st;
+    return sw_daemon_cw_start(d, err);
 }
 
 sw_status
@@ -822,6 +826,7 @@ stop_threads(sw_daemon *d)
         pthread_join(d->probe_thread, NULL);
     sw_daemon_scrape_stop(d);
     sw_daemon_query_stop(d);
+    sw_daemon_cw_stop(d);
 }
 
 static void

@@ -44,6 +44,9 @@ typedef struct sw_metrics_self {
     uint64_t rw_samples, rw_samples_rejected; /* samples + native histograms */
     uint64_t query_pages, query_failures; /* prometheus_query source */
     int64_t query_last_success_ms;        /* 0: never */
+    uint64_t cw_calls, cw_throttled, cw_errors; /* cloudwatch source: GetMetricData requests */
+    uint64_t cw_periods;                        /* periods handed on */
+    int64_t cw_last_success_ms;                 /* 0: never */
 } sw_metrics_self;
 
 /* The status codes of sw_metrics_self.rw_requests, in order. */
