@@ -7,6 +7,7 @@
 #include "slawatch/cloudwatch.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -426,5 +427,49 @@ sw_cloudwatch_apply(const sw_cloudwatch *cw, const sw_cwgmd_series *series, int6
         free(slots[0].pts);
     free(slots);
     free(cur);
+    return st;
+}
+
+/* ------------------------------------------------------------------ client */
+
+static const char *
+env_lookup(void *ctx, const char *name)
+{
+    (void)ctx;
+    return getenv(name);
+}
+
+sw_status
+sw_cloudwatch_client_new(const sw_config_cloudwatch *cfg, const sw_cwgmd_options *tuning,
+                         sw_awscreds_provider **ret_creds, sw_cwgmd **ret_client, char *endpoint,
+                         size_t cap, sw_err *err)
+{
+    sw_awscreds_options ao = {.getenv = env_lookup, .profile = cfg->profile};
+    char region[SW_AWSCREDS_REGION_MAX];
+    sw_status st = SW_OK;
+    *ret_creds = NULL;
+    *ret_client = NULL;
+    if (cfg->region != NULL)
+        snprintf(region, sizeof region, "%s", cfg->region);
+    else
+        st = sw_awscreds_region(&ao, region, sizeof region, err);
+    if (st == SW_OK && cfg->endpoint_url != NULL)
+        snprintf(endpoint, cap, "%s", cfg->endpoint_url);
+    else if (st == SW_OK)
+        st = sw_awscreds_endpoint_url(&ao, "CLOUDWATCH", "cloudwatch", "monitoring", region,
+                                      endpoint, cap, err);
+    if (st == SW_OK)
+        st = sw_awscreds_provider_new(&ao, ret_creds, err);
+    sw_cwgmd_options o = *tuning;
+    o.endpoint_url = endpoint;
+    o.region = region;
+    o.creds = *ret_creds;
+    o.timeout_ms = cfg->timeout_ms;
+    if (st == SW_OK)
+        st = sw_cwgmd_new(&o, ret_client, err);
+    if (st != SW_OK) {
+        sw_awscreds_provider_free(*ret_creds);
+        *ret_creds = NULL;
+    }
     return st;
 }

@@ -128,38 +128,13 @@ cw_loop(void *arg)
 
 /* ------------------------------------------------------------------ lifecycle */
 
-static const char *
-cfg_getenv(void *ctx, const char *name)
-{
-    (void)ctx;
-    return getenv(name);
-}
-
-/* Region and endpoint from the config, else the way the AWS SDKs find them. */
 static sw_status
 client_new(sw_daemon *d, sw_daemon_cw *c, sw_err *err)
 {
-    const sw_config_cloudwatch *cfg = &d->cfg->cloudwatch;
-    sw_awscreds_options ao = {.getenv = cfg_getenv, .profile = cfg->profile};
-    char region[SW_AWSCREDS_REGION_MAX];
-    sw_status st = SW_OK;
-    if (cfg->region != NULL)
-        snprintf(region, sizeof region, "%s", cfg->region);
-    else
-        st = sw_awscreds_region(&ao, region, sizeof region, err);
-    if (st == SW_OK && cfg->endpoint_url != NULL)
-        snprintf(c->endpoint, sizeof c->endpoint, "%s", cfg->endpoint_url);
-    else if (st == SW_OK)
-        st = sw_awscreds_endpoint_url(&ao, "CLOUDWATCH", "cloudwatch", "monitoring", region,
-                                      c->endpoint, sizeof c->endpoint, err);
-    if (st == SW_OK)
-        st = sw_awscreds_provider_new(&ao, &c->creds, err);
-    sw_cwgmd_options o = {.endpoint_url = c->endpoint, .region = region, .creds = c->creds,
-                          .timeout_ms = cfg->timeout_ms, .sleep = nap_for_retry,
-                          .sleep_ctx = d, .seed = (uint64_t)sw_daemon_now(d)};
-    if (st == SW_OK)
-        st = sw_cwgmd_new(&o, &c->client, err);
-    return st;
+    sw_cwgmd_options tuning = {.sleep = nap_for_retry, .sleep_ctx = d,
+                               .seed = (uint64_t)sw_daemon_now(d)};
+    return sw_cloudwatch_client_new(&d->cfg->cloudwatch, &tuning, &c->creds, &c->client,
+                                    c->endpoint, sizeof c->endpoint, err);
 }
 
 void

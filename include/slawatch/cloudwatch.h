@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "slawatch/awscreds.h"
+#include "slawatch/config.h"
 #include "slawatch/cwgmd.h"
 #include "slawatch/err.h"
 #include "slawatch/rules.h"
@@ -62,5 +64,16 @@ sw_status sw_cloudwatch_apply(const sw_cloudwatch *cw, const sw_cwgmd_series *se
  * settle_s old for its whole length (so periods ending at or before now_s - settle_s).
  */
 int64_t sw_cloudwatch_settled_end(int64_t now_s, int64_t settle_s, int64_t period_s);
+
+/*
+ * A GetMetricData client for cfg (serve's poller and backfill share it): region and endpoint
+ * from cfg, else found the way the AWS SDKs do (AWS_REGION, AWS_ENDPOINT_URL_CLOUDWATCH, ...),
+ * credentials from the chain with cfg's profile. tuning supplies sleep, sleep_ctx and seed (its
+ * endpoint, region, creds and timeout are filled in here). The endpoint used is written to
+ * endpoint[0..cap) for log lines. The caller frees *ret_client, then *ret_creds.
+ */
+sw_status sw_cloudwatch_client_new(const sw_config_cloudwatch *cfg, const sw_cwgmd_options *tuning,
+                                   sw_awscreds_provider **ret_creds, sw_cwgmd **ret_client,
+                                   char *endpoint, size_t cap, sw_err *err);
 
 #endif
