@@ -29,6 +29,8 @@
 
 #define DAY_S INT64_C(86400)
 #define CHUNK_S DAY_S
+/* Ages are taken this much older: CloudWatch judges a query's age when it answers, later. */
+#define AGE_MARGIN_S INT64_C(3600)
 
 /* CloudWatch's retention: data younger than max_age_s is kept at period_s. */
 static const struct {
@@ -139,7 +141,7 @@ static sw_status
 choose_period(const job *j, int64_t start_s, int64_t *ret_period_s, int64_t *ret_res_ms,
               sw_err *err)
 {
-    int64_t age_s = j->now_s - start_s;
+    int64_t age_s = j->now_s - start_s + AGE_MARGIN_S;
     int64_t period_s = 0;
     for (size_t i = 0; i < sizeof cw_retention / sizeof cw_retention[0] && period_s == 0; i++)
         if (age_s <= cw_retention[i].max_age_s)
@@ -225,7 +227,7 @@ collect(void *ctx, const char *service, const sw_sli_interval *iv, sw_err *err)
         sw_hdr_free(v->latency);
         return sw_err_set(err, SW_E_NOMEM, "out of memory collecting a chunk");
     }
-    c->rows[c->n++] = (sw_store_row){.service = name, .env = NULL, .iv = v};
+    c->rows[c->n++] = (sw_store_row){.service = name, .env = NULL}; /* .iv once ivs stop moving */
     return SW_OK;
 }
 
@@ -243,6 +245,8 @@ fetch_chunk(job *j, const plan_slot *s, int64_t start_s, int64_t end_s, const ch
     sw_status st = sw_cwgmd_fetch(j->client, q, n, start_s, end_s, series, err);
     if (st == SW_OK)
         st = sw_cloudwatch_apply(s->plan, series, start_s, end_s, collect, &c, err);
+    for (size_t i = 0; i < c.n; i++)
+        c.rows[i].iv = &c.ivs[i];
     if (st == SW_OK)
         st = sw_store_import_done(j->store, s->res_ms, c.rows, c.n, mark, err);
     if (st == SW_OK)
@@ -353,7 +357,7 @@ parse_range(const bf_opts *o, const sw_config *cfg, job *j)
     int64_t settled = sw_cloudwatch_settled_end(j->now_s, (cfg->cloudwatch.settle_ms + 999) / 1000,
                                                 60);
     j->to_s = to_ms / 1000 < settled ? to_ms / 1000 : settled;
-    int64_t oldest_s = j->now_s - cw_retention[2].max_age_s;
+    int64_t oldest_s = j->now_s - cw_retention[2].max_age_s + AGE_MARGIN_S;
     sw_units_format_time(oldest_s * 1000, oldest, sizeof oldest);
     if (j->from_s < oldest_s) {
         fprintf(stderr, "slawatch backfill: --from %s is older than CloudWatch keeps data (1-hour"

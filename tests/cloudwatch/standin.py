@@ -32,6 +32,8 @@ Scenario (JSON, every key optional):
     "fail500": [k, ...]   # ... get HTTP 500 InternalServiceFault
     "expire_after": N     # an issued key expires (ExpiredTokenException) after N accepted calls
     "slow_s": S           # every answer waits S seconds
+Like CloudWatch, a query whose StartTime is too old for its period (1-minute data is kept 15
+days, 5-minute 63, 1-hour 455) answers no datapoints.
 
 GET /_standin/stats answers counters as JSON (requests per endpoint, key ids that signed
 accepted requests, rejections by reason).
@@ -276,7 +278,7 @@ class Handler(BaseHTTPRequestHandler):
         dims = {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}
         value = generator(self.state.scenario.get("cloudwatch", {}), metric["Namespace"],
                           metric["MetricName"], dims, stat["Stat"], period)
-        if value is None:
+        if value is None or not retained(self.range[0], period):
             return [], []
         delay = self.state.scenario.get("cloudwatch", {}).get("ingest_delay_s", 0)
         first = -(-int(self.range[0]) // period) * period
@@ -357,6 +359,16 @@ class Handler(BaseHTTPRequestHandler):
             return self.aws_error(400, "InvalidParameterValue", problem)
         self.state.count("cloudwatch_ok")
         self.reply(200, json.dumps(answer), JSON_10)
+
+
+def retained(start, period):
+    """CloudWatch's retention: a StartTime older than 15 days needs a period that is a multiple
+    of 5 minutes, older than 63 days of 1 hour, else no datapoints; nothing past 455 days."""
+    age = time.time() - start
+    for max_age, step in ((15 * 86400, 60), (63 * 86400, 300), (455 * 86400, 3600)):
+        if age <= max_age:
+            return period % step == 0
+    return False
 
 
 def formula(spec, t, period):
