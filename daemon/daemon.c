@@ -356,6 +356,7 @@ publish(sw_daemon *d, int64_t now_ms)
     pthread_mutex_unlock(&d->probe_lock);
     sw_daemon_query_self(d, &d->self);
     sw_daemon_rwout_stats(d);
+    sw_daemon_cw_self(d, &d->self);
     sw_metrics_input mi = {d->totals.series, d->totals.n, &d->self, NULL, 0};
     sw_scrape_target_stats *scrape = NULL;
     size_t n_scrape = 0;
@@ -570,6 +571,7 @@ reload(sw_daemon *d, sw_err *err)
         d->emf = emf;
         pthread_mutex_unlock(&d->emf_lock);
     }
+    sw_daemon_cw_set_rules(d, rules);
     sw_eval_free(d->ev);
     sw_rules_free(d->rules);
     free(d->rules_text);
@@ -774,7 +776,9 @@ daemon_start(sw_daemon *d, sw_err *err)
         return st;
     if ((st = sw_daemon_scrape_start(d, err)) != SW_OK)
         return st;
-    return sw_daemon_query_start(d, err);
+    if ((st = sw_daemon_query_start(d, err)) != SW_OK)
+        return st;
+    return sw_daemon_cw_start(d, err);
 }
 
 sw_status
@@ -839,6 +843,7 @@ stop_threads(sw_daemon *d)
         pthread_join(d->probe_thread, NULL);
     sw_daemon_scrape_stop(d);
     sw_daemon_query_stop(d);
+    sw_daemon_cw_stop(d);
 }
 
 static void

@@ -33,6 +33,9 @@
 /* The prometheus_query source (daemon_query.c). */
 typedef struct sw_daemon_query sw_daemon_query;
 
+/* The cloudwatch source (daemon_cloudwatch.c). */
+typedef struct sw_daemon_cw sw_daemon_cw;
+
 typedef struct sw_pending_row {
     char *service, *env;
     sw_sli_interval iv;
@@ -86,6 +89,7 @@ struct sw_daemon {
     sw_accum *accum;
     sw_prommap *prommap; /* Prometheus samples (scrape, remote write, query) into accum */
     sw_daemon_query *query; /* NULL without prometheus_query */
+    sw_daemon_cw *cw;       /* NULL without cloudwatch */
     sw_expo *expo;
     sw_am *am;
     pthread_mutex_t probe_lock; /* the probe thread holds it while probing; reload swaps */
@@ -195,5 +199,16 @@ void sw_daemon_rwout_stats(sw_daemon *d);
 
 /* Flush (bounded by each flush_deadline) and stop the senders. */
 void sw_daemon_rwout_stop(sw_daemon *d);
+
+/* Start the cloudwatch thread when configured; stop and free it (after the stop flag is
+ * raised). Stopping a source never started does nothing. */
+sw_status sw_daemon_cw_start(sw_daemon *d, sw_err *err);
+void sw_daemon_cw_stop(sw_daemon *d);
+
+/* New rules' cloudwatch sources for the poller (tick thread, on reload). */
+void sw_daemon_cw_set_rules(sw_daemon *d, const sw_rules *rules);
+
+/* The cloudwatch source's counters into self (tick thread, when publishing). */
+void sw_daemon_cw_self(sw_daemon *d, sw_metrics_self *self);
 
 #endif

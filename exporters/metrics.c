@@ -581,6 +581,21 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
         {"slawatch_query_last_success_timestamp_seconds",
          "When a poll of the prometheus_query source last succeeded; 0 before the first.",
          "seconds", SW_EXPO_GAUGE, (double)s->query_last_success_ms / 1000.0},
+        {"slawatch_cloudwatch_requests_total",
+         "GetMetricData requests sent by the cloudwatch source (retries and pages included).",
+         NULL, SW_EXPO_COUNTER, (double)s->cw_calls},
+        {"slawatch_cloudwatch_throttled_total",
+         "GetMetricData answers that were throttling (retried with backoff).", NULL,
+         SW_EXPO_COUNTER, (double)s->cw_throttled},
+        {"slawatch_cloudwatch_errors_total",
+         "cloudwatch polls that failed after their retries (the range is read again next poll).",
+         NULL, SW_EXPO_COUNTER, (double)s->cw_errors},
+        {"slawatch_cloudwatch_periods_total",
+         "Settled CloudWatch periods handed to the accumulators (each once).", NULL,
+         SW_EXPO_COUNTER, (double)s->cw_periods},
+        {"slawatch_cloudwatch_last_success_timestamp_seconds",
+         "When a poll of the cloudwatch source last succeeded; 0 before the first.", "seconds",
+         SW_EXPO_GAUGE, (double)s->cw_last_success_ms / 1000.0},
     };
     sw_status st = write_prom_samples(e, &s->prom, err);
     if (st == SW_OK)

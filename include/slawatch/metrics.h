@@ -53,6 +53,9 @@ typedef struct sw_metrics_self {
     int64_t query_last_success_ms;        /* 0: never */
     const sw_metrics_remote *remotes; /* per remote_write entry */
     size_t n_remotes;
+    uint64_t cw_calls, cw_throttled, cw_errors; /* cloudwatch source: GetMetricData requests */
+    uint64_t cw_periods;                        /* periods handed on */
+    int64_t cw_last_success_ms;                 /* 0: never */
 } sw_metrics_self;
 
 /* The status codes of sw_metrics_self.rw_requests, in order. */
