@@ -362,9 +362,12 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def retained(start, period):
-    """CloudWatch's retention: a StartTime older than 15 days needs a period that is a multiple
-    of 5 minutes, older than 63 days of 1 hour, else no datapoints; nothing past 455 days."""
+    """CloudWatch's retention: periods under a minute (high-resolution data) for 3 hours; a
+    StartTime older than 15 days needs a period that is a multiple of 5 minutes, older than 63
+    days of 1 hour, else no datapoints; nothing past 455 days."""
     age = time.time() - start
+    if period < 60:
+        return age <= 3 * 3600
     for max_age, step in ((15 * 86400, 60), (63 * 86400, 300), (455 * 86400, 3600)):
         if age <= max_age:
             return period % step == 0
