@@ -30,12 +30,20 @@ static sw_cwgmd_query queries[2];
 static void
 init_queries(void)
 {
-    queries[0] = (sw_cwgmd_query){.id = "m1", .namespace_ = "AWS/ApplicationELB",
-                                  .metric = "RequestCount", .stat = "Sum",
-                                  .dimensions = alb_dims, .n_dimensions = 1, .period_s = 60};
-    queries[1] = (sw_cwgmd_query){.id = "m2", .namespace_ = "AWS/ApplicationELB",
-                                  .metric = "TargetResponseTime", .stat = "p99",
-                                  .dimensions = alb_dims, .n_dimensions = 1, .period_s = 60};
+    queries[0] = (sw_cwgmd_query){.id = "m1",
+                                  .namespace_ = "AWS/ApplicationELB",
+                                  .metric = "RequestCount",
+                                  .stat = "Sum",
+                                  .dimensions = alb_dims,
+                                  .n_dimensions = 1,
+                                  .period_s = 60};
+    queries[1] = (sw_cwgmd_query){.id = "m2",
+                                  .namespace_ = "AWS/ApplicationELB",
+                                  .metric = "TargetResponseTime",
+                                  .stat = "p99",
+                                  .dimensions = alb_dims,
+                                  .n_dimensions = 1,
+                                  .period_s = 60};
 }
 
 typedef struct fixture {
@@ -170,8 +178,7 @@ test_malformed_responses(void **state)
         {"{\"MetricDataResults\":[{\"Id\":\"zz\",\"Timestamps\":[],\"Values\":[],"
          "\"StatusCode\":\"Complete\"}]}",
          "not asked"},
-        {"{\"MetricDataResults\":[{\"Id\":\"m1\",\"Timestamps\":[],\"Values\":[]}]}",
-         "StatusCode"},
+        {"{\"MetricDataResults\":[{\"Id\":\"m1\",\"Timestamps\":[],\"Values\":[]}]}", "StatusCode"},
         {"{\"MetricDataResults\":[{\"Id\":\"m1\",\"Timestamps\":[],\"Values\":[],"
          "\"StatusCode\":\"Mostly\"}]}",
          "StatusCode"},
@@ -228,14 +235,14 @@ test_body_over_10mb(void **state)
     memset(body, ' ', len);
     memcpy(body, "{\"MetricDataResults\":[]}", 24);
     sw_err err = {0};
-    assert_int_equal(sw_cwgmd_parse((const uint8_t *)body, len, queries, 2, T0, T0 + 600,
-                                    &f->page, &err),
-                     SW_E_TOOBIG);
+    assert_int_equal(
+        sw_cwgmd_parse((const uint8_t *)body, len, queries, 2, T0, T0 + 600, &f->page, &err),
+        SW_E_TOOBIG);
     assert_non_null(strstr(err.msg, "GetMetricData"));
     /* At the cap exactly it is read. */
-    assert_int_equal(sw_cwgmd_parse((const uint8_t *)body, len - 1, queries, 2, T0, T0 + 600,
-                                    &f->page, &err),
-                     SW_OK);
+    assert_int_equal(
+        sw_cwgmd_parse((const uint8_t *)body, len - 1, queries, 2, T0, T0 + 600, &f->page, &err),
+        SW_OK);
     free(body);
 }
 
@@ -266,8 +273,8 @@ test_classify_errors(void **state)
          SW_CWGMD_FAULT_EXPIRED, SW_E_IO, "ExpiredTokenException", "token included"},
         {429, "", SW_CWGMD_FAULT_THROTTLED, SW_E_IO, "429", ""},
         {503, "<html>Service Unavailable</html>", SW_CWGMD_FAULT_SERVER, SW_E_IO, "503", ""},
-        {500, "{\"__type\":\"InternalServiceFault\",\"Message\":\"oops\"}",
-         SW_CWGMD_FAULT_SERVER, SW_E_IO, "InternalServiceFault", "oops"},
+        {500, "{\"__type\":\"InternalServiceFault\",\"Message\":\"oops\"}", SW_CWGMD_FAULT_SERVER,
+         SW_E_IO, "InternalServiceFault", "oops"},
         {400,
          "{\"__type\":\"AccessDeniedException\",\"message\":\"User is not authorized to "
          "perform: cloudwatch:GetMetricData\"}",
@@ -309,8 +316,7 @@ test_request_body(void **state)
     sw_buf b;
     sw_buf_init(&b, 1 << 20);
     sw_err err = {0};
-    assert_int_equal(sw_cwgmd_request_body(queries, 2, T0, T0 + 600, "tok \"2\"", &b, &err),
-                     SW_OK);
+    assert_int_equal(sw_cwgmd_request_body(queries, 2, T0, T0 + 600, "tok \"2\"", &b, &err), SW_OK);
     cJSON *root = cJSON_ParseWithLength((const char *)b.data, b.len);
     assert_non_null(root);
     const cJSON *qs = get(root, "MetricDataQueries");
@@ -388,12 +394,13 @@ test_fetch_splits_over_500(void **state)
 
     sw_err err = {0};
     sw_awscreds_provider *creds = NULL;
-    assert_int_equal(sw_awscreds_provider_new(&(sw_awscreds_options){.getenv = fake_env}, &creds,
-                                              &err),
-                     SW_OK);
+    assert_int_equal(
+        sw_awscreds_provider_new(&(sw_awscreds_options){.getenv = fake_env}, &creds, &err), SW_OK);
     sw_cwgmd *c = NULL;
-    assert_int_equal(sw_cwgmd_new(&(sw_cwgmd_options){.endpoint_url = url, .region = "eu-west-1",
-                                                      .creds = creds, .timeout_ms = 5000},
+    assert_int_equal(sw_cwgmd_new(&(sw_cwgmd_options){.endpoint_url = url,
+                                                      .region = "eu-west-1",
+                                                      .creds = creds,
+                                                      .timeout_ms = 5000},
                                   &c, &err),
                      SW_OK);
     sw_cwgmd_query *q = calloc(N, sizeof *q);
