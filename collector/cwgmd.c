@@ -275,6 +275,16 @@ static const struct {
     {"MissingParameter", SW_CWGMD_FAULT_INVALID},
     {"InvalidNextToken", SW_CWGMD_FAULT_INVALID},
     {"SerializationException", SW_CWGMD_FAULT_INVALID},
+    /* Denied: AWS answers most of these with 400, so the status alone would say invalid. */
+    {"AccessDeniedException", SW_CWGMD_FAULT_DENIED},
+    {"AccessDenied", SW_CWGMD_FAULT_DENIED},
+    {"NotAuthorized", SW_CWGMD_FAULT_DENIED},
+    {"UnrecognizedClientException", SW_CWGMD_FAULT_DENIED},
+    {"InvalidClientTokenId", SW_CWGMD_FAULT_DENIED},
+    {"InvalidSignatureException", SW_CWGMD_FAULT_DENIED},
+    {"SignatureDoesNotMatch", SW_CWGMD_FAULT_DENIED},
+    {"IncompleteSignature", SW_CWGMD_FAULT_DENIED},
+    {"MissingAuthenticationToken", SW_CWGMD_FAULT_DENIED},
 };
 
 /* `__type` without a `namespace#` prefix or a `:suffix`, into out. */
