@@ -12,6 +12,7 @@
 
 #include "slawatch/http_query.h"
 #include "slawatch/json.h"
+#include "slawatch/report_http.h"
 #include "slawatch/units.h"
 
 #define PARAM_MAX 256
@@ -444,6 +445,7 @@ static const sw_http_route routes[] = {
     {"POST", "/api/v1/ingest", handle_ingest, true},
     {"POST", "/api/v1/write", handle_remote_write, true},
     {"GET", "/api/v1/status", handle_status, false},
+    {"GET", "/api/v1/report", sw_report_http_handle, false},
     {"GET", "/-/healthy", handle_healthy, false},
     {"GET", "/-/ready", handle_ready, false},
     {"POST", "/-/reload", handle_reload, true},
