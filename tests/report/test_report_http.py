@@ -124,6 +124,8 @@ def main():
         check_formats(d, data)
         check_selection(d)
         check_errors(d)
+        # A clean exit: under ASan a leak or a memory error would show here.
+        check("serve exit status", d.stop(), 0)
     finally:
         if d is not None:
             d.stop()
