@@ -24,8 +24,8 @@
 
 #define SERVICES 50
 #define BASE_MS INT64_C(10000)
-#define VALUES_PER_BASE 100 /* recorded latencies per base interval */
-#define POOL 64             /* distinct histograms per resolution, reused across rows */
+#define VALUES_PER_BASE 100          /* recorded latencies per base interval */
+#define POOL 64                      /* distinct histograms per resolution, reused across rows */
 #define OCT_1 INT64_C(1790812800000) /* 2026-10-01T00:00:00Z */
 #define NOV_1 INT64_C(1793491200000) /* 2026-11-01T00:00:00Z */
 #define MEDIAN_US 2000.0
@@ -77,7 +77,9 @@ fill_batch(rows_batch *b, int64_t t, int64_t length_ms, sw_hdr **pool, sw_rng *r
 {
     for (int s = 0; s < SERVICES; s++) {
         sw_sli_interval *iv = &b->ivs[s];
-        *iv = (sw_sli_interval){.start_ms = t, .length_ms = length_ms, .has_data = true,
+        *iv = (sw_sli_interval){.start_ms = t,
+                                .length_ms = length_ms,
+                                .has_data = true,
                                 .latency = pool[sw_rng_next(r) % POOL]};
         iv->requests = (uint64_t)sw_hdr_total_count(iv->latency);
         iv->errors = sw_rng_next(r) % 500 == 0 ? iv->requests / 4 : sw_rng_next(r) % 2;
@@ -160,7 +162,9 @@ run_report(const char *dir)
     static const struct {
         sw_report_format f;
         const char *name;
-    } formats[] = {{SW_REPORT_HTML, "html"}, {SW_REPORT_MD, "md"}, {SW_REPORT_JSON, "json"},
+    } formats[] = {{SW_REPORT_HTML, "html"},
+                   {SW_REPORT_MD, "md"},
+                   {SW_REPORT_JSON, "json"},
                    {SW_REPORT_CSV, "csv"}};
     sw_store *st = NULL;
     sw_err err = {0};

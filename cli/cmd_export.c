@@ -50,28 +50,56 @@ usage_error(const char *msg)
 static int
 parse_opts(int argc, char **argv, export_opts *o)
 {
-    static const struct option longopts[] = {
-        {"service", required_argument, NULL, 's'}, {"env", required_argument, NULL, 'e'},
-        {"from", required_argument, NULL, 'F'},    {"to", required_argument, NULL, 'T'},
-        {"hlog", required_argument, NULL, 'l'},    {"format", required_argument, NULL, 'f'},
-        {"data", required_argument, NULL, 'd'},    {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"service", required_argument, NULL, 's'},
+                                             {"env", required_argument, NULL, 'e'},
+                                             {"from", required_argument, NULL, 'F'},
+                                             {"to", required_argument, NULL, 'T'},
+                                             {"hlog", required_argument, NULL, 'l'},
+                                             {"format", required_argument, NULL, 'f'},
+                                             {"data", required_argument, NULL, 'd'},
+                                             {"config", required_argument, NULL, 'c'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"version", no_argument, NULL, 'V'},
+                                             {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
         switch (c) {
-        case 's': o->service = optarg; break;
-        case 'e': o->env = optarg; break;
-        case 'F': o->from = optarg; break;
-        case 'T': o->to = optarg; break;
-        case 'l': o->hlog = optarg; break;
-        case 'f': o->format = optarg; break;
-        case 'o': o->out = optarg; break;
-        case 'd': o->data = optarg; break;
-        case 'c': o->config = optarg; break;
-        case 'h': export_usage(stdout); return -1;
-        case 'V': sw_cli_version(stdout); return -1;
-        default: export_usage(stderr); return SW_EXIT_USAGE;
+        case 's':
+            o->service = optarg;
+            break;
+        case 'e':
+            o->env = optarg;
+            break;
+        case 'F':
+            o->from = optarg;
+            break;
+        case 'T':
+            o->to = optarg;
+            break;
+        case 'l':
+            o->hlog = optarg;
+            break;
+        case 'f':
+            o->format = optarg;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 'd':
+            o->data = optarg;
+            break;
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'h':
+            export_usage(stdout);
+            return -1;
+        case 'V':
+            sw_cli_version(stdout);
+            return -1;
+        default:
+            export_usage(stderr);
+            return SW_EXIT_USAGE;
         }
     }
     if (optind != argc)
@@ -94,8 +122,9 @@ parse_time(const char *flag, const char *text, int64_t *ret_ms)
 {
     if (sw_units_parse_time_ms(text, strlen(text), ret_ms))
         return SW_EXIT_OK;
-    fprintf(stderr, "slawatch export: %s '%s' is not an RFC 3339 time (e.g. 2026-10-01T00:00:00Z)\n",
-            flag, text);
+    fprintf(stderr,
+            "slawatch export: %s '%s' is not an RFC 3339 time (e.g. 2026-10-01T00:00:00Z)\n", flag,
+            text);
     return SW_EXIT_USAGE;
 }
 
@@ -163,7 +192,8 @@ sw_cli_export(int argc, char **argv)
     int rc = parse_opts(argc, argv, &o);
     if (rc != SW_EXIT_OK)
         return rc < 0 ? SW_EXIT_OK : rc;
-    sw_export_request req = {.service = o.service, .env = o.env,
+    sw_export_request req = {.service = o.service,
+                             .env = o.env,
                              .format = o.hlog != NULL ? SW_EXPORT_HLOG : SW_EXPORT_CSV};
     if ((rc = parse_time("--from", o.from, &req.from_ms)) != SW_EXIT_OK ||
         (rc = parse_time("--to", o.to, &req.to_ms)) != SW_EXIT_OK)

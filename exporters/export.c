@@ -38,8 +38,7 @@ write_csv_row(export_ctx *c, const char *env, const sw_sli_interval *iv, sw_err 
 }
 
 static sw_status
-visit_row(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
-          sw_err *err)
+visit_row(void *ctx, const char *service, const char *env, const sw_sli_interval *iv, sw_err *err)
 {
     export_ctx *c = ctx;
     (void)service;
@@ -73,21 +72,23 @@ static sw_status
 explain_empty(sw_store *st, const sw_export_request *req, sw_err *err)
 {
     const int64_t all = INT64_C(1) << 60;
-    sw_status s = sw_store_scan(st, req->service, -all, all, all, stop_at_first,
-                                (void *)req->env, err);
+    sw_status s =
+        sw_store_scan(st, req->service, -all, all, all, stop_at_first, (void *)req->env, err);
     char from[40], to[40];
     sw_units_format_time(req->from_ms, from, sizeof from);
     sw_units_format_time(req->to_ms, to, sizeof to);
     if (s == SW_E_MISMATCH)
         return sw_err_set(err, SW_E_RANGE, "%s%s%.100s has no %s stored between %s and %s",
                           req->service, req->env ? " env " : "", req->env ? req->env : "",
-                          req->format == SW_EXPORT_HLOG ? "latency histograms" : "intervals",
-                          from, to);
+                          req->format == SW_EXPORT_HLOG ? "latency histograms" : "intervals", from,
+                          to);
     if (s != SW_OK)
         return s;
     if (req->env != NULL)
-        return sw_err_set(err, SW_E_INVAL, "service '%.100s' has no environment '%.100s' in "
-                          "the store", req->service, req->env);
+        return sw_err_set(err, SW_E_INVAL,
+                          "service '%.100s' has no environment '%.100s' in "
+                          "the store",
+                          req->service, req->env);
     return sw_err_set(err, SW_E_INVAL, "unknown service '%.100s': the store holds no data for it",
                       req->service);
 }

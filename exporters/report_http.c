@@ -28,9 +28,13 @@ static bool
 param(const char *query, const char *name, char *out, size_t cap, sw_http_response *resp)
 {
     switch (sw_http_query_get(query, name, out, cap)) {
-    case SW_HTTP_QUERY_FOUND: return true;
-    case SW_HTTP_QUERY_ABSENT: out[0] = '\0'; return true;
-    case SW_HTTP_QUERY_MALFORMED: break;
+    case SW_HTTP_QUERY_FOUND:
+        return true;
+    case SW_HTTP_QUERY_ABSENT:
+        out[0] = '\0';
+        return true;
+    case SW_HTTP_QUERY_MALFORMED:
+        break;
     }
     sw_http_response_error(resp, 400,
                            "query parameter %s is malformed (bad %%-escape, NUL or longer than "
@@ -86,8 +90,7 @@ parse_query(const sw_http_request *req, report_query *q, sw_report_request *rr,
 {
     if (!param(req->query, "month", q->month, sizeof q->month, resp) ||
         !param(req->query, "format", q->format, sizeof q->format, resp) ||
-        !param(req->query, "tz", q->tz, sizeof q->tz, resp) ||
-        !services_param(req->query, q, resp))
+        !param(req->query, "tz", q->tz, sizeof q->tz, resp) || !services_param(req->query, q, resp))
         return false;
     sw_err err = {0};
     if (q->month[0] == '\0') {
@@ -100,8 +103,7 @@ parse_query(const sw_http_request *req, report_query *q, sw_report_request *rr,
     }
     *ret_format = SW_REPORT_HTML;
     if (q->format[0] != '\0' && !sw_report_parse_format(q->format, ret_format)) {
-        sw_http_response_error(resp, 400, "format '%.64s' is not html, md, json or csv",
-                               q->format);
+        sw_http_response_error(resp, 400, "format '%.64s' is not html, md, json or csv", q->format);
         return false;
     }
     /* Loaded once here only to tell a bad zone (400) from a month that cannot be judged. */
@@ -121,9 +123,12 @@ static int
 status_of(sw_status s)
 {
     switch (s) {
-    case SW_E_RANGE: return 404;
-    case SW_E_INVAL: return 422;
-    default: return 500;
+    case SW_E_RANGE:
+        return 404;
+    case SW_E_INVAL:
+        return 422;
+    default:
+        return 500;
     }
 }
 

@@ -16,7 +16,8 @@
 
 typedef enum sw_export_format {
     SW_EXPORT_HLOG, /* rows without latency are left out: a log line needs a histogram */
-    SW_EXPORT_CSV,  /* every row: start,length_s,env,requests,errors,probes,probe_failures,has_data */
+    SW_EXPORT_CSV,  /* every row: start,length_s,env,requests,errors,probes,probe_failures,has_data
+                     */
 } sw_export_format;
 
 typedef struct sw_export_request {

@@ -43,8 +43,10 @@ static void
 api_row(sw_store *st, const char *env, int k)
 {
     bool green = strcmp(env, "green") == 0;
-    sw_sli_interval iv = {.start_ms = T0 + k * BASE_MS, .length_ms = BASE_MS,
-                          .requests = 100 + (uint64_t)k, .errors = (uint64_t)(k % 3),
+    sw_sli_interval iv = {.start_ms = T0 + k * BASE_MS,
+                          .length_ms = BASE_MS,
+                          .requests = 100 + (uint64_t)k,
+                          .errors = (uint64_t)(k % 3),
                           .has_data = true};
     sw_health_record(&iv.health, k % 2 == 0);
     sw_health_record(&iv.health, true);
@@ -71,8 +73,8 @@ main(int argc, char **argv)
     for (int k = 0; k < 11; k++)
         api_row(st, "green", k);
     for (int k = 0; k < 3; k++) {
-        sw_sli_interval iv = {.start_ms = T0 + k * BASE_MS, .length_ms = BASE_MS,
-                              .requests = 10, .has_data = true};
+        sw_sli_interval iv = {
+            .start_ms = T0 + k * BASE_MS, .length_ms = BASE_MS, .requests = 10, .has_data = true};
         if (sw_hdr_new(&sw_hdr_latency_config, &iv.latency, NULL) != SW_OK)
             return 2;
         sw_hdr_record_n(iv.latency, 5000, 10);

@@ -161,9 +161,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_berlin_october), cmocka_unit_test(test_new_york_march),
+        cmocka_unit_test(test_berlin_october),  cmocka_unit_test(test_new_york_march),
         cmocka_unit_test(test_midnight_in_gap), cmocka_unit_test(test_utc),
-        cmocka_unit_test(test_month_days),     cmocka_unit_test(test_rejected),
+        cmocka_unit_test(test_month_days),      cmocka_unit_test(test_rejected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
