@@ -445,11 +445,11 @@ static const sw_http_route routes[] = {
     {"POST", "/api/v1/ingest", handle_ingest, true},
     {"POST", "/api/v1/write", handle_remote_write, true},
     {"GET", "/api/v1/status", handle_status, false},
-    {"GET", "/api/v1/report", sw_report_http_handle, false},
     {"GET", "/-/healthy", handle_healthy, false},
     {"GET", "/-/ready", handle_ready, false},
     {"POST", "/-/reload", handle_reload, true},
     {"PUT", "/-/reload", handle_reload, true},
+    {"GET", "/api/v1/report", sw_report_http_handle, false},
 };
 
 const sw_http_route *
