@@ -4,13 +4,16 @@
  * of the month (argument 2; default 2, what the store's retention keeps; 31 for the whole month).
  * The report phase runs in a fresh process (this program re-executed) so its peak RSS is the
  * report's own. Prints "key value unit" lines; targets (issue 7): <= 2 s, <= 200 MB.
- * usage: bench_report [seed [base_days]]
+ * With a third argument DIR the store is built there (unless DIR already holds one) and kept,
+ * so the report phase can be rerun or profiled: `bench_report --report DIR`.
+ * usage: bench_report [seed [base_days [DIR]]] | bench_report --report DIR
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,17 +68,20 @@ make_pool(sw_hdr **pool, int parts, sw_rng *r)
     }
 }
 
+#define BATCH_PERIODS 60 /* periods written per transaction: an hour of minutes */
+
 typedef struct rows_batch {
     char names[SERVICES][16];
-    sw_sli_interval ivs[SERVICES];
-    sw_store_row rows[SERVICES];
+    sw_sli_interval ivs[BATCH_PERIODS * SERVICES];
+    sw_store_row rows[BATCH_PERIODS * SERVICES];
 } rows_batch;
 
-/* One row per service starting at t; one minute in 500 of a service has an error burst. */
+/* One row per service starting at t, at slot p of the batch; one row in 500 of a service
+ * has an error burst. */
 static void
-fill_batch(rows_batch *b, int64_t t, int64_t length_ms, sw_hdr **pool, sw_rng *r)
+fill_batch(rows_batch *b, size_t p, int64_t t, int64_t length_ms, sw_hdr **pool, sw_rng *r)
 {
-    for (int s = 0; s < SERVICES; s++) {
+    for (size_t s = p * SERVICES; s < (p + 1) * SERVICES; s++) {
         sw_sli_interval *iv = &b->ivs[s];
         *iv = (sw_sli_interval){.start_ms = t,
                                 .length_ms = length_ms,
@@ -83,7 +89,7 @@ fill_batch(rows_batch *b, int64_t t, int64_t length_ms, sw_hdr **pool, sw_rng *r
                                 .latency = pool[sw_rng_next(r) % POOL]};
         iv->requests = (uint64_t)sw_hdr_total_count(iv->latency);
         iv->errors = sw_rng_next(r) % 500 == 0 ? iv->requests / 4 : sw_rng_next(r) % 2;
-        b->rows[s] = (sw_store_row){b->names[s], NULL, iv};
+        b->rows[s] = (sw_store_row){b->names[s % SERVICES], NULL, iv};
     }
 }
 
@@ -92,10 +98,12 @@ write_span(sw_store *st, rows_batch *b, int64_t res, int64_t from, int64_t to, s
            sw_rng *r)
 {
     sw_err err = {0};
-    for (int64_t t = from; t < to; t += res) {
-        fill_batch(b, t, res, pool, r);
-        sw_status s = res == BASE_MS ? sw_store_put(st, b->rows, SERVICES, &err)
-                                     : sw_store_import(st, res, b->rows, SERVICES, &err);
+    for (int64_t t = from; t < to;) {
+        size_t n = 0;
+        for (; n < BATCH_PERIODS && t < to; n++, t += res)
+            fill_batch(b, n, t, res, pool, r);
+        sw_status s = res == BASE_MS ? sw_store_put(st, b->rows, n * SERVICES, &err)
+                                     : sw_store_import(st, res, b->rows, n * SERVICES, &err);
         if (s != SW_OK)
             die("write", &err);
     }
@@ -112,7 +120,7 @@ put_rules(sw_store *st, const rows_batch *b)
                                "  - {name: latency-p99, objective: p99 <= 1000ms}\n"
                                "  - {name: error-rate, objective: error_rate <= 0.1%}\n"
                                "  - {name: throughput, objective: throughput >= 1/s}\n";
-    char text[sizeof head + sizeof tail + SERVICES * 96];
+    char text[sizeof head + sizeof tail + SERVICES * 160];
     size_t n = (size_t)snprintf(text, sizeof text, "%s", head);
     for (int i = 0; i < SERVICES; i++)
         n += (size_t)snprintf(text + n, sizeof text - n,
@@ -222,10 +230,15 @@ main(int argc, char **argv)
         fprintf(stderr, "bench_report: base_days must be 0..31\n");
         return 2;
     }
-    char dir[] = "/tmp/sw-bench-report-XXXXXX";
-    if (mkdtemp(dir) == NULL)
+    char tmpdir[] = "/tmp/sw-bench-report-XXXXXX";
+    const char *dir = argc > 3 ? argv[3] : mkdtemp(tmpdir);
+    char db[4096];
+    struct stat sb;
+    if (dir == NULL)
         die("mkdtemp", NULL);
-    build_store(dir, seed, base_days);
+    snprintf(db, sizeof db, "%s/%s", dir, SW_STORE_DB_NAME);
+    if (argc <= 3 || stat(db, &sb) != 0)
+        build_store(dir, seed, base_days);
     put("base_days", base_days, "days");
     pid_t pid = fork();
     if (pid == 0) {
@@ -235,6 +248,7 @@ main(int argc, char **argv)
     int status = 1;
     if (pid < 0 || waitpid(pid, &status, 0) != pid)
         status = 1;
-    remove_store(dir);
+    if (argc <= 3)
+        remove_store(dir);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
