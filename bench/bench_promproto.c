@@ -65,7 +65,7 @@ append_family(sw_buf *out, const Io__Prometheus__Client__MetricFamily *f)
 typedef struct series {
     Io__Prometheus__Client__LabelPair l[2];
     Io__Prometheus__Client__LabelPair *lp[2];
-    char service[16], endpoint[16];
+    char service[24], endpoint[24]; /* room for any int */
 } series;
 
 static void

@@ -28,6 +28,7 @@ int sw_cli_demo(int argc, char **argv);
 int sw_cli_report(int argc, char **argv);
 int sw_cli_export(int argc, char **argv);
 int sw_cli_lint_metrics(int argc, char **argv);
+int sw_cli_backfill(int argc, char **argv);
 
 /* Install SIGTERM/SIGINT (stop) and SIGHUP (reload) handlers; SIGPIPE is ignored. */
 void sw_cli_signals(volatile sig_atomic_t **ret_stop, volatile sig_atomic_t **ret_reload);

@@ -290,15 +290,17 @@ transfer_finish(transfer *t, CURLcode rc, sw_http_fetch_response *resp, sw_err *
                           t->errbuf[0] != '\0' ? t->errbuf : curl_easy_strerror(rc));
     long status = 0;
     char *ctype = NULL;
-    curl_off_t total_us = 0;
+    curl_off_t total_us = 0, retry_after_s = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(t->easy, CURLINFO_CONTENT_TYPE, &ctype);
     curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+    curl_easy_getinfo(t->easy, CURLINFO_RETRY_AFTER, &retry_after_s);
     resp->status = status;
     resp->body = t->body;
     sw_buf_init(&t->body, t->body.max); /* ownership moved to resp */
     snprintf(resp->content_type, sizeof resp->content_type, "%s", ctype != NULL ? ctype : "");
     resp->elapsed_us = (int64_t)total_us;
+    resp->retry_after_s = (int64_t)retry_after_s;
     return SW_OK;
 }
 

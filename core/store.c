@@ -91,6 +91,8 @@ static const char *const migrations[] = {
                 " AND start_ms = ?3")                                                              \
     X(S_PENDING, "SELECT series_id, start_ms FROM rollup_pending WHERE resolution_ms = ?1"         \
                  " AND start_ms <= ?2 LIMIT ?3")                                                   \
+    X(S_DONE_PUT, "INSERT OR REPLACE INTO meta VALUES('done:' || ?1, 1)")                     \
+    X(S_DONE_GET, "SELECT value FROM meta WHERE key = 'done:' || ?1")                         \
     X(S_KEPT_GET, "SELECT kept_from_ms FROM retention WHERE resolution_ms = ?1")                   \
     X(S_KEPT_SET, "INSERT OR REPLACE INTO retention VALUES(?1, ?2)")                               \
     X(S_RULES_LAST, "SELECT text FROM rules ORDER BY since_ms DESC LIMIT 1")                       \
@@ -634,6 +636,40 @@ sw_store_import(sw_store *st, int64_t resolution_ms, const sw_store_row *rows, s
             return put_level(st, level, rows, n, err);
     return sw_err_set(err, SW_E_INVAL, "%lld ms is not a rollup resolution",
                       (long long)resolution_ms);
+}
+
+/* Rows and their done mark in one transaction: a mark present means its rows are stored. */
+sw_status
+sw_store_import_done(sw_store *st, int64_t resolution_ms, const sw_store_row *rows, size_t n,
+                     const char *mark, sw_err *err)
+{
+    int level = 1;
+    while (level < LEVELS && st->res_ms[level] != resolution_ms)
+        level++;
+    if (level == LEVELS)
+        return sw_err_set(err, SW_E_INVAL, "%lld ms is not a rollup resolution",
+                          (long long)resolution_ms);
+    sw_status r = txn_begin(st, err);
+    if (r != SW_OK)
+        return r;
+    r = put_rows(st, level, rows, n, err);
+    if (r == SW_OK) {
+        sqlite3_bind_text(st->stmt[S_DONE_PUT], 1, mark, -1, SQLITE_STATIC);
+        r = run(st, st->stmt[S_DONE_PUT], "record done mark", err);
+    }
+    return txn_end(st, r, err);
+}
+
+sw_status
+sw_store_is_done(sw_store *st, const char *mark, bool *ret, sw_err *err)
+{
+    sqlite3_stmt *s = st->stmt[S_DONE_GET];
+    pthread_mutex_lock(&st->mu);
+    sqlite3_bind_text(s, 1, mark, -1, SQLITE_STATIC);
+    sw_status r = step(st, s, ret, "read done mark", err);
+    sqlite3_reset(s);
+    pthread_mutex_unlock(&st->mu);
+    return r;
 }
 
 /* ---- intervals: reading a row ---- */

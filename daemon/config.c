@@ -24,7 +24,7 @@ static const char *const top_keys[] = {"listen",    "data_dir",     "rules_files
                                        "log_level", "alertmanager", "auth",        "tls",
                                        "http",      "store",        "ingest_delay",
                                        "remote_write_receiver", "scrape_configs",
-                                       "prometheus_query", NULL};
+                                       "prometheus_query", "remote_write", "cloudwatch", NULL};
 static const char *const alertmanager_keys[] = {"url", "resend_interval", NULL};
 static const char *const auth_keys[] = {"token_file", "all", NULL};
 static const char *const tls_keys[] = {"cert_file", "key_file", NULL};
@@ -36,6 +36,8 @@ static const char *const query_keys[] = {"url",          "every",    "lag",
                                          "lookback",     "timeout",  "max_response",
                                          "retries",      "bearer_token_file", "basic_auth",
                                          "headers",      NULL};
+static const char *const cloudwatch_keys[] = {"region", "endpoint_url", "profile", "period",
+                                              "settle", "every", "timeout", NULL};
 static const char *const basic_auth_keys[] = {"username", "password_file", NULL};
 
 static void
@@ -57,6 +59,10 @@ set_defaults(sw_config *c)
     c->query.timeout_ms = 30000;
     c->query.max_response = 16 << 20;
     c->query.retries = 3;
+    c->cloudwatch.period_ms = 60000;
+    c->cloudwatch.settle_ms = 180000;
+    c->cloudwatch.every_ms = 60000;
+    c->cloudwatch.timeout_ms = 30000;
 }
 
 /* ADDR:PORT with a port in 0..65535; ADDR may be empty (all interfaces) or [v6]. */
@@ -91,6 +97,12 @@ get_url(sw_rules_loader *ld, const sw_yaml_node *v, const char *key, const char 
     if (strncmp(*ret, "http://", 7) != 0 && strncmp(*ret, "https://", 8) != 0)
         sw_rules_error(ld, v, "expected an http:// or https:// URL for %s, found %s", key,
                        sw_rules_found(v).s);
+}
+
+void
+sw_config_get_url(sw_rules_loader *ld, const sw_yaml_node *v, const char *key, const char **ret)
+{
+    get_url(ld, v, key, ret);
 }
 
 /* Relative paths are relative to the configuration file, as Prometheus' rule_files are. */
@@ -302,6 +314,41 @@ get_query(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
     get_query_auth(ld, node, c);
 }
 
+/* The cloudwatch source: whole seconds, a period the poller and the accumulators can align. */
+static void
+get_cloudwatch(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
+{
+    const sw_yaml_node *v;
+    sw_config_cloudwatch *cw = &c->cloudwatch;
+    if (!sw_rules_check_map(ld, node, "cloudwatch", cloudwatch_keys))
+        return;
+    cw->enabled = true;
+    if ((v = sw_yaml_get(node, "region")) != NULL)
+        sw_rules_get_text(ld, v, "an AWS region", &cw->region);
+    if ((v = sw_yaml_get(node, "endpoint_url")) != NULL)
+        get_url(ld, v, "cloudwatch endpoint_url", &cw->endpoint_url);
+    if ((v = sw_yaml_get(node, "profile")) != NULL)
+        sw_rules_get_text(ld, v, "an AWS profile name", &cw->profile);
+    if ((v = sw_yaml_get(node, "period")) != NULL &&
+        sw_rules_get_duration(ld, v, "period", false, &cw->period_ms) && cw->period_ms % 1000 != 0)
+        sw_rules_error(ld, v, "expected a period of whole seconds (CloudWatch's unit)");
+    if ((v = sw_yaml_get(node, "settle")) != NULL)
+        sw_rules_get_duration(ld, v, "settle", true, &cw->settle_ms);
+    if ((v = sw_yaml_get(node, "every")) != NULL)
+        sw_rules_get_duration(ld, v, "every", false, &cw->every_ms);
+    if ((v = sw_yaml_get(node, "timeout")) != NULL)
+        sw_rules_get_duration(ld, v, "timeout", false, &cw->timeout_ms);
+    /* A period reaches the accumulators up to settle + every after it ended, and its first
+     * base interval ended a period before that; taken earlier, its intervals would already
+     * be closed and the data dropped as late. */
+    int64_t need_ms = cw->period_ms + cw->settle_ms + cw->every_ms;
+    if (c->ingest_delay_ms < need_ms)
+        sw_rules_error(ld, node,
+                       "expected ingest_delay of at least cloudwatch period + settle + every "
+                       "(%llds), found %llds",
+                       (long long)(need_ms / 1000), (long long)(c->ingest_delay_ms / 1000));
+}
+
 static void
 get_remote_write_receiver(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
 {
@@ -353,6 +400,10 @@ compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
         sw_config_scrape_compile(ld, v, c);
     if ((v = sw_yaml_get(root, "prometheus_query")) != NULL)
         get_query(ld, v, c);
+    if ((v = sw_yaml_get(root, "remote_write")) != NULL)
+        sw_config_get_remote_writes(ld, v, c);
+    if ((v = sw_yaml_get(root, "cloudwatch")) != NULL)
+        get_cloudwatch(ld, v, c);
 }
 
 static void

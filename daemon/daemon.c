@@ -79,25 +79,26 @@ totals_of(sw_daemon *d, const char *service, const char *env)
     return s;
 }
 
-static void
+static const sw_metrics_series *
 totals_add(sw_daemon *d, const char *service, const char *env, const sw_sli_interval *iv)
 {
     sw_metrics_series *s = totals_of(d, service, env);
     if (s == NULL)
-        return;
+        return NULL;
     s->requests += iv->requests;
     s->errors += iv->errors;
     s->probes += iv->health.probes;
     s->probe_failures += iv->health.failures;
     if (iv->latency == NULL)
-        return;
+        return s;
     if (s->latency == NULL) {
         sw_hdr *h;
         if (sw_hdr_new(&sw_hdr_latency_config, &h, NULL) != SW_OK)
-            return;
+            return s;
         s->latency = h;
     }
     sw_hdr_add((sw_hdr *)s->latency, iv->latency);
+    return s;
 }
 
 static void
@@ -165,7 +166,9 @@ ingest(void *ctx, const char *service, const char *env, sw_sli_interval *iv, sw_
         sw_sli_interval_fini(iv);
         return SW_OK;
     }
-    totals_add(d, service, env, iv);
+    const sw_metrics_series *total = totals_add(d, service, env, iv);
+    if (total != NULL)
+        sw_daemon_rwout_add(d, total, iv->start_ms + iv->length_ms);
     sw_status st = pending_push(d, service, env, iv, err);
     sw_sli_interval_fini(iv);
     return st;
@@ -352,6 +355,8 @@ publish(sw_daemon *d, int64_t now_ms)
     d->self.probe_errors = d->probe_errors;
     pthread_mutex_unlock(&d->probe_lock);
     sw_daemon_query_self(d, &d->self);
+    sw_daemon_rwout_stats(d);
+    sw_daemon_cw_self(d, &d->self);
     sw_metrics_input mi = {d->totals.series, d->totals.n, &d->self, NULL, 0};
     sw_scrape_target_stats *scrape = NULL;
     size_t n_scrape = 0;
@@ -556,6 +561,17 @@ reload(sw_daemon *d, sw_err *err)
     if (sw_prommap_set_rules(d->prommap, rules, &map_err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "Prometheus selectors not updated", &map_err, NULL);
     sw_daemon_query_set_rules(d, rules);
+    sw_emf_map *emf = NULL;
+    sw_err emf_err;
+    if (sw_emf_map_new(rules, &emf, &emf_err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "EMF targets not updated", &emf_err, NULL);
+    else {
+        pthread_mutex_lock(&d->emf_lock);
+        sw_emf_map_free(d->emf);
+        d->emf = emf;
+        pthread_mutex_unlock(&d->emf_lock);
+    }
+    sw_daemon_cw_set_rules(d, rules);
     sw_eval_free(d->ev);
     sw_rules_free(d->rules);
     free(d->rules_text);
@@ -747,10 +763,12 @@ daemon_start(sw_daemon *d, sw_err *err)
     if ((st = open_store(d, err)) != SW_OK ||
         (st = sw_accum_new(d->base_ms, &d->accum, err)) != SW_OK ||
         (st = sw_prommap_new(d->rules, d->accum, &d->prommap, err)) != SW_OK ||
+        (st = sw_emf_map_new(d->rules, &d->emf, err)) != SW_OK ||
         (st = sw_expo_new(&d->expo, err)) != SW_OK ||
         (st = sw_daemon_rebuild(d, d->rules, d->last_tick_ms, &d->ev, err)) != SW_OK ||
         (st = start_alertmanager(d, err)) != SW_OK ||
-        (st = probes_for(d, d->rules, &d->prober, err)) != SW_OK)
+        (st = probes_for(d, d->rules, &d->prober, err)) != SW_OK ||
+        (st = sw_daemon_rwout_start(d, err)) != SW_OK)
         return st;
     seen_reset(d);
     publish(d, d->last_tick_ms);
@@ -758,7 +776,9 @@ daemon_start(sw_daemon *d, sw_err *err)
         return st;
     if ((st = sw_daemon_scrape_start(d, err)) != SW_OK)
         return st;
-    return sw_daemon_query_start(d, err);
+    if ((st = sw_daemon_query_start(d, err)) != SW_OK)
+        return st;
+    return sw_daemon_cw_start(d, err);
 }
 
 sw_status
@@ -780,6 +800,7 @@ sw_daemon_new(const sw_daemon_options *opts, sw_daemon **ret, sw_err *err)
     pthread_mutex_init(&d->probe_lock, NULL);
     pthread_mutex_init(&d->rw.lock, NULL);
     pthread_mutex_init(&d->scrape_lock, NULL);
+    pthread_mutex_init(&d->emf_lock, NULL);
     pthread_mutex_init(&d->stop_lock, NULL);
     pthread_cond_init(&d->stop_cond, NULL);
     pthread_cond_init(&d->reloaded, NULL);
@@ -822,6 +843,7 @@ stop_threads(sw_daemon *d)
         pthread_join(d->probe_thread, NULL);
     sw_daemon_scrape_stop(d);
     sw_daemon_query_stop(d);
+    sw_daemon_cw_stop(d);
 }
 
 static void
@@ -856,6 +878,7 @@ sw_daemon_free(sw_daemon *d)
         return;
     stop_threads(d);
     sw_http_stop(d->http);
+    sw_daemon_rwout_stop(d);
     sw_daemon_flush_audits(d);
     free_queues(d);
     sw_snapshot_unref(d->snapshot);
@@ -863,6 +886,7 @@ sw_daemon_free(sw_daemon *d)
     sw_am_free(d->am);
     sw_expo_free(d->expo);
     sw_prommap_free(d->prommap);
+    sw_emf_map_free(d->emf);
     sw_accum_free(d->accum);
     sw_eval_free(d->ev);
     sw_store_close(d->store);
@@ -878,6 +902,7 @@ sw_daemon_free(sw_daemon *d)
     pthread_mutex_destroy(&d->probe_lock);
     pthread_mutex_destroy(&d->rw.lock);
     pthread_mutex_destroy(&d->scrape_lock);
+    pthread_mutex_destroy(&d->emf_lock);
     pthread_mutex_destroy(&d->stop_lock);
     pthread_cond_destroy(&d->stop_cond);
     pthread_cond_destroy(&d->reloaded);

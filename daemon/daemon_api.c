@@ -230,6 +230,52 @@ hook_ingest(void *ctx, const sw_push_batch *b, int64_t at_ms, sw_err *err)
     return st;
 }
 
+/* The batch's items applied to the accumulator under d->lock after every interval was checked
+ * open, so a request is applied whole or not at all. */
+static sw_status
+apply_emf(sw_daemon *d, const sw_emf_batch *b, sw_err *err)
+{
+    pthread_mutex_lock(&d->lock);
+    int64_t closed = d->closed_until_ms;
+    sw_status st = SW_OK;
+    for (size_t i = 0; i < b->n_items && st == SW_OK; i++)
+        if (b->items[i].at_ms < closed)
+            st = sw_err_set(err, SW_E_RANGE, "too late: Timestamp %lld is in a closed interval",
+                            (long long)b->items[i].at_ms);
+    for (size_t i = 0; i < b->n_items && st == SW_OK; i++) {
+        const sw_emf_item *it = &b->items[i];
+        if (it->kind == SW_EMF_LATENCY)
+            for (size_t v = 0; v < it->count && st == SW_OK; v++)
+                st = sw_accum_add_latency(d->accum, it->service, it->env, it->at_ms,
+                                          b->values_us[it->first + v], 1, err);
+        else
+            st = sw_accum_add_counts(d->accum, it->service, it->env, it->at_ms,
+                                     it->kind == SW_EMF_REQUESTS ? it->count : 0,
+                                     it->kind == SW_EMF_ERRORS ? it->count : 0, err);
+    }
+    pthread_mutex_unlock(&d->lock);
+    return st;
+}
+
+static sw_status
+hook_ingest_emf(void *ctx, const uint8_t *body, size_t len, size_t ret[3], sw_err *err)
+{
+    sw_daemon *d = ctx;
+    sw_emf_batch b = {0};
+    pthread_mutex_lock(&d->emf_lock);
+    sw_status st = sw_emf_parse(d->emf, body, len, &b, err);
+    if (st == SW_OK && (st = apply_emf(d, &b, err)) == SW_OK) {
+        ret[0] = b.n_values;
+        for (size_t i = 0; i < b.n_items; i++)
+            ret[0] += b.items[i].kind != SW_EMF_LATENCY;
+        ret[1] = b.lines;
+        ret[2] = b.unmatched;
+    }
+    pthread_mutex_unlock(&d->emf_lock);
+    sw_emf_batch_fini(&b);
+    return st;
+}
+
 static bool
 hook_ready(void *ctx, char *why, size_t cap)
 {
@@ -261,6 +307,7 @@ sw_daemon_api_init(sw_daemon *d)
         .audit = hook_audit,
         .ingest = hook_ingest,
         .ready = hook_ready,
+        .ingest_emf = hook_ingest_emf,
         .report = hook_report,
     };
 }

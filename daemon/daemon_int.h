@@ -21,6 +21,7 @@
 #include "slawatch/probe.h"
 #include "slawatch/prommap.h"
 #include "slawatch/rules.h"
+#include "slawatch/emf.h"
 #include "slawatch/scrape.h"
 #include "slawatch/store.h"
 
@@ -31,6 +32,9 @@
 
 /* The prometheus_query source (daemon_query.c). */
 typedef struct sw_daemon_query sw_daemon_query;
+
+/* The cloudwatch source (daemon_cloudwatch.c). */
+typedef struct sw_daemon_cw sw_daemon_cw;
 
 typedef struct sw_pending_row {
     char *service, *env;
@@ -53,6 +57,9 @@ typedef struct sw_totals {
     sw_hdr **latency;
     size_t n, cap;
 } sw_totals;
+
+/* The remote-write senders and what they need per tick (daemon_rwout.c). */
+typedef struct sw_daemon_rwout sw_daemon_rwout;
 
 /* The last state of every alert and trigger, to log and record changes. */
 typedef struct sw_seen {
@@ -82,6 +89,7 @@ struct sw_daemon {
     sw_accum *accum;
     sw_prommap *prommap; /* Prometheus samples (scrape, remote write, query) into accum */
     sw_daemon_query *query; /* NULL without prometheus_query */
+    sw_daemon_cw *cw;       /* NULL without cloudwatch */
     sw_expo *expo;
     sw_am *am;
     pthread_mutex_t probe_lock; /* the probe thread holds it while probing; reload swaps */
@@ -99,7 +107,8 @@ struct sw_daemon {
     sw_metrics_self self;
     sw_pending_row *pending;
     size_t n_pending, cap_pending;
-    int64_t sim_until_ms; /* simulated traffic produced up to here */
+    int64_t sim_until_ms;   /* simulated traffic produced up to here */
+    sw_daemon_rwout *rwout; /* NULL without remote_write */
 
     pthread_mutex_t lock; /* guards the fields below */
     sw_snapshot *snapshot;
@@ -116,6 +125,8 @@ struct sw_daemon {
     int64_t closed_until_ms; /* intervals before it are taken (or being taken) by a tick */
 
     pthread_mutex_t scrape_lock; /* the scrape thread holds it while scraping; reload swaps jobs */
+    pthread_mutex_t emf_lock;    /* held while an EMF request uses emf; reload swaps it */
+    sw_emf_map *emf;
     sw_scrape *scraper;
     pthread_t rollup_thread, probe_thread, scrape_thread;
     bool rollup_started, probe_started, scrape_started;
@@ -177,5 +188,27 @@ void sw_daemon_query_set_rules(sw_daemon *d, const sw_rules *rules);
 
 /* The query source's counters into self (tick thread, when publishing). */
 void sw_daemon_query_self(sw_daemon *d, sw_metrics_self *self);
+/* Start a sender per remote_write entry of d->cfg (they keep running across reloads). */
+sw_status sw_daemon_rwout_start(sw_daemon *d, sw_err *err);
+
+/* Queue a series' totals as of end_ms on every sender (tick thread; never waits). */
+void sw_daemon_rwout_add(sw_daemon *d, const sw_metrics_series *total, int64_t end_ms);
+
+/* The senders' counts into d->self for /metrics (tick thread). */
+void sw_daemon_rwout_stats(sw_daemon *d);
+
+/* Flush (bounded by each flush_deadline) and stop the senders. */
+void sw_daemon_rwout_stop(sw_daemon *d);
+
+/* Start the cloudwatch thread when configured; stop and free it (after the stop flag is
+ * raised). Stopping a source never started does nothing. */
+sw_status sw_daemon_cw_start(sw_daemon *d, sw_err *err);
+void sw_daemon_cw_stop(sw_daemon *d);
+
+/* New rules' cloudwatch sources for the poller (tick thread, on reload). */
+void sw_daemon_cw_set_rules(sw_daemon *d, const sw_rules *rules);
+
+/* The cloudwatch source's counters into self (tick thread, when publishing). */
+void sw_daemon_cw_self(sw_daemon *d, sw_metrics_self *self);
 
 #endif

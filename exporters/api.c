@@ -371,6 +371,32 @@ handle_remote_write(void *ctx, const sw_http_request *req, sw_http_response *res
         sw_http_response_header(resp, "Retry-After", "%d", 1);
 }
 
+/* Newline-delimited EMF documents: 200 with what was applied, 400 naming the bad line. */
+static void
+handle_ingest_emf(void *ctx, const sw_http_request *req, sw_http_response *resp)
+{
+    const sw_api_hooks *h = ctx;
+    if (h->ingest_emf == NULL) {
+        sw_http_response_error(resp, 404, "EMF ingest is not available");
+        return;
+    }
+    size_t n[3] = {0};
+    sw_err err = {0};
+    sw_status st = h->ingest_emf(h->ctx, req->body, req->body_len, n, &err);
+    if (st != SW_OK) {
+        sw_http_response_error(resp,
+                               st == SW_E_PARSE    ? 400
+                               : st == SW_E_TOOBIG ? 413
+                               : st == SW_E_RANGE  ? 422
+                                                   : 500,
+                               "%s", err.msg);
+        return;
+    }
+    sw_buf_reset(&resp->body);
+    sw_buf_printf(&resp->body, NULL, "{\"values\":%zu,\"lines\":%zu,\"unmatched\":%zu}\n", n[0],
+                  n[1], n[2]);
+}
+
 static void
 handle_status(void *ctx, const sw_http_request *req, sw_http_response *resp)
 {
@@ -444,6 +470,7 @@ static const sw_http_route routes[] = {
     {"POST", "/api/v1/deployments", handle_deployments, true},
     {"POST", "/api/v1/ingest", handle_ingest, true},
     {"POST", "/api/v1/write", handle_remote_write, true},
+    {"POST", "/api/v1/ingest/emf", handle_ingest_emf, true},
     {"GET", "/api/v1/status", handle_status, false},
     {"GET", "/-/healthy", handle_healthy, false},
     {"GET", "/-/ready", handle_ready, false},

@@ -370,6 +370,21 @@ sw_expo_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_hd
 }
 
 sw_status
+sw_expo_native_of(sw_expo *e, const sw_hdr *h, double scale, sw_expo_native *ret, sw_err *err)
+{
+    SW_REQUIRE(!e->in_family);
+    sw_status st = check_bounds(scale, NULL, 0, err);
+    expo_hist c;
+    if (st == SW_OK)
+        st = expo_hist_build(e, h, scale, NULL, 0, true, &c, err);
+    if (st != SW_OK)
+        return st;
+    *ret = (sw_expo_native){.count = c.count, .zero_count = c.zero_count, .sum = c.sum,
+                            .index = c.native_index, .counts = c.native_count, .n = c.n_native};
+    return SW_OK;
+}
+
+sw_status
 sw_expo_finish(sw_expo *e, sw_err *err)
 {
     if (still_ok(e, err) != SW_OK)

@@ -482,6 +482,45 @@ write_rw_requests(sw_expo *e, const sw_metrics_self *s, sw_err *err)
     return st;
 }
 
+/* The remote-write senders' counts, one family each, a series per receiver. */
+static sw_status
+write_remotes(sw_expo *e, const sw_metrics_self *s, sw_err *err)
+{
+    static const self_metric families[] = {
+        {"slawatch_remote_storage_samples_sent_total", "Samples the remote-write receiver accepted.",
+         NULL, SW_EXPO_COUNTER, 0},
+        {"slawatch_remote_storage_samples_failed_total",
+         "Samples in batches the receiver refused for good (4xx other than 429), dropped.", NULL,
+         SW_EXPO_COUNTER, 0},
+        {"slawatch_remote_storage_samples_dropped_total",
+         "Samples pushed out of the full queue, or unsent when slawatch stopped.", NULL,
+         SW_EXPO_COUNTER, 0},
+        {"slawatch_remote_storage_samples_retried_total",
+         "Samples in batches sent again after a 5xx, a 429 or a failed connection.", NULL,
+         SW_EXPO_COUNTER, 0},
+        {"slawatch_remote_storage_queue_samples", "Samples waiting to be sent.", NULL, SW_EXPO_GAUGE,
+         0},
+        {"slawatch_remote_storage_last_send_timestamp_seconds",
+         "When the receiver last accepted a batch, in seconds since the epoch (0: never).",
+         "seconds", SW_EXPO_GAUGE, 0},
+    };
+    sw_status st = SW_OK;
+    for (size_t f = 0; f < sizeof families / sizeof families[0] && s->n_remotes > 0; f++) {
+        st = sw_expo_family(e, families[f].name, families[f].type, families[f].help,
+                            families[f].unit, err);
+        for (size_t i = 0; i < s->n_remotes && st == SW_OK; i++) {
+            const sw_metrics_remote *r = &s->remotes[i];
+            const double values[] = {(double)r->sent,    (double)r->failed,
+                                     (double)r->dropped, (double)r->retried,
+                                     (double)r->queued,  (double)r->last_send_ms / 1000.0};
+            st = sw_expo_sample(e, &(sw_expo_label){"remote", r->name}, 1, values[f], err);
+        }
+        if (st != SW_OK)
+            return st;
+    }
+    return st;
+}
+
 static sw_status
 write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
 {
@@ -542,6 +581,21 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
         {"slawatch_query_last_success_timestamp_seconds",
          "When a poll of the prometheus_query source last succeeded; 0 before the first.",
          "seconds", SW_EXPO_GAUGE, (double)s->query_last_success_ms / 1000.0},
+        {"slawatch_cloudwatch_requests_total",
+         "GetMetricData requests sent by the cloudwatch source (retries and pages included).",
+         NULL, SW_EXPO_COUNTER, (double)s->cw_calls},
+        {"slawatch_cloudwatch_throttled_total",
+         "GetMetricData answers that were throttling (retried with backoff).", NULL,
+         SW_EXPO_COUNTER, (double)s->cw_throttled},
+        {"slawatch_cloudwatch_errors_total",
+         "cloudwatch polls that failed after their retries (the range is read again next poll).",
+         NULL, SW_EXPO_COUNTER, (double)s->cw_errors},
+        {"slawatch_cloudwatch_periods_total",
+         "Settled CloudWatch periods handed to the accumulators (each once).", NULL,
+         SW_EXPO_COUNTER, (double)s->cw_periods},
+        {"slawatch_cloudwatch_last_success_timestamp_seconds",
+         "When a poll of the cloudwatch source last succeeded; 0 before the first.", "seconds",
+         SW_EXPO_GAUGE, (double)s->cw_last_success_ms / 1000.0},
     };
     sw_status st = write_prom_samples(e, &s->prom, err);
     if (st == SW_OK)
@@ -554,7 +608,9 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
         if (st == SW_OK)
             st = sw_expo_sample(e, NULL, 0, all[i].value, err);
     }
-    return st == SW_OK ? write_rw_requests(e, s, err) : st;
+    if (st == SW_OK)
+        st = write_rw_requests(e, s, err);
+    return st == SW_OK ? write_remotes(e, s, err) : st;
 }
 
 /* ------------------------------------------------------------------ the view */

@@ -51,6 +51,13 @@ typedef struct sw_api_hooks {
      */
     int (*remote_write)(void *ctx, const sw_http_request *req, sw_err *err);
     /*
+     * EMF lines (POST /api/v1/ingest/emf): parse all, apply all or nothing. On success the
+     * counts applied in *ret (values, lines, unmatched). SW_E_PARSE/SW_E_TOOBIG bad input (err
+     * names line and field), SW_E_RANGE too late. NULL: 404.
+     */
+    sw_status (*ingest_emf)(void *ctx, const uint8_t *body, size_t len, size_t ret[3],
+                            sw_err *err);
+    /*
      * Build the report of req from the daemon's store (GET /api/v1/report), as
      * sw_report_build() does, with its errors. NULL: reports are not served (404).
      */

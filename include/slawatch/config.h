@@ -1,8 +1,8 @@
 /*
  * The daemon's configuration file (`slawatch serve --config FILE`), documented in
  * docs/configuration.md: where to listen, where the data lives, which rules files to load,
- * where Alertmanager is, auth, TLS, HTTP limits, store retention, the log level and the Prometheus
- * scrape jobs. Loaded
+ * where Alertmanager is, auth, TLS, HTTP limits, store retention, the log level, the Prometheus
+ * scrape jobs and the remote-write targets. Loaded
  * and validated whole like a rules file (every error `FILE:LINE:COL: error: MESSAGE`). A config
  * owns its strings; command-line flags may replace `listen` and `data_dir` with strings that
  * outlive it before the config is shared, and nothing changes it after that.
@@ -34,6 +34,38 @@ typedef struct sw_config_query {
     const char *const *headers;                    /* "Name: value" */
     size_t n_headers;
 } sw_config_query;
+/* One `remote_write` entry: where to push the SLI series and how to queue them (rw_send.h). */
+typedef struct sw_config_remote_write {
+    const char *url;
+    const char *name; /* the `remote` label of the self-metrics; default: the URL, redacted */
+    int64_t timeout_ms;
+    const char *const *headers; /* n_headers lines "Name: value" */
+    size_t n_headers;
+    const char *const *external_labels; /* n_external_labels name, value pairs */
+    size_t n_external_labels;
+    const char *bearer_token_file;                /* NULL: none */
+    const char *basic_user, *basic_password_file; /* both or neither */
+    const char *ca_file;                          /* NULL: the system's */
+    int64_t capacity, max_samples_per_send;
+    int64_t batch_send_deadline_ms, min_backoff_ms, max_backoff_ms, flush_deadline_ms;
+} sw_config_remote_write;
+
+/*
+ * The `cloudwatch` source (daemon/daemon_cloudwatch.c). A period is handed on once it is
+ * settle old; it reaches the accumulators up to settle + every after it ended, and its first
+ * base interval ended a period earlier, so ingest_delay must be at least period + settle +
+ * every (checked when loading; docs/cloudwatch.md).
+ */
+typedef struct sw_config_cloudwatch {
+    bool enabled;
+    const char *region;       /* NULL: the credential chain's region */
+    const char *endpoint_url; /* NULL: AWS_ENDPOINT_URL_CLOUDWATCH, ..., the regional one */
+    const char *profile;      /* NULL: AWS_PROFILE, else default */
+    int64_t period_ms;        /* whole seconds; default 60 s */
+    int64_t settle_ms;        /* default 3 min */
+    int64_t every_ms;         /* poll interval; default 60 s */
+    int64_t timeout_ms;       /* per request */
+} sw_config_cloudwatch;
 
 typedef struct sw_config {
     const char *path;   /* the file it came from */
@@ -59,6 +91,9 @@ typedef struct sw_config {
     const sw_scrape_job *scrape_jobs; /* scrape_configs, paths resolved */
     size_t n_scrape_jobs;
     sw_config_query query;
+    const sw_config_remote_write *remote_writes;
+    size_t n_remote_writes;
+    sw_config_cloudwatch cloudwatch;
 } sw_config;
 
 /*

@@ -9,6 +9,7 @@
 #define SLAWATCH_CWPCT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "slawatch/err.h"
 #include "slawatch/hdr.h"
@@ -31,5 +32,24 @@ extern const size_t sw_cwpct_grid_len;
  */
 sw_status sw_cwpct_record(sw_hdr *h, const sw_cwpct_point *points, size_t n, double sample_count,
                           double min, double max, double unit_us, sw_err *err);
+
+/*
+ * A percentile-rank statistic `PR(:T)` (the percentage of the period's sample_count values
+ * <= T) as good/bad request counts: good = round(sample_count * rank / 100), bad = the rest.
+ * For rules that only ask "share of requests under T" (a latency objective whose threshold is
+ * T): one statistic per period instead of the grid. SW_E_INVAL for a rank outside 0 ... 100 or
+ * a count that is negative, non-finite or above 2^53. ret_good/ret_bad written on success.
+ */
+sw_status sw_cwpct_rank_counts(double rank_pct, double sample_count, uint64_t *ret_good,
+                               uint64_t *ret_bad, sw_err *err);
+
+/*
+ * The same statistic into a latency histogram: the good values recorded at threshold_us, the
+ * bad ones just above it (the next bucket), so the histogram answers "is Pxx <= T?" and "share
+ * under T" exactly, whatever the percentile. Errors as sw_cwpct_rank_counts, and SW_E_RANGE when
+ * threshold_us is outside h's range.
+ */
+sw_status sw_cwpct_record_rank(sw_hdr *h, int64_t threshold_us, double rank_pct,
+                               double sample_count, sw_err *err);
 
 #endif

@@ -96,6 +96,25 @@ sw_status sw_expo_sample(sw_expo *e, const sw_expo_label *labels, size_t n, doub
 sw_status sw_expo_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_hdr *h,
                             double scale, const double *bounds, size_t n_bounds, sw_err *err);
 
+/* A native histogram (schema SW_EXPO_SCHEMA) as absolute counts, for senders that encode it
+ * themselves (remote write). */
+typedef struct sw_expo_native {
+    uint64_t count;      /* every value, the zero bucket's included */
+    uint64_t zero_count; /* values at or below the zero threshold 2^-128 (recorded zeros) */
+    double sum;          /* from bucket midpoints, as sw_expo_histogram's */
+    const int32_t *index; /* n increasing bucket indexes: bucket i holds (2^((i-1)/256), 2^(i/256)] */
+    const uint64_t *counts; /* each > 0 */
+    size_t n;
+} sw_expo_native;
+
+/*
+ * The native histogram of h scaled by scale (> 0), with the buckets sw_expo_histogram writes in
+ * protobuf. *ret points into e's scratch: valid until e's next call. May be called between
+ * expositions, never during one. SW_E_INVAL for a bad scale, SW_E_NOMEM.
+ */
+sw_status sw_expo_native_of(sw_expo *e, const sw_hdr *h, double scale, sw_expo_native *ret,
+                            sw_err *err);
+
 /*
  * End the exposition: the last protobuf family is written, OpenMetrics gets "# EOF". Returns
  * the first error of the exposition (every call after a failure returns it too, writing

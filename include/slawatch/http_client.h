@@ -48,6 +48,7 @@ typedef struct sw_http_fetch_response {
     sw_buf body;            /* owned; capped at the request's max_response_bytes */
     char content_type[128]; /* "" when the server sent none (truncated if longer) */
     int64_t elapsed_us;     /* from start to the last byte */
+    int64_t retry_after_s;  /* the Retry-After header (seconds or HTTP date) as seconds; 0: none */
 } sw_http_fetch_response;
 
 /* One request's outcome in sw_http_client_fetch_all(): err.code SW_OK means resp is valid. */

@@ -24,6 +24,13 @@ typedef struct sw_metrics_series {
     const sw_hdr *latency; /* every latency value ingested; may be NULL */
 } sw_metrics_series;
 
+/* One remote-write receiver's delivery counts (rw_send.h says what each means). */
+typedef struct sw_metrics_remote {
+    const char *name;
+    uint64_t sent, failed, dropped, retried, queued;
+    int64_t last_send_ms; /* 0: nothing delivered yet */
+} sw_metrics_remote;
+
 /* slawatch's own health. Durations in seconds of the last occurrence. */
 typedef struct sw_metrics_self {
     int64_t start_ms;
@@ -44,6 +51,11 @@ typedef struct sw_metrics_self {
     uint64_t rw_samples, rw_samples_rejected; /* samples + native histograms */
     uint64_t query_pages, query_failures; /* prometheus_query source */
     int64_t query_last_success_ms;        /* 0: never */
+    const sw_metrics_remote *remotes; /* per remote_write entry */
+    size_t n_remotes;
+    uint64_t cw_calls, cw_throttled, cw_errors; /* cloudwatch source: GetMetricData requests */
+    uint64_t cw_periods;                        /* periods handed on */
+    int64_t cw_last_success_ms;                 /* 0: never */
 } sw_metrics_self;
 
 /* The status codes of sw_metrics_self.rw_requests, in order. */

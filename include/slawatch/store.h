@@ -84,6 +84,17 @@ sw_status sw_store_import(sw_store *st, int64_t resolution_ms, const sw_store_ro
                           sw_err *err);
 
 /*
+ * sw_store_import(), and record the mark (a short key, e.g. a backfill chunk's) as done in the
+ * same transaction: a mark that sw_store_is_done() finds means its rows are all stored, so an
+ * interrupted job resumes after its last done mark. Same errors as sw_store_import().
+ */
+sw_status sw_store_import_done(sw_store *st, int64_t resolution_ms, const sw_store_row *rows,
+                               size_t n, const char *mark, sw_err *err);
+
+/* Whether mark was recorded by sw_store_import_done(). */
+sw_status sw_store_is_done(sw_store *st, const char *mark, bool *ret, sw_err *err);
+
+/*
  * Build 1 m, 1 h and 1 d rows from the next finer resolution for every marked period that ended
  * at or before now_ms (counts add, histograms merge, health composes in time order), then delete
  * rows older than each resolution's retention (whole coarser periods at a time). Incremental:

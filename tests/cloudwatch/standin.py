@@ -15,7 +15,25 @@ Scenario (JSON, every key optional):
      "region": "eu-west-1",              # signing region expected, served by IMDS placement
      "ecs": {"path": "/creds", "token": "t", "ttl_s": 3600},
      "imds": {"role": "slawatch-role", "ttl_s": 3600},
-     "metrics": {"<query id>": {"Timestamps": [...], "Values": [...]}}}
+     "metrics": {"<query id>": {"Timestamps": [...], "Values": [...]}},
+     "cloudwatch": {...}}                # generated series and injected faults, below
+
+"cloudwatch" (GetMetricData by metric rather than by query id; every key optional):
+    "series": [{"namespace", "metric", "dimensions": {name: value}, "stat",
+                "value": {"base": B, "step": S, "mod": M}}]   # value at period start t:
+                                     # B + ((t // period) * S) % M
+    "latency": [{"namespace", "metric", "dimensions", "median": X, "sigma": Y,
+                 "count": {"base", "step", "mod"}}]  # pNN / SampleCount / Minimum / Maximum of a
+                                     # log-normal: exact quantiles (statistics.NormalDist)
+    "ingest_delay_s": D   # periods ending less than D ago answer half their value (late data)
+    "page_size": N        # datapoints per result per page; more come with NextToken and
+                          # StatusCode PartialData
+    "throttle": [k, ...]  # the k-th GetMetricData requests (1-based) get ThrottlingException
+    "fail500": [k, ...]   # ... get HTTP 500 InternalServiceFault
+    "expire_after": N     # an issued key expires (ExpiredTokenException) after N accepted calls
+    "slow_s": S           # every answer waits S seconds
+Like CloudWatch, a query whose StartTime is too old for its period (1-minute data is kept 15
+days, 5-minute 63, 1-hour 455) answers no datapoints.
 
 GET /_standin/stats answers counters as JSON (requests per endpoint, key ids that signed
 accepted requests, rejections by reason).
@@ -24,7 +42,9 @@ import argparse
 import datetime
 import hmac
 import json
+import math
 import secrets
+import statistics
 import sys
 import threading
 import time
@@ -50,7 +70,10 @@ class State:
             self.keys[c["AccessKeyId"]] = (c["SecretAccessKey"], c.get("Token"), None)
         self.imds_tokens = {}  # token -> expiry
         self.stats = {"ecs": 0, "imds_token": 0, "imds_role": 0, "imds_creds": 0,
-                      "imds_region": 0, "cloudwatch_ok": 0, "rejected": {}, "keys_used": []}
+                      "imds_region": 0, "cloudwatch_ok": 0, "rejected": {}, "keys_used": [],
+                      "gmd_requests": 0, "throttled": 0, "fail500": 0, "expired": 0,
+                      "partial_pages": 0, "datapoints": 0}
+        self.key_calls = {}  # issued key id -> accepted GetMetricData calls
 
     def count(self, name):
         with self.lock:
@@ -212,6 +235,13 @@ class Handler(BaseHTTPRequestHandler):
             return 403, "UnrecognizedClientException", "The security token included in the request is invalid."
         if token is not None and "x-amz-security-token" not in auth["signed"]:
             return 403, "IncompleteSignatureException", "x-amz-security-token is not signed"
+        limit = self.state.scenario.get("cloudwatch", {}).get("expire_after")
+        with self.state.lock:
+            used = self.state.key_calls.get(auth["key_id"], 0)
+        if expires is not None and limit is not None and used >= limit:
+            with self.state.lock:
+                self.state.stats["expired"] += 1
+            return 400, "ExpiredTokenException", "The security token included in the request is expired"
         if expires is not None and time.time() > expires:
             return 400, "ExpiredTokenException", "The security token included in the request is expired"
         amz_date = self.headers.get("X-Amz-Date", "")
@@ -233,20 +263,80 @@ class Handler(BaseHTTPRequestHandler):
         if not hmac.compare_digest(want, auth["signature"]):
             return 403, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided."
         with self.state.lock:
+            self.state.key_calls[auth["key_id"]] = self.state.key_calls.get(auth["key_id"], 0) + 1
             if auth["key_id"] not in self.state.stats["keys_used"]:
                 self.state.stats["keys_used"].append(auth["key_id"])
         return None
 
+    def series_of(self, query):
+        """Timestamps and values of one MetricDataQuery over the request's range."""
+        fixed = self.state.scenario.get("metrics", {}).get(query.get("Id"))
+        if fixed is not None:
+            return fixed.get("Timestamps", []), fixed.get("Values", [])
+        stat = query["MetricStat"]
+        metric, period = stat["Metric"], stat["Period"]
+        dims = {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}
+        value = generator(self.state.scenario.get("cloudwatch", {}), metric["Namespace"],
+                          metric["MetricName"], dims, stat["Stat"], period)
+        if value is None or not retained(self.range[0], period):
+            return [], []
+        delay = self.state.scenario.get("cloudwatch", {}).get("ingest_delay_s", 0)
+        first = -(-int(self.range[0]) // period) * period
+        ts, vs = [], []
+        for t in range(first, int(self.range[1]), period):
+            if t + period > time.time():
+                break  # not begun or still running: CloudWatch has nothing final yet
+            v = value(t)
+            ts.append(t)
+            vs.append(v / 2 if t + period > time.time() - delay else v)
+        return ts, vs
+
     def get_metric_data(self, request):
-        """Basic data serving: each query's series from the scenario, else empty."""
-        series = self.state.scenario.get("metrics", {})
-        results = []
-        for query in request.get("MetricDataQueries", []):
-            data = series.get(query.get("Id"), {})
-            results.append({"Id": query.get("Id"), "Label": query.get("Label", query.get("Id")),
-                            "Timestamps": data.get("Timestamps", []),
-                            "Values": data.get("Values", []), "StatusCode": "Complete"})
-        return {"MetricDataResults": results, "Messages": []}
+        """Each query's series, page_size datapoints per result per page (NextToken)."""
+        queries = request.get("MetricDataQueries", [])
+        ids = [q.get("Id") for q in queries]
+        if not 0 < len(queries) <= 500 or len(set(ids)) != len(ids):
+            return None, "1 to 500 queries with unique Ids"
+        for q in queries:
+            stat = q.get("MetricStat", {})
+            if not isinstance(stat.get("Period"), int) or stat["Period"] < 1 or "Stat" not in stat:
+                return None, "query %s: Period and Stat are required" % q.get("Id")
+        self.range = (request.get("StartTime", 0), request.get("EndTime", 0))
+        page_size = self.state.scenario.get("cloudwatch", {}).get("page_size", 1 << 30)
+        offset = int(request.get("NextToken", "tok-0")[4:])
+        results, more = [], False
+        for query in queries:
+            ts, vs = self.series_of(query)
+            rest = len(ts) > offset + page_size
+            more = more or rest
+            with self.state.lock:
+                self.state.stats["datapoints"] += len(ts[offset:offset + page_size])
+            results.append({"Id": query["Id"], "Label": query.get("Label", query["Id"]),
+                            "Timestamps": ts[offset:offset + page_size],
+                            "Values": vs[offset:offset + page_size],
+                            "StatusCode": "PartialData" if rest else "Complete"})
+        answer = {"MetricDataResults": results, "Messages": []}
+        if more:
+            answer["NextToken"] = "tok-%d" % (offset + page_size)
+            self.state.count("partial_pages")
+        return answer, None
+
+    def injected_fault(self):
+        """Throttling or a 500 for the k-th GetMetricData request, as the scenario says."""
+        conf = self.state.scenario.get("cloudwatch", {})
+        with self.state.lock:
+            self.state.stats["gmd_requests"] += 1
+            k = self.state.stats["gmd_requests"]
+        time.sleep(conf.get("slow_s", 0))
+        if k in conf.get("throttle", []):
+            self.state.count("throttled")
+            self.aws_error(400, "ThrottlingException", "Rate exceeded")
+            return True
+        if k in conf.get("fail500", []):
+            self.state.count("fail500")
+            self.aws_error(500, "InternalServiceFault", "injected failure")
+            return True
+        return False
 
     def do_POST(self):
         body = self.body()
@@ -262,8 +352,52 @@ class Handler(BaseHTTPRequestHandler):
             return self.aws_error(400, "SerializationException", "body is not JSON")
         if target != TARGET_PREFIX + "GetMetricData":
             return self.aws_error(400, "UnknownOperationException", "unsupported operation " + target)
+        if self.injected_fault():
+            return
+        answer, problem = self.get_metric_data(request)
+        if problem is not None:
+            return self.aws_error(400, "InvalidParameterValue", problem)
         self.state.count("cloudwatch_ok")
-        self.reply(200, json.dumps(self.get_metric_data(request)), JSON_10)
+        self.reply(200, json.dumps(answer), JSON_10)
+
+
+def retained(start, period):
+    """CloudWatch's retention: periods under a minute (high-resolution data) for 3 hours; a
+    StartTime older than 15 days needs a period that is a multiple of 5 minutes, older than 63
+    days of 1 hour, else no datapoints; nothing past 455 days."""
+    age = time.time() - start
+    if period < 60:
+        return age <= 3 * 3600
+    for max_age, step in ((15 * 86400, 60), (63 * 86400, 300), (455 * 86400, 3600)):
+        if age <= max_age:
+            return period % step == 0
+    return False
+
+
+def formula(spec, t, period):
+    return spec["base"] + ((t // period) * spec["step"]) % spec["mod"]
+
+
+def generator(conf, namespace, metric, dims, stat, period):
+    """value(t) for a metric and statistic of the scenario, or None when it has none."""
+    def same(entry):
+        return (entry["namespace"], entry["metric"], entry.get("dimensions", {})) == \
+            (namespace, metric, dims)
+    for entry in conf.get("series", []):
+        if same(entry) and entry["stat"] == stat:
+            return lambda t, e=entry: formula(e["value"], t, period)
+    for entry in conf.get("latency", []):
+        if not same(entry):
+            continue
+        dist = statistics.NormalDist(math.log(entry["median"]), entry["sigma"])
+        quantile = {"Minimum": 0.0001, "Maximum": 0.9999}.get(stat)
+        if stat.startswith("p"):
+            quantile = float(stat[1:]) / 100
+        if stat == "SampleCount":
+            return lambda t, e=entry: formula(e["count"], t, period)
+        if quantile is not None:
+            return lambda t, q=quantile: math.exp(dist.inv_cdf(q))
+    return None
 
 
 def main():

@@ -1,0 +1,453 @@
+/*
+ * slawatch backfill --source cloudwatch --from T --to T: history from GetMetricData into the
+ * store, with the serve poller's mapping (collector/cloudwatch.c).
+ *
+ * Why chunks of a UTC day with a done mark each: a backfill of months takes long and may be
+ * killed; each chunk's rows and its mark commit in one transaction (sw_store_import_done), so
+ * a re-run skips the chunks marked and redoes the rest, and rows replace by key, so nothing is
+ * counted twice. The period follows what CloudWatch keeps at the chunk's age (1 min for 15 d,
+ * 5 min for 63 d, 1 h for 455 d), coarsened to the finest store resolution whose retention still
+ * holds the chunk, so the rows are not refused as already expired.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "slawatch/cloudwatch.h"
+#include "slawatch/config.h"
+#include "slawatch/hash.h"
+#include "slawatch/hdr.h"
+#include "slawatch/rules.h"
+#include "slawatch/store.h"
+#include "slawatch/units.h"
+
+#define DAY_S INT64_C(86400)
+#define CHUNK_S DAY_S
+/* Ages are taken this much older: CloudWatch judges a query's age when it answers, later. */
+#define AGE_MARGIN_S INT64_C(3600)
+
+/* CloudWatch's retention: data younger than max_age_s is kept at period_s. */
+static const struct {
+    int64_t max_age_s, period_s;
+} cw_retention[] = {{15 * DAY_S, 60}, {63 * DAY_S, 300}, {455 * DAY_S, 3600}};
+
+typedef struct bf_opts {
+    const char *source, *from, *to, *config, *data, *rules;
+} bf_opts;
+
+static void
+backfill_usage(FILE *f)
+{
+    fprintf(f, "usage: slawatch backfill --source cloudwatch --from T --to T [--config FILE]\n"
+               "                         [--data DIR] [--rules FILE]\n\n"
+               "Pull CloudWatch history over [--from, --to) (RFC 3339) into the store, a UTC day\n"
+               "at a time; an interrupted run resumes after the last day stored.\n\n"
+               "  --config FILE  the daemon's configuration (cloudwatch:, store:, rules_files)\n"
+               "  --data DIR     the store's data directory (default: the configuration's)\n"
+               "  --rules FILE   the rules whose cloudwatch sources to read (default: the\n"
+               "                 configuration's rules_files)\n");
+}
+
+static int
+parse_args(int argc, char **argv, bf_opts *o)
+{
+    static const struct option longopts[] = {
+        {"source", required_argument, NULL, 's'}, {"from", required_argument, NULL, 'f'},
+        {"to", required_argument, NULL, 't'},     {"config", required_argument, NULL, 'c'},
+        {"data", required_argument, NULL, 'd'},   {"rules", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's': o->source = optarg; break;
+        case 'f': o->from = optarg; break;
+        case 't': o->to = optarg; break;
+        case 'c': o->config = optarg; break;
+        case 'd': o->data = optarg; break;
+        case 'r': o->rules = optarg; break;
+        case 'h': backfill_usage(stdout); return -1;
+        default: backfill_usage(stderr); return SW_EXIT_USAGE;
+        }
+    }
+    const char *why = o->source == NULL ? "--source is required"
+                      : strcmp(o->source, "cloudwatch") != 0 ? "--source must be cloudwatch"
+                      : o->from == NULL || o->to == NULL ? "--from and --to are required"
+                      : optind != argc ? "unexpected argument"
+                                       : NULL;
+    if (why == NULL)
+        return SW_EXIT_OK;
+    fprintf(stderr, "slawatch backfill: %s\n", why);
+    backfill_usage(stderr);
+    return SW_EXIT_USAGE;
+}
+
+/* ------------------------------------------------------------------ the job */
+
+typedef struct plan_slot {
+    int64_t period_s, res_ms;
+    sw_cloudwatch *plan;
+    uint64_t hash; /* of the queries: other rules make other done marks */
+} plan_slot;
+
+typedef struct job {
+    const sw_config *cfg;
+    const sw_rules *rules;
+    sw_store *store;
+    sw_cwgmd *client;
+    int64_t now_s, from_s, to_s;
+    plan_slot slots[9]; /* at most one per (CloudWatch period, store resolution) */
+    size_t n_slots;
+    bool tty;
+    size_t chunks_total, chunks_done, chunks_skipped;
+    uint64_t rows;
+} job;
+
+static int64_t
+floor_to(int64_t v, int64_t m)
+{
+    int64_t r = v % m;
+    return r < 0 ? v - r - m : v - r;
+}
+
+static uint64_t
+plan_hash(const sw_cloudwatch *plan)
+{
+    size_t n;
+    const sw_cwgmd_query *q = sw_cloudwatch_queries(plan, &n);
+    uint64_t h = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *parts[] = {q[i].id, q[i].namespace_, q[i].metric, q[i].stat};
+        for (size_t k = 0; k < 4; k++)
+            h = sw_hash_bytes(parts[k], strlen(parts[k]) + 1, h);
+        for (size_t k = 0; k < q[i].n_dimensions; k++) {
+            h = sw_hash_bytes(q[i].dimensions[k].name, strlen(q[i].dimensions[k].name) + 1, h);
+            h = sw_hash_bytes(q[i].dimensions[k].value, strlen(q[i].dimensions[k].value) + 1, h);
+        }
+    }
+    return h;
+}
+
+/*
+ * The period and store resolution for a chunk starting at start_s: CloudWatch's period at that
+ * age, coarsened to the finest rollup resolution the store still keeps there.
+ */
+static sw_status
+choose_period(const job *j, int64_t start_s, int64_t *ret_period_s, int64_t *ret_res_ms,
+              sw_err *err)
+{
+    int64_t age_s = j->now_s - start_s + AGE_MARGIN_S;
+    int64_t period_s = 0;
+    for (size_t i = 0; i < sizeof cw_retention / sizeof cw_retention[0] && period_s == 0; i++)
+        if (age_s <= cw_retention[i].max_age_s)
+            period_s = cw_retention[i].period_s;
+    if (period_s == 0)
+        return sw_err_set(err, SW_E_RANGE, "CloudWatch keeps no data older than 455 days");
+    static const int64_t res_ms[] = {SW_STORE_1M_MS, SW_STORE_1H_MS, SW_STORE_1D_MS};
+    size_t level = 0;
+    while (level < 2 && age_s * 1000 > j->cfg->retention_ms[level + 1])
+        level++;
+    *ret_res_ms = res_ms[level];
+    *ret_period_s = period_s > res_ms[level] / 1000 ? period_s : res_ms[level] / 1000;
+    return SW_OK;
+}
+
+/* The plan for (period, resolution), made once. */
+static sw_status
+plan_for(job *j, int64_t period_s, int64_t res_ms, plan_slot **ret, sw_err *err)
+{
+    for (size_t i = 0; i < j->n_slots; i++)
+        if (j->slots[i].period_s == period_s && j->slots[i].res_ms == res_ms) {
+            *ret = &j->slots[i];
+            return SW_OK;
+        }
+    plan_slot *s = &j->slots[j->n_slots];
+    sw_status st = sw_cloudwatch_new(j->rules, period_s, res_ms, &s->plan, err);
+    if (st != SW_OK)
+        return st;
+    s->period_s = period_s;
+    s->res_ms = res_ms;
+    s->hash = plan_hash(s->plan);
+    j->n_slots++;
+    *ret = s;
+    return SW_OK;
+}
+
+/* The intervals of one chunk, owned (the sink's are lent for the call). */
+typedef struct chunk_rows {
+    sw_store_row *rows;
+    sw_sli_interval *ivs;
+    size_t n, cap;
+} chunk_rows;
+
+static void
+chunk_rows_fini(chunk_rows *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        free((char *)c->rows[i].service);
+        sw_hdr_free(c->ivs[i].latency);
+    }
+    free(c->rows);
+    free(c->ivs);
+    memset(c, 0, sizeof *c);
+}
+
+static sw_status
+grow(chunk_rows *c, sw_err *err)
+{
+    size_t cap = c->cap ? c->cap * 2 : 1024;
+    sw_store_row *r = realloc(c->rows, cap * sizeof *r);
+    if (r != NULL)
+        c->rows = r;
+    sw_sli_interval *v = r != NULL ? realloc(c->ivs, cap * sizeof *v) : NULL;
+    if (v == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory collecting a chunk");
+    c->ivs = v;
+    c->cap = cap;
+    return SW_OK;
+}
+
+static sw_status
+collect(void *ctx, const char *service, const sw_sli_interval *iv, sw_err *err)
+{
+    chunk_rows *c = ctx;
+    if (c->n == c->cap && grow(c, err) != SW_OK)
+        return SW_E_NOMEM;
+    sw_sli_interval *v = &c->ivs[c->n];
+    *v = *iv;
+    v->latency = iv->latency != NULL ? sw_hdr_clone(iv->latency) : NULL;
+    char *name = strdup(service);
+    if (name == NULL || (iv->latency != NULL && v->latency == NULL)) {
+        free(name);
+        sw_hdr_free(v->latency);
+        return sw_err_set(err, SW_E_NOMEM, "out of memory collecting a chunk");
+    }
+    c->rows[c->n++] = (sw_store_row){.service = name, .env = NULL}; /* .iv once ivs stop moving */
+    return SW_OK;
+}
+
+/* Fetch [start_s, end_s) at the slot's period and store it with its mark. */
+static sw_status
+fetch_chunk(job *j, const plan_slot *s, int64_t start_s, int64_t end_s, const char *mark,
+            sw_err *err)
+{
+    size_t n;
+    const sw_cwgmd_query *q = sw_cloudwatch_queries(s->plan, &n);
+    sw_cwgmd_series *series = calloc(n + 1, sizeof *series);
+    if (series == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory fetching a chunk");
+    chunk_rows c = {0};
+    sw_status st = sw_cwgmd_fetch(j->client, q, n, start_s, end_s, series, err);
+    if (st == SW_OK)
+        st = sw_cloudwatch_apply(s->plan, series, start_s, end_s, collect, &c, err);
+    for (size_t i = 0; i < c.n; i++)
+        c.rows[i].iv = &c.ivs[i];
+    if (st == SW_OK)
+        st = sw_store_import_done(j->store, s->res_ms, c.rows, c.n, mark, err);
+    if (st == SW_OK)
+        j->rows += c.n;
+    chunk_rows_fini(&c);
+    for (size_t i = 0; i < n; i++)
+        sw_cwgmd_series_fini(&series[i]);
+    free(series);
+    return st;
+}
+
+static void
+report_chunk(const job *j, int64_t start_s, int64_t period_s, const char *what)
+{
+    size_t done = j->chunks_done + j->chunks_skipped;
+    if (j->tty) {
+        enum { WIDTH = 40 };
+        size_t fill = j->chunks_total ? done * WIDTH / j->chunks_total : WIDTH;
+        char bar[WIDTH + 1];
+        memset(bar, '#', fill);
+        memset(bar + fill, '.', WIDTH - fill);
+        bar[WIDTH] = '\0';
+        fprintf(stderr, "\r[%s] %zu/%zu days, %" PRIu64 " rows ", bar, done, j->chunks_total,
+                j->rows);
+        if (done == j->chunks_total)
+            fputc('\n', stderr);
+        return;
+    }
+    char day[40];
+    sw_units_format_time(start_s * 1000, day, sizeof day);
+    fprintf(stderr, "slawatch backfill: chunk %zu/%zu %s period %" PRId64 "s %s (%" PRIu64
+                    " rows in total)\n",
+            done, j->chunks_total, day, period_s, what, j->rows);
+}
+
+static sw_status
+run_chunk(job *j, int64_t start_s, int64_t end_s, sw_err *err)
+{
+    int64_t period_s = 0, res_ms = 0;
+    plan_slot *s = NULL;
+    sw_status st = choose_period(j, start_s, &period_s, &res_ms, err);
+    if (st == SW_OK)
+        st = plan_for(j, period_s, res_ms, &s, err);
+    if (st != SW_OK)
+        return st;
+    start_s = floor_to(start_s, period_s);
+    end_s = floor_to(end_s, period_s);
+    if (end_s <= start_s)
+        return SW_OK;
+    char mark[128];
+    snprintf(mark, sizeof mark, "backfill/cloudwatch/%016" PRIx64 "/%" PRId64 "/%" PRId64 "/%" PRId64,
+             s->hash, start_s, end_s, period_s);
+    bool done = false;
+    st = sw_store_is_done(j->store, mark, &done, err);
+    if (st == SW_OK && !done)
+        st = fetch_chunk(j, s, start_s, end_s, mark, err);
+    if (st != SW_OK)
+        return st;
+    if (done)
+        j->chunks_skipped++;
+    else
+        j->chunks_done++;
+    report_chunk(j, start_s, period_s, done ? "already stored" : "stored");
+    return SW_OK;
+}
+
+static sw_status
+run_job(job *j, sw_err *err)
+{
+    int64_t first = floor_to(j->from_s, CHUNK_S);
+    j->chunks_total = (size_t)((j->to_s - first + CHUNK_S - 1) / CHUNK_S);
+    for (int64_t day = first; day < j->to_s; day += CHUNK_S) {
+        int64_t start = day > j->from_s ? day : j->from_s;
+        int64_t end = day + CHUNK_S < j->to_s ? day + CHUNK_S : j->to_s;
+        sw_status st = run_chunk(j, start, end, err);
+        if (st != SW_OK) {
+            char at[40];
+            sw_units_format_time(start * 1000, at, sizeof at);
+            sw_err_prefix(err, "chunk from %s", at);
+            return st;
+        }
+    }
+    return sw_store_rollup(j->store, j->now_s * 1000, err);
+}
+
+/* ------------------------------------------------------------------ setup */
+
+static int
+fail(const sw_err *err)
+{
+    fprintf(stderr, "slawatch backfill: %s\n", err->msg);
+    return err->code == SW_E_IO || err->code == SW_E_NOMEM ? SW_EXIT_USAGE : SW_EXIT_INPUT;
+}
+
+/* Times, range checks against CloudWatch's retention and the settled end. */
+static int
+parse_range(const bf_opts *o, const sw_config *cfg, job *j)
+{
+    int64_t from_ms, to_ms;
+    char oldest[40];
+    if (!sw_units_parse_time_ms(o->from, strlen(o->from), &from_ms) ||
+        !sw_units_parse_time_ms(o->to, strlen(o->to), &to_ms)) {
+        fprintf(stderr, "slawatch backfill: --from and --to must be RFC 3339 times\n");
+        return SW_EXIT_USAGE;
+    }
+    j->now_s = (int64_t)time(NULL);
+    j->from_s = floor_to(from_ms / 1000, 60);
+    int64_t settled = sw_cloudwatch_settled_end(j->now_s, (cfg->cloudwatch.settle_ms + 999) / 1000,
+                                                60);
+    j->to_s = to_ms / 1000 < settled ? to_ms / 1000 : settled;
+    int64_t oldest_s = j->now_s - cw_retention[2].max_age_s + AGE_MARGIN_S;
+    sw_units_format_time(oldest_s * 1000, oldest, sizeof oldest);
+    if (j->from_s < oldest_s) {
+        fprintf(stderr, "slawatch backfill: --from %s is older than CloudWatch keeps data (1-hour"
+                        " data for 455 days): the oldest possible is %s\n", o->from, oldest);
+        return SW_EXIT_INPUT;
+    }
+    if (j->to_s <= j->from_s) {
+        fprintf(stderr, "slawatch backfill: nothing to do: --to must be after --from and not in "
+                        "the last %" PRId64 " s CloudWatch is still settling\n",
+                (cfg->cloudwatch.settle_ms + 999) / 1000);
+        return SW_EXIT_INPUT;
+    }
+    return SW_EXIT_OK;
+}
+
+static sw_status
+load_rules(const bf_opts *o, const sw_config *cfg, sw_rules **ret, sw_err *err)
+{
+    const char *path = o->rules;
+    if (path == NULL && cfg->n_rules_files != 1)
+        return sw_err_set(err, SW_E_INVAL, "give --rules FILE, or --config with one rules_files");
+    if (path == NULL)
+        path = cfg->rules_files[0];
+    return sw_rules_load_file(path, ret, NULL, err);
+}
+
+static sw_status
+open_store(const bf_opts *o, const sw_config *cfg, const sw_rules *rules, sw_store **ret,
+           sw_err *err)
+{
+    sw_store_options so = {
+        .base_interval_ms = rules->base_interval_ms,
+        .retention_base_ms = cfg->retention_ms[0],
+        .retention_1m_ms = cfg->retention_ms[1],
+        .retention_1h_ms = cfg->retention_ms[2],
+        .retention_1d_ms = cfg->retention_ms[3],
+    };
+    return sw_store_open(o->data != NULL ? o->data : cfg->data_dir, &so, ret, err);
+}
+
+static int
+backfill(const bf_opts *o, sw_config *cfg)
+{
+    job j = {.cfg = cfg, .tty = isatty(STDERR_FILENO) == 1};
+    int rc = parse_range(o, cfg, &j);
+    if (rc != SW_EXIT_OK)
+        return rc;
+    sw_err err;
+    sw_rules *rules = NULL;
+    sw_awscreds_provider *creds = NULL;
+    char endpoint[512];
+    sw_cwgmd_options tuning = {.seed = (uint64_t)j.now_s};
+    sw_status st = load_rules(o, cfg, &rules, &err);
+    j.rules = rules;
+    if (st == SW_OK)
+        st = open_store(o, cfg, rules, &j.store, &err);
+    if (st == SW_OK)
+        st = sw_cloudwatch_client_new(&cfg->cloudwatch, &tuning, &creds, &j.client, endpoint,
+                                      sizeof endpoint, &err);
+    if (st == SW_OK)
+        st = run_job(&j, &err);
+    rc = st == SW_OK ? SW_EXIT_OK : fail(&err);
+    if (st == SW_OK)
+        fprintf(stderr, "slawatch backfill: done: %zu days fetched, %zu already stored, %" PRIu64
+                        " rows\n", j.chunks_done, j.chunks_skipped, j.rows);
+    for (size_t i = 0; i < j.n_slots; i++)
+        sw_cloudwatch_free(j.slots[i].plan);
+    sw_cwgmd_free(j.client);
+    sw_awscreds_provider_free(creds);
+    sw_store_close(j.store);
+    sw_rules_free(rules);
+    return rc;
+}
+
+int
+sw_cli_backfill(int argc, char **argv)
+{
+    bf_opts o = {0};
+    int rc = parse_args(argc, argv, &o);
+    if (rc != SW_EXIT_OK)
+        return rc < 0 ? SW_EXIT_OK : rc;
+    sw_err err;
+    sw_config *cfg = NULL;
+    if (o.config != NULL && sw_config_load(o.config, &cfg, NULL, &err) != SW_OK)
+        return fail(&err);
+    if (cfg == NULL && (cfg = sw_config_defaults()) == NULL) {
+        fprintf(stderr, "slawatch backfill: out of memory\n");
+        return SW_EXIT_USAGE;
+    }
+    rc = backfill(&o, cfg);
+    sw_config_free(cfg);
+    return rc;
+}

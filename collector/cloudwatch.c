@@ -1,0 +1,475 @@
+/*
+ * CloudWatch mapping: rules' cloudwatch sources to GetMetricData queries (presets expanded,
+ * latency as the percentile grid plus SampleCount, Minimum and Maximum), and fetched series to
+ * SLI intervals. The plan owns its strings in an arena; apply() is read-only on the plan, so
+ * the poller thread and a backfill may each use their own copy or share one.
+ */
+#include "slawatch/cloudwatch.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slawatch/arena.h"
+#include "slawatch/cwpct.h"
+#include "slawatch/hdr.h"
+
+/* What a query's values mean for its service. */
+typedef enum role {
+    ROLE_REQUESTS,
+    ROLE_ERRORS,
+    ROLE_PCT,       /* one percentile of the grid */
+    ROLE_COUNT,     /* SampleCount of the latency metric */
+    ROLE_MIN,       /* Minimum of the latency metric */
+    ROLE_MAX,       /* Maximum of the latency metric */
+    ROLE_UP,        /* a custom health metric: > 0 is healthy */
+    ROLE_HEALTHY,   /* ALB HealthyHostCount Minimum */
+    ROLE_UNHEALTHY, /* ALB UnHealthyHostCount Maximum */
+} role;
+
+typedef struct query_meta {
+    size_t service;
+    role role;
+    double p; /* ROLE_PCT */
+} query_meta;
+
+typedef struct service_plan {
+    const char *name;
+    double unit_us; /* latency metric unit in microseconds */
+} service_plan;
+
+struct sw_cloudwatch {
+    sw_arena arena;
+    int64_t period_s, base_ms;
+    sw_cwgmd_query *queries;
+    query_meta *meta;
+    size_t n, cap;
+    service_plan *services;
+    size_t n_services;
+};
+
+/* A preset's metrics: namespace, requests, errors (one or two), latency and its unit. */
+typedef struct preset {
+    const char *name, *ns, *requests, *errors[2], *latency;
+    double unit_us;
+    bool health;
+} preset;
+
+static const preset presets[] = {
+    {"alb", "AWS/ApplicationELB", "RequestCount",
+     {"HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count"}, "TargetResponseTime", 1e6, true},
+    {"apigateway", "AWS/ApiGateway", "Count", {"5XXError", NULL}, "Latency", 1e3, false},
+    {"lambda", "AWS/Lambda", "Invocations", {"Errors", NULL}, "Duration", 1e3, false},
+};
+
+/* ------------------------------------------------------------------ plan */
+
+static char *
+copy_str(sw_cloudwatch *cw, const char *s)
+{
+    size_t len = strlen(s) + 1;
+    char *p = sw_arena_alloc(&cw->arena, len, 1);
+    if (p != NULL)
+        memcpy(p, s, len);
+    return p;
+}
+
+static sw_status
+add_query(sw_cloudwatch *cw, size_t service, const sw_source *src, const char *ns,
+          const char *metric, const char *stat, role r, double p, sw_err *err)
+{
+    if (cw->n == cw->cap) {
+        size_t cap = cw->cap > 0 ? cw->cap * 2 : 32;
+        sw_cwgmd_query *q = realloc(cw->queries, cap * sizeof *q);
+        if (q != NULL)
+            cw->queries = q;
+        query_meta *m = q != NULL ? realloc(cw->meta, cap * sizeof *m) : NULL;
+        if (m == NULL)
+            return sw_err_set(err, SW_E_NOMEM, "out of memory planning CloudWatch queries");
+        cw->meta = m;
+        cw->cap = cap;
+    }
+    sw_cwgmd_query *q = &cw->queries[cw->n];
+    memset(q, 0, sizeof *q);
+    snprintf(q->id, sizeof q->id, "q%zu", cw->n);
+    q->namespace_ = copy_str(cw, ns);
+    q->metric = copy_str(cw, metric);
+    q->stat = copy_str(cw, stat);
+    q->period_s = cw->period_s;
+    sw_label *dims = sw_arena_alloc(&cw->arena, (src->n_dimensions + 1) * sizeof *dims,
+                                    _Alignof(sw_label));
+    for (size_t i = 0; dims != NULL && i < src->n_dimensions; i++) {
+        dims[i].name = copy_str(cw, src->dimensions[i].name);
+        dims[i].value = copy_str(cw, src->dimensions[i].value);
+        if (dims[i].name == NULL || dims[i].value == NULL)
+            dims = NULL;
+    }
+    if (q->namespace_ == NULL || q->metric == NULL || q->stat == NULL || dims == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory planning CloudWatch queries");
+    q->dimensions = dims;
+    q->n_dimensions = src->n_dimensions;
+    cw->meta[cw->n++] = (query_meta){service, r, p};
+    return SW_OK;
+}
+
+/* The percentile grid, SampleCount, Minimum and Maximum of one latency metric. */
+static sw_status
+add_latency(sw_cloudwatch *cw, size_t svc, const sw_source *src, const char *ns,
+            const char *metric, sw_err *err)
+{
+    sw_status st = add_query(cw, svc, src, ns, metric, "SampleCount", ROLE_COUNT, 0, err);
+    if (st == SW_OK)
+        st = add_query(cw, svc, src, ns, metric, "Minimum", ROLE_MIN, 0, err);
+    if (st == SW_OK)
+        st = add_query(cw, svc, src, ns, metric, "Maximum", ROLE_MAX, 0, err);
+    for (size_t i = 0; st == SW_OK && i < sw_cwpct_grid_len; i++) {
+        char stat[32];
+        snprintf(stat, sizeof stat, "p%g", sw_cwpct_grid[i]);
+        st = add_query(cw, svc, src, ns, metric, stat, ROLE_PCT, sw_cwpct_grid[i], err);
+    }
+    return st;
+}
+
+static const preset *
+preset_of(const char *name)
+{
+    for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
+        if (strcmp(presets[i].name, name) == 0)
+            return &presets[i];
+    return NULL;
+}
+
+static sw_status
+plan_preset(sw_cloudwatch *cw, size_t svc, const sw_source *src, role r, const char *service,
+            sw_err *err)
+{
+    const preset *ps = preset_of(src->preset);
+    if (ps == NULL)
+        return sw_err_set(err, SW_E_INVAL, "service %s: unknown cloudwatch preset", service);
+    cw->services[svc].unit_us = ps->unit_us;
+    sw_status st = SW_OK;
+    switch (r) {
+    case ROLE_REQUESTS:
+        return add_query(cw, svc, src, ps->ns, ps->requests, "Sum", r, 0, err);
+    case ROLE_ERRORS:
+        for (size_t i = 0; st == SW_OK && i < 2 && ps->errors[i] != NULL; i++)
+            st = add_query(cw, svc, src, ps->ns, ps->errors[i], "Sum", r, 0, err);
+        return st;
+    case ROLE_PCT:
+        return add_latency(cw, svc, src, ps->ns, ps->latency, err);
+    default:
+        if (!ps->health)
+            return sw_err_set(err, SW_E_INVAL,
+                              "service %s: preset %s has no health metric (alb has)", service,
+                              ps->name);
+        st = add_query(cw, svc, src, ps->ns, "HealthyHostCount", "Minimum", ROLE_HEALTHY, 0, err);
+        return st == SW_OK ? add_query(cw, svc, src, ps->ns, "UnHealthyHostCount", "Maximum",
+                                       ROLE_UNHEALTHY, 0, err)
+                           : st;
+    }
+}
+
+/* One SLI's source of one service; r is ROLE_REQUESTS, _ERRORS, _PCT (latency) or _UP. */
+static sw_status
+plan_source(sw_cloudwatch *cw, size_t svc, const sw_source *src, role r, const char *service,
+            sw_err *err)
+{
+    if (src->kind != SW_SOURCE_CLOUDWATCH)
+        return SW_OK;
+    if (src->preset != NULL)
+        return plan_preset(cw, svc, src, r, service, err);
+    if (r == ROLE_PCT) /* a custom latency metric is read in milliseconds, as the grid */
+        return add_latency(cw, svc, src, src->cw_namespace, src->cw_metric, err);
+    return add_query(cw, svc, src, src->cw_namespace, src->cw_metric, src->cw_stat, r, 0, err);
+}
+
+static sw_status
+plan_rules(sw_cloudwatch *cw, const sw_rules *rules, sw_err *err)
+{
+    cw->services = calloc(rules->n_services + 1, sizeof *cw->services);
+    if (cw->services == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory planning CloudWatch queries");
+    cw->n_services = rules->n_services;
+    sw_status st = SW_OK;
+    for (size_t i = 0; st == SW_OK && i < rules->n_services; i++) {
+        const sw_service *s = &rules->services[i];
+        cw->services[i].name = copy_str(cw, s->name);
+        cw->services[i].unit_us = 1e3;
+        if (cw->services[i].name == NULL)
+            return sw_err_set(err, SW_E_NOMEM, "out of memory planning CloudWatch queries");
+        st = plan_source(cw, i, &s->requests, ROLE_REQUESTS, s->name, err);
+        if (st == SW_OK)
+            st = plan_source(cw, i, &s->errors, ROLE_ERRORS, s->name, err);
+        if (st == SW_OK)
+            st = plan_source(cw, i, &s->latency, ROLE_PCT, s->name, err);
+        if (st == SW_OK)
+            st = plan_source(cw, i, &s->health, ROLE_UP, s->name, err);
+    }
+    return st;
+}
+
+sw_status
+sw_cloudwatch_new(const sw_rules *rules, int64_t period_s, int64_t base_ms, sw_cloudwatch **ret,
+                  sw_err *err)
+{
+    if (period_s <= 0 || base_ms <= 0 || (period_s * 1000) % base_ms != 0)
+        return sw_err_set(err, SW_E_INVAL,
+                          "cloudwatch period %llds is not a multiple of the base interval %lldms",
+                          (long long)period_s, (long long)base_ms);
+    sw_cloudwatch *cw = calloc(1, sizeof *cw);
+    if (cw == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory planning CloudWatch queries");
+    sw_arena_init(&cw->arena);
+    cw->period_s = period_s;
+    cw->base_ms = base_ms;
+    sw_status st = plan_rules(cw, rules, err);
+    if (st != SW_OK) {
+        sw_cloudwatch_free(cw);
+        return st;
+    }
+    *ret = cw;
+    return SW_OK;
+}
+
+void
+sw_cloudwatch_free(sw_cloudwatch *cw)
+{
+    if (cw == NULL)
+        return;
+    free(cw->queries);
+    free(cw->meta);
+    free(cw->services);
+    sw_arena_fini(&cw->arena);
+    free(cw);
+}
+
+const sw_cwgmd_query *
+sw_cloudwatch_queries(const sw_cloudwatch *cw, size_t *ret_n)
+{
+    *ret_n = cw->n;
+    return cw->queries;
+}
+
+int64_t
+sw_cloudwatch_period_s(const sw_cloudwatch *cw)
+{
+    return cw->period_s;
+}
+
+int64_t
+sw_cloudwatch_settled_end(int64_t now_s, int64_t settle_s, int64_t period_s)
+{
+    int64_t t = now_s - settle_s;
+    return t - ((t % period_s) + period_s) % period_s;
+}
+
+/* ------------------------------------------------------------------ apply */
+
+/* One service's statistics in one period. */
+typedef struct slot {
+    bool any, has_count, has_min, has_max, has_healthy, has_unhealthy, has_up;
+    double requests, errors, count, min, max, healthy, unhealthy, up;
+    sw_cwpct_point *pts; /* sw_cwpct_grid_len of them */
+    size_t n_pts;
+} slot;
+
+static bool
+is_count(role r)
+{
+    return r == ROLE_REQUESTS || r == ROLE_ERRORS || r == ROLE_COUNT;
+}
+
+/* Every value is checked before anything is handed on, so a bad answer changes nothing. */
+static sw_status
+check_series(const sw_cloudwatch *cw, const sw_cwgmd_series *series, int64_t start_s,
+             int64_t end_s, sw_err *err)
+{
+    for (size_t i = 0; i < cw->n; i++) {
+        const sw_cwgmd_series *s = &series[i];
+        for (size_t j = 0; j < s->n; j++) {
+            double v = s->values[j];
+            int64_t t = s->ts_s[j];
+            if (t < start_s || t >= end_s || (t - start_s) % cw->period_s != 0 ||
+                (j > 0 && t <= s->ts_s[j - 1]))
+                return sw_err_set(err, SW_E_RANGE,
+                                  "cloudwatch %s %s %s: timestamp %lld not a period of the "
+                                  "range in order",
+                                  cw->queries[i].namespace_, cw->queries[i].metric,
+                                  cw->queries[i].stat, (long long)t);
+            if (!isfinite(v) || v < 0 || (is_count(cw->meta[i].role) && v > 9007199254740992.0))
+                return sw_err_set(err, SW_E_RANGE,
+                                  "cloudwatch %s %s %s at %lld: value %g out of range",
+                                  cw->queries[i].namespace_, cw->queries[i].metric,
+                                  cw->queries[i].stat, (long long)t, v);
+        }
+    }
+    return SW_OK;
+}
+
+static void
+put_value(slot *sl, const query_meta *m, double v)
+{
+    sl->any = true;
+    switch (m->role) {
+    case ROLE_REQUESTS: sl->requests += v; break;
+    case ROLE_ERRORS: sl->errors += v; break;
+    case ROLE_PCT: sl->pts[sl->n_pts++] = (sw_cwpct_point){m->p, v}; break;
+    case ROLE_COUNT: sl->count = v, sl->has_count = true; break;
+    case ROLE_MIN: sl->min = v, sl->has_min = true; break;
+    case ROLE_MAX: sl->max = v, sl->has_max = true; break;
+    case ROLE_UP: sl->up = v, sl->has_up = true; break;
+    case ROLE_HEALTHY: sl->healthy = v, sl->has_healthy = true; break;
+    case ROLE_UNHEALTHY: sl->unhealthy = v, sl->has_unhealthy = true; break;
+    }
+}
+
+/* The period's latency histogram, or NULL when it reported no samples. */
+static sw_status
+period_latency(const sw_cloudwatch *cw, size_t svc, const slot *sl, sw_hdr **ret, sw_err *err)
+{
+    *ret = NULL;
+    if (!sl->has_count || sl->count < 0.5 || sl->n_pts == 0)
+        return SW_OK;
+    sw_hdr *h;
+    sw_status st = sw_hdr_new(&sw_hdr_latency_config, &h, err);
+    if (st == SW_OK)
+        st = sw_cwpct_record(h, sl->pts, sl->n_pts, sl->count, sl->has_min ? sl->min : NAN,
+                             sl->has_max ? sl->max : NAN, cw->services[svc].unit_us, err);
+    if (st != SW_OK) {
+        sw_hdr_free(h);
+        return st;
+    }
+    *ret = h;
+    return SW_OK;
+}
+
+/* Split n over k intervals: n / k each, one more for the first n % k. */
+static uint64_t
+share(uint64_t n, int64_t k, int64_t j)
+{
+    return n / (uint64_t)k + ((uint64_t)j < n % (uint64_t)k);
+}
+
+static sw_status
+emit(const sw_cloudwatch *cw, size_t svc, const slot *sl, int64_t t_s, sw_cloudwatch_sink sink,
+     void *ctx, sw_err *err)
+{
+    sw_hdr *h;
+    sw_status st = period_latency(cw, svc, sl, &h, err);
+    int64_t k = cw->period_s * 1000 / cw->base_ms;
+    uint64_t req = (uint64_t)llround(sl->requests), errs = (uint64_t)llround(sl->errors);
+    bool has_health = sl->has_up || sl->has_healthy || sl->has_unhealthy;
+    bool ok = sl->has_up ? sl->up > 0
+                         : (!sl->has_healthy || sl->healthy >= 1) &&
+                               (!sl->has_unhealthy || sl->unhealthy == 0);
+    for (int64_t j = 0; st == SW_OK && j < k; j++) {
+        sw_sli_interval iv = {.start_ms = t_s * 1000 + j * cw->base_ms,
+                              .length_ms = cw->base_ms,
+                              .requests = share(req, k, j),
+                              .errors = share(errs, k, j),
+                              .latency = j == 0 ? h : NULL,
+                              .has_data = true};
+        if (j == 0 && has_health)
+            sw_health_record(&iv.health, ok);
+        st = sink(ctx, cw->services[svc].name, &iv, err);
+    }
+    sw_hdr_free(h);
+    return st;
+}
+
+/* Slots for every service, with room for the grid's points. */
+static slot *
+slots_new(const sw_cloudwatch *cw)
+{
+    size_t n = cw->n_services + 1;
+    slot *s = calloc(n, sizeof *s);
+    sw_cwpct_point *pts = s != NULL ? calloc(n * (sw_cwpct_grid_len + 1), sizeof *pts) : NULL;
+    if (pts == NULL) {
+        free(s);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        s[i].pts = pts + i * (sw_cwpct_grid_len + 1);
+    return s;
+}
+
+static void
+slots_reset(slot *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        s[i] = (slot){.pts = s[i].pts};
+}
+
+sw_status
+sw_cloudwatch_apply(const sw_cloudwatch *cw, const sw_cwgmd_series *series, int64_t start_s,
+                    int64_t end_s, sw_cloudwatch_sink sink, void *ctx, sw_err *err)
+{
+    sw_status st = check_series(cw, series, start_s, end_s, err);
+    if (st != SW_OK)
+        return st;
+    slot *slots = slots_new(cw);
+    size_t *cur = calloc(cw->n + 1, sizeof *cur);
+    if (slots == NULL || cur == NULL)
+        st = sw_err_set(err, SW_E_NOMEM, "out of memory applying CloudWatch data");
+    for (int64_t t = start_s; st == SW_OK && t < end_s; t += cw->period_s) {
+        slots_reset(slots, cw->n_services);
+        for (size_t i = 0; i < cw->n; i++) {
+            const sw_cwgmd_series *s = &series[i];
+            if (cur[i] < s->n && s->ts_s[cur[i]] == t)
+                put_value(&slots[cw->meta[i].service], &cw->meta[i], s->values[cur[i]++]);
+        }
+        for (size_t svc = 0; st == SW_OK && svc < cw->n_services; svc++)
+            if (slots[svc].any)
+                st = emit(cw, svc, &slots[svc], t, sink, ctx, err);
+    }
+    if (slots != NULL)
+        free(slots[0].pts);
+    free(slots);
+    free(cur);
+    return st;
+}
+
+/* ------------------------------------------------------------------ client */
+
+static const char *
+env_lookup(void *ctx, const char *name)
+{
+    (void)ctx;
+    return getenv(name);
+}
+
+sw_status
+sw_cloudwatch_client_new(const sw_config_cloudwatch *cfg, const sw_cwgmd_options *tuning,
+                         sw_awscreds_provider **ret_creds, sw_cwgmd **ret_client, char *endpoint,
+                         size_t cap, sw_err *err)
+{
+    sw_awscreds_options ao = {.getenv = env_lookup, .profile = cfg->profile};
+    char region[SW_AWSCREDS_REGION_MAX];
+    sw_status st = SW_OK;
+    *ret_creds = NULL;
+    *ret_client = NULL;
+    if (cfg->region != NULL)
+        snprintf(region, sizeof region, "%s", cfg->region);
+    else
+        st = sw_awscreds_region(&ao, region, sizeof region, err);
+    if (st == SW_OK && cfg->endpoint_url != NULL)
+        snprintf(endpoint, cap, "%s", cfg->endpoint_url);
+    else if (st == SW_OK)
+        st = sw_awscreds_endpoint_url(&ao, "CLOUDWATCH", "cloudwatch", "monitoring", region,
+                                      endpoint, cap, err);
+    if (st == SW_OK)
+        st = sw_awscreds_provider_new(&ao, ret_creds, err);
+    sw_cwgmd_options o = *tuning;
+    o.endpoint_url = endpoint;
+    o.region = region;
+    o.creds = *ret_creds;
+    o.timeout_ms = cfg->timeout_ms;
+    if (st == SW_OK)
+        st = sw_cwgmd_new(&o, ret_client, err);
+    if (st != SW_OK) {
+        sw_awscreds_provider_free(*ret_creds);
+        *ret_creds = NULL;
+    }
+    return st;
+}

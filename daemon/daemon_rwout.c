@@ -1,0 +1,262 @@
+/*
+ * The daemon's remote-write side: one sender per `remote_write` entry, fed on the tick thread
+ * with each series' totals (the /metrics counters and latency histogram) stamped with the end
+ * of the interval just ingested, so the receiver sees cumulative counters and a cumulative
+ * native histogram, as Prometheus' own remote write sends them. Senders log through events
+ * raised on their own threads; everything else here runs on the tick thread.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon_int.h"
+#include "slawatch/http_client.h"
+#include "slawatch/log.h"
+#include "slawatch/rw_send.h"
+
+/* Extra labels a series carries besides __name__, service and env. */
+#define RWOUT_LABELS_MAX (3 + SW_EXPO_LABELS_MAX)
+
+struct sw_daemon_rwout {
+    size_t n;
+    sw_rw_send **senders;
+    char **names;
+    const char *const **external; /* per sender: name, value pairs copied at start */
+    size_t *n_external;
+    sw_metrics_remote *stats;
+    sw_expo *expo; /* native buckets of the latency totals */
+};
+
+static const char *const counter_names[] = {
+    "slawatch_requests_total", "slawatch_request_errors_total", "slawatch_health_probes_total",
+    "slawatch_health_probe_failures_total"};
+#define LATENCY_NAME "slawatch_request_duration_seconds"
+
+static void
+on_event(void *ctx, const sw_rw_send_event *ev)
+{
+    const char *name = ctx;
+    char status[16], samples[24], wait[24];
+    snprintf(status, sizeof status, "%ld", ev->status);
+    snprintf(samples, sizeof samples, "%zu", ev->samples);
+    snprintf(wait, sizeof wait, "%lldms", (long long)ev->retry_in_ms);
+    switch (ev->kind) {
+    case SW_RW_SEND_RETRYING:
+        sw_log(SW_LOG_WARN, "remote write failed; retrying", "remote", name, "status", status,
+               "samples", samples, "retry_in", wait, "detail", ev->detail, NULL);
+        break;
+    case SW_RW_SEND_RECOVERED:
+        sw_log(SW_LOG_INFO, "remote write recovered", "remote", name, "samples", samples, NULL);
+        break;
+    case SW_RW_SEND_REJECTED:
+        sw_log(SW_LOG_ERROR, "remote write refused; batch dropped", "remote", name, "status",
+               status, "samples", samples, "body", ev->detail, NULL);
+        break;
+    case SW_RW_SEND_ABANDONED:
+        sw_log(SW_LOG_ERROR, "remote write unsent at shutdown; batch dropped", "remote", name,
+               "samples", samples, "detail", ev->detail, NULL);
+        break;
+    }
+}
+
+static char *
+remote_name(const sw_config_remote_write *c)
+{
+    char redacted[256];
+    if (c->name != NULL)
+        return strdup(c->name);
+    sw_http_client_redact_url(c->url, redacted, sizeof redacted);
+    return strdup(redacted);
+}
+
+/* The secrets are read here, at start, and forgotten once the sender has its copies. */
+static sw_status
+start_one(const sw_config_remote_write *c, const char *name, uint64_t seed, sw_rw_send **ret,
+          sw_err *err)
+{
+    char *token = NULL, *password = NULL;
+    sw_status st = c->bearer_token_file != NULL
+                       ? sw_daemon_read_secret(c->bearer_token_file, &token, err)
+                       : SW_OK;
+    if (st == SW_OK && c->basic_password_file != NULL)
+        st = sw_daemon_read_secret(c->basic_password_file, &password, err);
+    sw_rw_send_config sc = {.url = c->url,
+                            .bearer_token = token,
+                            .basic_user = c->basic_user,
+                            .basic_password = password,
+                            .headers = c->headers,
+                            .n_headers = c->n_headers,
+                            .ca_file = c->ca_file,
+                            .timeout_ms = c->timeout_ms,
+                            .capacity = (size_t)c->capacity,
+                            .max_samples_per_send = (size_t)c->max_samples_per_send,
+                            .batch_send_deadline_ms = c->batch_send_deadline_ms,
+                            .min_backoff_ms = c->min_backoff_ms,
+                            .max_backoff_ms = c->max_backoff_ms,
+                            .flush_deadline_ms = c->flush_deadline_ms,
+                            .seed = seed,
+                            .on_event = on_event,
+                            .event_ctx = (void *)name};
+    if (st == SW_OK)
+        st = sw_rw_send_new(&sc, ret, err);
+    free(token);
+    free(password);
+    return st;
+}
+
+static void
+rwout_free(sw_daemon_rwout *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        sw_rw_send_free(r->senders[i]);
+        free(r->names[i]);
+        for (size_t k = 0; r->external[i] != NULL && k < 2 * r->n_external[i]; k++)
+            free((char *)r->external[i][k]);
+        free((void *)r->external[i]);
+    }
+    free(r->senders);
+    free(r->names);
+    free(r->external);
+    free(r->n_external);
+    free(r->stats);
+    sw_expo_free(r->expo);
+    free(r);
+}
+
+static bool
+copy_external(sw_daemon_rwout *r, size_t i, const sw_config_remote_write *c)
+{
+    size_t n = 2 * c->n_external_labels;
+    const char **pairs = calloc(n + 1, sizeof *pairs);
+    r->external[i] = pairs;
+    if (pairs == NULL)
+        return false;
+    for (size_t k = 0; k < n; k++)
+        if ((pairs[k] = strdup(c->external_labels[k])) == NULL)
+            return false;
+    r->n_external[i] = c->n_external_labels;
+    return true;
+}
+
+static sw_daemon_rwout *
+rwout_alloc(size_t n)
+{
+    sw_daemon_rwout *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    r->senders = calloc(n, sizeof *r->senders);
+    r->names = calloc(n, sizeof *r->names);
+    r->external = calloc(n, sizeof *r->external);
+    r->n_external = calloc(n, sizeof *r->n_external);
+    r->stats = calloc(n, sizeof *r->stats);
+    if (r->senders == NULL || r->names == NULL || r->external == NULL || r->n_external == NULL ||
+        r->stats == NULL) {
+        rwout_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+sw_status
+sw_daemon_rwout_start(sw_daemon *d, sw_err *err)
+{
+    size_t n = d->cfg->n_remote_writes;
+    if (n == 0)
+        return SW_OK;
+    sw_daemon_rwout *r = rwout_alloc(n);
+    if (r == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory starting remote write");
+    sw_status st = sw_expo_new(&r->expo, err);
+    for (size_t i = 0; i < n && st == SW_OK; i++) {
+        const sw_config_remote_write *c = &d->cfg->remote_writes[i];
+        r->n = i + 1;
+        if ((r->names[i] = remote_name(c)) == NULL || !copy_external(r, i, c))
+            st = sw_err_set(err, SW_E_NOMEM, "out of memory starting remote write");
+        else
+            st = start_one(c, r->names[i], (uint64_t)sw_daemon_now(d) + i, &r->senders[i], err);
+    }
+    if (st != SW_OK) {
+        rwout_free(r);
+        return st;
+    }
+    d->rwout = r;
+    return SW_OK;
+}
+
+/* Queue one sample of metric for total's series on sender i; hist is taken. */
+static void
+push(sw_daemon_rwout *r, size_t i, const char *metric, const sw_metrics_series *total,
+     int64_t end_ms, double value, sw_rw_hist *hist)
+{
+    sw_rw_label labels[RWOUT_LABELS_MAX];
+    size_t n = 0;
+    labels[n++] = (sw_rw_label){"__name__", metric};
+    labels[n++] = (sw_rw_label){"service", total->service};
+    if (total->env != NULL)
+        labels[n++] = (sw_rw_label){"env", total->env};
+    for (size_t k = 0; k < r->n_external[i] && n < RWOUT_LABELS_MAX; k++)
+        labels[n++] = (sw_rw_label){r->external[i][2 * k], r->external[i][2 * k + 1]};
+    const sw_rw_series *series;
+    sw_rw_sample sample = {.ts_ms = end_ms, .value = value, .hist = hist};
+    sw_err err;
+    sw_status st = sw_rw_send_series(r->senders[i], labels, n, &series, &err);
+    if (st == SW_OK) {
+        sample.series = series;
+        st = sw_rw_send_push(r->senders[i], &sample, &err);
+    } else {
+        sw_rw_hist_free(hist);
+    }
+    /* An interval older than one already sent is in the next sample's totals: not an error. */
+    if (st != SW_OK && st != SW_E_RANGE)
+        sw_log_err(SW_LOG_WARN, "remote write sample lost", &err, "remote", r->names[i], NULL);
+}
+
+void
+sw_daemon_rwout_add(sw_daemon *d, const sw_metrics_series *total, int64_t end_ms)
+{
+    sw_daemon_rwout *r = d->rwout;
+    if (r == NULL)
+        return;
+    const uint64_t counts[] = {total->requests, total->errors, total->probes,
+                               total->probe_failures};
+    sw_expo_native nat;
+    sw_err err;
+    bool have_hist = total->latency != NULL;
+    if (have_hist && sw_expo_native_of(r->expo, total->latency, 1e-6, &nat, &err) != SW_OK) {
+        sw_log_err(SW_LOG_WARN, "remote write histogram lost", &err, NULL);
+        have_hist = false;
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        for (size_t m = 0; m < sizeof counts / sizeof counts[0]; m++)
+            push(r, i, counter_names[m], total, end_ms, (double)counts[m], NULL);
+        sw_rw_hist *h;
+        if (have_hist && sw_rw_hist_new(&nat, &h, &err) == SW_OK)
+            push(r, i, LATENCY_NAME, total, end_ms, 0, h);
+    }
+}
+
+void
+sw_daemon_rwout_stats(sw_daemon *d)
+{
+    sw_daemon_rwout *r = d->rwout;
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->n; i++) {
+        sw_rw_send_stats s;
+        sw_rw_send_stats_get(r->senders[i], &s);
+        r->stats[i] = (sw_metrics_remote){r->names[i], s.sent,   s.failed,      s.dropped,
+                                          s.retried,   s.queued, s.last_send_ms};
+    }
+    d->self.remotes = r->stats;
+    d->self.n_remotes = r->n;
+}
+
+void
+sw_daemon_rwout_stop(sw_daemon *d)
+{
+    if (d->rwout == NULL)
+        return;
+    rwout_free(d->rwout);
+    d->rwout = NULL;
+    d->self.remotes = NULL;
+    d->self.n_remotes = 0;
+}

@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""`slawatch backfill --source cloudwatch` against the stand-in on 127.0.0.1.
+
+The range covers two UTC days older than 15 days (the stand-in, like CloudWatch, answers
+nothing there unless the period is 5 minutes) and three younger (1 minute). The test computes
+every minute's requests and errors from the scenario's formulas at the period the day's age
+calls for, then:
+  1. starts a backfill with slow answers and SIGKILLs it once two days are stored;
+  2. re-runs it: the stored days are skipped (one request per remaining day), and the store's
+     1-minute rows equal the scenario exactly (nothing missing, nothing counted twice; a
+     5-minute period split evenly over its minutes, the remainder first);
+  3. re-runs it again: nothing is fetched;
+  4. asks for a --from older than 455 days: refused with a clear message, nothing fetched.
+
+    test_backfill.py SLAWATCH STANDIN_PY
+"""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+DAY = 86400
+MARGIN = 3600  # slawatch takes ages an hour older (cmd_backfill.c), so does the test
+ECS_TOKEN = "ecs-token-for-backfill-test"
+ALB = {"LoadBalancer": "app/web/0123456789abcdef"}
+FN = {"FunctionName": "checkout"}
+REQ = {"base": 1000, "step": 37, "mod": 101}
+T5XX = {"base": 3, "step": 5, "mod": 7}
+E5XX = {"base": 1, "step": 1, "mod": 3}
+INV = {"base": 501, "step": 11, "mod": 13}
+ERR = {"base": 0, "step": 1, "mod": 4}
+
+RULES = """version: 1
+base_interval: 10s
+services:
+  - name: web
+    sli:
+      requests: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/0123456789abcdef}}}
+      errors: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/0123456789abcdef}}}
+  - name: fn
+    sli:
+      requests: {cloudwatch: {preset: lambda, dimensions: {FunctionName: checkout}}}
+      errors: {cloudwatch: {namespace: AWS/Lambda, metric: Errors, stat: Sum,
+                            dimensions: {FunctionName: checkout}}}
+objectives:
+  - name: availability
+    objective: availability >= 99%
+"""
+
+
+def formula(spec, t, period):
+    return spec["base"] + ((t // period) * spec["step"]) % spec["mod"]
+
+
+def scenario(slow_s):
+    def series(ns, metric, dims, value):
+        return {"namespace": ns, "metric": metric, "dimensions": dims, "stat": "Sum",
+                "value": value}
+    elb = "AWS/ApplicationELB"
+    return {"region": "eu-west-1",
+            "ecs": {"path": "/creds", "token": ECS_TOKEN, "ttl_s": 3600},
+            "cloudwatch": {
+                "series": [series(elb, "RequestCount", ALB, REQ),
+                           series(elb, "HTTPCode_Target_5XX_Count", ALB, T5XX),
+                           series(elb, "HTTPCode_ELB_5XX_Count", ALB, E5XX),
+                           series("AWS/Lambda", "Invocations", FN, INV),
+                           series("AWS/Lambda", "Errors", FN, ERR)],
+                "slow_s": slow_s}}
+
+
+def period_at(now, start):
+    age = now - start + MARGIN
+    return 60 if age <= 15 * DAY else 300 if age <= 63 * DAY else 3600
+
+
+def expected(days, now):
+    """{service: {minute start s: (requests, errors)}} from the formulas."""
+    want = {"web": {}, "fn": {}}
+    for day in days:
+        period = period_at(now, day)
+        for p in range(day, day + DAY, period):
+            per = {"web": (formula(REQ, p, period),
+                           formula(T5XX, p, period) + formula(E5XX, p, period)),
+                   "fn": (formula(INV, p, period), formula(ERR, p, period))}
+            k = period // 60
+            for svc, (req, err) in per.items():
+                for i in range(k):  # even split, the remainder one each to the earliest
+                    want[svc][p + 60 * i] = (req // k + (i < req % k), err // k + (i < err % k))
+    return want
+
+
+def stored(db_path):
+    con = sqlite3.connect(db_path)
+    rows = con.execute("SELECT s.service, i.start_ms, i.requests, i.errors FROM intervals i "
+                       "JOIN series s ON s.id = i.series_id "
+                       "WHERE i.resolution_ms = 60000").fetchall()
+    con.close()
+    out = {}
+    for service, start, req, err in rows:
+        out.setdefault(service, {})[start // 1000] = (req, err)
+    return out
+
+
+def standin_stats(base):
+    with urllib.request.urlopen(base + "/_standin/stats", timeout=5) as r:
+        return json.load(r)
+
+
+def start_standin(standin_py, tmp, slow_s):
+    path = os.path.join(tmp, "scenario-%s.json" % slow_s)
+    with open(path, "w") as f:
+        json.dump(scenario(slow_s), f)
+    proc = subprocess.Popen([sys.executable, standin_py, "--scenario", path],
+                            stdout=subprocess.PIPE, text=True)
+    return proc, "http://127.0.0.1:%d" % int(proc.stdout.readline())
+
+
+def set_env(base, tmp):
+    os.environ.update({"AWS_CONTAINER_CREDENTIALS_FULL_URI": base + "/creds",
+                       "AWS_CONTAINER_AUTHORIZATION_TOKEN": ECS_TOKEN,
+                       "AWS_EC2_METADATA_DISABLED": "true",
+                       "AWS_SHARED_CREDENTIALS_FILE": os.path.join(tmp, "none"),
+                       "AWS_CONFIG_FILE": os.path.join(tmp, "none")})
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+              "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CLOUDWATCH"):
+        os.environ.pop(k, None)
+
+
+def write_config(tmp, base):
+    path = os.path.join(tmp, "config-%d.yaml" % abs(hash(base)))
+    with open(path, "w") as f:
+        f.write("data_dir: %s\nrules_files: [rules.yaml]\ningest_delay: 5m\ncloudwatch:\n  region: eu-west-1\n"
+                "  endpoint_url: %s\n  timeout: 5s\n" % (os.path.join(tmp, "data"), base))
+    return path
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def backfill_cmd(exe, config, start, end):
+    return [exe, "backfill", "--source", "cloudwatch", "--from", iso(start), "--to", iso(end),
+            "--config", config]
+
+
+def killed_run(exe, config, start, end, failures):
+    """Run until two days are stored, then SIGKILL; the lines it logged."""
+    proc = subprocess.Popen(backfill_cmd(exe, config, start, end), stderr=subprocess.PIPE,
+                            text=True)
+    lines = []
+    for line in proc.stderr:
+        lines.append(line)
+        if chunks("".join(lines), "stored") == 2:
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=30)
+    if proc.returncode != -signal.SIGKILL:
+        failures.append("first run was not killed midway (rc %r): %s" % (
+            proc.returncode, "".join(lines)))
+
+
+def compare(want, got, failures):
+    for svc in want:
+        have = got.get(svc, {})
+        missing = sorted(set(want[svc]) - set(have))
+        extra = sorted(set(have) - set(want[svc]))
+        wrong = [t for t in want[svc] if t in have and have[t] != want[svc][t]]
+        if missing or extra or wrong:
+            failures.append("%s: %d minutes missing (first %s), %d extra, %d wrong (first %s: "
+                            "%r, scenario %r)" % (
+                                svc, len(missing), missing[:1], len(extra), len(wrong),
+                                wrong[:1], have.get(wrong[0]) if wrong else None,
+                                want[svc].get(wrong[0]) if wrong else None))
+
+
+def chunks(text, what):
+    """How many chunk lines say what ("stored" or "already stored")."""
+    return sum(1 for line in text.splitlines()
+               if line.startswith("slawatch backfill: chunk ") and line.split(" period ")[1]
+               .split(" ", 1)[1].startswith(what))
+
+
+def main():
+    exe, standin_py = sys.argv[1], sys.argv[2]
+    failures = []
+    now = int(time.time())
+    first_young = -(-(now - 15 * DAY + MARGIN) // DAY) * DAY  # first day of 1-minute data
+    days = [first_young + k * DAY for k in range(-2, 3)]
+    start, end = days[0], days[-1] + DAY
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(os.path.join(tmp, "rules.yaml"), "w") as f:
+            f.write(RULES)
+        standin, base = start_standin(standin_py, tmp, 0.4)
+        set_env(base, tmp)
+        config = write_config(tmp, base)
+        try:
+            killed_run(exe, config, start, end, failures)
+            before = standin_stats(base)["gmd_requests"]
+            second = subprocess.run(backfill_cmd(exe, config, start, end),
+                                    capture_output=True, text=True, timeout=60)
+            after = standin_stats(base)
+            third = subprocess.run(backfill_cmd(exe, config, start, end),
+                                   capture_output=True, text=True, timeout=60)
+            old = subprocess.run(backfill_cmd(exe, config, now - 460 * DAY, now - 450 * DAY),
+                                 capture_output=True, text=True, timeout=60)
+            final = standin_stats(base)
+        finally:
+            standin.terminate()
+            standin.wait(timeout=10)
+        skipped = chunks(second.stderr, "already stored")
+        if second.returncode != 0 or skipped < 2:
+            failures.append("re-run rc %d, %d days skipped:\n%s" % (
+                second.returncode, skipped, second.stderr))
+        if after["gmd_requests"] - before != len(days) - skipped:
+            failures.append("re-run made %d requests for %d days to fetch" % (
+                after["gmd_requests"] - before, len(days) - skipped))
+        if third.returncode != 0 or chunks(third.stderr, "already stored") != len(days):
+            failures.append("third run fetched again:\n" + third.stderr)
+        if old.returncode != 1 or "455 days" not in old.stderr:
+            failures.append("a --from past 455 days: rc %d, %s" % (old.returncode, old.stderr))
+        if final["gmd_requests"] != after["gmd_requests"]:
+            failures.append("the third run or the refused one sent requests")
+        if after["rejected"]:
+            failures.append("stand-in rejected requests: %r" % after["rejected"])
+        db = os.path.join(tmp, "data", "slawatch.db")
+        if os.path.exists(db):
+            compare(expected(days, now), stored(db), failures)
+        else:
+            failures.append("no store was written")
+        print("days %s..%s periods %s; re-run skipped %d; stand-in %s" % (
+            iso(start), iso(end), [period_at(now, d) for d in days], skipped, json.dumps(final)))
+    for f in failures:
+        print("FAIL", f)
+    print("%d failures" % len(failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
