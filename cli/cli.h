@@ -26,6 +26,7 @@ int sw_cli_gate(int argc, char **argv);
 int sw_cli_serve(int argc, char **argv);
 int sw_cli_demo(int argc, char **argv);
 int sw_cli_report(int argc, char **argv);
+int sw_cli_export(int argc, char **argv);
 int sw_cli_lint_metrics(int argc, char **argv);
 int sw_cli_backfill(int argc, char **argv);
 

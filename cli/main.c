@@ -22,6 +22,7 @@ static const command commands[] = {
     {"eval", sw_cli_eval, "replay recorded intervals through the evaluator"},
     {"gate", sw_cli_gate, "ask a slawatch server whether a deployment may proceed"},
     {"report", sw_cli_report, "write the monthly SLA report (HTML, Markdown, JSON or CSV)"},
+    {"export", sw_cli_export, "write a service's stored intervals as an HdrHistogram log or CSV"},
     {"hdr", sw_cli_hdr, "summarise latency values or an HdrHistogram interval log"},
     {"backfill", sw_cli_backfill, "pull history from a source (cloudwatch) into the store"},
     {"lint-metrics", sw_cli_lint_metrics, "check a Prometheus exposition, like promtool check metrics"},

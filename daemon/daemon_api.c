@@ -287,6 +287,14 @@ hook_ready(void *ctx, char *why, size_t cap)
     return ready;
 }
 
+/* Built on the calling HTTP thread; the store serialises its reads with the tick's writes. */
+static sw_status
+hook_report(void *ctx, const sw_report_request *req, sw_report **ret, sw_err *err)
+{
+    sw_daemon *d = ctx;
+    return sw_report_build(d->store, req, ret, err);
+}
+
 void
 sw_daemon_api_init(sw_daemon *d)
 {
@@ -300,5 +308,6 @@ sw_daemon_api_init(sw_daemon *d)
         .ingest = hook_ingest,
         .ready = hook_ready,
         .ingest_emf = hook_ingest_emf,
+        .report = hook_report,
     };
 }

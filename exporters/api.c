@@ -12,6 +12,7 @@
 
 #include "slawatch/http_query.h"
 #include "slawatch/json.h"
+#include "slawatch/report_http.h"
 #include "slawatch/units.h"
 
 #define PARAM_MAX 256
@@ -475,6 +476,7 @@ static const sw_http_route routes[] = {
     {"GET", "/-/ready", handle_ready, false},
     {"POST", "/-/reload", handle_reload, true},
     {"PUT", "/-/reload", handle_reload, true},
+    {"GET", "/api/v1/report", sw_report_http_handle, false},
 };
 
 const sw_http_route *

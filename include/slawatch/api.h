@@ -1,6 +1,6 @@
 /*
  * The HTTP API's handlers: /metrics, the deploy gate (GET for Argo Rollouts, POST for Flagger
- * webhooks), deployment marks, pushed SLI batches, remote-write requests, status, reload, and the /-/healthy and
+ * webhooks), deployment marks, pushed SLI batches, remote-write requests, monthly reports, status, reload, and the /-/healthy and
  * /-/ready probes. They
  * answer from the current snapshot and reach the daemon only through the hooks, so they can
  * be tested and fuzzed without one. Shapes are documented in docs/api.md.
@@ -15,6 +15,7 @@
 #include "slawatch/err.h"
 #include "slawatch/http.h"
 #include "slawatch/push.h"
+#include "slawatch/report.h"
 #include "slawatch/snapshot.h"
 
 /* One gate decision, for the audit log (strings borrowed for the call). */
@@ -56,6 +57,11 @@ typedef struct sw_api_hooks {
      */
     sw_status (*ingest_emf)(void *ctx, const uint8_t *body, size_t len, size_t ret[3],
                             sw_err *err);
+    /*
+     * Build the report of req from the daemon's store (GET /api/v1/report), as
+     * sw_report_build() does, with its errors. NULL: reports are not served (404).
+     */
+    sw_status (*report)(void *ctx, const sw_report_request *req, sw_report **ret, sw_err *err);
 } sw_api_hooks;
 
 /* The route table, every handler taking the sw_api_hooks as ctx. */
