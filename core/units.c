@@ -177,9 +177,8 @@ sw_units_parse_rate(const char *s, size_t len, double *ret_per_s)
 
 /* ------------------------------------------------------------------ RFC 3339 times */
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (Hinnant's algorithm). */
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
+int64_t
+sw_days_from_civil(int64_t y, int64_t m, int64_t d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -189,8 +188,8 @@ days_from_civil(int64_t y, int64_t m, int64_t d)
     return era * 146097 + doe - 719468;
 }
 
-static void
-civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+void
+sw_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -262,7 +261,7 @@ sw_units_parse_time_ms(const char *s, size_t len, int64_t *ret_ms)
     int zone_minutes;
     if (!parse_zone(s, len, at, &zone_minutes))
         return false;
-    int64_t seconds = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+    int64_t seconds = sw_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
     *ret_ms = (seconds - zone_minutes * 60) * 1000 + frac_ms;
     return true;
 }
@@ -273,9 +272,9 @@ sw_units_month_of(int64_t t_ms, int64_t *ret_start_ms, int64_t *ret_end_ms)
     const int64_t day_ms = INT64_C(86400000);
     int64_t days = t_ms >= 0 ? t_ms / day_ms : -((-t_ms + day_ms - 1) / day_ms), y;
     int m, d;
-    civil_from_days(days, &y, &m, &d);
-    *ret_start_ms = days_from_civil(y, m, 1) * day_ms;
-    *ret_end_ms = (m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1)) * day_ms;
+    sw_civil_from_days(days, &y, &m, &d);
+    *ret_start_ms = sw_days_from_civil(y, m, 1) * day_ms;
+    *ret_end_ms = (m == 12 ? sw_days_from_civil(y + 1, 1, 1) : sw_days_from_civil(y, m + 1, 1)) * day_ms;
 }
 
 void
@@ -286,7 +285,7 @@ sw_units_format_time(int64_t ms, char *out, size_t cap)
     int64_t days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
     int64_t sod = seconds - days * 86400, y;
     int m, d;
-    civil_from_days(days, &y, &m, &d);
+    sw_civil_from_days(days, &y, &m, &d);
     if (rem_ms == 0)
         snprintf(out, cap, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d, (int)(sod / 3600),
                  (int)(sod / 60 % 60), (int)(sod % 60));

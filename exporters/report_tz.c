@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "slawatch/units.h"
+
 #define ZONEINFO_DIR "/usr/share/zoneinfo/"
 #define ZONE_NAME_MAX 128
 #define TZIF_MAX (1u << 20)
@@ -24,37 +26,11 @@ struct sw_report_tz {
     int64_t first_offset_ms; /* before the first transition */
 };
 
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void
-civil_from_days(int64_t z, int *ret_y, int *ret_m, int *ret_d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t m = mp + (mp < 10 ? 3 : -9);
-    *ret_y = (int)(yoe + era * 400 + (m <= 2));
-    *ret_m = (int)m;
-    *ret_d = (int)(doy - (153 * mp + 2) / 5 + 1);
-}
-
 int
 sw_report_tz_month_days(int year, int month)
 {
     int64_t ny = month == 12 ? year + 1 : year, nm = month == 12 ? 1 : month + 1;
-    return (int)(days_from_civil(ny, nm, 1) - days_from_civil(year, month, 1));
+    return (int)(sw_days_from_civil(ny, nm, 1) - sw_days_from_civil(year, month, 1));
 }
 
 /* Zone names are paths under the zoneinfo directory: no "..", no leading '/', tame bytes. */
@@ -216,7 +192,7 @@ sw_report_tz_offset_ms(const sw_report_tz *tz, int64_t utc_ms)
 int64_t
 sw_report_tz_day_start(const sw_report_tz *tz, int year, int month, int day)
 {
-    int64_t local = days_from_civil(year, month, 1) * DAY_MS + (int64_t)(day - 1) * DAY_MS;
+    int64_t local = sw_days_from_civil(year, month, 1) * DAY_MS + (int64_t)(day - 1) * DAY_MS;
     /* Two rounds find the instant whose local time is midnight; in a gap, the later guess is
      * the first instant of the day. */
     int64_t guess = local - sw_report_tz_offset_ms(tz, local);
@@ -233,7 +209,9 @@ sw_report_tz_local(const sw_report_tz *tz, int64_t utc_ms, int *ret_year, int *r
     int64_t local = utc_ms + sw_report_tz_offset_ms(tz, utc_ms);
     int64_t days = (local >= 0 ? local : local - DAY_MS + 1) / DAY_MS;
     int64_t in_day = local - days * DAY_MS;
-    civil_from_days(days, ret_year, ret_month, ret_day);
+    int64_t year;
+    sw_civil_from_days(days, &year, ret_month, ret_day);
+    *ret_year = (int)year;
     *ret_hour = (int)(in_day / 3600000);
     *ret_minute = (int)(in_day / 60000 % 60);
 }

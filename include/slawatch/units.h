@@ -42,4 +42,10 @@ void sw_units_format_time(int64_t ms, char *out, size_t cap);
 /* A plain decimal number filling the whole text. */
 bool sw_units_parse_number(const char *s, size_t len, double *ret);
 
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (Hinnant's algorithm). */
+int64_t sw_days_from_civil(int64_t y, int64_t m, int64_t d);
+
+/* The calendar date of day z counted from 1970-01-01 (the inverse of sw_days_from_civil). */
+void sw_civil_from_days(int64_t z, int64_t *y, int *m, int *d);
+
 #endif
