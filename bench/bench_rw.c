@@ -53,7 +53,7 @@ put(const char *name, const char *key, double value, const char *unit)
     printf("%-44s %14.3f %s\n", k, value, unit);
 }
 
-static void
+static _Noreturn void
 die(const char *what, const sw_err *err)
 {
     fprintf(stderr, "bench_rw: %s: %s\n", what, err ? err->msg : "failed");
