@@ -20,11 +20,10 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from serve_util import Daemon  # noqa: E402
+from serve_util import Daemon, wait_until  # noqa: E402
 
 PERIOD = 2
 ECS_TOKEN = "ecs-token-for-gmd-test"
@@ -98,6 +97,20 @@ def stored(db_path):
     return out
 
 
+def standin_stats(base):
+    with urllib.request.urlopen(base + "/_standin/stats", timeout=5) as r:
+        return json.load(r)
+
+
+def seen_enough(db_path, base):
+    """Four periods of each service stored, and the stand-in's pages and key expiry exercised."""
+    rows = stored(db_path) if os.path.exists(db_path) else {}
+    if any(len({s // 1000 // PERIOD for s in rows.get(n, {})}) < 4 for n in ("web", "fn")):
+        return False
+    st = standin_stats(base)
+    return st["partial_pages"] >= 1 and st["expired"] >= 1 and len(st["keys_used"]) >= 2
+
+
 def check_service(name, rows, want_req, want_err, failures):
     starts = sorted(rows)
     periods = sorted({s // 1000 // PERIOD * PERIOD for s in starts})
@@ -143,12 +156,13 @@ def main():
         daemon = Daemon(exe, tmp, rules=RULES, extra_config=config)
         try:
             daemon.start()
-            time.sleep(16)
+            db = os.path.join(daemon.data, "slawatch.db")
+            wait_until("four settled periods per service", lambda: seen_enough(db, base),
+                       timeout=45, step=0.5)
             status, _, metrics = daemon.get("/metrics")
         finally:
             rc = daemon.stop()
-            with urllib.request.urlopen(base + "/_standin/stats", timeout=5) as r:
-                stats = json.load(r)
+            stats = standin_stats(base)
             standin.terminate()
             standin.wait(timeout=10)
         if rc != 0:

@@ -24,7 +24,7 @@ import threading
 import time
 import urllib.parse
 
-from serve_util import Daemon, free_port, http, scalar_metrics, wait_until
+from serve_util import Daemon, free_port, http, scalar_metrics, wait_evaluated, wait_until
 
 PROMETHEUS = "/usr/bin/prometheus"
 LE = ["0.005", "0.05", "0.5", "5", "+Inf"]
@@ -196,8 +196,8 @@ def run_main(slawatch, tmp, app):
         time.sleep(12)
         app.running = False
         stopped = time.time()
-        # Past the last change: lag + poll + ingest delay, then one more interval.
-        wait_until("slawatch to evaluate past the traffic", lambda: time.time() > stopped + 8, 20)
+        # The last change is queried lag + every after it: evaluated past that, it is in.
+        wait_evaluated(d, stopped + 4, "slawatch to evaluate past the traffic")
         status, _, body = d.get("/metrics")
         metrics = scalar_metrics(body.decode())
         count = metrics.get(("slawatch_request_duration_seconds_count",
@@ -235,8 +235,10 @@ def run_promql_error(slawatch, tmp, error_body):
                extra_config=f"prometheus_query:\n  url: {url}\n  every: 1s\n  lag: 0s\n")
     try:
         d.start()
-        wait_until("a logged PromQL error", lambda: "prometheus query failed" in d.log_text(), 15)
-        time.sleep(1.5)
+        def failed_polls():
+            return sum(1 for l in d.log_text().splitlines() if "prometheus query failed" in l)
+        # Three polls, so a retry of a 4xx would show as more requests than polls.
+        wait_until("three logged PromQL errors", lambda: failed_polls() >= 3, 15)
         line = next(l for l in d.log_text().splitlines() if "prometheus query failed" in l)
         for part in ("level=error", "PromQL error bad_data", "invalid repeat count",
                      "HTTP 400", 'http_requests_total{job=\\"app\\"}', "/api/v1/query_range"):
@@ -244,7 +246,7 @@ def run_promql_error(slawatch, tmp, error_body):
         check(all(p == "/api/v1/query_range" for p, _ in seen), f"paths {seen[:3]}")
         check(all(q.get("step") == ["1.000"] for _, q in seen), f"step {seen[:3]}")
         # One request per poll (the first selector fails the page): 4xx is never retried.
-        polls = sum(1 for l in d.log_text().splitlines() if "prometheus query failed" in l)
+        polls = failed_polls()
         check(len(seen) <= polls + 1, f"{len(seen)} requests for {polls} failed polls: retried")
         check(d.stop() == 0, "second daemon did not exit 0")
     finally:

@@ -21,7 +21,7 @@ import time
 import urllib.parse
 import json
 
-from serve_util import Daemon, free_port, http, scalar_metrics, wait_until
+from serve_util import Daemon, free_port, http, scalar_metrics, wait_evaluated, wait_until
 
 PROMETHEUS = "/usr/bin/prometheus"
 LE = ["0.01", "0.05", "0.25", "1", "+Inf"]
@@ -175,7 +175,9 @@ def main():
             want_req = lambda: raw_increase(prom, 'app_requests_total{job="app"}')
             wait_until("the last step in Prometheus",
                        lambda: want_req() == sum(100 + i + i % 3 for i in range(12)), 20)
-            time.sleep(9)  # the last samples: remote-written (~1 s), then ingest_delay + 1 s
+            # The last samples reach slawatch within a remote-write send (~1 s): evaluated
+            # past that, every one of them is in.
+            wait_evaluated(d, time.time() + 2, "slawatch to evaluate past the last samples")
             got = slawatch_totals(d)
             want = {
                 "slawatch_requests_total": want_req(),
