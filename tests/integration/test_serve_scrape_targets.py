@@ -65,6 +65,7 @@ class Flaky:
     def __init__(self):
         self.lock = threading.Lock()
         self.mode, self.value = "ok", 100
+        self.good_replies = 0
 
     def set(self, mode, value=None):
         with self.lock:
@@ -74,6 +75,7 @@ class Flaky:
     def reply(self):
         with self.lock:
             mode, value = self.mode, self.value
+            self.good_replies += mode == "ok"
         good = counter_text("flaky_requests_total", value) + counter_text("flaky_errors_total", 0)
         bad = counter_text("flaky_requests_total", BIG) + counter_text("flaky_errors_total", BIG)
         if mode == "parse":
@@ -158,7 +160,11 @@ def check_auth_tls(d, main, tls):
                                              ("basic", main), ("basic_wrong", main),
                                              ("tls", tls), ("tls_no_ca", tls),
                                              ("tls_wrong_name", tls))), 15)
-    time.sleep(1.5)  # a second round, so the ups are settled
+    wait_until("the ups settled", lambda: all(
+        up(d, j, a) == want for j, a, want in (("bearer", main, 1), ("bearer_none", main, 0),
+                                               ("basic", main, 1), ("basic_wrong", main, 0),
+                                               ("tls", tls, 1), ("tls_no_ca", tls, 0),
+                                               ("tls_wrong_name", tls, 0))), 15)
     m = scrape_metrics(d)
     for j, a, want_up, reason in (("bearer", main, 1, None), ("bearer_none", main, 0, "http_status"),
                                   ("basic", main, 1, None), ("basic_wrong", main, 0, "http_status"),
@@ -181,7 +187,7 @@ def check_file_sd(d, sd_path, a, b):
     write_sd(sd_path, [b.address])
     wait_until("file_sd target A removed", lambda: up(d, "sd", a.address) is None, 10)
     gone_at = time.time()
-    time.sleep(2.5)
+    wait_until("target B scraped on", lambda: len(b.hits_by("slawatch/", since=gone_at)) >= 3, 10)
     check(not a.hits_by("slawatch/", since=gone_at + 0.6),
           "target A scraped after it left the file_sd file")
     check(len(b.hits_by("slawatch/", since=gone_at)) >= 2, "target B not scraped on")
@@ -192,7 +198,8 @@ def check_failures(d, main, flaky):
     wait_until("flaky scraped at 100", lambda: up(d, "flaky", main) == 1 and
                metric(scrape_metrics(d), "slawatch_scrape_samples", job="flaky",
                       instance=main) == 2, 10)
-    time.sleep(1.2)  # a second good scrape: the baseline of 100 is set
+    served = flaky.good_replies  # one more good scrape: the baseline of 100 is surely set
+    wait_until("a second good scrape", lambda: flaky.good_replies > served, 10)
     for mode, reason in (("parse", "parse"), ("timeout", "timeout"),
                          ("too_big", "body_size_limit")):
         before = failures(d, "flaky", main, reason)
