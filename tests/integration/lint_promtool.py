@@ -37,8 +37,8 @@ def slawatch(exe, path):
 
 def main():
     if shutil.which("promtool") is None:
-        print("promtool not installed")
-        return 77
+        # A skipped test tests nothing: the peer is a Debian package .ci/install-deps installs.
+        sys.exit("promtool not installed")
     exe, golden = sys.argv[1], pathlib.Path(sys.argv[2])
     inputs = sorted(golden.glob("*/input"))
     if len(sys.argv) > 3:

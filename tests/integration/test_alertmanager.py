@@ -139,8 +139,8 @@ def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     if not os.access(AM_BIN, os.X_OK):
-        print(f"SKIP: {AM_BIN} not installed")
-        return 77
+        # A skipped test tests nothing: the peer is a Debian package .ci/install-deps installs.
+        sys.exit(f"{AM_BIN} not installed")
     hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Webhook)
     threading.Thread(target=hook.serve_forever, daemon=True).start()
     am_port = free_port()

@@ -40,8 +40,8 @@ def am_alerts(am):
 def main():
     slawatch = sys.argv[1]
     if not os.access(AM_BIN, os.X_OK):
-        print(f"skip: {AM_BIN} not installed")
-        return 77
+        # A skipped test tests nothing: the peer is a Debian package .ci/install-deps installs.
+        sys.exit(f"{AM_BIN} not installed")
     failures = []
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="sw-am-") as tmp:

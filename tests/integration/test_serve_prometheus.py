@@ -143,8 +143,8 @@ def check_series(prom, service, env, req, err, lat):
 def main():
     slawatch = sys.argv[1]
     if not os.access(PROMETHEUS, os.X_OK):
-        print(f"skip: {PROMETHEUS} not installed")
-        return 77
+        # A skipped test tests nothing: the peer is a Debian package .ci/install-deps installs.
+        sys.exit(f"{PROMETHEUS} not installed")
     version = subprocess.run([slawatch, "--version"], capture_output=True, text=True,
                              timeout=10).stdout.split()
     with tempfile.TemporaryDirectory(prefix="sw-prom-") as tmp:

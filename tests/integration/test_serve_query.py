@@ -259,8 +259,8 @@ def run_promql_error(slawatch, tmp, error_body):
 def main():
     slawatch = sys.argv[1]
     if not os.access(PROMETHEUS, os.X_OK):
-        print(f"skip: {PROMETHEUS} not installed")
-        return 77
+        # A skipped test tests nothing: the peer is a Debian package .ci/install-deps installs.
+        sys.exit(f"{PROMETHEUS} not installed")
     with tempfile.TemporaryDirectory(prefix="sw-query-") as tmp:
         os.makedirs(os.path.join(tmp, "d1"))
         os.makedirs(os.path.join(tmp, "d2"))

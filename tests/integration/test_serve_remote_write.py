@@ -139,8 +139,8 @@ def bad_requests(d):
 
 def main():
     if not os.path.exists(PROMETHEUS):
-        print("prometheus not installed: skip")
-        return 77
+        # A skipped test tests nothing: the peer is a Debian package .ci/install-deps installs.
+        sys.exit("prometheus is not installed")
     slawatch = sys.argv[1]
     target = Target()
     tsrv = serve_target(target)
