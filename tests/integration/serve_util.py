@@ -14,6 +14,7 @@ import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 # Two services: api deployed blue-green, web without environments; every SLI pushed.
@@ -222,3 +223,46 @@ def scalar_metrics(text):
             name, labels = head, frozenset()
         out[(name, labels)] = float(value)
     return out
+
+
+# Prometheus (Debian package) as a test peer: scraping one target every second.
+PROMETHEUS = "/usr/bin/prometheus"
+
+
+def start_prometheus(tmp, target):
+    """Prometheus scraping target (host:port) every second; (process, log file, base URL)."""
+    port = free_port()
+    cfg = os.path.join(tmp, "prometheus.yml")
+    with open(cfg, "w") as f:
+        f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: app\n"
+                f"    static_configs:\n      - targets: ['{target}']\n")
+    log = open(os.path.join(tmp, "prometheus.log"), "wb")
+    proc = subprocess.Popen([PROMETHEUS, f"--config.file={cfg}",
+                             f"--storage.tsdb.path={os.path.join(tmp, 'tsdb')}",
+                             f"--web.listen-address=127.0.0.1:{port}"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    prom = f"http://127.0.0.1:{port}"
+    wait_until("prometheus /-/ready", lambda: proc.poll() is None and
+               http("GET", prom + "/-/ready")[0] == 200, 30)
+    return proc, log, prom
+
+
+def stop(proc):
+    """Terminate a peer, killing it if it lingers."""
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def promql(prom, q, t):
+    """The value of instant query q at time t (epoch seconds), None when empty."""
+    query = urllib.parse.urlencode({"query": q, "time": f"{t:.3f}"})
+    status, _, body = http("GET", f"{prom}/api/v1/query?{query}")
+    doc = json.loads(body)
+    if status != 200 or doc.get("status") != "success":
+        raise ValueError(f"query {q}: HTTP {status} {body[:300]!r}")
+    r = doc["data"]["result"]
+    return float(r[0]["value"][1]) if r else None

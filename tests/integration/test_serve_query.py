@@ -14,19 +14,18 @@ stand-in that serves the error real Prometheus gives for a bad selector: the log
 PromQL error and the selector, and 4xx is not retried. Exit 77 (skip) only without prometheus.
 """
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-import json
 import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.parse
 
-from serve_util import Daemon, free_port, http, scalar_metrics, wait_evaluated, wait_until
+from serve_util import (  # noqa: E402
+    Daemon, free_port, http, PROMETHEUS, promql,
+    scalar_metrics, start_prometheus, stop, wait_evaluated, wait_until)
 
-PROMETHEUS = "/usr/bin/prometheus"
 LE = ["0.005", "0.05", "0.5", "5", "+Inf"]
 VALUES = [0.002, 0.02, 0.02, 0.2, 0.2, 0.2, 2.0]  # seconds, cycled, away from bucket edges
 
@@ -114,42 +113,6 @@ def serve(handler_body):
     return srv
 
 
-def promql(prom, q, t):
-    query = urllib.parse.urlencode({"query": q, "time": f"{t:.3f}"})
-    status, _, body = http("GET", f"{prom}/api/v1/query?{query}")
-    doc = json.loads(body)
-    if status != 200 or doc.get("status") != "success":
-        raise ValueError(f"query {q}: HTTP {status} {body[:300]!r}")
-    r = doc["data"]["result"]
-    return float(r[0]["value"][1]) if r else None
-
-
-def start_prometheus(tmp, app_port):
-    port = free_port()
-    cfg = os.path.join(tmp, "prometheus.yml")
-    with open(cfg, "w") as f:
-        f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: app\n"
-                f"    static_configs:\n      - targets: ['127.0.0.1:{app_port}']\n")
-    log = open(os.path.join(tmp, "prometheus.log"), "wb")
-    proc = subprocess.Popen([PROMETHEUS, f"--config.file={cfg}",
-                             f"--storage.tsdb.path={os.path.join(tmp, 'tsdb')}",
-                             f"--web.listen-address=127.0.0.1:{port}"],
-                            stdout=log, stderr=subprocess.STDOUT)
-    prom = f"http://127.0.0.1:{port}"
-    wait_until("prometheus /-/ready", lambda: proc.poll() is None and
-               http("GET", prom + "/-/ready")[0] == 200, 30)
-    return proc, log, prom
-
-
-def stop(proc):
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def stored_intervals(data_dir):
     con = sqlite3.connect(f"file:{os.path.join(data_dir, 'slawatch.db')}?mode=ro", uri=True)
     try:
@@ -187,7 +150,7 @@ def compare_with_prometheus(prom, rows):
 def run_main(slawatch, tmp, app):
     app_srv = serve(lambda path, body: (200, "text/plain; version=0.0.4", app.exposition()))
     app.thread.start()
-    prom_proc, prom_log, prom = start_prometheus(tmp, app_srv.server_address[1])
+    prom_proc, prom_log, prom = start_prometheus(tmp, f"127.0.0.1:{app_srv.server_address[1]}")
     d = Daemon(slawatch, os.path.join(tmp, "d1"), rules=RULES,
                extra_config=f"ingest_delay: 4s\nprometheus_query:\n  url: {prom}\n"
                             "  every: 1s\n  lag: 2s\n  lookback: 3s\n")
@@ -266,7 +229,7 @@ def main():
         os.makedirs(os.path.join(tmp, "d2"))
         run_main(slawatch, tmp, App())
         # What real Prometheus answers for a selector its RE2 refuses, served by a stand-in.
-        p2, log2, prom2 = start_prometheus(os.path.join(tmp, "d2"), free_port())
+        p2, log2, prom2 = start_prometheus(os.path.join(tmp, "d2"), f"127.0.0.1:{free_port()}")
         try:
             q = urllib.parse.urlencode({"query": BAD_SELECTOR, "start": "1", "end": "2",
                                         "step": "1"})

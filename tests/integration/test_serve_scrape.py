@@ -13,21 +13,19 @@ with traffic in it, the requests and errors slawatch stored must equal Prometheu
 differences (query API, value at B minus at A), and the latency count of the whole run the
 +Inf bucket's. Slawatch's answers must have been gzipped. Exit 77 (skip) without prometheus.
 """
-import json
 import math
 import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 
 from scrape_util import Reply, TargetServer, metric
-from serve_util import Daemon, free_port, http, scalar_metrics, wait_evaluated, wait_until
+from serve_util import (  # noqa: E402
+    Daemon, PROMETHEUS, promql, scalar_metrics, start_prometheus,
+    stop, wait_evaluated, wait_until)
 
-PROMETHEUS = "/usr/bin/prometheus"
 LE = ["0.005", "0.05", "0.5", "5", "+Inf"]
 VALUES = [0.002, 0.02, 0.02, 0.2, 0.2, 0.2, 2.0]  # seconds, away from bucket edges
 QUIET_S = 1.4  # no change this long before a boundary: both scrapers saw the quiet value
@@ -87,42 +85,6 @@ class App:
             out += [f"app_duration_seconds_sum {self.sum}",
                     f"app_duration_seconds_count {self.buckets[-1]}"]
         return "\n".join(out) + "\n"
-
-
-def start_prometheus(tmp, target):
-    port = free_port()
-    cfg = os.path.join(tmp, "prometheus.yml")
-    with open(cfg, "w") as f:
-        f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: app\n"
-                f"    static_configs:\n      - targets: ['{target}']\n")
-    log = open(os.path.join(tmp, "prometheus.log"), "wb")
-    proc = subprocess.Popen([PROMETHEUS, f"--config.file={cfg}",
-                             f"--storage.tsdb.path={os.path.join(tmp, 'tsdb')}",
-                             f"--web.listen-address=127.0.0.1:{port}"],
-                            stdout=log, stderr=subprocess.STDOUT)
-    prom = f"http://127.0.0.1:{port}"
-    wait_until("prometheus /-/ready", lambda: proc.poll() is None and
-               http("GET", prom + "/-/ready")[0] == 200, 30)
-    return proc, log, prom
-
-
-def stop(proc):
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def promql(prom, q, t):
-    query = urllib.parse.urlencode({"query": q, "time": f"{t:.3f}"})
-    status, _, body = http("GET", f"{prom}/api/v1/query?{query}")
-    doc = json.loads(body)
-    if status != 200 or doc.get("status") != "success":
-        raise ValueError(f"query {q}: HTTP {status} {body[:300]!r}")
-    r = doc["data"]["result"]
-    return float(r[0]["value"][1]) if r else None
 
 
 def stored(data_dir):
