@@ -19,8 +19,11 @@
 
 #include "slawatch/buf.h"
 #include "slawatch/hdr_codec.h"
+#include "slawatch/minute_counts.h"
 
 #define LEVELS 4 /* base, 1 m, 1 h, 1 d */
+#define L_MINUTE 1
+#define L_HOUR 2
 #define BUSY_TIMEOUT_MS 5000
 #define ROLLUP_CHUNK 256    /* periods per rollup transaction */
 #define ENC_MAX (64u << 20) /* cap of the histogram encoding buffer */
@@ -56,12 +59,14 @@ static const char *const migrations[] = {
     " service TEXT NOT NULL, env TEXT NOT NULL,"
     " state TEXT NOT NULL CHECK(state IN ('firing', 'resolved')), value REAL);"
     "CREATE INDEX events_at ON events(at_ms);",
+    /* 2: the per-minute counts of an hour, on its 1 h row (minute_counts.h). */
+    "ALTER TABLE intervals ADD COLUMN minutes BLOB;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 #define IV_COLUMNS                                                                                 \
     "start_ms, length_ms, requests, errors, probes, failures, leading_failures,"                   \
-    " trailing_failures, longest_failures, has_data, latency"
+    " trailing_failures, longest_failures, has_data, latency, minutes"
 #define IV_RANGE                                                                                   \
     "SELECT " IV_COLUMNS " FROM intervals WHERE series_id = ?1 AND resolution_ms = ?2"             \
     " AND start_ms >= ?3 AND start_ms < ?4 ORDER BY start_ms"
@@ -76,7 +81,7 @@ static const char *const migrations[] = {
     X(S_SERIES_ALL, "SELECT id, service, env FROM series ORDER BY service, env")                   \
     X(S_SERIES_OF, "SELECT id, service, env FROM series WHERE service = ?1 ORDER BY env")          \
     X(S_IV_PUT, "INSERT OR REPLACE INTO intervals(series_id, resolution_ms, " IV_COLUMNS ")"       \
-                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")                 \
+                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")                 \
     X(S_IV_DEL, "DELETE FROM intervals WHERE series_id = ?1 AND resolution_ms = ?2"                \
                 " AND start_ms = ?3")                                                              \
     X(S_IV_PRUNE, "DELETE FROM intervals WHERE series_id = ?1 AND resolution_ms = ?2"              \
@@ -132,12 +137,15 @@ struct sw_store {
     int64_t keep_ms[LEVELS];
     int64_t kept_from[LEVELS]; /* rows below were deleted by retention; writes there refused */
     sqlite3_stmt *stmt[STMT_COUNT];
-    sw_buf enc; /* histogram encodings, reused; under mu */
+    sw_buf enc;     /* histogram encodings, reused; under mu */
+    sw_buf min_enc; /* minute counts encodings, reused; under mu */
     char path[PATH_MAX];
 };
 
 /* Column order of IV_COLUMNS. */
-enum { C_START, C_LENGTH, C_REQ, C_ERR, C_PROBES, C_FAIL, C_LEAD, C_TRAIL, C_LONG, C_HAS, C_LAT };
+enum {
+    C_START, C_LENGTH, C_REQ, C_ERR, C_PROBES, C_FAIL, C_LEAD, C_TRAIL, C_LONG, C_HAS, C_LAT, C_MIN
+};
 
 static sw_status
 db_err(sw_store *st, int rc, const char *what, sw_err *err)
@@ -443,6 +451,7 @@ sw_store_open(const char *dir, const sw_store_options *opt, sw_store **ret, sw_e
         return sw_err_set(err, SW_E_NOMEM, "out of memory opening the store");
     pthread_mutex_init(&st->mu, NULL);
     sw_buf_init(&st->enc, ENC_MAX);
+    sw_buf_init(&st->min_enc, ENC_MAX);
     sw_status r = apply_options(st, opt, err);
     if (r == SW_OK)
         r = make_dir(dir, err);
@@ -484,6 +493,7 @@ sw_store_close(sw_store *st)
         sqlite3_finalize(st->stmt[i]);
     sqlite3_close(st->db);
     sw_buf_fini(&st->enc);
+    sw_buf_fini(&st->min_enc);
     pthread_mutex_destroy(&st->mu);
     free(st);
 }
@@ -531,9 +541,11 @@ mark_pending(sw_store *st, int level, int64_t sid, int64_t start_ms, sw_err *err
     return run(st, s, "mark rollup", err);
 }
 
-/* Write one interval at a level and mark the coarser period containing it. */
+/* Write one interval at a level (with the minute counts of an hour row, when given) and mark
+ * the coarser period containing it. */
 static sw_status
-write_interval(sw_store *st, int level, int64_t sid, const sw_sli_interval *iv, sw_err *err)
+write_interval(sw_store *st, int level, int64_t sid, const sw_sli_interval *iv,
+               const sw_hour_minutes *minutes, sw_err *err)
 {
     sqlite3_stmt *s = st->stmt[S_IV_PUT];
     const int64_t v[] = {sid,
@@ -559,6 +571,13 @@ write_interval(sw_store *st, int level, int64_t sid, const sw_sli_interval *iv, 
         if (r != SW_OK)
             return r;
         sqlite3_bind_blob(s, 13, st->enc.data, (int)st->enc.len, SQLITE_STATIC);
+    }
+    sqlite3_bind_null(s, 14);
+    if (minutes != NULL) {
+        sw_status r = sw_hour_minutes_encode(minutes, &st->min_enc, err);
+        if (r != SW_OK)
+            return r;
+        sqlite3_bind_blob(s, 14, st->min_enc.data, (int)st->min_enc.len, SQLITE_STATIC);
     }
     sw_status r = run(st, s, "write interval", err);
     if (r == SW_OK && level + 1 < LEVELS)
@@ -605,7 +624,7 @@ put_rows(sw_store *st, int level, const sw_store_row *rows, size_t n, sw_err *er
             cache.env = env;
         }
         if (r == SW_OK)
-            r = write_interval(st, level, cache.id, rows[i].iv, err);
+            r = write_interval(st, level, cache.id, rows[i].iv, NULL, err);
         if (r != SW_OK)
             return r;
     }
@@ -727,10 +746,24 @@ accumulate(sw_sli_interval *acc, sw_sli_interval *next, sw_err *err)
     return sw_hdr_add_grow(&acc->latency, next->latency, err);
 }
 
-/* Merge the finer rows of one period into *acc; *ret_rows counts them. */
+/* The counts of a 1 m row, at its place in the hour. */
+static void
+note_minute(sw_hour_minutes *hm, int64_t hour_start, const sw_sli_interval *iv)
+{
+    int64_t i = (iv->start_ms - hour_start) / SW_STORE_1M_MS;
+    hm->m[i] = (sw_minute_count){.stored = true,
+                                 .has_data = iv->has_data,
+                                 .requests = iv->requests,
+                                 .errors = iv->errors,
+                                 .probes = iv->health.probes,
+                                 .failures = iv->health.failures};
+}
+
+/* Merge the finer rows of one period into *acc (noting each minute in *hm when not NULL);
+ * *ret_rows counts them. */
 static sw_status
 merge_period(sw_store *st, int level, int64_t sid, int64_t start, sw_sli_interval *acc,
-             size_t *ret_rows, sw_err *err)
+             sw_hour_minutes *hm, size_t *ret_rows, sw_err *err)
 {
     sqlite3_stmt *s = st->stmt[S_IV_RANGE];
     sqlite3_bind_int64(s, 1, sid);
@@ -743,6 +776,8 @@ merge_period(sw_store *st, int level, int64_t sid, int64_t start, sw_sli_interva
     while ((r = step(st, s, &row, "read rollup input", err)) == SW_OK && row) {
         sw_sli_interval next;
         r = read_interval(st, s, &next, err);
+        if (r == SW_OK && hm != NULL)
+            note_minute(hm, start, &next);
         if (r == SW_OK)
             r = accumulate(acc, &next, err);
         sw_sli_interval_fini(&next);
@@ -760,10 +795,12 @@ static sw_status
 rebuild_period(sw_store *st, int level, int64_t sid, int64_t start, sw_err *err)
 {
     sw_sli_interval acc = {.start_ms = start, .length_ms = st->res_ms[level]};
+    sw_hour_minutes hm = {0};
+    sw_hour_minutes *minutes = level == L_HOUR ? &hm : NULL;
     size_t rows = 0;
-    sw_status r = merge_period(st, level, sid, start, &acc, &rows, err);
+    sw_status r = merge_period(st, level, sid, start, &acc, minutes, &rows, err);
     if (r == SW_OK && rows > 0)
-        r = write_interval(st, level, sid, &acc, err);
+        r = write_interval(st, level, sid, &acc, minutes, err);
     if (r == SW_OK && rows == 0) {
         sqlite3_stmt *d = st->stmt[S_IV_DEL];
         sqlite3_bind_int64(d, 1, sid);
@@ -991,9 +1028,14 @@ skip_to_next(sw_store *st, cursor *c, int64_t *t, sw_err *err)
     return SW_OK;
 }
 
+/* What a scan visits: rows starting in [from, to), handed to fn (hour_fn for hour scans). */
 typedef struct scan_args {
-    int64_t from, to, fine_from;
+    int64_t from, to;
+    int64_t fine_from; /* sw_store_scan */
+    int level;         /* sw_store_scan_level */
+    bool with_latency; /* sw_store_scan_level, sw_store_scan_hours */
     sw_store_visit fn;
+    sw_store_hour_visit hour_fn;
     void *ctx;
 } scan_args;
 
@@ -1089,25 +1131,34 @@ list_series(sw_store *st, const char *service, series_list *l, sw_err *err)
     return r;
 }
 
-sw_status
-sw_store_scan(sw_store *st, const char *service, int64_t from_ms, int64_t to_ms,
-              int64_t fine_from_ms, sw_store_visit fn, void *ctx, sw_err *err)
+/* The scan of one series, run under the lock: its cursors see one state of the database. */
+typedef sw_status (*series_scan)(sw_store *st, int64_t sid, const char *service, const char *env,
+                                 const scan_args *a, sw_err *err);
+
+static sw_status
+each_series(sw_store *st, const char *service, series_scan scan, const scan_args *a, sw_err *err)
 {
     series_list l = {0};
-    scan_args a = {from_ms, to_ms, fine_from_ms, fn, ctx};
-    if (a.fine_from < from_ms)
-        a.fine_from = from_ms;
-    if (a.fine_from > to_ms)
-        a.fine_from = to_ms;
     sw_status r = list_series(st, service, &l, err);
-    /* One series at a time under the lock: its four cursors see one state of the database. */
     for (size_t i = 0; r == SW_OK && i < l.n; i++) {
         pthread_mutex_lock(&st->mu);
-        r = scan_series(st, l.ids[i], l.names[2 * i], l.names[2 * i + 1], &a, err);
+        r = scan(st, l.ids[i], l.names[2 * i], l.names[2 * i + 1], a, err);
         pthread_mutex_unlock(&st->mu);
     }
     series_list_fini(&l);
     return r;
+}
+
+sw_status
+sw_store_scan(sw_store *st, const char *service, int64_t from_ms, int64_t to_ms,
+              int64_t fine_from_ms, sw_store_visit fn, void *ctx, sw_err *err)
+{
+    scan_args a = {.from = from_ms, .to = to_ms, .fine_from = fine_from_ms, .fn = fn, .ctx = ctx};
+    if (a.fine_from < from_ms)
+        a.fine_from = from_ms;
+    if (a.fine_from > to_ms)
+        a.fine_from = to_ms;
+    return each_series(st, service, scan_series, &a, err);
 }
 
 static int
@@ -1119,21 +1170,21 @@ level_of(const sw_store *st, int64_t resolution_ms)
     return -1;
 }
 
-/* The rows of one series at one level, under the lock. */
+/* The rows of one series at one level. */
 static sw_status
-scan_level_series(sw_store *st, int64_t sid, const char *service, const char *env, int level,
-                  const scan_args *a, bool with_latency, sw_err *err)
+scan_level_series(sw_store *st, int64_t sid, const char *service, const char *env,
+                  const scan_args *a, sw_err *err)
 {
     sqlite3_stmt *s = st->stmt[S_IV_RANGE];
     sqlite3_bind_int64(s, 1, sid);
-    sqlite3_bind_int64(s, 2, st->res_ms[level]);
+    sqlite3_bind_int64(s, 2, st->res_ms[a->level]);
     sqlite3_bind_int64(s, 3, a->from);
     sqlite3_bind_int64(s, 4, a->to);
     bool row = false;
     sw_status r;
     while ((r = step(st, s, &row, "scan intervals", err)) == SW_OK && row) {
         sw_sli_interval iv;
-        if (with_latency) {
+        if (a->with_latency) {
             r = read_interval(st, s, &iv, err);
         } else {
             read_counts(s, &iv);
@@ -1156,17 +1207,122 @@ sw_store_scan_level(sw_store *st, const char *service, int64_t resolution_ms, in
     if (level < 0)
         return sw_err_set(err, SW_E_INVAL, "%lld ms is not a resolution of the store",
                           (long long)resolution_ms);
-    series_list l = {0};
-    scan_args a = {from_ms, to_ms, to_ms, fn, ctx};
-    sw_status r = list_series(st, service, &l, err);
-    for (size_t i = 0; r == SW_OK && i < l.n; i++) {
-        pthread_mutex_lock(&st->mu);
-        r = scan_level_series(st, l.ids[i], l.names[2 * i], l.names[2 * i + 1], level, &a,
-                              with_latency, err);
-        pthread_mutex_unlock(&st->mu);
-    }
-    series_list_fini(&l);
+    scan_args a = {.from = from_ms, .to = to_ms, .level = level, .with_latency = with_latency,
+                   .fn = fn, .ctx = ctx};
+    return each_series(st, service, scan_level_series, &a, err);
+}
+
+/* The minute counts of the hour row s is on, into *hm; *ret_has false when it has none. */
+static sw_status
+read_minutes(sw_store *st, sqlite3_stmt *s, sw_hour_minutes *hm, bool *ret_has, sw_err *err)
+{
+    *ret_has = sqlite3_column_type(s, C_MIN) != SQLITE_NULL;
+    if (!*ret_has)
+        return SW_OK;
+    sw_status r = sw_hour_minutes_decode(sqlite3_column_blob(s, C_MIN),
+                                         (size_t)sqlite3_column_bytes(s, C_MIN), hm, err);
+    if (r != SW_OK && err != NULL)
+        sw_err_prefix(err, "%s: the hour at %lld ms", st->path,
+                      (long long)sqlite3_column_int64(s, C_START));
     return r;
+}
+
+/* The counts of the 1 m rows of the hour at t into *hm; *ret_has false when there are none. */
+static sw_status
+minutes_of_hour(sw_store *st, int64_t sid, int64_t t, sw_hour_minutes *hm, bool *ret_has,
+                sw_err *err)
+{
+    sqlite3_stmt *s = st->stmt[S_IV_RANGE];
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_int64(s, 2, SW_STORE_1M_MS);
+    sqlite3_bind_int64(s, 3, t);
+    sqlite3_bind_int64(s, 4, t + SW_STORE_1H_MS);
+    *hm = (sw_hour_minutes){0};
+    *ret_has = false;
+    bool row = false;
+    sw_status r;
+    while ((r = step(st, s, &row, "scan minutes", err)) == SW_OK && row) {
+        sw_sli_interval iv;
+        read_counts(s, &iv);
+        note_minute(hm, t, &iv);
+        *ret_has = true;
+    }
+    sqlite3_reset(s);
+    return r;
+}
+
+/* The hour row s is on, with its minute counts (read from the 1 m rows when it has none). */
+static sw_status
+visit_hour_row(sw_store *st, sqlite3_stmt *s, int64_t sid, const char *service, const char *env,
+               const scan_args *a, sw_err *err)
+{
+    sw_sli_interval iv;
+    sw_hour_minutes hm;
+    bool has = false;
+    sw_status r = SW_OK;
+    if (a->with_latency) {
+        r = read_interval(st, s, &iv, err);
+    } else {
+        read_counts(s, &iv);
+    }
+    if (r == SW_OK)
+        r = read_minutes(st, s, &hm, &has, err);
+    if (r == SW_OK && !has)
+        r = minutes_of_hour(st, sid, iv.start_ms, &hm, &has, err);
+    if (r == SW_OK)
+        r = a->hour_fn(a->ctx, service, env_or_null(env), &iv, has ? &hm : NULL, err);
+    sw_sli_interval_fini(&iv);
+    return r;
+}
+
+/* The hour at t without a row (not rolled up yet): as the rollup will build it, when it has
+ * 1 m rows. */
+static sw_status
+visit_pending_hour(sw_store *st, int64_t sid, int64_t t, const char *service, const char *env,
+                   const scan_args *a, sw_err *err)
+{
+    sw_sli_interval acc = {.start_ms = t, .length_ms = SW_STORE_1H_MS};
+    sw_hour_minutes hm = {0};
+    size_t rows = 0;
+    sw_status r = merge_period(st, L_HOUR, sid, t, &acc, &hm, &rows, err);
+    if (!a->with_latency) {
+        sw_hdr_free(acc.latency);
+        acc.latency = NULL;
+    }
+    if (r == SW_OK && rows > 0)
+        r = a->hour_fn(a->ctx, service, env_or_null(env), &acc, &hm, err);
+    sw_sli_interval_fini(&acc);
+    return r;
+}
+
+static sw_status
+scan_hours_series(sw_store *st, int64_t sid, const char *service, const char *env,
+                  const scan_args *a, sw_err *err)
+{
+    cursor c = {.s = st->stmt[S_SCAN2], .res = SW_STORE_1H_MS, .to = a->to};
+    sw_status r = cursor_open(st, &c, sid, a->from, err);
+    /* Every hour of the range: one without a row may still have 1 m rows. */
+    for (int64_t t = floor_to(a->from + SW_STORE_1H_MS - 1, SW_STORE_1H_MS);
+         r == SW_OK && t < a->to; t += SW_STORE_1H_MS) {
+        if (c.has && c.start == t) {
+            r = visit_hour_row(st, c.s, sid, service, env, a, err);
+            if (r == SW_OK)
+                r = cursor_step(st, &c, err);
+        } else {
+            r = visit_pending_hour(st, sid, t, service, env, a, err);
+        }
+    }
+    sqlite3_reset(c.s);
+    return r;
+}
+
+sw_status
+sw_store_scan_hours(sw_store *st, const char *service, int64_t from_ms, int64_t to_ms,
+                    bool with_latency, sw_store_hour_visit fn, void *ctx, sw_err *err)
+{
+    scan_args a = {.from = from_ms, .to = to_ms, .with_latency = with_latency, .hour_fn = fn,
+                   .ctx = ctx};
+    return each_series(st, service, scan_hours_series, &a, err);
 }
 
 /* ---- rules history ---- */

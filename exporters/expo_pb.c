@@ -10,22 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "slawatch/varint.h"
+
 /* MetricFamily field 4 (metric), wire type 2 (length-delimited). */
 #define TAG_METRIC ((4u << 3) | 2u)
-
-#define VARINT_MAX 10
-
-static size_t
-put_varint(uint8_t *p, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
 
 /* Append m packed, preceded by its tag (when tag != 0) and length (when delimit). */
 static void
@@ -34,12 +22,12 @@ append_message(sw_expo *e, sw_buf *b, unsigned tag, bool delimit, const Protobuf
 {
     if (e->failed != SW_OK)
         return;
-    uint8_t head[1 + VARINT_MAX];
+    uint8_t head[1 + SW_VARINT_MAX];
     size_t size = protobuf_c_message_get_packed_size(m), k = 0;
     if (tag != 0)
         head[k++] = (uint8_t)tag;
     if (delimit)
-        k += put_varint(head + k, size);
+        k += sw_varint_put(head + k, size);
     if ((e->failed = sw_buf_reserve(b, k + size, err)) != SW_OK)
         return;
     memcpy(b->data + b->len, head, k);
@@ -223,10 +211,10 @@ expo_pb_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const expo_
 void
 expo_pb_finish(sw_expo *e, sw_err *err)
 {
-    uint8_t head[VARINT_MAX];
+    uint8_t head[SW_VARINT_MAX];
     if (e->failed != SW_OK)
         return;
-    size_t k = put_varint(head, e->pb_family.len);
+    size_t k = sw_varint_put(head, e->pb_family.len);
     if ((e->failed = sw_buf_reserve(e->out, k + e->pb_family.len, err)) != SW_OK)
         return;
     memcpy(e->out->data + e->out->len, head, k);

@@ -1,9 +1,11 @@
 /*
  * Reading one service's month from the store, at the coarsest resolution that answers exactly:
- * hourly rollups for the merged latency histograms (1-minute rows for the hours that overlap
- * maintenance, which are left out minute by minute), 1-minute rows without histograms for
- * counts, coverage and slices. When retention has removed the 1-minute rows the hourly ones
- * give the counts. Every environment of the service adds into the same figures.
+ * the hours (sw_store_scan_hours), each with its per-minute counts and its merged latency
+ * histogram. 1-minute rows with histograms are read only where an hour's histogram would not do:
+ * the hours that overlap maintenance (merged minute by minute, outside the window), and the whole
+ * month when the zone's days do not start on the hour. When an hour has no minute counts left
+ * (only its hourly row), the hourly rows give the counts. Every environment of the service adds
+ * into the same figures.
  */
 #include "report_int.h"
 
@@ -50,10 +52,8 @@ typedef struct scan_ctx {
     rp_service *s;
     rp_minutes *m;
     sw_hdr *day_lat[RP_MAX_DAYS];
-    sw_hdr *month_lat;
-    size_t rows;
-    bool counts_from_hours; /* no 1-minute rows: hourly rows give the counts */
-    bool only_outside_maint; /* the maintenance hours' minutes: skip those inside */
+    rp_counts *hour_rows; /* the hours' own counts per report hour, maintenance hours left out */
+    size_t minute_rows;   /* minutes with stored counts */
 } scan_ctx;
 
 static int
@@ -65,23 +65,40 @@ day_of(const sw_report *r, const rp_service *s, int64_t t_ms)
     return -1;
 }
 
-static sw_status
-visit_minute(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
-             sw_err *err)
+/* The minute's counts, when it is inside the month. */
+static void
+add_minute(scan_ctx *c, int64_t start_ms, const sw_minute_count *mc)
 {
-    (void)service, (void)env, (void)err;
-    scan_ctx *c = ctx;
-    int64_t i = (iv->start_ms - c->r->start_ms) / RP_MINUTE_MS;
-    if (i < 0 || (size_t)i >= c->m->n)
-        return SW_OK;
-    c->m->requests[i] += iv->requests;
-    c->m->errors[i] += iv->errors;
-    c->m->probes[i] += iv->health.probes;
-    c->m->failures[i] += iv->health.failures;
-    if (iv->has_data)
+    int64_t i = (start_ms - c->r->start_ms) / RP_MINUTE_MS;
+    if (start_ms < c->r->start_ms || (size_t)i >= c->m->n)
+        return;
+    c->m->requests[i] += mc->requests;
+    c->m->errors[i] += mc->errors;
+    c->m->probes[i] += mc->probes;
+    c->m->failures[i] += mc->failures;
+    if (mc->has_data)
         c->m->flags[i] |= RP_MIN_DATA;
-    c->rows++;
-    return SW_OK;
+    c->minute_rows++;
+}
+
+/* *acc += h, cloning h into an empty *acc. */
+static sw_status
+merge_into(sw_hdr **acc, const sw_hdr *h, sw_err *err)
+{
+    if (*acc != NULL)
+        return sw_hdr_add_grow(acc, h, err);
+    *acc = sw_hdr_clone(h);
+    return *acc != NULL ? SW_OK : sw_err_set(err, SW_E_NOMEM, "out of memory merging latency");
+}
+
+/* Into its day's histogram (the month's is the sum of the days'). */
+static sw_status
+add_latency(scan_ctx *c, const sw_sli_interval *iv, sw_err *err)
+{
+    if (iv->latency == NULL)
+        return SW_OK;
+    int d = day_of(c->r, c->s, iv->start_ms);
+    return d < 0 ? SW_OK : merge_into(&c->day_lat[d], iv->latency, err);
 }
 
 static void
@@ -95,63 +112,54 @@ add_counts(rp_counts *c, const sw_sli_interval *iv)
         c->data_ms = RP_HOUR_MS; /* an hour row says only that some of the hour had data */
 }
 
-/* *acc += h, cloning h into an empty *acc. */
-static sw_status
-merge_into(sw_hdr **acc, const sw_hdr *h, sw_err *err)
+static bool
+hour_latency(const scan_ctx *c)
 {
-    if (*acc != NULL)
-        return sw_hdr_add_grow(acc, h, err);
-    *acc = sw_hdr_clone(h);
-    return *acc != NULL ? SW_OK : sw_err_set(err, SW_E_NOMEM, "out of memory merging latency");
+    return c->r->latency_res_ms == RP_HOUR_MS;
 }
 
 static sw_status
-add_latency(scan_ctx *c, const sw_sli_interval *iv, sw_err *err)
-{
-    if (iv->latency == NULL)
-        return SW_OK;
-    int d = day_of(c->r, c->s, iv->start_ms);
-    if (d < 0)
-        return SW_OK;
-    sw_status st = merge_into(&c->day_lat[d], iv->latency, err);
-    if (st == SW_OK)
-        st = merge_into(&c->month_lat, iv->latency, err);
-    return st;
-}
-
-static sw_status
-visit_latency(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
-              sw_err *err)
+visit_hour(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
+           const sw_hour_minutes *minutes, sw_err *err)
 {
     (void)service, (void)env;
     scan_ctx *c = ctx;
-    const sw_service *svc = c->s->svc;
-    bool maint = sw_report_in_maint(svc, iv->start_ms, iv->start_ms + iv->length_ms);
-    if (c->counts_from_hours && !c->only_outside_maint) {
-        int64_t h = (iv->start_ms - c->r->start_ms) / RP_HOUR_MS;
-        if (h >= 0 && (size_t)h < c->s->n_hours && !maint)
-            add_counts(&c->s->hours[h].c, iv);
-        c->rows++;
-    }
-    /* An hour that overlaps maintenance is merged again from its minutes (rescan_maint_hours). */
+    for (int k = 0; minutes != NULL && k < SW_MINUTES_PER_HOUR; k++)
+        if (minutes->m[k].stored)
+            add_minute(c, iv->start_ms + k * RP_MINUTE_MS, &minutes->m[k]);
+    bool maint = sw_report_in_maint(c->s->svc, iv->start_ms, iv->start_ms + RP_HOUR_MS);
+    int64_t h = (iv->start_ms - c->r->start_ms) / RP_HOUR_MS;
+    if (!maint && iv->start_ms >= c->r->start_ms && (size_t)h < c->s->n_hours)
+        add_counts(&c->hour_rows[h], iv);
+    /* An hour that overlaps maintenance is merged from its minutes (minute_latency). */
+    return maint || !hour_latency(c) ? SW_OK : add_latency(c, iv, err);
+}
+
+static sw_status
+visit_minute(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
+             sw_err *err)
+{
+    (void)service, (void)env;
+    scan_ctx *c = ctx;
+    bool maint = sw_report_in_maint(c->s->svc, iv->start_ms, iv->start_ms + iv->length_ms);
     return maint ? SW_OK : add_latency(c, iv, err);
 }
 
-/* The minutes of the hours that overlap maintenance, with histograms, outside maintenance. */
+/* Latency from 1-minute rows: the month's (days not on the hour), else the maintenance hours'. */
 static sw_status
-rescan_maint_hours(sw_store *st, scan_ctx *c, sw_err *err)
+minute_latency(sw_store *st, scan_ctx *c, sw_err *err)
 {
-    if (c->r->latency_res_ms != RP_HOUR_MS)
-        return SW_OK;
-    c->only_outside_maint = true;
+    const char *name = c->s->svc->name;
+    if (!hour_latency(c))
+        return sw_store_scan_level(st, name, RP_MINUTE_MS, c->r->start_ms, c->r->end_ms, true,
+                                   visit_minute, c, err);
     sw_status r = SW_OK;
     for (size_t h = 0; r == SW_OK && h < c->s->n_hours; h++) {
         int64_t from = c->s->hours[h].start_ms;
         if (sw_report_in_maint(c->s->svc, from, from + RP_HOUR_MS))
-            r = sw_store_scan_level(st, c->s->svc->name, RP_MINUTE_MS, from, from + RP_HOUR_MS,
-                                    true, visit_latency, c, err);
+            r = sw_store_scan_level(st, name, RP_MINUTE_MS, from, from + RP_HOUR_MS, true,
+                                    visit_minute, c, err);
     }
-    c->only_outside_maint = false;
     return r;
 }
 
@@ -208,12 +216,13 @@ fold_minutes(const sw_report *r, rp_service *s, rp_minutes *m)
     }
 }
 
-/* Hourly counts (no minute rows): maintenance hours were left out when they were read. */
+/* Hourly counts (no minute counts): maintenance hours were left out when they were read. */
 static void
-fold_hours_only(rp_service *s)
+fold_hours_only(rp_service *s, const rp_counts *hour_rows)
 {
     for (size_t h = 0; h < s->n_hours; h++) {
         rp_hour *hr = &s->hours[h];
+        hr->c = hour_rows[h];
         hr->c.span_ms = RP_HOUR_MS;
         if (sw_report_in_maint(s->svc, hr->start_ms, hr->start_ms + RP_HOUR_MS))
             hr->c.maint_ms = RP_HOUR_MS;
@@ -265,31 +274,50 @@ throughput(rp_service *s, const rp_minutes *m, sw_err *err)
     return SW_OK;
 }
 
-static void
-day_percentiles(scan_ctx *c)
+/* The days' percentiles, and the month's histogram as the sum of the days'. */
+static sw_status
+day_percentiles(scan_ctx *c, sw_hdr **month_lat, sw_err *err)
 {
+    sw_status r = SW_OK;
     for (int d = 0; d < c->r->n_days; d++) {
         rp_day *day = &c->s->days[d];
-        bool any = c->day_lat[d] != NULL && sw_hdr_total_count(c->day_lat[d]) > 0;
-        day->p95_us = any ? (double)sw_hdr_value_at_percentile(c->day_lat[d], 95.0) : NAN;
-        day->p99_us = any ? (double)sw_hdr_value_at_percentile(c->day_lat[d], 99.0) : NAN;
-        sw_hdr_free(c->day_lat[d]);
-        c->day_lat[d] = NULL;
+        const sw_hdr *h = c->day_lat[d];
+        bool any = h != NULL && sw_hdr_total_count(h) > 0;
+        day->p95_us = any ? (double)sw_hdr_value_at_percentile(h, 95.0) : NAN;
+        day->p99_us = any ? (double)sw_hdr_value_at_percentile(h, 99.0) : NAN;
+        if (h != NULL && r == SW_OK)
+            r = merge_into(month_lat, h, err);
     }
-    bool any = c->month_lat != NULL && sw_hdr_total_count(c->month_lat) > 0;
-    c->s->p50_us = any ? (double)sw_hdr_value_at_percentile(c->month_lat, 50.0) : NAN;
-    c->s->p95_us = any ? (double)sw_hdr_value_at_percentile(c->month_lat, 95.0) : NAN;
-    c->s->p99_us = any ? (double)sw_hdr_value_at_percentile(c->month_lat, 99.0) : NAN;
+    const sw_hdr *m = *month_lat;
+    bool any = m != NULL && sw_hdr_total_count(m) > 0;
+    c->s->p50_us = any ? (double)sw_hdr_value_at_percentile(m, 50.0) : NAN;
+    c->s->p95_us = any ? (double)sw_hdr_value_at_percentile(m, 95.0) : NAN;
+    c->s->p99_us = any ? (double)sw_hdr_value_at_percentile(m, 99.0) : NAN;
+    return r;
 }
 
 static sw_status
-scan_latency(sw_store *st, scan_ctx *c, sw_err *err)
+scan_init(scan_ctx *c, sw_err *err)
 {
-    sw_status r = sw_store_scan_level(st, c->s->svc->name, c->r->latency_res_ms, c->r->start_ms,
-                                      c->r->end_ms, true, visit_latency, c, err);
-    if (r == SW_OK)
-        r = rescan_maint_hours(st, c, err);
-    return r;
+    size_t n = (size_t)((c->r->end_ms - c->r->start_ms) / RP_MINUTE_MS);
+    sw_status r = minutes_init(c->m, n, err);
+    if (r != SW_OK)
+        return r;
+    c->hour_rows = calloc(c->s->n_hours, sizeof *c->hour_rows);
+    if (c->hour_rows == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory for %zu hours of a report",
+                          c->s->n_hours);
+    return SW_OK;
+}
+
+static sw_status
+scan_store(sw_store *st, scan_ctx *c, sw_err *err)
+{
+    /* From the hour the month starts in: a zone's month may start mid-hour. */
+    int64_t from = c->r->start_ms - c->r->start_ms % RP_HOUR_MS;
+    sw_status r = sw_store_scan_hours(st, c->s->svc->name, from, c->r->end_ms, hour_latency(c),
+                                      visit_hour, c, err);
+    return r == SW_OK ? minute_latency(st, c, err) : r;
 }
 
 sw_status
@@ -297,30 +325,28 @@ sw_report_scan_service(sw_store *st, const sw_report *r, rp_service *s, rp_minut
                        sw_hdr **ret_lat, sw_err *err)
 {
     scan_ctx c = {.r = r, .s = s, .m = m};
-    size_t n = (size_t)((r->end_ms - r->start_ms) / RP_MINUTE_MS);
-    sw_status rc = minutes_init(m, n, err);
+    sw_hdr *month_lat = NULL;
+    sw_status rc = scan_init(&c, err);
     if (rc == SW_OK)
-        rc = sw_store_scan_level(st, s->svc->name, RP_MINUTE_MS, r->start_ms, r->end_ms, false,
-                                 visit_minute, &c, err);
-    c.counts_from_hours = c.rows == 0;
-    s->minute_counts = c.rows > 0;
-    if (rc == SW_OK)
-        rc = scan_latency(st, &c, err);
+        rc = scan_store(st, &c, err);
     if (rc == SW_OK) {
+        s->minute_counts = c.minute_rows > 0;
         if (s->minute_counts)
             fold_minutes(r, s, m);
         else
-            fold_hours_only(s);
+            fold_hours_only(s, c.hour_rows);
         fold_days(r, s);
-        day_percentiles(&c);
-        rc = throughput(s, m, err);
+        rc = day_percentiles(&c, &month_lat, err);
     }
+    if (rc == SW_OK)
+        rc = throughput(s, m, err);
     for (int d = 0; d < RP_MAX_DAYS; d++)
         sw_hdr_free(c.day_lat[d]);
+    free(c.hour_rows);
     if (rc != SW_OK) {
-        sw_hdr_free(c.month_lat);
+        sw_hdr_free(month_lat);
         return rc;
     }
-    *ret_lat = c.month_lat;
+    *ret_lat = month_lat;
     return SW_OK;
 }

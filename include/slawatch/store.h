@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "slawatch/err.h"
+#include "slawatch/minute_counts.h"
 #include "slawatch/sli.h"
 
 typedef struct sw_store sw_store;
@@ -129,6 +130,25 @@ sw_status sw_store_scan(sw_store *st, const char *service, int64_t from_ms, int6
 sw_status sw_store_scan_level(sw_store *st, const char *service, int64_t resolution_ms,
                               int64_t from_ms, int64_t to_ms, bool with_latency, sw_store_visit fn,
                               void *ctx, sw_err *err);
+
+/*
+ * Visitor of sw_store_scan_hours(): minutes are the hour's per-minute counts, NULL when neither
+ * the row nor 1 m rows hold them (an hour imported at 1 h, or whose 1 m rows retention removed
+ * before slawatch kept minute counts on hour rows).
+ */
+typedef sw_status (*sw_store_hour_visit)(void *ctx, const char *service, const char *env,
+                                         const sw_sli_interval *iv,
+                                         const sw_hour_minutes *minutes, sw_err *err);
+
+/*
+ * Visit the hours starting in [from_ms, to_ms), series by series in start order, each with the
+ * per-minute counts it was rolled up from: a month of one series in 744 rows, exact to the
+ * minute. An hour not rolled up yet is visited as the rollup will build it from its 1 m rows
+ * (base rows not yet rolled up into minutes are not seen). Without with_latency iv->latency is
+ * NULL.
+ */
+sw_status sw_store_scan_hours(sw_store *st, const char *service, int64_t from_ms, int64_t to_ms,
+                              bool with_latency, sw_store_hour_visit fn, void *ctx, sw_err *err);
 
 /* Record the rules text (len bytes) in force from at_ms, unless it equals the latest recorded. */
 sw_status sw_store_put_rules(sw_store *st, int64_t at_ms, const char *text, size_t len,

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -157,11 +158,24 @@ def check_chromium(data, tmp):
     check("screenshot written", os.path.getsize(shot) > 10000, True)
 
 
+def older_store(data, tmp):
+    """A copy of the store as a slawatch before minute counts on hour rows left it (schema 1):
+    the report reads the minutes from the 1-minute rows instead and must say the same."""
+    old = os.path.join(tmp, "data-schema1")
+    shutil.copytree(data, old)
+    db = sqlite3.connect(os.path.join(old, "slawatch.db"))
+    db.executescript("ALTER TABLE intervals DROP COLUMN minutes;"
+                     "UPDATE schema_version SET version = 1;")
+    db.close()
+    return old
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         data = os.path.join(tmp, "data")
         subprocess.run([RECORD, data, RULES], check=True, timeout=240)
         check_json(data)
+        check_json(older_store(data, tmp))
         check_other_formats(data)
         check_bad_input(data, tmp)
         check_chromium(data, tmp)

@@ -537,6 +537,144 @@ test_audits_deployments_events(void **state)
 }
 
 /* A database left by an older slawatch (schema_version 0, or an empty file) is migrated. */
+/* An hour as sw_store_scan_hours() lends it, copied. */
+typedef struct got_hour {
+    char service[32];
+    sw_sli_interval iv;
+    bool has_minutes;
+    sw_hour_minutes minutes;
+} got_hour;
+
+typedef struct hour_list {
+    got_hour items[16];
+    size_t n;
+} hour_list;
+
+static sw_status
+collect_hour(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
+             const sw_hour_minutes *minutes, sw_err *err)
+{
+    (void)env, (void)err;
+    hour_list *l = ctx;
+    assert_true(l->n < 16);
+    got_hour *g = &l->items[l->n++];
+    snprintf(g->service, sizeof g->service, "%s", service);
+    g->iv = *iv;
+    g->iv.latency = iv->latency != NULL ? sw_hdr_clone(iv->latency) : NULL;
+    g->has_minutes = minutes != NULL;
+    if (minutes != NULL)
+        g->minutes = *minutes;
+    return SW_OK;
+}
+
+static void
+hour_list_reset(hour_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        sw_sli_interval_fini(&l->items[i].iv);
+    l->n = 0;
+}
+
+static void
+scan_hours(sw_store *st, int64_t from, int64_t to, bool with_latency, hour_list *l)
+{
+    sw_err err = {0};
+    hour_list_reset(l);
+    if (sw_store_scan_hours(st, NULL, from, to, with_latency, collect_hour, l, &err) != SW_OK)
+        fail_msg("scan hours: %s", err.msg);
+}
+
+/* The hour's minutes as the inputs say: sums of the 10 s rows, unstored where none was put. */
+static void
+assert_minutes(const got_hour *g, const sw_minute_count *want)
+{
+    assert_true(g->has_minutes);
+    for (int k = 0; k < SW_MINUTES_PER_HOUR; k++) {
+        const sw_minute_count *a = &g->minutes.m[k], *b = &want[k];
+        assert_int_equal(a->stored, b->stored);
+        assert_int_equal(a->has_data, b->has_data);
+        assert_int_equal(a->requests, b->requests);
+        assert_int_equal(a->errors, b->errors);
+        assert_int_equal(a->probes, b->probes);
+        assert_int_equal(a->failures, b->failures);
+    }
+}
+
+/* Hours with their minute counts: from the 1 h row, from 1 m rows when the row has none (as
+ * one rolled up before the migration), merged from 1 m rows when not rolled up yet; an hour
+ * imported at 1 h has none. */
+static void
+test_scan_hours(void **state)
+{
+    fixture *f = *state;
+    sw_store *st = open_store(f, NULL);
+    uint64_t rng = 9;
+    static sw_minute_count want[3][SW_MINUTES_PER_HOUR];
+    memset(want, 0, sizeof want);
+    sw_sli_interval hour[3] = {{.start_ms = T0, .length_ms = HOUR},
+                               {.start_ms = T0 + HOUR, .length_ms = HOUR},
+                               {.start_ms = T0 + 2 * HOUR, .length_ms = HOUR}};
+    for (int i = 0; i < 900; i++) { /* 2 h 30 min of 10 s rows, minute 7 left empty */
+        int m = i / 6;
+        if (m == 7)
+            continue;
+        sw_sli_interval iv = make_interval(&rng, T0 + i * 10 * SEC, 10 * SEC);
+        iv.has_data = m != 20; /* a minute of empty rows: stored, without data */
+        put_one(st, "api", "green", &iv);
+        sw_minute_count *w = &want[m / 60][m % 60];
+        w->stored = true;
+        w->has_data = w->has_data || iv.has_data;
+        w->requests += iv.requests;
+        w->errors += iv.errors;
+        w->probes += iv.health.probes;
+        w->failures += iv.health.failures;
+        merge_into(&hour[m / 60], &iv);
+        sw_sli_interval_fini(&iv);
+    }
+    sw_sli_interval imported = {.start_ms = T0, .length_ms = HOUR, .requests = 5, .has_data = true};
+    sw_store_row row = {"batch", NULL, &imported};
+    assert_int_equal(sw_store_import(st, HOUR, &row, 1, NULL), SW_OK);
+    /* Two hours rolled up; the third's first 30 minutes are 1 m rows only. */
+    assert_int_equal(sw_store_rollup(st, T0 + 2 * HOUR + 31 * MIN, NULL), SW_OK);
+
+    static hour_list l;
+    for (int pass = 0; pass < 2; pass++) {
+        scan_hours(st, T0, T0 + 4 * HOUR, true, &l);
+        assert_int_equal(l.n, 4); /* api's three hours, then batch's one */
+        for (int h = 0; h < 3; h++) {
+            assert_string_equal(l.items[h].service, "api");
+            assert_same_interval(&l.items[h].iv, &hour[h]);
+            assert_minutes(&l.items[h], want[h]);
+        }
+        assert_string_equal(l.items[3].service, "batch");
+        assert_int_equal(l.items[3].iv.requests, 5);
+        assert_false(l.items[3].has_minutes);
+        if (pass == 1)
+            break;
+        /* The database as a slawatch before minute counts left it: version 1, no column. */
+        sw_store_close(f->st);
+        f->st = NULL;
+        char path[160];
+        sqlite3 *db = NULL;
+        snprintf(path, sizeof path, "%s/slawatch.db", f->dir);
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db,
+                                      "ALTER TABLE intervals DROP COLUMN minutes;"
+                                      "UPDATE schema_version SET version = 1;",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+        sqlite3_close(db);
+        st = open_store(f, NULL);
+        assert_int_equal(sw_store_schema_version(st), 2);
+    }
+    scan_hours(st, T0, T0 + 4 * HOUR, false, &l);
+    for (size_t i = 0; i < l.n; i++)
+        assert_null(l.items[i].iv.latency);
+    hour_list_reset(&l);
+    for (int h = 0; h < 3; h++)
+        sw_sli_interval_fini(&hour[h]);
+}
+
 static void
 test_migrations(void **state)
 {
@@ -552,11 +690,11 @@ test_migrations(void **state)
                      SQLITE_OK);
     sqlite3_close(db);
     sw_store *st = open_store(f, NULL);
-    assert_int_equal(sw_store_schema_version(st), 1);
+    assert_int_equal(sw_store_schema_version(st), 2);
     sw_sli_interval iv = {.start_ms = T0, .length_ms = 10 * SEC, .requests = 7};
     put_one(st, "api", NULL, &iv);
     st = open_store(f, NULL); /* reopening applies nothing and keeps the data */
-    assert_int_equal(sw_store_schema_version(st), 1);
+    assert_int_equal(sw_store_schema_version(st), 2);
     got_list *l = got_new();
     scan(st, NULL, T0, T0 + MIN, T0, l);
     assert_int_equal(l->n, 1);
@@ -572,7 +710,7 @@ test_migrations(void **state)
         SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(s, 0), 1);
-    assert_int_equal(sqlite3_column_int(s, 1), 1);
+    assert_int_equal(sqlite3_column_int(s, 1), 2);
     sqlite3_finalize(s);
     sqlite3_close(db);
 
@@ -583,7 +721,7 @@ test_migrations(void **state)
     assert_non_null(fp);
     fclose(fp);
     st = open_store(f, NULL);
-    assert_int_equal(sw_store_schema_version(st), 1);
+    assert_int_equal(sw_store_schema_version(st), 2);
     assert_int_equal(sw_store_integrity_check(st, NULL), SW_OK);
 }
 
@@ -736,6 +874,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audits_deployments_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scan_hours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_places, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
