@@ -281,12 +281,10 @@ typedef struct byte_source {
     uint8_t chunk[CHUNK];
 } byte_source;
 
-/* Make at least `want` (<= CHUNK) bytes readable, fewer only at the end of the data. */
+/* Inflate more into the chunk (source_fill's slow path). */
 static sw_status
-source_fill(byte_source *s, size_t want, sw_err *err)
+source_refill(byte_source *s, sw_err *err)
 {
-    if (s->n >= want || s->zs == NULL || s->z_end)
-        return SW_OK;
     memmove(s->chunk, s->p, s->n);
     s->zs->next_out = s->chunk + s->n;
     s->zs->avail_out = (uInt)(CHUNK - s->n);
@@ -305,6 +303,16 @@ source_fill(byte_source *s, size_t want, sw_err *err)
     s->p = s->chunk;
     s->n = (size_t)(s->zs->next_out - s->chunk);
     return SW_OK;
+}
+
+/* Make at least `want` (<= CHUNK) bytes readable, fewer only at the end of the data. Inline:
+ * the decoder asks before every varint, and uncompressed input never needs more. */
+static inline sw_status
+source_fill(byte_source *s, size_t want, sw_err *err)
+{
+    if (s->n >= want || s->zs == NULL || s->z_end)
+        return SW_OK;
+    return source_refill(s, err);
 }
 
 static void
@@ -364,8 +372,9 @@ typedef struct counts_sink {
     int64_t total;
 } counts_sink;
 
+/* Why sink_count refused count (kept out of line: the accepting path runs per bucket). */
 static sw_status
-sink_count(counts_sink *k, int64_t count, size_t at, sw_err *err)
+sink_refuse(const counts_sink *k, int64_t count, size_t at, sw_err *err)
 {
     if (count < 0)
         return sw_err_set(err, SW_E_PARSE, "negative count %lld at payload offset %zu",
@@ -374,12 +383,69 @@ sink_count(counts_sink *k, int64_t count, size_t at, sw_err *err)
         return sw_err_set(err, SW_E_PARSE,
                           "payload has more counts than the %d buckets of its layout (offset %zu)",
                           k->h->counts_len, at);
-    if (__builtin_add_overflow(k->total, count, &k->total))
-        return sw_err_set(err, SW_E_RANGE, "total count overflows at payload offset %zu", at);
+    return sw_err_set(err, SW_E_RANGE, "total count overflows at payload offset %zu", at);
+}
+
+static inline sw_status
+sink_count(counts_sink *k, int64_t count, size_t at, sw_err *err)
+{
+    int64_t total;
+    if (count < 0 || k->index >= k->h->counts_len ||
+        __builtin_add_overflow(k->total, count, &total))
+        return sink_refuse(k, count, at, err);
+    k->total = total;
     if (count != 0)
         k->last = k->index;
     k->h->counts[k->index++] = count;
     return SW_OK;
+}
+
+/*
+ * Decode the tokens of p[0..n) into k, those that start at least a whole varint before the end
+ * (all of them when `whole`: the payload's remaining bytes are all in p); *ret_used is the bytes
+ * taken. at0 is p's payload offset, for messages. The bucket state lives in locals here: this
+ * loop runs once per bucket of every histogram a scan reads.
+ */
+static sw_status
+decode_tokens(const uint8_t *p, size_t n, bool whole, size_t at0, counts_sink *k,
+              size_t *ret_used, sw_err *err)
+{
+    size_t stop = whole ? n : n - VARINT_MAX + 1, i = 0;
+    int32_t index = k->index, last = k->last, len = k->h->counts_len;
+    int64_t total = k->total, *counts = k->h->counts;
+    sw_status st = SW_OK;
+    while (i < stop) {
+        int64_t token;
+        size_t used = get_varint(p + i, n - i, &token);
+        if (used == 0) {
+            st = sw_err_set(err, SW_E_TRUNCATED, "truncated varint at payload offset %zu", at0 + i);
+            break;
+        }
+        if (token >= 0) {
+            int64_t sum;
+            if (index >= len || __builtin_add_overflow(total, token, &sum)) {
+                k->index = index;
+                st = sink_refuse(k, token, at0 + i, err);
+                break;
+            }
+            total = sum;
+            last = token != 0 ? index : last;
+            counts[index++] = token;
+        } else if (token <= INT32_MIN || -token > (int64_t)(len - index)) {
+            st = sw_err_set(err, SW_E_PARSE, "run of %llu zeros at payload offset %zu "
+                            "passes the %d buckets", (unsigned long long)-(uint64_t)token,
+                            at0 + i, len);
+            break;
+        } else {
+            index += (int32_t)-token; /* counts are already zero */
+        }
+        i += used;
+    }
+    k->index = index;
+    k->last = last;
+    k->total = total;
+    *ret_used = i;
+    return st;
 }
 
 static sw_status
@@ -391,22 +457,14 @@ decode_v2_counts(byte_source *s, int64_t payload, counts_sink *k, sw_err *err)
         sw_status st = source_fill(s, VARINT_MAX, err);
         if (st != SW_OK)
             return st;
-        int64_t token;
-        size_t used = get_varint(s->p, s->n < left ? s->n : left, &token);
-        if (used == 0)
+        size_t avail = s->n < left ? s->n : left, used = 0;
+        if (avail == 0)
             return sw_err_set(err, SW_E_TRUNCATED, "truncated varint at payload offset %zu",
                               s->consumed - start);
-        size_t at = s->consumed - start;
+        /* Less than a varint's worth buffered only at the end of the data or payload. */
+        bool whole = avail == left || s->zs == NULL || s->z_end;
+        st = decode_tokens(s->p, avail, whole, s->consumed - start, k, &used, err);
         source_skip(s, used);
-        if (token >= 0) {
-            st = sink_count(k, token, at, err);
-        } else if (token <= INT32_MIN || -token > (int64_t)(k->h->counts_len - k->index)) {
-            st = sw_err_set(err, SW_E_PARSE, "run of %llu zeros at payload offset %zu "
-                            "passes the %d buckets", (unsigned long long)-(uint64_t)token, at,
-                            k->h->counts_len);
-        } else {
-            k->index += (int32_t)-token; /* counts are already zero */
-        }
         if (st != SW_OK)
             return st;
     }
