@@ -1300,19 +1300,26 @@ scan_hours_series(sw_store *st, int64_t sid, const char *service, const char *en
                   const scan_args *a, sw_err *err)
 {
     cursor c = {.s = st->stmt[S_SCAN2], .res = SW_STORE_1H_MS, .to = a->to};
+    cursor m = {.s = st->stmt[S_SCAN1], .res = SW_STORE_1M_MS, .to = a->to};
     sw_status r = cursor_open(st, &c, sid, a->from, err);
-    /* Every hour of the range: one without a row may still have 1 m rows. */
+    if (r == SW_OK)
+        r = cursor_open(st, &m, sid, a->from, err);
+    /* Every hour of the range: one without a row may still have 1 m rows (the minute cursor
+     * says whether it has, without a query per empty hour). */
     for (int64_t t = floor_to(a->from + SW_STORE_1H_MS - 1, SW_STORE_1H_MS);
          r == SW_OK && t < a->to; t += SW_STORE_1H_MS) {
         if (c.has && c.start == t) {
             r = visit_hour_row(st, c.s, sid, service, env, a, err);
             if (r == SW_OK)
                 r = cursor_step(st, &c, err);
-        } else {
-            r = visit_pending_hour(st, sid, t, service, env, a, err);
+            continue;
         }
+        r = cursor_seek(st, &m, sid, t, err);
+        if (r == SW_OK && m.has && m.start < t + SW_STORE_1H_MS)
+            r = visit_pending_hour(st, sid, t, service, env, a, err);
     }
     sqlite3_reset(c.s);
+    sqlite3_reset(m.s);
     return r;
 }
 
