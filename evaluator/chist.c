@@ -10,25 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "slawatch/varint.h"
+
 struct sw_chist {
     uint32_t len;  /* bytes of data */
     int64_t total; /* values recorded */
     uint8_t data[];
 };
 
-static size_t
-put_varint(uint8_t *out, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        out[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    out[n++] = (uint8_t)v;
-    return n;
-}
-
-/* The data was written by put_varint, so it is well formed: no bounds checks per byte. */
+/* The data was written by sw_varint_put, so it is well formed: no bounds checks per byte. */
 static uint64_t
 get_varint(const uint8_t **p)
 {
@@ -59,8 +49,8 @@ sw_chist_pack(const sw_hdr *h, sw_buf *buf, sw_chist **ret, sw_err *err)
     sw_hdr_iter_init(&it, h);
     int64_t prev = 0;
     while (st == SW_OK && sw_hdr_iter_next(&it)) {
-        n += put_varint(chunk + n, (uint64_t)(it.value_lo - prev));
-        n += put_varint(chunk + n, (uint64_t)it.count);
+        n += sw_varint_put(chunk + n, (uint64_t)(it.value_lo - prev));
+        n += sw_varint_put(chunk + n, (uint64_t)it.count);
         prev = it.value_lo;
         if (n > CHUNK - PAIR_MAX) {
             st = sw_buf_append(buf, chunk, n, err);
