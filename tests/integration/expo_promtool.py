@@ -17,9 +17,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-SKIP = 77
-
-
 def run(cmd, stdin=b""):
     p = subprocess.run(cmd, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=30)
@@ -49,8 +46,8 @@ def main():
     sample = sys.argv[1]
     promtool = shutil.which("promtool")
     if promtool is None:
-        print("promtool not found: skipped")
-        return SKIP
+        # A skipped test tests nothing: the peer is a Debian package .ci/install-deps installs.
+        sys.exit("promtool not installed (Debian package prometheus)")
 
     def expo(*args):
         return subprocess.run([sample, *args], check=True, stdout=subprocess.PIPE).stdout

@@ -2,7 +2,8 @@
 """promtool check metrics (Debian prometheus 2.42) and slawatch lint-metrics on the same text
 expositions: the conformance promtext inputs (when given) and the lint-metrics golden inputs.
 They must agree on valid/invalid (promtool: 1 parse error; 0 or 3 valid), and, for the lints
-both implement, on which family gets which warning. Exits 77 (skip) without promtool."""
+both implement, on which family gets which warning. Fails without promtool (Debian
+prometheus)."""
 import pathlib
 import re
 import shutil

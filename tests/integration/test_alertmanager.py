@@ -7,18 +7,18 @@ Starts Alertmanager on 127.0.0.1 with a free port, its own storage directory and
 routing everything to a webhook receiver served here. AM_PUSH (tests/integration/am_push.c)
 pushes a firing alert; the test checks GET /api/v2/alerts and the webhook's `firing`
 notification, then pushes the resolution and waits for the `resolved` notification.
-Exit 77 (skipped) only when the Alertmanager binary is missing.
+Fails when the Alertmanager binary (Debian prometheus-alertmanager) is missing.
 """
 import http.server
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.request
+
+from serve_util import free_port, wait_until
 
 AM_BIN = "/usr/bin/prometheus-alertmanager"
 DEADLINE_S = 30
@@ -28,12 +28,6 @@ WANT_LABELS = {"alertname": "HighErrorRate", "severity": "critical", "service": 
 WANT_ANNOTATIONS = {"summary": "error_rate is 2.3% (> 1% over 5m)",
                     "description": "More than 1% of requests to api/green failed for 5 minutes.",
                     "runbook_url": "https://runbooks.example/api/high-error-rate"}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Webhook(http.server.BaseHTTPRequestHandler):
@@ -71,19 +65,6 @@ def get(url):
         return r.status, r.read()
 
 
-def wait_for(what, check):
-    end = time.monotonic() + DEADLINE_S
-    while time.monotonic() < end:
-        try:
-            got = check()
-            if got:
-                return got
-        except OSError:
-            pass
-        time.sleep(0.2)
-    sys.exit(f"FAIL: timed out waiting for {what}")
-
-
 def notification(status):
     with Webhook.lock:
         for n in Webhook.received:
@@ -112,26 +93,28 @@ def push(am_push, am_url, mode):
 
 
 def scenario(am_push, am_url):
-    wait_for("Alertmanager /-/ready", lambda: get(am_url + "/-/ready")[0] == 200)
+    wait_until("Alertmanager /-/ready", lambda: get(am_url + "/-/ready")[0] == 200, DEADLINE_S)
     push(am_push, am_url, "firing")
 
     def listed():
         alerts = json.loads(get(am_url + "/api/v2/alerts")[1])
         return [a for a in alerts if a["labels"].get("alertname") == "HighErrorRate"]
-    alerts = wait_for("the alert in GET /api/v2/alerts", listed)
+    alerts = wait_until("the alert in GET /api/v2/alerts", listed, DEADLINE_S)
     check_alert(alerts[0], "GET /api/v2/alerts")
     if alerts[0]["status"]["state"] != "active":
         sys.exit(f"FAIL: alert state is {alerts[0]['status']['state']!r}, want 'active'")
 
-    firing = wait_for("the webhook's firing notification", lambda: notification("firing"))
+    firing = wait_until("the webhook's firing notification", lambda: notification("firing"),
+                        DEADLINE_S)
     check_alert(firing["alerts"][0], "firing notification")
 
     push(am_push, am_url, "resolved")
-    resolved = wait_for("the webhook's resolved notification", lambda: notification("resolved"))
+    resolved = wait_until("the webhook's resolved notification",
+                          lambda: notification("resolved"), DEADLINE_S)
     check_alert(resolved["alerts"][0], "resolved notification")
     if resolved["alerts"][0]["status"] != "resolved":
         sys.exit("FAIL: the resolved notification's alert is not resolved")
-    wait_for("the alert to leave GET /api/v2/alerts", lambda: listed() == [])
+    wait_until("the alert to leave GET /api/v2/alerts", lambda: listed() == [], DEADLINE_S)
     print("ok: firing listed and notified, resolution notified")
 
 

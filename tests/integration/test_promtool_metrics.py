@@ -7,8 +7,8 @@ Usage: test_promtool_metrics.py SLAWATCH
 Pushes a few intervals of traffic for api/blue, api/green (bad enough to fire the alert and the
 rollback trigger, with health probes) and web, waits until the intervals are closed (the
 exposition then has every family: counters, histograms, SLI gauges, objectives, alerts,
-triggers, gate verdicts), and fails on any promtool output line or a non-zero exit. Exit 77
-(skip) only when promtool is missing.
+triggers, gate verdicts), and fails on any promtool output line or a non-zero exit. Fails
+when promtool (Debian prometheus) is missing.
 """
 import os
 import subprocess

@@ -8,7 +8,7 @@ Starts Alertmanager on a free port (own storage, gossip off), then the daemon wi
 errors) for api/green and good traffic for api/blue; the rules' ErrorRateHigh (error_rate >
 10% over 2s, critical) must then be active in Alertmanager's GET /api/v2/alerts with labels
 alertname, severity, service and env, the rollback trigger ErrorRateSpike too, and nothing
-for api/blue. Exit 77 (skip) only when Alertmanager is missing.
+for api/blue. Fails when Alertmanager is missing.
 """
 import json
 import os

@@ -7,7 +7,7 @@ Starts the daemon (base interval 1s, services api{blue,green} and web, all pushe
 known traffic into a few intervals with explicit times, waits until they are closed, starts
 Prometheus scraping /metrics every second and checks through its query API that the counters,
 the 5m error ratio and the latency histogram equal what this test computes from its own
-inputs; also checks /metrics content negotiation. Exit 77 (skip) only when prometheus is
+inputs; also checks /metrics content negotiation. Fails when prometheus is
 missing.
 """
 import json

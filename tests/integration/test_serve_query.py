@@ -11,7 +11,7 @@ interval [s, s+1) is compared with what Prometheus' own query API says: requests
 equal the raw counter differences sum(...) at s+1 minus at s, and the latency count of all
 intervals equals the summed differences of the +Inf bucket. Then a second daemon queries a
 stand-in that serves the error real Prometheus gives for a bad selector: the log names the
-PromQL error and the selector, and 4xx is not retried. Exit 77 (skip) only without prometheus.
+PromQL error and the selector, and 4xx is not retried. Fails without prometheus.
 """
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import os
@@ -156,7 +156,7 @@ def run_main(slawatch, tmp, app):
                             "  every: 1s\n  lag: 2s\n  lookback: 3s\n")
     try:
         d.start()
-        time.sleep(12)
+        time.sleep(12)  # the app's traffic runs for 12 s; waits below poll
         app.running = False
         stopped = time.time()
         # The last change is queried lag + every after it: evaluated past that, it is in.

@@ -9,7 +9,7 @@ values this test drives; Prometheus scrapes it every second and remote-writes to
 traffic stops and everything has arrived, slawatch's totals (requests, errors, latency count
 and each bucket's share) must equal the raw counter differences Prometheus' own query API gives
 for the same series (`metric[range]`: last sample minus first). Also: a malformed body is 400,
-a wrong Content-Encoding 400, and nothing of them is applied. Exit 77 (skip) without prometheus.
+a wrong Content-Encoding 400, and nothing of them is applied. Fails without prometheus.
 """
 import http.server as httpserver
 import os

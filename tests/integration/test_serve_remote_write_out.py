@@ -10,7 +10,7 @@ Prometheus' query API that the request and error counters equal what was pushed 
 latency quantile of the native histogram lies within the schema-8 bucket of the true quantile
 of the pushed values. Then stops Prometheus, pushes more traffic while it is down, starts it
 again on the same data directory and checks that the queued samples arrive (the counters'
-increase equals the second push) with nothing dropped. Exit 77 (skip) only when prometheus is
+increase equals the second push) with nothing dropped. Fails when prometheus is
 missing.
 """
 import json

@@ -11,7 +11,7 @@ every second. A second boundary B is usable when nothing changed in the 1.4 s be
 scrapers then saw the same quiet value at B. Over each range [A, B) between usable boundaries
 with traffic in it, the requests and errors slawatch stored must equal Prometheus' raw counter
 differences (query API, value at B minus at A), and the latency count of the whole run the
-+Inf bucket's. Slawatch's answers must have been gzipped. Exit 77 (skip) without prometheus.
++Inf bucket's. Slawatch's answers must have been gzipped. Fails without prometheus.
 """
 import math
 import os
