@@ -4,21 +4,26 @@ Builds slawatch_VERSION_ARCH.deb with `dpkg-buildpackage -b -us -uc` in a copy o
 tree (the checkout stays clean), installs it with apt on a fresh Debian 12 minbase root made by
 debootstrap, and checks from the installed files: the package's contents and conffiles, the
 system user, `slawatch check /etc/slawatch/config.yaml`, `slawatch --version`, an edited
-configuration surviving a reinstall, and `systemd-analyze verify` of the installed unit
-(systemd and man-db installed into the root afterwards, so verify also finds the man pages).
+configuration surviving a reinstall, `slawatch serve` of the installed configuration run as
+the system user the way the unit runs it (data in /var/lib/slawatch, SIGHUP reloads, SIGTERM
+stops with exit 0), and `systemd-analyze verify` of the installed unit (systemd and man-db
+installed into the root afterwards, so verify also finds the man pages).
 
 usage: test_deb.py SOURCE_DIR WORK_DIR VERSION
 
-WORK_DIR keeps the debootstrap root as a tarball between runs (bookworm-minbase.tar): the
-first run downloads it (about 3 minutes), later runs start from it. The Debian mirror is
-http://deb.debian.org/debian unless SLAWATCH_DEBIAN_MIRROR says otherwise. Needs root (for
-chroot and debootstrap) and the packages debhelper, dpkg-dev, debootstrap, fakeroot; fails,
-never skips, without them.
+WORK_DIR (or SLAWATCH_PACKAGE_CACHE, to share it between build directories) keeps the
+debootstrap root as a tarball (bookworm-minbase.tar) and the packages apt downloaded into it
+(apt-archives/) between runs: the first run downloads them (a few minutes), later runs start
+from them. The Debian mirror is http://deb.debian.org/debian unless SLAWATCH_DEBIAN_MIRROR
+says otherwise. Needs root (for chroot and debootstrap; password-less sudo will do) and the packages
+debhelper, dpkg-dev, debootstrap, fakeroot; fails, never skips, without them.
 """
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import urllib.request
 
 SUITE = "bookworm"
 MIRROR = os.environ.get("SLAWATCH_DEBIAN_MIRROR", "http://deb.debian.org/debian")
@@ -58,9 +63,30 @@ def run(cmd, log=None, **kw):
     return p
 
 
+def become_root():
+    """debootstrap and chroot need root: a user with password-less sudo gets it that way
+    (the files left in WORK_DIR are handed back to the user at the end)."""
+    if os.geteuid() == 0:
+        return
+    keep = "--preserve-env=SLAWATCH_PACKAGE_CACHE,SLAWATCH_DEBIAN_MIRROR"
+    sudo = shutil.which("sudo")
+    if sudo is None or subprocess.run([sudo, "-n", "true"], capture_output=True).returncode:
+        fail("needs root for debootstrap and chroot: run the suite as root or with "
+             "password-less sudo")
+    os.execv(sudo, [sudo, "-n", keep, sys.executable] + sys.argv)
+
+
+def give_back(*dirs):
+    """Under sudo, the files made here belong to the user who ran the test."""
+    uid, gid = os.environ.get("SUDO_UID"), os.environ.get("SUDO_GID")
+    if uid is None or gid is None:
+        return
+    for d in dirs:
+        if os.path.exists(d):
+            subprocess.run(["chown", "-R", "%s:%s" % (uid, gid), d], check=True)
+
+
 def require_tools():
-    if os.geteuid() != 0:
-        fail("needs root: debootstrap and chroot (run the suite as root)")
     missing = [t for t in ("dpkg-buildpackage", "dh", "debootstrap", "fakeroot", "chroot",
                            "unshare", "dpkg-deb")
                if shutil.which(t, path=CLEAN_PATH) is None]
@@ -118,15 +144,15 @@ def check_contents(deb):
         fail("conffiles are %s, expected %s" % (conffiles, CONFFILES))
 
 
-def cached_root(work):
-    """The minbase root's tarball, made once per WORK_DIR."""
-    tar = os.path.join(work, "%s-minbase.tar" % SUITE)
+def cached_root(cache):
+    """The minbase root's tarball, made once per cache directory."""
+    tar = os.path.join(cache, "%s-minbase.tar" % SUITE)
     if os.path.exists(tar):
         return tar
-    root = os.path.join(work, "debootstrap")
+    root = os.path.join(cache, "debootstrap")
     shutil.rmtree(root, ignore_errors=True)
     run(["debootstrap", "--variant=minbase", SUITE, root, MIRROR],
-        log=os.path.join(work, "debootstrap.log"), env={"PATH": CLEAN_PATH})
+        log=os.path.join(cache, "debootstrap.log"), env={"PATH": CLEAN_PATH})
     run(["chroot", root, "apt-get", "clean"], env={"PATH": CLEAN_PATH})
     run(["tar", "-C", root, "-cf", tar + ".part", "."])
     os.rename(tar + ".part", tar)
@@ -156,6 +182,18 @@ class Root:
 
     def file(self, path):
         return os.path.join(self.path, path.lstrip("/"))
+
+    def apt_install(self, cache, log, *args):
+        """apt-get install with the packages earlier runs downloaded; keeps the new ones."""
+        archives = self.file("/var/cache/apt/archives")
+        kept = os.path.join(cache, "apt-archives")
+        os.makedirs(kept, exist_ok=True)
+        for name in os.listdir(kept):
+            shutil.copy(os.path.join(kept, name), archives)
+        self.run("apt-get", "install", "-y", "-q", "--no-install-recommends", *args, log=log)
+        for name in os.listdir(archives):
+            if name.endswith(".deb") and not os.path.exists(os.path.join(kept, name)):
+                shutil.copy(os.path.join(archives, name), kept)
 
 
 def check_installed(root, version):
@@ -193,9 +231,64 @@ def check_conffile_kept(root, deb_in_root):
     root.run("slawatch", "check", "/etc/slawatch/config.yaml")
 
 
-def check_unit(root, work):
-    root.run("apt-get", "install", "-y", "-q", "--no-install-recommends", "systemd", "man-db",
-             log=os.path.join(work, "apt-systemd.log"))
+def check_serves(root, src):
+    """`slawatch serve` on the installed configuration, as the unit runs it: as the system
+    user, in /var/lib/slawatch as systemd's StateDirectory= makes it (owned by the user, mode
+    0750). Listens on a free port instead of the configuration's 9464."""
+    sys.path.insert(0, os.path.join(src, "tests", "integration"))
+    from serve_util import free_port, wait_until
+
+    user = root.run("getent", "passwd", "slawatch").stdout.strip().split(":")
+    state = root.file("/var/lib/slawatch")
+    os.makedirs(state, exist_ok=True)
+    os.chown(state, int(user[2]), int(user[3]))
+    os.chmod(state, 0o750)
+    port = free_port()
+    base = "http://127.0.0.1:%d" % port
+    log = open(os.path.join(os.path.dirname(root.path), "serve.log"), "w+")
+    proc = subprocess.Popen(root.cmd("setpriv", "--reuid=slawatch", "--regid=slawatch",
+                                     "--init-groups", "slawatch", "serve", "--config",
+                                     "/etc/slawatch/config.yaml", "--listen",
+                                     "127.0.0.1:%d" % port),
+                            stdout=log, stderr=subprocess.STDOUT)
+
+    def get(path):
+        with urllib.request.urlopen(base + path, timeout=5) as r:
+            return r.status, r.read().decode()
+
+    def metric(name):
+        for line in get("/metrics")[1].splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return None
+
+    try:
+        wait_until("/-/ready", lambda: proc.poll() is None and get("/-/ready")[0] == 200,
+                   timeout=60)
+        # unshare --fork's child became slawatch through chroot, env and setpriv (exec each).
+        with open("/proc/%d/task/%d/children" % (proc.pid, proc.pid)) as f:
+            daemon = int(f.read().split()[0])
+        os.kill(daemon, signal.SIGHUP)
+        wait_until("slawatch_reloads_total 1", lambda: metric("slawatch_reloads_total") == 1)
+        os.kill(daemon, signal.SIGTERM)
+        code = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.seek(0)
+        output = log.read()
+        log.close()
+    print(output, end="")
+    if code != 0:
+        fail("slawatch serve exited %d after SIGTERM" % code)
+    db = os.path.join(state, "slawatch.db")
+    if not os.path.exists(db) or os.stat(db).st_uid != int(user[2]):
+        fail("serve as the slawatch user left no slawatch.db of its own in /var/lib/slawatch")
+
+
+def check_unit(root, cache, work):
+    root.apt_install(cache, os.path.join(work, "apt-systemd.log"), "systemd", "man-db")
     p = subprocess.run(root.cmd("systemd-analyze", "verify",
                                 "/lib/systemd/system/slawatch.service"),
                        capture_output=True, text=True)
@@ -216,29 +309,38 @@ def main():
         fail(__doc__)
     src, work, version = (os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]),
                           sys.argv[3])
+    become_root()
     require_tools()
     if debian_version(src) != version:
         fail("debian/changelog's version %s is not the project's %s" %
              (debian_version(src), version))
     os.makedirs(work, exist_ok=True)
+    cache = os.environ.get("SLAWATCH_PACKAGE_CACHE", work)
+    os.makedirs(cache, exist_ok=True)
     run_dir = os.path.join(work, "run")
     shutil.rmtree(run_dir, ignore_errors=True)
     os.makedirs(run_dir)
 
+    try:
+        check_package(src, run_dir, cache, version)
+    finally:
+        give_back(work, cache)
+    shutil.rmtree(run_dir)
+
+
+def check_package(src, run_dir, cache, version):
     deb = build_deb(src, run_dir, version)
     check_contents(deb)
 
-    root = Root(cached_root(work), os.path.join(run_dir, "root"))
+    root = Root(cached_root(cache), os.path.join(run_dir, "root"))
     deb_in_root = "/tmp/" + os.path.basename(deb)
     shutil.copy(deb, root.file(deb_in_root))
     root.run("apt-get", "update", "-q", log=os.path.join(run_dir, "apt-update.log"))
-    root.run("apt-get", "install", "-y", "-q", "--no-install-recommends", deb_in_root,
-             log=os.path.join(run_dir, "apt-install.log"))
+    root.apt_install(cache, os.path.join(run_dir, "apt-install.log"), deb_in_root)
     check_installed(root, version)
     check_conffile_kept(root, deb_in_root)
-    check_unit(root, run_dir)
-
-    shutil.rmtree(run_dir)
+    check_serves(root, src)
+    check_unit(root, cache, run_dir)
     print("ok: %s installs on a fresh %s root and passes its checks" %
           (os.path.basename(deb), SUITE))
 
