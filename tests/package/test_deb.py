@@ -7,7 +7,8 @@ system user, `slawatch check /etc/slawatch/config.yaml`, `slawatch --version`, a
 configuration surviving a reinstall, `slawatch serve` of the installed configuration run as
 the system user the way the unit runs it (data in /var/lib/slawatch, SIGHUP reloads, SIGTERM
 stops with exit 0), and `systemd-analyze verify` of the installed unit (systemd and man-db
-installed into the root afterwards, so verify also finds the man pages).
+installed into the root afterwards, so verify also finds the man pages); then that remove
+keeps the configuration and the store and purge deletes them.
 
 usage: test_deb.py SOURCE_DIR WORK_DIR VERSION
 
@@ -328,6 +329,22 @@ def main():
     shutil.rmtree(run_dir)
 
 
+def check_remove_purge(root):
+    """remove keeps the configuration and the store; purge deletes both, keeps the user."""
+    config = root.file("/etc/slawatch/config.yaml")
+    db = root.file("/var/lib/slawatch/slawatch.db")
+    root.run("apt-get", "remove", "-y", "-q", "slawatch")
+    if os.path.exists(root.file("/usr/bin/slawatch")):
+        fail("apt-get remove left /usr/bin/slawatch")
+    if not os.path.exists(config) or not os.path.exists(db):
+        fail("apt-get remove deleted the configuration or the store")
+    root.run("apt-get", "purge", "-y", "-q", "slawatch")
+    for path in ("/etc/slawatch", "/var/lib/slawatch"):
+        if os.path.exists(root.file(path)):
+            fail("apt-get purge left " + path)
+    root.run("getent", "passwd", "slawatch")
+
+
 def check_package(src, run_dir, cache, version):
     deb = build_deb(src, run_dir, version)
     check_contents(deb)
@@ -341,6 +358,7 @@ def check_package(src, run_dir, cache, version):
     check_conffile_kept(root, deb_in_root)
     check_serves(root, src)
     check_unit(root, cache, run_dir)
+    check_remove_purge(root)
     print("ok: %s installs on a fresh %s root and passes its checks" %
           (os.path.basename(deb), SUITE))
 

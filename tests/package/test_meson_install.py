@@ -2,7 +2,8 @@
 
 Checks that every installed file is where the build's directories say, that the installed
 configuration and rules are the shipped ones and pass `slawatch check` with the installed
-binary, that the unit starts that binary on that configuration, and that a second install
+binary, that the unit starts that binary on that configuration, that systemd-sysusers makes
+the service's user from the installed entry, and that a second install
 keeps a configuration someone edited (and restores a file someone deleted).
 
 usage: test_meson_install.py BUILD_DIR SOURCE_DIR BINDIR CONFDIR UNITDIR SYSUSERSDIR
@@ -30,6 +31,23 @@ def meson_install(build, destdir):
                         "--destdir", destdir], capture_output=True, text=True)
     if p.returncode != 0:
         fail("meson install exited %d:\n%s%s" % (p.returncode, p.stdout, p.stderr))
+
+
+def check_sysusers(dest, entry):
+    """systemd-sysusers makes the service's user from the installed entry."""
+    tool = shutil.which("systemd-sysusers", path="/usr/sbin:/usr/bin:/sbin:/bin")
+    if tool is None:
+        fail("systemd-sysusers not found (Debian package systemd)")
+    os.makedirs(os.path.join(dest, "etc"), exist_ok=True)
+    p = subprocess.run([tool, "--root=" + dest, entry], capture_output=True, text=True)
+    if p.returncode != 0:
+        fail("systemd-sysusers %s: exit %d\n%s" % (entry, p.returncode, p.stderr))
+    with open(os.path.join(dest, "etc", "passwd")) as f:
+        users = [line.split(":") for line in f.read().splitlines()]
+    mine = [u for u in users if u[0] == "slawatch"]
+    if len(mine) != 1 or mine[0][5] != "/var/lib/slawatch" or int(mine[0][2]) >= 1000:
+        fail("systemd-sysusers made no system user slawatch with home /var/lib/slawatch: %s"
+             % users)
 
 
 def main():
@@ -68,6 +86,8 @@ def main():
             with open(path) as f:
                 if "\n.TH " not in f.read():
                     fail(path + " is not a man page")
+
+        check_sysusers(dest, staged(os.path.join(sysusersdir, "slawatch.conf")))
 
         config = staged(os.path.join(confdir, "config.yaml"))
         p = subprocess.run([binary, "check", config], capture_output=True, text=True)
