@@ -110,19 +110,22 @@ parse_opts(int argc, char **argv, serve_opts *o)
     return SW_EXIT_OK;
 }
 
+/* A start-up failure is one line: the first problem, and how to see any others. */
 static int
 load_config(const serve_opts *o, sw_config **ret)
 {
     sw_rules_diag *diag = sw_rules_diag_new();
     sw_err err = {0};
     sw_status st = sw_config_load(o->config, ret, diag, &err);
-    for (size_t i = 0; diag != NULL && i < sw_rules_diag_count(diag); i++)
-        fprintf(stderr, "%s\n", sw_rules_diag_line(diag, i));
-    if (st != SW_OK && (diag == NULL || sw_rules_diag_count(diag) == 0))
-        fprintf(stderr, "slawatch serve: %s\n", err.msg);
+    size_t n = diag != NULL ? sw_rules_diag_count(diag) : 0;
+    if (st != SW_OK && n > 1)
+        fprintf(stderr, "slawatch serve: %s (and %zu more: `slawatch check %s` lists them)\n",
+                sw_rules_diag_line(diag, 0), n - 1, o->config);
+    else if (st != SW_OK)
+        fprintf(stderr, "slawatch serve: %s\n", n == 1 ? sw_rules_diag_line(diag, 0) : err.msg);
     sw_rules_diag_free(diag);
     if (st != SW_OK)
-        return st == SW_E_IO ? SW_EXIT_USAGE : SW_EXIT_INPUT;
+        return SW_EXIT_INPUT;
     if (o->listen != NULL)
         (*ret)->listen = o->listen;
     if (o->data != NULL)
@@ -144,7 +147,7 @@ sw_cli_serve(int argc, char **argv)
     if (sw_log_level_parse(level) < 0) {
         fprintf(stderr, "slawatch serve: unknown log level '%s'\n", level);
         sw_config_free(cfg);
-        return SW_EXIT_USAGE;
+        return o.log_level != NULL ? SW_EXIT_USAGE : SW_EXIT_INPUT;
     }
     sw_log_setup((sw_log_level)sw_log_level_parse(level), NULL);
     volatile sig_atomic_t *stop, *reload;
@@ -152,7 +155,7 @@ sw_cli_serve(int argc, char **argv)
     sw_daemon *d;
     sw_err err = {0};
     if (sw_daemon_new(&(sw_daemon_options){.config = cfg}, &d, &err) != SW_OK) {
-        sw_log_err(SW_LOG_ERROR, "cannot start", &err, NULL);
+        fprintf(stderr, "slawatch serve: %s\n", err.msg);
         return SW_EXIT_INPUT;
     }
     sw_daemon_run(d, stop, reload);
