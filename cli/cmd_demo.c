@@ -166,7 +166,7 @@ demo_usage(FILE *f)
             "  --speed N              simulated seconds per real second (default %g: the\n"
             "                         script takes about two minutes)\n"
             "  --exit-after DURATION  stop after this much real time (e.g. 90s), for scripts\n"
-            "  --help, --version\n",
+            "  -h, --help, --version\n",
             SW_CONFIG_DEFAULT_LISTEN, DEMO_SPEED);
 }
 
@@ -191,7 +191,7 @@ parse_demo_opts(int argc, char **argv, demo_opts *o)
     int c;
     char *end;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'l':
             o->listen = optarg;

@@ -54,7 +54,7 @@ serve_usage(FILE *f)
             "  --listen ADDR:PORT   where to listen (default from the file, else %s)\n"
             "  --data DIR           the data directory (default from the file)\n"
             "  --log-level LEVEL    debug, info, warn or error (default from the file)\n"
-            "  --help, --version\n",
+            "  -h, --help, --version\n",
             SW_CONFIG_DEFAULT_LISTEN);
 }
 
@@ -76,7 +76,7 @@ parse_opts(int argc, char **argv, serve_opts *o)
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
             o->config = optarg;
@@ -118,11 +118,9 @@ load_config(const serve_opts *o, sw_config **ret)
     sw_err err = {0};
     sw_status st = sw_config_load(o->config, ret, diag, &err);
     size_t n = diag != NULL ? sw_rules_diag_count(diag) : 0;
-    if (st != SW_OK && n > 1)
-        fprintf(stderr, "slawatch serve: %s (and %zu more: `slawatch check %s` lists them)\n",
-                sw_rules_diag_line(diag, 0), n - 1, o->config);
-    else if (st != SW_OK)
-        fprintf(stderr, "slawatch serve: %s\n", n == 1 ? sw_rules_diag_line(diag, 0) : err.msg);
+    if (st != SW_OK) /* err: the first problem in file order, and how many more */
+        fprintf(stderr, "slawatch serve: %s%s%s%s\n", err.msg, n > 1 ? "; `slawatch check " : "",
+                n > 1 ? o->config : "", n > 1 ? "` lists them all" : "");
     sw_rules_diag_free(diag);
     if (st != SW_OK)
         return SW_EXIT_INPUT;

@@ -42,12 +42,12 @@ sw_daemon_load_rules(const sw_daemon *d, const sw_config *cfg, bool log_each, sw
     for (size_t i = 0; log_each && i < n_diag; i++)
         sw_log(SW_LOG_ERROR, "rules error", "detail", sw_rules_diag_line(diag, i), NULL);
     sw_rules_diag_free(diag);
-    /* err holds the first problem; a failed start says it in one line, pointing at the rest. */
+    /* err holds the first problem and how many more: a failed start says it in one line,
+     * pointing at the rest. */
     if (st != SW_OK && n_diag > 1 && cfg->path != NULL && err != NULL) {
         char first[sizeof err->msg];
         snprintf(first, sizeof first, "%s", err->msg);
-        sw_err_set(err, st, "%s (and %zu more: `slawatch check %s` lists them)", first, n_diag - 1,
-                   cfg->path);
+        sw_err_set(err, st, "%s; `slawatch check %s` lists them all", first, cfg->path);
     }
     if (st == SW_OK && (st = sw_buf_cstr(&text, err) != NULL ? SW_OK : SW_E_NOMEM) == SW_OK) {
         *ret_len = text.len;
