@@ -9,6 +9,8 @@
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <limits.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -319,6 +321,35 @@ run_demo(demo *d, const demo_opts *o, const sw_demo_dir *dd, const sw_demo_histo
     return SW_EXIT_OK;
 }
 
+/* Whether the listen address is free, asked before the history is written (seconds of work)
+ * so a busy port fails at once. The daemon's own bind still decides, and fails cleanly too. */
+static sw_status
+check_listen_free(const char *listen, sw_err *err)
+{
+    const char *colon = strrchr(listen, ':');
+    if (colon == NULL)
+        return SW_OK; /* the daemon says what is wrong with it */
+    char host[300];
+    const char *h = listen[0] == '[' ? listen + 1 : listen;
+    size_t hn = (size_t)(colon - h) - (listen[0] == '[' && colon > h && colon[-1] == ']');
+    snprintf(host, sizeof host, "%.*s", (int)hn, h);
+    struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV,
+                             .ai_socktype = SOCK_STREAM};
+    struct addrinfo *ai = NULL;
+    if (getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &ai) != 0 || ai == NULL)
+        return SW_OK;
+    int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol), on = 1;
+    sw_status st = SW_OK;
+    if (fd >= 0) {
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on); /* as libmicrohttpd does */
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0)
+            st = sw_err_sys(err, SW_E_IO, "cannot listen on %s (port %s)", listen, colon + 1);
+        close(fd);
+    }
+    freeaddrinfo(ai);
+    return st;
+}
+
 /* The store options the daemon will open the store with, for writing the history first. */
 static sw_status
 store_options(sw_store_options *so, sw_err *err)
@@ -359,7 +390,8 @@ sw_cli_demo(int argc, char **argv)
     sw_demo_history h;
     sw_store_options so;
     sw_err err = {0};
-    if (sw_demo_dir_open(o.data, &dd, &err) != SW_OK) {
+    const char *listen = o.listen != NULL ? o.listen : SW_CONFIG_DEFAULT_LISTEN;
+    if (check_listen_free(listen, &err) != SW_OK || sw_demo_dir_open(o.data, &dd, &err) != SW_OK) {
         fprintf(stderr, "slawatch demo: %s\n", err.msg);
         return SW_EXIT_INPUT;
     }
