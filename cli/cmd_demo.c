@@ -30,7 +30,7 @@ typedef struct demo {
     double speed;
     int64_t real_start_ms, sim_start_ms;
     int64_t exit_after_ms; /* real time; 0: run until interrupted */
-    volatile sig_atomic_t *stop;
+    volatile sig_atomic_t *stop, *reload;
     bool live; /* the intro is out: narrate from here on */
     sw_verdict last_verdict;
     bool verdict_known, script_done;
@@ -295,8 +295,6 @@ run_demo(demo *d, const demo_opts *o, const sw_demo_dir *dd, const sw_demo_histo
     cfg->data_dir = dd->path;
     const char *listen = cfg->listen;
     sw_sim_scenario sc = sw_sim_default(d->sim_start_ms);
-    volatile sig_atomic_t *reload;
-    sw_cli_signals(&d->stop, &reload);
     sw_daemon_options opts = {.config = cfg,
                               .rules_text = sw_demo_rules,
                               .clock = demo_clock,
@@ -316,7 +314,7 @@ run_demo(demo *d, const demo_opts *o, const sw_demo_dir *dd, const sw_demo_histo
         fprintf(stderr, "slawatch demo: %s\n", err.msg);
     print_intro(listen, sw_daemon_port(daemon), dd, h, d->speed);
     d->live = true;
-    sw_daemon_run(daemon, d->stop, reload);
+    sw_daemon_run(daemon, d->stop, d->reload);
     sw_daemon_free(daemon);
     return SW_EXIT_OK;
 }
@@ -384,8 +382,7 @@ sw_cli_demo(int argc, char **argv)
     demo d = {.speed = o.speed, .exit_after_ms = o.exit_after_ms};
     d.real_start_ms = wall_ms();
     d.sim_start_ms = d.real_start_ms - d.real_start_ms % 10000;
-    volatile sig_atomic_t *reload;
-    sw_cli_signals(&d.stop, &reload); /* Ctrl-C while writing the history still cleans up */
+    sw_cli_signals(&d.stop, &d.reload); /* Ctrl-C while writing the history still cleans up */
     sw_demo_dir dd;
     sw_demo_history h;
     sw_store_options so;
