@@ -51,7 +51,8 @@ backfill_usage(FILE *f)
                "  --config FILE  the daemon's configuration (cloudwatch:, store:, rules_files)\n"
                "  --data DIR     the store's data directory (default: the configuration's)\n"
                "  --rules FILE   the rules whose cloudwatch sources to read (default: the\n"
-               "                 configuration's rules_files)\n");
+               "                 configuration's rules_files)\n"
+               "  -h, --help, --version\n");
 }
 
 static int
@@ -61,9 +62,10 @@ parse_args(int argc, char **argv, bf_opts *o)
         {"source", required_argument, NULL, 's'}, {"from", required_argument, NULL, 'f'},
         {"to", required_argument, NULL, 't'},     {"config", required_argument, NULL, 'c'},
         {"data", required_argument, NULL, 'd'},   {"rules", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 's': o->source = optarg; break;
         case 'f': o->from = optarg; break;
@@ -72,6 +74,7 @@ parse_args(int argc, char **argv, bf_opts *o)
         case 'd': o->data = optarg; break;
         case 'r': o->rules = optarg; break;
         case 'h': backfill_usage(stdout); return -1;
+        case 'V': sw_cli_version(stdout); return -1;
         default: backfill_usage(stderr); return SW_EXIT_USAGE;
         }
     }

@@ -30,7 +30,7 @@ check_usage(FILE *f)
             "            file it names checked too\n"
             "Anything else is checked as a rules file.\n\n"
             "Exit status: 0 every file is valid, 1 some file is invalid, 2 usage or I/O error.\n\n"
-            "  --help, --version\n");
+            "  -h, --help, --version\n");
 }
 
 /* Returns -1 when --help or --version answered, else an exit status; files start at optind. */
@@ -44,7 +44,7 @@ parse_opts(int argc, char **argv)
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'h':
             check_usage(stdout);
@@ -137,13 +137,18 @@ check_config(const char *path)
     sw_rules_diag_free(diag);
     if (st != SW_OK)
         return rc;
-    printf("%s: ok (configuration: listen %s, data_dir %s, %zu rules %s)\n", path, cfg->listen,
-           cfg->data_dir, cfg->n_rules_files, plural(cfg->n_rules_files, "file", "files"));
+    /* The configuration is only as valid as its rules: `serve` would not start otherwise. */
     for (size_t i = 0; i < cfg->n_rules_files; i++) {
         const char *rules_path = cfg->rules_files[i];
         int file_rc = check_rules(rules_path, sw_rules_file_kind_of(rules_path));
+        if (file_rc != SW_EXIT_OK)
+            fprintf(stderr, "%s: error: its rules file %s is invalid (see above)\n", path,
+                    rules_path);
         rc = file_rc > rc ? file_rc : rc;
     }
+    if (rc == SW_EXIT_OK)
+        printf("%s: ok (configuration: listen %s, data_dir %s, %zu rules %s)\n", path, cfg->listen,
+               cfg->data_dir, cfg->n_rules_files, plural(cfg->n_rules_files, "file", "files"));
     sw_config_free(cfg);
     return rc;
 }

@@ -8,12 +8,17 @@
 
 #include <cjson/cJSON.h>
 #include <getopt.h>
+#include <limits.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "slawatch/daemon.h"
 #include "slawatch/log.h"
+#include "slawatch/rules.h"
 #include "slawatch/units.h"
 
 extern const char sw_demo_rules[];
@@ -25,7 +30,8 @@ typedef struct demo {
     double speed;
     int64_t real_start_ms, sim_start_ms;
     int64_t exit_after_ms; /* real time; 0: run until interrupted */
-    volatile sig_atomic_t *stop;
+    volatile sig_atomic_t *stop, *reload;
+    bool live; /* the intro is out: narrate from here on */
     sw_verdict last_verdict;
     bool verdict_known, script_done;
     char **announced; /* alert and trigger names already narrated */
@@ -130,6 +136,8 @@ static void
 on_tick(void *ctx, const sw_snapshot *s)
 {
     demo *d = ctx;
+    if (!d->live)
+        return;
     narrate_gate(d, s);
     narrate_states(d, s);
     if (!d->script_done && sw_snapshot_time(s) - d->sim_start_ms >= SCRIPT_MS) {
@@ -151,12 +159,16 @@ demo_usage(FILE *f)
             "the SLA and a green one, deployed at the start, whose error rate and latency go\n"
             "bad after ten simulated minutes. Watch the deploy gate flip from pass to fail and\n"
             "the rollback triggers fire; afterwards it keeps serving until interrupted.\n\n"
+            "Before going live it writes the previous calendar month of api/blue, with an\n"
+            "incident, into the store, so the monthly report has a month to show.\n\n"
             "  --listen ADDR:PORT     where to listen (default %s)\n"
-            "  --data DIR             data directory (default: a new temporary directory)\n"
+            "  --data DIR             keep the store in DIR (new, empty or a previous demo's,\n"
+            "                         which is replaced); default: a temporary directory\n"
+            "                         removed on exit\n"
             "  --speed N              simulated seconds per real second (default %g: the\n"
             "                         script takes about two minutes)\n"
             "  --exit-after DURATION  stop after this much real time (e.g. 90s), for scripts\n"
-            "  --help, --version\n",
+            "  -h, --help, --version\n",
             SW_CONFIG_DEFAULT_LISTEN, DEMO_SPEED);
 }
 
@@ -181,7 +193,7 @@ parse_demo_opts(int argc, char **argv, demo_opts *o)
     int c;
     char *end;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'l':
             o->listen = optarg;
@@ -220,64 +232,142 @@ parse_demo_opts(int argc, char **argv, demo_opts *o)
     return SW_EXIT_OK;
 }
 
+/* This executable's absolute path, so printed command lines work when pasted anywhere. */
 static void
-print_intro(const char *listen, uint16_t port, const char *data, double speed)
+self_path(char *buf, size_t size)
 {
-    char host[300];
+    ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+    if (n <= 0)
+        snprintf(buf, size, "slawatch");
+    else
+        buf[n] = '\0';
+}
+
+static void
+month_name(int64_t ms, char out[8])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 8, "%Y-%m", &tm);
+}
+
+static void
+print_intro(const char *listen, uint16_t port, const sw_demo_dir *dd, const sw_demo_history *h,
+            double speed)
+{
+    char host[300], exe[PATH_MAX], month[8], url[400];
     snprintf(host, sizeof host, "%.*s", (int)(strrchr(listen, ':') - listen), listen);
     if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0)
         snprintf(host, sizeof host, "127.0.0.1");
-    printf("listening on http://%s:%u (data in %s, simulated time x%g)\n\n", host, (unsigned)port,
-           data, speed);
-    printf("  metrics        http://%s:%u/metrics\n", host, (unsigned)port);
-    printf("  deploy gate    http://%s:%u/api/v1/gate?service=api&env=green\n", host,
-           (unsigned)port);
-    printf("  status         http://%s:%u/api/v1/status\n", host, (unsigned)port);
-    printf("  from a shell   slawatch gate --server http://%s:%u --service api --env green\n\n",
-           host, (unsigned)port);
+    snprintf(url, sizeof url, "http://%s:%u", host, (unsigned)port);
+    self_path(exe, sizeof exe);
+    month_name(h->from_ms, month);
+    time_t incident = (time_t)(h->incident_ms / 1000);
+    struct tm tm;
+    char when[40];
+    gmtime_r(&incident, &tm);
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+    printf("listening on %s (simulated time x%g)\n", url, speed);
+    printf("data in %s (%s)\n", dd->path,
+           dd->temporary  ? "removed on exit"
+           : dd->replaced ? "the previous demo's store replaced: a fresh story"
+                          : "kept on exit");
+    printf("history: api/blue through %s, with a 90-minute incident at %s\n\n", month, when);
+    printf("  deploy gate    %s/api/v1/gate?service=api&env=green\n", url);
+    printf("  SLA report     %s/api/v1/report?month=%s\n", url, month);
+    printf("  status         %s/api/v1/status\n", url);
+    printf("  metrics        %s/metrics\n\n", url);
+    printf("  %s gate --server %s --service api --env green\n", exe, url);
+    printf("  %s report --data %s --month %s -o report.html\n\n", exe, dd->path, month);
     printf("green was deployed at +00:00; its errors and latency go bad at +10:00.\n");
     fflush(stdout);
 }
 
+/* The daemon with the demo's rules, clock and simulated traffic on a store holding history. */
 static int
-run_demo(const demo_opts *o, const char *data_dir)
+run_demo(demo *d, const demo_opts *o, const sw_demo_dir *dd, const sw_demo_history *h)
 {
-    demo d = {.speed = o->speed, .exit_after_ms = o->exit_after_ms};
     sw_config *cfg = sw_config_defaults();
     if (cfg == NULL)
-        return SW_EXIT_USAGE;
+        return SW_EXIT_INPUT;
     cfg->listen = o->listen != NULL ? o->listen : SW_CONFIG_DEFAULT_LISTEN;
-    cfg->data_dir = data_dir;
+    cfg->data_dir = dd->path;
     const char *listen = cfg->listen;
-    d.real_start_ms = wall_ms();
-    d.sim_start_ms = d.real_start_ms - d.real_start_ms % 10000;
-    sw_sim_scenario sc = sw_sim_default(d.sim_start_ms);
-    volatile sig_atomic_t *reload;
-    sw_cli_signals(&d.stop, &reload);
+    sw_sim_scenario sc = sw_sim_default(d->sim_start_ms);
     sw_daemon_options opts = {.config = cfg,
                               .rules_text = sw_demo_rules,
                               .clock = demo_clock,
-                              .clock_ctx = &d,
-                              .speed = d.speed,
+                              .clock_ctx = d,
+                              .speed = d->speed,
                               .simulate = &sc,
                               .on_tick = on_tick,
-                              .hook_ctx = &d};
+                              .hook_ctx = d};
     sw_daemon *daemon;
     sw_err err = {0};
     if (sw_daemon_new(&opts, &daemon, &err) != SW_OK) {
         fprintf(stderr, "slawatch demo: %s\n", err.msg);
-        return SW_EXIT_USAGE;
+        return SW_EXIT_INPUT;
     }
-    if (sw_daemon_mark_deployment(daemon, "api", "green", d.sim_start_ms, "slawatch demo", &err) !=
+    if (sw_daemon_mark_deployment(daemon, "api", "green", d->sim_start_ms, "slawatch demo", &err) !=
         SW_OK)
         fprintf(stderr, "slawatch demo: %s\n", err.msg);
-    print_intro(listen, sw_daemon_port(daemon), data_dir, d.speed);
-    sw_daemon_run(daemon, d.stop, reload);
+    print_intro(listen, sw_daemon_port(daemon), dd, h, d->speed);
+    d->live = true;
+    sw_daemon_run(daemon, d->stop, d->reload);
     sw_daemon_free(daemon);
-    for (size_t i = 0; i < d.n_announced; i++)
-        free(d.announced[i]);
-    free(d.announced);
     return SW_EXIT_OK;
+}
+
+/* Whether the listen address is free, asked before the history is written (seconds of work)
+ * so a busy port fails at once. The daemon's own bind still decides, and fails cleanly too. */
+static sw_status
+check_listen_free(const char *listen, sw_err *err)
+{
+    const char *colon = strrchr(listen, ':');
+    if (colon == NULL)
+        return SW_OK; /* the daemon says what is wrong with it */
+    char host[300];
+    const char *h = listen[0] == '[' ? listen + 1 : listen;
+    size_t hn = (size_t)(colon - h) - (listen[0] == '[' && colon > h && colon[-1] == ']');
+    snprintf(host, sizeof host, "%.*s", (int)hn, h);
+    struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV,
+                             .ai_socktype = SOCK_STREAM};
+    struct addrinfo *ai = NULL;
+    if (getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &ai) != 0 || ai == NULL)
+        return SW_OK;
+    int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol), on = 1;
+    sw_status st = SW_OK;
+    if (fd >= 0) {
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on); /* as libmicrohttpd does */
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0)
+            st = sw_err_sys(err, SW_E_IO, "cannot listen on %s (port %s)", listen, colon + 1);
+        close(fd);
+    }
+    freeaddrinfo(ai);
+    return st;
+}
+
+/* The store options the daemon will open the store with, for writing the history first. */
+static sw_status
+store_options(sw_store_options *so, sw_err *err)
+{
+    sw_rules *rules;
+    sw_status st = sw_rules_load_mem(sw_demo_rules, strlen(sw_demo_rules), "embedded rules", &rules,
+                                     NULL, err);
+    sw_config *cfg = st == SW_OK ? sw_config_defaults() : NULL;
+    if (st == SW_OK && cfg == NULL)
+        st = sw_err_set(err, SW_E_NOMEM, "out of memory");
+    if (st == SW_OK)
+        *so = (sw_store_options){.base_interval_ms = rules->base_interval_ms,
+                                 .retention_base_ms = cfg->retention_ms[0],
+                                 .retention_1m_ms = cfg->retention_ms[1],
+                                 .retention_1h_ms = cfg->retention_ms[2],
+                                 .retention_1d_ms = cfg->retention_ms[3]};
+    if (st == SW_OK)
+        sw_rules_free(rules);
+    sw_config_free(cfg);
+    return st;
 }
 
 int
@@ -289,11 +379,29 @@ sw_cli_demo(int argc, char **argv)
         return rc < 0 ? SW_EXIT_OK : rc;
     /* The demo's own log lines would repeat the narration: errors only. */
     sw_log_setup(SW_LOG_ERROR, NULL);
-    char tmp[] = "/tmp/slawatch-demo-XXXXXX";
-    const char *data = o.data;
-    if (data == NULL && (data = mkdtemp(tmp)) == NULL) {
-        perror("slawatch demo: cannot create a temporary data directory");
-        return SW_EXIT_USAGE;
+    demo d = {.speed = o.speed, .exit_after_ms = o.exit_after_ms};
+    d.real_start_ms = wall_ms();
+    d.sim_start_ms = d.real_start_ms - d.real_start_ms % 10000;
+    sw_cli_signals(&d.stop, &d.reload); /* Ctrl-C while writing the history still cleans up */
+    sw_demo_dir dd;
+    sw_demo_history h;
+    sw_store_options so;
+    sw_err err = {0};
+    const char *listen = o.listen != NULL ? o.listen : SW_CONFIG_DEFAULT_LISTEN;
+    if (check_listen_free(listen, &err) != SW_OK || sw_demo_dir_open(o.data, &dd, &err) != SW_OK) {
+        fprintf(stderr, "slawatch demo: %s\n", err.msg);
+        return SW_EXIT_INPUT;
     }
-    return run_demo(&o, data);
+    if (store_options(&so, &err) != SW_OK ||
+        sw_demo_fill_history(dd.path, &so, sw_demo_rules, d.sim_start_ms, &h, &err) != SW_OK) {
+        fprintf(stderr, "slawatch demo: cannot write the previous month: %s\n", err.msg);
+        sw_demo_dir_close(&dd, true);
+        return SW_EXIT_INPUT;
+    }
+    rc = *d.stop ? SW_EXIT_OK : run_demo(&d, &o, &dd, &h);
+    sw_demo_dir_close(&dd, rc != SW_EXIT_OK);
+    for (size_t i = 0; i < d.n_announced; i++)
+        free(d.announced[i]);
+    free(d.announced);
+    return rc;
 }

@@ -58,7 +58,7 @@ eval_usage(FILE *f)
                "  --deployment SERVICE[/ENV]@TIME\n"
                "              a deployment was marked then: latched rollback triggers clear and\n"
                "              the gate window starts (repeatable)\n"
-               "  --help, --version\n");
+               "  -h, --help, --version\n");
 }
 
 static sw_status
@@ -95,7 +95,7 @@ parse_opts(int argc, char **argv, eval_opts *o)
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'r': o->rules_path = optarg; break;
         case 'i': o->intervals_path = optarg; break;

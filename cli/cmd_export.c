@@ -36,7 +36,7 @@ export_usage(FILE *f)
             "  --env E          only this environment\n"
             "  --data DIR       the store's data directory\n"
             "  --config FILE    take the data directory from the daemon's configuration\n"
-            "  --help, --version\n");
+            "  -h, --help, --version\n");
 }
 
 static int
@@ -62,7 +62,7 @@ parse_opts(int argc, char **argv, export_opts *o)
                                              {"version", no_argument, NULL, 'V'},
                                              {NULL, 0, NULL, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
         switch (c) {
         case 's':
             o->service = optarg;

@@ -43,7 +43,7 @@ gate_usage(FILE *f)
             "  --wait T          while inconclusive, ask again every 2s for up to T (e.g. 5m)\n"
             "  --json            print the server's JSON answer instead of an explanation\n"
             "  --token-file F    bearer token for the server (default: $SLAWATCH_TOKEN)\n"
-            "  --help, --version\n\n"
+            "  -h, --help, --version\n\n"
             "Exit status: 0 pass, 1 fail, 2 inconclusive, 3 error (unreachable server, HTTP\n"
             "error, unknown service, malformed answer, timeout).\n");
 }
@@ -61,7 +61,7 @@ parse_opts(int argc, char **argv, gate_opts *o)
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 's': o->server = optarg; break;
         case 'S': o->service = optarg; break;

@@ -49,7 +49,7 @@ hdr_usage(FILE *f)
             "                     p50, p90, p95, p99, p99.9 (null when empty)\n"
             "  --tag T            only the log's intervals tagged T\n"
             "  --write-hlog FILE  also write the histogram as an interval log\n"
-            "  --help, --version\n");
+            "  -h, --help, --version\n");
 }
 
 static int
@@ -62,7 +62,7 @@ parse_opts(int argc, char **argv, hdr_opts *o)
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'j': o->json = true; break;
         case 't': o->tag = optarg; break;

@@ -34,7 +34,7 @@ lint_usage(FILE *f)
                "lints as NAME:LINE:COL: warning: MESSAGE (exit 0 unless --strict).\n\n"
                "  --format F  text (0.0.4, the default) or openmetrics (1.0)\n"
                "  --strict    warnings make the exit status 1\n"
-               "  --help, --version\n");
+               "  -h, --help, --version\n");
 }
 
 static int
@@ -47,7 +47,7 @@ parse_opts(int argc, char **argv, lint_opts *o)
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'f':
             if (strcmp(optarg, "text") == 0) {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_SERVICES 256
 #define REPORT_MAX_BYTES ((size_t)1 << 30)
@@ -42,7 +43,7 @@ report_usage(FILE *f)
             "  -o FILE          write to FILE instead of standard output\n"
             "  --tz ZONE        IANA time zone of the month, e.g. Europe/Berlin (default UTC)\n"
             "  --rules FILE     judge by these rules instead of those recorded that month\n"
-            "  --help, --version\n");
+            "  -h, --help, --version\n");
 }
 
 static int
@@ -55,7 +56,7 @@ parse_opts(int argc, char **argv, report_opts *o)
         {"rules", required_argument, NULL, 'r'},  {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': o->month = optarg; break;
         case 'z': o->tz = optarg; break;
@@ -88,6 +89,12 @@ parse_opts(int argc, char **argv, report_opts *o)
                 : optind != argc ? "unexpected argument"
                                  : "--data DIR or --config FILE is required");
         report_usage(stderr);
+        return SW_EXIT_USAGE;
+    }
+    /* A page of HTML scrolling past is of no use to anyone at a terminal. */
+    if (o->out == NULL && o->format == SW_REPORT_HTML && isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "slawatch report: not writing HTML to a terminal: add -o report.html "
+                        "(then open it in a browser), or --format md to read it here\n");
         return SW_EXIT_USAGE;
     }
     return SW_EXIT_OK;

@@ -54,7 +54,7 @@ serve_usage(FILE *f)
             "  --listen ADDR:PORT   where to listen (default from the file, else %s)\n"
             "  --data DIR           the data directory (default from the file)\n"
             "  --log-level LEVEL    debug, info, warn or error (default from the file)\n"
-            "  --help, --version\n",
+            "  -h, --help, --version\n",
             SW_CONFIG_DEFAULT_LISTEN);
 }
 
@@ -76,7 +76,7 @@ parse_opts(int argc, char **argv, serve_opts *o)
     };
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'c':
             o->config = optarg;
@@ -110,19 +110,20 @@ parse_opts(int argc, char **argv, serve_opts *o)
     return SW_EXIT_OK;
 }
 
+/* A start-up failure is one line: the first problem, and how to see any others. */
 static int
 load_config(const serve_opts *o, sw_config **ret)
 {
     sw_rules_diag *diag = sw_rules_diag_new();
     sw_err err = {0};
     sw_status st = sw_config_load(o->config, ret, diag, &err);
-    for (size_t i = 0; diag != NULL && i < sw_rules_diag_count(diag); i++)
-        fprintf(stderr, "%s\n", sw_rules_diag_line(diag, i));
-    if (st != SW_OK && (diag == NULL || sw_rules_diag_count(diag) == 0))
-        fprintf(stderr, "slawatch serve: %s\n", err.msg);
+    size_t n = diag != NULL ? sw_rules_diag_count(diag) : 0;
+    if (st != SW_OK) /* err: the first problem in file order, and how many more */
+        fprintf(stderr, "slawatch serve: %s%s%s%s\n", err.msg, n > 1 ? "; `slawatch check " : "",
+                n > 1 ? o->config : "", n > 1 ? "` lists them all" : "");
     sw_rules_diag_free(diag);
     if (st != SW_OK)
-        return st == SW_E_IO ? SW_EXIT_USAGE : SW_EXIT_INPUT;
+        return SW_EXIT_INPUT;
     if (o->listen != NULL)
         (*ret)->listen = o->listen;
     if (o->data != NULL)
@@ -144,7 +145,7 @@ sw_cli_serve(int argc, char **argv)
     if (sw_log_level_parse(level) < 0) {
         fprintf(stderr, "slawatch serve: unknown log level '%s'\n", level);
         sw_config_free(cfg);
-        return SW_EXIT_USAGE;
+        return o.log_level != NULL ? SW_EXIT_USAGE : SW_EXIT_INPUT;
     }
     sw_log_setup((sw_log_level)sw_log_level_parse(level), NULL);
     volatile sig_atomic_t *stop, *reload;
@@ -152,7 +153,7 @@ sw_cli_serve(int argc, char **argv)
     sw_daemon *d;
     sw_err err = {0};
     if (sw_daemon_new(&(sw_daemon_options){.config = cfg}, &d, &err) != SW_OK) {
-        sw_log_err(SW_LOG_ERROR, "cannot start", &err, NULL);
+        fprintf(stderr, "slawatch serve: %s\n", err.msg);
         return SW_EXIT_INPUT;
     }
     sw_daemon_run(d, stop, reload);

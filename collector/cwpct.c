@@ -12,7 +12,7 @@
 
 /* Dense from p95 up: linear interpolation in value overshoots on convex (long) tails, and the
  * spacing here keeps off-grid P97.5/P99.5 within 1 % on log-normal tails up to sigma 0.75
- * (docs/cloudwatch.md, "Percentile grid"). */
+ * (collector/CLOUDWATCH.md, "Percentile grid"). */
 const double sw_cwpct_grid[] = {1,  10, 25, 50,   75,   90,   95,   96,
                                 97, 98, 99, 99.2, 99.4, 99.6, 99.8, 99.9};
 const size_t sw_cwpct_grid_len = sizeof sw_cwpct_grid / sizeof sw_cwpct_grid[0];

@@ -518,6 +518,19 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
     pthread_mutex_unlock(&srv->log_lock);
 }
 
+/* Why the server did not start, from libmicrohttpd's last message. Its bind failure names
+ * "port 0" when given an address, so only the system's reason after it is kept. */
+static const char *
+start_failure_reason(const char *mhd_msg)
+{
+    static const char bind_failed[] = "Failed to bind to port ";
+    if (mhd_msg[0] == '\0')
+        return "libmicrohttpd failed to start";
+    const char *reason =
+        strncmp(mhd_msg, bind_failed, sizeof bind_failed - 1) == 0 ? strstr(mhd_msg, ": ") : NULL;
+    return reason != NULL ? reason + 2 : mhd_msg;
+}
+
 static unsigned
 default_threads(void)
 {
@@ -618,6 +631,9 @@ sw_http_start(const sw_http_options *opts, const sw_http_route *routes, size_t n
     sw_status st = parse_listen(opts->listen, &la, err);
     if (st != SW_OK)
         return st;
+    uint16_t listen_port = ntohs(la.sa.ss_family == AF_INET
+                                     ? ((struct sockaddr_in *)&la.sa)->sin_port
+                                     : ((struct sockaddr_in6 *)&la.sa)->sin6_port);
     sw_http_server *srv = calloc(1, sizeof *srv);
     if (srv == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory");
@@ -642,8 +658,8 @@ sw_http_start(const sw_http_options *opts, const sw_http_route *routes, size_t n
             srv->mhd = start_daemon(srv, &la, false);
         }
         if (srv->mhd == NULL)
-            st = sw_err_set(err, SW_E_IO, "cannot serve on %s: %s", opts->listen,
-                            srv->log_msg[0] ? srv->log_msg : "libmicrohttpd failed to start");
+            st = sw_err_set(err, SW_E_IO, "cannot listen on %s (port %u): %s", opts->listen,
+                            (unsigned)listen_port, start_failure_reason(srv->log_msg));
     }
     if (st != SW_OK) {
         server_free(srv);

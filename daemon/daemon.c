@@ -536,7 +536,7 @@ reload(sw_daemon *d, sw_err *err)
     int64_t now = sw_daemon_now(d);
     sw_status st = d->opts.rules_text == NULL ? load_config_again(d, &cfg, err) : SW_OK;
     if (st == SW_OK)
-        st = sw_daemon_load_rules(d, cfg != NULL ? cfg : d->cfg, &rules, &text, &len, err);
+        st = sw_daemon_load_rules(d, cfg != NULL ? cfg : d->cfg, true, &rules, &text, &len, err);
     if (st == SW_OK) {
         store_flush(d); /* the rebuild reads the store: it must hold everything ingested */
         st = sw_daemon_rebuild(d, rules, d->last_tick_ms, &ev, err);
@@ -691,10 +691,21 @@ open_store(sw_daemon *d, sw_err *err)
         .retention_1h_ms = c->retention_ms[2],
         .retention_1d_ms = c->retention_ms[3],
     };
-    sw_status st = sw_store_open(c->data_dir, &so, &d->store, err);
-    if (st == SW_OK &&
-        sw_store_put_rules(d->store, sw_daemon_now(d), d->rules_text, d->rules_len, err) != SW_OK)
-        st = err->code;
+    sw_status st = sw_daemon_data_dir_prepare(c->data_dir, &d->data_dir_created, err);
+    return st == SW_OK ? sw_store_open(c->data_dir, &so, &d->store, err) : st;
+}
+
+/* What the HTTP server will read, read or checked before anything is created or written. */
+static sw_status
+check_files(sw_daemon *d, sw_err *err)
+{
+    const sw_config *c = d->cfg;
+    sw_status st =
+        c->token_file != NULL ? sw_daemon_read_secret(c->token_file, &d->token, err) : SW_OK;
+    if (st == SW_OK && c->tls_cert_file != NULL)
+        st = sw_daemon_check_readable(c->tls_cert_file, "TLS certificate", err);
+    if (st == SW_OK && c->tls_key_file != NULL)
+        st = sw_daemon_check_readable(c->tls_key_file, "TLS key", err);
     return st;
 }
 
@@ -702,10 +713,6 @@ static sw_status
 start_http(sw_daemon *d, sw_err *err)
 {
     const sw_config *c = d->cfg;
-    sw_status st =
-        c->token_file != NULL ? sw_daemon_read_secret(c->token_file, &d->token, err) : SW_OK;
-    if (st != SW_OK)
-        return st;
     sw_daemon_api_init(d);
     sw_daemon_rw_init(d);
     size_t n_routes;
@@ -754,13 +761,14 @@ start_threads(sw_daemon *d, sw_err *err)
 static sw_status
 daemon_start(sw_daemon *d, sw_err *err)
 {
-    sw_status st = sw_daemon_load_rules(d, d->cfg, &d->rules, &d->rules_text, &d->rules_len, err);
+    sw_status st =
+        sw_daemon_load_rules(d, d->cfg, false, &d->rules, &d->rules_text, &d->rules_len, err);
     if (st != SW_OK)
         return st;
     d->base_ms = d->rules->base_interval_ms;
     int64_t now = sw_daemon_now(d);
     d->last_tick_ms = d->closed_until_ms = now - now % d->base_ms;
-    if ((st = open_store(d, err)) != SW_OK ||
+    if ((st = check_files(d, err)) != SW_OK || (st = open_store(d, err)) != SW_OK ||
         (st = sw_accum_new(d->base_ms, &d->accum, err)) != SW_OK ||
         (st = sw_prommap_new(d->rules, d->accum, &d->prommap, err)) != SW_OK ||
         (st = sw_emf_map_new(d->rules, &d->emf, err)) != SW_OK ||
@@ -776,9 +784,10 @@ daemon_start(sw_daemon *d, sw_err *err)
         return st;
     if ((st = sw_daemon_scrape_start(d, err)) != SW_OK)
         return st;
-    if ((st = sw_daemon_query_start(d, err)) != SW_OK)
+    if ((st = sw_daemon_query_start(d, err)) != SW_OK || (st = sw_daemon_cw_start(d, err)) != SW_OK)
         return st;
-    return sw_daemon_cw_start(d, err);
+    /* Recorded once everything started: a failed start adds nothing to the history. */
+    return sw_store_put_rules(d->store, now, d->rules_text, d->rules_len, err);
 }
 
 sw_status
@@ -810,7 +819,13 @@ sw_daemon_new(const sw_daemon_options *opts, sw_daemon **ret, sw_err *err)
                        ? daemon_start(d, err)
                        : sw_err_set(err, SW_E_NOMEM, "out of memory starting the daemon");
     if (st != SW_OK) {
-        sw_daemon_free(d);
+        bool discard = d->data_dir_created;
+        char *dir = d->data_dir;
+        d->data_dir = NULL;
+        sw_daemon_free(d); /* closes the store before its files go */
+        if (discard)
+            sw_daemon_data_dir_discard(dir);
+        free(dir);
         return st;
     }
     char port[16];
@@ -879,7 +894,8 @@ sw_daemon_free(sw_daemon *d)
     stop_threads(d);
     sw_http_stop(d->http);
     sw_daemon_rwout_stop(d);
-    sw_daemon_flush_audits(d);
+    if (d->store != NULL) /* a failed start has no store, and no audits either */
+        sw_daemon_flush_audits(d);
     free_queues(d);
     sw_snapshot_unref(d->snapshot);
     sw_probe_free(d->prober);

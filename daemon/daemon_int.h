@@ -87,7 +87,7 @@ struct sw_daemon {
     sw_eval *ev;
     sw_store *store;
     sw_accum *accum;
-    sw_prommap *prommap; /* Prometheus samples (scrape, remote write, query) into accum */
+    sw_prommap *prommap;    /* Prometheus samples (scrape, remote write, query) into accum */
     sw_daemon_query *query; /* NULL without prometheus_query */
     sw_daemon_cw *cw;       /* NULL without cloudwatch */
     sw_expo *expo;
@@ -100,6 +100,7 @@ struct sw_daemon {
     sw_daemon_rw rw;
     char *token;
     char *listen, *data_dir; /* as started: changing them needs a restart */
+    bool data_dir_created;   /* by this start: a failed start removes it again */
     int64_t base_ms;
     int64_t last_tick_ms; /* the boundary last taken */
     sw_totals totals;
@@ -137,9 +138,10 @@ struct sw_daemon {
 
 int64_t sw_daemon_now(const sw_daemon *d);
 
-/* Load d->cfg's rules (or the options' text) into *ret_rules and its text. */
-sw_status sw_daemon_load_rules(const sw_daemon *d, const sw_config *cfg, sw_rules **ret_rules,
-                               char **ret_text, size_t *ret_len, sw_err *err);
+/* Load d->cfg's rules (or the options' text) into *ret_rules and its text. err holds the first
+ * problem and how many more there are; log_each (a reload) also logs every one. */
+sw_status sw_daemon_load_rules(const sw_daemon *d, const sw_config *cfg, bool log_each,
+                               sw_rules **ret_rules, char **ret_text, size_t *ret_len, sw_err *err);
 
 /* A new evaluator for rules with its windows, marks and latches rebuilt from the store. */
 sw_status sw_daemon_rebuild(sw_daemon *d, const sw_rules *rules, int64_t now_ms, sw_eval **ret,
@@ -177,6 +179,16 @@ bool sw_daemon_nap(sw_daemon *d, int64_t ms);
 
 /* A secret (token, password) from a file, whitespace around it dropped. */
 sw_status sw_daemon_read_secret(const char *path, char **ret, sw_err *err);
+
+/* Fail with "cannot read WHAT PATH: reason" unless the file can be opened for reading. */
+sw_status sw_daemon_check_readable(const char *path, const char *what, sw_err *err);
+
+/* Create the data directory if it is missing (*ret_created: it was), else check it is a
+ * directory the store can use; errors name the directory. */
+sw_status sw_daemon_data_dir_prepare(const char *dir, bool *ret_created, sw_err *err);
+
+/* Remove a data directory this start created, with the store files in it (a failed start). */
+void sw_daemon_data_dir_discard(const char *dir);
 
 /* Start the prometheus_query thread when configured (after the prommap exists); stop it and
  * free it (after the stop flag is raised). Stopping a source never started does nothing. */

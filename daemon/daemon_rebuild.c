@@ -7,6 +7,7 @@
  */
 #include "daemon_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +19,7 @@
 #define DAY_MS INT64_C(86400000)
 
 sw_status
-sw_daemon_load_rules(const sw_daemon *d, const sw_config *cfg, sw_rules **ret_rules,
+sw_daemon_load_rules(const sw_daemon *d, const sw_config *cfg, bool log_each, sw_rules **ret_rules,
                      char **ret_text, size_t *ret_len, sw_err *err)
 {
     sw_buf text;
@@ -37,9 +38,17 @@ sw_daemon_load_rules(const sw_daemon *d, const sw_config *cfg, sw_rules **ret_ru
     sw_rules_diag *diag = sw_rules_diag_new();
     if (st == SW_OK)
         st = sw_rules_load_mem((const char *)text.data, text.len, name, ret_rules, diag, err);
-    for (size_t i = 0; diag != NULL && i < sw_rules_diag_count(diag); i++)
+    size_t n_diag = diag != NULL ? sw_rules_diag_count(diag) : 0;
+    for (size_t i = 0; log_each && i < n_diag; i++)
         sw_log(SW_LOG_ERROR, "rules error", "detail", sw_rules_diag_line(diag, i), NULL);
     sw_rules_diag_free(diag);
+    /* err holds the first problem and how many more: a failed start says it in one line,
+     * pointing at the rest. */
+    if (st != SW_OK && n_diag > 1 && cfg->path != NULL && err != NULL) {
+        char first[sizeof err->msg];
+        snprintf(first, sizeof first, "%s", err->msg);
+        sw_err_set(err, st, "%s; `slawatch check %s` lists them all", first, cfg->path);
+    }
     if (st == SW_OK && (st = sw_buf_cstr(&text, err) != NULL ? SW_OK : SW_E_NOMEM) == SW_OK) {
         *ret_len = text.len;
         *ret_text = (char *)text.data; /* the buffer's data becomes the caller's */

@@ -34,8 +34,14 @@
 #define MAX_DIMENSIONS 30 /* CloudWatch's own limit */
 
 
+typedef struct diag_entry {
+    char *text;
+    unsigned line, col; /* line 0: the whole file, or the line saying errors were cut */
+    size_t seq;         /* order of discovery, which breaks ties */
+} diag_entry;
+
 struct sw_rules_diag {
-    char **lines;
+    diag_entry *lines;
     size_t n, cap;
 };
 
@@ -94,7 +100,7 @@ sw_rules_diag_free(sw_rules_diag *d)
     if (d == NULL)
         return;
     for (size_t i = 0; i < d->n; i++)
-        free(d->lines[i]);
+        free(d->lines[i].text);
     free(d->lines);
     free(d);
 }
@@ -109,25 +115,54 @@ const char *
 sw_rules_diag_line(const sw_rules_diag *d, size_t i)
 {
     SW_REQUIRE(i < d->n);
-    return d->lines[i];
+    return d->lines[i].text;
 }
 
 /* Append a line the diag takes ownership of; false (line freed) when memory ran out. */
 static bool
-diag_take(sw_rules_diag *d, char *line)
+diag_take(sw_rules_diag *d, char *text, unsigned line, unsigned col)
 {
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 16;
-        char **lines = realloc(d->lines, cap * sizeof *lines);
+        diag_entry *lines = realloc(d->lines, cap * sizeof *lines);
         if (lines == NULL) {
-            free(line);
+            free(text);
             return false;
         }
         d->lines = lines;
         d->cap = cap;
     }
-    d->lines[d->n++] = line;
+    d->lines[d->n] = (diag_entry){text, line, col, d->n};
+    d->n++;
     return true;
+}
+
+static bool
+before(unsigned line_a, unsigned col_a, unsigned line_b, unsigned col_b)
+{
+    if (line_a == 0 || line_b == 0) /* positionless lines after every positioned one */
+        return line_a != 0 && line_b == 0;
+    return line_a < line_b || (line_a == line_b && col_a < col_b);
+}
+
+static int
+cmp_entries(const void *a, const void *b)
+{
+    const diag_entry *x = a, *y = b;
+    if (before(x->line, x->col, y->line, y->col))
+        return -1;
+    if (before(y->line, y->col, x->line, x->col))
+        return 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* One file's lines, from..n, in file order: checks run section by section and cross-references
+ * last, but a reader goes down the file. */
+static void
+diag_sort_from(sw_rules_diag *d, size_t from)
+{
+    if (d != NULL && d->n > from)
+        qsort(d->lines + from, d->n - from, sizeof *d->lines, cmp_entries);
 }
 
 void *
@@ -298,8 +333,11 @@ record(sw_rules_loader *ld, unsigned line, unsigned col, const char *msg)
     char where[32] = "";
     if (line > 0)
         snprintf(where, sizeof where, ":%u:%u", line, col);
-    if (ld->n_errors == 1)
+    if (ld->n_errors == 1 || before(line, col, ld->first_line, ld->first_col)) {
         snprintf(ld->first, sizeof ld->first, "%.80s%s: %.140s", ld->name, where, msg);
+        ld->first_line = line;
+        ld->first_col = col;
+    }
     if (ld->diag == NULL)
         return;
     int n = snprintf(NULL, 0, "%s%s: error: %s", ld->name, where, msg);
@@ -309,7 +347,7 @@ record(sw_rules_loader *ld, unsigned line, unsigned col, const char *msg)
         return;
     }
     snprintf(text, (size_t)n + 1, "%s%s: error: %s", ld->name, where, msg);
-    if (!diag_take(ld->diag, text))
+    if (!diag_take(ld->diag, text, line, col))
         ld->nomem = true;
 }
 
@@ -1880,6 +1918,7 @@ sw_rules_loader_run(const char *text, size_t len, const char *name, sw_arena *ar
                     sw_rules_diag *diag, sw_rules_compile_fn compile, void *target, sw_err *err)
 {
     sw_rules_loader ld = {.text = text, .len = len, .arena = arena, .diag = diag};
+    size_t diag_from = diag != NULL ? diag->n : 0;
     ld.name = sw_rules_strdup(&ld, name, strlen(name));
     sw_yaml_doc *doc = NULL;
     sw_err yaml_err = {0};
@@ -1890,6 +1929,7 @@ sw_rules_loader_run(const char *text, size_t len, const char *name, sw_arena *ar
     else if (st != SW_E_NOMEM)
         yaml_error(&ld, yaml_err.msg);
     sw_yaml_free(doc);
+    diag_sort_from(diag, diag_from);
     return summarise(&ld, st, err);
 }
 

@@ -29,7 +29,8 @@ typedef struct sw_rules_loader {
     sw_arena *arena; /* where the result is built */
     sw_rules_diag *diag; /* may be NULL */
     size_t n_errors;
-    char first[SW_ERR_MSG_MAX]; /* the first error, for the summary in sw_err */
+    char first[SW_ERR_MSG_MAX]; /* the first error in file order, for the summary in sw_err */
+    unsigned first_line, first_col;
     bool nomem;
 } sw_rules_loader;
 

@@ -1,7 +1,7 @@
 /*
  * The CloudWatch source's mapping: the rules' `cloudwatch` sources (a preset alb | apigateway |
  * lambda, or namespace/metric/stat) become GetMetricData queries, and the fetched series
- * become SLI intervals handed to a sink, one period at a time. docs/cloudwatch.md has the
+ * become SLI intervals handed to a sink, one period at a time. collector/CLOUDWATCH.md has the
  * metrics of each preset, the latency grid, and how a period covers base intervals.
  *
  * A plan owns copies of every string it needs, so it outlives the rules it came from; it is

@@ -54,7 +54,7 @@ typedef struct sw_config_remote_write {
  * The `cloudwatch` source (daemon/daemon_cloudwatch.c). A period is handed on once it is
  * settle old; it reaches the accumulators up to settle + every after it ended, and its first
  * base interval ended a period earlier, so ingest_delay must be at least period + settle +
- * every (checked when loading; docs/cloudwatch.md).
+ * every (checked when loading; collector/CLOUDWATCH.md).
  */
 typedef struct sw_config_cloudwatch {
     bool enabled;

@@ -3,7 +3,7 @@
  * of a metric, only the statistics asked for: a grid of percentiles (p1 ... p99.9) plus
  * SampleCount per period gives the period's distribution as a piecewise-linear CDF, which is
  * spread into the histogram so that periods merge into hours and months like any other
- * latency data. The grid, its error and its API cost are in docs/cloudwatch.md.
+ * latency data. The grid, its error and its API cost are in collector/CLOUDWATCH.md.
  */
 #ifndef SLAWATCH_CWPCT_H
 #define SLAWATCH_CWPCT_H

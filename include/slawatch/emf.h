@@ -4,7 +4,7 @@
  * at the top level. A map compiled from the rules says which (namespace, metric, dimension
  * set) feeds which service's requests, errors or latency; a whole request is parsed into a
  * batch before anything is applied, so a bad line changes nothing. Conventions in
- * docs/cloudwatch.md ("EMF").
+ * collector/CLOUDWATCH.md ("EMF").
  */
 #ifndef SLAWATCH_EMF_H
 #define SLAWATCH_EMF_H

@@ -2,7 +2,7 @@
  * Prometheus histograms into HDR latency histograms. Classic buckets only say how many values
  * fell between two bounds, so their counts are spread evenly over the bucket; native
  * (exponential) buckets are narrow enough at schema 8 to map almost exactly. The error bound
- * of both is in docs/prometheus.md. Values are scaled to microseconds by unit_us (1e6 for a
+ * of both is in collector/PROMETHEUS.md. Values are scaled to microseconds by unit_us (1e6 for a
  * `_seconds` histogram); what falls below zero is recorded as 0.
  */
 #ifndef SLAWATCH_PROMHIST_H

@@ -1,8 +1,8 @@
 /*
  * Deterministic random streams for simulated traffic and benchmarks: splitmix64 and log-normal
  * latencies in microseconds, clamped to the latency histogram's range. The same generator as
- * the reference benchmark in ../shared/anchors, so benchmark streams match. Header-only so the
- * benchmarks' hot loops inline it.
+ * the reference benchmarks (the anchors, outside this repository), so benchmark streams match.
+ * Header-only so the benchmarks' hot loops inline it.
  */
 #ifndef SLAWATCH_RNG_H
 #define SLAWATCH_RNG_H

@@ -14,6 +14,7 @@ import sys
 from unittest import mock
 from urllib.parse import quote
 
+import botocore
 import botocore.auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -73,6 +74,31 @@ def rand_request(rng):
     }
 
 
+class _FrozenClock:
+    """Stands in for the datetime module botocore.auth imported: datetime.utcnow() answers
+    the request's time, everything else is the real datetime."""
+
+    def __init__(self, moment):
+        class FrozenDatetime(datetime.datetime):
+            @classmethod
+            def utcnow(cls):
+                return moment
+
+        self.datetime = FrozenDatetime
+
+    def __getattr__(self, name):
+        return getattr(datetime, name)
+
+
+def signing_time(moment):
+    """Make botocore sign at moment. botocore 1.31 and later read the time through
+    botocore.auth.get_current_datetime(); Debian 12's 1.29 calls datetime.datetime.utcnow() on
+    the datetime module botocore.auth imported."""
+    if hasattr(botocore.auth, "get_current_datetime"):
+        return mock.patch("botocore.auth.get_current_datetime", return_value=moment)
+    return mock.patch("botocore.auth.datetime", _FrozenClock(moment))
+
+
 def botocore_headers(rq):
     url = "https://%s%s" % (dict((k.lower(), v) for k, v in rq["headers"])["host"], rq["path"])
     if rq["query"]:
@@ -82,10 +108,16 @@ def botocore_headers(rq):
     moment = datetime.datetime.fromtimestamp(rq["time"], datetime.timezone.utc).replace(tzinfo=None)
     signer = botocore.auth.SigV4Auth(Credentials(rq["access_key_id"], rq["secret"], rq["token"]),
                                      rq["service"], rq["region"])
-    with mock.patch("botocore.auth.get_current_datetime", return_value=moment):
+    with signing_time(moment):
         signer.add_auth(request)
     added = {"authorization", "x-amz-date", "x-amz-security-token"}
-    return {k.lower(): v for k, v in request.headers.items() if k.lower() in added}
+    headers = {k.lower(): v for k, v in request.headers.items() if k.lower() in added}
+    # Had the clock not been frozen, botocore would have signed at the present moment.
+    if headers.get("x-amz-date") != moment.strftime("%Y%m%dT%H%M%SZ"):
+        sys.exit("botocore %s did not sign at the given time: X-Amz-Date %s, wanted %s"
+                 % (botocore.__version__, headers.get("x-amz-date"),
+                    moment.strftime("%Y%m%dT%H%M%SZ")))
+    return headers
 
 
 def main():

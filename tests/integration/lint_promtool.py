@@ -4,18 +4,20 @@ expositions: the conformance promtext inputs (when given) and the lint-metrics g
 They must agree on valid/invalid (promtool: 1 parse error; 0 or 3 valid), and, for the lints
 both implement, on which family gets which warning. Fails without promtool (Debian
 prometheus)."""
+import os
 import pathlib
 import re
-import shutil
 import subprocess
 import sys
 
 COMPARABLE = re.compile(r'^(no help text|counter metrics should have "_total" suffix|'
                         r'non-counter metrics should not have "_total" suffix|use base unit .*)$')
 
+PROMTOOL = "/usr/bin/promtool"  # Debian's, not whatever is first on PATH
+
 
 def promtool(path):
-    p = subprocess.run(["promtool", "check", "metrics"], stdin=open(path, "rb"),
+    p = subprocess.run([PROMTOOL, "check", "metrics"], stdin=open(path, "rb"),
                        capture_output=True, text=True, timeout=60)
     lints = set()
     for line in p.stdout.splitlines() + p.stderr.splitlines():
@@ -37,7 +39,7 @@ def slawatch(exe, path):
 
 
 def main():
-    if shutil.which("promtool") is None:
+    if not os.access(PROMTOOL, os.X_OK):
         # A skipped test tests nothing: the peer is a Debian package .ci/install-deps installs.
         sys.exit("promtool not installed")
     exe, golden = sys.argv[1], pathlib.Path(sys.argv[2])

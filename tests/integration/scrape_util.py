@@ -96,7 +96,7 @@ def make_tls(tmp, name):
                 ["req", *ec, "-keyout", p("srv.key"), "-out", p("srv.csr"), "-subj", f"/CN={name}"],
                 ["x509", "-req", "-in", p("srv.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
                  "-CAcreateserial", "-out", p("srv.pem"), "-days", "2", "-extfile", p("ext.cnf")]):
-        subprocess.run(["openssl", *cmd], check=True, capture_output=True)
+        subprocess.run(["/usr/bin/openssl", *cmd], check=True, capture_output=True)
     return p("ca.pem"), (p("srv.pem"), p("srv.key"))
 
 

@@ -129,8 +129,8 @@ def check_bad_input(data, tmp):
 
 
 def check_chromium(data, tmp):
-    chromium = shutil.which("chromium")
-    if chromium is None:
+    chromium = "/usr/bin/chromium"
+    if not os.access(chromium, os.X_OK):
         # A skipped test tests nothing: the peer is a Debian package .ci/install-deps installs.
         sys.exit("chromium is not installed (Debian package chromium)")
     html = os.path.join(tmp, "report.html")

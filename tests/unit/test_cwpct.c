@@ -16,7 +16,7 @@
 #include "cwpct_sim.h"
 #include "slawatch/cwpct.h"
 
-#define BOUND 0.01 /* docs/cloudwatch.md, "Percentile grid" */
+#define BOUND 0.01 /* collector/CLOUDWATCH.md, "Percentile grid" */
 
 static const double checked[] = {95, 97.5, 99, 99.5};
 

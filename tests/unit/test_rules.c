@@ -309,9 +309,9 @@ typedef struct bad_case {
 static const bad_case bad_cases[] = {
     {"unknown key and missing key",
      BASE "objectives:\n  - name: a\n    objektive: availability >= 99%\n",
-     LINES("t:7:5: error: unknown key 'objektive' in objective; expected one of: name, "
-           "objective, window, budgeting, slice, bad_when, slice_target",
-           "t:6:5: error: missing key 'objective' in objective")},
+     LINES("t:6:5: error: missing key 'objective' in objective",
+           "t:7:5: error: unknown key 'objektive' in objective; expected one of: name, "
+           "objective, window, budgeting, slice, bad_when, slice_target")},
     {"list expected", "version: 1\nservices: api\n",
      LINES("t:2:11: error: expected a list of services, found a scalar")},
     {"mapping expected", BASE "gate: [a]\n",
@@ -396,11 +396,11 @@ static const bad_case bad_cases[] = {
      "version: 1\nbase_interval: 2h\nservices:\n  - name: api\n    sli: {requests: {push: true}}\n"
      "objectives:\n  - name: t\n    objective: throughput >= 10/s\n"
      "alerts:\n  - name: A\n    when: error_rate > 1%\n",
-     LINES("t:7:5: error: expected key 'slice': its default 1m is not a multiple of "
+     LINES("t:1:1: error: expected key 'gate.window': its default 10m is not a multiple of "
+           "base_interval 2h",
+           "t:7:5: error: expected key 'slice': its default 1m is not a multiple of "
            "base_interval 2h",
            "t:10:5: error: expected key 'over': its default 1m is not a multiple of "
-           "base_interval 2h",
-           "t:1:1: error: expected key 'gate.window': its default 10m is not a multiple of "
            "base_interval 2h")},
     {"burn-rate objectives",
      BASE "objectives:\n  - name: availability\n    objective: availability >= 99.9%\n"
