@@ -212,7 +212,7 @@ test_production_triggers_gate(void **state)
     assert_string_equal(g->baseline, "blue");
     assert_close(g->max_error_rate_increase, 0.005);
     assert_close(g->max_latency_increase, 0.2);
-    assert_close(g->rank_test_alpha, 0.05);
+    assert_close(g->confidence, 0.99);
 }
 
 static void
@@ -267,7 +267,7 @@ test_defaults(void **state)
     assert_null(g->baseline);
     assert_close(g->max_error_rate_increase, -1);
     assert_close(g->max_latency_increase, -1);
-    assert_close(g->rank_test_alpha, 0);
+    assert_close(g->confidence, 0.99);
     /* 2026-10-10T02:00:00Z: 20736 days after 1970-01-01 (56 years with 14 leap days, then
      * 273 + 9 days into 2026), plus 2 h; the end, 04:00 at +01:00, is 03:00Z. */
     const sw_maintenance *m = &r->services[0].maintenance[0];
