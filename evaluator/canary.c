@@ -149,16 +149,17 @@ count_above(const cumul *c, double x)
 }
 
 /*
- * v is the baseline's q-quantile, so P(B >= v) >= 1 - q >= P(B > v). The candidate's
- * q-quantile is above r v when P(C > r v) > P(B >= v), and at most r v when
- * P(C > r v) < P(B > v): each side of the call compares against its own share, which keeps
- * both honest when many values sit in v's bucket.
+ * Candidate C against r times baseline B near B's q-quantile v: C is worse when more of it lies
+ * above r v than of B above v, P(C > r v) > P(B > v), and within when less of it lies above
+ * r v than of B at or above v, P(C > r v) < P(B >= v). For continuous latencies the two shares
+ * of B differ by v's bucket only; when many values share v's bucket (a constant latency) they
+ * keep a candidate exactly r times slower from reading as worse than r times.
  */
 typedef struct latency_cmp {
     cumul c, b;
-    double v;             /* the baseline's quantile */
-    double from_b;        /* baseline values at or above it: what a fail must exceed */
-    double above_b;       /* baseline values above it: what a pass must stay under */
+    double v;       /* the baseline's quantile */
+    double above_b; /* baseline values above it: what a fail must exceed */
+    double from_b;  /* baseline values at or above it: what a pass must stay under */
     double tau, alpha;
 } latency_cmp;
 
@@ -167,7 +168,7 @@ static diff
 diff_at(const latency_cmp *l, double ratio, bool worse_side)
 {
     return adjusted_diff(count_above(&l->c, ratio * l->v), l->c.total,
-                         worse_side ? l->from_b : l->above_b, l->b.total);
+                         worse_side ? l->above_b : l->from_b, l->b.total);
 }
 
 static sw_canary_call
