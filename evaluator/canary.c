@@ -62,7 +62,7 @@ call_at(const diff *x, double margin, double tau, double alpha)
  * difference stayed where it is: the variance falls as 1/n, the log term grows slowly.
  */
 static uint64_t
-more_requests(const diff *x, double margin, double tau, double alpha)
+more_samples(const diff *x, double margin, double tau, double alpha)
 {
     double gap = fabs(x->d - margin);
     if (gap <= 0 || half_width(x->var / MORE_FACTOR_MAX, tau, alpha) > gap)
@@ -92,7 +92,7 @@ sw_canary_error_rate(uint64_t errors_c, uint64_t n_c, uint64_t errors_b, uint64_
                               .upper = x.d + h,
                               .call = call_at(&x, tolerance, tau, alpha)};
     if (ret->call == SW_CANARY_UNDECIDED)
-        ret->more_requests = more_requests(&x, tolerance, tau, alpha);
+        ret->more_samples = more_samples(&x, tolerance, tau, alpha);
 }
 
 /* ------------------------------------------------------------------ latency */
@@ -230,9 +230,9 @@ sw_canary_latency(const sw_hdr *candidate, const sw_hdr *baseline, double percen
     if (ret->call == SW_CANARY_UNDECIDED) {
         /* The side the estimate leans to is the one more data would settle. */
         diff worse = diff_at(&l, ratio, true), within = diff_at(&l, ratio, false);
-        uint64_t a = more_requests(&worse, 0.0, l.tau, l.alpha);
-        uint64_t b = more_requests(&within, 0.0, l.tau, l.alpha);
-        ret->more_requests = worse.d > 0 ? a : within.d < 0 ? b : UINT64_MAX;
+        uint64_t a = more_samples(&worse, 0.0, l.tau, l.alpha);
+        uint64_t b = more_samples(&within, 0.0, l.tau, l.alpha);
+        ret->more_samples = worse.d > 0 ? a : within.d < 0 ? b : UINT64_MAX;
     }
     cumul_free(&l.c);
     cumul_free(&l.b);

@@ -216,7 +216,8 @@ since_text(const gate_ctx *g, char *out, size_t cap)
 
 /* Judge one comparison from its canary result; a failure adds its sentence. */
 static void
-comparison_judge(gate_ctx *g, sw_gate_check *c, const sw_canary_result *cr, const char *what)
+comparison_judge(gate_ctx *g, sw_gate_check *c, const sw_canary_result *cr, const char *what,
+                 const char *unit)
 {
     c->measured = cr->estimate;
     c->lower = cr->lower;
@@ -228,7 +229,7 @@ comparison_judge(gate_ctx *g, sw_gate_check *c, const sw_canary_result *cr, cons
     }
     if (cr->call == SW_CANARY_UNDECIDED) {
         check_set(c, SW_VERDICT_INCONCLUSIVE);
-        c->more_requests = cr->more_requests;
+        c->more_samples = cr->more_samples;
         if (g->undecided == NULL)
             g->undecided = c;
         return;
@@ -245,18 +246,19 @@ comparison_judge(gate_ctx *g, sw_gate_check *c, const sw_canary_result *cr, cons
     fmt_count(c->baseline_samples, nb, sizeof nb);
     why_fail(g,
              "%s %s vs %s (at least %s with %g%% confidence, more than the %s allowed) over %s "
-             "(%s and %s requests)",
-             what, est, g->spec->baseline, low, c->confidence * 100.0, tol, since, nc, nb);
+             "(%s and %s %s)",
+             what, est, g->spec->baseline, low, c->confidence * 100.0, tol, since, nc, nb, unit);
 }
 
+/* samples: what the comparison counts on each side, requests or latency values. */
 static sw_gate_check *
-comparison_add(gate_ctx *g, const char *name, double tolerance)
+comparison_add(gate_ctx *g, const char *name, double tolerance, const uint64_t samples[2])
 {
     sw_gate_check *c = check_add(g, name, SW_OP_LE, tolerance);
     if (c == NULL)
         return NULL;
-    c->samples = g->cmp_req[0];
-    c->baseline_samples = g->cmp_req[1];
+    c->samples = samples[0];
+    c->baseline_samples = samples[1];
     c->window_ms = g->res->compared_to_ms - g->res->compared_from_ms;
     return c;
 }
@@ -268,23 +270,27 @@ compare_checks(gate_ctx *g)
     double alpha = comparison_alpha(sp);
     sw_canary_result cr = {.estimate = NAN, .lower = NAN, .upper = NAN};
     sw_gate_check *c;
+    uint64_t values[2];
+    for (int i = 0; i < 2; i++)
+        values[i] = g->cmp_lat[i] != NULL ? (uint64_t)sw_hdr_total_count(g->cmp_lat[i]) : 0;
     if (sp->max_error_rate_increase > 0 &&
-        (c = comparison_add(g, "error_rate_increase", sp->max_error_rate_increase)) != NULL) {
+        (c = comparison_add(g, "error_rate_increase", sp->max_error_rate_increase,
+                            g->cmp_req)) != NULL) {
         sw_canary_error_rate(g->cmp_err[0], g->cmp_req[0], g->cmp_err[1], g->cmp_req[1],
                              sp->max_error_rate_increase, alpha, &cr);
-        comparison_judge(g, c, &cr, "error rate");
+        comparison_judge(g, c, &cr, "error rate", "requests");
     }
     for (size_t i = 0; sp->max_latency_increase > 0 && i < N_PERCENTILES; i++) {
         char name[32], what[32];
         snprintf(name, sizeof name, "p%g_increase", compared_percentiles[i]);
         snprintf(what, sizeof what, "p%g latency", compared_percentiles[i]);
-        if ((c = comparison_add(g, name, sp->max_latency_increase)) == NULL)
+        if ((c = comparison_add(g, name, sp->max_latency_increase, values)) == NULL)
             return;
         if (!g->cmp_enough)
-            comparison_judge(g, c, &cr, what);
+            comparison_judge(g, c, &cr, what, "latency values");
         else if (sw_canary_latency(g->cmp_lat[0], g->cmp_lat[1], compared_percentiles[i],
                                    sp->max_latency_increase, alpha, &cr, NULL) == SW_OK)
-            comparison_judge(g, c, &cr, what);
+            comparison_judge(g, c, &cr, what, "latency values");
         else if (g->unmeasured == NULL)
             g->unmeasured = c->name; /* requests counted but no latency recorded */
     }
@@ -317,7 +323,7 @@ conclude_undecided(gate_ctx *g)
 {
     const sw_gate_check *c = g->undecided;
     sw_gate_result *r = g->res;
-    char est[32], tol[32], since[64], more[32], bounds[96] = "";
+    char est[32], tol[32], since[64], more[96], bounds[96] = "";
     fmt_change(c->measured, est, sizeof est);
     sw_rules_format_value(SW_SLI_ERROR_RATE, c->threshold, tol, sizeof tol);
     since_text(g, since, sizeof since);
@@ -326,18 +332,18 @@ conclude_undecided(gate_ctx *g)
         fmt_change(c->upper, up, sizeof up);
         snprintf(bounds, sizeof bounds, ", could be %s", up);
     }
-    if (c->more_requests == UINT64_MAX)
-        snprintf(more, sizeof more, "no amount of");
-    else
-        fmt_count(c->more_requests, more, sizeof more);
+    if (c->more_samples == UINT64_MAX) {
+        snprintf(more, sizeof more, "no amount of data would decide (the estimate sits on the "
+                                    "tolerance)");
+    } else {
+        char n[32];
+        fmt_count(c->more_samples, n, sizeof n);
+        snprintf(more, sizeof more, "about %s more %s per environment would decide", n,
+                 strncmp(c->name, "error", 5) == 0 ? "requests" : "latency values");
+    }
     snprintf(r->reason, sizeof r->reason,
-             "inconclusive: %s %s vs %.64s%s against the %s allowed (%g%% confidence) over %s; "
-             "about %s more requests per environment would decide",
-             c->name, est, g->spec->baseline, bounds, tol, c->confidence * 100.0, since,
-             c->more_requests == UINT64_MAX ? "no amount of" : more);
-    if (c->more_requests == UINT64_MAX)
-        snprintf(r->reason + strlen(r->reason), sizeof r->reason - strlen(r->reason),
-                 " (the estimate sits on the tolerance)");
+             "inconclusive: %s %s vs %.64s%s against the %s allowed (%g%% confidence) over %s; %s",
+             c->name, est, g->spec->baseline, bounds, tol, c->confidence * 100.0, since, more);
 }
 
 static void

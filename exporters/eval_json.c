@@ -108,10 +108,10 @@ put_comparison(sw_buf *b, const sw_gate_check *c, sw_err *err)
     sw_buf_printf(b, err, ",\"confidence\":");
     put_number(b, c->confidence, err);
     sw_buf_printf(b, err, ",\"baseline_samples\":%llu", (unsigned long long)c->baseline_samples);
-    if (c->more_requests == UINT64_MAX)
-        sw_buf_printf(b, err, ",\"more_requests\":null");
-    else if (c->more_requests > 0)
-        sw_buf_printf(b, err, ",\"more_requests\":%llu", (unsigned long long)c->more_requests);
+    if (c->more_samples == UINT64_MAX)
+        sw_buf_printf(b, err, ",\"more_samples\":null");
+    else if (c->more_samples > 0)
+        sw_buf_printf(b, err, ",\"more_samples\":%llu", (unsigned long long)c->more_samples);
 }
 
 sw_status

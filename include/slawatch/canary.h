@@ -29,7 +29,7 @@ typedef struct sw_canary_result {
     double estimate;     /* error rate increase (ratio points), or latency increase (ratio - 1) */
     double lower, upper; /* always-valid bounds of estimate; NAN when the data bounds nothing */
     sw_canary_call call;
-    uint64_t more_requests; /* undecided: about this many more per environment would decide;
+    uint64_t more_samples; /* undecided: about this many more per environment would decide;
                                UINT64_MAX when no amount would (estimate on the tolerance) */
 } sw_canary_result;
 

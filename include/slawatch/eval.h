@@ -75,7 +75,7 @@ typedef struct sw_gate_check {
     double lower, upper;      /* always-valid confidence bounds of measured (NAN: unbounded) */
     double confidence;        /* of those bounds, over every look of the deployment */
     uint64_t baseline_samples;
-    uint64_t more_requests;   /* undecided: about this many more per environment would decide;
+    uint64_t more_samples;   /* undecided: about this many more per environment would decide;
                                  UINT64_MAX: no amount would */
 } sw_gate_check;
 

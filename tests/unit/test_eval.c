@@ -768,7 +768,7 @@ test_gate_baseline_fail(void **state)
         /* Every value of each side in one bucket: the bounds close on the ratio itself. */
         assert_near(c->lower, 0.2, 1e-6);
         assert_near(c->upper, 0.2, 1e-6);
-        assert_int_equal(c->more_requests, 0);
+        assert_int_equal(c->more_samples, 0);
     }
     assert_non_null(strstr(g.reason, "fail: error rate +0.8% vs blue (at least +0."));
     assert_non_null(strstr(g.reason, "with 99% confidence, more than the 0.5% allowed) over "
