@@ -85,8 +85,7 @@ static const char *const method_names[] = {"sequential", "old_rank_test"};
 static uint64_t
 stream_seed(uint64_t seed, int side, int64_t tick)
 {
-    sw_rng r = {seed * UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)(side + 1) << 56 ^
-                (uint64_t)tick};
+    sw_rng r = {seed * UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)(side + 1) << 56 ^ (uint64_t)tick};
     return sw_rng_next(&r);
 }
 
@@ -240,8 +239,8 @@ report(int rate, const scenario *sc, int method, int64_t *fails, int runs)
         in_time += sc->deadline_ms > 0 && fails[i] <= sc->deadline_ms;
     }
     char key[160];
-    int n = snprintf(key, sizeof key, "slawatch.gate.%s.%drps.%s", sc->key, rate,
-                     method_names[method]);
+    int n =
+        snprintf(key, sizeof key, "slawatch.gate.%s.%drps.%s", sc->key, rate, method_names[method]);
     printf("%s.failed_share %.2f %%\n", key, 100.0 * ever / runs);
     if (sc->deadline_ms == 0)
         return;

@@ -189,8 +189,8 @@ print_comparison(const char *name, const cJSON *c)
     char lo[48], hi[48];
     format_check_value(name, json_num(c, "lower"), lo, sizeof lo);
     format_check_value(name, json_num(c, "upper"), hi, sizeof hi);
-    printf(", %g%% confidence: %s .. %s, %.0f vs %.0f samples", json_num(c, "confidence") * 100,
-           lo, hi, json_num(c, "samples"), json_num(c, "baseline_samples"));
+    printf(", %g%% confidence: %s .. %s, %.0f vs %.0f samples", json_num(c, "confidence") * 100, lo,
+           hi, json_num(c, "samples"), json_num(c, "baseline_samples"));
     double more = json_num(c, "more_samples");
     if (!isnan(more))
         printf(", about %.0f more each would decide", more);

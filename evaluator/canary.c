@@ -34,9 +34,8 @@ static diff
 adjusted_diff(double xc, double nc, double xb, double nb)
 {
     double pc = (xc + 1.0) / (nc + 2.0), pb = (xb + 1.0) / (nb + 2.0);
-    return (diff){.d = pc - pb,
-                  .var = pc * (1.0 - pc) / (nc + 2.0) + pb * (1.0 - pb) / (nb + 2.0),
-                  .n = nc};
+    return (diff){
+        .d = pc - pb, .var = pc * (1.0 - pc) / (nc + 2.0) + pb * (1.0 - pb) / (nb + 2.0), .n = nc};
 }
 
 static double

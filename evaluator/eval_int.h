@@ -274,7 +274,7 @@ typedef struct sw_slices sw_slices;
 
 /* A marked deployment's gate: the comparison data since the mark and the latched fail. */
 typedef struct sw_gate_state {
-    int64_t from_ms, to_ms; /* accumulated base intervals [from, to) of both sides */
+    int64_t from_ms, to_ms;          /* accumulated base intervals [from, to) of both sides */
     uint64_t requests[2], errors[2]; /* [0] candidate, [1] baseline */
     sw_hdr *lat[2];
     int64_t failed_at_ms; /* INT64_MIN: no fail latched */

@@ -34,16 +34,16 @@ typedef struct gate_ctx {
     const sw_series *series;
     sw_gate_result *res;
     int64_t now_ms, window_ms;
-    gate_side cand;               /* the checks' window */
+    gate_side cand;                  /* the checks' window */
     uint64_t cmp_req[2], cmp_err[2]; /* the comparison's data: candidate, baseline */
     const sw_hdr *cmp_lat[2];
-    sw_hdr *cmp_own[2];           /* merged here when there is no deployment state */
-    bool compare;                 /* a baseline environment is compared against */
-    bool enough;                  /* the candidate has the requests to judge its checks */
-    bool cmp_enough;              /* both sides have the requests to compare */
+    sw_hdr *cmp_own[2]; /* merged here when there is no deployment state */
+    bool compare;       /* a baseline environment is compared against */
+    bool enough;        /* the candidate has the requests to judge its checks */
+    bool cmp_enough;    /* both sides have the requests to compare */
     bool failed;
-    const char *unmeasured;       /* first check that could not be measured */
-    const sw_gate_check *undecided; /* first comparison still undecided */
+    const char *unmeasured;            /* first check that could not be measured */
+    const sw_gate_check *undecided;    /* first comparison still undecided */
     char why[SW_GATE_REASON_MAX - 16]; /* the failures, "; " between them */
     bool truncated;                    /* why is full: "; and more" ends it */
     size_t why_len;
@@ -274,8 +274,8 @@ compare_checks(gate_ctx *g)
     for (int i = 0; i < 2; i++)
         values[i] = g->cmp_lat[i] != NULL ? (uint64_t)sw_hdr_total_count(g->cmp_lat[i]) : 0;
     if (sp->max_error_rate_increase > 0 &&
-        (c = comparison_add(g, "error_rate_increase", sp->max_error_rate_increase,
-                            g->cmp_req)) != NULL) {
+        (c = comparison_add(g, "error_rate_increase", sp->max_error_rate_increase, g->cmp_req)) !=
+            NULL) {
         sw_canary_error_rate(g->cmp_err[0], g->cmp_req[0], g->cmp_err[1], g->cmp_req[1],
                              sp->max_error_rate_increase, alpha, &cr);
         comparison_judge(g, c, &cr, "error rate", "requests");
@@ -333,8 +333,9 @@ conclude_undecided(gate_ctx *g)
         snprintf(bounds, sizeof bounds, ", could be %s", up);
     }
     if (c->more_samples == UINT64_MAX) {
-        snprintf(more, sizeof more, "no amount of data would decide (the estimate sits on the "
-                                    "tolerance)");
+        snprintf(more, sizeof more,
+                 "no amount of data would decide (the estimate sits on the "
+                 "tolerance)");
     } else {
         char n[32];
         fmt_count(c->more_samples, n, sizeof n);
@@ -473,8 +474,8 @@ gate_run(gate_ctx *g, const char *service, const char *env, sw_err *err)
 {
     const sw_gate_spec *sp = g->spec;
     sw_gate_result *r = g->res;
-    g->compare = is_candidate(sp, env) &&
-                 (sp->max_error_rate_increase > 0 || sp->max_latency_increase > 0);
+    g->compare =
+        is_candidate(sp, env) && (sp->max_error_rate_increase > 0 || sp->max_latency_increase > 0);
     bool marked = g->series != NULL && g->series->gate != NULL;
     sw_status st = side_load(g->series, r->window_start_ms, r->window_end_ms,
                              checks_read_latency(sp) || (g->compare && !marked), &g->cand, err);
@@ -484,8 +485,8 @@ gate_run(gate_ctx *g, const char *service, const char *env, sw_err *err)
         return st;
     uint64_t need = (uint64_t)sp->min_requests;
     g->enough = g->cand.sums.v[SW_SUM_REQUESTS] >= need && g->cand.sums.v[SW_SUM_REQUESTS] > 0;
-    g->cmp_enough = g->cmp_req[0] >= need && g->cmp_req[1] >= need && g->cmp_req[0] > 0 &&
-                    g->cmp_req[1] > 0;
+    g->cmp_enough =
+        g->cmp_req[0] >= need && g->cmp_req[1] >= need && g->cmp_req[0] > 0 && g->cmp_req[1] > 0;
     rule_checks(g);
     if (g->compare)
         compare_checks(g);
@@ -528,7 +529,7 @@ sw_eval_gate(const sw_eval *ev, const char *service, const char *env, int64_t wi
 const char *
 sw_eval_gate_limit_str(sw_gate_limit l)
 {
-    return l == SW_GATE_LIMIT_DEPLOYMENT ? "deployment"
+    return l == SW_GATE_LIMIT_DEPLOYMENT  ? "deployment"
            : l == SW_GATE_LIMIT_RETENTION ? "retention"
                                           : NULL;
 }

@@ -78,9 +78,9 @@ static const char *const alert_keys[] = {"name",      "when",      "over", "for"
 static const char *const burn_keys[] = {"objective", "long", "short", NULL};
 static const char *const trigger_keys[] = {"name", "when", "over", "for", "runbook_url", NULL};
 static const char *const gate_keys[] = {"window", "min_requests", "checks", "compare", NULL};
-static const char *const compare_keys[] = {"baseline", "max_error_rate_increase",
-                                           "max_latency_increase", "confidence",
-                                           "rank_test_alpha", NULL};
+static const char *const compare_keys[] = {
+    "baseline",   "max_error_rate_increase", "max_latency_increase",
+    "confidence", "rank_test_alpha",         NULL};
 
 /* ---- diagnostics ------------------------------------------------------------------------ */
 
@@ -1699,8 +1699,8 @@ compile_compare(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *node
         get_bounded_ratio(ld, v, "max_error_rate_increase", "more than 0% and at most 100%", 0, 1,
                           false, &g->max_error_rate_increase);
     if ((v = sw_yaml_get(node, "max_latency_increase")) != NULL)
-        get_bounded_ratio(ld, v, "max_latency_increase", "more than 0% and at most 1000% (10x)",
-                          0, 10, false, &g->max_latency_increase);
+        get_bounded_ratio(ld, v, "max_latency_increase", "more than 0% and at most 1000% (10x)", 0,
+                          10, false, &g->max_latency_increase);
     if ((v = sw_yaml_get(node, "confidence")) != NULL)
         get_bounded_ratio(ld, v, "confidence", "more than 50% and less than 99.99%", 0.5, 0.9999,
                           true, &g->confidence);

@@ -103,8 +103,9 @@ write_gate(sw_snapshot *s, const char *service, const char *env, int64_t window_
         sw_buf_printf(b, err, ",\"env\":");
         sw_json_put_string(b, env, err);
     }
-    sw_buf_printf(b, err, ",\"window\":\"%s\",\"window_requested\":\"%s\",\"window_limited_by\":",
-                  window, asked);
+    sw_buf_printf(b, err,
+                  ",\"window\":\"%s\",\"window_requested\":\"%s\",\"window_limited_by\":", window,
+                  asked);
     if (limit != NULL)
         sw_buf_printf(b, err, "\"%s\"", limit);
     else

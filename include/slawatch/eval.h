@@ -63,20 +63,20 @@ typedef struct sw_trigger_result {
 #define SW_GATE_REASON_MAX 2048
 
 typedef struct sw_gate_check {
-    char name[64];            /* `error_rate`, `p95`, `error_rate_increase`, `p99_increase` ... */
-    double measured;          /* NAN when it could not be measured; comparisons: the estimate */
+    char name[64];   /* `error_rate`, `p95`, `error_rate_increase`, `p99_increase` ... */
+    double measured; /* NAN when it could not be measured; comparisons: the estimate */
     sw_op op;
-    double threshold;         /* comparisons: the tolerance */
-    uint64_t samples;         /* the candidate's requests */
-    int64_t window_ms;        /* comparisons: the time since the deployment mark they cover */
-    bool passed;              /* verdict == SW_VERDICT_PASS */
-    sw_verdict verdict;       /* inconclusive: not judged (too few requests) or undecided */
+    double threshold;   /* comparisons: the tolerance */
+    uint64_t samples;   /* the candidate's requests (latency comparisons: latency values) */
+    int64_t window_ms;  /* comparisons: the time since the deployment mark they cover */
+    bool passed;        /* verdict == SW_VERDICT_PASS */
+    sw_verdict verdict; /* inconclusive: not judged (too few requests) or undecided */
     /* Comparisons with the baseline only (NAN / 0 for the others): */
-    double lower, upper;      /* always-valid confidence bounds of measured (NAN: unbounded) */
-    double confidence;        /* of those bounds, over every look of the deployment */
+    double lower, upper; /* always-valid confidence bounds of measured (NAN: unbounded) */
+    double confidence;   /* of those bounds, over every look of the deployment */
     uint64_t baseline_samples;
-    uint64_t more_samples;   /* undecided: about this many more per environment would decide;
-                                 UINT64_MAX: no amount would */
+    uint64_t more_samples; /* undecided: about this many more per environment would decide;
+                               UINT64_MAX: no amount would */
 } sw_gate_check;
 
 /* Why the window judged is shorter than the one asked for. */
@@ -91,9 +91,9 @@ typedef struct sw_gate_result {
     int64_t window_start_ms, window_end_ms; /* the window the checks were judged over */
     int64_t requested_window_ms;            /* the window asked for (the rules' by default) */
     sw_gate_limit limited_by;
-    int64_t compared_from_ms;  /* comparisons cover [compared_from, compared_to); equal: none */
+    int64_t compared_from_ms; /* comparisons cover [compared_from, compared_to); equal: none */
     int64_t compared_to_ms;
-    int64_t failed_at_ms;      /* a fail latched for this deployment: when; -1 when none */
+    int64_t failed_at_ms; /* a fail latched for this deployment: when; -1 when none */
     sw_gate_check checks[SW_GATE_MAX_CHECKS];
     size_t n_checks;
     char reason[SW_GATE_REASON_MAX]; /* one sentence a release manager understands */

@@ -132,7 +132,7 @@ typedef struct sw_gate_spec {
     const char *baseline;     /* NULL: no comparison */
     double max_error_rate_increase; /* absolute ratio points; < 0 when not set */
     double max_latency_increase;    /* relative increase at p50, p95, p99; < 0 when not set */
-    double confidence; /* of the comparisons, over a whole deployment (default 0.99) */
+    double confidence;              /* of the comparisons, over a whole deployment (default 0.99) */
 } sw_gate_spec;
 
 typedef struct sw_rules {

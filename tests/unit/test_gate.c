@@ -61,8 +61,7 @@ gate(const sw_eval *ev, const char *env, int64_t window_ms)
 }
 
 static void
-feed(sw_eval *ev, const char *env, int64_t start, uint64_t requests, uint64_t errors,
-     sw_hdr *lat)
+feed(sw_eval *ev, const char *env, int64_t start, uint64_t requests, uint64_t errors, sw_hdr *lat)
 {
     sw_sli_interval iv = {.start_ms = start,
                           .length_ms = BASE,
@@ -115,8 +114,8 @@ test_demo_story_every_seed(void **state)
             sw_gate_result g = gate(ev, "green", 0);
             sw_verdict want = i < HEALTHY_TICKS ? SW_VERDICT_PASS : SW_VERDICT_FAIL;
             if (g.verdict != want && !(i == 0 && g.verdict == SW_VERDICT_INCONCLUSIVE))
-                fail_msg("seed %llu at +%ds: %s, want %s", (unsigned long long)seed,
-                         (i + 1) * 10, g.reason, sw_eval_verdict_str(want));
+                fail_msg("seed %llu at +%ds: %s, want %s", (unsigned long long)seed, (i + 1) * 10,
+                         g.reason, sw_eval_verdict_str(want));
         }
         sw_gate_result g = gate(ev, "green", 0);
         assert_int_equal(g.failed_at_ms, T0 + (HEALTHY_TICKS + 1) * BASE);
