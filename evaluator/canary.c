@@ -74,7 +74,8 @@ more_samples(const diff *x, double margin, double tau, double alpha)
         else
             hi = mid;
     }
-    return (uint64_t)ceil(x->n * (hi - 1.0));
+    double more = ceil(x->n * (hi - 1.0));
+    return more < 0x1p63 ? (uint64_t)more : UINT64_MAX; /* beyond any counter: no amount */
 }
 
 void
