@@ -9,7 +9,7 @@
  * (p95 ratio, error-rate difference and a Mann-Whitney test at alpha 0.05 over the trailing
  * 10 minutes, at every look) is judged on the same data.
  *
- * Usage: bench_gate [runs per cell (default 200)] [first seed (default 1)]
+ * Usage: bench_gate [runs per cell (default 200)] [first seed (default 1)] [one rate only]
  * Prints "key value unit" lines: per rate, scenario and method, the share of runs that ever
  * failed, the share failed by the scenario's deadline, and the median and 95th percentile of
  * the time to the first fail (runs that never failed count as never).
@@ -257,8 +257,9 @@ main(int argc, char **argv)
 {
     int runs = argc > 1 ? atoi(argv[1]) : 200;
     uint64_t first_seed = argc > 2 ? strtoull(argv[2], NULL, 10) : 1;
+    int only_rate = argc > 3 ? atoi(argv[3]) : 0;
     if (runs < 1) {
-        fprintf(stderr, "usage: bench_gate [runs per cell] [first seed]\n");
+        fprintf(stderr, "usage: bench_gate [runs per cell] [first seed] [one rate only]\n");
         return 2;
     }
     sw_rules *rules;
@@ -278,6 +279,8 @@ main(int argc, char **argv)
         return 1;
     printf("slawatch.gate.runs_per_cell %d runs\n", runs);
     for (size_t ri = 0; ri < N_RATES; ri++) {
+        if (only_rate != 0 && rates[ri] != only_rate)
+            continue;
         lane lanes[N_SCEN];
         for (int i = 0; i < runs; i++) {
             run(rules, first_seed + (uint64_t)i, rates[ri], &x, lanes);
