@@ -147,7 +147,7 @@ prod_init(prod *p)
                  .baseline = "blue",
                  .max_error_rate_increase = 0.005,
                  .max_latency_increase = 0.2,
-                 .rank_test_alpha = 0.05},
+                 .confidence = 0.99},
     };
 }
 

@@ -172,6 +172,30 @@ json_num(const cJSON *obj, const char *key)
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
+/* ok, FAIL, or -- for a check not judged yet (too little data, or a comparison undecided). */
+static const char *
+check_mark(const cJSON *c)
+{
+    const char *v = json_str(c, "verdict", NULL);
+    if (v == NULL)
+        return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "passed")) ? "ok" : "FAIL";
+    return strcmp(v, "pass") == 0 ? "ok" : strcmp(v, "fail") == 0 ? "FAIL" : "--";
+}
+
+/* A comparison with the baseline: its confidence interval and both sides' counts. */
+static void
+print_comparison(const char *name, const cJSON *c)
+{
+    char lo[48], hi[48];
+    format_check_value(name, json_num(c, "lower"), lo, sizeof lo);
+    format_check_value(name, json_num(c, "upper"), hi, sizeof hi);
+    printf(", %g%% confidence: %s .. %s, %.0f vs %.0f samples", json_num(c, "confidence") * 100, lo,
+           hi, json_num(c, "samples"), json_num(c, "baseline_samples"));
+    double more = json_num(c, "more_samples");
+    if (!isnan(more))
+        printf(", about %.0f more each would decide", more);
+}
+
 static void
 print_check(const cJSON *c)
 {
@@ -180,14 +204,15 @@ print_check(const cJSON *c)
     format_check_value(name, json_num(c, "measured"), m, sizeof m);
     format_check_value(name, json_num(c, "threshold"), t, sizeof t);
     double samples = json_num(c, "samples");
-    const cJSON *passed = cJSON_GetObjectItemCaseSensitive(c, "passed");
-    printf("  %-4s %-24s %10s  ", cJSON_IsTrue(passed) ? "ok" : "FAIL", name, m);
+    printf("  %-4s %-24s %10s  ", check_mark(c), name, m);
     /* A trigger's threshold is "not fired"; an operator in front of it reads wrong. */
     if (strncmp(name, "rollback_trigger:", 17) == 0)
         printf("(want %s", t);
     else
         printf("(want %s %s", json_str(c, "op", "?"), t);
-    if (!isnan(samples))
+    if (cJSON_GetObjectItemCaseSensitive(c, "confidence") != NULL)
+        print_comparison(name, c);
+    else if (!isnan(samples))
         printf(", %.0f samples", samples);
     printf(" over %s)\n", json_str(c, "window", "?"));
 }
@@ -203,6 +228,12 @@ print_human(const gate_opts *o, const cJSON *ans, const char *verdict)
     const char *env = json_str(ans, "env", o->env);
     printf("gate %s%s%s over %s: %s\n", json_str(ans, "service", o->service), env ? "/" : "",
            env ? env : "", json_str(ans, "window", "?"), upper);
+    const char *limit = json_str(ans, "window_limited_by", NULL);
+    if (limit != NULL)
+        printf("window: %s asked, %s judged (%s)\n", json_str(ans, "window_requested", "?"),
+               json_str(ans, "window", "?"),
+               strcmp(limit, "deployment") == 0 ? "the deployment is more recent"
+                                                : "latency is kept for the rules' gate window");
     printf("reason: %s\n", json_str(ans, "reason", "(none given)"));
     const cJSON *checks = cJSON_GetObjectItemCaseSensitive(ans, "checks");
     const cJSON *c;

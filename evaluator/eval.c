@@ -99,6 +99,7 @@ series_free(const sw_eval *ev, sw_series *s)
     free(s->alerts);
     free(s->trigger_states);
     free(s->triggers);
+    sw_gate_state_free(s->gate);
     free(s->env);
     free(s);
 }
@@ -355,8 +356,10 @@ eval_boundary(sw_eval *ev, sw_series *s, int64_t t, sw_err *err)
         if (s->slices[i] != NULL)
             st = sw_slices_judge(s->slices[i], ev, s, &ev->rules->objectives[i], t, ev->scratch,
                                  err);
-    if (st == SW_OK)
+    if (st == SW_OK) {
         eval_conditions(ev, s, t);
+        st = sw_gate_step(ev, s, t, err);
+    }
     return st;
 }
 
@@ -441,6 +444,8 @@ sw_eval_mark_deployment(sw_eval *ev, const char *service, const char *env, int64
     s->deployed_ms = at_ms;
     for (size_t i = 0; i < ev->rules->n_triggers; i++)
         sw_trigger_reset(&s->triggers[i], &s->trigger_states[i]);
+    /* Without memory for it (gate stays NULL) the gate is judged as an unmarked series' is. */
+    sw_gate_mark(&s->gate, at_ms, NULL);
 }
 
 void

@@ -272,6 +272,15 @@ bool sw_plan_uses_slices(const sw_objective *o);
 
 typedef struct sw_slices sw_slices;
 
+/* A marked deployment's gate: the comparison data since the mark and the latched fail. */
+typedef struct sw_gate_state {
+    int64_t from_ms, to_ms;          /* accumulated base intervals [from, to) of both sides */
+    uint64_t requests[2], errors[2]; /* [0] candidate, [1] baseline */
+    sw_hdr *lat[2];
+    int64_t failed_at_ms; /* INT64_MIN: no fail latched */
+    char failed_reason[SW_GATE_REASON_MAX];
+} sw_gate_state;
+
 typedef struct sw_series {
     const sw_service *service;
     size_t service_index;
@@ -286,6 +295,7 @@ typedef struct sw_series {
     int64_t evaluated_ms; /* last boundary evaluated; INT64_MIN before the first */
     int64_t deployed_ms;  /* last deployment mark; INT64_MIN: none */
     int64_t fed_until_ms; /* end of the newest interval fed; INT64_MIN: none */
+    sw_gate_state *gate;  /* from the first deployment mark on */
 } sw_series;
 
 struct sw_eval {
@@ -300,6 +310,15 @@ struct sw_eval {
     int64_t now_ms; /* last advance; INT64_MIN before the first */
     int64_t alerts_from_ms; /* boundaries before it are not evaluated (a rebuild) */
 };
+
+/* ------------------------------------------------------------------ gate.c */
+
+/* A deployment mark: the gate's comparison and latch start again at at_ms. */
+sw_status sw_gate_mark(sw_gate_state **g, int64_t at_ms, sw_err *err);
+void sw_gate_state_free(sw_gate_state *g);
+
+/* Boundary t of a marked series: take in both sides' data up to t, judge, latch a fail. */
+sw_status sw_gate_step(const sw_eval *ev, sw_series *s, int64_t t, sw_err *err);
 
 /* The series of (service, env), or NULL. */
 sw_series *sw_eval_find(const sw_eval *ev, const char *service, const char *env);

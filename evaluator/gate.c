@@ -1,21 +1,27 @@
 /*
  * The deploy gate: may traffic switch to this series (usually the candidate environment)?
- * Over the last window (never reaching back before the last deployment mark) it measures the
- * rules' checks, optionally compares against the baseline environment (error-rate and p95
- * increase, Mann-Whitney rank test on latency), looks at latched rollback triggers, and gives
- * pass, fail or inconclusive with every check and one sentence. Reads the evaluator only.
+ * The rules' checks are judged over the last window (never reaching back before the last
+ * deployment mark); the comparison with the baseline environment covers everything since the
+ * mark, with always-valid confidence bounds (canary.h), so looking at every base interval
+ * costs no false fails; latched rollback triggers fail it. A fail seen at any boundary stays
+ * until the next mark (sw_gate_step). Gives pass, fail or inconclusive with every check and
+ * one sentence. Reads the evaluator only.
  */
 #include "eval_int.h"
-#include "slawatch/ranktest.h"
+#include "slawatch/canary.h"
 #include "slawatch/units.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-/* One side of the comparison: a series' sums and merged latency over the gate window. */
+/* Latency comparisons: where the candidate's distribution is held against the baseline's. */
+static const double compared_percentiles[] = {50.0, 95.0, 99.0};
+#define N_PERCENTILES (sizeof compared_percentiles / sizeof compared_percentiles[0])
+
+/* One side of the comparison: counts and merged latency. */
 typedef struct gate_side {
     sw_sums sums;
     sw_hdr *lat;
@@ -25,14 +31,19 @@ typedef struct gate_side {
 typedef struct gate_ctx {
     const sw_eval *ev;
     const sw_gate_spec *spec;
+    const sw_series *series;
     sw_gate_result *res;
-    int64_t window_ms;
-    gate_side cand, base;
-    bool compare; /* a baseline environment is compared against */
-    bool enough;  /* the candidate has the requests to judge */
-    bool base_enough;
+    int64_t now_ms, window_ms;
+    gate_side cand;                  /* the checks' window */
+    uint64_t cmp_req[2], cmp_err[2]; /* the comparison's data: candidate, baseline */
+    const sw_hdr *cmp_lat[2];
+    sw_hdr *cmp_own[2]; /* merged here when there is no deployment state */
+    bool compare;       /* a baseline environment is compared against */
+    bool enough;        /* the candidate has the requests to judge its checks */
+    bool cmp_enough;    /* both sides have the requests to compare */
     bool failed;
-    const char *unmeasured; /* first check that could not be measured */
+    const char *unmeasured;            /* first check that could not be measured */
+    const sw_gate_check *undecided;    /* first comparison still undecided */
     char why[SW_GATE_REASON_MAX - 16]; /* the failures, "; " between them */
     bool truncated;                    /* why is full: "; and more" ends it */
     size_t why_len;
@@ -52,6 +63,14 @@ fmt_count(uint64_t n, char *out, size_t cap)
         out[o++] = digits[i];
     }
     out[o] = '\0';
+}
+
+/* A signed percentage: "+3.1%", "-0.05%". */
+static void
+fmt_change(double v, char *out, size_t cap)
+{
+    out[0] = v < 0 ? '-' : '+';
+    sw_rules_format_value(SW_SLI_ERROR_RATE, fabs(v), out + 1, cap - 1);
 }
 
 static const char *
@@ -90,15 +109,18 @@ why_fail(gate_ctx *g, const char *fmt, ...)
 
 /* ------------------------------------------------------------------ measuring */
 
+/* with_latency false: the histogram stays empty (nothing will read it). */
 static sw_status
-side_load(const sw_series *s, int64_t from, int64_t to, gate_side *g, sw_err *err)
+side_load(const sw_series *s, int64_t from, int64_t to, bool with_latency, gate_side *g,
+          sw_err *err)
 {
     memset(g, 0, sizeof *g);
     sw_status st = sw_hdr_new(&sw_hdr_latency_config, &g->lat, err);
     if (st != SW_OK || s == NULL)
         return st;
     sw_history_sums(&s->hist, from, to, false, &g->sums);
-    sw_window_merge(&s->hist, from, to, false, g->lat);
+    if (with_latency)
+        sw_window_merge(&s->hist, from, to, false, g->lat);
     g->tail_run = sw_history_tail_run(&s->hist, to);
     return SW_OK;
 }
@@ -110,43 +132,43 @@ check_add(gate_ctx *g, const char *name, sw_op op, double threshold)
     if (r->n_checks == SW_GATE_MAX_CHECKS)
         return NULL;
     sw_gate_check *c = &r->checks[r->n_checks++];
+    *c = (sw_gate_check){.measured = NAN,
+                         .op = op,
+                         .threshold = threshold,
+                         .samples = g->cand.sums.v[SW_SUM_REQUESTS],
+                         .window_ms = g->window_ms,
+                         .verdict = SW_VERDICT_INCONCLUSIVE,
+                         .lower = NAN,
+                         .upper = NAN,
+                         .confidence = NAN};
     snprintf(c->name, sizeof c->name, "%s", name);
-    c->measured = NAN;
-    c->op = op;
-    c->threshold = threshold;
-    c->samples = g->cand.sums.v[SW_SUM_REQUESTS];
-    c->window_ms = g->window_ms;
     return c;
+}
+
+static void
+check_set(sw_gate_check *c, sw_verdict v)
+{
+    c->verdict = v;
+    c->passed = v == SW_VERDICT_PASS;
 }
 
 /* Passed, failed or not judged (judged: there were enough requests); true when it failed. */
 static bool
 check_failed(gate_ctx *g, sw_gate_check *c, bool judged)
 {
-    c->passed = judged && !isnan(c->measured) && sw_rules_compare(c->op, c->measured, c->threshold);
-    if (!judged || c->passed)
+    if (!judged) {
+        check_set(c, SW_VERDICT_INCONCLUSIVE);
         return false;
+    }
     if (isnan(c->measured)) {
+        check_set(c, SW_VERDICT_INCONCLUSIVE);
         if (g->unmeasured == NULL)
             g->unmeasured = c->name;
         return false;
     }
-    return true;
-}
-
-/* Judge a check whose values read as sli does; a failure adds its sentence to the reason. */
-static void
-check_judge(gate_ctx *g, sw_gate_check *c, bool judged, sw_sli unit, const char *suffix)
-{
-    if (!check_failed(g, c, judged))
-        return;
-    char m[32], t[32], w[32], n[32];
-    sw_rules_format_value(unit, c->measured, m, sizeof m);
-    sw_rules_format_value(unit, c->threshold, t, sizeof t);
-    sw_units_format_duration(g->window_ms, w, sizeof w);
-    fmt_count(c->samples, n, sizeof n);
-    why_fail(g, "%s %s %s %s over %s (%s requests)%s", c->name, m, negated_op(c->op), t, w, n,
-             suffix);
+    bool ok = sw_rules_compare(c->op, c->measured, c->threshold);
+    check_set(c, ok ? SW_VERDICT_PASS : SW_VERDICT_FAIL);
+    return !ok;
 }
 
 static void
@@ -162,59 +184,122 @@ rule_checks(gate_ctx *g)
         /* Measured on any data, so the report shows it; judged only with enough requests. */
         sw_measure_in in = {&g->cand.sums, g->cand.tail_run, g->cand.lat, 1};
         sw_condition_measure(cond, &in, &c->measured);
-        check_judge(g, c, g->enough, cond->sli, "");
+        if (!check_failed(g, c, g->enough))
+            continue;
+        char m[32], t[32], w[32], n[32];
+        sw_rules_format_value(cond->sli, c->measured, m, sizeof m);
+        sw_rules_format_value(cond->sli, c->threshold, t, sizeof t);
+        sw_units_format_duration(g->window_ms, w, sizeof w);
+        fmt_count(c->samples, n, sizeof n);
+        why_fail(g, "%s %s %s %s over %s (%s requests)", c->name, m, negated_op(c->op), t, w, n);
     }
 }
 
+/* ------------------------------------------------------------------ comparing */
+
+/* The chance of a false fail over the whole deployment, shared by every comparison. */
 static double
-side_error_rate(const gate_side *s)
+comparison_alpha(const sw_gate_spec *sp)
 {
-    uint64_t req = s->sums.v[SW_SUM_REQUESTS];
-    return req > 0 ? (double)s->sums.v[SW_SUM_ERRORS] / (double)req : NAN;
+    size_t k = (sp->max_error_rate_increase > 0 ? 1 : 0) +
+               (sp->max_latency_increase > 0 ? N_PERCENTILES : 0);
+    return (1.0 - sp->confidence) / (double)(k > 0 ? k : 1);
 }
 
-static double
-side_p95(const gate_side *s)
+static void
+since_text(const gate_ctx *g, char *out, size_t cap)
 {
-    return sw_hdr_total_count(s->lat) > 0 ? (double)sw_hdr_value_at_percentile(s->lat, 95.0) : NAN;
+    sw_units_format_duration(g->res->compared_to_ms - g->res->compared_from_ms, out, cap);
+    if (g->series != NULL && g->series->gate != NULL)
+        snprintf(out + strlen(out), cap - strlen(out), " since the deployment");
+}
+
+/* Judge one comparison from its canary result; a failure adds its sentence. */
+static void
+comparison_judge(gate_ctx *g, sw_gate_check *c, const sw_canary_result *cr, const char *what,
+                 const char *unit)
+{
+    c->measured = cr->estimate;
+    c->lower = cr->lower;
+    c->upper = cr->upper;
+    c->confidence = g->spec->confidence;
+    if (!g->cmp_enough) {
+        check_set(c, SW_VERDICT_INCONCLUSIVE);
+        return;
+    }
+    if (cr->call == SW_CANARY_UNDECIDED) {
+        check_set(c, SW_VERDICT_INCONCLUSIVE);
+        c->more_samples = cr->more_samples;
+        if (g->undecided == NULL)
+            g->undecided = c;
+        return;
+    }
+    check_set(c, cr->call == SW_CANARY_WITHIN ? SW_VERDICT_PASS : SW_VERDICT_FAIL);
+    if (cr->call != SW_CANARY_WORSE)
+        return;
+    char est[32], low[32], tol[32], since[64], nc[32], nb[32];
+    fmt_change(c->measured, est, sizeof est);
+    fmt_change(c->lower, low, sizeof low);
+    sw_rules_format_value(SW_SLI_ERROR_RATE, c->threshold, tol, sizeof tol);
+    since_text(g, since, sizeof since);
+    fmt_count(c->samples, nc, sizeof nc);
+    fmt_count(c->baseline_samples, nb, sizeof nb);
+    why_fail(g,
+             "%s %s vs %s (at least %s with %g%% confidence, more than the %s allowed) over %s "
+             "(%s and %s %s)",
+             what, est, g->spec->baseline, low, c->confidence * 100.0, tol, since, nc, nb, unit);
+}
+
+/* samples: what the comparison counts on each side, requests or latency values. */
+static sw_gate_check *
+comparison_add(gate_ctx *g, const char *name, double tolerance, const uint64_t samples[2])
+{
+    sw_gate_check *c = check_add(g, name, SW_OP_LE, tolerance);
+    if (c == NULL)
+        return NULL;
+    c->samples = samples[0];
+    c->baseline_samples = samples[1];
+    c->window_ms = g->res->compared_to_ms - g->res->compared_from_ms;
+    return c;
 }
 
 static void
 compare_checks(gate_ctx *g)
 {
     const sw_gate_spec *sp = g->spec;
-    char suffix[96];
-    snprintf(suffix, sizeof suffix, " vs %s", sp->baseline);
-    bool judged = g->enough && g->base_enough;
+    double alpha = comparison_alpha(sp);
+    sw_canary_result cr = {.estimate = NAN, .lower = NAN, .upper = NAN};
     sw_gate_check *c;
-    if (sp->max_error_rate_increase >= 0 &&
-        (c = check_add(g, "error_rate_increase", SW_OP_LE, sp->max_error_rate_increase))) {
-        c->measured = side_error_rate(&g->cand) - side_error_rate(&g->base);
-        check_judge(g, c, judged, SW_SLI_ERROR_RATE, suffix);
+    uint64_t values[2];
+    for (int i = 0; i < 2; i++)
+        values[i] = g->cmp_lat[i] != NULL ? (uint64_t)sw_hdr_total_count(g->cmp_lat[i]) : 0;
+    if (sp->max_error_rate_increase > 0 &&
+        (c = comparison_add(g, "error_rate_increase", sp->max_error_rate_increase, g->cmp_req)) !=
+            NULL) {
+        sw_canary_error_rate(g->cmp_err[0], g->cmp_req[0], g->cmp_err[1], g->cmp_req[1],
+                             sp->max_error_rate_increase, alpha, &cr);
+        comparison_judge(g, c, &cr, "error rate", "requests");
     }
-    if (sp->max_latency_increase >= 0 &&
-        (c = check_add(g, "latency_increase", SW_OP_LE, sp->max_latency_increase))) {
-        double base = side_p95(&g->base);
-        c->measured = base > 0 ? side_p95(&g->cand) / base - 1.0 : NAN;
-        /* A relative increase reads as a percentage, like a ratio. */
-        check_judge(g, c, judged, SW_SLI_ERROR_RATE, suffix);
-    }
-    sw_ranktest_result rt;
-    if (sp->rank_test_alpha > 0 && (c = check_add(g, "rank_test", SW_OP_GE, sp->rank_test_alpha))) {
-        if (sw_ranktest_mann_whitney(g->cand.lat, g->base.lat, &rt, NULL) == SW_OK)
-            c->measured = rt.p_value;
-        if (check_failed(g, c, judged)) {
-            char w[32];
-            sw_units_format_duration(g->window_ms, w, sizeof w);
-            why_fail(g, "latencies slower%s by a rank test (p = %.2g, below %.2g) over %s", suffix,
-                     c->measured, c->threshold, w);
-        }
+    for (size_t i = 0; sp->max_latency_increase > 0 && i < N_PERCENTILES; i++) {
+        char name[32], what[32];
+        snprintf(name, sizeof name, "p%g_increase", compared_percentiles[i]);
+        snprintf(what, sizeof what, "p%g latency", compared_percentiles[i]);
+        if ((c = comparison_add(g, name, sp->max_latency_increase, values)) == NULL)
+            return;
+        if (!g->cmp_enough)
+            comparison_judge(g, c, &cr, what, "latency values");
+        else if (sw_canary_latency(g->cmp_lat[0], g->cmp_lat[1], compared_percentiles[i],
+                                   sp->max_latency_increase, alpha, &cr, NULL) == SW_OK)
+            comparison_judge(g, c, &cr, what, "latency values");
+        else if (g->unmeasured == NULL)
+            g->unmeasured = c->name; /* requests counted but no latency recorded */
     }
 }
 
 static void
-trigger_checks(gate_ctx *g, const sw_series *s)
+trigger_checks(gate_ctx *g)
 {
+    const sw_series *s = g->series;
     for (size_t i = 0; s != NULL && i < g->ev->rules->n_triggers; i++) {
         const sw_trigger_result *t = &s->triggers[i];
         if (!t->fired)
@@ -222,14 +307,45 @@ trigger_checks(gate_ctx *g, const sw_series *s)
         char name[64], at[32];
         snprintf(name, sizeof name, "rollback_trigger:%s", t->trigger->name);
         sw_gate_check *c = check_add(g, name, SW_OP_LE, 0.0);
-        if (c != NULL)
+        if (c != NULL) {
             c->measured = 1.0;
+            check_set(c, SW_VERDICT_FAIL);
+        }
         sw_units_format_time(t->fired_at_ms, at, sizeof at);
         why_fail(g, "rollback trigger %s fired at %s", t->trigger->name, at);
     }
 }
 
 /* ------------------------------------------------------------------ verdict */
+
+static void
+conclude_undecided(gate_ctx *g)
+{
+    const sw_gate_check *c = g->undecided;
+    sw_gate_result *r = g->res;
+    char est[32], tol[32], since[64], more[96], bounds[96] = "";
+    fmt_change(c->measured, est, sizeof est);
+    sw_rules_format_value(SW_SLI_ERROR_RATE, c->threshold, tol, sizeof tol);
+    since_text(g, since, sizeof since);
+    if (!isnan(c->upper)) {
+        char up[32];
+        fmt_change(c->upper, up, sizeof up);
+        snprintf(bounds, sizeof bounds, ", could be %s", up);
+    }
+    if (c->more_samples == UINT64_MAX) {
+        snprintf(more, sizeof more,
+                 "no amount of data would decide (the estimate sits on the "
+                 "tolerance)");
+    } else {
+        char n[32];
+        fmt_count(c->more_samples, n, sizeof n);
+        snprintf(more, sizeof more, "about %s more %s per environment would decide", n,
+                 strncmp(c->name, "error", 5) == 0 ? "requests" : "latency values");
+    }
+    snprintf(r->reason, sizeof r->reason,
+             "inconclusive: %s %s vs %.64s%s against the %s allowed (%g%% confidence) over %s; %s",
+             c->name, est, g->spec->baseline, bounds, tol, c->confidence * 100.0, since, more);
+}
 
 static void
 conclude(gate_ctx *g)
@@ -240,24 +356,43 @@ conclude(gate_ctx *g)
     sw_units_format_duration(g->window_ms, w, sizeof w);
     long long need = (long long)g->spec->min_requests;
     size_t cap = sizeof r->reason;
+    const sw_gate_state *latch = g->series != NULL ? g->series->gate : NULL;
     if (g->failed) {
         r->verdict = SW_VERDICT_FAIL;
         snprintf(r->reason, cap, "fail: %.*s", (int)(cap - 7), g->why);
+    } else if (latch != NULL && latch->failed_at_ms != INT64_MIN) {
+        char at[32];
+        sw_units_format_time(latch->failed_at_ms, at, sizeof at);
+        r->verdict = SW_VERDICT_FAIL;
+        snprintf(r->reason, cap, "fail since %s, until the next deployment: %.*s", at,
+                 (int)(cap - 96), latch->failed_reason + strlen("fail: "));
+    } else if (g->spec->n_checks == 0 && !g->compare) {
+        r->verdict = SW_VERDICT_INCONCLUSIVE;
+        snprintf(r->reason, cap,
+                 "inconclusive: the gate has no checks for this series (configure gate.checks "
+                 "or gate.compare)");
     } else if (!g->enough) {
         r->verdict = SW_VERDICT_INCONCLUSIVE;
         snprintf(r->reason, cap, "inconclusive: %s requests over %s, fewer than the %lld needed", n,
                  w, need);
-    } else if (g->compare && !g->base_enough) {
-        fmt_count(g->base.sums.v[SW_SUM_REQUESTS], n, sizeof n);
+    } else if (g->compare && !g->cmp_enough) {
+        char nb[32], since[64];
+        fmt_count(g->cmp_req[1], nb, sizeof nb);
+        fmt_count(g->cmp_req[0], n, sizeof n);
+        since_text(g, since, sizeof since);
         r->verdict = SW_VERDICT_INCONCLUSIVE;
         snprintf(r->reason, cap,
-                 "inconclusive: baseline %.64s had %s requests over %s, fewer than the %lld "
-                 "needed",
-                 g->spec->baseline, n, w, need);
+                 "inconclusive: %s and baseline %.64s had %s and %s requests over %s, fewer than "
+                 "the %lld needed",
+                 g->series != NULL && g->series->env ? g->series->env : "the candidate",
+                 g->spec->baseline, n, nb, since, need);
     } else if (g->unmeasured != NULL) {
         r->verdict = SW_VERDICT_INCONCLUSIVE;
         snprintf(r->reason, cap, "inconclusive: %.64s could not be measured over %s", g->unmeasured,
                  w);
+    } else if (g->undecided != NULL) {
+        r->verdict = SW_VERDICT_INCONCLUSIVE;
+        conclude_undecided(g);
     } else {
         r->verdict = SW_VERDICT_PASS;
         snprintf(r->reason, cap, "pass: %zu checks passed over %s (%s requests)", r->n_checks, w,
@@ -265,15 +400,73 @@ conclude(gate_ctx *g)
     }
 }
 
-static int64_t
-gate_window(const sw_eval *ev, const sw_series *s, int64_t window_ms, int64_t now)
+/* The checks' window: the one asked for, cut at the deployment mark and the latency kept. */
+static void
+gate_window(const sw_eval *ev, const sw_series *s, int64_t window_ms, int64_t now,
+            sw_gate_result *r)
 {
-    int64_t w = window_ms > 0 ? window_ms : ev->rules->gate.window_ms;
-    /* Latency histograms are kept this long; a longer window could not be measured whole. */
-    w = sw_min_i64(w, ev->plan.history.latency_keep_ms - ev->plan.base_ms);
-    if (s != NULL && s->deployed_ms != INT64_MIN)
-        w = sw_min_i64(w, now - s->deployed_ms);
-    return sw_max_i64(w, 0);
+    int64_t asked = window_ms > 0 ? window_ms : ev->rules->gate.window_ms;
+    int64_t kept = ev->plan.history.latency_keep_ms - ev->plan.base_ms;
+    int64_t w = asked;
+    r->requested_window_ms = asked;
+    r->limited_by = SW_GATE_LIMIT_NONE;
+    if (s != NULL && s->deployed_ms != INT64_MIN && now - s->deployed_ms < w) {
+        w = sw_max_i64(now - s->deployed_ms, 0);
+        r->limited_by = SW_GATE_LIMIT_DEPLOYMENT;
+    }
+    if (kept < w) {
+        w = kept;
+        r->limited_by = SW_GATE_LIMIT_RETENTION;
+    }
+    r->window_start_ms = now - w;
+    r->window_end_ms = now;
+}
+
+/* The comparison's data: the deployment's accumulation, or the checks' window merged here. */
+static sw_status
+comparison_load(gate_ctx *g, const sw_series *base, sw_err *err)
+{
+    sw_gate_result *r = g->res;
+    const sw_gate_state *st = g->series != NULL ? g->series->gate : NULL;
+    if (st != NULL) { /* nothing accumulated yet: no requests, and no histograms either */
+        r->compared_from_ms = st->from_ms;
+        r->compared_to_ms = st->to_ms;
+        for (int i = 0; i < 2; i++) {
+            g->cmp_req[i] = st->requests[i];
+            g->cmp_err[i] = st->errors[i];
+            g->cmp_lat[i] = st->lat[i];
+        }
+        return SW_OK;
+    }
+    gate_side b;
+    sw_status status = side_load(base, r->window_start_ms, r->window_end_ms, true, &b, err);
+    if (status != SW_OK)
+        return status;
+    g->cmp_own[1] = b.lat;
+    r->compared_from_ms = r->window_start_ms;
+    r->compared_to_ms = r->window_end_ms;
+    g->cmp_req[0] = g->cand.sums.v[SW_SUM_REQUESTS];
+    g->cmp_err[0] = g->cand.sums.v[SW_SUM_ERRORS];
+    g->cmp_lat[0] = g->cand.lat;
+    g->cmp_req[1] = b.sums.v[SW_SUM_REQUESTS];
+    g->cmp_err[1] = b.sums.v[SW_SUM_ERRORS];
+    g->cmp_lat[1] = b.lat;
+    return SW_OK;
+}
+
+static bool
+checks_read_latency(const sw_gate_spec *sp)
+{
+    for (size_t i = 0; i < sp->n_checks; i++)
+        if (sp->checks[i].sli == SW_SLI_LATENCY)
+            return true;
+    return false;
+}
+
+static bool
+is_candidate(const sw_gate_spec *sp, const char *env)
+{
+    return sp->baseline != NULL && env != NULL && strcmp(env, sp->baseline) != 0;
 }
 
 static sw_status
@@ -281,24 +474,44 @@ gate_run(gate_ctx *g, const char *service, const char *env, sw_err *err)
 {
     const sw_gate_spec *sp = g->spec;
     sw_gate_result *r = g->res;
-    const sw_series *s = sw_eval_find(g->ev, service, env);
-    sw_status st = side_load(s, r->window_start_ms, r->window_end_ms, &g->cand, err);
-    g->compare = sp->baseline != NULL && env != NULL && strcmp(env, sp->baseline) != 0;
+    g->compare =
+        is_candidate(sp, env) && (sp->max_error_rate_increase > 0 || sp->max_latency_increase > 0);
+    bool marked = g->series != NULL && g->series->gate != NULL;
+    sw_status st = side_load(g->series, r->window_start_ms, r->window_end_ms,
+                             checks_read_latency(sp) || (g->compare && !marked), &g->cand, err);
     if (st == SW_OK && g->compare)
-        st = side_load(sw_eval_find(g->ev, service, sp->baseline), r->window_start_ms,
-                       r->window_end_ms, &g->base, err);
+        st = comparison_load(g, sw_eval_find(g->ev, service, sp->baseline), err);
     if (st != SW_OK)
         return st;
-    g->enough = g->cand.sums.v[SW_SUM_REQUESTS] >= (uint64_t)sp->min_requests &&
-                g->cand.sums.v[SW_SUM_REQUESTS] > 0;
-    g->base_enough = g->base.sums.v[SW_SUM_REQUESTS] >= (uint64_t)sp->min_requests &&
-                     g->base.sums.v[SW_SUM_REQUESTS] > 0;
+    uint64_t need = (uint64_t)sp->min_requests;
+    g->enough = g->cand.sums.v[SW_SUM_REQUESTS] >= need && g->cand.sums.v[SW_SUM_REQUESTS] > 0;
+    g->cmp_enough =
+        g->cmp_req[0] >= need && g->cmp_req[1] >= need && g->cmp_req[0] > 0 && g->cmp_req[1] > 0;
     rule_checks(g);
     if (g->compare)
         compare_checks(g);
-    trigger_checks(g, s);
+    trigger_checks(g);
     conclude(g);
     return SW_OK;
+}
+
+/* The gate of series s (may be NULL: no data yet) at now over window_ms. */
+static sw_status
+gate_at(const sw_eval *ev, const sw_series *s, const char *service, const char *env,
+        int64_t window_ms, int64_t now, sw_gate_result *ret, sw_err *err)
+{
+    sw_gate_result res = {.failed_at_ms = -1};
+    gate_ctx g = {.ev = ev, .spec = &ev->rules->gate, .series = s, .res = &res, .now_ms = now};
+    gate_window(ev, s, window_ms, now, &res);
+    g.window_ms = res.window_end_ms - res.window_start_ms;
+    sw_status st = gate_run(&g, service, env, err);
+    sw_hdr_free(g.cand.lat);
+    sw_hdr_free(g.cmp_own[1]);
+    if (s != NULL && s->gate != NULL && s->gate->failed_at_ms != INT64_MIN)
+        res.failed_at_ms = s->gate->failed_at_ms;
+    if (st == SW_OK)
+        *ret = res;
+    return st;
 }
 
 sw_status
@@ -309,17 +522,90 @@ sw_eval_gate(const sw_eval *ev, const char *service, const char *env, int64_t wi
     sw_status st = sw_eval_resolve(ev->rules, service, env, &index, err);
     if (st != SW_OK)
         return st;
-    const sw_series *s = sw_eval_find(ev, service, env);
     int64_t now = ev->now_ms == INT64_MIN ? 0 : ev->now_ms;
-    sw_gate_result res = {0};
-    gate_ctx g = {.ev = ev, .spec = &ev->rules->gate, .res = &res};
-    g.window_ms = gate_window(ev, s, window_ms, now);
-    res.window_start_ms = now - g.window_ms;
-    res.window_end_ms = now;
-    st = gate_run(&g, service, env, err);
-    sw_hdr_free(g.cand.lat);
-    sw_hdr_free(g.base.lat);
+    return gate_at(ev, sw_eval_find(ev, service, env), service, env, window_ms, now, ret, err);
+}
+
+const char *
+sw_eval_gate_limit_str(sw_gate_limit l)
+{
+    return l == SW_GATE_LIMIT_DEPLOYMENT  ? "deployment"
+           : l == SW_GATE_LIMIT_RETENTION ? "retention"
+                                          : NULL;
+}
+
+/* ------------------------------------------------------------------ per deployment */
+
+sw_status
+sw_gate_mark(sw_gate_state **gp, int64_t at_ms, sw_err *err)
+{
+    sw_gate_state *g = *gp;
+    if (g == NULL && (g = *gp = calloc(1, sizeof *g)) == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "cannot allocate a deployment's gate");
+    for (int i = 0; i < 2; i++) {
+        g->requests[i] = g->errors[i] = 0;
+        if (g->lat[i] != NULL)
+            sw_hdr_reset(g->lat[i]);
+    }
+    g->from_ms = g->to_ms = at_ms;
+    g->failed_at_ms = INT64_MIN;
+    g->failed_reason[0] = '\0';
+    return SW_OK;
+}
+
+void
+sw_gate_state_free(sw_gate_state *g)
+{
+    if (g == NULL)
+        return;
+    sw_hdr_free(g->lat[0]);
+    sw_hdr_free(g->lat[1]);
+    free(g);
+}
+
+/* Both sides' base intervals in [g->to, upto) join the comparison. */
+static sw_status
+accumulate(sw_gate_state *g, const sw_series *sides[2], int64_t upto, sw_err *err)
+{
+    for (int i = 0; i < 2; i++) {
+        if (g->lat[i] == NULL) {
+            sw_status st = sw_hdr_new(&sw_hdr_latency_config, &g->lat[i], err);
+            if (st != SW_OK)
+                return st;
+        }
+        sw_sums sums;
+        sw_history_sums(&sides[i]->hist, g->to_ms, upto, false, &sums);
+        g->requests[i] += sums.v[SW_SUM_REQUESTS];
+        g->errors[i] += sums.v[SW_SUM_ERRORS];
+        sw_window_merge(&sides[i]->hist, g->to_ms, upto, false, g->lat[i]);
+    }
+    g->to_ms = upto;
+    return SW_OK;
+}
+
+sw_status
+sw_gate_step(const sw_eval *ev, sw_series *s, int64_t t, sw_err *err)
+{
+    sw_gate_state *g = s->gate;
+    if (g == NULL || g->failed_at_ms != INT64_MIN)
+        return SW_OK;
+    const sw_gate_spec *sp = &ev->rules->gate;
+    const sw_series *base =
+        is_candidate(sp, s->env) ? sw_eval_find(ev, s->service->name, sp->baseline) : NULL;
+    sw_status st = SW_OK;
+    if (base != NULL) {
+        /* Only spans both sides have reported, so each side covers the same time. */
+        int64_t upto = sw_min_i64(t, sw_min_i64(s->fed_until_ms, base->fed_until_ms));
+        const sw_series *sides[2] = {s, base};
+        if (upto > g->to_ms)
+            st = accumulate(g, sides, upto, err);
+    }
+    sw_gate_result r;
     if (st == SW_OK)
-        *ret = res;
+        st = gate_at(ev, s, s->service->name, s->env, 0, t, &r, err);
+    if (st == SW_OK && r.verdict == SW_VERDICT_FAIL) {
+        g->failed_at_ms = t;
+        snprintf(g->failed_reason, sizeof g->failed_reason, "%s", r.reason);
+    }
     return st;
 }

@@ -26,6 +26,7 @@
 #define DEFAULT_SLICE_MS 60000
 #define DEFAULT_SLICE_TARGET 0.99
 #define DEFAULT_GATE_WINDOW_MS 600000
+#define DEFAULT_GATE_CONFIDENCE 0.99
 
 #define MSG_MAX 1024
 #define MS_PER_DAY INT64_C(86400000)
@@ -83,8 +84,9 @@ static const char *const alert_keys[] = {"name",      "when",      "over", "for"
 static const char *const burn_keys[] = {"objective", "long", "short", NULL};
 static const char *const trigger_keys[] = {"name", "when", "over", "for", "runbook_url", NULL};
 static const char *const gate_keys[] = {"window", "min_requests", "checks", "compare", NULL};
-static const char *const compare_keys[] = {"baseline", "max_error_rate_increase",
-                                           "max_latency_increase", "rank_test_alpha", NULL};
+static const char *const compare_keys[] = {
+    "baseline",   "max_error_rate_increase", "max_latency_increase",
+    "confidence", "rank_test_alpha",         NULL};
 
 /* ---- diagnostics ------------------------------------------------------------------------ */
 
@@ -1680,6 +1682,14 @@ compile_checks(sw_rules_loader *ld, const sw_yaml_node *node, sw_gate_spec *g)
 static void
 check_baseline(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *node)
 {
+    bool any_envs = false;
+    for (size_t i = 0; i < r->n_services; i++)
+        any_envs = any_envs || r->services[i].n_environments > 0;
+    if (!any_envs && r->n_services > 0)
+        sw_rules_error(ld, node,
+                       "expected an environment of a service as baseline (no service lists "
+                       "environments), found %s",
+                       sw_rules_found(node).s);
     for (size_t i = 0; i < r->n_services; i++) {
         const sw_service *s = &r->services[i];
         char envs[256];
@@ -1700,6 +1710,20 @@ check_baseline(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *node)
     }
 }
 
+/* A ratio read from v that must lie in (low, high] (or [low, high) when open_high). */
+static void
+get_bounded_ratio(sw_rules_loader *ld, const sw_yaml_node *v, const char *key, const char *range,
+                  double low, double high, bool open_high, double *ret)
+{
+    char what[96];
+    snprintf(what, sizeof what, "a ratio (e.g. %s) for %s", range, key);
+    if (!get_ratio(ld, v, what, ret))
+        return;
+    bool inside = open_high ? *ret > low && *ret < high : *ret > low && *ret <= high;
+    if (!inside)
+        sw_rules_error(ld, v, "expected %s for %s, found %s", range, key, sw_rules_found(v).s);
+}
+
 static void
 compile_compare(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *node, sw_gate_spec *g)
 {
@@ -1709,29 +1733,27 @@ compile_compare(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *node
     if ((v = sw_rules_require(ld, node, "baseline", "compare")) != NULL &&
         sw_rules_get_name(ld, v, "the baseline environment", &g->baseline))
         check_baseline(ld, r, v);
-    if ((v = sw_yaml_get(node, "max_error_rate_increase")) != NULL &&
-        get_ratio(ld, v, "a ratio (e.g. 0.5%) for max_error_rate_increase",
-                  &g->max_error_rate_increase) &&
-        (g->max_error_rate_increase < 0 || g->max_error_rate_increase > 1))
-        sw_rules_error(ld, v,
-                       "expected a ratio between 0%% and 100%% for "
-                       "max_error_rate_increase, found %s",
-                       sw_rules_found(v).s);
-    if ((v = sw_yaml_get(node, "max_latency_increase")) != NULL &&
-        get_ratio(ld, v, "a ratio (e.g. 20%) for max_latency_increase", &g->max_latency_increase) &&
-        g->max_latency_increase < 0)
-        sw_rules_error(ld, v,
-                       "expected a ratio of at least 0%% for max_latency_increase, "
-                       "found %s",
-                       sw_rules_found(v).s);
-    if ((v = sw_yaml_get(node, "rank_test_alpha")) != NULL &&
-        get_ratio(ld, v, "a significance level (e.g. 0.05) for rank_test_alpha",
-                  &g->rank_test_alpha) &&
-        (g->rank_test_alpha <= 0 || g->rank_test_alpha >= 1))
-        sw_rules_error(ld, v,
-                       "expected a significance level between 0 and 1 (e.g. 0.05) for "
-                       "rank_test_alpha, found %s",
-                       sw_rules_found(v).s);
+    if ((v = sw_yaml_get(node, "max_error_rate_increase")) != NULL)
+        get_bounded_ratio(ld, v, "max_error_rate_increase", "more than 0% and at most 100%", 0, 1,
+                          false, &g->max_error_rate_increase);
+    if ((v = sw_yaml_get(node, "max_latency_increase")) != NULL)
+        get_bounded_ratio(ld, v, "max_latency_increase", "more than 0% and at most 1000% (10x)", 0,
+                          10, false, &g->max_latency_increase);
+    if ((v = sw_yaml_get(node, "confidence")) != NULL)
+        get_bounded_ratio(ld, v, "confidence", "more than 50% and less than 99.99%", 0.5, 0.9999,
+                          true, &g->confidence);
+    /* The old rank test's level reads as the false-fail chance it was meant to bound. */
+    const sw_yaml_node *alpha = sw_yaml_get(node, "rank_test_alpha");
+    double a;
+    if (alpha != NULL && v != NULL)
+        sw_rules_error(ld, alpha,
+                       "expected confidence or rank_test_alpha (its old name: confidence is 1 - "
+                       "rank_test_alpha), not both");
+    else if (alpha != NULL) {
+        get_bounded_ratio(ld, alpha, "rank_test_alpha", "more than 0.0001 and less than 0.5",
+                          0.0001, 0.5, true, &a);
+        g->confidence = 1.0 - a;
+    }
 }
 
 /* node is the gate section, or NULL without one: the default gate still applies. */
@@ -1765,7 +1787,7 @@ set_defaults(sw_rules *r)
     r->gate.min_requests = DEFAULT_MIN_REQUESTS;
     r->gate.max_error_rate_increase = -1;
     r->gate.max_latency_increase = -1;
-    r->gate.rank_test_alpha = 0;
+    r->gate.confidence = DEFAULT_GATE_CONFIDENCE;
 }
 
 void

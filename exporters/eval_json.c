@@ -97,11 +97,30 @@ put_trigger(sw_buf *b, const sw_trigger_result *r, sw_err *err)
     sw_buf_printf(b, err, "}");
 }
 
+/* A comparison's confidence bounds, baseline count and, undecided, what would decide it. */
+static void
+put_comparison(sw_buf *b, const sw_gate_check *c, sw_err *err)
+{
+    sw_buf_printf(b, err, ",\"lower\":");
+    put_number(b, c->lower, err);
+    sw_buf_printf(b, err, ",\"upper\":");
+    put_number(b, c->upper, err);
+    sw_buf_printf(b, err, ",\"confidence\":");
+    put_number(b, c->confidence, err);
+    sw_buf_printf(b, err, ",\"baseline_samples\":%llu", (unsigned long long)c->baseline_samples);
+    if (c->more_samples == UINT64_MAX)
+        sw_buf_printf(b, err, ",\"more_samples\":null");
+    else if (c->more_samples > 0)
+        sw_buf_printf(b, err, ",\"more_samples\":%llu", (unsigned long long)c->more_samples);
+}
+
 sw_status
 sw_eval_json_gate_fields(sw_buf *b, const sw_gate_result *g, sw_err *err)
 {
     sw_buf_printf(b, err, "\"verdict\":\"%s\",\"reason\":", sw_eval_verdict_str(g->verdict));
     sw_json_put_string(b, g->reason, err);
+    sw_buf_printf(b, err, ",\"failed_at\":");
+    put_time(b, g->failed_at_ms, err);
     sw_buf_printf(b, err, ",\"checks\":[");
     for (size_t i = 0; i < g->n_checks; i++) {
         const sw_gate_check *c = &g->checks[i];
@@ -113,8 +132,12 @@ sw_eval_json_gate_fields(sw_buf *b, const sw_gate_result *g, sw_err *err)
         put_number(b, c->measured, err);
         sw_buf_printf(b, err, ",\"op\":\"%s\",\"threshold\":", sw_rules_op_str(c->op));
         put_number(b, c->threshold, err);
-        sw_buf_printf(b, err, ",\"samples\":%llu,\"window\":\"%s\",\"passed\":%s}",
-                      (unsigned long long)c->samples, window, c->passed ? "true" : "false");
+        if (!isnan(c->confidence))
+            put_comparison(b, c, err);
+        sw_buf_printf(b, err,
+                      ",\"samples\":%llu,\"window\":\"%s\",\"verdict\":\"%s\",\"passed\":%s}",
+                      (unsigned long long)c->samples, window, sw_eval_verdict_str(c->verdict),
+                      c->passed ? "true" : "false");
     }
     return sw_buf_printf(b, err, "]");
 }

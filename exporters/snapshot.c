@@ -92,15 +92,25 @@ write_gate(sw_snapshot *s, const char *service, const char *env, int64_t window_
            const sw_gate_result *g, sw_err *err)
 {
     sw_buf *b = &s->gate_text;
-    char window[32];
-    sw_units_format_duration(window_ms, window, sizeof window);
+    char window[32], asked[32];
+    /* The window judged, and the one asked for when it had to be shorter. */
+    sw_units_format_duration(g->window_end_ms - g->window_start_ms, window, sizeof window);
+    sw_units_format_duration(window_ms, asked, sizeof asked);
+    const char *limit = sw_eval_gate_limit_str(g->limited_by);
     sw_buf_printf(b, err, "{\"service\":");
     sw_json_put_string(b, service, err);
     if (env != NULL) {
         sw_buf_printf(b, err, ",\"env\":");
         sw_json_put_string(b, env, err);
     }
-    sw_buf_printf(b, err, ",\"window\":\"%s\",\"evaluated_at\":", window);
+    sw_buf_printf(b, err,
+                  ",\"window\":\"%s\",\"window_requested\":\"%s\",\"window_limited_by\":", window,
+                  asked);
+    if (limit != NULL)
+        sw_buf_printf(b, err, "\"%s\"", limit);
+    else
+        sw_buf_printf(b, err, "null");
+    sw_buf_printf(b, err, ",\"evaluated_at\":");
     put_time(b, s->at_ms, err);
     sw_buf_printf(b, err, ",\"window_start\":");
     put_time(b, g->window_start_ms, err);
@@ -132,6 +142,8 @@ no_data_gate(const char *service, const char *env, int64_t at_ms, int64_t window
     g->verdict = SW_VERDICT_INCONCLUSIVE;
     g->window_start_ms = at_ms - window_ms;
     g->window_end_ms = at_ms;
+    g->requested_window_ms = window_ms;
+    g->failed_at_ms = -1;
     snprintf(g->reason, sizeof g->reason, "inconclusive: no data for %s%s%s yet", service,
              env ? "/" : "", env ? env : "");
 }

@@ -63,18 +63,37 @@ typedef struct sw_trigger_result {
 #define SW_GATE_REASON_MAX 2048
 
 typedef struct sw_gate_check {
-    char name[64];            /* `error_rate`, `p95`, `error_rate_increase`, `rank_test` ... */
-    double measured;          /* NAN when it could not be measured */
+    char name[64];   /* `error_rate`, `p95`, `error_rate_increase`, `p99_increase` ... */
+    double measured; /* NAN when it could not be measured; comparisons: the estimate */
     sw_op op;
-    double threshold;
-    uint64_t samples;
-    int64_t window_ms;
-    bool passed;
+    double threshold;   /* comparisons: the tolerance */
+    uint64_t samples;   /* the candidate's requests (latency comparisons: latency values) */
+    int64_t window_ms;  /* comparisons: the time since the deployment mark they cover */
+    bool passed;        /* verdict == SW_VERDICT_PASS */
+    sw_verdict verdict; /* inconclusive: not judged (too few requests) or undecided */
+    /* Comparisons with the baseline only (NAN / 0 for the others): */
+    double lower, upper; /* always-valid confidence bounds of measured (NAN: unbounded) */
+    double confidence;   /* of those bounds, over every look of the deployment */
+    uint64_t baseline_samples;
+    uint64_t more_samples; /* undecided: about this many more per environment would decide;
+                               UINT64_MAX: no amount would */
 } sw_gate_check;
+
+/* Why the window judged is shorter than the one asked for. */
+typedef enum sw_gate_limit {
+    SW_GATE_LIMIT_NONE,
+    SW_GATE_LIMIT_DEPLOYMENT, /* the deployment mark is more recent */
+    SW_GATE_LIMIT_RETENTION,  /* latency histograms are kept only for the rules' gate window */
+} sw_gate_limit;
 
 typedef struct sw_gate_result {
     sw_verdict verdict;
-    int64_t window_start_ms, window_end_ms;
+    int64_t window_start_ms, window_end_ms; /* the window the checks were judged over */
+    int64_t requested_window_ms;            /* the window asked for (the rules' by default) */
+    sw_gate_limit limited_by;
+    int64_t compared_from_ms; /* comparisons cover [compared_from, compared_to); equal: none */
+    int64_t compared_to_ms;
+    int64_t failed_at_ms; /* a fail latched for this deployment: when; -1 when none */
     sw_gate_check checks[SW_GATE_MAX_CHECKS];
     size_t n_checks;
     char reason[SW_GATE_REASON_MAX]; /* one sentence a release manager understands */
@@ -154,14 +173,17 @@ bool sw_eval_has_series(const sw_eval *ev, const char *service, const char *env)
 void sw_eval_series(const sw_eval *ev, size_t i, sw_series_result *ret);
 
 /*
- * Deploy gate for a series at the last advance: over min(window_ms, time since the last
- * deployment mark) (window_ms 0: the rules' gate window), with the rules' checks and baseline
- * comparison. SW_E_INVAL for an unknown series.
+ * Deploy gate for a series at the last advance. The rules' checks are judged over
+ * min(window_ms, time since the last deployment mark, the latency kept) (window_ms 0: the
+ * rules' gate window); the comparison with the baseline covers everything since the mark
+ * (without a mark: that same window). A fail seen at any base-interval boundary since the mark
+ * stays until the next mark. SW_E_INVAL for an unknown series.
  */
 sw_status sw_eval_gate(const sw_eval *ev, const char *service, const char *env, int64_t window_ms,
                        sw_gate_result *ret, sw_err *err);
 
 const char *sw_eval_verdict_str(sw_verdict v);
+const char *sw_eval_gate_limit_str(sw_gate_limit l); /* "deployment", "retention" or NULL */
 const char *sw_eval_alert_state_str(sw_alert_state s);
 
 #endif

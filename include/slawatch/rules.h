@@ -131,8 +131,8 @@ typedef struct sw_gate_spec {
     size_t n_checks;
     const char *baseline;     /* NULL: no comparison */
     double max_error_rate_increase; /* absolute ratio points; < 0 when not set */
-    double max_latency_increase;    /* relative p95 increase; < 0 when not set */
-    double rank_test_alpha;         /* 0 when not set */
+    double max_latency_increase;    /* relative increase at p50, p95, p99; < 0 when not set */
+    double confidence;              /* of the comparisons, over a whole deployment (default 0.99) */
 } sw_gate_spec;
 
 typedef struct sw_rules {

@@ -25,6 +25,13 @@ CHECKS = [
      "window": "10m", "passed": True},
     {"name": "p99", "measured": None, "op": "<=", "threshold": 1000000, "samples": 1234,
      "window": "10m", "passed": False},
+    {"name": "p95_increase", "measured": 0.031, "op": "<=", "threshold": 0.2, "lower": -0.05,
+     "upper": 0.12, "confidence": 0.99, "baseline_samples": 1300, "samples": 1234,
+     "window": "4m", "verdict": "pass", "passed": True},
+    {"name": "error_rate_increase", "measured": 0.004, "op": "<=", "threshold": 0.005,
+     "lower": -0.001, "upper": 0.009, "confidence": 0.99, "baseline_samples": 1300,
+     "samples": 1234, "more_samples": 5600, "window": "4m", "verdict": "inconclusive",
+     "passed": False},
 ]
 
 
@@ -111,6 +118,9 @@ def main():
              "reason: All 2 checks passed over 10m (1,234 requests).",
              "error_rate", "0.2%", "(want <= 1%, 1234 samples over 10m)",
              "412ms", "(want <= 500ms", "n/a", "(want <= 1s",
+             "ok   p95_increase", "(want <= 20%, 99% confidence: -5% .. 12%",
+             "1234 vs 1300 samples over 4m)",
+             "--   error_rate_increase", "about 5600 more each would decide over 4m)",
              "evaluated at 2026-10-01T10:00:00Z"])
     run(slawatch, base + ["fail"], 1, out=["FAIL", "reason: error_rate 2.3% > 1%", "2.3%"])
     run(slawatch, base + ["inconclusive"], 2, out=["INCONCLUSIVE", "Only 12 requests"])

@@ -159,6 +159,19 @@ def check_verdicts(d, slawatch):
               f"{want_rc}\n{r.stdout}{r.stderr}")
     status, doc = gate(d, "web")
     check(status == 200 and doc.get("verdict") == "pass", f"gate web: {status} {doc}")
+    check_window_clipped(d)
+
+
+def check_window_clipped(d):
+    """window=1h asked while latency is kept for the rules' 1m: the answer names the window it
+    judged (1m), the one asked for and why they differ, and its checks cover that window."""
+    status, doc = gate(d, "api", "blue", window="1h")
+    ok = (status == 200 and doc.get("window") == "1m" and doc.get("window_requested") == "1h"
+          and doc.get("window_limited_by") == "retention"
+          and all(c.get("window") == "1m" for c in doc.get("checks", [])))
+    check(ok, f"gate api/blue window=1h: HTTP {status} window {doc.get('window')!r} requested "
+          f"{doc.get('window_requested')!r} limited by {doc.get('window_limited_by')!r}; want "
+          "1m, 1h, retention")
 
 
 def check_deployment(d, last_end, mark_right_away):

@@ -63,7 +63,8 @@ setup(void **state)
                  .min_requests = 100,
                  .checks = f->checks,
                  .max_error_rate_increase = -1,
-                 .max_latency_increase = -1},
+                 .max_latency_increase = -1,
+                 .confidence = 0.99},
     };
     *state = f;
     return 0;
@@ -728,7 +729,6 @@ compare_rules(fx *f)
     f->rules.gate.baseline = "blue";
     f->rules.gate.max_error_rate_increase = 0.005;
     f->rules.gate.max_latency_increase = 0.2;
-    f->rules.gate.rank_test_alpha = 0.05;
 }
 
 static void
@@ -737,9 +737,10 @@ test_gate_baseline_fail(void **state)
     fx *f = *state;
     compare_rules(f);
     start(f);
-    /* blue: 0.2 % errors, 1000 us; green: 1 % errors, 1200 us. Increase 0.8 % > 0.5 %: fail.
-     * p95 1200 / 1000 - 1 = 20 % <= 20 %: passes. Every green value is slower than every blue
-     * one: U = n^2, z about 94, p = 0 < 0.05: fails. */
+    /* blue: 0.2 % errors, 1000 us; green: 1 % errors, 1200 us, 60,000 requests each. The
+     * error rate is 0.8 points higher, more than the 0.5 allowed by far more than the
+     * interval's half-width (about 0.18 points at 60,000 requests): fail. Every latency
+     * percentile is exactly 20 % higher: within the 20 % allowed. */
     add_run(f, "blue", NOON, 60,
             &(ivspec){.requests = 1000, .errors = 2, .lat_us = 1000, .lat_n = 100});
     add_run(f, "green", NOON, 60,
@@ -747,20 +748,31 @@ test_gate_baseline_fail(void **state)
     advance(f, NOON + 10 * MIN);
     sw_gate_result g = gate(f, "green", 0);
     assert_int_equal(g.verdict, SW_VERDICT_FAIL);
-    assert_int_equal(g.n_checks, 4);
+    assert_int_equal(g.n_checks, 5);
     assert_true(g.checks[0].passed);
     assert_string_equal(g.checks[1].name, "error_rate_increase");
     assert_near(g.checks[1].measured, 0.008, 1e-15);
-    assert_false(g.checks[1].passed);
-    assert_string_equal(g.checks[2].name, "latency_increase");
-    assert_near(g.checks[2].measured, 0.2, 1e-12);
-    assert_true(g.checks[2].passed);
-    assert_string_equal(g.checks[3].name, "rank_test");
-    assert_true(g.checks[3].measured < 1e-10);
-    assert_false(g.checks[3].passed);
-    assert_string_equal(g.reason,
-                        "fail: error_rate_increase 0.8% > 0.5% over 10m (60,000 requests) "
-                        "vs blue; latencies slower vs blue by a rank test (p = 0, below 0.05) over 10m");
+    assert_int_equal(g.checks[1].verdict, SW_VERDICT_FAIL);
+    assert_true(g.checks[1].lower > 0.005 && g.checks[1].lower < 0.008);
+    assert_true(g.checks[1].upper > 0.008);
+    assert_near(g.checks[1].confidence, 0.99, 0);
+    assert_int_equal(g.checks[1].samples, 60000);
+    assert_int_equal(g.checks[1].baseline_samples, 60000);
+    const char *names[] = {"p50_increase", "p95_increase", "p99_increase"};
+    for (int i = 0; i < 3; i++) {
+        const sw_gate_check *c = &g.checks[2 + i];
+        assert_string_equal(c->name, names[i]);
+        assert_near(c->measured, 0.2, 1e-12);
+        assert_int_equal(c->verdict, SW_VERDICT_PASS);
+        assert_true(c->passed);
+        /* Every value of each side in one bucket: the bounds close on the ratio itself. */
+        assert_near(c->lower, 0.2, 1e-6);
+        assert_near(c->upper, 0.2, 1e-6);
+        assert_int_equal(c->more_samples, 0);
+    }
+    assert_non_null(strstr(g.reason, "fail: error rate +0.8% vs blue (at least +0."));
+    assert_non_null(strstr(g.reason, "with 99% confidence, more than the 0.5% allowed) over "
+                                     "10m (60,000 and 60,000 requests)"));
     /* The baseline itself is not compared with itself. */
     g = gate(f, "blue", 0);
     assert_int_equal(g.n_checks, 1);
@@ -773,28 +785,33 @@ test_gate_baseline_pass_and_thin_baseline(void **state)
     fx *f = *state;
     compare_rules(f);
     start(f);
-    /* Same latency, 0.3 % vs 0.2 % errors: +0.1 % <= 0.5 %, +0 % latency, and with identical
-     * samples U = n^2 / 2, p just above 0.5 >= 0.05: pass. */
+    /* 0.3 % vs 0.2 % errors: +0.1 %, well inside 0.5 %; the same latencies, inside 20 %. */
     add_run(f, "blue", NOON, 60,
             &(ivspec){.requests = 1000,
                       .errors = 2,
                       .lat_us = 1000,
-                      .lat_n = 50,
+                      .lat_n = 500,
                       .lat2_us = 3000,
-                      .lat2_n = 50});
+                      .lat2_n = 500});
     add_run(f, "green", NOON, 60,
             &(ivspec){.requests = 1000,
                       .errors = 3,
                       .lat_us = 1000,
-                      .lat_n = 50,
+                      .lat_n = 500,
                       .lat2_us = 3000,
-                      .lat2_n = 50});
+                      .lat2_n = 500});
     advance(f, NOON + 10 * MIN);
     sw_gate_result g = gate(f, "green", 0);
     assert_int_equal(g.verdict, SW_VERDICT_PASS);
-    assert_near(g.checks[2].measured, 0.0, 0);
-    assert_true(g.checks[3].measured > 0.5 && g.checks[3].measured < 0.6);
-    assert_string_equal(g.reason, "pass: 4 checks passed over 10m (60,000 requests)");
+    assert_near(g.checks[1].measured, 0.001, 1e-15);
+    assert_true(g.checks[1].upper < 0.005);
+    assert_int_equal(g.n_checks, 5);
+    for (int i = 2; i < 5; i++) {
+        assert_near(g.checks[i].measured, 0.0, 0);
+        assert_true(g.checks[i].upper < 0.2);
+        assert_true(g.checks[i].passed);
+    }
+    assert_string_equal(g.reason, "pass: 5 checks passed over 10m (60,000 requests)");
     /* A baseline with too few requests (60 < 100) leaves the comparison without a verdict. */
     sw_eval_free(f->ev);
     f->ev = NULL;
@@ -804,11 +821,11 @@ test_gate_baseline_pass_and_thin_baseline(void **state)
     advance(f, NOON + 10 * MIN);
     g = gate(f, "green", 0);
     assert_int_equal(g.verdict, SW_VERDICT_INCONCLUSIVE);
-    assert_string_equal(
-        g.reason,
-        "inconclusive: baseline blue had 60 requests over 10m, fewer than the 100 needed");
+    assert_string_equal(g.reason, "inconclusive: green and baseline blue had 60,000 and 60 "
+                                  "requests over 10m, fewer than the 100 needed");
     assert_true(g.checks[0].passed); /* the candidate's own check is judged */
     assert_false(g.checks[1].passed);
+    assert_int_equal(g.checks[1].verdict, SW_VERDICT_INCONCLUSIVE);
 }
 
 /* ------------------------------------------------------------------ feeding */

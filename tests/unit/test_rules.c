@@ -212,7 +212,7 @@ test_production_triggers_gate(void **state)
     assert_string_equal(g->baseline, "blue");
     assert_close(g->max_error_rate_increase, 0.005);
     assert_close(g->max_latency_increase, 0.2);
-    assert_close(g->rank_test_alpha, 0.05);
+    assert_close(g->confidence, 0.99);
 }
 
 static void
@@ -267,13 +267,25 @@ test_defaults(void **state)
     assert_null(g->baseline);
     assert_close(g->max_error_rate_increase, -1);
     assert_close(g->max_latency_increase, -1);
-    assert_close(g->rank_test_alpha, 0);
+    assert_close(g->confidence, 0.99);
     /* 2026-10-10T02:00:00Z: 20736 days after 1970-01-01 (56 years with 14 leap days, then
      * 273 + 9 days into 2026), plus 2 h; the end, 04:00 at +01:00, is 03:00Z. */
     const sw_maintenance *m = &r->services[0].maintenance[0];
     assert_int_equal(m->start_ms, INT64_C(1791597600000));
     assert_int_equal(m->end_ms, INT64_C(1791597600000) + HOUR_MS);
     assert_null(m->reason);
+    sw_rules_free(r);
+}
+
+/* Rules written for the rank test keep loading: its alpha is the false-fail chance allowed. */
+static void
+test_gate_rank_test_alpha_reads_as_confidence(void **state)
+{
+    (void)state;
+    sw_rules *r = load_ok("version: 1\nservices:\n  - name: api\n    environments: [blue, green]\n"
+                          "    sli: {requests: {push: true}}\ngate:\n  compare:\n"
+                          "    baseline: blue\n    rank_test_alpha: 0.05\n");
+    assert_close(r->gate.confidence, 0.95);
     sw_rules_free(r);
 }
 
@@ -445,6 +457,26 @@ static const bad_case bad_cases[] = {
      "    sli: {requests: {push: true}}\ngate:\n  compare:\n    baseline: blu\n",
      LINES("t:8:15: error: expected one of the environments of service 'api' (blue, green) as "
            "baseline, found 'blu'")},
+    {"gate tolerances and confidence",
+     "version: 1\nservices:\n  - name: api\n    environments: [blue, green]\n"
+     "    sli: {requests: {push: true}}\ngate:\n  compare:\n    baseline: blue\n"
+     "    max_error_rate_increase: 0%\n    max_latency_increase: 1100%\n"
+     "    confidence: 99.999%\n",
+     LINES("t:9:30: error: expected more than 0% and at most 100% for max_error_rate_increase, "
+           "found '0%'",
+           "t:10:27: error: expected more than 0% and at most 1000% (10x) for "
+           "max_latency_increase, found '1100%'",
+           "t:11:17: error: expected more than 50% and less than 99.99% for confidence, found "
+           "'99.999%'")},
+    {"gate baseline without environments, confidence with its old name",
+     "version: 1\nservices:\n  - name: api\n    sli: {requests: {push: true}}\n"
+     "gate:\n  compare:\n    baseline: blue\n    confidence: 50%\n    rank_test_alpha: 0.05\n",
+     LINES("t:7:15: error: expected an environment of a service as baseline (no service lists "
+           "environments), found 'blue'",
+           "t:8:17: error: expected more than 50% and less than 99.99% for confidence, found "
+           "'50%'",
+           "t:9:22: error: expected confidence or rank_test_alpha (its old name: confidence is 1 "
+           "- rank_test_alpha), not both")},
     {"sources",
      "version: 1\nservices:\n  - name: api\n    sli:\n"
      "      requests: {probe: {url: 'http://x'}}\n"
@@ -947,6 +979,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_production_lookups, setup_production, teardown_rules),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_probe_defaults_and_gate_min_requests),
+        cmocka_unit_test(test_gate_rank_test_alpha_reads_as_confidence),
         cmocka_unit_test(test_error_classes),
         cmocka_unit_test(test_summary_and_null_diag),
         cmocka_unit_test(test_yaml_syntax_error),

@@ -1,0 +1,240 @@
+/*
+ * Always-valid comparisons of two proportions, and latency comparisons built on them.
+ *
+ * The normal-mixture SPRT with mixing variance tau^2 rejects theta once
+ *   sqrt(V / (V + tau^2)) exp(tau^2 (d - theta)^2 / (2 V (V + tau^2))) >= 1 / alpha,
+ * d the estimated difference and V its variance. By Ville's inequality the chance that this
+ * ever happens for the true theta, at any of unboundedly many looks, is at most alpha; the
+ * thetas not rejected form the interval d -+ h returned here. tau only trades early power for
+ * late power; it is set near the effects a gate should catch.
+ */
+#include "slawatch/canary.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+/* Mixing scale for error rates: the tolerance, at least 0.1 percentage points. */
+#define ERROR_TAU_MIN 0.001
+/* Mixing scale for exceedance shares: this fraction of the share above the baseline quantile. */
+#define LATENCY_TAU_SHARE 0.3
+/* Ratios searched for latency bounds: 1/1024 ... 1024 times the baseline. */
+#define RATIO_LOG2_SPAN 10.0
+#define BISECT_STEPS 48
+/* The most "more requests" can be: a billion times the data seen. */
+#define MORE_FACTOR_MAX 1e9
+
+typedef struct diff {
+    double d, var; /* adjusted difference of shares and its variance */
+    double n;      /* candidate sample size */
+} diff;
+
+/* Agresti-Caffo: one success and one failure added per side keeps small counts honest. */
+static diff
+adjusted_diff(double xc, double nc, double xb, double nb)
+{
+    double pc = (xc + 1.0) / (nc + 2.0), pb = (xb + 1.0) / (nb + 2.0);
+    return (diff){
+        .d = pc - pb, .var = pc * (1.0 - pc) / (nc + 2.0) + pb * (1.0 - pb) / (nb + 2.0), .n = nc};
+}
+
+static double
+half_width(double var, double tau, double alpha)
+{
+    double t2 = tau * tau;
+    return sqrt(var * (var + t2) / t2 * (log((var + t2) / var) + 2.0 * log(1.0 / alpha)));
+}
+
+static sw_canary_call
+call_at(const diff *x, double margin, double tau, double alpha)
+{
+    double h = half_width(x->var, tau, alpha);
+    if (x->d - h > margin)
+        return SW_CANARY_WORSE;
+    if (x->d + h <= margin)
+        return SW_CANARY_WITHIN;
+    return SW_CANARY_UNDECIDED;
+}
+
+/*
+ * Requests per environment that would shrink the interval enough to clear the margin if the
+ * difference stayed where it is: the variance falls as 1/n, the log term grows slowly.
+ */
+static uint64_t
+more_samples(const diff *x, double margin, double tau, double alpha)
+{
+    double gap = fabs(x->d - margin);
+    if (gap <= 0 || half_width(x->var / MORE_FACTOR_MAX, tau, alpha) > gap)
+        return UINT64_MAX;
+    double lo = 1.0, hi = MORE_FACTOR_MAX;
+    for (int i = 0; i < BISECT_STEPS * 2; i++) {
+        double mid = sqrt(lo * hi);
+        if (half_width(x->var / mid, tau, alpha) > gap)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    double more = ceil(x->n * (hi - 1.0));
+    return more < 0x1p63 ? (uint64_t)more : UINT64_MAX; /* beyond any counter: no amount */
+}
+
+void
+sw_canary_error_rate(uint64_t errors_c, uint64_t n_c, uint64_t errors_b, uint64_t n_b,
+                     double tolerance, double alpha, sw_canary_result *ret)
+{
+    diff x = adjusted_diff((double)errors_c, (double)n_c, (double)errors_b, (double)n_b);
+    double tau = fmax(tolerance, ERROR_TAU_MIN);
+    double h = half_width(x.var, tau, alpha);
+    double rc = n_c > 0 ? (double)errors_c / (double)n_c : NAN;
+    double rb = n_b > 0 ? (double)errors_b / (double)n_b : NAN;
+    *ret = (sw_canary_result){.estimate = rc - rb,
+                              .lower = x.d - h,
+                              .upper = x.d + h,
+                              .call = call_at(&x, tolerance, tau, alpha)};
+    if (ret->call == SW_CANARY_UNDECIDED)
+        ret->more_samples = more_samples(&x, tolerance, tau, alpha);
+}
+
+/* ------------------------------------------------------------------ latency */
+
+/* A histogram as sorted bucket floors with cumulative counts: counts above a value by search. */
+typedef struct cumul {
+    int64_t *lo, *cum;
+    size_t n;
+    double total;
+} cumul;
+
+static bool
+cumul_build(const sw_hdr *h, cumul *c)
+{
+    sw_hdr_iter it;
+    size_t n = 0;
+    sw_hdr_iter_init(&it, h);
+    while (sw_hdr_iter_next(&it))
+        n++;
+    c->lo = malloc((n + 1) * sizeof *c->lo);
+    c->cum = malloc((n + 1) * sizeof *c->cum);
+    c->n = n;
+    c->total = (double)sw_hdr_total_count(h);
+    if (c->lo == NULL || c->cum == NULL)
+        return false;
+    sw_hdr_iter_init(&it, h);
+    for (size_t i = 0; i < n && sw_hdr_iter_next(&it); i++) {
+        c->lo[i] = it.value_lo;
+        c->cum[i] = it.cumulative;
+    }
+    return true;
+}
+
+static void
+cumul_free(cumul *c)
+{
+    free(c->lo);
+    free(c->cum);
+}
+
+/* Values in buckets wholly above x (a bucket holding x counts as not above). */
+static double
+count_above(const cumul *c, double x)
+{
+    size_t lo = 0, hi = c->n; /* first bucket whose floor is above x */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((double)c->lo[mid] > x)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo == 0 ? c->total : c->total - (double)c->cum[lo - 1];
+}
+
+/*
+ * Candidate C against r times baseline B near B's q-quantile v: C is worse when more of it lies
+ * above r v than of B above v, P(C > r v) > P(B > v), and within when less of it lies above
+ * r v than of B at or above v, P(C > r v) < P(B >= v). For continuous latencies the two shares
+ * of B differ by v's bucket only; when many values share v's bucket (a constant latency) they
+ * keep a candidate exactly r times slower from reading as worse than r times.
+ */
+typedef struct latency_cmp {
+    cumul c, b;
+    double v;       /* the baseline's quantile */
+    double above_b; /* baseline values above it: what a fail must exceed */
+    double from_b;  /* baseline values at or above it: what a pass must stay under */
+    double tau, alpha;
+} latency_cmp;
+
+/* The exceedance difference when the candidate is scaled down by ratio, for one side. */
+static diff
+diff_at(const latency_cmp *l, double ratio, bool worse_side)
+{
+    return adjusted_diff(count_above(&l->c, ratio * l->v), l->c.total,
+                         worse_side ? l->above_b : l->from_b, l->b.total);
+}
+
+static sw_canary_call
+ratio_call(const latency_cmp *l, double ratio)
+{
+    diff worse = diff_at(l, ratio, true), within = diff_at(l, ratio, false);
+    if (call_at(&worse, 0.0, l->tau, l->alpha) == SW_CANARY_WORSE)
+        return SW_CANARY_WORSE;
+    if (call_at(&within, 0.0, l->tau, l->alpha) == SW_CANARY_WITHIN)
+        return SW_CANARY_WITHIN;
+    return SW_CANARY_UNDECIDED;
+}
+
+/*
+ * The boundary ratio of a call that holds at one end of the range and not the other: the lower
+ * bound is the highest ratio the candidate is shown to exceed, the upper the lowest it is shown
+ * to stay under. NAN when the call does not hold even at its end of the range.
+ */
+static double
+ratio_bound(const latency_cmp *l, sw_canary_call want, bool from_below)
+{
+    double lo = -RATIO_LOG2_SPAN, hi = RATIO_LOG2_SPAN;
+    if (ratio_call(l, exp2(from_below ? lo : hi)) != want)
+        return NAN;
+    for (int i = 0; i < BISECT_STEPS; i++) {
+        double mid = (lo + hi) / 2;
+        if ((ratio_call(l, exp2(mid)) == want) == from_below)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return exp2(from_below ? lo : hi);
+}
+
+sw_status
+sw_canary_latency(const sw_hdr *candidate, const sw_hdr *baseline, double percentile,
+                  double tolerance, double alpha, sw_canary_result *ret, sw_err *err)
+{
+    if (sw_hdr_total_count(candidate) == 0 || sw_hdr_total_count(baseline) == 0)
+        return sw_err_set(err, SW_E_INVAL, "a latency comparison needs values on both sides");
+    latency_cmp l = {.alpha = alpha, .tau = LATENCY_TAU_SHARE * (1.0 - percentile / 100.0)};
+    l.v = (double)sw_hdr_value_at_percentile(baseline, percentile);
+    bool ok = cumul_build(candidate, &l.c) && cumul_build(baseline, &l.b);
+    if (!ok) {
+        cumul_free(&l.c);
+        cumul_free(&l.b);
+        return sw_err_set(err, SW_E_NOMEM, "out of memory comparing latencies");
+    }
+    l.above_b = count_above(&l.b, l.v);
+    l.from_b = count_above(&l.b, (double)sw_hdr_lowest_equivalent(baseline, (int64_t)l.v) - 1.0);
+    double ratio = 1.0 + tolerance;
+    double cq = (double)sw_hdr_value_at_percentile(candidate, percentile);
+    *ret = (sw_canary_result){
+        .estimate = l.v > 0 ? cq / l.v - 1.0 : NAN,
+        .lower = ratio_bound(&l, SW_CANARY_WORSE, true) - 1.0,
+        .upper = ratio_bound(&l, SW_CANARY_WITHIN, false) - 1.0,
+        .call = ratio_call(&l, ratio),
+    };
+    if (ret->call == SW_CANARY_UNDECIDED) {
+        /* The side the estimate leans to is the one more data would settle. */
+        diff worse = diff_at(&l, ratio, true), within = diff_at(&l, ratio, false);
+        uint64_t a = more_samples(&worse, 0.0, l.tau, l.alpha);
+        uint64_t b = more_samples(&within, 0.0, l.tau, l.alpha);
+        ret->more_samples = worse.d > 0 ? a : within.d < 0 ? b : UINT64_MAX;
+    }
+    cumul_free(&l.c);
+    cumul_free(&l.b);
+    return SW_OK;
+}
