@@ -333,9 +333,14 @@ period_latency(const sw_cloudwatch *cw, size_t svc, const slot *sl, sw_hdr **ret
         return SW_OK;
     sw_hdr *h;
     sw_status st = sw_hdr_new(&sw_hdr_latency_config, &h, err);
+    sw_cwpct_period pd = {.points = sl->pts,
+                          .n_points = sl->n_pts,
+                          .sample_count = sl->count,
+                          .min = sl->has_min ? sl->min : NAN,
+                          .max = sl->has_max ? sl->max : NAN,
+                          .unit_us = cw->services[svc].unit_us};
     if (st == SW_OK)
-        st = sw_cwpct_record(h, sl->pts, sl->n_pts, sl->count, sl->has_min ? sl->min : NAN,
-                             sl->has_max ? sl->max : NAN, cw->services[svc].unit_us, err);
+        st = sw_cwpct_record(h, &pd, err);
     if (st != SW_OK) {
         sw_hdr_free(h);
         return st;
