@@ -31,6 +31,13 @@
 #define CHUNK_S DAY_S
 /* Ages are taken this much older: CloudWatch judges a query's age when it answers, later. */
 #define AGE_MARGIN_S INT64_C(3600)
+/* A batch job may wait: a chunk is tried this often, with full-jitter backoff between tries,
+ * before the run gives up on a transient failure; each try's call retries on its own too. */
+#define CHUNK_TRIES 12
+#define CHUNK_BACKOFF_MS INT64_C(500)
+#define CHUNK_BACKOFF_MAX_MS INT64_C(60000)
+#define CALL_RETRIES 8
+#define CALL_BUDGET 100000
 
 /* CloudWatch's retention: data younger than max_age_s is kept at period_s. */
 static const struct {
@@ -104,6 +111,8 @@ typedef struct job {
     plan_slot slots[9]; /* at most one per (CloudWatch period, store resolution) */
     size_t n_slots;
     bool tty;
+    bool cloudwatch_failed; /* the error came from CloudWatch (exit 1), not the store */
+    uint64_t rng;           /* backoff jitter */
     size_t chunks_total, chunks_done, chunks_skipped;
     uint64_t rows;
 } job;
@@ -231,6 +240,47 @@ collect(void *ctx, const char *service, const sw_sli_interval *iv, sw_err *err)
     return SW_OK;
 }
 
+static void
+nap_ms(job *j, unsigned tries)
+{
+    int64_t cap = CHUNK_BACKOFF_MS << (tries < 16 ? tries : 16);
+    cap = cap < CHUNK_BACKOFF_MAX_MS ? cap : CHUNK_BACKOFF_MAX_MS;
+    uint64_t x = (j->rng += UINT64_C(0x9E3779B97F4A7C15));
+    x = (x ^ (x >> 31)) * UINT64_C(0xBF58476D1CE4E5B9);
+    int64_t ms = (int64_t)((x ^ (x >> 29)) % (uint64_t)(cap + 1));
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/*
+ * The chunk's series, tried again after transient failures (throttling, 5xx, resets,
+ * InternalError results, garbled answers) with jittered backoff. A permanent error or the
+ * last try fails the run with the metric, the chunk's time and the tries in the message.
+ */
+static sw_status
+fetch_series(job *j, const sw_cwgmd_query *q, size_t n, int64_t start_s, int64_t end_s,
+             sw_cwgmd_series *series, sw_err *err)
+{
+    for (unsigned tries = 1;; tries++) {
+        sw_status st = sw_cwgmd_fetch(j->client, q, n, start_s, end_s, series, err);
+        if (st == SW_OK)
+            return SW_OK;
+        bool again = sw_cwgmd_transient(j->client) && tries < CHUNK_TRIES;
+        char at[40];
+        sw_units_format_time(start_s * 1000, at, sizeof at);
+        if (!again) {
+            j->cloudwatch_failed = true;
+            sw_err_prefix(err, "%s %s%s from %s: gave up after %u tr%s", q[0].namespace_,
+                          q[0].metric, n > 1 ? " (and the chunk's other metrics)" : "", at,
+                          tries, tries == 1 ? "y" : "ies");
+            return st;
+        }
+        fprintf(stderr, "slawatch backfill: chunk from %s: try %u failed, retrying: %s\n", at,
+                tries, err != NULL ? err->msg : "");
+        nap_ms(j, tries);
+    }
+}
+
 /* Fetch [start_s, end_s) at the slot's period and store it with its mark. */
 static sw_status
 fetch_chunk(job *j, const plan_slot *s, int64_t start_s, int64_t end_s, const char *mark,
@@ -242,9 +292,11 @@ fetch_chunk(job *j, const plan_slot *s, int64_t start_s, int64_t end_s, const ch
     if (series == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory fetching a chunk");
     chunk_rows c = {0};
-    sw_status st = sw_cwgmd_fetch(j->client, q, n, start_s, end_s, series, err);
-    if (st == SW_OK)
+    sw_status st = fetch_series(j, q, n, start_s, end_s, series, err);
+    if (st == SW_OK) {
         st = sw_cloudwatch_apply(s->plan, series, start_s, end_s, collect, &c, err);
+        j->cloudwatch_failed = st != SW_OK && st != SW_E_NOMEM;
+    }
     for (size_t i = 0; i < c.n; i++)
         c.rows[i].iv = &c.ivs[i];
     if (st == SW_OK)
@@ -322,23 +374,21 @@ run_job(job *j, sw_err *err)
         int64_t start = day > j->from_s ? day : j->from_s;
         int64_t end = day + CHUNK_S < j->to_s ? day + CHUNK_S : j->to_s;
         sw_status st = run_chunk(j, start, end, err);
-        if (st != SW_OK) {
-            char at[40];
-            sw_units_format_time(start * 1000, at, sizeof at);
-            sw_err_prefix(err, "chunk from %s", at);
+        if (st != SW_OK)
             return st;
-        }
     }
     return sw_store_rollup(j->store, j->now_s * 1000, err);
 }
 
 /* ------------------------------------------------------------------ setup */
 
+/* Exit 1 for CloudWatch's errors and bad input, 2 for store I/O and memory. */
 static int
-fail(const sw_err *err)
+fail(const sw_err *err, bool cloudwatch)
 {
     fprintf(stderr, "slawatch backfill: %s\n", err->msg);
-    return err->code == SW_E_IO || err->code == SW_E_NOMEM ? SW_EXIT_USAGE : SW_EXIT_INPUT;
+    return !cloudwatch && (err->code == SW_E_IO || err->code == SW_E_NOMEM) ? SW_EXIT_USAGE
+                                                                              : SW_EXIT_INPUT;
 }
 
 /* Times, range checks against CloudWatch's retention and the settled end. */
@@ -409,17 +459,21 @@ backfill(const bf_opts *o, sw_config *cfg)
     sw_rules *rules = NULL;
     sw_awscreds_provider *creds = NULL;
     char endpoint[512];
-    sw_cwgmd_options tuning = {.seed = (uint64_t)j.now_s};
+    sw_cwgmd_options tuning = {
+        .seed = (uint64_t)j.now_s, .retries = CALL_RETRIES, .budget = CALL_BUDGET};
+    j.rng = (uint64_t)j.now_s ^ (uint64_t)getpid();
     sw_status st = load_rules(o, cfg, &rules, &err);
     j.rules = rules;
     if (st == SW_OK)
         st = open_store(o, cfg, rules, &j.store, &err);
-    if (st == SW_OK)
+    if (st == SW_OK) {
         st = sw_cloudwatch_client_new(&cfg->cloudwatch, &tuning, &creds, &j.client, endpoint,
                                       sizeof endpoint, &err);
+        j.cloudwatch_failed = st != SW_OK && st != SW_E_NOMEM;
+    }
     if (st == SW_OK)
         st = run_job(&j, &err);
-    rc = st == SW_OK ? SW_EXIT_OK : fail(&err);
+    rc = st == SW_OK ? SW_EXIT_OK : fail(&err, j.cloudwatch_failed);
     if (st == SW_OK)
         fprintf(stderr, "slawatch backfill: done: %zu days fetched, %zu already stored, %" PRIu64
                         " rows\n", j.chunks_done, j.chunks_skipped, j.rows);
@@ -442,7 +496,7 @@ sw_cli_backfill(int argc, char **argv)
     sw_err err;
     sw_config *cfg = NULL;
     if (o.config != NULL && sw_config_load(o.config, &cfg, NULL, &err) != SW_OK)
-        return fail(&err);
+        return fail(&err, false);
     if (cfg == NULL && (cfg = sw_config_defaults()) == NULL) {
         fprintf(stderr, "slawatch backfill: out of memory\n");
         return SW_EXIT_USAGE;
