@@ -34,6 +34,7 @@ const size_t sw_cwpct_grid_len = sizeof sw_cwpct_grid / sizeof sw_cwpct_grid[0];
 typedef struct knot {
     double l, v; /* level in percent, value in microseconds */
     bool rank;   /* from a PR(:T): never merged with another knot */
+    bool split;  /* a rank in a gap between two modes (see find_splits) */
 } knot;
 
 typedef struct rank_bound {
@@ -182,7 +183,7 @@ add_value_knot(knot *k, size_t m, int64_t total, double l, double v, const rank_
                size_t n_r)
 {
     int64_t idx = (int64_t)floor(l / 100.0 * (double)total); /* l is (idx + 0.5) / total */
-    k[m] = (knot){l, obey_ranks(r, n_r, idx, v), false};
+    k[m] = (knot){l, obey_ranks(r, n_r, idx, v), false, false};
     return m + 1;
 }
 
@@ -203,7 +204,7 @@ collect_knots(const sw_cwpct_period *pd, int64_t total, const rank_bound *r, siz
         m = add_value_knot(k, m, total, level(total, 100), pd->max * pd->unit_us, r, n_r);
     for (size_t i = 0; i < n_r; i++)
         if (r[i].g > 0 && r[i].g < total)
-            k[m++] = (knot){100.0 * (double)r[i].g / (double)total, r[i].t, true};
+            k[m++] = (knot){100.0 * (double)r[i].g / (double)total, r[i].t, true, false};
     qsort(k, m, sizeof *k, cmp_knot);
     size_t out = 0;
     for (size_t i = 0; i < m; i++) {
@@ -223,11 +224,11 @@ static knot
 extend(const knot *from, const knot *next, double l)
 {
     if (next == NULL)
-        return (knot){l, from->v, false};
+        return (knot){l, from->v, false, false};
     double z0 = normal_quantile(from->l / 100), z1 = normal_quantile(next->l / 100);
     double slope = z1 != z0 ? (log_value(next->v) - log_value(from->v)) / (z1 - z0) : 0;
     double y = log_value(from->v) + slope * (normal_quantile(l / 100) - z0);
-    return (knot){l, fmax(expm1(y), 0), false};
+    return (knot){l, fmax(expm1(y), 0), false, false};
 }
 
 /* Knots at the first and last value's levels, so the curve covers every value. */
@@ -257,9 +258,17 @@ add_ends(knot *k, size_t m, int64_t total)
  */
 typedef struct segment {
     double z0, y0, slope;
+    double f0, f1; /* the sub-population's levels (fractions): z is taken within them */
     int64_t i0, i1, total;
     double lo, hi;
 } segment;
+
+/* The normal quantile of level l (percent) within the sub-population [f0, f1]. */
+static double
+z_of(const segment *s, double l)
+{
+    return normal_quantile((l / 100 - s->f0) / (s->f1 - s->f0));
+}
 
 static int64_t
 to_hdr(const sw_hdr *h, const segment *s, double v)
@@ -272,7 +281,7 @@ to_hdr(const sw_hdr *h, const segment *s, double v)
 static double
 value_at(const segment *s, int64_t i)
 {
-    double z = normal_quantile(((double)i + 0.5) / (double)s->total);
+    double z = z_of(s, ((double)i + 0.5) / (double)s->total * 100);
     return expm1(s->y0 + s->slope * (z - s->z0));
 }
 
@@ -287,7 +296,8 @@ spread_each(sw_hdr *h, const segment *s)
 static int64_t
 values_below(const segment *s, double x)
 {
-    double l = normal_level(s->z0 + (log_value(x) - s->y0) / s->slope);
+    double u = normal_level(s->z0 + (log_value(x) - s->y0) / s->slope) / 100;
+    double l = 100 * (s->f0 + u * (s->f1 - s->f0));
     int64_t c = below(s->total, l);
     return c < s->i0 ? s->i0 : c > s->i1 ? s->i1 : c;
 }
@@ -326,22 +336,123 @@ rank_clamps(const sw_hdr *h, const rank_bound *r, size_t n_r, segment *s)
 static void
 line_through(const knot *a, const knot *b, segment *s)
 {
-    double za = normal_quantile(a->l / 100), zb = normal_quantile(b->l / 100);
+    double za = z_of(s, a->l), zb = z_of(s, b->l);
     s->z0 = za;
     s->y0 = log_value(a->v);
     s->slope = zb > za ? (log_value(b->v) - s->y0) / (zb - za) : 0;
 }
 
-/* Segment i of the m knots: the line through its two ends. */
+/* How far the points of levels (f0, f1) (percent) bend in that sub-population's normal
+ * quantile: the squared relative changes of slope between consecutive segments. */
+static double
+bend(const knot *k, size_t m, double f0, double f1)
+{
+    double cost = 0, zp = 0, yp = 0, sp = 0;
+    int seen = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (k[i].rank || k[i].l <= f0 || k[i].l >= f1)
+            continue;
+        double z = normal_quantile((k[i].l - f0) / (f1 - f0)), y = log_value(k[i].v);
+        if (seen > 0 && z > zp) {
+            double slope = (y - yp) / (z - zp);
+            if (seen > 1) {
+                double d = (slope - sp) / (fabs(slope) + fabs(sp) + 1e-9);
+                cost += d * d;
+            }
+            sp = slope;
+        }
+        seen += seen == 0 || z > zp;
+        zp = z;
+        yp = y;
+    }
+    return cost;
+}
+
+/*
+ * A rank in a gap: an incident's slow share makes a period two modes, and a PR(:T) with T
+ * between them counts the fast requests exactly. Split there, each mode is straight in its
+ * own normal quantile (the levels within the mode), while across the gap the points bend
+ * sharply. The rank whose split leaves the points least bent is taken, if that is less than
+ * SPLIT_GAIN of the bending without a split; no value is then put in the gap.
+ */
+#define SPLIT_GAIN 0.25
+static void
+find_splits(knot *k, size_t m)
+{
+    double none = bend(k, m, 0, 100), best = none * SPLIT_GAIN;
+    size_t pick = m;
+    for (size_t r = 0; r < m; r++) {
+        if (!k[r].rank)
+            continue;
+        double cost = bend(k, m, 0, k[r].l) + bend(k, m, k[r].l, 100);
+        if (cost < best) {
+            best = cost;
+            pick = r;
+        }
+    }
+    if (pick < m)
+        k[pick].split = true;
+}
+
+/* The last point (not a rank) before index j with a level above f0 (percent), or m. */
+static size_t
+prev_point(const knot *k, size_t m, size_t j, double f0)
+{
+    while (j-- > 0) {
+        if (k[j].l <= f0)
+            return m;
+        if (!k[j].rank)
+            return j;
+    }
+    return m;
+}
+
+/* The first point (not a rank) after index j with a level below f1 (percent), or m. */
+static size_t
+next_point(const knot *k, size_t m, size_t j, double f1)
+{
+    for (j++; j < m; j++) {
+        if (k[j].l >= f1)
+            return m;
+        if (!k[j].rank)
+            return j;
+    }
+    return m;
+}
+
+/*
+ * Segment i of the m knots: the line through its two ends, within the sub-population between
+ * the splits around it. Next to a split the values are only known to lie on its side of the
+ * threshold, so the mode's neighbouring segment is continued up to (or back from) it.
+ */
 static segment
 segment_of(const knot *k, size_t m, size_t i, int64_t total)
 {
-    segment s = {.i0 = i == 0 ? 0 : below(total, k[i].l),
+    segment s = {.f0 = 0,
+                 .f1 = 1,
+                 .i0 = i == 0 ? 0 : below(total, k[i].l),
                  .i1 = i + 2 == m ? total : below(total, k[i + 1].l),
                  .total = total,
                  .lo = k[i].v,
                  .hi = k[i + 1].v};
-    line_through(&k[i], &k[i + 1], &s);
+    for (size_t j = 0; j <= i; j++)
+        if (k[j].split)
+            s.f0 = k[j].l / 100;
+    for (size_t j = m; j-- > i + 1;)
+        if (k[j].split)
+            s.f1 = k[j].l / 100;
+    size_t p1 = m, p2 = m; /* two points of the mode next to a split */
+    if (k[i + 1].split) {
+        p2 = prev_point(k, m, i + 1, s.f0 * 100);
+        p1 = p2 < m ? prev_point(k, m, p2, s.f0 * 100) : m;
+    } else if (k[i].split) {
+        p1 = next_point(k, m, i, s.f1 * 100);
+        p2 = p1 < m ? next_point(k, m, p1, s.f1 * 100) : m;
+    }
+    if (p1 < m && p2 < m)
+        line_through(&k[p1], &k[p2], &s);
+    else
+        line_through(&k[i], &k[i + 1], &s);
     return s;
 }
 
@@ -391,6 +502,7 @@ sw_cwpct_record(sw_hdr *h, const sw_cwpct_period *pd, sw_err *err)
                           "no percentile, rank, Minimum or Maximum for %lld samples",
                           (long long)total);
     m = add_ends(k, m, total);
+    find_splits(k, m);
     for (size_t i = 0; i + 1 < m; i++)
         spread(h, k, m, i, total, r, n_r);
     return SW_OK;
