@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "evaluator/rules_int.h"
 #include "slawatch/cloudwatch.h"
 #include "slawatch/config.h"
 #include "slawatch/hash.h"
@@ -26,6 +27,7 @@
 #include "slawatch/rules.h"
 #include "slawatch/store.h"
 #include "slawatch/units.h"
+#include "slawatch/yaml.h"
 
 #define DAY_S INT64_C(86400)
 #define CHUNK_S DAY_S
@@ -423,15 +425,20 @@ parse_range(const bf_opts *o, const sw_config *cfg, job *j)
     return SW_EXIT_OK;
 }
 
+/* The rules and their text (kept in the store, so a report of the backfilled months judges by
+ * the rules they were read with). */
 static sw_status
-load_rules(const bf_opts *o, const sw_config *cfg, sw_rules **ret, sw_err *err)
+load_rules(const bf_opts *o, const sw_config *cfg, sw_rules **ret, sw_buf *text, sw_err *err)
 {
     const char *path = o->rules;
     if (path == NULL && cfg->n_rules_files != 1)
         return sw_err_set(err, SW_E_INVAL, "give --rules FILE, or --config with one rules_files");
     if (path == NULL)
         path = cfg->rules_files[0];
-    return sw_rules_load_file(path, ret, NULL, err);
+    sw_status st = sw_rules_read_file(path, text, err);
+    return st == SW_OK ? sw_rules_load_mem((const char *)text->data, text->len, path, ret, NULL,
+                                           err)
+                       : st;
 }
 
 static sw_status
@@ -462,10 +469,15 @@ backfill(const bf_opts *o, sw_config *cfg)
     sw_cwgmd_options tuning = {
         .seed = (uint64_t)j.now_s, .retries = CALL_RETRIES, .budget = CALL_BUDGET};
     j.rng = (uint64_t)j.now_s ^ (uint64_t)getpid();
-    sw_status st = load_rules(o, cfg, &rules, &err);
+    sw_buf text;
+    sw_buf_init(&text, (size_t)SW_YAML_MAX_INPUT + 1);
+    sw_status st = load_rules(o, cfg, &rules, &text, &err);
     j.rules = rules;
     if (st == SW_OK)
         st = open_store(o, cfg, rules, &j.store, &err);
+    if (st == SW_OK)
+        st = sw_store_put_rules(j.store, j.from_s * 1000, (const char *)text.data, text.len, &err);
+    sw_buf_fini(&text);
     if (st == SW_OK) {
         st = sw_cloudwatch_client_new(&cfg->cloudwatch, &tuning, &creds, &j.client, endpoint,
                                       sizeof endpoint, &err);

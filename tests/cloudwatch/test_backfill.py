@@ -10,7 +10,9 @@ calls for, then:
      1-minute rows equal the scenario exactly (nothing missing, nothing counted twice; a
      5-minute period split evenly over its minutes, the remainder first);
   3. re-runs it again: nothing is fetched;
-  4. asks for a --from older than 455 days: refused with a clear message, nothing fetched.
+  4. asks for a --from older than 455 days: refused with a clear message, nothing fetched;
+  5. `slawatch report` of the first month, without --rules: the rules backfill read with are
+     in the store.
 
     test_backfill.py SLAWATCH STANDIN_PY
 """
@@ -209,6 +211,9 @@ def main():
             old = subprocess.run(backfill_cmd(exe, config, now - 460 * DAY, now - 450 * DAY),
                                  capture_output=True, text=True, timeout=60)
             final = standin_stats(base)
+            report = subprocess.run([exe, "report", "--month", time.strftime("%Y-%m", time.gmtime(
+                start)), "--data", os.path.join(tmp, "data"), "--format", "json"],
+                capture_output=True, text=True, timeout=60)
         finally:
             standin.terminate()
             standin.wait(timeout=10)
@@ -223,6 +228,9 @@ def main():
             failures.append("third run fetched again:\n" + third.stderr)
         if old.returncode != 1 or "455 days" not in old.stderr:
             failures.append("a --from past 455 days: rc %d, %s" % (old.returncode, old.stderr))
+        if report.returncode != 0 or '"web"' not in report.stdout:
+            failures.append("report after backfill (no --rules): rc %d, %s" % (
+                report.returncode, report.stderr))
         if final["gmd_requests"] != after["gmd_requests"]:
             failures.append("the third run or the refused one sent requests")
         if after["rejected"]:
