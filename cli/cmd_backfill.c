@@ -47,20 +47,22 @@ static const struct {
 } cw_retention[] = {{15 * DAY_S, 60}, {63 * DAY_S, 300}, {455 * DAY_S, 3600}};
 
 typedef struct bf_opts {
-    const char *source, *from, *to, *config, *data, *rules;
+    const char *source, *from, *to, *config, *data, *rules, *period;
 } bf_opts;
 
 static void
 backfill_usage(FILE *f)
 {
     fprintf(f, "usage: slawatch backfill --source cloudwatch --from T --to T [--config FILE]\n"
-               "                         [--data DIR] [--rules FILE]\n\n"
+               "                         [--data DIR] [--rules FILE] [--period D]\n\n"
                "Pull CloudWatch history over [--from, --to) (RFC 3339) into the store, a UTC day\n"
                "at a time; an interrupted run resumes after the last day stored.\n\n"
                "  --config FILE  the daemon's configuration (cloudwatch:, store:, rules_files)\n"
                "  --data DIR     the store's data directory (default: the configuration's)\n"
                "  --rules FILE   the rules whose cloudwatch sources to read (default: the\n"
-               "                 configuration's rules_files)\n");
+               "                 configuration's rules_files)\n"
+               "  --period D     read at this period (a multiple of 1m dividing a day; default:\n"
+               "                 the finest CloudWatch still keeps at each day's age)\n");
 }
 
 static int
@@ -70,7 +72,8 @@ parse_args(int argc, char **argv, bf_opts *o)
         {"source", required_argument, NULL, 's'}, {"from", required_argument, NULL, 'f'},
         {"to", required_argument, NULL, 't'},     {"config", required_argument, NULL, 'c'},
         {"data", required_argument, NULL, 'd'},   {"rules", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"period", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
@@ -80,6 +83,7 @@ parse_args(int argc, char **argv, bf_opts *o)
         case 'c': o->config = optarg; break;
         case 'd': o->data = optarg; break;
         case 'r': o->rules = optarg; break;
+        case 'p': o->period = optarg; break;
         case 'h': backfill_usage(stdout); return -1;
         default: backfill_usage(stderr); return SW_EXIT_USAGE;
         }
@@ -110,6 +114,7 @@ typedef struct job {
     sw_store *store;
     sw_cwgmd *client;
     int64_t now_s, from_s, to_s;
+    int64_t period_s; /* --period, 0: the finest retained */
     plan_slot slots[9]; /* at most one per (CloudWatch period, store resolution) */
     size_t n_slots;
     bool tty;
@@ -159,6 +164,8 @@ choose_period(const job *j, int64_t start_s, int64_t *ret_period_s, int64_t *ret
             period_s = cw_retention[i].period_s;
     if (period_s == 0)
         return sw_err_set(err, SW_E_RANGE, "CloudWatch keeps no data older than 455 days");
+    if (j->period_s > 0)
+        period_s = j->period_s; /* parse_range checked it is kept over the whole range */
     static const int64_t res_ms[] = {SW_STORE_1M_MS, SW_STORE_1H_MS, SW_STORE_1D_MS};
     size_t level = 0;
     while (level < 2 && age_s * 1000 > j->cfg->retention_ms[level + 1])
@@ -393,6 +400,40 @@ fail(const sw_err *err, bool cloudwatch)
                                                                               : SW_EXIT_INPUT;
 }
 
+/*
+ * --period: a multiple of a minute that divides a day (chunks are days), and one CloudWatch
+ * still answers at the age of --from: periods of data older than 15 days must be multiples of
+ * 5 minutes, older than 63 days of an hour.
+ */
+static int
+check_period(const char *text, job *j)
+{
+    int64_t ms;
+    if (!sw_units_parse_duration_ms(text, strlen(text), &ms) || ms % 60000 != 0 || ms <= 0 ||
+        (DAY_S * 1000) % ms != 0) {
+        fprintf(stderr, "slawatch backfill: --period %s: give a multiple of 1m that divides a "
+                        "day (1m, 5m, 15m, 1h, ...)\n", text);
+        return SW_EXIT_USAGE;
+    }
+    j->period_s = ms / 1000;
+    for (size_t i = 0; i < sizeof cw_retention / sizeof cw_retention[0]; i++) {
+        int64_t oldest_s = j->now_s - cw_retention[i].max_age_s + AGE_MARGIN_S;
+        if (j->from_s >= oldest_s)
+            break;
+        if (i + 1 < sizeof cw_retention / sizeof cw_retention[0] &&
+            j->period_s % cw_retention[i + 1].period_s != 0) {
+            char at[40];
+            sw_units_format_time(oldest_s * 1000, at, sizeof at);
+            fprintf(stderr, "slawatch backfill: --period %s: CloudWatch keeps data older than "
+                            "%" PRId64 " days only at multiples of %" PRId64 " s; with this "
+                            "period --from must be at or after %s\n",
+                    text, cw_retention[i].max_age_s / DAY_S, cw_retention[i + 1].period_s, at);
+            return SW_EXIT_USAGE;
+        }
+    }
+    return SW_EXIT_OK;
+}
+
 /* Times, range checks against CloudWatch's retention and the settled end. */
 static int
 parse_range(const bf_opts *o, const sw_config *cfg, job *j)
@@ -416,6 +457,8 @@ parse_range(const bf_opts *o, const sw_config *cfg, job *j)
                         " data for 455 days): the oldest possible is %s\n", o->from, oldest);
         return SW_EXIT_INPUT;
     }
+    if (o->period != NULL && check_period(o->period, j) != SW_EXIT_OK)
+        return SW_EXIT_USAGE;
     if (j->to_s <= j->from_s) {
         fprintf(stderr, "slawatch backfill: nothing to do: --to must be after --from and not in "
                         "the last %" PRId64 " s CloudWatch is still settling\n",
