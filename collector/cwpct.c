@@ -35,7 +35,7 @@ const size_t sw_cwpct_grid_len = sizeof sw_cwpct_grid / sizeof sw_cwpct_grid[0];
 typedef struct knot {
     double l, v; /* level in percent, value in microseconds */
     bool rank;   /* from a PR(:T): never merged with another knot */
-    bool split;  /* a rank in a gap between two modes (see find_splits) */
+    bool split;  /* a rank in a gap between two modes (see find_split) */
 } knot;
 
 typedef struct rank_bound {
@@ -378,7 +378,7 @@ bend(const knot *k, size_t m, double f0, double f1)
  */
 #define SPLIT_GAIN 0.25
 static void
-find_splits(knot *k, size_t m)
+find_split(knot *k, size_t m)
 {
     double none = bend(k, m, 0, 100), best = none * SPLIT_GAIN;
     size_t pick = m;
@@ -503,7 +503,7 @@ sw_cwpct_record(sw_hdr *h, const sw_cwpct_period *pd, sw_err *err)
                           "no percentile, rank, Minimum or Maximum for %lld samples",
                           (long long)total);
     m = add_ends(k, m, total);
-    find_splits(k, m);
+    find_split(k, m);
     for (size_t i = 0; i + 1 < m; i++)
         spread(h, k, m, i, total, r, n_r);
     return SW_OK;
