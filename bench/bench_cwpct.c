@@ -1,14 +1,19 @@
 /*
  * The percentile grid's accuracy on generated months, and its cost. Each month is 43,200
- * one-minute periods of log-normal latency whose median (120 ms x e^(+-0.25)), spread (sigma
- * 0.45 +- 0.1) and rate (240 ... 960 a minute) drift over the day; the incident month adds five
- * 4-hour incidents (days 3, 9, 15, 21, 27) during which 5, 10, 14, 20 and 30 % of the requests
- * come from a slow mode around 900 ms. Per minute the statistics CloudWatch would return are
- * spread with sw_cwpct_record (PR(:T) at the fetched thresholds); every window of a minute, an
- * hour, a day and the month is compared with the exact truth (drawn values: sorted per minute,
- * a 5-digit histogram beyond). Printed: the worst relative error of P50, P95, P97.5, P99, P99.5
- * over all windows of each length, and of the count above each threshold (windows with at
- * least 100 above it), with PR fetched and without. Then the time to spread one period.
+ * one-minute periods of log-normal latency whose median (120 ms x e^(+-0.25)) and spread
+ * (sigma 0.45 +- 0.1) drift over the day ("drift"); the incident month adds five 4-hour
+ * incidents (days 3, 9, 15, 21, 27) during which 5, 10, 14, 20 and 30 % of the requests come
+ * from a slow mode around 900 ms ("incidents"). Two kinds of month:
+ *   large rate: 30,000 ... 120,000 requests a minute; each minute's statistics are its mixture's
+ *     exact quantiles (as CloudWatch's are for so many values) and the truth of every window is
+ *     its minutes' mixture's exact quantile (bisection on the summed CDFs);
+ *   sampled: 240 ... 960 drawn requests a minute; statistics by nearest rank, truth the drawn
+ *     values (sorted per minute, a 5-digit histogram beyond).
+ * Per minute the statistics are spread with sw_cwpct_record, with PR(:T) at the thresholds
+ * (250 ms, 500 ms, 1 s) or without ("noPR"). Printed: the worst relative error of P50, P95,
+ * P97.5, P99, P99.5 over every window of a minute, an hour, a day and the month, and of the
+ * count above each threshold (windows with at least MIN_ABOVE / MIN_ABOVE_EXACT above it).
+ * Then the time to spread one period. About 15 minutes of one core.
  * Run: ninja -C build bench-cwpct  (or build/bench/bench_cwpct [seed]).
  */
 #include <math.h>
