@@ -1,36 +1,287 @@
 /*
- * The percentile grid's error and cost: synthetic 1-minute periods (log-normal sigma 0.5 and
- * 0.75, bimodal) at several request rates, spread with sw_cwpct_record and merged into an
- * hour and a 30-day month; prints the relative error of P95, P97.5, P99, P99.5 against the
- * exact percentiles of all drawn values, then the time to spread one period.
+ * The percentile grid's accuracy on generated months, and its cost. Each month is 43,200
+ * one-minute periods of log-normal latency whose median (120 ms x e^(+-0.25)) and spread
+ * (sigma 0.45 +- 0.1) drift over the day ("drift"); the incident month adds five 4-hour
+ * incidents (days 3, 9, 15, 21, 27) during which 5, 10, 14, 20 and 30 % of the requests come
+ * from a slow mode around 900 ms ("incidents"). Two kinds of month:
+ *   large rate: 30,000 ... 120,000 requests a minute; each minute's statistics are its mixture's
+ *     exact quantiles (as CloudWatch's are for so many values) and the truth of every window is
+ *     its minutes' mixture's exact quantile (bisection on the summed CDFs);
+ *   sampled: 240 ... 960 drawn requests a minute; statistics by nearest rank, truth the drawn
+ *     values (sorted per minute, a 5-digit histogram beyond).
+ * Per minute the statistics are spread with sw_cwpct_record, with PR(:T) at the thresholds
+ * (250 ms, 500 ms, 1 s) or without ("noPR"). Printed: the worst relative error of P50, P95,
+ * P97.5, P99, P99.5 over every window of a minute, an hour, a day and the month, and of the
+ * count above each threshold (windows with at least MIN_ABOVE / MIN_ABOVE_EXACT above it).
+ * Then the time to spread one period. About 15 minutes of one core.
  * Run: ninja -C build bench-cwpct  (or build/bench/bench_cwpct [seed]).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "cwpct_sim.h"
 
-static const double checked[] = {95, 97.5, 99, 99.5};
+#define MINUTES (30 * 1440)
+#define MAX_RATE 960
+#define N_PCT 5
+#define N_THR 3
+#define N_WIN 4
+/* A count's relative error is read where at least this many are above: sampled counts are
+ * whole, the large-rate limit's are expectations that per-minute rounding moves by up to 0.5. */
+#define MIN_ABOVE 100
+#define MIN_ABOVE_EXACT 20000
+
+static const double pcts[N_PCT] = {50, 95, 97.5, 99, 99.5};
+static const int64_t thresholds_us[N_THR] = {250000, 500000, 1000000};
+static const char *const window_names[N_WIN] = {"minute", "hour", "day", "month"};
+static const sw_hdr_config truth_config = {1, SW_HDR_LATENCY_HIGHEST_US, 5};
+
+typedef struct window {
+    sw_hdr *recon, *truth; /* truth NULL for minutes: the sorted values are */
+    uint64_t above[N_THR];
+    double worst_pct[N_PCT], worst_count[N_THR];
+} window;
+
+typedef struct month {
+    bool incidents, fetch_ranks, continuous;
+    window w[N_WIN];
+} month;
+
+static const double incident_share[] = {0.05, 0.10, 0.14, 0.20, 0.30};
+static const int incident_day[] = {3, 9, 15, 21, 27};
+
+static cwsim_mix
+mix_at(const month *mo, int minute)
+{
+    double phase = 2 * M_PI * (minute % 1440) / 1440.0;
+    cwsim_mix m = {120000 * exp(0.25 * sin(phase)), 0.45 + 0.1 * sin(phase + 1), 0,
+                   CWSIM_SLOW_MEDIAN_US, CWSIM_SLOW_SIGMA};
+    for (size_t i = 0; mo->incidents && i < sizeof incident_day / sizeof incident_day[0]; i++) {
+        int start = incident_day[i] * 1440 + 600;
+        if (minute >= start && minute < start + 240)
+            m.slow_share = incident_share[i];
+    }
+    return m;
+}
+
+static size_t
+rate_at(int minute)
+{
+    return (size_t)(600 - 360 * cos(2 * M_PI * (minute % 1440) / 1440.0));
+}
 
 static void
-window(const char *name, cwsim_shape shape, size_t periods, size_t per_period, uint64_t seed)
+note(double *worst, double e)
+{
+    if (fabs(e) > fabs(*worst))
+        *worst = e;
+}
+
+/* Window k has ended: compare, hand on to the next longer window, start again. */
+static void
+close_window(month *mo, int k, const int64_t *sorted, size_t n)
+{
+    window *w = &mo->w[k];
+    for (int i = 0; i < N_PCT; i++) {
+        double got = (double)sw_hdr_value_at_percentile(w->recon, pcts[i]);
+        double want = w->truth == NULL ? (double)cwsim_rank(sorted, n, pcts[i])
+                                       : (double)sw_hdr_value_at_percentile(w->truth, pcts[i]);
+        note(&w->worst_pct[i], (got - want) / want);
+    }
+    int64_t total = sw_hdr_total_count(w->recon);
+    for (int i = 0; i < N_THR; i++) {
+        double got = (double)(total - sw_hdr_count_at_or_below(w->recon, thresholds_us[i]));
+        if (w->above[i] >= MIN_ABOVE)
+            note(&w->worst_count[i], (got - (double)w->above[i]) / (double)w->above[i]);
+    }
+    if (k + 1 < N_WIN) {
+        sw_hdr_add(mo->w[k + 1].recon, w->recon);
+        if (w->truth != NULL)
+            sw_hdr_add(mo->w[k + 1].truth, w->truth);
+        for (int i = 0; i < N_THR; i++)
+            mo->w[k + 1].above[i] += w->above[i];
+    }
+    sw_hdr_reset(w->recon);
+    if (w->truth != NULL)
+        sw_hdr_reset(w->truth);
+    memset(w->above, 0, sizeof w->above);
+}
+
+static void
+run_month(month *mo, uint64_t seed)
 {
     sw_rng r = {seed};
-    int64_t *all = malloc(periods * per_period * sizeof *all);
-    sw_hdr *h = NULL;
-    size_t n_all = 0;
-    if (all == NULL || sw_hdr_new(&sw_hdr_latency_config, &h, NULL) != SW_OK)
-        exit(1);
-    for (size_t p = 0; p < periods; p++)
-        if (cwsim_period(&r, shape, per_period, all, &n_all, h, NULL) != SW_OK)
+    int64_t *v = malloc(MAX_RATE * sizeof *v);
+    for (int k = 0; k < N_WIN; k++)
+        if (sw_hdr_new(&sw_hdr_latency_config, &mo->w[k].recon, NULL) != SW_OK ||
+            (k > 0 && sw_hdr_new(&truth_config, &mo->w[k].truth, NULL) != SW_OK))
             exit(1);
-    qsort(all, n_all, sizeof *all, cwsim_cmp);
-    for (size_t i = 0; i < sizeof checked / sizeof checked[0]; i++)
-        printf("cwpct_error_%s_%s_%zu_per_min_p%g %.3f %%\n", cwsim_shape_names[shape], name,
-               per_period, checked[i], 100 * cwsim_error(h, all, n_all, checked[i]));
-    sw_hdr_free(h);
-    free(all);
+    for (int minute = 0; minute < MINUTES; minute++) {
+        cwsim_mix m = mix_at(mo, minute);
+        size_t n = rate_at(minute);
+        if (cwsim_period(&r, &m, n, thresholds_us, mo->fetch_ranks ? N_THR : 0, v, mo->w[0].recon,
+                         NULL) != SW_OK)
+            exit(1);
+        for (size_t i = 0; i < n; i++)
+            sw_hdr_record(mo->w[1].truth, v[i]);
+        for (int i = 0; i < N_THR; i++)
+            mo->w[0].above[i] = cwsim_above(v, n, thresholds_us[i]);
+        close_window(mo, 0, v, n);
+        if ((minute + 1) % 60 == 0)
+            close_window(mo, 1, NULL, 0);
+        if ((minute + 1) % 1440 == 0)
+            close_window(mo, 2, NULL, 0);
+    }
+    close_window(mo, 3, NULL, 0);
+    for (int k = 0; k < N_WIN; k++) {
+        sw_hdr_free(mo->w[k].recon);
+        sw_hdr_free(mo->w[k].truth);
+    }
+    free(v);
+}
+
+/* ------------------------------------------------------------------ the large-rate limit */
+
+/* A minute's mixture with its weight (requests), for exact window quantiles. */
+typedef struct component {
+    double mu, sigma, slow_share, mu_slow, sigma_slow, n;
+} component;
+
+static component comps[MINUTES];
+
+static double
+phi(double z)
+{
+    return 0.5 * erfc(-z / sqrt(2.0));
+}
+
+/* Share of the window's (components c[0..n)) requests at or below e^y microseconds. */
+static double
+mixture_cdf(const component *c, size_t n, double y, double *ret_total)
+{
+    double below = 0, total = 0;
+    for (size_t i = 0; i < n; i++) {
+        double f = (1 - c[i].slow_share) * phi((y - c[i].mu) / c[i].sigma);
+        if (c[i].slow_share > 0)
+            f += c[i].slow_share * phi((y - c[i].mu_slow) / c[i].sigma_slow);
+        below += c[i].n * f;
+        total += c[i].n;
+    }
+    *ret_total = total;
+    return below / total;
+}
+
+/* The exact quantile (microseconds) of level q in (0, 1), by bisection in log value. */
+static double
+mixture_quantile(const component *c, size_t n, double q)
+{
+    double lo = log(1.0), hi = log((double)SW_HDR_LATENCY_HIGHEST_US), total;
+    for (int it = 0; it < 80; it++) {
+        double mid = (lo + hi) / 2;
+        if (mixture_cdf(c, n, mid, &total) < q)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return exp(hi);
+}
+
+static component
+component_of(const cwsim_mix *m, double n)
+{
+    return (component){log(m->median_us),      m->sigma,      m->slow_share,
+                       log(m->slow_median_us), m->slow_sigma, n};
+}
+
+/* What CloudWatch answers for a minute of many requests: the mixture's exact quantiles. */
+static void
+continuous_period(const month *mo, const component *c, int64_t n, sw_hdr *h)
+{
+    sw_cwpct_point pts[64];
+    sw_cwpct_rank ranks[N_THR];
+    double total;
+    for (size_t g = 0; g < sw_cwpct_grid_len; g++)
+        pts[g] = (sw_cwpct_point){sw_cwpct_grid[g],
+                                  mixture_quantile(c, 1, sw_cwpct_grid[g] / 100) / 1000};
+    for (int i = 0; i < N_THR; i++)
+        ranks[i] = (sw_cwpct_rank){(double)thresholds_us[i] / 1000,
+                                   100 * mixture_cdf(c, 1, log((double)thresholds_us[i]), &total)};
+    sw_cwpct_period pd = {pts,
+                          sw_cwpct_grid_len,
+                          ranks,
+                          mo->fetch_ranks ? N_THR : 0,
+                          (double)n,
+                          mixture_quantile(c, 1, 0.5 / (double)n) / 1000,
+                          mixture_quantile(c, 1, 1 - 0.5 / (double)n) / 1000,
+                          1000};
+    if (sw_cwpct_record(h, &pd, NULL) != SW_OK)
+        exit(1);
+}
+
+/* Compare window k (components c[0..n)) with its exact quantiles and counts, hand it on. */
+static void
+close_continuous(month *mo, int k, const component *c, size_t n)
+{
+    window *w = &mo->w[k];
+    double total;
+    for (int i = 0; i < N_PCT; i++) {
+        double got = (double)sw_hdr_value_at_percentile(w->recon, pcts[i]);
+        double want = mixture_quantile(c, n, pcts[i] / 100);
+        note(&w->worst_pct[i], (got - want) / want);
+    }
+    int64_t count = sw_hdr_total_count(w->recon);
+    for (int i = 0; i < N_THR; i++) {
+        double above = (1 - mixture_cdf(c, n, log((double)thresholds_us[i]), &total)) * total;
+        double got = (double)(count - sw_hdr_count_at_or_below(w->recon, thresholds_us[i]));
+        if (above >= MIN_ABOVE_EXACT)
+            note(&w->worst_count[i], (got - above) / above);
+    }
+    if (k + 1 < N_WIN)
+        sw_hdr_add(mo->w[k + 1].recon, w->recon);
+    sw_hdr_reset(w->recon);
+}
+
+/* Large-rate months (30,000 ... 120,000 requests a minute, ALB scale): the statistics are the
+ * mixture's exact quantiles, as CloudWatch's are for so many values, and the truth of every
+ * window is the exact quantile of its minutes' mixture. */
+static void
+run_continuous(month *mo)
+{
+    for (int k = 0; k < N_WIN; k++)
+        if (sw_hdr_new(&sw_hdr_latency_config, &mo->w[k].recon, NULL) != SW_OK)
+            exit(1);
+    for (int minute = 0; minute < MINUTES; minute++) {
+        cwsim_mix m = mix_at(mo, minute);
+        comps[minute] = component_of(&m, 125.0 * (double)rate_at(minute));
+        continuous_period(mo, &comps[minute], (int64_t)comps[minute].n, mo->w[0].recon);
+        close_continuous(mo, 0, &comps[minute], 1);
+        if ((minute + 1) % 60 == 0)
+            close_continuous(mo, 1, &comps[minute - 59], 60);
+        if ((minute + 1) % 1440 == 0)
+            close_continuous(mo, 2, &comps[minute - 1439], 1440);
+    }
+    close_continuous(mo, 3, comps, MINUTES);
+    for (int k = 0; k < N_WIN; k++)
+        sw_hdr_free(mo->w[k].recon);
+}
+
+static void
+print_month(const month *mo)
+{
+    const char *name = mo->incidents ? (mo->continuous ? "incidents_exact" : "incidents_sampled")
+                                     : (mo->continuous ? "drift_exact" : "drift_sampled");
+    for (int k = 0; k < N_WIN; k++) {
+        printf("cwpct_%s_%s%s", name, mo->fetch_ranks ? "" : "noPR_", window_names[k]);
+        for (int i = 0; i < N_PCT; i++)
+            printf(" P%g %+.2f%%", pcts[i], 100 * mo->w[k].worst_pct[i]);
+        for (int i = 0; i < N_THR; i++)
+            printf(" >%lldms %+.2f%%", (long long)(thresholds_us[i] / 1000),
+                   100 * mo->w[k].worst_count[i]);
+        printf("\n");
+    }
 }
 
 static double
@@ -41,20 +292,23 @@ now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* One period of 60,000 samples (1,000 req/s) from a fixed grid, spread many times. */
+/* One period of 60,000 samples (1,000 req/s) from a fixed grid and two ranks, spread many
+ * times. */
 static void
 spread_cost(void)
 {
     sw_cwpct_point pts[32];
+    sw_cwpct_rank ranks[] = {{250, 95.5}, {500, 99.1}};
     sw_hdr *h = NULL;
     if (sw_hdr_new(&sw_hdr_latency_config, &h, NULL) != SW_OK)
         exit(1);
     for (size_t g = 0; g < sw_cwpct_grid_len; g++)
         pts[g] = (sw_cwpct_point){sw_cwpct_grid[g], 50 + 4 * sw_cwpct_grid[g]};
+    sw_cwpct_period pd = {pts, sw_cwpct_grid_len, ranks, 2, 60000, 20, 900, 1000};
     int rounds = 2000;
     double t0 = now_s();
     for (int i = 0; i < rounds; i++)
-        sw_cwpct_record(h, pts, sw_cwpct_grid_len, 60000, 20, 900, 1000, NULL);
+        sw_cwpct_record(h, &pd, NULL);
     printf("cwpct_record_60000_samples %.1f us\n", (now_s() - t0) / rounds * 1e6);
     sw_hdr_free(h);
 }
@@ -63,13 +317,16 @@ int
 main(int argc, char **argv)
 {
     uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
-    static const size_t rates[] = {60, 300, 1000, 6000};
-    for (int s = CWSIM_LOGNORMAL_05; s <= CWSIM_BIMODAL; s++) {
-        for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++)
-            window("hour", (cwsim_shape)s, 60, rates[i], seed + (uint64_t)s);
-        for (size_t i = 0; i < 3; i++)
-            window("month", (cwsim_shape)s, 30 * 1440, rates[i], seed + 7 + (uint64_t)s);
-    }
+    for (int continuous = 1; continuous >= 0; continuous--)
+        for (int incidents = 0; incidents < 2; incidents++)
+            for (int fetch = 1; fetch >= 0; fetch--) {
+                month mo = {.incidents = incidents, .fetch_ranks = fetch, .continuous = continuous};
+                if (continuous)
+                    run_continuous(&mo);
+                else
+                    run_month(&mo, seed + (uint64_t)incidents);
+                print_month(&mo);
+            }
     spread_cost();
     return 0;
 }

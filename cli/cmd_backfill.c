@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "evaluator/rules_int.h"
 #include "slawatch/cloudwatch.h"
 #include "slawatch/config.h"
 #include "slawatch/hash.h"
@@ -26,11 +27,19 @@
 #include "slawatch/rules.h"
 #include "slawatch/store.h"
 #include "slawatch/units.h"
+#include "slawatch/yaml.h"
 
 #define DAY_S INT64_C(86400)
 #define CHUNK_S DAY_S
 /* Ages are taken this much older: CloudWatch judges a query's age when it answers, later. */
 #define AGE_MARGIN_S INT64_C(3600)
+/* A batch job may wait: a chunk is tried this often, with full-jitter backoff between tries,
+ * before the run gives up on a transient failure; each try's call retries on its own too. */
+#define CHUNK_TRIES 12
+#define CHUNK_BACKOFF_MS INT64_C(500)
+#define CHUNK_BACKOFF_MAX_MS INT64_C(60000)
+#define CALL_RETRIES 8
+#define CALL_BUDGET 100000
 
 /* CloudWatch's retention: data younger than max_age_s is kept at period_s. */
 static const struct {
@@ -38,20 +47,22 @@ static const struct {
 } cw_retention[] = {{15 * DAY_S, 60}, {63 * DAY_S, 300}, {455 * DAY_S, 3600}};
 
 typedef struct bf_opts {
-    const char *source, *from, *to, *config, *data, *rules;
+    const char *source, *from, *to, *config, *data, *rules, *period;
 } bf_opts;
 
 static void
 backfill_usage(FILE *f)
 {
     fprintf(f, "usage: slawatch backfill --source cloudwatch --from T --to T [--config FILE]\n"
-               "                         [--data DIR] [--rules FILE]\n\n"
+               "                         [--data DIR] [--rules FILE] [--period D]\n\n"
                "Pull CloudWatch history over [--from, --to) (RFC 3339) into the store, a UTC day\n"
                "at a time; an interrupted run resumes after the last day stored.\n\n"
                "  --config FILE  the daemon's configuration (cloudwatch:, store:, rules_files)\n"
                "  --data DIR     the store's data directory (default: the configuration's)\n"
                "  --rules FILE   the rules whose cloudwatch sources to read (default: the\n"
                "                 configuration's rules_files)\n"
+               "  --period D     read at this period (a multiple of 1m dividing a day; default:\n"
+               "                 the finest CloudWatch still keeps at each day's age)\n"
                "  -h, --help, --version\n");
 }
 
@@ -62,7 +73,8 @@ parse_args(int argc, char **argv, bf_opts *o)
         {"source", required_argument, NULL, 's'}, {"from", required_argument, NULL, 'f'},
         {"to", required_argument, NULL, 't'},     {"config", required_argument, NULL, 'c'},
         {"data", required_argument, NULL, 'd'},   {"rules", required_argument, NULL, 'r'},
-        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+        {"period", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -73,6 +85,7 @@ parse_args(int argc, char **argv, bf_opts *o)
         case 'c': o->config = optarg; break;
         case 'd': o->data = optarg; break;
         case 'r': o->rules = optarg; break;
+        case 'p': o->period = optarg; break;
         case 'h': backfill_usage(stdout); return -1;
         case 'V': sw_cli_version(stdout); return -1;
         default: backfill_usage(stderr); return SW_EXIT_USAGE;
@@ -104,9 +117,12 @@ typedef struct job {
     sw_store *store;
     sw_cwgmd *client;
     int64_t now_s, from_s, to_s;
+    int64_t period_s; /* --period, 0: the finest retained */
     plan_slot slots[9]; /* at most one per (CloudWatch period, store resolution) */
     size_t n_slots;
     bool tty;
+    bool cloudwatch_failed; /* the error came from CloudWatch (exit 1), not the store */
+    uint64_t rng;           /* backoff jitter */
     size_t chunks_total, chunks_done, chunks_skipped;
     uint64_t rows;
 } job;
@@ -151,6 +167,8 @@ choose_period(const job *j, int64_t start_s, int64_t *ret_period_s, int64_t *ret
             period_s = cw_retention[i].period_s;
     if (period_s == 0)
         return sw_err_set(err, SW_E_RANGE, "CloudWatch keeps no data older than 455 days");
+    if (j->period_s > 0)
+        period_s = j->period_s; /* parse_range checked it is kept over the whole range */
     static const int64_t res_ms[] = {SW_STORE_1M_MS, SW_STORE_1H_MS, SW_STORE_1D_MS};
     size_t level = 0;
     while (level < 2 && age_s * 1000 > j->cfg->retention_ms[level + 1])
@@ -234,6 +252,47 @@ collect(void *ctx, const char *service, const sw_sli_interval *iv, sw_err *err)
     return SW_OK;
 }
 
+static void
+nap_ms(job *j, unsigned tries)
+{
+    int64_t cap = CHUNK_BACKOFF_MS << (tries < 16 ? tries : 16);
+    cap = cap < CHUNK_BACKOFF_MAX_MS ? cap : CHUNK_BACKOFF_MAX_MS;
+    uint64_t x = (j->rng += UINT64_C(0x9E3779B97F4A7C15));
+    x = (x ^ (x >> 31)) * UINT64_C(0xBF58476D1CE4E5B9);
+    int64_t ms = (int64_t)((x ^ (x >> 29)) % (uint64_t)(cap + 1));
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/*
+ * The chunk's series, tried again after transient failures (throttling, 5xx, resets,
+ * InternalError results, garbled answers) with jittered backoff. A permanent error or the
+ * last try fails the run with the metric, the chunk's time and the tries in the message.
+ */
+static sw_status
+fetch_series(job *j, const sw_cwgmd_query *q, size_t n, int64_t start_s, int64_t end_s,
+             sw_cwgmd_series *series, sw_err *err)
+{
+    for (unsigned tries = 1;; tries++) {
+        sw_status st = sw_cwgmd_fetch(j->client, q, n, start_s, end_s, series, err);
+        if (st == SW_OK)
+            return SW_OK;
+        bool again = sw_cwgmd_transient(j->client) && tries < CHUNK_TRIES;
+        char at[40];
+        sw_units_format_time(start_s * 1000, at, sizeof at);
+        if (!again) {
+            j->cloudwatch_failed = true;
+            sw_err_prefix(err, "%s %s%s from %s: gave up after %u tr%s", q[0].namespace_,
+                          q[0].metric, n > 1 ? " (and the chunk's other metrics)" : "", at,
+                          tries, tries == 1 ? "y" : "ies");
+            return st;
+        }
+        fprintf(stderr, "slawatch backfill: chunk from %s: try %u failed, retrying: %s\n", at,
+                tries, err != NULL ? err->msg : "");
+        nap_ms(j, tries);
+    }
+}
+
 /* Fetch [start_s, end_s) at the slot's period and store it with its mark. */
 static sw_status
 fetch_chunk(job *j, const plan_slot *s, int64_t start_s, int64_t end_s, const char *mark,
@@ -245,9 +304,11 @@ fetch_chunk(job *j, const plan_slot *s, int64_t start_s, int64_t end_s, const ch
     if (series == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory fetching a chunk");
     chunk_rows c = {0};
-    sw_status st = sw_cwgmd_fetch(j->client, q, n, start_s, end_s, series, err);
-    if (st == SW_OK)
+    sw_status st = fetch_series(j, q, n, start_s, end_s, series, err);
+    if (st == SW_OK) {
         st = sw_cloudwatch_apply(s->plan, series, start_s, end_s, collect, &c, err);
+        j->cloudwatch_failed = st != SW_OK && st != SW_E_NOMEM;
+    }
     for (size_t i = 0; i < c.n; i++)
         c.rows[i].iv = &c.ivs[i];
     if (st == SW_OK)
@@ -325,23 +386,55 @@ run_job(job *j, sw_err *err)
         int64_t start = day > j->from_s ? day : j->from_s;
         int64_t end = day + CHUNK_S < j->to_s ? day + CHUNK_S : j->to_s;
         sw_status st = run_chunk(j, start, end, err);
-        if (st != SW_OK) {
-            char at[40];
-            sw_units_format_time(start * 1000, at, sizeof at);
-            sw_err_prefix(err, "chunk from %s", at);
+        if (st != SW_OK)
             return st;
-        }
     }
     return sw_store_rollup(j->store, j->now_s * 1000, err);
 }
 
 /* ------------------------------------------------------------------ setup */
 
+/* Exit 1 for CloudWatch's errors and bad input, 2 for store I/O and memory. */
 static int
-fail(const sw_err *err)
+fail(const sw_err *err, bool cloudwatch)
 {
     fprintf(stderr, "slawatch backfill: %s\n", err->msg);
-    return err->code == SW_E_IO || err->code == SW_E_NOMEM ? SW_EXIT_USAGE : SW_EXIT_INPUT;
+    return !cloudwatch && (err->code == SW_E_IO || err->code == SW_E_NOMEM) ? SW_EXIT_USAGE
+                                                                              : SW_EXIT_INPUT;
+}
+
+/*
+ * --period: a multiple of a minute that divides a day (chunks are days), and one CloudWatch
+ * still answers at the age of --from: periods of data older than 15 days must be multiples of
+ * 5 minutes, older than 63 days of an hour.
+ */
+static int
+check_period(const char *text, job *j)
+{
+    int64_t ms;
+    if (!sw_units_parse_duration_ms(text, strlen(text), &ms) || ms % 60000 != 0 || ms <= 0 ||
+        (DAY_S * 1000) % ms != 0) {
+        fprintf(stderr, "slawatch backfill: --period %s: give a multiple of 1m that divides a "
+                        "day (1m, 5m, 15m, 1h, ...)\n", text);
+        return SW_EXIT_USAGE;
+    }
+    j->period_s = ms / 1000;
+    for (size_t i = 0; i < sizeof cw_retention / sizeof cw_retention[0]; i++) {
+        int64_t oldest_s = j->now_s - cw_retention[i].max_age_s + AGE_MARGIN_S;
+        if (j->from_s >= oldest_s)
+            break;
+        if (i + 1 < sizeof cw_retention / sizeof cw_retention[0] &&
+            j->period_s % cw_retention[i + 1].period_s != 0) {
+            char at[40];
+            sw_units_format_time(oldest_s * 1000, at, sizeof at);
+            fprintf(stderr, "slawatch backfill: --period %s: CloudWatch keeps data older than "
+                            "%" PRId64 " days only at multiples of %" PRId64 " s; with this "
+                            "period --from must be at or after %s\n",
+                    text, cw_retention[i].max_age_s / DAY_S, cw_retention[i + 1].period_s, at);
+            return SW_EXIT_USAGE;
+        }
+    }
+    return SW_EXIT_OK;
 }
 
 /* Times, range checks against CloudWatch's retention and the settled end. */
@@ -367,6 +460,8 @@ parse_range(const bf_opts *o, const sw_config *cfg, job *j)
                         " data for 455 days): the oldest possible is %s\n", o->from, oldest);
         return SW_EXIT_INPUT;
     }
+    if (o->period != NULL && check_period(o->period, j) != SW_EXIT_OK)
+        return SW_EXIT_USAGE;
     if (j->to_s <= j->from_s) {
         fprintf(stderr, "slawatch backfill: nothing to do: --to must be after --from and not in "
                         "the last %" PRId64 " s CloudWatch is still settling\n",
@@ -376,15 +471,20 @@ parse_range(const bf_opts *o, const sw_config *cfg, job *j)
     return SW_EXIT_OK;
 }
 
+/* The rules and their text (kept in the store, so a report of the backfilled months judges by
+ * the rules they were read with). */
 static sw_status
-load_rules(const bf_opts *o, const sw_config *cfg, sw_rules **ret, sw_err *err)
+load_rules(const bf_opts *o, const sw_config *cfg, sw_rules **ret, sw_buf *text, sw_err *err)
 {
     const char *path = o->rules;
     if (path == NULL && cfg->n_rules_files != 1)
         return sw_err_set(err, SW_E_INVAL, "give --rules FILE, or --config with one rules_files");
     if (path == NULL)
         path = cfg->rules_files[0];
-    return sw_rules_load_file(path, ret, NULL, err);
+    sw_status st = sw_rules_read_file(path, text, err);
+    return st == SW_OK ? sw_rules_load_mem((const char *)text->data, text->len, path, ret, NULL,
+                                           err)
+                       : st;
 }
 
 static sw_status
@@ -412,17 +512,26 @@ backfill(const bf_opts *o, sw_config *cfg)
     sw_rules *rules = NULL;
     sw_awscreds_provider *creds = NULL;
     char endpoint[512];
-    sw_cwgmd_options tuning = {.seed = (uint64_t)j.now_s};
-    sw_status st = load_rules(o, cfg, &rules, &err);
+    sw_cwgmd_options tuning = {
+        .seed = (uint64_t)j.now_s, .retries = CALL_RETRIES, .budget = CALL_BUDGET};
+    j.rng = (uint64_t)j.now_s ^ (uint64_t)getpid();
+    sw_buf text;
+    sw_buf_init(&text, (size_t)SW_YAML_MAX_INPUT + 1);
+    sw_status st = load_rules(o, cfg, &rules, &text, &err);
     j.rules = rules;
     if (st == SW_OK)
         st = open_store(o, cfg, rules, &j.store, &err);
     if (st == SW_OK)
+        st = sw_store_put_rules(j.store, j.from_s * 1000, (const char *)text.data, text.len, &err);
+    sw_buf_fini(&text);
+    if (st == SW_OK) {
         st = sw_cloudwatch_client_new(&cfg->cloudwatch, &tuning, &creds, &j.client, endpoint,
                                       sizeof endpoint, &err);
+        j.cloudwatch_failed = st != SW_OK && st != SW_E_NOMEM;
+    }
     if (st == SW_OK)
         st = run_job(&j, &err);
-    rc = st == SW_OK ? SW_EXIT_OK : fail(&err);
+    rc = st == SW_OK ? SW_EXIT_OK : fail(&err, j.cloudwatch_failed);
     if (st == SW_OK)
         fprintf(stderr, "slawatch backfill: done: %zu days fetched, %zu already stored, %" PRIu64
                         " rows\n", j.chunks_done, j.chunks_skipped, j.rows);
@@ -445,7 +554,7 @@ sw_cli_backfill(int argc, char **argv)
     sw_err err;
     sw_config *cfg = NULL;
     if (o.config != NULL && sw_config_load(o.config, &cfg, NULL, &err) != SW_OK)
-        return fail(&err);
+        return fail(&err, false);
     if (cfg == NULL && (cfg = sw_config_defaults()) == NULL) {
         fprintf(stderr, "slawatch backfill: out of memory\n");
         return SW_EXIT_USAGE;

@@ -207,12 +207,19 @@ from_ecs(const sw_awscreds_options *opt, const char *profile, sw_awscreds *ret,
     return sw_awscreds_from_ecs(opt, ret, ret_found, err);
 }
 
+/* Instance metadata that cannot be reached is not an instance with a role: like the SDKs, the
+ * chain then ends with "no credentials" rather than the connection's error. */
 static sw_status
 from_imds(const sw_awscreds_options *opt, const char *profile, sw_awscreds *ret,
           bool *ret_found, sw_err *err)
 {
     (void)profile;
-    return sw_awscreds_from_imds(opt, ret, ret_found, err);
+    sw_status st = sw_awscreds_from_imds(opt, ret, ret_found, err);
+    if (st == SW_E_IO) {
+        *ret_found = false;
+        return SW_OK;
+    }
+    return st;
 }
 
 static const source_fn chain[] = {from_env, from_files, from_ecs, from_imds};
@@ -232,8 +239,8 @@ walk_chain(sw_awscreds_provider *p, sw_awscreds *ret, sw_err *err)
         }
     }
     return sw_err_set(err, SW_E_INVAL,
-                      "no AWS credentials: tried environment, shared credentials and config "
-                      "files (profile %s), ECS container endpoint, EC2 instance metadata",
+                      "no AWS credentials found (tried: env, shared files (profile %s), ECS, "
+                      "IMDS)",
                       p->profile);
 }
 

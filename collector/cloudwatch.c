@@ -20,6 +20,7 @@ typedef enum role {
     ROLE_REQUESTS,
     ROLE_ERRORS,
     ROLE_PCT,       /* one percentile of the grid */
+    ROLE_RANK,      /* PR(:T) at a latency threshold of the rules */
     ROLE_COUNT,     /* SampleCount of the latency metric */
     ROLE_MIN,       /* Minimum of the latency metric */
     ROLE_MAX,       /* Maximum of the latency metric */
@@ -31,7 +32,7 @@ typedef enum role {
 typedef struct query_meta {
     size_t service;
     role role;
-    double p; /* ROLE_PCT */
+    double p; /* ROLE_PCT: the percentile; ROLE_RANK: the threshold in the metric's unit */
 } query_meta;
 
 typedef struct service_plan {
@@ -47,6 +48,8 @@ struct sw_cloudwatch {
     size_t n, cap;
     service_plan *services;
     size_t n_services;
+    int64_t thresholds_us[SW_CLOUDWATCH_MAX_THRESHOLDS]; /* the rules' latency thresholds */
+    size_t n_thresholds;
 };
 
 /* A preset's metrics: namespace, requests, errors (one or two), latency and its unit. */
@@ -113,11 +116,21 @@ add_query(sw_cloudwatch *cw, size_t service, const sw_source *src, const char *n
     return SW_OK;
 }
 
-/* The percentile grid, SampleCount, Minimum and Maximum of one latency metric. */
+/* The percentile grid, SampleCount, Minimum, Maximum and a PR(:T) per rules threshold of one
+ * latency metric. */
 static sw_status
 add_latency(sw_cloudwatch *cw, size_t svc, const sw_source *src, const char *ns,
             const char *metric, sw_err *err)
 {
+    double unit_us = cw->services[svc].unit_us;
+    for (size_t i = 0; i < cw->n_thresholds; i++) {
+        char stat[48];
+        double t = (double)cw->thresholds_us[i] / unit_us;
+        snprintf(stat, sizeof stat, "PR(:%.10g)", t);
+        sw_status st = add_query(cw, svc, src, ns, metric, stat, ROLE_RANK, t, err);
+        if (st != SW_OK)
+            return st;
+    }
     sw_status st = add_query(cw, svc, src, ns, metric, "SampleCount", ROLE_COUNT, 0, err);
     if (st == SW_OK)
         st = add_query(cw, svc, src, ns, metric, "Minimum", ROLE_MIN, 0, err);
@@ -185,13 +198,65 @@ plan_source(sw_cloudwatch *cw, size_t svc, const sw_source *src, role r, const c
 }
 
 static sw_status
+add_threshold(sw_cloudwatch *cw, const sw_condition *c, sw_err *err)
+{
+    if (c->sli != SW_SLI_LATENCY)
+        return SW_OK;
+    int64_t t = llround(c->value);
+    for (size_t i = 0; i < cw->n_thresholds; i++)
+        if (cw->thresholds_us[i] == t)
+            return SW_OK;
+    if (cw->n_thresholds == SW_CLOUDWATCH_MAX_THRESHOLDS)
+        return sw_err_set(err, SW_E_INVAL,
+                          "%s:%u:%u: more than %d distinct latency thresholds for CloudWatch "
+                          "percentile ranks",
+                          c->pos.file != NULL ? c->pos.file : "rules", c->pos.line, c->pos.col,
+                          SW_CLOUDWATCH_MAX_THRESHOLDS);
+    cw->thresholds_us[cw->n_thresholds++] = t;
+    return SW_OK;
+}
+
+static sw_status
+add_alert_thresholds(sw_cloudwatch *cw, const sw_alert *a, size_t n, sw_err *err)
+{
+    sw_status st = SW_OK;
+    for (size_t i = 0; st == SW_OK && i < n; i++)
+        if (a[i].kind == SW_ALERT_CONDITION)
+            st = add_threshold(cw, &a[i].when, err);
+    return st;
+}
+
+/* Every latency threshold a condition of the rules compares with (objectives and their
+ * timeslice conditions, alerts, triggers, gate checks): each is fetched as PR(:T), so the
+ * share of requests under it is CloudWatch's, not a reconstruction. */
+static sw_status
+collect_thresholds(sw_cloudwatch *cw, const sw_rules *r, sw_err *err)
+{
+    sw_status st = SW_OK;
+    for (size_t i = 0; st == SW_OK && i < r->n_objectives; i++) {
+        st = add_threshold(cw, &r->objectives[i].objective, err);
+        for (size_t k = 0; st == SW_OK && k < r->objectives[i].n_bad_when; k++)
+            st = add_threshold(cw, &r->objectives[i].bad_when[k], err);
+    }
+    if (st == SW_OK)
+        st = add_alert_thresholds(cw, r->alerts, r->n_alerts, err);
+    if (st == SW_OK)
+        st = add_alert_thresholds(cw, r->triggers, r->n_triggers, err);
+    for (size_t i = 0; st == SW_OK && i < r->gate.n_checks; i++)
+        st = add_threshold(cw, &r->gate.checks[i], err);
+    return st;
+}
+
+static sw_status
 plan_rules(sw_cloudwatch *cw, const sw_rules *rules, sw_err *err)
 {
+    sw_status st = collect_thresholds(cw, rules, err);
+    if (st != SW_OK)
+        return st;
     cw->services = calloc(rules->n_services + 1, sizeof *cw->services);
     if (cw->services == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory planning CloudWatch queries");
     cw->n_services = rules->n_services;
-    sw_status st = SW_OK;
     for (size_t i = 0; st == SW_OK && i < rules->n_services; i++) {
         const sw_service *s = &rules->services[i];
         cw->services[i].name = copy_str(cw, s->name);
@@ -272,6 +337,8 @@ typedef struct slot {
     double requests, errors, count, min, max, healthy, unhealthy, up;
     sw_cwpct_point *pts; /* sw_cwpct_grid_len of them */
     size_t n_pts;
+    sw_cwpct_rank ranks[SW_CLOUDWATCH_MAX_THRESHOLDS];
+    size_t n_ranks;
 } slot;
 
 static bool
@@ -297,7 +364,8 @@ check_series(const sw_cloudwatch *cw, const sw_cwgmd_series *series, int64_t sta
                                   "range in order",
                                   cw->queries[i].namespace_, cw->queries[i].metric,
                                   cw->queries[i].stat, (long long)t);
-            if (!isfinite(v) || v < 0 || (is_count(cw->meta[i].role) && v > 9007199254740992.0))
+            if (!isfinite(v) || v < 0 || (is_count(cw->meta[i].role) && v > 9007199254740992.0) ||
+                (cw->meta[i].role == ROLE_RANK && v > 100))
                 return sw_err_set(err, SW_E_RANGE,
                                   "cloudwatch %s %s %s at %lld: value %g out of range",
                                   cw->queries[i].namespace_, cw->queries[i].metric,
@@ -315,6 +383,7 @@ put_value(slot *sl, const query_meta *m, double v)
     case ROLE_REQUESTS: sl->requests += v; break;
     case ROLE_ERRORS: sl->errors += v; break;
     case ROLE_PCT: sl->pts[sl->n_pts++] = (sw_cwpct_point){m->p, v}; break;
+    case ROLE_RANK: sl->ranks[sl->n_ranks++] = (sw_cwpct_rank){m->p, v}; break;
     case ROLE_COUNT: sl->count = v, sl->has_count = true; break;
     case ROLE_MIN: sl->min = v, sl->has_min = true; break;
     case ROLE_MAX: sl->max = v, sl->has_max = true; break;
@@ -329,13 +398,20 @@ static sw_status
 period_latency(const sw_cloudwatch *cw, size_t svc, const slot *sl, sw_hdr **ret, sw_err *err)
 {
     *ret = NULL;
-    if (!sl->has_count || sl->count < 0.5 || sl->n_pts == 0)
+    if (!sl->has_count || sl->count < 0.5 || (sl->n_pts == 0 && sl->n_ranks == 0))
         return SW_OK;
     sw_hdr *h;
     sw_status st = sw_hdr_new(&sw_hdr_latency_config, &h, err);
+    sw_cwpct_period pd = {.points = sl->pts,
+                          .n_points = sl->n_pts,
+                          .ranks = sl->ranks,
+                          .n_ranks = sl->n_ranks,
+                          .sample_count = sl->count,
+                          .min = sl->has_min ? sl->min : NAN,
+                          .max = sl->has_max ? sl->max : NAN,
+                          .unit_us = cw->services[svc].unit_us};
     if (st == SW_OK)
-        st = sw_cwpct_record(h, sl->pts, sl->n_pts, sl->count, sl->has_min ? sl->min : NAN,
-                             sl->has_max ? sl->max : NAN, cw->services[svc].unit_us, err);
+        st = sw_cwpct_record(h, &pd, err);
     if (st != SW_OK) {
         sw_hdr_free(h);
         return st;
@@ -397,8 +473,11 @@ slots_new(const sw_cloudwatch *cw)
 static void
 slots_reset(slot *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        s[i] = (slot){.pts = s[i].pts};
+    for (size_t i = 0; i < n; i++) {
+        sw_cwpct_point *pts = s[i].pts;
+        memset(&s[i], 0, sizeof s[i]);
+        s[i].pts = pts;
+    }
 }
 
 sw_status

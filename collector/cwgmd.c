@@ -92,6 +92,7 @@ sw_cwgmd_page_reset(sw_cwgmd_page *page)
 {
     page->next_token[0] = '\0';
     page->partial = false;
+    page->internal_error = false;
     page->messages = 0;
 }
 
@@ -196,8 +197,8 @@ take_result(const cJSON *res, const sw_cwgmd_query *q, size_t n, int64_t start_s
         return sw_err_set(err, SW_E_PARSE, "GetMetricData: result for an Id not asked for");
     if (!cJSON_IsString(code))
         return sw_err_set(err, SW_E_PARSE, "GetMetricData result %s: StatusCode missing", q[i].id);
-    if (strcmp(code->valuestring, "InternalError") == 0 ||
-        strcmp(code->valuestring, "Forbidden") == 0)
+    page->internal_error = strcmp(code->valuestring, "InternalError") == 0;
+    if (page->internal_error || strcmp(code->valuestring, "Forbidden") == 0)
         return sw_err_set(err, SW_E_IO, "GetMetricData result %s (%s %s): %s: %.120s", q[i].id,
                           q[i].namespace_, q[i].metric, code->valuestring, first_message(res));
     if (strcmp(code->valuestring, "PartialData") == 0)

@@ -30,6 +30,7 @@ struct sw_cwgmd {
     unsigned tokens; /* retry budget left */
     unsigned successes; /* since the last refill */
     sw_cwgmd_stats stats;
+    bool transient; /* of the last failure */
     char lines[SW_SIGV4_MAX_ADDED][HEADER_LINE_MAX];
 };
 
@@ -87,6 +88,12 @@ void
 sw_cwgmd_stats_get(const sw_cwgmd *c, sw_cwgmd_stats *ret)
 {
     *ret = c->stats;
+}
+
+bool
+sw_cwgmd_transient(const sw_cwgmd *c)
+{
+    return c->transient;
 }
 
 /* ------------------------------------------------------------------ one HTTP exchange */
@@ -199,7 +206,8 @@ exchange(sw_cwgmd *c, sw_http_fetch_response *resp, sw_err *err)
             st = err != NULL ? err->code : SW_E_IO;
             sw_http_fetch_response_fini(&r);
         } else if (st != SW_E_IO) {
-            return st; /* credentials, signing, oversize body: repeating cannot help */
+            c->transient = st == SW_E_TOOBIG; /* credentials, signing: repeating cannot help */
+            return st;
         }
         c->stats.throttled += f == SW_CWGMD_FAULT_THROTTLED;
         if (f == SW_CWGMD_FAULT_EXPIRED && !refreshed) {
@@ -208,8 +216,8 @@ exchange(sw_cwgmd *c, sw_http_fetch_response *resp, sw_err *err)
             refreshed = true;
             continue;
         }
-        if ((f != SW_CWGMD_FAULT_THROTTLED && f != SW_CWGMD_FAULT_SERVER) ||
-            !may_retry(c, attempt, err))
+        c->transient = f == SW_CWGMD_FAULT_THROTTLED || f == SW_CWGMD_FAULT_SERVER;
+        if (!c->transient || !may_retry(c, attempt, err))
             return st;
     }
 }
@@ -233,13 +241,18 @@ fetch_chunk(sw_cwgmd *c, const sw_cwgmd_query *q, size_t n, int64_t start_s, int
             return st;
         st = sw_cwgmd_parse(resp.body.data, resp.body.len, q, n, start_s, end_s, &page, err);
         sw_http_fetch_response_fini(&resp);
-        if (st != SW_OK)
+        if (st != SW_OK) {
+            /* a result's InternalError, or a body cut short or garbled on the way */
+            c->transient = st != SW_E_IO || page.internal_error;
             return st;
+        }
         c->stats.partial += page.partial;
         if (page.next_token[0] == '\0')
             return SW_OK;
-        if (strcmp(page.next_token, token) == 0)
+        if (strcmp(page.next_token, token) == 0) {
+            c->transient = true; /* PartialData without progress */
             return sw_err_set(err, SW_E_PARSE, "GetMetricData: NextToken repeated");
+        }
         strcpy(token, page.next_token);
     }
     return sw_err_set(err, SW_E_PARSE, "GetMetricData: more than %d pages", SW_CWGMD_MAX_PAGES);

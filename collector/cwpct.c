@@ -1,35 +1,128 @@
 /*
- * CloudWatch percentile statistics spread into an HDR histogram. The period's distribution is
- * taken as the piecewise-linear CDF through min, the grid points and max: between two points
- * values are uniform in value. Value i of N is placed at level (i + 0.5) / N, each knot at the
- * level of the order statistic it is, so totals are exact and knots are reproduced exactly.
- * Stateless; the caller owns h.
+ * CloudWatch percentile statistics spread into an HDR histogram. A period's values are placed
+ * along a curve through its known points: value i of N sits at level (i + 0.5) / N, each
+ * percentile at the level of the order statistic it is, Minimum and Maximum at the first and
+ * last value's level, and a percentile rank PR(:T) between the last value <= T and the first
+ * above it. Between two points the curve is a straight line in (z, log value), z the standard
+ * normal quantile of the level: a log-normal period is exactly such a line, so its
+ * reconstruction is exact between points, and chords no longer overshoot the convex tail as
+ * straight lines in (level, value) did. Ranks are exact by construction: values are clamped by
+ * index to their side of every rank's threshold bucket. Stateless; the caller owns h.
  */
 #include "slawatch/cwpct.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
-/* Dense from p95 up: linear interpolation in value overshoots on convex (long) tails, and the
- * spacing here keeps off-grid P97.5/P99.5 within 1 % on log-normal tails up to sigma 0.75
- * (collector/CLOUDWATCH.md, "Percentile grid"). */
-const double sw_cwpct_grid[] = {1,  10, 25, 50,   75,   90,   95,   96,
-                                97, 98, 99, 99.2, 99.4, 99.6, 99.8, 99.9};
+/* 14 points, so that with SampleCount, Minimum, Maximum and two PR(:T) a latency metric costs
+ * the 19 statistics of the former 16-point grid. A line in (normal quantile, log value) needs
+ * no dense tail; p70, p80 and p85 sit where incidents with 15 to 30 % slow requests put the gap
+ * between the modes; P50, P95, P97.5, P99 and P99.5, the percentiles rules and reports use,
+ * are on the grid, so single periods answer them exactly (collector/CLOUDWATCH.md). */
+const double sw_cwpct_grid[] = {10, 25, 50, 70, 75, 80, 85, 90, 95, 97, 97.5, 99, 99.5, 99.9};
 const size_t sw_cwpct_grid_len = sizeof sw_cwpct_grid / sizeof sw_cwpct_grid[0];
 
-#define MAX_KNOTS 130 /* 128 points + the two ends */
+#define MAX_POINTS 128
+#define MAX_RANKS 32
+#define MAX_KNOTS (MAX_POINTS + MAX_RANKS + 2)
 #define COUNT_MAX 9007199254740992.0 /* 2^53: beyond it a double count is not a whole number */
 #define WALK_MIN 4096 /* segments with more values than this are spread bucket by bucket */
+/* Levels are kept this far from 0 and 1, where the normal quantile is infinite; periods of
+ * more than 10^11 values lose only their extreme ends' shape. */
+#define LEVEL_EDGE 1e-11
 
 typedef struct knot {
-    double p, v; /* percent, microseconds */
+    double l, v; /* level in percent, value in microseconds */
+    bool rank;   /* from a PR(:T): never merged with another knot */
+    bool split;  /* a rank in a gap between two modes (see find_split) */
 } knot;
+
+typedef struct rank_bound {
+    double t;  /* threshold, microseconds */
+    int64_t g; /* values at or below it */
+} rank_bound;
+
+/* ------------------------------------------------------------------ the curve's coordinates */
+
+static double
+horner(const double *c, size_t n, double x)
+{
+    double r = c[n - 1];
+    for (size_t i = n - 1; i-- > 0;)
+        r = r * x + c[i];
+    return r;
+}
+
+/* The standard normal quantile: Wichura's algorithm AS 241 (PPND16), relative error about
+ * 1e-16 for 1e-11 <= p <= 1 - 1e-11, the range used here. */
+static double
+normal_quantile(double p)
+{
+    static const double a[] = {3.3871328727963666080e0,  1.3314166789178437745e+2,
+                               1.9715909503065514427e+3, 1.3731693765509461125e+4,
+                               4.5921953931549871457e+4, 6.7265770927008700853e+4,
+                               3.3430575583588128105e+4, 2.5090809287301226727e+3};
+    static const double b[] = {1.0,
+                               4.2313330701600911252e+1,
+                               6.8718700749205790830e+2,
+                               5.3941960214247511077e+3,
+                               2.1213794301586595867e+4,
+                               3.9307895800092710610e+4,
+                               2.8729085735721942674e+4,
+                               5.2264952788528545610e+3};
+    static const double c[] = {1.42343711074968357734e0,  4.63033784615654529590e0,
+                               5.76949722146069140550e0,  3.64784832476320460504e0,
+                               1.27045825245236838258e0,  2.41780725177450611770e-1,
+                               2.27238449892691845833e-2, 7.74545014278341407640e-4};
+    static const double d[] = {1.0,
+                               2.05319162663775882187e0,
+                               1.67638483018380384940e0,
+                               6.89767334985100004550e-1,
+                               1.48103976427480074590e-1,
+                               1.51986665636164571966e-2,
+                               5.47593808499534494600e-4,
+                               1.05075007164441684324e-9};
+    p = fmin(fmax(p, LEVEL_EDGE), 1 - LEVEL_EDGE);
+    double q = p - 0.5;
+    if (fabs(q) <= 0.425) {
+        double r = 0.180625 - q * q;
+        return q * horner(a, 8, r) / horner(b, 8, r);
+    }
+    double r = sqrt(-log(q < 0 ? p : 1 - p)) - 1.6; /* <= 5 - 1.6 within LEVEL_EDGE */
+    double z = horner(c, 8, r) / horner(d, 8, r);
+    return q < 0 ? -z : z;
+}
+
+/* The level (percent) at which the normal quantile is z. */
+static double
+normal_level(double z)
+{
+    return 50.0 * erfc(-z / sqrt(2.0));
+}
+
+static double
+log_value(double v)
+{
+    return log1p(fmax(v, 0));
+}
+
+/* ------------------------------------------------------------------ knots */
 
 static int
 cmp_knot(const void *a, const void *b)
 {
     const knot *x = a, *y = b;
-    return (x->p > y->p) - (x->p < y->p);
+    if (x->l != y->l)
+        return (x->l > y->l) - (x->l < y->l);
+    return (x->v > y->v) - (x->v < y->v);
+}
+
+static int
+cmp_rank(const void *a, const void *b)
+{
+    const rank_bound *x = a, *y = b;
+    return (x->t > y->t) - (x->t < y->t);
 }
 
 /* Number of the n values (value i at level (i + 0.5) / n) below percent p. */
@@ -50,23 +143,75 @@ level(int64_t n, double p)
     return (fmax(k, 1) - 0.5) / (double)n * 100.0;
 }
 
-/* Valid points in microseconds at their levels, sorted; values made non-decreasing and points
- * sharing a level merged (CloudWatch's are consistent, but a stray inversion must not produce
- * a negative segment). */
-static size_t
-collect(const sw_cwpct_point *points, size_t n, int64_t total, double unit_us, knot *k)
+/* The ranks as (threshold, count at or below), sorted by threshold, counts made
+ * non-decreasing (a higher threshold cannot have fewer values under it). */
+static sw_status
+collect_ranks(const sw_cwpct_period *pd, int64_t total, rank_bound *r, size_t *ret_n, sw_err *err)
 {
-    size_t m = 1; /* k[0] is the lower end, filled in by add_ends */
-    for (size_t i = 0; i < n && m < MAX_KNOTS - 1; i++)
-        if (isfinite(points[i].value) && points[i].value >= 0 && points[i].p > 0 &&
-            points[i].p < 100)
-            k[m++] = (knot){level(total, points[i].p), points[i].value * unit_us};
-    qsort(k + 1, m - 1, sizeof *k, cmp_knot);
-    size_t out = 1;
-    for (size_t i = 1; i < m; i++) {
-        if (out > 1 && k[i].v < k[out - 1].v)
+    size_t n = 0;
+    for (size_t i = 0; i < pd->n_ranks; i++) {
+        const sw_cwpct_rank *k = &pd->ranks[i];
+        if (!isfinite(k->threshold) || k->threshold < 0 || !isfinite(k->rank_pct))
+            continue;
+        if (n == MAX_RANKS)
+            return sw_err_set(err, SW_E_INVAL, "more than %d percentile ranks", MAX_RANKS);
+        uint64_t good, bad;
+        sw_status st = sw_cwpct_rank_counts(k->rank_pct, (double)total, &good, &bad, err);
+        if (st != SW_OK)
+            return st;
+        r[n++] = (rank_bound){nearbyint(k->threshold * pd->unit_us), (int64_t)good};
+    }
+    qsort(r, n, sizeof *r, cmp_rank);
+    for (size_t i = 1; i < n; i++)
+        if (r[i].g < r[i - 1].g)
+            r[i].g = r[i - 1].g;
+    *ret_n = n;
+    return SW_OK;
+}
+
+/* A knot for value index idx (0-based) given way to the ranks: at most the threshold of every
+ * rank counting it, at least that of every rank not counting it. */
+static double
+obey_ranks(const rank_bound *r, size_t n_r, int64_t idx, double v)
+{
+    for (size_t i = 0; i < n_r; i++)
+        v = idx < r[i].g ? fmin(v, r[i].t) : fmax(v, r[i].t);
+    return v;
+}
+
+static size_t
+add_value_knot(knot *k, size_t m, int64_t total, double l, double v, const rank_bound *r,
+               size_t n_r)
+{
+    int64_t idx = (int64_t)floor(l / 100.0 * (double)total); /* l is (idx + 0.5) / total */
+    k[m] = (knot){l, obey_ranks(r, n_r, idx, v), false, false};
+    return m + 1;
+}
+
+/* Points, known ends and ranks as knots, sorted, values non-decreasing, value knots sharing a
+ * level merged. */
+static size_t
+collect_knots(const sw_cwpct_period *pd, int64_t total, const rank_bound *r, size_t n_r, knot *k)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < pd->n_points && m < MAX_POINTS; i++) {
+        const sw_cwpct_point *p = &pd->points[i];
+        if (isfinite(p->value) && p->value >= 0 && p->p > 0 && p->p < 100)
+            m = add_value_knot(k, m, total, level(total, p->p), p->value * pd->unit_us, r, n_r);
+    }
+    if (isfinite(pd->min) && pd->min >= 0)
+        m = add_value_knot(k, m, total, level(total, 0), pd->min * pd->unit_us, r, n_r);
+    if (isfinite(pd->max) && pd->max >= 0)
+        m = add_value_knot(k, m, total, level(total, 100), pd->max * pd->unit_us, r, n_r);
+    for (size_t i = 0; i < n_r; i++)
+        if (r[i].g > 0 && r[i].g < total)
+            k[m++] = (knot){100.0 * (double)r[i].g / (double)total, r[i].t, true, false};
+    qsort(k, m, sizeof *k, cmp_knot);
+    size_t out = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (out > 0 && k[i].v < k[out - 1].v)
             k[i].v = k[out - 1].v;
-        if (out > 1 && k[i].p == k[out - 1].p)
+        if (out > 0 && k[i].l == k[out - 1].l && !k[i].rank && !k[out - 1].rank)
             k[out - 1].v = k[i].v;
         else
             k[out++] = k[i];
@@ -74,96 +219,257 @@ collect(const sw_cwpct_point *points, size_t n, int64_t total, double unit_us, k
     return out;
 }
 
-/* Ends at the levels of the smallest and largest value: min and max when known (clamped to the
- * points), otherwise the first and last segments' slopes continued, never below 0. One point
- * alone stands for everything. */
-static size_t
-add_ends(knot *k, size_t m, int64_t total, double min_us, double max_us)
+/* An unknown end continues the neighbouring segment's line in (z, log value), never below 0;
+ * with one knot, that knot's value. */
+static knot
+extend(const knot *from, const knot *next, double l)
 {
-    double p_lo = level(total, 0), p_hi = level(total, 100);
-    double lo = k[1].v, hi = k[m - 1].v;
-    if (m >= 3) {
-        double s0 = (k[2].v - k[1].v) / (k[2].p - k[1].p);
-        double s1 = (k[m - 1].v - k[m - 2].v) / (k[m - 1].p - k[m - 2].p);
-        lo = fmax(0, k[1].v - s0 * (k[1].p - p_lo));
-        hi = k[m - 1].v + s1 * (p_hi - k[m - 1].p);
+    if (next == NULL)
+        return (knot){l, from->v, false, false};
+    double z0 = normal_quantile(from->l / 100), z1 = normal_quantile(next->l / 100);
+    double slope = z1 != z0 ? (log_value(next->v) - log_value(from->v)) / (z1 - z0) : 0;
+    double y = log_value(from->v) + slope * (normal_quantile(l / 100) - z0);
+    return (knot){l, fmax(expm1(y), 0), false, false};
+}
+
+/* Knots at the first and last value's levels, so the curve covers every value. */
+static size_t
+add_ends(knot *k, size_t m, int64_t total)
+{
+    double lo = level(total, 0), hi = level(total, 100);
+    if (k[0].l > lo) {
+        knot e = extend(&k[0], m > 1 ? &k[1] : NULL, lo);
+        for (size_t i = m; i > 0; i--)
+            k[i] = k[i - 1];
+        k[0] = e;
+        m++;
     }
-    if (isfinite(min_us) && min_us >= 0)
-        lo = fmin(min_us, k[1].v);
-    if (isfinite(max_us))
-        hi = fmax(max_us, k[m - 1].v);
-    /* a point already at an end's level is that end */
-    if (k[1].p <= p_lo)
-        k[1].v = lo, k[1].p = p_lo - 1e-9;
-    if (k[m - 1].p >= p_hi)
-        k[m - 1].v = hi, k[m - 1].p = p_hi + 1e-9;
-    k[0] = (knot){fmin(p_lo, k[1].p), lo};
-    k[m] = (knot){fmax(p_hi, k[m - 1].p), hi};
-    return m + 1;
+    if (k[m - 1].l < hi) {
+        k[m] = extend(&k[m - 1], m > 1 ? &k[m - 2] : NULL, hi);
+        m++;
+    }
+    return m;
+}
+
+/* ------------------------------------------------------------------ spreading */
+
+/*
+ * A segment: values i0 <= i < i1 of total on the line y = y0 + slope * (z - z0) in (z, log
+ * value), recorded within [lo, hi] (the knots' values and the ranks' thresholds).
+ */
+typedef struct segment {
+    double z0, y0, slope;
+    double f0, f1; /* the sub-population's levels (fractions): z is taken within them */
+    int64_t i0, i1, total;
+    double lo, hi;
+} segment;
+
+/* The normal quantile of level l (percent) within the sub-population [f0, f1]. */
+static double
+z_of(const segment *s, double l)
+{
+    return normal_quantile((l / 100 - s->f0) / (s->f1 - s->f0));
 }
 
 static int64_t
-clamp_us(const sw_hdr *h, double v)
+to_hdr(const sw_hdr *h, const segment *s, double v)
 {
     double top = (double)sw_hdr_get_config(h).highest_trackable_value;
-    return v <= 0 ? 0 : v >= top ? (int64_t)top : (int64_t)v;
+    v = fmin(fmax(v, s->lo), s->hi);
+    return v <= 0 ? 0 : v >= top ? (int64_t)top : (int64_t)llround(v);
 }
-
-/* A segment: values i0 <= i < i1 of total, linear in level from (a.p, a.v) to (b.p, b.v). */
-typedef struct segment {
-    knot a, b;
-    int64_t i0, i1, total;
-} segment;
 
 static double
 value_at(const segment *s, int64_t i)
 {
-    double l = ((double)i + 0.5) / (double)s->total * 100.0;
-    double f = s->b.p > s->a.p ? (l - s->a.p) / (s->b.p - s->a.p) : 0;
-    return s->a.v + (s->b.v - s->a.v) * fmin(fmax(f, 0), 1);
+    double z = z_of(s, ((double)i + 0.5) / (double)s->total * 100);
+    return expm1(s->y0 + s->slope * (z - s->z0));
 }
 
 static void
 spread_each(sw_hdr *h, const segment *s)
 {
     for (int64_t i = s->i0; i < s->i1; i++)
-        sw_hdr_record(h, clamp_us(h, value_at(s, i)));
+        sw_hdr_record(h, to_hdr(h, s, value_at(s, i)));
 }
 
-/* The same placement counted per bucket: values of the segment truncating below y. */
+/* The number of the segment's values whose line value is below x (slope > 0). */
 static int64_t
-values_below(const segment *s, double y)
+values_below(const segment *s, double x)
 {
-    double l = s->a.p + (y - s->a.v) / (s->b.v - s->a.v) * (s->b.p - s->a.p);
+    double u = normal_level(s->z0 + (log_value(x) - s->y0) / s->slope) / 100;
+    double l = 100 * (s->f0 + u * (s->f1 - s->f0));
     int64_t c = below(s->total, l);
     return c < s->i0 ? s->i0 : c > s->i1 ? s->i1 : c;
 }
 
+/* The same placement counted per bucket, for segments of many values. */
 static void
 spread_walk(sw_hdr *h, const segment *s)
 {
-    int64_t v = clamp_us(h, s->a.v), end = clamp_us(h, s->b.v), done = s->i0;
+    int64_t v = to_hdr(h, s, s->lo), end = to_hdr(h, s, s->hi), done = s->i0;
     while (done < s->i1) {
-        int64_t hi = sw_hdr_highest_equivalent(h, v);
-        int64_t c = hi >= end ? s->i1 : values_below(s, (double)hi + 1);
+        int64_t top = sw_hdr_highest_equivalent(h, v);
+        int64_t c = top >= end ? s->i1 : values_below(s, (double)top + 1);
         if (c > done)
             sw_hdr_record_n(h, v, c - done);
         done = c > done ? c : done;
-        v = hi + 1;
+        v = top + 1;
     }
 }
 
+/* The bounds ranks put on values i0 ... i1 - 1: above the bucket of every threshold whose
+ * count they are past, at most every threshold whose count they are within. */
 static void
-spread(sw_hdr *h, const segment *s)
+rank_clamps(const sw_hdr *h, const rank_bound *r, size_t n_r, segment *s)
 {
-    if (s->i1 <= s->i0)
-        return;
-    if (s->b.v - s->a.v < 1)
-        sw_hdr_record_n(h, clamp_us(h, s->a.v), s->i1 - s->i0);
-    else if (s->i1 - s->i0 <= WALK_MIN)
-        spread_each(h, s);
+    for (size_t i = 0; i < n_r; i++) {
+        int64_t t = (int64_t)fmin(r[i].t, (double)sw_hdr_get_config(h).highest_trackable_value);
+        if (r[i].g <= s->i0)
+            s->lo = fmax(s->lo, (double)sw_hdr_highest_equivalent(h, t) + 1);
+        else if (r[i].g >= s->i1)
+            s->hi = fmin(s->hi, r[i].t);
+    }
+    s->hi = fmax(s->hi, s->lo); /* thresholds within one bucket: the rank above wins */
+}
+
+/* The line through two knots; flat when they share a level. */
+static void
+line_through(const knot *a, const knot *b, segment *s)
+{
+    double za = z_of(s, a->l), zb = z_of(s, b->l);
+    s->z0 = za;
+    s->y0 = log_value(a->v);
+    s->slope = zb > za ? (log_value(b->v) - s->y0) / (zb - za) : 0;
+}
+
+/* How far the points of levels (f0, f1) (percent) bend in that sub-population's normal
+ * quantile: the squared relative changes of slope between consecutive segments. */
+static double
+bend(const knot *k, size_t m, double f0, double f1)
+{
+    double cost = 0, zp = 0, yp = 0, sp = 0;
+    int seen = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (k[i].rank || k[i].l <= f0 || k[i].l >= f1)
+            continue;
+        double z = normal_quantile((k[i].l - f0) / (f1 - f0)), y = log_value(k[i].v);
+        if (seen > 0 && z > zp) {
+            double slope = (y - yp) / (z - zp);
+            if (seen > 1) {
+                double d = (slope - sp) / (fabs(slope) + fabs(sp) + 1e-9);
+                cost += d * d;
+            }
+            sp = slope;
+        }
+        seen += seen == 0 || z > zp;
+        zp = z;
+        yp = y;
+    }
+    return cost;
+}
+
+/*
+ * A rank in a gap: an incident's slow share makes a period two modes, and a PR(:T) with T
+ * between them counts the fast requests exactly. Split there, each mode is straight in its
+ * own normal quantile (the levels within the mode), while across the gap the points bend
+ * sharply. The rank whose split leaves the points least bent is taken, if that is less than
+ * SPLIT_GAIN of the bending without a split; no value is then put in the gap.
+ */
+#define SPLIT_GAIN 0.25
+static void
+find_split(knot *k, size_t m)
+{
+    double none = bend(k, m, 0, 100), best = none * SPLIT_GAIN;
+    size_t pick = m;
+    for (size_t r = 0; r < m; r++) {
+        if (!k[r].rank)
+            continue;
+        double cost = bend(k, m, 0, k[r].l) + bend(k, m, k[r].l, 100);
+        if (cost < best) {
+            best = cost;
+            pick = r;
+        }
+    }
+    if (pick < m)
+        k[pick].split = true;
+}
+
+/* The last point (not a rank) before index j with a level above f0 (percent), or m. */
+static size_t
+prev_point(const knot *k, size_t m, size_t j, double f0)
+{
+    while (j-- > 0) {
+        if (k[j].l <= f0)
+            return m;
+        if (!k[j].rank)
+            return j;
+    }
+    return m;
+}
+
+/* The first point (not a rank) after index j with a level below f1 (percent), or m. */
+static size_t
+next_point(const knot *k, size_t m, size_t j, double f1)
+{
+    for (j++; j < m; j++) {
+        if (k[j].l >= f1)
+            return m;
+        if (!k[j].rank)
+            return j;
+    }
+    return m;
+}
+
+/*
+ * Segment i of the m knots: the line through its two ends, within the sub-population between
+ * the splits around it. Next to a split the values are only known to lie on its side of the
+ * threshold, so the mode's neighbouring segment is continued up to (or back from) it.
+ */
+static segment
+segment_of(const knot *k, size_t m, size_t i, int64_t total)
+{
+    segment s = {.f0 = 0,
+                 .f1 = 1,
+                 .i0 = i == 0 ? 0 : below(total, k[i].l),
+                 .i1 = i + 2 == m ? total : below(total, k[i + 1].l),
+                 .total = total,
+                 .lo = k[i].v,
+                 .hi = k[i + 1].v};
+    for (size_t j = 0; j <= i; j++)
+        if (k[j].split)
+            s.f0 = k[j].l / 100;
+    for (size_t j = m; j-- > i + 1;)
+        if (k[j].split)
+            s.f1 = k[j].l / 100;
+    size_t p1 = m, p2 = m; /* two points of the mode next to a split */
+    if (k[i + 1].split) {
+        p2 = prev_point(k, m, i + 1, s.f0 * 100);
+        p1 = p2 < m ? prev_point(k, m, p2, s.f0 * 100) : m;
+    } else if (k[i].split) {
+        p1 = next_point(k, m, i, s.f1 * 100);
+        p2 = p1 < m ? next_point(k, m, p1, s.f1 * 100) : m;
+    }
+    if (p1 < m && p2 < m)
+        line_through(&k[p1], &k[p2], &s);
     else
-        spread_walk(h, s);
+        line_through(&k[i], &k[i + 1], &s);
+    return s;
+}
+
+static void
+spread(sw_hdr *h, const knot *k, size_t m, size_t i, int64_t total, const rank_bound *r, size_t n_r)
+{
+    segment s = segment_of(k, m, i, total);
+    if (s.i1 <= s.i0)
+        return;
+    rank_clamps(h, r, n_r, &s);
+    if (s.hi - s.lo < 1 || s.slope <= 0)
+        sw_hdr_record_n(h, to_hdr(h, &s, k[i + 1].v), s.i1 - s.i0);
+    else if (s.i1 - s.i0 <= WALK_MIN)
+        spread_each(h, &s);
+    else
+        spread_walk(h, &s);
 }
 
 static sw_status
@@ -177,32 +483,29 @@ check_count(double sample_count, int64_t *ret, sw_err *err)
 }
 
 sw_status
-sw_cwpct_record(sw_hdr *h, const sw_cwpct_point *points, size_t n, double sample_count,
-                double min, double max, double unit_us, sw_err *err)
+sw_cwpct_record(sw_hdr *h, const sw_cwpct_period *pd, sw_err *err)
 {
     int64_t total = 0;
-    sw_status st = check_count(sample_count, &total, err);
+    sw_status st = check_count(pd->sample_count, &total, err);
     if (st != SW_OK)
         return st;
-    if (!isfinite(unit_us) || unit_us <= 0)
-        return sw_err_set(err, SW_E_INVAL, "unit scale %g is not a positive number", unit_us);
-    if (total == 0)
-        return SW_OK;
-    knot k[MAX_KNOTS + 1];
-    size_t m = collect(points, n, total, unit_us, k);
-    if (m == 1) {
-        if (!isfinite(min) || !isfinite(max))
-            return sw_err_set(err, SW_E_INVAL,
-                              "no percentile value and no Minimum/Maximum for %lld samples",
-                              (long long)total);
-        k[m++] = (knot){50, (min + max) / 2 * unit_us};
-    }
-    m = add_ends(k, m, total, min * unit_us, max * unit_us);
-    for (size_t i = 0; i + 1 < m; i++) {
-        segment s = {k[i], k[i + 1], i == 0 ? 0 : below(total, k[i].p),
-                     i + 2 == m ? total : below(total, k[i + 1].p), total};
-        spread(h, &s);
-    }
+    if (!isfinite(pd->unit_us) || pd->unit_us <= 0)
+        return sw_err_set(err, SW_E_INVAL, "unit scale %g is not a positive number", pd->unit_us);
+    rank_bound r[MAX_RANKS];
+    size_t n_r = 0;
+    st = collect_ranks(pd, total, r, &n_r, err);
+    if (st != SW_OK || total == 0)
+        return st;
+    knot k[MAX_KNOTS + 2];
+    size_t m = collect_knots(pd, total, r, n_r, k);
+    if (m == 0)
+        return sw_err_set(err, SW_E_INVAL,
+                          "no percentile, rank, Minimum or Maximum for %lld samples",
+                          (long long)total);
+    m = add_ends(k, m, total);
+    find_split(k, m);
+    for (size_t i = 0; i + 1 < m; i++)
+        spread(h, k, m, i, total, r, n_r);
     return SW_OK;
 }
 
@@ -219,22 +522,5 @@ sw_cwpct_rank_counts(double rank_pct, double sample_count, uint64_t *ret_good, u
     int64_t good = llround((double)total * rank_pct / 100.0);
     *ret_good = (uint64_t)good;
     *ret_bad = (uint64_t)(total - good);
-    return SW_OK;
-}
-
-sw_status
-sw_cwpct_record_rank(sw_hdr *h, int64_t threshold_us, double rank_pct, double sample_count,
-                     sw_err *err)
-{
-    uint64_t good, bad;
-    sw_status st = sw_cwpct_rank_counts(rank_pct, sample_count, &good, &bad, err);
-    if (st != SW_OK)
-        return st;
-    int64_t above = sw_hdr_highest_equivalent(h, threshold_us) + 1;
-    if (threshold_us < 0 || above > sw_hdr_get_config(h).highest_trackable_value)
-        return sw_err_set(err, SW_E_RANGE, "PR threshold %lld us is outside the histogram",
-                          (long long)threshold_us);
-    sw_hdr_record_n(h, threshold_us, (int64_t)good);
-    sw_hdr_record_n(h, above, (int64_t)bad);
     return SW_OK;
 }

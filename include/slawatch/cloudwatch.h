@@ -22,6 +22,7 @@
 
 #define SW_CLOUDWATCH_DEFAULT_PERIOD_S 60
 #define SW_CLOUDWATCH_DEFAULT_SETTLE_S 180
+#define SW_CLOUDWATCH_MAX_THRESHOLDS 16 /* distinct latency thresholds fetched as PR(:T) */
 
 typedef struct sw_cloudwatch sw_cloudwatch;
 
@@ -29,7 +30,9 @@ typedef struct sw_cloudwatch sw_cloudwatch;
  * The plan for every `cloudwatch` source of rules, with period_s per query. period_s * 1000
  * must be a multiple of base_ms (SW_E_INVAL otherwise). A preset without a metric for the SLI
  * (health of apigateway or lambda) is SW_E_INVAL naming the service. A rule set without
- * cloudwatch sources gives an empty plan.
+ * cloudwatch sources gives an empty plan. Every latency metric is read as the percentile grid
+ * plus PR(:T) for each latency threshold the rules' conditions use (at most
+ * SW_CLOUDWATCH_MAX_THRESHOLDS distinct ones, SW_E_INVAL beyond).
  */
 sw_status sw_cloudwatch_new(const sw_rules *rules, int64_t period_s, int64_t base_ms,
                             sw_cloudwatch **ret, sw_err *err);

@@ -52,6 +52,7 @@ typedef struct sw_cwgmd_page {
     size_t n_series;
     char next_token[4096]; /* "" when the answer is complete */
     bool partial;          /* some result had StatusCode PartialData */
+    bool internal_error;   /* the SW_E_IO was a result's StatusCode InternalError (transient) */
     uint64_t messages;     /* entries of Messages (informational) */
 } sw_cwgmd_page;
 
@@ -138,5 +139,13 @@ sw_status sw_cwgmd_fetch(sw_cwgmd *c, const sw_cwgmd_query *q, size_t n, int64_t
 
 /* The client's counters. */
 void sw_cwgmd_stats_get(const sw_cwgmd *c, sw_cwgmd_stats *ret);
+
+/*
+ * Whether the last failed fetch may succeed if repeated later: throttling, 5xx and connection
+ * failures past the call's retries, results with StatusCode InternalError, malformed,
+ * truncated or oversized answers, PartialData that made no progress. False for access denied,
+ * Forbidden results, invalid parameters and credential errors, which repeating cannot fix.
+ */
+bool sw_cwgmd_transient(const sw_cwgmd *c);
 
 #endif

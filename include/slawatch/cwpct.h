@@ -1,9 +1,10 @@
 /*
  * CloudWatch percentile statistics into HDR latency histograms. CloudWatch keeps no histogram
- * of a metric, only the statistics asked for: a grid of percentiles (p1 ... p99.9) plus
- * SampleCount per period gives the period's distribution as a piecewise-linear CDF, which is
- * spread into the histogram so that periods merge into hours and months like any other
- * latency data. The grid, its error and its API cost are in collector/CLOUDWATCH.md.
+ * of a metric, only the statistics asked for: a grid of percentiles (p1 ... p99.9), Minimum,
+ * Maximum and SampleCount per period, and percentile ranks PR(:T) at the rules' latency
+ * thresholds, give the period's distribution as a curve through those points, which is spread
+ * into the histogram so that periods merge into hours and months like any other latency data.
+ * The grid, the method, its measured error and its API cost are in collector/CLOUDWATCH.md.
  */
 #ifndef SLAWATCH_CWPCT_H
 #define SLAWATCH_CWPCT_H
@@ -20,36 +21,44 @@ typedef struct sw_cwpct_point {
     double value; /* in the metric's unit */
 } sw_cwpct_point;
 
+/* One percentile-rank statistic `PR(:threshold)`: rank_pct % of the values are <= threshold. */
+typedef struct sw_cwpct_rank {
+    double threshold; /* in the metric's unit */
+    double rank_pct;  /* 0 ... 100 */
+} sw_cwpct_rank;
+
 /* The grid slawatch asks CloudWatch for (the statistics' names are `p` and these numbers). */
 extern const double sw_cwpct_grid[];
 extern const size_t sw_cwpct_grid_len;
 
-/*
- * Record sample_count values (rounded to a whole number) into h, distributed as the piecewise-
- * linear CDF through the points (sorted by p here; missing or non-finite values skipped),
- * with min and max (NaN when unknown) as the ends. unit_us scales values to microseconds
- * (1e3 for milliseconds, 1e6 for seconds). The total recorded is exactly the rounded count.
- */
-sw_status sw_cwpct_record(sw_hdr *h, const sw_cwpct_point *points, size_t n, double sample_count,
-                          double min, double max, double unit_us, sw_err *err);
+/* What CloudWatch said about one period of a latency metric. */
+typedef struct sw_cwpct_period {
+    const sw_cwpct_point *points; /* any order; missing or non-finite values skipped */
+    size_t n_points;
+    const sw_cwpct_rank *ranks; /* PR(:T) answers; non-finite ones skipped */
+    size_t n_ranks;
+    double sample_count; /* rounded to a whole number */
+    double min, max;     /* NaN when unknown */
+    double unit_us;      /* the unit in microseconds: 1e3 for milliseconds, 1e6 for seconds */
+} sw_cwpct_period;
 
 /*
- * A percentile-rank statistic `PR(:T)` (the percentage of the period's sample_count values
- * <= T) as good/bad request counts: good = round(sample_count * rank / 100), bad = the rest.
- * For rules that only ask "share of requests under T" (a latency objective whose threshold is
- * T): one statistic per period instead of the grid. SW_E_INVAL for a rank outside 0 ... 100 or
- * a count that is negative, non-finite or above 2^53. ret_good/ret_bad written on success.
+ * Record the period's sample_count values into h, distributed along the curve through min,
+ * the points and max, linear in (normal quantile of the level, log of the value). The total
+ * recorded is exactly the rounded count, and for every rank the number of values recorded at or
+ * below its threshold's bucket (sw_hdr_count_at_or_below) is exactly what the rank says:
+ * round(sample_count * rank_pct / 100); points that disagree with a rank give way to it.
+ * SW_E_INVAL for a count that is negative, non-finite or above 2^53, a rank outside 0 ... 100,
+ * a bad unit, or values but neither a point nor min and max.
+ */
+sw_status sw_cwpct_record(sw_hdr *h, const sw_cwpct_period *period, sw_err *err);
+
+/*
+ * A percentile rank `PR(:T)` (the percentage of the period's sample_count values <= T) as
+ * good/bad request counts: good = round(sample_count * rank / 100), bad = the rest. Errors as
+ * sw_cwpct_record. ret_good/ret_bad written on success.
  */
 sw_status sw_cwpct_rank_counts(double rank_pct, double sample_count, uint64_t *ret_good,
                                uint64_t *ret_bad, sw_err *err);
-
-/*
- * The same statistic into a latency histogram: the good values recorded at threshold_us, the
- * bad ones just above it (the next bucket), so the histogram answers "is Pxx <= T?" and "share
- * under T" exactly, whatever the percentile. Errors as sw_cwpct_rank_counts, and SW_E_RANGE when
- * threshold_us is outside h's range.
- */
-sw_status sw_cwpct_record_rank(sw_hdr *h, int64_t threshold_us, double rank_pct,
-                               double sample_count, sw_err *err);
 
 #endif

@@ -23,8 +23,8 @@ Scenario (JSON, every key optional):
                 "value": {"base": B, "step": S, "mod": M}}]   # value at period start t:
                                      # B + ((t // period) * S) % M
     "latency": [{"namespace", "metric", "dimensions", "median": X, "sigma": Y,
-                 "count": {"base", "step", "mod"}}]  # pNN / SampleCount / Minimum / Maximum of a
-                                     # log-normal: exact quantiles (statistics.NormalDist)
+                 "count": {"base", "step", "mod"}}]  # pNN / PR(:T) / SampleCount / Minimum /
+                                     # Maximum of a log-normal: exact (statistics.NormalDist)
     "ingest_delay_s": D   # periods ending less than D ago answer half their value (late data)
     "page_size": N        # datapoints per result per page; more come with NextToken and
                           # StatusCode PartialData
@@ -32,6 +32,11 @@ Scenario (JSON, every key optional):
     "fail500": [k, ...]   # ... get HTTP 500 InternalServiceFault
     "expire_after": N     # an issued key expires (ExpiredTokenException) after N accepted calls
     "slow_s": S           # every answer waits S seconds
+    "fault_rates": {"seed": N, "throttle": p, "fail500": p, "result_error": p, "reset": p,
+                    "truncate": p}  # each GetMetricData request, drawn with a seeded random
+                          # stream: ThrottlingException, HTTP 500, one result with StatusCode
+                          # InternalError, the connection closed without an answer, or the
+                          # answer cut in half (Content-Length of the part sent)
 Like CloudWatch, a query whose StartTime is too old for its period (1-minute data is kept 15
 days, 5-minute 63, 1-hour 455) answers no datapoints.
 
@@ -43,7 +48,9 @@ import datetime
 import hmac
 import json
 import math
+import random
 import secrets
+import socket
 import statistics
 import sys
 import threading
@@ -72,7 +79,8 @@ class State:
         self.stats = {"ecs": 0, "imds_token": 0, "imds_role": 0, "imds_creds": 0,
                       "imds_region": 0, "cloudwatch_ok": 0, "rejected": {}, "keys_used": [],
                       "gmd_requests": 0, "throttled": 0, "fail500": 0, "expired": 0,
-                      "partial_pages": 0, "datapoints": 0}
+                      "partial_pages": 0, "datapoints": 0, "faults": {}}
+        self.fault_rng = None
         self.key_calls = {}  # issued key id -> accepted GetMetricData calls
 
     def count(self, name):
@@ -321,13 +329,42 @@ class Handler(BaseHTTPRequestHandler):
             self.state.count("partial_pages")
         return answer, None
 
+    def random_fault(self, conf):
+        """The fault the seeded stream draws for this request, or None."""
+        rates = conf.get("fault_rates")
+        if not rates:
+            return None
+        with self.state.lock:
+            if self.state.fault_rng is None:
+                self.state.fault_rng = random.Random(rates.get("seed", 1))
+            draw = self.state.fault_rng.random()
+        for name in ("throttle", "fail500", "result_error", "reset", "truncate"):
+            draw -= rates.get(name, 0)
+            if draw < 0:
+                with self.state.lock:
+                    self.state.stats["faults"][name] = self.state.stats["faults"].get(name, 0) + 1
+                return name
+        return None
+
     def injected_fault(self):
-        """Throttling or a 500 for the k-th GetMetricData request, as the scenario says."""
+        """Throttling or a 500 for the k-th GetMetricData request, as the scenario says; a
+        random fault (fault_rates) is kept in self.fault for the answer."""
         conf = self.state.scenario.get("cloudwatch", {})
         with self.state.lock:
             self.state.stats["gmd_requests"] += 1
             k = self.state.stats["gmd_requests"]
         time.sleep(conf.get("slow_s", 0))
+        self.fault = self.random_fault(conf)
+        if self.fault == "throttle":
+            self.aws_error(400, "ThrottlingException", "Rate exceeded")
+            return True
+        if self.fault == "fail500":
+            self.aws_error(500, "InternalServiceFault", "injected failure")
+            return True
+        if self.fault == "reset":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return True
         if k in conf.get("throttle", []):
             self.state.count("throttled")
             self.aws_error(400, "ThrottlingException", "Rate exceeded")
@@ -357,8 +394,16 @@ class Handler(BaseHTTPRequestHandler):
         answer, problem = self.get_metric_data(request)
         if problem is not None:
             return self.aws_error(400, "InvalidParameterValue", problem)
+        if self.fault == "result_error" and answer["MetricDataResults"]:
+            answer["MetricDataResults"][0].update(
+                {"StatusCode": "InternalError", "Timestamps": [], "Values": [],
+                 "Messages": [{"Code": "InternalError",
+                               "Value": "An internal error occurred, retry the request"}]})
+        body = json.dumps(answer)
+        if self.fault == "truncate":
+            body = body[:len(body) // 2]
         self.state.count("cloudwatch_ok")
-        self.reply(200, json.dumps(answer), JSON_10)
+        self.reply(200, body, JSON_10)
 
 
 def retained(start, period):
@@ -395,6 +440,9 @@ def generator(conf, namespace, metric, dims, stat, period):
             quantile = float(stat[1:]) / 100
         if stat == "SampleCount":
             return lambda t, e=entry: formula(e["count"], t, period)
+        if stat.startswith("PR(:") and stat.endswith(")"):
+            rank = 100 * dist.cdf(math.log(float(stat[4:-1])))
+            return lambda t, r=rank: r
         if quantile is not None:
             return lambda t, q=quantile: math.exp(dist.inv_cdf(q))
     return None

@@ -10,7 +10,11 @@ calls for, then:
      1-minute rows equal the scenario exactly (nothing missing, nothing counted twice; a
      5-minute period split evenly over its minutes, the remainder first);
   3. re-runs it again: nothing is fetched;
-  4. asks for a --from older than 455 days: refused with a clear message, nothing fetched.
+  4. asks for a --from older than 455 days: refused with a clear message, nothing fetched;
+  5. --period 15m over two young days stores the 15-minute figures; --period 2m from days
+     older than 15 days and 7m (not dividing a day) are refused;
+  6. `slawatch report` of the first month, without --rules: the rules backfill read with are
+     in the store.
 
     test_backfill.py SLAWATCH STANDIN_PY
 """
@@ -78,11 +82,11 @@ def period_at(now, start):
     return 60 if age <= 15 * DAY else 300 if age <= 63 * DAY else 3600
 
 
-def expected(days, now):
+def expected(days, now, fixed_period=None):
     """{service: {minute start s: (requests, errors)}} from the formulas."""
     want = {"web": {}, "fn": {}}
     for day in days:
-        period = period_at(now, day)
+        period = fixed_period or period_at(now, day)
         for p in range(day, day + DAY, period):
             per = {"web": (formula(REQ, p, period),
                            formula(T5XX, p, period) + formula(E5XX, p, period)),
@@ -92,6 +96,29 @@ def expected(days, now):
                 for i in range(k):  # even split, the remainder one each to the earliest
                     want[svc][p + 60 * i] = (req // k + (i < req % k), err // k + (i < err % k))
     return want
+
+
+def period_checks(exe, tmp, base, days, now, failures):
+    """--period: 15m over the young days stores the 15-minute figures split over minutes; a
+    period CloudWatch no longer keeps at --from's age, or one not dividing a day, is refused."""
+    cfg = os.path.join(tmp, "config-period.yaml")
+    with open(cfg, "w") as f:
+        f.write("data_dir: %s\nrules_files: [rules.yaml]\ningest_delay: 5m\ncloudwatch:\n"
+                "  region: eu-west-1\n  endpoint_url: %s\n  timeout: 5s\n"
+                % (os.path.join(tmp, "data-period"), base))
+    young = days[2:4]
+    done = subprocess.run(backfill_cmd(exe, cfg, young[0], young[-1] + DAY) +
+                          ["--period", "15m"], capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        failures.append("--period 15m: rc %d, %s" % (done.returncode, done.stderr))
+    else:
+        compare(expected(young, now, 900), stored(os.path.join(tmp, "data-period",
+                                                                "slawatch.db")), failures)
+    for period, words in (("2m", "multiples of 300 s"), ("7m", "divides a day")):
+        bad = subprocess.run(backfill_cmd(exe, cfg, days[0], days[1]) + ["--period", period],
+                             capture_output=True, text=True, timeout=60)
+        if bad.returncode != 2 or words not in bad.stderr:
+            failures.append("--period %s: rc %d, %s" % (period, bad.returncode, bad.stderr))
 
 
 def stored(db_path):
@@ -208,7 +235,11 @@ def main():
                                    capture_output=True, text=True, timeout=60)
             old = subprocess.run(backfill_cmd(exe, config, now - 460 * DAY, now - 450 * DAY),
                                  capture_output=True, text=True, timeout=60)
+            period_checks(exe, tmp, base, days, now, failures)
             final = standin_stats(base)
+            report = subprocess.run([exe, "report", "--month", time.strftime("%Y-%m", time.gmtime(
+                start)), "--data", os.path.join(tmp, "data"), "--format", "json"],
+                capture_output=True, text=True, timeout=60)
         finally:
             standin.terminate()
             standin.wait(timeout=10)
@@ -223,8 +254,12 @@ def main():
             failures.append("third run fetched again:\n" + third.stderr)
         if old.returncode != 1 or "455 days" not in old.stderr:
             failures.append("a --from past 455 days: rc %d, %s" % (old.returncode, old.stderr))
-        if final["gmd_requests"] != after["gmd_requests"]:
-            failures.append("the third run or the refused one sent requests")
+        if report.returncode != 0 or '"web"' not in report.stdout:
+            failures.append("report after backfill (no --rules): rc %d, %s" % (
+                report.returncode, report.stderr))
+        if final["gmd_requests"] != after["gmd_requests"] + 2:
+            failures.append("the third run or the refused ones sent requests (%d, %d)" % (
+                final["gmd_requests"], after["gmd_requests"]))
         if after["rejected"]:
             failures.append("stand-in rejected requests: %r" % after["rejected"])
         db = os.path.join(tmp, "data", "slawatch.db")

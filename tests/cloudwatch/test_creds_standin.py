@@ -10,6 +10,7 @@ so nothing leaves this machine; secrets and tokens must not appear in any output
 """
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -163,6 +164,15 @@ def test_imds(c, tool, home, standin_script, tmp):
         rc, out, err = run(tool, home, dict(env, AWS_EC2_METADATA_DISABLED="true"))
         c.check("imds disabled: no credentials", rc == 1 and "no AWS credentials" in err, err)
         c.check("imds disabled: no request", s.stats()["imds_token"] == stats["imds_token"])
+
+        with socket.socket() as closed:  # a port nothing listens on once closed
+            closed.bind(("127.0.0.1", 0))
+            gone = "http://127.0.0.1:%d" % closed.getsockname()[1]
+        rc, out, err = run(tool, home, {"AWS_EC2_METADATA_SERVICE_ENDPOINT": gone,
+                                        "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": s.url})
+        c.check("imds unreachable: the chain's message, not the connection's",
+                rc == 1 and "no AWS credentials found (tried: env, shared files (profile "
+                "default), ECS, IMDS)" in err, err)
     finally:
         s.stop()
 

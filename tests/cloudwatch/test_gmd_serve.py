@@ -53,6 +53,8 @@ services:
 objectives:
   - name: availability
     objective: availability >= 99%
+  - name: fast
+    objective: p95 <= 400ms
 """
 
 

@@ -447,6 +447,69 @@ test_fetch_splits_over_500(void **state)
     script_responder_stop(r);
 }
 
+/* Whether a failed fetch may succeed later, as backfill's chunk retries need it said. */
+static bool
+no_wait(void *ctx, int64_t ms)
+{
+    (void)ctx;
+    (void)ms;
+    return true;
+}
+
+static void
+test_transient_or_permanent(void **state)
+{
+    (void)state;
+    init_queries();
+    const char *internal = "{\"MetricDataResults\":[{\"Id\":\"m1\",\"Timestamps\":[],"
+                           "\"Values\":[],\"StatusCode\":\"InternalError\"}]}";
+    const char *forbidden = "{\"MetricDataResults\":[{\"Id\":\"m1\",\"Timestamps\":[],"
+                            "\"Values\":[],\"StatusCode\":\"Forbidden\"}]}";
+    const char *throttled = "{\"__type\":\"ThrottlingException\",\"message\":\"Rate\"}";
+    const char *denied = "{\"__type\":\"AccessDeniedException\",\"message\":\"no\"}";
+    const char *invalid = "{\"__type\":\"InvalidParameterValue\",\"message\":\"bad\"}";
+    const struct {
+        script_step steps[2];
+        bool transient;
+    } cases[] = {
+        {{{200, NULL, internal}}, true},
+        {{{200, NULL, "{\"MetricDataResults\":[{\"Id\":\"m1\",\"Time"}}, true},
+        {{{400, NULL, throttled}, {400, NULL, throttled}}, true},
+        {{{500, NULL, "{}"}, {503, NULL, "{}"}}, true},
+        {{{200, NULL, forbidden}}, false},
+        {{{403, NULL, denied}}, false},
+        {{{400, NULL, invalid}}, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        script_responder *r = script_responder_start(cases[i].steps, 2);
+        assert_non_null(r);
+        char url[128];
+        script_responder_url(r, url, sizeof url);
+        sw_err err = {0};
+        sw_awscreds_provider *creds = NULL;
+        assert_int_equal(
+            sw_awscreds_provider_new(&(sw_awscreds_options){.getenv = fake_env}, &creds, &err),
+            SW_OK);
+        sw_cwgmd *c = NULL;
+        assert_int_equal(sw_cwgmd_new(&(sw_cwgmd_options){.endpoint_url = url,
+                                                          .region = "eu-west-1",
+                                                          .creds = creds,
+                                                          .timeout_ms = 5000,
+                                                          .retries = 1,
+                                                          .sleep = no_wait},
+                                      &c, &err),
+                         SW_OK);
+        sw_cwgmd_series out[1] = {{0}};
+        assert_int_not_equal(sw_cwgmd_fetch(c, queries, 1, T0, T0 + 600, out, &err), SW_OK);
+        if (sw_cwgmd_transient(c) != cases[i].transient)
+            fail_msg("case %zu (%s): transient %d", i, err.msg, !cases[i].transient);
+        sw_cwgmd_series_fini(&out[0]);
+        sw_cwgmd_free(c);
+        sw_awscreds_provider_free(creds);
+        script_responder_stop(r);
+    }
+}
+
 int
 main(void)
 {
@@ -457,6 +520,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_malformed_responses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_over_10mb, setup, teardown),
         cmocka_unit_test(test_classify_errors),
+        cmocka_unit_test(test_transient_or_permanent),
         cmocka_unit_test(test_request_body),
         cmocka_unit_test(test_fetch_splits_over_500),
     };
