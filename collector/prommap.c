@@ -783,11 +783,17 @@ env_name(const target *t, int32_t env)
     return env >= 0 ? t->envs[env] : NULL;
 }
 
-/* Add a latency histogram to the interval starting at start_ms. */
+/*
+ * Add a latency histogram to the interval starting at start_ms: an increase of cumulative
+ * buckets (carried to an open interval when that one was taken), or a gauge histogram's own.
+ */
 static sw_status
 add_latency(sw_prommap *m, const target *t, int32_t env, int64_t start_ms, sw_hdr *h,
-            sw_err *err)
+            bool gauge, sw_err *err)
 {
+    if (!gauge)
+        return sw_accum_add_increase(m->accum, t->service, env_name(t, env), start_ms, 0, 0, h,
+                                     err);
     sw_sli_interval iv = {.start_ms = start_ms, .length_ms = m->rs->base_ms, .latency = h,
                           .has_data = true};
     return sw_accum_add_interval(m->accum, t->service, env_name(t, env), &iv, err);
@@ -812,7 +818,7 @@ spread_pending(sw_prommap *m, pending *p, sw_err *err)
         lo = le;
     }
     if (st == SW_OK)
-        st = add_latency(m, p->t, p->env, p->start_ms, h, err);
+        st = add_latency(m, p->t, p->env, p->start_ms, h, false, err);
     sw_hdr_free(h);
     return st;
 }
@@ -909,7 +915,8 @@ apply_native(sw_prommap *m, const target *t, int32_t env, update *u, const serie
     if (st == SW_OK)
         st = sw_native_dense_record(use, t->unit_us, h, err);
     if (st == SW_OK)
-        st = add_latency(m, t, env, interval_start(u->at_ms, m->rs->base_ms), h, err);
+        st = add_latency(m, t, env, interval_start(u->at_ms, m->rs->base_ms), h, u->gauge,
+                         err);
     sw_hdr_free(h);
     sw_native_dense_fini(&delta);
     return st;
@@ -929,10 +936,12 @@ apply_hit(sw_prommap *m, const hit *h, update *u, const series_state *s, bool ba
         return sw_accum_add_probe(m->accum, t->service, env, u->at_ms, u->value != 0, err);
     case ROLE_REQUESTS:
         return baseline ? SW_OK
-                        : sw_accum_add_counts(m->accum, t->service, env, u->at_ms, n, 0, err);
+                        : sw_accum_add_increase(m->accum, t->service, env, u->at_ms, n, 0, NULL,
+                                                err);
     case ROLE_ERRORS:
         return baseline ? SW_OK
-                        : sw_accum_add_counts(m->accum, t->service, env, u->at_ms, 0, n, err);
+                        : sw_accum_add_increase(m->accum, t->service, env, u->at_ms, 0, n, NULL,
+                                                err);
     case ROLE_LATENCY:
         if (u->native != NULL)
             return apply_native(m, t, h->env, u, s, err);

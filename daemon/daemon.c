@@ -349,6 +349,7 @@ static void
 publish(sw_daemon *d, int64_t now_ms)
 {
     d->self.late_values = sw_accum_late(d->accum);
+    d->self.carried_increases = sw_accum_carried(d->accum);
     sw_prommap_stats_get(d->prommap, &d->self.prom);
     sw_daemon_rw_self(d, &d->self);
     pthread_mutex_lock(&d->probe_lock);
@@ -628,13 +629,31 @@ sw_daemon_request_reload(sw_daemon *d, sw_err *err)
 
 /* ------------------------------------------------------------------ running */
 
+/*
+ * How long after an interval ends it is taken: a probe or scrape is stamped when it starts, so
+ * one that starts at the interval's edge and answers just within its timeout is still in; later
+ * still when sources deliver late (remote write batches, queries: ingest_delay).
+ */
+static int64_t
+take_grace_ms(const sw_daemon *d)
+{
+    int64_t longest = 0;
+    for (size_t i = 0; i < d->cfg->n_scrape_jobs; i++)
+        longest = d->cfg->scrape_jobs[i].timeout_ms > longest ? d->cfg->scrape_jobs[i].timeout_ms
+                                                              : longest;
+    for (size_t i = 0; i < d->rules->n_services; i++) {
+        const sw_source *h = &d->rules->services[i].health;
+        if (h->kind == SW_SOURCE_PROBE && h->timeout_ms > longest)
+            longest = h->timeout_ms;
+    }
+    return d->base_ms / 10 + longest + d->cfg->ingest_delay_ms;
+}
+
 void
 sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload_flag)
 {
     while (!*stop) {
-        /* Intervals are taken a little after they end, so a probe finishing at the edge is in,
-         * and later still when sources deliver late (remote write batches, queries). */
-        int64_t grace = d->base_ms / 10 + d->cfg->ingest_delay_ms;
+        int64_t grace = take_grace_ms(d);
         if (*reload_flag) {
             *reload_flag = 0;
             sw_err err;

@@ -549,6 +549,10 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
          "Values that arrived for intervals already "
          "closed, dropped.",
          NULL, SW_EXPO_COUNTER, (double)s->late_values},
+        {"slawatch_ingest_carried_increases_total",
+         "Counter increases observed after their interval closed, counted in the oldest open "
+         "one.",
+         NULL, SW_EXPO_COUNTER, (double)s->carried_increases},
         {"slawatch_source_errors_total", "Errors of sources (probes that could not run).", NULL,
          SW_EXPO_COUNTER, (double)s->probe_errors},
         {"slawatch_alertmanager_notifications_total", "Alert batches delivered to Alertmanager.",

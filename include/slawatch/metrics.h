@@ -41,6 +41,7 @@ typedef struct sw_metrics_self {
     bool store_ok; /* the last write succeeded */
     uint64_t intervals_stored, intervals_pending;
     uint64_t late_values;
+    uint64_t carried_increases; /* counter increases counted in a later interval */
     uint64_t probe_errors;
     uint64_t alertmanager_sent, alertmanager_errors;
     uint64_t reloads, reload_errors;

@@ -7,8 +7,9 @@
  * `env` label of a series picks the environment of a service that has environments.
  *
  * Samples arrive in batches, one per scrape, remote-write request or query page: a batch is
- * applied whole at commit or not at all. Data for intervals the daemon already took is late:
- * the accumulators count it (sw_accum_late) and drop it. Counter state is kept per source (a target, a
+ * applied whole at commit or not at all. Counter and bucket increases for intervals the daemon
+ * already took are counted in the oldest open interval (sw_accum_carried); health samples for
+ * them are late: the accumulators count them (sw_accum_late) and drop them. Counter state is kept per source (a target, a
  * remote-write sender) and series, so the first sample of a series only sets its baseline.
  * Thread-safe: any number of batches may be open at once from any threads; commits serialize.
  */
