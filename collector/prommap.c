@@ -19,6 +19,7 @@
 
 #include "slawatch/hash.h"
 #include "slawatch/promhist.h"
+#include "slawatch/promstart.h"
 #include "slawatch/selector.h"
 #include "slawatch/u64map.h"
 
@@ -73,6 +74,7 @@ typedef struct hit {
 typedef struct update {
     uint64_t key;      /* source and series, all labels */
     uint64_t hist_key; /* source and series without `le`: one classic histogram */
+    uint64_t family_key; /* source, family name and labels without `le`: its `_created` */
     int64_t at_ms;
     double value, le;
     sw_native_dense *native; /* owned */
@@ -84,8 +86,22 @@ typedef struct series_state {
     uint64_t key, source;
     int64_t last_ms;
     double last;
+    double created; /* its `_created` with the last sample; NaN: none */
     sw_native_dense *native;
 } series_state;
+
+/* A `_created` sample of a batch, by the family key of the series it dates. */
+typedef struct created {
+    uint64_t family_key;
+    double at;
+} created;
+
+/* What the previous successful scrape of a target said (promstart.h). */
+typedef struct scrape_src {
+    uint64_t source;
+    int64_t last_ms;
+    double process_start; /* NaN: none */
+} scrape_src;
 
 typedef struct bucket_delta {
     double le, delta;
@@ -111,6 +127,8 @@ struct sw_prommap {
     pending *pend;
     size_t n_pend, cap_pend;
     sw_u64map pend_at;
+    scrape_src *srcs; /* one per scrape target; targets are few, so a list */
+    size_t n_srcs, cap_srcs;
     int64_t newest_ms, swept_ms;
     sw_prommap_stats stats;
 };
@@ -122,6 +140,10 @@ struct sw_prommap_batch {
     sw_prom_label *labels; /* the batch's own, owned with their strings */
     size_t n_labels;
     int64_t at_ms;
+    bool scrape;          /* a target's whole exposition */
+    double process_start; /* its `process_start_time_seconds`; NaN: none */
+    created *cr;
+    size_t n_cr, cap_cr;
     update *u;
     size_t n_u, cap_u;
     hit *hits;
@@ -328,6 +350,7 @@ sw_prommap_free(sw_prommap *m)
     for (size_t i = 0; i < m->n_pend; i++)
         free(m->pend[i].b);
     free(m->states);
+    free(m->srcs);
     free(m->pend);
     sw_u64map_fini(&m->state_at);
     sw_u64map_fini(&m->pend_at);
@@ -453,10 +476,24 @@ match(sw_prommap_batch *b, const sw_prom_sample *s, bool native, sw_err *err)
     return b->rs->n_nameless > 0 ? try_nameless(b, s, native, err) : SW_OK;
 }
 
-/* Order-independent identity of a series from this batch's source, with or without `le`. */
+/* The family part of a sample name: without `_total`, `_bucket` or `_created`. */
+static size_t
+family_len(const char *name, size_t len)
+{
+    static const char *const suffixes[] = {"_total", "_bucket", "_created"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        size_t n = strlen(suffixes[i]);
+        if (len > n && memcmp(name + len - n, suffixes[i], n) == 0)
+            return len - n;
+    }
+    return len;
+}
+
+/* Order-independent identity of a series from this batch's source, with or without `le`, and
+ * of its family (what its `_created` sample is keyed by). */
 static void
 series_keys(const sw_prommap_batch *b, const sw_prom_sample *s, uint64_t *key,
-            uint64_t *hist_key, double *le)
+            uint64_t *hist_key, uint64_t *family_key, double *le)
 {
     uint64_t sum = 0, le_part = 0;
     *le = NAN;
@@ -478,6 +515,8 @@ series_keys(const sw_prommap_batch *b, const sw_prom_sample *s, uint64_t *key,
         sum += h;
     }
     uint64_t base = sw_hash_mix(b->source ^ sw_hash_bytes(s->name, s->name_len, 3));
+    uint64_t family = sw_hash_bytes(s->name, family_len(s->name, s->name_len), 5);
+    *family_key = sw_hash_mix(sw_hash_mix(b->source ^ family) + sum);
     *hist_key = sw_hash_mix(base + sum);
     *key = sw_hash_mix(base + sum + le_part);
 }
@@ -500,8 +539,61 @@ push_update(sw_prommap_batch *b, const sw_prom_sample *s, size_t first_hit,
                   .native = native,
                   .first_hit = first_hit,
                   .n_hits = b->n_hits - first_hit};
-    series_keys(b, s, &u->key, &u->hist_key, &u->le);
+    series_keys(b, s, &u->key, &u->hist_key, &u->family_key, &u->le);
     b->n_u++;
+    return SW_OK;
+}
+
+/* Could name_len bytes of name, with suffix, be a series some selector takes? */
+static bool
+wanted_name(ruleset *rs, const char *name, size_t len, const char *suffix)
+{
+    char full[512];
+    size_t n = strlen(suffix);
+    if (len + n >= sizeof full)
+        return false;
+    memcpy(full, name, len);
+    memcpy(full + len, suffix, n);
+    return name_slot(rs, full, len + n) != NULL;
+}
+
+/* Keep a `_created` sample of a family some selector may take. */
+static sw_status
+note_created(sw_prommap_batch *b, const sw_prom_sample *s, sw_err *err)
+{
+    size_t len = family_len(s->name, s->name_len);
+    if (b->rs->n_nameless == 0 && !wanted_name(b->rs, s->name, len, "_total") &&
+        !wanted_name(b->rs, s->name, len, "_bucket") && !wanted_name(b->rs, s->name, len, ""))
+        return SW_OK;
+    if (b->n_cr == b->cap_cr) {
+        size_t cap = b->cap_cr ? 2 * b->cap_cr : 16;
+        created *grown = realloc(b->cr, cap * sizeof *grown);
+        if (grown == NULL)
+            return sw_err_set(err, SW_E_NOMEM, "out of memory collecting samples");
+        b->cr = grown;
+        b->cap_cr = cap;
+    }
+    uint64_t key, hist_key;
+    double le;
+    created *c = &b->cr[b->n_cr++];
+    series_keys(b, s, &key, &hist_key, &c->family_key, &le);
+    c->at = s->value;
+    return SW_OK;
+}
+
+/* The samples that say when counting began (promstart.h). */
+static sw_status
+note_start(sw_prommap_batch *b, const sw_prom_sample *s, sw_err *err)
+{
+    static const char process_start[] = "process_start_time_seconds";
+    if (s->name_len == sizeof process_start - 1 &&
+        memcmp(s->name, process_start, sizeof process_start - 1) == 0) {
+        b->process_start = s->value;
+        return SW_OK;
+    }
+    size_t len = family_len(s->name, s->name_len);
+    if (len + 8 == s->name_len && memcmp(s->name + len, "_created", 8) == 0)
+        return note_created(b, s, err);
     return SW_OK;
 }
 
@@ -510,6 +602,9 @@ on_sample(void *ctx, const sw_prom_sample *s, sw_err *err)
 {
     sw_prommap_batch *b = ctx;
     b->samples++;
+    sw_status noted = note_start(b, s, err);
+    if (noted != SW_OK)
+        return noted;
     size_t first = b->n_hits;
     sw_status st = match(b, s, false, err);
     if (st != SW_OK || b->n_hits == first)
@@ -559,6 +654,7 @@ batch_free(sw_prommap_batch *b)
         free((char *)b->labels[i].value);
     }
     free(b->labels);
+    free(b->cr);
     free(b->u);
     free(b->hits);
     sw_buf_fini(&b->scratch);
@@ -600,6 +696,7 @@ sw_prommap_begin(sw_prommap *m, const char *source, const sw_prom_label *labels,
     b->m = m;
     b->source = sw_hash_bytes(source, strlen(source), 4);
     b->at_ms = at_ms;
+    b->process_start = NAN;
     sw_buf_init(&b->scratch, MATCH_SCRATCH + 1);
     pthread_mutex_lock(&m->lock);
     b->rs = m->rs;
@@ -612,6 +709,12 @@ sw_prommap_begin(sw_prommap *m, const char *source, const sw_prom_label *labels,
     }
     *ret = b;
     return SW_OK;
+}
+
+void
+sw_prommap_mark_scrape(sw_prommap_batch *b)
+{
+    b->scrape = true;
 }
 
 sw_prom_sink
@@ -698,7 +801,7 @@ state_for(sw_prommap *m, uint64_t key, uint64_t source, bool *is_new)
         return NULL;
     *is_new = true;
     series_state *s = &m->states[m->n_states++];
-    *s = (series_state){.key = key, .source = source, .last_ms = INT64_MIN};
+    *s = (series_state){.key = key, .source = source, .last_ms = INT64_MIN, .created = NAN};
     return s;
 }
 
@@ -724,6 +827,9 @@ sw_prommap_forget(sw_prommap *m, const char *source)
     uint64_t h = sw_hash_bytes(source, strlen(source), 4);
     pthread_mutex_lock(&m->lock);
     drop_states(m, other_source, &h);
+    for (size_t i = 0; i < m->n_srcs; i++)
+        if (m->srcs[i].source == h)
+            m->srcs[i] = m->srcs[--m->n_srcs];
     pthread_mutex_unlock(&m->lock);
 }
 
@@ -897,15 +1003,15 @@ is_stale_marker(double v)
 
 static sw_status
 apply_native(sw_prommap *m, const target *t, int32_t env, update *u, const series_state *s,
-             sw_err *err)
+             sw_promstart_use how, sw_err *err)
 {
     sw_native_dense delta = {0};
     bool reset = false;
     const sw_native_dense *use = u->native;
     sw_status st = SW_OK;
-    if (!u->gauge) {
-        if (s->native == NULL)
-            return SW_OK; /* the first histogram of a series only sets its baseline */
+    if (!u->gauge && how != SW_PROMSTART_FROM_ZERO) {
+        if (how == SW_PROMSTART_BASELINE || s->native == NULL)
+            return SW_OK; /* the histogram only sets the series' baseline */
         st = sw_native_dense_delta(u->native, s->native, &delta, &reset, err);
         use = &delta;
     }
@@ -922,14 +1028,14 @@ apply_native(sw_prommap *m, const target *t, int32_t env, update *u, const serie
     return st;
 }
 
-/* What one matching sample means for one target, given the series' previous value. */
+/* What one matching sample means for one target: delta is its increase (promstart.h). */
 static sw_status
-apply_hit(sw_prommap *m, const hit *h, update *u, const series_state *s, bool baseline,
-          sw_err *err)
+apply_hit(sw_prommap *m, const hit *h, update *u, const series_state *s, sw_promstart_use how,
+          double delta, sw_err *err)
 {
     const target *t = &m->rs->targets[h->target];
     const char *env = env_name(t, h->env);
-    double delta = baseline ? 0 : (u->value >= s->last ? u->value - s->last : u->value);
+    bool baseline = how == SW_PROMSTART_BASELINE;
     uint64_t n = (uint64_t)llround(delta);
     switch (t->role) {
     case ROLE_HEALTH:
@@ -944,7 +1050,7 @@ apply_hit(sw_prommap *m, const hit *h, update *u, const series_state *s, bool ba
                                                 err);
     case ROLE_LATENCY:
         if (u->native != NULL)
-            return apply_native(m, t, h->env, u, s, err);
+            return apply_native(m, t, h->env, u, s, how, err);
         return baseline ? SW_OK
                         : pending_add(m, t, h->env, u->hist_key,
                                       interval_start(u->at_ms, m->rs->base_ms), u->le, delta,
@@ -971,8 +1077,56 @@ valid_for(const sw_prommap *m, const sw_prommap_batch *b, const update *u)
     return true;
 }
 
+static int
+by_family_key(const void *a, const void *b)
+{
+    uint64_t x = ((const created *)a)->family_key, y = ((const created *)b)->family_key;
+    return (x > y) - (x < y);
+}
+
+/* The `_created` the batch holds for the series of u (NaN: none); cr is sorted. */
+static double
+created_of(const sw_prommap_batch *b, const update *u)
+{
+    created want = {.family_key = u->family_key};
+    const created *c = bsearch(&want, b->cr, b->n_cr, sizeof *b->cr, by_family_key);
+    return c != NULL ? c->at : NAN;
+}
+
+/* How the update's value counts, from the series' state and the start times; counted. */
+static sw_promstart_use
+judge_start(sw_prommap *m, const sw_prommap_batch *b, const update *u, const series_state *s,
+            const scrape_src *src, double process_start, double *ret_delta)
+{
+    sw_promstart_in in = {.at_ms = u->at_ms,
+                          .base_ms = m->rs->base_ms,
+                          .known = s->last_ms != INT64_MIN,
+                          .last_ms = s->last_ms,
+                          .created = created_of(b, u),
+                          .created_before = s->created,
+                          .process_start = process_start,
+                          .scrape = b->scrape,
+                          .since_ms = src != NULL ? src->last_ms : INT64_MIN};
+    sw_promstart_out out;
+    sw_promstart_judge(&in, &out);
+    sw_prommap_stats *st = &m->stats;
+    st->start_ignored[out.created_bad] += out.created_bad != SW_PROMSTART_NONE;
+    if (out.use == SW_PROMSTART_FROM_ZERO && !in.known)
+        st->started[out.why]++;
+    if (out.reset)
+        st->resets[out.reset_by_created ? SW_PROMMAP_RESET_CREATED
+                                        : SW_PROMMAP_RESET_PROCESS_START]++;
+    bool decrease = out.use == SW_PROMSTART_CONTINUE && u->native == NULL && u->value < s->last;
+    st->resets[SW_PROMMAP_RESET_DECREASE] += decrease;
+    *ret_delta = out.use == SW_PROMSTART_BASELINE ? 0
+                 : out.use == SW_PROMSTART_FROM_ZERO || decrease ? u->value
+                                                                 : u->value - s->last;
+    return out.use;
+}
+
 static sw_status
-apply_update(sw_prommap *m, sw_prommap_batch *b, update *u, sw_err *err)
+apply_update(sw_prommap *m, sw_prommap_batch *b, update *u, const scrape_src *src,
+             double process_start, sw_err *err)
 {
     if (u->native == NULL && is_stale_marker(u->value)) {
         drop_state(m, u->key); /* the series ended; if it comes back, it starts over */
@@ -993,11 +1147,14 @@ apply_update(sw_prommap *m, sw_prommap_batch *b, update *u, sw_err *err)
         return SW_OK;
     }
     m->stats.matched++;
+    double delta;
+    sw_promstart_use how = judge_start(m, b, u, s, src, process_start, &delta);
     sw_status first = SW_OK;
     for (size_t i = 0; i < u->n_hits; i++) {
-        sw_status st = apply_hit(m, &b->hits[u->first_hit + i], u, s, is_new, err);
+        sw_status st = apply_hit(m, &b->hits[u->first_hit + i], u, s, how, delta, err);
         first = first == SW_OK ? st : first;
     }
+    s->created = created_of(b, u);
     s->last = u->value;
     s->last_ms = u->at_ms;
     if (u->native != NULL) {
@@ -1009,6 +1166,52 @@ apply_update(sw_prommap *m, sw_prommap_batch *b, update *u, sw_err *err)
         u->native = NULL;
     }
     m->newest_ms = u->at_ms > m->newest_ms ? u->at_ms : m->newest_ms;
+    return first;
+}
+
+/* The previous scrape of the batch's target, made (never scraped) when new; NULL: no memory. */
+static scrape_src *
+scrape_src_of(sw_prommap *m, uint64_t source)
+{
+    for (size_t i = 0; i < m->n_srcs; i++)
+        if (m->srcs[i].source == source)
+            return &m->srcs[i];
+    if (m->n_srcs == m->cap_srcs) {
+        size_t cap = m->cap_srcs ? 2 * m->cap_srcs : 16;
+        scrape_src *grown = realloc(m->srcs, cap * sizeof *grown);
+        if (grown == NULL)
+            return NULL;
+        m->srcs = grown;
+        m->cap_srcs = cap;
+    }
+    scrape_src *src = &m->srcs[m->n_srcs++];
+    *src = (scrape_src){source, INT64_MIN, NAN};
+    return src;
+}
+
+/* Apply every update; for a scrape, against what the target's previous scrape said. */
+static sw_status
+apply_batch(sw_prommap *m, sw_prommap_batch *b, sw_err *err)
+{
+    scrape_src *src = b->scrape ? scrape_src_of(m, b->source) : NULL;
+    double process_start = NAN;
+    if (src != NULL) {
+        sw_promstart_bad bad;
+        process_start = sw_promstart_process(b->process_start, src->process_start, b->at_ms,
+                                             src->last_ms, &bad);
+        m->stats.start_ignored[bad] += bad != SW_PROMSTART_NONE;
+    }
+    qsort(b->cr, b->n_cr, sizeof *b->cr, by_family_key);
+    sw_status first = SW_OK;
+    for (size_t i = 0; i < b->n_u; i++) {
+        sw_status st = apply_update(m, b, &b->u[i], src, process_start, err);
+        first = first == SW_OK ? st : first;
+    }
+    if (src != NULL) {
+        src->last_ms = b->at_ms;
+        if (isfinite(b->process_start))
+            src->process_start = b->process_start;
+    }
     return first;
 }
 
@@ -1025,10 +1228,8 @@ sw_prommap_commit(sw_prommap_batch *b, sw_err *err)
      * A batch that straddled a reload matched against selectors that are gone: drop it. The
      * series' counter state is untouched, so their next samples carry the increase.
      */
-    for (size_t i = 0; b->rs == m->rs && i < b->n_u; i++) {
-        sw_status st = apply_update(m, b, &b->u[i], err);
-        first = first == SW_OK ? st : first;
-    }
+    if (b->rs == m->rs)
+        first = apply_batch(m, b, err);
     pthread_mutex_unlock(&m->lock);
     batch_free(b);
     return first;

@@ -466,6 +466,42 @@ write_prom_samples(sw_expo *e, const sw_prommap_stats *p, sw_err *err)
     return st == SW_OK ? sw_expo_sample(e, NULL, 0, (double)p->evicted, err) : st;
 }
 
+/* One counter family with a `reason` label: n[i] under reasons[i]. */
+static sw_status
+write_reasons(sw_expo *e, const char *name, const char *help, const char *const *reasons,
+              const uint64_t *n, size_t count, sw_err *err)
+{
+    sw_status st = sw_expo_family(e, name, SW_EXPO_COUNTER, help, NULL, err);
+    for (size_t i = 0; i < count && st == SW_OK; i++)
+        st = sw_expo_sample(e, &(sw_expo_label){"reason", reasons[i]}, 1, (double)n[i], err);
+    return st;
+}
+
+/* How counters of new series, restarts and start times were read (promstart.h). */
+static sw_status
+write_prom_starts(sw_expo *e, const sw_prommap_stats *p, sw_err *err)
+{
+    static const char *const started[SW_PROMSTART_N_WHY] = {"created", "process_start",
+                                                            "absent"};
+    static const char *const resets[SW_PROMMAP_N_RESETS] = {"decrease", "created",
+                                                            "process_start"};
+    static const char *const ignored[] = {"future", "moved"};
+    sw_status st = write_reasons(e, "slawatch_prometheus_series_started_total",
+                                 "Series new on a scrape target counted from zero, by what "
+                                 "showed they were new.",
+                                 started, p->started, SW_PROMSTART_N_WHY, err);
+    if (st == SW_OK)
+        st = write_reasons(e, "slawatch_prometheus_counter_resets_total",
+                           "Counter resets, by what showed them.", resets, p->resets,
+                           SW_PROMMAP_N_RESETS, err);
+    if (st == SW_OK)
+        st = write_reasons(e, "slawatch_prometheus_start_times_ignored_total",
+                           "_created and process_start_time_seconds values ignored: later than "
+                           "the sample, or moved without a restart.",
+                           ignored, p->start_ignored + SW_PROMSTART_FUTURE, 2, err);
+    return st;
+}
+
 static sw_status
 write_rw_requests(sw_expo *e, const sw_metrics_self *s, sw_err *err)
 {
@@ -602,6 +638,8 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
          SW_EXPO_GAUGE, (double)s->cw_last_success_ms / 1000.0},
     };
     sw_status st = write_prom_samples(e, &s->prom, err);
+    if (st == SW_OK)
+        st = write_prom_starts(e, &s->prom, err);
     if (st == SW_OK)
         st = sw_expo_family(e, "slawatch_build_info", SW_EXPO_GAUGE,
                             "slawatch's version, as a label; always 1.", NULL, err);

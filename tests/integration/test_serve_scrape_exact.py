@@ -10,6 +10,13 @@ ingest_delay 0s). Each serves the same request counter; the test steps it only a
 target has been scraped twice (the first scrape of a target is its baseline), and waits until
 the daemon has evaluated well past the last step. Every request the targets counted must be
 stored: eight times the counter's increase, none late or lost.
+
+New series and restarts: one target answers OpenMetrics with `process_start_time_seconds`.
+After slawatch has its baselines, a `code="504"` series appears (no `_created`: it was absent
+from the previous scrape) and a `code="202"` series with a fresh `_created`; then the process
+"restarts" with counters already above the old ones (a new start time and new `_created`).
+Every request the target counted after slawatch's first scrape must be stored, with the
+restart's new values taken whole.
 """
 import math
 import os
@@ -120,10 +127,75 @@ def run_late(slawatch, tmp):
             print("--- slawatch log ---\n" + d.log_text()[-3000:])
 
 
+OM = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+
+class Process:
+    """The target's counters: {code: [value, _created or None]} and its start time."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.start = time.time() - 3600
+        self.series = {"200": [1000, self.start]}
+
+    def text(self, path, headers):
+        with self.lock:
+            out = ["# TYPE process_start_time_seconds gauge",
+                   f"process_start_time_seconds {self.start:.3f}",
+                   "# TYPE app_requests counter"]
+            for code, (v, created) in sorted(self.series.items()):
+                out.append(f'app_requests_total{{code="{code}"}} {v}')
+                if created is not None:
+                    out.append(f'app_requests_created{{code="{code}"}} {created:.3f}')
+        return Reply("\n".join(out + ["# EOF"]) + "\n", ctype=OM)
+
+
+def run_new_series(slawatch, tmp):
+    p = Process()
+    srv = TargetServer(p.text)
+    d = Daemon(slawatch, os.path.join(tmp, "new"), extra_config=scrape_config(srv.address, 1),
+               rules=RULES)
+
+    def scrapes_after(t, n):
+        wait_until(f"{n} scrapes", lambda: len(srv.hits_by("slawatch/", since=t)) >= n, 20)
+
+    try:
+        d.start()
+        scrapes_after(0, 2)
+        with p.lock:  # the incident: new series on a target already scraped
+            p.series["200"][0] += 10
+            p.series["504"] = [7, None]
+            p.series["202"] = [5, time.time()]
+        scrapes_after(time.time(), 2)
+        with p.lock:  # the restart: every counter starts over and is already above the old
+            now = time.time()
+            p.start = now
+            p.series = {"200": [1500, now], "504": [3, None], "202": [6, now]}
+        scrapes_after(time.time(), 2)
+        want = (10 + 7 + 5 + 1500 + 3 + 6, 7 + 3)
+        wait_evaluated(d, math.ceil(time.time()) + 1)
+        got = stored_totals(d.data, "app")
+        check(got == want, f"stored (requests, errors) {got}, the target counted {want}")
+        metrics = scalar_metrics(d.get("/metrics")[2].decode())
+        started = {r: metric(metrics, "slawatch_prometheus_series_started_total", reason=r)
+                   for r in ("created", "absent")}
+        check(started == {"created": 1, "absent": 1},
+              f"slawatch_prometheus_series_started_total {started}, want created 1, absent 1")
+        print(f"new series and restarts: stored {got}, want {want}")
+    finally:
+        rc = d.stop()
+        check(rc == 0, f"slawatch serve: SIGTERM -> exit {rc}, want 0")
+        srv.close()
+        if FAILURES:
+            print("--- slawatch log ---\n" + d.log_text()[-3000:])
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="sw-exact-") as tmp:
-        os.makedirs(os.path.join(tmp, "late"))
+        for sub in ("late", "new"):
+            os.makedirs(os.path.join(tmp, sub))
         run_late(sys.argv[1], tmp)
+        run_new_series(sys.argv[1], tmp)
     for f in FAILURES:
         print("FAIL:", f)
     return 1 if FAILURES else 0
