@@ -99,7 +99,7 @@ side_load(const sw_series *s, int64_t from, int64_t to, gate_side *g, sw_err *er
         return st;
     sw_history_sums(&s->hist, from, to, false, &g->sums);
     sw_window_merge(&s->hist, from, to, false, g->lat);
-    g->tail_run = sw_history_tail_run(&s->hist, to);
+    g->tail_run = sw_history_peak_run(&s->hist, from, to);
     return SW_OK;
 }
 
