@@ -669,9 +669,10 @@ sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *
         int64_t wait = (int64_t)((double)(boundary + d->base_ms + grace - now) / d->opts.speed);
         sleep_real_ms(wait < SLEEP_SLICE_MS ? (wait > 0 ? wait : 1) : SLEEP_SLICE_MS);
     }
-    /* Flush what has ended; only the interval in flight is lost. */
-    int64_t now = sw_daemon_now(d);
-    int64_t boundary = now - (now % d->base_ms);
+    /* Evaluate only what is complete under the grace, as every tick does: the intervals after
+     * it may still be missing late data, and judging them would record false resolutions. */
+    int64_t now = sw_daemon_now(d), grace = take_grace_ms(d);
+    int64_t boundary = now - grace - ((now - grace) % d->base_ms);
     if (boundary > d->last_tick_ms)
         tick(d, boundary);
     store_flush(d);
