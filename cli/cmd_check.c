@@ -139,6 +139,8 @@ check_config(const char *path)
         return rc;
     printf("%s: ok (configuration: listen %s, data_dir %s, %zu rules %s)\n", path, cfg->listen,
            cfg->data_dir, cfg->n_rules_files, plural(cfg->n_rules_files, "file", "files"));
+    if (cfg->alertmanager_url != NULL)
+        printf("%s: alerts and rollback triggers are POSTed to %s\n", path, cfg->alertmanager_url);
     for (size_t i = 0; i < cfg->n_rules_files; i++) {
         const char *rules_path = cfg->rules_files[i];
         int file_rc = check_rules(rules_path, sw_rules_file_kind_of(rules_path));

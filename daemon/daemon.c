@@ -287,7 +287,8 @@ observe_series(sw_daemon *d, size_t i, int64_t now_ms)
             *seen = firing;
         }
         if (d->am != NULL)
-            sw_am_observe_alert(d->am, sr.service, sr.env, &sr.alerts[a], now_ms, NULL);
+            sw_am_observe_alert(d->am, d->rules, sr.service, sr.env, &sr.alerts[a], now_ms,
+                                NULL);
     }
     for (size_t t = 0; t < r->n_triggers; t++) {
         uint8_t *seen = seen_slot(d, i, r->n_alerts + t);
