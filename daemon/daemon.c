@@ -287,8 +287,7 @@ observe_series(sw_daemon *d, size_t i, int64_t now_ms)
             *seen = firing;
         }
         if (d->am != NULL)
-            sw_am_observe_alert(d->am, d->rules, sr.service, sr.env, &sr.alerts[a], now_ms,
-                                NULL);
+            sw_am_observe_alert(d->am, d->rules, sr.service, sr.env, &sr.alerts[a], now_ms, NULL);
     }
     for (size_t t = 0; t < r->n_triggers; t++) {
         uint8_t *seen = seen_slot(d, i, r->n_alerts + t);
@@ -346,9 +345,22 @@ seen_reset(sw_daemon *d)
 
 /* ------------------------------------------------------------------ the tick */
 
+/* The sources the configuration sets up: /metrics leaves out the families of the others. */
+static unsigned
+configured_sources(const sw_config *c)
+{
+    unsigned s = (c->rw_enabled ? SW_METRICS_SRC_RW_RECEIVER : 0) |
+                 (c->query.url != NULL ? SW_METRICS_SRC_QUERY : 0) |
+                 (c->cloudwatch.enabled ? SW_METRICS_SRC_CLOUDWATCH : 0);
+    return s | (c->n_scrape_jobs > 0 || (s & (SW_METRICS_SRC_RW_RECEIVER | SW_METRICS_SRC_QUERY))
+                    ? SW_METRICS_SRC_PROMETHEUS
+                    : 0);
+}
+
 static void
 publish(sw_daemon *d, int64_t now_ms)
 {
+    d->self.sources = configured_sources(d->cfg);
     d->self.late_values = sw_accum_late(d->accum);
     d->self.carried_increases = sw_accum_carried(d->accum);
     sw_prommap_stats_get(d->prommap, &d->self.prom);
