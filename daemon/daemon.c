@@ -662,6 +662,21 @@ take_grace_ms(const sw_daemon *d)
     return d->base_ms / 10 + longest + d->cfg->ingest_delay_ms;
 }
 
+/* Take the intervals that ended by until_ms for the store, without evaluating them. */
+static void
+store_unjudged(sw_daemon *d, int64_t until_ms)
+{
+    sw_err err;
+    pthread_mutex_lock(&d->lock);
+    if (until_ms > d->closed_until_ms)
+        d->closed_until_ms = until_ms;
+    pthread_mutex_unlock(&d->lock);
+    if (sw_prommap_flush(d->prommap, until_ms, &err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "histogram buckets lost", &err, NULL);
+    if (sw_accum_take(d->accum, until_ms, ingest, d, &err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "intervals lost", &err, NULL);
+}
+
 void
 sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload_flag)
 {
@@ -683,11 +698,13 @@ sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *
         sleep_real_ms(wait < SLEEP_SLICE_MS ? (wait > 0 ? wait : 1) : SLEEP_SLICE_MS);
     }
     /* Evaluate only what is complete under the grace, as every tick does: the intervals after
-     * it may still be missing late data, and judging them would record false resolutions. */
+     * it may still be missing late data, and judging them would record false resolutions.
+     * Those that have ended are stored all the same. */
     int64_t now = sw_daemon_now(d), grace = take_grace_ms(d);
     int64_t boundary = now - grace - ((now - grace) % d->base_ms);
     if (boundary > d->last_tick_ms)
         tick(d, boundary);
+    store_unjudged(d, now - now % d->base_ms);
     store_flush(d);
     sw_log(SW_LOG_INFO, "stopped", NULL);
 }

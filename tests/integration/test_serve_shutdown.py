@@ -7,10 +7,11 @@ A late source (pushes stamped 3.5 s in the past, as remote write or a query sour
 feeds service `web` 50 % errors, with `ingest_delay: 5s` so every push lands in an open
 interval. ErrorRateHigh (error_rate > 10 % over 2 s) fires, and so does the rollback trigger
 ErrorRateSpike; the error rate never drops: the source keeps pushing until the daemon has
-exited, and none of its pushes may be refused as late. The daemon is stopped with SIGTERM while
-the alert fires. The store must then hold the two firings and no "resolved" event: the intervals
-the final evaluation would have judged are the ones whose data had not arrived yet (they are not
-complete under ingest_delay), and a window without data says nothing about the error rate.
+exited, and none of its pushes before SIGTERM may be refused as late. The daemon is stopped
+with SIGTERM while the alert fires. The store must then hold the two firings and no "resolved"
+event: the intervals the final evaluation would have judged are the ones whose data had not
+arrived yet (they are not complete under ingest_delay), and a window without data says nothing
+about the error rate; they are stored, not judged.
 """
 import os
 import sqlite3
@@ -53,7 +54,7 @@ def alert_state(d, service, name):
 
 def run(slawatch, tmp):
     d = Daemon(slawatch, tmp, extra_config="ingest_delay: 5s\n")
-    stop = threading.Event()
+    stop, stopping = threading.Event(), threading.Event()
     refused = []
     started = None
 
@@ -67,8 +68,8 @@ def run(slawatch, tmp):
                                          "at": rfc3339(time.time() - LAG_S)})
             except OSError:
                 return  # the daemon has stopped listening
-            if status != 200:
-                refused.append((status, body))
+            if status != 200 and not stopping.is_set():
+                refused.append((status, body))  # at SIGTERM intervals close: told, not lost
             stop.wait(0.2)
 
     pusher = threading.Thread(target=push, daemon=True)
@@ -80,6 +81,7 @@ def run(slawatch, tmp):
                    lambda: alert_state(d, "web", "ErrorRateHigh") == "firing", 30)
         fired_at = evaluated_at(d)
         wait_until("two more evaluations", lambda: evaluated_at(d) >= fired_at + 2, 10)
+        stopping.set()
         rc = d.stop()
         check(rc == 0, f"slawatch serve: SIGTERM -> exit {rc}, want 0")
     finally:
