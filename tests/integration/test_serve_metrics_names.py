@@ -11,7 +11,6 @@ interval, so its p95 is 10 ms (nearest rank; HDR keeps 3 significant digits). Th
 - no family of a source that is not configured is exported (as zeros or empty);
 - HEAD /metrics answers 200 with GET's Content-Type and no body.
 """
-import os
 import sys
 import tempfile
 

@@ -15,7 +15,6 @@ import csv
 import datetime
 import io
 import json
-import os
 import subprocess
 import sys
 import tempfile
