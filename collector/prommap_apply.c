@@ -364,6 +364,8 @@ by_family_key(const void *a, const void *b)
 static double
 created_of(const sw_prommap_batch *b, const update *u)
 {
+    if (b->n_cr == 0)
+        return NAN;
     created want = {.family_key = u->family_key};
     const created *c = bsearch(&want, b->cr, b->n_cr, sizeof *b->cr, by_family_key);
     return c != NULL ? c->at : NAN;
@@ -477,7 +479,8 @@ apply_batch(sw_prommap *m, sw_prommap_batch *b, sw_err *err)
                                              src->last_ms, &bad);
         m->stats.start_ignored[bad] += bad != SW_PROMSTART_NONE;
     }
-    qsort(b->cr, b->n_cr, sizeof *b->cr, by_family_key);
+    if (b->n_cr > 1)
+        qsort(b->cr, b->n_cr, sizeof *b->cr, by_family_key);
     sw_status first = SW_OK;
     for (size_t i = 0; i < b->n_u; i++) {
         sw_status st = apply_update(m, b, &b->u[i], src, process_start, err);
