@@ -146,9 +146,13 @@ check_config(const char *path)
                     rules_path);
         rc = file_rc > rc ? file_rc : rc;
     }
-    if (rc == SW_EXIT_OK)
+    if (rc == SW_EXIT_OK) {
         printf("%s: ok (configuration: listen %s, data_dir %s, %zu rules %s)\n", path, cfg->listen,
                cfg->data_dir, cfg->n_rules_files, plural(cfg->n_rules_files, "file", "files"));
+        if (cfg->alertmanager_url != NULL)
+            printf("%s: alerts and rollback triggers are POSTed to %s\n", path,
+                   cfg->alertmanager_url);
+    }
     sw_config_free(cfg);
     return rc;
 }

@@ -23,7 +23,7 @@ struct sw_accum {
     int64_t base_ms;
     series *series;
     size_t n_series, cap_series;
-    uint64_t late;
+    uint64_t late, carried;
 };
 
 sw_status
@@ -93,13 +93,19 @@ nomem:
     return NULL;
 }
 
-/* The open interval holding at_ms, created in order; NULL (status in *st) when late or full. */
+/*
+ * The open interval holding at_ms, created in order; NULL (status in *st) when late or full.
+ * A cumulative increase for an interval already taken goes to the oldest open one instead.
+ */
 static sw_sli_interval *
-open_at(sw_accum *a, series *s, int64_t at_ms, sw_status *st, sw_err *err)
+open_at(sw_accum *a, series *s, int64_t at_ms, bool carry, sw_status *st, sw_err *err)
 {
     int64_t start = at_ms - ((at_ms % a->base_ms) + a->base_ms) % a->base_ms;
     *st = SW_OK;
-    if (start < s->taken_until_ms) {
+    if (start < s->taken_until_ms && carry) {
+        start = s->taken_until_ms;
+        a->carried++;
+    } else if (start < s->taken_until_ms) {
         a->late++;
         return NULL;
     }
@@ -121,12 +127,12 @@ open_at(sw_accum *a, series *s, int64_t at_ms, sw_status *st, sw_err *err)
 
 /* Look up (service, env, at) under the lock; on NULL the lock is released already. */
 static sw_sli_interval *
-locked_interval(sw_accum *a, const char *service, const char *env, int64_t at_ms, sw_status *st,
-                sw_err *err)
+locked_interval(sw_accum *a, const char *service, const char *env, int64_t at_ms, bool carry,
+                sw_status *st, sw_err *err)
 {
     pthread_mutex_lock(&a->lock);
     series *s = find_series(a, service, env, err);
-    sw_sli_interval *iv = s != NULL ? open_at(a, s, at_ms, st, err) : NULL;
+    sw_sli_interval *iv = s != NULL ? open_at(a, s, at_ms, carry, st, err) : NULL;
     if (s == NULL)
         *st = SW_E_NOMEM;
     if (iv == NULL)
@@ -139,7 +145,7 @@ sw_accum_add_counts(sw_accum *a, const char *service, const char *env, int64_t a
                     uint64_t requests, uint64_t errors, sw_err *err)
 {
     sw_status st;
-    sw_sli_interval *iv = locked_interval(a, service, env, at_ms, &st, err);
+    sw_sli_interval *iv = locked_interval(a, service, env, at_ms, false, &st, err);
     if (iv == NULL)
         return st;
     iv->requests += requests;
@@ -159,7 +165,7 @@ sw_accum_add_latency(sw_accum *a, const char *service, const char *env, int64_t 
                      int64_t value_us, uint64_t count, sw_err *err)
 {
     sw_status st;
-    sw_sli_interval *iv = locked_interval(a, service, env, at_ms, &st, err);
+    sw_sli_interval *iv = locked_interval(a, service, env, at_ms, false, &st, err);
     if (iv == NULL)
         return st;
     st = ensure_latency(iv, err);
@@ -175,7 +181,7 @@ sw_accum_add_probe(sw_accum *a, const char *service, const char *env, int64_t at
                    sw_err *err)
 {
     sw_status st;
-    sw_sli_interval *iv = locked_interval(a, service, env, at_ms, &st, err);
+    sw_sli_interval *iv = locked_interval(a, service, env, at_ms, false, &st, err);
     if (iv == NULL)
         return st;
     sw_health_record(&iv->health, ok);
@@ -189,7 +195,7 @@ sw_accum_add_interval(sw_accum *a, const char *service, const char *env, const s
 {
     SW_REQUIRE(in->length_ms == a->base_ms && in->start_ms % a->base_ms == 0);
     sw_status st;
-    sw_sli_interval *iv = locked_interval(a, service, env, in->start_ms, &st, err);
+    sw_sli_interval *iv = locked_interval(a, service, env, in->start_ms, false, &st, err);
     if (iv == NULL)
         return st;
     iv->requests += in->requests;
@@ -197,6 +203,22 @@ sw_accum_add_interval(sw_accum *a, const char *service, const char *env, const s
     sw_health_append(&iv->health, &in->health);
     if (in->latency != NULL && (st = ensure_latency(iv, err)) == SW_OK)
         sw_hdr_add(iv->latency, in->latency);
+    pthread_mutex_unlock(&a->lock);
+    return st;
+}
+
+sw_status
+sw_accum_add_increase(sw_accum *a, const char *service, const char *env, int64_t at_ms,
+                      uint64_t requests, uint64_t errors, const sw_hdr *latency, sw_err *err)
+{
+    sw_status st;
+    sw_sli_interval *iv = locked_interval(a, service, env, at_ms, true, &st, err);
+    if (iv == NULL)
+        return st;
+    iv->requests += requests;
+    iv->errors += errors;
+    if (latency != NULL && (st = ensure_latency(iv, err)) == SW_OK)
+        sw_hdr_add(iv->latency, latency);
     pthread_mutex_unlock(&a->lock);
     return st;
 }
@@ -251,4 +273,13 @@ sw_accum_late(sw_accum *a)
     uint64_t late = a->late;
     pthread_mutex_unlock(&a->lock);
     return late;
+}
+
+uint64_t
+sw_accum_carried(sw_accum *a)
+{
+    pthread_mutex_lock(&a->lock);
+    uint64_t carried = a->carried;
+    pthread_mutex_unlock(&a->lock);
+    return carried;
 }

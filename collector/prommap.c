@@ -10,7 +10,7 @@
  * The sink does the matching, without the lock, and records each matching sample as an update;
  * commit then walks the updates under the lock against the per-series counter state.
  */
-#include "slawatch/prommap.h"
+#include "prommap_int.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -22,114 +22,8 @@
 #include "slawatch/selector.h"
 #include "slawatch/u64map.h"
 
-#define SILENCE_MS (3600 * 1000)      /* a series without samples this long is forgotten */
-#define SWEEP_EVERY_MS (60 * 1000)    /* how often flush looks for such series */
-#define MATCH_SCRATCH (64u << 10)     /* longest label value a regex is tested against */
+#define MATCH_SCRATCH (64u << 10) /* longest label value a regex is tested against */
 #define ENV_LABEL "env"
-
-typedef enum role { ROLE_REQUESTS, ROLE_ERRORS, ROLE_LATENCY, ROLE_HEALTH } role;
-
-/* How a sample name relates to a target's selector. */
-typedef enum form { FORM_PLAIN, FORM_BUCKET, FORM_NATIVE } form;
-
-typedef struct target {
-    char *service;
-    char **envs; /* NULL-free list of the service's environments; none: the env is NULL */
-    size_t n_envs;
-    role role;
-    sw_selector *sel;
-    double unit_us; /* latency: microseconds per unit of the histogram */
-} target;
-
-typedef struct candidate {
-    size_t target;
-    form form;
-} candidate;
-
-/* The targets a metric name concerns. */
-typedef struct name_entry {
-    char *name;
-    candidate *c;
-    size_t n;
-} name_entry;
-
-typedef struct ruleset {
-    int refs;
-    int64_t base_ms;
-    target *targets;
-    size_t n_targets;
-    name_entry *names;
-    size_t n_names;
-    sw_u64map by_name; /* hash of a name -> index into names (collisions: compared) */
-    candidate *nameless;
-    size_t n_nameless;
-} ruleset;
-
-typedef struct hit {
-    uint32_t target;
-    int32_t env; /* index into the target's envs, -1 for none */
-} hit;
-
-typedef struct update {
-    uint64_t key;      /* source and series, all labels */
-    uint64_t hist_key; /* source and series without `le`: one classic histogram */
-    int64_t at_ms;
-    double value, le;
-    sw_native_dense *native; /* owned */
-    bool gauge;              /* a gauge histogram: its counts are this interval's own */
-    size_t first_hit, n_hits;
-} update;
-
-typedef struct series_state {
-    uint64_t key, source;
-    int64_t last_ms;
-    double last;
-    sw_native_dense *native;
-} series_state;
-
-typedef struct bucket_delta {
-    double le, delta;
-} bucket_delta;
-
-/* Increases of one classic histogram's buckets within one interval, joined until flush. */
-typedef struct pending {
-    uint64_t key;
-    const target *t; /* of the ruleset in force when it was made; flushed before a change */
-    int32_t env;
-    int64_t start_ms;
-    bucket_delta *b;
-    size_t n, cap;
-} pending;
-
-struct sw_prommap {
-    pthread_mutex_t lock;
-    sw_accum *accum;
-    ruleset *rs;
-    series_state *states;
-    size_t n_states, cap_states;
-    sw_u64map state_at;
-    pending *pend;
-    size_t n_pend, cap_pend;
-    sw_u64map pend_at;
-    int64_t newest_ms, swept_ms;
-    sw_prommap_stats stats;
-};
-
-struct sw_prommap_batch {
-    sw_prommap *m;
-    ruleset *rs;
-    uint64_t source;
-    sw_prom_label *labels; /* the batch's own, owned with their strings */
-    size_t n_labels;
-    int64_t at_ms;
-    update *u;
-    size_t n_u, cap_u;
-    hit *hits;
-    size_t n_hits, cap_hits;
-    uint64_t samples, invalid, no_env;
-    sw_buf scratch;
-    const sw_prom_sample *cur; /* the sample being matched, for label lookups */
-};
 
 /* ------------------------------------------------------------------ compiling the rules */
 
@@ -309,25 +203,17 @@ sw_prommap_new(const sw_rules *rules, sw_accum *a, sw_prommap **ret, sw_err *err
     return SW_OK;
 }
 
-static void
-state_fini(series_state *s)
-{
-    if (s->native != NULL) {
-        sw_native_dense_fini(s->native);
-        free(s->native);
-    }
-}
-
 void
 sw_prommap_free(sw_prommap *m)
 {
     if (m == NULL)
         return;
     for (size_t i = 0; i < m->n_states; i++)
-        state_fini(&m->states[i]);
+        sw_prommap_state_fini(&m->states[i]);
     for (size_t i = 0; i < m->n_pend; i++)
         free(m->pend[i].b);
     free(m->states);
+    free(m->srcs);
     free(m->pend);
     sw_u64map_fini(&m->state_at);
     sw_u64map_fini(&m->pend_at);
@@ -453,10 +339,24 @@ match(sw_prommap_batch *b, const sw_prom_sample *s, bool native, sw_err *err)
     return b->rs->n_nameless > 0 ? try_nameless(b, s, native, err) : SW_OK;
 }
 
-/* Order-independent identity of a series from this batch's source, with or without `le`. */
+/* The family part of a sample name: without `_total`, `_bucket` or `_created`. */
+static size_t
+family_len(const char *name, size_t len)
+{
+    static const char *const suffixes[] = {"_total", "_bucket", "_created"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        size_t n = strlen(suffixes[i]);
+        if (len > n && memcmp(name + len - n, suffixes[i], n) == 0)
+            return len - n;
+    }
+    return len;
+}
+
+/* Order-independent identity of a series from this batch's source, with or without `le`, and
+ * of its family (what its `_created` sample is keyed by). */
 static void
 series_keys(const sw_prommap_batch *b, const sw_prom_sample *s, uint64_t *key,
-            uint64_t *hist_key, double *le)
+            uint64_t *hist_key, uint64_t *family_key, double *le)
 {
     uint64_t sum = 0, le_part = 0;
     *le = NAN;
@@ -478,6 +378,8 @@ series_keys(const sw_prommap_batch *b, const sw_prom_sample *s, uint64_t *key,
         sum += h;
     }
     uint64_t base = sw_hash_mix(b->source ^ sw_hash_bytes(s->name, s->name_len, 3));
+    uint64_t family = sw_hash_bytes(s->name, family_len(s->name, s->name_len), 5);
+    *family_key = sw_hash_mix(sw_hash_mix(b->source ^ family) + sum);
     *hist_key = sw_hash_mix(base + sum);
     *key = sw_hash_mix(base + sum + le_part);
 }
@@ -500,8 +402,61 @@ push_update(sw_prommap_batch *b, const sw_prom_sample *s, size_t first_hit,
                   .native = native,
                   .first_hit = first_hit,
                   .n_hits = b->n_hits - first_hit};
-    series_keys(b, s, &u->key, &u->hist_key, &u->le);
+    series_keys(b, s, &u->key, &u->hist_key, &u->family_key, &u->le);
     b->n_u++;
+    return SW_OK;
+}
+
+/* Could name_len bytes of name, with suffix, be a series some selector takes? */
+static bool
+wanted_name(ruleset *rs, const char *name, size_t len, const char *suffix)
+{
+    char full[512];
+    size_t n = strlen(suffix);
+    if (len + n >= sizeof full)
+        return false;
+    memcpy(full, name, len);
+    memcpy(full + len, suffix, n);
+    return name_slot(rs, full, len + n) != NULL;
+}
+
+/* Keep a `_created` sample of a family some selector may take. */
+static sw_status
+note_created(sw_prommap_batch *b, const sw_prom_sample *s, sw_err *err)
+{
+    size_t len = family_len(s->name, s->name_len);
+    if (b->rs->n_nameless == 0 && !wanted_name(b->rs, s->name, len, "_total") &&
+        !wanted_name(b->rs, s->name, len, "_bucket") && !wanted_name(b->rs, s->name, len, ""))
+        return SW_OK;
+    if (b->n_cr == b->cap_cr) {
+        size_t cap = b->cap_cr ? 2 * b->cap_cr : 16;
+        created *grown = realloc(b->cr, cap * sizeof *grown);
+        if (grown == NULL)
+            return sw_err_set(err, SW_E_NOMEM, "out of memory collecting samples");
+        b->cr = grown;
+        b->cap_cr = cap;
+    }
+    uint64_t key, hist_key;
+    double le;
+    created *c = &b->cr[b->n_cr++];
+    series_keys(b, s, &key, &hist_key, &c->family_key, &le);
+    c->at = s->value;
+    return SW_OK;
+}
+
+/* The samples that say when counting began (promstart.h). */
+static sw_status
+note_start(sw_prommap_batch *b, const sw_prom_sample *s, sw_err *err)
+{
+    static const char process_start[] = "process_start_time_seconds";
+    if (s->name_len == sizeof process_start - 1 &&
+        memcmp(s->name, process_start, sizeof process_start - 1) == 0) {
+        b->process_start = s->value;
+        return SW_OK;
+    }
+    size_t len = family_len(s->name, s->name_len);
+    if (len + 8 == s->name_len && memcmp(s->name + len, "_created", 8) == 0)
+        return note_created(b, s, err);
     return SW_OK;
 }
 
@@ -510,6 +465,9 @@ on_sample(void *ctx, const sw_prom_sample *s, sw_err *err)
 {
     sw_prommap_batch *b = ctx;
     b->samples++;
+    sw_status noted = note_start(b, s, err);
+    if (noted != SW_OK)
+        return noted;
     size_t first = b->n_hits;
     sw_status st = match(b, s, false, err);
     if (st != SW_OK || b->n_hits == first)
@@ -546,8 +504,8 @@ on_native(void *ctx, const sw_prom_sample *s, const sw_prom_native *h, sw_err *e
 
 /* ------------------------------------------------------------------ batches */
 
-static void
-batch_free(sw_prommap_batch *b)
+void
+sw_prommap_batch_free(sw_prommap_batch *b)
 {
     for (size_t i = 0; i < b->n_u; i++)
         if (b->u[i].native != NULL) {
@@ -559,6 +517,7 @@ batch_free(sw_prommap_batch *b)
         free((char *)b->labels[i].value);
     }
     free(b->labels);
+    free(b->cr);
     free(b->u);
     free(b->hits);
     sw_buf_fini(&b->scratch);
@@ -600,6 +559,7 @@ sw_prommap_begin(sw_prommap *m, const char *source, const sw_prom_label *labels,
     b->m = m;
     b->source = sw_hash_bytes(source, strlen(source), 4);
     b->at_ms = at_ms;
+    b->process_start = NAN;
     sw_buf_init(&b->scratch, MATCH_SCRATCH + 1);
     pthread_mutex_lock(&m->lock);
     b->rs = m->rs;
@@ -607,11 +567,17 @@ sw_prommap_begin(sw_prommap *m, const char *source, const sw_prom_label *labels,
     pthread_mutex_unlock(&m->lock);
     sw_status st = copy_labels(b, labels, n_labels, err);
     if (st != SW_OK) {
-        batch_free(b);
+        sw_prommap_batch_free(b);
         return st;
     }
     *ret = b;
     return SW_OK;
+}
+
+void
+sw_prommap_mark_scrape(sw_prommap_batch *b)
+{
+    b->scrape = true;
 }
 
 sw_prom_sink
@@ -624,242 +590,7 @@ void
 sw_prommap_abort(sw_prommap_batch *b)
 {
     if (b != NULL)
-        batch_free(b);
-}
-
-/* ------------------------------------------------------------------ series state */
-
-static void
-rebuild_state_index(sw_prommap *m)
-{
-    sw_u64map_fini(&m->state_at);
-    for (size_t i = 0; i < m->n_states; i++)
-        if (sw_u64map_put(&m->state_at, m->states[i].key, i, NULL) != SW_OK)
-            break; /* smaller than the map it replaces: only fails when memory is gone */
-}
-
-/* Forget the series keep() refuses; returns how many went. */
-static size_t
-drop_states(sw_prommap *m, bool (*keep)(const series_state *, const void *), const void *ctx)
-{
-    size_t kept = 0, n = m->n_states;
-    for (size_t i = 0; i < n; i++) {
-        if (keep(&m->states[i], ctx))
-            m->states[kept++] = m->states[i];
-        else
-            state_fini(&m->states[i]);
-    }
-    m->n_states = kept;
-    if (kept != n)
-        rebuild_state_index(m);
-    return n - kept;
-}
-
-static bool
-heard_since(const series_state *s, const void *ctx)
-{
-    return s->last_ms >= *(const int64_t *)ctx;
-}
-
-static bool
-other_source(const series_state *s, const void *ctx)
-{
-    return s->source != *(const uint64_t *)ctx;
-}
-
-static void
-evict_silent(sw_prommap *m, int64_t silence_ms)
-{
-    int64_t since = m->newest_ms - silence_ms;
-    m->stats.evicted += drop_states(m, heard_since, &since);
-}
-
-/* The state of key, made (without a value yet) when new; NULL when full or out of memory. */
-static series_state *
-state_for(sw_prommap *m, uint64_t key, uint64_t source, bool *is_new)
-{
-    size_t i;
-    *is_new = false;
-    if (sw_u64map_get(&m->state_at, key, &i))
-        return &m->states[i];
-    if (m->n_states >= SW_PROMMAP_MAX_SERIES)
-        evict_silent(m, 5 * 60 * 1000); /* Prometheus' staleness: such series have ended */
-    if (m->n_states >= SW_PROMMAP_MAX_SERIES)
-        return NULL;
-    if (m->n_states == m->cap_states) {
-        size_t cap = m->cap_states ? 2 * m->cap_states : 256;
-        series_state *grown = realloc(m->states, cap * sizeof *grown);
-        if (grown == NULL)
-            return NULL;
-        m->states = grown;
-        m->cap_states = cap;
-    }
-    if (sw_u64map_put(&m->state_at, key, m->n_states, NULL) != SW_OK)
-        return NULL;
-    *is_new = true;
-    series_state *s = &m->states[m->n_states++];
-    *s = (series_state){.key = key, .source = source, .last_ms = INT64_MIN};
-    return s;
-}
-
-static void
-drop_state(sw_prommap *m, uint64_t key)
-{
-    size_t i;
-    if (!sw_u64map_get(&m->state_at, key, &i))
-        return;
-    state_fini(&m->states[i]);
-    sw_u64map_del(&m->state_at, key);
-    size_t last = --m->n_states;
-    if (i != last) {
-        m->states[i] = m->states[last];
-        /* Re-pointing a key the map holds never grows it, so this cannot fail. */
-        sw_u64map_put(&m->state_at, m->states[i].key, i, NULL);
-    }
-}
-
-void
-sw_prommap_forget(sw_prommap *m, const char *source)
-{
-    uint64_t h = sw_hash_bytes(source, strlen(source), 4);
-    pthread_mutex_lock(&m->lock);
-    drop_states(m, other_source, &h);
-    pthread_mutex_unlock(&m->lock);
-}
-
-/* ------------------------------------------------------------------ classic histograms */
-
-static int64_t
-interval_start(int64_t at_ms, int64_t base_ms)
-{
-    return at_ms - ((at_ms % base_ms) + base_ms) % base_ms;
-}
-
-static sw_status
-pending_add(sw_prommap *m, const target *t, int32_t env, uint64_t hist_key, int64_t start_ms,
-            double le, double delta, sw_err *err)
-{
-    uint64_t key = sw_hash_mix(hist_key ^ sw_hash_mix((uint64_t)(uintptr_t)t) ^
-                               sw_hash_mix((uint64_t)start_ms + (uint64_t)(env + 2)));
-    size_t i;
-    if (!sw_u64map_get(&m->pend_at, key, &i)) {
-        if (m->n_pend == m->cap_pend) {
-            size_t cap = m->cap_pend ? 2 * m->cap_pend : 64;
-            pending *grown = realloc(m->pend, cap * sizeof *grown);
-            if (grown == NULL)
-                return sw_err_set(err, SW_E_NOMEM, "out of memory joining histogram buckets");
-            m->pend = grown;
-            m->cap_pend = cap;
-        }
-        i = m->n_pend;
-        sw_status st = sw_u64map_put(&m->pend_at, key, i, err);
-        if (st != SW_OK)
-            return st;
-        m->pend[m->n_pend++] = (pending){.key = key, .t = t, .env = env, .start_ms = start_ms};
-    }
-    pending *p = &m->pend[i];
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? 2 * p->cap : 16;
-        bucket_delta *grown = realloc(p->b, cap * sizeof *grown);
-        if (grown == NULL)
-            return sw_err_set(err, SW_E_NOMEM, "out of memory joining histogram buckets");
-        p->b = grown;
-        p->cap = cap;
-    }
-    p->b[p->n++] = (bucket_delta){le, delta};
-    return SW_OK;
-}
-
-static int
-by_le(const void *a, const void *b)
-{
-    double x = ((const bucket_delta *)a)->le, y = ((const bucket_delta *)b)->le;
-    return (x > y) - (x < y);
-}
-
-static const char *
-env_name(const target *t, int32_t env)
-{
-    return env >= 0 ? t->envs[env] : NULL;
-}
-
-/* Add a latency histogram to the interval starting at start_ms. */
-static sw_status
-add_latency(sw_prommap *m, const target *t, int32_t env, int64_t start_ms, sw_hdr *h,
-            sw_err *err)
-{
-    sw_sli_interval iv = {.start_ms = start_ms, .length_ms = m->rs->base_ms, .latency = h,
-                          .has_data = true};
-    return sw_accum_add_interval(m->accum, t->service, env_name(t, env), &iv, err);
-}
-
-/* Cumulative bucket increases into per-bucket counts, each spread over its bucket. */
-static sw_status
-spread_pending(sw_prommap *m, pending *p, sw_err *err)
-{
-    qsort(p->b, p->n, sizeof *p->b, by_le);
-    sw_hdr *h;
-    sw_status st = sw_hdr_new(&sw_hdr_latency_config, &h, err);
-    double below = 0, lo = -INFINITY;
-    for (size_t i = 0; st == SW_OK && i < p->n;) {
-        double le = p->b[i].le, cum = 0;
-        for (; i < p->n && p->b[i].le == le; i++)
-            cum += p->b[i].delta;
-        double n = cum - below;
-        if (n >= 0.5)
-            st = sw_promhist_spread(h, lo, le, (uint64_t)llround(n), p->t->unit_us, err);
-        below = cum > below ? cum : below;
-        lo = le;
-    }
-    if (st == SW_OK)
-        st = add_latency(m, p->t, p->env, p->start_ms, h, err);
-    sw_hdr_free(h);
-    return st;
-}
-
-/* Spread and hand over every pending histogram of an interval ending at or before until_ms. */
-static sw_status
-flush_locked(sw_prommap *m, int64_t until_ms, sw_err *err)
-{
-    sw_status first = SW_OK;
-    size_t kept = 0, n = m->n_pend;
-    int64_t base = m->rs->base_ms;
-    for (size_t i = 0; i < n; i++) {
-        pending *p = &m->pend[i];
-        if (p->start_ms + base > until_ms) {
-            m->pend[kept++] = *p;
-            continue;
-        }
-        sw_err e;
-        sw_status st = spread_pending(m, p, &e);
-        if (st != SW_OK && first == SW_OK) {
-            first = st;
-            if (err != NULL)
-                *err = e;
-        }
-        free(p->b);
-    }
-    m->n_pend = kept;
-    if (kept != n) {
-        sw_u64map_fini(&m->pend_at);
-        for (size_t i = 0; i < kept; i++)
-            if (sw_u64map_put(&m->pend_at, m->pend[i].key, i, err) != SW_OK && first == SW_OK)
-                first = SW_E_NOMEM;
-    }
-    return first;
-}
-
-sw_status
-sw_prommap_flush(sw_prommap *m, int64_t until_ms, sw_err *err)
-{
-    pthread_mutex_lock(&m->lock);
-    sw_status st = flush_locked(m, until_ms, err);
-    if (m->newest_ms - m->swept_ms >= SWEEP_EVERY_MS) {
-        evict_silent(m, SILENCE_MS);
-        m->swept_ms = m->newest_ms;
-    }
-    pthread_mutex_unlock(&m->lock);
-    return st;
+        sw_prommap_batch_free(b);
 }
 
 sw_status
@@ -871,7 +602,7 @@ sw_prommap_set_rules(sw_prommap *m, const sw_rules *rules, sw_err *err)
         return st;
     pthread_mutex_lock(&m->lock);
     /* Pending histograms point at the old targets: hand them over before those go. */
-    st = flush_locked(m, INT64_MAX, err);
+    st = sw_prommap_flush_locked(m, INT64_MAX, err);
     ruleset *old = m->rs;
     m->rs = rs;
     ruleset_unref(old);
@@ -879,148 +610,3 @@ sw_prommap_set_rules(sw_prommap *m, const sw_rules *rules, sw_err *err)
     return st;
 }
 
-/* ------------------------------------------------------------------ commit */
-
-static bool
-is_stale_marker(double v)
-{
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    return bits == UINT64_C(0x7ff0000000000002);
-}
-
-static sw_status
-apply_native(sw_prommap *m, const target *t, int32_t env, update *u, const series_state *s,
-             sw_err *err)
-{
-    sw_native_dense delta = {0};
-    bool reset = false;
-    const sw_native_dense *use = u->native;
-    sw_status st = SW_OK;
-    if (!u->gauge) {
-        if (s->native == NULL)
-            return SW_OK; /* the first histogram of a series only sets its baseline */
-        st = sw_native_dense_delta(u->native, s->native, &delta, &reset, err);
-        use = &delta;
-    }
-    sw_hdr *h = NULL;
-    if (st == SW_OK)
-        st = sw_hdr_new(&sw_hdr_latency_config, &h, err);
-    if (st == SW_OK)
-        st = sw_native_dense_record(use, t->unit_us, h, err);
-    if (st == SW_OK)
-        st = add_latency(m, t, env, interval_start(u->at_ms, m->rs->base_ms), h, err);
-    sw_hdr_free(h);
-    sw_native_dense_fini(&delta);
-    return st;
-}
-
-/* What one matching sample means for one target, given the series' previous value. */
-static sw_status
-apply_hit(sw_prommap *m, const hit *h, update *u, const series_state *s, bool baseline,
-          sw_err *err)
-{
-    const target *t = &m->rs->targets[h->target];
-    const char *env = env_name(t, h->env);
-    double delta = baseline ? 0 : (u->value >= s->last ? u->value - s->last : u->value);
-    uint64_t n = (uint64_t)llround(delta);
-    switch (t->role) {
-    case ROLE_HEALTH:
-        return sw_accum_add_probe(m->accum, t->service, env, u->at_ms, u->value != 0, err);
-    case ROLE_REQUESTS:
-        return baseline ? SW_OK
-                        : sw_accum_add_counts(m->accum, t->service, env, u->at_ms, n, 0, err);
-    case ROLE_ERRORS:
-        return baseline ? SW_OK
-                        : sw_accum_add_counts(m->accum, t->service, env, u->at_ms, 0, n, err);
-    case ROLE_LATENCY:
-        if (u->native != NULL)
-            return apply_native(m, t, h->env, u, s, err);
-        return baseline ? SW_OK
-                        : pending_add(m, t, h->env, u->hist_key,
-                                      interval_start(u->at_ms, m->rs->base_ms), u->le, delta,
-                                      err);
-    }
-    return SW_OK;
-}
-
-/* Is the value usable for every target it matched? */
-static bool
-valid_for(const sw_prommap *m, const sw_prommap_batch *b, const update *u)
-{
-    if (u->native != NULL)
-        return true;
-    if (!isfinite(u->value))
-        return false;
-    for (size_t i = 0; i < u->n_hits; i++) {
-        role r = m->rs->targets[b->hits[u->first_hit + i].target].role;
-        if (r != ROLE_HEALTH && u->value < 0)
-            return false;
-        if (r == ROLE_LATENCY && isnan(u->le))
-            return false;
-    }
-    return true;
-}
-
-static sw_status
-apply_update(sw_prommap *m, sw_prommap_batch *b, update *u, sw_err *err)
-{
-    if (u->native == NULL && is_stale_marker(u->value)) {
-        drop_state(m, u->key); /* the series ended; if it comes back, it starts over */
-        return SW_OK;
-    }
-    if (!valid_for(m, b, u)) {
-        m->stats.invalid++;
-        return SW_OK;
-    }
-    bool is_new;
-    series_state *s = state_for(m, u->key, b->source, &is_new);
-    if (s == NULL) {
-        m->stats.evicted++;
-        return SW_OK;
-    }
-    if (!is_new && u->at_ms <= s->last_ms) {
-        m->stats.out_of_order++;
-        return SW_OK;
-    }
-    m->stats.matched++;
-    sw_status first = SW_OK;
-    for (size_t i = 0; i < u->n_hits; i++) {
-        sw_status st = apply_hit(m, &b->hits[u->first_hit + i], u, s, is_new, err);
-        first = first == SW_OK ? st : first;
-    }
-    s->last = u->value;
-    s->last_ms = u->at_ms;
-    if (u->native != NULL) {
-        if (s->native != NULL) {
-            sw_native_dense_fini(s->native);
-            free(s->native);
-        }
-        s->native = u->native;
-        u->native = NULL;
-    }
-    m->newest_ms = u->at_ms > m->newest_ms ? u->at_ms : m->newest_ms;
-    return first;
-}
-
-sw_status
-sw_prommap_commit(sw_prommap_batch *b, sw_err *err)
-{
-    sw_prommap *m = b->m;
-    sw_status first = SW_OK;
-    pthread_mutex_lock(&m->lock);
-    m->stats.samples += b->samples;
-    m->stats.invalid += b->invalid;
-    m->stats.no_env += b->no_env;
-    /*
-     * A batch that straddled a reload matched against selectors that are gone: drop it. The
-     * series' counter state is untouched, so their next samples carry the increase.
-     */
-    for (size_t i = 0; b->rs == m->rs && i < b->n_u; i++) {
-        sw_status st = apply_update(m, b, &b->u[i], err);
-        first = first == SW_OK ? st : first;
-    }
-    pthread_mutex_unlock(&m->lock);
-    batch_free(b);
-    return first;
-}

@@ -355,9 +355,12 @@ migrate(sw_store *st, sw_err *err)
     return SW_OK;
 }
 
-/* The base interval is fixed when the database is created: rows and rollups depend on it. */
+/*
+ * The base interval is fixed when the database is created: rows and rollups depend on it. A
+ * reader that gave none (given false) takes the recorded one.
+ */
 static sw_status
-check_base_interval(sw_store *st, sw_err *err)
+check_base_interval(sw_store *st, bool given, sw_err *err)
 {
     char sql[96];
     int64_t stored = 0;
@@ -371,6 +374,8 @@ check_base_interval(sw_store *st, sw_err *err)
                  (long long)st->res_ms[0]);
         return exec_sql(st, sql, "record base interval", err);
     }
+    if (!given && stored > 0 && SW_STORE_1M_MS % stored == 0)
+        st->res_ms[0] = stored;
     if (stored != st->res_ms[0])
         return sw_err_set(err, SW_E_INVAL, "%s: created with a %lld ms base interval, not %lld ms",
                           st->path, (long long)stored, (long long)st->res_ms[0]);
@@ -471,7 +476,7 @@ sw_store_open(const char *dir, const sw_store_options *opt, sw_store **ret, sw_e
     if (r == SW_OK)
         r = migrate(st, err);
     if (r == SW_OK)
-        r = check_base_interval(st, err);
+        r = check_base_interval(st, opt != NULL && opt->base_interval_ms != 0, err);
     if (r == SW_OK)
         r = prepare_all(st, err);
     if (r == SW_OK)

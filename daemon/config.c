@@ -152,6 +152,25 @@ get_log_level(sw_rules_loader *ld, const sw_yaml_node *v, sw_config *c)
                    sw_rules_found(v).s);
 }
 
+#define AM_ALERTS_PATH "/api/v2/alerts"
+
+/* Alertmanager's base URL, as Prometheus' `alertmanagers` take it, or its alerts endpoint. */
+static const char *
+alerts_endpoint(sw_rules_loader *ld, const char *url)
+{
+    size_t n = strlen(url), p = strlen(AM_ALERTS_PATH);
+    while (n > 0 && url[n - 1] == '/')
+        n--;
+    if (n >= p && memcmp(url + n - p, AM_ALERTS_PATH, p) == 0)
+        return url;
+    char *out = sw_rules_alloc(ld, n + p + 1, 1);
+    if (out != NULL) {
+        memcpy(out, url, n);
+        memcpy(out + n, AM_ALERTS_PATH, p + 1);
+    }
+    return out;
+}
+
 static void
 get_alertmanager(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
 {
@@ -160,6 +179,8 @@ get_alertmanager(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
         return;
     if ((v = sw_rules_require(ld, node, "url", "alertmanager")) != NULL)
         get_url(ld, v, "alertmanager url", &c->alertmanager_url);
+    if (c->alertmanager_url != NULL)
+        c->alertmanager_url = alerts_endpoint(ld, c->alertmanager_url);
     if ((v = sw_yaml_get(node, "resend_interval")) != NULL)
         sw_rules_get_duration(ld, v, "resend_interval", false, &c->alertmanager_resend_ms);
 }

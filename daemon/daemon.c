@@ -287,7 +287,7 @@ observe_series(sw_daemon *d, size_t i, int64_t now_ms)
             *seen = firing;
         }
         if (d->am != NULL)
-            sw_am_observe_alert(d->am, sr.service, sr.env, &sr.alerts[a], now_ms, NULL);
+            sw_am_observe_alert(d->am, d->rules, sr.service, sr.env, &sr.alerts[a], now_ms, NULL);
     }
     for (size_t t = 0; t < r->n_triggers; t++) {
         uint8_t *seen = seen_slot(d, i, r->n_alerts + t);
@@ -345,10 +345,24 @@ seen_reset(sw_daemon *d)
 
 /* ------------------------------------------------------------------ the tick */
 
+/* The sources the configuration sets up: /metrics leaves out the families of the others. */
+static unsigned
+configured_sources(const sw_config *c)
+{
+    unsigned s = (c->rw_enabled ? SW_METRICS_SRC_RW_RECEIVER : 0) |
+                 (c->query.url != NULL ? SW_METRICS_SRC_QUERY : 0) |
+                 (c->cloudwatch.enabled ? SW_METRICS_SRC_CLOUDWATCH : 0);
+    return s | (c->n_scrape_jobs > 0 || (s & (SW_METRICS_SRC_RW_RECEIVER | SW_METRICS_SRC_QUERY))
+                    ? SW_METRICS_SRC_PROMETHEUS
+                    : 0);
+}
+
 static void
 publish(sw_daemon *d, int64_t now_ms)
 {
+    d->self.sources = configured_sources(d->cfg);
     d->self.late_values = sw_accum_late(d->accum);
+    d->self.carried_increases = sw_accum_carried(d->accum);
     sw_prommap_stats_get(d->prommap, &d->self.prom);
     sw_daemon_rw_self(d, &d->self);
     pthread_mutex_lock(&d->probe_lock);
@@ -628,13 +642,46 @@ sw_daemon_request_reload(sw_daemon *d, sw_err *err)
 
 /* ------------------------------------------------------------------ running */
 
+/*
+ * How long after an interval ends it is taken: a probe or scrape is stamped when it starts, so
+ * one that starts at the interval's edge and answers just within its timeout is still in; later
+ * still when sources deliver late (remote write batches, queries: ingest_delay).
+ */
+static int64_t
+take_grace_ms(const sw_daemon *d)
+{
+    int64_t longest = 0;
+    for (size_t i = 0; i < d->cfg->n_scrape_jobs; i++)
+        longest = d->cfg->scrape_jobs[i].timeout_ms > longest ? d->cfg->scrape_jobs[i].timeout_ms
+                                                              : longest;
+    for (size_t i = 0; i < d->rules->n_services; i++) {
+        const sw_source *h = &d->rules->services[i].health;
+        if (h->kind == SW_SOURCE_PROBE && h->timeout_ms > longest)
+            longest = h->timeout_ms;
+    }
+    return d->base_ms / 10 + longest + d->cfg->ingest_delay_ms;
+}
+
+/* Take the intervals that ended by until_ms for the store, without evaluating them. */
+static void
+store_unjudged(sw_daemon *d, int64_t until_ms)
+{
+    sw_err err;
+    pthread_mutex_lock(&d->lock);
+    if (until_ms > d->closed_until_ms)
+        d->closed_until_ms = until_ms;
+    pthread_mutex_unlock(&d->lock);
+    if (sw_prommap_flush(d->prommap, until_ms, &err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "histogram buckets lost", &err, NULL);
+    if (sw_accum_take(d->accum, until_ms, ingest, d, &err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "intervals lost", &err, NULL);
+}
+
 void
 sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload_flag)
 {
     while (!*stop) {
-        /* Intervals are taken a little after they end, so a probe finishing at the edge is in,
-         * and later still when sources deliver late (remote write batches, queries). */
-        int64_t grace = d->base_ms / 10 + d->cfg->ingest_delay_ms;
+        int64_t grace = take_grace_ms(d);
         if (*reload_flag) {
             *reload_flag = 0;
             sw_err err;
@@ -650,11 +697,14 @@ sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *
         int64_t wait = (int64_t)((double)(boundary + d->base_ms + grace - now) / d->opts.speed);
         sleep_real_ms(wait < SLEEP_SLICE_MS ? (wait > 0 ? wait : 1) : SLEEP_SLICE_MS);
     }
-    /* Flush what has ended; only the interval in flight is lost. */
-    int64_t now = sw_daemon_now(d);
-    int64_t boundary = now - (now % d->base_ms);
+    /* Evaluate only what is complete under the grace, as every tick does: the intervals after
+     * it may still be missing late data, and judging them would record false resolutions.
+     * Those that have ended are stored all the same. */
+    int64_t now = sw_daemon_now(d), grace = take_grace_ms(d);
+    int64_t boundary = now - grace - ((now - grace) % d->base_ms);
     if (boundary > d->last_tick_ms)
         tick(d, boundary);
+    store_unjudged(d, now - now % d->base_ms);
     store_flush(d);
     sw_log(SW_LOG_INFO, "stopped", NULL);
 }

@@ -71,6 +71,7 @@ scrape_apply(void *ctx, const sw_target *t, sw_scrape_format fmt, const uint8_t 
     free(labels);
     if (st != SW_OK)
         return st;
+    sw_prommap_mark_scrape(b);
     counting_sink cs = {sw_prommap_sink(b), 0};
     sw_prom_sink sink = {&cs, count_sample, count_native};
     if ((st = parse_body(fmt, body, len, &sink, err)) != SW_OK) {

@@ -46,7 +46,9 @@ condition_holds(const sw_eval *ev, const sw_series *s, const sw_alert *a,
     bool cut = from_ms > start;
     sw_sums sums;
     sw_history_sums(&s->hist, cut ? from_ms : start, t_ms, false, &sums);
-    uint32_t run = sw_history_tail_run(&s->hist, t_ms);
+    uint32_t run = a->when.sli == SW_SLI_HEALTH_CONSECUTIVE_FAILURES
+                       ? sw_history_peak_run(&s->hist, cut ? from_ms : start, t_ms)
+                       : 0;
     const sw_hdr *latency = lat != NULL ? lat->acc : NULL;
     if (cut) {
         if (run > sums.v[SW_SUM_FAILURES])

@@ -63,7 +63,7 @@ sw_condition_measure(const sw_condition *c, const sw_measure_in *in, double *ret
         *ret = (double)sw_hdr_value_at_percentile(in->latency, c->percentile);
         break;
     case SW_SLI_HEALTH_CONSECUTIVE_FAILURES:
-        *ret = (double)in->tail_run;
+        *ret = (double)in->failure_run;
         break;
     case SW_SLI_HEALTH_FAILURES:
         *ret = (double)v[SW_SUM_FAILURES];

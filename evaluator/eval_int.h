@@ -101,6 +101,8 @@ typedef struct sw_rec {
     int64_t start_ms, end_ms;
     sw_chist *latency; /* base level only; NULL when absent or no longer kept */
     uint32_t tail_run; /* base level only: consecutive failed probes up to end_ms */
+    uint32_t peak_run; /* base level only: the longest run of failed probes with one in here,
+                          counted whole (with its failures in earlier intervals) */
     uint32_t in_maint; /* base level only: overlaps a maintenance window */
     uint64_t cum[];    /* running totals of the sums, this bucket included */
 } sw_rec;
@@ -153,6 +155,14 @@ void sw_history_sums(const sw_history *h, int64_t from_ms, int64_t to_ms, bool e
 
 /* Consecutive failed probes up to the last base interval ending at or before to_ms. */
 uint32_t sw_history_tail_run(const sw_history *h, int64_t to_ms);
+
+/*
+ * The longest run of failed probes that reached into the base intervals with start >= from and
+ * end <= to, counted whole (a run that began earlier, ended inside and was followed by a
+ * success there included), or the run still going at to_ms if longer: what
+ * health_consecutive_failures measures. Scans the base intervals kept.
+ */
+uint32_t sw_history_peak_run(const sw_history *h, int64_t from_ms, int64_t to_ms);
 
 /* Forget what no window needs any more, now_ms being the evaluation time. */
 void sw_history_drop(sw_history *h, int64_t now_ms);
@@ -227,7 +237,7 @@ void sw_window_merge(const sw_history *h, int64_t from_ms, int64_t to_ms, bool e
 /* What a condition is measured on: a window's sums, health run and merged latency. */
 typedef struct sw_measure_in {
     const sw_sums *sums;
-    uint32_t tail_run;
+    uint32_t failure_run;  /* sw_history_peak_run of the window */
     const sw_hdr *latency; /* NULL when the window has no latency merged */
     int64_t min_requests;  /* request-based SLIs need at least this many requests */
 } sw_measure_in;

@@ -121,7 +121,7 @@ side_load(const sw_series *s, int64_t from, int64_t to, bool with_latency, gate_
     sw_history_sums(&s->hist, from, to, false, &g->sums);
     if (with_latency)
         sw_window_merge(&s->hist, from, to, false, g->lat);
-    g->tail_run = sw_history_tail_run(&s->hist, to);
+    g->tail_run = sw_history_peak_run(&s->hist, from, to);
     return SW_OK;
 }
 

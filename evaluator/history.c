@@ -227,6 +227,16 @@ next_tail_run(uint32_t run, const sw_health *next)
     return acc.trailing_failures;
 }
 
+/* The longest run of failures with a probe in next, the run before it (run) included. */
+static uint32_t
+peak_run(uint32_t run, const sw_health *next)
+{
+    if (next->probes == 0)
+        return run; /* the run goes on through an interval without probes */
+    uint32_t joined = next->leading_failures > 0 ? run + next->leading_failures : 0;
+    return joined > next->longest_failures ? joined : next->longest_failures;
+}
+
 sw_status
 sw_history_append(sw_history *h, const sw_sli_interval *iv, const sw_sums *sums, bool in_maint,
                   sw_chist *lat, sw_err *err)
@@ -241,6 +251,7 @@ sw_history_append(sw_history *h, const sw_sli_interval *iv, const sw_sums *sums,
     }
     add_sums(rec->cum, sums, n);
     rec->latency = lat;
+    rec->peak_run = peak_run(h->tail_run, &iv->health);
     h->tail_run = next_tail_run(h->tail_run, &iv->health);
     rec->tail_run = h->tail_run;
     rec->in_maint = in_maint;
@@ -299,6 +310,19 @@ sw_history_tail_run(const sw_history *h, int64_t to_ms)
     const sw_ring *base = &h->level[SW_LEVEL_BASE];
     uint64_t seq = seq_end_after(base, to_ms);
     return seq > base->first ? ring_at(base, seq - 1)->tail_run : 0;
+}
+
+uint32_t
+sw_history_peak_run(const sw_history *h, int64_t from_ms, int64_t to_ms)
+{
+    const sw_ring *base = &h->level[SW_LEVEL_BASE];
+    uint32_t peak = sw_history_tail_run(h, to_ms);
+    uint64_t hi = seq_end_after(base, to_ms);
+    for (uint64_t seq = seq_start_at_or_after(base, from_ms); seq < hi; seq++) {
+        uint32_t run = ring_at(base, seq)->peak_run;
+        peak = run > peak ? run : peak;
+    }
+    return peak;
 }
 
 uint64_t

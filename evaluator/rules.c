@@ -78,11 +78,12 @@ static const char *const probe_keys[] = {"url", "every", "timeout", "expect_stat
 static const char *const maintenance_keys[] = {"start", "end", "reason", NULL};
 static const char *const objective_keys[] = {"name",  "objective", "window",       "budgeting",
                                              "slice", "bad_when",  "slice_target", NULL};
-static const char *const alert_keys[] = {"name",      "when",      "over", "for",   "severity",
-                                         "burn_rate", "objective", "long", "short", "runbook_url",
-                                         NULL};
+static const char *const alert_keys[] = {"name",      "when",        "over",        "for",
+                                         "severity",  "burn_rate",   "objective",   "long",
+                                         "short",     "runbook_url", "description", NULL};
 static const char *const burn_keys[] = {"objective", "long", "short", NULL};
-static const char *const trigger_keys[] = {"name", "when", "over", "for", "runbook_url", NULL};
+static const char *const trigger_keys[] = {"name", "when",        "over",
+                                           "for",  "runbook_url", "description", NULL};
 static const char *const gate_keys[] = {"window", "min_requests", "checks", "compare", NULL};
 static const char *const compare_keys[] = {
     "baseline",   "max_error_rate_increase", "max_latency_increase",
@@ -1572,6 +1573,8 @@ compile_alert(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *node, 
         get_severity(ld, v, &a->severity);
     if ((v = sw_yaml_get(node, "runbook_url")) != NULL)
         sw_rules_get_text(ld, v, "a URL for runbook_url", &a->runbook_url);
+    if ((v = sw_yaml_get(node, "description")) != NULL)
+        sw_rules_get_text(ld, v, "a text for description", &a->description);
 }
 
 static void

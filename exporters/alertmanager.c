@@ -195,6 +195,16 @@ sw_am_observe(sw_am *am, const sw_am_observation *o, int64_t now_ms, sw_err *err
     return SW_OK;
 }
 
+/* A burn rate as "2.5x", or "n/a" without data. */
+static void
+format_burn(double burn, char *out, size_t cap)
+{
+    if (isnan(burn))
+        snprintf(out, cap, "n/a");
+    else
+        snprintf(out, cap, "%.3gx", burn);
+}
+
 void
 sw_am_summary(const sw_alert *a, double measured, char *out, size_t cap)
 {
@@ -202,10 +212,7 @@ sw_am_summary(const sw_alert *a, double measured, char *out, size_t cap)
     if (a->kind == SW_ALERT_BURN_RATE) {
         sw_units_format_duration(a->long_ms, over, sizeof over);
         sw_units_format_duration(a->short_ms, shrt, sizeof shrt);
-        if (isnan(measured))
-            snprintf(m, sizeof m, "n/a");
-        else
-            snprintf(m, sizeof m, "%.3gx", measured);
+        format_burn(measured, m, sizeof m);
         snprintf(out, cap, "error budget burning %s (> %.3gx over %s and %s)", m, a->burn_rate,
                  over, shrt);
         return;
@@ -217,13 +224,35 @@ sw_am_summary(const sw_alert *a, double measured, char *out, size_t cap)
     snprintf(out, cap, "%s is %s (%s %s over %s)", sli, m, sw_rules_op_str(a->when.op), t, over);
 }
 
+/* A resolved burn-rate alert: which objective's budget recovered, and to what burn rates. */
+static void
+recovered_summary(const sw_rules *rules, const sw_alert_result *r, char *out, size_t cap)
+{
+    const sw_alert *a = r->alert;
+    char lng[32], shrt[32], over[32], over_short[32];
+    format_burn(r->measured, lng, sizeof lng);
+    format_burn(r->measured_short, shrt, sizeof shrt);
+    sw_units_format_duration(a->long_ms, over, sizeof over);
+    sw_units_format_duration(a->short_ms, over_short, sizeof over_short);
+    const char *objective = rules != NULL && a->objective < rules->n_objectives
+                                ? rules->objectives[a->objective].name
+                                : "the objective";
+    snprintf(out, cap,
+             "error budget of %s recovered: burning %s over %s and %s over %s, not both above "
+             "%.3gx",
+             objective, lng, over, shrt, over_short, a->burn_rate);
+}
+
 sw_status
-sw_am_observe_alert(sw_am *am, const char *service, const char *env, const sw_alert_result *r,
-                    int64_t now_ms, sw_err *err)
+sw_am_observe_alert(sw_am *am, const sw_rules *rules, const char *service, const char *env,
+                    const sw_alert_result *r, int64_t now_ms, sw_err *err)
 {
     bool firing = r->state == SW_ALERT_FIRING;
-    char summary[256];
-    sw_am_summary(r->alert, r->measured, summary, sizeof summary);
+    char summary[320];
+    if (!firing && r->alert->kind == SW_ALERT_BURN_RATE)
+        recovered_summary(rules, r, summary, sizeof summary);
+    else
+        sw_am_summary(r->alert, r->measured, summary, sizeof summary);
     sw_am_observation o = {
         .service = service,
         .env = env,
@@ -234,6 +263,8 @@ sw_am_observe_alert(sw_am *am, const char *service, const char *env, const sw_al
         .since_ms =
             firing ? r->last_fired_ms : (r->last_resolved_ms >= 0 ? r->last_resolved_ms : now_ms),
         .summary = summary,
+        .description = r->alert->description,
+        .runbook_url = r->alert->runbook_url,
     };
     return sw_am_observe(am, &o, now_ms, err);
 }
@@ -242,10 +273,27 @@ sw_status
 sw_am_observe_trigger(sw_am *am, const char *service, const char *env, const sw_trigger_result *r,
                       int64_t now_ms, sw_err *err)
 {
-    char summary[320], at[32];
-    sw_units_format_time(r->fired_at_ms, at, sizeof at);
-    snprintf(summary, sizeof summary, "rollback trigger %s fired at %s: roll back %s%s%s",
-             r->trigger->name, at, service, env != NULL ? "/" : "", env != NULL ? env : "");
+    char summary[320], at[32], cleared[32];
+    sw_am_observation key = {
+        .service = service, .env = env, .kind = SW_AM_ROLLBACK_TRIGGER, .name = r->trigger->name};
+    const entry *e = find(am, &key);
+    if (r->fired) {
+        sw_units_format_time(r->fired_at_ms, at, sizeof at);
+        snprintf(summary, sizeof summary, "rollback trigger %s fired at %s: roll back %s%s%s",
+                 r->trigger->name, at, service, env != NULL ? "/" : "", env != NULL ? env : "");
+    } else if (e != NULL) {
+        /* A latched trigger only clears at a deployment mark; the mark's tick is now. */
+        sw_units_format_time(e->starts_ms, at, sizeof at);
+        sw_units_format_time(e->resolved_ms >= 0 ? e->resolved_ms : now_ms, cleared,
+                             sizeof cleared);
+        snprintf(summary, sizeof summary,
+                 "rollback trigger %s fired at %s; cleared by a deployment mark of %s%s%s, "
+                 "seen at %s",
+                 r->trigger->name, at, service, env != NULL ? "/" : "", env != NULL ? env : "",
+                 cleared);
+    } else {
+        return SW_OK; /* never fired: nothing to tell Alertmanager */
+    }
     sw_am_observation o = {
         .service = service,
         .env = env,
@@ -255,6 +303,8 @@ sw_am_observe_trigger(sw_am *am, const char *service, const char *env, const sw_
         .firing = r->fired,
         .since_ms = r->fired ? r->fired_at_ms : now_ms,
         .summary = summary,
+        .description = r->trigger->description,
+        .runbook_url = r->trigger->runbook_url,
     };
     return sw_am_observe(am, &o, now_ms, err);
 }

@@ -465,6 +465,7 @@ handle_reload(void *ctx, const sw_http_request *req, sw_http_response *resp)
 
 static const sw_http_route routes[] = {
     {"GET", "/metrics", handle_metrics, false},
+    {"HEAD", "/metrics", handle_metrics, false}, /* the headers of GET, no body (MHD) */
     {"GET", "/api/v1/gate", handle_gate_get, false},
     {"POST", "/api/v1/gate", handle_gate_post, false},
     {"POST", "/api/v1/deployments", handle_deployments, true},

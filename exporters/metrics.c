@@ -243,10 +243,49 @@ write_window_rows(sw_expo *e, const window_row *rows, size_t n, sw_err *err)
 
 typedef double (*objective_value)(const sw_objective_result *o);
 
-static double
-obj_measured(const sw_objective_result *o)
+/* Which family an objective's SLI is reported in: one unit per family. */
+typedef enum measured_unit { UNIT_SECONDS, UNIT_RATIO, UNIT_COUNT } measured_unit;
+
+static measured_unit
+measured_unit_of(const sw_objective *o)
 {
-    return o->objective->objective.sli == SW_SLI_LATENCY ? o->measured / 1e6 : o->measured;
+    switch (o->objective.sli) {
+    case SW_SLI_LATENCY:
+        return UNIT_SECONDS;
+    case SW_SLI_AVAILABILITY:
+    case SW_SLI_ERROR_RATE:
+    case SW_SLI_HEALTH_SUCCESS:
+    case SW_SLI_THROUGHPUT: /* the share of slices that reached the rate */
+        return UNIT_RATIO;
+    default:
+        return UNIT_COUNT;
+    }
+}
+
+static double
+obj_measured_as(const sw_objective_result *o, measured_unit unit)
+{
+    if (measured_unit_of(o->objective) != unit)
+        return NAN; /* not written: see write_objectives */
+    return unit == UNIT_SECONDS ? o->measured / 1e6 : o->measured;
+}
+
+static double
+obj_measured_seconds(const sw_objective_result *o)
+{
+    return obj_measured_as(o, UNIT_SECONDS);
+}
+
+static double
+obj_measured_ratio(const sw_objective_result *o)
+{
+    return obj_measured_as(o, UNIT_RATIO);
+}
+
+static double
+obj_measured_count(const sw_objective_result *o)
+{
+    return obj_measured_as(o, UNIT_COUNT);
 }
 
 static double
@@ -276,29 +315,35 @@ obj_coverage(const sw_objective_result *o)
 typedef struct objective_family {
     const char *name, *help, *unit;
     objective_value value;
+    int only;           /* a measured_unit: only the objectives of that unit; -1: all */
 } objective_family;
 
 static const objective_family objective_families[] = {
+    {"slawatch_objective_measured_seconds", "A latency objective's SLI over its window.",
+     "seconds", obj_measured_seconds, UNIT_SECONDS},
+    {"slawatch_objective_measured_ratio",
+     "A ratio objective's SLI over its window (availability, error rate, health success as "
+     "fractions; throughput objectives as the share of slices that reached the rate).",
+     "ratio", obj_measured_ratio, UNIT_RATIO},
     {"slawatch_objective_measured",
-     "The objective's SLI over its window (ratios as fractions, "
-     "latencies in seconds, throughput objectives as the share of slices that reached the rate).",
-     NULL, obj_measured},
+     "A count objective's SLI over its window (requests, errors, health failures).", NULL,
+     obj_measured_count, UNIT_COUNT},
     {"slawatch_objective_met",
      "1 when the objective is met, 0 when missed, NaN without enough "
      "data.",
-     NULL, obj_met},
+     NULL, obj_met, -1},
     {"slawatch_error_budget_remaining_ratio",
      "Share of the error budget left (negative when "
      "overspent).",
-     "ratio", obj_budget},
+     "ratio", obj_budget, -1},
     {"slawatch_error_budget_burn_rate",
      "Error-budget burn rate over the last hour (1 spends "
      "exactly the budget over the window).",
-     NULL, obj_burn},
+     NULL, obj_burn, -1},
     {"slawatch_objective_coverage_ratio",
      "Share of the objective window's base intervals with "
      "data.",
-     "ratio", obj_coverage},
+     "ratio", obj_coverage, -1},
 };
 
 static sw_status
@@ -315,6 +360,8 @@ write_objectives(sw_expo *e, const sw_eval *ev, const sw_rules *r, sw_err *err)
             sw_eval_series(ev, i, &sr);
             for (size_t o = 0; o < r->n_objectives && st == SW_OK; o++) {
                 const sw_objective_result *res = &sr.objectives[o];
+                if (of->only >= 0 && (int)measured_unit_of(res->objective) != of->only)
+                    continue;
                 labels ls =
                     with(with(series_labels(sr.service, sr.env), "objective", res->objective->name),
                          "window", window_text(&res->objective->window, wbuf, sizeof wbuf));
@@ -436,6 +483,7 @@ typedef struct self_metric {
     const char *name, *help, *unit;
     sw_expo_type type;
     double value;
+    unsigned source; /* SW_METRICS_SRC_* it belongs to; 0: always */
 } self_metric;
 
 /* What became of the Prometheus samples received, one series per outcome. */
@@ -466,6 +514,42 @@ write_prom_samples(sw_expo *e, const sw_prommap_stats *p, sw_err *err)
     return st == SW_OK ? sw_expo_sample(e, NULL, 0, (double)p->evicted, err) : st;
 }
 
+/* One counter family with a `reason` label: n[i] under reasons[i]. */
+static sw_status
+write_reasons(sw_expo *e, const char *name, const char *help, const char *const *reasons,
+              const uint64_t *n, size_t count, sw_err *err)
+{
+    sw_status st = sw_expo_family(e, name, SW_EXPO_COUNTER, help, NULL, err);
+    for (size_t i = 0; i < count && st == SW_OK; i++)
+        st = sw_expo_sample(e, &(sw_expo_label){"reason", reasons[i]}, 1, (double)n[i], err);
+    return st;
+}
+
+/* How counters of new series, restarts and start times were read (promstart.h). */
+static sw_status
+write_prom_starts(sw_expo *e, const sw_prommap_stats *p, sw_err *err)
+{
+    static const char *const started[SW_PROMSTART_N_WHY] = {"created", "process_start",
+                                                            "absent"};
+    static const char *const resets[SW_PROMMAP_N_RESETS] = {"decrease", "created",
+                                                            "process_start"};
+    static const char *const ignored[] = {"future", "moved"};
+    sw_status st = write_reasons(e, "slawatch_prometheus_series_started_total",
+                                 "Series new on a scrape target counted from zero, by what "
+                                 "showed they were new.",
+                                 started, p->started, SW_PROMSTART_N_WHY, err);
+    if (st == SW_OK)
+        st = write_reasons(e, "slawatch_prometheus_counter_resets_total",
+                           "Counter resets, by what showed them.", resets, p->resets,
+                           SW_PROMMAP_N_RESETS, err);
+    if (st == SW_OK)
+        st = write_reasons(e, "slawatch_prometheus_start_times_ignored_total",
+                           "_created and process_start_time_seconds values ignored: later than "
+                           "the sample, or moved without a restart.",
+                           ignored, p->start_ignored + SW_PROMSTART_FUTURE, 2, err);
+    return st;
+}
+
 static sw_status
 write_rw_requests(sw_expo *e, const sw_metrics_self *s, sw_err *err)
 {
@@ -488,21 +572,21 @@ write_remotes(sw_expo *e, const sw_metrics_self *s, sw_err *err)
 {
     static const self_metric families[] = {
         {"slawatch_remote_storage_samples_sent_total", "Samples the remote-write receiver accepted.",
-         NULL, SW_EXPO_COUNTER, 0},
+         NULL, SW_EXPO_COUNTER, 0, 0},
         {"slawatch_remote_storage_samples_failed_total",
          "Samples in batches the receiver refused for good (4xx other than 429), dropped.", NULL,
-         SW_EXPO_COUNTER, 0},
+         SW_EXPO_COUNTER, 0, 0},
         {"slawatch_remote_storage_samples_dropped_total",
          "Samples pushed out of the full queue, or unsent when slawatch stopped.", NULL,
-         SW_EXPO_COUNTER, 0},
+         SW_EXPO_COUNTER, 0, 0},
         {"slawatch_remote_storage_samples_retried_total",
          "Samples in batches sent again after a 5xx, a 429 or a failed connection.", NULL,
-         SW_EXPO_COUNTER, 0},
+         SW_EXPO_COUNTER, 0, 0},
         {"slawatch_remote_storage_queue_samples", "Samples waiting to be sent.", NULL, SW_EXPO_GAUGE,
-         0},
+         0, 0},
         {"slawatch_remote_storage_last_send_timestamp_seconds",
          "When the receiver last accepted a batch, in seconds since the epoch (0: never).",
-         "seconds", SW_EXPO_GAUGE, 0},
+         "seconds", SW_EXPO_GAUGE, 0, 0},
     };
     sw_status st = SW_OK;
     for (size_t f = 0; f < sizeof families / sizeof families[0] && s->n_remotes > 0; f++) {
@@ -526,91 +610,101 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
 {
     const self_metric all[] = {
         {"slawatch_start_time_seconds", "When slawatch started, in seconds since the epoch.",
-         "seconds", SW_EXPO_GAUGE, (double)s->start_ms / 1000.0},
+         "seconds", SW_EXPO_GAUGE, (double)s->start_ms / 1000.0, 0},
         {"slawatch_evaluations_total", "Evaluation ticks run.", NULL, SW_EXPO_COUNTER,
-         (double)s->evaluations},
+         (double)s->evaluations, 0},
         {"slawatch_evaluation_duration_seconds", "Duration of the last evaluation tick.", "seconds",
-         SW_EXPO_GAUGE, s->evaluation_seconds},
+         SW_EXPO_GAUGE, s->evaluation_seconds, 0},
         {"slawatch_store_writes_total", "Batched interval writes to the store.", NULL,
-         SW_EXPO_COUNTER, (double)s->store_writes},
+         SW_EXPO_COUNTER, (double)s->store_writes, 0},
         {"slawatch_store_write_errors_total", "Store writes that failed (disk full, read-only).",
-         NULL, SW_EXPO_COUNTER, (double)s->store_write_errors},
+         NULL, SW_EXPO_COUNTER, (double)s->store_write_errors, 0},
         {"slawatch_store_write_duration_seconds", "Duration of the last store write.", "seconds",
-         SW_EXPO_GAUGE, s->store_write_seconds},
+         SW_EXPO_GAUGE, s->store_write_seconds, 0},
         {"slawatch_store_up", "1 when the last store write succeeded.", NULL, SW_EXPO_GAUGE,
-         s->store_ok ? 1 : 0},
+         s->store_ok ? 1 : 0, 0},
         {"slawatch_store_intervals_written_total", "Intervals written to the store.", NULL,
-         SW_EXPO_COUNTER, (double)s->intervals_stored},
+         SW_EXPO_COUNTER, (double)s->intervals_stored, 0},
         {"slawatch_store_intervals_pending",
          "Intervals waiting to be written (kept in memory "
          "while the store fails).",
-         NULL, SW_EXPO_GAUGE, (double)s->intervals_pending},
+         NULL, SW_EXPO_GAUGE, (double)s->intervals_pending, 0},
         {"slawatch_ingest_late_values_total",
          "Values that arrived for intervals already "
          "closed, dropped.",
-         NULL, SW_EXPO_COUNTER, (double)s->late_values},
+         NULL, SW_EXPO_COUNTER, (double)s->late_values, 0},
+        {"slawatch_ingest_carried_increases_total",
+         "Counter increases observed after their interval closed, counted in the oldest open "
+         "one.",
+         NULL, SW_EXPO_COUNTER, (double)s->carried_increases, 0},
         {"slawatch_source_errors_total", "Errors of sources (probes that could not run).", NULL,
-         SW_EXPO_COUNTER, (double)s->probe_errors},
+         SW_EXPO_COUNTER, (double)s->probe_errors, 0},
         {"slawatch_alertmanager_notifications_total", "Alert batches delivered to Alertmanager.",
-         NULL, SW_EXPO_COUNTER, (double)s->alertmanager_sent},
+         NULL, SW_EXPO_COUNTER, (double)s->alertmanager_sent, 0},
         {"slawatch_alertmanager_errors_total", "Alert pushes to Alertmanager that failed.", NULL,
-         SW_EXPO_COUNTER, (double)s->alertmanager_errors},
+         SW_EXPO_COUNTER, (double)s->alertmanager_errors, 0},
         {"slawatch_reloads_total", "Configuration and rules reloads that succeeded.", NULL,
-         SW_EXPO_COUNTER, (double)s->reloads},
+         SW_EXPO_COUNTER, (double)s->reloads, 0},
         {"slawatch_reload_errors_total", "Reloads refused because a file was bad.", NULL,
-         SW_EXPO_COUNTER, (double)s->reload_errors},
+         SW_EXPO_COUNTER, (double)s->reload_errors, 0},
         {"slawatch_gate_audits_total", "Gate answers recorded in the store's audit table.", NULL,
-         SW_EXPO_COUNTER, (double)s->gate_audits_stored},
+         SW_EXPO_COUNTER, (double)s->gate_audits_stored, 0},
         {"slawatch_gate_audits_dropped_total",
          "Gate answers not recorded: more than 200,000 "
          "in one evaluation interval.",
-         NULL, SW_EXPO_COUNTER, (double)s->gate_audits_dropped},
+         NULL, SW_EXPO_COUNTER, (double)s->gate_audits_dropped, 0},
         {"slawatch_remote_write_samples_total",
          "Samples and native histograms received by remote write and applied.", NULL,
-         SW_EXPO_COUNTER, (double)s->rw_samples},
+         SW_EXPO_COUNTER, (double)s->rw_samples, SW_METRICS_SRC_RW_RECEIVER},
         {"slawatch_remote_write_samples_rejected_total",
          "Samples and native histograms of decoded remote-write requests that were refused "
          "(over the ingest rate, or not applied).",
-         NULL, SW_EXPO_COUNTER, (double)s->rw_samples_rejected},
+         NULL, SW_EXPO_COUNTER, (double)s->rw_samples_rejected, SW_METRICS_SRC_RW_RECEIVER},
         {"slawatch_query_requests_total",
          "Range queries of the prometheus_query source (one per page of every selector).", NULL,
-         SW_EXPO_COUNTER, (double)s->query_pages},
+         SW_EXPO_COUNTER, (double)s->query_pages, SW_METRICS_SRC_QUERY},
         {"slawatch_query_failures_total",
          "Range query pages that failed after their retries (retried at the next poll).", NULL,
-         SW_EXPO_COUNTER, (double)s->query_failures},
+         SW_EXPO_COUNTER, (double)s->query_failures, SW_METRICS_SRC_QUERY},
         {"slawatch_query_last_success_timestamp_seconds",
          "When a poll of the prometheus_query source last succeeded; 0 before the first.",
-         "seconds", SW_EXPO_GAUGE, (double)s->query_last_success_ms / 1000.0},
+         "seconds", SW_EXPO_GAUGE, (double)s->query_last_success_ms / 1000.0,
+         SW_METRICS_SRC_QUERY},
         {"slawatch_cloudwatch_requests_total",
          "GetMetricData requests sent by the cloudwatch source (retries and pages included).",
-         NULL, SW_EXPO_COUNTER, (double)s->cw_calls},
+         NULL, SW_EXPO_COUNTER, (double)s->cw_calls, SW_METRICS_SRC_CLOUDWATCH},
         {"slawatch_cloudwatch_throttled_total",
          "GetMetricData answers that were throttling (retried with backoff).", NULL,
-         SW_EXPO_COUNTER, (double)s->cw_throttled},
+         SW_EXPO_COUNTER, (double)s->cw_throttled, SW_METRICS_SRC_CLOUDWATCH},
         {"slawatch_cloudwatch_errors_total",
          "cloudwatch polls that failed after their retries (the range is read again next poll).",
-         NULL, SW_EXPO_COUNTER, (double)s->cw_errors},
+         NULL, SW_EXPO_COUNTER, (double)s->cw_errors, SW_METRICS_SRC_CLOUDWATCH},
         {"slawatch_cloudwatch_periods_total",
          "Settled CloudWatch periods handed to the accumulators (each once).", NULL,
-         SW_EXPO_COUNTER, (double)s->cw_periods},
+         SW_EXPO_COUNTER, (double)s->cw_periods, SW_METRICS_SRC_CLOUDWATCH},
         {"slawatch_cloudwatch_last_success_timestamp_seconds",
          "When a poll of the cloudwatch source last succeeded; 0 before the first.", "seconds",
-         SW_EXPO_GAUGE, (double)s->cw_last_success_ms / 1000.0},
+         SW_EXPO_GAUGE, (double)s->cw_last_success_ms / 1000.0, SW_METRICS_SRC_CLOUDWATCH},
     };
-    sw_status st = write_prom_samples(e, &s->prom, err);
+    bool prom = (s->sources & SW_METRICS_SRC_PROMETHEUS) != 0;
+    sw_status st = prom ? write_prom_samples(e, &s->prom, err) : SW_OK;
+    if (st == SW_OK && prom)
+        st = write_prom_starts(e, &s->prom, err);
     if (st == SW_OK)
         st = sw_expo_family(e, "slawatch_build_info", SW_EXPO_GAUGE,
                             "slawatch's version, as a label; always 1.", NULL, err);
     if (st == SW_OK)
         st = sw_expo_sample(e, &(sw_expo_label){"version", SW_VERSION}, 1, 1, err);
     for (size_t i = 0; i < sizeof all / sizeof all[0] && st == SW_OK; i++) {
+        if (all[i].source != 0 && (s->sources & all[i].source) == 0)
+            continue; /* a source not configured: no family of zeros */
         st = sw_expo_family(e, all[i].name, all[i].type, all[i].help, all[i].unit, err);
         if (st == SW_OK)
             st = sw_expo_sample(e, NULL, 0, all[i].value, err);
     }
-    if (st == SW_OK)
+    if (st == SW_OK && (s->sources & SW_METRICS_SRC_RW_RECEIVER) != 0)
         st = write_rw_requests(e, s, err);
-    return st == SW_OK ? write_remotes(e, s, err) : st;
+    return st == SW_OK && s->n_remotes > 0 ? write_remotes(e, s, err) : st;
 }
 
 /* ------------------------------------------------------------------ the view */
@@ -680,7 +774,7 @@ sw_metrics_write(sw_expo *e, const sw_metrics_view *v, sw_err *err)
     const sw_eval *ev = v->ev;
     const sw_rules *rules = v->rules;
     sw_status st = write_self(e, v->in->self, err);
-    if (st == SW_OK)
+    if (st == SW_OK && v->in->n_scrape > 0)
         st = write_scrape(e, v->in, err);
     if (st == SW_OK)
         st = write_totals(e, rules, v->in, err);

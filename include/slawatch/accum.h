@@ -3,7 +3,9 @@
  * they arrive (any thread); at each base-interval boundary the daemon takes the intervals that
  * have ended and hands them to the store and the evaluator. Data for an interval that was
  * already taken is late: it is counted and dropped, so a stored interval never changes behind
- * the evaluator's back.
+ * the evaluator's back. The exception is the increase of a cumulative counter: it happened at
+ * some time up to when it was observed, so when its interval is taken it is counted in the
+ * oldest interval still open (late by at most the time it took to observe), never dropped.
  */
 #ifndef SLAWATCH_ACCUM_H
 #define SLAWATCH_ACCUM_H
@@ -37,6 +39,15 @@ sw_status sw_accum_add_probe(sw_accum *a, const char *service, const char *env, 
 sw_status sw_accum_add_interval(sw_accum *a, const char *service, const char *env,
                                 const sw_sli_interval *iv, sw_err *err);
 
+/*
+ * The increase of cumulative counters (requests, errors, histogram buckets; latency may be NULL)
+ * observed at at_ms: counted in the interval of at_ms, or in the oldest open interval when that
+ * one was taken already (sw_accum_carried counts those).
+ */
+sw_status sw_accum_add_increase(sw_accum *a, const char *service, const char *env, int64_t at_ms,
+                                uint64_t requests, uint64_t errors, const sw_hdr *latency,
+                                sw_err *err);
+
 /* Called with each interval taken; it takes ownership of *iv (and must fini it). */
 typedef sw_status (*sw_accum_sink)(void *ctx, const char *service, const char *env,
                                    sw_sli_interval *iv, sw_err *err);
@@ -50,5 +61,8 @@ sw_status sw_accum_take(sw_accum *a, int64_t until_ms, sw_accum_sink sink, void 
 
 /* Values that arrived for intervals already taken, since the accumulator was made. */
 uint64_t sw_accum_late(sw_accum *a);
+
+/* Increases counted in a later interval than observed because theirs was taken, since made. */
+uint64_t sw_accum_carried(sw_accum *a);
 
 #endif

@@ -82,9 +82,13 @@ void sw_am_free(sw_am *am);
  */
 sw_status sw_am_observe(sw_am *am, const sw_am_observation *obs, int64_t now_ms, sw_err *err);
 
-/* sw_am_observe for an evaluator alert result (severity and summary from its rule). */
-sw_status sw_am_observe_alert(sw_am *am, const char *service, const char *env,
-                              const sw_alert_result *r, int64_t now_ms, sw_err *err);
+/*
+ * sw_am_observe for an evaluator alert result of rules (severity, summary, description and
+ * runbook_url from its rule; a resolved burn-rate alert says which objective's budget recovered).
+ */
+sw_status sw_am_observe_alert(sw_am *am, const sw_rules *rules, const char *service,
+                              const char *env, const sw_alert_result *r, int64_t now_ms,
+                              sw_err *err);
 
 /* The same for a rollback trigger: firing while latched, severity critical. */
 sw_status sw_am_observe_trigger(sw_am *am, const char *service, const char *env,

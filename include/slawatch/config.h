@@ -75,7 +75,7 @@ typedef struct sw_config {
     size_t n_rules_files;
     const char *external_url;     /* base of generatorURL links; NULL: http://<listen> */
     const char *log_level;        /* debug | info | warn | error */
-    const char *alertmanager_url; /* NULL: no alert push */
+    const char *alertmanager_url; /* its alerts endpoint (/api/v2/alerts); NULL: no alert push */
     int64_t alertmanager_resend_ms;
     const char *token_file;                   /* NULL: no auth */
     bool auth_all;                            /* the token guards every endpoint, not only writes */

@@ -32,8 +32,17 @@ typedef struct sw_metrics_remote {
 } sw_metrics_remote;
 
 /* slawatch's own health. Durations in seconds of the last occurrence. */
+/* The sources a daemon has configured: the families of the others are left out. */
+enum {
+    SW_METRICS_SRC_PROMETHEUS = 1 << 0, /* scrapes, the remote-write receiver or queries */
+    SW_METRICS_SRC_RW_RECEIVER = 1 << 1,
+    SW_METRICS_SRC_QUERY = 1 << 2,
+    SW_METRICS_SRC_CLOUDWATCH = 1 << 3,
+};
+
 typedef struct sw_metrics_self {
     int64_t start_ms;
+    unsigned sources; /* SW_METRICS_SRC_* of the configured sources */
     uint64_t evaluations;
     double evaluation_seconds;
     uint64_t store_writes, store_write_errors;
@@ -41,6 +50,7 @@ typedef struct sw_metrics_self {
     bool store_ok; /* the last write succeeded */
     uint64_t intervals_stored, intervals_pending;
     uint64_t late_values;
+    uint64_t carried_increases; /* counter increases counted in a later interval */
     uint64_t probe_errors;
     uint64_t alertmanager_sent, alertmanager_errors;
     uint64_t reloads, reload_errors;

@@ -7,9 +7,12 @@
  * `env` label of a series picks the environment of a service that has environments.
  *
  * Samples arrive in batches, one per scrape, remote-write request or query page: a batch is
- * applied whole at commit or not at all. Data for intervals the daemon already took is late:
- * the accumulators count it (sw_accum_late) and drop it. Counter state is kept per source (a target, a
- * remote-write sender) and series, so the first sample of a series only sets its baseline.
+ * applied whole at commit or not at all. Counter and bucket increases for intervals the daemon
+ * already took are counted in the oldest open interval (sw_accum_carried); health samples for
+ * them are late: the accumulators count them (sw_accum_late) and drop them. Counter state is
+ * kept per source (a target, a remote-write sender) and series; the first sample of a series
+ * counts from zero or only sets its baseline, and `_created` and `process_start_time_seconds`
+ * show resets a decrease does not, as promstart.h says.
  * Thread-safe: any number of batches may be open at once from any threads; commits serialize.
  */
 #ifndef SLAWATCH_PROMMAP_H
@@ -21,10 +24,19 @@
 #include "slawatch/accum.h"
 #include "slawatch/err.h"
 #include "slawatch/promsample.h"
+#include "slawatch/promstart.h"
 #include "slawatch/rules.h"
 
 typedef struct sw_prommap sw_prommap;
 typedef struct sw_prommap_batch sw_prommap_batch;
+
+/* What showed a counter reset. */
+typedef enum sw_prommap_reset {
+    SW_PROMMAP_RESET_DECREASE,      /* the value went down */
+    SW_PROMMAP_RESET_CREATED,       /* the series' `_created` moved past its previous sample */
+    SW_PROMMAP_RESET_PROCESS_START, /* the target's process started after it */
+    SW_PROMMAP_N_RESETS
+} sw_prommap_reset;
 
 /* What became of the samples committed so far (totals since the map was made). */
 typedef struct sw_prommap_stats {
@@ -34,6 +46,9 @@ typedef struct sw_prommap_stats {
     uint64_t invalid;      /* NaN, infinite or negative counters; histograms without `le` */
     uint64_t no_env;       /* matched a service with environments but had no listed `env` */
     uint64_t evicted;      /* series forgotten after an hour of silence, or refused at the cap */
+    uint64_t started[SW_PROMSTART_N_WHY];      /* new series counted from zero, by why */
+    uint64_t resets[SW_PROMMAP_N_RESETS];      /* counter resets, by what showed them */
+    uint64_t start_ignored[SW_PROMSTART_N_BAD]; /* start times ignored, by why (NONE unused) */
 } sw_prommap_stats;
 
 /*
@@ -57,6 +72,12 @@ sw_status sw_prommap_set_rules(sw_prommap *m, const sw_rules *rules, sw_err *err
  */
 sw_status sw_prommap_begin(sw_prommap *m, const char *source, const sw_prom_label *labels,
                            size_t n_labels, int64_t at_ms, sw_prommap_batch **ret, sw_err *err);
+
+/*
+ * The batch is a scrape target's whole exposition (the source is the target): a series new to it
+ * counts from zero as promstart.h says, and its `process_start_time_seconds` marks restarts.
+ */
+void sw_prommap_mark_scrape(sw_prommap_batch *b);
 
 /* The sink to hand a reader; valid until the batch is committed or aborted. */
 sw_prom_sink sw_prommap_sink(sw_prommap_batch *b);

@@ -81,6 +81,7 @@ typedef struct sw_alert {
     double burn_rate;        /* SW_ALERT_BURN_RATE: the factor, e.g. 14.4 */
     int64_t long_ms, short_ms;
     const char *runbook_url; /* NULL when not given; sent to Alertmanager as an annotation */
+    const char *description; /* NULL when not given; sent to Alertmanager as an annotation */
     sw_rules_pos pos;
 } sw_alert;
 

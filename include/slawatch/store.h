@@ -35,7 +35,7 @@ typedef struct sw_store sw_store;
  * period is always rolled up before its finer rows go.
  */
 typedef struct sw_store_options {
-    int64_t base_interval_ms;  /* must divide one minute */
+    int64_t base_interval_ms;  /* must divide one minute; 0: the one recorded (new: 10 s) */
     int64_t retention_base_ms; /* how long base rows are kept */
     int64_t retention_1m_ms;
     int64_t retention_1h_ms;
@@ -46,7 +46,8 @@ typedef struct sw_store_options {
 /*
  * Open (creating dir and the database when missing) and bring the schema to the current version,
  * each migration in its own transaction. opt may be NULL (defaults). A database created with
- * another base interval is refused (SW_E_INVAL). An unwritable directory, a read-only or corrupt
+ * another base interval than one given is refused (SW_E_INVAL); without one, the recorded one
+ * is used (readers: export, report). An unwritable directory, a read-only or corrupt
  * file: SW_E_IO naming the path. The caller frees *ret with sw_store_close().
  */
 sw_status sw_store_open(const char *dir, const sw_store_options *opt, sw_store **ret, sw_err *err);

@@ -1,7 +1,8 @@
 /*
  * Unit tests for the interval accumulators: events land in the base interval holding their
  * time, taking hands over only ended intervals in start order, late data is dropped and
- * counted, whole intervals merge, and concurrent adds from several threads lose nothing.
+ * counted, a late counter increase is counted in the oldest open interval, whole intervals
+ * merge, and concurrent adds from several threads lose nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -83,6 +84,35 @@ test_counts_land_in_their_interval(void **state)
     assert_int_equal(sw_accum_late(a), 1);
     assert_int_equal(sw_accum_take(a, T0 + 30000, collect, &t, NULL), SW_OK);
     assert_int_equal(t.n, 0);
+    sw_accum_free(a);
+}
+
+/* A scrape stamped in a taken interval: its increase is cumulative, so it lands in the next. */
+static void
+test_late_increase_carried(void **state)
+{
+    (void)state;
+    sw_accum *a;
+    sw_hdr *h;
+    assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
+    assert_int_equal(sw_hdr_new(&sw_hdr_latency_config, &h, NULL), SW_OK);
+    sw_hdr_record_n(h, 4000, 9);
+    taken t = {0};
+    assert_int_equal(sw_accum_add_counts(a, "api", NULL, T0 + 1000, 1, 0, NULL), SW_OK);
+    assert_int_equal(sw_accum_take(a, T0 + 10000, collect, &t, NULL), SW_OK);
+    release(&t);
+    assert_int_equal(sw_accum_add_increase(a, "api", NULL, T0 + 9500, 40, 4, h, NULL), SW_OK);
+    assert_int_equal(sw_accum_add_increase(a, "api", NULL, T0 + 12000, 2, 0, NULL, NULL), SW_OK);
+    assert_int_equal(sw_accum_late(a), 0);
+    assert_int_equal(sw_accum_carried(a), 1);
+    assert_int_equal(sw_accum_take(a, T0 + 20000, collect, &t, NULL), SW_OK);
+    assert_int_equal(t.n, 1);
+    assert_int_equal(t.iv[0].start_ms, T0 + 10000);
+    assert_int_equal(t.iv[0].requests, 42);
+    assert_int_equal(t.iv[0].errors, 4);
+    assert_int_equal(sw_hdr_total_count(t.iv[0].latency), 9);
+    release(&t);
+    sw_hdr_free(h);
     sw_accum_free(a);
 }
 
@@ -169,6 +199,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_land_in_their_interval),
+        cmocka_unit_test(test_late_increase_carried),
         cmocka_unit_test(test_whole_intervals_merge),
         cmocka_unit_test(test_too_far_ahead_refused),
         cmocka_unit_test(test_concurrent_adds),

@@ -202,19 +202,20 @@ test_health_runs_across_boundaries(void **state)
     /* One interval every 10 s from noon; probes: [1] [0] [00] [0], then an interval with
      * requests but no probe, a missing interval, [0] and [10]. Intervals without probes are
      * transparent, so failures in a row up to each boundary t = noon + 10 s * (i + 1) are
-     * 0, 1, 3, 4, 4, 4, 5, 1. */
+     * 0, 1, 3, 4, 4, 4, 5, 1; the longest run reaching into the minute before t is the same
+     * but at +80 s, where the run of 5 (ended by the success in [10]) is still in it. */
     const char *probes[] = {"1", "0", "00", "0", "", NULL, "0", "10"};
     for (int i = 0; i < 8; i++)
         if (probes[i] != NULL)
             add(f, NULL, NOON + i * BASE, &(ivspec){.requests = 10, .health = probes[i]});
-    /* Over1m fires at +40 s and stays firing while its minute has probes; resolved at +80 s.
+    /* Over1m fires at +40 s and stays firing while its minute holds a run of more than 3.
      * Over10s holds at +40 s although its window holds one interval: the run of 4 started
      * before it. At +50 s its window has no probe and at +60 s no interval: no data, resolved.
      * +70 s: 5 in a row, firing again; +80 s: resolved. */
-    const double run1m[] = {0, 1, 3, 4, 4, 4, 5, 1};
+    const double run1m[] = {0, 1, 3, 4, 4, 4, 5, 5};
     const sw_alert_state st1m[] = {SW_ALERT_INACTIVE, SW_ALERT_INACTIVE, SW_ALERT_INACTIVE,
                                    SW_ALERT_FIRING,   SW_ALERT_FIRING,   SW_ALERT_FIRING,
-                                   SW_ALERT_FIRING,   SW_ALERT_INACTIVE};
+                                   SW_ALERT_FIRING,   SW_ALERT_FIRING};
     const sw_alert_state st10s[] = {SW_ALERT_INACTIVE, SW_ALERT_INACTIVE, SW_ALERT_INACTIVE,
                                     SW_ALERT_FIRING,   SW_ALERT_INACTIVE, SW_ALERT_INACTIVE,
                                     SW_ALERT_FIRING,   SW_ALERT_INACTIVE};
@@ -227,10 +228,48 @@ test_health_runs_across_boundaries(void **state)
     }
     sw_series_result r = series(f, NULL);
     assert_int_equal(r.alerts[0].last_fired_ms, NOON + 40 * SEC);
-    assert_int_equal(r.alerts[0].last_resolved_ms, NOON + 80 * SEC);
     assert_int_equal(r.alerts[1].last_fired_ms, NOON + 70 * SEC);
     assert_int_equal(r.alerts[1].last_resolved_ms, NOON + 80 * SEC);
     assert_near(r.alerts[1].measured, 1, 0);
+}
+
+/*
+ * Runs of more than 3 failed probes that end inside an interval, followed by a success there:
+ * one spanning two intervals (1 + 4 failures), one inside a single interval (5). The alert over
+ * one interval, the rollback trigger and the gate must all see a run of 5.
+ */
+static void
+test_health_runs_ended_inside_an_interval(void **state)
+{
+    fx *f = *state;
+    sw_condition c = cond(SW_SLI_HEALTH_CONSECUTIVE_FAILURES, SW_OP_GT, 3);
+    f->alerts[0] = alert("HealthChecksFailing", c, BASE, 0);
+    f->rules.n_alerts = 1;
+    f->triggers[0] = alert("HealthChecksFailing", c, BASE, 0);
+    f->rules.n_triggers = 1;
+    f->checks[0] = cond(SW_SLI_HEALTH_CONSECUTIVE_FAILURES, SW_OP_LE, 3);
+    f->rules.gate.n_checks = 1;
+    start(f);
+    add(f, "blue", NOON, &(ivspec){.requests = 200, .health = "1110"});
+    add(f, "blue", NOON + BASE, &(ivspec){.requests = 200, .health = "00001"});
+    add(f, "green", NOON, &(ivspec){.requests = 200, .health = "11111"});
+    add(f, "green", NOON + BASE, &(ivspec){.requests = 200, .health = "1000001"});
+    advance(f, NOON + 2 * BASE);
+    for (int e = 0; e < 2; e++) {
+        const char *env = e == 0 ? "blue" : "green";
+        sw_series_result r = series(f, env);
+        assert_near(r.alerts[0].measured, 5, 0);
+        assert_int_equal(r.alerts[0].state, SW_ALERT_FIRING);
+        assert_true(r.triggers[0].fired);
+        sw_gate_result g = gate(f, env, 2 * BASE);
+        const sw_gate_check *run = NULL;
+        for (size_t i = 0; i < g.n_checks; i++)
+            if (strcmp(g.checks[i].name, "health_consecutive_failures") == 0)
+                run = &g.checks[i];
+        assert_non_null(run);
+        assert_near(run->measured, 5, 0);
+        assert_false(run->passed);
+    }
 }
 
 /* ------------------------------------------------------------------ `for` and `over` */
@@ -1172,6 +1211,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_health_runs_across_boundaries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_health_runs_ended_inside_an_interval, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_for_timing_no_data_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_for_timing_clean_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replay_in_one_call, setup, teardown),

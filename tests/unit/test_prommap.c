@@ -3,8 +3,10 @@
  * regexes, absent labels as ""), counters become per-interval increases with resets handled,
  * the `env` label picks the environment, batches apply whole or not at all, out-of-order and
  * invalid samples are dropped and counted, classic buckets joined across batches become the
- * histogram of their interval, native histograms their deltas, gauges health results. Every
- * expected value is worked out by hand from the samples fed.
+ * histogram of their interval, native histograms their deltas, gauges health results; on a
+ * scrape target new series count from zero and `_created` / `process_start_time_seconds` show
+ * resets (bad start times ignored and counted). Every expected value is worked out by hand
+ * from the samples fed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -152,7 +154,30 @@ batch(fixture *f, const char *source, int64_t at_ms, const sample_spec *specs, s
     assert_int_equal(sw_prommap_commit(b, NULL), SW_OK);
 }
 
+/* The same, as a scrape of target source (its whole exposition). */
+static void
+scrape(fixture *f, const char *source, int64_t at_ms, const sample_spec *specs, size_t n)
+{
+    sw_prom_label job = {"job", "api", 3, 3};
+    sw_prommap_batch *b;
+    assert_int_equal(sw_prommap_begin(f->map, source, &job, 1, at_ms, &b, NULL), SW_OK);
+    sw_prommap_mark_scrape(b);
+    sw_prom_sink sink = sw_prommap_sink(b);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(feed(&sink, &specs[i]), SW_OK);
+    assert_int_equal(sw_prommap_commit(b, NULL), SW_OK);
+}
+
+static sw_prommap_stats
+stats(fixture *f)
+{
+    sw_prommap_stats st;
+    sw_prommap_stats_get(f->map, &st);
+    return st;
+}
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
+#define SECONDS(ms) ((double)(ms) / 1000.0)
 
 static void
 test_counters_become_increases(void **state)
@@ -386,6 +411,151 @@ test_native_histogram_deltas(void **state)
     release(&t);
 }
 
+/* A code="504" series appearing during an incident: all 7 of its requests are new. */
+static void
+test_new_series_on_a_scraped_target(void **state)
+{
+    fixture *f = *state;
+    sample_spec s1[] = {{"http_requests_total", {"code", "200"}, 100, 0}};
+    sample_spec s2[] = {{"http_requests_total", {"code", "200"}, 150, 0},
+                        {"http_requests_total", {"code", "504"}, 7, 0}};
+    scrape(f, "t1", T0 + 1000, s1, N(s1));
+    scrape(f, "t1", T0 + 11000, s2, N(s2));
+    /* Remote write sends any subset of series per request: there a new series is a baseline. */
+    batch(f, "rw", T0 + 1000, s1, N(s1));
+    batch(f, "rw", T0 + 11000, s2, N(s2));
+    taken t = {0};
+    take(f, T0 + 20000, &t);
+    assert_null(find(&t, "api/-@0")); /* a target's first scrape sets baselines */
+    const sw_sli_interval *iv = find(&t, "api/-@10");
+    assert_non_null(iv);
+    assert_int_equal(iv->requests, (50 + 7) + 50);
+    assert_int_equal(iv->errors, 7);
+    assert_int_equal(stats(f).started[SW_PROMSTART_ABSENT], 1);
+    release(&t);
+}
+
+/* On a target's first scrape, `_created` tells new series from old ones. */
+static void
+test_created_dates_new_series(void **state)
+{
+    fixture *f = *state;
+    sample_spec s1[] = {{"http_requests_total", {"code", "200"}, 4, 0},
+                        {"http_requests_created", {"code", "200"}, SECONDS(T0 + 2000), 0},
+                        {"http_requests_total", {"code", "500"}, 100, 0},
+                        {"http_requests_created", {"code", "500"}, SECONDS(T0 - 60000), 0}};
+    /* Created before the previous scrape though absent from it: counts from before: baseline. */
+    sample_spec s2[] = {{"http_requests_total", {"code", "200"}, 6, 0},
+                        {"http_requests_created", {"code", "200"}, SECONDS(T0 + 2000), 0},
+                        {"http_requests_total", {"code", "500"}, 101, 0},
+                        {"http_requests_created", {"code", "500"}, SECONDS(T0 - 60000), 0},
+                        {"http_requests_total", {"code", "503"}, 9, 0},
+                        {"http_requests_created", {"code", "503"}, SECONDS(T0 + 1000), 0}};
+    scrape(f, "t1", T0 + 5000, s1, N(s1));
+    scrape(f, "t1", T0 + 15000, s2, N(s2));
+    taken t = {0};
+    take(f, T0 + 20000, &t);
+    const sw_sli_interval *a = find(&t, "api/-@0"), *b = find(&t, "api/-@10");
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(a->requests, 4);
+    assert_int_equal(a->errors, 0);
+    assert_int_equal(b->requests, 2 + 1);
+    assert_int_equal(b->errors, 1);
+    assert_int_equal(stats(f).started[SW_PROMSTART_CREATED], 1);
+    release(&t);
+}
+
+/* A restart whose new values are already above the old ones: the new value is the increase. */
+static void
+test_restart_without_a_decrease(void **state)
+{
+    fixture *f = *state;
+    sample_spec s1[] = {{"process_start_time_seconds", {NULL}, SECONDS(T0 - 3600000), 0},
+                        {"http_requests_total", {"code", "200"}, 100, 0},
+                        {"http_requests_total", {"code", "500"}, 10, 0},
+                        {"http_requests_created", {"code", "500"}, SECONDS(T0 - 3600000), 0}};
+    /* The process restarted at T0 + 10.5 s and served 150 requests since. */
+    sample_spec s2[] = {{"process_start_time_seconds", {NULL}, SECONDS(T0 + 10500), 0},
+                        {"http_requests_total", {"code", "200"}, 150, 0},
+                        {"http_requests_total", {"code", "500"}, 10, 0},
+                        {"http_requests_created", {"code", "500"}, SECONDS(T0 - 3600000), 0}};
+    /* Only the 500s series was made again (its _created moved past its last sample). */
+    sample_spec s3[] = {{"process_start_time_seconds", {NULL}, SECONDS(T0 + 10500), 0},
+                        {"http_requests_total", {"code", "200"}, 170, 0},
+                        {"http_requests_total", {"code", "500"}, 12, 0},
+                        {"http_requests_created", {"code", "500"}, SECONDS(T0 + 20000), 0}};
+    scrape(f, "t1", T0 + 1000, s1, N(s1));
+    scrape(f, "t1", T0 + 11000, s2, N(s2));
+    scrape(f, "t1", T0 + 21000, s3, N(s3));
+    taken t = {0};
+    take(f, T0 + 30000, &t);
+    const sw_sli_interval *a = find(&t, "api/-@10"), *b = find(&t, "api/-@20");
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(a->requests, 150 + 10);
+    assert_int_equal(a->errors, 10);
+    assert_int_equal(b->requests, 20 + 12);
+    assert_int_equal(b->errors, 12);
+    sw_prommap_stats st = stats(f);
+    assert_int_equal(st.resets[SW_PROMMAP_RESET_PROCESS_START], 2);
+    assert_int_equal(st.resets[SW_PROMMAP_RESET_CREATED], 1);
+    assert_int_equal(st.resets[SW_PROMMAP_RESET_DECREASE], 0);
+    release(&t);
+}
+
+/* A start time in the future, a flapping _created, a target that restarts at every scrape. */
+static void
+test_bad_start_times(void **state)
+{
+    fixture *f = *state;
+    double c1 = SECONDS(T0 - 50000), c2 = SECONDS(T0 + 5000);
+    double future = SECONDS(T0 + 86400000);
+    /* value of code 200, _created of code 500 (flapping), value of code 500, process start */
+    const struct {
+        double ok, created, err, start;
+    } scrapes[] = {
+        {100, c1, 10, future}, /* first scrape: baselines; a future start is ignored */
+        {110, c2, 12, future}, /* c2 is after the 500s' last sample: a reset, 12 counted */
+        {120, c1, 14, future}, /* moved back: ignored, +2 */
+        {130, c2, 16, future}, /* moved again but not past the last sample: ignored, +2 */
+    };
+    for (size_t i = 0; i < N(scrapes); i++) {
+        sample_spec s[] = {
+            {"process_start_time_seconds", {NULL}, scrapes[i].start, 0},
+            {"http_requests_total", {"code", "200"}, scrapes[i].ok, 0},
+            {"http_requests_total", {"code", "500"}, scrapes[i].err, 0},
+            {"http_requests_created", {"code", "500"}, scrapes[i].created, 0},
+        };
+        scrape(f, "t1", T0 + 1000 + 10000 * (int64_t)i, s, N(s));
+    }
+    /* A target that restarts before every scrape: each value is new, never negative; even the
+     * first, as the process started inside the interval of that first scrape. */
+    const double values[] = {5, 3, 8, 8};
+    for (size_t i = 0; i < N(values); i++) {
+        int64_t at = T0 + 2000 + 10000 * (int64_t)i;
+        sample_spec s[] = {{"process_start_time_seconds", {NULL}, SECONDS(at - 500), 0},
+                           {"http_requests_total", {"code", "201"}, values[i], 0}};
+        scrape(f, "t2", at, s, N(s));
+    }
+    taken t = {0};
+    take(f, T0 + 40000, &t);
+    uint64_t requests = 0, errors = 0;
+    for (size_t i = 0; i < t.n; i++) {
+        requests += t.iv[i].requests;
+        errors += t.iv[i].errors;
+    }
+    assert_int_equal(errors, 12 + 2 + 2);
+    assert_int_equal(requests, 30 + (12 + 2 + 2) + (5 + 3 + 8 + 8));
+    sw_prommap_stats st = stats(f);
+    assert_int_equal(st.start_ignored[SW_PROMSTART_FUTURE], 4);
+    assert_int_equal(st.start_ignored[SW_PROMSTART_MOVED], 2);
+    assert_int_equal(st.resets[SW_PROMMAP_RESET_CREATED], 1);
+    assert_int_equal(st.resets[SW_PROMMAP_RESET_PROCESS_START], 3);
+    assert_int_equal(st.started[SW_PROMSTART_PROCESS_START], 1);
+    release(&t);
+}
+
 static void
 test_reload_keeps_counter_state(void **state)
 {
@@ -419,6 +589,10 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_native_histogram_deltas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload_keeps_counter_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_series_on_a_scraped_target, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_created_dates_new_series, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_without_a_decrease, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_start_times, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
