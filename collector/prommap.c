@@ -113,6 +113,7 @@ struct sw_prommap {
     sw_u64map pend_at;
     int64_t newest_ms, swept_ms;
     sw_prommap_stats stats;
+    sw_accum_batch *out; /* what the commit or flush under way adds, committed whole at its end */
 };
 
 struct sw_prommap_batch {
@@ -790,7 +791,7 @@ add_latency(sw_prommap *m, const target *t, int32_t env, int64_t start_ms, sw_hd
 {
     sw_sli_interval iv = {.start_ms = start_ms, .length_ms = m->rs->base_ms, .latency = h,
                           .has_data = true};
-    return sw_accum_add_interval(m->accum, t->service, env_name(t, env), &iv, err);
+    return sw_accum_batch_interval(m->out, t->service, env_name(t, env), &iv, err);
 }
 
 /* Cumulative bucket increases into per-bucket counts, each spread over its bucket. */
@@ -817,11 +818,38 @@ spread_pending(sw_prommap *m, pending *p, sw_err *err)
     return st;
 }
 
+/* Start gathering what m hands the accumulators (under m->lock). */
+static sw_status
+out_begin(sw_prommap *m, sw_err *err)
+{
+    m->out = sw_accum_batch_new(m->accum);
+    return m->out != NULL ? SW_OK
+                          : sw_err_set(err, SW_E_NOMEM, "out of memory gathering intervals");
+}
+
+/* Commit what was gathered in one piece; when a part failed (first), commit it anyway only if
+ * partial is true. Returns the first error. */
+static sw_status
+out_commit(sw_prommap *m, sw_status first, bool partial, sw_err *err)
+{
+    sw_status st = first;
+    if (first == SW_OK || partial) {
+        sw_err e;
+        sw_status c = sw_accum_commit(m->accum, m->out, first == SW_OK ? err : &e);
+        st = first == SW_OK ? c : first;
+    }
+    sw_accum_batch_free(m->out);
+    m->out = NULL;
+    return st;
+}
+
 /* Spread and hand over every pending histogram of an interval ending at or before until_ms. */
 static sw_status
 flush_locked(sw_prommap *m, int64_t until_ms, sw_err *err)
 {
-    sw_status first = SW_OK;
+    sw_status first = out_begin(m, err);
+    if (first != SW_OK)
+        return first;
     size_t kept = 0, n = m->n_pend;
     int64_t base = m->rs->base_ms;
     for (size_t i = 0; i < n; i++) {
@@ -846,7 +874,7 @@ flush_locked(sw_prommap *m, int64_t until_ms, sw_err *err)
             if (sw_u64map_put(&m->pend_at, m->pend[i].key, i, err) != SW_OK && first == SW_OK)
                 first = SW_E_NOMEM;
     }
-    return first;
+    return out_commit(m, first, true, err);
 }
 
 sw_status
@@ -926,13 +954,13 @@ apply_hit(sw_prommap *m, const hit *h, update *u, const series_state *s, bool ba
     uint64_t n = (uint64_t)llround(delta);
     switch (t->role) {
     case ROLE_HEALTH:
-        return sw_accum_add_probe(m->accum, t->service, env, u->at_ms, u->value != 0, err);
+        return sw_accum_batch_probe(m->out, t->service, env, u->at_ms, u->value != 0, err);
     case ROLE_REQUESTS:
         return baseline ? SW_OK
-                        : sw_accum_add_counts(m->accum, t->service, env, u->at_ms, n, 0, err);
+                        : sw_accum_batch_counts(m->out, t->service, env, u->at_ms, n, 0, err);
     case ROLE_ERRORS:
         return baseline ? SW_OK
-                        : sw_accum_add_counts(m->accum, t->service, env, u->at_ms, 0, n, err);
+                        : sw_accum_batch_counts(m->out, t->service, env, u->at_ms, 0, n, err);
     case ROLE_LATENCY:
         if (u->native != NULL)
             return apply_native(m, t, h->env, u, s, err);
@@ -1007,8 +1035,13 @@ sw_status
 sw_prommap_commit(sw_prommap_batch *b, sw_err *err)
 {
     sw_prommap *m = b->m;
-    sw_status first = SW_OK;
     pthread_mutex_lock(&m->lock);
+    sw_status first = out_begin(m, err);
+    if (first != SW_OK) {
+        pthread_mutex_unlock(&m->lock);
+        batch_free(b);
+        return first;
+    }
     m->stats.samples += b->samples;
     m->stats.invalid += b->invalid;
     m->stats.no_env += b->no_env;
@@ -1020,6 +1053,8 @@ sw_prommap_commit(sw_prommap_batch *b, sw_err *err)
         sw_status st = apply_update(m, b, &b->u[i], err);
         first = first == SW_OK ? st : first;
     }
+    /* The batch reaches the accumulators whole or not at all. */
+    first = out_commit(m, first, false, err);
     pthread_mutex_unlock(&m->lock);
     batch_free(b);
     return first;

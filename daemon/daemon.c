@@ -174,19 +174,21 @@ ingest(void *ctx, const char *service, const char *env, sw_sli_interval *iv, sw_
     return st;
 }
 
-static void
-store_flush(sw_daemon *d)
+/*
+ * Write the pending rows, recording that everything taken before taken_until_ms is stored; then
+ * the journal need keep only the open intervals. false when the store refused.
+ */
+static bool
+store_flush(sw_daemon *d, int64_t taken_until_ms)
 {
-    if (d->n_pending == 0)
-        return;
-    sw_store_row *rows = calloc(d->n_pending, sizeof *rows);
+    sw_store_row *rows = calloc(d->n_pending + 1, sizeof *rows);
     if (rows == NULL)
-        return;
+        return false;
     for (size_t i = 0; i < d->n_pending; i++)
         rows[i] = (sw_store_row){d->pending[i].service, d->pending[i].env, &d->pending[i].iv};
     sw_err err;
     double t0 = mono_s();
-    sw_status st = sw_store_put(d->store, rows, d->n_pending, &err);
+    sw_status st = sw_store_put_taken(d->store, rows, d->n_pending, taken_until_ms, &err);
     d->self.store_write_seconds = mono_s() - t0;
     d->self.store_writes++;
     free(rows);
@@ -203,7 +205,7 @@ store_flush(sw_daemon *d)
         d->self.store_ok = false;
         d->self.store_write_errors++;
         d->self.intervals_pending = d->n_pending;
-        return;
+        return false;
     }
     if (!d->self.store_ok)
         sw_log(SW_LOG_INFO, "store writes resumed", NULL);
@@ -216,6 +218,24 @@ store_flush(sw_daemon *d)
     }
     d->n_pending = 0;
     d->self.intervals_pending = 0;
+    return true;
+}
+
+/* Everything taken is stored: the journal shrinks to the open intervals. */
+static void
+journal_compact(sw_daemon *d)
+{
+    sw_err err;
+    if (sw_accum_journal_compact(d->accum, &err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "ingest journal not compacted; it keeps growing", &err, NULL);
+}
+
+/* Store what was taken up to boundary_ms; compact the journal when that worked. */
+static void
+store_and_compact(sw_daemon *d, int64_t boundary_ms)
+{
+    if (store_flush(d, boundary_ms))
+        journal_compact(d);
 }
 
 /* The demo's traffic for every base interval that ended by until_ms. */
@@ -398,7 +418,7 @@ tick(sw_daemon *d, int64_t boundary_ms)
         sw_log_err(SW_LOG_ERROR, "histogram buckets lost", &err, NULL);
     if (sw_accum_take(d->accum, boundary_ms, ingest, d, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "intervals lost", &err, NULL);
-    store_flush(d);
+    store_and_compact(d, boundary_ms);
     if (sw_eval_advance(d->ev, boundary_ms, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "evaluation failed", &err, NULL);
     observe_alerts(d, boundary_ms);
@@ -538,7 +558,8 @@ reload(sw_daemon *d, sw_err *err)
     if (st == SW_OK)
         st = sw_daemon_load_rules(d, cfg != NULL ? cfg : d->cfg, &rules, &text, &len, err);
     if (st == SW_OK) {
-        store_flush(d); /* the rebuild reads the store: it must hold everything ingested */
+        store_flush(d, d->last_tick_ms); /* the rebuild reads the store: it must hold
+                                          * everything ingested */
         st = sw_daemon_rebuild(d, rules, d->last_tick_ms, &ev, err);
     }
     if (st != SW_OK) {
@@ -650,12 +671,13 @@ sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *
         int64_t wait = (int64_t)((double)(boundary + d->base_ms + grace - now) / d->opts.speed);
         sleep_real_ms(wait < SLEEP_SLICE_MS ? (wait > 0 ? wait : 1) : SLEEP_SLICE_MS);
     }
-    /* Flush what has ended; only the interval in flight is lost. */
+    /* Store what has ended; the open intervals stay in the journal, synced by the compaction,
+     * and are merged back at the next start: nothing acknowledged is lost. */
     int64_t now = sw_daemon_now(d);
     int64_t boundary = now - (now % d->base_ms);
     if (boundary > d->last_tick_ms)
         tick(d, boundary);
-    store_flush(d);
+    store_and_compact(d, d->last_tick_ms);
     sw_log(SW_LOG_INFO, "stopped", NULL);
 }
 
@@ -751,6 +773,54 @@ start_threads(sw_daemon *d, sw_err *err)
     return SW_OK;
 }
 
+static int64_t
+horizon_clock(void *ctx)
+{
+    return sw_daemon_now(ctx);
+}
+
+/* Queue an interval the journal gave back that ended before this start, to be stored. */
+static sw_status
+pend_replayed(void *ctx, const char *service, const char *env, sw_sli_interval *iv, sw_err *err)
+{
+    sw_status st = pending_push(ctx, service, env, iv, err);
+    sw_sli_interval_fini(iv);
+    return st;
+}
+
+/*
+ * Merge back what the journal holds beyond what the store has, store the intervals among it
+ * that have ended (before the evaluator is rebuilt from the store), and from then on journal
+ * every commit.
+ */
+static sw_status
+recover_journal(sw_daemon *d, sw_err *err)
+{
+    sw_accum_set_horizon(d->accum, horizon_clock, d, SW_DAEMON_AHEAD_MS);
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", d->data_dir, SW_DAEMON_JOURNAL_NAME) >=
+        sizeof path)
+        return sw_err_set(err, SW_E_INVAL, "%s: data directory path too long", d->data_dir);
+    int64_t stored_until;
+    size_t replayed;
+    sw_status st = sw_store_taken_until(d->store, &stored_until, err);
+    if (st == SW_OK)
+        st = sw_accum_journal_open(d->accum, path, stored_until, &replayed, err);
+    if (st != SW_OK)
+        return st;
+    if (replayed > 0) {
+        char n[24];
+        snprintf(n, sizeof n, "%zu", replayed);
+        sw_log(SW_LOG_INFO, "ingest journal replayed", "intervals", n, NULL);
+    }
+    if ((st = sw_accum_take(d->accum, d->last_tick_ms, pend_replayed, d, err)) != SW_OK)
+        return st;
+    if (!store_flush(d, d->last_tick_ms))
+        return sw_err_set(err, SW_E_IO, "%s: cannot store the intervals the journal gave back",
+                          path);
+    return sw_accum_journal_compact(d->accum, err);
+}
+
 static sw_status
 daemon_start(sw_daemon *d, sw_err *err)
 {
@@ -762,6 +832,7 @@ daemon_start(sw_daemon *d, sw_err *err)
     d->last_tick_ms = d->closed_until_ms = now - now % d->base_ms;
     if ((st = open_store(d, err)) != SW_OK ||
         (st = sw_accum_new(d->base_ms, &d->accum, err)) != SW_OK ||
+        (st = recover_journal(d, err)) != SW_OK ||
         (st = sw_prommap_new(d->rules, d->accum, &d->prommap, err)) != SW_OK ||
         (st = sw_emf_map_new(d->rules, &d->emf, err)) != SW_OK ||
         (st = sw_expo_new(&d->expo, err)) != SW_OK ||
