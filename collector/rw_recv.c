@@ -15,8 +15,10 @@
 
 #include "prompb.pb-c.h"
 #include "slawatch/arena.h"
+#include "slawatch/json.h"
 #include "slawatch/promhist.h"
 #include "slawatch/snappy.h"
+#include "slawatch/units.h"
 
 /* Labels per series; beyond it the duplicate check (quadratic for unsorted labels) is refused. */
 #define MAX_LABELS 1024
@@ -77,8 +79,8 @@ limits_resolve(const sw_rw_limits *in, sw_rw_limits *out)
 
 /* The decoded body in *ret (malloc'd), its size checked against the cap before allocating. */
 static sw_status
-decompress(const uint8_t *body, size_t len, const sw_rw_limits *lim, uint8_t **ret,
-           size_t *ret_len, sw_err *err)
+decompress(const uint8_t *body, size_t len, const sw_rw_limits *lim, uint8_t **ret, size_t *ret_len,
+           sw_err *err)
 {
     if (len > lim->max_body)
         return sw_err_set(err, SW_E_TOOBIG, "body of %zu bytes is over the limit of %zu", len,
@@ -88,9 +90,8 @@ decompress(const uint8_t *body, size_t len, const sw_rw_limits *lim, uint8_t **r
     if (st != SW_OK)
         return st;
     if (n > lim->max_decoded)
-        return sw_err_set(err, SW_E_TOOBIG,
-                          "snappy: decodes to %zu bytes, over the limit of %zu", n,
-                          lim->max_decoded);
+        return sw_err_set(err, SW_E_TOOBIG, "snappy: decodes to %zu bytes, over the limit of %zu",
+                          n, lim->max_decoded);
     uint8_t *out = malloc(n ? n : 1);
     if (out == NULL)
         return sw_err_set(err, SW_E_NOMEM, "no memory for a decoded body of %zu bytes", n);
@@ -154,6 +155,11 @@ check_labels(const rw_series *ts, size_t idx, sw_err *err)
         if (!label_name_ok(l->name))
             return sw_err_set(err, SW_E_INVAL, "series %zu: invalid label name '%.64s'", idx,
                               l->name);
+        if (!sw_json_utf8_valid(l->value))
+            return sw_err_set(err, SW_E_INVAL,
+                              "series %zu: label '%.64s' has a value that is not "
+                              "valid UTF-8",
+                              idx, l->name);
         if (strcmp(l->name, "__name__") == 0)
             name = l->value;
     }
@@ -191,9 +197,9 @@ check_counts(const int64_t *deltas, const double *counts, size_t n, bool is_floa
 {
     int64_t abs_count = 0;
     for (size_t i = 0; i < n; i++) {
-        bool ok = is_float ? counts[i] >= 0
-                           : !__builtin_add_overflow(abs_count, deltas[i], &abs_count) &&
-                                 abs_count >= 0;
+        bool ok = is_float
+                      ? counts[i] >= 0
+                      : !__builtin_add_overflow(abs_count, deltas[i], &abs_count) && abs_count >= 0;
         if (!ok)
             return sw_err_set(err, SW_E_INVAL,
                               "series %zu: histogram %s bucket %zu has a negative, NaN or "
@@ -213,8 +219,8 @@ check_side(const rw_hist *h, bool negative, size_t idx, size_t *ret_buckets, sw_
     size_t n_counts = negative ? h->n_negative_counts : h->n_positive_counts;
     size_t buckets;
     if (!span_buckets(negative ? h->negative_spans : h->positive_spans, n_spans, &buckets))
-        return sw_err_set(err, SW_E_TOOBIG, "series %zu: %s spans cover over %u buckets", idx,
-                          side, SW_NATIVE_MAX_BUCKETS);
+        return sw_err_set(err, SW_E_TOOBIG, "series %zu: %s spans cover over %u buckets", idx, side,
+                          SW_NATIVE_MAX_BUCKETS);
     size_t given = hist_is_float(h) ? n_counts : n_deltas;
     size_t other = hist_is_float(h) ? n_deltas : n_counts;
     if (given != buckets || other != 0)
@@ -224,8 +230,8 @@ check_side(const rw_hist *h, bool negative, size_t idx, size_t *ret_buckets, sw_
                           other ? " and counts of the other kind" : "");
     *ret_buckets = buckets;
     return check_counts(negative ? h->negative_deltas : h->positive_deltas,
-                        negative ? h->negative_counts : h->positive_counts, given,
-                        hist_is_float(h), idx, side, err);
+                        negative ? h->negative_counts : h->positive_counts, given, hist_is_float(h),
+                        idx, side, err);
 }
 
 static sw_status
@@ -247,26 +253,46 @@ check_histogram(const rw_hist *h, size_t idx, rw_scratch *sc, sw_err *err)
     return SW_OK;
 }
 
+/* Samples and histograms dated after lim->max_timestamp_ms (when set) are refused. */
+static sw_status
+check_times(const rw_series *ts, size_t idx, const sw_rw_limits *lim, sw_err *err)
+{
+    int64_t latest = INT64_MIN;
+    for (size_t j = 0; j < ts->n_samples; j++)
+        latest = ts->samples[j]->timestamp > latest ? ts->samples[j]->timestamp : latest;
+    for (size_t j = 0; j < ts->n_histograms; j++)
+        latest = ts->histograms[j]->timestamp > latest ? ts->histograms[j]->timestamp : latest;
+    if (lim->max_timestamp_ms == 0 || latest <= lim->max_timestamp_ms)
+        return SW_OK;
+    char at[40], bound[40];
+    sw_units_format_time(latest, at, sizeof at);
+    sw_units_format_time(lim->max_timestamp_ms, bound, sizeof bound);
+    return sw_err_set(err, SW_E_INVAL, "series %zu: sample time %s is after %s: too far ahead", idx,
+                      at, bound);
+}
+
 /* Every series checked and counted before the sink sees any. */
 static sw_status
 validate(const rw_request *req, const sw_rw_limits *lim, rw_scratch *sc, sw_rw_counts *counts,
          sw_err *err)
 {
     if (req->n_timeseries > lim->max_series)
-        return sw_err_set(err, SW_E_TOOBIG, "%zu series, over the limit of %zu",
-                          req->n_timeseries, lim->max_series);
+        return sw_err_set(err, SW_E_TOOBIG, "%zu series, over the limit of %zu", req->n_timeseries,
+                          lim->max_series);
     sw_rw_counts c = {.series = req->n_timeseries};
     for (size_t i = 0; i < req->n_timeseries; i++) {
         const rw_series *ts = req->timeseries[i];
         sw_status st = check_labels(ts, i, err);
+        if (st == SW_OK)
+            st = check_times(ts, i, lim, err);
         if (st != SW_OK)
             return st;
         sc->max_labels = ts->n_labels > sc->max_labels ? ts->n_labels : sc->max_labels;
         c.samples += ts->n_samples;
         c.histograms += ts->n_histograms;
         if (c.samples + c.histograms > lim->max_samples)
-            return sw_err_set(err, SW_E_TOOBIG, "over %zu samples by series %zu",
-                              lim->max_samples, i);
+            return sw_err_set(err, SW_E_TOOBIG, "over %zu samples by series %zu", lim->max_samples,
+                              i);
         for (size_t j = 0; j < ts->n_histograms; j++)
             if ((st = check_histogram(ts->histograms[j], i, sc, err)) != SW_OK)
                 return st;
@@ -281,8 +307,8 @@ scratch_alloc(rw_alloc *a, rw_scratch *sc, sw_err *err)
     /* Past the budget's check on purpose: these are bounded by what the budget already let in. */
     sc->labels = sw_arena_alloc(&a->arena, (sc->max_labels + 1) * sizeof *sc->labels,
                                 alignof(sw_prom_label));
-    sc->spans = sw_arena_alloc(&a->arena, (sc->max_spans + 1) * sizeof *sc->spans,
-                               alignof(sw_prom_span));
+    sc->spans =
+        sw_arena_alloc(&a->arena, (sc->max_spans + 1) * sizeof *sc->spans, alignof(sw_prom_span));
     sc->counts =
         sw_arena_alloc(&a->arena, (sc->max_buckets + 1) * sizeof *sc->counts, alignof(double));
     if (sc->labels == NULL || sc->spans == NULL || sc->counts == NULL)
@@ -412,10 +438,38 @@ header_is(const char *value, const char *token)
            (value[n] == '\0' || value[n] == ';' || value[n] == ' ');
 }
 
+/* The proto parameter of a Content-Type ("" when none), into out. */
+static void
+proto_param(const char *content_type, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (const char *p = strchr(content_type, ';'); p != NULL; p = strchr(p + 1, ';')) {
+        const char *q = p + 1 + strspn(p + 1, " \t");
+        if (strncasecmp(q, "proto=", 6) == 0) {
+            q += 6;
+            snprintf(out, cap, "%.*s", (int)strcspn(q, " \t;"), q);
+            return;
+        }
+    }
+}
+
 sw_status
 sw_rw_recv_check_headers(const char *content_encoding, const char *content_type,
                          const char *version, sw_err *err)
 {
+    /* Remote write 2.0 asks by content type (and version); 415 tells its sender to fall back. */
+    char proto[128];
+    proto_param(content_type != NULL ? content_type : "", proto, sizeof proto);
+    if (proto[0] != '\0' && strcmp(proto, "prometheus.WriteRequest") != 0)
+        return sw_err_set(err, SW_E_UNSUPPORTED,
+                          "Content-Type asks for proto=%.64s: this receiver speaks remote write "
+                          "1.0 (prometheus.WriteRequest)",
+                          proto);
+    if (version != NULL && strncmp(version, "2.", 2) == 0)
+        return sw_err_set(err, SW_E_UNSUPPORTED,
+                          "X-Prometheus-Remote-Write-Version is '%.32s': this receiver speaks "
+                          "0.1.0 (remote write 1.0)",
+                          version);
     if (!header_is(content_encoding, "snappy"))
         return sw_err_set(err, SW_E_INVAL,
                           "Content-Encoding is '%.64s': remote write 1.0 sends 'snappy'",

@@ -22,7 +22,7 @@ typedef struct config_box {
 
 static const char *const top_keys[] = {"listen",    "data_dir",     "rules_files", "external_url",
                                        "log_level", "alertmanager", "auth",        "tls",
-                                       "http",      "store",        "ingest_delay",
+                                       "http",      "store",        "ingest_delay", "ingest_sync",
                                        "remote_write_receiver", "scrape_configs",
                                        "prometheus_query", "remote_write", "cloudwatch", NULL};
 static const char *const alertmanager_keys[] = {"url", "resend_interval", NULL};
@@ -50,6 +50,7 @@ set_defaults(sw_config *c)
     c->http_max_body = 1 << 20;
     c->rw_max_body = 16 << 20;
     c->http_timeout_ms = 10000;
+    c->ingest_sync = true;
     c->retention_ms[0] = 2 * DAY_MS;
     c->retention_ms[1] = 35 * DAY_MS;
     c->retention_ms[2] = 400 * DAY_MS;
@@ -396,6 +397,8 @@ compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
         get_remote_write_receiver(ld, v, c);
     if ((v = sw_yaml_get(root, "ingest_delay")) != NULL)
         sw_rules_get_duration(ld, v, "ingest_delay", true, &c->ingest_delay_ms);
+    if ((v = sw_yaml_get(root, "ingest_sync")) != NULL)
+        sw_rules_get_bool(ld, v, &c->ingest_sync);
     if ((v = sw_yaml_get(root, "scrape_configs")) != NULL)
         sw_config_scrape_compile(ld, v, c);
     if ((v = sw_yaml_get(root, "prometheus_query")) != NULL)

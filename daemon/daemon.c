@@ -875,6 +875,7 @@ sw_daemon_new(const sw_daemon_options *opts, sw_daemon **ret, sw_err *err)
     pthread_mutex_init(&d->stop_lock, NULL);
     pthread_cond_init(&d->stop_cond, NULL);
     pthread_cond_init(&d->reloaded, NULL);
+    d->ingest_sync = d->cfg->ingest_sync;
     d->listen = strdup(d->cfg->listen);
     d->data_dir = strdup(d->cfg->data_dir);
     sw_status st = d->listen != NULL && d->data_dir != NULL

@@ -204,13 +204,11 @@ sw_daemon_check_ahead(const sw_daemon *d, int64_t at_ms, const char *what, sw_er
                       when);
 }
 
-/* Acknowledged data must survive a crash: the journal is synced before the answer. A failing
- * sync leaves the data applied (and written), so it is logged, not refused. */
-static void
-sync_journal(sw_daemon *d)
+void
+sw_daemon_sync_journal(sw_daemon *d)
 {
     sw_err err;
-    if (sw_accum_sync(d->accum, &err) != SW_OK)
+    if (d->ingest_sync && sw_accum_sync(d->accum, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "ingest journal not synced", &err, NULL);
 }
 
@@ -234,7 +232,7 @@ commit_open(sw_daemon *d, sw_accum_batch *b, int64_t min_at_ms, const char *what
     }
     pthread_mutex_unlock(&d->lock);
     if (st == SW_OK)
-        sync_journal(d);
+        sw_daemon_sync_journal(d);
     return st;
 }
 

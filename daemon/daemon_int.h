@@ -78,7 +78,7 @@ typedef struct sw_daemon_rw {
     size_t max_body;
     double tokens; /* samples that may still come this second; negative: in debt */
     int64_t bucket_ms;
-    uint64_t requests[6]; /* by SW_METRICS_RW_CODES */
+    uint64_t requests[7]; /* by SW_METRICS_RW_CODES */
     uint64_t samples, rejected;
 } sw_daemon_rw;
 
@@ -104,6 +104,7 @@ struct sw_daemon {
     sw_daemon_rw rw;
     char *token;
     char *listen, *data_dir; /* as started: changing them needs a restart */
+    bool ingest_sync;        /* as started */
     int64_t base_ms;
     int64_t last_tick_ms; /* the boundary last taken */
     sw_totals totals;
@@ -178,6 +179,13 @@ void sw_daemon_apply_marks(sw_daemon *d);
 
 /* Sleep up to ms (real time) unless the daemon stops meanwhile; false when it stops. */
 bool sw_daemon_nap(sw_daemon *d, int64_t ms);
+
+/*
+ * Make what the accumulators acknowledged durable before the answer (with ingest_sync). A
+ * failing sync leaves the data applied and written, so it is logged, not refused: a client's
+ * retry would count it twice.
+ */
+void sw_daemon_sync_journal(sw_daemon *d);
 
 /* Refuse (SW_E_PARSE, naming the bound) a time more than SW_DAEMON_AHEAD_MS after now. */
 sw_status sw_daemon_check_ahead(const sw_daemon *d, int64_t at_ms, const char *what, sw_err *err);
