@@ -79,8 +79,8 @@ limits_resolve(const sw_rw_limits *in, sw_rw_limits *out)
 
 /* The decoded body in *ret (malloc'd), its size checked against the cap before allocating. */
 static sw_status
-decompress(const uint8_t *body, size_t len, const sw_rw_limits *lim, uint8_t **ret, size_t *ret_len,
-           sw_err *err)
+decompress(const uint8_t *body, size_t len, const sw_rw_limits *lim, uint8_t **ret,
+           size_t *ret_len, sw_err *err)
 {
     if (len > lim->max_body)
         return sw_err_set(err, SW_E_TOOBIG, "body of %zu bytes is over the limit of %zu", len,
@@ -90,8 +90,9 @@ decompress(const uint8_t *body, size_t len, const sw_rw_limits *lim, uint8_t **r
     if (st != SW_OK)
         return st;
     if (n > lim->max_decoded)
-        return sw_err_set(err, SW_E_TOOBIG, "snappy: decodes to %zu bytes, over the limit of %zu",
-                          n, lim->max_decoded);
+        return sw_err_set(err, SW_E_TOOBIG,
+                          "snappy: decodes to %zu bytes, over the limit of %zu", n,
+                          lim->max_decoded);
     uint8_t *out = malloc(n ? n : 1);
     if (out == NULL)
         return sw_err_set(err, SW_E_NOMEM, "no memory for a decoded body of %zu bytes", n);
@@ -197,9 +198,9 @@ check_counts(const int64_t *deltas, const double *counts, size_t n, bool is_floa
 {
     int64_t abs_count = 0;
     for (size_t i = 0; i < n; i++) {
-        bool ok = is_float
-                      ? counts[i] >= 0
-                      : !__builtin_add_overflow(abs_count, deltas[i], &abs_count) && abs_count >= 0;
+        bool ok = is_float ? counts[i] >= 0
+                           : !__builtin_add_overflow(abs_count, deltas[i], &abs_count) &&
+                                 abs_count >= 0;
         if (!ok)
             return sw_err_set(err, SW_E_INVAL,
                               "series %zu: histogram %s bucket %zu has a negative, NaN or "
@@ -219,8 +220,8 @@ check_side(const rw_hist *h, bool negative, size_t idx, size_t *ret_buckets, sw_
     size_t n_counts = negative ? h->n_negative_counts : h->n_positive_counts;
     size_t buckets;
     if (!span_buckets(negative ? h->negative_spans : h->positive_spans, n_spans, &buckets))
-        return sw_err_set(err, SW_E_TOOBIG, "series %zu: %s spans cover over %u buckets", idx, side,
-                          SW_NATIVE_MAX_BUCKETS);
+        return sw_err_set(err, SW_E_TOOBIG, "series %zu: %s spans cover over %u buckets", idx,
+                          side, SW_NATIVE_MAX_BUCKETS);
     size_t given = hist_is_float(h) ? n_counts : n_deltas;
     size_t other = hist_is_float(h) ? n_deltas : n_counts;
     if (given != buckets || other != 0)
@@ -230,8 +231,8 @@ check_side(const rw_hist *h, bool negative, size_t idx, size_t *ret_buckets, sw_
                           other ? " and counts of the other kind" : "");
     *ret_buckets = buckets;
     return check_counts(negative ? h->negative_deltas : h->positive_deltas,
-                        negative ? h->negative_counts : h->positive_counts, given, hist_is_float(h),
-                        idx, side, err);
+                        negative ? h->negative_counts : h->positive_counts, given,
+                        hist_is_float(h), idx, side, err);
 }
 
 static sw_status
@@ -277,8 +278,8 @@ validate(const rw_request *req, const sw_rw_limits *lim, rw_scratch *sc, sw_rw_c
          sw_err *err)
 {
     if (req->n_timeseries > lim->max_series)
-        return sw_err_set(err, SW_E_TOOBIG, "%zu series, over the limit of %zu", req->n_timeseries,
-                          lim->max_series);
+        return sw_err_set(err, SW_E_TOOBIG, "%zu series, over the limit of %zu",
+                          req->n_timeseries, lim->max_series);
     sw_rw_counts c = {.series = req->n_timeseries};
     for (size_t i = 0; i < req->n_timeseries; i++) {
         const rw_series *ts = req->timeseries[i];
@@ -291,8 +292,8 @@ validate(const rw_request *req, const sw_rw_limits *lim, rw_scratch *sc, sw_rw_c
         c.samples += ts->n_samples;
         c.histograms += ts->n_histograms;
         if (c.samples + c.histograms > lim->max_samples)
-            return sw_err_set(err, SW_E_TOOBIG, "over %zu samples by series %zu", lim->max_samples,
-                              i);
+            return sw_err_set(err, SW_E_TOOBIG, "over %zu samples by series %zu",
+                              lim->max_samples, i);
         for (size_t j = 0; j < ts->n_histograms; j++)
             if ((st = check_histogram(ts->histograms[j], i, sc, err)) != SW_OK)
                 return st;
@@ -307,8 +308,8 @@ scratch_alloc(rw_alloc *a, rw_scratch *sc, sw_err *err)
     /* Past the budget's check on purpose: these are bounded by what the budget already let in. */
     sc->labels = sw_arena_alloc(&a->arena, (sc->max_labels + 1) * sizeof *sc->labels,
                                 alignof(sw_prom_label));
-    sc->spans =
-        sw_arena_alloc(&a->arena, (sc->max_spans + 1) * sizeof *sc->spans, alignof(sw_prom_span));
+    sc->spans = sw_arena_alloc(&a->arena, (sc->max_spans + 1) * sizeof *sc->spans,
+                               alignof(sw_prom_span));
     sc->counts =
         sw_arena_alloc(&a->arena, (sc->max_buckets + 1) * sizeof *sc->counts, alignof(double));
     if (sc->labels == NULL || sc->spans == NULL || sc->counts == NULL)

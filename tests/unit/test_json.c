@@ -29,11 +29,11 @@ test_put_string(void **state)
         {"/\x7f", "\"/\x7f\""},
         {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\""},
         {"\xff", "\"\\ufffd\""},
-        {"a\x80z", "\"a\\ufffdz\""},                              /* stray continuation byte */
-        {"\xc0\xaf", "\"\\ufffd\\ufffd\""},                       /* overlong '/' */
-        {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},            /* UTF-16 surrogate */
+        {"a\x80z", "\"a\\ufffdz\""},                /* stray continuation byte */
+        {"\xc0\xaf", "\"\\ufffd\\ufffd\""},         /* overlong '/' */
+        {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""}, /* UTF-16 surrogate */
         {"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""}, /* above U+10FFFF */
-        {"\xe2\x82", "\"\\ufffd\\ufffd\""},                       /* cut short by the end */
+        {"\xe2\x82", "\"\\ufffd\\ufffd\""},         /* cut short by the end */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sw_buf b;
@@ -139,8 +139,10 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_put_string), cmocka_unit_test(test_put_string_cap),
-        cmocka_unit_test(test_parse_ok),   cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_put_string),
+        cmocka_unit_test(test_put_string_cap),
+        cmocka_unit_test(test_parse_ok),
+        cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_parse_nul),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

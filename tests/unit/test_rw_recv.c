@@ -53,14 +53,8 @@ pack_body(const Prometheus__WriteRequest *req, size_t *ret_len)
     return body;
 }
 
-#define LABEL(n, v)                                                                                \
-    {                                                                                              \
-        PROTOBUF_C_MESSAGE_INIT(&prometheus__label__descriptor), (char *)(n), (char *)(v)          \
-    }
-#define SAMPLE(v, t)                                                                               \
-    {                                                                                              \
-        PROTOBUF_C_MESSAGE_INIT(&prometheus__sample__descriptor), (v), (t)                         \
-    }
+#define LABEL(n, v) {PROTOBUF_C_MESSAGE_INIT(&prometheus__label__descriptor), (char *)(n), (char *)(v)}
+#define SAMPLE(v, t) {PROTOBUF_C_MESSAGE_INIT(&prometheus__sample__descriptor), (v), (t)}
 
 /* ------------------------------------------------------------------ a sink that prints */
 
@@ -159,8 +153,8 @@ text(rec *r)
 static Prometheus__WriteRequest *
 two_series(void)
 {
-    static Prometheus__Label la[] = {LABEL("__name__", "http_requests_total"), LABEL("code", "500"),
-                                     LABEL("job", "api")};
+    static Prometheus__Label la[] = {LABEL("__name__", "http_requests_total"),
+                                     LABEL("code", "500"), LABEL("job", "api")};
     static Prometheus__Label lb[] = {LABEL("le", "0.25"), LABEL("job", "api"),
                                      LABEL("__name__", "http_duration_seconds_bucket")};
     static Prometheus__Sample sa[] = {SAMPLE(10, 1760000000000), SAMPLE(12.5, 1760000015000),
@@ -229,10 +223,7 @@ test_sink_error_propagates(void **state)
 
 /* ------------------------------------------------------------------ native histograms */
 
-#define SPAN(o, l)                                                                                 \
-    {                                                                                              \
-        PROTOBUF_C_MESSAGE_INIT(&prometheus__bucket_span__descriptor), (o), (l)                    \
-    }
+#define SPAN(o, l) {PROTOBUF_C_MESSAGE_INIT(&prometheus__bucket_span__descriptor), (o), (l)}
 
 static void
 test_native_histograms(void **state)
