@@ -17,6 +17,7 @@
 #include "slawatch/units.h"
 
 #define ROLLUP_EVERY_MS 60000
+#define SECRET_MAX 4096 /* bytes of a token or password file's first line */
 #define SLEEP_SLICE_MS 50
 
 static int64_t
@@ -689,15 +690,21 @@ sw_daemon_read_secret(const char *path, char **ret, sw_err *err)
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return sw_err_sys(err, SW_E_IO, "cannot read the token file %s", path);
-    char buf[512];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    /* The whole first line is the secret (a passphrase has spaces); only the whitespace around
+     * it goes, as the line end a text editor adds. */
+    char buf[SECRET_MAX + 2];
+    bool got = fgets(buf, sizeof buf, f) != NULL;
     fclose(f);
+    size_t n = got ? strcspn(buf, "\n") : 0;
+    if (n > SECRET_MAX)
+        return sw_err_set(err, SW_E_INVAL, "the token file %s: first line over %d bytes", path,
+                          SECRET_MAX);
     buf[n] = '\0';
-    char *start = buf + strspn(buf, " \t\r\n");
-    size_t len = strcspn(start, " \t\r\n");
-    if (len == 0)
+    while (n > 0 && strchr(" \t\r", buf[n - 1]) != NULL)
+        buf[--n] = '\0';
+    char *start = buf + strspn(buf, " \t");
+    if (start[0] == '\0')
         return sw_err_set(err, SW_E_INVAL, "the token file %s is empty", path);
-    start[len] = '\0';
     *ret = strdup(start);
     return *ret != NULL ? SW_OK : sw_err_set(err, SW_E_NOMEM, "out of memory");
 }
@@ -951,7 +958,8 @@ sw_daemon_free(sw_daemon *d)
     stop_threads(d);
     sw_http_stop(d->http);
     sw_daemon_rwout_stop(d);
-    sw_daemon_flush_audits(d);
+    if (d->store != NULL) /* NULL when the store failed to open at start */
+        sw_daemon_flush_audits(d);
     free_queues(d);
     sw_snapshot_unref(d->snapshot);
     sw_probe_free(d->prober);

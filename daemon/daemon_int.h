@@ -28,7 +28,7 @@
 /* Intervals kept in memory while the store fails, before the oldest are dropped. */
 #define SW_DAEMON_PENDING_MAX 100000
 /* Pushed, EMF and remote-written data may be dated at most this far after now. */
-#define SW_DAEMON_AHEAD_MS (5 * 60 * 1000)
+#define SW_DAEMON_AHEAD_MS SW_API_AHEAD_MS
 /* The ingest journal, in the data directory beside the database. */
 #define SW_DAEMON_JOURNAL_NAME "ingest.journal"
 /* Gate audits queued between ticks, before more are dropped (and counted). */
@@ -190,7 +190,7 @@ void sw_daemon_sync_journal(sw_daemon *d);
 /* Refuse (SW_E_PARSE, naming the bound) a time more than SW_DAEMON_AHEAD_MS after now. */
 sw_status sw_daemon_check_ahead(const sw_daemon *d, int64_t at_ms, const char *what, sw_err *err);
 
-/* A secret (token, password) from a file, whitespace around it dropped. */
+/* A secret (token, password): the first line of a file, whitespace around it dropped. */
 sw_status sw_daemon_read_secret(const char *path, char **ret, sw_err *err);
 
 /* Start the prometheus_query thread when configured (after the prommap exists); stop it and

@@ -272,9 +272,17 @@ deployment_time(const sw_api_hooks *h, const char *at, int64_t *ret_ms, sw_http_
         *ret_ms = h->now(h->ctx);
         return true;
     }
-    if (sw_units_parse_time_ms(at, strlen(at), ret_ms))
+    if (!sw_units_parse_time_ms(at, strlen(at), ret_ms)) {
+        sw_http_response_error(resp, 400, "at '%.64s' is not an RFC 3339 time", at);
+        return false;
+    }
+    int64_t bound = h->now(h->ctx) + SW_API_AHEAD_MS;
+    if (*ret_ms <= bound)
         return true;
-    sw_http_response_error(resp, 400, "at '%.64s' is not an RFC 3339 time", at);
+    char when[40];
+    sw_units_format_time(bound, when, sizeof when);
+    sw_http_response_error(resp, 400, "at '%.64s' is after %s (now + 5m): too far ahead", at,
+                           when);
     return false;
 }
 
