@@ -281,8 +281,7 @@ deployment_time(const sw_api_hooks *h, const char *at, int64_t *ret_ms, sw_http_
         return true;
     char when[40];
     sw_units_format_time(bound, when, sizeof when);
-    sw_http_response_error(resp, 400, "at '%.64s' is after %s (now + 5m): too far ahead", at,
-                           when);
+    sw_http_response_error(resp, 400, "at '%.64s' is after %s (now + 5m): too far ahead", at, when);
     return false;
 }
 
