@@ -255,5 +255,6 @@ sw_accum_journal_compact(sw_accum *a, sw_err *err)
     pthread_mutex_unlock(&a->lock);
     sw_buf_fini(&frames);
     sw_buf_fini(&record);
-    return st;
+    /* Synced outside the lock: commits go on meanwhile (and share this sync). */
+    return st == SW_OK ? sw_journal_sync(a->journal, err) : st;
 }

@@ -25,6 +25,7 @@ struct sw_journal {
     uint64_t size;    /* bytes in the current file */
     uint64_t written; /* logical bytes appended since open */
     uint64_t synced;  /* logical bytes known durable */
+    bool dir_dirty;   /* a replace's rename is not durable yet */
     sw_buf frame;     /* the frame being appended */
 };
 
@@ -237,7 +238,7 @@ sw_journal_sync(sw_journal *j, sw_err *err)
 {
     pthread_mutex_lock(&j->mu);
     uint64_t target = j->written;
-    bool done = j->synced >= target;
+    bool done = j->synced >= target && !j->dir_dirty;
     pthread_mutex_unlock(&j->mu);
     if (done)
         return SW_OK;
@@ -245,16 +246,22 @@ sw_journal_sync(sw_journal *j, sw_err *err)
     pthread_mutex_lock(&j->sync_mu);
     pthread_mutex_lock(&j->mu);
     /* Another caller's fdatasync may have covered this one's frames meanwhile. */
-    done = j->synced >= target;
+    done = j->synced >= target && !j->dir_dirty;
     uint64_t upto = j->written;
+    bool dir = j->dir_dirty;
     int fd = j->fd;
     pthread_mutex_unlock(&j->mu);
     if (!done) {
         if (fdatasync(fd) != 0)
             st = sw_err_sys(err, SW_E_IO, "%s: cannot sync", j->path);
+        /* After the file's data: a rename durable before it could name a file without it. */
+        if (st == SW_OK && dir)
+            st = sync_dir(j->path, err);
         pthread_mutex_lock(&j->mu);
         if (st == SW_OK && upto > j->synced)
             j->synced = upto;
+        if (st == SW_OK && dir && j->fd == fd)
+            j->dir_dirty = false;
         pthread_mutex_unlock(&j->mu);
     }
     pthread_mutex_unlock(&j->sync_mu);
@@ -271,8 +278,6 @@ sw_journal_replace(sw_journal *j, const uint8_t *frames, size_t len, sw_err *err
     int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     sw_status st = fd < 0 ? sw_err_sys(err, SW_E_IO, "%s: cannot create", tmp)
                           : write_all(fd, frames, len, tmp, err);
-    if (st == SW_OK && fdatasync(fd) != 0)
-        st = sw_err_sys(err, SW_E_IO, "%s: cannot sync", tmp);
     if (st == SW_OK && rename(tmp, j->path) != 0)
         st = sw_err_sys(err, SW_E_IO, "%s: cannot rename to %s", tmp, j->path);
     if (st != SW_OK) {
@@ -283,18 +288,18 @@ sw_journal_replace(sw_journal *j, const uint8_t *frames, size_t len, sw_err *err
         pthread_mutex_unlock(&j->sync_mu);
         return st;
     }
+    /* The new file is the journal now. What it holds is durable at the next sync, which also
+     * makes the rename durable; until then the old file's synced frames say the same. */
     pthread_mutex_lock(&j->mu);
     int old = j->fd;
     j->fd = fd;
     j->size = len;
     j->written += len;
-    j->synced = j->written;
+    j->dir_dirty = true;
     pthread_mutex_unlock(&j->mu);
     close(old);
-    /* After the rename the new file is the journal, whether or not the rename is durable yet. */
-    st = sync_dir(j->path, err);
     pthread_mutex_unlock(&j->sync_mu);
-    return st;
+    return SW_OK;
 }
 
 uint64_t

@@ -4,8 +4,9 @@
  * one write(2): a process killed at any moment leaves whole frames and at most one torn frame at
  * the end, which the next open cuts off. sw_journal_sync makes everything appended so far
  * durable with one fdatasync shared by every caller waiting at the same time (group commit).
- * sw_journal_replace swaps the whole contents for new frames atomically (a synced temporary
- * file renamed over the journal), so the journal stays as small as what it must keep.
+ * sw_journal_replace swaps the whole contents for new frames atomically (a temporary file renamed
+ * over the journal; the next sync makes both durable), so the journal stays as small as what it
+ * must keep.
  *
  * Appends and replaces must be serialised by the caller; sync may be called from any thread.
  */
@@ -45,7 +46,8 @@ sw_status sw_journal_frame(sw_buf *out, const void *payload, size_t len, sw_err 
 /* Make every frame appended before the call durable. Thread-safe. */
 sw_status sw_journal_sync(sw_journal *j, sw_err *err);
 
-/* Replace the journal's contents with frames (sw_journal_frame's output), synced. */
+/* Replace the journal's contents with frames (sw_journal_frame's output); durable at the next
+ * sw_journal_sync. */
 sw_status sw_journal_replace(sw_journal *j, const uint8_t *frames, size_t len, sw_err *err);
 
 /* Bytes the journal file holds now. */

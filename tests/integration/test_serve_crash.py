@@ -235,8 +235,9 @@ def main():
         print(f"remote write: {write.counts} requests; stored {written} within [{low}, {high}]; "
               f"increase lost at each restart (baseline): mean "
               f"{sum(gaps) / max(1, len(gaps)):.0f}, max {max(gaps, default=0)}")
-        print(f"restart (down to ready) max {max(restarts, default=0):.2f}s; "
-              f"{time.monotonic() - t0:.1f}s")
+        r = sorted(restarts)
+        print(f"restart (down to ready): median {r[len(r) // 2]:.2f}s, "
+              f"p90 {r[len(r) * 9 // 10]:.2f}s, max {r[-1]:.2f}s; {time.monotonic() - t0:.1f}s")
         if failures:
             print("--- slawatch log (tail) ---\n" + d.log_text()[-3000:])
     for f in failures[:20]:
