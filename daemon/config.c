@@ -11,6 +11,7 @@
 #include "config_int.h"
 #include "slawatch/arena.h"
 #include "slawatch/buf.h"
+#include "slawatch/http_client.h"
 
 #define DAY_MS INT64_C(86400000)
 
@@ -95,9 +96,12 @@ get_url(sw_rules_loader *ld, const sw_yaml_node *v, const char *key, const char 
 {
     if (!sw_rules_get_text(ld, v, "a URL", ret))
         return;
+    /* The value is shown redacted: a URL that is wrong may still hold a password. */
+    char shown[256];
+    sw_http_client_redact_url(*ret, shown, sizeof shown);
     if (strncmp(*ret, "http://", 7) != 0 && strncmp(*ret, "https://", 8) != 0)
-        sw_rules_error(ld, v, "expected an http:// or https:// URL for %s, found %s", key,
-                       sw_rules_found(v).s);
+        sw_rules_error(ld, v, "expected an http:// or https:// URL for %s, found '%s'", key,
+                       shown);
 }
 
 void
