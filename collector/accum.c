@@ -20,6 +20,7 @@ sw_accum_new(int64_t base_ms, sw_accum **ret, sw_err *err)
         return sw_err_set(err, SW_E_NOMEM, "cannot allocate interval accumulators");
     pthread_mutex_init(&a->lock, NULL);
     a->base_ms = base_ms;
+    a->closed_until_ms = INT64_MIN;
     sw_buf_init(&a->enc, SW_JOURNAL_FRAME_MAX);
     *ret = a;
     return SW_OK;
@@ -55,6 +56,14 @@ sw_accum_set_horizon(sw_accum *a, sw_accum_clock clock, void *ctx, int64_t ahead
     pthread_mutex_unlock(&a->lock);
 }
 
+void
+sw_accum_close(sw_accum *a, int64_t until_ms)
+{
+    pthread_mutex_lock(&a->lock);
+    a->closed_until_ms = until_ms;
+    pthread_mutex_unlock(&a->lock);
+}
+
 static bool
 same_env(const char *a, const char *b)
 {
@@ -75,6 +84,15 @@ sw_accum_batch_new(const sw_accum *a)
     sw_accum_batch *b = calloc(1, sizeof *b);
     if (b != NULL)
         b->base_ms = a->base_ms;
+    return b;
+}
+
+sw_accum_batch *
+sw_accum_batch_new_strict(const sw_accum *a)
+{
+    sw_accum_batch *b = sw_accum_batch_new(a);
+    if (b != NULL)
+        b->strict = true;
     return b;
 }
 
@@ -260,6 +278,19 @@ typedef struct plan {
     sw_hdr *spare; /* the histogram the interval will need, allocated up front */
 } plan;
 
+/* A strict batch is refused whole, naming the time, when a part is in a closed interval. */
+static sw_status
+check_closed(const sw_accum *a, const sw_accum_batch *b, const accum_entry *e, sw_err *err)
+{
+    if (!b->strict || e->iv.start_ms >= a->closed_until_ms)
+        return SW_OK;
+    char at[40], when[40];
+    sw_units_format_time(e->iv.start_ms, at, sizeof at);
+    sw_units_format_time(a->closed_until_ms, when, sizeof when);
+    return sw_err_set(err, SW_E_RANGE, "too late: %s's interval at %s is closed (before %s)",
+                      e->service, at, when);
+}
+
 static sw_status
 check_horizon(const sw_accum *a, const accum_entry *e, sw_err *err)
 {
@@ -286,7 +317,7 @@ plan_entry(sw_accum *a, const accum_entry *e, bool replaying, plan *p, size_t *r
     if (s == NULL)
         return st != SW_OK ? st : SW_E_NOMEM;
     p->series = (size_t)(s - a->series);
-    if (e->iv.start_ms < s->taken_until_ms) {
+    if (e->iv.start_ms < s->taken_until_ms || e->iv.start_ms < a->closed_until_ms) {
         p->late = true;
         return SW_OK;
     }
@@ -361,7 +392,9 @@ sw_accum_commit_locked(sw_accum *a, const sw_accum_batch *b, bool replaying, sw_
             reserved = grown;
             n_reserved = want;
         }
-        st = plan_entry(a, &b->e[i], replaying, &p[i], reserved, err);
+        st = replaying ? SW_OK : check_closed(a, b, &b->e[i], err);
+        if (st == SW_OK)
+            st = plan_entry(a, &b->e[i], replaying, &p[i], reserved, err);
     }
     if (st == SW_OK && !replaying && a->journal != NULL) {
         sw_buf_reset(&a->enc);

@@ -27,6 +27,7 @@ struct sw_accum {
     sw_accum_clock clock; /* NULL: no horizon */
     void *clock_ctx;
     int64_t ahead_ms;
+    int64_t closed_until_ms; /* sw_accum_close: strict commits refuse intervals before it */
     sw_journal *journal; /* NULL: commits are not journaled */
     sw_buf enc;          /* a commit's journal record */
 };
@@ -41,6 +42,7 @@ typedef struct accum_entry {
 
 struct sw_accum_batch {
     int64_t base_ms;
+    bool strict; /* refused whole when a part falls in a closed interval */
     accum_entry *e;
     size_t n, cap;
 };

@@ -952,8 +952,8 @@ apply_hit(sw_prommap *m, const hit *h, update *u, const series_state *s, bool ba
     const char *env = env_name(t, h->env);
     double delta = baseline ? 0 : (u->value >= s->last ? u->value - s->last : u->value);
     if (t->role != ROLE_HEALTH && !(delta < 0x1p63)) /* counts are checked 64-bit sums */
-        return sw_err_set(err, SW_E_RANGE, "%s: a counter increase of %g is over 2^63",
-                          t->service, delta);
+        return sw_err_set(err, SW_E_RANGE, "%s: a counter increase of %g is over 2^63", t->service,
+                          delta);
     uint64_t n = (uint64_t)llround(delta);
     switch (t->role) {
     case ROLE_HEALTH:

@@ -21,11 +21,24 @@ typedef struct config_box {
     sw_arena arena;
 } config_box;
 
-static const char *const top_keys[] = {"listen",    "data_dir",     "rules_files", "external_url",
-                                       "log_level", "alertmanager", "auth",        "tls",
-                                       "http",      "store",        "ingest_delay", "ingest_sync",
-                                       "remote_write_receiver", "scrape_configs",
-                                       "prometheus_query", "remote_write", "cloudwatch", NULL};
+static const char *const top_keys[] = {"listen",
+                                       "data_dir",
+                                       "rules_files",
+                                       "external_url",
+                                       "log_level",
+                                       "alertmanager",
+                                       "auth",
+                                       "tls",
+                                       "http",
+                                       "store",
+                                       "ingest_delay",
+                                       "ingest_sync",
+                                       "remote_write_receiver",
+                                       "scrape_configs",
+                                       "prometheus_query",
+                                       "remote_write",
+                                       "cloudwatch",
+                                       NULL};
 static const char *const alertmanager_keys[] = {"url", "resend_interval", NULL};
 static const char *const auth_keys[] = {"token_file", "all", NULL};
 static const char *const tls_keys[] = {"cert_file", "key_file", NULL};
@@ -100,8 +113,7 @@ get_url(sw_rules_loader *ld, const sw_yaml_node *v, const char *key, const char 
     char shown[256];
     sw_http_client_redact_url(*ret, shown, sizeof shown);
     if (strncmp(*ret, "http://", 7) != 0 && strncmp(*ret, "https://", 8) != 0)
-        sw_rules_error(ld, v, "expected an http:// or https:// URL for %s, found '%s'", key,
-                       shown);
+        sw_rules_error(ld, v, "expected an http:// or https:// URL for %s, found '%s'", key, shown);
 }
 
 void

@@ -412,9 +412,7 @@ tick(sw_daemon *d, int64_t boundary_ms)
         simulate(d, boundary_ms);
     sw_daemon_apply_marks(d);
     /* Closed before the take, so no batch is acknowledged into an interval already taken. */
-    pthread_mutex_lock(&d->lock);
-    d->closed_until_ms = boundary_ms;
-    pthread_mutex_unlock(&d->lock);
+    sw_accum_close(d->accum, boundary_ms);
     if (sw_prommap_flush(d->prommap, boundary_ms, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "histogram buckets lost", &err, NULL);
     if (sw_accum_take(d->accum, boundary_ms, ingest, d, &err) != SW_OK)
@@ -820,6 +818,7 @@ recover_journal(sw_daemon *d, sw_err *err)
         snprintf(n, sizeof n, "%zu", replayed);
         sw_log(SW_LOG_INFO, "ingest journal replayed", "intervals", n, NULL);
     }
+    sw_accum_close(d->accum, d->last_tick_ms);
     if ((st = sw_accum_take(d->accum, d->last_tick_ms, pend_replayed, d, err)) != SW_OK)
         return st;
     if (!store_flush(d, d->last_tick_ms))
@@ -836,7 +835,7 @@ daemon_start(sw_daemon *d, sw_err *err)
         return st;
     d->base_ms = d->rules->base_interval_ms;
     int64_t now = sw_daemon_now(d);
-    d->last_tick_ms = d->closed_until_ms = now - now % d->base_ms;
+    d->last_tick_ms = now - now % d->base_ms;
     if ((st = open_store(d, err)) != SW_OK ||
         (st = sw_accum_new(d->base_ms, &d->accum, err)) != SW_OK ||
         (st = recover_journal(d, err)) != SW_OK ||

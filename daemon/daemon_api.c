@@ -212,25 +212,12 @@ sw_daemon_sync_journal(sw_daemon *d)
         sw_log_err(SW_LOG_ERROR, "ingest journal not synced", &err, NULL);
 }
 
-/* Commit b unless it reaches into a closed interval (closed before min_start): under d->lock,
- * which the tick holds to move closed_until_ms before it takes, so an acknowledged batch is
- * never added after its interval was taken (the accumulator would count it late and drop it). */
+/* Commit a strict batch (refused whole when it reaches into a closed interval, as the tick
+ * closes before it takes: acknowledged data is never dropped as late) and sync the journal. */
 static sw_status
-commit_open(sw_daemon *d, sw_accum_batch *b, int64_t min_at_ms, const char *what, sw_err *err)
+commit_synced(sw_daemon *d, sw_accum_batch *b, sw_err *err)
 {
-    pthread_mutex_lock(&d->lock);
-    int64_t closed = d->closed_until_ms;
-    sw_status st;
-    if (min_at_ms - ((min_at_ms % d->base_ms) + d->base_ms) % d->base_ms < closed) {
-        char at[40], when[40];
-        sw_units_format_time(min_at_ms, at, sizeof at);
-        sw_units_format_time(closed, when, sizeof when);
-        st = sw_err_set(err, SW_E_RANGE, "too late: %s %s is in an interval closed (before %s)",
-                        what, at, when);
-    } else {
-        st = sw_accum_commit(d->accum, b, err);
-    }
-    pthread_mutex_unlock(&d->lock);
+    sw_status st = sw_accum_commit(d->accum, b, err);
     if (st == SW_OK)
         sw_daemon_sync_journal(d);
     return st;
@@ -245,7 +232,7 @@ hook_ingest(void *ctx, const sw_push_batch *b, int64_t at_ms, sw_err *err)
     sw_status st = check_series(d, b->service, env, err);
     if (st == SW_OK)
         st = sw_daemon_check_ahead(d, at_ms, "at", err);
-    sw_accum_batch *ab = st == SW_OK ? sw_accum_batch_new(d->accum) : NULL;
+    sw_accum_batch *ab = st == SW_OK ? sw_accum_batch_new_strict(d->accum) : NULL;
     if (st != SW_OK || ab == NULL)
         return st != SW_OK ? st : sw_err_set(err, SW_E_NOMEM, "out of memory");
     st = sw_accum_batch_counts(ab, b->service, env, at_ms, b->requests, b->errors, err);
@@ -254,7 +241,7 @@ hook_ingest(void *ctx, const sw_push_batch *b, int64_t at_ms, sw_err *err)
     for (size_t i = 0; st == SW_OK && i < b->n_latency; i++)
         st = sw_accum_batch_latency(ab, b->service, env, at_ms, b->latency_us[i], 1, err);
     if (st == SW_OK)
-        st = commit_open(d, ab, at_ms, "at", err);
+        st = commit_synced(d, ab, err);
     sw_accum_batch_free(ab);
     return st;
 }
@@ -263,14 +250,12 @@ hook_ingest(void *ctx, const sw_push_batch *b, int64_t at_ms, sw_err *err)
 static sw_status
 apply_emf(sw_daemon *d, const sw_emf_batch *b, sw_err *err)
 {
-    sw_accum_batch *ab = sw_accum_batch_new(d->accum);
+    sw_accum_batch *ab = sw_accum_batch_new_strict(d->accum);
     if (ab == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory");
     sw_status st = SW_OK;
-    int64_t oldest = INT64_MAX;
     for (size_t i = 0; i < b->n_items && st == SW_OK; i++) {
         const sw_emf_item *it = &b->items[i];
-        oldest = it->at_ms < oldest ? it->at_ms : oldest;
         st = sw_daemon_check_ahead(d, it->at_ms, "Timestamp", err);
         if (st == SW_OK && it->kind == SW_EMF_LATENCY)
             for (size_t v = 0; v < it->count && st == SW_OK; v++)
@@ -282,7 +267,7 @@ apply_emf(sw_daemon *d, const sw_emf_batch *b, sw_err *err)
                                        it->kind == SW_EMF_ERRORS ? it->count : 0, err);
     }
     if (st == SW_OK && b->n_items > 0)
-        st = commit_open(d, ab, oldest, "Timestamp", err);
+        st = commit_synced(d, ab, err);
     sw_accum_batch_free(ab);
     return st;
 }

@@ -126,8 +126,7 @@ struct sw_daemon {
     sw_status reload_status;
     char reload_msg[SW_ERR_MSG_MAX];
     pthread_cond_t reloaded;
-    char not_ready[256];     /* "" when ready */
-    int64_t closed_until_ms; /* intervals before it are taken (or being taken) by a tick */
+    char not_ready[256]; /* "" when ready */
 
     pthread_mutex_t scrape_lock; /* the scrape thread holds it while scraping; reload swaps jobs */
     pthread_mutex_t emf_lock;    /* held while an EMF request uses emf; reload swaps it */

@@ -86,8 +86,7 @@ apply(sw_daemon *d, const sw_http_request *req, sw_rw_counts *counts, bool *limi
     if (st != SW_OK)
         return st;
     sw_prom_sink sink = sw_prommap_sink(b);
-    sw_rw_limits lim = {.max_body = d->rw.max_body,
-                        .max_timestamp_ms = now + SW_DAEMON_AHEAD_MS};
+    sw_rw_limits lim = {.max_body = d->rw.max_body, .max_timestamp_ms = now + SW_DAEMON_AHEAD_MS};
     if ((st = sw_rw_recv_decode(req->body, req->body_len, &lim, &sink, counts, err)) != SW_OK) {
         sw_prommap_abort(b);
         return st;

@@ -36,11 +36,20 @@ typedef int64_t (*sw_accum_clock)(void *ctx);
 void sw_accum_set_horizon(sw_accum *a, sw_accum_clock clock, void *ctx, int64_t ahead_ms);
 
 /*
+ * Intervals starting before until_ms are closed: a strict batch reaching into one is refused
+ * whole (SW_E_RANGE "too late"), where other batches count it as late. The daemon closes before
+ * it takes, so what a strict commit accepted is never dropped as late.
+ */
+void sw_accum_close(sw_accum *a, int64_t until_ms);
+
+/*
  * A batch: what one request (or scrape, or query page) adds, gathered per series and interval
  * and committed whole or not at all. Adding to a batch checks sums for overflow; nothing reaches
  * the accumulators before sw_accum_commit.
  */
 sw_accum_batch *sw_accum_batch_new(const sw_accum *a);
+/* A batch for a client that is told "too late" rather than having its data dropped. */
+sw_accum_batch *sw_accum_batch_new_strict(const sw_accum *a);
 void sw_accum_batch_free(sw_accum_batch *b);
 
 /* Requests and errors that happened at at_ms. env may be NULL. */

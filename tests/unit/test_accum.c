@@ -174,6 +174,37 @@ test_batch_whole_or_nothing(void **state)
     sw_accum_free(a);
 }
 
+/* After sw_accum_close, a strict batch reaching into a closed interval is refused whole; other
+ * batches have that part counted late and the rest applied. */
+static void
+test_closed_intervals(void **state)
+{
+    (void)state;
+    sw_accum *a;
+    sw_err err;
+    assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
+    sw_accum_close(a, T0 + BASE);
+    sw_accum_batch *b = sw_accum_batch_new_strict(a);
+    assert_int_equal(sw_accum_batch_counts(b, "api", NULL, T0 + BASE, 5, 0, NULL), SW_OK);
+    assert_int_equal(sw_accum_batch_counts(b, "api", NULL, T0 + BASE - 1, 7, 0, NULL), SW_OK);
+    assert_int_equal(sw_accum_commit(a, b, &err), SW_E_RANGE);
+    assert_non_null(strstr(err.msg, "too late"));
+    sw_accum_batch_free(b);
+    b = sw_accum_batch_new(a);
+    assert_int_equal(sw_accum_batch_counts(b, "api", NULL, T0 + BASE, 5, 0, NULL), SW_OK);
+    assert_int_equal(sw_accum_batch_counts(b, "api", NULL, T0 + BASE - 1, 7, 0, NULL), SW_OK);
+    assert_int_equal(sw_accum_commit(a, b, NULL), SW_OK);
+    sw_accum_batch_free(b);
+    taken t = {0};
+    assert_int_equal(sw_accum_take(a, INT64_MAX, collect, &t, NULL), SW_OK);
+    assert_int_equal(t.n, 1);
+    assert_int_equal(t.iv[0].start_ms, T0 + BASE);
+    assert_int_equal(t.iv[0].requests, 5);
+    assert_int_equal(sw_accum_late(a), 1);
+    release(&t);
+    sw_accum_free(a);
+}
+
 /* Counts that would pass 2^64 - 1 are refused, in a batch and against the open interval. */
 static void
 test_counts_that_would_wrap_refused(void **state)
@@ -344,6 +375,7 @@ main(void)
         cmocka_unit_test(test_whole_intervals_merge),
         cmocka_unit_test(test_too_far_ahead_refused),
         cmocka_unit_test(test_batch_whole_or_nothing),
+        cmocka_unit_test(test_closed_intervals),
         cmocka_unit_test(test_counts_that_would_wrap_refused),
         cmocka_unit_test(test_journal_replays_commits),
         cmocka_unit_test(test_journal_torn_tail_and_skip),
