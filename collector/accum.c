@@ -317,7 +317,7 @@ plan_entry(sw_accum *a, const accum_entry *e, bool replaying, plan *p, size_t *r
     if (s == NULL)
         return st != SW_OK ? st : SW_E_NOMEM;
     p->series = (size_t)(s - a->series);
-    if (e->iv.start_ms < s->taken_until_ms || e->iv.start_ms < a->closed_until_ms) {
+    if (e->iv.start_ms < s->taken_until_ms) {
         p->late = true;
         return SW_OK;
     }

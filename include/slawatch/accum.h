@@ -36,9 +36,11 @@ typedef int64_t (*sw_accum_clock)(void *ctx);
 void sw_accum_set_horizon(sw_accum *a, sw_accum_clock clock, void *ctx, int64_t ahead_ms);
 
 /*
- * Intervals starting before until_ms are closed: a strict batch reaching into one is refused
- * whole (SW_E_RANGE "too late"), where other batches count it as late. The daemon closes before
- * it takes, so what a strict commit accepted is never dropped as late.
+ * Intervals starting before until_ms are closed to strict batches: one reaching into such an
+ * interval is refused whole (SW_E_RANGE "too late"). The daemon closes before it takes, so what a
+ * strict commit accepted is never dropped as late. Other batches (sources that hand over what
+ * they gathered, e.g. histogram buckets joined until the tick) go on until the take, after which
+ * their data for taken intervals is late: counted and dropped.
  */
 void sw_accum_close(sw_accum *a, int64_t until_ms);
 
