@@ -1,30 +1,15 @@
 /*
- * Open intervals per series, guarded by one mutex: sources add from their threads, the daemon's
- * tick takes. A series keeps its open intervals in a short list sorted by start; taken
- * intervals move a per-series watermark so late data is recognised.
+ * Open intervals per series, guarded by one mutex: sources commit batches from their threads,
+ * the daemon's tick takes. A series keeps its open intervals in a list sorted by start; taken
+ * intervals move a per-series watermark so late data is recognised. A commit checks every part
+ * of its batch first and merges only when all can be merged, so it never fails half-way.
  */
-#include "slawatch/accum.h"
+#include "accum_int.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_OPEN 64 /* open intervals per series: data more than this far ahead is refused */
-
-typedef struct series {
-    char *service, *env;
-    sw_sli_interval open[MAX_OPEN]; /* sorted by start_ms */
-    size_t n_open;
-    int64_t taken_until_ms; /* intervals starting before this were handed over */
-} series;
-
-struct sw_accum {
-    pthread_mutex_t lock;
-    int64_t base_ms;
-    series *series;
-    size_t n_series, cap_series;
-    uint64_t late, carried;
-};
+#include "slawatch/units.h"
 
 sw_status
 sw_accum_new(int64_t base_ms, sw_accum **ret, sw_err *err)
@@ -35,6 +20,8 @@ sw_accum_new(int64_t base_ms, sw_accum **ret, sw_err *err)
         return sw_err_set(err, SW_E_NOMEM, "cannot allocate interval accumulators");
     pthread_mutex_init(&a->lock, NULL);
     a->base_ms = base_ms;
+    a->closed_until_ms = INT64_MIN;
+    sw_buf_init(&a->enc, SW_JOURNAL_FRAME_MAX);
     *ret = a;
     return SW_OK;
 }
@@ -45,15 +32,36 @@ sw_accum_free(sw_accum *a)
     if (a == NULL)
         return;
     for (size_t i = 0; i < a->n_series; i++) {
-        series *s = &a->series[i];
+        accum_series *s = &a->series[i];
         for (size_t j = 0; j < s->n_open; j++)
             sw_sli_interval_fini(&s->open[j]);
+        free(s->open);
         free(s->service);
         free(s->env);
     }
     free(a->series);
+    sw_journal_close(a->journal);
+    sw_buf_fini(&a->enc);
     pthread_mutex_destroy(&a->lock);
     free(a);
+}
+
+void
+sw_accum_set_horizon(sw_accum *a, sw_accum_clock clock, void *ctx, int64_t ahead_ms)
+{
+    pthread_mutex_lock(&a->lock);
+    a->clock = clock;
+    a->clock_ctx = ctx;
+    a->ahead_ms = ahead_ms;
+    pthread_mutex_unlock(&a->lock);
+}
+
+void
+sw_accum_close(sw_accum *a, int64_t until_ms)
+{
+    pthread_mutex_lock(&a->lock);
+    a->closed_until_ms = until_ms;
+    pthread_mutex_unlock(&a->lock);
 }
 
 static bool
@@ -62,7 +70,185 @@ same_env(const char *a, const char *b)
     return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
 }
 
-static series *
+static int64_t
+interval_start(int64_t at_ms, int64_t base_ms)
+{
+    return at_ms - ((at_ms % base_ms) + base_ms) % base_ms;
+}
+
+/* ------------------------------------------------------------------ batches */
+
+sw_accum_batch *
+sw_accum_batch_new(const sw_accum *a)
+{
+    sw_accum_batch *b = calloc(1, sizeof *b);
+    if (b != NULL)
+        b->base_ms = a->base_ms;
+    return b;
+}
+
+sw_accum_batch *
+sw_accum_batch_new_strict(const sw_accum *a)
+{
+    sw_accum_batch *b = sw_accum_batch_new(a);
+    if (b != NULL)
+        b->strict = true;
+    return b;
+}
+
+void
+sw_accum_batch_free(sw_accum_batch *b)
+{
+    if (b == NULL)
+        return;
+    for (size_t i = 0; i < b->n; i++) {
+        free(b->e[i].service);
+        free(b->e[i].env);
+        sw_sli_interval_fini(&b->e[i].iv);
+    }
+    free(b->e);
+    free(b);
+}
+
+/* The batch's entry for (service, env, the interval holding at_ms), made on first use. */
+static accum_entry *
+entry_at(sw_accum_batch *b, const char *service, const char *env, int64_t at_ms, bool carry,
+         sw_err *err)
+{
+    int64_t start = interval_start(at_ms, b->base_ms);
+    for (size_t i = b->n; i-- > 0;) {
+        accum_entry *e = &b->e[i];
+        if (e->iv.start_ms == start && e->carry == carry && strcmp(e->service, service) == 0 &&
+            same_env(e->env, env)) {
+            e->latest_ms = at_ms > e->latest_ms ? at_ms : e->latest_ms;
+            return e;
+        }
+    }
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4;
+        accum_entry *grown = realloc(b->e, cap * sizeof *grown);
+        if (grown == NULL)
+            goto nomem;
+        b->e = grown;
+        b->cap = cap;
+    }
+    accum_entry *e = &b->e[b->n];
+    *e = (accum_entry){.service = strdup(service),
+                       .env = env != NULL ? strdup(env) : NULL,
+                       .iv = {.start_ms = start, .length_ms = b->base_ms, .has_data = true},
+                       .latest_ms = at_ms,
+                       .carry = carry};
+    if (e->service == NULL || (env != NULL && e->env == NULL)) {
+        free(e->service);
+        free(e->env);
+        goto nomem;
+    }
+    b->n++;
+    return e;
+nomem:
+    sw_err_set(err, SW_E_NOMEM, "out of memory gathering a batch for %s", service);
+    return NULL;
+}
+
+/* acc += add for requests and errors, refused when either would pass 2^64 - 1. */
+static sw_status
+add_counts(const char *service, sw_sli_interval *acc, uint64_t requests, uint64_t errors,
+           sw_err *err)
+{
+    uint64_t r, e;
+    if (__builtin_add_overflow(acc->requests, requests, &r) ||
+        __builtin_add_overflow(acc->errors, errors, &e))
+        return sw_err_set(err, SW_E_RANGE,
+                          "%s: the interval's request or error count would pass "
+                          "2^64 - 1",
+                          service);
+    acc->requests = r;
+    acc->errors = e;
+    return SW_OK;
+}
+
+sw_status
+sw_accum_batch_counts(sw_accum_batch *b, const char *service, const char *env, int64_t at_ms,
+                      uint64_t requests, uint64_t errors, sw_err *err)
+{
+    accum_entry *e = entry_at(b, service, env, at_ms, false, err);
+    if (e == NULL)
+        return SW_E_NOMEM;
+    e->values++;
+    return add_counts(service, &e->iv, requests, errors, err);
+}
+
+static sw_status
+ensure_latency(sw_sli_interval *iv, sw_err *err)
+{
+    return iv->latency != NULL ? SW_OK : sw_hdr_new(&sw_hdr_latency_config, &iv->latency, err);
+}
+
+sw_status
+sw_accum_batch_latency(sw_accum_batch *b, const char *service, const char *env, int64_t at_ms,
+                       int64_t value_us, uint64_t count, sw_err *err)
+{
+    if (value_us < SW_HDR_LATENCY_LOWEST_US || value_us > SW_HDR_LATENCY_HIGHEST_US ||
+        count > (uint64_t)INT64_MAX)
+        return sw_err_set(err, SW_E_RANGE, "%s: latency %lld us is outside 1 us .. 1 h", service,
+                          (long long)value_us);
+    accum_entry *e = entry_at(b, service, env, at_ms, false, err);
+    if (e == NULL)
+        return SW_E_NOMEM;
+    e->values++;
+    sw_status st = ensure_latency(&e->iv, err);
+    if (st == SW_OK && !sw_hdr_record_n(e->iv.latency, value_us, (int64_t)count))
+        st = sw_err_set(err, SW_E_RANGE, "%s: latency %lld us is outside 1 us .. 1 h", service,
+                        (long long)value_us);
+    return st;
+}
+
+sw_status
+sw_accum_batch_probe(sw_accum_batch *b, const char *service, const char *env, int64_t at_ms,
+                     bool ok, sw_err *err)
+{
+    accum_entry *e = entry_at(b, service, env, at_ms, false, err);
+    if (e == NULL)
+        return SW_E_NOMEM;
+    e->values++;
+    sw_health_record(&e->iv.health, ok);
+    return SW_OK;
+}
+
+sw_status
+sw_accum_batch_interval(sw_accum_batch *b, const char *service, const char *env,
+                        const sw_sli_interval *in, sw_err *err)
+{
+    SW_REQUIRE(in->length_ms == b->base_ms && in->start_ms % b->base_ms == 0);
+    accum_entry *e = entry_at(b, service, env, in->start_ms, false, err);
+    if (e == NULL)
+        return SW_E_NOMEM;
+    e->values++;
+    sw_status st = add_counts(service, &e->iv, in->requests, in->errors, err);
+    if (st == SW_OK && in->latency != NULL && (st = ensure_latency(&e->iv, err)) == SW_OK)
+        sw_hdr_add(e->iv.latency, in->latency);
+    if (st == SW_OK)
+        sw_health_append(&e->iv.health, &in->health);
+    return st;
+}
+
+sw_status
+sw_accum_batch_increase(sw_accum_batch *b, const char *service, const char *env, int64_t at_ms,
+                        uint64_t requests, uint64_t errors, const sw_hdr *latency, sw_err *err)
+{
+    accum_entry *e = entry_at(b, service, env, at_ms, true, err);
+    if (e == NULL)
+        return SW_E_NOMEM;
+    e->values++;
+    sw_status st = add_counts(service, &e->iv, requests, errors, err);
+    if (st == SW_OK && latency != NULL && (st = ensure_latency(&e->iv, err)) == SW_OK)
+        sw_hdr_add(e->iv.latency, latency);
+    return st;
+}
+
+/* ------------------------------------------------------------------ commits */
+
+static accum_series *
 find_series(sw_accum *a, const char *service, const char *env, sw_err *err)
 {
     for (size_t i = 0; i < a->n_series; i++)
@@ -70,17 +256,16 @@ find_series(sw_accum *a, const char *service, const char *env, sw_err *err)
             return &a->series[i];
     if (a->n_series == a->cap_series) {
         size_t cap = a->cap_series ? a->cap_series * 2 : 8;
-        series *grown = realloc(a->series, cap * sizeof *grown);
+        accum_series *grown = realloc(a->series, cap * sizeof *grown);
         if (grown == NULL)
             goto nomem;
         a->series = grown;
         a->cap_series = cap;
     }
-    series *s = &a->series[a->n_series];
-    memset(s, 0, sizeof *s);
-    s->taken_until_ms = INT64_MIN;
-    s->service = strdup(service);
-    s->env = env != NULL ? strdup(env) : NULL;
+    accum_series *s = &a->series[a->n_series];
+    *s = (accum_series){.taken_until_ms = INT64_MIN,
+                        .service = strdup(service),
+                        .env = env != NULL ? strdup(env) : NULL};
     if (s->service == NULL || (env != NULL && s->env == NULL)) {
         free(s->service);
         free(s->env);
@@ -93,51 +278,190 @@ nomem:
     return NULL;
 }
 
-/*
- * The open interval holding at_ms, created in order; NULL (status in *st) when late or full.
- * A cumulative increase for an interval already taken goes to the oldest open one instead.
- */
-static sw_sli_interval *
-open_at(sw_accum *a, series *s, int64_t at_ms, bool carry, sw_status *st, sw_err *err)
+/* Index of the first open interval of s starting at or after start. */
+static size_t
+slot_of(const accum_series *s, int64_t start)
 {
-    int64_t start = at_ms - ((at_ms % a->base_ms) + a->base_ms) % a->base_ms;
-    *st = SW_OK;
-    if (start < s->taken_until_ms && carry) {
-        start = s->taken_until_ms;
-        a->carried++;
-    } else if (start < s->taken_until_ms) {
-        a->late++;
-        return NULL;
-    }
     size_t i = 0;
     while (i < s->n_open && s->open[i].start_ms < start)
         i++;
-    if (i < s->n_open && s->open[i].start_ms == start)
-        return &s->open[i];
-    if (s->n_open == MAX_OPEN) {
-        *st = sw_err_set(err, SW_E_RANGE, "%s: more than %d intervals open; data too far ahead",
-                         s->service, MAX_OPEN);
-        return NULL;
-    }
-    memmove(&s->open[i + 1], &s->open[i], (s->n_open - i) * sizeof s->open[0]);
-    s->n_open++;
-    s->open[i] = (sw_sli_interval){.start_ms = start, .length_ms = a->base_ms, .has_data = true};
-    return &s->open[i];
+    return i;
 }
 
-/* Look up (service, env, at) under the lock; on NULL the lock is released already. */
-static sw_sli_interval *
-locked_interval(sw_accum *a, const char *service, const char *env, int64_t at_ms, bool carry,
-                sw_status *st, sw_err *err)
+/* What a commit will do with one entry, decided before anything changes. */
+typedef struct plan {
+    size_t series; /* index: series never move once made, but the array may grow */
+    bool late;
+    bool carried;  /* a carry entry moved from a taken interval to the oldest open one */
+    sw_hdr *spare; /* the histogram the interval will need, allocated up front */
+} plan;
+
+/* A strict batch is refused whole, naming the time, when a part is in a closed interval. */
+static sw_status
+check_closed(const sw_accum *a, const sw_accum_batch *b, const accum_entry *e, sw_err *err)
+{
+    if (!b->strict || e->iv.start_ms >= a->closed_until_ms)
+        return SW_OK;
+    char at[40], when[40];
+    sw_units_format_time(e->iv.start_ms, at, sizeof at);
+    sw_units_format_time(a->closed_until_ms, when, sizeof when);
+    return sw_err_set(err, SW_E_RANGE, "too late: %s's interval at %s is closed (before %s)",
+                      e->service, at, when);
+}
+
+static sw_status
+check_horizon(const sw_accum *a, const accum_entry *e, sw_err *err)
+{
+    if (a->clock == NULL)
+        return SW_OK;
+    int64_t bound = a->clock(a->clock_ctx) + a->ahead_ms;
+    if (e->latest_ms <= bound)
+        return SW_OK;
+    char at[40], when[40], ahead[32];
+    sw_units_format_time(e->latest_ms, at, sizeof at);
+    sw_units_format_time(bound, when, sizeof when);
+    sw_units_format_duration(a->ahead_ms, ahead, sizeof ahead);
+    return sw_err_set(err, SW_E_RANGE, "%s: time %s is after %s (now + %s): too far ahead",
+                      e->service, at, when, ahead);
+}
+
+/* One entry's checks; may grow the series' list (never its length) so the merge cannot fail. */
+static sw_status
+plan_entry(sw_accum *a, accum_entry *e, bool replaying, plan *p, size_t *reserved, sw_err *err)
+{
+    sw_status st = replaying ? SW_OK : check_horizon(a, e, err);
+    accum_series *s = st == SW_OK ? find_series(a, e->service, e->env, err) : NULL;
+    if (s == NULL)
+        return st != SW_OK ? st : SW_E_NOMEM;
+    p->series = (size_t)(s - a->series);
+    if (e->iv.start_ms < s->taken_until_ms && e->carry) {
+        e->iv.start_ms = s->taken_until_ms; /* before journaling: a replay puts it there too */
+        p->carried = true;
+    } else if (e->iv.start_ms < s->taken_until_ms) {
+        p->late = true;
+        return SW_OK;
+    }
+    size_t i = slot_of(s, e->iv.start_ms);
+    bool exists = i < s->n_open && s->open[i].start_ms == e->iv.start_ms;
+    if (exists) {
+        sw_sli_interval sum = s->open[i];
+        if ((st = add_counts(e->service, &sum, e->iv.requests, e->iv.errors, err)) != SW_OK)
+            return st;
+    } else {
+        size_t need = s->n_open + reserved[p->series] + 1;
+        if (need > SW_ACCUM_MAX_OPEN)
+            return sw_err_set(err, SW_E_RANGE, "%s: more than %d intervals open", e->service,
+                              SW_ACCUM_MAX_OPEN);
+        if (need > s->cap_open) {
+            size_t cap = s->cap_open ? s->cap_open * 2 : 4;
+            cap = cap < need ? need : cap;
+            sw_sli_interval *grown = realloc(s->open, cap * sizeof *grown);
+            if (grown == NULL)
+                return sw_err_set(err, SW_E_NOMEM, "out of memory opening an interval");
+            s->open = grown;
+            s->cap_open = cap;
+        }
+        reserved[p->series]++;
+    }
+    if (e->iv.latency != NULL && (!exists || s->open[i].latency == NULL))
+        return sw_hdr_new(&sw_hdr_latency_config, &p->spare, err);
+    return SW_OK;
+}
+
+/* Merge a checked entry (cannot fail: room and histograms were made by plan_entry). */
+static void
+merge_entry(sw_accum *a, const accum_entry *e, plan *p)
+{
+    accum_series *s = &a->series[p->series];
+    size_t i = slot_of(s, e->iv.start_ms);
+    if (i == s->n_open || s->open[i].start_ms != e->iv.start_ms) {
+        memmove(&s->open[i + 1], &s->open[i], (s->n_open - i) * sizeof s->open[0]);
+        s->n_open++;
+        s->open[i] = (sw_sli_interval){
+            .start_ms = e->iv.start_ms, .length_ms = a->base_ms, .has_data = true};
+    }
+    sw_sli_interval *iv = &s->open[i];
+    iv->requests += e->iv.requests;
+    iv->errors += e->iv.errors;
+    sw_health_append(&iv->health, &e->iv.health);
+    if (e->iv.latency == NULL)
+        return;
+    if (iv->latency == NULL) {
+        iv->latency = p->spare;
+        p->spare = NULL;
+    }
+    sw_hdr_add(iv->latency, e->iv.latency);
+}
+
+sw_status
+sw_accum_commit_locked(sw_accum *a, sw_accum_batch *b, bool replaying, sw_err *err)
+{
+    plan *p = calloc(b->n + 1, sizeof *p);
+    size_t *reserved = NULL, n_reserved = 0; /* new intervals planned per series */
+    sw_status st = p != NULL ? SW_OK : sw_err_set(err, SW_E_NOMEM, "out of memory committing");
+    for (size_t i = 0; st == SW_OK && i < b->n; i++) {
+        /* An entry may make one more series: keep a reservation count for it too. */
+        size_t want = a->n_series + 1;
+        if (want > n_reserved) {
+            size_t *grown = realloc(reserved, want * sizeof *grown);
+            if (grown == NULL) {
+                st = sw_err_set(err, SW_E_NOMEM, "out of memory committing");
+                break;
+            }
+            memset(grown + n_reserved, 0, (want - n_reserved) * sizeof *grown);
+            reserved = grown;
+            n_reserved = want;
+        }
+        st = replaying ? SW_OK : check_closed(a, b, &b->e[i], err);
+        if (st == SW_OK)
+            st = plan_entry(a, &b->e[i], replaying, &p[i], reserved, err);
+    }
+    if (st == SW_OK && !replaying && a->journal != NULL) {
+        sw_buf_reset(&a->enc);
+        if ((st = sw_accum_encode_entries(b->e, b->n, &a->enc, err)) == SW_OK)
+            st = sw_journal_append(a->journal, a->enc.data, a->enc.len, err);
+    }
+    for (size_t i = 0; st == SW_OK && i < b->n; i++) {
+        if (p[i].late) {
+            a->late += b->e[i].values;
+            continue;
+        }
+        a->carried += p[i].carried;
+        merge_entry(a, &b->e[i], &p[i]);
+    }
+    for (size_t i = 0; p != NULL && i < b->n; i++)
+        sw_hdr_free(p[i].spare);
+    free(p);
+    free(reserved);
+    return st;
+}
+
+sw_status
+sw_accum_commit(sw_accum *a, sw_accum_batch *b, sw_err *err)
 {
     pthread_mutex_lock(&a->lock);
-    series *s = find_series(a, service, env, err);
-    sw_sli_interval *iv = s != NULL ? open_at(a, s, at_ms, carry, st, err) : NULL;
-    if (s == NULL)
-        *st = SW_E_NOMEM;
-    if (iv == NULL)
-        pthread_mutex_unlock(&a->lock);
-    return iv;
+    sw_status st = sw_accum_commit_locked(a, b, false, err);
+    pthread_mutex_unlock(&a->lock);
+    return st;
+}
+
+/* ------------------------------------------------------------------ one-item batches */
+
+static sw_status
+commit_one(sw_accum *a, sw_accum_batch *b, sw_status st, sw_err *err)
+{
+    if (st == SW_OK)
+        st = sw_accum_commit(a, b, err);
+    sw_accum_batch_free(b);
+    return st;
+}
+
+static sw_accum_batch *
+one_batch(const sw_accum *a, sw_status *st, sw_err *err)
+{
+    sw_accum_batch *b = sw_accum_batch_new(a);
+    *st = b != NULL ? SW_OK : sw_err_set(err, SW_E_NOMEM, "out of memory");
+    return b;
 }
 
 sw_status
@@ -145,19 +469,10 @@ sw_accum_add_counts(sw_accum *a, const char *service, const char *env, int64_t a
                     uint64_t requests, uint64_t errors, sw_err *err)
 {
     sw_status st;
-    sw_sli_interval *iv = locked_interval(a, service, env, at_ms, false, &st, err);
-    if (iv == NULL)
-        return st;
-    iv->requests += requests;
-    iv->errors += errors;
-    pthread_mutex_unlock(&a->lock);
-    return SW_OK;
-}
-
-static sw_status
-ensure_latency(sw_sli_interval *iv, sw_err *err)
-{
-    return iv->latency != NULL ? SW_OK : sw_hdr_new(&sw_hdr_latency_config, &iv->latency, err);
+    sw_accum_batch *b = one_batch(a, &st, err);
+    if (st == SW_OK)
+        st = sw_accum_batch_counts(b, service, env, at_ms, requests, errors, err);
+    return commit_one(a, b, st, err);
 }
 
 sw_status
@@ -165,15 +480,10 @@ sw_accum_add_latency(sw_accum *a, const char *service, const char *env, int64_t 
                      int64_t value_us, uint64_t count, sw_err *err)
 {
     sw_status st;
-    sw_sli_interval *iv = locked_interval(a, service, env, at_ms, false, &st, err);
-    if (iv == NULL)
-        return st;
-    st = ensure_latency(iv, err);
-    if (st == SW_OK && !sw_hdr_record_n(iv->latency, value_us, (int64_t)count))
-        st = sw_err_set(err, SW_E_RANGE, "%s: latency %lld us is outside 1 us .. 1 h", service,
-                        (long long)value_us);
-    pthread_mutex_unlock(&a->lock);
-    return st;
+    sw_accum_batch *b = one_batch(a, &st, err);
+    if (st == SW_OK)
+        st = sw_accum_batch_latency(b, service, env, at_ms, value_us, count, err);
+    return commit_one(a, b, st, err);
 }
 
 sw_status
@@ -181,62 +491,47 @@ sw_accum_add_probe(sw_accum *a, const char *service, const char *env, int64_t at
                    sw_err *err)
 {
     sw_status st;
-    sw_sli_interval *iv = locked_interval(a, service, env, at_ms, false, &st, err);
-    if (iv == NULL)
-        return st;
-    sw_health_record(&iv->health, ok);
-    pthread_mutex_unlock(&a->lock);
-    return SW_OK;
+    sw_accum_batch *b = one_batch(a, &st, err);
+    if (st == SW_OK)
+        st = sw_accum_batch_probe(b, service, env, at_ms, ok, err);
+    return commit_one(a, b, st, err);
 }
 
 sw_status
 sw_accum_add_interval(sw_accum *a, const char *service, const char *env, const sw_sli_interval *in,
                       sw_err *err)
 {
-    SW_REQUIRE(in->length_ms == a->base_ms && in->start_ms % a->base_ms == 0);
     sw_status st;
-    sw_sli_interval *iv = locked_interval(a, service, env, in->start_ms, false, &st, err);
-    if (iv == NULL)
-        return st;
-    iv->requests += in->requests;
-    iv->errors += in->errors;
-    sw_health_append(&iv->health, &in->health);
-    if (in->latency != NULL && (st = ensure_latency(iv, err)) == SW_OK)
-        sw_hdr_add(iv->latency, in->latency);
-    pthread_mutex_unlock(&a->lock);
-    return st;
+    sw_accum_batch *b = one_batch(a, &st, err);
+    if (st == SW_OK)
+        st = sw_accum_batch_interval(b, service, env, in, err);
+    return commit_one(a, b, st, err);
 }
 
-sw_status
-sw_accum_add_increase(sw_accum *a, const char *service, const char *env, int64_t at_ms,
-                      uint64_t requests, uint64_t errors, const sw_hdr *latency, sw_err *err)
-{
-    sw_status st;
-    sw_sli_interval *iv = locked_interval(a, service, env, at_ms, true, &st, err);
-    if (iv == NULL)
-        return st;
-    iv->requests += requests;
-    iv->errors += errors;
-    if (latency != NULL && (st = ensure_latency(iv, err)) == SW_OK)
-        sw_hdr_add(iv->latency, latency);
-    pthread_mutex_unlock(&a->lock);
-    return st;
-}
+/* ------------------------------------------------------------------ taking */
 
-/* Detach the intervals of s that ended by until_ms into out (n returned). */
+/* Detach the intervals of s that ended by until_ms into *out (grown as needed; n returned). */
 static size_t
-detach_ended(sw_accum *a, series *s, int64_t until_ms, sw_sli_interval *out)
+detach_ended(sw_accum *a, accum_series *s, int64_t until_ms, sw_sli_interval **out, size_t *cap)
 {
     size_t n = 0;
-    while (n < s->n_open && s->open[n].start_ms + a->base_ms <= until_ms) {
-        out[n] = s->open[n];
+    while (n < s->n_open && s->open[n].start_ms + a->base_ms <= until_ms)
         n++;
+    if (n > *cap) {
+        sw_sli_interval *grown = realloc(*out, n * sizeof *grown);
+        if (grown == NULL)
+            return 0; /* kept open, watermark unmoved: taken at the next tick */
+        *out = grown;
+        *cap = n;
     }
-    memmove(&s->open[0], &s->open[n], (s->n_open - n) * sizeof s->open[0]);
-    s->n_open -= n;
-    int64_t until_start = until_ms - ((until_ms % a->base_ms) + a->base_ms) % a->base_ms;
+    int64_t until_start = interval_start(until_ms, a->base_ms);
     if (until_start > s->taken_until_ms)
         s->taken_until_ms = until_start;
+    if (n == 0)
+        return 0;
+    memcpy(*out, s->open, n * sizeof s->open[0]);
+    memmove(&s->open[0], &s->open[n], (s->n_open - n) * sizeof s->open[0]);
+    s->n_open -= n;
     return n;
 }
 
@@ -245,7 +540,8 @@ sw_accum_take(sw_accum *a, int64_t until_ms, sw_accum_sink sink, void *ctx, sw_e
 {
     sw_status first = SW_OK;
     sw_err one;
-    sw_sli_interval ended[MAX_OPEN];
+    sw_sli_interval *ended = NULL;
+    size_t cap = 0;
     for (size_t i = 0;; i++) {
         /* The lock is held only to detach: the sink (store, evaluator) runs without it. */
         pthread_mutex_lock(&a->lock);
@@ -253,8 +549,8 @@ sw_accum_take(sw_accum *a, int64_t until_ms, sw_accum_sink sink, void *ctx, sw_e
             pthread_mutex_unlock(&a->lock);
             break;
         }
-        series *s = &a->series[i];
-        size_t n = detach_ended(a, s, until_ms, ended);
+        accum_series *s = &a->series[i];
+        size_t n = detach_ended(a, s, until_ms, &ended, &cap);
         char *service = s->service, *env = s->env; /* series names never move or change */
         pthread_mutex_unlock(&a->lock);
         for (size_t j = 0; j < n; j++) {
@@ -263,6 +559,7 @@ sw_accum_take(sw_accum *a, int64_t until_ms, sw_accum_sink sink, void *ctx, sw_e
                 first = st;
         }
     }
+    free(ended);
     return first;
 }
 

@@ -193,11 +193,11 @@ add_latency(sw_prommap *m, const target *t, int32_t env, int64_t start_ms, sw_hd
             sw_err *err)
 {
     if (!gauge)
-        return sw_accum_add_increase(m->accum, t->service, env_name(t, env), start_ms, 0, 0, h,
-                                     err);
+        return sw_accum_batch_increase(m->out, t->service, env_name(t, env), start_ms, 0, 0, h,
+                                       err);
     sw_sli_interval iv = {
         .start_ms = start_ms, .length_ms = m->rs->base_ms, .latency = h, .has_data = true};
-    return sw_accum_add_interval(m->accum, t->service, env_name(t, env), &iv, err);
+    return sw_accum_batch_interval(m->out, t->service, env_name(t, env), &iv, err);
 }
 
 /* Cumulative bucket increases into per-bucket counts, each spread over its bucket. */
@@ -224,11 +224,38 @@ spread_pending(sw_prommap *m, pending *p, sw_err *err)
     return st;
 }
 
+/* Start gathering what m hands the accumulators (under m->lock). */
+static sw_status
+out_begin(sw_prommap *m, sw_err *err)
+{
+    m->out = sw_accum_batch_new(m->accum);
+    return m->out != NULL ? SW_OK
+                          : sw_err_set(err, SW_E_NOMEM, "out of memory gathering intervals");
+}
+
+/* Commit what was gathered in one piece; when a part failed (first), commit it anyway only if
+ * partial is true. Returns the first error. */
+static sw_status
+out_commit(sw_prommap *m, sw_status first, bool partial, sw_err *err)
+{
+    sw_status st = first;
+    if (first == SW_OK || partial) {
+        sw_err e;
+        sw_status c = sw_accum_commit(m->accum, m->out, first == SW_OK ? err : &e);
+        st = first == SW_OK ? c : first;
+    }
+    sw_accum_batch_free(m->out);
+    m->out = NULL;
+    return st;
+}
+
 /* Spread and hand over every pending histogram of an interval ending at or before until_ms. */
 sw_status
 sw_prommap_flush_locked(sw_prommap *m, int64_t until_ms, sw_err *err)
 {
-    sw_status first = SW_OK;
+    sw_status first = out_begin(m, err);
+    if (first != SW_OK)
+        return first;
     size_t kept = 0, n = m->n_pend;
     int64_t base = m->rs->base_ms;
     for (size_t i = 0; i < n; i++) {
@@ -253,7 +280,7 @@ sw_prommap_flush_locked(sw_prommap *m, int64_t until_ms, sw_err *err)
             if (sw_u64map_put(&m->pend_at, m->pend[i].key, i, err) != SW_OK && first == SW_OK)
                 first = SW_E_NOMEM;
     }
-    return first;
+    return out_commit(m, first, true, err);
 }
 
 sw_status
@@ -313,18 +340,21 @@ apply_hit(sw_prommap *m, const hit *h, update *u, const series_state *s, sw_prom
     const target *t = &m->rs->targets[h->target];
     const char *env = env_name(t, h->env);
     bool baseline = how == SW_PROMSTART_BASELINE;
+    if (t->role != ROLE_HEALTH && !(delta < 0x1p63)) /* counts are checked 64-bit sums */
+        return sw_err_set(err, SW_E_RANGE, "%s: a counter increase of %g is over 2^63", t->service,
+                          delta);
     uint64_t n = (uint64_t)llround(delta);
     switch (t->role) {
     case ROLE_HEALTH:
-        return sw_accum_add_probe(m->accum, t->service, env, u->at_ms, u->value != 0, err);
+        return sw_accum_batch_probe(m->out, t->service, env, u->at_ms, u->value != 0, err);
     case ROLE_REQUESTS:
         return baseline
                    ? SW_OK
-                   : sw_accum_add_increase(m->accum, t->service, env, u->at_ms, n, 0, NULL, err);
+                   : sw_accum_batch_increase(m->out, t->service, env, u->at_ms, n, 0, NULL, err);
     case ROLE_ERRORS:
         return baseline
                    ? SW_OK
-                   : sw_accum_add_increase(m->accum, t->service, env, u->at_ms, 0, n, NULL, err);
+                   : sw_accum_batch_increase(m->out, t->service, env, u->at_ms, 0, n, NULL, err);
     case ROLE_LATENCY:
         if (u->native != NULL)
             return apply_native(m, t, h->env, u, s, how, err);
@@ -498,8 +528,13 @@ sw_status
 sw_prommap_commit(sw_prommap_batch *b, sw_err *err)
 {
     sw_prommap *m = b->m;
-    sw_status first = SW_OK;
     pthread_mutex_lock(&m->lock);
+    sw_status first = out_begin(m, err);
+    if (first != SW_OK) {
+        pthread_mutex_unlock(&m->lock);
+        sw_prommap_batch_free(b);
+        return first;
+    }
     m->stats.samples += b->samples;
     m->stats.invalid += b->invalid;
     m->stats.no_env += b->no_env;
@@ -509,6 +544,8 @@ sw_prommap_commit(sw_prommap_batch *b, sw_err *err)
      */
     if (b->rs == m->rs)
         first = apply_batch(m, b, err);
+    /* The batch reaches the accumulators whole or not at all. */
+    first = out_commit(m, first, false, err);
     pthread_mutex_unlock(&m->lock);
     sw_prommap_batch_free(b);
     return first;

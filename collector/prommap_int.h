@@ -118,6 +118,7 @@ struct sw_prommap {
     size_t n_srcs, cap_srcs;
     int64_t newest_ms, swept_ms;
     sw_prommap_stats stats;
+    sw_accum_batch *out; /* what the commit or flush under way adds, committed whole at its end */
 };
 
 struct sw_prommap_batch {

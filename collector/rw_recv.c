@@ -15,8 +15,10 @@
 
 #include "prompb.pb-c.h"
 #include "slawatch/arena.h"
+#include "slawatch/json.h"
 #include "slawatch/promhist.h"
 #include "slawatch/snappy.h"
+#include "slawatch/units.h"
 
 /* Labels per series; beyond it the duplicate check (quadratic for unsorted labels) is refused. */
 #define MAX_LABELS 1024
@@ -154,6 +156,11 @@ check_labels(const rw_series *ts, size_t idx, sw_err *err)
         if (!label_name_ok(l->name))
             return sw_err_set(err, SW_E_INVAL, "series %zu: invalid label name '%.64s'", idx,
                               l->name);
+        if (!sw_json_utf8_valid(l->value))
+            return sw_err_set(err, SW_E_INVAL,
+                              "series %zu: label '%.64s' has a value that is not "
+                              "valid UTF-8",
+                              idx, l->name);
         if (strcmp(l->name, "__name__") == 0)
             name = l->value;
     }
@@ -247,6 +254,24 @@ check_histogram(const rw_hist *h, size_t idx, rw_scratch *sc, sw_err *err)
     return SW_OK;
 }
 
+/* Samples and histograms dated after lim->max_timestamp_ms (when set) are refused. */
+static sw_status
+check_times(const rw_series *ts, size_t idx, const sw_rw_limits *lim, sw_err *err)
+{
+    int64_t latest = INT64_MIN;
+    for (size_t j = 0; j < ts->n_samples; j++)
+        latest = ts->samples[j]->timestamp > latest ? ts->samples[j]->timestamp : latest;
+    for (size_t j = 0; j < ts->n_histograms; j++)
+        latest = ts->histograms[j]->timestamp > latest ? ts->histograms[j]->timestamp : latest;
+    if (lim->max_timestamp_ms == 0 || latest <= lim->max_timestamp_ms)
+        return SW_OK;
+    char at[40], bound[40];
+    sw_units_format_time(latest, at, sizeof at);
+    sw_units_format_time(lim->max_timestamp_ms, bound, sizeof bound);
+    return sw_err_set(err, SW_E_INVAL, "series %zu: sample time %s is after %s: too far ahead", idx,
+                      at, bound);
+}
+
 /* Every series checked and counted before the sink sees any. */
 static sw_status
 validate(const rw_request *req, const sw_rw_limits *lim, rw_scratch *sc, sw_rw_counts *counts,
@@ -259,6 +284,8 @@ validate(const rw_request *req, const sw_rw_limits *lim, rw_scratch *sc, sw_rw_c
     for (size_t i = 0; i < req->n_timeseries; i++) {
         const rw_series *ts = req->timeseries[i];
         sw_status st = check_labels(ts, i, err);
+        if (st == SW_OK)
+            st = check_times(ts, i, lim, err);
         if (st != SW_OK)
             return st;
         sc->max_labels = ts->n_labels > sc->max_labels ? ts->n_labels : sc->max_labels;
@@ -412,10 +439,38 @@ header_is(const char *value, const char *token)
            (value[n] == '\0' || value[n] == ';' || value[n] == ' ');
 }
 
+/* The proto parameter of a Content-Type ("" when none), into out. */
+static void
+proto_param(const char *content_type, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (const char *p = strchr(content_type, ';'); p != NULL; p = strchr(p + 1, ';')) {
+        const char *q = p + 1 + strspn(p + 1, " \t");
+        if (strncasecmp(q, "proto=", 6) == 0) {
+            q += 6;
+            snprintf(out, cap, "%.*s", (int)strcspn(q, " \t;"), q);
+            return;
+        }
+    }
+}
+
 sw_status
 sw_rw_recv_check_headers(const char *content_encoding, const char *content_type,
                          const char *version, sw_err *err)
 {
+    /* Remote write 2.0 asks by content type (and version); 415 tells its sender to fall back. */
+    char proto[128];
+    proto_param(content_type != NULL ? content_type : "", proto, sizeof proto);
+    if (proto[0] != '\0' && strcmp(proto, "prometheus.WriteRequest") != 0)
+        return sw_err_set(err, SW_E_UNSUPPORTED,
+                          "Content-Type asks for proto=%.64s: this receiver speaks remote write "
+                          "1.0 (prometheus.WriteRequest)",
+                          proto);
+    if (version != NULL && strncmp(version, "2.", 2) == 0)
+        return sw_err_set(err, SW_E_UNSUPPORTED,
+                          "X-Prometheus-Remote-Write-Version is '%.32s': this receiver speaks "
+                          "0.1.0 (remote write 1.0)",
+                          version);
     if (!header_is(content_encoding, "snappy"))
         return sw_err_set(err, SW_E_INVAL,
                           "Content-Encoding is '%.64s': remote write 1.0 sends 'snappy'",

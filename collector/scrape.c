@@ -378,7 +378,7 @@ want(sw_scrape *s, const sw_target *d, const job_state *j, int64_t now_ms, wante
     scrape_target *t = find_target(s->targets, s->n_targets, d->identity);
     bool existing = t != NULL;
     if (!existing && (t = target_new(s, d, j, now_ms)) == NULL)
-        return sw_err_set(err, SW_E_NOMEM, "out of memory adding target %s", d->url);
+        return sw_err_set(err, SW_E_NOMEM, "out of memory adding a target");
     w[(*n)++] = (wanted){t, j, existing};
     return SW_OK;
 }
@@ -462,11 +462,20 @@ seconds_since(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* The target's URL for messages: credentials in it never reach a log line. */
+static const char *
+redacted(const scrape_target *t, char *out, size_t cap)
+{
+    sw_http_client_redact_url(t->t.url, out, cap);
+    return out;
+}
+
 /* Judge a finished transfer and apply its body; SW_SCRAPE_N_REASONS when it succeeded. */
 static sw_scrape_reason
 judge(scrape_target *t, sw_http_fetch_result *res, uint64_t *samples, sw_err *err)
 {
     const sw_scrape_consumer *c = &t->owner->consumer;
+    char where[256];
     if (res->err.code != SW_OK) {
         *err = res->err;
         return res->timed_out                  ? SW_SCRAPE_FAIL_TIMEOUT
@@ -474,13 +483,14 @@ judge(scrape_target *t, sw_http_fetch_result *res, uint64_t *samples, sw_err *er
                                                : SW_SCRAPE_FAIL_CONNECT;
     }
     if (res->resp.status != 200) {
-        sw_err_set(err, SW_E_IO, "%s: HTTP status %ld", t->t.url, res->resp.status);
+        sw_err_set(err, SW_E_IO, "%s: HTTP status %ld", redacted(t, where, sizeof where),
+                   res->resp.status);
         return SW_SCRAPE_FAIL_STATUS;
     }
     sw_scrape_format fmt = sw_scrape_format_of(res->resp.content_type);
     if (c->apply(c->ctx, &t->t, fmt, res->resp.body.data, res->resp.body.len, t->at_ms, samples,
                  err) != SW_OK) {
-        sw_err_prefix(err, "%s", t->t.url);
+        sw_err_prefix(err, "%s", redacted(t, where, sizeof where));
         return SW_SCRAPE_FAIL_PARSE;
     }
     return SW_SCRAPE_N_REASONS;

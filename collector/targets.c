@@ -313,6 +313,14 @@ join3(const char *a, const char *b, const char *c, const char *d)
     return s;
 }
 
+/* An address as a label: "user:password@" (up to the last '@') is never shown. */
+static const char *
+without_userinfo(const char *address)
+{
+    const char *at = strrchr(address, '@');
+    return at != NULL ? at + 1 : address;
+}
+
 /* URL and identity from the relabelled set, then the internal labels go. */
 static sw_status
 finish_target(sw_labelset *ls, sw_target *t, sw_err *err)
@@ -324,7 +332,8 @@ finish_target(sw_labelset *ls, sw_target *t, sw_err *err)
                    "://", sw_relabel_get(ls, "__address__"), path);
     sw_status st = t->url != NULL ? SW_OK : sw_err_set(err, SW_E_NOMEM, "out of memory");
     if (st == SW_OK && sw_relabel_get(ls, "instance") == NULL)
-        st = sw_relabel_set(ls, "instance", sw_relabel_get(ls, "__address__"), err);
+        st = sw_relabel_set(ls, "instance", without_userinfo(sw_relabel_get(ls, "__address__")),
+                            err);
     for (size_t i = ls->n; st == SW_OK && i-- > 0;)
         if (strncmp(ls->l[i].name, "__", 2) == 0)
             sw_relabel_del(ls, ls->l[i].name);

@@ -88,15 +88,34 @@ sw_http_client_free(sw_http_client *c)
     free(c);
 }
 
+/* A scheme (RFC 3986: a letter, then letters, digits, +, - or .) followed by "://". */
+static bool
+has_scheme(const char *url, size_t *ret_len)
+{
+    size_t n = strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+    if (n == 0 || !((url[0] >= 'a' && url[0] <= 'z') || (url[0] >= 'A' && url[0] <= 'Z')) ||
+        strncmp(url + n, "://", 3) != 0)
+        return false;
+    *ret_len = n + 3;
+    return true;
+}
+
 void
 sw_http_client_redact_url(const char *url, char *out, size_t cap)
 {
-    const char *scheme_end = strstr(url, "://");
-    const char *host = scheme_end != NULL ? scheme_end + 3 : url;
+    size_t prefix_len;
+    /* Where a URL cannot be taken apart, no part of it is safe to show: a password may sit
+     * anywhere in it. */
+    if (!has_scheme(url, &prefix_len)) {
+        snprintf(out, cap, "%s", url[0] != '\0' ? "(malformed URL)" : "");
+        return;
+    }
+    const char *host = url + prefix_len;
     size_t host_len = strcspn(host, "/?#");
-    const char *at = memchr(host, '@', host_len);
+    const char *at = NULL; /* the last '@': a password may hold more (unescaped) */
+    for (const char *p = host; p < host + host_len; p++)
+        at = *p == '@' ? p : at;
     const char *rest = host + host_len;
-    size_t prefix_len = (size_t)(host - url);
     const char *host_from = at != NULL ? at + 1 : host;
     snprintf(out, cap, "%.*s%.*s%.*s", (int)prefix_len, url, (int)(rest - host_from), host_from,
              (int)strcspn(rest, "?#"), rest);

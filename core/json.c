@@ -42,6 +42,18 @@ utf8_len(const unsigned char *p)
     return n;
 }
 
+bool
+sw_json_utf8_valid(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = utf8_len(p);
+        if (n == 0)
+            return false;
+        p += n;
+    }
+    return true;
+}
+
 sw_status
 sw_json_put_string(sw_buf *b, const char *s, sw_err *err)
 {
@@ -78,9 +90,18 @@ position(const uint8_t *data, size_t off, char *out, size_t cap)
     snprintf(out, cap, "offset %zu (line %zu, col %zu)", off, line, col);
 }
 
+/* An escaped NUL (\u0000) at data[i] just after a backslash: C strings would end there, so
+ * "api\u0000evil" would be read as "api". */
+static bool
+escaped_nul(const uint8_t *data, size_t len, size_t i)
+{
+    return len - i >= 5 && memcmp(data + i, "u0000", 5) == 0;
+}
+
 /*
  * cJSON's own nesting limit is a compile-time 1000; a request body gets a much smaller one,
- * checked before cJSON recurses. Brackets inside strings do not count.
+ * checked before cJSON recurses. Brackets inside strings do not count. NUL bytes, raw or
+ * escaped in a string, are refused: no string is silently cut short.
  */
 static sw_status
 check_depth(const uint8_t *data, size_t len, unsigned max_depth, sw_err *err)
@@ -93,6 +114,10 @@ check_depth(const uint8_t *data, size_t len, unsigned max_depth, sw_err *err)
         if (c == '\0') {
             position(data, i, where, sizeof where);
             return sw_err_set(err, SW_E_PARSE, "JSON body: NUL byte at %s", where);
+        }
+        if (in_string && escaped && escaped_nul(data, len, i)) {
+            position(data, i - 1, where, sizeof where);
+            return sw_err_set(err, SW_E_PARSE, "JSON body: \\u0000 (NUL) in a string at %s", where);
         }
         if (in_string) {
             in_string = escaped || c != '"';

@@ -98,6 +98,8 @@ static const char *const migrations[] = {
                  " AND start_ms <= ?2 LIMIT ?3")                                                   \
     X(S_DONE_PUT, "INSERT OR REPLACE INTO meta VALUES('done:' || ?1, 1)")                     \
     X(S_DONE_GET, "SELECT value FROM meta WHERE key = 'done:' || ?1")                         \
+    X(S_TAKEN_PUT, "INSERT OR REPLACE INTO meta VALUES('taken_until_ms', ?1)")                     \
+    X(S_TAKEN_GET, "SELECT value FROM meta WHERE key = 'taken_until_ms'")                          \
     X(S_KEPT_GET, "SELECT kept_from_ms FROM retention WHERE resolution_ms = ?1")                   \
     X(S_KEPT_SET, "INSERT OR REPLACE INTO retention VALUES(?1, ?2)")                               \
     X(S_RULES_LAST, "SELECT text FROM rules ORDER BY since_ms DESC LIMIT 1")                       \
@@ -285,6 +287,23 @@ make_dir(const char *dir, sw_err *err)
     return SW_OK;
 }
 
+/*
+ * A database file of zero bytes is one that lost its contents (truncated, or restored from a
+ * broken copy): SQLite would quietly start a new, empty store over it. A new store has no file
+ * at all until it is opened.
+ */
+static sw_status
+check_not_emptied(const char *path, sw_err *err)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0 || sb.st_size > 0)
+        return SW_OK;
+    return sw_err_set(err, SW_E_IO,
+                      "%s: the database file is empty (0 bytes): it lost its contents; restore it "
+                      "from a backup, or remove it to start a new store",
+                      path);
+}
+
 static sw_status
 exec_sql(sw_store *st, const char *sql, const char *what, sw_err *err)
 {
@@ -463,6 +482,8 @@ sw_store_open(const char *dir, const sw_store_options *opt, sw_store **ret, sw_e
     if (r == SW_OK && (size_t)snprintf(st->path, sizeof st->path, "%s/%s", dir, SW_STORE_DB_NAME) >=
                           sizeof st->path)
         r = sw_err_set(err, SW_E_INVAL, "%s: store path too long", dir);
+    if (r == SW_OK)
+        r = check_not_emptied(st->path, err);
     if (r == SW_OK) {
         int rc =
             sqlite3_open_v2(st->path, &st->db,
@@ -649,6 +670,37 @@ sw_status
 sw_store_put(sw_store *st, const sw_store_row *rows, size_t n, sw_err *err)
 {
     return put_level(st, 0, rows, n, err);
+}
+
+sw_status
+sw_store_put_taken(sw_store *st, const sw_store_row *rows, size_t n, int64_t taken_until_ms,
+                   sw_err *err)
+{
+    sw_status r = txn_begin(st, err);
+    if (r != SW_OK)
+        return r;
+    r = put_rows(st, 0, rows, n, err);
+    if (r == SW_OK) {
+        sqlite3_stmt *s = st->stmt[S_TAKEN_PUT];
+        sqlite3_bind_int64(s, 1, taken_until_ms);
+        r = run(st, s, "record what is stored", err);
+    }
+    return txn_end(st, r, err);
+}
+
+sw_status
+sw_store_taken_until(sw_store *st, int64_t *ret, sw_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s = st->stmt[S_TAKEN_GET];
+    bool row = false;
+    sw_status r = step(st, s, &row, "read what is stored", err);
+    if (r == SW_OK) {
+        *ret = row ? sqlite3_column_int64(s, 0) : INT64_MIN;
+        sqlite3_reset(s);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return r;
 }
 
 sw_status

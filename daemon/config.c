@@ -11,6 +11,7 @@
 #include "config_int.h"
 #include "slawatch/arena.h"
 #include "slawatch/buf.h"
+#include "slawatch/http_client.h"
 
 #define DAY_MS INT64_C(86400000)
 
@@ -20,11 +21,24 @@ typedef struct config_box {
     sw_arena arena;
 } config_box;
 
-static const char *const top_keys[] = {"listen",    "data_dir",     "rules_files", "external_url",
-                                       "log_level", "alertmanager", "auth",        "tls",
-                                       "http",      "store",        "ingest_delay",
-                                       "remote_write_receiver", "scrape_configs",
-                                       "prometheus_query", "remote_write", "cloudwatch", NULL};
+static const char *const top_keys[] = {"listen",
+                                       "data_dir",
+                                       "rules_files",
+                                       "external_url",
+                                       "log_level",
+                                       "alertmanager",
+                                       "auth",
+                                       "tls",
+                                       "http",
+                                       "store",
+                                       "ingest_delay",
+                                       "ingest_sync",
+                                       "remote_write_receiver",
+                                       "scrape_configs",
+                                       "prometheus_query",
+                                       "remote_write",
+                                       "cloudwatch",
+                                       NULL};
 static const char *const alertmanager_keys[] = {"url", "resend_interval", NULL};
 static const char *const auth_keys[] = {"token_file", "all", NULL};
 static const char *const tls_keys[] = {"cert_file", "key_file", NULL};
@@ -94,9 +108,11 @@ get_url(sw_rules_loader *ld, const sw_yaml_node *v, const char *key, const char 
 {
     if (!sw_rules_get_text(ld, v, "a URL", ret))
         return;
+    /* The value is shown redacted: a URL that is wrong may still hold a password. */
+    char shown[256];
+    sw_http_client_redact_url(*ret, shown, sizeof shown);
     if (strncmp(*ret, "http://", 7) != 0 && strncmp(*ret, "https://", 8) != 0)
-        sw_rules_error(ld, v, "expected an http:// or https:// URL for %s, found %s", key,
-                       sw_rules_found(v).s);
+        sw_rules_error(ld, v, "expected an http:// or https:// URL for %s, found '%s'", key, shown);
 }
 
 void
@@ -417,6 +433,8 @@ compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
         get_remote_write_receiver(ld, v, c);
     if ((v = sw_yaml_get(root, "ingest_delay")) != NULL)
         sw_rules_get_duration(ld, v, "ingest_delay", true, &c->ingest_delay_ms);
+    if ((v = sw_yaml_get(root, "ingest_sync")) != NULL)
+        sw_rules_get_bool(ld, v, &c->ingest_sync);
     if ((v = sw_yaml_get(root, "scrape_configs")) != NULL)
         sw_config_scrape_compile(ld, v, c);
     if ((v = sw_yaml_get(root, "prometheus_query")) != NULL)

@@ -17,6 +17,7 @@
 #include "slawatch/units.h"
 
 #define ROLLUP_EVERY_MS 60000
+#define SECRET_MAX 4096 /* bytes of a token or password file's first line */
 #define SLEEP_SLICE_MS 50
 
 static int64_t
@@ -174,19 +175,21 @@ ingest(void *ctx, const char *service, const char *env, sw_sli_interval *iv, sw_
     return st;
 }
 
-static void
-store_flush(sw_daemon *d)
+/*
+ * Write the pending rows, recording that everything taken before taken_until_ms is stored; then
+ * the journal need keep only the open intervals. false when the store refused.
+ */
+static bool
+store_flush(sw_daemon *d, int64_t taken_until_ms)
 {
-    if (d->n_pending == 0)
-        return;
-    sw_store_row *rows = calloc(d->n_pending, sizeof *rows);
+    sw_store_row *rows = calloc(d->n_pending + 1, sizeof *rows);
     if (rows == NULL)
-        return;
+        return false;
     for (size_t i = 0; i < d->n_pending; i++)
         rows[i] = (sw_store_row){d->pending[i].service, d->pending[i].env, &d->pending[i].iv};
     sw_err err;
     double t0 = mono_s();
-    sw_status st = sw_store_put(d->store, rows, d->n_pending, &err);
+    sw_status st = sw_store_put_taken(d->store, rows, d->n_pending, taken_until_ms, &err);
     d->self.store_write_seconds = mono_s() - t0;
     d->self.store_writes++;
     free(rows);
@@ -203,7 +206,7 @@ store_flush(sw_daemon *d)
         d->self.store_ok = false;
         d->self.store_write_errors++;
         d->self.intervals_pending = d->n_pending;
-        return;
+        return false;
     }
     if (!d->self.store_ok)
         sw_log(SW_LOG_INFO, "store writes resumed", NULL);
@@ -216,6 +219,24 @@ store_flush(sw_daemon *d)
     }
     d->n_pending = 0;
     d->self.intervals_pending = 0;
+    return true;
+}
+
+/* Everything taken is stored: the journal shrinks to the open intervals. */
+static void
+journal_compact(sw_daemon *d)
+{
+    sw_err err;
+    if (sw_accum_journal_compact(d->accum, &err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "ingest journal not compacted; it keeps growing", &err, NULL);
+}
+
+/* Store what was taken up to boundary_ms; compact the journal when that worked. */
+static void
+store_and_compact(sw_daemon *d, int64_t boundary_ms)
+{
+    if (store_flush(d, boundary_ms))
+        journal_compact(d);
 }
 
 /* The demo's traffic for every base interval that ended by until_ms. */
@@ -405,14 +426,12 @@ tick(sw_daemon *d, int64_t boundary_ms)
         simulate(d, boundary_ms);
     sw_daemon_apply_marks(d);
     /* Closed before the take, so no batch is acknowledged into an interval already taken. */
-    pthread_mutex_lock(&d->lock);
-    d->closed_until_ms = boundary_ms;
-    pthread_mutex_unlock(&d->lock);
+    sw_accum_close(d->accum, boundary_ms);
     if (sw_prommap_flush(d->prommap, boundary_ms, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "histogram buckets lost", &err, NULL);
     if (sw_accum_take(d->accum, boundary_ms, ingest, d, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "intervals lost", &err, NULL);
-    store_flush(d);
+    store_and_compact(d, boundary_ms);
     if (sw_eval_advance(d->ev, boundary_ms, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "evaluation failed", &err, NULL);
     observe_alerts(d, boundary_ms);
@@ -552,7 +571,8 @@ reload(sw_daemon *d, sw_err *err)
     if (st == SW_OK)
         st = sw_daemon_load_rules(d, cfg != NULL ? cfg : d->cfg, true, &rules, &text, &len, err);
     if (st == SW_OK) {
-        store_flush(d); /* the rebuild reads the store: it must hold everything ingested */
+        store_flush(d, d->last_tick_ms); /* the rebuild reads the store: it must hold
+                                          * everything ingested */
         st = sw_daemon_rebuild(d, rules, d->last_tick_ms, &ev, err);
     }
     if (st != SW_OK) {
@@ -667,10 +687,7 @@ static void
 store_unjudged(sw_daemon *d, int64_t until_ms)
 {
     sw_err err;
-    pthread_mutex_lock(&d->lock);
-    if (until_ms > d->closed_until_ms)
-        d->closed_until_ms = until_ms;
-    pthread_mutex_unlock(&d->lock);
+    sw_accum_close(d->accum, until_ms);
     if (sw_prommap_flush(d->prommap, until_ms, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "histogram buckets lost", &err, NULL);
     if (sw_accum_take(d->accum, until_ms, ingest, d, &err) != SW_OK)
@@ -699,13 +716,15 @@ sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *
     }
     /* Evaluate only what is complete under the grace, as every tick does: the intervals after
      * it may still be missing late data, and judging them would record false resolutions.
-     * Those that have ended are stored all the same. */
+     * Those that have ended are stored all the same; the open intervals stay in the journal,
+     * synced by the compaction, and are merged back at the next start. */
     int64_t now = sw_daemon_now(d), grace = take_grace_ms(d);
     int64_t boundary = now - grace - ((now - grace) % d->base_ms);
     if (boundary > d->last_tick_ms)
         tick(d, boundary);
-    store_unjudged(d, now - now % d->base_ms);
-    store_flush(d);
+    int64_t ended = now - now % d->base_ms;
+    store_unjudged(d, ended);
+    store_and_compact(d, ended > d->last_tick_ms ? ended : d->last_tick_ms);
     sw_log(SW_LOG_INFO, "stopped", NULL);
 }
 
@@ -717,15 +736,21 @@ sw_daemon_read_secret(const char *path, char **ret, sw_err *err)
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return sw_err_sys(err, SW_E_IO, "cannot read the token file %s", path);
-    char buf[512];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    /* The whole first line is the secret (a passphrase has spaces); only the whitespace around
+     * it goes, as the line end a text editor adds. */
+    char buf[SECRET_MAX + 2];
+    bool got = fgets(buf, sizeof buf, f) != NULL;
     fclose(f);
+    size_t n = got ? strcspn(buf, "\n") : 0;
+    if (n > SECRET_MAX)
+        return sw_err_set(err, SW_E_INVAL, "the token file %s: first line over %d bytes", path,
+                          SECRET_MAX);
     buf[n] = '\0';
-    char *start = buf + strspn(buf, " \t\r\n");
-    size_t len = strcspn(start, " \t\r\n");
-    if (len == 0)
+    while (n > 0 && strchr(" \t\r", buf[n - 1]) != NULL)
+        buf[--n] = '\0';
+    char *start = buf + strspn(buf, " \t");
+    if (start[0] == '\0')
         return sw_err_set(err, SW_E_INVAL, "the token file %s is empty", path);
-    start[len] = '\0';
     *ret = strdup(start);
     return *ret != NULL ? SW_OK : sw_err_set(err, SW_E_NOMEM, "out of memory");
 }
@@ -808,6 +833,55 @@ start_threads(sw_daemon *d, sw_err *err)
     return SW_OK;
 }
 
+static int64_t
+horizon_clock(void *ctx)
+{
+    return sw_daemon_now(ctx);
+}
+
+/* Queue an interval the journal gave back that ended before this start, to be stored. */
+static sw_status
+pend_replayed(void *ctx, const char *service, const char *env, sw_sli_interval *iv, sw_err *err)
+{
+    sw_status st = pending_push(ctx, service, env, iv, err);
+    sw_sli_interval_fini(iv);
+    return st;
+}
+
+/*
+ * Merge back what the journal holds beyond what the store has, store the intervals among it
+ * that have ended (before the evaluator is rebuilt from the store), and from then on journal
+ * every commit.
+ */
+static sw_status
+recover_journal(sw_daemon *d, sw_err *err)
+{
+    sw_accum_set_horizon(d->accum, horizon_clock, d, SW_DAEMON_AHEAD_MS);
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", d->data_dir, SW_DAEMON_JOURNAL_NAME) >=
+        sizeof path)
+        return sw_err_set(err, SW_E_INVAL, "%s: data directory path too long", d->data_dir);
+    int64_t stored_until;
+    size_t replayed;
+    sw_status st = sw_store_taken_until(d->store, &stored_until, err);
+    if (st == SW_OK)
+        st = sw_accum_journal_open(d->accum, path, stored_until, &replayed, err);
+    if (st != SW_OK)
+        return st;
+    if (replayed > 0) {
+        char n[24];
+        snprintf(n, sizeof n, "%zu", replayed);
+        sw_log(SW_LOG_INFO, "ingest journal replayed", "intervals", n, NULL);
+    }
+    sw_accum_close(d->accum, d->last_tick_ms);
+    if ((st = sw_accum_take(d->accum, d->last_tick_ms, pend_replayed, d, err)) != SW_OK)
+        return st;
+    if (!store_flush(d, d->last_tick_ms))
+        return sw_err_set(err, SW_E_IO, "%s: cannot store the intervals the journal gave back",
+                          path);
+    return sw_accum_journal_compact(d->accum, err);
+}
+
 static sw_status
 daemon_start(sw_daemon *d, sw_err *err)
 {
@@ -817,9 +891,10 @@ daemon_start(sw_daemon *d, sw_err *err)
         return st;
     d->base_ms = d->rules->base_interval_ms;
     int64_t now = sw_daemon_now(d);
-    d->last_tick_ms = d->closed_until_ms = now - now % d->base_ms;
+    d->last_tick_ms = now - now % d->base_ms;
     if ((st = check_files(d, err)) != SW_OK || (st = open_store(d, err)) != SW_OK ||
         (st = sw_accum_new(d->base_ms, &d->accum, err)) != SW_OK ||
+        (st = recover_journal(d, err)) != SW_OK ||
         (st = sw_prommap_new(d->rules, d->accum, &d->prommap, err)) != SW_OK ||
         (st = sw_emf_map_new(d->rules, &d->emf, err)) != SW_OK ||
         (st = sw_expo_new(&d->expo, err)) != SW_OK ||
@@ -863,6 +938,7 @@ sw_daemon_new(const sw_daemon_options *opts, sw_daemon **ret, sw_err *err)
     pthread_mutex_init(&d->stop_lock, NULL);
     pthread_cond_init(&d->stop_cond, NULL);
     pthread_cond_init(&d->reloaded, NULL);
+    d->ingest_sync = d->cfg->ingest_sync;
     d->listen = strdup(d->cfg->listen);
     d->data_dir = strdup(d->cfg->data_dir);
     sw_status st = d->listen != NULL && d->data_dir != NULL

@@ -191,6 +191,38 @@ sw_daemon_flush_audits(sw_daemon *d)
     free(rows);
 }
 
+sw_status
+sw_daemon_check_ahead(const sw_daemon *d, int64_t at_ms, const char *what, sw_err *err)
+{
+    int64_t bound = sw_daemon_now(d) + SW_DAEMON_AHEAD_MS;
+    if (at_ms <= bound)
+        return SW_OK;
+    char at[40], when[40];
+    sw_units_format_time(at_ms, at, sizeof at);
+    sw_units_format_time(bound, when, sizeof when);
+    return sw_err_set(err, SW_E_PARSE, "%s %s is after %s (now + 5m): too far ahead", what, at,
+                      when);
+}
+
+void
+sw_daemon_sync_journal(sw_daemon *d)
+{
+    sw_err err;
+    if (d->ingest_sync && sw_accum_sync(d->accum, &err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "ingest journal not synced", &err, NULL);
+}
+
+/* Commit a strict batch (refused whole when it reaches into a closed interval, as the tick
+ * closes before it takes: acknowledged data is never dropped as late) and sync the journal. */
+static sw_status
+commit_synced(sw_daemon *d, sw_accum_batch *b, sw_err *err)
+{
+    sw_status st = sw_accum_commit(d->accum, b, err);
+    if (st == SW_OK)
+        sw_daemon_sync_journal(d);
+    return st;
+}
+
 /* A pushed batch becomes one base interval's worth of data at at_ms. */
 static sw_status
 hook_ingest(void *ctx, const sw_push_batch *b, int64_t at_ms, sw_err *err)
@@ -198,62 +230,45 @@ hook_ingest(void *ctx, const sw_push_batch *b, int64_t at_ms, sw_err *err)
     sw_daemon *d = ctx;
     const char *env = b->env[0] != '\0' ? b->env : NULL;
     sw_status st = check_series(d, b->service, env, err);
-    if (st != SW_OK)
-        return st;
-    int64_t start = at_ms - ((at_ms % d->base_ms) + d->base_ms) % d->base_ms;
-    sw_sli_interval iv = {.start_ms = start,
-                          .length_ms = d->base_ms,
-                          .requests = b->requests,
-                          .errors = b->errors,
-                          .has_data = true};
-    for (size_t i = 0; i < b->n_probes; i++)
-        sw_health_record(&iv.health, b->probes[i]);
-    if (b->n_latency > 0 && (st = sw_hdr_new(&sw_hdr_latency_config, &iv.latency, err)) != SW_OK)
-        return st;
-    for (size_t i = 0; i < b->n_latency; i++)
-        sw_hdr_record(iv.latency, b->latency_us[i]);
-    /* The check and the add under one lock: the tick moves closed_until_ms under it before
-     * taking, so an acknowledged batch is never added after its interval was taken (the
-     * accumulator would only count it late and drop it). */
-    pthread_mutex_lock(&d->lock);
-    int64_t closed = d->closed_until_ms;
-    if (start < closed) {
-        pthread_mutex_unlock(&d->lock);
-        sw_sli_interval_fini(&iv);
-        char when[40];
-        sw_units_format_time(closed, when, sizeof when);
-        return sw_err_set(err, SW_E_RANGE, "too late: intervals before %s are closed", when);
-    }
-    st = sw_accum_add_interval(d->accum, b->service, env, &iv, err);
-    pthread_mutex_unlock(&d->lock);
-    sw_sli_interval_fini(&iv);
+    if (st == SW_OK)
+        st = sw_daemon_check_ahead(d, at_ms, "at", err);
+    sw_accum_batch *ab = st == SW_OK ? sw_accum_batch_new_strict(d->accum) : NULL;
+    if (st != SW_OK || ab == NULL)
+        return st != SW_OK ? st : sw_err_set(err, SW_E_NOMEM, "out of memory");
+    st = sw_accum_batch_counts(ab, b->service, env, at_ms, b->requests, b->errors, err);
+    for (size_t i = 0; st == SW_OK && i < b->n_probes; i++)
+        st = sw_accum_batch_probe(ab, b->service, env, at_ms, b->probes[i], err);
+    for (size_t i = 0; st == SW_OK && i < b->n_latency; i++)
+        st = sw_accum_batch_latency(ab, b->service, env, at_ms, b->latency_us[i], 1, err);
+    if (st == SW_OK)
+        st = commit_synced(d, ab, err);
+    sw_accum_batch_free(ab);
     return st;
 }
 
-/* The batch's items applied to the accumulator under d->lock after every interval was checked
- * open, so a request is applied whole or not at all. */
+/* Every item of the EMF request into one batch, committed whole. */
 static sw_status
 apply_emf(sw_daemon *d, const sw_emf_batch *b, sw_err *err)
 {
-    pthread_mutex_lock(&d->lock);
-    int64_t closed = d->closed_until_ms;
+    sw_accum_batch *ab = sw_accum_batch_new_strict(d->accum);
+    if (ab == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory");
     sw_status st = SW_OK;
-    for (size_t i = 0; i < b->n_items && st == SW_OK; i++)
-        if (b->items[i].at_ms < closed)
-            st = sw_err_set(err, SW_E_RANGE, "too late: Timestamp %lld is in a closed interval",
-                            (long long)b->items[i].at_ms);
     for (size_t i = 0; i < b->n_items && st == SW_OK; i++) {
         const sw_emf_item *it = &b->items[i];
-        if (it->kind == SW_EMF_LATENCY)
+        st = sw_daemon_check_ahead(d, it->at_ms, "Timestamp", err);
+        if (st == SW_OK && it->kind == SW_EMF_LATENCY)
             for (size_t v = 0; v < it->count && st == SW_OK; v++)
-                st = sw_accum_add_latency(d->accum, it->service, it->env, it->at_ms,
-                                          b->values_us[it->first + v], 1, err);
-        else
-            st = sw_accum_add_counts(d->accum, it->service, it->env, it->at_ms,
-                                     it->kind == SW_EMF_REQUESTS ? it->count : 0,
-                                     it->kind == SW_EMF_ERRORS ? it->count : 0, err);
+                st = sw_accum_batch_latency(ab, it->service, it->env, it->at_ms,
+                                            b->values_us[it->first + v], 1, err);
+        else if (st == SW_OK)
+            st = sw_accum_batch_counts(ab, it->service, it->env, it->at_ms,
+                                       it->kind == SW_EMF_REQUESTS ? it->count : 0,
+                                       it->kind == SW_EMF_ERRORS ? it->count : 0, err);
     }
-    pthread_mutex_unlock(&d->lock);
+    if (st == SW_OK && b->n_items > 0)
+        st = commit_synced(d, ab, err);
+    sw_accum_batch_free(ab);
     return st;
 }
 

@@ -53,5 +53,7 @@ sw_daemon_data_dir_discard(const char *dir)
         if ((size_t)snprintf(path, sizeof path, "%s/%s%s", dir, SW_STORE_DB_NAME, suffixes[i]) <
             sizeof path)
             unlink(path);
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, SW_DAEMON_JOURNAL_NAME) < sizeof path)
+        unlink(path);
     rmdir(dir); /* fails, keeping it, if anything else was put there meanwhile */
 }

@@ -27,6 +27,10 @@
 
 /* Intervals kept in memory while the store fails, before the oldest are dropped. */
 #define SW_DAEMON_PENDING_MAX 100000
+/* Pushed, EMF and remote-written data may be dated at most this far after now. */
+#define SW_DAEMON_AHEAD_MS SW_API_AHEAD_MS
+/* The ingest journal, in the data directory beside the database. */
+#define SW_DAEMON_JOURNAL_NAME "ingest.journal"
 /* Gate audits queued between ticks, before more are dropped (and counted). */
 #define SW_DAEMON_AUDIT_MAX 200000
 
@@ -74,7 +78,7 @@ typedef struct sw_daemon_rw {
     size_t max_body;
     double tokens; /* samples that may still come this second; negative: in debt */
     int64_t bucket_ms;
-    uint64_t requests[6]; /* by SW_METRICS_RW_CODES */
+    uint64_t requests[7]; /* by SW_METRICS_RW_CODES */
     uint64_t samples, rejected;
 } sw_daemon_rw;
 
@@ -101,6 +105,7 @@ struct sw_daemon {
     char *token;
     char *listen, *data_dir; /* as started: changing them needs a restart */
     bool data_dir_created;   /* by this start: a failed start removes it again */
+    bool ingest_sync;        /* as started */
     int64_t base_ms;
     int64_t last_tick_ms; /* the boundary last taken */
     sw_totals totals;
@@ -122,8 +127,7 @@ struct sw_daemon {
     sw_status reload_status;
     char reload_msg[SW_ERR_MSG_MAX];
     pthread_cond_t reloaded;
-    char not_ready[256];     /* "" when ready */
-    int64_t closed_until_ms; /* intervals before it are taken (or being taken) by a tick */
+    char not_ready[256]; /* "" when ready */
 
     pthread_mutex_t scrape_lock; /* the scrape thread holds it while scraping; reload swaps jobs */
     pthread_mutex_t emf_lock;    /* held while an EMF request uses emf; reload swaps it */
@@ -177,7 +181,17 @@ void sw_daemon_apply_marks(sw_daemon *d);
 /* Sleep up to ms (real time) unless the daemon stops meanwhile; false when it stops. */
 bool sw_daemon_nap(sw_daemon *d, int64_t ms);
 
-/* A secret (token, password) from a file, whitespace around it dropped. */
+/*
+ * Make what the accumulators acknowledged durable before the answer (with ingest_sync). A
+ * failing sync leaves the data applied and written, so it is logged, not refused: a client's
+ * retry would count it twice.
+ */
+void sw_daemon_sync_journal(sw_daemon *d);
+
+/* Refuse (SW_E_PARSE, naming the bound) a time more than SW_DAEMON_AHEAD_MS after now. */
+sw_status sw_daemon_check_ahead(const sw_daemon *d, int64_t at_ms, const char *what, sw_err *err);
+
+/* A secret (token, password): the first line of a file, whitespace around it dropped. */
 sw_status sw_daemon_read_secret(const char *path, char **ret, sw_err *err);
 
 /* Fail with "cannot read WHAT PATH: reason" unless the file can be opened for reading. */

@@ -61,7 +61,10 @@ status_of(sw_status st)
     case SW_E_TOOBIG:
         return 413;
     case SW_E_NOMEM:
+    case SW_E_IO:
         return 503;
+    case SW_E_UNSUPPORTED:
+        return 415;
     case SW_E_PARSE:
     case SW_E_TRUNCATED:
     case SW_E_INVAL:
@@ -83,7 +86,7 @@ apply(sw_daemon *d, const sw_http_request *req, sw_rw_counts *counts, bool *limi
     if (st != SW_OK)
         return st;
     sw_prom_sink sink = sw_prommap_sink(b);
-    sw_rw_limits lim = {.max_body = d->rw.max_body};
+    sw_rw_limits lim = {.max_body = d->rw.max_body, .max_timestamp_ms = now + SW_DAEMON_AHEAD_MS};
     if ((st = sw_rw_recv_decode(req->body, req->body_len, &lim, &sink, counts, err)) != SW_OK) {
         sw_prommap_abort(b);
         return st;
@@ -96,7 +99,9 @@ apply(sw_daemon *d, const sw_http_request *req, sw_rw_counts *counts, bool *limi
         return sw_err_set(err, SW_E_RANGE, "over the ingest rate of %lld samples per second",
                           (long long)d->rw.samples_per_second);
     }
-    return sw_prommap_commit(b, err);
+    if ((st = sw_prommap_commit(b, err)) == SW_OK)
+        sw_daemon_sync_journal(d);
+    return st;
 }
 
 static int

@@ -272,9 +272,16 @@ deployment_time(const sw_api_hooks *h, const char *at, int64_t *ret_ms, sw_http_
         *ret_ms = h->now(h->ctx);
         return true;
     }
-    if (sw_units_parse_time_ms(at, strlen(at), ret_ms))
+    if (!sw_units_parse_time_ms(at, strlen(at), ret_ms)) {
+        sw_http_response_error(resp, 400, "at '%.64s' is not an RFC 3339 time", at);
+        return false;
+    }
+    int64_t bound = h->now(h->ctx) + SW_API_AHEAD_MS;
+    if (*ret_ms <= bound)
         return true;
-    sw_http_response_error(resp, 400, "at '%.64s' is not an RFC 3339 time", at);
+    char when[40];
+    sw_units_format_time(bound, when, sizeof when);
+    sw_http_response_error(resp, 400, "at '%.64s' is after %s (now + 5m): too far ahead", at, when);
     return false;
 }
 
@@ -317,6 +324,29 @@ handle_deployments(void *ctx, const sw_http_request *req, sw_http_response *resp
     sw_buf_printf(&resp->body, NULL, ",\"at\":\"%s\"}\n", when);
 }
 
+/* The answer to a refused write: 400 bad input (a time too far ahead included), 413 over a cap,
+ * 422 a closed interval or counts that would wrap, 503 when a retry may succeed (memory, the
+ * journal's disk). */
+static int
+write_status(sw_status st, int invalid)
+{
+    switch (st) {
+    case SW_E_PARSE:
+        return 400;
+    case SW_E_INVAL:
+        return invalid;
+    case SW_E_TOOBIG:
+        return 413;
+    case SW_E_RANGE:
+        return 422;
+    case SW_E_NOMEM:
+    case SW_E_IO:
+        return 503;
+    default:
+        return 500;
+    }
+}
+
 static void
 handle_ingest(void *ctx, const sw_http_request *req, sw_http_response *resp)
 {
@@ -338,11 +368,7 @@ handle_ingest(void *ctx, const sw_http_request *req, sw_http_response *resp)
                       (unsigned long long)b.requests, (unsigned long long)b.errors, b.n_latency,
                       b.n_probes);
     } else {
-        sw_http_response_error(resp,
-                               st == SW_E_INVAL   ? 404
-                               : st == SW_E_RANGE ? 422
-                                                  : 500,
-                               "%s", err.msg);
+        sw_http_response_error(resp, write_status(st, 404), "%s", err.msg);
     }
     sw_push_batch_fini(&b);
 }
@@ -384,12 +410,7 @@ handle_ingest_emf(void *ctx, const sw_http_request *req, sw_http_response *resp)
     sw_err err = {0};
     sw_status st = h->ingest_emf(h->ctx, req->body, req->body_len, n, &err);
     if (st != SW_OK) {
-        sw_http_response_error(resp,
-                               st == SW_E_PARSE    ? 400
-                               : st == SW_E_TOOBIG ? 413
-                               : st == SW_E_RANGE  ? 422
-                                                   : 500,
-                               "%s", err.msg);
+        sw_http_response_error(resp, write_status(st, 500), "%s", err.msg);
         return;
     }
     sw_buf_reset(&resp->body);

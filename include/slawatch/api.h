@@ -18,6 +18,10 @@
 #include "slawatch/report.h"
 #include "slawatch/snapshot.h"
 
+/* Times written to the API (pushed data, EMF, remote write, deployment marks) may lie at most
+ * this far after now: later ones are refused (400), so no one can hold a series' future. */
+#define SW_API_AHEAD_MS (5 * 60 * 1000)
+
 /* One gate decision, for the audit log (strings borrowed for the call). */
 typedef struct sw_api_gate_audit {
     int64_t at_ms;

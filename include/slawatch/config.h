@@ -88,6 +88,7 @@ typedef struct sw_config {
     int64_t rw_samples_per_second; /* 0: no rate limit */
     int64_t rw_max_body;           /* compressed bytes (http.max_body applies first) */
     int64_t ingest_delay_ms; /* intervals are taken this long after they end (late sources) */
+    bool ingest_sync;        /* fdatasync the ingest journal before acknowledging */
     const sw_scrape_job *scrape_jobs; /* scrape_configs, paths resolved */
     size_t n_scrape_jobs;
     sw_config_query query;

@@ -119,7 +119,8 @@ sw_status sw_http_fetch(const sw_http_fetch_request *rq, sw_http_fetch_response 
 void sw_http_fetch_response_fini(sw_http_fetch_response *resp);
 void sw_http_fetch_result_fini(sw_http_fetch_result *res);
 
-/* url for messages: without user:password@, `?query` and `#fragment`, into out. */
+/* url for messages and labels: without user:password@ (up to the last '@' of the authority),
+ * `?query` and `#fragment`, into out; "(malformed URL)" when it has no scheme://. */
 void sw_http_client_redact_url(const char *url, char *out, size_t cap);
 
 #endif

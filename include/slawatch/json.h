@@ -6,6 +6,7 @@
 #ifndef SLAWATCH_JSON_H
 #define SLAWATCH_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,13 +24,18 @@
  */
 sw_status sw_json_put_string(sw_buf *b, const char *s, sw_err *err);
 
+/* True when s (NUL-terminated) is well-formed UTF-8 (RFC 3629: no overlong forms, surrogates
+ * or code points above U+10FFFF). */
+bool sw_json_utf8_valid(const char *s);
+
 struct cJSON;
 
 /*
  * Parse data[0..len) as one JSON value (surrounding whitespace allowed, nothing else). Bodies
  * longer than max_bytes are SW_E_TOOBIG; arrays and objects nested deeper than max_depth, NUL
- * bytes, syntax errors and trailing data are SW_E_PARSE, with a message giving the byte offset
- * and line:col. On success *ret_tree is a tree the caller frees with cJSON_Delete().
+ * bytes (raw, or \u0000 in a string), syntax errors and trailing data are SW_E_PARSE, with a
+ * message giving the byte offset and line:col. On success *ret_tree is a tree the caller frees with
+ * cJSON_Delete().
  */
 sw_status sw_json_parse(const uint8_t *data, size_t len, size_t max_bytes, unsigned max_depth,
                         struct cJSON **ret_tree, sw_err *err);

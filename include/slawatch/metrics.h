@@ -57,7 +57,7 @@ typedef struct sw_metrics_self {
     uint64_t gate_audits_stored, gate_audits_dropped;
     sw_prommap_stats prom; /* Prometheus samples: scrapes, remote write, queries */
     /* remote-write requests answered, by status code (SW_METRICS_RW_CODES) */
-    uint64_t rw_requests[6];
+    uint64_t rw_requests[7];
     uint64_t rw_samples, rw_samples_rejected; /* samples + native histograms */
     uint64_t query_pages, query_failures; /* prometheus_query source */
     int64_t query_last_success_ms;        /* 0: never */
@@ -69,7 +69,7 @@ typedef struct sw_metrics_self {
 } sw_metrics_self;
 
 /* The status codes of sw_metrics_self.rw_requests, in order. */
-#define SW_METRICS_RW_CODES {204, 400, 413, 429, 500, 503}
+#define SW_METRICS_RW_CODES {204, 400, 413, 415, 429, 500, 503}
 
 typedef struct sw_metrics_input {
     const sw_metrics_series *series;

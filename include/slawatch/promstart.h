@@ -3,7 +3,7 @@
  * OpenMetrics `_created` time of the series and the `process_start_time_seconds` of the target
  * that exposes it say when counting began, so a series new to slawatch can be counted from zero
  * (its whole value happened while slawatch watched) and a restart whose new values are already
- * above the old ones is still seen as a reset. The rule (docs/prometheus.md):
+ * above the old ones is still seen as a reset. The rule (collector/PROMETHEUS.md):
  *
  * - a series already known resets when its `_created` or its target's process start is later
  *   than its previous sample (or, as always, when its value decreased);

@@ -25,10 +25,11 @@
 #define SW_RW_MEMORY_FACTOR 16
 
 typedef struct sw_rw_limits {
-    size_t max_body;    /* compressed bytes */
-    size_t max_decoded; /* bytes after snappy */
-    size_t max_series;  /* TimeSeries per request */
-    size_t max_samples; /* samples + native histograms per request */
+    size_t max_body;          /* compressed bytes */
+    size_t max_decoded;       /* bytes after snappy */
+    size_t max_series;        /* TimeSeries per request */
+    size_t max_samples;       /* samples + native histograms per request */
+    int64_t max_timestamp_ms; /* a later sample or histogram refuses the request; 0: no bound */
 } sw_rw_limits;
 
 /* What one request held (written only on success). */
@@ -39,8 +40,9 @@ typedef struct sw_rw_counts {
 /*
  * The remote-write 1.0 headers (values NULL when absent): Content-Encoding snappy,
  * Content-Type application/x-protobuf (parameters allowed), X-Prometheus-Remote-Write-Version
- * 0.1.x when given (senders that omit it, as older ones do, are accepted). SW_E_INVAL naming
- * the header otherwise.
+ * 0.1.x when given (senders that omit it, as older ones do, are accepted). SW_E_UNSUPPORTED for
+ * remote write 2.0 (a Content-Type proto other than prometheus.WriteRequest, or version 2.x: the
+ * receiver answers 415 so the sender falls back to 1.0); SW_E_INVAL naming the header otherwise.
  */
 sw_status sw_rw_recv_check_headers(const char *content_encoding, const char *content_type,
                                    const char *version, sw_err *err);
@@ -52,7 +54,8 @@ sw_status sw_rw_recv_check_headers(const char *content_encoding, const char *con
  * counts; reset hint YES sets counter_reset, GAUGE sets gauge); histograms are skipped when
  * sink->native is NULL. Errors, each naming what and where (series index, label):
  * SW_E_TOOBIG over a cap; SW_E_PARSE bad snappy or protobuf; SW_E_INVAL a series without
- * `__name__`, a bad or repeated label name, an inconsistent histogram; SW_E_NOMEM; or what the
+ * `__name__`, a bad or repeated label name, a label value that is not UTF-8, a sample dated
+ * after lim->max_timestamp_ms, an inconsistent histogram; SW_E_NOMEM; or what the
  * sink returned (samples already emitted stay emitted: the caller aborts its batch).
  */
 sw_status sw_rw_recv_decode(const uint8_t *body, size_t len, const sw_rw_limits *lim,

@@ -47,8 +47,9 @@ typedef struct sw_store_options {
  * Open (creating dir and the database when missing) and bring the schema to the current version,
  * each migration in its own transaction. opt may be NULL (defaults). A database created with
  * another base interval than one given is refused (SW_E_INVAL); without one, the recorded one
- * is used (readers: export, report). An unwritable directory, a read-only or corrupt
- * file: SW_E_IO naming the path. The caller frees *ret with sw_store_close().
+ * is used (readers: export, report). An unwritable directory, a read-only or corrupt file, or a
+ * database file of zero bytes (its contents lost): SW_E_IO naming the path. The caller frees *ret
+ * with sw_store_close().
  */
 sw_status sw_store_open(const char *dir, const sw_store_options *opt, sw_store **ret, sw_err *err);
 
@@ -75,6 +76,16 @@ typedef struct sw_store_row {
  * batch is stored then, and the caller keeps the rows and retries later.
  */
 sw_status sw_store_put(sw_store *st, const sw_store_row *rows, size_t n, sw_err *err);
+
+/*
+ * sw_store_put(), and record in the same transaction that every interval starting before
+ * taken_until_ms that will ever be stored is stored: the ingest journal's replay starts there.
+ */
+sw_status sw_store_put_taken(sw_store *st, const sw_store_row *rows, size_t n,
+                             int64_t taken_until_ms, sw_err *err);
+
+/* What the last sw_store_put_taken() recorded; INT64_MIN when none did. */
+sw_status sw_store_taken_until(sw_store *st, int64_t *ret, sw_err *err);
 
 /*
  * Write rows at a rollup resolution (SW_STORE_1M_MS, _1H_MS or _1D_MS, start_ms aligned to it)

@@ -11,7 +11,8 @@ lifetime. The daemon is SIGKILLed KILLS times at random moments and restarted ea
 stopped with SIGTERM (exit 0 required). Then, with sqlite3: PRAGMA integrity_check is 'ok';
 every interval acknowledged and closed (its end + 10% grace) at least one base interval before
 the kill of its lifetime (or before the final SIGTERM) has its base-resolution row in
-`intervals` with exactly the requests and errors pushed; no row holds more than was pushed.
+`intervals` with exactly the requests and errors pushed; no row holds more than was pushed
+(acknowledged, or in doubt: sent to a daemon killed before it answered, which may have kept it).
 After each restart /api/v1/status must already count the pre-kill requests in the availability
 objective's samples.
 """
@@ -56,6 +57,7 @@ class Load:
         self.lifetime = 0
         self.lock = threading.Lock()
         self.acks = {}
+        self.doubt = {}  # (series, start_s) -> [(requests, errors)] sent without an answer
         self.sent = self.acked = self.late = self.failed = 0
         self.stop = threading.Event()
 
@@ -90,6 +92,9 @@ class Load:
                     self.late += 1
                 else:
                     self.failed += 1
+                    if status is None:
+                        key = (series, at_ms // 1000)
+                        self.doubt.setdefault(key, []).append((requests, errors))
             if status is None:
                 time.sleep(0.02)
 
@@ -184,6 +189,9 @@ def main():
         missing = [k for k in want if k not in got]
         wrong = [(k, got[k], want[k]) for k in want if k in got and got[k] != want[k]]
         pushed = {k: (sum(a[1] for a in v), sum(a[2] for a in v)) for k, v in load.acks.items()}
+        for k, v in load.doubt.items():
+            p = pushed.get(k, (0, 0))
+            pushed[k] = (p[0] + sum(a[0] for a in v), p[1] + sum(a[1] for a in v))
         extra = [(k, v, pushed.get(k)) for k, v in got.items()
                  if pushed.get(k) is None or v[0] > pushed[k][0] or v[1] > pushed[k][1]]
         for k in sorted(missing, key=lambda k: k[1])[:10]:

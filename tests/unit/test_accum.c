@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "slawatch/accum.h"
 
@@ -101,8 +102,14 @@ test_late_increase_carried(void **state)
     assert_int_equal(sw_accum_add_counts(a, "api", NULL, T0 + 1000, 1, 0, NULL), SW_OK);
     assert_int_equal(sw_accum_take(a, T0 + 10000, collect, &t, NULL), SW_OK);
     release(&t);
-    assert_int_equal(sw_accum_add_increase(a, "api", NULL, T0 + 9500, 40, 4, h, NULL), SW_OK);
-    assert_int_equal(sw_accum_add_increase(a, "api", NULL, T0 + 12000, 2, 0, NULL, NULL), SW_OK);
+    /* One scrape's batch: an increase stamped in the taken interval and one in the open one. */
+    sw_accum_batch *b = sw_accum_batch_new(a);
+    assert_non_null(b);
+    assert_int_equal(sw_accum_batch_increase(b, "api", NULL, T0 + 9500, 40, 4, h, NULL), SW_OK);
+    assert_int_equal(sw_accum_batch_increase(b, "api", NULL, T0 + 12000, 2, 0, NULL, NULL),
+                     SW_OK);
+    assert_int_equal(sw_accum_commit(a, b, NULL), SW_OK);
+    sw_accum_batch_free(b);
     assert_int_equal(sw_accum_late(a), 0);
     assert_int_equal(sw_accum_carried(a), 1);
     assert_int_equal(sw_accum_take(a, T0 + 20000, collect, &t, NULL), SW_OK);
@@ -143,18 +150,225 @@ test_whole_intervals_merge(void **state)
     sw_accum_free(a);
 }
 
+static int64_t
+fixed_clock(void *ctx)
+{
+    return *(const int64_t *)ctx;
+}
+
+/* Far-future data is refused with the bound in the message and takes no interval, so it cannot
+ * block current data however often it comes. */
 static void
 test_too_far_ahead_refused(void **state)
 {
     (void)state;
     sw_accum *a;
     sw_err err;
+    int64_t now = T0;
     assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
-    for (int i = 0; i < 64; i++)
-        assert_int_equal(sw_accum_add_counts(a, "api", NULL, T0 + i * BASE, 1, 0, NULL), SW_OK);
-    assert_int_equal(sw_accum_add_counts(a, "api", NULL, T0 + 64 * BASE, 1, 0, &err), SW_E_RANGE);
-    assert_non_null(strstr(err.msg, "too far ahead"));
+    sw_accum_set_horizon(a, fixed_clock, &now, 300000);
+    const int64_t y2099 = INT64_C(4070908800000); /* 2099-01-01T00:00:00Z */
+    for (int i = 0; i < 200; i++)
+        assert_int_equal(sw_accum_add_counts(a, "api", NULL, y2099 + i * BASE, 1, 0, &err),
+                         SW_E_RANGE);
+    assert_non_null(strstr(err.msg, "2099-01-01T00:33:10"));
+    assert_non_null(strstr(err.msg, "2026-10-01T00:05:00"));
+    assert_non_null(strstr(err.msg, "now + 5m"));
+    assert_int_equal(sw_accum_add_counts(a, "api", NULL, T0 + 300000, 1, 0, NULL), SW_OK);
+    assert_int_equal(sw_accum_add_counts(a, "api", NULL, T0 + 300001, 1, 0, &err), SW_E_RANGE);
+    assert_int_equal(sw_accum_add_counts(a, "api", NULL, T0 + 1000, 7, 0, NULL), SW_OK);
+    taken t = {0};
+    assert_int_equal(sw_accum_take(a, INT64_MAX, collect, &t, NULL), SW_OK);
+    assert_int_equal(t.n, 2);
+    assert_int_equal(t.iv[0].start_ms, T0);
+    assert_int_equal(t.iv[0].requests, 7);
+    assert_int_equal(t.iv[1].start_ms, T0 + 300000);
+    release(&t);
     sw_accum_free(a);
+}
+
+/* A batch whose last part is refused applies none of its parts. */
+static void
+test_batch_whole_or_nothing(void **state)
+{
+    (void)state;
+    sw_accum *a;
+    sw_err err;
+    int64_t now = T0;
+    assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
+    sw_accum_set_horizon(a, fixed_clock, &now, 300000);
+    sw_accum_batch *b = sw_accum_batch_new(a);
+    assert_int_equal(sw_accum_batch_counts(b, "api", "blue", T0 + 1000, 100, 2, NULL), SW_OK);
+    assert_int_equal(sw_accum_batch_latency(b, "web", NULL, T0 + 2000, 1500, 3, NULL), SW_OK);
+    assert_int_equal(sw_accum_batch_probe(b, "api", "blue", T0 + 3000, false, NULL), SW_OK);
+    assert_int_equal(sw_accum_batch_counts(b, "api", "blue", T0 + 900000, 1, 0, NULL), SW_OK);
+    assert_int_equal(sw_accum_commit(a, b, &err), SW_E_RANGE);
+    sw_accum_batch_free(b);
+    taken t = {0};
+    assert_int_equal(sw_accum_take(a, INT64_MAX, collect, &t, NULL), SW_OK);
+    assert_int_equal(t.n, 0);
+    sw_accum_free(a);
+}
+
+/* After sw_accum_close, a strict batch reaching into a closed interval is refused whole; other
+ * batches still add to it until it is taken, then count as late. */
+static void
+test_closed_intervals(void **state)
+{
+    (void)state;
+    sw_accum *a;
+    sw_err err;
+    assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
+    sw_accum_close(a, T0 + BASE);
+    sw_accum_batch *b = sw_accum_batch_new_strict(a);
+    assert_int_equal(sw_accum_batch_counts(b, "api", NULL, T0 + BASE, 5, 0, NULL), SW_OK);
+    assert_int_equal(sw_accum_batch_counts(b, "api", NULL, T0 + BASE - 1, 7, 0, NULL), SW_OK);
+    assert_int_equal(sw_accum_commit(a, b, &err), SW_E_RANGE);
+    assert_non_null(strstr(err.msg, "too late"));
+    sw_accum_batch_free(b);
+    b = sw_accum_batch_new(a);
+    assert_int_equal(sw_accum_batch_counts(b, "api", NULL, T0 + BASE, 5, 0, NULL), SW_OK);
+    assert_int_equal(sw_accum_batch_counts(b, "api", NULL, T0 + BASE - 1, 7, 0, NULL), SW_OK);
+    assert_int_equal(sw_accum_commit(a, b, NULL), SW_OK);
+    sw_accum_batch_free(b);
+    taken t = {0};
+    assert_int_equal(sw_accum_take(a, T0 + BASE, collect, &t, NULL), SW_OK);
+    assert_int_equal(t.n, 1);
+    assert_int_equal(t.iv[0].start_ms, T0);
+    assert_int_equal(t.iv[0].requests, 7);
+    assert_int_equal(sw_accum_add_counts(a, "api", NULL, T0, 1, 0, NULL), SW_OK);
+    assert_int_equal(sw_accum_late(a), 1);
+    release(&t);
+    assert_int_equal(sw_accum_take(a, INT64_MAX, collect, &t, NULL), SW_OK);
+    assert_int_equal(t.n, 1);
+    assert_int_equal(t.iv[0].requests, 5);
+    release(&t);
+    sw_accum_free(a);
+}
+
+/* Counts that would pass 2^64 - 1 are refused, in a batch and against the open interval. */
+static void
+test_counts_that_would_wrap_refused(void **state)
+{
+    (void)state;
+    sw_accum *a;
+    sw_err err;
+    assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
+    assert_int_equal(sw_accum_add_counts(a, "api", NULL, T0, UINT64_MAX - 1, 0, NULL), SW_OK);
+    assert_int_equal(sw_accum_add_counts(a, "api", NULL, T0 + 1, 2, 0, &err), SW_E_RANGE);
+    assert_non_null(strstr(err.msg, "2^64"));
+    assert_int_equal(sw_accum_add_counts(a, "api", NULL, T0 + 2, 1, 0, NULL), SW_OK);
+    sw_accum_batch *b = sw_accum_batch_new(a);
+    assert_int_equal(sw_accum_batch_counts(b, "web", NULL, T0, UINT64_MAX, UINT64_MAX, NULL),
+                     SW_OK);
+    assert_int_equal(sw_accum_batch_counts(b, "web", NULL, T0, 0, 1, &err), SW_E_RANGE);
+    sw_accum_batch_free(b);
+    taken t = {0};
+    assert_int_equal(sw_accum_take(a, INT64_MAX, collect, &t, NULL), SW_OK);
+    assert_int_equal(t.n, 1);
+    assert_true(t.iv[0].requests == UINT64_MAX);
+    release(&t);
+    sw_accum_free(a);
+}
+
+static void
+journal_path(char *out, size_t cap)
+{
+    snprintf(out, cap, "/tmp/sw-test-accum-%ld.journal", (long)getpid());
+    unlink(out);
+}
+
+/* Commits, a crash (the accumulators dropped without a take), a new process: everything
+ * committed is back, nothing twice; after a compaction only the open intervals remain. */
+static void
+test_journal_replays_commits(void **state)
+{
+    (void)state;
+    char path[128];
+    journal_path(path, sizeof path);
+    sw_accum *a;
+    size_t n;
+    assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
+    assert_int_equal(sw_accum_journal_open(a, path, INT64_MIN, &n, NULL), SW_OK);
+    assert_int_equal(n, 0);
+    for (int i = 0; i < 30; i++) {
+        assert_int_equal(sw_accum_add_counts(a, "api", "blue", T0 + i * 1000, 10, i % 3 == 0, NULL),
+                         SW_OK);
+        assert_int_equal(
+            sw_accum_add_latency(a, "api", "blue", T0 + i * 1000, 100 * (i + 1), 2, NULL), SW_OK);
+        assert_int_equal(sw_accum_add_probe(a, "api", "blue", T0 + i * 1000, i != 4, NULL), SW_OK);
+    }
+    assert_int_equal(sw_accum_sync(a, NULL), SW_OK);
+    sw_accum_free(a); /* kill -9: nothing taken */
+
+    assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
+    assert_int_equal(sw_accum_journal_open(a, path, INT64_MIN, &n, NULL), SW_OK);
+    assert_int_equal(n, 90);
+    taken t = {0};
+    assert_int_equal(sw_accum_take(a, T0 + 2 * BASE, collect, &t, NULL), SW_OK);
+    assert_int_equal(t.n, 2);
+    assert_int_equal(t.iv[0].requests + t.iv[1].requests, 200);
+    assert_int_equal(t.iv[0].errors + t.iv[1].errors, 7);
+    assert_int_equal(sw_hdr_total_count(t.iv[0].latency) + sw_hdr_total_count(t.iv[1].latency), 40);
+    release(&t);
+    /* Everything taken is stored (say): compact, then crash again. */
+    assert_int_equal(sw_accum_journal_compact(a, NULL), SW_OK);
+    assert_int_equal(sw_accum_add_counts(a, "api", "blue", T0 + 25000, 5, 0, NULL), SW_OK);
+    sw_accum_free(a);
+
+    assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
+    assert_int_equal(sw_accum_journal_open(a, path, INT64_MIN, &n, NULL), SW_OK);
+    assert_int_equal(sw_accum_take(a, INT64_MAX, collect, &t, NULL), SW_OK);
+    assert_int_equal(t.n, 1); /* the interval open at the compaction, once */
+    uint64_t requests = 0, probes = 0;
+    for (size_t i = 0; i < t.n; i++) {
+        requests += t.iv[i].requests;
+        probes += t.iv[i].health.probes;
+    }
+    assert_int_equal(requests, 100 + 5);
+    assert_int_equal(probes, 10);
+    release(&t);
+    sw_accum_free(a);
+    unlink(path);
+}
+
+/* A torn last record (the process died inside a write) is cut off; records of intervals the
+ * store already holds are skipped. */
+static void
+test_journal_torn_tail_and_skip(void **state)
+{
+    (void)state;
+    char path[128];
+    journal_path(path, sizeof path);
+    sw_accum *a;
+    size_t n;
+    assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
+    assert_int_equal(sw_accum_journal_open(a, path, INT64_MIN, &n, NULL), SW_OK);
+    assert_int_equal(sw_accum_add_counts(a, "api", NULL, T0, 3, 0, NULL), SW_OK);
+    assert_int_equal(sw_accum_add_counts(a, "api", NULL, T0 + BASE, 4, 0, NULL), SW_OK);
+    sw_accum_free(a);
+    FILE *f = fopen(path, "ab");
+    assert_non_null(f);
+    const uint8_t torn[] = {40, 0, 0, 0, 1, 2, 3, 4, 'A', 1, 1};
+    assert_int_equal(fwrite(torn, 1, sizeof torn, f), sizeof torn);
+    fclose(f);
+
+    assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
+    assert_int_equal(sw_accum_journal_open(a, path, T0 + BASE, &n, NULL), SW_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(sw_accum_add_counts(a, "api", NULL, T0 + BASE, 6, 0, NULL), SW_OK);
+    sw_accum_free(a);
+
+    assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
+    assert_int_equal(sw_accum_journal_open(a, path, INT64_MIN, &n, NULL), SW_OK);
+    taken t = {0};
+    assert_int_equal(sw_accum_take(a, INT64_MAX, collect, &t, NULL), SW_OK);
+    assert_int_equal(t.n, 2);
+    assert_int_equal(t.iv[0].requests, 3);
+    assert_int_equal(t.iv[1].requests, 4 + 6);
+    release(&t);
+    sw_accum_free(a);
+    unlink(path);
 }
 
 typedef struct worker {
@@ -202,6 +416,11 @@ main(void)
         cmocka_unit_test(test_late_increase_carried),
         cmocka_unit_test(test_whole_intervals_merge),
         cmocka_unit_test(test_too_far_ahead_refused),
+        cmocka_unit_test(test_batch_whole_or_nothing),
+        cmocka_unit_test(test_closed_intervals),
+        cmocka_unit_test(test_counts_that_would_wrap_refused),
+        cmocka_unit_test(test_journal_replays_commits),
+        cmocka_unit_test(test_journal_torn_tail_and_skip),
         cmocka_unit_test(test_concurrent_adds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

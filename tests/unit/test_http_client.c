@@ -186,7 +186,11 @@ test_redact_url(void **state)
         {"http://host:9093/api/v2/alerts", "http://host:9093/api/v2/alerts"},
         {"https://u:p@host/x?token=1#f", "https://host/x"},
         {"http://host?x=1", "http://host"},
-        {"http://a@b@host/p", "http://b@host/p"},
+        {"http://a@b@host/p", "http://host/p"},
+        {"http://user:p@ss@host:80/p", "http://host:80/p"},
+        {"http:/user:secret@host/p", "(malformed URL)"},
+        {"user:secret@host:9100/metrics", "(malformed URL)"},
+        {"1http://u:p@host", "(malformed URL)"},
         {"", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

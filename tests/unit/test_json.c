@@ -118,6 +118,21 @@ test_parse_nul(void **state)
     assert_int_equal(sw_json_parse(text, sizeof text, 100, 8, &tree, &err), SW_E_PARSE);
     assert_non_null(strstr(err.msg, "NUL byte at offset 2"));
     assert_null(tree);
+    /* Escaped in a string (a value or a key): a C string would end there, "api" for
+     * "api\u0000evil". An escaped backslash before "u0000" is not an escape of it. */
+    static const char *const escaped[] = {"{\"service\": \"api\\u0000evil\"}", "{\"a\\u0000b\": 1}",
+                                          "[\"\\u0000\"]"};
+    for (size_t i = 0; i < sizeof escaped / sizeof escaped[0]; i++) {
+        assert_int_equal(
+            sw_json_parse((const uint8_t *)escaped[i], strlen(escaped[i]), 100, 8, &tree, &err),
+            SW_E_PARSE);
+        assert_non_null(strstr(err.msg, "\\u0000 (NUL) in a string at offset"));
+    }
+    static const char literal[] = "[\"a\\\\u0000\"]"; /* the text \u0000, not a NUL */
+    assert_int_equal(sw_json_parse((const uint8_t *)literal, strlen(literal), 100, 8, &tree, &err),
+                     SW_OK);
+    assert_string_equal(cJSON_GetArrayItem(tree, 0)->valuestring, "a\\u0000");
+    cJSON_Delete(tree);
 }
 
 int

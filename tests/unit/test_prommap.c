@@ -288,6 +288,33 @@ test_aborted_batch_changes_nothing(void **state)
     release(&t);
 }
 
+/* A committed batch whose last sample cannot be applied (an increase past 2^63: counts are
+ * 64-bit sums) hands the accumulators none of its samples. */
+static void
+test_failed_commit_applies_nothing(void **state)
+{
+    fixture *f = *state;
+    sample_spec base[] = {{"http_requests_total", {"code", "200"}, 100, 0},
+                          {"http_requests_total", {"code", "201"}, 0, 0}};
+    batch(f, "t", T0 + 1000, base, 2);
+    sw_prom_label job = {"job", "api", 3, 3};
+    sw_prommap_batch *b;
+    assert_int_equal(sw_prommap_begin(f->map, "t", &job, 1, T0 + 2000, &b, NULL), SW_OK);
+    sw_prom_sink sink = sw_prommap_sink(b);
+    sample_spec next[] = {{"http_requests_total", {"code", "200"}, 160, 0},
+                          {"http_requests_total", {"code", "201"}, 1e30, 0}};
+    for (size_t i = 0; i < N(next); i++)
+        assert_int_equal(feed(&sink, &next[i]), SW_OK);
+    sw_err err;
+    assert_int_equal(sw_prommap_commit(b, &err), SW_E_RANGE);
+    assert_non_null(strstr(err.msg, "2^63"));
+    taken t = {0};
+    take(f, T0 + 10000, &t);
+    const sw_sli_interval *iv = find(&t, "api/-@0");
+    assert_true(iv == NULL || iv->requests == 0);
+    release(&t);
+}
+
 static void
 test_out_of_order_invalid_and_stale(void **state)
 {
@@ -583,6 +610,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_environments_come_from_the_env_label, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_aborted_batch_changes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_commit_applies_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_order_invalid_and_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(test_health_from_a_gauge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_classic_buckets_joined_across_batches, setup,

@@ -375,6 +375,55 @@ test_bad_labels(void **state)
     expect_labels_refused(r, empty_label, 2, "invalid label name ''");
     Prometheus__Label repeated[] = {LABEL("job", "a"), LABEL("__name__", "x"), LABEL("job", "b")};
     expect_labels_refused(r, repeated, 3, "series 1 (x): repeated label name");
+    /* Label values are UTF-8 (as Prometheus requires): a stray continuation byte, an overlong
+     * '/', a surrogate. */
+    Prometheus__Label stray[] = {LABEL("__name__", "x"), LABEL("path", "/a\x80"
+                                                                       "b")};
+    expect_labels_refused(r, stray, 2, "label 'path' has a value that is not valid UTF-8");
+    Prometheus__Label overlong[] = {LABEL("__name__", "x"), LABEL("path", "\xc0\xaf")};
+    expect_labels_refused(r, overlong, 2, "not valid UTF-8");
+    Prometheus__Label surrogate[] = {LABEL("__name__", "x"), LABEL("path", "\xed\xa0\x80")};
+    expect_labels_refused(r, surrogate, 2, "not valid UTF-8");
+}
+
+/* A sample dated after the bound refuses the whole request, before the sink sees any. */
+static void
+test_time_bound(void **state)
+{
+    rec *r = *state;
+    size_t len;
+    uint8_t *body = pack_body(two_series(), &len);
+    /* two_series' latest sample is at 1760000015000 (2025-10-09T08:53:35Z). */
+    expect_refused(r, body, len, &(sw_rw_limits){.max_timestamp_ms = 1760000014999}, SW_E_INVAL,
+                   "series 0: sample time 2025-10-09T08:53:35Z is after "
+                   "2025-10-09T08:53:34.999Z: too far ahead");
+    sw_rw_counts c;
+    assert_int_equal(
+        decode(r, body, len, &(sw_rw_limits){.max_timestamp_ms = 1760000015000}, &c, NULL), SW_OK);
+    free(body);
+}
+
+/* Remote write 2.0 is answered "unsupported" (415) so its sender falls back to 1.0. */
+static void
+test_headers(void **state)
+{
+    (void)state;
+    sw_err err;
+    assert_int_equal(sw_rw_recv_check_headers("snappy", "application/x-protobuf", "0.1.0", NULL),
+                     SW_OK);
+    assert_int_equal(
+        sw_rw_recv_check_headers("snappy", "application/x-protobuf;proto=prometheus.WriteRequest",
+                                 NULL, NULL),
+        SW_OK);
+    assert_int_equal(
+        sw_rw_recv_check_headers(
+            "snappy", "application/x-protobuf;proto=io.prometheus.write.v2.Request", "2.0.0", &err),
+        SW_E_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "proto=io.prometheus.write.v2.Request"));
+    assert_int_equal(sw_rw_recv_check_headers("snappy", "application/x-protobuf", "2.0.0", &err),
+                     SW_E_UNSUPPORTED);
+    assert_int_equal(sw_rw_recv_check_headers("gzip", "application/x-protobuf", NULL, &err),
+                     SW_E_INVAL);
 }
 
 static void
@@ -394,7 +443,7 @@ test_caps(void **state)
                    "over 3 samples by series 1");
     /* At the caps exactly: accepted. */
     sw_rw_counts c;
-    sw_rw_limits exact = {len, raw_n, 2, 4};
+    sw_rw_limits exact = {len, raw_n, 2, 4, 0};
     assert_int_equal(decode(r, body, len, &exact, &c, NULL), SW_OK);
     free(body);
 
@@ -436,6 +485,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_native_histograms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_and_truncation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_labels, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_time_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_headers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_budget, setup, teardown),
     };

@@ -714,15 +714,21 @@ test_migrations(void **state)
     sqlite3_finalize(s);
     sqlite3_close(db);
 
-    /* An empty file is a database without tables: version 0. */
+    /* A database file of zero bytes lost its contents: refused, not silently made a new store
+     * (a new directory has no file at all). The file is left as it was. */
     remove_store_files(f->dir);
     assert_int_equal(mkdir(f->dir, 0700), 0);
     FILE *fp = fopen(path, "w");
     assert_non_null(fp);
     fclose(fp);
-    st = open_store(f, NULL);
-    assert_int_equal(sw_store_schema_version(st), 2);
-    assert_int_equal(sw_store_integrity_check(st, NULL), SW_OK);
+    sw_err err = {0};
+    assert_int_equal(sw_store_open(f->dir, NULL, &f->st, &err), SW_E_IO);
+    assert_null(f->st);
+    assert_non_null(strstr(err.msg, path));
+    assert_non_null(strstr(err.msg, "0 bytes"));
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_size, 0);
 }
 
 static void

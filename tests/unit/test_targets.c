@@ -193,6 +193,23 @@ test_build(void **state)
     sw_relabel_free(rl);
 }
 
+/* Credentials in an address reach the scrape URL, never the instance label. */
+static void
+test_instance_without_credentials(void **state)
+{
+    fixture *f = *state;
+    const char *ts[] = {"scraper:p@ss@node:9100"};
+    sw_target_group groups[] = {{ts, 1, NULL, 0, NULL}};
+    sw_targets_job job = {"node", "http", "/metrics", NULL};
+    sw_target *t;
+    size_t n;
+    assert_int_equal(sw_targets_build(&job, groups, 1, warn, f, &t, &n, NULL), SW_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(t[0].url, "http://scraper:p@ss@node:9100/metrics");
+    assert_string_equal(sw_relabel_get(&t[0].labels, "instance"), "node:9100");
+    sw_targets_free(t, n);
+}
+
 int
 main(void)
 {
@@ -201,6 +218,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_file_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_rewrite_and_bad_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_build, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_instance_without_credentials, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,312 @@
+/*
+ * The journal file (see journal.h). `mu` guards the descriptor and the byte counts; `sync_mu`
+ * is held across an fdatasync and across a replace, so a sync never runs on a descriptor a
+ * replace is closing. Positions are logical (they keep counting across replaces), so a caller
+ * whose frame went into a replaced file is covered by the replace's own sync.
+ */
+#include "slawatch/journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define HEADER 8
+
+struct sw_journal {
+    pthread_mutex_t mu, sync_mu;
+    int fd;
+    char *path;
+    uint64_t size;    /* bytes in the current file */
+    uint64_t written; /* logical bytes appended since open */
+    uint64_t synced;  /* logical bytes known durable */
+    bool dir_dirty;   /* a replace's rename is not durable yet */
+    sw_buf frame;     /* the frame being appended */
+};
+
+/* ------------------------------------------------------------------ CRC-32C */
+
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void
+crc_init(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1; /* Castagnoli, reflected */
+        crc_table[i] = c;
+    }
+}
+
+static uint32_t
+crc32c(const uint8_t *p, size_t n)
+{
+    pthread_once(&crc_once, crc_init);
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++)
+        c = crc_table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
+}
+
+static void
+put_u32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t
+get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+sw_status
+sw_journal_frame(sw_buf *out, const void *payload, size_t len, sw_err *err)
+{
+    if (len > SW_JOURNAL_FRAME_MAX)
+        return sw_err_set(err, SW_E_TOOBIG, "journal frame of %zu bytes is over %zu", len,
+                          SW_JOURNAL_FRAME_MAX);
+    uint8_t h[HEADER];
+    put_u32(h, (uint32_t)len);
+    put_u32(h + 4, crc32c(payload, len));
+    sw_status st = sw_buf_append(out, h, sizeof h, err);
+    return st == SW_OK ? sw_buf_append(out, payload, len, err) : st;
+}
+
+/* ------------------------------------------------------------------ files */
+
+static sw_status
+write_all(int fd, const uint8_t *p, size_t n, const char *path, sw_err *err)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return sw_err_sys(err, SW_E_IO, "%s: cannot write", path);
+        p += w;
+        n -= (size_t)w;
+    }
+    return SW_OK;
+}
+
+/* A rename is durable once the directory holding it is synced. */
+static sw_status
+sync_dir(const char *path, sw_err *err)
+{
+    char *copy = strdup(path);
+    if (copy == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory");
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    sw_status st = SW_OK;
+    if (fd < 0 || fsync(fd) != 0)
+        st = sw_err_sys(err, SW_E_IO, "%s: cannot sync its directory", path);
+    if (fd >= 0)
+        close(fd);
+    free(copy);
+    return st;
+}
+
+typedef struct reader {
+    FILE *f;
+    sw_buf payload;
+    uint64_t good; /* bytes of intact frames read */
+} reader;
+
+/* The next intact frame into r->payload; false at the end or at a torn or corrupt frame. */
+static bool
+next_frame(reader *r, sw_err *err)
+{
+    uint8_t h[HEADER];
+    if (fread(h, 1, sizeof h, r->f) != sizeof h)
+        return false;
+    size_t len = get_u32(h);
+    sw_buf_reset(&r->payload);
+    if (len > SW_JOURNAL_FRAME_MAX || sw_buf_reserve(&r->payload, len, err) != SW_OK)
+        return false;
+    if (fread(r->payload.data, 1, len, r->f) != len ||
+        crc32c(r->payload.data, len) != get_u32(h + 4))
+        return false;
+    r->payload.len = len;
+    r->good += HEADER + len;
+    return true;
+}
+
+static sw_status
+replay(sw_journal *j, sw_journal_replay_fn fn, void *ctx, size_t *ret_dropped, sw_err *err)
+{
+    int fd = dup(j->fd);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (f == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return sw_err_sys(err, SW_E_IO, "%s: cannot read", j->path);
+    }
+    reader r = {.f = f};
+    sw_buf_init(&r.payload, SW_JOURNAL_FRAME_MAX);
+    sw_status st = SW_OK;
+    while (st == SW_OK && next_frame(&r, NULL))
+        st = fn(ctx, r.payload.data, r.payload.len, err);
+    sw_buf_fini(&r.payload);
+    fclose(f);
+    if (st != SW_OK)
+        return st;
+    struct stat sb;
+    if (fstat(j->fd, &sb) != 0)
+        return sw_err_sys(err, SW_E_IO, "%s: cannot stat", j->path);
+    *ret_dropped = (size_t)((uint64_t)sb.st_size - r.good);
+    /* New frames must follow the last intact one, not a torn tail. */
+    if (r.good < (uint64_t)sb.st_size && ftruncate(j->fd, (off_t)r.good) != 0)
+        return sw_err_sys(err, SW_E_IO, "%s: cannot cut off a torn tail", j->path);
+    if (lseek(j->fd, (off_t)r.good, SEEK_SET) < 0)
+        return sw_err_sys(err, SW_E_IO, "%s: cannot seek", j->path);
+    j->size = r.good;
+    return SW_OK;
+}
+
+sw_status
+sw_journal_open(const char *path, sw_journal_replay_fn fn, void *ctx, size_t *ret_dropped,
+                sw_journal **ret, sw_err *err)
+{
+    sw_journal *j = calloc(1, sizeof *j);
+    if (j == NULL || (j->path = strdup(path)) == NULL) {
+        free(j);
+        return sw_err_set(err, SW_E_NOMEM, "out of memory opening the journal");
+    }
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_mutex_init(&j->sync_mu, NULL);
+    sw_buf_init(&j->frame, SW_JOURNAL_FRAME_MAX + HEADER);
+    j->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    size_t dropped = 0;
+    sw_status st = j->fd < 0 ? sw_err_sys(err, SW_E_IO, "%s: cannot open", path)
+                             : replay(j, fn, ctx, &dropped, err);
+    if (st != SW_OK) {
+        sw_journal_close(j);
+        return st;
+    }
+    if (ret_dropped != NULL)
+        *ret_dropped = dropped;
+    *ret = j;
+    return SW_OK;
+}
+
+void
+sw_journal_close(sw_journal *j)
+{
+    if (j == NULL)
+        return;
+    if (j->fd >= 0)
+        close(j->fd);
+    sw_buf_fini(&j->frame);
+    pthread_mutex_destroy(&j->mu);
+    pthread_mutex_destroy(&j->sync_mu);
+    free(j->path);
+    free(j);
+}
+
+sw_status
+sw_journal_append(sw_journal *j, const void *payload, size_t len, sw_err *err)
+{
+    sw_buf_reset(&j->frame);
+    sw_status st = sw_journal_frame(&j->frame, payload, len, err);
+    if (st != SW_OK)
+        return st;
+    pthread_mutex_lock(&j->mu);
+    st = write_all(j->fd, j->frame.data, j->frame.len, j->path, err);
+    if (st == SW_OK) {
+        j->size += j->frame.len;
+        j->written += j->frame.len;
+    } else if (ftruncate(j->fd, (off_t)j->size) != 0 ||
+               lseek(j->fd, (off_t)j->size, SEEK_SET) < 0) {
+        /* The torn frame stays; the next open cuts it off, with what follows it. */
+        st = sw_err_sys(err, SW_E_IO, "%s: cannot cut off a failed write", j->path);
+    }
+    pthread_mutex_unlock(&j->mu);
+    return st;
+}
+
+sw_status
+sw_journal_sync(sw_journal *j, sw_err *err)
+{
+    pthread_mutex_lock(&j->mu);
+    uint64_t target = j->written;
+    bool done = j->synced >= target && !j->dir_dirty;
+    pthread_mutex_unlock(&j->mu);
+    if (done)
+        return SW_OK;
+    sw_status st = SW_OK;
+    pthread_mutex_lock(&j->sync_mu);
+    pthread_mutex_lock(&j->mu);
+    /* Another caller's fdatasync may have covered this one's frames meanwhile. */
+    done = j->synced >= target && !j->dir_dirty;
+    uint64_t upto = j->written;
+    bool dir = j->dir_dirty;
+    int fd = j->fd;
+    pthread_mutex_unlock(&j->mu);
+    if (!done) {
+        if (fdatasync(fd) != 0)
+            st = sw_err_sys(err, SW_E_IO, "%s: cannot sync", j->path);
+        /* After the file's data: a rename durable before it could name a file without it. */
+        if (st == SW_OK && dir)
+            st = sync_dir(j->path, err);
+        pthread_mutex_lock(&j->mu);
+        if (st == SW_OK && upto > j->synced)
+            j->synced = upto;
+        if (st == SW_OK && dir && j->fd == fd)
+            j->dir_dirty = false;
+        pthread_mutex_unlock(&j->mu);
+    }
+    pthread_mutex_unlock(&j->sync_mu);
+    return st;
+}
+
+sw_status
+sw_journal_replace(sw_journal *j, const uint8_t *frames, size_t len, sw_err *err)
+{
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.new", j->path) >= sizeof tmp)
+        return sw_err_set(err, SW_E_INVAL, "%s: journal path too long", j->path);
+    pthread_mutex_lock(&j->sync_mu);
+    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    sw_status st = fd < 0 ? sw_err_sys(err, SW_E_IO, "%s: cannot create", tmp)
+                          : write_all(fd, frames, len, tmp, err);
+    if (st == SW_OK && rename(tmp, j->path) != 0)
+        st = sw_err_sys(err, SW_E_IO, "%s: cannot rename to %s", tmp, j->path);
+    if (st != SW_OK) {
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
+        pthread_mutex_unlock(&j->sync_mu);
+        return st;
+    }
+    /* The new file is the journal now. What it holds is durable at the next sync, which also
+     * makes the rename durable; until then the old file's synced frames say the same. */
+    pthread_mutex_lock(&j->mu);
+    int old = j->fd;
+    j->fd = fd;
+    j->size = len;
+    j->written += len;
+    j->dir_dirty = true;
+    pthread_mutex_unlock(&j->mu);
+    close(old);
+    pthread_mutex_unlock(&j->sync_mu);
+    return SW_OK;
+}
+
+uint64_t
+sw_journal_size(sw_journal *j)
+{
+    pthread_mutex_lock(&j->mu);
+    uint64_t n = j->size;
+    pthread_mutex_unlock(&j->mu);
+    return n;
+}
