@@ -29,8 +29,6 @@
 #define SW_DAEMON_PENDING_MAX 100000
 /* Pushed, EMF and remote-written data may be dated at most this far after now. */
 #define SW_DAEMON_AHEAD_MS SW_API_AHEAD_MS
-/* The ingest journal, in the data directory beside the database. */
-#define SW_DAEMON_JOURNAL_NAME "ingest.journal"
 /* Gate audits queued between ticks, before more are dropped (and counted). */
 #define SW_DAEMON_AUDIT_MAX 200000
 

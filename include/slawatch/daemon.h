@@ -18,6 +18,9 @@
 #include "slawatch/sim.h"
 #include "slawatch/snapshot.h"
 
+/* The ingest journal, in the data directory beside the store's database. */
+#define SW_DAEMON_JOURNAL_NAME "ingest.journal"
+
 /* Epoch milliseconds; the demo's clock runs faster than the wall clock. */
 typedef int64_t (*sw_daemon_clock)(void *ctx);
 
