@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -29,6 +30,9 @@
 #define DEFAULT_MAX_RESPONSE ((size_t)16 << 20)
 #define DEFAULT_TIMEOUT_S 10
 #define DEFAULT_MAX_CONNECTIONS 1024
+#define DEFAULT_MAX_PER_CLIENT 128
+#define DEFAULT_HEADER_TIMEOUT_S 10
+#define WATCHDOG_PERIOD_MS 250 /* how late past its header deadline a connection may be closed */
 #define MAX_THREADS 32
 #define KEEP_BYTES ((size_t)64 << 10) /* larger per-connection buffers are freed after use */
 #define TLS_FILE_MAX ((size_t)1 << 20)
@@ -48,6 +52,14 @@ struct sw_http_server {
     atomic_uint in_flight; /* requests whose handler side has started and not completed */
     pthread_mutex_t log_lock;
     char log_msg[SW_ERR_MSG_MAX]; /* MHD's last message, for sw_http_start's error */
+    /* Every open connection, for the header watchdog; a connection leaves the list in MHD's
+     * close notification, before MHD closes its socket, so a listed fd is still its own. */
+    pthread_mutex_t conns_lock;
+    pthread_cond_t watchdog_wake;
+    bool watchdog_stop;
+    bool watchdog_running;
+    pthread_t watchdog;
+    struct conn *conns;
 };
 
 typedef struct conn {
@@ -57,11 +69,18 @@ typedef struct conn {
     bool uri_failed; /* the raw query could not be kept */
     bool refused;    /* resp already holds the error answer; the handler is not called */
     bool too_big;    /* the body went past max_body; the rest is being dropped */
+    bool close;      /* answer with Connection: close (the request's framing is unsafe) */
     size_t discarded;
     sw_buf body;
     sw_buf query;
     sw_http_response resp;
     char remote[INET6_ADDRSTRLEN + 8];
+    int fd;
+    /* CLOCK_MONOTONIC ns by which the next request's headers must be in; 0 while a request
+     * is being read or answered. Written by the connection's pool thread, read by the
+     * watchdog under conns_lock. */
+    _Atomic int64_t header_deadline_ns;
+    struct conn *prev, *next; /* srv->conns, under conns_lock */
 } conn;
 
 void
@@ -111,6 +130,46 @@ format_remote(const struct sockaddr *sa, char *out, size_t cap)
     }
 }
 
+static int64_t
+monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The client has header_timeout_s from now to send a whole request head. */
+static void
+arm_header_deadline(conn *c)
+{
+    int64_t t = monotonic_ns() + (int64_t)c->srv->opts.header_timeout_s * 1000000000;
+    atomic_store(&c->header_deadline_ns, t);
+}
+
+static void
+conns_add(sw_http_server *srv, conn *c)
+{
+    pthread_mutex_lock(&srv->conns_lock);
+    c->next = srv->conns;
+    if (srv->conns != NULL)
+        srv->conns->prev = c;
+    srv->conns = c;
+    pthread_mutex_unlock(&srv->conns_lock);
+}
+
+static void
+conns_remove(sw_http_server *srv, conn *c)
+{
+    pthread_mutex_lock(&srv->conns_lock);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        srv->conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    pthread_mutex_unlock(&srv->conns_lock);
+}
+
 static void
 on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
               enum MHD_ConnectionNotificationCode toe)
@@ -119,6 +178,7 @@ on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
     conn *c = *socket_context;
     if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         if (c != NULL) {
+            conns_remove(srv, c);
             sw_buf_fini(&c->body);
             sw_buf_fini(&c->query);
             sw_buf_fini(&c->resp.body);
@@ -137,7 +197,11 @@ on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     format_remote(ci != NULL ? ci->client_addr : NULL, c->remote, sizeof c->remote);
+    ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+    c->fd = ci != NULL ? ci->connect_fd : -1;
+    arm_header_deadline(c);
     *socket_context = c;
+    conns_add(srv, c);
 }
 
 /*
@@ -158,6 +222,7 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
     c->uri_failed = false;
     c->refused = false;
     c->too_big = false;
+    c->close = false;
     c->discarded = 0;
     sw_buf_reset(&c->body);
     sw_buf_reset(&c->query);
@@ -177,6 +242,7 @@ on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     conn *c = *con_cls;
     if (c == NULL || !c->started)
         return;
+    arm_header_deadline(c); /* the next request on this connection */
     c->started = false;
     atomic_fetch_sub(&srv->in_flight, 1);
     /* One large request must not keep its memory for the life of the connection. */
@@ -262,6 +328,8 @@ send_response(conn *c, struct MHD_Connection *mc)
     enum MHD_Result ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                                                  resp->content_type ? resp->content_type
                                                                     : "application/json");
+    if (ok == MHD_YES && c->close)
+        ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     /* MHD refuses values with CR or LF: a handler bug, answered as such, never sent as is. */
     if (ok == MHD_YES && resp->header_name != NULL)
         ok = MHD_add_response_header(r, resp->header_name, resp->header_value);
@@ -308,6 +376,52 @@ has_body(struct MHD_Connection *mc)
            MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 }
 
+/* What the request head says about where its body ends (RFC 9112, section 6). */
+typedef struct framing {
+    const char *length; /* the first Content-Length */
+    bool lengths_differ;
+    bool chunked; /* any Transfer-Encoding */
+    bool space_in_name;
+} framing;
+
+static enum MHD_Result
+note_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    framing *f = cls;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        const char *v = value != NULL ? value : "";
+        if (f->length != NULL && strcmp(f->length, v) != 0)
+            f->lengths_differ = true;
+        if (f->length == NULL)
+            f->length = v;
+    }
+    if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+        f->chunked = true;
+    if (strpbrk(key, " \t") != NULL)
+        f->space_in_name = true;
+    return MHD_YES;
+}
+
+/*
+ * Why the body's end is ambiguous, or NULL. A front proxy may frame such a request otherwise
+ * than we do, and the rest of the connection would then be read as a request it never checked
+ * (request smuggling), so these are refused and the connection closed (RFC 9112, 5.1, 6.3).
+ */
+static const char *
+unsafe_framing(struct MHD_Connection *mc)
+{
+    framing f = {0};
+    MHD_get_connection_values(mc, MHD_HEADER_KIND, note_framing, &f);
+    if (f.space_in_name)
+        return "whitespace in a header field name";
+    if (f.lengths_differ)
+        return "differing Content-Length headers";
+    if (f.chunked && f.length != NULL)
+        return "both Content-Length and Transfer-Encoding";
+    return NULL;
+}
+
 /*
  * Answer with the error already in c->resp. With a body on the way, answer now: MHD then
  * drops the body unread and closes the connection. Without one, answer when the request
@@ -329,8 +443,16 @@ begin(conn *c, struct MHD_Connection *mc, const char *path, const char *method)
 {
     sw_http_server *srv = c->srv;
     c->started = true;
+    atomic_store(&c->header_deadline_ns, 0);
     atomic_fetch_add(&srv->in_flight, 1);
     reset_response(&c->resp);
+    const char *why = unsafe_framing(mc);
+    if (why != NULL) {
+        c->close = true;
+        sw_http_response_error(&c->resp, MHD_HTTP_BAD_REQUEST, "%s", why);
+        c->refused = true;
+        return send_response(c, mc);
+    }
     if (c->uri_failed) {
         sw_http_response_error(&c->resp, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
         return refuse(c, mc);
@@ -542,6 +664,8 @@ set_options(sw_http_server *srv, const sw_http_options *o, sw_err *err)
     d->max_response = d->max_response ? d->max_response : DEFAULT_MAX_RESPONSE;
     d->timeout_s = d->timeout_s ? d->timeout_s : DEFAULT_TIMEOUT_S;
     d->max_connections = d->max_connections ? d->max_connections : DEFAULT_MAX_CONNECTIONS;
+    d->max_per_client = d->max_per_client ? d->max_per_client : DEFAULT_MAX_PER_CLIENT;
+    d->header_timeout_s = d->header_timeout_s ? d->header_timeout_s : DEFAULT_HEADER_TIMEOUT_S;
     if (o->bearer_token != NULL && o->bearer_token[0] == '\0')
         return sw_err_set(err, SW_E_INVAL, "bearer token is empty");
     if (o->auth_all && o->bearer_token == NULL)
@@ -589,17 +713,99 @@ start_daemon(sw_http_server *srv, const listen_addr *la, bool dual_stack)
         MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&la->sa, MHD_OPTION_THREAD_POOL_SIZE,
         o->threads, MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->max_header,
         MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-        o->max_connections, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        srv, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+        o->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_per_client,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+}
+
+/* --- the header watchdog ------------------------------------------------------------------- */
+
+/*
+ * MHD's connection timeout restarts with every byte received, so a client trickling its
+ * headers a byte at a time would hold its connection (and its share of max_connections)
+ * forever. A connection past its header deadline is shut down here; MHD sees the end of the
+ * stream on its own thread and closes it as usual.
+ */
+static void
+close_late_headers(sw_http_server *srv)
+{
+    int64_t now = monotonic_ns();
+    pthread_mutex_lock(&srv->conns_lock);
+    for (conn *c = srv->conns; c != NULL; c = c->next) {
+        int64_t deadline = atomic_load(&c->header_deadline_ns);
+        if (deadline != 0 && deadline < now && c->fd >= 0) {
+            shutdown(c->fd, SHUT_RDWR);
+            atomic_store(&c->header_deadline_ns, 0);
+        }
+    }
+    pthread_mutex_unlock(&srv->conns_lock);
+}
+
+static void *
+watchdog_main(void *arg)
+{
+    sw_http_server *srv = arg;
+    pthread_mutex_lock(&srv->conns_lock);
+    while (!srv->watchdog_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += WATCHDOG_PERIOD_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&srv->watchdog_wake, &srv->conns_lock, &until);
+        if (srv->watchdog_stop)
+            break;
+        pthread_mutex_unlock(&srv->conns_lock);
+        close_late_headers(srv);
+        pthread_mutex_lock(&srv->conns_lock);
+    }
+    pthread_mutex_unlock(&srv->conns_lock);
+    return NULL;
+}
+
+/* The watchdog's condition waits on CLOCK_MONOTONIC, as its deadlines do. */
+static void
+watchdog_init(sw_http_server *srv)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&srv->watchdog_wake, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+static sw_status
+watchdog_start(sw_http_server *srv, sw_err *err)
+{
+    int e = pthread_create(&srv->watchdog, NULL, watchdog_main, srv);
+    if (e != 0)
+        return sw_err_set(err, SW_E_NOMEM, "cannot start the header watchdog: %s", strerror(e));
+    srv->watchdog_running = true;
+    return SW_OK;
+}
+
+static void
+watchdog_stop(sw_http_server *srv)
+{
+    if (!srv->watchdog_running)
+        return;
+    pthread_mutex_lock(&srv->conns_lock);
+    srv->watchdog_stop = true;
+    pthread_cond_signal(&srv->watchdog_wake);
+    pthread_mutex_unlock(&srv->conns_lock);
+    pthread_join(srv->watchdog, NULL);
+    srv->watchdog_running = false;
 }
 
 static void
 server_free(sw_http_server *srv)
 {
+    watchdog_stop(srv);
     if (srv->mhd != NULL)
         MHD_stop_daemon(srv->mhd);
     pthread_mutex_destroy(&srv->log_lock);
+    pthread_mutex_destroy(&srv->conns_lock);
+    pthread_cond_destroy(&srv->watchdog_wake);
     if (srv->token != NULL)
         memset(srv->token, 0, srv->token_len);
     free(srv->token);
@@ -622,6 +828,8 @@ sw_http_start(const sw_http_options *opts, const sw_http_route *routes, size_t n
     if (srv == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory");
     pthread_mutex_init(&srv->log_lock, NULL);
+    pthread_mutex_init(&srv->conns_lock, NULL);
+    watchdog_init(srv);
     atomic_init(&srv->in_flight, 0);
     srv->routes = routes;
     srv->n_routes = n_routes;
@@ -645,6 +853,8 @@ sw_http_start(const sw_http_options *opts, const sw_http_route *routes, size_t n
             st = sw_err_set(err, SW_E_IO, "cannot serve on %s: %s", opts->listen,
                             srv->log_msg[0] ? srv->log_msg : "libmicrohttpd failed to start");
     }
+    if (st == SW_OK)
+        st = watchdog_start(srv, err);
     if (st != SW_OK) {
         server_free(srv);
         return st;
@@ -671,6 +881,7 @@ sw_http_stop(sw_http_server *srv)
                                  waited_ms < srv->opts.timeout_s * 1000u;
          waited_ms += 5)
         nanosleep(&step, NULL);
+    watchdog_stop(srv);
     MHD_stop_daemon(srv->mhd);
     srv->mhd = NULL;
     if (listen_fd != MHD_INVALID_SOCKET)

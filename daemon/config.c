@@ -28,7 +28,8 @@ static const char *const top_keys[] = {"listen",    "data_dir",     "rules_files
 static const char *const alertmanager_keys[] = {"url", "resend_interval", NULL};
 static const char *const auth_keys[] = {"token_file", "all", NULL};
 static const char *const tls_keys[] = {"cert_file", "key_file", NULL};
-static const char *const http_keys[] = {"threads", "max_body", "timeout", NULL};
+static const char *const http_keys[] = {
+    "threads", "max_body", "timeout", "header_timeout", "max_connections_per_client", NULL};
 static const char *const rw_keys[] = {"enabled", "max_samples_per_second", "max_body", NULL};
 static const char *const store_keys[] = {"retention", NULL};
 static const char *const retention_keys[] = {"base", "1m", "1h", "1d", NULL};
@@ -50,6 +51,8 @@ set_defaults(sw_config *c)
     c->http_max_body = 1 << 20;
     c->rw_max_body = 16 << 20;
     c->http_timeout_ms = 10000;
+    c->http_header_timeout_ms = 10000;
+    c->http_max_per_client = 128;
     c->retention_ms[0] = 2 * DAY_MS;
     c->retention_ms[1] = 35 * DAY_MS;
     c->retention_ms[2] = 400 * DAY_MS;
@@ -206,6 +209,11 @@ get_http(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
                          &c->http_max_body);
     if ((v = sw_yaml_get(node, "timeout")) != NULL)
         sw_rules_get_duration(ld, v, "timeout", false, &c->http_timeout_ms);
+    if ((v = sw_yaml_get(node, "header_timeout")) != NULL)
+        sw_rules_get_duration(ld, v, "header_timeout", false, &c->http_header_timeout_ms);
+    if ((v = sw_yaml_get(node, "max_connections_per_client")) != NULL &&
+        sw_rules_get_int(ld, v, "a connection count from 1 to 1024", 1, 1024, &n))
+        c->http_max_per_client = (unsigned)n;
 }
 
 static void

@@ -715,6 +715,8 @@ start_http(sw_daemon *d, sw_err *err)
         .threads = c->http_threads,
         .max_body = (size_t)c->http_max_body,
         .timeout_s = (unsigned)((c->http_timeout_ms + 999) / 1000),
+        .header_timeout_s = (unsigned)((c->http_header_timeout_ms + 999) / 1000),
+        .max_per_client = c->http_max_per_client,
         .bearer_token = d->token,
         .auth_all = c->auth_all,
         .tls_cert_file = c->tls_cert_file,

@@ -83,6 +83,8 @@ typedef struct sw_config {
     unsigned http_threads;                    /* 0: automatic */
     int64_t http_max_body;                    /* bytes */
     int64_t http_timeout_ms;
+    int64_t http_header_timeout_ms; /* a request head must be in within this */
+    unsigned http_max_per_client;   /* open connections from one client address */
     int64_t retention_ms[4]; /* base, 1m, 1h, 1d */
     bool rw_enabled;              /* remote_write_receiver: POST /api/v1/write */
     int64_t rw_samples_per_second; /* 0: no rate limit */
