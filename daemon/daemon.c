@@ -477,14 +477,34 @@ probes_for(sw_daemon *d, const sw_rules *rules, sw_probe **ret, sw_err *err)
 
 /* ------------------------------------------------------------------ rollups */
 
+/* Gate audits, deployment marks and events past their retention (age, then count). */
+static void
+prune_records(sw_daemon *d)
+{
+    static const char *const names[] = {"gate_audits", "deployments", "events"};
+    const sw_config *c = d->cfg;
+    for (int i = SW_STORE_GATE_AUDITS; i <= SW_STORE_EVENTS; i++) {
+        sw_store_keep keep = {c->record_keep_ms[i], c->record_max_rows[i]};
+        uint64_t deleted = 0;
+        sw_err err;
+        if (sw_store_prune(d->store, (sw_store_record)i, sw_daemon_now(d), &keep, &deleted, &err) !=
+            SW_OK)
+            sw_log_err(SW_LOG_WARN, "pruning failed; retrying later", &err, "table", names[i],
+                       NULL);
+        atomic_fetch_add(&d->records_pruned, deleted);
+    }
+}
+
 static void *
 rollup_loop(void *arg)
 {
     sw_daemon *d = arg;
+    prune_records(d);
     while (sw_daemon_nap(d, ROLLUP_EVERY_MS)) {
         sw_err err;
         if (sw_store_rollup(d->store, sw_daemon_now(d), &err) != SW_OK)
             sw_log_err(SW_LOG_WARN, "rollup failed; retrying later", &err, NULL);
+        prune_records(d);
     }
     return NULL;
 }
@@ -762,6 +782,10 @@ daemon_start(sw_daemon *d, sw_err *err)
     d->base_ms = d->rules->base_interval_ms;
     int64_t now = sw_daemon_now(d);
     d->last_tick_ms = d->closed_until_ms = now - now % d->base_ms;
+    d->audit_sampler =
+        sw_audit_sampler_new(d->cfg->audit_min_interval_ms, d->cfg->audit_max_per_minute);
+    if (d->audit_sampler == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory starting the daemon");
     if ((st = open_store(d, err)) != SW_OK ||
         (st = sw_accum_new(d->base_ms, &d->accum, err)) != SW_OK ||
         (st = sw_prommap_new(d->rules, d->accum, &d->prommap, err)) != SW_OK ||
@@ -866,6 +890,7 @@ free_queues(sw_daemon *d)
         free(a->json);
     }
     free(d->audits);
+    sw_audit_sampler_free(d->audit_sampler);
     for (size_t i = 0; i < d->n_marks; i++) {
         free(d->marks[i].service);
         free(d->marks[i].env);

@@ -129,6 +129,11 @@ static void
 hook_audit(void *ctx, const sw_api_gate_audit *a)
 {
     sw_daemon *d = ctx;
+    pthread_mutex_lock(&d->lock);
+    bool wanted = sw_audit_sampler_admit(d->audit_sampler, a);
+    pthread_mutex_unlock(&d->lock);
+    if (!wanted)
+        return;
     sw_audit_row row = {.at_ms = a->at_ms,
                         .window_ms = a->window_ms,
                         .who = strdup(a->who),
@@ -164,6 +169,7 @@ sw_daemon_flush_audits(sw_daemon *d)
     sw_audit_row *rows = d->audits;
     size_t n = d->n_audits;
     uint64_t dropped = d->audits_dropped;
+    d->self.gate_audits_skipped = sw_audit_sampler_skipped(d->audit_sampler);
     d->audits = NULL;
     d->n_audits = d->cap_audits = 0;
     d->audits_dropped = 0;
@@ -179,6 +185,7 @@ sw_daemon_flush_audits(sw_daemon *d)
         sw_log_err(SW_LOG_ERROR, "gate audits not stored", batch ? &err : NULL, NULL);
     d->self.gate_audits_stored += n;
     d->self.gate_audits_dropped += dropped;
+    d->self.records_pruned = atomic_load(&d->records_pruned);
     if (dropped > 0) {
         char count[24];
         snprintf(count, sizeof count, "%llu", (unsigned long long)dropped);

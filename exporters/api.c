@@ -156,6 +156,7 @@ serve_gate(const sw_api_hooks *h, const sw_http_request *req, sw_http_response *
         who_of(req, who, sizeof who);
         h->audit(h->ctx, &(sw_api_gate_audit){.at_ms = h->now(h->ctx),
                                               .who = who,
+                                              .remote = req->remote,
                                               .service = q->service,
                                               .env = env,
                                               .window_ms = q->window_ms,

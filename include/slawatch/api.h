@@ -22,6 +22,7 @@
 typedef struct sw_api_gate_audit {
     int64_t at_ms;
     const char *who, *service, *env;
+    const char *remote; /* the caller's "ip:port" */
     int64_t window_ms;
     const char *verdict;
     const char *json; /* the verdict as served, checks included */
