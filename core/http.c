@@ -8,6 +8,7 @@
 #include "slawatch/http.h"
 
 #include "slawatch/json.h"
+#include "slawatch/workq.h"
 
 #include <microhttpd.h>
 
@@ -32,6 +33,10 @@
 #define DEFAULT_MAX_CONNECTIONS 1024
 #define DEFAULT_MAX_PER_CLIENT 128
 #define DEFAULT_HEADER_TIMEOUT_S 10
+#define DEFAULT_HEAVY_WORKERS 2
+#define DEFAULT_HEAVY_WAITING 8
+#define HEAVY_NICE 10 /* heavy handlers yield the CPU to the pool threads */
+#define HEAVY_RETRY_AFTER_S 5
 #define WATCHDOG_PERIOD_MS 250 /* how late past its header deadline a connection may be closed */
 #define MAX_THREADS 32
 #define KEEP_BYTES ((size_t)64 << 10) /* larger per-connection buffers are freed after use */
@@ -60,6 +65,7 @@ struct sw_http_server {
     bool watchdog_running;
     pthread_t watchdog;
     struct conn *conns;
+    sw_workq *heavy; /* the routes marked heavy run here, off the pool threads */
 };
 
 typedef struct conn {
@@ -70,6 +76,10 @@ typedef struct conn {
     bool refused;    /* resp already holds the error answer; the handler is not called */
     bool too_big;    /* the body went past max_body; the rest is being dropped */
     bool close;      /* answer with Connection: close (the request's framing is unsafe) */
+    bool offloaded;  /* a heavy handler has been handed to the worker pool ... */
+    bool done;       /* ... and has filled resp (the connection was resumed) */
+    struct MHD_Connection *mc;
+    sw_http_request req; /* what the heavy handler sees; its strings outlive the suspension */
     size_t discarded;
     sw_buf body;
     sw_buf query;
@@ -223,6 +233,8 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
     c->refused = false;
     c->too_big = false;
     c->close = false;
+    c->offloaded = false;
+    c->done = false;
     c->discarded = 0;
     sw_buf_reset(&c->body);
     sw_buf_reset(&c->query);
@@ -491,17 +503,52 @@ take_body(conn *c, const char *data, size_t n)
     return c->discarded <= limit ? MHD_YES : MHD_NO;
 }
 
+/* A worker runs the heavy handler, then hands the connection back to MHD to answer. */
+static void
+run_heavy(void *arg)
+{
+    conn *c = arg;
+    c->route->handler(c->srv->ctx, &c->req, &c->resp);
+    c->done = true;
+    MHD_resume_connection(c->mc);
+}
+
+/*
+ * A heavy route: suspend the connection and queue the handler, or refuse with 503 when every
+ * worker is busy and the queue is full. The pool threads stay free for the cheap routes.
+ */
+static enum MHD_Result
+offload(conn *c, struct MHD_Connection *mc)
+{
+    sw_http_server *srv = c->srv;
+    if (!sw_workq_reserve(srv->heavy)) {
+        sw_http_response_header(&c->resp, "Retry-After", "%d", HEAVY_RETRY_AFTER_S);
+        sw_http_response_error(&c->resp, MHD_HTTP_SERVICE_UNAVAILABLE,
+                               "busy: %u heavy requests running or waiting; retry later",
+                               srv->opts.heavy_workers + srv->opts.heavy_waiting);
+        return send_response(c, mc);
+    }
+    c->offloaded = true;
+    c->mc = mc;
+    /* Suspended before the job can run, so its resume always finds it suspended. */
+    MHD_suspend_connection(mc);
+    sw_workq_submit(srv->heavy, run_heavy, c);
+    return MHD_YES;
+}
+
 static enum MHD_Result
 finish(conn *c, struct MHD_Connection *mc, const char *path, const char *method)
 {
     sw_http_server *srv = c->srv;
+    if (c->offloaded)
+        return c->done ? send_response(c, mc) : MHD_YES;
     if (c->too_big)
         sw_http_response_error(&c->resp, MHD_HTTP_CONTENT_TOO_LARGE,
                                "request body larger than %zu bytes", srv->opts.max_body);
     if (c->refused || c->too_big)
         return send_response(c, mc);
     const char *query = sw_buf_cstr(&c->query, NULL);
-    sw_http_request req = {
+    c->req = (sw_http_request){
         .method = method,
         .path = path,
         .query = query != NULL ? query : "",
@@ -513,13 +560,15 @@ finish(conn *c, struct MHD_Connection *mc, const char *path, const char *method)
         .user_agent = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT),
         .content_encoding =
             MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING),
-        .remote_write_version = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
-                                                            "X-Prometheus-Remote-Write-Version"),
+        .remote_write_version =
+            MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "X-Prometheus-Remote-Write-Version"),
         .remote = c->remote,
         .body = c->body.len ? c->body.data : NULL,
         .body_len = c->body.len,
     };
-    c->route->handler(srv->ctx, &req, &c->resp);
+    if (c->route->heavy)
+        return offload(c, mc);
+    c->route->handler(srv->ctx, &c->req, &c->resp);
     return send_response(c, mc);
 }
 
@@ -666,6 +715,8 @@ set_options(sw_http_server *srv, const sw_http_options *o, sw_err *err)
     d->max_connections = d->max_connections ? d->max_connections : DEFAULT_MAX_CONNECTIONS;
     d->max_per_client = d->max_per_client ? d->max_per_client : DEFAULT_MAX_PER_CLIENT;
     d->header_timeout_s = d->header_timeout_s ? d->header_timeout_s : DEFAULT_HEADER_TIMEOUT_S;
+    d->heavy_workers = d->heavy_workers ? d->heavy_workers : DEFAULT_HEAVY_WORKERS;
+    d->heavy_waiting = d->heavy_waiting ? d->heavy_waiting : DEFAULT_HEAVY_WAITING;
     if (o->bearer_token != NULL && o->bearer_token[0] == '\0')
         return sw_err_set(err, SW_E_INVAL, "bearer token is empty");
     if (o->auth_all && o->bearer_token == NULL)
@@ -697,7 +748,7 @@ static struct MHD_Daemon *
 start_daemon(sw_http_server *srv, const listen_addr *la, bool dual_stack)
 {
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_TURBO |
-                     MHD_USE_ERROR_LOG;
+                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (la->sa.ss_family == AF_INET6)
         flags |= dual_stack ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
     if (srv->tls_cert != NULL)
@@ -800,6 +851,10 @@ watchdog_stop(sw_http_server *srv)
 static void
 server_free(sw_http_server *srv)
 {
+    /* Every heavy job resumes its connection before MHD stops: it refuses to stop with a
+     * connection still suspended. */
+    sw_workq_free(srv->heavy);
+    srv->heavy = NULL;
     watchdog_stop(srv);
     if (srv->mhd != NULL)
         MHD_stop_daemon(srv->mhd);
@@ -837,6 +892,9 @@ sw_http_start(const sw_http_options *opts, const sw_http_route *routes, size_t n
     st = set_options(srv, opts, err);
     if (st == SW_OK)
         st = load_tls(srv, opts, err);
+    if (st == SW_OK)
+        st = sw_workq_new(srv->opts.heavy_workers, srv->opts.heavy_waiting, HEAVY_NICE, &srv->heavy,
+                          err);
     if (st == SW_OK) {
         srv->mhd = start_daemon(srv, &la, la.any);
         /* ":port" falls back to IPv4 only on hosts without IPv6. */
@@ -863,6 +921,12 @@ sw_http_start(const sw_http_options *opts, const sw_http_route *routes, size_t n
     return SW_OK;
 }
 
+unsigned
+sw_http_heavy_busy(const sw_http_server *srv)
+{
+    return sw_workq_busy(srv->heavy);
+}
+
 uint16_t
 sw_http_port(const sw_http_server *srv)
 {
@@ -876,11 +940,14 @@ sw_http_stop(sw_http_server *srv)
     if (srv == NULL)
         return;
     MHD_socket listen_fd = MHD_quiesce_daemon(srv->mhd);
+    /* in_flight counts heavy requests too, running or waiting. */
     struct timespec step = {0, 5 * 1000 * 1000};
     for (unsigned waited_ms = 0; atomic_load(&srv->in_flight) > 0 &&
                                  waited_ms < srv->opts.timeout_s * 1000u;
          waited_ms += 5)
         nanosleep(&step, NULL);
+    sw_workq_free(srv->heavy);
+    srv->heavy = NULL;
     watchdog_stop(srv);
     MHD_stop_daemon(srv->mhd);
     srv->mhd = NULL;

@@ -737,6 +737,8 @@ start_http(sw_daemon *d, sw_err *err)
         .timeout_s = (unsigned)((c->http_timeout_ms + 999) / 1000),
         .header_timeout_s = (unsigned)((c->http_header_timeout_ms + 999) / 1000),
         .max_per_client = c->http_max_per_client,
+        .heavy_workers = c->http_report_workers,
+        .heavy_waiting = c->http_report_queue,
         .bearer_token = d->token,
         .auth_all = c->auth_all,
         .tls_cert_file = c->tls_cert_file,
