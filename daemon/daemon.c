@@ -17,6 +17,11 @@
 #include "slawatch/units.h"
 
 #define ROLLUP_EVERY_MS 60000
+/* Reports written for GET /api/v1/report are served again for a minute: the current month
+ * moves every tick, and late data or a backfill may still change past ones. */
+#define REPORT_CACHE_ENTRIES 16
+#define REPORT_CACHE_BYTES ((size_t)64 << 20)
+#define REPORT_CACHE_MS 60000
 #define SLEEP_SLICE_MS 50
 
 static int64_t
@@ -598,6 +603,7 @@ reload(sw_daemon *d, sw_err *err)
     d->ev = ev;
     d->rules = rules;
     d->rules_text = text;
+    atomic_fetch_add(&d->rules_version, 1);
     d->rules_len = len;
     if (cfg != NULL) {
         sw_config_free(d->cfg);
@@ -786,7 +792,9 @@ daemon_start(sw_daemon *d, sw_err *err)
     d->last_tick_ms = d->closed_until_ms = now - now % d->base_ms;
     d->audit_sampler =
         sw_audit_sampler_new(d->cfg->audit_min_interval_ms, d->cfg->audit_max_per_minute);
-    if (d->audit_sampler == NULL)
+    d->report_cache =
+        sw_report_cache_new(REPORT_CACHE_ENTRIES, REPORT_CACHE_BYTES, REPORT_CACHE_MS);
+    if (d->audit_sampler == NULL || d->report_cache == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory starting the daemon");
     if ((st = open_store(d, err)) != SW_OK ||
         (st = sw_accum_new(d->base_ms, &d->accum, err)) != SW_OK ||
@@ -893,6 +901,7 @@ free_queues(sw_daemon *d)
     }
     free(d->audits);
     sw_audit_sampler_free(d->audit_sampler);
+    sw_report_cache_free(d->report_cache);
     for (size_t i = 0; i < d->n_marks; i++) {
         free(d->marks[i].service);
         free(d->marks[i].env);

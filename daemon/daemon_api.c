@@ -294,7 +294,15 @@ hook_ready(void *ctx, char *why, size_t cap)
     return ready;
 }
 
-/* Built on the calling HTTP thread; the store serialises its reads with the tick's writes. */
+/* Bumped by every reload that installs rules (daemon.c): cached reports are then stale. */
+static uint64_t
+hook_rules_version(void *ctx)
+{
+    sw_daemon *d = ctx;
+    return atomic_load(&d->rules_version);
+}
+
+/* Built on a report worker thread; the store serialises its reads with the tick's writes. */
 static sw_status
 hook_report(void *ctx, const sw_report_request *req, sw_report **ret, sw_err *err)
 {
@@ -316,5 +324,7 @@ sw_daemon_api_init(sw_daemon *d)
         .ready = hook_ready,
         .ingest_emf = hook_ingest_emf,
         .report = hook_report,
+        .report_cache = d->report_cache,
+        .rules_version = hook_rules_version,
     };
 }

@@ -21,6 +21,7 @@
 #include "slawatch/metrics.h"
 #include "slawatch/probe.h"
 #include "slawatch/prommap.h"
+#include "slawatch/report_cache.h"
 #include "slawatch/rules.h"
 #include "slawatch/emf.h"
 #include "slawatch/scrape.h"
@@ -124,6 +125,8 @@ struct sw_daemon {
     int64_t sim_until_ms;   /* simulated traffic produced up to here */
     sw_daemon_rwout *rwout; /* NULL without remote_write */
     atomic_uint_least64_t records_pruned; /* by the rollup thread: audits, marks, events */
+    atomic_uint_least64_t rules_version;  /* reloads that installed rules */
+    sw_report_cache *report_cache;        /* written reports, for GET /api/v1/report */
 
     pthread_mutex_t lock; /* guards the fields below */
     sw_snapshot *snapshot;
