@@ -2,8 +2,9 @@
  * The HTTP server: libmicrohttpd (only here) with its own epoll thread pool. The server owns
  * the daemon, copies of the token and TLS files, and one `conn` per TCP connection whose
  * buffers are reused by every request on it, so a keep-alive request allocates nothing of
- * ours. A connection is served by one pool thread at a time; only `in_flight` and the start-up
- * log message are shared between threads.
+ * ours. A connection is served by one pool thread at a time, or, for a heavy route, by a
+ * worker while MHD holds it suspended; besides, `in_flight`, the start-up log message and the
+ * connection list (for the header watchdog, under conns_lock) are shared between threads.
  */
 #include "slawatch/http.h"
 
