@@ -67,6 +67,7 @@ struct sw_http_server {
     pthread_t watchdog;
     struct conn *conns;
     sw_workq *heavy; /* the routes marked heavy run here, off the pool threads */
+    atomic_bool stopping; /* heavy jobs not started yet are answered 503 instead */
 };
 
 typedef struct conn {
@@ -509,7 +510,12 @@ static void
 run_heavy(void *arg)
 {
     conn *c = arg;
-    c->route->handler(c->srv->ctx, &c->req, &c->resp);
+    if (atomic_load(&c->srv->stopping)) {
+        sw_http_response_header(&c->resp, "Retry-After", "%d", HEAVY_RETRY_AFTER_S);
+        sw_http_response_error(&c->resp, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting down");
+    } else {
+        c->route->handler(c->srv->ctx, &c->req, &c->resp);
+    }
     c->done = true;
     MHD_resume_connection(c->mc);
 }
@@ -887,6 +893,7 @@ sw_http_start(const sw_http_options *opts, const sw_http_route *routes, size_t n
     pthread_mutex_init(&srv->conns_lock, NULL);
     watchdog_init(srv);
     atomic_init(&srv->in_flight, 0);
+    atomic_init(&srv->stopping, false);
     srv->routes = routes;
     srv->n_routes = n_routes;
     srv->ctx = ctx;
@@ -941,6 +948,7 @@ sw_http_stop(sw_http_server *srv)
     if (srv == NULL)
         return;
     MHD_socket listen_fd = MHD_quiesce_daemon(srv->mhd);
+    atomic_store(&srv->stopping, true);
     /* in_flight counts heavy requests too, running or waiting. */
     struct timespec step = {0, 5 * 1000 * 1000};
     for (unsigned waited_ms = 0; atomic_load(&srv->in_flight) > 0 &&
