@@ -165,6 +165,8 @@ hook_audit(void *ctx, const sw_api_gate_audit *a)
 void
 sw_daemon_flush_audits(sw_daemon *d)
 {
+    if (d->store == NULL) /* a start that failed before the store opened: nothing queued */
+        return;
     pthread_mutex_lock(&d->lock);
     sw_audit_row *rows = d->audits;
     size_t n = d->n_audits;
