@@ -79,13 +79,19 @@ def report_client(port, first_zone, stop, counts, lock):
     while not stop.is_set():
         zone = ZONES[i % len(ZONES)]
         i += REPORT_CLIENTS
-        conn.request("GET", f"/api/v1/report?month=2026-10&format=html&tz={zone}")
-        r = conn.getresponse()
-        r.read()
+        try:
+            conn.request("GET", f"/api/v1/report?month=2026-10&format=html&tz={zone}")
+            r = conn.getresponse()
+            r.read()
+            status = r.status
+        except OSError:
+            status = "closed"
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         with lock:
-            counts[r.status] = counts.get(r.status, 0) + 1
-        if r.status == 503:
-            stop.wait(float(r.getheader("Retry-After", "1")) / 10)
+            counts[status] = counts.get(status, 0) + 1
+        if status == 503:
+            stop.wait(0.5)
     conn.close()
 
 
@@ -143,6 +149,7 @@ def main():
             put("gate_requests", len(busy), "requests")
             put("reports_200", counts.get(200, 0), "requests")
             put("reports_503", counts.get(503, 0), "requests")
+            put("reports_closed", counts.get("closed", 0), "requests")
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
