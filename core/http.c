@@ -2,18 +2,21 @@
  * The HTTP server: libmicrohttpd (only here) with its own epoll thread pool. The server owns
  * the daemon, copies of the token and TLS files, and one `conn` per TCP connection whose
  * buffers are reused by every request on it, so a keep-alive request allocates nothing of
- * ours. A connection is served by one pool thread at a time; only `in_flight` and the start-up
- * log message are shared between threads.
+ * ours. A connection is served by one pool thread at a time, or, for a heavy route, by a
+ * worker while MHD holds it suspended; besides, `in_flight`, the start-up log message and the
+ * connection list (for the header watchdog, under conns_lock) are shared between threads.
  */
 #include "slawatch/http.h"
 
 #include "slawatch/json.h"
+#include "slawatch/workq.h"
 
 #include <microhttpd.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -29,6 +32,13 @@
 #define DEFAULT_MAX_RESPONSE ((size_t)16 << 20)
 #define DEFAULT_TIMEOUT_S 10
 #define DEFAULT_MAX_CONNECTIONS 1024
+#define DEFAULT_MAX_PER_CLIENT 128
+#define DEFAULT_HEADER_TIMEOUT_S 10
+#define DEFAULT_HEAVY_WORKERS 2
+#define DEFAULT_HEAVY_WAITING 8
+#define HEAVY_NICE 10 /* heavy handlers yield the CPU to the pool threads */
+#define HEAVY_RETRY_AFTER_S 5
+#define WATCHDOG_PERIOD_MS 250 /* how late past its header deadline a connection may be closed */
 #define MAX_THREADS 32
 #define KEEP_BYTES ((size_t)64 << 10) /* larger per-connection buffers are freed after use */
 #define TLS_FILE_MAX ((size_t)1 << 20)
@@ -48,6 +58,16 @@ struct sw_http_server {
     atomic_uint in_flight; /* requests whose handler side has started and not completed */
     pthread_mutex_t log_lock;
     char log_msg[SW_ERR_MSG_MAX]; /* MHD's last message, for sw_http_start's error */
+    /* Every open connection, for the header watchdog; a connection leaves the list in MHD's
+     * close notification, before MHD closes its socket, so a listed fd is still its own. */
+    pthread_mutex_t conns_lock;
+    pthread_cond_t watchdog_wake;
+    bool watchdog_stop;
+    bool watchdog_running;
+    pthread_t watchdog;
+    struct conn *conns;
+    sw_workq *heavy; /* the routes marked heavy run here, off the pool threads */
+    atomic_bool stopping; /* heavy jobs not started yet are answered 503 instead */
 };
 
 typedef struct conn {
@@ -57,11 +77,22 @@ typedef struct conn {
     bool uri_failed; /* the raw query could not be kept */
     bool refused;    /* resp already holds the error answer; the handler is not called */
     bool too_big;    /* the body went past max_body; the rest is being dropped */
+    bool close;      /* answer with Connection: close (the request's framing is unsafe) */
+    bool offloaded;  /* a heavy handler has been handed to the worker pool ... */
+    bool done;       /* ... and has filled resp (the connection was resumed) */
+    struct MHD_Connection *mc;
+    sw_http_request req; /* what the heavy handler sees; its strings outlive the suspension */
     size_t discarded;
     sw_buf body;
     sw_buf query;
     sw_http_response resp;
     char remote[INET6_ADDRSTRLEN + 8];
+    int fd;
+    /* CLOCK_MONOTONIC ns by which the next request's headers must be in; 0 while a request
+     * is being read or answered. Written by the connection's pool thread, read by the
+     * watchdog under conns_lock. */
+    _Atomic int64_t header_deadline_ns;
+    struct conn *prev, *next; /* srv->conns, under conns_lock */
 } conn;
 
 void
@@ -111,6 +142,46 @@ format_remote(const struct sockaddr *sa, char *out, size_t cap)
     }
 }
 
+static int64_t
+monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The client has header_timeout_s from now to send a whole request head. */
+static void
+arm_header_deadline(conn *c)
+{
+    int64_t t = monotonic_ns() + (int64_t)c->srv->opts.header_timeout_s * 1000000000;
+    atomic_store(&c->header_deadline_ns, t);
+}
+
+static void
+conns_add(sw_http_server *srv, conn *c)
+{
+    pthread_mutex_lock(&srv->conns_lock);
+    c->next = srv->conns;
+    if (srv->conns != NULL)
+        srv->conns->prev = c;
+    srv->conns = c;
+    pthread_mutex_unlock(&srv->conns_lock);
+}
+
+static void
+conns_remove(sw_http_server *srv, conn *c)
+{
+    pthread_mutex_lock(&srv->conns_lock);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        srv->conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    pthread_mutex_unlock(&srv->conns_lock);
+}
+
 static void
 on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
               enum MHD_ConnectionNotificationCode toe)
@@ -119,6 +190,7 @@ on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
     conn *c = *socket_context;
     if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
         if (c != NULL) {
+            conns_remove(srv, c);
             sw_buf_fini(&c->body);
             sw_buf_fini(&c->query);
             sw_buf_fini(&c->resp.body);
@@ -137,7 +209,11 @@ on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     format_remote(ci != NULL ? ci->client_addr : NULL, c->remote, sizeof c->remote);
+    ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+    c->fd = ci != NULL ? ci->connect_fd : -1;
+    arm_header_deadline(c);
     *socket_context = c;
+    conns_add(srv, c);
 }
 
 /*
@@ -158,6 +234,9 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
     c->uri_failed = false;
     c->refused = false;
     c->too_big = false;
+    c->close = false;
+    c->offloaded = false;
+    c->done = false;
     c->discarded = 0;
     sw_buf_reset(&c->body);
     sw_buf_reset(&c->query);
@@ -177,6 +256,7 @@ on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     conn *c = *con_cls;
     if (c == NULL || !c->started)
         return;
+    arm_header_deadline(c); /* the next request on this connection */
     c->started = false;
     atomic_fetch_sub(&srv->in_flight, 1);
     /* One large request must not keep its memory for the life of the connection. */
@@ -262,6 +342,8 @@ send_response(conn *c, struct MHD_Connection *mc)
     enum MHD_Result ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                                                  resp->content_type ? resp->content_type
                                                                     : "application/json");
+    if (ok == MHD_YES && c->close)
+        ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     /* MHD refuses values with CR or LF: a handler bug, answered as such, never sent as is. */
     if (ok == MHD_YES && resp->header_name != NULL)
         ok = MHD_add_response_header(r, resp->header_name, resp->header_value);
@@ -308,6 +390,52 @@ has_body(struct MHD_Connection *mc)
            MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 }
 
+/* What the request head says about where its body ends (RFC 9112, section 6). */
+typedef struct framing {
+    const char *length; /* the first Content-Length */
+    bool lengths_differ;
+    bool chunked; /* any Transfer-Encoding */
+    bool space_in_name;
+} framing;
+
+static enum MHD_Result
+note_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    framing *f = cls;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        const char *v = value != NULL ? value : "";
+        if (f->length != NULL && strcmp(f->length, v) != 0)
+            f->lengths_differ = true;
+        if (f->length == NULL)
+            f->length = v;
+    }
+    if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+        f->chunked = true;
+    if (strpbrk(key, " \t") != NULL)
+        f->space_in_name = true;
+    return MHD_YES;
+}
+
+/*
+ * Why the body's end is ambiguous, or NULL. A front proxy may frame such a request otherwise
+ * than we do, and the rest of the connection would then be read as a request it never checked
+ * (request smuggling), so these are refused and the connection closed (RFC 9112, 5.1, 6.3).
+ */
+static const char *
+unsafe_framing(struct MHD_Connection *mc)
+{
+    framing f = {0};
+    MHD_get_connection_values(mc, MHD_HEADER_KIND, note_framing, &f);
+    if (f.space_in_name)
+        return "whitespace in a header field name";
+    if (f.lengths_differ)
+        return "differing Content-Length headers";
+    if (f.chunked && f.length != NULL)
+        return "both Content-Length and Transfer-Encoding";
+    return NULL;
+}
+
 /*
  * Answer with the error already in c->resp. With a body on the way, answer now: MHD then
  * drops the body unread and closes the connection. Without one, answer when the request
@@ -329,8 +457,16 @@ begin(conn *c, struct MHD_Connection *mc, const char *path, const char *method)
 {
     sw_http_server *srv = c->srv;
     c->started = true;
+    atomic_store(&c->header_deadline_ns, 0);
     atomic_fetch_add(&srv->in_flight, 1);
     reset_response(&c->resp);
+    const char *why = unsafe_framing(mc);
+    if (why != NULL) {
+        c->close = true;
+        sw_http_response_error(&c->resp, MHD_HTTP_BAD_REQUEST, "%s", why);
+        c->refused = true;
+        return send_response(c, mc);
+    }
     if (c->uri_failed) {
         sw_http_response_error(&c->resp, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
         return refuse(c, mc);
@@ -369,17 +505,57 @@ take_body(conn *c, const char *data, size_t n)
     return c->discarded <= limit ? MHD_YES : MHD_NO;
 }
 
+/* A worker runs the heavy handler, then hands the connection back to MHD to answer. */
+static void
+run_heavy(void *arg)
+{
+    conn *c = arg;
+    if (atomic_load(&c->srv->stopping)) {
+        sw_http_response_header(&c->resp, "Retry-After", "%d", HEAVY_RETRY_AFTER_S);
+        sw_http_response_error(&c->resp, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting down");
+    } else {
+        c->route->handler(c->srv->ctx, &c->req, &c->resp);
+    }
+    c->done = true;
+    MHD_resume_connection(c->mc);
+}
+
+/*
+ * A heavy route: suspend the connection and queue the handler, or refuse with 503 when every
+ * worker is busy and the queue is full. The pool threads stay free for the cheap routes.
+ */
+static enum MHD_Result
+offload(conn *c, struct MHD_Connection *mc)
+{
+    sw_http_server *srv = c->srv;
+    if (!sw_workq_reserve(srv->heavy)) {
+        sw_http_response_header(&c->resp, "Retry-After", "%d", HEAVY_RETRY_AFTER_S);
+        sw_http_response_error(&c->resp, MHD_HTTP_SERVICE_UNAVAILABLE,
+                               "busy: %u heavy requests running or waiting; retry later",
+                               srv->opts.heavy_workers + srv->opts.heavy_waiting);
+        return send_response(c, mc);
+    }
+    c->offloaded = true;
+    c->mc = mc;
+    /* Suspended before the job can run, so its resume always finds it suspended. */
+    MHD_suspend_connection(mc);
+    sw_workq_submit(srv->heavy, run_heavy, c);
+    return MHD_YES;
+}
+
 static enum MHD_Result
 finish(conn *c, struct MHD_Connection *mc, const char *path, const char *method)
 {
     sw_http_server *srv = c->srv;
+    if (c->offloaded)
+        return c->done ? send_response(c, mc) : MHD_YES;
     if (c->too_big)
         sw_http_response_error(&c->resp, MHD_HTTP_CONTENT_TOO_LARGE,
                                "request body larger than %zu bytes", srv->opts.max_body);
     if (c->refused || c->too_big)
         return send_response(c, mc);
     const char *query = sw_buf_cstr(&c->query, NULL);
-    sw_http_request req = {
+    c->req = (sw_http_request){
         .method = method,
         .path = path,
         .query = query != NULL ? query : "",
@@ -391,13 +567,15 @@ finish(conn *c, struct MHD_Connection *mc, const char *path, const char *method)
         .user_agent = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT),
         .content_encoding =
             MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING),
-        .remote_write_version = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
-                                                            "X-Prometheus-Remote-Write-Version"),
+        .remote_write_version =
+            MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "X-Prometheus-Remote-Write-Version"),
         .remote = c->remote,
         .body = c->body.len ? c->body.data : NULL,
         .body_len = c->body.len,
     };
-    c->route->handler(srv->ctx, &req, &c->resp);
+    if (c->route->heavy)
+        return offload(c, mc);
+    c->route->handler(srv->ctx, &c->req, &c->resp);
     return send_response(c, mc);
 }
 
@@ -555,6 +733,10 @@ set_options(sw_http_server *srv, const sw_http_options *o, sw_err *err)
     d->max_response = d->max_response ? d->max_response : DEFAULT_MAX_RESPONSE;
     d->timeout_s = d->timeout_s ? d->timeout_s : DEFAULT_TIMEOUT_S;
     d->max_connections = d->max_connections ? d->max_connections : DEFAULT_MAX_CONNECTIONS;
+    d->max_per_client = d->max_per_client ? d->max_per_client : DEFAULT_MAX_PER_CLIENT;
+    d->header_timeout_s = d->header_timeout_s ? d->header_timeout_s : DEFAULT_HEADER_TIMEOUT_S;
+    d->heavy_workers = d->heavy_workers ? d->heavy_workers : DEFAULT_HEAVY_WORKERS;
+    d->heavy_waiting = d->heavy_waiting ? d->heavy_waiting : DEFAULT_HEAVY_WAITING;
     if (o->bearer_token != NULL && o->bearer_token[0] == '\0')
         return sw_err_set(err, SW_E_INVAL, "bearer token is empty");
     if (o->auth_all && o->bearer_token == NULL)
@@ -586,7 +768,7 @@ static struct MHD_Daemon *
 start_daemon(sw_http_server *srv, const listen_addr *la, bool dual_stack)
 {
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_TURBO |
-                     MHD_USE_ERROR_LOG;
+                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (la->sa.ss_family == AF_INET6)
         flags |= dual_stack ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
     if (srv->tls_cert != NULL)
@@ -602,17 +784,103 @@ start_daemon(sw_http_server *srv, const listen_addr *la, bool dual_stack)
         MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&la->sa, MHD_OPTION_THREAD_POOL_SIZE,
         o->threads, MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->max_header,
         MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-        o->max_connections, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        srv, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+        o->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_per_client,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+}
+
+/* --- the header watchdog ------------------------------------------------------------------- */
+
+/*
+ * MHD's connection timeout restarts with every byte received, so a client trickling its
+ * headers a byte at a time would hold its connection (and its share of max_connections)
+ * forever. A connection past its header deadline is shut down here; MHD sees the end of the
+ * stream on its own thread and closes it as usual.
+ */
+static void
+close_late_headers(sw_http_server *srv)
+{
+    int64_t now = monotonic_ns();
+    pthread_mutex_lock(&srv->conns_lock);
+    for (conn *c = srv->conns; c != NULL; c = c->next) {
+        int64_t deadline = atomic_load(&c->header_deadline_ns);
+        if (deadline != 0 && deadline < now && c->fd >= 0) {
+            shutdown(c->fd, SHUT_RDWR);
+            atomic_store(&c->header_deadline_ns, 0);
+        }
+    }
+    pthread_mutex_unlock(&srv->conns_lock);
+}
+
+static void *
+watchdog_main(void *arg)
+{
+    sw_http_server *srv = arg;
+    pthread_mutex_lock(&srv->conns_lock);
+    while (!srv->watchdog_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += WATCHDOG_PERIOD_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&srv->watchdog_wake, &srv->conns_lock, &until);
+        if (srv->watchdog_stop)
+            break;
+        pthread_mutex_unlock(&srv->conns_lock);
+        close_late_headers(srv);
+        pthread_mutex_lock(&srv->conns_lock);
+    }
+    pthread_mutex_unlock(&srv->conns_lock);
+    return NULL;
+}
+
+/* The watchdog's condition waits on CLOCK_MONOTONIC, as its deadlines do. */
+static void
+watchdog_init(sw_http_server *srv)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&srv->watchdog_wake, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+static sw_status
+watchdog_start(sw_http_server *srv, sw_err *err)
+{
+    int e = pthread_create(&srv->watchdog, NULL, watchdog_main, srv);
+    if (e != 0)
+        return sw_err_set(err, SW_E_NOMEM, "cannot start the header watchdog: %s", strerror(e));
+    srv->watchdog_running = true;
+    return SW_OK;
+}
+
+static void
+watchdog_stop(sw_http_server *srv)
+{
+    if (!srv->watchdog_running)
+        return;
+    pthread_mutex_lock(&srv->conns_lock);
+    srv->watchdog_stop = true;
+    pthread_cond_signal(&srv->watchdog_wake);
+    pthread_mutex_unlock(&srv->conns_lock);
+    pthread_join(srv->watchdog, NULL);
+    srv->watchdog_running = false;
 }
 
 static void
 server_free(sw_http_server *srv)
 {
+    /* Every heavy job resumes its connection before MHD stops: it refuses to stop with a
+     * connection still suspended. */
+    sw_workq_free(srv->heavy);
+    srv->heavy = NULL;
+    watchdog_stop(srv);
     if (srv->mhd != NULL)
         MHD_stop_daemon(srv->mhd);
     pthread_mutex_destroy(&srv->log_lock);
+    pthread_mutex_destroy(&srv->conns_lock);
+    pthread_cond_destroy(&srv->watchdog_wake);
     if (srv->token != NULL)
         memset(srv->token, 0, srv->token_len);
     free(srv->token);
@@ -638,13 +906,19 @@ sw_http_start(const sw_http_options *opts, const sw_http_route *routes, size_t n
     if (srv == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory");
     pthread_mutex_init(&srv->log_lock, NULL);
+    pthread_mutex_init(&srv->conns_lock, NULL);
+    watchdog_init(srv);
     atomic_init(&srv->in_flight, 0);
+    atomic_init(&srv->stopping, false);
     srv->routes = routes;
     srv->n_routes = n_routes;
     srv->ctx = ctx;
     st = set_options(srv, opts, err);
     if (st == SW_OK)
         st = load_tls(srv, opts, err);
+    if (st == SW_OK)
+        st = sw_workq_new(srv->opts.heavy_workers, srv->opts.heavy_waiting, HEAVY_NICE, &srv->heavy,
+                          err);
     if (st == SW_OK) {
         srv->mhd = start_daemon(srv, &la, la.any);
         /* ":port" falls back to IPv4 only on hosts without IPv6. */
@@ -661,12 +935,20 @@ sw_http_start(const sw_http_options *opts, const sw_http_route *routes, size_t n
             st = sw_err_set(err, SW_E_IO, "cannot listen on %s (port %u): %s", opts->listen,
                             (unsigned)listen_port, start_failure_reason(srv->log_msg));
     }
+    if (st == SW_OK)
+        st = watchdog_start(srv, err);
     if (st != SW_OK) {
         server_free(srv);
         return st;
     }
     *ret = srv;
     return SW_OK;
+}
+
+unsigned
+sw_http_heavy_busy(const sw_http_server *srv)
+{
+    return sw_workq_busy(srv->heavy);
 }
 
 uint16_t
@@ -682,11 +964,16 @@ sw_http_stop(sw_http_server *srv)
     if (srv == NULL)
         return;
     MHD_socket listen_fd = MHD_quiesce_daemon(srv->mhd);
+    atomic_store(&srv->stopping, true);
+    /* in_flight counts heavy requests too, running or waiting. */
     struct timespec step = {0, 5 * 1000 * 1000};
     for (unsigned waited_ms = 0; atomic_load(&srv->in_flight) > 0 &&
                                  waited_ms < srv->opts.timeout_s * 1000u;
          waited_ms += 5)
         nanosleep(&step, NULL);
+    sw_workq_free(srv->heavy);
+    srv->heavy = NULL;
+    watchdog_stop(srv);
     MHD_stop_daemon(srv->mhd);
     srv->mhd = NULL;
     if (listen_fd != MHD_INVALID_SOCKET)

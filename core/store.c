@@ -71,6 +71,11 @@ static const char *const migrations[] = {
     "SELECT " IV_COLUMNS " FROM intervals WHERE series_id = ?1 AND resolution_ms = ?2"             \
     " AND start_ms >= ?3 AND start_ms < ?4 ORDER BY start_ms"
 
+/* A series' latest deployment mark, which pruning keeps: the evaluator's windows start there. */
+#define DEPLOY_LATEST                                                                              \
+    "(SELECT MAX(l.at_ms) FROM deployments l WHERE l.service = deployments.service"                \
+    " AND l.env = deployments.env)"
+
 /* X(name, sql): every statement the store runs, prepared once at open. */
 #define STMT_LIST(X)                                                                               \
     X(S_BEGIN, "BEGIN IMMEDIATE")                                                                  \
@@ -81,7 +86,7 @@ static const char *const migrations[] = {
     X(S_SERIES_ALL, "SELECT id, service, env FROM series ORDER BY service, env")                   \
     X(S_SERIES_OF, "SELECT id, service, env FROM series WHERE service = ?1 ORDER BY env")          \
     X(S_IV_PUT, "INSERT OR REPLACE INTO intervals(series_id, resolution_ms, " IV_COLUMNS ")"       \
-                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")                 \
+                " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")            \
     X(S_IV_DEL, "DELETE FROM intervals WHERE series_id = ?1 AND resolution_ms = ?2"                \
                 " AND start_ms = ?3")                                                              \
     X(S_IV_PRUNE, "DELETE FROM intervals WHERE series_id = ?1 AND resolution_ms = ?2"              \
@@ -96,8 +101,8 @@ static const char *const migrations[] = {
                 " AND start_ms = ?3")                                                              \
     X(S_PENDING, "SELECT series_id, start_ms FROM rollup_pending WHERE resolution_ms = ?1"         \
                  " AND start_ms <= ?2 LIMIT ?3")                                                   \
-    X(S_DONE_PUT, "INSERT OR REPLACE INTO meta VALUES('done:' || ?1, 1)")                     \
-    X(S_DONE_GET, "SELECT value FROM meta WHERE key = 'done:' || ?1")                         \
+    X(S_DONE_PUT, "INSERT OR REPLACE INTO meta VALUES('done:' || ?1, 1)")                          \
+    X(S_DONE_GET, "SELECT value FROM meta WHERE key = 'done:' || ?1")                              \
     X(S_TAKEN_PUT, "INSERT OR REPLACE INTO meta VALUES('taken_until_ms', ?1)")                     \
     X(S_TAKEN_GET, "SELECT value FROM meta WHERE key = 'taken_until_ms'")                          \
     X(S_KEPT_GET, "SELECT kept_from_ms FROM retention WHERE resolution_ms = ?1")                   \
@@ -116,7 +121,21 @@ static const char *const migrations[] = {
     X(S_EVENT_PUT, "INSERT INTO events(at_ms, kind, name, service, env, state, value)"             \
                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")                                          \
     X(S_EVENT_RANGE, "SELECT kind, name, service, env, state, at_ms, value FROM events"            \
-                     " WHERE at_ms >= ?1 AND at_ms < ?2 ORDER BY at_ms, id")
+                     " WHERE at_ms >= ?1 AND at_ms < ?2 ORDER BY at_ms, id")                       \
+    X(S_AUDIT_OLD, "DELETE FROM gate_audits WHERE id IN"                                           \
+                   " (SELECT id FROM gate_audits WHERE at_ms < ?1 LIMIT ?2)")                      \
+    X(S_AUDIT_OVER, "DELETE FROM gate_audits WHERE id IN"                                          \
+                    " (SELECT id FROM gate_audits ORDER BY id DESC LIMIT ?2 OFFSET ?1)")           \
+    X(S_EVENT_OLD, "DELETE FROM events WHERE id IN"                                                \
+                   " (SELECT id FROM events WHERE at_ms < ?1 LIMIT ?2)")                           \
+    X(S_EVENT_OVER, "DELETE FROM events WHERE id IN"                                               \
+                    " (SELECT id FROM events ORDER BY id DESC LIMIT ?2 OFFSET ?1)")                \
+    X(S_DEPLOY_OLD, "DELETE FROM deployments WHERE (service, env, at_ms) IN"                       \
+                    " (SELECT service, env, at_ms FROM deployments WHERE at_ms < ?1 LIMIT ?2)"     \
+                    " AND at_ms < " DEPLOY_LATEST)                                                 \
+    X(S_DEPLOY_OVER, "DELETE FROM deployments WHERE (service, env, at_ms) IN"                      \
+                     " (SELECT service, env, at_ms FROM deployments"                               \
+                     " ORDER BY at_ms DESC LIMIT ?2 OFFSET ?1) AND at_ms < " DEPLOY_LATEST)
 
 enum {
 #define STMT_ENUM(name, sql) name,
@@ -1636,6 +1655,46 @@ sw_store_events(sw_store *st, int64_t from_ms, int64_t to_ms, sw_store_event_vis
 {
     visit_ctx v = {.event = fn, .ctx = ctx};
     return query_rows(st, S_EVENT_RANGE, from_ms, to_ms, event_row, &v, err);
+}
+
+/* ---- pruning of the record tables ---- */
+
+#define PRUNE_CHUNK 10000 /* rows per transaction: writers wait at most one chunk */
+
+/* Run a prune statement in chunks until it deletes less than a chunk; *deleted adds up. */
+static sw_status
+prune_chunks(sw_store *st, int id, int64_t bound, uint64_t *deleted, sw_err *err)
+{
+    sqlite3_stmt *s = st->stmt[id];
+    for (;;) {
+        sw_status r = txn_begin(st, err);
+        if (r != SW_OK)
+            return r;
+        sqlite3_bind_int64(s, 1, bound);
+        sqlite3_bind_int64(s, 2, PRUNE_CHUNK);
+        r = run(st, s, "prune", err);
+        int changes = r == SW_OK ? sqlite3_changes(st->db) : 0;
+        if ((r = txn_end(st, r, err)) != SW_OK)
+            return r;
+        *deleted += (uint64_t)changes;
+        if (changes < PRUNE_CHUNK)
+            return SW_OK;
+    }
+}
+
+sw_status
+sw_store_prune(sw_store *st, sw_store_record which, int64_t now_ms, const sw_store_keep *keep,
+               uint64_t *ret_deleted, sw_err *err)
+{
+    static const int by_age[] = {S_AUDIT_OLD, S_DEPLOY_OLD, S_EVENT_OLD};
+    static const int by_count[] = {S_AUDIT_OVER, S_DEPLOY_OVER, S_EVENT_OVER};
+    SW_REQUIRE(which >= SW_STORE_GATE_AUDITS && which <= SW_STORE_EVENTS && keep != NULL);
+    sw_status r = SW_OK;
+    if (keep->max_age_ms > 0)
+        r = prune_chunks(st, by_age[which], now_ms - keep->max_age_ms, ret_deleted, err);
+    if (r == SW_OK && keep->max_rows > 0)
+        r = prune_chunks(st, by_count[which], keep->max_rows, ret_deleted, err);
+    return r;
 }
 
 sw_status

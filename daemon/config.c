@@ -42,9 +42,14 @@ static const char *const top_keys[] = {"listen",
 static const char *const alertmanager_keys[] = {"url", "resend_interval", NULL};
 static const char *const auth_keys[] = {"token_file", "all", NULL};
 static const char *const tls_keys[] = {"cert_file", "key_file", NULL};
-static const char *const http_keys[] = {"threads", "max_body", "timeout", NULL};
+static const char *const http_keys[] = {
+    "threads",        "max_body",     "timeout", "header_timeout", "max_connections_per_client",
+    "report_workers", "report_queue", NULL};
 static const char *const rw_keys[] = {"enabled", "max_samples_per_second", "max_body", NULL};
-static const char *const store_keys[] = {"retention", NULL};
+static const char *const store_keys[] = {"retention", "audits", "deployments", "events", NULL};
+static const char *const record_keys[] = {"retention", "max_rows", NULL};
+static const char *const audit_keys[] = {"retention", "max_rows", "min_interval", "max_per_minute",
+                                         NULL};
 static const char *const retention_keys[] = {"base", "1m", "1h", "1d", NULL};
 static const char *const query_keys[] = {"url",          "every",    "lag",
                                          "lookback",     "timeout",  "max_response",
@@ -64,10 +69,22 @@ set_defaults(sw_config *c)
     c->http_max_body = 1 << 20;
     c->rw_max_body = 16 << 20;
     c->http_timeout_ms = 10000;
+    c->http_header_timeout_ms = 10000;
+    c->http_max_per_client = 128;
+    c->http_report_workers = 2;
+    c->http_report_queue = 8;
     c->retention_ms[0] = 2 * DAY_MS;
     c->retention_ms[1] = 35 * DAY_MS;
     c->retention_ms[2] = 400 * DAY_MS;
     c->retention_ms[3] = 5 * 365 * DAY_MS;
+    c->record_keep_ms[0] = 90 * DAY_MS; /* gate audits */
+    c->record_max_rows[0] = 1000000;
+    c->record_keep_ms[1] = 400 * DAY_MS; /* deployment marks */
+    c->record_max_rows[1] = 100000;
+    c->record_keep_ms[2] = 400 * DAY_MS; /* alert and trigger events */
+    c->record_max_rows[2] = 1000000;
+    c->audit_min_interval_ms = 60000;
+    c->audit_max_per_minute = 600;
     c->query.lag_ms = 30000;
     c->query.lookback_ms = 60000;
     c->query.timeout_ms = 30000;
@@ -243,14 +260,51 @@ get_http(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
                          &c->http_max_body);
     if ((v = sw_yaml_get(node, "timeout")) != NULL)
         sw_rules_get_duration(ld, v, "timeout", false, &c->http_timeout_ms);
+    if ((v = sw_yaml_get(node, "header_timeout")) != NULL)
+        sw_rules_get_duration(ld, v, "header_timeout", false, &c->http_header_timeout_ms);
+    if ((v = sw_yaml_get(node, "max_connections_per_client")) != NULL &&
+        sw_rules_get_int(ld, v, "a connection count from 1 to 1024", 1, 1024, &n))
+        c->http_max_per_client = (unsigned)n;
+    if ((v = sw_yaml_get(node, "report_workers")) != NULL &&
+        sw_rules_get_int(ld, v, "a thread count from 1 to 64", 1, 64, &n))
+        c->http_report_workers = (unsigned)n;
+    if ((v = sw_yaml_get(node, "report_queue")) != NULL &&
+        sw_rules_get_int(ld, v, "a request count from 1 to 1024", 1, 1024, &n))
+        c->http_report_queue = (unsigned)n;
+}
+
+/* store.audits / .deployments / .events: index i of the record arrays. */
+static void
+get_record(sw_rules_loader *ld, const sw_yaml_node *node, const char *name, size_t i, sw_config *c)
+{
+    const sw_yaml_node *v;
+    if (!sw_rules_check_map(ld, node, name, i == 0 ? audit_keys : record_keys))
+        return;
+    if ((v = sw_yaml_get(node, "retention")) != NULL)
+        sw_rules_get_duration(ld, v, "retention", false, &c->record_keep_ms[i]);
+    if ((v = sw_yaml_get(node, "max_rows")) != NULL)
+        sw_rules_get_int(ld, v, "a row count from 1 to 1000000000", 1, 1000000000,
+                         &c->record_max_rows[i]);
+    if (i != 0)
+        return;
+    if ((v = sw_yaml_get(node, "min_interval")) != NULL)
+        sw_rules_get_duration(ld, v, "min_interval", true, &c->audit_min_interval_ms);
+    if ((v = sw_yaml_get(node, "max_per_minute")) != NULL)
+        sw_rules_get_int(ld, v, "a row count from 0 to 1000000", 0, 1000000,
+                         &c->audit_max_per_minute);
 }
 
 static void
 get_store(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
 {
+    static const char *const records[] = {"audits", "deployments", "events"};
     const sw_yaml_node *ret, *v;
-    if (!sw_rules_check_map(ld, node, "store", store_keys) ||
-        (ret = sw_yaml_get(node, "retention")) == NULL ||
+    if (!sw_rules_check_map(ld, node, "store", store_keys))
+        return;
+    for (size_t i = 0; i < 3; i++)
+        if ((v = sw_yaml_get(node, records[i])) != NULL)
+            get_record(ld, v, records[i], i, c);
+    if ((ret = sw_yaml_get(node, "retention")) == NULL ||
         !sw_rules_check_map(ld, ret, "retention", retention_keys))
         return;
     for (size_t i = 0; retention_keys[i] != NULL; i++)

@@ -18,6 +18,11 @@
 
 #define ROLLUP_EVERY_MS 60000
 #define SECRET_MAX 4096 /* bytes of a token or password file's first line */
+/* Reports written for GET /api/v1/report are served again for a minute: the current month
+ * moves every tick, and late data or a backfill may still change past ones. */
+#define REPORT_CACHE_ENTRIES 16
+#define REPORT_CACHE_BYTES ((size_t)64 << 20)
+#define REPORT_CACHE_MS 60000
 #define SLEEP_SLICE_MS 50
 
 static int64_t
@@ -510,14 +515,34 @@ probes_for(sw_daemon *d, const sw_rules *rules, sw_probe **ret, sw_err *err)
 
 /* ------------------------------------------------------------------ rollups */
 
+/* Gate audits, deployment marks and events past their retention (age, then count). */
+static void
+prune_records(sw_daemon *d)
+{
+    static const char *const names[] = {"gate_audits", "deployments", "events"};
+    const sw_config *c = d->cfg;
+    for (int i = SW_STORE_GATE_AUDITS; i <= SW_STORE_EVENTS; i++) {
+        sw_store_keep keep = {c->record_keep_ms[i], c->record_max_rows[i]};
+        uint64_t deleted = 0;
+        sw_err err;
+        if (sw_store_prune(d->store, (sw_store_record)i, sw_daemon_now(d), &keep, &deleted, &err) !=
+            SW_OK)
+            sw_log_err(SW_LOG_WARN, "pruning failed; retrying later", &err, "table", names[i],
+                       NULL);
+        atomic_fetch_add(&d->records_pruned, deleted);
+    }
+}
+
 static void *
 rollup_loop(void *arg)
 {
     sw_daemon *d = arg;
+    prune_records(d);
     while (sw_daemon_nap(d, ROLLUP_EVERY_MS)) {
         sw_err err;
         if (sw_store_rollup(d->store, sw_daemon_now(d), &err) != SW_OK)
             sw_log_err(SW_LOG_WARN, "rollup failed; retrying later", &err, NULL);
+        prune_records(d);
     }
     return NULL;
 }
@@ -612,6 +637,7 @@ reload(sw_daemon *d, sw_err *err)
     d->ev = ev;
     d->rules = rules;
     d->rules_text = text;
+    atomic_fetch_add(&d->rules_version, 1);
     d->rules_len = len;
     if (cfg != NULL) {
         sw_config_free(d->cfg);
@@ -797,6 +823,10 @@ start_http(sw_daemon *d, sw_err *err)
         .threads = c->http_threads,
         .max_body = (size_t)c->http_max_body,
         .timeout_s = (unsigned)((c->http_timeout_ms + 999) / 1000),
+        .header_timeout_s = (unsigned)((c->http_header_timeout_ms + 999) / 1000),
+        .max_per_client = c->http_max_per_client,
+        .heavy_workers = c->http_report_workers,
+        .heavy_waiting = c->http_report_queue,
         .bearer_token = d->token,
         .auth_all = c->auth_all,
         .tls_cert_file = c->tls_cert_file,
@@ -892,6 +922,12 @@ daemon_start(sw_daemon *d, sw_err *err)
     d->base_ms = d->rules->base_interval_ms;
     int64_t now = sw_daemon_now(d);
     d->last_tick_ms = now - now % d->base_ms;
+    d->audit_sampler =
+        sw_audit_sampler_new(d->cfg->audit_min_interval_ms, d->cfg->audit_max_per_minute);
+    d->report_cache =
+        sw_report_cache_new(REPORT_CACHE_ENTRIES, REPORT_CACHE_BYTES, REPORT_CACHE_MS);
+    if (d->audit_sampler == NULL || d->report_cache == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory starting the daemon");
     if ((st = check_files(d, err)) != SW_OK || (st = open_store(d, err)) != SW_OK ||
         (st = sw_accum_new(d->base_ms, &d->accum, err)) != SW_OK ||
         (st = recover_journal(d, err)) != SW_OK ||
@@ -1005,6 +1041,8 @@ free_queues(sw_daemon *d)
         free(a->json);
     }
     free(d->audits);
+    sw_audit_sampler_free(d->audit_sampler);
+    sw_report_cache_free(d->report_cache);
     for (size_t i = 0; i < d->n_marks; i++) {
         free(d->marks[i].service);
         free(d->marks[i].env);

@@ -129,6 +129,11 @@ static void
 hook_audit(void *ctx, const sw_api_gate_audit *a)
 {
     sw_daemon *d = ctx;
+    pthread_mutex_lock(&d->lock);
+    bool wanted = sw_audit_sampler_admit(d->audit_sampler, a);
+    pthread_mutex_unlock(&d->lock);
+    if (!wanted)
+        return;
     sw_audit_row row = {.at_ms = a->at_ms,
                         .window_ms = a->window_ms,
                         .who = strdup(a->who),
@@ -160,10 +165,13 @@ hook_audit(void *ctx, const sw_api_gate_audit *a)
 void
 sw_daemon_flush_audits(sw_daemon *d)
 {
+    if (d->store == NULL) /* a start that failed before the store opened: nothing queued */
+        return;
     pthread_mutex_lock(&d->lock);
     sw_audit_row *rows = d->audits;
     size_t n = d->n_audits;
     uint64_t dropped = d->audits_dropped;
+    d->self.gate_audits_skipped = sw_audit_sampler_skipped(d->audit_sampler);
     d->audits = NULL;
     d->n_audits = d->cap_audits = 0;
     d->audits_dropped = 0;
@@ -179,6 +187,7 @@ sw_daemon_flush_audits(sw_daemon *d)
         sw_log_err(SW_LOG_ERROR, "gate audits not stored", batch ? &err : NULL, NULL);
     d->self.gate_audits_stored += n;
     d->self.gate_audits_dropped += dropped;
+    d->self.records_pruned = atomic_load(&d->records_pruned);
     if (dropped > 0) {
         char count[24];
         snprintf(count, sizeof count, "%llu", (unsigned long long)dropped);
@@ -302,7 +311,15 @@ hook_ready(void *ctx, char *why, size_t cap)
     return ready;
 }
 
-/* Built on the calling HTTP thread; the store serialises its reads with the tick's writes. */
+/* Bumped by every reload that installs rules (daemon.c): cached reports are then stale. */
+static uint64_t
+hook_rules_version(void *ctx)
+{
+    sw_daemon *d = ctx;
+    return atomic_load(&d->rules_version);
+}
+
+/* Built on a report worker thread; the store serialises its reads with the tick's writes. */
 static sw_status
 hook_report(void *ctx, const sw_report_request *req, sw_report **ret, sw_err *err)
 {
@@ -324,5 +341,7 @@ sw_daemon_api_init(sw_daemon *d)
         .ready = hook_ready,
         .ingest_emf = hook_ingest_emf,
         .report = hook_report,
+        .report_cache = d->report_cache,
+        .rules_version = hook_rules_version,
     };
 }

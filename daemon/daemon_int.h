@@ -7,6 +7,7 @@
 #define SLAWATCH_DAEMON_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -20,6 +21,7 @@
 #include "slawatch/metrics.h"
 #include "slawatch/probe.h"
 #include "slawatch/prommap.h"
+#include "slawatch/report_cache.h"
 #include "slawatch/rules.h"
 #include "slawatch/emf.h"
 #include "slawatch/scrape.h"
@@ -47,6 +49,19 @@ typedef struct sw_audit_row {
     int64_t at_ms, window_ms;
     char *who, *service, *env, *verdict, *json;
 } sw_audit_row;
+
+/* Which gate answers become audit rows (daemon_audit.c); used under d->lock. */
+typedef struct sw_audit_sampler sw_audit_sampler;
+
+/* NULL when out of memory. */
+sw_audit_sampler *sw_audit_sampler_new(int64_t min_interval_ms, int64_t max_per_minute);
+void sw_audit_sampler_free(sw_audit_sampler *s);
+
+/* Record this answer? Counts it as skipped when not. */
+bool sw_audit_sampler_admit(sw_audit_sampler *s, const sw_api_gate_audit *a);
+
+/* Answers not recorded since start; 0 for NULL. */
+uint64_t sw_audit_sampler_skipped(const sw_audit_sampler *s);
 
 typedef struct sw_mark {
     char *service, *env;
@@ -113,12 +128,16 @@ struct sw_daemon {
     size_t n_pending, cap_pending;
     int64_t sim_until_ms;   /* simulated traffic produced up to here */
     sw_daemon_rwout *rwout; /* NULL without remote_write */
+    atomic_uint_least64_t records_pruned; /* by the rollup thread: audits, marks, events */
+    atomic_uint_least64_t rules_version;  /* reloads that installed rules */
+    sw_report_cache *report_cache;        /* written reports, for GET /api/v1/report */
 
     pthread_mutex_t lock; /* guards the fields below */
     sw_snapshot *snapshot;
     sw_audit_row *audits;
     size_t n_audits, cap_audits;
     uint64_t audits_dropped;
+    sw_audit_sampler *audit_sampler;
     sw_mark *marks;
     size_t n_marks, cap_marks;
     bool reload_requested, reload_done;

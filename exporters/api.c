@@ -156,6 +156,7 @@ serve_gate(const sw_api_hooks *h, const sw_http_request *req, sw_http_response *
         who_of(req, who, sizeof who);
         h->audit(h->ctx, &(sw_api_gate_audit){.at_ms = h->now(h->ctx),
                                               .who = who,
+                                              .remote = req->remote,
                                               .service = q->service,
                                               .env = env,
                                               .window_ms = q->window_ms,
@@ -485,20 +486,20 @@ handle_reload(void *ctx, const sw_http_request *req, sw_http_response *resp)
 }
 
 static const sw_http_route routes[] = {
-    {"GET", "/metrics", handle_metrics, false},
-    {"HEAD", "/metrics", handle_metrics, false}, /* the headers of GET, no body (MHD) */
-    {"GET", "/api/v1/gate", handle_gate_get, false},
-    {"POST", "/api/v1/gate", handle_gate_post, false},
-    {"POST", "/api/v1/deployments", handle_deployments, true},
-    {"POST", "/api/v1/ingest", handle_ingest, true},
-    {"POST", "/api/v1/write", handle_remote_write, true},
-    {"POST", "/api/v1/ingest/emf", handle_ingest_emf, true},
-    {"GET", "/api/v1/status", handle_status, false},
-    {"GET", "/-/healthy", handle_healthy, false},
-    {"GET", "/-/ready", handle_ready, false},
-    {"POST", "/-/reload", handle_reload, true},
-    {"PUT", "/-/reload", handle_reload, true},
-    {"GET", "/api/v1/report", sw_report_http_handle, false},
+    {"GET", "/metrics", handle_metrics, false, false},
+    {"HEAD", "/metrics", handle_metrics, false, false}, /* the headers of GET, no body (MHD) */
+    {"GET", "/api/v1/gate", handle_gate_get, false, false},
+    {"POST", "/api/v1/gate", handle_gate_post, false, false},
+    {"POST", "/api/v1/deployments", handle_deployments, true, false},
+    {"POST", "/api/v1/ingest", handle_ingest, true, false},
+    {"POST", "/api/v1/write", handle_remote_write, true, false},
+    {"POST", "/api/v1/ingest/emf", handle_ingest_emf, true, false},
+    {"GET", "/api/v1/status", handle_status, false, false},
+    {"GET", "/-/healthy", handle_healthy, false, false},
+    {"GET", "/-/ready", handle_ready, false, false},
+    {"POST", "/-/reload", handle_reload, true, false},
+    {"PUT", "/-/reload", handle_reload, true, false},
+    {"GET", "/api/v1/report", sw_report_http_handle, false, false},
 };
 
 const sw_http_route *

@@ -653,6 +653,13 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
          "Gate answers not recorded: more than 200,000 "
          "in one evaluation interval.",
          NULL, SW_EXPO_COUNTER, (double)s->gate_audits_dropped, 0},
+        {"slawatch_gate_audits_skipped_total",
+         "Gate answers not recorded: the same verdict to the same caller within "
+         "store.audits.min_interval, or over store.audits.max_per_minute.",
+         NULL, SW_EXPO_COUNTER, (double)s->gate_audits_skipped, 0},
+        {"slawatch_store_records_pruned_total",
+         "Gate audit, deployment mark and event rows deleted past their retention.", NULL,
+         SW_EXPO_COUNTER, (double)s->records_pruned, 0},
         {"slawatch_remote_write_samples_total",
          "Samples and native histograms received by remote write and applied.", NULL,
          SW_EXPO_COUNTER, (double)s->rw_samples, SW_METRICS_SRC_RW_RECEIVER},

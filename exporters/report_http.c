@@ -12,6 +12,7 @@
 #include "slawatch/api.h"
 #include "slawatch/http_query.h"
 #include "slawatch/report.h"
+#include "slawatch/report_cache.h"
 #include "slawatch/report_tz.h"
 
 #define PARAM_MAX 256
@@ -132,6 +133,19 @@ status_of(sw_status s)
     }
 }
 
+/* Everything the document depends on: month, format, zone, the services (in the order asked:
+ * the report lists them so) and the rules version. */
+static bool
+cache_key(const sw_api_hooks *h, const report_query *q, const sw_report_request *rr,
+          sw_report_format f, sw_buf *key)
+{
+    bool ok = sw_buf_printf(key, NULL, "%04d-%02d|%d|%s|%llu|", rr->year, rr->month, (int)f, q->tz,
+                            (unsigned long long)h->rules_version(h->ctx)) == SW_OK;
+    for (size_t i = 0; ok && i < q->n_services; i++)
+        ok = sw_buf_printf(key, NULL, "%s,", q->services[i]) == SW_OK;
+    return ok && sw_buf_cstr(key, NULL) != NULL;
+}
+
 static void
 serve_report(const sw_api_hooks *h, sw_report_request *rr, sw_report_format f,
              sw_http_response *resp)
@@ -164,12 +178,22 @@ sw_report_http_handle(void *ctx, const sw_http_request *req, sw_http_response *r
     }
     sw_report_request rr = {0};
     sw_report_format f;
+    sw_buf key;
+    sw_buf_init(&key, SW_REPORT_HTTP_MAX_SERVICES * SERVICE_MAX + PARAM_MAX * 2);
     /* Parameters first, so the API fuzzer (no store behind it) still reaches the parsing. */
     if (parse_query(req, q, &rr, &f, resp)) {
+        bool keyed = h->report_cache != NULL && cache_key(h, q, &rr, f, &key);
+        bool hit = keyed && h->report != NULL &&
+                   sw_report_cache_get(h->report_cache, (const char *)key.data, h->now(h->ctx),
+                                       &resp->body, &resp->content_type);
         if (h->report == NULL)
             sw_http_response_error(resp, 404, "reports are not served here");
-        else
+        else if (!hit)
             serve_report(h, &rr, f, resp);
+        if (keyed && !hit && resp->status == 200)
+            sw_report_cache_put(h->report_cache, (const char *)key.data, h->now(h->ctx),
+                                resp->body.data, resp->body.len, resp->content_type);
     }
+    sw_buf_fini(&key);
     free(q);
 }

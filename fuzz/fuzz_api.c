@@ -79,9 +79,9 @@ hook_ready(void *ctx, char *why, size_t cap)
     return true;
 }
 
-static const sw_api_hooks hooks = {NULL,        hook_snapshot, hook_now,    hook_mark,
-                                   hook_reload, hook_audit,    hook_ingest, hook_ready, NULL, NULL,
-                                   NULL};
+static const sw_api_hooks hooks = {NULL,       hook_snapshot, hook_now,   hook_mark, hook_reload,
+                                   hook_audit, hook_ingest,   hook_ready, NULL,      NULL,
+                                   NULL,       NULL,          NULL};
 
 static void
 build_snapshot(void)

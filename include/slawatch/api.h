@@ -16,6 +16,7 @@
 #include "slawatch/http.h"
 #include "slawatch/push.h"
 #include "slawatch/report.h"
+#include "slawatch/report_cache.h"
 #include "slawatch/snapshot.h"
 
 /* Times written to the API (pushed data, EMF, remote write, deployment marks) may lie at most
@@ -26,6 +27,7 @@
 typedef struct sw_api_gate_audit {
     int64_t at_ms;
     const char *who, *service, *env;
+    const char *remote; /* the caller's "ip:port" */
     int64_t window_ms;
     const char *verdict;
     const char *json; /* the verdict as served, checks included */
@@ -66,6 +68,10 @@ typedef struct sw_api_hooks {
      * sw_report_build() does, with its errors. NULL: reports are not served (404).
      */
     sw_status (*report)(void *ctx, const sw_report_request *req, sw_report **ret, sw_err *err);
+    /* Written reports served again for a while (NULL: none); keyed with rules_version(), which
+     * changes whenever the rules reports are judged by may have (a reload). */
+    sw_report_cache *report_cache;
+    uint64_t (*rules_version)(void *ctx);
 } sw_api_hooks;
 
 /* The route table, every handler taking the sw_api_hooks as ctx. */

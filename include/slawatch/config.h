@@ -83,7 +83,15 @@ typedef struct sw_config {
     unsigned http_threads;                    /* 0: automatic */
     int64_t http_max_body;                    /* bytes */
     int64_t http_timeout_ms;
+    int64_t http_header_timeout_ms; /* a request head must be in within this */
+    unsigned http_max_per_client;   /* open connections from one client address */
+    unsigned http_report_workers;   /* threads building reports (heavy routes) */
+    unsigned http_report_queue;     /* report requests waiting for them */
     int64_t retention_ms[4]; /* base, 1m, 1h, 1d */
+    /* store.audits, .deployments, .events (sw_store_record order): kept this long, this many */
+    int64_t record_keep_ms[3], record_max_rows[3];
+    int64_t audit_min_interval_ms; /* a caller's repeated gate answer is recorded once per this */
+    int64_t audit_max_per_minute;  /* such repeats recorded per minute, all callers together */
     bool rw_enabled;              /* remote_write_receiver: POST /api/v1/write */
     int64_t rw_samples_per_second; /* 0: no rate limit */
     int64_t rw_max_body;           /* compressed bytes (http.max_body applies first) */

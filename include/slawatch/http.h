@@ -51,6 +51,7 @@ typedef struct sw_http_route {
     const char *path;   /* exact, e.g. "/api/v1/gate" */
     sw_http_handler handler;
     bool needs_auth; /* require the bearer token, when one is configured */
+    bool heavy;      /* may take long: run on the heavy-request workers (sw_http_options) */
 } sw_http_route;
 
 /* Zero fields take the defaults in brackets. */
@@ -62,6 +63,11 @@ typedef struct sw_http_options {
     size_t max_response;       /* response body cap [16 MiB] */
     unsigned timeout_s;        /* an idle or stalled connection is closed after this [10] */
     unsigned max_connections;  /* [1024] */
+    unsigned max_per_client;   /* connections from one client address [128] */
+    unsigned heavy_workers;    /* threads running heavy routes [2], at lower CPU priority */
+    unsigned heavy_waiting;    /* heavy requests queued behind them [8]; more get 503 */
+    unsigned header_timeout_s; /* a request head (line and headers) must be in within this,
+                                  counted from the connection or the previous answer [10] */
     const char *bearer_token;  /* NULL: no auth at all; copied */
     bool auth_all;             /* every route (and unknown paths) need the token */
     const char *tls_cert_file; /* PEM; both or neither; NULL: plain HTTP */
@@ -74,14 +80,22 @@ typedef struct sw_http_server sw_http_server;
  * Listen and serve routes (borrowed: the table and ctx must outlive the server; ctx is passed
  * to every handler). An unknown path is answered 404, a known path with another method 405
  * with Allow, a route needing auth without "Authorization: Bearer <token>" 401 with
- * WWW-Authenticate, a body over max_body 413, oversized headers 431 — all with a JSON
- * {"error": ...} body. SW_E_INVAL for a bad listen address or contradictory options
+ * WWW-Authenticate, a body over max_body 413, oversized headers 431, a request whose body's
+ * end is ambiguous (differing Content-Length headers, Content-Length with Transfer-Encoding,
+ * whitespace before a header's colon) 400 with the connection closed — all with a JSON
+ * {"error": ...} body. Routes marked heavy run on their own worker threads, so they never hold
+ * up the pool that answers the others; past heavy_workers running and heavy_waiting queued
+ * they are answered 503 with Retry-After. A connection whose request head is not in within
+ * header_timeout_s is closed. SW_E_INVAL for a bad listen address or contradictory options
  * (auth_all without a token, one TLS file without the other), SW_E_UNSUPPORTED when TLS is
  * asked for and libmicrohttpd was built without it, SW_E_IO when TLS files cannot be read or
  * the server cannot start (the message says why, e.g. address in use).
  */
 sw_status sw_http_start(const sw_http_options *opts, const sw_http_route *routes,
                         size_t n_routes, void *ctx, sw_http_server **ret, sw_err *err);
+
+/* Heavy requests running or waiting now. */
+unsigned sw_http_heavy_busy(const sw_http_server *srv);
 
 /* The port actually bound (the ephemeral one when listen asked for port 0). */
 uint16_t sw_http_port(const sw_http_server *srv);

@@ -55,6 +55,8 @@ typedef struct sw_metrics_self {
     uint64_t alertmanager_sent, alertmanager_errors;
     uint64_t reloads, reload_errors;
     uint64_t gate_audits_stored, gate_audits_dropped;
+    uint64_t gate_audits_skipped; /* repeats not recorded (docs/api.md) */
+    uint64_t records_pruned;      /* audit, deployment and event rows past their retention */
     sw_prommap_stats prom; /* Prometheus samples: scrapes, remote write, queries */
     /* remote-write requests answered, by status code (SW_METRICS_RW_CODES) */
     uint64_t rw_requests[7];

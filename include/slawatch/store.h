@@ -228,6 +228,28 @@ typedef sw_status (*sw_store_event_visit)(void *ctx, const sw_store_event *e, sw
 sw_status sw_store_events(sw_store *st, int64_t from_ms, int64_t to_ms, sw_store_event_visit fn,
                           void *ctx, sw_err *err);
 
+/* The record tables a caller's requests can grow, and what pruning keeps of them. */
+typedef enum sw_store_record {
+    SW_STORE_GATE_AUDITS,
+    SW_STORE_DEPLOYMENTS,
+    SW_STORE_EVENTS,
+} sw_store_record;
+
+typedef struct sw_store_keep {
+    int64_t max_age_ms; /* rows older than now - max_age_ms go; 0: no age limit */
+    int64_t max_rows;   /* past this many, the oldest rows go; 0: no count limit */
+} sw_store_keep;
+
+/*
+ * Delete the rows of table which past keep, adding how many to *ret_deleted (age first, then
+ * count; audits and events in recording order). A series' latest deployment mark is always
+ * kept, whatever its age or the count. Runs in transactions of a bounded number of rows, so
+ * writers wait at most one of them; SW_E_IO for storage failures (rows deleted until then stay
+ * deleted).
+ */
+sw_status sw_store_prune(sw_store *st, sw_store_record which, int64_t now_ms,
+                         const sw_store_keep *keep, uint64_t *ret_deleted, sw_err *err);
+
 /* PRAGMA integrity_check: SW_OK when it says "ok", else SW_E_IO with its first complaint. */
 sw_status sw_store_integrity_check(sw_store *st, sw_err *err);
 

@@ -101,16 +101,31 @@ h_sleep(void *ctx, const sw_http_request *req, sw_http_response *resp)
     sw_buf_append(&resp->body, "slept", 5, NULL);
 }
 
+/* A heavy handler that holds its worker until the test opens the gate. */
+static pthread_mutex_t heavy_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t heavy_cond = PTHREAD_COND_INITIALIZER;
+static bool heavy_open;
+static int heavy_entered;
+
+static void
+h_heavy(void *ctx, const sw_http_request *req, sw_http_response *resp)
+{
+    (void)ctx;
+    (void)req;
+    pthread_mutex_lock(&heavy_lock);
+    heavy_entered++;
+    while (!heavy_open)
+        pthread_cond_wait(&heavy_cond, &heavy_lock);
+    pthread_mutex_unlock(&heavy_lock);
+    sw_buf_append(&resp->body, "heavy done", 10, NULL);
+}
+
 static const sw_http_route routes[] = {
-    {"GET", "/sleep", h_sleep, false},
-    {"GET", "/hello", h_hello, false},
-    {"POST", "/echo", h_echo, false},
-    {"PUT", "/echo", h_echo, false},
-    {"GET", "/q", h_query, false},
-    {"GET", "/info", h_info, false},
-    {"GET", "/busy", h_busy, false},
-    {"GET", "/bad", h_bad_status, false},
-    {"GET", "/secret", h_hello, true},
+    {"GET", "/sleep", h_sleep, false, false}, {"GET", "/hello", h_hello, false, false},
+    {"POST", "/echo", h_echo, false, false},  {"PUT", "/echo", h_echo, false, false},
+    {"GET", "/q", h_query, false, false},     {"GET", "/info", h_info, false, false},
+    {"GET", "/busy", h_busy, false, false},   {"GET", "/bad", h_bad_status, false, false},
+    {"GET", "/secret", h_hello, true, false}, {"GET", "/heavy", h_heavy, false, true},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
@@ -695,6 +710,74 @@ test_stop_finishes_in_flight(void **state)
     sw_http_stop(NULL);
 }
 
+static void *
+run_heavy_fetch(void *arg)
+{
+    pending *p = arg;
+    p->r = fetch(p->port, &(call){.method = "GET", .path = "/heavy"});
+    return NULL;
+}
+
+static int
+heavy_entered_count(void)
+{
+    pthread_mutex_lock(&heavy_lock);
+    int n = heavy_entered;
+    pthread_mutex_unlock(&heavy_lock);
+    return n;
+}
+
+/*
+ * With one pool thread and one heavy worker with one queue place: while a heavy request holds
+ * its worker and another waits, a cheap request is still answered, and a third heavy one is
+ * refused with 503 and Retry-After instead of waiting.
+ */
+static void
+test_heavy_off_pool(void **state)
+{
+    (void)state;
+    fixture f;
+    sw_http_options o = base_options();
+    o.threads = 1;
+    o.heavy_workers = 1;
+    o.heavy_waiting = 1;
+    start(&f, &o);
+    heavy_open = false;
+    heavy_entered = 0;
+    pending p[2] = {{.port = f.port}, {.port = f.port}};
+    pthread_t t[2];
+    for (unsigned k = 0; k < 2; k++) {
+        assert_int_equal(pthread_create(&t[k], NULL, run_heavy_fetch, &p[k]), 0);
+        for (int i = 0; i < 2000 && sw_http_heavy_busy(f.srv) < k + 1; i++)
+            nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+        assert_int_equal(sw_http_heavy_busy(f.srv), k + 1);
+    }
+    for (int i = 0; i < 2000 && heavy_entered_count() == 0; i++)
+        nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+    assert_int_equal(heavy_entered_count(), 1);
+
+    reply r = fetch(f.port, &(call){.method = "GET", .path = "/hello"});
+    assert_reply(&r, 200, "hello");
+    sw_buf_fini(&r.body);
+    r = fetch(f.port, &(call){.method = "GET", .path = "/heavy"});
+    assert_int_equal(r.status, 503);
+    assert_string_equal(r.retry_after, "5");
+    assert_non_null(strstr(body_str(&r), "busy"));
+    sw_buf_fini(&r.body);
+
+    pthread_mutex_lock(&heavy_lock);
+    heavy_open = true;
+    pthread_cond_broadcast(&heavy_cond);
+    pthread_mutex_unlock(&heavy_lock);
+    for (unsigned k = 0; k < 2; k++) {
+        pthread_join(t[k], NULL);
+        assert_reply(&p[k].r, 200, "heavy done");
+        sw_buf_fini(&p[k].r.body);
+    }
+    assert_int_equal(heavy_entered_count(), 2);
+    sw_http_stop(f.srv);
+}
+
 /* --- options ------------------------------------------------------------------------------- */
 
 static void
@@ -814,6 +897,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_port_in_use, setup_plain, teardown),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_stop_finishes_in_flight),
+        cmocka_unit_test(test_heavy_off_pool),
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_tls),
     };

@@ -536,6 +536,106 @@ test_audits_deployments_events(void **state)
                              "500 alert fast-burn api/- firing 14.4;");
 }
 
+static sw_status
+count_audit(void *ctx, const sw_store_gate_audit *a, sw_err *err)
+{
+    int64_t *seen = ctx; /* [count, first at_ms, last at_ms] */
+    (void)err;
+    if (seen[0]++ == 0)
+        seen[1] = a->at_ms;
+    seen[2] = a->at_ms;
+    return SW_OK;
+}
+
+static sw_status
+count_event(void *ctx, const sw_store_event *e, sw_err *err)
+{
+    int64_t *seen = ctx;
+    (void)err;
+    if (seen[0]++ == 0)
+        seen[1] = e->at_ms;
+    seen[2] = e->at_ms;
+    return SW_OK;
+}
+
+/* 25,000 audits (more than one pruning chunk), one a second from T0. */
+#define N_PRUNE 25000
+
+static void
+put_many_audits(sw_store *st)
+{
+    sw_store_gate_audit *a = calloc(N_PRUNE, sizeof *a);
+    assert_non_null(a);
+    for (int i = 0; i < N_PRUNE; i++)
+        a[i] = (sw_store_gate_audit){T0 + i * SEC, "10.0.0.1", "api", NULL, MIN, "pass", "[]"};
+    assert_int_equal(sw_store_put_gate_audits(st, a, N_PRUNE, NULL), SW_OK);
+    free(a);
+}
+
+/* Audits and events go by age, then by count, oldest first; deployments keep each series'
+ * latest mark whatever its age or the count. */
+static void
+test_prune_records(void **state)
+{
+    fixture *f = *state;
+    sw_store *st = open_store(f, NULL);
+    put_many_audits(st);
+    int64_t now = T0 + N_PRUNE * SEC, seen[3] = {0};
+    uint64_t deleted = 0;
+    sw_store_keep keep = {.max_age_ms = 20000 * SEC};
+    assert_int_equal(sw_store_prune(st, SW_STORE_GATE_AUDITS, now, &keep, &deleted, NULL), SW_OK);
+    assert_int_equal(deleted, N_PRUNE - 20000);
+    assert_int_equal(sw_store_gate_audits(st, INT64_MIN, INT64_MAX, count_audit, seen, NULL),
+                     SW_OK);
+    assert_int_equal(seen[0], 20000);
+    assert_int_equal(seen[1], now - 20000 * SEC);
+
+    keep = (sw_store_keep){.max_rows = 12345};
+    deleted = 0;
+    assert_int_equal(sw_store_prune(st, SW_STORE_GATE_AUDITS, now, &keep, &deleted, NULL), SW_OK);
+    assert_int_equal(deleted, 20000 - 12345);
+    memset(seen, 0, sizeof seen);
+    assert_int_equal(sw_store_gate_audits(st, INT64_MIN, INT64_MAX, count_audit, seen, NULL),
+                     SW_OK);
+    assert_int_equal(seen[0], 12345);
+    assert_int_equal(seen[1], now - 12345 * SEC);
+    assert_int_equal(seen[2], now - SEC);
+    deleted = 0;
+    assert_int_equal(sw_store_prune(st, SW_STORE_GATE_AUDITS, now, &keep, &deleted, NULL), SW_OK);
+    assert_int_equal(deleted, 0);
+
+    for (int i = 0; i < 10; i++) {
+        sw_store_event e = {"alert",      "fast-burn", "api", NULL, i % 2 ? "resolved" : "firing",
+                            T0 + i * MIN, 1.0};
+        assert_int_equal(sw_store_put_event(st, &e, NULL), SW_OK);
+    }
+    keep = (sw_store_keep){.max_age_ms = 5 * MIN, .max_rows = 3};
+    deleted = 0;
+    assert_int_equal(sw_store_prune(st, SW_STORE_EVENTS, T0 + 10 * MIN, &keep, &deleted, NULL),
+                     SW_OK);
+    assert_int_equal(deleted, 7);
+    memset(seen, 0, sizeof seen);
+    assert_int_equal(sw_store_events(st, INT64_MIN, INT64_MAX, count_event, seen, NULL), SW_OK);
+    assert_int_equal(seen[0], 3);
+    assert_int_equal(seen[1], T0 + 7 * MIN);
+
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(sw_store_put_deployment(st, "api", "blue", T0 + i * HOUR, "ci", NULL),
+                         SW_OK);
+    assert_int_equal(sw_store_put_deployment(st, "web", NULL, T0, "ci", NULL), SW_OK);
+    keep = (sw_store_keep){.max_age_ms = HOUR, .max_rows = 1};
+    deleted = 0;
+    assert_int_equal(
+        sw_store_prune(st, SW_STORE_DEPLOYMENTS, T0 + 10 * HOUR, &keep, &deleted, NULL), SW_OK);
+    assert_int_equal(deleted, 4);
+    char out[512] = "";
+    assert_int_equal(sw_store_last_deployments(st, collect_deployment, out, NULL), SW_OK);
+    char want[128];
+    snprintf(want, sizeof want, "api/blue@%lld;web/-@%lld;", (long long)(T0 + 4 * HOUR),
+             (long long)T0);
+    assert_string_equal(out, want);
+}
+
 /* A database left by an older slawatch (schema_version 0, or an empty file) is migrated. */
 /* An hour as sw_store_scan_hours() lends it, copied. */
 typedef struct got_hour {
@@ -881,6 +981,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_rules_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audits_deployments_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scan_hours, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prune_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_places, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
