@@ -499,7 +499,7 @@ static const sw_http_route routes[] = {
     {"GET", "/-/ready", handle_ready, false, false},
     {"POST", "/-/reload", handle_reload, true, false},
     {"PUT", "/-/reload", handle_reload, true, false},
-    {"GET", "/api/v1/report", sw_report_http_handle, false, false},
+    {"GET", "/api/v1/report", sw_report_http_handle, false, true}, /* heavy: off the pool */
 };
 
 const sw_http_route *
