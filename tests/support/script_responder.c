@@ -99,10 +99,11 @@ serve(void *arg)
         size_t i = r->n_log;
         pthread_mutex_unlock(&r->lock);
         if (i < LOG_MAX && read_request(c, &req)) {
-            answer(r, c, i);
+            /* Logged before the answer: a client that has its answer finds its request logged. */
             pthread_mutex_lock(&r->lock);
             r->log[r->n_log++] = req;
             pthread_mutex_unlock(&r->lock);
+            answer(r, c, i);
         }
         close(c);
     }
