@@ -60,6 +60,17 @@ gate:
 RULES = RULES_HEAD + RULES_BODY
 
 
+# What a test found wrong: check() records it (and prints it); the test exits 1 when any is here.
+FAILURES = []
+
+
+def check(ok, msg):
+    if not ok:
+        FAILURES.append(msg)
+        print("FAIL: " + msg)
+    return ok
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -29,7 +29,7 @@ import threading
 import time
 
 import rw_util
-from serve_util import Daemon, free_port, http, rfc3339, wait_evaluated, wait_until
+from serve_util import FAILURES, check, Daemon, free_port, http, rfc3339, wait_evaluated, wait_until
 
 TOKEN = "abuse-test-token"
 PASSPHRASE = "correct horse battery staple"
@@ -52,13 +52,6 @@ objectives:
     objective: availability >= 99%
     window: 1h
 """
-FAILURES = []
-
-
-def check(ok, what):
-    if not ok:
-        FAILURES.append(what)
-        print("FAIL: " + what)
 
 
 def serve_404():

@@ -25,7 +25,9 @@ import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from serve_util import Daemon, RULES_HEAD, free_port, http, push_intervals, wait_until
+from serve_util import (
+    FAILURES, check, Daemon, RULES_HEAD, free_port, http, push_intervals, wait_until,
+)
 
 AM_BIN = "/usr/bin/prometheus-alertmanager"
 RUNBOOK = "https://runbooks.example.com/api-errors"
@@ -53,14 +55,6 @@ rollback_triggers:
     runbook_url: """ + RUNBOOK + """/rollback
     description: Roll the green deployment back.
 """
-FAILURES = []
-
-
-def check(ok, msg):
-    if not ok:
-        FAILURES.append(msg)
-        print("FAIL: " + msg)
-    return ok
 
 
 class Webhook:

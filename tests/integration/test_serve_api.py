@@ -29,7 +29,7 @@ import tempfile
 import time
 
 import serve_util
-from serve_util import Daemon, push_intervals, rfc3339, wait_until
+from serve_util import FAILURES, check, Daemon, push_intervals, rfc3339, wait_until
 
 TOKEN = "s3cret-token"
 RULES = serve_util.RULES.replace("gate:\n  window: 10s", "gate:\n  window: 1m")
@@ -42,13 +42,6 @@ GOOD = {"requests": 1000, "errors": 2, "latency_us": [5000, 20000, 60000, 90000]
 BAD = {"requests": 1000, "errors": 300, "latency_us": [5000, 20000, 60000, 90000]}
 INTERVALS = 3
 
-FAILURES = []
-
-
-def check(ok, msg):
-    if not ok:
-        FAILURES.append(msg)
-    return ok
 
 
 def json_error(what, status, headers, body, want_status, want_text=None):

@@ -19,19 +19,12 @@ import sqlite3
 import sys
 import tempfile
 
-from serve_util import Daemon, push_intervals, scalar_metrics, wait_until
+from serve_util import FAILURES, check, Daemon, push_intervals, scalar_metrics, wait_until
 
 CONFIG = "store:\n  audits:\n    min_interval: 1h\n    max_per_minute: 1000\n"
 GOOD = {"service": "web", "requests": 1000, "errors": 1, "latency_us": [5000, 20000]}
 FLOOD = 200
 
-FAILURES = []
-
-
-def check(ok, msg):
-    if not ok:
-        FAILURES.append(msg)
-    return ok
 
 
 def ask_gate(d, source, n):

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 
-from serve_util import Daemon, wait_evaluated
+from serve_util import FAILURES, check, Daemon, wait_evaluated
 
 TOKEN = "emf-test-token"
 EDGE_NS = "Shop/Edge"
@@ -62,13 +62,6 @@ gate:
     - p99 <= 60s
 """
 
-FAILURES = []
-
-
-def check(ok, what):
-    if not ok:
-        FAILURES.append(what)
-    return ok
 
 
 def emf_line(ts_ms, namespace, dim_names, metrics, members):

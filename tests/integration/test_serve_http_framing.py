@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 
-from serve_util import Daemon, http, wait_until
+from serve_util import FAILURES, check, Daemon, http, wait_until
 
 HEADER_TIMEOUT_S = 2
 PER_CLIENT = 64
@@ -30,13 +30,6 @@ CONFIG = (f"http:\n  timeout: 10s\n  header_timeout: {HEADER_TIMEOUT_S}s\n"
           f"  max_connections_per_client: {PER_CLIENT}\n")
 SMUGGLED = b"GET /api/v1/gate?service=web HTTP/1.1\r\nHost: x\r\n\r\n"
 
-FAILURES = []
-
-
-def check(ok, msg):
-    if not ok:
-        FAILURES.append(msg)
-    return ok
 
 
 def exchange(port, data, timeout=5.0):

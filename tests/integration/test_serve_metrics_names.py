@@ -14,7 +14,7 @@ interval, so its p95 is 10 ms (nearest rank; HDR keeps 3 significant digits). Th
 import sys
 import tempfile
 
-from serve_util import RULES_HEAD, Daemon, http, push_intervals, scalar_metrics
+from serve_util import FAILURES, check, RULES_HEAD, Daemon, http, push_intervals, scalar_metrics
 
 RULES = RULES_HEAD + """objectives:
   - name: availability
@@ -26,14 +26,6 @@ RULES = RULES_HEAD + """objectives:
 """
 UNCONFIGURED = ("slawatch_scrape_", "slawatch_prometheus_", "slawatch_remote_write_",
                 "slawatch_remote_storage_", "slawatch_query_", "slawatch_cloudwatch_")
-FAILURES = []
-
-
-def check(ok, msg):
-    if not ok:
-        FAILURES.append(msg)
-        print("FAIL: " + msg)
-    return ok
 
 
 def near(got, want):

@@ -19,7 +19,7 @@ import tempfile
 import time
 import urllib.parse
 
-from serve_util import Daemon, free_port, http, push_intervals, wait_until
+from serve_util import FAILURES, check, Daemon, free_port, http, push_intervals, wait_until
 
 PROMETHEUS = "/usr/bin/prometheus"
 INTERVALS = 4
@@ -33,13 +33,6 @@ TRAFFIC = {
 }
 LE = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, math.inf]
 
-FAILURES = []
-
-
-def check(ok, msg):
-    if not ok:
-        FAILURES.append(msg)
-    return ok
 
 
 def promql(prom, q):

@@ -23,6 +23,8 @@ import time
 import urllib.parse
 
 from serve_util import (  # noqa: E402
+    FAILURES,
+    check,
     Daemon, free_port, http, PROMETHEUS, promql,
     scalar_metrics, start_prometheus, stop, wait_evaluated, wait_until)
 
@@ -45,13 +47,6 @@ objectives:
 """
 
 BAD_SELECTOR = 'up{job=~"a{1,1001}"}'  # RE2 refuses counts over 1000
-FAILURES = []
-
-
-def check(ok, msg):
-    if not ok:
-        FAILURES.append(msg)
-    return ok
 
 
 class App:

@@ -21,7 +21,9 @@ import time
 import urllib.parse
 import json
 
-from serve_util import Daemon, free_port, http, scalar_metrics, wait_evaluated, wait_until
+from serve_util import (
+    FAILURES, check, Daemon, free_port, http, scalar_metrics, wait_evaluated, wait_until,
+)
 
 PROMETHEUS = "/usr/bin/prometheus"
 LE = ["0.01", "0.05", "0.25", "1", "+Inf"]
@@ -39,13 +41,6 @@ objectives:
     objective: availability >= 99%
     window: 1h
 """
-FAILURES = []
-
-
-def check(ok, msg):
-    if not ok:
-        FAILURES.append(msg)
-        print("FAIL: " + msg)
 
 
 class Target:

@@ -22,7 +22,9 @@ import tempfile
 import time
 import urllib.parse
 
-from serve_util import Daemon, free_port, http, push_intervals, scalar_metrics, wait_until
+from serve_util import (
+    FAILURES, check, Daemon, free_port, http, push_intervals, scalar_metrics, wait_until,
+)
 
 PROMETHEUS = "/usr/bin/prometheus"
 # Per interval: (service, env) -> (requests, errors, latency values in microseconds).
@@ -36,13 +38,6 @@ FIRST, SECOND = 4, 3  # intervals pushed while Prometheus is up, then while it i
 # One schema-8 bucket spans a factor 2^(1/256); HDR's 3 digits add 0.1 % at most.
 BUCKET_FACTOR = 2 ** (1 / 256) * 1.001
 
-FAILURES = []
-
-
-def check(ok, msg):
-    if not ok:
-        FAILURES.append(msg)
-    return ok
 
 
 class Prometheus:

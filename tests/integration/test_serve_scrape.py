@@ -23,6 +23,8 @@ import time
 
 from scrape_util import Reply, TargetServer, metric
 from serve_util import (  # noqa: E402
+    FAILURES,
+    check,
     Daemon, PROMETHEUS, promql, scalar_metrics, start_prometheus,
     stop, wait_evaluated, wait_until)
 
@@ -43,14 +45,6 @@ objectives:
     objective: availability >= 99%
     window: 1h
 """
-FAILURES = []
-
-
-def check(ok, msg):
-    if not ok:
-        FAILURES.append(msg)
-        print("FAIL: " + msg)
-    return ok
 
 
 class App:

@@ -27,7 +27,7 @@ import threading
 import time
 
 from scrape_util import Reply, TargetServer, metric
-from serve_util import Daemon, scalar_metrics, wait_evaluated, wait_until
+from serve_util import FAILURES, check, Daemon, scalar_metrics, wait_evaluated, wait_until
 
 RULES = """version: 1
 base_interval: 1s
@@ -44,14 +44,6 @@ objectives:
 """
 SLOTS = 8
 DELAY_S = 0.9
-FAILURES = []
-
-
-def check(ok, msg):
-    if not ok:
-        FAILURES.append(msg)
-        print("FAIL: " + msg)
-    return ok
 
 
 def stored_totals(data_dir, service):

@@ -29,7 +29,7 @@ import threading
 import time
 
 from scrape_util import Reply, TargetServer, make_tls, metric
-from serve_util import Daemon, scalar_metrics, wait_evaluated, wait_until
+from serve_util import FAILURES, check, Daemon, scalar_metrics, wait_evaluated, wait_until
 
 RULES = """version: 1
 base_interval: 1s
@@ -47,14 +47,6 @@ objectives:
 TOKEN = "s3cret-token"
 BASIC = ("scraper", "pa55word")
 BIG = 1000000
-FAILURES = []
-
-
-def check(ok, msg):
-    if not ok:
-        FAILURES.append(msg)
-        print("FAIL: " + msg)
-    return ok
 
 
 def counter_text(name, value):

@@ -20,17 +20,9 @@ import tempfile
 import threading
 import time
 
-from serve_util import Daemon, evaluated_at, rfc3339, wait_until
+from serve_util import FAILURES, check, Daemon, evaluated_at, rfc3339, wait_until
 
 LAG_S = 3.5
-FAILURES = []
-
-
-def check(ok, msg):
-    if not ok:
-        FAILURES.append(msg)
-        print("FAIL: " + msg)
-    return ok
 
 
 def events(data_dir, service):

@@ -19,17 +19,9 @@ import subprocess
 import sys
 import tempfile
 
-from serve_util import Daemon, push_intervals, rfc3339, wait_until
+from serve_util import FAILURES, check, Daemon, push_intervals, rfc3339, wait_until
 
 N = 6
-FAILURES = []
-
-
-def check(ok, msg):
-    if not ok:
-        FAILURES.append(msg)
-        print("FAIL: " + msg)
-    return ok
 
 
 def walk(doc):
