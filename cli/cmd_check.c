@@ -8,6 +8,7 @@
 
 #include "slawatch/config.h"
 #include "slawatch/rules.h"
+#include "slawatch/shard.h"
 #include "slawatch/yaml.h"
 
 #include <getopt.h>
@@ -27,7 +28,8 @@ check_usage(FILE *f)
             "            mapped onto rules (rules/OPENSLO.md)\n"
             "  config    listen, data_dir, rules_files, alertmanager ...: the daemon's\n"
             "            configuration (docs/configuration.md), checked fully, and every rules\n"
-            "            file it names checked too\n"
+            "            file it names checked too; with `shard`, the services this\n"
+            "            instance evaluates are listed\n"
             "Anything else is checked as a rules file.\n\n"
             "Exit status: 0 every file is valid, 1 some file is invalid, 2 usage or I/O error.\n\n"
             "  -h, --help, --version\n");
@@ -121,6 +123,26 @@ check_rules(const char *path, sw_rules_file_kind kind)
     return rc;
 }
 
+/* Which of the rules' services a sharded instance evaluates, so the split can be checked
+ * before any instance starts. */
+static void
+print_shard(const sw_config *cfg)
+{
+    sw_rules *rules = NULL;
+    sw_err err = {0};
+    if (cfg->shard.count == 0 || cfg->n_rules_files != 1 ||
+        sw_rules_load_file(cfg->rules_files[0], &rules, NULL, &err) != SW_OK)
+        return;
+    size_t total = rules->n_services;
+    sw_shard_rules(rules, &cfg->shard);
+    printf("%s: shard index %u of count %u owns %zu of %zu %s:", cfg->path, cfg->shard.index,
+           cfg->shard.count, rules->n_services, total, plural(total, "service", "services"));
+    for (size_t i = 0; i < rules->n_services; i++)
+        printf(" %s", rules->services[i].name);
+    printf("\n");
+    sw_rules_free(rules);
+}
+
 /* A configuration, then every rules file it names: `serve` would refuse to start otherwise. */
 static int
 check_config(const char *path)
@@ -152,6 +174,7 @@ check_config(const char *path)
         if (cfg->alertmanager_url != NULL)
             printf("%s: alerts and rollback triggers are POSTed to %s\n", path,
                    cfg->alertmanager_url);
+        print_shard(cfg);
     }
     sw_config_free(cfg);
     return rc;

@@ -5,6 +5,7 @@
 #include "slawatch/config.h"
 
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,7 @@ static const char *const top_keys[] = {"listen",
                                        "prometheus_query",
                                        "remote_write",
                                        "cloudwatch",
+                                       "shard",
                                        NULL};
 static const char *const alertmanager_keys[] = {"url", "resend_interval", NULL};
 static const char *const auth_keys[] = {"token_file", "all", NULL};
@@ -58,6 +60,7 @@ static const char *const query_keys[] = {"url",          "every",    "lag",
 static const char *const cloudwatch_keys[] = {"region", "endpoint_url", "profile", "period",
                                               "settle", "every", "timeout", NULL};
 static const char *const basic_auth_keys[] = {"username", "password_file", NULL};
+static const char *const shard_keys[] = {"count", "index", NULL};
 
 static void
 set_defaults(sw_config *c)
@@ -456,6 +459,27 @@ get_remote_write_receiver(sw_rules_loader *ld, const sw_yaml_node *node, sw_conf
                          &c->rw_max_body);
 }
 
+/* shard: {count: N, index: i}; the index is checked against the count it came with. */
+static void
+get_shard(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
+{
+    const sw_yaml_node *count, *index;
+    int64_t n = 0, i = 0;
+    if (!sw_rules_check_map(ld, node, "shard", shard_keys))
+        return;
+    count = sw_rules_require(ld, node, "count", "shard");
+    index = sw_rules_require(ld, node, "index", "shard");
+    if (count == NULL || index == NULL ||
+        !sw_rules_get_int(ld, count, "a shard count from 1 to " SW_SHARD_COUNT_MAX_TEXT, 1,
+                          SW_SHARD_COUNT_MAX, &n))
+        return;
+    char what[64];
+    snprintf(what, sizeof what, "a shard index from 0 to %lld (count - 1)", (long long)(n - 1));
+    if (!sw_rules_get_int(ld, index, what, 0, n - 1, &i))
+        return;
+    c->shard = (sw_shard){(uint32_t)n, (uint32_t)i};
+}
+
 static void
 compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
 {
@@ -497,6 +521,8 @@ compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
         sw_config_get_remote_writes(ld, v, c);
     if ((v = sw_yaml_get(root, "cloudwatch")) != NULL)
         get_cloudwatch(ld, v, c);
+    if ((v = sw_yaml_get(root, "shard")) != NULL)
+        get_shard(ld, v, c);
 }
 
 static void

@@ -418,6 +418,7 @@ publish(sw_daemon *d, int64_t now_ms)
     d->snapshot = s;
     pthread_mutex_unlock(&d->lock);
     sw_snapshot_unref(old);
+    sw_daemon_rwout_snapshot(d, s, now_ms);
     if (d->opts.on_tick != NULL)
         d->opts.on_tick(d->opts.hook_ctx, s);
 }

@@ -237,6 +237,10 @@ sw_status sw_daemon_rwout_start(sw_daemon *d, sw_err *err);
 /* Queue a series' totals as of end_ms on every sender (tick thread; never waits). */
 void sw_daemon_rwout_add(sw_daemon *d, const sw_metrics_series *total, int64_t end_ms);
 
+/* Queue the per-service series of s's /metrics, other than the counters, as of now_ms on
+ * every sender (tick thread, once s is published; never waits). */
+void sw_daemon_rwout_snapshot(sw_daemon *d, const sw_snapshot *s, int64_t now_ms);
+
 /* The senders' counts into d->self for /metrics (tick thread). */
 void sw_daemon_rwout_stats(sw_daemon *d);
 

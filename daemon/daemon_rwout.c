@@ -2,8 +2,12 @@
  * The daemon's remote-write side: one sender per `remote_write` entry, fed on the tick thread
  * with each series' totals (the /metrics counters and latency histogram) stamped with the end
  * of the interval just ingested, so the receiver sees cumulative counters and a cumulative
- * native histogram, as Prometheus' own remote write sends them. Senders log through events
- * raised on their own threads; everything else here runs on the tick thread.
+ * native histogram, as Prometheus' own remote write sends them; and, at every tick, the rest of
+ * the per-service series of /metrics (SLIs per window, objectives, budgets, alerts, triggers,
+ * gate verdicts, the classic latency buckets), read back from the published text exposition so
+ * they are the very values a scrape of this instance gets. A sharded instance adds
+ * `shard="INDEX"` to its external labels. Senders log through events raised on their own
+ * threads; everything else here runs on the tick thread.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +15,14 @@
 #include "daemon_int.h"
 #include "slawatch/http_client.h"
 #include "slawatch/log.h"
+#include "slawatch/promtext.h"
 #include "slawatch/rw_send.h"
+#include "slawatch/snapshot.h"
 
 /* Extra labels a series carries besides __name__, service and env. */
 #define RWOUT_LABELS_MAX (3 + SW_EXPO_LABELS_MAX)
+/* Bytes of one forwarded /metrics sample's name and label texts; longer ones are skipped. */
+#define RWOUT_TEXT_MAX 4096
 
 struct sw_daemon_rwout {
     size_t n;
@@ -109,7 +117,7 @@ rwout_free(sw_daemon_rwout *r)
     for (size_t i = 0; i < r->n; i++) {
         sw_rw_send_free(r->senders[i]);
         free(r->names[i]);
-        for (size_t k = 0; r->external[i] != NULL && k < 2 * r->n_external[i]; k++)
+        for (size_t k = 0; r->external[i] != NULL && r->external[i][k] != NULL; k++)
             free((char *)r->external[i][k]);
         free((void *)r->external[i]);
     }
@@ -123,10 +131,22 @@ rwout_free(sw_daemon_rwout *r)
 }
 
 static bool
-copy_external(sw_daemon_rwout *r, size_t i, const sw_config_remote_write *c)
+has_label(const sw_config_remote_write *c, const char *name)
+{
+    for (size_t k = 0; k < c->n_external_labels; k++)
+        if (strcmp(c->external_labels[2 * k], name) == 0)
+            return true;
+    return false;
+}
+
+/* The entry's external labels, and `shard` when sharded (unless the entry names it itself:
+ * a shard may be called eu-1 rather than 0). */
+static bool
+copy_external(sw_daemon_rwout *r, size_t i, const sw_config_remote_write *c, const sw_shard *sh)
 {
     size_t n = 2 * c->n_external_labels;
-    const char **pairs = calloc(n + 1, sizeof *pairs);
+    bool add_shard = sh->count > 0 && !has_label(c, "shard");
+    const char **pairs = calloc(n + 3, sizeof *pairs);
     r->external[i] = pairs;
     if (pairs == NULL)
         return false;
@@ -134,6 +154,13 @@ copy_external(sw_daemon_rwout *r, size_t i, const sw_config_remote_write *c)
         if ((pairs[k] = strdup(c->external_labels[k])) == NULL)
             return false;
     r->n_external[i] = c->n_external_labels;
+    if (add_shard) {
+        char index[16];
+        snprintf(index, sizeof index, "%u", (unsigned)sh->index);
+        if ((pairs[n] = strdup("shard")) == NULL || (pairs[n + 1] = strdup(index)) == NULL)
+            return false;
+        r->n_external[i]++;
+    }
     return true;
 }
 
@@ -169,7 +196,7 @@ sw_daemon_rwout_start(sw_daemon *d, sw_err *err)
     for (size_t i = 0; i < n && st == SW_OK; i++) {
         const sw_config_remote_write *c = &d->cfg->remote_writes[i];
         r->n = i + 1;
-        if ((r->names[i] = remote_name(c)) == NULL || !copy_external(r, i, c))
+        if ((r->names[i] = remote_name(c)) == NULL || !copy_external(r, i, c, &d->cfg->shard))
             st = sw_err_set(err, SW_E_NOMEM, "out of memory starting remote write");
         else
             st = start_one(c, r->names[i], (uint64_t)sw_daemon_now(d) + i, &r->senders[i], err);
@@ -180,6 +207,45 @@ sw_daemon_rwout_start(sw_daemon *d, sw_err *err)
     }
     d->rwout = r;
     return SW_OK;
+}
+
+/* Sender i's external labels after the series' own n, as Prometheus adds them: a label the
+ * series has already keeps its value. Returns the new count. */
+static size_t
+add_external(const sw_daemon_rwout *r, size_t i, sw_rw_label *labels, size_t n)
+{
+    size_t own = n;
+    for (size_t k = 0; k < r->n_external[i] && n < RWOUT_LABELS_MAX; k++) {
+        const char *name = r->external[i][2 * k];
+        bool taken = false;
+        for (size_t j = 0; j < own && !taken; j++)
+            taken = strcmp(labels[j].name, name) == 0;
+        if (!taken)
+            labels[n++] = (sw_rw_label){name, r->external[i][2 * k + 1]};
+    }
+    return n;
+}
+
+/* Queue one sample with labels[0..n) (external labels not yet added) on sender i; hist is
+ * taken. */
+static void
+push_labels(sw_daemon_rwout *r, size_t i, sw_rw_label *labels, size_t n, int64_t at_ms,
+            double value, sw_rw_hist *hist)
+{
+    n = add_external(r, i, labels, n);
+    const sw_rw_series *series;
+    sw_rw_sample sample = {.ts_ms = at_ms, .value = value, .hist = hist};
+    sw_err err;
+    sw_status st = sw_rw_send_series(r->senders[i], labels, n, &series, &err);
+    if (st == SW_OK) {
+        sample.series = series;
+        st = sw_rw_send_push(r->senders[i], &sample, &err);
+    } else {
+        sw_rw_hist_free(hist);
+    }
+    /* An interval older than one already sent is in the next sample's totals: not an error. */
+    if (st != SW_OK && st != SW_E_RANGE)
+        sw_log_err(SW_LOG_WARN, "remote write sample lost", &err, "remote", r->names[i], NULL);
 }
 
 /* Queue one sample of metric for total's series on sender i; hist is taken. */
@@ -193,21 +259,7 @@ push(sw_daemon_rwout *r, size_t i, const char *metric, const sw_metrics_series *
     labels[n++] = (sw_rw_label){"service", total->service};
     if (total->env != NULL)
         labels[n++] = (sw_rw_label){"env", total->env};
-    for (size_t k = 0; k < r->n_external[i] && n < RWOUT_LABELS_MAX; k++)
-        labels[n++] = (sw_rw_label){r->external[i][2 * k], r->external[i][2 * k + 1]};
-    const sw_rw_series *series;
-    sw_rw_sample sample = {.ts_ms = end_ms, .value = value, .hist = hist};
-    sw_err err;
-    sw_status st = sw_rw_send_series(r->senders[i], labels, n, &series, &err);
-    if (st == SW_OK) {
-        sample.series = series;
-        st = sw_rw_send_push(r->senders[i], &sample, &err);
-    } else {
-        sw_rw_hist_free(hist);
-    }
-    /* An interval older than one already sent is in the next sample's totals: not an error. */
-    if (st != SW_OK && st != SW_E_RANGE)
-        sw_log_err(SW_LOG_WARN, "remote write sample lost", &err, "remote", r->names[i], NULL);
+    push_labels(r, i, labels, n, end_ms, value, hist);
 }
 
 void
@@ -232,6 +284,88 @@ sw_daemon_rwout_add(sw_daemon *d, const sw_metrics_series *total, int64_t end_ms
         if (have_hist && sw_rw_hist_new(&nat, &h, &err) == SW_OK)
             push(r, i, LATENCY_NAME, total, end_ms, 0, h);
     }
+}
+
+/* One /metrics sample being forwarded: its texts NUL-terminated in one scratch buffer. */
+typedef struct forward {
+    sw_daemon_rwout *r;
+    int64_t at_ms;
+    sw_rw_label labels[RWOUT_LABELS_MAX];
+    size_t n;
+    char text[RWOUT_TEXT_MAX];
+    size_t used;
+} forward;
+
+static const char *
+forward_text(forward *f, const char *s, size_t len)
+{
+    if (len >= sizeof f->text - f->used)
+        return NULL;
+    char *out = f->text + f->used;
+    memcpy(out, s, len);
+    out[len] = '\0';
+    f->used += len + 1;
+    return out;
+}
+
+/* The sample's name and labels into f; false when it is not one to forward or does not fit. */
+static bool
+forward_labels(forward *f, const sw_prom_sample *s)
+{
+    bool per_service = false;
+    f->used = 0;
+    f->n = 0;
+    const char *name = forward_text(f, s->name, s->name_len);
+    if (name == NULL || s->n_labels + 1 > RWOUT_LABELS_MAX)
+        return false;
+    f->labels[f->n++] = (sw_rw_label){"__name__", name};
+    for (size_t k = 0; k < s->n_labels; k++) {
+        const sw_prom_label *l = &s->labels[k];
+        const char *label = forward_text(f, l->name, l->name_len);
+        const char *value = forward_text(f, l->value, l->value_len);
+        if (label == NULL || value == NULL)
+            return false;
+        f->labels[f->n++] = (sw_rw_label){label, value};
+        per_service = per_service || strcmp(label, "service") == 0;
+    }
+    return per_service;
+}
+
+/* Per-service series other than the counters, which go out per interval (rwout_add). */
+static sw_status
+forward_sample(void *ctx, const sw_prom_sample *s, sw_err *err)
+{
+    (void)err;
+    forward *f = ctx;
+    if (s->type == SW_PROM_COUNTER || !forward_labels(f, s))
+        return SW_OK;
+    sw_rw_label labels[RWOUT_LABELS_MAX];
+    for (size_t i = 0; i < f->r->n; i++) {
+        memcpy(labels, f->labels, f->n * sizeof labels[0]);
+        push_labels(f->r, i, labels, f->n, f->at_ms, s->value, NULL);
+    }
+    return SW_OK;
+}
+
+void
+sw_daemon_rwout_snapshot(sw_daemon *d, const sw_snapshot *s, int64_t now_ms)
+{
+    if (d->rwout == NULL)
+        return;
+    const sw_buf *text = sw_snapshot_metrics(s, SW_EXPO_TEXT);
+    forward *f = malloc(sizeof *f);
+    sw_err err;
+    if (f == NULL) {
+        sw_log(SW_LOG_WARN, "remote write of the evaluation skipped: out of memory", NULL);
+        return;
+    }
+    f->r = d->rwout;
+    f->at_ms = now_ms;
+    sw_prom_sink sink = {.ctx = f, .sample = forward_sample, .native = NULL};
+    if (sw_promtext_parse((const char *)text->data, text->len, SW_PROMTEXT_TEXT, &sink, NULL,
+                          &err) != SW_OK)
+        sw_log_err(SW_LOG_WARN, "remote write of the evaluation failed", &err, NULL);
+    free(f);
 }
 
 void

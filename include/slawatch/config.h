@@ -17,6 +17,7 @@
 #include "slawatch/err.h"
 #include "slawatch/rules.h"
 #include "slawatch/scrape.h"
+#include "slawatch/shard.h"
 
 #define SW_CONFIG_DEFAULT_LISTEN "127.0.0.1:9464"
 
@@ -103,6 +104,7 @@ typedef struct sw_config {
     const sw_config_remote_write *remote_writes;
     size_t n_remote_writes;
     sw_config_cloudwatch cloudwatch;
+    sw_shard shard; /* count 0: this instance evaluates every service */
 } sw_config;
 
 /*
