@@ -206,6 +206,8 @@ sw_cli_report(int argc, char **argv)
     const char *dir = NULL;
     rc = data_dir(&o, &cfg, &dir);
     sw_store *st = NULL;
+    if (cfg != NULL)
+        req.shard = &cfg->shard;
     if (rc == SW_EXIT_OK && sw_store_open(dir, NULL, &st, &err) != SW_OK)
         rc = fail("", &err, SW_EXIT_USAGE);
     if (rc == SW_EXIT_OK)

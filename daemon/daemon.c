@@ -560,9 +560,10 @@ load_config_again(const sw_daemon *d, sw_config **ret, sw_err *err)
     sw_rules_diag_free(diag);
     if (st != SW_OK)
         return st;
-    /* Where to listen and where the data lives need a restart; flags keep winning. */
+    /* Where to listen, where the data lives and the shard need a restart; flags keep winning. */
     (*ret)->listen = d->listen;
     (*ret)->data_dir = d->data_dir;
+    (*ret)->shard = d->shard;
     return SW_OK;
 }
 
@@ -976,6 +977,7 @@ sw_daemon_new(const sw_daemon_options *opts, sw_daemon **ret, sw_err *err)
     pthread_cond_init(&d->stop_cond, NULL);
     pthread_cond_init(&d->reloaded, NULL);
     d->ingest_sync = d->cfg->ingest_sync;
+    d->shard = d->cfg->shard;
     d->listen = strdup(d->cfg->listen);
     d->data_dir = strdup(d->cfg->data_dir);
     sw_status st = d->listen != NULL && d->data_dir != NULL

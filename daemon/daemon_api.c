@@ -324,7 +324,9 @@ static sw_status
 hook_report(void *ctx, const sw_report_request *req, sw_report **ret, sw_err *err)
 {
     sw_daemon *d = ctx;
-    return sw_report_build(d->store, req, ret, err);
+    sw_report_request own = *req;
+    own.shard = &d->shard; /* "every service" means every service this instance evaluates */
+    return sw_report_build(d->store, &own, ret, err);
 }
 
 void

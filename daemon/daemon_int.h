@@ -119,6 +119,7 @@ struct sw_daemon {
     char *listen, *data_dir; /* as started: changing them needs a restart */
     bool data_dir_created;   /* by this start: a failed start removes it again */
     bool ingest_sync;        /* as started */
+    sw_shard shard;          /* as started: the services this instance owns */
     int64_t base_ms;
     int64_t last_tick_ms; /* the boundary last taken */
     sw_totals totals;

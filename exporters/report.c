@@ -148,6 +148,9 @@ pick_services(sw_report *r, const sw_report_request *req, sw_err *err)
         return sw_err_set(err, SW_E_NOMEM, "out of memory for %zu services", n);
     for (size_t i = 0; i < n; i++) {
         ptrdiff_t k = (ptrdiff_t)i;
+        if (!req->n_services && req->shard != NULL &&
+            !sw_shard_owns(req->shard, r->rules->services[i].name))
+            continue; /* another shard's: its data is in that shard's store */
         if (req->n_services) {
             k = sw_rules_service_index(r->rules, req->services[i]);
             if (k < 0)

@@ -17,6 +17,7 @@
 #include "slawatch/buf.h"
 #include "slawatch/err.h"
 #include "slawatch/rules.h"
+#include "slawatch/shard.h"
 #include "slawatch/store.h"
 
 typedef enum sw_report_format {
@@ -36,6 +37,8 @@ typedef struct sw_report_request {
     size_t n_services;
     const sw_rules *rules;          /* borrowed; NULL: the rules the store recorded that month */
     int64_t now_ms;                 /* a month not yet over is a labelled partial report */
+    const sw_shard *shard;          /* NULL: every service means all the rules'; else only the
+                                     * ones this shard owns (services asked for by name: any) */
 } sw_report_request;
 
 typedef struct sw_report sw_report;

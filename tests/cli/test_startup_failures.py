@@ -146,6 +146,12 @@ def rules_and_config():
     c.expect_failure(serve(c), ["config.yaml:4:1:", "log_levle"])
     c = Case("missing config")
     c.expect_failure(["serve", "--config", str(c.dir / "nope.yaml")], ["nope.yaml", "No such file"])
+    for what, shard, where in (("count 0", "{count: 0, index: 0}", "4:16:"),
+                               ("index at count", "{count: 2, index: 2}", "4:26:"),
+                               ("negative index", "{count: 2, index: -1}", "4:26:"),
+                               ("negative count", "{count: -2, index: 0}", "4:16:")):
+        c = Case(f"shard {what}", config_extra=f"shard: {shard}\n")
+        c.expect_failure(serve(c), [f"config.yaml:{where}", "shard"])
 
 
 def data_directory():

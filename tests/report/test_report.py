@@ -170,6 +170,27 @@ def older_store(data, tmp):
     return old
 
 
+def fnv1a64(name):
+    """FNV-1a 64 of the UTF-8 name (the FNV spec's offset basis and prime): docs/scaling.md."""
+    h = 14695981039346656037
+    for b in name.encode("utf-8"):
+        h = ((h ^ b) * 1099511628211) % (1 << 64)
+    return h
+
+
+def check_shards(data, tmp):
+    """With a sharded configuration, "every service" is every service of that shard."""
+    for index in range(3):
+        cfg = os.path.join(tmp, f"shard{index}.yaml")
+        with open(cfg, "w") as f:
+            f.write(f"data_dir: {data}\nrules_files: [{RULES}]\n"
+                    f"shard: {{count: 3, index: {index}}}\n")
+        rep = json.loads(run("report", "--config", cfg, "--month", "2026-10", "--format",
+                             "json").stdout)
+        want = [s for s in ("api", "web") if fnv1a64(s) % 3 == index]
+        check(f"shard {index} of 3 reports", [s["name"] for s in rep["services"]], want)
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         data = os.path.join(tmp, "data")
@@ -178,6 +199,7 @@ def main():
         check_json(older_store(data, tmp))
         check_other_formats(data)
         check_bad_input(data, tmp)
+        check_shards(data, tmp)
         check_chromium(data, tmp)
     for f in failures:
         print("FAIL", f)
