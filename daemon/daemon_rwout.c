@@ -196,7 +196,7 @@ sw_daemon_rwout_start(sw_daemon *d, sw_err *err)
     for (size_t i = 0; i < n && st == SW_OK; i++) {
         const sw_config_remote_write *c = &d->cfg->remote_writes[i];
         r->n = i + 1;
-        if ((r->names[i] = remote_name(c)) == NULL || !copy_external(r, i, c, &d->cfg->shard))
+        if ((r->names[i] = remote_name(c)) == NULL || !copy_external(r, i, c, &d->shard))
             st = sw_err_set(err, SW_E_NOMEM, "out of memory starting remote write");
         else
             st = start_one(c, r->names[i], (uint64_t)sw_daemon_now(d) + i, &r->senders[i], err);

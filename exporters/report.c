@@ -159,6 +159,11 @@ pick_services(sw_report *r, const sw_report_request *req, sw_err *err)
         }
         r->services[r->n_services++].svc = &r->rules->services[k];
     }
+    if (r->n_services == 0 && n > 0)
+        return sw_err_set(err, SW_E_INVAL,
+                          "shard index %u of count %u owns none of the services of %04d-%02d",
+                          (unsigned)req->shard->index, (unsigned)req->shard->count, r->year,
+                          r->month);
     return SW_OK;
 }
 
