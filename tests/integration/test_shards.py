@@ -257,7 +257,7 @@ def panel_queries():
     for p in dash["panels"]:
         for t in p.get("targets", []):
             e = t["expr"].replace("$service", ".*").replace("$env", ".*")
-            out.append((f"{p['title']} {t['refId']}", e.replace("$__rate_interval", "1m")))
+            out.append((f"{p['title']} {t['refId']}", e.replace("$__rate_interval", "5m")))
     return out
 
 
