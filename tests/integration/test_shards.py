@@ -329,8 +329,9 @@ def main():
             check_one_shard_each(vm, max(at))
             check_dashboard(vm, shards, max(at))
         finally:
-            for shard in shards:
-                shard.stop()
+            for i, shard in enumerate(shards):
+                rc = shard.stop()
+                check(rc == 0, f"shard {i} exited {rc}:\n{shard.log_text()[-2000:]}")
             vm.stop()
     print(f"{len(TRAFFIC)} services over {COUNT} shards, {len(panel_queries())} panel queries; "
           + ("ok" if not FAILURES else f"{len(FAILURES)} failures"))
