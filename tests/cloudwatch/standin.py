@@ -48,7 +48,8 @@ days, 5-minute 63, 1-hour 455) answers no datapoints.
 
 GET /_standin/stats answers counters as JSON (requests per endpoint, key ids that signed
 accepted requests, rejections by reason; "sts_calls": each AssumeRole's signing key id, role,
-session name, external id and duration).
+session name, external id and duration; "gmd_ranges": each GetMetricData page's
+[StartTime, EndTime]).
 """
 import argparse
 import datetime
@@ -89,7 +90,8 @@ class State:
         self.stats = {"ecs": 0, "sts": 0, "imds_token": 0, "imds_role": 0, "imds_creds": 0,
                       "imds_region": 0, "cloudwatch_ok": 0, "rejected": {}, "keys_used": [],
                       "gmd_requests": 0, "throttled": 0, "fail500": 0, "expired": 0,
-                      "partial_pages": 0, "datapoints": 0, "faults": {}, "sts_calls": []}
+                      "partial_pages": 0, "datapoints": 0, "faults": {}, "sts_calls": [],
+                      "gmd_ranges": []}
         self.fault_rng = None
         self.key_calls = {}  # issued key id -> accepted GetMetricData calls
 
@@ -321,6 +323,8 @@ class Handler(BaseHTTPRequestHandler):
             if not isinstance(stat.get("Period"), int) or stat["Period"] < 1 or "Stat" not in stat:
                 return None, "query %s: Period and Stat are required" % q.get("Id")
         self.range = (request.get("StartTime", 0), request.get("EndTime", 0))
+        with self.state.lock:
+            self.state.stats["gmd_ranges"].append(list(self.range))
         page_size = self.state.scenario.get("cloudwatch", {}).get("page_size", 1 << 30)
         offset = int(request.get("NextToken", "tok-0")[4:])
         results, more = [], False
