@@ -115,8 +115,7 @@ profile_of(const sw_awscreds_options *opt)
 /* ---- environment ---- */
 
 sw_status
-sw_awscreds_from_env(const sw_awscreds_options *opt, sw_awscreds *ret, bool *ret_found,
-                     sw_err *err)
+sw_awscreds_from_env(const sw_awscreds_options *opt, sw_awscreds *ret, bool *ret_found, sw_err *err)
 {
     const char *id = sw_awscreds_env(opt, "AWS_ACCESS_KEY_ID");
     const char *secret = sw_awscreds_env(opt, "AWS_SECRET_ACCESS_KEY");
@@ -139,8 +138,8 @@ sw_awscreds_from_env(const sw_awscreds_options *opt, sw_awscreds *ret, bool *ret
 /* ---- shared files ---- */
 
 static sw_status
-from_files(const sw_awscreds_options *opt, const char *profile, sw_awscreds *ret,
-           bool *ret_found, sw_err *err)
+from_files(const sw_awscreds_options *opt, const char *profile, sw_awscreds *ret, bool *ret_found,
+           sw_err *err)
 {
     return sw_awscreds_from_profile(opt, profile, ret, ret_found, err);
 }
@@ -148,8 +147,8 @@ from_files(const sw_awscreds_options *opt, const char *profile, sw_awscreds *ret
 /* ---- the chain ---- */
 
 static sw_status
-from_env(const sw_awscreds_options *opt, const char *profile, sw_awscreds *ret,
-         bool *ret_found, sw_err *err)
+from_env(const sw_awscreds_options *opt, const char *profile, sw_awscreds *ret, bool *ret_found,
+         sw_err *err)
 {
     (void)profile;
     return sw_awscreds_from_env(opt, ret, ret_found, err);

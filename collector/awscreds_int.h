@@ -43,8 +43,8 @@ sw_status sw_awscreds_load_optional(const sw_awscreds_options *opt, const char *
 void sw_awscreds_config_section(const char *profile, char *out, size_t cap);
 
 /* Credentials from the environment variables; *ret_found false when none is set. */
-sw_status sw_awscreds_from_env(const sw_awscreds_options *opt, sw_awscreds *ret,
-                               bool *ret_found, sw_err *err);
+sw_status sw_awscreds_from_env(const sw_awscreds_options *opt, sw_awscreds *ret, bool *ret_found,
+                               sw_err *err);
 
 /*
  * The shared files' profile (credentials file first, then the config file, key by key as the
@@ -58,7 +58,7 @@ sw_status sw_awscreds_from_profile(const sw_awscreds_options *opt, const char *p
 
 /* What an assume-role profile asks for; strings borrowed for the call. */
 typedef struct sw_awscreds_role {
-    const char *profile;      /* names the source in messages */
+    const char *profile; /* names the source in messages */
     const char *role_arn;
     const char *session_name; /* NULL: "slawatch-<unix time>" */
     const char *external_id;  /* NULL: none */
@@ -73,8 +73,9 @@ typedef struct sw_awscreds_role {
  * Parse an STS Query-protocol answer: for status 200 the AssumeRoleResponse's Credentials
  * (AccessKeyId, SecretAccessKey, SessionToken, Expiration all required), otherwise the
  * ErrorResponse's Code and Message, which become the error (SW_E_IO for 5xx and throttling,
- * which may pass; SW_E_INVAL for the other 4xx such as AccessDenied, which will not). Malformed XML, a DOCTYPE, unknown entities, mismatched tags, more than
- * 16 levels or a missing field are SW_E_PARSE. where names the source in every message.
+ * which may pass; SW_E_INVAL for the other 4xx such as AccessDenied, which will not). Malformed
+ * XML, a DOCTYPE, unknown entities, mismatched tags, more than 16 levels or a missing field are
+ * SW_E_PARSE. where names the source in every message.
  */
 sw_status sw_awscreds_sts_parse(long status, const uint8_t *body, size_t len, const char *where,
                                 sw_awscreds *ret, sw_err *err);

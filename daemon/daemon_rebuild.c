@@ -156,8 +156,8 @@ note_end(void *ctx, const char *service, const char *env, const sw_sli_interval 
 }
 
 sw_status
-sw_daemon_first_tick(sw_daemon *d, int64_t grace_ms, int64_t stored_until_ms,
-                     int64_t *io_tick_ms, sw_err *err)
+sw_daemon_first_tick(sw_daemon *d, int64_t grace_ms, int64_t stored_until_ms, int64_t *io_tick_ms,
+                     sw_err *err)
 {
     int64_t now_floor = *io_tick_ms, base = d->base_ms;
     int64_t from = now_floor - grace_ms;
