@@ -7,7 +7,9 @@
  *
  * Why periods are handed once: CloudWatch keeps ingesting a period for minutes after it ends,
  * so a period is only read once it is `settle` old, read whole, and the watermark moves past
- * it; a failed poll moves nothing, so the next one reads the same range again.
+ * it; a failed poll moves nothing, so the next one reads the same range again. The watermark
+ * starts after the daemon's first tick, which starts where the store's rows end: a period the
+ * store holds (a backfill's) is never read again.
  */
 #include "daemon_int.h"
 
