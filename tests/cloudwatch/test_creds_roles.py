@@ -2,7 +2,7 @@
 """Assume-role profiles and credential_process (cw_tool creds) against the stand-in on
 127.0.0.1, whose STS endpoint checks each AssumeRole's SigV4 signature with botocore and
 issues keys its CloudWatch endpoint then accepts: role_arn with a source_profile holding keys,
-a chain of two roles, external_id / role_session_name / duration_seconds, refresh of
+a chain of two roles, credential_source EcsContainer, external_id / role_session_name / duration_seconds, refresh of
 short-lived role credentials, credential_process alone and as a role's source; and the bad
 cases: malformed STS XML, AccessDenied, expired credentials, a process that fails, prints no
 JSON or the wrong Version, a role without a source. Secrets never appear in any output.
@@ -20,6 +20,7 @@ from test_creds_standin import STATIC_ID, STATIC_SECRET, Checker, Standin, field
 
 ROLE = "arn:aws:iam::123456789012:role/slawatch-reader"
 ROLE2 = "arn:aws:iam::210987654321:role/slawatch-cross-account"
+ROLE3 = "arn:aws:iam::123456789012:role/slawatch-from-task"
 PROC_ID, PROC_SECRET = "AKIDSTANDINPROCESS1", "pr0cess/SECRET+key000000000000000000000000"
 
 
@@ -54,14 +55,16 @@ def test_roles(c, tool, home, standin, tmp):
                                                   "SecretAccessKey": STATIC_SECRET}],
                           "sts": {"ttl_s": 3, "roles": {
                               ROLE: {"signers": [STATIC_ID]},
-                              ROLE2: {"external_id": "ext-42"}}}}, tmp)
+                              ROLE2: {"external_id": "ext-42"}, ROLE3: {}}},
+                          "ecs": {"path": "/ecs-creds", "token": "ecs-t"}}, tmp)
     try:
         files = Setup(home, s.url, "[src]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
                       % (STATIC_ID, STATIC_SECRET),
                       "[profile app]\nrole_arn = %s\nsource_profile = src\n"
                       "role_session_name = sla-reader\nduration_seconds = 900\n\n"
                       "[profile cross]\nrole_arn = %s\nsource_profile = app\n"
-                      "external_id = ext-42\n" % (ROLE, ROLE2))
+                      "external_id = ext-42\n\n[profile task]\nrole_arn = %s\n"
+                      "credential_source = EcsContainer\n" % (ROLE, ROLE2, ROLE3))
         rc, out, err = run(tool, home, files.env, "--call")
         f = fields(out.strip()) if rc == 0 else {}
         stats = s.stats()
@@ -84,6 +87,18 @@ def test_roles(c, tool, home, standin, tmp):
                 and calls[0]["role"] == ROLE and calls[1]["role"] == ROLE2
                 and calls[1]["signer"].startswith("ASIA") and calls[1]["external_id"] == "ext-42",
                 out + err + json.dumps(calls))
+
+        before = len(s.stats()["sts_calls"])
+        rc, out, err = run(tool, home, dict(files.env, AWS_PROFILE="task",
+                                            AWS_CONTAINER_CREDENTIALS_FULL_URI=s.url + "/ecs-creds",
+                                            AWS_CONTAINER_AUTHORIZATION_TOKEN="ecs-t"), "--call")
+        f = fields(out.strip()) if rc == 0 else {}
+        stats = s.stats()
+        calls = stats["sts_calls"][before:]
+        c.check("credential_source EcsContainer signs AssumeRole", rc == 0
+                and f.get("status") == "200" and f.get("source") == "assume-role"
+                and len(calls) == 1 and calls[0]["role"] == ROLE3 and stats["ecs"] == 1
+                and calls[0]["signer"].startswith("ASIA"), out + err + json.dumps(calls))
 
         # Keys live 3 s and are refreshed 2 s early: 6 rounds over 3.5 s need new ones.
         before = s.stats()["sts"]
