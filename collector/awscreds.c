@@ -17,7 +17,6 @@
 #include "slawatch/awscreds_file.h"
 
 #define PROFILE_MAX 128
-#define PATH_MAX_LEN 4096
 
 typedef sw_status (*source_fn)(const sw_awscreds_options *opt, const char *profile,
                                sw_awscreds *ret, bool *ret_found, sw_err *err);
@@ -63,10 +62,45 @@ sw_awscreds_wipe(sw_awscreds *c)
     OPENSSL_cleanse(c->session_token, sizeof c->session_token);
 }
 
-static int64_t
-now_s(const sw_awscreds_options *opt)
+int64_t
+sw_awscreds_now(const sw_awscreds_options *opt)
 {
     return opt->now_unix_s != NULL ? opt->now_unix_s(opt->clock_ctx) : (int64_t)time(NULL);
+}
+
+int64_t
+sw_awscreds_parse_time(const char *s)
+{
+    struct tm tm = {0};
+    int used = 0;
+    if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                            &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) != 6)
+        return -1;
+    const char *rest = s + used;
+    if (*rest == '.')
+        rest += 1 + strspn(rest + 1, "0123456789");
+    if (strcmp(rest, "Z") != 0 && strcmp(rest, "+00:00") != 0)
+        return -1;
+    if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+        tm.tm_min > 59 || tm.tm_sec > 60 || tm.tm_year < 1970)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int64_t)timegm(&tm);
+}
+
+sw_status
+sw_awscreds_unexpired(const sw_awscreds_options *opt, const sw_awscreds *c, const char *where,
+                      sw_err *err)
+{
+    if (c->expires_unix_s == 0 || c->expires_unix_s > sw_awscreds_now(opt))
+        return SW_OK;
+    time_t t = (time_t)c->expires_unix_s;
+    struct tm tm;
+    char when[32];
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    return sw_err_set(err, SW_E_INVAL, "%s: the credentials it returned expired at %s", where,
+                      when);
 }
 
 static const char *
@@ -80,11 +114,9 @@ profile_of(const sw_awscreds_options *opt)
 
 /* ---- environment ---- */
 
-static sw_status
-from_env(const sw_awscreds_options *opt, const char *profile, sw_awscreds *ret, bool *ret_found,
-         sw_err *err)
+sw_status
+sw_awscreds_from_env(const sw_awscreds_options *opt, sw_awscreds *ret, bool *ret_found, sw_err *err)
 {
-    (void)profile;
     const char *id = sw_awscreds_env(opt, "AWS_ACCESS_KEY_ID");
     const char *secret = sw_awscreds_env(opt, "AWS_SECRET_ACCESS_KEY");
     const char *token = sw_awscreds_env(opt, "AWS_SESSION_TOKEN");
@@ -105,99 +137,22 @@ from_env(const sw_awscreds_options *opt, const char *profile, sw_awscreds *ret, 
 
 /* ---- shared files ---- */
 
-/* The file named by env_name, or ~/.aws/<base>; "~/" in the variable is expanded too. */
 static sw_status
-file_path(const sw_awscreds_options *opt, const char *env_name, const char *base, char *out,
-          sw_err *err)
+from_files(const sw_awscreds_options *opt, const char *profile, sw_awscreds *ret, bool *ret_found,
+           sw_err *err)
 {
-    const char *set = sw_awscreds_env(opt, env_name), *home = sw_awscreds_env(opt, "HOME");
-    int n;
-    if (set != NULL && strncmp(set, "~/", 2) != 0)
-        n = snprintf(out, PATH_MAX_LEN, "%s", set);
-    else if (home == NULL)
-        return sw_err_set(err, SW_E_INVAL, "%s: HOME is not set", env_name);
-    else if (set != NULL)
-        n = snprintf(out, PATH_MAX_LEN, "%s/%s", home, set + 2);
-    else
-        n = snprintf(out, PATH_MAX_LEN, "%s/.aws/%s", home, base);
-    if (n < 0 || n >= PATH_MAX_LEN)
-        return sw_err_set(err, SW_E_INVAL, "%s: path too long", env_name);
-    return SW_OK;
-}
-
-/* Load the file; a missing one is no error and leaves *ret_file NULL. */
-static sw_status
-load_optional(const sw_awscreds_options *opt, const char *env_name, const char *base,
-              sw_awscreds_file **ret_file, sw_err *err)
-{
-    char path[PATH_MAX_LEN];
-    *ret_file = NULL;
-    sw_status st = file_path(opt, env_name, base, path, err);
-    if (st != SW_OK)
-        return st;
-    sw_err local = {0};
-    st = sw_awscreds_file_load(path, ret_file, &local);
-    if (st == SW_E_IO && (local.sys_errno == ENOENT || local.sys_errno == ENOTDIR))
-        return SW_OK;
-    if (st != SW_OK && err != NULL)
-        *err = local;
-    return st;
-}
-
-/* Config-file section of a profile: [default] or [profile NAME]. */
-static void
-config_section(const char *profile, char *out, size_t cap)
-{
-    snprintf(out, cap, strcmp(profile, "default") == 0 ? "%s" : "profile %s", profile);
-}
-
-/* Keys from one file's section; *ret_found when the section names a key id or secret. */
-static sw_status
-from_section(const sw_awscreds_file *f, const char *section, const char *what,
-             const char *source, sw_awscreds *ret, bool *ret_found, sw_err *err)
-{
-    const char *id = sw_awscreds_file_get(f, section, "aws_access_key_id");
-    const char *secret = sw_awscreds_file_get(f, section, "aws_secret_access_key");
-    const char *token = sw_awscreds_file_get(f, section, "aws_session_token");
-    *ret_found = (id != NULL && id[0] != '\0') || (secret != NULL && secret[0] != '\0');
-    if (!*ret_found)
-        return SW_OK;
-    if (id == NULL || id[0] == '\0' || secret == NULL || secret[0] == '\0')
-        return sw_err_set(err, SW_E_INVAL, "%s [%s]: aws_access_key_id and "
-                          "aws_secret_access_key must be set together", what, section);
-    if (!sw_awscreds_copy(ret->access_key_id, sizeof ret->access_key_id, id) ||
-        !sw_awscreds_copy(ret->secret_access_key, sizeof ret->secret_access_key, secret) ||
-        !sw_awscreds_copy(ret->session_token, sizeof ret->session_token, token ? token : ""))
-        return sw_err_set(err, SW_E_INVAL, "%s [%s]: a credential value is too long", what,
-                          section);
-    ret->expires_unix_s = 0;
-    ret->source = source;
-    return SW_OK;
-}
-
-/* The credentials file's [profile], then the config file's section, as the SDKs read them. */
-static sw_status
-from_files(const sw_awscreds_options *opt, const char *profile, sw_awscreds *ret,
-           bool *ret_found, sw_err *err)
-{
-    sw_awscreds_file *creds = NULL, *config = NULL;
-    char section[PROFILE_MAX + 16];
-    *ret_found = false;
-    sw_status st = load_optional(opt, "AWS_SHARED_CREDENTIALS_FILE", "credentials", &creds, err);
-    if (st == SW_OK && creds != NULL)
-        st = from_section(creds, profile, "shared credentials file", "shared-credentials-file",
-                          ret, ret_found, err);
-    if (st == SW_OK && !*ret_found)
-        st = load_optional(opt, "AWS_CONFIG_FILE", "config", &config, err);
-    config_section(profile, section, sizeof section);
-    if (st == SW_OK && config != NULL)
-        st = from_section(config, section, "config file", "config-file", ret, ret_found, err);
-    sw_awscreds_file_free(creds);
-    sw_awscreds_file_free(config);
-    return st;
+    return sw_awscreds_from_profile(opt, profile, ret, ret_found, err);
 }
 
 /* ---- the chain ---- */
+
+static sw_status
+from_env(const sw_awscreds_options *opt, const char *profile, sw_awscreds *ret, bool *ret_found,
+         sw_err *err)
+{
+    (void)profile;
+    return sw_awscreds_from_env(opt, ret, ret_found, err);
+}
 
 static sw_status
 from_ecs(const sw_awscreds_options *opt, const char *profile, sw_awscreds *ret,
@@ -281,11 +236,20 @@ needs_refresh(const sw_awscreds_provider *p, int64_t now)
     return p->cached.expires_unix_s != 0 && now >= p->cached.expires_unix_s - early;
 }
 
+/* Credentials a source hands out already expired are its error, named so. */
+static sw_status
+unexpired(const sw_awscreds_provider *p, const sw_awscreds *c, sw_err *err)
+{
+    char where[PROFILE_MAX + 64];
+    snprintf(where, sizeof where, "AWS credential source %s (profile %s)", c->source, p->profile);
+    return sw_awscreds_unexpired(&p->opt, c, where, err);
+}
+
 /* Under the lock: make the cache current. */
 static sw_status
 refresh_locked(sw_awscreds_provider *p, sw_err *err)
 {
-    int64_t now = now_s(&p->opt);
+    int64_t now = sw_awscreds_now(&p->opt);
     if (p->have && !needs_refresh(p, now))
         return SW_OK;
     sw_awscreds fresh = {0};
@@ -297,6 +261,8 @@ refresh_locked(sw_awscreds_provider *p, sw_err *err)
         st = sw_err_set(&local, SW_E_INVAL,
                         "the AWS credential source (%s) is no longer configured",
                         p->cached.source);
+    if (st == SW_OK)
+        st = unexpired(p, &fresh, &local);
     if (st == SW_OK) {
         p->cached = fresh;
         p->have = true;
@@ -348,10 +314,10 @@ config_value(const sw_awscreds_options *opt, const char *key, char *out, size_t 
     sw_awscreds_file *config = NULL;
     char section[PROFILE_MAX + 16];
     *ret_found = false;
-    sw_status st = load_optional(opt, "AWS_CONFIG_FILE", "config", &config, err);
+    sw_status st = sw_awscreds_load_optional(opt, "AWS_CONFIG_FILE", "config", &config, err);
     if (st != SW_OK || config == NULL)
         return st;
-    config_section(profile_of(opt), section, sizeof section);
+    sw_awscreds_config_section(profile_of(opt), section, sizeof section);
     const char *v = sw_awscreds_file_get(config, section, key);
     if (v != NULL && v[0] != '\0') {
         *ret_found = true;
@@ -423,7 +389,7 @@ configured_endpoint(const sw_awscreds_options *opt, const char *env_id, const ch
         return st;
     if (*ret_found) {
         sw_awscreds_file *config = NULL;
-        st = load_optional(opt, "AWS_CONFIG_FILE", "config", &config, err);
+        st = sw_awscreds_load_optional(opt, "AWS_CONFIG_FILE", "config", &config, err);
         char section[PROFILE_MAX + 32];
         snprintf(section, sizeof section, "services %s", services);
         snprintf(key, sizeof key, "%s.endpoint_url", config_id);

@@ -59,27 +59,6 @@ wipe_response(sw_http_fetch_response *resp)
     sw_http_fetch_response_fini(resp);
 }
 
-static int64_t
-parse_iso8601(const char *s)
-{
-    struct tm tm = {0};
-    int used = 0;
-    if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                            &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) != 6)
-        return -1;
-    const char *rest = s + used;
-    if (*rest == '.')
-        rest += 1 + strspn(rest + 1, "0123456789");
-    if (strcmp(rest, "Z") != 0 && strcmp(rest, "+00:00") != 0)
-        return -1;
-    if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
-        tm.tm_min > 59 || tm.tm_sec > 60 || tm.tm_year < 1970)
-        return -1;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (int64_t)timegm(&tm);
-}
-
 static const char *
 json_string(const cJSON *root, const char *key)
 {
@@ -100,7 +79,7 @@ fill_from_json(const cJSON *root, const char *where, sw_awscreds *c, sw_err *err
         !sw_awscreds_copy(c->session_token, sizeof c->session_token, token ? token : ""))
         return sw_err_set(err, SW_E_PARSE, "%s: a credential field is too long", where);
     c->expires_unix_s = 0;
-    if (expiration != NULL && (c->expires_unix_s = parse_iso8601(expiration)) < 0)
+    if (expiration != NULL && (c->expires_unix_s = sw_awscreds_parse_time(expiration)) < 0)
         return sw_err_set(err, SW_E_PARSE, "%s: Expiration is not an ISO 8601 UTC time", where);
     return SW_OK;
 }

@@ -448,6 +448,23 @@ tick(sw_daemon *d, int64_t boundary_ms)
     d->last_tick_ms = boundary_ms;
 }
 
+/*
+ * Deployment marks are answered for at once, not at the next boundary: a pipeline asks the
+ * gate right after marking, and after a start the next boundary can be ingest_delay away. The
+ * evaluation stays at the last boundary; only the marks' effects (the gate's window and state,
+ * cleared latches) are published.
+ */
+static void
+honour_marks(sw_daemon *d)
+{
+    if (!sw_daemon_apply_marks(d))
+        return;
+    sw_err err;
+    if (sw_eval_advance(d->ev, d->last_tick_ms, &err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "evaluation failed", &err, NULL);
+    publish(d, d->last_tick_ms);
+}
+
 /* ------------------------------------------------------------------ probes */
 
 static void
@@ -733,6 +750,7 @@ sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *
             reload(d, &err);
         }
         serve_reload_request(d);
+        honour_marks(d);
         int64_t now = sw_daemon_now(d);
         int64_t boundary = now - grace - ((now - grace) % d->base_ms);
         if (boundary > d->last_tick_ms) {
@@ -896,6 +914,8 @@ recover_journal(sw_daemon *d, sw_err *err)
     int64_t stored_until;
     size_t replayed;
     sw_status st = sw_store_taken_until(d->store, &stored_until, err);
+    if (st == SW_OK)
+        st = sw_daemon_first_tick(d, take_grace_ms(d), stored_until, &d->last_tick_ms, err);
     if (st == SW_OK)
         st = sw_accum_journal_open(d->accum, path, stored_until, &replayed, err);
     if (st != SW_OK)

@@ -91,7 +91,7 @@ hook_mark(void *ctx, const char *service, const char *env, int64_t at_ms, const 
     return sw_daemon_mark_deployment(ctx, service, env, at_ms, who, err);
 }
 
-void
+bool
 sw_daemon_apply_marks(sw_daemon *d)
 {
     pthread_mutex_lock(&d->lock);
@@ -107,6 +107,7 @@ sw_daemon_apply_marks(sw_daemon *d)
         free(marks[i].env);
     }
     free(marks);
+    return n > 0;
 }
 
 static sw_status

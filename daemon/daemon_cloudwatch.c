@@ -7,7 +7,9 @@
  *
  * Why periods are handed once: CloudWatch keeps ingesting a period for minutes after it ends,
  * so a period is only read once it is `settle` old, read whole, and the watermark moves past
- * it; a failed poll moves nothing, so the next one reads the same range again.
+ * it; a failed poll moves nothing, so the next one reads the same range again. The watermark
+ * starts after the daemon's first tick, which starts where the store's rows end: a period the
+ * store holds (a backfill's) is never read again.
  */
 #include "daemon_int.h"
 
@@ -30,7 +32,7 @@ struct sw_daemon_cw {
     sw_cwgmd_series *series;
     size_t n_series;
     int64_t period_s, settle_s, every_ms;
-    int64_t handed_until_s; /* INT64_MIN before the first poll */
+    int64_t handed_until_s;
     char endpoint[512];
     pthread_t thread;
     bool started;
@@ -85,9 +87,8 @@ poll_once(sw_daemon *d, int64_t now_ms)
     sw_daemon_cw *c = d->cw;
     adopt_plan(c);
     int64_t end = sw_cloudwatch_settled_end(now_ms / 1000, c->settle_s, c->period_s);
-    if (c->handed_until_s == INT64_MIN || end - c->handed_until_s > MAX_PERIODS_PER_POLL * c->period_s)
-        c->handed_until_s = c->handed_until_s == INT64_MIN ? end - c->period_s
-                                                           : end - MAX_PERIODS_PER_POLL * c->period_s;
+    if (end - c->handed_until_s > MAX_PERIODS_PER_POLL * c->period_s)
+        c->handed_until_s = end - MAX_PERIODS_PER_POLL * c->period_s;
     size_t n;
     const sw_cwgmd_query *q = sw_cloudwatch_queries(c->plan, &n);
     if (n == 0 || c->handed_until_s >= end)
@@ -127,6 +128,18 @@ cw_loop(void *arg)
 }
 
 /* ------------------------------------------------------------------ lifecycle */
+
+/*
+ * The first period to read: the first one wholly after the daemon's first tick, which starts
+ * where the store's rows end (a backfill, the last run) or ingest_delay ago. Earlier periods
+ * are stored already or closed; reading them would only repeat or be refused as late.
+ */
+static int64_t
+first_period(int64_t first_tick_ms, int64_t period_s)
+{
+    int64_t s = first_tick_ms / 1000 + (first_tick_ms % 1000 != 0);
+    return s + (period_s - s % period_s) % period_s;
+}
 
 static sw_status
 client_new(sw_daemon *d, sw_daemon_cw *c, sw_err *err)
@@ -169,7 +182,7 @@ sw_daemon_cw_start(sw_daemon *d, sw_err *err)
     c->period_s = cfg->period_ms / 1000;
     c->settle_s = (cfg->settle_ms + 999) / 1000;
     c->every_ms = cfg->every_ms;
-    c->handed_until_s = INT64_MIN;
+    c->handed_until_s = first_period(d->last_tick_ms, c->period_s);
     d->cw = c;
     sw_status st = sw_cloudwatch_new(d->rules, c->period_s, d->base_ms, &c->next_plan, err);
     if (st == SW_OK)

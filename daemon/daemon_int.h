@@ -166,6 +166,17 @@ sw_status sw_daemon_load_rules(const sw_daemon *d, const sw_config *cfg, bool lo
                                sw_rules **ret_rules, char **ret_text, size_t *ret_len, sw_err *err);
 
 /* A new evaluator for rules with its windows, marks and latches rebuilt from the store. */
+/*
+ * The boundary the first tick starts from, in *io_tick_ms (now, floored to the base interval,
+ * on entry): now - grace_ms, as if the daemon had been running, so intervals sources still
+ * deliver late (CloudWatch's settle, remote write) stay open and marks are taken at the next
+ * base interval instead of after the grace; but never before what the store holds
+ * (stored_until_ms, and rows a backfill or the last run wrote after it), which the rebuild
+ * feeds and no source must deliver again.
+ */
+sw_status sw_daemon_first_tick(sw_daemon *d, int64_t grace_ms, int64_t stored_until_ms,
+                               int64_t *io_tick_ms, sw_err *err);
+
 sw_status sw_daemon_rebuild(sw_daemon *d, const sw_rules *rules, int64_t now_ms, sw_eval **ret,
                             sw_err *err);
 
@@ -193,8 +204,8 @@ sw_status sw_daemon_scrape_reload(sw_daemon *d, const sw_config *cfg, sw_err *er
 /* Join the scrape thread (after d->stopping is set) and free the scraper. */
 void sw_daemon_scrape_stop(sw_daemon *d);
 
-/* Apply the queued deployment marks to the evaluator (tick thread). */
-void sw_daemon_apply_marks(sw_daemon *d);
+/* Apply the queued deployment marks to the evaluator (tick thread); whether there were any. */
+bool sw_daemon_apply_marks(sw_daemon *d);
 
 /* Sleep up to ms (real time) unless the daemon stops meanwhile; false when it stops. */
 bool sw_daemon_nap(sw_daemon *d, int64_t ms);

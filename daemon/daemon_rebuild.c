@@ -148,6 +148,32 @@ restore_latch(void *ctx, const sw_store_event *e, sw_err *err)
     return SW_OK;
 }
 
+static sw_status
+note_end(void *ctx, const char *service, const char *env, const sw_sli_interval *iv, sw_err *err)
+{
+    (void)service, (void)env, (void)err;
+    int64_t *end = ctx;
+    if (iv->start_ms + iv->length_ms > *end)
+        *end = iv->start_ms + iv->length_ms;
+    return SW_OK;
+}
+
+sw_status
+sw_daemon_first_tick(sw_daemon *d, int64_t grace_ms, int64_t stored_until_ms, int64_t *io_tick_ms,
+                     sw_err *err)
+{
+    int64_t now_floor = *io_tick_ms, base = d->base_ms;
+    int64_t from = now_floor - grace_ms;
+    from -= ((from % base) + base) % base;
+    int64_t end = stored_until_ms > from ? stored_until_ms : from;
+    sw_status st = sw_store_scan(d->store, NULL, end, now_floor, end, note_end, &end, err);
+    if (st != SW_OK)
+        return st;
+    end += (base - end % base) % base; /* a row ending inside an interval covers it */
+    *io_tick_ms = end < now_floor ? end : now_floor;
+    return SW_OK;
+}
+
 sw_status
 sw_daemon_rebuild(sw_daemon *d, const sw_rules *rules, int64_t now_ms, sw_eval **ret, sw_err *err)
 {

@@ -199,12 +199,13 @@ burn_down(const sw_report *r, rp_service *s)
         if (r->rules->objectives[i].objective.sli == SW_SLI_AVAILABILITY)
             o = &r->rules->objectives[i];
     double frac = o ? 1.0 - o->objective.value : NAN, spent = 0;
-    bool slices = o && o->budgeting == SW_BUDGET_TIMESLICES;
+    bool slices = o && o->budgeting == SW_BUDGET_TIMESLICES, unknown = false;
     double whole = slices ? (double)(s->month.span_ms - s->month.maint_ms) / RP_MINUTE_MS
                           : (double)s->month.requests;
     for (int d = 0; d < r->n_days; d++) {
         spent += slices ? (double)s->days[d].c.bad_minutes : (double)s->days[d].c.errors;
-        bool known = o && whole > 0 && s->days[d].start_ms < r->generated_ms;
+        unknown = unknown || (slices && s->days[d].c.bad_unknown);
+        bool known = o && whole > 0 && !unknown && s->days[d].start_ms < r->generated_ms;
         s->days[d].budget_left = known ? 1.0 - spent / (frac * whole) : NAN;
     }
 }

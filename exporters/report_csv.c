@@ -44,8 +44,9 @@ sw_report_write_csv(const sw_report *r, sw_buf *b, sw_err *err)
             cell(b, day->p95_us / 1000.0, "%.3f", err);
             cell(b, day->p99_us / 1000.0, "%.3f", err);
             cell(b, outside > 0 ? (double)c->data_ms / (double)outside : NAN, "%.6f", err);
-            sw_buf_printf(b, err, "%llu,%lld,", (unsigned long long)c->bad_minutes,
-                          (long long)(c->maint_ms / RP_MINUTE_MS));
+            if (!c->bad_unknown)
+                sw_buf_printf(b, err, "%llu", (unsigned long long)c->bad_minutes);
+            sw_buf_printf(b, err, ",%lld,", (long long)(c->maint_ms / RP_MINUTE_MS));
             if (isfinite(day->budget_left))
                 sw_buf_printf(b, err, "%.6f", day->budget_left);
             sw_buf_printf(b, err, "\r\n");

@@ -250,6 +250,8 @@ cell_colour(const rp_counts *c)
         return "#c9c9e8"; /* maintenance */
     if (c->data_ms == 0)
         return "#e6e6e6"; /* no data */
+    if (c->bad_unknown)
+        return "#d9d4bf"; /* counts per hour only */
     if (c->bad_minutes == 0)
         return "#cfe5d3";
     return c->bad_minutes >= 10 ? "#b3261e" : c->bad_minutes >= 3 ? "#e08a80" : "#f2c4bd";
@@ -259,21 +261,26 @@ static void
 chart_heatmap(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
 {
     double cw = (W - PAD) / 25.0, ch = 9.0, hh = ch * r->n_days + 16;
-    sw_buf_printf(b, err, "<h3>Month at a glance: bad minutes per hour (rows: days, columns: "
-                          "hours; grey: no data, lilac: maintenance)</h3>\n"
-                          "<svg class=\"chart heatmap\" viewBox=\"0 0 %.0f %.0f\" width=\"100%%\" "
-                          "role=\"img\">", W, hh);
+    char bad[24];
+    sw_buf_printf(b, err,
+                  "<h3>Month at a glance: bad minutes per hour (rows: days, columns: "
+                  "hours; grey: no data, lilac: maintenance, sand: counted per hour "
+                  "only)</h3>\n"
+                  "<svg class=\"chart heatmap\" viewBox=\"0 0 %.0f %.0f\" width=\"100%%\" "
+                  "role=\"img\">",
+                  W, hh);
     for (size_t h = 0; h < s->n_hours; h++) {
         const rp_hour *hr = &s->hours[h];
         int d = 0;
         while (d + 1 < r->n_days && hr->start_ms >= s->days[d].end_ms)
             d++;
         double col = (double)((hr->start_ms - s->days[d].start_ms) / RP_HOUR_MS);
-        sw_buf_printf(b, err, "<rect class=\"cell\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                              "height=\"%.1f\" fill=\"%s\"><title>day %d hour %.0f: %llu bad "
-                              "minutes</title></rect>",
+        sw_buf_printf(b, err,
+                      "<rect class=\"cell\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                      "height=\"%.1f\" fill=\"%s\"><title>day %d hour %.0f: %s bad "
+                      "minutes</title></rect>",
                       PAD + col * cw, ch * d, cw, ch, cell_colour(&hr->c), d + 1, col,
-                      (unsigned long long)hr->c.bad_minutes);
+                      sw_report_bad_text(&hr->c, bad, sizeof bad));
     }
     for (int d = 0; d < r->n_days; d += 7)
         sw_buf_printf(b, err, "<text x=\"0\" y=\"%.1f\">day %d</text>", ch * d + 8, d + 1);
@@ -338,10 +345,11 @@ worst_hours(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
     for (size_t i = 0; i < s->n_worst_hours; i++) {
         const rp_counts *c = &s->hours[s->worst_hours[i]].c;
         sw_report_local_time(r, s->hours[s->worst_hours[i]].start_ms, t, sizeof t);
-        sw_buf_printf(b, err, "<tr><td>%s</td><td>%llu</td><td>%.3f%%</td><td>%llu</td></tr>\n",
-                      t, (unsigned long long)c->errors,
+        char bad[24];
+        sw_buf_printf(b, err, "<tr><td>%s</td><td>%llu</td><td>%.3f%%</td><td>%s</td></tr>\n", t,
+                      (unsigned long long)c->errors,
                       c->requests ? 100.0 * (double)c->errors / (double)c->requests : 0.0,
-                      (unsigned long long)c->bad_minutes);
+                      sw_report_bad_text(c, bad, sizeof bad));
     }
     sw_buf_printf(b, err, "</table>\n");
 }

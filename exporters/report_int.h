@@ -26,7 +26,11 @@ typedef struct rp_counts {
     int64_t data_ms;  /* of it, outside maintenance, with data */
     int64_t maint_ms; /* of it, under maintenance */
     uint64_t bad_minutes; /* minutes that failed a timeslice condition */
+    bool bad_unknown;     /* some of it has counts per hour only: bad_minutes is not known */
 } rp_counts;
+
+/* bad_minutes as text ("unknown" when only hourly counts exist), into out[cap]. */
+const char *sw_report_bad_text(const rp_counts *c, char *out, size_t cap);
 
 typedef struct rp_day {
     int64_t start_ms, end_ms;

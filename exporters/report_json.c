@@ -41,9 +41,12 @@ ratio(uint64_t a, uint64_t b)
 static void
 counts(sw_buf *b, const rp_counts *c, sw_err *err)
 {
-    sw_buf_printf(b, err, ",\"requests\":%llu,\"errors\":%llu,\"bad_minutes\":%llu",
-                  (unsigned long long)c->requests, (unsigned long long)c->errors,
-                  (unsigned long long)c->bad_minutes);
+    sw_buf_printf(b, err, ",\"requests\":%llu,\"errors\":%llu", (unsigned long long)c->requests,
+                  (unsigned long long)c->errors);
+    if (c->bad_unknown)
+        sw_buf_printf(b, err, ",\"bad_minutes\":null");
+    else
+        sw_buf_printf(b, err, ",\"bad_minutes\":%llu", (unsigned long long)c->bad_minutes);
     num(b, "error_rate", ratio(c->errors, c->requests), err);
     int64_t outside = c->span_ms - c->maint_ms;
     num(b, "coverage", outside > 0 ? (double)c->data_ms / (double)outside : NAN, err);

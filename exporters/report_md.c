@@ -66,8 +66,9 @@ details(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
     for (size_t i = 0; i < s->n_worst_hours; i++) {
         const rp_hour *h = &s->hours[s->worst_hours[i]];
         sw_report_local_time(r, h->start_ms, t, sizeof t);
-        sw_buf_printf(b, err, "- %s: %llu errors, %llu bad minutes\n", t,
-                      (unsigned long long)h->c.errors, (unsigned long long)h->c.bad_minutes);
+        char bad[24];
+        sw_buf_printf(b, err, "- %s: %llu errors, %s bad minutes\n", t,
+                      (unsigned long long)h->c.errors, sw_report_bad_text(&h->c, bad, sizeof bad));
     }
     sw_buf_printf(b, err, "\n### Alerts and rollback triggers\n\n");
     for (size_t i = 0; i < s->n_events; i++) {

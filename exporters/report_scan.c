@@ -10,6 +10,7 @@
 #include "report_int.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,6 +181,16 @@ minute_into(rp_counts *c, const rp_minutes *m, size_t i, bool bad)
     c->bad_minutes += bad;
 }
 
+const char *
+sw_report_bad_text(const rp_counts *c, char *out, size_t cap)
+{
+    if (c->bad_unknown)
+        snprintf(out, cap, "unknown");
+    else
+        snprintf(out, cap, "%llu", (unsigned long long)c->bad_minutes);
+    return out;
+}
+
 static void
 add_period(rp_counts *acc, const rp_counts *c)
 {
@@ -191,6 +202,7 @@ add_period(rp_counts *acc, const rp_counts *c)
     acc->data_ms += c->data_ms;
     acc->maint_ms += c->maint_ms;
     acc->bad_minutes += c->bad_minutes;
+    acc->bad_unknown |= c->bad_unknown;
 }
 
 /* Hours, days and the month from the minutes. */
@@ -224,6 +236,7 @@ fold_hours_only(rp_service *s, const rp_counts *hour_rows)
         rp_hour *hr = &s->hours[h];
         hr->c = hour_rows[h];
         hr->c.span_ms = RP_HOUR_MS;
+        hr->c.bad_unknown = hr->c.data_ms > 0; /* an hour's sums cannot say which minute was bad */
         if (sw_report_in_maint(s->svc, hr->start_ms, hr->start_ms + RP_HOUR_MS))
             hr->c.maint_ms = RP_HOUR_MS;
         if (hr->c.data_ms > 0) {

@@ -1,7 +1,8 @@
 /*
  * AWS credentials and region, found the way the AWS SDKs find them: environment variables, the
- * shared credentials and config files (profile from AWS_PROFILE), the ECS container credentials
- * endpoint, then EC2 instance metadata (IMDSv2). A provider resolves the chain once, caches the
+ * shared credentials and config files (profile from AWS_PROFILE: role_arn through STS
+ * AssumeRole, static keys, credential_process), the ECS container credentials endpoint, then
+ * EC2 instance metadata (IMDSv2). A provider resolves the chain once, caches the
  * credentials and refreshes temporary ones before they expire; it is safe from any thread.
  *
  * The environment is read through a callback so tests and embedders control it completely; the
@@ -27,7 +28,7 @@ typedef struct sw_awscreds {
     char session_token[SW_AWSCREDS_TOKEN_MAX]; /* "" for long-term keys */
     int64_t expires_unix_s;                     /* 0: does not expire */
     const char *source; /* static text: "env", "shared-credentials-file", "config-file",
-                           "credential-process", "ecs", "imds" */
+                           "credential-process", "assume-role", "ecs", "imds" */
 } sw_awscreds;
 
 /* Where the provider reads its environment and time; every field may be zero. */

@@ -4,8 +4,9 @@
 It speaks the AWS JSON 1.0 protocol of GetMetricData (X-Amz-Target
 GraniteServiceVersion20100801.GetMetricData) and checks every request's SigV4 signature with
 botocore, an implementation independent of slawatch. It also serves the credential endpoints
-of the chain: the ECS container endpoint (Authorization token checked) and EC2 instance
-metadata with IMDSv2 session tokens. Each credential request issues a fresh key pair that
+of the chain: the ECS container endpoint (Authorization token checked), EC2 instance
+metadata with IMDSv2 session tokens, and STS AssumeRole (Query protocol, form body, XML
+answer; signature checked with botocore for service "sts"). Each credential request issues a fresh key pair that
 expires after the scenario's ttl_s, so refresh can be tested with short-lived credentials.
 
     standin.py [--scenario FILE]      prints "PORT" on stdout once listening
@@ -15,6 +16,11 @@ Scenario (JSON, every key optional):
      "region": "eu-west-1",              # signing region expected, served by IMDS placement
      "ecs": {"path": "/creds", "token": "t", "ttl_s": 3600},
      "imds": {"role": "slawatch-role", "ttl_s": 3600},
+     "sts": {"roles": {"<role arn>": {"signers": [key id, ...],   # who may assume it; absent:
+                                      "external_id": "x"}},       # any known key
+             "ttl_s": 3600,
+             "fault": "malformed" | "expired" | "deny"},  # broken XML, an Expiration in the
+                                     # past, or 403 AccessDenied for every call
      "metrics": {"<query id>": {"Timestamps": [...], "Values": [...]}},
      "cloudwatch": {...}}                # generated series and injected faults, below
 
@@ -41,7 +47,9 @@ Like CloudWatch, a query whose StartTime is too old for its period (1-minute dat
 days, 5-minute 63, 1-hour 455) answers no datapoints.
 
 GET /_standin/stats answers counters as JSON (requests per endpoint, key ids that signed
-accepted requests, rejections by reason).
+accepted requests, rejections by reason; "sts_calls": each AssumeRole's signing key id, role,
+session name, external id and duration; "gmd_ranges": each GetMetricData page's
+[StartTime, EndTime]).
 """
 import argparse
 import datetime
@@ -51,6 +59,9 @@ import math
 import random
 import secrets
 import socket
+import urllib.parse
+import uuid
+from xml.sax.saxutils import escape
 import statistics
 import sys
 import threading
@@ -76,10 +87,11 @@ class State:
         for c in scenario.get("static_credentials", []):
             self.keys[c["AccessKeyId"]] = (c["SecretAccessKey"], c.get("Token"), None)
         self.imds_tokens = {}  # token -> expiry
-        self.stats = {"ecs": 0, "imds_token": 0, "imds_role": 0, "imds_creds": 0,
+        self.stats = {"ecs": 0, "sts": 0, "imds_token": 0, "imds_role": 0, "imds_creds": 0,
                       "imds_region": 0, "cloudwatch_ok": 0, "rejected": {}, "keys_used": [],
                       "gmd_requests": 0, "throttled": 0, "fail500": 0, "expired": 0,
-                      "partial_pages": 0, "datapoints": 0, "faults": {}}
+                      "partial_pages": 0, "datapoints": 0, "faults": {}, "sts_calls": [],
+                      "gmd_ranges": []}
         self.fault_rng = None
         self.key_calls = {}  # issued key id -> accepted GetMetricData calls
 
@@ -226,12 +238,13 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- CloudWatch ----
 
-    def verify_sigv4(self, body):
+    def verify_sigv4(self, body, service="monitoring", required_headers=("x-amz-target",)):
         """None when the request is signed right, else (status, error type, message)."""
         auth = parse_authorization(self.headers.get("Authorization", ""))
+        self.signer = auth["key_id"] if auth else None
         if auth is None:
             return 403, "IncompleteSignatureException", "malformed Authorization header"
-        for required in ("host", "x-amz-date", "x-amz-target"):
+        for required in ("host", "x-amz-date") + tuple(required_headers):
             if required not in auth["signed"]:
                 return 403, "IncompleteSignatureException", required + " is not signed"
         with self.state.lock:
@@ -261,7 +274,7 @@ class Handler(BaseHTTPRequestHandler):
         if abs(time.time() - signed_at) > CLOCK_SKEW_S or auth["date"] != amz_date[:8]:
             return 403, "InvalidSignatureException", "Signature expired"
         want_region = self.state.scenario.get("region")
-        if (want_region and auth["region"] != want_region) or auth["service"] != "monitoring":
+        if (want_region and auth["region"] != want_region) or auth["service"] != service:
             return 403, "InvalidSignatureException", "Credential should be scoped to a valid region/service"
         headers = {name: self.headers.get(name) for name in auth["signed"]}
         if any(v is None for v in headers.values()):
@@ -310,6 +323,8 @@ class Handler(BaseHTTPRequestHandler):
             if not isinstance(stat.get("Period"), int) or stat["Period"] < 1 or "Stat" not in stat:
                 return None, "query %s: Period and Stat are required" % q.get("Id")
         self.range = (request.get("StartTime", 0), request.get("EndTime", 0))
+        with self.state.lock:
+            self.state.stats["gmd_ranges"].append(list(self.range))
         page_size = self.state.scenario.get("cloudwatch", {}).get("page_size", 1 << 30)
         offset = int(request.get("NextToken", "tok-0")[4:])
         results, more = [], False
@@ -375,8 +390,64 @@ class Handler(BaseHTTPRequestHandler):
             return True
         return False
 
+    # ---- STS ----
+
+    def sts_error(self, status, code, message):
+        self.state.reject("sts_" + code)
+        self.reply(status, '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+                   "<Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error>"
+                   "<RequestId>%s</RequestId></ErrorResponse>" % (code, escape(message), uuid.uuid4()),
+                   "text/xml")
+
+    def sts(self, body):
+        """AssumeRole: the form checked field by field, the signer checked against the role."""
+        failure = self.verify_sigv4(body, "sts", ())
+        if failure is not None:
+            return self.sts_error(403, failure[1], failure[2])
+        try:
+            form = urllib.parse.parse_qs(body.decode(), keep_blank_values=True,
+                                         strict_parsing=True)
+        except (ValueError, UnicodeDecodeError):
+            return self.sts_error(400, "MalformedInput", "body is not a form")
+        form = {k: v[0] for k, v in form.items()}
+        conf = self.state.scenario.get("sts", {})
+        if form.get("Action") != "AssumeRole" or form.get("Version") != "2011-06-15":
+            return self.sts_error(400, "InvalidAction", "expected Action=AssumeRole&Version=2011-06-15")
+        role = conf.get("roles", {}).get(form.get("RoleArn"))
+        session = form.get("RoleSessionName", "")
+        if not 2 <= len(session) <= 64 or not all(c.isalnum() or c in "+=,.@-_" for c in session):
+            return self.sts_error(400, "ValidationError", "bad RoleSessionName")
+        with self.state.lock:
+            self.state.stats["sts_calls"].append(
+                {"signer": self.signer, "role": form.get("RoleArn"), "session": session,
+                 "external_id": form.get("ExternalId"), "duration": form.get("DurationSeconds")})
+        if (role is None or conf.get("fault") == "deny"
+                or ("signers" in role and self.signer not in role["signers"])
+                or role.get("external_id") != form.get("ExternalId")):
+            return self.sts_error(403, "AccessDenied", "User: %s is not authorized to perform: "
+                                  "sts:AssumeRole" % self.signer)
+        creds = self.state.issue(conf.get("ttl_s", 3600))
+        if conf.get("fault") == "expired":
+            creds["Expiration"] = "2020-01-01T00:00:00Z"
+        xml = ('<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">\n'
+               "  <AssumeRoleResult>\n    <AssumedRoleUser><AssumedRoleId>AROA3XFRBF535PLBIFPI4:%s"
+               "</AssumedRoleId><Arn>%s</Arn></AssumedRoleUser>\n    <Credentials>\n"
+               "      <AccessKeyId>%s</AccessKeyId>\n      <SecretAccessKey>%s</SecretAccessKey>\n"
+               "      <SessionToken>%s</SessionToken>\n      <Expiration>%s</Expiration>\n"
+               "    </Credentials>\n  </AssumeRoleResult>\n  <ResponseMetadata><RequestId>%s"
+               "</RequestId></ResponseMetadata>\n</AssumeRoleResponse>\n") % (
+            escape(session), escape(form["RoleArn"]), creds["AccessKeyId"],
+            escape(creds["SecretAccessKey"]), escape(creds["Token"]), creds["Expiration"],
+            uuid.uuid4())
+        if conf.get("fault") == "malformed":
+            xml = xml.replace("</SecretAccessKey>", "</SecretKey>")
+        self.state.count("sts")
+        self.reply(200, xml, "text/xml")
+
     def do_POST(self):
         body = self.body()
+        if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+            return self.sts(body)
         failure = self.verify_sigv4(body)
         if failure is not None:
             return self.aws_error(*failure)
