@@ -295,6 +295,12 @@ obj_met(const sw_objective_result *o)
 }
 
 static double
+obj_so_far(const sw_objective_result *o)
+{
+    return o->so_far ? 1 : 0;
+}
+
+static double
 obj_budget(const sw_objective_result *o)
 {
     return o->budget_remaining;
@@ -332,6 +338,10 @@ static const objective_family objective_families[] = {
      "1 when the objective is met, 0 when missed, NaN without enough "
      "data.",
      NULL, obj_met, -1},
+    {"slawatch_objective_met_so_far",
+     "1 when slawatch_objective_met judges a window not over yet (a month in progress), 0 when "
+     "its verdict is final or there is none.",
+     NULL, obj_so_far, -1},
     {"slawatch_error_budget_remaining_ratio",
      "Share of the error budget left (negative when "
      "overspent).",

@@ -4,6 +4,7 @@
  * latencies microseconds, times RFC 3339 UTC; unknown values are null.
  */
 #include "report_int.h"
+#include "slawatch/judgement.h"
 
 #include <math.h>
 
@@ -178,7 +179,7 @@ sw_report_write_json(const sw_report *r, sw_buf *b, sw_err *err)
     when(b, "rules_since", r->rules_since_ms, err);
     sw_buf_printf(b, err, ",\"partial\":%s,\"latency_resolution\":\"%s\",\"min_coverage\":%g",
                   r->partial ? "true" : "false", r->latency_res_ms == RP_HOUR_MS ? "1h" : "1m",
-                  SW_REPORT_MIN_COVERAGE);
+                  SW_JUDGEMENT_MIN_COVERAGE);
     sw_buf_printf(b, err, ",\"summary\":{\"met\":%zu,\"judged\":%zu,\"commitments\":%zu}", met,
                   judged, total);
     sw_buf_printf(b, err, ",\"services\":[");
