@@ -302,8 +302,10 @@ facts(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
         sw_buf_printf(b, err, ": too little for a verdict, so no commitment is judged met or "
                               "missed.</p>\n");
     }
-    sw_buf_printf(b, err, "<ul><li>Data coverage: %.2f%% of the month's minutes%s outside "
-                          "maintenance.</li>", 100.0 * s->coverage, r->partial ? " so far" : "");
+    sw_buf_printf(b, err,
+                  "<ul><li>Data coverage: %.2f%% of the month's minutes%s outside "
+                  "maintenance.</li>",
+                  100.0 * s->coverage, r->partial ? " so far" : "");
     sw_buf_printf(b, err, "<li>%llu requests, %llu failed (%.4f%%).</li>",
                   (unsigned long long)s->month.requests, (unsigned long long)s->month.errors,
                   s->month.requests ? 100.0 * (double)s->month.errors / (double)s->month.requests

@@ -161,9 +161,8 @@ judge_slices(const sw_report *r, const rp_service *s, const rp_minutes *m, const
     out->samples = judged;
     out->op = throughput ? SW_OP_GE : o->objective.op;
     out->target = throughput ? o->slice_target : o->objective.value;
-    out->has_verdict = sw_judgement_enough(usable && judged > 0 &&
-                                               s->month.requests >= (uint64_t)r->rules->min_requests,
-                                           s->coverage);
+    out->has_verdict = sw_judgement_enough(
+        usable && judged > 0 && s->month.requests >= (uint64_t)r->rules->min_requests, s->coverage);
     if (judged > 0)
         out->measured = (double)good / (double)judged;
     out->met = out->has_verdict && sw_rules_compare(out->op, out->measured, out->target);

@@ -336,8 +336,7 @@ scan_init(scan_ctx *c, sw_err *err)
 
 /* A base row of a minute the rollup has not reached yet, into that minute. */
 static sw_status
-visit_tail(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
-           sw_err *err)
+visit_tail(void *ctx, const char *service, const char *env, const sw_sli_interval *iv, sw_err *err)
 {
     (void)service, (void)env;
     scan_ctx *c = ctx;

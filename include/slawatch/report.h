@@ -26,7 +26,6 @@ typedef enum sw_report_format {
     SW_REPORT_CSV,
 } sw_report_format;
 
-
 typedef struct sw_report_request {
     int year, month;                /* the calendar month, month 1..12 */
     const char *tz;                 /* IANA zone name; NULL or "" for UTC */
