@@ -105,6 +105,7 @@ static const char *const migrations[] = {
     X(S_DONE_GET, "SELECT value FROM meta WHERE key = 'done:' || ?1")                              \
     X(S_TAKEN_PUT, "INSERT OR REPLACE INTO meta VALUES('taken_until_ms', ?1)")                     \
     X(S_TAKEN_GET, "SELECT value FROM meta WHERE key = 'taken_until_ms'")                          \
+    X(S_PENDING_FIRST, "SELECT MIN(start_ms) FROM rollup_pending WHERE resolution_ms = ?1")        \
     X(S_KEPT_GET, "SELECT kept_from_ms FROM retention WHERE resolution_ms = ?1")                   \
     X(S_KEPT_SET, "INSERT OR REPLACE INTO retention VALUES(?1, ?2)")                               \
     X(S_RULES_LAST, "SELECT text FROM rules ORDER BY since_ms DESC LIMIT 1")                       \
@@ -716,6 +717,26 @@ sw_store_taken_until(sw_store *st, int64_t *ret, sw_err *err)
     sw_status r = step(st, s, &row, "read what is stored", err);
     if (r == SW_OK) {
         *ret = row ? sqlite3_column_int64(s, 0) : INT64_MIN;
+        sqlite3_reset(s);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return r;
+}
+
+sw_status
+sw_store_first_unrolled_minute(sw_store *st, int64_t *ret, sw_err *err)
+{
+    *ret = INT64_MAX;
+    if (st->res_ms[0] == SW_STORE_1M_MS)
+        return SW_OK; /* base rows are minute rows: nothing waits */
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s = st->stmt[S_PENDING_FIRST];
+    sqlite3_bind_int64(s, 1, SW_STORE_1M_MS);
+    bool row = false;
+    sw_status r = step(st, s, &row, "read the first minute waiting for its rollup", err);
+    if (r == SW_OK) {
+        if (row && sqlite3_column_type(s, 0) != SQLITE_NULL)
+            *ret = sqlite3_column_int64(s, 0);
         sqlite3_reset(s);
     }
     pthread_mutex_unlock(&st->mu);

@@ -5,6 +5,7 @@
  * and timeslices from slice verdicts. Writes the series' objective results; nothing else.
  */
 #include "eval_int.h"
+#include "slawatch/judgement.h"
 
 #include <math.h>
 
@@ -26,10 +27,7 @@ static double
 coverage(const sw_eval *ev, const sw_series *s, const sw_sums *sums, int64_t from, int64_t to)
 {
     int64_t span = to - from - sw_maint_ms_in(&ev->plan.maint[s->service_index], from, to);
-    if (span <= 0)
-        return 0.0;
-    double c = (double)sums->v[SW_SUM_DATA_MS] / (double)span;
-    return c < 1.0 ? c : 1.0;
+    return sw_judgement_coverage((int64_t)sums->v[SW_SUM_DATA_MS], span);
 }
 
 /* Availability, error rate, latency and the other per-event SLIs. */
@@ -132,6 +130,10 @@ sw_objective_eval(const sw_eval *ev, sw_series *s, size_t oi, int64_t now_ms, sw
     } else {
         eval_events(ev, s, oi, &sums, now_ms, whole_s, r);
     }
+    /* Measured is not enough: the verdict rule also wants the window's coverage. */
+    r->has_verdict = sw_judgement_enough(r->has_verdict, r->coverage);
+    r->met = r->has_verdict && r->met;
+    r->so_far = r->has_verdict && sw_judgement_so_far(now_ms, whole[1]);
     sw_budget_burn(ev, s, oi, now_ms - SW_HOUR_MS, now_ms, false, &r->burn_rate);
     r->time_to_exhaustion_s = sw_budget_exhaustion_s(r->budget_remaining, whole_s, r->burn_rate);
     return SW_OK;

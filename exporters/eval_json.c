@@ -56,6 +56,7 @@ sw_eval_json_objective_fields(sw_buf *b, const sw_objective_result *r, sw_err *e
         put_number(b, o->objective.value, err);
     }
     sw_buf_printf(b, err, ",\"met\":%s", !r->has_verdict ? "null" : r->met ? "true" : "false");
+    sw_buf_printf(b, err, ",\"so_far\":%s", r->so_far ? "true" : "false");
     sw_buf_printf(b, err, ",\"samples\":%llu,\"coverage\":", (unsigned long long)r->samples);
     put_number(b, r->coverage, err);
     sw_buf_printf(b, err, ",\"budget_remaining\":");

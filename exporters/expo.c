@@ -297,38 +297,51 @@ sw_expo_family(sw_expo *e, const char *name, sw_expo_type type, const char *help
     return e->failed;
 }
 
-static sw_status
-check_labels(const sw_expo_label *labels, size_t n, bool histogram, sw_err *err)
+/* The label the family's own samples carry (histograms le, summaries quantile); NULL for none. */
+static const char *
+reserved_label(sw_expo_type type)
 {
+    return type == SW_EXPO_HISTOGRAM ? "le" : type == SW_EXPO_SUMMARY ? "quantile" : NULL;
+}
+
+static sw_status
+check_labels(const sw_expo_label *labels, size_t n, sw_expo_type type, sw_err *err)
+{
+    const char *reserved = reserved_label(type);
     if (n > SW_EXPO_LABELS_MAX)
         return sw_err_set(err, SW_E_INVAL, "expo: %zu labels, at most %d", n, SW_EXPO_LABELS_MAX);
     for (size_t i = 0; i < n; i++) {
         if (!valid_name(labels[i].name, false) || labels[i].value == NULL)
             return sw_err_set(err, SW_E_INVAL, "expo: bad label \"%s\"", labels[i].name);
-        if (histogram && strcmp(labels[i].name, "le") == 0)
-            return sw_err_set(err, SW_E_INVAL, "expo: a histogram series cannot have label le");
+        if (reserved != NULL && strcmp(labels[i].name, reserved) == 0)
+            return sw_err_set(err, SW_E_INVAL, "expo: a series of this family cannot have label %s",
+                              reserved);
     }
     return SW_OK;
 }
 
-/* A call that does not fit the current family is a programming error. */
+/* A call that does not fit the current family is a programming error. Counters and gauges
+ * share sw_expo_sample; histograms and summaries have their own call. */
 static sw_status
-check_series(sw_expo *e, bool histogram, const sw_expo_label *labels, size_t n, sw_err *err)
+check_series(sw_expo *e, sw_expo_type type, const sw_expo_label *labels, size_t n, sw_err *err)
 {
     if (still_ok(e, err) != SW_OK)
         return e->failed;
-    if (!e->in_family || (e->type == SW_EXPO_HISTOGRAM) != histogram)
+    bool scalar = type == SW_EXPO_COUNTER || type == SW_EXPO_GAUGE;
+    bool fits = e->in_family && (scalar ? e->type == SW_EXPO_COUNTER || e->type == SW_EXPO_GAUGE
+                                        : e->type == type);
+    if (!fits)
         e->failed = sw_err_set(err, SW_E_INVAL, "expo: series does not fit family %s",
                                e->in_family ? e->name : "(none)");
     else
-        e->failed = check_labels(labels, n, histogram, err);
+        e->failed = check_labels(labels, n, e->type, err);
     return e->failed;
 }
 
 sw_status
 sw_expo_sample(sw_expo *e, const sw_expo_label *labels, size_t n, double value, sw_err *err)
 {
-    if (check_series(e, false, labels, n, err) != SW_OK)
+    if (check_series(e, SW_EXPO_GAUGE, labels, n, err) != SW_OK)
         return e->failed;
     if (e->format == SW_EXPO_PROTOBUF)
         expo_pb_sample(e, labels, n, value, err);
@@ -354,7 +367,7 @@ sw_status
 sw_expo_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_hdr *h,
                   double scale, const double *bounds, size_t n_bounds, sw_err *err)
 {
-    if (check_series(e, true, labels, n, err) != SW_OK)
+    if (check_series(e, SW_EXPO_HISTOGRAM, labels, n, err) != SW_OK)
         return e->failed;
     if ((e->failed = check_bounds(scale, bounds, n_bounds, err)) != SW_OK)
         return e->failed;
@@ -366,6 +379,37 @@ sw_expo_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_hd
         expo_pb_histogram(e, labels, n, &c, err);
     else
         expo_text_histogram(e, labels, n, &c, err);
+    return e->failed;
+}
+
+static sw_status
+check_quantiles(const sw_expo_quantile *q, size_t n_q, double sum, sw_err *err)
+{
+    if (n_q > SW_EXPO_QUANTILES_MAX)
+        return sw_err_set(err, SW_E_INVAL, "expo: %zu quantiles, at most %d", n_q,
+                          SW_EXPO_QUANTILES_MAX);
+    for (size_t i = 0; i < n_q; i++)
+        if (!(q[i].quantile > 0 && q[i].quantile < 1) ||
+            (i > 0 && !(q[i].quantile > q[i - 1].quantile)))
+            return sw_err_set(err, SW_E_INVAL,
+                              "expo: quantiles must be increasing within (0, 1) (quantile %zu)", i);
+    if (isnan(sum))
+        return sw_err_set(err, SW_E_INVAL, "expo: a summary's sum cannot be NaN");
+    return SW_OK;
+}
+
+sw_status
+sw_expo_summary(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_expo_quantile *q,
+                size_t n_q, double sum, uint64_t count, sw_err *err)
+{
+    if (check_series(e, SW_EXPO_SUMMARY, labels, n, err) != SW_OK)
+        return e->failed;
+    if ((e->failed = check_quantiles(q, n_q, sum, err)) != SW_OK)
+        return e->failed;
+    if (e->format == SW_EXPO_PROTOBUF)
+        expo_pb_summary(e, labels, n, q, n_q, sum, count, err);
+    else
+        expo_text_summary(e, labels, n, q, n_q, sum, count, err);
     return e->failed;
 }
 

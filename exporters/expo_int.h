@@ -94,6 +94,9 @@ void expo_text_sample(sw_expo *e, const sw_expo_label *labels, size_t n, double 
                       sw_err *err);
 void expo_text_histogram(sw_expo *e, const sw_expo_label *labels, size_t n,
                          const expo_hist *c, sw_err *err);
+void expo_text_summary(sw_expo *e, const sw_expo_label *labels, size_t n,
+                       const sw_expo_quantile *q, size_t n_q, double sum, uint64_t count,
+                       sw_err *err);
 void expo_text_finish(sw_expo *e, sw_err *err);
 
 void expo_pb_family(sw_expo *e, const char *help, const char *unit, sw_err *err);
@@ -101,6 +104,9 @@ void expo_pb_sample(sw_expo *e, const sw_expo_label *labels, size_t n, double va
                     sw_err *err);
 void expo_pb_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const expo_hist *c,
                        sw_err *err);
+void expo_pb_summary(sw_expo *e, const sw_expo_label *labels, size_t n,
+                     const sw_expo_quantile *q, size_t n_q, double sum, uint64_t count,
+                     sw_err *err);
 void expo_pb_finish(sw_expo *e, sw_err *err);
 void expo_pb_fini(sw_expo *e);
 

@@ -43,6 +43,8 @@ pb_type(sw_expo_type type)
         return IO__PROMETHEUS__CLIENT__METRIC_TYPE__COUNTER;
     case SW_EXPO_GAUGE:
         return IO__PROMETHEUS__CLIENT__METRIC_TYPE__GAUGE;
+    case SW_EXPO_SUMMARY:
+        return IO__PROMETHEUS__CLIENT__METRIC_TYPE__SUMMARY;
     case SW_EXPO_HISTOGRAM:
         break;
     }
@@ -205,6 +207,32 @@ expo_pb_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const expo_
         (e->failed = native_buckets(e, c, &hist, err)) != SW_OK)
         return;
     m.histogram = &hist;
+    append_message(e, &e->pb_family, TAG_METRIC, true, &m.base, err);
+}
+
+void
+expo_pb_summary(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_expo_quantile *q,
+                size_t n_q, double sum, uint64_t count, sw_err *err)
+{
+    static const Io__Prometheus__Client__Quantile init = IO__PROMETHEUS__CLIENT__QUANTILE__INIT;
+    Io__Prometheus__Client__Quantile qs[SW_EXPO_QUANTILES_MAX]; /* expo.c checked n_q */
+    Io__Prometheus__Client__Quantile *ptrs[SW_EXPO_QUANTILES_MAX];
+    Io__Prometheus__Client__Metric m = IO__PROMETHEUS__CLIENT__METRIC__INIT;
+    Io__Prometheus__Client__Summary summary = IO__PROMETHEUS__CLIENT__SUMMARY__INIT;
+    set_labels(e, &m, labels, n);
+    for (size_t i = 0; i < n_q; i++) {
+        qs[i] = init;
+        qs[i].has_quantile = qs[i].has_value = true;
+        qs[i].quantile = q[i].quantile;
+        qs[i].value = q[i].value;
+        ptrs[i] = &qs[i];
+    }
+    summary.has_sample_count = summary.has_sample_sum = true;
+    summary.sample_count = count;
+    summary.sample_sum = sum;
+    summary.n_quantile = n_q;
+    summary.quantile = ptrs;
+    m.summary = &summary;
     append_message(e, &e->pb_family, TAG_METRIC, true, &m.base, err);
 }
 

@@ -110,11 +110,13 @@ put_escaped(sw_expo *e, const char *s, bool quote, sw_err *err)
     put(e, run, (size_t)(s - run), err);
 }
 
-/* {a="x",b="y"} with le last when given; nothing for no labels. */
+/* {a="x",b="y"} with the family's own label (le, quantile) last when given; nothing for no
+ * labels. */
 static void
-put_labels(sw_expo *e, const sw_expo_label *labels, size_t n, const char *le, sw_err *err)
+put_labels_with(sw_expo *e, const sw_expo_label *labels, size_t n, const char *own,
+                const char *value, sw_err *err)
 {
-    if (n == 0 && le == NULL)
+    if (n == 0 && value == NULL)
         return;
     put(e, "{", 1, err);
     for (size_t i = 0; i < n; i++) {
@@ -125,12 +127,22 @@ put_labels(sw_expo *e, const sw_expo_label *labels, size_t n, const char *le, sw
         put_escaped(e, labels[i].value, true, err);
         put(e, "\"", 1, err);
     }
-    if (le != NULL) {
-        put(e, n > 0 ? ",le=\"" : "le=\"", n > 0 ? 5 : 4, err);
-        puts_(e, le, err);
+    if (value != NULL) {
+        if (n > 0)
+            put(e, ",", 1, err);
+        puts_(e, own, err);
+        put(e, "=\"", 2, err);
+        puts_(e, value, err);
         put(e, "\"", 1, err);
     }
     put(e, "}", 1, err);
+}
+
+/* {a="x",b="y"} with le last when given; nothing for no labels. */
+static void
+put_labels(sw_expo *e, const sw_expo_label *labels, size_t n, const char *le, sw_err *err)
+{
+    put_labels_with(e, labels, n, "le", le, err);
 }
 
 static const char *
@@ -141,6 +153,8 @@ type_name(sw_expo_type type)
         return "counter";
     case SW_EXPO_GAUGE:
         return "gauge";
+    case SW_EXPO_SUMMARY:
+        return "summary";
     case SW_EXPO_HISTOGRAM:
         break;
     }
@@ -230,6 +244,27 @@ expo_text_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const exp
     put(e, "\n", 1, err);
     put_suffixed(e, "_count", labels, n, NULL, err);
     put_count(e, c->count, err);
+    put(e, "\n", 1, err);
+}
+
+void
+expo_text_summary(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_expo_quantile *q,
+                  size_t n_q, double sum, uint64_t count, sw_err *err)
+{
+    char quantile[NUMBER_MAX];
+    for (size_t i = 0; i < n_q; i++) {
+        format_number(q[i].quantile, quantile);
+        put(e, e->name, e->name_len, err);
+        put_labels_with(e, labels, n, "quantile", quantile, err);
+        put(e, " ", 1, err);
+        put_number(e, q[i].value, err);
+        put(e, "\n", 1, err);
+    }
+    put_suffixed(e, "_sum", labels, n, NULL, err);
+    put_number(e, sum, err);
+    put(e, "\n", 1, err);
+    put_suffixed(e, "_count", labels, n, NULL, err);
+    put_count(e, count, err);
     put(e, "\n", 1, err);
 }
 

@@ -222,19 +222,48 @@ write_window_rows(sw_expo *e, const window_row *rows, size_t n, sw_err *err)
             st = sw_expo_sample(e, ls.l, ls.n, wf->value(&rows[i].ws, windows[i % 2]), err);
         }
     }
-    /* `percentile`, not `quantile`: that label belongs to summaries. */
-    static const char *const percentiles[] = {"50", "95", "99"};
-    if (st == SW_OK)
-        st = sw_expo_family(e, "slawatch_sli_latency_seconds", SW_EXPO_GAUGE,
-                            "Request latency at a percentile over the window.", "seconds", err);
+    return st;
+}
+
+/* The cumulative latency of the totals' series (service, env): what a summary's _sum and
+ * _count hold, as slawatch_request_duration_seconds_sum and _count do. */
+static void
+latency_totals(const sw_metrics_input *in, const char *service, const char *env, double *ret_sum,
+               uint64_t *ret_count)
+{
+    *ret_sum = 0;
+    *ret_count = 0;
+    for (size_t i = 0; i < in->n_series; i++) {
+        const sw_metrics_series *s = &in->series[i];
+        bool same_env = env == NULL ? s->env == NULL : s->env != NULL && strcmp(s->env, env) == 0;
+        if (strcmp(s->service, service) != 0 || !same_env || s->latency == NULL)
+            continue;
+        int64_t n = sw_hdr_total_count(s->latency);
+        *ret_count = n > 0 ? (uint64_t)n : 0;
+        *ret_sum = n > 0 ? sw_hdr_mean(s->latency) * (double)n / 1e6 : 0;
+        return;
+    }
+}
+
+/* Latency percentiles per window as Prometheus summaries are: quantile="0.95" over the window,
+ * _sum and _count since start. */
+static sw_status
+write_latency_summary(sw_expo *e, const sw_metrics_input *in, const window_row *rows, size_t n,
+                      sw_err *err)
+{
+    sw_status st = sw_expo_family(e, "slawatch_sli_latency_seconds", SW_EXPO_SUMMARY,
+                                  "Request latency at a quantile over the window; sum and count "
+                                  "since slawatch started.",
+                                  "seconds", err);
     for (size_t i = 0; i < n && st == SW_OK; i++) {
-        const double values[] = {rows[i].ws.p50_us, rows[i].ws.p95_us, rows[i].ws.p99_us};
-        for (size_t q = 0; q < 3 && st == SW_OK; q++) {
-            labels ls =
-                with(with(series_labels(rows[i].service, rows[i].env), "window", rows[i].window),
-                     "percentile", percentiles[q]);
-            st = sw_expo_sample(e, ls.l, ls.n, values[q] / 1e6, err);
-        }
+        const sw_expo_quantile q[] = {{0.5, rows[i].ws.p50_us / 1e6},
+                                      {0.95, rows[i].ws.p95_us / 1e6},
+                                      {0.99, rows[i].ws.p99_us / 1e6}};
+        double sum;
+        uint64_t count;
+        latency_totals(in, rows[i].service, rows[i].env, &sum, &count);
+        labels ls = with(series_labels(rows[i].service, rows[i].env), "window", rows[i].window);
+        st = sw_expo_summary(e, ls.l, ls.n, q, sizeof q / sizeof q[0], sum, count, err);
     }
     return st;
 }
@@ -295,6 +324,12 @@ obj_met(const sw_objective_result *o)
 }
 
 static double
+obj_so_far(const sw_objective_result *o)
+{
+    return o->so_far ? 1 : 0;
+}
+
+static double
 obj_budget(const sw_objective_result *o)
 {
     return o->budget_remaining;
@@ -332,6 +367,10 @@ static const objective_family objective_families[] = {
      "1 when the objective is met, 0 when missed, NaN without enough "
      "data.",
      NULL, obj_met, -1},
+    {"slawatch_objective_met_so_far",
+     "1 when slawatch_objective_met judges a window not over yet (a month in progress), 0 when "
+     "its verdict is final or there is none.",
+     NULL, obj_so_far, -1},
     {"slawatch_error_budget_remaining_ratio",
      "Share of the error budget left (negative when "
      "overspent).",
@@ -787,6 +826,8 @@ sw_metrics_write(sw_expo *e, const sw_metrics_view *v, sw_err *err)
         st = write_totals(e, rules, v->in, err);
     if (st == SW_OK)
         st = write_window_rows(e, v->rows, v->n_rows, err);
+    if (st == SW_OK)
+        st = write_latency_summary(e, v->in, v->rows, v->n_rows, err);
     if (st == SW_OK)
         st = write_objectives(e, ev, rules, err);
     if (st == SW_OK)

@@ -108,6 +108,7 @@ set_month(sw_report *r, const sw_report_request *req, sw_err *err)
         return sw_err_set(err, SW_E_INVAL, "%04d-%02d has not started yet in %s: no report",
                           req->year, req->month, sw_report_tz_name(r->tz));
     r->partial = req->now_ms < r->end_ms;
+    r->judged_until_ms = r->partial ? req->now_ms : r->end_ms;
     bool hours = r->start_ms % RP_HOUR_MS == 0 && r->end_ms % RP_HOUR_MS == 0;
     for (int d = 2; hours && d <= r->n_days; d++)
         hours = sw_report_tz_day_start(r->tz, req->year, req->month, d) % RP_HOUR_MS == 0;

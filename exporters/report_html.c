@@ -59,7 +59,11 @@ verdict_class(const sw_objective_result *o)
 static const char *
 verdict_text(const sw_objective_result *o)
 {
-    return !o->has_verdict ? "no verdict (too little data)" : o->met ? "met" : "missed";
+    if (!o->has_verdict)
+        return "no verdict (too little data)";
+    if (o->so_far)
+        return o->met ? "met so far" : "missed so far";
+    return o->met ? "met" : "missed";
 }
 
 static void
@@ -296,7 +300,8 @@ facts(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
     if (!s->enough_coverage) {
         sw_buf_printf(b, err, "<p class=\"note\" id=\"coverage-note-");
         esc(b, s->svc->name, err);
-        sw_buf_printf(b, err, "\">Data covers only %.1f%% of the month", 100.0 * s->coverage);
+        sw_buf_printf(b, err, "\">Data covers only %.1f%% of the month%s", 100.0 * s->coverage,
+                      r->partial ? " so far" : "");
         if (s->first_data_ms >= 0) {
             sw_report_local_time(r, s->first_data_ms, t, sizeof t);
             sw_buf_printf(b, err, " (first data %s)", t);
@@ -304,8 +309,10 @@ facts(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
         sw_buf_printf(b, err, ": too little for a verdict, so no commitment is judged met or "
                               "missed.</p>\n");
     }
-    sw_buf_printf(b, err, "<ul><li>Data coverage: %.2f%% of the month's minutes outside "
-                          "maintenance.</li>", 100.0 * s->coverage);
+    sw_buf_printf(b, err,
+                  "<ul><li>Data coverage: %.2f%% of the month's minutes%s outside "
+                  "maintenance.</li>",
+                  100.0 * s->coverage, r->partial ? " so far" : "");
     sw_buf_printf(b, err, "<li>%llu requests, %llu failed (%.4f%%).</li>",
                   (unsigned long long)s->month.requests, (unsigned long long)s->month.errors,
                   s->month.requests ? 100.0 * (double)s->month.errors / (double)s->month.requests

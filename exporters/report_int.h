@@ -64,7 +64,7 @@ typedef struct rp_service {
     double p50_us, p95_us, p99_us;
     double peak_rps;        /* busiest minute */
     double sustained_rps;   /* reached in 99 % of the minutes with data */
-    double coverage;        /* share of the month's minutes (outside maintenance) with data */
+    double coverage;        /* share of the judged minutes (outside maintenance) with data */
     bool enough_coverage;
     sw_objective_result *objectives; /* rules->n_objectives */
     rp_day days[RP_MAX_DAYS];
@@ -85,6 +85,7 @@ struct sw_report {
     int n_days;
     int64_t generated_ms;
     bool partial;               /* the month is not over: figures so far */
+    int64_t judged_until_ms;    /* verdicts judge [start, this): the month's end or now */
     sw_rules *owned_rules;      /* loaded from the store; NULL when given */
     const sw_rules *rules;
     int64_t rules_since_ms;     /* -1 when the rules were given */
@@ -103,6 +104,7 @@ typedef struct rp_minutes {
 
 #define RP_MIN_DATA 1u
 #define RP_MIN_MAINT 2u
+#define RP_MIN_ROW 4u /* from a 1 m row (else from base rows not rolled up yet) */
 
 void sw_report_minutes_fini(rp_minutes *m);
 

@@ -4,6 +4,7 @@
  * latencies microseconds, times RFC 3339 UTC; unknown values are null.
  */
 #include "report_int.h"
+#include "slawatch/judgement.h"
 
 #include <math.h>
 
@@ -38,8 +39,10 @@ ratio(uint64_t a, uint64_t b)
     return b ? (double)a / (double)b : NAN;
 }
 
+/* A period's counts with its coverage: a day's or an hour's of the whole period, the
+ * month's of the span its verdicts judge (the month so far while it is in progress). */
 static void
-counts(sw_buf *b, const rp_counts *c, sw_err *err)
+counts_covered(sw_buf *b, const rp_counts *c, double coverage, sw_err *err)
 {
     sw_buf_printf(b, err, ",\"requests\":%llu,\"errors\":%llu", (unsigned long long)c->requests,
                   (unsigned long long)c->errors);
@@ -48,8 +51,14 @@ counts(sw_buf *b, const rp_counts *c, sw_err *err)
     else
         sw_buf_printf(b, err, ",\"bad_minutes\":%llu", (unsigned long long)c->bad_minutes);
     num(b, "error_rate", ratio(c->errors, c->requests), err);
+    num(b, "coverage", coverage, err);
+}
+
+static void
+counts(sw_buf *b, const rp_counts *c, sw_err *err)
+{
     int64_t outside = c->span_ms - c->maint_ms;
-    num(b, "coverage", outside > 0 ? (double)c->data_ms / (double)outside : NAN, err);
+    counts_covered(b, c, outside > 0 ? (double)c->data_ms / (double)outside : NAN, err);
 }
 
 static void
@@ -152,7 +161,7 @@ service(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
                   s->enough_coverage ? "true" : "false", s->minute_counts ? "1m" : "1h");
     when(b, "first_data", s->first_data_ms, err);
     when(b, "last_data", s->last_data_ms, err);
-    counts(b, &s->month, err);
+    counts_covered(b, &s->month, s->coverage, err);
     num(b, "p50_us", s->p50_us, err);
     num(b, "p95_us", s->p95_us, err);
     num(b, "p99_us", s->p99_us, err);
@@ -181,7 +190,7 @@ sw_report_write_json(const sw_report *r, sw_buf *b, sw_err *err)
     when(b, "rules_since", r->rules_since_ms, err);
     sw_buf_printf(b, err, ",\"partial\":%s,\"latency_resolution\":\"%s\",\"min_coverage\":%g",
                   r->partial ? "true" : "false", r->latency_res_ms == RP_HOUR_MS ? "1h" : "1m",
-                  SW_REPORT_MIN_COVERAGE);
+                  SW_JUDGEMENT_MIN_COVERAGE);
     sw_buf_printf(b, err, ",\"summary\":{\"met\":%zu,\"judged\":%zu,\"commitments\":%zu}", met,
                   judged, total);
     sw_buf_printf(b, err, ",\"services\":[");

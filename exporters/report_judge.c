@@ -2,9 +2,10 @@
  * Judging a service's month against each objective with the evaluator's definitions
  * (rules/README.md): events objectives from the month's sums and merged histogram, throughput
  * and timeslices slice by slice from the 1-minute counts. A month whose coverage is below
- * SW_REPORT_MIN_COVERAGE, or without the detail an objective needs, gets no verdict.
+ * the verdict rule's (judgement.h), or without the detail an objective needs, gets no verdict.
  */
 #include "report_int.h"
+#include "slawatch/judgement.h"
 
 #include <math.h>
 
@@ -160,8 +161,8 @@ judge_slices(const sw_report *r, const rp_service *s, const rp_minutes *m, const
     out->samples = judged;
     out->op = throughput ? SW_OP_GE : o->objective.op;
     out->target = throughput ? o->slice_target : o->objective.value;
-    out->has_verdict = usable && judged > 0 && s->enough_coverage &&
-                       s->month.requests >= (uint64_t)r->rules->min_requests;
+    out->has_verdict = sw_judgement_enough(
+        usable && judged > 0 && s->month.requests >= (uint64_t)r->rules->min_requests, s->coverage);
     if (judged > 0)
         out->measured = (double)good / (double)judged;
     out->met = out->has_verdict && sw_rules_compare(out->op, out->measured, out->target);
@@ -200,7 +201,7 @@ judge_events(const sw_report *r, const rp_service *s, const sw_hdr *lat, const s
     const sw_condition *c = &o->objective;
     const rp_counts *k = &s->month;
     bool measured = measure_event(r, s, lat, c, &out->measured);
-    out->has_verdict = measured && s->enough_coverage;
+    out->has_verdict = sw_judgement_enough(measured, s->coverage);
     out->op = c->op;
     out->target = c->value;
     out->met = out->has_verdict && sw_rules_compare(c->op, out->measured, c->value);
@@ -245,4 +246,5 @@ sw_report_judge(const sw_report *r, const rp_service *s, const rp_minutes *m, co
         judge_slices(r, s, m, o, out);
     else
         judge_events(r, s, lat, o, out);
+    out->so_far = out->has_verdict && sw_judgement_so_far(r->judged_until_ms, r->end_ms);
 }

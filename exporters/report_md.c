@@ -11,7 +11,11 @@
 static const char *
 verdict(const sw_objective_result *o)
 {
-    return !o->has_verdict ? "no verdict" : o->met ? "met" : "**missed**";
+    if (!o->has_verdict)
+        return "no verdict";
+    if (o->so_far)
+        return o->met ? "met so far" : "**missed so far**";
+    return o->met ? "met" : "**missed**";
 }
 
 static void
@@ -43,8 +47,8 @@ details(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
 {
     char t[40], v[40];
     sw_buf_printf(b, err, "\n## %s\n\n", s->svc->name);
-    sw_buf_printf(b, err, "- Data coverage: %.2f %% of the month's minutes%s\n",
-                  100.0 * s->coverage,
+    sw_buf_printf(b, err, "- Data coverage: %.2f %% of the month's minutes%s%s\n",
+                  100.0 * s->coverage, r->partial ? " so far" : "",
                   s->enough_coverage ? "" : " — too low for a verdict, commitments not judged");
     sw_buf_printf(b, err, "- Requests: %llu, errors: %llu\n",
                   (unsigned long long)s->month.requests, (unsigned long long)s->month.errors);

@@ -8,6 +8,7 @@
  * into the same figures.
  */
 #include "report_int.h"
+#include "slawatch/judgement.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -79,6 +80,7 @@ add_minute(scan_ctx *c, int64_t start_ms, const sw_minute_count *mc)
     c->m->failures[i] += mc->failures;
     if (mc->has_data)
         c->m->flags[i] |= RP_MIN_DATA;
+    c->m->flags[i] |= RP_MIN_ROW;
     c->minute_rows++;
 }
 
@@ -256,10 +258,32 @@ fold_days(const sw_report *r, rp_service *s)
             add_period(&s->days[d].c, &s->hours[h].c);
         add_period(&s->month, &s->hours[h].c);
     }
-    int64_t outside = s->month.span_ms - s->month.maint_ms;
-    s->coverage = outside > 0 ? (double)s->month.data_ms / (double)outside : 0.0;
     s->has_data = s->month.data_ms > 0;
-    s->enough_coverage = s->coverage >= SW_REPORT_MIN_COVERAGE;
+}
+
+/* Coverage of the span verdicts judge, [start, judged_until), outside maintenance: minute by
+ * minute, or hour by hour without minute counts. */
+static void
+judged_coverage(const sw_report *r, rp_service *s, const rp_minutes *m)
+{
+    int64_t outside = 0, data = 0, until = r->judged_until_ms;
+    int64_t step = s->minute_counts ? RP_MINUTE_MS : RP_HOUR_MS;
+    size_t n = s->minute_counts ? m->n : s->n_hours;
+    for (size_t i = 0; i < n; i++) {
+        int64_t t = r->start_ms + (int64_t)i * step;
+        if (t >= until)
+            break;
+        int64_t len = until - t < step ? until - t : step;
+        bool maint = s->minute_counts ? (m->flags[i] & RP_MIN_MAINT) != 0
+                                      : s->hours[i].c.maint_ms >= RP_HOUR_MS;
+        if (maint)
+            continue;
+        outside += len;
+        data += s->minute_counts ? ((m->flags[i] & RP_MIN_DATA) ? len : 0)
+                                 : (s->hours[i].c.data_ms < len ? s->hours[i].c.data_ms : len);
+    }
+    s->coverage = sw_judgement_coverage(data, outside);
+    s->enough_coverage = sw_judgement_enough(true, s->coverage);
 }
 
 static int
@@ -323,6 +347,40 @@ scan_init(scan_ctx *c, sw_err *err)
     return SW_OK;
 }
 
+/* A base row of a minute the rollup has not reached yet, into that minute. */
+static sw_status
+visit_tail(void *ctx, const char *service, const char *env, const sw_sli_interval *iv, sw_err *err)
+{
+    (void)service, (void)env;
+    scan_ctx *c = ctx;
+    int64_t i = (iv->start_ms - c->r->start_ms) / RP_MINUTE_MS;
+    if (iv->start_ms < c->r->start_ms || (size_t)i >= c->m->n || (c->m->flags[i] & RP_MIN_ROW))
+        return SW_OK;
+    c->m->requests[i] += iv->requests;
+    c->m->errors[i] += iv->errors;
+    c->m->probes[i] += iv->health.probes;
+    c->m->failures[i] += iv->health.failures;
+    if (iv->has_data)
+        c->m->flags[i] |= RP_MIN_DATA;
+    c->minute_rows++;
+    bool maint = sw_report_in_maint(c->s->svc, iv->start_ms, iv->start_ms + iv->length_ms);
+    return maint ? SW_OK : add_latency(c, iv, err);
+}
+
+/* The minutes from the first one still waiting for its rollup are read from base rows, so a
+ * month in progress is judged up to now, as the live evaluator judges it, not up to the last
+ * rollup (which would read as missing data early in a month). */
+static sw_status
+scan_tail(sw_store *st, scan_ctx *c, sw_err *err)
+{
+    int64_t from = INT64_MAX;
+    sw_status r = sw_store_first_unrolled_minute(st, &from, err);
+    if (r != SW_OK || from >= c->r->end_ms)
+        return r;
+    from = from > c->r->start_ms ? from : c->r->start_ms;
+    return sw_store_scan(st, c->s->svc->name, from, c->r->end_ms, from, visit_tail, c, err);
+}
+
 static sw_status
 scan_store(sw_store *st, scan_ctx *c, sw_err *err)
 {
@@ -330,7 +388,9 @@ scan_store(sw_store *st, scan_ctx *c, sw_err *err)
     int64_t from = c->r->start_ms - c->r->start_ms % RP_HOUR_MS;
     sw_status r = sw_store_scan_hours(st, c->s->svc->name, from, c->r->end_ms, hour_latency(c),
                                       visit_hour, c, err);
-    return r == SW_OK ? minute_latency(st, c, err) : r;
+    if (r == SW_OK)
+        r = minute_latency(st, c, err);
+    return r == SW_OK ? scan_tail(st, c, err) : r;
 }
 
 sw_status
@@ -349,6 +409,7 @@ sw_report_scan_service(sw_store *st, const sw_report *r, rp_service *s, rp_minut
         else
             fold_hours_only(s, c.hour_rows);
         fold_days(r, s);
+        judged_coverage(r, s, m);
         rc = day_percentiles(&c, &month_lat, err);
     }
     if (rc == SW_OK)

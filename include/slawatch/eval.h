@@ -31,8 +31,9 @@ typedef struct sw_objective_result {
     double measured;          /* ratio, microseconds or requests/s; NAN without enough data */
     sw_op op;                 /* met = measured op target (throughput: share of slices >= */
     double target;            /* slice_target; otherwise the objective's own op and value) */
-    bool has_verdict;         /* false: insufficient data, `met` means nothing */
+    bool has_verdict;         /* false: insufficient data or coverage (judgement.h) */
     bool met;
+    bool so_far;              /* a verdict on a window not over yet (a month in progress) */
     uint64_t samples;         /* requests (or slices for timeslices and throughput) */
     double coverage;          /* share of the window's base intervals that had data */
     double budget_remaining;  /* fraction of the error budget left; negative when overspent */

@@ -24,7 +24,15 @@ typedef enum sw_expo_type {
     SW_EXPO_COUNTER,
     SW_EXPO_GAUGE,
     SW_EXPO_HISTOGRAM,
+    SW_EXPO_SUMMARY,
 } sw_expo_type;
+
+/* One quantile of a summary series: quantile in (0, 1) and the value there. A series has at most
+ * SW_EXPO_QUANTILES_MAX. */
+#define SW_EXPO_QUANTILES_MAX 16
+typedef struct sw_expo_quantile {
+    double quantile, value;
+} sw_expo_quantile;
 
 typedef struct sw_expo_label {
     const char *name, *value;
@@ -95,6 +103,17 @@ sw_status sw_expo_sample(sw_expo *e, const sw_expo_label *labels, size_t n, doub
  */
 sw_status sw_expo_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_hdr *h,
                             double scale, const double *bounds, size_t n_bounds, sw_err *err);
+
+/*
+ * One series of the current summary family, as Prometheus client summaries are: the values at
+ * quantiles q[0..n_q) (strictly increasing, within (0, 1)) over a recent window, and the sum
+ * and count of everything observed since start (name_sum, name_count). Prometheus reads the
+ * quantiles as series labelled quantile="0.95". A label named "quantile" is SW_E_INVAL, as are
+ * bad or too many quantiles, a NaN sum, or a family that is not a summary.
+ */
+sw_status sw_expo_summary(sw_expo *e, const sw_expo_label *labels, size_t n,
+                          const sw_expo_quantile *q, size_t n_q, double sum, uint64_t count,
+                          sw_err *err);
 
 /* A native histogram (schema SW_EXPO_SCHEMA) as absolute counts, for senders that encode it
  * themselves (remote write). */

@@ -27,9 +27,6 @@ typedef enum sw_report_format {
     SW_REPORT_CSV,
 } sw_report_format;
 
-/* Below this share of the month's minutes with data a commitment gets no verdict. */
-#define SW_REPORT_MIN_COVERAGE 0.9
-
 typedef struct sw_report_request {
     int year, month;                /* the calendar month, month 1..12 */
     const char *tz;                 /* IANA zone name; NULL or "" for UTC */

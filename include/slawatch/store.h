@@ -88,6 +88,12 @@ sw_status sw_store_put_taken(sw_store *st, const sw_store_row *rows, size_t n,
 sw_status sw_store_taken_until(sw_store *st, int64_t *ret, sw_err *err);
 
 /*
+ * The start of the first minute whose base rows are not yet rolled up into its 1 m row (the
+ * minutes from there on are read from base rows); INT64_MAX when none waits.
+ */
+sw_status sw_store_first_unrolled_minute(sw_store *st, int64_t *ret, sw_err *err);
+
+/*
  * Write rows at a rollup resolution (SW_STORE_1M_MS, _1H_MS or _1D_MS, start_ms aligned to it)
  * directly, as sw_store_put() does for base rows: for importing history already aggregated
  * elsewhere. The coarser periods they fall in are marked for rollup; finer rows written later into

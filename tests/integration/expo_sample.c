@@ -1,6 +1,6 @@
 /*
- * Prints a realistic /metrics exposition (slawatch's per-service counters and gauges and a
- * latency histogram with SLA bounds) in the format named on the command line, for the
+ * Prints a realistic /metrics exposition (slawatch's per-service counters and gauges, a
+ * latency histogram with SLA bounds and the windowed latency quantiles as a summary) in the format named on the command line, for the
  * promtool checks in expo_promtool.py. --no-counters leaves the counter families out.
  */
 #include <math.h>
@@ -80,6 +80,23 @@ histograms(sw_expo *e, sw_err *err)
     return st;
 }
 
+static sw_status
+summaries(sw_expo *e, sw_err *err)
+{
+    sw_status st = sw_expo_family(e, "slawatch_sli_latency_seconds", SW_EXPO_SUMMARY,
+                                  "Request latency at a quantile over the window.", "seconds", err);
+    for (int s = 0; s < SERVICES && st == SW_OK; s++)
+        for (size_t w = 0; w < sizeof windows / sizeof *windows && st == SW_OK; w++) {
+            const sw_expo_quantile q[] = {{0.5, 0.012 * (s + 1)},
+                                          {0.95, 0.25 * (s + 1)},
+                                          {0.99, s == 3 ? NAN : 1.5 * (s + 1)}};
+            sw_expo_label l[] = {{"service", services[s]}, {"window", windows[w]}};
+            st = sw_expo_summary(e, l, 2, q, 3, 123.25 * (s + 1), 1000u * (unsigned)(s + 1),
+                                 err);
+        }
+    return st;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -98,7 +115,8 @@ main(int argc, char **argv)
         return fail("new", &err);
     sw_expo_begin(e, format, &out);
     sw_status st = with_counters ? counters(e, &err) : SW_OK;
-    if (st == SW_OK && (st = gauges(e, &err)) == SW_OK && (st = histograms(e, &err)) == SW_OK)
+    if (st == SW_OK && (st = gauges(e, &err)) == SW_OK && (st = histograms(e, &err)) == SW_OK &&
+        (st = summaries(e, &err)) == SW_OK)
         st = sw_expo_finish(e, &err);
     sw_expo_free(e);
     if (st != SW_OK)

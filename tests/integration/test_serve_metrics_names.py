@@ -9,12 +9,19 @@ interval, so its p95 is 10 ms (nearest rank; HDR keeps 3 significant digits). Th
 - each objective's SLI is in exactly one slawatch_objective_measured family, and each family
   has one unit: the latency objective in `_seconds`, availability in `_ratio`;
 - no family of a source that is not configured is exported (as zeros or empty);
-- HEAD /metrics answers 200 with GET's Content-Type and no body.
+- HEAD /metrics answers 200 with GET's Content-Type and no body;
+- the latency percentiles are a summary as Prometheus knows them: a real Prometheus (Debian's)
+  scraping /metrics stores slawatch_sli_latency_seconds{quantile="0.95"} (10 ms, as above) with
+  metadata type summary, and its _count is the 200 latency values pushed.
 """
+import json
 import sys
 import tempfile
+import time
+import urllib.parse
 
-from serve_util import FAILURES, check, RULES_HEAD, Daemon, http, push_intervals, scalar_metrics
+from serve_util import (FAILURES, check, RULES_HEAD, Daemon, http, promql, push_intervals,
+                        scalar_metrics, start_prometheus, stop, wait_until)
 
 RULES = RULES_HEAD + """objectives:
   - name: availability
@@ -63,9 +70,32 @@ def run(slawatch, tmp):
               and hheaders.get("Content-Type") == headers.get("Content-Type"),
               f"HEAD /metrics: HTTP {hstatus}, Content-Type {hheaders.get('Content-Type')!r} "
               f"(GET: {headers.get('Content-Type')!r}), {len(hbody)} body bytes")
+        check("# TYPE slawatch_sli_latency_seconds summary" in text,
+              "slawatch_sli_latency_seconds is not a summary")
+        scraped_by_prometheus(d, tmp)
     finally:
         rc = d.stop()
         check(rc == 0, f"slawatch serve: SIGTERM -> exit {rc}, want 0")
+
+
+def scraped_by_prometheus(d, tmp):
+    proc, log, prom = start_prometheus(tmp, f"127.0.0.1:{d.port}")
+    try:
+        q95 = 'slawatch_sli_latency_seconds{service="web",window="5m",quantile="0.95"}'
+        got = wait_until("Prometheus to store the p95 summary quantile",
+                         lambda: promql(prom, q95, time.time()), 30)
+        check(near(got, 0.010), f"Prometheus {q95} = {got}, want 0.010")
+        count = promql(prom, 'slawatch_sli_latency_seconds_count{service="web",window="5m"}',
+                       time.time())
+        check(count == 200, f"Prometheus slawatch_sli_latency_seconds_count = {count}, want 200")
+        query = urllib.parse.urlencode({"metric": "slawatch_sli_latency_seconds"})
+        status, _, body = http("GET", f"{prom}/api/v1/metadata?{query}")
+        meta = json.loads(body).get("data", {}).get("slawatch_sli_latency_seconds", [])
+        check(status == 200 and [m.get("type") for m in meta] == ["summary"],
+              f"Prometheus metadata of slawatch_sli_latency_seconds: {meta}")
+    finally:
+        stop(proc)
+        log.close()
 
 
 def main():

@@ -504,6 +504,81 @@ test_native_spread(void **state)
 }
 
 /* The writer is reused: a second exposition is complete and independent of the first. */
+/* A summary: quantile="..." per value, then _sum and _count (Prometheus' text format 0.0.4 and
+ * OpenMetrics 1.0 spell summaries this way; protobuf's Summary carries the same). */
+static const sw_expo_quantile summary_q[] = {{0.5, 0.01}, {0.95, 0.25}, {0.99, NAN}};
+
+static void
+write_summary(fixture *f, sw_expo_format format)
+{
+    const sw_expo_label api[] = {{"service", "api"}, {"window", "5m"}};
+    sw_buf_reset(&f->out);
+    sw_expo_begin(f->e, format, &f->out);
+    assert_int_equal(sw_expo_family(f->e, "slawatch_sli_latency_seconds", SW_EXPO_SUMMARY,
+                                    "Latency.", "seconds", NULL),
+                     SW_OK);
+    assert_int_equal(sw_expo_summary(f->e, api, 2, summary_q, 3, 1.5, 120, NULL), SW_OK);
+    assert_int_equal(sw_expo_finish(f->e, NULL), SW_OK);
+}
+
+static void
+test_summary(void **state)
+{
+    fixture *f = *state;
+    const char *series = "slawatch_sli_latency_seconds{service=\"api\",window=\"5m\",quantile=\"0.5\"} 0.01\n"
+                         "slawatch_sli_latency_seconds{service=\"api\",window=\"5m\",quantile=\"0.95\"} 0.25\n"
+                         "slawatch_sli_latency_seconds{service=\"api\",window=\"5m\",quantile=\"0.99\"} NaN\n"
+                         "slawatch_sli_latency_seconds_sum{service=\"api\",window=\"5m\"} 1.5\n"
+                         "slawatch_sli_latency_seconds_count{service=\"api\",window=\"5m\"} 120\n";
+    char want[2048];
+    write_summary(f, SW_EXPO_TEXT);
+    snprintf(want, sizeof want,
+             "# HELP slawatch_sli_latency_seconds Latency.\n"
+             "# TYPE slawatch_sli_latency_seconds summary\n%s",
+             series);
+    assert_text(&f->out, want);
+    write_summary(f, SW_EXPO_OPENMETRICS);
+    snprintf(want, sizeof want,
+             "# TYPE slawatch_sli_latency_seconds summary\n"
+             "# UNIT slawatch_sli_latency_seconds seconds\n"
+             "# HELP slawatch_sli_latency_seconds Latency.\n%s# EOF\n",
+             series);
+    assert_text(&f->out, want);
+
+    Io__Prometheus__Client__MetricFamily *fams[2];
+    write_summary(f, SW_EXPO_PROTOBUF);
+    assert_int_equal(decode_families(&f->out, fams, 2), 1);
+    assert_int_equal(fams[0]->type, IO__PROMETHEUS__CLIENT__METRIC_TYPE__SUMMARY);
+    const Io__Prometheus__Client__Summary *sm = fams[0]->metric[0]->summary;
+    assert_non_null(sm);
+    assert_true(sm->sample_count == 120 && sm->sample_sum == 1.5);
+    assert_int_equal(sm->n_quantile, 3);
+    assert_true(sm->quantile[1]->quantile == 0.95 && sm->quantile[1]->value == 0.25);
+    assert_true(isnan(sm->quantile[2]->value));
+    free_families(fams, 1);
+
+    /* A quantile label of its own, quantiles out of order or outside (0, 1): refused. */
+    const sw_expo_label own[] = {{"quantile", "0.5"}};
+    const sw_expo_quantile bad[][2] = {{{0.95, 1}, {0.5, 1}}, {{0, 1}, {0.5, 1}}, {{0.5, 1}, {1, 1}}};
+    for (size_t i = 0; i <= sizeof bad / sizeof bad[0]; i++) {
+        sw_buf_reset(&f->out);
+        sw_expo_begin(f->e, SW_EXPO_TEXT, &f->out);
+        assert_int_equal(sw_expo_family(f->e, "x_seconds", SW_EXPO_SUMMARY, NULL, NULL, NULL),
+                         SW_OK);
+        sw_status st = i < sizeof bad / sizeof bad[0]
+                           ? sw_expo_summary(f->e, NULL, 0, bad[i], 2, 0, 0, NULL)
+                           : sw_expo_summary(f->e, own, 1, summary_q, 3, 0, 0, NULL);
+        assert_int_equal(st, SW_E_INVAL);
+    }
+    /* A summary series in a gauge family, and a gauge sample in a summary family: refused. */
+    sw_expo_begin(f->e, SW_EXPO_TEXT, &f->out);
+    assert_int_equal(sw_expo_family(f->e, "g", SW_EXPO_GAUGE, NULL, NULL, NULL), SW_OK);
+    assert_int_equal(sw_expo_summary(f->e, NULL, 0, summary_q, 3, 0, 0, NULL), SW_E_INVAL);
+    sw_expo_begin(f->e, SW_EXPO_TEXT, &f->out);
+    assert_int_equal(sw_expo_family(f->e, "s", SW_EXPO_SUMMARY, NULL, NULL, NULL), SW_OK);
+    assert_int_equal(sw_expo_sample(f->e, NULL, 0, 1, NULL), SW_E_INVAL);
+}
+
 static void
 test_reuse(void **state)
 {
@@ -529,6 +604,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_protobuf_families, setup, teardown),
         cmocka_unit_test_setup_teardown(test_native_known_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_native_spread, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reuse, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
