@@ -31,7 +31,7 @@
 #define DEFAULT_SLICE_TARGET 0.99
 #define DEFAULT_GATE_WINDOW_MS 600000
 #define DEFAULT_GATE_CONFIDENCE 0.99
-#define MAX_COUNT 1e15    /* counts in conditions: exact in a double */
+#define MAX_COUNT 1e15 /* counts in conditions: exact in a double */
 
 static const struct sli_entry {
     const char *name;
@@ -158,17 +158,17 @@ parse_sli(sw_rules_loader *ld, const sw_yaml_node *n, size_t *i, sw_condition *c
         end++;
     if (end == start) {
         sw_rules_error_in(ld, n, start,
-                 "expected a condition '<sli> <op> <value>' (e.g. "
-                 "error_rate > 1%%), found %s",
-                 sw_rules_found(n).s);
+                          "expected a condition '<sli> <op> <value>' (e.g. "
+                          "error_rate > 1%%), found %s",
+                          sw_rules_found(n).s);
         return false;
     }
     if (!lookup_sli(n->str + start, end - start, c)) {
         sw_rules_error_in(ld, n, start,
-                 "unknown SLI '%s'; expected one of: requests, errors, "
-                 "error_rate, availability, throughput, pNN (e.g. p95, p99.9), "
-                 "health_consecutive_failures, health_failures, health_success",
-                 sw_rules_show(n->str + start, end - start).s);
+                          "unknown SLI '%s'; expected one of: requests, errors, "
+                          "error_rate, availability, throughput, pNN (e.g. p95, p99.9), "
+                          "health_consecutive_failures, health_failures, health_success",
+                          sw_rules_show(n->str + start, end - start).s);
         return false;
     }
     *i = end;
@@ -182,8 +182,8 @@ parse_op(sw_rules_loader *ld, const sw_yaml_node *n, size_t *i, sw_condition *c)
     char sli[32];
     if (at >= n->len || (n->str[at] != '<' && n->str[at] != '>')) {
         sw_rules_sli_name(c, sli, sizeof sli);
-        sw_rules_error_in(ld, n, at, "expected an operator (<, <=, >, >=) after '%s', found %s", sli,
-                 token_at(n->str, n->len, at).s);
+        sw_rules_error_in(ld, n, at, "expected an operator (<, <=, >, >=) after '%s', found %s",
+                          sli, token_at(n->str, n->len, at).s);
         return false;
     }
     bool eq = at + 1 < n->len && n->str[at + 1] == '=';
@@ -243,19 +243,19 @@ parse_value(sw_rules_loader *ld, const sw_yaml_node *n, size_t *i, sw_condition 
     unit_kind unit = sw_rules_unit_of(c->sli);
     if (rest < n->len) {
         sw_rules_error_in(ld, n, rest,
-                 "expected the end of the condition after the value, "
-                 "found %s",
-                 token_at(s, n->len, rest).s);
+                          "expected the end of the condition after the value, "
+                          "found %s",
+                          token_at(s, n->len, rest).s);
         return false;
     }
     if (at == end || !parse_quantity(s + at, end - at, unit, &c->value)) {
         sw_rules_error_in(ld, n, at, "expected %s for %s, found %s", unit_example(unit), sli,
-                 token_at(s, n->len, at).s);
+                          token_at(s, n->len, at).s);
         return false;
     }
     if (unit == UNIT_RATIO && (c->value < 0 || c->value > 1)) {
         sw_rules_error_in(ld, n, at, "expected a ratio between 0%% and 100%% for %s, found %s", sli,
-                 token_at(s, n->len, at).s);
+                          token_at(s, n->len, at).s);
         return false;
     }
     *i = at;
@@ -263,7 +263,8 @@ parse_value(sw_rules_loader *ld, const sw_yaml_node *n, size_t *i, sw_condition 
 }
 
 bool
-sw_rules_parse_condition(sw_rules_loader *ld, const sw_yaml_node *node, sw_condition *ret, cond_at *at)
+sw_rules_parse_condition(sw_rules_loader *ld, const sw_yaml_node *node, sw_condition *ret,
+                         cond_at *at)
 {
     if (!sw_rules_is_text(node)) {
         sw_rules_error(ld, node,
@@ -337,7 +338,8 @@ compile_settings(sw_rules_loader *ld, const sw_yaml_node *root, sw_rules *r)
         r->base_interval_ms = DEFAULT_BASE_MS; /* keep later checks meaningful */
     }
     if ((v = sw_yaml_get(root, "min_requests")) != NULL)
-        sw_rules_get_int(ld, v, "a positive whole number for min_requests", 1, INT64_MAX, &r->min_requests);
+        sw_rules_get_int(ld, v, "a positive whole number for min_requests", 1, INT64_MAX,
+                         &r->min_requests);
     r->gate.min_requests = r->min_requests;
 }
 
@@ -390,8 +392,8 @@ compile_doc(sw_rules_loader *ld, const sw_yaml_doc *doc, sw_rules *r)
     set_defaults(r);
     if (n == 0) {
         sw_rules_error_pos(ld, (sw_rules_pos){ld->name, 1, 1},
-                  "expected a rules file, found "
-                  "an empty file");
+                           "expected a rules file, found "
+                           "an empty file");
         return;
     }
     const sw_yaml_node *root = sw_yaml_doc_root(doc, 0);
@@ -469,7 +471,8 @@ sw_rules_file_kind_of(const char *path)
 ptrdiff_t
 sw_rules_objective_index(const sw_rules *rules, const char *name)
 {
-    return sw_rules_find_name(rules->objectives, rules->n_objectives, sizeof *rules->objectives, name);
+    return sw_rules_find_name(rules->objectives, rules->n_objectives, sizeof *rules->objectives,
+                              name);
 }
 
 ptrdiff_t
@@ -520,7 +523,9 @@ sw_rules_format_value(sw_sli sli, double v, char *out, size_t cap)
     switch (sli) {
     case SW_SLI_ERROR_RATE:
     case SW_SLI_AVAILABILITY:
-    case SW_SLI_HEALTH_SUCCESS: snprintf(out, cap, "%.4g%%", v * 100.0); break;
+    case SW_SLI_HEALTH_SUCCESS:
+        snprintf(out, cap, "%.4g%%", v * 100.0);
+        break;
     case SW_SLI_LATENCY:
         if (v >= 1e6)
             snprintf(out, cap, "%.4gs", v / 1e6);
@@ -529,8 +534,12 @@ sw_rules_format_value(sw_sli sli, double v, char *out, size_t cap)
         else
             snprintf(out, cap, "%.4gus", v);
         break;
-    case SW_SLI_THROUGHPUT: snprintf(out, cap, "%.4g/s", v); break;
-    default: snprintf(out, cap, "%.0f", v); break;
+    case SW_SLI_THROUGHPUT:
+        snprintf(out, cap, "%.4g/s", v);
+        break;
+    default:
+        snprintf(out, cap, "%.0f", v);
+        break;
     }
 }
 

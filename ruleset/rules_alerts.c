@@ -15,14 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const alert_keys[] = {"name",      "when",        "over",        "for",
-                                         "severity",  "burn_rate",   "objective",   "long",
-                                         "short",     "runbook_url", "description", NULL};
+static const char *const alert_keys[] = {"name",     "when",        "over",        "for",
+                                         "severity", "burn_rate",   "objective",   "long",
+                                         "short",    "runbook_url", "description", NULL};
 
 static const char *const burn_keys[] = {"objective", "long", "short", NULL};
 
-static const char *const trigger_keys[] = {"name", "when",        "over",
-                                           "for",  "runbook_url", "description", NULL};
+static const char *const trigger_keys[] = {"name",        "when",        "over", "for",
+                                           "runbook_url", "description", NULL};
 
 /* ---- alerts and rollback triggers --------------------------------------------------------- */
 
@@ -186,7 +186,7 @@ sw_rules_compile_alerts(sw_rules_loader *ld, const sw_yaml_node *node, sw_rules 
     for (size_t i = 0; a != NULL && i < n; i++) {
         compile_alert(ld, r, node->items[i], &a[i], trigger);
         sw_rules_check_duplicate(ld, node->items[i], a, i, sizeof *a, offsetof(sw_alert, pos),
-                        trigger ? "rollback trigger" : "alert");
+                                 trigger ? "rollback trigger" : "alert");
     }
     if (trigger) {
         r->triggers = a;

@@ -123,7 +123,8 @@ compile_compare(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *node
 
 /* node is the gate section, or NULL without one: the default gate still applies. */
 void
-sw_rules_compile_gate(sw_rules_loader *ld, const sw_yaml_node *node, const sw_yaml_node *root, sw_rules *r)
+sw_rules_compile_gate(sw_rules_loader *ld, const sw_yaml_node *node, const sw_yaml_node *root,
+                      sw_rules *r)
 {
     sw_gate_spec *g = &r->gate;
     const sw_yaml_node *v;
@@ -134,7 +135,8 @@ sw_rules_compile_gate(sw_rules_loader *ld, const sw_yaml_node *node, const sw_ya
     if ((v = sw_yaml_get(node, "window")) != NULL)
         sw_rules_get_step(ld, r, v, "window", false, &g->window_ms);
     if ((v = sw_yaml_get(node, "min_requests")) != NULL)
-        sw_rules_get_int(ld, v, "a positive whole number for min_requests", 1, INT64_MAX, &g->min_requests);
+        sw_rules_get_int(ld, v, "a positive whole number for min_requests", 1, INT64_MAX,
+                         &g->min_requests);
     if ((v = sw_yaml_get(node, "checks")) != NULL)
         compile_checks(ld, v, g);
     if ((v = sw_yaml_get(node, "compare")) != NULL)

@@ -26,7 +26,7 @@ typedef struct sw_rules_loader {
     size_t len;
     unsigned cur_line; /* a line start found before, so lookups go forward */
     size_t cur_off;
-    sw_arena *arena; /* where the result is built */
+    sw_arena *arena;     /* where the result is built */
     sw_rules_diag *diag; /* may be NULL */
     size_t n_errors;
     char first[SW_ERR_MSG_MAX]; /* the first error in file order, for the summary in sw_err */

@@ -75,13 +75,13 @@ objective_condition(sw_rules_loader *ld, const sw_yaml_node *node, sw_objective 
     bool floor_op = c.op == SW_OP_GE || c.op == SW_OP_GT;
     if (dir == DIR_NONE)
         sw_rules_error_in(ld, node, at.sli,
-                 "expected an objective on availability, error_rate, "
-                 "pNN, throughput or health_success, found %s",
-                 sli);
+                          "expected an objective on availability, error_rate, "
+                          "pNN, throughput or health_success, found %s",
+                          sli);
     else if ((dir == DIR_FLOOR) != floor_op)
         sw_rules_error_in(ld, node, at.op, "expected %s in the objective: %s is promised as a %s",
-                 dir == DIR_FLOOR ? ">= or >" : "<= or <", sli,
-                 dir == DIR_FLOOR ? "minimum" : "maximum");
+                          dir == DIR_FLOOR ? ">= or >" : "<= or <", sli,
+                          dir == DIR_FLOOR ? "minimum" : "maximum");
     else if (target_ok(ld, node, at.value, &c))
         o->objective = c;
 }
@@ -173,7 +173,8 @@ objective_options(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *no
     if ((v = sw_yaml_get(node, "bad_when")) != NULL)
         compile_bad_when(ld, v, o);
     if ((v = sw_yaml_get(node, "slice_target")) != NULL &&
-        sw_rules_get_ratio(ld, v, "a share of slices (e.g. 99%) for slice_target", &o->slice_target) &&
+        sw_rules_get_ratio(ld, v, "a share of slices (e.g. 99%) for slice_target",
+                           &o->slice_target) &&
         (o->slice_target <= 0 || o->slice_target > 1))
         sw_rules_error(ld, v,
                        "expected a share above 0%% and at most 100%% for slice_target, "
@@ -207,7 +208,7 @@ sw_rules_compile_objectives(sw_rules_loader *ld, const sw_yaml_node *node, sw_ru
     for (size_t i = 0; o != NULL && i < n; i++) {
         compile_objective(ld, r, node->items[i], &o[i]);
         sw_rules_check_duplicate(ld, node->items[i], o, i, sizeof *o, offsetof(sw_objective, pos),
-                        "objective");
+                                 "objective");
     }
     r->objectives = o;
     r->n_objectives = o != NULL ? n : 0;
@@ -235,7 +236,7 @@ latency_ceiling(const sw_condition *c)
 /* A higher percentile is never faster: p99 <= 500ms contradicts p95 <= 800ms. */
 void
 sw_rules_latency_pair(sw_rules_loader *ld, const sw_condition *earlier, const sw_condition *later,
-             const char *earlier_desc)
+                      const char *earlier_desc)
 {
     if (!latency_ceiling(earlier) || !latency_ceiling(later) ||
         earlier->percentile == later->percentile)
@@ -248,9 +249,9 @@ sw_rules_latency_pair(sw_rules_loader *ld, const sw_condition *earlier, const sw
     sw_rules_sli_name(earlier, theirs, sizeof theirs);
     format_latency(earlier->value, bound, sizeof bound);
     sw_rules_error_pos(ld, later->pos,
-              "expected a %s threshold of at %s %s, the %s threshold "
-              "of %s",
-              mine, later_higher ? "least" : "most", bound, theirs, earlier_desc);
+                       "expected a %s threshold of at %s %s, the %s threshold "
+                       "of %s",
+                       mine, later_higher ? "least" : "most", bound, theirs, earlier_desc);
 }
 
 static bool

@@ -317,7 +317,8 @@ sw_rules_error(sw_rules_loader *ld, const sw_yaml_node *node, const char *fmt, .
 
 /* At byte offset within the scalar node (see scalar_col), or at a compiled position. */
 void
-sw_rules_error_in(sw_rules_loader *ld, const sw_yaml_node *node, size_t offset, const char *fmt, ...)
+sw_rules_error_in(sw_rules_loader *ld, const sw_yaml_node *node, size_t offset, const char *fmt,
+                  ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -345,7 +346,8 @@ sw_rules_text_is(const char *s, size_t len, const char *want)
 bool
 sw_rules_is(const sw_yaml_node *node, const char *s)
 {
-    return node != NULL && node->kind == SW_YAML_SCALAR && sw_rules_text_is(node->str, node->len, s);
+    return node != NULL && node->kind == SW_YAML_SCALAR &&
+           sw_rules_text_is(node->str, node->len, s);
 }
 
 bool
@@ -497,8 +499,8 @@ sw_rules_get_bool(sw_rules_loader *ld, const sw_yaml_node *node, bool *ret)
 
 /* A whole number of at most 15 digits in [min, max]. */
 bool
-sw_rules_get_int(sw_rules_loader *ld, const sw_yaml_node *node, const char *what, int64_t min, int64_t max,
-        int64_t *ret)
+sw_rules_get_int(sw_rules_loader *ld, const sw_yaml_node *node, const char *what, int64_t min,
+                 int64_t max, int64_t *ret)
 {
     int64_t v = 0;
     bool ok = sw_rules_is_text(node) && node->len > 0 && node->len <= 15;
@@ -527,7 +529,7 @@ is_zero_duration(const sw_yaml_node *node)
 
 bool
 sw_rules_get_duration(sw_rules_loader *ld, const sw_yaml_node *node, const char *key, bool zero_ok,
-             int64_t *ret_ms)
+                      int64_t *ret_ms)
 {
     if (zero_ok && is_zero_duration(node)) {
         *ret_ms = 0;
@@ -543,8 +545,8 @@ sw_rules_get_duration(sw_rules_loader *ld, const sw_yaml_node *node, const char 
 
 /* Windows are made of base intervals: at least one, and a whole number of them. */
 void
-sw_rules_check_step(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *node, const char *key,
-           int64_t ms)
+sw_rules_check_step(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *node,
+                    const char *key, int64_t ms)
 {
     char have[32], base[32];
     if (ms == 0 || (ms >= r->base_interval_ms && ms % r->base_interval_ms == 0))
@@ -561,8 +563,8 @@ sw_rules_check_step(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *
 
 /* A default (over 1m, slice 1m, gate window 10m) must fit base_interval like a written value. */
 void
-sw_rules_check_default_step(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *map, const char *key,
-                   int64_t ms)
+sw_rules_check_default_step(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *map,
+                            const char *key, int64_t ms)
 {
     char dflt[32], base[32];
     if (ms % r->base_interval_ms == 0)
@@ -577,7 +579,7 @@ sw_rules_check_default_step(sw_rules_loader *ld, const sw_rules *r, const sw_yam
 
 bool
 sw_rules_get_step(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *node, const char *key,
-         bool zero_ok, int64_t *ret_ms)
+                  bool zero_ok, int64_t *ret_ms)
 {
     if (!sw_rules_get_duration(ld, node, key, zero_ok, ret_ms))
         return false;

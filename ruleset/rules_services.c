@@ -169,7 +169,8 @@ compile_probe(sw_rules_loader *ld, const sw_yaml_node *node, sw_source *src)
     if ((v = sw_yaml_get(node, "every")) != NULL)
         sw_rules_get_duration(ld, v, "every", false, &src->every_ms);
     if ((v = sw_yaml_get(node, "timeout")) != NULL &&
-        sw_rules_get_duration(ld, v, "timeout", false, &src->timeout_ms) && src->timeout_ms > src->every_ms)
+        sw_rules_get_duration(ld, v, "timeout", false, &src->timeout_ms) &&
+        src->timeout_ms > src->every_ms)
         sw_rules_error(ld, v,
                        "expected a timeout no longer than every, as Prometheus requires "
                        "of scrape timeouts");
@@ -232,7 +233,7 @@ sw_rules_find_name(const void *items, size_t n, size_t stride, const char *name)
 /* Item i of items must not share its name with an earlier one (pos at pos_off in each). */
 void
 sw_rules_check_duplicate(sw_rules_loader *ld, const sw_yaml_node *item, const void *items, size_t i,
-                size_t stride, size_t pos_off, const char *what)
+                         size_t stride, size_t pos_off, const char *what)
 {
     const char *name = *(const char *const *)(const void *)((const char *)items + i * stride);
     ptrdiff_t j = sw_rules_find_name(items, i, stride, name);
@@ -298,7 +299,8 @@ compile_downtime(sw_rules_loader *ld, const sw_yaml_node *node, sw_maintenance *
     start = sw_rules_require(ld, node, "start", "maintenance window");
     end = sw_rules_require(ld, node, "end", "maintenance window");
     bool start_ok = start != NULL && sw_rules_get_time(ld, start, "start", &m->start_ms);
-    if (end != NULL && sw_rules_get_time(ld, end, "end", &m->end_ms) && start_ok && m->end_ms <= m->start_ms)
+    if (end != NULL && sw_rules_get_time(ld, end, "end", &m->end_ms) && start_ok &&
+        m->end_ms <= m->start_ms)
         sw_rules_error(ld, end, "expected an end after the start %s, found %s",
                        sw_rules_found(start).s, sw_rules_found(end).s);
     if ((reason = sw_yaml_get(node, "reason")) != NULL)
@@ -348,7 +350,8 @@ sw_rules_compile_services(sw_rules_loader *ld, const sw_yaml_node *node, sw_rule
     sw_service *s = sw_rules_alloc(ld, n, sizeof *s);
     for (size_t i = 0; s != NULL && i < n; i++) {
         compile_service(ld, node->items[i], &s[i]);
-        sw_rules_check_duplicate(ld, node->items[i], s, i, sizeof *s, offsetof(sw_service, pos), "service");
+        sw_rules_check_duplicate(ld, node->items[i], s, i, sizeof *s, offsetof(sw_service, pos),
+                                 "service");
     }
     r->services = s;
     r->n_services = s != NULL ? n : 0;
