@@ -1,5 +1,5 @@
 /*
- * Loads the daemon configuration with the rules loader's machinery (ruleset/rules_int.h), so
+ * Loads the daemon configuration with the rules loader's machinery (slawatch/rules_schema.h), so
  * a configuration error reads exactly like a rules error. The result lives in one arena.
  */
 #include "slawatch/config.h"
