@@ -410,7 +410,7 @@ static void
 get_cloudwatch(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
 {
     const sw_yaml_node *v;
-    sw_config_cloudwatch *cw = &c->cloudwatch;
+    sw_cloudwatch_options *cw = &c->cloudwatch;
     if (!sw_rules_check_map(ld, node, "cloudwatch", cloudwatch_keys))
         return;
     cw->enabled = true;
