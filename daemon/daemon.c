@@ -389,7 +389,7 @@ publish(sw_daemon *d, int64_t now_ms)
     d->self.sources = configured_sources(d->cfg);
     d->self.late_values = sw_accum_late(d->accum);
     d->self.carried_increases = sw_accum_carried(d->accum);
-    sw_prommap_stats_get(d->prommap, &d->self.prom);
+    sw_daemon_prom_self(d, &d->self);
     sw_daemon_rw_self(d, &d->self);
     pthread_mutex_lock(&d->probe_lock);
     d->self.probe_errors = d->probe_errors;
@@ -397,18 +397,14 @@ publish(sw_daemon *d, int64_t now_ms)
     sw_daemon_query_self(d, &d->self);
     sw_daemon_rwout_stats(d);
     sw_daemon_cw_self(d, &d->self);
-    sw_metrics_input mi = {d->totals.series, d->totals.n, &d->self, NULL, 0};
-    sw_scrape_target_stats *scrape = NULL;
-    size_t n_scrape = 0;
-    sw_err err;
-    if (d->scraper != NULL && sw_scrape_stats(d->scraper, &scrape, &n_scrape, &err) == SW_OK) {
-        mi.scrape = scrape;
-        mi.n_scrape = n_scrape;
-    }
+    sw_metrics_input mi = {.series = d->totals.series, .n_series = d->totals.n, .self = &d->self};
+    sw_daemon_targets targets;
+    sw_daemon_scrape_targets(d, &mi, &targets);
     sw_snapshot_input in = {d->ev, d->rules, now_ms, &mi, d->expo};
     sw_snapshot *s;
+    sw_err err;
     sw_status built = sw_snapshot_build(&in, &s, &err);
-    sw_scrape_stats_free(scrape, n_scrape);
+    sw_daemon_scrape_targets_free(&targets);
     if (built != SW_OK) {
         sw_log_err(SW_LOG_ERROR, "snapshot not built", &err, NULL);
         return;

@@ -189,6 +189,20 @@ sw_status sw_daemon_scrape_start(sw_daemon *d, sw_err *err);
 /* Scrape cfg's jobs from now on; on error the previous jobs go on. */
 sw_status sw_daemon_scrape_reload(sw_daemon *d, const sw_config *cfg, sw_err *err);
 
+/* The sample map's counts into self->prom (tick thread, when publishing; daemon_scrape.c). */
+void sw_daemon_prom_self(sw_daemon *d, sw_metrics_self *self);
+
+/* Every scrape target's health for /metrics, lent to mi until sw_daemon_scrape_targets_free
+ * (none when the scraper is off or memory ran out). */
+typedef struct sw_daemon_targets {
+    sw_scrape_target_stats *stats;
+    sw_metrics_target *targets;
+    size_t n;
+} sw_daemon_targets;
+
+void sw_daemon_scrape_targets(sw_daemon *d, sw_metrics_input *mi, sw_daemon_targets *t);
+void sw_daemon_scrape_targets_free(sw_daemon_targets *t);
+
 /* Join the scrape thread (after d->stopping is set) and free the scraper. */
 void sw_daemon_scrape_stop(sw_daemon *d);
 

@@ -97,7 +97,7 @@ build_snapshot(void)
     FUZZ_CHECK(sw_eval_add(ev, "api", "green", &iv, NULL) == SW_OK);
     FUZZ_CHECK(sw_eval_advance(ev, T0 + 10000, NULL) == SW_OK);
     sw_metrics_self self = {.store_ok = true};
-    sw_metrics_input mi = {NULL, 0, &self, NULL, 0};
+    sw_metrics_input mi = {.self = &self};
     sw_snapshot_input in = {ev, rules, T0 + 10000, &mi, expo};
     FUZZ_CHECK(sw_snapshot_build(&in, &snap, NULL) == SW_OK);
     /* The snapshot holds copies: what it was built from may go. */
