@@ -980,3 +980,23 @@ sw_http_stop(sw_http_server *srv)
         close(listen_fd);
     server_free(srv);
 }
+
+int
+sw_http_write_status(sw_status st, int invalid)
+{
+    switch (st) {
+    case SW_E_PARSE:
+        return 400;
+    case SW_E_INVAL:
+        return invalid;
+    case SW_E_TOOBIG:
+        return 413;
+    case SW_E_RANGE:
+        return 422;
+    case SW_E_NOMEM:
+    case SW_E_IO:
+        return 503;
+    default:
+        return 500;
+    }
+}
