@@ -455,7 +455,8 @@ sw_store_integrity_check(sw_store *st, sw_err *err)
         if (rc != SQLITE_ROW)
             r = db_err(st, rc, "integrity check", err);
         else if (strcmp(sw_store_col_text(s, 0), "ok") != 0)
-            r = sw_err_set(err, SW_E_IO, "%s: integrity check: %s", st->path, sw_store_col_text(s, 0));
+            r = sw_err_set(err, SW_E_IO, "%s: integrity check: %s", st->path,
+                           sw_store_col_text(s, 0));
     }
     sqlite3_finalize(s);
     pthread_mutex_unlock(&st->mu);

@@ -124,7 +124,18 @@ struct sw_store {
 
 /* Column order of IV_COLUMNS. */
 enum {
-    C_START, C_LENGTH, C_REQ, C_ERR, C_PROBES, C_FAIL, C_LEAD, C_TRAIL, C_LONG, C_HAS, C_LAT, C_MIN
+    C_START,
+    C_LENGTH,
+    C_REQ,
+    C_ERR,
+    C_PROBES,
+    C_FAIL,
+    C_LEAD,
+    C_TRAIL,
+    C_LONG,
+    C_HAS,
+    C_LAT,
+    C_MIN
 };
 
 /* Helpers shared among the store's files. */

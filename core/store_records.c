@@ -199,8 +199,9 @@ static sw_status
 deployment_row(sqlite3_stmt *s, void *arg, sw_err *err)
 {
     const visit_ctx *v = arg;
-    return v->deployment(v->ctx, sw_store_col_text(s, 0), sw_store_env_or_null(sw_store_col_text(s, 1)),
-                         sqlite3_column_int64(s, 2), err);
+    return v->deployment(v->ctx, sw_store_col_text(s, 0),
+                         sw_store_env_or_null(sw_store_col_text(s, 1)), sqlite3_column_int64(s, 2),
+                         err);
 }
 
 sw_status

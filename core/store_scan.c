@@ -278,8 +278,12 @@ sw_store_scan_level(sw_store *st, const char *service, int64_t resolution_ms, in
     if (level < 0)
         return sw_err_set(err, SW_E_INVAL, "%lld ms is not a resolution of the store",
                           (long long)resolution_ms);
-    scan_args a = {.from = from_ms, .to = to_ms, .level = level, .with_latency = with_latency,
-                   .fn = fn, .ctx = ctx};
+    scan_args a = {.from = from_ms,
+                   .to = to_ms,
+                   .level = level,
+                   .with_latency = with_latency,
+                   .fn = fn,
+                   .ctx = ctx};
     return each_series(st, service, scan_level_series, &a, err);
 }
 
@@ -398,7 +402,7 @@ sw_status
 sw_store_scan_hours(sw_store *st, const char *service, int64_t from_ms, int64_t to_ms,
                     bool with_latency, sw_store_hour_visit fn, void *ctx, sw_err *err)
 {
-    scan_args a = {.from = from_ms, .to = to_ms, .with_latency = with_latency, .hour_fn = fn,
-                   .ctx = ctx};
+    scan_args a = {
+        .from = from_ms, .to = to_ms, .with_latency = with_latency, .hour_fn = fn, .ctx = ctx};
     return each_series(st, service, scan_hours_series, &a, err);
 }

@@ -304,7 +304,7 @@ sw_store_note_minute(sw_hour_minutes *hm, int64_t hour_start, const sw_sli_inter
  * *ret_rows counts them. */
 sw_status
 sw_store_merge_period(sw_store *st, int level, int64_t sid, int64_t start, sw_sli_interval *acc,
-             sw_hour_minutes *hm, size_t *ret_rows, sw_err *err)
+                      sw_hour_minutes *hm, size_t *ret_rows, sw_err *err)
 {
     sqlite3_stmt *s = st->stmt[S_IV_RANGE];
     sqlite3_bind_int64(s, 1, sid);
