@@ -1,5 +1,6 @@
 /*
- * The daemon's parts shared by its files: daemon.c (lifecycle, the tick), daemon_rebuild.c
+ * The daemon's parts shared by its files: daemon.c (the tick and the run loop), daemon_setup.c
+ * (start-up and shutdown), daemon_reload.c (probe and rollup threads, reload), daemon_rebuild.c
  * (evaluator windows rebuilt from the store on start and reload) and daemon_api.c (the hooks
  * the HTTP handlers call). Fields under `lock` are touched by the HTTP threads too.
  */
@@ -267,5 +268,22 @@ void sw_daemon_cw_set_rules(sw_daemon *d, const sw_rules *rules);
 
 /* The cloudwatch source's counters into self (tick thread, when publishing). */
 void sw_daemon_cw_self(sw_daemon *d, sw_metrics_self *self);
+
+/* Shared among daemon.c, daemon_reload.c and daemon_setup.c. */
+int64_t sw_daemon_wall_ms(void);
+void sw_daemon_totals_fini(sw_totals *t);
+sw_status sw_daemon_pending_push(sw_daemon *d, const char *service, const char *env,
+                                 sw_sli_interval *iv, sw_err *err);
+sw_status sw_daemon_ingest(void *ctx, const char *service, const char *env, sw_sli_interval *iv,
+                           sw_err *err);
+bool sw_daemon_store_flush(sw_daemon *d, int64_t taken_until_ms);
+void sw_daemon_seen_reset(sw_daemon *d);
+void sw_daemon_publish(sw_daemon *d, int64_t now_ms);
+void sw_daemon_tick(sw_daemon *d, int64_t boundary_ms);
+void *sw_daemon_probe_loop(void *arg);
+sw_status sw_daemon_probes_for(sw_daemon *d, const sw_rules *rules, sw_probe **ret, sw_err *err);
+void *sw_daemon_rollup_loop(void *arg);
+sw_status sw_daemon_reload(sw_daemon *d, sw_err *err);
+void sw_daemon_serve_reload_request(sw_daemon *d);
 
 #endif
