@@ -131,7 +131,8 @@ pending_drop_oldest(sw_daemon *d)
 }
 
 sw_status
-sw_daemon_pending_push(sw_daemon *d, const char *service, const char *env, sw_sli_interval *iv, sw_err *err)
+sw_daemon_pending_push(sw_daemon *d, const char *service, const char *env, sw_sli_interval *iv,
+                       sw_err *err)
 {
     if (d->n_pending == SW_DAEMON_PENDING_MAX)
         pending_drop_oldest(d);

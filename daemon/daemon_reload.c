@@ -78,7 +78,8 @@ sw_daemon_probes_for(sw_daemon *d, const sw_rules *rules, sw_probe **ret, sw_err
     *ret = NULL;
     for (size_t i = 0; i < rules->n_services; i++)
         if (rules->services[i].health.kind == SW_SOURCE_PROBE)
-            return sw_probe_new_from_rules(rules, sw_daemon_now(d), (uint64_t)sw_daemon_wall_ms(), ret, err);
+            return sw_probe_new_from_rules(rules, sw_daemon_now(d), (uint64_t)sw_daemon_wall_ms(),
+                                           ret, err);
     return SW_OK;
 }
 
@@ -166,7 +167,7 @@ sw_daemon_reload(sw_daemon *d, sw_err *err)
         st = sw_daemon_load_rules(d, cfg != NULL ? cfg : d->cfg, true, &rules, &text, &len, err);
     if (st == SW_OK) {
         sw_daemon_store_flush(d, d->last_tick_ms); /* the rebuild reads the store: it must hold
-                                          * everything ingested */
+                                                    * everything ingested */
         st = sw_daemon_rebuild(d, rules, d->last_tick_ms, &ev, err);
     }
     if (st != SW_OK) {
