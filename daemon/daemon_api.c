@@ -320,7 +320,7 @@ hook_ready(void *ctx, char *why, size_t cap)
     return ready;
 }
 
-/* Bumped by every reload that installs rules (daemon.c): cached reports are then stale. */
+/* Bumped by every reload that installs rules (daemon_reload.c): cached reports are then stale. */
 static uint64_t
 hook_rules_version(void *ctx)
 {
