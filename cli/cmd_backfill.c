@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "evaluator/rules_int.h"
+#include "slawatch/rules_schema.h"
 #include "slawatch/cloudwatch.h"
 #include "slawatch/config.h"
 #include "slawatch/hash.h"

@@ -519,7 +519,7 @@ env_lookup(void *ctx, const char *name)
 }
 
 sw_status
-sw_cloudwatch_client_new(const sw_config_cloudwatch *cfg, const sw_cwgmd_options *tuning,
+sw_cloudwatch_client_new(const sw_cloudwatch_options *cfg, const sw_cwgmd_options *tuning,
                          sw_awscreds_provider **ret_creds, sw_cwgmd **ret_client, char *endpoint,
                          size_t cap, sw_err *err)
 {

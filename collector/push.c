@@ -181,3 +181,28 @@ sw_push_batch_fini(sw_push_batch *b)
     b->probes = NULL;
     b->n_latency = b->n_probes = 0;
 }
+
+void
+sw_push_handle(const sw_push_sink *sink, const sw_http_request *req, sw_http_response *resp)
+{
+    sw_push_batch b;
+    sw_err err;
+    if (sw_push_parse(req->body, req->body_len, &b, &err) != SW_OK) {
+        sw_http_response_error(resp, err.code == SW_E_TOOBIG ? 413 : 400, "request body: %s",
+                               err.msg);
+        return;
+    }
+    int64_t at_ms = b.at_ms >= 0 ? b.at_ms : sink->now(sink->ctx);
+    sw_status st = sink->apply(sink->ctx, &b, at_ms, &err);
+    if (st == SW_OK) {
+        sw_buf_reset(&resp->body);
+        sw_buf_printf(&resp->body, NULL,
+                      "{\"requests\":%llu,\"errors\":%llu,\"latency_values\":%zu,"
+                      "\"probes\":%zu}\n",
+                      (unsigned long long)b.requests, (unsigned long long)b.errors, b.n_latency,
+                      b.n_probes);
+    } else {
+        sw_http_response_error(resp, sw_http_write_status(st, 404), "%s", err.msg);
+    }
+    sw_push_batch_fini(&b);
+}

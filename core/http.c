@@ -95,34 +95,6 @@ typedef struct conn {
     struct conn *prev, *next; /* srv->conns, under conns_lock */
 } conn;
 
-void
-sw_http_response_header(sw_http_response *resp, const char *name, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(resp->header_value, sizeof resp->header_value, fmt, ap);
-    va_end(ap);
-    resp->header_name = name;
-}
-
-void
-sw_http_response_error(sw_http_response *resp, int status, const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    resp->status = status;
-    resp->content_type = "application/json";
-    sw_buf_reset(&resp->body);
-    /* The buffer cap is far above this size; a failed append leaves an empty body. */
-    if (sw_buf_append(&resp->body, "{\"error\":", 9, NULL) != SW_OK ||
-        sw_json_put_string(&resp->body, msg, NULL) != SW_OK ||
-        sw_buf_append(&resp->body, "}\n", 2, NULL) != SW_OK)
-        sw_buf_reset(&resp->body);
-}
-
 /* --- per-connection state ------------------------------------------------------------------ */
 
 static void

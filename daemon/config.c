@@ -1,5 +1,5 @@
 /*
- * Loads the daemon configuration with the rules loader's machinery (evaluator/rules_int.h), so
+ * Loads the daemon configuration with the rules loader's machinery (slawatch/rules_schema.h), so
  * a configuration error reads exactly like a rules error. The result lives in one arena.
  */
 #include "slawatch/config.h"
@@ -413,7 +413,7 @@ static void
 get_cloudwatch(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
 {
     const sw_yaml_node *v;
-    sw_config_cloudwatch *cw = &c->cloudwatch;
+    sw_cloudwatch_options *cw = &c->cloudwatch;
     if (!sw_rules_check_map(ld, node, "cloudwatch", cloudwatch_keys))
         return;
     cw->enabled = true;

@@ -6,7 +6,7 @@
 #ifndef SLAWATCH_CONFIG_INT_H
 #define SLAWATCH_CONFIG_INT_H
 
-#include "evaluator/rules_int.h"
+#include "slawatch/rules_schema.h"
 #include "slawatch/config.h"
 
 /* p relative to the configuration file's folder (absolute paths as they are). */

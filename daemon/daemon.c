@@ -3,6 +3,10 @@
  * sw_daemon_run) owns the evaluator, the accumulators' consumer side, the Alertmanager tracker
  * and the pending rows; HTTP threads read published snapshots and queue marks and audits under
  * the lock; the rollup thread only calls the (thread-safe) store.
+ *
+ * This file holds the clocks, the series' totals, ingest into pending rows, alert and trigger
+ * events, the tick and the run loop; start-up and shutdown are in daemon_setup.c, the probe and
+ * rollup threads and reload in daemon_reload.c.
  */
 #include "daemon_int.h"
 
@@ -16,17 +20,10 @@
 #include "slawatch/log.h"
 #include "slawatch/units.h"
 
-#define ROLLUP_EVERY_MS 60000
-#define SECRET_MAX 4096 /* bytes of a token or password file's first line */
-/* Reports written for GET /api/v1/report are served again for a minute: the current month
- * moves every tick, and late data or a backfill may still change past ones. */
-#define REPORT_CACHE_ENTRIES 16
-#define REPORT_CACHE_BYTES ((size_t)64 << 20)
-#define REPORT_CACHE_MS 60000
 #define SLEEP_SLICE_MS 50
 
-static int64_t
-wall_ms(void)
+int64_t
+sw_daemon_wall_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -44,7 +41,7 @@ mono_s(void)
 int64_t
 sw_daemon_now(const sw_daemon *d)
 {
-    return d->opts.clock != NULL ? d->opts.clock(d->opts.clock_ctx) : wall_ms();
+    return d->opts.clock != NULL ? d->opts.clock(d->opts.clock_ctx) : sw_daemon_wall_ms();
 }
 
 static void
@@ -107,8 +104,8 @@ totals_add(sw_daemon *d, const char *service, const char *env, const sw_sli_inte
     return s;
 }
 
-static void
-totals_fini(sw_totals *t)
+void
+sw_daemon_totals_fini(sw_totals *t)
 {
     for (size_t i = 0; i < t->n; i++) {
         free((char *)t->series[i].service);
@@ -133,8 +130,9 @@ pending_drop_oldest(sw_daemon *d)
     d->n_pending--;
 }
 
-static sw_status
-pending_push(sw_daemon *d, const char *service, const char *env, sw_sli_interval *iv, sw_err *err)
+sw_status
+sw_daemon_pending_push(sw_daemon *d, const char *service, const char *env, sw_sli_interval *iv,
+                       sw_err *err)
 {
     if (d->n_pending == SW_DAEMON_PENDING_MAX)
         pending_drop_oldest(d);
@@ -161,8 +159,8 @@ pending_push(sw_daemon *d, const char *service, const char *env, sw_sli_interval
 }
 
 /* An ended interval: into the evaluator, the totals and the rows to store. */
-static sw_status
-ingest(void *ctx, const char *service, const char *env, sw_sli_interval *iv, sw_err *err)
+sw_status
+sw_daemon_ingest(void *ctx, const char *service, const char *env, sw_sli_interval *iv, sw_err *err)
 {
     sw_daemon *d = ctx;
     sw_err eval_err;
@@ -175,7 +173,7 @@ ingest(void *ctx, const char *service, const char *env, sw_sli_interval *iv, sw_
     const sw_metrics_series *total = totals_add(d, service, env, iv);
     if (total != NULL)
         sw_daemon_rwout_add(d, total, iv->start_ms + iv->length_ms);
-    sw_status st = pending_push(d, service, env, iv, err);
+    sw_status st = sw_daemon_pending_push(d, service, env, iv, err);
     sw_sli_interval_fini(iv);
     return st;
 }
@@ -184,8 +182,8 @@ ingest(void *ctx, const char *service, const char *env, sw_sli_interval *iv, sw_
  * Write the pending rows, recording that everything taken before taken_until_ms is stored; then
  * the journal need keep only the open intervals. false when the store refused.
  */
-static bool
-store_flush(sw_daemon *d, int64_t taken_until_ms)
+bool
+sw_daemon_store_flush(sw_daemon *d, int64_t taken_until_ms)
 {
     sw_store_row *rows = calloc(d->n_pending + 1, sizeof *rows);
     if (rows == NULL)
@@ -240,7 +238,7 @@ journal_compact(sw_daemon *d)
 static void
 store_and_compact(sw_daemon *d, int64_t boundary_ms)
 {
-    if (store_flush(d, boundary_ms))
+    if (sw_daemon_store_flush(d, boundary_ms))
         journal_compact(d);
 }
 
@@ -347,8 +345,8 @@ observe_alerts(sw_daemon *d, int64_t now_ms)
 }
 
 /* Remember every state as it is now, so a rebuild does not re-announce old news. */
-static void
-seen_reset(sw_daemon *d)
+void
+sw_daemon_seen_reset(sw_daemon *d)
 {
     free(d->seen.state);
     d->seen = (sw_seen){0};
@@ -383,13 +381,13 @@ configured_sources(const sw_config *c)
                     : 0);
 }
 
-static void
-publish(sw_daemon *d, int64_t now_ms)
+void
+sw_daemon_publish(sw_daemon *d, int64_t now_ms)
 {
     d->self.sources = configured_sources(d->cfg);
     d->self.late_values = sw_accum_late(d->accum);
     d->self.carried_increases = sw_accum_carried(d->accum);
-    sw_prommap_stats_get(d->prommap, &d->self.prom);
+    sw_daemon_prom_self(d, &d->self);
     sw_daemon_rw_self(d, &d->self);
     pthread_mutex_lock(&d->probe_lock);
     d->self.probe_errors = d->probe_errors;
@@ -397,18 +395,14 @@ publish(sw_daemon *d, int64_t now_ms)
     sw_daemon_query_self(d, &d->self);
     sw_daemon_rwout_stats(d);
     sw_daemon_cw_self(d, &d->self);
-    sw_metrics_input mi = {d->totals.series, d->totals.n, &d->self, NULL, 0};
-    sw_scrape_target_stats *scrape = NULL;
-    size_t n_scrape = 0;
-    sw_err err;
-    if (d->scraper != NULL && sw_scrape_stats(d->scraper, &scrape, &n_scrape, &err) == SW_OK) {
-        mi.scrape = scrape;
-        mi.n_scrape = n_scrape;
-    }
+    sw_metrics_input mi = {.series = d->totals.series, .n_series = d->totals.n, .self = &d->self};
+    sw_daemon_targets targets;
+    sw_daemon_scrape_targets(d, &mi, &targets);
     sw_snapshot_input in = {d->ev, d->rules, now_ms, &mi, d->expo};
     sw_snapshot *s;
+    sw_err err;
     sw_status built = sw_snapshot_build(&in, &s, &err);
-    sw_scrape_stats_free(scrape, n_scrape);
+    sw_daemon_scrape_targets_free(&targets);
     if (built != SW_OK) {
         sw_log_err(SW_LOG_ERROR, "snapshot not built", &err, NULL);
         return;
@@ -423,8 +417,8 @@ publish(sw_daemon *d, int64_t now_ms)
         d->opts.on_tick(d->opts.hook_ctx, s);
 }
 
-static void
-tick(sw_daemon *d, int64_t boundary_ms)
+void
+sw_daemon_tick(sw_daemon *d, int64_t boundary_ms)
 {
     double t0 = mono_s();
     sw_err err;
@@ -435,7 +429,7 @@ tick(sw_daemon *d, int64_t boundary_ms)
     sw_accum_close(d->accum, boundary_ms);
     if (sw_prommap_flush(d->prommap, boundary_ms, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "histogram buckets lost", &err, NULL);
-    if (sw_accum_take(d->accum, boundary_ms, ingest, d, &err) != SW_OK)
+    if (sw_accum_take(d->accum, boundary_ms, sw_daemon_ingest, d, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "intervals lost", &err, NULL);
     store_and_compact(d, boundary_ms);
     if (sw_eval_advance(d->ev, boundary_ms, &err) != SW_OK)
@@ -444,7 +438,7 @@ tick(sw_daemon *d, int64_t boundary_ms)
     sw_daemon_flush_audits(d);
     d->self.evaluations++;
     d->self.evaluation_seconds = mono_s() - t0;
-    publish(d, boundary_ms);
+    sw_daemon_publish(d, boundary_ms);
     d->last_tick_ms = boundary_ms;
 }
 
@@ -462,247 +456,7 @@ honour_marks(sw_daemon *d)
     sw_err err;
     if (sw_eval_advance(d->ev, d->last_tick_ms, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "evaluation failed", &err, NULL);
-    publish(d, d->last_tick_ms);
-}
-
-/* ------------------------------------------------------------------ probes */
-
-static void
-probe_result(void *ctx, const sw_probe_result *r)
-{
-    sw_daemon *d = ctx;
-    sw_err err;
-    if (sw_accum_add_probe(d->accum, r->service_name, r->env, r->at_ms, r->ok, &err) != SW_OK)
-        sw_log_err(SW_LOG_WARN, "probe result lost", &err, "service", r->service_name, NULL);
-    if (!r->ok)
-        sw_log(SW_LOG_DEBUG, "probe failed", "service", r->service_name, "reason", r->reason, NULL);
-}
-
-bool
-sw_daemon_nap(sw_daemon *d, int64_t ms)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    int64_t ns = (int64_t)until.tv_nsec + (ms % 1000) * 1000000;
-    until.tv_sec += (time_t)(ms / 1000 + ns / 1000000000);
-    until.tv_nsec = (long)(ns % 1000000000);
-    pthread_mutex_lock(&d->stop_lock);
-    while (!d->stopping && pthread_cond_timedwait(&d->stop_cond, &d->stop_lock, &until) == 0)
-        ;
-    bool go_on = !d->stopping;
-    pthread_mutex_unlock(&d->stop_lock);
-    return go_on;
-}
-
-static void *
-probe_loop(void *arg)
-{
-    sw_daemon *d = arg;
-    do {
-        pthread_mutex_lock(&d->probe_lock);
-        int64_t now = sw_daemon_now(d), next = now + 1000;
-        if (d->prober != NULL) {
-            sw_err err;
-            if (sw_probe_run_due(d->prober, now, probe_result, d, &err) != SW_OK) {
-                d->probe_errors++;
-                sw_log_err(SW_LOG_WARN, "probes did not run", &err, NULL);
-            }
-            next = sw_probe_next_due_ms(d->prober);
-        }
-        pthread_mutex_unlock(&d->probe_lock);
-        int64_t wait = (int64_t)((double)(next - now) / d->opts.speed);
-        if (wait < 10)
-            wait = 10;
-        if (wait > 1000)
-            wait = 1000;
-        if (!sw_daemon_nap(d, wait))
-            break;
-    } while (true);
-    return NULL;
-}
-
-static sw_status
-probes_for(sw_daemon *d, const sw_rules *rules, sw_probe **ret, sw_err *err)
-{
-    *ret = NULL;
-    for (size_t i = 0; i < rules->n_services; i++)
-        if (rules->services[i].health.kind == SW_SOURCE_PROBE)
-            return sw_probe_new_from_rules(rules, sw_daemon_now(d), (uint64_t)wall_ms(), ret, err);
-    return SW_OK;
-}
-
-/* ------------------------------------------------------------------ rollups */
-
-/* Gate audits, deployment marks and events past their retention (age, then count). */
-static void
-prune_records(sw_daemon *d)
-{
-    static const char *const names[] = {"gate_audits", "deployments", "events"};
-    const sw_config *c = d->cfg;
-    for (int i = SW_STORE_GATE_AUDITS; i <= SW_STORE_EVENTS; i++) {
-        sw_store_keep keep = {c->record_keep_ms[i], c->record_max_rows[i]};
-        uint64_t deleted = 0;
-        sw_err err;
-        if (sw_store_prune(d->store, (sw_store_record)i, sw_daemon_now(d), &keep, &deleted, &err) !=
-            SW_OK)
-            sw_log_err(SW_LOG_WARN, "pruning failed; retrying later", &err, "table", names[i],
-                       NULL);
-        atomic_fetch_add(&d->records_pruned, deleted);
-    }
-}
-
-static void *
-rollup_loop(void *arg)
-{
-    sw_daemon *d = arg;
-    prune_records(d);
-    while (sw_daemon_nap(d, ROLLUP_EVERY_MS)) {
-        sw_err err;
-        if (sw_store_rollup(d->store, sw_daemon_now(d), &err) != SW_OK)
-            sw_log_err(SW_LOG_WARN, "rollup failed; retrying later", &err, NULL);
-        prune_records(d);
-    }
-    return NULL;
-}
-
-/* ------------------------------------------------------------------ reload */
-
-static sw_status
-load_config_again(const sw_daemon *d, sw_config **ret, sw_err *err)
-{
-    sw_rules_diag *diag = sw_rules_diag_new();
-    sw_status st = sw_config_load(d->cfg->path, ret, diag, err);
-    for (size_t i = 0; diag != NULL && i < sw_rules_diag_count(diag); i++)
-        sw_log(SW_LOG_ERROR, "configuration error", "detail", sw_rules_diag_line(diag, i), NULL);
-    sw_rules_diag_free(diag);
-    if (st != SW_OK)
-        return st;
-    /* Where to listen, where the data lives and the shard need a restart; flags keep winning. */
-    (*ret)->listen = d->listen;
-    (*ret)->data_dir = d->data_dir;
-    (*ret)->shard = d->shard;
-    return SW_OK;
-}
-
-static void
-swap_probes(sw_daemon *d, const sw_rules *rules)
-{
-    sw_probe *p;
-    sw_err err;
-    if (probes_for(d, rules, &p, &err) != SW_OK) {
-        sw_log_err(SW_LOG_ERROR, "probes not started", &err, NULL);
-        p = NULL;
-    }
-    pthread_mutex_lock(&d->probe_lock);
-    sw_probe *old = d->prober;
-    d->prober = p;
-    pthread_mutex_unlock(&d->probe_lock);
-    sw_probe_free(old);
-}
-
-/* Everything new is built first; only then is the old swapped out, so a bad file changes
- * nothing. */
-static sw_status
-reload(sw_daemon *d, sw_err *err)
-{
-    sw_config *cfg = NULL;
-    sw_rules *rules = NULL;
-    sw_eval *ev = NULL;
-    char *text = NULL;
-    size_t len = 0;
-    int64_t now = sw_daemon_now(d);
-    sw_status st = d->opts.rules_text == NULL ? load_config_again(d, &cfg, err) : SW_OK;
-    if (st == SW_OK)
-        st = sw_daemon_load_rules(d, cfg != NULL ? cfg : d->cfg, true, &rules, &text, &len, err);
-    if (st == SW_OK) {
-        store_flush(d, d->last_tick_ms); /* the rebuild reads the store: it must hold
-                                          * everything ingested */
-        st = sw_daemon_rebuild(d, rules, d->last_tick_ms, &ev, err);
-    }
-    if (st != SW_OK) {
-        sw_config_free(cfg);
-        sw_rules_free(rules);
-        free(text);
-        d->self.reload_errors++;
-        sw_log_err(SW_LOG_ERROR, "reload failed; keeping the previous configuration", err, NULL);
-        return st;
-    }
-    sw_err store_err;
-    if (sw_store_put_rules(d->store, now, text, len, &store_err) != SW_OK)
-        sw_log_err(SW_LOG_WARN, "rules history not recorded", &store_err, NULL);
-    swap_probes(d, rules);
-    sw_err scrape_err;
-    if (cfg != NULL && sw_daemon_scrape_reload(d, cfg, &scrape_err) != SW_OK)
-        sw_log_err(SW_LOG_ERROR, "scrape jobs not reloaded; the previous ones go on", &scrape_err,
-                   NULL);
-    sw_err map_err;
-    if (sw_prommap_set_rules(d->prommap, rules, &map_err) != SW_OK)
-        sw_log_err(SW_LOG_ERROR, "Prometheus selectors not updated", &map_err, NULL);
-    sw_daemon_query_set_rules(d, rules);
-    sw_emf_map *emf = NULL;
-    sw_err emf_err;
-    if (sw_emf_map_new(rules, &emf, &emf_err) != SW_OK)
-        sw_log_err(SW_LOG_ERROR, "EMF targets not updated", &emf_err, NULL);
-    else {
-        pthread_mutex_lock(&d->emf_lock);
-        sw_emf_map_free(d->emf);
-        d->emf = emf;
-        pthread_mutex_unlock(&d->emf_lock);
-    }
-    sw_daemon_cw_set_rules(d, rules);
-    sw_eval_free(d->ev);
-    sw_rules_free(d->rules);
-    free(d->rules_text);
-    d->ev = ev;
-    d->rules = rules;
-    d->rules_text = text;
-    atomic_fetch_add(&d->rules_version, 1);
-    d->rules_len = len;
-    if (cfg != NULL) {
-        sw_config_free(d->cfg);
-        d->cfg = cfg;
-    }
-    seen_reset(d);
-    d->self.reloads++;
-    /* Answer with the new rules at once: until the next tick the old snapshot would serve. */
-    publish(d, d->last_tick_ms);
-    sw_log(SW_LOG_INFO, "configuration and rules reloaded", NULL);
-    return SW_OK;
-}
-
-/* A reload asked for over HTTP: done here, on the tick thread, and answered through the lock. */
-static void
-serve_reload_request(sw_daemon *d)
-{
-    pthread_mutex_lock(&d->lock);
-    bool asked = d->reload_requested;
-    d->reload_requested = false;
-    pthread_mutex_unlock(&d->lock);
-    if (!asked)
-        return;
-    sw_err err = {0};
-    sw_status st = reload(d, &err);
-    pthread_mutex_lock(&d->lock);
-    d->reload_status = st;
-    snprintf(d->reload_msg, sizeof d->reload_msg, "%s", err.msg);
-    d->reload_done = true;
-    pthread_cond_broadcast(&d->reloaded);
-    pthread_mutex_unlock(&d->lock);
-}
-
-sw_status
-sw_daemon_request_reload(sw_daemon *d, sw_err *err)
-{
-    pthread_mutex_lock(&d->lock);
-    d->reload_requested = true;
-    d->reload_done = false;
-    while (!d->reload_done && !d->stopping)
-        pthread_cond_wait(&d->reloaded, &d->lock);
-    sw_status st = d->reload_done ? d->reload_status : SW_E_IO;
-    if (st != SW_OK)
-        sw_err_set(err, st, "%s", d->reload_done ? d->reload_msg : "shutting down");
-    pthread_mutex_unlock(&d->lock);
-    return st;
+    sw_daemon_publish(d, d->last_tick_ms);
 }
 
 /* ------------------------------------------------------------------ running */
@@ -712,8 +466,8 @@ sw_daemon_request_reload(sw_daemon *d, sw_err *err)
  * one that starts at the interval's edge and answers just within its timeout is still in; later
  * still when sources deliver late (remote write batches, queries: ingest_delay).
  */
-static int64_t
-take_grace_ms(const sw_daemon *d)
+int64_t
+sw_daemon_take_grace_ms(const sw_daemon *d)
 {
     int64_t longest = 0;
     for (size_t i = 0; i < d->cfg->n_scrape_jobs; i++)
@@ -735,7 +489,7 @@ store_unjudged(sw_daemon *d, int64_t until_ms)
     sw_accum_close(d->accum, until_ms);
     if (sw_prommap_flush(d->prommap, until_ms, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "histogram buckets lost", &err, NULL);
-    if (sw_accum_take(d->accum, until_ms, ingest, d, &err) != SW_OK)
+    if (sw_accum_take(d->accum, until_ms, sw_daemon_ingest, d, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "intervals lost", &err, NULL);
 }
 
@@ -743,18 +497,18 @@ void
 sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload_flag)
 {
     while (!*stop) {
-        int64_t grace = take_grace_ms(d);
+        int64_t grace = sw_daemon_take_grace_ms(d);
         if (*reload_flag) {
             *reload_flag = 0;
             sw_err err;
-            reload(d, &err);
+            sw_daemon_reload(d, &err);
         }
-        serve_reload_request(d);
+        sw_daemon_serve_reload_request(d);
         honour_marks(d);
         int64_t now = sw_daemon_now(d);
         int64_t boundary = now - grace - ((now - grace) % d->base_ms);
         if (boundary > d->last_tick_ms) {
-            tick(d, boundary);
+            sw_daemon_tick(d, boundary);
             continue;
         }
         int64_t wait = (int64_t)((double)(boundary + d->base_ms + grace - now) / d->opts.speed);
@@ -764,350 +518,12 @@ sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *
      * it may still be missing late data, and judging them would record false resolutions.
      * Those that have ended are stored all the same; the open intervals stay in the journal,
      * synced by the compaction, and are merged back at the next start. */
-    int64_t now = sw_daemon_now(d), grace = take_grace_ms(d);
+    int64_t now = sw_daemon_now(d), grace = sw_daemon_take_grace_ms(d);
     int64_t boundary = now - grace - ((now - grace) % d->base_ms);
     if (boundary > d->last_tick_ms)
-        tick(d, boundary);
+        sw_daemon_tick(d, boundary);
     int64_t ended = now - now % d->base_ms;
     store_unjudged(d, ended);
     store_and_compact(d, ended > d->last_tick_ms ? ended : d->last_tick_ms);
     sw_log(SW_LOG_INFO, "stopped", NULL);
-}
-
-/* ------------------------------------------------------------------ setup */
-
-sw_status
-sw_daemon_read_secret(const char *path, char **ret, sw_err *err)
-{
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return sw_err_sys(err, SW_E_IO, "cannot read the token file %s", path);
-    /* The whole first line is the secret (a passphrase has spaces); only the whitespace around
-     * it goes, as the line end a text editor adds. */
-    char buf[SECRET_MAX + 2];
-    bool got = fgets(buf, sizeof buf, f) != NULL;
-    fclose(f);
-    size_t n = got ? strcspn(buf, "\n") : 0;
-    if (n > SECRET_MAX)
-        return sw_err_set(err, SW_E_INVAL, "the token file %s: first line over %d bytes", path,
-                          SECRET_MAX);
-    buf[n] = '\0';
-    while (n > 0 && strchr(" \t\r", buf[n - 1]) != NULL)
-        buf[--n] = '\0';
-    char *start = buf + strspn(buf, " \t");
-    if (start[0] == '\0')
-        return sw_err_set(err, SW_E_INVAL, "the token file %s is empty", path);
-    *ret = strdup(start);
-    return *ret != NULL ? SW_OK : sw_err_set(err, SW_E_NOMEM, "out of memory");
-}
-
-static sw_status
-open_store(sw_daemon *d, sw_err *err)
-{
-    const sw_config *c = d->cfg;
-    sw_store_options so = {
-        .base_interval_ms = d->base_ms,
-        .retention_base_ms = c->retention_ms[0],
-        .retention_1m_ms = c->retention_ms[1],
-        .retention_1h_ms = c->retention_ms[2],
-        .retention_1d_ms = c->retention_ms[3],
-    };
-    sw_status st = sw_daemon_data_dir_prepare(c->data_dir, &d->data_dir_created, err);
-    return st == SW_OK ? sw_store_open(c->data_dir, &so, &d->store, err) : st;
-}
-
-/* What the HTTP server will read, read or checked before anything is created or written. */
-static sw_status
-check_files(sw_daemon *d, sw_err *err)
-{
-    const sw_config *c = d->cfg;
-    sw_status st =
-        c->token_file != NULL ? sw_daemon_read_secret(c->token_file, &d->token, err) : SW_OK;
-    if (st == SW_OK && c->tls_cert_file != NULL)
-        st = sw_daemon_check_readable(c->tls_cert_file, "TLS certificate", err);
-    if (st == SW_OK && c->tls_key_file != NULL)
-        st = sw_daemon_check_readable(c->tls_key_file, "TLS key", err);
-    return st;
-}
-
-static sw_status
-start_http(sw_daemon *d, sw_err *err)
-{
-    const sw_config *c = d->cfg;
-    sw_daemon_api_init(d);
-    sw_daemon_rw_init(d);
-    size_t n_routes;
-    const sw_http_route *routes = sw_api_routes(&n_routes);
-    sw_http_options ho = {
-        .listen = d->listen,
-        .threads = c->http_threads,
-        .max_body = (size_t)c->http_max_body,
-        .timeout_s = (unsigned)((c->http_timeout_ms + 999) / 1000),
-        .header_timeout_s = (unsigned)((c->http_header_timeout_ms + 999) / 1000),
-        .max_per_client = c->http_max_per_client,
-        .heavy_workers = c->http_report_workers,
-        .heavy_waiting = c->http_report_queue,
-        .bearer_token = d->token,
-        .auth_all = c->auth_all,
-        .tls_cert_file = c->tls_cert_file,
-        .tls_key_file = c->tls_key_file,
-    };
-    return sw_http_start(&ho, routes, n_routes, &d->hooks, &d->http, err);
-}
-
-static sw_status
-start_alertmanager(sw_daemon *d, sw_err *err)
-{
-    if (d->cfg->alertmanager_url == NULL)
-        return SW_OK;
-    char generator[512];
-    if (d->cfg->external_url != NULL)
-        snprintf(generator, sizeof generator, "%s/api/v1/status", d->cfg->external_url);
-    else
-        snprintf(generator, sizeof generator, "http://%s/api/v1/status", d->listen);
-    sw_am_config ac = {.resend_ms = d->cfg->alertmanager_resend_ms,
-                       .eval_interval_ms = d->base_ms,
-                       .generator_url = generator};
-    return sw_am_new(&ac, &d->am, err);
-}
-
-static sw_status
-start_threads(sw_daemon *d, sw_err *err)
-{
-    if (pthread_create(&d->rollup_thread, NULL, rollup_loop, d) != 0)
-        return sw_err_set(err, SW_E_NOMEM, "cannot start the rollup thread");
-    d->rollup_started = true;
-    if (pthread_create(&d->probe_thread, NULL, probe_loop, d) != 0)
-        return sw_err_set(err, SW_E_NOMEM, "cannot start the probe thread");
-    d->probe_started = true;
-    return SW_OK;
-}
-
-static int64_t
-horizon_clock(void *ctx)
-{
-    return sw_daemon_now(ctx);
-}
-
-/* Queue an interval the journal gave back that ended before this start, to be stored. */
-static sw_status
-pend_replayed(void *ctx, const char *service, const char *env, sw_sli_interval *iv, sw_err *err)
-{
-    sw_status st = pending_push(ctx, service, env, iv, err);
-    sw_sli_interval_fini(iv);
-    return st;
-}
-
-/*
- * Merge back what the journal holds beyond what the store has, store the intervals among it
- * that have ended (before the evaluator is rebuilt from the store), and from then on journal
- * every commit.
- */
-static sw_status
-recover_journal(sw_daemon *d, sw_err *err)
-{
-    sw_accum_set_horizon(d->accum, horizon_clock, d, SW_DAEMON_AHEAD_MS);
-    char path[4096];
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", d->data_dir, SW_DAEMON_JOURNAL_NAME) >=
-        sizeof path)
-        return sw_err_set(err, SW_E_INVAL, "%s: data directory path too long", d->data_dir);
-    int64_t stored_until;
-    size_t replayed;
-    sw_status st = sw_store_taken_until(d->store, &stored_until, err);
-    if (st == SW_OK)
-        st = sw_daemon_first_tick(d, take_grace_ms(d), stored_until, &d->last_tick_ms, err);
-    if (st == SW_OK)
-        st = sw_accum_journal_open(d->accum, path, stored_until, &replayed, err);
-    if (st != SW_OK)
-        return st;
-    if (replayed > 0) {
-        char n[24];
-        snprintf(n, sizeof n, "%zu", replayed);
-        sw_log(SW_LOG_INFO, "ingest journal replayed", "intervals", n, NULL);
-    }
-    sw_accum_close(d->accum, d->last_tick_ms);
-    if ((st = sw_accum_take(d->accum, d->last_tick_ms, pend_replayed, d, err)) != SW_OK)
-        return st;
-    if (!store_flush(d, d->last_tick_ms))
-        return sw_err_set(err, SW_E_IO, "%s: cannot store the intervals the journal gave back",
-                          path);
-    return sw_accum_journal_compact(d->accum, err);
-}
-
-static sw_status
-daemon_start(sw_daemon *d, sw_err *err)
-{
-    sw_status st =
-        sw_daemon_load_rules(d, d->cfg, false, &d->rules, &d->rules_text, &d->rules_len, err);
-    if (st != SW_OK)
-        return st;
-    d->base_ms = d->rules->base_interval_ms;
-    int64_t now = sw_daemon_now(d);
-    d->last_tick_ms = now - now % d->base_ms;
-    d->audit_sampler =
-        sw_audit_sampler_new(d->cfg->audit_min_interval_ms, d->cfg->audit_max_per_minute);
-    d->report_cache =
-        sw_report_cache_new(REPORT_CACHE_ENTRIES, REPORT_CACHE_BYTES, REPORT_CACHE_MS);
-    if (d->audit_sampler == NULL || d->report_cache == NULL)
-        return sw_err_set(err, SW_E_NOMEM, "out of memory starting the daemon");
-    if ((st = check_files(d, err)) != SW_OK || (st = open_store(d, err)) != SW_OK ||
-        (st = sw_accum_new(d->base_ms, &d->accum, err)) != SW_OK ||
-        (st = recover_journal(d, err)) != SW_OK ||
-        (st = sw_prommap_new(d->rules, d->accum, &d->prommap, err)) != SW_OK ||
-        (st = sw_emf_map_new(d->rules, &d->emf, err)) != SW_OK ||
-        (st = sw_expo_new(&d->expo, err)) != SW_OK ||
-        (st = sw_daemon_rebuild(d, d->rules, d->last_tick_ms, &d->ev, err)) != SW_OK ||
-        (st = start_alertmanager(d, err)) != SW_OK ||
-        (st = probes_for(d, d->rules, &d->prober, err)) != SW_OK ||
-        (st = sw_daemon_rwout_start(d, err)) != SW_OK)
-        return st;
-    seen_reset(d);
-    publish(d, d->last_tick_ms);
-    if ((st = start_http(d, err)) != SW_OK || (st = start_threads(d, err)) != SW_OK)
-        return st;
-    if ((st = sw_daemon_scrape_start(d, err)) != SW_OK)
-        return st;
-    if ((st = sw_daemon_query_start(d, err)) != SW_OK || (st = sw_daemon_cw_start(d, err)) != SW_OK)
-        return st;
-    /* Recorded once everything started: a failed start adds nothing to the history. */
-    return sw_store_put_rules(d->store, now, d->rules_text, d->rules_len, err);
-}
-
-sw_status
-sw_daemon_new(const sw_daemon_options *opts, sw_daemon **ret, sw_err *err)
-{
-    sw_daemon *d = calloc(1, sizeof *d);
-    if (d == NULL) {
-        sw_config_free(opts->config);
-        return sw_err_set(err, SW_E_NOMEM, "out of memory starting the daemon");
-    }
-    d->opts = *opts;
-    if (d->opts.speed <= 0)
-        d->opts.speed = 1;
-    d->cfg = opts->config;
-    d->sim_until_ms = INT64_MIN;
-    d->self.store_ok = true;
-    d->self.start_ms = wall_ms();
-    pthread_mutex_init(&d->lock, NULL);
-    pthread_mutex_init(&d->probe_lock, NULL);
-    pthread_mutex_init(&d->rw.lock, NULL);
-    pthread_mutex_init(&d->scrape_lock, NULL);
-    pthread_mutex_init(&d->emf_lock, NULL);
-    pthread_mutex_init(&d->stop_lock, NULL);
-    pthread_cond_init(&d->stop_cond, NULL);
-    pthread_cond_init(&d->reloaded, NULL);
-    d->ingest_sync = d->cfg->ingest_sync;
-    d->shard = d->cfg->shard;
-    d->listen = strdup(d->cfg->listen);
-    d->data_dir = strdup(d->cfg->data_dir);
-    sw_status st = d->listen != NULL && d->data_dir != NULL
-                       ? daemon_start(d, err)
-                       : sw_err_set(err, SW_E_NOMEM, "out of memory starting the daemon");
-    if (st != SW_OK) {
-        bool discard = d->data_dir_created;
-        char *dir = d->data_dir;
-        d->data_dir = NULL;
-        sw_daemon_free(d); /* closes the store before its files go */
-        if (discard)
-            sw_daemon_data_dir_discard(dir);
-        free(dir);
-        return st;
-    }
-    char port[16];
-    snprintf(port, sizeof port, "%u", (unsigned)sw_http_port(d->http));
-    sw_log(SW_LOG_INFO, "listening", "addr", d->listen, "port", port, "data_dir", d->data_dir,
-           NULL);
-    *ret = d;
-    return SW_OK;
-}
-
-uint16_t
-sw_daemon_port(const sw_daemon *d)
-{
-    return sw_http_port(d->http);
-}
-
-static void
-stop_threads(sw_daemon *d)
-{
-    pthread_mutex_lock(&d->stop_lock);
-    d->stopping = true;
-    pthread_cond_broadcast(&d->stop_cond);
-    pthread_mutex_unlock(&d->stop_lock);
-    pthread_mutex_lock(&d->lock);
-    pthread_cond_broadcast(&d->reloaded); /* a reload request waiting gets "shutting down" */
-    pthread_mutex_unlock(&d->lock);
-    if (d->rollup_started)
-        pthread_join(d->rollup_thread, NULL);
-    if (d->probe_started)
-        pthread_join(d->probe_thread, NULL);
-    sw_daemon_scrape_stop(d);
-    sw_daemon_query_stop(d);
-    sw_daemon_cw_stop(d);
-}
-
-static void
-free_queues(sw_daemon *d)
-{
-    for (size_t i = 0; i < d->n_pending; i++) {
-        free(d->pending[i].service);
-        free(d->pending[i].env);
-        sw_sli_interval_fini(&d->pending[i].iv);
-    }
-    free(d->pending);
-    for (size_t i = 0; i < d->n_audits; i++) {
-        sw_audit_row *a = &d->audits[i];
-        free(a->who);
-        free(a->service);
-        free(a->env);
-        free(a->verdict);
-        free(a->json);
-    }
-    free(d->audits);
-    sw_audit_sampler_free(d->audit_sampler);
-    sw_report_cache_free(d->report_cache);
-    for (size_t i = 0; i < d->n_marks; i++) {
-        free(d->marks[i].service);
-        free(d->marks[i].env);
-    }
-    free(d->marks);
-}
-
-void
-sw_daemon_free(sw_daemon *d)
-{
-    if (d == NULL)
-        return;
-    stop_threads(d);
-    sw_http_stop(d->http);
-    sw_daemon_rwout_stop(d);
-    if (d->store != NULL) /* a failed start has no store, and no audits either */
-        sw_daemon_flush_audits(d);
-    free_queues(d);
-    sw_snapshot_unref(d->snapshot);
-    sw_probe_free(d->prober);
-    sw_am_free(d->am);
-    sw_expo_free(d->expo);
-    sw_prommap_free(d->prommap);
-    sw_emf_map_free(d->emf);
-    sw_accum_free(d->accum);
-    sw_eval_free(d->ev);
-    sw_store_close(d->store);
-    sw_rules_free(d->rules);
-    free(d->rules_text);
-    totals_fini(&d->totals);
-    free(d->seen.state);
-    free(d->token);
-    free(d->listen);
-    free(d->data_dir);
-    sw_config_free(d->cfg);
-    pthread_mutex_destroy(&d->lock);
-    pthread_mutex_destroy(&d->probe_lock);
-    pthread_mutex_destroy(&d->rw.lock);
-    pthread_mutex_destroy(&d->scrape_lock);
-    pthread_mutex_destroy(&d->emf_lock);
-    pthread_mutex_destroy(&d->stop_lock);
-    pthread_cond_destroy(&d->stop_cond);
-    pthread_cond_destroy(&d->reloaded);
-    free(d);
 }

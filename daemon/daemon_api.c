@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "slawatch/log.h"
+#include "slawatch/push.h"
 #include "slawatch/units.h"
 
 static sw_snapshot *
@@ -256,6 +257,14 @@ hook_ingest(void *ctx, const sw_push_batch *b, int64_t at_ms, sw_err *err)
     return st;
 }
 
+/* POST /api/v1/ingest: collector/push's handler over the accumulators. */
+static void
+hook_ingest_http(void *ctx, const sw_http_request *req, sw_http_response *resp)
+{
+    sw_push_sink sink = {ctx, hook_now, hook_ingest};
+    sw_push_handle(&sink, req, resp);
+}
+
 /* Every item of the EMF request into one batch, committed whole. */
 static sw_status
 apply_emf(sw_daemon *d, const sw_emf_batch *b, sw_err *err)
@@ -312,7 +321,7 @@ hook_ready(void *ctx, char *why, size_t cap)
     return ready;
 }
 
-/* Bumped by every reload that installs rules (daemon.c): cached reports are then stale. */
+/* Bumped by every reload that installs rules (daemon_reload.c): cached reports are then stale. */
 static uint64_t
 hook_rules_version(void *ctx)
 {
@@ -340,7 +349,7 @@ sw_daemon_api_init(sw_daemon *d)
         .mark_deployment = hook_mark,
         .reload = hook_reload,
         .audit = hook_audit,
-        .ingest = hook_ingest,
+        .ingest = hook_ingest_http,
         .ready = hook_ready,
         .ingest_emf = hook_ingest_emf,
         .report = hook_report,

@@ -172,7 +172,7 @@ sw_daemon_cw_set_rules(sw_daemon *d, const sw_rules *rules)
 sw_status
 sw_daemon_cw_start(sw_daemon *d, sw_err *err)
 {
-    const sw_config_cloudwatch *cfg = &d->cfg->cloudwatch;
+    const sw_cloudwatch_options *cfg = &d->cfg->cloudwatch;
     if (!cfg->enabled)
         return SW_OK;
     sw_daemon_cw *c = calloc(1, sizeof *c);

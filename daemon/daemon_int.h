@@ -1,5 +1,6 @@
 /*
- * The daemon's parts shared by its files: daemon.c (lifecycle, the tick), daemon_rebuild.c
+ * The daemon's parts shared by its files: daemon.c (the tick and the run loop), daemon_setup.c
+ * (start-up and shutdown), daemon_reload.c (probe and rollup threads, reload), daemon_rebuild.c
  * (evaluator windows rebuilt from the store on start and reload) and daemon_api.c (the hooks
  * the HTTP handlers call). Fields under `lock` are touched by the HTTP threads too.
  */
@@ -201,6 +202,20 @@ sw_status sw_daemon_scrape_start(sw_daemon *d, sw_err *err);
 /* Scrape cfg's jobs from now on; on error the previous jobs go on. */
 sw_status sw_daemon_scrape_reload(sw_daemon *d, const sw_config *cfg, sw_err *err);
 
+/* The sample map's counts into self->prom (tick thread, when publishing; daemon_scrape.c). */
+void sw_daemon_prom_self(sw_daemon *d, sw_metrics_self *self);
+
+/* Every scrape target's health for /metrics, lent to mi until sw_daemon_scrape_targets_free
+ * (none when the scraper is off or memory ran out). */
+typedef struct sw_daemon_targets {
+    sw_scrape_target_stats *stats;
+    sw_metrics_target *targets;
+    size_t n;
+} sw_daemon_targets;
+
+void sw_daemon_scrape_targets(sw_daemon *d, sw_metrics_input *mi, sw_daemon_targets *t);
+void sw_daemon_scrape_targets_free(sw_daemon_targets *t);
+
 /* Join the scrape thread (after d->stopping is set) and free the scraper. */
 void sw_daemon_scrape_stop(sw_daemon *d);
 
@@ -269,5 +284,23 @@ void sw_daemon_cw_set_rules(sw_daemon *d, const sw_rules *rules);
 
 /* The cloudwatch source's counters into self (tick thread, when publishing). */
 void sw_daemon_cw_self(sw_daemon *d, sw_metrics_self *self);
+
+/* Shared among daemon.c, daemon_reload.c and daemon_setup.c. */
+int64_t sw_daemon_wall_ms(void);
+void sw_daemon_totals_fini(sw_totals *t);
+sw_status sw_daemon_pending_push(sw_daemon *d, const char *service, const char *env,
+                                 sw_sli_interval *iv, sw_err *err);
+sw_status sw_daemon_ingest(void *ctx, const char *service, const char *env, sw_sli_interval *iv,
+                           sw_err *err);
+bool sw_daemon_store_flush(sw_daemon *d, int64_t taken_until_ms);
+void sw_daemon_seen_reset(sw_daemon *d);
+void sw_daemon_publish(sw_daemon *d, int64_t now_ms);
+void sw_daemon_tick(sw_daemon *d, int64_t boundary_ms);
+int64_t sw_daemon_take_grace_ms(const sw_daemon *d);
+void *sw_daemon_probe_loop(void *arg);
+sw_status sw_daemon_probes_for(sw_daemon *d, const sw_rules *rules, sw_probe **ret, sw_err *err);
+void *sw_daemon_rollup_loop(void *arg);
+sw_status sw_daemon_reload(sw_daemon *d, sw_err *err);
+void sw_daemon_serve_reload_request(sw_daemon *d);
 
 #endif

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "evaluator/rules_int.h"
+#include "slawatch/rules_schema.h"
 #include "slawatch/log.h"
 #include "slawatch/shard.h"
 #include "slawatch/units.h"

@@ -167,3 +167,56 @@ sw_daemon_scrape_stop(sw_daemon *d)
     sw_scrape_free(d->scraper);
     d->scraper = NULL;
 }
+
+/* The sample map's counts for /metrics, in the exporter's terms (metrics.h). */
+void
+sw_daemon_prom_self(sw_daemon *d, sw_metrics_self *self)
+{
+    sw_prommap_stats p;
+    sw_prommap_stats_get(d->prommap, &p);
+    sw_metrics_prom *m = &self->prom;
+    _Static_assert(sizeof m->started == sizeof p.started && sizeof m->resets == sizeof p.resets,
+                   "sw_metrics_prom keeps prommap's reasons in their order");
+    *m = (sw_metrics_prom){.samples = p.samples,
+                           .matched = p.matched,
+                           .out_of_order = p.out_of_order,
+                           .invalid = p.invalid,
+                           .no_env = p.no_env,
+                           .evicted = p.evicted,
+                           .start_ignored = {p.start_ignored[SW_PROMSTART_FUTURE],
+                                             p.start_ignored[SW_PROMSTART_MOVED]}};
+    memcpy(m->started, p.started, sizeof m->started);
+    memcpy(m->resets, p.resets, sizeof m->resets);
+}
+
+#define REASON_TEXT(name, text) text,
+static const char *const reason_texts[] = {SW_SCRAPE_REASONS(REASON_TEXT)};
+#undef REASON_TEXT
+
+void
+sw_daemon_scrape_targets(sw_daemon *d, sw_metrics_input *mi, sw_daemon_targets *t)
+{
+    *t = (sw_daemon_targets){0};
+    sw_err err;
+    if (d->scraper == NULL || sw_scrape_stats(d->scraper, &t->stats, &t->n, &err) != SW_OK)
+        return;
+    t->targets = t->n > 0 ? calloc(t->n, sizeof *t->targets) : NULL;
+    if (t->targets == NULL)
+        return;
+    for (size_t i = 0; i < t->n; i++) {
+        const sw_scrape_target_stats *s = &t->stats[i];
+        t->targets[i] = (sw_metrics_target){s->job,     s->instance, s->up, s->duration_seconds,
+                                            s->samples, s->failures};
+    }
+    mi->scrape = t->targets;
+    mi->n_scrape = t->n;
+    mi->failure_reasons = reason_texts;
+    mi->n_failure_reasons = SW_SCRAPE_N_REASONS;
+}
+
+void
+sw_daemon_scrape_targets_free(sw_daemon_targets *t)
+{
+    free(t->targets);
+    sw_scrape_stats_free(t->stats, t->n);
+}

@@ -325,53 +325,12 @@ handle_deployments(void *ctx, const sw_http_request *req, sw_http_response *resp
     sw_buf_printf(&resp->body, NULL, ",\"at\":\"%s\"}\n", when);
 }
 
-/* The answer to a refused write: 400 bad input (a time too far ahead included), 413 over a cap,
- * 422 a closed interval or counts that would wrap, 503 when a retry may succeed (memory, the
- * journal's disk). */
-static int
-write_status(sw_status st, int invalid)
-{
-    switch (st) {
-    case SW_E_PARSE:
-        return 400;
-    case SW_E_INVAL:
-        return invalid;
-    case SW_E_TOOBIG:
-        return 413;
-    case SW_E_RANGE:
-        return 422;
-    case SW_E_NOMEM:
-    case SW_E_IO:
-        return 503;
-    default:
-        return 500;
-    }
-}
-
+/* Pushed batches: collector/push's handler, which the daemon's hook runs over its data. */
 static void
 handle_ingest(void *ctx, const sw_http_request *req, sw_http_response *resp)
 {
     const sw_api_hooks *h = ctx;
-    sw_push_batch b;
-    sw_err err;
-    if (sw_push_parse(req->body, req->body_len, &b, &err) != SW_OK) {
-        sw_http_response_error(resp, err.code == SW_E_TOOBIG ? 413 : 400, "request body: %s",
-                               err.msg);
-        return;
-    }
-    int64_t at_ms = b.at_ms >= 0 ? b.at_ms : h->now(h->ctx);
-    sw_status st = h->ingest(h->ctx, &b, at_ms, &err);
-    if (st == SW_OK) {
-        sw_buf_reset(&resp->body);
-        sw_buf_printf(&resp->body, NULL,
-                      "{\"requests\":%llu,\"errors\":%llu,\"latency_values\":%zu,"
-                      "\"probes\":%zu}\n",
-                      (unsigned long long)b.requests, (unsigned long long)b.errors, b.n_latency,
-                      b.n_probes);
-    } else {
-        sw_http_response_error(resp, write_status(st, 404), "%s", err.msg);
-    }
-    sw_push_batch_fini(&b);
+    h->ingest(h->ctx, req, resp);
 }
 
 static void
@@ -411,7 +370,7 @@ handle_ingest_emf(void *ctx, const sw_http_request *req, sw_http_response *resp)
     sw_err err = {0};
     sw_status st = h->ingest_emf(h->ctx, req->body, req->body_len, n, &err);
     if (st != SW_OK) {
-        sw_http_response_error(resp, write_status(st, 500), "%s", err.msg);
+        sw_http_response_error(resp, sw_http_write_status(st, 500), "%s", err.msg);
         return;
     }
     sw_buf_reset(&resp->body);

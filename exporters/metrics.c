@@ -15,6 +15,7 @@
 
 #define MAX_LABELS 6
 #define MAX_BOUNDS 32
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Labels of one series plus up to three more. */
 typedef struct labels {
@@ -478,7 +479,7 @@ write_scrape_family(sw_expo *e, const sw_metrics_input *in, const char *name, sw
 {
     sw_status st = sw_expo_family(e, name, type, help, unit, err);
     for (size_t i = 0; i < in->n_scrape && st == SW_OK; i++) {
-        const sw_scrape_target_stats *t = &in->scrape[i];
+        const sw_metrics_target *t = &in->scrape[i];
         sw_expo_label ls[2] = {{"job", t->job}, {"instance", t->instance}};
         double v = which == 0 ? (t->up ? 1 : 0) : which == 1 ? t->duration_seconds
                                                              : (double)t->samples;
@@ -506,11 +507,10 @@ write_scrape(sw_expo *e, const sw_metrics_input *in, sw_err *err)
                             "Failed scrapes by reason; a failed scrape changes nothing.", NULL,
                             err);
     for (size_t i = 0; i < in->n_scrape && st == SW_OK; i++)
-        for (int r = 0; r < SW_SCRAPE_N_REASONS && st == SW_OK; r++) {
-            const sw_scrape_target_stats *t = &in->scrape[i];
-            sw_expo_label ls[3] = {{"job", t->job},
-                                   {"instance", t->instance},
-                                   {"reason", sw_scrape_reason_name((sw_scrape_reason)r)}};
+        for (size_t r = 0; r < in->n_failure_reasons && st == SW_OK; r++) {
+            const sw_metrics_target *t = &in->scrape[i];
+            sw_expo_label ls[3] = {
+                {"job", t->job}, {"instance", t->instance}, {"reason", in->failure_reasons[r]}};
             st = sw_expo_sample(e, ls, 3, (double)t->failures[r], err);
         }
     return st;
@@ -527,7 +527,7 @@ typedef struct self_metric {
 
 /* What became of the Prometheus samples received, one series per outcome. */
 static sw_status
-write_prom_samples(sw_expo *e, const sw_prommap_stats *p, sw_err *err)
+write_prom_samples(sw_expo *e, const sw_metrics_prom *p, sw_err *err)
 {
     /* no_env counts a sample once per service it concerned, so the rest is at least 0. */
     uint64_t accounted = p->matched + p->out_of_order + p->invalid + p->no_env;
@@ -566,26 +566,24 @@ write_reasons(sw_expo *e, const char *name, const char *help, const char *const 
 
 /* How counters of new series, restarts and start times were read (promstart.h). */
 static sw_status
-write_prom_starts(sw_expo *e, const sw_prommap_stats *p, sw_err *err)
+write_prom_starts(sw_expo *e, const sw_metrics_prom *p, sw_err *err)
 {
-    static const char *const started[SW_PROMSTART_N_WHY] = {"created", "process_start",
-                                                            "absent"};
-    static const char *const resets[SW_PROMMAP_N_RESETS] = {"decrease", "created",
-                                                            "process_start"};
+    static const char *const started[] = {"created", "process_start", "absent"};
+    static const char *const resets[] = {"decrease", "created", "process_start"};
     static const char *const ignored[] = {"future", "moved"};
     sw_status st = write_reasons(e, "slawatch_prometheus_series_started_total",
                                  "Series new on a scrape target counted from zero, by what "
                                  "showed they were new.",
-                                 started, p->started, SW_PROMSTART_N_WHY, err);
+                                 started, p->started, N_OF(p->started), err);
     if (st == SW_OK)
         st = write_reasons(e, "slawatch_prometheus_counter_resets_total",
                            "Counter resets, by what showed them.", resets, p->resets,
-                           SW_PROMMAP_N_RESETS, err);
+                           N_OF(p->resets), err);
     if (st == SW_OK)
         st = write_reasons(e, "slawatch_prometheus_start_times_ignored_total",
                            "_created and process_start_time_seconds values ignored: later than "
                            "the sample, or moved without a restart.",
-                           ignored, p->start_ignored + SW_PROMSTART_FUTURE, 2, err);
+                           ignored, p->start_ignored, N_OF(p->start_ignored), err);
     return st;
 }
 

@@ -11,6 +11,7 @@
 
 #include "slawatch/api.h"
 #include "slawatch/eval.h"
+#include "slawatch/push.h"
 #include "slawatch/rules.h"
 
 static const char rules_text[] = "version: 1\n"
@@ -72,6 +73,13 @@ hook_ingest(void *ctx, const sw_push_batch *b, int64_t at_ms, sw_err *err)
     return SW_OK;
 }
 
+static void
+hook_ingest_http(void *ctx, const sw_http_request *req, sw_http_response *resp)
+{
+    sw_push_sink sink = {ctx, hook_now, hook_ingest};
+    sw_push_handle(&sink, req, resp);
+}
+
 static bool
 hook_ready(void *ctx, char *why, size_t cap)
 {
@@ -79,9 +87,9 @@ hook_ready(void *ctx, char *why, size_t cap)
     return true;
 }
 
-static const sw_api_hooks hooks = {NULL,       hook_snapshot, hook_now,   hook_mark, hook_reload,
-                                   hook_audit, hook_ingest,   hook_ready, NULL,      NULL,
-                                   NULL,       NULL,          NULL};
+static const sw_api_hooks hooks = {
+    NULL,       hook_snapshot, hook_now, hook_mark, hook_reload, hook_audit, hook_ingest_http,
+    hook_ready, NULL,          NULL,     NULL,      NULL,        NULL};
 
 static void
 build_snapshot(void)
@@ -97,7 +105,7 @@ build_snapshot(void)
     FUZZ_CHECK(sw_eval_add(ev, "api", "green", &iv, NULL) == SW_OK);
     FUZZ_CHECK(sw_eval_advance(ev, T0 + 10000, NULL) == SW_OK);
     sw_metrics_self self = {.store_ok = true};
-    sw_metrics_input mi = {NULL, 0, &self, NULL, 0};
+    sw_metrics_input mi = {.self = &self};
     sw_snapshot_input in = {ev, rules, T0 + 10000, &mi, expo};
     FUZZ_CHECK(sw_snapshot_build(&in, &snap, NULL) == SW_OK);
     /* The snapshot holds copies: what it was built from may go. */

@@ -14,7 +14,6 @@
 
 #include "slawatch/err.h"
 #include "slawatch/http.h"
-#include "slawatch/push.h"
 #include "slawatch/report.h"
 #include "slawatch/report_cache.h"
 #include "slawatch/snapshot.h"
@@ -46,8 +45,9 @@ typedef struct sw_api_hooks {
     sw_status (*reload)(void *ctx, sw_err *err);
     /* Queue an audit record (must not block for long: it runs on every gate request). */
     void (*audit)(void *ctx, const sw_api_gate_audit *a);
-    /* Record a pushed batch (at_ms resolved); SW_E_INVAL unknown series, SW_E_RANGE too late. */
-    sw_status (*ingest)(void *ctx, const sw_push_batch *b, int64_t at_ms, sw_err *err);
+    /* Answer a pushed batch (POST /api/v1/ingest): the daemon runs collector/push's handler
+     * (sw_push_handle) over its data. */
+    void (*ingest)(void *ctx, const sw_http_request *req, sw_http_response *resp);
     /* Ready to serve? When not, why (e.g. the store is failing). */
     bool (*ready)(void *ctx, char *why, size_t cap);
     /*

@@ -10,11 +10,11 @@
 #ifndef SLAWATCH_CLOUDWATCH_H
 #define SLAWATCH_CLOUDWATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "slawatch/awscreds.h"
-#include "slawatch/config.h"
 #include "slawatch/cwgmd.h"
 #include "slawatch/err.h"
 #include "slawatch/rules.h"
@@ -25,6 +25,24 @@
 #define SW_CLOUDWATCH_MAX_THRESHOLDS 16 /* distinct latency thresholds fetched as PR(:T) */
 
 typedef struct sw_cloudwatch sw_cloudwatch;
+
+/*
+ * The source's own options, filled by the daemon's configuration loader (its `cloudwatch`
+ * section) and polled by daemon/daemon_cloudwatch.c. A period is handed on once it is
+ * settle old; it reaches the accumulators up to settle + every after it ended, and its first
+ * base interval ended a period earlier, so ingest_delay must be at least period + settle +
+ * every (checked when loading; collector/CLOUDWATCH.md).
+ */
+typedef struct sw_cloudwatch_options {
+    bool enabled;             /* configured: the daemon polls */
+    const char *region;       /* NULL: the credential chain's region */
+    const char *endpoint_url; /* NULL: AWS_ENDPOINT_URL_CLOUDWATCH, ..., the regional one */
+    const char *profile;      /* NULL: AWS_PROFILE, else default */
+    int64_t period_ms;        /* whole seconds; default 60 s */
+    int64_t settle_ms;        /* default 3 min */
+    int64_t every_ms;         /* poll interval; default 60 s */
+    int64_t timeout_ms;       /* per request */
+} sw_cloudwatch_options;
 
 /*
  * The plan for every `cloudwatch` source of rules, with period_s per query. period_s * 1000
@@ -75,7 +93,7 @@ int64_t sw_cloudwatch_settled_end(int64_t now_s, int64_t settle_s, int64_t perio
  * endpoint, region, creds and timeout are filled in here). The endpoint used is written to
  * endpoint[0..cap) for log lines. The caller frees *ret_client, then *ret_creds.
  */
-sw_status sw_cloudwatch_client_new(const sw_config_cloudwatch *cfg, const sw_cwgmd_options *tuning,
+sw_status sw_cloudwatch_client_new(const sw_cloudwatch_options *cfg, const sw_cwgmd_options *tuning,
                                    sw_awscreds_provider **ret_creds, sw_cwgmd **ret_client,
                                    char *endpoint, size_t cap, sw_err *err);
 

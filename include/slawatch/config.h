@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "slawatch/cloudwatch.h"
 #include "slawatch/err.h"
 #include "slawatch/rules.h"
 #include "slawatch/scrape.h"
@@ -51,23 +52,6 @@ typedef struct sw_config_remote_write {
     int64_t batch_send_deadline_ms, min_backoff_ms, max_backoff_ms, flush_deadline_ms;
 } sw_config_remote_write;
 
-/*
- * The `cloudwatch` source (daemon/daemon_cloudwatch.c). A period is handed on once it is
- * settle old; it reaches the accumulators up to settle + every after it ended, and its first
- * base interval ended a period earlier, so ingest_delay must be at least period + settle +
- * every (checked when loading; collector/CLOUDWATCH.md).
- */
-typedef struct sw_config_cloudwatch {
-    bool enabled;
-    const char *region;       /* NULL: the credential chain's region */
-    const char *endpoint_url; /* NULL: AWS_ENDPOINT_URL_CLOUDWATCH, ..., the regional one */
-    const char *profile;      /* NULL: AWS_PROFILE, else default */
-    int64_t period_ms;        /* whole seconds; default 60 s */
-    int64_t settle_ms;        /* default 3 min */
-    int64_t every_ms;         /* poll interval; default 60 s */
-    int64_t timeout_ms;       /* per request */
-} sw_config_cloudwatch;
-
 typedef struct sw_config {
     const char *path;   /* the file it came from */
     const char *listen; /* ADDR:PORT */
@@ -103,7 +87,7 @@ typedef struct sw_config {
     sw_config_query query;
     const sw_config_remote_write *remote_writes;
     size_t n_remote_writes;
-    sw_config_cloudwatch cloudwatch;
+    sw_cloudwatch_options cloudwatch; /* the `cloudwatch` section (collector/cloudwatch) */
     sw_shard shard; /* count 0: this instance evaluates every service */
 } sw_config;
 

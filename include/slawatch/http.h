@@ -117,4 +117,9 @@ void sw_http_response_header(sw_http_response *resp, const char *name, const cha
 void sw_http_response_error(sw_http_response *resp, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The answer to a refused write: 400 bad input (a time too far ahead included), 413 over a cap,
+ * 422 a closed interval or counts that would wrap, 503 when a retry may succeed (memory, the
+ * journal's disk); SW_E_INVAL answers invalid (what it means depends on the endpoint). */
+int sw_http_write_status(sw_status st, int invalid);
+
 #endif

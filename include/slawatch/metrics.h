@@ -13,9 +13,7 @@
 
 #include "slawatch/eval.h"
 #include "slawatch/expo.h"
-#include "slawatch/prommap.h"
 #include "slawatch/hdr.h"
-#include "slawatch/scrape.h"
 
 /* A series' totals since the daemon started (counters never go back while it runs). */
 typedef struct sw_metrics_series {
@@ -30,6 +28,31 @@ typedef struct sw_metrics_remote {
     uint64_t sent, failed, dropped, retried, queued;
     int64_t last_send_ms; /* 0: nothing delivered yet */
 } sw_metrics_remote;
+
+/*
+ * What became of the Prometheus samples received (scrapes, remote write, queries): the sample
+ * map's counts (collector/prommap), copied by the daemon.
+ */
+typedef struct sw_metrics_prom {
+    uint64_t samples;      /* every sample and native histogram seen in committed batches */
+    uint64_t matched;      /* those a selector took */
+    uint64_t out_of_order; /* dropped: not newer than the series' last sample */
+    uint64_t invalid;      /* NaN, infinite or negative counters; histograms without `le` */
+    uint64_t no_env;       /* matched a service with environments but had no listed `env` */
+    uint64_t evicted;      /* series forgotten after an hour of silence, or refused at the cap */
+    uint64_t started[3];   /* new series counted from zero: created, process_start, absent */
+    uint64_t resets[3];    /* counter resets: decrease, created, process_start */
+    uint64_t start_ignored[2]; /* start times ignored: future, moved */
+} sw_metrics_prom;
+
+/* One scrape target's health, as its last scrape left it (borrowed for the call). */
+typedef struct sw_metrics_target {
+    const char *job, *instance;
+    bool up;
+    double duration_seconds;
+    uint64_t samples;
+    const uint64_t *failures; /* failed scrapes by reason: sw_metrics_input.failure_reasons */
+} sw_metrics_target;
 
 /* slawatch's own health. Durations in seconds of the last occurrence. */
 /* The sources a daemon has configured: the families of the others are left out. */
@@ -57,7 +80,7 @@ typedef struct sw_metrics_self {
     uint64_t gate_audits_stored, gate_audits_dropped;
     uint64_t gate_audits_skipped; /* repeats not recorded (docs/api.md) */
     uint64_t records_pruned;      /* audit, deployment and event rows past their retention */
-    sw_prommap_stats prom; /* Prometheus samples: scrapes, remote write, queries */
+    sw_metrics_prom prom;         /* Prometheus samples: scrapes, remote write, queries */
     /* remote-write requests answered, by status code (SW_METRICS_RW_CODES) */
     uint64_t rw_requests[7];
     uint64_t rw_samples, rw_samples_rejected; /* samples + native histograms */
@@ -77,8 +100,10 @@ typedef struct sw_metrics_input {
     const sw_metrics_series *series;
     size_t n_series;
     const sw_metrics_self *self;
-    const sw_scrape_target_stats *scrape; /* per scrape target: slawatch_scrape_* */
+    const sw_metrics_target *scrape; /* per scrape target: slawatch_scrape_* */
     size_t n_scrape;
+    const char *const *failure_reasons; /* the `reason` labels of each target's failures */
+    size_t n_failure_reasons;
 } sw_metrics_input;
 
 /* SLI windows exposed per series: 5m and 1h (exact, from base intervals). */

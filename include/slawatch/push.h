@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "slawatch/err.h"
+#include "slawatch/http.h"
 
 #define SW_PUSH_MAX_VALUES 100000 /* latency values in one batch */
 #define SW_PUSH_MAX_PROBES 1000
@@ -38,5 +39,20 @@ typedef struct sw_push_batch {
 sw_status sw_push_parse(const uint8_t *body, size_t len, sw_push_batch *ret, sw_err *err);
 
 void sw_push_batch_fini(sw_push_batch *b);
+
+/* Where accepted batches go (the daemon's accumulators). */
+typedef struct sw_push_sink {
+    void *ctx;
+    int64_t (*now)(void *ctx); /* the time of arrival, for batches without `at` */
+    /* Record b at at_ms; SW_E_INVAL unknown series, SW_E_RANGE too late. */
+    sw_status (*apply)(void *ctx, const sw_push_batch *b, int64_t at_ms, sw_err *err);
+} sw_push_sink;
+
+/*
+ * The `POST /api/v1/ingest` handler: parse the body, hand the batch to sink and answer what was
+ * recorded, or an error saying why nothing was (docs/api.md): 400 a bad body, 413 too big, 404
+ * an unknown series, 422 too late, 503 when a retry may succeed.
+ */
+void sw_push_handle(const sw_push_sink *sink, const sw_http_request *req, sw_http_response *resp);
 
 #endif

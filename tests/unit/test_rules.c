@@ -1,5 +1,5 @@
 /*
- * Unit tests for the rules loader (evaluator/rules*.c) and selector validation: every field of
+ * Unit tests for the rules loader (ruleset/rules*.c) and selector validation: every field of
  * rules/production.yaml, the README's defaults, one case per error class with its position
  * counted by hand, multi-error files, YAML and JSON giving the same rule set, the OpenSLO
  * examples, and the small helpers. SW_RULES_DIR names the source tree's rules/ folder.

@@ -1,24 +1,22 @@
 /*
- * Shared by rules.c (the slawatch rules format) and rules_openslo.c (OpenSLO v1 mapped onto
- * it): the state of one sw_rules_load_* call, the arena the rule set is built in, and the
- * checks both front ends use so they report errors alike. One load runs on one thread.
+ * The schema walker of the rules loader (ruleset/rules_schema.c), shared with the daemon's
+ * configuration loader so both report errors alike: the state of one load (sw_rules_loader),
+ * every problem recorded as `FILE:LINE:COL: error: MESSAGE` in file order, mapping and list
+ * checks, and scalar readers that say what they expected and what they found. One load runs
+ * on one thread.
  */
-#ifndef SLAWATCH_RULES_INT_H
-#define SLAWATCH_RULES_INT_H
+#ifndef SLAWATCH_RULES_SCHEMA_H
+#define SLAWATCH_RULES_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "slawatch/arena.h"
 #include "slawatch/buf.h"
+#include "slawatch/err.h"
 #include "slawatch/rules.h"
 #include "slawatch/yaml.h"
-
-#define SW_RULES_MAX_LIST 1000 /* items in any list (services, alerts, checks ...) */
-#define SW_RULES_MAX_NAME 256  /* bytes in a name */
-
-/* The rule set first, so the sw_rules * handed out converts back; the arena holds the rest. */
-typedef struct sw_rules_box {
-    sw_rules rules;
-    sw_arena arena;
-} sw_rules_box;
 
 typedef struct sw_rules_loader {
     const char *name; /* in messages and positions: the arena's copy */
@@ -26,7 +24,7 @@ typedef struct sw_rules_loader {
     size_t len;
     unsigned cur_line; /* a line start found before, so lookups go forward */
     size_t cur_off;
-    sw_arena *arena; /* where the result is built */
+    sw_arena *arena;     /* where the result is built */
     sw_rules_diag *diag; /* may be NULL */
     size_t n_errors;
     char first[SW_ERR_MSG_MAX]; /* the first error in file order, for the summary in sw_err */
@@ -102,15 +100,5 @@ bool sw_rules_get_duration(sw_rules_loader *ld, const sw_yaml_node *node, const 
 
 /* Does the scalar's text equal s? */
 bool sw_rules_is(const sw_yaml_node *node, const char *s);
-
-/* An objective's defaults (month, events, 1m slices, 99%, the default bad_when). */
-void sw_rules_objective_defaults(sw_rules_loader *ld, sw_objective *o);
-
-/* Report latency objectives in the same window whose higher percentile has the lower bound. */
-void sw_rules_check_latency_order(sw_rules_loader *ld, const sw_rules *r);
-
-/* OpenSLO (rules_openslo.c): is this document root an OpenSLO object, and compile them all. */
-bool sw_rules_is_openslo(const sw_yaml_node *root);
-void sw_rules_openslo_compile(sw_rules_loader *ld, const sw_yaml_doc *doc, sw_rules *r);
 
 #endif

@@ -1,0 +1,505 @@
+/*
+ * The store's intervals: writing rows (base, imported and taken), reading one back, and the
+ * rollups rollup_pending drives, with retention.
+ */
+#include "store_int.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "slawatch/hdr_codec.h"
+#include "slawatch/minute_counts.h"
+
+/* ---- intervals: writing ---- */
+
+/* Series id of (service, env), created on first use. Within one transaction, so the id is
+ * valid for it even when it was just inserted. */
+sw_status
+sw_store_series_id(sw_store *st, const char *service, const char *env, int64_t *ret, sw_err *err)
+{
+    sqlite3_stmt *add = st->stmt[S_SERIES_ADD], *get = st->stmt[S_SERIES_ID];
+    sqlite3_bind_text(get, 1, service, -1, SQLITE_STATIC);
+    sqlite3_bind_text(get, 2, env, -1, SQLITE_STATIC);
+    bool row = false;
+    sw_status r = sw_store_step(st, get, &row, "look up series", err);
+    if (r != SW_OK || row) {
+        if (row)
+            *ret = sqlite3_column_int64(get, 0);
+        sqlite3_reset(get);
+        return r;
+    }
+    sqlite3_reset(get);
+    sqlite3_bind_text(add, 1, service, -1, SQLITE_STATIC);
+    sqlite3_bind_text(add, 2, env, -1, SQLITE_STATIC);
+    r = sw_store_run(st, add, "add series", err);
+    if (r == SW_OK)
+        *ret = sqlite3_last_insert_rowid(st->db);
+    return r;
+}
+
+static sw_status
+mark_pending(sw_store *st, int level, int64_t sid, int64_t start_ms, sw_err *err)
+{
+    sqlite3_stmt *s = st->stmt[S_MARK];
+    sqlite3_bind_int64(s, 1, st->res_ms[level]);
+    sqlite3_bind_int64(s, 2, sid);
+    sqlite3_bind_int64(s, 3, sw_store_floor_to(start_ms, st->res_ms[level]));
+    return sw_store_run(st, s, "mark rollup", err);
+}
+
+/* Write one interval at a level (with the minute counts of an hour row, when given) and mark
+ * the coarser period containing it. */
+static sw_status
+write_interval(sw_store *st, int level, int64_t sid, const sw_sli_interval *iv,
+               const sw_hour_minutes *minutes, sw_err *err)
+{
+    sqlite3_stmt *s = st->stmt[S_IV_PUT];
+    const int64_t v[] = {sid,
+                         st->res_ms[level],
+                         iv->start_ms,
+                         iv->length_ms,
+                         (int64_t)iv->requests,
+                         (int64_t)iv->errors,
+                         iv->health.probes,
+                         iv->health.failures,
+                         iv->health.leading_failures,
+                         iv->health.trailing_failures,
+                         iv->health.longest_failures,
+                         iv->has_data};
+    for (int i = 0; i < (int)(sizeof v / sizeof v[0]); i++)
+        sqlite3_bind_int64(s, i + 1, v[i]);
+    sqlite3_bind_null(s, 13);
+    if (iv->latency != NULL) {
+        /* Uncompressed V2: already compact (zero runs, varints), and DEFLATE was most of the
+         * cost of writes, rollups and scans. */
+        sw_buf_reset(&st->enc);
+        sw_status r = sw_hdr_encode(iv->latency, false, &st->enc, err);
+        if (r != SW_OK)
+            return r;
+        sqlite3_bind_blob(s, 13, st->enc.data, (int)st->enc.len, SQLITE_STATIC);
+    }
+    sqlite3_bind_null(s, 14);
+    if (minutes != NULL) {
+        sw_status r = sw_hour_minutes_encode(minutes, &st->min_enc, err);
+        if (r != SW_OK)
+            return r;
+        sqlite3_bind_blob(s, 14, st->min_enc.data, (int)st->min_enc.len, SQLITE_STATIC);
+    }
+    sw_status r = sw_store_run(st, s, "write interval", err);
+    if (r == SW_OK && level + 1 < LEVELS)
+        r = mark_pending(st, level + 1, sid, iv->start_ms, err);
+    return r;
+}
+
+static sw_status
+check_row(const sw_store *st, int level, const sw_store_row *row, sw_err *err)
+{
+    if (row->service == NULL || row->service[0] == '\0' || row->iv == NULL)
+        return sw_err_set(err, SW_E_INVAL, "store row without service or interval");
+    int64_t start = row->iv->start_ms;
+    if (sw_store_floor_to(start, st->res_ms[level]) != start)
+        return sw_err_set(err, SW_E_INVAL, "%s: start %lld ms is not a multiple of %lld ms",
+                          row->service, (long long)start, (long long)st->res_ms[level]);
+    if (start < st->kept_from[level])
+        return sw_err_set(err, SW_E_RANGE,
+                          "%s: start %lld ms is before %lld ms, where retention already removed"
+                          " %lld ms rows",
+                          row->service, (long long)start, (long long)st->kept_from[level],
+                          (long long)st->res_ms[level]);
+    return SW_OK;
+}
+
+/* Consecutive rows usually share their series: remember the last one looked up. */
+typedef struct series_cache {
+    const char *service;
+    const char *env;
+    int64_t id;
+} series_cache;
+
+static sw_status
+put_rows(sw_store *st, int level, const sw_store_row *rows, size_t n, sw_err *err)
+{
+    series_cache cache = {0};
+    for (size_t i = 0; i < n; i++) {
+        const char *env = sw_store_env_or_empty(rows[i].env);
+        sw_status r = check_row(st, level, &rows[i], err);
+        if (r == SW_OK && (cache.service == NULL || strcmp(cache.service, rows[i].service) != 0 ||
+                           strcmp(cache.env, env) != 0)) {
+            r = sw_store_series_id(st, rows[i].service, env, &cache.id, err);
+            cache.service = rows[i].service;
+            cache.env = env;
+        }
+        if (r == SW_OK)
+            r = write_interval(st, level, cache.id, rows[i].iv, NULL, err);
+        if (r != SW_OK)
+            return r;
+    }
+    return SW_OK;
+}
+
+static sw_status
+put_level(sw_store *st, int level, const sw_store_row *rows, size_t n, sw_err *err)
+{
+    sw_status r = sw_store_txn_begin(st, err);
+    if (r != SW_OK)
+        return r;
+    return sw_store_txn_end(st, put_rows(st, level, rows, n, err), err);
+}
+
+sw_status
+sw_store_put(sw_store *st, const sw_store_row *rows, size_t n, sw_err *err)
+{
+    return put_level(st, 0, rows, n, err);
+}
+
+sw_status
+sw_store_put_taken(sw_store *st, const sw_store_row *rows, size_t n, int64_t taken_until_ms,
+                   sw_err *err)
+{
+    sw_status r = sw_store_txn_begin(st, err);
+    if (r != SW_OK)
+        return r;
+    r = put_rows(st, 0, rows, n, err);
+    if (r == SW_OK) {
+        sqlite3_stmt *s = st->stmt[S_TAKEN_PUT];
+        sqlite3_bind_int64(s, 1, taken_until_ms);
+        r = sw_store_run(st, s, "record what is stored", err);
+    }
+    return sw_store_txn_end(st, r, err);
+}
+
+sw_status
+sw_store_taken_until(sw_store *st, int64_t *ret, sw_err *err)
+{
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s = st->stmt[S_TAKEN_GET];
+    bool row = false;
+    sw_status r = sw_store_step(st, s, &row, "read what is stored", err);
+    if (r == SW_OK) {
+        *ret = row ? sqlite3_column_int64(s, 0) : INT64_MIN;
+        sqlite3_reset(s);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return r;
+}
+
+sw_status
+sw_store_first_unrolled_minute(sw_store *st, int64_t *ret, sw_err *err)
+{
+    *ret = INT64_MAX;
+    if (st->res_ms[0] == SW_STORE_1M_MS)
+        return SW_OK; /* base rows are minute rows: nothing waits */
+    pthread_mutex_lock(&st->mu);
+    sqlite3_stmt *s = st->stmt[S_PENDING_FIRST];
+    sqlite3_bind_int64(s, 1, SW_STORE_1M_MS);
+    bool row = false;
+    sw_status r = sw_store_step(st, s, &row, "read the first minute waiting for its rollup", err);
+    if (r == SW_OK) {
+        if (row && sqlite3_column_type(s, 0) != SQLITE_NULL)
+            *ret = sqlite3_column_int64(s, 0);
+        sqlite3_reset(s);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return r;
+}
+
+sw_status
+sw_store_import(sw_store *st, int64_t resolution_ms, const sw_store_row *rows, size_t n,
+                sw_err *err)
+{
+    for (int level = 1; level < LEVELS; level++)
+        if (st->res_ms[level] == resolution_ms)
+            return put_level(st, level, rows, n, err);
+    return sw_err_set(err, SW_E_INVAL, "%lld ms is not a rollup resolution",
+                      (long long)resolution_ms);
+}
+
+/* Rows and their done mark in one transaction: a mark present means its rows are stored. */
+sw_status
+sw_store_import_done(sw_store *st, int64_t resolution_ms, const sw_store_row *rows, size_t n,
+                     const char *mark, sw_err *err)
+{
+    int level = 1;
+    while (level < LEVELS && st->res_ms[level] != resolution_ms)
+        level++;
+    if (level == LEVELS)
+        return sw_err_set(err, SW_E_INVAL, "%lld ms is not a rollup resolution",
+                          (long long)resolution_ms);
+    sw_status r = sw_store_txn_begin(st, err);
+    if (r != SW_OK)
+        return r;
+    r = put_rows(st, level, rows, n, err);
+    if (r == SW_OK) {
+        sqlite3_bind_text(st->stmt[S_DONE_PUT], 1, mark, -1, SQLITE_STATIC);
+        r = sw_store_run(st, st->stmt[S_DONE_PUT], "record done mark", err);
+    }
+    return sw_store_txn_end(st, r, err);
+}
+
+sw_status
+sw_store_is_done(sw_store *st, const char *mark, bool *ret, sw_err *err)
+{
+    sqlite3_stmt *s = st->stmt[S_DONE_GET];
+    pthread_mutex_lock(&st->mu);
+    sqlite3_bind_text(s, 1, mark, -1, SQLITE_STATIC);
+    sw_status r = sw_store_step(st, s, ret, "read done mark", err);
+    sqlite3_reset(s);
+    pthread_mutex_unlock(&st->mu);
+    return r;
+}
+
+/* ---- intervals: reading a row ---- */
+
+/* Fill iv's counts from the current row of an IV_COLUMNS query (no histogram). */
+void
+sw_store_read_counts(sqlite3_stmt *s, sw_sli_interval *iv)
+{
+    memset(iv, 0, sizeof *iv);
+    iv->start_ms = sqlite3_column_int64(s, C_START);
+    iv->length_ms = sqlite3_column_int64(s, C_LENGTH);
+    iv->requests = (uint64_t)sqlite3_column_int64(s, C_REQ);
+    iv->errors = (uint64_t)sqlite3_column_int64(s, C_ERR);
+    iv->health.probes = (uint32_t)sqlite3_column_int64(s, C_PROBES);
+    iv->health.failures = (uint32_t)sqlite3_column_int64(s, C_FAIL);
+    iv->health.leading_failures = (uint32_t)sqlite3_column_int64(s, C_LEAD);
+    iv->health.trailing_failures = (uint32_t)sqlite3_column_int64(s, C_TRAIL);
+    iv->health.longest_failures = (uint32_t)sqlite3_column_int64(s, C_LONG);
+    iv->has_data = sqlite3_column_int64(s, C_HAS) != 0;
+}
+
+/* Fill iv from the current row of an IV_COLUMNS query; iv owns the decoded histogram. */
+sw_status
+sw_store_read_interval(sw_store *st, sqlite3_stmt *s, sw_sli_interval *iv, sw_err *err)
+{
+    sw_store_read_counts(s, iv);
+    if (sqlite3_column_type(s, C_LAT) == SQLITE_NULL)
+        return SW_OK;
+    const void *blob = sqlite3_column_blob(s, C_LAT);
+    size_t len = (size_t)sqlite3_column_bytes(s, C_LAT);
+    sw_status r = sw_hdr_decode(blob, len, &iv->latency, err);
+    if (r != SW_OK && err != NULL)
+        sw_err_prefix(err, "%s: latency of the interval at %lld ms", st->path,
+                      (long long)iv->start_ms);
+    return r;
+}
+
+/* ---- rollups ---- */
+
+/* acc += next, next being later in time; takes next's histogram. */
+static sw_status
+accumulate(sw_sli_interval *acc, sw_sli_interval *next, sw_err *err)
+{
+    acc->requests += next->requests;
+    acc->errors += next->errors;
+    acc->has_data = acc->has_data || next->has_data;
+    sw_health_append(&acc->health, &next->health);
+    if (next->latency == NULL)
+        return SW_OK;
+    if (acc->latency == NULL) {
+        acc->latency = next->latency;
+        next->latency = NULL;
+        return SW_OK;
+    }
+    return sw_hdr_add_grow(&acc->latency, next->latency, err);
+}
+
+/* The counts of a 1 m row, at its place in the hour. */
+void
+sw_store_note_minute(sw_hour_minutes *hm, int64_t hour_start, const sw_sli_interval *iv)
+{
+    int64_t i = (iv->start_ms - hour_start) / SW_STORE_1M_MS;
+    hm->m[i] = (sw_minute_count){.stored = true,
+                                 .has_data = iv->has_data,
+                                 .requests = iv->requests,
+                                 .errors = iv->errors,
+                                 .probes = iv->health.probes,
+                                 .failures = iv->health.failures};
+}
+
+/* Merge the finer rows of one period into *acc (noting each minute in *hm when not NULL);
+ * *ret_rows counts them. */
+sw_status
+sw_store_merge_period(sw_store *st, int level, int64_t sid, int64_t start, sw_sli_interval *acc,
+                      sw_hour_minutes *hm, size_t *ret_rows, sw_err *err)
+{
+    sqlite3_stmt *s = st->stmt[S_IV_RANGE];
+    sqlite3_bind_int64(s, 1, sid);
+    sqlite3_bind_int64(s, 2, st->res_ms[level - 1]);
+    sqlite3_bind_int64(s, 3, start);
+    sqlite3_bind_int64(s, 4, start + st->res_ms[level]);
+    size_t rows = 0;
+    bool row = false;
+    sw_status r;
+    while ((r = sw_store_step(st, s, &row, "read rollup input", err)) == SW_OK && row) {
+        sw_sli_interval next;
+        r = sw_store_read_interval(st, s, &next, err);
+        if (r == SW_OK && hm != NULL)
+            sw_store_note_minute(hm, start, &next);
+        if (r == SW_OK)
+            r = accumulate(acc, &next, err);
+        sw_sli_interval_fini(&next);
+        if (r != SW_OK)
+            break;
+        rows++;
+    }
+    sqlite3_reset(s);
+    *ret_rows = rows;
+    return r;
+}
+
+/* Rebuild the level row of one period from the level below (delete it when nothing is left). */
+static sw_status
+rebuild_period(sw_store *st, int level, int64_t sid, int64_t start, sw_err *err)
+{
+    sw_sli_interval acc = {.start_ms = start, .length_ms = st->res_ms[level]};
+    sw_hour_minutes hm = {0};
+    sw_hour_minutes *minutes = level == L_HOUR ? &hm : NULL;
+    size_t rows = 0;
+    sw_status r = sw_store_merge_period(st, level, sid, start, &acc, minutes, &rows, err);
+    if (r == SW_OK && rows > 0)
+        r = write_interval(st, level, sid, &acc, minutes, err);
+    if (r == SW_OK && rows == 0) {
+        sqlite3_stmt *d = st->stmt[S_IV_DEL];
+        sqlite3_bind_int64(d, 1, sid);
+        sqlite3_bind_int64(d, 2, st->res_ms[level]);
+        sqlite3_bind_int64(d, 3, start);
+        r = sw_store_run(st, d, "delete empty rollup", err);
+        if (r == SW_OK && level + 1 < LEVELS)
+            r = mark_pending(st, level + 1, sid, start, err);
+    }
+    sw_sli_interval_fini(&acc);
+    if (r == SW_OK) {
+        sqlite3_stmt *u = st->stmt[S_UNMARK];
+        sqlite3_bind_int64(u, 1, st->res_ms[level]);
+        sqlite3_bind_int64(u, 2, sid);
+        sqlite3_bind_int64(u, 3, start);
+        r = sw_store_run(st, u, "clear rollup mark", err);
+    }
+    return r;
+}
+
+typedef struct pending {
+    int64_t sid;
+    int64_t start;
+} pending;
+
+/* One transaction: rebuild up to ROLLUP_CHUNK ended periods of a level; *ret_n how many. */
+static sw_status
+rollup_chunk(sw_store *st, int level, int64_t now_ms, size_t *ret_n, sw_err *err)
+{
+    pending todo[ROLLUP_CHUNK];
+    size_t n = 0;
+    bool row = false;
+    sqlite3_stmt *s = st->stmt[S_PENDING];
+    sw_status r = sw_store_txn_begin(st, err);
+    if (r != SW_OK)
+        return r;
+    sqlite3_bind_int64(s, 1, st->res_ms[level]);
+    sqlite3_bind_int64(s, 2, now_ms - st->res_ms[level]);
+    sqlite3_bind_int64(s, 3, ROLLUP_CHUNK);
+    while ((r = sw_store_step(st, s, &row, "list rollups", err)) == SW_OK && row)
+        todo[n++] = (pending){sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1)};
+    sqlite3_reset(s);
+    for (size_t i = 0; r == SW_OK && i < n; i++)
+        r = rebuild_period(st, level, todo[i].sid, todo[i].start, err);
+    r = sw_store_txn_end(st, r, err);
+    if (r == SW_OK)
+        *ret_n = n;
+    return r;
+}
+
+/* Every series id, read under the lock into a malloc'd array. */
+static sw_status
+all_series_ids(sw_store *st, int64_t **ret, size_t *ret_n, sw_err *err)
+{
+    sqlite3_stmt *s = st->stmt[S_SERIES_ALL];
+    int64_t *ids = NULL;
+    size_t n = 0, cap = 0;
+    bool row = false;
+    sw_status r;
+    while ((r = sw_store_step(st, s, &row, "list series", err)) == SW_OK && row) {
+        if (n == cap) {
+            cap = cap != 0 ? 2 * cap : 64;
+            int64_t *grown = realloc(ids, cap * sizeof *ids);
+            if (grown == NULL) {
+                r = sw_err_set(err, SW_E_NOMEM, "out of memory listing series");
+                break;
+            }
+            ids = grown;
+        }
+        ids[n++] = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_reset(s);
+    if (r != SW_OK) {
+        free(ids);
+        return r;
+    }
+    *ret = ids;
+    *ret_n = n;
+    return SW_OK;
+}
+
+static sw_status
+prune_level(sw_store *st, int level, int64_t horizon, sw_err *err)
+{
+    int64_t *ids = NULL;
+    size_t n = 0;
+    sw_status r = sw_store_txn_begin(st, err);
+    if (r != SW_OK)
+        return r;
+    r = all_series_ids(st, &ids, &n, err);
+    sqlite3_stmt *p = st->stmt[S_IV_PRUNE];
+    for (size_t i = 0; r == SW_OK && i < n; i++) {
+        sqlite3_bind_int64(p, 1, ids[i]);
+        sqlite3_bind_int64(p, 2, st->res_ms[level]);
+        sqlite3_bind_int64(p, 3, horizon);
+        r = sw_store_run(st, p, "apply retention", err);
+    }
+    free(ids);
+    if (r == SW_OK) {
+        sqlite3_stmt *k = st->stmt[S_KEPT_SET];
+        sqlite3_bind_int64(k, 1, st->res_ms[level]);
+        sqlite3_bind_int64(k, 2, horizon);
+        r = sw_store_run(st, k, "record retention", err);
+    }
+    /* The bound puts check moves once the deletion is committed, before any put can run. */
+    r = sw_store_txn_finish(st, r, err);
+    if (r == SW_OK)
+        st->kept_from[level] = horizon;
+    pthread_mutex_unlock(&st->mu);
+    return r;
+}
+
+static sw_status
+apply_retention(sw_store *st, int64_t now_ms, sw_err *err)
+{
+    for (int level = 0; level < LEVELS; level++) {
+        /* Whole coarser periods only, so a period being rebuilt never lacks finer rows. */
+        int64_t unit = level + 1 < LEVELS ? st->res_ms[level + 1] : SW_STORE_1D_MS;
+        int64_t horizon = sw_store_floor_to(now_ms - st->keep_ms[level], unit);
+        if (horizon <= st->kept_from[level])
+            continue;
+        sw_status r = prune_level(st, level, horizon, err);
+        if (r != SW_OK)
+            return r;
+    }
+    return SW_OK;
+}
+
+sw_status
+sw_store_rollup(sw_store *st, int64_t now_ms, sw_err *err)
+{
+    for (int level = 1; level < LEVELS; level++) {
+        size_t n = ROLLUP_CHUNK;
+        while (n == ROLLUP_CHUNK) {
+            sw_status r = rollup_chunk(st, level, now_ms, &n, err);
+            if (r != SW_OK)
+                return r;
+        }
+    }
+    return apply_retention(st, now_ms, err);
+}

@@ -1,0 +1,258 @@
+/*
+ * The probe and rollup threads, and reloading the configuration and rules (SIGHUP,
+ * POST /-/reload) on the tick thread: everything is built first, then swapped in.
+ */
+#include "daemon_int.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "slawatch/log.h"
+#include "slawatch/units.h"
+
+#define ROLLUP_EVERY_MS 60000
+
+/* ------------------------------------------------------------------ probes */
+
+static void
+probe_result(void *ctx, const sw_probe_result *r)
+{
+    sw_daemon *d = ctx;
+    sw_err err;
+    if (sw_accum_add_probe(d->accum, r->service_name, r->env, r->at_ms, r->ok, &err) != SW_OK)
+        sw_log_err(SW_LOG_WARN, "probe result lost", &err, "service", r->service_name, NULL);
+    if (!r->ok)
+        sw_log(SW_LOG_DEBUG, "probe failed", "service", r->service_name, "reason", r->reason, NULL);
+}
+
+bool
+sw_daemon_nap(sw_daemon *d, int64_t ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    int64_t ns = (int64_t)until.tv_nsec + (ms % 1000) * 1000000;
+    until.tv_sec += (time_t)(ms / 1000 + ns / 1000000000);
+    until.tv_nsec = (long)(ns % 1000000000);
+    pthread_mutex_lock(&d->stop_lock);
+    while (!d->stopping && pthread_cond_timedwait(&d->stop_cond, &d->stop_lock, &until) == 0)
+        ;
+    bool go_on = !d->stopping;
+    pthread_mutex_unlock(&d->stop_lock);
+    return go_on;
+}
+
+void *
+sw_daemon_probe_loop(void *arg)
+{
+    sw_daemon *d = arg;
+    do {
+        pthread_mutex_lock(&d->probe_lock);
+        int64_t now = sw_daemon_now(d), next = now + 1000;
+        if (d->prober != NULL) {
+            sw_err err;
+            if (sw_probe_run_due(d->prober, now, probe_result, d, &err) != SW_OK) {
+                d->probe_errors++;
+                sw_log_err(SW_LOG_WARN, "probes did not run", &err, NULL);
+            }
+            next = sw_probe_next_due_ms(d->prober);
+        }
+        pthread_mutex_unlock(&d->probe_lock);
+        int64_t wait = (int64_t)((double)(next - now) / d->opts.speed);
+        if (wait < 10)
+            wait = 10;
+        if (wait > 1000)
+            wait = 1000;
+        if (!sw_daemon_nap(d, wait))
+            break;
+    } while (true);
+    return NULL;
+}
+
+sw_status
+sw_daemon_probes_for(sw_daemon *d, const sw_rules *rules, sw_probe **ret, sw_err *err)
+{
+    *ret = NULL;
+    for (size_t i = 0; i < rules->n_services; i++)
+        if (rules->services[i].health.kind == SW_SOURCE_PROBE)
+            return sw_probe_new_from_rules(rules, sw_daemon_now(d), (uint64_t)sw_daemon_wall_ms(),
+                                           ret, err);
+    return SW_OK;
+}
+
+/* ------------------------------------------------------------------ rollups */
+
+/* Gate audits, deployment marks and events past their retention (age, then count). */
+static void
+prune_records(sw_daemon *d)
+{
+    static const char *const names[] = {"gate_audits", "deployments", "events"};
+    const sw_config *c = d->cfg;
+    for (int i = SW_STORE_GATE_AUDITS; i <= SW_STORE_EVENTS; i++) {
+        sw_store_keep keep = {c->record_keep_ms[i], c->record_max_rows[i]};
+        uint64_t deleted = 0;
+        sw_err err;
+        if (sw_store_prune(d->store, (sw_store_record)i, sw_daemon_now(d), &keep, &deleted, &err) !=
+            SW_OK)
+            sw_log_err(SW_LOG_WARN, "pruning failed; retrying later", &err, "table", names[i],
+                       NULL);
+        atomic_fetch_add(&d->records_pruned, deleted);
+    }
+}
+
+void *
+sw_daemon_rollup_loop(void *arg)
+{
+    sw_daemon *d = arg;
+    prune_records(d);
+    while (sw_daemon_nap(d, ROLLUP_EVERY_MS)) {
+        sw_err err;
+        if (sw_store_rollup(d->store, sw_daemon_now(d), &err) != SW_OK)
+            sw_log_err(SW_LOG_WARN, "rollup failed; retrying later", &err, NULL);
+        prune_records(d);
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ reload */
+
+static sw_status
+load_config_again(const sw_daemon *d, sw_config **ret, sw_err *err)
+{
+    sw_rules_diag *diag = sw_rules_diag_new();
+    sw_status st = sw_config_load(d->cfg->path, ret, diag, err);
+    for (size_t i = 0; diag != NULL && i < sw_rules_diag_count(diag); i++)
+        sw_log(SW_LOG_ERROR, "configuration error", "detail", sw_rules_diag_line(diag, i), NULL);
+    sw_rules_diag_free(diag);
+    if (st != SW_OK)
+        return st;
+    /* Where to listen, where the data lives and the shard need a restart; flags keep winning. */
+    (*ret)->listen = d->listen;
+    (*ret)->data_dir = d->data_dir;
+    (*ret)->shard = d->shard;
+    return SW_OK;
+}
+
+static void
+swap_probes(sw_daemon *d, const sw_rules *rules)
+{
+    sw_probe *p;
+    sw_err err;
+    if (sw_daemon_probes_for(d, rules, &p, &err) != SW_OK) {
+        sw_log_err(SW_LOG_ERROR, "probes not started", &err, NULL);
+        p = NULL;
+    }
+    pthread_mutex_lock(&d->probe_lock);
+    sw_probe *old = d->prober;
+    d->prober = p;
+    pthread_mutex_unlock(&d->probe_lock);
+    sw_probe_free(old);
+}
+
+/* Everything new is built first; only then is the old swapped out, so a bad file changes
+ * nothing. */
+sw_status
+sw_daemon_reload(sw_daemon *d, sw_err *err)
+{
+    sw_config *cfg = NULL;
+    sw_rules *rules = NULL;
+    sw_eval *ev = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    int64_t now = sw_daemon_now(d);
+    sw_status st = d->opts.rules_text == NULL ? load_config_again(d, &cfg, err) : SW_OK;
+    if (st == SW_OK)
+        st = sw_daemon_load_rules(d, cfg != NULL ? cfg : d->cfg, true, &rules, &text, &len, err);
+    if (st == SW_OK) {
+        sw_daemon_store_flush(d, d->last_tick_ms); /* the rebuild reads the store: it must hold
+                                                    * everything ingested */
+        st = sw_daemon_rebuild(d, rules, d->last_tick_ms, &ev, err);
+    }
+    if (st != SW_OK) {
+        sw_config_free(cfg);
+        sw_rules_free(rules);
+        free(text);
+        d->self.reload_errors++;
+        sw_log_err(SW_LOG_ERROR, "reload failed; keeping the previous configuration", err, NULL);
+        return st;
+    }
+    sw_err store_err;
+    if (sw_store_put_rules(d->store, now, text, len, &store_err) != SW_OK)
+        sw_log_err(SW_LOG_WARN, "rules history not recorded", &store_err, NULL);
+    swap_probes(d, rules);
+    sw_err scrape_err;
+    if (cfg != NULL && sw_daemon_scrape_reload(d, cfg, &scrape_err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "scrape jobs not reloaded; the previous ones go on", &scrape_err,
+                   NULL);
+    sw_err map_err;
+    if (sw_prommap_set_rules(d->prommap, rules, &map_err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "Prometheus selectors not updated", &map_err, NULL);
+    sw_daemon_query_set_rules(d, rules);
+    sw_emf_map *emf = NULL;
+    sw_err emf_err;
+    if (sw_emf_map_new(rules, &emf, &emf_err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "EMF targets not updated", &emf_err, NULL);
+    else {
+        pthread_mutex_lock(&d->emf_lock);
+        sw_emf_map_free(d->emf);
+        d->emf = emf;
+        pthread_mutex_unlock(&d->emf_lock);
+    }
+    sw_daemon_cw_set_rules(d, rules);
+    sw_eval_free(d->ev);
+    sw_rules_free(d->rules);
+    free(d->rules_text);
+    d->ev = ev;
+    d->rules = rules;
+    d->rules_text = text;
+    atomic_fetch_add(&d->rules_version, 1);
+    d->rules_len = len;
+    if (cfg != NULL) {
+        sw_config_free(d->cfg);
+        d->cfg = cfg;
+    }
+    sw_daemon_seen_reset(d);
+    d->self.reloads++;
+    /* Answer with the new rules at once: until the next tick the old snapshot would serve. */
+    sw_daemon_publish(d, d->last_tick_ms);
+    sw_log(SW_LOG_INFO, "configuration and rules reloaded", NULL);
+    return SW_OK;
+}
+
+/* A reload asked for over HTTP: done here, on the tick thread, and answered through the lock. */
+void
+sw_daemon_serve_reload_request(sw_daemon *d)
+{
+    pthread_mutex_lock(&d->lock);
+    bool asked = d->reload_requested;
+    d->reload_requested = false;
+    pthread_mutex_unlock(&d->lock);
+    if (!asked)
+        return;
+    sw_err err = {0};
+    sw_status st = sw_daemon_reload(d, &err);
+    pthread_mutex_lock(&d->lock);
+    d->reload_status = st;
+    snprintf(d->reload_msg, sizeof d->reload_msg, "%s", err.msg);
+    d->reload_done = true;
+    pthread_cond_broadcast(&d->reloaded);
+    pthread_mutex_unlock(&d->lock);
+}
+
+sw_status
+sw_daemon_request_reload(sw_daemon *d, sw_err *err)
+{
+    pthread_mutex_lock(&d->lock);
+    d->reload_requested = true;
+    d->reload_done = false;
+    while (!d->reload_done && !d->stopping)
+        pthread_cond_wait(&d->reloaded, &d->lock);
+    sw_status st = d->reload_done ? d->reload_status : SW_E_IO;
+    if (st != SW_OK)
+        sw_err_set(err, st, "%s", d->reload_done ? d->reload_msg : "shutting down");
+    pthread_mutex_unlock(&d->lock);
+    return st;
+}
