@@ -394,12 +394,16 @@ read_hist(const uint8_t *p, size_t len, sw_prompb_hist *h)
 }
 
 sw_prompb_kind
-sw_prompb_next_item(sw_prompb_iter *series, sw_prompb_item *item)
+sw_prompb_next_item(sw_prompb_iter *series, unsigned want, sw_prompb_item *item)
 {
+    /* TimeSeries field numbers to kinds: 1 labels, 2 samples, 4 histograms. */
+    static const sw_prompb_kind kind_of[] = {SW_PROMPB_END, SW_PROMPB_LABEL, SW_PROMPB_SAMPLE,
+                                             SW_PROMPB_END, SW_PROMPB_HISTOGRAM};
     field f;
     const char *why;
     while (next_field(series, &f, &why) == 1) {
-        if (f.wt != WT_LEN)
+        if (f.wt != WT_LEN || f.num > 4 || kind_of[f.num] == SW_PROMPB_END ||
+            !(want & SW_PROMPB_WANT(kind_of[f.num])))
             continue;
         switch (f.num) {
         case 1:

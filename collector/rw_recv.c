@@ -6,6 +6,7 @@
  */
 #include "slawatch/rw_recv.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,9 +53,55 @@ limits_resolve(const sw_rw_limits *in, sw_rw_limits *out)
     out->max_samples = out->max_samples ? out->max_samples : SW_RW_DEFAULT_MAX_SAMPLES;
 }
 
-/* The decoded body in *ret (malloc'd), its size checked against the cap before allocating. */
+/*
+ * Each thread keeps its decoded-body buffer and label scratch between requests (up to
+ * KEEP_BYTES of body), so receiving allocates nothing in the steady state; freed at thread exit.
+ */
+#define KEEP_BYTES ((size_t)1 << 20)
+
+typedef struct rw_thread {
+    uint8_t *data;
+    size_t cap;
+    sw_prom_label labels[MAX_LABELS];
+} rw_thread;
+
+static pthread_key_t thread_key;
+static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
+static bool thread_key_ok;
+
+static void
+thread_free(void *p)
+{
+    rw_thread *t = p;
+    free(t->data);
+    free(t);
+}
+
+static void
+thread_key_init(void)
+{
+    thread_key_ok = pthread_key_create(&thread_key, thread_free) == 0;
+}
+
+/* This thread's buffers; NULL without memory. */
+static rw_thread *
+thread_buffers(void)
+{
+    pthread_once(&thread_once, thread_key_init);
+    if (!thread_key_ok)
+        return NULL;
+    rw_thread *t = pthread_getspecific(thread_key);
+    if (t == NULL && (t = calloc(1, sizeof *t)) != NULL &&
+        pthread_setspecific(thread_key, t) != 0) {
+        free(t);
+        t = NULL;
+    }
+    return t;
+}
+
+/* The decoded body in t->data, its size checked against the cap before allocating. */
 static sw_status
-decompress(const uint8_t *body, size_t len, const sw_rw_limits *lim, uint8_t **ret, size_t *ret_len,
+decompress(const uint8_t *body, size_t len, const sw_rw_limits *lim, rw_thread *t, size_t *ret_len,
            sw_err *err)
 {
     if (len > lim->max_body)
@@ -67,14 +114,15 @@ decompress(const uint8_t *body, size_t len, const sw_rw_limits *lim, uint8_t **r
     if (n > lim->max_decoded)
         return sw_err_set(err, SW_E_TOOBIG, "snappy: decodes to %zu bytes, over the limit of %zu",
                           n, lim->max_decoded);
-    uint8_t *out = malloc(n ? n : 1);
-    if (out == NULL)
-        return sw_err_set(err, SW_E_NOMEM, "no memory for a decoded body of %zu bytes", n);
-    if ((st = sw_snappy_uncompress(body, len, out, n, err)) != SW_OK) {
-        free(out);
-        return st;
+    if (n > t->cap) {
+        free(t->data);
+        t->cap = 0;
+        if ((t->data = malloc(n)) == NULL)
+            return sw_err_set(err, SW_E_NOMEM, "no memory for a decoded body of %zu bytes", n);
+        t->cap = n;
     }
-    *ret = out;
+    if ((st = sw_snappy_uncompress(body, len, t->data, n, err)) != SW_OK)
+        return st;
     *ret_len = n;
     return SW_OK;
 }
@@ -215,22 +263,26 @@ check_histogram(const sw_prompb_hist *h, size_t idx, rw_scratch *sc, sw_err *err
     return SW_OK;
 }
 
-/* A series' labels into scratch (the metric name split out); false past MAX_LABELS. */
+/* A series' labels into scratch, its samples and histograms counted and the latest time found,
+ * in one walk; false past MAX_LABELS. */
 static bool
-collect_labels(sw_prompb_iter ts, rw_scratch *sc, series_view *v)
+scan_series(sw_prompb_iter ts, rw_scratch *sc, series_view *v)
 {
     sw_prompb_item it;
     sw_prompb_kind k;
-    size_t n = 0;
     *v = (series_view){.latest_ms = INT64_MIN};
-    while ((k = sw_prompb_next_item(&ts, &it)) != SW_PROMPB_END) {
-        if (k != SW_PROMPB_LABEL)
+    while ((k = sw_prompb_next_item(&ts, SW_PROMPB_WANT_ALL, &it)) != SW_PROMPB_END) {
+        if (k == SW_PROMPB_LABEL) {
+            if (v->n_labels == MAX_LABELS)
+                return false;
+            sc->labels[v->n_labels++] = it.label;
             continue;
-        if (n++ >= MAX_LABELS)
-            return false;
-        sc->labels[n - 1] = it.label;
+        }
+        int64_t at = k == SW_PROMPB_SAMPLE ? it.timestamp_ms : it.hist.timestamp_ms;
+        v->latest_ms = at > v->latest_ms ? at : v->latest_ms;
+        v->samples += k == SW_PROMPB_SAMPLE;
+        v->histograms += k == SW_PROMPB_HISTOGRAM;
     }
-    v->n_labels = n;
     return true;
 }
 
@@ -256,22 +308,11 @@ check_labels(rw_scratch *sc, series_view *v, size_t idx, sw_err *err)
     return SW_OK;
 }
 
-/* Samples and histograms counted, histograms checked, the latest time found. */
 static sw_status
-check_points(sw_prompb_iter ts, rw_scratch *sc, series_view *v, size_t idx, sw_err *err)
+check_histograms(sw_prompb_iter ts, rw_scratch *sc, size_t idx, sw_err *err)
 {
     sw_prompb_item it;
-    sw_prompb_kind k;
-    while ((k = sw_prompb_next_item(&ts, &it)) != SW_PROMPB_END) {
-        int64_t at = k == SW_PROMPB_SAMPLE ? it.timestamp_ms : it.hist.timestamp_ms;
-        if (k == SW_PROMPB_LABEL)
-            continue;
-        v->latest_ms = at > v->latest_ms ? at : v->latest_ms;
-        if (k == SW_PROMPB_SAMPLE) {
-            v->samples++;
-            continue;
-        }
-        v->histograms++;
+    while (sw_prompb_next_item(&ts, SW_PROMPB_WANT(SW_PROMPB_HISTOGRAM), &it) != SW_PROMPB_END) {
         sw_status st = check_histogram(&it.hist, idx, sc, err);
         if (st != SW_OK)
             return st;
@@ -318,11 +359,11 @@ validate(const uint8_t *data, size_t len, const sw_rw_limits *lim, rw_scratch *s
     sw_prompb_iter req = sw_prompb_iter_of(data, len), ts;
     for (size_t i = 0; sw_prompb_next_series(&req, &ts); i++) {
         series_view v;
-        if (!collect_labels(ts, sc, &v))
+        if (!scan_series(ts, sc, &v))
             return sw_err_set(err, SW_E_TOOBIG, "series %zu: over %d labels", i, MAX_LABELS);
         if ((st = check_labels(sc, &v, i, err)) != SW_OK ||
-            (st = check_points(ts, sc, &v, i, err)) != SW_OK ||
-            (st = check_times(&v, i, lim, err)) != SW_OK)
+            (st = check_times(&v, i, lim, err)) != SW_OK ||
+            (v.histograms > 0 && (st = check_histograms(ts, sc, i, err)) != SW_OK))
             return st;
         c.samples += v.samples;
         c.histograms += v.histograms;
@@ -336,17 +377,12 @@ validate(const uint8_t *data, size_t len, const sw_rw_limits *lim, rw_scratch *s
 
 /* The sample template of a series: its name and other labels (in scratch). */
 static void
-series_sample(sw_prompb_iter ts, rw_scratch *sc, sw_prom_sample *s, bool *has_histograms)
+series_sample(sw_prompb_iter ts, rw_scratch *sc, sw_prom_sample *s)
 {
     sw_prompb_item it;
-    sw_prompb_kind k;
     size_t n = 0;
     *s = (sw_prom_sample){.type = SW_PROM_UNKNOWN, .has_timestamp = true};
-    *has_histograms = false;
-    while ((k = sw_prompb_next_item(&ts, &it)) != SW_PROMPB_END) {
-        *has_histograms |= k == SW_PROMPB_HISTOGRAM;
-        if (k != SW_PROMPB_LABEL)
-            continue;
+    while (sw_prompb_next_item(&ts, SW_PROMPB_WANT(SW_PROMPB_LABEL), &it) != SW_PROMPB_END) {
         if (is_metric_name(&it.label)) {
             s->name = it.label.value;
             s->name_len = it.label.value_len;
@@ -408,25 +444,19 @@ static sw_status
 emit_series(sw_prompb_iter ts, size_t idx, rw_scratch *sc, const sw_prom_sink *sink, sw_err *err)
 {
     sw_prom_sample s;
-    bool has_histograms;
-    series_sample(ts, sc, &s, &has_histograms);
+    series_sample(ts, sc, &s);
     sw_prompb_iter items = ts;
     sw_prompb_item it;
-    sw_prompb_kind k;
-    while ((k = sw_prompb_next_item(&items, &it)) != SW_PROMPB_END) {
-        if (k != SW_PROMPB_SAMPLE)
-            continue;
+    while (sw_prompb_next_item(&items, SW_PROMPB_WANT(SW_PROMPB_SAMPLE), &it) != SW_PROMPB_END) {
         s.value = it.value;
         s.timestamp_ms = it.timestamp_ms;
         sw_status st = sink->sample(sink->ctx, &s, err);
         if (st != SW_OK)
             return st;
     }
-    if (!has_histograms || sink->native == NULL)
+    if (sink->native == NULL)
         return SW_OK;
-    while ((k = sw_prompb_next_item(&ts, &it)) != SW_PROMPB_END) {
-        if (k != SW_PROMPB_HISTOGRAM)
-            continue;
+    while (sw_prompb_next_item(&ts, SW_PROMPB_WANT(SW_PROMPB_HISTOGRAM), &it) != SW_PROMPB_END) {
         sw_status st = emit_histogram(&it.hist, &s, sc, sink, err);
         if (st != SW_OK) {
             sw_err_prefix(err, "series %zu (%.*s)", idx, shown(s.name_len), s.name);
@@ -512,32 +542,35 @@ sw_rw_recv_decode(const uint8_t *body, size_t len, const sw_rw_limits *lim,
 {
     sw_rw_limits l;
     limits_resolve(lim, &l);
-    uint8_t *data = NULL;
+    rw_thread *t = thread_buffers();
+    if (t == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "no memory for decoding buffers");
     size_t n = 0;
-    sw_status st = decompress(body, len, &l, &data, &n, err);
+    sw_status st = decompress(body, len, &l, t, &n, err);
     if (st != SW_OK)
         return st;
-    rw_scratch sc = {.labels = malloc(MAX_LABELS * sizeof *sc.labels)};
+    rw_scratch sc = {.labels = t->labels};
     sw_rw_counts counts;
-    if (sc.labels == NULL) {
-        st = sw_err_set(err, SW_E_NOMEM, "no memory for decoding scratch space");
+    if ((st = validate(t->data, n, &l, &sc, &counts, err)) != SW_OK)
         goto out;
+    if (sc.max_spans + sc.max_buckets > 0) {
+        /* Histogram scratch for the largest one validation saw: bounded by the bucket cap. */
+        sc.spans = malloc(sc.max_spans * sizeof *sc.spans + 1);
+        sc.counts = malloc(sc.max_buckets * sizeof *sc.counts + 1);
+        if (sc.spans == NULL || sc.counts == NULL) {
+            st = sw_err_set(err, SW_E_NOMEM, "no memory for decoding scratch space");
+            goto out;
+        }
     }
-    if ((st = validate(data, n, &l, &sc, &counts, err)) != SW_OK)
-        goto out;
-    /* Histogram scratch for the largest one validation saw: bounded by the bucket cap. */
-    sc.spans = malloc((sc.max_spans + 1) * sizeof *sc.spans);
-    sc.counts = malloc((sc.max_buckets + 1) * sizeof *sc.counts);
-    if (sc.spans == NULL || sc.counts == NULL) {
-        st = sw_err_set(err, SW_E_NOMEM, "no memory for decoding scratch space");
-        goto out;
-    }
-    if ((st = emit(data, n, &sc, sink, err)) == SW_OK)
+    if ((st = emit(t->data, n, &sc, sink, err)) == SW_OK)
         *ret_counts = counts;
 out:
-    free(sc.labels);
     free(sc.spans);
     free(sc.counts);
-    free(data);
+    if (t->cap > KEEP_BYTES) {
+        free(t->data);
+        t->data = NULL;
+        t->cap = 0;
+    }
     return st;
 }

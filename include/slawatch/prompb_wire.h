@@ -70,8 +70,14 @@ sw_prompb_iter_of(const uint8_t *p, size_t len)
 /* The next TimeSeries of a checked WriteRequest into *series; false at the end. */
 bool sw_prompb_next_series(sw_prompb_iter *request, sw_prompb_iter *series);
 
-/* The next item of a checked TimeSeries. */
-sw_prompb_kind sw_prompb_next_item(sw_prompb_iter *series, sw_prompb_item *item);
+/* A mask of the kinds sw_prompb_next_item returns (the others are skipped undecoded). */
+#define SW_PROMPB_WANT(kind) (1u << (kind))
+#define SW_PROMPB_WANT_ALL                                                                         \
+    (SW_PROMPB_WANT(SW_PROMPB_LABEL) | SW_PROMPB_WANT(SW_PROMPB_SAMPLE) |                          \
+     SW_PROMPB_WANT(SW_PROMPB_HISTOGRAM))
+
+/* The next item of a wanted kind of a checked TimeSeries. */
+sw_prompb_kind sw_prompb_next_item(sw_prompb_iter *series, unsigned want, sw_prompb_item *item);
 
 /*
  * A histogram side's spans in wire order: the count is returned, the first cap are written to

@@ -517,9 +517,7 @@ dump_mine(const uint8_t *p, size_t n, sw_buf *b)
             sw_prompb_iter items = ts;
             sw_prompb_item it;
             sw_prompb_kind k;
-            while ((k = sw_prompb_next_item(&items, &it)) != SW_PROMPB_END) {
-                if (k != want)
-                    continue;
+            while ((k = sw_prompb_next_item(&items, SW_PROMPB_WANT(want), &it)) != SW_PROMPB_END) {
                 if (k == SW_PROMPB_LABEL)
                     dump_label(b, it.label.name, it.label.name_len, it.label.value,
                                it.label.value_len);
