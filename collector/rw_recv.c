@@ -32,6 +32,7 @@ typedef struct rw_scratch {
     sw_prom_span *spans;
     double *counts;
     size_t max_spans, max_buckets;
+    bool labels_first; /* in every series: emitting takes one walk per series */
 } rw_scratch;
 
 /* One series as the validation pass sees it: labels in scratch, the metric name split out. */
@@ -41,6 +42,7 @@ typedef struct series_view {
     size_t n_labels; /* in scratch, without __name__ */
     size_t samples, histograms;
     int64_t latest_ms;
+    bool labels_first; /* no label after a sample or histogram */
 } series_view;
 
 static void
@@ -270,12 +272,13 @@ scan_series(sw_prompb_iter ts, rw_scratch *sc, series_view *v)
 {
     sw_prompb_item it;
     sw_prompb_kind k;
-    *v = (series_view){.latest_ms = INT64_MIN};
+    *v = (series_view){.latest_ms = INT64_MIN, .labels_first = true};
     while ((k = sw_prompb_next_item(&ts, SW_PROMPB_WANT_ALL, &it)) != SW_PROMPB_END) {
         if (k == SW_PROMPB_LABEL) {
             if (v->n_labels == MAX_LABELS)
                 return false;
             sc->labels[v->n_labels++] = it.label;
+            v->labels_first &= v->samples + v->histograms == 0;
             continue;
         }
         int64_t at = k == SW_PROMPB_SAMPLE ? it.timestamp_ms : it.hist.timestamp_ms;
@@ -356,6 +359,7 @@ validate(const uint8_t *data, size_t len, const sw_rw_limits *lim, rw_scratch *s
         return sw_err_set(err, SW_E_TOOBIG, "%zu series, over the limit of %zu", n_series,
                           lim->max_series);
     sw_rw_counts c = {.series = n_series};
+    sc->labels_first = true;
     sw_prompb_iter req = sw_prompb_iter_of(data, len), ts;
     for (size_t i = 0; sw_prompb_next_series(&req, &ts); i++) {
         series_view v;
@@ -367,6 +371,7 @@ validate(const uint8_t *data, size_t len, const sw_rw_limits *lim, rw_scratch *s
             return st;
         c.samples += v.samples;
         c.histograms += v.histograms;
+        sc->labels_first &= v.labels_first;
         if (c.samples + c.histograms > lim->max_samples)
             return sw_err_set(err, SW_E_TOOBIG, "over %zu samples by series %zu", lim->max_samples,
                               i);
@@ -439,26 +444,67 @@ emit_histogram(const sw_prompb_hist *h, sw_prom_sample *s, rw_scratch *sc, const
     return sink->native(sink->ctx, s, &n, err);
 }
 
+/* A series whose labels all come first (as every sender writes them): labels and samples in
+ * one walk; whether it holds histograms in *ret_histograms. */
+static sw_status
+emit_samples_one_walk(sw_prompb_iter ts, rw_scratch *sc, sw_prom_sample *s,
+                      const sw_prom_sink *sink, bool *ret_histograms, sw_err *err)
+{
+    sw_prompb_item it;
+    sw_prompb_kind k;
+    size_t n = 0;
+    *s = (sw_prom_sample){.type = SW_PROM_UNKNOWN, .has_timestamp = true, .labels = sc->labels};
+    *ret_histograms = false;
+    while ((k = sw_prompb_next_item(&ts, SW_PROMPB_WANT_ALL, &it)) != SW_PROMPB_END) {
+        if (k == SW_PROMPB_LABEL && is_metric_name(&it.label)) {
+            s->name = it.label.value;
+            s->name_len = it.label.value_len;
+        } else if (k == SW_PROMPB_LABEL) {
+            sc->labels[n++] = it.label;
+            s->n_labels = n;
+        } else if (k == SW_PROMPB_SAMPLE) {
+            s->value = it.value;
+            s->timestamp_ms = it.timestamp_ms;
+            sw_status st = sink->sample(sink->ctx, s, err);
+            if (st != SW_OK)
+                return st;
+        } else {
+            *ret_histograms = true;
+        }
+    }
+    return SW_OK;
+}
+
+/* Labels first, then the samples: two walks, for series with labels after points. */
+static sw_status
+emit_samples_two_walks(sw_prompb_iter ts, rw_scratch *sc, sw_prom_sample *s,
+                       const sw_prom_sink *sink, sw_err *err)
+{
+    series_sample(ts, sc, s);
+    sw_prompb_item it;
+    while (sw_prompb_next_item(&ts, SW_PROMPB_WANT(SW_PROMPB_SAMPLE), &it) != SW_PROMPB_END) {
+        s->value = it.value;
+        s->timestamp_ms = it.timestamp_ms;
+        sw_status st = sink->sample(sink->ctx, s, err);
+        if (st != SW_OK)
+            return st;
+    }
+    return SW_OK;
+}
+
 /* A series' samples, then (to a sink that takes them) its histograms. */
 static sw_status
 emit_series(sw_prompb_iter ts, size_t idx, rw_scratch *sc, const sw_prom_sink *sink, sw_err *err)
 {
     sw_prom_sample s;
-    series_sample(ts, sc, &s);
-    sw_prompb_iter items = ts;
+    bool histograms = true;
+    sw_status st = sc->labels_first ? emit_samples_one_walk(ts, sc, &s, sink, &histograms, err)
+                                    : emit_samples_two_walks(ts, sc, &s, sink, err);
+    if (st != SW_OK || sink->native == NULL || !histograms)
+        return st;
     sw_prompb_item it;
-    while (sw_prompb_next_item(&items, SW_PROMPB_WANT(SW_PROMPB_SAMPLE), &it) != SW_PROMPB_END) {
-        s.value = it.value;
-        s.timestamp_ms = it.timestamp_ms;
-        sw_status st = sink->sample(sink->ctx, &s, err);
-        if (st != SW_OK)
-            return st;
-    }
-    if (sink->native == NULL)
-        return SW_OK;
     while (sw_prompb_next_item(&ts, SW_PROMPB_WANT(SW_PROMPB_HISTOGRAM), &it) != SW_PROMPB_END) {
-        sw_status st = emit_histogram(&it.hist, &s, sc, sink, err);
-        if (st != SW_OK) {
+        if ((st = emit_histogram(&it.hist, &s, sc, sink, err)) != SW_OK) {
             sw_err_prefix(err, "series %zu (%.*s)", idx, shown(s.name_len), s.name);
             return st;
         }
