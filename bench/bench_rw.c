@@ -226,9 +226,35 @@ run(const char *dir, const char *name)
     free(raw);
 }
 
-int
-main(void)
+/* `bench_rw --bodies RAW.pb OUTDIR N START_MS STEP_MS`: write N compressed copies of a raw
+ * WriteRequest, copy i dated START_MS + i * STEP_MS, as OUTDIR/body_<i> (for rw_wrk.py). */
+static int
+write_bodies(char **argv)
 {
+    size_t n;
+    uint8_t *raw = slurp(argv[0], &n);
+    if (raw == NULL)
+        die(argv[0], NULL);
+    long count = strtol(argv[2], NULL, 10);
+    int64_t start = strtoll(argv[3], NULL, 10), step = strtoll(argv[4], NULL, 10);
+    for (long i = 0; i < count; i++) {
+        body b = shifted(raw, n, start - FIRST_MS + i * step);
+        char path[4096];
+        snprintf(path, sizeof path, "%s/body_%ld", argv[1], i);
+        FILE *f = fopen(path, "wb");
+        if (f == NULL || fwrite(b.data, 1, b.len, f) != b.len || fclose(f) != 0)
+            die(path, NULL);
+        free(b.data);
+    }
+    free(raw);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc == 7 && strcmp(argv[1], "--bodies") == 0)
+        return write_bodies(argv + 2);
     const char *dir = getenv("BENCH_DATA");
     if (dir == NULL)
         dir = "/tmp/slawatch-anchors/data";

@@ -216,11 +216,20 @@ typedef struct check_ctx {
     sw_err *err;
 } check_ctx;
 
+/* A known field in the wrong form. */
 static sw_status
-refuse(check_ctx *c, const msg_spec *m, const uint8_t *at, const char *what, uint32_t num)
+refuse_field(check_ctx *c, const msg_spec *m, const uint8_t *at, const char *what, uint32_t num)
 {
     return sw_err_set(c->err, SW_E_PARSE, "protobuf: %s in %s field %u at byte %zu", what, m->name,
                       (unsigned)num, (size_t)(at - c->base));
+}
+
+/* Bytes that are no field at all. */
+static sw_status
+refuse_bytes(check_ctx *c, const msg_spec *m, const uint8_t *at, const char *what)
+{
+    return sw_err_set(c->err, SW_E_PARSE, "protobuf: %s in a %s at byte %zu", what, m->name,
+                      (size_t)(at - c->base));
 }
 
 /* A known field's wire type against its kind; a packed run's contents. */
@@ -264,14 +273,14 @@ check_msg(check_ctx *c, const msg_spec *m, const uint8_t *p, size_t len)
             continue;
         const char *problem = field_problem(s, &f);
         if (problem != NULL)
-            return refuse(c, m, f.data, problem, f.num);
+            return refuse_field(c, m, f.data, problem, f.num);
         if (s->k == K_MSG) {
             sw_status st = check_msg(c, s->sub, f.data, f.len);
             if (st != SW_OK)
                 return st;
         }
     }
-    return got == 0 ? SW_OK : refuse(c, m, it.p, why, 0);
+    return got == 0 ? SW_OK : refuse_bytes(c, m, it.p, why);
 }
 
 sw_status
