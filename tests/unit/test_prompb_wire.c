@@ -70,6 +70,8 @@ typedef struct wbuf {
 static void
 put_bytes(wbuf *w, const void *p, size_t n)
 {
+    if (n == 0)
+        return;
     if (w->len + n > w->cap) {
         w->cap = (w->len + n) * 2 + 64;
         w->d = realloc(w->d, w->cap);
