@@ -35,11 +35,9 @@ typedef struct rw_scratch {
     bool labels_first; /* in every series: emitting takes one walk per series */
 } rw_scratch;
 
-/* One series as the validation pass sees it: labels in scratch, the metric name split out. */
+/* One series as the validation pass sees it. */
 typedef struct series_view {
-    sw_prom_label name;
-    bool has_name;
-    size_t n_labels; /* in scratch, without __name__ */
+    size_t n_labels; /* in scratch, __name__ among them */
     size_t samples, histograms;
     int64_t latest_ms;
     bool labels_first; /* no label after a sample or histogram */
