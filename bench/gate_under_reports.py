@@ -2,10 +2,12 @@
 """The deploy gate while monthly reports are being built: `slawatch serve` on the 50-service
 October 2026 store of bench_report, 8 clients asking GET /api/v1/report for the whole month
 back to back (each request in another time zone, so no answer comes from the report cache),
-and one client asking the gate every 10 ms on a keep-alive connection. Prints `key value unit`
-lines: the gate's latency percentiles with no report running and under the 8 report clients,
-and how the report requests were answered (200, or 503 with Retry-After past the report
-workers and their queue).
+and one client asking the gate every 10 ms on a keep-alive connection (each report client is
+a process of its own, so none shares the gate client's interpreter lock). Prints `key value
+unit` lines: the gate's latency percentiles with no report running (10 s) and under the 8
+report clients, how the report requests were answered while the gate was measured (200, or 503
+with Retry-After past the report workers and their queue), and the machine's 1-minute load
+average before and after, since on a shared machine other jobs' load shows in the gate's tail.
 
     build/bench/bench_report 42 0 /tmp/store          # once: the store (a few minutes)
     /usr/bin/python3 bench/gate_under_reports.py [BUILD_DIR] STORE_DIR [SECONDS]
@@ -14,13 +16,13 @@ The daemon opens STORE_DIR itself (it records its rules and a few intervals ther
 it at a store kept for benchmarks.
 """
 import http.client
+import multiprocessing
 import os
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 SERVICES = 50
@@ -73,7 +75,10 @@ def gate_latencies(port, seconds):
     return sorted(out)
 
 
-def report_client(port, first_zone, stop, counts, lock):
+def report_client(port, first_zone, stop, results):
+    """One report client, in its own process: threads of the measuring process would share its
+    interpreter lock, and reading 5 MB answers would delay the gate client's timing by up to the
+    interpreter's switch interval (5 ms) each time."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     i = first_zone
     while not stop.is_set():
@@ -89,8 +94,8 @@ def report_client(port, first_zone, stop, counts, lock):
         except (OSError, http.client.HTTPException) as e:
             status = type(e).__name__
             conn.close()
-        with lock:
-            counts[status] = counts.get(status, 0) + 1
+        if not stop.is_set():  # answers after the measurement are not counted
+            results.put(status)
         if status == 503:
             stop.wait(0.5)
     conn.close()
@@ -131,19 +136,31 @@ def main():
                 if proc.poll() is not None or time.monotonic() > end:
                     raise RuntimeError("slawatch serve did not become ready")
                 time.sleep(0.2)
-            idle = gate_latencies(port, min(seconds, 5))
+            put("load_1m_before", os.getloadavg()[0], "runnable")
+            idle = gate_latencies(port, min(seconds, 10))
             put("gate_p50_idle", percentile(idle, 50), "ms")
             put("gate_p99_idle", percentile(idle, 99), "ms")
-            stop, lock, counts = threading.Event(), threading.Lock(), {}
-            clients = [threading.Thread(target=report_client, args=(port, k, stop, counts, lock))
+            put("gate_max_idle", idle[-1], "ms")
+            ctx = multiprocessing.get_context("fork")
+            stop, results = ctx.Event(), ctx.Queue()
+            clients = [ctx.Process(target=report_client, args=(port, k, stop, results))
                        for k in range(REPORT_CLIENTS)]
-            for t in clients:
-                t.start()
+            for c in clients:
+                c.start()
             time.sleep(1)  # every report client has asked
             busy = gate_latencies(port, seconds)
             stop.set()
-            for t in clients:
-                t.join()
+            put("load_1m_after", os.getloadavg()[0], "runnable")
+            # A client waiting for its last answer is stopped: that answer is not counted.
+            counts = {}
+            for c in clients:
+                c.join(5)
+                if c.is_alive():
+                    c.terminate()
+                    c.join()
+            while not results.empty():
+                status = results.get()
+                counts[status] = counts.get(status, 0) + 1
             put("gate_p50_8_reports", percentile(busy, 50), "ms")
             put("gate_p99_8_reports", percentile(busy, 99), "ms")
             put("gate_max_8_reports", busy[-1], "ms")

@@ -1,22 +1,21 @@
 /*
  * Remote-write request decoding: caps on the body, the snappy preamble (checked before any
- * allocation) and the decoded size; protobuf-c unpacking into one arena with a memory budget;
- * the whole request validated; then emission to the sink from scratch arrays sized by the
- * validation pass, so nothing is allocated per sample.
+ * allocation) and the decoded size; the WriteRequest read in place (prompb_wire): first checked
+ * and validated whole, then walked again to emit to the sink, with labels lent from the decoded
+ * bytes and scratch arrays sized by the validation pass, so nothing is allocated per sample.
  */
 #include "slawatch/rw_recv.h"
 
-#include <math.h>
-#include <stdalign.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "prompb.pb-c.h"
-#include "slawatch/arena.h"
 #include "slawatch/json.h"
 #include "slawatch/promhist.h"
+#include "slawatch/prompb_wire.h"
 #include "slawatch/snappy.h"
 #include "slawatch/units.h"
 
@@ -24,48 +23,25 @@
 #define MAX_LABELS 1024
 #define SCHEMA_MIN (-4)
 #define SCHEMA_MAX 8
+#define SHOWN 64 /* bytes of a name or value quoted in an error */
 
-typedef struct rw_alloc {
-    sw_arena arena;
-    size_t used, budget;
-    bool over;  /* an allocation was refused for the budget */
-    bool nomem; /* an allocation failed for lack of memory */
-} rw_alloc;
-
-/* Scratch space for one series at a time, sized for the largest (spans and counts hold
- * both signs of a histogram). */
+/* Scratch space for one series at a time: its labels, and a histogram's spans and counts
+ * (both signs), sized by the validation pass for the largest. */
 typedef struct rw_scratch {
     sw_prom_label *labels;
     sw_prom_span *spans;
     double *counts;
-    size_t max_labels, max_spans, max_buckets;
+    size_t max_spans, max_buckets;
+    bool labels_first; /* in every series: emitting takes one walk per series */
 } rw_scratch;
 
-typedef Prometheus__WriteRequest rw_request;
-typedef Prometheus__TimeSeries rw_series;
-typedef Prometheus__Histogram rw_hist;
-
-static void *
-rw_alloc_fn(void *data, size_t size)
-{
-    rw_alloc *a = data;
-    if (size > a->budget - a->used) {
-        a->over = true;
-        return NULL;
-    }
-    a->used += size;
-    void *p = sw_arena_alloc(&a->arena, size, alignof(max_align_t));
-    a->nomem |= p == NULL;
-    return p;
-}
-
-static void
-rw_free_fn(void *data, void *ptr)
-{
-    /* Everything goes at once with the arena. */
-    (void)data;
-    (void)ptr;
-}
+/* One series as the validation pass sees it. */
+typedef struct series_view {
+    size_t n_labels; /* in scratch, __name__ among them */
+    size_t samples, histograms;
+    int64_t latest_ms;
+    bool labels_first; /* no label after a sample or histogram */
+} series_view;
 
 static void
 limits_resolve(const sw_rw_limits *in, sw_rw_limits *out)
@@ -77,10 +53,56 @@ limits_resolve(const sw_rw_limits *in, sw_rw_limits *out)
     out->max_samples = out->max_samples ? out->max_samples : SW_RW_DEFAULT_MAX_SAMPLES;
 }
 
-/* The decoded body in *ret (malloc'd), its size checked against the cap before allocating. */
+/*
+ * Each thread keeps its decoded-body buffer and label scratch between requests (up to
+ * KEEP_BYTES of body), so receiving allocates nothing in the steady state; freed at thread exit.
+ */
+#define KEEP_BYTES ((size_t)1 << 20)
+
+typedef struct rw_thread {
+    uint8_t *data;
+    size_t cap;
+    sw_prom_label labels[MAX_LABELS];
+} rw_thread;
+
+static pthread_key_t thread_key;
+static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
+static bool thread_key_ok;
+
+static void
+thread_free(void *p)
+{
+    rw_thread *t = p;
+    free(t->data);
+    free(t);
+}
+
+static void
+thread_key_init(void)
+{
+    thread_key_ok = pthread_key_create(&thread_key, thread_free) == 0;
+}
+
+/* This thread's buffers; NULL without memory. */
+static rw_thread *
+thread_buffers(void)
+{
+    pthread_once(&thread_once, thread_key_init);
+    if (!thread_key_ok)
+        return NULL;
+    rw_thread *t = pthread_getspecific(thread_key);
+    if (t == NULL && (t = calloc(1, sizeof *t)) != NULL &&
+        pthread_setspecific(thread_key, t) != 0) {
+        free(t);
+        t = NULL;
+    }
+    return t;
+}
+
+/* The decoded body in t->data, its size checked against the cap before allocating. */
 static sw_status
-decompress(const uint8_t *body, size_t len, const sw_rw_limits *lim, uint8_t **ret,
-           size_t *ret_len, sw_err *err)
+decompress(const uint8_t *body, size_t len, const sw_rw_limits *lim, rw_thread *t, size_t *ret_len,
+           sw_err *err)
 {
     if (len > lim->max_body)
         return sw_err_set(err, SW_E_TOOBIG, "body of %zu bytes is over the limit of %zu", len,
@@ -90,117 +112,129 @@ decompress(const uint8_t *body, size_t len, const sw_rw_limits *lim, uint8_t **r
     if (st != SW_OK)
         return st;
     if (n > lim->max_decoded)
-        return sw_err_set(err, SW_E_TOOBIG,
-                          "snappy: decodes to %zu bytes, over the limit of %zu", n,
-                          lim->max_decoded);
-    uint8_t *out = malloc(n ? n : 1);
-    if (out == NULL)
-        return sw_err_set(err, SW_E_NOMEM, "no memory for a decoded body of %zu bytes", n);
-    if ((st = sw_snappy_uncompress(body, len, out, n, err)) != SW_OK) {
-        free(out);
-        return st;
+        return sw_err_set(err, SW_E_TOOBIG, "snappy: decodes to %zu bytes, over the limit of %zu",
+                          n, lim->max_decoded);
+    if (n > t->cap) {
+        free(t->data);
+        t->cap = 0;
+        if ((t->data = malloc(n)) == NULL)
+            return sw_err_set(err, SW_E_NOMEM, "no memory for a decoded body of %zu bytes", n);
+        t->cap = n;
     }
-    *ret = out;
+    if ((st = sw_snappy_uncompress(body, len, t->data, n, err)) != SW_OK)
+        return st;
     *ret_len = n;
     return SW_OK;
 }
 
-static bool
-label_name_ok(const char *s)
+static int
+shown(size_t len)
 {
-    if (s[0] == '\0' || (s[0] >= '0' && s[0] <= '9'))
+    return len < SHOWN ? (int)len : SHOWN;
+}
+
+static bool
+label_name_ok(const char *s, size_t n)
+{
+    if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
         return false;
-    for (; *s != '\0'; s++)
-        if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9')))
+    for (size_t i = 0; i < n; i++)
+        if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9')))
             return false;
     return true;
 }
 
 static bool
-metric_name_ok(const char *s)
+metric_name_ok(const char *s, size_t n)
 {
-    if (s[0] == '\0' || (s[0] >= '0' && s[0] <= '9'))
+    if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
         return false;
-    for (; *s != '\0'; s++)
-        if (!(*s == '_' || *s == ':' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-              (*s >= '0' && *s <= '9')))
+    for (size_t i = 0; i < n; i++)
+        if (!(s[i] == '_' || s[i] == ':' || (s[i] >= 'a' && s[i] <= 'z') ||
+              (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
             return false;
     return true;
 }
 
 static bool
-has_duplicate_name(Prometheus__Label *const *l, size_t n)
+is_metric_name(const sw_prom_label *l)
+{
+    return l->name_len == 8 && memcmp(l->name, "__name__", 8) == 0;
+}
+
+/* Byte order, shorter first on a common prefix (strcmp's order for names without NUL). */
+static int
+name_cmp(const sw_prom_label *a, const sw_prom_label *b)
+{
+    size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
+    int c = memcmp(a->name, b->name, n);
+    return c != 0 ? c : (a->name_len > b->name_len) - (a->name_len < b->name_len);
+}
+
+static bool
+has_duplicate_name(const sw_prom_label *l, size_t n)
 {
     bool sorted = true;
     for (size_t i = 1; i < n && sorted; i++)
-        sorted = strcmp(l[i - 1]->name, l[i]->name) < 0;
+        sorted = name_cmp(&l[i - 1], &l[i]) < 0;
     if (sorted)
         return false;
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++)
-            if (strcmp(l[i]->name, l[j]->name) == 0)
+            if (name_cmp(&l[i], &l[j]) == 0)
                 return true;
     return false;
 }
 
+/* One label: a valid name, a value of UTF-8 without NUL (which no reader here could carry). */
 static sw_status
-check_labels(const rw_series *ts, size_t idx, sw_err *err)
+check_label(const sw_prom_label *l, size_t idx, sw_err *err)
 {
-    if (ts->n_labels > MAX_LABELS)
-        return sw_err_set(err, SW_E_TOOBIG, "series %zu: %zu labels, over the limit of %d", idx,
-                          ts->n_labels, MAX_LABELS);
-    const char *name = NULL;
-    for (size_t i = 0; i < ts->n_labels; i++) {
-        const Prometheus__Label *l = ts->labels[i];
-        if (!label_name_ok(l->name))
-            return sw_err_set(err, SW_E_INVAL, "series %zu: invalid label name '%.64s'", idx,
-                              l->name);
-        if (!sw_json_utf8_valid(l->value))
-            return sw_err_set(err, SW_E_INVAL,
-                              "series %zu: label '%.64s' has a value that is not "
-                              "valid UTF-8",
-                              idx, l->name);
-        if (strcmp(l->name, "__name__") == 0)
-            name = l->value;
-    }
-    if (name == NULL || !metric_name_ok(name))
-        return sw_err_set(err, SW_E_INVAL, "series %zu: %s metric name '%.64s'", idx,
-                          name == NULL ? "no" : "invalid", name == NULL ? "" : name);
-    if (has_duplicate_name(ts->labels, ts->n_labels))
-        return sw_err_set(err, SW_E_INVAL, "series %zu (%.64s): repeated label name", idx, name);
+    if (!label_name_ok(l->name, l->name_len))
+        return sw_err_set(err, SW_E_INVAL, "series %zu: invalid label name '%.*s'", idx,
+                          shown(l->name_len), l->name);
+    if (memchr(l->value, '\0', l->value_len) != NULL)
+        return sw_err_set(err, SW_E_INVAL, "series %zu: label '%.*s' has a value with a NUL byte",
+                          idx, shown(l->name_len), l->name);
+    if (!sw_json_utf8_valid_n(l->value, l->value_len))
+        return sw_err_set(err, SW_E_INVAL,
+                          "series %zu: label '%.*s' has a value that is not "
+                          "valid UTF-8",
+                          idx, shown(l->name_len), l->name);
     return SW_OK;
 }
 
-/* Buckets the spans cover; false when over the cap (or overflowing). */
-static bool
-span_buckets(Prometheus__BucketSpan *const *spans, size_t n, size_t *ret)
-{
-    uint64_t total = 0;
-    for (size_t i = 0; i < n; i++)
-        if (__builtin_add_overflow(total, spans[i]->length, &total) ||
-            total > SW_NATIVE_MAX_BUCKETS)
-            return false;
-    *ret = (size_t)total;
-    return true;
-}
-
-static bool
-hist_is_float(const rw_hist *h)
-{
-    return h->count_case == PROMETHEUS__HISTOGRAM__COUNT_COUNT_FLOAT;
-}
-
-/* Int deltas must add up to counts that fit and are never negative; float counts too. */
+/* One sign's spans against its deltas or counts; the counts neither negative nor NaN, the
+ * int deltas adding up without overflow. */
 static sw_status
-check_counts(const int64_t *deltas, const double *counts, size_t n, bool is_float, size_t idx,
-             const char *side, sw_err *err)
+check_side(const sw_prompb_hist *h, bool negative, size_t idx, size_t *ret_spans,
+           size_t *ret_buckets, sw_err *err)
 {
-    int64_t abs_count = 0;
-    for (size_t i = 0; i < n; i++) {
-        bool ok = is_float ? counts[i] >= 0
-                           : !__builtin_add_overflow(abs_count, deltas[i], &abs_count) &&
-                                 abs_count >= 0;
+    const char *side = negative ? "negative" : "positive";
+    uint64_t buckets;
+    *ret_spans = sw_prompb_hist_spans(h, negative, NULL, 0, &buckets);
+    if (buckets > SW_NATIVE_MAX_BUCKETS)
+        return sw_err_set(err, SW_E_TOOBIG, "series %zu: %s spans cover over %u buckets", idx, side,
+                          SW_NATIVE_MAX_BUCKETS);
+    size_t deltas, counts;
+    sw_prompb_hist_sizes(h, negative, &deltas, &counts);
+    size_t given = h->count_is_float ? counts : deltas;
+    size_t other = h->count_is_float ? deltas : counts;
+    if (given != buckets || other != 0)
+        return sw_err_set(err, SW_E_INVAL,
+                          "series %zu: histogram has %zu %s %s for spans of %zu buckets%s", idx,
+                          given, side, h->count_is_float ? "counts" : "deltas", (size_t)buckets,
+                          other ? " and counts of the other kind" : "");
+    *ret_buckets = (size_t)buckets;
+    sw_prompb_values v = sw_prompb_hist_values(h, negative, h->count_is_float);
+    int64_t abs_count = 0, delta;
+    double count;
+    for (size_t i = 0; i < given; i++) {
+        bool ok = h->count_is_float
+                      ? sw_prompb_next_count(&v, &count) && count >= 0
+                      : sw_prompb_next_delta(&v, &delta) &&
+                            !__builtin_add_overflow(abs_count, delta, &abs_count) && abs_count >= 0;
         if (!ok)
             return sw_err_set(err, SW_E_INVAL,
                               "series %zu: histogram %s bucket %zu has a negative, NaN or "
@@ -210,224 +244,282 @@ check_counts(const int64_t *deltas, const double *counts, size_t n, bool is_floa
     return SW_OK;
 }
 
-/* One sign's spans against its deltas or counts. */
 static sw_status
-check_side(const rw_hist *h, bool negative, size_t idx, size_t *ret_buckets, sw_err *err)
-{
-    const char *side = negative ? "negative" : "positive";
-    size_t n_spans = negative ? h->n_negative_spans : h->n_positive_spans;
-    size_t n_deltas = negative ? h->n_negative_deltas : h->n_positive_deltas;
-    size_t n_counts = negative ? h->n_negative_counts : h->n_positive_counts;
-    size_t buckets;
-    if (!span_buckets(negative ? h->negative_spans : h->positive_spans, n_spans, &buckets))
-        return sw_err_set(err, SW_E_TOOBIG, "series %zu: %s spans cover over %u buckets", idx,
-                          side, SW_NATIVE_MAX_BUCKETS);
-    size_t given = hist_is_float(h) ? n_counts : n_deltas;
-    size_t other = hist_is_float(h) ? n_deltas : n_counts;
-    if (given != buckets || other != 0)
-        return sw_err_set(err, SW_E_INVAL,
-                          "series %zu: histogram has %zu %s %s for spans of %zu buckets%s", idx,
-                          given, side, hist_is_float(h) ? "counts" : "deltas", buckets,
-                          other ? " and counts of the other kind" : "");
-    *ret_buckets = buckets;
-    return check_counts(negative ? h->negative_deltas : h->positive_deltas,
-                        negative ? h->negative_counts : h->positive_counts, given,
-                        hist_is_float(h), idx, side, err);
-}
-
-static sw_status
-check_histogram(const rw_hist *h, size_t idx, rw_scratch *sc, sw_err *err)
+check_histogram(const sw_prompb_hist *h, size_t idx, rw_scratch *sc, sw_err *err)
 {
     if (h->schema < SCHEMA_MIN || h->schema > SCHEMA_MAX)
         return sw_err_set(err, SW_E_INVAL, "series %zu: histogram schema %d outside %d..%d", idx,
                           (int)h->schema, SCHEMA_MIN, SCHEMA_MAX);
-    size_t pos, neg;
-    sw_status st = check_side(h, false, idx, &pos, err);
+    size_t pos_spans, pos, neg_spans, neg;
+    sw_status st = check_side(h, false, idx, &pos_spans, &pos, err);
     if (st == SW_OK)
-        st = check_side(h, true, idx, &neg, err);
+        st = check_side(h, true, idx, &neg_spans, &neg, err);
     if (st != SW_OK)
         return st;
     /* Span counts are bounded by the decoded size, buckets by the cap: the sums cannot wrap. */
-    size_t spans = h->n_positive_spans + h->n_negative_spans;
+    size_t spans = pos_spans + neg_spans;
     sc->max_spans = spans > sc->max_spans ? spans : sc->max_spans;
     sc->max_buckets = pos + neg > sc->max_buckets ? pos + neg : sc->max_buckets;
     return SW_OK;
 }
 
+/* A series' labels into scratch, its samples and histograms counted and the latest time found,
+ * in one walk; false past MAX_LABELS. */
+static bool
+scan_series(sw_prompb_iter ts, rw_scratch *sc, series_view *v)
+{
+    sw_prompb_item it;
+    sw_prompb_kind k;
+    *v = (series_view){.latest_ms = INT64_MIN, .labels_first = true};
+    while ((k = sw_prompb_next_item(&ts, SW_PROMPB_WANT_ALL, &it)) != SW_PROMPB_END) {
+        if (k == SW_PROMPB_LABEL) {
+            if (v->n_labels == MAX_LABELS)
+                return false;
+            sc->labels[v->n_labels++] = it.label;
+            v->labels_first &= v->samples + v->histograms == 0;
+            continue;
+        }
+        int64_t at = k == SW_PROMPB_SAMPLE ? it.timestamp_ms : it.hist.timestamp_ms;
+        v->latest_ms = at > v->latest_ms ? at : v->latest_ms;
+        v->samples += k == SW_PROMPB_SAMPLE;
+        v->histograms += k == SW_PROMPB_HISTOGRAM;
+    }
+    return true;
+}
+
+/* The labels in scratch: each valid, __name__ present and valid, no name twice. */
+static sw_status
+check_labels(rw_scratch *sc, series_view *v, size_t idx, sw_err *err)
+{
+    const sw_prom_label *name = NULL;
+    for (size_t i = 0; i < v->n_labels; i++) {
+        sw_status st = check_label(&sc->labels[i], idx, err);
+        if (st != SW_OK)
+            return st;
+        if (is_metric_name(&sc->labels[i]))
+            name = &sc->labels[i];
+    }
+    if (name == NULL || !metric_name_ok(name->value, name->value_len))
+        return sw_err_set(err, SW_E_INVAL, "series %zu: %s metric name '%.*s'", idx,
+                          name == NULL ? "no" : "invalid", name ? shown(name->value_len) : 0,
+                          name ? name->value : "");
+    if (has_duplicate_name(sc->labels, v->n_labels))
+        return sw_err_set(err, SW_E_INVAL, "series %zu (%.*s): repeated label name", idx,
+                          shown(name->value_len), name->value);
+    return SW_OK;
+}
+
+static sw_status
+check_histograms(sw_prompb_iter ts, rw_scratch *sc, size_t idx, sw_err *err)
+{
+    sw_prompb_item it;
+    while (sw_prompb_next_item(&ts, SW_PROMPB_WANT(SW_PROMPB_HISTOGRAM), &it) != SW_PROMPB_END) {
+        sw_status st = check_histogram(&it.hist, idx, sc, err);
+        if (st != SW_OK)
+            return st;
+    }
+    return SW_OK;
+}
+
 /* Samples and histograms dated after lim->max_timestamp_ms (when set) are refused. */
 static sw_status
-check_times(const rw_series *ts, size_t idx, const sw_rw_limits *lim, sw_err *err)
+check_times(const series_view *v, size_t idx, const sw_rw_limits *lim, sw_err *err)
 {
-    int64_t latest = INT64_MIN;
-    for (size_t j = 0; j < ts->n_samples; j++)
-        latest = ts->samples[j]->timestamp > latest ? ts->samples[j]->timestamp : latest;
-    for (size_t j = 0; j < ts->n_histograms; j++)
-        latest = ts->histograms[j]->timestamp > latest ? ts->histograms[j]->timestamp : latest;
-    if (lim->max_timestamp_ms == 0 || latest <= lim->max_timestamp_ms)
+    if (lim->max_timestamp_ms == 0 || v->latest_ms <= lim->max_timestamp_ms)
         return SW_OK;
     char at[40], bound[40];
-    sw_units_format_time(latest, at, sizeof at);
+    sw_units_format_time(v->latest_ms, at, sizeof at);
     sw_units_format_time(lim->max_timestamp_ms, bound, sizeof bound);
     return sw_err_set(err, SW_E_INVAL, "series %zu: sample time %s is after %s: too far ahead", idx,
                       at, bound);
 }
 
+static size_t
+count_series(const uint8_t *data, size_t len)
+{
+    sw_prompb_iter req = sw_prompb_iter_of(data, len), ts;
+    size_t n = 0;
+    while (sw_prompb_next_series(&req, &ts))
+        n++;
+    return n;
+}
+
 /* Every series checked and counted before the sink sees any. */
 static sw_status
-validate(const rw_request *req, const sw_rw_limits *lim, rw_scratch *sc, sw_rw_counts *counts,
-         sw_err *err)
+validate(const uint8_t *data, size_t len, const sw_rw_limits *lim, rw_scratch *sc,
+         sw_rw_counts *counts, sw_err *err)
 {
-    if (req->n_timeseries > lim->max_series)
-        return sw_err_set(err, SW_E_TOOBIG, "%zu series, over the limit of %zu",
-                          req->n_timeseries, lim->max_series);
-    sw_rw_counts c = {.series = req->n_timeseries};
-    for (size_t i = 0; i < req->n_timeseries; i++) {
-        const rw_series *ts = req->timeseries[i];
-        sw_status st = check_labels(ts, i, err);
-        if (st == SW_OK)
-            st = check_times(ts, i, lim, err);
-        if (st != SW_OK)
+    sw_status st = sw_prompb_check(data, len, err);
+    if (st != SW_OK)
+        return st;
+    size_t n_series = count_series(data, len);
+    if (n_series > lim->max_series)
+        return sw_err_set(err, SW_E_TOOBIG, "%zu series, over the limit of %zu", n_series,
+                          lim->max_series);
+    sw_rw_counts c = {.series = n_series};
+    sc->labels_first = true;
+    sw_prompb_iter req = sw_prompb_iter_of(data, len), ts;
+    for (size_t i = 0; sw_prompb_next_series(&req, &ts); i++) {
+        series_view v;
+        if (!scan_series(ts, sc, &v))
+            return sw_err_set(err, SW_E_TOOBIG, "series %zu: over %d labels", i, MAX_LABELS);
+        if ((st = check_labels(sc, &v, i, err)) != SW_OK ||
+            (st = check_times(&v, i, lim, err)) != SW_OK ||
+            (v.histograms > 0 && (st = check_histograms(ts, sc, i, err)) != SW_OK))
             return st;
-        sc->max_labels = ts->n_labels > sc->max_labels ? ts->n_labels : sc->max_labels;
-        c.samples += ts->n_samples;
-        c.histograms += ts->n_histograms;
+        c.samples += v.samples;
+        c.histograms += v.histograms;
+        sc->labels_first &= v.labels_first;
         if (c.samples + c.histograms > lim->max_samples)
-            return sw_err_set(err, SW_E_TOOBIG, "over %zu samples by series %zu",
-                              lim->max_samples, i);
-        for (size_t j = 0; j < ts->n_histograms; j++)
-            if ((st = check_histogram(ts->histograms[j], i, sc, err)) != SW_OK)
-                return st;
+            return sw_err_set(err, SW_E_TOOBIG, "over %zu samples by series %zu", lim->max_samples,
+                              i);
     }
     *counts = c;
     return SW_OK;
 }
 
-static sw_status
-scratch_alloc(rw_alloc *a, rw_scratch *sc, sw_err *err)
-{
-    /* Past the budget's check on purpose: these are bounded by what the budget already let in. */
-    sc->labels = sw_arena_alloc(&a->arena, (sc->max_labels + 1) * sizeof *sc->labels,
-                                alignof(sw_prom_label));
-    sc->spans = sw_arena_alloc(&a->arena, (sc->max_spans + 1) * sizeof *sc->spans,
-                               alignof(sw_prom_span));
-    sc->counts =
-        sw_arena_alloc(&a->arena, (sc->max_buckets + 1) * sizeof *sc->counts, alignof(double));
-    if (sc->labels == NULL || sc->spans == NULL || sc->counts == NULL)
-        return sw_err_set(err, SW_E_NOMEM, "no memory for decoding scratch space");
-    return SW_OK;
-}
-
 /* The sample template of a series: its name and other labels (in scratch). */
 static void
-series_sample(const rw_series *ts, rw_scratch *sc, sw_prom_sample *s)
+series_sample(sw_prompb_iter ts, rw_scratch *sc, sw_prom_sample *s)
 {
-    size_t k = 0;
+    sw_prompb_item it;
+    size_t n = 0;
     *s = (sw_prom_sample){.type = SW_PROM_UNKNOWN, .has_timestamp = true};
-    for (size_t i = 0; i < ts->n_labels; i++) {
-        const Prometheus__Label *l = ts->labels[i];
-        if (strcmp(l->name, "__name__") == 0) {
-            s->name = l->value;
-            s->name_len = strlen(l->value);
-            continue;
+    while (sw_prompb_next_item(&ts, SW_PROMPB_WANT(SW_PROMPB_LABEL), &it) != SW_PROMPB_END) {
+        if (is_metric_name(&it.label)) {
+            s->name = it.label.value;
+            s->name_len = it.label.value_len;
+        } else {
+            sc->labels[n++] = it.label;
         }
-        sc->labels[k++] = (sw_prom_label){l->name, l->value, strlen(l->name), strlen(l->value)};
     }
     s->labels = sc->labels;
-    s->n_labels = k;
+    s->n_labels = n;
 }
 
-/*
- * Spans copied into spans; counts into counts, int deltas accumulated into absolute counts
- * (validation already checked they neither overflow nor go negative).
- */
+/* One side's spans and absolute counts into the scratch arrays (int deltas accumulated:
+ * validation checked they neither overflow nor go negative). */
 static void
-convert_side(Prometheus__BucketSpan *const *in_spans, size_t n_spans, const int64_t *deltas,
-             const double *fcounts, size_t n, bool is_float, sw_prom_span *spans, double *counts)
+convert_side(const sw_prompb_hist *h, bool negative, sw_prom_span *spans, size_t *ret_spans,
+             double *counts, size_t *ret_counts)
 {
-    for (size_t i = 0; i < n_spans; i++)
-        spans[i] = (sw_prom_span){in_spans[i]->offset, in_spans[i]->length};
-    int64_t abs_count = 0;
-    for (size_t i = 0; i < n; i++) {
-        abs_count += is_float ? 0 : deltas[i];
-        counts[i] = is_float ? fcounts[i] : (double)abs_count;
-    }
+    uint64_t buckets;
+    *ret_spans = sw_prompb_hist_spans(h, negative, spans, SIZE_MAX, &buckets);
+    sw_prompb_values v = sw_prompb_hist_values(h, negative, h->count_is_float);
+    int64_t abs_count = 0, delta;
+    size_t n = 0;
+    if (h->count_is_float)
+        while (sw_prompb_next_count(&v, &counts[n]))
+            n++;
+    else
+        while (sw_prompb_next_delta(&v, &delta))
+            counts[n++] = (double)(abs_count += delta);
+    *ret_counts = n;
 }
 
 static sw_status
-emit_histogram(const rw_hist *h, sw_prom_sample *s, rw_scratch *sc, const sw_prom_sink *sink,
+emit_histogram(const sw_prompb_hist *h, sw_prom_sample *s, rw_scratch *sc, const sw_prom_sink *sink,
                sw_err *err)
 {
-    bool f = hist_is_float(h);
     sw_prom_native n = {
         .schema = h->schema,
         .zero_threshold = h->zero_threshold,
-        .zero_count = h->zero_count_case == PROMETHEUS__HISTOGRAM__ZERO_COUNT_ZERO_COUNT_FLOAT
-                          ? h->zero_count_float
-                          : (double)h->zero_count_int,
-        .count = f ? h->count_float : (double)h->count_int,
+        .zero_count = h->zero_count_is_float ? h->zero_count_float : (double)h->zero_count_int,
+        .count = h->count_is_float ? h->count_float : (double)h->count_int,
         .sum = h->sum,
-        .counter_reset = h->reset_hint == PROMETHEUS__HISTOGRAM__RESET_HINT__YES,
-        .gauge = h->reset_hint == PROMETHEUS__HISTOGRAM__RESET_HINT__GAUGE,
+        .counter_reset = h->reset_hint == 1,
+        .gauge = h->reset_hint == 3,
     };
     /* Both signs share the scratch arrays: the positive side sits after the negative one. */
-    size_t n_neg = f ? h->n_negative_counts : h->n_negative_deltas;
-    size_t n_pos = f ? h->n_positive_counts : h->n_positive_deltas;
-    convert_side(h->negative_spans, h->n_negative_spans, h->negative_deltas, h->negative_counts,
-                 n_neg, f, sc->spans, sc->counts);
-    convert_side(h->positive_spans, h->n_positive_spans, h->positive_deltas, h->positive_counts,
-                 n_pos, f, sc->spans + h->n_negative_spans, sc->counts + n_neg);
+    convert_side(h, true, sc->spans, &n.n_neg_spans, sc->counts, &n.n_neg_counts);
     n.neg_spans = sc->spans;
-    n.n_neg_spans = h->n_negative_spans;
     n.neg_counts = sc->counts;
-    n.n_neg_counts = n_neg;
-    n.pos_spans = sc->spans + h->n_negative_spans;
-    n.n_pos_spans = h->n_positive_spans;
-    n.pos_counts = sc->counts + n_neg;
-    n.n_pos_counts = n_pos;
-    s->timestamp_ms = h->timestamp;
+    n.pos_spans = sc->spans + n.n_neg_spans;
+    n.pos_counts = sc->counts + n.n_neg_counts;
+    convert_side(h, false, sc->spans + n.n_neg_spans, &n.n_pos_spans, sc->counts + n.n_neg_counts,
+                 &n.n_pos_counts);
+    s->timestamp_ms = h->timestamp_ms;
     return sink->native(sink->ctx, s, &n, err);
 }
 
+/* A series whose labels all come first (as every sender writes them): labels and samples in
+ * one walk; whether it holds histograms in *ret_histograms. */
 static sw_status
-emit(const rw_request *req, rw_scratch *sc, const sw_prom_sink *sink, sw_err *err)
+emit_samples_one_walk(sw_prompb_iter ts, rw_scratch *sc, sw_prom_sample *s,
+                      const sw_prom_sink *sink, bool *ret_histograms, sw_err *err)
 {
-    for (size_t i = 0; i < req->n_timeseries; i++) {
-        const rw_series *ts = req->timeseries[i];
-        sw_prom_sample s;
-        series_sample(ts, sc, &s);
-        for (size_t j = 0; j < ts->n_samples; j++) {
-            s.value = ts->samples[j]->value;
-            s.timestamp_ms = ts->samples[j]->timestamp;
-            sw_status st = sink->sample(sink->ctx, &s, err);
+    sw_prompb_item it;
+    sw_prompb_kind k;
+    size_t n = 0;
+    *s = (sw_prom_sample){.type = SW_PROM_UNKNOWN, .has_timestamp = true, .labels = sc->labels};
+    *ret_histograms = false;
+    while ((k = sw_prompb_next_item(&ts, SW_PROMPB_WANT_ALL, &it)) != SW_PROMPB_END) {
+        if (k == SW_PROMPB_LABEL && is_metric_name(&it.label)) {
+            s->name = it.label.value;
+            s->name_len = it.label.value_len;
+        } else if (k == SW_PROMPB_LABEL) {
+            sc->labels[n++] = it.label;
+            s->n_labels = n;
+        } else if (k == SW_PROMPB_SAMPLE) {
+            s->value = it.value;
+            s->timestamp_ms = it.timestamp_ms;
+            sw_status st = sink->sample(sink->ctx, s, err);
             if (st != SW_OK)
                 return st;
+        } else {
+            *ret_histograms = true;
         }
-        for (size_t j = 0; sink->native != NULL && j < ts->n_histograms; j++) {
-            sw_status st = emit_histogram(ts->histograms[j], &s, sc, sink, err);
-            if (st != SW_OK) {
-                sw_err_prefix(err, "series %zu (%.64s)", i, s.name);
-                return st;
-            }
+    }
+    return SW_OK;
+}
+
+/* Labels first, then the samples: two walks, for series with labels after points. */
+static sw_status
+emit_samples_two_walks(sw_prompb_iter ts, rw_scratch *sc, sw_prom_sample *s,
+                       const sw_prom_sink *sink, sw_err *err)
+{
+    series_sample(ts, sc, s);
+    sw_prompb_item it;
+    while (sw_prompb_next_item(&ts, SW_PROMPB_WANT(SW_PROMPB_SAMPLE), &it) != SW_PROMPB_END) {
+        s->value = it.value;
+        s->timestamp_ms = it.timestamp_ms;
+        sw_status st = sink->sample(sink->ctx, s, err);
+        if (st != SW_OK)
+            return st;
+    }
+    return SW_OK;
+}
+
+/* A series' samples, then (to a sink that takes them) its histograms. */
+static sw_status
+emit_series(sw_prompb_iter ts, size_t idx, rw_scratch *sc, const sw_prom_sink *sink, sw_err *err)
+{
+    sw_prom_sample s;
+    bool histograms = true;
+    sw_status st = sc->labels_first ? emit_samples_one_walk(ts, sc, &s, sink, &histograms, err)
+                                    : emit_samples_two_walks(ts, sc, &s, sink, err);
+    if (st != SW_OK || sink->native == NULL || !histograms)
+        return st;
+    sw_prompb_item it;
+    while (sw_prompb_next_item(&ts, SW_PROMPB_WANT(SW_PROMPB_HISTOGRAM), &it) != SW_PROMPB_END) {
+        if ((st = emit_histogram(&it.hist, &s, sc, sink, err)) != SW_OK) {
+            sw_err_prefix(err, "series %zu (%.*s)", idx, shown(s.name_len), s.name);
+            return st;
         }
     }
     return SW_OK;
 }
 
 static sw_status
-unpack(const uint8_t *data, size_t len, rw_alloc *a, rw_request **ret, sw_err *err)
+emit(const uint8_t *data, size_t len, rw_scratch *sc, const sw_prom_sink *sink, sw_err *err)
 {
-    ProtobufCAllocator pa = {.alloc = rw_alloc_fn, .free = rw_free_fn, .allocator_data = a};
-    rw_request *req = prometheus__write_request__unpack(&pa, len, data);
-    if (req != NULL) {
-        *ret = req;
-        return SW_OK;
+    sw_prompb_iter req = sw_prompb_iter_of(data, len), ts;
+    for (size_t i = 0; sw_prompb_next_series(&req, &ts); i++) {
+        sw_status st = emit_series(ts, i, sc, sink, err);
+        if (st != SW_OK)
+            return st;
     }
-    if (a->over)
-        return sw_err_set(err, SW_E_TOOBIG, "protobuf: the decoded request needs over %zu bytes",
-                          a->budget);
-    if (a->nomem)
-        return sw_err_set(err, SW_E_NOMEM, "protobuf: out of memory");
-    return sw_err_set(err, SW_E_PARSE, "protobuf: not a valid WriteRequest (%zu bytes)", len);
+    return SW_OK;
 }
 
 /* value is token, case-insensitively, followed by nothing or by parameters. */
@@ -494,23 +586,35 @@ sw_rw_recv_decode(const uint8_t *body, size_t len, const sw_rw_limits *lim,
 {
     sw_rw_limits l;
     limits_resolve(lim, &l);
-    uint8_t *data = NULL;
+    rw_thread *t = thread_buffers();
+    if (t == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "no memory for decoding buffers");
     size_t n = 0;
-    sw_status st = decompress(body, len, &l, &data, &n, err);
+    sw_status st = decompress(body, len, &l, t, &n, err);
     if (st != SW_OK)
         return st;
-    rw_alloc a = {.budget = n * SW_RW_MEMORY_FACTOR + 4096};
-    sw_arena_init(&a.arena);
-    rw_request *req = NULL;
-    rw_scratch sc = {0};
+    rw_scratch sc = {.labels = t->labels};
     sw_rw_counts counts;
-    if ((st = unpack(data, n, &a, &req, err)) != SW_OK ||
-        (st = validate(req, &l, &sc, &counts, err)) != SW_OK ||
-        (st = scratch_alloc(&a, &sc, err)) != SW_OK || (st = emit(req, &sc, sink, err)) != SW_OK)
+    if ((st = validate(t->data, n, &l, &sc, &counts, err)) != SW_OK)
         goto out;
-    *ret_counts = counts;
+    if (sc.max_spans + sc.max_buckets > 0) {
+        /* Histogram scratch for the largest one validation saw: bounded by the bucket cap. */
+        sc.spans = malloc(sc.max_spans * sizeof *sc.spans + 1);
+        sc.counts = malloc(sc.max_buckets * sizeof *sc.counts + 1);
+        if (sc.spans == NULL || sc.counts == NULL) {
+            st = sw_err_set(err, SW_E_NOMEM, "no memory for decoding scratch space");
+            goto out;
+        }
+    }
+    if ((st = emit(t->data, n, &sc, sink, err)) == SW_OK)
+        *ret_counts = counts;
 out:
-    sw_arena_fini(&a.arena);
-    free(data);
+    free(sc.spans);
+    free(sc.counts);
+    if (t->cap > KEEP_BYTES) {
+        free(t->data);
+        t->data = NULL;
+        t->cap = 0;
+    }
     return st;
 }

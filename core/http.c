@@ -36,7 +36,7 @@
 #define DEFAULT_HEADER_TIMEOUT_S 10
 #define DEFAULT_HEAVY_WORKERS 2
 #define DEFAULT_HEAVY_WAITING 8
-#define HEAVY_NICE 10 /* heavy handlers yield the CPU to the pool threads */
+#define HEAVY_NICE 19 /* heavy handlers: background threads that yield to the pool threads */
 #define HEAVY_RETRY_AFTER_S 5
 #define WATCHDOG_PERIOD_MS 250 /* how late past its header deadline a connection may be closed */
 #define MAX_THREADS 32

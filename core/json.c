@@ -54,6 +54,27 @@ sw_json_utf8_valid(const char *s)
     return true;
 }
 
+bool
+sw_json_utf8_valid_n(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        /* Zero padding makes a sequence cut short by the end fail like one cut by a NUL. */
+        unsigned char seq[4] = {0};
+        size_t avail = (size_t)(end - p) < sizeof seq ? (size_t)(end - p) : sizeof seq;
+        memcpy(seq, p, avail);
+        size_t n = utf8_len(seq);
+        if (n == 0 || n > avail)
+            return false;
+        p += n;
+    }
+    return true;
+}
+
 sw_status
 sw_json_put_string(sw_buf *b, const char *s, sw_err *err)
 {

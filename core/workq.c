@@ -2,9 +2,11 @@
  * The worker pool: a ring of submitted jobs under one mutex, sized to the number of places so
  * a submit after a successful reserve always finds room.
  */
+#define _GNU_SOURCE /* SCHED_BATCH */
 #include "slawatch/workq.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -28,14 +30,29 @@ struct sw_workq {
     unsigned n_threads;
 };
 
+/*
+ * Background workers: Linux's SCHED_BATCH (a waking worker never preempts a running thread;
+ * no privilege needed) at the niceness asked for (per thread: setpriority on the thread id).
+ * Not SCHED_IDLE: a worker holding a lock the tick needs (the store's) must still get some CPU
+ * on a busy machine, or the tick would wait on it indefinitely. Best effort.
+ */
+static void
+lower_priority(int nice_incr)
+{
+#ifdef SCHED_BATCH
+    struct sched_param sp = {0};
+    (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
+#endif
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
+                      getpriority(PRIO_PROCESS, 0) + nice_incr);
+}
+
 static void *
 worker_main(void *arg)
 {
     sw_workq *q = arg;
-    /* Per-thread niceness is Linux's: setpriority on the thread id. Best effort. */
-    if (q->nice_incr != 0)
-        (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
-                          getpriority(PRIO_PROCESS, 0) + q->nice_incr);
+    if (q->nice_incr > 0)
+        lower_priority(q->nice_incr);
     pthread_mutex_lock(&q->lock);
     for (;;) {
         while (q->queued == 0 && !q->stopping)

@@ -28,6 +28,9 @@ sw_status sw_json_put_string(sw_buf *b, const char *s, sw_err *err);
  * or code points above U+10FFFF). */
 bool sw_json_utf8_valid(const char *s);
 
+/* The same for len bytes at s (a NUL among them is a character like any other). */
+bool sw_json_utf8_valid_n(const char *s, size_t len);
+
 struct cJSON;
 
 /*

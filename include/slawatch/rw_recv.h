@@ -1,10 +1,11 @@
 /*
  * The remote-write 1.0 receiver's decoder: a request body (a snappy block holding a
- * prometheus.WriteRequest) checked against caps, decoded whole into memory from one arena
- * (protobuf-c allocates nothing else), validated, and only then handed to a sink: each series'
- * samples and native histograms in the order given. A body that fails anywhere before the sink
- * is called leaves the sink untouched, so a request is applied whole or not at all.
- * Stateless and thread-safe: each call owns its memory and frees it before returning.
+ * prometheus.WriteRequest) checked against caps, uncompressed into the calling thread's buffer,
+ * read in place (prompb_wire.h) and validated whole, and only then handed to a sink: each
+ * series' samples and native histograms in the order given. A body that fails anywhere before
+ * the sink is called leaves the sink untouched, so a request is applied whole or not at all.
+ * Thread-safe: each thread keeps its own buffers between calls (a decoded body up to 1 MiB, the
+ * label scratch), freed when the thread exits; nothing is allocated per sample.
  */
 #ifndef SLAWATCH_RW_RECV_H
 #define SLAWATCH_RW_RECV_H
@@ -20,9 +21,6 @@
 #define SW_RW_DEFAULT_MAX_DECODED ((size_t)32 << 20)
 #define SW_RW_DEFAULT_MAX_SERIES ((size_t)1000000)
 #define SW_RW_DEFAULT_MAX_SAMPLES ((size_t)5000000)
-/* Decoded messages may take this many times the decoded bytes; more is refused as too big
- * (a few wire bytes can stand for a whole message struct). */
-#define SW_RW_MEMORY_FACTOR 16
 
 typedef struct sw_rw_limits {
     size_t max_body;          /* compressed bytes */
@@ -53,10 +51,11 @@ sw_status sw_rw_recv_check_headers(const char *content_encoding, const char *con
  * sink->sample and each Histogram through sink->native (int deltas turned into absolute
  * counts; reset hint YES sets counter_reset, GAUGE sets gauge); histograms are skipped when
  * sink->native is NULL. Errors, each naming what and where (series index, label):
- * SW_E_TOOBIG over a cap; SW_E_PARSE bad snappy or protobuf; SW_E_INVAL a series without
- * `__name__`, a bad or repeated label name, a label value that is not UTF-8, a sample dated
- * after lim->max_timestamp_ms, an inconsistent histogram; SW_E_NOMEM; or what the
- * sink returned (samples already emitted stay emitted: the caller aborts its batch).
+ * SW_E_TOOBIG over a cap (or over 1,024 labels in a series); SW_E_PARSE bad snappy or
+ * protobuf (with the byte offset); SW_E_INVAL a series without `__name__`, a bad or repeated
+ * label name, a label value that is not UTF-8 or holds a NUL, a sample dated after
+ * lim->max_timestamp_ms, an inconsistent histogram; SW_E_NOMEM; or what the sink returned
+ * (samples already emitted stay emitted: the caller aborts its batch).
  */
 sw_status sw_rw_recv_decode(const uint8_t *body, size_t len, const sw_rw_limits *lim,
                             const sw_prom_sink *sink, sw_rw_counts *ret_counts, sw_err *err);

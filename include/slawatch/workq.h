@@ -17,9 +17,10 @@ typedef struct sw_workq sw_workq;
 typedef void (*sw_workq_fn)(void *arg);
 
 /*
- * threads workers (at least 1) and room for `waiting` more jobs queued behind them; the
- * workers run at nice_incr above the process's niceness (0: the same), so the threads that
- * answer cheap requests win the CPU. SW_E_NOMEM when a thread cannot start.
+ * threads workers (at least 1) and room for `waiting` more jobs queued behind them. With
+ * nice_incr > 0 the workers are background threads: batch-scheduled (on Linux) at nice_incr
+ * above the process's niceness, so the threads that answer cheap requests win the CPU;
+ * 0: the same priority as the caller. SW_E_NOMEM when a thread cannot start.
  */
 sw_status sw_workq_new(unsigned threads, unsigned waiting, int nice_incr, sw_workq **ret,
                        sw_err *err);
