@@ -196,6 +196,14 @@ component_of(const cwsim_mix *m, double n)
                        log(m->slow_median_us), m->slow_sigma, n};
 }
 
+/* A minute's mean (microseconds): what CloudWatch's Sum / SampleCount is for many requests. */
+static double
+mixture_mean(const component *c)
+{
+    return (1 - c->slow_share) * exp(c->mu + c->sigma * c->sigma / 2) +
+           c->slow_share * exp(c->mu_slow + c->sigma_slow * c->sigma_slow / 2);
+}
+
 /* What CloudWatch answers for a minute of many requests: the mixture's exact quantiles. */
 static void
 continuous_period(const month *mo, const component *c, int64_t n, sw_hdr *h)
@@ -216,7 +224,8 @@ continuous_period(const month *mo, const component *c, int64_t n, sw_hdr *h)
                           (double)n,
                           mixture_quantile(c, 1, 0.5 / (double)n) / 1000,
                           mixture_quantile(c, 1, 1 - 0.5 / (double)n) / 1000,
-                          1000};
+                          1000,
+                          mixture_mean(c) / 1000 * (double)n};
     if (sw_cwpct_record(h, &pd, NULL) != SW_OK)
         exit(1);
 }
@@ -304,7 +313,7 @@ spread_cost(void)
         exit(1);
     for (size_t g = 0; g < sw_cwpct_grid_len; g++)
         pts[g] = (sw_cwpct_point){sw_cwpct_grid[g], 50 + 4 * sw_cwpct_grid[g]};
-    sw_cwpct_period pd = {pts, sw_cwpct_grid_len, ranks, 2, 60000, 20, 900, 1000};
+    sw_cwpct_period pd = {pts, sw_cwpct_grid_len, ranks, 2, 60000, 20, 900, 1000, NAN};
     int rounds = 2000;
     double t0 = now_s();
     for (int i = 0; i < rounds; i++)
