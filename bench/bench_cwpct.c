@@ -14,7 +14,8 @@
  * P97.5, P99, P99.5 over every window of a minute, an hour, a day and the month, and of the
  * count above each threshold (windows with at least MIN_ABOVE / MIN_ABOVE_EXACT above it).
  * Then the time to spread one period. About 15 minutes of one core.
- * Run: ninja -C build bench-cwpct  (or build/bench/bench_cwpct [seed]).
+ * Run: ninja -C build bench-cwpct  (or build/bench/bench_cwpct [seed [month]], month a part of
+ * the months' names, e.g. incidents_exact).
  */
 #include <math.h>
 #include <stdio.h>
@@ -277,13 +278,18 @@ run_continuous(month *mo)
         sw_hdr_free(mo->w[k].recon);
 }
 
+static const char *
+month_name(const month *mo)
+{
+    return mo->incidents ? (mo->continuous ? "incidents_exact" : "incidents_sampled")
+                         : (mo->continuous ? "drift_exact" : "drift_sampled");
+}
+
 static void
 print_month(const month *mo)
 {
-    const char *name = mo->incidents ? (mo->continuous ? "incidents_exact" : "incidents_sampled")
-                                     : (mo->continuous ? "drift_exact" : "drift_sampled");
     for (int k = 0; k < N_WIN; k++) {
-        printf("cwpct_%s_%s%s", name, mo->fetch_ranks ? "" : "noPR_", window_names[k]);
+        printf("cwpct_%s_%s%s", month_name(mo), mo->fetch_ranks ? "" : "noPR_", window_names[k]);
         for (int i = 0; i < N_PCT; i++)
             printf(" P%g %+.2f%%", pcts[i], 100 * mo->w[k].worst_pct[i]);
         for (int i = 0; i < N_THR; i++)
@@ -326,10 +332,13 @@ int
 main(int argc, char **argv)
 {
     uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
+    const char *only = argc > 2 ? argv[2] : "";
     for (int continuous = 1; continuous >= 0; continuous--)
         for (int incidents = 0; incidents < 2; incidents++)
             for (int fetch = 1; fetch >= 0; fetch--) {
                 month mo = {.incidents = incidents, .fetch_ranks = fetch, .continuous = continuous};
+                if (strstr(month_name(&mo), only) == NULL)
+                    continue;
                 if (continuous)
                     run_continuous(&mo);
                 else

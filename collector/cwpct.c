@@ -17,12 +17,13 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-/* 14 points, so that with SampleCount, Minimum, Maximum and two PR(:T) a latency metric costs
- * the 19 statistics of the former 16-point grid. A line in (normal quantile, log value) needs
- * no dense tail; p70, p80 and p85 sit where incidents with 15 to 30 % slow requests put the gap
- * between the modes; P50, P95, P97.5, P99 and P99.5, the percentiles rules and reports use,
- * are on the grid, so single periods answer them exactly (collector/CLOUDWATCH.md). */
-const double sw_cwpct_grid[] = {10, 25, 50, 70, 75, 80, 85, 90, 95, 97, 97.5, 99, 99.5, 99.9};
+/* 13 points, so that with SampleCount, Minimum, Maximum, Sum and two PR(:T) a latency metric
+ * costs 19 statistics. The curve between points follows a fitted log-normal (or two), so the
+ * tail needs no dense grid; p70, p75, p80 and p85 sit where incidents with 15 to 30 % slow
+ * requests put the gap between the modes; P50, P95, P97.5, P99 and P99.5, the percentiles rules
+ * and reports use, are on the grid, so single periods answer them exactly
+ * (collector/CLOUDWATCH.md). */
+const double sw_cwpct_grid[] = {10, 25, 50, 70, 75, 80, 85, 90, 95, 97.5, 99, 99.5, 99.9};
 const size_t sw_cwpct_grid_len = sizeof sw_cwpct_grid / sizeof sw_cwpct_grid[0];
 
 #define MAX_POINTS 128
