@@ -24,7 +24,7 @@ Scenario (JSON, every key optional):
                                      # B + ((t // period) * S) % M
     "latency": [{"namespace", "metric", "dimensions", "median": X, "sigma": Y,
                  "count": {"base", "step", "mod"}}]  # pNN / PR(:T) / SampleCount / Sum /
-                                     # Minimum / Maximum of a log-normal: exact (statistics.NormalDist)
+                                     # Min / Max of a log-normal: exact (statistics.NormalDist)
     "ingest_delay_s": D   # periods ending less than D ago answer half their value (late data)
     "page_size": N        # datapoints per result per page; more come with NextToken and
                           # StatusCode PartialData
