@@ -426,15 +426,18 @@ spread(sw_hdr *h, const knot *k, size_t m, size_t i, int64_t total, const rank_b
 /* ------------------------------------------------------------------ a guided curve */
 
 /*
- * Between two knots a and b the curve follows the fitted model, shifted by the knots'
- * residuals from it (linear in z in between), so it passes through both knots and bends where
- * the model bends: through an incident's gap, where the fast mode's top meets the slow mode's
- * bottom. Written as knots close enough that the straight lines between them stay within
- * CURVE_TOL of the curve.
+ * Between two knots a and b the curve follows the fitted model: each knot is where the model
+ * puts its value (its model level, as a normal quantile u), and the levels between a and b map
+ * to model levels linearly in z from u_a to u_b. So the curve passes through both knots and
+ * bends where the model bends, through an incident's gap where the fast mode's top meets the
+ * slow mode's bottom; where the sample's gap sits a little off the model's, the levels are
+ * shifted, not the values (a value shift next to a gap would be large). With one mode this is
+ * the straight line in (z, log value). Written as knots close enough that the straight lines
+ * between them stay within CURVE_TOL of the curve.
  */
 typedef struct guide {
     const cwpct_model *model;
-    double za, zb, ra, rb; /* the knots' z and residuals in log value */
+    double za, zb, ua, ub; /* the knots' z and model levels (normal quantiles) */
 } guide;
 
 #define CURVE_TOL 5e-4 /* in log value: half the histogram's resolution */
@@ -445,8 +448,7 @@ typedef struct guide {
 static double
 guided_y(const guide *g, double z)
 {
-    double r = g->ra + (g->rb - g->ra) * (z - g->za) / (g->zb - g->za);
-    return cwpct_model_quantile(g->model, normal_level(z) / 100) + r;
+    return cwpct_model_y(g->model, g->ua + (g->ub - g->ua) * (z - g->za) / (g->zb - g->za));
 }
 
 /* Knots strictly between (z0, y0) and (z1, y1) into out[n ...], in order; values kept between
@@ -477,11 +479,10 @@ follow_model(const knot *k, size_t m, const cwpct_model *model, knot *out)
             continue;
         double ya = log_value(k[i].v), yb = log_value(k[i + 1].v);
         guide g = {model, cwpct_normal_quantile(k[i].l / 100),
-                   cwpct_normal_quantile(k[i + 1].l / 100), 0, 0};
+                   cwpct_normal_quantile(k[i + 1].l / 100), cwpct_model_z(model, ya),
+                   cwpct_model_z(model, yb)};
         if (g.zb <= g.za)
             continue;
-        g.ra = ya - cwpct_model_quantile(model, k[i].l / 100);
-        g.rb = yb - cwpct_model_quantile(model, k[i + 1].l / 100);
         n = subdivide(&g, out, n, g.za, ya, g.zb, yb, 0);
     }
     return n;

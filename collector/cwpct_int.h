@@ -37,7 +37,10 @@ typedef struct cwpct_obs {
  */
 bool cwpct_model_fit(const cwpct_obs *obs, size_t n, double count, double mean, cwpct_model *ret);
 
-/* y at which the model's distribution reaches level (a fraction in (0, 1)). */
-double cwpct_model_quantile(const cwpct_model *m, double level);
+/* The normal quantile of the model's level at y. */
+double cwpct_model_z(const cwpct_model *m, double y);
+
+/* The y whose level in the model has normal quantile z. */
+double cwpct_model_y(const cwpct_model *m, double z);
 
 #endif

@@ -86,10 +86,9 @@ n_modes(const cwpct_model *m)
     return m->w > 0 ? 2 : 1;
 }
 
-/* The normal quantile of the model's level at y, from the nearer tail so that levels close to
- * 1 keep their precision. */
-static double
-model_z(const cwpct_model *m, double y)
+/* From the nearer tail, so that levels close to 1 keep their precision. */
+double
+cwpct_model_z(const cwpct_model *m, double y)
 {
     double lower = 0, upper = 0;
     for (size_t k = 0; k < n_modes(m); k++) {
@@ -111,16 +110,16 @@ model_mean(const cwpct_model *m)
 }
 
 double
-cwpct_model_quantile(const cwpct_model *m, double level)
+cwpct_model_y(const cwpct_model *m, double target)
 {
-    double target = cwpct_normal_quantile(level), lo = INFINITY, hi = -INFINITY;
+    double lo = INFINITY, hi = -INFINITY;
     for (size_t k = 0; k < n_modes(m); k++) {
         lo = fmin(lo, m->mu[k] - 9 * m->sigma[k]);
         hi = fmax(hi, m->mu[k] + 9 * m->sigma[k]);
     }
     for (int i = 0; i < 52 && hi - lo > 1e-9; i++) {
         double mid = (lo + hi) / 2;
-        if (model_z(m, mid) < target)
+        if (cwpct_model_z(m, mid) < target)
             lo = mid;
         else
             hi = mid;
@@ -154,7 +153,7 @@ residuals(const problem *p, const cwpct_model *m, double *e)
 {
     size_t n = 0;
     for (size_t i = 0; i < p->n; i++)
-        e[n++] = model_z(m, p->obs[i].y) - p->z[i];
+        e[n++] = cwpct_model_z(m, p->obs[i].y) - p->z[i];
     if (isfinite(p->log_mean))
         e[n++] = MEAN_WEIGHT * (log(fmax(model_mean(m), 1e-300)) - p->log_mean);
     return n;
