@@ -18,9 +18,9 @@
 #include "cwpct_sim.h"
 #include "slawatch/cwpct.h"
 
-#define SAMPLED_BOUND 0.01 /* collector/CLOUDWATCH.md, "Percentile grid": sampled hours, a month   \
-                            */
-#define EXACT_BOUND 0.002  /* a log-normal period between its points: HDR buckets (0.1 %) */
+/* collector/CLOUDWATCH.md, "Percentile grid": merged sampled periods */
+#define SAMPLED_BOUND 0.01
+#define EXACT_BOUND 0.002 /* a log-normal period between its points: HDR buckets (0.1 %) */
 
 static const double checked[] = {50, 95, 97.5, 99, 99.5};
 
