@@ -543,6 +543,11 @@ sw_cwpct_record(sw_hdr *h, const sw_cwpct_period *pd, sw_err *err)
     cwpct_model model;
     bool two_modes = fit_model(k, m, total, mean_of(pd, total), &model);
     m = add_ends(k, m, total);
+    if (m == 1) { /* every knot at one level: so few values that all are that one */
+        segment whole = {.lo = k[0].v, .hi = k[0].v};
+        sw_hdr_record_n(h, to_hdr(h, &whole, k[0].v), total);
+        return SW_OK;
+    }
     if (!two_modes) {
         find_split(k, m);
         for (size_t i = 0; i + 1 < m; i++)

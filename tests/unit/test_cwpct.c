@@ -310,6 +310,23 @@ test_unknown_ends(void **state)
     sw_hdr_free(h);
 }
 
+/* One value: every percentile is that value's, so every knot sits at level 50 %; the value is
+ * still recorded (it was dropped), on the rank's side of its threshold. */
+static void
+test_single_value(void **state)
+{
+    (void)state;
+    sw_hdr *h = new_hdr();
+    sw_cwpct_point pts[] = {{10, 120}, {50, 120}, {99.9, 120}};
+    sw_cwpct_rank rank = {100, 0}; /* the one value is above 100 ms */
+    sw_cwpct_period pd = {pts, 3, &rank, 1, 1, 120, 120, 1000, 120};
+    assert_int_equal(sw_cwpct_record(h, &pd, NULL), SW_OK);
+    assert_int_equal(sw_hdr_total_count(h), 1);
+    assert_int_equal(sw_hdr_count_at_or_below(h, 100000), 0);
+    assert_int_equal(sw_hdr_count_at_or_below(h, 120000), 1);
+    sw_hdr_free(h);
+}
+
 static void
 test_rank_counts(void **state)
 {
@@ -364,6 +381,7 @@ main(void)
         cmocka_unit_test(test_placement),
         cmocka_unit_test(test_large_count_exact),
         cmocka_unit_test(test_unknown_ends),
+        cmocka_unit_test(test_single_value),
         cmocka_unit_test(test_rank_counts),
         cmocka_unit_test(test_refused),
     };
