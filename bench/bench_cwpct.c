@@ -10,9 +10,10 @@
  *   sampled: 240 ... 960 drawn requests a minute; statistics by nearest rank, truth the drawn
  *     values (sorted per minute, a 5-digit histogram beyond).
  * Per minute the statistics (the grid, Minimum, Maximum, Sum) are spread with sw_cwpct_record,
- * with PR(:T) at the thresholds (250 ms, 500 ms, 1 s) or without ("noPR"). Printed: the worst relative error of P50, P95,
- * P97.5, P99, P99.5 over every window of a minute, an hour, a day and the month, and of the
- * count above each threshold (windows with at least MIN_ABOVE / MIN_ABOVE_EXACT above it).
+ * with PR(:T) at the thresholds (250 ms, 500 ms, 1 s) or without ("noPR"). Printed: the worst
+ * relative error of P50, P95, P97.5, P99, P99.5 over every window of a minute, an hour, a day
+ * and the month, and of the count above each threshold (windows with at least MIN_ABOVE /
+ * MIN_ABOVE_EXACT above it).
  * Then the time to spread one period. About 4 minutes of one core.
  * Run: ninja -C build bench-cwpct  (or build/bench/bench_cwpct [seed [month]], month a part of
  * the months' names, e.g. incidents_exact).
