@@ -9,12 +9,14 @@
  *     its minutes' mixture's exact quantile (bisection on the summed CDFs);
  *   sampled: 240 ... 960 drawn requests a minute; statistics by nearest rank, truth the drawn
  *     values (sorted per minute, a 5-digit histogram beyond).
- * Per minute the statistics are spread with sw_cwpct_record, with PR(:T) at the thresholds
- * (250 ms, 500 ms, 1 s) or without ("noPR"). Printed: the worst relative error of P50, P95,
- * P97.5, P99, P99.5 over every window of a minute, an hour, a day and the month, and of the
- * count above each threshold (windows with at least MIN_ABOVE / MIN_ABOVE_EXACT above it).
- * Then the time to spread one period. About 15 minutes of one core.
- * Run: ninja -C build bench-cwpct  (or build/bench/bench_cwpct [seed]).
+ * Per minute the statistics (the grid, Minimum, Maximum, Sum) are spread with sw_cwpct_record,
+ * with PR(:T) at the thresholds (250 ms, 500 ms, 1 s) or without ("noPR"). Printed: the worst
+ * relative error of P50, P95, P97.5, P99, P99.5 over every window of a minute, an hour, a day
+ * and the month, and of the count above each threshold (windows with at least MIN_ABOVE /
+ * MIN_ABOVE_EXACT above it).
+ * Then the time to spread one period. About 4 minutes of one core.
+ * Run: ninja -C build bench-cwpct  (or build/bench/bench_cwpct [seed [month]], month a part of
+ * the months' names, e.g. incidents_exact).
  */
 #include <math.h>
 #include <stdio.h>
@@ -196,6 +198,14 @@ component_of(const cwsim_mix *m, double n)
                        log(m->slow_median_us), m->slow_sigma, n};
 }
 
+/* A minute's mean (microseconds): what CloudWatch's Sum / SampleCount is for many requests. */
+static double
+mixture_mean(const component *c)
+{
+    return (1 - c->slow_share) * exp(c->mu + c->sigma * c->sigma / 2) +
+           c->slow_share * exp(c->mu_slow + c->sigma_slow * c->sigma_slow / 2);
+}
+
 /* What CloudWatch answers for a minute of many requests: the mixture's exact quantiles. */
 static void
 continuous_period(const month *mo, const component *c, int64_t n, sw_hdr *h)
@@ -216,7 +226,8 @@ continuous_period(const month *mo, const component *c, int64_t n, sw_hdr *h)
                           (double)n,
                           mixture_quantile(c, 1, 0.5 / (double)n) / 1000,
                           mixture_quantile(c, 1, 1 - 0.5 / (double)n) / 1000,
-                          1000};
+                          1000,
+                          mixture_mean(c) / 1000 * (double)n};
     if (sw_cwpct_record(h, &pd, NULL) != SW_OK)
         exit(1);
 }
@@ -268,13 +279,18 @@ run_continuous(month *mo)
         sw_hdr_free(mo->w[k].recon);
 }
 
+static const char *
+month_name(const month *mo)
+{
+    return mo->incidents ? (mo->continuous ? "incidents_exact" : "incidents_sampled")
+                         : (mo->continuous ? "drift_exact" : "drift_sampled");
+}
+
 static void
 print_month(const month *mo)
 {
-    const char *name = mo->incidents ? (mo->continuous ? "incidents_exact" : "incidents_sampled")
-                                     : (mo->continuous ? "drift_exact" : "drift_sampled");
     for (int k = 0; k < N_WIN; k++) {
-        printf("cwpct_%s_%s%s", name, mo->fetch_ranks ? "" : "noPR_", window_names[k]);
+        printf("cwpct_%s_%s%s", month_name(mo), mo->fetch_ranks ? "" : "noPR_", window_names[k]);
         for (int i = 0; i < N_PCT; i++)
             printf(" P%g %+.2f%%", pcts[i], 100 * mo->w[k].worst_pct[i]);
         for (int i = 0; i < N_THR; i++)
@@ -304,7 +320,7 @@ spread_cost(void)
         exit(1);
     for (size_t g = 0; g < sw_cwpct_grid_len; g++)
         pts[g] = (sw_cwpct_point){sw_cwpct_grid[g], 50 + 4 * sw_cwpct_grid[g]};
-    sw_cwpct_period pd = {pts, sw_cwpct_grid_len, ranks, 2, 60000, 20, 900, 1000};
+    sw_cwpct_period pd = {pts, sw_cwpct_grid_len, ranks, 2, 60000, 20, 900, 1000, NAN};
     int rounds = 2000;
     double t0 = now_s();
     for (int i = 0; i < rounds; i++)
@@ -317,10 +333,13 @@ int
 main(int argc, char **argv)
 {
     uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
+    const char *only = argc > 2 ? argv[2] : "";
     for (int continuous = 1; continuous >= 0; continuous--)
         for (int incidents = 0; incidents < 2; incidents++)
             for (int fetch = 1; fetch >= 0; fetch--) {
                 month mo = {.incidents = incidents, .fetch_ranks = fetch, .continuous = continuous};
+                if (strstr(month_name(&mo), only) == NULL)
+                    continue;
                 if (continuous)
                     run_continuous(&mo);
                 else

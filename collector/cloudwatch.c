@@ -24,6 +24,7 @@ typedef enum role {
     ROLE_COUNT,     /* SampleCount of the latency metric */
     ROLE_MIN,       /* Minimum of the latency metric */
     ROLE_MAX,       /* Maximum of the latency metric */
+    ROLE_SUM,       /* Sum of the latency metric: its mean, times SampleCount */
     ROLE_UP,        /* a custom health metric: > 0 is healthy */
     ROLE_HEALTHY,   /* ALB HealthyHostCount Minimum */
     ROLE_UNHEALTHY, /* ALB UnHealthyHostCount Maximum */
@@ -116,8 +117,8 @@ add_query(sw_cloudwatch *cw, size_t service, const sw_source *src, const char *n
     return SW_OK;
 }
 
-/* The percentile grid, SampleCount, Minimum, Maximum and a PR(:T) per rules threshold of one
- * latency metric. */
+/* The percentile grid, SampleCount, Minimum, Maximum, Sum and a PR(:T) per rules threshold of
+ * one latency metric. */
 static sw_status
 add_latency(sw_cloudwatch *cw, size_t svc, const sw_source *src, const char *ns,
             const char *metric, sw_err *err)
@@ -136,6 +137,8 @@ add_latency(sw_cloudwatch *cw, size_t svc, const sw_source *src, const char *ns,
         st = add_query(cw, svc, src, ns, metric, "Minimum", ROLE_MIN, 0, err);
     if (st == SW_OK)
         st = add_query(cw, svc, src, ns, metric, "Maximum", ROLE_MAX, 0, err);
+    if (st == SW_OK)
+        st = add_query(cw, svc, src, ns, metric, "Sum", ROLE_SUM, 0, err);
     for (size_t i = 0; st == SW_OK && i < sw_cwpct_grid_len; i++) {
         char stat[32];
         snprintf(stat, sizeof stat, "p%g", sw_cwpct_grid[i]);
@@ -333,8 +336,8 @@ sw_cloudwatch_settled_end(int64_t now_s, int64_t settle_s, int64_t period_s)
 
 /* One service's statistics in one period. */
 typedef struct slot {
-    bool any, has_count, has_min, has_max, has_healthy, has_unhealthy, has_up;
-    double requests, errors, count, min, max, healthy, unhealthy, up;
+    bool any, has_count, has_min, has_max, has_sum, has_healthy, has_unhealthy, has_up;
+    double requests, errors, count, min, max, sum, healthy, unhealthy, up;
     sw_cwpct_point *pts; /* sw_cwpct_grid_len of them */
     size_t n_pts;
     sw_cwpct_rank ranks[SW_CLOUDWATCH_MAX_THRESHOLDS];
@@ -387,6 +390,7 @@ put_value(slot *sl, const query_meta *m, double v)
     case ROLE_COUNT: sl->count = v, sl->has_count = true; break;
     case ROLE_MIN: sl->min = v, sl->has_min = true; break;
     case ROLE_MAX: sl->max = v, sl->has_max = true; break;
+    case ROLE_SUM: sl->sum = v, sl->has_sum = true; break;
     case ROLE_UP: sl->up = v, sl->has_up = true; break;
     case ROLE_HEALTHY: sl->healthy = v, sl->has_healthy = true; break;
     case ROLE_UNHEALTHY: sl->unhealthy = v, sl->has_unhealthy = true; break;
@@ -409,7 +413,8 @@ period_latency(const sw_cloudwatch *cw, size_t svc, const slot *sl, sw_hdr **ret
                           .sample_count = sl->count,
                           .min = sl->has_min ? sl->min : NAN,
                           .max = sl->has_max ? sl->max : NAN,
-                          .unit_us = cw->services[svc].unit_us};
+                          .unit_us = cw->services[svc].unit_us,
+                          .sum = sl->has_sum ? sl->sum : NAN};
     if (st == SW_OK)
         st = sw_cwpct_record(h, &pd, err);
     if (st != SW_OK) {

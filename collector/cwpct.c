@@ -11,16 +11,19 @@
  */
 #include "slawatch/cwpct.h"
 
+#include "cwpct_int.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
-/* 14 points, so that with SampleCount, Minimum, Maximum and two PR(:T) a latency metric costs
- * the 19 statistics of the former 16-point grid. A line in (normal quantile, log value) needs
- * no dense tail; p70, p80 and p85 sit where incidents with 15 to 30 % slow requests put the gap
- * between the modes; P50, P95, P97.5, P99 and P99.5, the percentiles rules and reports use,
- * are on the grid, so single periods answer them exactly (collector/CLOUDWATCH.md). */
-const double sw_cwpct_grid[] = {10, 25, 50, 70, 75, 80, 85, 90, 95, 97, 97.5, 99, 99.5, 99.9};
+/* 13 points, so that with SampleCount, Minimum, Maximum, Sum and two PR(:T) a latency metric
+ * costs 19 statistics. The curve between points follows a fitted log-normal (or two), so the
+ * tail needs no dense grid; p70, p75, p80 and p85 sit where incidents with 15 to 30 % slow
+ * requests put the gap between the modes; P50, P95, P97.5, P99 and P99.5, the percentiles rules
+ * and reports use, are on the grid, so single periods answer them exactly
+ * (collector/CLOUDWATCH.md). */
+const double sw_cwpct_grid[] = {10, 25, 50, 70, 75, 80, 85, 90, 95, 97.5, 99, 99.5, 99.9};
 const size_t sw_cwpct_grid_len = sizeof sw_cwpct_grid / sizeof sw_cwpct_grid[0];
 
 #define MAX_POINTS 128
@@ -28,9 +31,6 @@ const size_t sw_cwpct_grid_len = sizeof sw_cwpct_grid / sizeof sw_cwpct_grid[0];
 #define MAX_KNOTS (MAX_POINTS + MAX_RANKS + 2)
 #define COUNT_MAX 9007199254740992.0 /* 2^53: beyond it a double count is not a whole number */
 #define WALK_MIN 4096 /* segments with more values than this are spread bucket by bucket */
-/* Levels are kept this far from 0 and 1, where the normal quantile is infinite; periods of
- * more than 10^11 values lose only their extreme ends' shape. */
-#define LEVEL_EDGE 1e-11
 
 typedef struct knot {
     double l, v; /* level in percent, value in microseconds */
@@ -44,55 +44,6 @@ typedef struct rank_bound {
 } rank_bound;
 
 /* ------------------------------------------------------------------ the curve's coordinates */
-
-static double
-horner(const double *c, size_t n, double x)
-{
-    double r = c[n - 1];
-    for (size_t i = n - 1; i-- > 0;)
-        r = r * x + c[i];
-    return r;
-}
-
-/* The standard normal quantile: Wichura's algorithm AS 241 (PPND16), relative error about
- * 1e-16 for 1e-11 <= p <= 1 - 1e-11, the range used here. */
-static double
-normal_quantile(double p)
-{
-    static const double a[] = {3.3871328727963666080e0,  1.3314166789178437745e+2,
-                               1.9715909503065514427e+3, 1.3731693765509461125e+4,
-                               4.5921953931549871457e+4, 6.7265770927008700853e+4,
-                               3.3430575583588128105e+4, 2.5090809287301226727e+3};
-    static const double b[] = {1.0,
-                               4.2313330701600911252e+1,
-                               6.8718700749205790830e+2,
-                               5.3941960214247511077e+3,
-                               2.1213794301586595867e+4,
-                               3.9307895800092710610e+4,
-                               2.8729085735721942674e+4,
-                               5.2264952788528545610e+3};
-    static const double c[] = {1.42343711074968357734e0,  4.63033784615654529590e0,
-                               5.76949722146069140550e0,  3.64784832476320460504e0,
-                               1.27045825245236838258e0,  2.41780725177450611770e-1,
-                               2.27238449892691845833e-2, 7.74545014278341407640e-4};
-    static const double d[] = {1.0,
-                               2.05319162663775882187e0,
-                               1.67638483018380384940e0,
-                               6.89767334985100004550e-1,
-                               1.48103976427480074590e-1,
-                               1.51986665636164571966e-2,
-                               5.47593808499534494600e-4,
-                               1.05075007164441684324e-9};
-    p = fmin(fmax(p, LEVEL_EDGE), 1 - LEVEL_EDGE);
-    double q = p - 0.5;
-    if (fabs(q) <= 0.425) {
-        double r = 0.180625 - q * q;
-        return q * horner(a, 8, r) / horner(b, 8, r);
-    }
-    double r = sqrt(-log(q < 0 ? p : 1 - p)) - 1.6; /* <= 5 - 1.6 within LEVEL_EDGE */
-    double z = horner(c, 8, r) / horner(d, 8, r);
-    return q < 0 ? -z : z;
-}
 
 /* The level (percent) at which the normal quantile is z. */
 static double
@@ -226,9 +177,9 @@ extend(const knot *from, const knot *next, double l)
 {
     if (next == NULL)
         return (knot){l, from->v, false, false};
-    double z0 = normal_quantile(from->l / 100), z1 = normal_quantile(next->l / 100);
+    double z0 = cwpct_normal_quantile(from->l / 100), z1 = cwpct_normal_quantile(next->l / 100);
     double slope = z1 != z0 ? (log_value(next->v) - log_value(from->v)) / (z1 - z0) : 0;
-    double y = log_value(from->v) + slope * (normal_quantile(l / 100) - z0);
+    double y = log_value(from->v) + slope * (cwpct_normal_quantile(l / 100) - z0);
     return (knot){l, fmax(expm1(y), 0), false, false};
 }
 
@@ -268,7 +219,7 @@ typedef struct segment {
 static double
 z_of(const segment *s, double l)
 {
-    return normal_quantile((l / 100 - s->f0) / (s->f1 - s->f0));
+    return cwpct_normal_quantile((l / 100 - s->f0) / (s->f1 - s->f0));
 }
 
 static int64_t
@@ -353,7 +304,7 @@ bend(const knot *k, size_t m, double f0, double f1)
     for (size_t i = 0; i < m; i++) {
         if (k[i].rank || k[i].l <= f0 || k[i].l >= f1)
             continue;
-        double z = normal_quantile((k[i].l - f0) / (f1 - f0)), y = log_value(k[i].v);
+        double z = cwpct_normal_quantile((k[i].l - f0) / (f1 - f0)), y = log_value(k[i].v);
         if (seen > 0 && z > zp) {
             double slope = (y - yp) / (z - zp);
             if (seen > 1) {
@@ -472,6 +423,93 @@ spread(sw_hdr *h, const knot *k, size_t m, size_t i, int64_t total, const rank_b
         spread_walk(h, &s);
 }
 
+/* ------------------------------------------------------------------ a guided curve */
+
+/*
+ * Between two knots a and b the curve follows the fitted model: each knot is where the model
+ * puts its value (its model level, as a normal quantile u), and the levels between a and b map
+ * to model levels linearly in z from u_a to u_b. So the curve passes through both knots and
+ * bends where the model bends, through an incident's gap where the fast mode's top meets the
+ * slow mode's bottom; where the sample's gap sits a little off the model's, the levels are
+ * shifted, not the values (a value shift next to a gap would be large). With one mode this is
+ * the straight line in (z, log value). Written as knots close enough that the straight lines
+ * between them stay within CURVE_TOL of the curve.
+ */
+typedef struct guide {
+    const cwpct_model *model;
+    double za, zb, ua, ub; /* the knots' z and model levels (normal quantiles) */
+} guide;
+
+#define CURVE_TOL 5e-4 /* in log value: half the histogram's resolution */
+#define MIN_DEPTH 2    /* every gap between knots is looked at in four places at least */
+#define MAX_DEPTH 12
+#define MAX_DENSE 2048
+
+static double
+guided_y(const guide *g, double z)
+{
+    return cwpct_model_y(g->model, g->ua + (g->ub - g->ua) * (z - g->za) / (g->zb - g->za));
+}
+
+/* Knots strictly between (z0, y0) and (z1, y1) into out[n ...], in order; values kept between
+ * the ends, so the curve never falls. Returns the new n. */
+static size_t
+subdivide(const guide *g, knot *out, size_t n, double z0, double y0, double z1, double y1,
+          int depth)
+{
+    if (n >= MAX_DENSE - 1 || depth > MAX_DEPTH)
+        return n;
+    double zm = (z0 + z1) / 2, ym = fmin(fmax(guided_y(g, zm), y0), y1);
+    if (depth >= MIN_DEPTH && fabs(ym - (y0 + y1) / 2) < CURVE_TOL)
+        return n;
+    n = subdivide(g, out, n, z0, y0, zm, ym, depth + 1);
+    if (n < MAX_DENSE - 1)
+        out[n++] = (knot){normal_level(zm), expm1(ym), false, false};
+    return subdivide(g, out, n, zm, ym, z1, y1, depth + 1);
+}
+
+/* The knots k[0 .. m) and the model's curve between them, into out; returns their number. */
+static size_t
+follow_model(const knot *k, size_t m, const cwpct_model *model, knot *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m && n < MAX_DENSE; i++) {
+        out[n++] = k[i];
+        if (i + 1 == m || k[i + 1].l <= k[i].l)
+            continue;
+        double ya = log_value(k[i].v), yb = log_value(k[i + 1].v);
+        guide g = {model, cwpct_normal_quantile(k[i].l / 100),
+                   cwpct_normal_quantile(k[i + 1].l / 100), cwpct_model_z(model, ya),
+                   cwpct_model_z(model, yb)};
+        if (g.zb <= g.za)
+            continue;
+        n = subdivide(&g, out, n, g.za, ya, g.zb, yb, 0);
+    }
+    return n;
+}
+
+/* The knots as what the model is fitted to: levels as fractions, values as log values. */
+static bool
+fit_model(const knot *k, size_t m, int64_t total, double mean_us, cwpct_model *ret)
+{
+    cwpct_obs obs[MAX_KNOTS + 2];
+    for (size_t i = 0; i < m; i++)
+        obs[i] = (cwpct_obs){k[i].l / 100, log_value(k[i].v)};
+    return cwpct_model_fit(obs, m, (double)total, mean_us, ret);
+}
+
+/* The period's mean in microseconds from Sum, NaN when Sum was not fetched or cannot be a sum
+ * of these values. */
+static double
+mean_of(const sw_cwpct_period *pd, int64_t total)
+{
+    double mean = pd->sum / (double)total * pd->unit_us;
+    bool known = isfinite(mean) && mean > 0 &&
+                 !(isfinite(pd->min) && mean < pd->min * pd->unit_us) &&
+                 !(isfinite(pd->max) && mean > pd->max * pd->unit_us);
+    return known ? mean : NAN;
+}
+
 static sw_status
 check_count(double sample_count, int64_t *ret, sw_err *err)
 {
@@ -502,10 +540,27 @@ sw_cwpct_record(sw_hdr *h, const sw_cwpct_period *pd, sw_err *err)
         return sw_err_set(err, SW_E_INVAL,
                           "no percentile, rank, Minimum or Maximum for %lld samples",
                           (long long)total);
+    cwpct_model model;
+    bool two_modes = fit_model(k, m, total, mean_of(pd, total), &model);
     m = add_ends(k, m, total);
-    find_split(k, m);
-    for (size_t i = 0; i + 1 < m; i++)
-        spread(h, k, m, i, total, r, n_r);
+    if (m == 1) { /* every knot at one level: so few values that all are that one */
+        segment whole = {.lo = k[0].v, .hi = k[0].v};
+        sw_hdr_record_n(h, to_hdr(h, &whole, k[0].v), total);
+        return SW_OK;
+    }
+    if (!two_modes) {
+        find_split(k, m);
+        for (size_t i = 0; i + 1 < m; i++)
+            spread(h, k, m, i, total, r, n_r);
+        return SW_OK;
+    }
+    knot *dense = malloc(MAX_DENSE * sizeof *dense);
+    if (dense == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "percentile grid: out of memory");
+    size_t n = follow_model(k, m, &model, dense);
+    for (size_t i = 0; i + 1 < n; i++)
+        spread(h, dense, n, i, total, r, n_r);
+    free(dense);
     return SW_OK;
 }
 

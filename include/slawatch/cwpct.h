@@ -40,6 +40,7 @@ typedef struct sw_cwpct_period {
     double sample_count; /* rounded to a whole number */
     double min, max;     /* NaN when unknown */
     double unit_us;      /* the unit in microseconds: 1e3 for milliseconds, 1e6 for seconds */
+    double sum;          /* the Sum statistic (the mean times the count); 0 or NaN: not fetched */
 } sw_cwpct_period;
 
 /*

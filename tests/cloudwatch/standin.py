@@ -29,8 +29,8 @@ Scenario (JSON, every key optional):
                 "value": {"base": B, "step": S, "mod": M}}]   # value at period start t:
                                      # B + ((t // period) * S) % M
     "latency": [{"namespace", "metric", "dimensions", "median": X, "sigma": Y,
-                 "count": {"base", "step", "mod"}}]  # pNN / PR(:T) / SampleCount / Minimum /
-                                     # Maximum of a log-normal: exact (statistics.NormalDist)
+                 "count": {"base", "step", "mod"}}]  # pNN / PR(:T) / SampleCount / Sum /
+                                     # Min / Max of a log-normal: exact (statistics.NormalDist)
     "ingest_delay_s": D   # periods ending less than D ago answer half their value (late data)
     "page_size": N        # datapoints per result per page; more come with NextToken and
                           # StatusCode PartialData
@@ -511,6 +511,9 @@ def generator(conf, namespace, metric, dims, stat, period):
             quantile = float(stat[1:]) / 100
         if stat == "SampleCount":
             return lambda t, e=entry: formula(e["count"], t, period)
+        if stat == "Sum":  # SampleCount times the log-normal's mean
+            mean = entry["median"] * math.exp(entry["sigma"] ** 2 / 2)
+            return lambda t, e=entry, m=mean: formula(e["count"], t, period) * m
         if stat.startswith("PR(:") and stat.endswith(")"):
             rank = 100 * dist.cdf(math.log(float(stat[4:-1])))
             return lambda t, r=rank: r

@@ -2,9 +2,9 @@
  * Synthetic CloudWatch latency periods for the percentile-grid test and benchmark: draw each
  * period's request durations from a mix (a log-normal fast mode and, during incidents, a share
  * of slow requests from a second log-normal), compute the statistics CloudWatch would return
- * (the grid percentiles by nearest rank, SampleCount, Minimum, Maximum and PR(:T) at the given
- * thresholds, in milliseconds) and spread them into a histogram with sw_cwpct_record. The drawn
- * values stay with the caller, so the reconstruction can be compared with the exact truth.
+ * (the grid percentiles by nearest rank, SampleCount, Minimum, Maximum, Sum and PR(:T) at the
+ * given thresholds, in milliseconds) and spread them into a histogram with sw_cwpct_record. The
+ * drawn values stay with the caller, so the reconstruction can be compared with the exact truth.
  */
 #ifndef SLAWATCH_TESTS_CWPCT_SIM_H
 #define SLAWATCH_TESTS_CWPCT_SIM_H
@@ -66,7 +66,7 @@ cwsim_above(const int64_t *sorted, size_t n, int64_t t)
 
 /*
  * One period of n values drawn into v[0..n) (sorted), its statistics spread into h: the grid,
- * SampleCount, Minimum, Maximum and, for each of thresholds_us[0..n_thresholds), PR(:T).
+ * SampleCount, Minimum, Maximum, Sum and, for each of thresholds_us[0..n_thresholds), PR(:T).
  */
 static inline sw_status
 cwsim_period(sw_rng *r, const cwsim_mix *m, size_t n, const int64_t *thresholds_us,
@@ -74,8 +74,11 @@ cwsim_period(sw_rng *r, const cwsim_mix *m, size_t n, const int64_t *thresholds_
 {
     sw_cwpct_point pts[64];
     sw_cwpct_rank ranks[16];
-    for (size_t i = 0; i < n; i++)
+    double sum_us = 0;
+    for (size_t i = 0; i < n; i++) {
         v[i] = cwsim_draw(r, m);
+        sum_us += (double)v[i];
+    }
     qsort(v, n, sizeof *v, cwsim_cmp);
     for (size_t g = 0; g < sw_cwpct_grid_len; g++)
         pts[g] =
@@ -91,7 +94,8 @@ cwsim_period(sw_rng *r, const cwsim_mix *m, size_t n, const int64_t *thresholds_
                           .sample_count = (double)n,
                           .min = (double)v[0] / 1000.0,
                           .max = (double)v[n - 1] / 1000.0,
-                          .unit_us = 1000.0};
+                          .unit_us = 1000.0,
+                          .sum = sum_us / 1000.0};
     return sw_cwpct_record(h, &pd, err);
 }
 

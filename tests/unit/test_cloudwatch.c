@@ -73,8 +73,8 @@ test_thresholds_fetched(void **state)
     for (size_t i = 0; i < n; i++)
         ranks += strncmp(q[i].stat, "PR(", 3) == 0;
     assert_int_equal(ranks, 2);
-    /* RequestCount, SampleCount, Minimum, Maximum, the grid, two ranks */
-    assert_int_equal(n, 4 + sw_cwpct_grid_len + 2);
+    /* RequestCount, SampleCount, Minimum, Maximum, Sum, the grid, two ranks */
+    assert_int_equal(n, 5 + sw_cwpct_grid_len + 2);
     sw_cloudwatch_free(cw);
 }
 
