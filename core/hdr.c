@@ -258,6 +258,25 @@ sw_hdr_same_layout(const sw_hdr *a, const sw_hdr *b)
 
 /* ------------------------------------------------------------------ recording */
 
+/*
+ * One value into a compact histogram. One recorded value by value into this many buckets is on
+ * a hot recording path (an interval gathered from thousands of requests, a spread classic
+ * histogram, a benchmark): it turns dense, where a record is an add instead of a search and an
+ * insertion (past this, those cost more than clearing a dense array). Histograms that live long
+ * (windows, open intervals) are fed by merges, not here.
+ */
+#define RECORD_DENSE_BUCKETS 512
+
+static bool
+record_compact(sw_hdr *h, int32_t index, int64_t count)
+{
+    if (h->sp_n >= RECORD_DENSE_BUCKETS && sw_hdr_sp_densify(h)) {
+        h->counts[index] += count;
+        return true;
+    }
+    return sw_hdr_sp_add(h, index, count);
+}
+
 static inline bool
 record_count(sw_hdr *h, int64_t value, int64_t count)
 {
@@ -269,7 +288,7 @@ record_count(sw_hdr *h, int64_t value, int64_t count)
     int32_t index = sw_hdr_counts_index(h, value);
     if (__builtin_expect(h->counts != NULL, 1)) {
         h->counts[index] += count;
-    } else if (count != 0 && !sw_hdr_sp_add(h, index, count)) {
+    } else if (count != 0 && !record_compact(h, index, count)) {
         h->overflow_count += count; /* out of memory: reported as not stored */
         return false;
     }
@@ -293,6 +312,48 @@ sw_hdr_record_n(sw_hdr *h, int64_t value, int64_t count)
     if (count < 0)
         return false;
     return record_count(h, value, count);
+}
+
+/* Sorted buckets of a compact destination in one merge; the chunk keeps their indices. */
+#define SORTED_CHUNK 256
+
+static bool
+add_sorted_chunk(sw_hdr *h, const int64_t *values, const int64_t *counts, size_t n)
+{
+    int32_t index[SORTED_CHUNK];
+    int64_t total = 0;
+    for (size_t j = 0; j < n; j++) {
+        if ((uint64_t)values[j] > (uint64_t)h->highest_trackable_value || counts[j] < 0)
+            return false;
+        index[j] = sw_hdr_counts_index(h, values[j]);
+        if (j > 0 && index[j] <= index[j - 1])
+            return false;
+        total += counts[j];
+    }
+    if (!sw_hdr_sp_add_sorted(h, index, counts, n))
+        return false;
+    h->total_count += total;
+    for (size_t j = 0; j < n; j++) {
+        if (values[j] > h->max_value)
+            h->max_value = values[j];
+        if (values[j] < h->min_value && values[j] != 0)
+            h->min_value = values[j];
+    }
+    return true;
+}
+
+void
+sw_hdr_record_sorted(sw_hdr *h, const int64_t *values, const int64_t *counts, size_t n)
+{
+    for (size_t done = 0; done < n;) {
+        size_t m = n - done < SORTED_CHUNK ? n - done : SORTED_CHUNK;
+        /* Dense, or values out of order or range: one at a time, as sw_hdr_record_n does. */
+        if (h->counts != NULL || !add_sorted_chunk(h, values + done, counts + done, m))
+            for (size_t j = done; j < done + m; j++)
+                if (counts[j] >= 0)
+                    record_count(h, values[j], counts[j]);
+        done += m;
+    }
 }
 
 bool
@@ -569,7 +630,7 @@ sw_hdr_iter_init(sw_hdr_iter *it, const sw_hdr *h)
     it->index = -1;
 }
 
-static bool iter_step(sw_hdr_iter *it, int32_t i);
+static inline bool iter_step(sw_hdr_iter *it, int32_t i);
 
 bool
 sw_hdr_iter_next(sw_hdr_iter *it)
@@ -599,7 +660,7 @@ sw_hdr_iter_next(sw_hdr_iter *it)
 }
 
 /* The step to bucket i, whose count is set. */
-static bool
+static inline bool
 iter_step(sw_hdr_iter *it, int32_t i)
 {
     const sw_hdr *h = it->h;

@@ -93,6 +93,10 @@ int32_t sw_hdr_sp_find(const sw_hdr *h, uint32_t index);
  * out of memory (nothing changed). */
 bool sw_hdr_sp_add(sw_hdr *h, int32_t index, int64_t count);
 
+/* counts[index[j]] += count[j] on a compact histogram (which may turn dense), index increasing;
+ * false when out of memory (nothing changed). */
+bool sw_hdr_sp_add_sorted(sw_hdr *h, const int32_t *index, const int64_t *count, size_t n);
+
 /* Room for `more` buckets beyond those held, turning dense past sp_max; false when out of
  * memory. */
 bool sw_hdr_sp_reserve(sw_hdr *h, int64_t more);

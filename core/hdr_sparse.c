@@ -261,3 +261,52 @@ sw_hdr_sp_compact(sw_hdr *h, int32_t lo, int32_t hi)
         }
     free(counts);
 }
+
+/* New pairs n sorted bucket indices bring to h. */
+static int32_t
+new_pairs(const sw_hdr *h, const int32_t *index, const int64_t *count, size_t n)
+{
+    const uint32_t *idx = sw_hdr_sp_index(h);
+    int32_t p = 0, fresh = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (count[j] == 0)
+            continue;
+        while (p < h->sp_n && idx[p] < (uint32_t)index[j])
+            p++;
+        fresh += p == h->sp_n || idx[p] != (uint32_t)index[j];
+    }
+    return fresh;
+}
+
+bool
+sw_hdr_sp_add_sorted(sw_hdr *h, const int32_t *index, const int64_t *count, size_t n)
+{
+    int32_t fresh = new_pairs(h, index, count, n);
+    if (!room_for(h, (int64_t)h->sp_n + fresh))
+        return false;
+    if (h->counts != NULL) {
+        for (size_t j = 0; j < n; j++)
+            h->counts[index[j]] += count[j];
+        return true;
+    }
+    /* Merge from the back: every pair moves at most once. */
+    uint32_t *idx = sw_hdr_sp_index(h);
+    int64_t *cnt = h->sp_count;
+    int32_t i = h->sp_n - 1, k = h->sp_n + fresh - 1;
+    for (size_t j = n; j-- > 0;) {
+        if (count[j] == 0)
+            continue;
+        uint32_t at = (uint32_t)index[j];
+        for (; i >= 0 && idx[i] > at; i--, k--) {
+            idx[k] = idx[i];
+            cnt[k] = cnt[i];
+        }
+        int64_t c = count[j];
+        if (i >= 0 && idx[i] == at)
+            c += cnt[i--];
+        idx[k] = at;
+        cnt[k--] = c;
+    }
+    h->sp_n += fresh;
+    return true;
+}

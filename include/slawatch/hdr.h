@@ -82,6 +82,13 @@ bool sw_hdr_record(sw_hdr *h, int64_t value);
 bool sw_hdr_record_n(sw_hdr *h, int64_t value, int64_t count);
 
 /*
+ * sw_hdr_record_n of each (values[i], counts[i]), for values in increasing order of their
+ * buckets, one per bucket (an unpacked histogram): merged in one pass where h holds only its
+ * recorded buckets. Same result as recording them one by one.
+ */
+void sw_hdr_record_sorted(sw_hdr *h, const int64_t *values, const int64_t *counts, size_t n);
+
+/*
  * Record value count times and correct for coordinated omission: when value exceeds
  * expected_interval (> 0), also record value - k * expected_interval for every k >= 1 while
  * that stays >= expected_interval, as a load generator that stalled would have measured.
