@@ -267,7 +267,8 @@ sw_hdr_same_layout(const sw_hdr *a, const sw_hdr *b)
  */
 #define RECORD_DENSE_BUCKETS 512
 
-static bool
+/* Out of line: the dense path of record_count stays a few instructions. */
+__attribute__((noinline)) static bool
 record_compact(sw_hdr *h, int32_t index, int64_t count)
 {
     if (h->sp_n >= RECORD_DENSE_BUCKETS && sw_hdr_sp_densify(h)) {
