@@ -197,9 +197,9 @@ sw_accum_batch_latency(sw_accum_batch *b, const char *service, const char *env, 
         return SW_E_NOMEM;
     e->values++;
     sw_status st = ensure_latency(&e->iv, err);
+    /* The value is in range: only memory for a new bucket can be missing. */
     if (st == SW_OK && !sw_hdr_record_n(e->iv.latency, value_us, (int64_t)count))
-        st = sw_err_set(err, SW_E_RANGE, "%s: latency %lld us is outside 1 us .. 1 h", service,
-                        (long long)value_us);
+        st = sw_err_set(err, SW_E_NOMEM, "%s: out of memory recording a latency", service);
     return st;
 }
 
@@ -292,8 +292,9 @@ slot_of(const accum_series *s, int64_t start)
 typedef struct plan {
     size_t series; /* index: series never move once made, but the array may grow */
     bool late;
-    bool carried;  /* a carry entry moved from a taken interval to the oldest open one */
-    sw_hdr *spare; /* the histogram the interval will need, allocated up front */
+    bool carried;   /* a carry entry moved from a taken interval to the oldest open one */
+    sw_hdr *spare;  /* the histogram the interval will need, allocated up front */
+    sw_hdr *target; /* the histogram the entry's latency goes into: room reserved there */
 } plan;
 
 /* A strict batch is refused whole, naming the time, when a part is in a closed interval. */
@@ -393,6 +394,47 @@ merge_entry(sw_accum *a, const accum_entry *e, plan *p)
     sw_hdr_add(iv->latency, e->iv.latency);
 }
 
+/* The histogram entry i's latency will be added to: its open interval's, or the spare made
+ * for the interval by the first entry of the batch that opens it. */
+static sw_hdr *
+target_of(sw_accum *a, const sw_accum_batch *b, plan *p, size_t i)
+{
+    const accum_series *s = &a->series[p[i].series];
+    int64_t start = b->e[i].iv.start_ms;
+    size_t k = slot_of(s, start);
+    if (k < s->n_open && s->open[k].start_ms == start && s->open[k].latency != NULL)
+        return s->open[k].latency;
+    for (size_t j = 0; j < i; j++)
+        if (p[j].spare != NULL && p[j].series == p[i].series && b->e[j].iv.start_ms == start) {
+            sw_hdr_free(p[i].spare);
+            p[i].spare = NULL;
+            return p[j].spare;
+        }
+    return p[i].spare;
+}
+
+/*
+ * Histograms hold the buckets they recorded, so merging may need memory: room for every bucket
+ * the batch brings to a histogram is made before anything is applied, and the merge cannot fail.
+ */
+static sw_status
+reserve_latency(sw_accum *a, const sw_accum_batch *b, plan *p, sw_err *err)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        if (p[i].late || b->e[i].iv.latency == NULL)
+            continue;
+        p[i].target = target_of(a, b, p, i);
+        int64_t more = 0;
+        for (size_t j = 0; j <= i; j++)
+            if (p[j].target == p[i].target && b->e[j].iv.latency != NULL)
+                more += sw_hdr_recorded_buckets(b->e[j].iv.latency);
+        sw_status st = sw_hdr_reserve(p[i].target, more, err);
+        if (st != SW_OK)
+            return st;
+    }
+    return SW_OK;
+}
+
 sw_status
 sw_accum_commit_locked(sw_accum *a, sw_accum_batch *b, bool replaying, sw_err *err)
 {
@@ -416,6 +458,8 @@ sw_accum_commit_locked(sw_accum *a, sw_accum_batch *b, bool replaying, sw_err *e
         if (st == SW_OK)
             st = plan_entry(a, &b->e[i], replaying, &p[i], reserved, err);
     }
+    if (st == SW_OK)
+        st = reserve_latency(a, b, p, err);
     if (st == SW_OK && !replaying && a->journal != NULL) {
         sw_buf_reset(&a->enc);
         if ((st = sw_accum_encode_entries(b->e, b->n, &a->enc, err)) == SW_OK)

@@ -1,8 +1,8 @@
 /*
- * HDR histogram: layout, recording, statistics, merge and subtract. One allocation per
- * histogram (header and counts together). Not thread-safe; callers serialise access.
- * Scans over counts run in fixed-size blocks so the compiler can vectorise them: the evaluator
- * asks for percentiles and merges windows on every tick.
+ * HDR histogram: layout, recording, statistics, merge and subtract, over either representation
+ * of the counts (hdr_int.h: compact pairs or a dense array; hdr_sparse.c keeps the pairs). Not
+ * thread-safe; callers serialise access. Scans over dense counts run in fixed-size blocks so the
+ * compiler can vectorise them: the evaluator asks for percentiles and merges windows every tick.
  */
 #include "hdr_int.h"
 
@@ -100,26 +100,45 @@ sw_hdr_config_memory_size(const sw_hdr_config *cfg)
     sw_hdr layout = {0};
     if (layout_from_config(cfg, &layout, NULL) != SW_OK)
         return 0;
-    return sizeof layout + (size_t)layout.counts_len * sizeof layout.counts[0];
+    return sizeof layout + (size_t)layout.counts_len * sizeof(int64_t);
 }
 
-sw_status
-sw_hdr_new(const sw_hdr_config *cfg, sw_hdr **ret_h, sw_err *err)
+static sw_status
+new_compact(const sw_hdr_config *cfg, sw_hdr **ret_h, sw_err *err)
 {
     sw_hdr layout = {0};
     sw_status st = layout_from_config(cfg, &layout, err);
     if (st != SW_OK)
         return st;
-    size_t bytes = sizeof layout + (size_t)layout.counts_len * sizeof layout.counts[0];
-    /* calloc: large zeroed blocks come from fresh pages, touched only where values land. */
-    sw_hdr *h = calloc(1, bytes);
+    sw_hdr *h = malloc(sizeof *h);
     if (h == NULL)
-        return sw_err_set(err, SW_E_NOMEM, "cannot allocate a %zu-byte histogram", bytes);
-    memcpy(h, &layout, sizeof layout);
+        return sw_err_set(err, SW_E_NOMEM, "cannot allocate a histogram");
+    *h = layout;
     h->min_value = INT64_MAX;
-    h->max_value = 0;
-    h->total_count = 0;
-    h->overflow_count = 0;
+    *ret_h = h;
+    return SW_OK;
+}
+
+sw_status
+sw_hdr_new(const sw_hdr_config *cfg, sw_hdr **ret_h, sw_err *err)
+{
+    return new_compact(cfg, ret_h, err);
+}
+
+sw_status
+sw_hdr_new_dense(const sw_hdr_config *cfg, sw_hdr **ret_h, sw_err *err)
+{
+    sw_hdr *h;
+    sw_status st = new_compact(cfg, &h, err);
+    if (st != SW_OK)
+        return st;
+    h->counts = calloc((size_t)h->counts_len, sizeof(int64_t));
+    if (h->counts == NULL) {
+        free(h);
+        return sw_err_set(err, SW_E_NOMEM, "cannot allocate a %zu-byte histogram",
+                          sw_hdr_config_memory_size(cfg));
+    }
+    h->fixed_dense = true;
     *ret_h = h;
     return SW_OK;
 }
@@ -127,33 +146,96 @@ sw_hdr_new(const sw_hdr_config *cfg, sw_hdr **ret_h, sw_err *err)
 size_t
 sw_hdr_memory_size(const sw_hdr *h)
 {
-    return sizeof *h + (size_t)h->counts_len * sizeof h->counts[0];
+    if (h->counts != NULL)
+        return sizeof *h + (size_t)h->counts_len * sizeof h->counts[0];
+    return sizeof *h + (size_t)h->sp_cap * (sizeof(uint32_t) + sizeof(int64_t));
 }
+
+static bool recorded_range(const sw_hdr *h, int32_t *lo, int32_t *hi);
 
 sw_hdr *
 sw_hdr_clone(const sw_hdr *src)
 {
-    size_t bytes = sw_hdr_memory_size(src);
-    sw_hdr *h = malloc(bytes);
-    if (h != NULL)
-        memcpy(h, src, bytes);
+    sw_hdr *h = malloc(sizeof *h);
+    if (h == NULL)
+        return NULL;
+    *h = *src;
+    if (src->counts == NULL) {
+        if (!sw_hdr_sp_copy(h, src)) {
+            free(h);
+            return NULL;
+        }
+        return h;
+    }
+    h->counts = calloc((size_t)src->counts_len, sizeof(int64_t));
+    if (h->counts == NULL) {
+        free(h);
+        return NULL;
+    }
+    /* Only the recorded range: the other pages stay unbacked. */
+    int32_t lo, hi;
+    if (recorded_range(src, &lo, &hi))
+        memcpy(h->counts + lo, src->counts + lo, (size_t)(hi - lo + 1) * sizeof h->counts[0]);
     return h;
 }
 
 void
 sw_hdr_free(sw_hdr *h)
 {
+    if (h == NULL)
+        return;
+    free(h->counts);
+    sw_hdr_sp_release(h);
     free(h);
 }
 
 void
 sw_hdr_reset(sw_hdr *h)
 {
-    memset(h->counts, 0, (size_t)h->counts_len * sizeof h->counts[0]);
+    int32_t lo, hi;
+    if (h->counts != NULL && recorded_range(h, &lo, &hi))
+        memset(h->counts + lo, 0, (size_t)(hi - lo + 1) * sizeof h->counts[0]);
+    /* A histogram that turned dense starts compact again: a reset window gives its pages back. */
+    if (h->counts != NULL && !h->fixed_dense) {
+        free(h->counts);
+        h->counts = NULL;
+    }
+    h->sp_n = 0;
     h->min_value = INT64_MAX;
     h->max_value = 0;
     h->total_count = 0;
     h->overflow_count = 0;
+}
+
+sw_status
+sw_hdr_reserve(sw_hdr *h, int64_t buckets, sw_err *err)
+{
+    if (!sw_hdr_sp_reserve(h, buckets))
+        return sw_err_set(err, SW_E_NOMEM, "cannot make room for %lld histogram buckets",
+                          (long long)buckets);
+    return SW_OK;
+}
+
+int64_t
+sw_hdr_recorded_buckets(const sw_hdr *h)
+{
+    if (h->counts == NULL)
+        return h->sp_n;
+    int64_t n = 0;
+    sw_hdr_iter it;
+    sw_hdr_iter_init(&it, h);
+    while (sw_hdr_iter_next(&it))
+        n++;
+    return n;
+}
+
+int64_t
+sw_hdr_count_at_index(const sw_hdr *h, int32_t index)
+{
+    if (h->counts != NULL)
+        return h->counts[index];
+    int32_t pos = sw_hdr_sp_find(h, (uint32_t)index);
+    return pos < h->sp_n && sw_hdr_sp_index(h)[pos] == (uint32_t)index ? h->sp_count[pos] : 0;
 }
 
 sw_hdr_config
@@ -176,6 +258,26 @@ sw_hdr_same_layout(const sw_hdr *a, const sw_hdr *b)
 
 /* ------------------------------------------------------------------ recording */
 
+/*
+ * One value into a compact histogram. One recorded value by value into this many buckets is on
+ * a hot recording path (an interval gathered from thousands of requests, a spread classic
+ * histogram, a benchmark): it turns dense, where a record is an add instead of a search and an
+ * insertion (past this, those cost more than clearing a dense array). Histograms that live long
+ * (windows, open intervals) are fed by merges, not here.
+ */
+#define RECORD_DENSE_BUCKETS 512
+
+/* Out of line: the dense path of record_count stays a few instructions. */
+__attribute__((noinline)) static bool
+record_compact(sw_hdr *h, int32_t index, int64_t count)
+{
+    if (h->sp_n >= RECORD_DENSE_BUCKETS && sw_hdr_sp_densify(h)) {
+        h->counts[index] += count;
+        return true;
+    }
+    return sw_hdr_sp_add(h, index, count);
+}
+
 static inline bool
 record_count(sw_hdr *h, int64_t value, int64_t count)
 {
@@ -184,7 +286,13 @@ record_count(sw_hdr *h, int64_t value, int64_t count)
         h->overflow_count += count;
         return false;
     }
-    h->counts[sw_hdr_counts_index(h, value)] += count;
+    int32_t index = sw_hdr_counts_index(h, value);
+    if (__builtin_expect(h->counts != NULL, 1)) {
+        h->counts[index] += count;
+    } else if (count != 0 && !record_compact(h, index, count)) {
+        h->overflow_count += count; /* out of memory: reported as not stored */
+        return false;
+    }
     h->total_count += count;
     if (value > h->max_value)
         h->max_value = value;
@@ -205,6 +313,48 @@ sw_hdr_record_n(sw_hdr *h, int64_t value, int64_t count)
     if (count < 0)
         return false;
     return record_count(h, value, count);
+}
+
+/* Sorted buckets of a compact destination in one merge; the chunk keeps their indices. */
+#define SORTED_CHUNK 256
+
+static bool
+add_sorted_chunk(sw_hdr *h, const int64_t *values, const int64_t *counts, size_t n)
+{
+    int32_t index[SORTED_CHUNK];
+    int64_t total = 0;
+    for (size_t j = 0; j < n; j++) {
+        if ((uint64_t)values[j] > (uint64_t)h->highest_trackable_value || counts[j] < 0)
+            return false;
+        index[j] = sw_hdr_counts_index(h, values[j]);
+        if (j > 0 && index[j] <= index[j - 1])
+            return false;
+        total += counts[j];
+    }
+    if (!sw_hdr_sp_add_sorted(h, index, counts, n))
+        return false;
+    h->total_count += total;
+    for (size_t j = 0; j < n; j++) {
+        if (values[j] > h->max_value)
+            h->max_value = values[j];
+        if (values[j] < h->min_value && values[j] != 0)
+            h->min_value = values[j];
+    }
+    return true;
+}
+
+void
+sw_hdr_record_sorted(sw_hdr *h, const int64_t *values, const int64_t *counts, size_t n)
+{
+    for (size_t done = 0; done < n;) {
+        size_t m = n - done < SORTED_CHUNK ? n - done : SORTED_CHUNK;
+        /* Dense, or values out of order or range: one at a time, as sw_hdr_record_n does. */
+        if (h->counts != NULL || !add_sorted_chunk(h, values + done, counts + done, m))
+            for (size_t j = done; j < done + m; j++)
+                if (counts[j] >= 0)
+                    record_count(h, values[j], counts[j]);
+        done += m;
+    }
 }
 
 bool
@@ -268,7 +418,9 @@ recorded_range(const sw_hdr *h, int32_t *lo, int32_t *hi)
 {
     if (h->total_count == 0)
         return false;
-    *lo = h->counts[0] != 0 || h->min_value == INT64_MAX ? 0 : sw_hdr_counts_index(h, h->min_value);
+    *lo = sw_hdr_count_at_index(h, 0) != 0 || h->min_value == INT64_MAX
+              ? 0
+              : sw_hdr_counts_index(h, h->min_value);
     *hi = sw_hdr_counts_index(h, h->max_value);
     return true;
 }
@@ -330,6 +482,8 @@ rank_index_downward(const sw_hdr *h, int64_t above, int32_t lo, int32_t hi)
 static int32_t
 index_of_rank(const sw_hdr *h, int64_t rank)
 {
+    if (h->counts == NULL)
+        return sw_hdr_sp_rank_index(h, rank);
     int32_t lo, hi;
     recorded_range(h, &lo, &hi);
     if (rank <= h->total_count / 2)
@@ -365,6 +519,23 @@ range_sum(const sw_hdr *h, int32_t lo, int32_t hi)
     return s;
 }
 
+/* The compact pairs' count at or below index: whichever side is shorter. */
+static int64_t
+sp_count_at_or_below(const sw_hdr *h, int32_t index)
+{
+    int32_t pos = sw_hdr_sp_find(h, (uint32_t)index);
+    int32_t end = pos < h->sp_n && sw_hdr_sp_index(h)[pos] == (uint32_t)index ? pos + 1 : pos;
+    int64_t s = 0;
+    if (end <= h->sp_n - end) {
+        for (int32_t i = 0; i < end; i++)
+            s += h->sp_count[i];
+        return s;
+    }
+    for (int32_t i = end; i < h->sp_n; i++)
+        s += h->sp_count[i];
+    return h->total_count - s;
+}
+
 int64_t
 sw_hdr_count_at_or_below(const sw_hdr *h, int64_t value)
 {
@@ -376,6 +547,8 @@ sw_hdr_count_at_or_below(const sw_hdr *h, int64_t value)
     int32_t index = sw_hdr_counts_index(h, value);
     if (index < lo)
         return 0;
+    if (h->counts == NULL)
+        return sp_count_at_or_below(h, index);
     /* Sum whichever side of index is shorter. */
     if (index - lo <= hi - index)
         return range_sum(h, lo, index);
@@ -407,7 +580,7 @@ sw_hdr_overflow_count(const sw_hdr *h)
 int64_t
 sw_hdr_min(const sw_hdr *h)
 {
-    if (h->total_count == 0 || h->counts[0] != 0 || h->min_value == INT64_MAX)
+    if (h->total_count == 0 || sw_hdr_count_at_index(h, 0) != 0 || h->min_value == INT64_MAX)
         return 0;
     return sw_hdr_lowest_equivalent(h, h->min_value);
 }
@@ -458,11 +631,20 @@ sw_hdr_iter_init(sw_hdr_iter *it, const sw_hdr *h)
     it->index = -1;
 }
 
+static inline bool iter_step(sw_hdr_iter *it, int32_t i);
+
 bool
 sw_hdr_iter_next(sw_hdr_iter *it)
 {
     const sw_hdr *h = it->h;
     int32_t i;
+    if (h->counts == NULL) {
+        if (it->pos >= h->sp_n)
+            return false;
+        i = (int32_t)sw_hdr_sp_index(h)[it->pos++];
+        it->count = h->sp_count[it->pos - 1];
+        return iter_step(it, i);
+    }
     /* The recorded range cannot change during the walk: find it once, not at every step. */
     if (it->index < 0) {
         if (!recorded_range(h, &i, &it->end))
@@ -474,8 +656,16 @@ sw_hdr_iter_next(sw_hdr_iter *it)
         i++;
     if (i > it->end)
         return false;
-    it->index = i;
     it->count = h->counts[i];
+    return iter_step(it, i);
+}
+
+/* The step to bucket i, whose count is set. */
+static inline bool
+iter_step(sw_hdr_iter *it, int32_t i)
+{
+    const sw_hdr *h = it->h;
+    it->index = i;
     it->cumulative += it->count;
     it->value_lo = sw_hdr_value_from_index(h, i);
     /* The bucket's width from its index, as sw_hdr_value_from_index derives its start. */
@@ -533,12 +723,21 @@ sw_hdr_add(sw_hdr *dst, const sw_hdr *src)
     if (!recorded_range(src, &lo, &hi))
         return;
     if (!shares_buckets(dst, src, hi)) {
-        for (int32_t i = lo; i <= hi; i++)
-            if (src->counts[i] != 0)
-                record_count(dst, sw_hdr_value_from_index(src, i), src->counts[i]);
+        sw_hdr_iter it;
+        sw_hdr_iter_init(&it, src);
+        while (sw_hdr_iter_next(&it))
+            record_count(dst, it.value_lo, it.count);
         return;
     }
-    add_counts(dst->counts, src->counts, lo, hi);
+    if (dst->counts != NULL && src->counts != NULL) {
+        add_counts(dst->counts, src->counts, lo, hi);
+    } else if (dst->counts != NULL) {
+        for (int32_t i = 0; i < src->sp_n; i++)
+            dst->counts[sw_hdr_sp_index(src)[i]] += src->sp_count[i];
+    } else if (!sw_hdr_sp_merge(dst, src)) {
+        dst->overflow_count += src->total_count; /* out of memory: reported as not stored */
+        return;
+    }
     dst->total_count += src->total_count;
     add_min_max(dst, src);
 }
@@ -587,6 +786,16 @@ first_underflow(const sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi)
     return -1;
 }
 
+/* First index of src's pairs where dense dst's count is below src's, or -1. */
+static int32_t
+pairs_underflow(const sw_hdr *dst, const sw_hdr *src)
+{
+    for (int32_t i = 0; i < src->sp_n; i++)
+        if (dst->counts[sw_hdr_sp_index(src)[i]] < src->sp_count[i])
+            return (int32_t)sw_hdr_sp_index(src)[i];
+    return -1;
+}
+
 sw_status
 sw_hdr_subtract(sw_hdr *dst, const sw_hdr *src, sw_err *err)
 {
@@ -601,25 +810,49 @@ sw_hdr_subtract(sw_hdr *dst, const sw_hdr *src, sw_err *err)
         dst->overflow_count -= src->overflow_count;
         return SW_OK;
     }
-    int32_t bad = first_underflow(dst, src, lo, hi);
+    int32_t bad = dst->counts == NULL   ? sw_hdr_sp_subtract(dst, src)
+                  : src->counts != NULL ? first_underflow(dst, src, lo, hi)
+                                        : pairs_underflow(dst, src);
     if (bad >= 0) {
         int64_t v = sw_hdr_value_from_index(dst, bad);
-        return sw_err_set(err, SW_E_RANGE,
-                          "count at value %lld would go negative (%lld - %lld)", (long long)v,
-                          (long long)dst->counts[bad], (long long)src->counts[bad]);
+        return sw_err_set(err, SW_E_RANGE, "count at value %lld would go negative (%lld - %lld)",
+                          (long long)v, (long long)sw_hdr_count_at_index(dst, bad),
+                          (long long)sw_hdr_count_at_index(src, bad));
     }
-    int32_t dst_lo, dst_hi;
+    int32_t dst_lo = 0, dst_hi = 0;
     recorded_range(dst, &dst_lo, &dst_hi);
-    subtract_counts(dst->counts, src->counts, lo, hi);
+    if (dst->counts != NULL && src->counts != NULL) {
+        subtract_counts(dst->counts, src->counts, lo, hi);
+    } else if (dst->counts != NULL) {
+        for (int32_t i = 0; i < src->sp_n; i++)
+            dst->counts[sw_hdr_sp_index(src)[i]] -= src->sp_count[i];
+    }
     dst->overflow_count -= src->overflow_count;
     dst->total_count -= src->total_count;
     sw_hdr_refresh_min_max(dst, dst_lo, dst_hi);
     return SW_OK;
 }
 
+/* As below, from the compact pairs (every one of them non-zero). */
+static void
+refresh_min_max_pairs(sw_hdr *h)
+{
+    int32_t first = h->sp_n > 0 && sw_hdr_sp_index(h)[0] == 0 ? 1 : 0;
+    int32_t last = h->sp_n - 1;
+    h->min_value = first < h->sp_n ? sw_hdr_value_from_index(h, (int32_t)sw_hdr_sp_index(h)[first])
+                                   : INT64_MAX;
+    h->max_value = last >= 0 && sw_hdr_sp_index(h)[last] > 0
+                       ? sw_hdr_value_from_index(h, (int32_t)sw_hdr_sp_index(h)[last])
+                       : 0;
+}
+
 void
 sw_hdr_refresh_min_max(sw_hdr *h, int32_t lo, int32_t hi)
 {
+    if (h->counts == NULL) {
+        refresh_min_max_pairs(h);
+        return;
+    }
     /* The minimum ignores bucket 0 (zero is reported through its count, as HdrHistogram does). */
     int32_t first = lo > 0 ? lo : 1;
     while (first <= hi && h->counts[first] == 0)

@@ -88,26 +88,40 @@ get_varint(const uint8_t *p, size_t n, int64_t *ret)
 
 /* Walks the counts as the tokens of the V2 payload: a count, or -n for n >= 2 zeros. */
 typedef struct token_walk {
-    const int64_t *counts;
+    const sw_hdr *h;
     int32_t index;
     int32_t limit;
+    int32_t pos; /* compact: the next recorded bucket */
 } token_walk;
+
+/* The first bucket at or after w->index (up to the limit) holding values. */
+static int32_t
+next_recorded(const token_walk *w)
+{
+    const sw_hdr *h = w->h;
+    if (h->counts == NULL)
+        return w->pos < h->sp_n && (int32_t)sw_hdr_sp_index(h)[w->pos] < w->limit
+                   ? (int32_t)sw_hdr_sp_index(h)[w->pos]
+                   : w->limit;
+    int32_t i = w->index;
+    while (i < w->limit && h->counts[i] == 0)
+        i++;
+    return i;
+}
 
 static bool
 next_token(token_walk *w, int64_t *ret)
 {
     if (w->index >= w->limit)
         return false;
-    int64_t count = w->counts[w->index++];
-    if (count != 0) {
-        *ret = count;
+    int32_t next = next_recorded(w);
+    if (next == w->index) {
+        *ret = w->h->counts != NULL ? w->h->counts[w->index] : w->h->sp_count[w->pos++];
+        w->index++;
         return true;
     }
-    int32_t run = 1;
-    while (w->index < w->limit && w->counts[w->index] == 0) {
-        w->index++;
-        run++;
-    }
+    int32_t run = next - w->index;
+    w->index = next;
     *ret = run > 1 ? -(int64_t)run : 0;
     return true;
 }
@@ -116,8 +130,7 @@ static token_walk
 walk_of(const sw_hdr *h)
 {
     /* Counts up to the bucket of the largest value, as Java does (one zero when empty). */
-    return (token_walk){.counts = h->counts, .index = 0,
-                        .limit = sw_hdr_counts_index(h, h->max_value) + 1};
+    return (token_walk){.h = h, .index = 0, .limit = sw_hdr_counts_index(h, h->max_value) + 1};
 }
 
 static size_t
@@ -206,8 +219,8 @@ deflate_raw(const uint8_t *raw, size_t n, uint8_t *dst, size_t *ret_len, sw_err 
     int mem_level = bits - 7 < 1 ? 1 : bits - 7 > 8 ? 8 : bits - 7;
     z_stream zs;
     memset(&zs, 0, sizeof zs);
-    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, bits, mem_level,
-                     Z_DEFAULT_STRATEGY) != Z_OK)
+    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, bits, mem_level, Z_DEFAULT_STRATEGY) !=
+        Z_OK)
         return sw_err_set(err, SW_E_NOMEM, "cannot initialise deflate");
     zs.next_in = (Bytef *)(uintptr_t)raw;
     zs.avail_in = (uInt)n;
@@ -275,9 +288,9 @@ sw_hdr_encode_base64(const sw_hdr *h, sw_buf *out, sw_err *err)
 typedef struct byte_source {
     const uint8_t *p; /* readable bytes */
     size_t n;
-    z_stream *zs;     /* NULL for uncompressed input */
-    bool z_end;       /* inflate reached the end of the stream */
-    size_t consumed;  /* bytes of decoded data handed out before p, for messages */
+    z_stream *zs;    /* NULL for uncompressed input */
+    bool z_end;      /* inflate reached the end of the stream */
+    size_t consumed; /* bytes of decoded data handed out before p, for messages */
     uint8_t chunk[CHUNK];
 } byte_source;
 
@@ -325,8 +338,8 @@ source_skip(byte_source *s, size_t n)
 
 /* What a header says, whatever the version. */
 typedef struct header_info {
-    int version; /* 0, 1 or 2 */
-    int word_size; /* V0/V1 count width in bytes */
+    int version;         /* 0, 1 or 2 */
+    int word_size;       /* V0/V1 count width in bytes */
     int64_t payload_len; /* V1/V2; -1 for V0 (to the end of the data) */
     sw_hdr_config cfg;
 } header_info;
@@ -358,8 +371,8 @@ parse_header(byte_source *s, uint32_t base, uint32_t cookie, header_info *hi, sw
         return sw_err_set(err, SW_E_PARSE, "negative payload length %lld",
                           (long long)hi->payload_len);
     if (hi->version < 2 && hi->word_size != 2 && hi->word_size != 4 && hi->word_size != 8)
-        return sw_err_set(err, SW_E_PARSE, "V%d cookie 0x%08x has no valid word size",
-                          hi->version, (unsigned)cookie);
+        return sw_err_set(err, SW_E_PARSE, "V%d cookie 0x%08x has no valid word size", hi->version,
+                          (unsigned)cookie);
     source_skip(s, need);
     return SW_OK;
 }
@@ -367,8 +380,8 @@ parse_header(byte_source *s, uint32_t base, uint32_t cookie, header_info *hi, sw
 /* Decoding state for the counts. */
 typedef struct counts_sink {
     sw_hdr *h;
-    int32_t index;  /* next bucket to fill */
-    int32_t last;   /* last non-zero bucket, -1 when none */
+    int32_t index; /* next bucket to fill */
+    int32_t last;  /* last non-zero bucket, -1 when none */
     int64_t total;
 } counts_sink;
 
@@ -407,8 +420,8 @@ sink_count(counts_sink *k, int64_t count, size_t at, sw_err *err)
  * loop runs once per bucket of every histogram a scan reads.
  */
 static sw_status
-decode_tokens(const uint8_t *p, size_t n, bool whole, size_t at0, counts_sink *k,
-              size_t *ret_used, sw_err *err)
+decode_tokens(const uint8_t *p, size_t n, bool whole, size_t at0, counts_sink *k, size_t *ret_used,
+              sw_err *err)
 {
     size_t stop = whole ? n : n - VARINT_MAX + 1, i = 0;
     int32_t index = k->index, last = k->last, len = k->h->counts_len;
@@ -432,9 +445,10 @@ decode_tokens(const uint8_t *p, size_t n, bool whole, size_t at0, counts_sink *k
             last = token != 0 ? index : last;
             counts[index++] = token;
         } else if (token <= INT32_MIN || -token > (int64_t)(len - index)) {
-            st = sw_err_set(err, SW_E_PARSE, "run of %llu zeros at payload offset %zu "
-                            "passes the %d buckets", (unsigned long long)-(uint64_t)token,
-                            at0 + i, len);
+            st = sw_err_set(err, SW_E_PARSE,
+                            "run of %llu zeros at payload offset %zu "
+                            "passes the %d buckets",
+                            (unsigned long long)-(uint64_t)token, at0 + i, len);
             break;
         } else {
             index += (int32_t)-token; /* counts are already zero */
@@ -533,7 +547,7 @@ decode_body(byte_source *s, uint32_t base, uint32_t cookie, sw_hdr **ret_h, sw_e
         return sw_err_set(err, SW_E_TOOBIG, "payload length %lld exceeds any valid histogram",
                           (long long)hi.payload_len);
     counts_sink k = {.index = 0, .last = -1, .total = 0};
-    st = sw_hdr_new(&hi.cfg, &k.h, err);
+    st = sw_hdr_new_dense(&hi.cfg, &k.h, err);
     if (st != SW_OK)
         return st;
     if (hi.version == 2)
@@ -549,6 +563,9 @@ decode_body(byte_source *s, uint32_t base, uint32_t cookie, sw_hdr **ret_h, sw_e
     k.h->total_count = k.total;
     if (k.last >= 0)
         sw_hdr_refresh_min_max(k.h, 0, k.last);
+    /* Decoded into every bucket (the payload's order), kept as compact as a recorded one. */
+    k.h->fixed_dense = false;
+    sw_hdr_sp_compact(k.h, 0, k.last);
     *ret_h = k.h;
     return SW_OK;
 }

@@ -2,8 +2,10 @@
  * HDR histogram: counts of integer values (slawatch records latencies in microseconds) in
  * buckets whose width keeps a fixed number of significant decimal digits, with the bucket
  * layout, percentile convention and statistics of the HdrHistogram family (Java, C, JS), so
- * encodings and answers agree with those tools. A histogram is one allocation; it is not
- * thread-safe: one owner records into it, others read copies or merged results.
+ * encodings and answers agree with those tools. A histogram holds only the buckets it recorded
+ * until they pass an eighth of its layout, then every bucket (memory follows the buckets used;
+ * the answers are the same either way). It is not thread-safe: one owner records into it,
+ * others read copies or merged results.
  */
 #ifndef SLAWATCH_HDR_H
 #define SLAWATCH_HDR_H
@@ -32,11 +34,15 @@ extern const sw_hdr_config sw_hdr_latency_config;
 /* Check a configuration without allocating; the message says which field is wrong. */
 sw_status sw_hdr_config_check(const sw_hdr_config *cfg, sw_err *err);
 
-/* Bytes a histogram of this configuration occupies (0 for an invalid configuration). */
+/* Bytes a dense histogram of this configuration occupies (0 for an invalid configuration). */
 size_t sw_hdr_config_memory_size(const sw_hdr_config *cfg);
 
 /* Allocate an empty histogram. Fails with SW_E_INVAL for a bad configuration. */
 sw_status sw_hdr_new(const sw_hdr_config *cfg, sw_hdr **ret_h, sw_err *err);
+
+/* The same, holding every bucket from the start and through resets: for a hot path that
+ * records many values into one histogram, and as the reference the compact form is held to. */
+sw_status sw_hdr_new_dense(const sw_hdr_config *cfg, sw_hdr **ret_h, sw_err *err);
 
 /* Allocate a copy of src (same configuration and contents). NULL when out of memory. */
 sw_hdr *sw_hdr_clone(const sw_hdr *src);
@@ -47,10 +53,20 @@ void sw_hdr_free(sw_hdr *h);
 /* Forget every recorded value, keeping the configuration. */
 void sw_hdr_reset(sw_hdr *h);
 
+/*
+ * Make room for `buckets` recorded buckets more than h holds, so that adds bringing at most
+ * that many new buckets in all cannot run out of memory (for a caller that must not fail
+ * half-way). SW_E_NOMEM otherwise, h unchanged in content.
+ */
+sw_status sw_hdr_reserve(sw_hdr *h, int64_t buckets, sw_err *err);
+
+/* Number of buckets holding values. */
+int64_t sw_hdr_recorded_buckets(const sw_hdr *h);
+
 /* The configuration h was created with. */
 sw_hdr_config sw_hdr_get_config(const sw_hdr *h);
 
-/* Bytes h occupies in memory, counts included. */
+/* Bytes h occupies in memory now, counts included. */
 size_t sw_hdr_memory_size(const sw_hdr *h);
 
 /* True when a and b have the same bucket layout, so add and subtract are exact and dense. */
@@ -58,11 +74,19 @@ bool sw_hdr_same_layout(const sw_hdr *a, const sw_hdr *b);
 
 /*
  * Record value once / count times. Returns false, storing nothing, when value is negative or
- * above the highest trackable value: such values are added to the overflow count, which is
- * reported, never dropped silently. A negative count is a caller error: false, nothing changes.
+ * above the highest trackable value (or memory for a new bucket ran out): such values are added
+ * to the overflow count, which is reported, never dropped silently. A negative count is a
+ * caller error: false, nothing changes.
  */
 bool sw_hdr_record(sw_hdr *h, int64_t value);
 bool sw_hdr_record_n(sw_hdr *h, int64_t value, int64_t count);
+
+/*
+ * sw_hdr_record_n of each (values[i], counts[i]), for values in increasing order of their
+ * buckets, one per bucket (an unpacked histogram): merged in one pass where h holds only its
+ * recorded buckets. Same result as recording them one by one.
+ */
+void sw_hdr_record_sorted(sw_hdr *h, const int64_t *values, const int64_t *counts, size_t n);
 
 /*
  * Record value count times and correct for coordinated omission: when value exceeds
@@ -75,7 +99,8 @@ bool sw_hdr_record_corrected(sw_hdr *h, int64_t value, int64_t count, int64_t ex
 /* Number of recorded values (overflowed values excluded). */
 int64_t sw_hdr_total_count(const sw_hdr *h);
 
-/* Number of values that could not be stored (negative or above the highest trackable). */
+/* Number of values that could not be stored (negative, above the highest trackable, or no
+ * memory for their bucket). */
 int64_t sw_hdr_overflow_count(const sw_hdr *h);
 
 /* Smallest recorded value (lowest equivalent of its bucket); 0 when empty. */
@@ -84,7 +109,8 @@ int64_t sw_hdr_min(const sw_hdr *h);
 /* Largest recorded value (highest equivalent of its bucket); 0 when empty. */
 int64_t sw_hdr_max(const sw_hdr *h);
 
-/* Mean and standard deviation over bucket midpoints, as HdrHistogram computes them; 0 when empty. */
+/* Mean and standard deviation over bucket midpoints, as HdrHistogram computes them; 0 when empty.
+ */
 double sw_hdr_mean(const sw_hdr *h);
 double sw_hdr_stddev(const sw_hdr *h);
 
@@ -113,7 +139,8 @@ int64_t sw_hdr_median_equivalent(const sw_hdr *h, int64_t value);
  * dst += src. When src's buckets are dst's (same lowest value and digits, and src's values
  * within dst's array) the merge is exact and touches only src's recorded range; otherwise each
  * of src's buckets is re-recorded into dst at its lowest equivalent value, as HdrHistogram does
- * (values dst cannot hold go to its overflow count). Overflow counts add up.
+ * (values dst cannot hold go to its overflow count, as do src's values when memory for dst's new
+ * buckets runs out: see sw_hdr_reserve). Overflow counts add up.
  */
 void sw_hdr_add(sw_hdr *dst, const sw_hdr *src);
 
@@ -126,21 +153,22 @@ void sw_hdr_add(sw_hdr *dst, const sw_hdr *src);
 sw_status sw_hdr_add_grow(sw_hdr **acc, const sw_hdr *src, sw_err *err);
 
 /*
- * dst -= src, for sliding windows. Needs src's buckets to be dst's (SW_E_MISMATCH otherwise) and every
- * count of src at most dst's (SW_E_RANGE, naming the first bucket that would go negative);
- * on error dst is unchanged.
+ * dst -= src, for sliding windows. Needs src's buckets to be dst's (SW_E_MISMATCH otherwise) and
+ * every count of src at most dst's (SW_E_RANGE, naming the first bucket that would go negative); on
+ * error dst is unchanged.
  */
 sw_status sw_hdr_subtract(sw_hdr *dst, const sw_hdr *src, sw_err *err);
 
 /* Iteration over recorded (non-zero) buckets in increasing value order. */
 typedef struct sw_hdr_iter {
     const sw_hdr *h;
-    int32_t index;       /* bucket index of the current step */
-    int64_t count;       /* values in this bucket */
-    int64_t value_lo;    /* lowest value equivalent to the bucket */
-    int64_t value_hi;    /* highest value equivalent to the bucket */
-    int64_t cumulative;  /* values in this bucket and every lower one */
-    int32_t end;         /* internal: last bucket index holding values, set by the first step */
+    int32_t index;      /* bucket index of the current step */
+    int64_t count;      /* values in this bucket */
+    int64_t value_lo;   /* lowest value equivalent to the bucket */
+    int64_t value_hi;   /* highest value equivalent to the bucket */
+    int64_t cumulative; /* values in this bucket and every lower one */
+    int32_t end;        /* internal: last bucket index holding values, set by the first step */
+    int32_t pos;        /* internal: next recorded bucket of a compact histogram */
 } sw_hdr_iter;
 
 void sw_hdr_iter_init(sw_hdr_iter *it, const sw_hdr *h);

@@ -297,6 +297,10 @@ check_valid_config(const struct config_case *c)
     assert_int_equal(got.lowest_discernible_value, c->cfg.lowest_discernible_value);
     assert_int_equal(got.highest_trackable_value, c->cfg.highest_trackable_value);
     assert_int_equal(got.significant_figures, c->cfg.significant_figures);
+    /* A new histogram holds no bucket yet; a dense one holds the whole layout. */
+    assert_true(sw_hdr_memory_size(h) < size);
+    sw_hdr_free(h);
+    assert_int_equal(sw_hdr_new_dense(&c->cfg, &h, NULL), SW_OK);
     assert_int_equal(sw_hdr_memory_size(h), size);
     sw_hdr_free(h);
 }

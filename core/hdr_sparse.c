@@ -1,0 +1,312 @@
+/*
+ * Compact histogram storage: the recorded buckets of an HDR histogram as sorted (index, count)
+ * pairs, and the dense counts array a histogram turns into when the pairs pass sp_max. Private
+ * to the hdr module (hdr_int.h); hdr.c picks the representation each call works on. Buckets
+ * are found by binary search and inserted in place, so a compact histogram is kept small
+ * (sp_max is an eighth of the layout) where that stays cheap.
+ */
+#include "hdr_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void
+sw_hdr_sp_release(sw_hdr *h)
+{
+    free(h->sp_count);
+    h->sp_count = NULL;
+    h->sp_n = h->sp_cap = 0;
+}
+
+bool
+sw_hdr_sp_densify(sw_hdr *h)
+{
+    int64_t *counts = calloc((size_t)h->counts_len, sizeof(int64_t));
+    if (counts == NULL)
+        return false;
+    const uint32_t *idx = sw_hdr_sp_index(h);
+    for (int32_t i = 0; i < h->sp_n; i++)
+        counts[idx[i]] = h->sp_count[i];
+    sw_hdr_sp_release(h);
+    h->counts = counts;
+    return true;
+}
+
+/* Capacity for need pairs (need <= sp_max): a new block, the pairs copied over. */
+static bool
+grow(sw_hdr *h, int32_t need)
+{
+    if (need <= h->sp_cap)
+        return true;
+    int32_t max = sw_hdr_sp_max(h), cap = h->sp_cap < 8 ? 8 : 2 * h->sp_cap;
+    cap = cap < need ? need : cap > max ? max : cap;
+    int64_t *block = malloc((size_t)cap * (sizeof(int64_t) + sizeof(uint32_t)));
+    if (block == NULL)
+        return false;
+    if (h->sp_n > 0) {
+        memcpy(block, h->sp_count, (size_t)h->sp_n * sizeof *block);
+        memcpy(block + cap, sw_hdr_sp_index(h), (size_t)h->sp_n * sizeof(uint32_t));
+    }
+    free(h->sp_count);
+    h->sp_count = block;
+    h->sp_cap = cap;
+    return true;
+}
+
+/* Room for need pairs, or dense when need passes sp_max. */
+static bool
+room_for(sw_hdr *h, int64_t need)
+{
+    if (need > sw_hdr_sp_max(h))
+        return sw_hdr_sp_densify(h);
+    return grow(h, (int32_t)need);
+}
+
+bool
+sw_hdr_sp_reserve(sw_hdr *h, int64_t more)
+{
+    return h->counts != NULL || room_for(h, (int64_t)h->sp_n + more);
+}
+
+int32_t
+sw_hdr_sp_find(const sw_hdr *h, uint32_t index)
+{
+    const uint32_t *idx = sw_hdr_sp_index(h);
+    int32_t lo = 0, hi = h->sp_n;
+    while (lo < hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (idx[mid] < index)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+bool
+sw_hdr_sp_add(sw_hdr *h, int32_t index, int64_t count)
+{
+    uint32_t at = (uint32_t)index;
+    const uint32_t *idx = sw_hdr_sp_index(h);
+    /* Appending is the common case of an ordered merge: no search. */
+    int32_t pos = h->sp_n == 0 || idx[h->sp_n - 1] < at ? h->sp_n : sw_hdr_sp_find(h, at);
+    if (pos < h->sp_n && idx[pos] == at) {
+        h->sp_count[pos] += count;
+        return true;
+    }
+    if (!room_for(h, (int64_t)h->sp_n + 1))
+        return false;
+    if (h->counts != NULL) {
+        h->counts[index] += count;
+        return true;
+    }
+    int32_t tail = h->sp_n - pos;
+    uint32_t *room = sw_hdr_sp_index(h); /* the block may have moved */
+    memmove(room + pos + 1, room + pos, (size_t)tail * sizeof *room);
+    memmove(h->sp_count + pos + 1, h->sp_count + pos, (size_t)tail * sizeof *h->sp_count);
+    room[pos] = at;
+    h->sp_count[pos] = count;
+    h->sp_n++;
+    return true;
+}
+
+/* Pairs dst would hold after adding src's buckets. */
+static int64_t
+union_size(const sw_hdr *dst, const sw_hdr *src)
+{
+    int64_t n = dst->sp_n;
+    int32_t p = 0;
+    const uint32_t *idx = sw_hdr_sp_index(dst);
+    sw_hdr_iter it;
+    sw_hdr_iter_init(&it, src);
+    while (sw_hdr_iter_next(&it)) {
+        uint32_t at = (uint32_t)it.index;
+        while (p < dst->sp_n && idx[p] < at)
+            p++;
+        n += p == dst->sp_n || idx[p] != at;
+    }
+    return n;
+}
+
+bool
+sw_hdr_sp_merge(sw_hdr *dst, const sw_hdr *src)
+{
+    int64_t u = union_size(dst, src);
+    if (!room_for(dst, u))
+        return false;
+    sw_hdr_iter it;
+    sw_hdr_iter_init(&it, src);
+    if (dst->counts != NULL) {
+        while (sw_hdr_iter_next(&it))
+            dst->counts[it.index] += it.count;
+        return true;
+    }
+    /* Move dst's pairs to the end of the room, then merge forwards into its start: the write
+     * position never passes the read position, as src brings at most u - n new pairs. */
+    int32_t n = dst->sp_n, end = (int32_t)u, r = end - n, w = 0;
+    uint32_t *idx = sw_hdr_sp_index(dst);
+    int64_t *cnt = dst->sp_count;
+    memmove(idx + r, idx, (size_t)n * sizeof *idx);
+    memmove(cnt + r, cnt, (size_t)n * sizeof *cnt);
+    while (sw_hdr_iter_next(&it)) {
+        uint32_t at = (uint32_t)it.index;
+        for (; r < end && idx[r] < at; r++, w++) {
+            idx[w] = idx[r];
+            cnt[w] = cnt[r];
+        }
+        int64_t c = it.count;
+        if (r < end && idx[r] == at)
+            c += cnt[r++];
+        idx[w] = at;
+        cnt[w++] = c;
+    }
+    for (; r < end; r++, w++) {
+        idx[w] = idx[r];
+        cnt[w] = cnt[r];
+    }
+    dst->sp_n = w;
+    return true;
+}
+
+int32_t
+sw_hdr_sp_subtract(sw_hdr *dst, const sw_hdr *src)
+{
+    uint32_t *idx = sw_hdr_sp_index(dst);
+    sw_hdr_iter it;
+    sw_hdr_iter_init(&it, src);
+    int32_t p = 0;
+    while (sw_hdr_iter_next(&it)) {
+        uint32_t at = (uint32_t)it.index;
+        while (p < dst->sp_n && idx[p] < at)
+            p++;
+        if (p == dst->sp_n || idx[p] != at || dst->sp_count[p] < it.count)
+            return it.index;
+    }
+    /* Checked: subtract, closing up the pairs that reach zero. */
+    sw_hdr_iter_init(&it, src);
+    bool more = sw_hdr_iter_next(&it);
+    int32_t w = 0;
+    for (int32_t r = 0; r < dst->sp_n; r++) {
+        int64_t c = dst->sp_count[r];
+        if (more && idx[r] == (uint32_t)it.index) {
+            c -= it.count;
+            more = sw_hdr_iter_next(&it);
+        }
+        if (c == 0)
+            continue;
+        idx[w] = idx[r];
+        dst->sp_count[w++] = c;
+    }
+    dst->sp_n = w;
+    return -1;
+}
+
+int32_t
+sw_hdr_sp_rank_index(const sw_hdr *h, int64_t rank)
+{
+    /* From the nearer end, as the dense scan does. */
+    const uint32_t *idx = sw_hdr_sp_index(h);
+    int64_t acc = 0;
+    if (rank <= h->total_count / 2) {
+        for (int32_t i = 0; i < h->sp_n; i++) {
+            acc += h->sp_count[i];
+            if (acc >= rank)
+                return (int32_t)idx[i];
+        }
+        return (int32_t)idx[h->sp_n - 1];
+    }
+    int64_t above = h->total_count - rank;
+    for (int32_t i = h->sp_n - 1; i >= 0; i--) {
+        acc += h->sp_count[i];
+        if (acc > above)
+            return (int32_t)idx[i];
+    }
+    return (int32_t)idx[0];
+}
+
+bool
+sw_hdr_sp_copy(sw_hdr *dst, const sw_hdr *src)
+{
+    dst->sp_count = NULL;
+    dst->sp_n = dst->sp_cap = 0;
+    if (src->sp_n == 0)
+        return true;
+    if (!grow(dst, src->sp_n))
+        return false;
+    memcpy(sw_hdr_sp_index(dst), sw_hdr_sp_index(src), (size_t)src->sp_n * sizeof(uint32_t));
+    memcpy(dst->sp_count, src->sp_count, (size_t)src->sp_n * sizeof *src->sp_count);
+    dst->sp_n = src->sp_n;
+    return true;
+}
+
+void
+sw_hdr_sp_compact(sw_hdr *h, int32_t lo, int32_t hi)
+{
+    int32_t n = 0;
+    for (int32_t i = lo; i <= hi; i++)
+        n += h->counts[i] != 0;
+    if (n > sw_hdr_sp_max(h))
+        return;
+    int64_t *counts = h->counts;
+    h->counts = NULL;
+    if (n > 0 && !grow(h, n)) {
+        sw_hdr_sp_release(h);
+        h->counts = counts; /* stays dense: correct, only bigger */
+        return;
+    }
+    for (int32_t i = lo; i <= hi; i++)
+        if (counts[i] != 0) {
+            sw_hdr_sp_index(h)[h->sp_n] = (uint32_t)i;
+            h->sp_count[h->sp_n++] = counts[i];
+        }
+    free(counts);
+}
+
+/* New pairs n sorted bucket indices bring to h. */
+static int32_t
+new_pairs(const sw_hdr *h, const int32_t *index, const int64_t *count, size_t n)
+{
+    const uint32_t *idx = sw_hdr_sp_index(h);
+    int32_t p = 0, fresh = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (count[j] == 0)
+            continue;
+        while (p < h->sp_n && idx[p] < (uint32_t)index[j])
+            p++;
+        fresh += p == h->sp_n || idx[p] != (uint32_t)index[j];
+    }
+    return fresh;
+}
+
+bool
+sw_hdr_sp_add_sorted(sw_hdr *h, const int32_t *index, const int64_t *count, size_t n)
+{
+    int32_t fresh = new_pairs(h, index, count, n);
+    if (!room_for(h, (int64_t)h->sp_n + fresh))
+        return false;
+    if (h->counts != NULL) {
+        for (size_t j = 0; j < n; j++)
+            h->counts[index[j]] += count[j];
+        return true;
+    }
+    /* Merge from the back: every pair moves at most once. */
+    uint32_t *idx = sw_hdr_sp_index(h);
+    int64_t *cnt = h->sp_count;
+    int32_t i = h->sp_n - 1, k = h->sp_n + fresh - 1;
+    for (size_t j = n; j-- > 0;) {
+        if (count[j] == 0)
+            continue;
+        uint32_t at = (uint32_t)index[j];
+        for (; i >= 0 && idx[i] > at; i--, k--) {
+            idx[k] = idx[i];
+            cnt[k] = cnt[i];
+        }
+        int64_t c = count[j];
+        if (i >= 0 && idx[i] == at)
+            c += cnt[i--];
+        idx[k] = at;
+        cnt[k--] = c;
+    }
+    h->sp_n += fresh;
+    return true;
+}

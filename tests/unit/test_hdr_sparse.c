@@ -1,0 +1,445 @@
+/*
+ * Compact histograms against dense ones: every histogram made by sw_hdr_new holds only its
+ * recorded buckets until they pass an eighth of the layout, and must answer exactly as one made
+ * by sw_hdr_new_dense (every bucket, the representation test_hdr checks against the format's
+ * formulas) fed the same values. Each step compares every answer: counts, min, max, mean,
+ * stddev, percentiles, counts at or below every recorded bucket's edges, the bucket walk and
+ * the V2 encoding byte for byte. Inputs: random log-normal data, one bucket, every bucket, the
+ * highest trackable value, values refused as overflow, zero counts, merges of many, windows
+ * sliding by subtraction, subtractions that must fail, reset, clone, decode and unpacked
+ * bucket lists merged in one pass.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "slawatch/hdr.h"
+#include "slawatch/hdr_codec.h"
+#include "slawatch/rng.h"
+
+static const double percentiles[] = {0.0,  0.001, 0.1,  1.0,  10.0,  25.0,   50.0, 75.0,
+                                     90.0, 95.0,  99.0, 99.9, 99.99, 99.999, 100.0};
+
+static sw_hdr *
+compact(const sw_hdr_config *cfg)
+{
+    sw_hdr *h = NULL;
+    assert_int_equal(sw_hdr_new(cfg, &h, NULL), SW_OK);
+    return h;
+}
+
+static sw_hdr *
+dense(const sw_hdr_config *cfg)
+{
+    sw_hdr *h = NULL;
+    assert_int_equal(sw_hdr_new_dense(cfg, &h, NULL), SW_OK);
+    return h;
+}
+
+static void
+same_encoding(const sw_hdr *a, const sw_hdr *b)
+{
+    sw_buf ea, eb;
+    sw_buf_init(&ea, SIZE_MAX);
+    sw_buf_init(&eb, SIZE_MAX);
+    assert_int_equal(sw_hdr_encode(a, false, &ea, NULL), SW_OK);
+    assert_int_equal(sw_hdr_encode(b, false, &eb, NULL), SW_OK);
+    assert_int_equal(ea.len, eb.len);
+    assert_memory_equal(ea.data, eb.data, ea.len);
+    sw_buf_fini(&ea);
+    sw_buf_fini(&eb);
+}
+
+static void
+same_count_at_or_below(const sw_hdr *a, const sw_hdr *b, int64_t v)
+{
+    assert_int_equal(sw_hdr_count_at_or_below(a, v), sw_hdr_count_at_or_below(b, v));
+    double pa = sw_hdr_percentile_of_value(a, v), pb = sw_hdr_percentile_of_value(b, v);
+    assert_memory_equal(&pa, &pb, sizeof pa);
+}
+
+/* Every answer of a (compact or not) equals b's (dense). */
+static void
+same_answers(const sw_hdr *a, const sw_hdr *b, sw_rng *rng)
+{
+    assert_int_equal(sw_hdr_total_count(a), sw_hdr_total_count(b));
+    assert_int_equal(sw_hdr_overflow_count(a), sw_hdr_overflow_count(b));
+    assert_int_equal(sw_hdr_min(a), sw_hdr_min(b));
+    assert_int_equal(sw_hdr_max(a), sw_hdr_max(b));
+    double ma = sw_hdr_mean(a), mb = sw_hdr_mean(b), sa = sw_hdr_stddev(a), sb = sw_hdr_stddev(b);
+    assert_memory_equal(&ma, &mb, sizeof ma);
+    assert_memory_equal(&sa, &sb, sizeof sa);
+    assert_int_equal(sw_hdr_recorded_buckets(a), sw_hdr_recorded_buckets(b));
+    for (size_t i = 0; i < sizeof percentiles / sizeof percentiles[0]; i++)
+        assert_int_equal(sw_hdr_value_at_percentile(a, percentiles[i]),
+                         sw_hdr_value_at_percentile(b, percentiles[i]));
+    for (int k = 0; k < 50; k++) {
+        double p = 100.0 * sw_rng_open01(rng);
+        assert_int_equal(sw_hdr_value_at_percentile(a, p), sw_hdr_value_at_percentile(b, p));
+        int64_t v =
+            (int64_t)(sw_rng_next(rng) % (uint64_t)sw_hdr_get_config(b).highest_trackable_value);
+        same_count_at_or_below(a, b, v);
+    }
+    same_count_at_or_below(a, b, -1);
+    same_count_at_or_below(a, b, 0);
+    same_count_at_or_below(a, b, INT64_MAX);
+    int64_t buckets = sw_hdr_recorded_buckets(b);
+    sw_hdr_iter ia, ib;
+    sw_hdr_iter_init(&ia, a);
+    sw_hdr_iter_init(&ib, b);
+    for (;;) {
+        bool more = sw_hdr_iter_next(&ia);
+        assert_int_equal(more, sw_hdr_iter_next(&ib));
+        if (!more)
+            break;
+        assert_int_equal(ia.index, ib.index);
+        assert_int_equal(ia.count, ib.count);
+        assert_int_equal(ia.value_lo, ib.value_lo);
+        assert_int_equal(ia.value_hi, ib.value_hi);
+        assert_int_equal(ia.cumulative, ib.cumulative);
+        /* Both edges of the recorded buckets (about 2,000 of them), and just outside them. */
+        if (ib.index % (1 + buckets / 2000) != 0)
+            continue;
+        same_count_at_or_below(a, b, ib.value_lo - 1);
+        same_count_at_or_below(a, b, ib.value_lo);
+        same_count_at_or_below(a, b, ib.value_hi);
+        same_count_at_or_below(a, b, ib.value_hi + 1);
+    }
+    same_encoding(a, b);
+}
+
+/* Record into both; the answers of the calls must agree too. */
+static void
+record_both(sw_hdr *a, sw_hdr *b, int64_t v, int64_t n)
+{
+    assert_int_equal(sw_hdr_record_n(a, v, n), sw_hdr_record_n(b, v, n));
+}
+
+static int64_t
+lognormal(sw_rng *rng, double median_us, double sigma)
+{
+    int64_t v = sw_rng_lognormal_us(rng, median_us, sigma);
+    return v < 1 ? 1 : v;
+}
+
+static void
+test_random_small_and_large(void **state)
+{
+    (void)state;
+    sw_rng rng = {42};
+    /* 250 values stay compact; 60,000 spread wide pass the compact limit and turn dense. */
+    const int sizes[] = {1, 250, 5000, 60000};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        sw_hdr *a = compact(&sw_hdr_latency_config), *b = dense(&sw_hdr_latency_config);
+        for (int i = 0; i < sizes[s]; i++)
+            record_both(a, b, lognormal(&rng, 2000.0, 1.5), 1 + (int64_t)(sw_rng_next(&rng) % 3));
+        same_answers(a, b, &rng);
+        if (sizes[s] == 250)
+            assert_true(sw_hdr_memory_size(a) < sw_hdr_memory_size(b) / 20);
+        if (sizes[s] == 60000) /* turned dense */
+            assert_int_equal(sw_hdr_memory_size(a), sw_hdr_memory_size(b));
+        sw_hdr_free(a);
+        sw_hdr_free(b);
+    }
+}
+
+static void
+test_single_bucket(void **state)
+{
+    (void)state;
+    sw_rng rng = {7};
+    const int64_t values[] = {0, 1, 2047, 2048, 80000, SW_HDR_LATENCY_HIGHEST_US};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        sw_hdr *a = compact(&sw_hdr_latency_config), *b = dense(&sw_hdr_latency_config);
+        record_both(a, b, values[i], 1);
+        same_answers(a, b, &rng);
+        record_both(a, b, values[i], INT64_C(1) << 40);
+        same_answers(a, b, &rng);
+        sw_hdr_free(a);
+        sw_hdr_free(b);
+    }
+}
+
+static void
+test_every_bucket(void **state)
+{
+    (void)state;
+    sw_rng rng = {9};
+    sw_hdr *a = compact(&sw_hdr_latency_config), *b = dense(&sw_hdr_latency_config);
+    /* Highest first, so the compact side inserts before every pair it holds. */
+    for (int64_t v = SW_HDR_LATENCY_HIGHEST_US; v > 0; v = sw_hdr_lowest_equivalent(b, v) - 1)
+        record_both(a, b, v, 1 + v % 5);
+    record_both(a, b, 0, 3);
+    same_answers(a, b, &rng);
+    sw_hdr_free(a);
+    sw_hdr_free(b);
+}
+
+static void
+test_edges_overflow_and_zero_counts(void **state)
+{
+    (void)state;
+    sw_rng rng = {11};
+    sw_hdr *a = compact(&sw_hdr_latency_config), *b = dense(&sw_hdr_latency_config);
+    same_answers(a, b, &rng); /* empty */
+    record_both(a, b, SW_HDR_LATENCY_HIGHEST_US + 1, 4);
+    record_both(a, b, -1, 2);
+    record_both(a, b, INT64_MAX, 1);
+    same_answers(a, b, &rng);   /* only overflow */
+    record_both(a, b, 5000, 0); /* a zero count still moves min and max */
+    record_both(a, b, 70, 0);
+    same_answers(a, b, &rng);
+    record_both(a, b, 100, 1);
+    record_both(a, b, 0, 2);
+    record_both(a, b, SW_HDR_LATENCY_HIGHEST_US, 1);
+    assert_false(sw_hdr_record_n(a, 10, -1));
+    assert_false(sw_hdr_record_n(b, 10, -1));
+    same_answers(a, b, &rng);
+    /* Coordinated-omission correction records many buckets at once. */
+    assert_true(sw_hdr_record_corrected(a, 900000, 2, 1000));
+    assert_true(sw_hdr_record_corrected(b, 900000, 2, 1000));
+    same_answers(a, b, &rng);
+    sw_hdr_free(a);
+    sw_hdr_free(b);
+}
+
+/* Merges of many small histograms, compact and dense on either side of each add. */
+static void
+test_merges_of_many(void **state)
+{
+    (void)state;
+    sw_rng rng = {13};
+    sw_hdr *into_compact = compact(&sw_hdr_latency_config);
+    sw_hdr *into_dense = dense(&sw_hdr_latency_config);
+    sw_hdr *dense_of_dense = dense(&sw_hdr_latency_config);
+    for (int n = 0; n < 400; n++) {
+        sw_hdr *part = compact(&sw_hdr_latency_config), *part_d = dense(&sw_hdr_latency_config);
+        for (int i = 0; i < 250; i++)
+            record_both(part, part_d, lognormal(&rng, 80000.0, 0.5 + n / 400.0), 1);
+        if (n % 7 == 0)
+            record_both(part, part_d, SW_HDR_LATENCY_HIGHEST_US + 1, 1);
+        same_answers(part, part_d, &rng);
+        sw_hdr_add(into_compact, n % 2 ? part : part_d);
+        sw_hdr_add(into_dense, part);
+        sw_hdr_add(dense_of_dense, part_d);
+        if (n % 100 == 0 || n == 399) {
+            same_answers(into_compact, dense_of_dense, &rng);
+            same_answers(into_dense, dense_of_dense, &rng);
+        }
+        sw_hdr_free(part);
+        sw_hdr_free(part_d);
+    }
+    /* A histogram added to itself. */
+    sw_hdr_add(into_compact, into_compact);
+    sw_hdr_add(dense_of_dense, dense_of_dense);
+    same_answers(into_compact, dense_of_dense, &rng);
+    sw_hdr_free(into_compact);
+    sw_hdr_free(into_dense);
+    sw_hdr_free(dense_of_dense);
+}
+
+/* Adding a histogram of another layout re-records its buckets: the same on both sides. */
+static void
+test_merge_other_layout_and_grow(void **state)
+{
+    (void)state;
+    sw_rng rng = {17};
+    const sw_hdr_config two_digits = {1, INT64_C(3600000000), 2}, narrow = {1, 100000, 3};
+    sw_hdr *src = compact(&two_digits), *src_d = dense(&two_digits);
+    for (int i = 0; i < 3000; i++)
+        record_both(src, src_d, lognormal(&rng, 5000.0, 2.0), 1);
+    same_answers(src, src_d, &rng);
+    sw_hdr *a = compact(&sw_hdr_latency_config), *b = dense(&sw_hdr_latency_config);
+    sw_hdr_add(a, src);
+    sw_hdr_add(b, src_d);
+    same_answers(a, b, &rng);
+    sw_hdr *na = compact(&narrow), *nb = dense(&narrow);
+    record_both(na, nb, 99000, 1);
+    assert_int_equal(sw_hdr_add_grow(&na, a, NULL), SW_OK);
+    assert_int_equal(sw_hdr_add_grow(&nb, b, NULL), SW_OK);
+    same_answers(na, nb, &rng);
+    sw_hdr_free(src);
+    sw_hdr_free(src_d);
+    sw_hdr_free(a);
+    sw_hdr_free(b);
+    sw_hdr_free(na);
+    sw_hdr_free(nb);
+}
+
+/* A 30-interval window sliding over 300 intervals: add the newest, subtract the oldest. */
+static void
+test_sliding_window_subtraction(void **state)
+{
+    (void)state;
+    sw_rng rng = {19};
+    enum { INTERVALS = 300, WINDOW = 30 };
+    sw_hdr *iv[INTERVALS];
+    sw_hdr *win = compact(&sw_hdr_latency_config), *win_d = dense(&sw_hdr_latency_config);
+    for (int t = 0; t < INTERVALS; t++) {
+        iv[t] = compact(&sw_hdr_latency_config);
+        /* Bursts of wide traffic push the window past the compact limit and back. */
+        int n = t % 100 < 10 ? 4000 : 250;
+        for (int i = 0; i < n; i++)
+            assert_true(sw_hdr_record(iv[t], lognormal(&rng, 80000.0, t % 100 < 10 ? 2.5 : 0.4)));
+        sw_hdr_add(win, iv[t]);
+        sw_hdr_add(win_d, iv[t]);
+        if (t >= WINDOW) {
+            assert_int_equal(sw_hdr_subtract(win, iv[t - WINDOW], NULL), SW_OK);
+            assert_int_equal(sw_hdr_subtract(win_d, iv[t - WINDOW], NULL), SW_OK);
+        }
+        if (t % 25 == 0) {
+            same_answers(win, win_d, &rng);
+            /* And against the window merged afresh. */
+            sw_hdr *fresh = dense(&sw_hdr_latency_config);
+            for (int k = t >= WINDOW ? t - WINDOW + 1 : 0; k <= t; k++)
+                sw_hdr_add(fresh, iv[k]);
+            same_answers(win, fresh, &rng);
+            sw_hdr_free(fresh);
+        }
+    }
+    /* Everything leaves: empty again, on both sides. */
+    for (int t = INTERVALS - WINDOW; t < INTERVALS; t++) {
+        assert_int_equal(sw_hdr_subtract(win, iv[t], NULL), SW_OK);
+        assert_int_equal(sw_hdr_subtract(win_d, iv[t], NULL), SW_OK);
+    }
+    same_answers(win, win_d, &rng);
+    assert_int_equal(sw_hdr_recorded_buckets(win), 0);
+    for (int t = 0; t < INTERVALS; t++)
+        sw_hdr_free(iv[t]);
+    sw_hdr_free(win);
+    sw_hdr_free(win_d);
+}
+
+/* A subtraction that would go negative fails the same way and changes nothing. */
+static void
+test_subtract_refused(void **state)
+{
+    (void)state;
+    sw_rng rng = {23};
+    sw_hdr *a = compact(&sw_hdr_latency_config), *b = dense(&sw_hdr_latency_config);
+    sw_hdr *more = compact(&sw_hdr_latency_config), *more_d = dense(&sw_hdr_latency_config);
+    for (int i = 0; i < 500; i++) {
+        int64_t v = lognormal(&rng, 3000.0, 1.0);
+        record_both(a, b, v, 1);
+        record_both(more, more_d, v, 1);
+    }
+    record_both(more, more_d, 123456, 1); /* a bucket a does not hold */
+    sw_hdr *subtrahends[] = {more, more_d};
+    for (int k = 0; k < 2; k++) {
+        sw_err ea = {0}, eb = {0};
+        assert_int_equal(sw_hdr_subtract(a, subtrahends[k], &ea), SW_E_RANGE);
+        assert_int_equal(sw_hdr_subtract(b, subtrahends[k], &eb), SW_E_RANGE);
+        assert_string_equal(ea.msg, eb.msg);
+        same_answers(a, b, &rng);
+    }
+    sw_hdr_free(a);
+    sw_hdr_free(b);
+    sw_hdr_free(more);
+    sw_hdr_free(more_d);
+}
+
+static void
+test_reset_clone_decode_reserve(void **state)
+{
+    (void)state;
+    sw_rng rng = {29};
+    const int sizes[] = {300, 100000};
+    for (size_t s = 0; s < 2; s++) {
+        sw_hdr *a = compact(&sw_hdr_latency_config), *b = dense(&sw_hdr_latency_config);
+        for (int i = 0; i < sizes[s]; i++)
+            record_both(a, b, lognormal(&rng, 20000.0, 1.8), 1);
+        sw_hdr *ca = sw_hdr_clone(a), *cb = sw_hdr_clone(b);
+        assert_non_null(ca);
+        assert_non_null(cb);
+        same_answers(ca, cb, &rng);
+        sw_buf enc;
+        sw_buf_init(&enc, SIZE_MAX);
+        assert_int_equal(sw_hdr_encode(a, true, &enc, NULL), SW_OK);
+        sw_hdr *decoded = NULL;
+        assert_int_equal(sw_hdr_decode(enc.data, enc.len, &decoded, NULL), SW_OK);
+        same_answers(decoded, b, &rng);
+        sw_buf_fini(&enc);
+        /* Room reserved, then the adds it was made for. */
+        assert_int_equal(sw_hdr_reserve(ca, sw_hdr_recorded_buckets(decoded), NULL), SW_OK);
+        sw_hdr_add(ca, decoded);
+        sw_hdr_add(cb, decoded);
+        same_answers(ca, cb, &rng);
+        sw_hdr_reset(a);
+        sw_hdr_reset(b);
+        same_answers(a, b, &rng);
+        for (int i = 0; i < 100; i++)
+            record_both(a, b, lognormal(&rng, 20000.0, 1.8), 1);
+        same_answers(a, b, &rng);
+        sw_hdr_free(a);
+        sw_hdr_free(b);
+        sw_hdr_free(ca);
+        sw_hdr_free(cb);
+        sw_hdr_free(decoded);
+    }
+}
+
+/* Unpacked histograms merged bucket list by bucket list, as the evaluator's windows take
+ * their intervals; out-of-order lists are recorded one by one. */
+static void
+test_record_sorted(void **state)
+{
+    (void)state;
+    sw_rng rng = {31};
+    sw_hdr *a = compact(&sw_hdr_latency_config), *b = dense(&sw_hdr_latency_config);
+    for (int n = 0; n < 120; n++) {
+        sw_hdr *part = dense(&sw_hdr_latency_config);
+        int values = n % 40 == 0 ? 20000 : 250;
+        for (int i = 0; i < values; i++)
+            assert_true(sw_hdr_record(part, lognormal(&rng, 50000.0, n % 40 == 0 ? 2.0 : 0.6)));
+        size_t len = (size_t)sw_hdr_recorded_buckets(part), k = 0;
+        int64_t *v = calloc(len + 1, sizeof *v), *c = calloc(len + 1, sizeof *c);
+        assert_non_null(v);
+        assert_non_null(c);
+        sw_hdr_iter it;
+        sw_hdr_iter_init(&it, part);
+        while (sw_hdr_iter_next(&it)) {
+            v[k] = it.value_lo;
+            c[k++] = it.count;
+        }
+        if (n % 7 == 3 && len > 2) { /* out of order */
+            int64_t t = v[0];
+            v[0] = v[len - 1];
+            v[len - 1] = t;
+        }
+        sw_hdr_record_sorted(a, v, c, len);
+        for (size_t j = 0; j < len; j++)
+            sw_hdr_record_n(b, v[j], c[j]);
+        if (n % 20 == 0)
+            same_answers(a, b, &rng);
+        free(v);
+        free(c);
+        sw_hdr_free(part);
+    }
+    same_answers(a, b, &rng);
+    sw_hdr_free(a);
+    sw_hdr_free(b);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_random_small_and_large),
+        cmocka_unit_test(test_single_bucket),
+        cmocka_unit_test(test_every_bucket),
+        cmocka_unit_test(test_edges_overflow_and_zero_counts),
+        cmocka_unit_test(test_merges_of_many),
+        cmocka_unit_test(test_merge_other_layout_and_grow),
+        cmocka_unit_test(test_sliding_window_subtraction),
+        cmocka_unit_test(test_subtract_refused),
+        cmocka_unit_test(test_reset_clone_decode_reserve),
+        cmocka_unit_test(test_record_sorted),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
