@@ -430,14 +430,16 @@ emit_histogram(const sw_prompb_hist *h, sw_prom_sample *s, rw_scratch *sc, const
         .counter_reset = h->reset_hint == 1,
         .gauge = h->reset_hint == 3,
     };
-    /* Both signs share the scratch arrays: the positive side sits after the negative one. */
+    /* Both signs share the scratch arrays: the positive side sits after the negative one. The
+     * arrays are NULL until a histogram with buckets came (no offset from NULL, even 0). */
     convert_side(h, true, sc->spans, &n.n_neg_spans, sc->counts, &n.n_neg_counts);
+    sw_prom_span *pos_spans = sc->spans != NULL ? sc->spans + n.n_neg_spans : NULL;
+    double *pos_counts = sc->counts != NULL ? sc->counts + n.n_neg_counts : NULL;
+    convert_side(h, false, pos_spans, &n.n_pos_spans, pos_counts, &n.n_pos_counts);
     n.neg_spans = sc->spans;
     n.neg_counts = sc->counts;
-    n.pos_spans = sc->spans + n.n_neg_spans;
-    n.pos_counts = sc->counts + n.n_neg_counts;
-    convert_side(h, false, sc->spans + n.n_neg_spans, &n.n_pos_spans, sc->counts + n.n_neg_counts,
-                 &n.n_pos_counts);
+    n.pos_spans = pos_spans;
+    n.pos_counts = pos_counts;
     s->timestamp_ms = h->timestamp_ms;
     return sink->native(sink->ctx, s, &n, err);
 }

@@ -40,7 +40,8 @@ struct sw_hdr {
 static inline uint32_t *
 sw_hdr_sp_index(const sw_hdr *h)
 {
-    return (uint32_t *)(h->sp_count + h->sp_cap);
+    /* NULL while no pairs were ever reserved: an offset from NULL is undefined even when 0. */
+    return h->sp_count != NULL ? (uint32_t *)(h->sp_count + h->sp_cap) : NULL;
 }
 
 /* Compact pairs are worth their search and insertion up to an eighth of the layout: past it

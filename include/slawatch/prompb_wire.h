@@ -64,7 +64,8 @@ sw_status sw_prompb_check(const uint8_t *p, size_t len, sw_err *err);
 static inline sw_prompb_iter
 sw_prompb_iter_of(const uint8_t *p, size_t len)
 {
-    return (sw_prompb_iter){p, p + len};
+    /* An empty body may come as NULL: an offset from NULL is undefined even when 0. */
+    return (sw_prompb_iter){p, p != NULL ? p + len : NULL};
 }
 
 /* The next TimeSeries of a checked WriteRequest into *series; false at the end. */
