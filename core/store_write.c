@@ -391,7 +391,7 @@ typedef struct pending {
 static sw_status
 rollup_chunk(sw_store *st, int level, int64_t now_ms, size_t *ret_n, sw_err *err)
 {
-    pending todo[ROLLUP_CHUNK];
+    pending due[ROLLUP_CHUNK];
     size_t n = 0;
     bool row = false;
     sqlite3_stmt *s = st->stmt[S_PENDING];
@@ -402,10 +402,10 @@ rollup_chunk(sw_store *st, int level, int64_t now_ms, size_t *ret_n, sw_err *err
     sqlite3_bind_int64(s, 2, now_ms - st->res_ms[level]);
     sqlite3_bind_int64(s, 3, ROLLUP_CHUNK);
     while ((r = sw_store_step(st, s, &row, "list rollups", err)) == SW_OK && row)
-        todo[n++] = (pending){sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1)};
+        due[n++] = (pending){sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1)};
     sqlite3_reset(s);
     for (size_t i = 0; r == SW_OK && i < n; i++)
-        r = rebuild_period(st, level, todo[i].sid, todo[i].start, err);
+        r = rebuild_period(st, level, due[i].sid, due[i].start, err);
     r = sw_store_txn_end(st, r, err);
     if (r == SW_OK)
         *ret_n = n;
