@@ -115,14 +115,24 @@ sw_status sw_awscreds_run_process(const char *cmd, const char *where, int64_t ti
 sw_status sw_awscreds_parse_json(const uint8_t *body, size_t len, const char *where,
                                  sw_awscreds *ret, sw_err *err);
 
+/*
+ * The fields every JSON credential source shares into *c: AccessKeyId and SecretAccessKey
+ * (present, not empty), the session token under token_key (ECS and IMDS say "Token",
+ * credential_process "SessionToken"), Expiration as ISO 8601 UTC when given. root is a cJSON
+ * object (declared opaque here so this header needs no cJSON).
+ */
+struct cJSON;
+sw_status sw_awscreds_fill_json(const struct cJSON *root, const char *token_key, const char *where,
+                                sw_awscreds *c, sw_err *err);
+
 /* ECS container credentials; *ret_found false when neither URI variable is set. */
 sw_status sw_awscreds_from_ecs(const sw_awscreds_options *opt, sw_awscreds *ret, bool *ret_found,
                                sw_err *err);
 
 /* EC2 instance metadata (IMDSv2); *ret_found false when disabled by AWS_EC2_METADATA_DISABLED
  * or when no instance role is attached. */
-sw_status sw_awscreds_from_imds(const sw_awscreds_options *opt, sw_awscreds *ret,
-                                bool *ret_found, sw_err *err);
+sw_status sw_awscreds_from_imds(const sw_awscreds_options *opt, sw_awscreds *ret, bool *ret_found,
+                                sw_err *err);
 
 /* placement/region from IMDSv2; *ret_found false when disabled. */
 sw_status sw_awscreds_imds_region(const sw_awscreds_options *opt, char *out, size_t cap,

@@ -128,32 +128,15 @@ sw_awscreds_split_command(const char *cmd, char *buf, size_t cap, char **argv, s
 
 /* ------------------------------------------------------------------ the answer */
 
-static const char *
-json_string(const cJSON *root, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static sw_status
 fill(const cJSON *root, const char *where, sw_awscreds *c, sw_err *err)
 {
     const cJSON *version = cJSON_GetObjectItemCaseSensitive(root, "Version");
     if (!cJSON_IsNumber(version) || version->valuedouble != 1)
         return sw_err_set(err, SW_E_PARSE, "%s: the output's Version must be 1", where);
-    const char *id = json_string(root, "AccessKeyId"),
-               *secret = json_string(root, "SecretAccessKey");
-    const char *token = json_string(root, "SessionToken"), *exp = json_string(root, "Expiration");
-    if (id == NULL || secret == NULL || id[0] == '\0' || secret[0] == '\0')
-        return sw_err_set(err, SW_E_PARSE, "%s: the output has no AccessKeyId or SecretAccessKey",
-                          where);
-    if (!sw_awscreds_copy(c->access_key_id, sizeof c->access_key_id, id) ||
-        !sw_awscreds_copy(c->secret_access_key, sizeof c->secret_access_key, secret) ||
-        !sw_awscreds_copy(c->session_token, sizeof c->session_token, token ? token : ""))
-        return sw_err_set(err, SW_E_PARSE, "%s: a credential field is too long", where);
-    c->expires_unix_s = 0;
-    if (exp != NULL && (c->expires_unix_s = sw_awscreds_parse_time(exp)) < 0)
-        return sw_err_set(err, SW_E_PARSE, "%s: Expiration is not an ISO 8601 UTC time", where);
+    sw_status st = sw_awscreds_fill_json(root, "SessionToken", where, c, err);
+    if (st != SW_OK)
+        return st;
     c->source = "credential-process";
     return SW_OK;
 }

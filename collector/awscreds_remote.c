@@ -66,12 +66,14 @@ json_string(const cJSON *root, const char *key)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static sw_status
-fill_from_json(const cJSON *root, const char *where, sw_awscreds *c, sw_err *err)
+sw_status
+sw_awscreds_fill_json(const cJSON *root, const char *token_key, const char *where, sw_awscreds *c,
+                      sw_err *err)
 {
-    const char *id = json_string(root, "AccessKeyId"), *secret = json_string(root, "SecretAccessKey");
-    const char *token = json_string(root, "Token"), *expiration = json_string(root, "Expiration");
-    if (id == NULL || secret == NULL)
+    const char *id = json_string(root, "AccessKeyId"),
+               *secret = json_string(root, "SecretAccessKey");
+    const char *token = json_string(root, token_key), *expiration = json_string(root, "Expiration");
+    if (id == NULL || secret == NULL || id[0] == '\0' || secret[0] == '\0')
         return sw_err_set(err, SW_E_PARSE, "%s: credentials without AccessKeyId or SecretAccessKey",
                           where);
     if (!sw_awscreds_copy(c->access_key_id, sizeof c->access_key_id, id) ||
@@ -95,7 +97,7 @@ sw_awscreds_parse_json(const uint8_t *body, size_t len, const char *where, sw_aw
         return st;
     }
     sw_awscreds c = {0};
-    st = cJSON_IsObject(root) ? fill_from_json(root, where, &c, err)
+    st = cJSON_IsObject(root) ? sw_awscreds_fill_json(root, "Token", where, &c, err)
                               : sw_err_set(err, SW_E_PARSE, "%s: expected a JSON object", where);
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(root, "Code");
     if (st == SW_OK && cJSON_IsString(code) && strcmp(code->valuestring, "Success") != 0)
@@ -117,8 +119,8 @@ allowed_full_uri(const char *uri)
         return true;
     if (strncmp(uri, "http://", 7) != 0)
         return false;
-    static const char *const hosts[] = {"127.", "localhost", "[::1]", "169.254.170.2",
-                                        "169.254.170.23", "[fd00:ec2::23]"};
+    static const char *const hosts[] = {"127.",          "localhost",      "[::1]",
+                                        "169.254.170.2", "169.254.170.23", "[fd00:ec2::23]"};
     const char *host = uri + 7;
     size_t host_len = strcspn(host, ":/?#");
     if (host[0] == '[')
@@ -174,8 +176,7 @@ ecs_url(const sw_awscreds_options *opt, char *url, bool *ret_found, sw_err *err)
 }
 
 sw_status
-sw_awscreds_from_ecs(const sw_awscreds_options *opt, sw_awscreds *ret, bool *ret_found,
-                     sw_err *err)
+sw_awscreds_from_ecs(const sw_awscreds_options *opt, sw_awscreds *ret, bool *ret_found, sw_err *err)
 {
     char url[URL_MAX], token[4096], header[4096 + 32];
     sw_status st = ecs_url(opt, url, ret_found, err);
@@ -255,15 +256,15 @@ imds_token(const sw_awscreds_options *opt, char *out, size_t cap, sw_err *err)
               sw_awscreds_copy(out, cap, body);
     wipe_response(&resp);
     if (!ok)
-        return sw_err_set(err, SW_E_PARSE, "EC2 instance metadata token: empty, too long or "
-                                           "with line breaks");
+        return sw_err_set(err, SW_E_PARSE,
+                          "EC2 instance metadata token: empty, too long or "
+                          "with line breaks");
     return SW_OK;
 }
 
 /* The first role name listed under iam/security-credentials/. */
 static sw_status
-imds_role(const sw_awscreds_options *opt, const char *token, char *role, size_t cap,
-          sw_err *err)
+imds_role(const sw_awscreds_options *opt, const char *token, char *role, size_t cap, sw_err *err)
 {
     sw_http_fetch_response resp;
     sw_status st = imds_get(opt, token, "/latest/meta-data/iam/security-credentials/", &resp, err);
@@ -271,8 +272,9 @@ imds_role(const sw_awscreds_options *opt, const char *token, char *role, size_t 
         return st;
     const char *body = (const char *)resp.body.data;
     size_t n = body != NULL ? strcspn(body, "\r\n") : 0;
-    bool ok = n > 0 && n < cap && strspn(body, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                               "0123456789+=,.@_-") >= n;
+    bool ok = n > 0 && n < cap &&
+              strspn(body, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                           "0123456789+=,.@_-") >= n;
     if (ok) {
         memcpy(role, body, n);
         role[n] = '\0';
