@@ -407,10 +407,13 @@ convert_side(const sw_prompb_hist *h, bool negative, sw_prom_span *spans, size_t
     *ret_spans = sw_prompb_hist_spans(h, negative, spans, SIZE_MAX, &buckets);
     sw_prompb_values v = sw_prompb_hist_values(h, negative, h->count_is_float);
     int64_t abs_count = 0, delta;
+    double count;
     size_t n = 0;
+    /* Read into a local first: counts is NULL while the scratch has never held a bucket, and
+     * &counts[0] of NULL is already undefined even if nothing is stored. */
     if (h->count_is_float)
-        while (sw_prompb_next_count(&v, &counts[n]))
-            n++;
+        while (sw_prompb_next_count(&v, &count))
+            counts[n++] = count;
     else
         while (sw_prompb_next_delta(&v, &delta))
             counts[n++] = (double)(abs_count += delta);
