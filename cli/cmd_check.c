@@ -7,6 +7,7 @@
 #include "cli.h"
 
 #include "slawatch/config.h"
+#include "slawatch/daemon.h"
 #include "slawatch/rules.h"
 #include "slawatch/shard.h"
 #include "slawatch/yaml.h"
@@ -143,6 +144,30 @@ print_shard(const sw_config *cfg)
     sw_rules_free(rules);
 }
 
+/* Values that could arrive after their interval is taken, with the rules the instance would
+ * read (its shard's): `serve` refuses such a configuration too. */
+static int
+check_arrivals(const sw_config *cfg)
+{
+    sw_rules *rules = NULL;
+    sw_err err = {0};
+    if (cfg->n_rules_files != 1 ||
+        sw_rules_load_file(cfg->rules_files[0], &rules, NULL, &err) != SW_OK)
+        return SW_EXIT_OK; /* its rules were checked, and reported, on their own */
+    sw_shard_rules(rules, &cfg->shard);
+    sw_rules_diag *diag = sw_rules_diag_new();
+    int rc = SW_EXIT_USAGE;
+    if (diag == NULL)
+        fprintf(stderr, "%s: error: out of memory\n", cfg->path);
+    else if (sw_daemon_check_arrivals(cfg, rules, diag, &err) == SW_OK)
+        rc = SW_EXIT_OK;
+    else
+        rc = report_failure(cfg->path, SW_E_INVAL, &err, diag);
+    sw_rules_diag_free(diag);
+    sw_rules_free(rules);
+    return rc;
+}
+
 /* A configuration, then every rules file it names: `serve` would refuse to start otherwise. */
 static int
 check_config(const char *path)
@@ -168,6 +193,8 @@ check_config(const char *path)
                     rules_path);
         rc = file_rc > rc ? file_rc : rc;
     }
+    if (rc == SW_EXIT_OK)
+        rc = check_arrivals(cfg);
     if (rc == SW_EXIT_OK) {
         printf("%s: ok (configuration: listen %s, data_dir %s, %zu rules %s)\n", path, cfg->listen,
                cfg->data_dir, cfg->n_rules_files, plural(cfg->n_rules_files, "file", "files"));

@@ -461,24 +461,11 @@ honour_marks(sw_daemon *d)
 
 /* ------------------------------------------------------------------ running */
 
-/*
- * How long after an interval ends it is taken: a probe or scrape is stamped when it starts, so
- * one that starts at the interval's edge and answers just within its timeout is still in; later
- * still when sources deliver late (remote write batches, queries: ingest_delay).
- */
+/* Late sources (remote write batches, queries) need ingest_delay (sw_daemon_check_arrivals). */
 int64_t
 sw_daemon_take_grace_ms(const sw_daemon *d)
 {
-    int64_t longest = 0;
-    for (size_t i = 0; i < d->cfg->n_scrape_jobs; i++)
-        longest = d->cfg->scrape_jobs[i].timeout_ms > longest ? d->cfg->scrape_jobs[i].timeout_ms
-                                                              : longest;
-    for (size_t i = 0; i < d->rules->n_services; i++) {
-        const sw_source *h = &d->rules->services[i].health;
-        if (h->kind == SW_SOURCE_PROBE && h->timeout_ms > longest)
-            longest = h->timeout_ms;
-    }
-    return d->base_ms / 10 + longest + d->cfg->ingest_delay_ms;
+    return sw_daemon_take_delay_ms(d->cfg, d->rules);
 }
 
 /* Take the intervals that ended by until_ms for the store, without evaluating them. */

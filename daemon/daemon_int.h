@@ -253,6 +253,12 @@ void sw_daemon_data_dir_discard(const char *dir);
 sw_status sw_daemon_query_start(sw_daemon *d, sw_err *err);
 void sw_daemon_query_stop(sw_daemon *d);
 
+/* The query source's selectors for rules, each once: every `prometheus` selector, a latency
+ * family as its `_bucket` series. A poll sends one query per selector. */
+sw_status sw_daemon_query_selectors(const sw_rules *rules, char ***ret, size_t *ret_n,
+                                    sw_err *err);
+void sw_daemon_query_selectors_free(char **sel, size_t n);
+
 /* New rules' selectors for the query source (tick thread, on reload). */
 void sw_daemon_query_set_rules(sw_daemon *d, const sw_rules *rules);
 

@@ -31,8 +31,8 @@ struct sw_daemon_query {
 
 /* ------------------------------------------------------------------ selectors */
 
-static void
-free_selectors(char **sel, size_t n)
+void
+sw_daemon_query_selectors_free(char **sel, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         free(sel[i]);
@@ -52,9 +52,8 @@ add_selector(char **list, size_t *n, const char *sel, sw_err *err)
     return SW_OK;
 }
 
-/* Every `prometheus` selector of the rules; a latency family as its `_bucket` series. */
-static sw_status
-selectors_of(const sw_rules *rules, char ***ret, size_t *ret_n, sw_err *err)
+sw_status
+sw_daemon_query_selectors(const sw_rules *rules, char ***ret, size_t *ret_n, sw_err *err)
 {
     char **list = calloc(4 * rules->n_services + 1, sizeof *list);
     size_t n = 0;
@@ -76,7 +75,7 @@ selectors_of(const sw_rules *rules, char ***ret, size_t *ret_n, sw_err *err)
         free(bucket);
     }
     if (st != SW_OK) {
-        free_selectors(list, n);
+        sw_daemon_query_selectors_free(list, n);
         return st;
     }
     *ret = list;
@@ -93,7 +92,7 @@ sw_daemon_query_set_rules(sw_daemon *d, const sw_rules *rules)
     char **list;
     size_t n;
     sw_err err;
-    if (selectors_of(rules, &list, &n, &err) != SW_OK) {
+    if (sw_daemon_query_selectors(rules, &list, &n, &err) != SW_OK) {
         sw_log_err(SW_LOG_ERROR, "prometheus query selectors not updated", &err, NULL);
         return;
     }
@@ -103,7 +102,7 @@ sw_daemon_query_set_rules(sw_daemon *d, const sw_rules *rules)
     q->selectors = list;
     q->n_selectors = n;
     pthread_mutex_unlock(&q->lock);
-    free_selectors(old, n_old);
+    sw_daemon_query_selectors_free(old, n_old);
 }
 
 /* A copy of the current selectors, so a poll runs without the lock. */
@@ -119,7 +118,7 @@ selectors_copy(sw_daemon_query *q, char ***ret, size_t *ret_n, sw_err *err)
             break;
     pthread_mutex_unlock(&q->lock);
     if (list == NULL || copied < n) {
-        free_selectors(list, copied);
+        sw_daemon_query_selectors_free(list, copied);
         return sw_err_set(err, SW_E_NOMEM, "out of memory copying selectors");
     }
     *ret = list;
@@ -195,7 +194,7 @@ poll_once(sw_daemon *d, int64_t now_ms)
     }
     if (st != SW_OK)
         sw_log_err(SW_LOG_ERROR, "prometheus query failed", &err, "source", q->source, NULL);
-    free_selectors(sel, n);
+    sw_daemon_query_selectors_free(sel, n);
 }
 
 static bool
@@ -266,7 +265,7 @@ query_new(sw_daemon *d, sw_daemon_query **ret, sw_err *err)
     *ret = q;
     sw_status st = client_new(c, d, &q->client, err);
     if (st == SW_OK)
-        st = selectors_of(d->rules, &q->selectors, &q->n_selectors, err);
+        st = sw_daemon_query_selectors(d->rules, &q->selectors, &q->n_selectors, err);
     return st;
 }
 
@@ -294,7 +293,7 @@ sw_daemon_query_stop(sw_daemon *d)
     if (q->started)
         pthread_join(q->thread, NULL);
     sw_promquery_free(q->client);
-    free_selectors(q->selectors, q->n_selectors);
+    sw_daemon_query_selectors_free(q->selectors, q->n_selectors);
     pthread_mutex_destroy(&q->lock);
     free(q);
     d->query = NULL;

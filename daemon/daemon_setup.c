@@ -189,6 +189,8 @@ daemon_start(sw_daemon *d, sw_err *err)
 {
     sw_status st =
         sw_daemon_load_rules(d, d->cfg, false, &d->rules, &d->rules_text, &d->rules_len, err);
+    if (st == SW_OK)
+        st = sw_daemon_check_arrivals(d->cfg, d->rules, NULL, err);
     if (st != SW_OK)
         return st;
     d->base_ms = d->rules->base_interval_ms;

@@ -63,4 +63,22 @@ sw_status sw_daemon_mark_deployment(sw_daemon *d, const char *service, const cha
 /* Stop the threads and the server, close the store. NULL does nothing. */
 void sw_daemon_free(sw_daemon *d);
 
+/*
+ * How long after an interval ends the tick takes it: a tenth of the base interval, plus the
+ * longest scrape or probe timeout (a scrape or probe is stamped when it starts), plus
+ * ingest_delay. Data for a taken interval is late: increases are carried, other values
+ * dropped and counted.
+ */
+int64_t sw_daemon_take_delay_ms(const sw_config *cfg, const sw_rules *rules);
+
+/*
+ * Refuse cfg with rules (cut to the instance's shard) when a source's values can arrive after
+ * their interval is taken: health read through `prometheus_query` (remote-written values
+ * arrive when the sender sends them, which no configuration bounds). Every problem in diag
+ * (may be NULL) as FILE:LINE:COL at the health source, saying what to change; the first in err.
+ */
+sw_status sw_daemon_check_arrivals(const sw_config *cfg, const sw_rules *rules,
+                                   sw_rules_diag *diag, sw_err *err);
+
+
 #endif
