@@ -468,6 +468,7 @@ sw_accum_commit_locked(sw_accum *a, sw_accum_batch *b, bool replaying, sw_err *e
     for (size_t i = 0; st == SW_OK && i < b->n; i++) {
         if (p[i].late) {
             a->late += b->e[i].values;
+            b->late += b->e[i].values;
             continue;
         }
         a->carried += p[i].carried;
@@ -614,6 +615,12 @@ sw_accum_late(sw_accum *a)
     uint64_t late = a->late;
     pthread_mutex_unlock(&a->lock);
     return late;
+}
+
+uint64_t
+sw_accum_batch_late(const sw_accum_batch *b)
+{
+    return b->late;
 }
 
 uint64_t

@@ -243,6 +243,7 @@ out_commit(sw_prommap *m, sw_status first, bool partial, sw_err *err)
         sw_err e;
         sw_status c = sw_accum_commit(m->accum, m->out, first == SW_OK ? err : &e);
         st = first == SW_OK ? c : first;
+        m->stats.late += sw_accum_batch_late(m->out);
     }
     sw_accum_batch_free(m->out);
     m->out = NULL;

@@ -182,6 +182,7 @@ sw_daemon_prom_self(sw_daemon *d, sw_metrics_self *self)
                            .out_of_order = p.out_of_order,
                            .invalid = p.invalid,
                            .no_env = p.no_env,
+                           .late = p.late,
                            .evicted = p.evicted,
                            .start_ignored = {p.start_ignored[SW_PROMSTART_FUTURE],
                                              p.start_ignored[SW_PROMSTART_MOVED]}};

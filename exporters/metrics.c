@@ -532,12 +532,13 @@ write_prom_samples(sw_expo *e, const sw_metrics_prom *p, sw_err *err)
     /* no_env counts a sample once per service it concerned, so the rest is at least 0. */
     uint64_t accounted = p->matched + p->out_of_order + p->invalid + p->no_env;
     uint64_t unmatched = p->samples > accounted ? p->samples - accounted : 0;
+    uint64_t used = p->matched > p->late ? p->matched - p->late : 0;
     const struct {
         const char *result;
         uint64_t n;
-    } rows[] = {{"used", p->matched},         {"unmatched", unmatched},
-                {"out_of_order", p->out_of_order}, {"invalid", p->invalid},
-                {"no_env", p->no_env}};
+    } rows[] = {
+        {"used", used},          {"unmatched", unmatched}, {"out_of_order", p->out_of_order},
+        {"invalid", p->invalid}, {"no_env", p->no_env},    {"late", p->late}};
     sw_status st = sw_expo_family(e, "slawatch_prometheus_samples_total", SW_EXPO_COUNTER,
                                   "Prometheus samples received (scrapes, remote write, queries), "
                                   "by what became of them.",

@@ -89,6 +89,10 @@ sw_status sw_accum_batch_increase(sw_accum_batch *b, const char *service, const 
  */
 sw_status sw_accum_commit(sw_accum *a, sw_accum_batch *b, sw_err *err);
 
+/* The values of b its commits dropped as late (a part of sw_accum_late), so a source can
+ * count its own. */
+uint64_t sw_accum_batch_late(const sw_accum_batch *b);
+
 /* One-item batches, committed at once. */
 sw_status sw_accum_add_counts(sw_accum *a, const char *service, const char *env, int64_t at_ms,
                               uint64_t requests, uint64_t errors, sw_err *err);
