@@ -30,7 +30,8 @@ check_usage(FILE *f)
             "  config    listen, data_dir, rules_files, alertmanager ...: the daemon's\n"
             "            configuration (docs/configuration.md), checked fully, and every rules\n"
             "            file it names checked too; with `shard`, the services this\n"
-            "            instance evaluates are listed\n"
+            "            instance evaluates are listed; refused when values a source reads\n"
+            "            can arrive after their interval is taken (docs/configuration.md)\n"
             "Anything else is checked as a rules file.\n\n"
             "Exit status: 0 every file is valid, 1 some file is invalid, 2 usage or I/O error.\n\n"
             "  -h, --help, --version\n");
