@@ -166,8 +166,11 @@ sw_daemon_reload(sw_daemon *d, sw_err *err)
     sw_status st = d->opts.rules_text == NULL ? load_config_again(d, &cfg, err) : SW_OK;
     if (st == SW_OK)
         st = sw_daemon_load_rules(d, cfg != NULL ? cfg : d->cfg, true, &rules, &text, &len, err);
-    if (st == SW_OK)
-        st = sw_daemon_check_arrivals(cfg != NULL ? cfg : d->cfg, rules, NULL, err);
+    if (st == SW_OK) { /* against the query source as it runs: it keeps its start's settings */
+        sw_config running = *(cfg != NULL ? cfg : d->cfg);
+        running.query = d->cfg->query;
+        st = sw_daemon_check_arrivals(&running, rules, NULL, err);
+    }
     if (st == SW_OK) {
         sw_daemon_store_flush(d, d->last_tick_ms); /* the rebuild reads the store: it must hold
                                                     * everything ingested */
