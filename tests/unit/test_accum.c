@@ -88,6 +88,37 @@ test_counts_land_in_their_interval(void **state)
     sw_accum_free(a);
 }
 
+/* Health for a taken interval is dropped; the batch says how many of its values were, so a
+ * source can count its own. */
+static void
+test_batch_counts_its_late_values(void **state)
+{
+    (void)state;
+    sw_accum *a;
+    assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
+    taken t = {0};
+    assert_int_equal(sw_accum_add_probe(a, "api", NULL, T0 + 1000, true, NULL), SW_OK);
+    assert_int_equal(sw_accum_take(a, T0 + 10000, collect, &t, NULL), SW_OK);
+    release(&t);
+    assert_int_equal(sw_accum_add_probe(a, "api", NULL, T0 + 9000, true, NULL), SW_OK);
+    sw_accum_batch *b = sw_accum_batch_new(a);
+    assert_non_null(b);
+    assert_int_equal(sw_accum_batch_probe(b, "api", NULL, T0 + 8000, false, NULL), SW_OK);
+    assert_int_equal(sw_accum_batch_probe(b, "api", NULL, T0 + 9500, true, NULL), SW_OK);
+    assert_int_equal(sw_accum_batch_probe(b, "api", NULL, T0 + 11000, false, NULL), SW_OK);
+    assert_int_equal(sw_accum_commit(a, b, NULL), SW_OK);
+    assert_int_equal(sw_accum_batch_late(b), 2);
+    assert_int_equal(sw_accum_late(a), 3);
+    sw_accum_batch_free(b);
+    assert_int_equal(sw_accum_take(a, T0 + 20000, collect, &t, NULL), SW_OK);
+    assert_int_equal(t.n, 1);
+    assert_int_equal(t.iv[0].start_ms, T0 + 10000);
+    assert_int_equal(t.iv[0].health.probes, 1);
+    assert_int_equal(t.iv[0].health.failures, 1);
+    release(&t);
+    sw_accum_free(a);
+}
+
 /* A scrape stamped in a taken interval: its increase is cumulative, so it lands in the next. */
 static void
 test_late_increase_carried(void **state)
@@ -109,6 +140,7 @@ test_late_increase_carried(void **state)
     assert_int_equal(sw_accum_batch_increase(b, "api", NULL, T0 + 12000, 2, 0, NULL, NULL),
                      SW_OK);
     assert_int_equal(sw_accum_commit(a, b, NULL), SW_OK);
+    assert_int_equal(sw_accum_batch_late(b), 0);
     sw_accum_batch_free(b);
     assert_int_equal(sw_accum_late(a), 0);
     assert_int_equal(sw_accum_carried(a), 1);
@@ -414,6 +446,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_land_in_their_interval),
         cmocka_unit_test(test_late_increase_carried),
+        cmocka_unit_test(test_batch_counts_its_late_values),
         cmocka_unit_test(test_whole_intervals_merge),
         cmocka_unit_test(test_too_far_ahead_refused),
         cmocka_unit_test(test_batch_whole_or_nothing),
