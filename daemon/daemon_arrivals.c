@@ -35,7 +35,8 @@ sw_daemon_take_delay_ms(const sw_config *cfg, const sw_rules *rules)
  * earlier, ran up to one page long (a page is one query per selector, sent one after the
  * other, each within the timeout) and then waited `every`; this one commits after its own
  * page. Hence lag + every + 2 x selectors x timeout (processing time aside: milliseconds).
- * A query that fails or is retried delivers later, and its health values are dropped.
+ * A query that fails or is retried delivers later: health for intervals taken by then is
+ * dropped and counted (slawatch_prometheus_samples_total{result="late"}).
  */
 static sw_status
 query_arrival_ms(const sw_config *cfg, const sw_rules *rules, int64_t *ret, size_t *ret_queries,
