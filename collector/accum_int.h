@@ -44,7 +44,7 @@ typedef struct accum_entry {
 struct sw_accum_batch {
     int64_t base_ms;
     bool strict; /* refused whole when a part falls in a closed interval */
-    uint64_t late; /* values its last commit dropped as late */
+    uint64_t late; /* values its commits dropped as late */
     accum_entry *e;
     size_t n, cap;
 };
