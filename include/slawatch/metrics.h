@@ -39,7 +39,7 @@ typedef struct sw_metrics_prom {
     uint64_t out_of_order; /* dropped: not newer than the series' last sample */
     uint64_t invalid;      /* NaN, infinite or negative counters; histograms without `le` */
     uint64_t no_env;       /* matched a service with environments but had no listed `env` */
-    uint64_t late;         /* of the matched: health samples for intervals taken, dropped */
+    uint64_t late;         /* of the matched: health or gauge histograms for taken intervals */
     uint64_t evicted;      /* series forgotten after an hour of silence, or refused at the cap */
     uint64_t started[3];   /* new series counted from zero: created, process_start, absent */
     uint64_t resets[3];    /* counter resets: decrease, created, process_start */

@@ -45,7 +45,7 @@ typedef struct sw_prommap_stats {
     uint64_t out_of_order; /* older than or as old as the series' last sample: dropped */
     uint64_t invalid;      /* NaN, infinite or negative counters; histograms without `le` */
     uint64_t no_env;       /* matched a service with environments but had no listed `env` */
-    uint64_t late;         /* matched, but health for an interval already taken: dropped */
+    uint64_t late;         /* matched, but health or a gauge histogram for a taken interval */
     uint64_t evicted;      /* series forgotten after an hour of silence, or refused at the cap */
     uint64_t started[SW_PROMSTART_N_WHY];      /* new series counted from zero, by why */
     uint64_t resets[SW_PROMMAP_N_RESETS];      /* counter resets, by what showed them */
