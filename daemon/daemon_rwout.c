@@ -352,7 +352,11 @@ sw_daemon_rwout_snapshot(sw_daemon *d, const sw_snapshot *s, int64_t now_ms)
 {
     if (d->rwout == NULL)
         return;
-    const sw_buf *text = sw_snapshot_metrics(s, SW_EXPO_TEXT);
+    const sw_buf *text;
+    if (sw_snapshot_metrics(s, SW_EXPO_TEXT, &text) != SW_SNAPSHOT_FOUND) {
+        sw_log(SW_LOG_WARN, "remote write of the evaluation skipped: /metrics not rendered", NULL);
+        return;
+    }
     forward *f = malloc(sizeof *f);
     sw_err err;
     if (f == NULL) {
