@@ -567,20 +567,13 @@ write_status(const sw_snapshot *s, size_t which, sw_buf *out, sw_err *err)
     return sw_eval_json_write(s->ev, s->rules, s->at_ms, out, err);
 }
 
+/* Every /metrics family into e, begun on out (NULL: visit with v). */
 static sw_status
-write_metrics(const sw_snapshot *s, size_t which, sw_buf *out, sw_err *err)
+write_families(const sw_snapshot *s, const sw_metrics_self *self, sw_expo_format format,
+               sw_buf *out, const sw_expo_visitor *v, sw_err *err)
 {
-    static const sw_expo_format formats[] = {SW_EXPO_TEXT, SW_EXPO_OPENMETRICS, SW_EXPO_PROTOBUF};
-    sw_metrics_self self = s->self;
     sw_metrics_input in = s->metrics;
-    in.self = &self;
-    if (s->source != NULL) {
-        self.metrics_renders[which] = atomic_fetch_add(&s->source->renders[which], 1) + 1;
-        for (size_t f = 0; f < N_FORMATS; f++)
-            if (f != which)
-                self.metrics_renders[f] = atomic_load(&s->source->renders[f]);
-        self.gate_computations = atomic_load(&s->source->gate_computations);
-    }
+    in.self = self;
     sw_expo *e;
     sw_metrics_view *view = NULL;
     sw_status st = sw_expo_new(&e, err);
@@ -588,7 +581,10 @@ write_metrics(const sw_snapshot *s, size_t which, sw_buf *out, sw_err *err)
         return st;
     st = sw_metrics_view_new(s->ev, s->rules, &in, &view, err);
     if (st == SW_OK) {
-        sw_expo_begin(e, formats[which], out);
+        if (out != NULL)
+            sw_expo_begin(e, format, out);
+        else
+            sw_expo_begin_visit(e, v);
         st = sw_metrics_write(e, view, err);
         sw_status fin = sw_expo_finish(e, err);
         if (st == SW_OK)
@@ -597,6 +593,32 @@ write_metrics(const sw_snapshot *s, size_t which, sw_buf *out, sw_err *err)
     sw_metrics_view_free(view);
     sw_expo_free(e);
     return st;
+}
+
+static sw_status
+write_metrics(const sw_snapshot *s, size_t which, sw_buf *out, sw_err *err)
+{
+    static const sw_expo_format formats[] = {SW_EXPO_TEXT, SW_EXPO_OPENMETRICS, SW_EXPO_PROTOBUF};
+    sw_metrics_self self = s->self;
+    if (s->source != NULL) {
+        self.metrics_renders[which] = atomic_fetch_add(&s->source->renders[which], 1) + 1;
+        for (size_t f = 0; f < N_FORMATS; f++)
+            if (f != which)
+                self.metrics_renders[f] = atomic_load(&s->source->renders[f]);
+        self.gate_computations = atomic_load(&s->source->gate_computations);
+    }
+    return write_families(s, &self, formats[which], out, NULL, err);
+}
+
+sw_snapshot_lookup
+sw_snapshot_metrics_visit(const sw_snapshot *s, const sw_expo_visitor *v)
+{
+    if (!guard_enter(s))
+        return SW_SNAPSHOT_STALE;
+    sw_err err;
+    sw_status st = write_families(s, &s->self, SW_EXPO_TEXT, NULL, v, &err);
+    guard_leave(s);
+    return st == SW_OK ? SW_SNAPSHOT_FOUND : SW_SNAPSHOT_FAILED;
 }
 
 sw_snapshot_lookup

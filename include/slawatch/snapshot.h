@@ -97,6 +97,10 @@ sw_snapshot_lookup sw_snapshot_status(const sw_snapshot *s, const sw_buf **ret);
 sw_snapshot_lookup sw_snapshot_metrics(const sw_snapshot *s, sw_expo_format format,
                                        const sw_buf **ret);
 
+/* Each sample of the text /metrics body handed to v (sw_expo_begin_visit), without rendering
+ * or keeping a body: what remote write forwards. SW_SNAPSHOT_FOUND, _STALE or _FAILED. */
+sw_snapshot_lookup sw_snapshot_metrics_visit(const sw_snapshot *s, const sw_expo_visitor *v);
+
 /* The services of the rules in force, as a JSON array of strings. */
 const char *sw_snapshot_services_json(const sw_snapshot *s);
 
