@@ -72,6 +72,8 @@ def renders_once_per_tick(d):
     check(renders(ma, "text") is not None and renders(ma, "text") == renders(mb, "text"),
           f"text renders {renders(ma, 'text')} then {renders(mb, 'text')} within one tick, "
           "want one render")
+    if renders(mb, "text") is None:
+        return
     ticks = evaluations(mb)
     later = wait_until("the next tick",
                        lambda: (lambda m: m if evaluations(m) > ticks else None)(
@@ -102,6 +104,9 @@ def gate_once_per_tick(d):
             raise OSError(f"gate answered {[s for s, _, _ in answers]}")
         return (before, answers[0][2]) if len(bodies) == 1 else None
     before, body = wait_until("five gate answers of one tick", asked_in_one_tick)
+    if value(before, "slawatch_gate_computations_total") is None:
+        check(False, "no slawatch_gate_computations_total in /metrics")
+        return
     ticks = evaluations(before)
     # Rendered after the questions: a body of a later tick.
     after = wait_until("a later tick's body",
