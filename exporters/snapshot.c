@@ -523,7 +523,11 @@ sw_snapshot_build(const sw_snapshot_input *in, sw_snapshot **ret, sw_err *err)
 
 typedef sw_status (*body_writer)(const sw_snapshot *s, size_t which, sw_buf *out, sw_err *err);
 
-/* l's body, computed by write when not kept yet; which is handed on to write. */
+/*
+ * l's body, computed by write when not kept yet; which is handed on to write. The guard is
+ * taken before the mutex: a reader waiting for the tick holds no mutex the tick thread (which
+ * may ask its new snapshot, unguarded, before its section ends) could need.
+ */
 static sw_snapshot_lookup
 lazy_get(const sw_snapshot *s, lazy_body *l, body_writer write, size_t which, const sw_buf **ret)
 {
@@ -532,32 +536,24 @@ lazy_get(const sw_snapshot *s, lazy_body *l, body_writer write, size_t which, co
         *ret = b;
         return SW_SNAPSHOT_FOUND;
     }
+    bool guarded = guard_enter(s);
     pthread_mutex_lock(&l->lock);
-    sw_snapshot_lookup found = SW_SNAPSHOT_FOUND;
-    if ((b = atomic_load(&l->body)) == NULL) {
-        if (!guard_enter(s)) {
-            pthread_mutex_unlock(&l->lock);
-            return SW_SNAPSHOT_STALE;
-        }
+    if ((b = atomic_load(&l->body)) == NULL && guarded && (b = malloc(sizeof *b)) != NULL) {
         sw_err err;
-        b = malloc(sizeof *b);
-        if (b != NULL) {
-            sw_buf_init(b, BODY_MAX);
-            if (write(s, which, b, &err) != SW_OK) {
-                sw_buf_fini(b);
-                free(b);
-                b = NULL;
-            }
-        }
-        guard_leave(s);
-        if (b != NULL)
+        sw_buf_init(b, BODY_MAX);
+        if (write(s, which, b, &err) == SW_OK) {
             atomic_store(&l->body, b);
-        else
-            found = SW_SNAPSHOT_FAILED;
+        } else {
+            sw_buf_fini(b);
+            free(b);
+            b = NULL;
+        }
     }
     pthread_mutex_unlock(&l->lock);
+    if (guarded)
+        guard_leave(s);
     *ret = b;
-    return found;
+    return b != NULL ? SW_SNAPSHOT_FOUND : guarded ? SW_SNAPSHOT_FAILED : SW_SNAPSHOT_STALE;
 }
 
 static sw_status
