@@ -1,4 +1,9 @@
 /*
+ * The snapshot's answers on request. A gate answer or body asked for is computed once and kept;
+ * once the tick thread has begun changing the evaluator (a write section of the source), a
+ * snapshot from before answers what it kept and refuses (STALE) what it did not, and the
+ * snapshot built in the section computes from the changed evaluator.
+ *
  * Remote write forwards /metrics' per-service samples. It used to render the text exposition
  * and parse it back (collector/promtext); it now visits the snapshot's families
  * (sw_snapshot_metrics_visit). Here both paths run over the same snapshot (objectives, alerts,
@@ -199,11 +204,82 @@ test_visit_matches_text(void **state)
     sw_rules_free(rules);
 }
 
+static sw_verdict
+gate_of(const sw_snapshot *s, const char **json)
+{
+    size_t len;
+    sw_verdict v;
+    assert_int_equal(sw_snapshot_gate(s, "api", "green", 0, json, &len, &v), SW_SNAPSHOT_FOUND);
+    assert_int_equal(strlen(*json), len);
+    return v;
+}
+
+static void
+test_stale_after_write(void **state)
+{
+    (void)state;
+    sw_rules *rules;
+    sw_eval *ev;
+    sw_snapshot_source *src;
+    assert_int_equal(
+        sw_rules_load_mem(rules_text, sizeof rules_text - 1, "stale", &rules, NULL, NULL), SW_OK);
+    assert_int_equal(sw_eval_new(rules, &ev, NULL), SW_OK);
+    assert_int_equal(sw_snapshot_source_new(&src, NULL), SW_OK);
+    for (int k = 0; k < 3; k++)
+        feed(ev, T0 + k * BASE_MS, "api", "green", 150, 0, 100);
+    assert_int_equal(sw_eval_advance(ev, T0 + 3 * BASE_MS, NULL), SW_OK);
+    sw_metrics_self self = {.store_ok = true};
+    sw_metrics_input mi = {.self = &self};
+    sw_snapshot_input in = {ev, rules, T0 + 3 * BASE_MS, &mi, src};
+    sw_snapshot *old, *now;
+    assert_int_equal(sw_snapshot_build(&in, &old, NULL), SW_OK);
+    const char *first, *again;
+    sw_verdict before = gate_of(old, &first);
+    gate_of(old, &again);
+    assert_ptr_equal(first, again); /* kept: the same text, not a second computation */
+    assert_non_null(strstr(first, "\"evaluated_at\":\"2026-10-01T00:00:30Z\""));
+
+    /* The tick moves on: green fails its error-rate check from here. */
+    sw_snapshot_source_write_begin(src);
+    for (int k = 3; k < 6; k++)
+        feed(ev, T0 + k * BASE_MS, "api", "green", 150, 30, 100);
+    assert_int_equal(sw_eval_advance(ev, T0 + 6 * BASE_MS, NULL), SW_OK);
+    in.now_ms = T0 + 6 * BASE_MS;
+    assert_int_equal(sw_snapshot_build(&in, &now, NULL), SW_OK);
+    sw_snapshot_source_write_end(src);
+
+    const char *json, *kept;
+    size_t len;
+    sw_verdict v;
+    const sw_buf *body;
+    /* What old kept it still answers; what it did not is stale. */
+    assert_int_equal(gate_of(old, &kept), before);
+    assert_ptr_equal(kept, first);
+    assert_int_equal(sw_snapshot_gate(old, "api", "blue", 0, &json, &len, &v), SW_SNAPSHOT_STALE);
+    assert_int_equal(sw_snapshot_status(old, &body), SW_SNAPSHOT_STALE);
+    assert_int_equal(sw_snapshot_metrics(old, SW_EXPO_TEXT, &body), SW_SNAPSHOT_STALE);
+    /* Questions it cannot answer at all are told apart without computing. */
+    assert_int_equal(sw_snapshot_gate_known(old, "nope", NULL, 0), SW_SNAPSHOT_UNKNOWN_SERVICE);
+    assert_int_equal(sw_snapshot_gate(old, "api", "red", 0, &json, &len, &v),
+                     SW_SNAPSHOT_UNKNOWN_ENV);
+    /* The new snapshot judges the changed evaluator. */
+    assert_int_equal(before, SW_VERDICT_PASS);
+    assert_int_equal(gate_of(now, &json), SW_VERDICT_FAIL);
+    assert_non_null(strstr(json, "\"evaluated_at\":\"2026-10-01T00:01:00Z\""));
+    assert_int_equal(sw_snapshot_status(now, &body), SW_SNAPSHOT_FOUND);
+    sw_snapshot_unref(old);
+    sw_snapshot_unref(now);
+    sw_snapshot_source_free(src);
+    sw_eval_free(ev);
+    sw_rules_free(rules);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_visit_matches_text),
+        cmocka_unit_test(test_stale_after_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
