@@ -210,7 +210,8 @@ visit(sw_expo *e, const char *suffix, const sw_expo_label *labels, size_t n, con
     char name[SW_EXPO_NAME_MAX + sizeof "_bucket"];
     sw_expo_label all[SW_EXPO_LABELS_MAX + 1];
     snprintf(name, sizeof name, "%s%s", e->name, suffix);
-    memcpy(all, labels, n * sizeof all[0]);
+    if (n > 0) /* labels may be NULL then */
+        memcpy(all, labels, n * sizeof all[0]);
     if (extra != NULL)
         all[n++] = (sw_expo_label){extra, extra_value};
     e->visitor->sample(e->visitor->ctx, e->type, name, all, n, isnan(value) ? NAN : value);
