@@ -121,6 +121,10 @@ def main():
         print(f"evaluation_tick {metric(text, 'slawatch_evaluation_duration_seconds') * 1e3:.2f} ms")
         print(f"store_write {metric(text, 'slawatch_store_write_duration_seconds') * 1e3:.2f} ms")
         print(f"metrics_body {len(text)} bytes")
+        for line in text.splitlines():  # builds that report the whole tick, by stage
+            if line.startswith("slawatch_tick_"):
+                name, value = line.rsplit(" ", 1)
+                print(f"{name} {float(value) * 1e3:.2f} ms")
     finally:
         serve.send_signal(signal.SIGTERM)
         serve.wait(timeout=30)

@@ -99,7 +99,9 @@ narrate_gate(demo *d, const sw_snapshot *s)
 static void
 narrate_states(demo *d, const sw_snapshot *s)
 {
-    const sw_buf *status = sw_snapshot_status(s);
+    const sw_buf *status;
+    if (sw_snapshot_status(s, &status) != SW_SNAPSHOT_FOUND)
+        return;
     cJSON *root = cJSON_ParseWithLength((const char *)status->data, status->len);
     const cJSON *svc;
     cJSON_ArrayForEach(svc, cJSON_GetObjectItemCaseSensitive(root, "services"))

@@ -381,8 +381,23 @@ configured_sources(const sw_config *c)
                     : 0);
 }
 
-void
-sw_daemon_publish(sw_daemon *d, int64_t now_ms)
+/* Publish the snapshot s: swapped in under the lock, then handed to remote write and the hook. */
+static void
+publish(sw_daemon *d, sw_snapshot *s, int64_t now_ms)
+{
+    pthread_mutex_lock(&d->lock);
+    sw_snapshot *old = d->snapshot;
+    d->snapshot = s;
+    pthread_mutex_unlock(&d->lock);
+    sw_snapshot_unref(old);
+    sw_daemon_rwout_snapshot(d, s, now_ms);
+    if (d->opts.on_tick != NULL)
+        d->opts.on_tick(d->opts.hook_ctx, s);
+}
+
+/* The snapshot of now_ms: names and copies only, every answer computed when asked for. */
+static sw_snapshot *
+build_snapshot(sw_daemon *d, int64_t now_ms)
 {
     d->self.sources = configured_sources(d->cfg);
     d->self.late_values = sw_accum_late(d->accum);
@@ -398,29 +413,42 @@ sw_daemon_publish(sw_daemon *d, int64_t now_ms)
     sw_metrics_input mi = {.series = d->totals.series, .n_series = d->totals.n, .self = &d->self};
     sw_daemon_targets targets;
     sw_daemon_scrape_targets(d, &mi, &targets);
-    sw_snapshot_input in = {d->ev, d->rules, now_ms, &mi, d->expo};
+    sw_snapshot_input in = {d->ev, d->rules, now_ms, &mi, d->source};
     sw_snapshot *s;
     sw_err err;
     sw_status built = sw_snapshot_build(&in, &s, &err);
     sw_daemon_scrape_targets_free(&targets);
     if (built != SW_OK) {
         sw_log_err(SW_LOG_ERROR, "snapshot not built", &err, NULL);
-        return;
+        return NULL;
     }
-    pthread_mutex_lock(&d->lock);
-    sw_snapshot *old = d->snapshot;
-    d->snapshot = s;
-    pthread_mutex_unlock(&d->lock);
-    sw_snapshot_unref(old);
-    sw_daemon_rwout_snapshot(d, s, now_ms);
-    if (d->opts.on_tick != NULL)
-        d->opts.on_tick(d->opts.hook_ctx, s);
+    return s;
 }
 
 void
-sw_daemon_tick(sw_daemon *d, int64_t boundary_ms)
+sw_daemon_publish(sw_daemon *d, int64_t now_ms)
 {
-    double t0 = mono_s();
+    sw_snapshot *s = build_snapshot(d, now_ms);
+    if (s != NULL)
+        publish(d, s, now_ms);
+}
+
+/* The stages of a tick, in SW_METRICS_TICK_STAGE_NAMES order. */
+enum { STAGE_INGEST, STAGE_STORE, STAGE_EVALUATE, STAGE_SNAPSHOT, STAGE_PUBLISH };
+
+/* Stage took from *t to now (returned); *t moves on to now. */
+static double
+stage_done(double stages[SW_METRICS_TICK_STAGES], int stage, double *t)
+{
+    double now = mono_s();
+    stages[stage] = now - *t;
+    *t = now;
+    return now;
+}
+
+static void
+ingest(sw_daemon *d, int64_t boundary_ms)
+{
     sw_err err;
     if (d->opts.simulate != NULL)
         simulate(d, boundary_ms);
@@ -431,15 +459,39 @@ sw_daemon_tick(sw_daemon *d, int64_t boundary_ms)
         sw_log_err(SW_LOG_ERROR, "histogram buckets lost", &err, NULL);
     if (sw_accum_take(d->accum, boundary_ms, sw_daemon_ingest, d, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "intervals lost", &err, NULL);
+}
+
+/*
+ * One tick, timed by stage for the self-metrics (a tick's figures appear in the next tick's
+ * snapshot: this one's is built before the tick ends). Everything that changes what snapshots
+ * read (the evaluator, the totals) happens in one write section of the snapshot source, which
+ * ends once the new snapshot is published, so a reader that was kept waiting finds it.
+ */
+void
+sw_daemon_tick(sw_daemon *d, int64_t boundary_ms)
+{
+    double stages[SW_METRICS_TICK_STAGES];
+    double start = mono_s(), t = start;
+    sw_err err;
+    sw_snapshot_source_write_begin(d->source);
+    ingest(d, boundary_ms);
+    stage_done(stages, STAGE_INGEST, &t);
     store_and_compact(d, boundary_ms);
+    stage_done(stages, STAGE_STORE, &t);
     if (sw_eval_advance(d->ev, boundary_ms, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "evaluation failed", &err, NULL);
     observe_alerts(d, boundary_ms);
     sw_daemon_flush_audits(d);
     d->self.evaluations++;
-    d->self.evaluation_seconds = mono_s() - t0;
-    sw_daemon_publish(d, boundary_ms);
+    d->self.evaluation_seconds = stage_done(stages, STAGE_EVALUATE, &t) - start;
+    sw_snapshot *s = build_snapshot(d, boundary_ms);
+    stage_done(stages, STAGE_SNAPSHOT, &t);
+    if (s != NULL)
+        publish(d, s, boundary_ms);
     d->last_tick_ms = boundary_ms;
+    sw_snapshot_source_write_end(d->source);
+    d->self.tick_seconds = stage_done(stages, STAGE_PUBLISH, &t) - start;
+    memcpy(d->self.tick_stage_seconds, stages, sizeof stages);
 }
 
 /*
@@ -451,12 +503,50 @@ sw_daemon_tick(sw_daemon *d, int64_t boundary_ms)
 static void
 honour_marks(sw_daemon *d)
 {
-    if (!sw_daemon_apply_marks(d))
+    pthread_mutex_lock(&d->lock);
+    bool waiting = d->n_marks > 0; /* only the tick thread takes them */
+    pthread_mutex_unlock(&d->lock);
+    if (!waiting)
         return;
+    sw_snapshot_source_write_begin(d->source);
+    sw_daemon_apply_marks(d);
     sw_err err;
     if (sw_eval_advance(d->ev, d->last_tick_ms, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "evaluation failed", &err, NULL);
     sw_daemon_publish(d, d->last_tick_ms);
+    sw_snapshot_source_write_end(d->source);
+}
+
+/*
+ * End a write section that may not have published (a refused reload, the last intervals at
+ * shutdown): the snapshot in force can no longer compute, so its successor is published.
+ */
+static void
+write_end_published(sw_daemon *d, const sw_snapshot *before)
+{
+    if (d->snapshot == before) /* only this thread sets it */
+        sw_daemon_publish(d, d->last_tick_ms);
+    sw_snapshot_source_write_end(d->source);
+}
+
+/* A reload replaces the evaluator and the rules that snapshots read. */
+static void
+reload_if_asked(sw_daemon *d, volatile sig_atomic_t *reload_flag)
+{
+    pthread_mutex_lock(&d->lock);
+    bool asked = d->reload_requested;
+    pthread_mutex_unlock(&d->lock);
+    if (!*reload_flag && !asked)
+        return;
+    sw_snapshot_source_write_begin(d->source);
+    const sw_snapshot *before = d->snapshot;
+    if (*reload_flag) {
+        *reload_flag = 0;
+        sw_err err;
+        sw_daemon_reload(d, &err);
+    }
+    sw_daemon_serve_reload_request(d);
+    write_end_published(d, before);
 }
 
 /* ------------------------------------------------------------------ running */
@@ -485,12 +575,7 @@ sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *
 {
     while (!*stop) {
         int64_t grace = sw_daemon_take_grace_ms(d);
-        if (*reload_flag) {
-            *reload_flag = 0;
-            sw_err err;
-            sw_daemon_reload(d, &err);
-        }
-        sw_daemon_serve_reload_request(d);
+        reload_if_asked(d, reload_flag);
         honour_marks(d);
         int64_t now = sw_daemon_now(d);
         int64_t boundary = now - grace - ((now - grace) % d->base_ms);
@@ -510,7 +595,10 @@ sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *
     if (boundary > d->last_tick_ms)
         sw_daemon_tick(d, boundary);
     int64_t ended = now - now % d->base_ms;
+    sw_snapshot_source_write_begin(d->source); /* the totals grow */
+    const sw_snapshot *before = d->snapshot;
     store_unjudged(d, ended);
+    write_end_published(d, before);
     store_and_compact(d, ended > d->last_tick_ms ? ended : d->last_tick_ms);
     sw_log(SW_LOG_INFO, "stopped", NULL);
 }

@@ -41,10 +41,7 @@ check_series(sw_daemon *d, const char *service, const char *env, sw_err *err)
     sw_snapshot *s = hook_snapshot(d);
     if (s == NULL)
         return sw_err_set(err, SW_E_IO, "starting: try again in a moment");
-    const char *json;
-    size_t len;
-    sw_verdict v;
-    sw_snapshot_lookup l = sw_snapshot_gate(s, service, env, 0, &json, &len, &v);
+    sw_snapshot_lookup l = sw_snapshot_gate_known(s, service, env, 0);
     sw_snapshot_unref(s);
     if (l == SW_SNAPSHOT_UNKNOWN_SERVICE)
         return sw_err_set(err, SW_E_INVAL, "unknown service '%.100s'", service);

@@ -105,10 +105,10 @@ struct sw_daemon {
     sw_eval *ev;
     sw_store *store;
     sw_accum *accum;
-    sw_prommap *prommap;    /* Prometheus samples (scrape, remote write, query) into accum */
-    sw_daemon_query *query; /* NULL without prometheus_query */
-    sw_daemon_cw *cw;       /* NULL without cloudwatch */
-    sw_expo *expo;
+    sw_prommap *prommap;        /* Prometheus samples (scrape, remote write, query) into accum */
+    sw_daemon_query *query;     /* NULL without prometheus_query */
+    sw_daemon_cw *cw;           /* NULL without cloudwatch */
+    sw_snapshot_source *source; /* the tick thread writes ev, rules, totals inside its sections */
     sw_am *am;
     pthread_mutex_t probe_lock; /* the probe thread holds it while probing; reload swaps */
     sw_probe *prober;
@@ -128,8 +128,8 @@ struct sw_daemon {
     sw_metrics_self self;
     sw_pending_row *pending;
     size_t n_pending, cap_pending;
-    int64_t sim_until_ms;   /* simulated traffic produced up to here */
-    sw_daemon_rwout *rwout; /* NULL without remote_write */
+    int64_t sim_until_ms;                 /* simulated traffic produced up to here */
+    sw_daemon_rwout *rwout;               /* NULL without remote_write */
     atomic_uint_least64_t records_pruned; /* by the rollup thread: audits, marks, events */
     atomic_uint_least64_t rules_version;  /* reloads that installed rules */
     sw_report_cache *report_cache;        /* written reports, for GET /api/v1/report */

@@ -4,8 +4,9 @@
  * of the interval just ingested, so the receiver sees cumulative counters and a cumulative
  * native histogram, as Prometheus' own remote write sends them; and, at every tick, the rest of
  * the per-service series of /metrics (SLIs per window, objectives, budgets, alerts, triggers,
- * gate verdicts, the classic latency buckets), read back from the published text exposition so
- * they are the very values a scrape of this instance gets. A sharded instance adds
+ * gate verdicts, the classic latency buckets), visited in the snapshot as its text exposition
+ * would hold them (sw_snapshot_metrics_visit), so they are the very values a scrape of this
+ * instance gets, without rendering and parsing the text. A sharded instance adds
  * `shard="INDEX"` to its external labels. Senders log through events raised on their own
  * threads; everything else here runs on the tick thread.
  */
@@ -15,7 +16,6 @@
 #include "daemon_int.h"
 #include "slawatch/http_client.h"
 #include "slawatch/log.h"
-#include "slawatch/promtext.h"
 #include "slawatch/rw_send.h"
 #include "slawatch/snapshot.h"
 
@@ -310,19 +310,18 @@ forward_text(forward *f, const char *s, size_t len)
 
 /* The sample's name and labels into f; false when it is not one to forward or does not fit. */
 static bool
-forward_labels(forward *f, const sw_prom_sample *s)
+forward_labels(forward *f, const char *metric, const sw_expo_label *labels, size_t n)
 {
     bool per_service = false;
     f->used = 0;
     f->n = 0;
-    const char *name = forward_text(f, s->name, s->name_len);
-    if (name == NULL || s->n_labels + 1 > RWOUT_LABELS_MAX)
+    const char *name = forward_text(f, metric, strlen(metric));
+    if (name == NULL || n + 1 > RWOUT_LABELS_MAX)
         return false;
     f->labels[f->n++] = (sw_rw_label){"__name__", name};
-    for (size_t k = 0; k < s->n_labels; k++) {
-        const sw_prom_label *l = &s->labels[k];
-        const char *label = forward_text(f, l->name, l->name_len);
-        const char *value = forward_text(f, l->value, l->value_len);
+    for (size_t k = 0; k < n; k++) {
+        const char *label = forward_text(f, labels[k].name, strlen(labels[k].name));
+        const char *value = forward_text(f, labels[k].value, strlen(labels[k].value));
         if (label == NULL || value == NULL)
             return false;
         f->labels[f->n++] = (sw_rw_label){label, value};
@@ -332,19 +331,18 @@ forward_labels(forward *f, const sw_prom_sample *s)
 }
 
 /* Per-service series other than the counters, which go out per interval (rwout_add). */
-static sw_status
-forward_sample(void *ctx, const sw_prom_sample *s, sw_err *err)
+static void
+forward_sample(void *ctx, sw_expo_type family, const char *metric, const sw_expo_label *labels,
+               size_t n, double value)
 {
-    (void)err;
     forward *f = ctx;
-    if (s->type == SW_PROM_COUNTER || !forward_labels(f, s))
-        return SW_OK;
-    sw_rw_label labels[RWOUT_LABELS_MAX];
+    if (family == SW_EXPO_COUNTER || !forward_labels(f, metric, labels, n))
+        return;
+    sw_rw_label out[RWOUT_LABELS_MAX];
     for (size_t i = 0; i < f->r->n; i++) {
-        memcpy(labels, f->labels, f->n * sizeof labels[0]);
-        push_labels(f->r, i, labels, f->n, f->at_ms, s->value, NULL);
+        memcpy(out, f->labels, f->n * sizeof out[0]);
+        push_labels(f->r, i, out, f->n, f->at_ms, value, NULL);
     }
-    return SW_OK;
 }
 
 void
@@ -352,19 +350,16 @@ sw_daemon_rwout_snapshot(sw_daemon *d, const sw_snapshot *s, int64_t now_ms)
 {
     if (d->rwout == NULL)
         return;
-    const sw_buf *text = sw_snapshot_metrics(s, SW_EXPO_TEXT);
     forward *f = malloc(sizeof *f);
-    sw_err err;
     if (f == NULL) {
         sw_log(SW_LOG_WARN, "remote write of the evaluation skipped: out of memory", NULL);
         return;
     }
     f->r = d->rwout;
     f->at_ms = now_ms;
-    sw_prom_sink sink = {.ctx = f, .sample = forward_sample, .native = NULL};
-    if (sw_promtext_parse((const char *)text->data, text->len, SW_PROMTEXT_TEXT, &sink, NULL,
-                          &err) != SW_OK)
-        sw_log_err(SW_LOG_WARN, "remote write of the evaluation failed", &err, NULL);
+    sw_expo_visitor v = {.ctx = f, .sample = forward_sample};
+    if (sw_snapshot_metrics_visit(s, &v) != SW_SNAPSHOT_FOUND)
+        sw_log(SW_LOG_WARN, "remote write of the evaluation failed: /metrics not gathered", NULL);
     free(f);
 }
 

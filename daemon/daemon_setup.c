@@ -207,7 +207,7 @@ daemon_start(sw_daemon *d, sw_err *err)
         (st = recover_journal(d, err)) != SW_OK ||
         (st = sw_prommap_new(d->rules, d->accum, &d->prommap, err)) != SW_OK ||
         (st = sw_emf_map_new(d->rules, &d->emf, err)) != SW_OK ||
-        (st = sw_expo_new(&d->expo, err)) != SW_OK ||
+        (st = sw_snapshot_source_new(&d->source, err)) != SW_OK ||
         (st = sw_daemon_rebuild(d, d->rules, d->last_tick_ms, &d->ev, err)) != SW_OK ||
         (st = start_alertmanager(d, err)) != SW_OK ||
         (st = sw_daemon_probes_for(d, d->rules, &d->prober, err)) != SW_OK ||
@@ -339,7 +339,7 @@ sw_daemon_free(sw_daemon *d)
     sw_snapshot_unref(d->snapshot);
     sw_probe_free(d->prober);
     sw_am_free(d->am);
-    sw_expo_free(d->expo);
+    sw_snapshot_source_free(d->source);
     sw_prommap_free(d->prommap);
     sw_emf_map_free(d->emf);
     sw_accum_free(d->accum);

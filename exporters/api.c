@@ -130,6 +130,36 @@ snapshot_or_503(const sw_api_hooks *h, sw_http_response *resp)
     return s;
 }
 
+/*
+ * A snapshot computes what it has not kept from the evaluator as its tick left it; once the
+ * evaluator has moved on it answers SW_SNAPSHOT_STALE and the current snapshot is asked
+ * instead. A tick publishes its snapshot before readers may compute again, so one retry
+ * normally does; the bound only keeps a reload storm from holding a request.
+ */
+#define STALE_RETRIES 8
+
+/* A lazily computed body of the current snapshot (status or /metrics), or an error reply. */
+static sw_snapshot *
+snapshot_body(const sw_api_hooks *h, sw_http_response *resp, sw_expo_format format, bool metrics,
+              const sw_buf **ret)
+{
+    for (int attempt = 0; attempt <= STALE_RETRIES; attempt++) {
+        sw_snapshot *s = snapshot_or_503(h, resp);
+        if (s == NULL)
+            return NULL;
+        sw_snapshot_lookup l =
+            metrics ? sw_snapshot_metrics(s, format, ret) : sw_snapshot_status(s, ret);
+        if (l == SW_SNAPSHOT_FOUND)
+            return s;
+        sw_snapshot_unref(s);
+        if (l != SW_SNAPSHOT_STALE)
+            break;
+    }
+    sw_http_response_header(resp, "Retry-After", "%d", 1);
+    sw_http_response_error(resp, 503, "the answer could not be computed: try again");
+    return NULL;
+}
+
 /* ------------------------------------------------------------------ gate */
 
 typedef struct gate_query {
@@ -149,8 +179,17 @@ serve_gate(const sw_api_hooks *h, const sw_http_request *req, sw_http_response *
     size_t len;
     sw_snapshot_lookup l =
         sw_snapshot_gate(s, q->service, env, q->window_ms, &json, &len, ret_verdict);
+    for (int attempt = 0; l == SW_SNAPSHOT_STALE && attempt < STALE_RETRIES; attempt++) {
+        sw_snapshot_unref(s);
+        if ((s = snapshot_or_503(h, resp)) == NULL)
+            return false;
+        l = sw_snapshot_gate(s, q->service, env, q->window_ms, &json, &len, ret_verdict);
+    }
     bool found = l == SW_SNAPSHOT_FOUND;
-    if (found) {
+    if (l == SW_SNAPSHOT_STALE || l == SW_SNAPSHOT_FAILED) {
+        sw_http_response_header(resp, "Retry-After", "%d", 1);
+        sw_http_response_error(resp, 503, "the gate's answer could not be computed: try again");
+    } else if (found) {
         reply_text(resp, 200, "application/json", json, len);
         char who[WHO_MAX];
         who_of(req, who, sizeof who);
@@ -382,10 +421,10 @@ static void
 handle_status(void *ctx, const sw_http_request *req, sw_http_response *resp)
 {
     (void)req;
-    sw_snapshot *s = snapshot_or_503(ctx, resp);
+    const sw_buf *b;
+    sw_snapshot *s = snapshot_body(ctx, resp, SW_EXPO_TEXT, false, &b);
     if (s == NULL)
         return;
-    const sw_buf *b = sw_snapshot_status(s);
     reply_text(resp, 200, "application/json", b->data, b->len);
     sw_snapshot_unref(s);
 }
@@ -393,11 +432,11 @@ handle_status(void *ctx, const sw_http_request *req, sw_http_response *resp)
 static void
 handle_metrics(void *ctx, const sw_http_request *req, sw_http_response *resp)
 {
-    sw_snapshot *s = snapshot_or_503(ctx, resp);
+    sw_expo_format f = sw_expo_negotiate(req->accept);
+    const sw_buf *b;
+    sw_snapshot *s = snapshot_body(ctx, resp, f, true, &b);
     if (s == NULL)
         return;
-    sw_expo_format f = sw_expo_negotiate(req->accept);
-    const sw_buf *b = sw_snapshot_metrics(s, f);
     reply_text(resp, 200, sw_expo_content_type(f), b->data, b->len);
     sw_snapshot_unref(s);
 }

@@ -13,7 +13,7 @@
 #define CT_TEXT "text/plain; version=0.0.4; charset=utf-8"
 #define CT_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
 #define CT_PROTOBUF                                                                                \
-    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; "                  \
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; "                   \
     "encoding=delimited"
 
 const char *
@@ -187,11 +187,22 @@ sw_expo_begin(sw_expo *e, sw_expo_format format, sw_buf *out)
 {
     e->format = format;
     e->out = out;
+    e->visitor = NULL;
     e->failed = SW_OK;
     e->in_family = false;
     sw_buf_reset(&e->pb_family);
     /* A family is copied into out whole, so it can never usefully outgrow out's cap. */
     e->pb_family.max = out->max;
+}
+
+void
+sw_expo_begin_visit(sw_expo *e, const sw_expo_visitor *v)
+{
+    e->format = SW_EXPO_TEXT;
+    e->out = NULL;
+    e->visitor = v;
+    e->failed = SW_OK;
+    e->in_family = false;
 }
 
 sw_status
@@ -279,8 +290,8 @@ set_family(sw_expo *e, const char *name, sw_expo_type type, const char *unit, sw
 }
 
 sw_status
-sw_expo_family(sw_expo *e, const char *name, sw_expo_type type, const char *help,
-               const char *unit, sw_err *err)
+sw_expo_family(sw_expo *e, const char *name, sw_expo_type type, const char *help, const char *unit,
+               sw_err *err)
 {
     if (still_ok(e, err) != SW_OK)
         return e->failed;
@@ -328,8 +339,8 @@ check_series(sw_expo *e, sw_expo_type type, const sw_expo_label *labels, size_t 
     if (still_ok(e, err) != SW_OK)
         return e->failed;
     bool scalar = type == SW_EXPO_COUNTER || type == SW_EXPO_GAUGE;
-    bool fits = e->in_family && (scalar ? e->type == SW_EXPO_COUNTER || e->type == SW_EXPO_GAUGE
-                                        : e->type == type);
+    bool fits = e->in_family &&
+                (scalar ? e->type == SW_EXPO_COUNTER || e->type == SW_EXPO_GAUGE : e->type == type);
     if (!fits)
         e->failed = sw_err_set(err, SW_E_INVAL, "expo: series does not fit family %s",
                                e->in_family ? e->name : "(none)");
@@ -364,8 +375,8 @@ check_bounds(double scale, const double *bounds, size_t n, sw_err *err)
 }
 
 sw_status
-sw_expo_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_hdr *h,
-                  double scale, const double *bounds, size_t n_bounds, sw_err *err)
+sw_expo_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_hdr *h, double scale,
+                  const double *bounds, size_t n_bounds, sw_err *err)
 {
     if (check_series(e, SW_EXPO_HISTOGRAM, labels, n, err) != SW_OK)
         return e->failed;
@@ -423,8 +434,12 @@ sw_expo_native_of(sw_expo *e, const sw_hdr *h, double scale, sw_expo_native *ret
         st = expo_hist_build(e, h, scale, NULL, 0, true, &c, err);
     if (st != SW_OK)
         return st;
-    *ret = (sw_expo_native){.count = c.count, .zero_count = c.zero_count, .sum = c.sum,
-                            .index = c.native_index, .counts = c.native_count, .n = c.n_native};
+    *ret = (sw_expo_native){.count = c.count,
+                            .zero_count = c.zero_count,
+                            .sum = c.sum,
+                            .index = c.native_index,
+                            .counts = c.native_count,
+                            .n = c.n_native};
     return SW_OK;
 }
 

@@ -44,7 +44,8 @@ typedef struct expo_hist {
 struct sw_expo {
     sw_expo_format format;
     sw_buf *out;
-    sw_status failed; /* first error of the exposition; every later call returns it */
+    const sw_expo_visitor *visitor; /* when set, the text writers hand samples to it instead */
+    sw_status failed;               /* first error of the exposition; every later call returns it */
     bool in_family;
     sw_expo_type type;
     char name[SW_EXPO_NAME_MAX + 1];
@@ -81,7 +82,6 @@ struct sw_expo {
 /* Grow *array (of elem bytes each) to hold at least need elements. */
 sw_status expo_grow(void **array, size_t *cap, size_t need, size_t elem, sw_err *err);
 
-
 /*
  * Fill *ret for h scaled by scale (> 0) at bounds (finite, increasing), with the native
  * buckets when native. Points into e's scratch: valid until the next call.
@@ -90,23 +90,19 @@ sw_status expo_hist_build(sw_expo *e, const sw_hdr *h, double scale, const doubl
                           size_t n_bounds, bool native, expo_hist *ret, sw_err *err);
 
 void expo_text_family(sw_expo *e, const char *help, const char *unit, sw_err *err);
-void expo_text_sample(sw_expo *e, const sw_expo_label *labels, size_t n, double value,
-                      sw_err *err);
-void expo_text_histogram(sw_expo *e, const sw_expo_label *labels, size_t n,
-                         const expo_hist *c, sw_err *err);
-void expo_text_summary(sw_expo *e, const sw_expo_label *labels, size_t n,
-                       const sw_expo_quantile *q, size_t n_q, double sum, uint64_t count,
-                       sw_err *err);
+void expo_text_sample(sw_expo *e, const sw_expo_label *labels, size_t n, double value, sw_err *err);
+void expo_text_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const expo_hist *c,
+                         sw_err *err);
+void expo_text_summary(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_expo_quantile *q,
+                       size_t n_q, double sum, uint64_t count, sw_err *err);
 void expo_text_finish(sw_expo *e, sw_err *err);
 
 void expo_pb_family(sw_expo *e, const char *help, const char *unit, sw_err *err);
-void expo_pb_sample(sw_expo *e, const sw_expo_label *labels, size_t n, double value,
-                    sw_err *err);
+void expo_pb_sample(sw_expo *e, const sw_expo_label *labels, size_t n, double value, sw_err *err);
 void expo_pb_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const expo_hist *c,
                        sw_err *err);
-void expo_pb_summary(sw_expo *e, const sw_expo_label *labels, size_t n,
-                     const sw_expo_quantile *q, size_t n_q, double sum, uint64_t count,
-                     sw_err *err);
+void expo_pb_summary(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_expo_quantile *q,
+                     size_t n_q, double sum, uint64_t count, sw_err *err);
 void expo_pb_finish(sw_expo *e, sw_err *err);
 void expo_pb_fini(sw_expo *e);
 

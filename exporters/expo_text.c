@@ -1,6 +1,7 @@
 /*
  * The text writers: Prometheus text 0.0.4 and OpenMetrics 1.0, which differ in counter family
- * names, UNIT and EOF lines, HELP escaping and the canonical form of le values. Called only by
+ * names, UNIT and EOF lines, HELP escaping and the canonical form of le values; and the visitor,
+ * which gets each 0.0.4 sample as a parser reads it back instead of its text. Called only by
  * expo.c, after it validated names and labels; failures are kept in e->failed.
  */
 #include "expo_int.h"
@@ -98,9 +99,10 @@ put_escaped(sw_expo *e, const char *s, bool quote, sw_err *err)
 {
     const char *run = s;
     for (; *s; s++) {
-        const char *esc = *s == '\\' ? "\\\\" : *s == '\n' ? "\\n"
-                                            : *s == '"' && quote ? "\\\""
-                                                                 : NULL;
+        const char *esc = *s == '\\'           ? "\\\\"
+                          : *s == '\n'         ? "\\n"
+                          : *s == '"' && quote ? "\\\""
+                                               : NULL;
         if (esc == NULL)
             continue;
         put(e, run, (size_t)(s - run), err);
@@ -173,6 +175,8 @@ put_meta(sw_expo *e, const char *keyword, size_t family_len, sw_err *err)
 void
 expo_text_family(sw_expo *e, const char *help, const char *unit, sw_err *err)
 {
+    if (e->visitor != NULL)
+        return; /* samples only */
     bool om = e->format == SW_EXPO_OPENMETRICS;
     /* 0.0.4 names a counter family by its samples' name; OpenMetrics without "_total". */
     size_t family_len = om ? e->family_len : e->name_len;
@@ -196,9 +200,58 @@ expo_text_family(sw_expo *e, const char *help, const char *unit, sw_err *err)
     }
 }
 
+/* ------------------------------------------------------------------ visiting */
+
+/* One sample to the visitor: e's name + suffix, labels plus (extra, extra_value) when given. */
+static void
+visit(sw_expo *e, const char *suffix, const sw_expo_label *labels, size_t n, const char *extra,
+      const char *extra_value, double value)
+{
+    char name[SW_EXPO_NAME_MAX + sizeof "_bucket"];
+    sw_expo_label all[SW_EXPO_LABELS_MAX + 1];
+    snprintf(name, sizeof name, "%s%s", e->name, suffix);
+    if (n > 0) /* labels may be NULL then */
+        memcpy(all, labels, n * sizeof all[0]);
+    if (extra != NULL)
+        all[n++] = (sw_expo_label){extra, extra_value};
+    e->visitor->sample(e->visitor->ctx, e->type, name, all, n, isnan(value) ? NAN : value);
+}
+
+static void
+visit_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const expo_hist *c)
+{
+    char le[NUMBER_MAX];
+    for (size_t i = 0; i < c->n_bounds; i++) {
+        format_number(c->bounds[i], le);
+        visit(e, "_bucket", labels, n, "le", le, (double)c->cumulative[i]);
+    }
+    visit(e, "_bucket", labels, n, "le", "+Inf", (double)c->count);
+    visit(e, "_sum", labels, n, NULL, NULL, c->sum);
+    visit(e, "_count", labels, n, NULL, NULL, (double)c->count);
+}
+
+static void
+visit_summary(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_expo_quantile *q,
+              size_t n_q, double sum, uint64_t count)
+{
+    char quantile[NUMBER_MAX];
+    for (size_t i = 0; i < n_q; i++) {
+        format_number(q[i].quantile, quantile);
+        visit(e, "", labels, n, "quantile", quantile, q[i].value);
+    }
+    visit(e, "_sum", labels, n, NULL, NULL, sum);
+    visit(e, "_count", labels, n, NULL, NULL, (double)count);
+}
+
+/* ------------------------------------------------------------------ samples */
+
 void
 expo_text_sample(sw_expo *e, const sw_expo_label *labels, size_t n, double value, sw_err *err)
 {
+    if (e->visitor != NULL) {
+        visit(e, "", labels, n, NULL, NULL, value);
+        return;
+    }
     put(e, e->name, e->name_len, err);
     put_labels(e, labels, n, NULL, err);
     put(e, " ", 1, err);
@@ -216,8 +269,8 @@ format_le(const sw_expo *e, double bound, char *buf)
 }
 
 static void
-put_suffixed(sw_expo *e, const char *suffix, const sw_expo_label *labels, size_t n,
-             const char *le, sw_err *err)
+put_suffixed(sw_expo *e, const char *suffix, const sw_expo_label *labels, size_t n, const char *le,
+             sw_err *err)
 {
     put(e, e->name, e->name_len, err);
     puts_(e, suffix, err);
@@ -229,6 +282,10 @@ void
 expo_text_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const expo_hist *c,
                     sw_err *err)
 {
+    if (e->visitor != NULL) {
+        visit_histogram(e, labels, n, c);
+        return;
+    }
     char le[NUMBER_MAX + 2];
     for (size_t i = 0; i < c->n_bounds; i++) {
         format_le(e, c->bounds[i], le);
@@ -251,6 +308,10 @@ void
 expo_text_summary(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_expo_quantile *q,
                   size_t n_q, double sum, uint64_t count, sw_err *err)
 {
+    if (e->visitor != NULL) {
+        visit_summary(e, labels, n, q, n_q, sum, count);
+        return;
+    }
     char quantile[NUMBER_MAX];
     for (size_t i = 0; i < n_q; i++) {
         format_number(q[i].quantile, quantile);
@@ -271,6 +332,6 @@ expo_text_summary(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_ex
 void
 expo_text_finish(sw_expo *e, sw_err *err)
 {
-    if (e->format == SW_EXPO_OPENMETRICS)
+    if (e->format == SW_EXPO_OPENMETRICS && e->visitor == NULL)
         put(e, "# EOF\n", 6, err);
 }

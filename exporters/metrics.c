@@ -1,7 +1,8 @@
 /*
  * The /metrics families. Labels: service, env (left out for series without an environment),
  * and per family window, objective, alert, trigger or quantile. Values in base units: ratios
- * as fractions, latencies in seconds. Reads the evaluator; runs on the tick thread.
+ * as fractions, latencies in seconds. Reads the evaluator, on whichever thread may read it
+ * (exporters/snapshot: a /metrics body is rendered when first asked for).
  */
 #include "slawatch/metrics.h"
 
@@ -351,12 +352,12 @@ obj_coverage(const sw_objective_result *o)
 typedef struct objective_family {
     const char *name, *help, *unit;
     objective_value value;
-    int only;           /* a measured_unit: only the objectives of that unit; -1: all */
+    int only; /* a measured_unit: only the objectives of that unit; -1: all */
 } objective_family;
 
 static const objective_family objective_families[] = {
-    {"slawatch_objective_measured_seconds", "A latency objective's SLI over its window.",
-     "seconds", obj_measured_seconds, UNIT_SECONDS},
+    {"slawatch_objective_measured_seconds", "A latency objective's SLI over its window.", "seconds",
+     obj_measured_seconds, UNIT_SECONDS},
     {"slawatch_objective_measured_ratio",
      "A ratio objective's SLI over its window (availability, error rate, health success as "
      "fractions; throughput objectives as the share of slices that reached the rate).",
@@ -481,8 +482,9 @@ write_scrape_family(sw_expo *e, const sw_metrics_input *in, const char *name, sw
     for (size_t i = 0; i < in->n_scrape && st == SW_OK; i++) {
         const sw_metrics_target *t = &in->scrape[i];
         sw_expo_label ls[2] = {{"job", t->job}, {"instance", t->instance}};
-        double v = which == 0 ? (t->up ? 1 : 0) : which == 1 ? t->duration_seconds
-                                                             : (double)t->samples;
+        double v = which == 0   ? (t->up ? 1 : 0)
+                   : which == 1 ? t->duration_seconds
+                                : (double)t->samples;
         st = sw_expo_sample(e, ls, 2, v, err);
     }
     return st;
@@ -503,9 +505,9 @@ write_scrape(sw_expo *e, const sw_metrics_input *in, sw_err *err)
                                  "failure).",
                                  NULL, 2, err);
     if (st == SW_OK)
-        st = sw_expo_family(e, "slawatch_scrape_failures_total", SW_EXPO_COUNTER,
-                            "Failed scrapes by reason; a failed scrape changes nothing.", NULL,
-                            err);
+        st =
+            sw_expo_family(e, "slawatch_scrape_failures_total", SW_EXPO_COUNTER,
+                           "Failed scrapes by reason; a failed scrape changes nothing.", NULL, err);
     for (size_t i = 0; i < in->n_scrape && st == SW_OK; i++)
         for (size_t r = 0; r < in->n_failure_reasons && st == SW_OK; r++) {
             const sw_metrics_target *t = &in->scrape[i];
@@ -592,14 +594,13 @@ static sw_status
 write_rw_requests(sw_expo *e, const sw_metrics_self *s, sw_err *err)
 {
     static const int codes[] = SW_METRICS_RW_CODES;
-    sw_status st = sw_expo_family(e, "slawatch_remote_write_requests_total", SW_EXPO_COUNTER,
-                                  "Remote-write requests answered, by HTTP status code.", NULL,
-                                  err);
+    sw_status st =
+        sw_expo_family(e, "slawatch_remote_write_requests_total", SW_EXPO_COUNTER,
+                       "Remote-write requests answered, by HTTP status code.", NULL, err);
     for (size_t i = 0; i < sizeof codes / sizeof codes[0] && st == SW_OK; i++) {
         char code[8];
         snprintf(code, sizeof code, "%d", codes[i]);
-        st = sw_expo_sample(e, &(sw_expo_label){"code", code}, 1, (double)s->rw_requests[i],
-                            err);
+        st = sw_expo_sample(e, &(sw_expo_label){"code", code}, 1, (double)s->rw_requests[i], err);
     }
     return st;
 }
@@ -609,8 +610,8 @@ static sw_status
 write_remotes(sw_expo *e, const sw_metrics_self *s, sw_err *err)
 {
     static const self_metric families[] = {
-        {"slawatch_remote_storage_samples_sent_total", "Samples the remote-write receiver accepted.",
-         NULL, SW_EXPO_COUNTER, 0, 0},
+        {"slawatch_remote_storage_samples_sent_total",
+         "Samples the remote-write receiver accepted.", NULL, SW_EXPO_COUNTER, 0, 0},
         {"slawatch_remote_storage_samples_failed_total",
          "Samples in batches the receiver refused for good (4xx other than 429), dropped.", NULL,
          SW_EXPO_COUNTER, 0, 0},
@@ -620,8 +621,8 @@ write_remotes(sw_expo *e, const sw_metrics_self *s, sw_err *err)
         {"slawatch_remote_storage_samples_retried_total",
          "Samples in batches sent again after a 5xx, a 429 or a failed connection.", NULL,
          SW_EXPO_COUNTER, 0, 0},
-        {"slawatch_remote_storage_queue_samples", "Samples waiting to be sent.", NULL, SW_EXPO_GAUGE,
-         0, 0},
+        {"slawatch_remote_storage_queue_samples", "Samples waiting to be sent.", NULL,
+         SW_EXPO_GAUGE, 0, 0},
         {"slawatch_remote_storage_last_send_timestamp_seconds",
          "When the receiver last accepted a batch, in seconds since the epoch (0: never).",
          "seconds", SW_EXPO_GAUGE, 0, 0},
@@ -643,6 +644,42 @@ write_remotes(sw_expo *e, const sw_metrics_self *s, sw_err *err)
     return st;
 }
 
+/* What the tick costs, whole and by stage, and the answers computed on request. */
+static sw_status
+write_tick(sw_expo *e, const sw_metrics_self *s, sw_err *err)
+{
+    static const char *const stages[] = SW_METRICS_TICK_STAGE_NAMES;
+    static const char *const formats[] = {"text", "openmetrics", "protobuf"};
+    sw_status st = sw_expo_family(e, "slawatch_tick_duration_seconds", SW_EXPO_GAUGE,
+                                  "Duration of the last whole tick: ingest, store, evaluate, "
+                                  "snapshot and publish.",
+                                  "seconds", err);
+    if (st == SW_OK)
+        st = sw_expo_sample(e, NULL, 0, s->tick_seconds, err);
+    if (st == SW_OK)
+        st = sw_expo_family(e, "slawatch_tick_stage_duration_seconds", SW_EXPO_GAUGE,
+                            "Duration of each stage of the last whole tick; the stages add up "
+                            "to slawatch_tick_duration_seconds.",
+                            "seconds", err);
+    for (size_t i = 0; i < SW_METRICS_TICK_STAGES && st == SW_OK; i++)
+        st = sw_expo_sample(e, &(sw_expo_label){"stage", stages[i]}, 1, s->tick_stage_seconds[i],
+                            err);
+    if (st == SW_OK)
+        st = sw_expo_family(e, "slawatch_metrics_renders_total", SW_EXPO_COUNTER,
+                            "/metrics bodies rendered, by format (this one included); a body "
+                            "is rendered once per tick and format, when first asked for.",
+                            NULL, err);
+    for (size_t i = 0; i < N_OF(formats) && st == SW_OK; i++)
+        st = sw_expo_sample(e, &(sw_expo_label){"format", formats[i]}, 1,
+                            (double)s->metrics_renders[i], err);
+    if (st == SW_OK)
+        st = sw_expo_family(e, "slawatch_gate_computations_total", SW_EXPO_COUNTER,
+                            "Gate answers computed; each is computed when first asked for in a "
+                            "tick and kept for the rest of it.",
+                            NULL, err);
+    return st == SW_OK ? sw_expo_sample(e, NULL, 0, (double)s->gate_computations, err) : st;
+}
+
 static sw_status
 write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
 {
@@ -651,8 +688,10 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
          "seconds", SW_EXPO_GAUGE, (double)s->start_ms / 1000.0, 0},
         {"slawatch_evaluations_total", "Evaluation ticks run.", NULL, SW_EXPO_COUNTER,
          (double)s->evaluations, 0},
-        {"slawatch_evaluation_duration_seconds", "Duration of the last evaluation tick.", "seconds",
-         SW_EXPO_GAUGE, s->evaluation_seconds, 0},
+        {"slawatch_evaluation_duration_seconds",
+         "Duration of the last tick's ingest, store and evaluate stages "
+         "(slawatch_tick_duration_seconds: the whole tick).",
+         "seconds", SW_EXPO_GAUGE, s->evaluation_seconds, 0},
         {"slawatch_store_writes_total", "Batched interval writes to the store.", NULL,
          SW_EXPO_COUNTER, (double)s->store_writes, 0},
         {"slawatch_store_write_errors_total", "Store writes that failed (disk full, read-only).",
@@ -713,11 +752,10 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
          SW_EXPO_COUNTER, (double)s->query_failures, SW_METRICS_SRC_QUERY},
         {"slawatch_query_last_success_timestamp_seconds",
          "When a poll of the prometheus_query source last succeeded; 0 before the first.",
-         "seconds", SW_EXPO_GAUGE, (double)s->query_last_success_ms / 1000.0,
-         SW_METRICS_SRC_QUERY},
+         "seconds", SW_EXPO_GAUGE, (double)s->query_last_success_ms / 1000.0, SW_METRICS_SRC_QUERY},
         {"slawatch_cloudwatch_requests_total",
-         "GetMetricData requests sent by the cloudwatch source (retries and pages included).",
-         NULL, SW_EXPO_COUNTER, (double)s->cw_calls, SW_METRICS_SRC_CLOUDWATCH},
+         "GetMetricData requests sent by the cloudwatch source (retries and pages included).", NULL,
+         SW_EXPO_COUNTER, (double)s->cw_calls, SW_METRICS_SRC_CLOUDWATCH},
         {"slawatch_cloudwatch_throttled_total",
          "GetMetricData answers that were throttling (retried with backoff).", NULL,
          SW_EXPO_COUNTER, (double)s->cw_throttled, SW_METRICS_SRC_CLOUDWATCH},
@@ -747,6 +785,8 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
         if (st == SW_OK)
             st = sw_expo_sample(e, NULL, 0, all[i].value, err);
     }
+    if (st == SW_OK)
+        st = write_tick(e, s, err);
     if (st == SW_OK && (s->sources & SW_METRICS_SRC_RW_RECEIVER) != 0)
         st = write_rw_requests(e, s, err);
     return st == SW_OK && s->n_remotes > 0 ? write_remotes(e, s, err) : st;

@@ -1,9 +1,14 @@
 /*
- * A snapshot is written once by the tick thread and only read afterwards; an atomic reference
- * count decides who frees it. Gate entries are sorted by (service, env, window) for lookup.
+ * A snapshot is written once by the tick thread; what it computes on request (gate answers,
+ * the status JSON, /metrics bodies) is kept in slots filled at most once, published with an
+ * atomic store, so a kept answer is read without a lock. An atomic reference count decides who
+ * frees it. Gate entries are sorted by (service, env, window) for lookup.
  */
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np: a steady stream of readers must not          \
+                       starve the tick */
 #include "slawatch/snapshot.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,21 +19,51 @@
 #include "slawatch/units.h"
 
 #define BODY_MAX ((size_t)64 << 20)
+#define N_FORMATS 3
+
+struct sw_snapshot_source {
+    pthread_rwlock_t lock;
+    atomic_uint_fast64_t generation; /* bumped by every write section */
+    atomic_bool writing;
+    pthread_t writer; /* set before writing, read only while it is true */
+    atomic_uint_fast64_t renders[N_FORMATS], gate_computations;
+};
+
+/* A computed gate answer: its verdict and JSON. */
+typedef struct gate_answer {
+    sw_verdict verdict;
+    size_t len;
+    char json[];
+} gate_answer;
 
 typedef struct gate_entry {
     const char *service, *env; /* the evaluator's strings are not kept: copies in names */
     int64_t window_ms;
-    sw_verdict verdict;
-    size_t off, len; /* in gate_text */
+    _Atomic(gate_answer *) answer; /* NULL until asked for */
 } gate_entry;
+
+/* A body computed once, when first asked for; the mutex keeps two askers from both computing. */
+typedef struct lazy_body {
+    pthread_mutex_t lock;
+    _Atomic(sw_buf *) body;
+} lazy_body;
 
 struct sw_snapshot {
     atomic_int refs;
     int64_t at_ms;
     int64_t default_window_ms;
-    sw_buf status;
-    sw_buf metrics[3];
-    sw_buf gate_text;
+    sw_snapshot_source *source;
+    uint_fast64_t generation; /* the source's when built */
+    const sw_eval *ev;
+    const sw_rules *rules;
+    sw_metrics_input metrics; /* self and scrape targets copied, series borrowed */
+    sw_metrics_self self;
+    sw_metrics_remote *remotes;
+    sw_metrics_target *targets;
+    uint64_t *target_failures;
+    sw_buf target_names;
+    lazy_body status;
+    lazy_body bodies[N_FORMATS];
     gate_entry *gates;
     size_t n_gates;
     sw_buf names; /* NUL-separated copies of service and env names */
@@ -39,13 +74,114 @@ struct sw_snapshot {
     size_t n_services;
 };
 
+/* ------------------------------------------------------------------ the source */
+
+sw_status
+sw_snapshot_source_new(sw_snapshot_source **ret, sw_err *err)
+{
+    sw_snapshot_source *src = calloc(1, sizeof *src);
+    if (src == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory for the snapshot source");
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    int rc = pthread_rwlock_init(&src->lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
+    if (rc != 0) {
+        free(src);
+        return sw_err_set(err, SW_E_NOMEM, "cannot create the snapshot source's lock");
+    }
+    *ret = src;
+    return SW_OK;
+}
+
+void
+sw_snapshot_source_free(sw_snapshot_source *src)
+{
+    if (src == NULL)
+        return;
+    pthread_rwlock_destroy(&src->lock);
+    free(src);
+}
+
+void
+sw_snapshot_source_write_begin(sw_snapshot_source *src)
+{
+    pthread_rwlock_wrlock(&src->lock);
+    src->writer = pthread_self();
+    atomic_store(&src->writing, true);
+    atomic_fetch_add(&src->generation, 1);
+}
+
+void
+sw_snapshot_source_write_end(sw_snapshot_source *src)
+{
+    atomic_store(&src->writing, false);
+    pthread_rwlock_unlock(&src->lock);
+}
+
+/* The writing thread itself: it holds the lock already. */
+static bool
+is_writer(const sw_snapshot_source *src)
+{
+    return atomic_load(&src->writing) && pthread_equal(src->writer, pthread_self());
+}
+
+/* May s compute now? When true, guard_leave must follow. */
+static bool
+guard_enter(const sw_snapshot *s)
+{
+    sw_snapshot_source *src = s->source;
+    if (src == NULL)
+        return true;
+    if (is_writer(src))
+        return atomic_load(&src->generation) == s->generation;
+    pthread_rwlock_rdlock(&src->lock);
+    if (atomic_load(&src->generation) == s->generation)
+        return true;
+    pthread_rwlock_unlock(&src->lock);
+    return false;
+}
+
+static void
+guard_leave(const sw_snapshot *s)
+{
+    if (s->source != NULL && !is_writer(s->source))
+        pthread_rwlock_unlock(&s->source->lock);
+}
+
+/* ------------------------------------------------------------------ lifetime */
+
+static void
+lazy_init(lazy_body *l)
+{
+    pthread_mutex_init(&l->lock, NULL);
+    atomic_init(&l->body, NULL);
+}
+
+static void
+lazy_fini(lazy_body *l)
+{
+    sw_buf *b = atomic_load(&l->body);
+    if (b != NULL) {
+        sw_buf_fini(b);
+        free(b);
+    }
+    pthread_mutex_destroy(&l->lock);
+}
+
 static void
 snapshot_free(sw_snapshot *s)
 {
-    sw_buf_fini(&s->status);
-    for (size_t i = 0; i < 3; i++)
-        sw_buf_fini(&s->metrics[i]);
-    sw_buf_fini(&s->gate_text);
+    lazy_fini(&s->status);
+    for (size_t i = 0; i < N_FORMATS; i++)
+        lazy_fini(&s->bodies[i]);
+    for (size_t i = 0; i < s->n_gates; i++)
+        free(atomic_load(&s->gates[i].answer));
+    free(s->remotes);
+    free(s->targets);
+    free(s->target_failures);
+    sw_buf_fini(&s->target_names);
     sw_buf_fini(&s->names);
     sw_buf_fini(&s->services_json);
     sw_buf_fini(&s->envs_json);
@@ -77,7 +213,7 @@ sw_snapshot_time(const sw_snapshot *s)
     return s->at_ms;
 }
 
-/* ------------------------------------------------------------------ building */
+/* ------------------------------------------------------------------ gate answers */
 
 static sw_status
 put_time(sw_buf *b, int64_t ms, sw_err *err)
@@ -88,10 +224,9 @@ put_time(sw_buf *b, int64_t ms, sw_err *err)
 }
 
 static sw_status
-write_gate(sw_snapshot *s, const char *service, const char *env, int64_t window_ms,
+write_gate(sw_buf *b, int64_t at_ms, const char *service, const char *env, int64_t window_ms,
            const sw_gate_result *g, sw_err *err)
 {
-    sw_buf *b = &s->gate_text;
     char window[32], asked[32];
     /* The window judged, and the one asked for when it had to be shorter. */
     sw_units_format_duration(g->window_end_ms - g->window_start_ms, window, sizeof window);
@@ -111,7 +246,7 @@ write_gate(sw_snapshot *s, const char *service, const char *env, int64_t window_
     else
         sw_buf_printf(b, err, "null");
     sw_buf_printf(b, err, ",\"evaluated_at\":");
-    put_time(b, s->at_ms, err);
+    put_time(b, at_ms, err);
     sw_buf_printf(b, err, ",\"window_start\":");
     put_time(b, g->window_start_ms, err);
     sw_buf_printf(b, err, ",\"window_end\":");
@@ -119,18 +254,6 @@ write_gate(sw_snapshot *s, const char *service, const char *env, int64_t window_
     sw_buf_printf(b, err, ",");
     sw_eval_json_gate_fields(b, g, err);
     return sw_buf_printf(b, err, "}\n");
-}
-
-static const char *
-keep_name(sw_snapshot *s, const char *name, sw_err *err)
-{
-    if (name == NULL)
-        return NULL;
-    /* Offsets now, pointers once the buffer stops moving (fix_names). */
-    size_t off = s->names.len;
-    if (sw_buf_append(&s->names, name, strlen(name) + 1, err) != SW_OK)
-        return NULL;
-    return (const char *)(uintptr_t)(off + 1);
 }
 
 /* A series the evaluator has not seen has had no data: nothing to judge yet. */
@@ -148,24 +271,78 @@ no_data_gate(const char *service, const char *env, int64_t at_ms, int64_t window
              env ? "/" : "", env ? env : "");
 }
 
-static sw_status
-add_gate(sw_snapshot *s, const sw_eval *ev, const char *service, const char *env, int64_t window_ms,
-         sw_err *err)
+/* The answer of entry e, computed from the evaluator (under the guard). NULL: out of memory. */
+static gate_answer *
+compute_gate(const sw_snapshot *s, const gate_entry *e)
 {
     sw_gate_result g;
-    if (sw_eval_has_series(ev, service, env))
-        SW_REQUIRE(sw_eval_gate(ev, service, env, window_ms, &g, NULL) == SW_OK);
+    if (sw_eval_has_series(s->ev, e->service, e->env))
+        SW_REQUIRE(sw_eval_gate(s->ev, e->service, e->env, e->window_ms, &g, NULL) == SW_OK);
     else
-        no_data_gate(service, env, s->at_ms, window_ms, &g);
+        no_data_gate(e->service, e->env, s->at_ms, e->window_ms, &g);
+    sw_buf b;
+    sw_buf_init(&b, BODY_MAX);
+    sw_err err;
+    gate_answer *a = NULL;
+    if (write_gate(&b, s->at_ms, e->service, e->env, e->window_ms, &g, &err) == SW_OK &&
+        (a = malloc(sizeof *a + b.len + 1)) != NULL) {
+        a->verdict = g.verdict;
+        a->len = b.len;
+        memcpy(a->json, b.data, b.len);
+        a->json[b.len] = '\0';
+    }
+    sw_buf_fini(&b);
+    return a;
+}
+
+/* Entry e's answer, computed now when not kept yet. */
+static sw_snapshot_lookup
+gate_answer_of(const sw_snapshot *s, gate_entry *e, const gate_answer **ret)
+{
+    gate_answer *a = atomic_load(&e->answer);
+    if (a != NULL) {
+        *ret = a;
+        return SW_SNAPSHOT_FOUND;
+    }
+    if (!guard_enter(s))
+        return SW_SNAPSHOT_STALE;
+    a = compute_gate(s, e);
+    guard_leave(s);
+    if (a == NULL)
+        return SW_SNAPSHOT_FAILED;
+    if (s->source != NULL)
+        atomic_fetch_add(&s->source->gate_computations, 1);
+    gate_answer *none = NULL;
+    if (!atomic_compare_exchange_strong(&e->answer, &none, a)) {
+        free(a); /* another thread kept the same answer first */
+        a = none;
+    }
+    *ret = a;
+    return SW_SNAPSHOT_FOUND;
+}
+
+/* ------------------------------------------------------------------ building */
+
+static const char *
+keep_name(sw_snapshot *s, const char *name, sw_err *err)
+{
+    if (name == NULL)
+        return NULL;
+    /* Offsets now, pointers once the buffer stops moving (fixed). */
+    size_t off = s->names.len;
+    if (sw_buf_append(&s->names, name, strlen(name) + 1, err) != SW_OK)
+        return NULL;
+    return (const char *)(uintptr_t)(off + 1);
+}
+
+static void
+add_gate(sw_snapshot *s, const char *service, const char *env, int64_t window_ms, sw_err *err)
+{
     gate_entry *e = &s->gates[s->n_gates++];
     e->service = keep_name(s, service, err);
     e->env = keep_name(s, env, err);
     e->window_ms = window_ms;
-    e->verdict = g.verdict;
-    e->off = s->gate_text.len;
-    sw_status st = write_gate(s, service, env, window_ms, &g, err);
-    e->len = s->gate_text.len - e->off;
-    return st;
+    atomic_init(&e->answer, NULL);
 }
 
 static const char *
@@ -188,8 +365,9 @@ entry_cmp(const void *pa, const void *pb)
     return (a->window_ms > b->window_ms) - (a->window_ms < b->window_ms);
 }
 
+/* The gate's questions this snapshot can answer: every series over every offered window. */
 static sw_status
-build_gates(sw_snapshot *s, const sw_eval *ev, const sw_rules *rules, sw_err *err)
+build_gates(sw_snapshot *s, const sw_rules *rules, sw_err *err)
 {
     static const int64_t offered[] = SW_SNAPSHOT_GATE_WINDOWS_MS;
     size_t n_windows = sizeof offered / sizeof offered[0] + 1;
@@ -200,17 +378,15 @@ build_gates(sw_snapshot *s, const sw_eval *ev, const sw_rules *rules, sw_err *er
     if (s->gates == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory building gate verdicts");
     s->default_window_ms = rules->gate.window_ms;
-    sw_status st = SW_OK;
-    for (size_t i = 0; i < rules->n_services && st == SW_OK; i++) {
+    for (size_t i = 0; i < rules->n_services; i++) {
         const sw_service *svc = &rules->services[i];
         /* A service with environments is judged per environment, one without as itself. */
-        for (size_t e = 0; e < (svc->n_environments ? svc->n_environments : 1) && st == SW_OK;
-             e++) {
+        for (size_t e = 0; e < (svc->n_environments ? svc->n_environments : 1); e++) {
             const char *env = svc->n_environments ? svc->environments[e] : NULL;
-            st = add_gate(s, ev, svc->name, env, rules->gate.window_ms, err);
-            for (size_t w = 0; w + 1 < n_windows && st == SW_OK; w++)
+            add_gate(s, svc->name, env, rules->gate.window_ms, err);
+            for (size_t w = 0; w + 1 < n_windows; w++)
                 if (offered[w] != rules->gate.window_ms)
-                    st = add_gate(s, ev, svc->name, env, offered[w], err);
+                    add_gate(s, svc->name, env, offered[w], err);
         }
     }
     for (size_t i = 0; i < s->n_gates; i++) {
@@ -218,7 +394,7 @@ build_gates(sw_snapshot *s, const sw_eval *ev, const sw_rules *rules, sw_err *er
         s->gates[i].env = fixed(s, s->gates[i].env);
     }
     qsort(s->gates, s->n_gates, sizeof *s->gates, entry_cmp);
-    return st;
+    return SW_OK;
 }
 
 static sw_status
@@ -258,20 +434,56 @@ build_names(sw_snapshot *s, const sw_rules *r, sw_err *err)
     return st;
 }
 
+/* The self-metrics and scrape targets as they are now: the daemon changes its own copies. */
 static sw_status
-build_metrics(sw_snapshot *s, const sw_snapshot_input *in, sw_err *err)
+copy_metrics(sw_snapshot *s, const sw_metrics_input *in, sw_err *err)
 {
-    static const sw_expo_format formats[] = {SW_EXPO_TEXT, SW_EXPO_OPENMETRICS, SW_EXPO_PROTOBUF};
-    sw_metrics_view *view = NULL;
-    sw_status st = sw_metrics_view_new(in->ev, in->rules, in->metrics, &view, err);
-    for (size_t f = 0; f < 3 && st == SW_OK; f++) {
-        sw_expo_begin(in->expo, formats[f], &s->metrics[f]);
-        st = sw_metrics_write(in->expo, view, err);
-        sw_status fin = sw_expo_finish(in->expo, err);
-        if (st == SW_OK)
-            st = fin;
+    s->metrics = *in;
+    s->self = *in->self;
+    s->metrics.self = &s->self;
+    s->remotes = calloc(in->self->n_remotes + 1, sizeof *s->remotes);
+    s->targets = calloc(in->n_scrape + 1, sizeof *s->targets);
+    s->target_failures = calloc(in->n_scrape * in->n_failure_reasons + 1, sizeof(uint64_t));
+    if (s->remotes == NULL || s->targets == NULL || s->target_failures == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory building the snapshot");
+    if (in->self->n_remotes > 0)
+        memcpy(s->remotes, in->self->remotes, in->self->n_remotes * sizeof *s->remotes);
+    s->self.remotes = s->remotes;
+    s->metrics.scrape = s->targets;
+    /* Names as offsets while the buffer grows, pointers after. */
+    size_t *offs = calloc(3 * in->self->n_remotes + 2 * in->n_scrape + 1, sizeof *offs);
+    if (offs == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory building the snapshot");
+    size_t k = 0;
+    sw_status st = SW_OK;
+    for (size_t i = 0; i < in->self->n_remotes && st == SW_OK; i++) {
+        offs[k++] = s->target_names.len;
+        st = sw_buf_append(&s->target_names, in->self->remotes[i].name,
+                           strlen(in->self->remotes[i].name) + 1, err);
     }
-    sw_metrics_view_free(view);
+    for (size_t i = 0; i < in->n_scrape && st == SW_OK; i++) {
+        const sw_metrics_target *t = &in->scrape[i];
+        s->targets[i] = *t;
+        offs[k++] = s->target_names.len;
+        st = sw_buf_append(&s->target_names, t->job, strlen(t->job) + 1, err);
+        offs[k++] = s->target_names.len;
+        if (st == SW_OK)
+            st = sw_buf_append(&s->target_names, t->instance, strlen(t->instance) + 1, err);
+        if (in->n_failure_reasons > 0) {
+            uint64_t *f = s->target_failures + i * in->n_failure_reasons;
+            memcpy(f, t->failures, in->n_failure_reasons * sizeof *f);
+            s->targets[i].failures = f;
+        }
+    }
+    const char *base = (const char *)s->target_names.data;
+    k = 0;
+    for (size_t i = 0; i < in->self->n_remotes && st == SW_OK; i++)
+        s->remotes[i].name = base + offs[k++];
+    for (size_t i = 0; i < in->n_scrape && st == SW_OK; i++) {
+        s->targets[i].job = base + offs[k++];
+        s->targets[i].instance = base + offs[k++];
+    }
+    free(offs);
     return st;
 }
 
@@ -283,26 +495,139 @@ sw_snapshot_build(const sw_snapshot_input *in, sw_snapshot **ret, sw_err *err)
         return sw_err_set(err, SW_E_NOMEM, "out of memory building the snapshot");
     atomic_init(&s->refs, 1);
     s->at_ms = in->now_ms;
-    sw_buf_init(&s->status, BODY_MAX);
-    for (size_t i = 0; i < 3; i++)
-        sw_buf_init(&s->metrics[i], BODY_MAX);
-    sw_buf_init(&s->gate_text, BODY_MAX);
+    s->ev = in->ev;
+    s->rules = in->rules;
+    s->source = in->source;
+    s->generation = in->source != NULL ? atomic_load(&in->source->generation) : 0;
+    lazy_init(&s->status);
+    for (size_t i = 0; i < N_FORMATS; i++)
+        lazy_init(&s->bodies[i]);
+    sw_buf_init(&s->target_names, BODY_MAX);
     sw_buf_init(&s->names, BODY_MAX);
     sw_buf_init(&s->services_json, BODY_MAX);
     sw_buf_init(&s->envs_json, BODY_MAX);
-    sw_status st = sw_eval_json_write(in->ev, in->rules, in->now_ms, &s->status, err);
+    sw_status st = copy_metrics(s, in->metrics, err);
     if (st == SW_OK)
-        st = build_gates(s, in->ev, in->rules, err);
+        st = build_gates(s, in->rules, err);
     if (st == SW_OK)
         st = build_names(s, in->rules, err);
-    if (st == SW_OK)
-        st = build_metrics(s, in, err);
     if (st != SW_OK) {
         snapshot_free(s);
         return st;
     }
     *ret = s;
     return SW_OK;
+}
+
+/* ------------------------------------------------------------------ bodies on request */
+
+typedef sw_status (*body_writer)(const sw_snapshot *s, size_t which, sw_buf *out, sw_err *err);
+
+/*
+ * l's body, computed by write when not kept yet; which is handed on to write. The guard is
+ * taken before the mutex: a reader waiting for the tick holds no mutex the tick thread (which
+ * may ask its new snapshot, unguarded, before its section ends) could need.
+ */
+static sw_snapshot_lookup
+lazy_get(const sw_snapshot *s, lazy_body *l, body_writer write, size_t which, const sw_buf **ret)
+{
+    sw_buf *b = atomic_load(&l->body);
+    if (b != NULL) {
+        *ret = b;
+        return SW_SNAPSHOT_FOUND;
+    }
+    bool guarded = guard_enter(s);
+    pthread_mutex_lock(&l->lock);
+    if ((b = atomic_load(&l->body)) == NULL && guarded && (b = malloc(sizeof *b)) != NULL) {
+        sw_err err;
+        sw_buf_init(b, BODY_MAX);
+        if (write(s, which, b, &err) == SW_OK) {
+            atomic_store(&l->body, b);
+        } else {
+            sw_buf_fini(b);
+            free(b);
+            b = NULL;
+        }
+    }
+    pthread_mutex_unlock(&l->lock);
+    if (guarded)
+        guard_leave(s);
+    *ret = b;
+    return b != NULL ? SW_SNAPSHOT_FOUND : guarded ? SW_SNAPSHOT_FAILED : SW_SNAPSHOT_STALE;
+}
+
+static sw_status
+write_status(const sw_snapshot *s, size_t which, sw_buf *out, sw_err *err)
+{
+    (void)which;
+    return sw_eval_json_write(s->ev, s->rules, s->at_ms, out, err);
+}
+
+/* Every /metrics family into e, begun on out (NULL: visit with v). */
+static sw_status
+write_families(const sw_snapshot *s, const sw_metrics_self *self, sw_expo_format format,
+               sw_buf *out, const sw_expo_visitor *v, sw_err *err)
+{
+    sw_metrics_input in = s->metrics;
+    in.self = self;
+    sw_expo *e;
+    sw_metrics_view *view = NULL;
+    sw_status st = sw_expo_new(&e, err);
+    if (st != SW_OK)
+        return st;
+    st = sw_metrics_view_new(s->ev, s->rules, &in, &view, err);
+    if (st == SW_OK) {
+        if (out != NULL)
+            sw_expo_begin(e, format, out);
+        else
+            sw_expo_begin_visit(e, v);
+        st = sw_metrics_write(e, view, err);
+        sw_status fin = sw_expo_finish(e, err);
+        if (st == SW_OK)
+            st = fin;
+    }
+    sw_metrics_view_free(view);
+    sw_expo_free(e);
+    return st;
+}
+
+static sw_status
+write_metrics(const sw_snapshot *s, size_t which, sw_buf *out, sw_err *err)
+{
+    static const sw_expo_format formats[] = {SW_EXPO_TEXT, SW_EXPO_OPENMETRICS, SW_EXPO_PROTOBUF};
+    sw_metrics_self self = s->self;
+    if (s->source != NULL) {
+        self.metrics_renders[which] = atomic_fetch_add(&s->source->renders[which], 1) + 1;
+        for (size_t f = 0; f < N_FORMATS; f++)
+            if (f != which)
+                self.metrics_renders[f] = atomic_load(&s->source->renders[f]);
+        self.gate_computations = atomic_load(&s->source->gate_computations);
+    }
+    return write_families(s, &self, formats[which], out, NULL, err);
+}
+
+sw_snapshot_lookup
+sw_snapshot_metrics_visit(const sw_snapshot *s, const sw_expo_visitor *v)
+{
+    if (!guard_enter(s))
+        return SW_SNAPSHOT_STALE;
+    sw_err err;
+    sw_status st = write_families(s, &s->self, SW_EXPO_TEXT, NULL, v, &err);
+    guard_leave(s);
+    return st == SW_OK ? SW_SNAPSHOT_FOUND : SW_SNAPSHOT_FAILED;
+}
+
+sw_snapshot_lookup
+sw_snapshot_status(const sw_snapshot *s, const sw_buf **ret)
+{
+    return lazy_get(s, (lazy_body *)&s->status, write_status, 0, ret);
+}
+
+sw_snapshot_lookup
+sw_snapshot_metrics(const sw_snapshot *s, sw_expo_format format, const sw_buf **ret)
+{
+    size_t which = format == SW_EXPO_OPENMETRICS ? 1 : format == SW_EXPO_PROTOBUF ? 2 : 0;
+    return lazy_get(s, (lazy_body *)&s->bodies[which], write_metrics, which, ret);
 }
 
 /* ------------------------------------------------------------------ reading */
@@ -316,9 +641,10 @@ service_index(const sw_snapshot *s, const char *service)
     return -1;
 }
 
-sw_snapshot_lookup
-sw_snapshot_gate(const sw_snapshot *s, const char *service, const char *env, int64_t window_ms,
-                 const char **ret_json, size_t *ret_len, sw_verdict *ret_verdict)
+/* The entry of (service, env, window_ms), or why there is none. */
+static sw_snapshot_lookup
+find_gate(const sw_snapshot *s, const char *service, const char *env, int64_t window_ms,
+          gate_entry **ret)
 {
     ptrdiff_t si = service_index(s, service);
     if (si < 0)
@@ -328,29 +654,40 @@ sw_snapshot_gate(const sw_snapshot *s, const char *service, const char *env, int
     gate_entry key = {.service = service,
                       .env = env,
                       .window_ms = window_ms != 0 ? window_ms : s->default_window_ms};
-    const gate_entry *e = bsearch(&key, s->gates, s->n_gates, sizeof *s->gates, entry_cmp);
+    gate_entry *e = bsearch(&key, s->gates, s->n_gates, sizeof *s->gates, entry_cmp);
     if (e == NULL) {
         key.window_ms = s->default_window_ms;
         if (bsearch(&key, s->gates, s->n_gates, sizeof *s->gates, entry_cmp) != NULL)
             return SW_SNAPSHOT_UNKNOWN_WINDOW;
         return SW_SNAPSHOT_UNKNOWN_ENV;
     }
-    *ret_json = (const char *)s->gate_text.data + e->off;
-    *ret_len = e->len;
-    *ret_verdict = e->verdict;
+    *ret = e;
     return SW_SNAPSHOT_FOUND;
 }
 
-const sw_buf *
-sw_snapshot_status(const sw_snapshot *s)
+sw_snapshot_lookup
+sw_snapshot_gate_known(const sw_snapshot *s, const char *service, const char *env,
+                       int64_t window_ms)
 {
-    return &s->status;
+    gate_entry *e;
+    return find_gate(s, service, env, window_ms, &e);
 }
 
-const sw_buf *
-sw_snapshot_metrics(const sw_snapshot *s, sw_expo_format format)
+sw_snapshot_lookup
+sw_snapshot_gate(const sw_snapshot *s, const char *service, const char *env, int64_t window_ms,
+                 const char **ret_json, size_t *ret_len, sw_verdict *ret_verdict)
 {
-    return &s->metrics[format == SW_EXPO_OPENMETRICS ? 1 : format == SW_EXPO_PROTOBUF ? 2 : 0];
+    gate_entry *e;
+    sw_snapshot_lookup l = find_gate(s, service, env, window_ms, &e);
+    const gate_answer *a;
+    if (l == SW_SNAPSHOT_FOUND)
+        l = gate_answer_of(s, e, &a);
+    if (l != SW_SNAPSHOT_FOUND)
+        return l;
+    *ret_json = a->json;
+    *ret_len = a->len;
+    *ret_verdict = a->verdict;
+    return SW_SNAPSHOT_FOUND;
 }
 
 const char *

@@ -121,7 +121,8 @@ typedef struct sw_expo_native {
     uint64_t count;      /* every value, the zero bucket's included */
     uint64_t zero_count; /* values at or below the zero threshold 2^-128 (recorded zeros) */
     double sum;          /* from bucket midpoints, as sw_expo_histogram's */
-    const int32_t *index; /* n increasing bucket indexes: bucket i holds (2^((i-1)/256), 2^(i/256)] */
+    const int32_t
+        *index; /* n increasing bucket indexes: bucket i holds (2^((i-1)/256), 2^(i/256)] */
     const uint64_t *counts; /* each > 0 */
     size_t n;
 } sw_expo_native;
@@ -133,6 +134,23 @@ typedef struct sw_expo_native {
  */
 sw_status sw_expo_native_of(sw_expo *e, const sw_hdr *h, double scale, sw_expo_native *ret,
                             sw_err *err);
+
+/*
+ * Receives, instead of text, every sample a Prometheus text 0.0.4 exposition would hold, as a
+ * text parser reads it back: the series' name (a histogram's with _bucket, _sum or _count, a
+ * summary's with _sum or _count), its labels (le or quantile last, spelled as the text spells
+ * them) and its value (NaN as the parser's NaN). family is the type of the family it is in.
+ * Everything is lent for the call.
+ */
+typedef struct sw_expo_visitor {
+    void *ctx;
+    void (*sample)(void *ctx, sw_expo_type family, const char *name, const sw_expo_label *labels,
+                   size_t n, double value);
+} sw_expo_visitor;
+
+/* Start an exposition that writes nothing and hands each sample to v (borrowed until
+ * sw_expo_finish); otherwise as sw_expo_begin, with its checks. */
+void sw_expo_begin_visit(sw_expo *e, const sw_expo_visitor *v);
 
 /*
  * End the exposition: the last protobuf family is written, OpenMetrics gets "# EOF". Returns

@@ -64,11 +64,22 @@ enum {
     SW_METRICS_SRC_CLOUDWATCH = 1 << 3,
 };
 
+/* The stages of a tick, in order (the `stage` label of slawatch_tick_stage_duration_seconds). */
+enum { SW_METRICS_TICK_STAGES = 5 };
+#define SW_METRICS_TICK_STAGE_NAMES                                                                \
+    {                                                                                              \
+        "ingest", "store", "evaluate", "snapshot", "publish"                                       \
+    }
+
 typedef struct sw_metrics_self {
     int64_t start_ms;
     unsigned sources; /* SW_METRICS_SRC_* of the configured sources */
     uint64_t evaluations;
     double evaluation_seconds;
+    double tick_seconds; /* the last whole tick, every stage included */
+    double tick_stage_seconds[SW_METRICS_TICK_STAGES];
+    uint64_t metrics_renders[3]; /* /metrics bodies rendered: text, OpenMetrics, protobuf */
+    uint64_t gate_computations;  /* gate answers computed (each kept for its snapshot) */
     uint64_t store_writes, store_write_errors;
     double store_write_seconds;
     bool store_ok; /* the last write succeeded */
@@ -85,9 +96,9 @@ typedef struct sw_metrics_self {
     /* remote-write requests answered, by status code (SW_METRICS_RW_CODES) */
     uint64_t rw_requests[7];
     uint64_t rw_samples, rw_samples_rejected; /* samples + native histograms */
-    uint64_t query_pages, query_failures; /* prometheus_query source */
-    int64_t query_last_success_ms;        /* 0: never */
-    const sw_metrics_remote *remotes; /* per remote_write entry */
+    uint64_t query_pages, query_failures;     /* prometheus_query source */
+    int64_t query_last_success_ms;            /* 0: never */
+    const sw_metrics_remote *remotes;         /* per remote_write entry */
     size_t n_remotes;
     uint64_t cw_calls, cw_throttled, cw_errors; /* cloudwatch source: GetMetricData requests */
     uint64_t cw_periods;                        /* periods handed on */
@@ -95,7 +106,10 @@ typedef struct sw_metrics_self {
 } sw_metrics_self;
 
 /* The status codes of sw_metrics_self.rw_requests, in order. */
-#define SW_METRICS_RW_CODES {204, 400, 413, 415, 429, 500, 503}
+#define SW_METRICS_RW_CODES                                                                        \
+    {                                                                                              \
+        204, 400, 413, 415, 429, 500, 503                                                          \
+    }
 
 typedef struct sw_metrics_input {
     const sw_metrics_series *series;

@@ -1,9 +1,16 @@
 /*
- * What one evaluation tick concluded, frozen for the HTTP threads: the status JSON, the gate
- * verdict of every series over each offered window (as JSON), the /metrics body in each
- * exposition format, and the known service names. Verdicts are computed once per tick and
- * served from here, so a gate request costs a lookup. The tick thread builds a snapshot and
- * publishes it; readers hold a reference while they use it.
+ * What one evaluation tick concluded, for the HTTP threads: the status JSON, the gate verdict
+ * of every series over each offered window (as JSON), the /metrics body in each exposition
+ * format, and the known service names. A snapshot names the answers it can give; each is
+ * computed the first time it is asked for, from the evaluator as the tick left it, and kept,
+ * so a tick costs what changed and a repeated question costs a lookup. The tick thread builds
+ * a snapshot and publishes it; readers hold a reference while they use it.
+ *
+ * The evaluator and the totals a snapshot reads belong to the tick thread. A source
+ * (sw_snapshot_source) keeps the readers off them while the tick thread changes them: the tick
+ * thread writes between sw_snapshot_source_write_begin and _end, and a snapshot built before
+ * the last write began can no longer compute what it has not kept (SW_SNAPSHOT_STALE: take the
+ * current snapshot and ask again).
  */
 #ifndef SLAWATCH_SNAPSHOT_H
 #define SLAWATCH_SNAPSHOT_H
@@ -24,14 +31,32 @@
     }
 
 typedef struct sw_snapshot sw_snapshot;
+typedef struct sw_snapshot_source sw_snapshot_source;
 
-/* Everything a snapshot is built from; all borrowed for the call. */
+sw_status sw_snapshot_source_new(sw_snapshot_source **ret, sw_err *err);
+void sw_snapshot_source_free(sw_snapshot_source *src); /* NULL: nothing */
+
+/*
+ * The tick thread is about to change (begin) or has changed (end) what snapshots read: the
+ * evaluator, the rules, the totals. Begin waits for the computations in progress; until end,
+ * other threads wait to compute, and the writing thread may use its snapshots unguarded.
+ * Snapshots built before begin answer only what they have kept.
+ */
+void sw_snapshot_source_write_begin(sw_snapshot_source *src);
+void sw_snapshot_source_write_end(sw_snapshot_source *src);
+
+/*
+ * Everything a snapshot is built from. ev, rules and metrics->series are read again when an
+ * answer is computed: they must stay unchanged, outside write sections of source, while the
+ * snapshot lives (source NULL: while the snapshot lives, full stop). The rest of metrics is
+ * copied.
+ */
 typedef struct sw_snapshot_input {
     const sw_eval *ev;
     const sw_rules *rules;
     int64_t now_ms;
     const sw_metrics_input *metrics;
-    sw_expo *expo; /* scratch writer */
+    sw_snapshot_source *source;
 } sw_snapshot_input;
 
 sw_status sw_snapshot_build(const sw_snapshot_input *in, sw_snapshot **ret, sw_err *err);
@@ -48,7 +73,13 @@ typedef enum sw_snapshot_lookup {
     SW_SNAPSHOT_UNKNOWN_ENV,    /* the service exists, not with that environment */
     SW_SNAPSHOT_NEEDS_ENV,      /* the service has environments and none was given */
     SW_SNAPSHOT_UNKNOWN_WINDOW, /* not one of the offered windows */
+    SW_SNAPSHOT_STALE,          /* not kept, and the evaluator has moved on: ask the current one */
+    SW_SNAPSHOT_FAILED,         /* could not be computed (out of memory, over the size cap) */
 } sw_snapshot_lookup;
+
+/* Whether the gate knows (service, env) over window_ms, computing nothing. */
+sw_snapshot_lookup sw_snapshot_gate_known(const sw_snapshot *s, const char *service,
+                                          const char *env, int64_t window_ms);
 
 /*
  * The gate JSON of (service, env) over window_ms (0: the rules' gate window) and its verdict.
@@ -58,11 +89,17 @@ sw_snapshot_lookup sw_snapshot_gate(const sw_snapshot *s, const char *service, c
                                     int64_t window_ms, const char **ret_json, size_t *ret_len,
                                     sw_verdict *ret_verdict);
 
-/* `{"at": ..., "services": [...]}` as `slawatch eval --json` writes it. */
-const sw_buf *sw_snapshot_status(const sw_snapshot *s);
+/* `{"at": ..., "services": [...]}` as `slawatch eval --json` writes it, in *ret (valid while
+ * s is referenced). SW_SNAPSHOT_FOUND, _STALE or _FAILED. */
+sw_snapshot_lookup sw_snapshot_status(const sw_snapshot *s, const sw_buf **ret);
 
-/* The /metrics body in format. */
-const sw_buf *sw_snapshot_metrics(const sw_snapshot *s, sw_expo_format format);
+/* The /metrics body in format, rendered once per snapshot and format; as sw_snapshot_status. */
+sw_snapshot_lookup sw_snapshot_metrics(const sw_snapshot *s, sw_expo_format format,
+                                       const sw_buf **ret);
+
+/* Each sample of the text /metrics body handed to v (sw_expo_begin_visit), without rendering
+ * or keeping a body: what remote write forwards. SW_SNAPSHOT_FOUND, _STALE or _FAILED. */
+sw_snapshot_lookup sw_snapshot_metrics_visit(const sw_snapshot *s, const sw_expo_visitor *v);
 
 /* The services of the rules in force, as a JSON array of strings. */
 const char *sw_snapshot_services_json(const sw_snapshot *s);

@@ -1,0 +1,285 @@
+/*
+ * The snapshot's answers on request. A gate answer or body asked for is computed once and kept;
+ * once the tick thread has begun changing the evaluator (a write section of the source), a
+ * snapshot from before answers what it kept and refuses (STALE) what it did not, and the
+ * snapshot built in the section computes from the changed evaluator.
+ *
+ * Remote write forwards /metrics' per-service samples. It used to render the text exposition
+ * and parse it back (collector/promtext); it now visits the snapshot's families
+ * (sw_snapshot_metrics_visit). Here both paths run over the same snapshot (objectives, alerts,
+ * triggers, gate, window SLIs with NaNs, latency summaries and histograms with the rules'
+ * thresholds as bounds) and must give the same samples in the same order: names, label names
+ * and values, and values bit for bit (any NaN matching a NaN). The text body itself is the
+ * snapshot's rendered /metrics, and rendering it twice renders once.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slawatch/eval.h"
+#include "slawatch/promtext.h"
+#include "slawatch/rules.h"
+#include "slawatch/snapshot.h"
+
+#define T0 INT64_C(1790812800000)
+#define BASE_MS 10000
+#define MAX_SAMPLES 4096
+
+static const char rules_text[] = "version: 1\n"
+                                 "base_interval: 10s\n"
+                                 "min_requests: 10\n"
+                                 "services:\n"
+                                 "  - name: api\n"
+                                 "    environments: [blue, green]\n"
+                                 "    sli: {requests: {push: true}, errors: {push: true},\n"
+                                 "          latency: {push: true}}\n"
+                                 "  - name: web\n"
+                                 "    sli: {requests: {push: true}, errors: {push: true}}\n"
+                                 "objectives:\n"
+                                 "  - {name: availability, objective: availability >= 99%,\n"
+                                 "     window: 1h}\n"
+                                 "  - {name: latency, objective: p95 <= 250ms, window: 1h}\n"
+                                 "alerts:\n"
+                                 "  - {name: Errors, when: error_rate > 1%, for: 20s,\n"
+                                 "     severity: critical}\n"
+                                 "rollback_triggers:\n"
+                                 "  - {name: Spike, when: error_rate > 5%, over: 20s}\n"
+                                 "gate:\n"
+                                 "  window: 10m\n"
+                                 "  checks: ['error_rate <= 1%', 'p95 <= 300ms']\n";
+
+/* One sample as a flat record: name, then label name=value pairs, '\n'-separated. */
+typedef struct sample {
+    char key[1024];
+    double value;
+    int family; /* sw_prom_type from the parser, sw_expo_type from the visitor */
+} sample;
+
+typedef struct samples {
+    sample s[MAX_SAMPLES];
+    size_t n;
+} samples;
+
+static void
+add(samples *out, const char *key, double value, int family)
+{
+    assert_true(out->n < MAX_SAMPLES);
+    sample *s = &out->s[out->n++];
+    snprintf(s->key, sizeof s->key, "%s", key);
+    s->value = value;
+    s->family = family;
+}
+
+static sw_status
+parsed(void *ctx, const sw_prom_sample *p, sw_err *err)
+{
+    (void)err;
+    char key[1024];
+    int n = snprintf(key, sizeof key, "%.*s", (int)p->name_len, p->name);
+    for (size_t i = 0; i < p->n_labels; i++)
+        n += snprintf(key + n, sizeof key - (size_t)n, "\n%.*s=%.*s", (int)p->labels[i].name_len,
+                      p->labels[i].name, (int)p->labels[i].value_len, p->labels[i].value);
+    add(ctx, key, p->value, p->type);
+    return SW_OK;
+}
+
+static void
+visited(void *ctx, sw_expo_type family, const char *name, const sw_expo_label *labels, size_t n,
+        double value)
+{
+    char key[1024];
+    int len = snprintf(key, sizeof key, "%s", name);
+    for (size_t i = 0; i < n; i++)
+        len += snprintf(key + len, sizeof key - (size_t)len, "\n%s=%s", labels[i].name,
+                        labels[i].value);
+    add(ctx, key, value, (int)family);
+}
+
+/* The families each side calls a counter: the only ones remote write leaves out here. */
+static int
+counter_of(int family, bool from_parser)
+{
+    return from_parser ? family == SW_PROM_COUNTER : family == SW_EXPO_COUNTER;
+}
+
+static void
+feed(sw_eval *ev, int64_t start, const char *service, const char *env, uint64_t requests,
+     uint64_t errors, uint64_t slow_ms)
+{
+    sw_sli_interval iv = {.start_ms = start,
+                          .length_ms = BASE_MS,
+                          .requests = requests,
+                          .errors = errors,
+                          .has_data = true};
+    if (env != NULL || strcmp(service, "api") == 0) {
+        assert_int_equal(sw_hdr_new(&sw_hdr_latency_config, &iv.latency, NULL), SW_OK);
+        for (uint64_t i = 0; i < requests; i++)
+            sw_hdr_record(iv.latency, i % 10 == 0 ? (int64_t)slow_ms * 1000 : 20000 + (int64_t)i);
+    }
+    assert_int_equal(sw_eval_add(ev, service, env, &iv, NULL), SW_OK);
+    sw_sli_interval_fini(&iv);
+}
+
+static void
+test_visit_matches_text(void **state)
+{
+    (void)state;
+    sw_rules *rules;
+    sw_eval *ev;
+    assert_int_equal(
+        sw_rules_load_mem(rules_text, sizeof rules_text - 1, "visit", &rules, NULL, NULL), SW_OK);
+    assert_int_equal(sw_eval_new(rules, &ev, NULL), SW_OK);
+    /* Six intervals: green slower and failing more (alert, trigger, gate fail); web without
+     * latency; blue only in the first four (NaN SLIs over the 5m window stay possible). */
+    for (int k = 0; k < 6; k++) {
+        int64_t start = T0 + k * BASE_MS;
+        if (k < 4)
+            feed(ev, start, "api", "blue", 200, 1, 120);
+        feed(ev, start, "api", "green", 150, 12, 900);
+        feed(ev, start, "web", NULL, 50, 0, 0);
+    }
+    assert_int_equal(sw_eval_advance(ev, T0 + 6 * BASE_MS, NULL), SW_OK);
+    sw_hdr *total;
+    assert_int_equal(sw_hdr_new(&sw_hdr_latency_config, &total, NULL), SW_OK);
+    for (int64_t v = 1000; v < 2000000; v = v * 11 / 10 + 1)
+        sw_hdr_record(total, v);
+    sw_metrics_series series[] = {
+        {.service = "api", .env = "green", .requests = 900, .errors = 72, .latency = total},
+        {.service = "web", .requests = 300, .errors = 0}};
+    sw_metrics_self self = {.start_ms = T0, .store_ok = true, .evaluation_seconds = 0.125};
+    sw_metrics_input mi = {.series = series, .n_series = 2, .self = &self};
+    sw_snapshot_input in = {ev, rules, T0 + 6 * BASE_MS, &mi, NULL};
+    sw_snapshot *snap;
+    assert_int_equal(sw_snapshot_build(&in, &snap, NULL), SW_OK);
+
+    const sw_buf *text, *again;
+    assert_int_equal(sw_snapshot_metrics(snap, SW_EXPO_TEXT, &text), SW_SNAPSHOT_FOUND);
+    assert_int_equal(sw_snapshot_metrics(snap, SW_EXPO_TEXT, &again), SW_SNAPSHOT_FOUND);
+    assert_ptr_equal(text, again); /* kept, not rendered twice */
+
+    samples *from_text = calloc(1, sizeof *from_text), *from_visit = calloc(1, sizeof *from_visit);
+    assert_non_null(from_text);
+    assert_non_null(from_visit);
+    sw_prom_sink sink = {.ctx = from_text, .sample = parsed, .native = NULL};
+    assert_int_equal(
+        sw_promtext_parse((const char *)text->data, text->len, SW_PROMTEXT_TEXT, &sink, NULL, NULL),
+        SW_OK);
+    sw_expo_visitor v = {.ctx = from_visit, .sample = visited};
+    assert_int_equal(sw_snapshot_metrics_visit(snap, &v), SW_SNAPSHOT_FOUND);
+
+    assert_int_equal(from_visit->n, from_text->n);
+    size_t nans = 0, buckets = 0, quantiles = 0;
+    for (size_t i = 0; i < from_text->n; i++) {
+        const sample *a = &from_text->s[i], *b = &from_visit->s[i];
+        if (strcmp(a->key, b->key) != 0)
+            fail_msg("sample %zu: text has\n%s\nvisit has\n%s", i, a->key, b->key);
+        assert_int_equal(counter_of(a->family, true), counter_of(b->family, false));
+        if (isnan(a->value) || isnan(b->value)) {
+            assert_true(isnan(a->value) && isnan(b->value));
+            nans++;
+        } else if (memcmp(&a->value, &b->value, sizeof a->value) != 0) {
+            fail_msg("sample %zu (%s): text %.17g, visit %.17g", i, a->key, a->value, b->value);
+        }
+        buckets += strstr(a->key, "_bucket\n") != NULL;
+        quantiles += strstr(a->key, "\nquantile=") != NULL;
+    }
+    /* The comparison covered what it is about. */
+    assert_true(from_text->n > 100);
+    assert_true(nans > 0);
+    assert_true(buckets > 10);
+    assert_true(quantiles > 0);
+    free(from_text);
+    free(from_visit);
+    sw_snapshot_unref(snap);
+    sw_hdr_free(total);
+    sw_eval_free(ev);
+    sw_rules_free(rules);
+}
+
+static sw_verdict
+gate_of(const sw_snapshot *s, const char **json)
+{
+    size_t len;
+    sw_verdict v;
+    assert_int_equal(sw_snapshot_gate(s, "api", "green", 0, json, &len, &v), SW_SNAPSHOT_FOUND);
+    assert_int_equal(strlen(*json), len);
+    return v;
+}
+
+static void
+test_stale_after_write(void **state)
+{
+    (void)state;
+    sw_rules *rules;
+    sw_eval *ev;
+    sw_snapshot_source *src;
+    assert_int_equal(
+        sw_rules_load_mem(rules_text, sizeof rules_text - 1, "stale", &rules, NULL, NULL), SW_OK);
+    assert_int_equal(sw_eval_new(rules, &ev, NULL), SW_OK);
+    assert_int_equal(sw_snapshot_source_new(&src, NULL), SW_OK);
+    for (int k = 0; k < 3; k++)
+        feed(ev, T0 + k * BASE_MS, "api", "green", 150, 0, 100);
+    assert_int_equal(sw_eval_advance(ev, T0 + 3 * BASE_MS, NULL), SW_OK);
+    sw_metrics_self self = {.store_ok = true};
+    sw_metrics_input mi = {.self = &self};
+    sw_snapshot_input in = {ev, rules, T0 + 3 * BASE_MS, &mi, src};
+    sw_snapshot *old, *now;
+    assert_int_equal(sw_snapshot_build(&in, &old, NULL), SW_OK);
+    const char *first, *again;
+    sw_verdict before = gate_of(old, &first);
+    gate_of(old, &again);
+    assert_ptr_equal(first, again); /* kept: the same text, not a second computation */
+    assert_non_null(strstr(first, "\"evaluated_at\":\"2026-10-01T00:00:30Z\""));
+
+    /* The tick moves on: green fails its error-rate check from here. */
+    sw_snapshot_source_write_begin(src);
+    for (int k = 3; k < 6; k++)
+        feed(ev, T0 + k * BASE_MS, "api", "green", 150, 30, 100);
+    assert_int_equal(sw_eval_advance(ev, T0 + 6 * BASE_MS, NULL), SW_OK);
+    in.now_ms = T0 + 6 * BASE_MS;
+    assert_int_equal(sw_snapshot_build(&in, &now, NULL), SW_OK);
+    sw_snapshot_source_write_end(src);
+
+    const char *json, *kept;
+    size_t len;
+    sw_verdict v;
+    const sw_buf *body;
+    /* What old kept it still answers; what it did not is stale. */
+    assert_int_equal(gate_of(old, &kept), before);
+    assert_ptr_equal(kept, first);
+    assert_int_equal(sw_snapshot_gate(old, "api", "blue", 0, &json, &len, &v), SW_SNAPSHOT_STALE);
+    assert_int_equal(sw_snapshot_status(old, &body), SW_SNAPSHOT_STALE);
+    assert_int_equal(sw_snapshot_metrics(old, SW_EXPO_TEXT, &body), SW_SNAPSHOT_STALE);
+    /* Questions it cannot answer at all are told apart without computing. */
+    assert_int_equal(sw_snapshot_gate_known(old, "nope", NULL, 0), SW_SNAPSHOT_UNKNOWN_SERVICE);
+    assert_int_equal(sw_snapshot_gate(old, "api", "red", 0, &json, &len, &v),
+                     SW_SNAPSHOT_UNKNOWN_ENV);
+    /* The new snapshot judges the changed evaluator. */
+    assert_int_equal(before, SW_VERDICT_PASS);
+    assert_int_equal(gate_of(now, &json), SW_VERDICT_FAIL);
+    assert_non_null(strstr(json, "\"evaluated_at\":\"2026-10-01T00:01:00Z\""));
+    assert_int_equal(sw_snapshot_status(now, &body), SW_SNAPSHOT_FOUND);
+    sw_snapshot_unref(old);
+    sw_snapshot_unref(now);
+    sw_snapshot_source_free(src);
+    sw_eval_free(ev);
+    sw_rules_free(rules);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_visit_matches_text),
+        cmocka_unit_test(test_stale_after_write),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
