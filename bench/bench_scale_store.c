@@ -3,8 +3,8 @@
  * scale_serve.py's start-up figure. Services svc0 .. svcN-1, environments blue and green (the
  * names scale_serve.py's rules use); every row carries requests, errors and a latency histogram
  * (log-normal, median 80 ms, sigma 0.5, 250 values per 10 s as the pushed traffic has):
- * 1 d rows imported for the DAYS days before today, 1 h rows for today up to about two hours ago, 1 m
- * rows for the hour before the last one, base (10 s) rows put for the last hour, then rolled up.
+ * 1 d rows imported for the DAYS days before today, 1 h rows for today up to about two hours ago, 1
+ * m rows for the hour before the last one, base (10 s) rows put for the last hour, then rolled up.
  * That is every row a start-up scan reads (the coarsest before the last two hours, the finest
  * after); the hours of past days, which it does not read, are left out, which keeps building a
  * store for 1,000 services to minutes. Histograms come from pools of 64 per resolution, reused
@@ -85,7 +85,9 @@ fill_batch(scale_batch *b, int64_t t, int64_t length_ms, sw_hdr **pool, sw_rng *
 {
     for (size_t i = 0; i < b->n; i++) {
         sw_sli_interval *iv = &b->ivs[i];
-        *iv = (sw_sli_interval){.start_ms = t, .length_ms = length_ms, .has_data = true,
+        *iv = (sw_sli_interval){.start_ms = t,
+                                .length_ms = length_ms,
+                                .has_data = true,
                                 .latency = pool[sw_rng_next(r) % POOL]};
         iv->requests = (uint64_t)sw_hdr_total_count(iv->latency);
         iv->errors = iv->requests / 1000 + sw_rng_next(r) % 2;
