@@ -3,8 +3,9 @@
  * scale_serve.py's start-up figure. Services svc0 .. svcN-1, environments blue and green (the
  * names scale_serve.py's rules use); every row carries requests, errors and a latency histogram
  * (log-normal, median 80 ms, sigma 0.5, 250 values per 10 s as the pushed traffic has):
- * 1 d rows imported for the DAYS days before today, 1 h rows for today up to about two hours ago, 1
- * m rows for the hour before the last one, base (10 s) rows put for the last hour, then rolled up.
+ * 1 d rows imported for the DAYS days before today, 1 h rows for today up to about two hours
+ * ago, 1 m rows for the hour before the last one, base (10 s) rows put for the last hour, then
+ * rolled up.
  * That is every row a start-up scan reads (the coarsest before the last two hours, the finest
  * after); the hours of past days, which it does not read, are left out, which keeps building a
  * store for 1,000 services to minutes. Histograms come from pools of 64 per resolution, reused

@@ -144,8 +144,8 @@ def scrape_metrics(port):
     elapsed = time.perf_counter() - t0
     conn.close()
     if resp.status != 200:
-        sys.exit(f"/metrics answered {resp.status}")
-    return elapsed * 1e3, len(body)
+        print(f"/metrics answered {resp.status}: {body[:200]!r}", file=sys.stderr)
+    return elapsed * 1e3, len(body), resp.status
 
 
 def write_config(tmp, n, port):
@@ -201,7 +201,7 @@ def tick_run(build, n, intervals):
         gate = sorted(float(v) for v in probe.communicate(timeout=120)[0].split())
         tick_cpu = (cpu[-1][0] - cpu[0][0]) / intervals
         all_cpu = (cpu[-1][1] - cpu[0][1]) / intervals
-        times = sorted(s[0] for s in scrapes)
+        times = sorted(s[0] for s in scrapes if s[2] == 200) or [math.nan]
         key = f"slawatch.scale.{n}_services"
         print(f"{key}.tick_thread_cpu_per_tick {tick_cpu * 1e3:.1f} ms")
         print(f"{key}.tick_thread_cpu_per_service {tick_cpu / n * 1e6:.1f} us")
@@ -212,6 +212,7 @@ def tick_run(build, n, intervals):
         print(f"{key}.metrics_scrape_median {times[len(times) // 2]:.1f} ms")
         print(f"{key}.metrics_scrape_max {times[-1]:.1f} ms")
         print(f"{key}.metrics_size {scrapes[-1][1]} bytes")
+        print(f"{key}.metrics_failed {sum(s[2] != 200 for s in scrapes)} scrapes")
         print(f"{key}.gate_requests {len(gate)} requests")
         print(f"{key}.gate_p50 {percentile(gate, 0.50):.3f} ms")
         print(f"{key}.gate_p99 {percentile(gate, 0.99):.3f} ms")
