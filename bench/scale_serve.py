@@ -114,17 +114,15 @@ def gate_probe(port, n, seconds):
     end = time.monotonic() + seconds
     out = []
     next_at = time.monotonic()
-    while next_at < end:
+    while time.monotonic() < end:
         path = f"/api/v1/gate?service=svc{rng.randrange(n)}&env=green&window=10m"
         t0 = time.perf_counter()
         try:
             conn.request("GET", path)
             resp = conn.getresponse()
             resp.read()
-        except (OSError, http.client.HTTPException):
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            continue
+        except (OSError, http.client.HTTPException) as e:
+            sys.exit(f"gate request failed: {e}")
         out.append((time.perf_counter() - t0) * 1e3)
         if resp.status not in (200, 503):
             sys.exit(f"gate answered {resp.status}")
@@ -174,7 +172,7 @@ def sleep_to_interval(offset_s):
 
 def tick_run(build, n, intervals):
     tmp = tempfile.mkdtemp(prefix="slawatch-bench-scale-")
-    serve = None
+    serve = probe = None
     try:
         port = free_port()
         write_config(tmp, n, port)
@@ -182,7 +180,6 @@ def tick_run(build, n, intervals):
         wait_for("serve to be ready", lambda: ready(port), 120)
         rng = random.Random(42)
         pool = latency_pool(rng)
-        probe = None
         scrapes = []
         cpu = []
         for k in range(WARMUP + intervals + 1):
@@ -221,6 +218,9 @@ def tick_run(build, n, intervals):
         sys.stdout.flush()
         return rss
     finally:
+        if probe is not None and probe.poll() is None:
+            probe.kill()
+            probe.wait()
         stop_serve(serve)
         shutil.rmtree(tmp, ignore_errors=True)
 
