@@ -159,6 +159,14 @@ def start_serve(build, tmp, port):
     return serve
 
 
+def wait_ready(serve, port, seconds):
+    def up():
+        if serve.poll() is not None:
+            sys.exit(f"slawatch serve exited with status {serve.returncode}")
+        return ready(port)
+    wait_for("serve to be ready", up, seconds)
+
+
 def stop_serve(serve):
     if serve is not None:
         serve.terminate()
@@ -177,7 +185,7 @@ def tick_run(build, n, intervals):
         port = free_port()
         write_config(tmp, n, port)
         serve = start_serve(build, tmp, port)
-        wait_for("serve to be ready", lambda: ready(port), 120)
+        wait_ready(serve, port, 120)
         rng = random.Random(42)
         pool = latency_pool(rng)
         scrapes = []
@@ -237,7 +245,7 @@ def startup_run(build, n, days):
                         str(days)], check=True)
         t0 = time.monotonic()
         serve = start_serve(build, tmp, port)
-        wait_for("serve to be ready", lambda: ready(port), 600)
+        wait_ready(serve, port, 600)
         elapsed = time.monotonic() - t0
         key = f"slawatch.scale.startup_{days}d_{n}_services"
         print(f"{key} {elapsed:.2f} s")
