@@ -326,9 +326,26 @@ unzigzag64(uint64_t v)
     return (int64_t)((v >> 1) ^ (0 - (v & 1)));
 }
 
+/* A label as senders write it, name (field 1) then value (field 2) with one-byte lengths and
+ * nothing else, read without the walk; false for any other layout. Both walks of a request read
+ * every label, so this is most of the reading. */
+static inline bool
+read_label_common(const uint8_t *p, size_t len, sw_prom_label *l)
+{
+    if (len < 4 || p[0] != 0x0a || p[1] >= 0x80)
+        return false;
+    size_t name_len = p[1], at = 2 + name_len;
+    if (at + 2 > len || p[at] != 0x12 || p[at + 1] >= 0x80 || at + 2 + p[at + 1] != len)
+        return false;
+    *l = (sw_prom_label){(const char *)p + 2, (const char *)p + at + 2, name_len, p[at + 1]};
+    return true;
+}
+
 static void
 read_label(const uint8_t *p, size_t len, sw_prom_label *l)
 {
+    if (read_label_common(p, len, l))
+        return;
     sw_prompb_iter it = sw_prompb_iter_of(p, len);
     field f;
     const char *why;

@@ -133,28 +133,55 @@ shown(size_t len)
     return len < SHOWN ? (int)len : SHOWN;
 }
 
+/* Bytes of label names ([a-zA-Z0-9_], not first a digit) and, with ':', metric names: one
+ * table lookup a byte, as every label of every series is checked. */
+enum { NAME_BYTE = 1, METRIC_BYTE = 2, DIGIT_BYTE = 4 };
+static const uint8_t name_bytes[256] = {
+    ['a' ... 'z'] = NAME_BYTE | METRIC_BYTE,
+    ['A' ... 'Z'] = NAME_BYTE | METRIC_BYTE,
+    ['0' ... '9'] = NAME_BYTE | METRIC_BYTE | DIGIT_BYTE,
+    ['_'] = NAME_BYTE | METRIC_BYTE,
+    [':'] = METRIC_BYTE,
+};
+
+static bool
+name_ok(const char *s, size_t n, uint8_t allowed)
+{
+    if (n == 0 || (name_bytes[(unsigned char)s[0]] & DIGIT_BYTE))
+        return false;
+    uint8_t all = allowed;
+    for (size_t i = 0; i < n; i++)
+        all &= name_bytes[(unsigned char)s[i]];
+    return all != 0;
+}
+
 static bool
 label_name_ok(const char *s, size_t n)
 {
-    if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-              (s[i] >= '0' && s[i] <= '9')))
-            return false;
-    return true;
+    return name_ok(s, n, NAME_BYTE);
 }
 
 static bool
 metric_name_ok(const char *s, size_t n)
 {
-    if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!(s[i] == '_' || s[i] == ':' || (s[i] >= 'a' && s[i] <= 'z') ||
-              (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
-            return false;
-    return true;
+    return name_ok(s, n, METRIC_BYTE);
+}
+
+/* Whether s holds only bytes 1..127 (then it is UTF-8 without NUL), 8 bytes at a time. */
+static bool
+ascii_without_nul(const char *s, size_t n)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    uint64_t bad = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, sizeof w);
+        bad |= (w | ((w - ones) & ~w)) & highs; /* a high bit, or a zero byte */
+    }
+    for (; i < n; i++)
+        bad |= (uint8_t)s[i] - 1u >= 0x7fu;
+    return bad == 0;
 }
 
 static bool
@@ -194,6 +221,8 @@ check_label(const sw_prom_label *l, size_t idx, sw_err *err)
     if (!label_name_ok(l->name, l->name_len))
         return sw_err_set(err, SW_E_INVAL, "series %zu: invalid label name '%.*s'", idx,
                           shown(l->name_len), l->name);
+    if (ascii_without_nul(l->value, l->value_len))
+        return SW_OK;
     if (memchr(l->value, '\0', l->value_len) != NULL)
         return sw_err_set(err, SW_E_INVAL, "series %zu: label '%.*s' has a value with a NUL byte",
                           idx, shown(l->name_len), l->name);

@@ -399,6 +399,18 @@ sink_refuse(const counts_sink *k, int64_t count, size_t at, sw_err *err)
     return sw_err_set(err, SW_E_RANGE, "total count overflows at payload offset %zu", at);
 }
 
+/* counts[index] = count (> 0) for an index past every bucket set so far: appended to the
+ * compact pairs (which turn dense past sp_max), or stored. False when out of memory. */
+static inline bool
+put_count(sw_hdr *h, int32_t index, int64_t count)
+{
+    if (h->counts != NULL) {
+        h->counts[index] = count;
+        return true;
+    }
+    return sw_hdr_sp_add(h, index, count);
+}
+
 static inline sw_status
 sink_count(counts_sink *k, int64_t count, size_t at, sw_err *err)
 {
@@ -407,9 +419,12 @@ sink_count(counts_sink *k, int64_t count, size_t at, sw_err *err)
         __builtin_add_overflow(k->total, count, &total))
         return sink_refuse(k, count, at, err);
     k->total = total;
-    if (count != 0)
+    if (count != 0) {
         k->last = k->index;
-    k->h->counts[k->index++] = count;
+        if (!put_count(k->h, k->index, count))
+            return sw_err_set(err, SW_E_NOMEM, "cannot allocate a decoded histogram's buckets");
+    }
+    k->index++;
     return SW_OK;
 }
 
@@ -425,7 +440,7 @@ decode_tokens(const uint8_t *p, size_t n, bool whole, size_t at0, counts_sink *k
 {
     size_t stop = whole ? n : n - VARINT_MAX + 1, i = 0;
     int32_t index = k->index, last = k->last, len = k->h->counts_len;
-    int64_t total = k->total, *counts = k->h->counts;
+    int64_t total = k->total;
     sw_status st = SW_OK;
     while (i < stop) {
         int64_t token;
@@ -442,8 +457,15 @@ decode_tokens(const uint8_t *p, size_t n, bool whole, size_t at0, counts_sink *k
                 break;
             }
             total = sum;
-            last = token != 0 ? index : last;
-            counts[index++] = token;
+            if (token != 0) {
+                last = index;
+                if (!put_count(k->h, index, token)) {
+                    st = sw_err_set(err, SW_E_NOMEM,
+                                    "cannot allocate a decoded histogram's buckets");
+                    break;
+                }
+            }
+            index++;
         } else if (token <= INT32_MIN || -token > (int64_t)(len - index)) {
             st = sw_err_set(err, SW_E_PARSE,
                             "run of %llu zeros at payload offset %zu "
@@ -547,7 +569,9 @@ decode_body(byte_source *s, uint32_t base, uint32_t cookie, sw_hdr **ret_h, sw_e
         return sw_err_set(err, SW_E_TOOBIG, "payload length %lld exceeds any valid histogram",
                           (long long)hi.payload_len);
     counts_sink k = {.index = 0, .last = -1, .total = 0};
-    st = sw_hdr_new_dense(&hi.cfg, &k.h, err);
+    /* Compact, as a recorded one: the payload's buckets come in increasing order, so each is
+     * appended (no dense array filled and scanned when the histogram stays small). */
+    st = sw_hdr_new(&hi.cfg, &k.h, err);
     if (st != SW_OK)
         return st;
     if (hi.version == 2)
@@ -563,9 +587,7 @@ decode_body(byte_source *s, uint32_t base, uint32_t cookie, sw_hdr **ret_h, sw_e
     k.h->total_count = k.total;
     if (k.last >= 0)
         sw_hdr_refresh_min_max(k.h, 0, k.last);
-    /* Decoded into every bucket (the payload's order), kept as compact as a recorded one. */
-    k.h->fixed_dense = false;
-    sw_hdr_sp_compact(k.h, 0, k.last);
+    sw_hdr_sp_fit(k.h);
     *ret_h = k.h;
     return SW_OK;
 }

@@ -113,12 +113,12 @@ int32_t sw_hdr_sp_subtract(sw_hdr *dst, const sw_hdr *src);
 /* Index of the first pair whose cumulative count reaches rank (1 <= rank <= total). */
 int32_t sw_hdr_sp_rank_index(const sw_hdr *h, int64_t rank);
 
+/* Shrink a compact histogram's block to its pairs, as a clone's (a decoded histogram keeps no
+ * room to grow); nothing changes when out of memory or already fitting. */
+void sw_hdr_sp_fit(sw_hdr *h);
+
 /* Copy the compact pairs of src into dst (which holds none); false when out of memory. */
 bool sw_hdr_sp_copy(sw_hdr *dst, const sw_hdr *src);
-
-/* Make a dense histogram whose counts lie in [lo, hi] compact when it holds at most sp_max
- * buckets (a decoded one); it stays dense when memory runs out. */
-void sw_hdr_sp_compact(sw_hdr *h, int32_t lo, int32_t hi);
 
 /*
  * Recompute min_value and max_value from the counts after a bulk change, knowing every non-zero

@@ -32,14 +32,10 @@ sw_hdr_sp_densify(sw_hdr *h)
     return true;
 }
 
-/* Capacity for need pairs (need <= sp_max): a new block, the pairs copied over. */
+/* A new block of cap (>= sp_n) pairs, the pairs copied over. */
 static bool
-grow(sw_hdr *h, int32_t need)
+reblock(sw_hdr *h, int32_t cap)
 {
-    if (need <= h->sp_cap)
-        return true;
-    int32_t max = sw_hdr_sp_max(h), cap = h->sp_cap < 8 ? 8 : 2 * h->sp_cap;
-    cap = cap < need ? need : cap > max ? max : cap;
     int64_t *block = malloc((size_t)cap * (sizeof(int64_t) + sizeof(uint32_t)));
     if (block == NULL)
         return false;
@@ -51,6 +47,24 @@ grow(sw_hdr *h, int32_t need)
     h->sp_count = block;
     h->sp_cap = cap;
     return true;
+}
+
+/* Capacity for need pairs (need <= sp_max). */
+static bool
+grow(sw_hdr *h, int32_t need)
+{
+    if (need <= h->sp_cap)
+        return true;
+    int32_t max = sw_hdr_sp_max(h), cap = h->sp_cap < 8 ? 8 : 2 * h->sp_cap;
+    return reblock(h, cap < need ? need : cap > max ? max : cap);
+}
+
+void
+sw_hdr_sp_fit(sw_hdr *h)
+{
+    int32_t fit = h->sp_n < 8 ? 8 : h->sp_n; /* what sw_hdr_sp_copy gives a clone */
+    if (h->counts == NULL && h->sp_count != NULL && h->sp_cap > fit)
+        (void)reblock(h, fit); /* out of memory: it keeps its room, correct, only bigger */
 }
 
 /* Room for need pairs, or dense when need passes sp_max. */
@@ -237,29 +251,6 @@ sw_hdr_sp_copy(sw_hdr *dst, const sw_hdr *src)
     memcpy(dst->sp_count, src->sp_count, (size_t)src->sp_n * sizeof *src->sp_count);
     dst->sp_n = src->sp_n;
     return true;
-}
-
-void
-sw_hdr_sp_compact(sw_hdr *h, int32_t lo, int32_t hi)
-{
-    int32_t n = 0;
-    for (int32_t i = lo; i <= hi; i++)
-        n += h->counts[i] != 0;
-    if (n > sw_hdr_sp_max(h))
-        return;
-    int64_t *counts = h->counts;
-    h->counts = NULL;
-    if (n > 0 && !grow(h, n)) {
-        sw_hdr_sp_release(h);
-        h->counts = counts; /* stays dense: correct, only bigger */
-        return;
-    }
-    for (int32_t i = lo; i <= hi; i++)
-        if (counts[i] != 0) {
-            sw_hdr_sp_index(h)[h->sp_n] = (uint32_t)i;
-            h->sp_count[h->sp_n++] = counts[i];
-        }
-    free(counts);
 }
 
 /* New pairs n sorted bucket indices bring to h. */

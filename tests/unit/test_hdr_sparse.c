@@ -384,6 +384,49 @@ test_reset_clone_decode_reserve(void **state)
     }
 }
 
+/* The compact limit of the latency layout: an eighth of its 23,552 buckets. */
+#define LATENCY_COMPACT_MAX 2944
+
+/* Decoding appends the payload's buckets to compact pairs, turning dense on the one past the
+ * limit: at and around the limit the decoded histogram answers as the dense original, is
+ * compact exactly up to the limit, and is no bigger than its clone. */
+static void
+test_decode_at_compact_limit(void **state)
+{
+    (void)state;
+    sw_rng rng = {37};
+    const int targets[] = {0,
+                           1,
+                           9,
+                           LATENCY_COMPACT_MAX - 1,
+                           LATENCY_COMPACT_MAX,
+                           LATENCY_COMPACT_MAX + 1,
+                           3 * LATENCY_COMPACT_MAX};
+    for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++) {
+        sw_hdr *b = dense(&sw_hdr_latency_config);
+        for (int64_t v = 1; sw_hdr_recorded_buckets(b) < targets[t]; v += 1 + v / 1024)
+            assert_true(sw_hdr_record_n(b, v, 1 + (v % 7)));
+        assert_int_equal(sw_hdr_recorded_buckets(b), targets[t]);
+        sw_buf enc;
+        sw_buf_init(&enc, SIZE_MAX);
+        assert_int_equal(sw_hdr_encode(b, true, &enc, NULL), SW_OK);
+        sw_hdr *decoded = NULL;
+        assert_int_equal(sw_hdr_decode(enc.data, enc.len, &decoded, NULL), SW_OK);
+        same_answers(decoded, b, &rng);
+        if (targets[t] <= LATENCY_COMPACT_MAX)
+            assert_true(sw_hdr_memory_size(decoded) < sw_hdr_memory_size(b));
+        else
+            assert_int_equal(sw_hdr_memory_size(decoded), sw_hdr_memory_size(b));
+        sw_hdr *c = sw_hdr_clone(decoded);
+        assert_non_null(c);
+        assert_int_equal(sw_hdr_memory_size(c), sw_hdr_memory_size(decoded));
+        sw_hdr_free(c);
+        sw_hdr_free(decoded);
+        sw_hdr_free(b);
+        sw_buf_fini(&enc);
+    }
+}
+
 /* Unpacked histograms merged bucket list by bucket list, as the evaluator's windows take
  * their intervals; out-of-order lists are recorded one by one. */
 static void
@@ -440,6 +483,7 @@ main(void)
         cmocka_unit_test(test_subtract_refused),
         cmocka_unit_test(test_reset_clone_decode_reserve),
         cmocka_unit_test(test_record_sorted),
+        cmocka_unit_test(test_decode_at_compact_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

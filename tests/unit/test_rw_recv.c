@@ -395,6 +395,67 @@ test_bad_labels(void **state)
     expect_labels_refused(r, surrogate, 2, "not valid UTF-8");
 }
 
+/* One series of labels as a body, the byte at every '#' of the packed request made NUL (the
+ * snappy stream is literals only: the packed bytes appear as they are). */
+static uint8_t *
+labels_body(Prometheus__Label *labels, size_t n, size_t *ret_len)
+{
+    Prometheus__Label *pl[8];
+    for (size_t i = 0; i < n; i++)
+        pl[i] = &labels[i];
+    Prometheus__Sample s = SAMPLE(1, 1), *ps[] = {&s};
+    Prometheus__TimeSeries ts = PROMETHEUS__TIME_SERIES__INIT, *pts[] = {&ts};
+    ts.n_labels = n, ts.labels = pl, ts.n_samples = 1, ts.samples = ps;
+    Prometheus__WriteRequest req = PROMETHEUS__WRITE_REQUEST__INIT;
+    req.n_timeseries = 1, req.timeseries = pts;
+    uint8_t *body = pack_body(&req, ret_len);
+    for (size_t i = 0; i < *ret_len; i++)
+        if (body[i] == '#')
+            body[i] = '\0';
+    return body;
+}
+
+/* Label bytes where the checks read 8 at a time and where they read the rest one by one: a
+ * NUL, a non-ASCII byte that is not UTF-8, and valid UTF-8 in either place; names with bytes
+ * of the other kind of name. */
+static void
+test_label_bytes(void **state)
+{
+    rec *r = *state;
+    static const char *const nul_values[] = {"ab#defghijklmnop", "abcdefghij#k", "#", "abcdefg#"};
+    for (size_t i = 0; i < sizeof nul_values / sizeof nul_values[0]; i++) {
+        Prometheus__Label l[] = {LABEL("__name__", "x"), LABEL("path", nul_values[i])};
+        size_t len;
+        uint8_t *body = labels_body(l, 2, &len);
+        expect_refused(r, body, len, NULL, SW_E_INVAL, "label 'path' has a value with a NUL byte");
+        free(body);
+    }
+    Prometheus__Label stray_word[] = {LABEL("__name__", "x"), LABEL("path", "abcd\xff"
+                                                                            "efghijklm")};
+    expect_labels_refused(r, stray_word, 2, "label 'path' has a value that is not valid UTF-8");
+    Prometheus__Label stray_tail[] = {LABEL("__name__", "x"), LABEL("path", "abcdefghij\x80")};
+    expect_labels_refused(r, stray_tail, 2, "label 'path' has a value that is not valid UTF-8");
+    Prometheus__Label colon[] = {LABEL("__name__", "x"), LABEL("a:b", "1")};
+    expect_labels_refused(r, colon, 2, "invalid label name 'a:b'");
+    Prometheus__Label digit[] = {LABEL("__name__", "x"), LABEL("9a", "1")};
+    expect_labels_refused(r, digit, 2, "invalid label name '9a'");
+    Prometheus__Label dash[] = {LABEL("__name__", "a-b")};
+    expect_labels_refused(r, dash, 1, "invalid metric name 'a-b'");
+
+    Prometheus__Label good[] = {LABEL("__name__", "job:rate_5m9"),
+                                LABEL("_Z9", "gr\xc3\xbc\xc3\x9f"
+                                             "e aus k\xc3\xb6ln"),
+                                LABEL("a", "\x7f\x01 ~")};
+    size_t len;
+    uint8_t *body = labels_body(good, 3, &len);
+    sw_rw_counts c;
+    sw_err err;
+    assert_int_equal(decode(r, body, len, NULL, &c, &err), SW_OK);
+    assert_string_equal(text(r), "job:rate_5m9{_Z9=\"gr\xc3\xbc\xc3\x9f"
+                                 "e aus k\xc3\xb6ln\",a=\"\x7f\x01 ~\"} 1 1\n");
+    free(body);
+}
+
 /* A sample dated after the bound refuses the whole request, before the sink sees any. */
 static void
 test_time_bound(void **state)
@@ -494,6 +555,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_native_histograms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_and_truncation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_labels, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_label_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_time_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_headers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caps, setup, teardown),

@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""The scaling benchmark (issue 21): `slawatch serve` with rules/production.yaml's objectives,
+alerts, rollback triggers and gate for N services of two environments (blue, green), every series
+pushed 250 requests with 250 log-normal latencies (median 80 ms, sigma 0.5) early in each 10 s
+base interval (mem_serve.py's rules and traffic).
+
+    python3 bench/scale_serve.py BUILD_DIR tick N [N ...] [--intervals K]
+    python3 bench/scale_serve.py BUILD_DIR startup N [--days D]
+
+`tick`: after two warm-up intervals, K measured intervals (default 4). The tick's cost is read
+from the CPU time of the daemon's tick thread (the main thread, /proc/PID/task/PID/stat), so it
+does not depend on the daemon's self-metrics; the whole process's CPU (ingest and scrapes
+included) is printed beside it. /metrics is fetched once an interval, after the tick, and timed;
+a separate process asks a random service's green gate (window 10m) every 10 ms on a keep-alive
+connection through the measured intervals (its own process, so this one's pushing does not
+delay its clock). VmRSS is read at the end; with several N, the slope between consecutive
+sizes is the memory per service without what the daemon holds whatever the services.
+
+`startup`: bench_scale_store writes D days (default 30) of rows for N services (1 d and 1 h
+rows, the last two hours at 1 m and 10 s), then serve is started on that store and timed until
+/-/ready answers 200 (the windows rebuilt from the store).
+
+Prints `key value unit` lines.
+"""
+import http.client
+import math
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mem_serve import free_port, ready, rules_for, rss_kib, wait_for  # noqa: E402
+
+BASE_S = 10
+REQUESTS = 250
+WARMUP = 2
+POOL = 32
+GATE_EVERY_S = 0.01
+PIPELINE = 64
+
+
+def thread_cpu_s(pid, tid):
+    fields = open(f"/proc/{pid}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_s(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def latency_pool(rng):
+    return [",".join(str(max(1, int(math.exp(rng.gauss(math.log(80000), 0.5)))))
+                     for _ in range(REQUESTS)) for _ in range(POOL)]
+
+
+def ingest_request(service, env, errors, latencies):
+    body = (f'{{"service":"svc{service}","env":"{env}","requests":{REQUESTS},'
+            f'"errors":{errors},"latency_us":[{latencies}]}}').encode()
+    return (b"POST /api/v1/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nContent-Length: " + str(len(body)).encode() +
+            b"\r\n\r\n" + body)
+
+
+def read_responses(sock, count, pending):
+    """Reads count HTTP responses; returns their status codes and what is left over."""
+    statuses = []
+    while len(statuses) < count:
+        head_end = pending.find(b"\r\n\r\n")
+        if head_end >= 0:
+            head = pending[:head_end].decode("latin-1")
+            m = re.search(r"(?i)\r\ncontent-length:\s*(\d+)", head)
+            end = head_end + 4 + (int(m.group(1)) if m else 0)
+            if len(pending) >= end:
+                statuses.append(int(head.split(" ", 2)[1]))
+                pending = pending[end:]
+                continue
+        chunk = sock.recv(1 << 16)
+        if not chunk:
+            sys.exit("the daemon closed the ingest connection")
+        pending += chunk
+    return statuses, pending
+
+
+def push_interval(port, n, pool, rng):
+    """One batch per series, pipelined PIPELINE requests at a time on one connection."""
+    series = [(i, env) for i in range(n) for env in ("blue", "green")]
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        pending = b""
+        for at in range(0, len(series), PIPELINE):
+            part = series[at:at + PIPELINE]
+            sock.sendall(b"".join(ingest_request(i, env, rng.randrange(2), rng.choice(pool))
+                                  for i, env in part))
+            statuses, pending = read_responses(sock, len(part), pending)
+            if any(s != 200 for s in statuses):
+                sys.exit(f"ingest answered {sorted(set(statuses))}")
+
+
+def percentile(sorted_values, p):
+    return sorted_values[min(len(sorted_values) - 1, int(math.ceil(p * len(sorted_values))) - 1)]
+
+
+def gate_probe(port, n, seconds):
+    """Runs as its own process: gate latencies in ms, one per line, on stdout."""
+    rng = random.Random(7)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    end = time.monotonic() + seconds
+    out = []
+    next_at = time.monotonic()
+    while time.monotonic() < end:
+        path = f"/api/v1/gate?service=svc{rng.randrange(n)}&env=green&window=10m"
+        t0 = time.perf_counter()
+        try:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            resp.read()
+        except (OSError, http.client.HTTPException) as e:
+            sys.exit(f"gate request failed: {e}")
+        out.append((time.perf_counter() - t0) * 1e3)
+        if resp.status not in (200, 503):
+            sys.exit(f"gate answered {resp.status}")
+        next_at += GATE_EVERY_S
+        delay = next_at - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)  # the probe's pace, not a wait for a condition
+    print("\n".join(f"{v:.4f}" for v in out))
+
+
+def scrape_metrics(port):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    t0 = time.perf_counter()
+    conn.request("GET", "/metrics")
+    resp = conn.getresponse()
+    body = resp.read()
+    elapsed = time.perf_counter() - t0
+    conn.close()
+    if resp.status != 200:
+        print(f"/metrics answered {resp.status}: {body[:200]!r}", file=sys.stderr)
+    return elapsed * 1e3, len(body), resp.status
+
+
+def write_config(tmp, n, port):
+    open(os.path.join(tmp, "rules.yaml"), "w").write(rules_for(n))
+    open(os.path.join(tmp, "slawatch.yaml"), "w").write(
+        f"listen: 127.0.0.1:{port}\ndata_dir: data\nrules_files: [rules.yaml]\n"
+        "log_level: error\n")
+
+
+def start_serve(build, tmp, port):
+    serve = subprocess.Popen([os.path.join(build, "slawatch"), "serve", "--config",
+                              os.path.join(tmp, "slawatch.yaml")])
+    return serve
+
+
+def wait_ready(serve, port, seconds):
+    def up():
+        if serve.poll() is not None:
+            sys.exit(f"slawatch serve exited with status {serve.returncode}")
+        return ready(port)
+    wait_for("serve to be ready", up, seconds)
+
+
+def stop_serve(serve):
+    if serve is not None:
+        serve.terminate()
+        serve.wait(120)
+
+
+def sleep_to_interval(offset_s):
+    """Until offset_s into the next base interval: the data is dated by the clock."""
+    time.sleep(BASE_S - time.time() % BASE_S + offset_s)
+
+
+def tick_run(build, n, intervals):
+    tmp = tempfile.mkdtemp(prefix="slawatch-bench-scale-")
+    serve = probe = None
+    try:
+        port = free_port()
+        write_config(tmp, n, port)
+        serve = start_serve(build, tmp, port)
+        wait_ready(serve, port, 120)
+        rng = random.Random(42)
+        pool = latency_pool(rng)
+        scrapes = []
+        cpu = []
+        for k in range(WARMUP + intervals + 1):
+            sleep_to_interval(0.2)
+            if k == WARMUP:
+                probe = subprocess.Popen(
+                    [sys.executable, os.path.abspath(__file__), "--gate-probe", str(port),
+                     str(n), str(intervals * BASE_S)], stdout=subprocess.PIPE, text=True)
+            if k >= WARMUP:
+                cpu.append((thread_cpu_s(serve.pid, serve.pid), process_cpu_s(serve.pid)))
+            if k > WARMUP:
+                scrapes.append(scrape_metrics(port))
+            if k < WARMUP + intervals:
+                push_interval(port, n, pool, rng)
+        rss = rss_kib(serve.pid)
+        gate = sorted(float(v) for v in probe.communicate(timeout=120)[0].split())
+        tick_cpu = (cpu[-1][0] - cpu[0][0]) / intervals
+        all_cpu = (cpu[-1][1] - cpu[0][1]) / intervals
+        times = sorted(s[0] for s in scrapes if s[2] == 200) or [math.nan]
+        key = f"slawatch.scale.{n}_services"
+        print(f"{key}.tick_thread_cpu_per_tick {tick_cpu * 1e3:.1f} ms")
+        print(f"{key}.tick_thread_cpu_per_service {tick_cpu / n * 1e6:.1f} us")
+        print(f"{key}.process_cpu_per_interval {all_cpu * 1e3:.1f} ms")
+        print(f"{key}.process_cpu_per_service {all_cpu / n * 1e6:.1f} us")
+        print(f"{key}.rss {rss} KiB")
+        print(f"{key}.rss_per_service {rss / n:.1f} KiB")
+        print(f"{key}.metrics_scrape_median {times[len(times) // 2]:.1f} ms")
+        print(f"{key}.metrics_scrape_max {times[-1]:.1f} ms")
+        print(f"{key}.metrics_size {scrapes[-1][1]} bytes")
+        print(f"{key}.metrics_failed {sum(s[2] != 200 for s in scrapes)} scrapes")
+        print(f"{key}.gate_requests {len(gate)} requests")
+        print(f"{key}.gate_p50 {percentile(gate, 0.50):.3f} ms")
+        print(f"{key}.gate_p99 {percentile(gate, 0.99):.3f} ms")
+        print(f"{key}.gate_max {gate[-1]:.3f} ms")
+        print(f"{key}.load_1m {os.getloadavg()[0]:.1f} runnable")
+        sys.stdout.flush()
+        return rss
+    finally:
+        if probe is not None and probe.poll() is None:
+            probe.kill()
+            probe.wait()
+        stop_serve(serve)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def startup_run(build, n, days):
+    tmp = tempfile.mkdtemp(prefix="slawatch-bench-scale-")
+    serve = None
+    try:
+        port = free_port()
+        write_config(tmp, n, port)
+        data = os.path.join(tmp, "data")
+        os.mkdir(data)
+        subprocess.run([os.path.join(build, "bench", "bench_scale_store"), data, str(n),
+                        str(days)], check=True)
+        t0 = time.monotonic()
+        serve = start_serve(build, tmp, port)
+        wait_ready(serve, port, 600)
+        elapsed = time.monotonic() - t0
+        key = f"slawatch.scale.startup_{days}d_{n}_services"
+        print(f"{key} {elapsed:.2f} s")
+        print(f"{key}.cpu {process_cpu_s(serve.pid):.2f} s")
+        print(f"{key}.rss {rss_kib(serve.pid)} KiB")
+    finally:
+        stop_serve(serve)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def option(args, name, default):
+    if name in args:
+        i = args.index(name)
+        value = int(args[i + 1])
+        del args[i:i + 2]
+        return value
+    return default
+
+
+def main():
+    args = sys.argv[1:]
+    if args and args[0] == "--gate-probe":
+        gate_probe(int(args[1]), int(args[2]), float(args[3]))
+        return
+    if len(args) < 3 or args[1] not in ("tick", "startup"):
+        sys.exit(__doc__)
+    intervals = option(args, "--intervals", 4)
+    days = option(args, "--days", 30)
+    build, mode, sizes = os.path.abspath(args[0]), args[1], [int(a) for a in args[2:]]
+    if mode == "startup":
+        for n in sizes:
+            startup_run(build, n, days)
+        return
+    rss = [tick_run(build, n, intervals) for n in sizes]
+    for (a, ra), (b, rb) in zip(zip(sizes, rss), zip(sizes[1:], rss[1:])):
+        print(f"slawatch.scale.rss_per_service_{a}_to_{b} {(rb - ra) / (b - a):.1f} KiB")
+
+
+if __name__ == "__main__":
+    main()
