@@ -66,7 +66,7 @@ struct sw_http_server {
     bool watchdog_running;
     pthread_t watchdog;
     struct conn *conns;
-    sw_workq *heavy; /* the routes marked heavy run here, off the pool threads */
+    sw_workq *heavy;      /* the routes marked heavy run here, off the pool threads */
     atomic_bool stopping; /* heavy jobs not started yet are answered 503 instead */
 };
 
@@ -165,6 +165,7 @@ on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
             conns_remove(srv, c);
             sw_buf_fini(&c->body);
             sw_buf_fini(&c->query);
+            sw_http_response_unshare(&c->resp);
             sw_buf_fini(&c->resp.body);
             free(c);
         }
@@ -273,8 +274,7 @@ needs_auth(const sw_http_server *srv, const sw_http_route *route)
 
 /* The route for path and method; NULL with resp set to 404 or 405 when there is none. */
 static const sw_http_route *
-find_route(const sw_http_server *srv, const char *path, const char *method,
-           sw_http_response *resp)
+find_route(const sw_http_server *srv, const char *path, const char *method, sw_http_response *resp)
 {
     size_t allow_len = 0;
     for (size_t i = 0; i < srv->n_routes; i++) {
@@ -293,12 +293,30 @@ find_route(const sw_http_server *srv, const char *path, const char *method,
         return NULL;
     }
     resp->header_name = MHD_HTTP_HEADER_ALLOW;
-    sw_http_response_error(resp, MHD_HTTP_METHOD_NOT_ALLOWED, "method %s not allowed here",
-                           method);
+    sw_http_response_error(resp, MHD_HTTP_METHOD_NOT_ALLOWED, "method %s not allowed here", method);
     return NULL;
 }
 
 /* --- answering ----------------------------------------------------------------------------- */
+
+/* The MHD response of resp's body. A shared body is MHD's to release from here on (when the
+ * response is destroyed, sent or not); an own body stays in c->resp until the connection's
+ * next request, after this one is sent. */
+static struct MHD_Response *
+create_mhd_response(sw_http_response *resp)
+{
+    if (resp->shared == NULL)
+        return MHD_create_response_from_buffer(
+            resp->body.len, resp->body.len ? resp->body.data : (void *)"", MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(
+        resp->shared_len, (void *)resp->shared, resp->release, resp->release_ctx);
+    if (r == NULL)
+        return NULL; /* the shared body is released with the connection */
+    resp->shared = NULL;
+    resp->release = NULL;
+    resp->release_ctx = NULL;
+    return r;
+}
 
 static enum MHD_Result
 send_response(conn *c, struct MHD_Connection *mc)
@@ -306,14 +324,12 @@ send_response(conn *c, struct MHD_Connection *mc)
     sw_http_response *resp = &c->resp;
     if (resp->status < 100 || resp->status > 599)
         sw_http_response_error(resp, MHD_HTTP_INTERNAL_SERVER_ERROR, "handler set no status");
-    /* The body stays in c->resp until the connection's next request, after this one is sent. */
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        resp->body.len, resp->body.len ? resp->body.data : (void *)"", MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r = create_mhd_response(resp);
     if (r == NULL)
         return MHD_NO;
-    enum MHD_Result ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                                 resp->content_type ? resp->content_type
-                                                                    : "application/json");
+    enum MHD_Result ok =
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                resp->content_type ? resp->content_type : "application/json");
     if (ok == MHD_YES && c->close)
         ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     /* MHD refuses values with CR or LF: a handler bug, answered as such, never sent as is. */
@@ -337,7 +353,7 @@ reset_response(sw_http_response *resp)
     resp->content_type = "application/json";
     resp->header_name = NULL;
     resp->header_value[0] = '\0';
-    sw_buf_reset(&resp->body);
+    sw_http_response_unshare(resp);
 }
 
 /* A declared Content-Length over the cap: refuse before reading a byte of the body. */
@@ -553,8 +569,7 @@ finish(conn *c, struct MHD_Connection *mc, const char *path, const char *method)
 
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *method,
-           const char *version, const char *upload_data, size_t *upload_data_size,
-           void **con_cls)
+           const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
     (void)cls;
     (void)version;
@@ -862,8 +877,8 @@ server_free(sw_http_server *srv)
 }
 
 sw_status
-sw_http_start(const sw_http_options *opts, const sw_http_route *routes, size_t n_routes,
-              void *ctx, sw_http_server **ret, sw_err *err)
+sw_http_start(const sw_http_options *opts, const sw_http_route *routes, size_t n_routes, void *ctx,
+              sw_http_server **ret, sw_err *err)
 {
     SW_REQUIRE(opts != NULL && opts->listen != NULL && ret != NULL);
     SW_REQUIRE(routes != NULL || n_routes == 0);
@@ -871,9 +886,9 @@ sw_http_start(const sw_http_options *opts, const sw_http_route *routes, size_t n
     sw_status st = parse_listen(opts->listen, &la, err);
     if (st != SW_OK)
         return st;
-    uint16_t listen_port = ntohs(la.sa.ss_family == AF_INET
-                                     ? ((struct sockaddr_in *)&la.sa)->sin_port
-                                     : ((struct sockaddr_in6 *)&la.sa)->sin6_port);
+    uint16_t listen_port =
+        ntohs(la.sa.ss_family == AF_INET ? ((struct sockaddr_in *)&la.sa)->sin_port
+                                         : ((struct sockaddr_in6 *)&la.sa)->sin6_port);
     sw_http_server *srv = calloc(1, sizeof *srv);
     if (srv == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory");
@@ -939,8 +954,8 @@ sw_http_stop(sw_http_server *srv)
     atomic_store(&srv->stopping, true);
     /* in_flight counts heavy requests too, running or waiting. */
     struct timespec step = {0, 5 * 1000 * 1000};
-    for (unsigned waited_ms = 0; atomic_load(&srv->in_flight) > 0 &&
-                                 waited_ms < srv->opts.timeout_s * 1000u;
+    for (unsigned waited_ms = 0;
+         atomic_load(&srv->in_flight) > 0 && waited_ms < srv->opts.timeout_s * 1000u;
          waited_ms += 5)
         nanosleep(&step, NULL);
     sw_workq_free(srv->heavy);

@@ -20,6 +20,29 @@ sw_http_response_header(sw_http_response *resp, const char *name, const char *fm
 }
 
 void
+sw_http_response_share(sw_http_response *resp, const void *data, size_t len,
+                       void (*release)(void *ctx), void *release_ctx)
+{
+    sw_http_response_unshare(resp);
+    resp->shared = data;
+    resp->shared_len = len;
+    resp->release = release;
+    resp->release_ctx = release_ctx;
+}
+
+void
+sw_http_response_unshare(sw_http_response *resp)
+{
+    if (resp->shared != NULL && resp->release != NULL)
+        resp->release(resp->release_ctx);
+    resp->shared = NULL;
+    resp->shared_len = 0;
+    resp->release = NULL;
+    resp->release_ctx = NULL;
+    sw_buf_reset(&resp->body);
+}
+
+void
 sw_http_response_error(sw_http_response *resp, int status, const char *fmt, ...)
 {
     char msg[256];
@@ -29,7 +52,7 @@ sw_http_response_error(sw_http_response *resp, int status, const char *fmt, ...)
     va_end(ap);
     resp->status = status;
     resp->content_type = "application/json";
-    sw_buf_reset(&resp->body);
+    sw_http_response_unshare(resp);
     /* The buffer cap is far above this size; a failed append leaves an empty body. */
     if (sw_buf_append(&resp->body, "{\"error\":", 9, NULL) != SW_OK ||
         sw_json_put_string(&resp->body, msg, NULL) != SW_OK ||

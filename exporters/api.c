@@ -138,6 +138,22 @@ snapshot_or_503(const sw_api_hooks *h, sw_http_response *resp)
  */
 #define STALE_RETRIES 8
 
+static void
+release_snapshot(void *s)
+{
+    sw_snapshot_unref(s);
+}
+
+/* Answer 200 with a body the snapshot s keeps: not copied, s (whose reference the caller hands
+ * over) is released once the body is sent. */
+static void
+reply_shared(sw_http_response *resp, const char *content_type, sw_snapshot *s, const sw_buf *b)
+{
+    resp->status = 200;
+    resp->content_type = content_type;
+    sw_http_response_share(resp, b->data, b->len, release_snapshot, s);
+}
+
 /* A lazily computed body of the current snapshot (status or /metrics), or an error reply. */
 static sw_snapshot *
 snapshot_body(const sw_api_hooks *h, sw_http_response *resp, sw_expo_format format, bool metrics,
@@ -425,8 +441,7 @@ handle_status(void *ctx, const sw_http_request *req, sw_http_response *resp)
     sw_snapshot *s = snapshot_body(ctx, resp, SW_EXPO_TEXT, false, &b);
     if (s == NULL)
         return;
-    reply_text(resp, 200, "application/json", b->data, b->len);
-    sw_snapshot_unref(s);
+    reply_shared(resp, "application/json", s, b);
 }
 
 static void
@@ -437,8 +452,7 @@ handle_metrics(void *ctx, const sw_http_request *req, sw_http_response *resp)
     sw_snapshot *s = snapshot_body(ctx, resp, f, true, &b);
     if (s == NULL)
         return;
-    reply_text(resp, 200, sw_expo_content_type(f), b->data, b->len);
-    sw_snapshot_unref(s);
+    reply_shared(resp, sw_expo_content_type(f), s, b);
 }
 
 /* ------------------------------------------------------------------ lifecycle */

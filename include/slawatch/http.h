@@ -16,17 +16,17 @@
 
 /* What a handler sees. Every pointer is borrowed for the call; copy what must outlive it. */
 typedef struct sw_http_request {
-    const char *method;        /* "GET", "POST", ... */
-    const char *path;          /* percent-decoded, without the query */
-    const char *query;         /* raw, after '?'; "" when none (see http_query.h) */
-    const char *accept;        /* header values; NULL when absent */
+    const char *method; /* "GET", "POST", ... */
+    const char *path;   /* percent-decoded, without the query */
+    const char *query;  /* raw, after '?'; "" when none (see http_query.h) */
+    const char *accept; /* header values; NULL when absent */
     const char *content_type;
     const char *authorization; /* already checked when the route needs auth */
     const char *user_agent;
     const char *content_encoding;
     const char *remote_write_version; /* X-Prometheus-Remote-Write-Version */
-    const char *remote;        /* "ip:port" of the client ("[ip]:port" for IPv6) */
-    const uint8_t *body;       /* NULL when empty; at most sw_http_options.max_body bytes */
+    const char *remote;               /* "ip:port" of the client ("[ip]:port" for IPv6) */
+    const uint8_t *body;              /* NULL when empty; at most sw_http_options.max_body bytes */
     size_t body_len;
 } sw_http_request;
 
@@ -42,6 +42,11 @@ typedef struct sw_http_response {
     const char *header_name;  /* one extra header (a static string, e.g. "Retry-After") or NULL */
     char header_value[SW_HTTP_HEADER_VALUE_MAX];
     sw_buf body; /* capped at sw_http_options.max_response */
+    /* Set by sw_http_response_share instead of body: bytes the handler does not own. */
+    const void *shared;
+    size_t shared_len;
+    void (*release)(void *ctx);
+    void *release_ctx;
 } sw_http_response;
 
 typedef void (*sw_http_handler)(void *ctx, const sw_http_request *req, sw_http_response *resp);
@@ -91,8 +96,8 @@ typedef struct sw_http_server sw_http_server;
  * asked for and libmicrohttpd was built without it, SW_E_IO when TLS files cannot be read or
  * the server cannot start (the message says why, e.g. address in use).
  */
-sw_status sw_http_start(const sw_http_options *opts, const sw_http_route *routes,
-                        size_t n_routes, void *ctx, sw_http_server **ret, sw_err *err);
+sw_status sw_http_start(const sw_http_options *opts, const sw_http_route *routes, size_t n_routes,
+                        void *ctx, sw_http_server **ret, sw_err *err);
 
 /* Heavy requests running or waiting now. */
 unsigned sw_http_heavy_busy(const sw_http_server *srv);
@@ -109,6 +114,18 @@ void sw_http_stop(sw_http_server *srv);
 /* Set the extra header of resp to name (static) and a formatted value (truncated to fit). */
 void sw_http_response_header(sw_http_response *resp, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * Answer with len bytes at data that stay valid until release(release_ctx) is called, once
+ * they are sent or the answer is dropped: a body built once and served to many (a cached
+ * /metrics) is neither copied per request nor held to the max_response cap, which bounds
+ * what a handler writes into body. Replaces body; status and content type are the caller's.
+ */
+void sw_http_response_share(sw_http_response *resp, const void *data, size_t len,
+                            void (*release)(void *ctx), void *release_ctx);
+
+/* Drop a shared body (releasing it) and empty body; done by the server between requests. */
+void sw_http_response_unshare(sw_http_response *resp);
 
 /*
  * Replace the body of resp with {"error": "<formatted message>"} (escaped; message truncated

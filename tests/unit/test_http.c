@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,12 +121,35 @@ h_heavy(void *ctx, const sw_http_request *req, sw_http_response *resp)
     sw_buf_append(&resp->body, "heavy done", 10, NULL);
 }
 
+/* A body the handler does not own, larger than the response cap (16 MiB by default): served
+ * whole, without a copy, and released once after it is sent. */
+#define SHARED_LEN (((size_t)16 << 20) + 4096)
+static char *shared_body;
+static atomic_int shared_released;
+
+static void
+release_shared(void *ctx)
+{
+    assert_ptr_equal(ctx, shared_body);
+    atomic_fetch_add(&shared_released, 1);
+}
+
+static void
+h_shared(void *ctx, const sw_http_request *req, sw_http_response *resp)
+{
+    (void)ctx;
+    (void)req;
+    resp->content_type = "text/plain";
+    sw_http_response_share(resp, shared_body, SHARED_LEN, release_shared, shared_body);
+}
+
 static const sw_http_route routes[] = {
-    {"GET", "/sleep", h_sleep, false, false}, {"GET", "/hello", h_hello, false, false},
-    {"POST", "/echo", h_echo, false, false},  {"PUT", "/echo", h_echo, false, false},
-    {"GET", "/q", h_query, false, false},     {"GET", "/info", h_info, false, false},
-    {"GET", "/busy", h_busy, false, false},   {"GET", "/bad", h_bad_status, false, false},
-    {"GET", "/secret", h_hello, true, false}, {"GET", "/heavy", h_heavy, false, true},
+    {"GET", "/sleep", h_sleep, false, false},   {"GET", "/hello", h_hello, false, false},
+    {"POST", "/echo", h_echo, false, false},    {"PUT", "/echo", h_echo, false, false},
+    {"GET", "/q", h_query, false, false},       {"GET", "/info", h_info, false, false},
+    {"GET", "/busy", h_busy, false, false},     {"GET", "/bad", h_bad_status, false, false},
+    {"GET", "/secret", h_hello, true, false},   {"GET", "/heavy", h_heavy, false, true},
+    {"GET", "/shared", h_shared, false, false},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
@@ -174,12 +198,12 @@ on_header(char *p, size_t size, size_t n, void *ud)
 typedef struct call {
     const char *method;
     const char *path;
-    const char *auth;    /* whole Authorization value, or NULL */
-    const void *body;    /* NULL: no body */
+    const char *auth; /* whole Authorization value, or NULL */
+    const void *body; /* NULL: no body */
     size_t body_len;
     bool chunked;
-    const char *extra;   /* one more request header line, or NULL */
-    const char *cainfo;  /* https with this CA when set */
+    const char *extra;  /* one more request header line, or NULL */
+    const char *cainfo; /* https with this CA when set */
 } call;
 
 typedef struct upload {
@@ -202,8 +226,7 @@ static void
 setup_call(CURL *h, uint16_t port, const call *c, reply *r, struct curl_slist **hdrs, upload *u)
 {
     char url[512];
-    snprintf(url, sizeof url, "%s://127.0.0.1:%u%s", c->cainfo ? "https" : "http", port,
-             c->path);
+    snprintf(url, sizeof url, "%s://127.0.0.1:%u%s", c->cainfo ? "https" : "http", port, c->path);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, c->method);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
@@ -242,7 +265,7 @@ perform(CURL *h, uint16_t port, const call *c, reply *r)
 {
     sw_buf_fini(&r->body);
     memset(r, 0, sizeof *r);
-    sw_buf_init(&r->body, (size_t)16 << 20);
+    sw_buf_init(&r->body, (size_t)32 << 20);
     struct curl_slist *hdrs = NULL;
     upload u;
     setup_call(h, port, c, r, &hdrs, &u);
@@ -280,8 +303,8 @@ typedef struct fixture {
 static sw_http_options
 base_options(void)
 {
-    sw_http_options o = {.listen = "127.0.0.1:0", .max_body = MAX_BODY, .max_header = 8192,
-                         .timeout_s = 1};
+    sw_http_options o = {
+        .listen = "127.0.0.1:0", .max_body = MAX_BODY, .max_header = 8192, .timeout_s = 1};
     return o;
 }
 
@@ -360,6 +383,29 @@ test_route_ok(void **state)
 }
 
 static void
+test_shared_body_over_the_cap(void **state)
+{
+    fixture *f = *state;
+    shared_body = malloc(SHARED_LEN);
+    assert_non_null(shared_body);
+    for (size_t i = 0; i < SHARED_LEN; i++)
+        shared_body[i] = (char)('a' + i % 26);
+    atomic_store(&shared_released, 0);
+    reply r = fetch(f->port, &(call){.method = "GET", .path = "/shared"});
+    assert_int_equal(r.code, CURLE_OK);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body.len, SHARED_LEN);
+    assert_memory_equal(r.body.data, shared_body, SHARED_LEN);
+    sw_buf_fini(&r.body);
+    /* MHD releases the body when it destroys the response, just after the last byte. */
+    for (int i = 0; i < 2000 && atomic_load(&shared_released) == 0; i++)
+        nanosleep(&(struct timespec){0, 1000 * 1000}, NULL);
+    assert_int_equal(atomic_load(&shared_released), 1);
+    free(shared_body);
+    shared_body = NULL;
+}
+
+static void
 test_not_found(void **state)
 {
     fixture *f = *state;
@@ -383,7 +429,8 @@ static void
 test_request_fields(void **state)
 {
     fixture *f = *state;
-    reply r = fetch(f->port, &(call){.method = "GET", .path = "/info?a=b", .extra = "Accept: text/x-test"});
+    reply r = fetch(f->port,
+                    &(call){.method = "GET", .path = "/info?a=b", .extra = "Accept: text/x-test"});
     assert_int_equal(r.status, 200);
     /* curl sends no User-Agent unless told; the remote is loopback with some port. */
     assert_true(strncmp(body_str(&r), "GET|/info|-|text/x-test|127.0.0.1:", 34) == 0);
@@ -450,8 +497,11 @@ test_post_body(void **state)
     for (size_t i = 0; i < 3; i++) {
         for (int chunked = 0; chunked < 2; chunked++) {
             uint8_t *p = pattern(sizes[i]);
-            reply r = fetch(f->port, &(call){.method = "POST", .path = "/echo", .body = p, .body_len = sizes[i],
-                                              .chunked = chunked});
+            reply r = fetch(f->port, &(call){.method = "POST",
+                                             .path = "/echo",
+                                             .body = p,
+                                             .body_len = sizes[i],
+                                             .chunked = chunked});
             assert_reply(&r, 200, NULL);
             assert_int_equal(r.body.len, sizes[i]);
             assert_memory_equal(r.body.data, p, sizes[i]);
@@ -468,8 +518,10 @@ test_body_too_large(void **state)
     for (int chunked = 0; chunked < 2; chunked++) {
         size_t n = MAX_BODY * 3 + 1;
         uint8_t *p = pattern(n);
-        reply r = fetch(f->port, &(call){.method = "POST", .path = "/echo", .body = p, .body_len = n,
-                                          .chunked = chunked});
+        reply r = fetch(
+            f->port,
+            &(call){
+                .method = "POST", .path = "/echo", .body = p, .body_len = n, .chunked = chunked});
         assert_reply(&r, 413, "{\"error\":\"request body larger than 65536 bytes\"}\n");
         sw_buf_fini(&r.body);
         free(p);
@@ -518,7 +570,8 @@ test_auth(void **state)
         {"/hello", NULL, 200}, /* not marked needs_auth */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        reply r = fetch(f->port, &(call){.method = "GET", .path = cases[i].path, .auth = cases[i].auth});
+        reply r =
+            fetch(f->port, &(call){.method = "GET", .path = cases[i].path, .auth = cases[i].auth});
         assert_reply(&r, cases[i].status, NULL);
         if (r.status == 401) {
             assert_string_equal(r.www_auth, "Bearer realm=\"slawatch\"");
@@ -544,7 +597,8 @@ test_auth_all(void **state)
         {"/echo", "Bearer wrong", 401},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        reply r = fetch(f->port, &(call){.method = "GET", .path = cases[i].path, .auth = cases[i].auth});
+        reply r =
+            fetch(f->port, &(call){.method = "GET", .path = cases[i].path, .auth = cases[i].auth});
         assert_reply(&r, cases[i].status, NULL);
         sw_buf_fini(&r.body);
     }
@@ -805,8 +859,10 @@ test_bad_options(void **state)
         {"127.0.0.1:0", NULL, false, "/nonexistent/c.pem", "/nonexistent/k.pem", SW_E_IO},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        sw_http_options o = {.listen = cases[i].listen, .bearer_token = cases[i].token,
-                             .auth_all = cases[i].auth_all, .tls_cert_file = cases[i].cert,
+        sw_http_options o = {.listen = cases[i].listen,
+                             .bearer_token = cases[i].token,
+                             .auth_all = cases[i].auth_all,
+                             .tls_cert_file = cases[i].cert,
                              .tls_key_file = cases[i].key};
         sw_http_server *srv = NULL;
         sw_err err = {0};
@@ -880,6 +936,7 @@ main(void)
     curl_global_init(CURL_GLOBAL_ALL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_route_ok, setup_plain, teardown),
+        cmocka_unit_test_setup_teardown(test_shared_body_over_the_cap, setup_plain, teardown),
         cmocka_unit_test_setup_teardown(test_not_found, setup_plain, teardown),
         cmocka_unit_test_setup_teardown(test_method_not_allowed, setup_plain, teardown),
         cmocka_unit_test_setup_teardown(test_request_fields, setup_plain, teardown),
