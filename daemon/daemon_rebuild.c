@@ -65,7 +65,7 @@ sw_daemon_load_rules(const sw_daemon *d, const sw_config *cfg, bool log_each, sw
 
 /* How far back alert timers can reach: the longest `for` plus its `over` window. */
 static int64_t
-alert_horizon_ms(const sw_rules *r)
+horizon_of_set(const sw_rules *r)
 {
     int64_t h = HOUR_MS;
     for (size_t i = 0; i < r->n_alerts; i++)
@@ -79,7 +79,7 @@ alert_horizon_ms(const sw_rules *r)
 
 /* How far back any window reaches: calendar months, rolling objectives, burn-rate windows. */
 static int64_t
-history_from_ms(const sw_rules *r, int64_t now_ms)
+history_from_of_set(const sw_rules *r, int64_t now_ms)
 {
     int64_t month_start, month_end, from = now_ms - 2 * DAY_MS;
     sw_units_month_of(now_ms, &month_start, &month_end);
@@ -93,6 +93,27 @@ history_from_ms(const sw_rules *r, int64_t now_ms)
         if (now_ms - r->alerts[i].long_ms < from)
             from = now_ms - r->alerts[i].long_ms;
     return from - from % DAY_MS;
+}
+
+/* The same over every service's resolved set. */
+static int64_t
+alert_horizon_ms(const sw_rules *r)
+{
+    int64_t h = horizon_of_set(r);
+    for (size_t i = 0; i < r->n_services; i++)
+        if (horizon_of_set(sw_rules_of_service(r, i)) > h)
+            h = horizon_of_set(sw_rules_of_service(r, i));
+    return h;
+}
+
+static int64_t
+history_from_ms(const sw_rules *r, int64_t now_ms)
+{
+    int64_t from = history_from_of_set(r, now_ms);
+    for (size_t i = 0; i < r->n_services; i++)
+        if (history_from_of_set(sw_rules_of_service(r, i), now_ms) < from)
+            from = history_from_of_set(sw_rules_of_service(r, i), now_ms);
+    return from;
 }
 
 static sw_status
@@ -140,8 +161,8 @@ restore_latch(void *ctx, const sw_store_event *e, sw_err *err)
         bool same_env = e->env == NULL ? sr.env == NULL : sr.env && strcmp(sr.env, e->env) == 0;
         if (strcmp(sr.service, e->service) != 0 || !same_env)
             continue;
-        for (size_t t = 0; t < l->rules->n_triggers; t++)
-            if (strcmp(l->rules->triggers[t].name, e->name) == 0 && !sr.triggers[t].fired &&
+        for (size_t t = 0; t < sr.rules->n_triggers; t++)
+            if (strcmp(sr.rules->triggers[t].name, e->name) == 0 && !sr.triggers[t].fired &&
                 e->at_ms >= sr.deployed_ms)
                 sw_eval_restore_trigger(l->ev, e->service, e->env, e->name, e->at_ms, NULL);
     }

@@ -25,7 +25,7 @@ typedef struct gate_entry {
 struct sw_snapshot {
     atomic_int refs;
     int64_t at_ms;
-    int64_t default_window_ms;
+    int64_t *gate_windows; /* per service, in rules order: its own gate's window */
     sw_buf status;
     sw_buf metrics[3];
     sw_buf gate_text;
@@ -51,6 +51,7 @@ snapshot_free(sw_snapshot *s)
     sw_buf_fini(&s->envs_json);
     free(s->gates);
     free(s->env_lists);
+    free(s->gate_windows);
     for (size_t i = 0; s->service_names != NULL && i < s->n_services; i++)
         free(s->service_names[i]);
     free(s->service_names);
@@ -197,19 +198,21 @@ build_gates(sw_snapshot *s, const sw_eval *ev, const sw_rules *rules, sw_err *er
     for (size_t i = 0; i < rules->n_services; i++)
         n_series += rules->services[i].n_environments + 1;
     s->gates = calloc(n_series * n_windows + 1, sizeof *s->gates);
-    if (s->gates == NULL)
+    s->gate_windows = calloc(rules->n_services + 1, sizeof *s->gate_windows);
+    if (s->gates == NULL || s->gate_windows == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory building gate verdicts");
-    s->default_window_ms = rules->gate.window_ms;
     sw_status st = SW_OK;
     for (size_t i = 0; i < rules->n_services && st == SW_OK; i++) {
         const sw_service *svc = &rules->services[i];
+        int64_t own = sw_rules_of_service(rules, i)->gate.window_ms;
+        s->gate_windows[i] = own;
         /* A service with environments is judged per environment, one without as itself. */
         for (size_t e = 0; e < (svc->n_environments ? svc->n_environments : 1) && st == SW_OK;
              e++) {
             const char *env = svc->n_environments ? svc->environments[e] : NULL;
-            st = add_gate(s, ev, svc->name, env, rules->gate.window_ms, err);
+            st = add_gate(s, ev, svc->name, env, own, err);
             for (size_t w = 0; w + 1 < n_windows && st == SW_OK; w++)
-                if (offered[w] != rules->gate.window_ms)
+                if (offered[w] != own)
                     st = add_gate(s, ev, svc->name, env, offered[w], err);
         }
     }
@@ -290,7 +293,7 @@ sw_snapshot_build(const sw_snapshot_input *in, sw_snapshot **ret, sw_err *err)
     sw_buf_init(&s->names, BODY_MAX);
     sw_buf_init(&s->services_json, BODY_MAX);
     sw_buf_init(&s->envs_json, BODY_MAX);
-    sw_status st = sw_eval_json_write(in->ev, in->rules, in->now_ms, &s->status, err);
+    sw_status st = sw_eval_json_write(in->ev, in->now_ms, &s->status, err);
     if (st == SW_OK)
         st = build_gates(s, in->ev, in->rules, err);
     if (st == SW_OK)
@@ -327,10 +330,10 @@ sw_snapshot_gate(const sw_snapshot *s, const char *service, const char *env, int
         return SW_SNAPSHOT_NEEDS_ENV;
     gate_entry key = {.service = service,
                       .env = env,
-                      .window_ms = window_ms != 0 ? window_ms : s->default_window_ms};
+                      .window_ms = window_ms != 0 ? window_ms : s->gate_windows[si]};
     const gate_entry *e = bsearch(&key, s->gates, s->n_gates, sizeof *s->gates, entry_cmp);
     if (e == NULL) {
-        key.window_ms = s->default_window_ms;
+        key.window_ms = s->gate_windows[si];
         if (bsearch(&key, s->gates, s->n_gates, sizeof *s->gates, entry_cmp) != NULL)
             return SW_SNAPSHOT_UNKNOWN_WINDOW;
         return SW_SNAPSHOT_UNKNOWN_ENV;
