@@ -19,23 +19,36 @@
 #define HOUR_MS INT64_C(3600000)
 #define DAY_MS INT64_C(86400000)
 
+/* The text of the configuration's rules files: one file's own text, several as a bundle
+ * (their patterns expanded now, so a reload sees files added to a rules.d folder). */
+static sw_status
+read_rules_files(const sw_config *cfg, sw_buf *text, const char **ret_name,
+                           sw_err *err)
+{
+    char **paths = NULL;
+    size_t n = 0;
+    sw_status st = sw_rules_expand_paths(cfg->rules_files, cfg->n_rules_files, &paths, &n, err);
+    /* A single file named as such keeps its own text (and the rules history its old form). */
+    if (st == SW_OK && n == 1 && strcmp(paths[0], cfg->rules_files[0]) == 0)
+        st = sw_rules_read_file(paths[0], text, err);
+    else if (st == SW_OK)
+        st = sw_rules_bundle_files((const char *const *)paths, n, text, err);
+    /* A bundle names its files itself; the name outlives the paths. */
+    *ret_name = cfg->n_rules_files > 0 ? cfg->rules_files[0] : "rules";
+    sw_rules_paths_free(paths, n);
+    return st;
+}
+
 sw_status
 sw_daemon_load_rules(const sw_daemon *d, const sw_config *cfg, bool log_each, sw_rules **ret_rules,
                      char **ret_text, size_t *ret_len, sw_err *err)
 {
     sw_buf text;
-    sw_buf_init(&text, (size_t)SW_YAML_MAX_INPUT + 1);
+    sw_buf_init(&text, SW_RULES_MAX_BUNDLE);
     const char *name = "embedded rules";
-    sw_status st;
-    if (d->opts.rules_text != NULL) {
-        st = sw_buf_append(&text, d->opts.rules_text, strlen(d->opts.rules_text), err);
-    } else if (cfg->n_rules_files != 1) {
-        st = sw_err_set(err, SW_E_INVAL, "%s: rules_files must name exactly one file, found %zu",
-                        cfg->path, cfg->n_rules_files);
-    } else {
-        name = cfg->rules_files[0];
-        st = sw_rules_read_file(name, &text, err);
-    }
+    sw_status st = d->opts.rules_text != NULL
+                       ? sw_buf_append(&text, d->opts.rules_text, strlen(d->opts.rules_text), err)
+                       : read_rules_files(cfg, &text, &name, err);
     sw_rules_diag *diag = sw_rules_diag_new();
     if (st == SW_OK)
         st = sw_rules_load_mem((const char *)text.data, text.len, name, ret_rules, diag, err);

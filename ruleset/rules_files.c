@@ -8,13 +8,15 @@
 #include "rules_int.h"
 
 #include <glob.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* One file of the load: its text (columns are found in it) and its parsed document. */
 typedef struct file {
     const char *name;
-    sw_buf text;
+    const char *text;
+    size_t len;
     sw_yaml_doc *doc;
     sw_rules *top;
 } file;
@@ -69,27 +71,20 @@ static void
 use_file(sw_rules_loader *ld, file *f)
 {
     ld->name = f->name;
-    ld->text = (const char *)f->text.data;
-    ld->len = f->text.len;
+    ld->text = f->text;
+    ld->len = f->len;
     ld->cur_line = 0;
     ld->cur_off = 0;
 }
 
 static sw_status
-read_all(sw_rules_loader *ld, const char *const *paths, file *files, size_t n, sw_err *err)
+parse_all(sw_rules_loader *ld, file *files, size_t n, sw_err *err)
 {
     for (size_t i = 0; i < n; i++) {
         file *f = &files[i];
-        sw_buf_init(&f->text, (size_t)SW_YAML_MAX_INPUT + 1);
-        sw_status st = sw_rules_read_file(paths[i], &f->text, err);
-        if (st != SW_OK)
-            return st;
-        f->name = sw_rules_strdup(ld, paths[i], strlen(paths[i]));
-        if (f->name == NULL)
-            return sw_err_set(err, SW_E_NOMEM, "out of memory loading rules");
         use_file(ld, f);
         sw_err yaml_err = {0};
-        st = sw_yaml_parse((const char *)f->text.data, f->text.len, f->name, &f->doc, &yaml_err);
+        sw_status st = sw_yaml_parse(f->text, f->len, f->name, &f->doc, &yaml_err);
         if (st == SW_E_NOMEM)
             return sw_err_set(err, st, "out of memory loading rules");
         if (st != SW_OK)
@@ -239,11 +234,11 @@ load_all(sw_rules_loader *ld, file *files, size_t n, sw_rules *all)
     all->gate = first->gate;
 }
 
-sw_status
-sw_rules_load_files(const char *const *paths, size_t n, sw_rules **ret_rules,
-                    sw_rules_diag *diag, sw_err *err)
+/* Load pieces (name and text each) as one rule set into a new box. */
+static sw_status
+load_pieces(const char *const *names, const char *const *texts, const size_t *lens, size_t n,
+            sw_rules **ret_rules, sw_rules_diag *diag, sw_err *err)
 {
-    SW_REQUIRE(paths != NULL && n > 0 && ret_rules != NULL);
     sw_rules_box *box = calloc(1, sizeof *box);
     file *files = calloc(n, sizeof *files);
     if (box == NULL || files == NULL) {
@@ -253,15 +248,22 @@ sw_rules_load_files(const char *const *paths, size_t n, sw_rules **ret_rules,
     }
     sw_arena_init(&box->arena);
     sw_rules_loader ld = {.arena = &box->arena, .diag = diag};
-    sw_status st = read_all(&ld, paths, files, n, err);
+    sw_status st = SW_OK;
+    for (size_t i = 0; i < n && st == SW_OK; i++) {
+        files[i] = (file){.name = sw_rules_strdup(&ld, names[i], strlen(names[i])),
+                          .text = texts[i],
+                          .len = lens[i]};
+        if (files[i].name == NULL)
+            st = sw_err_set(err, SW_E_NOMEM, "out of memory loading rules");
+    }
+    if (st == SW_OK)
+        st = parse_all(&ld, files, n, err);
     if (st == SW_OK) {
         load_all(&ld, files, n, &box->rules);
         st = sw_rules_summarise(&ld, SW_OK, err);
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         sw_yaml_free(files[i].doc);
-        sw_buf_fini(&files[i].text);
-    }
     free(files);
     if (st == SW_OK) {
         *ret_rules = &box->rules;
@@ -269,6 +271,126 @@ sw_rules_load_files(const char *const *paths, size_t n, sw_rules **ret_rules,
         sw_arena_fini(&box->arena);
         free(box);
     }
+    return st;
+}
+
+sw_status
+sw_rules_load_files(const char *const *paths, size_t n, sw_rules **ret_rules,
+                    sw_rules_diag *diag, sw_err *err)
+{
+    SW_REQUIRE(paths != NULL && n > 0 && ret_rules != NULL);
+    sw_buf bundle;
+    sw_buf_init(&bundle, SW_RULES_MAX_BUNDLE);
+    sw_status st = sw_rules_bundle_files(paths, n, &bundle, err);
+    if (st == SW_OK)
+        st = sw_rules_load_mem((const char *)bundle.data, bundle.len, paths[0], ret_rules, diag,
+                               err);
+    sw_buf_fini(&bundle);
+    return st;
+}
+
+/* ---- bundles: several files in one text -------------------------------------------------- */
+
+#define BUNDLE_MAGIC "# slawatch rules bundle 1\n"
+#define BUNDLE_FILE "# file "
+
+sw_status
+sw_rules_bundle_files(const char *const *paths, size_t n, sw_buf *out, sw_err *err)
+{
+    sw_buf one;
+    sw_status st = sw_buf_append(out, BUNDLE_MAGIC, strlen(BUNDLE_MAGIC), err);
+    for (size_t i = 0; i < n && st == SW_OK; i++) {
+        sw_buf_init(&one, (size_t)SW_YAML_MAX_INPUT + 1);
+        st = sw_rules_read_file(paths[i], &one, err);
+        if (st == SW_OK && strchr(paths[i], '\n') != NULL)
+            st = sw_err_set(err, SW_E_INVAL, "a rules file's name holds a line break");
+        if (st == SW_OK)
+            st = sw_buf_printf(out, err, BUNDLE_FILE "%zu %s\n", one.len, paths[i]);
+        if (st == SW_OK)
+            st = sw_buf_append(out, one.data, one.len, err);
+        sw_buf_fini(&one);
+    }
+    return st;
+}
+
+bool
+sw_rules_is_bundle(const char *text, size_t len)
+{
+    return len >= strlen(BUNDLE_MAGIC) && memcmp(text, BUNDLE_MAGIC, strlen(BUNDLE_MAGIC)) == 0;
+}
+
+/* One piece's header at *at: `# file LEN NAME`; the name is copied into name. */
+static bool
+next_piece(const char *text, size_t len, size_t *at, char *name, size_t cap, size_t *ret_len)
+{
+    size_t head = strlen(BUNDLE_FILE), i = *at;
+    if (len - i < head || memcmp(text + i, BUNDLE_FILE, head) != 0)
+        return false;
+    i += head;
+    size_t n = 0, digits = 0;
+    while (i < len && text[i] >= '0' && text[i] <= '9' && digits++ < 9)
+        n = n * 10 + (size_t)(text[i++] - '0');
+    if (digits == 0 || i >= len || text[i++] != ' ')
+        return false;
+    const char *nl = memchr(text + i, '\n', len - i);
+    if (nl == NULL || (size_t)(nl - (text + i)) >= cap || (size_t)(nl - (text + i)) == 0)
+        return false;
+    memcpy(name, text + i, (size_t)(nl - (text + i)));
+    name[nl - (text + i)] = '\0';
+    i = (size_t)(nl - text) + 1;
+    if (n > len - i)
+        return false;
+    *ret_len = n;
+    *at = i;
+    return true;
+}
+
+sw_status
+sw_rules_load_bundle(const char *text, size_t len, sw_rules **ret_rules, sw_rules_diag *diag,
+                     sw_err *err)
+{
+    enum { MAX_PIECES = 10000, NAME_MAX_LEN = 4096 };
+    size_t at = strlen(BUNDLE_MAGIC), n = 0, cap = 0;
+    char **names = NULL;
+    const char **texts = NULL;
+    size_t *lens = NULL;
+    sw_status st = SW_OK;
+    char name[NAME_MAX_LEN];
+    while (at < len && st == SW_OK) {
+        size_t piece;
+        if (n == MAX_PIECES || !next_piece(text, len, &at, name, sizeof name, &piece)) {
+            st = sw_err_set(err, SW_E_PARSE, "a rules bundle is malformed at byte %zu", at);
+            break;
+        }
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            char **nn = realloc(names, cap * sizeof *nn);
+            names = nn != NULL ? nn : names;
+            const char **tt = realloc(texts, cap * sizeof *tt);
+            texts = tt != NULL ? tt : texts;
+            size_t *ll = realloc(lens, cap * sizeof *ll);
+            lens = ll != NULL ? ll : lens;
+            if (nn == NULL || tt == NULL || ll == NULL) {
+                st = sw_err_set(err, SW_E_NOMEM, "out of memory loading rules");
+                break;
+            }
+        }
+        names[n] = strdup(name);
+        texts[n] = text + at;
+        lens[n] = piece;
+        if (names[n++] == NULL)
+            st = sw_err_set(err, SW_E_NOMEM, "out of memory loading rules");
+        at += piece;
+    }
+    if (st == SW_OK && n == 0)
+        st = sw_err_set(err, SW_E_PARSE, "a rules bundle holds no file");
+    if (st == SW_OK)
+        st = load_pieces((const char *const *)names, texts, lens, n, ret_rules, diag, err);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    free(texts);
+    free(lens);
     return st;
 }
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "slawatch/buf.h"
 #include "slawatch/err.h"
 
 /* Where something was written, for messages. */
@@ -209,7 +210,8 @@ const char *sw_rules_diag_line(const sw_rules_diag *d, size_t i);
 sw_status sw_rules_load_file(const char *path, sw_rules **ret_rules, sw_rules_diag *diag,
                              sw_err *err);
 
-/* The same from memory; name is used in messages. */
+/* The same from memory; name is used in messages. A bundle (sw_rules_bundle_files) is loaded
+ * as its files, each named in messages by its own name. */
 sw_status sw_rules_load_mem(const char *text, size_t len, const char *name, sw_rules **ret_rules,
                             sw_rules_diag *diag, sw_err *err);
 
@@ -222,6 +224,15 @@ sw_status sw_rules_load_mem(const char *text, size_t len, const char *name, sw_r
  */
 sw_status sw_rules_load_files(const char *const *paths, size_t n, sw_rules **ret_rules,
                               sw_rules_diag *diag, sw_err *err);
+
+/*
+ * Several rules files as one text (a bundle: each file's name, size and bytes), which
+ * sw_rules_load_mem loads as sw_rules_load_files loads the files: the daemon keeps its rules
+ * history this way. At most SW_RULES_MAX_BUNDLE bytes (out's cap decides; SW_E_TOOBIG past it).
+ */
+#define SW_RULES_MAX_BUNDLE ((size_t)256 << 20)
+sw_status sw_rules_bundle_files(const char *const *paths, size_t n, sw_buf *out,
+                                sw_err *err);
 
 /*
  * Expand rules file patterns: each is a path or a glob pattern (`rules.d/NAME.yaml` with `*` for NAME), whose
