@@ -21,6 +21,7 @@
 
 #include "slawatch/eval.h"
 #include "slawatch/rules.h"
+#include "slawatch/shard.h"
 
 /* The directory the files of a test are written to (removed by teardown). */
 static char dir[64];
@@ -361,6 +362,33 @@ test_expand_sorts_and_refuses_empty_patterns(void **state)
     assert_non_null(strstr(err.msg, "matches no file"));
 }
 
+/* A shard keeps some services, moved within the array: each resolved set follows its own. */
+static void
+test_shard_keeps_each_service_with_its_own_set(void **state)
+{
+    (void)state;
+    char lines[8192], text[8192];
+    size_t used = (size_t)snprintf(text, sizeof text, "version: 1\nservices:\n");
+    for (int i = 0; i < 20; i++)
+        used += (size_t)snprintf(text + used, sizeof text - used,
+                                 "  - name: s%d\n" SLI "    objectives:\n"
+                                 "      - {name: availability, objective: availability >= %d%%}\n",
+                                 i, 80 + i);
+    sw_rules *r = load_text(text, lines, sizeof lines);
+    assert_non_null(r);
+    sw_shard shard = {.index = 1, .count = 3};
+    sw_shard_rules(r, &shard);
+    assert_true(r->n_services > 0 && r->n_services < 20);
+    for (size_t i = 0; i < r->n_services; i++) {
+        const sw_rules *own = sw_rules_of_service(r, i);
+        int k = atoi(r->services[i].name + 1);
+        assert_ptr_equal(own->services, &r->services[i]);
+        assert_float_equal(own->objectives[0].objective.value, (80 + k) / 100.0, 1e-12);
+        assert_int_equal(sw_shard_of(r->services[i].name, 3), 1);
+    }
+    sw_rules_free(r);
+}
+
 /* One interval of 1000 requests with 5 errors: availability 99.5 %. */
 static void
 feed(sw_eval *ev, const char *service, int64_t start_ms)
@@ -425,6 +453,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_expand_sorts_and_refuses_empty_patterns, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_evaluator_judges_each_service_by_its_own, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_shard_keeps_each_service_with_its_own_set, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
