@@ -63,8 +63,8 @@ print_alert(const sw_rules *r, const sw_alert *a, const sw_rules_origin *from, b
     if (a->kind == SW_ALERT_BURN_RATE) {
         sw_units_format_duration(a->long_ms, d1, sizeof d1);
         sw_units_format_duration(a->short_ms, d2, sizeof d2);
-        printf("burn rate %g of %s over %s and %s", a->burn_rate,
-               r->objectives[a->objective].name, d1, d2);
+        printf("burn rate %g of %s over %s and %s", a->burn_rate, r->objectives[a->objective].name,
+               d1, d2);
     } else {
         sw_units_format_duration(a->over_ms, d1, sizeof d1);
         sw_units_format_duration(a->for_ms, d2, sizeof d2);
@@ -98,8 +98,9 @@ sw_cli_explain(const sw_rules *rules, const char *service)
 {
     ptrdiff_t i = sw_rules_service_index(rules, service);
     if (i < 0) {
-        fprintf(stderr, "slawatch check: error: --explain %s: no service of that name in the rules "
-                        "files\n",
+        fprintf(stderr,
+                "slawatch check: error: --explain %s: no service of that name in the rules "
+                "files\n",
                 service);
         return SW_EXIT_INPUT;
     }

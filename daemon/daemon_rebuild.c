@@ -22,8 +22,7 @@
 /* The text of the configuration's rules files: one file's own text, several as a bundle
  * (their patterns expanded now, so a reload sees files added to a rules.d folder). */
 static sw_status
-read_rules_files(const sw_config *cfg, sw_buf *text, const char **ret_name,
-                           sw_err *err)
+read_rules_files(const sw_config *cfg, sw_buf *text, const char **ret_name, sw_err *err)
 {
     char **paths = NULL;
     size_t n = 0;

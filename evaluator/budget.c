@@ -44,7 +44,8 @@ slice_bad_total(const sw_eval *ev, const sw_series *s, size_t oi, const sw_sums 
 
 /* Bad and total events of objective oi in sums; false when it has none or too few. */
 static bool
-event_bad_total(const sw_eval *ev, const sw_series *s, size_t oi, const sw_sums *sums, bool need_min, double bt[2])
+event_bad_total(const sw_eval *ev, const sw_series *s, size_t oi, const sw_sums *sums,
+                bool need_min, double bt[2])
 {
     const sw_objective *o = &s->rules->objectives[oi];
     const uint64_t *v = sums->v;

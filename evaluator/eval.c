@@ -411,8 +411,8 @@ eval_boundary(sw_eval *ev, sw_series *s, int64_t t, sw_err *err)
                                 &ev->pack_buf, err);
     for (size_t i = 0; i < s->rules->n_objectives && st == SW_OK; i++)
         if (s->slices[i] != NULL)
-            st = sw_slices_judge(s->slices[i], ev, s, &s->rules->objectives[i], t, ev->scratch,
-                                 err);
+            st =
+                sw_slices_judge(s->slices[i], ev, s, &s->rules->objectives[i], t, ev->scratch, err);
     if (st == SW_OK) {
         eval_conditions(ev, s, t);
         st = sw_gate_step(ev, s, t, err);

@@ -313,10 +313,10 @@ typedef struct sw_series {
 
 struct sw_eval {
     const sw_rules *rules;
-    sw_plan plan;        /* the whole set's: base interval, every service's maintenance */
-    sw_plan *plans;      /* one per distinct resolved set; services alike share one */
+    sw_plan plan;   /* the whole set's: base interval, every service's maintenance */
+    sw_plan *plans; /* one per distinct resolved set; services alike share one */
     size_t n_plans;
-    size_t *plan_of;     /* per service: index into plans */
+    size_t *plan_of; /* per service: index into plans */
     sw_series **series;
     size_t n_series, cap_series;
     size_t *slots; /* open-addressing table of series index + 1 */

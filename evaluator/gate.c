@@ -403,8 +403,7 @@ conclude(gate_ctx *g)
 /* The checks' window: the one asked for, cut at the deployment mark and the latency kept. */
 static void
 gate_window(const sw_rules *rules, const sw_plan *plan, const sw_series *s, int64_t window_ms,
-            int64_t now,
-            sw_gate_result *r)
+            int64_t now, sw_gate_result *r)
 {
     int64_t asked = window_ms > 0 ? window_ms : rules->gate.window_ms;
     int64_t kept = plan->history.latency_keep_ms - plan->base_ms;

@@ -429,8 +429,8 @@ write_objectives(sw_expo *e, const sw_eval *ev, sw_err *err)
 /* ------------------------------------------------------------------ alerts, triggers, gate */
 
 static sw_status
-write_alert_family(sw_expo *e, const sw_eval *ev, const char *name,
-                   const char *help, sw_alert_state want, sw_err *err)
+write_alert_family(sw_expo *e, const sw_eval *ev, const char *name, const char *help,
+                   sw_alert_state want, sw_err *err)
 {
     sw_status st = sw_expo_family(e, name, SW_EXPO_GAUGE, help, NULL, err);
     for (size_t i = 0; i < sw_eval_series_count(ev) && st == SW_OK; i++) {

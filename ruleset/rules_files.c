@@ -36,7 +36,9 @@ agree(sw_rules_loader *ld, setting *s, const sw_yaml_node *node, int64_t value)
         s->at = here;
         s->value = value;
     } else if (value != s->value) {
-        sw_rules_error(ld, node, "%s differs from the one set at %s:%u:%u: the rules files must agree on it (or set it in one place)",
+        sw_rules_error(ld, node,
+                       "%s differs from the one set at %s:%u:%u: the rules files must agree on it "
+                       "(or set it in one place)",
                        s->key, s->at.file, s->at.line, s->at.col);
     }
 }
@@ -275,8 +277,8 @@ load_pieces(const char *const *names, const char *const *texts, const size_t *le
 }
 
 sw_status
-sw_rules_load_files(const char *const *paths, size_t n, sw_rules **ret_rules,
-                    sw_rules_diag *diag, sw_err *err)
+sw_rules_load_files(const char *const *paths, size_t n, sw_rules **ret_rules, sw_rules_diag *diag,
+                    sw_err *err)
 {
     SW_REQUIRE(paths != NULL && n > 0 && ret_rules != NULL);
     sw_buf bundle;
@@ -442,8 +444,7 @@ sw_rules_expand_paths(const char *const *patterns, size_t n, char ***ret_paths, 
         if (rc == GLOB_NOMATCH || (rc == 0 && g.gl_pathc == 0))
             st = sw_err_set(err, SW_E_IO, "rules_files: %s matches no file", patterns[i]);
         else if (rc > 0)
-            st = sw_err_set(err, SW_E_IO, "rules_files: cannot read the files of %s",
-                            patterns[i]);
+            st = sw_err_set(err, SW_E_IO, "rules_files: cannot read the files of %s", patterns[i]);
         for (size_t k = 0; rc == 0 && k < g.gl_pathc && st == SW_OK; k++)
             if (!push_path(&paths, &got, &cap, g.gl_pathv[k]))
                 st = sw_err_set(err, SW_E_NOMEM, "out of memory expanding rules_files");

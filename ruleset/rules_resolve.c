@@ -95,8 +95,9 @@ list_put_all(build *b, list *l, const void *items, size_t n, sw_rules_origin fro
 {
     for (size_t i = 0; i < n; i++) {
         const void *item = (const unsigned char *)items + i * l->size;
-        memcpy(&from.pos, (const unsigned char *)item + (l == &b->obj ? offsetof(sw_objective, pos)
-                                                                     : offsetof(sw_alert, pos)),
+        memcpy(&from.pos,
+               (const unsigned char *)item +
+                   (l == &b->obj ? offsetof(sw_objective, pos) : offsetof(sw_alert, pos)),
                sizeof from.pos);
         list_put(b, l, item, from);
     }
@@ -117,8 +118,8 @@ apply_drops(build *b, const sw_rules_section *sec)
         const char *name = sec->drop.names[i];
         if (name == NULL)
             continue;
-        size_t gone = list_drop(&b->obj, name) + list_drop(&b->alerts, name) +
-                      list_drop(&b->triggers, name);
+        size_t gone =
+            list_drop(&b->obj, name) + list_drop(&b->alerts, name) + list_drop(&b->triggers, name);
         if (gone == 0)
             sw_rules_error_pos(b->ld, sec->drop.pos[i],
                                "expected the name of an inherited objective, alert or rollback "
@@ -183,7 +184,7 @@ static void
 where(const sw_rules_origin *o, char *out, size_t cap)
 {
     const char *kind = o->kind == SW_ORIGIN_PROFILE ? "profile " : "";
-    const char *name = o->kind == SW_ORIGIN_PROFILE ? o->profile
+    const char *name = o->kind == SW_ORIGIN_PROFILE   ? o->profile
                        : o->kind == SW_ORIGIN_SERVICE ? "the service"
                                                       : "the top level";
     snprintf(out, cap, "%s%s, %s:%u:%u", kind, name, o->pos.file, o->pos.line, o->pos.col);
@@ -225,8 +226,7 @@ static void
 check_baseline(build *b)
 {
     const sw_service *s = b->svc;
-    if (b->gate_from.kind == SW_ORIGIN_TOP || b->gate.baseline == NULL ||
-        s->n_environments == 0)
+    if (b->gate_from.kind == SW_ORIGIN_TOP || b->gate.baseline == NULL || s->n_environments == 0)
         return;
     for (size_t e = 0; e < s->n_environments; e++)
         if (s->environments[e] != NULL && strcmp(s->environments[e], b->gate.baseline) == 0)
@@ -280,10 +280,10 @@ top_explain(sw_rules_loader *ld, const sw_rules *top, const sw_service *any)
         return NULL;
     ex->objectives = top_origins(ld, top->objectives, top->n_objectives, sizeof(sw_objective),
                                  offsetof(sw_objective, pos));
-    ex->alerts = top_origins(ld, top->alerts, top->n_alerts, sizeof(sw_alert),
-                             offsetof(sw_alert, pos));
-    ex->triggers = top_origins(ld, top->triggers, top->n_triggers, sizeof(sw_alert),
-                               offsetof(sw_alert, pos));
+    ex->alerts =
+        top_origins(ld, top->alerts, top->n_alerts, sizeof(sw_alert), offsetof(sw_alert, pos));
+    ex->triggers =
+        top_origins(ld, top->triggers, top->n_triggers, sizeof(sw_alert), offsetof(sw_alert, pos));
     ex->gate = (sw_rules_origin){SW_ORIGIN_TOP, NULL, {any->pos.file, 0, 0}};
     return ex;
 }

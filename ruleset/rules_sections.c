@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const profile_keys[] = {"objectives", "alerts", "rollback_triggers", "gate",
-                                           "drop",       "extends", NULL};
+static const char *const profile_keys[] = {
+    "objectives", "alerts", "rollback_triggers", "gate", "drop", "extends", NULL};
 
 sw_rules_section *
 sw_rules_own(const sw_service *s)
@@ -59,10 +59,10 @@ sw_rules_service_add_objective(sw_rules_loader *ld, sw_service *s, const sw_obje
     for (size_t i = 0; i < n; i++)
         if (o->name != NULL && sec->r.objectives[i].name != NULL &&
             strcmp(sec->r.objectives[i].name, o->name) == 0)
-            sw_rules_error_pos(ld, o->pos, "duplicate objective '%s' of service '%s' (first at %s:%u:%u)",
-                               o->name, s->name != NULL ? s->name : "?",
-                               sec->r.objectives[i].pos.file, sec->r.objectives[i].pos.line,
-                               sec->r.objectives[i].pos.col);
+            sw_rules_error_pos(
+                ld, o->pos, "duplicate objective '%s' of service '%s' (first at %s:%u:%u)", o->name,
+                s->name != NULL ? s->name : "?", sec->r.objectives[i].pos.file,
+                sec->r.objectives[i].pos.line, sec->r.objectives[i].pos.col);
     sw_objective *grown = sw_rules_alloc(ld, n + 1, sizeof *grown);
     if (grown == NULL)
         return false;
@@ -76,8 +76,7 @@ sw_rules_service_add_objective(sw_rules_loader *ld, sw_service *s, const sw_obje
 
 /* A name or a list of names, each remembered with its position. */
 static void
-compile_names(sw_rules_loader *ld, const sw_yaml_node *node, const char *what,
-              sw_rules_names *ret)
+compile_names(sw_rules_loader *ld, const sw_yaml_node *node, const char *what, sw_rules_names *ret)
 {
     bool one = node->kind == SW_YAML_SCALAR && !sw_yaml_is_null(node);
     if (!one && !sw_rules_check_list(ld, node, what))
@@ -229,8 +228,8 @@ visit(sw_rules_loader *ld, const sw_rules_profiles *p, size_t i, unsigned char *
             sw_rules_error_pos(ld, sec->uses.pos[k],
                                "profiles extend one another in a cycle: '%s' extends '%s', "
                                "defined at %s:%u:%u, which leads back to '%s'",
-                               sec->name, next->name, next->pos.file, next->pos.line,
-                               next->pos.col, sec->name);
+                               sec->name, next->name, next->pos.file, next->pos.line, next->pos.col,
+                               sec->name);
         else if (colour[j] == WHITE)
             visit(ld, p, j, colour);
     }

@@ -17,9 +17,9 @@
 
 #define MAX_DIMENSIONS 30 /* CloudWatch's own limit */
 
-static const char *const service_keys[] = {
-    "name",   "environments",      "sli",  "maintenance", "profile",
-    "objectives", "alerts", "rollback_triggers", "gate", "drop", NULL};
+static const char *const service_keys[] = {"name",    "environments", "sli",    "maintenance",
+                                           "profile", "objectives",   "alerts", "rollback_triggers",
+                                           "gate",    "drop",         NULL};
 
 static const char *const sli_keys[] = {"requests", "errors", "latency", "health", NULL};
 

@@ -110,8 +110,7 @@ static const char *const replace_drop =
     "  - name: latency_p99\n"
     "    objective: p99 <= 300ms\n"
     "services:\n"
-    "  - name: api\n" SLI "  - name: batch\n" SLI
-    "    objectives:\n"
+    "  - name: api\n" SLI "  - name: batch\n" SLI "    objectives:\n"
     "      - name: availability\n"
     "        objective: availability >= 99%\n"
     "    drop: [latency_p99]\n";
@@ -236,7 +235,8 @@ test_profile_cycle_and_unknown_profile(void **state)
                   "  - name: api\n" SLI "    profile: nope\n",
                   lines, sizeof lines);
     assert_null(r);
-    assert_non_null(strstr(lines, "one.yaml:5:14: error: unknown profile 'nope' for service 'api'"));
+    assert_non_null(
+        strstr(lines, "one.yaml:5:14: error: unknown profile 'nope' for service 'api'"));
 }
 
 static void
@@ -248,8 +248,8 @@ test_service_in_two_files_names_both(void **state)
     put("b.yaml", "version: 1\nservices:\n  - name: web\n" SLI "  - name: api\n" SLI, b, sizeof b);
     const char *paths[] = {a, b};
     assert_null(load_files(paths, 2, lines, sizeof lines));
-    snprintf(want, sizeof want,
-             "%s:5:5: error: service 'api' is defined twice: here and at %s:3:5", b, a);
+    snprintf(want, sizeof want, "%s:5:5: error: service 'api' is defined twice: here and at %s:3:5",
+             b, a);
     assert_non_null(strstr(lines, want));
 }
 
@@ -280,19 +280,20 @@ test_burn_alert_follows_the_service_list(void **state)
     char lines[4096];
     /* The profile's burn-rate alert names `availability`, which is the service's second
      * objective (its own p95 comes first). */
-    sw_rules *r = load_text("version: 1\n"
-                            "profiles:\n"
-                            "  paging:\n"
-                            "    objectives:\n"
-                            "      - {name: availability, objective: availability >= 99%}\n"
-                            "    alerts:\n"
-                            "      - {name: Burn, burn_rate: 10, objective: availability, long: 1h, "
-                            "short: 5m}\n"
-                            "services:\n"
-                            "  - name: api\n" SLI "    objectives:\n"
-                            "      - {name: fast, objective: p95 <= 100ms}\n"
-                            "    profile: paging\n",
-                            lines, sizeof lines);
+    sw_rules *r =
+        load_text("version: 1\n"
+                  "profiles:\n"
+                  "  paging:\n"
+                  "    objectives:\n"
+                  "      - {name: availability, objective: availability >= 99%}\n"
+                  "    alerts:\n"
+                  "      - {name: Burn, burn_rate: 10, objective: availability, long: 1h, "
+                  "short: 5m}\n"
+                  "services:\n"
+                  "  - name: api\n" SLI "    objectives:\n"
+                  "      - {name: fast, objective: p95 <= 100ms}\n"
+                  "    profile: paging\n",
+                  lines, sizeof lines);
     assert_non_null(r);
     const sw_rules *api = of(r, "api");
     assert_int_equal(api->n_alerts, 1);
@@ -300,16 +301,17 @@ test_burn_alert_follows_the_service_list(void **state)
     sw_rules_free(r);
     /* 1 / (1 - 99%) = 100 is unreachable for the service's own 99.5 %: 1 / 0.005 = 200 is
      * fine, so use a service target of 95 %: 1 / 0.05 = 20 < 30. */
-    r = load_text("version: 1\n"
-                  "profiles:\n"
-                  "  paging:\n"
-                  "    alerts:\n"
-                  "      - {name: Burn, burn_rate: 30, objective: availability, long: 1h, short: 5m}\n"
-                  "services:\n"
-                  "  - name: api\n" SLI "    profile: paging\n"
-                  "    objectives:\n"
-                  "      - {name: availability, objective: availability >= 95%}\n",
-                  lines, sizeof lines);
+    r = load_text(
+        "version: 1\n"
+        "profiles:\n"
+        "  paging:\n"
+        "    alerts:\n"
+        "      - {name: Burn, burn_rate: 30, objective: availability, long: 1h, short: 5m}\n"
+        "services:\n"
+        "  - name: api\n" SLI "    profile: paging\n"
+        "    objectives:\n"
+        "      - {name: availability, objective: availability >= 95%}\n",
+        lines, sizeof lines);
     assert_null(r);
     assert_non_null(strstr(lines, "one.yaml:5:9: error: expected a burn rate below 20"));
 }
@@ -393,8 +395,8 @@ test_shard_keeps_each_service_with_its_own_set(void **state)
 static void
 feed(sw_eval *ev, const char *service, int64_t start_ms)
 {
-    sw_sli_interval iv = {.start_ms = start_ms, .length_ms = 10000, .has_data = true,
-                          .requests = 1000, .errors = 5};
+    sw_sli_interval iv = {
+        .start_ms = start_ms, .length_ms = 10000, .has_data = true, .requests = 1000, .errors = 5};
     assert_int_equal(sw_eval_add(ev, service, NULL, &iv, NULL), SW_OK);
 }
 
@@ -403,14 +405,14 @@ test_evaluator_judges_each_service_by_its_own(void **state)
 {
     (void)state;
     char lines[4096];
-    sw_rules *r = load_text("version: 1\n"
-                            "objectives:\n"
-                            "  - {name: availability, objective: availability >= 99.95%, window: 1h}\n"
-                            "services:\n"
-                            "  - name: checkout\n" SLI "  - name: importer\n" SLI
-                            "    objectives:\n"
-                            "      - {name: availability, objective: availability >= 99%, window: 1h}\n",
-                            lines, sizeof lines);
+    sw_rules *r =
+        load_text("version: 1\n"
+                  "objectives:\n"
+                  "  - {name: availability, objective: availability >= 99.95%, window: 1h}\n"
+                  "services:\n"
+                  "  - name: checkout\n" SLI "  - name: importer\n" SLI "    objectives:\n"
+                  "      - {name: availability, objective: availability >= 99%, window: 1h}\n",
+                  lines, sizeof lines);
     assert_non_null(r);
     sw_eval *ev = NULL;
     assert_int_equal(sw_eval_new(r, &ev, NULL), SW_OK);
