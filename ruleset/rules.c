@@ -456,7 +456,7 @@ sw_rules_load_mem(const char *text, size_t len, const char *name, sw_rules **ret
 {
     SW_REQUIRE((text != NULL || len == 0) && name != NULL && ret_rules != NULL);
     if (sw_rules_is_bundle(text, len))
-        return sw_rules_load_bundle(text, len, ret_rules, diag, err);
+        return sw_rules_load_bundle(text, len, name, ret_rules, diag, err);
     sw_rules_box *box = calloc(1, sizeof *box);
     if (box == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory loading rules");

@@ -347,9 +347,20 @@ next_piece(const char *text, size_t len, size_t *at, char *name, size_t cap, siz
     return true;
 }
 
+/* A malformed bundle: one diagnostic line naming it, as a file's errors would. */
+static sw_status
+bundle_error(const char *name, size_t at, sw_rules_diag *diag, sw_err *err)
+{
+    sw_rules_loader ld = {.name = name, .diag = diag};
+    sw_rules_error_pos(&ld, (sw_rules_pos){name, 0, 0},
+                       "expected a rules bundle (a file's header, then its bytes) at byte %zu",
+                       at);
+    return sw_rules_summarise(&ld, SW_OK, err);
+}
+
 sw_status
-sw_rules_load_bundle(const char *text, size_t len, sw_rules **ret_rules, sw_rules_diag *diag,
-                     sw_err *err)
+sw_rules_load_bundle(const char *text, size_t len, const char *name_of_all, sw_rules **ret_rules,
+                     sw_rules_diag *diag, sw_err *err)
 {
     enum { MAX_PIECES = 10000, NAME_MAX_LEN = 4096 };
     size_t at = strlen(BUNDLE_MAGIC), n = 0, cap = 0;
@@ -361,7 +372,7 @@ sw_rules_load_bundle(const char *text, size_t len, sw_rules **ret_rules, sw_rule
     while (at < len && st == SW_OK) {
         size_t piece;
         if (n == MAX_PIECES || !next_piece(text, len, &at, name, sizeof name, &piece)) {
-            st = sw_err_set(err, SW_E_PARSE, "a rules bundle is malformed at byte %zu", at);
+            st = bundle_error(name_of_all, at, diag, err);
             break;
         }
         if (n == cap) {
@@ -385,7 +396,7 @@ sw_rules_load_bundle(const char *text, size_t len, sw_rules **ret_rules, sw_rule
         at += piece;
     }
     if (st == SW_OK && n == 0)
-        st = sw_err_set(err, SW_E_PARSE, "a rules bundle holds no file");
+        st = bundle_error(name_of_all, at, diag, err);
     if (st == SW_OK)
         st = load_pieces((const char *const *)names, texts, lens, n, ret_rules, diag, err);
     for (size_t i = 0; i < n; i++)

@@ -141,8 +141,8 @@ void sw_rules_set_defaults(sw_rules *r);
 
 /* Is text a bundle of several files (sw_rules_bundle_files), and load one. */
 bool sw_rules_is_bundle(const char *text, size_t len);
-sw_status sw_rules_load_bundle(const char *text, size_t len, sw_rules **ret_rules,
-                               sw_rules_diag *diag, sw_err *err);
+sw_status sw_rules_load_bundle(const char *text, size_t len, const char *name,
+                               sw_rules **ret_rules, sw_rules_diag *diag, sw_err *err);
 
 /* Loader pieces for loads of several files (rules_files.c). */
 void sw_rules_yaml_error(sw_rules_loader *ld, const char *msg);
