@@ -11,6 +11,7 @@
 #include "slawatch/shard.h"
 #include "slawatch/yaml.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,22 @@ print_set(const char *const *paths, size_t n, sw_rules_file_kind kind, const sw_
            plural(r->n_services, "service", "services"));
 }
 
+/* Which of the files could not be read, said as for a single file. */
+static int
+report_unreadable(const char *const *paths, size_t n, const sw_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        FILE *f = fopen(paths[i], "rb");
+        if (f == NULL) {
+            fprintf(stderr, "%s: error: cannot read: %s\n", paths[i], strerror(errno));
+            return SW_EXIT_USAGE;
+        }
+        fclose(f);
+    }
+    fprintf(stderr, "error: %s\n", err->msg);
+    return SW_EXIT_USAGE;
+}
+
 static int
 check_rules_set(const char *const *paths, size_t n, const char *explain)
 {
@@ -152,8 +169,7 @@ check_rules_set(const char *const *paths, size_t n, const char *explain)
     if (st == SW_OK) {
         print_set(paths, n, sw_rules_file_kind_of(paths[0]), rules);
     } else if (st == SW_E_IO && n > 1) {
-        fprintf(stderr, "error: %s\n", err.msg); /* it names the file */
-        rc = SW_EXIT_USAGE;
+        rc = report_unreadable(paths, n, &err);
     } else {
         rc = report_failure(paths[0], st, &err, diag);
     }
