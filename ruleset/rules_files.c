@@ -353,8 +353,7 @@ bundle_error(const char *name, size_t at, sw_rules_diag *diag, sw_err *err)
 {
     sw_rules_loader ld = {.name = name, .diag = diag};
     sw_rules_error_pos(&ld, (sw_rules_pos){name, 0, 0},
-                       "expected a rules bundle (a file's header, then its bytes) at byte %zu",
-                       at);
+                       "expected a rules bundle (a file's header, then its bytes) at byte %zu", at);
     return sw_rules_summarise(&ld, SW_OK, err);
 }
 
