@@ -25,6 +25,10 @@ enum {
 };
 
 int sw_cli_check(int argc, char **argv);
+
+/* `check --explain`: print service's resolved set (explain.c); SW_EXIT_INPUT when unknown. */
+struct sw_rules;
+int sw_cli_explain(const struct sw_rules *rules, const char *service);
 int sw_cli_hdr(int argc, char **argv);
 int sw_cli_eval(int argc, char **argv);
 int sw_cli_gate(int argc, char **argv);

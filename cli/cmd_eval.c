@@ -283,19 +283,19 @@ print_alert(const sw_alert_result *r)
 }
 
 static void
-print_series(const sw_eval *ev, const sw_rules *rules, size_t i)
+print_series(const sw_eval *ev, size_t i)
 {
     sw_series_result s;
     sw_eval_series(ev, i, &s);
     printf("%s%s%s: data coverage %.1f%%\n\nobjectives\n", s.service, s.env ? " env=" : "",
            s.env ? s.env : "", s.coverage * 100.0);
-    for (size_t k = 0; k < rules->n_objectives; k++)
+    for (size_t k = 0; k < s.rules->n_objectives; k++)
         print_objective(&s.objectives[k]);
     printf("\nalerts\n");
-    for (size_t k = 0; k < rules->n_alerts; k++)
+    for (size_t k = 0; k < s.rules->n_alerts; k++)
         print_alert(&s.alerts[k]);
     printf("\nrollback triggers\n");
-    for (size_t k = 0; k < rules->n_triggers; k++) {
+    for (size_t k = 0; k < s.rules->n_triggers; k++) {
         char at[40] = "";
         if (s.triggers[k].fired)
             sw_units_format_time(s.triggers[k].fired_at_ms, at, sizeof at);
@@ -311,13 +311,13 @@ print_series(const sw_eval *ev, const sw_rules *rules, size_t i)
 }
 
 static int
-print_results(const sw_eval *ev, const sw_rules *rules, int64_t at_ms, bool json)
+print_results(const sw_eval *ev, int64_t at_ms, bool json)
 {
     if (json) {
         sw_buf out;
         sw_buf_init(&out, (size_t)1 << 30);
         sw_err err = {0};
-        sw_status st = sw_eval_json_write(ev, rules, at_ms, &out, &err);
+        sw_status st = sw_eval_json_write(ev, at_ms, &out, &err);
         if (st == SW_OK)
             fwrite(out.data, 1, out.len, stdout);
         else
@@ -329,7 +329,7 @@ print_results(const sw_eval *ev, const sw_rules *rules, int64_t at_ms, bool json
     sw_units_format_time(at_ms, at, sizeof at);
     printf("evaluation at %s\n\n", at);
     for (size_t i = 0; i < sw_eval_series_count(ev); i++)
-        print_series(ev, rules, i);
+        print_series(ev, i);
     return SW_EXIT_OK;
 }
 
@@ -367,7 +367,7 @@ run_eval(eval_opts *o, const sw_rules *rules)
         fprintf(stderr, "slawatch eval: %s\n", err.msg);
         rc = st == SW_E_IO ? SW_EXIT_USAGE : SW_EXIT_INPUT;
     } else {
-        rc = print_results(ev, rules, at_ms, o->json);
+        rc = print_results(ev, at_ms, o->json);
     }
     sw_eval_free(ev);
     recording_free(&rec);

@@ -233,7 +233,7 @@ add_alert_thresholds(sw_cloudwatch *cw, const sw_alert *a, size_t n, sw_err *err
  * timeslice conditions, alerts, triggers, gate checks): each is fetched as PR(:T), so the
  * share of requests under it is CloudWatch's, not a reconstruction. */
 static sw_status
-collect_thresholds(sw_cloudwatch *cw, const sw_rules *r, sw_err *err)
+set_thresholds(sw_cloudwatch *cw, const sw_rules *r, sw_err *err)
 {
     sw_status st = SW_OK;
     for (size_t i = 0; st == SW_OK && i < r->n_objectives; i++) {
@@ -247,6 +247,22 @@ collect_thresholds(sw_cloudwatch *cw, const sw_rules *r, sw_err *err)
         st = add_alert_thresholds(cw, r->triggers, r->n_triggers, err);
     for (size_t i = 0; st == SW_OK && i < r->gate.n_checks; i++)
         st = add_threshold(cw, &r->gate.checks[i], err);
+    return st;
+}
+
+/* The whole set's and every service's own (services resolved alike share their arrays). */
+static sw_status
+collect_thresholds(sw_cloudwatch *cw, const sw_rules *r, sw_err *err)
+{
+    sw_status st = set_thresholds(cw, r, err);
+    const sw_rules *last = r;
+    for (size_t i = 0; st == SW_OK && i < r->n_services; i++) {
+        const sw_rules *own = sw_rules_of_service(r, i);
+        if (own->objectives != last->objectives || own->alerts != last->alerts ||
+            own->triggers != last->triggers || own->gate.checks != last->gate.checks)
+            st = set_thresholds(cw, own, err);
+        last = own;
+    }
     return st;
 }
 

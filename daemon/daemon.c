@@ -283,7 +283,13 @@ record_event(sw_daemon *d, const char *kind, const char *name, const sw_series_r
 static uint8_t *
 seen_slot(sw_daemon *d, size_t i, size_t k)
 {
-    size_t per = d->rules->n_alerts + d->rules->n_triggers;
+    if (d->seen.per == 0)
+        for (size_t svc = 0; svc < d->rules->n_services; svc++) {
+            const sw_rules *own = sw_rules_of_service(d->rules, svc);
+            if (own->n_alerts + own->n_triggers > d->seen.per)
+                d->seen.per = own->n_alerts + own->n_triggers;
+        }
+    size_t per = d->seen.per;
     size_t need = (i + 1) * per;
     if (need > d->seen.n) {
         uint8_t *grown = realloc(d->seen.state, need);
@@ -299,9 +305,9 @@ seen_slot(sw_daemon *d, size_t i, size_t k)
 static void
 observe_series(sw_daemon *d, size_t i, int64_t now_ms)
 {
-    const sw_rules *r = d->rules;
     sw_series_result sr;
     sw_eval_series(d->ev, i, &sr);
+    const sw_rules *r = sr.rules;
     for (size_t a = 0; a < r->n_alerts; a++) {
         uint8_t *seen = seen_slot(d, i, a);
         bool firing = sr.alerts[a].state == SW_ALERT_FIRING;
@@ -311,7 +317,7 @@ observe_series(sw_daemon *d, size_t i, int64_t now_ms)
             *seen = firing;
         }
         if (d->am != NULL)
-            sw_am_observe_alert(d->am, d->rules, sr.service, sr.env, &sr.alerts[a], now_ms, NULL);
+            sw_am_observe_alert(d->am, r, sr.service, sr.env, &sr.alerts[a], now_ms, NULL);
     }
     for (size_t t = 0; t < r->n_triggers; t++) {
         uint8_t *seen = seen_slot(d, i, r->n_alerts + t);
@@ -350,10 +356,10 @@ sw_daemon_seen_reset(sw_daemon *d)
 {
     free(d->seen.state);
     d->seen = (sw_seen){0};
-    const sw_rules *r = d->rules;
     for (size_t i = 0; i < sw_eval_series_count(d->ev); i++) {
         sw_series_result sr;
         sw_eval_series(d->ev, i, &sr);
+        const sw_rules *r = sr.rules;
         for (size_t a = 0; a < r->n_alerts; a++) {
             uint8_t *seen = seen_slot(d, i, a);
             if (seen != NULL)

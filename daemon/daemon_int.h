@@ -81,8 +81,9 @@ typedef struct sw_daemon_rwout sw_daemon_rwout;
 
 /* The last state of every alert and trigger, to log and record changes. */
 typedef struct sw_seen {
-    uint8_t *state; /* per series x (alerts + triggers) */
+    uint8_t *state; /* per series x per (the most alerts + triggers of any service) */
     size_t n;
+    size_t per; /* 0 until the first use after a reset */
 } sw_seen;
 
 /* The remote-write receiver (daemon_rw.c): settings as started, the rate bucket, counters. */

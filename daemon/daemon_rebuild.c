@@ -19,23 +19,35 @@
 #define HOUR_MS INT64_C(3600000)
 #define DAY_MS INT64_C(86400000)
 
+/* The text of the configuration's rules files: one file's own text, several as a bundle
+ * (their patterns expanded now, so a reload sees files added to a rules.d folder). */
+static sw_status
+read_rules_files(const sw_config *cfg, sw_buf *text, const char **ret_name, sw_err *err)
+{
+    char **paths = NULL;
+    size_t n = 0;
+    sw_status st = sw_rules_expand_paths(cfg->rules_files, cfg->n_rules_files, &paths, &n, err);
+    /* A single file named as such keeps its own text (and the rules history its old form). */
+    if (st == SW_OK && n == 1 && strcmp(paths[0], cfg->rules_files[0]) == 0)
+        st = sw_rules_read_file(paths[0], text, err);
+    else if (st == SW_OK)
+        st = sw_rules_bundle_files((const char *const *)paths, n, text, err);
+    /* A bundle names its files itself; the name outlives the paths. */
+    *ret_name = cfg->n_rules_files > 0 ? cfg->rules_files[0] : "rules";
+    sw_rules_paths_free(paths, n);
+    return st;
+}
+
 sw_status
 sw_daemon_load_rules(const sw_daemon *d, const sw_config *cfg, bool log_each, sw_rules **ret_rules,
                      char **ret_text, size_t *ret_len, sw_err *err)
 {
     sw_buf text;
-    sw_buf_init(&text, (size_t)SW_YAML_MAX_INPUT + 1);
+    sw_buf_init(&text, SW_RULES_MAX_BUNDLE);
     const char *name = "embedded rules";
-    sw_status st;
-    if (d->opts.rules_text != NULL) {
-        st = sw_buf_append(&text, d->opts.rules_text, strlen(d->opts.rules_text), err);
-    } else if (cfg->n_rules_files != 1) {
-        st = sw_err_set(err, SW_E_INVAL, "%s: rules_files must name exactly one file, found %zu",
-                        cfg->path, cfg->n_rules_files);
-    } else {
-        name = cfg->rules_files[0];
-        st = sw_rules_read_file(name, &text, err);
-    }
+    sw_status st = d->opts.rules_text != NULL
+                       ? sw_buf_append(&text, d->opts.rules_text, strlen(d->opts.rules_text), err)
+                       : read_rules_files(cfg, &text, &name, err);
     sw_rules_diag *diag = sw_rules_diag_new();
     if (st == SW_OK)
         st = sw_rules_load_mem((const char *)text.data, text.len, name, ret_rules, diag, err);
@@ -65,7 +77,7 @@ sw_daemon_load_rules(const sw_daemon *d, const sw_config *cfg, bool log_each, sw
 
 /* How far back alert timers can reach: the longest `for` plus its `over` window. */
 static int64_t
-alert_horizon_ms(const sw_rules *r)
+horizon_of_set(const sw_rules *r)
 {
     int64_t h = HOUR_MS;
     for (size_t i = 0; i < r->n_alerts; i++)
@@ -79,7 +91,7 @@ alert_horizon_ms(const sw_rules *r)
 
 /* How far back any window reaches: calendar months, rolling objectives, burn-rate windows. */
 static int64_t
-history_from_ms(const sw_rules *r, int64_t now_ms)
+history_from_of_set(const sw_rules *r, int64_t now_ms)
 {
     int64_t month_start, month_end, from = now_ms - 2 * DAY_MS;
     sw_units_month_of(now_ms, &month_start, &month_end);
@@ -93,6 +105,27 @@ history_from_ms(const sw_rules *r, int64_t now_ms)
         if (now_ms - r->alerts[i].long_ms < from)
             from = now_ms - r->alerts[i].long_ms;
     return from - from % DAY_MS;
+}
+
+/* The same over every service's resolved set. */
+static int64_t
+alert_horizon_ms(const sw_rules *r)
+{
+    int64_t h = horizon_of_set(r);
+    for (size_t i = 0; i < r->n_services; i++)
+        if (horizon_of_set(sw_rules_of_service(r, i)) > h)
+            h = horizon_of_set(sw_rules_of_service(r, i));
+    return h;
+}
+
+static int64_t
+history_from_ms(const sw_rules *r, int64_t now_ms)
+{
+    int64_t from = history_from_of_set(r, now_ms);
+    for (size_t i = 0; i < r->n_services; i++)
+        if (history_from_of_set(sw_rules_of_service(r, i), now_ms) < from)
+            from = history_from_of_set(sw_rules_of_service(r, i), now_ms);
+    return from;
 }
 
 static sw_status
@@ -140,8 +173,8 @@ restore_latch(void *ctx, const sw_store_event *e, sw_err *err)
         bool same_env = e->env == NULL ? sr.env == NULL : sr.env && strcmp(sr.env, e->env) == 0;
         if (strcmp(sr.service, e->service) != 0 || !same_env)
             continue;
-        for (size_t t = 0; t < l->rules->n_triggers; t++)
-            if (strcmp(l->rules->triggers[t].name, e->name) == 0 && !sr.triggers[t].fired &&
+        for (size_t t = 0; t < sr.rules->n_triggers; t++)
+            if (strcmp(sr.rules->triggers[t].name, e->name) == 0 && !sr.triggers[t].fired &&
                 e->at_ms >= sr.deployed_ms)
                 sw_eval_restore_trigger(l->ev, e->service, e->env, e->name, e->at_ms, NULL);
     }

@@ -44,11 +44,12 @@ slice_bad_total(const sw_eval *ev, const sw_series *s, size_t oi, const sw_sums 
 
 /* Bad and total events of objective oi in sums; false when it has none or too few. */
 static bool
-event_bad_total(const sw_eval *ev, size_t oi, const sw_sums *sums, bool need_min, double bt[2])
+event_bad_total(const sw_eval *ev, const sw_series *s, size_t oi, const sw_sums *sums,
+                bool need_min, double bt[2])
 {
-    const sw_objective *o = &ev->rules->objectives[oi];
+    const sw_objective *o = &s->rules->objectives[oi];
     const uint64_t *v = sums->v;
-    ptrdiff_t slow = ev->plan.objective_slow[oi];
+    ptrdiff_t slow = s->plan->objective_slow[oi];
     bool enough_requests = !need_min || v[SW_SUM_REQUESTS] >= (uint64_t)ev->rules->min_requests;
     switch (o->objective.sli) {
     case SW_SLI_AVAILABILITY:
@@ -75,7 +76,7 @@ bool
 sw_budget_burn(const sw_eval *ev, const sw_series *s, size_t oi, int64_t from_ms, int64_t to_ms,
                bool need_min, double *ret)
 {
-    const sw_objective *o = &ev->rules->objectives[oi];
+    const sw_objective *o = &s->rules->objectives[oi];
     double frac = sw_budget_fraction(o), bt[2];
     sw_sums sums;
     *ret = NAN;
@@ -84,7 +85,7 @@ sw_budget_burn(const sw_eval *ev, const sw_series *s, size_t oi, int64_t from_ms
     sw_history_sums(&s->hist, from_ms, to_ms, true, &sums);
     bool ok = sw_plan_uses_slices(o)
                   ? slice_bad_total(ev, s, oi, &sums, from_ms, to_ms, need_min, bt)
-                  : event_bad_total(ev, oi, &sums, need_min, bt);
+                  : event_bad_total(ev, s, oi, &sums, need_min, bt);
     if (!ok)
         return false;
     *ret = bt[0] / bt[1] / frac;

@@ -84,14 +84,14 @@ table_reserve(sw_eval *ev, sw_err *err)
 /* ------------------------------------------------------------------ series */
 
 static void
-series_free(const sw_eval *ev, sw_series *s)
+series_free(sw_series *s)
 {
     if (s == NULL)
         return;
     sw_history_fini(&s->hist);
-    for (size_t i = 0; s->lat != NULL && i < ev->plan.n_lat; i++)
+    for (size_t i = 0; s->lat != NULL && i < s->plan->n_lat; i++)
         sw_window_fini(&s->lat[i]);
-    for (size_t i = 0; s->slices != NULL && i < ev->rules->n_objectives; i++)
+    for (size_t i = 0; s->slices != NULL && i < s->rules->n_objectives; i++)
         sw_slices_free(s->slices[i]);
     free(s->lat);
     free(s->slices);
@@ -118,10 +118,10 @@ series_results_init(const sw_rules *r, sw_series *s)
 }
 
 static sw_status
-series_alloc(const sw_eval *ev, sw_series *s, sw_err *err)
+series_alloc(sw_series *s, sw_err *err)
 {
-    const sw_rules *r = ev->rules;
-    s->lat = calloc(ev->plan.n_lat + 1, sizeof *s->lat);
+    const sw_rules *r = s->rules;
+    s->lat = calloc(s->plan->n_lat + 1, sizeof *s->lat);
     s->slices = calloc(r->n_objectives + 1, sizeof *s->slices);
     s->objectives = calloc(r->n_objectives + 1, sizeof *s->objectives);
     s->alerts = calloc(r->n_alerts + 1, sizeof *s->alerts);
@@ -131,8 +131,8 @@ series_alloc(const sw_eval *ev, sw_series *s, sw_err *err)
         return sw_err_set(err, SW_E_NOMEM, "cannot allocate a series");
     series_results_init(r, s);
     sw_status st = SW_OK;
-    for (size_t i = 0; i < ev->plan.n_lat && st == SW_OK; i++)
-        st = sw_window_init(&s->lat[i], &ev->plan.lat[i], err);
+    for (size_t i = 0; i < s->plan->n_lat && st == SW_OK; i++)
+        st = sw_window_init(&s->lat[i], &s->plan->lat[i], err);
     for (size_t i = 0; i < r->n_objectives && st == SW_OK; i++)
         if (sw_plan_uses_slices(&r->objectives[i]))
             st = sw_slices_new(r->objectives[i].slice_ms, &s->slices[i], err);
@@ -147,17 +147,19 @@ series_new(const sw_eval *ev, size_t service_index, const char *env, sw_series *
         return sw_err_set(err, SW_E_NOMEM, "cannot allocate a series");
     s->service = &ev->rules->services[service_index];
     s->service_index = service_index;
+    s->rules = sw_eval_service_rules(ev, service_index);
+    s->plan = sw_eval_service_plan(ev, service_index);
     s->evaluated_ms = INT64_MIN;
     s->deployed_ms = INT64_MIN;
     s->fed_until_ms = INT64_MIN;
-    sw_history_init(&s->hist, &ev->plan.history);
+    sw_history_init(&s->hist, &s->plan->history);
     sw_status st = SW_OK;
     if (env != NULL && (s->env = strdup(env)) == NULL)
         st = sw_err_set(err, SW_E_NOMEM, "cannot allocate a series");
     if (st == SW_OK)
-        st = series_alloc(ev, s, err);
+        st = series_alloc(s, err);
     if (st != SW_OK) {
-        series_free(ev, s);
+        series_free(s);
         return st;
     }
     *ret = s;
@@ -206,6 +208,55 @@ find_or_add(sw_eval *ev, const char *service, const char *env, sw_series **ret, 
 
 /* ------------------------------------------------------------------ lifecycle */
 
+const sw_rules *
+sw_eval_service_rules(const sw_eval *ev, size_t i)
+{
+    /* A rule set built by hand (tests) has no resolved sets: the whole set applies. */
+    const sw_rules *own = ev->rules->services[i].rules;
+    return own != NULL ? own : ev->rules;
+}
+
+const sw_plan *
+sw_eval_service_plan(const sw_eval *ev, size_t i)
+{
+    return &ev->plans[ev->plan_of[i]];
+}
+
+/* Services resolved alike (a file's plain services share their file's lists) share a plan. */
+static bool
+same_set(const sw_rules *a, const sw_rules *b)
+{
+    return a->objectives == b->objectives && a->n_objectives == b->n_objectives &&
+           a->alerts == b->alerts && a->n_alerts == b->n_alerts && a->triggers == b->triggers &&
+           a->n_triggers == b->n_triggers && memcmp(&a->gate, &b->gate, sizeof a->gate) == 0;
+}
+
+/* The plan of each service's resolved set, built once per distinct set in a row. */
+static sw_status
+plans_init(sw_eval *ev, sw_err *err)
+{
+    size_t n = ev->rules->n_services;
+    ev->plans = calloc(n + 1, sizeof *ev->plans);
+    ev->plan_of = calloc(n + 1, sizeof *ev->plan_of);
+    if (ev->plans == NULL || ev->plan_of == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "cannot allocate the evaluation plans");
+    const sw_rules *last = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const sw_rules *r = sw_eval_service_rules(ev, i);
+        if (last == NULL || !same_set(last, r)) {
+            sw_status st = sw_plan_init(&ev->plans[ev->n_plans], r, err);
+            if (st != SW_OK) {
+                sw_err_prefix(err, "service %s", ev->rules->services[i].name);
+                return st;
+            }
+            ev->n_plans++;
+            last = r;
+        }
+        ev->plan_of[i] = ev->n_plans - 1;
+    }
+    return SW_OK;
+}
+
 sw_status
 sw_eval_new(const sw_rules *rules, sw_eval **ret_ev, sw_err *err)
 {
@@ -217,6 +268,8 @@ sw_eval_new(const sw_rules *rules, sw_eval **ret_ev, sw_err *err)
     ev->alerts_from_ms = INT64_MIN;
     sw_buf_init(&ev->pack_buf, PACK_BUF_MAX);
     sw_status st = sw_plan_init(&ev->plan, rules, err);
+    if (st == SW_OK)
+        st = plans_init(ev, err);
     if (st == SW_OK)
         st = sw_hdr_new(&sw_hdr_latency_config, &ev->scratch, err);
     if (st != SW_OK) {
@@ -233,12 +286,16 @@ sw_eval_free(sw_eval *ev)
     if (ev == NULL)
         return;
     for (size_t i = 0; i < ev->n_series; i++)
-        series_free(ev, ev->series[i]);
+        series_free(ev->series[i]);
     free(ev->series);
     free(ev->slots);
     sw_hdr_free(ev->scratch);
     sw_buf_fini(&ev->pack_buf);
-    sw_plan_fini(&ev->plan, ev->rules->n_services);
+    for (size_t i = 0; i < ev->n_plans; i++)
+        sw_plan_fini(&ev->plans[i]);
+    free(ev->plans);
+    free(ev->plan_of);
+    sw_plan_fini(&ev->plan);
     free(ev);
 }
 
@@ -304,7 +361,7 @@ sw_eval_add(sw_eval *ev, const char *service, const char *env, const sw_sli_inte
     int64_t end = iv->start_ms + iv->length_ms;
     if (iv->has_data) {
         sw_sums sums;
-        interval_sums(&ev->plan, iv, &sums);
+        interval_sums(s->plan, iv, &sums);
         sw_chist *lat = NULL;
         if (iv->latency != NULL && sw_hdr_total_count(iv->latency) > 0)
             st = sw_chist_pack(iv->latency, &ev->pack_buf, &lat, err);
@@ -322,9 +379,9 @@ sw_eval_add(sw_eval *ev, const char *service, const char *env, const sw_sli_inte
 static void
 eval_conditions(const sw_eval *ev, sw_series *s, int64_t t)
 {
-    const sw_rules *r = ev->rules;
+    const sw_rules *r = s->rules;
     for (size_t i = 0; i < r->n_alerts; i++) {
-        ptrdiff_t lat = ev->plan.alert_lat[i];
+        ptrdiff_t lat = s->plan->alert_lat[i];
         sw_alert_result *res = &s->alerts[i];
         bool holds = sw_alert_holds(ev, s, &r->alerts[i], lat >= 0 ? &s->lat[lat] : NULL,
                                     INT64_MIN, t,
@@ -332,7 +389,7 @@ eval_conditions(const sw_eval *ev, sw_series *s, int64_t t)
         sw_alert_step(res, &r->alerts[i], holds, t);
     }
     for (size_t i = 0; i < r->n_triggers; i++) {
-        ptrdiff_t lat = ev->plan.trigger_lat[i];
+        ptrdiff_t lat = s->plan->trigger_lat[i];
         sw_alert_result *res = &s->trigger_states[i];
         /* Triggers judge the deployment since its mark (deployed_ms is INT64_MIN without). */
         bool holds = sw_alert_holds(ev, s, &r->triggers[i], lat >= 0 ? &s->lat[lat] : NULL,
@@ -348,14 +405,14 @@ static sw_status
 eval_boundary(sw_eval *ev, sw_series *s, int64_t t, sw_err *err)
 {
     sw_status st = SW_OK;
-    for (size_t i = 0; i < ev->plan.n_lat && st == SW_OK; i++)
-        if (ev->plan.lat[i].at_boundaries)
-            st = sw_window_move(&s->lat[i], &ev->plan.lat[i], &s->hist, t, ev->scratch,
+    for (size_t i = 0; i < s->plan->n_lat && st == SW_OK; i++)
+        if (s->plan->lat[i].at_boundaries)
+            st = sw_window_move(&s->lat[i], &s->plan->lat[i], &s->hist, t, ev->scratch,
                                 &ev->pack_buf, err);
-    for (size_t i = 0; i < ev->rules->n_objectives && st == SW_OK; i++)
+    for (size_t i = 0; i < s->rules->n_objectives && st == SW_OK; i++)
         if (s->slices[i] != NULL)
-            st = sw_slices_judge(s->slices[i], ev, s, &ev->rules->objectives[i], t, ev->scratch,
-                                 err);
+            st =
+                sw_slices_judge(s->slices[i], ev, s, &s->rules->objectives[i], t, ev->scratch, err);
     if (st == SW_OK) {
         eval_conditions(ev, s, t);
         st = sw_gate_step(ev, s, t, err);
@@ -374,7 +431,7 @@ eval_boundaries(sw_eval *ev, sw_series *s, int64_t now_ms, sw_err *err)
     int64_t base = ev->plan.base_ms, last = sw_floor_to(now_ms, base);
     int64_t t =
         s->evaluated_ms == INT64_MIN ? s->hist.first_start_ms + base : s->evaluated_ms + base;
-    int64_t quiet = s->hist.last_end_ms + ev->plan.longest_condition_ms;
+    int64_t quiet = s->hist.last_end_ms + s->plan->longest_condition_ms;
     if (t < ev->alerts_from_ms)
         t = sw_min_i64(last, sw_ceil_to(ev->alerts_from_ms, base));
     while (t <= last) {
@@ -391,22 +448,22 @@ static sw_status
 eval_objectives(sw_eval *ev, sw_series *s, int64_t now_ms, sw_err *err)
 {
     sw_status st = SW_OK;
-    for (size_t i = 0; i < ev->plan.n_lat && st == SW_OK; i++)
-        if (!ev->plan.lat[i].at_boundaries)
-            st = sw_window_move(&s->lat[i], &ev->plan.lat[i], &s->hist, now_ms, ev->scratch,
+    for (size_t i = 0; i < s->plan->n_lat && st == SW_OK; i++)
+        if (!s->plan->lat[i].at_boundaries)
+            st = sw_window_move(&s->lat[i], &s->plan->lat[i], &s->hist, now_ms, ev->scratch,
                                 &ev->pack_buf, err);
-    for (size_t i = 0; i < ev->rules->n_objectives && st == SW_OK; i++)
+    for (size_t i = 0; i < s->rules->n_objectives && st == SW_OK; i++)
         st = sw_objective_eval(ev, s, i, now_ms, err);
     return st;
 }
 
 static void
-series_drop(const sw_eval *ev, sw_series *s, int64_t now_ms)
+series_drop(sw_series *s, int64_t now_ms)
 {
     sw_history_drop(&s->hist, now_ms);
-    for (size_t i = 0; i < ev->rules->n_objectives; i++)
+    for (size_t i = 0; i < s->rules->n_objectives; i++)
         if (s->slices[i] != NULL)
-            sw_slices_drop(s->slices[i], now_ms - ev->plan.slice_keep_ms[i]);
+            sw_slices_drop(s->slices[i], now_ms - s->plan->slice_keep_ms[i]);
 }
 
 sw_status
@@ -426,7 +483,7 @@ sw_eval_advance(sw_eval *ev, int64_t now_ms, sw_err *err)
             sw_err_prefix(err, "%s%s%s", s->service->name, s->env ? "/" : "", s->env ? s->env : "");
             return st;
         }
-        series_drop(ev, s, now_ms);
+        series_drop(s, now_ms);
     }
     ev->now_ms = now_ms;
     return SW_OK;
@@ -442,7 +499,7 @@ sw_eval_mark_deployment(sw_eval *ev, const char *service, const char *env, int64
     if (find_or_add(ev, service, env, &s, NULL) != SW_OK)
         return;
     s->deployed_ms = at_ms;
-    for (size_t i = 0; i < ev->rules->n_triggers; i++)
+    for (size_t i = 0; i < s->rules->n_triggers; i++)
         sw_trigger_reset(&s->triggers[i], &s->trigger_states[i]);
     /* Without memory for it (gate stays NULL) the gate is judged as an unmarked series' is. */
     sw_gate_mark(&s->gate, at_ms, NULL);
@@ -462,8 +519,8 @@ sw_eval_restore_trigger(sw_eval *ev, const char *service, const char *env, const
     sw_status st = find_or_add(ev, service, env, &s, err);
     if (st != SW_OK)
         return st;
-    for (size_t i = 0; i < ev->rules->n_triggers; i++)
-        if (strcmp(ev->rules->triggers[i].name, trigger) == 0) {
+    for (size_t i = 0; i < s->rules->n_triggers; i++)
+        if (strcmp(s->rules->triggers[i].name, trigger) == 0) {
             s->triggers[i].fired = true;
             s->triggers[i].fired_at_ms = fired_at_ms;
             return SW_OK;
@@ -497,6 +554,7 @@ sw_eval_series(const sw_eval *ev, size_t i, sw_series_result *ret)
         .env = s->env,
         .coverage = coverage < 1.0 ? coverage : 1.0,
         .deployed_ms = s->deployed_ms == INT64_MIN ? -1 : s->deployed_ms,
+        .rules = s->rules,
         .objectives = s->objectives,
         .alerts = s->alerts,
         .triggers = s->triggers,

@@ -266,10 +266,11 @@ typedef struct sw_plan {
     sw_history_config history;
     int64_t longest_condition_ms; /* alerts and triggers: past it, an empty window */
     sw_maint *maint;              /* per service */
+    size_t n_maint;
 } sw_plan;
 
 sw_status sw_plan_init(sw_plan *p, const sw_rules *rules, sw_err *err);
-void sw_plan_fini(sw_plan *p, size_t n_services);
+void sw_plan_fini(sw_plan *p);
 
 /* The objective's window at now: [*start, now] and the whole window's length. */
 void sw_plan_objective_window(const sw_objective *o, int64_t now_ms, int64_t *ret_start,
@@ -294,6 +295,8 @@ typedef struct sw_gate_state {
 typedef struct sw_series {
     const sw_service *service;
     size_t service_index;
+    const sw_rules *rules; /* the service's resolved set (sw_service.rules) */
+    const sw_plan *plan;   /* compiled from it */
     char *env; /* NULL: no environment */
     sw_history hist;
     sw_lat_window *lat; /* plan.n_lat */
@@ -310,7 +313,10 @@ typedef struct sw_series {
 
 struct sw_eval {
     const sw_rules *rules;
-    sw_plan plan;
+    sw_plan plan;   /* the whole set's: base interval, every service's maintenance */
+    sw_plan *plans; /* one per distinct resolved set; services alike share one */
+    size_t n_plans;
+    size_t *plan_of; /* per service: index into plans */
     sw_series **series;
     size_t n_series, cap_series;
     size_t *slots; /* open-addressing table of series index + 1 */
@@ -329,6 +335,10 @@ void sw_gate_state_free(sw_gate_state *g);
 
 /* Boundary t of a marked series: take in both sides' data up to t, judge, latch a fail. */
 sw_status sw_gate_step(const sw_eval *ev, sw_series *s, int64_t t, sw_err *err);
+
+/* The resolved set and plan of service i of the rules (sw_eval_resolve's index). */
+const sw_rules *sw_eval_service_rules(const sw_eval *ev, size_t i);
+const sw_plan *sw_eval_service_plan(const sw_eval *ev, size_t i);
 
 /* The series of (service, env), or NULL. */
 sw_series *sw_eval_find(const sw_eval *ev, const char *service, const char *env);

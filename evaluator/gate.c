@@ -300,7 +300,7 @@ static void
 trigger_checks(gate_ctx *g)
 {
     const sw_series *s = g->series;
-    for (size_t i = 0; s != NULL && i < g->ev->rules->n_triggers; i++) {
+    for (size_t i = 0; s != NULL && i < s->rules->n_triggers; i++) {
         const sw_trigger_result *t = &s->triggers[i];
         if (!t->fired)
             continue;
@@ -402,11 +402,11 @@ conclude(gate_ctx *g)
 
 /* The checks' window: the one asked for, cut at the deployment mark and the latency kept. */
 static void
-gate_window(const sw_eval *ev, const sw_series *s, int64_t window_ms, int64_t now,
-            sw_gate_result *r)
+gate_window(const sw_rules *rules, const sw_plan *plan, const sw_series *s, int64_t window_ms,
+            int64_t now, sw_gate_result *r)
 {
-    int64_t asked = window_ms > 0 ? window_ms : ev->rules->gate.window_ms;
-    int64_t kept = ev->plan.history.latency_keep_ms - ev->plan.base_ms;
+    int64_t asked = window_ms > 0 ? window_ms : rules->gate.window_ms;
+    int64_t kept = plan->history.latency_keep_ms - plan->base_ms;
     int64_t w = asked;
     r->requested_window_ms = asked;
     r->limited_by = SW_GATE_LIMIT_NONE;
@@ -497,12 +497,14 @@ gate_run(gate_ctx *g, const char *service, const char *env, sw_err *err)
 
 /* The gate of series s (may be NULL: no data yet) at now over window_ms. */
 static sw_status
-gate_at(const sw_eval *ev, const sw_series *s, const char *service, const char *env,
+gate_at(const sw_eval *ev, size_t index, const sw_series *s, const char *service, const char *env,
         int64_t window_ms, int64_t now, sw_gate_result *ret, sw_err *err)
 {
     sw_gate_result res = {.failed_at_ms = -1};
-    gate_ctx g = {.ev = ev, .spec = &ev->rules->gate, .series = s, .res = &res, .now_ms = now};
-    gate_window(ev, s, window_ms, now, &res);
+    /* The service's own gate (its resolved set), also before its series has data. */
+    const sw_rules *rules = sw_eval_service_rules(ev, index);
+    gate_ctx g = {.ev = ev, .spec = &rules->gate, .series = s, .res = &res, .now_ms = now};
+    gate_window(rules, sw_eval_service_plan(ev, index), s, window_ms, now, &res);
     g.window_ms = res.window_end_ms - res.window_start_ms;
     sw_status st = gate_run(&g, service, env, err);
     sw_hdr_free(g.cand.lat);
@@ -523,7 +525,8 @@ sw_eval_gate(const sw_eval *ev, const char *service, const char *env, int64_t wi
     if (st != SW_OK)
         return st;
     int64_t now = ev->now_ms == INT64_MIN ? 0 : ev->now_ms;
-    return gate_at(ev, sw_eval_find(ev, service, env), service, env, window_ms, now, ret, err);
+    return gate_at(ev, index, sw_eval_find(ev, service, env), service, env, window_ms, now, ret,
+                   err);
 }
 
 const char *
@@ -589,7 +592,7 @@ sw_gate_step(const sw_eval *ev, sw_series *s, int64_t t, sw_err *err)
     sw_gate_state *g = s->gate;
     if (g == NULL || g->failed_at_ms != INT64_MIN)
         return SW_OK;
-    const sw_gate_spec *sp = &ev->rules->gate;
+    const sw_gate_spec *sp = &s->rules->gate;
     const sw_series *base =
         is_candidate(sp, s->env) ? sw_eval_find(ev, s->service->name, sp->baseline) : NULL;
     sw_status st = SW_OK;
@@ -602,7 +605,7 @@ sw_gate_step(const sw_eval *ev, sw_series *s, int64_t t, sw_err *err)
     }
     sw_gate_result r;
     if (st == SW_OK)
-        st = gate_at(ev, s, s->service->name, s->env, 0, t, &r, err);
+        st = gate_at(ev, s->service_index, s, s->service->name, s->env, 0, t, &r, err);
     if (st == SW_OK && r.verdict == SW_VERDICT_FAIL) {
         g->failed_at_ms = t;
         snprintf(g->failed_reason, sizeof g->failed_reason, "%s", r.reason);

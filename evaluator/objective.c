@@ -35,9 +35,9 @@ static void
 eval_events(const sw_eval *ev, const sw_series *s, size_t oi, const sw_sums *sums, int64_t now_ms,
             double whole_s, sw_objective_result *r)
 {
-    const sw_objective *o = &ev->rules->objectives[oi];
+    const sw_objective *o = &s->rules->objectives[oi];
     const uint64_t *v = sums->v;
-    ptrdiff_t lat = ev->plan.objective_lat[oi], slow = ev->plan.objective_slow[oi];
+    ptrdiff_t lat = s->plan->objective_lat[oi], slow = s->plan->objective_slow[oi];
     uint32_t run = o->objective.sli == SW_SLI_HEALTH_CONSECUTIVE_FAILURES
                        ? sw_history_peak_run(&s->hist, r->window_start_ms, now_ms)
                        : 0;
@@ -82,7 +82,7 @@ static void
 eval_slices(const sw_eval *ev, sw_series *s, size_t oi, const sw_sums *sums, int64_t start_ms,
             const int64_t whole[2], sw_objective_result *r)
 {
-    const sw_objective *o = &ev->rules->objectives[oi];
+    const sw_objective *o = &s->rules->objectives[oi];
     uint64_t count[SW_SLICE_VERDICTS];
     sw_slices_window(s->slices[oi], start_ms, count);
     uint64_t good = count[SW_SLICE_GOOD], bad = count[SW_SLICE_BAD], judged = good + bad;
@@ -111,7 +111,7 @@ eval_slices(const sw_eval *ev, sw_series *s, size_t oi, const sw_sums *sums, int
 sw_status
 sw_objective_eval(const sw_eval *ev, sw_series *s, size_t oi, int64_t now_ms, sw_err *err)
 {
-    const sw_objective *o = &ev->rules->objectives[oi];
+    const sw_objective *o = &s->rules->objectives[oi];
     sw_objective_result *r = &s->objectives[oi];
     int64_t start, whole[2];
     sw_plan_objective_window(o, now_ms, &start, &whole[0], &whole[1]);

@@ -269,6 +269,7 @@ plan_alloc(sw_plan *p, const sw_rules *r, sw_err *err)
     p->objective_slow = calloc(r->n_objectives + 1, sizeof *p->objective_slow);
     p->slice_keep_ms = calloc(r->n_objectives + 1, sizeof *p->slice_keep_ms);
     p->maint = calloc(r->n_services + 1, sizeof *p->maint);
+    p->n_maint = r->n_services;
     if (!p->lat || !p->alert_lat || !p->trigger_lat || !p->objective_lat || !p->objective_slow ||
         !p->slice_keep_ms || !p->maint)
         return sw_err_set(err, SW_E_NOMEM, "cannot allocate the evaluation plan");
@@ -288,7 +289,7 @@ sw_plan_init(sw_plan *p, const sw_rules *r, sw_err *err)
     for (size_t i = 0; i < r->n_services && st == SW_OK; i++)
         st = sw_maint_build(&r->services[i], r->base_interval_ms, &p->maint[i], err);
     if (st != SW_OK) {
-        sw_plan_fini(p, r->n_services);
+        sw_plan_fini(p);
         return st;
     }
     plan_retention(p, r);
@@ -297,9 +298,9 @@ sw_plan_init(sw_plan *p, const sw_rules *r, sw_err *err)
 }
 
 void
-sw_plan_fini(sw_plan *p, size_t n_services)
+sw_plan_fini(sw_plan *p)
 {
-    for (size_t i = 0; p->maint != NULL && i < n_services; i++)
+    for (size_t i = 0; p->maint != NULL && i < p->n_maint; i++)
         sw_maint_fini(&p->maint[i]);
     free(p->maint);
     free(p->lat);

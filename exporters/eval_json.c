@@ -152,7 +152,7 @@ put_gate(sw_buf *b, const sw_gate_result *g, sw_err *err)
 }
 
 static sw_status
-put_series(sw_buf *b, const sw_eval *ev, const sw_rules *rules, size_t i, sw_err *err)
+put_series(sw_buf *b, const sw_eval *ev, size_t i, sw_err *err)
 {
     sw_series_result s;
     sw_eval_series(ev, i, &s);
@@ -169,17 +169,17 @@ put_series(sw_buf *b, const sw_eval *ev, const sw_rules *rules, size_t i, sw_err
     sw_buf_printf(b, err, ",\"coverage\":");
     put_number(b, s.coverage, err);
     sw_buf_printf(b, err, ",\"objectives\":[");
-    for (size_t k = 0; k < rules->n_objectives; k++) {
+    for (size_t k = 0; k < s.rules->n_objectives; k++) {
         sw_buf_printf(b, err, k ? "," : "");
         put_objective(b, &s.objectives[k], err);
     }
     sw_buf_printf(b, err, "],\"alerts\":[");
-    for (size_t k = 0; k < rules->n_alerts; k++) {
+    for (size_t k = 0; k < s.rules->n_alerts; k++) {
         sw_buf_printf(b, err, k ? "," : "");
         put_alert(b, &s.alerts[k], err);
     }
     sw_buf_printf(b, err, "],\"triggers\":[");
-    for (size_t k = 0; k < rules->n_triggers; k++) {
+    for (size_t k = 0; k < s.rules->n_triggers; k++) {
         sw_buf_printf(b, err, k ? "," : "");
         put_trigger(b, &s.triggers[k], err);
     }
@@ -190,8 +190,7 @@ put_series(sw_buf *b, const sw_eval *ev, const sw_rules *rules, size_t i, sw_err
 }
 
 sw_status
-sw_eval_json_write(const sw_eval *ev, const sw_rules *rules, int64_t at_ms, sw_buf *out,
-                   sw_err *err)
+sw_eval_json_write(const sw_eval *ev, int64_t at_ms, sw_buf *out, sw_err *err)
 {
     size_t before = out->len;
     sw_err local = {0};
@@ -202,7 +201,7 @@ sw_eval_json_write(const sw_eval *ev, const sw_rules *rules, int64_t at_ms, sw_b
     sw_buf_printf(out, e, ",\"services\":[");
     for (size_t i = 0; i < sw_eval_series_count(ev) && e->code == SW_OK; i++) {
         sw_buf_printf(out, e, i ? "," : "");
-        sw_status st = put_series(out, ev, rules, i, e);
+        sw_status st = put_series(out, ev, i, e);
         if (st != SW_OK)
             e->code = st;
     }

@@ -54,6 +54,21 @@ window_text(const sw_window_spec *w, char *out, size_t cap)
 
 /* ------------------------------------------------------------------ per series */
 
+/* The conditions of one rule set, after the nc already in conds (at most 64 in all). */
+static size_t
+set_conditions(const sw_rules *r, const sw_condition **conds, size_t nc)
+{
+    for (size_t i = 0; i < r->n_objectives && nc < 64; i++)
+        conds[nc++] = &r->objectives[i].objective;
+    for (size_t i = 0; i < r->n_alerts && nc < 64; i++)
+        conds[nc++] = &r->alerts[i].when;
+    for (size_t i = 0; i < r->n_triggers && nc < 64; i++)
+        conds[nc++] = &r->triggers[i].when;
+    for (size_t i = 0; i < r->gate.n_checks && nc < 64; i++)
+        conds[nc++] = &r->gate.checks[i];
+    return nc;
+}
+
 /* The classic buckets: a standard ladder plus every latency threshold the rules name. */
 static size_t
 latency_bounds(const sw_rules *r, double *out)
@@ -63,15 +78,14 @@ latency_bounds(const sw_rules *r, double *out)
     for (size_t i = 0; i < sizeof ladder / sizeof ladder[0]; i++)
         out[n++] = ladder[i];
     const sw_condition *conds[64];
-    size_t nc = 0;
-    for (size_t i = 0; i < r->n_objectives && nc < 64; i++)
-        conds[nc++] = &r->objectives[i].objective;
-    for (size_t i = 0; i < r->n_alerts && nc < 64; i++)
-        conds[nc++] = &r->alerts[i].when;
-    for (size_t i = 0; i < r->n_triggers && nc < 64; i++)
-        conds[nc++] = &r->triggers[i].when;
-    for (size_t i = 0; i < r->gate.n_checks && nc < 64; i++)
-        conds[nc++] = &r->gate.checks[i];
+    size_t nc = set_conditions(r, conds, 0);
+    /* Every service's own thresholds too; services resolved alike share their arrays. */
+    for (size_t i = 0; i < r->n_services && nc < 64; i++) {
+        const sw_rules *own = sw_rules_of_service(r, i);
+        if (i == 0 || own->objectives != sw_rules_of_service(r, i - 1)->objectives ||
+            own->alerts != sw_rules_of_service(r, i - 1)->alerts)
+            nc = set_conditions(own, conds, nc);
+    }
     for (size_t c = 0; c < nc && n < MAX_BOUNDS; c++) {
         if (conds[c]->sli != SW_SLI_LATENCY)
             continue;
@@ -388,7 +402,7 @@ static const objective_family objective_families[] = {
 };
 
 static sw_status
-write_objectives(sw_expo *e, const sw_eval *ev, const sw_rules *r, sw_err *err)
+write_objectives(sw_expo *e, const sw_eval *ev, sw_err *err)
 {
     sw_status st = SW_OK;
     char wbuf[32];
@@ -399,7 +413,7 @@ write_objectives(sw_expo *e, const sw_eval *ev, const sw_rules *r, sw_err *err)
         for (size_t i = 0; i < sw_eval_series_count(ev) && st == SW_OK; i++) {
             sw_series_result sr;
             sw_eval_series(ev, i, &sr);
-            for (size_t o = 0; o < r->n_objectives && st == SW_OK; o++) {
+            for (size_t o = 0; o < sr.rules->n_objectives && st == SW_OK; o++) {
                 const sw_objective_result *res = &sr.objectives[o];
                 if (of->only >= 0 && (int)measured_unit_of(res->objective) != of->only)
                     continue;
@@ -416,16 +430,17 @@ write_objectives(sw_expo *e, const sw_eval *ev, const sw_rules *r, sw_err *err)
 /* ------------------------------------------------------------------ alerts, triggers, gate */
 
 static sw_status
-write_alert_family(sw_expo *e, const sw_eval *ev, const sw_rules *r, const char *name,
-                   const char *help, sw_alert_state want, sw_err *err)
+write_alert_family(sw_expo *e, const sw_eval *ev, const char *name, const char *help,
+                   sw_alert_state want, sw_err *err)
 {
     sw_status st = sw_expo_family(e, name, SW_EXPO_GAUGE, help, NULL, err);
     for (size_t i = 0; i < sw_eval_series_count(ev) && st == SW_OK; i++) {
         sw_series_result sr;
         sw_eval_series(ev, i, &sr);
-        for (size_t a = 0; a < r->n_alerts && st == SW_OK; a++) {
-            labels ls = with(with(series_labels(sr.service, sr.env), "alert", r->alerts[a].name),
-                             "severity", sw_rules_severity_str(r->alerts[a].severity));
+        const sw_rules *own = sr.rules;
+        for (size_t a = 0; a < own->n_alerts && st == SW_OK; a++) {
+            labels ls = with(with(series_labels(sr.service, sr.env), "alert", own->alerts[a].name),
+                             "severity", sw_rules_severity_str(own->alerts[a].severity));
             st = sw_expo_sample(e, ls.l, ls.n, sr.alerts[a].state == want ? 1 : 0, err);
         }
     }
@@ -433,7 +448,7 @@ write_alert_family(sw_expo *e, const sw_eval *ev, const sw_rules *r, const char 
 }
 
 static sw_status
-write_triggers(sw_expo *e, const sw_eval *ev, const sw_rules *r, sw_err *err)
+write_triggers(sw_expo *e, const sw_eval *ev, sw_err *err)
 {
     sw_status st = sw_expo_family(e, "slawatch_rollback_trigger_fired", SW_EXPO_GAUGE,
                                   "1 while the rollback trigger is latched (until the next "
@@ -442,8 +457,9 @@ write_triggers(sw_expo *e, const sw_eval *ev, const sw_rules *r, sw_err *err)
     for (size_t i = 0; i < sw_eval_series_count(ev) && st == SW_OK; i++) {
         sw_series_result sr;
         sw_eval_series(ev, i, &sr);
-        for (size_t t = 0; t < r->n_triggers && st == SW_OK; t++) {
-            labels ls = with(series_labels(sr.service, sr.env), "trigger", r->triggers[t].name);
+        for (size_t t = 0; t < sr.rules->n_triggers && st == SW_OK; t++) {
+            labels ls =
+                with(series_labels(sr.service, sr.env), "trigger", sr.rules->triggers[t].name);
             st = sw_expo_sample(e, ls.l, ls.n, sr.triggers[t].fired ? 1 : 0, err);
         }
     }
@@ -868,17 +884,17 @@ sw_metrics_write(sw_expo *e, const sw_metrics_view *v, sw_err *err)
     if (st == SW_OK)
         st = write_latency_summary(e, v->in, v->rows, v->n_rows, err);
     if (st == SW_OK)
-        st = write_objectives(e, ev, rules, err);
+        st = write_objectives(e, ev, err);
     if (st == SW_OK)
-        st = write_alert_family(e, ev, rules, "slawatch_alert_firing",
+        st = write_alert_family(e, ev, "slawatch_alert_firing",
                                 "1 while the alert is firing.", SW_ALERT_FIRING, err);
     if (st == SW_OK)
-        st = write_alert_family(e, ev, rules, "slawatch_alert_pending",
+        st = write_alert_family(e, ev, "slawatch_alert_pending",
                                 "1 while the alert's condition holds but its `for` has not "
                                 "elapsed.",
                                 SW_ALERT_PENDING, err);
     if (st == SW_OK)
-        st = write_triggers(e, ev, rules, err);
+        st = write_triggers(e, ev, err);
     if (st == SW_OK)
         st = write_gate(e, ev, v->verdicts, err);
     return st;

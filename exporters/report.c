@@ -158,6 +158,7 @@ pick_services(sw_report *r, const sw_report_request *req, sw_err *err)
                 return sw_err_set(err, SW_E_INVAL, "service '%.64s' is not in the rules of %04d-%02d",
                                   req->services[i], r->year, r->month);
         }
+        r->services[r->n_services].own = sw_rules_of_service(r->rules, (size_t)k);
         r->services[r->n_services++].svc = &r->rules->services[k];
     }
     if (r->n_services == 0 && n > 0)
@@ -181,8 +182,8 @@ init_periods(sw_report *r, rp_service *s, sw_err *err)
     }
     s->n_hours = (size_t)((r->end_ms - r->start_ms + RP_HOUR_MS - 1) / RP_HOUR_MS);
     s->hours = calloc(s->n_hours, sizeof *s->hours);
-    s->objectives = calloc(r->rules->n_objectives + 1, sizeof *s->objectives);
-    s->prev = calloc(r->rules->n_objectives + 1, sizeof *s->prev);
+    s->objectives = calloc(s->own->n_objectives + 1, sizeof *s->objectives);
+    s->prev = calloc(s->own->n_objectives + 1, sizeof *s->prev);
     if (s->hours == NULL || s->objectives == NULL || s->prev == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory for a service's month");
     for (size_t h = 0; h < s->n_hours; h++)
@@ -196,9 +197,9 @@ static void
 burn_down(const sw_report *r, rp_service *s)
 {
     const sw_objective *o = NULL;
-    for (size_t i = 0; i < r->rules->n_objectives && o == NULL; i++)
-        if (r->rules->objectives[i].objective.sli == SW_SLI_AVAILABILITY)
-            o = &r->rules->objectives[i];
+    for (size_t i = 0; i < s->own->n_objectives && o == NULL; i++)
+        if (s->own->objectives[i].objective.sli == SW_SLI_AVAILABILITY)
+            o = &s->own->objectives[i];
     double frac = o ? 1.0 - o->objective.value : NAN, spent = 0;
     bool slices = o && o->budgeting == SW_BUDGET_TIMESLICES, unknown = false;
     double whole = slices ? (double)(s->month.span_ms - s->month.maint_ms) / RP_MINUTE_MS
@@ -258,8 +259,8 @@ scan_and_judge(sw_store *st, sw_report *r, rp_service *s, sw_err *err)
     sw_status rc = init_periods(r, s, err);
     if (rc == SW_OK)
         rc = sw_report_scan_service(st, r, s, &m, &lat, err);
-    for (size_t i = 0; rc == SW_OK && i < r->rules->n_objectives; i++)
-        sw_report_judge(r, s, &m, lat, &r->rules->objectives[i], &s->objectives[i]);
+    for (size_t i = 0; rc == SW_OK && i < s->own->n_objectives; i++)
+        sw_report_judge(r, s, &m, lat, &s->own->objectives[i], &s->objectives[i]);
     if (rc == SW_OK) {
         burn_down(r, s);
         rc = worst_periods(s, r->n_days, err);
@@ -339,9 +340,9 @@ copy_prev(sw_report *r, const sw_report *p)
             if (strcmp(q->svc->name, s->svc->name) != 0 || !q->has_data)
                 continue;
             s->has_prev = true;
-            for (size_t k = 0; k < r->rules->n_objectives; k++) {
-                const sw_objective *o = &r->rules->objectives[k];
-                ptrdiff_t pk = sw_rules_objective_index(p->rules, o->name);
+            for (size_t k = 0; k < s->own->n_objectives; k++) {
+                const sw_objective *o = &s->own->objectives[k];
+                ptrdiff_t pk = sw_rules_objective_index(q->own, o->name);
                 if (pk >= 0) {
                     s->prev[k] = q->objectives[pk];
                     s->prev[k].objective = o;
@@ -435,7 +436,7 @@ sw_report_tally(const sw_report *r, size_t *ret_met, size_t *ret_judged, size_t 
 {
     size_t met = 0, judged = 0, total = 0;
     for (size_t i = 0; i < r->n_services; i++)
-        for (size_t k = 0; k < r->rules->n_objectives; k++) {
+        for (size_t k = 0; k < r->services[i].own->n_objectives; k++) {
             const sw_objective_result *o = &r->services[i].objectives[k];
             total++;
             judged += o->has_verdict;

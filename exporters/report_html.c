@@ -104,7 +104,7 @@ summary(sw_buf *b, const sw_report *r, sw_err *err)
                           "<th>Target</th><th>Actual</th><th>Margin</th><th>Verdict</th>"
                           "<th>Previous month</th></tr>\n");
     for (size_t i = 0; i < r->n_services; i++)
-        for (size_t k = 0; k < r->rules->n_objectives; k++)
+        for (size_t k = 0; k < r->services[i].own->n_objectives; k++)
             summary_row(b, &r->services[i], k, err);
     sw_buf_printf(b, err, "</table>\n");
 }
@@ -148,7 +148,7 @@ first_objective(const sw_rules *rules, sw_sli sli, double percentile)
 static void
 chart_availability(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
 {
-    const sw_objective *o = first_objective(r->rules, SW_SLI_AVAILABILITY, 0);
+    const sw_objective *o = first_objective(s->own, SW_SLI_AVAILABILITY, 0);
     double target = o ? o->objective.value : 0.999;
     double lo = fmax(0.0, 1.0 - 10.0 * (1.0 - target)), bw = (W - PAD) / r->n_days - 2;
     sw_buf_printf(b, err, "<h3>Daily availability against the objective</h3>\n"
@@ -196,8 +196,8 @@ latency_line(sw_buf *b, const sw_report *r, const rp_service *s, bool p99, doubl
 static void
 chart_latency(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
 {
-    const sw_objective *o95 = first_objective(r->rules, SW_SLI_LATENCY, 95.0);
-    const sw_objective *o99 = first_objective(r->rules, SW_SLI_LATENCY, 99.0);
+    const sw_objective *o95 = first_objective(s->own, SW_SLI_LATENCY, 95.0);
+    const sw_objective *o99 = first_objective(s->own, SW_SLI_LATENCY, 99.0);
     double hi = 0;
     for (int d = 0; d < r->n_days; d++)
         if (isfinite(s->days[d].p99_us))
@@ -324,7 +324,7 @@ facts(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
     sw_rules_format_value(SW_SLI_THROUGHPUT, s->sustained_rps, c, sizeof c);
     sw_buf_printf(b, err, "<li>Throughput: peak minute %s; 99%% of minutes reached %s.</li>", a,
                   c);
-    for (size_t k = 0; k < r->rules->n_objectives; k++) {
+    for (size_t k = 0; k < s->own->n_objectives; k++) {
         const sw_objective_result *o = &s->objectives[k];
         if (!isfinite(o->allowed_downtime_s))
             continue;

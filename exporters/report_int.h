@@ -57,6 +57,7 @@ typedef struct rp_event {
 
 typedef struct rp_service {
     const sw_service *svc;
+    const sw_rules *own;             /* the service's resolved set: its objectives */
     bool has_data;
     int64_t first_data_ms, last_data_ms; /* -1 without data */
     bool minute_counts;     /* counts from 1-minute rows; false: from hourly rows */

@@ -168,7 +168,7 @@ service(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
     num(b, "peak_rps", s->peak_rps, err);
     num(b, "sustained_rps", s->sustained_rps, err);
     sw_buf_printf(b, err, ",\"objectives\":[");
-    for (size_t k = 0; k < r->rules->n_objectives; k++)
+    for (size_t k = 0; k < s->own->n_objectives; k++)
         objective(b, s, k, err);
     sw_buf_printf(b, err, "]");
     events(b, s, err);

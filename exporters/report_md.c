@@ -31,7 +31,7 @@ summary(sw_buf *b, const sw_report *r, sw_err *err)
     sw_buf_printf(b, err, "\n\n| service | commitment | target | actual | margin | verdict |\n"
                           "|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < r->n_services; i++)
-        for (size_t k = 0; k < r->rules->n_objectives; k++) {
+        for (size_t k = 0; k < r->services[i].own->n_objectives; k++) {
             const sw_objective_result *o = &r->services[i].objectives[k];
             char t[48], m[48], g[48];
             sw_report_format_target(o, t, sizeof t);
@@ -58,7 +58,7 @@ details(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
     sw_rules_format_value(SW_SLI_THROUGHPUT, s->peak_rps, t, sizeof t);
     sw_rules_format_value(SW_SLI_THROUGHPUT, s->sustained_rps, v, sizeof v);
     sw_buf_printf(b, err, "- Throughput: peak %s, sustained (99 %% of minutes) %s\n", t, v);
-    for (size_t k = 0; k < r->rules->n_objectives; k++) {
+    for (size_t k = 0; k < s->own->n_objectives; k++) {
         const sw_objective_result *o = &s->objectives[k];
         if (isfinite(o->allowed_downtime_s))
             sw_buf_printf(b, err, "- %s: downtime %.1f of %.1f allowed minutes, error budget "

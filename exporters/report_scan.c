@@ -213,7 +213,7 @@ fold_minutes(const sw_report *r, rp_service *s, rp_minutes *m)
 {
     const sw_condition *bad_when;
     size_t n_bad;
-    sw_report_bad_when(r->rules, &bad_when, &n_bad);
+    sw_report_bad_when(s->own, &bad_when, &n_bad);
     for (size_t i = 0; i < m->n; i++) {
         int64_t t = r->start_ms + (int64_t)i * RP_MINUTE_MS;
         if (sw_report_in_maint(s->svc, t, t + RP_MINUTE_MS))

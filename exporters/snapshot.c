@@ -51,7 +51,7 @@ typedef struct lazy_body {
 struct sw_snapshot {
     atomic_int refs;
     int64_t at_ms;
-    int64_t default_window_ms;
+    int64_t *gate_windows; /* per service, in rules order: its own gate's window */
     sw_snapshot_source *source;
     uint_fast64_t generation; /* the source's when built */
     const sw_eval *ev;
@@ -187,6 +187,7 @@ snapshot_free(sw_snapshot *s)
     sw_buf_fini(&s->envs_json);
     free(s->gates);
     free(s->env_lists);
+    free(s->gate_windows);
     for (size_t i = 0; s->service_names != NULL && i < s->n_services; i++)
         free(s->service_names[i]);
     free(s->service_names);
@@ -375,17 +376,19 @@ build_gates(sw_snapshot *s, const sw_rules *rules, sw_err *err)
     for (size_t i = 0; i < rules->n_services; i++)
         n_series += rules->services[i].n_environments + 1;
     s->gates = calloc(n_series * n_windows + 1, sizeof *s->gates);
-    if (s->gates == NULL)
+    s->gate_windows = calloc(rules->n_services + 1, sizeof *s->gate_windows);
+    if (s->gates == NULL || s->gate_windows == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory building gate verdicts");
-    s->default_window_ms = rules->gate.window_ms;
     for (size_t i = 0; i < rules->n_services; i++) {
         const sw_service *svc = &rules->services[i];
+        int64_t own = sw_rules_of_service(rules, i)->gate.window_ms;
+        s->gate_windows[i] = own;
         /* A service with environments is judged per environment, one without as itself. */
         for (size_t e = 0; e < (svc->n_environments ? svc->n_environments : 1); e++) {
             const char *env = svc->n_environments ? svc->environments[e] : NULL;
-            add_gate(s, svc->name, env, rules->gate.window_ms, err);
+            add_gate(s, svc->name, env, own, err);
             for (size_t w = 0; w + 1 < n_windows; w++)
-                if (offered[w] != rules->gate.window_ms)
+                if (offered[w] != own)
                     add_gate(s, svc->name, env, offered[w], err);
         }
     }
@@ -560,7 +563,7 @@ static sw_status
 write_status(const sw_snapshot *s, size_t which, sw_buf *out, sw_err *err)
 {
     (void)which;
-    return sw_eval_json_write(s->ev, s->rules, s->at_ms, out, err);
+    return sw_eval_json_write(s->ev, s->at_ms, out, err);
 }
 
 /* Every /metrics family into e, begun on out (NULL: visit with v). */
@@ -653,10 +656,10 @@ find_gate(const sw_snapshot *s, const char *service, const char *env, int64_t wi
         return SW_SNAPSHOT_NEEDS_ENV;
     gate_entry key = {.service = service,
                       .env = env,
-                      .window_ms = window_ms != 0 ? window_ms : s->default_window_ms};
+                      .window_ms = window_ms != 0 ? window_ms : s->gate_windows[si]};
     gate_entry *e = bsearch(&key, s->gates, s->n_gates, sizeof *s->gates, entry_cmp);
     if (e == NULL) {
-        key.window_ms = s->default_window_ms;
+        key.window_ms = s->gate_windows[si];
         if (bsearch(&key, s->gates, s->n_gates, sizeof *s->gates, entry_cmp) != NULL)
             return SW_SNAPSHOT_UNKNOWN_WINDOW;
         return SW_SNAPSHOT_UNKNOWN_ENV;

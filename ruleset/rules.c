@@ -50,9 +50,9 @@ static const struct sli_entry {
 
 #define N_SLIS (sizeof sli_table / sizeof sli_table[0])
 
-static const char *const top_keys[] = {"version",           "base_interval", "min_requests",
-                                       "services",          "objectives",    "alerts",
-                                       "rollback_triggers", "gate",          NULL};
+static const char *const top_keys[] = {
+    "version", "base_interval",     "min_requests", "services", "objectives",
+    "alerts",  "rollback_triggers", "gate",         "profiles", NULL};
 
 static const char *const config_keys[] = {"listen", "data_dir", "rules_files", "alertmanager",
                                           NULL};
@@ -291,8 +291,8 @@ sw_rules_parse_condition(sw_rules_loader *ld, const sw_yaml_node *node, sw_condi
 
 /* ---- the whole file ----------------------------------------------------------------------- */
 
-static void
-set_defaults(sw_rules *r)
+void
+sw_rules_set_defaults(sw_rules *r)
 {
     r->base_interval_ms = DEFAULT_BASE_MS;
     r->min_requests = DEFAULT_MIN_REQUESTS;
@@ -321,8 +321,8 @@ sw_rules_objective_defaults(sw_rules_loader *ld, sw_objective *o)
 }
 
 /* version, base_interval and min_requests come first: everything else is checked against them. */
-static void
-compile_settings(sw_rules_loader *ld, const sw_yaml_node *root, sw_rules *r)
+void
+sw_rules_compile_settings(sw_rules_loader *ld, const sw_yaml_node *root, sw_rules *r)
 {
     const sw_yaml_node *v;
     int64_t version;
@@ -343,14 +343,19 @@ compile_settings(sw_rules_loader *ld, const sw_yaml_node *root, sw_rules *r)
     r->gate.min_requests = r->min_requests;
 }
 
-static void
-compile_rules(sw_rules_loader *ld, const sw_yaml_node *root, sw_rules *r)
+void
+sw_rules_compile_file(sw_rules_loader *ld, const sw_yaml_node *root, sw_rules *r,
+                      sw_rules_profiles *profiles)
 {
     const sw_yaml_node *v;
     if (!sw_rules_check_map(ld, root, "the rules file", top_keys))
         return;
-    compile_settings(ld, root, r);
-    if ((v = sw_rules_require(ld, root, "services", "the rules file")) != NULL)
+    sw_rules_compile_settings(ld, root, r);
+    if ((v = sw_yaml_get(root, "profiles")) != NULL)
+        sw_rules_compile_profiles(ld, v, r, profiles);
+    /* A file of profiles only, shared by teams' files, has no services of its own. */
+    bool profiles_only = sw_yaml_get(root, "profiles") != NULL && !sw_yaml_get(root, "services");
+    if (!profiles_only && (v = sw_rules_require(ld, root, "services", "the rules file")) != NULL)
         sw_rules_compile_services(ld, v, r);
     if ((v = sw_yaml_get(root, "objectives")) != NULL)
         sw_rules_compile_objectives(ld, v, r);
@@ -385,11 +390,32 @@ root_kind(const sw_yaml_node *root)
     return has_any_key(root, config_keys) ? SW_FILE_CONFIG : SW_FILE_UNKNOWN;
 }
 
+/* The services of one file given their resolved sets, once the file compiled cleanly. */
+static void
+resolve_one_file(sw_rules_loader *ld, sw_rules *r, const sw_rules_profiles *profiles)
+{
+    if (ld->n_errors > 0 || ld->nomem)
+        return;
+    if (r->n_services == 0) {
+        sw_rules_error_pos(ld, (sw_rules_pos){ld->name, 1, 1},
+                           "expected at least one service (a file of profiles only is loaded "
+                           "with the files that use them)");
+        return;
+    }
+    sw_rules_check_profiles(ld, profiles);
+    size_t *file_of = sw_rules_alloc(ld, r->n_services, sizeof *file_of);
+    const sw_rules *tops[1] = {r};
+    if (file_of != NULL && ld->n_errors == 0)
+        sw_rules_resolve(ld, (sw_service *)(void *)r->services, r->n_services, tops, file_of,
+                         profiles);
+}
+
 static void
 compile_doc(sw_rules_loader *ld, const sw_yaml_doc *doc, sw_rules *r)
 {
     size_t n = sw_yaml_doc_count(doc);
-    set_defaults(r);
+    sw_rules_profiles profiles = {0};
+    sw_rules_set_defaults(r);
     if (n == 0) {
         sw_rules_error_pos(ld, (sw_rules_pos){ld->name, 1, 1},
                            "expected a rules file, found "
@@ -400,6 +426,7 @@ compile_doc(sw_rules_loader *ld, const sw_yaml_doc *doc, sw_rules *r)
     sw_rules_file_kind kind = root_kind(root);
     if (kind == SW_FILE_OPENSLO) {
         sw_rules_openslo_compile(ld, doc, r);
+        resolve_one_file(ld, r, &profiles);
         return;
     }
     if (kind == SW_FILE_CONFIG) {
@@ -413,7 +440,8 @@ compile_doc(sw_rules_loader *ld, const sw_yaml_doc *doc, sw_rules *r)
                        "expected one document in a rules file, "
                        "found %zu",
                        n);
-    compile_rules(ld, root, r);
+    sw_rules_compile_file(ld, root, r, &profiles);
+    resolve_one_file(ld, r, &profiles);
 }
 
 static void
@@ -427,6 +455,8 @@ sw_rules_load_mem(const char *text, size_t len, const char *name, sw_rules **ret
                   sw_rules_diag *diag, sw_err *err)
 {
     SW_REQUIRE((text != NULL || len == 0) && name != NULL && ret_rules != NULL);
+    if (sw_rules_is_bundle(text, len))
+        return sw_rules_load_bundle(text, len, name, ret_rules, diag, err);
     sw_rules_box *box = calloc(1, sizeof *box);
     if (box == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory loading rules");
@@ -473,6 +503,13 @@ sw_rules_objective_index(const sw_rules *rules, const char *name)
 {
     return sw_rules_find_name(rules->objectives, rules->n_objectives, sizeof *rules->objectives,
                               name);
+}
+
+const sw_rules *
+sw_rules_of_service(const sw_rules *rules, size_t i)
+{
+    SW_REQUIRE(i < rules->n_services && rules->services[i].rules != NULL);
+    return rules->services[i].rules;
 }
 
 ptrdiff_t

@@ -31,6 +31,8 @@ static bool
 burn_objective(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *node, sw_alert *a)
 {
     char sli[32];
+    if (sw_rules_is_text(node))
+        a->objective_name = sw_rules_strdup(ld, node->str, node->len);
     for (size_t i = 0; sw_rules_is_text(node) && i < r->n_objectives; i++) {
         const sw_objective *o = &r->objectives[i];
         if (o->name == NULL || !sw_rules_text_is(node->str, node->len, o->name))
@@ -47,6 +49,8 @@ burn_objective(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *node,
                        o->name, sli);
         return false;
     }
+    if (ld->late_refs && sw_rules_is_text(node))
+        return false; /* an objective inherited from a profile or the top level: resolution */
     sw_rules_error(ld, node,
                    "expected the name of an objective, found %s (no objective has "
                    "that name)",
@@ -55,20 +59,28 @@ burn_objective(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *node,
 }
 
 /* At 100% bad the burn rate is 1 / budget; a factor at or above that can never be exceeded. */
-static void
-check_burn_reachable(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *node,
-                     const sw_alert *a)
+bool
+sw_rules_burn_unreachable(const sw_objective *o, const sw_alert *a, char *why, size_t cap)
 {
-    const sw_objective *o = &r->objectives[a->objective];
     const sw_condition *c = &o->objective;
     double budget = c->sli == SW_SLI_AVAILABILITY ? 1 - c->value : c->value;
     /* The tolerance absorbs binary noise: 1 - 99.9% is not exactly 0.001. */
     if (budget <= 0 || budget >= 1 || a->burn_rate < (1 / budget) * (1 - 1e-9))
-        return;
-    sw_rules_error(ld, node,
-                   "expected a burn rate below %g: objective '%s' allows %g%% bad, "
-                   "so its burn rate never exceeds %g",
-                   1 / budget, o->name, budget * 100, 1 / budget);
+        return false;
+    snprintf(why, cap,
+             "expected a burn rate below %g: objective '%s' allows %g%% bad, "
+             "so its burn rate never exceeds %g",
+             1 / budget, o->name, budget * 100, 1 / budget);
+    return true;
+}
+
+static void
+check_burn_reachable(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *node,
+                     const sw_alert *a)
+{
+    char why[512];
+    if (sw_rules_burn_unreachable(&r->objectives[a->objective], a, why, sizeof why))
+        sw_rules_error(ld, node, "%s", why);
 }
 
 static void

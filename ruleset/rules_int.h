@@ -71,6 +71,84 @@ void sw_rules_compile_alerts(sw_rules_loader *ld, const sw_yaml_node *node, sw_r
 void sw_rules_compile_gate(sw_rules_loader *ld, const sw_yaml_node *node, const sw_yaml_node *root,
                            sw_rules *r);
 
+/* A burn-rate alert's factor that its objective's budget can never reach: true, with the
+ * message in why. */
+bool sw_rules_burn_unreachable(const sw_objective *o, const sw_alert *a, char *why, size_t cap);
+
+/* ---- per-service commitments and profiles (rules_sections.c, rules_resolve.c) ------------- */
+
+/* Names written in a list (`drop`, `profile`, `extends`) and where each was written. */
+typedef struct sw_rules_names {
+    const char **names;
+    sw_rules_pos *pos;
+    size_t n;
+} sw_rules_names;
+
+/* What one place says: a profile, or a service's own entries. */
+typedef struct sw_rules_section {
+    sw_rules r; /* first, so a service's rules pointer converts back before resolution */
+    bool has_gate;
+    sw_rules_pos gate_pos;
+    sw_rules_names drop; /* inherited entries removed, before this section's own are added */
+    sw_rules_names uses; /* a service's profiles, a profile's extends; applied in order */
+    const char *name;    /* a profile's name */
+    sw_rules_pos pos;
+} sw_rules_section;
+
+/* The profiles of every file of a load. */
+typedef struct sw_rules_profiles {
+    sw_rules_section *items;
+    size_t n, cap;
+} sw_rules_profiles;
+
+/* The service's own section, NULL when it has none (before resolution only). */
+sw_rules_section *sw_rules_own(const sw_service *s);
+
+/*
+ * Give service s an objective of its own (before resolution: while compiling its file). It
+ * replaces an inherited objective of the same name; two of its own with one name are an error
+ * at the second. False when out of memory. OpenSLO attaches an SLO's objectives this way.
+ */
+bool sw_rules_service_add_objective(sw_rules_loader *ld, sw_service *s, const sw_objective *o);
+
+/* A service's `profile`, `objectives`, `alerts`, `rollback_triggers`, `gate`, `drop` keys. */
+void sw_rules_compile_own(sw_rules_loader *ld, const sw_yaml_node *node, const sw_rules *top,
+                          sw_service *s);
+
+/* The top-level `profiles` mapping of a file, added to profiles (a name defined twice, in this
+ * file or another one, is an error naming both places). */
+void sw_rules_compile_profiles(sw_rules_loader *ld, const sw_yaml_node *node, const sw_rules *top,
+                               sw_rules_profiles *profiles);
+
+/* Profiles extending unknown profiles or one another in a cycle: reported once each. */
+void sw_rules_check_profiles(sw_rules_loader *ld, const sw_rules_profiles *profiles);
+
+/* Replace each service's own section with its resolved set (sw_service.rules): file_top of
+ * service i is the top level of the file that defined it (tops[file_of[i]]). */
+void sw_rules_resolve(sw_rules_loader *ld, sw_service *services, size_t n_services,
+                      const sw_rules *const *tops, const size_t *file_of,
+                      const sw_rules_profiles *profiles);
+
+/* One file of the rules format: settings, services, top-level sections, its profiles. */
+void sw_rules_compile_file(sw_rules_loader *ld, const sw_yaml_node *root, sw_rules *r,
+                           sw_rules_profiles *profiles);
+
+/* version, base_interval and min_requests of a file's root into r (unset ones kept). */
+void sw_rules_compile_settings(sw_rules_loader *ld, const sw_yaml_node *root, sw_rules *r);
+
+/* The defaults of a rule set's settings and gate. */
+void sw_rules_set_defaults(sw_rules *r);
+
+/* Is text a bundle of several files (sw_rules_bundle_files), and load one. */
+bool sw_rules_is_bundle(const char *text, size_t len);
+sw_status sw_rules_load_bundle(const char *text, size_t len, const char *name,
+                               sw_rules **ret_rules, sw_rules_diag *diag, sw_err *err);
+
+/* Loader pieces for loads of several files (rules_files.c). */
+void sw_rules_yaml_error(sw_rules_loader *ld, const char *msg);
+sw_status sw_rules_summarise(const sw_rules_loader *ld, sw_status yaml_st, sw_err *err);
+void sw_rules_diag_sort_from(sw_rules_diag *d, size_t from);
+
 /* OpenSLO (rules_openslo.c): is this document root an OpenSLO object, and compile them all. */
 bool sw_rules_is_openslo(const sw_yaml_node *root);
 void sw_rules_openslo_compile(sw_rules_loader *ld, const sw_yaml_doc *doc, sw_rules *r);

@@ -102,8 +102,8 @@ cmp_entries(const void *a, const void *b)
 
 /* One file's lines, from..n, in file order: checks run section by section and cross-references
  * last, but a reader goes down the file. */
-static void
-diag_sort_from(sw_rules_diag *d, size_t from)
+void
+sw_rules_diag_sort_from(sw_rules_diag *d, size_t from)
 {
     if (d != NULL && d->n > from)
         qsort(d->lines + from, d->n - from, sizeof *d->lines, cmp_entries);
@@ -329,10 +329,15 @@ sw_rules_error_in(sw_rules_loader *ld, const sw_yaml_node *node, size_t offset, 
 void
 sw_rules_error_pos(sw_rules_loader *ld, sw_rules_pos pos, const char *fmt, ...)
 {
+    /* A position may be in another file of the same load. */
+    const char *name = ld->name;
+    if (pos.file != NULL)
+        ld->name = pos.file;
     va_list ap;
     va_start(ap, fmt);
     verror(ld, NULL, 0, pos.line, pos.col, fmt, ap);
     va_end(ap);
+    ld->name = name;
 }
 
 /* ---- schema ------------------------------------------------------------------------------- */
@@ -613,8 +618,8 @@ sw_rules_get_time(sw_rules_loader *ld, const sw_yaml_node *node, const char *key
 }
 
 /* core/yaml says "name:line:col: message" (or "name: message"); re-emit it as a diagnostic. */
-static void
-yaml_error(sw_rules_loader *ld, const char *msg)
+void
+sw_rules_yaml_error(sw_rules_loader *ld, const char *msg)
 {
     size_t n = strlen(ld->name);
     unsigned line = 0, col = 0;
@@ -631,8 +636,8 @@ yaml_error(sw_rules_loader *ld, const char *msg)
     record(ld, line, col, msg);
 }
 
-static sw_status
-summarise(const sw_rules_loader *ld, sw_status yaml_st, sw_err *err)
+sw_status
+sw_rules_summarise(const sw_rules_loader *ld, sw_status yaml_st, sw_err *err)
 {
     if (ld->nomem || yaml_st == SW_E_NOMEM)
         return sw_err_set(err, SW_E_NOMEM, "out of memory loading rules");
@@ -659,10 +664,10 @@ sw_rules_loader_run(const char *text, size_t len, const char *name, sw_arena *ar
     if (st == SW_OK)
         compile(&ld, doc, target);
     else if (st != SW_E_NOMEM)
-        yaml_error(&ld, yaml_err.msg);
+        sw_rules_yaml_error(&ld, yaml_err.msg);
     sw_yaml_free(doc);
-    diag_sort_from(diag, diag_from);
-    return summarise(&ld, st, err);
+    sw_rules_diag_sort_from(diag, diag_from);
+    return sw_rules_summarise(&ld, st, err);
 }
 
 sw_status

@@ -17,7 +17,9 @@
 
 #define MAX_DIMENSIONS 30 /* CloudWatch's own limit */
 
-static const char *const service_keys[] = {"name", "environments", "sli", "maintenance", NULL};
+static const char *const service_keys[] = {"name",    "environments", "sli",    "maintenance",
+                                           "profile", "objectives",   "alerts", "rollback_triggers",
+                                           "gate",    "drop",         NULL};
 
 static const char *const sli_keys[] = {"requests", "errors", "latency", "health", NULL};
 
@@ -321,7 +323,7 @@ compile_maintenance(sw_rules_loader *ld, const sw_yaml_node *node, sw_service *s
 }
 
 static void
-compile_service(sw_rules_loader *ld, const sw_yaml_node *node, sw_service *s)
+compile_service(sw_rules_loader *ld, const sw_yaml_node *node, const sw_rules *r, sw_service *s)
 {
     const sw_yaml_node *v;
     s->pos = sw_rules_pos_of(ld, node);
@@ -335,6 +337,7 @@ compile_service(sw_rules_loader *ld, const sw_yaml_node *node, sw_service *s)
         compile_sli(ld, v, s);
     if ((v = sw_yaml_get(node, "maintenance")) != NULL)
         compile_maintenance(ld, v, s);
+    sw_rules_compile_own(ld, node, r, s);
 }
 
 void
@@ -349,7 +352,7 @@ sw_rules_compile_services(sw_rules_loader *ld, const sw_yaml_node *node, sw_rule
     }
     sw_service *s = sw_rules_alloc(ld, n, sizeof *s);
     for (size_t i = 0; s != NULL && i < n; i++) {
-        compile_service(ld, node->items[i], &s[i]);
+        compile_service(ld, node->items[i], r, &s[i]);
         sw_rules_check_duplicate(ld, node->items[i], s, i, sizeof *s, offsetof(sw_service, pos),
                                  "service");
     }

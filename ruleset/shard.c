@@ -38,8 +38,14 @@ sw_shard_rules(sw_rules *rules, const sw_shard *s)
      * where it lies keeps the rule set one arena, freed as before. */
     sw_service *services = (sw_service *)rules->services;
     size_t kept = 0;
-    for (size_t i = 0; i < rules->n_services; i++)
-        if (sw_shard_owns(s, services[i].name))
-            services[kept++] = services[i];
+    for (size_t i = 0; i < rules->n_services; i++) {
+        if (!sw_shard_owns(s, services[i].name))
+            continue;
+        services[kept] = services[i];
+        /* Each service's resolved set (its own, in the same arena) holds it by address. */
+        if (services[kept].rules != NULL)
+            ((sw_rules *)(void *)services[kept].rules)->services = &services[kept];
+        kept++;
+    }
     rules->n_services = kept;
 }

@@ -106,6 +106,7 @@ typedef struct sw_series_result {
     const char *env;          /* NULL when the series has no environment */
     double coverage;          /* share of base intervals with data since the first interval */
     int64_t deployed_ms;      /* the last deployment mark; -1 when none */
+    const sw_rules *rules;    /* the service's resolved set, which the lists below follow */
     const sw_objective_result *objectives; /* rules->n_objectives entries */
     const sw_alert_result *alerts;         /* rules->n_alerts entries */
     const sw_trigger_result *triggers;     /* rules->n_triggers entries */

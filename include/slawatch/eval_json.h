@@ -13,8 +13,7 @@
 #include "slawatch/eval.h"
 
 /* Append `{"at": ..., "services": [...]}` for every series of ev, each with its gate. */
-sw_status sw_eval_json_write(const sw_eval *ev, const sw_rules *rules, int64_t at_ms, sw_buf *out,
-                             sw_err *err);
+sw_status sw_eval_json_write(const sw_eval *ev, int64_t at_ms, sw_buf *out, sw_err *err);
 
 /* Append `"verdict": ..., "reason": ..., "checks": [...]` (no braces: callers add fields). */
 sw_status sw_eval_json_gate_fields(sw_buf *b, const sw_gate_result *g, sw_err *err);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "slawatch/buf.h"
 #include "slawatch/err.h"
 
 /* Where something was written, for messages. */
@@ -77,7 +78,9 @@ typedef struct sw_alert {
     sw_condition when;       /* SW_ALERT_CONDITION */
     int64_t over_ms;         /* aggregation window, default 1 min */
     int64_t for_ms;          /* default 0 */
-    size_t objective;        /* SW_ALERT_BURN_RATE: index into sw_rules.objectives */
+    size_t objective;        /* SW_ALERT_BURN_RATE: index into the objectives of the rule set
+                                it is in (a service's resolved set: its own list) */
+    const char *objective_name; /* SW_ALERT_BURN_RATE: that objective's name */
     double burn_rate;        /* SW_ALERT_BURN_RATE: the factor, e.g. 14.4 */
     int64_t long_ms, short_ms;
     const char *runbook_url; /* NULL when not given; sent to Alertmanager as an annotation */
@@ -115,6 +118,8 @@ typedef struct sw_maintenance {
     const char *reason;
 } sw_maintenance;
 
+struct sw_rules;
+
 typedef struct sw_service {
     const char *name;
     const char *const *environments;
@@ -123,6 +128,10 @@ typedef struct sw_service {
     const sw_maintenance *maintenance;
     size_t n_maintenance;
     sw_rules_pos pos;
+    /* Its resolved commitments (rules/README.md, "Per-service commitments"): a rule set of its
+     * own holding this one service, the objectives, alerts, triggers and gate that apply to it,
+     * and where each came from. Set by every load; the evaluator and the exporters use it. */
+    const struct sw_rules *rules;
 } sw_service;
 
 typedef struct sw_gate_spec {
@@ -136,6 +145,28 @@ typedef struct sw_gate_spec {
     double confidence;              /* of the comparisons, over a whole deployment (default 0.99) */
 } sw_gate_spec;
 
+/* Where an entry of a service's resolved set came from. */
+typedef enum sw_rules_origin_kind {
+    SW_ORIGIN_TOP,     /* the top-level section of the service's file */
+    SW_ORIGIN_PROFILE, /* profile `profile` */
+    SW_ORIGIN_SERVICE, /* the service's own section */
+    SW_ORIGIN_DEFAULT, /* nothing said: the built-in default (the gate only) */
+} sw_rules_origin_kind;
+
+typedef struct sw_rules_origin {
+    sw_rules_origin_kind kind;
+    const char *profile; /* SW_ORIGIN_PROFILE */
+    sw_rules_pos pos;    /* where the entry was written */
+} sw_rules_origin;
+
+/* How a service's resolved set was formed, for `slawatch check --explain`. */
+typedef struct sw_rules_explain {
+    const sw_rules_origin *objectives, *alerts, *triggers; /* one per entry */
+    sw_rules_origin gate;
+    const char *const *profiles; /* the profiles applied, in order (extended ones first) */
+    size_t n_profiles;
+} sw_rules_explain;
+
 typedef struct sw_rules {
     int64_t base_interval_ms;
     int64_t min_requests;
@@ -148,6 +179,8 @@ typedef struct sw_rules {
     const sw_alert *triggers;
     size_t n_triggers;
     sw_gate_spec gate;
+    /* A service's resolved set (sw_service.rules) only, else NULL. */
+    const sw_rules_explain *explain;
 } sw_rules;
 
 /* What a file holds, recognised from its top-level keys. */
@@ -177,9 +210,41 @@ const char *sw_rules_diag_line(const sw_rules_diag *d, size_t i);
 sw_status sw_rules_load_file(const char *path, sw_rules **ret_rules, sw_rules_diag *diag,
                              sw_err *err);
 
-/* The same from memory; name is used in messages. */
+/* The same from memory; name is used in messages. A bundle (sw_rules_bundle_files) is loaded
+ * as its files, each named in messages by its own name. */
 sw_status sw_rules_load_mem(const char *text, size_t len, const char *name, sw_rules **ret_rules,
                             sw_rules_diag *diag, sw_err *err);
+
+/*
+ * Load several rules files as one rule set (rules/README.md, "Many files"): each service is
+ * defined in exactly one file, profiles may be used from any file, and the settings (version,
+ * base_interval, min_requests) agree wherever they are set. Any error in any file: no rule set,
+ * every problem in diag, and err names the first (its file included). SW_E_IO names the file
+ * that could not be read. n must be at least 1.
+ */
+sw_status sw_rules_load_files(const char *const *paths, size_t n, sw_rules **ret_rules,
+                              sw_rules_diag *diag, sw_err *err);
+
+/*
+ * Several rules files as one text (a bundle: each file's name, size and bytes), which
+ * sw_rules_load_mem loads as sw_rules_load_files loads the files: the daemon keeps its rules
+ * history this way. At most SW_RULES_MAX_BUNDLE bytes (out's cap decides; SW_E_TOOBIG past it).
+ */
+#define SW_RULES_MAX_BUNDLE ((size_t)256 << 20)
+sw_status sw_rules_bundle_files(const char *const *paths, size_t n, sw_buf *out,
+                                sw_err *err);
+
+/*
+ * Expand rules file patterns: each is a path or a glob pattern (`rules.d/NAME.yaml` with `*` for NAME), whose
+ * matches are taken in sorted order; a pattern matching nothing is an error (SW_E_IO naming
+ * it), and so is a file named twice. The result is a malloc'd array of malloc'd strings (sw_rules_paths_free).
+ */
+sw_status sw_rules_expand_paths(const char *const *patterns, size_t n, char ***ret_paths,
+                                size_t *ret_n, sw_err *err);
+void sw_rules_paths_free(char **paths, size_t n);
+
+/* The resolved rule set of service i of rules (sw_service.rules). */
+const sw_rules *sw_rules_of_service(const sw_rules *rules, size_t i);
 
 /* Recognise a file's kind without loading it (SW_FILE_UNKNOWN when unreadable or unclear). */
 sw_rules_file_kind sw_rules_file_kind_of(const char *path);

@@ -30,6 +30,7 @@ typedef struct sw_rules_loader {
     char first[SW_ERR_MSG_MAX]; /* the first error in file order, for the summary in sw_err */
     unsigned first_line, first_col;
     bool nomem;
+    bool late_refs; /* a burn-rate alert's objective is looked up at resolution, not here */
 } sw_rules_loader;
 
 /* Build target from a parsed document, reporting problems through ld. */
