@@ -562,6 +562,25 @@ sw_rules_severity_str(sw_severity s)
     return names[s];
 }
 
+double
+sw_rules_budget_fraction(const sw_objective *o)
+{
+    const sw_condition *c = &o->objective;
+    switch (c->sli) {
+    case SW_SLI_AVAILABILITY:
+    case SW_SLI_HEALTH_SUCCESS:
+        return 1.0 - c->value;
+    case SW_SLI_ERROR_RATE:
+        return c->value;
+    case SW_SLI_LATENCY:
+        return c->op == SW_OP_LE || c->op == SW_OP_LT ? 1.0 - c->percentile / 100.0 : NAN;
+    case SW_SLI_THROUGHPUT:
+        return 1.0 - o->slice_target;
+    default:
+        return NAN;
+    }
+}
+
 bool
 sw_rules_compare(sw_op op, double measured, double value)
 {

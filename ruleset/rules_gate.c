@@ -1,6 +1,6 @@
 /*
- * The rules format's deploy gate: its window, fixed checks and the canary comparison with its
- * baseline.
+ * The rules format's deploy gate: its window, fixed checks, the canary comparison with its
+ * baseline and the error-budget policy.
  */
 #include "rules_int.h"
 
@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const gate_keys[] = {"window", "min_requests", "checks", "compare", NULL};
+static const char *const gate_keys[] = {
+    "window", "min_requests", "checks", "compare", "require_budget_remaining", "budget_objectives",
+    NULL};
 
 static const char *const compare_keys[] = {
     "baseline",   "max_error_rate_increase", "max_latency_increase",
@@ -121,6 +123,90 @@ compile_compare(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *node
     }
 }
 
+static bool
+has_budget(const sw_objective *o)
+{
+    double f = sw_rules_budget_fraction(o);
+    return !isnan(f) && f > 0;
+}
+
+/* budget_objectives: names of objectives that have an error budget, each once. */
+static void
+compile_budget_objectives(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *node,
+                          sw_gate_spec *g)
+{
+    if (!sw_rules_check_list(ld, node, "objective names"))
+        return;
+    size_t n = sw_rules_list_len(node);
+    if (n == 0) {
+        sw_rules_error(ld, node, "expected at least one objective in budget_objectives, found %s",
+                       sw_rules_found(node).s);
+        return;
+    }
+    size_t *idx = sw_rules_alloc(ld, n, sizeof *idx);
+    for (size_t i = 0; idx != NULL && i < n; i++) {
+        const sw_yaml_node *item = node->items[i];
+        const char *name;
+        if (!sw_rules_get_name(ld, item, "an objective name", &name))
+            continue;
+        ptrdiff_t k = sw_rules_objective_index(r, name);
+        if (k < 0)
+            sw_rules_error(ld, item, "expected the name of an objective, found %s",
+                           sw_rules_found(item).s);
+        else if (!has_budget(&r->objectives[k]))
+            sw_rules_error(ld, item, "objective '%s' has no error budget to require", name);
+        for (size_t j = 0; k >= 0 && j < i; j++)
+            if (idx[j] == (size_t)k)
+                sw_rules_error(ld, item, "objective '%s' is listed twice", name);
+        idx[i] = k >= 0 ? (size_t)k : 0;
+    }
+    g->budget_objectives = idx;
+    g->n_budget_objectives = idx != NULL ? n : 0;
+}
+
+/* Every objective with an error budget, when budget_objectives does not choose. */
+static void
+all_budgeted(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *at, sw_gate_spec *g)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < r->n_objectives; k++)
+        n += has_budget(&r->objectives[k]);
+    if (n == 0) {
+        sw_rules_error(ld, at,
+                       "require_budget_remaining needs an objective with an error budget "
+                       "(availability, error_rate, an upper latency bound, health_success or "
+                       "throughput); there is none");
+        return;
+    }
+    size_t *idx = sw_rules_alloc(ld, n, sizeof *idx);
+    for (size_t k = 0, i = 0; idx != NULL && k < r->n_objectives; k++)
+        if (has_budget(&r->objectives[k]))
+            idx[i++] = k;
+    g->budget_objectives = idx;
+    g->n_budget_objectives = idx != NULL ? n : 0;
+}
+
+/* The error-budget policy: require_budget_remaining and the objectives it watches. */
+static void
+compile_budget_policy(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *node,
+                      sw_gate_spec *g)
+{
+    const sw_yaml_node *need = sw_yaml_get(node, "require_budget_remaining");
+    const sw_yaml_node *which = sw_yaml_get(node, "budget_objectives");
+    if (need == NULL) {
+        if (which != NULL)
+            sw_rules_error(ld, sw_rules_key_of(node, "budget_objectives"),
+                           "budget_objectives needs require_budget_remaining beside it");
+        return;
+    }
+    get_bounded_ratio(ld, need, "require_budget_remaining", "more than 0% and less than 100%", 0, 1,
+                      true, &g->require_budget_remaining);
+    if (which != NULL)
+        compile_budget_objectives(ld, r, which, g);
+    else
+        all_budgeted(ld, r, need, g);
+}
+
 /* node is the gate section, or NULL without one: the default gate still applies. */
 void
 sw_rules_compile_gate(sw_rules_loader *ld, const sw_yaml_node *node, const sw_yaml_node *root,
@@ -141,4 +227,5 @@ sw_rules_compile_gate(sw_rules_loader *ld, const sw_yaml_node *node, const sw_ya
         compile_checks(ld, v, g);
     if ((v = sw_yaml_get(node, "compare")) != NULL)
         compile_compare(ld, r, v, g);
+    compile_budget_policy(ld, r, node, g);
 }
