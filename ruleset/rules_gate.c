@@ -155,10 +155,12 @@ compile_budget_objectives(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_
                            sw_rules_found(item).s);
         else if (!has_budget(&r->objectives[k]))
             sw_rules_error(ld, item, "objective '%s' has no error budget to require", name);
-        for (size_t j = 0; k >= 0 && j < i; j++)
-            if (idx[j] == (size_t)k)
-                sw_rules_error(ld, item, "objective '%s' is listed twice", name);
-        idx[i] = k >= 0 ? (size_t)k : 0;
+        bool twice = false;
+        for (size_t j = 0; k >= 0 && j < i && !twice; j++)
+            twice = idx[j] == (size_t)k;
+        if (twice)
+            sw_rules_error(ld, item, "objective '%s' is listed twice", name);
+        idx[i] = k >= 0 ? (size_t)k : SIZE_MAX; /* SIZE_MAX: never a duplicate of another */
     }
     g->budget_objectives = idx;
     g->n_budget_objectives = idx != NULL ? n : 0;
