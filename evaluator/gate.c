@@ -330,7 +330,10 @@ static void
 budget_seen(const gate_ctx *g, const char *service, size_t oi, sw_budget_seen *b)
 {
     const sw_rules *rules = g->ev->rules;
-    const sw_service *sv = &rules->services[sw_rules_service_index(rules, service)];
+    /* The series knows its service; a lookup by name only for a series without data yet. */
+    const sw_service *sv = g->series != NULL
+                               ? g->series->service
+                               : &rules->services[sw_rules_service_index(rules, service)];
     sw_gate_policy_begin(b, &rules->objectives[oi], g->spec->require_budget_remaining);
     size_t n = sv->n_environments > 0 ? sv->n_environments : 1;
     for (size_t e = 0; e < n; e++) {
