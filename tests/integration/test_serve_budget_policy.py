@@ -25,6 +25,7 @@ import json
 import math
 import os
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -88,6 +89,14 @@ def push_ahead(d):
             raise RuntimeError(f"ingest: HTTP {status} {body!r}")
 
 
+def gate_cli(d):
+    """`slawatch gate` against the daemon: (exit status, the error_budget line it prints)."""
+    proc = subprocess.run([d.exe, "gate", "--server", d.url, "--service", "web"],
+                          capture_output=True, text=True, timeout=30)
+    line = next((l for l in proc.stdout.splitlines() if "error_budget:availability" in l), "")
+    return proc.returncode, " ".join(line.split())
+
+
 def check_spent(d, left):
     want = f"error budget exhausted: {pct(left)} left of availability, policy requires {pct(POLICY)}"
     doc = wait_until("the gate's fail on the budget, kept for the deployment",
@@ -97,6 +106,9 @@ def check_spent(d, left):
     c = check_named(doc, "error_budget:availability")
     check(c is not None and abs(c["measured"] - left) < 1e-9 and c["threshold"] == POLICY
           and c["op"] == ">=" and c["verdict"] == "fail", f"budget check {c}")
+    rc, line = gate_cli(d)
+    want_line = f"FAIL error_budget:availability {pct(left)} (want >= {pct(POLICY)} left)"
+    check(rc == 1 and line == want_line, f"slawatch gate: exit {rc}, {line!r}, expected {want_line!r}")
     rate = check_named(doc, "error_rate")
     check(rate is not None and rate["verdict"] == "pass", f"error_rate check {rate}")
     check("policy_override" not in doc, f"policy_override without an override: {doc}")
@@ -132,6 +144,9 @@ def check_override(d):
     check(doc["reason"].endswith("; error budget policy overridden by INC-123"),
           f"reason {doc['reason']!r}")
     check(doc.get("policy_override") == "INC-123", f"gate policy_override {doc.get('policy_override')}")
+    rc, line = gate_cli(d)
+    check(rc == 0 and line.startswith("ok error_budget:availability")
+          and line.endswith("left, overridden by INC-123)"), f"slawatch gate: exit {rc}, {line!r}")
     c = check_named(doc, "error_budget:availability")
     check(c is not None and c["verdict"] == "pass" and c.get("overridden_by") == "INC-123"
           and c["measured"] < POLICY, f"overridden budget check {c}")
