@@ -400,8 +400,9 @@ overrides(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
         sw_buf_printf(b, err, "<p>None.</p>\n");
         return;
     }
-    sw_buf_printf(b, err, "<table class=\"overrides\"><tr><th>Deployment</th><th>Environment</th>"
-                          "<th>By</th><th>Override</th></tr>\n");
+    sw_buf_printf(b, err,
+                  "<table class=\"overrides\"><tr><th>Deployment</th><th>Environment</th>"
+                  "<th>By</th><th>Override</th></tr>\n");
     for (size_t i = 0; i < s->n_overrides; i++) {
         const rp_override *o = &s->overrides[i];
         sw_report_local_time(r, o->at_ms, t, sizeof t);
