@@ -15,8 +15,9 @@ second). Checks:
 - marks with a bad policy_override (a space, 33 characters, empty, a number) get 400 and
   apply nothing: no row in the store and the kept fail stays;
 - a mark with "policy_override": "INC-123" passes the gate, which says so; the override is a
-  gate audit row (verdict "override") and on the deployment row, and the month's report (JSON
-  and Markdown) lists it; after a restart the gate still shows it;
+  gate audit row (verdict "override") and on the deployment row, and the month's report (JSON,
+  Markdown and HTML) lists it; `slawatch gate` prints the budget check both times; after a
+  restart the gate still shows it;
 - a reload with `require_budget_remaining: 0%` is refused with FILE:LINE:COL and the rules in
   force keep answering.
 """
@@ -178,6 +179,9 @@ def check_report(d, mark):
     section = text.split("### Error-budget policy overrides", 1)[-1].split("###", 1)[0]
     check(status == 200 and "### Error-budget policy overrides" in text
           and "override INC-123" in section, f"Markdown report {status}: section {section!r}")
+    status, _, body = d.get(f"/api/v1/report?month={month}&format=html")
+    table = body.decode().split('<table class="overrides">', 1)[-1].split("</table>", 1)[0]
+    check(status == 200 and "<td>INC-123</td>" in table, f"HTML report {status}: {table[:300]!r}")
 
 
 def check_restart(d):
