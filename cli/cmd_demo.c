@@ -311,8 +311,8 @@ run_demo(demo *d, const demo_opts *o, const sw_demo_dir *dd, const sw_demo_histo
         fprintf(stderr, "slawatch demo: %s\n", err.msg);
         return SW_EXIT_INPUT;
     }
-    if (sw_daemon_mark_deployment(daemon, "api", "green", d->sim_start_ms, "slawatch demo", &err) !=
-        SW_OK)
+    if (sw_daemon_mark_deployment(daemon, "api", "green", d->sim_start_ms, NULL, "slawatch demo",
+                                  &err) != SW_OK)
         fprintf(stderr, "slawatch demo: %s\n", err.msg);
     print_intro(listen, sw_daemon_port(daemon), dd, h, d->speed);
     d->live = true;

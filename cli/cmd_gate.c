@@ -150,7 +150,8 @@ format_check_value(const char *name, double v, char *out, size_t cap)
         snprintf(out, cap, "n/a");
     else if (strncmp(name, "rollback_trigger:", 17) == 0)
         snprintf(out, cap, "%s", v > 0 ? "fired" : "not fired");
-    else if (len > 9 && strcmp(name + len - 9, "_increase") == 0)
+    else if ((len > 9 && strcmp(name + len - 9, "_increase") == 0) ||
+             strncmp(name, "error_budget:", 13) == 0)
         sw_rules_format_value(SW_SLI_ERROR_RATE, v, out, cap); /* a ratio */
     else if (sw_rules_sli_parse(name, &sli, &pct))
         sw_rules_format_value(sli, v, out, cap);
@@ -210,6 +211,11 @@ print_check(const cJSON *c)
         printf("(want %s", t);
     else
         printf("(want %s %s", json_str(c, "op", "?"), t);
+    if (strncmp(name, "error_budget:", 13) == 0) { /* judged over the objective's own window */
+        const char *by = json_str(c, "overridden_by", NULL);
+        printf(" left%s%s)\n", by ? ", overridden by " : "", by ? by : "");
+        return;
+    }
     if (cJSON_GetObjectItemCaseSensitive(c, "confidence") != NULL)
         print_comparison(name, c);
     else if (!isnan(samples))

@@ -53,6 +53,8 @@ static const char *const migrations[] = {
     "CREATE INDEX events_at ON events(at_ms);",
     /* 2: the per-minute counts of an hour, on its 1 h row (minute_counts.h). */
     "ALTER TABLE intervals ADD COLUMN minutes BLOB;",
+    /* 3: a deployment's policy_override (the gate's error-budget policy), NULL when none. */
+    "ALTER TABLE deployments ADD COLUMN policy_override TEXT;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

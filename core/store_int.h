@@ -81,9 +81,18 @@
                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")                                          \
     X(S_AUDIT_RANGE, "SELECT at_ms, who, service, env, window_ms, verdict, checks"                 \
                      " FROM gate_audits WHERE at_ms >= ?1 AND at_ms < ?2 ORDER BY at_ms, id")      \
-    X(S_DEPLOY_PUT, "INSERT OR REPLACE INTO deployments VALUES(?1, ?2, ?3, ?4)")                   \
-    X(S_DEPLOY_LAST, "SELECT service, env, MAX(at_ms) FROM deployments GROUP BY service, env"      \
-                     " ORDER BY service, env")                                                     \
+    X(S_DEPLOY_PUT,                                                                                \
+      "INSERT OR REPLACE INTO deployments(service, env, at_ms, who, policy_override)"              \
+      " VALUES(?1, ?2, ?3, ?4, ?5)")                                                               \
+    /* The bare policy_override beside MAX() is SQLite's: the value of the row with the max. */    \
+    X(S_DEPLOY_LAST, "SELECT service, env, MAX(at_ms), policy_override FROM deployments"           \
+                     " GROUP BY service, env ORDER BY service, env")                               \
+    X(S_OVERRIDE_AUDIT, "INSERT INTO gate_audits(at_ms, who, service, env, window_ms, verdict,"    \
+                        " checks) VALUES(?1, ?2, ?3, ?4, 0, 'override',"                           \
+                        " json_object('policy_override', ?5))")                                    \
+    X(S_OVERRIDE_RANGE, "SELECT service, env, at_ms, who, policy_override FROM deployments"        \
+                        " WHERE policy_override IS NOT NULL AND at_ms >= ?1 AND at_ms < ?2"        \
+                        " ORDER BY at_ms, service, env")                                           \
     X(S_EVENT_PUT, "INSERT INTO events(at_ms, kind, name, service, env, state, value)"             \
                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")                                          \
     X(S_EVENT_RANGE, "SELECT kind, name, service, env, state, at_ms, value FROM events"            \

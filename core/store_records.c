@@ -150,6 +150,7 @@ query_rows(sw_store *st, int id, int64_t from_ms, int64_t to_ms, row_fn each, vo
 typedef struct visit_ctx {
     sw_store_gate_audit_visit audit;
     sw_store_deployment_visit deployment;
+    sw_store_override_visit override;
     sw_store_event_visit event;
     void *ctx;
 } visit_ctx;
@@ -178,12 +179,25 @@ sw_store_gate_audits(sw_store *st, int64_t from_ms, int64_t to_ms, sw_store_gate
     return query_rows(st, S_AUDIT_RANGE, from_ms, to_ms, audit_row, &v, err);
 }
 
+/* The override's audit row, beside the mark in the same transaction. */
+static sw_status
+put_override_audit(sw_store *st, const char *service, const char *env, int64_t at_ms,
+                   const char *who, const char *policy_override, sw_err *err)
+{
+    sqlite3_stmt *s = st->stmt[S_OVERRIDE_AUDIT];
+    const char *texts[] = {who, service, env, policy_override};
+    sqlite3_bind_int64(s, 1, at_ms);
+    bind_texts(s, 2, texts, 4);
+    return sw_store_run(st, s, "write policy override audit", err);
+}
+
 sw_status
 sw_store_put_deployment(sw_store *st, const char *service, const char *env, int64_t at_ms,
-                        const char *who, sw_err *err)
+                        const char *who, const char *policy_override, sw_err *err)
 {
     if (service == NULL || service[0] == '\0')
         return sw_err_set(err, SW_E_INVAL, "deployment without service");
+    bool override = policy_override != NULL && policy_override[0] != '\0';
     sqlite3_stmt *s = st->stmt[S_DEPLOY_PUT];
     const char *texts[] = {service, env};
     sw_status r = sw_store_txn_begin(st, err);
@@ -192,7 +206,20 @@ sw_store_put_deployment(sw_store *st, const char *service, const char *env, int6
     bind_texts(s, 1, texts, 2);
     sqlite3_bind_int64(s, 3, at_ms);
     bind_texts(s, 4, &who, 1);
-    return sw_store_txn_end(st, sw_store_run(st, s, "write deployment", err), err);
+    if (override)
+        sqlite3_bind_text(s, 5, policy_override, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 5);
+    r = sw_store_run(st, s, "write deployment", err);
+    if (r == SW_OK && override)
+        r = put_override_audit(st, service, env, at_ms, who, policy_override, err);
+    return sw_store_txn_end(st, r, err);
+}
+
+static const char *
+text_or_null(sqlite3_stmt *s, int col)
+{
+    return sqlite3_column_type(s, col) == SQLITE_NULL ? NULL : sw_store_col_text(s, col);
 }
 
 static sw_status
@@ -201,7 +228,7 @@ deployment_row(sqlite3_stmt *s, void *arg, sw_err *err)
     const visit_ctx *v = arg;
     return v->deployment(v->ctx, sw_store_col_text(s, 0),
                          sw_store_env_or_null(sw_store_col_text(s, 1)), sqlite3_column_int64(s, 2),
-                         err);
+                         text_or_null(s, 3), err);
 }
 
 sw_status
@@ -209,6 +236,28 @@ sw_store_last_deployments(sw_store *st, sw_store_deployment_visit fn, void *ctx,
 {
     visit_ctx v = {.deployment = fn, .ctx = ctx};
     return query_rows(st, S_DEPLOY_LAST, INT64_MIN, INT64_MAX, deployment_row, &v, err);
+}
+
+static sw_status
+override_row(sqlite3_stmt *s, void *arg, sw_err *err)
+{
+    const visit_ctx *v = arg;
+    sw_store_override o = {
+        .service = sw_store_col_text(s, 0),
+        .env = sw_store_env_or_null(sw_store_col_text(s, 1)),
+        .at_ms = sqlite3_column_int64(s, 2),
+        .who = sw_store_col_text(s, 3),
+        .policy_override = sw_store_col_text(s, 4),
+    };
+    return v->override(v->ctx, &o, err);
+}
+
+sw_status
+sw_store_policy_overrides(sw_store *st, int64_t from_ms, int64_t to_ms, sw_store_override_visit fn,
+                          void *ctx, sw_err *err)
+{
+    visit_ctx v = {.override = fn, .ctx = ctx};
+    return query_rows(st, S_OVERRIDE_RANGE, from_ms, to_ms, override_row, &v, err);
 }
 
 static bool

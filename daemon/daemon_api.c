@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "slawatch/gate_policy.h"
 #include "slawatch/log.h"
 #include "slawatch/push.h"
 #include "slawatch/units.h"
@@ -55,12 +56,16 @@ check_series(sw_daemon *d, const char *service, const char *env, sw_err *err)
 
 sw_status
 sw_daemon_mark_deployment(sw_daemon *d, const char *service, const char *env, int64_t at_ms,
-                          const char *who, sw_err *err)
+                          const char *policy_override, const char *who, sw_err *err)
 {
+    char why[160];
+    if (policy_override != NULL && !sw_gate_policy_override_valid(policy_override, why, sizeof why))
+        return sw_err_set(err, SW_E_PARSE, "%s", why);
     sw_status st = check_series(d, service, env, err);
     if (st != SW_OK)
         return st;
-    if ((st = sw_store_put_deployment(d->store, service, env, at_ms, who, err)) != SW_OK)
+    st = sw_store_put_deployment(d->store, service, env, at_ms, who, policy_override, err);
+    if (st != SW_OK)
         return st;
     pthread_mutex_lock(&d->lock);
     if (d->n_marks == d->cap_marks) {
@@ -73,20 +78,21 @@ sw_daemon_mark_deployment(sw_daemon *d, const char *service, const char *env, in
         d->marks = m;
         d->cap_marks = cap;
     }
-    d->marks[d->n_marks++] = (sw_mark){strdup(service), dup_or_null(env), at_ms};
+    d->marks[d->n_marks++] =
+        (sw_mark){strdup(service), dup_or_null(env), at_ms, dup_or_null(policy_override)};
     pthread_mutex_unlock(&d->lock);
     char when[40];
     sw_units_format_time(at_ms, when, sizeof when);
     sw_log(SW_LOG_INFO, "deployment marked", "service", service, "env", env ? env : "", "at", when,
-           "by", who, NULL);
+           "by", who, "policy_override", policy_override ? policy_override : "", NULL);
     return SW_OK;
 }
 
 static sw_status
-hook_mark(void *ctx, const char *service, const char *env, int64_t at_ms, const char *who,
-          sw_err *err)
+hook_mark(void *ctx, const char *service, const char *env, int64_t at_ms,
+          const char *policy_override, const char *who, sw_err *err)
 {
-    return sw_daemon_mark_deployment(ctx, service, env, at_ms, who, err);
+    return sw_daemon_mark_deployment(ctx, service, env, at_ms, policy_override, who, err);
 }
 
 bool
@@ -100,9 +106,11 @@ sw_daemon_apply_marks(sw_daemon *d)
     pthread_mutex_unlock(&d->lock);
     for (size_t i = 0; i < n; i++) {
         if (marks[i].service != NULL)
-            sw_eval_mark_deployment(d->ev, marks[i].service, marks[i].env, marks[i].at_ms);
+            sw_eval_mark_deployment_override(d->ev, marks[i].service, marks[i].env, marks[i].at_ms,
+                                             marks[i].policy_override);
         free(marks[i].service);
         free(marks[i].env);
+        free(marks[i].policy_override);
     }
     free(marks);
     return n > 0;

@@ -67,6 +67,7 @@ uint64_t sw_audit_sampler_skipped(const sw_audit_sampler *s);
 typedef struct sw_mark {
     char *service, *env;
     int64_t at_ms;
+    char *policy_override; /* NULL when none */
 } sw_mark;
 
 /* Per-series totals since start, for the /metrics counters and histogram. */

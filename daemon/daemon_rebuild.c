@@ -144,12 +144,13 @@ typedef struct marks_ctx {
 } marks_ctx;
 
 static sw_status
-apply_mark(void *ctx, const char *service, const char *env, int64_t at_ms, sw_err *err)
+apply_mark(void *ctx, const char *service, const char *env, int64_t at_ms,
+           const char *policy_override, sw_err *err)
 {
     (void)err;
     marks_ctx *m = ctx;
     if (sw_rules_service_index(m->rules, service) >= 0)
-        sw_eval_mark_deployment(m->ev, service, env, at_ms);
+        sw_eval_mark_deployment_override(m->ev, service, env, at_ms, policy_override);
     return SW_OK;
 }
 

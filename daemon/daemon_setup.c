@@ -321,6 +321,7 @@ free_queues(sw_daemon *d)
     for (size_t i = 0; i < d->n_marks; i++) {
         free(d->marks[i].service);
         free(d->marks[i].env);
+        free(d->marks[i].policy_override);
     }
     free(d->marks);
 }

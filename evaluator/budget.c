@@ -1,32 +1,13 @@
 /*
- * Error budgets: the bad fraction an objective allows (1 - target), the burn rate over a window
- * (bad fraction in it / allowed fraction: 1 spends the budget exactly over the objective's
- * window), what is left and when it runs out. Bad events are errors (availability, error rate),
- * failed probes (health success), values above the threshold (latency) or bad slices
- * (timeslices, throughput). Stateless; reads the series' history and slice verdicts.
+ * Error budgets (the bad fraction an objective allows is sw_rules_budget_fraction): the burn
+ * rate over a window (bad fraction in it / allowed fraction: 1 spends the budget exactly over the
+ * objective's window), what is left and when it runs out. Bad events are errors (availability,
+ * error rate), failed probes (health success), values above the threshold (latency) or bad
+ * slices (timeslices, throughput). Stateless; reads the series' history and slice verdicts.
  */
 #include "eval_int.h"
 
 #include <math.h>
-
-double
-sw_budget_fraction(const sw_objective *o)
-{
-    const sw_condition *c = &o->objective;
-    switch (c->sli) {
-    case SW_SLI_AVAILABILITY:
-    case SW_SLI_HEALTH_SUCCESS:
-        return 1.0 - c->value;
-    case SW_SLI_ERROR_RATE:
-        return c->value;
-    case SW_SLI_LATENCY:
-        return c->op == SW_OP_LE || c->op == SW_OP_LT ? 1.0 - c->percentile / 100.0 : NAN;
-    case SW_SLI_THROUGHPUT:
-        return 1.0 - o->slice_target;
-    default:
-        return NAN;
-    }
-}
 
 /* Bad and total of a slice-judged objective over [from, to]; enough: data to judge. */
 static bool
@@ -77,7 +58,7 @@ sw_budget_burn(const sw_eval *ev, const sw_series *s, size_t oi, int64_t from_ms
                bool need_min, double *ret)
 {
     const sw_objective *o = &s->rules->objectives[oi];
-    double frac = sw_budget_fraction(o), bt[2];
+    double frac = sw_rules_budget_fraction(o), bt[2];
     sw_sums sums;
     *ret = NAN;
     if (isnan(frac) || frac <= 0)

@@ -494,6 +494,13 @@ sw_eval_advance(sw_eval *ev, int64_t now_ms, sw_err *err)
 void
 sw_eval_mark_deployment(sw_eval *ev, const char *service, const char *env, int64_t at_ms)
 {
+    sw_eval_mark_deployment_override(ev, service, env, at_ms, NULL);
+}
+
+void
+sw_eval_mark_deployment_override(sw_eval *ev, const char *service, const char *env, int64_t at_ms,
+                                 const char *policy_override)
+{
     sw_series *s;
     /* An unknown service or environment has nothing to mark; the header returns nothing. */
     if (find_or_add(ev, service, env, &s, NULL) != SW_OK)
@@ -502,7 +509,7 @@ sw_eval_mark_deployment(sw_eval *ev, const char *service, const char *env, int64
     for (size_t i = 0; i < s->rules->n_triggers; i++)
         sw_trigger_reset(&s->triggers[i], &s->trigger_states[i]);
     /* Without memory for it (gate stays NULL) the gate is judged as an unmarked series' is. */
-    sw_gate_mark(&s->gate, at_ms, NULL);
+    sw_gate_mark(&s->gate, at_ms, policy_override, NULL);
 }
 
 void

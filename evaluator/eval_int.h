@@ -13,6 +13,7 @@
 
 #include "slawatch/buf.h"
 #include "slawatch/eval.h"
+#include "slawatch/gate_policy.h"
 #include "slawatch/hdr.h"
 #include "slawatch/rules.h"
 #include "slawatch/sli.h"
@@ -290,6 +291,7 @@ typedef struct sw_gate_state {
     sw_hdr *lat[2];
     int64_t failed_at_ms; /* INT64_MIN: no fail latched */
     char failed_reason[SW_GATE_REASON_MAX];
+    char policy_override[SW_POLICY_OVERRIDE_MAX + 1]; /* the mark's; "" when none */
 } sw_gate_state;
 
 typedef struct sw_series {
@@ -330,7 +332,7 @@ struct sw_eval {
 /* ------------------------------------------------------------------ gate.c */
 
 /* A deployment mark: the gate's comparison and latch start again at at_ms. */
-sw_status sw_gate_mark(sw_gate_state **g, int64_t at_ms, sw_err *err);
+sw_status sw_gate_mark(sw_gate_state **g, int64_t at_ms, const char *policy_override, sw_err *err);
 void sw_gate_state_free(sw_gate_state *g);
 
 /* Boundary t of a marked series: take in both sides' data up to t, judge, latch a fail. */
@@ -374,9 +376,6 @@ void sw_slices_count(const sw_slices *sl, int64_t from_ms, int64_t to_ms,
 void sw_slices_drop(sw_slices *sl, int64_t before_ms);
 
 /* ------------------------------------------------------------------ budget.c */
-
-/* The objective's allowed bad fraction (1 - target); NAN when it has no error budget. */
-double sw_budget_fraction(const sw_objective *o);
 
 /*
  * Burn rate of objective oi over [from, to]: bad fraction / allowed fraction. False (and NAN)

@@ -316,6 +316,60 @@ trigger_checks(gate_ctx *g)
     }
 }
 
+/* The deployment's policy_override, "" when the series has no mark or the mark none. */
+static const char *
+mark_override(const gate_ctx *g)
+{
+    return g->series != NULL && g->series->gate != NULL ? g->series->gate->policy_override : "";
+}
+
+/* One budgeted objective over every series of the service (the environments share a budget
+ * policy, and production is usually the other one): its lowest budget left, from the results
+ * of the last evaluation, as /api/v1/status shows them. */
+static void
+budget_seen(const gate_ctx *g, const char *service, size_t oi, sw_budget_seen *b)
+{
+    const sw_rules *rules = g->ev->rules;
+    /* The series knows its service; a lookup by name only for a series without data yet. */
+    const sw_service *sv = g->series != NULL
+                               ? g->series->service
+                               : &rules->services[sw_rules_service_index(rules, service)];
+    /* oi indexes the service's own resolved objectives, as its series' results do. */
+    sw_gate_policy_begin(b, &sv->rules->objectives[oi], g->spec->require_budget_remaining);
+    size_t n = sv->n_environments > 0 ? sv->n_environments : 1;
+    for (size_t e = 0; e < n; e++) {
+        const char *env = sv->n_environments > 0 ? sv->environments[e] : NULL;
+        const sw_series *s = sw_eval_find(g->ev, service, env);
+        sw_gate_policy_see(b, env, s != NULL ? &s->objectives[oi] : NULL);
+    }
+}
+
+static void
+policy_checks(gate_ctx *g, const char *service)
+{
+    const sw_gate_spec *sp = g->spec;
+    for (size_t i = 0; sp->require_budget_remaining > 0 && i < sp->n_budget_objectives; i++) {
+        sw_budget_seen b;
+        budget_seen(g, service, sp->budget_objectives[i], &b);
+        sw_verdict v = sw_gate_policy_judge(&b, mark_override(g));
+        char name[64];
+        snprintf(name, sizeof name, "error_budget:%s", b.objective->name);
+        sw_gate_check *c = check_add(g, name, SW_OP_GE, b.required);
+        if (c != NULL) {
+            c->measured = b.remaining;
+            c->samples = 0;
+            c->window_ms = 0;
+            c->overridden = b.overridden;
+            check_set(c, v);
+        }
+        if (v != SW_VERDICT_FAIL)
+            continue;
+        char why[256];
+        sw_gate_policy_reason(&b, why, sizeof why);
+        why_fail(g, "%s", why);
+    }
+}
+
 /* ------------------------------------------------------------------ verdict */
 
 static void
@@ -345,6 +399,36 @@ conclude_undecided(gate_ctx *g)
     snprintf(r->reason, sizeof r->reason,
              "inconclusive: %s %s vs %.64s%s against the %s allowed (%g%% confidence) over %s; %s",
              c->name, est, g->spec->baseline, bounds, tol, c->confidence * 100.0, since, more);
+}
+
+static size_t
+count_passed(const sw_gate_result *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_checks; i++)
+        n += r->checks[i].verdict == SW_VERDICT_PASS;
+    return n;
+}
+
+/* What a pass owes to the error-budget policy: an override, or budgets without a verdict. */
+static void
+policy_note(const gate_ctx *g, char *out, size_t cap)
+{
+    const sw_gate_result *r = g->res;
+    size_t unjudged = 0;
+    bool overridden = false;
+    for (size_t i = 0; i < r->n_checks; i++) {
+        const sw_gate_check *c = &r->checks[i];
+        bool budget = strncmp(c->name, "error_budget:", 13) == 0;
+        unjudged += budget && c->verdict == SW_VERDICT_INCONCLUSIVE;
+        overridden = overridden || c->overridden;
+    }
+    out[0] = '\0';
+    if (overridden)
+        snprintf(out, cap, "; error budget policy overridden by %s", mark_override(g));
+    else if (unjudged > 0)
+        snprintf(out, cap, "; %zu error budget%s without a verdict yet, not blocking", unjudged,
+                 unjudged > 1 ? "s" : "");
 }
 
 static void
@@ -394,9 +478,11 @@ conclude(gate_ctx *g)
         r->verdict = SW_VERDICT_INCONCLUSIVE;
         conclude_undecided(g);
     } else {
+        char note[160];
+        policy_note(g, note, sizeof note);
         r->verdict = SW_VERDICT_PASS;
-        snprintf(r->reason, cap, "pass: %zu checks passed over %s (%s requests)", r->n_checks, w,
-                 n);
+        snprintf(r->reason, cap, "pass: %zu checks passed over %s (%s requests)%s", count_passed(r),
+                 w, n, note);
     }
 }
 
@@ -491,6 +577,7 @@ gate_run(gate_ctx *g, const char *service, const char *env, sw_err *err)
     if (g->compare)
         compare_checks(g);
     trigger_checks(g);
+    policy_checks(g, service);
     conclude(g);
     return SW_OK;
 }
@@ -511,6 +598,7 @@ gate_at(const sw_eval *ev, size_t index, const sw_series *s, const char *service
     sw_hdr_free(g.cmp_own[1]);
     if (s != NULL && s->gate != NULL && s->gate->failed_at_ms != INT64_MIN)
         res.failed_at_ms = s->gate->failed_at_ms;
+    snprintf(res.policy_override, sizeof res.policy_override, "%s", mark_override(&g));
     if (st == SW_OK)
         *ret = res;
     return st;
@@ -540,7 +628,7 @@ sw_eval_gate_limit_str(sw_gate_limit l)
 /* ------------------------------------------------------------------ per deployment */
 
 sw_status
-sw_gate_mark(sw_gate_state **gp, int64_t at_ms, sw_err *err)
+sw_gate_mark(sw_gate_state **gp, int64_t at_ms, const char *policy_override, sw_err *err)
 {
     sw_gate_state *g = *gp;
     if (g == NULL && (g = *gp = calloc(1, sizeof *g)) == NULL)
@@ -553,6 +641,8 @@ sw_gate_mark(sw_gate_state **gp, int64_t at_ms, sw_err *err)
     g->from_ms = g->to_ms = at_ms;
     g->failed_at_ms = INT64_MIN;
     g->failed_reason[0] = '\0';
+    snprintf(g->policy_override, sizeof g->policy_override, "%s",
+             policy_override != NULL ? policy_override : "");
     return SW_OK;
 }
 

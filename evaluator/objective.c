@@ -48,7 +48,7 @@ eval_events(const sw_eval *ev, const sw_series *s, size_t oi, const sw_sums *sum
     r->met = r->has_verdict && sw_rules_compare(r->op, r->measured, r->target);
     bool health = sw_condition_is_health(&o->objective);
     r->samples = health ? v[SW_SUM_PROBES] : v[SW_SUM_REQUESTS];
-    double frac = sw_budget_fraction(o), bad = NAN, total = NAN;
+    double frac = sw_rules_budget_fraction(o), bad = NAN, total = NAN;
     if (o->objective.sli == SW_SLI_LATENCY && slow >= 0) {
         bad = (double)v[SW_SUM_SLOW + slow];
         total = (double)v[SW_SUM_LAT_TOTAL];
@@ -86,7 +86,7 @@ eval_slices(const sw_eval *ev, sw_series *s, size_t oi, const sw_sums *sums, int
     uint64_t count[SW_SLICE_VERDICTS];
     sw_slices_window(s->slices[oi], start_ms, count);
     uint64_t good = count[SW_SLICE_GOOD], bad = count[SW_SLICE_BAD], judged = good + bad;
-    double frac = sw_budget_fraction(o);
+    double frac = sw_rules_budget_fraction(o);
     bool throughput = o->objective.sli == SW_SLI_THROUGHPUT;
     r->samples = judged;
     r->has_verdict = judged > 0 && sums->v[SW_SUM_REQUESTS] > 0 &&

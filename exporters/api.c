@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "slawatch/gate_policy.h"
 #include "slawatch/http_query.h"
 #include "slawatch/json.h"
 #include "slawatch/report_http.h"
@@ -341,6 +342,30 @@ deployment_time(const sw_api_hooks *h, const char *at, int64_t *ret_ms, sw_http_
     return false;
 }
 
+/* policy_override: absent or null is none; anything else must be a valid ticket reference. */
+static bool
+json_override(const cJSON *body, char *out, size_t cap, bool *ret_given, sw_http_response *resp)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "policy_override");
+    *ret_given = v != NULL && !cJSON_IsNull(v);
+    out[0] = '\0';
+    if (!*ret_given)
+        return true;
+    char why[160];
+    if (!cJSON_IsString(v)) {
+        sw_http_response_error(resp, 400,
+                               "policy_override must be a string (a ticket reference "
+                               "such as INC-123)");
+        return false;
+    }
+    if (!sw_gate_policy_override_valid(v->valuestring, why, sizeof why)) {
+        sw_http_response_error(resp, 400, "%s", why);
+        return false;
+    }
+    snprintf(out, cap, "%s", v->valuestring);
+    return true;
+}
+
 static void
 handle_deployments(void *ctx, const sw_http_request *req, sw_http_response *resp)
 {
@@ -349,9 +374,12 @@ handle_deployments(void *ctx, const sw_http_request *req, sw_http_response *resp
     if (body == NULL)
         return;
     char service[PARAM_MAX], env[PARAM_MAX], at[PARAM_MAX];
+    char override[SW_POLICY_OVERRIDE_MAX + 1];
+    bool overridden;
     bool ok = json_string(body, "service", service, sizeof service, resp) &&
               json_string(body, "env", env, sizeof env, resp) &&
-              json_string(body, "at", at, sizeof at, resp);
+              json_string(body, "at", at, sizeof at, resp) &&
+              json_override(body, override, sizeof override, &overridden, resp);
     cJSON_Delete(body);
     int64_t at_ms;
     if (!ok || !deployment_time(h, at, &at_ms, resp))
@@ -364,8 +392,10 @@ handle_deployments(void *ctx, const sw_http_request *req, sw_http_response *resp
     who_of(req, who, sizeof who);
     sw_err err;
     const char *e = env[0] != '\0' ? env : NULL;
-    if (h->mark_deployment(h->ctx, service, e, at_ms, who, &err) != SW_OK) {
-        sw_http_response_error(resp, err.code == SW_E_INVAL ? 404 : 500, "%s", err.msg);
+    if (h->mark_deployment(h->ctx, service, e, at_ms, overridden ? override : NULL, who, &err) !=
+        SW_OK) {
+        int status = err.code == SW_E_INVAL ? 404 : err.code == SW_E_PARSE ? 400 : 500;
+        sw_http_response_error(resp, status, "%s", err.msg);
         return;
     }
     char when[40];
@@ -377,7 +407,12 @@ handle_deployments(void *ctx, const sw_http_request *req, sw_http_response *resp
         sw_buf_printf(&resp->body, NULL, ",\"env\":");
         sw_json_put_string(&resp->body, e, NULL);
     }
-    sw_buf_printf(&resp->body, NULL, ",\"at\":\"%s\"}\n", when);
+    sw_buf_printf(&resp->body, NULL, ",\"at\":\"%s\"", when);
+    if (overridden) {
+        sw_buf_printf(&resp->body, NULL, ",\"policy_override\":");
+        sw_json_put_string(&resp->body, override, NULL);
+    }
+    sw_buf_printf(&resp->body, NULL, "}\n");
 }
 
 /* Pushed batches: collector/push's handler, which the daemon's hook runs over its data. */

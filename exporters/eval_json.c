@@ -122,6 +122,10 @@ sw_eval_json_gate_fields(sw_buf *b, const sw_gate_result *g, sw_err *err)
     sw_json_put_string(b, g->reason, err);
     sw_buf_printf(b, err, ",\"failed_at\":");
     put_time(b, g->failed_at_ms, err);
+    if (g->policy_override[0] != '\0') { /* only with one: answers without keep their shape */
+        sw_buf_printf(b, err, ",\"policy_override\":");
+        sw_json_put_string(b, g->policy_override, err);
+    }
     sw_buf_printf(b, err, ",\"checks\":[");
     for (size_t i = 0; i < g->n_checks; i++) {
         const sw_gate_check *c = &g->checks[i];
@@ -135,6 +139,10 @@ sw_eval_json_gate_fields(sw_buf *b, const sw_gate_result *g, sw_err *err)
         put_number(b, c->threshold, err);
         if (!isnan(c->confidence))
             put_comparison(b, c, err);
+        if (c->overridden) {
+            sw_buf_printf(b, err, ",\"overridden_by\":");
+            sw_json_put_string(b, g->policy_override, err);
+        }
         sw_buf_printf(b, err,
                       ",\"samples\":%llu,\"window\":\"%s\",\"verdict\":\"%s\",\"passed\":%s}",
                       (unsigned long long)c->samples, window, sw_eval_verdict_str(c->verdict),

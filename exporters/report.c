@@ -78,6 +78,7 @@ service_fini(const sw_report *r, rp_service *s)
     free(s->prev);
     free(s->hours);
     free(s->events);
+    free(s->overrides);
 }
 
 void
@@ -385,7 +386,8 @@ build_services(sw_store *st, sw_report *r, sw_err *err)
         return sw_err_set(err, SW_E_RANGE, "the store holds no data for %04d-%02d (%s)", r->year,
                           r->month, sw_report_tz_name(r->tz));
     events_ctx ec = {r, err};
-    return sw_store_events(st, r->start_ms, r->end_ms, visit_event, &ec, err);
+    sw_status rc = sw_store_events(st, r->start_ms, r->end_ms, visit_event, &ec, err);
+    return rc == SW_OK ? sw_report_load_overrides(st, r, err) : rc;
 }
 
 static sw_status

@@ -392,6 +392,32 @@ events(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
 }
 
 static void
+overrides(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
+{
+    char t[40];
+    sw_buf_printf(b, err, "<h3>Error-budget policy overrides</h3>\n");
+    if (s->n_overrides == 0) {
+        sw_buf_printf(b, err, "<p>None.</p>\n");
+        return;
+    }
+    sw_buf_printf(b, err,
+                  "<table class=\"overrides\"><tr><th>Deployment</th><th>Environment</th>"
+                  "<th>By</th><th>Override</th></tr>\n");
+    for (size_t i = 0; i < s->n_overrides; i++) {
+        const rp_override *o = &s->overrides[i];
+        sw_report_local_time(r, o->at_ms, t, sizeof t);
+        sw_buf_printf(b, err, "<tr><td>%s</td><td>", t);
+        esc(b, o->env, err);
+        sw_buf_printf(b, err, "</td><td>");
+        esc(b, o->who, err);
+        sw_buf_printf(b, err, "</td><td>");
+        esc(b, o->ticket, err);
+        sw_buf_printf(b, err, "</td></tr>\n");
+    }
+    sw_buf_printf(b, err, "</table>\n");
+}
+
+static void
 maintenance(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
 {
     char t[40], u[40];
@@ -424,6 +450,7 @@ service(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
     chart_heatmap(b, r, s, err);
     worst_hours(b, r, s, err);
     events(b, r, s, err);
+    overrides(b, r, s, err);
     maintenance(b, r, s, err);
     sw_buf_printf(b, err, "</section>\n");
 }

@@ -55,6 +55,14 @@ typedef struct rp_event {
     double value;           /* measured when it fired; NAN unknown */
 } rp_event;
 
+/* A deployment marked with a policy_override (the gate's error-budget policy) in the month. */
+typedef struct rp_override {
+    char env[RP_NAME_MAX]; /* "" when none */
+    char who[RP_NAME_MAX];
+    char ticket[SW_POLICY_OVERRIDE_MAX + 1];
+    int64_t at_ms;
+} rp_override;
+
 typedef struct rp_service {
     const sw_service *svc;
     const sw_rules *own;             /* the service's resolved set: its objectives */
@@ -75,6 +83,8 @@ typedef struct rp_service {
     size_t worst_days[RP_WORST_DAYS], n_worst_days;
     rp_event *events;
     size_t n_events;
+    rp_override *overrides; /* in time order */
+    size_t n_overrides;
     bool has_prev;
     sw_objective_result *prev;  /* the previous month, when has_prev */
 } rp_service;
@@ -116,6 +126,9 @@ void sw_report_minutes_fini(rp_minutes *m);
  */
 sw_status sw_report_scan_service(sw_store *st, const sw_report *r, rp_service *s, rp_minutes *m,
                                  sw_hdr **ret_lat, sw_err *err);
+
+/* The month's policy overrides from the store into each service (report_overrides.c). */
+sw_status sw_report_load_overrides(sw_store *st, sw_report *r, sw_err *err);
 
 /* Is [from, to) overlapping one of the service's maintenance windows? */
 bool sw_report_in_maint(const sw_service *svc, int64_t from_ms, int64_t to_ms);

@@ -139,6 +139,18 @@ events(sw_buf *b, const rp_service *s, sw_err *err)
         num(b, "value", e->value, err);
         sw_buf_printf(b, err, "}");
     }
+    sw_buf_printf(b, err, "],\"policy_overrides\":[");
+    for (size_t i = 0; i < s->n_overrides; i++) {
+        const rp_override *o = &s->overrides[i];
+        sw_buf_printf(b, err, "%s{\"env\":", i ? "," : "");
+        sw_json_put_string(b, o->env, err);
+        when(b, "deployed_at", o->at_ms, err);
+        sw_buf_printf(b, err, ",\"by\":");
+        sw_json_put_string(b, o->who, err);
+        sw_buf_printf(b, err, ",\"policy_override\":");
+        sw_json_put_string(b, o->ticket, err);
+        sw_buf_printf(b, err, "}");
+    }
     sw_buf_printf(b, err, "],\"maintenance\":[");
     size_t n = 0;
     for (size_t i = 0; i < s->svc->n_maintenance; i++) {

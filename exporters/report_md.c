@@ -87,6 +87,15 @@ details(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
     }
     if (s->n_events == 0)
         sw_buf_printf(b, err, "None fired.\n");
+    sw_buf_printf(b, err, "\n### Error-budget policy overrides\n\n");
+    for (size_t i = 0; i < s->n_overrides; i++) {
+        const rp_override *o = &s->overrides[i];
+        sw_report_local_time(r, o->at_ms, t, sizeof t);
+        sw_buf_printf(b, err, "- %s: deployment%s%s by %s, override %s\n", t,
+                      o->env[0] ? " env=" : "", o->env, o->who, o->ticket);
+    }
+    if (s->n_overrides == 0)
+        sw_buf_printf(b, err, "None.\n");
     sw_buf_printf(b, err, "\n### Planned maintenance (excluded)\n\n");
     for (size_t i = 0; i < s->svc->n_maintenance; i++) {
         const sw_maintenance *m = &s->svc->maintenance[i];

@@ -44,10 +44,10 @@ hook_now(void *ctx)
 }
 
 static sw_status
-hook_mark(void *ctx, const char *service, const char *env, int64_t at_ms, const char *who,
-          sw_err *err)
+hook_mark(void *ctx, const char *service, const char *env, int64_t at_ms,
+          const char *policy_override, const char *who, sw_err *err)
 {
-    (void)ctx, (void)service, (void)env, (void)at_ms, (void)who, (void)err;
+    (void)ctx, (void)service, (void)env, (void)at_ms, (void)policy_override, (void)who, (void)err;
     return SW_OK;
 }
 

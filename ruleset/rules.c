@@ -364,6 +364,8 @@ sw_rules_compile_file(sw_rules_loader *ld, const sw_yaml_node *root, sw_rules *r
     if ((v = sw_yaml_get(root, "rollback_triggers")) != NULL)
         sw_rules_compile_alerts(ld, v, r, true);
     sw_rules_compile_gate(ld, sw_yaml_get(root, "gate"), root, r);
+    if (!profiles_only)
+        sw_rules_bind_budget(ld, r); /* for the services that say nothing for themselves */
     sw_rules_check_latency_order(ld, r);
 }
 
@@ -597,6 +599,25 @@ sw_rules_severity_str(sw_severity s)
                                         [SW_SEVERITY_INFO] = "info"};
     SW_REQUIRE((size_t)s < sizeof names / sizeof names[0]);
     return names[s];
+}
+
+double
+sw_rules_budget_fraction(const sw_objective *o)
+{
+    const sw_condition *c = &o->objective;
+    switch (c->sli) {
+    case SW_SLI_AVAILABILITY:
+    case SW_SLI_HEALTH_SUCCESS:
+        return 1.0 - c->value;
+    case SW_SLI_ERROR_RATE:
+        return c->value;
+    case SW_SLI_LATENCY:
+        return c->op == SW_OP_LE || c->op == SW_OP_LT ? 1.0 - c->percentile / 100.0 : NAN;
+    case SW_SLI_THROUGHPUT:
+        return 1.0 - o->slice_target;
+    default:
+        return NAN;
+    }
 }
 
 bool

@@ -1,6 +1,6 @@
 /*
- * The rules format's deploy gate: its window, fixed checks and the canary comparison with its
- * baseline.
+ * The rules format's deploy gate: its window, fixed checks, the canary comparison with its
+ * baseline and the error-budget policy.
  */
 #include "rules_int.h"
 
@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const gate_keys[] = {"window", "min_requests", "checks", "compare", NULL};
+static const char *const gate_keys[] = {
+    "window", "min_requests", "checks", "compare", "require_budget_remaining", "budget_objectives",
+    NULL};
 
 static const char *const compare_keys[] = {
     "baseline",   "max_error_rate_increase", "max_latency_increase",
@@ -121,6 +123,121 @@ compile_compare(sw_rules_loader *ld, const sw_rules *r, const sw_yaml_node *node
     }
 }
 
+static bool
+has_budget(const sw_objective *o)
+{
+    double f = sw_rules_budget_fraction(o);
+    return !isnan(f) && f > 0;
+}
+
+/* budget_objectives as written: names, each once; bound to objectives by sw_rules_bind_budget. */
+static void
+compile_budget_names(sw_rules_loader *ld, const sw_yaml_node *node, sw_gate_spec *g)
+{
+    if (!sw_rules_check_list(ld, node, "objective names"))
+        return;
+    size_t n = sw_rules_list_len(node);
+    if (n == 0) {
+        sw_rules_error(ld, node, "expected at least one objective in budget_objectives, found %s",
+                       sw_rules_found(node).s);
+        return;
+    }
+    const char **names = sw_rules_alloc(ld, n, sizeof *names);
+    sw_rules_pos *pos = sw_rules_alloc(ld, n, sizeof *pos);
+    for (size_t i = 0; names != NULL && pos != NULL && i < n; i++) {
+        const sw_yaml_node *item = node->items[i];
+        pos[i] = sw_rules_pos_of(ld, item);
+        names[i] = NULL;
+        if (!sw_rules_get_name(ld, item, "an objective name", &names[i]))
+            continue;
+        for (size_t j = 0; j < i; j++)
+            if (names[j] != NULL && strcmp(names[j], names[i]) == 0)
+                sw_rules_error(ld, item, "objective '%s' is listed twice", names[i]);
+    }
+    g->budget_names = names;
+    g->budget_names_pos = pos;
+    g->n_budget_names = names != NULL && pos != NULL ? n : 0;
+}
+
+/* The indices of the objectives the policy watches in r, which holds the objectives the gate
+ * applies to (a file's top level, or one service's resolved set). */
+static void
+bind_named(sw_rules_loader *ld, sw_rules *r, sw_gate_spec *g)
+{
+    size_t n = g->n_budget_names;
+    size_t *idx = sw_rules_alloc(ld, n, sizeof *idx);
+    for (size_t i = 0; idx != NULL && i < n; i++) {
+        const char *name = g->budget_names[i];
+        ptrdiff_t k = name != NULL ? sw_rules_objective_index(r, name) : -1;
+        idx[i] = k >= 0 ? (size_t)k : 0;
+        if (name == NULL)
+            continue;
+        if (k < 0)
+            sw_rules_error_pos(ld, g->budget_names_pos[i],
+                               "expected the name of an objective, found '%s'", name);
+        else if (!has_budget(&r->objectives[k]))
+            sw_rules_error_pos(ld, g->budget_names_pos[i],
+                               "objective '%s' has no error budget to require", name);
+    }
+    g->budget_objectives = idx;
+    g->n_budget_objectives = idx != NULL ? n : 0;
+}
+
+/* Every objective of r with an error budget, when budget_objectives does not choose. */
+static void
+bind_all(sw_rules_loader *ld, sw_rules *r, sw_gate_spec *g)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < r->n_objectives; k++)
+        n += has_budget(&r->objectives[k]);
+    if (n == 0) {
+        sw_rules_error_pos(ld, g->budget_pos,
+                           "require_budget_remaining needs an objective with an error budget "
+                           "(availability, error_rate, an upper latency bound, health_success or "
+                           "throughput); there is none");
+        return;
+    }
+    size_t *idx = sw_rules_alloc(ld, n, sizeof *idx);
+    for (size_t k = 0, i = 0; idx != NULL && k < r->n_objectives; k++)
+        if (has_budget(&r->objectives[k]))
+            idx[i++] = k;
+    g->budget_objectives = idx;
+    g->n_budget_objectives = idx != NULL ? n : 0;
+}
+
+void
+sw_rules_bind_budget(sw_rules_loader *ld, sw_rules *r)
+{
+    sw_gate_spec *g = &r->gate;
+    g->budget_objectives = NULL;
+    g->n_budget_objectives = 0;
+    if (g->budget_pos.line == 0) /* no policy written (an invalid one is still bound) */
+        return;
+    if (g->budget_names != NULL)
+        bind_named(ld, r, g);
+    else
+        bind_all(ld, r, g);
+}
+
+/* The error-budget policy: require_budget_remaining and the objectives it watches (by name). */
+static void
+compile_budget_policy(sw_rules_loader *ld, const sw_yaml_node *node, sw_gate_spec *g)
+{
+    const sw_yaml_node *need = sw_yaml_get(node, "require_budget_remaining");
+    const sw_yaml_node *which = sw_yaml_get(node, "budget_objectives");
+    if (need == NULL) {
+        if (which != NULL)
+            sw_rules_error(ld, sw_rules_key_of(node, "budget_objectives"),
+                           "budget_objectives needs require_budget_remaining beside it");
+        return;
+    }
+    get_bounded_ratio(ld, need, "require_budget_remaining", "more than 0% and less than 100%", 0, 1,
+                      true, &g->require_budget_remaining);
+    g->budget_pos = sw_rules_pos_of(ld, need);
+    if (which != NULL)
+        compile_budget_names(ld, which, g);
+}
+
 /* node is the gate section, or NULL without one: the default gate still applies. */
 void
 sw_rules_compile_gate(sw_rules_loader *ld, const sw_yaml_node *node, const sw_yaml_node *root,
@@ -141,4 +258,5 @@ sw_rules_compile_gate(sw_rules_loader *ld, const sw_yaml_node *node, const sw_ya
         compile_checks(ld, v, g);
     if ((v = sw_yaml_get(node, "compare")) != NULL)
         compile_compare(ld, r, v, g);
+    compile_budget_policy(ld, node, g);
 }

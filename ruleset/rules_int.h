@@ -153,4 +153,8 @@ void sw_rules_diag_sort_from(sw_rules_diag *d, size_t from);
 bool sw_rules_is_openslo(const sw_yaml_node *root);
 void sw_rules_openslo_compile(sw_rules_loader *ld, const sw_yaml_doc *doc, sw_rules *r);
 
+/* Bind r's gate's error-budget policy to r's objectives (their indices), refusing a name r does
+ * not hold or an objective without a budget: after r's objectives are final. */
+void sw_rules_bind_budget(sw_rules_loader *ld, sw_rules *r);
+
 #endif

@@ -303,6 +303,7 @@ finish(build *b, const sw_rules *top)
     v->triggers = copy_out(ld, b->triggers.items, b->triggers.n, sizeof(sw_alert));
     v->n_triggers = b->triggers.n;
     v->gate = b->gate;
+    sw_rules_bind_budget(ld, v);
     ex->objectives = copy_out(ld, b->obj.from, b->obj.n, sizeof(sw_rules_origin));
     ex->alerts = copy_out(ld, b->alerts.from, b->alerts.n, sizeof(sw_rules_origin));
     ex->triggers = copy_out(ld, b->triggers.from, b->triggers.n, sizeof(sw_rules_origin));

@@ -38,9 +38,10 @@ typedef struct sw_api_hooks {
     /* The current snapshot with a reference taken, or NULL before the first tick. */
     sw_snapshot *(*snapshot)(void *ctx);
     int64_t (*now)(void *ctx);
-    /* Record a deployment start of (service, env); SW_E_INVAL for an unknown series. */
+    /* Record a deployment start of (service, env), with its policy_override (NULL: none);
+     * SW_E_INVAL for an unknown series, SW_E_PARSE for a malformed override. */
     sw_status (*mark_deployment)(void *ctx, const char *service, const char *env, int64_t at_ms,
-                                 const char *who, sw_err *err);
+                                 const char *policy_override, const char *who, sw_err *err);
     /* Reload config and rules; on error the old ones stay and err says why. */
     sw_status (*reload)(void *ctx, sw_err *err);
     /* Queue an audit record (must not block for long: it runs on every gate request). */

@@ -56,9 +56,11 @@ uint16_t sw_daemon_port(const sw_daemon *d);
  */
 void sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
 
-/* Mark a deployment (as POST /api/v1/deployments does). */
+/* Mark a deployment (as POST /api/v1/deployments does); policy_override NULL when none, else
+ * checked first (gate_policy.h: SW_E_PARSE saying what is wrong). */
 sw_status sw_daemon_mark_deployment(sw_daemon *d, const char *service, const char *env,
-                                    int64_t at_ms, const char *who, sw_err *err);
+                                    int64_t at_ms, const char *policy_override, const char *who,
+                                    sw_err *err);
 
 /* Stop the threads and the server, close the store. NULL does nothing. */
 void sw_daemon_free(sw_daemon *d);

@@ -61,10 +61,12 @@ typedef struct sw_trigger_result {
 } sw_trigger_result;
 
 #define SW_GATE_MAX_CHECKS 32
+#define SW_POLICY_OVERRIDE_MAX 32 /* longest deployment policy_override (gate_policy.h) */
 #define SW_GATE_REASON_MAX 2048
 
 typedef struct sw_gate_check {
-    char name[64];   /* `error_rate`, `p95`, `error_rate_increase`, `p99_increase` ... */
+    char name[64];   /* `error_rate`, `p95`, `error_rate_increase`, `p99_increase`,
+                        `error_budget:OBJECTIVE` ... */
     double measured; /* NAN when it could not be measured; comparisons: the estimate */
     sw_op op;
     double threshold;   /* comparisons: the tolerance */
@@ -78,6 +80,7 @@ typedef struct sw_gate_check {
     uint64_t baseline_samples;
     uint64_t more_samples; /* undecided: about this many more per environment would decide;
                                UINT64_MAX: no amount would */
+    bool overridden; /* error-budget checks: below the policy, passed by the mark's override */
 } sw_gate_check;
 
 /* Why the window judged is shorter than the one asked for. */
@@ -95,6 +98,7 @@ typedef struct sw_gate_result {
     int64_t compared_from_ms; /* comparisons cover [compared_from, compared_to); equal: none */
     int64_t compared_to_ms;
     int64_t failed_at_ms; /* a fail latched for this deployment: when; -1 when none */
+    char policy_override[SW_POLICY_OVERRIDE_MAX + 1]; /* the mark's (gate_policy.h); "" if none */
     sw_gate_check checks[SW_GATE_MAX_CHECKS];
     size_t n_checks;
     char reason[SW_GATE_REASON_MAX]; /* one sentence a release manager understands */
@@ -135,6 +139,11 @@ sw_status sw_eval_advance(sw_eval *ev, int64_t now_ms, sw_err *err);
 
 /* A new deployment of a series: its latched triggers are cleared and the gate window starts. */
 void sw_eval_mark_deployment(sw_eval *ev, const char *service, const char *env, int64_t at_ms);
+
+/* The same for a deployment marked with a policy_override (gate_policy.h; NULL or "": none,
+ * longer than SW_POLICY_OVERRIDE_MAX: cut): the gate's error-budget policy passes it. */
+void sw_eval_mark_deployment_override(sw_eval *ev, const char *service, const char *env,
+                                      int64_t at_ms, const char *policy_override);
 
 /*
  * Rebuilding from a store: alerts and triggers are evaluated only at boundaries from from_ms

@@ -143,6 +143,17 @@ typedef struct sw_gate_spec {
     double max_error_rate_increase; /* absolute ratio points; < 0 when not set */
     double max_latency_increase;    /* relative increase at p50, p95, p99; < 0 when not set */
     double confidence;              /* of the comparisons, over a whole deployment (default 0.99) */
+    /* The error-budget policy: fail while a chosen objective has less budget left than this. */
+    double require_budget_remaining; /* (0, 1); 0: no policy */
+    const size_t *budget_objectives; /* indices into sw_rules.objectives, each with a budget */
+    size_t n_budget_objectives;
+    /* As written: budget_objectives' names (NULL: every objective with a budget) and where.
+     * A gate may come from a profile or the top level and name objectives a service inherits,
+     * so the indices above are bound to each service's resolved objectives. */
+    const char *const *budget_names;
+    const sw_rules_pos *budget_names_pos;
+    size_t n_budget_names;
+    sw_rules_pos budget_pos; /* of require_budget_remaining */
 } sw_gate_spec;
 
 /* Where an entry of a service's resolved set came from. */
@@ -267,6 +278,11 @@ const char *sw_rules_severity_str(sw_severity s);
 /* A value of sli in the unit people read (`99.95%`, `412ms`, `2.5s`, `1200/s`, `4`; `n/a` for
  * NaN) into out (>= 32 bytes). */
 void sw_rules_format_value(sw_sli sli, double v, char *out, size_t cap);
+
+/* The share of bad events (or slices) objective o allows over its window, its error budget as a
+ * fraction (1 - 99.9% = 0.001); NAN when it has none (a `>=` latency objective, counts, failure
+ * runs). */
+double sw_rules_budget_fraction(const sw_objective *o);
 
 /* Does measured satisfy `op value`? */
 bool sw_rules_compare(sw_op op, double measured, double value);

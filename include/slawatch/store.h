@@ -203,16 +203,37 @@ typedef sw_status (*sw_store_gate_audit_visit)(void *ctx, const sw_store_gate_au
 sw_status sw_store_gate_audits(sw_store *st, int64_t from_ms, int64_t to_ms,
                                sw_store_gate_audit_visit fn, void *ctx, sw_err *err);
 
-/* Record a deployment of service (env NULL or "" = none) at at_ms by who. */
+/*
+ * Record a deployment of service (env NULL or "" = none) at at_ms by who. With a
+ * policy_override (not NULL or ""; the gate's error-budget policy), the same transaction also
+ * writes a gate audit with verdict "override" and checks {"policy_override": ...}.
+ */
 sw_status sw_store_put_deployment(sw_store *st, const char *service, const char *env, int64_t at_ms,
-                                  const char *who, sw_err *err);
+                                  const char *who, const char *policy_override, sw_err *err);
 
+/* policy_override NULL when the mark has none. */
 typedef sw_status (*sw_store_deployment_visit)(void *ctx, const char *service, const char *env,
-                                               int64_t at_ms, sw_err *err);
+                                               int64_t at_ms, const char *policy_override,
+                                               sw_err *err);
 
 /* Visit the latest deployment mark of every series (env NULL when none). */
 sw_status sw_store_last_deployments(sw_store *st, sw_store_deployment_visit fn, void *ctx,
                                     sw_err *err);
+
+/* A deployment marked with a policy_override. Strings are borrowed; env NULL when none. */
+typedef struct sw_store_override {
+    const char *service;
+    const char *env;
+    int64_t at_ms;
+    const char *who;
+    const char *policy_override;
+} sw_store_override;
+
+typedef sw_status (*sw_store_override_visit)(void *ctx, const sw_store_override *o, sw_err *err);
+
+/* Visit the marks with a policy_override and at_ms in [from_ms, to_ms), in time order. */
+sw_status sw_store_policy_overrides(sw_store *st, int64_t from_ms, int64_t to_ms,
+                                    sw_store_override_visit fn, void *ctx, sw_err *err);
 
 /* An alert or trigger state change. Strings are borrowed; env NULL or "" = none. */
 typedef struct sw_store_event {

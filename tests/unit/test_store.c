@@ -475,13 +475,15 @@ collect_audit(void *ctx, const sw_store_gate_audit *a, sw_err *err)
 }
 
 static sw_status
-collect_deployment(void *ctx, const char *service, const char *env, int64_t at_ms, sw_err *err)
+collect_deployment(void *ctx, const char *service, const char *env, int64_t at_ms,
+                   const char *policy_override, sw_err *err)
 {
     char *out = ctx;
     (void)err;
     size_t used = strlen(out);
-    snprintf(out + used, 512 - used, "%s/%s@%lld;", service, env != NULL ? env : "-",
-             (long long)at_ms);
+    snprintf(out + used, 512 - used, "%s/%s@%lld%s%s;", service, env != NULL ? env : "-",
+             (long long)at_ms, policy_override != NULL ? "!" : "",
+             policy_override != NULL ? policy_override : "");
     return SW_OK;
 }
 
@@ -514,10 +516,10 @@ test_audits_deployments_events(void **state)
     assert_string_equal(out, "300 10.0.0.1 api - 600000 pass [];");
 
     out[0] = '\0';
-    assert_int_equal(sw_store_put_deployment(st, "api", NULL, 50, "ci", NULL), SW_OK);
-    assert_int_equal(sw_store_put_deployment(st, "api", NULL, 70, "ci", NULL), SW_OK);
-    assert_int_equal(sw_store_put_deployment(st, "api", "green", 60, "me", NULL), SW_OK);
-    assert_int_equal(sw_store_put_deployment(st, "api", NULL, 65, "ci", NULL), SW_OK);
+    assert_int_equal(sw_store_put_deployment(st, "api", NULL, 50, "ci", NULL, NULL), SW_OK);
+    assert_int_equal(sw_store_put_deployment(st, "api", NULL, 70, "ci", NULL, NULL), SW_OK);
+    assert_int_equal(sw_store_put_deployment(st, "api", "green", 60, "me", NULL, NULL), SW_OK);
+    assert_int_equal(sw_store_put_deployment(st, "api", NULL, 65, "ci", NULL, NULL), SW_OK);
     assert_int_equal(sw_store_last_deployments(st, collect_deployment, out, NULL), SW_OK);
     assert_string_equal(out, "api/-@70;api/green@60;");
 
@@ -534,6 +536,44 @@ test_audits_deployments_events(void **state)
     assert_int_equal(sw_store_events(st, 0, 1000, collect_event, out, NULL), SW_OK);
     assert_string_equal(out, "400 trigger rollback api/blue resolved 0.5;"
                              "500 alert fast-burn api/- firing 14.4;");
+}
+
+static sw_status
+collect_override(void *ctx, const sw_store_override *o, sw_err *err)
+{
+    char *out = ctx;
+    (void)err;
+    size_t used = strlen(out);
+    snprintf(out + used, 512 - used, "%lld %s %s/%s %s;", (long long)o->at_ms, o->who, o->service,
+             o->env != NULL ? o->env : "-", o->policy_override);
+    return SW_OK;
+}
+
+/* A mark's policy_override: kept on the mark (the latest one brings it back after a restart),
+ * listed by time, and audited beside the gate's answers in the same transaction. */
+static void
+test_policy_overrides(void **state)
+{
+    fixture *f = *state;
+    sw_store *st = open_store(f, NULL);
+    char out[512] = "";
+    assert_int_equal(sw_store_put_deployment(st, "api", "green", 100, "ci", "INC-123", NULL),
+                     SW_OK);
+    assert_int_equal(sw_store_put_deployment(st, "api", "blue", 200, "me", NULL, NULL), SW_OK);
+    assert_int_equal(sw_store_put_deployment(st, "web", NULL, 300, "ops", "CHG/9", NULL), SW_OK);
+    assert_int_equal(sw_store_put_deployment(st, "web", NULL, 400, "ops", "", NULL), SW_OK);
+    st = open_store(f, NULL);
+    assert_int_equal(sw_store_last_deployments(st, collect_deployment, out, NULL), SW_OK);
+    assert_string_equal(out, "api/blue@200;api/green@100!INC-123;web/-@400;");
+    out[0] = '\0';
+    assert_int_equal(sw_store_policy_overrides(st, 0, 1000, collect_override, out, NULL), SW_OK);
+    assert_string_equal(out, "100 ci api/green INC-123;300 ops web/- CHG/9;");
+    out[0] = '\0';
+    assert_int_equal(sw_store_policy_overrides(st, 101, 300, collect_override, out, NULL), SW_OK);
+    assert_string_equal(out, "");
+    assert_int_equal(sw_store_gate_audits(st, 0, 1000, collect_audit, out, NULL), SW_OK);
+    assert_string_equal(out, "100 ci api green 0 override {\"policy_override\":\"INC-123\"};"
+                             "300 ops web - 0 override {\"policy_override\":\"CHG/9\"};");
 }
 
 static sw_status
@@ -620,9 +660,9 @@ test_prune_records(void **state)
     assert_int_equal(seen[1], T0 + 7 * MIN);
 
     for (int i = 0; i < 5; i++)
-        assert_int_equal(sw_store_put_deployment(st, "api", "blue", T0 + i * HOUR, "ci", NULL),
-                         SW_OK);
-    assert_int_equal(sw_store_put_deployment(st, "web", NULL, T0, "ci", NULL), SW_OK);
+        assert_int_equal(
+            sw_store_put_deployment(st, "api", "blue", T0 + i * HOUR, "ci", NULL, NULL), SW_OK);
+    assert_int_equal(sw_store_put_deployment(st, "web", NULL, T0, "ci", NULL, NULL), SW_OK);
     keep = (sw_store_keep){.max_age_ms = HOUR, .max_rows = 1};
     deleted = 0;
     assert_int_equal(
@@ -751,7 +791,8 @@ test_scan_hours(void **state)
         assert_false(l.items[3].has_minutes);
         if (pass == 1)
             break;
-        /* The database as a slawatch before minute counts left it: version 1, no column. */
+        /* The database as a slawatch before minute counts left it: version 1, no column (nor the
+         * later policy_override). */
         sw_store_close(f->st);
         f->st = NULL;
         char path[160];
@@ -760,12 +801,13 @@ test_scan_hours(void **state)
         assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
         assert_int_equal(sqlite3_exec(db,
                                       "ALTER TABLE intervals DROP COLUMN minutes;"
+                                      "ALTER TABLE deployments DROP COLUMN policy_override;"
                                       "UPDATE schema_version SET version = 1;",
                                       NULL, NULL, NULL),
                          SQLITE_OK);
         sqlite3_close(db);
         st = open_store(f, NULL);
-        assert_int_equal(sw_store_schema_version(st), 2);
+        assert_int_equal(sw_store_schema_version(st), 3);
     }
     scan_hours(st, T0, T0 + 4 * HOUR, false, &l);
     for (size_t i = 0; i < l.n; i++)
@@ -790,11 +832,11 @@ test_migrations(void **state)
                      SQLITE_OK);
     sqlite3_close(db);
     sw_store *st = open_store(f, NULL);
-    assert_int_equal(sw_store_schema_version(st), 2);
+    assert_int_equal(sw_store_schema_version(st), 3);
     sw_sli_interval iv = {.start_ms = T0, .length_ms = 10 * SEC, .requests = 7};
     put_one(st, "api", NULL, &iv);
     st = open_store(f, NULL); /* reopening applies nothing and keeps the data */
-    assert_int_equal(sw_store_schema_version(st), 2);
+    assert_int_equal(sw_store_schema_version(st), 3);
     got_list *l = got_new();
     scan(st, NULL, T0, T0 + MIN, T0, l);
     assert_int_equal(l->n, 1);
@@ -810,7 +852,7 @@ test_migrations(void **state)
         SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(s, 0), 1);
-    assert_int_equal(sqlite3_column_int(s, 1), 2);
+    assert_int_equal(sqlite3_column_int(s, 1), 3);
     sqlite3_finalize(s);
     sqlite3_close(db);
 
@@ -979,6 +1021,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_scan_coverage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_overrides, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audits_deployments_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scan_hours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune_records, setup, teardown),
