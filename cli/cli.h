@@ -122,8 +122,7 @@ sw_status sw_cli_held_scan(sw_store *st, const sw_rules *rules, int64_t from_ms,
 
 /* Print `FILE:LINE:COL: error: ...` for each objective whose SLI the store does not hold for a
  * service in scope, and for each such service without any data; returns how many. */
-size_t sw_cli_held_check(const char *cmd, const sw_rules *rules, const sw_cli_held *held,
-                         const sw_cli_scope *scope);
+size_t sw_cli_held_check(const sw_rules *rules, const sw_cli_held *held, const sw_cli_scope *scope);
 
 /* The rules with every objective's window made the period: *copy shares all else with rules
  * (which must outlive it); free(*ret_objectives) after. */

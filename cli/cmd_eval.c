@@ -63,6 +63,8 @@ eval_usage(FILE *f)
                "  --json      one JSON object (the shape of /api/v1/status)\n"
                "  --data DIR, --config FILE\n"
                "              the store's data directory, or the daemon's configuration naming it\n"
+               "  --from TIME, --to TIME\n"
+               "              the period [from, to): RFC 3339, whole hours (UTC)\n"
                "  --quarter YYYY-QN|last\n"
                "              the calendar quarter (UTC); last: the last one that has ended\n"
                "  --deployment SERVICE[/ENV]@TIME\n"
@@ -450,7 +452,7 @@ judge_store(const eval_opts *o, sw_store *st, const sw_rules *rules, const sw_cl
     if (s != SW_OK) {
         fprintf(stderr, "slawatch eval: %s\n", err.msg);
         rc = s == SW_E_NOMEM || s == SW_E_IO ? SW_EXIT_USAGE : SW_EXIT_INPUT;
-    } else if (sw_cli_held_check("eval", rules, held, &scope) > 0) {
+    } else if (sw_cli_held_check(rules, held, &scope) > 0) {
         rc = SW_EXIT_INPUT;
     } else {
         rc = print_results(ev, &whatif, p->to_ms, o->json);

@@ -162,7 +162,7 @@ check_held(sw_store *st, const sw_report_request *req)
     int rc = SW_EXIT_OK;
     if (s != SW_OK)
         rc = fail("", &err, SW_EXIT_USAGE);
-    else if (sw_cli_held_check("report", req->rules, held, &scope) > 0)
+    else if (sw_cli_held_check(req->rules, held, &scope) > 0)
         rc = SW_EXIT_INPUT;
     free(held);
     return rc;

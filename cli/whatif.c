@@ -170,16 +170,16 @@ needs(sw_sli sli, const sw_cli_held *h)
 }
 
 static void
-missing(const char *cmd, const sw_rules_pos *pos, const char *objective, const sw_condition *c,
-        const char *what, const char *service, const char *span)
+missing(const sw_rules_pos *pos, const char *objective, const sw_condition *c, const char *what,
+        const char *service, const char *span)
 {
     char sli[32];
     sw_rules_sli_name(c, sli, sizeof sli);
     fprintf(stderr,
             "%s:%u:%u: error: objective '%s' needs %s (%s), but the store holds no %s for "
-            "service '%s' %s: it was never collected, so `slawatch %s` cannot judge it\n",
+            "service '%s' %s: it was never collected\n",
             pos->file ? pos->file : "?", pos->line, pos->col, objective, what, sli, what, service,
-            span, cmd);
+            span);
 }
 
 /* Is service among those asked for (none asked: every one the shard owns)? */
@@ -193,8 +193,7 @@ asked(const sw_cli_scope *scope, const char *service)
 }
 
 size_t
-sw_cli_held_check(const char *cmd, const sw_rules *rules, const sw_cli_held *held,
-                  const sw_cli_scope *scope)
+sw_cli_held_check(const sw_rules *rules, const sw_cli_held *held, const sw_cli_scope *scope)
 {
     int64_t from_ms = scope->from_ms, to_ms = scope->to_ms;
     char from[40], to[40], span[96];
@@ -219,7 +218,7 @@ sw_cli_held_check(const char *cmd, const sw_rules *rules, const sw_cli_held *hel
              * an SLI never collected simply never does. */
             const char *what = needs(o->objective.sli, &held[s]);
             if (what != NULL) {
-                missing(cmd, &o->objective.pos, o->name, &o->objective, what, svc->name, span);
+                missing(&o->objective.pos, o->name, &o->objective, what, svc->name, span);
                 problems++;
             }
         }

@@ -208,6 +208,23 @@ def check_missing_sli(data, path):
               f"{args[0]}: error should name {where}, the objective and the service: {err!r}")
 
 
+def check_usage(data, path):
+    """Bad periods and flags: exit 2 with the flag named, nothing printed on stdout."""
+    cases = [(["--quarter", "2026-Q5"], "--quarter"),
+             (["--from", "2026-07-01T00:30:00Z", "--to", "2026-08-01T00:00:00Z"], "whole hour"),
+             (["--from", "2026-08-01T00:00:00Z", "--to", "2026-07-01T00:00:00Z"], "--to"),
+             (["--quarter", "2026-Q3", "--from", "2026-07-01T00:00:00Z"], "--quarter"),
+             (["--quarter", "2026-Q3", "--at", "2026-08-01T00:00:00Z"], "--at"),
+             ([], "--quarter")]
+    for extra, word in cases:
+        p = run("eval", "--rules", path, "--data", data, *extra)
+        check(p.returncode == 2 and word in p.stderr and p.stdout == "",
+              f"eval {extra}: exit {p.returncode}, want 2 naming {word}: {p.stderr[:200]!r}")
+    p = run("eval", "--rules", path, "--data", data + "-missing", "--quarter", "2026-Q3")
+    check(p.returncode == 2 and "no store" in p.stderr and not os.path.exists(data + "-missing"),
+          f"eval on a missing store: exit {p.returncode}, {p.stderr!r}")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="sw-whatif-") as tmp:
         lines = os.path.join(tmp, "quarter.jsonl")
@@ -222,6 +239,7 @@ def main():
         check_eval(data, paths, api)
         check_report(data, paths, api)
         check_missing_sli(data, paths["C"])
+        check_usage(data, paths["A"])
     if failures:
         print(f"{len(failures)} failure(s)")
         return 1
