@@ -4,7 +4,8 @@
  * period itself, whatever window the rules give it: the histograms are stored, so a changed
  * threshold or percentile is answered exactly, with no re-collection. The period is read as
  * hourly rows (rolled-up days would be as exact for one evaluation at its end, but alerts'
- * windows move by the hour), the last stretch that alert timers can reach at base resolution.
+ * windows move by the hour), or minutes where objectives judge slices, the last stretch that
+ * alert timers can reach at base resolution.
  */
 #include "cli.h"
 
@@ -48,6 +49,17 @@ timers_reach_ms(const sw_rules *r)
     return reach;
 }
 
+/* Slices (throughput, timeslice budgeting) are whole minutes: they need rows no coarser. */
+static int64_t
+coarsest_row_ms(const sw_rules *r)
+{
+    for (size_t i = 0; i < r->n_objectives; i++)
+        if (r->objectives[i].budgeting == SW_BUDGET_TIMESLICES ||
+            r->objectives[i].objective.sli == SW_SLI_THROUGHPUT)
+            return SW_STORE_1M_MS;
+    return HOUR_MS;
+}
+
 typedef struct feed_ctx {
     sw_eval *ev;
     const sw_rules *rules;
@@ -76,7 +88,8 @@ sw_cli_eval_store(sw_store *st, const sw_rules *rules, const sw_cli_period *p, s
     int64_t fine_from = p->to_ms - timers_reach_ms(rules);
     sw_eval_alerts_from(ev, fine_from);
     feed_ctx f = {ev, rules, held};
-    s = sw_store_scan_upto(st, NULL, p->from_ms, p->to_ms, fine_from, HOUR_MS, feed, &f, err);
+    s = sw_store_scan_upto(st, NULL, p->from_ms, p->to_ms, fine_from, coarsest_row_ms(rules), feed,
+                           &f, err);
     if (s == SW_OK)
         s = sw_eval_advance(ev, p->to_ms, err);
     if (s != SW_OK) {

@@ -9,7 +9,9 @@ were never in force while it was collected:
      availability exact, verdicts as the truth says, under rules A and rules B;
   2. `slawatch report --month 2026-08 --rules ...`: August's percentiles and verdicts, both rule
      sets;
-  3. rules needing an SLI the store does not hold (latency of a service that never sent any):
+  3. a throughput objective (slices of a minute) over two days of 1-minute rows: the share of
+     minutes that reached the rate, exact;
+  4. rules needing an SLI the store does not hold (latency of a service that never sent any):
      eval and report refuse with the objective's FILE:LINE:COL, exit 1.
 
 usage: test_whatif.py SLAWATCH STORE_INTERVALS
@@ -208,6 +210,38 @@ def check_missing_sli(data, path):
               f"{args[0]}: error should name {where}, the objective and the service: {err!r}")
 
 
+RULES_T = HEAD + SERVICE.format(name="api") + """objectives:
+  - name: throughput
+    objective: throughput >= 1/s
+"""
+
+
+def check_slices(tmp):
+    """Two days of minutes with 40..100 requests each; slices reaching 60 counted here."""
+    rng = random.Random(5)
+    path, data = os.path.join(tmp, "minutes.jsonl"), os.path.join(tmp, "minutes")
+    reached = 0
+    with open(path, "w") as f:
+        for t in range(AUG_START, AUG_START + 2 * 86400, 60):
+            n = rng.randint(40, 100)
+            reached += n >= 60
+            f.write(line("api", t, 60, [150000] * n) + "\n")
+    subprocess.run([STORE_INTERVALS, data, path], check=True, timeout=120)
+    rules = os.path.join(tmp, "rules-T.yaml")
+    with open(rules, "w") as f:
+        f.write(RULES_T)
+    p = run("eval", "--rules", rules, "--data", data, "--from", "2026-08-01T00:00:00Z", "--to",
+            "2026-08-03T00:00:00Z", "--json")
+    if not check(p.returncode == 0, f"eval throughput exited {p.returncode}: {p.stderr}"):
+        return
+    o = json.loads(p.stdout)["services"][0]["objectives"][0]
+    want = reached / 2880
+    check(o["samples"] == 2880 and o["measured"] is not None
+          and abs(o["measured"] - want) < 1e-9 and o["met"] is False,
+          f"throughput over minutes: measured {o['measured']} of {o['samples']} slices, "
+          f"want {want} of 2880, not met")
+
+
 def check_usage(data, path):
     """Bad periods and flags: exit 2 with the flag named, nothing printed on stdout."""
     cases = [(["--quarter", "2026-Q5"], "--quarter"),
@@ -240,6 +274,7 @@ def main():
         check_report(data, paths, api)
         check_missing_sli(data, paths["C"])
         check_usage(data, paths["A"])
+        check_slices(tmp)
     if failures:
         print(f"{len(failures)} failure(s)")
         return 1
