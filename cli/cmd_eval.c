@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_DEPLOYMENTS 64
 
@@ -28,6 +29,7 @@ typedef struct deployment {
 typedef struct eval_opts {
     const char *rules_path;
     const char *intervals_path;
+    const char *data, *config, *from, *to, *quarter; /* what-if over a store */
     const char *at;
     bool json;
     deployment deployments[MAX_DEPLOYMENTS];
@@ -49,12 +51,22 @@ static void
 eval_usage(FILE *f)
 {
     fprintf(f, "usage: slawatch eval --rules FILE --intervals FILE [--at TIME] [--json]\n"
-               "                     [--deployment SERVICE[/ENV]@TIME]...\n\n"
+               "                     [--deployment SERVICE[/ENV]@TIME]...\n"
+               "       slawatch eval --rules FILE (--data DIR | --config FILE)\n"
+               "                     (--from TIME --to TIME | --quarter YYYY-QN|last) [--json]\n\n"
                "Replay recorded SLI intervals (JSON lines, see rules/README.md) through the\n"
                "evaluator and print objectives, error budgets, alerts, rollback triggers and the\n"
                "deploy gate per service, at TIME (RFC 3339; default: the end of the last\n"
-               "interval).\n\n"
+               "interval). With a store instead (what-if): judge every objective of FILE over\n"
+               "the stored period [--from, --to) (whole hours, UTC) or the calendar quarter,\n"
+               "whatever rules were in force then.\n\n"
                "  --json      one JSON object (the shape of /api/v1/status)\n"
+               "  --data DIR, --config FILE\n"
+               "              the store's data directory, or the daemon's configuration naming it\n"
+               "  --from TIME, --to TIME\n"
+               "              the period [from, to): RFC 3339, whole hours (UTC)\n"
+               "  --quarter YYYY-QN|last\n"
+               "              the calendar quarter (UTC); last: the last one that has ended\n"
                "  --deployment SERVICE[/ENV]@TIME\n"
                "              a deployment was marked then: latched rollback triggers clear and\n"
                "              the gate window starts (repeatable)\n"
@@ -72,8 +84,10 @@ parse_deployment(const char *arg, eval_opts *o)
     if (o->n_deployments == MAX_DEPLOYMENTS || at == NULL || service_len == 0 ||
         service_len >= sizeof d->service || env_len >= sizeof d->env || (slash && env_len == 0) ||
         !sw_units_parse_time_ms(at + 1, strlen(at + 1), &d->at_ms)) {
-        fprintf(stderr, "slawatch eval: --deployment: expected SERVICE[/ENV]@TIME (RFC 3339), "
-                        "got \"%s\"\n", arg);
+        fprintf(stderr,
+                "slawatch eval: --deployment: expected SERVICE[/ENV]@TIME (RFC 3339), "
+                "got \"%s\"\n",
+                arg);
         return SW_E_INVAL;
     }
     memcpy(d->service, arg, service_len);
@@ -88,29 +102,82 @@ static int
 parse_opts(int argc, char **argv, eval_opts *o)
 {
     static const struct option longopts[] = {
-        {"rules", required_argument, NULL, 'r'}, {"intervals", required_argument, NULL, 'i'},
-        {"at", required_argument, NULL, 'a'},    {"json", no_argument, NULL, 'j'},
-        {"deployment", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},     {NULL, 0, NULL, 0},
+        {"rules", required_argument, NULL, 'r'},
+        {"intervals", required_argument, NULL, 'i'},
+        {"at", required_argument, NULL, 'a'},
+        {"json", no_argument, NULL, 'j'},
+        {"deployment", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"data", required_argument, NULL, 'D'},
+        {"config", required_argument, NULL, 'c'},
+        {"from", required_argument, NULL, 'f'},
+        {"to", required_argument, NULL, 't'},
+        {"quarter", required_argument, NULL, 'q'},
+        {NULL, 0, NULL, 0},
     };
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'r': o->rules_path = optarg; break;
-        case 'i': o->intervals_path = optarg; break;
-        case 'a': o->at = optarg; break;
-        case 'j': o->json = true; break;
+        case 'r':
+            o->rules_path = optarg;
+            break;
+        case 'i':
+            o->intervals_path = optarg;
+            break;
+        case 'a':
+            o->at = optarg;
+            break;
+        case 'j':
+            o->json = true;
+            break;
+        case 'D':
+            o->data = optarg;
+            break;
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'f':
+            o->from = optarg;
+            break;
+        case 't':
+            o->to = optarg;
+            break;
+        case 'q':
+            o->quarter = optarg;
+            break;
         case 'd':
             if (parse_deployment(optarg, o) != SW_OK)
                 return SW_EXIT_USAGE;
             break;
-        case 'h': eval_usage(stdout); return -1;
-        case 'V': sw_cli_version(stdout); return -1;
-        default: eval_usage(stderr); return SW_EXIT_USAGE;
+        case 'h':
+            eval_usage(stdout);
+            return -1;
+        case 'V':
+            sw_cli_version(stdout);
+            return -1;
+        default:
+            eval_usage(stderr);
+            return SW_EXIT_USAGE;
         }
     }
-    if (optind != argc || o->rules_path == NULL || o->intervals_path == NULL) {
+    bool store = o->data != NULL || o->config != NULL;
+    bool span = o->from != NULL || o->to != NULL || o->quarter != NULL;
+    const char *why = optind != argc                         ? "unexpected argument"
+                      : o->rules_path == NULL                ? "--rules FILE is required"
+                      : store && o->intervals_path != NULL   ? "--intervals and --data/--config "
+                                                               "exclude each other"
+                      : !store && o->intervals_path == NULL  ? "--intervals FILE or --data DIR "
+                                                               "is required"
+                      : store && (o->at || o->n_deployments) ? "with --data the evaluation is at "
+                                                               "--to: no --at or --deployment"
+                      : store && !span
+                          ? "--from TIME --to TIME or --quarter is required with --data"
+                      : !store && span ? "--from, --to and --quarter need --data or --config"
+                                       : NULL;
+    if (why != NULL) {
+        fprintf(stderr, "slawatch eval: %s\n", why);
         eval_usage(stderr);
         return SW_EXIT_USAGE;
     }
@@ -159,8 +226,8 @@ read_recording(const char *path, int64_t base_ms, recording *rec, sw_err *err)
         if (n == 0)
             continue;
         sw_intervals_line line;
-        st = sw_intervals_parse_line((const char *)text.data, n, base_ms, path, line_no, &line,
-                                     err);
+        st =
+            sw_intervals_parse_line((const char *)text.data, n, base_ms, path, line_no, &line, err);
         if (st == SW_OK && (st = recording_push(rec, &line, line_no, err)) != SW_OK)
             sw_sli_interval_fini(&line.iv);
         if (st != SW_OK)
@@ -208,8 +275,8 @@ replay(sw_eval *ev, const eval_opts *o, const recording *rec, int64_t at_ms, sw_
             break;
         sw_status st = advance_to(ev, o, &next_mark, r->line.iv.start_ms, err);
         if (st == SW_OK)
-            st = sw_eval_add(ev, r->line.service, r->line.env[0] ? r->line.env : NULL,
-                             &r->line.iv, err);
+            st = sw_eval_add(ev, r->line.service, r->line.env[0] ? r->line.env : NULL, &r->line.iv,
+                             err);
         if (st != SW_OK) {
             sw_err_prefix(err, "%s:%lu", o->intervals_path, r->line_no);
             return st;
@@ -374,6 +441,66 @@ run_eval(eval_opts *o, const sw_rules *rules)
     return rc;
 }
 
+static int64_t
+wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Judge rules over the period of st and print the answer, or why there is none. */
+static int
+judge_store(const eval_opts *o, sw_store *st, const sw_rules *rules, const sw_cli_period *p)
+{
+    sw_err err = {0};
+    sw_rules whatif;
+    void *objectives = NULL;
+    sw_cli_held *held = sw_cli_held_new(rules);
+    sw_eval *ev = NULL;
+    sw_status s = held != NULL ? SW_OK : sw_err_set(&err, SW_E_NOMEM, "out of memory");
+    if (s == SW_OK)
+        s = sw_cli_whatif_rules(rules, p, &whatif, &objectives, &err);
+    if (s == SW_OK)
+        s = sw_cli_eval_store(st, &whatif, p, held, &ev, &err);
+    sw_cli_scope scope = {p->from_ms, p->to_ms, NULL, 0, NULL};
+    int rc;
+    if (s != SW_OK) {
+        fprintf(stderr, "slawatch eval: %s\n", err.msg);
+        rc = s == SW_E_NOMEM || s == SW_E_IO ? SW_EXIT_USAGE : SW_EXIT_INPUT;
+    } else if (sw_cli_held_check(rules, held, &scope) > 0) {
+        rc = SW_EXIT_INPUT;
+    } else {
+        rc = print_results(ev, p->to_ms, o->json);
+    }
+    sw_eval_free(ev);
+    free(held);
+    free(objectives);
+    return rc;
+}
+
+/* The what-if: the rules' objectives judged over a stored period. */
+static int
+run_store(const eval_opts *o, sw_rules *rules)
+{
+    sw_err err = {0};
+    sw_cli_period p;
+    if (sw_cli_period_parse(o->from, o->to, o->quarter, wall_ms(), &p, &err) != SW_OK) {
+        fprintf(stderr, "slawatch eval: %s\n", err.msg);
+        return SW_EXIT_USAGE;
+    }
+    sw_config *cfg = NULL;
+    sw_store *st = NULL;
+    int rc = sw_cli_open_store("eval", o->data, o->config, &cfg, &st);
+    if (rc == SW_EXIT_OK && cfg != NULL) /* a shard's store holds only its own services */
+        sw_shard_rules(rules, &cfg->shard);
+    if (rc == SW_EXIT_OK)
+        rc = judge_store(o, st, rules, &p);
+    sw_store_close(st);
+    sw_config_free(cfg);
+    return rc;
+}
+
 int
 sw_cli_eval(int argc, char **argv)
 {
@@ -394,7 +521,7 @@ sw_cli_eval(int argc, char **argv)
         return st == SW_E_IO ? SW_EXIT_USAGE : SW_EXIT_INPUT;
     }
     sw_rules_diag_free(diag);
-    rc = run_eval(&opts, rules);
+    rc = opts.intervals_path != NULL ? run_eval(&opts, rules) : run_store(&opts, rules);
     sw_rules_free(rules);
     return rc;
 }

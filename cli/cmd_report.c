@@ -12,7 +12,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -143,26 +142,30 @@ fail(const char *what, const sw_err *err, int code)
     return code;
 }
 
-/* The data directory: --data, else the configuration's. *ret_cfg keeps the string alive. */
+/* Other rules than those recorded may need an SLI the store never held: refused by name. The
+ * month is local to --tz, up to 14 hours either side of the UTC month. */
 static int
-data_dir(const report_opts *o, sw_config **ret_cfg, const char **ret_dir)
+check_held(sw_store *st, const sw_report_request *req)
 {
-    *ret_dir = o->data;
+    const int64_t zone_ms = INT64_C(14) * 3600000;
+    struct tm first = {.tm_year = req->year - 1900, .tm_mon = req->month - 1, .tm_mday = 1};
+    struct tm next = {
+        .tm_year = req->year - 1900 + req->month / 12, .tm_mon = req->month % 12, .tm_mday = 1};
+    sw_cli_scope scope = {(int64_t)timegm(&first) * 1000 - zone_ms,
+                          (int64_t)timegm(&next) * 1000 + zone_ms, req->services, req->n_services,
+                          req->shard};
+    sw_cli_held *held = sw_cli_held_new(req->rules);
     sw_err err = {0};
-    if (o->data == NULL && sw_config_load(o->config, ret_cfg, NULL, &err) != SW_OK)
-        return fail("", &err, SW_EXIT_USAGE);
-    if (o->data == NULL)
-        *ret_dir = (*ret_cfg)->data_dir;
-    /* Opening would create an empty store: a mistyped directory must be an error instead. */
-    char db[4096];
-    struct stat sb;
-    snprintf(db, sizeof db, "%s/%s", *ret_dir, SW_STORE_DB_NAME);
-    if (stat(db, &sb) != 0) {
-        fprintf(stderr, "slawatch report: no store in %s (%s: %s)\n", *ret_dir, db,
-                strerror(errno));
-        return SW_EXIT_USAGE;
-    }
-    return SW_EXIT_OK;
+    sw_status s = held != NULL
+                      ? sw_cli_held_scan(st, req->rules, scope.from_ms, scope.to_ms, held, &err)
+                      : sw_err_set(&err, SW_E_NOMEM, "out of memory");
+    int rc = SW_EXIT_OK;
+    if (s != SW_OK)
+        rc = fail("", &err, SW_EXIT_USAGE);
+    else if (sw_cli_held_check(req->rules, held, &scope) > 0)
+        rc = SW_EXIT_INPUT;
+    free(held);
+    return rc;
 }
 
 static int
@@ -173,6 +176,13 @@ build_and_write(sw_store *st, const report_opts *o, sw_report_request *req)
     if (o->rules != NULL && sw_rules_load_file(o->rules, &rules, NULL, &err) != SW_OK)
         return fail("", &err, SW_EXIT_INPUT);
     req->rules = rules;
+    if (rules != NULL) {
+        int rc = check_held(st, req);
+        if (rc != SW_EXIT_OK) {
+            sw_rules_free(rules);
+            return rc;
+        }
+    }
     sw_report *rep = NULL;
     sw_buf out;
     sw_buf_init(&out, REPORT_MAX_BYTES);
@@ -198,18 +208,15 @@ sw_cli_report(int argc, char **argv)
     if (rc != SW_EXIT_OK)
         return rc < 0 ? SW_EXIT_OK : rc;
     sw_err err = {0};
-    sw_report_request req = {.tz = o.tz, .services = o.services, .n_services = o.n_services,
-                             .now_ms = now_ms()};
+    sw_report_request req = {
+        .tz = o.tz, .services = o.services, .n_services = o.n_services, .now_ms = now_ms()};
     if (sw_report_parse_month(o.month, &req.year, &req.month, &err) != SW_OK)
         return fail("", &err, SW_EXIT_USAGE);
     sw_config *cfg = NULL;
-    const char *dir = NULL;
-    rc = data_dir(&o, &cfg, &dir);
     sw_store *st = NULL;
+    rc = sw_cli_open_store("report", o.data, o.config, &cfg, &st);
     if (cfg != NULL)
         req.shard = &cfg->shard;
-    if (rc == SW_EXIT_OK && sw_store_open(dir, NULL, &st, &err) != SW_OK)
-        rc = fail("", &err, SW_EXIT_USAGE);
     if (rc == SW_EXIT_OK)
         rc = build_and_write(st, &o, &req);
     sw_store_close(st);

@@ -69,11 +69,11 @@ no_finer_within(const cursor *c, int level, int64_t end)
 
 /* The level whose row to use at t, or -1 when none starts at t. */
 static int
-pick_level(const cursor *c, int64_t t, int64_t fine_from)
+pick_level(const cursor *c, int64_t t, int64_t fine_from, int64_t coarsest)
 {
     if (t < fine_from)
         for (int i = LEVELS - 1; i >= 0; i--)
-            if (c[i].has && c[i].start == t && t + c[i].res <= fine_from)
+            if (c[i].has && c[i].start == t && t + c[i].res <= fine_from && c[i].res <= coarsest)
                 return i;
     for (int i = 0; i < LEVELS; i++)
         if (c[i].has && c[i].start == t && no_finer_within(c, i, t + c[i].res))
@@ -103,6 +103,7 @@ skip_to_next(sw_store *st, cursor *c, int64_t *t, sw_err *err)
 typedef struct scan_args {
     int64_t from, to;
     int64_t fine_from; /* sw_store_scan */
+    int64_t coarsest;  /* sw_store_scan: the coarsest resolution to use before fine_from */
     int level;         /* sw_store_scan_level */
     bool with_latency; /* sw_store_scan_level, sw_store_scan_hours */
     sw_store_visit fn;
@@ -138,7 +139,7 @@ scan_series(sw_store *st, int64_t sid, const char *service, const char *env, con
             r = cursor_seek(st, &c[i], sid, t, err);
         if (r != SW_OK)
             break;
-        int level = pick_level(c, t, a->fine_from);
+        int level = pick_level(c, t, a->fine_from, a->coarsest);
         if (level < 0) {
             r = skip_to_next(st, c, &t, err);
             continue;
@@ -221,15 +222,28 @@ each_series(sw_store *st, const char *service, series_scan scan, const scan_args
 }
 
 sw_status
-sw_store_scan(sw_store *st, const char *service, int64_t from_ms, int64_t to_ms,
-              int64_t fine_from_ms, sw_store_visit fn, void *ctx, sw_err *err)
+sw_store_scan_upto(sw_store *st, const char *service, int64_t from_ms, int64_t to_ms,
+                   int64_t fine_from_ms, int64_t coarsest_ms, sw_store_visit fn, void *ctx,
+                   sw_err *err)
 {
-    scan_args a = {.from = from_ms, .to = to_ms, .fine_from = fine_from_ms, .fn = fn, .ctx = ctx};
+    scan_args a = {.from = from_ms,
+                   .to = to_ms,
+                   .fine_from = fine_from_ms,
+                   .coarsest = coarsest_ms,
+                   .fn = fn,
+                   .ctx = ctx};
     if (a.fine_from < from_ms)
         a.fine_from = from_ms;
     if (a.fine_from > to_ms)
         a.fine_from = to_ms;
     return each_series(st, service, scan_series, &a, err);
+}
+
+sw_status
+sw_store_scan(sw_store *st, const char *service, int64_t from_ms, int64_t to_ms,
+              int64_t fine_from_ms, sw_store_visit fn, void *ctx, sw_err *err)
+{
+    return sw_store_scan_upto(st, service, from_ms, to_ms, fine_from_ms, INT64_MAX, fn, ctx, err);
 }
 
 static int

@@ -1,7 +1,8 @@
 /*
  * Rebuilding the evaluator from the store, on start and on reload, so a restart resets
- * neither budgets nor alert `for` timers: old history comes back as daily and hourly rollups
- * (a few thousand merges for a month), the recent past at base resolution, deployment marks
+ * neither budgets nor alert `for` timers, and new rules answer at once for their whole windows:
+ * the span of rolling windows comes back as hourly rollups (their edges move by whole hours),
+ * older parts of the month as daily ones, the recent past at base resolution, deployment marks
  * and latched rollback triggers from their tables. Alerts are evaluated only over the recent
  * past their timers can reach.
  */
@@ -128,6 +129,31 @@ history_from_ms(const sw_rules *r, int64_t now_ms)
     return from;
 }
 
+/* Where the oldest rolling window starts, on a whole hour: from there on, windows slide. */
+static int64_t
+rolling_from_of_set(const sw_rules *r, int64_t now_ms)
+{
+    int64_t from = now_ms - 2 * DAY_MS;
+    for (size_t i = 0; i < r->n_objectives; i++)
+        if (r->objectives[i].window.kind == SW_WINDOW_ROLLING &&
+            now_ms - r->objectives[i].window.length_ms < from)
+            from = now_ms - r->objectives[i].window.length_ms;
+    for (size_t i = 0; i < r->n_alerts; i++)
+        if (now_ms - r->alerts[i].long_ms < from)
+            from = now_ms - r->alerts[i].long_ms;
+    return from - from % HOUR_MS;
+}
+
+static int64_t
+rolling_from_ms(const sw_rules *r, int64_t now_ms)
+{
+    int64_t from = rolling_from_of_set(r, now_ms);
+    for (size_t i = 0; i < r->n_services; i++)
+        if (rolling_from_of_set(sw_rules_of_service(r, i), now_ms) < from)
+            from = rolling_from_of_set(sw_rules_of_service(r, i), now_ms);
+    return from;
+}
+
 static sw_status
 feed(void *ctx, const char *service, const char *env, const sw_sli_interval *iv, sw_err *err)
 {
@@ -219,7 +245,14 @@ sw_daemon_rebuild(sw_daemon *d, const sw_rules *rules, int64_t now_ms, sw_eval *
     int64_t fine_from = now_ms - (horizon > 2 * HOUR_MS ? horizon : 2 * HOUR_MS);
     int64_t from = history_from_ms(rules, now_ms);
     sw_eval_alerts_from(ev, now_ms - horizon);
-    st = sw_store_scan(d->store, NULL, from, now_ms, fine_from, feed, ev, err);
+    /* A rolling window lets whole hours leave at its old edge: a daily row there would leave
+     * (or be left out) whole, so rolling windows are fed hourly rows at the coarsest. Only the
+     * calendar month reaches further back, and it starts at a midnight. */
+    int64_t rolling_from = rolling_from_ms(rules, now_ms);
+    st = sw_store_scan(d->store, NULL, from, rolling_from, rolling_from, feed, ev, err);
+    if (st == SW_OK)
+        st = sw_store_scan_upto(d->store, NULL, rolling_from, now_ms, fine_from, HOUR_MS, feed, ev,
+                                err);
     marks_ctx mc = {ev, rules};
     if (st == SW_OK)
         st = sw_store_last_deployments(d->store, apply_mark, &mc, err);

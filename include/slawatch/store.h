@@ -140,6 +140,15 @@ sw_status sw_store_scan(sw_store *st, const char *service, int64_t from_ms, int6
                         int64_t fine_from_ms, sw_store_visit fn, void *ctx, sw_err *err);
 
 /*
+ * sw_store_scan() using, before fine_from_ms, no row coarser than coarsest_ms (e.g. hours where a
+ * window that slides by the hour must let each hour leave on its own; a period held only in
+ * coarser rows is still visited, as those rows).
+ */
+sw_status sw_store_scan_upto(sw_store *st, const char *service, int64_t from_ms, int64_t to_ms,
+                             int64_t fine_from_ms, int64_t coarsest_ms, sw_store_visit fn,
+                             void *ctx, sw_err *err);
+
+/*
  * Visit the rows of one resolution only (the base interval, SW_STORE_1M_MS, _1H_MS or _1D_MS),
  * series by series as sw_store_scan() does, starting in [from_ms, to_ms). Without with_latency
  * the histograms are not decoded (iv->latency is NULL): counts-only passes over many rows.

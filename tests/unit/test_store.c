@@ -743,6 +743,46 @@ assert_minutes(const got_hour *g, const sw_minute_count *want)
 /* Hours with their minute counts: from the 1 h row, from 1 m rows when the row has none (as
  * one rolled up before the migration), merged from 1 m rows when not rolled up yet; an hour
  * imported at 1 h has none. */
+/* A capped scan: hourly rows where the plain scan takes the day's, a day held only as a daily
+ * row still visited whole, base rows from fine_from on; requests counted once either way. */
+static void
+test_scan_upto(void **state)
+{
+    fixture *f = *state;
+    sw_store *st = open_store(f, NULL);
+    sw_store_row rows[48];
+    sw_sli_interval iv[48];
+    for (int h = 0; h < 48; h++) { /* two days of hours, rolled up into two days */
+        iv[h] = (sw_sli_interval){.start_ms = T0 + h * HOUR, .length_ms = HOUR,
+                                  .requests = (uint64_t)h + 1, .has_data = true};
+        rows[h] = (sw_store_row){"api", NULL, &iv[h]};
+    }
+    assert_int_equal(sw_store_import(st, HOUR, rows, 48, NULL), SW_OK);
+    sw_sli_interval day = {.start_ms = T0 + 2 * DAY, .length_ms = DAY, .requests = 1000,
+                           .has_data = true};
+    sw_store_row day_row = {"api", NULL, &day};
+    assert_int_equal(sw_store_import(st, DAY, &day_row, 1, NULL), SW_OK);
+    assert_int_equal(sw_store_rollup(st, T0 + 3 * DAY, NULL), SW_OK);
+    got_list *l = got_new();
+    scan(st, "api", T0, T0 + 3 * DAY, T0 + 3 * DAY, l);
+    assert_int_equal(l->n, 3); /* coarsest: three days */
+    sw_err err = {0};
+    got_reset(l);
+    assert_int_equal(sw_store_scan_upto(st, "api", T0 + 5 * HOUR, T0 + 3 * DAY, T0 + 40 * HOUR,
+                                        HOUR, collect, l, &err),
+                     SW_OK);
+    assert_int_equal(l->n, 43 + 1); /* hours 5..47 (none finer), then the daily-only day */
+    uint64_t requests = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        assert_int_equal(l->items[i].iv.start_ms, i < 43 ? T0 + (int64_t)(i + 5) * HOUR
+                                                         : T0 + 2 * DAY);
+        assert_int_equal(l->items[i].iv.length_ms, i < 43 ? HOUR : DAY);
+        requests += l->items[i].iv.requests;
+    }
+    assert_int_equal(requests, (48 * 49 / 2 - 5 * 6 / 2) + 1000);
+    got_free(l);
+}
+
 static void
 test_scan_hours(void **state)
 {
@@ -1024,6 +1064,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_policy_overrides, setup, teardown),
         cmocka_unit_test_setup_teardown(test_audits_deployments_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scan_hours, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scan_upto, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_places, setup, teardown),
