@@ -291,8 +291,8 @@ sw_rules_parse_condition(sw_rules_loader *ld, const sw_yaml_node *node, sw_condi
 
 /* ---- the whole file ----------------------------------------------------------------------- */
 
-static void
-set_defaults(sw_rules *r)
+void
+sw_rules_set_defaults(sw_rules *r)
 {
     r->base_interval_ms = DEFAULT_BASE_MS;
     r->min_requests = DEFAULT_MIN_REQUESTS;
@@ -389,7 +389,7 @@ static void
 compile_doc(sw_rules_loader *ld, const sw_yaml_doc *doc, sw_rules *r)
 {
     size_t n = sw_yaml_doc_count(doc);
-    set_defaults(r);
+    sw_rules_set_defaults(r);
     if (n == 0) {
         sw_rules_error_pos(ld, (sw_rules_pos){ld->name, 1, 1},
                            "expected a rules file, found "

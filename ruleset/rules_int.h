@@ -22,6 +22,9 @@ typedef struct sw_rules_box {
     sw_arena arena;
 } sw_rules_box;
 
+/* A rule set's defaults (base interval, min_requests, the gate), before a file is compiled. */
+void sw_rules_set_defaults(sw_rules *r);
+
 /* An objective's defaults (month, events, 1m slices, 99%, the default bad_when). */
 void sw_rules_objective_defaults(sw_rules_loader *ld, sw_objective *o);
 
