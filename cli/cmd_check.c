@@ -8,10 +8,12 @@
 
 #include "slawatch/config.h"
 #include "slawatch/rules.h"
+#include "slawatch/rules_openslo.h"
 #include "slawatch/shard.h"
 #include "slawatch/yaml.h"
 
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void
@@ -24,8 +26,10 @@ check_usage(FILE *f)
             "recognised by its top-level keys:\n"
             "  rules     version, services, objectives, alerts, rollback_triggers or gate:\n"
             "            checked fully (rules/README.md)\n"
-            "  OpenSLO   apiVersion: openslo/v1 with kind: SLO documents: checked fully and\n"
-            "            mapped onto rules (rules/OPENSLO.md)\n"
+            "  OpenSLO   apiVersion: openslo/v1 with kind: SLO, SLI and Service documents:\n"
+            "            checked fully and mapped onto rules (rules/OPENSLO.md); several\n"
+            "            OpenSLO files are checked together as one set, their references\n"
+            "            resolved across them\n"
             "  config    listen, data_dir, rules_files, alertmanager ...: the daemon's\n"
             "            configuration (docs/configuration.md), checked fully, and every rules\n"
             "            file it names checked too; with `shard`, the services this\n"
@@ -123,6 +127,34 @@ check_rules(const char *path, sw_rules_file_kind kind)
     return rc;
 }
 
+/* OpenSLO files given together are one set (rules/OPENSLO.md): one summary line for all. */
+static int
+check_openslo_set(const char *const *paths, size_t n)
+{
+    sw_rules_diag *diag = sw_rules_diag_new();
+    sw_rules *rules = NULL;
+    sw_err err = {0};
+    if (diag == NULL) {
+        fprintf(stderr, "%s: error: out of memory\n", paths[0]);
+        return SW_EXIT_USAGE;
+    }
+    sw_status st = sw_rules_openslo_load_files(paths, n, &rules, NULL, diag, &err);
+    int rc = SW_EXIT_OK;
+    if (st == SW_OK) {
+        for (size_t i = 0; i + 1 < n; i++)
+            printf("%s, ", paths[i]);
+        print_summary(paths[n - 1], "OpenSLO set", rules);
+    } else if (st == SW_E_IO) {
+        fprintf(stderr, "error: %s: %s\n", err.msg, strerror(err.sys_errno));
+        rc = SW_EXIT_USAGE;
+    } else {
+        rc = report_failure(paths[0], st, &err, diag);
+    }
+    sw_rules_free(rules);
+    sw_rules_diag_free(diag);
+    return rc;
+}
+
 /* Which of the rules' services a sharded instance evaluates, so the split can be checked
  * before any instance starts. */
 static void
@@ -160,7 +192,10 @@ check_config(const char *path)
     if (st != SW_OK)
         return rc;
     /* The configuration is only as valid as its rules: `serve` would not start otherwise. */
-    for (size_t i = 0; i < cfg->n_rules_files; i++) {
+    bool set = cfg->n_rules_files > 1 && sw_rules_openslo_all(cfg->rules_files, cfg->n_rules_files);
+    if (set && (rc = check_openslo_set(cfg->rules_files, cfg->n_rules_files)) != SW_EXIT_OK)
+        fprintf(stderr, "%s: error: its OpenSLO rules files are invalid (see above)\n", path);
+    for (size_t i = 0; !set && i < cfg->n_rules_files; i++) {
         const char *rules_path = cfg->rules_files[i];
         int file_rc = check_rules(rules_path, sw_rules_file_kind_of(rules_path));
         if (file_rc != SW_EXIT_OK)
@@ -186,10 +221,25 @@ sw_cli_check(int argc, char **argv)
     int rc = parse_opts(argc, argv);
     if (rc != SW_EXIT_OK)
         return rc < 0 ? SW_EXIT_OK : rc;
+    const char **openslo = calloc((size_t)argc, sizeof *openslo);
+    size_t n_openslo = 0;
+    if (openslo == NULL) {
+        fprintf(stderr, "error: out of memory\n");
+        return SW_EXIT_USAGE;
+    }
     for (int i = optind; i < argc; i++) {
         sw_rules_file_kind kind = sw_rules_file_kind_of(argv[i]);
+        if (kind == SW_FILE_OPENSLO) {
+            openslo[n_openslo++] = argv[i];
+            continue;
+        }
         int file_rc = kind == SW_FILE_CONFIG ? check_config(argv[i]) : check_rules(argv[i], kind);
         rc = file_rc > rc ? file_rc : rc;
     }
-    return rc;
+    /* One OpenSLO file alone keeps its own summary; several are one set. */
+    int set_rc = n_openslo == 1  ? check_rules(openslo[0], SW_FILE_OPENSLO)
+                 : n_openslo > 1 ? check_openslo_set(openslo, n_openslo)
+                                 : SW_EXIT_OK;
+    free(openslo);
+    return set_rc > rc ? set_rc : rc;
 }

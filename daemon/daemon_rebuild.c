@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "slawatch/rules_openslo.h"
 #include "slawatch/rules_schema.h"
 #include "slawatch/log.h"
 #include "slawatch/shard.h"
@@ -26,18 +27,26 @@ sw_daemon_load_rules(const sw_daemon *d, const sw_config *cfg, bool log_each, sw
     sw_buf text;
     sw_buf_init(&text, (size_t)SW_YAML_MAX_INPUT + 1);
     const char *name = "embedded rules";
-    sw_status st;
+    sw_status st = SW_OK;
+    /* Several OpenSLO files are one set; text becomes their joined record for the store. */
+    bool openslo_set = d->opts.rules_text == NULL && cfg->n_rules_files > 1 &&
+                       sw_rules_openslo_all(cfg->rules_files, cfg->n_rules_files);
     if (d->opts.rules_text != NULL) {
         st = sw_buf_append(&text, d->opts.rules_text, strlen(d->opts.rules_text), err);
-    } else if (cfg->n_rules_files != 1) {
-        st = sw_err_set(err, SW_E_INVAL, "%s: rules_files must name exactly one file, found %zu",
+    } else if (cfg->n_rules_files != 1 && !openslo_set) {
+        st = sw_err_set(err, SW_E_INVAL,
+                        "%s: rules_files must name exactly one file (or only OpenSLO files), "
+                        "found %zu",
                         cfg->path, cfg->n_rules_files);
-    } else {
+    } else if (!openslo_set) {
         name = cfg->rules_files[0];
         st = sw_rules_read_file(name, &text, err);
     }
     sw_rules_diag *diag = sw_rules_diag_new();
-    if (st == SW_OK)
+    if (st == SW_OK && openslo_set)
+        st = sw_rules_openslo_load_files(cfg->rules_files, cfg->n_rules_files, ret_rules, &text,
+                                         diag, err);
+    else if (st == SW_OK)
         st = sw_rules_load_mem((const char *)text.data, text.len, name, ret_rules, diag, err);
     if (st == SW_OK) /* a sharded instance evaluates, and so reads, only its own services */
         sw_shard_rules(*ret_rules, &d->shard);

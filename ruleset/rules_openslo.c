@@ -32,8 +32,7 @@ openslo_where
 sw_rules_openslo_where(sw_rules_pos pos)
 {
     openslo_where w;
-    snprintf(w.s, sizeof w.s, "%.280s:%u:%u", pos.file != NULL ? pos.file : "?", pos.line,
-             pos.col);
+    snprintf(w.s, sizeof w.s, "%.280s:%u:%u", pos.file != NULL ? pos.file : "?", pos.line, pos.col);
     return w;
 }
 
@@ -193,8 +192,9 @@ sw_rules_openslo_sli_ref(openslo_set *set, const openslo_object *slo, const sw_y
         if (set->objects[i].kind == OPENSLO_SLI && set->objects[i].name != NULL &&
             strcmp(set->objects[i].name, name) == 0)
             return &set->slis[i];
-    sw_rules_error(slo->ld, ref, "expected the name of a kind: SLI of the set for indicatorRef, "
-                                 "found %s",
+    sw_rules_error(slo->ld, ref,
+                   "expected the name of a kind: SLI of the set for indicatorRef, "
+                   "found %s",
                    sw_rules_found(ref).s);
     return NULL;
 }
@@ -255,6 +255,14 @@ append_objective(openslo_set *set, const openslo_object *slo, const sw_objective
     set->objectives[set->n_objectives++] = *o;
 }
 
+static openslo_where
+first_slo_where(const openslo_set *set)
+{
+    const openslo_object *slo = set->first_slo;
+    return sw_rules_openslo_where(
+        sw_rules_pos_of(slo->ld, slo->name_node != NULL ? slo->name_node : slo->node));
+}
+
 /*
  * Attach an SLO's objectives to its service. This rule set's objectives apply to every one of
  * its services alike, so a set maps only while all its SLOs are for one service: an SLO for a
@@ -265,6 +273,7 @@ void
 sw_rules_openslo_attach(openslo_set *set, const openslo_object *slo, size_t service,
                         const sw_objective *objectives, size_t n)
 {
+    set->has_slo[service] = true;
     if (set->objectives_service < 0) {
         set->objectives_service = (ptrdiff_t)service;
         set->first_slo = slo;
@@ -276,10 +285,7 @@ sw_rules_openslo_attach(openslo_set *set, const openslo_object *slo, size_t serv
                        "of one set must all be for one service",
                        slo->name != NULL ? slo->name : "?", set->services[service].name,
                        set->first_slo->name != NULL ? set->first_slo->name : "?",
-                       sw_rules_openslo_where(sw_rules_pos_of(set->first_slo->ld,
-                                                              set->first_slo->node))
-                           .s,
-                       first->name);
+                       first_slo_where(set).s, first->name);
         return;
     }
     for (size_t i = 0; i < n; i++)
@@ -291,7 +297,7 @@ static void
 check_unserved(openslo_set *set)
 {
     for (size_t i = 0; set->objectives_service >= 0 && i < set->n_services; i++) {
-        if ((ptrdiff_t)i == set->objectives_service)
+        if (set->has_slo[i])
             continue;
         const openslo_object *svc = set->service_of[i];
         sw_rules_error(svc->ld, svc->name_node,
@@ -300,9 +306,7 @@ check_unserved(openslo_set *set)
                        "service",
                        set->services[i].name, set->services[set->objectives_service].name,
                        set->first_slo->name != NULL ? set->first_slo->name : "?",
-                       sw_rules_openslo_where(sw_rules_pos_of(set->first_slo->ld,
-                                                              set->first_slo->node))
-                           .s);
+                       first_slo_where(set).s);
     }
 }
 
@@ -350,8 +354,9 @@ allocate(openslo_set *set, size_t n_objects)
     set->slis = sw_rules_alloc(ld, n_objects, sizeof *set->slis);
     set->services = sw_rules_alloc(ld, n_objects, sizeof *set->services);
     set->service_of = sw_rules_alloc(ld, n_objects, sizeof *set->service_of);
+    set->has_slo = sw_rules_alloc(ld, n_objects, sizeof *set->has_slo);
     return set->objects != NULL && set->slis != NULL && set->services != NULL &&
-           set->service_of != NULL;
+           set->service_of != NULL && set->has_slo != NULL;
 }
 
 static bool
@@ -452,9 +457,7 @@ static bool
 parse_member(sw_rules_loader *ld, const sw_rules_openslo_text *t, sw_yaml_doc **ret_doc,
              sw_status *yaml_st)
 {
-    size_t from = ld->diag != NULL ? sw_rules_diag_count(ld->diag) : 0;
     sw_status st = sw_rules_loader_parse(ld, t->text, t->len, t->name, ret_doc);
-    sw_rules_diag_sort(ld->diag, from);
     if (st != SW_OK) {
         if (st == SW_E_NOMEM || *yaml_st == SW_OK)
             *yaml_st = st;
@@ -470,10 +473,10 @@ parse_member(sw_rules_loader *ld, const sw_rules_openslo_text *t, sw_yaml_doc **
 }
 
 /* Parse every file; compile the set only when all parsed, so a broken file does not make
- * every reference into it an error too. */
+ * every reference into it an error too. Returns the worst parse status. */
 static sw_status
 load_set(const sw_rules_openslo_text *texts, size_t n, sw_rules_loader *lds, sw_yaml_doc **docs,
-         sw_rules_box *box, sw_err *err)
+         sw_rules_box *box)
 {
     openslo_file *files = calloc(n, sizeof *files);
     sw_status yaml_st = files != NULL ? SW_OK : SW_E_NOMEM;
@@ -488,7 +491,22 @@ load_set(const sw_rules_openslo_text *texts, size_t n, sw_rules_loader *lds, sw_
         compile_set(&set, files, n, &box->rules);
     }
     free(files);
-    return summarise(lds, n, yaml_st, err);
+    return yaml_st;
+}
+
+/* Each file's lines go to diag in that file's order, file after file. */
+static void
+gather_diags(sw_rules_loader *lds, size_t n, sw_rules_diag *diag)
+{
+    for (size_t i = 0; diag != NULL && i < n; i++) {
+        if (lds[i].diag == NULL)
+            continue;
+        sw_rules_diag_sort(lds[i].diag, 0);
+        if (!sw_rules_diag_move(diag, lds[i].diag))
+            lds[i].nomem = true;
+        sw_rules_diag_free(lds[i].diag);
+        lds[i].diag = NULL;
+    }
 }
 
 sw_status
@@ -500,15 +518,25 @@ sw_rules_openslo_load_mem(const sw_rules_openslo_text *files, size_t n, sw_rules
     sw_rules_loader *lds = calloc(n, sizeof *lds);
     sw_yaml_doc **docs = calloc(n, sizeof *docs);
     sw_status st = SW_E_NOMEM;
+    bool diags = true;
     if (box != NULL) {
         sw_arena_init(&box->arena);
-        for (size_t i = 0; lds != NULL && i < n; i++)
-            lds[i] = (sw_rules_loader){.arena = &box->arena, .diag = diag};
+        /* A diag per file, so each file's lines can be put in its own order. */
+        for (size_t i = 0; lds != NULL && i < n; i++) {
+            lds[i] = (sw_rules_loader){.arena = &box->arena};
+            if (diag != NULL && (lds[i].diag = sw_rules_diag_new()) == NULL)
+                diags = false;
+        }
     }
-    if (box != NULL && lds != NULL && docs != NULL)
-        st = load_set(files, n, lds, docs, box, err);
-    else
+    if (box != NULL && lds != NULL && docs != NULL && diags) {
+        sw_status yaml_st = load_set(files, n, lds, docs, box);
+        gather_diags(lds, n, diag);
+        st = summarise(lds, n, yaml_st, err);
+    } else {
         sw_err_set(err, SW_E_NOMEM, "out of memory loading rules");
+    }
+    for (size_t i = 0; lds != NULL && i < n; i++)
+        sw_rules_diag_free(lds[i].diag);
     for (size_t i = 0; docs != NULL && i < n; i++)
         sw_yaml_free(docs[i]);
     free(docs);

@@ -38,11 +38,12 @@ typedef struct openslo_set {
     bool declared;     /* the set has kind: Service objects: an SLO's service must name one */
     sw_service *services;
     const openslo_object **service_of; /* by service: its Service, or the first SLO naming it */
+    bool *has_slo;                     /* by service: some SLO is for it */
     size_t n_services;
     sw_objective *objectives;
     sw_rules_loader **objective_ld; /* by objective: the file it is written in */
     size_t n_objectives, cap_objectives;
-    ptrdiff_t objectives_service; /* today's model: the service the objectives are for, or -1 */
+    ptrdiff_t objectives_service;    /* today's model: the service the objectives are for, or -1 */
     const openslo_object *first_slo; /* the SLO that fixed objectives_service */
 } openslo_set;
 
@@ -54,8 +55,7 @@ typedef struct openslo_where {
 openslo_where sw_rules_openslo_where(sw_rules_pos pos);
 
 /* rules_openslo_slo.c: the `spec` of an SLI (or of an inline indicator) into *ret. */
-void sw_rules_openslo_compile_sli(sw_rules_loader *ld, const sw_yaml_node *spec,
-                                  openslo_sli *ret);
+void sw_rules_openslo_compile_sli(sw_rules_loader *ld, const sw_yaml_node *spec, openslo_sli *ret);
 /* rules_openslo_slo.c: an object's metadata (name, displayName, labels, annotations). */
 void sw_rules_openslo_check_metadata(sw_rules_loader *ld, const sw_yaml_node *node,
                                      const char *what);

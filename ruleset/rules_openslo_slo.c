@@ -309,8 +309,7 @@ parse_op(sw_rules_loader *ld, const sw_yaml_node *node, sw_op *ret)
             *ret = ops[i].op;
             return true;
         }
-    sw_rules_error(ld, node, "expected op lte, lt, gte or gt, found %s",
-                   sw_rules_found(node).s);
+    sw_rules_error(ld, node, "expected op lte, lt, gte or gt, found %s", sw_rules_found(node).s);
     return false;
 }
 
@@ -436,10 +435,8 @@ slice_target(sw_rules_loader *ld, const sw_yaml_node *node, sw_objective *o)
     sw_condition *bad = sw_rules_alloc(ld, 1, sizeof *bad);
     if (bad == NULL)
         return;
-    *bad = (sw_condition){.sli = SW_SLI_ERROR_RATE,
-                          .op = SW_OP_GT,
-                          .value = 1 - t,
-                          .pos = sw_rules_pos_of(ld, node)};
+    *bad = (sw_condition){
+        .sli = SW_SLI_ERROR_RATE, .op = SW_OP_GT, .value = 1 - t, .pos = sw_rules_pos_of(ld, node)};
     o->bad_when = bad;
     o->n_bad_when = 1;
 }
@@ -507,8 +504,7 @@ compile_objective(sw_rules_loader *ld, const sw_yaml_node *node, const slo *s, s
 
 /* The SLO's objectives, in the arena (NULL, *ret_n 0 after an error). */
 static sw_objective *
-compile_objective_list(sw_rules_loader *ld, const sw_yaml_node *node, const slo *s,
-                       size_t *ret_n)
+compile_objective_list(sw_rules_loader *ld, const sw_yaml_node *node, const slo *s, size_t *ret_n)
 {
     *ret_n = 0;
     if (!sw_rules_check_list(ld, node, "objectives"))

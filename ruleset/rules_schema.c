@@ -667,6 +667,16 @@ sw_rules_diag_sort(sw_rules_diag *d, size_t from)
     diag_sort_from(d, from);
 }
 
+bool
+sw_rules_diag_move(sw_rules_diag *dst, sw_rules_diag *src)
+{
+    bool ok = true;
+    for (size_t i = 0; i < src->n; i++)
+        ok &= diag_take(dst, src->lines[i].text, src->lines[i].line, src->lines[i].col);
+    src->n = 0;
+    return ok;
+}
+
 sw_status
 sw_rules_loader_run(const char *text, size_t len, const char *name, sw_arena *arena,
                     sw_rules_diag *diag, sw_rules_compile_fn compile, void *target, sw_err *err)

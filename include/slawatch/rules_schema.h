@@ -49,11 +49,14 @@ sw_status sw_rules_loader_run(const char *text, size_t len, const char *name, sw
  * (an OpenSLO set): ld (arena and diag set, the rest zero) takes text and name; a YAML error is
  * recorded through ld. *ret_doc is the tree on SW_OK (the caller frees it), else NULL.
  */
-sw_status sw_rules_loader_parse(sw_rules_loader *ld, const char *text, size_t len,
-                                const char *name, sw_yaml_doc **ret_doc);
+sw_status sw_rules_loader_parse(sw_rules_loader *ld, const char *text, size_t len, const char *name,
+                                sw_yaml_doc **ret_doc);
 
 /* Put d's lines from index from on in file order (line, then column). */
 void sw_rules_diag_sort(sw_rules_diag *d, size_t from);
+
+/* Append src's lines to dst, leaving src empty; false when memory ran out (lines lost). */
+bool sw_rules_diag_move(sw_rules_diag *dst, sw_rules_diag *src);
 
 /* Read a whole file of at most SW_YAML_MAX_INPUT bytes into b (replacing nothing: appends). */
 sw_status sw_rules_read_file(const char *path, sw_buf *b, sw_err *err);
