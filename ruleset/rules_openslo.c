@@ -383,7 +383,12 @@ compile_set(openslo_set *set, const openslo_file *files, size_t n_files, sw_rule
                            SW_RULES_MAX_LIST, n_objects);
         return;
     }
-    if (n_objects == 0 || !allocate(set, n_objects))
+    if (n_objects == 0) {
+        sw_rules_error_pos(set->ld, (sw_rules_pos){set->ld->name, 1, 1},
+                           "expected at least one SLO or Service in an OpenSLO set");
+        return;
+    }
+    if (!allocate(set, n_objects))
         return;
     for (size_t f = 0; f < n_files; f++) {
         index_ctx ctx = {set, files[f].ld};
@@ -410,6 +415,9 @@ compile_set(openslo_set *set, const openslo_file *files, size_t n_files, sw_rule
     for (size_t i = 0; i < set->n_objects; i++)
         if (set->objects[i].kind == OPENSLO_SLO && earlier_named(set, i) == NULL)
             sw_rules_openslo_compile_slo(set, &set->objects[i]);
+    if (set->n_services == 0)
+        sw_rules_error_pos(set->ld, (sw_rules_pos){set->ld->name, 1, 1},
+                           "expected at least one SLO or Service in an OpenSLO set");
     check_unserved(set);
     check_latency_order(set);
     r->services = set->services;
