@@ -1,9 +1,10 @@
 /*
  * Fuzz target for the rules loader (sw_rules_load_mem: slawatch rules as YAML or JSON, and
  * OpenSLO), for OpenSLO sets (sw_rules_openslo_load_mem: an input with lines `#file` is cut
- * there into files of one set) and for sw_selector_validate on the same bytes. Besides "no crash, no leak, no UB":
- * a load yields either a rule set with no diagnostics whose every reference and window is
- * consistent, or no rule set, a status matching err, and well-formed diagnostic lines.
+ * there into files of one set) and for sw_selector_validate on the same bytes. Besides "no
+ * crash, no leak, no UB": a load yields either a rule set with no diagnostics whose every
+ * reference and window is consistent, or no rule set, a status matching err, and well-formed
+ * diagnostic lines.
  */
 #include "fuzz.h"
 
