@@ -112,6 +112,47 @@ def truth(intervals):
     return out
 
 
+def objectives_of(d):
+    status, doc = d.get_json("/api/v1/status")
+    for s in doc.get("services", []) if status == 200 else []:
+        if s["name"] == "checkout":
+            return {o["name"]: o for o in s["objectives"]}
+    return {}
+
+
+def check_reload(d, tmp, want):
+    """A broken file keeps the whole old set, naming its place; a fixed set applies whole."""
+    slis = os.path.join(tmp, "slis.yaml")
+    with open(slis) as f:
+        text = f.read()
+    first_sli = text.split("---\n")[0]
+    with open(slis, "a") as f:  # the first SLI again: its name is at line len + 1 (---) + 4
+        f.write("---\n" + first_sli)
+    where = f"{slis}:{text.count(chr(10)) + 5}:9: expected a unique SLI name, found " \
+            f"'checkout-success' again (first at {slis}:4:9)"
+    st, _, body = d.post("/-/reload")
+    check(st == 500 and where in body.decode(), f"reload of a broken set: {st} {body!r}, "
+                                                f"want 500 with {where!r}")
+    got = objectives_of(d)
+    check({n: o["met"] for n, o in got.items()} == {n: m for n, (m, _) in want.items()},
+          f"after a failed reload: {got}")
+    with open(slis, "w") as f:
+        f.write(text)
+    slos = os.path.join(tmp, "slos.yaml")
+    with open(slos) as f:
+        text = f.read()
+    with open(slos, "w") as f:  # checkout-errors: error_rate <= 1% instead of 0.5 %
+        f.write(text.replace("targetPercent: 99.5", "targetPercent: 99"))
+    st, _, body = d.post("/-/reload")
+    check(st == 200, f"reload of the fixed set: {st} {body!r}")
+    errors_rate = want["checkout-errors"][1]
+    o = wait_until("checkout-errors judged against 1 %",
+                   lambda: (lambda o: o if o.get("target") == 0.01 else None)(
+                       objectives_of(d).get("checkout-errors", {})), 20)
+    check(o.get("met") is (errors_rate <= 0.01),
+          f"checkout-errors after reload: {o}, want met {errors_rate <= 0.01}")
+
+
 def check_serve(slawatch, repo, tmp):
     month_start = epoch("2026-12-01T00:00:00Z")
     d = FakeClockDaemon(slawatch, tmp, month_start - 2)
@@ -150,6 +191,7 @@ def check_serve(slawatch, repo, tmp):
             m = metrics.get(("slawatch_objective_met", labels))
             check(m == (1 if met else 0), f"{name}: slawatch_objective_met {m}, want {met}")
         print("objectives:", {n: (o.get("met"), o.get("measured")) for n, o in got.items()})
+        check_reload(d, tmp, want)
     finally:
         rc = d.stop()
         check(rc == 0, f"slawatch serve: SIGTERM -> exit {rc}, want 0")
