@@ -169,11 +169,13 @@ sw_rules_openslo_service(openslo_set *set, const openslo_object *slo, const sw_y
     if (!sw_rules_get_name(slo->ld, name, "a service", &s))
         return -1;
     ptrdiff_t i = sw_rules_find_name(set->services, set->n_services, sizeof *set->services, s);
-    if (i >= 0)
-        return i;
     /* Without kind: Service objects, SLOs name their services, as one file always could. */
-    if (!set->declared)
-        return (ptrdiff_t)add_service(set, slo, s, name);
+    if (i < 0 && !set->declared)
+        i = (ptrdiff_t)add_service(set, slo, s, name);
+    if (i >= 0) {
+        set->has_slo[i] = true;
+        return i;
+    }
     sw_rules_error(slo->ld, name,
                    "expected the name of a kind: Service of the set for service, found %s",
                    sw_rules_found(name).s);
@@ -273,7 +275,6 @@ void
 sw_rules_openslo_attach(openslo_set *set, const openslo_object *slo, size_t service,
                         const sw_objective *objectives, size_t n)
 {
-    set->has_slo[service] = true;
     if (set->objectives_service < 0) {
         set->objectives_service = (ptrdiff_t)service;
         set->first_slo = slo;

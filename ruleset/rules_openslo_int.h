@@ -38,7 +38,7 @@ typedef struct openslo_set {
     bool declared;     /* the set has kind: Service objects: an SLO's service must name one */
     sw_service *services;
     const openslo_object **service_of; /* by service: its Service, or the first SLO naming it */
-    bool *has_slo;                     /* by service: some SLO is for it */
+    bool *has_slo;                     /* by service: some SLO names it */
     size_t n_services;
     sw_objective *objectives;
     sw_rules_loader **objective_ld; /* by objective: the file it is written in */
