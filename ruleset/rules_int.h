@@ -78,4 +78,16 @@ void sw_rules_compile_gate(sw_rules_loader *ld, const sw_yaml_node *node, const 
 bool sw_rules_is_openslo(const sw_yaml_node *root);
 void sw_rules_openslo_compile(sw_rules_loader *ld, const sw_yaml_doc *doc, sw_rules *r);
 
+/* One parsed file of an OpenSLO set: its own loader (name and text for positions; every
+ * loader of a set shares one arena) and its documents. */
+typedef struct sw_rules_openslo_file {
+    sw_rules_loader *ld;
+    const sw_yaml_doc *doc;
+} sw_rules_openslo_file;
+
+/* The n files as one set into r (defaults already set): what sw_rules_openslo_load_mem does
+ * after parsing, for a caller that parses several files itself. Each file's problems are
+ * reported through its own loader. */
+void sw_rules_openslo_compile_files(const sw_rules_openslo_file *files, size_t n, sw_rules *r);
+
 #endif

@@ -331,11 +331,6 @@ check_latency_order(const openslo_set *set)
 
 /* ---- the set ------------------------------------------------------------------------------ */
 
-typedef struct openslo_file {
-    sw_rules_loader *ld;
-    const sw_yaml_doc *doc;
-} openslo_file;
-
 static void
 count_objectives(openslo_set *set)
 {
@@ -373,7 +368,7 @@ allocate_objectives(openslo_set *set)
 /* Index every file, then SLIs, Services and SLOs in that order, so references resolve
  * whichever file they point into. */
 static void
-compile_set(openslo_set *set, const openslo_file *files, size_t n_files, sw_rules *r)
+compile_set(openslo_set *set, const sw_rules_openslo_file *files, size_t n_files, sw_rules *r)
 {
     size_t n_objects = 0;
     for (size_t f = 0; f < n_files; f++)
@@ -428,11 +423,18 @@ compile_set(openslo_set *set, const openslo_file *files, size_t n_files, sw_rule
 }
 
 void
+sw_rules_openslo_compile_files(const sw_rules_openslo_file *files, size_t n, sw_rules *r)
+{
+    SW_REQUIRE(n > 0);
+    openslo_set set = {.ld = files[0].ld, .objectives_service = -1};
+    compile_set(&set, files, n, r);
+}
+
+void
 sw_rules_openslo_compile(sw_rules_loader *ld, const sw_yaml_doc *doc, sw_rules *r)
 {
-    openslo_set set = {.ld = ld, .objectives_service = -1};
-    openslo_file file = {ld, doc};
-    compile_set(&set, &file, 1, r);
+    sw_rules_openslo_file file = {ld, doc};
+    sw_rules_openslo_compile_files(&file, 1, r);
 }
 
 /* ---- several files ------------------------------------------------------------------------ */
@@ -487,18 +489,16 @@ static sw_status
 load_set(const sw_rules_openslo_text *texts, size_t n, sw_rules_loader *lds, sw_yaml_doc **docs,
          sw_rules_box *box)
 {
-    openslo_file *files = calloc(n, sizeof *files);
+    sw_rules_openslo_file *files = calloc(n, sizeof *files);
     sw_status yaml_st = files != NULL ? SW_OK : SW_E_NOMEM;
     bool all = files != NULL;
     for (size_t i = 0; files != NULL && i < n; i++) {
         all &= parse_member(&lds[i], &texts[i], &docs[i], &yaml_st);
-        files[i] = (openslo_file){&lds[i], docs[i]};
+        files[i] = (sw_rules_openslo_file){&lds[i], docs[i]};
     }
     sw_rules_set_defaults(&box->rules);
-    if (all) {
-        openslo_set set = {.ld = &lds[0], .objectives_service = -1};
-        compile_set(&set, files, n, &box->rules);
-    }
+    if (all)
+        sw_rules_openslo_compile_files(files, n, &box->rules);
     free(files);
     return yaml_st;
 }
