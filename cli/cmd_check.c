@@ -192,7 +192,8 @@ check_config(const char *path)
     if (st != SW_OK)
         return rc;
     /* The configuration is only as valid as its rules: `serve` would not start otherwise. */
-    bool set = cfg->n_rules_files > 1 && sw_rules_openslo_all(cfg->rules_files, cfg->n_rules_files);
+    /* Several rules files are one OpenSLO set: the daemon loads them so. */
+    bool set = cfg->n_rules_files > 1;
     if (set && (rc = check_openslo_set(cfg->rules_files, cfg->n_rules_files)) != SW_EXIT_OK)
         fprintf(stderr, "%s: error: its OpenSLO rules files are invalid (see above)\n", path);
     for (size_t i = 0; !set && i < cfg->n_rules_files; i++) {

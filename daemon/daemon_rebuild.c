@@ -28,16 +28,14 @@ sw_daemon_load_rules(const sw_daemon *d, const sw_config *cfg, bool log_each, sw
     sw_buf_init(&text, (size_t)SW_YAML_MAX_INPUT + 1);
     const char *name = "embedded rules";
     sw_status st = SW_OK;
-    /* Several OpenSLO files are one set; text becomes their joined record for the store. */
-    bool openslo_set = d->opts.rules_text == NULL && cfg->n_rules_files > 1 &&
-                       sw_rules_openslo_all(cfg->rules_files, cfg->n_rules_files);
+    /* Several files are one OpenSLO set (each file not OpenSLO is an error naming it); text
+     * becomes their joined record for the store. */
+    bool openslo_set = d->opts.rules_text == NULL && cfg->n_rules_files > 1;
     if (d->opts.rules_text != NULL) {
         st = sw_buf_append(&text, d->opts.rules_text, strlen(d->opts.rules_text), err);
-    } else if (cfg->n_rules_files != 1 && !openslo_set) {
-        st = sw_err_set(err, SW_E_INVAL,
-                        "%s: rules_files must name exactly one file (or only OpenSLO files), "
-                        "found %zu",
-                        cfg->path, cfg->n_rules_files);
+    } else if (cfg->n_rules_files == 0) {
+        st = sw_err_set(err, SW_E_INVAL, "%s: rules_files must name a file, found none",
+                        cfg->path);
     } else if (!openslo_set) {
         name = cfg->rules_files[0];
         st = sw_rules_read_file(name, &text, err);

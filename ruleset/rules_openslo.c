@@ -594,12 +594,3 @@ sw_rules_openslo_load_files(const char *const *paths, size_t n, sw_rules **ret_r
     free(texts);
     return st;
 }
-
-bool
-sw_rules_openslo_all(const char *const *paths, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (sw_rules_file_kind_of(paths[i]) != SW_FILE_OPENSLO)
-            return false;
-    return n > 0;
-}

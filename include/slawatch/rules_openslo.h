@@ -37,7 +37,4 @@ sw_status sw_rules_openslo_load_mem(const sw_rules_openslo_text *files, size_t n
 sw_status sw_rules_openslo_load_files(const char *const *paths, size_t n, sw_rules **ret_rules,
                                       sw_buf *record, sw_rules_diag *diag, sw_err *err);
 
-/* Is every one of the n files an OpenSLO file (sw_rules_file_kind_of)? False for n == 0. */
-bool sw_rules_openslo_all(const char *const *paths, size_t n);
-
 #endif

@@ -162,6 +162,9 @@ def check_serve(slawatch, repo, tmp):
         f.write(f"listen: 127.0.0.1:{d.port}\ndata_dir: {d.data}\n"
                 f"rules_files: [{', '.join(FILES)}]\nlog_level: info\n"
                 "remote_write_receiver:\n  enabled: true\n")
+    rc, out, err = run([slawatch, "check", d.config_path])
+    check(rc == 0 and f"{os.path.join(tmp, 'slos.yaml')}: ok (OpenSLO set: 1 service, "
+          "4 objectives" in out, f"check of the configuration: exit {rc}, {out!r} {err!r}")
     try:
         d.start()
         st, _, body = d.post("/api/v1/write", remote_write_body(month_start), rw_util.HEADERS)

@@ -134,7 +134,6 @@ test_checkout_files(void **state)
     sw_rules_free(r);
     sw_buf_fini(&record);
     sw_rules_diag_free(d);
-    assert_true(sw_rules_openslo_all(ptrs, N_CHECKOUT));
 }
 
 /* The same documents in another order, as one file: SLOs first, then SLIs, then the Service. */
