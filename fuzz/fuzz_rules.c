@@ -1,17 +1,22 @@
 /*
  * Fuzz target for the rules loader (sw_rules_load_mem: slawatch rules as YAML or JSON, and
- * OpenSLO) and for sw_selector_validate on the same bytes. Besides "no crash, no leak, no UB":
- * a load yields either a rule set with no diagnostics whose every reference and window is
- * consistent, or no rule set, a status matching err, and well-formed diagnostic lines.
+ * OpenSLO), for OpenSLO sets (sw_rules_openslo_load_mem: an input with lines `#file` is cut
+ * there into files of one set) and for sw_selector_validate on the same bytes. Besides "no
+ * crash, no leak, no UB": a load yields either a rule set with no diagnostics whose every
+ * reference and window is consistent, or no rule set, a status matching err, and well-formed
+ * diagnostic lines.
  */
 #include "fuzz.h"
 
 #include "slawatch/rules.h"
+#include "slawatch/rules_openslo.h"
 #include "slawatch/selector.h"
 
 #include <math.h>
 
 #define MAX_LINES 1001 /* the loader's 1000 lines plus "too many errors" */
+#define MAX_FILES 8
+#define FILE_MARK "\n#file\n"
 
 static void
 check_condition(const sw_condition *c)
@@ -104,17 +109,61 @@ check_rules(const sw_rules *r)
 
 /* A bundle's lines name its files; anything else is named "fuzz". */
 static void
-check_failure(sw_status st, const sw_err *err, const sw_rules_diag *d, bool bundle)
+check_failure(sw_status st, const sw_err *err, const sw_rules_diag *d, size_t n_files, bool bundle)
 {
     fuzz_check_err(st, err);
     FUZZ_CHECK(st == SW_E_PARSE || st == SW_E_TOOBIG || st == SW_E_NOMEM);
     FUZZ_CHECK(st != SW_E_PARSE || sw_rules_diag_count(d) >= 1);
-    FUZZ_CHECK(sw_rules_diag_count(d) <= MAX_LINES);
+    FUZZ_CHECK(sw_rules_diag_count(d) <= MAX_LINES * n_files);
     for (size_t i = 0; i < sw_rules_diag_count(d); i++) {
         const char *line = sw_rules_diag_line(d, i);
-        FUZZ_CHECK((bundle || strncmp(line, "fuzz:", 5) == 0) && strstr(line, ": error: ") != NULL);
+        FUZZ_CHECK((bundle || strncmp(line, "fuzz", 4) == 0) && strstr(line, ": error: ") != NULL);
         FUZZ_CHECK(strchr(line, '\n') == NULL);
     }
+}
+
+/* Offset of the next FILE_MARK at or after at, or size. */
+static size_t
+next_mark(const char *text, size_t size, size_t at)
+{
+    size_t mark = strlen(FILE_MARK);
+    for (size_t i = at; i + mark <= size; i++)
+        if (memcmp(text + i, FILE_MARK, mark) == 0)
+            return i;
+    return size;
+}
+
+/* The input cut at each FILE_MARK into at most MAX_FILES files (fuzz, fuzz-1, ...) of a set. */
+static void
+check_openslo_files(const char *text, size_t size)
+{
+    static const char *const names[MAX_FILES] = {"fuzz",   "fuzz-1", "fuzz-2", "fuzz-3",
+                                                 "fuzz-4", "fuzz-5", "fuzz-6", "fuzz-7"};
+    sw_rules_openslo_text files[MAX_FILES];
+    size_t n = 0, at = 0, next;
+    while (n + 1 < MAX_FILES && (next = next_mark(text, size, at)) < size) {
+        files[n] = (sw_rules_openslo_text){names[n], text + at, next - at};
+        n++;
+        at = next + strlen(FILE_MARK);
+    }
+    if (n == 0)
+        return;
+    files[n] = (sw_rules_openslo_text){names[n], text + at, size - at};
+    n++;
+    sw_rules_diag *d = sw_rules_diag_new();
+    FUZZ_CHECK(d != NULL);
+    sw_rules *r = NULL;
+    sw_err err = {0};
+    sw_status st = sw_rules_openslo_load_mem(files, n, &r, d, &err);
+    if (st == SW_OK) {
+        FUZZ_CHECK(r != NULL && sw_rules_diag_count(d) == 0);
+        check_rules(r);
+    } else {
+        FUZZ_CHECK(r == NULL);
+        check_failure(st, &err, d, n, false);
+    }
+    sw_rules_free(r);
+    sw_rules_diag_free(d);
 }
 
 int
@@ -132,11 +181,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         FUZZ_CHECK(r == NULL);
         static const char magic[] = "# slawatch rules bundle 1\n";
-        check_failure(st, &err, d,
+        check_failure(st, &err, d, 1,
                       size >= sizeof magic - 1 && memcmp(text, magic, sizeof magic - 1) == 0);
     }
     sw_rules_free(r);
     sw_rules_diag_free(d);
+    check_openslo_files(text, size);
 
     size_t offset = SIZE_MAX;
     sw_err serr = {0};

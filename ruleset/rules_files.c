@@ -19,6 +19,7 @@ typedef struct file {
     size_t len;
     sw_yaml_doc *doc;
     sw_rules *top;
+    bool openslo; /* compiled with the set's other OpenSLO files */
 } file;
 
 typedef struct setting {
@@ -116,6 +117,57 @@ root_of(sw_rules_loader *ld, const file *f, bool report)
     return root;
 }
 
+/* The OpenSLO files of the set as one OpenSLO set (references resolve across them) into the
+ * first one's top; each is compiled through a loader of its own (positions name its file),
+ * sharing ld's arena and diagnostics, whose counts come back to ld. */
+static void
+compile_openslo_set(sw_rules_loader *ld, file *files, size_t n)
+{
+    size_t count = 0, first = SIZE_MAX;
+    /* A file that did not parse may hold what the others refer to: its YAML error is enough. */
+    for (size_t i = 0; i < n; i++)
+        if (files[i].doc == NULL)
+            return;
+    for (size_t i = 0; i < n; i++)
+        if (files[i].top != NULL && files[i].openslo) {
+            count++;
+            first = first == SIZE_MAX ? i : first;
+        }
+    if (count == 0)
+        return;
+    sw_rules_loader *lds = calloc(count, sizeof *lds);
+    sw_rules_openslo_file *set = calloc(count, sizeof *set);
+    if (lds == NULL || set == NULL) {
+        ld->nomem = true;
+    } else {
+        for (size_t i = 0, k = 0; i < n; i++) {
+            if (files[i].top == NULL || !files[i].openslo)
+                continue;
+            /* A diagnostics list each, so each file's lines come in its own line order. */
+            sw_rules_diag *own = ld->diag != NULL ? sw_rules_diag_new() : NULL;
+            if (ld->diag != NULL && own == NULL)
+                ld->nomem = true;
+            lds[k] = (sw_rules_loader){.arena = ld->arena, .diag = own};
+            use_file(&lds[k], &files[i]);
+            set[k] = (sw_rules_openslo_file){&lds[k], files[i].doc};
+            k++;
+        }
+        sw_rules_openslo_compile_files(set, count, files[first].top);
+        for (size_t k = 0; k < count; k++) {
+            if (lds[k].n_errors > 0 && ld->n_errors == 0)
+                memcpy(ld->first, lds[k].first, sizeof ld->first);
+            ld->n_errors += lds[k].n_errors;
+            ld->nomem = ld->nomem || lds[k].nomem;
+            sw_rules_diag_sort_from(lds[k].diag, 0);
+            if (lds[k].diag != NULL && !sw_rules_diag_move(ld->diag, lds[k].diag))
+                ld->nomem = true;
+            sw_rules_diag_free(lds[k].diag);
+        }
+    }
+    free(lds);
+    free(set);
+}
+
 static void
 compile_all(sw_rules_loader *ld, file *files, size_t n, sw_rules_profiles *profiles)
 {
@@ -138,12 +190,12 @@ compile_all(sw_rules_loader *ld, file *files, size_t n, sw_rules_profiles *profi
             r->base_interval_ms = base.value;
         if (min.at.line != 0)
             r->min_requests = r->gate.min_requests = min.value;
-        if (root != NULL && sw_rules_is_openslo(root))
-            sw_rules_openslo_compile(ld, files[i].doc, r);
-        else if (root != NULL)
+        files[i].openslo = root != NULL && sw_rules_is_openslo(root);
+        if (root != NULL && !files[i].openslo)
             sw_rules_compile_file(ld, root, r, profiles);
         sw_rules_diag_sort_from(ld->diag, from);
     }
+    compile_openslo_set(ld, files, n);
 }
 
 /* The services of every file in one list; file_of[i] says whose. */
@@ -237,9 +289,9 @@ load_all(sw_rules_loader *ld, file *files, size_t n, sw_rules *all)
 }
 
 /* Load pieces (name and text each) as one rule set into a new box. */
-static sw_status
-load_pieces(const char *const *names, const char *const *texts, const size_t *lens, size_t n,
-            sw_rules **ret_rules, sw_rules_diag *diag, sw_err *err)
+sw_status
+sw_rules_load_pieces(const char *const *names, const char *const *texts, const size_t *lens,
+                     size_t n, sw_rules **ret_rules, sw_rules_diag *diag, sw_err *err)
 {
     sw_rules_box *box = calloc(1, sizeof *box);
     file *files = calloc(n, sizeof *files);
@@ -397,7 +449,7 @@ sw_rules_load_bundle(const char *text, size_t len, const char *name_of_all, sw_r
     if (st == SW_OK && n == 0)
         st = bundle_error(name_of_all, at, diag, err);
     if (st == SW_OK)
-        st = load_pieces((const char *const *)names, texts, lens, n, ret_rules, diag, err);
+        st = sw_rules_load_pieces((const char *const *)names, texts, lens, n, ret_rules, diag, err);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);

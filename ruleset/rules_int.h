@@ -22,6 +22,9 @@ typedef struct sw_rules_box {
     sw_arena arena;
 } sw_rules_box;
 
+/* A rule set's defaults (base interval, min_requests, the gate), before a file is compiled. */
+void sw_rules_set_defaults(sw_rules *r);
+
 /* An objective's defaults (month, events, 1m slices, 99%, the default bad_when). */
 void sw_rules_objective_defaults(sw_rules_loader *ld, sw_objective *o);
 
@@ -141,8 +144,8 @@ void sw_rules_set_defaults(sw_rules *r);
 
 /* Is text a bundle of several files (sw_rules_bundle_files), and load one. */
 bool sw_rules_is_bundle(const char *text, size_t len);
-sw_status sw_rules_load_bundle(const char *text, size_t len, const char *name,
-                               sw_rules **ret_rules, sw_rules_diag *diag, sw_err *err);
+sw_status sw_rules_load_bundle(const char *text, size_t len, const char *name, sw_rules **ret_rules,
+                               sw_rules_diag *diag, sw_err *err);
 
 /* Loader pieces for loads of several files (rules_files.c). */
 void sw_rules_yaml_error(sw_rules_loader *ld, const char *msg);
@@ -156,5 +159,23 @@ void sw_rules_openslo_compile(sw_rules_loader *ld, const sw_yaml_doc *doc, sw_ru
 /* Bind r's gate's error-budget policy to r's objectives (their indices), refusing a name r does
  * not hold or an objective without a budget: after r's objectives are final. */
 void sw_rules_bind_budget(sw_rules_loader *ld, sw_rules *r);
+
+/* One parsed file of an OpenSLO set: its own loader (name and text for positions; every
+ * loader of a set shares one arena) and its documents. */
+typedef struct sw_rules_openslo_file {
+    sw_rules_loader *ld;
+    const sw_yaml_doc *doc;
+} sw_rules_openslo_file;
+
+/* The n files as one set into r (defaults already set): what sw_rules_openslo_load_mem does
+ * after parsing, for a caller that parses several files itself. Each file's problems are
+ * reported through its own loader. */
+void sw_rules_openslo_compile_files(const sw_rules_openslo_file *files, size_t n, sw_rules *r);
+
+/* Load n pieces (each a file's name and text) as one rule set into a new box: what several
+ * rules files and a bundle are (rules_files.c). */
+sw_status sw_rules_load_pieces(const char *const *names, const char *const *texts,
+                               const size_t *lens, size_t n, sw_rules **ret_rules,
+                               sw_rules_diag *diag, sw_err *err);
 
 #endif

@@ -1,56 +1,21 @@
 /*
- * OpenSLO v1 `kind: SLO` documents mapped onto a rule set, as rules/OPENSLO.md describes:
- * ratio metrics become availability or error-rate objectives, threshold metrics latency
- * objectives, and plain Prometheus selectors the service's SLI sources. Called by rules.c
- * within one load: it allocates from that load's arena and reports through its diagnostics.
+ * A set of OpenSLO v1 files as one rule set (rules/OPENSLO.md): every object of every file is
+ * indexed by kind and name first (kinds slawatch does not read are refused by name, a name
+ * given twice in one kind is an error naming both places), then SLIs are compiled once each,
+ * Services become services, and each SLO resolves its indicatorRef and service in any file of
+ * the set before its objectives are attached to that service (sw_rules_openslo_attach, the one
+ * place the model's shape matters). What one object says is read in rules_openslo_slo.c.
  */
-#include "rules_int.h"
+#include "rules_openslo_int.h"
 
-#include "slawatch/selector.h"
+#include "slawatch/rules_openslo.h"
 
-#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#define MS_PER_MINUTE INT64_C(60000)
-
-static const char *const slo_keys[] = {"apiVersion", "kind", "metadata", "spec", NULL};
-static const char *const metadata_keys[] = {"name", "displayName", "labels", "annotations", NULL};
-static const char *const spec_keys[] = {"description",  "service",       "indicator",
-                                        "indicatorRef", "timeWindow",    "budgetingMethod",
-                                        "objectives",   "alertPolicies", NULL};
-static const char *const indicator_keys[] = {"metadata", "spec", NULL};
-static const char *const sli_spec_keys[] = {"description", "thresholdMetric", "ratioMetric", NULL};
-static const char *const ratio_keys[] = {"counter", "good", "bad", "total", "rawType", "raw", NULL};
-static const char *const metric_keys[] = {"metricSource", NULL};
-static const char *const source_keys[] = {"metricSourceRef", "type", "spec", NULL};
-static const char *const window_keys[] = {"duration", "isRolling", "calendar", NULL};
-static const char *const calendar_keys[] = {"startTime", "timeZone", NULL};
-static const char *const objective_keys[] = {
-    "displayName",     "op", "value", "target", "targetPercent", "timeSliceTarget",
-    "timeSliceWindow", NULL};
-
-typedef enum indicator_kind { IND_NONE, IND_GOOD, IND_BAD, IND_THRESHOLD } indicator_kind;
-
-/* What all the documents have said so far: one service and every objective. */
-typedef struct openslo {
-    sw_rules_loader *ld;
-    sw_service *service;
-    sw_objective *objectives;
-    size_t n_objectives, cap_objectives;
-} openslo;
-
-/* One SLO document, as far as its objectives need it. */
-typedef struct slo {
-    const char *name;
-    const sw_yaml_node *name_node;
-    const sw_yaml_node *budgeting_node;
-    indicator_kind kind;
-    bool seconds; /* threshold values in seconds (the metric says so), else milliseconds */
-    sw_window_spec window;
-    sw_budgeting budgeting;
-} slo;
+static const char *const object_keys[] = {"apiVersion", "kind", "metadata", "spec", NULL};
+static const char *const service_spec_keys[] = {"description", NULL};
 
 bool
 sw_rules_is_openslo(const sw_yaml_node *root)
@@ -63,611 +28,477 @@ sw_rules_is_openslo(const sw_yaml_node *root)
            memcmp(v->str, "openslo/", 8) == 0;
 }
 
-static bool
-is_text(const sw_yaml_node *node)
+openslo_where
+sw_rules_openslo_where(sw_rules_pos pos)
 {
-    return node->kind == SW_YAML_SCALAR && !sw_yaml_is_null(node);
+    openslo_where w;
+    snprintf(w.s, sizeof w.s, "%.280s:%u:%u", pos.file != NULL ? pos.file : "?", pos.line, pos.col);
+    return w;
 }
 
-static bool
-contains(const char *s, size_t len, const char *needle)
+static const char *
+kind_name(openslo_kind kind)
 {
-    size_t n = strlen(needle);
-    for (size_t i = 0; i + n <= len; i++)
-        if (memcmp(s + i, needle, n) == 0)
-            return true;
-    return false;
+    static const char *const names[] = {
+        [OPENSLO_SLO] = "SLO", [OPENSLO_SLI] = "SLI", [OPENSLO_SERVICE] = "Service"};
+    return names[kind];
 }
 
-/* duration-shorthand: a positive integer and one of m h d w M Q Y. */
-static bool
-parse_shorthand(const sw_yaml_node *node, int64_t *ret_n, char *ret_unit)
-{
-    int64_t n = 0;
-    if (!is_text(node) || node->len < 2 || node->len > 10 ||
-        strchr("mhdwMQY", node->str[node->len - 1]) == NULL || node->str[node->len - 1] == 0)
-        return false;
-    for (size_t i = 0; i + 1 < node->len; i++) {
-        if (node->str[i] < '0' || node->str[i] > '9')
-            return false;
-        n = n * 10 + (node->str[i] - '0');
-    }
-    *ret_n = n;
-    *ret_unit = node->str[node->len - 1];
-    return n > 0;
-}
+/* ---- the index: every object by kind and name --------------------------------------------- */
 
-static int64_t
-unit_ms(char unit)
-{
-    switch (unit) {
-    case 'h':
-        return 60 * MS_PER_MINUTE;
-    case 'd':
-        return 24 * 60 * MS_PER_MINUTE;
-    case 'w':
-        return 7 * 24 * 60 * MS_PER_MINUTE;
-    default:
-        return MS_PER_MINUTE;
-    }
-}
-
-/* ---- indicators --------------------------------------------------------------------------- */
-
-/* The spec.query of a Prometheus metricSource, or NULL for other sources (they are no SLI
- * source slawatch can read; the objective still applies). */
-static const sw_yaml_node *
-prometheus_query(openslo *os, const sw_yaml_node *node)
-{
-    const sw_yaml_node *ms, *type, *spec, *query;
-    if (!sw_rules_check_map(os->ld, node, "metric", metric_keys) ||
-        (ms = sw_rules_require(os->ld, node, "metricSource", "metric")) == NULL ||
-        !sw_rules_check_map(os->ld, ms, "metricSource", source_keys))
-        return NULL;
-    type = sw_yaml_get(ms, "type");
-    if (type == NULL || type->kind != SW_YAML_SCALAR || type->len != 10 ||
-        strncasecmp(type->str, "prometheus", 10) != 0)
-        return NULL;
-    spec = sw_yaml_get(ms, "spec");
-    query = spec != NULL ? sw_yaml_get(spec, "query") : NULL;
-    if (query == NULL || !is_text(query)) {
-        sw_rules_error(os->ld, spec != NULL ? spec : ms,
-                       "expected spec.query (a PromQL "
-                       "selector) in a Prometheus metricSource");
-        return NULL;
-    }
-    return query;
-}
-
-/* A query that is a plain series selector becomes the service's source; one per SLI. */
+/* One file's document objects: a document holds one object or a list of them. */
 static void
-use_selector(openslo *os, const sw_yaml_node *query, sw_source *dst, const char *what)
-{
-    sw_status st = sw_selector_validate(query->str, query->len, NULL, NULL);
-    if (st == SW_E_NOMEM)
-        os->ld->nomem = true;
-    if (st != SW_OK)
-        return; /* a PromQL expression, not a selector */
-    if (dst->kind == SW_SOURCE_PROMETHEUS) {
-        if (strlen(dst->selector) != query->len || memcmp(dst->selector, query->str, query->len))
-            sw_rules_error(os->ld, query,
-                           "expected the %s selector given at line %u (one per "
-                           "service), found a different one",
-                           what, dst->pos.line);
-        return;
-    }
-    dst->kind = SW_SOURCE_PROMETHEUS;
-    dst->selector = sw_rules_strdup(os->ld, query->str, query->len);
-    dst->pos = sw_rules_pos_of(os->ld, query);
-}
-
-static void
-compile_ratio(openslo *os, const sw_yaml_node *node, slo *s)
-{
-    const sw_yaml_node *v, *good, *bad, *total;
-    bool counter;
-    if (!sw_rules_check_map(os->ld, node, "ratioMetric", ratio_keys))
-        return;
-    if ((v = sw_yaml_get(node, "counter")) != NULL)
-        sw_rules_get_bool(os->ld, v, &counter);
-    if ((v = sw_yaml_get(node, "raw")) != NULL || (v = sw_yaml_get(node, "rawType")) != NULL) {
-        sw_rules_error(os->ld, v,
-                       "expected good or bad with total: raw ratios are not "
-                       "supported");
-        return;
-    }
-    good = sw_yaml_get(node, "good");
-    bad = sw_yaml_get(node, "bad");
-    total = sw_rules_require(os->ld, node, "total", "ratioMetric");
-    if (good != NULL && bad != NULL)
-        sw_rules_error(os->ld, bad, "expected either good or bad, not both");
-    else if (good == NULL && bad == NULL)
-        sw_rules_error(os->ld, node, "missing key 'good' or 'bad' in ratioMetric");
-    else
-        s->kind = good != NULL ? IND_GOOD : IND_BAD;
-    /* slawatch counts errors, not good events: a good query is checked but is no source. */
-    if (good != NULL)
-        prometheus_query(os, good);
-    if (bad != NULL && (v = prometheus_query(os, bad)) != NULL)
-        use_selector(os, v, &os->service->errors, "errors");
-    if (total != NULL && (v = prometheus_query(os, total)) != NULL)
-        use_selector(os, v, &os->service->requests, "requests");
-}
-
-static void
-compile_threshold(openslo *os, const sw_yaml_node *node, slo *s)
-{
-    const sw_yaml_node *query = prometheus_query(os, node);
-    s->kind = IND_THRESHOLD;
-    if (query == NULL)
-        return;
-    /* Prometheus names carry their base unit: http_request_duration_seconds. */
-    s->seconds = contains(query->str, query->len, "_seconds");
-    use_selector(os, query, &os->service->latency, "latency");
-}
-
-static void
-compile_indicator(openslo *os, const sw_yaml_node *node, slo *s)
-{
-    const sw_yaml_node *v, *spec, *ratio, *threshold;
-    if (!sw_rules_check_map(os->ld, node, "indicator", indicator_keys))
-        return;
-    if ((v = sw_yaml_get(node, "metadata")) != NULL)
-        sw_rules_check_map(os->ld, v, "indicator metadata", metadata_keys);
-    spec = sw_rules_require(os->ld, node, "spec", "indicator");
-    if (spec == NULL || !sw_rules_check_map(os->ld, spec, "indicator spec", sli_spec_keys))
-        return;
-    ratio = sw_yaml_get(spec, "ratioMetric");
-    threshold = sw_yaml_get(spec, "thresholdMetric");
-    if (ratio != NULL && threshold != NULL)
-        sw_rules_error(os->ld, threshold,
-                       "expected either ratioMetric or thresholdMetric, "
-                       "not both");
-    else if (ratio != NULL)
-        compile_ratio(os, ratio, s);
-    else if (threshold != NULL)
-        compile_threshold(os, threshold, s);
-    else
-        sw_rules_error(os->ld, spec,
-                       "missing key 'ratioMetric' or 'thresholdMetric' in "
-                       "indicator spec");
-}
-
-/* ---- windows and budgeting ---------------------------------------------------------------- */
-
-static void
-window_duration(openslo *os, const sw_yaml_node *node, bool rolling, slo *s)
-{
-    int64_t n;
-    char unit;
-    if (!parse_shorthand(node, &n, &unit)) {
-        sw_rules_error(os->ld, node,
-                       "expected a duration shorthand (e.g. 28d, 1M) for "
-                       "duration, found %s",
-                       sw_rules_found(node).s);
-        return;
-    }
-    if (!rolling) {
-        if (n == 1 && unit == 'M')
-            s->window.kind = SW_WINDOW_MONTH;
-        else
-            sw_rules_error(os->ld, node,
-                           "expected 1M for a calendar window (slawatch's "
-                           "calendar window is the month), found %s",
-                           sw_rules_found(node).s);
-        return;
-    }
-    if (strchr("MQY", unit) != NULL) {
-        sw_rules_error(os->ld, node,
-                       "expected a rolling duration in m, h, d or w (e.g. 28d), "
-                       "found %s",
-                       sw_rules_found(node).s);
-        return;
-    }
-    s->window.kind = SW_WINDOW_ROLLING;
-    s->window.length_ms = n * unit_ms(unit);
-}
-
-static void
-compile_time_window(openslo *os, const sw_yaml_node *node, slo *s)
-{
-    const sw_yaml_node *w, *v, *cal;
-    size_t n = node->kind == SW_YAML_SEQUENCE ? node->n : 0;
-    if (!sw_rules_check_list(os->ld, node, "time windows"))
-        return;
-    if (n != 1) {
-        sw_rules_error(os->ld, node, "expected exactly one item in timeWindow, found %zu", n);
-        return;
-    }
-    w = node->items[0];
-    if (!sw_rules_check_map(os->ld, w, "timeWindow", window_keys))
-        return;
-    /* The calendar's start and zone are accepted; slawatch's months are UTC months. */
-    cal = sw_yaml_get(w, "calendar");
-    if (cal != NULL)
-        sw_rules_check_map(os->ld, cal, "calendar", calendar_keys);
-    bool rolling = cal == NULL;
-    if ((v = sw_yaml_get(w, "isRolling")) != NULL && sw_rules_get_bool(os->ld, v, &rolling) &&
-        rolling && cal != NULL)
-        sw_rules_error(os->ld, v, "expected isRolling: false with a calendar");
-    if ((v = sw_rules_require(os->ld, w, "duration", "timeWindow")) != NULL)
-        window_duration(os, v, rolling, s);
-}
-
-static void
-compile_budgeting(openslo *os, const sw_yaml_node *node, slo *s)
-{
-    s->budgeting_node = node;
-    if (sw_rules_is(node, "Occurrences"))
-        s->budgeting = SW_BUDGET_EVENTS;
-    else if (sw_rules_is(node, "Timeslices"))
-        s->budgeting = SW_BUDGET_TIMESLICES;
-    else
-        sw_rules_error(os->ld, node,
-                       "expected Occurrences or Timeslices for budgetingMethod, "
-                       "found %s",
-                       sw_rules_found(node).s);
-}
-
-/* ---- objectives --------------------------------------------------------------------------- */
-
-static bool
-parse_op(openslo *os, const sw_yaml_node *node, sw_op *ret)
-{
-    static const struct {
-        const char *name;
-        sw_op op;
-    } ops[] = {{"lt", SW_OP_LT}, {"lte", SW_OP_LE}, {"gt", SW_OP_GT}, {"gte", SW_OP_GE}};
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        if (sw_rules_is(node, ops[i].name)) {
-            *ret = ops[i].op;
-            return true;
-        }
-    sw_rules_error(os->ld, node, "expected op lte, lt, gte or gt, found %s",
-                   sw_rules_found(node).s);
-    return false;
-}
-
-/* target in (0, 1) or targetPercent in (0, 100); *ret_percent is the target in percent. */
-static bool
-get_target(openslo *os, const sw_yaml_node *node, double *ret_percent)
-{
-    const sw_yaml_node *t = sw_yaml_get(node, "target"), *tp = sw_yaml_get(node, "targetPercent");
-    double v;
-    if (t != NULL && tp != NULL) {
-        sw_rules_error(os->ld, tp, "expected either target or targetPercent, not both");
-        return false;
-    }
-    if (t == NULL && tp == NULL) {
-        sw_rules_error(os->ld, node, "missing key 'target' (or 'targetPercent') in objective");
-        return false;
-    }
-    const sw_yaml_node *n = t != NULL ? t : tp;
-    double scale = t != NULL ? 100 : 1;
-    if (!sw_rules_get_number(
-            os->ld, n, t != NULL ? "a target (e.g. 0.999)" : "a target percentage (e.g. 99.9)", &v))
-        return false;
-    if (v * scale <= 0 || v * scale >= 100) {
-        sw_rules_error(os->ld, n, "expected a %s above 0 and below %s, found %s",
-                       t != NULL ? "target" : "targetPercent", t != NULL ? "1" : "100",
-                       sw_rules_found(n).s);
-        return false;
-    }
-    *ret_percent = v * scale;
-    return true;
-}
-
-static void
-ratio_objective(openslo *os, const sw_yaml_node *node, const slo *s, double percent,
-                sw_objective *o)
-{
-    const sw_yaml_node *v;
-    sw_op op;
-    double value;
-    /* op and value belong to threshold metrics; on a ratio they are checked, then unused. */
-    if ((v = sw_yaml_get(node, "op")) != NULL)
-        parse_op(os, v, &op);
-    if ((v = sw_yaml_get(node, "value")) != NULL)
-        sw_rules_get_number(os->ld, v, "a number for value", &value);
-    sw_condition c = {.pos = o->pos, .value = percent / 100};
-    c.sli = s->kind == IND_GOOD ? SW_SLI_AVAILABILITY : SW_SLI_ERROR_RATE;
-    c.op = s->kind == IND_GOOD ? SW_OP_GE : SW_OP_LE;
-    if (s->kind == IND_BAD)
-        c.value = 1 - c.value;
-    o->objective = c;
-}
-
-static void
-latency_objective(openslo *os, const sw_yaml_node *node, const slo *s, double percent,
-                  sw_objective *o)
-{
-    const sw_yaml_node *opn = sw_rules_require(os->ld, node, "op", "objective");
-    const sw_yaml_node *val = sw_rules_require(os->ld, node, "value", "objective");
-    sw_op op;
-    double v;
-    bool ok = opn != NULL && parse_op(os, opn, &op);
-    if (ok && op != SW_OP_LE && op != SW_OP_LT) {
-        sw_rules_error(os->ld, opn, "expected op lte or lt for a latency threshold, found %s",
-                       sw_rules_found(opn).s);
-        ok = false;
-    }
-    if (val == NULL || !sw_rules_get_number(os->ld, val, "a latency threshold (a number)", &v))
-        return;
-    if (v <= 0) {
-        sw_rules_error(os->ld, val, "expected a latency threshold above 0, found %s",
-                       sw_rules_found(val).s);
-        return;
-    }
-    /* Round away the binary noise of target * 100 (0.999 -> 99.9). */
-    double percentile = round(percent * 1e9) / 1e9;
-    if (ok)
-        o->objective = (sw_condition){.sli = SW_SLI_LATENCY,
-                                      .percentile = percentile,
-                                      .op = op,
-                                      .value = v * (s->seconds ? 1e6 : 1e3),
-                                      .pos = o->pos};
-}
-
-/* timeSliceWindow: minutes as a plain number, or a duration shorthand in m, h, d or w. */
-static void
-slice_window(openslo *os, const sw_yaml_node *node, sw_objective *o)
-{
-    int64_t n;
-    char unit;
-    bool minutes = is_text(node) && node->len <= 9 && strspn(node->str, "0123456789") == node->len;
-    if (minutes) {
-        n = 0;
-        for (size_t i = 0; i < node->len; i++)
-            n = n * 10 + (node->str[i] - '0');
-        unit = 'm';
-    }
-    if ((!minutes && !parse_shorthand(node, &n, &unit)) || n == 0 || strchr("MQY", unit) != NULL) {
-        sw_rules_error(os->ld, node,
-                       "expected minutes or a duration in m, h, d or w (e.g. 1m) "
-                       "for timeSliceWindow, found %s",
-                       sw_rules_found(node).s);
-        return;
-    }
-    o->slice_ms = n * unit_ms(unit);
-    int64_t window =
-        o->window.kind == SW_WINDOW_MONTH ? 28 * 24 * 60 * MS_PER_MINUTE : o->window.length_ms;
-    if (o->slice_ms > window)
-        sw_rules_error(os->ld, node, "expected a timeSliceWindow no longer than the window");
-}
-
-/* A slice is good when its good ratio reaches timeSliceTarget: bad when error_rate > 1 - t. */
-static void
-slice_target(openslo *os, const sw_yaml_node *node, sw_objective *o)
-{
-    double t;
-    if (!sw_rules_get_number(os->ld, node, "a share (e.g. 0.95) for timeSliceTarget", &t))
-        return;
-    if (t <= 0 || t > 1) {
-        sw_rules_error(os->ld, node, "expected a timeSliceTarget above 0 and at most 1, found %s",
-                       sw_rules_found(node).s);
-        return;
-    }
-    sw_condition *bad = sw_rules_alloc(os->ld, 1, sizeof *bad);
-    if (bad == NULL)
-        return;
-    *bad = (sw_condition){.sli = SW_SLI_ERROR_RATE,
-                          .op = SW_OP_GT,
-                          .value = 1 - t,
-                          .pos = sw_rules_pos_of(os->ld, node)};
-    o->bad_when = bad;
-    o->n_bad_when = 1;
-}
-
-static void
-objective_slices(openslo *os, const sw_yaml_node *node, const slo *s, sw_objective *o)
-{
-    const sw_yaml_node *tst = sw_yaml_get(node, "timeSliceTarget");
-    const sw_yaml_node *tsw = sw_yaml_get(node, "timeSliceWindow");
-    if (s->budgeting != SW_BUDGET_TIMESLICES || s->kind == IND_THRESHOLD) {
-        if (tst != NULL)
-            sw_rules_error(os->ld, tst,
-                           "expected budgetingMethod Timeslices with "
-                           "timeSliceTarget");
-        if (tsw != NULL)
-            sw_rules_error(os->ld, tsw,
-                           "expected budgetingMethod Timeslices with "
-                           "timeSliceWindow");
-        return;
-    }
-    if (tst == NULL || tsw == NULL)
-        sw_rules_error(os->ld, node,
-                       "missing key '%s' in objective (Timeslices budgeting needs "
-                       "it)",
-                       tst == NULL ? "timeSliceTarget" : "timeSliceWindow");
-    if (tst != NULL)
-        slice_target(os, tst, o);
-    if (tsw != NULL)
-        slice_window(os, tsw, o);
-}
-
-/* One objective is named after its SLO; several are name-1, name-2 ... */
-static void
-objective_name(openslo *os, const slo *s, size_t index, sw_objective *o)
-{
-    char name[SW_RULES_MAX_NAME + 24];
-    if (s->name == NULL)
-        return;
-    if (index > 0)
-        snprintf(name, sizeof name, "%s-%zu", s->name, index);
-    else
-        snprintf(name, sizeof name, "%s", s->name);
-    for (size_t i = 0; i + 1 < os->n_objectives; i++)
-        if (os->objectives[i].name != NULL && strcmp(os->objectives[i].name, name) == 0) {
-            sw_rules_error(os->ld, s->name_node,
-                           "expected a unique objective name, found "
-                           "'%s' again (first at line %u)",
-                           sw_rules_show(name, strlen(name)).s, os->objectives[i].pos.line);
-            return;
-        }
-    o->name = sw_rules_strdup(os->ld, name, strlen(name));
-}
-
-static void
-compile_objective(openslo *os, const sw_yaml_node *node, const slo *s, size_t index)
-{
-    SW_REQUIRE(os->n_objectives < os->cap_objectives);
-    sw_objective *o = &os->objectives[os->n_objectives++];
-    double percent;
-    o->pos = sw_rules_pos_of(os->ld, node);
-    sw_rules_objective_defaults(os->ld, o);
-    o->window = s->window;
-    o->budgeting = s->budgeting;
-    objective_name(os, s, index, o);
-    if (!sw_rules_check_map(os->ld, node, "objective", objective_keys))
-        return;
-    bool target_ok = get_target(os, node, &percent);
-    if (target_ok && s->kind == IND_THRESHOLD)
-        latency_objective(os, node, s, percent, o);
-    else if (target_ok && s->kind != IND_NONE)
-        ratio_objective(os, node, s, percent, o);
-    objective_slices(os, node, s, o);
-}
-
-static void
-compile_objective_list(openslo *os, const sw_yaml_node *node, const slo *s)
-{
-    if (!sw_rules_check_list(os->ld, node, "objectives"))
-        return;
-    size_t n = node->kind == SW_YAML_SEQUENCE ? node->n : 0;
-    if (n == 0) {
-        sw_rules_error(os->ld, node, "expected at least one objective");
-        return;
-    }
-    if (s->kind == IND_THRESHOLD && n > 1) {
-        sw_rules_error(os->ld, node->items[1],
-                       "expected one objective with a thresholdMetric "
-                       "(as OpenSLO allows), found %zu",
-                       n);
-        return;
-    }
-    for (size_t i = 0; i < n; i++)
-        compile_objective(os, node->items[i], s, n > 1 ? i + 1 : 0);
-}
-
-/* ---- documents ---------------------------------------------------------------------------- */
-
-/* slawatch applies a file's objectives to all its services, so a file holds one service. */
-static void
-compile_service_name(openslo *os, const sw_yaml_node *node)
-{
-    const char *name;
-    sw_service *svc = os->service;
-    if (!sw_rules_get_name(os->ld, node, "a service", &name))
-        return;
-    if (svc->name == NULL) {
-        svc->name = name;
-        svc->pos = sw_rules_pos_of(os->ld, node);
-    } else if (strcmp(svc->name, name) != 0) {
-        sw_rules_error(os->ld, node,
-                       "expected service '%s' as at line %u (one service per "
-                       "file), found %s",
-                       svc->name, svc->pos.line, sw_rules_found(node).s);
-    }
-}
-
-static void
-compile_spec(openslo *os, const sw_yaml_node *spec, slo *s)
-{
-    const sw_yaml_node *v, *ref = sw_yaml_get(spec, "indicatorRef");
-    if (!sw_rules_check_map(os->ld, spec, "SLO spec", spec_keys))
-        return;
-    if (ref != NULL)
-        sw_rules_error(os->ld, ref,
-                       "expected an inline indicator: indicatorRef is not "
-                       "supported");
-    if ((v = sw_yaml_get(spec, "alertPolicies")) != NULL)
-        sw_rules_error(os->ld, v,
-                       "expected no alertPolicies: write slawatch alerts in a rules "
-                       "file");
-    if ((v = sw_rules_require(os->ld, spec, "service", "SLO spec")) != NULL)
-        compile_service_name(os, v);
-    if ((v = sw_yaml_get(spec, "indicator")) != NULL)
-        compile_indicator(os, v, s);
-    else if (ref == NULL)
-        sw_rules_error(os->ld, spec, "missing key 'indicator' in SLO spec");
-    if ((v = sw_yaml_get(spec, "timeWindow")) != NULL)
-        compile_time_window(os, v, s);
-    if ((v = sw_rules_require(os->ld, spec, "budgetingMethod", "SLO spec")) != NULL)
-        compile_budgeting(os, v, s);
-    if (s->kind == IND_THRESHOLD && s->budgeting == SW_BUDGET_TIMESLICES)
-        sw_rules_error(os->ld, s->budgeting_node,
-                       "expected Occurrences for a thresholdMetric: "
-                       "Timeslices applies to ratio metrics only");
-    if ((v = sw_rules_require(os->ld, spec, "objectives", "SLO spec")) != NULL)
-        compile_objective_list(os, v, s);
-}
-
-static void
-compile_slo(openslo *os, const sw_yaml_node *node)
-{
-    const sw_yaml_node *v;
-    slo s = {.window = {.kind = SW_WINDOW_MONTH}};
-    if (!sw_rules_check_map(os->ld, node, "SLO", slo_keys))
-        return;
-    if ((v = sw_rules_require(os->ld, node, "apiVersion", "SLO")) != NULL &&
-        !sw_rules_is(v, "openslo/v1"))
-        sw_rules_error(os->ld, v, "expected apiVersion openslo/v1, found %s", sw_rules_found(v).s);
-    if ((v = sw_rules_require(os->ld, node, "kind", "SLO")) != NULL && !sw_rules_is(v, "SLO")) {
-        sw_rules_error(os->ld, v, "expected kind SLO (with an inline indicator), found %s",
-                       sw_rules_found(v).s);
-        return;
-    }
-    const sw_yaml_node *meta = sw_rules_require(os->ld, node, "metadata", "SLO");
-    if (meta != NULL && sw_rules_check_map(os->ld, meta, "metadata", metadata_keys) &&
-        (s.name_node = sw_rules_require(os->ld, meta, "name", "metadata")) != NULL)
-        sw_rules_get_name(os->ld, s.name_node, "an SLO", &s.name);
-    if ((v = sw_rules_require(os->ld, node, "spec", "SLO")) != NULL)
-        compile_spec(os, v, &s);
-}
-
-static void
-count_objectives(openslo *os, const sw_yaml_node *node)
-{
-    const sw_yaml_node *list = sw_yaml_get(sw_yaml_get(node, "spec"), "objectives");
-    if (list != NULL && list->kind == SW_YAML_SEQUENCE)
-        os->cap_objectives += list->n;
-}
-
-/* Every object of every document: a document holds one object or a list of them. */
-static void
-each_object(openslo *os, const sw_yaml_doc *doc, void (*fn)(openslo *os, const sw_yaml_node *node))
+each_object(const sw_yaml_doc *doc, void (*fn)(void *ctx, const sw_yaml_node *node), void *ctx)
 {
     for (size_t i = 0; i < sw_yaml_doc_count(doc); i++) {
         const sw_yaml_node *root = sw_yaml_doc_root(doc, i);
         if (sw_yaml_is_null(root))
             continue; /* an empty document, as a trailing `---` leaves */
         if (root->kind != SW_YAML_SEQUENCE)
-            fn(os, root);
+            fn(ctx, root);
         for (size_t j = 0; root->kind == SW_YAML_SEQUENCE && j < root->n; j++)
-            fn(os, root->items[j]);
+            fn(ctx, root->items[j]);
     }
+}
+
+static void
+count_one(void *ctx, const sw_yaml_node *node)
+{
+    (void)node;
+    (*(size_t *)ctx)++;
+}
+
+/* An object's kind: SLO, SLI or Service; anything else is refused by name. */
+static bool
+object_kind(sw_rules_loader *ld, const sw_yaml_node *node, openslo_kind *ret)
+{
+    const sw_yaml_node *v = sw_rules_require(ld, node, "kind", "an OpenSLO object");
+    for (int k = OPENSLO_SLO; v != NULL && k <= OPENSLO_SERVICE; k++)
+        if (sw_rules_is(v, kind_name((openslo_kind)k))) {
+            *ret = (openslo_kind)k;
+            return true;
+        }
+    if (v != NULL && sw_rules_is_text(v))
+        sw_rules_error(ld, v, "unsupported OpenSLO kind %s; slawatch reads SLO, SLI and Service",
+                       sw_rules_show(v->str, v->len).s);
+    else if (v != NULL)
+        sw_rules_error(ld, v, "expected an OpenSLO kind (SLO, SLI or Service), found %s",
+                       sw_rules_found(v).s);
+    return false;
+}
+
+/* The first object of the same kind and name before index i, or NULL. */
+static const openslo_object *
+earlier_named(const openslo_set *set, size_t i)
+{
+    const openslo_object *o = &set->objects[i];
+    for (size_t j = 0; o->name != NULL && j < i; j++) {
+        const openslo_object *e = &set->objects[j];
+        if (e->kind == o->kind && e->name != NULL && strcmp(e->name, o->name) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+typedef struct index_ctx {
+    openslo_set *set;
+    sw_rules_loader *ld;
+} index_ctx;
+
+static void
+index_one(void *ctx, const sw_yaml_node *node)
+{
+    index_ctx *c = ctx;
+    sw_rules_loader *ld = c->ld;
+    openslo_object o = {.ld = ld, .node = node};
+    const sw_yaml_node *v, *meta;
+    if (!sw_rules_check_map(ld, node, "an OpenSLO object", object_keys))
+        return;
+    if ((v = sw_rules_require(ld, node, "apiVersion", "an OpenSLO object")) != NULL &&
+        !sw_rules_is(v, "openslo/v1"))
+        sw_rules_error(ld, v, "expected apiVersion openslo/v1, found %s", sw_rules_found(v).s);
+    if (!object_kind(ld, node, &o.kind))
+        return;
+    char what[32];
+    snprintf(what, sizeof what, "an %s", kind_name(o.kind));
+    if ((meta = sw_rules_require(ld, node, "metadata", kind_name(o.kind))) != NULL &&
+        meta->kind == SW_YAML_MAPPING) {
+        sw_rules_openslo_check_metadata(ld, meta, "metadata");
+        if ((o.name_node = sw_rules_require(ld, meta, "name", "metadata")) != NULL)
+            sw_rules_get_name(ld, o.name_node, what, &o.name);
+    } else if (meta != NULL) {
+        sw_rules_openslo_check_metadata(ld, meta, "metadata");
+    }
+    openslo_set *set = c->set;
+    set->objects[set->n_objects] = o;
+    const openslo_object *first = earlier_named(set, set->n_objects);
+    if (first != NULL)
+        sw_rules_error(ld, o.name_node, "expected a unique %s name, found '%s' again (first at %s)",
+                       kind_name(o.kind), sw_rules_show(o.name, strlen(o.name)).s,
+                       sw_rules_openslo_where(sw_rules_pos_of(first->ld, first->name_node)).s);
+    set->n_objects++;
+}
+
+/* ---- services ----------------------------------------------------------------------------- */
+
+static size_t
+add_service(openslo_set *set, const openslo_object *origin, const char *name,
+            const sw_yaml_node *at)
+{
+    size_t i = set->n_services++;
+    set->services[i].name = name;
+    set->services[i].pos = sw_rules_pos_of(origin->ld, at);
+    set->service_of[i] = origin;
+    return i;
+}
+
+static void
+compile_service(openslo_set *set, const openslo_object *obj)
+{
+    const sw_yaml_node *spec = sw_yaml_get(obj->node, "spec");
+    if (spec != NULL && !sw_yaml_is_null(spec))
+        sw_rules_check_map(obj->ld, spec, "Service spec", service_spec_keys);
+    if (obj->name != NULL && earlier_named(set, (size_t)(obj - set->objects)) == NULL)
+        add_service(set, obj, obj->name, obj->name_node);
+}
+
+ptrdiff_t
+sw_rules_openslo_service(openslo_set *set, const openslo_object *slo, const sw_yaml_node *name)
+{
+    const char *s;
+    if (!sw_rules_get_name(slo->ld, name, "a service", &s))
+        return -1;
+    ptrdiff_t i = sw_rules_find_name(set->services, set->n_services, sizeof *set->services, s);
+    /* Without kind: Service objects, SLOs name their services, as one file always could. */
+    if (i < 0 && !set->declared)
+        i = (ptrdiff_t)add_service(set, slo, s, name);
+    if (i >= 0) {
+        set->has_slo[i] = true;
+        return i;
+    }
+    sw_rules_error(slo->ld, name,
+                   "expected the name of a kind: Service of the set for service, found %s",
+                   sw_rules_found(name).s);
+    return -1;
+}
+
+/* ---- indicators --------------------------------------------------------------------------- */
+
+const openslo_sli *
+sw_rules_openslo_sli_ref(openslo_set *set, const openslo_object *slo, const sw_yaml_node *ref)
+{
+    const char *name;
+    if (!sw_rules_get_name(slo->ld, ref, "an SLI for indicatorRef", &name))
+        return NULL;
+    for (size_t i = 0; i < set->n_objects; i++)
+        if (set->objects[i].kind == OPENSLO_SLI && set->objects[i].name != NULL &&
+            strcmp(set->objects[i].name, name) == 0)
+            return &set->slis[i];
+    sw_rules_error(slo->ld, ref,
+                   "expected the name of a kind: SLI of the set for indicatorRef, "
+                   "found %s",
+                   sw_rules_found(ref).s);
+    return NULL;
+}
+
+static void
+compile_sli_object(openslo_set *set, size_t i)
+{
+    const openslo_object *obj = &set->objects[i];
+    const sw_yaml_node *spec = sw_rules_require(obj->ld, obj->node, "spec", "SLI");
+    if (spec != NULL)
+        sw_rules_openslo_compile_sli(obj->ld, spec, &set->slis[i]);
+}
+
+/* A plain selector becomes the service's source; every SLI of a service must agree on it. */
+static void
+use_selector(sw_rules_loader *ld, const sw_yaml_node *query, sw_source *dst, const char *what)
+{
+    if (dst->kind == SW_SOURCE_PROMETHEUS) {
+        if (strlen(dst->selector) != query->len || memcmp(dst->selector, query->str, query->len))
+            sw_rules_error(ld, query,
+                           "expected the %s selector given at %s (one per service), found a "
+                           "different one",
+                           what, sw_rules_openslo_where(dst->pos).s);
+        return;
+    }
+    dst->kind = SW_SOURCE_PROMETHEUS;
+    dst->selector = sw_rules_strdup(ld, query->str, query->len);
+    dst->pos = sw_rules_pos_of(ld, query);
+}
+
+void
+sw_rules_openslo_use_sli(openslo_set *set, size_t service, const openslo_sli *sli)
+{
+    sw_service *svc = &set->services[service];
+    if (sli->requests != NULL)
+        use_selector(sli->ld, sli->requests, &svc->requests, "requests");
+    if (sli->errors != NULL)
+        use_selector(sli->ld, sli->errors, &svc->errors, "errors");
+    if (sli->latency != NULL)
+        use_selector(sli->ld, sli->latency, &svc->latency, "latency");
+}
+
+/* ---- objectives meet the model ------------------------------------------------------------ */
+
+static void
+append_objective(openslo_set *set, const openslo_object *slo, const sw_objective *o)
+{
+    for (size_t i = 0; o->name != NULL && i < set->n_objectives; i++)
+        if (set->objectives[i].name != NULL && strcmp(set->objectives[i].name, o->name) == 0) {
+            sw_rules_error(slo->ld, slo->name_node,
+                           "expected a unique objective name, found '%s' again (first at %s)",
+                           sw_rules_show(o->name, strlen(o->name)).s,
+                           sw_rules_openslo_where(set->objectives[i].pos).s);
+            return;
+        }
+    SW_REQUIRE(set->n_objectives < set->cap_objectives);
+    set->objective_ld[set->n_objectives] = slo->ld;
+    set->objectives[set->n_objectives++] = *o;
+}
+
+static openslo_where
+first_slo_where(const openslo_set *set)
+{
+    const openslo_object *slo = set->first_slo;
+    return sw_rules_openslo_where(
+        sw_rules_pos_of(slo->ld, slo->name_node != NULL ? slo->name_node : slo->node));
+}
+
+/*
+ * Attach an SLO's objectives to its service. This rule set's objectives apply to every one of
+ * its services alike, so a set maps only while all its SLOs are for one service: an SLO for a
+ * second service is refused here, naming both SLOs. (A model with objectives per service
+ * appends them to that service instead, and needs neither this check nor check_unserved.)
+ */
+void
+sw_rules_openslo_attach(openslo_set *set, const openslo_object *slo, size_t service,
+                        const sw_objective *objectives, size_t n)
+{
+    if (set->objectives_service < 0) {
+        set->objectives_service = (ptrdiff_t)service;
+        set->first_slo = slo;
+    } else if ((size_t)set->objectives_service != service) {
+        const sw_service *first = &set->services[set->objectives_service];
+        sw_rules_error(slo->ld, sw_yaml_get(sw_yaml_get(slo->node, "spec"), "service"),
+                       "SLO '%s' is for service '%s', but SLO '%s' (%s) is for service '%s': "
+                       "slawatch applies a rule set's objectives to every service, so the SLOs "
+                       "of one set must all be for one service",
+                       slo->name != NULL ? slo->name : "?", set->services[service].name,
+                       set->first_slo->name != NULL ? set->first_slo->name : "?",
+                       first_slo_where(set).s, first->name);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        append_objective(set, slo, &objectives[i]);
+}
+
+/* A Service no SLO is for would be given the objectives of the service that has them. */
+static void
+check_unserved(openslo_set *set)
+{
+    for (size_t i = 0; set->objectives_service >= 0 && i < set->n_services; i++) {
+        if (set->has_slo[i])
+            continue;
+        const openslo_object *svc = set->service_of[i];
+        sw_rules_error(svc->ld, svc->name_node,
+                       "Service '%s' has no SLO, but slawatch would apply to it the objectives "
+                       "of service '%s' (SLO '%s' at %s): a set's SLOs must all be for its one "
+                       "service",
+                       set->services[i].name, set->services[set->objectives_service].name,
+                       set->first_slo->name != NULL ? set->first_slo->name : "?",
+                       first_slo_where(set).s);
+    }
+}
+
+/* Latency objectives in one window: the higher percentile may not have the lower bound. The
+ * message goes to the later objective's own file. */
+static void
+check_latency_order(const openslo_set *set)
+{
+    char desc[128];
+    for (size_t j = 0; j < set->n_objectives; j++)
+        for (size_t i = 0; i < j; i++) {
+            const sw_objective *a = &set->objectives[i], *b = &set->objectives[j];
+            if (a->name == NULL || a->window.kind != b->window.kind ||
+                sw_rules_window_ms(&a->window) != sw_rules_window_ms(&b->window))
+                continue;
+            snprintf(desc, sizeof desc, "objective '%s' in the same window",
+                     sw_rules_show(a->name, strlen(a->name)).s);
+            sw_rules_latency_pair(set->objective_ld[j], &a->objective, &b->objective, desc);
+        }
+}
+
+/* ---- the set ------------------------------------------------------------------------------ */
+
+static void
+count_objectives(openslo_set *set)
+{
+    for (size_t i = 0; i < set->n_objects; i++) {
+        const sw_yaml_node *spec = sw_yaml_get(set->objects[i].node, "spec");
+        const sw_yaml_node *list = sw_yaml_get(spec, "objectives");
+        if (set->objects[i].kind == OPENSLO_SLO && list != NULL && list->kind == SW_YAML_SEQUENCE)
+            set->cap_objectives += list->n;
+    }
+}
+
+static bool
+allocate(openslo_set *set, size_t n_objects)
+{
+    sw_rules_loader *ld = set->ld;
+    set->objects = sw_rules_alloc(ld, n_objects, sizeof *set->objects);
+    set->slis = sw_rules_alloc(ld, n_objects, sizeof *set->slis);
+    set->services = sw_rules_alloc(ld, n_objects, sizeof *set->services);
+    set->service_of = sw_rules_alloc(ld, n_objects, sizeof *set->service_of);
+    set->has_slo = sw_rules_alloc(ld, n_objects, sizeof *set->has_slo);
+    return set->objects != NULL && set->slis != NULL && set->services != NULL &&
+           set->service_of != NULL && set->has_slo != NULL;
+}
+
+static bool
+allocate_objectives(openslo_set *set)
+{
+    if (set->cap_objectives == 0)
+        return true;
+    set->objectives = sw_rules_alloc(set->ld, set->cap_objectives, sizeof *set->objectives);
+    set->objective_ld = sw_rules_alloc(set->ld, set->cap_objectives, sizeof *set->objective_ld);
+    return set->objectives != NULL && set->objective_ld != NULL;
+}
+
+/* Index every file, then SLIs, Services and SLOs in that order, so references resolve
+ * whichever file they point into. */
+static void
+compile_set(openslo_set *set, const sw_rules_openslo_file *files, size_t n_files, sw_rules *r)
+{
+    size_t n_objects = 0;
+    for (size_t f = 0; f < n_files; f++)
+        each_object(files[f].doc, count_one, &n_objects);
+    if (n_objects > SW_RULES_MAX_LIST) {
+        sw_rules_error_pos(set->ld, (sw_rules_pos){set->ld->name, 1, 1},
+                           "expected at most %d OpenSLO objects in a set, found %zu",
+                           SW_RULES_MAX_LIST, n_objects);
+        return;
+    }
+    if (n_objects == 0) {
+        sw_rules_error_pos(set->ld, (sw_rules_pos){set->ld->name, 1, 1},
+                           "expected at least one SLO or Service in an OpenSLO set");
+        return;
+    }
+    if (!allocate(set, n_objects))
+        return;
+    for (size_t f = 0; f < n_files; f++) {
+        index_ctx ctx = {set, files[f].ld};
+        each_object(files[f].doc, index_one, &ctx);
+    }
+    count_objectives(set);
+    if (set->cap_objectives > SW_RULES_MAX_LIST) {
+        sw_rules_error_pos(set->ld, (sw_rules_pos){set->ld->name, 1, 1},
+                           "expected at most %d objectives in all, found %zu", SW_RULES_MAX_LIST,
+                           set->cap_objectives);
+        return;
+    }
+    if (!allocate_objectives(set))
+        return;
+    for (size_t i = 0; i < set->n_objects; i++)
+        if (set->objects[i].kind == OPENSLO_SLI)
+            compile_sli_object(set, i);
+    for (size_t i = 0; i < set->n_objects; i++)
+        if (set->objects[i].kind == OPENSLO_SERVICE) {
+            set->declared = true;
+            compile_service(set, &set->objects[i]);
+        }
+    /* An SLO whose name was taken is reported once, as a duplicate, not compiled again. */
+    for (size_t i = 0; i < set->n_objects; i++)
+        if (set->objects[i].kind == OPENSLO_SLO && earlier_named(set, i) == NULL)
+            sw_rules_openslo_compile_slo(set, &set->objects[i]);
+    if (set->n_services == 0)
+        sw_rules_error_pos(set->ld, (sw_rules_pos){set->ld->name, 1, 1},
+                           "expected at least one SLO or Service in an OpenSLO set");
+    check_unserved(set);
+    check_latency_order(set);
+    r->services = set->services;
+    r->n_services = set->n_services;
+    r->objectives = set->objectives;
+    r->n_objectives = set->n_objectives;
+}
+
+void
+sw_rules_openslo_compile_files(const sw_rules_openslo_file *files, size_t n, sw_rules *r)
+{
+    SW_REQUIRE(n > 0);
+    openslo_set set = {.ld = files[0].ld, .objectives_service = -1};
+    compile_set(&set, files, n, r);
 }
 
 void
 sw_rules_openslo_compile(sw_rules_loader *ld, const sw_yaml_doc *doc, sw_rules *r)
 {
-    openslo os = {.ld = ld};
-    each_object(&os, doc, count_objectives);
-    if (os.cap_objectives > SW_RULES_MAX_LIST) {
-        sw_rules_error(ld, sw_yaml_doc_root(doc, 0),
-                       "expected at most %d objectives in all, "
-                       "found %zu",
-                       SW_RULES_MAX_LIST, os.cap_objectives);
-        return;
+    sw_rules_openslo_file file = {ld, doc};
+    sw_rules_openslo_compile_files(&file, 1, r);
+}
+
+/* ---- several files ------------------------------------------------------------------------ */
+
+sw_status
+sw_rules_openslo_load_mem(const sw_rules_openslo_text *files, size_t n, sw_rules **ret_rules,
+                          sw_rules_diag *diag, sw_err *err)
+{
+    SW_REQUIRE(files != NULL && n > 0 && ret_rules != NULL);
+    /* A set of OpenSLO files is loaded as any several rules files are (rules_files.c), where
+     * the OpenSLO ones are compiled together. */
+    const char **names = calloc(n, sizeof *names), **texts = calloc(n, sizeof *texts);
+    size_t *lens = calloc(n, sizeof *lens);
+    sw_status st = SW_E_NOMEM;
+    if (names != NULL && texts != NULL && lens != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            names[i] = files[i].name;
+            texts[i] = files[i].text;
+            lens[i] = files[i].len;
+        }
+        st = sw_rules_load_pieces(names, texts, lens, n, ret_rules, diag, err);
+    } else {
+        sw_err_set(err, SW_E_NOMEM, "out of memory loading rules");
     }
-    os.service = sw_rules_alloc(ld, 1, sizeof *os.service);
-    os.objectives = sw_rules_alloc(ld, os.cap_objectives, sizeof *os.objectives);
-    if (os.service == NULL || (os.cap_objectives > 0 && os.objectives == NULL))
-        return;
-    each_object(&os, doc, compile_slo);
-    r->services = os.service;
-    r->n_services = 1;
-    r->objectives = os.objectives;
-    r->n_objectives = os.n_objectives;
-    sw_rules_check_latency_order(ld, r);
+    free(names);
+    free(texts);
+    free(lens);
+    return st;
+}
+
+/* The record: each file's text after a `---` line, ending in a newline. */
+static sw_status
+append_record(sw_buf *record, const sw_buf *text, sw_err *err)
+{
+    sw_status st = sw_buf_append(record, "---\n", 4, err);
+    if (st == SW_OK && text->len > 0)
+        st = sw_buf_append(record, text->data, text->len, err);
+    if (st == SW_OK && text->len > 0 && text->data[text->len - 1] != '\n')
+        st = sw_buf_append(record, "\n", 1, err);
+    return st;
+}
+
+sw_status
+sw_rules_openslo_load_files(const char *const *paths, size_t n, sw_rules **ret_rules,
+                            sw_buf *record, sw_rules_diag *diag, sw_err *err)
+{
+    SW_REQUIRE(paths != NULL && n > 0 && ret_rules != NULL);
+    sw_buf *bufs = calloc(n, sizeof *bufs);
+    sw_rules_openslo_text *texts = calloc(n, sizeof *texts);
+    sw_status st = bufs != NULL && texts != NULL
+                       ? SW_OK
+                       : sw_err_set(err, SW_E_NOMEM, "out of memory loading rules");
+    for (size_t i = 0; st == SW_OK && i < n; i++) {
+        sw_buf_init(&bufs[i], (size_t)SW_YAML_MAX_INPUT + 1);
+        st = sw_rules_read_file(paths[i], &bufs[i], err);
+        texts[i] = (sw_rules_openslo_text){paths[i], (const char *)bufs[i].data, bufs[i].len};
+        if (st == SW_OK && record != NULL)
+            st = append_record(record, &bufs[i], err);
+    }
+    if (st == SW_OK)
+        st = sw_rules_openslo_load_mem(texts, n, ret_rules, diag, err);
+    for (size_t i = 0; bufs != NULL && i < n; i++)
+        sw_buf_fini(&bufs[i]);
+    free(bufs);
+    free(texts);
+    return st;
 }

@@ -651,20 +651,41 @@ sw_rules_summarise(const sw_rules_loader *ld, sw_status yaml_st, sw_err *err)
 }
 
 sw_status
+sw_rules_loader_parse(sw_rules_loader *ld, const char *text, size_t len, const char *name,
+                      sw_yaml_doc **ret_doc)
+{
+    sw_err yaml_err = {0};
+    *ret_doc = NULL;
+    ld->text = text;
+    ld->len = len;
+    ld->name = sw_rules_strdup(ld, name, strlen(name));
+    sw_status st =
+        ld->name != NULL ? sw_yaml_parse(text, len, ld->name, ret_doc, &yaml_err) : SW_E_NOMEM;
+    if (st != SW_OK && st != SW_E_NOMEM)
+        sw_rules_yaml_error(ld, yaml_err.msg);
+    return st;
+}
+
+bool
+sw_rules_diag_move(sw_rules_diag *dst, sw_rules_diag *src)
+{
+    bool ok = true;
+    for (size_t i = 0; i < src->n; i++)
+        ok &= diag_take(dst, src->lines[i].text, src->lines[i].line, src->lines[i].col);
+    src->n = 0;
+    return ok;
+}
+
+sw_status
 sw_rules_loader_run(const char *text, size_t len, const char *name, sw_arena *arena,
                     sw_rules_diag *diag, sw_rules_compile_fn compile, void *target, sw_err *err)
 {
-    sw_rules_loader ld = {.text = text, .len = len, .arena = arena, .diag = diag};
+    sw_rules_loader ld = {.arena = arena, .diag = diag};
     size_t diag_from = diag != NULL ? diag->n : 0;
-    ld.name = sw_rules_strdup(&ld, name, strlen(name));
-    sw_yaml_doc *doc = NULL;
-    sw_err yaml_err = {0};
-    sw_status st =
-        ld.name != NULL ? sw_yaml_parse(text, len, ld.name, &doc, &yaml_err) : SW_E_NOMEM;
+    sw_yaml_doc *doc;
+    sw_status st = sw_rules_loader_parse(&ld, text, len, name, &doc);
     if (st == SW_OK)
         compile(&ld, doc, target);
-    else if (st != SW_E_NOMEM)
-        sw_rules_yaml_error(&ld, yaml_err.msg);
     sw_yaml_free(doc);
     sw_rules_diag_sort_from(diag, diag_from);
     return sw_rules_summarise(&ld, st, err);

@@ -45,6 +45,17 @@ sw_status sw_rules_loader_run(const char *text, size_t len, const char *name, sw
                               sw_rules_diag *diag, sw_rules_compile_fn compile, void *target,
                               sw_err *err);
 
+/*
+ * The parse half of sw_rules_loader_run, for a load that holds several files' documents at once
+ * (an OpenSLO set): ld (arena and diag set, the rest zero) takes text and name; a YAML error is
+ * recorded through ld. *ret_doc is the tree on SW_OK (the caller frees it), else NULL.
+ */
+sw_status sw_rules_loader_parse(sw_rules_loader *ld, const char *text, size_t len, const char *name,
+                                sw_yaml_doc **ret_doc);
+
+/* Append src's lines to dst, leaving src empty; false when memory ran out (lines lost). */
+bool sw_rules_diag_move(sw_rules_diag *dst, sw_rules_diag *src);
+
 /* Read a whole file of at most SW_YAML_MAX_INPUT bytes into b (replacing nothing: appends). */
 sw_status sw_rules_read_file(const char *path, sw_buf *b, sw_err *err);
 
