@@ -13,7 +13,9 @@
  * with PR(:T) at the thresholds (250 ms, 500 ms, 1 s) or without ("noPR"). Printed: the worst
  * relative error of P50, P95, P97.5, P99, P99.5 over every window of a minute, an hour, a day
  * and the month, and of the count above each threshold (windows with at least MIN_ABOVE /
- * MIN_ABOVE_EXACT above it).
+ * MIN_ABOVE_EXACT above it); then, per percentile, the worst level error: the truth's share at
+ * or below the reported value minus its share at or below the true percentile (percentage
+ * points).
  * Then the time to spread one period. About 4 minutes of one core.
  * Run: ninja -C build bench-cwpct  (or build/bench/bench_cwpct [seed [month]], month a part of
  * the months' names, e.g. incidents_exact).
@@ -45,6 +47,10 @@ typedef struct window {
     sw_hdr *recon, *truth; /* truth NULL for minutes: the sorted values are */
     uint64_t above[N_THR];
     double worst_pct[N_PCT], worst_count[N_THR];
+    /* The truth's share at or below the reported percentile minus its share at or below the
+     * true one, in percentage points: how far off the level is where a value error says little
+     * (in an incident's gap a tiny share spans hundreds of milliseconds). */
+    double worst_level[N_PCT];
 } window;
 
 typedef struct month {
@@ -82,6 +88,17 @@ note(double *worst, double e)
         *worst = e;
 }
 
+/* Percent of the window's drawn values at or below v: the sorted values of a minute, the
+ * truth histogram beyond. */
+static double
+truth_share_at_or_below(const window *w, const int64_t *sorted, size_t n, int64_t v)
+{
+    if (w->truth == NULL)
+        return 100.0 * (double)(n - cwsim_above(sorted, n, v)) / (double)n;
+    return 100.0 * (double)sw_hdr_count_at_or_below(w->truth, v) /
+           (double)sw_hdr_total_count(w->truth);
+}
+
 /* Window k has ended: compare, hand on to the next longer window, start again. */
 static void
 close_window(month *mo, int k, const int64_t *sorted, size_t n)
@@ -92,6 +109,8 @@ close_window(month *mo, int k, const int64_t *sorted, size_t n)
         double want = w->truth == NULL ? (double)cwsim_rank(sorted, n, pcts[i])
                                        : (double)sw_hdr_value_at_percentile(w->truth, pcts[i]);
         note(&w->worst_pct[i], (got - want) / want);
+        note(&w->worst_level[i], truth_share_at_or_below(w, sorted, n, (int64_t)got) -
+                                     truth_share_at_or_below(w, sorted, n, (int64_t)want));
     }
     int64_t total = sw_hdr_total_count(w->recon);
     for (int i = 0; i < N_THR; i++) {
@@ -242,6 +261,7 @@ close_continuous(month *mo, int k, const component *c, size_t n)
         double got = (double)sw_hdr_value_at_percentile(w->recon, pcts[i]);
         double want = mixture_quantile(c, n, pcts[i] / 100);
         note(&w->worst_pct[i], (got - want) / want);
+        note(&w->worst_level[i], 100 * mixture_cdf(c, n, log(got), &total) - pcts[i]);
     }
     int64_t count = sw_hdr_total_count(w->recon);
     for (int i = 0; i < N_THR; i++) {
@@ -296,6 +316,8 @@ print_month(const month *mo)
         for (int i = 0; i < N_THR; i++)
             printf(" >%lldms %+.2f%%", (long long)(thresholds_us[i] / 1000),
                    100 * mo->w[k].worst_count[i]);
+        for (int i = 0; i < N_PCT; i++)
+            printf(" levelP%g %+.3fpp", pcts[i], mo->w[k].worst_level[i]);
         printf("\n");
     }
 }
