@@ -13,9 +13,9 @@
  * with PR(:T) at the thresholds (250 ms, 500 ms, 1 s) or without ("noPR"). Printed: the worst
  * relative error of P50, P95, P97.5, P99, P99.5 over every window of a minute, an hour, a day
  * and the month, and of the count above each threshold (windows with at least MIN_ABOVE /
- * MIN_ABOVE_EXACT above it); then, per percentile, the worst level error: the truth's share at
- * or below the reported value minus its share at or below the true percentile (percentage
- * points).
+ * MIN_ABOVE_EXACT above it); then, per percentile, the worst level error: the truth's share up
+ * to the reported value's bucket minus its share at or below the true percentile (percentage
+ * points; see window).
  * Then the time to spread one period: 60,000 values from a fixed grid, and an incident minute
  * of 600 drawn values (drawing and sorting them included). About 4 minutes of one core.
  * Run: ninja -C build bench-cwpct  (or build/bench/bench_cwpct [seed [month]], month a part of
@@ -48,9 +48,11 @@ typedef struct window {
     sw_hdr *recon, *truth; /* truth NULL for minutes: the sorted values are */
     uint64_t above[N_THR];
     double worst_pct[N_PCT], worst_count[N_THR];
-    /* The truth's share at or below the reported percentile minus its share at or below the
-     * true one, in percentage points: how far off the level is where a value error says little
-     * (in an incident's gap a tiny share spans hundreds of milliseconds). */
+    /* The truth's share at or below the reported percentile's bucket (at or below its top when
+     * the true percentile is above it, below its bottom when under it; 0 when inside) minus its
+     * share at or below the true percentile, in percentage points: how far off the level is
+     * where a value error says little (in an incident's gap a tiny share spans hundreds of
+     * milliseconds). */
     double worst_level[N_PCT];
 } window;
 
@@ -110,8 +112,14 @@ close_window(month *mo, int k, const int64_t *sorted, size_t n)
         double want = w->truth == NULL ? (double)cwsim_rank(sorted, n, pcts[i])
                                        : (double)sw_hdr_value_at_percentile(w->truth, pcts[i]);
         note(&w->worst_pct[i], (got - want) / want);
-        note(&w->worst_level[i], truth_share_at_or_below(w, sorted, n, (int64_t)got) -
-                                     truth_share_at_or_below(w, sorted, n, (int64_t)want));
+        int64_t bottom = sw_hdr_lowest_equivalent(w->recon, (int64_t)got);
+        double share_want = truth_share_at_or_below(w, sorted, n, (int64_t)want);
+        if (want > got)
+            note(&w->worst_level[i],
+                 truth_share_at_or_below(w, sorted, n, (int64_t)got) - share_want);
+        else if (want < (double)bottom)
+            note(&w->worst_level[i],
+                 truth_share_at_or_below(w, sorted, n, bottom - 1) - share_want);
     }
     int64_t total = sw_hdr_total_count(w->recon);
     for (int i = 0; i < N_THR; i++) {
@@ -262,7 +270,10 @@ close_continuous(month *mo, int k, const component *c, size_t n)
         double got = (double)sw_hdr_value_at_percentile(w->recon, pcts[i]);
         double want = mixture_quantile(c, n, pcts[i] / 100);
         note(&w->worst_pct[i], (got - want) / want);
-        note(&w->worst_level[i], 100 * mixture_cdf(c, n, log(got), &total) - pcts[i]);
+        double bottom = (double)sw_hdr_lowest_equivalent(w->recon, (int64_t)got);
+        if (want > got || want < bottom)
+            note(&w->worst_level[i],
+                 100 * mixture_cdf(c, n, log(want > got ? got : bottom), &total) - pcts[i]);
     }
     int64_t count = sw_hdr_total_count(w->recon);
     for (int i = 0; i < N_THR; i++) {

@@ -76,11 +76,14 @@ cmp_rank(const void *a, const void *b)
     return (x->t > y->t) - (x->t < y->t);
 }
 
-/* Number of the n values (value i at level (i + 0.5) / n) below percent p. */
+/* Number of the n values (value i at level (i + 0.5) / n) below percent p. A knot's level is
+ * a value's own level up to rounding, which must not count that value as below it (the
+ * segment that starts at the knot places it at the knot's value). */
 static int64_t
 below(int64_t n, double p)
 {
-    double c = ceil((double)n * p / 100.0 - 0.5);
+    double x = (double)n * p / 100.0 - 0.5;
+    double c = ceil(x - 1e-12 * fmax(fabs(x), 1));
     return c < 0 ? 0 : c > (double)n ? n : (int64_t)c;
 }
 
@@ -591,6 +594,11 @@ spread_gap(sw_hdr *h, const knot *k, size_t m, size_t i, int64_t total, const ra
     if (s.i1 <= s.i0)
         return 0;
     rank_clamps(h, r, n_r, &s);
+    /* The segment's first value is its first knot's, known exactly; the others are open. */
+    int64_t first = to_hdr(h, &s, k[i].v);
+    sw_hdr_record(h, first);
+    want -= (double)first;
+    s.i0++;
     int64_t lo = 0, hi = s.i1 - s.i0;
     while (lo < hi) { /* the fewest slow values that reach want */
         int64_t mid = lo + (hi - lo) / 2;
@@ -605,7 +613,7 @@ spread_gap(sw_hdr *h, const knot *k, size_t m, size_t i, int64_t total, const ra
     double sum = place_modes(h, &s, model, lo, v);
     for (int64_t t = 0; t < s.i1 - s.i0; t++)
         sw_hdr_record(h, v[t]);
-    return sum;
+    return (double)first + sum;
 }
 
 /* A two-mode period: the knots and the model's curve between them, the gap's segment by the
