@@ -169,10 +169,10 @@ test_incident_gap(void **state)
  * modes. Truth: the drawn values. Asserted over 240 minutes: each minute's P50 ... P99.5 (grid
  * points, so exact to the histogram's resolution), the root mean square of the
  * per-minute count error above 500 ms (a curve that ignored Sum there: 3.55 and 4.49
- * requests; measured now 2.06 and 2.41), and in each of the four hours the truth's share at or
+ * requests; measured now 2.06 and 2.36), and in each of the four hours the truth's share at or
  * below the reported P95 within GAP_HOUR_LEVEL_PP of its share at or below the true P95 (where the
  * gap makes a value error say little: a few requests move P95 by a hundred milliseconds; measured
- * 0.107 pp at most).
+ * 0.114 pp at most).
  */
 #define GAP_MINUTE_RMS_5PCT 2.6
 #define GAP_MINUTE_RMS_10PCT 3.2
