@@ -6,8 +6,10 @@
  * above it. Between two points the curve is a straight line in (z, log value), z the standard
  * normal quantile of the level: a log-normal period is exactly such a line, so its
  * reconstruction is exact between points, and chords no longer overshoot the convex tail as
- * straight lines in (level, value) did. Ranks are exact by construction: values are clamped by
- * index to their side of every rank's threshold bucket. Stateless; the caller owns h.
+ * straight lines in (level, value) did; a fitted two-mode shape bends it through an incident's
+ * gap, and in small periods the period's Sum decides how many values between the points around
+ * the gap are slow (spread_gap). Ranks are exact by construction: values are clamped by index
+ * to their side of every rank's threshold bucket. Stateless; the caller owns h.
  */
 #include "slawatch/cwpct.h"
 
