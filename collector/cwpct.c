@@ -6,8 +6,10 @@
  * above it. Between two points the curve is a straight line in (z, log value), z the standard
  * normal quantile of the level: a log-normal period is exactly such a line, so its
  * reconstruction is exact between points, and chords no longer overshoot the convex tail as
- * straight lines in (level, value) did. Ranks are exact by construction: values are clamped by
- * index to their side of every rank's threshold bucket. Stateless; the caller owns h.
+ * straight lines in (level, value) did; a fitted two-mode shape bends it through an incident's
+ * gap, and in small periods the period's Sum decides how many values between the points around
+ * the gap are slow (spread_gap). Ranks are exact by construction: values are clamped by index
+ * to their side of every rank's threshold bucket. Stateless; the caller owns h.
  */
 #include "slawatch/cwpct.h"
 
@@ -76,11 +78,14 @@ cmp_rank(const void *a, const void *b)
     return (x->t > y->t) - (x->t < y->t);
 }
 
-/* Number of the n values (value i at level (i + 0.5) / n) below percent p. */
+/* Number of the n values (value i at level (i + 0.5) / n) below percent p. A knot's level is
+ * a value's own level up to rounding, which must not count that value as below it (the
+ * segment that starts at the knot places it at the knot's value). */
 static int64_t
 below(int64_t n, double p)
 {
-    double c = ceil((double)n * p / 100.0 - 0.5);
+    double x = (double)n * p / 100.0 - 0.5;
+    double c = ceil(x - 1e-12 * fmax(fabs(x), 1));
     return c < 0 ? 0 : c > (double)n ? n : (int64_t)c;
 }
 
@@ -237,11 +242,18 @@ value_at(const segment *s, int64_t i)
     return expm1(s->y0 + s->slope * (z - s->z0));
 }
 
-static void
+/* Each spreading function returns the sum of the values it recorded, so that the period's
+ * Sum can place what the points leave open (see spread_gap). */
+static double
 spread_each(sw_hdr *h, const segment *s)
 {
-    for (int64_t i = s->i0; i < s->i1; i++)
-        sw_hdr_record(h, to_hdr(h, s, value_at(s, i)));
+    double sum = 0;
+    for (int64_t i = s->i0; i < s->i1; i++) {
+        int64_t v = to_hdr(h, s, value_at(s, i));
+        sw_hdr_record(h, v);
+        sum += (double)v;
+    }
+    return sum;
 }
 
 /* The number of the segment's values whose line value is below x (slope > 0). */
@@ -254,19 +266,24 @@ values_below(const segment *s, double x)
     return c < s->i0 ? s->i0 : c > s->i1 ? s->i1 : c;
 }
 
-/* The same placement counted per bucket, for segments of many values. */
-static void
+/* The same placement counted per bucket, for segments of many values (summed as each
+ * bucket's lowest value). */
+static double
 spread_walk(sw_hdr *h, const segment *s)
 {
     int64_t v = to_hdr(h, s, s->lo), end = to_hdr(h, s, s->hi), done = s->i0;
+    double sum = 0;
     while (done < s->i1) {
         int64_t top = sw_hdr_highest_equivalent(h, v);
         int64_t c = top >= end ? s->i1 : values_below(s, (double)top + 1);
-        if (c > done)
+        if (c > done) {
             sw_hdr_record_n(h, v, c - done);
+            sum += (double)v * (double)(c - done);
+        }
         done = c > done ? c : done;
         v = top + 1;
     }
+    return sum;
 }
 
 /* The bounds ranks put on values i0 ... i1 - 1: above the bucket of every threshold whose
@@ -408,19 +425,21 @@ segment_of(const knot *k, size_t m, size_t i, int64_t total)
     return s;
 }
 
-static void
+static double
 spread(sw_hdr *h, const knot *k, size_t m, size_t i, int64_t total, const rank_bound *r, size_t n_r)
 {
     segment s = segment_of(k, m, i, total);
     if (s.i1 <= s.i0)
-        return;
+        return 0;
     rank_clamps(h, r, n_r, &s);
-    if (s.hi - s.lo < 1 || s.slope <= 0)
-        sw_hdr_record_n(h, to_hdr(h, &s, k[i + 1].v), s.i1 - s.i0);
-    else if (s.i1 - s.i0 <= WALK_MIN)
-        spread_each(h, &s);
-    else
-        spread_walk(h, &s);
+    if (s.hi - s.lo < 1 || s.slope <= 0) {
+        int64_t v = to_hdr(h, &s, k[i + 1].v);
+        sw_hdr_record_n(h, v, s.i1 - s.i0);
+        return (double)v * (double)(s.i1 - s.i0);
+    }
+    if (s.i1 - s.i0 <= WALK_MIN)
+        return spread_each(h, &s);
+    return spread_walk(h, &s);
 }
 
 /* ------------------------------------------------------------------ a guided curve */
@@ -468,14 +487,20 @@ subdivide(const guide *g, knot *out, size_t n, double z0, double y0, double z1, 
     return subdivide(g, out, n, zm, ym, z1, y1, depth + 1);
 }
 
-/* The knots k[0 .. m) and the model's curve between them, into out; returns their number. */
+/* The knots k[0 .. m) and the model's curve between them, into out; returns their number. The
+ * segment after knot `open` is left as it is, its first knot's index in out put in *ret_open
+ * (MAX_DENSE when it is not there). */
 static size_t
-follow_model(const knot *k, size_t m, const cwpct_model *model, knot *out)
+follow_model(const knot *k, size_t m, const cwpct_model *model, size_t open, knot *out,
+             size_t *ret_open)
 {
     size_t n = 0;
+    *ret_open = MAX_DENSE;
     for (size_t i = 0; i < m && n < MAX_DENSE; i++) {
         out[n++] = k[i];
-        if (i + 1 == m || k[i + 1].l <= k[i].l)
+        if (i == open)
+            *ret_open = n - 1;
+        if (i == open || i + 1 == m || k[i + 1].l <= k[i].l)
             continue;
         double ya = log_value(k[i].v), yb = log_value(k[i + 1].v);
         guide g = {model, cwpct_normal_quantile(k[i].l / 100),
@@ -486,6 +511,138 @@ follow_model(const knot *k, size_t m, const cwpct_model *model, knot *out)
         n = subdivide(&g, out, n, g.za, ya, g.zb, yb, 0);
     }
     return n;
+}
+
+/* ------------------------------------------------------------------ the gap and the Sum */
+
+/*
+ * Which mode the values between two modes came from is what the points of a few hundred values
+ * know least: the points on either side of an incident's gap are order statistics, and the
+ * values between them are fast or slow in whatever proportion the sample drew, which the
+ * model's share only estimates. The period's Sum knows it better: a slow value instead of a
+ * fast one adds most of a slow request's latency. So in the segment across which the model
+ * passes from the fast mode to the slow one, j values are placed as slow and the rest as fast,
+ * each mode's evenly spread in its own level between the segment's ends (a sample of that mode
+ * cut to the segment), with the j that brings the period's reconstructed sum nearest to Sum.
+ * Done for periods of at most WALK_MIN values, where every value is placed one by one; at
+ * larger counts the points are close to the distribution's own quantiles and the curve through
+ * them places the gap within the histogram's resolution.
+ */
+
+/* Whether the model's density at log value y comes mostly from the slow mode. */
+static bool
+mostly_slow(const cwpct_model *m, double y)
+{
+    double log_density[2];
+    for (int k = 0; k < 2; k++) {
+        double t = (y - m->mu[k]) / m->sigma[k];
+        log_density[k] = log(k == 1 ? m->w : 1 - m->w) - log(m->sigma[k]) - t * t / 2;
+    }
+    return log_density[1] >= log_density[0];
+}
+
+/* The segment of k[0 .. m) between two points (not ranks: a rank in the gap counts its sides
+ * exactly) across which the model passes from the fast mode to the slow one; m when none. */
+static size_t
+gap_segment(const knot *k, size_t m, const cwpct_model *model)
+{
+    for (size_t i = 0; i + 1 < m; i++) {
+        if (!mostly_slow(model, log_value(k[i + 1].v)))
+            continue;
+        bool open = !k[i].rank && !k[i + 1].rank && !mostly_slow(model, log_value(k[i].v));
+        return open ? i : m;
+    }
+    return m;
+}
+
+/* The normal quantile the fraction t of the way in level from normal quantile a to b, taken in
+ * the tail where both keep their precision. */
+static double
+level_between(double a, double b, double t)
+{
+    bool upper = a > 0;
+    double la = 0.5 * erfc((upper ? a : -a) / M_SQRT2);
+    double lb = 0.5 * erfc((upper ? b : -b) / M_SQRT2);
+    double l = la + t * (lb - la);
+    return upper ? -cwpct_normal_quantile(l) : cwpct_normal_quantile(l);
+}
+
+/* The segment's values as j slow and the rest fast into v (each mode's evenly spread in its
+ * level between the segment's ends); returns their sum. */
+static double
+place_modes(const sw_hdr *h, const segment *s, const cwpct_model *m, int64_t j, int64_t *v)
+{
+    int64_t c = s->i1 - s->i0;
+    double sum = 0;
+    for (int64_t i = 0; i < c; i++) {
+        int k = i >= c - j; /* the slow ones last */
+        int64_t n = k ? j : c - j, at = k ? i - (c - j) : i;
+        double a = (log_value(s->lo) - m->mu[k]) / m->sigma[k];
+        double b = (log_value(s->hi) - m->mu[k]) / m->sigma[k];
+        double z = level_between(a, b, ((double)at + 0.5) / (double)n);
+        v[i] = to_hdr(h, s, expm1(m->mu[k] + m->sigma[k] * z));
+        sum += (double)v[i];
+    }
+    return sum;
+}
+
+/* Segment i of the knots placed so that its values sum to want, as nearly as the split
+ * between the modes allows (the sum grows with the slow ones); returns their sum. */
+static double
+spread_gap(sw_hdr *h, const knot *k, size_t m, size_t i, int64_t total, const rank_bound *r,
+           size_t n_r, const cwpct_model *model, double want, int64_t *v)
+{
+    segment s = segment_of(k, m, i, total);
+    if (s.i1 <= s.i0)
+        return 0;
+    rank_clamps(h, r, n_r, &s);
+    /* The segment's first value is its first knot's, known exactly; the others are open. */
+    int64_t first = to_hdr(h, &s, k[i].v);
+    sw_hdr_record(h, first);
+    want -= (double)first;
+    s.i0++;
+    int64_t lo = 0, hi = s.i1 - s.i0;
+    while (lo < hi) { /* the fewest slow values that reach want */
+        int64_t mid = lo + (hi - lo) / 2;
+        if (place_modes(h, &s, model, mid, v) < want)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo > 0 &&
+        want - place_modes(h, &s, model, lo - 1, v) < place_modes(h, &s, model, lo, v) - want)
+        lo--;
+    double sum = place_modes(h, &s, model, lo, v);
+    for (int64_t t = 0; t < s.i1 - s.i0; t++)
+        sw_hdr_record(h, v[t]);
+    return (double)first + sum;
+}
+
+/* A two-mode period: the knots and the model's curve between them, the gap's segment by the
+ * period's sum (sum_us, NaN when unknown). */
+static sw_status
+spread_two_modes(sw_hdr *h, const knot *k, size_t m, int64_t total, const rank_bound *r, size_t n_r,
+                 const cwpct_model *model, double sum_us, sw_err *err)
+{
+    size_t gap = total <= WALK_MIN && isfinite(sum_us) ? gap_segment(k, m, model) : m;
+    knot *dense = malloc(MAX_DENSE * sizeof *dense);
+    int64_t *values = malloc(WALK_MIN * sizeof *values);
+    if (dense == NULL || values == NULL) {
+        free(dense);
+        free(values);
+        return sw_err_set(err, SW_E_NOMEM, "percentile grid: out of memory");
+    }
+    size_t dense_gap;
+    size_t n = follow_model(k, m, model, gap, dense, &dense_gap);
+    double sum = 0;
+    for (size_t i = 0; i + 1 < n; i++)
+        if (i != dense_gap)
+            sum += spread(h, dense, n, i, total, r, n_r);
+    if (dense_gap + 1 < n)
+        spread_gap(h, dense, n, dense_gap, total, r, n_r, model, sum_us - sum, values);
+    free(dense);
+    free(values);
+    return SW_OK;
 }
 
 /* The knots as what the model is fitted to: levels as fractions, values as log values. */
@@ -541,7 +698,8 @@ sw_cwpct_record(sw_hdr *h, const sw_cwpct_period *pd, sw_err *err)
                           "no percentile, rank, Minimum or Maximum for %lld samples",
                           (long long)total);
     cwpct_model model;
-    bool two_modes = fit_model(k, m, total, mean_of(pd, total), &model);
+    double mean_us = mean_of(pd, total);
+    bool two_modes = fit_model(k, m, total, mean_us, &model);
     m = add_ends(k, m, total);
     if (m == 1) { /* every knot at one level: so few values that all are that one */
         segment whole = {.lo = k[0].v, .hi = k[0].v};
@@ -554,14 +712,7 @@ sw_cwpct_record(sw_hdr *h, const sw_cwpct_period *pd, sw_err *err)
             spread(h, k, m, i, total, r, n_r);
         return SW_OK;
     }
-    knot *dense = malloc(MAX_DENSE * sizeof *dense);
-    if (dense == NULL)
-        return sw_err_set(err, SW_E_NOMEM, "percentile grid: out of memory");
-    size_t n = follow_model(k, m, &model, dense);
-    for (size_t i = 0; i + 1 < n; i++)
-        spread(h, dense, n, i, total, r, n_r);
-    free(dense);
-    return SW_OK;
+    return spread_two_modes(h, k, m, total, r, n_r, &model, mean_us * (double)total, err);
 }
 
 sw_status
