@@ -25,14 +25,15 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def rules_for(n):
+def rules_for(n, first=0):
+    """The production rules for services svc{first} .. svc{first + n - 1}."""
     text = open(os.path.join(ROOT, "rules", "production.yaml")).read()
     head, rest = text.split("services:\n", 1)
     tail = rest[rest.index("\n# The SLA"):]
     services = "".join(
         f"  - name: svc{i}\n    environments: [blue, green]\n"
         f"    sli: {{requests: {{push: true}}, errors: {{push: true}}, latency: {{push: true}}}}\n"
-        for i in range(n))
+        for i in range(first, first + n))
     return head + "services:\n" + services + tail
 
 

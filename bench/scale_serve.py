@@ -146,10 +146,16 @@ def scrape_metrics(port):
     return elapsed * 1e3, len(body), resp.status
 
 
+FILE_SERVICES = 1000  # a rules file lists at most 1,000 services: teams' files, as users split
+
+
 def write_config(tmp, n, port):
-    open(os.path.join(tmp, "rules.yaml"), "w").write(rules_for(n))
+    os.makedirs(os.path.join(tmp, "rules.d"), exist_ok=True)
+    for k, first in enumerate(range(0, n, FILE_SERVICES)):
+        with open(os.path.join(tmp, "rules.d", f"team{k:03d}.yaml"), "w") as f:
+            f.write(rules_for(min(FILE_SERVICES, n - first), first))
     open(os.path.join(tmp, "slawatch.yaml"), "w").write(
-        f"listen: 127.0.0.1:{port}\ndata_dir: data\nrules_files: [rules.yaml]\n"
+        f"listen: 127.0.0.1:{port}\ndata_dir: data\nrules_files: [rules.d/*.yaml]\n"
         "log_level: error\n")
 
 
