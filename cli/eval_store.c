@@ -60,30 +60,6 @@ sw_cli_whatif_rules(const sw_rules *rules, const sw_cli_period *p, sw_rules *cop
     return SW_OK;
 }
 
-/* How far back from the period's end alert and trigger timers reach: `for` plus `over`. */
-static int64_t
-timers_reach_of_set(const sw_rules *r)
-{
-    int64_t reach = HOUR_MS;
-    for (size_t i = 0; i < r->n_alerts; i++)
-        if (r->alerts[i].for_ms + r->alerts[i].over_ms > reach)
-            reach = r->alerts[i].for_ms + r->alerts[i].over_ms;
-    for (size_t i = 0; i < r->n_triggers; i++)
-        if (r->triggers[i].for_ms + r->triggers[i].over_ms > reach)
-            reach = r->triggers[i].for_ms + r->triggers[i].over_ms;
-    return reach;
-}
-
-static int64_t
-timers_reach_ms(const sw_rules *r)
-{
-    int64_t reach = timers_reach_of_set(r);
-    for (size_t i = 0; i < r->n_services; i++)
-        if (timers_reach_of_set(sw_rules_of_service(r, i)) > reach)
-            reach = timers_reach_of_set(sw_rules_of_service(r, i));
-    return reach;
-}
-
 static bool
 judges_slices(const sw_rules *r)
 {
@@ -129,7 +105,7 @@ sw_cli_eval_store(sw_store *st, const sw_rules *rules, const sw_cli_period *p, s
     sw_status s = sw_eval_new(rules, &ev, err);
     if (s != SW_OK)
         return s;
-    int64_t fine_from = p->to_ms - timers_reach_ms(rules);
+    int64_t fine_from = p->to_ms - sw_rules_timers_reach_ms(rules);
     sw_eval_alerts_from(ev, fine_from);
     feed_ctx f = {ev, rules, held};
     s = sw_store_scan_upto(st, NULL, p->from_ms, p->to_ms, fine_from, coarsest_row_ms(rules), feed,

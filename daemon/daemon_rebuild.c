@@ -76,20 +76,6 @@ sw_daemon_load_rules(const sw_daemon *d, const sw_config *cfg, bool log_each, sw
     return st;
 }
 
-/* How far back alert timers can reach: the longest `for` plus its `over` window. */
-static int64_t
-horizon_of_set(const sw_rules *r)
-{
-    int64_t h = HOUR_MS;
-    for (size_t i = 0; i < r->n_alerts; i++)
-        if (r->alerts[i].for_ms + r->alerts[i].over_ms > h)
-            h = r->alerts[i].for_ms + r->alerts[i].over_ms;
-    for (size_t i = 0; i < r->n_triggers; i++)
-        if (r->triggers[i].for_ms + r->triggers[i].over_ms > h)
-            h = r->triggers[i].for_ms + r->triggers[i].over_ms;
-    return h;
-}
-
 /* How far back any window reaches: calendar months, rolling objectives, burn-rate windows. */
 static int64_t
 history_from_of_set(const sw_rules *r, int64_t now_ms)
@@ -106,17 +92,6 @@ history_from_of_set(const sw_rules *r, int64_t now_ms)
         if (now_ms - r->alerts[i].long_ms < from)
             from = now_ms - r->alerts[i].long_ms;
     return from - from % DAY_MS;
-}
-
-/* The same over every service's resolved set. */
-static int64_t
-alert_horizon_ms(const sw_rules *r)
-{
-    int64_t h = horizon_of_set(r);
-    for (size_t i = 0; i < r->n_services; i++)
-        if (horizon_of_set(sw_rules_of_service(r, i)) > h)
-            h = horizon_of_set(sw_rules_of_service(r, i));
-    return h;
 }
 
 static int64_t
@@ -241,7 +216,7 @@ sw_daemon_rebuild(sw_daemon *d, const sw_rules *rules, int64_t now_ms, sw_eval *
     sw_status st = sw_eval_new(rules, &ev, err);
     if (st != SW_OK)
         return st;
-    int64_t horizon = alert_horizon_ms(rules);
+    int64_t horizon = sw_rules_timers_reach_ms(rules);
     int64_t fine_from = now_ms - (horizon > 2 * HOUR_MS ? horizon : 2 * HOUR_MS);
     int64_t from = history_from_ms(rules, now_ms);
     sw_eval_alerts_from(ev, now_ms - horizon);

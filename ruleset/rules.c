@@ -507,6 +507,29 @@ sw_rules_objective_index(const sw_rules *rules, const char *name)
                               name);
 }
 
+static int64_t
+timers_reach_of_set(const sw_rules *r)
+{
+    int64_t reach = INT64_C(3600000);
+    for (size_t i = 0; i < r->n_alerts; i++)
+        if (r->alerts[i].for_ms + r->alerts[i].over_ms > reach)
+            reach = r->alerts[i].for_ms + r->alerts[i].over_ms;
+    for (size_t i = 0; i < r->n_triggers; i++)
+        if (r->triggers[i].for_ms + r->triggers[i].over_ms > reach)
+            reach = r->triggers[i].for_ms + r->triggers[i].over_ms;
+    return reach;
+}
+
+int64_t
+sw_rules_timers_reach_ms(const sw_rules *rules)
+{
+    int64_t reach = timers_reach_of_set(rules);
+    for (size_t i = 0; i < rules->n_services; i++)
+        if (timers_reach_of_set(sw_rules_of_service(rules, i)) > reach)
+            reach = timers_reach_of_set(sw_rules_of_service(rules, i));
+    return reach;
+}
+
 const sw_rules *
 sw_rules_of_service(const sw_rules *rules, size_t i)
 {

@@ -254,6 +254,11 @@ sw_status sw_rules_expand_paths(const char *const *patterns, size_t n, char ***r
                                 size_t *ret_n, sw_err *err);
 void sw_rules_paths_free(char **paths, size_t n);
 
+/* How far back alert and rollback-trigger timers reach (the longest `for` plus its `over`, at
+ * least an hour), over rules and every service's resolved set: the recent past a rebuild or a
+ * what-if evaluates alerts over. */
+int64_t sw_rules_timers_reach_ms(const sw_rules *rules);
+
 /* The resolved rule set of service i of rules (sw_service.rules). */
 const sw_rules *sw_rules_of_service(const sw_rules *rules, size_t i);
 
