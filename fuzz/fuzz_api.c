@@ -147,11 +147,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sw_buf_init(&resp.body, 1 << 24);
     r->handler((void *)&hooks, &req, &resp);
     FUZZ_CHECK(status_known(resp.status));
+    /* A body kept by the snapshot (status, /metrics) is shared, not copied into resp.body. */
+    const char *text = resp.shared != NULL ? resp.shared : (const char *)resp.body.data;
+    size_t len = resp.shared != NULL ? resp.shared_len : resp.body.len;
     if (strcmp(resp.content_type, "application/json") == 0) {
-        cJSON *j = cJSON_ParseWithLength((const char *)resp.body.data, resp.body.len);
+        cJSON *j = cJSON_ParseWithLength(text, len);
         FUZZ_CHECK(j != NULL);
         cJSON_Delete(j);
     }
+    sw_http_response_unshare(&resp);
     sw_buf_fini(&resp.body);
     free(query);
     return 0;
