@@ -94,16 +94,6 @@ history_from_of_set(const sw_rules *r, int64_t now_ms)
     return from - from % DAY_MS;
 }
 
-static int64_t
-history_from_ms(const sw_rules *r, int64_t now_ms)
-{
-    int64_t from = history_from_of_set(r, now_ms);
-    for (size_t i = 0; i < r->n_services; i++)
-        if (history_from_of_set(sw_rules_of_service(r, i), now_ms) < from)
-            from = history_from_of_set(sw_rules_of_service(r, i), now_ms);
-    return from;
-}
-
 /* Where the oldest rolling window starts, on a whole hour: from there on, windows slide. */
 static int64_t
 rolling_from_of_set(const sw_rules *r, int64_t now_ms)
@@ -119,13 +109,15 @@ rolling_from_of_set(const sw_rules *r, int64_t now_ms)
     return from - from % HOUR_MS;
 }
 
+/* The earliest of_set gives over r's own sections and every service's resolved set. */
 static int64_t
-rolling_from_ms(const sw_rules *r, int64_t now_ms)
+earliest_over_sets(const sw_rules *r, int64_t now_ms, int64_t (*of_set)(const sw_rules *, int64_t))
 {
-    int64_t from = rolling_from_of_set(r, now_ms);
-    for (size_t i = 0; i < r->n_services; i++)
-        if (rolling_from_of_set(sw_rules_of_service(r, i), now_ms) < from)
-            from = rolling_from_of_set(sw_rules_of_service(r, i), now_ms);
+    int64_t from = of_set(r, now_ms);
+    for (size_t i = 0; i < r->n_services; i++) {
+        int64_t own = of_set(sw_rules_of_service(r, i), now_ms);
+        from = own < from ? own : from;
+    }
     return from;
 }
 
@@ -218,12 +210,12 @@ sw_daemon_rebuild(sw_daemon *d, const sw_rules *rules, int64_t now_ms, sw_eval *
         return st;
     int64_t horizon = sw_rules_timers_reach_ms(rules);
     int64_t fine_from = now_ms - (horizon > 2 * HOUR_MS ? horizon : 2 * HOUR_MS);
-    int64_t from = history_from_ms(rules, now_ms);
+    int64_t from = earliest_over_sets(rules, now_ms, history_from_of_set);
     sw_eval_alerts_from(ev, now_ms - horizon);
     /* A rolling window lets whole hours leave at its old edge: a daily row there would leave
      * (or be left out) whole, so rolling windows are fed hourly rows at the coarsest. Only the
      * calendar month reaches further back, and it starts at a midnight. */
-    int64_t rolling_from = rolling_from_ms(rules, now_ms);
+    int64_t rolling_from = earliest_over_sets(rules, now_ms, rolling_from_of_set);
     st = sw_store_scan(d->store, NULL, from, rolling_from, rolling_from, feed, ev, err);
     if (st == SW_OK)
         st = sw_store_scan_upto(d->store, NULL, rolling_from, now_ms, fine_from, HOUR_MS, feed, ev,
