@@ -18,29 +18,9 @@
 #include "prompb.pb-c.h"
 #include "slawatch/buf.h"
 #include "slawatch/rw_recv.h"
+#include "snappy_literals.h"
 
 /* ------------------------------------------------------------------ building requests */
-
-/* Snappy block format by hand: varint length, then literals of at most 60 bytes. */
-static uint8_t *
-snappy_literals(const uint8_t *in, size_t n, size_t *ret_len)
-{
-    uint8_t *out = malloc(10 + n + n / 60 + 1);
-    size_t o = 0;
-    size_t v = n;
-    do {
-        out[o++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-        v >>= 7;
-    } while (v != 0);
-    for (size_t i = 0; i < n; i += 60) {
-        size_t k = n - i < 60 ? n - i : 60;
-        out[o++] = (uint8_t)((k - 1) << 2);
-        memcpy(out + o, in + i, k);
-        o += k;
-    }
-    *ret_len = o;
-    return out;
-}
 
 static uint8_t *
 pack_body(const Prometheus__WriteRequest *req, size_t *ret_len)
