@@ -11,7 +11,6 @@
 
 #include <stddef.h>
 
-#include "slawatch/buf.h"
 #include "slawatch/err.h"
 #include "slawatch/rules.h"
 
@@ -28,13 +27,5 @@ typedef struct sw_rules_openslo_text {
  */
 sw_status sw_rules_openslo_load_mem(const sw_rules_openslo_text *files, size_t n,
                                     sw_rules **ret_rules, sw_rules_diag *diag, sw_err *err);
-
-/*
- * The same from the files at paths (SW_E_IO when one is unreadable). When record is not NULL,
- * the files' texts are appended to it, each after a `---` line: one multi-document OpenSLO
- * text that loads to the same rule set, for the store's record of the rules in force.
- */
-sw_status sw_rules_openslo_load_files(const char *const *paths, size_t n, sw_rules **ret_rules,
-                                      sw_buf *record, sw_rules_diag *diag, sw_err *err);
 
 #endif
