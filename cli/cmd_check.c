@@ -85,12 +85,25 @@ plural(size_t n, const char *one, const char *many)
     return n == 1 ? one : many;
 }
 
-static void
-print_summary(const char *path, const char *kind, const sw_rules *r)
+/* The objectives a summary counts: the top level's; an OpenSLO set has none there, each of
+ * its services having its own SLOs' objectives. */
+static size_t
+objectives_of(const sw_rules *r, sw_rules_file_kind kind)
 {
-    printf("%s: ok (%s: %zu %s, %zu %s, %zu %s, %zu %s)\n", path, kind, r->n_services,
-           plural(r->n_services, "service", "services"), r->n_objectives,
-           plural(r->n_objectives, "objective", "objectives"), r->n_alerts,
+    size_t n = r->n_objectives;
+    for (size_t i = 0; kind == SW_FILE_OPENSLO && i < r->n_services; i++)
+        n += sw_rules_of_service(r, i)->n_objectives;
+    return n;
+}
+
+static void
+print_summary(const char *path, sw_rules_file_kind kind, const sw_rules *r)
+{
+    size_t n_objectives = objectives_of(r, kind);
+    printf("%s: ok (%s: %zu %s, %zu %s, %zu %s, %zu %s)\n", path,
+           kind == SW_FILE_OPENSLO ? "OpenSLO" : "rules", r->n_services,
+           plural(r->n_services, "service", "services"), n_objectives,
+           plural(n_objectives, "objective", "objectives"), r->n_alerts,
            plural(r->n_alerts, "alert", "alerts"), r->n_triggers,
            plural(r->n_triggers, "rollback trigger", "rollback triggers"));
 }
@@ -129,7 +142,7 @@ static void
 print_set(const char *const *paths, size_t n, sw_rules_file_kind kind, const sw_rules *r)
 {
     if (n == 1) {
-        print_summary(paths[0], kind == SW_FILE_OPENSLO ? "OpenSLO" : "rules", r);
+        print_summary(paths[0], kind, r);
         return;
     }
     for (size_t i = 0; i < n; i++) {

@@ -3,8 +3,10 @@
  * indexed by kind and name first (kinds slawatch does not read are refused by name, a name
  * given twice in one kind is an error naming both places), then SLIs are compiled once each,
  * Services become services, and each SLO resolves its indicatorRef and service in any file of
- * the set before its objectives are attached to that service (sw_rules_openslo_attach, the one
- * place the model's shape matters). What one object says is read in rules_openslo_slo.c.
+ * the set before its objectives are attached to that service (sw_rules_openslo_attach). Once
+ * the set is checked, each service is given its SLOs' objectives as its own, as a rules file's
+ * service with `objectives:` of its own has them. What one object says is read in
+ * rules_openslo_slo.c.
  */
 #include "rules_openslo_int.h"
 
@@ -148,7 +150,6 @@ add_service(openslo_set *set, const openslo_object *origin, const char *name,
     size_t i = set->n_services++;
     set->services[i].name = name;
     set->services[i].pos = sw_rules_pos_of(origin->ld, at);
-    set->service_of[i] = origin;
     return i;
 }
 
@@ -172,10 +173,8 @@ sw_rules_openslo_service(openslo_set *set, const openslo_object *slo, const sw_y
     /* Without kind: Service objects, SLOs name their services, as one file always could. */
     if (i < 0 && !set->declared)
         i = (ptrdiff_t)add_service(set, slo, s, name);
-    if (i >= 0) {
-        set->has_slo[i] = true;
+    if (i >= 0)
         return i;
-    }
     sw_rules_error(slo->ld, name,
                    "expected the name of a kind: Service of the set for service, found %s",
                    sw_rules_found(name).s);
@@ -241,8 +240,9 @@ sw_rules_openslo_use_sli(openslo_set *set, size_t service, const openslo_sli *sl
 
 /* ---- objectives meet the model ------------------------------------------------------------ */
 
+/* Objective names are unique across the set, whichever services they are for. */
 static void
-append_objective(openslo_set *set, const openslo_object *slo, const sw_objective *o)
+append_objective(openslo_set *set, const openslo_object *slo, size_t service, const sw_objective *o)
 {
     for (size_t i = 0; o->name != NULL && i < set->n_objectives; i++)
         if (set->objectives[i].name != NULL && strcmp(set->objectives[i].name, o->name) == 0) {
@@ -254,65 +254,34 @@ append_objective(openslo_set *set, const openslo_object *slo, const sw_objective
         }
     SW_REQUIRE(set->n_objectives < set->cap_objectives);
     set->objective_ld[set->n_objectives] = slo->ld;
+    set->objective_service[set->n_objectives] = service;
     set->objectives[set->n_objectives++] = *o;
 }
 
-static openslo_where
-first_slo_where(const openslo_set *set)
-{
-    const openslo_object *slo = set->first_slo;
-    return sw_rules_openslo_where(
-        sw_rules_pos_of(slo->ld, slo->name_node != NULL ? slo->name_node : slo->node));
-}
-
-/*
- * Attach an SLO's objectives to its service. This rule set's objectives apply to every one of
- * its services alike, so a set maps only while all its SLOs are for one service: an SLO for a
- * second service is refused here, naming both SLOs. (A model with objectives per service
- * appends them to that service instead, and needs neither this check nor check_unserved.)
- */
+/* An SLO's objectives are its service's: collected here, given to the services once the set
+ * is checked (give_objectives). */
 void
 sw_rules_openslo_attach(openslo_set *set, const openslo_object *slo, size_t service,
                         const sw_objective *objectives, size_t n)
 {
-    if (set->objectives_service < 0) {
-        set->objectives_service = (ptrdiff_t)service;
-        set->first_slo = slo;
-    } else if ((size_t)set->objectives_service != service) {
-        const sw_service *first = &set->services[set->objectives_service];
-        sw_rules_error(slo->ld, sw_yaml_get(sw_yaml_get(slo->node, "spec"), "service"),
-                       "SLO '%s' is for service '%s', but SLO '%s' (%s) is for service '%s': "
-                       "slawatch applies a rule set's objectives to every service, so the SLOs "
-                       "of one set must all be for one service",
-                       slo->name != NULL ? slo->name : "?", set->services[service].name,
-                       set->first_slo->name != NULL ? set->first_slo->name : "?",
-                       first_slo_where(set).s, first->name);
-        return;
-    }
     for (size_t i = 0; i < n; i++)
-        append_objective(set, slo, &objectives[i]);
+        append_objective(set, slo, service, &objectives[i]);
 }
 
-/* A Service no SLO is for would be given the objectives of the service that has them. */
+/* Each service gets its SLOs' objectives as its own (rules_sections.c), as a rules file's
+ * `objectives:` under a service would; a Service no SLO is for has none. */
 static void
-check_unserved(openslo_set *set)
+give_objectives(openslo_set *set)
 {
-    for (size_t i = 0; set->objectives_service >= 0 && i < set->n_services; i++) {
-        if (set->has_slo[i])
-            continue;
-        const openslo_object *svc = set->service_of[i];
-        sw_rules_error(svc->ld, svc->name_node,
-                       "Service '%s' has no SLO, but slawatch would apply to it the objectives "
-                       "of service '%s' (SLO '%s' at %s): a set's SLOs must all be for its one "
-                       "service",
-                       set->services[i].name, set->services[set->objectives_service].name,
-                       set->first_slo->name != NULL ? set->first_slo->name : "?",
-                       first_slo_where(set).s);
+    for (size_t i = 0; i < set->n_objectives; i++) {
+        sw_service *svc = &set->services[set->objective_service[i]];
+        if (!sw_rules_service_add_objective(set->objective_ld[i], svc, &set->objectives[i]))
+            set->ld->nomem = true;
     }
 }
 
-/* Latency objectives in one window: the higher percentile may not have the lower bound. The
- * message goes to the later objective's own file. */
+/* Latency objectives of one service in one window: the higher percentile may not have the lower
+ * bound. The message goes to the later objective's own file. */
 static void
 check_latency_order(const openslo_set *set)
 {
@@ -320,7 +289,8 @@ check_latency_order(const openslo_set *set)
     for (size_t j = 0; j < set->n_objectives; j++)
         for (size_t i = 0; i < j; i++) {
             const sw_objective *a = &set->objectives[i], *b = &set->objectives[j];
-            if (a->name == NULL || a->window.kind != b->window.kind ||
+            if (a->name == NULL || set->objective_service[i] != set->objective_service[j] ||
+                a->window.kind != b->window.kind ||
                 sw_rules_window_ms(&a->window) != sw_rules_window_ms(&b->window))
                 continue;
             snprintf(desc, sizeof desc, "objective '%s' in the same window",
@@ -349,10 +319,7 @@ allocate(openslo_set *set, size_t n_objects)
     set->objects = sw_rules_alloc(ld, n_objects, sizeof *set->objects);
     set->slis = sw_rules_alloc(ld, n_objects, sizeof *set->slis);
     set->services = sw_rules_alloc(ld, n_objects, sizeof *set->services);
-    set->service_of = sw_rules_alloc(ld, n_objects, sizeof *set->service_of);
-    set->has_slo = sw_rules_alloc(ld, n_objects, sizeof *set->has_slo);
-    return set->objects != NULL && set->slis != NULL && set->services != NULL &&
-           set->service_of != NULL && set->has_slo != NULL;
+    return set->objects != NULL && set->slis != NULL && set->services != NULL;
 }
 
 static bool
@@ -362,7 +329,9 @@ allocate_objectives(openslo_set *set)
         return true;
     set->objectives = sw_rules_alloc(set->ld, set->cap_objectives, sizeof *set->objectives);
     set->objective_ld = sw_rules_alloc(set->ld, set->cap_objectives, sizeof *set->objective_ld);
-    return set->objectives != NULL && set->objective_ld != NULL;
+    set->objective_service =
+        sw_rules_alloc(set->ld, set->cap_objectives, sizeof *set->objective_service);
+    return set->objectives != NULL && set->objective_ld != NULL && set->objective_service != NULL;
 }
 
 /* Index every file, then SLIs, Services and SLOs in that order, so references resolve
@@ -414,19 +383,17 @@ compile_set(openslo_set *set, const sw_rules_openslo_file *files, size_t n_files
     if (set->n_services == 0)
         sw_rules_error_pos(set->ld, (sw_rules_pos){set->ld->name, 1, 1},
                            "expected at least one SLO or Service in an OpenSLO set");
-    check_unserved(set);
     check_latency_order(set);
+    give_objectives(set);
     r->services = set->services;
     r->n_services = set->n_services;
-    r->objectives = set->objectives;
-    r->n_objectives = set->n_objectives;
 }
 
 void
 sw_rules_openslo_compile_files(const sw_rules_openslo_file *files, size_t n, sw_rules *r)
 {
     SW_REQUIRE(n > 0);
-    openslo_set set = {.ld = files[0].ld, .objectives_service = -1};
+    openslo_set set = {.ld = files[0].ld};
     compile_set(&set, files, n, r);
 }
 

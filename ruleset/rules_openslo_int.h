@@ -37,14 +37,11 @@ typedef struct openslo_set {
     openslo_sli *slis; /* by object index; compiled for kind: SLI objects */
     bool declared;     /* the set has kind: Service objects: an SLO's service must name one */
     sw_service *services;
-    const openslo_object **service_of; /* by service: its Service, or the first SLO naming it */
-    bool *has_slo;                     /* by service: some SLO names it */
     size_t n_services;
     sw_objective *objectives;
     sw_rules_loader **objective_ld; /* by objective: the file it is written in */
+    size_t *objective_service;      /* by objective: the service its SLO is for */
     size_t n_objectives, cap_objectives;
-    ptrdiff_t objectives_service;    /* today's model: the service the objectives are for, or -1 */
-    const openslo_object *first_slo; /* the SLO that fixed objectives_service */
 } openslo_set;
 
 /* "FILE:LINE:COL" of pos, for messages that name a second place. */

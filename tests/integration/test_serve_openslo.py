@@ -5,17 +5,19 @@ Usage: test_serve_openslo.py SLAWATCH OPENSLO_DIR
 
 OPENSLO_DIR is tests/data/openslo: checkout/ holds a Service, three SLIs (good/total,
 bad/total, a latency threshold) and four SLOs (three by indicatorRef, one inline) in three
-files; payments/payments.yaml a second Service with an SLO.
+files; payments/payments.yaml a second team's Service with its own SLI and two SLOs.
 
 - `slawatch check` takes the three checkout files as one set (exit 0, one summary line); alone,
   slos.yaml is refused at each indicatorRef and service it cannot resolve, with FILE:LINE:COL;
-  with payments.yaml added it is refused at the payments SLO naming both SLOs (this rule set
-  applies its objectives to every service, so a set's SLOs must be for one service).
-- `slawatch serve` with `rules_files` the three checkout files, its clock (Debian's faketime)
-  starting 2 s before a month starts, is fed by remote write (requests by status code and a
-  latency histogram, built here). Once it has evaluated 30 s into the month, each objective's
-  `met` and `measured` in /api/v1/status must be what this test works out from the data it
-  sent and the OpenSLO targets (rules/OPENSLO.md's table), and /metrics must agree.
+  with payments.yaml added the set has two services, and `check --explain` gives each only the
+  objectives of its own SLOs.
+- `slawatch serve` with `rules_files` the three checkout files and payments.yaml, its clock
+  (Debian's faketime) starting 2 s before a month starts, is fed by remote write (requests by
+  status code and a latency histogram for each service's job, built here). Once it has
+  evaluated 30 s into the month, each service's objectives in /api/v1/status are its own SLOs',
+  each one's `met` and `measured` what this test works out from the data it sent and the
+  OpenSLO targets (rules/OPENSLO.md's table), and /metrics agrees: the same traffic meets
+  checkout's targets and misses payments' stricter ones.
 """
 import math
 import os
@@ -42,6 +44,12 @@ OBJECTIVES = {
     "checkout-latency": ("p95", "<=", 0.5),                   # lte 0.5 on _seconds, target 0.95
     "checkout-three-nines": ("availability", ">=", 0.999),    # inline good/total, target 0.999
 }
+# payments/payments.yaml's SLOs, fed the same traffic under job="payments".
+PAYMENTS = {
+    "payments-latency": ("p99", "<=", 0.3),                   # lte 0.3 on _seconds, target 0.99
+    "payments-errors": ("error_rate", "<=", 1 - 0.999),       # inline bad/total, 99.9 %
+}
+SERVICES = {"checkout": OBJECTIVES, "payments": PAYMENTS}
 
 
 def run(cmd):
@@ -65,57 +73,79 @@ def check_cli(slawatch, repo):
                                       (35, "checkout-latency")])
     check(rc == 1 and out == "" and err == want, f"slos.yaml alone: exit {rc}, {err!r}")
 
-    # A second service's SLO: refused where it names its service, with the first SLO's place.
+    # A second team's Service and SLOs: one set of two services, each with its own objectives.
     payments = os.path.join(repo, "payments", "payments.yaml")
     rc, out, err = run([slawatch, "check"] + paths + [payments])
-    want = (f"{payments}:12:12: error: SLO 'payments-latency' is for service 'payments', but "
-            f"SLO 'checkout-availability' ({paths[2]}:4:9) is for service 'checkout': slawatch "
-            "applies a rule set's objectives to every service, so the SLOs of one set must all "
-            "be for one service\n")
-    check(rc == 1 and out == "" and err == want, f"with payments.yaml: exit {rc}, {err!r}")
+    want = "4 rules files: ok together (2 services)\n"
+    check(rc == 0 and out.endswith(want), f"with payments.yaml: exit {rc}, {out!r} {err!r}")
+    for service, objectives in SERVICES.items():
+        rc, out, err = run([slawatch, "check", "--explain", service] + paths + [payments])
+        got = explained_objectives(out)
+        check(rc == 0 and got == sorted(objectives),
+              f"--explain {service}: exit {rc}, objectives {got}, want {sorted(objectives)} "
+              f"{err!r}")
+
+
+def explained_objectives(text):
+    """The objective names `check --explain` lists under `objectives:`."""
+    names, inside = [], False
+    for line in text.splitlines():
+        if not line.startswith("  "):
+            inside = line == "objectives:"
+        elif inside:
+            names.append(line.strip().split(":")[0])
+    return sorted(names)
 
 
 def remote_write_body(month_start):
-    """Every sample of the test: a zero at the month's start, then one per interval."""
+    """Every sample of the test, for each service's job: a zero at the month's start, then one
+    per interval."""
+    series = []
+    for job in SERVICES:
+        series += job_series(month_start, job)
+    return rw_util.snappy_block(rw_util.write_request(series))
+
+
+def job_series(month_start, job):
     series = []
     for code, n in PER_INTERVAL.items():
         samples = [(0.0, int(month_start * 1000) + 500)]
         samples += [(float(n * (k + 1)), int((month_start + k * BASE_S + 5) * 1000))
                     for k in range(INTERVALS)]
         series.append(([("__name__", "http_requests_total"), ("code", code),
-                        ("job", "checkout")], samples))
+                        ("job", job)], samples))
     cumulative = {"0.05": FAST, "0.25": FAST, "1": FAST, "+Inf": FAST + SLOW}
     for le in LE:
         samples = [(0.0, int(month_start * 1000) + 500)]
         samples += [(float(cumulative[le] * (k + 1)), int((month_start + k * BASE_S + 5) * 1000))
                     for k in range(INTERVALS)]
-        series.append(([("__name__", "http_request_duration_seconds_bucket"), ("job", "checkout"),
+        series.append(([("__name__", "http_request_duration_seconds_bucket"), ("job", job),
                         ("le", le)], samples))
-    return rw_util.snappy_block(rw_util.write_request(series))
+    return series
 
 
-def truth(intervals):
+def truth(intervals, objectives):
     """Each objective's (met, measured) from what was sent over the intervals judged."""
     requests = sum(PER_INTERVAL.values()) * intervals
     errors = PER_INTERVAL["500"] * intervals
     measured = {"availability": 1 - errors / requests, "error_rate": errors / requests}
-    # p95: the smallest latency with 95 % of requests at or below it. FAST of FAST + SLOW are
+    # pNN: the smallest latency with NN % of requests at or below it. FAST of FAST + SLOW are
     # at most 0.05 s; the rest are read as 1 s, the +Inf bucket's lower bound.
-    p95_at_most = 0.05 if FAST / (FAST + SLOW) >= 0.95 else 1.0
     out = {}
-    for name, (sli, op, target) in OBJECTIVES.items():
-        if sli == "p95":
-            out[name] = (p95_at_most <= target, None)
+    for name, (sli, op, target) in objectives.items():
+        if sli.startswith("p"):
+            at_most = 0.05 if FAST / (FAST + SLOW) >= int(sli[1:]) / 100 else 1.0
+            out[name] = (at_most <= target, None)
         else:
             v = measured[sli]
             out[name] = ((v >= target) if op == ">=" else (v <= target), v)
     return out
 
 
-def objectives_of(d):
+def objectives_of(d, service="checkout"):
     status, doc = d.get_json("/api/v1/status")
     for s in doc.get("services", []) if status == 200 else []:
-        if s["name"] == "checkout":
+        if s["name"] == service:
             return {o["name"]: o for o in s["objectives"]}
     return {}
 
@@ -153,17 +183,35 @@ def check_reload(d, tmp, want):
           f"checkout-errors after reload: {o}, want met {errors_rate <= 0.01}")
 
 
+def check_service(service, got, want, metrics):
+    """One service's objectives in /api/v1/status (got) and /metrics against want."""
+    check(sorted(got) == sorted(want), f"{service}: objectives {sorted(got)}, want {sorted(want)}")
+    for name, (met, measured) in want.items():
+        o = got.get(name, {})
+        check(o.get("met") is met, f"{service} {name}: met {o.get('met')}, want {met} ({o})")
+        if measured is not None:
+            check(o.get("measured") is not None and
+                  math.isclose(o["measured"], measured, rel_tol=1e-9),
+                  f"{service} {name}: measured {o.get('measured')}, want {measured}")
+        labels = frozenset({("service", service), ("objective", name), ("window", "month")})
+        m = metrics.get(("slawatch_objective_met", labels))
+        check(m == (1 if met else 0),
+              f"{service} {name}: slawatch_objective_met {m}, want {met}")
+    print(f"{service} objectives:", {n: (o.get("met"), o.get("measured")) for n, o in got.items()})
+
+
 def check_serve(slawatch, repo, tmp):
     month_start = epoch("2026-12-01T00:00:00Z")
     d = FakeClockDaemon(slawatch, tmp, month_start - 2)
     for f in FILES:
         shutil.copy(os.path.join(repo, "checkout", f), tmp)
+    shutil.copy(os.path.join(repo, "payments", "payments.yaml"), tmp)
     with open(d.config_path, "w") as f:
         f.write(f"listen: 127.0.0.1:{d.port}\ndata_dir: {d.data}\n"
-                f"rules_files: [{', '.join(FILES)}]\nlog_level: info\n"
+                f"rules_files: [{', '.join(FILES)}, payments.yaml]\nlog_level: info\n"
                 "remote_write_receiver:\n  enabled: true\n")
     rc, out, err = run([slawatch, "check", d.config_path])
-    check(rc == 0 and "3 rules files: ok together (1 service)\n" in out
+    check(rc == 0 and "4 rules files: ok together (2 services)\n" in out
           and f"{d.config_path}: ok (configuration" in out,
           f"check of the configuration: exit {rc}, {out!r} {err!r}")
     try:
@@ -175,27 +223,16 @@ def check_serve(slawatch, repo, tmp):
                         lambda: (lambda t: t if t >= look_at else 0)(d.evaluated_at()), 60)
         intervals = int((at - month_start) // BASE_S)
         check(1 <= intervals <= INTERVALS, f"evaluated at {at}: {intervals} intervals")
-        want = truth(intervals)
         status, doc = d.get_json("/api/v1/status")
         check(status == 200, f"/api/v1/status: HTTP {status}")
         services = {s["name"]: s for s in doc.get("services", [])}
-        check(list(services) == ["checkout"], f"services {list(services)}, want ['checkout']")
-        got = {o["name"]: o for o in services.get("checkout", {}).get("objectives", [])}
-        check(sorted(got) == sorted(OBJECTIVES), f"objectives {sorted(got)}")
+        check(sorted(services) == sorted(SERVICES),
+              f"services {sorted(services)}, want {sorted(SERVICES)}")
         metrics = scalar_metrics(d.get("/metrics")[2].decode())
-        for name, (met, measured) in want.items():
-            o = got.get(name, {})
-            check(o.get("met") is met, f"{name}: met {o.get('met')}, want {met} ({o})")
-            if measured is not None:
-                check(o.get("measured") is not None and
-                      math.isclose(o["measured"], measured, rel_tol=1e-9),
-                      f"{name}: measured {o.get('measured')}, want {measured}")
-            window = "month"
-            labels = frozenset({("service", "checkout"), ("objective", name), ("window", window)})
-            m = metrics.get(("slawatch_objective_met", labels))
-            check(m == (1 if met else 0), f"{name}: slawatch_objective_met {m}, want {met}")
-        print("objectives:", {n: (o.get("met"), o.get("measured")) for n, o in got.items()})
-        check_reload(d, tmp, want)
+        for service, objectives in SERVICES.items():
+            got = {o["name"]: o for o in services.get(service, {}).get("objectives", [])}
+            check_service(service, got, truth(intervals, objectives), metrics)
+        check_reload(d, tmp, truth(intervals, OBJECTIVES))
     finally:
         rc = d.stop()
         check(rc == 0, f"slawatch serve: SIGTERM -> exit {rc}, want 0")

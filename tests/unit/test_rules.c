@@ -757,8 +757,10 @@ test_openslo_ratio_example(void **state)
     check_prometheus(&r->services[0].requests, "http_requests_total{job=\"api\"}");
     check_prometheus(&r->services[0].errors, "http_requests_total{job=\"api\",code=~\"5..\"}");
     assert_int_equal(r->services[0].latency.kind, SW_SOURCE_NONE);
-    assert_int_equal(r->n_objectives, 2);
-    const sw_objective *o = r->objectives;
+    /* An SLO's objectives are its service's own. */
+    const sw_rules *own = sw_rules_of_service(r, 0);
+    assert_int_equal(own->n_objectives, 2);
+    const sw_objective *o = own->objectives;
     assert_string_equal(o[0].name, "api-availability");
     check_condition(&o[0].objective, SW_SLI_AVAILABILITY, 0, SW_OP_GE, 0.999);
     assert_int_equal(o[0].window.kind, SW_WINDOW_ROLLING);
@@ -771,7 +773,7 @@ test_openslo_ratio_example(void **state)
     assert_int_equal(o[1].slice_ms, MIN_MS);
     assert_int_equal(o[1].n_bad_when, 1);
     check_condition(&o[1].bad_when[0], SW_SLI_ERROR_RATE, 0, SW_OP_GT, 0.05); /* 1 - 0.95 */
-    assert_int_equal(r->n_alerts + r->n_triggers, 0);
+    assert_int_equal(own->n_alerts + own->n_triggers, 0);
     assert_int_equal(r->base_interval_ms, 10000);
     sw_rules_free(r);
 }
@@ -782,12 +784,13 @@ test_openslo_latency_example(void **state)
     (void)state;
     sw_rules *r = load_path_ok("examples/openslo-latency.yaml");
     check_prometheus(&r->services[0].latency, "http_request_duration_seconds{job=\"api\"}");
-    assert_int_equal(r->n_objectives, 2);
-    assert_string_equal(r->objectives[0].name, "api-latency-p95");
-    check_condition(&r->objectives[0].objective, SW_SLI_LATENCY, 95, SW_OP_LE, 500000);
-    assert_string_equal(r->objectives[1].name, "api-latency-p99");
-    check_condition(&r->objectives[1].objective, SW_SLI_LATENCY, 99, SW_OP_LE, 1000000);
-    assert_int_equal(r->objectives[1].window.kind, SW_WINDOW_MONTH);
+    const sw_rules *own = sw_rules_of_service(r, 0);
+    assert_int_equal(own->n_objectives, 2);
+    assert_string_equal(own->objectives[0].name, "api-latency-p95");
+    check_condition(&own->objectives[0].objective, SW_SLI_LATENCY, 95, SW_OP_LE, 500000);
+    assert_string_equal(own->objectives[1].name, "api-latency-p99");
+    check_condition(&own->objectives[1].objective, SW_SLI_LATENCY, 99, SW_OP_LE, 1000000);
+    assert_int_equal(own->objectives[1].window.kind, SW_WINDOW_MONTH);
     sw_rules_free(r);
 }
 
@@ -804,8 +807,9 @@ test_openslo_milliseconds_and_list(void **state)
         "    objectives: [{op: lte, value: 500, targetPercent: 99.9}]\n");
     assert_string_equal(r->services[0].name, "web");
     assert_int_equal(r->services[0].latency.kind, SW_SOURCE_NONE);
-    check_condition(&r->objectives[0].objective, SW_SLI_LATENCY, 99.9, SW_OP_LE, 500000);
-    assert_int_equal(r->objectives[0].window.kind, SW_WINDOW_MONTH);
+    const sw_rules *own = sw_rules_of_service(r, 0);
+    check_condition(&own->objectives[0].objective, SW_SLI_LATENCY, 99.9, SW_OP_LE, 500000);
+    assert_int_equal(own->objectives[0].window.kind, SW_WINDOW_MONTH);
     sw_rules_free(r);
 }
 

@@ -2,9 +2,10 @@
  * Unit tests for OpenSLO sets (ruleset/rules_openslo*.c, rules/OPENSLO.md): the checkout
  * repository of tests/data/openslo (a Service, three SLIs, four SLOs across three files) loads
  * to the rule set worked out here from the OpenSLO fields by the mapping table of
- * rules/OPENSLO.md; the same documents as one multi-document file, and the record the daemon
- * stores, load to the same; every refusal gives the FILE:LINE:COL counted by hand (both places
- * where two are involved). SW_OPENSLO_DIR names tests/data/openslo.
+ * rules/OPENSLO.md; the same documents as one multi-document file load to the same; the shop
+ * repository (four Services, three teams' SLOs in files of their own) gives each service the
+ * objectives its own SLOs say; every refusal gives the FILE:LINE:COL counted by hand (both
+ * places where two are involved). SW_OPENSLO_DIR names tests/data/openslo.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,10 +51,11 @@ print_diag(const sw_rules_diag *d)
 
 /* The checkout repository, from the OpenSLO fields by hand: */
 static void
-check_checkout(const sw_rules *r, const char *slos_file, const char *slis_file)
+check_checkout(const sw_rules *all, const char *slos_file, const char *slis_file)
 {
-    assert_int_equal(r->n_services, 1);
-    const sw_service *s = &r->services[0];
+    assert_int_equal(all->n_services, 1);
+    const sw_service *s = &all->services[0];
+    const sw_rules *r = sw_rules_of_service(all, 0);
     assert_string_equal(s->name, "checkout");
     /* total -> requests, bad -> errors, thresholdMetric -> latency; good is no source. */
     assert_int_equal(s->requests.kind, SW_SOURCE_PROMETHEUS);
@@ -152,9 +154,10 @@ test_checkout_one_file(void **state)
     print_diag(d);
     assert_int_equal(st, SW_OK);
     assert_int_equal(r->n_services, 1);
-    assert_int_equal(r->n_objectives, 4);
-    assert_string_equal(r->objectives[1].name, "checkout-errors");
-    assert_true(fabs(r->objectives[1].objective.value - 0.005) < 1e-12);
+    const sw_rules *own = sw_rules_of_service(r, 0);
+    assert_int_equal(own->n_objectives, 4);
+    assert_string_equal(own->objectives[1].name, "checkout-errors");
+    assert_true(fabs(own->objectives[1].objective.value - 0.005) < 1e-12);
     assert_string_equal(r->services[0].errors.selector, ERRORS);
     sw_rules_free(r);
     sw_rules_diag_free(d);
@@ -210,15 +213,23 @@ static const bad_set bad_sets[] = {
      {SERVICE("api"), SLI_ERRS "---\n" SLO("s", "apx", "errs")},
      {"b:15:12: error: expected the name of a kind: Service of the set for service, found "
       "'apx'"}},
-    {"SLOs for two services",
-     {SLI_ERRS, SLO("s1", "api", "errs"), SLO("s2", "web", "errs")},
-     {"c:6:12: error: SLO 's2' is for service 'web', but SLO 's1' (b:4:9) is for service 'api': "
-      "slawatch applies a rule set's objectives to every service, so the SLOs of one set must "
-      "all be for one service"}},
-    {"a Service without an SLO beside one with",
-     {SERVICE("api") "---\n" SERVICE("web"), SLI_ERRS "---\n" SLO("s", "api", "errs")},
-     {"a:9:9: error: Service 'web' has no SLO, but slawatch would apply to it the objectives of "
-      "service 'api' (SLO 's' at b:13:9): a set's SLOs must all be for its one service"}},
+    {"an objective name given by SLOs of two services",
+     {SLI_ERRS "---\n" SLO("s-1", "api", "errs"),
+      "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: s\nspec:\n  service: web\n"
+      "  indicatorRef: errs\n  budgetingMethod: Occurrences\n"
+      "  objectives: [{target: 0.99}, {target: 0.9}]\n"},
+     {"b:4:9: error: expected a unique objective name, found 's-1' again (first at a:18:16)"}},
+    {"a latency bound falling with the percentile, in one service across files",
+     {"apiVersion: openslo/v1\nkind: SLI\nmetadata: {name: lat}\nspec:\n  thresholdMetric:\n"
+      "    metricSource: {type: Prometheus, spec: {query: 'lat_ms_bucket'}}\n"
+      "---\napiVersion: openslo/v1\nkind: SLO\nmetadata: {name: p50}\nspec:\n"
+      "  service: api\n  indicatorRef: lat\n  budgetingMethod: Occurrences\n"
+      "  objectives: [{op: lte, value: 300, target: 0.5}]\n",
+      "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: p99}\nspec:\n"
+      "  service: api\n  indicatorRef: lat\n  budgetingMethod: Occurrences\n"
+      "  objectives: [{op: lte, value: 200, target: 0.99}]\n"},
+     {"b:8:16: error: expected a p99 threshold of at least 300ms, the p50 threshold of "
+      "objective 'p50' in the same window"}},
     {"two selectors for one source of a service, in two files",
      {SLI_ERRS,
       "apiVersion: openslo/v1\nkind: SLI\nmetadata:\n  name: other\nspec:\n  ratioMetric:\n"
@@ -297,21 +308,176 @@ test_services_named_by_slos(void **state)
     assert_string_equal(r->services[0].name, "billing");
     assert_string_equal(r->services[0].errors.selector, "e_total");
     assert_string_equal(r->services[0].requests.selector, "r_total");
-    assert_int_equal(r->n_objectives, 1);
+    const sw_rules *own = sw_rules_of_service(r, 0);
+    assert_int_equal(own->n_objectives, 1);
     /* bad/total at target 0.99: error_rate <= 0.01 */
-    assert_int_equal(r->objectives[0].objective.sli, SW_SLI_ERROR_RATE);
-    assert_true(fabs(r->objectives[0].objective.value - 0.01) < 1e-12);
+    assert_int_equal(own->objectives[0].objective.sli, SW_SLI_ERROR_RATE);
+    assert_true(fabs(own->objectives[0].objective.value - 0.01) < 1e-12);
     sw_rules_free(r);
+}
+
+/* Service i of r named name, or fail. */
+static size_t
+service_index(const sw_rules *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_services; i++)
+        if (strcmp(r->services[i].name, name) == 0)
+            return i;
+    fail_msg("no service '%s'", name);
+    return 0;
+}
+
+/* SLOs of two services, in two files: each service is judged by its own SLO only. */
+static void
+test_two_services(void **state)
+{
+    (void)state;
+    const char *b = SLO("s1", "api", "errs"), *c = SLO("s2", "web", "errs");
+    sw_rules_openslo_text texts[3] = {
+        {"a", SLI_ERRS, strlen(SLI_ERRS)}, {"b", b, strlen(b)}, {"c", c, strlen(c)}};
+    sw_rules *r = NULL;
+    sw_err err = {0};
+    assert_int_equal(sw_rules_openslo_load_mem(texts, 3, &r, NULL, &err), SW_OK);
+    assert_int_equal(r->n_services, 2);
+    static const char *const names[2][2] = {{"api", "s1"}, {"web", "s2"}};
+    for (size_t k = 0; k < 2; k++) {
+        size_t i = service_index(r, names[k][0]);
+        const sw_rules *own = sw_rules_of_service(r, i);
+        assert_int_equal(own->n_objectives, 1);
+        assert_string_equal(own->objectives[0].name, names[k][1]);
+        /* Both use the SLI errs: bad e_total over total r_total. */
+        assert_string_equal(r->services[i].errors.selector, "e_total");
+        assert_string_equal(r->services[i].requests.selector, "r_total");
+    }
+    sw_rules_free(r);
+}
+
+/* One expected objective of the shop repository, from its OpenSLO fields. */
+typedef struct want_objective {
+    const char *name;
+    sw_sli sli;
+    sw_op op;
+    double value, percentile;
+    sw_window_kind window;
+    int64_t window_ms;
+    sw_budgeting budgeting;
+    int64_t slice_ms;
+    double bad_error_rate; /* timeslices: a slice is bad above this error rate */
+} want_objective;
+
+#define DAYS(n) ((int64_t)(n)*86400000)
+
+static void
+check_objective(const sw_objective *o, const want_objective *w)
+{
+    assert_string_equal(o->name, w->name);
+    assert_int_equal(o->objective.sli, w->sli);
+    assert_int_equal(o->objective.op, w->op);
+    assert_true(fabs(o->objective.value - w->value) <= 1e-9 * w->value);
+    if (w->sli == SW_SLI_LATENCY)
+        assert_true(fabs(o->objective.percentile - w->percentile) < 1e-9);
+    assert_int_equal(o->window.kind, w->window);
+    if (w->window == SW_WINDOW_ROLLING)
+        assert_int_equal(o->window.length_ms, w->window_ms);
+    assert_int_equal(o->budgeting, w->budgeting);
+    if (w->budgeting == SW_BUDGET_TIMESLICES) {
+        assert_int_equal(o->slice_ms, w->slice_ms);
+        assert_int_equal(o->n_bad_when, 1);
+        assert_int_equal(o->bad_when[0].sli, SW_SLI_ERROR_RATE);
+        assert_int_equal(o->bad_when[0].op, SW_OP_GT);
+        assert_true(fabs(o->bad_when[0].value - w->bad_error_rate) < 1e-12);
+    }
+}
+
+/*
+ * tests/data/openslo/shop: four Services in one file, four SLIs in another, and each team's SLOs
+ * in its own file. Worked out by hand from rules/OPENSLO.md's table, service by service.
+ */
+static void
+test_shop_repository(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"services.yaml", "slis.yaml", "cart.yaml", "search.yaml",
+                                        "inventory.yaml"};
+    char paths[5][512];
+    const char *ptrs[5];
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(paths[i], sizeof paths[i], "%s/shop/%s", SW_OPENSLO_DIR, files[i]);
+        ptrs[i] = paths[i];
+    }
+    sw_rules_diag *d = sw_rules_diag_new();
+    sw_rules *r = NULL;
+    sw_err err = {0};
+    sw_status st = sw_rules_load_files(ptrs, 5, &r, d, &err);
+    print_diag(d);
+    assert_int_equal(st, SW_OK);
+    assert_int_equal(r->n_services, 4);
+
+    /* cart: good/total at 0.995 over a rolling 28d -> availability >= 0.995; good gives no
+     * source, total gives requests. */
+    static const want_objective cart[] = {{"cart-availability", SW_SLI_AVAILABILITY, SW_OP_GE,
+                                           0.995, 0, SW_WINDOW_ROLLING, DAYS(28), SW_BUDGET_EVENTS,
+                                           0, 0}};
+    /* search: bad/total at 99.9 % over the calendar month -> error_rate <= 0.001; threshold
+     * lte 250 on a _ms metric at 0.9 over 7d -> p90 <= 250 ms; Timeslices at 0.99 with slices
+     * of 5 minutes good at 0.95 -> error_rate <= 0.01, a slice bad above 0.05 errors. */
+    static const want_objective search[] = {{"search-errors", SW_SLI_ERROR_RATE, SW_OP_LE, 0.001, 0,
+                                             SW_WINDOW_MONTH, 0, SW_BUDGET_EVENTS, 0, 0},
+                                            {"search-latency", SW_SLI_LATENCY, SW_OP_LE, 250000, 90,
+                                             SW_WINDOW_ROLLING, DAYS(7), SW_BUDGET_EVENTS, 0, 0},
+                                            {"search-slices", SW_SLI_ERROR_RATE, SW_OP_LE, 0.01, 0,
+                                             SW_WINDOW_ROLLING, DAYS(7), SW_BUDGET_TIMESLICES,
+                                             5 * 60000, 0.05}};
+    /* inventory: thresholds on a _seconds metric: lte 0.3 at 0.99 -> p99 <= 300 ms, lte 0.05
+     * at 0.5 -> p50 <= 50 ms, both over a rolling 28d. */
+    static const want_objective inventory[] = {
+        {"inventory-latency", SW_SLI_LATENCY, SW_OP_LE, 300000, 99, SW_WINDOW_ROLLING, DAYS(28),
+         SW_BUDGET_EVENTS, 0, 0},
+        {"inventory-p50", SW_SLI_LATENCY, SW_OP_LE, 50000, 50, SW_WINDOW_ROLLING, DAYS(28),
+         SW_BUDGET_EVENTS, 0, 0}};
+    static const struct {
+        const char *service;
+        const want_objective *want;
+        size_t n;
+        const char *requests, *errors, *latency;
+    } services[] = {
+        {"cart", cart, 1, "http_requests_total{job=\"cart\"}", NULL, NULL},
+        {"search", search, 3, "search_requests_total", "search_requests_total{code=~\"5..\"}",
+         "search_latency_ms_bucket"},
+        {"inventory", inventory, 2, NULL, NULL, "http_request_duration_seconds{job=\"inventory\"}"},
+        /* A Service no SLO is for: no objectives, no sources. */
+        {"admin", NULL, 0, NULL, NULL, NULL},
+    };
+    for (size_t k = 0; k < 4; k++) {
+        size_t i = service_index(r, services[k].service);
+        const sw_service *s = &r->services[i];
+        const sw_rules *own = sw_rules_of_service(r, i);
+        assert_int_equal(own->n_objectives, services[k].n);
+        for (size_t j = 0; j < services[k].n; j++)
+            check_objective(&own->objectives[j], &services[k].want[j]);
+        const char *want_src[3] = {services[k].requests, services[k].errors, services[k].latency};
+        const sw_source *got_src[3] = {&s->requests, &s->errors, &s->latency};
+        for (size_t j = 0; j < 3; j++) {
+            assert_int_equal(got_src[j]->kind,
+                             want_src[j] != NULL ? SW_SOURCE_PROMETHEUS : SW_SOURCE_NONE);
+            if (want_src[j] != NULL)
+                assert_string_equal(got_src[j]->selector, want_src[j]);
+        }
+        assert_int_equal(own->n_alerts, 0);
+        assert_int_equal(own->n_triggers, 0);
+    }
+    assert_int_equal(sw_rules_diag_count(d), 0);
+    sw_rules_free(r);
+    sw_rules_diag_free(d);
 }
 
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_checkout_files),
-        cmocka_unit_test(test_checkout_one_file),
-        cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_services_named_by_slos),
+        cmocka_unit_test(test_checkout_files), cmocka_unit_test(test_checkout_one_file),
+        cmocka_unit_test(test_refusals),       cmocka_unit_test(test_services_named_by_slos),
+        cmocka_unit_test(test_two_services),   cmocka_unit_test(test_shop_repository),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
