@@ -472,19 +472,20 @@ parse_range(const bf_opts *o, const sw_config *cfg, job *j)
 }
 
 /* The rules and their text (kept in the store, so a report of the backfilled months judges by
- * the rules they were read with). */
+ * the rules they were read with): --rules FILE, or the configuration's rules_files read as the
+ * daemon reads them (several files and patterns as one bundle). */
 static sw_status
 load_rules(const bf_opts *o, const sw_config *cfg, sw_rules **ret, sw_buf *text, sw_err *err)
 {
-    const char *path = o->rules;
-    if (path == NULL && cfg->n_rules_files != 1)
-        return sw_err_set(err, SW_E_INVAL, "give --rules FILE, or --config with one rules_files");
-    if (path == NULL)
-        path = cfg->rules_files[0];
-    sw_status st = sw_rules_read_file(path, text, err);
-    return st == SW_OK ? sw_rules_load_mem((const char *)text->data, text->len, path, ret, NULL,
-                                           err)
-                       : st;
+    if (o->rules == NULL && cfg->n_rules_files == 0)
+        return sw_err_set(err, SW_E_INVAL, "give --rules FILE, or --config with rules_files");
+    const char *name = o->rules != NULL ? o->rules : cfg->rules_files[0];
+    sw_status st = o->rules != NULL
+                       ? sw_rules_read_file(o->rules, text, err)
+                       : sw_rules_read_patterns(cfg->rules_files, cfg->n_rules_files, text, err);
+    return st == SW_OK
+               ? sw_rules_load_mem((const char *)text->data, text->len, name, ret, NULL, err)
+               : st;
 }
 
 static sw_status
@@ -516,7 +517,7 @@ backfill(const bf_opts *o, sw_config *cfg)
         .seed = (uint64_t)j.now_s, .retries = CALL_RETRIES, .budget = CALL_BUDGET};
     j.rng = (uint64_t)j.now_s ^ (uint64_t)getpid();
     sw_buf text;
-    sw_buf_init(&text, (size_t)SW_YAML_MAX_INPUT + 1);
+    sw_buf_init(&text, SW_RULES_MAX_BUNDLE);
     sw_status st = load_rules(o, cfg, &rules, &text, &err);
     j.rules = rules;
     if (st == SW_OK)

@@ -196,15 +196,15 @@ check_rules_set(const char *const *paths, size_t n, const char *explain)
     return rc;
 }
 
-/* Which of the rules' services a sharded instance evaluates, so the split can be checked
- * before any instance starts. */
+/* Which of the rules' services (of every rules file, paths) a sharded instance evaluates, so
+ * the split can be checked before any instance starts. */
 static void
-print_shard(const sw_config *cfg)
+print_shard(const sw_config *cfg, const char *const *paths, size_t n)
 {
     sw_rules *rules = NULL;
     sw_err err = {0};
-    if (cfg->shard.count == 0 || cfg->n_rules_files != 1 ||
-        sw_rules_load_file(cfg->rules_files[0], &rules, NULL, &err) != SW_OK)
+    if (cfg->shard.count == 0 || n == 0 ||
+        sw_rules_load_files(paths, n, &rules, NULL, &err) != SW_OK)
         return;
     size_t total = rules->n_services;
     sw_shard_rules(rules, &cfg->shard);
@@ -268,15 +268,15 @@ check_config(const char *path, const char *explain)
     }
     if (rc == SW_EXIT_OK && n > 0)
         rc = check_arrivals(cfg, (const char *const *)paths, n);
-    sw_rules_paths_free(paths, n);
     if (rc == SW_EXIT_OK) {
         printf("%s: ok (configuration: listen %s, data_dir %s, %zu rules %s)\n", path, cfg->listen,
                cfg->data_dir, n, plural(n, "file", "files"));
         if (cfg->alertmanager_url != NULL)
             printf("%s: alerts and rollback triggers are POSTed to %s\n", path,
                    cfg->alertmanager_url);
-        print_shard(cfg);
+        print_shard(cfg, (const char *const *)paths, n);
     }
+    sw_rules_paths_free(paths, n);
     sw_config_free(cfg);
     return rc;
 }

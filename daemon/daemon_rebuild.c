@@ -25,18 +25,10 @@
 static sw_status
 read_rules_files(const sw_config *cfg, sw_buf *text, const char **ret_name, sw_err *err)
 {
-    char **paths = NULL;
-    size_t n = 0;
-    sw_status st = sw_rules_expand_paths(cfg->rules_files, cfg->n_rules_files, &paths, &n, err);
-    /* A single file named as such keeps its own text (and the rules history its old form). */
-    if (st == SW_OK && n == 1 && strcmp(paths[0], cfg->rules_files[0]) == 0)
-        st = sw_rules_read_file(paths[0], text, err);
-    else if (st == SW_OK)
-        st = sw_rules_bundle_files((const char *const *)paths, n, text, err);
     /* A bundle names its files itself; the name outlives the paths. */
     *ret_name = cfg->n_rules_files > 0 ? cfg->rules_files[0] : "rules";
-    sw_rules_paths_free(paths, n);
-    return st;
+    return sw_rules_read_patterns((const char *const *)cfg->rules_files, cfg->n_rules_files, text,
+                                  err);
 }
 
 sw_status

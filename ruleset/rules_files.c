@@ -529,3 +529,18 @@ sw_rules_expand_paths(const char *const *patterns, size_t n, char ***ret_paths, 
     *ret_n = got;
     return SW_OK;
 }
+
+sw_status
+sw_rules_read_patterns(const char *const *patterns, size_t n, sw_buf *text, sw_err *err)
+{
+    char **paths = NULL;
+    size_t n_paths = 0;
+    sw_status st = sw_rules_expand_paths(patterns, n, &paths, &n_paths, err);
+    /* A single file named as such keeps its own text (and the rules history its old form). */
+    if (st == SW_OK && n_paths == 1 && strcmp(paths[0], patterns[0]) == 0)
+        st = sw_rules_read_file(paths[0], text, err);
+    else if (st == SW_OK)
+        st = sw_rules_bundle_files((const char *const *)paths, n_paths, text, err);
+    sw_rules_paths_free(paths, n_paths);
+    return st;
+}

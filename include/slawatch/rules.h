@@ -254,6 +254,16 @@ sw_status sw_rules_expand_paths(const char *const *patterns, size_t n, char ***r
                                 size_t *ret_n, sw_err *err);
 void sw_rules_paths_free(char **paths, size_t n);
 
+/*
+ * The text of rules files given as patterns (a configuration's rules_files), as the daemon
+ * keeps it in its rules history and loads it with sw_rules_load_mem: one file named as such
+ * (no pattern) its own text, anything else the bundle of the expanded files (read now, so
+ * files added to a folder are in it). Errors as sw_rules_expand_paths and
+ * sw_rules_bundle_files.
+ */
+sw_status sw_rules_read_patterns(const char *const *patterns, size_t n, sw_buf *text,
+                                 sw_err *err);
+
 /* How far back alert and rollback-trigger timers reach (the longest `for` plus its `over`, at
  * least an hour), over rules and every service's resolved set: the recent past a rebuild or a
  * what-if evaluates alerts over. */

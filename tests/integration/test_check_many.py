@@ -7,6 +7,8 @@ A profiles file and two teams' files checked together: the summary per file, the
 resolved commitments of one service with where each entry came from (lines and columns counted
 by hand from the texts below). Then the cross-file errors, each naming both places: a service
 defined in two files, an unknown profile, a cycle of profiles; and an unknown --explain service.
+Last, a sharded configuration whose rules_files are a pattern matching two files: `check`
+lists each shard's services over both files, by FNV-1a 64 as the test computes it.
 """
 import os
 import subprocess
@@ -39,6 +41,38 @@ TEAM_A = ("version: 1\n"
           "    objectives:\n"
           "      - {name: availability, objective: availability >= 99.9%}\n")
 TEAM_B = "version: 1\nservices:\n  - name: importer\n" + SLI
+
+
+def fnv1a64(name):
+    """FNV-1a 64 with the published offset basis and prime (docs/scaling.md)."""
+    h = 14695981039346656037
+    for byte in name.encode():
+        h = ((h ^ byte) * 1099511628211) % (1 << 64)
+    return h
+
+
+def check_shard_listing(exe, tmp):
+    teams = os.path.join(tmp, "teams")
+    os.mkdir(teams)
+    names = {"a.yaml": ["payments", "catalog", "login"], "b.yaml": ["search", "cart", "admin"]}
+    for file, services in names.items():
+        with open(os.path.join(teams, file), "w") as f:
+            f.write("version: 1\nservices:\n" +
+                    "".join(f"  - name: {s}\n" + SLI for s in services) +
+                    "objectives:\n  - {name: availability, objective: availability >= 99%}\n")
+    everyone = names["a.yaml"] + names["b.yaml"]
+    for index in (0, 1):
+        config = os.path.join(tmp, f"shard{index}.yaml")
+        with open(config, "w") as f:
+            f.write(f"data_dir: {tmp}/data{index}\nrules_files: [teams/*.yaml]\n"
+                    f"shard: {{count: 2, index: {index}}}\n")
+        r = run(exe, "check", config)
+        mine = sorted(s for s in everyone if fnv1a64(s) % 2 == index)
+        head = f"{config}: shard index {index} of count 2 owns {len(mine)} of 6 services:"
+        lines = [ln for ln in r.stdout.splitlines() if ln.startswith(head)]
+        got = sorted(lines[0][len(head):].split()) if len(lines) == 1 else None
+        expect(f"shard {index} listing over two files", r.returncode == 0 and got == mine,
+               f"exit {r.returncode}, want {head} {mine}\n{r.stdout}{r.stderr}")
 
 
 def run(*args):
@@ -108,6 +142,8 @@ def main():
         want_err = f"{cycle}:4:24: error: profiles extend one another in a cycle"
         expect("a profile extending itself", r.returncode == 1 and want_err in r.stderr,
                f"exit {r.returncode}\n{r.stderr}")
+
+        check_shard_listing(exe, tmp)
     for f in FAILURES:
         print("FAIL:", f)
     if not FAILURES:
