@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics_int.h"
 #include "sw_config.h"
 #include "slawatch/units.h"
 
 #define MAX_LABELS 6
-#define MAX_BOUNDS 32
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Labels of one series plus up to three more. */
@@ -54,56 +54,8 @@ window_text(const sw_window_spec *w, char *out, size_t cap)
 
 /* ------------------------------------------------------------------ per series */
 
-/* The conditions of one rule set, after the nc already in conds (at most 64 in all). */
-static size_t
-set_conditions(const sw_rules *r, const sw_condition **conds, size_t nc)
-{
-    for (size_t i = 0; i < r->n_objectives && nc < 64; i++)
-        conds[nc++] = &r->objectives[i].objective;
-    for (size_t i = 0; i < r->n_alerts && nc < 64; i++)
-        conds[nc++] = &r->alerts[i].when;
-    for (size_t i = 0; i < r->n_triggers && nc < 64; i++)
-        conds[nc++] = &r->triggers[i].when;
-    for (size_t i = 0; i < r->gate.n_checks && nc < 64; i++)
-        conds[nc++] = &r->gate.checks[i];
-    return nc;
-}
-
-/* The classic buckets: a standard ladder plus every latency threshold the rules name. */
-static size_t
-latency_bounds(const sw_rules *r, double *out)
-{
-    static const double ladder[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
-    size_t n = 0;
-    for (size_t i = 0; i < sizeof ladder / sizeof ladder[0]; i++)
-        out[n++] = ladder[i];
-    const sw_condition *conds[64];
-    size_t nc = set_conditions(r, conds, 0);
-    /* Every service's own thresholds too; services resolved alike share their arrays. */
-    for (size_t i = 0; i < r->n_services && nc < 64; i++) {
-        const sw_rules *own = sw_rules_of_service(r, i);
-        if (i == 0 || own->objectives != sw_rules_of_service(r, i - 1)->objectives ||
-            own->alerts != sw_rules_of_service(r, i - 1)->alerts)
-            nc = set_conditions(own, conds, nc);
-    }
-    for (size_t c = 0; c < nc && n < MAX_BOUNDS; c++) {
-        if (conds[c]->sli != SW_SLI_LATENCY)
-            continue;
-        double b = conds[c]->value / 1e6;
-        size_t at = 0;
-        while (at < n && out[at] < b)
-            at++;
-        if (at < n && out[at] == b)
-            continue;
-        memmove(&out[at + 1], &out[at], (n - at) * sizeof out[0]);
-        out[at] = b;
-        n++;
-    }
-    return n;
-}
-
 static sw_status
-write_totals(sw_expo *e, const sw_rules *r, const sw_metrics_input *in, sw_err *err)
+write_totals(sw_expo *e, const sw_metrics_bounds *bounds, const sw_metrics_input *in, sw_err *err)
 {
     sw_status st = sw_expo_family(e, "slawatch_requests_total", SW_EXPO_COUNTER,
                                   "Requests ingested since slawatch started.", NULL, err);
@@ -132,8 +84,6 @@ write_totals(sw_expo *e, const sw_rules *r, const sw_metrics_input *in, sw_err *
         labels ls = series_labels(in->series[i].service, in->series[i].env);
         st = sw_expo_sample(e, ls.l, ls.n, (double)in->series[i].probe_failures, err);
     }
-    double bounds[MAX_BOUNDS];
-    size_t n_bounds = latency_bounds(r, bounds);
     if (st == SW_OK)
         st = sw_expo_family(e, "slawatch_request_duration_seconds", SW_EXPO_HISTOGRAM,
                             "Request durations ingested since slawatch started.", "seconds", err);
@@ -141,7 +91,9 @@ write_totals(sw_expo *e, const sw_rules *r, const sw_metrics_input *in, sw_err *
         if (in->series[i].latency == NULL)
             continue;
         labels ls = series_labels(in->series[i].service, in->series[i].env);
-        st = sw_expo_histogram(e, ls.l, ls.n, in->series[i].latency, 1e-6, bounds, n_bounds, err);
+        const double *le;
+        size_t n_le = sw_metrics_bounds_of(bounds, in->series[i].service, &le);
+        st = sw_expo_histogram(e, ls.l, ls.n, in->series[i].latency, 1e-6, le, n_le, err);
     }
     return st;
 }
@@ -812,11 +764,11 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
 
 struct sw_metrics_view {
     const sw_eval *ev;
-    const sw_rules *rules;
     const sw_metrics_input *in;
     window_row *rows; /* two per evaluator series: 5m, 1h */
     size_t n_rows;
     sw_verdict *verdicts; /* per evaluator series */
+    sw_metrics_bounds *bounds;
 };
 
 void
@@ -826,6 +778,7 @@ sw_metrics_view_free(sw_metrics_view *v)
         return;
     free(v->rows);
     free(v->verdicts);
+    sw_metrics_bounds_free(v->bounds);
     free(v);
 }
 
@@ -850,9 +803,10 @@ sw_metrics_view_new(const sw_eval *ev, const sw_rules *rules, const sw_metrics_i
     size_t n = sw_eval_series_count(ev);
     sw_metrics_view *v = calloc(1, sizeof *v);
     if (v != NULL) {
-        *v = (sw_metrics_view){ev, rules,
-                               in, calloc(n * 2 + 1, sizeof *v->rows),
-                               0,  calloc(n + 1, sizeof *v->verdicts)};
+        *v = (sw_metrics_view){.ev = ev,
+                               .in = in,
+                               .rows = calloc(n * 2 + 1, sizeof *v->rows),
+                               .verdicts = calloc(n + 1, sizeof *v->verdicts)};
     }
     if (v == NULL || v->rows == NULL || v->verdicts == NULL) {
         sw_metrics_view_free(v);
@@ -861,6 +815,8 @@ sw_metrics_view_new(const sw_eval *ev, const sw_rules *rules, const sw_metrics_i
     sw_status st = gather_windows(ev, v->rows, &v->n_rows, err);
     if (st == SW_OK)
         st = gather_verdicts(v, err);
+    if (st == SW_OK)
+        st = sw_metrics_bounds_new(rules, &v->bounds, err);
     if (st != SW_OK) {
         sw_metrics_view_free(v);
         return st;
@@ -873,12 +829,11 @@ sw_status
 sw_metrics_write(sw_expo *e, const sw_metrics_view *v, sw_err *err)
 {
     const sw_eval *ev = v->ev;
-    const sw_rules *rules = v->rules;
     sw_status st = write_self(e, v->in->self, err);
     if (st == SW_OK && v->in->n_scrape > 0)
         st = write_scrape(e, v->in, err);
     if (st == SW_OK)
-        st = write_totals(e, rules, v->in, err);
+        st = write_totals(e, v->bounds, v->in, err);
     if (st == SW_OK)
         st = write_window_rows(e, v->rows, v->n_rows, err);
     if (st == SW_OK)
