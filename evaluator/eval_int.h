@@ -88,7 +88,7 @@ enum {
     SW_SUM_SLOW,      /* first of the plan's n_slow counts of values above a latency threshold */
 };
 
-#define SW_SLOW_MAX 16
+#define SW_SLOW_MAX SW_RULES_MAX_SLOW_THRESHOLDS
 #define SW_SUMS_MAX (SW_SUM_SLOW + SW_SLOW_MAX)
 
 typedef struct sw_sums {

@@ -367,6 +367,7 @@ sw_rules_compile_file(sw_rules_loader *ld, const sw_yaml_node *root, sw_rules *r
     if (!profiles_only)
         sw_rules_bind_budget(ld, r); /* for the services that say nothing for themselves */
     sw_rules_check_latency_order(ld, r);
+    sw_rules_check_slow_thresholds(ld, r, "the top level");
 }
 
 static bool

@@ -31,6 +31,10 @@ void sw_rules_objective_defaults(sw_rules_loader *ld, sw_objective *o);
 /* Report latency objectives in the same window whose higher percentile has the lower bound. */
 void sw_rules_check_latency_order(sw_rules_loader *ld, const sw_rules *r);
 
+/* Report the latency objective of r that brings more than SW_RULES_MAX_SLOW_THRESHOLDS
+ * distinct thresholds (whose: "service 'NAME'" or "the top level", for the message). */
+void sw_rules_check_slow_thresholds(sw_rules_loader *ld, const sw_rules *r, const char *whose);
+
 /* Shared among the files of the slawatch rules format (rules.c and rules_*.c). */
 #define MS_PER_DAY INT64_C(86400000)
 

@@ -260,6 +260,41 @@ same_window(const sw_window_spec *a, const sw_window_spec *b)
     return a->kind == b->kind && (a->kind == SW_WINDOW_MONTH || a->length_ms == b->length_ms);
 }
 
+/* The objective's threshold in whole µs when it is one the evaluator counts slow values for. */
+static bool
+slow_threshold(const sw_objective *o, int64_t *ret_us)
+{
+    if (!latency_ceiling(&o->objective))
+        return false;
+    *ret_us = (int64_t)llround(o->objective.value);
+    return true;
+}
+
+void
+sw_rules_check_slow_thresholds(sw_rules_loader *ld, const sw_rules *r, const char *whose)
+{
+    int64_t seen[SW_RULES_MAX_SLOW_THRESHOLDS];
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_objectives; i++) {
+        int64_t t;
+        if (!slow_threshold(&r->objectives[i], &t))
+            continue;
+        size_t k = 0;
+        while (k < n && seen[k] != t)
+            k++;
+        if (k < n)
+            continue;
+        if (n == SW_RULES_MAX_SLOW_THRESHOLDS) {
+            sw_rules_error_pos(ld, r->objectives[i].pos,
+                               "expected at most %d distinct latency objective thresholds "
+                               "(pNN <= T) in %s, found one more",
+                               SW_RULES_MAX_SLOW_THRESHOLDS, whose);
+            return;
+        }
+        seen[n++] = t;
+    }
+}
+
 void
 sw_rules_check_latency_order(sw_rules_loader *ld, const sw_rules *r)
 {

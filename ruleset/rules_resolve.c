@@ -339,8 +339,12 @@ resolve_own(build *b, const sw_rules *top, const sw_rules_section *own)
         return NULL;
     }
     sw_rules *v = finish(b, top);
-    if (v != NULL)
+    if (v != NULL) {
+        char whose[SW_RULES_MAX_NAME + 16];
+        snprintf(whose, sizeof whose, "service '%s'", svc->name);
         sw_rules_check_latency_order(b->ld, v);
+        sw_rules_check_slow_thresholds(b->ld, v, whose);
+    }
     return v;
 }
 

@@ -54,6 +54,11 @@ typedef struct sw_window_spec {
 
 typedef enum sw_budgeting { SW_BUDGET_EVENTS, SW_BUDGET_TIMESLICES } sw_budgeting;
 
+/* Distinct latency objective thresholds (`pNN <= T`, `pNN < T`) one service's resolved set may
+ * hold: the evaluator keeps a count of the values above each (SW_E_PARSE at check time past
+ * it, at the objective bringing one too many). */
+#define SW_RULES_MAX_SLOW_THRESHOLDS 16
+
 typedef struct sw_objective {
     const char *name;
     sw_condition objective;
