@@ -3,10 +3,12 @@
  * scan (sw_store_scan_upto: each instant once, from the coarsest rows that still fit a bucket,
  * base rows where the rollup has not reached yet); the stretches that maintenance windows touch
  * are read again at one minute, so a window that cuts an hour leaves out only its own minutes
- * (the report's scan does the same, report_scan.c). Buckets keep their merged histograms until
- * the end: the range's percentiles come from their sum, never from an average.
+ * (the report's scan does the same, report_scan.c, whose maintenance test and histogram merge
+ * are shared here). Buckets keep their merged histograms until the end: the range's
+ * percentiles come from their sum, never from an average.
  */
 #include "slawatch/web_series.h"
+#include "report_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -156,24 +158,6 @@ typedef struct load_ctx {
     size_t n_reread;
 } load_ctx;
 
-static bool
-in_maint(const sw_service *svc, int64_t from, int64_t to)
-{
-    for (size_t i = 0; i < svc->n_maintenance; i++)
-        if (svc->maintenance[i].start_ms < to && from < svc->maintenance[i].end_ms)
-            return true;
-    return false;
-}
-
-static sw_status
-merge_into(sw_hdr **acc, const sw_hdr *h, sw_err *err)
-{
-    if (*acc != NULL)
-        return sw_hdr_add_grow(acc, h, err);
-    *acc = sw_hdr_clone(h);
-    return *acc != NULL ? SW_OK : sw_err_set(err, SW_E_NOMEM, "out of memory merging latency");
-}
-
 static sw_status
 add_row(load_ctx *c, const sw_sli_interval *iv, sw_err *err)
 {
@@ -185,7 +169,7 @@ add_row(load_ctx *c, const sw_sli_interval *iv, sw_err *err)
     b->requests += iv->requests;
     b->errors += iv->errors;
     b->has_data |= iv->has_data;
-    return iv->latency != NULL ? merge_into(&c->lat[k], iv->latency, err) : SW_OK;
+    return iv->latency != NULL ? sw_report_merge_into(&c->lat[k], iv->latency, err) : SW_OK;
 }
 
 static bool
@@ -211,8 +195,9 @@ visit_minute(void *ctx, const char *service, const char *env, const sw_sli_inter
 {
     (void)service, (void)env;
     load_ctx *c = ctx;
-    return in_maint(c->svc, iv->start_ms, iv->start_ms + iv->length_ms) ? SW_OK
-                                                                        : add_row(c, iv, err);
+    return sw_report_in_maint(c->svc, iv->start_ms, iv->start_ms + iv->length_ms)
+               ? SW_OK
+               : add_row(c, iv, err);
 }
 
 /* The coarsest rows a bucket holds whole: days for daily buckets (UTC days both), else hours
@@ -447,7 +432,7 @@ bucket_figures(load_ctx *c)
         sw_web_bucket *b = &s->buckets[k];
         int64_t end = b->start_ms + r->bucket_ms < r->to_ms ? b->start_ms + r->bucket_ms : r->to_ms;
         int64_t open_ms = end - b->start_ms - maint_overlap(c->svc, b->start_ms, end);
-        b->maint = in_maint(c->svc, b->start_ms, end);
+        b->maint = sw_report_in_maint(c->svc, b->start_ms, end);
         b->availability = b->requests ? 1.0 - (double)b->errors / (double)b->requests : NAN;
         b->error_rate = b->requests ? (double)b->errors / (double)b->requests : NAN;
         b->rate_rps =
@@ -475,7 +460,7 @@ range_percentiles(load_ctx *c, sw_err *err)
     sw_status rc = SW_OK;
     for (size_t k = 0; rc == SW_OK && k < c->s->n_buckets; k++)
         if (c->lat[k] != NULL)
-            rc = merge_into(&all, c->lat[k], err);
+            rc = sw_report_merge_into(&all, c->lat[k], err);
     if (rc == SW_OK)
         percentiles(all, &c->s->p50_us, &c->s->p95_us, &c->s->p99_us);
     sw_hdr_free(all);
