@@ -122,6 +122,8 @@ sw_web_range_parse(const char *range, const char *from, const char *to, int64_t 
     sw_status r = range_bounds(range, from, to, now_ms, offset_s, out, err);
     if (r != SW_OK)
         return r;
+    if (out->from_ms < 0)
+        return sw_err_set(err, SW_E_INVAL, "range: from is before 1970");
     if (out->from_ms >= out->to_ms)
         return sw_err_set(err, SW_E_INVAL, "range: from must be before to");
     if (out->to_ms > now_ms + FUTURE_SLACK_MS)

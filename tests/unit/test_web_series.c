@@ -370,6 +370,9 @@ test_ranges(void **state)
                                         0, 0, &r, &err),
                      SW_E_INVAL);
     assert_non_null(strstr(err.msg, "future"));
+    assert_int_equal(sw_web_range_parse(NULL, "-9223372036854775807", "1000", now, 0, 0, &r, &err),
+                     SW_E_INVAL);
+    assert_non_null(strstr(err.msg, "1970"));
     /* Before what the store keeps (35 days), and longer than a page's 400 days. */
     assert_int_equal(sw_web_range_parse("last-month", NULL, NULL, now, 0, 35 * DAY_MS, &r, &err),
                      SW_E_RANGE);
