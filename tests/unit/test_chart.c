@@ -270,6 +270,17 @@ test_escaping(void **state)
     assert_non_null(strstr(svg, "db &amp; &lt;b&gt;: 2026-12-07 00:00 to 2026-12-07 01:00"));
     assert_non_null(strstr(svg, "class=\"sw-mark deploy\""));
     sw_buf_fini(&b);
+    /* A 10 KB name: the legend shows its first 40 bytes (no character cut in two: "é" is 2
+     * bytes at 39 and 40), the title all of it. */
+    static char big[10241];
+    memset(big, 'x', sizeof big - 1);
+    memcpy(big + 39, "\xc3\xa9", 2);
+    s.name = big;
+    svg = draw(&c, &b);
+    char want[128];
+    snprintf(want, sizeof want, ">%.39s...<title>%.39s\xc3\xa9x", big, big);
+    assert_non_null(strstr(svg, want));
+    sw_buf_fini(&b);
 }
 
 static void
