@@ -372,16 +372,19 @@ static void
 marks(sw_buf *b, const geom *g, sw_err *err)
 {
     char when[32];
+    size_t drawn = 0;
     for (size_t i = 0; i < g->c->n_marks; i++) {
         const sw_chart_mark *m = &g->c->marks[i];
         if (!in_time(g, m->at_ms))
             continue;
+        /* Labels of neighbouring marks on three rows, so close marks stay readable. */
+        double label_y = g->y0 + 10 + 11.0 * (double)(drawn++ % 3);
         double x = x_of(g, m->at_ms);
         sw_chart_format_time(m->at_ms, g->c->offset_s, when, sizeof when);
         sw_buf_printf(b, err,
                       "<g class=\"sw-mark %s\"><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
                       "y2=\"%.1f\"/><text x=\"%.1f\" y=\"%.1f\">",
-                      mark_class[m->kind % 4], x, x, g->y0, g->y1, x + 3, g->y0 + 10);
+                      mark_class[m->kind % 4], x, x, g->y0, g->y1, x + 3, label_y);
         short_text(b, m->label ? m->label : "", LABEL_MAX, err);
         sw_buf_printf(b, err, "</text><title>%s: ", when);
         sw_chart_escape(b, m->label ? m->label : "", err);
