@@ -3,8 +3,9 @@
  * scan (sw_store_scan_upto: each instant once, from the coarsest rows that still fit a bucket,
  * base rows where the rollup has not reached yet); the stretches that maintenance windows touch
  * are read again at one minute, so a window that cuts an hour leaves out only its own minutes
- * (the report's scan does the same, report_scan.c, whose maintenance test and histogram merge
- * are shared here). Buckets keep their merged histograms until the end: the range's
+ * (as the report's scan does, report_scan.c, whose maintenance test and histogram merge are
+ * shared here; where retention has removed the minutes, the coarser rows touching the window
+ * are left out whole). Buckets keep their merged histograms until the end: the range's
  * percentiles come from their sum, never from an average.
  */
 #include "slawatch/web_series.h"
