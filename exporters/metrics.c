@@ -152,6 +152,7 @@ typedef struct window_row {
     const char *service, *env;
     const char *window;
     sw_window_stats ws;
+    const sw_metrics_series *totals; /* the series' totals, NULL when it has none */
 } window_row;
 
 typedef double (*window_value)(const sw_window_stats *ws, int64_t window_ms);
@@ -201,26 +202,66 @@ static const window_family window_families[] = {
      coverage},
 };
 
+static int
+totals_cmp(const void *pa, const void *pb)
+{
+    const sw_metrics_series *a = *(const sw_metrics_series *const *)pa;
+    const sw_metrics_series *b = *(const sw_metrics_series *const *)pb;
+    int c = strcmp(a->service, b->service);
+    if (c != 0 || (a->env == NULL && b->env == NULL))
+        return c;
+    if (a->env == NULL || b->env == NULL)
+        return a->env == NULL ? -1 : 1;
+    return strcmp(a->env, b->env);
+}
+
+/* The totals series of (service, env) in sorted (by totals_cmp), or NULL. */
+static const sw_metrics_series *
+totals_lookup(const sw_metrics_series *const *sorted, size_t n, const char *service,
+              const char *env)
+{
+    sw_metrics_series key = {.service = service, .env = env};
+    const sw_metrics_series *kp = &key;
+    const sw_metrics_series *const *hit = bsearch(&kp, sorted, n, sizeof *sorted, totals_cmp);
+    return hit != NULL ? *hit : NULL;
+}
+
+/*
+ * Each series' 5m and 1h rows. The windows' intervals are merged into one dense scratch
+ * histogram (reset over the buckets used): adding a packed interval to it costs that
+ * interval's buckets, where a compact one would move its pairs at every add.
+ */
 static sw_status
-gather_windows(const sw_eval *ev, window_row *rows, size_t *ret_n, sw_err *err)
+gather_windows(const sw_eval *ev, const sw_metrics_input *in, window_row *rows, size_t *ret_n,
+               sw_err *err)
 {
     static const int64_t windows[] = SW_METRICS_WINDOWS_MS;
     static const char *const names[] = {"5m", "1h"};
     size_t n = 0;
+    const sw_metrics_series **sorted = calloc(in->n_series + 1, sizeof *sorted);
+    if (sorted == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory gathering metrics");
+    for (size_t i = 0; i < in->n_series; i++)
+        sorted[i] = &in->series[i];
+    qsort(sorted, in->n_series, sizeof *sorted, totals_cmp);
     sw_hdr *scratch;
-    sw_status st = sw_hdr_new(&sw_hdr_latency_config, &scratch, err);
-    for (size_t i = 0; i < sw_eval_series_count(ev) && st == SW_OK; i++)
+    sw_status st = sw_hdr_new_dense(&sw_hdr_latency_config, &scratch, err);
+    for (size_t i = 0; i < sw_eval_series_count(ev) && st == SW_OK; i++) {
+        sw_series_result sr;
+        sw_eval_series(ev, i, &sr);
+        const sw_metrics_series *totals = totals_lookup(sorted, in->n_series, sr.service, sr.env);
         for (size_t w = 0; w < 2 && st == SW_OK; w++) {
-            sw_series_result sr;
-            sw_eval_series(ev, i, &sr);
             window_row *row = &rows[n++];
             row->service = sr.service;
             row->env = sr.env;
             row->window = names[w];
+            row->totals = totals;
             st = sw_eval_window_stats(ev, row->service, row->env, windows[w], scratch, &row->ws,
                                       err);
         }
+    }
     sw_hdr_free(scratch);
+    free(sorted);
     *ret_n = n;
     return st;
 }
@@ -241,31 +282,24 @@ write_window_rows(sw_expo *e, const window_row *rows, size_t n, sw_err *err)
     return st;
 }
 
-/* The cumulative latency of the totals' series (service, env): what a summary's _sum and
- * _count hold, as slawatch_request_duration_seconds_sum and _count do. */
+/* The cumulative latency of a totals series (NULL: none): what a summary's _sum and _count
+ * hold, as slawatch_request_duration_seconds_sum and _count do. */
 static void
-latency_totals(const sw_metrics_input *in, const char *service, const char *env, double *ret_sum,
-               uint64_t *ret_count)
+latency_totals(const sw_metrics_series *s, double *ret_sum, uint64_t *ret_count)
 {
     *ret_sum = 0;
     *ret_count = 0;
-    for (size_t i = 0; i < in->n_series; i++) {
-        const sw_metrics_series *s = &in->series[i];
-        bool same_env = env == NULL ? s->env == NULL : s->env != NULL && strcmp(s->env, env) == 0;
-        if (strcmp(s->service, service) != 0 || !same_env || s->latency == NULL)
-            continue;
-        int64_t n = sw_hdr_total_count(s->latency);
-        *ret_count = n > 0 ? (uint64_t)n : 0;
-        *ret_sum = n > 0 ? sw_hdr_mean(s->latency) * (double)n / 1e6 : 0;
+    if (s == NULL || s->latency == NULL)
         return;
-    }
+    int64_t n = sw_hdr_total_count(s->latency);
+    *ret_count = n > 0 ? (uint64_t)n : 0;
+    *ret_sum = n > 0 ? sw_hdr_mean(s->latency) * (double)n / 1e6 : 0;
 }
 
 /* Latency percentiles per window as Prometheus summaries are: quantile="0.95" over the window,
  * _sum and _count since start. */
 static sw_status
-write_latency_summary(sw_expo *e, const sw_metrics_input *in, const window_row *rows, size_t n,
-                      sw_err *err)
+write_latency_summary(sw_expo *e, const window_row *rows, size_t n, sw_err *err)
 {
     sw_status st = sw_expo_family(e, "slawatch_sli_latency_seconds", SW_EXPO_SUMMARY,
                                   "Request latency at a quantile over the window; sum and count "
@@ -277,7 +311,7 @@ write_latency_summary(sw_expo *e, const sw_metrics_input *in, const window_row *
                                       {0.99, rows[i].ws.p99_us / 1e6}};
         double sum;
         uint64_t count;
-        latency_totals(in, rows[i].service, rows[i].env, &sum, &count);
+        latency_totals(rows[i].totals, &sum, &count);
         labels ls = with(series_labels(rows[i].service, rows[i].env), "window", rows[i].window);
         st = sw_expo_summary(e, ls.l, ls.n, q, sizeof q / sizeof q[0], sum, count, err);
     }
@@ -858,7 +892,7 @@ sw_metrics_view_new(const sw_eval *ev, const sw_rules *rules, const sw_metrics_i
         sw_metrics_view_free(v);
         return sw_err_set(err, SW_E_NOMEM, "out of memory gathering metrics");
     }
-    sw_status st = gather_windows(ev, v->rows, &v->n_rows, err);
+    sw_status st = gather_windows(ev, in, v->rows, &v->n_rows, err);
     if (st == SW_OK)
         st = gather_verdicts(v, err);
     if (st != SW_OK) {
@@ -882,12 +916,12 @@ sw_metrics_write(sw_expo *e, const sw_metrics_view *v, sw_err *err)
     if (st == SW_OK)
         st = write_window_rows(e, v->rows, v->n_rows, err);
     if (st == SW_OK)
-        st = write_latency_summary(e, v->in, v->rows, v->n_rows, err);
+        st = write_latency_summary(e, v->rows, v->n_rows, err);
     if (st == SW_OK)
         st = write_objectives(e, ev, err);
     if (st == SW_OK)
-        st = write_alert_family(e, ev, "slawatch_alert_firing",
-                                "1 while the alert is firing.", SW_ALERT_FIRING, err);
+        st = write_alert_family(e, ev, "slawatch_alert_firing", "1 while the alert is firing.",
+                                SW_ALERT_FIRING, err);
     if (st == SW_OK)
         st = write_alert_family(e, ev, "slawatch_alert_pending",
                                 "1 while the alert's condition holds but its `for` has not "
