@@ -122,6 +122,7 @@ window_text(const sw_window_spec *w, char *out, size_t cap)
 typedef struct set_cache {
     const sw_objective *objectives;
     const sw_alert *alerts, *triggers;
+    size_t n_objectives, n_alerts, n_triggers;
     size_t first_objective, first_alert, first_trigger;
 } set_cache;
 
@@ -129,7 +130,7 @@ static sw_status
 gather_objectives(sw_metrics_view *v, const sw_series_result *sr, set_cache *c, sw_err *err)
 {
     const sw_rules *r = sr->rules;
-    bool same = c->objectives == r->objectives && v->n_objectives > 0;
+    bool same = c->objectives == r->objectives && c->n_objectives == r->n_objectives;
     size_t first = v->n_objectives;
     sw_status st = SW_OK;
     char wbuf[32];
@@ -149,6 +150,7 @@ gather_objectives(sw_metrics_view *v, const sw_series_result *sr, set_cache *c, 
                 keep(v, window_text(&r->objectives[o].window, wbuf, sizeof wbuf), &vo->window, err);
     }
     c->objectives = r->objectives;
+    c->n_objectives = r->n_objectives;
     c->first_objective = first;
     return st;
 }
@@ -157,8 +159,8 @@ static sw_status
 gather_conditions(sw_metrics_view *v, const sw_series_result *sr, set_cache *c, sw_err *err)
 {
     const sw_rules *r = sr->rules;
-    bool same_alerts = c->alerts == r->alerts && v->n_alerts > 0;
-    bool same_triggers = c->triggers == r->triggers && v->n_triggers > 0;
+    bool same_alerts = c->alerts == r->alerts && c->n_alerts == r->n_alerts;
+    bool same_triggers = c->triggers == r->triggers && c->n_triggers == r->n_triggers;
     size_t first_alert = v->n_alerts, first_trigger = v->n_triggers;
     sw_status st = SW_OK;
     for (size_t a = 0; a < r->n_alerts && st == SW_OK; a++) {
@@ -180,6 +182,8 @@ gather_conditions(sw_metrics_view *v, const sw_series_result *sr, set_cache *c, 
     }
     c->alerts = r->alerts;
     c->triggers = r->triggers;
+    c->n_alerts = r->n_alerts;
+    c->n_triggers = r->n_triggers;
     c->first_alert = first_alert;
     c->first_trigger = first_trigger;
     return st;
