@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "slawatch/hash.h"
 #include "slawatch/log.h"
 #include "slawatch/units.h"
 
@@ -54,15 +55,44 @@ sleep_real_ms(int64_t ms)
 
 /* ------------------------------------------------------------------ totals */
 
+static uint64_t
+totals_key(const char *service, const char *env)
+{
+    uint64_t h = sw_hash_bytes(service, strlen(service) + 1, 0);
+    return env == NULL ? h : sw_hash_bytes(env, strlen(env) + 1, h);
+}
+
+static bool
+totals_is(const sw_metrics_series *s, const char *service, const char *env)
+{
+    return strcmp(s->service, service) == 0 &&
+           (env == NULL ? s->env == NULL : s->env != NULL && strcmp(s->env, env) == 0);
+}
+
+/* The series' totals by hash (a tick takes every series: no scan per interval), a scan only
+ * when two names share a hash. */
+static sw_metrics_series *
+totals_find(const sw_totals *t, const char *service, const char *env, uint64_t key)
+{
+    size_t i;
+    if (!sw_u64map_get(&t->index, key, &i))
+        return NULL;
+    if (totals_is(&t->series[i], service, env))
+        return &t->series[i];
+    for (i = 0; i < t->n; i++)
+        if (totals_is(&t->series[i], service, env))
+            return &t->series[i];
+    return NULL;
+}
+
 static sw_metrics_series *
 totals_of(sw_daemon *d, const char *service, const char *env)
 {
     sw_totals *t = &d->totals;
-    for (size_t i = 0; i < t->n; i++)
-        if (strcmp(t->series[i].service, service) == 0 &&
-            (env == NULL ? t->series[i].env == NULL
-                         : t->series[i].env != NULL && strcmp(t->series[i].env, env) == 0))
-            return &t->series[i];
+    uint64_t key = totals_key(service, env);
+    sw_metrics_series *found = totals_find(t, service, env, key);
+    if (found != NULL)
+        return found;
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 16;
         sw_metrics_series *s = realloc(t->series, cap * sizeof *s);
@@ -71,11 +101,17 @@ totals_of(sw_daemon *d, const char *service, const char *env)
         t->series = s;
         t->cap = cap;
     }
+    size_t first;
+    bool indexed = !sw_u64map_get(&t->index, key, &first); /* else a namesake by hash is */
+    if (indexed && sw_u64map_put(&t->index, key, t->n, NULL) != SW_OK)
+        return NULL;
     sw_metrics_series *s = &t->series[t->n];
     *s = (sw_metrics_series){.service = strdup(service), .env = env ? strdup(env) : NULL};
     if (s->service == NULL || (env != NULL && s->env == NULL)) {
         free((char *)s->service);
         free((char *)s->env);
+        if (indexed)
+            sw_u64map_del(&t->index, key);
         return NULL;
     }
     t->n++;
@@ -113,6 +149,7 @@ sw_daemon_totals_fini(sw_totals *t)
         sw_hdr_free((sw_hdr *)t->series[i].latency);
     }
     free(t->series);
+    sw_u64map_fini(&t->index);
 }
 
 /* ------------------------------------------------------------------ ingest */

@@ -20,6 +20,7 @@
 #include "slawatch/expo.h"
 #include "slawatch/http.h"
 #include "slawatch/metrics.h"
+#include "slawatch/u64map.h"
 #include "slawatch/probe.h"
 #include "slawatch/prommap.h"
 #include "slawatch/report_cache.h"
@@ -75,6 +76,7 @@ typedef struct sw_totals {
     sw_metrics_series *series;
     sw_hdr **latency;
     size_t n, cap;
+    sw_u64map index; /* hash of (service, env) to the first series with it */
 } sw_totals;
 
 /* The remote-write senders and what they need per tick (daemon_rwout.c). */

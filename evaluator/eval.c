@@ -152,6 +152,7 @@ series_new(const sw_eval *ev, size_t service_index, const char *env, sw_series *
     s->evaluated_ms = INT64_MIN;
     s->deployed_ms = INT64_MIN;
     s->fed_until_ms = INT64_MIN;
+    s->advanced_ms = INT64_MIN;
     sw_history_init(&s->hist, &s->plan->history);
     sw_status st = SW_OK;
     if (env != NULL && (s->env = strdup(env)) == NULL)
@@ -369,8 +370,10 @@ sw_eval_add(sw_eval *ev, const char *service, const char *env, const sw_sli_inte
         if (st == SW_OK)
             st = sw_history_append(&s->hist, iv, &sums, in_maint, lat, err);
     }
-    if (st == SW_OK)
+    if (st == SW_OK) {
         s->fed_until_ms = end;
+        s->fed++;
+    }
     return st;
 }
 
@@ -383,9 +386,8 @@ eval_conditions(const sw_eval *ev, sw_series *s, int64_t t)
     for (size_t i = 0; i < r->n_alerts; i++) {
         ptrdiff_t lat = s->plan->alert_lat[i];
         sw_alert_result *res = &s->alerts[i];
-        bool holds = sw_alert_holds(ev, s, &r->alerts[i], lat >= 0 ? &s->lat[lat] : NULL,
-                                    INT64_MIN, t,
-                                    &res->measured, &res->measured_short);
+        bool holds = sw_alert_holds(ev, s, &r->alerts[i], lat >= 0 ? &s->lat[lat] : NULL, INT64_MIN,
+                                    t, &res->measured, &res->measured_short);
         sw_alert_step(res, &r->alerts[i], holds, t);
     }
     for (size_t i = 0; i < r->n_triggers; i++) {
@@ -393,8 +395,7 @@ eval_conditions(const sw_eval *ev, sw_series *s, int64_t t)
         sw_alert_result *res = &s->trigger_states[i];
         /* Triggers judge the deployment since its mark (deployed_ms is INT64_MIN without). */
         bool holds = sw_alert_holds(ev, s, &r->triggers[i], lat >= 0 ? &s->lat[lat] : NULL,
-                                    s->deployed_ms, t,
-                                    &res->measured, &res->measured_short);
+                                    s->deployed_ms, t, &res->measured, &res->measured_short);
         sw_alert_step(res, &r->triggers[i], holds, t);
         sw_trigger_latch(&s->triggers[i], res, t);
     }
@@ -466,6 +467,17 @@ series_drop(sw_series *s, int64_t now_ms)
             sw_slices_drop(s->slices[i], now_ms - s->plan->slice_keep_ms[i]);
 }
 
+/*
+ * Evaluated at now_ms already, and fed nothing since: every answer is a function of the
+ * series' intervals and the time, so it stands (a deployment mark re-advancing at the last
+ * boundary touches only what the mark changed, which is read where it is kept).
+ */
+static bool
+unchanged(const sw_series *s, int64_t now_ms)
+{
+    return s->advanced_ms == now_ms && s->fed == s->fed_seen;
+}
+
 sw_status
 sw_eval_advance(sw_eval *ev, int64_t now_ms, sw_err *err)
 {
@@ -474,6 +486,8 @@ sw_eval_advance(sw_eval *ev, int64_t now_ms, sw_err *err)
                           (long long)now_ms, (long long)ev->now_ms);
     for (size_t i = 0; i < ev->n_series; i++) {
         sw_series *s = ev->series[i];
+        if (unchanged(s, now_ms))
+            continue;
         sw_status st = SW_OK;
         if (s->hist.first_start_ms != INT64_MIN)
             st = eval_boundaries(ev, s, now_ms, err);
@@ -484,6 +498,9 @@ sw_eval_advance(sw_eval *ev, int64_t now_ms, sw_err *err)
             return st;
         }
         series_drop(s, now_ms);
+        s->advanced_ms = now_ms;
+        s->fed_seen = s->fed;
+        ev->series_evaluated++;
     }
     ev->now_ms = now_ms;
     return SW_OK;
@@ -539,6 +556,15 @@ bool
 sw_eval_has_series(const sw_eval *ev, const char *service, const char *env)
 {
     return sw_eval_find(ev, service, env) != NULL;
+}
+
+void
+sw_eval_work(const sw_eval *ev, sw_eval_work_done *ret)
+{
+    *ret = (sw_eval_work_done){.series_evaluated = ev->series_evaluated};
+    for (size_t i = 0; i < ev->n_series; i++)
+        for (size_t w = 0; w < ev->series[i]->plan->n_lat; w++)
+            ret->window_steps += ev->series[i]->lat[w].steps;
 }
 
 size_t

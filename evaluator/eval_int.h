@@ -220,6 +220,7 @@ typedef struct sw_lat_window {
     sw_chist **hours;       /* hourly: packed hours in acc, oldest first */
     int64_t *hour_ms;
     size_t n_hours, cap_hours;
+    uint64_t steps; /* histograms added to acc or taken out of it, ever (sw_eval_work) */
 } sw_lat_window;
 
 sw_status sw_window_init(sw_lat_window *w, const sw_lat_spec *spec, sw_err *err);
@@ -311,6 +312,9 @@ typedef struct sw_series {
     int64_t deployed_ms;  /* last deployment mark; INT64_MIN: none */
     int64_t fed_until_ms; /* end of the newest interval fed; INT64_MIN: none */
     sw_gate_state *gate;  /* from the first deployment mark on */
+    uint64_t fed;         /* intervals fed, ever */
+    uint64_t fed_seen;    /* fed when it was last evaluated */
+    int64_t advanced_ms;  /* the time it was last evaluated at; INT64_MIN: never */
 } sw_series;
 
 struct sw_eval {
@@ -327,6 +331,7 @@ struct sw_eval {
     sw_buf pack_buf;
     int64_t now_ms; /* last advance; INT64_MIN before the first */
     int64_t alerts_from_ms; /* boundaries before it are not evaluated (a rebuild) */
+    uint64_t series_evaluated; /* series an advance evaluated, ever (sw_eval_work) */
 };
 
 /* ------------------------------------------------------------------ gate.c */

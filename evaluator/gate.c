@@ -608,13 +608,14 @@ sw_status
 sw_eval_gate(const sw_eval *ev, const char *service, const char *env, int64_t window_ms,
              sw_gate_result *ret, sw_err *err)
 {
-    size_t index;
-    sw_status st = sw_eval_resolve(ev->rules, service, env, &index, err);
+    /* A series the evaluator holds names its service: no scan of the rules' services. */
+    const sw_series *s = sw_eval_find(ev, service, env);
+    size_t index = s != NULL ? s->service_index : 0;
+    sw_status st = s != NULL ? SW_OK : sw_eval_resolve(ev->rules, service, env, &index, err);
     if (st != SW_OK)
         return st;
     int64_t now = ev->now_ms == INT64_MIN ? 0 : ev->now_ms;
-    return gate_at(ev, index, sw_eval_find(ev, service, env), service, env, window_ms, now, ret,
-                   err);
+    return gate_at(ev, index, s, service, env, window_ms, now, ret, err);
 }
 
 const char *

@@ -59,10 +59,13 @@ move_sliding(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int
         sw_status st = sw_chist_subtract_from(w->acc, rec->latency, scratch, err);
         if (st != SW_OK)
             return st;
+        w->steps++;
     }
     for (uint64_t seq = sw_max_u64(w->head, tail); seq < head; seq++)
-        if (usable(sw_history_rec(h, seq), spec->excl_maint))
+        if (usable(sw_history_rec(h, seq), spec->excl_maint)) {
             sw_chist_add_to(w->acc, sw_history_rec(h, seq)->latency);
+            w->steps++;
+        }
     w->tail = tail;
     w->head = head;
     return SW_OK;
@@ -81,8 +84,10 @@ move_month(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64
     }
     uint64_t head = sw_max_u64(sw_history_seq_after(h, to_ms), w->head);
     for (uint64_t seq = w->head; seq < head; seq++)
-        if (usable(sw_history_rec(h, seq), spec->excl_maint))
+        if (usable(sw_history_rec(h, seq), spec->excl_maint)) {
             sw_chist_add_to(w->acc, sw_history_rec(h, seq)->latency);
+            w->steps++;
+        }
     w->head = head;
 }
 
@@ -165,6 +170,7 @@ move_hourly(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int6
         if (!usable(rec, spec->excl_maint) || rec->start_ms < edge)
             continue;
         sw_chist_add_to(w->acc, rec->latency);
+        w->steps++;
         sw_status st = gather(w, rec, buf, err);
         if (st != SW_OK)
             return st;
@@ -175,6 +181,7 @@ move_hourly(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int6
         sw_status st = sw_chist_subtract_from(w->acc, w->hours[gone], scratch, err);
         if (st != SW_OK)
             return st;
+        w->steps++;
         sw_chist_free(w->hours[gone]);
     }
     if (gone == 0)

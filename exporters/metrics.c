@@ -1,10 +1,11 @@
 /*
  * The /metrics families. Labels: service, env (left out for series without an environment),
  * and per family window, objective, alert, trigger or quantile. Values in base units: ratios
- * as fractions, latencies in seconds. Reads the evaluator, on whichever thread may read it
- * (exporters/snapshot: a /metrics body is rendered when first asked for).
+ * as fractions, latencies in seconds. This file writes the families read live (slawatch's own,
+ * scrape targets, the totals since start); metrics_view.c the per-series answers gathered from
+ * the evaluator (exporters/snapshot: a /metrics body is rendered when first asked for).
  */
-#include "slawatch/metrics.h"
+#include "metrics_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -15,42 +16,7 @@
 #include "sw_config.h"
 #include "slawatch/units.h"
 
-#define MAX_LABELS 6
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Labels of one series plus up to three more. */
-typedef struct labels {
-    sw_expo_label l[MAX_LABELS];
-    size_t n;
-    char window[32];
-} labels;
-
-static labels
-series_labels(const char *service, const char *env)
-{
-    labels ls = {.n = 0};
-    ls.l[ls.n++] = (sw_expo_label){"service", service};
-    if (env != NULL)
-        ls.l[ls.n++] = (sw_expo_label){"env", env};
-    return ls;
-}
-
-static labels
-with(labels ls, const char *name, const char *value)
-{
-    SW_REQUIRE(ls.n < MAX_LABELS);
-    ls.l[ls.n++] = (sw_expo_label){name, value};
-    return ls;
-}
-
-static const char *
-window_text(const sw_window_spec *w, char *out, size_t cap)
-{
-    if (w->kind == SW_WINDOW_MONTH)
-        return "month";
-    sw_units_format_duration(w->length_ms, out, cap);
-    return out;
-}
 
 /* ------------------------------------------------------------------ per series */
 
@@ -60,28 +26,28 @@ write_totals(sw_expo *e, const sw_metrics_bounds *bounds, const sw_metrics_input
     sw_status st = sw_expo_family(e, "slawatch_requests_total", SW_EXPO_COUNTER,
                                   "Requests ingested since slawatch started.", NULL, err);
     for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
-        labels ls = series_labels(in->series[i].service, in->series[i].env);
+        labels ls = sw_metrics_series_labels(in->series[i].service, in->series[i].env);
         st = sw_expo_sample(e, ls.l, ls.n, (double)in->series[i].requests, err);
     }
     if (st == SW_OK)
         st = sw_expo_family(e, "slawatch_request_errors_total", SW_EXPO_COUNTER,
                             "Failed requests ingested since slawatch started.", NULL, err);
     for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
-        labels ls = series_labels(in->series[i].service, in->series[i].env);
+        labels ls = sw_metrics_series_labels(in->series[i].service, in->series[i].env);
         st = sw_expo_sample(e, ls.l, ls.n, (double)in->series[i].errors, err);
     }
     if (st == SW_OK)
         st = sw_expo_family(e, "slawatch_health_probes_total", SW_EXPO_COUNTER,
                             "Health probes run.", NULL, err);
     for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
-        labels ls = series_labels(in->series[i].service, in->series[i].env);
+        labels ls = sw_metrics_series_labels(in->series[i].service, in->series[i].env);
         st = sw_expo_sample(e, ls.l, ls.n, (double)in->series[i].probes, err);
     }
     if (st == SW_OK)
         st = sw_expo_family(e, "slawatch_health_probe_failures_total", SW_EXPO_COUNTER,
                             "Health probes that failed.", NULL, err);
     for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
-        labels ls = series_labels(in->series[i].service, in->series[i].env);
+        labels ls = sw_metrics_series_labels(in->series[i].service, in->series[i].env);
         st = sw_expo_sample(e, ls.l, ls.n, (double)in->series[i].probe_failures, err);
     }
     if (st == SW_OK)
@@ -90,351 +56,10 @@ write_totals(sw_expo *e, const sw_metrics_bounds *bounds, const sw_metrics_input
     for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
         if (in->series[i].latency == NULL)
             continue;
-        labels ls = series_labels(in->series[i].service, in->series[i].env);
+        labels ls = sw_metrics_series_labels(in->series[i].service, in->series[i].env);
         const double *le;
         size_t n_le = sw_metrics_bounds_of(bounds, in->series[i].service, &le);
         st = sw_expo_histogram(e, ls.l, ls.n, in->series[i].latency, 1e-6, le, n_le, err);
-    }
-    return st;
-}
-
-/* ------------------------------------------------------------------ windows */
-
-typedef struct window_row {
-    const char *service, *env;
-    const char *window;
-    sw_window_stats ws;
-} window_row;
-
-typedef double (*window_value)(const sw_window_stats *ws, int64_t window_ms);
-
-static double
-availability(const sw_window_stats *ws, int64_t window_ms)
-{
-    (void)window_ms;
-    return ws->requests == 0 ? NAN : 1.0 - (double)ws->errors / (double)ws->requests;
-}
-
-static double
-error_ratio(const sw_window_stats *ws, int64_t window_ms)
-{
-    (void)window_ms;
-    return ws->requests == 0 ? NAN : (double)ws->errors / (double)ws->requests;
-}
-
-/* Per second of the window that had data, as the rules define throughput. */
-static double
-throughput(const sw_window_stats *ws, int64_t window_ms)
-{
-    double data_s = ws->coverage * (double)window_ms / 1000.0;
-    return data_s > 0 ? (double)ws->requests / data_s : NAN;
-}
-
-static double
-coverage(const sw_window_stats *ws, int64_t window_ms)
-{
-    (void)window_ms;
-    return ws->coverage;
-}
-
-typedef struct window_family {
-    const char *name, *help, *unit;
-    window_value value;
-} window_family;
-
-static const window_family window_families[] = {
-    {"slawatch_sli_availability_ratio", "Share of requests that succeeded over the window.",
-     "ratio", availability},
-    {"slawatch_sli_error_ratio", "Share of requests that failed over the window.", "ratio",
-     error_ratio},
-    {"slawatch_sli_throughput_requests_per_second",
-     "Requests per second over the window's intervals with data.", NULL, throughput},
-    {"slawatch_sli_coverage_ratio", "Share of the window's base intervals that had data.", "ratio",
-     coverage},
-};
-
-static sw_status
-gather_windows(const sw_eval *ev, window_row *rows, size_t *ret_n, sw_err *err)
-{
-    static const int64_t windows[] = SW_METRICS_WINDOWS_MS;
-    static const char *const names[] = {"5m", "1h"};
-    size_t n = 0;
-    sw_hdr *scratch;
-    sw_status st = sw_hdr_new(&sw_hdr_latency_config, &scratch, err);
-    for (size_t i = 0; i < sw_eval_series_count(ev) && st == SW_OK; i++)
-        for (size_t w = 0; w < 2 && st == SW_OK; w++) {
-            sw_series_result sr;
-            sw_eval_series(ev, i, &sr);
-            window_row *row = &rows[n++];
-            row->service = sr.service;
-            row->env = sr.env;
-            row->window = names[w];
-            st = sw_eval_window_stats(ev, row->service, row->env, windows[w], scratch, &row->ws,
-                                      err);
-        }
-    sw_hdr_free(scratch);
-    *ret_n = n;
-    return st;
-}
-
-static sw_status
-write_window_rows(sw_expo *e, const window_row *rows, size_t n, sw_err *err)
-{
-    static const int64_t windows[] = SW_METRICS_WINDOWS_MS;
-    sw_status st = SW_OK;
-    for (size_t f = 0; f < sizeof window_families / sizeof window_families[0] && st == SW_OK; f++) {
-        const window_family *wf = &window_families[f];
-        st = sw_expo_family(e, wf->name, SW_EXPO_GAUGE, wf->help, wf->unit, err);
-        for (size_t i = 0; i < n && st == SW_OK; i++) {
-            labels ls = with(series_labels(rows[i].service, rows[i].env), "window", rows[i].window);
-            st = sw_expo_sample(e, ls.l, ls.n, wf->value(&rows[i].ws, windows[i % 2]), err);
-        }
-    }
-    return st;
-}
-
-/* The cumulative latency of the totals' series (service, env): what a summary's _sum and
- * _count hold, as slawatch_request_duration_seconds_sum and _count do. */
-static void
-latency_totals(const sw_metrics_input *in, const char *service, const char *env, double *ret_sum,
-               uint64_t *ret_count)
-{
-    *ret_sum = 0;
-    *ret_count = 0;
-    for (size_t i = 0; i < in->n_series; i++) {
-        const sw_metrics_series *s = &in->series[i];
-        bool same_env = env == NULL ? s->env == NULL : s->env != NULL && strcmp(s->env, env) == 0;
-        if (strcmp(s->service, service) != 0 || !same_env || s->latency == NULL)
-            continue;
-        int64_t n = sw_hdr_total_count(s->latency);
-        *ret_count = n > 0 ? (uint64_t)n : 0;
-        *ret_sum = n > 0 ? sw_hdr_mean(s->latency) * (double)n / 1e6 : 0;
-        return;
-    }
-}
-
-/* Latency percentiles per window as Prometheus summaries are: quantile="0.95" over the window,
- * _sum and _count since start. */
-static sw_status
-write_latency_summary(sw_expo *e, const sw_metrics_input *in, const window_row *rows, size_t n,
-                      sw_err *err)
-{
-    sw_status st = sw_expo_family(e, "slawatch_sli_latency_seconds", SW_EXPO_SUMMARY,
-                                  "Request latency at a quantile over the window; sum and count "
-                                  "since slawatch started.",
-                                  "seconds", err);
-    for (size_t i = 0; i < n && st == SW_OK; i++) {
-        const sw_expo_quantile q[] = {{0.5, rows[i].ws.p50_us / 1e6},
-                                      {0.95, rows[i].ws.p95_us / 1e6},
-                                      {0.99, rows[i].ws.p99_us / 1e6}};
-        double sum;
-        uint64_t count;
-        latency_totals(in, rows[i].service, rows[i].env, &sum, &count);
-        labels ls = with(series_labels(rows[i].service, rows[i].env), "window", rows[i].window);
-        st = sw_expo_summary(e, ls.l, ls.n, q, sizeof q / sizeof q[0], sum, count, err);
-    }
-    return st;
-}
-
-/* ------------------------------------------------------------------ objectives */
-
-typedef double (*objective_value)(const sw_objective_result *o);
-
-/* Which family an objective's SLI is reported in: one unit per family. */
-typedef enum measured_unit { UNIT_SECONDS, UNIT_RATIO, UNIT_COUNT } measured_unit;
-
-static measured_unit
-measured_unit_of(const sw_objective *o)
-{
-    switch (o->objective.sli) {
-    case SW_SLI_LATENCY:
-        return UNIT_SECONDS;
-    case SW_SLI_AVAILABILITY:
-    case SW_SLI_ERROR_RATE:
-    case SW_SLI_HEALTH_SUCCESS:
-    case SW_SLI_THROUGHPUT: /* the share of slices that reached the rate */
-        return UNIT_RATIO;
-    default:
-        return UNIT_COUNT;
-    }
-}
-
-static double
-obj_measured_as(const sw_objective_result *o, measured_unit unit)
-{
-    if (measured_unit_of(o->objective) != unit)
-        return NAN; /* not written: see write_objectives */
-    return unit == UNIT_SECONDS ? o->measured / 1e6 : o->measured;
-}
-
-static double
-obj_measured_seconds(const sw_objective_result *o)
-{
-    return obj_measured_as(o, UNIT_SECONDS);
-}
-
-static double
-obj_measured_ratio(const sw_objective_result *o)
-{
-    return obj_measured_as(o, UNIT_RATIO);
-}
-
-static double
-obj_measured_count(const sw_objective_result *o)
-{
-    return obj_measured_as(o, UNIT_COUNT);
-}
-
-static double
-obj_met(const sw_objective_result *o)
-{
-    return o->has_verdict ? (o->met ? 1 : 0) : NAN;
-}
-
-static double
-obj_so_far(const sw_objective_result *o)
-{
-    return o->so_far ? 1 : 0;
-}
-
-static double
-obj_budget(const sw_objective_result *o)
-{
-    return o->budget_remaining;
-}
-
-static double
-obj_burn(const sw_objective_result *o)
-{
-    return o->burn_rate;
-}
-
-static double
-obj_coverage(const sw_objective_result *o)
-{
-    return o->coverage;
-}
-
-typedef struct objective_family {
-    const char *name, *help, *unit;
-    objective_value value;
-    int only; /* a measured_unit: only the objectives of that unit; -1: all */
-} objective_family;
-
-static const objective_family objective_families[] = {
-    {"slawatch_objective_measured_seconds", "A latency objective's SLI over its window.", "seconds",
-     obj_measured_seconds, UNIT_SECONDS},
-    {"slawatch_objective_measured_ratio",
-     "A ratio objective's SLI over its window (availability, error rate, health success as "
-     "fractions; throughput objectives as the share of slices that reached the rate).",
-     "ratio", obj_measured_ratio, UNIT_RATIO},
-    {"slawatch_objective_measured",
-     "A count objective's SLI over its window (requests, errors, health failures).", NULL,
-     obj_measured_count, UNIT_COUNT},
-    {"slawatch_objective_met",
-     "1 when the objective is met, 0 when missed, NaN without enough "
-     "data.",
-     NULL, obj_met, -1},
-    {"slawatch_objective_met_so_far",
-     "1 when slawatch_objective_met judges a window not over yet (a month in progress), 0 when "
-     "its verdict is final or there is none.",
-     NULL, obj_so_far, -1},
-    {"slawatch_error_budget_remaining_ratio",
-     "Share of the error budget left (negative when "
-     "overspent).",
-     "ratio", obj_budget, -1},
-    {"slawatch_error_budget_burn_rate",
-     "Error-budget burn rate over the last hour (1 spends "
-     "exactly the budget over the window).",
-     NULL, obj_burn, -1},
-    {"slawatch_objective_coverage_ratio",
-     "Share of the objective window's base intervals with "
-     "data.",
-     "ratio", obj_coverage, -1},
-};
-
-static sw_status
-write_objectives(sw_expo *e, const sw_eval *ev, sw_err *err)
-{
-    sw_status st = SW_OK;
-    char wbuf[32];
-    for (size_t f = 0; f < sizeof objective_families / sizeof objective_families[0] && st == SW_OK;
-         f++) {
-        const objective_family *of = &objective_families[f];
-        st = sw_expo_family(e, of->name, SW_EXPO_GAUGE, of->help, of->unit, err);
-        for (size_t i = 0; i < sw_eval_series_count(ev) && st == SW_OK; i++) {
-            sw_series_result sr;
-            sw_eval_series(ev, i, &sr);
-            for (size_t o = 0; o < sr.rules->n_objectives && st == SW_OK; o++) {
-                const sw_objective_result *res = &sr.objectives[o];
-                if (of->only >= 0 && (int)measured_unit_of(res->objective) != of->only)
-                    continue;
-                labels ls =
-                    with(with(series_labels(sr.service, sr.env), "objective", res->objective->name),
-                         "window", window_text(&res->objective->window, wbuf, sizeof wbuf));
-                st = sw_expo_sample(e, ls.l, ls.n, of->value(res), err);
-            }
-        }
-    }
-    return st;
-}
-
-/* ------------------------------------------------------------------ alerts, triggers, gate */
-
-static sw_status
-write_alert_family(sw_expo *e, const sw_eval *ev, const char *name, const char *help,
-                   sw_alert_state want, sw_err *err)
-{
-    sw_status st = sw_expo_family(e, name, SW_EXPO_GAUGE, help, NULL, err);
-    for (size_t i = 0; i < sw_eval_series_count(ev) && st == SW_OK; i++) {
-        sw_series_result sr;
-        sw_eval_series(ev, i, &sr);
-        const sw_rules *own = sr.rules;
-        for (size_t a = 0; a < own->n_alerts && st == SW_OK; a++) {
-            labels ls = with(with(series_labels(sr.service, sr.env), "alert", own->alerts[a].name),
-                             "severity", sw_rules_severity_str(own->alerts[a].severity));
-            st = sw_expo_sample(e, ls.l, ls.n, sr.alerts[a].state == want ? 1 : 0, err);
-        }
-    }
-    return st;
-}
-
-static sw_status
-write_triggers(sw_expo *e, const sw_eval *ev, sw_err *err)
-{
-    sw_status st = sw_expo_family(e, "slawatch_rollback_trigger_fired", SW_EXPO_GAUGE,
-                                  "1 while the rollback trigger is latched (until the next "
-                                  "deployment mark).",
-                                  NULL, err);
-    for (size_t i = 0; i < sw_eval_series_count(ev) && st == SW_OK; i++) {
-        sw_series_result sr;
-        sw_eval_series(ev, i, &sr);
-        for (size_t t = 0; t < sr.rules->n_triggers && st == SW_OK; t++) {
-            labels ls =
-                with(series_labels(sr.service, sr.env), "trigger", sr.rules->triggers[t].name);
-            st = sw_expo_sample(e, ls.l, ls.n, sr.triggers[t].fired ? 1 : 0, err);
-        }
-    }
-    return st;
-}
-
-static sw_status
-write_gate(sw_expo *e, const sw_eval *ev, const sw_verdict *verdict, sw_err *err)
-{
-    static const sw_verdict verdicts[] = {SW_VERDICT_PASS, SW_VERDICT_FAIL,
-                                          SW_VERDICT_INCONCLUSIVE};
-    sw_status st = sw_expo_family(e, "slawatch_gate_verdict", SW_EXPO_GAUGE,
-                                  "Deploy-gate verdict over the rules' gate window: 1 for the "
-                                  "current verdict, 0 for the others.",
-                                  NULL, err);
-    for (size_t i = 0; i < sw_eval_series_count(ev) && st == SW_OK; i++) {
-        sw_series_result sr;
-        sw_eval_series(ev, i, &sr);
-        for (size_t v = 0; v < 3 && st == SW_OK; v++) {
-            labels ls = with(series_labels(sr.service, sr.env), "verdict",
-                             sw_eval_verdict_str(verdicts[v]));
-            st = sw_expo_sample(e, ls.l, ls.n, verdict[i] == verdicts[v] ? 1 : 0, err);
-        }
     }
     return st;
 }
@@ -760,97 +385,23 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
     return st == SW_OK && s->n_remotes > 0 ? write_remotes(e, s, err) : st;
 }
 
-/* ------------------------------------------------------------------ the view */
-
-struct sw_metrics_view {
-    const sw_eval *ev;
-    const sw_metrics_input *in;
-    window_row *rows; /* two per evaluator series: 5m, 1h */
-    size_t n_rows;
-    sw_verdict *verdicts; /* per evaluator series */
-    sw_metrics_bounds *bounds;
-};
-
-void
-sw_metrics_view_free(sw_metrics_view *v)
-{
-    if (v == NULL)
-        return;
-    free(v->rows);
-    free(v->verdicts);
-    sw_metrics_bounds_free(v->bounds);
-    free(v);
-}
-
-static sw_status
-gather_verdicts(sw_metrics_view *v, sw_err *err)
-{
-    sw_status st = SW_OK;
-    for (size_t i = 0; i < sw_eval_series_count(v->ev) && st == SW_OK; i++) {
-        sw_series_result sr;
-        sw_gate_result g;
-        sw_eval_series(v->ev, i, &sr);
-        st = sw_eval_gate(v->ev, sr.service, sr.env, 0, &g, err);
-        v->verdicts[i] = g.verdict;
-    }
-    return st;
-}
+/* ------------------------------------------------------------------ writing */
 
 sw_status
-sw_metrics_view_new(const sw_eval *ev, const sw_rules *rules, const sw_metrics_input *in,
-                    sw_metrics_view **ret, sw_err *err)
+sw_metrics_write_live(sw_expo *e, const sw_metrics_view *v, sw_err *err)
 {
-    size_t n = sw_eval_series_count(ev);
-    sw_metrics_view *v = calloc(1, sizeof *v);
-    if (v != NULL) {
-        *v = (sw_metrics_view){.ev = ev,
-                               .in = in,
-                               .rows = calloc(n * 2 + 1, sizeof *v->rows),
-                               .verdicts = calloc(n + 1, sizeof *v->verdicts)};
-    }
-    if (v == NULL || v->rows == NULL || v->verdicts == NULL) {
-        sw_metrics_view_free(v);
-        return sw_err_set(err, SW_E_NOMEM, "out of memory gathering metrics");
-    }
-    sw_status st = gather_windows(ev, v->rows, &v->n_rows, err);
+    const sw_metrics_input *in = sw_metrics_view_input(v);
+    sw_status st = write_self(e, in->self, err);
+    if (st == SW_OK && in->n_scrape > 0)
+        st = write_scrape(e, in, err);
     if (st == SW_OK)
-        st = gather_verdicts(v, err);
-    if (st == SW_OK)
-        st = sw_metrics_bounds_new(rules, &v->bounds, err);
-    if (st != SW_OK) {
-        sw_metrics_view_free(v);
-        return st;
-    }
-    *ret = v;
-    return SW_OK;
+        st = write_totals(e, sw_metrics_view_bounds(v), in, err);
+    return st;
 }
 
 sw_status
 sw_metrics_write(sw_expo *e, const sw_metrics_view *v, sw_err *err)
 {
-    const sw_eval *ev = v->ev;
-    sw_status st = write_self(e, v->in->self, err);
-    if (st == SW_OK && v->in->n_scrape > 0)
-        st = write_scrape(e, v->in, err);
-    if (st == SW_OK)
-        st = write_totals(e, v->bounds, v->in, err);
-    if (st == SW_OK)
-        st = write_window_rows(e, v->rows, v->n_rows, err);
-    if (st == SW_OK)
-        st = write_latency_summary(e, v->in, v->rows, v->n_rows, err);
-    if (st == SW_OK)
-        st = write_objectives(e, ev, err);
-    if (st == SW_OK)
-        st = write_alert_family(e, ev, "slawatch_alert_firing",
-                                "1 while the alert is firing.", SW_ALERT_FIRING, err);
-    if (st == SW_OK)
-        st = write_alert_family(e, ev, "slawatch_alert_pending",
-                                "1 while the alert's condition holds but its `for` has not "
-                                "elapsed.",
-                                SW_ALERT_PENDING, err);
-    if (st == SW_OK)
-        st = write_triggers(e, ev, err);
-    if (st == SW_OK)
-        st = write_gate(e, ev, v->verdicts, err);
-    return st;
+    sw_status st = sw_metrics_write_live(e, v, err);
+    return st == SW_OK ? sw_metrics_write_gathered(e, v, err) : st;
 }

@@ -1,6 +1,8 @@
 /*
- * Private to the /metrics families (metrics.c): the classic latency buckets of each service,
- * worked out once per view (metrics_bounds.c).
+ * What the /metrics module's files share: the label lists of a sample and the classic latency
+ * buckets of each service. metrics.c writes the families read live (slawatch's own, scrape
+ * targets, the totals), metrics_view.c gathers the evaluator's per-series answers into a view and
+ * writes their families from it, metrics_bounds.c works out each service's buckets once per view.
  */
 #ifndef SLAWATCH_METRICS_INT_H
 #define SLAWATCH_METRICS_INT_H
@@ -8,6 +10,7 @@
 #include <stddef.h>
 
 #include "slawatch/err.h"
+#include "slawatch/metrics.h"
 #include "slawatch/rules.h"
 
 /*
@@ -26,5 +29,36 @@ size_t sw_metrics_bounds_of(const sw_metrics_bounds *b, const char *service,
                             const double **ret_bounds);
 
 void sw_metrics_bounds_free(sw_metrics_bounds *b);
+
+#define SW_METRICS_MAX_LABELS 6
+
+/* Labels of one series plus up to three more. */
+typedef struct labels {
+    sw_expo_label l[SW_METRICS_MAX_LABELS];
+    size_t n;
+} labels;
+
+static inline labels
+sw_metrics_series_labels(const char *service, const char *env)
+{
+    labels ls = {.n = 0};
+    ls.l[ls.n++] = (sw_expo_label){"service", service};
+    if (env != NULL)
+        ls.l[ls.n++] = (sw_expo_label){"env", env};
+    return ls;
+}
+
+static inline labels
+sw_metrics_with(labels ls, const char *name, const char *value)
+{
+    SW_REQUIRE(ls.n < SW_METRICS_MAX_LABELS);
+    ls.l[ls.n++] = (sw_expo_label){name, value};
+    return ls;
+}
+
+/* What the live families read: each service's buckets (worked out when the view was gathered)
+ * and the input the view was gathered with (borrowed). */
+const sw_metrics_bounds *sw_metrics_view_bounds(const sw_metrics_view *v);
+const sw_metrics_input *sw_metrics_view_input(const sw_metrics_view *v);
 
 #endif

@@ -19,6 +19,8 @@
 #include "slawatch/units.h"
 
 #define BODY_MAX ((size_t)64 << 20)
+/* /metrics grows with the series: about 17 KB a service in text (170 MB at 10,000). */
+#define METRICS_BODY_MAX ((size_t)1 << 30)
 #define N_FORMATS 3
 
 struct sw_snapshot_source {
@@ -524,7 +526,22 @@ sw_snapshot_build(const sw_snapshot_input *in, sw_snapshot **ret, sw_err *err)
 
 /* ------------------------------------------------------------------ bodies on request */
 
-typedef sw_status (*body_writer)(const sw_snapshot *s, size_t which, sw_buf *out, sw_err *err);
+/* The guard a computation entered; a writer may leave it early, once it reads only copies. */
+typedef struct guard {
+    const sw_snapshot *s;
+    bool held;
+} guard;
+
+static void
+guard_release(guard *g)
+{
+    if (g->held)
+        guard_leave(g->s);
+    g->held = false;
+}
+
+typedef sw_status (*body_writer)(const sw_snapshot *s, size_t which, guard *g, sw_buf *out,
+                                 sw_err *err);
 
 /*
  * l's body, computed by write when not kept yet; which is handed on to write. The guard is
@@ -532,7 +549,8 @@ typedef sw_status (*body_writer)(const sw_snapshot *s, size_t which, sw_buf *out
  * may ask its new snapshot, unguarded, before its section ends) could need.
  */
 static sw_snapshot_lookup
-lazy_get(const sw_snapshot *s, lazy_body *l, body_writer write, size_t which, const sw_buf **ret)
+lazy_get(const sw_snapshot *s, lazy_body *l, body_writer write, size_t which, size_t max,
+         const sw_buf **ret)
 {
     sw_buf *b = atomic_load(&l->body);
     if (b != NULL) {
@@ -540,11 +558,12 @@ lazy_get(const sw_snapshot *s, lazy_body *l, body_writer write, size_t which, co
         return SW_SNAPSHOT_FOUND;
     }
     bool guarded = guard_enter(s);
+    guard g = {s, guarded};
     pthread_mutex_lock(&l->lock);
     if ((b = atomic_load(&l->body)) == NULL && guarded && (b = malloc(sizeof *b)) != NULL) {
         sw_err err;
-        sw_buf_init(b, BODY_MAX);
-        if (write(s, which, b, &err) == SW_OK) {
+        sw_buf_init(b, max);
+        if (write(s, which, &g, b, &err) == SW_OK) {
             atomic_store(&l->body, b);
         } else {
             sw_buf_fini(b);
@@ -553,23 +572,28 @@ lazy_get(const sw_snapshot *s, lazy_body *l, body_writer write, size_t which, co
         }
     }
     pthread_mutex_unlock(&l->lock);
-    if (guarded)
-        guard_leave(s);
+    guard_release(&g);
     *ret = b;
     return b != NULL ? SW_SNAPSHOT_FOUND : guarded ? SW_SNAPSHOT_FAILED : SW_SNAPSHOT_STALE;
 }
 
 static sw_status
-write_status(const sw_snapshot *s, size_t which, sw_buf *out, sw_err *err)
+write_status(const sw_snapshot *s, size_t which, guard *g, sw_buf *out, sw_err *err)
 {
     (void)which;
+    (void)g;
     return sw_eval_json_write(s->ev, s->at_ms, out, err);
 }
 
-/* Every /metrics family into e, begun on out (NULL: visit with v). */
+/*
+ * Every /metrics family, begun on out (NULL: visited with v). What reads the evaluator, the
+ * rules and the totals is gathered or written under g; the guard is then left, and the
+ * per-series families (most of the body) are written from the gathered copy: a tick that
+ * starts meanwhile does not wait, and this render still shows its own snapshot.
+ */
 static sw_status
 write_families(const sw_snapshot *s, const sw_metrics_self *self, sw_expo_format format,
-               sw_buf *out, const sw_expo_visitor *v, sw_err *err)
+               sw_buf *out, const sw_expo_visitor *v, guard *g, sw_err *err)
 {
     sw_metrics_input in = s->metrics;
     in.self = self;
@@ -584,7 +608,10 @@ write_families(const sw_snapshot *s, const sw_metrics_self *self, sw_expo_format
             sw_expo_begin(e, format, out);
         else
             sw_expo_begin_visit(e, v);
-        st = sw_metrics_write(e, view, err);
+        st = sw_metrics_write_live(e, view, err);
+        guard_release(g);
+        if (st == SW_OK)
+            st = sw_metrics_write_gathered(e, view, err);
         sw_status fin = sw_expo_finish(e, err);
         if (st == SW_OK)
             st = fin;
@@ -595,7 +622,7 @@ write_families(const sw_snapshot *s, const sw_metrics_self *self, sw_expo_format
 }
 
 static sw_status
-write_metrics(const sw_snapshot *s, size_t which, sw_buf *out, sw_err *err)
+write_metrics(const sw_snapshot *s, size_t which, guard *g, sw_buf *out, sw_err *err)
 {
     static const sw_expo_format formats[] = {SW_EXPO_TEXT, SW_EXPO_OPENMETRICS, SW_EXPO_PROTOBUF};
     sw_metrics_self self = s->self;
@@ -606,7 +633,7 @@ write_metrics(const sw_snapshot *s, size_t which, sw_buf *out, sw_err *err)
                 self.metrics_renders[f] = atomic_load(&s->source->renders[f]);
         self.gate_computations = atomic_load(&s->source->gate_computations);
     }
-    return write_families(s, &self, formats[which], out, NULL, err);
+    return write_families(s, &self, formats[which], out, NULL, g, err);
 }
 
 sw_snapshot_lookup
@@ -614,23 +641,24 @@ sw_snapshot_metrics_visit(const sw_snapshot *s, const sw_expo_visitor *v)
 {
     if (!guard_enter(s))
         return SW_SNAPSHOT_STALE;
+    guard g = {s, true};
     sw_err err;
-    sw_status st = write_families(s, &s->self, SW_EXPO_TEXT, NULL, v, &err);
-    guard_leave(s);
+    sw_status st = write_families(s, &s->self, SW_EXPO_TEXT, NULL, v, &g, &err);
+    guard_release(&g);
     return st == SW_OK ? SW_SNAPSHOT_FOUND : SW_SNAPSHOT_FAILED;
 }
 
 sw_snapshot_lookup
 sw_snapshot_status(const sw_snapshot *s, const sw_buf **ret)
 {
-    return lazy_get(s, (lazy_body *)&s->status, write_status, 0, ret);
+    return lazy_get(s, (lazy_body *)&s->status, write_status, 0, BODY_MAX, ret);
 }
 
 sw_snapshot_lookup
 sw_snapshot_metrics(const sw_snapshot *s, sw_expo_format format, const sw_buf **ret)
 {
     size_t which = format == SW_EXPO_OPENMETRICS ? 1 : format == SW_EXPO_PROTOBUF ? 2 : 0;
-    return lazy_get(s, (lazy_body *)&s->bodies[which], write_metrics, which, ret);
+    return lazy_get(s, (lazy_body *)&s->bodies[which], write_metrics, which, METRICS_BODY_MAX, ret);
 }
 
 /* ------------------------------------------------------------------ reading */

@@ -177,6 +177,14 @@ sw_status sw_eval_window_stats(const sw_eval *ev, const char *service, const cha
 
 size_t sw_eval_series_count(const sw_eval *ev);
 
+/* The evaluator's work so far, counted (not timed): what a tick spends follows what arrived. */
+typedef struct sw_eval_work_done {
+    uint64_t series_evaluated; /* series an advance evaluated (the others stood unchanged) */
+    uint64_t window_steps;     /* histograms added to or taken out of latency windows */
+} sw_eval_work_done;
+
+void sw_eval_work(const sw_eval *ev, sw_eval_work_done *ret);
+
 /* Has the evaluator seen data (or a deployment mark) for the series? */
 bool sw_eval_has_series(const sw_eval *ev, const char *service, const char *env);
 

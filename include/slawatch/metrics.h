@@ -128,9 +128,11 @@ typedef struct sw_metrics_input {
     }
 
 /*
- * What /metrics shows that costs work — window sums and latency merges, gate verdicts over the
- * rules' gate window — gathered once per tick, so each exposition format only writes. ev, rules
- * and in are borrowed and must outlive the view.
+ * What /metrics shows per series from the evaluator — window sums and latency merges, objective
+ * results, alert and trigger states, gate verdicts over the rules' gate window — gathered once
+ * (sw_metrics_view_new, while the evaluator may be read) and copied with the names they are
+ * shown under, so sw_metrics_write_gathered reads neither the evaluator nor the rules. rules and
+ * in stay borrowed for sw_metrics_write_live.
  */
 typedef struct sw_metrics_view sw_metrics_view;
 
@@ -140,8 +142,14 @@ sw_status sw_metrics_view_new(const sw_eval *ev, const sw_rules *rules, const sw
 /* sw_metrics_view_free(NULL) does nothing. */
 void sw_metrics_view_free(sw_metrics_view *v);
 
-/* Write every family into e (between sw_expo_begin and sw_expo_finish, which the caller
- * calls). */
+/* Write the families read live from the view's rules and input (slawatch's own, scrape targets,
+ * the totals since start): while they may be read. */
+sw_status sw_metrics_write_live(sw_expo *e, const sw_metrics_view *v, sw_err *err);
+
+/* Then the per-series families, from the view's copies alone: any time, on any thread. */
+sw_status sw_metrics_write_gathered(sw_expo *e, const sw_metrics_view *v, sw_err *err);
+
+/* Both, in that order (between sw_expo_begin and sw_expo_finish, which the caller calls). */
 sw_status sw_metrics_write(sw_expo *e, const sw_metrics_view *v, sw_err *err);
 
 #endif

@@ -1133,13 +1133,13 @@ test_trigger_window_starts_at_mark(void **state)
     fx *f = *state;
     f->triggers[0] = alert("ErrorRateSpike", cond(SW_SLI_ERROR_RATE, SW_OP_GT, 0.05), MIN, 0);
     f->triggers[1] = alert("LatencyP95Spike", pct(95, SW_OP_GT, 2e6), MIN, 0);
-    f->triggers[2] = alert("HealthFailing", cond(SW_SLI_HEALTH_CONSECUTIVE_FAILURES, SW_OP_GT, 3),
-                           MIN, 0);
+    f->triggers[2] =
+        alert("HealthFailing", cond(SW_SLI_HEALTH_CONSECUTIVE_FAILURES, SW_OP_GT, 3), MIN, 0);
     f->rules.n_triggers = 3;
     start(f);
-    add_run(f, "green", NOON, 30,
-            &(ivspec){.requests = 1000, .errors = 500, .health = "0", .lat_us = 3000000,
-                      .lat_n = 100});
+    add_run(
+        f, "green", NOON, 30,
+        &(ivspec){.requests = 1000, .errors = 500, .health = "0", .lat_us = 3000000, .lat_n = 100});
     for (int64_t t = NOON; t <= NOON + 5 * MIN; t += BASE)
         advance(f, t);
     for (int i = 0; i < 3; i++)
@@ -1185,17 +1185,20 @@ test_window_stats(void **state)
 {
     fx *f = *state;
     start(f);
-    add_run(f, "blue", NOON, 3, &(ivspec){.requests = 500, .errors = 400, .lat_us = 9000,
-                                            .lat_n = 100});
-    add_run(f, "blue", NOON + 30 * SEC, 3, &(ivspec){.requests = 1000, .errors = 20,
-                                                      .health = "10", .lat_us = 1000,
-                                                      .lat_n = 90, .lat2_us = 5000,
-                                                      .lat2_n = 10});
+    add_run(f, "blue", NOON, 3,
+            &(ivspec){.requests = 500, .errors = 400, .lat_us = 9000, .lat_n = 100});
+    add_run(f, "blue", NOON + 30 * SEC, 3,
+            &(ivspec){.requests = 1000,
+                      .errors = 20,
+                      .health = "10",
+                      .lat_us = 1000,
+                      .lat_n = 90,
+                      .lat2_us = 5000,
+                      .lat2_n = 10});
     advance(f, NOON + MIN);
     sw_window_stats ws;
     sw_err err;
-    assert_int_equal(sw_eval_window_stats(f->ev, "api", "blue", 30 * SEC, NULL, &ws, &err),
-                     SW_OK);
+    assert_int_equal(sw_eval_window_stats(f->ev, "api", "blue", 30 * SEC, NULL, &ws, &err), SW_OK);
     assert_int_equal(ws.requests, 3000);
     assert_int_equal(ws.errors, 60);
     assert_int_equal(ws.probes, 6);
@@ -1204,12 +1207,62 @@ test_window_stats(void **state)
     assert_near(ws.p50_us, 1000, 0);
     assert_near(ws.p95_us, 5003, 0);
     assert_near(ws.p99_us, 5003, 0);
-    assert_int_equal(sw_eval_window_stats(f->ev, "api", "blue", 2 * MIN, NULL, &ws, &err),
-                     SW_OK);
+    assert_int_equal(sw_eval_window_stats(f->ev, "api", "blue", 2 * MIN, NULL, &ws, &err), SW_OK);
     assert_int_equal(ws.requests, 4500);
     assert_near(ws.coverage, 0.5, 1e-12);
-    assert_int_equal(sw_eval_window_stats(f->ev, "api", "red", MIN, NULL, &ws, &err),
-                     SW_E_INVAL);
+    assert_int_equal(sw_eval_window_stats(f->ev, "api", "red", MIN, NULL, &ws, &err), SW_E_INVAL);
+}
+
+/* ------------------------------------------------------------------ work follows arrivals */
+
+static sw_eval_work_done
+work(const fx *f)
+{
+    sw_eval_work_done w;
+    sw_eval_work(f->ev, &w);
+    return w;
+}
+
+/*
+ * What an advance does is counted: series evaluated, histograms moved in or out of latency
+ * windows. Advancing again at the same time with nothing new does none of it (a deployment
+ * mark re-advances at the last boundary); a boundary moves each window by what arrived and
+ * what left, and the answers are those of an evaluator that never skipped.
+ */
+static void
+test_work_follows_arrivals(void **state)
+{
+    fx *f = *state;
+    f->alerts[0] = alert("Slow", pct(95, SW_OP_GT, 500000), 5 * MIN, 0);
+    f->rules.n_alerts = 1;
+    f->obj[0] = objective("p95", pct(95, SW_OP_LE, 300000), false, HOUR);
+    f->rules.n_objectives = 1;
+    start(f);
+    const ivspec sp = {
+        .requests = 200, .lat_us = 100000, .lat_n = 190, .lat2_us = 900000, .lat2_n = 10};
+    add_run(f, "blue", NOON, 30, &sp);
+    add_run(f, "green", NOON, 30, &sp);
+    advance(f, NOON + 30 * BASE);
+    sw_eval_work_done before = work(f);
+    assert_int_equal(before.series_evaluated, 2);
+    assert_int_equal(before.window_steps, 2 * (30 + 30)); /* each series: 5m and 1h windows */
+    sw_series_result was = series(f, "blue");
+    double measured = was.objectives[0].measured;
+
+    sw_eval_mark_deployment(f->ev, "api", "green", NOON + 30 * BASE);
+    advance(f, NOON + 30 * BASE);
+    sw_eval_work_done again = work(f);
+    assert_int_equal(again.series_evaluated, before.series_evaluated);
+    assert_int_equal(again.window_steps, before.window_steps);
+    assert_true(series(f, "blue").objectives[0].measured == measured);
+
+    /* One interval for blue: its 5m window takes it in and lets the oldest go, its 1h window
+     * takes it in; green's 5m window lets its oldest go. */
+    add(f, "blue", NOON + 30 * BASE, &sp);
+    advance(f, NOON + 31 * BASE);
+    sw_eval_work_done next = work(f);
+    assert_int_equal(next.series_evaluated, before.series_evaluated + 2);
+    assert_int_equal(next.window_steps, before.window_steps + 2 + 1 + 1);
 }
 
 int
@@ -1217,8 +1270,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_health_runs_across_boundaries, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_health_runs_ended_inside_an_interval, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_health_runs_ended_inside_an_interval, setup, teardown),
         cmocka_unit_test_setup_teardown(test_for_timing_no_data_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_for_timing_clean_before, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replay_in_one_call, setup, teardown),
@@ -1240,6 +1292,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_restore_trigger, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trigger_window_starts_at_mark, setup, teardown),
         cmocka_unit_test_setup_teardown(test_window_stats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_work_follows_arrivals, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,9 @@
  * thresholds as bounds) and must give the same samples in the same order: names, label names
  * and values, and values bit for bit (any NaN matching a NaN). The text body itself is the
  * snapshot's rendered /metrics, and rendering it twice renders once.
+ *
+ * A render reads the evaluator only while it gathers: a tick that begins while the per-series
+ * families are being written goes through at once, and the render still shows its snapshot.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,9 +23,12 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "slawatch/eval.h"
 #include "slawatch/promtext.h"
@@ -274,12 +280,128 @@ test_stale_after_write(void **state)
     sw_rules_free(rules);
 }
 
+/* ------------------------------------------------------------------ a tick during a render */
+
+/* The tick thread's side: one write section that moves the evaluator on. */
+typedef struct tick_during {
+    sw_eval *ev;
+    sw_snapshot_source *src;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool started, done;
+    samples seen;
+} tick_during;
+
+static void *
+tick_thread(void *arg)
+{
+    tick_during *t = arg;
+    sw_snapshot_source_write_begin(t->src);
+    for (int k = 3; k < 6; k++)
+        feed(t->ev, T0 + k * BASE_MS, "api", "green", 150, 30, 100);
+    assert_int_equal(sw_eval_advance(t->ev, T0 + 6 * BASE_MS, NULL), SW_OK);
+    sw_snapshot_source_write_end(t->src);
+    pthread_mutex_lock(&t->lock);
+    t->done = true;
+    pthread_cond_signal(&t->cond);
+    pthread_mutex_unlock(&t->lock);
+    return NULL;
+}
+
+/* At the first per-series window sample, run a tick and wait for it, within a bound. */
+static void
+visited_with_tick(void *ctx, sw_expo_type family, const char *name, const sw_expo_label *labels,
+                  size_t n, double value)
+{
+    tick_during *t = ctx;
+    visited(&t->seen, family, name, labels, n, value);
+    if (t->started || strcmp(name, "slawatch_sli_error_ratio") != 0)
+        return;
+    t->started = true;
+    assert_int_equal(pthread_create(&t->thread, NULL, tick_thread, t), 0);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 60;
+    pthread_mutex_lock(&t->lock);
+    while (!t->done && pthread_cond_timedwait(&t->cond, &t->lock, &until) == 0)
+        ;
+    pthread_mutex_unlock(&t->lock);
+}
+
+static double
+value_of(const samples *s, const char *key)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->s[i].key, key) == 0)
+            return s->s[i].value;
+    fail_msg("no sample %s", key);
+    return NAN;
+}
+
+static void
+test_tick_during_render(void **state)
+{
+    (void)state;
+    sw_rules *rules;
+    tick_during *t = calloc(1, sizeof *t); /* its samples are too big for the stack */
+    assert_non_null(t);
+    pthread_mutex_init(&t->lock, NULL);
+    pthread_cond_init(&t->cond, NULL);
+    assert_int_equal(
+        sw_rules_load_mem(rules_text, sizeof rules_text - 1, "during", &rules, NULL, NULL), SW_OK);
+    assert_int_equal(sw_eval_new(rules, &t->ev, NULL), SW_OK);
+    assert_int_equal(sw_snapshot_source_new(&t->src, NULL), SW_OK);
+    for (int k = 0; k < 3; k++)
+        feed(t->ev, T0 + k * BASE_MS, "api", "green", 150, 0, 100);
+    assert_int_equal(sw_eval_advance(t->ev, T0 + 3 * BASE_MS, NULL), SW_OK);
+    sw_metrics_self self = {.store_ok = true};
+    sw_metrics_input mi = {.self = &self};
+    sw_snapshot_input in = {t->ev, rules, T0 + 3 * BASE_MS, &mi, t->src};
+    sw_snapshot *old, *now;
+    assert_int_equal(sw_snapshot_build(&in, &old, NULL), SW_OK);
+
+    sw_expo_visitor v = {t, visited_with_tick};
+    assert_int_equal(sw_snapshot_metrics_visit(old, &v), SW_SNAPSHOT_FOUND);
+    pthread_mutex_lock(&t->lock);
+    bool done_during = t->done; /* the render was still going: it had not returned */
+    pthread_mutex_unlock(&t->lock);
+    assert_true(t->started);
+    assert_int_equal(pthread_join(t->thread, NULL), 0);
+    assert_true(done_during);
+
+    /* The render shows its snapshot: no errors in the 5m window, before the tick's 30 of 150. */
+    const char *key = "slawatch_sli_error_ratio\nservice=api\nenv=green\nwindow=5m";
+    assert_true(value_of(&t->seen, key) == 0.0);
+    assert_true(
+        value_of(&t->seen, "slawatch_sli_availability_ratio\nservice=api\nenv=green\nwindow=5m") ==
+        1.0);
+    /* What the tick changed is there for the next snapshot: 90 errors in 900 requests. */
+    samples *after = calloc(1, sizeof *after);
+    assert_non_null(after);
+    in.now_ms = T0 + 6 * BASE_MS;
+    assert_int_equal(sw_snapshot_build(&in, &now, NULL), SW_OK);
+    sw_expo_visitor again = {after, visited};
+    assert_int_equal(sw_snapshot_metrics_visit(now, &again), SW_SNAPSHOT_FOUND);
+    assert_true(value_of(after, key) == 90.0 / 900.0);
+    free(after);
+    sw_snapshot_unref(old);
+    sw_snapshot_unref(now);
+    sw_snapshot_source_free(t->src);
+    sw_eval_free(t->ev);
+    pthread_mutex_destroy(&t->lock);
+    pthread_cond_destroy(&t->cond);
+    free(t);
+    sw_rules_free(rules);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_visit_matches_text),
         cmocka_unit_test(test_stale_after_write),
+        cmocka_unit_test(test_tick_during_render),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
