@@ -65,6 +65,18 @@ typedef struct sw_chist sw_chist;
 
 /* Pack h's recorded buckets; buf is scratch space (reset here). */
 sw_status sw_chist_pack(const sw_hdr *h, sw_buf *buf, sw_chist **ret, sw_err *err);
+/*
+ * Pack the histogram a V0/V1/V2 encoding holds, without decoding it into one: the same pairs
+ * sw_chist_pack() gives for sw_hdr_decode()'s result. buf is scratch space (reset here).
+ */
+sw_status sw_chist_decode(const uint8_t *data, size_t len, sw_buf *buf, sw_chist **ret,
+                          sw_err *err);
+
+/* Values recorded; of them, those in buckets whose lowest value is <= value (what
+ * sw_hdr_count_at_or_below() says of the histogram c was packed from). */
+int64_t sw_chist_total(const sw_chist *c);
+int64_t sw_chist_count_at_or_below(const sw_chist *c, int64_t value);
+
 sw_chist *sw_chist_clone(const sw_chist *c);
 void sw_chist_free(sw_chist *c);
 size_t sw_chist_size(const sw_chist *c);
@@ -299,7 +311,7 @@ typedef struct sw_series {
     size_t service_index;
     const sw_rules *rules; /* the service's resolved set (sw_service.rules) */
     const sw_plan *plan;   /* compiled from it */
-    char *env; /* NULL: no environment */
+    char *env;             /* NULL: no environment */
     sw_history hist;
     sw_lat_window *lat; /* plan.n_lat */
     sw_slices **slices; /* per objective; NULL where it has no slices */
@@ -325,7 +337,7 @@ struct sw_eval {
     size_t n_slots;
     sw_hdr *scratch; /* empty between uses */
     sw_buf pack_buf;
-    int64_t now_ms; /* last advance; INT64_MIN before the first */
+    int64_t now_ms;         /* last advance; INT64_MIN before the first */
     int64_t alerts_from_ms; /* boundaries before it are not evaluated (a rebuild) */
 };
 
@@ -405,8 +417,8 @@ void sw_alert_result_init(sw_alert_result *r, const sw_alert *a);
 /* Evaluate the condition of a (alert or trigger, latency window lat or NULL) at t, over a window
  * that starts no earlier than from_ms (triggers: the deployment mark; INT64_MIN: no cut). */
 bool sw_alert_holds(const sw_eval *ev, const sw_series *s, const sw_alert *a,
-                    const sw_lat_window *lat, int64_t from_ms, int64_t t_ms,
-                    double *ret_measured, double *ret_short);
+                    const sw_lat_window *lat, int64_t from_ms, int64_t t_ms, double *ret_measured,
+                    double *ret_short);
 
 /* Prometheus `for` semantics: one evaluation at t. */
 void sw_alert_step(sw_alert_result *r, const sw_alert *a, bool holds, int64_t t_ms);
