@@ -321,9 +321,9 @@ check_interval(const sw_eval *ev, const sw_sli_interval *iv, sw_err *err)
     return SW_OK;
 }
 
-/* The counts of an interval; its latency's come from latency_sums. */
+/* The counts of an interval, but for its latency's. */
 static void
-interval_sums(const sw_sli_interval *iv, sw_sums *ret)
+count_sums(const sw_sli_interval *iv, sw_sums *ret)
 {
     memset(ret, 0, sizeof *ret);
     ret->v[SW_SUM_REQUESTS] = iv->requests;
@@ -333,10 +333,24 @@ interval_sums(const sw_sli_interval *iv, sw_sums *ret)
     ret->v[SW_SUM_DATA_MS] = (uint64_t)iv->length_ms;
 }
 
-/* The latency counts of an interval, from its packed histogram (NULL: none recorded). */
 static void
-latency_sums(const sw_plan *p, const sw_chist *lat, sw_sums *ret)
+interval_sums(const sw_plan *p, const sw_sli_interval *iv, sw_sums *ret)
 {
+    count_sums(iv, ret);
+    if (iv->latency == NULL)
+        return;
+    int64_t total = sw_hdr_total_count(iv->latency);
+    ret->v[SW_SUM_LAT_TOTAL] = (uint64_t)total;
+    for (size_t k = 0; k < p->n_slow; k++)
+        ret->v[SW_SUM_SLOW + k] =
+            (uint64_t)(total - sw_hdr_count_at_or_below(iv->latency, p->slow_us[k]));
+}
+
+/* interval_sums() of an interval whose latency comes packed (lat; NULL when it has none). */
+static void
+packed_interval_sums(const sw_plan *p, const sw_sli_interval *iv, const sw_chist *lat, sw_sums *ret)
+{
+    count_sums(iv, ret);
     if (lat == NULL)
         return;
     int64_t total = sw_chist_total(lat);
@@ -370,24 +384,16 @@ series_to_feed(sw_eval *ev, const char *service, const char *env, const sw_sli_i
     return SW_OK;
 }
 
-/* Append the interval to the series' history; takes lat (NULL: no latency recorded). */
+/* Append the interval with its sums to the series' history; takes lat (NULL: no latency). */
 static sw_status
-append_interval(sw_eval *ev, sw_series *s, const sw_sli_interval *iv, sw_chist *lat, sw_err *err)
+append_interval(sw_eval *ev, sw_series *s, const sw_sli_interval *iv, const sw_sums *sums,
+                sw_chist *lat, sw_err *err)
 {
     int64_t end = iv->start_ms + iv->length_ms;
     sw_status st = SW_OK;
-    if (lat != NULL && sw_chist_total(lat) == 0) {
-        sw_chist_free(lat);
-        lat = NULL;
-    }
     if (iv->has_data) {
-        sw_sums sums;
-        interval_sums(iv, &sums);
-        latency_sums(s->plan, lat, &sums);
         bool in_maint = sw_maint_overlaps(&ev->plan.maint[s->service_index], iv->start_ms, end);
-        st = sw_history_append(&s->hist, iv, &sums, in_maint, lat, err);
-    } else {
-        sw_chist_free(lat);
+        st = sw_history_append(&s->hist, iv, sums, in_maint, lat, err);
     }
     if (st == SW_OK)
         s->fed_until_ms = end;
@@ -400,10 +406,14 @@ sw_eval_add(sw_eval *ev, const char *service, const char *env, const sw_sli_inte
 {
     sw_series *s;
     sw_status st = series_to_feed(ev, service, env, iv, &s, err);
+    if (st != SW_OK || !iv->has_data)
+        return st == SW_OK ? append_interval(ev, s, iv, NULL, NULL, err) : st;
+    sw_sums sums;
+    interval_sums(s->plan, iv, &sums);
     sw_chist *lat = NULL;
-    if (st == SW_OK && iv->has_data && iv->latency != NULL && sw_hdr_total_count(iv->latency) > 0)
+    if (iv->latency != NULL && sw_hdr_total_count(iv->latency) > 0)
         st = sw_chist_pack(iv->latency, &ev->pack_buf, &lat, err);
-    return st == SW_OK ? append_interval(ev, s, iv, lat, err) : st;
+    return st == SW_OK ? append_interval(ev, s, iv, &sums, lat, err) : st;
 }
 
 sw_status
@@ -413,10 +423,20 @@ sw_eval_add_encoded(sw_eval *ev, const char *service, const char *env, const sw_
     SW_REQUIRE(iv->latency == NULL);
     sw_series *s;
     sw_status st = series_to_feed(ev, service, env, iv, &s, err);
+    if (st != SW_OK || !iv->has_data)
+        return st == SW_OK ? append_interval(ev, s, iv, NULL, NULL, err) : st;
     sw_chist *lat = NULL;
-    if (st == SW_OK && iv->has_data && latency != NULL)
+    if (latency != NULL)
         st = sw_chist_decode(latency, latency_len, &ev->pack_buf, &lat, err);
-    return st == SW_OK ? append_interval(ev, s, iv, lat, err) : st;
+    if (st != SW_OK)
+        return st;
+    if (lat != NULL && sw_chist_total(lat) == 0) { /* as sw_eval_add keeps no empty histogram */
+        sw_chist_free(lat);
+        lat = NULL;
+    }
+    sw_sums sums;
+    packed_interval_sums(s->plan, iv, lat, &sums);
+    return append_interval(ev, s, iv, &sums, lat, err);
 }
 
 /* ------------------------------------------------------------------ advancing */
@@ -428,8 +448,9 @@ eval_conditions(const sw_eval *ev, sw_series *s, int64_t t)
     for (size_t i = 0; i < r->n_alerts; i++) {
         ptrdiff_t lat = s->plan->alert_lat[i];
         sw_alert_result *res = &s->alerts[i];
-        bool holds = sw_alert_holds(ev, s, &r->alerts[i], lat >= 0 ? &s->lat[lat] : NULL, INT64_MIN,
-                                    t, &res->measured, &res->measured_short);
+        bool holds = sw_alert_holds(ev, s, &r->alerts[i], lat >= 0 ? &s->lat[lat] : NULL,
+                                    INT64_MIN, t,
+                                    &res->measured, &res->measured_short);
         sw_alert_step(res, &r->alerts[i], holds, t);
     }
     for (size_t i = 0; i < r->n_triggers; i++) {
@@ -437,7 +458,8 @@ eval_conditions(const sw_eval *ev, sw_series *s, int64_t t)
         sw_alert_result *res = &s->trigger_states[i];
         /* Triggers judge the deployment since its mark (deployed_ms is INT64_MIN without). */
         bool holds = sw_alert_holds(ev, s, &r->triggers[i], lat >= 0 ? &s->lat[lat] : NULL,
-                                    s->deployed_ms, t, &res->measured, &res->measured_short);
+                                    s->deployed_ms, t,
+                                    &res->measured, &res->measured_short);
         sw_alert_step(res, &r->triggers[i], holds, t);
         sw_trigger_latch(&s->triggers[i], res, t);
     }

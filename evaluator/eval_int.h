@@ -311,7 +311,7 @@ typedef struct sw_series {
     size_t service_index;
     const sw_rules *rules; /* the service's resolved set (sw_service.rules) */
     const sw_plan *plan;   /* compiled from it */
-    char *env;             /* NULL: no environment */
+    char *env; /* NULL: no environment */
     sw_history hist;
     sw_lat_window *lat; /* plan.n_lat */
     sw_slices **slices; /* per objective; NULL where it has no slices */
@@ -337,7 +337,7 @@ struct sw_eval {
     size_t n_slots;
     sw_hdr *scratch; /* empty between uses */
     sw_buf pack_buf;
-    int64_t now_ms;         /* last advance; INT64_MIN before the first */
+    int64_t now_ms; /* last advance; INT64_MIN before the first */
     int64_t alerts_from_ms; /* boundaries before it are not evaluated (a rebuild) */
 };
 
@@ -417,8 +417,8 @@ void sw_alert_result_init(sw_alert_result *r, const sw_alert *a);
 /* Evaluate the condition of a (alert or trigger, latency window lat or NULL) at t, over a window
  * that starts no earlier than from_ms (triggers: the deployment mark; INT64_MIN: no cut). */
 bool sw_alert_holds(const sw_eval *ev, const sw_series *s, const sw_alert *a,
-                    const sw_lat_window *lat, int64_t from_ms, int64_t t_ms, double *ret_measured,
-                    double *ret_short);
+                    const sw_lat_window *lat, int64_t from_ms, int64_t t_ms,
+                    double *ret_measured, double *ret_short);
 
 /* Prometheus `for` semantics: one evaluation at t. */
 void sw_alert_step(sw_alert_result *r, const sw_alert *a, bool holds, int64_t t_ms);

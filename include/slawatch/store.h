@@ -181,8 +181,8 @@ sw_status sw_store_scan_level(sw_store *st, const char *service, int64_t resolut
  * before slawatch kept minute counts on hour rows).
  */
 typedef sw_status (*sw_store_hour_visit)(void *ctx, const char *service, const char *env,
-                                         const sw_sli_interval *iv, const sw_hour_minutes *minutes,
-                                         sw_err *err);
+                                         const sw_sli_interval *iv,
+                                         const sw_hour_minutes *minutes, sw_err *err);
 
 /*
  * Visit the hours starting in [from_ms, to_ms), series by series in start order, each with the
@@ -269,7 +269,7 @@ typedef struct sw_store_event {
     const char *env;
     const char *state; /* "firing" or "resolved" */
     int64_t at_ms;
-    double value; /* the measured value that decided; NAN when unknown */
+    double value;       /* the measured value that decided; NAN when unknown */
 } sw_store_event;
 
 /* SW_E_INVAL for another kind or state. */
