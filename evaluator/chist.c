@@ -77,11 +77,14 @@ sw_chist_pack(const sw_hdr *h, sw_buf *buf, sw_chist **ret, sw_err *err)
     return SW_OK;
 }
 
-/* Buckets decoded from an encoding, packed into buf as they come. */
+/* Buckets decoded from an encoding, packed into buf as they come, counted below thresholds. */
 typedef struct packer {
     sw_buf *buf;
     int64_t prev;
     int64_t total;
+    const int64_t *thresholds;
+    size_t n_thresholds;
+    int64_t *at_or_below;
 } packer;
 
 static bool
@@ -95,6 +98,9 @@ pack_buckets(void *ctx, const int64_t *value_lo, const int64_t *count, size_t n)
         len += sw_varint_put(chunk + len, (uint64_t)count[i]);
         pk->prev = value_lo[i];
         pk->total += count[i];
+        for (size_t k = 0; k < pk->n_thresholds; k++)
+            if (value_lo[i] <= pk->thresholds[k])
+                pk->at_or_below[k] += count[i];
         if (len > CHUNK - PAIR_MAX) {
             if (sw_buf_append(pk->buf, chunk, len, NULL) != SW_OK)
                 return false;
@@ -105,10 +111,17 @@ pack_buckets(void *ctx, const int64_t *value_lo, const int64_t *count, size_t n)
 }
 
 sw_status
-sw_chist_decode(const uint8_t *data, size_t len, sw_buf *buf, sw_chist **ret, sw_err *err)
+sw_chist_decode(const uint8_t *data, size_t len, const int64_t *thresholds, size_t n_thresholds,
+                int64_t *ret_at_or_below, sw_buf *buf, sw_chist **ret, sw_err *err)
 {
     sw_buf_reset(buf);
-    packer pk = {.buf = buf, .prev = 0, .total = 0};
+    memset(ret_at_or_below, 0, n_thresholds * sizeof *ret_at_or_below);
+    packer pk = {.buf = buf,
+                 .prev = 0,
+                 .total = 0,
+                 .thresholds = thresholds,
+                 .n_thresholds = n_thresholds,
+                 .at_or_below = ret_at_or_below};
     sw_status st = sw_hdr_decode_buckets(data, len, pack_buckets, &pk, err);
     if (st != SW_OK)
         return st;
@@ -128,21 +141,6 @@ int64_t
 sw_chist_total(const sw_chist *c)
 {
     return c->total;
-}
-
-int64_t
-sw_chist_count_at_or_below(const sw_chist *c, int64_t value)
-{
-    const uint8_t *p = c->data, *end = c->data + c->len;
-    int64_t lo = 0, below = 0;
-    while (p < end) {
-        lo += (int64_t)get_varint(&p);
-        int64_t count = (int64_t)get_varint(&p);
-        if (lo > value)
-            break;
-        below += count;
-    }
-    return below;
 }
 
 sw_chist *

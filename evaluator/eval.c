@@ -346,9 +346,11 @@ interval_sums(const sw_plan *p, const sw_sli_interval *iv, sw_sums *ret)
             (uint64_t)(total - sw_hdr_count_at_or_below(iv->latency, p->slow_us[k]));
 }
 
-/* interval_sums() of an interval whose latency comes packed (lat; NULL when it has none). */
+/* interval_sums() of an interval whose latency comes packed (lat; NULL when it has none), with
+ * the counts at or below the slow thresholds. */
 static void
-packed_interval_sums(const sw_plan *p, const sw_sli_interval *iv, const sw_chist *lat, sw_sums *ret)
+packed_interval_sums(const sw_plan *p, const sw_sli_interval *iv, const sw_chist *lat,
+                     const int64_t *at_or_below, sw_sums *ret)
 {
     count_sums(iv, ret);
     if (lat == NULL)
@@ -356,8 +358,7 @@ packed_interval_sums(const sw_plan *p, const sw_sli_interval *iv, const sw_chist
     int64_t total = sw_chist_total(lat);
     ret->v[SW_SUM_LAT_TOTAL] = (uint64_t)total;
     for (size_t k = 0; k < p->n_slow; k++)
-        ret->v[SW_SUM_SLOW + k] =
-            (uint64_t)(total - sw_chist_count_at_or_below(lat, p->slow_us[k]));
+        ret->v[SW_SUM_SLOW + k] = (uint64_t)(total - at_or_below[k]);
 }
 
 /* The series an interval is for, once it is known to fit after what the series was given. */
@@ -426,8 +427,10 @@ sw_eval_add_encoded(sw_eval *ev, const char *service, const char *env, const sw_
     if (st != SW_OK || !iv->has_data)
         return st == SW_OK ? append_interval(ev, s, iv, NULL, NULL, err) : st;
     sw_chist *lat = NULL;
+    int64_t at_or_below[SW_SLOW_MAX];
     if (latency != NULL)
-        st = sw_chist_decode(latency, latency_len, &ev->pack_buf, &lat, err);
+        st = sw_chist_decode(latency, latency_len, s->plan->slow_us, s->plan->n_slow, at_or_below,
+                             &ev->pack_buf, &lat, err);
     if (st != SW_OK)
         return st;
     if (lat != NULL && sw_chist_total(lat) == 0) { /* as sw_eval_add keeps no empty histogram */
@@ -435,7 +438,7 @@ sw_eval_add_encoded(sw_eval *ev, const char *service, const char *env, const sw_
         lat = NULL;
     }
     sw_sums sums;
-    packed_interval_sums(s->plan, iv, lat, &sums);
+    packed_interval_sums(s->plan, iv, lat, at_or_below, &sums);
     return append_interval(ev, s, iv, &sums, lat, err);
 }
 
