@@ -10,6 +10,7 @@
 #include "cli.h"
 
 #include "slawatch/eval.h"
+#include "slawatch/hdr_codec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -86,15 +87,39 @@ typedef struct feed_ctx {
     sw_cli_held *held;
 } feed_ctx;
 
+/* What a row tells of what the store holds; its histogram is decoded only while no row of
+ * the service has shown latency yet (after that, whether one more has does not matter). */
 static sw_status
-feed(void *ctx, const char *service, const char *env, const sw_sli_interval *iv, sw_err *err)
+note_held(const feed_ctx *f, const char *service, const sw_sli_interval *iv, const uint8_t *latency,
+          size_t latency_len, sw_err *err)
+{
+    ptrdiff_t i = sw_rules_service_index(f->rules, service);
+    sw_sli_interval row = *iv;
+    sw_status s = SW_OK;
+    if (latency != NULL && iv->has_data && !f->held[i].latency)
+        s = sw_hdr_decode(latency, latency_len, &row.latency, err);
+    if (s == SW_OK)
+        sw_cli_held_note(f->rules, f->held, service, &row);
+    sw_hdr_free(row.latency);
+    return s;
+}
+
+/* A stored row, its histogram packed from its encoding (no histogram decoded per row). */
+static sw_status
+feed(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
+     const uint8_t *latency, size_t latency_len, sw_err *err)
 {
     feed_ctx *f = ctx;
     /* The store may hold services these rules do not name: they are not asked about. */
     if (sw_rules_service_index(f->rules, service) < 0)
         return SW_OK;
-    sw_cli_held_note(f->rules, f->held, service, iv);
-    return sw_eval_add(f->ev, service, env, iv, err);
+    sw_status s = note_held(f, service, iv, latency, latency_len, err);
+    if (s == SW_OK)
+        s = sw_eval_add_encoded(f->ev, service, env, iv, latency, latency_len, err);
+    if (s != SW_OK)
+        sw_err_prefix(err, "%s%s%s at %lld ms", service, env ? "/" : "", env ? env : "",
+                      (long long)iv->start_ms);
+    return s;
 }
 
 sw_status
@@ -108,8 +133,8 @@ sw_cli_eval_store(sw_store *st, const sw_rules *rules, const sw_cli_period *p, s
     int64_t fine_from = p->to_ms - sw_rules_timers_reach_ms(rules);
     sw_eval_alerts_from(ev, fine_from);
     feed_ctx f = {ev, rules, held};
-    s = sw_store_scan_upto(st, NULL, p->from_ms, p->to_ms, fine_from, coarsest_row_ms(rules), feed,
-                           &f, err);
+    s = sw_store_scan_encoded(st, NULL, p->from_ms, p->to_ms, fine_from, coarsest_row_ms(rules),
+                              feed, &f, err);
     if (s == SW_OK)
         s = sw_eval_advance(ev, p->to_ms, err);
     if (s != SW_OK) {

@@ -377,13 +377,36 @@ parse_header(byte_source *s, uint32_t base, uint32_t cookie, header_info *hi, sw
     return SW_OK;
 }
 
-/* Decoding state for the counts. */
+/* Buckets handed to a sw_hdr_buckets_fn per call. */
+#define BUCKET_BATCH 256
+
+/* Where sw_hdr_decode_buckets() gathers buckets before handing them on. */
+typedef struct bucket_batch {
+    sw_hdr_buckets_fn fn;
+    void *ctx;
+    size_t n;
+    int64_t value_lo[BUCKET_BATCH];
+    int64_t count[BUCKET_BATCH];
+} bucket_batch;
+
+/* Decoding state for the counts: into h, or, with batch set, into the batch (h then only
+ * gives the layout and holds no counts). */
 typedef struct counts_sink {
     sw_hdr *h;
+    bucket_batch *batch;
     int32_t index; /* next bucket to fill */
     int32_t last;  /* last non-zero bucket, -1 when none */
     int64_t total;
 } counts_sink;
+
+/* Hand the gathered buckets on; false when the callee could not take them (no memory). */
+static bool
+batch_flush(bucket_batch *b)
+{
+    bool ok = b->n == 0 || b->fn(b->ctx, b->value_lo, b->count, b->n);
+    b->n = 0;
+    return ok;
+}
 
 /* Why sink_count refused count (kept out of line: the accepting path runs per bucket). */
 static sw_status
@@ -402,8 +425,15 @@ sink_refuse(const counts_sink *k, int64_t count, size_t at, sw_err *err)
 /* counts[index] = count (> 0) for an index past every bucket set so far: appended to the
  * compact pairs (which turn dense past sp_max), or stored. False when out of memory. */
 static inline bool
-put_count(sw_hdr *h, int32_t index, int64_t count)
+put_count(const counts_sink *k, int32_t index, int64_t count)
 {
+    sw_hdr *h = k->h;
+    if (k->batch != NULL) {
+        bucket_batch *b = k->batch;
+        b->value_lo[b->n] = sw_hdr_value_from_index(h, index);
+        b->count[b->n++] = count;
+        return b->n < BUCKET_BATCH || batch_flush(b);
+    }
     if (h->counts != NULL) {
         h->counts[index] = count;
         return true;
@@ -421,7 +451,7 @@ sink_count(counts_sink *k, int64_t count, size_t at, sw_err *err)
     k->total = total;
     if (count != 0) {
         k->last = k->index;
-        if (!put_count(k->h, k->index, count))
+        if (!put_count(k, k->index, count))
             return sw_err_set(err, SW_E_NOMEM, "cannot allocate a decoded histogram's buckets");
     }
     k->index++;
@@ -459,7 +489,7 @@ decode_tokens(const uint8_t *p, size_t n, bool whole, size_t at0, counts_sink *k
             total = sum;
             if (token != 0) {
                 last = index;
-                if (!put_count(k->h, index, token)) {
+                if (!put_count(k, index, token)) {
                     st = sw_err_set(err, SW_E_NOMEM,
                                     "cannot allocate a decoded histogram's buckets");
                     break;
@@ -550,8 +580,10 @@ expect_end(byte_source *s, sw_err *err)
     return SW_OK;
 }
 
+/* Decode into a new histogram (*ret_h), or into batch when it is not NULL (*ret_h untouched). */
 static sw_status
-decode_body(byte_source *s, uint32_t base, uint32_t cookie, sw_hdr **ret_h, sw_err *err)
+decode_body(byte_source *s, uint32_t base, uint32_t cookie, bucket_batch *batch, sw_hdr **ret_h,
+            sw_err *err)
 {
     header_info hi;
     sw_status st = parse_header(s, base, cookie, &hi, err);
@@ -568,7 +600,7 @@ decode_body(byte_source *s, uint32_t base, uint32_t cookie, sw_hdr **ret_h, sw_e
     if (hi.version == 2 && hi.payload_len > (int64_t)VARINT_MAX * SW_HDR_DECODE_MAX_COUNTS)
         return sw_err_set(err, SW_E_TOOBIG, "payload length %lld exceeds any valid histogram",
                           (long long)hi.payload_len);
-    counts_sink k = {.index = 0, .last = -1, .total = 0};
+    counts_sink k = {.batch = batch, .index = 0, .last = -1, .total = 0};
     /* Compact, as a recorded one: the payload's buckets come in increasing order, so each is
      * appended (no dense array filled and scanned when the histogram stays small). */
     st = sw_hdr_new(&hi.cfg, &k.h, err);
@@ -580,7 +612,9 @@ decode_body(byte_source *s, uint32_t base, uint32_t cookie, sw_hdr **ret_h, sw_e
         st = decode_word_counts(s, &hi, &k, err);
     if (st == SW_OK)
         st = expect_end(s, err);
-    if (st != SW_OK) {
+    if (st == SW_OK && batch != NULL && !batch_flush(batch))
+        st = sw_err_set(err, SW_E_NOMEM, "cannot take a decoded histogram's buckets");
+    if (st != SW_OK || batch != NULL) {
         sw_hdr_free(k.h);
         return st;
     }
@@ -593,7 +627,8 @@ decode_body(byte_source *s, uint32_t base, uint32_t cookie, sw_hdr **ret_h, sw_e
 }
 
 static sw_status
-decode_compressed(const uint8_t *data, size_t len, uint32_t base, sw_hdr **ret_h, sw_err *err)
+decode_compressed(const uint8_t *data, size_t len, uint32_t base, bucket_batch *batch,
+                  sw_hdr **ret_h, sw_err *err)
 {
     if (len < 8)
         return sw_err_set(err, SW_E_TRUNCATED, "compressed header needs 8 bytes, %zu present", len);
@@ -623,15 +658,15 @@ decode_compressed(const uint8_t *data, size_t len, uint32_t base, sw_hdr **ret_h
             st = sw_err_set(err, SW_E_PARSE, "inner cookie 0x%08x does not match outer 0x%08x",
                             (unsigned)inner, (unsigned)base);
         if (st == SW_OK)
-            st = decode_body(s, inner & COOKIE_BASE_MASK, inner, ret_h, err);
+            st = decode_body(s, inner & COOKIE_BASE_MASK, inner, batch, ret_h, err);
         free(s);
     }
     inflateEnd(&zs);
     return st;
 }
 
-sw_status
-sw_hdr_decode(const uint8_t *data, size_t len, sw_hdr **ret_h, sw_err *err)
+static sw_status
+decode_any(const uint8_t *data, size_t len, bucket_batch *batch, sw_hdr **ret_h, sw_err *err)
 {
     if (len < 4)
         return sw_err_set(err, SW_E_TRUNCATED, "encoding needs a 4-byte cookie, %zu bytes present",
@@ -642,17 +677,33 @@ sw_hdr_decode(const uint8_t *data, size_t len, sw_hdr **ret_h, sw_err *err)
     case V2_COMPRESSED_BASE:
     case V1_COMPRESSED_BASE:
     case V0_COMPRESSED_BASE:
-        return decode_compressed(data, len, base, ret_h, err);
+        return decode_compressed(data, len, base, batch, ret_h, err);
     case V2_BASE:
     case V1_BASE:
     case V0_BASE: {
         byte_source s = {.p = data, .n = len, .zs = NULL};
-        return decode_body(&s, base, cookie, ret_h, err);
+        return decode_body(&s, base, cookie, batch, ret_h, err);
     }
     default:
         return sw_err_set(err, SW_E_UNSUPPORTED, "unknown encoding cookie 0x%08x",
                           (unsigned)cookie);
     }
+}
+
+sw_status
+sw_hdr_decode(const uint8_t *data, size_t len, sw_hdr **ret_h, sw_err *err)
+{
+    return decode_any(data, len, NULL, ret_h, err);
+}
+
+sw_status
+sw_hdr_decode_buckets(const uint8_t *data, size_t len, sw_hdr_buckets_fn fn, void *ctx, sw_err *err)
+{
+    bucket_batch batch; /* its arrays are filled before they are read */
+    batch.fn = fn;
+    batch.ctx = ctx;
+    batch.n = 0;
+    return decode_any(data, len, &batch, NULL, err);
 }
 
 sw_status

@@ -107,6 +107,7 @@ typedef struct scan_args {
     int level;         /* sw_store_scan_level */
     bool with_latency; /* sw_store_scan_level, sw_store_scan_hours */
     sw_store_visit fn;
+    sw_store_encoded_visit encoded_fn; /* sw_store_scan_encoded, instead of fn */
     sw_store_hour_visit hour_fn;
     void *ctx;
 } scan_args;
@@ -116,6 +117,13 @@ visit_row(sw_store *st, const cursor *c, const char *service, const char *env, c
           sw_err *err)
 {
     sw_sli_interval iv;
+    if (a->encoded_fn != NULL) {
+        sw_store_read_counts(c->s, &iv);
+        bool has_lat = sqlite3_column_type(c->s, C_LAT) != SQLITE_NULL;
+        const uint8_t *lat = has_lat ? sqlite3_column_blob(c->s, C_LAT) : NULL;
+        size_t len = has_lat ? (size_t)sqlite3_column_bytes(c->s, C_LAT) : 0;
+        return a->encoded_fn(a->ctx, service, sw_store_env_or_null(env), &iv, lat, len, err);
+    }
     sw_status r = sw_store_read_interval(st, c->s, &iv, err);
     if (r == SW_OK)
         r = a->fn(a->ctx, service, sw_store_env_or_null(env), &iv, err);
@@ -221,21 +229,38 @@ each_series(sw_store *st, const char *service, series_scan scan, const scan_args
     return r;
 }
 
+/* A multi-resolution scan of [from_ms, to_ms), fine_from_ms held within it. */
+static scan_args
+range_args(int64_t from_ms, int64_t to_ms, int64_t fine_from_ms, int64_t coarsest_ms)
+{
+    scan_args a = {
+        .from = from_ms, .to = to_ms, .fine_from = fine_from_ms, .coarsest = coarsest_ms};
+    if (a.fine_from < from_ms)
+        a.fine_from = from_ms;
+    if (a.fine_from > to_ms)
+        a.fine_from = to_ms;
+    return a;
+}
+
 sw_status
 sw_store_scan_upto(sw_store *st, const char *service, int64_t from_ms, int64_t to_ms,
                    int64_t fine_from_ms, int64_t coarsest_ms, sw_store_visit fn, void *ctx,
                    sw_err *err)
 {
-    scan_args a = {.from = from_ms,
-                   .to = to_ms,
-                   .fine_from = fine_from_ms,
-                   .coarsest = coarsest_ms,
-                   .fn = fn,
-                   .ctx = ctx};
-    if (a.fine_from < from_ms)
-        a.fine_from = from_ms;
-    if (a.fine_from > to_ms)
-        a.fine_from = to_ms;
+    scan_args a = range_args(from_ms, to_ms, fine_from_ms, coarsest_ms);
+    a.fn = fn;
+    a.ctx = ctx;
+    return each_series(st, service, scan_series, &a, err);
+}
+
+sw_status
+sw_store_scan_encoded(sw_store *st, const char *service, int64_t from_ms, int64_t to_ms,
+                      int64_t fine_from_ms, int64_t coarsest_ms, sw_store_encoded_visit fn,
+                      void *ctx, sw_err *err)
+{
+    scan_args a = range_args(from_ms, to_ms, fine_from_ms, coarsest_ms);
+    a.encoded_fn = fn;
+    a.ctx = ctx;
     return each_series(st, service, scan_series, &a, err);
 }
 

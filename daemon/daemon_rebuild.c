@@ -113,14 +113,22 @@ earliest_over_sets(const sw_rules *r, int64_t now_ms, int64_t (*of_set)(const sw
     return from;
 }
 
+/* A stored row, its histogram packed from its encoding (no histogram decoded per row). */
 static sw_status
-feed(void *ctx, const char *service, const char *env, const sw_sli_interval *iv, sw_err *err)
+feed(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
+     const uint8_t *latency, size_t latency_len, sw_err *err)
 {
-    (void)err;
     sw_eval *ev = ctx;
-    /* Services no longer in the rules (or environments renamed) are left in the store. */
-    sw_eval_add(ev, service, env, iv, NULL);
-    return SW_OK;
+    sw_status st = sw_eval_add_encoded(ev, service, env, iv, latency, latency_len, err);
+    /* Services no longer in the rules (or environments renamed) are left in the store: the
+     * evaluator refuses their intervals with SW_E_INVAL; a histogram that does not decode
+     * stops the rebuild. */
+    if (st == SW_E_INVAL)
+        return SW_OK;
+    if (st != SW_OK)
+        sw_err_prefix(err, "latency of %s%s%s at %lld ms", service, env ? "/" : "", env ? env : "",
+                      (long long)iv->start_ms);
+    return st;
 }
 
 typedef struct marks_ctx {
@@ -208,10 +216,11 @@ sw_daemon_rebuild(sw_daemon *d, const sw_rules *rules, int64_t now_ms, sw_eval *
      * (or be left out) whole, so rolling windows are fed hourly rows at the coarsest. Only the
      * calendar month reaches further back, and it starts at a midnight. */
     int64_t rolling_from = earliest_over_sets(rules, now_ms, rolling_from_of_set);
-    st = sw_store_scan(d->store, NULL, from, rolling_from, rolling_from, feed, ev, err);
+    st = sw_store_scan_encoded(d->store, NULL, from, rolling_from, rolling_from, INT64_MAX, feed,
+                               ev, err);
     if (st == SW_OK)
-        st = sw_store_scan_upto(d->store, NULL, rolling_from, now_ms, fine_from, HOUR_MS, feed, ev,
-                                err);
+        st = sw_store_scan_encoded(d->store, NULL, rolling_from, now_ms, fine_from, HOUR_MS, feed,
+                                   ev, err);
     marks_ctx mc = {ev, rules};
     if (st == SW_OK)
         st = sw_store_last_deployments(d->store, apply_mark, &mc, err);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "slawatch/hdr_codec.h"
 #include "slawatch/varint.h"
 
 struct sw_chist {
@@ -74,6 +75,72 @@ sw_chist_pack(const sw_hdr *h, sw_buf *buf, sw_chist **ret, sw_err *err)
         memcpy(c->data, data, len);
     *ret = c;
     return SW_OK;
+}
+
+/* Buckets decoded from an encoding, packed into buf as they come, counted below thresholds. */
+typedef struct packer {
+    sw_buf *buf;
+    int64_t prev;
+    int64_t total;
+    const int64_t *thresholds;
+    size_t n_thresholds;
+    int64_t *at_or_below;
+} packer;
+
+static bool
+pack_buckets(void *ctx, const int64_t *value_lo, const int64_t *count, size_t n)
+{
+    packer *pk = ctx;
+    uint8_t chunk[CHUNK];
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        len += sw_varint_put(chunk + len, (uint64_t)(value_lo[i] - pk->prev));
+        len += sw_varint_put(chunk + len, (uint64_t)count[i]);
+        pk->prev = value_lo[i];
+        pk->total += count[i];
+        for (size_t k = 0; k < pk->n_thresholds; k++)
+            if (value_lo[i] <= pk->thresholds[k])
+                pk->at_or_below[k] += count[i];
+        if (len > CHUNK - PAIR_MAX) {
+            if (sw_buf_append(pk->buf, chunk, len, NULL) != SW_OK)
+                return false;
+            len = 0;
+        }
+    }
+    return sw_buf_append(pk->buf, chunk, len, NULL) == SW_OK;
+}
+
+sw_status
+sw_chist_decode(const uint8_t *data, size_t len, const int64_t *thresholds, size_t n_thresholds,
+                int64_t *ret_at_or_below, sw_buf *buf, sw_chist **ret, sw_err *err)
+{
+    sw_buf_reset(buf);
+    memset(ret_at_or_below, 0, n_thresholds * sizeof *ret_at_or_below);
+    packer pk = {.buf = buf,
+                 .prev = 0,
+                 .total = 0,
+                 .thresholds = thresholds,
+                 .n_thresholds = n_thresholds,
+                 .at_or_below = ret_at_or_below};
+    sw_status st = sw_hdr_decode_buckets(data, len, pack_buckets, &pk, err);
+    if (st != SW_OK)
+        return st;
+    sw_chist *c = malloc(sizeof *c + buf->len);
+    if (c == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "cannot allocate a %zu-byte compact histogram",
+                          buf->len);
+    c->len = (uint32_t)buf->len;
+    c->total = pk.total;
+    if (buf->len > 0)
+        memcpy(c->data, buf->data, buf->len);
+    *ret = c;
+    return SW_OK;
+}
+
+int64_t
+sw_chist_total(const sw_chist *c)
+{
+    return c->total;
 }
 
 sw_chist *

@@ -322,8 +322,9 @@ check_interval(const sw_eval *ev, const sw_sli_interval *iv, sw_err *err)
     return SW_OK;
 }
 
+/* The counts of an interval, but for its latency's. */
 static void
-interval_sums(const sw_plan *p, const sw_sli_interval *iv, sw_sums *ret)
+count_sums(const sw_sli_interval *iv, sw_sums *ret)
 {
     memset(ret, 0, sizeof *ret);
     ret->v[SW_SUM_REQUESTS] = iv->requests;
@@ -331,6 +332,12 @@ interval_sums(const sw_plan *p, const sw_sli_interval *iv, sw_sums *ret)
     ret->v[SW_SUM_PROBES] = iv->health.probes;
     ret->v[SW_SUM_FAILURES] = iv->health.failures;
     ret->v[SW_SUM_DATA_MS] = (uint64_t)iv->length_ms;
+}
+
+static void
+interval_sums(const sw_plan *p, const sw_sli_interval *iv, sw_sums *ret)
+{
+    count_sums(iv, ret);
     if (iv->latency == NULL)
         return;
     int64_t total = sw_hdr_total_count(iv->latency);
@@ -340,9 +347,25 @@ interval_sums(const sw_plan *p, const sw_sli_interval *iv, sw_sums *ret)
             (uint64_t)(total - sw_hdr_count_at_or_below(iv->latency, p->slow_us[k]));
 }
 
-sw_status
-sw_eval_add(sw_eval *ev, const char *service, const char *env, const sw_sli_interval *iv,
-            sw_err *err)
+/* interval_sums() of an interval whose latency comes packed (lat; NULL when it has none), with
+ * the counts at or below the slow thresholds. */
+static void
+packed_interval_sums(const sw_plan *p, const sw_sli_interval *iv, const sw_chist *lat,
+                     const int64_t *at_or_below, sw_sums *ret)
+{
+    count_sums(iv, ret);
+    if (lat == NULL)
+        return;
+    int64_t total = sw_chist_total(lat);
+    ret->v[SW_SUM_LAT_TOTAL] = (uint64_t)total;
+    for (size_t k = 0; k < p->n_slow; k++)
+        ret->v[SW_SUM_SLOW + k] = (uint64_t)(total - at_or_below[k]);
+}
+
+/* The series an interval is for, once it is known to fit after what the series was given. */
+static sw_status
+series_to_feed(sw_eval *ev, const char *service, const char *env, const sw_sli_interval *iv,
+               sw_series **ret, sw_err *err)
 {
     sw_series *s;
     sw_status st = check_interval(ev, iv, err);
@@ -359,22 +382,67 @@ sw_eval_add(sw_eval *ev, const char *service, const char *env, const sw_sli_inte
                           "%s already given)",
                           service, env ? "/" : "", env ? env : "", at, until);
     }
+    *ret = s;
+    return SW_OK;
+}
+
+/* Append the interval with its sums to the series' history; takes lat (NULL: no latency). */
+static sw_status
+append_interval(sw_eval *ev, sw_series *s, const sw_sli_interval *iv, const sw_sums *sums,
+                sw_chist *lat, sw_err *err)
+{
     int64_t end = iv->start_ms + iv->length_ms;
+    sw_status st = SW_OK;
     if (iv->has_data) {
-        sw_sums sums;
-        interval_sums(s->plan, iv, &sums);
-        sw_chist *lat = NULL;
-        if (iv->latency != NULL && sw_hdr_total_count(iv->latency) > 0)
-            st = sw_chist_pack(iv->latency, &ev->pack_buf, &lat, err);
         bool in_maint = sw_maint_overlaps(&ev->plan.maint[s->service_index], iv->start_ms, end);
-        if (st == SW_OK)
-            st = sw_history_append(&s->hist, iv, &sums, in_maint, lat, err);
+        st = sw_history_append(&s->hist, iv, sums, in_maint, lat, err);
     }
     if (st == SW_OK) {
         s->fed_until_ms = end;
         s->fed++;
     }
     return st;
+}
+
+sw_status
+sw_eval_add(sw_eval *ev, const char *service, const char *env, const sw_sli_interval *iv,
+            sw_err *err)
+{
+    sw_series *s;
+    sw_status st = series_to_feed(ev, service, env, iv, &s, err);
+    if (st != SW_OK || !iv->has_data)
+        return st == SW_OK ? append_interval(ev, s, iv, NULL, NULL, err) : st;
+    sw_sums sums;
+    interval_sums(s->plan, iv, &sums);
+    sw_chist *lat = NULL;
+    if (iv->latency != NULL && sw_hdr_total_count(iv->latency) > 0)
+        st = sw_chist_pack(iv->latency, &ev->pack_buf, &lat, err);
+    return st == SW_OK ? append_interval(ev, s, iv, &sums, lat, err) : st;
+}
+
+sw_status
+sw_eval_add_encoded(sw_eval *ev, const char *service, const char *env, const sw_sli_interval *iv,
+                    const uint8_t *latency, size_t latency_len, sw_err *err)
+{
+    SW_REQUIRE(iv->latency == NULL);
+    sw_series *s;
+    sw_status st = series_to_feed(ev, service, env, iv, &s, err);
+    if (st != SW_OK || !iv->has_data)
+        return st == SW_OK ? append_interval(ev, s, iv, NULL, NULL, err) : st;
+    sw_chist *lat = NULL;
+    int64_t at_or_below[SW_SLOW_MAX];
+    if (latency != NULL)
+        st = sw_chist_decode(latency, latency_len, s->plan->slow_us, s->plan->n_slow, at_or_below,
+                             &ev->pack_buf, &lat, err);
+    if (st != SW_OK)
+        return st;
+    if (lat != NULL && sw_chist_total(lat) == 0) { /* as sw_eval_add keeps no empty histogram */
+        sw_chist_free(lat);
+        lat = NULL;
+    }
+    sw_sums sums;
+    packed_interval_sums(s->plan, iv, lat, at_or_below, &sums);
+    return append_interval(ev, s, iv, &sums, lat, err);
 }
 
 /* ------------------------------------------------------------------ advancing */

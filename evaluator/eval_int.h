@@ -65,6 +65,19 @@ typedef struct sw_chist sw_chist;
 
 /* Pack h's recorded buckets; buf is scratch space (reset here). */
 sw_status sw_chist_pack(const sw_hdr *h, sw_buf *buf, sw_chist **ret, sw_err *err);
+/*
+ * Pack the histogram a V0/V1/V2 encoding holds, without decoding it into one: the same pairs
+ * sw_chist_pack() gives for sw_hdr_decode()'s result. ret_at_or_below[k] is what
+ * sw_hdr_count_at_or_below(thresholds[k]) says of that histogram (the values in buckets whose
+ * lowest value is <= thresholds[k]). buf is scratch space (reset here).
+ */
+sw_status sw_chist_decode(const uint8_t *data, size_t len, const int64_t *thresholds,
+                          size_t n_thresholds, int64_t *ret_at_or_below, sw_buf *buf,
+                          sw_chist **ret, sw_err *err);
+
+/* Values recorded. */
+int64_t sw_chist_total(const sw_chist *c);
+
 sw_chist *sw_chist_clone(const sw_chist *c);
 void sw_chist_free(sw_chist *c);
 size_t sw_chist_size(const sw_chist *c);

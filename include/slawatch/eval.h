@@ -132,6 +132,17 @@ sw_status sw_eval_add(sw_eval *ev, const char *service, const char *env,
                       const sw_sli_interval *iv, sw_err *err);
 
 /*
+ * sw_eval_add() of an interval whose latency histogram is still in its stored encoding
+ * (sw_hdr_encode's, NULL when it has none; iv->latency must be NULL): packed straight from the
+ * encoding, as a rebuild from the store feeds, without a histogram decoded per interval. The
+ * evaluator ends up as sw_eval_add() of the decoded interval leaves it; a bad encoding is
+ * refused as sw_hdr_decode() refuses it, and nothing is fed.
+ */
+sw_status sw_eval_add_encoded(sw_eval *ev, const char *service, const char *env,
+                              const sw_sli_interval *iv, const uint8_t *latency, size_t latency_len,
+                              sw_err *err);
+
+/*
  * Evaluate alerts and triggers at every base-interval boundary after the previous call, up to
  * and including now_ms (which must not go back), then objectives and budgets at now_ms.
  */

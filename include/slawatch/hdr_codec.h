@@ -38,6 +38,22 @@ sw_status sw_hdr_encode_base64(const sw_hdr *h, sw_buf *out, sw_err *err);
  */
 sw_status sw_hdr_decode(const uint8_t *data, size_t len, sw_hdr **ret_h, sw_err *err);
 
+/*
+ * Receives decoded buckets: n of them, the lowest value each stands for and its count (> 0), in
+ * increasing order over the calls of one decoding. False when it cannot take them (out of
+ * memory), which stops the decoding with SW_E_NOMEM.
+ */
+typedef bool (*sw_hdr_buckets_fn)(void *ctx, const int64_t *value_lo, const int64_t *count,
+                                  size_t n);
+
+/*
+ * sw_hdr_decode() without the histogram: the recorded buckets, as the decoded histogram's
+ * iterator would give them, handed to fn in batches. Input is checked as sw_hdr_decode() checks
+ * it, but fn may have been given buckets before an error is found: the caller discards them.
+ */
+sw_status sw_hdr_decode_buckets(const uint8_t *data, size_t len, sw_hdr_buckets_fn fn, void *ctx,
+                                sw_err *err);
+
 /* sw_hdr_decode() of base64 text (an .hlog histogram field). */
 sw_status sw_hdr_decode_base64(const char *text, size_t len, sw_hdr **ret_h, sw_err *err);
 

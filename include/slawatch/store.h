@@ -149,6 +149,23 @@ sw_status sw_store_scan_upto(sw_store *st, const char *service, int64_t from_ms,
                              void *ctx, sw_err *err);
 
 /*
+ * Visitor of sw_store_scan_encoded(): iv without its histogram (iv->latency NULL), latency its
+ * stored encoding (sw_hdr_encode's; NULL when the row has none), both valid during the call only.
+ */
+typedef sw_status (*sw_store_encoded_visit)(void *ctx, const char *service, const char *env,
+                                            const sw_sli_interval *iv, const uint8_t *latency,
+                                            size_t latency_len, sw_err *err);
+
+/*
+ * sw_store_scan_upto() handing each row's histogram over as stored, undecoded: for a visitor
+ * that keeps it in another form (the evaluator's packed histograms), so no histogram is built
+ * per row. The visitor decodes, and refuses what does not decode.
+ */
+sw_status sw_store_scan_encoded(sw_store *st, const char *service, int64_t from_ms, int64_t to_ms,
+                                int64_t fine_from_ms, int64_t coarsest_ms,
+                                sw_store_encoded_visit fn, void *ctx, sw_err *err);
+
+/*
  * Visit the rows of one resolution only (the base interval, SW_STORE_1M_MS, _1H_MS or _1D_MS),
  * series by series as sw_store_scan() does, starting in [from_ms, to_ms). Without with_latency
  * the histograms are not decoded (iv->latency is NULL): counts-only passes over many rows.
