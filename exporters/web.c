@@ -94,7 +94,8 @@ sw_web_page_open(const sw_api_hooks *h, sw_buf *b, const char *title, const char
     sw_web_put_text(b, title);
     sw_buf_printf(
         b, NULL,
-        " · slawatch</title><link rel=\"stylesheet\" href=\"/ui/slawatch.css\">"
+        " · slawatch</title><link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" "
+        "href=\"/ui/slawatch.css\">"
         "<script src=\"/ui/slawatch.js\" defer></script></head><body>"
         "<header><a class=\"brand\" href=\"/\">slawatch</a><nav aria-label=\"Main\"><ul>");
     for (size_t i = 0; i < sizeof nav / sizeof nav[0]; i++)
@@ -222,7 +223,8 @@ signed_in_page(const sw_api_hooks *h, sw_http_response *resp, const char *token,
                   "<meta http-equiv=\"refresh\" content=\"0; url=");
     sw_web_put_text(b, next);
     sw_buf_printf(b, NULL,
-                  "\"><title>Signed in · slawatch</title></head><body><main>"
+                  "\"><title>Signed in · slawatch</title><link rel=\"icon\" "
+                  "href=\"data:,\"></head><body><main>"
                   "<p>Signed in. <a href=\"");
     sw_web_put_text(b, next);
     sw_buf_printf(b, NULL, "\">Continue</a></p></main></body></html>\n");

@@ -179,7 +179,7 @@ put_triggers(sw_buf *b, const cJSON *s)
     {
         if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "fired")))
             continue;
-        sw_buf_printf(b, NULL, "%s<span class=\"trigger bad\">⛔ latched ", n++ ? "<br>" : "");
+        sw_buf_printf(b, NULL, "%s<span class=\"trigger bad\">■ latched ", n++ ? "<br>" : "");
         sw_web_put_text(b, string_of(t, "name"));
         sw_buf_printf(b, NULL, "</span>");
     }

@@ -133,12 +133,19 @@ sw_web_handle_reports(void *ctx, const sw_http_request *req, sw_http_response *r
     }
     int64_t now = h->now(h->ctx);
     sw_err err;
-    /* Days for the history, hours for the days not rolled up into a day row yet. */
-    sw_status st =
-        sw_store_scan_level(h->store, NULL, SW_STORE_1D_MS, 0, now, false, visit, f, &err);
-    if (st == SW_OK)
-        st = sw_store_scan_level(h->store, NULL, SW_STORE_1H_MS, now - 2 * SW_STORE_1D_MS, now,
-                                 false, visit, f, &err);
+    /* Days for the history; hours, minutes and base intervals for what is not rolled up into
+     * coarser rows yet (counts only: nothing decoded). */
+    const struct {
+        int64_t resolution_ms, back_ms;
+    } levels[] = {{SW_STORE_1D_MS, now},
+                  {SW_STORE_1H_MS, 2 * SW_STORE_1D_MS},
+                  {SW_STORE_1M_MS, 2 * SW_STORE_1H_MS},
+                  {h->base_interval_ms, 2 * SW_STORE_1H_MS}};
+    sw_status st = SW_OK;
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0] && st == SW_OK; i++)
+        if (levels[i].resolution_ms > 0)
+            st = sw_store_scan_level(h->store, NULL, levels[i].resolution_ms,
+                                     now - levels[i].back_ms, now, false, visit, f, &err);
     if (st != SW_OK) {
         sw_web_error_page(h, resp, 503, "Try again", f->nomem ? "Out of memory." : err.msg);
     } else {
