@@ -87,6 +87,8 @@
     /* The bare policy_override beside MAX() is SQLite's: the value of the row with the max. */    \
     X(S_DEPLOY_LAST, "SELECT service, env, MAX(at_ms), policy_override FROM deployments"           \
                      " GROUP BY service, env ORDER BY service, env")                               \
+    X(S_DEPLOY_RANGE, "SELECT service, env, at_ms, who, policy_override FROM deployments"          \
+                      " WHERE service = ?3 AND at_ms >= ?1 AND at_ms < ?2 ORDER BY at_ms, env")    \
     X(S_OVERRIDE_AUDIT, "INSERT INTO gate_audits(at_ms, who, service, env, window_ms, verdict,"    \
                         " checks) VALUES(?1, ?2, ?3, ?4, 0, 'override',"                           \
                         " json_object('policy_override', ?5))")                                    \

@@ -127,17 +127,19 @@ sw_store_put_gate_audit(sw_store *st, const sw_store_gate_audit *a, sw_err *err)
 typedef sw_status (*row_fn)(sqlite3_stmt *s, void *arg, sw_err *err);
 
 static sw_status
-query_rows(sw_store *st, int id, int64_t from_ms, int64_t to_ms, row_fn each, void *arg,
-           sw_err *err)
+query_rows(sw_store *st, int id, int64_t from_ms, int64_t to_ms, const char *service, row_fn each,
+           void *arg, sw_err *err)
 {
     sqlite3_stmt *s = st->stmt[id];
     bool row = false;
     sw_status r;
     pthread_mutex_lock(&st->mu);
-    if (sqlite3_bind_parameter_count(s) == 2) {
+    if (sqlite3_bind_parameter_count(s) >= 2) {
         sqlite3_bind_int64(s, 1, from_ms);
         sqlite3_bind_int64(s, 2, to_ms);
     }
+    if (service != NULL) /* ?3, for the queries of one service */
+        sqlite3_bind_text(s, 3, service, -1, SQLITE_STATIC);
     while ((r = sw_store_step(st, s, &row, "read", err)) == SW_OK && row)
         if ((r = each(s, arg, err)) != SW_OK)
             break;
@@ -176,7 +178,7 @@ sw_store_gate_audits(sw_store *st, int64_t from_ms, int64_t to_ms, sw_store_gate
                      void *ctx, sw_err *err)
 {
     visit_ctx v = {.audit = fn, .ctx = ctx};
-    return query_rows(st, S_AUDIT_RANGE, from_ms, to_ms, audit_row, &v, err);
+    return query_rows(st, S_AUDIT_RANGE, from_ms, to_ms, NULL, audit_row, &v, err);
 }
 
 /* The override's audit row, beside the mark in the same transaction. */
@@ -235,7 +237,7 @@ sw_status
 sw_store_last_deployments(sw_store *st, sw_store_deployment_visit fn, void *ctx, sw_err *err)
 {
     visit_ctx v = {.deployment = fn, .ctx = ctx};
-    return query_rows(st, S_DEPLOY_LAST, INT64_MIN, INT64_MAX, deployment_row, &v, err);
+    return query_rows(st, S_DEPLOY_LAST, INT64_MIN, INT64_MAX, NULL, deployment_row, &v, err);
 }
 
 static sw_status
@@ -247,7 +249,7 @@ override_row(sqlite3_stmt *s, void *arg, sw_err *err)
         .env = sw_store_env_or_null(sw_store_col_text(s, 1)),
         .at_ms = sqlite3_column_int64(s, 2),
         .who = sw_store_col_text(s, 3),
-        .policy_override = sw_store_col_text(s, 4),
+        .policy_override = text_or_null(s, 4),
     };
     return v->override(v->ctx, &o, err);
 }
@@ -257,7 +259,15 @@ sw_store_policy_overrides(sw_store *st, int64_t from_ms, int64_t to_ms, sw_store
                           void *ctx, sw_err *err)
 {
     visit_ctx v = {.override = fn, .ctx = ctx};
-    return query_rows(st, S_OVERRIDE_RANGE, from_ms, to_ms, override_row, &v, err);
+    return query_rows(st, S_OVERRIDE_RANGE, from_ms, to_ms, NULL, override_row, &v, err);
+}
+
+sw_status
+sw_store_deployments(sw_store *st, const char *service, int64_t from_ms, int64_t to_ms,
+                     sw_store_override_visit fn, void *ctx, sw_err *err)
+{
+    visit_ctx v = {.override = fn, .ctx = ctx};
+    return query_rows(st, S_DEPLOY_RANGE, from_ms, to_ms, service, override_row, &v, err);
 }
 
 static bool
@@ -310,7 +320,7 @@ sw_store_events(sw_store *st, int64_t from_ms, int64_t to_ms, sw_store_event_vis
                 sw_err *err)
 {
     visit_ctx v = {.event = fn, .ctx = ctx};
-    return query_rows(st, S_EVENT_RANGE, from_ms, to_ms, event_row, &v, err);
+    return query_rows(st, S_EVENT_RANGE, from_ms, to_ms, NULL, event_row, &v, err);
 }
 
 /* ---- pruning of the record tables ---- */

@@ -130,6 +130,9 @@ sw_status sw_report_scan_service(sw_store *st, const sw_report *r, rp_service *s
 /* The month's policy overrides from the store into each service (report_overrides.c). */
 sw_status sw_report_load_overrides(sw_store *st, sw_report *r, sw_err *err);
 
+/* *acc += h, cloning h into an empty *acc (report_scan.c; web_series.c merges alike). */
+sw_status sw_report_merge_into(sw_hdr **acc, const sw_hdr *h, sw_err *err);
+
 /* Is [from, to) overlapping one of the service's maintenance windows? */
 bool sw_report_in_maint(const sw_service *svc, int64_t from_ms, int64_t to_ms);
 

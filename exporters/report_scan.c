@@ -84,9 +84,8 @@ add_minute(scan_ctx *c, int64_t start_ms, const sw_minute_count *mc)
     c->minute_rows++;
 }
 
-/* *acc += h, cloning h into an empty *acc. */
-static sw_status
-merge_into(sw_hdr **acc, const sw_hdr *h, sw_err *err)
+sw_status
+sw_report_merge_into(sw_hdr **acc, const sw_hdr *h, sw_err *err)
 {
     if (*acc != NULL)
         return sw_hdr_add_grow(acc, h, err);
@@ -101,7 +100,7 @@ add_latency(scan_ctx *c, const sw_sli_interval *iv, sw_err *err)
     if (iv->latency == NULL)
         return SW_OK;
     int d = day_of(c->r, c->s, iv->start_ms);
-    return d < 0 ? SW_OK : merge_into(&c->day_lat[d], iv->latency, err);
+    return d < 0 ? SW_OK : sw_report_merge_into(&c->day_lat[d], iv->latency, err);
 }
 
 static void
@@ -323,7 +322,7 @@ day_percentiles(scan_ctx *c, sw_hdr **month_lat, sw_err *err)
         day->p95_us = any ? (double)sw_hdr_value_at_percentile(h, 95.0) : NAN;
         day->p99_us = any ? (double)sw_hdr_value_at_percentile(h, 99.0) : NAN;
         if (h != NULL && r == SW_OK)
-            r = merge_into(month_lat, h, err);
+            r = sw_report_merge_into(month_lat, h, err);
     }
     const sw_hdr *m = *month_lat;
     bool any = m != NULL && sw_hdr_total_count(m) > 0;

@@ -244,6 +244,13 @@ typedef sw_status (*sw_store_override_visit)(void *ctx, const sw_store_override 
 sw_status sw_store_policy_overrides(sw_store *st, int64_t from_ms, int64_t to_ms,
                                     sw_store_override_visit fn, void *ctx, sw_err *err);
 
+/*
+ * Visit service's deployment marks with at_ms in [from_ms, to_ms), in time order, as
+ * sw_store_override records (policy_override NULL when the mark has none).
+ */
+sw_status sw_store_deployments(sw_store *st, const char *service, int64_t from_ms, int64_t to_ms,
+                               sw_store_override_visit fn, void *ctx, sw_err *err);
+
 /* An alert or trigger state change. Strings are borrowed; env NULL or "" = none. */
 typedef struct sw_store_event {
     const char *kind; /* "alert" or "trigger" */
