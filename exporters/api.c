@@ -551,7 +551,7 @@ static const sw_http_route routes[] = {
     {"GET", "/api/v1/report", sw_report_http_handle, false, true, false}, /* heavy: off the pool */
     /* The web UI (exporters/web*.c): pages check the token themselves (cookie or form). */
     {"GET", "/", sw_web_handle_overview, false, false, true},
-    {"GET", "/service", sw_web_handle_service, false, false, true},
+    {"GET", "/service", sw_web_handle_service, false, true, true}, /* reads the store */
     {"GET", "/gate", sw_web_handle_gate, false, false, true},
     {"GET", "/reports", sw_web_handle_reports, false, false, true},
     {"POST", "/login", sw_web_handle_login, false, false, true},

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "slawatch/chart.h"
 #include "slawatch/http_query.h"
 #include "slawatch/units.h"
 
@@ -345,6 +346,9 @@ static const char css[] =
     "form.filters label{display:flex;flex-direction:column;font-size:.9em}\n"
     "input,select,button{font:inherit;color:var(--fg);background:var(--bg);"
     "border:1px solid var(--line);padding:.25em .4em}\n"
+    "nav.ranges ul{display:flex;flex-wrap:wrap;gap:.3em 1em;list-style:none;padding:0}\n"
+    "figure.chart{margin:1em 0}figure.chart svg{max-width:100%;height:auto}"
+    "figcaption{font-weight:600}h2{font-size:1.15em;margin-top:1.4em}\n"
     "@media (max-width:40em){th.opt,td.opt{display:none}main{padding:.5em}}\n";
 
 /* Progressive enhancement only: the filter form submits itself while typing. */
@@ -368,12 +372,15 @@ reply_asset(sw_http_response *resp, const char *type, const char *data, size_t l
     sw_http_response_header(resp, "Cache-Control", "max-age=300");
 }
 
+/* The page's rules, then the charts' (exporters/chart): still one stylesheet. */
 void
 sw_web_handle_css(void *ctx, const sw_http_request *req, sw_http_response *resp)
 {
     (void)ctx;
     (void)req;
     reply_asset(resp, "text/css; charset=utf-8", css, sizeof css - 1);
+    const char *charts = sw_chart_css();
+    sw_buf_append(&resp->body, charts, strlen(charts), NULL);
 }
 
 void

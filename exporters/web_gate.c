@@ -141,16 +141,19 @@ put_reason_checks(sw_buf *b, const char *json)
 static void
 put_service_link(sw_buf *b, const decision *d)
 {
-    char end[40];
-    sw_units_format_time(d->at_ms + 3 * 3600 * 1000LL, end, sizeof end);
+    char from[40], to[40];
+    sw_units_format_time(d->at_ms - 3 * 3600 * 1000LL, from, sizeof from);
+    sw_units_format_time(d->at_ms + 3 * 3600 * 1000LL, to, sizeof to);
     sw_buf_printf(b, NULL, "<a href=\"/service?name=");
     sw_web_put_query_value(b, d->service);
     if (d->env[0] != '\0') {
         sw_buf_printf(b, NULL, "&amp;env=");
         sw_web_put_query_value(b, d->env);
     }
-    sw_buf_printf(b, NULL, "&amp;range=6h&amp;end=");
-    sw_web_put_query_value(b, end);
+    sw_buf_printf(b, NULL, "&amp;range=custom&amp;from=");
+    sw_web_put_query_value(b, from);
+    sw_buf_printf(b, NULL, "&amp;to=");
+    sw_web_put_query_value(b, to);
     sw_buf_printf(b, NULL, "\">");
     sw_web_put_text(b, d->service);
     sw_buf_printf(b, NULL, "</a>");

@@ -78,6 +78,7 @@ typedef struct sw_api_hooks {
      * store serialises its reads with the tick's writes. */
     sw_store *store;
     int64_t base_interval_ms; /* pages refresh this often */
+    int64_t store_keep_ms;    /* how far back the store keeps data (its longest retention) */
 } sw_api_hooks;
 
 /* The route table, every handler taking the sw_api_hooks as ctx. */

@@ -271,9 +271,29 @@ def test_service(c):
     c.after_load("service page 6h")
     current = c.driver.find_element(By.CSS_SELECTOR, "nav.ranges a[aria-current=page]").text
     check(current == "6 hours", f"the chosen range is marked {current!r}")
+    # The range's figures: every environment together, from the merged histograms.
+    got = {k: c.driver.find_element(By.ID, "range-" + k).text
+           for k in ("requests", "errors", "p50", "p95", "p99")}
+    want_req = 3 * (GOOD["requests"] + BAD["requests"])
+    want_err = 3 * (GOOD["errors"] + BAD["errors"])
+    check(got["requests"] == str(want_req) and got["errors"] == str(want_err),
+          f"range requests/errors {got['requests']}/{got['errors']}, want {want_req}/{want_err}")
+    values = sorted(3 * (GOOD["latency_us"] + BAD["latency_us"]))
+    for p in (50, 95, 99):
+        # HdrHistogram's rule: the smallest value with at least p % of the values at or below
+        # it, reported as its bucket's highest equivalent value (3 significant digits).
+        rank = max(1, -(-p * len(values) // 100))
+        want_ms = values[rank - 1] / 1000
+        shown = re.fullmatch(r"([0-9.]+) ms", got[f"p{p}"])
+        check(shown is not None and abs(float(shown.group(1)) - want_ms) <= want_ms * 2e-3,
+              f"range p{p} shows {got[f'p{p}']!r}, want {want_ms} ms within HDR's precision")
+    charts = c.driver.find_elements(By.CSS_SELECTOR, "figure.chart svg")
+    check(len(charts) == 5, f"the service page draws {len(charts)} charts, want 5")
     c.shot("service-6h")
     for path, want in (("/service?name=nope", 404), ("/service?name=api&env=green&range=2y", 400),
                        ("/service?name=api&env=purple", 404), ("/service?name=api", 404),
+                       ("/service?name=api&env=green&range=custom&from=1970-01-01T00:00:00Z"
+                        "&to=2100-01-01T00:00:00Z", 400),
                        ("/?q=" + "x" * 10240, 400)):
         status, headers, body = http("GET", c.d.url + path,
                                      headers={"Authorization": f"Bearer {TOKEN}"})
@@ -337,7 +357,8 @@ def contrast(a, b):
 def test_palette(d):
     status, _, css = http("GET", d.url + "/ui/slawatch.css")
     check(status == 200, f"/ui/slawatch.css: HTTP {status}")
-    blocks = re.findall(r":root\{([^}]*)\}", css.decode())
+    # The page's palette (the charts' own custom properties follow it in the same sheet).
+    blocks = [b for b in re.findall(r":root\{([^}]*)\}", css.decode()) if "--bg:" in b]
     check(len(blocks) == 2, f"want a light and a dark palette, found {len(blocks)}")
     for scheme, block in zip(("light", "dark"), blocks):
         pal = dict(re.findall(r"--([a-z]+):(#[0-9a-f]{6})", block))
