@@ -11,7 +11,8 @@
 
 #define VALUE_INTERVALS 4 /* value ticks: at most this many steps */
 #define TIME_TICKS 8
-#define CHAR_W 6.2 /* rough width of a legend character at the legend's font size */
+#define CHAR_W 6.2   /* rough width of a legend character at the legend's font size */
+#define LABEL_MAX 40 /* bytes of a legend or mark label shown; the title has them all */
 
 typedef struct geom {
     double w, h, x0, x1, y0, y1; /* the plot area: x0..x1 left to right, y0 top, y1 bottom */
@@ -343,23 +344,48 @@ series_line(sw_buf *b, const geom *g, const sw_chart_series *s, size_t style, sw
     sw_buf_printf(b, err, "</g>");
 }
 
+/*
+ * Escaped text cut to at most max bytes at a character boundary, "..." marking the cut (a
+ * label on the chart; the full text stays in a title). Returns the bytes shown.
+ */
+static size_t
+short_text(sw_buf *b, const char *s, size_t max, sw_err *err)
+{
+    size_t n = strlen(s);
+    if (n <= max) {
+        sw_chart_escape(b, s, err);
+        return n;
+    }
+    while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+        max--; /* not inside a UTF-8 sequence */
+    char cut[LABEL_MAX + 1];
+    memcpy(cut, s, max);
+    cut[max] = '\0';
+    sw_chart_escape(b, cut, err);
+    sw_buf_printf(b, err, "...");
+    return max + 3;
+}
+
 static const char *const mark_class[] = {"deploy", "gate-pass", "gate-fail", "event"};
 
 static void
 marks(sw_buf *b, const geom *g, sw_err *err)
 {
     char when[32];
+    size_t drawn = 0;
     for (size_t i = 0; i < g->c->n_marks; i++) {
         const sw_chart_mark *m = &g->c->marks[i];
         if (!in_time(g, m->at_ms))
             continue;
+        /* Labels of neighbouring marks on three rows, so close marks stay readable. */
+        double label_y = g->y0 + 10 + 11.0 * (double)(drawn++ % 3);
         double x = x_of(g, m->at_ms);
         sw_chart_format_time(m->at_ms, g->c->offset_s, when, sizeof when);
         sw_buf_printf(b, err,
                       "<g class=\"sw-mark %s\"><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
                       "y2=\"%.1f\"/><text x=\"%.1f\" y=\"%.1f\">",
-                      mark_class[m->kind % 4], x, x, g->y0, g->y1, x + 3, g->y0 + 10);
-        sw_chart_escape(b, m->label ? m->label : "", err);
+                      mark_class[m->kind % 4], x, x, g->y0, g->y1, x + 3, label_y);
+        short_text(b, m->label ? m->label : "", LABEL_MAX, err);
         sw_buf_printf(b, err, "</text><title>%s: ", when);
         sw_chart_escape(b, m->label ? m->label : "", err);
         sw_buf_printf(b, err, "</title></g>");
@@ -371,9 +397,11 @@ static void
 legend_text(sw_buf *b, double *x, const char *text, sw_err *err)
 {
     sw_buf_printf(b, err, "<text x=\"%.1f\" y=\"14\">", *x + 22);
+    size_t shown = short_text(b, text ? text : "", LABEL_MAX, err);
+    sw_buf_printf(b, err, "<title>");
     sw_chart_escape(b, text ? text : "", err);
-    sw_buf_printf(b, err, "</text>");
-    *x += 22 + CHAR_W * (double)strlen(text ? text : "") + 12;
+    sw_buf_printf(b, err, "</title></text>");
+    *x += 22 + CHAR_W * (double)shown + 12;
 }
 
 static void

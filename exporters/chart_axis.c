@@ -32,6 +32,12 @@ sw_chart_nice_ticks(double lo, double hi, size_t max_intervals, sw_chart_ticks *
         lo = 0.0;
         hi = 1.0;
     }
+    /* Spans past what a double holds, or below what its steps can resolve, are brought back
+     * inside: the drawing then pins what lies beyond to the edge. */
+    lo = fmax(lo, -1e307);
+    hi = fmin(hi, 1e307);
+    if (hi - lo < 1e-290 * fmax(1.0, fabs(lo)))
+        hi = lo = fabs(lo) < 1e-290 ? 0.0 : lo;
     if (lo == hi) {
         double d = lo == 0.0 ? 1.0 : fabs(lo) / 10.0;
         lo = lo == 0.0 ? 0.0 : lo - d;

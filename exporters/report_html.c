@@ -8,12 +8,11 @@
 #include "report_int.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 
+#include "slawatch/chart.h"
 #include "slawatch/rules.h"
-
-#define W 720.0 /* chart width in SVG units */
-#define H 160.0
-#define PAD 36.0
 
 static const char *const month_names[] = {"January", "February", "March",     "April",
                                           "May",     "June",     "July",      "August",
@@ -28,11 +27,9 @@ static const char css[] =
     "th,td{text-align:left;padding:.3em .5em;border-bottom:1px solid #eee}"
     "th{color:#555;font-weight:600}.met{color:#1b7a3a}.missed{color:#b3261e;font-weight:600}"
     ".none{color:#8a6d00}.note{background:#fff7db;padding:.5em .8em;border-radius:4px}"
-    "svg{display:block;margin:.3em 0 1em}svg text{font-size:11px;fill:#555}"
-    ".bar{fill:#7aa6c2}.bar.bad{fill:#d9776f}.objective{stroke:#444;stroke-dasharray:4 3}"
-    ".p95{fill:none;stroke:#3d7ea6;stroke-width:2}.p99{fill:none;stroke:#9b5fa8;stroke-width:2}"
-    ".pt{fill:#fff;stroke:#555}.burn{fill:none;stroke:#3d7ea6;stroke-width:2}"
-    ".cell{stroke:#fff;stroke-width:1}"
+    "@media (prefers-color-scheme:dark){body{background:#1b1b1b;color:#ddd}"
+    "h2,th,td{border-color:#444}th,.sub{color:#aaa}.met{color:#7fd19f}.missed{color:#ff8a80}"
+    ".none{color:#e0c060}.note{background:#3a3320}}"
     "@media print{body{margin:0;max-width:none}section.service{break-before:page}"
     "svg,table{break-inside:avoid}}";
 
@@ -111,27 +108,42 @@ summary(sw_buf *b, const sw_report *r, sw_err *err)
 
 /* ------------------------------------------------------------------ charts */
 
-static double
-day_x(const sw_report *r, int d)
-{
-    return PAD + (W - PAD) * (double)d / (double)r->n_days;
-}
-
-static double
-scale_y(double v, double lo, double hi)
-{
-    if (v < lo)
-        v = lo;
-    if (v > hi)
-        v = hi;
-    return H - 18.0 - (H - 28.0) * (v - lo) / (hi - lo);
-}
+/* The charts' time axis: the local days' starts, a tick a week ("Oct 1", "Oct 8", ...). */
+typedef struct day_ticks {
+    int64_t at_ms[RP_MAX_DAYS];
+    char text[RP_MAX_DAYS][12];
+    const char *labels[RP_MAX_DAYS];
+    size_t n;
+} day_ticks;
 
 static void
-axis_days(sw_buf *b, const sw_report *r, sw_err *err)
+make_day_ticks(const sw_report *r, const rp_service *s, day_ticks *t)
 {
-    for (int d = 0; d < r->n_days; d += 7)
-        sw_buf_printf(b, err, "<text x=\"%.1f\" y=\"%.0f\">%d</text>", day_x(r, d), H - 4, d + 1);
+    t->n = 0;
+    for (int d = 0; d < r->n_days; d += 7) {
+        t->at_ms[t->n] = s->days[d].start_ms;
+        snprintf(t->text[t->n], sizeof t->text[t->n], "%.3s %d", month_names[r->month - 1],
+                 s->days[d].mday);
+        t->labels[t->n] = t->text[t->n];
+        t->n++;
+    }
+}
+
+/* A chart over the report's month with its day ticks. */
+static sw_chart
+month_chart(const sw_report *r, const day_ticks *t, const char *title, const char *cls,
+            const char *unit)
+{
+    sw_chart c = sw_chart_defaults();
+    c.title = title;
+    c.css_class = cls;
+    c.unit = unit;
+    c.from_ms = r->start_ms;
+    c.to_ms = r->end_ms;
+    c.tick_ms = t->at_ms;
+    c.tick_labels = t->labels;
+    c.n_ticks = t->n;
+    return c;
 }
 
 static const sw_objective *
@@ -139,156 +151,180 @@ first_objective(const sw_rules *rules, sw_sli sli, double percentile)
 {
     for (size_t i = 0; i < rules->n_objectives; i++) {
         const sw_objective *o = &rules->objectives[i];
-        if (o->objective.sli == sli && (sli != SW_SLI_LATENCY || o->objective.percentile == percentile))
+        if (o->objective.sli == sli &&
+            (sli != SW_SLI_LATENCY || o->objective.percentile == percentile))
             return o;
     }
     return NULL;
 }
 
+/* Daily availability in %, bars from the axis floor chosen from the data (a 98 % day stands
+ * out instead of sitting on a floor cut at the objective). */
 static void
-chart_availability(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
+chart_availability(sw_buf *b, const sw_report *r, const rp_service *s, const day_ticks *t,
+                   sw_err *err)
 {
     const sw_objective *o = first_objective(s->own, SW_SLI_AVAILABILITY, 0);
-    double target = o ? o->objective.value : 0.999;
-    double lo = fmax(0.0, 1.0 - 10.0 * (1.0 - target)), bw = (W - PAD) / r->n_days - 2;
-    sw_buf_printf(b, err, "<h3>Daily availability against the objective</h3>\n"
-                          "<svg class=\"chart availability\" viewBox=\"0 0 %.0f %.0f\" "
-                          "width=\"100%%\" role=\"img\">", W, H);
+    sw_chart_bar bars[RP_MAX_DAYS];
     for (int d = 0; d < r->n_days; d++) {
         const rp_counts *c = &s->days[d].c;
-        if (c->requests == 0)
-            continue;
-        double a = 1.0 - (double)c->errors / (double)c->requests, y = scale_y(a, lo, 1.0);
-        sw_buf_printf(b, err, "<rect class=\"bar%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                              "height=\"%.1f\"><title>day %d: %.3f%%</title></rect>",
-                      a < target ? " bad" : "", day_x(r, d) + 1, y, bw,
-                      fmax(H - 18.0 - y, 1.0), d + 1, 100.0 * a);
+        double a = c->requests ? 1.0 - (double)c->errors / (double)c->requests : NAN;
+        bars[d] = (sw_chart_bar){s->days[d].start_ms, s->days[d].end_ms, 100.0 * a,
+                                 o != NULL && a < o->objective.value};
     }
-    double ty = scale_y(target, lo, 1.0);
-    sw_buf_printf(b, err, "<line class=\"objective\" x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" "
-                          "y2=\"%.1f\"/><text x=\"0\" y=\"%.1f\">%.2f%%</text>"
-                          "<text x=\"0\" y=\"14\">100%%</text>",
-                  PAD, W, ty, ty, ty + 4, 100.0 * target);
-    axis_days(b, r, err);
-    sw_buf_printf(b, err, "</svg>\n");
+    sw_chart_threshold th = {"objective", o ? 100.0 * o->objective.value : NAN};
+    sw_chart c = month_chart(r, t, "Daily availability against the objective", "availability", "%");
+    c.bars = bars;
+    c.n_bars = (size_t)r->n_days;
+    c.bar_name = "availability";
+    c.thresholds = &th;
+    c.n_thresholds = o != NULL;
+    sw_buf_printf(b, err, "<h3>Daily availability against the objective</h3>\n");
+    sw_chart_draw(b, &c, err);
 }
 
+/* Daily P95 and P99 in ms at each local day's middle, against the latency thresholds. */
 static void
-latency_line(sw_buf *b, const sw_report *r, const rp_service *s, bool p99, double hi, sw_err *err)
+chart_latency(sw_buf *b, const sw_report *r, const rp_service *s, const day_ticks *t, sw_err *err)
 {
-    sw_buf_printf(b, err, "<polyline class=\"%s\" points=\"", p99 ? "p99" : "p95");
+    int64_t at[RP_MAX_DAYS];
+    double p95[RP_MAX_DAYS], p99[RP_MAX_DAYS];
     for (int d = 0; d < r->n_days; d++) {
-        double v = p99 ? s->days[d].p99_us : s->days[d].p95_us;
-        if (isfinite(v))
-            sw_buf_printf(b, err, "%.1f,%.1f ", day_x(r, d) + 6, scale_y(v, 0, hi));
+        at[d] = s->days[d].start_ms + (s->days[d].end_ms - s->days[d].start_ms) / 2;
+        p95[d] = s->days[d].p95_us / 1000.0;
+        p99[d] = s->days[d].p99_us / 1000.0;
     }
-    sw_buf_printf(b, err, "\"/>");
+    sw_chart_series series[2] = {{"P95", at, p95, (size_t)r->n_days},
+                                 {"P99", at, p99, (size_t)r->n_days}};
+    const sw_objective *o[2] = {first_objective(s->own, SW_SLI_LATENCY, 95.0),
+                                first_objective(s->own, SW_SLI_LATENCY, 99.0)};
+    sw_chart_threshold th[2];
+    size_t n_th = 0;
+    for (int i = 0; i < 2; i++)
+        if (o[i] != NULL)
+            th[n_th++] = (sw_chart_threshold){i == 0 ? "P95 objective" : "P99 objective",
+                                              o[i]->objective.value / 1000.0};
+    sw_chart c =
+        month_chart(r, t, "Daily latency: P95 and P99 against the thresholds", "latency", "ms");
+    c.series = series;
+    c.n_series = 2;
+    c.thresholds = th;
+    c.n_thresholds = n_th;
+    c.include_zero = true;
+    sw_buf_printf(b, err, "<h3>Daily latency: P95 and P99 against the thresholds</h3>\n");
+    sw_chart_draw(b, &c, err);
+}
+
+/* Budget left in % at each day's end from 100 % at the month's start, beside the even spend
+ * (the ideal line); the value axis reaches as far below zero as the budget went. */
+static void
+chart_budget(sw_buf *b, const sw_report *r, const rp_service *s, const day_ticks *t, sw_err *err)
+{
+    int64_t at[RP_MAX_DAYS + 1], ideal_at[2] = {r->start_ms, r->end_ms};
+    double left[RP_MAX_DAYS + 1], ideal[2] = {100.0, 0.0};
+    bool any = false;
+    at[0] = r->start_ms;
     for (int d = 0; d < r->n_days; d++) {
-        double v = p99 ? s->days[d].p99_us : s->days[d].p95_us;
-        if (isfinite(v))
-            sw_buf_printf(b, err, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\">"
-                                  "<title>day %d %s %.0f ms</title></circle>",
-                          day_x(r, d) + 6, scale_y(v, 0, hi), d + 1, p99 ? "P99" : "P95",
-                          v / 1000.0);
+        at[d + 1] = s->days[d].end_ms;
+        left[d + 1] = 100.0 * s->days[d].budget_left;
+        any = any || isfinite(left[d + 1]);
     }
-}
-
-static void
-chart_latency(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
-{
-    const sw_objective *o95 = first_objective(s->own, SW_SLI_LATENCY, 95.0);
-    const sw_objective *o99 = first_objective(s->own, SW_SLI_LATENCY, 99.0);
-    double hi = 0;
-    for (int d = 0; d < r->n_days; d++)
-        if (isfinite(s->days[d].p99_us))
-            hi = fmax(hi, s->days[d].p99_us);
-    if (o99)
-        hi = fmax(hi, o99->objective.value);
-    hi = hi > 0 ? 1.15 * hi : 1000.0;
-    sw_buf_printf(b, err, "<h3>Daily latency: P95 (blue) and P99 (purple) against thresholds</h3>\n"
-                          "<svg class=\"chart latency\" viewBox=\"0 0 %.0f %.0f\" width=\"100%%\" "
-                          "role=\"img\">", W, H);
-    const sw_objective *th[2] = {o95, o99};
-    for (int i = 0; i < 2; i++) {
-        if (th[i] == NULL)
-            continue;
-        double y = scale_y(th[i]->objective.value, 0, hi);
-        sw_buf_printf(b, err, "<line class=\"objective\" x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" "
-                              "y2=\"%.1f\"/><text x=\"0\" y=\"%.1f\">%.0f ms</text>",
-                      PAD, W, y, y, y + 4, th[i]->objective.value / 1000.0);
-    }
-    latency_line(b, r, s, false, hi, err);
-    latency_line(b, r, s, true, hi, err);
-    axis_days(b, r, err);
-    sw_buf_printf(b, err, "</svg>\n");
-}
-
-static void
-chart_budget(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
-{
-    double lo = 0.0;
-    for (int d = 0; d < r->n_days; d++)
-        if (isfinite(s->days[d].budget_left))
-            lo = fmin(lo, s->days[d].budget_left);
-    sw_buf_printf(b, err, "<h3>Error budget left at the end of each day</h3>\n"
-                          "<svg class=\"chart budget\" viewBox=\"0 0 %.0f %.0f\" width=\"100%%\" "
-                          "role=\"img\"><polyline class=\"burn\" points=\"%.1f,%.1f ",
-                  W, H, PAD, scale_y(1.0, lo, 1.0));
-    for (int d = 0; d < r->n_days; d++)
-        if (isfinite(s->days[d].budget_left))
-            sw_buf_printf(b, err, "%.1f,%.1f ", day_x(r, d + 1),
-                          scale_y(s->days[d].budget_left, lo, 1.0));
-    double zy = scale_y(0.0, lo, 1.0);
-    sw_buf_printf(b, err, "\"/><line class=\"objective\" x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" "
-                          "y2=\"%.1f\"/><text x=\"0\" y=\"14\">100%%</text>"
-                          "<text x=\"0\" y=\"%.1f\">0%%</text>",
-                  PAD, W, zy, zy, zy + 4);
-    axis_days(b, r, err);
-    sw_buf_printf(b, err, "</svg>\n");
+    left[0] = any ? 100.0 : NAN; /* no budget at all: no line either */
+    sw_chart_series series[2] = {{"budget left", at, left, (size_t)r->n_days + 1},
+                                 {"even spend", ideal_at, ideal, 2}};
+    sw_chart_threshold zero = {"exhausted", 0.0};
+    sw_chart c = month_chart(r, t, "Error budget left at the end of each day", "budget", "%");
+    c.series = series;
+    c.n_series = any ? 2 : 1;
+    c.thresholds = &zero;
+    c.n_thresholds = 1;
+    sw_buf_printf(b, err, "<h3>Error budget left at the end of each day</h3>\n");
+    sw_chart_draw(b, &c, err);
 }
 
 static const char *
-cell_colour(const rp_counts *c)
+cell_class(const rp_counts *c)
 {
     if (c->maint_ms > 0 && c->data_ms == 0)
-        return "#c9c9e8"; /* maintenance */
+        return "maint";
     if (c->data_ms == 0)
-        return "#e6e6e6"; /* no data */
+        return "nodata";
     if (c->bad_unknown)
-        return "#d9d4bf"; /* counts per hour only */
+        return "unknown";
     if (c->bad_minutes == 0)
-        return "#cfe5d3";
-    return c->bad_minutes >= 10 ? "#b3261e" : c->bad_minutes >= 3 ? "#e08a80" : "#f2c4bd";
+        return "l0";
+    return c->bad_minutes >= 10 ? "l3" : c->bad_minutes >= 3 ? "l2" : "l1";
 }
 
-static void
-chart_heatmap(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
+static const sw_chart_key heat_keys[] = {
+    {"l0", "no bad minute"},
+    {"l1", "1-2"},
+    {"l2", "3-9"},
+    {"l3", "10 or more"},
+    {"nodata", "no data"},
+    {"maint", "maintenance"},
+    {"unknown", "counted per hour only"},
+};
+
+typedef struct heat_cells {
+    sw_chart_cell *cells;
+    char (*titles)[64];
+    size_t n, n_cols;
+} heat_cells;
+
+/* One cell per local hour: its day's row, its hour's column (25 on a day clocks go back). */
+static sw_status
+make_cells(const sw_report *r, const rp_service *s, heat_cells *h, sw_err *err)
 {
-    double cw = (W - PAD) / 25.0, ch = 9.0, hh = ch * r->n_days + 16;
+    h->cells = calloc(s->n_hours + 1, sizeof *h->cells);
+    h->titles = calloc(s->n_hours + 1, sizeof *h->titles);
+    if (h->cells == NULL || h->titles == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory for the heatmap");
+    h->n_cols = 24;
     char bad[24];
-    sw_buf_printf(b, err,
-                  "<h3>Month at a glance: bad minutes per hour (rows: days, columns: "
-                  "hours; grey: no data, lilac: maintenance, sand: counted per hour "
-                  "only)</h3>\n"
-                  "<svg class=\"chart heatmap\" viewBox=\"0 0 %.0f %.0f\" width=\"100%%\" "
-                  "role=\"img\">",
-                  W, hh);
-    for (size_t h = 0; h < s->n_hours; h++) {
-        const rp_hour *hr = &s->hours[h];
+    for (size_t i = 0; i < s->n_hours; i++) {
+        const rp_hour *hr = &s->hours[i];
         int d = 0;
         while (d + 1 < r->n_days && hr->start_ms >= s->days[d].end_ms)
             d++;
-        double col = (double)((hr->start_ms - s->days[d].start_ms) / RP_HOUR_MS);
-        sw_buf_printf(b, err,
-                      "<rect class=\"cell\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                      "height=\"%.1f\" fill=\"%s\"><title>day %d hour %.0f: %s bad "
-                      "minutes</title></rect>",
-                      PAD + col * cw, ch * d, cw, ch, cell_colour(&hr->c), d + 1, col,
-                      sw_report_bad_text(&hr->c, bad, sizeof bad));
+        size_t col = (size_t)((hr->start_ms - s->days[d].start_ms) / RP_HOUR_MS);
+        snprintf(h->titles[i], sizeof h->titles[i], "day %d hour %zu: %s bad minutes", d + 1, col,
+                 sw_report_bad_text(&hr->c, bad, sizeof bad));
+        h->cells[h->n++] = (sw_chart_cell){(size_t)d, col, cell_class(&hr->c), h->titles[i]};
+        if (col + 1 > h->n_cols)
+            h->n_cols = col + 1;
     }
-    for (int d = 0; d < r->n_days; d += 7)
-        sw_buf_printf(b, err, "<text x=\"0\" y=\"%.1f\">day %d</text>", ch * d + 8, d + 1);
-    sw_buf_printf(b, err, "</svg>\n");
+    return SW_OK;
+}
+
+static void
+chart_heatmap(sw_buf *b, const sw_report *r, const rp_service *s, const day_ticks *t, sw_err *err)
+{
+    static const char *const hour_labels[25] = {
+        "00", NULL, NULL, "03", NULL, NULL, "06", NULL, NULL, "09", NULL, NULL, "12",
+        NULL, NULL, "15", NULL, NULL, "18", NULL, NULL, "21", NULL, NULL, NULL};
+    const char *rows[RP_MAX_DAYS] = {0};
+    for (size_t i = 0; i < t->n; i++)
+        rows[i * 7] = t->labels[i];
+    heat_cells h = {0};
+    if (make_cells(r, s, &h, err) == SW_OK) {
+        sw_chart_heatmap m = {.title = "Bad minutes per hour",
+                              .css_class = "heatmap",
+                              .n_rows = (size_t)r->n_days,
+                              .n_cols = h.n_cols,
+                              .row_labels = rows,
+                              .col_labels = hour_labels,
+                              .cells = h.cells,
+                              .n_cells = h.n,
+                              .keys = heat_keys,
+                              .n_keys = sizeof heat_keys / sizeof heat_keys[0]};
+        sw_buf_printf(b, err,
+                      "<h3>Month at a glance: bad minutes per hour (rows: days, "
+                      "columns: local hours)</h3>\n");
+        sw_chart_draw_heatmap(b, &m, err);
+    }
+    free(h.cells);
+    free(h.titles);
 }
 
 /* ------------------------------------------------------------------ details */
@@ -443,11 +479,13 @@ service(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
     sw_buf_printf(b, err, "<section class=\"service\"><h2>");
     esc(b, s->svc->name, err);
     sw_buf_printf(b, err, "</h2>\n");
+    day_ticks t;
+    make_day_ticks(r, s, &t);
     facts(b, r, s, err);
-    chart_availability(b, r, s, err);
-    chart_latency(b, r, s, err);
-    chart_budget(b, r, s, err);
-    chart_heatmap(b, r, s, err);
+    chart_availability(b, r, s, &t, err);
+    chart_latency(b, r, s, &t, err);
+    chart_budget(b, r, s, &t, err);
+    chart_heatmap(b, r, s, &t, err);
     worst_hours(b, r, s, err);
     events(b, r, s, err);
     overrides(b, r, s, err);
@@ -460,8 +498,8 @@ sw_report_write_html(const sw_report *r, sw_buf *b, sw_err *err)
 {
     char t[40];
     sw_buf_printf(b, err, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                          "<title>SLA report %04d-%02d</title><style>%s</style></head><body>\n",
-                  r->year, r->month, css);
+                          "<title>SLA report %04d-%02d</title><style>%s%s</style></head><body>\n",
+                  r->year, r->month, css, sw_chart_css());
     summary(b, r, err);
     for (size_t i = 0; i < r->n_services; i++)
         service(b, r, &r->services[i], err);

@@ -3,8 +3,9 @@
  * scan (sw_store_scan_upto: each instant once, from the coarsest rows that still fit a bucket,
  * base rows where the rollup has not reached yet); the stretches that maintenance windows touch
  * are read again at one minute, so a window that cuts an hour leaves out only its own minutes
- * (the report's scan does the same, report_scan.c, whose maintenance test and histogram merge
- * are shared here). Buckets keep their merged histograms until the end: the range's
+ * (as the report's scan does, report_scan.c, whose maintenance test and histogram merge are
+ * shared here; where retention has removed the minutes, the coarser rows touching the window
+ * are left out whole). Buckets keep their merged histograms until the end: the range's
  * percentiles come from their sum, never from an average.
  */
 #include "slawatch/web_series.h"
@@ -122,6 +123,8 @@ sw_web_range_parse(const char *range, const char *from, const char *to, int64_t 
     sw_status r = range_bounds(range, from, to, now_ms, offset_s, out, err);
     if (r != SW_OK)
         return r;
+    if (out->from_ms < 0)
+        return sw_err_set(err, SW_E_INVAL, "range: from is before 1970");
     if (out->from_ms >= out->to_ms)
         return sw_err_set(err, SW_E_INVAL, "range: from must be before to");
     if (out->to_ms > now_ms + FUTURE_SLACK_MS)

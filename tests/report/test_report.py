@@ -128,6 +128,48 @@ def check_bad_input(data, tmp):
     check("future month", "has not started" in future.stderr and future.returncode != 0, True)
 
 
+def charts_of(dom, kind):
+    """The SVG charts of one kind (the chart module's class after "sw-chart"), in page order."""
+    return [m.group(0) for m in re.finditer(r'<svg class="sw-chart[^"]*\b%s".*?</svg>' % kind,
+                                           dom, re.S)]
+
+
+def hover_items(svg, tag, cls):
+    """Elements of a class carrying a hover <title> (legend swatches have none)."""
+    return re.findall(r'<%s class="%s[^"]*"([^>]*)><title>([^<]*)</title>' % (tag, cls), svg)
+
+
+def check_charts(dom):
+    """Per service (api 31 days with requests, web 16): a bar and two latency points per day
+    with requests, a burn-down line inside the plot, 31 x 24 heatmap cells; every chart with
+    value and time axes and its unit."""
+    avail, lat, budget = (charts_of(dom, k) for k in ("availability", "latency", "budget"))
+    heat = charts_of(dom, "heatmap")
+    check("charts per kind", [len(avail), len(lat), len(budget), len(heat)], [2, 2, 2, 2])
+    bars = [b for svg in avail for b in hover_items(svg, "rect", "sw-bar")]
+    check("availability bars", len(bars), 31 + 16)
+    # No day's bar is flat: the floor follows the data (the old chart cut it at 99 %).
+    heights = [float(re.search(r'height="([0-9.]+)"', attrs).group(1)) for attrs, _ in bars]
+    check("every bar has a height", min(heights) >= 1.0, True)
+    # Oct 14's incident: (1410 x 30 + 30 x 6000) of 86.4 million requests failed: 99.743 %.
+    check("incident day's hover value", any("2026-10-14 00:00: 99.743%" in t for _, t in bars),
+          True)
+    points = sum(len(re.findall(r'class="sw-pt"><title>', svg)) for svg in lat)
+    check("latency points", points, 2 * (31 + 16))
+    for svg in budget:
+        line = re.search(r'<path class="sw-line" d="([^"]*)"', svg).group(1)
+        ys = [float(y) for y in re.findall(r'[ML][0-9.]+ (-?[0-9.]+)', line)]
+        check("burn-down drawn", len(ys) > 1, True)
+        # The plot area of a 200-unit-high chart: y from 26 to 178 (chart.h's pads).
+        check("burn-down inside the chart", all(26.0 <= y <= 178.0 for y in ys), True)
+    for svg in avail + lat + budget:
+        check("value axis unit", re.search(r'class="sw-unit"[^>]*>(%|ms)</text>', svg)
+              is not None, True)
+        check("time axis", ">Oct 1</text>" in svg and ">Oct 29</text>" in svg, True)
+    cells = sum(len(hover_items(svg, "rect", "sw-cell")) for svg in heat)
+    check("heatmap cells", cells, 2 * 31 * 24)
+
+
 def check_chromium(data, tmp):
     chromium = "/usr/bin/chromium"
     if not os.access(chromium, os.X_OK):
@@ -145,12 +187,7 @@ def check_chromium(data, tmp):
     check("low coverage stated", "Data covers only 51.6% of the month" in text, True)
     check("maintenance shown", "database migration" in text, True)
     check("alert shown", "ErrorRateHigh" in text and "2026-10-14 13:05" in text, True)
-    # Charts: a bar and two latency points per day with requests (api 31, web 16), per service
-    # one burn-down line and 31 x 24 heatmap cells.
-    check("availability bars", len(re.findall(r'<rect class="bar', dom)), 31 + 16)
-    check("latency points", len(re.findall(r'<circle class="pt"', dom)), 2 * (31 + 16))
-    check("burn-down lines", len(re.findall(r'<polyline class="burn"', dom)), 2)
-    check("heatmap cells", len(re.findall(r'<rect class="cell"', dom)), 2 * 31 * 24)
+    check_charts(dom)
     check("nothing external", re.search(r'(src|href)="(https?:)?//', dom) is None, True)
     shot = os.path.join(OUT, "report.png")
     subprocess.run([chromium, *flags, "--screenshot=" + shot, "file://" + html],

@@ -56,6 +56,12 @@ test_nice_ticks(void **state)
     nice(0, 0, 0, 1, 0.5, 3);
     nice(NAN, 3, 0, 1, 0.5, 3);
     nice(4, 1, 0, 1, 0.5, 3);
+    /* Past a double's range and below its resolution: still a finite axis. */
+    sw_chart_ticks t;
+    sw_chart_nice_ticks(-1e308, 1e308, 4, &t);
+    assert_true(isfinite(t.lo) && isfinite(t.hi) && t.step > 0 && t.lo < t.hi);
+    sw_chart_nice_ticks(0, 1e-320, 4, &t);
+    assert_true(t.lo == 0 && t.hi == 1);
 }
 
 static void
@@ -264,6 +270,17 @@ test_escaping(void **state)
     assert_non_null(strstr(svg, "db &amp; &lt;b&gt;: 2026-12-07 00:00 to 2026-12-07 01:00"));
     assert_non_null(strstr(svg, "class=\"sw-mark deploy\""));
     sw_buf_fini(&b);
+    /* A 10 KB name: the legend shows its first 40 bytes (no character cut in two: "é" is 2
+     * bytes at 39 and 40), the title all of it. */
+    static char big[10241];
+    memset(big, 'x', sizeof big - 1);
+    memcpy(big + 39, "\xc3\xa9", 2);
+    s.name = big;
+    svg = draw(&c, &b);
+    char want[128];
+    snprintf(want, sizeof want, ">%.39s...<title>%.39s\xc3\xa9x", big, big);
+    assert_non_null(strstr(svg, want));
+    sw_buf_fini(&b);
 }
 
 static void
@@ -289,6 +306,17 @@ test_empty_one_point_constant(void **state)
     assert_non_null(strstr(svg, "cx=\"60.0\" cy=\"102.0\""));
     assert_null(strstr(svg, "nan"));
     sw_buf_fini(&b);
+    /* Huge and tiny values of both signs: short labels, no NaN or infinity drawn. */
+    const double h[] = {1e300, -1e300, 1e-300, INFINITY};
+    sw_chart_series hs = {"huge", pts_t, h, 4};
+    c.series = &hs;
+    c.to_ms = DEC_7_2026 + 4 * HOUR_MS;
+    svg = draw(&c, &b);
+    assert_null(strstr(svg, "nan"));
+    assert_non_null(strstr(svg, "e+300"));
+    assert_non_null(strstr(svg, "+inf (above the chart's range)"));
+    sw_buf_fini(&b);
+    c.to_ms = DEC_7_2026 + HOUR_MS;
     /* Only gaps and a reversed span: still a frame, no NaN anywhere. */
     const double g[] = {NAN, NAN, NAN, NAN};
     sw_chart_series gs = {"gaps", pts_t, g, 4};

@@ -323,6 +323,35 @@ test_marks_gates_events(void **state)
 }
 
 static void
+test_minutes_not_rolled_up(void **state)
+{
+    fixture *f = *state;
+    /* Six base rows of 10 s at 06:00, 100 requests and 2 errors each, written after the last
+     * rollup: the page reads them as they are, as the month's report does. */
+    sw_err err = {0};
+    for (int i = 0; i < 6; i++) {
+        sw_sli_interval iv = {.start_ms = T0 + 6 * HOUR_MS + i * 10000,
+                              .length_ms = 10000,
+                              .requests = 100,
+                              .errors = 2,
+                              .has_data = true};
+        sw_store_row row = {"api", "blue", &iv};
+        assert_int_equal(sw_store_put(f->st, &row, 1, &err), SW_OK);
+    }
+    sw_web_series *s = load(f, "2026-12-07T05:00:00Z", "2026-12-07T06:05:00Z");
+    assert_int_equal(s->range.bucket_ms, MIN_MS);
+    assert_int_equal(s->n_buckets, 65);
+    assert_int_equal(s->buckets[60].requests, 600);
+    assert_int_equal(s->buckets[60].errors, 12);
+    near(s->buckets[60].rate_rps, 10.0, "rate", 60);
+    assert_int_equal(s->buckets[61].requests, 0);
+    assert_false(s->buckets[61].has_data);
+    assert_true(isnan(s->buckets[61].availability));
+    check_bucket(s, 59, 359, 360); /* 05:59, from its 1 m row */
+    sw_web_series_free(s);
+}
+
+static void
 want_range(const char *name, int64_t now, int offset_s, int64_t from, int64_t to, int64_t bucket)
 {
     sw_web_range r;
@@ -370,6 +399,9 @@ test_ranges(void **state)
                                         0, 0, &r, &err),
                      SW_E_INVAL);
     assert_non_null(strstr(err.msg, "future"));
+    assert_int_equal(sw_web_range_parse(NULL, "-9223372036854775807", "1000", now, 0, 0, &r, &err),
+                     SW_E_INVAL);
+    assert_non_null(strstr(err.msg, "1970"));
     /* Before what the store keeps (35 days), and longer than a page's 400 days. */
     assert_int_equal(sw_web_range_parse("last-month", NULL, NULL, now, 0, 35 * DAY_MS, &r, &err),
                      SW_E_RANGE);
@@ -399,6 +431,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_five_minute_buckets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hour_buckets_cut_by_maintenance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_marks_gates_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_minutes_not_rolled_up, setup, teardown),
         cmocka_unit_test(test_ranges),
         cmocka_unit_test_setup_teardown(test_unknown_service, setup, teardown),
     };
