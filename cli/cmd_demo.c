@@ -270,6 +270,7 @@ print_intro(const char *listen, uint16_t port, const sw_demo_dir *dd, const sw_d
     char when[40];
     gmtime_r(&incident, &tm);
     strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+    printf("web UI: %s/\n", url);
     printf("listening on %s (simulated time x%g)\n", url, speed);
     printf("data in %s (%s)\n", dd->path,
            dd->temporary  ? "removed on exit"

@@ -272,6 +272,35 @@ needs_auth(const sw_http_server *srv, const sw_http_route *route)
     return srv->token != NULL && (srv->opts.auth_all || (route != NULL && route->needs_auth));
 }
 
+/* A browser route at path and method: its handler checks the token itself. */
+static bool
+browser_route(const sw_http_server *srv, const char *path, const char *method)
+{
+    for (size_t i = 0; i < srv->n_routes; i++) {
+        const sw_http_route *r = &srv->routes[i];
+        if (r->browser && strcmp(r->path, path) == 0 && strcmp(r->method, method) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool
+sw_http_token_required(const sw_http_request *req)
+{
+    return req->server != NULL && req->server->token != NULL;
+}
+
+bool
+sw_http_token_matches(const sw_http_request *req, const char *given, size_t n)
+{
+    const sw_http_server *srv = req->server;
+    if (srv == NULL || srv->token == NULL)
+        return false;
+    if (given == NULL)
+        return authorized(srv, req->authorization);
+    return token_equal(given, n, srv->token, srv->token_len);
+}
+
 /* The route for path and method; NULL with resp set to 404 or 405 when there is none. */
 static const sw_http_route *
 find_route(const sw_http_server *srv, const char *path, const char *method, sw_http_response *resp)
@@ -463,7 +492,7 @@ begin(conn *c, struct MHD_Connection *mc, const char *path, const char *method)
     const sw_http_route *route = auth_first ? NULL : find_route(srv, path, method, &c->resp);
     if (!auth_first && route == NULL)
         return refuse(c, mc);
-    if (needs_auth(srv, route) &&
+    if (needs_auth(srv, route) && !browser_route(srv, path, method) &&
         !authorized(srv, MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Authorization"))) {
         sw_http_response_header(&c->resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Bearer realm=\"slawatch\"");
@@ -558,6 +587,8 @@ finish(conn *c, struct MHD_Connection *mc, const char *path, const char *method)
         .remote_write_version =
             MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "X-Prometheus-Remote-Write-Version"),
         .remote = c->remote,
+        .cookie = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE),
+        .server = srv,
         .body = c->body.len ? c->body.data : NULL,
         .body_len = c->body.len,
     };

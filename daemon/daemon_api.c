@@ -360,5 +360,8 @@ sw_daemon_api_init(sw_daemon *d)
         .report = hook_report,
         .report_cache = d->report_cache,
         .rules_version = hook_rules_version,
+        .store = d->store,
+        .base_interval_ms = d->base_ms,
+        .store_keep_ms = d->cfg->retention_ms[3],
     };
 }

@@ -15,6 +15,7 @@
 #include "slawatch/json.h"
 #include "slawatch/report_http.h"
 #include "slawatch/units.h"
+#include "slawatch/web.h"
 
 #define PARAM_MAX 256
 #define WHO_MAX 320
@@ -533,20 +534,29 @@ handle_reload(void *ctx, const sw_http_request *req, sw_http_response *resp)
 }
 
 static const sw_http_route routes[] = {
-    {"GET", "/metrics", handle_metrics, false, false},
-    {"HEAD", "/metrics", handle_metrics, false, false}, /* the headers of GET, no body (MHD) */
-    {"GET", "/api/v1/gate", handle_gate_get, false, false},
-    {"POST", "/api/v1/gate", handle_gate_post, false, false},
-    {"POST", "/api/v1/deployments", handle_deployments, true, false},
-    {"POST", "/api/v1/ingest", handle_ingest, true, false},
-    {"POST", "/api/v1/write", handle_remote_write, true, false},
-    {"POST", "/api/v1/ingest/emf", handle_ingest_emf, true, false},
-    {"GET", "/api/v1/status", handle_status, false, false},
-    {"GET", "/-/healthy", handle_healthy, false, false},
-    {"GET", "/-/ready", handle_ready, false, false},
-    {"POST", "/-/reload", handle_reload, true, false},
-    {"PUT", "/-/reload", handle_reload, true, false},
-    {"GET", "/api/v1/report", sw_report_http_handle, false, true}, /* heavy: off the pool */
+    {"GET", "/metrics", handle_metrics, false, false, false},
+    {"HEAD", "/metrics", handle_metrics, false, false,
+     false}, /* the headers of GET, no body (MHD) */
+    {"GET", "/api/v1/gate", handle_gate_get, false, false, false},
+    {"POST", "/api/v1/gate", handle_gate_post, false, false, false},
+    {"POST", "/api/v1/deployments", handle_deployments, true, false, false},
+    {"POST", "/api/v1/ingest", handle_ingest, true, false, false},
+    {"POST", "/api/v1/write", handle_remote_write, true, false, false},
+    {"POST", "/api/v1/ingest/emf", handle_ingest_emf, true, false, false},
+    {"GET", "/api/v1/status", handle_status, false, false, false},
+    {"GET", "/-/healthy", handle_healthy, false, false, false},
+    {"GET", "/-/ready", handle_ready, false, false, false},
+    {"POST", "/-/reload", handle_reload, true, false, false},
+    {"PUT", "/-/reload", handle_reload, true, false, false},
+    {"GET", "/api/v1/report", sw_report_http_handle, false, true, false}, /* heavy: off the pool */
+    /* The web UI (exporters/web*.c): pages check the token themselves (cookie or form). */
+    {"GET", "/", sw_web_handle_overview, false, false, true},
+    {"GET", "/service", sw_web_handle_service, false, true, true}, /* reads the store */
+    {"GET", "/gate", sw_web_handle_gate, false, false, true},
+    {"GET", "/reports", sw_web_handle_reports, false, false, true},
+    {"POST", "/login", sw_web_handle_login, false, false, true},
+    {"GET", "/ui/slawatch.css", sw_web_handle_css, false, false, true},
+    {"GET", "/ui/slawatch.js", sw_web_handle_js, false, false, true},
 };
 
 const sw_http_route *

@@ -72,6 +72,11 @@ put_objective(sw_buf *b, const sw_objective_result *r, sw_err *err)
 {
     sw_buf_printf(b, err, "{");
     sw_eval_json_objective_fields(b, r, err);
+    /* What measured and target are (their unit follows from it): the web UI formats them. */
+    char sli[32];
+    sw_rules_sli_name(&r->objective->objective, sli, sizeof sli);
+    sw_buf_printf(b, err, ",\"sli\":");
+    sw_json_put_string(b, sli, err);
     sw_buf_printf(b, err, "}");
 }
 

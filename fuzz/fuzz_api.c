@@ -89,7 +89,8 @@ hook_ready(void *ctx, char *why, size_t cap)
 
 static const sw_api_hooks hooks = {
     NULL,       hook_snapshot, hook_now, hook_mark, hook_reload, hook_audit, hook_ingest_http,
-    hook_ready, NULL,          NULL,     NULL,      NULL,        NULL};
+    hook_ready, NULL,          NULL,     NULL,      NULL,        NULL,       NULL,
+    10000,      0};
 
 /* What the snapshot reads when it computes an answer: kept for the process's life. */
 static sw_rules *rules;

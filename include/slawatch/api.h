@@ -17,6 +17,7 @@
 #include "slawatch/report.h"
 #include "slawatch/report_cache.h"
 #include "slawatch/snapshot.h"
+#include "slawatch/store.h"
 
 /* Times written to the API (pushed data, EMF, remote write, deployment marks) may lie at most
  * this far after now: later ones are refused (400), so no one can hold a series' future. */
@@ -73,6 +74,11 @@ typedef struct sw_api_hooks {
      * changes whenever the rules reports are judged by may have (a reload). */
     sw_report_cache *report_cache;
     uint64_t (*rules_version)(void *ctx);
+    /* The web UI's pages read gate audits and the stored months here (NULL: not shown); the
+     * store serialises its reads with the tick's writes. */
+    sw_store *store;
+    int64_t base_interval_ms; /* pages refresh this often */
+    int64_t store_keep_ms;    /* how far back the store keeps data (its longest retention) */
 } sw_api_hooks;
 
 /* The route table, every handler taking the sw_api_hooks as ctx. */

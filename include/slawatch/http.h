@@ -24,9 +24,11 @@ typedef struct sw_http_request {
     const char *authorization; /* already checked when the route needs auth */
     const char *user_agent;
     const char *content_encoding;
-    const char *remote_write_version; /* X-Prometheus-Remote-Write-Version */
-    const char *remote;               /* "ip:port" of the client ("[ip]:port" for IPv6) */
-    const uint8_t *body;              /* NULL when empty; at most sw_http_options.max_body bytes */
+    const char *remote_write_version;    /* X-Prometheus-Remote-Write-Version */
+    const char *remote;                  /* "ip:port" of the client ("[ip]:port" for IPv6) */
+    const char *cookie;                  /* the Cookie header, for browser routes' own auth */
+    const struct sw_http_server *server; /* for sw_http_token_matches */
+    const uint8_t *body; /* NULL when empty; at most sw_http_options.max_body bytes */
     size_t body_len;
 } sw_http_request;
 
@@ -57,6 +59,10 @@ typedef struct sw_http_route {
     sw_http_handler handler;
     bool needs_auth; /* require the bearer token, when one is configured */
     bool heavy;      /* may take long: run on the heavy-request workers (sw_http_options) */
+    /* A page for browsers, which cannot send the bearer header: the server never refuses it
+     * for auth (not even under auth_all); its handler checks the token itself (a cookie or a
+     * form, sw_http_token_matches) and answers a login page without it. */
+    bool browser;
 } sw_http_route;
 
 /* Zero fields take the defaults in brackets. */
@@ -98,6 +104,13 @@ typedef struct sw_http_server sw_http_server;
  */
 sw_status sw_http_start(const sw_http_options *opts, const sw_http_route *routes, size_t n_routes,
                         void *ctx, sw_http_server **ret, sw_err *err);
+
+/* Whether a bearer token is configured on the server that received req. */
+bool sw_http_token_required(const sw_http_request *req);
+
+/* Whether given (n bytes) is the configured token (compared in time independent of where it
+ * differs), or the Authorization header carries it when given is NULL. False without a token. */
+bool sw_http_token_matches(const sw_http_request *req, const char *given, size_t n);
 
 /* Heavy requests running or waiting now. */
 unsigned sw_http_heavy_busy(const sw_http_server *srv);

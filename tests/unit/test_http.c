@@ -40,6 +40,18 @@ h_hello(void *ctx, const sw_http_request *req, sw_http_response *resp)
     sw_buf_append(&resp->body, "hello", 5, NULL);
 }
 
+/* A browser route: says what its own token check finds. */
+static void
+h_page(void *ctx, const sw_http_request *req, sw_http_response *resp)
+{
+    (void)ctx;
+    resp->content_type = "text/plain";
+    sw_buf_printf(&resp->body, NULL, "required=%d header=%d right=%d wrong=%d",
+                  sw_http_token_required(req), sw_http_token_matches(req, NULL, 0),
+                  sw_http_token_matches(req, TOKEN, strlen(TOKEN)),
+                  sw_http_token_matches(req, TOKEN "x", strlen(TOKEN) + 1));
+}
+
 static void
 h_echo(void *ctx, const sw_http_request *req, sw_http_response *resp)
 {
@@ -144,12 +156,18 @@ h_shared(void *ctx, const sw_http_request *req, sw_http_response *resp)
 }
 
 static const sw_http_route routes[] = {
-    {"GET", "/sleep", h_sleep, false, false},   {"GET", "/hello", h_hello, false, false},
-    {"POST", "/echo", h_echo, false, false},    {"PUT", "/echo", h_echo, false, false},
-    {"GET", "/q", h_query, false, false},       {"GET", "/info", h_info, false, false},
-    {"GET", "/busy", h_busy, false, false},     {"GET", "/bad", h_bad_status, false, false},
-    {"GET", "/secret", h_hello, true, false},   {"GET", "/heavy", h_heavy, false, true},
-    {"GET", "/shared", h_shared, false, false},
+    {"GET", "/sleep", h_sleep, false, false, false},
+    {"GET", "/hello", h_hello, false, false, false},
+    {"POST", "/echo", h_echo, false, false, false},
+    {"PUT", "/echo", h_echo, false, false, false},
+    {"GET", "/q", h_query, false, false, false},
+    {"GET", "/info", h_info, false, false, false},
+    {"GET", "/busy", h_busy, false, false, false},
+    {"GET", "/bad", h_bad_status, false, false, false},
+    {"GET", "/secret", h_hello, true, false, false},
+    {"GET", "/heavy", h_heavy, false, true, false},
+    {"GET", "/shared", h_shared, false, false, false},
+    {"GET", "/page", h_page, true, false, true}, /* checks the token itself */
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
@@ -579,6 +597,14 @@ test_auth(void **state)
         }
         sw_buf_fini(&r.body);
     }
+    /* A browser route reaches its handler with or without the header, and can check a token
+     * it was given (a cookie, a form) against the configured one. */
+    reply r = fetch(f->port, &(call){.method = "GET", .path = "/page"});
+    assert_reply(&r, 200, "required=1 header=0 right=1 wrong=0");
+    sw_buf_fini(&r.body);
+    r = fetch(f->port, &(call){.method = "GET", .path = "/page", .auth = "Bearer " TOKEN});
+    assert_reply(&r, 200, "required=1 header=1 right=1 wrong=0");
+    sw_buf_fini(&r.body);
 }
 
 static void
@@ -595,6 +621,9 @@ test_auth_all(void **state)
         {"/nope", NULL, 401}, /* unknown paths do not show without the token */
         {"/nope", "Bearer " TOKEN, 404},
         {"/echo", "Bearer wrong", 401},
+        /* a browser route is never refused: its handler checks the token itself */
+        {"/page", NULL, 200},
+        {"/page", "Bearer wrong", 200},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         reply r =
