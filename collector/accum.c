@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "slawatch/hash.h"
 #include "slawatch/units.h"
 
 sw_status
@@ -19,6 +20,7 @@ sw_accum_new(int64_t base_ms, sw_accum **ret, sw_err *err)
     if (a == NULL)
         return sw_err_set(err, SW_E_NOMEM, "cannot allocate interval accumulators");
     pthread_mutex_init(&a->lock, NULL);
+    sw_u64map_init(&a->series_at);
     a->base_ms = base_ms;
     a->closed_until_ms = INT64_MIN;
     sw_buf_init(&a->enc, SW_JOURNAL_FRAME_MAX);
@@ -40,6 +42,7 @@ sw_accum_free(sw_accum *a)
         free(s->env);
     }
     free(a->series);
+    sw_u64map_fini(&a->series_at);
     sw_journal_close(a->journal);
     sw_buf_fini(&a->enc);
     pthread_mutex_destroy(&a->lock);
@@ -248,10 +251,25 @@ sw_accum_batch_increase(sw_accum_batch *b, const char *service, const char *env,
 
 /* ------------------------------------------------------------------ commits */
 
+/* Where (service, env) is looked up first in series_at; a taken key moves on to the next. */
+static uint64_t
+series_key(const char *service, const char *env)
+{
+    uint64_t h = sw_hash_bytes(service, strlen(service) + 1, 0);
+    return env != NULL ? sw_hash_bytes(env, strlen(env) + 1, h) : sw_hash_mix(h);
+}
+
+/*
+ * The series of (service, env), made when new. Every commit looks its series up under the
+ * lock, so this is a hash lookup, not a walk over every series (20,000 of them at 10,000
+ * services of two environments).
+ */
 static accum_series *
 find_series(sw_accum *a, const char *service, const char *env, sw_err *err)
 {
-    for (size_t i = 0; i < a->n_series; i++)
+    uint64_t key = series_key(service, env);
+    size_t i;
+    for (; sw_u64map_get(&a->series_at, key, &i); key++)
         if (strcmp(a->series[i].service, service) == 0 && same_env(a->series[i].env, env))
             return &a->series[i];
     if (a->n_series == a->cap_series) {
@@ -266,7 +284,8 @@ find_series(sw_accum *a, const char *service, const char *env, sw_err *err)
     *s = (accum_series){.taken_until_ms = INT64_MIN,
                         .service = strdup(service),
                         .env = env != NULL ? strdup(env) : NULL};
-    if (s->service == NULL || (env != NULL && s->env == NULL)) {
+    if (s->service == NULL || (env != NULL && s->env == NULL) ||
+        sw_u64map_put(&a->series_at, key, a->n_series, err) != SW_OK) {
         free(s->service);
         free(s->env);
         goto nomem;
