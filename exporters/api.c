@@ -203,7 +203,12 @@ serve_gate(const sw_api_hooks *h, const sw_http_request *req, sw_http_response *
         l = sw_snapshot_gate(s, q->service, env, q->window_ms, &json, &len, ret_verdict);
     }
     bool found = l == SW_SNAPSHOT_FOUND;
-    if (l == SW_SNAPSHOT_STALE || l == SW_SNAPSHOT_FAILED) {
+    if (l == SW_SNAPSHOT_BUSY) {
+        sw_http_response_header(resp, "Retry-After", "%d", 1);
+        sw_http_response_error(resp, 503,
+                               "busy evaluating: the gate's answer is not ready; try "
+                               "again");
+    } else if (l == SW_SNAPSHOT_STALE || l == SW_SNAPSHOT_FAILED) {
         sw_http_response_header(resp, "Retry-After", "%d", 1);
         sw_http_response_error(resp, 503, "the gate's answer could not be computed: try again");
     } else if (found) {

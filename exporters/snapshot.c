@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "slawatch/eval_json.h"
 #include "slawatch/hash.h"
@@ -144,6 +145,26 @@ guard_enter(const sw_snapshot *s)
         return true;
     pthread_rwlock_unlock(&src->lock);
     return false;
+}
+
+/* guard_enter for the gate, waiting at most SW_SNAPSHOT_GATE_WAIT_MS for the lock. */
+static sw_snapshot_lookup
+guard_enter_bounded(const sw_snapshot *s)
+{
+    sw_snapshot_source *src = s->source;
+    if (src == NULL || is_writer(src))
+        return guard_enter(s) ? SW_SNAPSHOT_FOUND : SW_SNAPSHOT_STALE;
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += SW_SNAPSHOT_GATE_WAIT_MS * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    if (pthread_rwlock_clockrdlock(&src->lock, CLOCK_MONOTONIC, &until) != 0)
+        return SW_SNAPSHOT_BUSY;
+    if (atomic_load(&src->generation) == s->generation)
+        return SW_SNAPSHOT_FOUND;
+    pthread_rwlock_unlock(&src->lock);
+    return SW_SNAPSHOT_STALE;
 }
 
 static void
@@ -309,8 +330,9 @@ gate_answer_of(const sw_snapshot *s, gate_entry *e, const gate_answer **ret)
         *ret = a;
         return SW_SNAPSHOT_FOUND;
     }
-    if (!guard_enter(s))
-        return SW_SNAPSHOT_STALE;
+    sw_snapshot_lookup entered = guard_enter_bounded(s);
+    if (entered != SW_SNAPSHOT_FOUND)
+        return entered;
     a = compute_gate(s, e);
     guard_leave(s);
     if (a == NULL)
