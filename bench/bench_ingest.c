@@ -66,8 +66,9 @@ apply(sw_accum *a, const sw_push_batch *b, int64_t at_ms, sw_err *err)
         return SW_E_NOMEM;
     sw_status st =
         sw_accum_batch_counts(ab, b->service, b->env, at_ms, b->requests, b->errors, err);
-    for (size_t i = 0; st == SW_OK && i < b->n_latency; i++)
-        st = sw_accum_batch_latency(ab, b->service, b->env, at_ms, b->latency_us[i], 1, err);
+    if (st == SW_OK)
+        st = sw_accum_batch_latencies(ab, b->service, b->env, at_ms, b->latency_us, b->n_latency,
+                                      err);
     if (st == SW_OK)
         st = sw_accum_commit(a, ab, err);
     sw_accum_batch_free(ab);

@@ -206,6 +206,61 @@ sw_accum_batch_latency(sw_accum_batch *b, const char *service, const char *env, 
     return st;
 }
 
+static int
+cmp_i64(const void *pa, const void *pb)
+{
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+    return (a > b) - (a < b);
+}
+
+/*
+ * Sorted values become one (value, count) per bucket, written over the front of values, so a
+ * push's latencies are merged into the batch's histogram in one pass instead of being inserted
+ * one at a time into its sorted buckets. Returns the number of buckets.
+ */
+static size_t
+group_by_bucket(const sw_hdr *h, int64_t *values, int64_t *counts, size_t n)
+{
+    qsort(values, n, sizeof *values, cmp_i64);
+    size_t m = 0;
+    int64_t bucket = -1;
+    for (size_t i = 0; i < n; i++) {
+        int64_t low = sw_hdr_lowest_equivalent(h, values[i]);
+        if (m > 0 && low == bucket) {
+            counts[m - 1]++;
+            continue;
+        }
+        bucket = low;
+        values[m] = values[i];
+        counts[m++] = 1;
+    }
+    return m;
+}
+
+sw_status
+sw_accum_batch_latencies(sw_accum_batch *b, const char *service, const char *env, int64_t at_ms,
+                         int64_t *values, size_t n, sw_err *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (values[i] < SW_HDR_LATENCY_LOWEST_US || values[i] > SW_HDR_LATENCY_HIGHEST_US)
+            return sw_err_set(err, SW_E_RANGE, "%s: latency %lld us is outside 1 us .. 1 h",
+                              service, (long long)values[i]);
+    if (n == 0)
+        return SW_OK;
+    accum_entry *e = entry_at(b, service, env, at_ms, false, err);
+    int64_t *counts = e != NULL ? malloc(n * sizeof *counts) : NULL;
+    if (counts == NULL)
+        return e == NULL ? SW_E_NOMEM : sw_err_set(err, SW_E_NOMEM, "out of memory");
+    e->values += n;
+    sw_status st = ensure_latency(&e->iv, err);
+    size_t m = st == SW_OK ? group_by_bucket(e->iv.latency, values, counts, n) : 0;
+    /* Room first, so the merge cannot run out of memory half-way. */
+    if (st == SW_OK && (st = sw_hdr_reserve(e->iv.latency, (int64_t)m, err)) == SW_OK)
+        sw_hdr_record_sorted(e->iv.latency, values, counts, m);
+    free(counts);
+    return st;
+}
+
 sw_status
 sw_accum_batch_probe(sw_accum_batch *b, const char *service, const char *env, int64_t at_ms,
                      bool ok, sw_err *err)
