@@ -80,7 +80,7 @@ typedef struct sw_http_options {
     unsigned max_per_client;   /* connections from one client address [128] */
     unsigned heavy_workers;    /* threads running heavy routes [2], at lower CPU priority */
     unsigned heavy_waiting;    /* heavy requests queued behind them [8]; more get 503 */
-    unsigned bulk_workers;     /* threads running bulk routes [2], at lower CPU priority */
+    unsigned bulk_workers;     /* threads running bulk routes [2] */
     unsigned bulk_waiting;     /* bulk requests queued behind them [32]; more get 503 */
     unsigned header_timeout_s; /* a request head (line and headers) must be in within this,
                                   counted from the connection or the previous answer [10] */

@@ -10,8 +10,10 @@ on their own keep-alive connection, with no token (as anyone who can reach the p
 while another client asks the gate over and over on its own connection. Checked, over real
 HTTP:
 - every gate request made while the flood runs is answered 200 with a verdict;
-- every push is answered 200 (applied) or 503 with Retry-After: 1 (refused, nothing applied),
-  and both happen: the flood is more than the ingest workers and their queue hold;
+- every push is answered 200 (applied), 503 with Retry-After: 1 (refused, nothing applied) or,
+  on a machine too loaded to apply it before its interval closed, 422 (too late, nothing
+  applied); 200 and 503 both happen: the flood is more than the ingest workers and their queue
+  hold;
 - acknowledged data is kept: the store's 1 s rows hold exactly the requests of the pushes
   answered 200 (sqlite3), none of the refused ones.
 """
@@ -89,7 +91,7 @@ def check_gate(answers, during):
 
 def check_pushes(results):
     statuses = sorted({r[0] for r in results})
-    check(set(statuses) <= {200, 503}, f"push answers {statuses}, want only 200 and 503")
+    check(set(statuses) <= {200, 422, 503}, f"push answers {statuses}, want 200, 503 (or 422)")
     refused = [r for r in results if r[0] == 503]
     check(len(refused) > 0, "no push was refused: the flood was never over its bound")
     check(any(r[0] == 200 for r in results), "no push was applied")
