@@ -525,6 +525,13 @@ offload(conn *c, struct MHD_Connection *mc)
 {
     sw_http_server *srv = c->srv;
     bool heavy = c->route->lane == SW_HTTP_HEAVY;
+    /* Stopping: the queues are being drained and freed (a keep-alive connection may still send
+     * a request after the in-flight ones are done), so nothing is queued any more. */
+    if (atomic_load(&srv->stopping)) {
+        sw_http_response_header(&c->resp, "Retry-After", "%d", BULK_RETRY_AFTER_S);
+        sw_http_response_error(&c->resp, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting down");
+        return send_response(c, mc);
+    }
     if (!sw_workq_reserve(heavy ? srv->heavy : srv->bulk)) {
         sw_http_response_header(&c->resp, "Retry-After", "%d",
                                 heavy ? HEAVY_RETRY_AFTER_S : BULK_RETRY_AFTER_S);
