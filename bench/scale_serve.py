@@ -13,7 +13,7 @@ does not depend on the daemon's self-metrics; the whole process's CPU (ingest an
 included) is printed beside it. /metrics is fetched once an interval, after the tick, and timed;
 a separate process asks a random service's green gate (window 10m) every 10 ms on a keep-alive
 connection through the measured intervals (its own process, so this one's pushing does not
-delay its clock). VmRSS is read at the end; with several N, the slope between consecutive
+delay its clock), counting 503s (busy) and requests unanswered within 30 s. VmRSS is read at the end; with several N, the slope between consecutive
 sizes is the memory per service without what the daemon holds whatever the services.
 
 `startup`: bench_scale_store writes D days (default 30) of rows for N services (1 d and 1 h
@@ -108,7 +108,8 @@ def percentile(sorted_values, p):
 
 
 def gate_probe(port, n, seconds):
-    """Runs as its own process: gate latencies in ms, one per line, on stdout."""
+    """Runs as its own process: one line per gate request, its latency in ms and its status
+    (0: no answer within 30 s, the connection dropped and made anew)."""
     rng = random.Random(7)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     end = time.monotonic() + seconds
@@ -121,29 +122,37 @@ def gate_probe(port, n, seconds):
             conn.request("GET", path)
             resp = conn.getresponse()
             resp.read()
-        except (OSError, http.client.HTTPException) as e:
-            sys.exit(f"gate request failed: {e}")
-        out.append((time.perf_counter() - t0) * 1e3)
-        if resp.status not in (200, 503):
-            sys.exit(f"gate answered {resp.status}")
+            status = resp.status
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            status = 0
+        out.append(((time.perf_counter() - t0) * 1e3, status))
+        if status not in (0, 200, 503):
+            sys.exit(f"gate answered {status}")
         next_at += GATE_EVERY_S
         delay = next_at - time.monotonic()
         if delay > 0:
             time.sleep(delay)  # the probe's pace, not a wait for a condition
-    print("\n".join(f"{v:.4f}" for v in out))
+    print("\n".join(f"{v:.4f} {status}" for v, status in out))
 
 
 def scrape_metrics(port):
+    """(wall ms, body bytes, status); status 0 when no answer came within 120 s."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     t0 = time.perf_counter()
-    conn.request("GET", "/metrics")
-    resp = conn.getresponse()
-    body = resp.read()
+    try:
+        conn.request("GET", "/metrics")
+        resp = conn.getresponse()
+        body = resp.read()
+        status = resp.status
+    except (OSError, http.client.HTTPException) as e:
+        body, status = str(e).encode(), 0
     elapsed = time.perf_counter() - t0
     conn.close()
-    if resp.status != 200:
-        print(f"/metrics answered {resp.status}: {body[:200]!r}", file=sys.stderr)
-    return elapsed * 1e3, len(body), resp.status
+    if status != 200:
+        print(f"/metrics answered {status}: {body[:200]!r}", file=sys.stderr)
+    return elapsed * 1e3, len(body), status
 
 
 FILE_SERVICES = 1000  # a rules file lists at most 1,000 services: teams' files, as users split
@@ -209,7 +218,8 @@ def tick_run(build, n, intervals):
             if k < WARMUP + intervals:
                 push_interval(port, n, pool, rng)
         rss = rss_kib(serve.pid)
-        gate = sorted(float(v) for v in probe.communicate(timeout=120)[0].split())
+        answers = [line.split() for line in probe.communicate(timeout=120)[0].splitlines()]
+        gate = sorted(float(v) for v, _ in answers) or [math.nan]
         tick_cpu = (cpu[-1][0] - cpu[0][0]) / intervals
         all_cpu = (cpu[-1][1] - cpu[0][1]) / intervals
         times = sorted(s[0] for s in scrapes if s[2] == 200) or [math.nan]
@@ -224,7 +234,9 @@ def tick_run(build, n, intervals):
         print(f"{key}.metrics_scrape_max {times[-1]:.1f} ms")
         print(f"{key}.metrics_size {scrapes[-1][1]} bytes")
         print(f"{key}.metrics_failed {sum(s[2] != 200 for s in scrapes)} scrapes")
-        print(f"{key}.gate_requests {len(gate)} requests")
+        print(f"{key}.gate_requests {len(answers)} requests")
+        print(f"{key}.gate_503 {sum(s == '503' for _, s in answers)} answers")
+        print(f"{key}.gate_unanswered {sum(s == '0' for _, s in answers)} requests")
         print(f"{key}.gate_p50 {percentile(gate, 0.50):.3f} ms")
         print(f"{key}.gate_p99 {percentile(gate, 0.99):.3f} ms")
         print(f"{key}.gate_max {gate[-1]:.3f} ms")

@@ -10,6 +10,7 @@
 #include "slawatch/accum.h"
 #include "slawatch/buf.h"
 #include "slawatch/journal.h"
+#include "slawatch/u64map.h"
 
 typedef struct accum_series {
     char *service, *env;
@@ -23,6 +24,7 @@ struct sw_accum {
     int64_t base_ms;
     accum_series *series;
     size_t n_series, cap_series;
+    sw_u64map series_at; /* series_key(service, env), probing on: index into series */
     uint64_t late, carried;
     sw_accum_clock clock; /* NULL: no horizon */
     void *clock_ctx;

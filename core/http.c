@@ -2,8 +2,8 @@
  * The HTTP server: libmicrohttpd (only here) with its own epoll thread pool. The server owns
  * the daemon, copies of the token and TLS files, and one `conn` per TCP connection whose
  * buffers are reused by every request on it, so a keep-alive request allocates nothing of
- * ours. A connection is served by one pool thread at a time, or, for a heavy route, by a
- * worker while MHD holds it suspended; besides, `in_flight`, the start-up log message and the
+ * ours. A connection is served by one pool thread at a time, or, for a heavy or bulk route, by
+ * a worker while MHD holds it suspended; besides, `in_flight`, the start-up log message and the
  * connection list (for the header watchdog, under conns_lock) are shared between threads.
  */
 #include "slawatch/http.h"
@@ -38,6 +38,12 @@
 #define DEFAULT_HEAVY_WAITING 8
 #define HEAVY_NICE 19 /* heavy handlers: background threads that yield to the pool threads */
 #define HEAVY_RETRY_AFTER_S 5
+#define DEFAULT_BULK_WORKERS 2
+#define DEFAULT_BULK_WAITING 32
+/* Ingest at the pool threads' priority: separate threads keep the gate from queueing behind
+ * it, and a lower priority would only make acknowledged-by-deadline pushes late under load. */
+#define BULK_NICE 0
+#define BULK_RETRY_AFTER_S 1
 #define WATCHDOG_PERIOD_MS 250 /* how late past its header deadline a connection may be closed */
 #define MAX_THREADS 32
 #define KEEP_BYTES ((size_t)64 << 10) /* larger per-connection buffers are freed after use */
@@ -67,7 +73,8 @@ struct sw_http_server {
     pthread_t watchdog;
     struct conn *conns;
     sw_workq *heavy;      /* the routes marked heavy run here, off the pool threads */
-    atomic_bool stopping; /* heavy jobs not started yet are answered 503 instead */
+    sw_workq *bulk;       /* the routes marked bulk (ingest) run here, off the pool threads */
+    atomic_bool stopping; /* offloaded jobs not started yet are answered 503 instead */
 };
 
 typedef struct conn {
@@ -78,10 +85,10 @@ typedef struct conn {
     bool refused;    /* resp already holds the error answer; the handler is not called */
     bool too_big;    /* the body went past max_body; the rest is being dropped */
     bool close;      /* answer with Connection: close (the request's framing is unsafe) */
-    bool offloaded;  /* a heavy handler has been handed to the worker pool ... */
+    bool offloaded;  /* a heavy or bulk handler has been handed to the worker pool ... */
     bool done;       /* ... and has filled resp (the connection was resumed) */
     struct MHD_Connection *mc;
-    sw_http_request req; /* what the heavy handler sees; its strings outlive the suspension */
+    sw_http_request req; /* what an offloaded handler sees; its strings outlive the suspension */
     size_t discarded;
     sw_buf body;
     sw_buf query;
@@ -522,9 +529,9 @@ take_body(conn *c, const char *data, size_t n)
     return c->discarded <= limit ? MHD_YES : MHD_NO;
 }
 
-/* A worker runs the heavy handler, then hands the connection back to MHD to answer. */
+/* A worker runs the heavy or bulk handler, then hands the connection back to MHD to answer. */
 static void
-run_heavy(void *arg)
+run_offloaded(void *arg)
 {
     conn *c = arg;
     if (atomic_load(&c->srv->stopping)) {
@@ -538,25 +545,37 @@ run_heavy(void *arg)
 }
 
 /*
- * A heavy route: suspend the connection and queue the handler, or refuse with 503 when every
- * worker is busy and the queue is full. The pool threads stay free for the cheap routes.
+ * A heavy or bulk route: suspend the connection and queue the handler, or refuse with 503
+ * when every worker of its queue is busy and the queue is full. The pool threads stay free
+ * for the cheap routes (the gate), whatever the reports or the ingest clients ask.
  */
 static enum MHD_Result
 offload(conn *c, struct MHD_Connection *mc)
 {
     sw_http_server *srv = c->srv;
-    if (!sw_workq_reserve(srv->heavy)) {
-        sw_http_response_header(&c->resp, "Retry-After", "%d", HEAVY_RETRY_AFTER_S);
+    bool heavy = c->route->lane == SW_HTTP_HEAVY;
+    /* Stopping: the queues are being drained and freed (a keep-alive connection may still send
+     * a request after the in-flight ones are done), so nothing is queued any more. */
+    if (atomic_load(&srv->stopping)) {
+        sw_http_response_header(&c->resp, "Retry-After", "%d", BULK_RETRY_AFTER_S);
+        sw_http_response_error(&c->resp, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting down");
+        return send_response(c, mc);
+    }
+    if (!sw_workq_reserve(heavy ? srv->heavy : srv->bulk)) {
+        sw_http_response_header(&c->resp, "Retry-After", "%d",
+                                heavy ? HEAVY_RETRY_AFTER_S : BULK_RETRY_AFTER_S);
         sw_http_response_error(&c->resp, MHD_HTTP_SERVICE_UNAVAILABLE,
-                               "busy: %u heavy requests running or waiting; retry later",
-                               srv->opts.heavy_workers + srv->opts.heavy_waiting);
+                               "busy: %u %s requests running or waiting; retry later",
+                               heavy ? srv->opts.heavy_workers + srv->opts.heavy_waiting
+                                     : srv->opts.bulk_workers + srv->opts.bulk_waiting,
+                               heavy ? "heavy" : "ingest");
         return send_response(c, mc);
     }
     c->offloaded = true;
     c->mc = mc;
     /* Suspended before the job can run, so its resume always finds it suspended. */
     MHD_suspend_connection(mc);
-    sw_workq_submit(srv->heavy, run_heavy, c);
+    sw_workq_submit(heavy ? srv->heavy : srv->bulk, run_offloaded, c);
     return MHD_YES;
 }
 
@@ -592,7 +611,7 @@ finish(conn *c, struct MHD_Connection *mc, const char *path, const char *method)
         .body = c->body.len ? c->body.data : NULL,
         .body_len = c->body.len,
     };
-    if (c->route->heavy)
+    if (c->route->lane != SW_HTTP_POOL)
         return offload(c, mc);
     c->route->handler(srv->ctx, &c->req, &c->resp);
     return send_response(c, mc);
@@ -755,6 +774,8 @@ set_options(sw_http_server *srv, const sw_http_options *o, sw_err *err)
     d->header_timeout_s = d->header_timeout_s ? d->header_timeout_s : DEFAULT_HEADER_TIMEOUT_S;
     d->heavy_workers = d->heavy_workers ? d->heavy_workers : DEFAULT_HEAVY_WORKERS;
     d->heavy_waiting = d->heavy_waiting ? d->heavy_waiting : DEFAULT_HEAVY_WAITING;
+    d->bulk_workers = d->bulk_workers ? d->bulk_workers : DEFAULT_BULK_WORKERS;
+    d->bulk_waiting = d->bulk_waiting ? d->bulk_waiting : DEFAULT_BULK_WAITING;
     if (o->bearer_token != NULL && o->bearer_token[0] == '\0')
         return sw_err_set(err, SW_E_INVAL, "bearer token is empty");
     if (o->auth_all && o->bearer_token == NULL)
@@ -889,10 +910,12 @@ watchdog_stop(sw_http_server *srv)
 static void
 server_free(sw_http_server *srv)
 {
-    /* Every heavy job resumes its connection before MHD stops: it refuses to stop with a
+    /* Every offloaded job resumes its connection before MHD stops: it refuses to stop with a
      * connection still suspended. */
     sw_workq_free(srv->heavy);
     srv->heavy = NULL;
+    sw_workq_free(srv->bulk);
+    srv->bulk = NULL;
     watchdog_stop(srv);
     if (srv->mhd != NULL)
         MHD_stop_daemon(srv->mhd);
@@ -936,6 +959,9 @@ sw_http_start(const sw_http_options *opts, const sw_http_route *routes, size_t n
         st = load_tls(srv, opts, err);
     if (st == SW_OK)
         st = sw_workq_new(srv->opts.heavy_workers, srv->opts.heavy_waiting, HEAVY_NICE, &srv->heavy,
+                          err);
+    if (st == SW_OK)
+        st = sw_workq_new(srv->opts.bulk_workers, srv->opts.bulk_waiting, BULK_NICE, &srv->bulk,
                           err);
     if (st == SW_OK) {
         srv->mhd = start_daemon(srv, &la, la.any);
@@ -983,7 +1009,7 @@ sw_http_stop(sw_http_server *srv)
         return;
     MHD_socket listen_fd = MHD_quiesce_daemon(srv->mhd);
     atomic_store(&srv->stopping, true);
-    /* in_flight counts heavy requests too, running or waiting. */
+    /* in_flight counts offloaded requests too, running or waiting. */
     struct timespec step = {0, 5 * 1000 * 1000};
     for (unsigned waited_ms = 0;
          atomic_load(&srv->in_flight) > 0 && waited_ms < srv->opts.timeout_s * 1000u;
@@ -991,6 +1017,8 @@ sw_http_stop(sw_http_server *srv)
         nanosleep(&step, NULL);
     sw_workq_free(srv->heavy);
     srv->heavy = NULL;
+    sw_workq_free(srv->bulk);
+    srv->bulk = NULL;
     watchdog_stop(srv);
     MHD_stop_daemon(srv->mhd);
     srv->mhd = NULL;

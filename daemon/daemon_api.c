@@ -254,8 +254,8 @@ hook_ingest(void *ctx, const sw_push_batch *b, int64_t at_ms, sw_err *err)
     st = sw_accum_batch_counts(ab, b->service, env, at_ms, b->requests, b->errors, err);
     for (size_t i = 0; st == SW_OK && i < b->n_probes; i++)
         st = sw_accum_batch_probe(ab, b->service, env, at_ms, b->probes[i], err);
-    for (size_t i = 0; st == SW_OK && i < b->n_latency; i++)
-        st = sw_accum_batch_latency(ab, b->service, env, at_ms, b->latency_us[i], 1, err);
+    if (st == SW_OK)
+        st = sw_accum_batch_latencies(ab, b->service, env, at_ms, b->latency_us, b->n_latency, err);
     if (st == SW_OK)
         st = commit_synced(d, ab, err);
     sw_accum_batch_free(ab);

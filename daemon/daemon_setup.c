@@ -96,6 +96,8 @@ start_http(sw_daemon *d, sw_err *err)
         .max_per_client = c->http_max_per_client,
         .heavy_workers = c->http_report_workers,
         .heavy_waiting = c->http_report_queue,
+        .bulk_workers = c->http_ingest_workers,
+        .bulk_waiting = c->http_ingest_queue,
         .bearer_token = d->token,
         .auth_all = c->auth_all,
         .tls_cert_file = c->tls_cert_file,

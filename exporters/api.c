@@ -204,7 +204,12 @@ serve_gate(const sw_api_hooks *h, const sw_http_request *req, sw_http_response *
         l = sw_snapshot_gate(s, q->service, env, q->window_ms, &json, &len, ret_verdict);
     }
     bool found = l == SW_SNAPSHOT_FOUND;
-    if (l == SW_SNAPSHOT_STALE || l == SW_SNAPSHOT_FAILED) {
+    if (l == SW_SNAPSHOT_BUSY) {
+        sw_http_response_header(resp, "Retry-After", "%d", 1);
+        sw_http_response_error(resp, 503,
+                               "busy evaluating: the gate's answer is not ready; try "
+                               "again");
+    } else if (l == SW_SNAPSHOT_STALE || l == SW_SNAPSHOT_FAILED) {
         sw_http_response_header(resp, "Retry-After", "%d", 1);
         sw_http_response_error(resp, 503, "the gate's answer could not be computed: try again");
     } else if (found) {
@@ -534,29 +539,29 @@ handle_reload(void *ctx, const sw_http_request *req, sw_http_response *resp)
 }
 
 static const sw_http_route routes[] = {
-    {"GET", "/metrics", handle_metrics, false, false, false},
-    {"HEAD", "/metrics", handle_metrics, false, false,
-     false}, /* the headers of GET, no body (MHD) */
-    {"GET", "/api/v1/gate", handle_gate_get, false, false, false},
-    {"POST", "/api/v1/gate", handle_gate_post, false, false, false},
-    {"POST", "/api/v1/deployments", handle_deployments, true, false, false},
-    {"POST", "/api/v1/ingest", handle_ingest, true, false, false},
-    {"POST", "/api/v1/write", handle_remote_write, true, false, false},
-    {"POST", "/api/v1/ingest/emf", handle_ingest_emf, true, false, false},
-    {"GET", "/api/v1/status", handle_status, false, false, false},
-    {"GET", "/-/healthy", handle_healthy, false, false, false},
-    {"GET", "/-/ready", handle_ready, false, false, false},
-    {"POST", "/-/reload", handle_reload, true, false, false},
-    {"PUT", "/-/reload", handle_reload, true, false, false},
-    {"GET", "/api/v1/report", sw_report_http_handle, false, true, false}, /* heavy: off the pool */
+    {"GET", "/metrics", handle_metrics, false, SW_HTTP_POOL, false},
+    /* the headers of GET, no body (MHD) */
+    {"HEAD", "/metrics", handle_metrics, false, SW_HTTP_POOL, false},
+    {"GET", "/api/v1/gate", handle_gate_get, false, SW_HTTP_POOL, false},
+    {"POST", "/api/v1/gate", handle_gate_post, false, SW_HTTP_POOL, false},
+    {"POST", "/api/v1/deployments", handle_deployments, true, SW_HTTP_POOL, false},
+    {"POST", "/api/v1/ingest", handle_ingest, true, SW_HTTP_BULK, false},
+    {"POST", "/api/v1/write", handle_remote_write, true, SW_HTTP_BULK, false},
+    {"POST", "/api/v1/ingest/emf", handle_ingest_emf, true, SW_HTTP_BULK, false},
+    {"GET", "/api/v1/status", handle_status, false, SW_HTTP_POOL, false},
+    {"GET", "/-/healthy", handle_healthy, false, SW_HTTP_POOL, false},
+    {"GET", "/-/ready", handle_ready, false, SW_HTTP_POOL, false},
+    {"POST", "/-/reload", handle_reload, true, SW_HTTP_POOL, false},
+    {"PUT", "/-/reload", handle_reload, true, SW_HTTP_POOL, false},
+    {"GET", "/api/v1/report", sw_report_http_handle, false, SW_HTTP_HEAVY, false},
     /* The web UI (exporters/web*.c): pages check the token themselves (cookie or form). */
-    {"GET", "/", sw_web_handle_overview, false, false, true},
-    {"GET", "/service", sw_web_handle_service, false, true, true}, /* reads the store */
-    {"GET", "/gate", sw_web_handle_gate, false, false, true},
-    {"GET", "/reports", sw_web_handle_reports, false, false, true},
-    {"POST", "/login", sw_web_handle_login, false, false, true},
-    {"GET", "/ui/slawatch.css", sw_web_handle_css, false, false, true},
-    {"GET", "/ui/slawatch.js", sw_web_handle_js, false, false, true},
+    {"GET", "/", sw_web_handle_overview, false, SW_HTTP_POOL, true},
+    {"GET", "/service", sw_web_handle_service, false, SW_HTTP_HEAVY, true}, /* reads the store */
+    {"GET", "/gate", sw_web_handle_gate, false, SW_HTTP_POOL, true},
+    {"GET", "/reports", sw_web_handle_reports, false, SW_HTTP_POOL, true},
+    {"POST", "/login", sw_web_handle_login, false, SW_HTTP_POOL, true},
+    {"GET", "/ui/slawatch.css", sw_web_handle_css, false, SW_HTTP_POOL, true},
+    {"GET", "/ui/slawatch.js", sw_web_handle_js, false, SW_HTTP_POOL, true},
 };
 
 const sw_http_route *

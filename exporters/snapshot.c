@@ -13,9 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "slawatch/eval_json.h"
+#include "slawatch/hash.h"
 #include "slawatch/json.h"
+#include "slawatch/u64map.h"
 #include "slawatch/units.h"
 
 #define BODY_MAX ((size_t)64 << 20)
@@ -74,6 +77,7 @@ struct sw_snapshot {
     const char **env_lists;
     char **service_names;
     size_t n_services;
+    sw_u64map service_at; /* name_key(name), probing on: index into service_names */
 };
 
 /* ------------------------------------------------------------------ the source */
@@ -145,6 +149,26 @@ guard_enter(const sw_snapshot *s)
     return false;
 }
 
+/* guard_enter for the gate, waiting at most SW_SNAPSHOT_GATE_WAIT_MS for the lock. */
+static sw_snapshot_lookup
+guard_enter_bounded(const sw_snapshot *s)
+{
+    sw_snapshot_source *src = s->source;
+    if (src == NULL || is_writer(src))
+        return guard_enter(s) ? SW_SNAPSHOT_FOUND : SW_SNAPSHOT_STALE;
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += SW_SNAPSHOT_GATE_WAIT_MS * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    if (pthread_rwlock_clockrdlock(&src->lock, CLOCK_MONOTONIC, &until) != 0)
+        return SW_SNAPSHOT_BUSY;
+    if (atomic_load(&src->generation) == s->generation)
+        return SW_SNAPSHOT_FOUND;
+    pthread_rwlock_unlock(&src->lock);
+    return SW_SNAPSHOT_STALE;
+}
+
 static void
 guard_leave(const sw_snapshot *s)
 {
@@ -193,6 +217,7 @@ snapshot_free(sw_snapshot *s)
     for (size_t i = 0; s->service_names != NULL && i < s->n_services; i++)
         free(s->service_names[i]);
     free(s->service_names);
+    sw_u64map_fini(&s->service_at);
     free(s);
 }
 
@@ -307,8 +332,9 @@ gate_answer_of(const sw_snapshot *s, gate_entry *e, const gate_answer **ret)
         *ret = a;
         return SW_SNAPSHOT_FOUND;
     }
-    if (!guard_enter(s))
-        return SW_SNAPSHOT_STALE;
+    sw_snapshot_lookup entered = guard_enter_bounded(s);
+    if (entered != SW_SNAPSHOT_FOUND)
+        return entered;
     a = compute_gate(s, e);
     guard_leave(s);
     if (a == NULL)
@@ -402,6 +428,23 @@ build_gates(sw_snapshot *s, const sw_rules *rules, sw_err *err)
     return SW_OK;
 }
 
+static uint64_t
+name_key(const char *name)
+{
+    return sw_hash_bytes(name, strlen(name), 0);
+}
+
+/* Every ingest and gate request looks its service up: by hash, not by a walk over 10,000. */
+static sw_status
+index_service(sw_snapshot *s, size_t i, sw_err *err)
+{
+    uint64_t key = name_key(s->service_names[i]);
+    size_t taken;
+    while (sw_u64map_get(&s->service_at, key, &taken))
+        key++;
+    return sw_u64map_put(&s->service_at, key, i, err);
+}
+
 static sw_status
 build_names(sw_snapshot *s, const sw_rules *r, sw_err *err)
 {
@@ -417,7 +460,7 @@ build_names(sw_snapshot *s, const sw_rules *r, sw_err *err)
     for (size_t i = 0; i < r->n_services; i++) {
         const sw_service *svc = &r->services[i];
         s->service_names[i] = strdup(svc->name); /* the rules may be gone before the snapshot */
-        if (s->service_names[i] == NULL) {
+        if (s->service_names[i] == NULL || index_service(s, i, err) != SW_OK) {
             free(offs);
             return sw_err_set(err, SW_E_NOMEM, "out of memory building the snapshot");
         }
@@ -666,7 +709,8 @@ sw_snapshot_metrics(const sw_snapshot *s, sw_expo_format format, const sw_buf **
 static ptrdiff_t
 service_index(const sw_snapshot *s, const char *service)
 {
-    for (size_t i = 0; i < s->n_services; i++)
+    size_t i;
+    for (uint64_t key = name_key(service); sw_u64map_get(&s->service_at, key, &i); key++)
         if (strcmp(s->service_names[i], service) == 0)
             return (ptrdiff_t)i;
     return -1;

@@ -64,6 +64,13 @@ sw_status sw_accum_batch_counts(sw_accum_batch *b, const char *service, const ch
 sw_status sw_accum_batch_latency(sw_accum_batch *b, const char *service, const char *env,
                                  int64_t at_ms, int64_t value_us, uint64_t count, sw_err *err);
 
+/*
+ * n request durations (each 1 us .. 1 h, in any order) at at_ms, once each: as many
+ * sw_accum_batch_latency calls, recorded in one pass over their buckets. Sorts values in place.
+ */
+sw_status sw_accum_batch_latencies(sw_accum_batch *b, const char *service, const char *env,
+                                   int64_t at_ms, int64_t *values, size_t n, sw_err *err);
+
 /* One probe result at at_ms; results of one series must arrive in time order. */
 sw_status sw_accum_batch_probe(sw_accum_batch *b, const char *service, const char *env,
                                int64_t at_ms, bool ok, sw_err *err);

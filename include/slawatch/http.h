@@ -53,12 +53,21 @@ typedef struct sw_http_response {
 
 typedef void (*sw_http_handler)(void *ctx, const sw_http_request *req, sw_http_response *resp);
 
+/* Where a route's handler runs (sw_http_options says how many of each). A table may write
+ * false and true for the first two. */
+typedef enum sw_http_lane {
+    SW_HTTP_POOL = 0,  /* cheap: on the pool thread that read the request */
+    SW_HTTP_HEAVY = 1, /* may take long (reports): the heavy-request workers */
+    SW_HTTP_BULK = 2,  /* many and costly (ingest): the bulk workers, so a flood of them never
+                          holds up the pool that answers the gate */
+} sw_http_lane;
+
 typedef struct sw_http_route {
     const char *method; /* exact, e.g. "GET" */
     const char *path;   /* exact, e.g. "/api/v1/gate" */
     sw_http_handler handler;
-    bool needs_auth; /* require the bearer token, when one is configured */
-    bool heavy;      /* may take long: run on the heavy-request workers (sw_http_options) */
+    bool needs_auth;   /* require the bearer token, when one is configured */
+    sw_http_lane lane; /* which threads run the handler */
     /* A page for browsers, which cannot send the bearer header: the server never refuses it
      * for auth (not even under auth_all); its handler checks the token itself (a cookie or a
      * form, sw_http_token_matches) and answers a login page without it. */
@@ -77,6 +86,8 @@ typedef struct sw_http_options {
     unsigned max_per_client;   /* connections from one client address [128] */
     unsigned heavy_workers;    /* threads running heavy routes [2], at lower CPU priority */
     unsigned heavy_waiting;    /* heavy requests queued behind them [8]; more get 503 */
+    unsigned bulk_workers;     /* threads running bulk routes [2] */
+    unsigned bulk_waiting;     /* bulk requests queued behind them [32]; more get 503 */
     unsigned header_timeout_s; /* a request head (line and headers) must be in within this,
                                   counted from the connection or the previous answer [10] */
     const char *bearer_token;  /* NULL: no auth at all; copied */
@@ -94,9 +105,10 @@ typedef struct sw_http_server sw_http_server;
  * WWW-Authenticate, a body over max_body 413, oversized headers 431, a request whose body's
  * end is ambiguous (differing Content-Length headers, Content-Length with Transfer-Encoding,
  * whitespace before a header's colon) 400 with the connection closed — all with a JSON
- * {"error": ...} body. Routes marked heavy run on their own worker threads, so they never hold
- * up the pool that answers the others; past heavy_workers running and heavy_waiting queued
- * they are answered 503 with Retry-After. A connection whose request head is not in within
+ * {"error": ...} body. Routes marked heavy (and, on a pool of their own, routes marked bulk) run
+ * on their own worker threads, so they never hold up the pool that answers the others; past
+ * heavy_workers running and heavy_waiting queued (bulk_workers and bulk_waiting) they are
+ * answered 503 with Retry-After. A connection whose request head is not in within
  * header_timeout_s is closed. SW_E_INVAL for a bad listen address or contradictory options
  * (auth_all without a token, one TLS file without the other), SW_E_UNSUPPORTED when TLS is
  * asked for and libmicrohttpd was built without it, SW_E_IO when TLS files cannot be read or

@@ -75,7 +75,13 @@ typedef enum sw_snapshot_lookup {
     SW_SNAPSHOT_UNKNOWN_WINDOW, /* not one of the offered windows */
     SW_SNAPSHOT_STALE,          /* not kept, and the evaluator has moved on: ask the current one */
     SW_SNAPSHOT_FAILED,         /* could not be computed (out of memory, over the size cap) */
+    SW_SNAPSHOT_BUSY, /* not kept, and the tick held the evaluator past SW_SNAPSHOT_GATE_WAIT_MS */
 } sw_snapshot_lookup;
+
+/* How long a gate answer not kept yet waits for a tick's write section (or a long reader the
+ * tick waits behind) before giving up with SW_SNAPSHOT_BUSY: the gate's answer time stays
+ * bounded whatever the tick or a /metrics render costs. */
+#define SW_SNAPSHOT_GATE_WAIT_MS 250
 
 /* Whether the gate knows (service, env) over window_ms, computing nothing. */
 sw_snapshot_lookup sw_snapshot_gate_known(const sw_snapshot *s, const char *service,
@@ -84,6 +90,7 @@ sw_snapshot_lookup sw_snapshot_gate_known(const sw_snapshot *s, const char *serv
 /*
  * The gate JSON of (service, env) over window_ms (0: the rules' gate window) and its verdict.
  * env NULL: the series without environment. The text stays valid while s is referenced.
+ * Waits at most SW_SNAPSHOT_GATE_WAIT_MS for the evaluator (SW_SNAPSHOT_BUSY after).
  */
 sw_snapshot_lookup sw_snapshot_gate(const sw_snapshot *s, const char *service, const char *env,
                                     int64_t window_ms, const char **ret_json, size_t *ret_len,

@@ -137,8 +137,7 @@ test_late_increase_carried(void **state)
     sw_accum_batch *b = sw_accum_batch_new(a);
     assert_non_null(b);
     assert_int_equal(sw_accum_batch_increase(b, "api", NULL, T0 + 9500, 40, 4, h, NULL), SW_OK);
-    assert_int_equal(sw_accum_batch_increase(b, "api", NULL, T0 + 12000, 2, 0, NULL, NULL),
-                     SW_OK);
+    assert_int_equal(sw_accum_batch_increase(b, "api", NULL, T0 + 12000, 2, 0, NULL, NULL), SW_OK);
     assert_int_equal(sw_accum_commit(a, b, NULL), SW_OK);
     assert_int_equal(sw_accum_batch_late(b), 0);
     sw_accum_batch_free(b);
@@ -440,6 +439,104 @@ test_concurrent_adds(void **state)
     sw_accum_free(a);
 }
 
+/* Many series, looked up by name: each one's counts land in its own accumulator, an absent
+ * env and an empty one are different series, and a series named again is the same one. */
+#define MANY 3000
+static const char *const many_envs[] = {"blue", "green", "", NULL};
+
+typedef struct many_seen {
+    uint64_t requests[MANY][4];
+    size_t intervals;
+} many_seen;
+
+static sw_status
+collect_many(void *ctx, const char *service, const char *env, sw_sli_interval *iv, sw_err *err)
+{
+    (void)err;
+    many_seen *seen = ctx;
+    unsigned k;
+    assert_int_equal(sscanf(service, "svc%u", &k), 1);
+    assert_true(k < MANY);
+    size_t e = env == NULL ? 3 : strcmp(env, "") == 0 ? 2 : strcmp(env, "green") == 0 ? 1 : 0;
+    if (e == 0)
+        assert_string_equal(env, "blue");
+    seen->requests[k][e] += iv->requests;
+    seen->intervals++;
+    sw_sli_interval_fini(iv);
+    return SW_OK;
+}
+
+static void
+test_many_series_each_its_own(void **state)
+{
+    (void)state;
+    sw_accum *a;
+    assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
+    char name[32];
+    for (int pass = 0; pass < 2; pass++)
+        for (unsigned k = 0; k < MANY; k++)
+            for (size_t e = 0; e < 4; e++) {
+                snprintf(name, sizeof name, "svc%u", k);
+                assert_int_equal(sw_accum_add_counts(a, name, many_envs[e], T0 + pass * 1000,
+                                                     k * 4 + e + 1, 0, NULL),
+                                 SW_OK);
+            }
+    static many_seen seen;
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(sw_accum_take(a, T0 + BASE, collect_many, &seen, NULL), SW_OK);
+    assert_int_equal(seen.intervals, MANY * 4);
+    for (unsigned k = 0; k < MANY; k++)
+        for (size_t e = 0; e < 4; e++)
+            assert_int_equal(seen.requests[k][e], 2 * (k * 4 + e + 1));
+    sw_accum_free(a);
+}
+
+/* A push's latencies added at once land exactly as recorded one by one into a histogram of
+ * their own (every bucket's count), in any order; one value out of range adds none of them. */
+static void
+test_latencies_at_once(void **state)
+{
+    (void)state;
+    sw_accum *a;
+    assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
+    sw_hdr *want;
+    assert_int_equal(sw_hdr_new(&sw_hdr_latency_config, &want, NULL), SW_OK);
+    int64_t values[700];
+    uint64_t x = 88172645463325252u;
+    for (size_t i = 0; i < 700; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        /* Repeats, neighbours in one bucket, and the range's ends. */
+        values[i] = i % 7 == 0 ? 1 : i % 11 == 0 ? 3600000000 : 1 + (int64_t)(x % 5000000);
+        assert_true(sw_hdr_record(want, values[i]));
+    }
+    sw_accum_batch *b = sw_accum_batch_new_strict(a);
+    int64_t bad[3] = {5, 0, 7};
+    sw_err err;
+    assert_int_equal(sw_accum_batch_latencies(b, "api", "blue", T0 + 1000, bad, 3, &err),
+                     SW_E_RANGE);
+    assert_non_null(strstr(err.msg, "latency 0 us"));
+    assert_int_equal(sw_accum_batch_latencies(b, "api", "blue", T0 + 1000, values, 700, NULL),
+                     SW_OK);
+    assert_int_equal(sw_accum_commit(a, b, NULL), SW_OK);
+    sw_accum_batch_free(b);
+    taken t = {0};
+    assert_int_equal(sw_accum_take(a, T0 + BASE, collect, &t, NULL), SW_OK);
+    assert_int_equal(t.n, 1);
+    const sw_hdr *got = t.iv[0].latency;
+    assert_int_equal(sw_hdr_total_count(got), 700);
+    assert_int_equal(sw_hdr_recorded_buckets(got), sw_hdr_recorded_buckets(want));
+    sw_hdr_iter it;
+    sw_hdr_iter_init(&it, want);
+    while (sw_hdr_iter_next(&it))
+        assert_int_equal(sw_hdr_count_at_or_below(got, it.value_hi),
+                         sw_hdr_count_at_or_below(want, it.value_hi));
+    assert_int_equal(sw_hdr_min(got), sw_hdr_min(want));
+    assert_int_equal(sw_hdr_max(got), sw_hdr_max(want));
+    release(&t);
+    sw_hdr_free(want);
+    sw_accum_free(a);
+}
+
 int
 main(void)
 {
@@ -455,6 +552,8 @@ main(void)
         cmocka_unit_test(test_journal_replays_commits),
         cmocka_unit_test(test_journal_torn_tail_and_skip),
         cmocka_unit_test(test_concurrent_adds),
+        cmocka_unit_test(test_many_series_each_its_own),
+        cmocka_unit_test(test_latencies_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

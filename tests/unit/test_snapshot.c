@@ -395,6 +395,64 @@ test_tick_during_render(void **state)
     sw_rules_free(rules);
 }
 
+typedef struct asker {
+    const sw_snapshot *s;
+    const char *env;
+    sw_snapshot_lookup got;
+} asker;
+
+static void *
+ask_gate(void *arg)
+{
+    asker *a = arg;
+    const char *json;
+    size_t len;
+    sw_verdict v;
+    a->got = sw_snapshot_gate(a->s, "api", a->env, 0, &json, &len, &v);
+    return NULL;
+}
+
+/* While the tick holds the evaluator, a gate answer not kept yet is BUSY after a bounded wait
+ * (it would otherwise wait for the whole write section); a kept one is answered at once. */
+static void
+test_gate_busy_during_write(void **state)
+{
+    (void)state;
+    sw_rules *rules;
+    sw_eval *ev;
+    sw_snapshot_source *src;
+    assert_int_equal(
+        sw_rules_load_mem(rules_text, sizeof rules_text - 1, "busy", &rules, NULL, NULL), SW_OK);
+    assert_int_equal(sw_eval_new(rules, &ev, NULL), SW_OK);
+    assert_int_equal(sw_snapshot_source_new(&src, NULL), SW_OK);
+    for (int k = 0; k < 3; k++)
+        feed(ev, T0 + k * BASE_MS, "api", "green", 150, 0, 100);
+    assert_int_equal(sw_eval_advance(ev, T0 + 3 * BASE_MS, NULL), SW_OK);
+    sw_metrics_self self = {.store_ok = true};
+    sw_metrics_input mi = {.self = &self};
+    sw_snapshot_input in = {ev, rules, T0 + 3 * BASE_MS, &mi, src};
+    sw_snapshot *snap;
+    assert_int_equal(sw_snapshot_build(&in, &snap, NULL), SW_OK);
+    const char *kept;
+    gate_of(snap, &kept);
+
+    sw_snapshot_source_write_begin(src); /* this thread is the tick, and it does not let go */
+    asker a[2] = {{snap, "green", SW_SNAPSHOT_FAILED}, {snap, "blue", SW_SNAPSHOT_FAILED}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, ask_gate, &a[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(a[0].got, SW_SNAPSHOT_FOUND);
+    assert_int_equal(a[1].got, SW_SNAPSHOT_BUSY);
+    sw_snapshot_source_write_end(src);
+
+    sw_snapshot_unref(snap);
+    sw_snapshot_source_free(src);
+    sw_eval_free(ev);
+    sw_rules_free(rules);
+}
+
 int
 main(void)
 {
@@ -402,6 +460,7 @@ main(void)
         cmocka_unit_test(test_visit_matches_text),
         cmocka_unit_test(test_stale_after_write),
         cmocka_unit_test(test_tick_during_render),
+        cmocka_unit_test(test_gate_busy_during_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
