@@ -128,6 +128,14 @@ typedef struct sw_service {
     const sw_maintenance *maintenance;
     size_t n_maintenance;
     sw_rules_pos pos;
+    /* One SLO per value of a label (rules/README.md, "One SLO per label value"): by is that
+     * label, NULL when the service is one SLO. At most by_limit values are tracked at once (new
+     * ones beyond it are refused); a value silent for by_idle_ms is forgotten. */
+    const char *by;
+    sw_rules_pos by_pos;
+    size_t by_limit;
+    int64_t by_idle_ms;
+    sw_rules_pos by_idle_pos; /* where by_idle was written; line 0 when it was not */
     /* Its resolved commitments (rules/README.md, "Per-service commitments"): a rule set of its
      * own holding this one service, the objectives, alerts, triggers and gate that apply to it,
      * and where each came from. Set by every load; the evaluator and the exporters use it. */
