@@ -1,8 +1,9 @@
 /*
- * Per-label SLOs and the daemon: `slawatch check` validates a service's `by` (ruleset/rules_by.c),
+ * Per-label SLOs and the daemon: the rules format checks a service's `by` (ruleset/rules_by.c),
  * but the daemon does not yet split a service's series by the label's values, so a rule set that
- * asks for it is refused at start and at a reload (the running set kept) rather than evaluated
- * as one SLO summing every value, which would report numbers the rules did not ask for.
+ * asks for it is refused at start, at a reload (the running set kept) and by `slawatch check`
+ * of a configuration, rather than judged as one SLO summing every value, which would report
+ * numbers the rules did not ask for.
  */
 #include "daemon_int.h"
 

@@ -168,10 +168,6 @@ int64_t sw_daemon_now(const sw_daemon *d);
 sw_status sw_daemon_load_rules(const sw_daemon *d, const sw_config *cfg, bool log_each,
                                sw_rules **ret_rules, char **ret_text, size_t *ret_len, sw_err *err);
 
-/* SW_E_INVAL naming the first service with `by` (daemon_by.c): the daemon does not split a
- * service by label values. */
-sw_status sw_daemon_refuse_by(const sw_rules *rules, sw_err *err);
-
 /* A new evaluator for rules with its windows, marks and latches rebuilt from the store. */
 /*
  * The boundary the first tick starts from, in *io_tick_ms (now, floored to the base interval,
