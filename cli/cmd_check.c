@@ -203,9 +203,8 @@ print_shard(const sw_config *cfg)
     sw_rules_free(rules);
 }
 
-/* Values that could arrive after their interval is taken, and services judged per label value,
- * with the rules the instance would read (its shard's): `serve` refuses such a configuration
- * too. */
+/* Values that could arrive after their interval is taken, with the rules the instance would
+ * read (its shard's): `serve` refuses such a configuration too. */
 static int
 check_arrivals(const sw_config *cfg, const char *const *paths, size_t n)
 {
@@ -214,11 +213,6 @@ check_arrivals(const sw_config *cfg, const char *const *paths, size_t n)
     if (sw_rules_load_files(paths, n, &rules, NULL, &err) != SW_OK)
         return SW_EXIT_OK; /* its rules were checked, and reported, on their own */
     sw_shard_rules(rules, &cfg->shard);
-    if (sw_daemon_refuse_by(rules, &err) != SW_OK) {
-        fprintf(stderr, "%s\n", err.msg);
-        sw_rules_free(rules);
-        return SW_EXIT_INPUT;
-    }
     sw_rules_diag *diag = sw_rules_diag_new();
     int rc = SW_EXIT_USAGE;
     if (diag == NULL)

@@ -54,10 +54,6 @@ sw_daemon_load_rules(const sw_daemon *d, const sw_config *cfg, bool log_each, sw
         st = sw_rules_load_mem((const char *)text.data, text.len, name, ret_rules, diag, err);
     if (st == SW_OK) /* a sharded instance evaluates, and so reads, only its own services */
         sw_shard_rules(*ret_rules, &d->shard);
-    if (st == SW_OK && (st = sw_daemon_refuse_by(*ret_rules, err)) != SW_OK) {
-        sw_rules_free(*ret_rules);
-        *ret_rules = NULL;
-    }
     size_t n_diag = diag != NULL ? sw_rules_diag_count(diag) : 0;
     for (size_t i = 0; log_each && i < n_diag; i++)
         sw_log(SW_LOG_ERROR, "rules error", "detail", sw_rules_diag_line(diag, i), NULL);
@@ -146,7 +142,7 @@ apply_mark(void *ctx, const char *service, const char *env, int64_t at_ms,
 {
     (void)err;
     marks_ctx *m = ctx;
-    if (sw_rules_service_index(m->rules, service) >= 0)
+    if (sw_rules_series_service(m->rules, service, NULL) >= 0)
         sw_eval_mark_deployment_override(m->ev, service, env, at_ms, policy_override);
     return SW_OK;
 }

@@ -40,7 +40,7 @@ sw_eval_find(const sw_eval *ev, const char *service, const char *env)
     size_t mask = ev->n_slots - 1;
     for (size_t i = series_hash(service, env) & mask; ev->slots[i] != 0; i = (i + 1) & mask) {
         sw_series *s = ev->series[ev->slots[i] - 1];
-        if (strcmp(s->service->name, service) == 0 && same_env(s->env, env))
+        if (strcmp(sw_series_name(s), service) == 0 && same_env(s->env, env))
             return s;
     }
     return NULL;
@@ -49,7 +49,7 @@ sw_eval_find(const sw_eval *ev, const char *service, const char *env)
 static void
 slot_put(size_t *slots, size_t n_slots, const sw_series *s, size_t index)
 {
-    size_t mask = n_slots - 1, i = series_hash(s->service->name, s->env) & mask;
+    size_t mask = n_slots - 1, i = series_hash(sw_series_name(s), s->env) & mask;
     while (slots[i] != 0)
         i = (i + 1) & mask;
     slots[i] = index + 1;
@@ -100,6 +100,7 @@ series_free(sw_series *s)
     free(s->trigger_states);
     free(s->triggers);
     sw_gate_state_free(s->gate);
+    free(s->key);
     free(s->env);
     free(s);
 }
@@ -140,7 +141,8 @@ series_alloc(sw_series *s, sw_err *err)
 }
 
 static sw_status
-series_new(const sw_eval *ev, size_t service_index, const char *env, sw_series **ret, sw_err *err)
+series_new(const sw_eval *ev, size_t service_index, const char *name, const char *env,
+           sw_series **ret, sw_err *err)
 {
     sw_series *s = calloc(1, sizeof *s);
     if (s == NULL)
@@ -156,6 +158,8 @@ series_new(const sw_eval *ev, size_t service_index, const char *env, sw_series *
     sw_status st = SW_OK;
     if (env != NULL && (s->env = strdup(env)) == NULL)
         st = sw_err_set(err, SW_E_NOMEM, "cannot allocate a series");
+    if (strcmp(name, s->service->name) != 0 && (s->key = strdup(name)) == NULL)
+        st = sw_err_set(err, SW_E_NOMEM, "cannot allocate a series");
     if (st == SW_OK)
         st = series_alloc(s, err);
     if (st != SW_OK) {
@@ -169,19 +173,18 @@ series_new(const sw_eval *ev, size_t service_index, const char *env, sw_series *
 sw_status
 sw_eval_resolve(const sw_rules *r, const char *service, const char *env, size_t *ret, sw_err *err)
 {
-    for (size_t i = 0; i < r->n_services; i++) {
-        const sw_service *svc = &r->services[i];
-        if (strcmp(svc->name, service) != 0)
-            continue;
-        for (size_t e = 0; env != NULL && e < svc->n_environments; e++)
-            if (strcmp(svc->environments[e], env) == 0)
-                env = NULL;
-        if (env != NULL)
-            return sw_err_set(err, SW_E_INVAL, "service %s has no environment %s", service, env);
-        *ret = i;
-        return SW_OK;
-    }
-    return sw_err_set(err, SW_E_INVAL, "unknown service %s", service);
+    /* A label value's key (sw_rules_by_key) resolves to the service whose by names its label. */
+    ptrdiff_t i = sw_rules_series_service(r, service, NULL);
+    if (i < 0)
+        return sw_err_set(err, SW_E_INVAL, "unknown service %s", service);
+    const sw_service *svc = &r->services[i];
+    for (size_t e = 0; env != NULL && e < svc->n_environments; e++)
+        if (strcmp(svc->environments[e], env) == 0)
+            env = NULL;
+    if (env != NULL)
+        return sw_err_set(err, SW_E_INVAL, "service %s has no environment %s", service, env);
+    *ret = (size_t)i;
+    return SW_OK;
 }
 
 static sw_status
@@ -197,7 +200,7 @@ find_or_add(sw_eval *ev, const char *service, const char *env, sw_series **ret, 
     if (st == SW_OK)
         st = table_reserve(ev, err);
     if (st == SW_OK)
-        st = series_new(ev, index, env, &s, err);
+        st = series_new(ev, index, service, env, &s, err);
     if (st != SW_OK)
         return st;
     ev->series[ev->n_series] = s;
@@ -383,9 +386,8 @@ eval_conditions(const sw_eval *ev, sw_series *s, int64_t t)
     for (size_t i = 0; i < r->n_alerts; i++) {
         ptrdiff_t lat = s->plan->alert_lat[i];
         sw_alert_result *res = &s->alerts[i];
-        bool holds = sw_alert_holds(ev, s, &r->alerts[i], lat >= 0 ? &s->lat[lat] : NULL,
-                                    INT64_MIN, t,
-                                    &res->measured, &res->measured_short);
+        bool holds = sw_alert_holds(ev, s, &r->alerts[i], lat >= 0 ? &s->lat[lat] : NULL, INT64_MIN,
+                                    t, &res->measured, &res->measured_short);
         sw_alert_step(res, &r->alerts[i], holds, t);
     }
     for (size_t i = 0; i < r->n_triggers; i++) {
@@ -393,8 +395,7 @@ eval_conditions(const sw_eval *ev, sw_series *s, int64_t t)
         sw_alert_result *res = &s->trigger_states[i];
         /* Triggers judge the deployment since its mark (deployed_ms is INT64_MIN without). */
         bool holds = sw_alert_holds(ev, s, &r->triggers[i], lat >= 0 ? &s->lat[lat] : NULL,
-                                    s->deployed_ms, t,
-                                    &res->measured, &res->measured_short);
+                                    s->deployed_ms, t, &res->measured, &res->measured_short);
         sw_alert_step(res, &r->triggers[i], holds, t);
         sw_trigger_latch(&s->triggers[i], res, t);
     }
@@ -466,6 +467,42 @@ series_drop(sw_series *s, int64_t now_ms)
             sw_slices_drop(s->slices[i], now_ms - s->plan->slice_keep_ms[i]);
 }
 
+/* A label value without data for its service's by_idle is forgotten (rules/README.md, "One
+ * SLO per label value"), freeing its place under by_limit; data coming back starts it anew. */
+static bool
+value_idle(const sw_series *s, int64_t now_ms)
+{
+    return s->key != NULL && s->service->by_idle_ms > 0 && s->fed_until_ms != INT64_MIN &&
+           now_ms - s->fed_until_ms >= s->service->by_idle_ms;
+}
+
+static void
+forget_idle_values(sw_eval *ev, int64_t now_ms)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < ev->n_series; i++) {
+        sw_series *s = ev->series[i];
+        if (value_idle(s, now_ms)) {
+            series_free(s);
+            ev->values_aged++;
+        } else {
+            ev->series[kept++] = s;
+        }
+    }
+    if (kept == ev->n_series)
+        return;
+    ev->n_series = kept;
+    memset(ev->slots, 0, ev->n_slots * sizeof *ev->slots);
+    for (size_t i = 0; i < kept; i++)
+        slot_put(ev->slots, ev->n_slots, ev->series[i], i);
+}
+
+uint64_t
+sw_eval_values_aged(const sw_eval *ev)
+{
+    return ev->values_aged;
+}
+
 sw_status
 sw_eval_advance(sw_eval *ev, int64_t now_ms, sw_err *err)
 {
@@ -480,11 +517,13 @@ sw_eval_advance(sw_eval *ev, int64_t now_ms, sw_err *err)
         if (st == SW_OK)
             st = eval_objectives(ev, s, now_ms, err);
         if (st != SW_OK) {
-            sw_err_prefix(err, "%s%s%s", s->service->name, s->env ? "/" : "", s->env ? s->env : "");
+            sw_err_prefix(err, "%s%s%s", sw_series_name(s), s->env ? "/" : "",
+                          s->env ? s->env : "");
             return st;
         }
         series_drop(s, now_ms);
     }
+    forget_idle_values(ev, now_ms);
     ev->now_ms = now_ms;
     return SW_OK;
 }
@@ -557,7 +596,10 @@ sw_eval_series(const sw_eval *ev, size_t i, sw_series_result *ret)
     if (first != INT64_MIN && now > first)
         coverage = (double)sw_history_total(&s->hist, now, SW_SUM_DATA_MS) / (double)(now - first);
     *ret = (sw_series_result){
-        .service = s->service->name,
+        .service = sw_series_name(s),
+        .name = s->service->name,
+        .label = s->key != NULL ? s->service->by : NULL,
+        .value = s->key != NULL ? strchr(s->key, '=') + 1 : NULL,
         .env = s->env,
         .coverage = coverage < 1.0 ? coverage : 1.0,
         .deployed_ms = s->deployed_ms == INT64_MIN ? -1 : s->deployed_ms,

@@ -14,7 +14,7 @@
 #include "sw_config.h"
 #include "slawatch/units.h"
 
-#define MAX_LABELS 6
+#define MAX_LABELS 7
 #define MAX_BOUNDS 32
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -25,14 +25,35 @@ typedef struct labels {
     char window[32];
 } labels;
 
+/* A series' labels: its service, its environment and, for one value of a service's by label
+ * (rules/README.md, "One SLO per label value"), that label and value. */
 static labels
-series_labels(const char *service, const char *env)
+series_labels(const char *service, const char *label, const char *value, const char *env)
 {
     labels ls = {.n = 0};
     ls.l[ls.n++] = (sw_expo_label){"service", service};
     if (env != NULL)
         ls.l[ls.n++] = (sw_expo_label){"env", env};
+    if (label != NULL)
+        ls.l[ls.n++] = (sw_expo_label){label, value};
     return ls;
+}
+
+static labels
+result_labels(const sw_series_result *sr)
+{
+    return series_labels(sr->name, sr->label, sr->value, sr->env);
+}
+
+/* The labels of a series known by its key (sw_rules_by_key) alone. */
+static labels
+key_labels(const sw_rules *r, const char *key, const char *env)
+{
+    const char *value;
+    ptrdiff_t i = sw_rules_series_service(r, key, &value);
+    if (i < 0 || value == NULL)
+        return series_labels(key, NULL, NULL, env);
+    return series_labels(r->services[i].name, r->services[i].by, value, env);
 }
 
 static labels
@@ -108,28 +129,28 @@ write_totals(sw_expo *e, const sw_rules *r, const sw_metrics_input *in, sw_err *
     sw_status st = sw_expo_family(e, "slawatch_requests_total", SW_EXPO_COUNTER,
                                   "Requests ingested since slawatch started.", NULL, err);
     for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
-        labels ls = series_labels(in->series[i].service, in->series[i].env);
+        labels ls = key_labels(r, in->series[i].service, in->series[i].env);
         st = sw_expo_sample(e, ls.l, ls.n, (double)in->series[i].requests, err);
     }
     if (st == SW_OK)
         st = sw_expo_family(e, "slawatch_request_errors_total", SW_EXPO_COUNTER,
                             "Failed requests ingested since slawatch started.", NULL, err);
     for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
-        labels ls = series_labels(in->series[i].service, in->series[i].env);
+        labels ls = key_labels(r, in->series[i].service, in->series[i].env);
         st = sw_expo_sample(e, ls.l, ls.n, (double)in->series[i].errors, err);
     }
     if (st == SW_OK)
         st = sw_expo_family(e, "slawatch_health_probes_total", SW_EXPO_COUNTER,
                             "Health probes run.", NULL, err);
     for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
-        labels ls = series_labels(in->series[i].service, in->series[i].env);
+        labels ls = key_labels(r, in->series[i].service, in->series[i].env);
         st = sw_expo_sample(e, ls.l, ls.n, (double)in->series[i].probes, err);
     }
     if (st == SW_OK)
         st = sw_expo_family(e, "slawatch_health_probe_failures_total", SW_EXPO_COUNTER,
                             "Health probes that failed.", NULL, err);
     for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
-        labels ls = series_labels(in->series[i].service, in->series[i].env);
+        labels ls = key_labels(r, in->series[i].service, in->series[i].env);
         st = sw_expo_sample(e, ls.l, ls.n, (double)in->series[i].probe_failures, err);
     }
     double bounds[MAX_BOUNDS];
@@ -140,7 +161,7 @@ write_totals(sw_expo *e, const sw_rules *r, const sw_metrics_input *in, sw_err *
     for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
         if (in->series[i].latency == NULL)
             continue;
-        labels ls = series_labels(in->series[i].service, in->series[i].env);
+        labels ls = key_labels(r, in->series[i].service, in->series[i].env);
         st = sw_expo_histogram(e, ls.l, ls.n, in->series[i].latency, 1e-6, bounds, n_bounds, err);
     }
     return st;
@@ -149,7 +170,8 @@ write_totals(sw_expo *e, const sw_rules *r, const sw_metrics_input *in, sw_err *
 /* ------------------------------------------------------------------ windows */
 
 typedef struct window_row {
-    const char *service, *env;
+    const char *service, *env; /* the series' key and environment */
+    labels ls;                 /* its labels */
     const char *window;
     sw_window_stats ws;
 } window_row;
@@ -216,6 +238,7 @@ gather_windows(const sw_eval *ev, window_row *rows, size_t *ret_n, sw_err *err)
             window_row *row = &rows[n++];
             row->service = sr.service;
             row->env = sr.env;
+            row->ls = result_labels(&sr);
             row->window = names[w];
             st = sw_eval_window_stats(ev, row->service, row->env, windows[w], scratch, &row->ws,
                                       err);
@@ -234,7 +257,7 @@ write_window_rows(sw_expo *e, const window_row *rows, size_t n, sw_err *err)
         const window_family *wf = &window_families[f];
         st = sw_expo_family(e, wf->name, SW_EXPO_GAUGE, wf->help, wf->unit, err);
         for (size_t i = 0; i < n && st == SW_OK; i++) {
-            labels ls = with(series_labels(rows[i].service, rows[i].env), "window", rows[i].window);
+            labels ls = with(rows[i].ls, "window", rows[i].window);
             st = sw_expo_sample(e, ls.l, ls.n, wf->value(&rows[i].ws, windows[i % 2]), err);
         }
     }
@@ -278,7 +301,7 @@ write_latency_summary(sw_expo *e, const sw_metrics_input *in, const window_row *
         double sum;
         uint64_t count;
         latency_totals(in, rows[i].service, rows[i].env, &sum, &count);
-        labels ls = with(series_labels(rows[i].service, rows[i].env), "window", rows[i].window);
+        labels ls = with(rows[i].ls, "window", rows[i].window);
         st = sw_expo_summary(e, ls.l, ls.n, q, sizeof q / sizeof q[0], sum, count, err);
     }
     return st;
@@ -417,9 +440,8 @@ write_objectives(sw_expo *e, const sw_eval *ev, sw_err *err)
                 const sw_objective_result *res = &sr.objectives[o];
                 if (of->only >= 0 && (int)measured_unit_of(res->objective) != of->only)
                     continue;
-                labels ls =
-                    with(with(series_labels(sr.service, sr.env), "objective", res->objective->name),
-                         "window", window_text(&res->objective->window, wbuf, sizeof wbuf));
+                labels ls = with(with(result_labels(&sr), "objective", res->objective->name),
+                                 "window", window_text(&res->objective->window, wbuf, sizeof wbuf));
                 st = sw_expo_sample(e, ls.l, ls.n, of->value(res), err);
             }
         }
@@ -439,8 +461,8 @@ write_alert_family(sw_expo *e, const sw_eval *ev, const char *name, const char *
         sw_eval_series(ev, i, &sr);
         const sw_rules *own = sr.rules;
         for (size_t a = 0; a < own->n_alerts && st == SW_OK; a++) {
-            labels ls = with(with(series_labels(sr.service, sr.env), "alert", own->alerts[a].name),
-                             "severity", sw_rules_severity_str(own->alerts[a].severity));
+            labels ls = with(with(result_labels(&sr), "alert", own->alerts[a].name), "severity",
+                             sw_rules_severity_str(own->alerts[a].severity));
             st = sw_expo_sample(e, ls.l, ls.n, sr.alerts[a].state == want ? 1 : 0, err);
         }
     }
@@ -458,8 +480,7 @@ write_triggers(sw_expo *e, const sw_eval *ev, sw_err *err)
         sw_series_result sr;
         sw_eval_series(ev, i, &sr);
         for (size_t t = 0; t < sr.rules->n_triggers && st == SW_OK; t++) {
-            labels ls =
-                with(series_labels(sr.service, sr.env), "trigger", sr.rules->triggers[t].name);
+            labels ls = with(result_labels(&sr), "trigger", sr.rules->triggers[t].name);
             st = sw_expo_sample(e, ls.l, ls.n, sr.triggers[t].fired ? 1 : 0, err);
         }
     }
@@ -479,8 +500,7 @@ write_gate(sw_expo *e, const sw_eval *ev, const sw_verdict *verdict, sw_err *err
         sw_series_result sr;
         sw_eval_series(ev, i, &sr);
         for (size_t v = 0; v < 3 && st == SW_OK; v++) {
-            labels ls = with(series_labels(sr.service, sr.env), "verdict",
-                             sw_eval_verdict_str(verdicts[v]));
+            labels ls = with(result_labels(&sr), "verdict", sw_eval_verdict_str(verdicts[v]));
             st = sw_expo_sample(e, ls.l, ls.n, verdict[i] == verdicts[v] ? 1 : 0, err);
         }
     }
@@ -886,8 +906,8 @@ sw_metrics_write(sw_expo *e, const sw_metrics_view *v, sw_err *err)
     if (st == SW_OK)
         st = write_objectives(e, ev, err);
     if (st == SW_OK)
-        st = write_alert_family(e, ev, "slawatch_alert_firing",
-                                "1 while the alert is firing.", SW_ALERT_FIRING, err);
+        st = write_alert_family(e, ev, "slawatch_alert_firing", "1 while the alert is firing.",
+                                SW_ALERT_FIRING, err);
     if (st == SW_OK)
         st = write_alert_family(e, ev, "slawatch_alert_pending",
                                 "1 while the alert's condition holds but its `for` has not "

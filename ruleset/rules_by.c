@@ -193,3 +193,65 @@ sw_rules_check_by(sw_rules_loader *ld, sw_service *s)
                        "mid-window, found %s",
                        want, found);
 }
+
+/* ---- a label value's series key ---------------------------------------------------------- */
+
+/* The key is "SERVICE\x1fLABEL=VALUE". Names never hold control characters and label names
+ * never hold '=', so the first \x1f and the first '=' after it split it back unambiguously, and
+ * no plain service name is ever a key of this form. */
+#define KEY_SEP '\x1f'
+
+size_t
+sw_rules_by_key(const char *service, const char *label, const char *value, size_t value_len,
+                char *out, size_t cap)
+{
+    size_t s = strlen(service), l = strlen(label), need = s + 1 + l + 1 + value_len;
+    if (need < cap) {
+        memcpy(out, service, s);
+        out[s] = KEY_SEP;
+        memcpy(out + s + 1, label, l);
+        out[s + 1 + l] = '=';
+        memcpy(out + s + 2 + l, value, value_len);
+        out[need] = '\0';
+    }
+    return need;
+}
+
+bool
+sw_rules_by_split(const char *key, sw_rules_by_parts *ret)
+{
+    const char *sep = strchr(key, KEY_SEP);
+    if (sep == NULL || sep == key)
+        return false;
+    const char *eq = strchr(sep + 1, '=');
+    if (eq == NULL || eq == sep + 1)
+        return false;
+    *ret = (sw_rules_by_parts){.service = key,
+                               .service_len = (size_t)(sep - key),
+                               .label = sep + 1,
+                               .label_len = (size_t)(eq - sep - 1),
+                               .value = eq + 1};
+    return true;
+}
+
+ptrdiff_t
+sw_rules_series_service(const sw_rules *rules, const char *key, const char **ret_value)
+{
+    ptrdiff_t i = sw_rules_service_index(rules, key);
+    sw_rules_by_parts p;
+    if (ret_value != NULL)
+        *ret_value = NULL;
+    if (i >= 0 || !sw_rules_by_split(key, &p))
+        return i;
+    for (size_t k = 0; k < rules->n_services; k++) {
+        const sw_service *s = &rules->services[k];
+        if (s->by != NULL && strlen(s->name) == p.service_len &&
+            memcmp(s->name, p.service, p.service_len) == 0 && strlen(s->by) == p.label_len &&
+            memcmp(s->by, p.label, p.label_len) == 0) {
+            if (ret_value != NULL)
+                *ret_value = p.value;
+            return (ptrdiff_t)k;
+        }
+    }
+    return -1;
+}

@@ -82,10 +82,5 @@ int64_t sw_daemon_take_delay_ms(const sw_config *cfg, const sw_rules *rules);
 sw_status sw_daemon_check_arrivals(const sw_config *cfg, const sw_rules *rules,
                                    sw_rules_diag *diag, sw_err *err);
 
-/* SW_E_INVAL naming the first service with `by`, at its FILE:LINE:COL (daemon_by.c): the daemon
- * does not yet judge a service per label value, so start, reload and `check` of a configuration
- * refuse such a rule set. */
-sw_status sw_daemon_refuse_by(const sw_rules *rules, sw_err *err);
-
 
 #endif
