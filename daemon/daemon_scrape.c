@@ -46,18 +46,18 @@ parse_body(sw_scrape_format fmt, const uint8_t *body, size_t len, const sw_prom_
         return sw_promproto_parse(body, len, sink, &off, err);
     }
     sw_promtext_pos where = {0, 0};
-    sw_status st = sw_promtext_parse((const char *)body, len,
-                                     fmt == SW_SCRAPE_OPENMETRICS ? SW_PROMTEXT_OPENMETRICS
-                                                                  : SW_PROMTEXT_TEXT,
-                                     sink, &where, err);
+    sw_status st =
+        sw_promtext_parse((const char *)body, len,
+                          fmt == SW_SCRAPE_OPENMETRICS ? SW_PROMTEXT_OPENMETRICS : SW_PROMTEXT_TEXT,
+                          sink, &where, err);
     if (st == SW_E_PARSE)
         sw_err_prefix(err, "line %u column %u", (unsigned)where.line, (unsigned)where.col);
     return st;
 }
 
 static sw_status
-scrape_apply(void *ctx, const sw_target *t, sw_scrape_format fmt, const uint8_t *body,
-             size_t len, int64_t at_ms, uint64_t *ret_samples, sw_err *err)
+scrape_apply(void *ctx, const sw_target *t, sw_scrape_format fmt, const uint8_t *body, size_t len,
+             int64_t at_ms, uint64_t *ret_samples, sw_err *err)
 {
     sw_daemon *d = ctx;
     sw_prom_label *labels = calloc(t->labels.n ? t->labels.n : 1, sizeof *labels);
@@ -152,8 +152,8 @@ sw_status
 sw_daemon_scrape_reload(sw_daemon *d, const sw_config *cfg, sw_err *err)
 {
     pthread_mutex_lock(&d->scrape_lock);
-    sw_status st = sw_scrape_set_jobs(d->scraper, cfg->scrape_jobs, cfg->n_scrape_jobs,
-                                      sw_daemon_now(d), err);
+    sw_status st =
+        sw_scrape_set_jobs(d->scraper, cfg->scrape_jobs, cfg->n_scrape_jobs, sw_daemon_now(d), err);
     pthread_mutex_unlock(&d->scrape_lock);
     return st;
 }
@@ -188,6 +188,47 @@ sw_daemon_prom_self(sw_daemon *d, sw_metrics_self *self)
                                              p.start_ignored[SW_PROMSTART_MOVED]}};
     memcpy(m->started, p.started, sizeof m->started);
     memcpy(m->resets, p.resets, sizeof m->resets);
+}
+
+typedef struct label_values {
+    sw_metrics_label_values *v;
+    size_t n, cap;
+} label_values;
+
+static void
+add_label_values(void *ctx, const sw_prommap_label_count *c)
+{
+    label_values *lv = ctx;
+    if (lv->n == lv->cap) {
+        size_t cap = lv->cap ? 2 * lv->cap : 8;
+        sw_metrics_label_values *grown = realloc(lv->v, cap * sizeof *grown);
+        if (grown == NULL)
+            return; /* shown at the next snapshot */
+        lv->v = grown;
+        lv->cap = cap;
+    }
+    lv->v[lv->n++] = (sw_metrics_label_values){c->service, c->label, c->tracked, c->refused};
+}
+
+/* The label values of services with by, for /metrics (their names borrowed from the map, which
+ * keeps them until it is freed); free mi->label_values after the snapshot is built. A value the
+ * evaluator forgot after by_idle is logged once. */
+void
+sw_daemon_label_values(sw_daemon *d, sw_metrics_input *mi)
+{
+    label_values lv = {0};
+    sw_prommap_label_values(d->prommap, add_label_values, &lv);
+    mi->label_values = lv.v;
+    mi->n_label_values = lv.n;
+    uint64_t aged = sw_eval_values_aged(d->ev);
+    if (aged < d->values_aged_logged) /* a reload made a new evaluator */
+        d->values_aged_logged = 0;
+    if (aged > d->values_aged_logged) {
+        char n[24];
+        snprintf(n, sizeof n, "%llu", (unsigned long long)(aged - d->values_aged_logged));
+        sw_log(SW_LOG_INFO, "label values forgotten after by_idle without data", "count", n, NULL);
+        d->values_aged_logged = aged;
+    }
 }
 
 #define REASON_TEXT(name, text) text,

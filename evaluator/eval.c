@@ -386,8 +386,9 @@ eval_conditions(const sw_eval *ev, sw_series *s, int64_t t)
     for (size_t i = 0; i < r->n_alerts; i++) {
         ptrdiff_t lat = s->plan->alert_lat[i];
         sw_alert_result *res = &s->alerts[i];
-        bool holds = sw_alert_holds(ev, s, &r->alerts[i], lat >= 0 ? &s->lat[lat] : NULL, INT64_MIN,
-                                    t, &res->measured, &res->measured_short);
+        bool holds = sw_alert_holds(ev, s, &r->alerts[i], lat >= 0 ? &s->lat[lat] : NULL,
+                                    INT64_MIN, t,
+                                    &res->measured, &res->measured_short);
         sw_alert_step(res, &r->alerts[i], holds, t);
     }
     for (size_t i = 0; i < r->n_triggers; i++) {
@@ -395,7 +396,8 @@ eval_conditions(const sw_eval *ev, sw_series *s, int64_t t)
         sw_alert_result *res = &s->trigger_states[i];
         /* Triggers judge the deployment since its mark (deployed_ms is INT64_MIN without). */
         bool holds = sw_alert_holds(ev, s, &r->triggers[i], lat >= 0 ? &s->lat[lat] : NULL,
-                                    s->deployed_ms, t, &res->measured, &res->measured_short);
+                                    s->deployed_ms, t,
+                                    &res->measured, &res->measured_short);
         sw_alert_step(res, &r->triggers[i], holds, t);
         sw_trigger_latch(&s->triggers[i], res, t);
     }

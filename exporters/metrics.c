@@ -507,6 +507,35 @@ write_gate(sw_expo *e, const sw_eval *ev, const sw_verdict *verdict, sw_err *err
     return st;
 }
 
+/* ------------------------------------------------------------------ label values */
+
+static sw_status
+write_label_values(sw_expo *e, const sw_metrics_input *in, sw_err *err)
+{
+    sw_status st = SW_OK;
+    if (in->n_label_values == 0)
+        return SW_OK;
+    st = sw_expo_family(e, "slawatch_label_values", SW_EXPO_GAUGE,
+                        "Values of a service's by label judged as their own SLO now.", NULL, err);
+    for (size_t i = 0; i < in->n_label_values && st == SW_OK; i++) {
+        const sw_metrics_label_values *v = &in->label_values[i];
+        sw_expo_label l[] = {{"service", v->service}, {"label", v->label}};
+        st = sw_expo_sample(e, l, 2, (double)v->tracked, err);
+    }
+    if (st == SW_OK)
+        st = sw_expo_family(e, "slawatch_label_values_refused_total", SW_EXPO_COUNTER,
+                            "Samples of a service judged per label value not taken: a new value "
+                            "beyond by_limit, no label or a value over 1 KiB (one per SLI the "
+                            "sample is for).",
+                            NULL, err);
+    for (size_t i = 0; i < in->n_label_values && st == SW_OK; i++) {
+        const sw_metrics_label_values *v = &in->label_values[i];
+        sw_expo_label l[] = {{"service", v->service}, {"label", v->label}};
+        st = sw_expo_sample(e, l, 2, (double)v->refused, err);
+    }
+    return st;
+}
+
 /* ------------------------------------------------------------------ scrape targets */
 
 /* One gauge or counter per target, like Prometheus' up and scrape_* series. */
@@ -897,6 +926,8 @@ sw_metrics_write(sw_expo *e, const sw_metrics_view *v, sw_err *err)
     sw_status st = write_self(e, v->in->self, err);
     if (st == SW_OK && v->in->n_scrape > 0)
         st = write_scrape(e, v->in, err);
+    if (st == SW_OK)
+        st = write_label_values(e, v->in, err);
     if (st == SW_OK)
         st = write_totals(e, rules, v->in, err);
     if (st == SW_OK)
