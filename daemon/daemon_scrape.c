@@ -46,18 +46,18 @@ parse_body(sw_scrape_format fmt, const uint8_t *body, size_t len, const sw_prom_
         return sw_promproto_parse(body, len, sink, &off, err);
     }
     sw_promtext_pos where = {0, 0};
-    sw_status st =
-        sw_promtext_parse((const char *)body, len,
-                          fmt == SW_SCRAPE_OPENMETRICS ? SW_PROMTEXT_OPENMETRICS : SW_PROMTEXT_TEXT,
-                          sink, &where, err);
+    sw_status st = sw_promtext_parse((const char *)body, len,
+                                     fmt == SW_SCRAPE_OPENMETRICS ? SW_PROMTEXT_OPENMETRICS
+                                                                  : SW_PROMTEXT_TEXT,
+                                     sink, &where, err);
     if (st == SW_E_PARSE)
         sw_err_prefix(err, "line %u column %u", (unsigned)where.line, (unsigned)where.col);
     return st;
 }
 
 static sw_status
-scrape_apply(void *ctx, const sw_target *t, sw_scrape_format fmt, const uint8_t *body, size_t len,
-             int64_t at_ms, uint64_t *ret_samples, sw_err *err)
+scrape_apply(void *ctx, const sw_target *t, sw_scrape_format fmt, const uint8_t *body,
+             size_t len, int64_t at_ms, uint64_t *ret_samples, sw_err *err)
 {
     sw_daemon *d = ctx;
     sw_prom_label *labels = calloc(t->labels.n ? t->labels.n : 1, sizeof *labels);
@@ -152,8 +152,8 @@ sw_status
 sw_daemon_scrape_reload(sw_daemon *d, const sw_config *cfg, sw_err *err)
 {
     pthread_mutex_lock(&d->scrape_lock);
-    sw_status st =
-        sw_scrape_set_jobs(d->scraper, cfg->scrape_jobs, cfg->n_scrape_jobs, sw_daemon_now(d), err);
+    sw_status st = sw_scrape_set_jobs(d->scraper, cfg->scrape_jobs, cfg->n_scrape_jobs,
+                                      sw_daemon_now(d), err);
     pthread_mutex_unlock(&d->scrape_lock);
     return st;
 }
