@@ -15,7 +15,8 @@ the hour so far): in /api/v1/status (an entry per route, "labels": {"route": ...
 ?service=checkout&route=/cart fails, /pay passes, and without route the gate answers for the
 worst route and names it). /extra must appear nowhere, and its samples must be
 counted in slawatch_label_values_refused_total{service="checkout",label="route"}: one per SLI
-each sample was for (a 5xx sample is a request and an error).
+each sample was for (a 5xx sample is a request and an error). After a restart each route's
+requests and budget are rebuilt from the store.
 """
 import math
 import sys
@@ -155,6 +156,19 @@ def main():
             tracked = metrics.get(("slawatch_label_values",
                                    frozenset({("service", "checkout"), ("label", "route")})))
             check(tracked == len(ROUTES), f"slawatch_label_values {tracked}, want {len(ROUTES)}")
+            # A restart rebuilds each route's windows from the store.
+            check(d.stop() == 0, "slawatch serve did not exit 0 on SIGTERM")
+            d.start()
+            want = {r: truth(c)[0] for r, c in ROUTES.items()}
+            wait_until("each route's requests rebuilt after a restart",
+                       lambda: {r: s["objectives"][0]["samples"]
+                                for r, s in status_by_route(d).items()} == want)
+            for route, codes in ROUTES.items():
+                obj = status_by_route(d)[route]["objectives"][0]
+                left = 1 - (1 - truth(codes)[2]) / (1 - TARGET)
+                check(math.isclose(obj["budget_remaining"], left, rel_tol=1e-9),
+                      f"after the restart, {route}: budget left {obj['budget_remaining']}, "
+                      f"want {left}")
         finally:
             rc = d.stop()
             check(rc == 0, f"SIGTERM -> exit {rc}, want 0")
