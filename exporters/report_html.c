@@ -77,7 +77,7 @@ summary_row(sw_buf *b, const rp_service *s, size_t k, sw_err *err)
     if (s->has_prev && s->prev[k].has_verdict)
         sw_report_format_measured(&s->prev[k], p, sizeof p);
     sw_buf_printf(b, err, "<tr><td>");
-    esc(b, s->svc->name, err);
+    esc(b, s->title, err);
     sw_buf_printf(b, err, "</td><td>");
     esc(b, o->objective->name, err);
     sw_buf_printf(b, err, "</td><td>%s</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td>"
@@ -299,7 +299,7 @@ facts(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
     char a[48], c[48], t[40];
     if (!s->enough_coverage) {
         sw_buf_printf(b, err, "<p class=\"note\" id=\"coverage-note-");
-        esc(b, s->svc->name, err);
+        esc(b, s->title, err);
         sw_buf_printf(b, err, "\">Data covers only %.1f%% of the month%s", 100.0 * s->coverage,
                       r->partial ? " so far" : "");
         if (s->first_data_ms >= 0) {
@@ -441,7 +441,7 @@ static void
 service(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
 {
     sw_buf_printf(b, err, "<section class=\"service\"><h2>");
-    esc(b, s->svc->name, err);
+    esc(b, s->title, err);
     sw_buf_printf(b, err, "</h2>\n");
     facts(b, r, s, err);
     chart_availability(b, r, s, err);

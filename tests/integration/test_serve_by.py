@@ -16,7 +16,8 @@ the hour so far): in /api/v1/status (an entry per route, "labels": {"route": ...
 worst route and names it). /extra must appear nowhere, and its samples must be
 counted in slawatch_label_values_refused_total{service="checkout",label="route"}: one per SLI
 each sample was for (a 5xx sample is a request and an error). After a restart each route's
-requests and budget are rebuilt from the store.
+requests and budget are rebuilt from the store, and the month's report (JSON) lists checkout
+once per route ("checkout route=/pay") with that route's requests and errors.
 """
 import math
 import sys
@@ -133,6 +134,16 @@ def check_routes(d):
     return metrics
 
 
+def check_report(d):
+    """The month's report lists checkout once per route, with that route's counts."""
+    month = time.strftime("%Y-%m", time.gmtime())
+    status, doc = d.get_json(f"/api/v1/report?month={month}&format=json")
+    check(status == 200, f"report: HTTP {status} {doc}")
+    got = {s["name"]: (s.get("requests"), s.get("errors")) for s in doc.get("services", [])}
+    want = {f"checkout route={r}": truth(c)[:2] for r, c in ROUTES.items()}
+    check(got == want, f"report services {got}, want {want}")
+
+
 def main():
     slawatch = sys.argv[1]
     with tempfile.TemporaryDirectory(prefix="sw-by-") as tmp:
@@ -169,6 +180,7 @@ def main():
                 check(math.isclose(obj["budget_remaining"], left, rel_tol=1e-9),
                       f"after the restart, {route}: budget left {obj['budget_remaining']}, "
                       f"want {left}")
+            check_report(d)
         finally:
             rc = d.stop()
             check(rc == 0, f"SIGTERM -> exit {rc}, want 0")
