@@ -538,19 +538,34 @@ sw_eval_mark_deployment(sw_eval *ev, const char *service, const char *env, int64
     sw_eval_mark_deployment_override(ev, service, env, at_ms, NULL);
 }
 
-void
-sw_eval_mark_deployment_override(sw_eval *ev, const char *service, const char *env, int64_t at_ms,
-                                 const char *policy_override)
+static void
+mark_series(sw_series *s, int64_t at_ms, const char *policy_override)
 {
-    sw_series *s;
-    /* An unknown service or environment has nothing to mark; the header returns nothing. */
-    if (find_or_add(ev, service, env, &s, NULL) != SW_OK)
-        return;
     s->deployed_ms = at_ms;
     for (size_t i = 0; i < s->rules->n_triggers; i++)
         sw_trigger_reset(&s->triggers[i], &s->trigger_states[i]);
     /* Without memory for it (gate stays NULL) the gate is judged as an unmarked series' is. */
     sw_gate_mark(&s->gate, at_ms, policy_override, NULL);
+}
+
+void
+sw_eval_mark_deployment_override(sw_eval *ev, const char *service, const char *env, int64_t at_ms,
+                                 const char *policy_override)
+{
+    /* A service judged per label value deploys all its values at once: each is marked. */
+    ptrdiff_t k = sw_rules_service_index(ev->rules, service);
+    if (k >= 0 && ev->rules->services[k].by != NULL) {
+        for (size_t i = 0; i < ev->n_series; i++) {
+            sw_series *s = ev->series[i];
+            if (s->service == &ev->rules->services[k] && s->key != NULL && same_env(s->env, env))
+                mark_series(s, at_ms, policy_override);
+        }
+        return;
+    }
+    sw_series *s;
+    /* An unknown service or environment has nothing to mark; the header returns nothing. */
+    if (find_or_add(ev, service, env, &s, NULL) == SW_OK)
+        mark_series(s, at_ms, policy_override);
 }
 
 void

@@ -16,7 +16,8 @@ the hour so far): in /api/v1/status (an entry per route, "labels": {"route": ...
 worst route and names it). /extra must appear nowhere, and its samples must be
 counted in slawatch_label_values_refused_total{service="checkout",label="route"}: one per SLI
 each sample was for (a 5xx sample is a request and an error). After a restart each route's
-requests and budget are rebuilt from the store, and the month's report (JSON) lists checkout
+requests and budget are rebuilt from the store (a pushed batch, which carries no route, having
+been refused), and the month's report (JSON) lists checkout
 once per route ("checkout route=/pay") with that route's requests and errors.
 """
 import math
@@ -155,6 +156,10 @@ def main():
             starts = [first + k * 1000 for k in range(N + 1)]
             write(d, ROUTES, starts)
             write(d, EXTRA, starts)
+            # A pushed batch carries no route: refused whole, naming why.
+            status, body = d.ingest({"service": "checkout", "requests": 10})
+            check(status == 400 and b"judged per value of route" in body,
+                  f"push to checkout: HTTP {status} {body!r}, want 400")
             wait_evaluated(d, starts[-1] / 1000 + 1, "slawatch to evaluate past the writes")
             wait_until("both routes in /api/v1/status", lambda: set(status_by_route(d)) ==
                        set(ROUTES))

@@ -251,6 +251,30 @@ test_evaluator_forgets_idle_values(void **state)
     sw_rules_free(r);
 }
 
+/* A deployment mark of a service judged per label value marks each value it has, and adds no
+ * series for the service itself. */
+static void
+test_mark_reaches_every_value(void **state)
+{
+    (void)state;
+    sw_rules *r = rules();
+    sw_eval *ev;
+    sw_err err;
+    assert_int_equal(sw_eval_new(r, &ev, &err), SW_OK);
+    add(ev, "shop\x1froute=/a", T0);
+    add(ev, "shop\x1froute=/b", T0);
+    sw_eval_mark_deployment(ev, "shop", NULL, T0 + BASE);
+    assert_int_equal(sw_eval_series_count(ev), 2);
+    assert_false(sw_eval_has_series(ev, "shop", NULL));
+    for (size_t i = 0; i < 2; i++) {
+        sw_series_result sr;
+        sw_eval_series(ev, i, &sr);
+        assert_int_equal(sr.deployed_ms, T0 + BASE);
+    }
+    sw_eval_free(ev);
+    sw_rules_free(r);
+}
+
 int
 main(void)
 {
@@ -258,6 +282,7 @@ main(void)
         cmocka_unit_test(test_key_splits_back),
         cmocka_unit_test(test_map_splits_caps_and_forgets),
         cmocka_unit_test(test_evaluator_forgets_idle_values),
+        cmocka_unit_test(test_mark_reaches_every_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
