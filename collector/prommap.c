@@ -165,8 +165,7 @@ static sw_status
 ruleset_new(const sw_rules *rules, ruleset **ret, sw_err *err)
 {
     ruleset *rs = calloc(1, sizeof *rs);
-    if (rs == NULL ||
-        (rs->targets = calloc(4 * rules->n_services + 1, sizeof *rs->targets)) == NULL) {
+    if (rs == NULL || (rs->targets = calloc(4 * rules->n_services + 1, sizeof *rs->targets)) == NULL) {
         free(rs);
         return sw_err_set(err, SW_E_NOMEM, "out of memory compiling selectors");
     }
@@ -326,7 +325,8 @@ keep_by_value(sw_prommap_batch *b, const target *t, hit *h, sw_err *err)
 
 /* Test one candidate; a match is appended to the batch's hits. */
 static sw_status
-try_candidate(sw_prommap_batch *b, const candidate *c, const char *name, size_t len, sw_err *err)
+try_candidate(sw_prommap_batch *b, const candidate *c, const char *name, size_t len,
+              sw_err *err)
 {
     const target *t = &b->rs->targets[c->target];
     if (!sw_selector_matches(t->sel, name, len, lookup_label, b, &b->scratch))
@@ -393,8 +393,8 @@ family_len(const char *name, size_t len)
 /* Order-independent identity of a series from this batch's source, with or without `le`, and
  * of its family (what its `_created` sample is keyed by). */
 static void
-series_keys(const sw_prommap_batch *b, const sw_prom_sample *s, uint64_t *key, uint64_t *hist_key,
-            uint64_t *family_key, double *le)
+series_keys(const sw_prommap_batch *b, const sw_prom_sample *s, uint64_t *key,
+            uint64_t *hist_key, uint64_t *family_key, double *le)
 {
     uint64_t sum = 0, le_part = 0;
     *le = NAN;
@@ -423,8 +423,8 @@ series_keys(const sw_prommap_batch *b, const sw_prom_sample *s, uint64_t *key, u
 }
 
 static sw_status
-push_update(sw_prommap_batch *b, const sw_prom_sample *s, size_t first_hit, sw_native_dense *native,
-            sw_err *err)
+push_update(sw_prommap_batch *b, const sw_prom_sample *s, size_t first_hit,
+            sw_native_dense *native, sw_err *err)
 {
     if (b->n_u == b->cap_u) {
         size_t cap = b->cap_u ? 2 * b->cap_u : 64;
@@ -589,8 +589,8 @@ copy_labels(sw_prommap_batch *b, const sw_prom_label *labels, size_t n, sw_err *
 }
 
 sw_status
-sw_prommap_begin(sw_prommap *m, const char *source, const sw_prom_label *labels, size_t n_labels,
-                 int64_t at_ms, sw_prommap_batch **ret, sw_err *err)
+sw_prommap_begin(sw_prommap *m, const char *source, const sw_prom_label *labels,
+                 size_t n_labels, int64_t at_ms, sw_prommap_batch **ret, sw_err *err)
 {
     sw_prommap_batch *b = calloc(1, sizeof *b);
     if (b == NULL)
