@@ -93,6 +93,17 @@ print_gate(const sw_gate_spec *g, const sw_rules_origin *from)
     print_origin(from);
 }
 
+/* A service judged per value of a label: which, how many values, how long one is kept. */
+static void
+print_by(const sw_service *svc)
+{
+    char idle[32];
+    sw_units_format_duration(svc->by_idle_ms, idle, sizeof idle);
+    printf("by: %s, at most %zu values, each kept %s after its last data  [the service, "
+           "%s:%u:%u]\n",
+           svc->by, svc->by_limit, idle, svc->by_pos.file, svc->by_pos.line, svc->by_pos.col);
+}
+
 int
 sw_cli_explain(const sw_rules *rules, const char *service)
 {
@@ -111,7 +122,10 @@ sw_cli_explain(const sw_rules *rules, const char *service)
            svc->pos.col);
     for (size_t k = 0; k < ex->n_profiles; k++)
         printf(" %s", ex->profiles[k]);
-    printf(ex->n_profiles == 0 ? " none\nobjectives:\n" : "\nobjectives:\n");
+    printf(ex->n_profiles == 0 ? " none\n" : "\n");
+    if (svc->by != NULL)
+        print_by(svc);
+    printf("objectives:\n");
     for (size_t k = 0; k < r->n_objectives; k++)
         print_objective(&r->objectives[k], &ex->objectives[k]);
     printf("alerts:\n");

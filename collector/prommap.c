@@ -35,6 +35,7 @@ ruleset_unref(ruleset *rs)
     for (size_t i = 0; i < rs->n_targets; i++) {
         target *t = &rs->targets[i];
         free(t->service);
+        free(t->by);
         for (size_t e = 0; e < t->n_envs; e++)
             free(t->envs[e]);
         free(t->envs);
@@ -145,7 +146,12 @@ add_target(ruleset *rs, const sw_service *svc, role r, const sw_source *src, sw_
     rs->n_targets++;
     t->service = strdup(svc->name);
     t->envs = calloc(svc->n_environments + 1, sizeof *t->envs);
-    if (t->service == NULL || t->envs == NULL)
+    if (svc->by != NULL) {
+        t->by = strdup(svc->by);
+        t->by_limit = svc->by_limit;
+        t->by_idle_ms = svc->by_idle_ms;
+    }
+    if (t->service == NULL || t->envs == NULL || (svc->by != NULL && t->by == NULL))
         return sw_err_set(err, SW_E_NOMEM, "out of memory compiling selectors");
     for (; t->n_envs < svc->n_environments; t->n_envs++)
         if ((t->envs[t->n_envs] = strdup(svc->environments[t->n_envs])) == NULL)
@@ -199,6 +205,7 @@ sw_prommap_new(const sw_rules *rules, sw_accum *a, sw_prommap **ret, sw_err *err
     m->accum = a;
     sw_u64map_init(&m->state_at);
     sw_u64map_init(&m->pend_at);
+    sw_u64map_init(&m->value_at);
     *ret = m;
     return SW_OK;
 }
@@ -210,13 +217,16 @@ sw_prommap_free(sw_prommap *m)
         return;
     for (size_t i = 0; i < m->n_states; i++)
         sw_prommap_state_fini(&m->states[i]);
-    for (size_t i = 0; i < m->n_pend; i++)
+    for (size_t i = 0; i < m->n_pend; i++) {
         free(m->pend[i].b);
+        free(m->pend[i].value_key);
+    }
     free(m->states);
     free(m->srcs);
     free(m->pend);
     sw_u64map_fini(&m->state_at);
     sw_u64map_fini(&m->pend_at);
+    sw_prommap_by_fini(m);
     ruleset_unref(m->rs);
     pthread_mutex_destroy(&m->lock);
     free(m);
@@ -287,6 +297,32 @@ push_hit(sw_prommap_batch *b, hit h, sw_err *err)
     return SW_OK;
 }
 
+/* The value of t's by label on the sample, copied into the batch (the sample's labels are
+ * lent); it is admitted, or refused, at the commit (prommap_by.c). */
+static sw_status
+keep_by_value(sw_prommap_batch *b, const target *t, hit *h, sw_err *err)
+{
+    const char *v;
+    size_t len;
+    lookup_label(b, t->by, &v, &len);
+    if (b->cap_values - b->n_values < len) {
+        size_t cap = b->cap_values ? 2 * b->cap_values : 256;
+        while (cap - b->n_values < len)
+            cap *= 2;
+        char *grown = realloc(b->values, cap);
+        if (grown == NULL)
+            return sw_err_set(err, SW_E_NOMEM, "out of memory collecting samples");
+        b->values = grown;
+        b->cap_values = cap;
+    }
+    if (len > 0)
+        memcpy(b->values + b->n_values, v, len);
+    h->value_at = b->n_values;
+    h->value_len = len;
+    b->n_values += len;
+    return SW_OK;
+}
+
 /* Test one candidate; a match is appended to the batch's hits. */
 static sw_status
 try_candidate(sw_prommap_batch *b, const candidate *c, const char *name, size_t len,
@@ -300,7 +336,9 @@ try_candidate(sw_prommap_batch *b, const candidate *c, const char *name, size_t 
         b->no_env++;
         return SW_OK;
     }
-    return push_hit(b, (hit){(uint32_t)c->target, env}, err);
+    hit h = {(uint32_t)c->target, env, 0, 0};
+    sw_status st = t->by != NULL ? keep_by_value(b, t, &h, err) : SW_OK;
+    return st == SW_OK ? push_hit(b, h, err) : st;
 }
 
 /* Name-less selectors see every sample; a `_bucket` sample concerns their latency role. */
@@ -520,6 +558,7 @@ sw_prommap_batch_free(sw_prommap_batch *b)
     free(b->cr);
     free(b->u);
     free(b->hits);
+    free(b->values);
     sw_buf_fini(&b->scratch);
     pthread_mutex_lock(&b->m->lock);
     ruleset_unref(b->rs);
@@ -609,4 +648,3 @@ sw_prommap_set_rules(sw_prommap *m, const sw_rules *rules, sw_err *err)
     pthread_mutex_unlock(&m->lock);
     return st;
 }
-

@@ -137,8 +137,8 @@ interval_start(int64_t at_ms, int64_t base_ms)
 }
 
 static sw_status
-pending_add(sw_prommap *m, const target *t, int32_t env, uint64_t hist_key, int64_t start_ms,
-            double le, double delta, sw_err *err)
+pending_add(sw_prommap *m, const target *t, const char *service, int32_t env, uint64_t hist_key,
+            int64_t start_ms, double le, double delta, sw_err *err)
 {
     uint64_t key = sw_hash_mix(hist_key ^ sw_hash_mix((uint64_t)(uintptr_t)t) ^
                                sw_hash_mix((uint64_t)start_ms + (uint64_t)(env + 2)));
@@ -153,10 +153,16 @@ pending_add(sw_prommap *m, const target *t, int32_t env, uint64_t hist_key, int6
             m->cap_pend = cap;
         }
         i = m->n_pend;
+        char *value_key = NULL;
+        if (t->by != NULL && (value_key = strdup(service)) == NULL)
+            return sw_err_set(err, SW_E_NOMEM, "out of memory joining histogram buckets");
         sw_status st = sw_u64map_put(&m->pend_at, key, i, err);
-        if (st != SW_OK)
+        if (st != SW_OK) {
+            free(value_key);
             return st;
-        m->pend[m->n_pend++] = (pending){.key = key, .t = t, .env = env, .start_ms = start_ms};
+        }
+        m->pend[m->n_pend++] =
+            (pending){.key = key, .t = t, .value_key = value_key, .env = env, .start_ms = start_ms};
     }
     pending *p = &m->pend[i];
     if (p->n == p->cap) {
@@ -189,15 +195,14 @@ env_name(const target *t, int32_t env)
  * buckets (carried to an open interval when that one was taken), or a gauge histogram's own.
  */
 static sw_status
-add_latency(sw_prommap *m, const target *t, int32_t env, int64_t start_ms, sw_hdr *h, bool gauge,
-            sw_err *err)
+add_latency(sw_prommap *m, const target *t, const char *service, int32_t env, int64_t start_ms,
+            sw_hdr *h, bool gauge, sw_err *err)
 {
     if (!gauge)
-        return sw_accum_batch_increase(m->out, t->service, env_name(t, env), start_ms, 0, 0, h,
-                                       err);
+        return sw_accum_batch_increase(m->out, service, env_name(t, env), start_ms, 0, 0, h, err);
     sw_sli_interval iv = {
         .start_ms = start_ms, .length_ms = m->rs->base_ms, .latency = h, .has_data = true};
-    return sw_accum_batch_interval(m->out, t->service, env_name(t, env), &iv, err);
+    return sw_accum_batch_interval(m->out, service, env_name(t, env), &iv, err);
 }
 
 /* Cumulative bucket increases into per-bucket counts, each spread over its bucket. */
@@ -219,7 +224,8 @@ spread_pending(sw_prommap *m, pending *p, sw_err *err)
         lo = le;
     }
     if (st == SW_OK)
-        st = add_latency(m, p->t, p->env, p->start_ms, h, false, err);
+        st = add_latency(m, p->t, p->value_key != NULL ? p->value_key : p->t->service, p->env,
+                         p->start_ms, h, false, err);
     sw_hdr_free(h);
     return st;
 }
@@ -273,6 +279,7 @@ sw_prommap_flush_locked(sw_prommap *m, int64_t until_ms, sw_err *err)
                 *err = e;
         }
         free(p->b);
+        free(p->value_key);
     }
     m->n_pend = kept;
     if (kept != n) {
@@ -291,6 +298,7 @@ sw_prommap_flush(sw_prommap *m, int64_t until_ms, sw_err *err)
     sw_status st = sw_prommap_flush_locked(m, until_ms, err);
     if (m->newest_ms - m->swept_ms >= SWEEP_EVERY_MS) {
         evict_silent(m, SILENCE_MS);
+        sw_prommap_by_sweep(m, m->newest_ms);
         m->swept_ms = m->newest_ms;
     }
     pthread_mutex_unlock(&m->lock);
@@ -308,8 +316,8 @@ is_stale_marker(double v)
 }
 
 static sw_status
-apply_native(sw_prommap *m, const target *t, int32_t env, update *u, const series_state *s,
-             sw_promstart_use how, sw_err *err)
+apply_native(sw_prommap *m, const target *t, const char *service, int32_t env, update *u,
+             const series_state *s, sw_promstart_use how, sw_err *err)
 {
     sw_native_dense delta = {0};
     bool reset = false;
@@ -327,7 +335,8 @@ apply_native(sw_prommap *m, const target *t, int32_t env, update *u, const serie
     if (st == SW_OK)
         st = sw_native_dense_record(use, t->unit_us, h, err);
     if (st == SW_OK)
-        st = add_latency(m, t, env, interval_start(u->at_ms, m->rs->base_ms), h, u->gauge, err);
+        st = add_latency(m, t, service, env, interval_start(u->at_ms, m->rs->base_ms), h, u->gauge,
+                         err);
     sw_hdr_free(h);
     sw_native_dense_fini(&delta);
     return st;
@@ -335,8 +344,8 @@ apply_native(sw_prommap *m, const target *t, int32_t env, update *u, const serie
 
 /* What one matching sample means for one target: delta is its increase (promstart.h). */
 static sw_status
-apply_hit(sw_prommap *m, const hit *h, update *u, const series_state *s, sw_promstart_use how,
-          double delta, sw_err *err)
+apply_hit(sw_prommap *m, const hit *h, const char *service, update *u, const series_state *s,
+          sw_promstart_use how, double delta, sw_err *err)
 {
     const target *t = &m->rs->targets[h->target];
     const char *env = env_name(t, h->env);
@@ -344,23 +353,22 @@ apply_hit(sw_prommap *m, const hit *h, update *u, const series_state *s, sw_prom
     if (t->role != ROLE_HEALTH && !(delta < 0x1p63)) /* counts are checked 64-bit sums */
         return sw_err_set(err, SW_E_RANGE, "%s: a counter increase of %g is over 2^63", t->service,
                           delta);
+    /* service: t's, or for a service with by the key of the sample's label value */
     uint64_t n = (uint64_t)llround(delta);
     switch (t->role) {
     case ROLE_HEALTH:
-        return sw_accum_batch_probe(m->out, t->service, env, u->at_ms, u->value != 0, err);
+        return sw_accum_batch_probe(m->out, service, env, u->at_ms, u->value != 0, err);
     case ROLE_REQUESTS:
-        return baseline
-                   ? SW_OK
-                   : sw_accum_batch_increase(m->out, t->service, env, u->at_ms, n, 0, NULL, err);
+        return baseline ? SW_OK
+                        : sw_accum_batch_increase(m->out, service, env, u->at_ms, n, 0, NULL, err);
     case ROLE_ERRORS:
-        return baseline
-                   ? SW_OK
-                   : sw_accum_batch_increase(m->out, t->service, env, u->at_ms, 0, n, NULL, err);
+        return baseline ? SW_OK
+                        : sw_accum_batch_increase(m->out, service, env, u->at_ms, 0, n, NULL, err);
     case ROLE_LATENCY:
         if (u->native != NULL)
-            return apply_native(m, t, h->env, u, s, how, err);
+            return apply_native(m, t, service, h->env, u, s, how, err);
         return baseline ? SW_OK
-                        : pending_add(m, t, h->env, u->hist_key,
+                        : pending_add(m, t, service, h->env, u->hist_key,
                                       interval_start(u->at_ms, m->rs->base_ms), u->le, delta, err);
     }
     return SW_OK;
@@ -433,6 +441,16 @@ judge_start(sw_prommap *m, const sw_prommap_batch *b, const update *u, const ser
     return out.use;
 }
 
+/* The series a hit adds to: its service, or the admitted label value's (NULL: refused). */
+static const char *
+hit_service(sw_prommap *m, const sw_prommap_batch *b, const hit *h, int64_t at_ms)
+{
+    const target *t = &m->rs->targets[h->target];
+    if (t->by == NULL)
+        return t->service;
+    return sw_prommap_by_admit(m, t, b->values + h->value_at, h->value_len, at_ms);
+}
+
 static sw_status
 apply_update(sw_prommap *m, sw_prommap_batch *b, update *u, const scrape_src *src,
              double process_start, sw_err *err)
@@ -460,7 +478,9 @@ apply_update(sw_prommap *m, sw_prommap_batch *b, update *u, const scrape_src *sr
     sw_promstart_use how = judge_start(m, b, u, s, src, process_start, &delta);
     sw_status first = SW_OK;
     for (size_t i = 0; i < u->n_hits; i++) {
-        sw_status st = apply_hit(m, &b->hits[u->first_hit + i], u, s, how, delta, err);
+        const hit *h = &b->hits[u->first_hit + i];
+        const char *service = hit_service(m, b, h, u->at_ms);
+        sw_status st = service != NULL ? apply_hit(m, h, service, u, s, how, delta, err) : SW_OK;
         first = first == SW_OK ? st : first;
     }
     s->created = created_of(b, u);

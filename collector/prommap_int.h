@@ -27,6 +27,9 @@ typedef struct target {
     role role;
     sw_selector *sel;
     double unit_us; /* latency: microseconds per unit of the histogram */
+    char *by;       /* the service's by label (prommap_by.c); NULL: one series */
+    size_t by_limit;
+    int64_t by_idle_ms;
 } target;
 
 typedef struct candidate {
@@ -55,7 +58,9 @@ typedef struct ruleset {
 
 typedef struct hit {
     uint32_t target;
-    int32_t env; /* index into the target's envs, -1 for none */
+    int32_t env;        /* index into the target's envs, -1 for none */
+    size_t value_at;    /* a target with by: its label's value in the batch's values */
+    size_t value_len;
 } hit;
 
 typedef struct update {
@@ -98,11 +103,27 @@ typedef struct bucket_delta {
 typedef struct pending {
     uint64_t key;
     const target *t; /* of the ruleset in force when it was made; flushed before a change */
+    char *value_key; /* a label value's series key (prommap_by.c), owned; NULL: t->service */
     int32_t env;
     int64_t start_ms;
     bucket_delta *b;
     size_t n, cap;
 } pending;
+
+/* A label value tracked for a service with by, and each such service's counts. */
+typedef struct by_value {
+    char *key;         /* its series key (sw_rules_by_key) */
+    uint64_t slot_key; /* its key in value_at */
+    int64_t last_ms;   /* its newest sample */
+    size_t owner;      /* index into owners */
+} by_value;
+
+typedef struct by_owner {
+    char *service, *label;
+    size_t tracked;
+    uint64_t refused, aged;
+    int64_t idle_ms;
+} by_owner;
 
 struct sw_prommap {
     pthread_mutex_t lock;
@@ -119,6 +140,11 @@ struct sw_prommap {
     int64_t newest_ms, swept_ms;
     sw_prommap_stats stats;
     sw_accum_batch *out; /* what the commit or flush under way adds, committed whole at its end */
+    by_value *values;
+    size_t n_values, cap_values;
+    sw_u64map value_at;
+    by_owner *owners;
+    size_t n_owners;
 };
 
 struct sw_prommap_batch {
@@ -138,10 +164,20 @@ struct sw_prommap_batch {
     size_t n_hits, cap_hits;
     uint64_t samples, invalid, no_env;
     sw_buf scratch;
+    char *values; /* the by labels' values of the hits, end to end */
+    size_t n_values, cap_values;
     const sw_prom_sample *cur; /* the sample being matched, for label lookups */
 };
 
 void sw_prommap_state_fini(series_state *s);
+
+/* prommap_by.c, with the lock held. The series key of value (len bytes) of t's label sampled at
+ * at_ms, admitted if new and under by_limit; NULL when refused (counted). */
+const char *sw_prommap_by_admit(sw_prommap *m, const target *t, const char *value, size_t len,
+                                int64_t at_ms);
+/* Forget the values without samples for their service's by_idle before now_ms (counted). */
+void sw_prommap_by_sweep(sw_prommap *m, int64_t now_ms);
+void sw_prommap_by_fini(sw_prommap *m);
 
 /* Hand the accumulators the pending histograms of intervals ending by until_ms; lock held. */
 sw_status sw_prommap_flush_locked(sw_prommap *m, int64_t until_ms, sw_err *err);

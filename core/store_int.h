@@ -74,6 +74,8 @@
     X(S_KEPT_GET, "SELECT kept_from_ms FROM retention WHERE resolution_ms = ?1")                   \
     X(S_KEPT_SET, "INSERT OR REPLACE INTO retention VALUES(?1, ?2)")                               \
     X(S_RULES_LAST, "SELECT text FROM rules ORDER BY since_ms DESC LIMIT 1")                       \
+    X(S_SERIES_NAMES, "SELECT DISTINCT service FROM series WHERE service > ?1 AND service < ?2"    \
+                      " ORDER BY service")                                                         \
     X(S_RULES_PUT, "INSERT OR REPLACE INTO rules VALUES(?1, ?2)")                                  \
     X(S_RULES_AT, "SELECT since_ms, text FROM rules WHERE since_ms <= ?1"                          \
                   " ORDER BY since_ms DESC LIMIT 1")                                               \

@@ -82,6 +82,33 @@ sw_store_rules_at(sw_store *st, int64_t at_ms, char **ret_text, size_t *ret_len,
     return r;
 }
 
+sw_status
+sw_store_service_names(sw_store *st, const char *prefix, sw_store_name_visit visit, void *ctx,
+                       sw_err *err)
+{
+    /* Every name starting with prefix sorts after it and before prefix with its last byte
+     * increased; the prefix ends with a byte below 0xff ('=' of a value key). */
+    size_t n = strlen(prefix);
+    if (n == 0 || (unsigned char)prefix[n - 1] == 0xff)
+        return sw_err_set(err, SW_E_INVAL, "a service name prefix must end below byte 0xff");
+    char *above = strdup(prefix);
+    if (above == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory listing series");
+    above[n - 1] = (char)((unsigned char)above[n - 1] + 1);
+    sqlite3_stmt *s = st->stmt[S_SERIES_NAMES];
+    pthread_mutex_lock(&st->mu);
+    sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, above, -1, SQLITE_STATIC);
+    bool row = true;
+    sw_status r = SW_OK;
+    while (r == SW_OK && (r = sw_store_step(st, s, &row, "list series", err)) == SW_OK && row)
+        r = visit(ctx, (const char *)sqlite3_column_text(s, 0), err);
+    sqlite3_reset(s);
+    pthread_mutex_unlock(&st->mu);
+    free(above);
+    return r;
+}
+
 /* ---- gate audits, deployments, events ---- */
 
 static void

@@ -456,11 +456,13 @@ build_snapshot(sw_daemon *d, int64_t now_ms)
     sw_metrics_input mi = {.series = d->totals.series, .n_series = d->totals.n, .self = &d->self};
     sw_daemon_targets targets;
     sw_daemon_scrape_targets(d, &mi, &targets);
+    sw_daemon_label_values(d, &mi);
     sw_snapshot_input in = {d->ev, d->rules, now_ms, &mi, d->source};
     sw_snapshot *s;
     sw_err err;
     sw_status built = sw_snapshot_build(&in, &s, &err);
     sw_daemon_scrape_targets_free(&targets);
+    free((void *)mi.label_values);
     if (built != SW_OK) {
         sw_log_err(SW_LOG_ERROR, "snapshot not built", &err, NULL);
         return NULL;

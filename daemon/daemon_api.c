@@ -54,6 +54,23 @@ check_series(sw_daemon *d, const char *service, const char *env, sw_err *err)
     return SW_OK;
 }
 
+/* A service judged per label value takes only labelled samples: a pushed batch carries none. */
+static sw_status
+refuse_by(sw_daemon *d, const char *service, sw_err *err)
+{
+    sw_snapshot *s = hook_snapshot(d);
+    if (s == NULL)
+        return sw_err_set(err, SW_E_IO, "starting: try again in a moment");
+    const char *label = sw_snapshot_by_label(s, service);
+    sw_status st = label == NULL ? SW_OK
+                                 : sw_err_set(err, SW_E_PARSE,
+                                              "service '%.100s' is judged per value of %.100s: "
+                                              "a pushed batch carries no labels",
+                                              service, label);
+    sw_snapshot_unref(s);
+    return st;
+}
+
 sw_status
 sw_daemon_mark_deployment(sw_daemon *d, const char *service, const char *env, int64_t at_ms,
                           const char *policy_override, const char *who, sw_err *err)
@@ -246,6 +263,8 @@ hook_ingest(void *ctx, const sw_push_batch *b, int64_t at_ms, sw_err *err)
     sw_daemon *d = ctx;
     const char *env = b->env[0] != '\0' ? b->env : NULL;
     sw_status st = check_series(d, b->service, env, err);
+    if (st == SW_OK)
+        st = refuse_by(d, b->service, err);
     if (st == SW_OK)
         st = sw_daemon_check_ahead(d, at_ms, "at", err);
     sw_accum_batch *ab = st == SW_OK ? sw_accum_batch_new_strict(d->accum) : NULL;

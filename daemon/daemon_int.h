@@ -128,6 +128,7 @@ struct sw_daemon {
     int64_t base_ms;
     int64_t last_tick_ms; /* the boundary last taken */
     sw_totals totals;
+    uint64_t values_aged_logged; /* the evaluator's forgotten label values already logged */
     sw_seen seen;
     sw_metrics_self self;
     sw_pending_row *pending;
@@ -218,6 +219,7 @@ typedef struct sw_daemon_targets {
 } sw_daemon_targets;
 
 void sw_daemon_scrape_targets(sw_daemon *d, sw_metrics_input *mi, sw_daemon_targets *t);
+void sw_daemon_label_values(sw_daemon *d, sw_metrics_input *mi);
 void sw_daemon_scrape_targets_free(sw_daemon_targets *t);
 
 /* Join the scrape thread (after d->stopping is set) and free the scraper. */

@@ -142,7 +142,7 @@ apply_mark(void *ctx, const char *service, const char *env, int64_t at_ms,
 {
     (void)err;
     marks_ctx *m = ctx;
-    if (sw_rules_service_index(m->rules, service) >= 0)
+    if (sw_rules_series_service(m->rules, service, NULL) >= 0)
         sw_eval_mark_deployment_override(m->ev, service, env, at_ms, policy_override);
     return SW_OK;
 }

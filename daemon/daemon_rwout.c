@@ -256,7 +256,17 @@ push(sw_daemon_rwout *r, size_t i, const char *metric, const sw_metrics_series *
     sw_rw_label labels[RWOUT_LABELS_MAX];
     size_t n = 0;
     labels[n++] = (sw_rw_label){"__name__", metric};
-    labels[n++] = (sw_rw_label){"service", total->service};
+    /* One value of a service judged per label value (rules.h): service and that label. */
+    char service[1024], label[1024];
+    sw_rules_by_parts p;
+    if (sw_rules_by_split(total->service, &p)) {
+        snprintf(service, sizeof service, "%.*s", (int)p.service_len, p.service);
+        snprintf(label, sizeof label, "%.*s", (int)p.label_len, p.label);
+        labels[n++] = (sw_rw_label){"service", service};
+        labels[n++] = (sw_rw_label){label, p.value};
+    } else {
+        labels[n++] = (sw_rw_label){"service", total->service};
+    }
     if (total->env != NULL)
         labels[n++] = (sw_rw_label){"env", total->env};
     push_labels(r, i, labels, n, end_ms, value, hist);

@@ -190,6 +190,47 @@ sw_daemon_prom_self(sw_daemon *d, sw_metrics_self *self)
     memcpy(m->resets, p.resets, sizeof m->resets);
 }
 
+typedef struct label_values {
+    sw_metrics_label_values *v;
+    size_t n, cap;
+} label_values;
+
+static void
+add_label_values(void *ctx, const sw_prommap_label_count *c)
+{
+    label_values *lv = ctx;
+    if (lv->n == lv->cap) {
+        size_t cap = lv->cap ? 2 * lv->cap : 8;
+        sw_metrics_label_values *grown = realloc(lv->v, cap * sizeof *grown);
+        if (grown == NULL)
+            return; /* shown at the next snapshot */
+        lv->v = grown;
+        lv->cap = cap;
+    }
+    lv->v[lv->n++] = (sw_metrics_label_values){c->service, c->label, c->tracked, c->refused};
+}
+
+/* The label values of services with by, for /metrics (their names borrowed from the map, which
+ * keeps them until it is freed); free mi->label_values after the snapshot is built. A value the
+ * evaluator forgot after by_idle is logged once. */
+void
+sw_daemon_label_values(sw_daemon *d, sw_metrics_input *mi)
+{
+    label_values lv = {0};
+    sw_prommap_label_values(d->prommap, add_label_values, &lv);
+    mi->label_values = lv.v;
+    mi->n_label_values = lv.n;
+    uint64_t aged = sw_eval_values_aged(d->ev);
+    if (aged < d->values_aged_logged) /* a reload made a new evaluator */
+        d->values_aged_logged = 0;
+    if (aged > d->values_aged_logged) {
+        char n[24];
+        snprintf(n, sizeof n, "%llu", (unsigned long long)(aged - d->values_aged_logged));
+        sw_log(SW_LOG_INFO, "label values forgotten after by_idle without data", "count", n, NULL);
+        d->values_aged_logged = aged;
+    }
+}
+
 #define REASON_TEXT(name, text) text,
 static const char *const reason_texts[] = {SW_SCRAPE_REASONS(REASON_TEXT)};
 #undef REASON_TEXT

@@ -40,7 +40,7 @@ sw_eval_find(const sw_eval *ev, const char *service, const char *env)
     size_t mask = ev->n_slots - 1;
     for (size_t i = series_hash(service, env) & mask; ev->slots[i] != 0; i = (i + 1) & mask) {
         sw_series *s = ev->series[ev->slots[i] - 1];
-        if (strcmp(s->service->name, service) == 0 && same_env(s->env, env))
+        if (strcmp(sw_series_name(s), service) == 0 && same_env(s->env, env))
             return s;
     }
     return NULL;
@@ -49,7 +49,7 @@ sw_eval_find(const sw_eval *ev, const char *service, const char *env)
 static void
 slot_put(size_t *slots, size_t n_slots, const sw_series *s, size_t index)
 {
-    size_t mask = n_slots - 1, i = series_hash(s->service->name, s->env) & mask;
+    size_t mask = n_slots - 1, i = series_hash(sw_series_name(s), s->env) & mask;
     while (slots[i] != 0)
         i = (i + 1) & mask;
     slots[i] = index + 1;
@@ -100,6 +100,7 @@ series_free(sw_series *s)
     free(s->trigger_states);
     free(s->triggers);
     sw_gate_state_free(s->gate);
+    free(s->key);
     free(s->env);
     free(s);
 }
@@ -140,7 +141,8 @@ series_alloc(sw_series *s, sw_err *err)
 }
 
 static sw_status
-series_new(const sw_eval *ev, size_t service_index, const char *env, sw_series **ret, sw_err *err)
+series_new(const sw_eval *ev, size_t service_index, const char *name, const char *env,
+           sw_series **ret, sw_err *err)
 {
     sw_series *s = calloc(1, sizeof *s);
     if (s == NULL)
@@ -157,6 +159,8 @@ series_new(const sw_eval *ev, size_t service_index, const char *env, sw_series *
     sw_status st = SW_OK;
     if (env != NULL && (s->env = strdup(env)) == NULL)
         st = sw_err_set(err, SW_E_NOMEM, "cannot allocate a series");
+    if (strcmp(name, s->service->name) != 0 && (s->key = strdup(name)) == NULL)
+        st = sw_err_set(err, SW_E_NOMEM, "cannot allocate a series");
     if (st == SW_OK)
         st = series_alloc(s, err);
     if (st != SW_OK) {
@@ -170,19 +174,18 @@ series_new(const sw_eval *ev, size_t service_index, const char *env, sw_series *
 sw_status
 sw_eval_resolve(const sw_rules *r, const char *service, const char *env, size_t *ret, sw_err *err)
 {
-    for (size_t i = 0; i < r->n_services; i++) {
-        const sw_service *svc = &r->services[i];
-        if (strcmp(svc->name, service) != 0)
-            continue;
-        for (size_t e = 0; env != NULL && e < svc->n_environments; e++)
-            if (strcmp(svc->environments[e], env) == 0)
-                env = NULL;
-        if (env != NULL)
-            return sw_err_set(err, SW_E_INVAL, "service %s has no environment %s", service, env);
-        *ret = i;
-        return SW_OK;
-    }
-    return sw_err_set(err, SW_E_INVAL, "unknown service %s", service);
+    /* A label value's key (sw_rules_by_key) resolves to the service whose by names its label. */
+    ptrdiff_t i = sw_rules_series_service(r, service, NULL);
+    if (i < 0)
+        return sw_err_set(err, SW_E_INVAL, "unknown service %s", service);
+    const sw_service *svc = &r->services[i];
+    for (size_t e = 0; env != NULL && e < svc->n_environments; e++)
+        if (strcmp(svc->environments[e], env) == 0)
+            env = NULL;
+    if (env != NULL)
+        return sw_err_set(err, SW_E_INVAL, "service %s has no environment %s", service, env);
+    *ret = (size_t)i;
+    return SW_OK;
 }
 
 static sw_status
@@ -198,7 +201,7 @@ find_or_add(sw_eval *ev, const char *service, const char *env, sw_series **ret, 
     if (st == SW_OK)
         st = table_reserve(ev, err);
     if (st == SW_OK)
-        st = series_new(ev, index, env, &s, err);
+        st = series_new(ev, index, service, env, &s, err);
     if (st != SW_OK)
         return st;
     ev->series[ev->n_series] = s;
@@ -546,6 +549,42 @@ unchanged(const sw_series *s, int64_t now_ms)
     return s->advanced_ms == now_ms && s->fed == s->fed_seen;
 }
 
+/* A label value without data for its service's by_idle is forgotten (rules/README.md, "One
+ * SLO per label value"), freeing its place under by_limit; data coming back starts it anew. */
+static bool
+value_idle(const sw_series *s, int64_t now_ms)
+{
+    return s->key != NULL && s->service->by_idle_ms > 0 && s->fed_until_ms != INT64_MIN &&
+           now_ms - s->fed_until_ms >= s->service->by_idle_ms;
+}
+
+static void
+forget_idle_values(sw_eval *ev, int64_t now_ms)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < ev->n_series; i++) {
+        sw_series *s = ev->series[i];
+        if (value_idle(s, now_ms)) {
+            series_free(s);
+            ev->values_aged++;
+        } else {
+            ev->series[kept++] = s;
+        }
+    }
+    if (kept == ev->n_series)
+        return;
+    ev->n_series = kept;
+    memset(ev->slots, 0, ev->n_slots * sizeof *ev->slots);
+    for (size_t i = 0; i < kept; i++)
+        slot_put(ev->slots, ev->n_slots, ev->series[i], i);
+}
+
+uint64_t
+sw_eval_values_aged(const sw_eval *ev)
+{
+    return ev->values_aged;
+}
+
 sw_status
 sw_eval_advance(sw_eval *ev, int64_t now_ms, sw_err *err)
 {
@@ -562,7 +601,8 @@ sw_eval_advance(sw_eval *ev, int64_t now_ms, sw_err *err)
         if (st == SW_OK)
             st = eval_objectives(ev, s, now_ms, err);
         if (st != SW_OK) {
-            sw_err_prefix(err, "%s%s%s", s->service->name, s->env ? "/" : "", s->env ? s->env : "");
+            sw_err_prefix(err, "%s%s%s", sw_series_name(s), s->env ? "/" : "",
+                          s->env ? s->env : "");
             return st;
         }
         series_drop(s, now_ms);
@@ -570,6 +610,7 @@ sw_eval_advance(sw_eval *ev, int64_t now_ms, sw_err *err)
         s->fed_seen = s->fed;
         ev->series_evaluated++;
     }
+    forget_idle_values(ev, now_ms);
     ev->now_ms = now_ms;
     return SW_OK;
 }
@@ -582,19 +623,34 @@ sw_eval_mark_deployment(sw_eval *ev, const char *service, const char *env, int64
     sw_eval_mark_deployment_override(ev, service, env, at_ms, NULL);
 }
 
-void
-sw_eval_mark_deployment_override(sw_eval *ev, const char *service, const char *env, int64_t at_ms,
-                                 const char *policy_override)
+static void
+mark_series(sw_series *s, int64_t at_ms, const char *policy_override)
 {
-    sw_series *s;
-    /* An unknown service or environment has nothing to mark; the header returns nothing. */
-    if (find_or_add(ev, service, env, &s, NULL) != SW_OK)
-        return;
     s->deployed_ms = at_ms;
     for (size_t i = 0; i < s->rules->n_triggers; i++)
         sw_trigger_reset(&s->triggers[i], &s->trigger_states[i]);
     /* Without memory for it (gate stays NULL) the gate is judged as an unmarked series' is. */
     sw_gate_mark(&s->gate, at_ms, policy_override, NULL);
+}
+
+void
+sw_eval_mark_deployment_override(sw_eval *ev, const char *service, const char *env, int64_t at_ms,
+                                 const char *policy_override)
+{
+    /* A service judged per label value deploys all its values at once: each is marked. */
+    ptrdiff_t k = sw_rules_service_index(ev->rules, service);
+    if (k >= 0 && ev->rules->services[k].by != NULL) {
+        for (size_t i = 0; i < ev->n_series; i++) {
+            sw_series *s = ev->series[i];
+            if (s->service == &ev->rules->services[k] && s->key != NULL && same_env(s->env, env))
+                mark_series(s, at_ms, policy_override);
+        }
+        return;
+    }
+    sw_series *s;
+    /* An unknown service or environment has nothing to mark; the header returns nothing. */
+    if (find_or_add(ev, service, env, &s, NULL) == SW_OK)
+        mark_series(s, at_ms, policy_override);
 }
 
 void
@@ -651,7 +707,10 @@ sw_eval_series(const sw_eval *ev, size_t i, sw_series_result *ret)
     if (first != INT64_MIN && now > first)
         coverage = (double)sw_history_total(&s->hist, now, SW_SUM_DATA_MS) / (double)(now - first);
     *ret = (sw_series_result){
-        .service = s->service->name,
+        .service = sw_series_name(s),
+        .name = s->service->name,
+        .label = s->key != NULL ? s->service->by : NULL,
+        .value = s->key != NULL ? strchr(s->key, '=') + 1 : NULL,
         .env = s->env,
         .coverage = coverage < 1.0 ? coverage : 1.0,
         .deployed_ms = s->deployed_ms == INT64_MIN ? -1 : s->deployed_ms,

@@ -313,6 +313,7 @@ typedef struct sw_series {
     size_t service_index;
     const sw_rules *rules; /* the service's resolved set (sw_service.rules) */
     const sw_plan *plan;   /* compiled from it */
+    char *key; /* a label value's series key (sw_rules_by_key), owned; NULL: service->name */
     char *env; /* NULL: no environment */
     sw_history hist;
     sw_lat_window *lat; /* plan.n_lat */
@@ -345,6 +346,7 @@ struct sw_eval {
     int64_t now_ms; /* last advance; INT64_MIN before the first */
     int64_t alerts_from_ms; /* boundaries before it are not evaluated (a rebuild) */
     uint64_t series_evaluated; /* series an advance evaluated, ever (sw_eval_work) */
+    uint64_t values_aged;   /* label values forgotten after by_idle without data */
 };
 
 /* ------------------------------------------------------------------ gate.c */
@@ -359,6 +361,13 @@ sw_status sw_gate_step(const sw_eval *ev, sw_series *s, int64_t t, sw_err *err);
 /* The resolved set and plan of service i of the rules (sw_eval_resolve's index). */
 const sw_rules *sw_eval_service_rules(const sw_eval *ev, size_t i);
 const sw_plan *sw_eval_service_plan(const sw_eval *ev, size_t i);
+
+/* The name a series is keyed by: its service's, or its label value's key. */
+static inline const char *
+sw_series_name(const sw_series *s)
+{
+    return s->key != NULL ? s->key : s->service->name;
+}
 
 /* The series of (service, env), or NULL. */
 sw_series *sw_eval_find(const sw_eval *ev, const char *service, const char *env);

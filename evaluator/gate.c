@@ -333,7 +333,7 @@ budget_seen(const gate_ctx *g, const char *service, size_t oi, sw_budget_seen *b
     /* The series knows its service; a lookup by name only for a series without data yet. */
     const sw_service *sv = g->series != NULL
                                ? g->series->service
-                               : &rules->services[sw_rules_service_index(rules, service)];
+                               : &rules->services[sw_rules_series_service(rules, service, NULL)];
     /* oi indexes the service's own resolved objectives, as its series' results do. */
     sw_gate_policy_begin(b, &sv->rules->objectives[oi], g->spec->require_budget_remaining);
     size_t n = sv->n_environments > 0 ? sv->n_environments : 1;
@@ -685,7 +685,7 @@ sw_gate_step(const sw_eval *ev, sw_series *s, int64_t t, sw_err *err)
         return SW_OK;
     const sw_gate_spec *sp = &s->rules->gate;
     const sw_series *base =
-        is_candidate(sp, s->env) ? sw_eval_find(ev, s->service->name, sp->baseline) : NULL;
+        is_candidate(sp, s->env) ? sw_eval_find(ev, sw_series_name(s), sp->baseline) : NULL;
     sw_status st = SW_OK;
     if (base != NULL) {
         /* Only spans both sides have reported, so each side covers the same time. */
@@ -696,7 +696,7 @@ sw_gate_step(const sw_eval *ev, sw_series *s, int64_t t, sw_err *err)
     }
     sw_gate_result r;
     if (st == SW_OK)
-        st = gate_at(ev, s->service_index, s, s->service->name, s->env, 0, t, &r, err);
+        st = gate_at(ev, s->service_index, s, sw_series_name(s), s->env, 0, t, &r, err);
     if (st == SW_OK && r.verdict == SW_VERDICT_FAIL) {
         g->failed_at_ms = t;
         snprintf(g->failed_reason, sizeof g->failed_reason, "%s", r.reason);

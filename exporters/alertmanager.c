@@ -269,27 +269,40 @@ sw_am_observe_alert(sw_am *am, const sw_rules *rules, const char *service, const
     return sw_am_observe(am, &o, now_ms, err);
 }
 
+/* A series key for people: the service, or "checkout route=/pay" for a label value. */
+static void
+series_text(const char *key, char *out, size_t cap)
+{
+    sw_rules_by_parts p;
+    if (!sw_rules_by_split(key, &p))
+        snprintf(out, cap, "%s", key);
+    else
+        snprintf(out, cap, "%.*s %.*s=%.100s", (int)p.service_len, p.service, (int)p.label_len,
+                 p.label, p.value);
+}
+
 sw_status
 sw_am_observe_trigger(sw_am *am, const char *service, const char *env, const sw_trigger_result *r,
                       int64_t now_ms, sw_err *err)
 {
-    char summary[320], at[32], cleared[32];
+    char summary[320], at[32], cleared[32], name[320];
+    series_text(service, name, sizeof name);
     sw_am_observation key = {
         .service = service, .env = env, .kind = SW_AM_ROLLBACK_TRIGGER, .name = r->trigger->name};
     const entry *e = find(am, &key);
     if (r->fired) {
         sw_units_format_time(r->fired_at_ms, at, sizeof at);
-        snprintf(summary, sizeof summary, "rollback trigger %s fired at %s: roll back %s%s%s",
-                 r->trigger->name, at, service, env != NULL ? "/" : "", env != NULL ? env : "");
+        snprintf(summary, sizeof summary, "rollback trigger %s fired at %s: roll back %.100s%s%s",
+                 r->trigger->name, at, name, env != NULL ? "/" : "", env != NULL ? env : "");
     } else if (e != NULL) {
         /* A latched trigger only clears at a deployment mark; the mark's tick is now. */
         sw_units_format_time(e->starts_ms, at, sizeof at);
         sw_units_format_time(e->resolved_ms >= 0 ? e->resolved_ms : now_ms, cleared,
                              sizeof cleared);
         snprintf(summary, sizeof summary,
-                 "rollback trigger %s fired at %s; cleared by a deployment mark of %s%s%s, "
+                 "rollback trigger %s fired at %s; cleared by a deployment mark of %.100s%s%s, "
                  "seen at %s",
-                 r->trigger->name, at, service, env != NULL ? "/" : "", env != NULL ? env : "",
+                 r->trigger->name, at, name, env != NULL ? "/" : "", env != NULL ? env : "",
                  cleared);
     } else {
         return SW_OK; /* never fired: nothing to tell Alertmanager */
@@ -344,6 +357,20 @@ add_opt(cJSON *obj, const char *key, const char *value)
     return value == NULL || cJSON_AddStringToObject(obj, key, value) != NULL;
 }
 
+/* service, and for one value of a service judged per label value (sw_rules_by_key) that label:
+ * {"service": "checkout", "route": "/pay"}. */
+static bool
+add_service(cJSON *labels, const char *key)
+{
+    sw_rules_by_parts p;
+    if (!sw_rules_by_split(key, &p))
+        return add_opt(labels, "service", key);
+    char service[1024], label[1024];
+    snprintf(service, sizeof service, "%.*s", (int)p.service_len, p.service);
+    snprintf(label, sizeof label, "%.*s", (int)p.label_len, p.label);
+    return add_opt(labels, "service", service) && add_opt(labels, label, p.value);
+}
+
 static cJSON *
 alert_json(const sw_am *am, const entry *e, int64_t now_ms)
 {
@@ -351,7 +378,7 @@ alert_json(const sw_am *am, const entry *e, int64_t now_ms)
     cJSON *labels = cJSON_AddObjectToObject(a, "labels");
     cJSON *ann = cJSON_AddObjectToObject(a, "annotations");
     bool ok = labels != NULL && ann != NULL && add_opt(labels, "alertname", e->name) &&
-              add_opt(labels, "severity", e->severity) && add_opt(labels, "service", e->service) &&
+              add_opt(labels, "severity", e->severity) && add_service(labels, e->service) &&
               add_opt(labels, "env", e->env) && add_opt(labels, "kind", kind_names[e->kind]) &&
               add_opt(ann, "summary", e->summary) && add_opt(ann, "description", e->description) &&
               add_opt(ann, "runbook_url", e->runbook_url) &&

@@ -183,25 +183,54 @@ snapshot_body(const sw_api_hooks *h, sw_http_response *resp, sw_expo_format form
 typedef struct gate_query {
     char service[PARAM_MAX], env[PARAM_MAX];
     int64_t window_ms;
+    char key[3 * PARAM_MAX]; /* the series asked about: service, or one of its label values */
 } gate_query;
+
+/*
+ * A service judged per label value (rules/README.md, "One SLO per label value") is asked about
+ * one value with the label as a parameter (?service=checkout&route=/pay); without it the gate
+ * answers for the value with the worst verdict, whose reason names it. False: answered (400).
+ */
+static bool
+gate_series(const sw_snapshot *s, const sw_http_request *req, sw_http_response *resp, gate_query *q)
+{
+    snprintf(q->key, sizeof q->key, "%s", q->service);
+    const char *label = sw_snapshot_by_label(s, q->service);
+    if (label == NULL)
+        return true;
+    char value[PARAM_MAX];
+    if (!query_param(req, resp, label, value, sizeof value))
+        return false;
+    const char *env = q->env[0] != '\0' ? q->env : NULL;
+    if (value[0] == '\0') {
+        /* With no value holding data, key stays the service: its answer says no data yet. */
+        sw_snapshot_gate_worst(s, q->service, env, q->window_ms, q->key, sizeof q->key);
+        return true;
+    }
+    sw_rules_by_key(q->service, label, value, strlen(value), q->key, sizeof q->key);
+    return true;
+}
 
 /* Look up the verdict, audit it and put it in resp; the status is left to the caller. */
 static bool
-serve_gate(const sw_api_hooks *h, const sw_http_request *req, sw_http_response *resp,
-           const gate_query *q, sw_verdict *ret_verdict)
+serve_gate(const sw_api_hooks *h, const sw_http_request *req, sw_http_response *resp, gate_query *q,
+           sw_verdict *ret_verdict)
 {
     sw_snapshot *s = snapshot_or_503(h, resp);
     if (s == NULL)
         return false;
+    if (!gate_series(s, req, resp, q)) {
+        sw_snapshot_unref(s);
+        return false;
+    }
     const char *env = q->env[0] != '\0' ? q->env : NULL, *json;
     size_t len;
-    sw_snapshot_lookup l =
-        sw_snapshot_gate(s, q->service, env, q->window_ms, &json, &len, ret_verdict);
+    sw_snapshot_lookup l = sw_snapshot_gate(s, q->key, env, q->window_ms, &json, &len, ret_verdict);
     for (int attempt = 0; l == SW_SNAPSHOT_STALE && attempt < STALE_RETRIES; attempt++) {
         sw_snapshot_unref(s);
         if ((s = snapshot_or_503(h, resp)) == NULL)
             return false;
-        l = sw_snapshot_gate(s, q->service, env, q->window_ms, &json, &len, ret_verdict);
+        l = sw_snapshot_gate(s, q->key, env, q->window_ms, &json, &len, ret_verdict);
     }
     bool found = l == SW_SNAPSHOT_FOUND;
     if (l == SW_SNAPSHOT_BUSY) {

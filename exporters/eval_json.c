@@ -174,10 +174,17 @@ put_series(sw_buf *b, const sw_eval *ev, size_t i, sw_err *err)
     if (st != SW_OK)
         return st;
     sw_buf_printf(b, err, "{\"name\":");
-    sw_json_put_string(b, s.service, err);
+    sw_json_put_string(b, s.name, err);
     if (s.env != NULL) {
         sw_buf_printf(b, err, ",\"env\":");
         sw_json_put_string(b, s.env, err);
+    }
+    if (s.label != NULL) { /* one value of the service's by label: "labels":{"route":"/pay"} */
+        sw_buf_printf(b, err, ",\"labels\":{");
+        sw_json_put_string(b, s.label, err);
+        sw_buf_printf(b, err, ":");
+        sw_json_put_string(b, s.value, err);
+        sw_buf_printf(b, err, "}");
     }
     sw_buf_printf(b, err, ",\"coverage\":");
     put_number(b, s.coverage, err);

@@ -20,34 +20,46 @@
 
 /* ------------------------------------------------------------------ per series */
 
+/* The labels of a series known by its key (sw_rules_by_key) alone: the service's name first. */
+static labels
+key_labels(const sw_rules *r, const char *key, const char *env)
+{
+    const char *value;
+    ptrdiff_t i = sw_rules_series_service(r, key, &value);
+    if (i < 0 || value == NULL)
+        return sw_metrics_series_labels(key, NULL, NULL, env);
+    return sw_metrics_series_labels(r->services[i].name, r->services[i].by, value, env);
+}
+
 static sw_status
-write_totals(sw_expo *e, const sw_metrics_bounds *bounds, const sw_metrics_input *in, sw_err *err)
+write_totals(sw_expo *e, const sw_rules *r, const sw_metrics_bounds *bounds,
+             const sw_metrics_input *in, sw_err *err)
 {
     sw_status st = sw_expo_family(e, "slawatch_requests_total", SW_EXPO_COUNTER,
                                   "Requests ingested since slawatch started.", NULL, err);
     for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
-        labels ls = sw_metrics_series_labels(in->series[i].service, in->series[i].env);
+        labels ls = key_labels(r, in->series[i].service, in->series[i].env);
         st = sw_expo_sample(e, ls.l, ls.n, (double)in->series[i].requests, err);
     }
     if (st == SW_OK)
         st = sw_expo_family(e, "slawatch_request_errors_total", SW_EXPO_COUNTER,
                             "Failed requests ingested since slawatch started.", NULL, err);
     for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
-        labels ls = sw_metrics_series_labels(in->series[i].service, in->series[i].env);
+        labels ls = key_labels(r, in->series[i].service, in->series[i].env);
         st = sw_expo_sample(e, ls.l, ls.n, (double)in->series[i].errors, err);
     }
     if (st == SW_OK)
         st = sw_expo_family(e, "slawatch_health_probes_total", SW_EXPO_COUNTER,
                             "Health probes run.", NULL, err);
     for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
-        labels ls = sw_metrics_series_labels(in->series[i].service, in->series[i].env);
+        labels ls = key_labels(r, in->series[i].service, in->series[i].env);
         st = sw_expo_sample(e, ls.l, ls.n, (double)in->series[i].probes, err);
     }
     if (st == SW_OK)
         st = sw_expo_family(e, "slawatch_health_probe_failures_total", SW_EXPO_COUNTER,
                             "Health probes that failed.", NULL, err);
     for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
-        labels ls = sw_metrics_series_labels(in->series[i].service, in->series[i].env);
+        labels ls = key_labels(r, in->series[i].service, in->series[i].env);
         st = sw_expo_sample(e, ls.l, ls.n, (double)in->series[i].probe_failures, err);
     }
     if (st == SW_OK)
@@ -56,10 +68,39 @@ write_totals(sw_expo *e, const sw_metrics_bounds *bounds, const sw_metrics_input
     for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
         if (in->series[i].latency == NULL)
             continue;
-        labels ls = sw_metrics_series_labels(in->series[i].service, in->series[i].env);
+        labels ls = key_labels(r, in->series[i].service, in->series[i].env);
         const double *le;
-        size_t n_le = sw_metrics_bounds_of(bounds, in->series[i].service, &le);
+        size_t n_le = sw_metrics_bounds_of(bounds, ls.l[0].value, &le);
         st = sw_expo_histogram(e, ls.l, ls.n, in->series[i].latency, 1e-6, le, n_le, err);
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------------ label values */
+
+static sw_status
+write_label_values(sw_expo *e, const sw_metrics_input *in, sw_err *err)
+{
+    sw_status st = SW_OK;
+    if (in->n_label_values == 0)
+        return SW_OK;
+    st = sw_expo_family(e, "slawatch_label_values", SW_EXPO_GAUGE,
+                        "Values of a service's by label judged as their own SLO now.", NULL, err);
+    for (size_t i = 0; i < in->n_label_values && st == SW_OK; i++) {
+        const sw_metrics_label_values *v = &in->label_values[i];
+        sw_expo_label l[] = {{"service", v->service}, {"label", v->label}};
+        st = sw_expo_sample(e, l, 2, (double)v->tracked, err);
+    }
+    if (st == SW_OK)
+        st = sw_expo_family(e, "slawatch_label_values_refused_total", SW_EXPO_COUNTER,
+                            "Samples of a service judged per label value not taken: a new value "
+                            "beyond by_limit, no label or a value over 1 KiB (one per SLI the "
+                            "sample is for).",
+                            NULL, err);
+    for (size_t i = 0; i < in->n_label_values && st == SW_OK; i++) {
+        const sw_metrics_label_values *v = &in->label_values[i];
+        sw_expo_label l[] = {{"service", v->service}, {"label", v->label}};
+        st = sw_expo_sample(e, l, 2, (double)v->refused, err);
     }
     return st;
 }
@@ -395,7 +436,9 @@ sw_metrics_write_live(sw_expo *e, const sw_metrics_view *v, sw_err *err)
     if (st == SW_OK && in->n_scrape > 0)
         st = write_scrape(e, in, err);
     if (st == SW_OK)
-        st = write_totals(e, sw_metrics_view_bounds(v), in, err);
+        st = write_label_values(e, in, err);
+    if (st == SW_OK)
+        st = write_totals(e, sw_metrics_view_rules(v), sw_metrics_view_bounds(v), in, err);
     return st;
 }
 

@@ -30,7 +30,7 @@ size_t sw_metrics_bounds_of(const sw_metrics_bounds *b, const char *service,
 
 void sw_metrics_bounds_free(sw_metrics_bounds *b);
 
-#define SW_METRICS_MAX_LABELS 6
+#define SW_METRICS_MAX_LABELS 7
 
 /* Labels of one series plus up to three more. */
 typedef struct labels {
@@ -38,13 +38,18 @@ typedef struct labels {
     size_t n;
 } labels;
 
+/* A series' labels: its service, its environment and, for one value of a service's by label
+ * (rules/README.md, "One SLO per label value"), that label and value (label NULL: none). */
 static inline labels
-sw_metrics_series_labels(const char *service, const char *env)
+sw_metrics_series_labels(const char *service, const char *label, const char *value,
+                         const char *env)
 {
     labels ls = {.n = 0};
     ls.l[ls.n++] = (sw_expo_label){"service", service};
     if (env != NULL)
         ls.l[ls.n++] = (sw_expo_label){"env", env};
+    if (label != NULL)
+        ls.l[ls.n++] = (sw_expo_label){label, value};
     return ls;
 }
 
@@ -56,9 +61,10 @@ sw_metrics_with(labels ls, const char *name, const char *value)
     return ls;
 }
 
-/* What the live families read: each service's buckets (worked out when the view was gathered)
- * and the input the view was gathered with (borrowed). */
+/* What the live families read: each service's buckets (worked out when the view was gathered),
+ * and the rule set and input the view was gathered with (borrowed). */
 const sw_metrics_bounds *sw_metrics_view_bounds(const sw_metrics_view *v);
+const sw_rules *sw_metrics_view_rules(const sw_metrics_view *v);
 const sw_metrics_input *sw_metrics_view_input(const sw_metrics_view *v);
 
 #endif

@@ -13,12 +13,13 @@
 
 #include "slawatch/units.h"
 
-#define NO_ENV SIZE_MAX
+#define NO_STRING SIZE_MAX
 #define STRINGS_MAX ((size_t)1 << 31)
 
 /* Names are offsets into the view's strings: the buffer moves while it grows. */
 typedef struct view_series {
-    size_t service, env; /* env NO_ENV: none */
+    size_t service, env; /* the series' key (sw_rules_by_key) and environment (NO_STRING: none) */
+    size_t name, label, value; /* its service's name; a by label and value (NO_STRING: none) */
     size_t first_objective, n_objectives;
     size_t first_alert, n_alerts;
     size_t first_trigger, n_triggers;
@@ -53,6 +54,7 @@ typedef struct window_row {
 
 struct sw_metrics_view {
     sw_metrics_bounds *bounds;  /* each service's classic latency buckets, for the totals */
+    const sw_rules *rules;      /* borrowed, for the live families only */
     const sw_metrics_input *in; /* borrowed, for the live families only */
     sw_buf strings;
     view_series *series;
@@ -67,7 +69,7 @@ struct sw_metrics_view {
 static const char *
 str(const sw_metrics_view *v, size_t off)
 {
-    return off == NO_ENV ? NULL : (const char *)v->strings.data + off;
+    return off == NO_STRING ? NULL : (const char *)v->strings.data + off;
 }
 
 static sw_status
@@ -247,7 +249,9 @@ gather_series(sw_metrics_view *v, const sw_eval *ev, size_t i,
     sw_series_result sr;
     sw_eval_series(ev, i, &sr);
     view_series *vs = &v->series[v->n_series];
-    vs->env = NO_ENV;
+    vs->env = NO_STRING;
+    vs->label = NO_STRING;
+    vs->value = NO_STRING;
     vs->first_objective = v->n_objectives;
     vs->first_alert = v->n_alerts;
     vs->first_trigger = v->n_triggers;
@@ -261,6 +265,12 @@ gather_series(sw_metrics_view *v, const sw_eval *ev, size_t i,
         st = keep(v, sr.service, &vs->service, err);
     if (st == SW_OK && sr.env != NULL)
         st = keep(v, sr.env, &vs->env, err);
+    if (st == SW_OK)
+        st = keep(v, sr.name, &vs->name, err);
+    if (st == SW_OK && sr.label != NULL)
+        st = keep(v, sr.label, &vs->label, err);
+    if (st == SW_OK && sr.label != NULL)
+        st = keep(v, sr.value, &vs->value, err);
     if (st == SW_OK)
         st = gather_windows(v, ev, &sr, sorted, scratch, err);
     if (st == SW_OK)
@@ -320,6 +330,7 @@ sw_metrics_view_new(const sw_eval *ev, const sw_rules *rules, const sw_metrics_i
     sw_metrics_view *v = calloc(1, sizeof *v);
     if (v == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory gathering metrics");
+    v->rules = rules;
     v->in = in;
     sw_buf_init(&v->strings, STRINGS_MAX);
     sw_status st = sw_metrics_bounds_new(rules, &v->bounds, err);
@@ -339,6 +350,12 @@ const sw_metrics_bounds *
 sw_metrics_view_bounds(const sw_metrics_view *v)
 {
     return v->bounds;
+}
+
+const sw_rules *
+sw_metrics_view_rules(const sw_metrics_view *v)
+{
+    return v->rules;
 }
 
 const sw_metrics_input *
@@ -399,10 +416,17 @@ static const window_family window_families[] = {
 static const char *const window_names[] = {"5m", "1h"};
 
 static labels
+series_labels_of(const sw_metrics_view *v, const view_series *s)
+{
+    return sw_metrics_series_labels(str(v, s->name), str(v, s->label), str(v, s->value),
+                                    str(v, s->env));
+}
+
+static labels
 row_labels(const sw_metrics_view *v, size_t i)
 {
     const view_series *s = &v->series[v->rows[i].series];
-    return sw_metrics_with(sw_metrics_series_labels(str(v, s->service), str(v, s->env)), "window",
+    return sw_metrics_with(series_labels_of(v, s), "window",
                            window_names[i % 2]);
 }
 
@@ -553,7 +577,7 @@ write_objective_family(sw_expo *e, const sw_metrics_view *v, const objective_fam
             if (of->only >= 0 && (int)vo->unit != of->only)
                 continue;
             labels ls = sw_metrics_with(
-                sw_metrics_with(sw_metrics_series_labels(str(v, s->service), str(v, s->env)),
+                sw_metrics_with(series_labels_of(v, s),
                                 "objective", str(v, vo->name)),
                 "window", str(v, vo->window));
             st = sw_expo_sample(e, ls.l, ls.n, of->value(vo), err);
@@ -574,7 +598,7 @@ write_alert_family(sw_expo *e, const sw_metrics_view *v, const char *name, const
         for (size_t a = 0; a < s->n_alerts && st == SW_OK; a++) {
             const view_alert *va = &v->alerts[s->first_alert + a];
             labels ls = sw_metrics_with(
-                sw_metrics_with(sw_metrics_series_labels(str(v, s->service), str(v, s->env)),
+                sw_metrics_with(series_labels_of(v, s),
                                 "alert", str(v, va->name)),
                 "severity", va->severity);
             st = sw_expo_sample(e, ls.l, ls.n, va->state == want ? 1 : 0, err);
@@ -595,7 +619,7 @@ write_triggers(sw_expo *e, const sw_metrics_view *v, sw_err *err)
         for (size_t t = 0; t < s->n_triggers && st == SW_OK; t++) {
             const view_trigger *vt = &v->triggers[s->first_trigger + t];
             labels ls =
-                sw_metrics_with(sw_metrics_series_labels(str(v, s->service), str(v, s->env)),
+                sw_metrics_with(series_labels_of(v, s),
                                 "trigger", str(v, vt->name));
             st = sw_expo_sample(e, ls.l, ls.n, vt->fired ? 1 : 0, err);
         }
@@ -616,7 +640,7 @@ write_gate(sw_expo *e, const sw_metrics_view *v, sw_err *err)
         const view_series *s = &v->series[i];
         for (size_t k = 0; k < 3 && st == SW_OK; k++) {
             labels ls =
-                sw_metrics_with(sw_metrics_series_labels(str(v, s->service), str(v, s->env)),
+                sw_metrics_with(series_labels_of(v, s),
                                 "verdict", sw_eval_verdict_str(verdicts[k]));
             st = sw_expo_sample(e, ls.l, ls.n, s->verdict == verdicts[k] ? 1 : 0, err);
         }

@@ -29,9 +29,14 @@ sw_report_parse_month(const char *text, int *ret_year, int *ret_month, sw_err *e
 bool
 sw_report_parse_format(const char *text, sw_report_format *ret)
 {
-    static const struct { const char *name; sw_report_format f; } names[] = {
-        {"html", SW_REPORT_HTML}, {"md", SW_REPORT_MD}, {"markdown", SW_REPORT_MD},
-        {"json", SW_REPORT_JSON}, {"csv", SW_REPORT_CSV}};
+    static const struct {
+        const char *name;
+        sw_report_format f;
+    } names[] = {{"html", SW_REPORT_HTML},
+                 {"md", SW_REPORT_MD},
+                 {"markdown", SW_REPORT_MD},
+                 {"json", SW_REPORT_JSON},
+                 {"csv", SW_REPORT_CSV}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(text, names[i].name) == 0) {
             *ret = names[i].f;
@@ -44,10 +49,14 @@ const char *
 sw_report_content_type(sw_report_format f)
 {
     switch (f) {
-    case SW_REPORT_HTML: return "text/html; charset=utf-8";
-    case SW_REPORT_MD: return "text/markdown; charset=utf-8";
-    case SW_REPORT_JSON: return "application/json";
-    case SW_REPORT_CSV: return "text/csv; charset=utf-8";
+    case SW_REPORT_HTML:
+        return "text/html; charset=utf-8";
+    case SW_REPORT_MD:
+        return "text/markdown; charset=utf-8";
+    case SW_REPORT_JSON:
+        return "application/json";
+    case SW_REPORT_CSV:
+        return "text/csv; charset=utf-8";
     }
     return "application/octet-stream";
 }
@@ -59,11 +68,20 @@ sw_report_write(const sw_report *r, sw_report_format f, sw_buf *out, sw_err *err
 {
     sw_err first = {.code = SW_OK};
     switch (f) {
-    case SW_REPORT_HTML: sw_report_write_html(r, out, &first); break;
-    case SW_REPORT_MD: sw_report_write_md(r, out, &first); break;
-    case SW_REPORT_JSON: sw_report_write_json(r, out, &first); break;
-    case SW_REPORT_CSV: sw_report_write_csv(r, out, &first); break;
-    default: return sw_err_set(err, SW_E_INVAL, "unknown report format %d", (int)f);
+    case SW_REPORT_HTML:
+        sw_report_write_html(r, out, &first);
+        break;
+    case SW_REPORT_MD:
+        sw_report_write_md(r, out, &first);
+        break;
+    case SW_REPORT_JSON:
+        sw_report_write_json(r, out, &first);
+        break;
+    case SW_REPORT_CSV:
+        sw_report_write_csv(r, out, &first);
+        break;
+    default:
+        return sw_err_set(err, SW_E_INVAL, "unknown report format %d", (int)f);
     }
     if (first.code != SW_OK && err != NULL)
         *err = first;
@@ -74,6 +92,10 @@ static void
 service_fini(const sw_report *r, rp_service *s)
 {
     (void)r;
+    if (s->key != s->svc->name)
+        free((char *)s->key);
+    if (s->title != s->svc->name)
+        free((char *)s->title);
     free(s->objectives);
     free(s->prev);
     free(s->hours);
@@ -130,8 +152,9 @@ load_rules(sw_store *st, sw_report *r, const sw_report_request *req, sw_err *err
     size_t len = 0;
     sw_status rc = sw_store_rules_at(st, r->end_ms - 1, &text, &len, &r->rules_since_ms, err);
     if (rc == SW_E_INVAL)
-        return sw_err_set(err, SW_E_INVAL, "no rules were recorded in the store by the end of "
-                                           "%04d-%02d: nothing to judge the month by",
+        return sw_err_set(err, SW_E_INVAL,
+                          "no rules were recorded in the store by the end of "
+                          "%04d-%02d: nothing to judge the month by",
                           r->year, r->month);
     if (rc != SW_OK)
         return rc;
@@ -156,17 +179,106 @@ pick_services(sw_report *r, const sw_report_request *req, sw_err *err)
         if (req->n_services) {
             k = sw_rules_service_index(r->rules, req->services[i]);
             if (k < 0)
-                return sw_err_set(err, SW_E_INVAL, "service '%.64s' is not in the rules of %04d-%02d",
+                return sw_err_set(err, SW_E_INVAL,
+                                  "service '%.64s' is not in the rules of %04d-%02d",
                                   req->services[i], r->year, r->month);
         }
         r->services[r->n_services].own = sw_rules_of_service(r->rules, (size_t)k);
+        r->services[r->n_services].key = r->services[r->n_services].title =
+            r->rules->services[k].name;
         r->services[r->n_services++].svc = &r->rules->services[k];
     }
     if (r->n_services == 0 && n > 0)
-        return sw_err_set(err, SW_E_INVAL,
-                          "shard index %u of count %u owns none of the services of %04d-%02d",
-                          (unsigned)req->shard->index, (unsigned)req->shard->count, r->year,
-                          r->month);
+        return sw_err_set(
+            err, SW_E_INVAL, "shard index %u of count %u owns none of the services of %04d-%02d",
+            (unsigned)req->shard->index, (unsigned)req->shard->count, r->year, r->month);
+    return SW_OK;
+}
+
+/* ---------------------------------------------------------------- label values */
+
+typedef struct values_ctx {
+    sw_report *r;
+    rp_service *out;
+    size_t n, cap;
+    const rp_service *of; /* the service whose values are listed */
+} values_ctx;
+
+static sw_status
+add_value_plain(values_ctx *c, const rp_service *s, sw_err *err)
+{
+    if (c->n == c->cap) {
+        size_t cap = 2 * c->cap + 8;
+        rp_service *grown = realloc(c->out, cap * sizeof *grown);
+        if (grown == NULL)
+            return sw_err_set(err, SW_E_NOMEM, "out of memory listing label values");
+        c->out = grown;
+        c->cap = cap;
+    }
+    c->out[c->n++] = *s;
+    return SW_OK;
+}
+
+static sw_status
+add_value(void *ctx, const char *key, sw_err *err)
+{
+    values_ctx *c = ctx;
+    sw_rules_by_parts p;
+    if (!sw_rules_by_split(key, &p))
+        return SW_OK;
+    if (c->n == c->cap) {
+        size_t cap = 2 * c->cap + 8;
+        rp_service *grown = realloc(c->out, cap * sizeof *grown);
+        if (grown == NULL)
+            return sw_err_set(err, SW_E_NOMEM, "out of memory listing label values");
+        c->out = grown;
+        c->cap = cap;
+    }
+    rp_service *s = &c->out[c->n];
+    *s = (rp_service){.svc = c->of->svc, .own = c->of->own};
+    char *title = malloc(strlen(key) + 2);
+    char *copy = strdup(key);
+    if (title == NULL || copy == NULL) {
+        free(title);
+        free(copy);
+        return sw_err_set(err, SW_E_NOMEM, "out of memory listing label values");
+    }
+    snprintf(title, strlen(key) + 2, "%.*s %.*s=%s", (int)p.service_len, p.service,
+             (int)p.label_len, p.label, p.value);
+    s->key = copy;
+    s->title = title;
+    c->n++;
+    return SW_OK;
+}
+
+/* A service judged per label value is reported once per value its store holds (rules/README.md,
+ * "One SLO per label value"); one without stored values stays as itself, without data. */
+static sw_status
+expand_values(sw_store *st, sw_report *r, sw_err *err)
+{
+    values_ctx c = {.r = r};
+    sw_status rc = SW_OK;
+    for (size_t i = 0; i < r->n_services && rc == SW_OK; i++) {
+        const rp_service *s = &r->services[i];
+        size_t before = c.n;
+        if (s->svc->by != NULL) {
+            char prefix[1024];
+            size_t n = sw_rules_by_key(s->svc->name, s->svc->by, "", 0, prefix, sizeof prefix);
+            c.of = s;
+            rc = n < sizeof prefix ? sw_store_service_names(st, prefix, add_value, &c, err) : SW_OK;
+        }
+        if (rc == SW_OK && c.n == before)
+            rc = add_value_plain(&c, s, err);
+    }
+    if (rc != SW_OK) {
+        for (size_t i = 0; i < c.n; i++)
+            service_fini(r, &c.out[i]);
+        free(c.out);
+        return rc;
+    }
+    free(r->services);
+    r->services = c.out;
+    r->n_services = c.n;
     return SW_OK;
 }
 
@@ -314,7 +426,7 @@ visit_event(void *ctx, const sw_store_event *e, sw_err *err)
     events_ctx *c = ctx;
     for (size_t i = 0; i < c->r->n_services; i++) {
         rp_service *s = &c->r->services[i];
-        if (strcmp(s->svc->name, e->service) != 0)
+        if (strcmp(s->key, e->service) != 0)
             continue;
         if (strcmp(e->state, "firing") == 0)
             return add_event(s, e, err);
@@ -327,8 +439,8 @@ visit_event(void *ctx, const sw_store_event *e, sw_err *err)
 
 /* ---------------------------------------------------------------- building */
 
-static sw_status build(sw_store *st, const sw_report_request *req, bool with_prev,
-                       sw_report **ret, sw_err *err);
+static sw_status build(sw_store *st, const sw_report_request *req, bool with_prev, sw_report **ret,
+                       sw_err *err);
 
 /* The previous month's verdicts, matched by service and objective name. */
 static void
@@ -338,7 +450,7 @@ copy_prev(sw_report *r, const sw_report *p)
         rp_service *s = &r->services[i];
         for (size_t j = 0; j < p->n_services; j++) {
             const rp_service *q = &p->services[j];
-            if (strcmp(q->svc->name, s->svc->name) != 0 || !q->has_data)
+            if (strcmp(q->key, s->key) != 0 || !q->has_data)
                 continue;
             s->has_prev = true;
             for (size_t k = 0; k < s->own->n_objectives; k++) {
@@ -403,6 +515,8 @@ build(sw_store *st, const sw_report_request *req, bool with_prev, sw_report **re
         rc = load_rules(st, r, req, err);
     if (rc == SW_OK)
         rc = pick_services(r, req, err);
+    if (rc == SW_OK)
+        rc = expand_values(st, r, err);
     if (rc == SW_OK)
         rc = build_services(st, r, err);
     if (rc == SW_OK && with_prev)

@@ -36,7 +36,7 @@ sw_report_write_csv(const sw_report *r, sw_buf *b, sw_err *err)
             const rp_counts *c = &day->c;
             double er = c->requests ? (double)c->errors / (double)c->requests : NAN;
             int64_t outside = c->span_ms - c->maint_ms;
-            quoted(b, s->svc->name, err);
+            quoted(b, s->title, err);
             sw_buf_printf(b, err, "%04d-%02d-%02d,%llu,%llu,", r->year, r->month, day->mday,
                           (unsigned long long)c->requests, (unsigned long long)c->errors);
             cell(b, er, "%.8f", err);

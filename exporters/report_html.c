@@ -74,7 +74,7 @@ summary_row(sw_buf *b, const rp_service *s, size_t k, sw_err *err)
     if (s->has_prev && s->prev[k].has_verdict)
         sw_report_format_measured(&s->prev[k], p, sizeof p);
     sw_buf_printf(b, err, "<tr><td>");
-    esc(b, s->svc->name, err);
+    esc(b, s->title, err);
     sw_buf_printf(b, err, "</td><td>");
     esc(b, o->objective->name, err);
     sw_buf_printf(b, err, "</td><td>%s</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td>"
@@ -335,7 +335,7 @@ facts(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
     char a[48], c[48], t[40];
     if (!s->enough_coverage) {
         sw_buf_printf(b, err, "<p class=\"note\" id=\"coverage-note-");
-        esc(b, s->svc->name, err);
+        esc(b, s->title, err);
         sw_buf_printf(b, err, "\">Data covers only %.1f%% of the month%s", 100.0 * s->coverage,
                       r->partial ? " so far" : "");
         if (s->first_data_ms >= 0) {
@@ -477,7 +477,7 @@ static void
 service(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
 {
     sw_buf_printf(b, err, "<section class=\"service\"><h2>");
-    esc(b, s->svc->name, err);
+    esc(b, s->title, err);
     sw_buf_printf(b, err, "</h2>\n");
     day_ticks t;
     make_day_ticks(r, s, &t);

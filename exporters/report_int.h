@@ -65,6 +65,9 @@ typedef struct rp_override {
 
 typedef struct rp_service {
     const sw_service *svc;
+    /* The series read (svc->name, or one label value's key, sw_rules_by_key) and the name shown
+     * (svc->name, or "checkout route=/pay"); owned when they differ from svc->name. */
+    const char *key, *title;
     const sw_rules *own;             /* the service's resolved set: its objectives */
     bool has_data;
     int64_t first_data_ms, last_data_ms; /* -1 without data */

@@ -168,7 +168,7 @@ static void
 service(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
 {
     sw_buf_printf(b, err, "{\"name\":");
-    sw_json_put_string(b, s->svc->name, err);
+    sw_json_put_string(b, s->title, err);
     sw_buf_printf(b, err, ",\"enough_coverage\":%s,\"counts_resolution\":\"%s\"",
                   s->enough_coverage ? "true" : "false", s->minute_counts ? "1m" : "1h");
     when(b, "first_data", s->first_data_ms, err);

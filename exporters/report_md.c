@@ -37,7 +37,7 @@ summary(sw_buf *b, const sw_report *r, sw_err *err)
             sw_report_format_target(o, t, sizeof t);
             sw_report_format_measured(o, m, sizeof m);
             sw_report_format_margin(o, g, sizeof g);
-            sw_buf_printf(b, err, "| %s | %s | %s | %s | %s | %s |\n", r->services[i].svc->name,
+            sw_buf_printf(b, err, "| %s | %s | %s | %s | %s | %s |\n", r->services[i].title,
                           o->objective->name, t, m, g, verdict(o));
         }
 }
@@ -46,7 +46,7 @@ static void
 details(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
 {
     char t[40], v[40];
-    sw_buf_printf(b, err, "\n## %s\n\n", s->svc->name);
+    sw_buf_printf(b, err, "\n## %s\n\n", s->title);
     sw_buf_printf(b, err, "- Data coverage: %.2f %% of the month's minutes%s%s\n",
                   100.0 * s->coverage, r->partial ? " so far" : "",
                   s->enough_coverage ? "" : " — too low for a verdict, commitments not judged");

@@ -151,7 +151,7 @@ visit_minute(void *ctx, const char *service, const char *env, const sw_sli_inter
 static sw_status
 minute_latency(sw_store *st, scan_ctx *c, sw_err *err)
 {
-    const char *name = c->s->svc->name;
+    const char *name = c->s->key;
     if (!hour_latency(c))
         return sw_store_scan_level(st, name, RP_MINUTE_MS, c->r->start_ms, c->r->end_ms, true,
                                    visit_minute, c, err);
@@ -377,7 +377,7 @@ scan_tail(sw_store *st, scan_ctx *c, sw_err *err)
     if (r != SW_OK || from >= c->r->end_ms)
         return r;
     from = from > c->r->start_ms ? from : c->r->start_ms;
-    return sw_store_scan(st, c->s->svc->name, from, c->r->end_ms, from, visit_tail, c, err);
+    return sw_store_scan(st, c->s->key, from, c->r->end_ms, from, visit_tail, c, err);
 }
 
 static sw_status
@@ -385,7 +385,7 @@ scan_store(sw_store *st, scan_ctx *c, sw_err *err)
 {
     /* From the hour the month starts in: a zone's month may start mid-hour. */
     int64_t from = c->r->start_ms - c->r->start_ms % RP_HOUR_MS;
-    sw_status r = sw_store_scan_hours(st, c->s->svc->name, from, c->r->end_ms, hour_latency(c),
+    sw_status r = sw_store_scan_hours(st, c->s->key, from, c->r->end_ms, hour_latency(c),
                                       visit_hour, c, err);
     if (r == SW_OK)
         r = minute_latency(st, c, err);

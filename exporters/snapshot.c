@@ -67,6 +67,8 @@ struct sw_snapshot {
     sw_metrics_target *targets;
     uint64_t *target_failures;
     sw_buf target_names;
+    sw_metrics_label_values *label_values; /* names in label_names */
+    sw_buf label_names;
     lazy_body status;
     lazy_body bodies[N_FORMATS];
     gate_entry *gates;
@@ -76,6 +78,7 @@ struct sw_snapshot {
     sw_buf envs_json; /* per service, NUL-terminated, in rules order */
     const char **env_lists;
     char **service_names;
+    char **by_labels; /* per service: its by label, or NULL */
     size_t n_services;
     sw_u64map service_at; /* name_key(name), probing on: index into service_names */
 };
@@ -208,6 +211,8 @@ snapshot_free(sw_snapshot *s)
     free(s->targets);
     free(s->target_failures);
     sw_buf_fini(&s->target_names);
+    sw_buf_fini(&s->label_names);
+    free(s->label_values);
     sw_buf_fini(&s->names);
     sw_buf_fini(&s->services_json);
     sw_buf_fini(&s->envs_json);
@@ -216,6 +221,9 @@ snapshot_free(sw_snapshot *s)
     free(s->gate_windows);
     for (size_t i = 0; s->service_names != NULL && i < s->n_services; i++)
         free(s->service_names[i]);
+    for (size_t i = 0; s->by_labels != NULL && i < s->n_services; i++)
+        free(s->by_labels[i]);
+    free(s->by_labels);
     free(s->service_names);
     sw_u64map_fini(&s->service_at);
     free(s);
@@ -251,6 +259,28 @@ put_time(sw_buf *b, int64_t ms, sw_err *err)
     return sw_buf_printf(b, err, "\"%s\"", t);
 }
 
+/* "route=/pay: " and then the reason, cut to the reason's size. */
+static void
+name_value(sw_gate_result *g, const sw_rules_by_parts *by, const char *reason)
+{
+    size_t cap = sizeof g->reason;
+    int n = snprintf(g->reason, cap, "%.*s=%.200s: ", (int)by->label_len, by->label, by->value);
+    size_t used = n > 0 && (size_t)n < cap ? (size_t)n : 0;
+    size_t len = strlen(reason);
+    len = len < cap - used - 1 ? len : cap - used - 1;
+    memcpy(g->reason + used, reason, len);
+    g->reason[used + len] = '\0';
+}
+
+/* A JSON string of len bytes of text (a part of a series key). */
+static void
+put_part(sw_buf *b, const char *text, size_t len, sw_err *err)
+{
+    char part[1024];
+    snprintf(part, sizeof part, "%.*s", (int)len, text);
+    sw_json_put_string(b, part, err);
+}
+
 static sw_status
 write_gate(sw_buf *b, int64_t at_ms, const char *service, const char *env, int64_t window_ms,
            const sw_gate_result *g, sw_err *err)
@@ -260,11 +290,28 @@ write_gate(sw_buf *b, int64_t at_ms, const char *service, const char *env, int64
     sw_units_format_duration(g->window_end_ms - g->window_start_ms, window, sizeof window);
     sw_units_format_duration(window_ms, asked, sizeof asked);
     const char *limit = sw_eval_gate_limit_str(g->limited_by);
+    sw_rules_by_parts by;
+    bool is_value = sw_rules_by_split(service, &by);
+    sw_gate_result named;
     sw_buf_printf(b, err, "{\"service\":");
-    sw_json_put_string(b, service, err);
+    if (is_value)
+        put_part(b, by.service, by.service_len, err);
+    else
+        sw_json_put_string(b, service, err);
     if (env != NULL) {
         sw_buf_printf(b, err, ",\"env\":");
         sw_json_put_string(b, env, err);
+    }
+    if (is_value) { /* one value of the service's by label: "labels":{"route":"/pay"} */
+        sw_buf_printf(b, err, ",\"labels\":{");
+        put_part(b, by.label, by.label_len, err);
+        sw_buf_printf(b, err, ":");
+        sw_json_put_string(b, by.value, err);
+        sw_buf_printf(b, err, "}");
+        /* The reason names the value, so the worst value's answer says which one it is. */
+        named = *g;
+        name_value(&named, &by, g->reason);
+        g = &named;
     }
     sw_buf_printf(b, err,
                   ",\"window\":\"%s\",\"window_requested\":\"%s\",\"window_limited_by\":", window,
@@ -394,13 +441,32 @@ entry_cmp(const void *pa, const void *pb)
     return (a->window_ms > b->window_ms) - (a->window_ms < b->window_ms);
 }
 
+/* Each label value's series (rules/README.md, "One SLO per label value") the evaluator holds. */
+static void
+add_value_gates(sw_snapshot *s, const sw_rules *rules, const sw_eval *ev, const int64_t *offered,
+                size_t n_offered, sw_err *err)
+{
+    for (size_t i = 0; ev != NULL && i < sw_eval_series_count(ev); i++) {
+        sw_series_result sr;
+        sw_eval_series(ev, i, &sr);
+        ptrdiff_t k = sr.label != NULL ? sw_rules_series_service(rules, sr.service, NULL) : -1;
+        if (k < 0)
+            continue;
+        int64_t own = sw_rules_of_service(rules, (size_t)k)->gate.window_ms;
+        add_gate(s, sr.service, sr.env, own, err);
+        for (size_t w = 0; w < n_offered; w++)
+            if (offered[w] != own)
+                add_gate(s, sr.service, sr.env, offered[w], err);
+    }
+}
+
 /* The gate's questions this snapshot can answer: every series over every offered window. */
 static sw_status
-build_gates(sw_snapshot *s, const sw_rules *rules, sw_err *err)
+build_gates(sw_snapshot *s, const sw_rules *rules, const sw_eval *ev, sw_err *err)
 {
     static const int64_t offered[] = SW_SNAPSHOT_GATE_WINDOWS_MS;
     size_t n_windows = sizeof offered / sizeof offered[0] + 1;
-    size_t n_series = 0;
+    size_t n_series = ev != NULL ? sw_eval_series_count(ev) : 0;
     for (size_t i = 0; i < rules->n_services; i++)
         n_series += rules->services[i].n_environments + 1;
     s->gates = calloc(n_series * n_windows + 1, sizeof *s->gates);
@@ -420,6 +486,7 @@ build_gates(sw_snapshot *s, const sw_rules *rules, sw_err *err)
                     add_gate(s, svc->name, env, offered[w], err);
         }
     }
+    add_value_gates(s, rules, ev, offered, n_windows - 1, err);
     for (size_t i = 0; i < s->n_gates; i++) {
         s->gates[i].service = fixed(s, s->gates[i].service);
         s->gates[i].env = fixed(s, s->gates[i].env);
@@ -451,7 +518,8 @@ build_names(sw_snapshot *s, const sw_rules *r, sw_err *err)
     s->n_services = r->n_services;
     s->service_names = calloc(r->n_services + 1, sizeof *s->service_names);
     s->env_lists = calloc(r->n_services + 1, sizeof *s->env_lists);
-    if (s->service_names == NULL || s->env_lists == NULL)
+    s->by_labels = calloc(r->n_services + 1, sizeof *s->by_labels);
+    if (s->service_names == NULL || s->env_lists == NULL || s->by_labels == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory building the snapshot");
     size_t *offs = calloc(r->n_services + 1, sizeof *offs);
     if (offs == NULL)
@@ -460,7 +528,10 @@ build_names(sw_snapshot *s, const sw_rules *r, sw_err *err)
     for (size_t i = 0; i < r->n_services; i++) {
         const sw_service *svc = &r->services[i];
         s->service_names[i] = strdup(svc->name); /* the rules may be gone before the snapshot */
-        if (s->service_names[i] == NULL || index_service(s, i, err) != SW_OK) {
+        if (svc->by != NULL)
+            s->by_labels[i] = strdup(svc->by);
+        if (s->service_names[i] == NULL || (svc->by != NULL && s->by_labels[i] == NULL) ||
+            index_service(s, i, err) != SW_OK) {
             free(offs);
             return sw_err_set(err, SW_E_NOMEM, "out of memory building the snapshot");
         }
@@ -535,6 +606,33 @@ copy_metrics(sw_snapshot *s, const sw_metrics_input *in, sw_err *err)
     return st;
 }
 
+/* The label values' counts, their names copied (offsets while the buffer grows, then pointers). */
+static sw_status
+copy_label_values(sw_snapshot *s, const sw_metrics_input *in, sw_err *err)
+{
+    size_t n = in->n_label_values;
+    s->label_values = calloc(n + 1, sizeof *s->label_values);
+    if (s->label_values == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory building the snapshot");
+    sw_status st = SW_OK;
+    for (size_t i = 0; i < n && st == SW_OK; i++) {
+        const sw_metrics_label_values *v = &in->label_values[i];
+        s->label_values[i] = *v;
+        s->label_values[i].service = (const char *)(uintptr_t)s->label_names.len;
+        st = sw_buf_append(&s->label_names, v->service, strlen(v->service) + 1, err);
+        s->label_values[i].label = (const char *)(uintptr_t)s->label_names.len;
+        if (st == SW_OK)
+            st = sw_buf_append(&s->label_names, v->label, strlen(v->label) + 1, err);
+    }
+    for (size_t i = 0; i < n && st == SW_OK; i++) {
+        sw_metrics_label_values *v = &s->label_values[i];
+        v->service = (const char *)s->label_names.data + (uintptr_t)v->service;
+        v->label = (const char *)s->label_names.data + (uintptr_t)v->label;
+    }
+    s->metrics.label_values = s->label_values;
+    return st;
+}
+
 sw_status
 sw_snapshot_build(const sw_snapshot_input *in, sw_snapshot **ret, sw_err *err)
 {
@@ -551,12 +649,15 @@ sw_snapshot_build(const sw_snapshot_input *in, sw_snapshot **ret, sw_err *err)
     for (size_t i = 0; i < N_FORMATS; i++)
         lazy_init(&s->bodies[i]);
     sw_buf_init(&s->target_names, BODY_MAX);
+    sw_buf_init(&s->label_names, BODY_MAX);
     sw_buf_init(&s->names, BODY_MAX);
     sw_buf_init(&s->services_json, BODY_MAX);
     sw_buf_init(&s->envs_json, BODY_MAX);
     sw_status st = copy_metrics(s, in->metrics, err);
     if (st == SW_OK)
-        st = build_gates(s, in->rules, err);
+        st = copy_label_values(s, in->metrics, err);
+    if (st == SW_OK)
+        st = build_gates(s, in->rules, in->ev, err);
     if (st == SW_OK)
         st = build_names(s, in->rules, err);
     if (st != SW_OK) {
@@ -706,14 +807,84 @@ sw_snapshot_metrics(const sw_snapshot *s, sw_expo_format format, const sw_buf **
 
 /* ------------------------------------------------------------------ reading */
 
+/* The service of a series key: a service's name, or a label value's key naming its by label. */
+/* The index of a service named by name_len bytes of name (by hash), or -1. */
+static ptrdiff_t
+named_service(const sw_snapshot *s, const char *name, size_t name_len)
+{
+    size_t i;
+    for (uint64_t key = sw_hash_bytes(name, name_len, 0); sw_u64map_get(&s->service_at, key, &i);
+         key++)
+        if (strlen(s->service_names[i]) == name_len &&
+            memcmp(s->service_names[i], name, name_len) == 0)
+            return (ptrdiff_t)i;
+    return -1;
+}
+
+/* A plain service's index, or, for a label value's key, that of its service when that service
+ * is judged per value of the key's label. */
 static ptrdiff_t
 service_index(const sw_snapshot *s, const char *service)
 {
-    size_t i;
-    for (uint64_t key = name_key(service); sw_u64map_get(&s->service_at, key, &i); key++)
+    ptrdiff_t i = named_service(s, service, strlen(service));
+    sw_rules_by_parts p;
+    if (i >= 0 || !sw_rules_by_split(service, &p))
+        return i;
+    i = named_service(s, p.service, p.service_len);
+    if (i < 0 || s->by_labels[i] == NULL || strlen(s->by_labels[i]) != p.label_len ||
+        memcmp(s->by_labels[i], p.label, p.label_len) != 0)
+        return -1;
+    return i;
+}
+
+const char *
+sw_snapshot_by_label(const sw_snapshot *s, const char *service)
+{
+    for (size_t i = 0; i < s->n_services; i++)
         if (strcmp(s->service_names[i], service) == 0)
-            return (ptrdiff_t)i;
-    return -1;
+            return s->by_labels[i];
+    return NULL;
+}
+
+/* fail before inconclusive before pass */
+static int
+verdict_rank(sw_verdict v)
+{
+    return v == SW_VERDICT_FAIL ? 2 : v == SW_VERDICT_INCONCLUSIVE ? 1 : 0;
+}
+
+sw_snapshot_lookup
+sw_snapshot_gate_worst(const sw_snapshot *s, const char *service, const char *env,
+                       int64_t window_ms, char *ret_key, size_t cap)
+{
+    ptrdiff_t si = service_index(s, service);
+    if (si < 0 || s->by_labels[si] == NULL)
+        return SW_SNAPSHOT_UNKNOWN_SERVICE;
+    int64_t want = window_ms != 0 ? window_ms : s->gate_windows[si];
+    size_t n = strlen(service), l = strlen(s->by_labels[si]);
+    gate_entry *worst = NULL;
+    int worst_rank = -1;
+    for (size_t i = 0; i < s->n_gates; i++) {
+        gate_entry *e = &s->gates[i];
+        const char *k = e->service;
+        bool mine = strncmp(k, service, n) == 0 && k[n] == '\x1f' &&
+                    strncmp(k + n + 1, s->by_labels[si], l) == 0 && k[n + 1 + l] == '=';
+        bool same_env = env == NULL ? e->env == NULL : e->env != NULL && strcmp(e->env, env) == 0;
+        if (!mine || !same_env || e->window_ms != want)
+            continue;
+        const gate_answer *a;
+        sw_snapshot_lookup l2 = gate_answer_of(s, e, &a);
+        if (l2 != SW_SNAPSHOT_FOUND)
+            return l2;
+        if (verdict_rank(a->verdict) > worst_rank) {
+            worst = e;
+            worst_rank = verdict_rank(a->verdict);
+        }
+    }
+    if (worst == NULL || strlen(worst->service) >= cap)
+        return SW_SNAPSHOT_UNKNOWN_ENV;
+    memcpy(ret_key, worst->service, strlen(worst->service) + 1);
+    return SW_SNAPSHOT_FOUND;
 }
 
 /* The entry of (service, env, window_ms), or why there is none. */

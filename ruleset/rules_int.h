@@ -78,6 +78,11 @@ void sw_rules_compile_alerts(sw_rules_loader *ld, const sw_yaml_node *node, sw_r
 void sw_rules_compile_gate(sw_rules_loader *ld, const sw_yaml_node *node, const sw_yaml_node *root,
                            sw_rules *r);
 
+/* A service's `by`, `by_limit` and `by_idle` keys (rules_by.c), after its sli; and, once its
+ * set is resolved, the checks that need its objectives (by_idle's default and floor). */
+void sw_rules_compile_by(sw_rules_loader *ld, const sw_yaml_node *node, sw_service *s);
+void sw_rules_check_by(sw_rules_loader *ld, sw_service *s);
+
 /* A burn-rate alert's factor that its objective's budget can never reach: true, with the
  * message in why. */
 bool sw_rules_burn_unreachable(const sw_objective *o, const sw_alert *a, char *why, size_t cap);

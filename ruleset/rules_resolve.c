@@ -377,6 +377,7 @@ sw_rules_resolve(sw_rules_loader *ld, sw_service *services, size_t n_services,
                 v->explain = shared;
         }
         svc->rules = v;
+        sw_rules_check_by(ld, svc);
     }
     free(b.obj.items);
     free(b.obj.from);

@@ -17,9 +17,13 @@
 
 #define MAX_DIMENSIONS 30 /* CloudWatch's own limit */
 
-static const char *const service_keys[] = {"name",    "environments", "sli",    "maintenance",
-                                           "profile", "objectives",   "alerts", "rollback_triggers",
-                                           "gate",    "drop",         NULL};
+static const char *const service_keys[] = {"name",    "environments",
+                                           "sli",     "maintenance",
+                                           "profile", "objectives",
+                                           "alerts",  "rollback_triggers",
+                                           "gate",    "drop",
+                                           "by",      "by_limit",
+                                           "by_idle", NULL};
 
 static const char *const sli_keys[] = {"requests", "errors", "latency", "health", NULL};
 
@@ -337,6 +341,7 @@ compile_service(sw_rules_loader *ld, const sw_yaml_node *node, const sw_rules *r
         compile_sli(ld, v, s);
     if ((v = sw_yaml_get(node, "maintenance")) != NULL)
         compile_maintenance(ld, v, s);
+    sw_rules_compile_by(ld, node, s);
     sw_rules_compile_own(ld, node, r, s);
 }
 

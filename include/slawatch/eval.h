@@ -106,7 +106,9 @@ typedef struct sw_gate_result {
 
 /* Everything known about one series at the last sw_eval_advance(). */
 typedef struct sw_series_result {
-    const char *service;
+    const char *service;      /* the series' key: the service's name or a label value's key */
+    const char *name;         /* the service's name */
+    const char *label, *value; /* a value of the service's by label (sw_rules_by_key); or NULL */
     const char *env;          /* NULL when the series has no environment */
     double coverage;          /* share of base intervals with data since the first interval */
     int64_t deployed_ms;      /* the last deployment mark; -1 when none */
@@ -195,6 +197,10 @@ typedef struct sw_eval_work_done {
 } sw_eval_work_done;
 
 void sw_eval_work(const sw_eval *ev, sw_eval_work_done *ret);
+
+/* Label values forgotten so far for having no data for their service's by_idle: each series of
+ * a value (sw_rules_by_key) is dropped at the first advance by_idle after its newest data. */
+uint64_t sw_eval_values_aged(const sw_eval *ev);
 
 /* Has the evaluator seen data (or a deployment mark) for the series? */
 bool sw_eval_has_series(const sw_eval *ev, const char *service, const char *env);

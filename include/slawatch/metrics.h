@@ -111,9 +111,18 @@ typedef struct sw_metrics_self {
         204, 400, 413, 415, 429, 500, 503                                                          \
     }
 
+/* A service judged per label value: values tracked now, and samples refused since start (a
+ * value beyond by_limit, no label, a value over 1 KiB; one per SLI a sample is for). */
+typedef struct sw_metrics_label_values {
+    const char *service, *label;
+    uint64_t tracked, refused;
+} sw_metrics_label_values;
+
 typedef struct sw_metrics_input {
     const sw_metrics_series *series;
     size_t n_series;
+    const sw_metrics_label_values *label_values;
+    size_t n_label_values;
     const sw_metrics_self *self;
     const sw_metrics_target *scrape; /* per scrape target: slawatch_scrape_* */
     size_t n_scrape;

@@ -102,4 +102,18 @@ sw_status sw_prommap_flush(sw_prommap *m, int64_t until_ms, sw_err *err);
 
 void sw_prommap_stats_get(sw_prommap *m, sw_prommap_stats *st);
 
+/* The label values of a service with by (rules/README.md, "One SLO per label value"): tracked
+ * now, refused (beyond by_limit, without the label or longer than 1 KiB) and forgotten after
+ * by_idle without samples, totals since the map was made. */
+typedef struct sw_prommap_label_count {
+    const char *service, *label;
+    size_t tracked;
+    uint64_t refused, aged;
+} sw_prommap_label_count;
+
+typedef void (*sw_prommap_label_visit)(void *ctx, const sw_prommap_label_count *c);
+
+/* Visit each service with by that has seen a sample, under the map's lock. */
+void sw_prommap_label_values(sw_prommap *m, sw_prommap_label_visit visit, void *ctx);
+
 #endif

@@ -133,6 +133,14 @@ typedef struct sw_service {
     const sw_maintenance *maintenance;
     size_t n_maintenance;
     sw_rules_pos pos;
+    /* One SLO per value of a label (rules/README.md, "One SLO per label value"): by is that
+     * label, NULL when the service is one SLO. At most by_limit values are tracked at once (new
+     * ones beyond it are refused); a value silent for by_idle_ms is forgotten. */
+    const char *by;
+    sw_rules_pos by_pos;
+    size_t by_limit;
+    int64_t by_idle_ms;
+    sw_rules_pos by_idle_pos; /* where by_idle was written; line 0 when it was not */
     /* Its resolved commitments (rules/README.md, "Per-service commitments"): a rule set of its
      * own holding this one service, the objectives, alerts, triggers and gate that apply to it,
      * and where each came from. Set by every load; the evaluator and the exporters use it. */
@@ -285,6 +293,30 @@ void sw_rules_free(sw_rules *rules);
 /* Index of the objective or service called name, or -1. */
 ptrdiff_t sw_rules_objective_index(const sw_rules *rules, const char *name);
 ptrdiff_t sw_rules_service_index(const sw_rules *rules, const char *name);
+
+/*
+ * One SLO per label value (rules/README.md, "One SLO per label value"): the series of value V of
+ * a service S with `by: [L]` is keyed, wherever series are keyed by service name (accumulators,
+ * journal, store, evaluator), by "S\x1fL=V". Service names hold no control characters and label
+ * names no '=', so the key splits back into (S, L, V) and never equals a plain service's name.
+ * sw_rules_by_key writes it into out when it fits (the length returned is < cap) and returns its
+ * length without the NUL.
+ */
+size_t sw_rules_by_key(const char *service, const char *label, const char *value,
+                       size_t value_len, char *out, size_t cap);
+
+typedef struct sw_rules_by_parts {
+    const char *service, *label, *value; /* service and label not NUL-terminated: see lengths */
+    size_t service_len, label_len;
+} sw_rules_by_parts;
+
+/* Split a label value's key; false for a plain service name. */
+bool sw_rules_by_split(const char *key, sw_rules_by_parts *ret);
+
+/* The service a series key belongs to: a plain service's index, or that of the service with
+ * `by` whose label the key names (*ret_value, when not NULL: the value in the key, NULL for a
+ * plain service); -1 when neither. */
+ptrdiff_t sw_rules_series_service(const sw_rules *rules, const char *key, const char **ret_value);
 
 /* Text of an SLI (`error_rate`, `p95`) and of an op (`<=`), for output. */
 void sw_rules_sli_name(const sw_condition *c, char *out, size_t cap);

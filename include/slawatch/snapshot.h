@@ -96,6 +96,21 @@ sw_snapshot_lookup sw_snapshot_gate(const sw_snapshot *s, const char *service, c
                                     int64_t window_ms, const char **ret_json, size_t *ret_len,
                                     sw_verdict *ret_verdict);
 
+/* The label a service is judged by, one SLO per value (rules/README.md, "One SLO per label
+ * value"); NULL when it is one SLO or unknown. */
+const char *sw_snapshot_by_label(const sw_snapshot *s, const char *service);
+
+/*
+ * For a service judged per label value: the series key (sw_rules_by_key, into ret_key of cap
+ * bytes) of its value with the worst gate verdict (fail, then inconclusive, then pass; the first
+ * in key order among equals) for env over window_ms (0: its gate's window), computing the
+ * answers not kept yet. SW_SNAPSHOT_UNKNOWN_SERVICE for a service without by, _UNKNOWN_ENV when
+ * no value has data, _STALE or _FAILED as sw_snapshot_gate.
+ */
+sw_snapshot_lookup sw_snapshot_gate_worst(const sw_snapshot *s, const char *service,
+                                          const char *env, int64_t window_ms, char *ret_key,
+                                          size_t cap);
+
 /* `{"at": ..., "services": [...]}` as `slawatch eval --json` writes it, in *ret (valid while
  * s is referenced). SW_SNAPSHOT_FOUND, _STALE or _FAILED. */
 sw_snapshot_lookup sw_snapshot_status(const sw_snapshot *s, const sw_buf **ret);

@@ -202,6 +202,12 @@ sw_status sw_store_put_rules(sw_store *st, int64_t at_ms, const char *text, size
  * The rules text in force at at_ms: *ret_text (malloc'd, NUL-terminated, caller frees), its
  * length and the time it was recorded from. SW_E_INVAL when no rules were recorded by at_ms.
  */
+/* Each service name of the stored series that starts with prefix (a service's label values:
+ * "SERVICE\x1fLABEL=", rules.h), in byte order; visit's error stops the listing. */
+typedef sw_status (*sw_store_name_visit)(void *ctx, const char *service, sw_err *err);
+sw_status sw_store_service_names(sw_store *st, const char *prefix, sw_store_name_visit visit,
+                                 void *ctx, sw_err *err);
+
 sw_status sw_store_rules_at(sw_store *st, int64_t at_ms, char **ret_text, size_t *ret_len,
                             int64_t *ret_since_ms, sw_err *err);
 

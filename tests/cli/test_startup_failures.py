@@ -52,6 +52,16 @@ alerts:
     severity: high
 """
 
+# One SLO per route (line 7: by): valid rules, made invalid below by a cap of 0 on line 8.
+RULES_BY = """version: 1
+base_interval: 1s
+services:
+  - name: api
+    sli:
+      requests: {prometheus: 'http_requests_total{job="api"}'}
+    by: [route]
+"""
+
 failures = []
 case_dirs = []
 
@@ -139,6 +149,8 @@ def content(db):
 def rules_and_config():
     c = Case("bad rules", rules=RULES_TWO_ERRORS)
     c.expect_failure(serve(c), ["rules.yaml:10:13:", "window", "1 more", "slawatch check"])
+    c = Case("by cap of 0", rules=RULES_BY + "    by_limit: 0\n")
+    c.expect_failure(serve(c), ["rules.yaml:8:15:", "by_limit"])
     c = Case("missing rules file")
     (c.dir / "rules.yaml").unlink()
     c.expect_failure(serve(c), ["rules.yaml", "No such file"])
