@@ -93,7 +93,7 @@ static sw_status
 note_held(const feed_ctx *f, const char *service, const sw_sli_interval *iv, const uint8_t *latency,
           size_t latency_len, sw_err *err)
 {
-    ptrdiff_t i = sw_rules_service_index(f->rules, service);
+    ptrdiff_t i = sw_rules_series_service(f->rules, service, NULL);
     sw_sli_interval row = *iv;
     sw_status s = SW_OK;
     if (latency != NULL && iv->has_data && !f->held[i].latency)
@@ -110,8 +110,9 @@ feed(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
      const uint8_t *latency, size_t latency_len, sw_err *err)
 {
     feed_ctx *f = ctx;
-    /* The store may hold services these rules do not name: they are not asked about. */
-    if (sw_rules_service_index(f->rules, service) < 0)
+    /* The store may hold services these rules do not name: they are not asked about. A label
+     * value's key (sw_rules_by_key) belongs to its service when that service still uses by. */
+    if (sw_rules_series_service(f->rules, service, NULL) < 0)
         return SW_OK;
     sw_status s = note_held(f, service, iv, latency, latency_len, err);
     if (s == SW_OK)

@@ -126,7 +126,7 @@ void
 sw_cli_held_note(const sw_rules *rules, sw_cli_held *held, const char *service,
                  const sw_sli_interval *iv)
 {
-    ptrdiff_t i = sw_rules_service_index(rules, service);
+    ptrdiff_t i = sw_rules_series_service(rules, service, NULL);
     if (i < 0 || !iv->has_data)
         return;
     held[i].rows = true;

@@ -20,7 +20,9 @@ requests and budget are rebuilt from the store (a pushed batch, which carries no
 been refused), and the month's report (JSON) lists checkout
 once per route ("checkout route=/pay") with that route's requests and errors.
 """
+import json
 import math
+import subprocess
 import sys
 import tempfile
 import time
@@ -145,6 +147,29 @@ def check_report(d):
     check(got == want, f"report services {got}, want {want}")
 
 
+def check_whatif(slawatch, d, first_ms):
+    """`slawatch eval --data` over the stopped daemon's store judges each route on its own."""
+    stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+    hour = 3600  # eval's spans are whole hours
+    start = first_ms // 1000 - first_ms // 1000 % hour
+    span = ["--from", stamp(start), "--to", stamp(start + hour * math.ceil((time.time() - start + 1) / hour))]
+    p = subprocess.run([slawatch, "eval", "--rules", d.rules_path, "--data", d.data, *span,
+                        "--json"], capture_output=True, text=True, timeout=60)
+    if not check(p.returncode == 0, f"eval --data: exit {p.returncode}: {p.stderr}"):
+        return
+    got = {s.get("labels", {}).get("route"): s for s in json.loads(p.stdout)["services"]
+           if s["name"] == "checkout"}
+    check(set(got) == set(ROUTES), f"eval --data lists routes {sorted(got, key=str)}, want "
+                                   f"{sorted(ROUTES)}")
+    for route, codes in ROUTES.items():
+        requests, _, avail = truth(codes)
+        left = 1 - (1 - avail) / (1 - TARGET)  # the span's error budget left
+        obj = {o["name"]: o for o in got.get(route, {}).get("objectives", [])}.get("availability")
+        check(obj is not None and obj["samples"] == requests
+              and math.isclose(obj["budget_remaining"], left, rel_tol=1e-9),
+              f"eval --data {route}: {obj}, want {requests} requests, budget left {left}")
+
+
 def main():
     slawatch = sys.argv[1]
     with tempfile.TemporaryDirectory(prefix="sw-by-") as tmp:
@@ -186,9 +211,11 @@ def main():
                       f"after the restart, {route}: budget left {obj['budget_remaining']}, "
                       f"want {left}")
             check_report(d)
+            check(d.stop() == 0, "slawatch serve did not exit 0 on SIGTERM")
+            check_whatif(slawatch, d, starts[0])
         finally:
-            rc = d.stop()
-            check(rc == 0, f"SIGTERM -> exit {rc}, want 0")
+            rc = d.stop()  # None: stopped already
+            check(rc in (0, None), f"SIGTERM -> exit {rc}, want 0")
             if FAILURES:
                 print("--- slawatch log ---\n" + d.log_text()[-3000:])
     for f in FAILURES:
