@@ -354,9 +354,9 @@ print_series(const sw_eval *ev, size_t i)
 {
     sw_series_result s;
     sw_eval_series(ev, i, &s);
-    printf("%s%s%s%s%s%s%s: data coverage %.1f%%\n\nobjectives\n", s.name,
-           s.label ? " " : "", s.label ? s.label : "", s.label ? "=" : "", s.label ? s.value : "",
-           s.env ? " env=" : "", s.env ? s.env : "", s.coverage * 100.0);
+    printf("%s%s%s%s%s%s%s: data coverage %.1f%%\n\nobjectives\n", s.name, s.label ? " " : "",
+           s.label ? s.label : "", s.label ? "=" : "", s.label ? s.value : "", s.env ? " env=" : "",
+           s.env ? s.env : "", s.coverage * 100.0);
     for (size_t k = 0; k < s.rules->n_objectives; k++)
         print_objective(&s.objectives[k]);
     printf("\nalerts\n");
