@@ -124,7 +124,8 @@ struct sw_daemon {
     bool ingest_sync;        /* as started */
     sw_shard shard;          /* as started: the services this instance owns */
     int64_t base_ms;
-    int64_t last_tick_ms; /* the boundary last taken */
+    int64_t last_tick_ms;  /* the boundary last taken */
+    int64_t checkpoint_ms; /* the position of the last checkpoint written; 0: none yet */
     sw_totals totals;
     sw_seen seen;
     sw_metrics_self self;
@@ -182,6 +183,17 @@ sw_status sw_daemon_first_tick(sw_daemon *d, int64_t grace_ms, int64_t stored_un
 
 sw_status sw_daemon_rebuild(sw_daemon *d, const sw_rules *rules, int64_t now_ms, sw_eval **ret,
                             sw_err *err);
+
+/* The start's evaluator: from the checkpoint in the data directory and the rows stored after
+ * it, else (saying why in one log line) rebuilt from the store (daemon_ckpt.c). */
+sw_status sw_daemon_evaluator_start(sw_daemon *d, int64_t now_ms, sw_eval **ret, sw_err *err);
+
+/* Write the checkpoint of d->ev, which holds every stored row before covers_until_ms; skipped
+ * while rows wait for the store. A failure is logged. */
+void sw_daemon_checkpoint(sw_daemon *d, int64_t covers_until_ms);
+
+/* sw_daemon_checkpoint once an hour of base intervals has passed since the last. */
+void sw_daemon_checkpoint_hourly(sw_daemon *d, int64_t boundary_ms);
 
 /* Fill d->hooks for the HTTP handlers. */
 void sw_daemon_api_init(sw_daemon *d);

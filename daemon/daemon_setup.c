@@ -208,7 +208,7 @@ daemon_start(sw_daemon *d, sw_err *err)
         (st = sw_prommap_new(d->rules, d->accum, &d->prommap, err)) != SW_OK ||
         (st = sw_emf_map_new(d->rules, &d->emf, err)) != SW_OK ||
         (st = sw_snapshot_source_new(&d->source, err)) != SW_OK ||
-        (st = sw_daemon_rebuild(d, d->rules, d->last_tick_ms, &d->ev, err)) != SW_OK ||
+        (st = sw_daemon_evaluator_start(d, d->last_tick_ms, &d->ev, err)) != SW_OK ||
         (st = start_alertmanager(d, err)) != SW_OK ||
         (st = sw_daemon_probes_for(d, d->rules, &d->prober, err)) != SW_OK ||
         (st = sw_daemon_rwout_start(d, err)) != SW_OK)

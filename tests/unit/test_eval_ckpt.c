@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +22,8 @@
 #include "slawatch/eval_ckpt.h"
 #include "slawatch/rng.h"
 #include "slawatch/rules.h"
+
+#include "eval_assert.h"
 
 #define SEC INT64_C(1000)
 #define MIN (60 * SEC)
@@ -193,103 +194,16 @@ restart(fx *f)
     assert_memory_equal(f->again.data, f->saved.data, f->saved.len);
 }
 
-static void
-assert_same_double(double a, double b)
-{
-    if (isnan(a) && isnan(b))
-        return;
-    assert_memory_equal(&a, &b, sizeof a);
-}
-
-static void
-assert_same_alert(const sw_alert_result *a, const sw_alert_result *b)
-{
-    assert_int_equal(a->state, b->state);
-    assert_int_equal(a->active_since_ms, b->active_since_ms);
-    assert_int_equal(a->last_fired_ms, b->last_fired_ms);
-    assert_int_equal(a->last_resolved_ms, b->last_resolved_ms);
-    assert_same_double(a->measured, b->measured);
-    assert_same_double(a->measured_short, b->measured_short);
-}
-
-static void
-assert_same_objective(const sw_objective_result *a, const sw_objective_result *b)
-{
-    assert_int_equal(a->window_start_ms, b->window_start_ms);
-    assert_int_equal(a->window_end_ms, b->window_end_ms);
-    assert_same_double(a->measured, b->measured);
-    assert_int_equal(a->has_verdict, b->has_verdict);
-    assert_int_equal(a->met, b->met);
-    assert_int_equal(a->so_far, b->so_far);
-    assert_int_equal(a->samples, b->samples);
-    assert_same_double(a->coverage, b->coverage);
-    assert_same_double(a->budget_remaining, b->budget_remaining);
-    assert_same_double(a->burn_rate, b->burn_rate);
-    assert_same_double(a->time_to_exhaustion_s, b->time_to_exhaustion_s);
-    assert_same_double(a->allowed_downtime_s, b->allowed_downtime_s);
-    assert_same_double(a->downtime_s, b->downtime_s);
-}
-
-static void
-assert_same_gate(const fx *f, size_t i)
-{
-    sw_gate_result a, b;
-    sw_err err = {0};
-    assert_int_equal(sw_eval_gate(f->whole, series[i].service, series[i].env, 10 * MIN, &a, &err),
-                     SW_OK);
-    assert_int_equal(
-        sw_eval_gate(f->restarted, series[i].service, series[i].env, 10 * MIN, &b, &err), SW_OK);
-    assert_int_equal(a.verdict, b.verdict);
-    assert_int_equal(a.failed_at_ms, b.failed_at_ms);
-    assert_int_equal(a.compared_from_ms, b.compared_from_ms);
-    assert_int_equal(a.compared_to_ms, b.compared_to_ms);
-    assert_string_equal(a.policy_override, b.policy_override);
-    assert_string_equal(a.reason, b.reason);
-    assert_int_equal(a.n_checks, b.n_checks);
-    for (size_t c = 0; c < a.n_checks; c++) {
-        assert_string_equal(a.checks[c].name, b.checks[c].name);
-        assert_same_double(a.checks[c].measured, b.checks[c].measured);
-        assert_same_double(a.checks[c].lower, b.checks[c].lower);
-        assert_same_double(a.checks[c].upper, b.checks[c].upper);
-        assert_int_equal(a.checks[c].samples, b.checks[c].samples);
-        assert_int_equal(a.checks[c].baseline_samples, b.checks[c].baseline_samples);
-        assert_int_equal(a.checks[c].verdict, b.checks[c].verdict);
-    }
-}
-
-/* Advance both to now and compare everything; counts the values compared that were measured
- * (so the test cannot pass by comparing nothing but NANs). */
+/* Advance both to now and compare everything (see eval_assert.h). */
 static size_t
 advance_and_compare(fx *f, int64_t now)
 {
     sw_err err = {0};
     assert_int_equal(sw_eval_advance(f->whole, now, &err), SW_OK);
     assert_int_equal(sw_eval_advance(f->restarted, now, &err), SW_OK);
-    assert_int_equal(sw_eval_series_count(f->whole), sw_eval_series_count(f->restarted));
-    size_t measured = 0;
-    for (size_t i = 0; i < sw_eval_series_count(f->whole); i++) {
-        sw_series_result a, b;
-        sw_eval_series(f->whole, i, &a);
-        sw_eval_series(f->restarted, i, &b);
-        assert_string_equal(a.service, b.service);
-        assert_int_equal(a.deployed_ms, b.deployed_ms);
-        assert_same_double(a.coverage, b.coverage);
-        for (size_t k = 0; k < a.rules->n_objectives; k++) {
-            assert_same_objective(&a.objectives[k], &b.objectives[k]);
-            measured += !isnan(a.objectives[k].measured);
-        }
-        for (size_t k = 0; k < a.rules->n_alerts; k++) {
-            assert_same_alert(&a.alerts[k], &b.alerts[k]);
-            measured += !isnan(a.alerts[k].measured);
-        }
-        for (size_t k = 0; k < a.rules->n_triggers; k++) {
-            assert_int_equal(a.triggers[k].fired, b.triggers[k].fired);
-            assert_int_equal(a.triggers[k].fired_at_ms, b.triggers[k].fired_at_ms);
-            assert_int_equal(a.triggers[k].state, b.triggers[k].state);
-        }
-    }
+    size_t measured = assert_same_results(f->whole, f->restarted);
     for (size_t i = 0; i < N_SERIES; i++)
-        assert_same_gate(f, i);
+        assert_same_gate(f->whole, f->restarted, series[i].service, series[i].env, 10 * MIN);
     return measured;
 }
 
