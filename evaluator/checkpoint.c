@@ -117,7 +117,9 @@ load_ring(loader *ld, sw_ring *r, size_t n_sums)
     r->dropped_start_ms = sw_ckr_i64(rd);
     for (size_t i = 0; i < n_sums; i++)
         r->base_cum[i] = sw_ckr_u64(rd);
-    if (rd->bad || first > UINT64_MAX - n)
+    /* Each interval takes at least a byte per field: memory stays within a multiple of the
+     * bytes given. */
+    if (rd->bad || first > UINT64_MAX - n || n > (size_t)(rd->end - rd->p) / (6 + n_sums))
         return sw_err_set(ld->err, SW_E_PARSE, "an interval history does not fit");
     if (n > 0 && (r->data = malloc(n * r->stride)) == NULL)
         return sw_err_set(ld->err, SW_E_NOMEM, "cannot allocate %zu intervals", n);

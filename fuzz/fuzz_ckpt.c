@@ -1,7 +1,11 @@
 /*
- * The checkpoint reader from any bytes, as a file (sw_ckpt_load) and in memory (sw_ckpt_parse),
- * against the digest of fuzz/gen_ckpt_corpus.py's inputs: both say the same; a loaded payload
- * lies inside the bytes given and is what follows the header; memory stays bounded by the file.
+ * The checkpoint reader from any bytes. First byte 0: the rest is an evaluator state, read by
+ * sw_eval_ckpt_load against fuzz_ckpt_rules.h (the file's checksum keeps fuzzed states from
+ * reaching it otherwise): it loads, or fails with SW_E_PARSE, and what loads advances and saves.
+ * Otherwise the bytes are a checkpoint file, read as a file (sw_ckpt_load) and in memory
+ * (sw_ckpt_parse) against the digest of fuzz/gen_ckpt_corpus.py's inputs: both say the same; a
+ * loaded payload lies inside the bytes given and is what follows the header; memory stays
+ * bounded by the file.
  */
 #include "fuzz.h"
 
@@ -10,15 +14,45 @@
 
 #include "slawatch/buf.h"
 #include "slawatch/ckpt.h"
+#include "slawatch/eval_ckpt.h"
+
+#include "fuzz_ckpt_rules.h"
 
 #define RULES_TEXT "objectives: []\n"
 #define BASE_MS 10000
 #define STORE_UNTIL_MS INT64_C(1700000000000)
 #define MAX_BYTES ((size_t)1 << 20)
 
+static void
+state(const uint8_t *data, size_t size)
+{
+    sw_rules *rules;
+    FUZZ_CHECK(sw_rules_load_mem(fuzz_ckpt_rules, strlen(fuzz_ckpt_rules), "fuzz", &rules, NULL,
+                                 NULL) == SW_OK);
+    sw_eval *ev = NULL;
+    sw_err err = {0};
+    sw_status st = sw_eval_ckpt_load(rules, data, size, &ev, &err);
+    FUZZ_CHECK(st == SW_OK || st == SW_E_PARSE);
+    if (st == SW_OK) {
+        sw_buf out;
+        sw_buf_init(&out, (size_t)1 << 30);
+        FUZZ_CHECK(sw_eval_ckpt_save(ev, &out, NULL) == SW_OK);
+        sw_buf_fini(&out);
+        sw_eval_free(ev);
+    } else {
+        fuzz_check_err(st, &err);
+        FUZZ_CHECK(ev == NULL);
+    }
+    sw_rules_free(rules);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    if (size > 0 && data[0] == 0) {
+        state(data + 1, size - 1);
+        return 0;
+    }
     uint8_t digest[SW_CKPT_DIGEST_LEN];
     FUZZ_CHECK(sw_ckpt_digest(RULES_TEXT, strlen(RULES_TEXT), BASE_MS, 0, 0, digest, NULL) ==
                SW_OK);
