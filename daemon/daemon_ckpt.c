@@ -18,14 +18,13 @@
 #include "slawatch/log.h"
 #include "slawatch/units.h"
 
-#define CKPT_NAME "evaluator.ckpt"
 #define CKPT_MAX_BYTES ((size_t)4 << 30)
 #define HOUR_MS INT64_C(3600000)
 
 static sw_status
 ckpt_path(const sw_daemon *d, char *path, size_t size, sw_err *err)
 {
-    if ((size_t)snprintf(path, size, "%s/%s", d->data_dir, CKPT_NAME) >= size)
+    if ((size_t)snprintf(path, size, "%s/%s", d->data_dir, SW_DAEMON_CHECKPOINT_NAME) >= size)
         return sw_err_set(err, SW_E_INVAL, "%s: data directory path too long", d->data_dir);
     return SW_OK;
 }
@@ -163,13 +162,25 @@ sw_daemon_evaluator_start(sw_daemon *d, int64_t now_ms, sw_eval **ret, sw_err *e
         why = load_err.msg;
     }
     sw_buf_fini(&file);
+    /* Logged once the start succeeded (sw_daemon_log_start_note): a failed start prints one
+     * line, its error. */
     if (v == SW_CKPT_LOADED && st == SW_OK) {
         sw_units_format_time(meta.store_until_ms, until, sizeof until);
-        sw_log(SW_LOG_INFO, "evaluator loaded from its checkpoint", "covers_until", until, "path",
-               path, NULL);
+        snprintf(d->start_note, sizeof d->start_note, "covers until %s", until);
+        d->start_loaded = true;
         return SW_OK;
     }
-    sw_log(SW_LOG_INFO, "evaluator rebuilt from the store", "reason", why, "detail",
-           v == SW_CKPT_UNREADABLE ? load_err.msg : "", NULL);
+    snprintf(d->start_note, sizeof d->start_note, "%s%s%s", why,
+             v == SW_CKPT_UNREADABLE ? ": " : "", v == SW_CKPT_UNREADABLE ? load_err.msg : "");
+    d->start_loaded = false;
     return sw_daemon_rebuild(d, d->rules, now_ms, ret, err);
+}
+
+void
+sw_daemon_log_start_note(const sw_daemon *d)
+{
+    if (d->start_loaded)
+        sw_log(SW_LOG_INFO, "evaluator loaded from its checkpoint", "detail", d->start_note, NULL);
+    else
+        sw_log(SW_LOG_INFO, "evaluator rebuilt from the store", "reason", d->start_note, NULL);
 }

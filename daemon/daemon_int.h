@@ -126,6 +126,8 @@ struct sw_daemon {
     int64_t base_ms;
     int64_t last_tick_ms;  /* the boundary last taken */
     int64_t checkpoint_ms; /* the position of the last checkpoint written; 0: none yet */
+    bool start_loaded;     /* the start's evaluator came from the checkpoint */
+    char start_note[640];  /* what it covers, or why the store was read instead */
     sw_totals totals;
     sw_seen seen;
     sw_metrics_self self;
@@ -187,6 +189,9 @@ sw_status sw_daemon_rebuild(sw_daemon *d, const sw_rules *rules, int64_t now_ms,
 /* The start's evaluator: from the checkpoint in the data directory and the rows stored after
  * it, else (saying why in one log line) rebuilt from the store (daemon_ckpt.c). */
 sw_status sw_daemon_evaluator_start(sw_daemon *d, int64_t now_ms, sw_eval **ret, sw_err *err);
+
+/* Log how the start's evaluator was made, once the start succeeded. */
+void sw_daemon_log_start_note(const sw_daemon *d);
 
 /* Write the checkpoint of d->ev, which holds every stored row before covers_until_ms; skipped
  * while rows wait for the store. A failure is logged. */

@@ -269,6 +269,7 @@ sw_daemon_new(const sw_daemon_options *opts, sw_daemon **ret, sw_err *err)
     snprintf(port, sizeof port, "%u", (unsigned)sw_http_port(d->http));
     sw_log(SW_LOG_INFO, "listening", "addr", d->listen, "port", port, "data_dir", d->data_dir,
            NULL);
+    sw_daemon_log_start_note(d);
     *ret = d;
     return SW_OK;
 }

@@ -183,6 +183,7 @@ start(fx *f, sw_eval **ret)
     sw_log_setup(SW_LOG_INFO, log);
     sw_err err = {0};
     assert_int_equal(sw_daemon_evaluator_start(f->d, f->t, ret, &err), SW_OK);
+    sw_daemon_log_start_note(f->d); /* as sw_daemon_new does once started */
     sw_log_setup(SW_LOG_INFO, stderr);
     static char text[4096];
     rewind(log);
