@@ -5,7 +5,7 @@ pushed 250 requests with 250 log-normal latencies (median 80 ms, sigma 0.5) earl
 base interval (mem_serve.py's rules and traffic).
 
     python3 bench/scale_serve.py BUILD_DIR tick N [N ...] [--intervals K]
-    python3 bench/scale_serve.py BUILD_DIR startup N [--days D]
+    python3 bench/scale_serve.py BUILD_DIR startup N [--days D] [--store DIR]
 
 `tick`: after two warm-up intervals, K measured intervals (default 4). The tick's cost is read
 from the CPU time of the daemon's tick thread (the main thread, /proc/PID/task/PID/stat), so it
@@ -18,7 +18,9 @@ sizes is the memory per service without what the daemon holds whatever the servi
 
 `startup`: bench_scale_store writes D days (default 30) of rows for N services (1 d and 1 h
 rows, the last two hours at 1 m and 10 s), then serve is started on that store and timed until
-/-/ready answers 200 (the windows rebuilt from the store).
+/-/ready answers 200 (the windows rebuilt from the store); then it is stopped with SIGTERM (which
+writes the evaluator's checkpoint) and started again, timed the same way (loaded from the
+checkpoint). --store DIR copies a store bench_scale_store wrote before instead of writing one.
 
 Prints `key value unit` lines.
 """
@@ -251,24 +253,45 @@ def tick_run(build, n, intervals):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def startup_run(build, n, days):
+def timed_start(build, tmp, port, key):
+    """Start serve, time it to ready, print wall, CPU, RSS and the load average; return it."""
+    t0 = time.monotonic()
+    serve = start_serve(build, tmp, port)
+    wait_ready(serve, port, 900)
+    elapsed = time.monotonic() - t0
+    print(f"{key} {elapsed:.2f} s")
+    print(f"{key}.cpu {process_cpu_s(serve.pid):.2f} s")
+    print(f"{key}.rss {rss_kib(serve.pid)} KiB")
+    print(f"{key}.load_1m {os.getloadavg()[0]:.1f} runnable")
+    sys.stdout.flush()
+    return serve
+
+
+def startup_run(build, n, days, store):
+    """Start on the store (rebuilt from it), stop cleanly (the checkpoint is written), start
+    again (loaded from the checkpoint). store: a bench_scale_store directory to copy, or None
+    to write one."""
     tmp = tempfile.mkdtemp(prefix="slawatch-bench-scale-")
     serve = None
     try:
         port = free_port()
         write_config(tmp, n, port)
         data = os.path.join(tmp, "data")
-        os.mkdir(data)
-        subprocess.run([os.path.join(build, "bench", "bench_scale_store"), data, str(n),
-                        str(days)], check=True)
-        t0 = time.monotonic()
-        serve = start_serve(build, tmp, port)
-        wait_ready(serve, port, 600)
-        elapsed = time.monotonic() - t0
+        if store is not None:
+            shutil.copytree(store, data)
+        else:
+            os.mkdir(data)
+            subprocess.run([os.path.join(build, "bench", "bench_scale_store"), data, str(n),
+                            str(days)], check=True)
         key = f"slawatch.scale.startup_{days}d_{n}_services"
-        print(f"{key} {elapsed:.2f} s")
-        print(f"{key}.cpu {process_cpu_s(serve.pid):.2f} s")
-        print(f"{key}.rss {rss_kib(serve.pid)} KiB")
+        serve = timed_start(build, tmp, port, key)
+        t0 = time.monotonic()
+        stop_serve(serve)
+        serve = None
+        print(f"{key}.stop_with_checkpoint {time.monotonic() - t0:.2f} s")
+        ckpt = os.path.join(data, "evaluator.ckpt")
+        print(f"{key}.checkpoint_size {os.path.getsize(ckpt)} bytes")
+        serve = timed_start(build, tmp, port, key + ".from_checkpoint")
     finally:
         stop_serve(serve)
         shutil.rmtree(tmp, ignore_errors=True)
@@ -292,10 +315,15 @@ def main():
         sys.exit(__doc__)
     intervals = option(args, "--intervals", 4)
     days = option(args, "--days", 30)
+    store = None
+    if "--store" in args:
+        i = args.index("--store")
+        store = os.path.abspath(args[i + 1])
+        del args[i:i + 2]
     build, mode, sizes = os.path.abspath(args[0]), args[1], [int(a) for a in args[2:]]
     if mode == "startup":
         for n in sizes:
-            startup_run(build, n, days)
+            startup_run(build, n, days, store)
         return
     rss = [tick_run(build, n, intervals) for n in sizes]
     for (a, ra), (b, rb) in zip(zip(sizes, rss), zip(sizes[1:], rss[1:])):

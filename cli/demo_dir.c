@@ -25,13 +25,19 @@ exists_in(const char *dir, const char *name)
            stat(path, &sb) == 0;
 }
 
-/* The store's files, the ingest journal and the marker; what else is in the directory stays. */
+/* The store's files, the ingest journal, the evaluator's checkpoint and the marker; what else
+ * is in the directory stays. */
 static void
 remove_store(const char *dir)
 {
-    static const char *const names[] = {SW_STORE_DB_NAME, SW_STORE_DB_NAME "-wal",
-                                        SW_STORE_DB_NAME "-shm", SW_STORE_DB_NAME "-journal",
-                                        SW_DAEMON_JOURNAL_NAME, MARKER};
+    static const char *const names[] = {SW_STORE_DB_NAME,
+                                        SW_STORE_DB_NAME "-wal",
+                                        SW_STORE_DB_NAME "-shm",
+                                        SW_STORE_DB_NAME "-journal",
+                                        SW_DAEMON_JOURNAL_NAME,
+                                        SW_DAEMON_CHECKPOINT_NAME,
+                                        SW_DAEMON_CHECKPOINT_NAME ".tmp",
+                                        MARKER};
     char path[PATH_MAX];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, names[i]) < sizeof path)

@@ -537,6 +537,8 @@ sw_daemon_tick(sw_daemon *d, int64_t boundary_ms)
     sw_snapshot_source_write_end(d->source);
     d->self.tick_seconds = stage_done(stages, STAGE_PUBLISH, &t) - start;
     memcpy(d->self.tick_stage_seconds, stages, sizeof stages);
+    /* After the write section: snapshots are not held up while the state is written. */
+    sw_daemon_checkpoint_hourly(d, boundary_ms);
 }
 
 /*
@@ -644,6 +646,8 @@ sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *
     const sw_snapshot *before = d->snapshot;
     store_unjudged(d, ended);
     write_end_published(d, before);
-    store_and_compact(d, ended > d->last_tick_ms ? ended : d->last_tick_ms);
+    int64_t stored_until = ended > d->last_tick_ms ? ended : d->last_tick_ms;
+    store_and_compact(d, stored_until);
+    sw_daemon_checkpoint(d, stored_until);
     sw_log(SW_LOG_INFO, "stopped", NULL);
 }

@@ -126,7 +126,10 @@ struct sw_daemon {
     bool ingest_sync;        /* as started */
     sw_shard shard;          /* as started: the services this instance owns */
     int64_t base_ms;
-    int64_t last_tick_ms; /* the boundary last taken */
+    int64_t last_tick_ms;  /* the boundary last taken */
+    int64_t checkpoint_ms; /* the position of the last checkpoint written; 0: none yet */
+    bool start_loaded;     /* the start's evaluator came from the checkpoint */
+    char start_note[640];  /* what it covers, or why the store was read instead */
     sw_totals totals;
     uint64_t values_aged_logged; /* the evaluator's forgotten label values already logged */
     sw_seen seen;
@@ -185,6 +188,20 @@ sw_status sw_daemon_first_tick(sw_daemon *d, int64_t grace_ms, int64_t stored_un
 
 sw_status sw_daemon_rebuild(sw_daemon *d, const sw_rules *rules, int64_t now_ms, sw_eval **ret,
                             sw_err *err);
+
+/* The start's evaluator: from the checkpoint in the data directory and the rows stored after
+ * it, else (saying why in one log line) rebuilt from the store (daemon_ckpt.c). */
+sw_status sw_daemon_evaluator_start(sw_daemon *d, int64_t now_ms, sw_eval **ret, sw_err *err);
+
+/* Log how the start's evaluator was made, once the start succeeded. */
+void sw_daemon_log_start_note(const sw_daemon *d);
+
+/* Write the checkpoint of d->ev, which holds every stored row before covers_until_ms; skipped
+ * while rows wait for the store. A failure is logged. */
+void sw_daemon_checkpoint(sw_daemon *d, int64_t covers_until_ms);
+
+/* sw_daemon_checkpoint once an hour of base intervals has passed since the last. */
+void sw_daemon_checkpoint_hourly(sw_daemon *d, int64_t boundary_ms);
 
 /* Fill d->hooks for the HTTP handlers. */
 void sw_daemon_api_init(sw_daemon *d);

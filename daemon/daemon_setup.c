@@ -210,7 +210,7 @@ daemon_start(sw_daemon *d, sw_err *err)
         (st = sw_prommap_new(d->rules, d->accum, &d->prommap, err)) != SW_OK ||
         (st = sw_emf_map_new(d->rules, &d->emf, err)) != SW_OK ||
         (st = sw_snapshot_source_new(&d->source, err)) != SW_OK ||
-        (st = sw_daemon_rebuild(d, d->rules, d->last_tick_ms, &d->ev, err)) != SW_OK ||
+        (st = sw_daemon_evaluator_start(d, d->last_tick_ms, &d->ev, err)) != SW_OK ||
         (st = start_alertmanager(d, err)) != SW_OK ||
         (st = sw_daemon_probes_for(d, d->rules, &d->prober, err)) != SW_OK ||
         (st = sw_daemon_rwout_start(d, err)) != SW_OK)
@@ -271,6 +271,7 @@ sw_daemon_new(const sw_daemon_options *opts, sw_daemon **ret, sw_err *err)
     snprintf(port, sizeof port, "%u", (unsigned)sw_http_port(d->http));
     sw_log(SW_LOG_INFO, "listening", "addr", d->listen, "port", port, "data_dir", d->data_dir,
            NULL);
+    sw_daemon_log_start_note(d);
     *ret = d;
     return SW_OK;
 }

@@ -210,6 +210,12 @@ find_or_add(sw_eval *ev, const char *service, const char *env, sw_series **ret, 
     return SW_OK;
 }
 
+sw_status
+sw_eval_series_get(sw_eval *ev, const char *service, const char *env, sw_series **ret, sw_err *err)
+{
+    return find_or_add(ev, service, env, ret, err);
+}
+
 /* ------------------------------------------------------------------ lifecycle */
 
 const sw_rules *

@@ -18,6 +18,8 @@
 #include "slawatch/rules.h"
 #include "slawatch/sli.h"
 
+#include "ckpt_codec.h"
+
 #define SW_MINUTE_MS INT64_C(60000)
 #define SW_HOUR_MS INT64_C(3600000)
 #define SW_DAY_MS INT64_C(86400000)
@@ -372,6 +374,10 @@ sw_series_name(const sw_series *s)
 /* The series of (service, env), or NULL. */
 sw_series *sw_eval_find(const sw_eval *ev, const char *service, const char *env);
 
+/* The series of (service, env), added when new; SW_E_INVAL for one the rules do not know. */
+sw_status sw_eval_series_get(sw_eval *ev, const char *service, const char *env, sw_series **ret,
+                             sw_err *err);
+
 /* The index of service in the rules; SW_E_INVAL unless env is NULL or one of its environments. */
 sw_status sw_eval_resolve(const sw_rules *r, const char *service, const char *env, size_t *ret,
                           sw_err *err);
@@ -401,6 +407,10 @@ void sw_slices_count(const sw_slices *sl, int64_t from_ms, int64_t to_ms,
                      uint64_t ret_count[SW_SLICE_VERDICTS]);
 
 void sw_slices_drop(sw_slices *sl, int64_t before_ms);
+
+/* Checkpoints (checkpoint.c): the verdicts and counts, written and read back. */
+void sw_slices_save(const sw_slices *sl, sw_ckw *w);
+sw_status sw_slices_load(sw_slices *sl, sw_ckr *r, sw_err *err);
 
 /* ------------------------------------------------------------------ budget.c */
 

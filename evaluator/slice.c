@@ -188,3 +188,51 @@ sw_slices_drop(sw_slices *sl, int64_t before_ms)
            (sl->first + 1) * sl->slice_ms <= before_ms)
         sl->first++;
 }
+
+void
+sw_slices_save(const sw_slices *sl, sw_ckw *w)
+{
+    sw_ckw_i64(w, sl->first);
+    sw_ckw_i64(w, sl->next);
+    sw_ckw_i64(w, sl->counted_from);
+    for (int v = 0; v < SW_SLICE_VERDICTS; v++)
+        sw_ckw_u64(w, sl->count[v]);
+    sw_ckw_u64(w, sl->first == INT64_MIN ? 0 : (uint64_t)(sl->next - sl->first));
+    for (int64_t k = sl->first; sl->first != INT64_MIN && k < sl->next; k++)
+        sw_ckw_u64(w, *at(sl, k));
+}
+
+sw_status
+sw_slices_load(sw_slices *sl, sw_ckr *r, sw_err *err)
+{
+    int64_t first = sw_ckr_i64(r), next = sw_ckr_i64(r), counted_from = sw_ckr_i64(r);
+    uint64_t count[SW_SLICE_VERDICTS];
+    for (int v = 0; v < SW_SLICE_VERDICTS; v++)
+        count[v] = sw_ckr_u64(r);
+    size_t n = sw_ckr_count(r);
+    bool empty = first == INT64_MIN;
+    bool fits =
+        empty ? n == 0 && next == INT64_MIN : next >= first && (uint64_t)(next - first) == n;
+    if (r->bad || !fits)
+        return sw_err_set(err, SW_E_PARSE, "slice verdicts do not fit together");
+    uint64_t cap = MIN_CAP;
+    while (cap < n)
+        cap *= 2;
+    uint8_t *data = malloc((size_t)cap);
+    if (data == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "cannot allocate %zu slice verdicts", n);
+    free(sl->verdict);
+    sl->verdict = data;
+    sl->cap = cap;
+    sl->first = first;
+    sl->next = next;
+    sl->counted_from = counted_from;
+    memcpy(sl->count, count, sizeof count);
+    for (int64_t k = first; !empty && k < next; k++) {
+        uint64_t v = sw_ckr_u64(r);
+        if (v >= SW_SLICE_VERDICTS)
+            r->bad = true;
+        *at(sl, k) = (uint8_t)v;
+    }
+    return r->bad ? sw_err_set(err, SW_E_PARSE, "a slice verdict is out of range") : SW_OK;
+}

@@ -20,6 +20,8 @@
 
 /* The ingest journal, in the data directory beside the store's database. */
 #define SW_DAEMON_JOURNAL_NAME "ingest.journal"
+/* The evaluator's checkpoint in the data directory (docs/scaling.md, "Start-up"). */
+#define SW_DAEMON_CHECKPOINT_NAME "evaluator.ckpt"
 
 /* Epoch milliseconds; the demo's clock runs faster than the wall clock. */
 typedef int64_t (*sw_daemon_clock)(void *ctx);

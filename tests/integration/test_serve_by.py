@@ -197,10 +197,15 @@ def main():
             tracked = metrics.get(("slawatch_label_values",
                                    frozenset({("service", "checkout"), ("label", "route")})))
             check(tracked == len(ROUTES), f"slawatch_label_values {tracked}, want {len(ROUTES)}")
-            # A restart rebuilds each route's windows from the store.
+            # A restart starts each route's windows from the checkpoint written at the stop.
             check(d.stop() == 0, "slawatch serve did not exit 0 on SIGTERM")
             d.start()
             want = {r: truth(c)[0] for r, c in ROUTES.items()}
+            starts_logged = lambda: [l for l in d.log_text().splitlines()
+                                     if "evaluator loaded" in l or "evaluator rebuilt" in l]
+            wait_until("the restart's start line", lambda: len(starts_logged()) == 2)
+            check("evaluator loaded from its checkpoint" in starts_logged()[-1],
+                  f"the restart did not start from the checkpoint: {starts_logged()}")
             wait_until("each route's requests rebuilt after a restart",
                        lambda: {r: s["objectives"][0]["samples"]
                                 for r, s in status_by_route(d).items()} == want)
