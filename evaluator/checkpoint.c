@@ -48,6 +48,16 @@ save_chist(saver *sv, const sw_chist *c)
     sw_hdr_reset(sv->scratch);
 }
 
+/* What a load found wrong makes the state unreadable, whichever code the function that found
+ * it used: the message stays, the code becomes SW_E_PARSE (as the status returned). */
+static sw_status
+as_parse_error(sw_err *err)
+{
+    if (err != NULL)
+        err->code = SW_E_PARSE;
+    return SW_E_PARSE;
+}
+
 /* The next histogram packed, or NULL for an empty one. */
 static sw_status
 load_chist(loader *ld, sw_chist **ret)
@@ -62,7 +72,7 @@ load_chist(loader *ld, sw_chist **ret)
     int64_t none[1];
     sw_status st = sw_chist_decode(data, len, none, 0, none, &ld->buf, ret, ld->err);
     if (st != SW_OK && st != SW_E_NOMEM)
-        st = SW_E_PARSE; /* whatever the decoder found wrong, the state does not read */
+        st = as_parse_error(ld->err); /* whatever the decoder found wrong */
     if (st == SW_OK && sw_chist_total(*ret) == 0) {
         sw_chist_free(*ret);
         *ret = NULL;
@@ -381,7 +391,7 @@ load_series_key(loader *ld, sw_eval *ev, sw_series **ret)
     if (st == SW_OK)
         st = sw_eval_series_get(ev, service, has_env ? env : NULL, ret, ld->err);
     if (st == SW_E_INVAL)
-        st = SW_E_PARSE; /* not a state of these rules */
+        st = as_parse_error(ld->err); /* not a state of these rules */
     if (st == SW_OK && sw_eval_series_count(ev) != before + 1)
         st = sw_err_set(ld->err, SW_E_PARSE, "series %s is there twice", service);
     free(service);
