@@ -3,10 +3,10 @@
  * digest, and a file that passes it was written by a writer, not merely left uncorrupted.
  */
 #include "slawatch/ckpt.h"
+#include "slawatch/durable.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -186,38 +186,6 @@ sw_ckpt_load(const char *path, size_t max_bytes, const uint8_t expect_digest[SW_
                          ret_payload, ret_payload_len);
 }
 
-static sw_status
-write_all(int fd, const uint8_t *p, size_t n, const char *path, sw_err *err)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return sw_err_sys(err, SW_E_IO, "%s: cannot write", path);
-        p += w;
-        n -= (size_t)w;
-    }
-    return SW_OK;
-}
-
-/* A rename is durable once the directory holding it is synced. */
-static sw_status
-sync_dir_of(const char *path, sw_err *err)
-{
-    char *copy = strdup(path);
-    if (copy == NULL)
-        return sw_err_set(err, SW_E_NOMEM, "out of memory");
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    sw_status st = SW_OK;
-    if (fd < 0 || fsync(fd) != 0)
-        st = sw_err_sys(err, SW_E_IO, "%s: cannot sync its directory", path);
-    if (fd >= 0)
-        close(fd);
-    free(copy);
-    return st;
-}
-
 sw_status
 sw_ckpt_write(const char *path, const sw_ckpt_meta *meta, const void *payload, size_t payload_len,
               sw_err *err)
@@ -238,9 +206,9 @@ sw_ckpt_write(const char *path, const sw_ckpt_meta *meta, const void *payload, s
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return sw_err_sys(err, SW_E_IO, "%s: cannot create", tmp);
-    st = write_all(fd, h, sizeof h, tmp, err);
+    st = sw_durable_write_all(fd, h, sizeof h, tmp, err);
     if (st == SW_OK)
-        st = write_all(fd, payload, payload_len, tmp, err);
+        st = sw_durable_write_all(fd, payload, payload_len, tmp, err);
     /* The data must be durable before the rename can name it. */
     if (st == SW_OK && fsync(fd) != 0)
         st = sw_err_sys(err, SW_E_IO, "%s: cannot sync", tmp);
@@ -252,5 +220,5 @@ sw_ckpt_write(const char *path, const sw_ckpt_meta *meta, const void *payload, s
         unlink(tmp);
         return st;
     }
-    return sync_dir_of(path, err);
+    return sw_durable_sync_dir_of(path, err);
 }

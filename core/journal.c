@@ -5,10 +5,10 @@
  * whose frame went into a replaced file is covered by the replace's own sync.
  */
 #include "slawatch/journal.h"
+#include "slawatch/durable.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,38 +82,6 @@ sw_journal_frame(sw_buf *out, const void *payload, size_t len, sw_err *err)
 }
 
 /* ------------------------------------------------------------------ files */
-
-static sw_status
-write_all(int fd, const uint8_t *p, size_t n, const char *path, sw_err *err)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return sw_err_sys(err, SW_E_IO, "%s: cannot write", path);
-        p += w;
-        n -= (size_t)w;
-    }
-    return SW_OK;
-}
-
-/* A rename is durable once the directory holding it is synced. */
-static sw_status
-sync_dir(const char *path, sw_err *err)
-{
-    char *copy = strdup(path);
-    if (copy == NULL)
-        return sw_err_set(err, SW_E_NOMEM, "out of memory");
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    sw_status st = SW_OK;
-    if (fd < 0 || fsync(fd) != 0)
-        st = sw_err_sys(err, SW_E_IO, "%s: cannot sync its directory", path);
-    if (fd >= 0)
-        close(fd);
-    free(copy);
-    return st;
-}
 
 typedef struct reader {
     FILE *f;
@@ -220,7 +188,7 @@ sw_journal_append(sw_journal *j, const void *payload, size_t len, sw_err *err)
     if (st != SW_OK)
         return st;
     pthread_mutex_lock(&j->mu);
-    st = write_all(j->fd, j->frame.data, j->frame.len, j->path, err);
+    st = sw_durable_write_all(j->fd, j->frame.data, j->frame.len, j->path, err);
     if (st == SW_OK) {
         j->size += j->frame.len;
         j->written += j->frame.len;
@@ -256,7 +224,7 @@ sw_journal_sync(sw_journal *j, sw_err *err)
             st = sw_err_sys(err, SW_E_IO, "%s: cannot sync", j->path);
         /* After the file's data: a rename durable before it could name a file without it. */
         if (st == SW_OK && dir)
-            st = sync_dir(j->path, err);
+            st = sw_durable_sync_dir_of(j->path, err);
         pthread_mutex_lock(&j->mu);
         if (st == SW_OK && upto > j->synced)
             j->synced = upto;
@@ -277,7 +245,7 @@ sw_journal_replace(sw_journal *j, const uint8_t *frames, size_t len, sw_err *err
     pthread_mutex_lock(&j->sync_mu);
     int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     sw_status st = fd < 0 ? sw_err_sys(err, SW_E_IO, "%s: cannot create", tmp)
-                          : write_all(fd, frames, len, tmp, err);
+                          : sw_durable_write_all(fd, frames, len, tmp, err);
     if (st == SW_OK && rename(tmp, j->path) != 0)
         st = sw_err_sys(err, SW_E_IO, "%s: cannot rename to %s", tmp, j->path);
     if (st != SW_OK) {

@@ -18,36 +18,11 @@
 
 /* ------------------------------------------------------------------ escaping */
 
+/* The charts' escaping, for every text of a page. */
 void
 sw_web_put_text(sw_buf *b, const char *s)
 {
-    const char *run = s;
-    for (; *s != '\0'; s++) {
-        const char *rep = NULL;
-        switch (*s) {
-        case '&':
-            rep = "&amp;";
-            break;
-        case '<':
-            rep = "&lt;";
-            break;
-        case '>':
-            rep = "&gt;";
-            break;
-        case '"':
-            rep = "&quot;";
-            break;
-        case '\'':
-            rep = "&#39;";
-            break;
-        default:
-            continue;
-        }
-        sw_buf_append(b, run, (size_t)(s - run), NULL);
-        sw_buf_printf(b, NULL, "%s", rep);
-        run = s + 1;
-    }
-    sw_buf_append(b, run, (size_t)(s - run), NULL);
+    (void)sw_chart_escape(b, s, NULL);
 }
 
 void
