@@ -24,6 +24,7 @@
 #include "slawatch/rules.h"
 
 #include "eval_assert.h"
+#include "random_interval.h"
 
 #define SEC INT64_C(1000)
 #define MIN (60 * SEC)
@@ -141,34 +142,12 @@ teardown(void **state)
     return 0;
 }
 
-/* A random interval: now and then without data or latency, a slow phase every 40 minutes. */
-static sw_hdr *
-random_interval(fx *f, int64_t start, int64_t length, sw_sli_interval *iv)
-{
-    uint64_t pick = sw_rng_next(&f->rng) % 20;
-    *iv = (sw_sli_interval){.start_ms = start, .length_ms = length, .has_data = pick != 0};
-    if (!iv->has_data)
-        return NULL;
-    sw_hdr *h = NULL;
-    assert_int_equal(sw_hdr_new(&sw_hdr_latency_config, &h, NULL), SW_OK);
-    int64_t values = pick == 1 ? 0 : (int64_t)(length / BASE) * (20 + sw_rng_next(&f->rng) % 40);
-    double median = (start / (40 * MIN)) % 3 == 0 ? 95000.0 : 70000.0;
-    for (int64_t v = 0; v < values; v++)
-        sw_hdr_record(h, sw_rng_lognormal_us(&f->rng, median, 0.6));
-    iv->requests = (uint64_t)values;
-    iv->errors = iv->requests / 200 + sw_rng_next(&f->rng) % 3;
-    if (iv->errors > iv->requests)
-        iv->errors = iv->requests;
-    iv->latency = pick == 2 ? NULL : h;
-    return h;
-}
-
 static void
 feed_both(fx *f, int64_t start, int64_t length)
 {
     for (size_t i = 0; i < N_SERIES; i++) {
         sw_sli_interval iv;
-        sw_hdr *h = random_interval(f, start, length, &iv);
+        sw_hdr *h = sw_test_random_interval(&f->rng, start, length, BASE, &iv);
         sw_err err = {0};
         assert_int_equal(sw_eval_add(f->whole, series[i].service, series[i].env, &iv, &err), SW_OK);
         assert_int_equal(sw_eval_add(f->restarted, series[i].service, series[i].env, &iv, &err),
