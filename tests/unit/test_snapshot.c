@@ -220,23 +220,50 @@ gate_of(const sw_snapshot *s, const char **json)
     return v;
 }
 
+/* An evaluator with three good intervals of api/green, a snapshot source and the input of a
+ * snapshot at their end (in points into the fixture: it must not move). */
+typedef struct three_good {
+    sw_rules *rules;
+    sw_eval *ev;
+    sw_snapshot_source *src;
+    sw_metrics_self self;
+    sw_metrics_input mi;
+    sw_snapshot_input in;
+} three_good;
+
+static void
+three_good_init(three_good *t)
+{
+    assert_int_equal(
+        sw_rules_load_mem(rules_text, sizeof rules_text - 1, "three", &t->rules, NULL, NULL),
+        SW_OK);
+    assert_int_equal(sw_eval_new(t->rules, &t->ev, NULL), SW_OK);
+    assert_int_equal(sw_snapshot_source_new(&t->src, NULL), SW_OK);
+    for (int k = 0; k < 3; k++)
+        feed(t->ev, T0 + k * BASE_MS, "api", "green", 150, 0, 100);
+    assert_int_equal(sw_eval_advance(t->ev, T0 + 3 * BASE_MS, NULL), SW_OK);
+    t->self = (sw_metrics_self){.store_ok = true};
+    t->mi = (sw_metrics_input){.self = &t->self};
+    t->in = (sw_snapshot_input){t->ev, t->rules, T0 + 3 * BASE_MS, &t->mi, t->src};
+}
+
+static void
+three_good_fini(three_good *t)
+{
+    sw_snapshot_source_free(t->src);
+    sw_eval_free(t->ev);
+    sw_rules_free(t->rules);
+}
+
 static void
 test_stale_after_write(void **state)
 {
     (void)state;
-    sw_rules *rules;
-    sw_eval *ev;
-    sw_snapshot_source *src;
-    assert_int_equal(
-        sw_rules_load_mem(rules_text, sizeof rules_text - 1, "stale", &rules, NULL, NULL), SW_OK);
-    assert_int_equal(sw_eval_new(rules, &ev, NULL), SW_OK);
-    assert_int_equal(sw_snapshot_source_new(&src, NULL), SW_OK);
-    for (int k = 0; k < 3; k++)
-        feed(ev, T0 + k * BASE_MS, "api", "green", 150, 0, 100);
-    assert_int_equal(sw_eval_advance(ev, T0 + 3 * BASE_MS, NULL), SW_OK);
-    sw_metrics_self self = {.store_ok = true};
-    sw_metrics_input mi = {.self = &self};
-    sw_snapshot_input in = {ev, rules, T0 + 3 * BASE_MS, &mi, src};
+    three_good t;
+    three_good_init(&t);
+    sw_eval *ev = t.ev;
+    sw_snapshot_source *src = t.src;
+    sw_snapshot_input in = t.in;
     sw_snapshot *old, *now;
     assert_int_equal(sw_snapshot_build(&in, &old, NULL), SW_OK);
     const char *first, *again;
@@ -275,9 +302,7 @@ test_stale_after_write(void **state)
     assert_int_equal(sw_snapshot_status(now, &body), SW_SNAPSHOT_FOUND);
     sw_snapshot_unref(old);
     sw_snapshot_unref(now);
-    sw_snapshot_source_free(src);
-    sw_eval_free(ev);
-    sw_rules_free(rules);
+    three_good_fini(&t);
 }
 
 /* ------------------------------------------------------------------ a tick during a render */
@@ -418,21 +443,11 @@ static void
 test_gate_busy_during_write(void **state)
 {
     (void)state;
-    sw_rules *rules;
-    sw_eval *ev;
-    sw_snapshot_source *src;
-    assert_int_equal(
-        sw_rules_load_mem(rules_text, sizeof rules_text - 1, "busy", &rules, NULL, NULL), SW_OK);
-    assert_int_equal(sw_eval_new(rules, &ev, NULL), SW_OK);
-    assert_int_equal(sw_snapshot_source_new(&src, NULL), SW_OK);
-    for (int k = 0; k < 3; k++)
-        feed(ev, T0 + k * BASE_MS, "api", "green", 150, 0, 100);
-    assert_int_equal(sw_eval_advance(ev, T0 + 3 * BASE_MS, NULL), SW_OK);
-    sw_metrics_self self = {.store_ok = true};
-    sw_metrics_input mi = {.self = &self};
-    sw_snapshot_input in = {ev, rules, T0 + 3 * BASE_MS, &mi, src};
+    three_good fx;
+    three_good_init(&fx);
+    sw_snapshot_source *src = fx.src;
     sw_snapshot *snap;
-    assert_int_equal(sw_snapshot_build(&in, &snap, NULL), SW_OK);
+    assert_int_equal(sw_snapshot_build(&fx.in, &snap, NULL), SW_OK);
     const char *kept;
     gate_of(snap, &kept);
 
@@ -448,9 +463,7 @@ test_gate_busy_during_write(void **state)
     sw_snapshot_source_write_end(src);
 
     sw_snapshot_unref(snap);
-    sw_snapshot_source_free(src);
-    sw_eval_free(ev);
-    sw_rules_free(rules);
+    three_good_fini(&fx);
 }
 
 int
