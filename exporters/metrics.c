@@ -20,10 +20,15 @@
 
 /* ------------------------------------------------------------------ per series */
 
-/* The labels of a series known by its key (sw_rules_by_key) alone: the service's name first. */
+/* The labels of a series known by its key (sw_rules_by_key) alone: the service's name first. A
+ * plain service's key is its name, so only a label value's key is looked up in the rules (a walk
+ * over the services: per plain series it would make a render quadratic in services). */
 static labels
 key_labels(const sw_rules *r, const char *key, const char *env)
 {
+    sw_rules_by_parts parts;
+    if (!sw_rules_by_split(key, &parts))
+        return sw_metrics_series_labels(key, NULL, NULL, env);
     const char *value;
     ptrdiff_t i = sw_rules_series_service(r, key, &value);
     if (i < 0 || value == NULL)
