@@ -6,6 +6,7 @@
 
 #include "slawatch/config.h"
 #include "slawatch/report.h"
+#include "slawatch/report_tz.h"
 #include "slawatch/store.h"
 
 #include <errno.h>
@@ -29,12 +30,12 @@ static void
 report_usage(FILE *f)
 {
     fprintf(f,
-            "usage: slawatch report --month YYYY-MM (--data DIR | --config FILE) [--service S]...\n"
+            "usage: slawatch report [--month YYYY-MM] (--data DIR | --config FILE) [--service S]...\n"
             "                       [--format html|md|json|csv] [-o FILE] [--tz ZONE] "
             "[--rules FILE]\n\n"
             "The SLA report of a calendar month from the store: each commitment met or missed,\n"
             "by how much, downtime, error budget, worst periods, alerts and maintenance.\n\n"
-            "  --month YYYY-MM  the calendar month (in --tz)\n"
+            "  --month YYYY-MM  the calendar month (in --tz); default the last complete one\n"
             "  --data DIR       the store's data directory\n"
             "  --config FILE    take the data directory from the daemon's configuration\n"
             "  --service S      only this service (repeatable; default every service)\n"
@@ -82,11 +83,9 @@ parse_opts(int argc, char **argv, report_opts *o)
         default: report_usage(stderr); return SW_EXIT_USAGE;
         }
     }
-    if (o->month == NULL || (o->data == NULL && o->config == NULL) || optind != argc) {
+    if ((o->data == NULL && o->config == NULL) || optind != argc) {
         fprintf(stderr, "slawatch report: %s\n",
-                o->month == NULL ? "--month YYYY-MM is required"
-                : optind != argc ? "unexpected argument"
-                                 : "--data DIR or --config FILE is required");
+                optind != argc ? "unexpected argument" : "--data DIR or --config FILE is required");
         report_usage(stderr);
         return SW_EXIT_USAGE;
     }
@@ -200,6 +199,24 @@ build_and_write(sw_store *st, const report_opts *o, sw_report_request *req)
     return rc;
 }
 
+/* Without --month: the last month that has ended in the report's zone. */
+static sw_status
+last_complete_month(sw_report_request *req, sw_err *err)
+{
+    sw_report_tz *tz = NULL;
+    sw_status st = sw_report_tz_load(req->tz, &tz, err);
+    if (st != SW_OK)
+        return st;
+    int day, hour, minute;
+    sw_report_tz_local(tz, req->now_ms, &req->year, &req->month, &day, &hour, &minute);
+    if (--req->month == 0) {
+        req->month = 12;
+        req->year--;
+    }
+    sw_report_tz_free(tz);
+    return SW_OK;
+}
+
 int
 sw_cli_report(int argc, char **argv)
 {
@@ -210,8 +227,10 @@ sw_cli_report(int argc, char **argv)
     sw_err err = {0};
     sw_report_request req = {
         .tz = o.tz, .services = o.services, .n_services = o.n_services, .now_ms = now_ms()};
-    if (sw_report_parse_month(o.month, &req.year, &req.month, &err) != SW_OK)
+    if (o.month != NULL && sw_report_parse_month(o.month, &req.year, &req.month, &err) != SW_OK)
         return fail("", &err, SW_EXIT_USAGE);
+    if (o.month == NULL && last_complete_month(&req, &err) != SW_OK)
+        return fail("", &err, SW_EXIT_INPUT); /* an unknown zone, as with --month */
     sw_config *cfg = NULL;
     sw_store *st = NULL;
     rc = sw_cli_open_store("report", o.data, o.config, &cfg, &st);

@@ -40,6 +40,7 @@ static const char *const top_keys[] = {"listen",
                                        "remote_write",
                                        "cloudwatch",
                                        "shard",
+                                       "report_schedule",
                                        NULL};
 static const char *const alertmanager_keys[] = {"url", "resend_interval", NULL};
 static const char *const auth_keys[] = {"token_file", "all", NULL};
@@ -531,6 +532,8 @@ compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
         get_cloudwatch(ld, v, c);
     if ((v = sw_yaml_get(root, "shard")) != NULL)
         get_shard(ld, v, c);
+    if ((v = sw_yaml_get(root, "report_schedule")) != NULL)
+        sw_config_get_report_schedule(ld, v, c);
 }
 
 static void

@@ -19,6 +19,9 @@ void sw_config_get_url(sw_rules_loader *ld, const sw_yaml_node *v, const char *k
 /* The `remote_write` list into c->remote_writes, every problem reported at its node. */
 void sw_config_get_remote_writes(sw_rules_loader *ld, const sw_yaml_node *v, sw_config *c);
 
+/* The `report_schedule` section into c->report_schedule. */
+void sw_config_get_report_schedule(sw_rules_loader *ld, const sw_yaml_node *v, sw_config *c);
+
 /* Read the scrape_configs list at v into c. */
 void sw_config_scrape_compile(sw_rules_loader *ld, const sw_yaml_node *v, sw_config *c);
 

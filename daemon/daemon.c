@@ -453,6 +453,7 @@ build_snapshot(sw_daemon *d, int64_t now_ms)
     sw_daemon_query_self(d, &d->self);
     sw_daemon_rwout_stats(d);
     sw_daemon_cw_self(d, &d->self);
+    sw_daemon_report_sched_self(d, &d->self);
     sw_metrics_input mi = {.series = d->totals.series, .n_series = d->totals.n, .self = &d->self};
     sw_daemon_targets targets;
     sw_daemon_scrape_targets(d, &mi, &targets);

@@ -81,6 +81,7 @@ typedef struct sw_totals {
 
 /* The remote-write senders and what they need per tick (daemon_rwout.c). */
 typedef struct sw_daemon_rwout sw_daemon_rwout;
+typedef struct sw_daemon_rsched sw_daemon_rsched;
 
 /* The last state of every alert and trigger, to log and record changes. */
 typedef struct sw_seen {
@@ -138,6 +139,7 @@ struct sw_daemon {
     size_t n_pending, cap_pending;
     int64_t sim_until_ms;                 /* simulated traffic produced up to here */
     sw_daemon_rwout *rwout;               /* NULL without remote_write */
+    sw_daemon_rsched *rsched;             /* NULL without report_schedule */
     atomic_uint_least64_t records_pruned; /* by the rollup thread: audits, marks, events */
     atomic_uint_least64_t rules_version;  /* reloads that installed rules */
     sw_report_cache *report_cache;        /* written reports, for GET /api/v1/report */
@@ -313,6 +315,13 @@ void sw_daemon_cw_set_rules(sw_daemon *d, const sw_rules *rules);
 
 /* The cloudwatch source's counters into self (tick thread, when publishing). */
 void sw_daemon_cw_self(sw_daemon *d, sw_metrics_self *self);
+
+/* The report schedule's thread (daemon_report_sched.c) when configured: started after the
+ * store is open, stopped (after the stop flag is raised) before it closes; its delivery counts
+ * into self (tick thread, when publishing). Stopping one never started does nothing. */
+sw_status sw_daemon_report_sched_start(sw_daemon *d, sw_err *err);
+void sw_daemon_report_sched_stop(sw_daemon *d);
+void sw_daemon_report_sched_self(sw_daemon *d, sw_metrics_self *self);
 
 /* Shared among daemon.c, daemon_reload.c and daemon_setup.c. */
 int64_t sw_daemon_wall_ms(void);

@@ -221,7 +221,8 @@ daemon_start(sw_daemon *d, sw_err *err)
         return st;
     if ((st = sw_daemon_scrape_start(d, err)) != SW_OK)
         return st;
-    if ((st = sw_daemon_query_start(d, err)) != SW_OK || (st = sw_daemon_cw_start(d, err)) != SW_OK)
+    if ((st = sw_daemon_query_start(d, err)) != SW_OK || (st = sw_daemon_cw_start(d, err)) != SW_OK ||
+        (st = sw_daemon_report_sched_start(d, err)) != SW_OK)
         return st;
     /* Recorded once everything started: a failed start adds nothing to the history. */
     return sw_store_put_rules(d->store, now, d->rules_text, d->rules_len, err);
@@ -299,6 +300,7 @@ stop_threads(sw_daemon *d)
     sw_daemon_scrape_stop(d);
     sw_daemon_query_stop(d);
     sw_daemon_cw_stop(d);
+    sw_daemon_report_sched_stop(d);
 }
 
 static void

@@ -229,6 +229,26 @@ write_prom_starts(sw_expo *e, const sw_metrics_prom *p, sw_err *err)
     return st;
 }
 
+/* Scheduled report deliveries per configured target and result (report_schedule). */
+static sw_status
+write_report_deliveries(sw_expo *e, const sw_metrics_self *s, sw_err *err)
+{
+    static const char *const targets[] = {"email", "webhook"};
+    static const char *const results[SW_REPORT_DELIVERY_RESULTS] = {"sent", "failed", "skipped"};
+    sw_status st = sw_expo_family(e, "slawatch_report_deliveries_total", SW_EXPO_COUNTER,
+                                  "Scheduled monthly report deliveries, by target and result.",
+                                  NULL, err);
+    for (size_t t = 0; t < N_OF(targets) && st == SW_OK; t++) {
+        if ((s->report_targets & (1u << t)) == 0)
+            continue;
+        for (size_t r = 0; r < N_OF(results) && st == SW_OK; r++) {
+            sw_expo_label l[] = {{"target", targets[t]}, {"result", results[r]}};
+            st = sw_expo_sample(e, l, 2, (double)s->report_deliveries[t][r], err);
+        }
+    }
+    return st;
+}
+
 static sw_status
 write_rw_requests(sw_expo *e, const sw_metrics_self *s, sw_err *err)
 {
@@ -428,6 +448,8 @@ write_self(sw_expo *e, const sw_metrics_self *s, sw_err *err)
         st = write_tick(e, s, err);
     if (st == SW_OK && (s->sources & SW_METRICS_SRC_RW_RECEIVER) != 0)
         st = write_rw_requests(e, s, err);
+    if (st == SW_OK && s->report_targets != 0)
+        st = write_report_deliveries(e, s, err);
     return st == SW_OK && s->n_remotes > 0 ? write_remotes(e, s, err) : st;
 }
 

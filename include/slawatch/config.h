@@ -52,6 +52,32 @@ typedef struct sw_config_remote_write {
     int64_t batch_send_deadline_ms, min_backoff_ms, max_backoff_ms, flush_deadline_ms;
 } sw_config_remote_write;
 
+/* The `report_schedule` section (daemon/daemon_report_sched.c): last month's report sent on a
+ * day and hour of each month by mail and/or webhook; enabled false when absent. */
+typedef struct sw_config_report_mail {
+    const char *url;                     /* smtp:// or smtps://; NULL: no mail */
+    const char *from;                    /* the envelope and From: address */
+    const char *const *to;               /* n_to recipients */
+    size_t n_to;
+    bool starttls;                       /* smtp://: STARTTLS required (default true) */
+    const char *username;                /* NULL: no AUTH */
+    const char *password_file, *password_env; /* one of them with a username */
+    const char *ca_file;                 /* NULL: the system's */
+    int64_t timeout_ms;
+} sw_config_report_mail;
+typedef struct sw_config_report_schedule {
+    bool enabled;
+    int day, hour;         /* of the month (1..28) and of the day (0..23), local */
+    const char *time_zone; /* IANA name; "UTC" by default */
+    const char *const *services; /* n_services 0: every service */
+    size_t n_services;
+    int64_t min_backoff_ms, max_backoff_ms; /* between attempts of a failed delivery */
+    sw_config_report_mail mail;
+    const char *webhook_url; /* NULL: no webhook */
+    const char *webhook_bearer_token_file;
+    int64_t webhook_timeout_ms;
+} sw_config_report_schedule;
+
 typedef struct sw_config {
     const char *path;   /* the file it came from */
     const char *listen; /* ADDR:PORT */
@@ -91,6 +117,7 @@ typedef struct sw_config {
     size_t n_remote_writes;
     sw_cloudwatch_options cloudwatch; /* the `cloudwatch` section (collector/cloudwatch) */
     sw_shard shard; /* count 0: this instance evaluates every service */
+    sw_config_report_schedule report_schedule;
 } sw_config;
 
 /*

@@ -71,6 +71,14 @@ enum { SW_METRICS_TICK_STAGES = 5 };
         "ingest", "store", "evaluate", "snapshot", "publish"                                       \
     }
 
+/* What became of a scheduled report delivery (slawatch_report_deliveries_total's result). */
+typedef enum sw_report_delivery_result {
+    SW_REPORT_DELIVERY_SENT,
+    SW_REPORT_DELIVERY_FAILED,  /* retried with backoff */
+    SW_REPORT_DELIVERY_SKIPPED, /* nothing to report for the month (no data, no rules) */
+    SW_REPORT_DELIVERY_RESULTS
+} sw_report_delivery_result;
+
 typedef struct sw_metrics_self {
     int64_t start_ms;
     unsigned sources; /* SW_METRICS_SRC_* of the configured sources */
@@ -103,6 +111,8 @@ typedef struct sw_metrics_self {
     uint64_t cw_calls, cw_throttled, cw_errors; /* cloudwatch source: GetMetricData requests */
     uint64_t cw_periods;                        /* periods handed on */
     int64_t cw_last_success_ms;                 /* 0: never */
+    unsigned report_targets; /* report_schedule's targets: bit 0 email, bit 1 webhook */
+    uint64_t report_deliveries[2][SW_REPORT_DELIVERY_RESULTS]; /* per target and result */
 } sw_metrics_self;
 
 /* The status codes of sw_metrics_self.rw_requests, in order. */

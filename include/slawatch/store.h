@@ -316,6 +316,17 @@ typedef struct sw_store_keep {
 sw_status sw_store_prune(sw_store *st, sw_store_record which, int64_t now_ms,
                          const sw_store_keep *keep, uint64_t *ret_deleted, sw_err *err);
 
+/*
+ * A named 64-bit value of the caller's (e.g. what the report schedule delivered), read and
+ * written in its own transaction: *ret_found false when the key was never written. Keys starting
+ * "done:" and "taken_until_ms" are the store's own (SW_E_INVAL). keep_existing: a key already
+ * written keeps its value (the first writer wins).
+ */
+sw_status sw_store_meta_get(sw_store *st, const char *key, int64_t *ret, bool *ret_found,
+                            sw_err *err);
+sw_status sw_store_meta_put(sw_store *st, const char *key, int64_t value, bool keep_existing,
+                            sw_err *err);
+
 /* PRAGMA integrity_check: SW_OK when it says "ok", else SW_E_IO with its first complaint. */
 sw_status sw_store_integrity_check(sw_store *st, sw_err *err);
 
