@@ -17,7 +17,12 @@ CA) and AUTH, and an HTTP receiver for the webhook.
   error rate and throughput met, P99 missed; web: too little coverage, five without a verdict),
   a Slack `text` and the link to /reports; slawatch_report_deliveries_total counts it.
 - a restart after sending sends nothing again.
-- a restart before the time (stopped at 05:59, started again at 06:05) sends it then.
+- a restart before the time (stopped at 05:58, started again at 06:05) sends it then.
+
+And `slawatch report` without --month (its clock set by faketime as well) reports the last
+month that has ended in its zone: October mid-November, and at 2026-11-01 00:30 UTC October in
+UTC but September in America/New_York (still October 31 there), each the same CSV as with that
+--month.
 """
 import datetime
 import email
@@ -292,6 +297,29 @@ def restart_before_sending(tmp, data_src):
         check("once", (len(handler.messages), len(hook.bodies)), (1, 1))
 
 
+def report_at(data, fake_now, *args):
+    """`slawatch report` run with its clock at fake_now (faketime), CSV on standard output."""
+    env = dict(os.environ, LD_PRELOAD=LIBFAKETIME, FAKETIME="@" + fake_now)
+    p = subprocess.run([SLAWATCH, "report", "--data", data, "--format", "csv", *args],
+                       capture_output=True, timeout=120, env=env)
+    if p.returncode != 0:
+        raise SystemExit(f"slawatch report {args} at {fake_now}: {p.stderr.decode()}")
+    return p.stdout
+
+
+def last_complete_month(data):
+    """Without --month, `slawatch report` reports the last month that has ended in --tz."""
+    check("mid-November: October", report_at(data, "2026-11-15 12:00:00"),
+          report_at(data, "2026-11-15 12:00:00", "--month", "2026-10"))
+    # 2026-11-01 00:30 UTC is still October 31 in New York: September is the last complete one.
+    check("just past October in UTC", report_at(data, "2026-11-01 00:30:00"),
+          report_at(data, "2026-11-01 00:30:00", "--month", "2026-10"))
+    check("still October in New York",
+          report_at(data, "2026-11-01 00:30:00", "--tz", "America/New_York"),
+          report_at(data, "2026-11-01 00:30:00", "--tz", "America/New_York", "--month",
+                    "2026-09"))
+
+
 def make_cert(tmp):
     """A self-signed certificate valid at the daemon's fake time (openssl under faketime too)."""
     env = dict(os.environ, LD_PRELOAD=LIBFAKETIME, FAKETIME="@2026-10-31 00:00:00")
@@ -324,6 +352,7 @@ def main():
         make_cert(tmp)
         data = os.path.join(tmp, "recorded")
         subprocess.run([RECORD, data, RULES], check=True, timeout=240)
+        last_complete_month(data)
         sent_and_retried(os.path.join(tmp, "sent"), data)
         restart_before_sending(os.path.join(tmp, "before"), data)
     except Exception:
