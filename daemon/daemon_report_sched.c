@@ -37,6 +37,7 @@ typedef struct sched_target {
 } sched_target;
 
 struct sw_daemon_rsched {
+    sw_config *own; /* the configuration as started: a reload frees the daemon's */
     const sw_config_report_schedule *cfg;
     sw_report_tz *tz;
     char link[512];
@@ -118,7 +119,7 @@ built_fini(built *b)
 static sw_status
 build(sw_daemon *d, const due_month *m, int64_t now_ms, built *b, sw_err *err)
 {
-    const sw_config_report_schedule *c = &d->cfg->report_schedule;
+    const sw_config_report_schedule *c = d->rsched->cfg;
     sw_report_request req = {.year = m->year, .month = m->month, .tz = c->time_zone,
                              .services = c->services, .n_services = c->n_services,
                              .now_ms = now_ms, .shard = &d->shard};
@@ -156,7 +157,7 @@ password(const sw_config_report_mail *c, char **ret, sw_err *err)
 static sw_status
 send_mail(sw_daemon *d, const built *b, int64_t now_ms, sw_err *err)
 {
-    const sw_config_report_mail *c = &d->cfg->report_schedule.mail;
+    const sw_config_report_mail *c = &d->rsched->cfg->mail;
     sw_report_mail m = {c->from, c->to,    c->n_to, now_ms, d->rsched->link,
                         &b->summary, &b->html, &b->md, &b->csv};
     sw_report_smtp o = {c->url, c->starttls, c->username, NULL, c->ca_file, c->timeout_ms};
@@ -177,7 +178,7 @@ send_mail(sw_daemon *d, const built *b, int64_t now_ms, sw_err *err)
 static sw_status
 send_webhook(sw_daemon *d, const built *b, sw_err *err)
 {
-    const sw_config_report_schedule *c = &d->cfg->report_schedule;
+    const sw_config_report_schedule *c = d->rsched->cfg;
     char *token = NULL;
     sw_buf body;
     sw_buf_init(&body, 1 << 24);
@@ -231,7 +232,7 @@ static void
 failed(sw_daemon *d, int target, const due_month *m, int64_t now_ms, const sw_err *err)
 {
     sched_target *t = &d->rsched->t[target];
-    const sw_config_report_schedule *c = &d->cfg->report_schedule;
+    const sw_config_report_schedule *c = d->rsched->cfg;
     t->backoff_ms = t->backoff_ms == 0 ? c->min_backoff_ms : t->backoff_ms * 2;
     if (t->backoff_ms > c->max_backoff_ms)
         t->backoff_ms = c->max_backoff_ms;
@@ -396,27 +397,41 @@ first_scheduled(sw_daemon *d, int64_t now_ms, sw_err *err)
     return st;
 }
 
+/* The schedule keeps a configuration of its own, read again from the file the daemon started
+ * with: a reload replaces (and frees) the daemon's, and the schedule changes only at a restart. */
+static sw_status
+own_config(sw_daemon *d, sw_daemon_rsched *rs, sw_err *err)
+{
+    sw_status st = sw_config_load(d->cfg->path, &rs->own, NULL, err);
+    if (st == SW_OK && !rs->own->report_schedule.enabled)
+        st = sw_err_set(err, SW_E_INVAL, "%s changed while slawatch started", d->cfg->path);
+    if (st == SW_OK)
+        rs->cfg = &rs->own->report_schedule;
+    return st;
+}
+
 sw_status
 sw_daemon_report_sched_start(sw_daemon *d, sw_err *err)
 {
-    const sw_config_report_schedule *c = &d->cfg->report_schedule;
-    if (!c->enabled)
+    if (!d->cfg->report_schedule.enabled)
         return SW_OK;
-    sw_status st = check_files(c, err);
-    if (st != SW_OK)
-        return st;
     sw_daemon_rsched *rs = calloc(1, sizeof *rs);
     if (rs == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory starting the report schedule");
     pthread_mutex_init(&rs->lock, NULL);
-    rs->cfg = c;
+    d->rsched = rs;
+    sw_status st = own_config(d, rs, err);
+    if (st == SW_OK)
+        st = check_files(rs->cfg, err);
+    if (st != SW_OK)
+        return st;
+    const sw_config_report_schedule *c = rs->cfg;
     rs->t[T_EMAIL].on = c->mail.url != NULL;
     rs->t[T_WEBHOOK].on = c->webhook_url != NULL;
     if (d->cfg->external_url != NULL)
         snprintf(rs->link, sizeof rs->link, "%s/reports", d->cfg->external_url);
     else
         snprintf(rs->link, sizeof rs->link, "http://%s/reports", d->listen);
-    d->rsched = rs;
     if ((st = sw_report_tz_load(c->time_zone, &rs->tz, err)) != SW_OK ||
         (st = first_scheduled(d, sw_daemon_now(d), err)) != SW_OK)
         return st;
@@ -438,6 +453,7 @@ sw_daemon_report_sched_stop(sw_daemon *d)
     if (rs->started)
         pthread_join(rs->thread, NULL);
     sw_report_tz_free(rs->tz);
+    sw_config_free(rs->own);
     pthread_mutex_destroy(&rs->lock);
     free(rs);
     d->rsched = NULL;

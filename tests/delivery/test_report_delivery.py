@@ -248,6 +248,8 @@ def sent_and_retried(tmp, data_src):
             check("failed deliveries counted", counts[("email", "failed")], 1)
             check("webhook sent count", counts[("webhook", "sent")], 1)
             check("log says failed", "report delivery failed" in d.log_text(), True)
+            # A reload replaces the daemon's configuration; the schedule keeps its own.
+            check("reload", d.post("/-/reload")[0], 200)
         finally:
             check("serve exit status", d.stop(), 0)
         if handler.messages:
