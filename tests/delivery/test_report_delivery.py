@@ -19,6 +19,9 @@ CA) and AUTH, and an HTTP receiver for the webhook.
 - a restart after sending sends nothing again.
 - a restart before the time (stopped at 05:58, started again at 06:05) sends it then.
 
+- in Europe/Berlin: 06:00 there is 05:00 UTC in November; the report arrives then, cut in
+  Berlin (subject, and the CSV as `slawatch report --tz Europe/Berlin`).
+
 And `slawatch report` without --month (its clock set by faketime as well) reports the last
 month that has ended in its zone: October mid-November, and at 2026-11-01 00:30 UTC October in
 UTC but September in America/New_York (still October 31 there), each the same CSV as with that
@@ -27,6 +30,7 @@ UTC but September in America/New_York (still October 31 there), each the same CS
 import datetime
 import email
 import email.policy
+import email.utils
 import http.server
 import os
 import re
@@ -130,12 +134,12 @@ class HookReceiver:
 
 
 class FakeClockDaemon(Daemon):
-    def __init__(self, tmp, start, smtp_port, hook_port):
+    def __init__(self, tmp, start, smtp_port, hook_port, zone="UTC"):
         with open(os.path.join(tmp, "smtp-password"), "w") as f:
             f.write(PASSWORD + "\n")
         schedule = (
             "store:\n  retention:\n    1m: 400d\n"
-            "report_schedule:\n  day: 1\n  hour: 6\n  time_zone: UTC\n"
+            f"report_schedule:\n  day: 1\n  hour: 6\n  time_zone: {zone}\n"
             "  retry: {min_backoff: 1s, max_backoff: 2s}\n"
             "  email:\n"
             f"    url: smtp://127.0.0.1:{smtp_port}\n"
@@ -176,9 +180,9 @@ def epoch(text):
         tzinfo=datetime.timezone.utc).timestamp()
 
 
-def cli_report(data, fmt):
+def cli_report(data, fmt, zone="UTC"):
     p = subprocess.run([SLAWATCH, "report", "--data", data, "--month", "2026-10", "--format",
-                        fmt], capture_output=True, timeout=120)
+                        fmt, "--tz", zone], capture_output=True, timeout=120)
     if p.returncode != 0:
         raise SystemExit(f"slawatch report --format {fmt}: {p.stderr.decode()}")
     return p.stdout
@@ -322,6 +326,33 @@ def last_complete_month(data):
                     "2026-09"))
 
 
+def in_berlin(tmp, data_src):
+    """Scheduled at 06:00 Europe/Berlin: 05:00 UTC in November (CET); the month cut in Berlin."""
+    os.makedirs(tmp)
+    shutil.copytree(data_src, os.path.join(tmp, "data"))
+    for f in ("cert.pem", "key.pem"):
+        shutil.copy(os.path.join(os.path.dirname(tmp), f), tmp)
+    handler = MailHandler()
+    with SmtpServer(tmp, handler) as smtp, HookReceiver() as hook:
+        d = FakeClockDaemon(tmp, epoch("2026-11-01T04:59:50Z"), smtp.port, hook.port,
+                            zone="Europe/Berlin")
+        try:
+            d.start()
+            # Well before 06:00 UTC: a schedule read in UTC would still be waiting.
+            wait_until("the report mail at 06:00 in Berlin", lambda: handler.messages, 60)
+        finally:
+            check("serve exit status in Berlin", d.stop(), 0)
+        msg = email.message_from_bytes(handler.messages[0][2], policy=email.policy.default)
+        check("Berlin subject", "SLA report 2026-10 (Europe/Berlin)" in msg["Subject"], True)
+        csv = [p for p in msg.iter_attachments()]
+        check("Berlin CSV is the report cut in Berlin",
+              csv[0].get_payload(decode=True) if csv else None,
+              cli_report(d.data, "csv", "Europe/Berlin"))
+        date = email.utils.parsedate_to_datetime(msg["Date"])
+        check("sent at 06:00 Berlin time, before 06:00 UTC",
+              date < datetime.datetime(2026, 11, 1, 6, 0, tzinfo=datetime.timezone.utc), True)
+
+
 def make_cert(tmp):
     """A self-signed certificate valid at the daemon's fake time (openssl under faketime too)."""
     env = dict(os.environ, LD_PRELOAD=LIBFAKETIME, FAKETIME="@2026-10-31 00:00:00")
@@ -333,7 +364,7 @@ def make_cert(tmp):
 
 
 def show_logs(tmp):
-    for case in ("sent", "before"):
+    for case in ("sent", "before", "berlin"):
         path = os.path.join(tmp, case, "slawatch.log")
         if os.path.exists(path):
             with open(path, errors="replace") as f:
@@ -357,6 +388,7 @@ def main():
         last_complete_month(data)
         sent_and_retried(os.path.join(tmp, "sent"), data)
         restart_before_sending(os.path.join(tmp, "before"), data)
+        in_berlin(os.path.join(tmp, "berlin"), data)
     except Exception:
         show_logs(tmp)
         raise
