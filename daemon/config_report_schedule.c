@@ -10,13 +10,12 @@
 #include "config_int.h"
 #include "slawatch/report_tz.h"
 
-static const char *const schedule_keys[] = {"day",      "hour",  "time_zone", "services",
-                                            "retry",    "email", "webhook",   NULL};
+static const char *const schedule_keys[] = {"day",   "hour",  "time_zone", "services",
+                                            "retry", "email", "webhook",   NULL};
 static const char *const retry_keys[] = {"min_backoff", "max_backoff", NULL};
-static const char *const email_keys[] = {"url",           "from",         "to",
-                                         "starttls",      "username",     "password_file",
-                                         "password_env",  "ca_file",      "timeout",
-                                         NULL};
+static const char *const email_keys[] = {
+    "url",           "from",         "to",      "starttls", "username",
+    "password_file", "password_env", "ca_file", "timeout",  NULL};
 static const char *const webhook_keys[] = {"url", "bearer_token_file", "timeout", NULL};
 
 static void
@@ -106,8 +105,7 @@ get_mail_url(sw_rules_loader *ld, const sw_yaml_node *v, sw_config_report_mail *
 }
 
 static void
-get_email(sw_rules_loader *ld, const sw_yaml_node *node, const char *path,
-          sw_config_report_mail *m)
+get_email(sw_rules_loader *ld, const sw_yaml_node *node, const char *path, sw_config_report_mail *m)
 {
     const sw_yaml_node *v;
     if (!sw_rules_check_map(ld, node, "email", email_keys))

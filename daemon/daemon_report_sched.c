@@ -20,8 +20,8 @@
 #include "slawatch/report_tz.h"
 
 #define HOUR_MS INT64_C(3600000)
-#define IDLE_MS INT64_C(30000) /* the longest nap: the clock may jump */
-#define SETTLE_MS INT64_C(5000)  /* between looks while the month's last data is being stored */
+#define IDLE_MS INT64_C(30000)  /* the longest nap: the clock may jump */
+#define SETTLE_MS INT64_C(5000) /* between looks while the month's last data is being stored */
 #define REPORT_BYTES ((size_t)1 << 30)
 #define MESSAGE_BYTES ((size_t)2 << 30)
 
@@ -120,9 +120,13 @@ static sw_status
 build(sw_daemon *d, const due_month *m, int64_t now_ms, built *b, sw_err *err)
 {
     const sw_config_report_schedule *c = d->rsched->cfg;
-    sw_report_request req = {.year = m->year, .month = m->month, .tz = c->time_zone,
-                             .services = c->services, .n_services = c->n_services,
-                             .now_ms = now_ms, .shard = &d->shard};
+    sw_report_request req = {.year = m->year,
+                             .month = m->month,
+                             .tz = c->time_zone,
+                             .services = c->services,
+                             .n_services = c->n_services,
+                             .now_ms = now_ms,
+                             .shard = &d->shard};
     sw_buf *bufs[] = {&b->html, &b->md, &b->csv, &b->json};
     const sw_report_format formats[] = {SW_REPORT_HTML, SW_REPORT_MD, SW_REPORT_CSV,
                                         SW_REPORT_JSON};
@@ -158,8 +162,8 @@ static sw_status
 send_mail(sw_daemon *d, const built *b, int64_t now_ms, sw_err *err)
 {
     const sw_config_report_mail *c = &d->rsched->cfg->mail;
-    sw_report_mail m = {c->from, c->to,    c->n_to, now_ms, d->rsched->link,
-                        &b->summary, &b->html, &b->md, &b->csv};
+    sw_report_mail m = {c->from,     c->to,    c->n_to, now_ms, d->rsched->link,
+                        &b->summary, &b->html, &b->md,  &b->csv};
     sw_report_smtp o = {c->url, c->starttls, c->username, NULL, c->ca_file, c->timeout_ms};
     char *pass = NULL;
     sw_buf msg;
@@ -188,10 +192,14 @@ send_webhook(sw_daemon *d, const built *b, sw_err *err)
     if (st == SW_OK)
         st = sw_report_webhook_body(&b->summary, d->rsched->link, &body, err);
     sw_http_fetch_response resp = {0};
-    sw_http_fetch_request rq = {.method = "POST", .url = c->webhook_url,
-                                .content_type = "application/json", .body = body.data,
-                                .body_len = body.len, .bearer_token = token,
-                                .timeout_ms = c->webhook_timeout_ms, .discard_body = true};
+    sw_http_fetch_request rq = {.method = "POST",
+                                .url = c->webhook_url,
+                                .content_type = "application/json",
+                                .body = body.data,
+                                .body_len = body.len,
+                                .bearer_token = token,
+                                .timeout_ms = c->webhook_timeout_ms,
+                                .discard_body = true};
     if (st == SW_OK && (st = sw_http_fetch(&rq, &resp, err)) == SW_OK &&
         (resp.status < 200 || resp.status > 299))
         st = sw_err_set(err, SW_E_IO, "webhook answered HTTP %ld", resp.status);
@@ -221,8 +229,7 @@ delivered(sw_daemon *d, int target, const due_month *m, int64_t now_ms)
     snprintf(t->done, sizeof t->done, "%s", m->text);
     t->backoff_ms = 0;
     count(rs, target, SW_REPORT_DELIVERY_SENT);
-    sw_log(SW_LOG_INFO, "report delivered", "month", m->text, "target", target_names[target],
-           NULL);
+    sw_log(SW_LOG_INFO, "report delivered", "month", m->text, "target", target_names[target], NULL);
     if (sw_store_meta_put(d->store, key, now_ms, false, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "report delivery not recorded: a restart sends it again", &err,
                    "month", m->text, "target", target_names[target], NULL);
@@ -255,8 +262,7 @@ skipped(sw_daemon *d, const due_month *m, const sw_err *err)
             count(d->rsched, i, SW_REPORT_DELIVERY_SKIPPED);
         }
     }
-    sw_log_err(SW_LOG_WARN, "report not delivered: nothing to report", err, "month", m->text,
-               NULL);
+    sw_log_err(SW_LOG_WARN, "report not delivered: nothing to report", err, "month", m->text, NULL);
 }
 
 /* ---- the loop ---- */
@@ -280,8 +286,8 @@ owes(sw_daemon *d, int i, const due_month *m, int64_t now_ms)
     }
     if (found) {
         snprintf(t->done, sizeof t->done, "%s", m->text);
-        sw_log(SW_LOG_INFO, "report already delivered", "month", m->text, "target",
-               target_names[i], NULL);
+        sw_log(SW_LOG_INFO, "report already delivered", "month", m->text, "target", target_names[i],
+               NULL);
     }
     return !found;
 }

@@ -140,9 +140,8 @@ put_base64(sw_buf *out, const uint8_t *data, size_t n, sw_err *err)
 static sw_status
 put_part(sw_buf *out, const char *boundary, const char *headers, const sw_buf *body, sw_err *err)
 {
-    sw_status st = sw_buf_printf(out, err,
-                                 "--%s\r\n%sContent-Transfer-Encoding: base64\r\n\r\n", boundary,
-                                 headers);
+    sw_status st = sw_buf_printf(out, err, "--%s\r\n%sContent-Transfer-Encoding: base64\r\n\r\n",
+                                 boundary, headers);
     return st == SW_OK ? put_base64(out, body->data, body->len, err) : st;
 }
 

@@ -52,8 +52,8 @@ sw_report_webhook_body(const sw_report_summary *s, const char *link, sw_buf *out
     if (st == SW_OK)
         st = sw_json_put_string(out, s->time_zone, err);
     if (st == SW_OK)
-        st = sw_buf_printf(out, err, ",\"met\":%u,\"missed\":%u,\"no_verdict\":%u,\"url\":",
-                           s->met, s->missed, s->no_verdict);
+        st = sw_buf_printf(out, err, ",\"met\":%u,\"missed\":%u,\"no_verdict\":%u,\"url\":", s->met,
+                           s->missed, s->no_verdict);
     if (st == SW_OK)
         st = link != NULL ? sw_json_put_string(out, link, err) : sw_buf_printf(out, err, "null");
     if (st == SW_OK)
