@@ -155,6 +155,26 @@ mail_date(int64_t ms, char *out, size_t cap)
     strftime(out, cap, "%a, %d %b %Y %H:%M:%S +0000", &tm);
 }
 
+/* The summary line, ASCII (zone names are), folded after the zone (RFC 5322 2.2.3: a line of
+ * at most 78 characters; the reader unfolds it back to one line). */
+static sw_status
+put_subject(const sw_report_summary *s, sw_buf *out, sw_err *err)
+{
+    sw_buf line;
+    sw_buf_init(&line, 1024);
+    sw_status st = sw_report_summary_line(s, &line, err);
+    const char *text = st == SW_OK ? sw_buf_cstr(&line, err) : NULL;
+    const char *fold = text != NULL ? strstr(text, "): ") : NULL;
+    if (text == NULL)
+        st = st == SW_OK ? SW_E_NOMEM : st;
+    else if (fold == NULL)
+        st = sw_buf_append(out, text, line.len, err);
+    else
+        st = sw_buf_printf(out, err, "%.*s\r\n%s", (int)(fold + 2 - text), text, fold + 2);
+    sw_buf_fini(&line);
+    return st;
+}
+
 static sw_status
 put_headers(const sw_report_mail *m, const char *mixed, sw_buf *out, sw_err *err)
 {
@@ -165,9 +185,8 @@ put_headers(const sw_report_mail *m, const char *mixed, sw_buf *out, sw_err *err
         st = sw_buf_printf(out, err, "%s<%s>", i ? ",\r\n " : "", m->to[i]);
     if (st == SW_OK)
         st = sw_buf_printf(out, err, "\r\nSubject: ");
-    /* The summary line is ASCII unless a zone name is not; the zone names are. */
     if (st == SW_OK)
-        st = sw_report_summary_line(m->summary, out, err);
+        st = put_subject(m->summary, out, err);
     if (st == SW_OK)
         st = sw_buf_printf(out, err,
                            "\r\nDate: %s\r\nMessage-ID: <sla-report-%s-%lld@slawatch>\r\n"
