@@ -20,7 +20,8 @@ CA) and AUTH, and an HTTP receiver for the webhook.
 - a restart before the time (stopped at 05:58, started again at 06:05) sends it then.
 
 - in Europe/Berlin: 06:00 there is 05:00 UTC in November; the report arrives then, cut in
-  Berlin (subject, and the CSV as `slawatch report --tz Europe/Berlin`).
+  Berlin (subject, and the CSV as `slawatch report --tz Europe/Berlin`); the webhook answers
+  503 twice and takes the third POST.
 
 And `slawatch report` without --month (its clock set by faketime as well) reports the last
 month that has ended in its zone: October mid-November, and at 2026-11-01 00:30 UTC October in
@@ -104,15 +105,24 @@ class SmtpServer:
 
 
 class HookReceiver:
-    def __init__(self):
+    """Takes webhook POSTs; answers 503 to the first `refuse` of them (not kept)."""
+
+    def __init__(self, refuse=0):
         self.bodies = []
+        self.posts = 0
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", 0))
-                receiver.bodies.append((self.path, self.headers.get("Content-Type"),
-                                        self.rfile.read(n)))
+                body = self.rfile.read(n)
+                receiver.posts += 1
+                if receiver.posts <= refuse:
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                receiver.bodies.append((self.path, self.headers.get("Content-Type"), body))
                 self.send_response(200)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
@@ -333,13 +343,20 @@ def in_berlin(tmp, data_src):
     for f in ("cert.pem", "key.pem"):
         shutil.copy(os.path.join(os.path.dirname(tmp), f), tmp)
     handler = MailHandler()
-    with SmtpServer(tmp, handler) as smtp, HookReceiver() as hook:
+    with SmtpServer(tmp, handler) as smtp, HookReceiver(refuse=2) as hook:
         d = FakeClockDaemon(tmp, epoch("2026-11-01T04:59:50Z"), smtp.port, hook.port,
                             zone="Europe/Berlin")
         try:
             d.start()
             # Well before 06:00 UTC: a schedule read in UTC would still be waiting.
             wait_until("the report mail at 06:00 in Berlin", lambda: handler.messages, 60)
+            wait_until("the webhook, refused twice", lambda: hook.bodies, 60)
+            counts = wait_until("the webhook's counts",
+                                lambda: (lambda c: c if c[("webhook", "sent")] == 1 else None)(
+                                    d.deliveries()), 30)
+            check("webhook refused twice, then taken once", (hook.posts, len(hook.bodies)),
+                  (3, 1))
+            check("webhook failures counted", counts[("webhook", "failed")], 2)
         finally:
             check("serve exit status in Berlin", d.stop(), 0)
         msg = email.message_from_bytes(handler.messages[0][2], policy=email.policy.default)
