@@ -2,7 +2,7 @@
  * The daemon's configuration file (`slawatch serve --config FILE`), documented in
  * docs/configuration.md: where to listen, where the data lives, which rules files to load,
  * where Alertmanager is, auth, TLS, HTTP limits, store retention, the log level, the Prometheus
- * scrape jobs and the remote-write targets. Loaded
+ * scrape jobs, the remote-write targets and the report schedule. Loaded
  * and validated whole like a rules file (every error `FILE:LINE:COL: error: MESSAGE`). A config
  * owns its strings; command-line flags may replace `listen` and `data_dir` with strings that
  * outlive it before the config is shared, and nothing changes it after that.
