@@ -228,6 +228,12 @@ def network_and_files():
     c.expect_failure(serve(c), [f"cannot read TLS key {c.dir}/tls.key: No such file"])
     c = Case("missing token file", config_extra="auth: {token_file: token}\n")
     c.expect_failure(serve(c), [f"{c.dir}/token", "No such file"])
+    c = Case("missing report mail password file",
+             config_extra="report_schedule:\n  email: {url: 'smtp://127.0.0.1:25', "
+                          "from: a@example.com, to: [b@example.com], username: u, "
+                          "password_file: smtp-password}\n")
+    c.expect_failure(serve(c), [f"cannot read email password_file {c.dir}/smtp-password: "
+                                "No such file"])
     c = Case("demo data dir under a file")
     (c.dir / "file").write_text("")
     c.expect_failure(["demo", "--data", str(c.dir / "file" / "d")],
