@@ -28,16 +28,16 @@ typedef enum sw_alert_state {
 typedef struct sw_objective_result {
     const sw_objective *objective;
     int64_t window_start_ms, window_end_ms;
-    double measured;  /* ratio, microseconds or requests/s; NAN without enough data */
-    sw_op op;         /* met = measured op target (throughput: share of slices >= */
-    double target;    /* slice_target; otherwise the objective's own op and value) */
-    bool has_verdict; /* false: insufficient data or coverage (judgement.h) */
+    double measured;          /* ratio, microseconds or requests/s; NAN without enough data */
+    sw_op op;                 /* met = measured op target (throughput: share of slices >= */
+    double target;            /* slice_target; otherwise the objective's own op and value) */
+    bool has_verdict;         /* false: insufficient data or coverage (judgement.h) */
     bool met;
-    bool so_far;                 /* a verdict on a window not over yet (a month in progress) */
-    uint64_t samples;            /* requests (or slices for timeslices and throughput) */
-    double coverage;             /* share of the window's base intervals that had data */
-    double budget_remaining;     /* fraction of the error budget left; negative when overspent */
-    double burn_rate;            /* over the last hour; NAN without data */
+    bool so_far;              /* a verdict on a window not over yet (a month in progress) */
+    uint64_t samples;         /* requests (or slices for timeslices and throughput) */
+    double coverage;          /* share of the window's base intervals that had data */
+    double budget_remaining;  /* fraction of the error budget left; negative when overspent */
+    double burn_rate;         /* over the last hour; NAN without data */
     double time_to_exhaustion_s; /* at that burn rate; INFINITY when not burning */
     double allowed_downtime_s;   /* availability objectives: (1 - target) of the window */
     double downtime_s;           /* availability objectives: bad time at that rate */
@@ -55,9 +55,9 @@ typedef struct sw_alert_result {
 
 typedef struct sw_trigger_result {
     const sw_alert *trigger;
-    bool fired;           /* latched since the last deployment mark */
-    int64_t fired_at_ms;  /* -1 when not fired */
-    sw_alert_state state; /* the underlying condition's state */
+    bool fired;               /* latched since the last deployment mark */
+    int64_t fired_at_ms;      /* -1 when not fired */
+    sw_alert_state state;     /* the underlying condition's state */
 } sw_trigger_result;
 
 #define SW_GATE_MAX_CHECKS 32
@@ -106,13 +106,13 @@ typedef struct sw_gate_result {
 
 /* Everything known about one series at the last sw_eval_advance(). */
 typedef struct sw_series_result {
-    const char *service;       /* the series' key: the service's name or a label value's key */
-    const char *name;          /* the service's name */
+    const char *service;      /* the series' key: the service's name or a label value's key */
+    const char *name;         /* the service's name */
     const char *label, *value; /* a value of the service's by label (sw_rules_by_key); or NULL */
-    const char *env;           /* NULL when the series has no environment */
-    double coverage;           /* share of base intervals with data since the first interval */
-    int64_t deployed_ms;       /* the last deployment mark; -1 when none */
-    const sw_rules *rules;     /* the service's resolved set, which the lists below follow */
+    const char *env;          /* NULL when the series has no environment */
+    double coverage;          /* share of base intervals with data since the first interval */
+    int64_t deployed_ms;      /* the last deployment mark; -1 when none */
+    const sw_rules *rules;    /* the service's resolved set, which the lists below follow */
     const sw_objective_result *objectives; /* rules->n_objectives entries */
     const sw_alert_result *alerts;         /* rules->n_alerts entries */
     const sw_trigger_result *triggers;     /* rules->n_triggers entries */
@@ -130,8 +130,8 @@ void sw_eval_free(sw_eval *ev);
  * (SW_E_INVAL otherwise). Within a series intervals arrive in increasing start order, aligned to
  * the base interval, length a multiple of it; an overlap is SW_E_INVAL. The interval is copied.
  */
-sw_status sw_eval_add(sw_eval *ev, const char *service, const char *env, const sw_sli_interval *iv,
-                      sw_err *err);
+sw_status sw_eval_add(sw_eval *ev, const char *service, const char *env,
+                      const sw_sli_interval *iv, sw_err *err);
 
 /*
  * sw_eval_add() of an interval whose latency histogram is still in its stored encoding
@@ -176,7 +176,7 @@ sw_status sw_eval_restore_trigger(sw_eval *ev, const char *service, const char *
 typedef struct sw_window_stats {
     uint64_t requests, errors;
     uint64_t probes, probe_failures;
-    double coverage;               /* share of the window's base intervals with data */
+    double coverage;      /* share of the window's base intervals with data */
     double p50_us, p95_us, p99_us; /* NAN without latency data */
 } sw_window_stats;
 
