@@ -179,7 +179,7 @@ put_burn(sw_buf *b, const cJSON *series, const cJSON *o, const char *window)
     double burn = number_of(o, field);
     int64_t window_ms;
     sw_units_parse_duration_ms(window, strlen(window), &window_ms);
-    sw_buf_printf(b, NULL, " · ");
+    sw_buf_printf(b, NULL, strcmp(window, "1h") == 0 ? "" : " · ");
     if (!isfinite(burn)) {
         sw_buf_printf(b, NULL,
                       "<span class=\"burn muted\" data-window=\"%s\" title=\"no data, or not "

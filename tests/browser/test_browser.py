@@ -457,6 +457,15 @@ def test_gate(c):
     check(["api", "green", "✖ fail"] in verdicts and ["web", "—", "✔ pass"] in verdicts,
           f"gate decisions shown: {verdicts}")
     c.shot("gate")
+    # A route's decision links to that route's page around it (the deployment's charts).
+    links = [a.get_attribute("href") for a in
+             c.driver.find_elements(By.CSS_SELECTOR, "table.decisions tbody th a")
+             if a.text == "checkout route=/pay"]
+    if check(len(links) >= 1, f"no gate decision of checkout route=/pay: {verdicts}"):
+        c.driver.get(links[0])
+        c.after_load("checkout route=/pay from the gate page")
+        check("checkout route=/pay" in c.driver.title and "range=custom" in links[0],
+              f"the decision's link opens {c.driver.title!r} ({links[0]})")
     c.open("/gate?service=web")
     services = c.dom("return Array.from(document.querySelectorAll('table.decisions tbody th a'))"
                      ".map(function(a){return a.textContent;});")
@@ -527,7 +536,7 @@ def feed(d):
                 dict(GOOD, service="web")]
     push_intervals(d, batches, 3)
     wait_evaluated(d, first + 5, "slawatch to evaluate past the remote writes")
-    for q in ("service=api&env=green", "service=web"):
+    for q in ("service=api&env=green", "service=web", "service=checkout&route=/pay"):
         status, _, _ = http("GET", d.url + "/api/v1/gate?" + q, headers={"User-Agent": HOSTILE})
         check(status == 200, f"gate {q}: HTTP {status}")
 
