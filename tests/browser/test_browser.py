@@ -5,8 +5,9 @@ Usage: test_browser.py SLAWATCH SCREENSHOT_DIR
 
 One daemon (base interval 1s, a bearer token) fed known data through /api/v1/ingest: api/blue
 and web good, api/green bad (30 % errors), and gate answers with a hostile User-Agent; and
-through remote write (loopback) checkout, judged per value of route: /pay, /cart and a hostile
-value, each with its own counts. Its burn-rate alerts use factors unlike the usual 14.4 and 6
+through remote write (loopback) checkout, judged per value of route: /pay, /cart, a hostile
+value and a 1000-byte one of markup and quotes, each with its own counts (and a 10 KB value the
+source refuses). Its burn-rate alerts use factors unlike the usual 14.4 and 6
 (a page at 0.1 over 1h, a ticket at 0.15 over 6h, a page at 50 over 1d). In the browser:
 - / without the token is the login page; its form signs in (the cookie is HttpOnly,
   SameSite=Strict, Path=/, as `?token=` also sets it);
@@ -63,7 +64,7 @@ alerts:""")
 RULES = RULES.replace("""  - name: web
 """, """  - name: checkout
     by: [route]
-    by_limit: 3
+    by_limit: 5
     sli:
       requests: {prometheus: 'http_requests_total{job="shop"}'}
       errors: {prometheus: 'http_requests_total{job="shop",code=~"5.."}'}
@@ -82,8 +83,12 @@ RULES = RULES.replace("""rollback_triggers:""", "".join(f"""  - name: Burn{long}
 GOOD = {"requests": 1000, "errors": 2, "latency_us": [5000, 20000, 30000, 40000]}
 BAD = {"requests": 1000, "errors": 300, "latency_us": [5000, 20000, 60000, 90000]}
 HOSTILE = "<script>document.title='pwned'</script>\"'&"
+# A route value as long as the sources take (1000 bytes of markup and quotes), and one of
+# 10 KB, which they refuse (values hold at most 1024 bytes).
+LONG = ("\"'<b>&amp;" * 100)[:1000]
+TOO_LONG = "<i>'\"" * 2100
 # checkout's counters per route: (requests, errors) added in each of 3 intervals.
-ROUTES = {"/pay": (101, 1), "/cart": (105, 5), HOSTILE: (100, 0)}
+ROUTES = {"/pay": (101, 1), "/cart": (105, 5), HOSTILE: (100, 0), LONG: (120, 3)}
 
 
 def browser(screens):
@@ -299,7 +304,7 @@ def test_login(c):
 def test_overview(c):
     c.open("/")
     rows = compare_overview(c)
-    check(len(rows) == 6, f"overview rows: {len(rows)}, want 6 series")
+    check(len(rows) == 7, f"overview rows: {len(rows)}, want 7 series")
     check(rows and rows[0]["name"] == "api" and rows[0]["env"] == "green",
           f"the bad series is not first: {rows[:1]}")
     check_burn_marks(rows)
@@ -322,7 +327,7 @@ def test_overview(c):
     c.open("/?sort=budget")
     _, doc = c.d.get_json("/api/v1/status")
     shown = [(r["name"], r["env"]) for r in c.dom(OVERVIEW_DOM)]
-    check(len(shown) == 6, f"sort=budget shows {shown}")
+    check(len(shown) == 7, f"sort=budget shows {shown}")
     c.open("/?q=" + urllib.parse.quote(HOSTILE))
     check(c.driver.find_element(By.ID, "q").get_attribute("value") == HOSTILE,
           "the hostile filter text is not shown back as typed")
@@ -365,6 +370,7 @@ def check_routes(c, rows):
     texts = c.dom("return Array.from(document.querySelectorAll('#overview tbody th a'))"
                   ".map(function(a){return a.textContent;});")
     check(f"checkout route={HOSTILE}" in texts, f"the hostile route is not shown as text: {texts}")
+    check(not any(TOO_LONG[:100] in t for t in texts), "a 10 KB route value was admitted")
 
 
 def test_route_pages(c):
@@ -513,10 +519,10 @@ def test_palette(d):
                 check(ratio >= 4.5, f"{scheme}: --{fg} on --{bg} contrast {ratio:.2f} < 4.5")
 
 
-def write_routes(d, first):
+def write_routes(d, first, routes=ROUTES):
     """checkout's counters by remote write: each starts at 0 and grows by ROUTES' counts."""
     series = []
-    for route, (requests, errors) in ROUTES.items():
+    for route, (requests, errors) in routes.items():
         for code, per in (("200", requests - errors), ("500", errors)):
             labels = [("__name__", "http_requests_total"), ("job", "shop"), ("route", route),
                       ("code", code)]
@@ -530,6 +536,7 @@ def feed(d):
     # The counters' first samples (value 0) land in the interval the pushes start in.
     first = math.floor(time.time()) + 1
     write_routes(d, first)
+    write_routes(d, first, {TOO_LONG: (100, 0)})  # its samples are refused, the others kept
 
     def batches(_k):
         return [dict(GOOD, service="api", env="blue"), dict(BAD, service="api", env="green"),
