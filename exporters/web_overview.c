@@ -118,6 +118,7 @@ put_budget(sw_buf *b, double budget)
  * page from critical alerts, ticket from the others (the lowest factor of each). NAN: none. */
 typedef struct burn_marks {
     double page, ticket;
+    int64_t long_ms; /* the alerts' window; -1 without any */
 } burn_marks;
 
 static int64_t
@@ -136,18 +137,20 @@ is_burn_alert_of(const cJSON *a, const char *objective)
 }
 
 static int64_t
+distance(int64_t a, int64_t b)
+{
+    return a > b ? a - b : b - a;
+}
+
+static int64_t
 nearest_long(const cJSON *series, const char *objective, int64_t window_ms)
 {
     int64_t best = -1;
     const cJSON *a;
     cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(series, "alerts"))
     {
-        if (!is_burn_alert_of(a, objective))
-            continue;
-        int64_t l = duration_of(a, "long");
-        int64_t d = l > window_ms ? l - window_ms : window_ms - l;
-        int64_t bd = best > window_ms ? best - window_ms : window_ms - best;
-        if (best < 0 || d < bd)
+        int64_t l = is_burn_alert_of(a, objective) ? duration_of(a, "long") : -1;
+        if (l > 0 && (best < 0 || distance(l, window_ms) < distance(best, window_ms)))
             best = l;
     }
     return best;
@@ -156,8 +159,8 @@ nearest_long(const cJSON *series, const char *objective, int64_t window_ms)
 static burn_marks
 marks_for(const cJSON *series, const char *objective, int64_t window_ms)
 {
-    burn_marks m = {NAN, NAN};
     int64_t l = nearest_long(series, objective, window_ms);
+    burn_marks m = {NAN, NAN, l};
     const cJSON *a;
     cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(series, "alerts"))
     {
@@ -181,10 +184,11 @@ put_burn(sw_buf *b, const cJSON *series, const cJSON *o, const char *window)
     sw_units_parse_duration_ms(window, strlen(window), &window_ms);
     sw_buf_printf(b, NULL, strcmp(window, "1h") == 0 ? "" : " · ");
     if (!isfinite(burn)) {
-        sw_buf_printf(b, NULL,
-                      "<span class=\"burn muted\" data-window=\"%s\" title=\"no data, or not "
-                      "kept that far back\">burn %s —</span>",
-                      window, window);
+        sw_buf_printf(
+            b, NULL,
+            "<span class=\"burn muted\" data-window=\"%s\" title=\"no data in the window, "
+            "or none kept that far back\">burn %s —</span>",
+            window, window);
         return;
     }
     burn_marks m = marks_for(series, string_of(o, "name"), window_ms);
@@ -196,8 +200,13 @@ put_burn(sw_buf *b, const cJSON *series, const cJSON *o, const char *window)
         sw_buf_printf(b, NULL, "page alert at %g×", m.page);
     if (isfinite(m.ticket))
         sw_buf_printf(b, NULL, "%sticket alert at %g×", isfinite(m.page) ? ", " : "", m.ticket);
-    if (isnan(m.page) && isnan(m.ticket))
+    if (m.long_ms > 0) {
+        char over[40];
+        sw_units_format_duration(m.long_ms, over, sizeof over);
+        sw_buf_printf(b, NULL, " over %s", over);
+    } else {
         sw_buf_printf(b, NULL, "no burn-rate alert on this objective");
+    }
     sw_buf_printf(b, NULL, "\">burn %s <span class=\"burn-value\">%.2f</span>×%s</span>", window,
                   burn,
                   fast   ? " ▲ fast"
