@@ -67,11 +67,23 @@ sw_eval_json_objective_fields(sw_buf *b, const sw_objective_result *r, sw_err *e
     return put_number(b, r->time_to_exhaustion_s, err);
 }
 
+/* The status' longer burn rates, asked of the evaluator now rather than kept at every tick. */
 static void
-put_objective(sw_buf *b, const sw_objective_result *r, sw_err *err)
+put_longer_burns(sw_buf *b, const sw_eval *ev, size_t i, size_t k, sw_err *err)
+{
+    sw_buf_printf(b, err, ",\"burn_rate_6h\":");
+    put_number(b, sw_eval_burn_rate(ev, i, k, INT64_C(6) * 3600 * 1000), err);
+    sw_buf_printf(b, err, ",\"burn_rate_1d\":");
+    put_number(b, sw_eval_burn_rate(ev, i, k, INT64_C(24) * 3600 * 1000), err);
+}
+
+static void
+put_objective(sw_buf *b, const sw_eval *ev, size_t i, size_t k, const sw_objective_result *r,
+              sw_err *err)
 {
     sw_buf_printf(b, err, "{");
     sw_eval_json_objective_fields(b, r, err);
+    put_longer_burns(b, ev, i, k, err);
     /* What measured and target are (their unit follows from it): the web UI formats them. */
     char sli[32];
     sw_rules_sli_name(&r->objective->objective, sli, sizeof sli);
@@ -80,8 +92,25 @@ put_objective(sw_buf *b, const sw_objective_result *r, sw_err *err)
     sw_buf_printf(b, err, "}");
 }
 
+/* A burn-rate alert's definition: the web UI marks burn rates with its factor. */
 static void
-put_alert(sw_buf *b, const sw_alert_result *r, sw_err *err)
+put_burn_rule(sw_buf *b, const sw_rules *rules, const sw_alert *a, sw_err *err)
+{
+    char w[40];
+    sw_buf_printf(b, err, ",\"objective\":");
+    sw_json_put_string(b, rules->objectives[a->objective].name, err);
+    sw_buf_printf(b, err, ",\"burn_rate\":");
+    put_number(b, a->burn_rate, err);
+    sw_units_format_duration(a->long_ms, w, sizeof w);
+    sw_buf_printf(b, err, ",\"long\":");
+    sw_json_put_string(b, w, err);
+    sw_units_format_duration(a->short_ms, w, sizeof w);
+    sw_buf_printf(b, err, ",\"short\":");
+    sw_json_put_string(b, w, err);
+}
+
+static void
+put_alert(sw_buf *b, const sw_rules *rules, const sw_alert_result *r, sw_err *err)
 {
     sw_buf_printf(b, err, "{\"name\":");
     sw_json_put_string(b, r->alert->name, err);
@@ -90,6 +119,8 @@ put_alert(sw_buf *b, const sw_alert_result *r, sw_err *err)
     put_time(b, r->state == SW_ALERT_INACTIVE ? -1 : r->active_since_ms, err);
     sw_buf_printf(b, err, ",\"measured\":");
     put_number(b, r->measured, err);
+    if (r->alert->kind == SW_ALERT_BURN_RATE)
+        put_burn_rule(b, rules, r->alert, err);
     sw_buf_printf(b, err, "}");
 }
 
@@ -191,12 +222,12 @@ put_series(sw_buf *b, const sw_eval *ev, size_t i, sw_err *err)
     sw_buf_printf(b, err, ",\"objectives\":[");
     for (size_t k = 0; k < s.rules->n_objectives; k++) {
         sw_buf_printf(b, err, k ? "," : "");
-        put_objective(b, &s.objectives[k], err);
+        put_objective(b, ev, i, k, &s.objectives[k], err);
     }
     sw_buf_printf(b, err, "],\"alerts\":[");
     for (size_t k = 0; k < s.rules->n_alerts; k++) {
         sw_buf_printf(b, err, k ? "," : "");
-        put_alert(b, &s.alerts[k], err);
+        put_alert(b, s.rules, &s.alerts[k], err);
     }
     sw_buf_printf(b, err, "],\"triggers\":[");
     for (size_t k = 0; k < s.rules->n_triggers; k++) {

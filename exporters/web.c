@@ -309,7 +309,7 @@ static const char css[] =
     "table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:top;"
     "padding:.35em .5em;border-bottom:1px solid var(--line)}th{background:var(--head)}\n"
     ".scroll{overflow-x:auto}ul.objs{list-style:none;margin:0;padding:0}"
-    "ul.objs li{margin-bottom:.4em}\n"
+    "ul.objs li{margin-bottom:.4em}.label{overflow-wrap:anywhere}.burn{white-space:nowrap}\n"
     ".met{color:var(--ok)}.missed{color:var(--bad)}.noverdict{color:var(--none)}"
     ".warn{color:var(--warn)}.bad{color:var(--bad)}.ok{color:var(--ok)}"
     ".muted{color:var(--muted)}.error{color:var(--bad);font-weight:600}\n"

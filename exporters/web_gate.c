@@ -137,18 +137,31 @@ put_reason_checks(sw_buf *b, const char *json)
     cJSON_Delete(doc);
 }
 
-/* The service's page over the 6 hours around the decision. */
+/* The service's page over the 6 hours around the decision: for one value of a service judged
+ * per label value (the answer's "labels"), that value's page, named as the overview names it. */
 static void
-put_service_link(sw_buf *b, const decision *d)
+put_service_link(sw_buf *b, const decision *d, int64_t now_ms)
 {
+    cJSON *doc = cJSON_Parse(d->json);
+    const cJSON *labels = cJSON_GetObjectItemCaseSensitive(doc, "labels");
+    const cJSON *value =
+        cJSON_IsObject(labels) && cJSON_IsString(labels->child) ? labels->child : NULL;
     char from[40], to[40];
     sw_units_format_time(d->at_ms - 3 * 3600 * 1000LL, from, sizeof from);
-    sw_units_format_time(d->at_ms + 3 * 3600 * 1000LL, to, sizeof to);
+    /* A recent decision's hours after it have not come yet: the page refuses a future end. */
+    int64_t to_ms = d->at_ms + 3 * 3600 * 1000LL;
+    sw_units_format_time(to_ms < now_ms ? to_ms : now_ms, to, sizeof to);
     sw_buf_printf(b, NULL, "<a href=\"/service?name=");
     sw_web_put_query_value(b, d->service);
     if (d->env[0] != '\0') {
         sw_buf_printf(b, NULL, "&amp;env=");
         sw_web_put_query_value(b, d->env);
+    }
+    if (value != NULL) {
+        sw_buf_printf(b, NULL, "&amp;");
+        sw_web_put_query_value(b, value->string);
+        sw_buf_printf(b, NULL, "=");
+        sw_web_put_query_value(b, value->valuestring);
     }
     sw_buf_printf(b, NULL, "&amp;range=custom&amp;from=");
     sw_web_put_query_value(b, from);
@@ -156,16 +169,24 @@ put_service_link(sw_buf *b, const decision *d)
     sw_web_put_query_value(b, to);
     sw_buf_printf(b, NULL, "\">");
     sw_web_put_text(b, d->service);
+    if (value != NULL) {
+        sw_buf_printf(b, NULL, " <span class=\"label\">");
+        sw_web_put_text(b, value->string);
+        sw_buf_printf(b, NULL, "=");
+        sw_web_put_text(b, value->valuestring);
+        sw_buf_printf(b, NULL, "</span>");
+    }
     sw_buf_printf(b, NULL, "</a>");
+    cJSON_Delete(doc);
 }
 
 static void
-put_decision(sw_buf *b, const decision *d)
+put_decision(sw_buf *b, const decision *d, int64_t now_ms)
 {
     sw_buf_printf(b, NULL, "<tr class=\"decision\"><td>");
     sw_web_put_time(b, d->at_ms);
     sw_buf_printf(b, NULL, "</td><th scope=\"row\">");
-    put_service_link(b, d);
+    put_service_link(b, d, now_ms);
     sw_buf_printf(b, NULL, "</th><td class=\"env\">");
     sw_web_put_text(b, d->env[0] ? d->env : "—");
     sw_buf_printf(b, NULL, "</td><td>");
@@ -196,7 +217,7 @@ put_controls(sw_buf *b, const char *service, int days)
 }
 
 static void
-put_table(sw_buf *b, const collect *c, const char *period)
+put_table(sw_buf *b, const collect *c, const char *period, int64_t now_ms)
 {
     sw_buf_printf(b, NULL,
                   "<p class=\"summary\"><span class=\"n-decisions\">%llu</span> decisions %s%s"
@@ -213,7 +234,7 @@ put_table(sw_buf *b, const collect *c, const char *period)
                   "<th scope=\"col\">Reason</th><th scope=\"col\">Checks</th>"
                   "<th scope=\"col\" class=\"opt\">Caller</th></tr></thead><tbody>");
     for (size_t i = 0; i < c->n; i++) /* newest first: backwards from the ring's end */
-        put_decision(b, &c->ring[(c->next + SHOWN_MAX - 1 - i) % SHOWN_MAX]);
+        put_decision(b, &c->ring[(c->next + SHOWN_MAX - 1 - i) % SHOWN_MAX], now_ms);
     sw_buf_printf(b, NULL, "</tbody></table></div>");
 }
 
@@ -227,7 +248,7 @@ sw_web_gate_decisions(const sw_api_hooks *h, sw_buf *b, const char *service, int
     c->service = service;
     sw_status st = sw_store_gate_audits(h->store, from_ms, to_ms, visit, c, err);
     if (st == SW_OK)
-        put_table(b, c, period);
+        put_table(b, c, period, h->now(h->ctx));
     else if (c->nomem)
         st = sw_err_set(err, SW_E_NOMEM, "out of memory");
     for (size_t i = 0; i < SHOWN_MAX; i++)

@@ -43,9 +43,9 @@ void sw_web_put_time(sw_buf *b, int64_t ms);
 sw_status sw_web_gate_decisions(const sw_api_hooks *h, sw_buf *b, const char *service,
                                 int64_t from_ms, int64_t to_ms, const char *period, sw_err *err);
 
-/* The status document's row of (service, env) as the overview shows it; false when the
- * document has no such series. */
+/* The status document's row of (service, value of its by label or "", env) as the overview
+ * shows it; false when the document has no such series. */
 bool sw_web_overview_series(sw_buf *b, const char *status, size_t len, const char *service,
-                            const char *env);
+                            const char *value, const char *env);
 
 #endif

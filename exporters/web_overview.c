@@ -15,15 +15,11 @@
 
 #include "slawatch/units.h"
 
-/* Burn rates at or above these exhaust a 30-day budget in about 2 days (page) or 5 days
- * (ticket): the SRE workbook's multiwindow alert factors, also the demo rules' ones. */
-#define BURN_PAGE 14.4
-#define BURN_TICKET 6.0
-
 typedef struct series_row {
     const cJSON *s;
     const char *name, *env;
-    double min_budget; /* INFINITY when no objective has a budget */
+    const char *label, *value; /* one value of the service's by label ("route", "/pay"); "" */
+    double min_budget;         /* INFINITY when no objective has a budget */
     int missed, firing;
 } series_row;
 
@@ -115,20 +111,111 @@ put_budget(sw_buf *b, double budget)
                   budget < 0.25 ? " class=\"low\"" : "", width, budget * 100);
 }
 
-static void
-put_burn(sw_buf *b, double burn)
+/* ------------------------------------------------------------------ burn rates */
+
+/* The factors a burn rate over a window is marked with: from the objective's burn-rate alerts
+ * over that window (their `long`), else over the nearest window an alert of it watches;
+ * page from critical alerts, ticket from the others (the lowest factor of each). NAN: none. */
+typedef struct burn_marks {
+    double page, ticket;
+    int64_t long_ms; /* the alerts' window; -1 without any */
+} burn_marks;
+
+static int64_t
+duration_of(const cJSON *obj, const char *name)
 {
-    if (!isfinite(burn)) {
-        sw_buf_printf(b, NULL, " · <span class=\"burn muted\">burn 1h —</span>");
-        return;
+    const char *text = string_of(obj, name);
+    int64_t ms;
+    return sw_units_parse_duration_ms(text, strlen(text), &ms) ? ms : -1;
+}
+
+static bool
+is_burn_alert_of(const cJSON *a, const char *objective)
+{
+    return isfinite(number_of(a, "burn_rate")) && duration_of(a, "long") > 0 &&
+           strcmp(string_of(a, "objective"), objective) == 0;
+}
+
+static int64_t
+distance(int64_t a, int64_t b)
+{
+    return a > b ? a - b : b - a;
+}
+
+static int64_t
+nearest_long(const cJSON *series, const char *objective, int64_t window_ms)
+{
+    int64_t best = -1;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(series, "alerts"))
+    {
+        int64_t l = is_burn_alert_of(a, objective) ? duration_of(a, "long") : -1;
+        if (l > 0 && (best < 0 || distance(l, window_ms) < distance(best, window_ms)))
+            best = l;
     }
-    const char *cls = burn >= BURN_PAGE ? "bad" : burn >= BURN_TICKET ? "warn" : "ok";
-    const char *word = burn >= BURN_PAGE ? " ▲ fast" : burn >= BURN_TICKET ? " ▲ slow" : "";
-    sw_buf_printf(b, NULL, " · <span class=\"burn %s\">burn 1h %.2f×%s</span>", cls, burn, word);
+    return best;
+}
+
+static burn_marks
+marks_for(const cJSON *series, const char *objective, int64_t window_ms)
+{
+    int64_t l = nearest_long(series, objective, window_ms);
+    burn_marks m = {NAN, NAN, l};
+    const cJSON *a;
+    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(series, "alerts"))
+    {
+        if (!is_burn_alert_of(a, objective) || duration_of(a, "long") != l)
+            continue;
+        double f = number_of(a, "burn_rate");
+        double *slot = strcmp(string_of(a, "severity"), "critical") == 0 ? &m.page : &m.ticket;
+        if (isnan(*slot) || f < *slot)
+            *slot = f;
+    }
+    return m;
 }
 
 static void
-put_objective(sw_buf *b, const cJSON *o)
+put_burn(sw_buf *b, const cJSON *series, const cJSON *o, const char *window)
+{
+    char field[32];
+    snprintf(field, sizeof field, "burn_rate_%s", window);
+    double burn = number_of(o, field);
+    int64_t window_ms;
+    sw_units_parse_duration_ms(window, strlen(window), &window_ms);
+    sw_buf_printf(b, NULL, strcmp(window, "1h") == 0 ? "" : " · ");
+    if (!isfinite(burn)) {
+        sw_buf_printf(
+            b, NULL,
+            "<span class=\"burn muted\" data-window=\"%s\" title=\"no data in the window, "
+            "or none kept that far back\">burn %s —</span>",
+            window, window);
+        return;
+    }
+    burn_marks m = marks_for(series, string_of(o, "name"), window_ms);
+    bool fast = isfinite(m.page) && burn >= m.page;
+    bool slow = !fast && isfinite(m.ticket) && burn >= m.ticket;
+    const char *cls = fast ? "bad" : slow ? "warn" : "ok";
+    sw_buf_printf(b, NULL, "<span class=\"burn %s\" data-window=\"%s\" title=\"", cls, window);
+    if (isfinite(m.page))
+        sw_buf_printf(b, NULL, "page alert at %g×", m.page);
+    if (isfinite(m.ticket))
+        sw_buf_printf(b, NULL, "%sticket alert at %g×", isfinite(m.page) ? ", " : "", m.ticket);
+    if (m.long_ms > 0) {
+        char over[40];
+        sw_units_format_duration(m.long_ms, over, sizeof over);
+        sw_buf_printf(b, NULL, " over %s", over);
+    } else {
+        sw_buf_printf(b, NULL, "no burn-rate alert on this objective");
+    }
+    sw_buf_printf(b, NULL, "\">burn %s <span class=\"burn-value\">%.2f</span>×%s</span>", window,
+                  burn,
+                  fast   ? " ▲ fast"
+                  : slow ? " ▲ slow"
+                         : "");
+}
+
+static void
+put_objective(sw_buf *b, const cJSON *series, const cJSON *o)
 {
     const char *sli = string_of(o, "sli");
     sw_buf_printf(b, NULL, "<li>");
@@ -144,7 +231,10 @@ put_objective(sw_buf *b, const cJSON *o)
     sw_buf_printf(b, NULL, "%s)</span><br>",
                   cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "so_far")) ? ", so far" : "");
     put_budget(b, number_of(o, "budget_remaining"));
-    put_burn(b, number_of(o, "burn_rate_1h"));
+    sw_buf_printf(b, NULL, "<br>");
+    put_burn(b, series, o, "1h");
+    put_burn(b, series, o, "6h");
+    put_burn(b, series, o, "1d");
     sw_buf_printf(b, NULL, "</li>");
 }
 
@@ -216,8 +306,21 @@ put_series_link(sw_buf *b, const series_row *r)
         sw_buf_printf(b, NULL, "&amp;env=");
         sw_web_put_query_value(b, r->env);
     }
+    if (r->label[0] != '\0') { /* the value's own page: ?name=checkout&route=/pay */
+        sw_buf_printf(b, NULL, "&amp;");
+        sw_web_put_query_value(b, r->label);
+        sw_buf_printf(b, NULL, "=");
+        sw_web_put_query_value(b, r->value);
+    }
     sw_buf_printf(b, NULL, "\">");
     sw_web_put_text(b, r->name);
+    if (r->label[0] != '\0') {
+        sw_buf_printf(b, NULL, " <span class=\"label\">");
+        sw_web_put_text(b, r->label);
+        sw_buf_printf(b, NULL, "=");
+        sw_web_put_text(b, r->value);
+        sw_buf_printf(b, NULL, "</span>");
+    }
     sw_buf_printf(b, NULL, "</a>");
 }
 
@@ -230,7 +333,8 @@ put_row(sw_buf *b, const series_row *r)
     sw_web_put_text(b, r->env[0] ? r->env : "—");
     sw_buf_printf(b, NULL, "</td><td><ul class=\"objs\">");
     const cJSON *o;
-    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(r->s, "objectives")) put_objective(b, o);
+    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(r->s, "objectives"))
+        put_objective(b, r->s, o);
     sw_buf_printf(b, NULL, "</ul></td><td class=\"alerts\">");
     put_alerts(b, r->s);
     sw_buf_printf(b, NULL, "</td><td class=\"triggers\">");
@@ -261,7 +365,8 @@ contains(const char *hay, const char *needle)
 static bool
 matches(const series_row *r, const char *filter)
 {
-    if (filter[0] == '\0' || contains(r->name, filter) || contains(r->env, filter))
+    if (filter[0] == '\0' || contains(r->name, filter) || contains(r->env, filter) ||
+        contains(r->value, filter))
         return true;
     const cJSON *o;
     cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(r->s, "objectives"))
@@ -275,8 +380,17 @@ matches(const series_row *r, const char *filter)
 static series_row
 row_of(const cJSON *s)
 {
-    series_row r = {
-        .s = s, .name = string_of(s, "name"), .env = string_of(s, "env"), .min_budget = INFINITY};
+    series_row r = {.s = s,
+                    .name = string_of(s, "name"),
+                    .env = string_of(s, "env"),
+                    .label = "",
+                    .value = "",
+                    .min_budget = INFINITY};
+    const cJSON *labels = cJSON_GetObjectItemCaseSensitive(s, "labels");
+    if (cJSON_IsObject(labels) && cJSON_IsString(labels->child)) {
+        r.label = labels->child->string;
+        r.value = labels->child->valuestring;
+    }
     const cJSON *o;
     cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(s, "objectives"))
     {
@@ -297,6 +411,8 @@ static int
 by_name(const series_row *a, const series_row *b)
 {
     int c = strcmp(a->name, b->name);
+    if (c == 0)
+        c = strcmp(a->value, b->value);
     return c != 0 ? c : strcmp(a->env, b->env);
 }
 
@@ -363,15 +479,16 @@ put_table(sw_buf *b, series_row *rows, size_t n, size_t shown_of)
                   "<span id=\"n-missed\">%d</span> objectives missed · "
                   "<span id=\"n-firing\">%d</span> alerts firing</p>",
                   n, shown_of, missed, firing);
-    sw_buf_printf(b, NULL,
-                  "<div class=\"scroll\"><table id=\"overview\"><caption class=\"muted\">Each "
-                  "series' objectives: measured against target, verdict, error budget left and "
-                  "its 1-hour burn rate (▲ fast at %.1f×, ▲ slow at %.0f×)</caption><thead><tr>"
-                  "<th scope=\"col\">Service</th><th scope=\"col\">Env</th>"
-                  "<th scope=\"col\">Objectives</th><th scope=\"col\">Alerts</th>"
-                  "<th scope=\"col\">Triggers</th><th scope=\"col\">Gate</th>"
-                  "<th scope=\"col\" class=\"opt\">Coverage</th></tr></thead><tbody>",
-                  BURN_PAGE, BURN_TICKET);
+    sw_buf_printf(
+        b, NULL,
+        "<div class=\"scroll\"><table id=\"overview\"><caption class=\"muted\">Each "
+        "series' objectives: measured against target, verdict, error budget left and "
+        "its burn rates over 1 hour, 6 hours and 1 day (▲ fast at or above a page alert's "
+        "factor over that window, ▲ slow at a ticket alert's)</caption><thead><tr>"
+        "<th scope=\"col\">Service</th><th scope=\"col\">Env</th>"
+        "<th scope=\"col\">Objectives</th><th scope=\"col\">Alerts</th>"
+        "<th scope=\"col\">Triggers</th><th scope=\"col\">Gate</th>"
+        "<th scope=\"col\" class=\"opt\">Coverage</th></tr></thead><tbody>");
     for (size_t i = 0; i < n; i++)
         put_row(b, &rows[i]);
     sw_buf_printf(b, NULL, "</tbody></table></div>");
@@ -379,7 +496,7 @@ put_table(sw_buf *b, series_row *rows, size_t n, size_t shown_of)
 
 bool
 sw_web_overview_series(sw_buf *b, const char *status, size_t len, const char *service,
-                       const char *env)
+                       const char *value, const char *env)
 {
     cJSON *doc = cJSON_ParseWithLength(status, len);
     const cJSON *s;
@@ -387,7 +504,8 @@ sw_web_overview_series(sw_buf *b, const char *status, size_t len, const char *se
     cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(doc, "services"))
     {
         series_row r = row_of(s);
-        if (strcmp(r.name, service) == 0 && strcmp(r.env, env) == 0) {
+        if (strcmp(r.name, service) == 0 && strcmp(r.value, value) == 0 &&
+            strcmp(r.env, env) == 0) {
             put_table(b, &r, 1, 1);
             found = true;
             break;

@@ -4,6 +4,8 @@
  */
 #include "web_int.h"
 
+#include "slawatch/rules.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,15 +28,18 @@ visit(void *ctx, const char *service, const char *env, const sw_sli_interval *iv
     (void)env;
     (void)err;
     firsts *f = ctx;
+    /* A label value's rows count for its service: the service's report lists every value. */
+    sw_rules_by_parts by;
+    size_t len = sw_rules_by_split(service, &by) ? by.service_len : strlen(service);
     for (size_t i = 0; i < f->n; i++)
-        if (strcmp(f->names[i], service) == 0) {
+        if (strncmp(f->names[i], service, len) == 0 && f->names[i][len] == '\0') {
             if (iv->start_ms < f->first_ms[i])
                 f->first_ms[i] = iv->start_ms;
             return SW_OK;
         }
     if (f->n == SERVICES_MAX)
         return SW_OK;
-    if ((f->names[f->n] = strdup(service)) == NULL) {
+    if ((f->names[f->n] = strndup(service, len)) == NULL) {
         f->nomem = true;
         return SW_E_NOMEM;
     }

@@ -255,11 +255,11 @@ scan_counts(sw_store *st, load_ctx *c, sw_err *err)
     const sw_web_range *r = &c->s->range;
     sw_status rc = plan_reread(c, err);
     if (rc == SW_OK)
-        rc = sw_store_scan_upto(st, c->svc->name, r->from_ms, r->to_ms, r->to_ms,
+        rc = sw_store_scan_upto(st, c->s->key, r->from_ms, r->to_ms, r->to_ms,
                                 coarsest_rows(r->bucket_ms), visit_main, c, err);
     for (size_t i = 0; rc == SW_OK && i < c->n_reread; i++)
-        rc = sw_store_scan_upto(st, c->svc->name, c->reread[i].from, c->reread[i].to,
-                                c->reread[i].to, MIN_MS, visit_minute, c, err);
+        rc = sw_store_scan_upto(st, c->s->key, c->reread[i].from, c->reread[i].to, c->reread[i].to,
+                                MIN_MS, visit_minute, c, err);
     return rc;
 }
 
@@ -339,7 +339,7 @@ static sw_status
 visit_event(void *ctx, const sw_store_event *e, sw_err *err)
 {
     sw_web_series *s = ctx;
-    if (e->service == NULL || strcmp(e->service, s->service) != 0)
+    if (e->service == NULL || strcmp(e->service, s->key) != 0)
         return SW_OK;
     sw_web_event *v = list_slot((void **)&s->events, &s->n_events, sizeof *v, &s->truncated);
     if (v == NULL)
@@ -472,15 +472,6 @@ range_percentiles(load_ctx *c, sw_err *err)
 
 /* ------------------------------------------------------------------ load */
 
-static const sw_service *
-find_service(const sw_rules *rules, const char *name)
-{
-    for (size_t i = 0; i < rules->n_services; i++)
-        if (strcmp(rules->services[i].name, name) == 0)
-            return &rules->services[i];
-    return NULL;
-}
-
 static sw_status
 series_init(sw_web_series *s, const sw_service *svc, const sw_web_range *range, load_ctx *c,
             sw_err *err)
@@ -505,12 +496,15 @@ sw_status
 sw_web_series_load(sw_store *st, const sw_rules *rules, const char *service,
                    const sw_web_range *range, sw_web_series **ret, sw_err *err)
 {
-    const sw_service *svc = service ? find_service(rules, service) : NULL;
-    if (svc == NULL)
+    ptrdiff_t i = service ? sw_rules_series_service(rules, service, NULL) : -1;
+    if (i < 0)
         return sw_err_set(err, SW_E_INVAL, "service: not in the rules");
+    const sw_service *svc = &rules->services[i];
     sw_web_series *s = calloc(1, sizeof *s);
-    if (s == NULL)
+    if (s == NULL || (s->key = strdup(service)) == NULL) {
+        free(s);
         return sw_err_set(err, SW_E_NOMEM, "out of memory for a service page");
+    }
     load_ctx c = {.s = s, .svc = svc};
     sw_status rc = series_init(s, svc, range, &c, err);
     if (rc == SW_OK)
@@ -543,5 +537,6 @@ sw_web_series_free(sw_web_series *s)
     free(s->gates);
     free(s->events);
     free(s->maint);
+    free(s->key);
     free(s);
 }

@@ -33,11 +33,22 @@ static const struct {
 };
 #define N_RANGES (sizeof ranges / sizeof ranges[0])
 
+/* Which series a page is about: a service, or one value of its by label. */
+typedef struct page_series {
+    const char *service, *label, *value; /* label and value "" for a plain service */
+} page_series;
+
 static void
-put_page_link(sw_buf *b, const char *service, const char *env, const char *range)
+put_page_link(sw_buf *b, const page_series *ps, const char *env, const char *range)
 {
     sw_buf_printf(b, NULL, "/service?name=");
-    sw_web_put_query_value(b, service);
+    sw_web_put_query_value(b, ps->service);
+    if (ps->label[0] != '\0') {
+        sw_buf_printf(b, NULL, "&amp;");
+        sw_web_put_query_value(b, ps->label);
+        sw_buf_printf(b, NULL, "=");
+        sw_web_put_query_value(b, ps->value);
+    }
     if (env[0] != '\0') {
         sw_buf_printf(b, NULL, "&amp;env=");
         sw_web_put_query_value(b, env);
@@ -46,12 +57,12 @@ put_page_link(sw_buf *b, const char *service, const char *env, const char *range
 }
 
 static void
-put_range_nav(sw_buf *b, const char *service, const char *env, const char *chosen)
+put_range_nav(sw_buf *b, const page_series *ps, const char *env, const char *chosen)
 {
     sw_buf_printf(b, NULL, "<nav aria-label=\"Range\" class=\"ranges\"><ul>");
     for (size_t i = 0; i < N_RANGES; i++) {
         sw_buf_printf(b, NULL, "<li><a href=\"");
-        put_page_link(b, service, env, ranges[i].name);
+        put_page_link(b, ps, env, ranges[i].name);
         sw_buf_printf(b, NULL, "\"%s>%s</a></li>",
                       strcmp(ranges[i].name, chosen) == 0 ? " aria-current=\"page\"" : "",
                       ranges[i].label);
@@ -61,10 +72,10 @@ put_range_nav(sw_buf *b, const char *service, const char *env, const char *chose
 
 /* Links to the service's other environments. */
 static void
-put_env_nav(sw_buf *b, const sw_snapshot *s, const char *service, const char *env,
+put_env_nav(sw_buf *b, const sw_snapshot *s, const page_series *ps, const char *env,
             const char *range)
 {
-    cJSON *envs = cJSON_Parse(sw_snapshot_envs_json(s, service));
+    cJSON *envs = cJSON_Parse(sw_snapshot_envs_json(s, ps->service));
     if (cJSON_GetArraySize(envs) > 1) {
         sw_buf_printf(b, NULL, "<p>Environments: ");
         const cJSON *e;
@@ -74,7 +85,7 @@ put_env_nav(sw_buf *b, const sw_snapshot *s, const char *service, const char *en
             if (!cJSON_IsString(e))
                 continue;
             sw_buf_printf(b, NULL, "%s<a href=\"", i++ ? " · " : "");
-            put_page_link(b, service, e->valuestring, range);
+            put_page_link(b, ps, e->valuestring, range);
             sw_buf_printf(b, NULL, "\"%s>",
                           strcmp(e->valuestring, env) == 0 ? " aria-current=\"page\"" : "");
             sw_web_put_text(b, e->valuestring);
@@ -436,9 +447,14 @@ put_history(const sw_api_hooks *h, sw_buf *b, const sw_web_series *s)
     sw_buf_printf(b, NULL, "</section>");
 }
 
+/* A label value as the sources admit it: at most 1024 bytes. */
+#define LABEL_VALUE_MAX 1025
+
 typedef struct page_request {
     char service[SW_WEB_PARAM_MAX], env[SW_WEB_PARAM_MAX];
     char range[32], from[64], to[64];
+    char label[SW_WEB_PARAM_MAX], value[LABEL_VALUE_MAX]; /* a by service's value; "" */
+    char key[SW_WEB_PARAM_MAX * 2 + LABEL_VALUE_MAX];     /* the series (sw_rules_by_key) */
 } page_request;
 
 static bool
@@ -460,25 +476,65 @@ parse_request(const sw_api_hooks *h, const sw_http_request *req, sw_http_respons
     return true;
 }
 
+/*
+ * A service judged per label value is asked about one value with the label as a parameter
+ * (?name=checkout&route=/pay), as the gate is: p->key becomes that value's series. False after
+ * an error page (no value given, or one without a series).
+ */
+static bool
+value_series(const sw_api_hooks *h, const sw_http_request *req, sw_http_response *resp,
+             const sw_snapshot *s, page_request *p)
+{
+    snprintf(p->key, sizeof p->key, "%s", p->service);
+    const char *label = sw_snapshot_by_label(s, p->service);
+    if (label == NULL)
+        return true;
+    snprintf(p->label, sizeof p->label, "%s", label);
+    if (!sw_web_param(h, req, resp, p->label, p->value, sizeof p->value))
+        return false;
+    char detail[SW_WEB_PARAM_MAX * 6 + 200];
+    if (p->value[0] == '\0') {
+        snprintf(detail, sizeof detail,
+                 "'%s' is judged per value of %s: give one (?name=%s&%s=VALUE); the overview "
+                 "links each.",
+                 p->service, p->label, p->service, p->label);
+        sw_web_error_page(h, resp, 400, "Which value?", detail);
+        return false;
+    }
+    sw_rules_by_key(p->service, p->label, p->value, strlen(p->value), p->key, sizeof p->key);
+    if (sw_snapshot_gate_known(s, p->key, p->env[0] ? p->env : NULL, 0) ==
+        SW_SNAPSHOT_UNKNOWN_ENV) {
+        snprintf(detail, sizeof detail, "'%s' has no series for that %s%s%s.", p->service, p->label,
+                 p->env[0] ? " in environment " : "", p->env);
+        sw_web_error_page(h, resp, 404, "Unknown value", detail);
+        return false;
+    }
+    return true;
+}
+
 /* The page's top: the series now, from the snapshot; false after an error page. */
 static bool
-put_now(const sw_api_hooks *h, sw_http_response *resp, const page_request *p, const sw_web_range *r)
+put_now(const sw_api_hooks *h, const sw_http_request *req, sw_http_response *resp, page_request *p,
+        const sw_web_range *r)
 {
     sw_snapshot *s = h->snapshot(h->ctx);
     if (s == NULL) {
         sw_web_error_page(h, resp, 503, "Starting", "No evaluation has run yet.");
         return false;
     }
-    if (!series_known(h, resp, s, p->service, p->env)) {
+    if (!series_known(h, resp, s, p->service, p->env) || !value_series(h, req, resp, s, p)) {
         sw_snapshot_unref(s);
         return false;
     }
     sw_buf *b = &resp->body;
-    char title[2 * SW_WEB_PARAM_MAX + 8];
-    snprintf(title, sizeof title, "%s%s%s", p->service, p->env[0] ? " · " : "", p->env);
+    char title[sizeof p->key + SW_WEB_PARAM_MAX + 8];
+    snprintf(title, sizeof title, "%s%s%s%s%s%s", p->service, p->label[0] ? " " : "", p->label,
+             p->label[0] ? "=" : "", p->value, p->env[0] ? " · " : "");
+    snprintf(title + strlen(title), sizeof title - strlen(title), "%s", p->env);
     sw_web_page_open(h, b, title, "");
-    put_env_nav(b, s, p->service, p->env, p->range);
-    put_range_nav(b, p->service, p->env, r->name);
+    page_series ps = {p->service, p->label, p->value};
+    put_env_nav(b, s, &ps, p->env, p->range);
+    put_range_nav(b, &ps, p->env, r->name);
     sw_buf_printf(b, NULL, "<p class=\"muted\">From ");
     sw_web_put_time(b, r->from_ms);
     sw_buf_printf(b, NULL, " to ");
@@ -486,7 +542,8 @@ put_now(const sw_api_hooks *h, sw_http_response *resp, const page_request *p, co
     sw_buf_printf(b, NULL, "</p><section aria-labelledby=\"now-h\"><h2 id=\"now-h\">Now</h2>");
     const sw_buf *status;
     if (sw_snapshot_status(s, &status) != SW_SNAPSHOT_FOUND ||
-        !sw_web_overview_series(b, (const char *)status->data, status->len, p->service, p->env))
+        !sw_web_overview_series(b, (const char *)status->data, status->len, p->service, p->value,
+                                p->env))
         sw_buf_printf(b, NULL, "<p>No results for this series yet.</p>");
     sw_snapshot_unref(s);
     sw_buf_printf(b, NULL, "</section>");
@@ -497,7 +554,7 @@ void
 sw_web_handle_service(void *ctx, const sw_http_request *req, sw_http_response *resp)
 {
     const sw_api_hooks *h = ctx;
-    page_request p;
+    page_request p = {0};
     if (!sw_web_begin(h, req, resp) || !parse_request(h, req, resp, &p))
         return;
     int64_t now = h->now(h->ctx);
@@ -510,12 +567,12 @@ sw_web_handle_service(void *ctx, const sw_http_request *req, sw_http_response *r
         sw_web_error_page(h, resp, 400, "Bad range", err.msg);
         return;
     }
-    if (!put_now(h, resp, &p, &r))
+    if (!put_now(h, req, resp, &p, &r))
         return;
     sw_buf *b = &resp->body;
     sw_rules *rules = h->store != NULL ? recorded_rules(h->store, now, &err) : NULL;
     sw_web_series *s = NULL;
-    if (rules == NULL || sw_web_series_load(h->store, rules, p.service, &r, &s, &err) != SW_OK) {
+    if (rules == NULL || sw_web_series_load(h->store, rules, p.key, &r, &s, &err) != SW_OK) {
         sw_buf_printf(b, NULL, "<p class=\"error\">The history could not be read: ");
         sw_web_put_text(b, h->store != NULL ? err.msg : "this server keeps no store");
         sw_buf_printf(b, NULL, "</p>");

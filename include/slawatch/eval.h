@@ -209,6 +209,15 @@ bool sw_eval_has_series(const sw_eval *ev, const char *service, const char *env)
 void sw_eval_series(const sw_eval *ev, size_t i, sw_series_result *ret);
 
 /*
+ * Burn rate of objective oi of series i (sw_eval_series' order) over the window_ms before the
+ * time its results were computed (bad fraction / allowed fraction, as the results' 1 h
+ * burn_rate): exact from the intervals the evaluator holds. NAN without data, or when the
+ * series no longer holds the window's every base interval (the rules keep them only as long
+ * as their longest window up to 2 days needs: 1 d when an alert looks back a day).
+ */
+double sw_eval_burn_rate(const sw_eval *ev, size_t i, size_t oi, int64_t window_ms);
+
+/*
  * Deploy gate for a series at the last advance. The rules' checks are judged over
  * min(window_ms, time since the last deployment mark, the latency kept) (window_ms 0: the
  * rules' gate window); the comparison with the baseline covers everything since the mark

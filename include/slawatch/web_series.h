@@ -89,8 +89,9 @@ typedef struct sw_web_maint {
 
 typedef struct sw_web_series {
     sw_web_range range;
-    char service[SW_WEB_NAME_MAX];
-    double availability_target;          /* the first availability objective's; NAN without one */
+    char service[SW_WEB_NAME_MAX]; /* the service's name */
+    char *key;                  /* the series read: the service, or one value's (sw_rules_by_key) */
+    double availability_target; /* the first availability objective's; NAN without one */
     double p95_target_us, p99_target_us; /* the latency objectives' thresholds; NAN without */
     sw_web_bucket *buckets;
     size_t n_buckets;
@@ -110,6 +111,8 @@ typedef struct sw_web_series {
 
 /*
  * Read service's page data over range from st, under rules (its objectives and maintenance).
+ * service may be one label value's series key (sw_rules_by_key) of a service judged per value:
+ * that value's rows and events are read (deployments and gate decisions are the service's).
  * SW_E_INVAL when the service is not in the rules. The caller frees *ret with
  * sw_web_series_free.
  */

@@ -424,6 +424,72 @@ test_unknown_service(void **state)
     assert_non_null(strstr(err.msg, "not in the rules"));
 }
 
+/* A service judged per value of route: each value's page reads that value's rows and events
+ * (keyed SERVICE\x1fLABEL=VALUE in the store), not the other value's. */
+static void
+test_label_value_rows(void **state)
+{
+    fixture *f = *state;
+    static const char by_rules[] =
+        "version: 1\n"
+        "base_interval: 10s\n"
+        "services:\n"
+        "  - name: checkout\n"
+        "    by: [route]\n"
+        "    sli:\n"
+        "      requests: {prometheus: 'http_requests_total'}\n"
+        "      errors: {prometheus: 'http_requests_total{code=\"500\"}'}\n"
+        "objectives:\n"
+        "  - name: availability\n"
+        "    objective: availability >= 99%\n";
+    sw_rules *rules = NULL;
+    sw_err err = {0};
+    assert_int_equal(sw_rules_load_mem(by_rules, strlen(by_rules), "by", &rules, NULL, &err),
+                     SW_OK);
+    char pay[64], cart[64];
+    sw_rules_by_key("checkout", "route", "/pay", 4, pay, sizeof pay);
+    sw_rules_by_key("checkout", "route", "/cart", 5, cart, sizeof cart);
+    /* Six 10 s rows each at 06:00: /pay 100 requests and 1 error, /cart 50 and 5. */
+    for (int i = 0; i < 6; i++) {
+        sw_sli_interval p = {.start_ms = T0 + 6 * HOUR_MS + i * 10000,
+                             .length_ms = 10000,
+                             .requests = 100,
+                             .errors = 1,
+                             .has_data = true};
+        sw_sli_interval c = p;
+        c.requests = 50;
+        c.errors = 5;
+        sw_store_row rows[2] = {{pay, NULL, &p}, {cart, NULL, &c}};
+        assert_int_equal(sw_store_put(f->st, rows, 2, &err), SW_OK);
+    }
+    sw_store_event e = {"alert", "Burn", cart, NULL, "firing", T0 + 6 * HOUR_MS, 5.0};
+    assert_int_equal(sw_store_put_event(f->st, &e, &err), SW_OK);
+    sw_web_range r;
+    assert_int_equal(sw_web_range_parse("custom", "2026-12-07T05:00:00Z", "2026-12-07T06:05:00Z",
+                                        NOW, 0, 30 * DAY_MS, &r, &err),
+                     SW_OK);
+    sw_web_series *s = NULL;
+    assert_int_equal(sw_web_series_load(f->st, rules, pay, &r, &s, &err), SW_OK);
+    assert_string_equal(s->service, "checkout");
+    assert_int_equal(s->requests, 600);
+    assert_int_equal(s->errors, 6);
+    assert_int_equal(s->n_events, 0);
+    near(s->budget_left, 1.0 - 6.0 / 6.0, "budget", 0);
+    sw_web_series_free(s);
+    s = NULL;
+    assert_int_equal(sw_web_series_load(f->st, rules, cart, &r, &s, &err), SW_OK);
+    assert_int_equal(s->requests, 300);
+    assert_int_equal(s->errors, 30);
+    assert_int_equal(s->n_events, 1);
+    sw_web_series_free(s);
+    /* The service's name alone has no rows of its own. */
+    s = NULL;
+    assert_int_equal(sw_web_series_load(f->st, rules, "checkout", &r, &s, &err), SW_OK);
+    assert_int_equal(s->requests, 0);
+    sw_web_series_free(s);
+    sw_rules_free(rules);
+}
+
 int
 main(void)
 {
@@ -434,6 +500,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_minutes_not_rolled_up, setup, teardown),
         cmocka_unit_test(test_ranges),
         cmocka_unit_test_setup_teardown(test_unknown_service, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_label_value_rows, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
