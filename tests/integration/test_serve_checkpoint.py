@@ -15,7 +15,7 @@ import os
 import sys
 import tempfile
 
-from serve_util import FAILURES, RULES, check, Daemon, push_intervals
+from serve_util import FAILURES, RULES, check, Daemon, push_intervals, wait_until
 
 GOOD = {"requests": 1000, "errors": 2, "latency_us": [5000, 20000, 60000, 90000]}
 BAD = {"requests": 1000, "errors": 300, "latency_us": [5000, 20000, 60000, 90000]}
@@ -39,12 +39,22 @@ def answers(d):
     return out
 
 
+def start_log(d):
+    """Start d and return what it logged about its evaluator's start: the daemon writes that
+    line after it answers /-/ready, so it is polled for."""
+    log_before = len(d.log_text())
+    d.start()
+    def logged():
+        log = d.log_text()[log_before:]
+        return ("evaluator loaded from its checkpoint" in log
+                or "evaluator rebuilt from the store" in log) and log
+    return wait_until("the start's evaluator line", logged)
+
+
 def restart(d):
     rc = d.stop()
     check(rc == 0, f"SIGTERM: exit {rc}")
-    log_before = len(d.log_text())
-    d.start()
-    return d.log_text()[log_before:]
+    return start_log(d)
 
 
 def run(slawatch, tmp):
@@ -86,9 +96,7 @@ def run(slawatch, tmp):
                                           "  - name: availability-10m\n"
                                           "    objective: availability >= 90%\n"
                                           "    window: 10m\n"))
-            log_before = len(d.log_text())
-            d.start()
-            log = d.log_text()[log_before:]
+            log = start_log(d)
             check("evaluator rebuilt from the store" in log and reason in log,
                   f"{what}: the start did not say it rebuilt because of {reason!r}:\n" + log)
             rebuilt = answers(d)
