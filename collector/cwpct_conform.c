@@ -18,8 +18,9 @@
 typedef struct pin {
     int64_t top;
     int64_t cum;
-    bool rank;  /* from a PR(:T) or Maximum: exact, percentiles give way to it */
-    bool value; /* a value of the window lies in bucket `top` (a percentile, Minimum, Maximum) */
+    bool rank;     /* from a PR(:T) or Maximum: exact, percentiles give way to it */
+    bool value;    /* a value of the window lies in bucket `top` (a percentile, Minimum, Maximum) */
+    int64_t spill; /* a percentile's values above a rank's threshold in the same bucket */
 } pin;
 
 /* One recorded bucket of the histogram being conformed. */
@@ -51,13 +52,14 @@ add_pin(const sw_hdr *h, pin *p, size_t m, double value, double unit_us, int64_t
     if (!isfinite(value) || value < 0 || m == MAX_PINS)
         return m;
     p[m] = (pin){sw_hdr_lowest_equivalent(h, (int64_t)nearbyint(value * unit_us)), cum, rank,
-                 is_value};
+                 is_value, 0};
     return m + 1;
 }
 
 /* Every point, both ends and every rank as a pin, sorted by bucket; a bucket's last pin wins
- * (a rank over a percentile sharing its bucket); percentiles that disagree with a rank are
- * clamped to it, and counts made non-decreasing. */
+ * (a rank over a percentile sharing its bucket, whose values above the threshold then go to
+ * the next bucket up, the nearest the histogram can put them); percentiles that disagree with a
+ * rank are clamped to it, and counts made non-decreasing. */
 static size_t
 collect_pins(const sw_hdr *h, const sw_cwpct_period *pd, int64_t total, pin *p)
 {
@@ -81,10 +83,16 @@ collect_pins(const sw_hdr *h, const sw_cwpct_period *pd, int64_t total, pin *p)
     size_t out = 0;
     for (size_t i = 0; i < m; i++) {
         bool holds_value = p[i].value;
-        if (out > 0 && p[out - 1].top == p[i].top)
-            holds_value |= p[--out].value;
+        int64_t spill = 0;
+        if (out > 0 && p[out - 1].top == p[i].top) {
+            out--;
+            holds_value |= p[out].value;
+            if (p[i].rank && !p[out].rank && p[out].cum > p[i].cum)
+                spill = p[out].cum - p[i].cum;
+        }
         p[out] = p[i];
-        p[out++].value = holds_value;
+        p[out].value = holds_value;
+        p[out++].spill = spill;
     }
     for (size_t i = 0; i < out; i++)
         for (size_t j = 0; j < out && !p[i].rank; j++)
@@ -153,6 +161,13 @@ respread(sw_hdr *h, const cell *c, size_t n_c, const pin *p, size_t n_p, bool fl
             spread_even(h, prev_top < 0 ? p[k].top : prev_top, p[k].top, want);
         prev_top = p[k].top;
         prev_cum = p[k].cum;
+        if (p[k].spill > 0 && (k + 1 == n_p || p[k + 1].cum >= prev_cum + p[k].spill)) {
+            prev_top = sw_hdr_highest_equivalent(h, prev_top) + 1;
+            sw_hdr_record_n(h, prev_top, p[k].spill);
+            prev_cum += p[k].spill;
+            while (i < n_c && c[i].lo <= prev_top)
+                i++;
+        }
     }
     if (total > prev_cum && i < n_c)
         spread_like(h, c, i, n_c, total - prev_cum);

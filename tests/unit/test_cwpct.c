@@ -309,6 +309,14 @@ test_conform_edges(void **state)
     pd.sample_count = NAN;
     assert_int_equal(sw_cwpct_conform(h, &pd, NULL), SW_E_INVAL);
     assert_int_equal(sw_hdr_total_count(h), 100);
+    /* P50 (the 50th of 100) 50 us above a rank's threshold, in the same bucket: the rank's
+     * count holds, and P50 reads the next bucket up, not the next one the shape holds values */
+    sw_cwpct_point above_rank[] = {{50, 80.05}};
+    sw_cwpct_rank rank[] = {{80, 49}};
+    sw_cwpct_period shared = {above_rank, 1, rank, 1, 100, 1, 100, 1000, NAN};
+    assert_int_equal(sw_cwpct_conform(h, &shared, NULL), SW_OK);
+    assert_int_equal(sw_hdr_count_at_or_below(h, 80000), 49);
+    assert_true(fabs((double)sw_hdr_value_at_percentile(h, 50) / 80050.0 - 1) < EXACT_BOUND);
     sw_hdr_free(h);
 }
 
