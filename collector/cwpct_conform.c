@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #define MAX_PINS 160
+#define EVEN_STEPS 1024
 
 /* The histogram's count at or below bucket `top` (its lowest equivalent value) must be `cum`. */
 typedef struct pin {
@@ -28,13 +29,21 @@ typedef struct cell {
     int64_t lo, count;
 } cell;
 
+/* Within a bucket: the window's values first, Maximum next, thresholds' ranks last (so they
+ * win: the count at or below a threshold's bucket is what budgets read). */
+static int
+pin_order(const pin *x)
+{
+    return x->rank ? (x->value ? 1 : 2) : 0;
+}
+
 static int
 cmp_pin(const void *a, const void *b)
 {
     const pin *x = a, *y = b;
     if (x->top != y->top)
         return (x->top > y->top) - (x->top < y->top);
-    return (x->rank > y->rank) - (x->rank < y->rank);
+    return pin_order(x) - pin_order(y);
 }
 
 /* The count at or below a value known to be the k-th of n, scaled to the histogram's total. */
@@ -87,7 +96,7 @@ collect_pins(const sw_hdr *h, const sw_cwpct_period *pd, int64_t total, pin *p)
         if (out > 0 && p[out - 1].top == p[i].top) {
             out--;
             holds_value |= p[out].value;
-            if (p[i].rank && !p[out].rank && p[out].cum > p[i].cum)
+            if (pin_order(&p[i]) == 2 && p[out].cum > p[i].cum)
                 spill = p[out].cum - p[i].cum;
         }
         p[out] = p[i];
@@ -105,14 +114,21 @@ collect_pins(const sw_hdr *h, const sw_cwpct_period *pd, int64_t total, pin *p)
 }
 
 /* Record `count` values between buckets lo (exclusive) and hi (inclusive) where the old
- * histogram had none there: evenly in log value, as the curve between two points would. */
+ * histogram had none there: evenly in log value, as the curve between two points would, at
+ * most EVEN_STEPS distinct values so a large window costs no more than a small one. */
 static void
 spread_even(sw_hdr *h, int64_t lo, int64_t hi, int64_t count)
 {
-    double a = log1p((double)lo), b = log1p((double)hi);
-    for (int64_t j = 0; j < count; j++) {
-        double v = expm1(a + (b - a) * ((double)j + 0.5) / (double)count);
-        sw_hdr_record(h, v > (double)lo ? (int64_t)v : hi);
+    int64_t start = sw_hdr_highest_equivalent(h, lo) + 1; /* lo's own bucket is not ours */
+    double a = log1p((double)(start < hi ? start : hi)), b = log1p((double)hi);
+    int64_t steps = count < EVEN_STEPS ? count : EVEN_STEPS, placed = 0;
+    for (int64_t j = 0; j < steps; j++) {
+        double v = expm1(a + (b - a) * ((double)j + 0.5) / (double)steps);
+        int64_t upto = (int64_t)((double)count * (double)(j + 1) / (double)steps);
+        if (j + 1 == steps)
+            upto = count;
+        sw_hdr_record_n(h, v < (double)hi ? (int64_t)v : hi, upto - placed);
+        placed = upto;
     }
 }
 

@@ -291,6 +291,51 @@ test_quiet_hour_conformed(void **state)
     }
 }
 
+/* 300 random windows (2 ... 30 periods of 1 ... 400 values, slow shares 0 ... 30 %, ranks at
+ * thresholds that are drawn values in distinct buckets, so their buckets hold values on both
+ * sides): the total is
+ * the periods' and the count at or below every threshold is the window's, exactly. */
+static void
+test_conform_random_windows(void **state)
+{
+    (void)state;
+    enum { MAX_PERIODS = 30, MAX_N = 400 };
+    sw_rng r = {2026};
+    int64_t *all = malloc(MAX_PERIODS * MAX_N * sizeof *all);
+    assert_non_null(all);
+    for (int w = 0; w < 300; w++) {
+        size_t periods = 2 + (size_t)(sw_rng_next(&r) % (MAX_PERIODS - 1)), n_all = 0;
+        double share = 0.3 * sw_rng_open01(&r);
+        int64_t thr[3];
+        sw_hdr *h = new_hdr();
+        for (size_t p = 0; p < periods; p++) {
+            size_t n = 1 + (size_t)(sw_rng_next(&r) % MAX_N);
+            cwsim_mix m = {100000 + 50000 * sw_rng_open01(&r), 0.3 + 0.3 * sw_rng_open01(&r), share,
+                           CWSIM_SLOW_MEDIAN_US, CWSIM_SLOW_SIGMA};
+            assert_int_equal(cwsim_period(&r, &m, n, NULL, 0, all + n_all, h, NULL), SW_OK);
+            n_all += n;
+        }
+        qsort(all, n_all, sizeof *all, cwsim_cmp);
+        for (int i = 0; i < 3; i++) /* in distinct buckets: one bucket has one count */
+            do
+                thr[i] = all[sw_rng_next(&r) % n_all];
+            while ((i > 0 && sw_hdr_lowest_equivalent(h, thr[i]) ==
+                                 sw_hdr_lowest_equivalent(h, thr[i - 1])) ||
+                   (i > 1 &&
+                    sw_hdr_lowest_equivalent(h, thr[i]) == sw_hdr_lowest_equivalent(h, thr[0])));
+        sw_cwpct_point pts[64];
+        sw_cwpct_rank ranks[16];
+        sw_cwpct_period pd = cwsim_window_stats(all, n_all, thr, 3, pts, ranks);
+        assert_int_equal(sw_cwpct_conform(h, &pd, NULL), SW_OK);
+        assert_int_equal(sw_hdr_total_count(h), (int64_t)n_all);
+        for (int i = 0; i < 3; i++)
+            assert_int_equal(sw_hdr_count_at_or_below(h, thr[i]),
+                             (int64_t)(n_all - cwsim_above(all, n_all, thr[i])));
+        sw_hdr_free(h);
+    }
+    free(all);
+}
+
 /* Conforming keeps the histogram's total when the window's SampleCount differs (a minute
  * missing), empties nothing, and refuses a count that is not a number. */
 static void
@@ -535,6 +580,7 @@ main(void)
         cmocka_unit_test(test_low_rate_incident),
         cmocka_unit_test(test_quiet_hour_conformed),
         cmocka_unit_test(test_conform_edges),
+        cmocka_unit_test(test_conform_random_windows),
         cmocka_unit_test(test_day_within_bound),
         cmocka_unit_test(test_month_within_bound),
         cmocka_unit_test(test_ranks_exact),
