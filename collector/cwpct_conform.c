@@ -60,8 +60,9 @@ add_pin(const sw_hdr *h, pin *p, size_t m, double value, double unit_us, int64_t
 {
     if (!isfinite(value) || value < 0 || m == MAX_PINS)
         return m;
-    p[m] = (pin){sw_hdr_lowest_equivalent(h, (int64_t)nearbyint(value * unit_us)), cum, rank,
-                 is_value, 0};
+    double top = (double)sw_hdr_get_config(h).highest_trackable_value, v = value * unit_us;
+    p[m] = (pin){sw_hdr_lowest_equivalent(h, v >= top ? (int64_t)top : (int64_t)nearbyint(v)), cum,
+                 rank, is_value, 0};
     return m + 1;
 }
 
@@ -120,14 +121,15 @@ static void
 spread_even(sw_hdr *h, int64_t lo, int64_t hi, int64_t count)
 {
     int64_t start = sw_hdr_highest_equivalent(h, lo) + 1; /* lo's own bucket is not ours */
-    double a = log1p((double)(start < hi ? start : hi)), b = log1p((double)hi);
+    if (start > hi)
+        start = hi;
+    double a = log1p((double)start), b = log1p((double)hi);
     int64_t steps = count < EVEN_STEPS ? count : EVEN_STEPS, placed = 0;
     for (int64_t j = 0; j < steps; j++) {
-        double v = expm1(a + (b - a) * ((double)j + 0.5) / (double)steps);
-        int64_t upto = (int64_t)((double)count * (double)(j + 1) / (double)steps);
-        if (j + 1 == steps)
-            upto = count;
-        sw_hdr_record_n(h, v < (double)hi ? (int64_t)v : hi, upto - placed);
+        int64_t v = (int64_t)nearbyint(expm1(a + (b - a) * ((double)j + 0.5) / (double)steps));
+        int64_t upto =
+            j + 1 == steps ? count : (int64_t)((double)count * (double)(j + 1) / (double)steps);
+        sw_hdr_record_n(h, v < start ? start : v > hi ? hi : v, upto - placed);
         placed = upto;
     }
 }
@@ -178,7 +180,10 @@ respread(sw_hdr *h, const cell *c, size_t n_c, const pin *p, size_t n_p, bool fl
         prev_top = p[k].top;
         prev_cum = p[k].cum;
         if (p[k].spill > 0 && (k + 1 == n_p || p[k + 1].cum >= prev_cum + p[k].spill)) {
-            prev_top = sw_hdr_highest_equivalent(h, prev_top) + 1;
+            int64_t top = sw_hdr_get_config(h).highest_trackable_value;
+            prev_top = prev_top < sw_hdr_lowest_equivalent(h, top)
+                           ? sw_hdr_highest_equivalent(h, prev_top) + 1
+                           : prev_top;
             sw_hdr_record_n(h, prev_top, p[k].spill);
             prev_cum += p[k].spill;
             while (i < n_c && c[i].lo <= prev_top)

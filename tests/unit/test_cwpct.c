@@ -362,6 +362,11 @@ test_conform_edges(void **state)
     assert_int_equal(sw_cwpct_conform(h, &shared, NULL), SW_OK);
     assert_int_equal(sw_hdr_count_at_or_below(h, 80000), 49);
     assert_true(fabs((double)sw_hdr_value_at_percentile(h, 50) / 80050.0 - 1) < EXACT_BOUND);
+    /* a Maximum beyond what the histogram tracks: kept at its top, nothing lost */
+    sw_cwpct_period beyond = {above_rank, 1, rank, 1, 100, 1, 1e15, 1000, NAN};
+    assert_int_equal(sw_cwpct_conform(h, &beyond, NULL), SW_OK);
+    assert_int_equal(sw_hdr_total_count(h), 100);
+    assert_int_equal(sw_hdr_count_at_or_below(h, 80000), 49);
     sw_hdr_free(h);
 }
 
