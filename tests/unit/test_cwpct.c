@@ -241,8 +241,9 @@ test_low_rate_incident(void **state)
 /* Quiet hours (and 5 % incident hours without ranks) of 240 ... 960 sampled requests a minute:
  * the sum of the minutes' reconstructions conformed to the hour's own statistics (computed from
  * every drawn value) answers P50 ... P99.5 within a bucket of the hour's drawn values, and the
- * count above each fetched threshold exactly; the total stays the minutes'. The sum alone is
- * off by up to 1.2 % here (P99.5 of a quiet hour) and 5.4 % (the incident hours' P95). */
+ * count above each fetched threshold exactly; the total stays the minutes'. The sum alone (main)
+ * is off by up to 0.73 % (P99) and 0.93 % (P99.5) in the quiet hours of seeds 1 ... 8, 1.55 %
+ * (P99) in seed 119's and 5.4 % (P95) in the incident hours. */
 static void
 check_conformed_hour(double slow_share, size_t n_thresholds, uint64_t seed)
 {
@@ -289,6 +290,9 @@ test_quiet_hour_conformed(void **state)
         check_conformed_hour(0, 0, seed);
         check_conformed_hour(0.05, 0, seed);
     }
+    /* quiet hours whose sum of minutes alone misses P99 by more than 1 % (-1.55 %, -1.16 %) */
+    check_conformed_hour(0, 3, 119);
+    check_conformed_hour(0, 0, 193);
 }
 
 /* 300 random windows (2 ... 30 periods of 1 ... 400 values, slow shares 0 ... 30 %, ranks at
