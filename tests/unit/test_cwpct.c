@@ -242,7 +242,7 @@ test_low_rate_incident(void **state)
  * the sum of the minutes' reconstructions conformed to the hour's own statistics (computed from
  * every drawn value) answers P50 ... P99.5 within a bucket of the hour's drawn values, and the
  * count above each fetched threshold exactly; the total stays the minutes'. The sum alone (main)
- * is off by up to 0.73 % (P99) and 0.93 % (P99.5) in the quiet hours of seeds 1 ... 8, 1.55 %
+ * is off by up to 0.73 % (P99) and 0.93 % (P99.5) in the quiet hours of seeds 1 ... 3, 1.55 %
  * (P99) in seed 119's and 5.4 % (P95) in the incident hours. */
 static void
 check_conformed_hour(double slow_share, size_t n_thresholds, uint64_t seed)
@@ -285,7 +285,7 @@ static void
 test_quiet_hour_conformed(void **state)
 {
     (void)state;
-    for (uint64_t seed = 1; seed <= 8; seed++) {
+    for (uint64_t seed = 1; seed <= 3; seed++) {
         check_conformed_hour(0, 3, seed);
         check_conformed_hour(0, 0, seed);
         check_conformed_hour(0.05, 0, seed);
@@ -295,7 +295,7 @@ test_quiet_hour_conformed(void **state)
     check_conformed_hour(0, 0, 193);
 }
 
-/* 300 random windows (2 ... 30 periods of 1 ... 400 values, slow shares 0 ... 30 %, ranks at
+/* 100 random windows (2 ... 30 periods of 1 ... 400 values, slow shares 0 ... 30 %, ranks at
  * thresholds that are drawn values in distinct buckets, so their buckets hold values on both
  * sides): the total is
  * the periods' and the count at or below every threshold is the window's, exactly. */
@@ -307,7 +307,7 @@ test_conform_random_windows(void **state)
     sw_rng r = {2026};
     int64_t *all = malloc(MAX_PERIODS * MAX_N * sizeof *all);
     assert_non_null(all);
-    for (int w = 0; w < 300; w++) {
+    for (int w = 0; w < 100; w++) {
         size_t periods = 2 + (size_t)(sw_rng_next(&r) % (MAX_PERIODS - 1)), n_all = 0;
         double share = 0.3 * sw_rng_open01(&r);
         int64_t thr[3];
