@@ -55,6 +55,18 @@ typedef struct sw_cwpct_period {
 sw_status sw_cwpct_record(sw_hdr *h, const sw_cwpct_period *period, sw_err *err);
 
 /*
+ * Make h, the sum of a window's period reconstructions (an hour of minutes, a day of hours),
+ * agree with the statistics CloudWatch gives for the window as one period (window: its grid,
+ * Minimum, Maximum and ranks; Sum is not used): the count h holds up to each point's bucket
+ * becomes that point's order (pXX of N values is the ceil(XX/100 N)-th, PR(:T) counts
+ * round(N PR/100)), scaled to h's total, which is kept; between two points the values keep the
+ * shape h gave them. So the window answers its grid percentiles within a bucket and its ranks
+ * exactly, like a single period. SW_E_INVAL for a SampleCount or unit that is not a number
+ * >= 0; SW_E_NOMEM. h is unchanged when empty or when the window has no values.
+ */
+sw_status sw_cwpct_conform(sw_hdr *h, const sw_cwpct_period *window, sw_err *err);
+
+/*
  * A percentile rank `PR(:T)` (the percentage of the period's sample_count values <= T) as
  * good/bad request counts: good = round(sample_count * rank / 100), bad = the rest. Errors as
  * sw_cwpct_record. ret_good/ret_bad written on success.
