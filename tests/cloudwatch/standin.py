@@ -34,6 +34,7 @@ Scenario (JSON, every key optional):
     "sampled": [{"namespace", "metric", "dimensions", "seed": S, "median": X, "sigma": Y,
                  "rate": [LO, HI], "incidents": [{"start": T0, "end": T1, "share": F,
                                                   "median": X, "sigma": Y}]}]
+                          # (and "origin": T, the draws seeded by t - T, default 0)
                           # latency values drawn per minute (sampled_minute(): LO...HI values,
                           # log-normal, a share F from the incident's mode while it lasts);
                           # every statistic of any period is the drawn values' (nearest-rank
@@ -542,7 +543,7 @@ def sampled_minute(spec, t):
     """The values of the minute starting at t, sorted: drawn from a stream seeded by the
     scenario's seed and t, so a test computes the same values (its truth) with this function."""
     conf = json.loads(spec)
-    rng = random.Random("%s:%d" % (conf["seed"], t))
+    rng = random.Random("%s:%d" % (conf["seed"], t - conf.get("origin", 0)))
     lo, hi = conf["rate"]
     slow = next((i for i in conf.get("incidents", []) if i["start"] <= t < i["end"]), None)
     values = []
