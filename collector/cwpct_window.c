@@ -70,6 +70,32 @@ sw_cwpct_window_encode(const sw_cwpct_period *p, uint8_t *out, size_t *ret_len, 
     return SW_OK;
 }
 
+static bool
+unknown_or_value(double v)
+{
+    return isnan(v) || (isfinite(v) && v >= 0);
+}
+
+/* What CloudWatch can have said (the poller checked it before encoding): anything else in the
+ * store is damage, refused rather than handed to the conform. */
+static sw_status
+check_window(const sw_cwpct_period *p, sw_err *err)
+{
+    bool ok = isfinite(p->unit_us) && p->unit_us > 0 && isfinite(p->sample_count) &&
+              p->sample_count >= 0 && p->sample_count <= 9007199254740992.0 &&
+              unknown_or_value(p->min) && unknown_or_value(p->max) && unknown_or_value(p->sum);
+    for (size_t i = 0; ok && i < p->n_points; i++)
+        ok = p->points[i].p > 0 && p->points[i].p < 100 && unknown_or_value(p->points[i].value);
+    for (size_t i = 0; ok && i < p->n_ranks; i++)
+        ok = isfinite(p->ranks[i].threshold) && p->ranks[i].threshold >= 0 &&
+             (isnan(p->ranks[i].rank_pct) ||
+              (p->ranks[i].rank_pct >= 0 && p->ranks[i].rank_pct <= 100));
+    return ok ? SW_OK
+              : sw_err_set(err, SW_E_PARSE,
+                           "window statistics: a count, unit, percentile, rank or value out of "
+                           "range");
+}
+
 sw_status
 sw_cwpct_window_decode(const void *data, size_t len, sw_cwpct_window *ret, sw_err *err)
 {
@@ -101,7 +127,7 @@ sw_cwpct_window_decode(const void *data, size_t len, sw_cwpct_window *ret, sw_er
     p->n_points = np;
     p->ranks = ret->ranks;
     p->n_ranks = nr;
-    return SW_OK;
+    return check_window(p, err);
 }
 
 sw_status

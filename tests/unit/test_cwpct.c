@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cwpct_sim.h"
 #include "slawatch/cwpct.h"
@@ -374,6 +375,55 @@ test_conform_edges(void **state)
     sw_hdr_free(h);
 }
 
+/* A window's statistics as the store keeps them: read back as written (non-finite points and
+ * ranks left out), the pin built on them conforms like sw_cwpct_conform, and other bytes are
+ * refused without touching the histogram. */
+static void
+test_window_bytes(void **state)
+{
+    (void)state;
+    sw_cwpct_point pts[] = {{50, 80}, {99, NAN}, {99.9, 99.5}};
+    sw_cwpct_rank ranks[] = {{0.5, 97.25}, {1, NAN}};
+    sw_cwpct_period pd = {pts, 3, ranks, 2, 200, 1, 100, 1000, 12345.5};
+    uint8_t bytes[SW_CWPCT_WINDOW_MAX_BYTES];
+    size_t len = 0;
+    assert_int_equal(sw_cwpct_window_encode(&pd, bytes, &len, NULL), SW_OK);
+    assert_int_equal(len, 6 + 8 * (5 + 2 * 2 + 2 * 1));
+    sw_cwpct_window w;
+    assert_int_equal(sw_cwpct_window_decode(bytes, len, &w, NULL), SW_OK);
+    assert_int_equal(w.period.n_points, 2);
+    assert_int_equal(w.period.n_ranks, 1);
+    assert_true(w.period.points[1].p == 99.9 && w.period.points[1].value == 99.5);
+    assert_true(w.period.ranks[0].threshold == 0.5 && w.period.ranks[0].rank_pct == 97.25);
+    assert_true(w.period.sample_count == 200 && w.period.min == 1 && w.period.max == 100 &&
+                w.period.unit_us == 1000 && w.period.sum == 12345.5);
+
+    sw_hdr *h = new_hdr(), *want = new_hdr();
+    for (int64_t v = 1000; v <= 100000; v += 1000) {
+        sw_hdr_record(h, v);
+        sw_hdr_record(want, v);
+    }
+    assert_int_equal(sw_cwpct_pin_stored(NULL, bytes, len, h, NULL), SW_OK);
+    assert_int_equal(sw_cwpct_conform(want, &w.period, NULL), SW_OK);
+    assert_int_equal(sw_hdr_total_count(h), 100);
+    for (int64_t v = 1000; v <= 100000; v += 1000)
+        assert_int_equal(sw_hdr_count_at_or_below(h, v), sw_hdr_count_at_or_below(want, v));
+
+    sw_err err = {0};
+    assert_int_equal(sw_cwpct_pin_stored(NULL, bytes, len - 1, h, &err), SW_E_PARSE);
+    assert_non_null(strstr(err.msg, "window statistics"));
+    bytes[0] = 'X';
+    assert_int_equal(sw_cwpct_window_decode(bytes, len, &w, NULL), SW_E_PARSE);
+    assert_int_equal(sw_hdr_total_count(h), 100);
+    sw_cwpct_point many[SW_CWPCT_WINDOW_MAX_POINTS + 1];
+    for (size_t i = 0; i < sizeof many / sizeof many[0]; i++)
+        many[i] = (sw_cwpct_point){1 + (double)i, 1 + (double)i};
+    sw_cwpct_period over = {many, sizeof many / sizeof many[0], NULL, 0, 200, 1, 100, 1000, NAN};
+    assert_int_equal(sw_cwpct_window_encode(&over, bytes, &len, NULL), SW_E_INVAL);
+    sw_hdr_free(h);
+    sw_hdr_free(want);
+}
+
 /* periods of 60 ... 1,500 values, median drifting +-25 % (and incidents' slow shares when
  * slow) merged into one histogram: P50 ... P99.5 against the drawn values. */
 static void
@@ -589,6 +639,7 @@ main(void)
         cmocka_unit_test(test_low_rate_incident),
         cmocka_unit_test(test_quiet_hour_conformed),
         cmocka_unit_test(test_conform_edges),
+        cmocka_unit_test(test_window_bytes),
         cmocka_unit_test(test_conform_random_windows),
         cmocka_unit_test(test_day_within_bound),
         cmocka_unit_test(test_month_within_bound),
