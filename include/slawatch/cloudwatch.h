@@ -90,7 +90,8 @@ sw_status sw_cloudwatch_apply(const sw_cloudwatch *cw, const sw_cwgmd_series *se
                               int64_t start_s, int64_t end_s, sw_cloudwatch_sink sink, void *ctx,
                               sw_err *err);
 
-/* Receives one window's latency statistics of a service (borrowed for the call). */
+/* Receives one window's latency statistics of a service: stats is borrowed for the call,
+ * service is the plan's own name (valid while the plan lives). */
 typedef sw_status (*sw_cloudwatch_window_sink)(void *ctx, const char *service, int64_t start_s,
                                                const sw_cwpct_period *stats, sw_err *err);
 
