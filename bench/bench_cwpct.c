@@ -16,10 +16,17 @@
  * MIN_ABOVE_EXACT above it); then, per percentile, the worst level error: the truth's share up
  * to the reported value's bucket minus its share at or below the true percentile (percentage
  * points; see window).
+ * Each month is run three ways: minutes alone; with every hour also fetched as one period
+ * ("_hours": the hour's sum of minutes conformed to its statistics, sw_cwpct_conform, which the
+ * generator computes from the hour's drawn values, or for large rates its mixture's exact
+ * quantiles); and with days fetched too ("_days"). The truth is computed from the drawn values
+ * as before, never from a reconstruction.
  * Then the time to spread one period: 60,000 values from a fixed grid, and an incident minute
- * of 600 drawn values (drawing and sorting them included). About 4 minutes of one core.
+ * of 600 drawn values (drawing and sorting them included). The minutes-only months take about
+ * 4 minutes of one core, the six kinds about three times that; the four sampled months with
+ * hours fetched (sampled_hours) about 50 s.
  * Run: ninja -C build bench-cwpct  (or build/bench/bench_cwpct [seed [month]], month a part of
- * the months' names, e.g. incidents_exact).
+ * the months' names, e.g. incidents_exact or sampled_hours).
  */
 #include <math.h>
 #include <stdio.h>
@@ -56,8 +63,12 @@ typedef struct window {
     double worst_level[N_PCT];
 } window;
 
+/* Which windows are also fetched as one period and conformed to it (sw_cwpct_conform). */
+typedef enum resolution { MINUTES_ONLY, HOURS_TOO, DAYS_TOO } resolution;
+
 typedef struct month {
     bool incidents, fetch_ranks, continuous;
+    resolution fetched;
     window w[N_WIN];
 } month;
 
@@ -140,11 +151,30 @@ close_window(month *mo, int k, const int64_t *sorted, size_t n)
     memset(w->above, 0, sizeof w->above);
 }
 
+/* What CloudWatch answers for the window as one period (from every value drawn in it, sorted
+ * here), and the window's sum of minutes conformed to it. */
+static void
+conform_sampled(const month *mo, int64_t *values, size_t n, sw_hdr *h)
+{
+    sw_cwpct_point pts[64];
+    sw_cwpct_rank ranks[N_THR];
+    qsort(values, n, sizeof *values, cwsim_cmp);
+    sw_cwpct_period pd =
+        cwsim_window_stats(values, n, thresholds_us, mo->fetch_ranks ? N_THR : 0, pts, ranks);
+    if (sw_cwpct_conform(h, &pd, NULL) != SW_OK)
+        exit(1);
+}
+
 static void
 run_month(month *mo, uint64_t seed)
 {
     sw_rng r = {seed};
     int64_t *v = malloc(MAX_RATE * sizeof *v);
+    int64_t *hour = malloc(60 * MAX_RATE * sizeof *hour),
+            *day = malloc(1440 * MAX_RATE * sizeof *day);
+    size_t n_hour = 0, n_day = 0;
+    if (v == NULL || hour == NULL || day == NULL)
+        exit(1);
     for (int k = 0; k < N_WIN; k++)
         if (sw_hdr_new(&sw_hdr_latency_config, &mo->w[k].recon, NULL) != SW_OK ||
             (k > 0 && sw_hdr_new(&truth_config, &mo->w[k].truth, NULL) != SW_OK))
@@ -159,11 +189,23 @@ run_month(month *mo, uint64_t seed)
             sw_hdr_record(mo->w[1].truth, v[i]);
         for (int i = 0; i < N_THR; i++)
             mo->w[0].above[i] = cwsim_above(v, n, thresholds_us[i]);
+        memcpy(hour + n_hour, v, n * sizeof *v);
+        memcpy(day + n_day, v, n * sizeof *v);
+        n_hour += n;
+        n_day += n;
         close_window(mo, 0, v, n);
-        if ((minute + 1) % 60 == 0)
+        if ((minute + 1) % 60 == 0) {
+            if (mo->fetched >= HOURS_TOO)
+                conform_sampled(mo, hour, n_hour, mo->w[1].recon);
             close_window(mo, 1, NULL, 0);
-        if ((minute + 1) % 1440 == 0)
+            n_hour = 0;
+        }
+        if ((minute + 1) % 1440 == 0) {
+            if (mo->fetched >= DAYS_TOO)
+                conform_sampled(mo, day, n_day, mo->w[2].recon);
             close_window(mo, 2, NULL, 0);
+            n_day = 0;
+        }
     }
     close_window(mo, 3, NULL, 0);
     for (int k = 0; k < N_WIN; k++) {
@@ -171,6 +213,8 @@ run_month(month *mo, uint64_t seed)
         sw_hdr_free(mo->w[k].truth);
     }
     free(v);
+    free(hour);
+    free(day);
 }
 
 /* ------------------------------------------------------------------ the large-rate limit */
@@ -260,6 +304,34 @@ continuous_period(const month *mo, const component *c, int64_t n, sw_hdr *h)
         exit(1);
 }
 
+/* What CloudWatch answers for a window of many requests (components c[0..n)) as one period:
+ * its mixture's exact quantiles and ranks; the window's sum of minutes conformed to them. */
+static void
+conform_continuous(const month *mo, const component *c, size_t n, sw_hdr *h)
+{
+    sw_cwpct_point pts[64];
+    sw_cwpct_rank ranks[N_THR];
+    double total;
+    mixture_cdf(c, n, 0, &total);
+    for (size_t g = 0; g < sw_cwpct_grid_len; g++)
+        pts[g] = (sw_cwpct_point){sw_cwpct_grid[g],
+                                  mixture_quantile(c, n, sw_cwpct_grid[g] / 100) / 1000};
+    for (int i = 0; i < N_THR; i++)
+        ranks[i] = (sw_cwpct_rank){(double)thresholds_us[i] / 1000,
+                                   100 * mixture_cdf(c, n, log((double)thresholds_us[i]), &total)};
+    sw_cwpct_period pd = {pts,
+                          sw_cwpct_grid_len,
+                          ranks,
+                          mo->fetch_ranks ? N_THR : 0,
+                          total,
+                          mixture_quantile(c, n, 0.5 / total) / 1000,
+                          mixture_quantile(c, n, 1 - 0.5 / total) / 1000,
+                          1000,
+                          NAN};
+    if (sw_cwpct_conform(h, &pd, NULL) != SW_OK)
+        exit(1);
+}
+
 /* Compare window k (components c[0..n)) with its exact quantiles and counts, hand it on. */
 static void
 close_continuous(month *mo, int k, const component *c, size_t n)
@@ -301,10 +373,16 @@ run_continuous(month *mo)
         comps[minute] = component_of(&m, 125.0 * (double)rate_at(minute));
         continuous_period(mo, &comps[minute], (int64_t)comps[minute].n, mo->w[0].recon);
         close_continuous(mo, 0, &comps[minute], 1);
-        if ((minute + 1) % 60 == 0)
+        if ((minute + 1) % 60 == 0) {
+            if (mo->fetched >= HOURS_TOO)
+                conform_continuous(mo, &comps[minute - 59], 60, mo->w[1].recon);
             close_continuous(mo, 1, &comps[minute - 59], 60);
-        if ((minute + 1) % 1440 == 0)
+        }
+        if ((minute + 1) % 1440 == 0) {
+            if (mo->fetched >= DAYS_TOO)
+                conform_continuous(mo, &comps[minute - 1439], 1440, mo->w[2].recon);
             close_continuous(mo, 2, &comps[minute - 1439], 1440);
+        }
     }
     close_continuous(mo, 3, comps, MINUTES);
     for (int k = 0; k < N_WIN; k++)
@@ -314,8 +392,12 @@ run_continuous(month *mo)
 static const char *
 month_name(const month *mo)
 {
-    return mo->incidents ? (mo->continuous ? "incidents_exact" : "incidents_sampled")
-                         : (mo->continuous ? "drift_exact" : "drift_sampled");
+    static const char *const names[2][2][3] = {
+        {{"drift_sampled", "drift_sampled_hours", "drift_sampled_days"},
+         {"drift_exact", "drift_exact_hours", "drift_exact_days"}},
+        {{"incidents_sampled", "incidents_sampled_hours", "incidents_sampled_days"},
+         {"incidents_exact", "incidents_exact_hours", "incidents_exact_days"}}};
+    return names[mo->incidents][mo->continuous][mo->fetched];
 }
 
 static void
@@ -395,18 +477,22 @@ main(int argc, char **argv)
 {
     uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
     const char *only = argc > 2 ? argv[2] : "";
-    for (int continuous = 1; continuous >= 0; continuous--)
-        for (int incidents = 0; incidents < 2; incidents++)
-            for (int fetch = 1; fetch >= 0; fetch--) {
-                month mo = {.incidents = incidents, .fetch_ranks = fetch, .continuous = continuous};
-                if (strstr(month_name(&mo), only) == NULL)
-                    continue;
-                if (continuous)
-                    run_continuous(&mo);
-                else
-                    run_month(&mo, seed + (uint64_t)incidents);
-                print_month(&mo);
-            }
+    for (int fetched = MINUTES_ONLY; fetched <= DAYS_TOO; fetched++)
+        for (int continuous = 1; continuous >= 0; continuous--)
+            for (int incidents = 0; incidents < 2; incidents++)
+                for (int fetch = 1; fetch >= 0; fetch--) {
+                    month mo = {.incidents = incidents,
+                                .fetch_ranks = fetch,
+                                .continuous = continuous,
+                                .fetched = (resolution)fetched};
+                    if (strstr(month_name(&mo), only) == NULL)
+                        continue;
+                    if (continuous)
+                        run_continuous(&mo);
+                    else
+                        run_month(&mo, seed + (uint64_t)incidents);
+                    print_month(&mo);
+                }
     spread_cost();
     incident_cost();
     return 0;

@@ -22,6 +22,7 @@
 #include "slawatch/rules_schema.h"
 #include "slawatch/cloudwatch.h"
 #include "slawatch/config.h"
+#include "slawatch/cwpct.h"
 #include "slawatch/hash.h"
 #include "slawatch/hdr.h"
 #include "slawatch/rules.h"
@@ -105,10 +106,15 @@ parse_args(int argc, char **argv, bf_opts *o)
 
 /* ------------------------------------------------------------------ the job */
 
+/* The windows a whole-day chunk also asks as one period each: its hours and the day. */
+static const int64_t window_s[] = {3600, DAY_S};
+#define N_WINDOWS (sizeof window_s / sizeof window_s[0])
+
 typedef struct plan_slot {
     int64_t period_s, res_ms;
     sw_cloudwatch *plan;
-    uint64_t hash; /* of the queries: other rules make other done marks */
+    sw_cloudwatch *windows[N_WINDOWS]; /* NULL: the period is not finer than the window */
+    uint64_t hash;                     /* of the queries: other rules make other done marks */
 } plan_slot;
 
 typedef struct job {
@@ -135,11 +141,10 @@ floor_to(int64_t v, int64_t m)
 }
 
 static uint64_t
-plan_hash(const sw_cloudwatch *plan)
+plan_hash(const sw_cloudwatch *plan, uint64_t h)
 {
     size_t n;
     const sw_cwgmd_query *q = sw_cloudwatch_queries(plan, &n);
-    uint64_t h = 0;
     for (size_t i = 0; i < n; i++) {
         const char *parts[] = {q[i].id, q[i].namespace_, q[i].metric, q[i].stat};
         for (size_t k = 0; k < 4; k++)
@@ -189,11 +194,23 @@ plan_for(job *j, int64_t period_s, int64_t res_ms, plan_slot **ret, sw_err *err)
         }
     plan_slot *s = &j->slots[j->n_slots];
     sw_status st = sw_cloudwatch_new(j->rules, period_s, res_ms, &s->plan, err);
-    if (st != SW_OK)
+    /* Windows pin rollup rows built from minute rows; rows stored coarser have none. */
+    for (size_t w = 0; st == SW_OK && w < N_WINDOWS && res_ms == SW_STORE_1M_MS; w++)
+        if (period_s < window_s[w])
+            st = sw_cloudwatch_new_windows(j->rules, window_s[w], &s->windows[w], err);
+    if (st != SW_OK) {
+        sw_cloudwatch_free(s->plan);
+        for (size_t w = 0; w < N_WINDOWS; w++)
+            sw_cloudwatch_free(s->windows[w]);
+        memset(s, 0, sizeof *s);
         return st;
+    }
     s->period_s = period_s;
     s->res_ms = res_ms;
-    s->hash = plan_hash(s->plan);
+    s->hash = plan_hash(s->plan, 0);
+    for (size_t w = 0; w < N_WINDOWS; w++)
+        if (s->windows[w] != NULL)
+            s->hash = plan_hash(s->windows[w], s->hash);
     j->n_slots++;
     *ret = s;
     return SW_OK;
@@ -252,6 +269,58 @@ collect(void *ctx, const char *service, const sw_sli_interval *iv, sw_err *err)
     return SW_OK;
 }
 
+/* The windows' statistics of one chunk, encoded for the store, owned. */
+typedef struct chunk_stats {
+    sw_store_window_stats *ws;
+    size_t n, cap;
+    int64_t res_ms; /* of the windows being collected */
+} chunk_stats;
+
+static void
+chunk_stats_fini(chunk_stats *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        free((char *)c->ws[i].service);
+        free((void *)c->ws[i].data);
+    }
+    free(c->ws);
+    memset(c, 0, sizeof *c);
+}
+
+static sw_status
+collect_window(void *ctx, const char *service, int64_t start_s, const sw_cwpct_period *stats,
+               sw_err *err)
+{
+    chunk_stats *c = ctx;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        sw_store_window_stats *ws = realloc(c->ws, cap * sizeof *ws);
+        if (ws == NULL)
+            return sw_err_set(err, SW_E_NOMEM, "out of memory collecting a chunk");
+        c->ws = ws;
+        c->cap = cap;
+    }
+    uint8_t bytes[SW_CWPCT_WINDOW_MAX_BYTES];
+    size_t len = 0;
+    sw_status st = sw_cwpct_window_encode(stats, bytes, &len, err);
+    if (st != SW_OK)
+        return st;
+    char *name = strdup(service);
+    void *data = malloc(len);
+    if (name == NULL || data == NULL) {
+        free(name);
+        free(data);
+        return sw_err_set(err, SW_E_NOMEM, "out of memory collecting a chunk");
+    }
+    memcpy(data, bytes, len);
+    c->ws[c->n++] = (sw_store_window_stats){.service = name,
+                                            .resolution_ms = c->res_ms,
+                                            .start_ms = start_s * 1000,
+                                            .data = data,
+                                            .len = len};
+    return SW_OK;
+}
+
 static void
 nap_ms(job *j, unsigned tries)
 {
@@ -293,32 +362,91 @@ fetch_series(job *j, const sw_cwgmd_query *q, size_t n, int64_t start_s, int64_t
     }
 }
 
-/* Fetch [start_s, end_s) at the slot's period and store it with its mark. */
+/* The chunk's queries: the period's, then (whole days only) each window's; *ret_n_plans the
+ * plans in ret_plans. One GetMetricData call asks them all. */
+static sw_status
+chunk_queries(const plan_slot *s, bool whole_day, sw_cwgmd_query **ret, size_t *ret_n,
+              const sw_cloudwatch **ret_plans, size_t *ret_n_plans, sw_err *err)
+{
+    size_t n_plans = 0, n = 0;
+    ret_plans[n_plans++] = s->plan;
+    for (size_t w = 0; whole_day && w < N_WINDOWS; w++)
+        if (s->windows[w] != NULL)
+            ret_plans[n_plans++] = s->windows[w];
+    for (size_t p = 0; p < n_plans; p++) {
+        size_t k;
+        sw_cloudwatch_queries(ret_plans[p], &k);
+        n += k;
+    }
+    sw_cwgmd_query *q = calloc(n + 1, sizeof *q);
+    if (q == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory fetching a chunk");
+    size_t at = 0;
+    for (size_t p = 0; p < n_plans; p++) {
+        size_t k;
+        const sw_cwgmd_query *pq = sw_cloudwatch_queries(ret_plans[p], &k);
+        memcpy(q + at, pq, k * sizeof *q);
+        at += k;
+    }
+    *ret = q;
+    *ret_n = n;
+    *ret_n_plans = n_plans;
+    return SW_OK;
+}
+
+/* Hand each plan's part of the series on: periods as rows, windows as statistics. */
+static sw_status
+apply_chunk(const sw_cloudwatch *const *plans, size_t n_plans, const sw_cwgmd_series *series,
+            int64_t start_s, int64_t end_s, chunk_rows *rows, chunk_stats *stats, sw_err *err)
+{
+    sw_status st = sw_cloudwatch_apply(plans[0], series, start_s, end_s, collect, rows, err);
+    size_t at;
+    sw_cloudwatch_queries(plans[0], &at);
+    for (size_t p = 1; st == SW_OK && p < n_plans; p++) {
+        size_t k;
+        sw_cloudwatch_queries(plans[p], &k);
+        stats->res_ms = sw_cloudwatch_period_s(plans[p]) * 1000;
+        st = sw_cloudwatch_windows(plans[p], series + at, start_s, end_s, collect_window, stats,
+                                   err);
+        at += k;
+    }
+    return st;
+}
+
+/* Fetch [start_s, end_s) at the slot's period (a whole day with its hours and the day as
+ * windows) and store it with its mark. */
 static sw_status
 fetch_chunk(job *j, const plan_slot *s, int64_t start_s, int64_t end_s, const char *mark,
             sw_err *err)
 {
-    size_t n;
-    const sw_cwgmd_query *q = sw_cloudwatch_queries(s->plan, &n);
-    sw_cwgmd_series *series = calloc(n + 1, sizeof *series);
-    if (series == NULL)
-        return sw_err_set(err, SW_E_NOMEM, "out of memory fetching a chunk");
+    const sw_cloudwatch *plans[1 + N_WINDOWS];
+    size_t n = 0, n_plans = 0;
+    sw_cwgmd_query *q = NULL;
+    bool whole_day = start_s % DAY_S == 0 && end_s == start_s + DAY_S;
+    sw_status st = chunk_queries(s, whole_day, &q, &n, plans, &n_plans, err);
+    sw_cwgmd_series *series = st == SW_OK ? calloc(n + 1, sizeof *series) : NULL;
+    if (st == SW_OK && series == NULL)
+        st = sw_err_set(err, SW_E_NOMEM, "out of memory fetching a chunk");
     chunk_rows c = {0};
-    sw_status st = fetch_series(j, q, n, start_s, end_s, series, err);
+    chunk_stats w = {0};
+    if (st == SW_OK)
+        st = fetch_series(j, q, n, start_s, end_s, series, err);
     if (st == SW_OK) {
-        st = sw_cloudwatch_apply(s->plan, series, start_s, end_s, collect, &c, err);
+        st = apply_chunk(plans, n_plans, series, start_s, end_s, &c, &w, err);
         j->cloudwatch_failed = st != SW_OK && st != SW_E_NOMEM;
     }
     for (size_t i = 0; i < c.n; i++)
         c.rows[i].iv = &c.ivs[i];
     if (st == SW_OK)
-        st = sw_store_import_done(j->store, s->res_ms, c.rows, c.n, mark, err);
+        st = sw_store_import_done(j->store, s->res_ms, c.rows, c.n, w.ws, w.n, mark, err);
     if (st == SW_OK)
         j->rows += c.n;
     chunk_rows_fini(&c);
-    for (size_t i = 0; i < n; i++)
+    chunk_stats_fini(&w);
+    for (size_t i = 0; series != NULL && i < n; i++)
         sw_cwgmd_series_fini(&series[i]);
     free(series);
+    free(q);
     return st;
 }
 
@@ -522,6 +650,8 @@ backfill(const bf_opts *o, sw_config *cfg)
     j.rules = rules;
     if (st == SW_OK)
         st = open_store(o, cfg, rules, &j.store, &err);
+    if (st == SW_OK) /* hour and day rows pinned to the windows' statistics fetched */
+        sw_store_set_pin(j.store, sw_cwpct_pin_stored, NULL);
     if (st == SW_OK)
         st = sw_store_put_rules(j.store, j.from_s * 1000, (const char *)text.data, text.len, &err);
     sw_buf_fini(&text);
@@ -536,8 +666,11 @@ backfill(const bf_opts *o, sw_config *cfg)
     if (st == SW_OK)
         fprintf(stderr, "slawatch backfill: done: %zu days fetched, %zu already stored, %" PRIu64
                         " rows\n", j.chunks_done, j.chunks_skipped, j.rows);
-    for (size_t i = 0; i < j.n_slots; i++)
+    for (size_t i = 0; i < j.n_slots; i++) {
         sw_cloudwatch_free(j.slots[i].plan);
+        for (size_t w = 0; w < N_WINDOWS; w++)
+            sw_cloudwatch_free(j.slots[i].windows[w]);
+    }
     sw_cwgmd_free(j.client);
     sw_awscreds_provider_free(creds);
     sw_store_close(j.store);

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 
 typedef struct export_opts {
-    const char *service, *env, *from, *to, *hlog, *format, *out, *data, *config;
+    const char *service, *env, *from, *to, *hlog, *format, *out, *data, *config, *resolution;
 } export_opts;
 
 static void
@@ -34,6 +34,8 @@ export_usage(FILE *f)
             "  --format csv     the interval counts: start, length, requests, errors, probes\n"
             "  -o FILE          write the CSV to FILE instead of standard output\n"
             "  --env E          only this environment\n"
+            "  --resolution R   only the rows of R (1m, 1h, 1d or the base interval), not the\n"
+            "                   finest held\n"
             "  --data DIR       the store's data directory\n"
             "  --config FILE    take the data directory from the daemon's configuration\n"
             "  -h, --help, --version\n");
@@ -50,17 +52,13 @@ usage_error(const char *msg)
 static int
 parse_opts(int argc, char **argv, export_opts *o)
 {
-    static const struct option longopts[] = {{"service", required_argument, NULL, 's'},
-                                             {"env", required_argument, NULL, 'e'},
-                                             {"from", required_argument, NULL, 'F'},
-                                             {"to", required_argument, NULL, 'T'},
-                                             {"hlog", required_argument, NULL, 'l'},
-                                             {"format", required_argument, NULL, 'f'},
-                                             {"data", required_argument, NULL, 'd'},
-                                             {"config", required_argument, NULL, 'c'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {"version", no_argument, NULL, 'V'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"service", required_argument, NULL, 's'},    {"env", required_argument, NULL, 'e'},
+        {"from", required_argument, NULL, 'F'},       {"to", required_argument, NULL, 'T'},
+        {"hlog", required_argument, NULL, 'l'},       {"format", required_argument, NULL, 'f'},
+        {"data", required_argument, NULL, 'd'},       {"config", required_argument, NULL, 'c'},
+        {"resolution", required_argument, NULL, 'r'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},          {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
         switch (c) {
@@ -90,6 +88,9 @@ parse_opts(int argc, char **argv, export_opts *o)
             break;
         case 'c':
             o->config = optarg;
+            break;
+        case 'r':
+            o->resolution = optarg;
             break;
         case 'h':
             export_usage(stdout);
@@ -200,6 +201,12 @@ sw_cli_export(int argc, char **argv)
         return rc;
     if (req.from_ms >= req.to_ms) {
         fprintf(stderr, "slawatch export: empty time range: --from must be before --to\n");
+        return SW_EXIT_USAGE;
+    }
+    if (o.resolution != NULL &&
+        !sw_units_parse_duration_ms(o.resolution, strlen(o.resolution), &req.resolution_ms)) {
+        fprintf(stderr, "slawatch export: --resolution '%s' is not a duration (1m, 1h, 1d)\n",
+                o.resolution);
         return SW_EXIT_USAGE;
     }
     sw_store *st = NULL;

@@ -44,6 +44,7 @@ typedef struct service_plan {
 struct sw_cloudwatch {
     sw_arena arena;
     int64_t period_s, base_ms;
+    bool windows; /* latency statistics only, of windows (an hour, a day) as one period */
     sw_cwgmd_query *queries;
     query_meta *meta;
     size_t n, cap;
@@ -96,7 +97,10 @@ add_query(sw_cloudwatch *cw, size_t service, const sw_source *src, const char *n
     }
     sw_cwgmd_query *q = &cw->queries[cw->n];
     memset(q, 0, sizeof *q);
-    snprintf(q->id, sizeof q->id, "q%zu", cw->n);
+    if (cw->windows)
+        snprintf(q->id, sizeof q->id, "w%lld_%zu", (long long)cw->period_s, cw->n);
+    else
+        snprintf(q->id, sizeof q->id, "q%zu", cw->n);
     q->namespace_ = copy_str(cw, ns);
     q->metric = copy_str(cw, metric);
     q->stat = copy_str(cw, stat);
@@ -191,7 +195,7 @@ static sw_status
 plan_source(sw_cloudwatch *cw, size_t svc, const sw_source *src, role r, const char *service,
             sw_err *err)
 {
-    if (src->kind != SW_SOURCE_CLOUDWATCH)
+    if (src->kind != SW_SOURCE_CLOUDWATCH || (cw->windows && r != ROLE_PCT))
         return SW_OK;
     if (src->preset != NULL)
         return plan_preset(cw, svc, src, r, service, err);
@@ -293,9 +297,9 @@ plan_rules(sw_cloudwatch *cw, const sw_rules *rules, sw_err *err)
     return st;
 }
 
-sw_status
-sw_cloudwatch_new(const sw_rules *rules, int64_t period_s, int64_t base_ms, sw_cloudwatch **ret,
-                  sw_err *err)
+static sw_status
+plan_new(const sw_rules *rules, int64_t period_s, int64_t base_ms, bool windows,
+         sw_cloudwatch **ret, sw_err *err)
 {
     if (period_s <= 0 || base_ms <= 0 || (period_s * 1000) % base_ms != 0)
         return sw_err_set(err, SW_E_INVAL,
@@ -307,6 +311,7 @@ sw_cloudwatch_new(const sw_rules *rules, int64_t period_s, int64_t base_ms, sw_c
     sw_arena_init(&cw->arena);
     cw->period_s = period_s;
     cw->base_ms = base_ms;
+    cw->windows = windows;
     sw_status st = plan_rules(cw, rules, err);
     if (st != SW_OK) {
         sw_cloudwatch_free(cw);
@@ -314,6 +319,19 @@ sw_cloudwatch_new(const sw_rules *rules, int64_t period_s, int64_t base_ms, sw_c
     }
     *ret = cw;
     return SW_OK;
+}
+
+sw_status
+sw_cloudwatch_new(const sw_rules *rules, int64_t period_s, int64_t base_ms, sw_cloudwatch **ret,
+                  sw_err *err)
+{
+    return plan_new(rules, period_s, base_ms, false, ret, err);
+}
+
+sw_status
+sw_cloudwatch_new_windows(const sw_rules *rules, int64_t window_s, sw_cloudwatch **ret, sw_err *err)
+{
+    return plan_new(rules, window_s, 1000, true, ret, err);
 }
 
 void
@@ -413,24 +431,37 @@ put_value(slot *sl, const query_meta *m, double v)
     }
 }
 
+/* Whether the slot holds latency statistics of some values. */
+static bool
+has_latency(const slot *sl)
+{
+    return sl->has_count && sl->count >= 0.5 && (sl->n_pts > 0 || sl->n_ranks > 0);
+}
+
+static sw_cwpct_period
+period_of(const sw_cloudwatch *cw, size_t svc, const slot *sl)
+{
+    return (sw_cwpct_period){.points = sl->pts,
+                             .n_points = sl->n_pts,
+                             .ranks = sl->ranks,
+                             .n_ranks = sl->n_ranks,
+                             .sample_count = sl->count,
+                             .min = sl->has_min ? sl->min : NAN,
+                             .max = sl->has_max ? sl->max : NAN,
+                             .unit_us = cw->services[svc].unit_us,
+                             .sum = sl->has_sum ? sl->sum : NAN};
+}
+
 /* The period's latency histogram, or NULL when it reported no samples. */
 static sw_status
 period_latency(const sw_cloudwatch *cw, size_t svc, const slot *sl, sw_hdr **ret, sw_err *err)
 {
     *ret = NULL;
-    if (!sl->has_count || sl->count < 0.5 || (sl->n_pts == 0 && sl->n_ranks == 0))
+    if (!has_latency(sl))
         return SW_OK;
     sw_hdr *h;
     sw_status st = sw_hdr_new(&sw_hdr_latency_config, &h, err);
-    sw_cwpct_period pd = {.points = sl->pts,
-                          .n_points = sl->n_pts,
-                          .ranks = sl->ranks,
-                          .n_ranks = sl->n_ranks,
-                          .sample_count = sl->count,
-                          .min = sl->has_min ? sl->min : NAN,
-                          .max = sl->has_max ? sl->max : NAN,
-                          .unit_us = cw->services[svc].unit_us,
-                          .sum = sl->has_sum ? sl->sum : NAN};
+    sw_cwpct_period pd = period_of(cw, svc, sl);
     if (st == SW_OK)
         st = sw_cwpct_record(h, &pd, err);
     if (st != SW_OK) {
@@ -501,9 +532,29 @@ slots_reset(slot *s, size_t n)
     }
 }
 
-sw_status
-sw_cloudwatch_apply(const sw_cloudwatch *cw, const sw_cwgmd_series *series, int64_t start_s,
-                    int64_t end_s, sw_cloudwatch_sink sink, void *ctx, sw_err *err)
+/* What to do with one service's statistics of one period. */
+typedef struct visit {
+    sw_cloudwatch_sink intervals;      /* periods as intervals */
+    sw_cloudwatch_window_sink windows; /* or windows' latency statistics */
+    void *ctx;
+} visit;
+
+static sw_status
+visit_slot(const sw_cloudwatch *cw, size_t svc, const slot *sl, int64_t t_s, const visit *v,
+           sw_err *err)
+{
+    if (v->intervals != NULL)
+        return emit(cw, svc, sl, t_s, v->intervals, v->ctx, err);
+    if (!has_latency(sl))
+        return SW_OK;
+    sw_cwpct_period pd = period_of(cw, svc, sl);
+    return v->windows(v->ctx, cw->services[svc].name, t_s, &pd, err);
+}
+
+/* Group the series' values by period and service, checked first, and visit each. */
+static sw_status
+visit_periods(const sw_cloudwatch *cw, const sw_cwgmd_series *series, int64_t start_s,
+              int64_t end_s, const visit *v, sw_err *err)
 {
     sw_status st = check_series(cw, series, start_s, end_s, err);
     if (st != SW_OK)
@@ -521,13 +572,29 @@ sw_cloudwatch_apply(const sw_cloudwatch *cw, const sw_cwgmd_series *series, int6
         }
         for (size_t svc = 0; st == SW_OK && svc < cw->n_services; svc++)
             if (slots[svc].any)
-                st = emit(cw, svc, &slots[svc], t, sink, ctx, err);
+                st = visit_slot(cw, svc, &slots[svc], t, v, err);
     }
     if (slots != NULL)
         free(slots[0].pts);
     free(slots);
     free(cur);
     return st;
+}
+
+sw_status
+sw_cloudwatch_apply(const sw_cloudwatch *cw, const sw_cwgmd_series *series, int64_t start_s,
+                    int64_t end_s, sw_cloudwatch_sink sink, void *ctx, sw_err *err)
+{
+    visit v = {.intervals = sink, .ctx = ctx};
+    return visit_periods(cw, series, start_s, end_s, &v, err);
+}
+
+sw_status
+sw_cloudwatch_windows(const sw_cloudwatch *cw, const sw_cwgmd_series *series, int64_t start_s,
+                      int64_t end_s, sw_cloudwatch_window_sink sink, void *ctx, sw_err *err)
+{
+    visit v = {.windows = sink, .ctx = ctx};
+    return visit_periods(cw, series, start_s, end_s, &v, err);
 }
 
 /* ------------------------------------------------------------------ client */

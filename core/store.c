@@ -55,6 +55,10 @@ static const char *const migrations[] = {
     "ALTER TABLE intervals ADD COLUMN minutes BLOB;",
     /* 3: a deployment's policy_override (the gate's error-budget policy), NULL when none. */
     "ALTER TABLE deployments ADD COLUMN policy_override TEXT;",
+    /* 4: a window's own statistics from its source (store_pin.c), pinning its rollup row. */
+    "CREATE TABLE window_stats(series_id INTEGER NOT NULL, resolution_ms INTEGER NOT NULL,"
+    " start_ms INTEGER NOT NULL, stats BLOB NOT NULL,"
+    " PRIMARY KEY(series_id, resolution_ms, start_ms)) WITHOUT ROWID;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

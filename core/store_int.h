@@ -61,6 +61,11 @@
     X(S_SCAN1, IV_RANGE)                                                                           \
     X(S_SCAN2, IV_RANGE)                                                                           \
     X(S_SCAN3, IV_RANGE)                                                                           \
+    X(S_WSTATS_PUT, "INSERT OR REPLACE INTO window_stats VALUES(?1, ?2, ?3, ?4)")                  \
+    X(S_WSTATS_GET, "SELECT stats FROM window_stats WHERE series_id = ?1 AND resolution_ms = ?2"   \
+                    " AND start_ms = ?3")                                                          \
+    X(S_WSTATS_PRUNE, "DELETE FROM window_stats WHERE series_id = ?1 AND resolution_ms = ?2"       \
+                      " AND start_ms < ?3")                                                        \
     X(S_MARK, "INSERT OR IGNORE INTO rollup_pending VALUES(?1, ?2, ?3)")                           \
     X(S_UNMARK, "DELETE FROM rollup_pending WHERE resolution_ms = ?1 AND series_id = ?2"           \
                 " AND start_ms = ?3")                                                              \
@@ -131,8 +136,10 @@ struct sw_store {
     int64_t keep_ms[LEVELS];
     int64_t kept_from[LEVELS]; /* rows below were deleted by retention; writes there refused */
     sqlite3_stmt *stmt[STMT_COUNT];
-    sw_buf enc;     /* histogram encodings, reused; under mu */
-    sw_buf min_enc; /* minute counts encodings, reused; under mu */
+    sw_buf enc;          /* histogram encodings, reused; under mu */
+    sw_buf min_enc;      /* minute counts encodings, reused; under mu */
+    sw_store_pin_fn pin; /* NULL: rollup rows are not pinned */
+    void *pin_ctx;
     char path[PATH_MAX];
 };
 
@@ -168,6 +175,12 @@ sw_status sw_store_series_id(sw_store *st, const char *service, const char *env,
 void sw_store_read_counts(sqlite3_stmt *s, sw_sli_interval *iv);
 sw_status sw_store_read_interval(sw_store *st, sqlite3_stmt *s, sw_sli_interval *iv, sw_err *err);
 void sw_store_note_minute(sw_hour_minutes *hm, int64_t hour_start, const sw_sli_interval *iv);
+sw_status sw_store_mark_pending(sw_store *st, int level, int64_t sid, int64_t start_ms,
+                                sw_err *err);
+sw_status sw_store_pin_period(sw_store *st, int level, int64_t sid, int64_t start, sw_hdr *latency,
+                              sw_err *err);
+sw_status sw_store_put_window_stats_rows(sw_store *st, const sw_store_window_stats *ws, size_t n,
+                                         sw_err *err);
 sw_status sw_store_merge_period(sw_store *st, int level, int64_t sid, int64_t start,
                                 sw_sli_interval *acc, sw_hour_minutes *hm, size_t *ret_rows,
                                 sw_err *err);

@@ -41,8 +41,8 @@ sw_store_series_id(sw_store *st, const char *service, const char *env, int64_t *
     return r;
 }
 
-static sw_status
-mark_pending(sw_store *st, int level, int64_t sid, int64_t start_ms, sw_err *err)
+sw_status
+sw_store_mark_pending(sw_store *st, int level, int64_t sid, int64_t start_ms, sw_err *err)
 {
     sqlite3_stmt *s = st->stmt[S_MARK];
     sqlite3_bind_int64(s, 1, st->res_ms[level]);
@@ -91,7 +91,7 @@ write_interval(sw_store *st, int level, int64_t sid, const sw_sli_interval *iv,
     }
     sw_status r = sw_store_run(st, s, "write interval", err);
     if (r == SW_OK && level + 1 < LEVELS)
-        r = mark_pending(st, level + 1, sid, iv->start_ms, err);
+        r = sw_store_mark_pending(st, level + 1, sid, iv->start_ms, err);
     return r;
 }
 
@@ -221,7 +221,8 @@ sw_store_import(sw_store *st, int64_t resolution_ms, const sw_store_row *rows, s
 /* Rows and their done mark in one transaction: a mark present means its rows are stored. */
 sw_status
 sw_store_import_done(sw_store *st, int64_t resolution_ms, const sw_store_row *rows, size_t n,
-                     const char *mark, sw_err *err)
+                     const sw_store_window_stats *stats, size_t n_stats, const char *mark,
+                     sw_err *err)
 {
     int level = 1;
     while (level < LEVELS && st->res_ms[level] != resolution_ms)
@@ -233,6 +234,8 @@ sw_store_import_done(sw_store *st, int64_t resolution_ms, const sw_store_row *ro
     if (r != SW_OK)
         return r;
     r = put_rows(st, level, rows, n, err);
+    if (r == SW_OK)
+        r = sw_store_put_window_stats_rows(st, stats, n_stats, err);
     if (r == SW_OK) {
         sqlite3_bind_text(st->stmt[S_DONE_PUT], 1, mark, -1, SQLITE_STATIC);
         r = sw_store_run(st, st->stmt[S_DONE_PUT], "record done mark", err);
@@ -360,6 +363,8 @@ rebuild_period(sw_store *st, int level, int64_t sid, int64_t start, sw_err *err)
     sw_hour_minutes *minutes = level == L_HOUR ? &hm : NULL;
     size_t rows = 0;
     sw_status r = sw_store_merge_period(st, level, sid, start, &acc, minutes, &rows, err);
+    if (r == SW_OK && rows > 0 && acc.latency != NULL)
+        r = sw_store_pin_period(st, level, sid, start, acc.latency, err);
     if (r == SW_OK && rows > 0)
         r = write_interval(st, level, sid, &acc, minutes, err);
     if (r == SW_OK && rows == 0) {
@@ -369,7 +374,7 @@ rebuild_period(sw_store *st, int level, int64_t sid, int64_t start, sw_err *err)
         sqlite3_bind_int64(d, 3, start);
         r = sw_store_run(st, d, "delete empty rollup", err);
         if (r == SW_OK && level + 1 < LEVELS)
-            r = mark_pending(st, level + 1, sid, start, err);
+            r = sw_store_mark_pending(st, level + 1, sid, start, err);
     }
     sw_sli_interval_fini(&acc);
     if (r == SW_OK) {
@@ -458,6 +463,12 @@ prune_level(sw_store *st, int level, int64_t horizon, sw_err *err)
         sqlite3_bind_int64(p, 2, st->res_ms[level]);
         sqlite3_bind_int64(p, 3, horizon);
         r = sw_store_run(st, p, "apply retention", err);
+        sqlite3_stmt *w = st->stmt[S_WSTATS_PRUNE];
+        sqlite3_bind_int64(w, 1, ids[i]);
+        sqlite3_bind_int64(w, 2, st->res_ms[level]);
+        sqlite3_bind_int64(w, 3, horizon);
+        if (r == SW_OK)
+            r = sw_store_run(st, w, "apply retention to window statistics", err);
     }
     free(ids);
     if (r == SW_OK) {

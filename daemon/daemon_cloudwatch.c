@@ -19,26 +19,39 @@
 #include "slawatch/awscreds.h"
 #include "slawatch/cloudwatch.h"
 #include "slawatch/cwgmd.h"
+#include "slawatch/cwpct.h"
+#include "slawatch/store.h"
 #include "slawatch/http_client.h"
 #include "slawatch/log.h"
 
 /* At most this many periods per poll: after a long outage older ones are late anyway. */
 #define MAX_PERIODS_PER_POLL 1440
+/* Hours are also asked as one period each, once settled (their rows are pinned to them). */
+#define HOUR_S INT64_C(3600)
+#define MAX_HOURS_PER_POLL 48
+
+/* A plan and room for its series. */
+typedef struct cw_plan {
+    sw_cloudwatch *plan;
+    sw_cwgmd_series *series;
+    size_t n_series;
+} cw_plan;
 
 struct sw_daemon_cw {
     sw_awscreds_provider *creds;
     sw_cwgmd *client;
-    sw_cloudwatch *plan;
-    sw_cwgmd_series *series;
-    size_t n_series;
+    cw_plan periods_plan;
+    cw_plan hours_plan; /* no plan when the period is an hour or more */
     int64_t period_s, settle_s, every_ms;
     int64_t handed_until_s;
+    int64_t hours_until_s; /* end of the hours whose statistics are stored */
     char endpoint[512];
     pthread_t thread;
     bool started;
 
     pthread_mutex_t lock; /* guards the fields below */
     sw_cloudwatch *next_plan;
+    sw_cloudwatch *next_hours_plan;
     uint64_t periods;
     sw_cwgmd_stats stats;
     int64_t last_success_ms;
@@ -53,31 +66,50 @@ to_accum(void *ctx, const char *service, const sw_sli_interval *iv, sw_err *err)
     return sw_accum_add_interval(d->accum, service, NULL, iv, err);
 }
 
-/* Take a plan the tick thread left, with room for its series. */
+static void
+cw_plan_fini(cw_plan *p)
+{
+    for (size_t i = 0; i < p->n_series; i++)
+        sw_cwgmd_series_fini(&p->series[i]);
+    free(p->series);
+    sw_cloudwatch_free(p->plan);
+    memset(p, 0, sizeof *p);
+}
+
+/* Make next (may be NULL) the plan of p, with room for its series. */
+static bool
+cw_plan_set(cw_plan *p, sw_cloudwatch *next)
+{
+    size_t n = 0;
+    if (next != NULL)
+        sw_cloudwatch_queries(next, &n);
+    sw_cwgmd_series *s = calloc(n + 1, sizeof *s);
+    if (s == NULL) {
+        sw_cloudwatch_free(next);
+        return false;
+    }
+    cw_plan_fini(p);
+    *p = (cw_plan){next, s, n};
+    return true;
+}
+
+/* Take the plans the tick thread left. */
 static void
 adopt_plan(sw_daemon_cw *c)
 {
     pthread_mutex_lock(&c->lock);
-    sw_cloudwatch *next = c->next_plan;
+    sw_cloudwatch *next = c->next_plan, *hours = c->next_hours_plan;
     c->next_plan = NULL;
+    c->next_hours_plan = NULL;
     pthread_mutex_unlock(&c->lock);
     if (next == NULL)
         return;
-    size_t n;
-    sw_cloudwatch_queries(next, &n);
-    sw_cwgmd_series *s = calloc(n + 1, sizeof *s);
-    if (s == NULL) {
+    if (!cw_plan_set(&c->periods_plan, next)) {
+        sw_cloudwatch_free(hours);
         sw_log(SW_LOG_ERROR, "cloudwatch rules not updated: out of memory", NULL);
-        sw_cloudwatch_free(next);
-        return;
+    } else if (!cw_plan_set(&c->hours_plan, hours)) {
+        sw_log(SW_LOG_ERROR, "cloudwatch hours not updated: out of memory", NULL);
     }
-    for (size_t i = 0; i < c->n_series; i++)
-        sw_cwgmd_series_fini(&c->series[i]);
-    free(c->series);
-    sw_cloudwatch_free(c->plan);
-    c->plan = next;
-    c->series = s;
-    c->n_series = n;
 }
 
 /* Read [handed_until, settled end) and hand it on; on failure nothing moves. */
@@ -90,13 +122,14 @@ poll_once(sw_daemon *d, int64_t now_ms)
     if (end - c->handed_until_s > MAX_PERIODS_PER_POLL * c->period_s)
         c->handed_until_s = end - MAX_PERIODS_PER_POLL * c->period_s;
     size_t n;
-    const sw_cwgmd_query *q = sw_cloudwatch_queries(c->plan, &n);
+    const cw_plan *p = &c->periods_plan;
+    const sw_cwgmd_query *q = sw_cloudwatch_queries(p->plan, &n);
     if (n == 0 || c->handed_until_s >= end)
         return;
     sw_err err;
-    sw_status st = sw_cwgmd_fetch(c->client, q, n, c->handed_until_s, end, c->series, &err);
+    sw_status st = sw_cwgmd_fetch(c->client, q, n, c->handed_until_s, end, p->series, &err);
     if (st == SW_OK)
-        st = sw_cloudwatch_apply(c->plan, c->series, c->handed_until_s, end, to_accum, d, &err);
+        st = sw_cloudwatch_apply(p->plan, p->series, c->handed_until_s, end, to_accum, d, &err);
     pthread_mutex_lock(&c->lock);
     sw_cwgmd_stats_get(c->client, &c->stats);
     if (st == SW_OK) {
@@ -110,6 +143,79 @@ poll_once(sw_daemon *d, int64_t now_ms)
         sw_log_err(SW_LOG_ERROR, "cloudwatch poll failed", &err, "endpoint", c->endpoint, NULL);
 }
 
+/* The statistics of one hour, encoded, for the store. */
+typedef struct hour_stats {
+    sw_store_window_stats ws[64];
+    uint8_t bytes[64][SW_CWPCT_WINDOW_MAX_BYTES];
+    size_t n;
+    sw_store *store;
+} hour_stats;
+
+static sw_status
+flush_hours(hour_stats *h, sw_err *err)
+{
+    sw_status st = h->n > 0 ? sw_store_put_window_stats(h->store, h->ws, h->n, err) : SW_OK;
+    h->n = 0;
+    return st;
+}
+
+static sw_status
+to_store(void *ctx, const char *service, int64_t start_s, const sw_cwpct_period *stats, sw_err *err)
+{
+    hour_stats *h = ctx;
+    size_t len = 0;
+    /* service is the plan's own copy, which outlives the flush in poll_hours */
+    sw_status st = sw_cwpct_window_encode(stats, h->bytes[h->n], &len, err);
+    if (st != SW_OK)
+        return st;
+    h->ws[h->n] = (sw_store_window_stats){.service = service,
+                                          .resolution_ms = HOUR_S * 1000,
+                                          .start_ms = start_s * 1000,
+                                          .data = h->bytes[h->n],
+                                          .len = len};
+    return ++h->n == sizeof h->ws / sizeof h->ws[0] ? flush_hours(h, err) : SW_OK;
+}
+
+/*
+ * Ask each hour that has settled since the last success as one period and store its latency
+ * statistics: the store's rollup pins the hour's row (made of the minutes handed on above, in
+ * whatever order they arrive) to them. On failure nothing moves and the next poll asks again.
+ */
+static void
+poll_hours(sw_daemon *d, int64_t now_ms)
+{
+    sw_daemon_cw *c = d->cw;
+    const cw_plan *p = &c->hours_plan;
+    size_t n = 0;
+    const sw_cwgmd_query *q = p->plan != NULL ? sw_cloudwatch_queries(p->plan, &n) : NULL;
+    int64_t end = sw_cloudwatch_settled_end(now_ms / 1000, c->settle_s, HOUR_S);
+    if (end - c->hours_until_s > MAX_HOURS_PER_POLL * HOUR_S)
+        c->hours_until_s = end - MAX_HOURS_PER_POLL * HOUR_S;
+    if (n == 0 || c->hours_until_s >= end)
+        return;
+    hour_stats *h = malloc(sizeof *h);
+    sw_err err;
+    sw_status st = h != NULL ? SW_OK : sw_err_set(&err, SW_E_NOMEM, "out of memory");
+    if (st == SW_OK) {
+        h->n = 0;
+        h->store = d->store;
+        st = sw_cwgmd_fetch(c->client, q, n, c->hours_until_s, end, p->series, &err);
+    }
+    if (st == SW_OK)
+        st = sw_cloudwatch_windows(p->plan, p->series, c->hours_until_s, end, to_store, h, &err);
+    if (st == SW_OK)
+        st = flush_hours(h, &err);
+    free(h);
+    pthread_mutex_lock(&c->lock);
+    sw_cwgmd_stats_get(c->client, &c->stats);
+    pthread_mutex_unlock(&c->lock);
+    if (st == SW_OK)
+        c->hours_until_s = end;
+    else
+        sw_log_err(SW_LOG_ERROR, "cloudwatch poll of hours failed", &err, "endpoint", c->endpoint,
+                   NULL);
+}
+
 static bool
 nap_for_retry(void *ctx, int64_t ms)
 {
@@ -121,9 +227,10 @@ static void *
 cw_loop(void *arg)
 {
     sw_daemon *d = arg;
-    do
+    do {
         poll_once(d, sw_daemon_now(d));
-    while (sw_daemon_nap(d, (int64_t)((double)d->cw->every_ms / d->opts.speed) + 1));
+        poll_hours(d, sw_daemon_now(d));
+    } while (sw_daemon_nap(d, (int64_t)((double)d->cw->every_ms / d->opts.speed) + 1));
     return NULL;
 }
 
@@ -150,23 +257,41 @@ client_new(sw_daemon *d, sw_daemon_cw *c, sw_err *err)
                                     c->endpoint, sizeof c->endpoint, err);
 }
 
+/* The plans for rules: periods, and hours when periods are shorter. */
+static sw_status
+plans_new(const sw_daemon *d, const sw_rules *rules, sw_cloudwatch **ret, sw_cloudwatch **ret_hours,
+          sw_err *err)
+{
+    *ret_hours = NULL;
+    sw_status st = sw_cloudwatch_new(rules, d->cw->period_s, d->base_ms, ret, err);
+    if (st == SW_OK && d->cw->period_s < HOUR_S)
+        st = sw_cloudwatch_new_windows(rules, HOUR_S, ret_hours, err);
+    if (st != SW_OK && *ret != NULL) {
+        sw_cloudwatch_free(*ret);
+        *ret = NULL;
+    }
+    return st;
+}
+
 void
 sw_daemon_cw_set_rules(sw_daemon *d, const sw_rules *rules)
 {
     sw_daemon_cw *c = d->cw;
     if (c == NULL)
         return;
-    sw_cloudwatch *plan;
+    sw_cloudwatch *plan = NULL, *hours = NULL;
     sw_err err;
-    if (sw_cloudwatch_new(rules, c->period_s, d->base_ms, &plan, &err) != SW_OK) {
+    if (plans_new(d, rules, &plan, &hours, &err) != SW_OK) {
         sw_log_err(SW_LOG_ERROR, "cloudwatch rules not updated", &err, NULL);
         return;
     }
     pthread_mutex_lock(&c->lock);
-    sw_cloudwatch *old = c->next_plan;
+    sw_cloudwatch *old = c->next_plan, *old_hours = c->next_hours_plan;
     c->next_plan = plan;
+    c->next_hours_plan = hours;
     pthread_mutex_unlock(&c->lock);
     sw_cloudwatch_free(old);
+    sw_cloudwatch_free(old_hours);
 }
 
 sw_status
@@ -183,14 +308,15 @@ sw_daemon_cw_start(sw_daemon *d, sw_err *err)
     c->settle_s = (cfg->settle_ms + 999) / 1000;
     c->every_ms = cfg->every_ms;
     c->handed_until_s = first_period(d->last_tick_ms, c->period_s);
+    c->hours_until_s = first_period(d->last_tick_ms, HOUR_S); /* its minutes are all handed */
     d->cw = c;
-    sw_status st = sw_cloudwatch_new(d->rules, c->period_s, d->base_ms, &c->next_plan, err);
+    sw_status st = plans_new(d, d->rules, &c->next_plan, &c->next_hours_plan, err);
     if (st == SW_OK)
         st = client_new(d, c, err);
     if (st != SW_OK)
         return st;
     adopt_plan(c);
-    if (c->plan == NULL)
+    if (c->periods_plan.plan == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory starting the cloudwatch source");
     if (pthread_create(&c->thread, NULL, cw_loop, d) != 0)
         return sw_err_set(err, SW_E_NOMEM, "cannot start the cloudwatch thread");
@@ -209,11 +335,10 @@ sw_daemon_cw_stop(sw_daemon *d)
         pthread_join(c->thread, NULL);
     sw_cwgmd_free(c->client);
     sw_awscreds_provider_free(c->creds);
-    for (size_t i = 0; i < c->n_series; i++)
-        sw_cwgmd_series_fini(&c->series[i]);
-    free(c->series);
-    sw_cloudwatch_free(c->plan);
+    cw_plan_fini(&c->periods_plan);
+    cw_plan_fini(&c->hours_plan);
     sw_cloudwatch_free(c->next_plan);
+    sw_cloudwatch_free(c->next_hours_plan);
     pthread_mutex_destroy(&c->lock);
     free(c);
     d->cw = NULL;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "slawatch/cwpct.h"
 #include "slawatch/log.h"
 #include "slawatch/units.h"
 
@@ -62,7 +63,11 @@ open_store(sw_daemon *d, sw_err *err)
         .retention_1d_ms = c->retention_ms[3],
     };
     sw_status st = sw_daemon_data_dir_prepare(c->data_dir, &d->data_dir_created, err);
-    return st == SW_OK ? sw_store_open(c->data_dir, &so, &d->store, err) : st;
+    if (st == SW_OK)
+        st = sw_store_open(c->data_dir, &so, &d->store, err);
+    if (st == SW_OK) /* hours and days CloudWatch answered as one period pin their rows */
+        sw_store_set_pin(d->store, sw_cwpct_pin_stored, NULL);
+    return st;
 }
 
 /* What the HTTP server will read, read or checked before anything is created or written. */

@@ -106,7 +106,10 @@ sw_export_write(sw_store *st, const sw_export_request *req, FILE *out, size_t *r
         s = sw_hlog_write_header(&c.hlog, out, (double)req->from_ms / 1e3, 1000.0, err);
     else if (fputs("start,length_s,env,requests,errors,probes,probe_failures,has_data\n", out) < 0)
         s = sw_err_sys(err, SW_E_IO, "cannot write the export");
-    if (s == SW_OK)
+    if (s == SW_OK && req->resolution_ms != 0)
+        s = sw_store_scan_level(st, req->service, req->resolution_ms, req->from_ms, req->to_ms,
+                                true, visit_row, &c, err);
+    else if (s == SW_OK)
         s = sw_store_scan(st, req->service, req->from_ms, req->to_ms, req->from_ms, visit_row, &c,
                           err);
     if (s == SW_OK && c.rows == 0)

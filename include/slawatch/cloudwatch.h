@@ -16,6 +16,7 @@
 
 #include "slawatch/awscreds.h"
 #include "slawatch/cwgmd.h"
+#include "slawatch/cwpct.h"
 #include "slawatch/err.h"
 #include "slawatch/rules.h"
 #include "slawatch/sli.h"
@@ -55,6 +56,15 @@ typedef struct sw_cloudwatch_options {
 sw_status sw_cloudwatch_new(const sw_rules *rules, int64_t period_s, int64_t base_ms,
                             sw_cloudwatch **ret, sw_err *err);
 
+/*
+ * The plan of the rules' latency metrics only, each asked as one period of window_s (3600: an
+ * hour, 86400: a day): the same statistics as a period of sw_cloudwatch_new(), which
+ * sw_cloudwatch_windows() hands on as they are, so the hour's or day's rows can be pinned to
+ * them (sw_cwpct_conform). Query ids start with "w<window_s>_", apart from the period plan's.
+ */
+sw_status sw_cloudwatch_new_windows(const sw_rules *rules, int64_t window_s, sw_cloudwatch **ret,
+                                    sw_err *err);
+
 /* sw_cloudwatch_free(NULL) does nothing. */
 void sw_cloudwatch_free(sw_cloudwatch *cw);
 
@@ -79,6 +89,20 @@ typedef sw_status (*sw_cloudwatch_sink)(void *ctx, const char *service, const sw
 sw_status sw_cloudwatch_apply(const sw_cloudwatch *cw, const sw_cwgmd_series *series,
                               int64_t start_s, int64_t end_s, sw_cloudwatch_sink sink, void *ctx,
                               sw_err *err);
+
+/* Receives one window's latency statistics of a service: stats is borrowed for the call,
+ * service is the plan's own name (valid while the plan lives). */
+typedef sw_status (*sw_cloudwatch_window_sink)(void *ctx, const char *service, int64_t start_s,
+                                               const sw_cwpct_period *stats, sw_err *err);
+
+/*
+ * Hand each window in [start_s, end_s) of a plan from sw_cloudwatch_new_windows() that has
+ * latency values to sink, checked as sw_cloudwatch_apply() checks (nothing handed on a bad
+ * value).
+ */
+sw_status sw_cloudwatch_windows(const sw_cloudwatch *cw, const sw_cwgmd_series *series,
+                                int64_t start_s, int64_t end_s, sw_cloudwatch_window_sink sink,
+                                void *ctx, sw_err *err);
 
 /*
  * The end of the settled range at now_s: the start of the first period that has not been

@@ -55,6 +55,49 @@ typedef struct sw_cwpct_period {
 sw_status sw_cwpct_record(sw_hdr *h, const sw_cwpct_period *period, sw_err *err);
 
 /*
+ * Make h, the sum of a window's period reconstructions (an hour of minutes, a day of hours),
+ * agree with the statistics CloudWatch gives for the window as one period (window: its grid,
+ * Minimum, Maximum and ranks; Sum is not used): the count h holds up to each point's bucket
+ * becomes that point's order (pXX of N values is the ceil(XX/100 N)-th, PR(:T) counts
+ * round(N PR/100)), scaled to h's total, which is kept; between two points the values keep the
+ * shape h gave them. So the window answers its grid percentiles within a bucket and its ranks
+ * exactly, like a single period. SW_E_INVAL for a SampleCount or unit that is not a number
+ * >= 0; SW_E_NOMEM. h is unchanged when empty or when the window has no values.
+ */
+sw_status sw_cwpct_conform(sw_hdr *h, const sw_cwpct_period *window, sw_err *err);
+
+/* A window's statistics as bytes the store keeps (sw_store_window_stats) and reads back. */
+#define SW_CWPCT_WINDOW_MAX_POINTS 32
+#define SW_CWPCT_WINDOW_MAX_RANKS 16
+#define SW_CWPCT_WINDOW_MAX_BYTES                                                                  \
+    (6 + 8 * (5 + 2 * SW_CWPCT_WINDOW_MAX_POINTS + 2 * SW_CWPCT_WINDOW_MAX_RANKS))
+
+/* A decoded window: period points into the arrays beside it. */
+typedef struct sw_cwpct_window {
+    sw_cwpct_point points[SW_CWPCT_WINDOW_MAX_POINTS];
+    sw_cwpct_rank ranks[SW_CWPCT_WINDOW_MAX_RANKS];
+    sw_cwpct_period period;
+} sw_cwpct_window;
+
+/*
+ * Write p's statistics (its finite points and ranks, count, min, max, sum, unit) into
+ * out[0..SW_CWPCT_WINDOW_MAX_BYTES); *ret_len the bytes used. SW_E_INVAL for more points or
+ * ranks than the caps.
+ */
+sw_status sw_cwpct_window_encode(const sw_cwpct_period *p, uint8_t *out, size_t *ret_len,
+                                 sw_err *err);
+
+/* Read bytes written by sw_cwpct_window_encode(); SW_E_PARSE for anything else. */
+sw_status sw_cwpct_window_decode(const void *data, size_t len, sw_cwpct_window *ret, sw_err *err);
+
+/*
+ * The store's pin function (sw_store_pin_fn): decode the window's stored statistics and
+ * sw_cwpct_conform() the row's merged latency to them. ctx is unused.
+ */
+sw_status sw_cwpct_pin_stored(void *ctx, const void *stats, size_t len, sw_hdr *latency,
+                              sw_err *err);
+
+/*
  * A percentile rank `PR(:T)` (the percentage of the period's sample_count values <= T) as
  * good/bad request counts: good = round(sample_count * rank / 100), bad = the rest. Errors as
  * sw_cwpct_record. ret_good/ret_bad written on success.

@@ -24,6 +24,8 @@ typedef struct sw_export_request {
     const char *service;
     const char *env; /* NULL: every environment (each hlog line tagged with its env, if any) */
     int64_t from_ms, to_ms; /* rows starting in [from_ms, to_ms) */
+    int64_t resolution_ms;  /* 0: the finest held; else only rows of this resolution (1 m, 1 h,
+                               1 d or the base interval) */
     sw_export_format format;
 } sw_export_request;
 

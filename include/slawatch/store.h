@@ -103,12 +103,48 @@ sw_status sw_store_import(sw_store *st, int64_t resolution_ms, const sw_store_ro
                           sw_err *err);
 
 /*
- * sw_store_import(), and record the mark (a short key, e.g. a backfill chunk's) as done in the
- * same transaction: a mark that sw_store_is_done() finds means its rows are all stored, so an
- * interrupted job resumes after its last done mark. Same errors as sw_store_import().
+ * A window's own statistics from its source (CloudWatch's figures for an hour or a day as one
+ * period), kept opaque: the store hands them to the pin function when it builds the window's
+ * rollup row. resolution_ms is the row's (1 h or 1 d), start_ms a multiple of it.
+ */
+typedef struct sw_store_window_stats {
+    const char *service;
+    const char *env; /* NULL or "": none */
+    int64_t resolution_ms;
+    int64_t start_ms;
+    const void *data;
+    size_t len;
+} sw_store_window_stats;
+
+/*
+ * Called by the rollup with a row's merged latency (never NULL) and the statistics stored for
+ * its window: may move the histogram's values, must keep its total (the row's counts are the
+ * finer rows' sums). An error fails the rollup transaction.
+ */
+typedef sw_status (*sw_store_pin_fn)(void *ctx, const void *stats, size_t len, sw_hdr *latency,
+                                     sw_err *err);
+
+/* The pin function rollups call from now on (NULL: rows are their finer rows' sum). Set it
+ * before any thread uses st. */
+void sw_store_set_pin(sw_store *st, sw_store_pin_fn fn, void *ctx);
+
+/*
+ * Store windows' statistics (replacing any of the same window) in one transaction and mark
+ * their windows for sw_store_rollup(), which rebuilds the rows pinned to them. Errors as
+ * sw_store_import(); SW_E_INVAL for a resolution that is not 1 h or 1 d or an unaligned start.
+ */
+sw_status sw_store_put_window_stats(sw_store *st, const sw_store_window_stats *ws, size_t n,
+                                    sw_err *err);
+
+/*
+ * sw_store_import() and sw_store_put_window_stats() of stats[0..n_stats), and record the mark
+ * (a short key, e.g. a backfill chunk's) as done in the same transaction: a mark that
+ * sw_store_is_done() finds means its rows are all stored, so an interrupted job resumes after
+ * its last done mark. Same errors as sw_store_import().
  */
 sw_status sw_store_import_done(sw_store *st, int64_t resolution_ms, const sw_store_row *rows,
-                               size_t n, const char *mark, sw_err *err);
+                               size_t n, const sw_store_window_stats *stats, size_t n_stats,
+                               const char *mark, sw_err *err);
 
 /* Whether mark was recorded by sw_store_import_done(). */
 sw_status sw_store_is_done(sw_store *st, const char *mark, bool *ret, sw_err *err);

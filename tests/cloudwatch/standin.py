@@ -31,6 +31,14 @@ Scenario (JSON, every key optional):
     "latency": [{"namespace", "metric", "dimensions", "median": X, "sigma": Y,
                  "count": {"base", "step", "mod"}}]  # pNN / PR(:T) / SampleCount / Sum /
                                      # Min / Max of a log-normal: exact (statistics.NormalDist)
+    "sampled": [{"namespace", "metric", "dimensions", "seed": S, "median": X, "sigma": Y,
+                 "rate": [LO, HI], "incidents": [{"start": T0, "end": T1, "share": F,
+                                                  "median": X, "sigma": Y}]}]
+                          # (and "origin": T, the draws seeded by t - T, default 0)
+                          # latency values drawn per minute (sampled_minute(): LO...HI values,
+                          # log-normal, a share F from the incident's mode while it lasts);
+                          # every statistic of any period is the drawn values' (nearest-rank
+                          # percentiles, PR(:T), SampleCount, Sum, Minimum, Maximum)
     "ingest_delay_s": D   # periods ending less than D ago answer half their value (late data)
     "page_size": N        # datapoints per result per page; more come with NextToken and
                           # StatusCode PartialData
@@ -52,7 +60,9 @@ session name, external id and duration; "gmd_ranges": each GetMetricData page's
 [StartTime, EndTime]).
 """
 import argparse
+import bisect
 import datetime
+import functools
 import hmac
 import json
 import math
@@ -308,6 +318,8 @@ class Handler(BaseHTTPRequestHandler):
             if t + period > time.time():
                 break  # not begun or still running: CloudWatch has nothing final yet
             v = value(t)
+            if v is None:
+                continue  # no values in the period: CloudWatch has no datapoint
             ts.append(t)
             vs.append(v / 2 if t + period > time.time() - delay else v)
         return ts, vs
@@ -502,6 +514,10 @@ def generator(conf, namespace, metric, dims, stat, period):
     for entry in conf.get("series", []):
         if same(entry) and entry["stat"] == stat:
             return lambda t, e=entry: formula(e["value"], t, period)
+    for entry in conf.get("sampled", []):
+        if same(entry):
+            spec = json.dumps(entry, sort_keys=True)
+            return lambda t, e=spec: sampled_stat(sampled_period(e, t, period), stat)
     for entry in conf.get("latency", []):
         if not same(entry):
             continue
@@ -519,6 +535,47 @@ def generator(conf, namespace, metric, dims, stat, period):
             return lambda t, r=rank: r
         if quantile is not None:
             return lambda t, q=quantile: math.exp(dist.inv_cdf(q))
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def sampled_minute(spec, t):
+    """The values of the minute starting at t, sorted: drawn from a stream seeded by the
+    scenario's seed and t, so a test computes the same values (its truth) with this function."""
+    conf = json.loads(spec)
+    rng = random.Random("%s:%d" % (conf["seed"], t - conf.get("origin", 0)))
+    lo, hi = conf["rate"]
+    slow = next((i for i in conf.get("incidents", []) if i["start"] <= t < i["end"]), None)
+    values = []
+    for _ in range(rng.randint(lo, hi)):
+        mode = slow if slow is not None and rng.random() < slow["share"] else conf
+        values.append(rng.lognormvariate(math.log(mode["median"]), mode["sigma"]))
+    return tuple(sorted(values))
+
+
+@functools.lru_cache(maxsize=1024)
+def sampled_period(spec, t, period):
+    """Every drawn value of [t, t + period), sorted."""
+    if period == 60:
+        return sampled_minute(spec, t)
+    return tuple(sorted(v for m in range(t, t + period, 60) for v in sampled_minute(spec, m)))
+
+
+def sampled_stat(values, stat):
+    """One CloudWatch statistic of a set of values (None when the set is empty)."""
+    n = len(values)
+    if n == 0:
+        return None
+    if stat == "SampleCount":
+        return float(n)
+    if stat == "Sum":
+        return math.fsum(values)
+    if stat in ("Minimum", "Maximum"):
+        return values[0] if stat == "Minimum" else values[-1]
+    if stat.startswith("PR(:") and stat.endswith(")"):
+        return 100.0 * bisect.bisect_right(values, float(stat[4:-1])) / n
+    if stat.startswith("p"):  # nearest rank: the ceil(p/100 n)-th value
+        return values[max(1, math.ceil(float(stat[1:]) / 100 * n - 1e-9)) - 1]
     return None
 
 

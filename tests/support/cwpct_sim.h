@@ -99,6 +99,34 @@ cwsim_period(sw_rng *r, const cwsim_mix *m, size_t n, const int64_t *thresholds_
     return sw_cwpct_record(h, &pd, err);
 }
 
+/*
+ * What CloudWatch answers for a whole window (an hour, a day) as one period, from every value
+ * drawn in it (sorted[0..n)): the grid by nearest rank, SampleCount, Minimum, Maximum and
+ * PR(:T) at thresholds_us[0..n_thresholds) (at most 16), in milliseconds. pts holds
+ * sw_cwpct_grid_len points and ranks n_thresholds; Sum is left unknown.
+ */
+static inline sw_cwpct_period
+cwsim_window_stats(const int64_t *sorted, size_t n, const int64_t *thresholds_us,
+                   size_t n_thresholds, sw_cwpct_point *pts, sw_cwpct_rank *ranks)
+{
+    for (size_t g = 0; g < sw_cwpct_grid_len; g++)
+        pts[g] = (sw_cwpct_point){sw_cwpct_grid[g],
+                                  (double)cwsim_rank(sorted, n, sw_cwpct_grid[g]) / 1000.0};
+    for (size_t i = 0; i < n_thresholds && i < 16; i++)
+        ranks[i] = (sw_cwpct_rank){(double)thresholds_us[i] / 1000.0,
+                                   100.0 * (double)(n - cwsim_above(sorted, n, thresholds_us[i])) /
+                                       (double)n};
+    return (sw_cwpct_period){.points = pts,
+                             .n_points = sw_cwpct_grid_len,
+                             .ranks = ranks,
+                             .n_ranks = n_thresholds < 16 ? n_thresholds : 16,
+                             .sample_count = (double)n,
+                             .min = (double)sorted[0] / 1000.0,
+                             .max = (double)sorted[n - 1] / 1000.0,
+                             .unit_us = 1000.0,
+                             .sum = NAN};
+}
+
 /* Relative error of h's percentile p against the exact one of the values (sorted). */
 static inline double
 cwsim_error(const sw_hdr *h, const int64_t *sorted, size_t n, double p)

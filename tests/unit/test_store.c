@@ -832,7 +832,7 @@ test_scan_hours(void **state)
         if (pass == 1)
             break;
         /* The database as a slawatch before minute counts left it: version 1, no column (nor the
-         * later policy_override). */
+         * later policy_override and window_stats). */
         sw_store_close(f->st);
         f->st = NULL;
         char path[160];
@@ -842,12 +842,13 @@ test_scan_hours(void **state)
         assert_int_equal(sqlite3_exec(db,
                                       "ALTER TABLE intervals DROP COLUMN minutes;"
                                       "ALTER TABLE deployments DROP COLUMN policy_override;"
+                                      "DROP TABLE window_stats;"
                                       "UPDATE schema_version SET version = 1;",
                                       NULL, NULL, NULL),
                          SQLITE_OK);
         sqlite3_close(db);
         st = open_store(f, NULL);
-        assert_int_equal(sw_store_schema_version(st), 3);
+        assert_int_equal(sw_store_schema_version(st), 4);
     }
     scan_hours(st, T0, T0 + 4 * HOUR, false, &l);
     for (size_t i = 0; i < l.n; i++)
@@ -872,11 +873,11 @@ test_migrations(void **state)
                      SQLITE_OK);
     sqlite3_close(db);
     sw_store *st = open_store(f, NULL);
-    assert_int_equal(sw_store_schema_version(st), 3);
+    assert_int_equal(sw_store_schema_version(st), 4);
     sw_sli_interval iv = {.start_ms = T0, .length_ms = 10 * SEC, .requests = 7};
     put_one(st, "api", NULL, &iv);
     st = open_store(f, NULL); /* reopening applies nothing and keeps the data */
-    assert_int_equal(sw_store_schema_version(st), 3);
+    assert_int_equal(sw_store_schema_version(st), 4);
     got_list *l = got_new();
     scan(st, NULL, T0, T0 + MIN, T0, l);
     assert_int_equal(l->n, 1);
@@ -892,7 +893,7 @@ test_migrations(void **state)
         SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(s, 0), 1);
-    assert_int_equal(sqlite3_column_int(s, 1), 3);
+    assert_int_equal(sqlite3_column_int(s, 1), 4);
     sqlite3_finalize(s);
     sqlite3_close(db);
 
