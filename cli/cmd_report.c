@@ -6,6 +6,7 @@
 
 #include "slawatch/config.h"
 #include "slawatch/report.h"
+#include "slawatch/report_pdf.h"
 #include "slawatch/store.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@
 typedef struct report_opts {
     const char *month, *tz, *out, *data, *config, *rules;
     sw_report_format format;
+    bool pdf; /* the HTML printed to PDF by headless Chromium */
     const char *services[MAX_SERVICES];
     size_t n_services;
 } report_opts;
@@ -30,7 +32,7 @@ report_usage(FILE *f)
 {
     fprintf(f,
             "usage: slawatch report --month YYYY-MM (--data DIR | --config FILE) [--service S]...\n"
-            "                       [--format html|md|json|csv] [-o FILE] [--tz ZONE] "
+            "                       [--format html|md|json|csv|pdf] [-o FILE] [--tz ZONE] "
             "[--rules FILE]\n\n"
             "The SLA report of a calendar month from the store: each commitment met or missed,\n"
             "by how much, downtime, error budget, worst periods, alerts and maintenance.\n\n"
@@ -38,7 +40,8 @@ report_usage(FILE *f)
             "  --data DIR       the store's data directory\n"
             "  --config FILE    take the data directory from the daemon's configuration\n"
             "  --service S      only this service (repeatable; default every service)\n"
-            "  --format F       html (default), md, json or csv (one row per service and day)\n"
+            "  --format F       html (default), md, json, csv (one row per service and day)\n"
+            "                   or pdf (the HTML printed by headless Chromium, if installed)\n"
             "  -o FILE          write to FILE instead of standard output\n"
             "  --tz ZONE        IANA time zone of the month, e.g. Europe/Berlin (default UTC)\n"
             "  --rules FILE     judge by these rules instead of those recorded that month\n"
@@ -49,7 +52,7 @@ static int
 parse_opts(int argc, char **argv, report_opts *o)
 {
     static const struct option longopts[] = {
-        {"month", required_argument, NULL, 'm'}, {"service", required_argument, NULL, 's'},
+        {"month", required_argument, NULL, 'm'},  {"service", required_argument, NULL, 's'},
         {"format", required_argument, NULL, 'f'}, {"tz", required_argument, NULL, 'z'},
         {"data", required_argument, NULL, 'd'},   {"config", required_argument, NULL, 'c'},
         {"rules", required_argument, NULL, 'r'},  {"help", no_argument, NULL, 'h'},
@@ -57,12 +60,24 @@ parse_opts(int argc, char **argv, report_opts *o)
     int c;
     while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
         switch (c) {
-        case 'm': o->month = optarg; break;
-        case 'z': o->tz = optarg; break;
-        case 'o': o->out = optarg; break;
-        case 'd': o->data = optarg; break;
-        case 'c': o->config = optarg; break;
-        case 'r': o->rules = optarg; break;
+        case 'm':
+            o->month = optarg;
+            break;
+        case 'z':
+            o->tz = optarg;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 'd':
+            o->data = optarg;
+            break;
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'r':
+            o->rules = optarg;
+            break;
         case 's':
             if (o->n_services == MAX_SERVICES) {
                 fprintf(stderr, "slawatch report: more than %d --service\n", MAX_SERVICES);
@@ -71,15 +86,23 @@ parse_opts(int argc, char **argv, report_opts *o)
             o->services[o->n_services++] = optarg;
             break;
         case 'f':
-            if (!sw_report_parse_format(optarg, &o->format)) {
-                fprintf(stderr, "slawatch report: --format '%s' is not html, md, json or csv\n",
+            o->pdf = strcmp(optarg, "pdf") == 0;
+            if (!o->pdf && !sw_report_parse_format(optarg, &o->format)) {
+                fprintf(stderr,
+                        "slawatch report: --format '%s' is not html, md, json, csv or pdf\n",
                         optarg);
                 return SW_EXIT_USAGE;
             }
             break;
-        case 'h': report_usage(stdout); return -1;
-        case 'V': sw_cli_version(stdout); return -1;
-        default: report_usage(stderr); return SW_EXIT_USAGE;
+        case 'h':
+            report_usage(stdout);
+            return -1;
+        case 'V':
+            sw_cli_version(stdout);
+            return -1;
+        default:
+            report_usage(stderr);
+            return SW_EXIT_USAGE;
         }
     }
     if (o->month == NULL || (o->data == NULL && o->config == NULL) || optind != argc) {
@@ -91,9 +114,11 @@ parse_opts(int argc, char **argv, report_opts *o)
         return SW_EXIT_USAGE;
     }
     /* A page of HTML scrolling past is of no use to anyone at a terminal. */
-    if (o->out == NULL && o->format == SW_REPORT_HTML && isatty(STDOUT_FILENO)) {
-        fprintf(stderr, "slawatch report: not writing HTML to a terminal: add -o report.html "
-                        "(then open it in a browser), or --format md to read it here\n");
+    if (o->out == NULL && (o->pdf || o->format == SW_REPORT_HTML) && isatty(STDOUT_FILENO)) {
+        fprintf(stderr,
+                "slawatch report: not writing %s to a terminal: add -o report.%s "
+                "(then open it), or --format md to read it here\n",
+                o->pdf ? "PDF" : "HTML", o->pdf ? "pdf" : "html");
         return SW_EXIT_USAGE;
     }
     return SW_EXIT_OK;
@@ -168,6 +193,21 @@ check_held(sw_store *st, const sw_report_request *req)
     return rc;
 }
 
+/* The HTML in html printed to PDF, then written like any report. */
+static int
+print_pdf(const char *path, const sw_buf *html)
+{
+    sw_buf pdf;
+    sw_err err = {0};
+    sw_buf_init(&pdf, REPORT_MAX_BYTES);
+    int rc = sw_report_pdf_render((const char *)html->data, html->len, SW_REPORT_PDF_TIMEOUT_S,
+                                  &pdf, &err) == SW_OK
+                 ? write_out(path, &pdf)
+                 : fail("", &err, SW_EXIT_USAGE);
+    sw_buf_fini(&pdf);
+    return rc;
+}
+
 static int
 build_and_write(sw_store *st, const report_opts *o, sw_report_request *req)
 {
@@ -190,8 +230,10 @@ build_and_write(sw_store *st, const report_opts *o, sw_report_request *req)
     int rc = SW_EXIT_OK;
     if (s != SW_OK)
         rc = fail("", &err, s == SW_E_IO || s == SW_E_NOMEM ? SW_EXIT_USAGE : SW_EXIT_INPUT);
-    else if (sw_report_write(rep, o->format, &out, &err) != SW_OK)
+    else if (sw_report_write(rep, o->pdf ? SW_REPORT_HTML : o->format, &out, &err) != SW_OK)
         rc = fail("", &err, SW_EXIT_USAGE);
+    else if (o->pdf)
+        rc = print_pdf(o->out, &out);
     else
         rc = write_out(o->out, &out);
     sw_buf_fini(&out);
