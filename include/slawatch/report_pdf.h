@@ -12,7 +12,7 @@
 #include "slawatch/buf.h"
 #include "slawatch/err.h"
 
-#define SW_REPORT_PDF_TIMEOUT_S 120 /* Chromium's whole run, start to PDF */
+#define SW_REPORT_PDF_TIMEOUT_S 300 /* Chromium's whole run, start to PDF (50 services: ~45 s) */
 
 /*
  * Print html[len] to PDF into out (replacing nothing: appended). SW_E_UNSUPPORTED when no
