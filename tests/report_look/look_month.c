@@ -7,6 +7,8 @@
  *          13:00, the gate answering pass 12:50, fail 13:10 and 13:11, pass 13:40.
  *   gamma  600 a minute, none failed; maintenance Oct 20 10:00-12:00 in the rules.
  *   delta  600 a minute from Oct 20 only.
+ * After the rollup, late data the rollup has not seen yet: beta/green's Oct 3 12:00 minute, 60,000
+ * requests of 60 s (so Oct 3's day row is stale: the report must merge that day from its hours).
  * usage: look_month DIR RULES_FILE
  */
 #include "slawatch/store.h"
@@ -65,14 +67,37 @@ write_service(sw_store *st, const char *name, sw_hdr *normal, sw_hdr *slow)
             bool beta = strcmp(name, "beta") == 0;
             uint64_t errors = beta ? (on_day(t, 7) ? PER_MINUTE / 2 : 1) : 0;
             bool is_slow = strcmp(name, "alpha") == 0 && on_day(t, 14);
-            iv[n] = (sw_sli_interval){.start_ms = t, .length_ms = MIN_MS, .requests = PER_MINUTE,
-                                      .errors = errors, .has_data = true,
+            iv[n] = (sw_sli_interval){.start_ms = t,
+                                      .length_ms = MIN_MS,
+                                      .requests = PER_MINUTE,
+                                      .errors = errors,
+                                      .has_data = true,
                                       .latency = is_slow ? slow : normal};
             rows[n] = (sw_store_row){name, beta ? "blue" : NULL, &iv[n]};
         }
         if (sw_store_import(st, SW_STORE_1M_MS, rows, n, &err) != SW_OK)
             die("import", &err);
     }
+}
+
+/* 60,000 requests of 60 s in beta/green's Oct 3 12:00, written after the rollup. */
+static void
+late_minute(sw_store *st)
+{
+    sw_err err;
+    sw_hdr *h = NULL;
+    if (sw_hdr_new(&sw_hdr_latency_config, &h, NULL) != SW_OK)
+        die("histogram", NULL);
+    sw_hdr_record_n(h, 60000000, 60000);
+    sw_sli_interval iv = {.start_ms = OCT_1 + 2 * DAY_MS + 12 * 3600000LL,
+                          .length_ms = MIN_MS,
+                          .requests = 60000,
+                          .has_data = true,
+                          .latency = h};
+    sw_store_row row = {"beta", "green", &iv};
+    if (sw_store_import(st, SW_STORE_1M_MS, &row, 1, &err) != SW_OK)
+        die("late import", &err);
+    sw_hdr_free(h);
 }
 
 static void
@@ -115,6 +140,7 @@ main(int argc, char **argv)
     gate(st, deploy + 40 * MIN_MS, "pass");
     if (sw_store_rollup(st, NOV_1 + DAY_MS, &err) != SW_OK)
         die("rollup", &err);
+    late_minute(st);
     sw_hdr_free(normal);
     sw_hdr_free(slow);
     sw_store_close(st);
