@@ -23,7 +23,9 @@ In Debian's chromium through chromedriver (selenium), the report opened as a fil
 - the portfolio lists every service once, worst budget first, each figure equal to the JSON
   report's, and sorts by a column when its heading is clicked.
 Then `--format pdf` gives a PDF with a page per service besides the first, leaves nothing in
-TMPDIR, and without chromium on PATH fails in one line with exit status 2 and writes nothing.
+TMPDIR, and without chromium on PATH fails in one line with exit status 2 and writes nothing;
+a browser that hangs past --pdf-timeout is killed with its helper process, one that fails is
+quoted in the one line.
 The web UI's /reports page links the month's portfolio.
 """
 import json
@@ -35,7 +37,7 @@ import tempfile
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from serve_util import FAILURES, check, Daemon, http  # noqa: E402
+from serve_util import FAILURES, check, Daemon, http, wait_until  # noqa: E402
 
 try:
     import html5lib
@@ -321,6 +323,68 @@ def check_pdf(exe, data, tmp):
     check(os.listdir(scratch) == [], f"left in TMPDIR: {os.listdir(scratch)}")
 
 
+# Stand-ins for a browser that hangs (with a helper process, as Chromium starts them) and for
+# one that fails; each found on PATH as "chromium".
+HANGING = """#!/bin/sh
+echo $$ > "{pids}/browser"
+sleep 600 &
+echo $! > "{pids}/helper"
+wait
+"""
+FAILING = """#!/bin/sh
+echo "starting" >&2
+echo "cannot open display: nothing here" >&2
+exit 3
+"""
+
+
+def gone(pid):
+    """No such process, or only its zombie left for its new parent to reap."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def fake_browser(tmp, name, script):
+    d = os.path.join(tmp, name)
+    os.mkdir(d)
+    path = os.path.join(d, "chromium")
+    with open(path, "w") as f:
+        f.write(script.format(pids=d))
+    os.chmod(path, 0o755)
+    return d
+
+
+def check_pdf_failures(exe, data, tmp):
+    """A browser past --pdf-timeout is killed with its helpers; one that fails is quoted."""
+    scratch = os.path.join(tmp, "scratch2")
+    os.mkdir(scratch)
+    for name, script, timeout, want in (
+            ("hanging", HANGING, "2", "did not print the PDF within 2 s"),
+            ("failing", FAILING, "60", "(exit status 3): cannot open display: nothing here")):
+        d = fake_browser(tmp, name, script)
+        out = os.path.join(tmp, name + ".pdf")
+        p = run(exe, "report", "--data", data, "--month", "2026-10", "--format", "pdf",
+                "--pdf-timeout", timeout, "-o", out,
+                env=dict(os.environ, PATH=d + ":/usr/bin:/bin", TMPDIR=scratch))
+        err = p.stderr.decode()
+        check(p.returncode == 2 and err.count("\n") == 1 and want in err,
+              f"{name} browser: exit {p.returncode}, stderr {err!r}, want {want!r}")
+        check(not os.path.exists(out), f"{name} browser: a file was written")
+        check(os.listdir(scratch) == [], f"{name} browser: left in TMPDIR {os.listdir(scratch)}")
+        if name == "hanging":
+            pids = [int(open(os.path.join(d, k)).read()) for k in ("browser", "helper")
+                    if os.path.exists(os.path.join(d, k))]
+            check(len(pids) == 2, f"the hanging browser did not start: {pids}")
+            try:
+                wait_until("the browser and its helper to be killed",
+                           lambda: all(gone(pid) for pid in pids), timeout=10)
+            except TimeoutError:
+                check(False, f"still running after the timeout: {pids}")
+
+
 def check_web_link(exe, rules, tmp):
     """The web UI's /reports page links the month's portfolio, which the daemon serves."""
     with open(rules) as f:
@@ -351,6 +415,7 @@ def main():
         check_late_day(doc)
         check_browser(exe, data, tmp, screens, doc)
         check_pdf(exe, data, tmp)
+        check_pdf_failures(exe, data, tmp)
         check_web_link(exe, rules, tmp)
     if FAILURES:
         print(f"{len(FAILURES)} failure(s); screenshots in {screens}", file=sys.stderr)
