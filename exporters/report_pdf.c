@@ -1,9 +1,10 @@
 /*
  * HTML to PDF through headless Chromium (report_pdf.h). Chromium runs in a process group of its
  * own (it starts helpers: the timeout kills them all), waited for through a pidfd so the
- * deadline needs no polling loop, with its output kept in the temporary directory for the error
- * message. No network: every host resolves to nothing and any connection goes to a closed
- * proxy port, so a report that referred to something outside would print without it.
+ * deadline needs no polling loop (a 50 ms waitpid loop where pidfds are missing), with its
+ * output kept in the temporary directory for the error message. No network: every host resolves
+ * to nothing and any connection goes to a closed proxy port, so a report that referred to
+ * something outside would print without it.
  */
 #define _GNU_SOURCE
 #include "slawatch/report_pdf.h"
@@ -115,11 +116,24 @@ spawn(const char *const *argv, const char *log_path, pid_t *ret_pid, sw_err *err
     return SW_OK;
 }
 
+/* Without pidfds (kernels before 5.3, valgrind): waitpid every 50 ms up to the deadline. */
+static bool
+exited_by(pid_t pid, int timeout_s, int *status)
+{
+    struct timespec step = {0, 50 * 1000 * 1000};
+    for (long waited_ms = 0; waited_ms < timeout_s * 1000L; waited_ms += 50) {
+        if (waitpid(pid, status, WNOHANG) == pid)
+            return true;
+        nanosleep(&step, NULL);
+    }
+    return false;
+}
+
 /* Wait for pid up to timeout_s (past it the whole group is killed); its wait status. */
 static int
 wait_for(pid_t pid, int timeout_s, bool *ret_timed_out)
 {
-    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0), status = 0;
     *ret_timed_out = false;
     if (fd >= 0) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -129,10 +143,14 @@ wait_for(pid_t pid, int timeout_s, bool *ret_timed_out)
         while (rc < 0 && errno == EINTR);
         close(fd);
         *ret_timed_out = rc == 0;
-        if (rc == 0)
-            kill(-pid, SIGKILL);
+    } else if (exited_by(pid, timeout_s, &status)) {
+        kill(-pid, SIGKILL); /* helpers a browser that exited left behind */
+        return status;
+    } else {
+        *ret_timed_out = true;
     }
-    int status = 0;
+    if (*ret_timed_out)
+        kill(-pid, SIGKILL);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     kill(-pid, SIGKILL); /* helpers a browser that exited left behind */
