@@ -21,7 +21,8 @@ In Debian's chromium through chromedriver (selenium), the report opened as a fil
 - beta's charts mark the deployment and the gate's decisions (the repeated fail not again),
   gamma's the maintenance window;
 - the portfolio lists every service once, worst budget first, each figure equal to the JSON
-  report's, and sorts by a column when its heading is clicked.
+  report's, and sorts by a column when its heading is clicked;
+- printed (print media), each service starts a page and every chart is a figure kept whole.
 Then `--format pdf` gives a PDF with a page per service besides the first, leaves nothing in
 TMPDIR, and without chromium on PATH fails in one line with exit status 2 and writes nothing;
 a browser that hangs past --pdf-timeout is killed with its helper process, one that fails is
@@ -257,6 +258,28 @@ def check_late_day(doc):
               f"beta Oct {day} P99 {got}, want {want_us} us")
 
 
+PRINT_DOM = """
+function all(sel, f){ return Array.from(document.querySelectorAll(sel)).map(f); }
+return {charts: document.querySelectorAll('svg.sw-chart').length,
+        in_figure: all('svg.sw-chart', function(s){ return !!s.closest('figure.chart'); }),
+        figures: all('figure.chart', function(f){ return getComputedStyle(f).breakInside; }),
+        sections: all('section.service', function(s){ return getComputedStyle(s).breakBefore; })};
+"""
+
+
+def check_print_css(driver):
+    """Printed, each service starts a page and no chart (with its heading) is split."""
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    got = driver.execute_script(PRINT_DOM)
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    check(got["charts"] == 4 * len(SERVICES) and all(got["in_figure"]),
+          f"charts outside a figure: {got['in_figure']}")
+    check(got["figures"] and set(got["figures"]) == {"avoid"},
+          f"printed figures break inside: {got['figures']}")
+    check(got["sections"] == ["page"] * len(SERVICES),
+          f"printed services do not start a page: {got['sections']}")
+
+
 def check_browser(exe, data, tmp, screens, doc):
     html = os.path.join(tmp, "report.html")
     p = run(exe, "report", "--data", data, "--month", "2026-10", "-o", html)
@@ -276,6 +299,7 @@ def check_browser(exe, data, tmp, screens, doc):
         check_marks(charts)
         check_portfolio(driver, doc)
         check_logs(driver, url)
+        check_print_css(driver)
         driver.execute_script("document.getElementById('portfolio').scrollIntoView();")
         shot = os.path.join(screens, "report-portfolio.png")
         driver.save_screenshot(shot)
