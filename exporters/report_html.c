@@ -597,6 +597,11 @@ service(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
     chart_latency(b, r, s, &t, err);
     chart_budget(b, r, s, &t, err);
     chart_heatmap(b, r, s, &t, err);
+    if (s->marks != NULL && s->marks->truncated)
+        sw_buf_printf(b, err,
+                      "<p class=\"sub\">The charts mark this month's first %d changes only "
+                      "(deployments first, then alerts and triggers, then gate decisions).</p>\n",
+                      RP_MARKS_MAX);
     worst_hours(b, r, s, err);
     events(b, r, s, err);
     overrides(b, r, s, err);

@@ -27,7 +27,11 @@ add_mark(rp_marks *m, int64_t at_ms, sw_chart_mark_kind kind, const char *fmt, c
         m->truncated = true;
         return;
     }
-    snprintf(m->labels[m->n], RP_MARK_LABEL, fmt, a, b);
+    char *label = m->labels[m->n];
+    snprintf(label, RP_MARK_LABEL, fmt, a, b);
+    size_t k = strlen(label);
+    while (k > 0 && label[k - 1] == ' ')
+        label[--k] = '\0'; /* an empty environment leaves no trailing space */
     m->m[m->n] = (sw_chart_mark){m->labels[m->n], at_ms, kind};
     m->n++;
 }

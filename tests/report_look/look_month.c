@@ -5,7 +5,8 @@
  *   alpha  600 requests a minute, none failed; every request of Oct 14 took 60 s.
  *   beta   600 a minute, 1 failed; all of Oct 7 half of them failed; green deployed Oct 14
  *          13:00, the gate answering pass 12:50, fail 13:10 and 13:11, pass 13:40.
- *   gamma  600 a minute, none failed; maintenance Oct 20 10:00-12:00 in the rules.
+ *   gamma  600 a minute, none failed; maintenance Oct 20 10:00-12:00 in the rules; 130
+ *          deployments on Oct 2, one a minute from 00:00 (more than a chart marks).
  *   delta  600 a minute from Oct 20 only.
  * After the rollup, late data the rollup has not seen yet: beta/green's Oct 3 12:00 minute, 60,000
  * requests of 60 s (so Oct 3's day row is stale: the report must merge that day from its hours).
@@ -134,6 +135,10 @@ main(int argc, char **argv)
     int64_t deploy = OCT_1 + 13 * DAY_MS + 13 * 3600000LL; /* Oct 14 13:00 */
     if (sw_store_put_deployment(st, "beta", "green", deploy, "ci", NULL, &err) != SW_OK)
         die("deployment", &err);
+    for (int i = 0; i < 130; i++)
+        if (sw_store_put_deployment(st, "gamma", NULL, OCT_1 + DAY_MS + i * MIN_MS, "ci", NULL,
+                                    &err) != SW_OK)
+            die("deployment", &err);
     gate(st, deploy - 10 * MIN_MS, "pass");
     gate(st, deploy + 10 * MIN_MS, "fail");
     gate(st, deploy + 11 * MIN_MS, "fail");

@@ -6,7 +6,7 @@ Usage: test_report_look.py SLAWATCH LOOK_MONTH RULES SCREENSHOT_DIR
 The month look_month.c records (its header comment is the plan the expected values below are
 worked out from, not the program's output): alpha's Oct 14 took 60 s a request, beta's Oct 7
 lost half its requests and beta/green was deployed on Oct 14 13:00 with the gate answering
-pass, fail, fail, pass; gamma had maintenance; delta started on Oct 20; a late minute of 60 s
+pass, fail, fail, pass; gamma had maintenance and 130 deployments; delta started on Oct 20; a late minute of 60 s
 requests reached beta's Oct 3 after its day was rolled up.
 
 The JSON report: beta's Oct 3 P99 includes the late minute (its day row is stale), Oct 4's
@@ -19,7 +19,7 @@ In Debian's chromium through chromedriver (selenium), the report opened as a fil
 - alpha's 60 s day is drawn at the latency chart's top edge with its marker, beta's 50 % day at
   the availability chart's bottom edge with its marker;
 - beta's charts mark the deployment and the gate's decisions (the repeated fail not again),
-  gamma's the maintenance window;
+  gamma's the maintenance window and its first 120 deployments, its page saying so;
 - the portfolio lists every service once, worst budget first, each figure equal to the JSON
   report's, and sorts by a column when its heading is clicked;
 - printed (print media), each service starts a page and every chart is a figure kept whole.
@@ -172,6 +172,14 @@ def check_beyond_range(charts):
               f"want the bottom edge {PLOT_BOTTOM}")
 
 
+NOTES_DOM = """
+return Array.from(document.querySelectorAll('section.service')).map(function(s){
+  return [s.querySelector('h2').textContent,
+          Array.from(s.querySelectorAll('p.sub')).some(function(p){
+            return p.textContent.indexOf('first 120 changes only') >= 0;})];});
+"""
+
+
 def check_marks(charts):
     for k in ("availability", "latency", "budget"):
         marks = chart_of(charts, "beta", k)["marks"]
@@ -181,6 +189,13 @@ def check_marks(charts):
                        ("gate-fail", "2026-10-14 13:10: gate fail green"),
                        ("gate-pass", "2026-10-14 13:40: gate pass green")])
         check(got == want, f"beta {k} marks {got}, want {want}")
+        # 130 deployments, one a minute from Oct 2 00:00: the first 120 marked, to 01:59.
+        gamma = chart_of(charts, "gamma", k)["marks"]
+        times = sorted(m["title"].split(": ")[0] for m in gamma)
+        check(len(gamma) == 120 and times[0] == "2026-10-02 00:00"
+              and times[-1] == "2026-10-02 01:59"
+              and all(m["cls"].split()[-1] == "deploy" for m in gamma),
+              f"gamma {k}: {len(gamma)} marks from {times[:1]} to {times[-1:]}, want 120")
         ranges = chart_of(charts, "gamma", k)["ranges"]
         check(ranges == ["storage upgrade: 2026-10-20 10:00 to 2026-10-20 12:00"],
               f"gamma {k} maintenance {ranges}")
@@ -297,6 +312,9 @@ def check_browser(exe, data, tmp, screens, doc):
         check_axes(charts)
         check_beyond_range(charts)
         check_marks(charts)
+        notes = dict(driver.execute_script(NOTES_DOM))
+        check(notes == {"alpha": False, "beta": False, "gamma": True, "delta": False},
+              f"the note on marks left out: {notes}")
         check_portfolio(driver, doc)
         check_logs(driver, url)
         check_print_css(driver)
