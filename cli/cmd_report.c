@@ -6,6 +6,7 @@
 
 #include "slawatch/config.h"
 #include "slawatch/report.h"
+#include "slawatch/report_pdf.h"
 #include "slawatch/report_tz.h"
 #include "slawatch/store.h"
 
@@ -22,6 +23,8 @@
 typedef struct report_opts {
     const char *month, *tz, *out, *data, *config, *rules;
     sw_report_format format;
+    bool pdf;          /* the HTML printed to PDF by headless Chromium */
+    int pdf_timeout_s; /* Chromium's time to print it */
     const char *services[MAX_SERVICES];
     size_t n_services;
 } report_opts;
@@ -31,19 +34,36 @@ report_usage(FILE *f)
 {
     fprintf(f,
             "usage: slawatch report [--month YYYY-MM] (--data DIR | --config FILE) [--service S]...\n"
-            "                       [--format html|md|json|csv] [-o FILE] [--tz ZONE] "
-            "[--rules FILE]\n\n"
+            "                       [--format html|md|json|csv|pdf] [-o FILE] [--tz ZONE] "
+            "[--rules FILE]\n"
+            "                       [--pdf-timeout SECONDS]\n\n"
             "The SLA report of a calendar month from the store: each commitment met or missed,\n"
             "by how much, downtime, error budget, worst periods, alerts and maintenance.\n\n"
             "  --month YYYY-MM  the calendar month (in --tz); default the last complete one\n"
             "  --data DIR       the store's data directory\n"
             "  --config FILE    take the data directory from the daemon's configuration\n"
             "  --service S      only this service (repeatable; default every service)\n"
-            "  --format F       html (default), md, json or csv (one row per service and day)\n"
+            "  --format F       html (default), md, json, csv (one row per service and day)\n"
+            "                   or pdf (the HTML printed by headless Chromium, if installed)\n"
+            "  --pdf-timeout S  Chromium's time to print the PDF (default 300)\n"
             "  -o FILE          write to FILE instead of standard output\n"
             "  --tz ZONE        IANA time zone of the month, e.g. Europe/Berlin (default UTC)\n"
             "  --rules FILE     judge by these rules instead of those recorded that month\n"
             "  -h, --help, --version\n");
+}
+
+/* --pdf-timeout: whole seconds, 1 to a day. */
+static bool
+parse_timeout(const char *text, int *ret)
+{
+    char *end = NULL;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || v < 1 || v > 86400) {
+        fprintf(stderr, "slawatch report: --pdf-timeout '%s' is not 1..86400 seconds\n", text);
+        return false;
+    }
+    *ret = (int)v;
+    return true;
 }
 
 static int
@@ -54,7 +74,8 @@ parse_opts(int argc, char **argv, report_opts *o)
         {"format", required_argument, NULL, 'f'}, {"tz", required_argument, NULL, 'z'},
         {"data", required_argument, NULL, 'd'},   {"config", required_argument, NULL, 'c'},
         {"rules", required_argument, NULL, 'r'},  {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0}};
+        {"version", no_argument, NULL, 'V'},      {"pdf-timeout", required_argument, NULL, 'T'},
+        {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
         switch (c) {
@@ -71,9 +92,15 @@ parse_opts(int argc, char **argv, report_opts *o)
             }
             o->services[o->n_services++] = optarg;
             break;
+        case 'T':
+            if (!parse_timeout(optarg, &o->pdf_timeout_s))
+                return SW_EXIT_USAGE;
+            break;
         case 'f':
-            if (!sw_report_parse_format(optarg, &o->format)) {
-                fprintf(stderr, "slawatch report: --format '%s' is not html, md, json or csv\n",
+            o->pdf = strcmp(optarg, "pdf") == 0;
+            if (!o->pdf && !sw_report_parse_format(optarg, &o->format)) {
+                fprintf(stderr,
+                        "slawatch report: --format '%s' is not html, md, json, csv or pdf\n",
                         optarg);
                 return SW_EXIT_USAGE;
             }
@@ -90,9 +117,10 @@ parse_opts(int argc, char **argv, report_opts *o)
         return SW_EXIT_USAGE;
     }
     /* A page of HTML scrolling past is of no use to anyone at a terminal. */
-    if (o->out == NULL && o->format == SW_REPORT_HTML && isatty(STDOUT_FILENO)) {
-        fprintf(stderr, "slawatch report: not writing HTML to a terminal: add -o report.html "
-                        "(then open it in a browser), or --format md to read it here\n");
+    if (o->out == NULL && (o->pdf || o->format == SW_REPORT_HTML) && isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "slawatch report: not writing %s to a terminal: add -o report.%s "
+                        "(then open it), or --format md to read it here\n",
+                o->pdf ? "PDF" : "HTML", o->pdf ? "pdf" : "html");
         return SW_EXIT_USAGE;
     }
     return SW_EXIT_OK;
@@ -167,6 +195,21 @@ check_held(sw_store *st, const sw_report_request *req)
     return rc;
 }
 
+/* The HTML in html printed to PDF, then written like any report. */
+static int
+print_pdf(const char *path, const sw_buf *html, int timeout_s)
+{
+    sw_buf pdf;
+    sw_err err = {0};
+    sw_buf_init(&pdf, REPORT_MAX_BYTES);
+    int rc = sw_report_pdf_render((const char *)html->data, html->len, timeout_s, &pdf, &err) ==
+                     SW_OK
+                 ? write_out(path, &pdf)
+                 : fail("", &err, SW_EXIT_USAGE);
+    sw_buf_fini(&pdf);
+    return rc;
+}
+
 static int
 build_and_write(sw_store *st, const report_opts *o, sw_report_request *req)
 {
@@ -189,8 +232,10 @@ build_and_write(sw_store *st, const report_opts *o, sw_report_request *req)
     int rc = SW_EXIT_OK;
     if (s != SW_OK)
         rc = fail("", &err, s == SW_E_IO || s == SW_E_NOMEM ? SW_EXIT_USAGE : SW_EXIT_INPUT);
-    else if (sw_report_write(rep, o->format, &out, &err) != SW_OK)
+    else if (sw_report_write(rep, o->pdf ? SW_REPORT_HTML : o->format, &out, &err) != SW_OK)
         rc = fail("", &err, SW_EXIT_USAGE);
+    else if (o->pdf)
+        rc = print_pdf(o->out, &out, o->pdf_timeout_s);
     else
         rc = write_out(o->out, &out);
     sw_buf_fini(&out);
@@ -220,7 +265,7 @@ last_complete_month(sw_report_request *req, sw_err *err)
 int
 sw_cli_report(int argc, char **argv)
 {
-    report_opts o = {.format = SW_REPORT_HTML};
+    report_opts o = {.format = SW_REPORT_HTML, .pdf_timeout_s = SW_REPORT_PDF_TIMEOUT_S};
     int rc = parse_opts(argc, argv, &o);
     if (rc != SW_EXIT_OK)
         return rc < 0 ? SW_EXIT_OK : rc;

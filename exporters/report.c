@@ -5,6 +5,7 @@
  * Writers are in report_{html,md,json,csv}.c.
  */
 #include "report_int.h"
+#include "report_marks.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -101,6 +102,7 @@ service_fini(const sw_report *r, rp_service *s)
     free(s->hours);
     free(s->events);
     free(s->overrides);
+    sw_report_marks_free(s->marks);
 }
 
 void
@@ -521,6 +523,8 @@ build(sw_store *st, const sw_report_request *req, bool with_prev, sw_report **re
         rc = build_services(st, r, err);
     if (rc == SW_OK && with_prev)
         rc = previous_month(st, r, req, err);
+    if (rc == SW_OK && with_prev) /* the month's own report: its charts' marks */
+        rc = sw_report_load_marks(st, r, err);
     if (rc != SW_OK) {
         sw_report_free(r);
         return rc;

@@ -6,6 +6,8 @@
  * PDF: each service starts a page, charts keep their size.
  */
 #include "report_int.h"
+#include "report_html_int.h"
+#include "report_marks.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -14,9 +16,9 @@
 #include "slawatch/chart.h"
 #include "slawatch/rules.h"
 
-static const char *const month_names[] = {"January", "February", "March",     "April",
-                                          "May",     "June",     "July",      "August",
-                                          "September", "October", "November", "December"};
+static const char *const month_names[] = {"January",   "February", "March",    "April",
+                                          "May",       "June",     "July",     "August",
+                                          "September", "October",  "November", "December"};
 
 static const char css[] =
     "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;"
@@ -29,20 +31,27 @@ static const char css[] =
     ".none{color:#8a6d00}.note{background:#fff7db;padding:.5em .8em;border-radius:4px}"
     "@media (prefers-color-scheme:dark){body{background:#1b1b1b;color:#ddd}"
     "h2,th,td{border-color:#444}th,.sub{color:#aaa}.met{color:#7fd19f}.missed{color:#ff8a80}"
-    ".none{color:#e0c060}.note{background:#3a3320}}"
-    "@media print{body{margin:0;max-width:none}section.service{break-before:page}"
-    "svg,table{break-inside:avoid}}";
+    ".none{color:#e0c060}.note{background:#3a3320}}";
 
 static void
 esc(sw_buf *b, const char *s, sw_err *err)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '<': sw_buf_printf(b, err, "&lt;"); break;
-        case '>': sw_buf_printf(b, err, "&gt;"); break;
-        case '&': sw_buf_printf(b, err, "&amp;"); break;
-        case '"': sw_buf_printf(b, err, "&quot;"); break;
-        default: sw_buf_printf(b, err, "%c", *s);
+        case '<':
+            sw_buf_printf(b, err, "&lt;");
+            break;
+        case '>':
+            sw_buf_printf(b, err, "&gt;");
+            break;
+        case '&':
+            sw_buf_printf(b, err, "&amp;");
+            break;
+        case '"':
+            sw_buf_printf(b, err, "&quot;");
+            break;
+        default:
+            sw_buf_printf(b, err, "%c", *s);
         }
     }
 }
@@ -77,9 +86,15 @@ summary_row(sw_buf *b, const rp_service *s, size_t k, sw_err *err)
     esc(b, s->title, err);
     sw_buf_printf(b, err, "</td><td>");
     esc(b, o->objective->name, err);
-    sw_buf_printf(b, err, "</td><td>%s</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td>"
-                          "<td>%s</td></tr>\n",
-                  t, m, g, verdict_class(o), verdict_text(o), p);
+    /* Targets read "<= 500ms": every figure goes through the escaper. */
+    const char *cells[] = {t, m, g};
+    for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++) {
+        sw_buf_printf(b, err, "</td><td>");
+        esc(b, cells[i], err);
+    }
+    sw_buf_printf(b, err, "</td><td class=\"%s\">%s</td><td>", verdict_class(o), verdict_text(o));
+    esc(b, p, err);
+    sw_buf_printf(b, err, "</td></tr>\n");
 }
 
 static void
@@ -90,16 +105,19 @@ summary(sw_buf *b, const sw_report *r, sw_err *err)
     sw_buf_printf(b, err, "<h1>SLA report: %s %04d</h1>\n<p class=\"sub\">Time zone ",
                   month_names[r->month - 1], r->year);
     esc(b, sw_report_tz_name(r->tz), err);
-    sw_buf_printf(b, err, ". %s</p>\n", r->partial ? "The month is not over: figures so far."
-                                                 : "The whole calendar month.");
-    sw_buf_printf(b, err, "<p class=\"tally\" id=\"tally\"><strong>%zu of %zu commitments met"
-                          "</strong>", met, total);
+    sw_buf_printf(b, err, ". %s</p>\n",
+                  r->partial ? "The month is not over: figures so far."
+                             : "The whole calendar month.");
+    sw_buf_printf(b, err,
+                  "<p class=\"tally\" id=\"tally\"><strong>%zu of %zu commitments met"
+                  "</strong>",
+                  met, total);
     if (judged < total)
-        sw_buf_printf(b, err, " &middot; %zu without a verdict (too little data)",
-                      total - judged);
-    sw_buf_printf(b, err, "</p>\n<table id=\"summary\"><tr><th>Service</th><th>Commitment</th>"
-                          "<th>Target</th><th>Actual</th><th>Margin</th><th>Verdict</th>"
-                          "<th>Previous month</th></tr>\n");
+        sw_buf_printf(b, err, " &middot; %zu without a verdict (too little data)", total - judged);
+    sw_buf_printf(b, err,
+                  "</p>\n<table id=\"summary\"><tr><th>Service</th><th>Commitment</th>"
+                  "<th>Target</th><th>Actual</th><th>Margin</th><th>Verdict</th>"
+                  "<th>Previous month</th></tr>\n");
     for (size_t i = 0; i < r->n_services; i++)
         for (size_t k = 0; k < r->services[i].own->n_objectives; k++)
             summary_row(b, &r->services[i], k, err);
@@ -129,12 +147,28 @@ make_day_ticks(const sw_report *r, const rp_service *s, day_ticks *t)
     }
 }
 
+/* A chart and its heading as one figure, which printing keeps on one page. */
+static void
+chart_heading(sw_buf *b, const char *heading, sw_err *err)
+{
+    sw_buf_printf(b, err, "<figure class=\"chart\"><h3>%s</h3>\n", heading);
+}
+
 /* A chart over the report's month with its day ticks. */
 static sw_chart
-month_chart(const sw_report *r, const day_ticks *t, const char *title, const char *cls,
-            const char *unit)
+month_chart(const sw_report *r, const rp_service *s, const day_ticks *t, const char *title,
+            const char *cls, const char *unit)
 {
     sw_chart c = sw_chart_defaults();
+    const rp_marks *m = s->marks;
+    if (m != NULL) {
+        c.marks = m->m;
+        c.n_marks = m->n;
+        c.ranges = m->maint;
+        c.n_ranges = m->n_maint;
+    }
+    c.offset_s =
+        (int)(sw_report_tz_offset_ms(r->tz, r->start_ms + (r->end_ms - r->start_ms) / 2) / 1000);
     c.title = title;
     c.css_class = cls;
     c.unit = unit;
@@ -158,6 +192,70 @@ first_objective(const sw_rules *rules, sw_sli sli, double percentile)
     return NULL;
 }
 
+/*
+ * Bounded value axes, so one extreme day does not flatten the rest; a value past the bound is
+ * drawn at the chart's edge with a marker giving it (the chart module's rule). NAN: no bound,
+ * the axis follows the data.
+ */
+
+/* Availability: down to 50 times the objective's allowance below it (99.9 %: 94.9 %). */
+static double
+availability_floor(const sw_objective *o, const sw_chart_bar *bars, int n)
+{
+    if (o == NULL)
+        return NAN;
+    double target = 100.0 * o->objective.value;
+    double floor = target - 50.0 * (100.0 - target);
+    bool beyond = false;
+    for (int d = 0; d < n; d++)
+        beyond = beyond || bars[d].value < floor;
+    if (!beyond || floor <= 0.0)
+        return NAN;
+    sw_chart_ticks t;
+    sw_chart_nice_ticks(floor, 100.0, 4, &t);
+    return t.lo;
+}
+
+static int
+by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Latency: up to three times the larger of the highest threshold and the median day's P99. */
+static double
+latency_ceiling(const sw_chart_threshold *th, size_t n_th, const double *p99, int n)
+{
+    double known[RP_MAX_DAYS], top = 0.0, base = 0.0;
+    size_t k = 0;
+    for (int d = 0; d < n; d++)
+        if (isfinite(p99[d]))
+            known[k++] = p99[d];
+    if (k == 0)
+        return NAN;
+    qsort(known, k, sizeof known[0], by_value);
+    base = known[k / 2];
+    for (size_t i = 0; i < n_th; i++)
+        base = fmax(base, th[i].value);
+    top = known[k - 1];
+    if (!(base > 0.0) || top <= 3.0 * base)
+        return NAN;
+    sw_chart_ticks t;
+    sw_chart_nice_ticks(0.0, 3.0 * base, 4, &t);
+    return t.hi;
+}
+
+/* Budget: down to -100 % (spent twice over); further than that is off the scale. */
+static double
+budget_floor(const double *left, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (left[i] < -100.0)
+            return -100.0;
+    return NAN;
+}
+
 /* Daily availability in %, bars from the axis floor chosen from the data (a 98 % day stands
  * out instead of sitting on a floor cut at the objective). */
 static void
@@ -173,14 +271,17 @@ chart_availability(sw_buf *b, const sw_report *r, const rp_service *s, const day
                                  o != NULL && a < o->objective.value};
     }
     sw_chart_threshold th = {"objective", o ? 100.0 * o->objective.value : NAN};
-    sw_chart c = month_chart(r, t, "Daily availability against the objective", "availability", "%");
+    sw_chart c =
+        month_chart(r, s, t, "Daily availability against the objective", "availability", "%");
+    c.y_min = availability_floor(o, bars, r->n_days);
     c.bars = bars;
     c.n_bars = (size_t)r->n_days;
     c.bar_name = "availability";
     c.thresholds = &th;
     c.n_thresholds = o != NULL;
-    sw_buf_printf(b, err, "<h3>Daily availability against the objective</h3>\n");
+    chart_heading(b, "Daily availability against the objective", err);
     sw_chart_draw(b, &c, err);
+    sw_buf_printf(b, err, "</figure>\n");
 }
 
 /* Daily P95 and P99 in ms at each local day's middle, against the latency thresholds. */
@@ -205,14 +306,16 @@ chart_latency(sw_buf *b, const sw_report *r, const rp_service *s, const day_tick
             th[n_th++] = (sw_chart_threshold){i == 0 ? "P95 objective" : "P99 objective",
                                               o[i]->objective.value / 1000.0};
     sw_chart c =
-        month_chart(r, t, "Daily latency: P95 and P99 against the thresholds", "latency", "ms");
+        month_chart(r, s, t, "Daily latency: P95 and P99 against the thresholds", "latency", "ms");
+    c.y_max = latency_ceiling(th, n_th, p99, r->n_days);
     c.series = series;
     c.n_series = 2;
     c.thresholds = th;
     c.n_thresholds = n_th;
     c.include_zero = true;
-    sw_buf_printf(b, err, "<h3>Daily latency: P95 and P99 against the thresholds</h3>\n");
+    chart_heading(b, "Daily latency: P95 and P99 against the thresholds", err);
     sw_chart_draw(b, &c, err);
+    sw_buf_printf(b, err, "</figure>\n");
 }
 
 /* Budget left in % at each day's end from 100 % at the month's start, beside the even spend
@@ -233,13 +336,15 @@ chart_budget(sw_buf *b, const sw_report *r, const rp_service *s, const day_ticks
     sw_chart_series series[2] = {{"budget left", at, left, (size_t)r->n_days + 1},
                                  {"even spend", ideal_at, ideal, 2}};
     sw_chart_threshold zero = {"exhausted", 0.0};
-    sw_chart c = month_chart(r, t, "Error budget left at the end of each day", "budget", "%");
+    sw_chart c = month_chart(r, s, t, "Error budget left at the end of each day", "budget", "%");
+    c.y_min = budget_floor(left, (size_t)r->n_days + 1);
     c.series = series;
     c.n_series = any ? 2 : 1;
     c.thresholds = &zero;
     c.n_thresholds = 1;
-    sw_buf_printf(b, err, "<h3>Error budget left at the end of each day</h3>\n");
+    chart_heading(b, "Error budget left at the end of each day", err);
     sw_chart_draw(b, &c, err);
+    sw_buf_printf(b, err, "</figure>\n");
 }
 
 static const char *
@@ -318,10 +423,12 @@ chart_heatmap(sw_buf *b, const sw_report *r, const rp_service *s, const day_tick
                               .n_cells = h.n,
                               .keys = heat_keys,
                               .n_keys = sizeof heat_keys / sizeof heat_keys[0]};
-        sw_buf_printf(b, err,
-                      "<h3>Month at a glance: bad minutes per hour (rows: days, "
-                      "columns: local hours)</h3>\n");
+        chart_heading(b,
+                      "Month at a glance: bad minutes per hour (rows: days, columns: local "
+                      "hours)",
+                      err);
         sw_chart_draw_heatmap(b, &m, err);
+        sw_buf_printf(b, err, "</figure>\n");
     }
     free(h.cells);
     free(h.titles);
@@ -342,8 +449,9 @@ facts(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
             sw_report_local_time(r, s->first_data_ms, t, sizeof t);
             sw_buf_printf(b, err, " (first data %s)", t);
         }
-        sw_buf_printf(b, err, ": too little for a verdict, so no commitment is judged met or "
-                              "missed.</p>\n");
+        sw_buf_printf(b, err,
+                      ": too little for a verdict, so no commitment is judged met or "
+                      "missed.</p>\n");
     }
     sw_buf_printf(b, err,
                   "<ul><li>Data coverage: %.2f%% of the month's minutes%s outside "
@@ -358,16 +466,16 @@ facts(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
     sw_buf_printf(b, err, "<li>Latency over the whole month: P95 %s, P99 %s.</li>", a, c);
     sw_rules_format_value(SW_SLI_THROUGHPUT, s->peak_rps, a, sizeof a);
     sw_rules_format_value(SW_SLI_THROUGHPUT, s->sustained_rps, c, sizeof c);
-    sw_buf_printf(b, err, "<li>Throughput: peak minute %s; 99%% of minutes reached %s.</li>", a,
-                  c);
+    sw_buf_printf(b, err, "<li>Throughput: peak minute %s; 99%% of minutes reached %s.</li>", a, c);
     for (size_t k = 0; k < s->own->n_objectives; k++) {
         const sw_objective_result *o = &s->objectives[k];
         if (!isfinite(o->allowed_downtime_s))
             continue;
         sw_buf_printf(b, err, "<li>");
         esc(b, o->objective->name, err);
-        sw_buf_printf(b, err, ": %.1f minutes of downtime of %.1f allowed; error budget left "
-                              "at the month's end %.1f%%.</li>",
+        sw_buf_printf(b, err,
+                      ": %.1f minutes of downtime of %.1f allowed; error budget left "
+                      "at the month's end %.1f%%.</li>",
                       o->downtime_s / 60.0, o->allowed_downtime_s / 60.0,
                       100.0 * o->budget_remaining);
     }
@@ -383,8 +491,9 @@ worst_hours(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
         sw_buf_printf(b, err, "<p>No hour had failed requests.</p>\n");
         return;
     }
-    sw_buf_printf(b, err, "<table class=\"worst\"><tr><th>Hour starting</th><th>Failed "
-                          "requests</th><th>Error rate</th><th>Bad minutes</th></tr>\n");
+    sw_buf_printf(b, err,
+                  "<table class=\"worst\"><tr><th>Hour starting</th><th>Failed "
+                  "requests</th><th>Error rate</th><th>Bad minutes</th></tr>\n");
     for (size_t i = 0; i < s->n_worst_hours; i++) {
         const rp_counts *c = &s->hours[s->worst_hours[i]].c;
         sw_report_local_time(r, s->hours[s->worst_hours[i]].start_ms, t, sizeof t);
@@ -406,8 +515,9 @@ events(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
         sw_buf_printf(b, err, "<p>None fired.</p>\n");
         return;
     }
-    sw_buf_printf(b, err, "<table class=\"events\"><tr><th>What</th><th>Name</th><th>Fired</th>"
-                          "<th>Resolved</th></tr>\n");
+    sw_buf_printf(b, err,
+                  "<table class=\"events\"><tr><th>What</th><th>Name</th><th>Fired</th>"
+                  "<th>Resolved</th></tr>\n");
     for (size_t i = 0; i < s->n_events; i++) {
         const rp_event *e = &s->events[i];
         sw_report_local_time(r, e->fired_ms, t, sizeof t);
@@ -476,7 +586,8 @@ maintenance(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
 static void
 service(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
 {
-    sw_buf_printf(b, err, "<section class=\"service\"><h2>");
+    sw_buf_printf(b, err, "<section class=\"service\" id=\"service-%zu\"><h2>",
+                  (size_t)(s - r->services));
     esc(b, s->title, err);
     sw_buf_printf(b, err, "</h2>\n");
     day_ticks t;
@@ -486,6 +597,11 @@ service(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
     chart_latency(b, r, s, &t, err);
     chart_budget(b, r, s, &t, err);
     chart_heatmap(b, r, s, &t, err);
+    if (s->marks != NULL && s->marks->truncated)
+        sw_buf_printf(b, err,
+                      "<p class=\"sub\">The charts mark this month's first %d changes only "
+                      "(deployments first, then alerts and triggers, then gate decisions).</p>\n",
+                      RP_MARKS_MAX);
     worst_hours(b, r, s, err);
     events(b, r, s, err);
     overrides(b, r, s, err);
@@ -497,17 +613,20 @@ sw_status
 sw_report_write_html(const sw_report *r, sw_buf *b, sw_err *err)
 {
     char t[40];
-    sw_buf_printf(b, err, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                          "<title>SLA report %04d-%02d</title><style>%s%s</style></head><body>\n",
-                  r->year, r->month, css, sw_chart_css());
+    sw_buf_printf(b, err,
+                  "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                  "<title>SLA report %04d-%02d</title><style>%s%s%s</style></head><body>\n",
+                  r->year, r->month, css, sw_chart_css(), sw_report_html_print_css);
     summary(b, r, err);
+    sw_report_html_portfolio(r, b, err);
     for (size_t i = 0; i < r->n_services; i++)
         service(b, r, &r->services[i], err);
     sw_report_local_time(r, r->generated_ms, t, sizeof t);
-    sw_buf_printf(b, err, "<p class=\"sub\">Generated by slawatch at %s. Latency percentiles "
-                          "come from the month's merged histograms (%s rows); counts, coverage "
-                          "and slices from 1-minute rows where the store still holds them.</p>"
-                          "\n</body></html>\n",
+    sw_buf_printf(b, err,
+                  "<p class=\"sub\">Generated by slawatch at %s. Latency percentiles "
+                  "come from the month's merged histograms (%s rows); counts, coverage "
+                  "and slices from 1-minute rows where the store still holds them.</p>"
+                  "\n</body></html>\n",
                   t, r->latency_res_ms == RP_HOUR_MS ? "hourly" : "1-minute");
     return SW_OK;
 }

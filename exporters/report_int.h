@@ -90,6 +90,7 @@ typedef struct rp_service {
     size_t n_overrides;
     bool has_prev;
     sw_objective_result *prev;  /* the previous month, when has_prev */
+    struct rp_marks *marks;     /* what the charts mark (report_marks.h); NULL: none read */
 } rp_service;
 
 struct sw_report {

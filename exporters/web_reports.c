@@ -80,6 +80,16 @@ put_links(sw_buf *b, int month, const char *service)
     }
 }
 
+/* Every service on one line: the all-services HTML report's portfolio section. */
+static void
+put_portfolio_link(sw_buf *b, int month)
+{
+    sw_buf_printf(b, NULL,
+                  " · <a class=\"portfolio\" href=\"/api/v1/report?month=%04d-%02d&amp;"
+                  "format=html#portfolio\">portfolio</a>",
+                  month / 12, month % 12 + 1);
+}
+
 static void
 put_page(sw_buf *b, firsts *f, int now_month)
 {
@@ -110,6 +120,7 @@ put_page(sw_buf *b, firsts *f, int now_month)
     for (int m = now_month; m >= earliest; m--) {
         sw_buf_printf(b, NULL, "<tr><th scope=\"row\">%04d-%02d</th><td>", m / 12, m % 12 + 1);
         put_links(b, m, NULL);
+        put_portfolio_link(b, m);
         sw_buf_printf(b, NULL, "</td>");
         for (size_t i = 0; i < f->n; i++) {
             sw_buf_printf(b, NULL, "<td>");
