@@ -101,6 +101,13 @@ service_fini(const sw_report *r, rp_service *s)
     free(s->hours);
     free(s->events);
     free(s->overrides);
+    free(s->over);
+    free(s->changes);
+    free(s->why);
+    for (size_t k = 0; s->sentences != NULL && k < s->own->n_objectives; k++)
+        free(s->sentences[k]);
+    free(s->sentences);
+    sw_report_envs_free(s);
 }
 
 void
@@ -297,7 +304,8 @@ init_periods(sw_report *r, rp_service *s, sw_err *err)
     s->hours = calloc(s->n_hours, sizeof *s->hours);
     s->objectives = calloc(s->own->n_objectives + 1, sizeof *s->objectives);
     s->prev = calloc(s->own->n_objectives + 1, sizeof *s->prev);
-    if (s->hours == NULL || s->objectives == NULL || s->prev == NULL)
+    s->over = calloc(s->n_hours * s->own->n_objectives + 1, sizeof *s->over);
+    if (s->hours == NULL || s->objectives == NULL || s->prev == NULL || s->over == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory for a service's month");
     for (size_t h = 0; h < s->n_hours; h++)
         s->hours[h].start_ms = r->start_ms + (int64_t)h * RP_HOUR_MS;
@@ -376,8 +384,11 @@ scan_and_judge(sw_store *st, sw_report *r, rp_service *s, sw_err *err)
         sw_report_judge(r, s, &m, lat, &s->own->objectives[i], &s->objectives[i]);
     if (rc == SW_OK) {
         burn_down(r, s);
+        sw_report_envs_finish(r, s);
         rc = worst_periods(s, r->n_days, err);
     }
+    if (rc == SW_OK)
+        rc = sw_report_find_why(r, s, &m, err);
     sw_hdr_free(lat);
     sw_report_minutes_fini(&m);
     return rc;
@@ -502,6 +513,16 @@ build_services(sw_store *st, sw_report *r, sw_err *err)
     return rc == SW_OK ? sw_report_load_overrides(st, r, err) : rc;
 }
 
+/* The month's changes, then each commitment's sentence (which names the changes). */
+static sw_status
+tell(sw_store *st, sw_report *r, sw_err *err)
+{
+    sw_status rc = sw_report_load_changes(st, r, err);
+    for (size_t i = 0; rc == SW_OK && i < r->n_services; i++)
+        rc = sw_report_tell(r, &r->services[i], err);
+    return rc;
+}
+
 static sw_status
 build(sw_store *st, const sw_report_request *req, bool with_prev, sw_report **ret, sw_err *err)
 {
@@ -521,6 +542,8 @@ build(sw_store *st, const sw_report_request *req, bool with_prev, sw_report **re
         rc = build_services(st, r, err);
     if (rc == SW_OK && with_prev)
         rc = previous_month(st, r, req, err);
+    if (rc == SW_OK && with_prev) /* the report itself, not the month it compares with */
+        rc = tell(st, r, err);
     if (rc != SW_OK) {
         sw_report_free(r);
         return rc;
@@ -548,22 +571,6 @@ sw_report_local_time(const sw_report *r, int64_t utc_ms, char *out, size_t cap)
 }
 
 void
-sw_report_tally(const sw_report *r, size_t *ret_met, size_t *ret_judged, size_t *ret_total)
-{
-    size_t met = 0, judged = 0, total = 0;
-    for (size_t i = 0; i < r->n_services; i++)
-        for (size_t k = 0; k < r->services[i].own->n_objectives; k++) {
-            const sw_objective_result *o = &r->services[i].objectives[k];
-            total++;
-            judged += o->has_verdict;
-            met += o->has_verdict && o->met;
-        }
-    *ret_met = met;
-    *ret_judged = judged;
-    *ret_total = total;
-}
-
-void
 sw_report_objective_text(const sw_objective *o, char *out, size_t cap)
 {
     char sli[32], v[40];
@@ -572,7 +579,8 @@ sw_report_objective_text(const sw_objective *o, char *out, size_t cap)
     snprintf(out, cap, "%s %s %s", sli, sw_rules_op_str(o->objective.op), v);
 }
 
-/* Throughput is judged on the share of slices; everything else in the SLI's own unit. */
+/* Throughput and timeslices are judged on the share of slices; everything else in the SLI's
+ * own unit. */
 static sw_sli
 shown_as(const sw_objective_result *o)
 {
@@ -585,30 +593,40 @@ shown_as(const sw_objective_result *o)
 void
 sw_report_format_measured(const sw_objective_result *o, char *out, size_t cap)
 {
-    sw_rules_format_value(shown_as(o), isfinite(o->measured) ? o->measured : NAN, out, cap);
+    sw_report_measured_words(o, isfinite(o->measured) ? o->measured : NAN, out, cap);
 }
 
 void
 sw_report_format_target(const sw_objective_result *o, char *out, size_t cap)
 {
-    char v[40];
-    sw_rules_format_value(shown_as(o), o->target, v, sizeof v);
-    snprintf(out, cap, "%s %s", sw_rules_op_str(o->op), v);
+    char v[64];
+    if (shown_as(o) != o->objective->objective.sli &&
+        o->objective->objective.sli == SW_SLI_THROUGHPUT) {
+        sw_report_measured_words(o, o->target, out, cap); /* "≥ 1000 req/s in 99 % of minutes" */
+        return;
+    }
+    sw_report_measured_words(o, o->target, v, sizeof v);
+    snprintf(out, cap, "%s %s", sw_report_op_sign(o->op), v);
 }
 
+/* The margin's sign means the same in every row: "better by" when the measured value is on the
+ * target's good side, "worse by" otherwise, in the unit the values are shown in. */
 void
 sw_report_format_margin(const sw_objective_result *o, char *out, size_t cap)
 {
-    if (!o->has_verdict) {
+    if (!o->has_verdict || !isfinite(o->measured)) {
         snprintf(out, cap, "n/a");
         return;
     }
-    double d = o->measured - o->target;
-    bool ratio = shown_as(o) == SW_SLI_AVAILABILITY || shown_as(o) == SW_SLI_ERROR_RATE;
-    if (ratio)
-        snprintf(out, cap, "%+.3f pp", 100.0 * d);
-    else if (shown_as(o) == SW_SLI_LATENCY)
-        snprintf(out, cap, "%+.0f ms", d / 1000.0);
+    bool up = o->op == SW_OP_GE || o->op == SW_OP_GT;
+    double d = up ? o->measured - o->target : o->target - o->measured;
+    char v[40];
+    if (shown_as(o) == SW_SLI_LATENCY)
+        sw_report_words_latency(fabs(d), v, sizeof v);
+    else if (shown_as(o) == SW_SLI_AVAILABILITY || shown_as(o) == SW_SLI_ERROR_RATE ||
+             shown_as(o) == SW_SLI_HEALTH_SUCCESS)
+        snprintf(v, sizeof v, fabs(d) >= 0.0001 ? "%.2f pp" : "%.2g pp", 100.0 * fabs(d));
     else
-        snprintf(out, cap, "%+.4g", d);
+        sw_report_words_value(shown_as(o), fabs(d), v, sizeof v);
+    snprintf(out, cap, "%s by %s", o->met ? "better" : "worse", v);
 }

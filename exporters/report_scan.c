@@ -69,7 +69,7 @@ day_of(const sw_report *r, const rp_service *s, int64_t t_ms)
 
 /* The minute's counts, when it is inside the month. */
 static void
-add_minute(scan_ctx *c, int64_t start_ms, const sw_minute_count *mc)
+add_minute(scan_ctx *c, const char *env, int64_t start_ms, const sw_minute_count *mc)
 {
     int64_t i = (start_ms - c->r->start_ms) / RP_MINUTE_MS;
     if (start_ms < c->r->start_ms || (size_t)i >= c->m->n)
@@ -82,6 +82,7 @@ add_minute(scan_ctx *c, int64_t start_ms, const sw_minute_count *mc)
         c->m->flags[i] |= RP_MIN_DATA;
     c->m->flags[i] |= RP_MIN_ROW;
     c->minute_rows++;
+    sw_report_env_minute(c->s, env, start_ms, RP_MINUTE_MS, mc->requests, mc->errors, mc->has_data);
 }
 
 sw_status
@@ -95,12 +96,15 @@ sw_report_merge_into(sw_hdr **acc, const sw_hdr *h, sw_err *err)
 
 /* Into its day's histogram (the month's is the sum of the days'). */
 static sw_status
-add_latency(scan_ctx *c, const sw_sli_interval *iv, sw_err *err)
+add_latency(scan_ctx *c, const char *env, const sw_sli_interval *iv, sw_err *err)
 {
     if (iv->latency == NULL)
         return SW_OK;
     int d = day_of(c->r, c->s, iv->start_ms);
-    return d < 0 ? SW_OK : sw_report_merge_into(&c->day_lat[d], iv->latency, err);
+    if (d < 0)
+        return SW_OK;
+    sw_status r = sw_report_env_latency(c->r, c->s, env, iv, err);
+    return r == SW_OK ? sw_report_merge_into(&c->day_lat[d], iv->latency, err) : r;
 }
 
 static void
@@ -124,27 +128,29 @@ static sw_status
 visit_hour(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
            const sw_hour_minutes *minutes, sw_err *err)
 {
-    (void)service, (void)env;
+    (void)service;
     scan_ctx *c = ctx;
     for (int k = 0; minutes != NULL && k < SW_MINUTES_PER_HOUR; k++)
         if (minutes->m[k].stored)
-            add_minute(c, iv->start_ms + k * RP_MINUTE_MS, &minutes->m[k]);
+            add_minute(c, env, iv->start_ms + k * RP_MINUTE_MS, &minutes->m[k]);
     bool maint = sw_report_in_maint(c->s->svc, iv->start_ms, iv->start_ms + RP_HOUR_MS);
     int64_t h = (iv->start_ms - c->r->start_ms) / RP_HOUR_MS;
-    if (!maint && iv->start_ms >= c->r->start_ms && (size_t)h < c->s->n_hours)
+    if (!maint && iv->start_ms >= c->r->start_ms && (size_t)h < c->s->n_hours) {
         add_counts(&c->hour_rows[h], iv);
+        sw_report_env_hour(c->s, env, iv);
+    }
     /* An hour that overlaps maintenance is merged from its minutes (minute_latency). */
-    return maint || !hour_latency(c) ? SW_OK : add_latency(c, iv, err);
+    return maint || !hour_latency(c) ? SW_OK : add_latency(c, env, iv, err);
 }
 
 static sw_status
 visit_minute(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
              sw_err *err)
 {
-    (void)service, (void)env;
+    (void)service;
     scan_ctx *c = ctx;
     bool maint = sw_report_in_maint(c->s->svc, iv->start_ms, iv->start_ms + iv->length_ms);
-    return maint ? SW_OK : add_latency(c, iv, err);
+    return maint ? SW_OK : add_latency(c, env, iv, err);
 }
 
 /* Latency from 1-minute rows: the month's (days not on the hour), else the maintenance hours'. */
@@ -350,7 +356,7 @@ scan_init(scan_ctx *c, sw_err *err)
 static sw_status
 visit_tail(void *ctx, const char *service, const char *env, const sw_sli_interval *iv, sw_err *err)
 {
-    (void)service, (void)env;
+    (void)service;
     scan_ctx *c = ctx;
     int64_t i = (iv->start_ms - c->r->start_ms) / RP_MINUTE_MS;
     if (iv->start_ms < c->r->start_ms || (size_t)i >= c->m->n || (c->m->flags[i] & RP_MIN_ROW))
@@ -362,8 +368,10 @@ visit_tail(void *ctx, const char *service, const char *env, const sw_sli_interva
     if (iv->has_data)
         c->m->flags[i] |= RP_MIN_DATA;
     c->minute_rows++;
+    sw_report_env_minute(c->s, env, iv->start_ms, iv->length_ms, iv->requests, iv->errors,
+                         iv->has_data);
     bool maint = sw_report_in_maint(c->s->svc, iv->start_ms, iv->start_ms + iv->length_ms);
-    return maint ? SW_OK : add_latency(c, iv, err);
+    return maint ? SW_OK : add_latency(c, env, iv, err);
 }
 
 /* The minutes from the first one still waiting for its rollup are read from base rows, so a
@@ -385,8 +393,8 @@ scan_store(sw_store *st, scan_ctx *c, sw_err *err)
 {
     /* From the hour the month starts in: a zone's month may start mid-hour. */
     int64_t from = c->r->start_ms - c->r->start_ms % RP_HOUR_MS;
-    sw_status r = sw_store_scan_hours(st, c->s->key, from, c->r->end_ms, hour_latency(c),
-                                      visit_hour, c, err);
+    sw_status r =
+        sw_store_scan_hours(st, c->s->key, from, c->r->end_ms, hour_latency(c), visit_hour, c, err);
     if (r == SW_OK)
         r = minute_latency(st, c, err);
     return r == SW_OK ? scan_tail(st, c, err) : r;
