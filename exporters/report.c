@@ -593,7 +593,12 @@ shown_as(const sw_objective_result *o)
 void
 sw_report_format_measured(const sw_objective_result *o, char *out, size_t cap)
 {
-    sw_report_measured_words(o, isfinite(o->measured) ? o->measured : NAN, out, cap);
+    double v = isfinite(o->measured) ? o->measured : NAN;
+    if (shown_as(o) == o->objective->objective.sli && shown_as(o) != SW_SLI_LATENCY &&
+        shown_as(o) != SW_SLI_THROUGHPUT)
+        sw_report_words_percent_apart(v, o->target, out, cap); /* a ratio beside its target */
+    else
+        sw_report_measured_words(o, v, out, cap);
 }
 
 void

@@ -27,9 +27,8 @@ quoted(sw_buf *b, const char *s, sw_err *err)
 sw_status
 sw_report_write_csv(const sw_report *r, sw_buf *b, sw_err *err)
 {
-    sw_buf_printf(b, err,
-                  "service,date,requests,errors,error_rate,availability,p95_ms,p99_ms,"
-                  "coverage,bad_minutes,maintenance_minutes,budget_remaining\r\n");
+    sw_buf_printf(b, err, "service,date,requests,errors,error_rate,availability,p95_ms,p99_ms,"
+                          "coverage,bad_minutes,maintenance_minutes,budget_remaining\r\n");
     for (size_t i = 0; i < r->n_services; i++) {
         const rp_service *s = &r->services[i];
         for (int d = 0; d < r->n_days; d++) {

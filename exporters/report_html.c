@@ -14,9 +14,9 @@
 #include "slawatch/chart.h"
 #include "slawatch/rules.h"
 
-static const char *const month_names[] = {"January",   "February", "March",    "April",
-                                          "May",       "June",     "July",     "August",
-                                          "September", "October",  "November", "December"};
+static const char *const month_names[] = {"January", "February", "March",     "April",
+                                          "May",     "June",     "July",      "August",
+                                          "September", "October", "November", "December"};
 
 static const char css[] =
     "body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;"
@@ -38,20 +38,11 @@ esc(sw_buf *b, const char *s, sw_err *err)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '<':
-            sw_buf_printf(b, err, "&lt;");
-            break;
-        case '>':
-            sw_buf_printf(b, err, "&gt;");
-            break;
-        case '&':
-            sw_buf_printf(b, err, "&amp;");
-            break;
-        case '"':
-            sw_buf_printf(b, err, "&quot;");
-            break;
-        default:
-            sw_buf_printf(b, err, "%c", *s);
+        case '<': sw_buf_printf(b, err, "&lt;"); break;
+        case '>': sw_buf_printf(b, err, "&gt;"); break;
+        case '&': sw_buf_printf(b, err, "&amp;"); break;
+        case '"': sw_buf_printf(b, err, "&quot;"); break;
+        default: sw_buf_printf(b, err, "%c", *s);
         }
     }
 }
@@ -86,9 +77,8 @@ summary_row(sw_buf *b, const rp_service *s, size_t k, sw_err *err)
     esc(b, s->title, err);
     sw_buf_printf(b, err, "</td><td>");
     esc(b, o->objective->name, err);
-    sw_buf_printf(b, err,
-                  "</td><td>%s</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td>"
-                  "<td>%s</td></tr>\n",
+    sw_buf_printf(b, err, "</td><td>%s</td><td>%s</td><td>%s</td><td class=\"%s\">%s</td>"
+                          "<td>%s</td></tr>\n",
                   t, m, g, verdict_class(o), verdict_text(o), p);
 }
 
@@ -98,14 +88,12 @@ summary(sw_buf *b, const sw_report *r, sw_err *err)
     sw_buf_printf(b, err, "<h1>SLA report: %s %04d</h1>\n<p class=\"sub\">Time zone ",
                   month_names[r->month - 1], r->year);
     esc(b, sw_report_tz_name(r->tz), err);
-    sw_buf_printf(b, err, ". %s</p>\n",
-                  r->partial ? "The month is not over: figures so far."
-                             : "The whole calendar month.");
+    sw_buf_printf(b, err, ". %s</p>\n", r->partial ? "The month is not over: figures so far."
+                                                 : "The whole calendar month.");
     sw_report_html_headline(b, r, err);
-    sw_buf_printf(b, err,
-                  "<table id=\"summary\"><tr><th>Service</th><th>Commitment</th>"
-                  "<th>Target</th><th>Actual</th><th>Margin</th><th>Verdict</th>"
-                  "<th>Previous month</th></tr>\n");
+    sw_buf_printf(b, err, "<table id=\"summary\"><tr><th>Service</th><th>Commitment</th>"
+                          "<th>Target</th><th>Actual</th><th>Margin</th><th>Verdict</th>"
+                          "<th>Previous month</th></tr>\n");
     for (size_t i = 0; i < r->n_services; i++)
         for (size_t k = 0; k < r->services[i].own->n_objectives; k++)
             summary_row(b, &r->services[i], k, err);
@@ -348,9 +336,8 @@ facts(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
             sw_report_local_time(r, s->first_data_ms, t, sizeof t);
             sw_buf_printf(b, err, " (first data %s)", t);
         }
-        sw_buf_printf(b, err,
-                      ": too little for a verdict, so no commitment is judged met or "
-                      "missed.</p>\n");
+        sw_buf_printf(b, err, ": too little for a verdict, so no commitment is judged met or "
+                              "missed.</p>\n");
     }
     sw_buf_printf(b, err,
                   "<ul><li>Data coverage: %.2f%% of the month's minutes%s outside "
@@ -358,15 +345,17 @@ facts(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
                   100.0 * s->coverage, r->partial ? " so far" : "");
     sw_report_words_count((double)s->month.requests, a, sizeof a);
     sw_report_words_count((double)s->month.errors, c, sizeof c);
-    sw_report_words_percent(
-        s->month.requests ? (double)s->month.errors / (double)s->month.requests : NAN, t, sizeof t);
+    sw_report_words_percent(s->month.requests ? (double)s->month.errors / (double)s->month.requests
+                                              : NAN,
+                            t, sizeof t);
     sw_buf_printf(b, err, "<li>%s requests, %s failed (%s).</li>", a, c, t);
     sw_report_words_latency(s->p95_us, a, sizeof a);
     sw_report_words_latency(s->p99_us, c, sizeof c);
     sw_buf_printf(b, err, "<li>Latency over the whole month: P95 %s, P99 %s.</li>", a, c);
     sw_report_words_rate(s->sustained_rps, a, sizeof a);
     sw_report_words_rate(s->peak_rps, c, sizeof c);
-    sw_buf_printf(b, err, "<li>Throughput: &ge; %s in 99%% of minutes; peak minute %s.</li>", a, c);
+    sw_buf_printf(b, err, "<li>Throughput: &ge; %s in 99%% of minutes; peak minute %s.</li>", a,
+                  c);
     for (size_t k = 0; k < s->own->n_objectives; k++) {
         const sw_objective_result *o = &s->objectives[k];
         if (!isfinite(o->allowed_downtime_s))
@@ -376,9 +365,8 @@ facts(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
         sw_report_words_minutes(o->downtime_s, a, sizeof a);
         sw_report_words_minutes(o->allowed_downtime_s, c, sizeof c);
         sw_report_words_percent(o->budget_remaining, t, sizeof t);
-        sw_buf_printf(b, err,
-                      ": %s of downtime of %s allowed; error budget left at the "
-                      "month's end %s.</li>",
+        sw_buf_printf(b, err, ": %s of downtime of %s allowed; error budget left at the "
+                              "month's end %s.</li>",
                       a, c, t);
     }
     sw_buf_printf(b, err, "</ul>\n");
@@ -406,19 +394,17 @@ sw_status
 sw_report_write_html(const sw_report *r, sw_buf *b, sw_err *err)
 {
     char t[40];
-    sw_buf_printf(b, err,
-                  "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                  "<title>SLA report %04d-%02d</title><style>%s%s</style></head><body>\n",
+    sw_buf_printf(b, err, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                          "<title>SLA report %04d-%02d</title><style>%s%s</style></head><body>\n",
                   r->year, r->month, css, sw_chart_css());
     summary(b, r, err);
     for (size_t i = 0; i < r->n_services; i++)
         service(b, r, &r->services[i], err);
     sw_report_local_time(r, r->generated_ms, t, sizeof t);
-    sw_buf_printf(b, err,
-                  "<p class=\"sub\">Generated by slawatch at %s. Latency percentiles "
-                  "come from the month's merged histograms (%s rows); counts, coverage "
-                  "and slices from 1-minute rows where the store still holds them.</p>"
-                  "\n</body></html>\n",
+    sw_buf_printf(b, err, "<p class=\"sub\">Generated by slawatch at %s. Latency percentiles "
+                          "come from the month's merged histograms (%s rows); counts, coverage "
+                          "and slices from 1-minute rows where the store still holds them.</p>"
+                          "\n</body></html>\n",
                   t, r->latency_res_ms == RP_HOUR_MS ? "hourly" : "1-minute");
     return SW_OK;
 }

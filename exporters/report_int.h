@@ -246,6 +246,8 @@ void sw_report_tally_text(const rp_tally *t, char *out, size_t cap);
 void sw_report_words_count(double n, char *out, size_t cap);
 void sw_report_words_minutes(double seconds, char *out, size_t cap);
 void sw_report_words_percent(double ratio, char *out, size_t cap);
+/* The same with the decimals it takes to differ from other (NAN: none) when it does. */
+void sw_report_words_percent_apart(double ratio, double other, char *out, size_t cap);
 void sw_report_words_latency(double us, char *out, size_t cap);
 void sw_report_words_rate(double per_s, char *out, size_t cap);
 void sw_report_words_value(sw_sli shown, double v, char *out, size_t cap);

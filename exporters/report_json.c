@@ -69,10 +69,9 @@ why(sw_buf *b, const rp_why *w, sw_err *err)
     sw_buf_printf(b, err, ",\"total\":%.0f,\"periods\":[", w->total_bad);
     for (size_t p = 0; p < w->n_periods; p++) {
         const rp_period *x = &w->periods[p];
-        sw_buf_printf(b, err, "%s{", p ? "," : "");
+        sw_buf_printf(b, err, "%s{\"bad\":%.0f", p ? "," : "", x->bad);
         when(b, "start", x->start_ms, err);
         when(b, "end", x->end_ms, err);
-        sw_buf_printf(b, err, ",\"bad\":%.0f", x->bad);
         num(b, "share", x->share, err);
         sw_buf_printf(b, err, "}");
     }

@@ -40,31 +40,23 @@ measure_counts(const sw_condition *c, int64_t min_requests, const rp_counts *k, 
     if (health) {
         if (k->probes == 0)
             return false;
-        *ret = c->sli == SW_SLI_HEALTH_FAILURES ? (double)k->failures
-                                                : 1.0 - (double)k->failures / (double)k->probes;
+        *ret = c->sli == SW_SLI_HEALTH_FAILURES
+                   ? (double)k->failures
+                   : 1.0 - (double)k->failures / (double)k->probes;
         return true;
     }
     if (k->requests == 0 || k->requests < (uint64_t)min_requests)
         return false;
     double rate = (double)k->errors / (double)k->requests;
     switch (c->sli) {
-    case SW_SLI_REQUESTS:
-        *ret = (double)k->requests;
-        return true;
-    case SW_SLI_ERRORS:
-        *ret = (double)k->errors;
-        return true;
-    case SW_SLI_ERROR_RATE:
-        *ret = rate;
-        return true;
-    case SW_SLI_AVAILABILITY:
-        *ret = 1.0 - rate;
-        return true;
+    case SW_SLI_REQUESTS: *ret = (double)k->requests; return true;
+    case SW_SLI_ERRORS: *ret = (double)k->errors; return true;
+    case SW_SLI_ERROR_RATE: *ret = rate; return true;
+    case SW_SLI_AVAILABILITY: *ret = 1.0 - rate; return true;
     case SW_SLI_THROUGHPUT:
         *ret = k->data_ms > 0 ? 1000.0 * (double)k->requests / (double)k->data_ms : NAN;
         return k->data_ms > 0;
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -84,14 +76,11 @@ judge_conditions(const sw_condition *conds, size_t n, int64_t min_requests, cons
 }
 
 bool
-sw_report_counts_bad(const sw_condition *conds, size_t n, int64_t min_requests, uint64_t requests,
-                     uint64_t errors, uint64_t probes, uint64_t failures)
+sw_report_counts_bad(const sw_condition *conds, size_t n, int64_t min_requests,
+                     uint64_t requests, uint64_t errors, uint64_t probes, uint64_t failures)
 {
-    rp_counts k = {.requests = requests,
-                   .errors = errors,
-                   .probes = probes,
-                   .failures = failures,
-                   .data_ms = RP_MINUTE_MS};
+    rp_counts k = {.requests = requests, .errors = errors, .probes = probes,
+                   .failures = failures, .data_ms = RP_MINUTE_MS};
     return judge_conditions(conds, n, min_requests, &k) == SLICE_BAD;
 }
 
@@ -104,7 +93,8 @@ judge_slice(const sw_report *r, const sw_objective *o, const rp_counts *k)
         return SLICE_NODATA;
     if (o->objective.sli == SW_SLI_THROUGHPUT) {
         double rate = 1000.0 * (double)k->requests / (double)k->data_ms;
-        return sw_rules_compare(o->objective.op, rate, o->objective.value) ? SLICE_GOOD : SLICE_BAD;
+        return sw_rules_compare(o->objective.op, rate, o->objective.value) ? SLICE_GOOD
+                                                                           : SLICE_BAD;
     }
     const sw_condition *conds = o->n_bad_when ? o->bad_when : default_bad_when;
     size_t n = o->n_bad_when ? o->n_bad_when : sizeof default_bad_when / sizeof *conds;
@@ -138,16 +128,12 @@ budget_fraction(const sw_objective *o)
     const sw_condition *c = &o->objective;
     switch (c->sli) {
     case SW_SLI_AVAILABILITY:
-    case SW_SLI_HEALTH_SUCCESS:
-        return 1.0 - c->value;
-    case SW_SLI_ERROR_RATE:
-        return c->value;
+    case SW_SLI_HEALTH_SUCCESS: return 1.0 - c->value;
+    case SW_SLI_ERROR_RATE: return c->value;
     case SW_SLI_LATENCY:
         return c->op == SW_OP_LE || c->op == SW_OP_LT ? 1.0 - c->percentile / 100.0 : NAN;
-    case SW_SLI_THROUGHPUT:
-        return 1.0 - o->slice_target;
-    default:
-        return NAN;
+    case SW_SLI_THROUGHPUT: return 1.0 - o->slice_target;
+    default: return NAN;
     }
 }
 

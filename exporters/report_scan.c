@@ -82,7 +82,8 @@ add_minute(scan_ctx *c, const char *env, int64_t start_ms, const sw_minute_count
         c->m->flags[i] |= RP_MIN_DATA;
     c->m->flags[i] |= RP_MIN_ROW;
     c->minute_rows++;
-    sw_report_env_minute(c->s, env, start_ms, RP_MINUTE_MS, mc->requests, mc->errors, mc->has_data);
+    sw_report_env_minute(c->s, env, start_ms, RP_MINUTE_MS, mc->requests, mc->errors,
+                         mc->has_data);
 }
 
 sw_status

@@ -20,9 +20,9 @@
 
 struct sw_report_tz {
     char name[ZONE_NAME_MAX];
-    size_t n;                /* transitions */
-    int64_t *at_ms;          /* transition instants, increasing */
-    int64_t *offset_ms;      /* offset from each transition on */
+    size_t n;            /* transitions */
+    int64_t *at_ms;      /* transition instants, increasing */
+    int64_t *offset_ms;  /* offset from each transition on */
     int64_t first_offset_ms; /* before the first transition */
 };
 

@@ -21,6 +21,20 @@ three_digits(double v, char *out, size_t cap)
     snprintf(out, cap, "%.*f", v < 10 ? 2 : v < 100 ? 1 : 0, v);
 }
 
+/* Drop trailing zeros of a decimal number (and its point when nothing is left after it). */
+static void
+strip_zeros(char *s)
+{
+    char *dot = strchr(s, '.');
+    if (dot == NULL)
+        return;
+    char *end = s + strlen(s);
+    while (end > dot + 1 && end[-1] == '0')
+        *--end = '\0';
+    if (end == dot + 1)
+        *dot = '\0';
+}
+
 void
 sw_report_words_count(double n, char *out, size_t cap)
 {
@@ -41,6 +55,7 @@ sw_report_words_count(double n, char *out, size_t cap)
     }
     char d[24];
     three_digits(v, d, sizeof d);
+    strip_zeros(d);
     snprintf(out, cap, "%s %s", d, prefix[p]);
 }
 
@@ -56,22 +71,35 @@ sw_report_words_minutes(double seconds, char *out, size_t cap)
         snprintf(out, cap, "%.1f min", min);
 }
 
-/* Drop trailing zeros of a decimal number (and its point when nothing is left after it). */
+
+/* pct with the decimals (2 to 5) it takes not to read as 100 when below it, nor as other (a
+ * target it is compared with) when it differs from it. */
 static void
-strip_zeros(char *s)
+percent_apart(double pct, double other, char *out, size_t cap)
 {
-    char *dot = strchr(s, '.');
-    if (dot == NULL)
-        return;
-    char *end = s + strlen(s);
-    while (end > dot + 1 && end[-1] == '0')
-        *--end = '\0';
-    if (end == dot + 1)
-        *dot = '\0';
+    char d[48], o[48];
+    int decimals = 2;
+    for (; decimals < 5; decimals++) {
+        snprintf(d, sizeof d, "%.*f", decimals, pct);
+        snprintf(o, sizeof o, "%.*f", decimals, other);
+        bool looks_whole = pct < 100 && strtod(d, NULL) >= 100;
+        bool looks_other = isfinite(other) && pct != other && strcmp(d, o) == 0;
+        if (!looks_whole && !looks_other)
+            break;
+    }
+    snprintf(d, sizeof d, "%.*f", decimals, pct);
+    strip_zeros(d);
+    snprintf(out, cap, "%s %%", d);
 }
 
 void
 sw_report_words_percent(double ratio, char *out, size_t cap)
+{
+    sw_report_words_percent_apart(ratio, NAN, out, cap);
+}
+
+void
+sw_report_words_percent_apart(double ratio, double other, char *out, size_t cap)
 {
     double pct = 100.0 * ratio;
     char d[48];
@@ -81,16 +109,10 @@ sw_report_words_percent(double ratio, char *out, size_t cap)
     }
     if (fabs(pct) < 1 && pct != 0) {
         snprintf(d, sizeof d, "%.3g", pct);
-    } else {
-        int decimals = 2;
-        /* 99.996 % must not read as 100 %: more decimals until it does not round up to it. */
-        while (decimals < 5 && pct < 100 &&
-               (snprintf(d, sizeof d, "%.*f", decimals, pct), strtod(d, NULL) >= 100))
-            decimals++;
-        snprintf(d, sizeof d, "%.*f", decimals, pct);
-        strip_zeros(d);
+        snprintf(out, cap, "%s %%", d);
+        return;
     }
-    snprintf(out, cap, "%s %%", d);
+    percent_apart(pct, 100.0 * other, out, cap);
 }
 
 void
