@@ -184,8 +184,19 @@ def check_sentences(svc, e):
     check("throughput sentence", obj["throughput"]["sentence"],
           "throughput: met. Throughput was ≥ 10 req/s in 100 % of minutes against 99 %, better "
           "by 1.00 pp; 100 % of the error budget left.")
+    # Met, but with less than a quarter of its budget left: at risk, so its why is told too.
+    rate = e["err"] / e["req"]
+    left = 1 - e["err"] / (0.00018 * e["req"])
+    check("at risk, by hand", 0 < left < 0.25, True)
+    check("error-rate sentence", obj["error-rate"]["sentence"],
+          f"error-rate: met. The error rate was {'%.3g' % (100 * rate)} % against 0.018 %, "
+          f"better by {'%.2g' % (100 * (0.00018 - rate))} pp; {pct(left)} % of the error "
+          f"budget left; {pct(bad_a / e['err'])} % of the failed requests from 14 Oct "
+          f"13:00-13:30, when green was deployed (13:00), rollback trigger ErrorRateSpike fired "
+          f"on green (13:02) and the deploy gate failed green (13:04); {pct(bad_b / e['err'])} % "
+          f"from 22 Oct 08:00-08:10, when alert ErrorRateHigh fired (08:02).")
     check("headline", (svc["met"], svc["missed"], svc["no_verdict"], svc["headline"]),
-          (2, 1, 0, "2 met, 1 missed, 0 without a verdict"))
+          (3, 1, 0, "3 met, 1 missed, 0 without a verdict"))
 
 
 def check_changes(svc):
@@ -226,7 +237,7 @@ def check_markdown(md, svc, e):
         check(f"markdown says {o['name']}", o["sentence"] in md, True)
     for c in svc["changes"]:
         check(f"markdown lists {c['kind']} {c['at']}", c["text"] in md, True)
-    check("markdown headline", "**2 met, 1 missed, 0 without a verdict**" in md, True)
+    check("markdown headline", "**3 met, 1 missed, 0 without a verdict**" in md, True)
     check("markdown numbers for people", f"Requests: 44.5 M, failed: 6.6 k" in md
           and e["req"] == 44460000 and e["err"] == 6600, True)
     check("markdown throughput", "≥ 16.67 req/s in 99 % of minutes" in md, True)
@@ -271,8 +282,8 @@ def main():
     check_markdown(md, svc, e)
     check_nulls(doc)
     check("summary", {k: doc["summary"][k] for k in ("met", "missed", "no_verdict", "headline")},
-          {"met": 2, "missed": 1, "no_verdict": 0,
-           "headline": "2 met, 1 missed, 0 without a verdict"})
+          {"met": 3, "missed": 1, "no_verdict": 0,
+           "headline": "3 met, 1 missed, 0 without a verdict"})
     for f in failures:
         print("FAIL", f)
     print(f"{'ok' if not failures else 'failed'}: {len(failures)} failures")
