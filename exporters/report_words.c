@@ -230,10 +230,16 @@ sw_report_change_text(const sw_report *r, const rp_change *c, char *out, size_t 
                  c->name, c->detail[0] ? " (error-budget policy overridden: " : "", c->detail,
                  c->detail[0] ? ")" : "");
         return;
-    case RP_CHANGE_GATE:
-        snprintf(out, cap, "deploy gate %s%s%s%s%s", c->name, on, c->env, c->detail[0] ? ": " : "",
-                 c->detail);
+    case RP_CHANGE_GATE: {
+        /* The gate's reason starts with its verdict ("fail: ..."): said once. */
+        size_t n = strlen(c->name);
+        const char *why = c->detail;
+        if (strncmp(why, c->name, n) == 0 && why[n] == ':')
+            why += n + 1 + (why[n + 1] == ' ');
+        snprintf(out, cap, "deploy gate: %s%s%s%s%s%s", c->name, c->env[0] ? " for " : "", c->env,
+                 why[0] ? " (" : "", why, why[0] ? ")" : "");
         return;
+    }
     case RP_CHANGE_TRIGGER:
         snprintf(out, cap, "rollback trigger %s fired%s%s, %s%s", c->name, on, c->env,
                  c->end_ms >= 0 ? "cleared by the deployment mark of "

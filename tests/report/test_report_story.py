@@ -216,6 +216,13 @@ def check_changes(svc):
     ])
     gate = next(c for c in svc["changes"] if c["kind"] == "gate")
     check("gate reason", gate["reason"], "fail: error rate 50% over 4m, more than the 1% allowed")
+    check("gate in words", gate["text"],
+          "deploy gate: fail for green (error rate 50% over 4m, more than the 1% allowed)")
+    trig = [c for c in svc["changes"] if c["kind"] == "trigger"]
+    check("triggers in words", [c["text"] for c in trig],
+          ["rollback trigger ErrorRateSpike fired on green, cleared by the deployment mark of "
+           "14 Oct 13:30",
+           "rollback trigger LatencySpike fired on blue, still latched at the month's end"])
     dep = [c for c in svc["changes"] if c["kind"] == "deployment"][-1]
     check("override", dep["policy_override"], "INC-7")
 
