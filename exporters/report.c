@@ -333,14 +333,30 @@ burn_down(const sw_report *r, rp_service *s)
     }
 }
 
-/* Largest first by errors (the budget they spent), then bad minutes; periods without any left
- * out. */
+/* Does a period stand out (report_why.c's rule): at least 1 % of the month's total and three
+ * times an even share of it over the periods with data? */
+static bool
+remarkable(uint64_t v, uint64_t total, size_t with_data)
+{
+    double floor = fmax(0.01 * (double)total, 3.0 * (double)total / (double)with_data);
+    return v > 0 && (double)v >= floor;
+}
+
+/* Largest first by errors (the budget they spent), then bad minutes; only the periods that stand
+ * out by either, never quiet ones to fill the list. */
 static void
 rank(const rp_counts *const *c, size_t n, size_t *out, size_t *ret_n, size_t max)
 {
-    size_t k = 0;
+    uint64_t errors = 0, bad = 0;
+    size_t with_data = 0, k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (c[i]->errors == 0 && c[i]->bad_minutes == 0)
+        errors += c[i]->errors;
+        bad += c[i]->bad_minutes;
+        with_data += c[i]->data_ms > 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!remarkable(c[i]->errors, errors, with_data) &&
+            !remarkable(c[i]->bad_minutes, bad, with_data))
             continue;
         size_t j = k < max ? k++ : max;
         while (j > 0 && (c[out[j - 1]]->errors < c[i]->errors ||
