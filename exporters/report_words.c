@@ -71,7 +71,6 @@ sw_report_words_minutes(double seconds, char *out, size_t cap)
         snprintf(out, cap, "%.1f min", min);
 }
 
-
 /* pct with the decimals (2 to 5) it takes not to read as 100 when below it, nor as other (a
  * target it is compared with) when it differs from it. */
 static void

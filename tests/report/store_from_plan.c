@@ -57,9 +57,11 @@ add_minute(sw_store *st, minutes *m, char **f)
     if (m->n == BATCH)
         flush(st, m);
     sw_sli_interval *iv = &m->iv[m->n];
-    *iv = (sw_sli_interval){.start_ms = atoll(f[1]), .length_ms = SW_STORE_1M_MS,
+    *iv = (sw_sli_interval){.start_ms = atoll(f[1]),
+                            .length_ms = SW_STORE_1M_MS,
                             .requests = strtoull(f[3], NULL, 10),
-                            .errors = strtoull(f[4], NULL, 10), .has_data = true};
+                            .errors = strtoull(f[4], NULL, 10),
+                            .has_data = true};
     if (sw_hdr_new(&sw_hdr_latency_config, &iv->latency, NULL) != SW_OK)
         die("histogram", NULL);
     sw_hdr_record_n(iv->latency, atoll(f[5]), atoll(f[6]));
