@@ -166,6 +166,13 @@ by_time(const void *a, const void *b)
     return (int)x->kind - (int)y->kind;
 }
 
+static void
+sort_changes(rp_service *s)
+{
+    if (s->n_changes > 1) /* none: no list to sort (qsort wants one) */
+        qsort(s->changes, s->n_changes, sizeof *s->changes, by_time);
+}
+
 sw_status
 sw_report_load_changes(sw_store *st, sw_report *r, sw_err *err)
 {
@@ -178,11 +185,11 @@ sw_report_load_changes(sw_store *st, sw_report *r, sw_err *err)
         rc = sw_store_gate_audits(st, r->start_ms, r->end_ms, visit_audit, &g, err);
     for (size_t i = 0; rc == SW_OK && i < r->n_services; i++) {
         rp_service *s = &r->services[i];
-        qsort(s->changes, s->n_changes, sizeof *s->changes, by_time);
+        sort_changes(s);
         rc = add_events(s, err);
         if (rc == SW_OK)
             rc = add_maintenance(r, s, err);
-        qsort(s->changes, s->n_changes, sizeof *s->changes, by_time);
+        sort_changes(s);
     }
     return rc;
 }
