@@ -122,9 +122,9 @@ def iso(t):
     return datetime.datetime.fromtimestamp(t / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def report(data, fmt):
+def report(data, fmt, *more):
     p = subprocess.run([SLAWATCH, "report", "--data", data, "--month", "2026-10", "--format",
-                        fmt], capture_output=True, text=True, timeout=300)
+                        fmt, *more], capture_output=True, text=True, timeout=300)
     if p.returncode != 0:
         raise SystemExit(f"report --format {fmt}: exit {p.returncode}: {p.stderr}")
     return p.stdout
@@ -279,6 +279,9 @@ def main():
         subprocess.run([FROM_PLAN, data, RULES, plan], check=True, timeout=300)
         doc = json.loads(report(data, "json"))
         md = report(data, "md")
+        # Cut in a zone 5 h 30 min ahead of UTC (its hours on the half hour, latency from the
+        # 1-minute rows): the same instants, told in local time.
+        india = json.loads(report(data, "json", "--tz", "Asia/Kolkata"))
     e = expected()
     svc = doc["services"][0]
     check_figures(svc, e)
@@ -288,6 +291,11 @@ def main():
     check_envs(svc, e)
     check_markdown(md, svc, e)
     check_nulls(doc)
+    local = india["services"][0]["objectives"][0]
+    check("why in another zone", [(p["start"], p["end"], p["bad"]) for p in local["why"]["periods"]],
+          [(iso(a), iso(b), bad) for a, b, bad in e["runs"]])
+    check("told in local time", "from 14 Oct 18:30-19:00, when green was deployed (18:30)"
+          in local["sentence"], True)
     check("summary", {k: doc["summary"][k] for k in ("met", "missed", "no_verdict", "headline")},
           {"met": 3, "missed": 1, "no_verdict": 0,
            "headline": "3 met, 1 missed, 0 without a verdict"})
