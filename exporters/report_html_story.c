@@ -122,7 +122,7 @@ why(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
         sw_buf_printf(b, err,
                       " (%s %s in the month):</p>\n<table class=\"why\"><tr><th>Period"
                       "</th><th>%s</th><th>Share</th></tr>\n",
-                      total, w->unit, w->unit);
+                      total, w->unit_text, w->unit_text);
         for (size_t p = 0; p < w->n_periods; p++) {
             const rp_period *x = &w->periods[p];
             sw_report_words_span(r, x->start_ms, x->end_ms, span, sizeof span);

@@ -86,15 +86,14 @@ typedef struct rp_change {
 /* A stretch of the month and its part of an objective's bad events (report_why.c). */
 typedef struct rp_period {
     int64_t start_ms, end_ms;
-    double bad;   /* in the objective's budget unit (rp_why.unit) */
+    double bad;   /* in the objective's budget unit (rp_why.unit_text) */
     double share; /* of the month's bad events of that objective */
 } rp_period;
 
 /* The why of one objective that was missed or is at risk: its worst periods by contribution. */
 typedef struct rp_why {
     size_t objective;      /* index into the service's objectives */
-    const char *unit;      /* "failed requests", "requests over 1 s", "bad minutes", ... (static) */
-    char unit_text[64];    /* unit when it names a threshold */
+    char unit_text[64];    /* "failed requests", "requests over 1 s", "bad minutes", ... */
     double total_bad;      /* over the month */
     double max_hour_share; /* the largest share one hour (or period) held */
     rp_period periods[RP_WHY_PERIODS];

@@ -65,7 +65,7 @@ static void
 why(sw_buf *b, const rp_why *w, sw_err *err)
 {
     sw_buf_printf(b, err, ",\"why\":{\"unit\":");
-    sw_json_put_string(b, w->unit, err);
+    sw_json_put_string(b, w->unit_text, err);
     sw_buf_printf(b, err, ",\"total\":%.0f,\"periods\":[", w->total_bad);
     for (size_t p = 0; p < w->n_periods; p++) {
         const rp_period *x = &w->periods[p];

@@ -133,13 +133,13 @@ why(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
         char total[32], span[64], n[32], pct[24];
         sw_report_words_count(w->total_bad, total, sizeof total);
         sw_buf_printf(b, err, "\n%s (%s %s in the month):\n\n",
-                      s->own->objectives[w->objective].name, total, w->unit);
+                      s->own->objectives[w->objective].name, total, w->unit_text);
         for (size_t p = 0; p < w->n_periods; p++) {
             const rp_period *x = &w->periods[p];
             sw_report_words_span(r, x->start_ms, x->end_ms, span, sizeof span);
             sw_report_words_count(x->bad, n, sizeof n);
             sw_report_words_percent(x->share, pct, sizeof pct);
-            sw_buf_printf(b, err, "- %s: %s %s (%s)\n", span, n, w->unit, pct);
+            sw_buf_printf(b, err, "- %s: %s %s (%s)\n", span, n, w->unit_text, pct);
         }
     }
 }

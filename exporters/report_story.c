@@ -157,7 +157,7 @@ when_and_why(sw_buf *b, const sw_report *r, const rp_service *s, const rp_why *w
         sw_buf_printf(b, err,
                       "; the %s were spread over the month (no hour held more than %s "
                       "of them)",
-                      w->unit, pct);
+                      w->unit_text, pct);
         return;
     }
     double shown = 0;
@@ -170,7 +170,7 @@ when_and_why(sw_buf *b, const sw_report *r, const rp_service *s, const rp_why *w
         } else {
             sw_report_words_percent(p->share, pct, sizeof pct);
             sw_buf_printf(b, err, i == 0 ? "; %s of the %s from %s" : "; %s from %s", pct,
-                          i == 0 ? w->unit : span, span);
+                          i == 0 ? w->unit_text : span, span);
         }
         cause(b, r, s, p, err);
     }

@@ -127,7 +127,6 @@ name_unit(const sw_objective *o, bad_unit u, rp_why *w)
 {
     static const char *const names[] = {"failed requests", "", "bad minutes", ""};
     char v[40];
-    w->unit = w->unit_text;
     if (u == BAD_OVER) {
         sw_report_words_latency(o->objective.value, v, sizeof v);
         snprintf(w->unit_text, sizeof w->unit_text, "requests over %s", v);
