@@ -103,6 +103,13 @@ service_fini(const sw_report *r, rp_service *s)
     free(s->events);
     free(s->overrides);
     sw_report_marks_free(s->marks);
+    free(s->over);
+    free(s->changes);
+    free(s->why);
+    for (size_t k = 0; s->sentences != NULL && k < s->own->n_objectives; k++)
+        free(s->sentences[k]);
+    free(s->sentences);
+    sw_report_envs_free(s);
 }
 
 void
@@ -299,7 +306,8 @@ init_periods(sw_report *r, rp_service *s, sw_err *err)
     s->hours = calloc(s->n_hours, sizeof *s->hours);
     s->objectives = calloc(s->own->n_objectives + 1, sizeof *s->objectives);
     s->prev = calloc(s->own->n_objectives + 1, sizeof *s->prev);
-    if (s->hours == NULL || s->objectives == NULL || s->prev == NULL)
+    s->over = calloc(s->n_hours * s->own->n_objectives + 1, sizeof *s->over);
+    if (s->hours == NULL || s->objectives == NULL || s->prev == NULL || s->over == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory for a service's month");
     for (size_t h = 0; h < s->n_hours; h++)
         s->hours[h].start_ms = r->start_ms + (int64_t)h * RP_HOUR_MS;
@@ -327,14 +335,30 @@ burn_down(const sw_report *r, rp_service *s)
     }
 }
 
-/* Largest first by errors (the budget they spent), then bad minutes; periods without any left
- * out. */
+/* Does a period stand out (report_why.c's rule): at least 1 % of the month's total and three
+ * times an even share of it over the periods with data? */
+static bool
+remarkable(uint64_t v, uint64_t total, size_t with_data)
+{
+    double floor = fmax(0.01 * (double)total, 3.0 * (double)total / (double)with_data);
+    return v > 0 && (double)v >= floor;
+}
+
+/* Largest first by errors (the budget they spent), then bad minutes; only the periods that stand
+ * out by either, never quiet ones to fill the list. */
 static void
 rank(const rp_counts *const *c, size_t n, size_t *out, size_t *ret_n, size_t max)
 {
-    size_t k = 0;
+    uint64_t errors = 0, bad = 0;
+    size_t with_data = 0, k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (c[i]->errors == 0 && c[i]->bad_minutes == 0)
+        errors += c[i]->errors;
+        bad += c[i]->bad_minutes;
+        with_data += c[i]->data_ms > 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!remarkable(c[i]->errors, errors, with_data) &&
+            !remarkable(c[i]->bad_minutes, bad, with_data))
             continue;
         size_t j = k < max ? k++ : max;
         while (j > 0 && (c[out[j - 1]]->errors < c[i]->errors ||
@@ -378,8 +402,11 @@ scan_and_judge(sw_store *st, sw_report *r, rp_service *s, sw_err *err)
         sw_report_judge(r, s, &m, lat, &s->own->objectives[i], &s->objectives[i]);
     if (rc == SW_OK) {
         burn_down(r, s);
+        sw_report_envs_finish(r, s);
         rc = worst_periods(s, r->n_days, err);
     }
+    if (rc == SW_OK)
+        rc = sw_report_find_why(r, s, &m, err);
     sw_hdr_free(lat);
     sw_report_minutes_fini(&m);
     return rc;
@@ -504,6 +531,16 @@ build_services(sw_store *st, sw_report *r, sw_err *err)
     return rc == SW_OK ? sw_report_load_overrides(st, r, err) : rc;
 }
 
+/* The month's changes, then each commitment's sentence (which names the changes). */
+static sw_status
+tell(sw_store *st, sw_report *r, sw_err *err)
+{
+    sw_status rc = sw_report_load_changes(st, r, err);
+    for (size_t i = 0; rc == SW_OK && i < r->n_services; i++)
+        rc = sw_report_tell(r, &r->services[i], err);
+    return rc;
+}
+
 static sw_status
 build(sw_store *st, const sw_report_request *req, bool with_prev, sw_report **ret, sw_err *err)
 {
@@ -523,6 +560,8 @@ build(sw_store *st, const sw_report_request *req, bool with_prev, sw_report **re
         rc = build_services(st, r, err);
     if (rc == SW_OK && with_prev)
         rc = previous_month(st, r, req, err);
+    if (rc == SW_OK && with_prev) /* the report itself, not the month it compares with */
+        rc = tell(st, r, err);
     if (rc == SW_OK && with_prev) /* the month's own report: its charts' marks */
         rc = sw_report_load_marks(st, r, err);
     if (rc != SW_OK) {
@@ -552,22 +591,6 @@ sw_report_local_time(const sw_report *r, int64_t utc_ms, char *out, size_t cap)
 }
 
 void
-sw_report_tally(const sw_report *r, size_t *ret_met, size_t *ret_judged, size_t *ret_total)
-{
-    size_t met = 0, judged = 0, total = 0;
-    for (size_t i = 0; i < r->n_services; i++)
-        for (size_t k = 0; k < r->services[i].own->n_objectives; k++) {
-            const sw_objective_result *o = &r->services[i].objectives[k];
-            total++;
-            judged += o->has_verdict;
-            met += o->has_verdict && o->met;
-        }
-    *ret_met = met;
-    *ret_judged = judged;
-    *ret_total = total;
-}
-
-void
 sw_report_objective_text(const sw_objective *o, char *out, size_t cap)
 {
     char sli[32], v[40];
@@ -576,7 +599,8 @@ sw_report_objective_text(const sw_objective *o, char *out, size_t cap)
     snprintf(out, cap, "%s %s %s", sli, sw_rules_op_str(o->objective.op), v);
 }
 
-/* Throughput is judged on the share of slices; everything else in the SLI's own unit. */
+/* Throughput and timeslices are judged on the share of slices; everything else in the SLI's
+ * own unit. */
 static sw_sli
 shown_as(const sw_objective_result *o)
 {
@@ -589,30 +613,45 @@ shown_as(const sw_objective_result *o)
 void
 sw_report_format_measured(const sw_objective_result *o, char *out, size_t cap)
 {
-    sw_rules_format_value(shown_as(o), isfinite(o->measured) ? o->measured : NAN, out, cap);
+    double v = isfinite(o->measured) ? o->measured : NAN;
+    if (shown_as(o) == o->objective->objective.sli && shown_as(o) != SW_SLI_LATENCY &&
+        shown_as(o) != SW_SLI_THROUGHPUT)
+        sw_report_words_percent_apart(v, o->target, out, cap); /* a ratio beside its target */
+    else
+        sw_report_measured_words(o, v, out, cap);
 }
 
 void
 sw_report_format_target(const sw_objective_result *o, char *out, size_t cap)
 {
-    char v[40];
-    sw_rules_format_value(shown_as(o), o->target, v, sizeof v);
-    snprintf(out, cap, "%s %s", sw_rules_op_str(o->op), v);
+    char v[64];
+    if (shown_as(o) != o->objective->objective.sli &&
+        o->objective->objective.sli == SW_SLI_THROUGHPUT) {
+        sw_report_measured_words(o, o->target, out, cap); /* "≥ 1000 req/s in 99 % of minutes" */
+        return;
+    }
+    sw_report_measured_words(o, o->target, v, sizeof v);
+    snprintf(out, cap, "%s %s", sw_report_op_sign(o->op), v);
 }
 
+/* The margin's sign means the same in every row: "better by" when the measured value is on the
+ * target's good side, "worse by" otherwise, in the unit the values are shown in. */
 void
 sw_report_format_margin(const sw_objective_result *o, char *out, size_t cap)
 {
-    if (!o->has_verdict) {
+    if (!o->has_verdict || !isfinite(o->measured)) {
         snprintf(out, cap, "n/a");
         return;
     }
-    double d = o->measured - o->target;
-    bool ratio = shown_as(o) == SW_SLI_AVAILABILITY || shown_as(o) == SW_SLI_ERROR_RATE;
-    if (ratio)
-        snprintf(out, cap, "%+.3f pp", 100.0 * d);
-    else if (shown_as(o) == SW_SLI_LATENCY)
-        snprintf(out, cap, "%+.0f ms", d / 1000.0);
+    bool up = o->op == SW_OP_GE || o->op == SW_OP_GT;
+    double d = up ? o->measured - o->target : o->target - o->measured;
+    char v[40];
+    if (shown_as(o) == SW_SLI_LATENCY)
+        sw_report_words_latency(fabs(d), v, sizeof v);
+    else if (shown_as(o) == SW_SLI_AVAILABILITY || shown_as(o) == SW_SLI_ERROR_RATE ||
+             shown_as(o) == SW_SLI_HEALTH_SUCCESS)
+        snprintf(v, sizeof v, fabs(d) >= 0.0001 ? "%.2f pp" : "%.2g pp", 100.0 * fabs(d));
     else
-        snprintf(out, cap, "%+.4g", d);
+        sw_report_words_value(shown_as(o), fabs(d), v, sizeof v);
+    snprintf(out, cap, "%s by %s", o->met ? "better" : "worse", v);
 }

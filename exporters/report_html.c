@@ -100,24 +100,15 @@ summary_row(sw_buf *b, const rp_service *s, size_t k, sw_err *err)
 static void
 summary(sw_buf *b, const sw_report *r, sw_err *err)
 {
-    size_t met, judged, total;
-    sw_report_tally(r, &met, &judged, &total);
     sw_buf_printf(b, err, "<h1>SLA report: %s %04d</h1>\n<p class=\"sub\">Time zone ",
                   month_names[r->month - 1], r->year);
     esc(b, sw_report_tz_name(r->tz), err);
-    sw_buf_printf(b, err, ". %s</p>\n",
-                  r->partial ? "The month is not over: figures so far."
-                             : "The whole calendar month.");
-    sw_buf_printf(b, err,
-                  "<p class=\"tally\" id=\"tally\"><strong>%zu of %zu commitments met"
-                  "</strong>",
-                  met, total);
-    if (judged < total)
-        sw_buf_printf(b, err, " &middot; %zu without a verdict (too little data)", total - judged);
-    sw_buf_printf(b, err,
-                  "</p>\n<table id=\"summary\"><tr><th>Service</th><th>Commitment</th>"
-                  "<th>Target</th><th>Actual</th><th>Margin</th><th>Verdict</th>"
-                  "<th>Previous month</th></tr>\n");
+    sw_buf_printf(b, err, ". %s</p>\n", r->partial ? "The month is not over: figures so far."
+                                                 : "The whole calendar month.");
+    sw_report_html_headline(b, r, err);
+    sw_buf_printf(b, err, "<table id=\"summary\"><tr><th>Service</th><th>Commitment</th>"
+                          "<th>Target</th><th>Actual</th><th>Margin</th><th>Verdict</th>"
+                          "<th>Previous month</th></tr>\n");
     for (size_t i = 0; i < r->n_services; i++)
         for (size_t k = 0; k < r->services[i].own->n_objectives; k++)
             summary_row(b, &r->services[i], k, err);
@@ -457,130 +448,33 @@ facts(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
                   "<ul><li>Data coverage: %.2f%% of the month's minutes%s outside "
                   "maintenance.</li>",
                   100.0 * s->coverage, r->partial ? " so far" : "");
-    sw_buf_printf(b, err, "<li>%llu requests, %llu failed (%.4f%%).</li>",
-                  (unsigned long long)s->month.requests, (unsigned long long)s->month.errors,
-                  s->month.requests ? 100.0 * (double)s->month.errors / (double)s->month.requests
-                                    : 0.0);
-    sw_rules_format_value(SW_SLI_LATENCY, s->p95_us, a, sizeof a);
-    sw_rules_format_value(SW_SLI_LATENCY, s->p99_us, c, sizeof c);
+    sw_report_words_count((double)s->month.requests, a, sizeof a);
+    sw_report_words_count((double)s->month.errors, c, sizeof c);
+    sw_report_words_percent(s->month.requests ? (double)s->month.errors / (double)s->month.requests
+                                              : NAN,
+                            t, sizeof t);
+    sw_buf_printf(b, err, "<li>%s requests, %s failed (%s).</li>", a, c, t);
+    sw_report_words_latency(s->p95_us, a, sizeof a);
+    sw_report_words_latency(s->p99_us, c, sizeof c);
     sw_buf_printf(b, err, "<li>Latency over the whole month: P95 %s, P99 %s.</li>", a, c);
-    sw_rules_format_value(SW_SLI_THROUGHPUT, s->peak_rps, a, sizeof a);
-    sw_rules_format_value(SW_SLI_THROUGHPUT, s->sustained_rps, c, sizeof c);
-    sw_buf_printf(b, err, "<li>Throughput: peak minute %s; 99%% of minutes reached %s.</li>", a, c);
+    sw_report_words_rate(s->sustained_rps, a, sizeof a);
+    sw_report_words_rate(s->peak_rps, c, sizeof c);
+    sw_buf_printf(b, err, "<li>Throughput: &ge; %s in 99%% of minutes; peak minute %s.</li>", a,
+                  c);
     for (size_t k = 0; k < s->own->n_objectives; k++) {
         const sw_objective_result *o = &s->objectives[k];
         if (!isfinite(o->allowed_downtime_s))
             continue;
         sw_buf_printf(b, err, "<li>");
         esc(b, o->objective->name, err);
-        sw_buf_printf(b, err,
-                      ": %.1f minutes of downtime of %.1f allowed; error budget left "
-                      "at the month's end %.1f%%.</li>",
-                      o->downtime_s / 60.0, o->allowed_downtime_s / 60.0,
-                      100.0 * o->budget_remaining);
+        sw_report_words_minutes(o->downtime_s, a, sizeof a);
+        sw_report_words_minutes(o->allowed_downtime_s, c, sizeof c);
+        sw_report_words_percent(o->budget_remaining, t, sizeof t);
+        sw_buf_printf(b, err, ": %s of downtime of %s allowed; error budget left at the "
+                              "month's end %s.</li>",
+                      a, c, t);
     }
     sw_buf_printf(b, err, "</ul>\n");
-}
-
-static void
-worst_hours(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
-{
-    char t[40];
-    sw_buf_printf(b, err, "<h3>Worst hours</h3>\n");
-    if (s->n_worst_hours == 0) {
-        sw_buf_printf(b, err, "<p>No hour had failed requests.</p>\n");
-        return;
-    }
-    sw_buf_printf(b, err,
-                  "<table class=\"worst\"><tr><th>Hour starting</th><th>Failed "
-                  "requests</th><th>Error rate</th><th>Bad minutes</th></tr>\n");
-    for (size_t i = 0; i < s->n_worst_hours; i++) {
-        const rp_counts *c = &s->hours[s->worst_hours[i]].c;
-        sw_report_local_time(r, s->hours[s->worst_hours[i]].start_ms, t, sizeof t);
-        char bad[24];
-        sw_buf_printf(b, err, "<tr><td>%s</td><td>%llu</td><td>%.3f%%</td><td>%s</td></tr>\n", t,
-                      (unsigned long long)c->errors,
-                      c->requests ? 100.0 * (double)c->errors / (double)c->requests : 0.0,
-                      sw_report_bad_text(c, bad, sizeof bad));
-    }
-    sw_buf_printf(b, err, "</table>\n");
-}
-
-static void
-events(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
-{
-    char t[40], u[40];
-    sw_buf_printf(b, err, "<h3>Alerts and rollback triggers that fired</h3>\n");
-    if (s->n_events == 0) {
-        sw_buf_printf(b, err, "<p>None fired.</p>\n");
-        return;
-    }
-    sw_buf_printf(b, err,
-                  "<table class=\"events\"><tr><th>What</th><th>Name</th><th>Fired</th>"
-                  "<th>Resolved</th></tr>\n");
-    for (size_t i = 0; i < s->n_events; i++) {
-        const rp_event *e = &s->events[i];
-        sw_report_local_time(r, e->fired_ms, t, sizeof t);
-        if (e->resolved_ms >= 0)
-            sw_report_local_time(r, e->resolved_ms, u, sizeof u);
-        sw_buf_printf(b, err, "<tr><td>%s</td><td>",
-                      e->kind[0] == 't' ? "rollback trigger" : "alert");
-        esc(b, e->name, err);
-        if (e->env[0]) {
-            sw_buf_printf(b, err, " (");
-            esc(b, e->env, err);
-            sw_buf_printf(b, err, ")");
-        }
-        sw_buf_printf(b, err, "</td><td>%s</td><td>%s</td></tr>\n", t,
-                      e->resolved_ms >= 0 ? u : "still firing at the month's end");
-    }
-    sw_buf_printf(b, err, "</table>\n");
-}
-
-static void
-overrides(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
-{
-    char t[40];
-    sw_buf_printf(b, err, "<h3>Error-budget policy overrides</h3>\n");
-    if (s->n_overrides == 0) {
-        sw_buf_printf(b, err, "<p>None.</p>\n");
-        return;
-    }
-    sw_buf_printf(b, err,
-                  "<table class=\"overrides\"><tr><th>Deployment</th><th>Environment</th>"
-                  "<th>By</th><th>Override</th></tr>\n");
-    for (size_t i = 0; i < s->n_overrides; i++) {
-        const rp_override *o = &s->overrides[i];
-        sw_report_local_time(r, o->at_ms, t, sizeof t);
-        sw_buf_printf(b, err, "<tr><td>%s</td><td>", t);
-        esc(b, o->env, err);
-        sw_buf_printf(b, err, "</td><td>");
-        esc(b, o->who, err);
-        sw_buf_printf(b, err, "</td><td>");
-        esc(b, o->ticket, err);
-        sw_buf_printf(b, err, "</td></tr>\n");
-    }
-    sw_buf_printf(b, err, "</table>\n");
-}
-
-static void
-maintenance(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
-{
-    char t[40], u[40];
-    sw_buf_printf(b, err, "<h3>Planned maintenance (left out of the figures)</h3>\n<ul>");
-    size_t n = 0;
-    for (size_t i = 0; i < s->svc->n_maintenance; i++) {
-        const sw_maintenance *m = &s->svc->maintenance[i];
-        if (m->end_ms <= r->start_ms || m->start_ms >= r->end_ms)
-            continue;
-        sw_report_local_time(r, m->start_ms, t, sizeof t);
-        sw_report_local_time(r, m->end_ms, u, sizeof u);
-        sw_buf_printf(b, err, "<li class=\"maint\">%s to %s: ", t, u);
-        esc(b, m->reason ? m->reason : "", err);
-        sw_buf_printf(b, err, "</li>");
-        n++;
-    }
-    sw_buf_printf(b, err, "%s</ul>\n", n ? "" : "<li>None.</li>");
 }
 
 static void
@@ -592,6 +486,7 @@ service(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
     sw_buf_printf(b, err, "</h2>\n");
     day_ticks t;
     make_day_ticks(r, s, &t);
+    sw_report_html_sentences(b, r, s, err);
     facts(b, r, s, err);
     chart_availability(b, r, s, &t, err);
     chart_latency(b, r, s, &t, err);
@@ -602,10 +497,7 @@ service(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
                       "<p class=\"sub\">The charts mark this month's first %d changes only "
                       "(deployments first, then alerts and triggers, then gate decisions).</p>\n",
                       RP_MARKS_MAX);
-    worst_hours(b, r, s, err);
-    events(b, r, s, err);
-    overrides(b, r, s, err);
-    maintenance(b, r, s, err);
+    sw_report_html_details(b, r, s, err);
     sw_buf_printf(b, err, "</section>\n");
 }
 

@@ -22,9 +22,9 @@
 /* Counts of a period, maintenance left out (maint_ms says how much of it was maintenance). */
 typedef struct rp_counts {
     uint64_t requests, errors, probes, failures;
-    int64_t span_ms;  /* the period's length */
-    int64_t data_ms;  /* of it, outside maintenance, with data */
-    int64_t maint_ms; /* of it, under maintenance */
+    int64_t span_ms;      /* the period's length */
+    int64_t data_ms;      /* of it, outside maintenance, with data */
+    int64_t maint_ms;     /* of it, under maintenance */
     uint64_t bad_minutes; /* minutes that failed a timeslice condition */
     bool bad_unknown;     /* some of it has counts per hour only: bad_minutes is not known */
 } rp_counts;
@@ -36,8 +36,8 @@ typedef struct rp_day {
     int64_t start_ms, end_ms;
     int mday;
     rp_counts c;
-    double p95_us, p99_us;  /* NAN without latency data */
-    double budget_left;     /* availability budget left at the day's end; NAN without one */
+    double p95_us, p99_us; /* NAN without latency data */
+    double budget_left;    /* availability budget left at the day's end; NAN without one */
 } rp_day;
 
 /* One hour of the month-at-a-glance heatmap and of the worst-hours list. */
@@ -49,10 +49,10 @@ typedef struct rp_hour {
 typedef struct rp_event {
     char kind[8]; /* alert | trigger */
     char name[RP_NAME_MAX];
-    char env[RP_NAME_MAX];  /* "" when none */
+    char env[RP_NAME_MAX]; /* "" when none */
     int64_t fired_ms;
-    int64_t resolved_ms;    /* -1: still firing at the month's end */
-    double value;           /* measured when it fired; NAN unknown */
+    int64_t resolved_ms; /* -1: still firing at the month's end */
+    double value;        /* measured when it fired; NAN unknown */
 } rp_event;
 
 /* A deployment marked with a policy_override (the gate's error-budget policy) in the month. */
@@ -63,20 +63,68 @@ typedef struct rp_override {
     int64_t at_ms;
 } rp_override;
 
+/* What changed in the month (report_changes.c), in time order. */
+typedef enum rp_change_kind {
+    RP_CHANGE_DEPLOYMENT,  /* name: who marked it; detail: its policy_override or "" */
+    RP_CHANGE_GATE,        /* name: the verdict; detail: the gate's reason */
+    RP_CHANGE_TRIGGER,     /* name: the trigger; end: the mark that cleared it, -1 latched */
+    RP_CHANGE_ALERT,       /* name: the alert; end: resolved, -1 still firing */
+    RP_CHANGE_MAINTENANCE, /* detail: the reason; end: the window's end */
+} rp_change_kind;
+
+typedef struct rp_change {
+    rp_change_kind kind;
+    int64_t at_ms;
+    int64_t end_ms;
+    char env[RP_NAME_MAX]; /* "" when none */
+    char name[RP_NAME_MAX];
+    char detail[240];
+} rp_change;
+
+#define RP_WHY_PERIODS 5
+
+/* A stretch of the month and its part of an objective's bad events (report_why.c). */
+typedef struct rp_period {
+    int64_t start_ms, end_ms;
+    double bad;   /* in the objective's budget unit (rp_why.unit_text) */
+    double share; /* of the month's bad events of that objective */
+} rp_period;
+
+/* The why of one objective that was missed or is at risk: its worst periods by contribution. */
+typedef struct rp_why {
+    size_t objective;      /* index into the service's objectives */
+    char unit_text[64];    /* "failed requests", "requests over 1 s", "bad minutes", ... */
+    double total_bad;      /* over the month */
+    double max_hour_share; /* the largest share one hour (or period) held */
+    rp_period periods[RP_WHY_PERIODS];
+    size_t n_periods;
+} rp_why;
+
+/* One environment of a service (blue/green) beside the service total (report_envs.c). */
+typedef struct rp_env {
+    char name[RP_NAME_MAX];
+    rp_counts minute_sums; /* from minute counts, maintenance minutes left out */
+    rp_counts hour_sums;   /* from hour rows, maintenance hours left out */
+    rp_counts c;           /* the one of the two the service's counts came from */
+    sw_hdr *lat;           /* merged outside maintenance; NULL without latency */
+    double p95_us, p99_us;
+    sw_objective_result *objectives; /* the events objectives judged on this environment */
+} rp_env;
+
 typedef struct rp_service {
     const sw_service *svc;
     /* The series read (svc->name, or one label value's key, sw_rules_by_key) and the name shown
      * (svc->name, or "checkout route=/pay"); owned when they differ from svc->name. */
     const char *key, *title;
-    const sw_rules *own;             /* the service's resolved set: its objectives */
+    const sw_rules *own; /* the service's resolved set: its objectives */
     bool has_data;
     int64_t first_data_ms, last_data_ms; /* -1 without data */
-    bool minute_counts;     /* counts from 1-minute rows; false: from hourly rows */
+    bool minute_counts;                  /* counts from 1-minute rows; false: from hourly rows */
     rp_counts month;
     double p50_us, p95_us, p99_us;
-    double peak_rps;        /* busiest minute */
-    double sustained_rps;   /* reached in 99 % of the minutes with data */
-    double coverage;        /* share of the judged minutes (outside maintenance) with data */
+    double peak_rps;      /* busiest minute */
+    double sustained_rps; /* reached in 99 % of the minutes with data */
+    double coverage;      /* share of the judged minutes (outside maintenance) with data */
     bool enough_coverage;
     sw_objective_result *objectives; /* rules->n_objectives */
     rp_day days[RP_MAX_DAYS];
@@ -89,23 +137,33 @@ typedef struct rp_service {
     rp_override *overrides; /* in time order */
     size_t n_overrides;
     bool has_prev;
-    sw_objective_result *prev;  /* the previous month, when has_prev */
-    struct rp_marks *marks;     /* what the charts mark (report_marks.h); NULL: none read */
+    sw_objective_result *prev; /* the previous month, when has_prev */
+    /* Per hour and latency objective: requests over its threshold (n_hours x n_objectives,
+     * only latency objectives' columns used), for the why (report_envs.c gathers it). */
+    uint64_t *over;
+    rp_change *changes; /* in time order */
+    size_t n_changes;
+    rp_why *why; /* the missed and at-risk objectives' worst periods */
+    size_t n_why;
+    char **sentences; /* per objective: what the month says of it (report_story.c) */
+    rp_env *envs;
+    size_t n_envs;
+    struct rp_marks *marks;    /* what the charts mark (report_marks.h); NULL: none read */
 } rp_service;
 
 struct sw_report {
     int year, month;
     sw_report_tz *tz;
-    int64_t start_ms, end_ms;   /* the month in UTC instants, [start, end) */
+    int64_t start_ms, end_ms; /* the month in UTC instants, [start, end) */
     int n_days;
     int64_t generated_ms;
-    bool partial;               /* the month is not over: figures so far */
-    int64_t judged_until_ms;    /* verdicts judge [start, this): the month's end or now */
-    sw_rules *owned_rules;      /* loaded from the store; NULL when given */
+    bool partial;            /* the month is not over: figures so far */
+    int64_t judged_until_ms; /* verdicts judge [start, this): the month's end or now */
+    sw_rules *owned_rules;   /* loaded from the store; NULL when given */
     const sw_rules *rules;
-    int64_t rules_since_ms;     /* -1 when the rules were given */
-    int64_t latency_res_ms;     /* rows the histograms were merged from: 1 h, or 1 m when the
-                                 * zone's days do not start on the hour */
+    int64_t rules_since_ms; /* -1 when the rules were given */
+    int64_t latency_res_ms; /* rows the histograms were merged from: 1 h, or 1 m when the
+                             * zone's days do not start on the hour */
     rp_service *services;
     size_t n_services;
 };
@@ -151,6 +209,70 @@ void sw_report_bad_when(const sw_rules *rules, const sw_condition **ret, size_t 
 bool sw_report_counts_bad(const sw_condition *conds, size_t n, int64_t min_requests,
                           uint64_t requests, uint64_t errors, uint64_t probes, uint64_t failures);
 
+/* ---- gathered during the scan (report_envs.c): each environment's counts and latency, and
+ * the requests over each latency threshold per hour. env NULL: a series without environment. */
+void sw_report_env_minute(rp_service *s, const char *env, int64_t start_ms, int64_t length_ms,
+                          uint64_t requests, uint64_t errors, bool has_data);
+void sw_report_env_hour(rp_service *s, const char *env, const sw_sli_interval *iv);
+sw_status sw_report_env_latency(const sw_report *r, rp_service *s, const char *env,
+                                const sw_sli_interval *iv, sw_err *err);
+/* After the scan: each environment's counts, percentiles and events objectives. */
+void sw_report_envs_finish(const sw_report *r, rp_service *s);
+void sw_report_envs_free(rp_service *s);
+
+/* The month's changes of every service (report_changes.c). */
+sw_status sw_report_load_changes(sw_store *st, sw_report *r, sw_err *err);
+
+/* The worst periods of each missed or at-risk objective (report_why.c); m: the minute counts. */
+sw_status sw_report_find_why(const sw_report *r, rp_service *s, const rp_minutes *m, sw_err *err);
+/* The why of objective k, NULL when it has none. */
+const rp_why *sw_report_why_of(const rp_service *s, size_t k);
+/* Budget left below this (and met): at risk, so its why is given too. */
+#define RP_AT_RISK_BUDGET 0.25
+
+/* Each objective's sentence (report_story.c), once the changes are known. */
+sw_status sw_report_tell(const sw_report *r, rp_service *s, sw_err *err);
+
+typedef struct rp_tally {
+    size_t met, missed, none, total;
+} rp_tally;
+/* s NULL: every service. */
+rp_tally sw_report_count(const sw_report *r, const rp_service *s);
+/* "3 met, 1 missed, 1 without a verdict" (every count named, zeros too). */
+void sw_report_tally_text(const rp_tally *t, char *out, size_t cap);
+
+/* Numbers for people (report_words.c): "2.65 G", "43.2 min", "99.94 %", "1.2 s", the margin
+ * as "better by 0.04 pp" / "worse by 200 ms" whatever the comparison's direction. */
+void sw_report_words_count(double n, char *out, size_t cap);
+void sw_report_words_minutes(double seconds, char *out, size_t cap);
+void sw_report_words_percent(double ratio, char *out, size_t cap);
+/* The same with the decimals it takes to differ from other (NAN: none) when it does. */
+void sw_report_words_percent_apart(double ratio, double other, char *out, size_t cap);
+void sw_report_words_latency(double us, char *out, size_t cap);
+void sw_report_words_rate(double per_s, char *out, size_t cap);
+void sw_report_words_value(sw_sli shown, double v, char *out, size_t cap);
+/* "14 Oct 13:00" / "14 Oct 13:00-13:30" / "14 Oct 22:00-15 Oct 01:00" in the report's zone. */
+void sw_report_words_time(const sw_report *r, int64_t ms, char *out, size_t cap);
+void sw_report_words_span(const sw_report *r, int64_t from_ms, int64_t to_ms, char *out,
+                          size_t cap);
+/* Throughput and timeslice objectives are judged on the share of slices. */
+bool sw_report_by_slices(const sw_objective *o);
+/* "≥", "≤", "<", ">": the comparison as people write it. */
+const char *sw_report_op_sign(sw_op op);
+const char *sw_report_change_kind_name(rp_change_kind k);
+/* The change in words: "green deployed by ci (override INC-1)", "gate fail on green: ..." */
+void sw_report_change_text(const sw_report *r, const rp_change *c, char *out, size_t cap);
+/* What an objective's measured value and target say, in words ("≥ 1000 req/s in 99.2 % of
+ * minutes" for throughput). */
+void sw_report_measured_words(const sw_objective_result *o, double value, char *out, size_t cap);
+
+/* The HTML report's words (report_html_story.c), called where report_html.c lays them out:
+ * the headline with the missed commitments' sentences; a service's tally and sentences; its
+ * environments, why and changes. */
+void sw_report_html_headline(sw_buf *b, const sw_report *r, sw_err *err);
+void sw_report_html_sentences(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err);
+void sw_report_html_details(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err);
+
 /* Writers: they append, leaving the first buffer failure in err (sw_report_write checks). */
 sw_status sw_report_write_html(const sw_report *r, sw_buf *b, sw_err *err);
 sw_status sw_report_write_md(const sw_report *r, sw_buf *b, sw_err *err);
@@ -159,8 +281,6 @@ sw_status sw_report_write_csv(const sw_report *r, sw_buf *b, sw_err *err);
 
 /* Shared wording: "2026-10-14 13:00" in the report's zone. */
 void sw_report_local_time(const sw_report *r, int64_t utc_ms, char *out, size_t cap);
-/* Commitments met / with a verdict, over every service. */
-void sw_report_tally(const sw_report *r, size_t *ret_met, size_t *ret_judged, size_t *ret_total);
 /* "availability >= 99.9%": the objective as promised. */
 void sw_report_objective_text(const sw_objective *o, char *out, size_t cap);
 /* The objective's measured value and margin in the unit people read. */

@@ -62,13 +62,43 @@ counts(sw_buf *b, const rp_counts *c, sw_err *err)
 }
 
 static void
+why(sw_buf *b, const rp_why *w, sw_err *err)
+{
+    sw_buf_printf(b, err, ",\"why\":{\"unit\":");
+    sw_json_put_string(b, w->unit_text, err);
+    sw_buf_printf(b, err, ",\"total\":%.0f,\"periods\":[", w->total_bad);
+    for (size_t p = 0; p < w->n_periods; p++) {
+        const rp_period *x = &w->periods[p];
+        sw_buf_printf(b, err, "%s{\"bad\":%.0f", p ? "," : "", x->bad);
+        when(b, "start", x->start_ms, err);
+        when(b, "end", x->end_ms, err);
+        num(b, "share", x->share, err);
+        sw_buf_printf(b, err, "}");
+    }
+    sw_buf_printf(b, err, "]}");
+}
+
+static void
 objective(sw_buf *b, const rp_service *s, size_t k, sw_err *err)
 {
     const sw_objective_result *o = &s->objectives[k];
+    char margin[64];
     sw_buf_printf(b, err, "%s{", k ? "," : "");
     sw_eval_json_objective_fields(b, o, err);
     num(b, "allowed_downtime_s", o->allowed_downtime_s, err);
     num(b, "downtime_s", o->downtime_s, err);
+    sw_buf_printf(b, err, ",\"sentence\":");
+    sw_json_put_string(b, s->sentences[k], err);
+    sw_buf_printf(b, err, ",\"margin\":");
+    if (o->has_verdict && isfinite(o->measured)) {
+        sw_report_format_margin(o, margin, sizeof margin);
+        sw_json_put_string(b, margin, err);
+    } else {
+        sw_buf_printf(b, err, "null");
+    }
+    const rp_why *w = sw_report_why_of(s, k);
+    if (w != NULL)
+        why(b, w, err);
     sw_buf_printf(b, err, ",\"previous\":");
     if (!s->has_prev) {
         sw_buf_printf(b, err, "null}");
@@ -165,10 +195,93 @@ events(sw_buf *b, const rp_service *s, sw_err *err)
 }
 
 static void
+headline(sw_buf *b, const rp_tally *t, sw_err *err)
+{
+    char text[128];
+    sw_report_tally_text(t, text, sizeof text);
+    sw_buf_printf(b, err, "\"met\":%zu,\"missed\":%zu,\"no_verdict\":%zu,\"headline\":", t->met,
+                  t->missed, t->none);
+    sw_json_put_string(b, text, err);
+}
+
+static void
+changes(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
+{
+    sw_buf_printf(b, err, ",\"changes\":[");
+    for (size_t i = 0; i < s->n_changes; i++) {
+        const rp_change *c = &s->changes[i];
+        char text[512];
+        sw_report_change_text(r, c, text, sizeof text);
+        sw_buf_printf(b, err, "%s{\"kind\":\"%s\"", i ? "," : "",
+                      sw_report_change_kind_name(c->kind));
+        when(b, "at", c->at_ms, err);
+        if (c->kind == RP_CHANGE_TRIGGER || c->kind == RP_CHANGE_ALERT ||
+            c->kind == RP_CHANGE_MAINTENANCE)
+            when(b, c->kind == RP_CHANGE_TRIGGER ? "cleared_at" : "end", c->end_ms, err);
+        sw_buf_printf(b, err, ",\"env\":");
+        sw_json_put_string(b, c->env, err);
+        if (c->kind != RP_CHANGE_MAINTENANCE) {
+            sw_buf_printf(b, err,
+                          c->kind == RP_CHANGE_DEPLOYMENT ? ",\"by\":"
+                          : c->kind == RP_CHANGE_GATE     ? ",\"verdict\":"
+                                                          : ",\"name\":");
+            sw_json_put_string(b, c->name, err);
+        }
+        if (c->kind == RP_CHANGE_DEPLOYMENT || c->kind == RP_CHANGE_GATE ||
+            c->kind == RP_CHANGE_MAINTENANCE) {
+            sw_buf_printf(b, err,
+                          c->kind == RP_CHANGE_DEPLOYMENT ? ",\"policy_override\":"
+                          : c->kind == RP_CHANGE_GATE     ? ",\"reason\":"
+                                                          : ",\"reason\":");
+            sw_json_put_string(b, c->detail, err);
+        }
+        sw_buf_printf(b, err, ",\"text\":");
+        sw_json_put_string(b, text, err);
+        sw_buf_printf(b, err, "}");
+    }
+    sw_buf_printf(b, err, "]");
+}
+
+static void
+environments(sw_buf *b, const rp_service *s, sw_err *err)
+{
+    sw_buf_printf(b, err, ",\"environments\":[");
+    for (size_t i = 0; i < s->n_envs; i++) {
+        const rp_env *e = &s->envs[i];
+        sw_buf_printf(b, err, "%s{\"name\":", i ? "," : "");
+        sw_json_put_string(b, e->name, err);
+        sw_buf_printf(b, err, ",\"requests\":%llu,\"errors\":%llu",
+                      (unsigned long long)e->c.requests, (unsigned long long)e->c.errors);
+        num(b, "error_rate", ratio(e->c.errors, e->c.requests), err);
+        num(b, "p95_us", e->p95_us, err);
+        num(b, "p99_us", e->p99_us, err);
+        sw_buf_printf(b, err, ",\"objectives\":[");
+        size_t n = 0;
+        for (size_t k = 0; e->objectives != NULL && k < s->own->n_objectives; k++) {
+            const sw_objective_result *o = &e->objectives[k];
+            if (sw_report_by_slices(&s->own->objectives[k]))
+                continue;
+            sw_buf_printf(b, err, "%s{\"name\":", n++ ? "," : "");
+            sw_json_put_string(b, s->own->objectives[k].name, err);
+            num(b, "measured", o->has_verdict ? o->measured : NAN, err);
+            sw_buf_printf(b, err, ",\"met\":%s}",
+                          !o->has_verdict ? "null"
+                          : o->met        ? "true"
+                                          : "false");
+        }
+        sw_buf_printf(b, err, "]}");
+    }
+    sw_buf_printf(b, err, "]");
+}
+
+static void
 service(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
 {
+    rp_tally t = sw_report_count(r, s);
     sw_buf_printf(b, err, "{\"name\":");
     sw_json_put_string(b, s->title, err);
+    sw_buf_printf(b, err, ",");
+    headline(b, &t, err);
     sw_buf_printf(b, err, ",\"enough_coverage\":%s,\"counts_resolution\":\"%s\"",
                   s->enough_coverage ? "true" : "false", s->minute_counts ? "1m" : "1h");
     when(b, "first_data", s->first_data_ms, err);
@@ -183,6 +296,8 @@ service(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
     for (size_t k = 0; k < s->own->n_objectives; k++)
         objective(b, s, k, err);
     sw_buf_printf(b, err, "]");
+    environments(b, s, err);
+    changes(b, r, s, err);
     events(b, s, err);
     worst(b, r, s, err);
     days(b, r, s, err);
@@ -192,8 +307,7 @@ service(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
 sw_status
 sw_report_write_json(const sw_report *r, sw_buf *b, sw_err *err)
 {
-    size_t met, judged, total;
-    sw_report_tally(r, &met, &judged, &total);
+    rp_tally t = sw_report_count(r, NULL);
     sw_buf_printf(b, err, "{\"month\":\"%04d-%02d\",\"time_zone\":", r->year, r->month);
     sw_json_put_string(b, sw_report_tz_name(r->tz), err);
     when(b, "from", r->start_ms, err);
@@ -203,8 +317,9 @@ sw_report_write_json(const sw_report *r, sw_buf *b, sw_err *err)
     sw_buf_printf(b, err, ",\"partial\":%s,\"latency_resolution\":\"%s\",\"min_coverage\":%g",
                   r->partial ? "true" : "false", r->latency_res_ms == RP_HOUR_MS ? "1h" : "1m",
                   SW_JUDGEMENT_MIN_COVERAGE);
-    sw_buf_printf(b, err, ",\"summary\":{\"met\":%zu,\"judged\":%zu,\"commitments\":%zu}", met,
-                  judged, total);
+    sw_buf_printf(b, err, ",\"summary\":{");
+    headline(b, &t, err);
+    sw_buf_printf(b, err, ",\"judged\":%zu,\"commitments\":%zu}", t.met + t.missed, t.total);
     sw_buf_printf(b, err, ",\"services\":[");
     for (size_t i = 0; i < r->n_services; i++) {
         if (i)

@@ -1,6 +1,8 @@
 /*
- * The Markdown report, for wikis and tickets: the same summary table first, then per service
- * its commitments, worst periods, events and maintenance. No charts.
+ * The Markdown report, for wikis and tickets: the headline and what was missed first, the
+ * summary table, then per service its sentences, figures, environments, the why of each missed
+ * or at-risk commitment and the month's changes. The same content as the JSON report; a section
+ * with nothing to say is left out, heading and all. No charts.
  */
 #include "report_int.h"
 
@@ -21,90 +23,155 @@ verdict(const sw_objective_result *o)
 static void
 summary(sw_buf *b, const sw_report *r, sw_err *err)
 {
-    size_t met, judged, total;
-    sw_report_tally(r, &met, &judged, &total);
+    rp_tally t = sw_report_count(r, NULL);
+    char head[128];
+    sw_report_tally_text(&t, head, sizeof head);
     sw_buf_printf(b, err, "# SLA report %04d-%02d (%s)%s\n\n", r->year, r->month,
                   sw_report_tz_name(r->tz), r->partial ? " — month in progress" : "");
-    sw_buf_printf(b, err, "**%zu of %zu commitments met**", met, total);
-    if (judged < total)
-        sw_buf_printf(b, err, " (%zu without a verdict: too little data)", total - judged);
-    sw_buf_printf(b, err, "\n\n| service | commitment | target | actual | margin | verdict |\n"
-                          "|---|---|---|---|---|---|\n");
+    sw_buf_printf(b, err, "**%s** (%zu commitments)\n\n", head, t.total);
+    for (size_t i = 0; i < r->n_services; i++) {
+        const rp_service *s = &r->services[i];
+        for (size_t k = 0; k < s->own->n_objectives; k++)
+            if (s->objectives[k].has_verdict && !s->objectives[k].met)
+                sw_buf_printf(b, err, "- %s %s\n", s->title, s->sentences[k]);
+    }
+    sw_buf_printf(b, err,
+                  "%s| service | commitment | target | actual | margin | verdict |\n"
+                  "|---|---|---|---|---|---|\n",
+                  t.missed ? "\n" : "");
     for (size_t i = 0; i < r->n_services; i++)
         for (size_t k = 0; k < r->services[i].own->n_objectives; k++) {
             const sw_objective_result *o = &r->services[i].objectives[k];
-            char t[48], m[48], g[48];
-            sw_report_format_target(o, t, sizeof t);
+            char tg[96], m[96], g[64];
+            sw_report_format_target(o, tg, sizeof tg);
             sw_report_format_measured(o, m, sizeof m);
             sw_report_format_margin(o, g, sizeof g);
             sw_buf_printf(b, err, "| %s | %s | %s | %s | %s | %s |\n", r->services[i].title,
-                          o->objective->name, t, m, g, verdict(o));
+                          o->objective->name, tg, m, g, verdict(o));
         }
+}
+
+static void
+facts(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
+{
+    char a[48], c[48], pct[24];
+    sw_report_words_percent(s->coverage, pct, sizeof pct);
+    sw_buf_printf(b, err, "- Data coverage: %s of the month's minutes%s outside maintenance%s\n",
+                  pct, r->partial ? " so far" : "",
+                  s->enough_coverage ? "" : " — too low for a verdict, commitments not judged");
+    sw_report_words_count((double)s->month.requests, a, sizeof a);
+    sw_report_words_count((double)s->month.errors, c, sizeof c);
+    sw_report_words_percent(s->month.requests ? (double)s->month.errors / (double)s->month.requests
+                                              : NAN,
+                            pct, sizeof pct);
+    sw_buf_printf(b, err, "- Requests: %s, failed: %s (%s)\n", a, c, pct);
+    sw_report_words_latency(s->p95_us, a, sizeof a);
+    sw_report_words_latency(s->p99_us, c, sizeof c);
+    sw_buf_printf(b, err, "- Latency over the month: P95 %s, P99 %s\n", a, c);
+    sw_report_words_rate(s->sustained_rps, a, sizeof a);
+    sw_report_words_rate(s->peak_rps, c, sizeof c);
+    sw_buf_printf(b, err, "- Throughput: ≥ %s in 99 %% of minutes; peak minute %s\n", a, c);
+    for (size_t k = 0; k < s->own->n_objectives; k++) {
+        const sw_objective_result *o = &s->objectives[k];
+        if (!isfinite(o->allowed_downtime_s))
+            continue;
+        sw_report_words_minutes(o->downtime_s, a, sizeof a);
+        sw_report_words_minutes(o->allowed_downtime_s, c, sizeof c);
+        sw_buf_printf(b, err, "- %s: downtime %s of %s allowed\n", o->objective->name, a, c);
+    }
+}
+
+static void
+environments(sw_buf *b, const rp_service *s, sw_err *err)
+{
+    if (s->n_envs == 0)
+        return;
+    sw_buf_printf(b, err, "\n### Environments\n\n| environment | requests | failed | P95 | P99 |");
+    for (size_t k = 0; k < s->own->n_objectives; k++)
+        if (!sw_report_by_slices(&s->own->objectives[k]))
+            sw_buf_printf(b, err, " %s |", s->own->objectives[k].name);
+    sw_buf_printf(b, err, "\n|---|---|---|---|---|");
+    for (size_t k = 0; k < s->own->n_objectives; k++)
+        if (!sw_report_by_slices(&s->own->objectives[k]))
+            sw_buf_printf(b, err, "---|");
+    for (size_t i = 0; i < s->n_envs + 1; i++) {
+        const rp_env *e = i < s->n_envs ? &s->envs[i] : NULL;
+        const rp_counts *c = e ? &e->c : &s->month;
+        char q[32], f[32], p95[32], p99[32];
+        sw_report_words_count((double)c->requests, q, sizeof q);
+        sw_report_words_count((double)c->errors, f, sizeof f);
+        sw_report_words_latency(e ? e->p95_us : s->p95_us, p95, sizeof p95);
+        sw_report_words_latency(e ? e->p99_us : s->p99_us, p99, sizeof p99);
+        sw_buf_printf(b, err, "\n| %s | %s | %s | %s | %s |", e ? e->name : "**all**", q, f, p95,
+                      p99);
+        for (size_t k = 0; k < s->own->n_objectives; k++) {
+            if (sw_report_by_slices(&s->own->objectives[k]))
+                continue;
+            const sw_objective_result *o =
+                e ? (e->objectives ? &e->objectives[k] : NULL) : &s->objectives[k];
+            char m[64];
+            sw_report_format_measured(o != NULL ? o : &s->objectives[k], m, sizeof m);
+            sw_buf_printf(b, err, " %s (%s) |", o ? m : "n/a", o ? verdict(o) : "no verdict");
+        }
+    }
+    sw_buf_printf(b, err, "\n");
+}
+
+static void
+why(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
+{
+    bool any = false;
+    for (size_t i = 0; i < s->n_why; i++)
+        any = any || s->why[i].n_periods > 0;
+    if (!any)
+        return;
+    sw_buf_printf(b, err, "\n### Why: the periods that spent the budget\n");
+    for (size_t i = 0; i < s->n_why; i++) {
+        const rp_why *w = &s->why[i];
+        if (w->n_periods == 0)
+            continue;
+        char total[32], span[64], n[32], pct[24];
+        sw_report_words_count(w->total_bad, total, sizeof total);
+        sw_buf_printf(b, err, "\n%s (%s %s in the month):\n\n",
+                      s->own->objectives[w->objective].name, total, w->unit_text);
+        for (size_t p = 0; p < w->n_periods; p++) {
+            const rp_period *x = &w->periods[p];
+            sw_report_words_span(r, x->start_ms, x->end_ms, span, sizeof span);
+            sw_report_words_count(x->bad, n, sizeof n);
+            sw_report_words_percent(x->share, pct, sizeof pct);
+            sw_buf_printf(b, err, "- %s: %s %s (%s)\n", span, n, w->unit_text, pct);
+        }
+    }
+}
+
+static void
+changes(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
+{
+    if (s->n_changes == 0)
+        return;
+    sw_buf_printf(b, err, "\n### Changes this month\n\n");
+    for (size_t i = 0; i < s->n_changes; i++) {
+        char t[40], text[512];
+        sw_report_words_time(r, s->changes[i].at_ms, t, sizeof t);
+        sw_report_change_text(r, &s->changes[i], text, sizeof text);
+        sw_buf_printf(b, err, "- %s: %s\n", t, text);
+    }
 }
 
 static void
 details(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
 {
-    char t[40], v[40];
-    sw_buf_printf(b, err, "\n## %s\n\n", s->title);
-    sw_buf_printf(b, err, "- Data coverage: %.2f %% of the month's minutes%s%s\n",
-                  100.0 * s->coverage, r->partial ? " so far" : "",
-                  s->enough_coverage ? "" : " — too low for a verdict, commitments not judged");
-    sw_buf_printf(b, err, "- Requests: %llu, errors: %llu\n",
-                  (unsigned long long)s->month.requests, (unsigned long long)s->month.errors);
-    sw_rules_format_value(SW_SLI_LATENCY, s->p95_us, t, sizeof t);
-    sw_rules_format_value(SW_SLI_LATENCY, s->p99_us, v, sizeof v);
-    sw_buf_printf(b, err, "- Latency for the month: P95 %s, P99 %s\n", t, v);
-    sw_rules_format_value(SW_SLI_THROUGHPUT, s->peak_rps, t, sizeof t);
-    sw_rules_format_value(SW_SLI_THROUGHPUT, s->sustained_rps, v, sizeof v);
-    sw_buf_printf(b, err, "- Throughput: peak %s, sustained (99 %% of minutes) %s\n", t, v);
-    for (size_t k = 0; k < s->own->n_objectives; k++) {
-        const sw_objective_result *o = &s->objectives[k];
-        if (isfinite(o->allowed_downtime_s))
-            sw_buf_printf(b, err, "- %s: downtime %.1f of %.1f allowed minutes, error budget "
-                                  "left %.1f %%\n",
-                          o->objective->name, o->downtime_s / 60.0, o->allowed_downtime_s / 60.0,
-                          100.0 * o->budget_remaining);
-    }
-    sw_buf_printf(b, err, "\n### Worst hours\n\n");
-    for (size_t i = 0; i < s->n_worst_hours; i++) {
-        const rp_hour *h = &s->hours[s->worst_hours[i]];
-        sw_report_local_time(r, h->start_ms, t, sizeof t);
-        char bad[24];
-        sw_buf_printf(b, err, "- %s: %llu errors, %s bad minutes\n", t,
-                      (unsigned long long)h->c.errors, sw_report_bad_text(&h->c, bad, sizeof bad));
-    }
-    sw_buf_printf(b, err, "\n### Alerts and rollback triggers\n\n");
-    for (size_t i = 0; i < s->n_events; i++) {
-        const rp_event *e = &s->events[i];
-        sw_report_local_time(r, e->fired_ms, t, sizeof t);
-        if (e->resolved_ms >= 0)
-            sw_report_local_time(r, e->resolved_ms, v, sizeof v);
-        sw_buf_printf(b, err, "- %s %s%s%s fired %s, %s%s\n", e->kind, e->name,
-                      e->env[0] ? " env=" : "", e->env, t,
-                      e->resolved_ms >= 0 ? "resolved " : "still firing at the month's end",
-                      e->resolved_ms >= 0 ? v : "");
-    }
-    if (s->n_events == 0)
-        sw_buf_printf(b, err, "None fired.\n");
-    sw_buf_printf(b, err, "\n### Error-budget policy overrides\n\n");
-    for (size_t i = 0; i < s->n_overrides; i++) {
-        const rp_override *o = &s->overrides[i];
-        sw_report_local_time(r, o->at_ms, t, sizeof t);
-        sw_buf_printf(b, err, "- %s: deployment%s%s by %s, override %s\n", t,
-                      o->env[0] ? " env=" : "", o->env, o->who, o->ticket);
-    }
-    if (s->n_overrides == 0)
-        sw_buf_printf(b, err, "None.\n");
-    sw_buf_printf(b, err, "\n### Planned maintenance (excluded)\n\n");
-    for (size_t i = 0; i < s->svc->n_maintenance; i++) {
-        const sw_maintenance *m = &s->svc->maintenance[i];
-        if (m->end_ms <= r->start_ms || m->start_ms >= r->end_ms)
-            continue;
-        sw_report_local_time(r, m->start_ms, t, sizeof t);
-        sw_report_local_time(r, m->end_ms, v, sizeof v);
-        sw_buf_printf(b, err, "- %s – %s: %s\n", t, v, m->reason ? m->reason : "");
-    }
+    rp_tally t = sw_report_count(r, s);
+    char head[128];
+    sw_report_tally_text(&t, head, sizeof head);
+    sw_buf_printf(b, err, "\n## %s\n\n**%s**\n\n", s->title, head);
+    for (size_t k = 0; k < s->own->n_objectives; k++)
+        sw_buf_printf(b, err, "- %s\n", s->sentences[k]);
+    sw_buf_printf(b, err, "\n");
+    facts(b, r, s, err);
+    environments(b, s, err);
+    why(b, r, s, err);
+    changes(b, r, s, err);
 }
 
 sw_status

@@ -1,11 +1,11 @@
 /*
  * Reading one service's month from the store, at the coarsest resolution that answers exactly:
  * the hours (sw_store_scan_hours), each with its per-minute counts and its merged latency
- * histogram, and in zones whose days are UTC days the days' latency from their 1 d rows. 1-minute
- * rows with histograms are read only where an hour's histogram would not do: the hours that overlap
- * maintenance (merged minute by minute, outside the window), and the whole month when the zone's
- * days do not start on the hour. When an hour has no minute counts left (only its hourly row), the
- * hourly rows give the counts. Every environment of the service adds into the same figures.
+ * histogram. 1-minute rows with histograms are read only where an hour's histogram would not do:
+ * the hours that overlap maintenance (merged minute by minute, outside the window), and the whole
+ * month when the zone's days do not start on the hour. When an hour has no minute counts left
+ * (only its hourly row), the hourly rows give the counts. Every environment of the service adds
+ * into the same figures.
  */
 #include "report_int.h"
 #include "slawatch/judgement.h"
@@ -54,9 +54,6 @@ typedef struct scan_ctx {
     rp_service *s;
     rp_minutes *m;
     sw_hdr *day_lat[RP_MAX_DAYS];
-    bool by_day_rows; /* latency from 1 d rows where they agree with the hours (day_rows) */
-    sw_hdr *day_row_lat[RP_MAX_DAYS]; /* the day rows' histograms, environments merged */
-    uint64_t day_row_requests[RP_MAX_DAYS], hour_requests[RP_MAX_DAYS];
     rp_counts *hour_rows; /* the hours' own counts per report hour, maintenance hours left out */
     size_t minute_rows;   /* minutes with stored counts */
 } scan_ctx;
@@ -72,7 +69,7 @@ day_of(const sw_report *r, const rp_service *s, int64_t t_ms)
 
 /* The minute's counts, when it is inside the month. */
 static void
-add_minute(scan_ctx *c, int64_t start_ms, const sw_minute_count *mc)
+add_minute(scan_ctx *c, const char *env, int64_t start_ms, const sw_minute_count *mc)
 {
     int64_t i = (start_ms - c->r->start_ms) / RP_MINUTE_MS;
     if (start_ms < c->r->start_ms || (size_t)i >= c->m->n)
@@ -85,6 +82,8 @@ add_minute(scan_ctx *c, int64_t start_ms, const sw_minute_count *mc)
         c->m->flags[i] |= RP_MIN_DATA;
     c->m->flags[i] |= RP_MIN_ROW;
     c->minute_rows++;
+    sw_report_env_minute(c->s, env, start_ms, RP_MINUTE_MS, mc->requests, mc->errors,
+                         mc->has_data);
 }
 
 sw_status
@@ -98,12 +97,15 @@ sw_report_merge_into(sw_hdr **acc, const sw_hdr *h, sw_err *err)
 
 /* Into its day's histogram (the month's is the sum of the days'). */
 static sw_status
-add_latency(scan_ctx *c, const sw_sli_interval *iv, sw_err *err)
+add_latency(scan_ctx *c, const char *env, const sw_sli_interval *iv, sw_err *err)
 {
     if (iv->latency == NULL)
         return SW_OK;
     int d = day_of(c->r, c->s, iv->start_ms);
-    return d < 0 ? SW_OK : sw_report_merge_into(&c->day_lat[d], iv->latency, err);
+    if (d < 0)
+        return SW_OK;
+    sw_status r = sw_report_env_latency(c->r, c->s, env, iv, err);
+    return r == SW_OK ? sw_report_merge_into(&c->day_lat[d], iv->latency, err) : r;
 }
 
 static void
@@ -127,94 +129,29 @@ static sw_status
 visit_hour(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
            const sw_hour_minutes *minutes, sw_err *err)
 {
-    (void)service, (void)env;
+    (void)service;
     scan_ctx *c = ctx;
     for (int k = 0; minutes != NULL && k < SW_MINUTES_PER_HOUR; k++)
         if (minutes->m[k].stored)
-            add_minute(c, iv->start_ms + k * RP_MINUTE_MS, &minutes->m[k]);
+            add_minute(c, env, iv->start_ms + k * RP_MINUTE_MS, &minutes->m[k]);
     bool maint = sw_report_in_maint(c->s->svc, iv->start_ms, iv->start_ms + RP_HOUR_MS);
     int64_t h = (iv->start_ms - c->r->start_ms) / RP_HOUR_MS;
-    if (!maint && iv->start_ms >= c->r->start_ms && (size_t)h < c->s->n_hours)
+    if (!maint && iv->start_ms >= c->r->start_ms && (size_t)h < c->s->n_hours) {
         add_counts(&c->hour_rows[h], iv);
-    int d = day_of(c->r, c->s, iv->start_ms);
-    if (d >= 0)
-        c->hour_requests[d] += iv->requests;
-    /* An hour that overlaps maintenance is merged from its minutes (minute_latency). */
-    return maint || !hour_latency(c) || c->by_day_rows ? SW_OK : add_latency(c, iv, err);
-}
-
-/* ------------------------------------------------------------------ day rows */
-
-/*
- * Decoding histograms is most of a report's cost, and a day's 1 d row is the exact merge of its
- * 24 hours: where the zone's days are UTC days, a day without maintenance takes its latency from
- * its day rows, 31 decodes a month instead of 744. A day row the rollup has not rebuilt since
- * late data arrived would be short: its requests must equal its hours', else the day is merged
- * from its hours as before.
- */
-static bool
-days_are_utc(const sw_report *r, const rp_service *s)
-{
-    if (r->latency_res_ms != RP_HOUR_MS)
-        return false;
-    for (int d = 0; d < r->n_days; d++)
-        if (s->days[d].start_ms % SW_STORE_1D_MS != 0 ||
-            s->days[d].end_ms - s->days[d].start_ms != SW_STORE_1D_MS)
-            return false;
-    return true;
-}
-
-static sw_status
-visit_day_row(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
-              sw_err *err)
-{
-    (void)service, (void)env;
-    scan_ctx *c = ctx;
-    int d = day_of(c->r, c->s, iv->start_ms);
-    if (d < 0 || iv->length_ms != SW_STORE_1D_MS)
-        return SW_OK;
-    c->day_row_requests[d] += iv->requests;
-    return iv->latency == NULL ? SW_OK : sw_report_merge_into(&c->day_row_lat[d], iv->latency, err);
-}
-
-static sw_status
-visit_hour_latency(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
-                   const sw_hour_minutes *minutes, sw_err *err)
-{
-    (void)service, (void)env, (void)minutes;
-    scan_ctx *c = ctx;
-    bool maint = sw_report_in_maint(c->s->svc, iv->start_ms, iv->start_ms + RP_HOUR_MS);
-    return maint ? SW_OK : add_latency(c, iv, err);
-}
-
-/* Each day's latency: its day rows' when they hold all its hours' requests, else its hours'. */
-static sw_status
-day_latency(sw_store *st, scan_ctx *c, sw_err *err)
-{
-    sw_status r = SW_OK;
-    for (int d = 0; r == SW_OK && d < c->r->n_days; d++) {
-        const rp_day *day = &c->s->days[d];
-        bool whole = c->day_row_lat[d] != NULL && c->day_row_requests[d] == c->hour_requests[d] &&
-                     !sw_report_in_maint(c->s->svc, day->start_ms, day->end_ms);
-        if (whole) {
-            c->day_lat[d] = c->day_row_lat[d];
-            c->day_row_lat[d] = NULL;
-        } else if (c->hour_requests[d] > 0 || c->day_row_lat[d] != NULL) {
-            r = sw_store_scan_hours(st, c->s->key, day->start_ms, day->end_ms, true,
-                                    visit_hour_latency, c, err);
-        }
+        sw_report_env_hour(c->s, env, iv);
     }
-    return r;
+    /* An hour that overlaps maintenance is merged from its minutes (minute_latency). */
+    return maint || !hour_latency(c) ? SW_OK : add_latency(c, env, iv, err);
 }
 
 static sw_status
 visit_minute(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
              sw_err *err)
 {
-    (void)service, (void)env;
+    (void)service;
     scan_ctx *c = ctx;
     bool maint = sw_report_in_maint(c->s->svc, iv->start_ms, iv->start_ms + iv->length_ms);
-    return maint ? SW_OK : add_latency(c, iv, err);
+    return maint ? SW_OK : add_latency(c, env, iv, err);
 }
 
 /* Latency from 1-minute rows: the month's (days not on the hour), else the maintenance hours'. */
@@ -420,7 +357,7 @@ scan_init(scan_ctx *c, sw_err *err)
 static sw_status
 visit_tail(void *ctx, const char *service, const char *env, const sw_sli_interval *iv, sw_err *err)
 {
-    (void)service, (void)env;
+    (void)service;
     scan_ctx *c = ctx;
     int64_t i = (iv->start_ms - c->r->start_ms) / RP_MINUTE_MS;
     if (iv->start_ms < c->r->start_ms || (size_t)i >= c->m->n || (c->m->flags[i] & RP_MIN_ROW))
@@ -432,8 +369,10 @@ visit_tail(void *ctx, const char *service, const char *env, const sw_sli_interva
     if (iv->has_data)
         c->m->flags[i] |= RP_MIN_DATA;
     c->minute_rows++;
+    sw_report_env_minute(c->s, env, iv->start_ms, iv->length_ms, iv->requests, iv->errors,
+                         iv->has_data);
     bool maint = sw_report_in_maint(c->s->svc, iv->start_ms, iv->start_ms + iv->length_ms);
-    return maint ? SW_OK : add_latency(c, iv, err);
+    return maint ? SW_OK : add_latency(c, env, iv, err);
 }
 
 /* The minutes from the first one still waiting for its rollup are read from base rows, so a
@@ -455,16 +394,8 @@ scan_store(sw_store *st, scan_ctx *c, sw_err *err)
 {
     /* From the hour the month starts in: a zone's month may start mid-hour. */
     int64_t from = c->r->start_ms - c->r->start_ms % RP_HOUR_MS;
-    sw_status r = SW_OK;
-    c->by_day_rows = days_are_utc(c->r, c->s);
-    if (c->by_day_rows)
-        r = sw_store_scan_level(st, c->s->key, SW_STORE_1D_MS, c->r->start_ms, c->r->end_ms, true,
-                                visit_day_row, c, err);
-    if (r == SW_OK)
-        r = sw_store_scan_hours(st, c->s->key, from, c->r->end_ms,
-                                hour_latency(c) && !c->by_day_rows, visit_hour, c, err);
-    if (r == SW_OK && c->by_day_rows)
-        r = day_latency(st, c, err);
+    sw_status r =
+        sw_store_scan_hours(st, c->s->key, from, c->r->end_ms, hour_latency(c), visit_hour, c, err);
     if (r == SW_OK)
         r = minute_latency(st, c, err);
     return r == SW_OK ? scan_tail(st, c, err) : r;
@@ -491,10 +422,8 @@ sw_report_scan_service(sw_store *st, const sw_report *r, rp_service *s, rp_minut
     }
     if (rc == SW_OK)
         rc = throughput(s, m, err);
-    for (int d = 0; d < RP_MAX_DAYS; d++) {
+    for (int d = 0; d < RP_MAX_DAYS; d++)
         sw_hdr_free(c.day_lat[d]);
-        sw_hdr_free(c.day_row_lat[d]);
-    }
     free(c.hour_rows);
     if (rc != SW_OK) {
         sw_hdr_free(month_lat);

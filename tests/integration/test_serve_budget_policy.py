@@ -176,12 +176,14 @@ def check_report(d, mark):
           f"JSON report {status}: policy_overrides {listed}")
     status, _, body = d.get(f"/api/v1/report?month={month}&format=md")
     text = body.decode()
-    section = text.split("### Error-budget policy overrides", 1)[-1].split("###", 1)[0]
-    check(status == 200 and "### Error-budget policy overrides" in text
-          and "override INC-123" in section, f"Markdown report {status}: section {section!r}")
+    section = text.split("### Changes this month", 1)[-1].split("###", 1)[0]
+    check(status == 200 and "### Changes this month" in text
+          and "(error-budget policy overridden: INC-123)" in section,
+          f"Markdown report {status}: section {section!r}")
     status, _, body = d.get(f"/api/v1/report?month={month}&format=html")
-    table = body.decode().split('<table class="overrides">', 1)[-1].split("</table>", 1)[0]
-    check(status == 200 and "<td>INC-123</td>" in table, f"HTML report {status}: {table[:300]!r}")
+    changes = body.decode().split('<ul class="changes">', 1)[-1].split("</ul>", 1)[0]
+    check(status == 200 and "(error-budget policy overridden: INC-123)" in changes,
+          f"HTML report {status}: {changes[:300]!r}")
 
 
 def check_restart(d):
