@@ -73,7 +73,7 @@ class Flaky:
         if mode == "parse":
             return Reply(bad + "flaky_requests_total{ 7\n")
         if mode == "timeout":
-            return Reply(bad, delay_s=1.2)
+            return Reply(bad, delay_s=2.5)
         if mode == "too_big":  # ~40 KiB decoded, a few hundred bytes gzipped
             return Reply(bad + "# padding\n" * 4096, gzip_ok=True)
         return Reply(good)
@@ -99,7 +99,7 @@ def routes(flaky):
 
 
 def job(name, target, extra=""):
-    return (f"  - job_name: {name}\n    scrape_interval: 1s\n    scrape_timeout: 500ms\n"
+    return (f"  - job_name: {name}\n    scrape_interval: 1s\n    scrape_timeout: 1s\n"
             f"    static_configs:\n      - targets: ['{target}']\n{extra}")
 
 
