@@ -10,6 +10,7 @@
  */
 #include "daemon_int.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,10 +21,7 @@
 #include "slawatch/log.h"
 #include "slawatch/units.h"
 
-/* The tick thread looks at the signal flags (set on whichever thread a signal reaches) this
- * often; with a clock of the caller's (tests, the demo), at its time this often. */
-#define SIGNAL_SLICE_MS 250
-#define CLOCK_SLICE_MS 50
+#define SLEEP_SLICE_MS 50
 
 int64_t
 sw_daemon_wall_ms(void)
@@ -47,25 +45,12 @@ sw_daemon_now(const sw_daemon *d)
     return d->opts.clock != NULL ? d->opts.clock(d->opts.clock_ctx) : sw_daemon_wall_ms();
 }
 
-/*
- * Wait up to ms, or until a deployment mark or a reload request arrives: between boundaries
- * the tick thread wakes for those, and to look at its flags, not on a short poll.
- */
 static void
-wait_for_work(sw_daemon *d, int64_t ms)
+sleep_real_ms(int64_t ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += (time_t)(ms / 1000);
-    until.tv_nsec += (long)(ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
-    pthread_mutex_lock(&d->lock);
-    if (d->n_marks == 0 && !d->reload_requested)
-        (void)pthread_cond_timedwait(&d->wake, &d->lock, &until);
-    pthread_mutex_unlock(&d->lock);
+    struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        break; /* a signal: let the loop look at its flags */
 }
 
 /* ------------------------------------------------------------------ totals */
@@ -671,8 +656,7 @@ sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *
             continue;
         }
         int64_t wait = (int64_t)((double)(boundary + d->base_ms + grace - now) / d->opts.speed);
-        int64_t slice = d->opts.clock != NULL ? CLOCK_SLICE_MS : SIGNAL_SLICE_MS;
-        wait_for_work(d, wait < slice ? (wait > 0 ? wait : 1) : slice);
+        sleep_real_ms(wait < SLEEP_SLICE_MS ? (wait > 0 ? wait : 1) : SLEEP_SLICE_MS);
     }
     /* Evaluate only what is complete under the grace, as every tick does: the intervals after
      * it may still be missing late data, and judging them would record false resolutions.

@@ -97,7 +97,6 @@ sw_daemon_mark_deployment(sw_daemon *d, const char *service, const char *env, in
     }
     d->marks[d->n_marks++] =
         (sw_mark){strdup(service), dup_or_null(env), at_ms, dup_or_null(policy_override)};
-    pthread_cond_signal(&d->wake);
     pthread_mutex_unlock(&d->lock);
     char when[40];
     sw_units_format_time(at_ms, when, sizeof when);

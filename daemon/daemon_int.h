@@ -154,7 +154,6 @@ struct sw_daemon {
     sw_status reload_status;
     char reload_msg[SW_ERR_MSG_MAX];
     pthread_cond_t reloaded;
-    pthread_cond_t wake; /* a mark or a reload request for the tick thread (CLOCK_MONOTONIC) */
     char not_ready[256]; /* "" when ready */
 
     pthread_mutex_t scrape_lock; /* the scrape thread holds it while scraping; reload swaps jobs */

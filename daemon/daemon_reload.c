@@ -253,7 +253,6 @@ sw_daemon_request_reload(sw_daemon *d, sw_err *err)
     pthread_mutex_lock(&d->lock);
     d->reload_requested = true;
     d->reload_done = false;
-    pthread_cond_signal(&d->wake);
     while (!d->reload_done && !d->stopping)
         pthread_cond_wait(&d->reloaded, &d->lock);
     sw_status st = d->reload_done ? d->reload_status : SW_E_IO;

@@ -250,11 +250,6 @@ sw_daemon_new(const sw_daemon_options *opts, sw_daemon **ret, sw_err *err)
     pthread_mutex_init(&d->stop_lock, NULL);
     pthread_cond_init(&d->stop_cond, NULL);
     pthread_cond_init(&d->reloaded, NULL);
-    pthread_condattr_t mono;
-    pthread_condattr_init(&mono);
-    pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
-    pthread_cond_init(&d->wake, &mono);
-    pthread_condattr_destroy(&mono);
     d->ingest_sync = d->cfg->ingest_sync;
     d->shard = d->cfg->shard;
     d->listen = strdup(d->cfg->listen);
@@ -370,6 +365,5 @@ sw_daemon_free(sw_daemon *d)
     pthread_mutex_destroy(&d->stop_lock);
     pthread_cond_destroy(&d->stop_cond);
     pthread_cond_destroy(&d->reloaded);
-    pthread_cond_destroy(&d->wake);
     free(d);
 }
