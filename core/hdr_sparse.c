@@ -124,6 +124,83 @@ sw_hdr_sp_add(sw_hdr *h, int32_t index, int64_t count)
     return true;
 }
 
+/* New pairs n sorted bucket indices bring to h. */
+static int32_t
+new_pairs(const sw_hdr *h, const uint32_t *index, const int64_t *count, size_t n)
+{
+    const uint32_t *idx = sw_hdr_sp_index(h);
+    int32_t p = 0, fresh = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (count[j] == 0)
+            continue;
+        while (p < h->sp_n && idx[p] < index[j])
+            p++;
+        fresh += p == h->sp_n || idx[p] != index[j];
+    }
+    return fresh;
+}
+
+/* Every bucket of index is held already: add the counts where they are, nothing moves. */
+static void
+add_in_place(sw_hdr *h, const uint32_t *index, const int64_t *count, size_t n)
+{
+    const uint32_t *idx = sw_hdr_sp_index(h);
+    int32_t p = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (count[j] == 0)
+            continue;
+        while (idx[p] < index[j])
+            p++;
+        h->sp_count[p] += count[j];
+    }
+}
+
+/* counts[index[j]] += count[j], index increasing: the one merge of sorted pairs into h. */
+static bool
+merge_pairs(sw_hdr *h, const uint32_t *index, const int64_t *count, size_t n)
+{
+    int32_t fresh = new_pairs(h, index, count, n);
+    if (!room_for(h, (int64_t)h->sp_n + fresh))
+        return false;
+    if (h->counts != NULL) {
+        for (size_t j = 0; j < n; j++)
+            h->counts[index[j]] += count[j];
+        return true;
+    }
+    if (fresh == 0) {
+        add_in_place(h, index, count, n);
+        return true;
+    }
+    /* Merge from the back: every pair moves at most once; once the new buckets are placed
+     * (k meets i), the rest of index is held already and is added where it lies. */
+    uint32_t *idx = sw_hdr_sp_index(h);
+    int64_t *cnt = h->sp_count;
+    int32_t i = h->sp_n - 1, k = h->sp_n + fresh - 1;
+    for (size_t j = n; j-- > 0;) {
+        if (count[j] == 0)
+            continue;
+        uint32_t at = index[j];
+        if (k == i) {
+            while (idx[i] > at)
+                i--;
+            cnt[i] += count[j];
+            k = i;
+            continue;
+        }
+        for (; i >= 0 && idx[i] > at; i--, k--) {
+            idx[k] = idx[i];
+            cnt[k] = cnt[i];
+        }
+        int64_t c = count[j];
+        if (i >= 0 && idx[i] == at)
+            c += cnt[i--];
+        idx[k] = at;
+        cnt[k--] = c;
+    }
+    h->sp_n += fresh;
+    return true;
+}
+
 /* Pairs dst would hold after adding src's buckets. */
 static int64_t
 union_size(const sw_hdr *dst, const sw_hdr *src)
@@ -145,6 +222,8 @@ union_size(const sw_hdr *dst, const sw_hdr *src)
 bool
 sw_hdr_sp_merge(sw_hdr *dst, const sw_hdr *src)
 {
+    if (src->counts == NULL) /* compact: its pairs, without an iterator */
+        return merge_pairs(dst, sw_hdr_sp_index(src), src->sp_count, (size_t)src->sp_n);
     int64_t u = union_size(dst, src);
     if (!room_for(dst, u))
         return false;
@@ -182,9 +261,37 @@ sw_hdr_sp_merge(sw_hdr *dst, const sw_hdr *src)
     return true;
 }
 
+/* dst -= the pairs (index, count) of a compact src, checked first as sw_hdr_sp_subtract. */
+static int32_t
+subtract_pairs(sw_hdr *dst, const uint32_t *index, const int64_t *count, int32_t n)
+{
+    uint32_t *idx = sw_hdr_sp_index(dst);
+    int32_t p = 0;
+    for (int32_t j = 0; j < n; j++) {
+        while (p < dst->sp_n && idx[p] < index[j])
+            p++;
+        if (p == dst->sp_n || idx[p] != index[j] || dst->sp_count[p] < count[j])
+            return (int32_t)index[j];
+    }
+    int32_t w = 0, j = 0;
+    for (int32_t r = 0; r < dst->sp_n; r++) {
+        int64_t c = dst->sp_count[r];
+        if (j < n && idx[r] == index[j])
+            c -= count[j++];
+        if (c == 0)
+            continue;
+        idx[w] = idx[r];
+        dst->sp_count[w++] = c;
+    }
+    dst->sp_n = w;
+    return -1;
+}
+
 int32_t
 sw_hdr_sp_subtract(sw_hdr *dst, const sw_hdr *src)
 {
+    if (src->counts == NULL)
+        return subtract_pairs(dst, sw_hdr_sp_index(src), src->sp_count, src->sp_n);
     uint32_t *idx = sw_hdr_sp_index(dst);
     sw_hdr_iter it;
     sw_hdr_iter_init(&it, src);
@@ -253,51 +360,9 @@ sw_hdr_sp_copy(sw_hdr *dst, const sw_hdr *src)
     return true;
 }
 
-/* New pairs n sorted bucket indices bring to h. */
-static int32_t
-new_pairs(const sw_hdr *h, const int32_t *index, const int64_t *count, size_t n)
-{
-    const uint32_t *idx = sw_hdr_sp_index(h);
-    int32_t p = 0, fresh = 0;
-    for (size_t j = 0; j < n; j++) {
-        if (count[j] == 0)
-            continue;
-        while (p < h->sp_n && idx[p] < (uint32_t)index[j])
-            p++;
-        fresh += p == h->sp_n || idx[p] != (uint32_t)index[j];
-    }
-    return fresh;
-}
-
 bool
 sw_hdr_sp_add_sorted(sw_hdr *h, const int32_t *index, const int64_t *count, size_t n)
 {
-    int32_t fresh = new_pairs(h, index, count, n);
-    if (!room_for(h, (int64_t)h->sp_n + fresh))
-        return false;
-    if (h->counts != NULL) {
-        for (size_t j = 0; j < n; j++)
-            h->counts[index[j]] += count[j];
-        return true;
-    }
-    /* Merge from the back: every pair moves at most once. */
-    uint32_t *idx = sw_hdr_sp_index(h);
-    int64_t *cnt = h->sp_count;
-    int32_t i = h->sp_n - 1, k = h->sp_n + fresh - 1;
-    for (size_t j = n; j-- > 0;) {
-        if (count[j] == 0)
-            continue;
-        uint32_t at = (uint32_t)index[j];
-        for (; i >= 0 && idx[i] > at; i--, k--) {
-            idx[k] = idx[i];
-            cnt[k] = cnt[i];
-        }
-        int64_t c = count[j];
-        if (i >= 0 && idx[i] == at)
-            c += cnt[i--];
-        idx[k] = at;
-        cnt[k--] = c;
-    }
-    h->sp_n += fresh;
-    return true;
+    /* Indices are never negative: the unsigned view of the same array. */
+    return merge_pairs(h, (const uint32_t *)(const void *)index, count, n);
 }

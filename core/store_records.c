@@ -303,8 +303,9 @@ one_of(const char *s, const char *a, const char *b)
     return s != NULL && (strcmp(s, a) == 0 || strcmp(s, b) == 0);
 }
 
-sw_status
-sw_store_put_event(sw_store *st, const sw_store_event *e, sw_err *err)
+/* What put_event refuses: another kind or state, no name or service. */
+static sw_status
+check_event(const sw_store_event *e, sw_err *err)
 {
     if (!one_of(e->kind, "alert", "trigger"))
         return sw_err_set(err, SW_E_INVAL, "event kind must be \"alert\" or \"trigger\"");
@@ -312,18 +313,43 @@ sw_store_put_event(sw_store *st, const sw_store_event *e, sw_err *err)
         return sw_err_set(err, SW_E_INVAL, "event state must be \"firing\" or \"resolved\"");
     if (e->name == NULL || e->service == NULL)
         return sw_err_set(err, SW_E_INVAL, "event without name or service");
+    return SW_OK;
+}
+
+static sw_status
+put_one_event(sw_store *st, const sw_store_event *e, sw_err *err)
+{
     sqlite3_stmt *s = st->stmt[S_EVENT_PUT];
     const char *texts[] = {e->kind, e->name, e->service, e->env, e->state};
-    sw_status r = sw_store_txn_begin(st, err);
-    if (r != SW_OK)
-        return r;
     sqlite3_bind_int64(s, 1, e->at_ms);
     bind_texts(s, 2, texts, 5);
     if (isnan(e->value)) /* SQLite has no NaN: unknown is NULL */
         sqlite3_bind_null(s, 7);
     else
         sqlite3_bind_double(s, 7, e->value);
-    return sw_store_txn_end(st, sw_store_run(st, s, "write event", err), err);
+    return sw_store_run(st, s, "write event", err);
+}
+
+sw_status
+sw_store_put_events(sw_store *st, const sw_store_event *e, size_t n, sw_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        sw_status r = check_event(&e[i], err);
+        if (r != SW_OK)
+            return r;
+    }
+    sw_status r = sw_store_txn_begin(st, err);
+    if (r != SW_OK)
+        return r;
+    for (size_t i = 0; i < n && r == SW_OK; i++)
+        r = put_one_event(st, &e[i], err);
+    return sw_store_txn_end(st, r, err);
+}
+
+sw_status
+sw_store_put_event(sw_store *st, const sw_store_event *e, sw_err *err)
+{
+    return sw_store_put_events(st, e, 1, err);
 }
 
 static sw_status

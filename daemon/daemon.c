@@ -300,20 +300,43 @@ simulate(sw_daemon *d, int64_t until_ms)
 
 /* ------------------------------------------------------------------ alerts */
 
+/* A tick's alert and trigger changes, written to the store in one transaction. */
+typedef struct tick_events {
+    sw_store_event *e;
+    size_t n, cap;
+} tick_events;
+
 static void
-record_event(sw_daemon *d, const char *kind, const char *name, const sw_series_result *sr,
+record_event(tick_events *ev, const char *kind, const char *name, const sw_series_result *sr,
              const char *state, int64_t at_ms, double value)
 {
-    sw_store_event e = {kind, name, sr->service, sr->env, state, at_ms, value};
-    sw_err err;
     char measured[40];
     snprintf(measured, sizeof measured, "%g", value);
     sw_log(strcmp(state, "firing") == 0 ? SW_LOG_WARN : SW_LOG_INFO,
            strcmp(kind, "trigger") == 0 ? "rollback trigger fired" : "alert state changed", "name",
            name, "service", sr->service, "env", sr->env ? sr->env : "", "state", state, "measured",
            measured, NULL);
-    if (sw_store_put_event(d->store, &e, &err) != SW_OK)
-        sw_log_err(SW_LOG_ERROR, "alert event not stored", &err, NULL);
+    if (ev->n == ev->cap) {
+        size_t cap = ev->cap ? 2 * ev->cap : 64;
+        sw_store_event *grown = realloc(ev->e, cap * sizeof *grown);
+        if (grown == NULL) {
+            sw_log(SW_LOG_ERROR, "alert event not stored: out of memory", "name", name, NULL);
+            return;
+        }
+        ev->e = grown;
+        ev->cap = cap;
+    }
+    /* The names belong to the rules and the evaluator, which outlive the tick. */
+    ev->e[ev->n++] = (sw_store_event){kind, name, sr->service, sr->env, state, at_ms, value};
+}
+
+static void
+store_events(sw_daemon *d, tick_events *ev)
+{
+    sw_err err;
+    if (ev->n > 0 && sw_store_put_events(d->store, ev->e, ev->n, &err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "alert events not stored", &err, NULL);
+    free(ev->e);
 }
 
 /* The remembered state of one alert or trigger of series i, growing the table as needed. */
@@ -340,7 +363,7 @@ seen_slot(sw_daemon *d, size_t i, size_t k)
 }
 
 static void
-observe_series(sw_daemon *d, size_t i, int64_t now_ms)
+observe_series(sw_daemon *d, tick_events *ev, size_t i, int64_t now_ms)
 {
     sw_series_result sr;
     sw_eval_series(d->ev, i, &sr);
@@ -349,8 +372,8 @@ observe_series(sw_daemon *d, size_t i, int64_t now_ms)
         uint8_t *seen = seen_slot(d, i, a);
         bool firing = sr.alerts[a].state == SW_ALERT_FIRING;
         if (seen != NULL && firing != (*seen != 0)) {
-            record_event(d, "alert", r->alerts[a].name, &sr, firing ? "firing" : "resolved", now_ms,
-                         sr.alerts[a].measured);
+            record_event(ev, "alert", r->alerts[a].name, &sr, firing ? "firing" : "resolved",
+                         now_ms, sr.alerts[a].measured);
             *seen = firing;
         }
         if (d->am != NULL)
@@ -361,7 +384,7 @@ observe_series(sw_daemon *d, size_t i, int64_t now_ms)
         bool fired = sr.triggers[t].fired;
         if (seen != NULL && fired != (*seen != 0)) {
             if (fired)
-                record_event(d, "trigger", r->triggers[t].name, &sr, "firing",
+                record_event(ev, "trigger", r->triggers[t].name, &sr, "firing",
                              sr.triggers[t].fired_at_ms, NAN);
             *seen = fired;
         }
@@ -373,8 +396,10 @@ observe_series(sw_daemon *d, size_t i, int64_t now_ms)
 static void
 observe_alerts(sw_daemon *d, int64_t now_ms)
 {
+    tick_events ev = {0};
     for (size_t i = 0; i < sw_eval_series_count(d->ev); i++)
-        observe_series(d, i, now_ms);
+        observe_series(d, &ev, i, now_ms);
+    store_events(d, &ev);
     if (d->am == NULL)
         return;
     sw_err err;

@@ -324,6 +324,10 @@ typedef struct sw_store_event {
 /* SW_E_INVAL for another kind or state. */
 sw_status sw_store_put_event(sw_store *st, const sw_store_event *e, sw_err *err);
 
+/* n events in one transaction (a tick's alert and trigger changes), or none of them when one
+ * is refused. */
+sw_status sw_store_put_events(sw_store *st, const sw_store_event *e, size_t n, sw_err *err);
+
 typedef sw_status (*sw_store_event_visit)(void *ctx, const sw_store_event *e, sw_err *err);
 
 /* Visit the events with at_ms in [from_ms, to_ms) in time order (then in recording order). */

@@ -536,6 +536,16 @@ test_audits_deployments_events(void **state)
     assert_int_equal(sw_store_events(st, 0, 1000, collect_event, out, NULL), SW_OK);
     assert_string_equal(out, "400 trigger rollback api/blue resolved 0.5;"
                              "500 alert fast-burn api/- firing 14.4;");
+
+    /* A batch with one refused event stores none of them; a good batch stores all. */
+    sw_store_event batch[] = {{"alert", "slow", "web", NULL, "firing", 600, 2.0},
+                              {"alert", "slow", "web", NULL, "pending", 610, 2.0}};
+    assert_int_equal(sw_store_put_events(st, batch, 2, NULL), SW_E_INVAL);
+    batch[1].state = "resolved";
+    assert_int_equal(sw_store_put_events(st, batch, 2, NULL), SW_OK);
+    out[0] = '\0';
+    assert_int_equal(sw_store_events(st, 550, 1000, collect_event, out, NULL), SW_OK);
+    assert_string_equal(out, "600 alert slow web/- firing 2;610 alert slow web/- resolved 2;");
 }
 
 static sw_status
