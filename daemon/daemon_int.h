@@ -128,8 +128,9 @@ struct sw_daemon {
     int64_t base_ms;
     int64_t last_tick_ms;  /* the boundary last taken */
     int64_t checkpoint_ms; /* the position of the last checkpoint written; 0: none yet */
-    bool start_loaded;     /* the start's evaluator came from the checkpoint */
-    char start_note[640];  /* what it covers, or why the store was read instead */
+    struct sw_daemon_ckpt_job *ckpt_job; /* an hourly checkpoint being written; NULL: none */
+    bool start_loaded;                   /* the start's evaluator came from the checkpoint */
+    char start_note[640];                /* what it covers, or why the store was read instead */
     sw_totals totals;
     uint64_t values_aged_logged; /* the evaluator's forgotten label values already logged */
     sw_seen seen;
@@ -200,8 +201,13 @@ void sw_daemon_log_start_note(const sw_daemon *d);
  * while rows wait for the store. A failure is logged. */
 void sw_daemon_checkpoint(sw_daemon *d, int64_t covers_until_ms);
 
-/* sw_daemon_checkpoint once an hour of base intervals has passed since the last. */
+/* Once an hour of base intervals has passed since the last: the state encoded on the calling
+ * (tick) thread and the file written, synced and renamed by a thread of its own, so the ticks
+ * after it go on meanwhile. Skipped while the previous one is still being written. */
 void sw_daemon_checkpoint_hourly(sw_daemon *d, int64_t boundary_ms);
+
+/* Wait for the hourly checkpoint being written, if any (sw_daemon_checkpoint waits too). */
+void sw_daemon_checkpoint_wait(sw_daemon *d);
 
 /* Fill d->hooks for the HTTP handlers. */
 void sw_daemon_api_init(sw_daemon *d);
@@ -278,8 +284,7 @@ void sw_daemon_query_stop(sw_daemon *d);
 
 /* The query source's selectors for rules, each once: every `prometheus` selector, a latency
  * family as its `_bucket` series. A poll sends one query per selector. */
-sw_status sw_daemon_query_selectors(const sw_rules *rules, char ***ret, size_t *ret_n,
-                                    sw_err *err);
+sw_status sw_daemon_query_selectors(const sw_rules *rules, char ***ret, size_t *ret_n, sw_err *err);
 void sw_daemon_query_selectors_free(char **sel, size_t n);
 
 /* New rules' selectors for the query source (tick thread, on reload). */
