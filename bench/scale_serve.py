@@ -15,7 +15,9 @@ a separate process asks a random service's green gate (window 10m) every 10 ms o
 connection through the measured intervals (its own process, so this one's pushing does not
 delay its clock), counting 503s (busy) and requests unanswered within 30 s; another, the
 pipelines, marks a deployment of PIPELINES services' green environment and then asks their
-gates in turn every 10 ms, as `slawatch gate --wait` polls (gate_pipeline_*). VmRSS is read at the end; with several N, the slope between consecutive
+gates in turn every 10 ms, as `slawatch gate --wait` polls: gate_pipeline_* once a pipeline's
+answer has shown its mark, gate_pipeline_before_mark_* before (the tick thread applies marks
+between ticks). VmRSS is read at the end; with several N, the slope between consecutive
 sizes is the memory per service without what the daemon holds whatever the services.
 
 `startup`: bench_scale_store writes D days (default 30) of rows for N services (1 d and 1 h
@@ -157,25 +159,30 @@ def pipeline_probe(port, n, seconds):
     end = time.monotonic() + seconds
     next_at = time.monotonic()
     k = 0
+    applied = set()  # pipelines whose gate answer has shown their mark
     while time.monotonic() < end:
-        path = f"/api/v1/gate?service=svc{services[k % len(services)]}&env=green&window=10m"
+        svc = services[k % len(services)]
         k += 1
+        path = f"/api/v1/gate?service=svc{svc}&env=green&window=10m"
         t0 = time.perf_counter()
+        was_applied = svc in applied
         try:
             conn.request("GET", path)
             resp = conn.getresponse()
-            resp.read()
+            body = resp.read()
             status = resp.status
+            if b'"window_limited_by":"deployment"' in body:
+                applied.add(svc)
         except (OSError, http.client.HTTPException):
             conn.close()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             status = 0
-        out.append(((time.perf_counter() - t0) * 1e3, status))
+        out.append(((time.perf_counter() - t0) * 1e3, status, int(was_applied)))
         next_at += GATE_EVERY_S
         delay = next_at - time.monotonic()
         if delay > 0:
             time.sleep(delay)  # the probe's pace, not a wait for a condition
-    print("\n".join(f"{v:.4f} {status}" for v, status in out))
+    print("\n".join(f"{v:.4f} {status} {a}" for v, status, a in out))
 
 
 def gate_figures(key, answers):
@@ -289,7 +296,11 @@ def tick_run(build, n, intervals):
         print(f"{key}.metrics_size {scrapes[-1][1]} bytes")
         print(f"{key}.metrics_failed {sum(s[2] != 200 for s in scrapes)} scrapes")
         gate_figures(f"{key}.gate", answers)
-        gate_figures(f"{key}.gate_pipeline", polled)
+        # Until the tick thread has applied a mark (after the tick in progress), a pipeline's
+        # questions may wait for that tick; once an answer has shown the mark, the rest are
+        # prepared by every tick.
+        gate_figures(f"{key}.gate_pipeline_before_mark", [a[:2] for a in polled if a[2] == "0"])
+        gate_figures(f"{key}.gate_pipeline", [a[:2] for a in polled if a[2] == "1"])
         print(f"{key}.load_1m {os.getloadavg()[0]:.1f} runnable")
         sys.stdout.flush()
         return rss
