@@ -534,23 +534,19 @@ of_series(const gate_entry *e, const char *service, const char *env)
 enum { NOT_WANTED, WANTED_ASKED, WANTED_MARKED };
 
 /* want[i] = WANTED_MARKED for every window of a series marked within the last
- * SW_SNAPSHOT_PREPARE_MARKED_MS; the number of them. */
-static size_t
+ * SW_SNAPSHOT_PREPARE_MARKED_MS. */
+static void
 want_marked(const sw_snapshot *s, uint8_t *want)
 {
-    size_t n = 0;
-    for (size_t i = 0; s->ev != NULL && i < sw_eval_series_count(s->ev); i++) {
+    for (size_t i = 0; i < sw_eval_series_count(s->ev); i++) {
         sw_series_result sr;
         sw_eval_series(s->ev, i, &sr);
         if (sr.deployed_ms < 0 || s->at_ms - sr.deployed_ms > SW_SNAPSHOT_PREPARE_MARKED_MS)
             continue;
         for (size_t k = first_entry(s, sr.service, sr.env);
-             k < s->n_gates && of_series(&s->gates[k], sr.service, sr.env); k++) {
-            n += want[k] == NOT_WANTED;
+             k < s->n_gates && of_series(&s->gates[k], sr.service, sr.env); k++)
             want[k] = WANTED_MARKED;
-        }
     }
-    return n;
 }
 
 /* want[i] = WANTED_ASKED for each question previous was asked that s knows too. */
@@ -573,12 +569,12 @@ want_asked(const sw_snapshot *s, const sw_snapshot *previous, uint8_t *want)
  * not answered yet would wait for that tick. Every window of a series marked recently (a
  * pipeline watching its deployment), then each question previous was asked (a pipeline
  * polling), at most SW_SNAPSHOT_PREPARE_MAX: the work follows the questions, not the services.
- * Out of memory: nothing prepared, every answer computed when asked for, as before.
+ * Out of memory (or no evaluator yet): nothing prepared, every answer computed when asked for.
  */
 static void
 prepare_gates(sw_snapshot *s, const sw_snapshot *previous)
 {
-    uint8_t *want = calloc(s->n_gates + 1, 1);
+    uint8_t *want = s->ev != NULL ? calloc(s->n_gates + 1, 1) : NULL;
     if (want == NULL)
         return;
     want_marked(s, want);
