@@ -128,9 +128,10 @@ struct sw_daemon {
     int64_t base_ms;
     int64_t last_tick_ms;  /* the boundary last taken */
     int64_t checkpoint_ms; /* the position of the last checkpoint written; 0: none yet */
-    struct sw_daemon_ckpt_job *ckpt_job; /* an hourly checkpoint being written; NULL: none */
-    bool start_loaded;                   /* the start's evaluator came from the checkpoint */
-    char start_note[640];                /* what it covers, or why the store was read instead */
+    bool start_loaded;     /* the start's evaluator came from the checkpoint */
+    char start_note[640];  /* what it covers, or why the store was read instead */
+    /* An hourly checkpoint being written by its own thread; NULL: none. */
+    struct sw_daemon_ckpt_job *ckpt_job;
     sw_totals totals;
     uint64_t values_aged_logged; /* the evaluator's forgotten label values already logged */
     sw_seen seen;
@@ -284,7 +285,8 @@ void sw_daemon_query_stop(sw_daemon *d);
 
 /* The query source's selectors for rules, each once: every `prometheus` selector, a latency
  * family as its `_bucket` series. A poll sends one query per selector. */
-sw_status sw_daemon_query_selectors(const sw_rules *rules, char ***ret, size_t *ret_n, sw_err *err);
+sw_status sw_daemon_query_selectors(const sw_rules *rules, char ***ret, size_t *ret_n,
+                                    sw_err *err);
 void sw_daemon_query_selectors_free(char **sel, size_t n);
 
 /* New rules' selectors for the query source (tick thread, on reload). */
