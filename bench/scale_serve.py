@@ -13,7 +13,11 @@ does not depend on the daemon's self-metrics; the whole process's CPU (ingest an
 included) is printed beside it. /metrics is fetched once an interval, after the tick, and timed;
 a separate process asks a random service's green gate (window 10m) every 10 ms on a keep-alive
 connection through the measured intervals (its own process, so this one's pushing does not
-delay its clock), counting 503s (busy) and requests unanswered within 30 s. VmRSS is read at the end; with several N, the slope between consecutive
+delay its clock), counting 503s (busy) and requests unanswered within 30 s; another, the
+pipelines, marks a deployment of PIPELINES services' green environment and then asks their
+gates in turn every 10 ms, as `slawatch gate --wait` polls: gate_pipeline_* once a pipeline's
+answer has shown its mark, gate_pipeline_before_mark_* before (the tick thread applies marks
+between ticks). VmRSS is read at the end; with several N, the slope between consecutive
 sizes is the memory per service without what the daemon holds whatever the services.
 
 `startup`: bench_scale_store writes D days (default 30) of rows for N services (1 d and 1 h
@@ -46,6 +50,7 @@ WARMUP = 2
 POOL = 32
 GATE_EVERY_S = 0.01
 PIPELINE = 64
+PIPELINES = 20
 
 
 def thread_cpu_s(pid, tid):
@@ -139,6 +144,57 @@ def gate_probe(port, n, seconds):
     print("\n".join(f"{v:.4f} {status}" for v, status in out))
 
 
+def pipeline_probe(port, n, seconds):
+    """Runs as its own process: marks PIPELINES services' green deployments, then asks their
+    gates in turn; the same lines as gate_probe."""
+    services = random.Random(11).sample(range(n), min(PIPELINES, n))
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for i in services:
+        conn.request("POST", "/api/v1/deployments", f'{{"service":"svc{i}","env":"green"}}')
+        resp = conn.getresponse()
+        resp.read()
+        if resp.status != 200:
+            sys.exit(f"marking svc{i}: HTTP {resp.status}")
+    out = []
+    end = time.monotonic() + seconds
+    next_at = time.monotonic()
+    k = 0
+    applied = set()  # pipelines whose gate answer has shown their mark
+    while time.monotonic() < end:
+        svc = services[k % len(services)]
+        k += 1
+        path = f"/api/v1/gate?service=svc{svc}&env=green&window=10m"
+        t0 = time.perf_counter()
+        was_applied = svc in applied
+        try:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            body = resp.read()
+            status = resp.status
+            if b'"window_limited_by":"deployment"' in body:
+                applied.add(svc)
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            status = 0
+        out.append(((time.perf_counter() - t0) * 1e3, status, int(was_applied)))
+        next_at += GATE_EVERY_S
+        delay = next_at - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)  # the probe's pace, not a wait for a condition
+    print("\n".join(f"{v:.4f} {status} {a}" for v, status, a in out))
+
+
+def gate_figures(key, answers):
+    gate = sorted(float(v) for v, _ in answers) or [math.nan]
+    print(f"{key}_requests {len(answers)} requests")
+    print(f"{key}_503 {sum(s == '503' for _, s in answers)} answers")
+    print(f"{key}_unanswered {sum(s == '0' for _, s in answers)} requests")
+    print(f"{key}_p50 {percentile(gate, 0.50):.3f} ms")
+    print(f"{key}_p99 {percentile(gate, 0.99):.3f} ms")
+    print(f"{key}_max {gate[-1]:.3f} ms")
+
+
 def scrape_metrics(port):
     """(wall ms, body bytes, status); status 0 when no answer came within 120 s."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -197,7 +253,7 @@ def sleep_to_interval(offset_s):
 
 def tick_run(build, n, intervals):
     tmp = tempfile.mkdtemp(prefix="slawatch-bench-scale-")
-    serve = probe = None
+    serve = probe = pipelines = None
     try:
         port = free_port()
         write_config(tmp, n, port)
@@ -213,6 +269,9 @@ def tick_run(build, n, intervals):
                 probe = subprocess.Popen(
                     [sys.executable, os.path.abspath(__file__), "--gate-probe", str(port),
                      str(n), str(intervals * BASE_S)], stdout=subprocess.PIPE, text=True)
+                pipelines = subprocess.Popen(
+                    [sys.executable, os.path.abspath(__file__), "--pipeline-probe", str(port),
+                     str(n), str(intervals * BASE_S)], stdout=subprocess.PIPE, text=True)
             if k >= WARMUP:
                 cpu.append((thread_cpu_s(serve.pid, serve.pid), process_cpu_s(serve.pid)))
             if k > WARMUP:
@@ -221,7 +280,7 @@ def tick_run(build, n, intervals):
                 push_interval(port, n, pool, rng)
         rss = rss_kib(serve.pid)
         answers = [line.split() for line in probe.communicate(timeout=120)[0].splitlines()]
-        gate = sorted(float(v) for v, _ in answers) or [math.nan]
+        polled = [line.split() for line in pipelines.communicate(timeout=120)[0].splitlines()]
         tick_cpu = (cpu[-1][0] - cpu[0][0]) / intervals
         all_cpu = (cpu[-1][1] - cpu[0][1]) / intervals
         times = sorted(s[0] for s in scrapes if s[2] == 200) or [math.nan]
@@ -236,19 +295,20 @@ def tick_run(build, n, intervals):
         print(f"{key}.metrics_scrape_max {times[-1]:.1f} ms")
         print(f"{key}.metrics_size {scrapes[-1][1]} bytes")
         print(f"{key}.metrics_failed {sum(s[2] != 200 for s in scrapes)} scrapes")
-        print(f"{key}.gate_requests {len(answers)} requests")
-        print(f"{key}.gate_503 {sum(s == '503' for _, s in answers)} answers")
-        print(f"{key}.gate_unanswered {sum(s == '0' for _, s in answers)} requests")
-        print(f"{key}.gate_p50 {percentile(gate, 0.50):.3f} ms")
-        print(f"{key}.gate_p99 {percentile(gate, 0.99):.3f} ms")
-        print(f"{key}.gate_max {gate[-1]:.3f} ms")
+        gate_figures(f"{key}.gate", answers)
+        # Until the tick thread has applied a mark (after the tick in progress), a pipeline's
+        # questions may wait for that tick; once an answer has shown the mark, the rest are
+        # prepared by every tick.
+        gate_figures(f"{key}.gate_pipeline_before_mark", [a[:2] for a in polled if a[2] == "0"])
+        gate_figures(f"{key}.gate_pipeline", [a[:2] for a in polled if a[2] == "1"])
         print(f"{key}.load_1m {os.getloadavg()[0]:.1f} runnable")
         sys.stdout.flush()
         return rss
     finally:
-        if probe is not None and probe.poll() is None:
-            probe.kill()
-            probe.wait()
+        for p in (probe, pipelines):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.wait()
         stop_serve(serve)
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -310,6 +370,9 @@ def main():
     args = sys.argv[1:]
     if args and args[0] == "--gate-probe":
         gate_probe(int(args[1]), int(args[2]), float(args[3]))
+        return
+    if args and args[0] == "--pipeline-probe":
+        pipeline_probe(int(args[1]), int(args[2]), float(args[3]))
         return
     if len(args) < 3 or args[1] not in ("tick", "startup"):
         sys.exit(__doc__)

@@ -5,10 +5,14 @@
  * file is refused, and the evaluator rebuilt as before, unless it is intact, of this format,
  * built from the same rules text, base interval and shard, and not ahead of the store. The
  * position is a boundary before which every interval the evaluator was given is stored: a
- * checkpoint is written only when no row waits for the store.
+ * checkpoint is written only when no row waits for the store. The hourly one is encoded on the
+ * tick thread (the state's copy) and written, synced and renamed on a thread of its own, so the
+ * ticks go on meanwhile; at a stop it is written inline, after the hourly one in progress.
  */
 #include "daemon_int.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,28 +43,102 @@ inputs_digest(const sw_daemon *d, uint8_t digest[SW_CKPT_DIGEST_LEN], sw_err *er
 
 /* ------------------------------------------------------------------ writing */
 
+/* An hourly checkpoint: the bytes the tick encoded, written by a thread of its own. */
+struct sw_daemon_ckpt_job {
+    pthread_t thread;
+    atomic_bool done;
+    char path[4096];
+    sw_ckpt_meta meta;
+    sw_buf payload;
+};
+
+/* The checkpoint of d->ev covering the stored rows before covers_until_ms, as its file's path,
+ * header and payload (the state's copy: the evaluator may change once this returns). */
+static sw_status
+encode(const sw_daemon *d, int64_t covers_until_ms, char *path, size_t path_size,
+       sw_ckpt_meta *meta, sw_buf *payload, sw_err *err)
+{
+    *meta = (sw_ckpt_meta){.store_until_ms = covers_until_ms, .evaluated_ms = d->last_tick_ms};
+    sw_buf_init(payload, CKPT_MAX_BYTES - SW_CKPT_HEADER_LEN);
+    sw_status st = ckpt_path(d, path, path_size, err);
+    if (st == SW_OK)
+        st = inputs_digest(d, meta->digest, err);
+    if (st == SW_OK)
+        st = sw_eval_ckpt_save(d->ev, payload, err);
+    return st;
+}
+
+static void
+log_not_written(sw_err *err)
+{
+    sw_log_err(SW_LOG_WARN, "checkpoint not written; the next start rebuilds from the store", err,
+               NULL);
+}
+
+void
+sw_daemon_checkpoint_wait(sw_daemon *d)
+{
+    if (d->ckpt_job == NULL)
+        return;
+    pthread_join(d->ckpt_job->thread, NULL);
+    free(d->ckpt_job);
+    d->ckpt_job = NULL;
+}
+
 void
 sw_daemon_checkpoint(sw_daemon *d, int64_t covers_until_ms)
 {
+    sw_daemon_checkpoint_wait(d); /* one writer of the file at a time */
     if (d->n_pending > 0 || d->ev == NULL)
         return; /* rows the evaluator holds are not all stored: the position would lie */
     char path[4096];
-    sw_ckpt_meta meta = {.store_until_ms = covers_until_ms, .evaluated_ms = d->last_tick_ms};
+    sw_ckpt_meta meta;
     sw_buf payload;
-    sw_buf_init(&payload, CKPT_MAX_BYTES - SW_CKPT_HEADER_LEN);
     sw_err err;
-    sw_status st = ckpt_path(d, path, sizeof path, &err);
-    if (st == SW_OK)
-        st = inputs_digest(d, meta.digest, &err);
-    if (st == SW_OK)
-        st = sw_eval_ckpt_save(d->ev, &payload, &err);
+    sw_status st = encode(d, covers_until_ms, path, sizeof path, &meta, &payload, &err);
     if (st == SW_OK)
         st = sw_ckpt_write(path, &meta, payload.data, payload.len, &err);
     sw_buf_fini(&payload);
     if (st != SW_OK)
-        sw_log_err(SW_LOG_WARN, "checkpoint not written; the next start rebuilds from the store",
-                   &err, NULL);
+        log_not_written(&err);
     d->checkpoint_ms = covers_until_ms;
+}
+
+static void *
+write_job(void *arg)
+{
+    struct sw_daemon_ckpt_job *j = arg;
+    sw_err err;
+    if (sw_ckpt_write(j->path, &j->meta, j->payload.data, j->payload.len, &err) != SW_OK)
+        log_not_written(&err);
+    sw_buf_fini(&j->payload); /* the memory back now, not at the next hour */
+    atomic_store(&j->done, true);
+    return NULL;
+}
+
+/* Encode now, write on a thread of its own; inline when no thread can be started. */
+static void
+checkpoint_off_tick(sw_daemon *d, int64_t covers_until_ms)
+{
+    struct sw_daemon_ckpt_job *j = calloc(1, sizeof *j);
+    if (j == NULL) {
+        sw_daemon_checkpoint(d, covers_until_ms);
+        return;
+    }
+    sw_err err;
+    atomic_init(&j->done, false);
+    sw_status st = encode(d, covers_until_ms, j->path, sizeof j->path, &j->meta, &j->payload, &err);
+    d->checkpoint_ms = covers_until_ms;
+    if (st != SW_OK) {
+        log_not_written(&err);
+    } else if (pthread_create(&j->thread, NULL, write_job, j) == 0) {
+        d->ckpt_job = j;
+        return;
+    } else if (sw_ckpt_write(j->path, &j->meta, j->payload.data, j->payload.len, &err) != SW_OK) {
+        log_not_written(&err);
+    }
+    sw_buf_fini(&j->payload);
+    free(j);
 }
 
 void
@@ -68,8 +146,12 @@ sw_daemon_checkpoint_hourly(sw_daemon *d, int64_t boundary_ms)
 {
     if (d->checkpoint_ms == 0)
         d->checkpoint_ms = boundary_ms; /* the first hour counts from the start */
-    if (boundary_ms - d->checkpoint_ms >= HOUR_MS)
-        sw_daemon_checkpoint(d, boundary_ms);
+    if (d->ckpt_job != NULL && !atomic_load(&d->ckpt_job->done))
+        return; /* the last one is still being written: the next tick asks again */
+    sw_daemon_checkpoint_wait(d);
+    /* While rows wait for the store the position would lie: the next tick asks again. */
+    if (boundary_ms - d->checkpoint_ms >= HOUR_MS && d->n_pending == 0 && d->ev != NULL)
+        checkpoint_off_tick(d, boundary_ms);
 }
 
 /* ------------------------------------------------------------------ loading */

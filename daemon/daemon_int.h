@@ -131,6 +131,8 @@ struct sw_daemon {
     int64_t checkpoint_ms; /* the position of the last checkpoint written; 0: none yet */
     bool start_loaded;     /* the start's evaluator came from the checkpoint */
     char start_note[640];  /* what it covers, or why the store was read instead */
+    /* An hourly checkpoint being written by its own thread; NULL: none. */
+    struct sw_daemon_ckpt_job *ckpt_job;
     sw_totals totals;
     uint64_t values_aged_logged; /* the evaluator's forgotten label values already logged */
     sw_seen seen;
@@ -202,8 +204,13 @@ void sw_daemon_log_start_note(const sw_daemon *d);
  * while rows wait for the store. A failure is logged. */
 void sw_daemon_checkpoint(sw_daemon *d, int64_t covers_until_ms);
 
-/* sw_daemon_checkpoint once an hour of base intervals has passed since the last. */
+/* Once an hour of base intervals has passed since the last: the state encoded on the calling
+ * (tick) thread and the file written, synced and renamed by a thread of its own, so the ticks
+ * after it go on meanwhile. Skipped while the previous one is still being written. */
 void sw_daemon_checkpoint_hourly(sw_daemon *d, int64_t boundary_ms);
+
+/* Wait for the hourly checkpoint being written, if any (sw_daemon_checkpoint waits too). */
+void sw_daemon_checkpoint_wait(sw_daemon *d);
 
 /* Fill d->hooks for the HTTP handlers. */
 void sw_daemon_api_init(sw_daemon *d);

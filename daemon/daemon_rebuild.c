@@ -175,10 +175,12 @@ restore_latch(void *ctx, const sw_store_event *e, sw_err *err)
     return SW_OK;
 }
 
+/* Only the rows' ends are wanted: their histograms are left encoded, not decoded. */
 static sw_status
-note_end(void *ctx, const char *service, const char *env, const sw_sli_interval *iv, sw_err *err)
+note_end(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
+         const uint8_t *latency, size_t latency_len, sw_err *err)
 {
-    (void)service, (void)env, (void)err;
+    (void)service, (void)env, (void)latency, (void)latency_len, (void)err;
     int64_t *end = ctx;
     if (iv->start_ms + iv->length_ms > *end)
         *end = iv->start_ms + iv->length_ms;
@@ -193,7 +195,8 @@ sw_daemon_first_tick(sw_daemon *d, int64_t grace_ms, int64_t stored_until_ms, in
     int64_t from = now_floor - grace_ms;
     from -= ((from % base) + base) % base;
     int64_t end = stored_until_ms > from ? stored_until_ms : from;
-    sw_status st = sw_store_scan(d->store, NULL, end, now_floor, end, note_end, &end, err);
+    sw_status st =
+        sw_store_scan_encoded(d->store, NULL, end, now_floor, end, INT64_MAX, note_end, &end, err);
     if (st != SW_OK)
         return st;
     end += (base - end % base) % base; /* a row ending inside an interval covers it */

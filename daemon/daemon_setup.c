@@ -342,6 +342,7 @@ sw_daemon_free(sw_daemon *d)
     if (d == NULL)
         return;
     stop_threads(d);
+    sw_daemon_checkpoint_wait(d);
     sw_http_stop(d->http);
     sw_daemon_rwout_stop(d);
     if (d->store != NULL) /* a failed start has no store, and no audits either */

@@ -86,8 +86,12 @@ load_into(loader *ld, sw_hdr *h)
 {
     sw_chist *c;
     sw_status st = load_chist(ld, &c);
-    if (st == SW_OK && c != NULL)
+    if (st == SW_OK && c != NULL) {
+        /* Room made once (or dense at once, for a window past the compact limit), instead of
+         * growing block by block as the buckets come; out of memory, the add copes as before. */
+        (void)sw_hdr_reserve(h, sw_chist_buckets(c), NULL);
         sw_chist_add_to(h, c);
+    }
     sw_chist_free(c);
     return st;
 }

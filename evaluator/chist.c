@@ -158,6 +158,16 @@ sw_chist_free(sw_chist *c)
     free(c);
 }
 
+int64_t
+sw_chist_buckets(const sw_chist *c)
+{
+    /* Two LEB128 numbers a bucket; each number's last byte is the one below 0x80. */
+    int64_t ends = 0;
+    for (uint32_t i = 0; i < c->len; i++)
+        ends += c->data[i] < 0x80;
+    return ends / 2;
+}
+
 size_t
 sw_chist_size(const sw_chist *c)
 {

@@ -84,6 +84,9 @@ sw_chist *sw_chist_clone(const sw_chist *c);
 void sw_chist_free(sw_chist *c);
 size_t sw_chist_size(const sw_chist *c);
 
+/* Recorded buckets. */
+int64_t sw_chist_buckets(const sw_chist *c);
+
 /* dst += c, exactly when dst has the layout c was packed from. */
 void sw_chist_add_to(sw_hdr *dst, const sw_chist *c);
 

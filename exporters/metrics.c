@@ -333,10 +333,18 @@ write_tick(sw_expo *e, const sw_metrics_self *s, sw_err *err)
                             (double)s->metrics_renders[i], err);
     if (st == SW_OK)
         st = sw_expo_family(e, "slawatch_gate_computations_total", SW_EXPO_COUNTER,
-                            "Gate answers computed; each is computed when first asked for in a "
-                            "tick and kept for the rest of it.",
+                            "Gate answers computed on request; each is computed when first "
+                            "asked for in a tick and kept for the rest of it.",
                             NULL, err);
-    return st == SW_OK ? sw_expo_sample(e, NULL, 0, (double)s->gate_computations, err) : st;
+    if (st == SW_OK)
+        st = sw_expo_sample(e, NULL, 0, (double)s->gate_computations, err);
+    if (st == SW_OK)
+        st = sw_expo_family(e, "slawatch_gate_prepared_total", SW_EXPO_COUNTER,
+                            "Gate answers the tick computed ahead, as it published its snapshot: "
+                            "every window of a series marked in the last hour and each question "
+                            "asked in the tick before.",
+                            NULL, err);
+    return st == SW_OK ? sw_expo_sample(e, NULL, 0, (double)s->gates_prepared, err) : st;
 }
 
 static sw_status

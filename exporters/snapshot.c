@@ -31,7 +31,10 @@ struct sw_snapshot_source {
     atomic_uint_fast64_t generation; /* bumped by every write section */
     atomic_bool writing;
     pthread_t writer; /* set before writing, read only while it is true */
-    atomic_uint_fast64_t renders[N_FORMATS], gate_computations;
+    atomic_uint_fast64_t renders[N_FORMATS], gate_computations, gates_prepared;
+    atomic_size_t last_size[N_FORMATS]; /* of the last /metrics body, to allocate it at once */
+    pthread_mutex_t latest_lock;
+    sw_snapshot *latest; /* the last one built (a reference): whose questions to prepare */
 };
 
 /* A computed gate answer: its verdict and JSON. */
@@ -44,7 +47,8 @@ typedef struct gate_answer {
 typedef struct gate_entry {
     const char *service, *env; /* the evaluator's strings are not kept: copies in names */
     int64_t window_ms;
-    _Atomic(gate_answer *) answer; /* NULL until asked for */
+    _Atomic(gate_answer *) answer; /* NULL until asked for (or prepared by the tick) */
+    atomic_bool asked;             /* someone asked: the next snapshot prepares it */
 } gate_entry;
 
 /* A body computed once, when first asked for; the mutex keeps two askers from both computing. */
@@ -96,7 +100,9 @@ sw_snapshot_source_new(sw_snapshot_source **ret, sw_err *err)
     pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     int rc = pthread_rwlock_init(&src->lock, &attr);
     pthread_rwlockattr_destroy(&attr);
-    if (rc != 0) {
+    if (rc != 0 || pthread_mutex_init(&src->latest_lock, NULL) != 0) {
+        if (rc == 0)
+            pthread_rwlock_destroy(&src->lock);
         free(src);
         return sw_err_set(err, SW_E_NOMEM, "cannot create the snapshot source's lock");
     }
@@ -109,6 +115,8 @@ sw_snapshot_source_free(sw_snapshot_source *src)
 {
     if (src == NULL)
         return;
+    sw_snapshot_unref(src->latest);
+    pthread_mutex_destroy(&src->latest_lock);
     pthread_rwlock_destroy(&src->lock);
     free(src);
 }
@@ -374,6 +382,8 @@ compute_gate(const sw_snapshot *s, const gate_entry *e)
 static sw_snapshot_lookup
 gate_answer_of(const sw_snapshot *s, gate_entry *e, const gate_answer **ret)
 {
+    if (!atomic_load_explicit(&e->asked, memory_order_relaxed))
+        atomic_store_explicit(&e->asked, true, memory_order_relaxed);
     gate_answer *a = atomic_load(&e->answer);
     if (a != NULL) {
         *ret = a;
@@ -419,6 +429,7 @@ add_gate(sw_snapshot *s, const char *service, const char *env, int64_t window_ms
     e->env = keep_name(s, env, err);
     e->window_ms = window_ms;
     atomic_init(&e->answer, NULL);
+    atomic_init(&e->asked, false);
 }
 
 static const char *
@@ -493,6 +504,104 @@ build_gates(sw_snapshot *s, const sw_rules *rules, const sw_eval *ev, sw_err *er
     }
     qsort(s->gates, s->n_gates, sizeof *s->gates, entry_cmp);
     return SW_OK;
+}
+
+/* ------------------------------------------------------------------ prepared answers */
+
+/* The first entry of (service, env) in the sorted entries, or n_gates. */
+static size_t
+first_entry(const sw_snapshot *s, const char *service, const char *env)
+{
+    gate_entry key = {.service = service, .env = env, .window_ms = INT64_MIN};
+    size_t lo = 0, hi = s->n_gates;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (entry_cmp(&s->gates[mid], &key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool
+of_series(const gate_entry *e, const char *service, const char *env)
+{
+    gate_entry key = {.service = service, .env = env, .window_ms = e->window_ms};
+    return entry_cmp(e, &key) == 0;
+}
+
+enum { NOT_WANTED, WANTED_ASKED, WANTED_MARKED };
+
+/* want[i] = WANTED_MARKED for every window of a series marked within the last
+ * SW_SNAPSHOT_PREPARE_MARKED_MS. */
+static void
+want_marked(const sw_snapshot *s, uint8_t *want)
+{
+    for (size_t i = 0; i < sw_eval_series_count(s->ev); i++) {
+        sw_series_result sr;
+        sw_eval_series(s->ev, i, &sr);
+        if (sr.deployed_ms < 0 || s->at_ms - sr.deployed_ms > SW_SNAPSHOT_PREPARE_MARKED_MS)
+            continue;
+        for (size_t k = first_entry(s, sr.service, sr.env);
+             k < s->n_gates && of_series(&s->gates[k], sr.service, sr.env); k++)
+            want[k] = WANTED_MARKED;
+    }
+}
+
+/* want[i] = WANTED_ASKED for each question previous was asked that s knows too. */
+static void
+want_asked(const sw_snapshot *s, const sw_snapshot *previous, uint8_t *want)
+{
+    for (size_t i = 0; previous != NULL && i < previous->n_gates; i++) {
+        const gate_entry *p = &previous->gates[i];
+        if (!atomic_load_explicit(&p->asked, memory_order_relaxed))
+            continue;
+        gate_entry *e = bsearch(p, s->gates, s->n_gates, sizeof *s->gates, entry_cmp);
+        if (e != NULL && want[e - s->gates] == NOT_WANTED)
+            want[e - s->gates] = WANTED_ASKED;
+    }
+}
+
+/*
+ * The gate questions most likely to come, answered by the builder (the tick thread, which holds
+ * the evaluator as s shows it) before the next tick takes the evaluator for seconds: a question
+ * not answered yet would wait for that tick. Every window of a series marked recently (a
+ * pipeline watching its deployment), then each question previous was asked (a pipeline
+ * polling), at most SW_SNAPSHOT_PREPARE_MAX: the work follows the questions, not the services.
+ * Out of memory (or no evaluator yet): nothing prepared, every answer computed when asked for.
+ */
+static void
+prepare_gates(sw_snapshot *s, const sw_snapshot *previous)
+{
+    uint8_t *want = s->ev != NULL ? calloc(s->n_gates + 1, 1) : NULL;
+    if (want == NULL)
+        return;
+    want_marked(s, want);
+    want_asked(s, previous, want);
+    size_t done = 0;
+    for (int kind = WANTED_MARKED; kind >= WANTED_ASKED; kind--)
+        for (size_t i = 0; i < s->n_gates && done < SW_SNAPSHOT_PREPARE_MAX; i++)
+            if (want[i] == kind) {
+                atomic_store(&s->gates[i].answer, compute_gate(s, &s->gates[i]));
+                done++;
+            }
+    if (s->source != NULL)
+        atomic_fetch_add(&s->source->gates_prepared, done);
+    free(want);
+}
+
+/* s becomes the source's latest snapshot, and the questions likely to come are prepared. */
+static void
+take_over(sw_snapshot *s)
+{
+    sw_snapshot_source *src = s->source;
+    pthread_mutex_lock(&src->latest_lock);
+    sw_snapshot *previous = src->latest;
+    src->latest = sw_snapshot_ref(s);
+    pthread_mutex_unlock(&src->latest_lock);
+    prepare_gates(s, previous);
+    sw_snapshot_unref(previous);
 }
 
 static uint64_t
@@ -664,6 +773,8 @@ sw_snapshot_build(const sw_snapshot_input *in, sw_snapshot **ret, sw_err *err)
         snapshot_free(s);
         return st;
     }
+    if (s->source != NULL)
+        take_over(s);
     *ret = s;
     return SW_OK;
 }
@@ -765,19 +876,37 @@ write_families(const sw_snapshot *s, const sw_metrics_self *self, sw_expo_format
     return st;
 }
 
+/*
+ * The body of a format about the size of the last one (tens of MB at 10,000 services): room
+ * reserved at once, so writing it never copies what it has written to grow. A failure to
+ * reserve is not one: the body grows as it is written.
+ */
+static void
+reserve_like_last(const sw_snapshot *s, size_t which, sw_buf *out)
+{
+    size_t last = s->source != NULL ? atomic_load(&s->source->last_size[which]) : 0;
+    if (last > 0)
+        sw_buf_reserve(out, last + last / 16, NULL);
+}
+
 static sw_status
 write_metrics(const sw_snapshot *s, size_t which, guard *g, sw_buf *out, sw_err *err)
 {
     static const sw_expo_format formats[] = {SW_EXPO_TEXT, SW_EXPO_OPENMETRICS, SW_EXPO_PROTOBUF};
     sw_metrics_self self = s->self;
+    reserve_like_last(s, which, out);
     if (s->source != NULL) {
         self.metrics_renders[which] = atomic_fetch_add(&s->source->renders[which], 1) + 1;
         for (size_t f = 0; f < N_FORMATS; f++)
             if (f != which)
                 self.metrics_renders[f] = atomic_load(&s->source->renders[f]);
         self.gate_computations = atomic_load(&s->source->gate_computations);
+        self.gates_prepared = atomic_load(&s->source->gates_prepared);
     }
-    return write_families(s, &self, formats[which], out, NULL, g, err);
+    sw_status st = write_families(s, &self, formats[which], out, NULL, g, err);
+    if (st == SW_OK && s->source != NULL)
+        atomic_store(&s->source->last_size[which], out->len);
+    return st;
 }
 
 sw_snapshot_lookup
@@ -840,10 +969,9 @@ service_index(const sw_snapshot *s, const char *service)
 const char *
 sw_snapshot_by_label(const sw_snapshot *s, const char *service)
 {
-    for (size_t i = 0; i < s->n_services; i++)
-        if (strcmp(s->service_names[i], service) == 0)
-            return s->by_labels[i];
-    return NULL;
+    /* Asked by every gate request: by hash, not by a walk over 10,000 names. */
+    ptrdiff_t i = named_service(s, service, strlen(service));
+    return i < 0 ? NULL : s->by_labels[i];
 }
 
 /* fail before inconclusive before pass */

@@ -88,6 +88,7 @@ typedef struct sw_metrics_self {
     double tick_stage_seconds[SW_METRICS_TICK_STAGES];
     uint64_t metrics_renders[3]; /* /metrics bodies rendered: text, OpenMetrics, protobuf */
     uint64_t gate_computations;  /* gate answers computed (each kept for its snapshot) */
+    uint64_t gates_prepared;     /* gate answers computed ahead by the tick (snapshot.h) */
     uint64_t store_writes, store_write_errors;
     double store_write_seconds;
     bool store_ok; /* the last write succeeded */

@@ -83,6 +83,15 @@ typedef enum sw_snapshot_lookup {
  * bounded whatever the tick or a /metrics render costs. */
 #define SW_SNAPSHOT_GATE_WAIT_MS 250
 
+/*
+ * The gate questions a snapshot answers as it is built (by the tick thread, before the next tick
+ * holds the evaluator), so that they never wait: every window of a series marked within the
+ * last SW_SNAPSHOT_PREPARE_MARKED_MS, and each question asked of the snapshot built before it;
+ * at most SW_SNAPSHOT_PREPARE_MAX of them. The answers are the ones computed on request.
+ */
+#define SW_SNAPSHOT_PREPARE_MARKED_MS INT64_C(3600000)
+#define SW_SNAPSHOT_PREPARE_MAX 4096
+
 /* Whether the gate knows (service, env) over window_ms, computing nothing. */
 sw_snapshot_lookup sw_snapshot_gate_known(const sw_snapshot *s, const char *service,
                                           const char *env, int64_t window_ms);

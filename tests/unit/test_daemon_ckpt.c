@@ -14,9 +14,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon_int.h"
@@ -122,6 +127,7 @@ static int
 teardown(void **state)
 {
     fx *f = *state;
+    sw_daemon_checkpoint_wait(f->d);
     sw_store_close(f->d->store);
     sw_eval_free(f->d->ev);
     free(f->d);
@@ -252,6 +258,91 @@ test_start_from_checkpoint_equals_uninterrupted(void **state)
     sw_eval_free(started);
 }
 
+/* The tick's side of an hourly checkpoint: the truth is the tick's evaluator. */
+typedef struct hourly_tick {
+    fx *f;
+    atomic_bool returned;
+} hourly_tick;
+
+static void
+tick_checkpoint_hourly(fx *f)
+{
+    f->d->ev = f->whole;
+    f->d->last_tick_ms = f->t;
+    sw_daemon_checkpoint_hourly(f->d, f->t);
+    f->d->ev = NULL;
+}
+
+static void *
+hourly_on_tick(void *arg)
+{
+    hourly_tick *h = arg;
+    tick_checkpoint_hourly(h->f);
+    atomic_store(&h->returned, true);
+    return NULL;
+}
+
+/* Whether flag is set within 60 s, polled every millisecond. */
+static bool
+becomes_true(atomic_bool *flag)
+{
+    for (int i = 0; i < 60000 && !atomic_load(flag); i++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    return atomic_load(flag);
+}
+
+/*
+ * The hourly checkpoint is written off the tick: with its file's writer held (the temporary
+ * file a FIFO nobody reads yet, so the writer blocks opening it), the tick that asked for it
+ * returns, and the next tick too (it skips the hour while the last one is written). Once
+ * the writer is let go and the next hour's checkpoint written, a start from it equals the
+ * evaluator that never stopped.
+ */
+static void
+test_hourly_checkpoint_off_the_tick(void **state)
+{
+    fx *f = *state;
+    step(f);
+    tick_checkpoint_hourly(f); /* the first hour counts from here */
+    while (f->t < START + 70 * MIN)
+        step(f);
+    char tmp[300];
+    snprintf(tmp, sizeof tmp, "%s/evaluator.ckpt.tmp", f->dir);
+    assert_int_equal(mkfifo(tmp, 0600), 0);
+    hourly_tick h = {.f = f};
+    atomic_init(&h.returned, false);
+    pthread_t tick;
+    assert_int_equal(pthread_create(&tick, NULL, hourly_on_tick, &h), 0);
+    bool returned = becomes_true(&h.returned);
+    if (returned) {
+        step(f); /* the next tick, while the writer is still held */
+        tick_checkpoint_hourly(f);
+    }
+    int fd = open(tmp, O_RDONLY); /* the writer let go, whichever thread it is */
+    assert_true(fd >= 0);
+    char drain[65536];
+    while (read(fd, drain, sizeof drain) > 0)
+        ;
+    close(fd);
+    assert_int_equal(pthread_join(tick, NULL), 0);
+    assert_true(returned);
+    sw_daemon_checkpoint_wait(f->d); /* a FIFO cannot be synced: that one was not written */
+    assert_int_equal(access(tmp, F_OK), -1);
+
+    while (f->t < START + 135 * MIN)
+        step(f);
+    tick_checkpoint_hourly(f);
+    sw_daemon_checkpoint_wait(f->d);
+    for (int k = 0; k < 12; k++)
+        step(f);
+    sw_eval *started;
+    const char *log = start(f, &started);
+    assert_non_null(strstr(log, "evaluator loaded from its checkpoint"));
+    assert_true(assert_same_results(f->whole, started) > 0);
+    go_on_together(f, started, 5);
+    sw_eval_free(started);
+}
+
 /* A refused checkpoint: the reason in the log, and the start is the full rebuild. */
 static void
 assert_falls_back(fx *f, const char *reason)
@@ -327,6 +418,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_refused_checkpoints_fall_back_to_the_rebuild, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_hourly_checkpoint_off_the_tick, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

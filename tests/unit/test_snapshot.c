@@ -466,6 +466,107 @@ test_gate_busy_during_write(void **state)
     three_good_fini(&fx);
 }
 
+typedef struct window_asker {
+    const sw_snapshot *s;
+    const char *env;
+    int64_t window_ms;
+    sw_snapshot_lookup got;
+    char json[4096];
+} window_asker;
+
+static void *
+ask_window(void *arg)
+{
+    window_asker *a = arg;
+    const char *json;
+    size_t len;
+    sw_verdict v;
+    a->got = sw_snapshot_gate(a->s, "api", a->env, a->window_ms, &json, &len, &v);
+    if (a->got == SW_SNAPSHOT_FOUND)
+        snprintf(a->json, sizeof a->json, "%s", json);
+    return NULL;
+}
+
+/* The answer of (env, window_ms) computed on request from a snapshot that prepares nothing. */
+static void
+answer_on_request(const sw_snapshot_input *in, const char *env, int64_t window_ms, char *out,
+                  size_t cap)
+{
+    sw_snapshot_input plain = *in;
+    plain.source = NULL;
+    sw_snapshot *s;
+    assert_int_equal(sw_snapshot_build(&plain, &s, NULL), SW_OK);
+    const char *json;
+    size_t len;
+    sw_verdict v;
+    assert_int_equal(sw_snapshot_gate(s, "api", env, window_ms, &json, &len, &v),
+                     SW_SNAPSHOT_FOUND);
+    snprintf(out, cap, "%s", json);
+    sw_snapshot_unref(s);
+}
+
+/*
+ * While a tick holds the evaluator, the gate still answers what the tick prepared when it built
+ * the snapshot: every window of a series marked in the last hour, and the questions asked of the
+ * snapshot before; the same answers as computed on request. A question neither marked nor asked
+ * before waits (BUSY), which shows the tick really held the evaluator.
+ */
+static void
+test_gate_answers_during_tick(void **state)
+{
+    (void)state;
+    three_good fx;
+    three_good_init(&fx);
+    sw_snapshot_input in = fx.in;
+    sw_snapshot *first, *second;
+    assert_int_equal(sw_snapshot_build(&in, &first, NULL), SW_OK);
+    const char *json;
+    size_t len;
+    sw_verdict v;
+    /* A pipeline polls blue's gate over the rules' window. */
+    assert_int_equal(sw_snapshot_gate(first, "api", "blue", 0, &json, &len, &v), SW_SNAPSHOT_FOUND);
+
+    /* The next tick: green is deployed, and more data comes. */
+    sw_snapshot_source_write_begin(fx.src);
+    in.now_ms = T0 + 6 * BASE_MS;
+    sw_eval_mark_deployment(fx.ev, "api", "green", T0 + 3 * BASE_MS);
+    for (int k = 3; k < 6; k++) {
+        feed(fx.ev, T0 + k * BASE_MS, "api", "green", 150, 0, 100);
+        feed(fx.ev, T0 + k * BASE_MS, "api", "blue", 150, 0, 100);
+    }
+    assert_int_equal(sw_eval_advance(fx.ev, in.now_ms, NULL), SW_OK);
+    assert_int_equal(sw_snapshot_build(&in, &second, NULL), SW_OK);
+    sw_snapshot_source_write_end(fx.src);
+
+    sw_snapshot_source_write_begin(fx.src); /* the tick after it, held by this thread */
+    window_asker a[] = {{second, "green", 0, SW_SNAPSHOT_FAILED, ""},
+                        {second, "green", 300000, SW_SNAPSHOT_FAILED, ""},
+                        {second, "green", 3600000, SW_SNAPSHOT_FAILED, ""},
+                        {second, "blue", 0, SW_SNAPSHOT_FAILED, ""},
+                        {second, "blue", 300000, SW_SNAPSHOT_FAILED, ""}};
+    size_t n = sizeof a / sizeof a[0];
+    pthread_t t[sizeof a / sizeof a[0]];
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, ask_window, &a[i]), 0);
+    for (size_t i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+    sw_snapshot_source_write_end(fx.src);
+    for (size_t i = 0; i + 1 < n; i++)
+        assert_int_equal(a[i].got, SW_SNAPSHOT_FOUND);
+    assert_int_equal(a[n - 1].got, SW_SNAPSHOT_BUSY);
+
+    /* Prepared or not, the same answer. */
+    for (size_t i = 0; i + 1 < n; i++) {
+        char expected[4096];
+        answer_on_request(&in, a[i].env, a[i].window_ms, expected, sizeof expected);
+        assert_string_equal(a[i].json, expected);
+    }
+    assert_non_null(strstr(a[0].json, "\"window_limited_by\":\"deployment\""));
+    sw_snapshot_unref(first);
+    sw_snapshot_unref(second);
+    three_good_fini(&fx);
+}
+
 int
 main(void)
 {
@@ -474,6 +575,7 @@ main(void)
         cmocka_unit_test(test_stale_after_write),
         cmocka_unit_test(test_tick_during_render),
         cmocka_unit_test(test_gate_busy_during_write),
+        cmocka_unit_test(test_gate_answers_during_tick),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
