@@ -120,6 +120,9 @@ class Checker:
         self.after_load(path, status)
 
     def after_load(self, what, status=200):
+        # The pages refresh themselves every 5 s here (base interval 1 s); a refresh in the
+        # middle of reading the DOM would make the read fail, so the loaded page is held still.
+        self.driver.execute_script("window.stop()")
         self.check_logs(what, status)
         self.check_html(what, self.driver.page_source)
 
@@ -303,6 +306,10 @@ def test_login(c):
 
 def test_overview(c):
     c.open("/")
+    # Base interval 1 s: the page refreshes at the 5 s floor (after_load holds it still).
+    refresh = c.dom("var m = document.querySelector('meta[http-equiv=refresh]');"
+                    "return m && m.content;")
+    check(refresh == "5", f"the overview's refresh: {refresh!r}, want '5'")
     rows = compare_overview(c)
     check(len(rows) == 7, f"overview rows: {len(rows)}, want 7 series")
     check(rows and rows[0]["name"] == "api" and rows[0]["env"] == "green",
