@@ -405,6 +405,8 @@ scan_and_judge(sw_store *st, sw_report *r, rp_service *s, sw_err *err)
         sw_report_envs_finish(r, s);
         rc = worst_periods(s, r->n_days, err);
     }
+    if (rc == SW_OK && sw_report_why_needs_over(s))
+        rc = sw_report_scan_over(st, r, s, &m, err);
     if (rc == SW_OK)
         rc = sw_report_find_why(r, s, &m, err);
     sw_hdr_free(lat);
