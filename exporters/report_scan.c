@@ -263,16 +263,23 @@ day_rows_whole(const scan_ctx *c, int d)
     return any_latency && !sw_report_in_maint(c->s->svc, day->start_ms, day->end_ms);
 }
 
+/* The day's rows into the day and their environments; the first is handed over, not copied:
+ * cloning a histogram (a dense one is cleared first) costs as much as decoding it. */
 static sw_status
 day_from_rows(scan_ctx *c, int d, sw_err *err)
 {
     sw_status r = SW_OK;
     for (size_t i = 0; r == SW_OK && i < c->n_day_envs; i++) {
-        const sw_hdr *h = c->day_envs[i].lat[d];
-        if (h != NULL)
-            r = sw_report_env_latency(c->s, c->day_envs[i].env, h, err);
-        if (h != NULL && r == SW_OK)
-            r = sw_report_merge_into(&c->day_lat[d], h, err);
+        sw_hdr **h = &c->day_envs[i].lat[d];
+        if (*h == NULL)
+            continue;
+        r = sw_report_env_latency(c->s, c->day_envs[i].env, *h, err);
+        if (r == SW_OK && c->day_lat[d] == NULL) {
+            c->day_lat[d] = *h;
+            *h = NULL;
+        } else if (r == SW_OK) {
+            r = sw_report_merge_into(&c->day_lat[d], *h, err);
+        }
     }
     return r;
 }
