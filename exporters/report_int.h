@@ -158,6 +158,7 @@ struct sw_report {
     int n_days;
     int64_t generated_ms;
     bool partial;            /* the month is not over: figures so far */
+    bool compared_only;      /* the month another report compares with: its verdicts, no why */
     int64_t judged_until_ms; /* verdicts judge [start, this): the month's end or now */
     sw_rules *owned_rules;   /* loaded from the store; NULL when given */
     const sw_rules *rules;
