@@ -405,7 +405,10 @@ scan_and_judge(sw_store *st, sw_report *r, rp_service *s, sw_err *err)
         sw_report_envs_finish(r, s);
         rc = worst_periods(s, r->n_days, err);
     }
-    if (rc == SW_OK)
+    /* A compared month shows only its verdicts: its why would be read for nothing. */
+    if (rc == SW_OK && !r->compared_only && sw_report_why_needs_over(s))
+        rc = sw_report_scan_over(st, r, s, &m, err);
+    if (rc == SW_OK && !r->compared_only)
         rc = sw_report_find_why(r, s, &m, err);
     sw_hdr_free(lat);
     sw_report_minutes_fini(&m);
@@ -547,6 +550,7 @@ build(sw_store *st, const sw_report_request *req, bool with_prev, sw_report **re
     sw_report *r = calloc(1, sizeof *r);
     if (r == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory for a report");
+    r->compared_only = !with_prev;
     sw_status rc = sw_report_tz_load(req->tz, &r->tz, err);
     if (rc == SW_OK)
         rc = set_month(r, req, err);

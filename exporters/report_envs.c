@@ -2,7 +2,8 @@
  * Each environment of a service (blue/green) beside the service total, and the requests over
  * each latency threshold hour by hour (the why of a latency objective). Gathered from the same
  * rows as the service's figures while the scan reads them (report_scan.c hands each over), so
- * the environments add up to the total and no row is read twice.
+ * the environments add up to the total; the counts over a threshold from a second read of the
+ * hours, made only for a latency objective whose why is given (sw_report_scan_over).
  */
 #include "report_int.h"
 
@@ -55,12 +56,11 @@ sw_report_env_hour(rp_service *s, const char *env, const sw_sli_interval *iv)
     e->hour_sums.data_ms += iv->has_data ? RP_HOUR_MS : 0;
 }
 
-/* Requests of the row over each latency objective's threshold, into the row's hour. */
-static void
-count_over(const sw_report *r, rp_service *s, const sw_sli_interval *iv)
+void
+sw_report_count_over(const sw_report *r, rp_service *s, const sw_sli_interval *iv)
 {
     size_t h = (size_t)((iv->start_ms - r->start_ms) / RP_HOUR_MS);
-    if (s->over == NULL || iv->start_ms < r->start_ms || h >= s->n_hours)
+    if (s->over == NULL || iv->latency == NULL || iv->start_ms < r->start_ms || h >= s->n_hours)
         return;
     int64_t total = sw_hdr_total_count(iv->latency);
     for (size_t k = 0; k < s->own->n_objectives; k++) {
@@ -72,12 +72,10 @@ count_over(const sw_report *r, rp_service *s, const sw_sli_interval *iv)
 }
 
 sw_status
-sw_report_env_latency(const sw_report *r, rp_service *s, const char *env, const sw_sli_interval *iv,
-                      sw_err *err)
+sw_report_env_latency(rp_service *s, const char *env, const sw_hdr *lat, sw_err *err)
 {
-    count_over(r, s, iv);
     rp_env *e = env_of(s, env);
-    return e == NULL ? SW_OK : sw_report_merge_into(&e->lat, iv->latency, err);
+    return e == NULL ? SW_OK : sw_report_merge_into(&e->lat, lat, err);
 }
 
 static void

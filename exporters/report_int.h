@@ -148,7 +148,7 @@ typedef struct rp_service {
     char **sentences; /* per objective: what the month says of it (report_story.c) */
     rp_env *envs;
     size_t n_envs;
-    struct rp_marks *marks;    /* what the charts mark (report_marks.h); NULL: none read */
+    struct rp_marks *marks; /* what the charts mark (report_marks.h); NULL: none read */
 } rp_service;
 
 struct sw_report {
@@ -158,6 +158,7 @@ struct sw_report {
     int n_days;
     int64_t generated_ms;
     bool partial;            /* the month is not over: figures so far */
+    bool compared_only;      /* the month another report compares with: its verdicts, no why */
     int64_t judged_until_ms; /* verdicts judge [start, this): the month's end or now */
     sw_rules *owned_rules;   /* loaded from the store; NULL when given */
     const sw_rules *rules;
@@ -214,8 +215,13 @@ bool sw_report_counts_bad(const sw_condition *conds, size_t n, int64_t min_reque
 void sw_report_env_minute(rp_service *s, const char *env, int64_t start_ms, int64_t length_ms,
                           uint64_t requests, uint64_t errors, bool has_data);
 void sw_report_env_hour(rp_service *s, const char *env, const sw_sli_interval *iv);
-sw_status sw_report_env_latency(const sw_report *r, rp_service *s, const char *env,
-                                const sw_sli_interval *iv, sw_err *err);
+sw_status sw_report_env_latency(rp_service *s, const char *env, const sw_hdr *lat, sw_err *err);
+/* The row's requests over each latency objective's threshold, into its hour (s->over). */
+void sw_report_count_over(const sw_report *r, rp_service *s, const sw_sli_interval *iv);
+/* Fills s->over by a second read of the latency rows the scan merged (report_scan.c); m is the
+ * scan's minutes. Called only when sw_report_why_needs_over() says a why will read it. */
+sw_status sw_report_scan_over(sw_store *st, const sw_report *r, rp_service *s, rp_minutes *m,
+                              sw_err *err);
 /* After the scan: each environment's counts, percentiles and events objectives. */
 void sw_report_envs_finish(const sw_report *r, rp_service *s);
 void sw_report_envs_free(rp_service *s);
@@ -225,6 +231,9 @@ sw_status sw_report_load_changes(sw_store *st, sw_report *r, sw_err *err);
 
 /* The worst periods of each missed or at-risk objective (report_why.c); m: the minute counts. */
 sw_status sw_report_find_why(const sw_report *r, rp_service *s, const rp_minutes *m, sw_err *err);
+/* Will sw_report_find_why() rank a latency objective's hours by requests over its threshold
+ * (one missed or at risk)? Only then are those counts read (sw_report_scan_over). */
+bool sw_report_why_needs_over(const rp_service *s);
 /* The why of objective k, NULL when it has none. */
 const rp_why *sw_report_why_of(const rp_service *s, size_t k);
 /* Budget left below this (and met): at risk, so its why is given too. */

@@ -1,11 +1,13 @@
 /*
  * Reading one service's month from the store, at the coarsest resolution that answers exactly:
  * the hours (sw_store_scan_hours), each with its per-minute counts and its merged latency
- * histogram. 1-minute rows with histograms are read only where an hour's histogram would not do:
- * the hours that overlap maintenance (merged minute by minute, outside the window), and the whole
- * month when the zone's days do not start on the hour. When an hour has no minute counts left
- * (only its hourly row), the hourly rows give the counts. Every environment of the service adds
- * into the same figures.
+ * histogram, and in zones whose days are UTC days the days' latency from their 1 d rows. 1-minute
+ * rows with histograms are read only where an hour's histogram would not do: the hours that overlap
+ * maintenance (merged minute by minute, outside the window), and the whole month when the zone's
+ * days do not start on the hour. When an hour has no minute counts left (only its hourly row), the
+ * hourly rows give the counts. Every environment of the service adds into the same figures. The
+ * requests over a latency threshold per hour are counted by a second read of the same latency
+ * rows, made only when a why needs them (sw_report_scan_over).
  */
 #include "report_int.h"
 #include "slawatch/judgement.h"
@@ -49,6 +51,14 @@ minutes_init(rp_minutes *m, size_t n, sw_err *err)
     return SW_OK;
 }
 
+/* One environment's 1 d rows and what its hours hold, per day of the month (day_latency). */
+typedef struct day_rows {
+    char env[RP_NAME_MAX];
+    sw_hdr *lat[RP_MAX_DAYS];
+    uint64_t row_requests[RP_MAX_DAYS], hour_requests[RP_MAX_DAYS];
+    bool has_row[RP_MAX_DAYS], has_hours[RP_MAX_DAYS];
+} day_rows;
+
 typedef struct scan_ctx {
     const sw_report *r;
     rp_service *s;
@@ -56,6 +66,10 @@ typedef struct scan_ctx {
     sw_hdr *day_lat[RP_MAX_DAYS];
     rp_counts *hour_rows; /* the hours' own counts per report hour, maintenance hours left out */
     size_t minute_rows;   /* minutes with stored counts */
+    bool over_only;       /* the second read: only the counts over thresholds (scan_over) */
+    bool by_day_rows;     /* latency from 1 d rows where they agree with the hours (day_latency) */
+    day_rows *day_envs;
+    size_t n_day_envs;
 } scan_ctx;
 
 static int
@@ -82,8 +96,7 @@ add_minute(scan_ctx *c, const char *env, int64_t start_ms, const sw_minute_count
         c->m->flags[i] |= RP_MIN_DATA;
     c->m->flags[i] |= RP_MIN_ROW;
     c->minute_rows++;
-    sw_report_env_minute(c->s, env, start_ms, RP_MINUTE_MS, mc->requests, mc->errors,
-                         mc->has_data);
+    sw_report_env_minute(c->s, env, start_ms, RP_MINUTE_MS, mc->requests, mc->errors, mc->has_data);
 }
 
 sw_status
@@ -95,7 +108,8 @@ sw_report_merge_into(sw_hdr **acc, const sw_hdr *h, sw_err *err)
     return *acc != NULL ? SW_OK : sw_err_set(err, SW_E_NOMEM, "out of memory merging latency");
 }
 
-/* Into its day's histogram (the month's is the sum of the days'). */
+/* Into its day's and its environment's histograms (the month's is the sum of the days'); on the
+ * second read, into the counts over thresholds instead. */
 static sw_status
 add_latency(scan_ctx *c, const char *env, const sw_sli_interval *iv, sw_err *err)
 {
@@ -104,7 +118,11 @@ add_latency(scan_ctx *c, const char *env, const sw_sli_interval *iv, sw_err *err
     int d = day_of(c->r, c->s, iv->start_ms);
     if (d < 0)
         return SW_OK;
-    sw_status r = sw_report_env_latency(c->r, c->s, env, iv, err);
+    if (c->over_only) {
+        sw_report_count_over(c->r, c->s, iv);
+        return SW_OK;
+    }
+    sw_status r = sw_report_env_latency(c->s, env, iv->latency, err);
     return r == SW_OK ? sw_report_merge_into(&c->day_lat[d], iv->latency, err) : r;
 }
 
@@ -125,6 +143,80 @@ hour_latency(const scan_ctx *c)
     return c->r->latency_res_ms == RP_HOUR_MS;
 }
 
+/* ------------------------------------------------------------------ day rows */
+
+/*
+ * Decoding histograms is most of a report's cost, and a day's 1 d row is the exact merge of its
+ * 24 hours: where the zone's days are UTC days, a day without maintenance takes its latency, and
+ * each environment's, from its day rows, 31 decodes a month instead of 744. A day row the rollup
+ * has not rebuilt since late data arrived would be short: each environment's day rows must hold
+ * its hours' requests, else the day is merged from its hours as before.
+ */
+static bool
+days_are_utc(const sw_report *r, const rp_service *s)
+{
+    if (r->latency_res_ms != RP_HOUR_MS)
+        return false;
+    for (int d = 0; d < r->n_days; d++)
+        if (s->days[d].start_ms % SW_STORE_1D_MS != 0 ||
+            s->days[d].end_ms - s->days[d].start_ms != SW_STORE_1D_MS)
+            return false;
+    return true;
+}
+
+static sw_status
+day_rows_of(scan_ctx *c, const char *env, day_rows **ret, sw_err *err)
+{
+    const char *name = env != NULL ? env : "";
+    for (size_t i = 0; i < c->n_day_envs; i++)
+        if (strcmp(c->day_envs[i].env, name) == 0) {
+            *ret = &c->day_envs[i];
+            return SW_OK;
+        }
+    day_rows *grown = realloc(c->day_envs, (c->n_day_envs + 1) * sizeof *grown);
+    if (grown == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory for a report's day rows");
+    c->day_envs = grown;
+    *ret = &c->day_envs[c->n_day_envs++];
+    memset(*ret, 0, sizeof **ret);
+    snprintf((*ret)->env, sizeof(*ret)->env, "%s", name);
+    return SW_OK;
+}
+
+static sw_status
+visit_day_row(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
+              sw_err *err)
+{
+    (void)service;
+    scan_ctx *c = ctx;
+    int d = day_of(c->r, c->s, iv->start_ms);
+    day_rows *e = NULL;
+    if (d < 0 || iv->length_ms != SW_STORE_1D_MS)
+        return SW_OK;
+    sw_status r = day_rows_of(c, env, &e, err);
+    if (r != SW_OK)
+        return r;
+    e->row_requests[d] += iv->requests;
+    e->has_row[d] = true;
+    return iv->latency == NULL ? SW_OK : sw_report_merge_into(&e->lat[d], iv->latency, err);
+}
+
+/* An hour's requests beside its environment's day rows, to check those against. */
+static sw_status
+day_hour(scan_ctx *c, const char *env, const sw_sli_interval *iv, sw_err *err)
+{
+    int d = day_of(c->r, c->s, iv->start_ms);
+    day_rows *e = NULL;
+    if (d < 0)
+        return SW_OK;
+    sw_status r = day_rows_of(c, env, &e, err);
+    if (r != SW_OK)
+        return r;
+    e->hour_requests[d] += iv->requests;
+    e->has_hours[d] = true;
+    return SW_OK;
+}
+
 static sw_status
 visit_hour(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
            const sw_hour_minutes *minutes, sw_err *err)
@@ -140,8 +232,90 @@ visit_hour(void *ctx, const char *service, const char *env, const sw_sli_interva
         add_counts(&c->hour_rows[h], iv);
         sw_report_env_hour(c->s, env, iv);
     }
+    if (c->by_day_rows)
+        return day_hour(c, env, iv, err);
     /* An hour that overlaps maintenance is merged from its minutes (minute_latency). */
     return maint || !hour_latency(c) ? SW_OK : add_latency(c, env, iv, err);
+}
+
+static sw_status
+visit_hour_latency(void *ctx, const char *service, const char *env, const sw_sli_interval *iv,
+                   const sw_hour_minutes *minutes, sw_err *err)
+{
+    (void)service, (void)minutes;
+    scan_ctx *c = ctx;
+    bool maint = sw_report_in_maint(c->s->svc, iv->start_ms, iv->start_ms + RP_HOUR_MS);
+    return maint ? SW_OK : add_latency(c, env, iv, err);
+}
+
+/* Does every environment's day rows hold what its hours hold, on a day without maintenance? */
+static bool
+day_rows_whole(const scan_ctx *c, int d)
+{
+    const rp_day *day = &c->s->days[d];
+    bool any_latency = false;
+    for (size_t i = 0; i < c->n_day_envs; i++) {
+        const day_rows *e = &c->day_envs[i];
+        if (e->row_requests[d] != e->hour_requests[d] || e->has_row[d] != e->has_hours[d])
+            return false;
+        any_latency |= e->lat[d] != NULL;
+    }
+    return any_latency && !sw_report_in_maint(c->s->svc, day->start_ms, day->end_ms);
+}
+
+/* The day's rows into the day and their environments; the first is handed over, not copied:
+ * cloning a histogram (a dense one is cleared first) costs as much as decoding it. */
+static sw_status
+day_from_rows(scan_ctx *c, int d, sw_err *err)
+{
+    sw_status r = SW_OK;
+    for (size_t i = 0; r == SW_OK && i < c->n_day_envs; i++) {
+        sw_hdr **h = &c->day_envs[i].lat[d];
+        if (*h == NULL)
+            continue;
+        r = sw_report_env_latency(c->s, c->day_envs[i].env, *h, err);
+        if (r == SW_OK && c->day_lat[d] == NULL) {
+            c->day_lat[d] = *h;
+            *h = NULL;
+        } else if (r == SW_OK) {
+            r = sw_report_merge_into(&c->day_lat[d], *h, err);
+        }
+    }
+    return r;
+}
+
+static bool
+day_stored(const scan_ctx *c, int d)
+{
+    for (size_t i = 0; i < c->n_day_envs; i++)
+        if (c->day_envs[i].has_row[d] || c->day_envs[i].has_hours[d])
+            return true;
+    return false;
+}
+
+/* Each day's latency: its day rows' when they are whole, else its hours'. */
+static sw_status
+day_latency(sw_store *st, scan_ctx *c, sw_err *err)
+{
+    sw_status r = SW_OK;
+    for (int d = 0; r == SW_OK && d < c->r->n_days; d++) {
+        const rp_day *day = &c->s->days[d];
+        if (day_rows_whole(c, d))
+            r = day_from_rows(c, d, err);
+        else if (day_stored(c, d))
+            r = sw_store_scan_hours(st, c->s->key, day->start_ms, day->end_ms, true,
+                                    visit_hour_latency, c, err);
+    }
+    return r;
+}
+
+static void
+day_rows_free(scan_ctx *c)
+{
+    for (size_t i = 0; i < c->n_day_envs; i++)
+        for (int d = 0; d < RP_MAX_DAYS; d++)
+            sw_hdr_free(c->day_envs[i].lat[d]);
+    free(c->day_envs);
 }
 
 static sw_status
@@ -353,15 +527,10 @@ scan_init(scan_ctx *c, sw_err *err)
     return SW_OK;
 }
 
-/* A base row of a minute the rollup has not reached yet, into that minute. */
-static sw_status
-visit_tail(void *ctx, const char *service, const char *env, const sw_sli_interval *iv, sw_err *err)
+/* The base row's counts into its minute. */
+static void
+tail_counts(scan_ctx *c, const char *env, const sw_sli_interval *iv, size_t i)
 {
-    (void)service;
-    scan_ctx *c = ctx;
-    int64_t i = (iv->start_ms - c->r->start_ms) / RP_MINUTE_MS;
-    if (iv->start_ms < c->r->start_ms || (size_t)i >= c->m->n || (c->m->flags[i] & RP_MIN_ROW))
-        return SW_OK;
     c->m->requests[i] += iv->requests;
     c->m->errors[i] += iv->errors;
     c->m->probes[i] += iv->health.probes;
@@ -371,6 +540,19 @@ visit_tail(void *ctx, const char *service, const char *env, const sw_sli_interva
     c->minute_rows++;
     sw_report_env_minute(c->s, env, iv->start_ms, iv->length_ms, iv->requests, iv->errors,
                          iv->has_data);
+}
+
+/* A base row of a minute the rollup has not reached yet, into that minute. */
+static sw_status
+visit_tail(void *ctx, const char *service, const char *env, const sw_sli_interval *iv, sw_err *err)
+{
+    (void)service;
+    scan_ctx *c = ctx;
+    int64_t i = (iv->start_ms - c->r->start_ms) / RP_MINUTE_MS;
+    if (iv->start_ms < c->r->start_ms || (size_t)i >= c->m->n || (c->m->flags[i] & RP_MIN_ROW))
+        return SW_OK;
+    if (!c->over_only)
+        tail_counts(c, env, iv, (size_t)i);
     bool maint = sw_report_in_maint(c->s->svc, iv->start_ms, iv->start_ms + iv->length_ms);
     return maint ? SW_OK : add_latency(c, env, iv, err);
 }
@@ -394,8 +576,16 @@ scan_store(sw_store *st, scan_ctx *c, sw_err *err)
 {
     /* From the hour the month starts in: a zone's month may start mid-hour. */
     int64_t from = c->r->start_ms - c->r->start_ms % RP_HOUR_MS;
-    sw_status r =
-        sw_store_scan_hours(st, c->s->key, from, c->r->end_ms, hour_latency(c), visit_hour, c, err);
+    sw_status r = SW_OK;
+    c->by_day_rows = days_are_utc(c->r, c->s);
+    if (c->by_day_rows)
+        r = sw_store_scan_level(st, c->s->key, SW_STORE_1D_MS, c->r->start_ms, c->r->end_ms, true,
+                                visit_day_row, c, err);
+    if (r == SW_OK)
+        r = sw_store_scan_hours(st, c->s->key, from, c->r->end_ms,
+                                hour_latency(c) && !c->by_day_rows, visit_hour, c, err);
+    if (r == SW_OK && c->by_day_rows)
+        r = day_latency(st, c, err);
     if (r == SW_OK)
         r = minute_latency(st, c, err);
     return r == SW_OK ? scan_tail(st, c, err) : r;
@@ -424,6 +614,7 @@ sw_report_scan_service(sw_store *st, const sw_report *r, rp_service *s, rp_minut
         rc = throughput(s, m, err);
     for (int d = 0; d < RP_MAX_DAYS; d++)
         sw_hdr_free(c.day_lat[d]);
+    day_rows_free(&c);
     free(c.hour_rows);
     if (rc != SW_OK) {
         sw_hdr_free(month_lat);
@@ -431,4 +622,24 @@ sw_report_scan_service(sw_store *st, const sw_report *r, rp_service *s, rp_minut
     }
     *ret_lat = month_lat;
     return SW_OK;
+}
+
+/*
+ * The requests over each latency threshold per hour, for the why of a latency objective: a second
+ * read of the latency rows the scan merged (the hours outside maintenance, the maintenance hours'
+ * minutes or the month's minutes, the tail's base rows), decoding each hour's histogram. Made
+ * only for a service with a latency objective missed or at risk, so the others keep the scan's
+ * 31 day-row decodes a month.
+ */
+sw_status
+sw_report_scan_over(sw_store *st, const sw_report *r, rp_service *s, rp_minutes *m, sw_err *err)
+{
+    scan_ctx c = {.r = r, .s = s, .m = m, .over_only = true};
+    int64_t from = r->start_ms - r->start_ms % RP_HOUR_MS;
+    sw_status rc = SW_OK;
+    if (hour_latency(&c))
+        rc = sw_store_scan_hours(st, s->key, from, r->end_ms, true, visit_hour_latency, &c, err);
+    if (rc == SW_OK)
+        rc = minute_latency(st, &c, err);
+    return rc == SW_OK ? scan_tail(st, &c, err) : rc;
 }

@@ -145,6 +145,15 @@ wants_why(const sw_objective_result *o)
            (!o->met || (isfinite(o->budget_remaining) && o->budget_remaining < RP_AT_RISK_BUDGET));
 }
 
+bool
+sw_report_why_needs_over(const rp_service *s)
+{
+    for (size_t k = 0; k < s->own->n_objectives; k++)
+        if (unit_of(&s->own->objectives[k]) == BAD_OVER && wants_why(&s->objectives[k]))
+            return true;
+    return false;
+}
+
 /* The periods of objective k from its hours' bad events. */
 static void
 periods(const sw_report *r, const rp_service *s, size_t k, bad_unit u, const rp_minutes *m,
