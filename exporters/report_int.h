@@ -236,6 +236,13 @@ sw_status sw_report_find_why(const sw_report *r, rp_service *s, const rp_minutes
 bool sw_report_why_needs_over(const rp_service *s);
 /* The why of objective k, NULL when it has none. */
 const rp_why *sw_report_why_of(const rp_service *s, size_t k);
+/* Does any objective of s have a why to print? (A format leaves the section out if not.) */
+bool sw_report_has_why(const rp_service *s);
+/* A why period in words, as every format prints it. */
+typedef struct {
+    char span[64], bad[32], share[24];
+} rp_period_words;
+void sw_report_period_words(const sw_report *r, const rp_period *x, rp_period_words *out);
 /* Budget left below this (and met): at risk, so its why is given too. */
 #define RP_AT_RISK_BUDGET 0.25
 

@@ -120,26 +120,21 @@ environments(sw_buf *b, const rp_service *s, sw_err *err)
 static void
 why(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
 {
-    bool any = false;
-    for (size_t i = 0; i < s->n_why; i++)
-        any = any || s->why[i].n_periods > 0;
-    if (!any)
+    if (!sw_report_has_why(s))
         return;
     sw_buf_printf(b, err, "\n### Why: the periods that spent the budget\n");
     for (size_t i = 0; i < s->n_why; i++) {
         const rp_why *w = &s->why[i];
         if (w->n_periods == 0)
             continue;
-        char total[32], span[64], n[32], pct[24];
+        char total[32];
         sw_report_words_count(w->total_bad, total, sizeof total);
         sw_buf_printf(b, err, "\n%s (%s %s in the month):\n\n",
                       s->own->objectives[w->objective].name, total, w->unit_text);
         for (size_t p = 0; p < w->n_periods; p++) {
-            const rp_period *x = &w->periods[p];
-            sw_report_words_span(r, x->start_ms, x->end_ms, span, sizeof span);
-            sw_report_words_count(x->bad, n, sizeof n);
-            sw_report_words_percent(x->share, pct, sizeof pct);
-            sw_buf_printf(b, err, "- %s: %s %s (%s)\n", span, n, w->unit_text, pct);
+            rp_period_words pw;
+            sw_report_period_words(r, &w->periods[p], &pw);
+            sw_buf_printf(b, err, "- %s: %s %s (%s)\n", pw.span, pw.bad, w->unit_text, pw.share);
         }
     }
 }

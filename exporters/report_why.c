@@ -146,6 +146,23 @@ wants_why(const sw_objective_result *o)
 }
 
 bool
+sw_report_has_why(const rp_service *s)
+{
+    for (size_t i = 0; i < s->n_why; i++)
+        if (s->why[i].n_periods > 0)
+            return true;
+    return false;
+}
+
+void
+sw_report_period_words(const sw_report *r, const rp_period *x, rp_period_words *out)
+{
+    sw_report_words_span(r, x->start_ms, x->end_ms, out->span, sizeof out->span);
+    sw_report_words_count(x->bad, out->bad, sizeof out->bad);
+    sw_report_words_percent(x->share, out->share, sizeof out->share);
+}
+
+bool
 sw_report_why_needs_over(const rp_service *s)
 {
     for (size_t k = 0; k < s->own->n_objectives; k++)
