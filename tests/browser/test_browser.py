@@ -42,18 +42,8 @@ import rw_util  # noqa: E402
 import serve_util  # noqa: E402
 from serve_util import (FAILURES, check, Daemon, http, push_intervals,  # noqa: E402
                         wait_evaluated, wait_until)
+from browser_util import By, chromium, html5lib  # noqa: E402
 
-try:
-    import html5lib
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-except ImportError as e:  # a missing peer is a failure, never a skip
-    print(f"FAIL: {e}: install python3-selenium and python3-html5lib", file=sys.stderr)
-    sys.exit(1)
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 TOKEN = "br0wser-token"
 RULES = serve_util.RULES.replace("""    window: 1h
 alerts:""", """    window: 1h
@@ -90,22 +80,6 @@ TOO_LONG = "<i>'\"" * 2100
 # checkout's counters per route: (requests, errors) added in each of 3 intervals.
 ROUTES = {"/pay": (101, 1), "/cart": (105, 5), HOSTILE: (100, 0), LONG: (120, 3)}
 
-
-def browser(screens):
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not os.access(path, os.X_OK):
-            print(f"FAIL: {path} is missing: install chromium and chromium-driver",
-                  file=sys.stderr)
-            sys.exit(1)
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update",
-              "--disable-sync", "--disable-extensions", "--window-size=1280,1000",
-              f"--user-data-dir={os.path.join(screens, 'profile')}"):
-        opts.add_argument(a)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
 
 
 class Checker:
@@ -570,7 +544,7 @@ def main():
         try:
             feed(d)
             test_palette(d)
-            driver = browser(os.path.join(tmp, "chromium"))
+            driver = chromium(os.path.join(tmp, "chromium", "profile"))
             c = Checker(driver, d, screens)
             test_login(c)
             test_overview(c)

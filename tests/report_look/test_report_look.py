@@ -39,18 +39,8 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from serve_util import FAILURES, check, Daemon, http, wait_until  # noqa: E402
+from browser_util import By, chromium, html5lib  # noqa: E402
 
-try:
-    import html5lib
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-except ImportError as e:  # a missing peer is a failure, never a skip
-    print(f"FAIL: {e}: install python3-selenium and python3-html5lib", file=sys.stderr)
-    sys.exit(1)
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 SERVICES = ["alpha", "beta", "gamma", "delta"]
 PLOT_TOP, PLOT_BOTTOM = 26.0, 178.0  # chart.h: a 200-high chart, pads 26 above and 22 below
 
@@ -58,22 +48,6 @@ PLOT_TOP, PLOT_BOTTOM = 26.0, 178.0  # chart.h: a 200-high chart, pads 26 above 
 def run(exe, *args, env=None):
     return subprocess.run([exe, *args], capture_output=True, env=env, timeout=300)
 
-
-def browser(profile):
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not os.access(path, os.X_OK):
-            print(f"FAIL: {path} is missing: install chromium and chromium-driver",
-                  file=sys.stderr)
-            sys.exit(1)
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update",
-              "--disable-sync", "--disable-extensions", "--window-size=1100,1400",
-              f"--user-data-dir={profile}"):
-        opts.add_argument(a)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
 
 
 def check_logs(driver, page_url):
@@ -304,7 +278,7 @@ def check_browser(exe, data, tmp, screens, doc):
             html5lib.HTMLParser(strict=True).parse(f.read())
         except html5lib.html5parser.ParseError as e:
             check(False, f"the report is not strict HTML5: {e}")
-    driver = browser(os.path.join(tmp, "profile"))
+    driver = chromium(os.path.join(tmp, "profile"), "1100,1400")
     try:
         url = "file://" + html
         driver.get(url)
