@@ -44,9 +44,9 @@ import threading
 
 SLAWATCH, RECORD, RULES, UTIL = sys.argv[1:5]
 sys.path.insert(0, UTIL)
-from serve_util import Daemon, free_port, scalar_metrics, wait_until  # noqa: E402
+from serve_util import (LIBFAKETIME, FakeClockDaemon, free_port, scalar_metrics,  # noqa: E402
+                        wait_until)
 
-LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
 FROM = "slawatch@example.com"
 TO = ["ops@example.com", "cto@example.com"]
 USER, PASSWORD = "slawatch", "s3cret-pass"
@@ -143,7 +143,7 @@ class HookReceiver:
         self.server.server_close()
 
 
-class FakeClockDaemon(Daemon):
+class DeliveryDaemon(FakeClockDaemon):
     def __init__(self, tmp, start, smtp_port, hook_port, zone="UTC"):
         with open(os.path.join(tmp, "smtp-password"), "w") as f:
             f.write(PASSWORD + "\n")
@@ -158,24 +158,10 @@ class FakeClockDaemon(Daemon):
             "    ca_file: cert.pem\n"
             "  webhook:\n"
             f"    url: http://127.0.0.1:{hook_port}/hook\n")
-        super().__init__(SLAWATCH, tmp, rules=open(RULES).read(), extra_config=schedule)
-        self.fake_start = start
+        super().__init__(SLAWATCH, tmp, start, rules=open(RULES).read(), extra_config=schedule)
 
     def start(self, timeout=30):
-        self.log = open(self.log_path, "ab")
-        when = datetime.datetime.fromtimestamp(self.fake_start, datetime.timezone.utc)
-        env = dict(os.environ, LD_PRELOAD=LIBFAKETIME, FAKETIME_DONT_FAKE_MONOTONIC="1",
-                   FAKETIME=when.strftime("@%Y-%m-%d %H:%M:%S"))
-        self.proc = subprocess.Popen([self.exe, "serve", "--config", self.config_path],
-                                     stdout=self.log, stderr=subprocess.STDOUT, env=env)
-
-        def ready():
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"slawatch serve exited {self.proc.returncode}:\n"
-                                   + self.log_text())
-            return self.get("/-/ready")[0] == 200
-        wait_until("slawatch /-/ready", ready, timeout)
-        return self
+        return super().start(timeout)
 
     def deliveries(self):
         _, _, text = self.get("/metrics")
@@ -250,7 +236,7 @@ def sent_and_retried(tmp, data_src):
         shutil.copy(os.path.join(os.path.dirname(tmp), f), tmp)
     handler = MailHandler(refuse=1)
     with SmtpServer(tmp, handler) as smtp, HookReceiver() as hook:
-        d = FakeClockDaemon(tmp, epoch("2026-11-01T05:59:50Z"), smtp.port, hook.port)
+        d = DeliveryDaemon(tmp, epoch("2026-11-01T05:59:50Z"), smtp.port, hook.port)
         link = f"http://127.0.0.1:{d.port}/reports"
         try:
             d.start()
@@ -294,7 +280,7 @@ def restart_before_sending(tmp, data_src):
         shutil.copy(os.path.join(os.path.dirname(tmp), f), tmp)
     handler = MailHandler()
     with SmtpServer(tmp, handler) as smtp, HookReceiver() as hook:
-        d = FakeClockDaemon(tmp, epoch("2026-11-01T05:58:00Z"), smtp.port, hook.port)
+        d = DeliveryDaemon(tmp, epoch("2026-11-01T05:58:00Z"), smtp.port, hook.port)
         try:
             d.start()
         finally:
@@ -344,7 +330,7 @@ def in_berlin(tmp, data_src):
         shutil.copy(os.path.join(os.path.dirname(tmp), f), tmp)
     handler = MailHandler()
     with SmtpServer(tmp, handler) as smtp, HookReceiver(refuse=2) as hook:
-        d = FakeClockDaemon(tmp, epoch("2026-11-01T04:59:50Z"), smtp.port, hook.port,
+        d = DeliveryDaemon(tmp, epoch("2026-11-01T04:59:50Z"), smtp.port, hook.port,
                             zone="Europe/Berlin")
         try:
             d.start()

@@ -131,10 +131,10 @@ class Daemon:
         self.proc = None
         self.log = None
 
-    def start(self, timeout=20):
+    def start(self, timeout=20, env=None):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([self.exe, "serve", "--config", self.config_path],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT, env=env)
 
         def ready():
             if self.proc.poll() is not None:
@@ -188,6 +188,24 @@ class Daemon:
 
     def kill(self):
         return self.stop(signal.SIGKILL)
+
+
+# libfaketime preloaded into slawatch itself (the faketime wrapper would take SIGTERM).
+LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+
+
+class FakeClockDaemon(Daemon):
+    """The daemon with its clock starting at fake_start (epoch seconds) under libfaketime."""
+
+    def __init__(self, exe, tmp, start, **kwargs):
+        super().__init__(exe, tmp, **kwargs)
+        self.fake_start = start
+
+    def start(self, timeout=20):
+        when = datetime.datetime.fromtimestamp(self.fake_start, datetime.timezone.utc)
+        return super().start(timeout, env=dict(
+            os.environ, LD_PRELOAD=LIBFAKETIME, FAKETIME_DONT_FAKE_MONOTONIC="1",
+            FAKETIME=when.strftime("@%Y-%m-%d %H:%M:%S")))
 
 
 def evaluated_at(d):

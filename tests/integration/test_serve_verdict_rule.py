@@ -21,14 +21,12 @@ and the report's JSON, slawatch_objective_met 1/0/NaN and slawatch_objective_met
 import datetime
 import math
 import os
-import subprocess
 import sys
 import tempfile
 
-from serve_util import FAILURES, check, Daemon, rfc3339, scalar_metrics, wait_until
+from serve_util import (FAILURES, LIBFAKETIME, check, FakeClockDaemon, rfc3339,
+                        scalar_metrics, wait_until)
 
-# libfaketime preloaded into slawatch itself (the faketime wrapper would take SIGTERM).
-LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
 RULES = """version: 1
 base_interval: 1s
 min_requests: 100
@@ -56,28 +54,9 @@ def epoch(text):
         tzinfo=datetime.timezone.utc).timestamp()
 
 
-class FakeClockDaemon(Daemon):
-    """The daemon with its clock starting at `start` (epoch seconds) under faketime."""
-
+class VerdictDaemon(FakeClockDaemon):
     def __init__(self, exe, tmp, start):
-        super().__init__(exe, tmp, rules=RULES)
-        self.fake_start = start
-
-    def start(self, timeout=20):
-        self.log = open(self.log_path, "ab")
-        when = datetime.datetime.fromtimestamp(self.fake_start, datetime.timezone.utc)
-        env = dict(os.environ, LD_PRELOAD=LIBFAKETIME, FAKETIME_DONT_FAKE_MONOTONIC="1",
-                   FAKETIME=when.strftime("@%Y-%m-%d %H:%M:%S"))
-        self.proc = subprocess.Popen([self.exe, "serve", "--config", self.config_path],
-                                     stdout=self.log, stderr=subprocess.STDOUT, env=env)
-
-        def ready():
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"slawatch serve exited {self.proc.returncode}:\n"
-                                   + self.log_text())
-            return self.get("/-/ready")[0] == 200
-        wait_until("slawatch /-/ready", ready, timeout)
-        return self
+        super().__init__(exe, tmp, start, rules=RULES)
 
     def evaluated_at(self):
         status, doc = self.get_json("/api/v1/status")
@@ -117,7 +96,7 @@ def run_case(slawatch, tmp, name, fake_start, first_data, look_at):
     """Push every second from first_data to 5 minutes after it, then compare the three outputs
     once the daemon has evaluated past look_at."""
     os.makedirs(os.path.join(tmp, name))
-    d = FakeClockDaemon(slawatch, os.path.join(tmp, name), fake_start)
+    d = VerdictDaemon(slawatch, os.path.join(tmp, name), fake_start)
     try:
         d.start()
         for k in range(280):
