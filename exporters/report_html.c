@@ -103,12 +103,14 @@ summary(sw_buf *b, const sw_report *r, sw_err *err)
     sw_buf_printf(b, err, "<h1>SLA report: %s %04d</h1>\n<p class=\"sub\">Time zone ",
                   month_names[r->month - 1], r->year);
     esc(b, sw_report_tz_name(r->tz), err);
-    sw_buf_printf(b, err, ". %s</p>\n", r->partial ? "The month is not over: figures so far."
-                                                 : "The whole calendar month.");
+    sw_buf_printf(b, err, ". %s</p>\n",
+                  r->partial ? "The month is not over: figures so far."
+                             : "The whole calendar month.");
     sw_report_html_headline(b, r, err);
-    sw_buf_printf(b, err, "<table id=\"summary\"><tr><th>Service</th><th>Commitment</th>"
-                          "<th>Target</th><th>Actual</th><th>Margin</th><th>Verdict</th>"
-                          "<th>Previous month</th></tr>\n");
+    sw_buf_printf(b, err,
+                  "<table id=\"summary\"><tr><th>Service</th><th>Commitment</th>"
+                  "<th>Target</th><th>Actual</th><th>Margin</th><th>Verdict</th>"
+                  "<th>Previous month</th></tr>\n");
     for (size_t i = 0; i < r->n_services; i++)
         for (size_t k = 0; k < r->services[i].own->n_objectives; k++)
             summary_row(b, &r->services[i], k, err);
@@ -448,19 +450,13 @@ facts(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
                   "<ul><li>Data coverage: %.2f%% of the month's minutes%s outside "
                   "maintenance.</li>",
                   100.0 * s->coverage, r->partial ? " so far" : "");
-    sw_report_words_count((double)s->month.requests, a, sizeof a);
-    sw_report_words_count((double)s->month.errors, c, sizeof c);
-    sw_report_words_percent(s->month.requests ? (double)s->month.errors / (double)s->month.requests
-                                              : NAN,
-                            t, sizeof t);
-    sw_buf_printf(b, err, "<li>%s requests, %s failed (%s).</li>", a, c, t);
-    sw_report_words_latency(s->p95_us, a, sizeof a);
-    sw_report_words_latency(s->p99_us, c, sizeof c);
-    sw_buf_printf(b, err, "<li>Latency over the whole month: P95 %s, P99 %s.</li>", a, c);
-    sw_report_words_rate(s->sustained_rps, a, sizeof a);
-    sw_report_words_rate(s->peak_rps, c, sizeof c);
-    sw_buf_printf(b, err, "<li>Throughput: &ge; %s in 99%% of minutes; peak minute %s.</li>", a,
-                  c);
+    rp_fact_words f;
+    sw_report_fact_words(s, &f);
+    sw_buf_printf(b, err, "<li>%s requests, %s failed (%s).</li>", f.requests, f.failed,
+                  f.error_share);
+    sw_buf_printf(b, err, "<li>Latency over the whole month: P95 %s, P99 %s.</li>", f.p95, f.p99);
+    sw_buf_printf(b, err, "<li>Throughput: &ge; %s in 99%% of minutes; peak minute %s.</li>",
+                  f.sustained, f.peak);
     for (size_t k = 0; k < s->own->n_objectives; k++) {
         const sw_objective_result *o = &s->objectives[k];
         if (!isfinite(o->allowed_downtime_s))
@@ -470,8 +466,9 @@ facts(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
         sw_report_words_minutes(o->downtime_s, a, sizeof a);
         sw_report_words_minutes(o->allowed_downtime_s, c, sizeof c);
         sw_report_words_percent(o->budget_remaining, t, sizeof t);
-        sw_buf_printf(b, err, ": %s of downtime of %s allowed; error budget left at the "
-                              "month's end %s.</li>",
+        sw_buf_printf(b, err,
+                      ": %s of downtime of %s allowed; error budget left at the "
+                      "month's end %s.</li>",
                       a, c, t);
     }
     sw_buf_printf(b, err, "</ul>\n");

@@ -267,6 +267,11 @@ void sw_report_words_percent_apart(double ratio, double other, char *out, size_t
 void sw_report_words_latency(double us, char *out, size_t cap);
 void sw_report_words_rate(double per_s, char *out, size_t cap);
 void sw_report_words_value(sw_sli shown, double v, char *out, size_t cap);
+/* A service's month figures in words, as every format states them. */
+typedef struct {
+    char requests[48], failed[48], error_share[24], p95[48], p99[48], sustained[48], peak[48];
+} rp_fact_words;
+void sw_report_fact_words(const rp_service *s, rp_fact_words *out);
 /* "14 Oct 13:00" / "14 Oct 13:00-13:30" / "14 Oct 22:00-15 Oct 01:00" in the report's zone. */
 void sw_report_words_time(const sw_report *r, int64_t ms, char *out, size_t cap);
 void sw_report_words_span(const sw_report *r, int64_t from_ms, int64_t to_ms, char *out,

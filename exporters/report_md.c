@@ -59,18 +59,12 @@ facts(sw_buf *b, const sw_report *r, const rp_service *s, sw_err *err)
     sw_buf_printf(b, err, "- Data coverage: %s of the month's minutes%s outside maintenance%s\n",
                   pct, r->partial ? " so far" : "",
                   s->enough_coverage ? "" : " — too low for a verdict, commitments not judged");
-    sw_report_words_count((double)s->month.requests, a, sizeof a);
-    sw_report_words_count((double)s->month.errors, c, sizeof c);
-    sw_report_words_percent(s->month.requests ? (double)s->month.errors / (double)s->month.requests
-                                              : NAN,
-                            pct, sizeof pct);
-    sw_buf_printf(b, err, "- Requests: %s, failed: %s (%s)\n", a, c, pct);
-    sw_report_words_latency(s->p95_us, a, sizeof a);
-    sw_report_words_latency(s->p99_us, c, sizeof c);
-    sw_buf_printf(b, err, "- Latency over the month: P95 %s, P99 %s\n", a, c);
-    sw_report_words_rate(s->sustained_rps, a, sizeof a);
-    sw_report_words_rate(s->peak_rps, c, sizeof c);
-    sw_buf_printf(b, err, "- Throughput: ≥ %s in 99 %% of minutes; peak minute %s\n", a, c);
+    rp_fact_words f;
+    sw_report_fact_words(s, &f);
+    sw_buf_printf(b, err, "- Requests: %s, failed: %s (%s)\n", f.requests, f.failed, f.error_share);
+    sw_buf_printf(b, err, "- Latency over the month: P95 %s, P99 %s\n", f.p95, f.p99);
+    sw_buf_printf(b, err, "- Throughput: ≥ %s in 99 %% of minutes; peak minute %s\n", f.sustained,
+                  f.peak);
     for (size_t k = 0; k < s->own->n_objectives; k++) {
         const sw_objective_result *o = &s->objectives[k];
         if (!isfinite(o->allowed_downtime_s))

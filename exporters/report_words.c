@@ -128,6 +128,20 @@ sw_report_words_latency(double us, char *out, size_t cap)
 }
 
 void
+sw_report_fact_words(const rp_service *s, rp_fact_words *out)
+{
+    const rp_counts *m = &s->month;
+    sw_report_words_count((double)m->requests, out->requests, sizeof out->requests);
+    sw_report_words_count((double)m->errors, out->failed, sizeof out->failed);
+    sw_report_words_percent(m->requests ? (double)m->errors / (double)m->requests : NAN,
+                            out->error_share, sizeof out->error_share);
+    sw_report_words_latency(s->p95_us, out->p95, sizeof out->p95);
+    sw_report_words_latency(s->p99_us, out->p99, sizeof out->p99);
+    sw_report_words_rate(s->sustained_rps, out->sustained, sizeof out->sustained);
+    sw_report_words_rate(s->peak_rps, out->peak, sizeof out->peak);
+}
+
+void
 sw_report_words_rate(double per_s, char *out, size_t cap)
 {
     char d[32];
