@@ -151,6 +151,19 @@ typedef struct rp_service {
     struct rp_marks *marks; /* what the charts mark (report_marks.h); NULL: none read */
 } rp_service;
 
+/* Dense latency accumulators kept between a report's services (report_pool.c). */
+typedef struct rp_hdr_pool {
+    sw_hdr **kept;
+    size_t n, cap;
+} rp_hdr_pool;
+
+/* A copy of h to merge into: a kept accumulator when h has the latency layout, else a clone
+ * (p NULL: always a clone). NULL when out of memory. */
+sw_hdr *sw_report_pool_copy(rp_hdr_pool *p, const sw_hdr *h);
+/* h cleared and kept for the next copy when it is a kept accumulator, else freed. */
+void sw_report_pool_put(rp_hdr_pool *p, sw_hdr *h);
+void sw_report_pool_fini(rp_hdr_pool *p);
+
 struct sw_report {
     int year, month;
     sw_report_tz *tz;
@@ -167,6 +180,7 @@ struct sw_report {
                              * zone's days do not start on the hour */
     rp_service *services;
     size_t n_services;
+    rp_hdr_pool *pool; /* while the services are scanned; NULL otherwise */
 };
 
 /* Per-minute counts of the month (all environments of a service added), for slices. */
@@ -195,6 +209,8 @@ sw_status sw_report_load_overrides(sw_store *st, sw_report *r, sw_err *err);
 
 /* *acc += h, cloning h into an empty *acc (report_scan.c; web_series.c merges alike). */
 sw_status sw_report_merge_into(sw_hdr **acc, const sw_hdr *h, sw_err *err);
+/* The same, an empty *acc starting as sw_report_pool_copy(p, h). */
+sw_status sw_report_merge_pooled(rp_hdr_pool *p, sw_hdr **acc, const sw_hdr *h, sw_err *err);
 
 /* Is [from, to) overlapping one of the service's maintenance windows? */
 bool sw_report_in_maint(const sw_service *svc, int64_t from_ms, int64_t to_ms);
@@ -215,7 +231,8 @@ bool sw_report_counts_bad(const sw_condition *conds, size_t n, int64_t min_reque
 void sw_report_env_minute(rp_service *s, const char *env, int64_t start_ms, int64_t length_ms,
                           uint64_t requests, uint64_t errors, bool has_data);
 void sw_report_env_hour(rp_service *s, const char *env, const sw_sli_interval *iv);
-sw_status sw_report_env_latency(rp_service *s, const char *env, const sw_hdr *lat, sw_err *err);
+sw_status sw_report_env_latency(rp_hdr_pool *p, rp_service *s, const char *env, const sw_hdr *lat,
+                                sw_err *err);
 /* The row's requests over each latency objective's threshold, into its hour (s->over). */
 void sw_report_count_over(const sw_report *r, rp_service *s, const sw_sli_interval *iv);
 /* Fills s->over by a second read of the latency rows the scan merged (report_scan.c); m is the
@@ -224,6 +241,8 @@ sw_status sw_report_scan_over(sw_store *st, const sw_report *r, rp_service *s, r
                               sw_err *err);
 /* After the scan: each environment's counts, percentiles and events objectives. */
 void sw_report_envs_finish(const sw_report *r, rp_service *s);
+/* Each environment's latency, read by then, back into the pool for the next service. */
+void sw_report_envs_put_latency(rp_hdr_pool *p, rp_service *s);
 void sw_report_envs_free(rp_service *s);
 
 /* The month's changes of every service (report_changes.c). */
