@@ -412,7 +412,7 @@ scan_and_judge(sw_store *st, sw_report *r, rp_service *s, sw_err *err)
     if (rc == SW_OK && !r->compared_only)
         rc = sw_report_find_why(r, s, &m, err);
     sw_report_pool_put(r->pool, lat);
-    sw_report_minutes_fini(&m);
+    sw_report_pool_put_minutes(r->pool, &m);
     return rc;
 }
 
@@ -521,7 +521,7 @@ static sw_status
 build_services(sw_store *st, sw_report *r, sw_err *err)
 {
     bool any = false;
-    rp_hdr_pool pool = {0}; /* each service's accumulators reused by the next */
+    rp_scan_pool pool = {0}; /* each service's accumulators reused by the next */
     sw_status scanned = SW_OK;
     r->pool = &pool;
     for (size_t i = 0; scanned == SW_OK && i < r->n_services; i++) {

@@ -72,7 +72,7 @@ sw_report_count_over(const sw_report *r, rp_service *s, const sw_sli_interval *i
 }
 
 sw_status
-sw_report_env_latency(rp_hdr_pool *p, rp_service *s, const char *env, const sw_hdr *lat,
+sw_report_env_latency(rp_scan_pool *p, rp_service *s, const char *env, const sw_hdr *lat,
                       sw_err *err)
 {
     rp_env *e = env_of(s, env);
@@ -110,7 +110,7 @@ sw_report_envs_finish(const sw_report *r, rp_service *s)
 }
 
 void
-sw_report_envs_put_latency(rp_hdr_pool *p, rp_service *s)
+sw_report_envs_put_latency(rp_scan_pool *p, rp_service *s)
 {
     for (size_t i = 0; i < s->n_envs; i++) {
         sw_report_pool_put(p, s->envs[i].lat);

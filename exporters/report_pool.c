@@ -23,7 +23,7 @@ latency_layout(const sw_hdr *h)
 
 /* An empty dense latency histogram: a kept one, else a new one. */
 static sw_hdr *
-pool_take(rp_hdr_pool *p)
+pool_take(rp_scan_pool *p)
 {
     if (p->n > 0)
         return p->kept[--p->n];
@@ -32,7 +32,7 @@ pool_take(rp_hdr_pool *p)
 }
 
 sw_hdr *
-sw_report_pool_copy(rp_hdr_pool *p, const sw_hdr *h)
+sw_report_pool_copy(rp_scan_pool *p, const sw_hdr *h)
 {
     if (p == NULL || !latency_layout(h))
         return sw_hdr_clone(h);
@@ -51,7 +51,7 @@ fixed_dense(const sw_hdr *h)
 }
 
 void
-sw_report_pool_put(rp_hdr_pool *p, sw_hdr *h)
+sw_report_pool_put(rp_scan_pool *p, sw_hdr *h)
 {
     if (h == NULL)
         return;
@@ -74,9 +74,51 @@ sw_report_pool_put(rp_hdr_pool *p, sw_hdr *h)
     p->kept[p->n++] = h;
 }
 
-void
-sw_report_pool_fini(rp_hdr_pool *p)
+static sw_status
+minutes_alloc(rp_minutes *m, size_t n, sw_err *err)
 {
+    m->n = n;
+    m->requests = calloc(n, sizeof *m->requests);
+    m->errors = calloc(n, sizeof *m->errors);
+    m->probes = calloc(n, sizeof *m->probes);
+    m->failures = calloc(n, sizeof *m->failures);
+    m->flags = calloc(n, 1);
+    if (!m->requests || !m->errors || !m->probes || !m->failures || !m->flags)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory for %zu minutes of a report", n);
+    return SW_OK;
+}
+
+sw_status
+sw_report_pool_minutes(rp_scan_pool *p, rp_minutes *m, size_t n, sw_err *err)
+{
+    if (p == NULL || p->spare.n != n)
+        return minutes_alloc(m, n, err);
+    *m = p->spare;
+    memset(&p->spare, 0, sizeof p->spare);
+    memset(m->requests, 0, n * sizeof *m->requests);
+    memset(m->errors, 0, n * sizeof *m->errors);
+    memset(m->probes, 0, n * sizeof *m->probes);
+    memset(m->failures, 0, n * sizeof *m->failures);
+    memset(m->flags, 0, n);
+    return SW_OK;
+}
+
+void
+sw_report_pool_put_minutes(rp_scan_pool *p, rp_minutes *m)
+{
+    bool whole = m->requests && m->errors && m->probes && m->failures && m->flags;
+    if (p == NULL || p->spare.n != 0 || !whole) {
+        sw_report_minutes_fini(m);
+        return;
+    }
+    p->spare = *m;
+    memset(m, 0, sizeof *m);
+}
+
+void
+sw_report_pool_fini(rp_scan_pool *p)
+{
+    sw_report_minutes_fini(&p->spare);
     for (size_t i = 0; i < p->n; i++)
         sw_hdr_free(p->kept[i]);
     free(p->kept);

@@ -37,20 +37,6 @@ sw_report_minutes_fini(rp_minutes *m)
     memset(m, 0, sizeof *m);
 }
 
-static sw_status
-minutes_init(rp_minutes *m, size_t n, sw_err *err)
-{
-    m->n = n;
-    m->requests = calloc(n, sizeof *m->requests);
-    m->errors = calloc(n, sizeof *m->errors);
-    m->probes = calloc(n, sizeof *m->probes);
-    m->failures = calloc(n, sizeof *m->failures);
-    m->flags = calloc(n, 1);
-    if (!m->requests || !m->errors || !m->probes || !m->failures || !m->flags)
-        return sw_err_set(err, SW_E_NOMEM, "out of memory for %zu minutes of a report", n);
-    return SW_OK;
-}
-
 /* One environment's 1 d rows and what its hours hold, per day of the month (day_latency). */
 typedef struct day_rows {
     char env[RP_NAME_MAX];
@@ -100,7 +86,7 @@ add_minute(scan_ctx *c, const char *env, int64_t start_ms, const sw_minute_count
 }
 
 sw_status
-sw_report_merge_pooled(rp_hdr_pool *p, sw_hdr **acc, const sw_hdr *h, sw_err *err)
+sw_report_merge_pooled(rp_scan_pool *p, sw_hdr **acc, const sw_hdr *h, sw_err *err)
 {
     if (*acc != NULL)
         return sw_hdr_add_grow(acc, h, err);
@@ -524,7 +510,7 @@ static sw_status
 scan_init(scan_ctx *c, sw_err *err)
 {
     size_t n = (size_t)((c->r->end_ms - c->r->start_ms) / RP_MINUTE_MS);
-    sw_status r = minutes_init(c->m, n, err);
+    sw_status r = sw_report_pool_minutes(c->r->pool, c->m, n, err);
     if (r != SW_OK)
         return r;
     c->hour_rows = calloc(c->s->n_hours, sizeof *c->hour_rows);
