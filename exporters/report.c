@@ -403,6 +403,7 @@ scan_and_judge(sw_store *st, sw_report *r, rp_service *s, sw_err *err)
     if (rc == SW_OK) {
         burn_down(r, s);
         sw_report_envs_finish(r, s);
+        sw_report_envs_put_latency(r->pool, s);
         rc = worst_periods(s, r->n_days, err);
     }
     /* A compared month shows only its verdicts: its why would be read for nothing. */
@@ -410,8 +411,8 @@ scan_and_judge(sw_store *st, sw_report *r, rp_service *s, sw_err *err)
         rc = sw_report_scan_over(st, r, s, &m, err);
     if (rc == SW_OK && !r->compared_only)
         rc = sw_report_find_why(r, s, &m, err);
-    sw_hdr_free(lat);
-    sw_report_minutes_fini(&m);
+    sw_report_pool_put(r->pool, lat);
+    sw_report_pool_put_minutes(r->pool, &m);
     return rc;
 }
 
@@ -520,12 +521,17 @@ static sw_status
 build_services(sw_store *st, sw_report *r, sw_err *err)
 {
     bool any = false;
-    for (size_t i = 0; i < r->n_services; i++) {
-        sw_status rc = scan_and_judge(st, r, &r->services[i], err);
-        if (rc != SW_OK)
-            return rc;
+    rp_scan_pool pool = {0}; /* each service's accumulators reused by the next */
+    sw_status scanned = SW_OK;
+    r->pool = &pool;
+    for (size_t i = 0; scanned == SW_OK && i < r->n_services; i++) {
+        scanned = scan_and_judge(st, r, &r->services[i], err);
         any = any || r->services[i].has_data;
     }
+    r->pool = NULL;
+    sw_report_pool_fini(&pool);
+    if (scanned != SW_OK)
+        return scanned;
     if (!any)
         return sw_err_set(err, SW_E_RANGE, "the store holds no data for %04d-%02d (%s)", r->year,
                           r->month, sw_report_tz_name(r->tz));

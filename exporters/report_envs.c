@@ -72,10 +72,11 @@ sw_report_count_over(const sw_report *r, rp_service *s, const sw_sli_interval *i
 }
 
 sw_status
-sw_report_env_latency(rp_service *s, const char *env, const sw_hdr *lat, sw_err *err)
+sw_report_env_latency(rp_scan_pool *p, rp_service *s, const char *env, const sw_hdr *lat,
+                      sw_err *err)
 {
     rp_env *e = env_of(s, env);
-    return e == NULL ? SW_OK : sw_report_merge_into(&e->lat, lat, err);
+    return e == NULL ? SW_OK : sw_report_merge_pooled(p, &e->lat, lat, err);
 }
 
 static void
@@ -105,6 +106,15 @@ sw_report_envs_finish(const sw_report *r, rp_service *s)
         e->p95_us = any ? (double)sw_hdr_value_at_percentile(e->lat, 95.0) : NAN;
         e->p99_us = any ? (double)sw_hdr_value_at_percentile(e->lat, 99.0) : NAN;
         judge_env(r, s, e);
+    }
+}
+
+void
+sw_report_envs_put_latency(rp_scan_pool *p, rp_service *s)
+{
+    for (size_t i = 0; i < s->n_envs; i++) {
+        sw_report_pool_put(p, s->envs[i].lat);
+        s->envs[i].lat = NULL;
     }
 }
 

@@ -167,6 +167,7 @@ struct sw_report {
                              * zone's days do not start on the hour */
     rp_service *services;
     size_t n_services;
+    struct rp_scan_pool *pool; /* while the services are scanned; NULL otherwise */
 };
 
 /* Per-minute counts of the month (all environments of a service added), for slices. */
@@ -182,6 +183,26 @@ typedef struct rp_minutes {
 
 void sw_report_minutes_fini(rp_minutes *m);
 
+/* What a report's scan reuses from one service to the next (report_pool.c): dense latency
+ * accumulators and the minute arrays. */
+typedef struct rp_scan_pool {
+    sw_hdr **kept;
+    size_t n, cap;
+    rp_minutes spare; /* n 0: none kept */
+} rp_scan_pool;
+
+/* A copy of h to merge into: a kept accumulator when h has the latency layout, else a clone
+ * (p NULL: always a clone). NULL when out of memory. */
+sw_hdr *sw_report_pool_copy(rp_scan_pool *p, const sw_hdr *h);
+/* h cleared and kept for the next copy when it is a kept accumulator, else freed. */
+void sw_report_pool_put(rp_scan_pool *p, sw_hdr *h);
+void sw_report_pool_fini(rp_scan_pool *p);
+
+/* *m with n minutes, all zero: the kept arrays when they have n, else new ones. */
+sw_status sw_report_pool_minutes(rp_scan_pool *p, rp_minutes *m, size_t n, sw_err *err);
+/* m's arrays kept for the next service (p NULL, or one kept already: freed); m emptied. */
+void sw_report_pool_put_minutes(rp_scan_pool *p, rp_minutes *m);
+
 /*
  * Scan the store for one service's month into s, *m (minute counts; empty when the store no
  * longer holds 1-minute rows) and *ret_lat (the month's merged latency outside maintenance,
@@ -195,6 +216,8 @@ sw_status sw_report_load_overrides(sw_store *st, sw_report *r, sw_err *err);
 
 /* *acc += h, cloning h into an empty *acc (report_scan.c; web_series.c merges alike). */
 sw_status sw_report_merge_into(sw_hdr **acc, const sw_hdr *h, sw_err *err);
+/* The same, an empty *acc starting as sw_report_pool_copy(p, h). */
+sw_status sw_report_merge_pooled(rp_scan_pool *p, sw_hdr **acc, const sw_hdr *h, sw_err *err);
 
 /* Is [from, to) overlapping one of the service's maintenance windows? */
 bool sw_report_in_maint(const sw_service *svc, int64_t from_ms, int64_t to_ms);
@@ -215,7 +238,8 @@ bool sw_report_counts_bad(const sw_condition *conds, size_t n, int64_t min_reque
 void sw_report_env_minute(rp_service *s, const char *env, int64_t start_ms, int64_t length_ms,
                           uint64_t requests, uint64_t errors, bool has_data);
 void sw_report_env_hour(rp_service *s, const char *env, const sw_sli_interval *iv);
-sw_status sw_report_env_latency(rp_service *s, const char *env, const sw_hdr *lat, sw_err *err);
+sw_status sw_report_env_latency(rp_scan_pool *p, rp_service *s, const char *env, const sw_hdr *lat,
+                                sw_err *err);
 /* The row's requests over each latency objective's threshold, into its hour (s->over). */
 void sw_report_count_over(const sw_report *r, rp_service *s, const sw_sli_interval *iv);
 /* Fills s->over by a second read of the latency rows the scan merged (report_scan.c); m is the
@@ -224,6 +248,8 @@ sw_status sw_report_scan_over(sw_store *st, const sw_report *r, rp_service *s, r
                               sw_err *err);
 /* After the scan: each environment's counts, percentiles and events objectives. */
 void sw_report_envs_finish(const sw_report *r, rp_service *s);
+/* Each environment's latency, read by then, back into the pool for the next service. */
+void sw_report_envs_put_latency(rp_scan_pool *p, rp_service *s);
 void sw_report_envs_free(rp_service *s);
 
 /* The month's changes of every service (report_changes.c). */

@@ -37,20 +37,6 @@ sw_report_minutes_fini(rp_minutes *m)
     memset(m, 0, sizeof *m);
 }
 
-static sw_status
-minutes_init(rp_minutes *m, size_t n, sw_err *err)
-{
-    m->n = n;
-    m->requests = calloc(n, sizeof *m->requests);
-    m->errors = calloc(n, sizeof *m->errors);
-    m->probes = calloc(n, sizeof *m->probes);
-    m->failures = calloc(n, sizeof *m->failures);
-    m->flags = calloc(n, 1);
-    if (!m->requests || !m->errors || !m->probes || !m->failures || !m->flags)
-        return sw_err_set(err, SW_E_NOMEM, "out of memory for %zu minutes of a report", n);
-    return SW_OK;
-}
-
 /* One environment's 1 d rows and what its hours hold, per day of the month (day_latency). */
 typedef struct day_rows {
     char env[RP_NAME_MAX];
@@ -100,12 +86,18 @@ add_minute(scan_ctx *c, const char *env, int64_t start_ms, const sw_minute_count
 }
 
 sw_status
-sw_report_merge_into(sw_hdr **acc, const sw_hdr *h, sw_err *err)
+sw_report_merge_pooled(rp_scan_pool *p, sw_hdr **acc, const sw_hdr *h, sw_err *err)
 {
     if (*acc != NULL)
         return sw_hdr_add_grow(acc, h, err);
-    *acc = sw_hdr_clone(h);
+    *acc = sw_report_pool_copy(p, h);
     return *acc != NULL ? SW_OK : sw_err_set(err, SW_E_NOMEM, "out of memory merging latency");
+}
+
+sw_status
+sw_report_merge_into(sw_hdr **acc, const sw_hdr *h, sw_err *err)
+{
+    return sw_report_merge_pooled(NULL, acc, h, err);
 }
 
 /* Into its day's and its environment's histograms (the month's is the sum of the days'); on the
@@ -122,8 +114,8 @@ add_latency(scan_ctx *c, const char *env, const sw_sli_interval *iv, sw_err *err
         sw_report_count_over(c->r, c->s, iv);
         return SW_OK;
     }
-    sw_status r = sw_report_env_latency(c->s, env, iv->latency, err);
-    return r == SW_OK ? sw_report_merge_into(&c->day_lat[d], iv->latency, err) : r;
+    sw_status r = sw_report_env_latency(c->r->pool, c->s, env, iv->latency, err);
+    return r == SW_OK ? sw_report_merge_pooled(c->r->pool, &c->day_lat[d], iv->latency, err) : r;
 }
 
 static void
@@ -198,7 +190,8 @@ visit_day_row(void *ctx, const char *service, const char *env, const sw_sli_inte
         return r;
     e->row_requests[d] += iv->requests;
     e->has_row[d] = true;
-    return iv->latency == NULL ? SW_OK : sw_report_merge_into(&e->lat[d], iv->latency, err);
+    return iv->latency == NULL ? SW_OK
+                               : sw_report_merge_pooled(c->r->pool, &e->lat[d], iv->latency, err);
 }
 
 /* An hour's requests beside its environment's day rows, to check those against. */
@@ -273,12 +266,12 @@ day_from_rows(scan_ctx *c, int d, sw_err *err)
         sw_hdr **h = &c->day_envs[i].lat[d];
         if (*h == NULL)
             continue;
-        r = sw_report_env_latency(c->s, c->day_envs[i].env, *h, err);
+        r = sw_report_env_latency(c->r->pool, c->s, c->day_envs[i].env, *h, err);
         if (r == SW_OK && c->day_lat[d] == NULL) {
             c->day_lat[d] = *h;
             *h = NULL;
         } else if (r == SW_OK) {
-            r = sw_report_merge_into(&c->day_lat[d], *h, err);
+            r = sw_report_merge_pooled(c->r->pool, &c->day_lat[d], *h, err);
         }
     }
     return r;
@@ -314,7 +307,7 @@ day_rows_free(scan_ctx *c)
 {
     for (size_t i = 0; i < c->n_day_envs; i++)
         for (int d = 0; d < RP_MAX_DAYS; d++)
-            sw_hdr_free(c->day_envs[i].lat[d]);
+            sw_report_pool_put(c->r->pool, c->day_envs[i].lat[d]);
     free(c->day_envs);
 }
 
@@ -503,7 +496,7 @@ day_percentiles(scan_ctx *c, sw_hdr **month_lat, sw_err *err)
         day->p95_us = any ? (double)sw_hdr_value_at_percentile(h, 95.0) : NAN;
         day->p99_us = any ? (double)sw_hdr_value_at_percentile(h, 99.0) : NAN;
         if (h != NULL && r == SW_OK)
-            r = sw_report_merge_into(month_lat, h, err);
+            r = sw_report_merge_pooled(c->r->pool, month_lat, h, err);
     }
     const sw_hdr *m = *month_lat;
     bool any = m != NULL && sw_hdr_total_count(m) > 0;
@@ -517,7 +510,7 @@ static sw_status
 scan_init(scan_ctx *c, sw_err *err)
 {
     size_t n = (size_t)((c->r->end_ms - c->r->start_ms) / RP_MINUTE_MS);
-    sw_status r = minutes_init(c->m, n, err);
+    sw_status r = sw_report_pool_minutes(c->r->pool, c->m, n, err);
     if (r != SW_OK)
         return r;
     c->hour_rows = calloc(c->s->n_hours, sizeof *c->hour_rows);
@@ -613,11 +606,11 @@ sw_report_scan_service(sw_store *st, const sw_report *r, rp_service *s, rp_minut
     if (rc == SW_OK)
         rc = throughput(s, m, err);
     for (int d = 0; d < RP_MAX_DAYS; d++)
-        sw_hdr_free(c.day_lat[d]);
+        sw_report_pool_put(r->pool, c.day_lat[d]);
     day_rows_free(&c);
     free(c.hour_rows);
     if (rc != SW_OK) {
-        sw_hdr_free(month_lat);
+        sw_report_pool_put(r->pool, month_lat);
         return rc;
     }
     *ret_lat = month_lat;
