@@ -19,9 +19,10 @@
 typedef struct pin {
     int64_t top;
     int64_t cum;
-    bool rank;     /* from a PR(:T) or Maximum: exact, percentiles give way to it */
-    bool value;    /* a value of the window lies in bucket `top` (a percentile, Minimum, Maximum) */
-    int64_t spill; /* a percentile's values above a rank's threshold in the same bucket */
+    bool rank;    /* from a PR(:T) or Maximum: exact, percentiles give way to it */
+    bool value;   /* a value of the window lies in bucket `top` (a percentile, Minimum, Maximum) */
+    int64_t held; /* the count a percentile sharing a rank's bucket wanted there (0: none):
+                   * its values above the rank's count spill into the next bucket up */
 } pin;
 
 /* One recorded bucket of the histogram being conformed. */
@@ -93,16 +94,16 @@ collect_pins(const sw_hdr *h, const sw_cwpct_period *pd, int64_t total, pin *p)
     size_t out = 0;
     for (size_t i = 0; i < m; i++) {
         bool holds_value = p[i].value;
-        int64_t spill = 0;
+        int64_t held = 0;
         if (out > 0 && p[out - 1].top == p[i].top) {
             out--;
             holds_value |= p[out].value;
-            if (pin_order(&p[i]) == 2 && p[out].cum > p[i].cum)
-                spill = p[out].cum - p[i].cum;
+            if (pin_order(&p[i]) == 2)
+                held = p[out].cum;
         }
         p[out] = p[i];
         p[out].value = holds_value;
-        p[out++].spill = spill;
+        p[out++].held = held;
     }
     for (size_t i = 0; i < out; i++)
         for (size_t j = 0; j < out && !p[i].rank; j++)
@@ -179,13 +180,16 @@ respread(sw_hdr *h, const cell *c, size_t n_c, const pin *p, size_t n_p, bool fl
             spread_even(h, prev_top < 0 ? p[k].top : prev_top, p[k].top, want);
         prev_top = p[k].top;
         prev_cum = p[k].cum;
-        if (p[k].spill > 0 && (k + 1 == n_p || p[k + 1].cum >= prev_cum + p[k].spill)) {
+        /* Measured against the rank's count as finally clamped, not as fetched: the clamps can
+         * raise it, and a spill beyond the displaced count would add values the window lacks. */
+        int64_t spill = p[k].held - p[k].cum;
+        if (spill > 0 && (k + 1 == n_p || p[k + 1].cum >= prev_cum + spill)) {
             int64_t top = sw_hdr_get_config(h).highest_trackable_value;
             prev_top = prev_top < sw_hdr_lowest_equivalent(h, top)
                            ? sw_hdr_highest_equivalent(h, prev_top) + 1
                            : prev_top;
-            sw_hdr_record_n(h, prev_top, p[k].spill);
-            prev_cum += p[k].spill;
+            sw_hdr_record_n(h, prev_top, spill);
+            prev_cum += spill;
             while (i < n_c && c[i].lo <= prev_top)
                 i++;
         }
