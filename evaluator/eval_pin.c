@@ -35,5 +35,6 @@ sw_eval_pin_hour(sw_eval *ev, const char *service, const char *env, int64_t hour
         if (st != SW_OK)
             return st;
     }
+    s->advanced_ms = INT64_MIN; /* its answers changed: the next advance evaluates it again */
     return SW_OK;
 }

@@ -159,6 +159,7 @@ typedef sw_status (*sw_eval_pin_fn)(void *ctx, const void *stats, size_t len, sw
  * false, and nothing is applied, while a window has not packed the hour yet (an interval of a
  * later hour has not been evaluated): ask again after the next advance. A series the evaluator
  * has no data for is done. Errors are the pin function's; a window is then left as it was.
+ * The series' answers change with the next sw_eval_advance(), at the same time too.
  */
 sw_status sw_eval_pin_hour(sw_eval *ev, const char *service, const char *env, int64_t hour_ms,
                            sw_eval_pin_fn fn, void *ctx, const void *stats, size_t len,
