@@ -64,6 +64,9 @@
     X(S_WSTATS_PUT, "INSERT OR REPLACE INTO window_stats VALUES(?1, ?2, ?3, ?4)")                  \
     X(S_WSTATS_GET, "SELECT stats FROM window_stats WHERE series_id = ?1 AND resolution_ms = ?2"   \
                     " AND start_ms = ?3")                                                          \
+    X(S_WSTATS_RANGE, "SELECT s.service, s.env, w.start_ms, w.stats FROM window_stats w"           \
+                      " JOIN series s ON s.id = w.series_id WHERE w.resolution_ms = ?1"            \
+                      " AND w.start_ms >= ?2 AND w.start_ms < ?3 ORDER BY w.start_ms")             \
     X(S_WSTATS_PRUNE, "DELETE FROM window_stats WHERE series_id = ?1 AND resolution_ms = ?2"       \
                       " AND start_ms < ?3")                                                        \
     X(S_MARK, "INSERT OR IGNORE INTO rollup_pending VALUES(?1, ?2, ?3)")                           \

@@ -86,3 +86,25 @@ sw_store_pin_period(sw_store *st, int level, int64_t sid, int64_t start, sw_hdr 
     sqlite3_reset(s);
     return r;
 }
+
+sw_status
+sw_store_scan_window_stats(sw_store *st, int64_t resolution_ms, int64_t from_ms, int64_t to_ms,
+                           sw_store_window_stats_visit fn, void *ctx, sw_err *err)
+{
+    sqlite3_stmt *s = st->stmt[S_WSTATS_RANGE];
+    sqlite3_bind_int64(s, 1, resolution_ms);
+    sqlite3_bind_int64(s, 2, from_ms);
+    sqlite3_bind_int64(s, 3, to_ms);
+    bool row = false;
+    sw_status r;
+    while ((r = sw_store_step(st, s, &row, "read window statistics", err)) == SW_OK && row) {
+        const char *env = (const char *)sqlite3_column_text(s, 1);
+        r = fn(ctx, (const char *)sqlite3_column_text(s, 0), env[0] != '\0' ? env : NULL,
+               sqlite3_column_int64(s, 2), sqlite3_column_blob(s, 3),
+               (size_t)sqlite3_column_bytes(s, 3), err);
+        if (r != SW_OK)
+            break;
+    }
+    sqlite3_reset(s);
+    return r;
+}

@@ -551,6 +551,10 @@ sw_daemon_tick(sw_daemon *d, int64_t boundary_ms)
     stage_done(stages, STAGE_STORE, &t);
     if (sw_eval_advance(d->ev, boundary_ms, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "evaluation failed", &err, NULL);
+    /* After the advance, which packs the hours; again for the pinned series' answers. */
+    if (sw_daemon_cw_pin_hours(d, boundary_ms) &&
+        sw_eval_advance(d->ev, boundary_ms, &err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "evaluation failed", &err, NULL);
     observe_alerts(d, boundary_ms);
     sw_daemon_flush_audits(d);
     d->self.evaluations++;

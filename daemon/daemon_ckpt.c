@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "slawatch/ckpt.h"
+#include "slawatch/cwpct.h"
 #include "slawatch/eval_ckpt.h"
 #include "slawatch/log.h"
 #include "slawatch/units.h"
@@ -190,6 +191,28 @@ replay_mark(void *ctx, const char *service, const char *env, int64_t at_ms,
     return SW_OK;
 }
 
+/* A stored hour's statistics pinned into the windows that packed it from replayed rows. */
+static sw_status
+repin_hour(void *ctx, const char *service, const char *env, int64_t start_ms, const void *stats,
+           size_t len, sw_err *err)
+{
+    bool done;
+    return sw_eval_pin_hour(ctx, service, env, start_ms, sw_cwpct_pin_stored, NULL, stats, len,
+                            &done, err);
+}
+
+/*
+ * The replay packs hours from minute rows; those whose statistics the store holds are pinned
+ * as serve pinned them live (earlier hours are in the checkpoint as they were packed).
+ */
+static sw_status
+repin_replayed(sw_daemon *d, sw_eval *ev, int64_t store_until_ms, int64_t now_ms, sw_err *err)
+{
+    int64_t from = store_until_ms - store_until_ms % HOUR_MS;
+    sw_status st = sw_store_scan_window_stats(d->store, HOUR_MS, from, now_ms, repin_hour, ev, err);
+    return st == SW_OK ? sw_eval_advance(ev, now_ms, err) : st;
+}
+
 /* The checkpoint's state brought up to now_ms from the store; SW_E_PARSE if it does not read. */
 static sw_status
 load_and_replay(sw_daemon *d, const sw_rules *rules, const sw_ckpt_meta *meta,
@@ -209,6 +232,8 @@ load_and_replay(sw_daemon *d, const sw_rules *rules, const sw_ckpt_meta *meta,
         st = sw_store_last_deployments(d->store, replay_mark, ev, err);
     if (st == SW_OK)
         st = sw_eval_advance(ev, now_ms, err);
+    if (st == SW_OK)
+        st = repin_replayed(d, ev, meta->store_until_ms, now_ms, err);
     if (st != SW_OK) {
         sw_eval_free(ev);
         return st;

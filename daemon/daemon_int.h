@@ -320,6 +320,10 @@ void sw_daemon_cw_stop(sw_daemon *d);
 /* New rules' cloudwatch sources for the poller (tick thread, on reload). */
 void sw_daemon_cw_set_rules(sw_daemon *d, const sw_rules *rules);
 
+/* Pin the evaluator's windows beyond 2 days to the hours the poller stored since the last
+ * call; true when any was applied (tick thread, after an advance: advance again to publish). */
+bool sw_daemon_cw_pin_hours(sw_daemon *d, int64_t boundary_ms);
+
 /* The cloudwatch source's counters into self (tick thread, when publishing). */
 void sw_daemon_cw_self(sw_daemon *d, sw_metrics_self *self);
 

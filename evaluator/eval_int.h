@@ -248,6 +248,24 @@ void sw_window_fini(sw_lat_window *w);
 sw_status sw_window_move(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h,
                          int64_t to_ms, sw_hdr *scratch, sw_buf *buf, sw_err *err);
 
+/* An hour's latency statistics and the function that pins a histogram to them. */
+typedef struct sw_hour_pin {
+    sw_eval_pin_fn fn;
+    void *ctx;
+    const void *stats;
+    size_t len;
+} sw_hour_pin;
+
+/* An hourly window has packed all of hour_ms it will gather in order (late intervals aside). */
+bool sw_window_hour_sealed(const sw_lat_window *w, int64_t hour_ms);
+
+/*
+ * Replace hour_ms's packed histograms in an hourly window (and in acc) with their sum pinned by
+ * pin; nothing to do when the window holds none of the hour. scratch is empty.
+ */
+sw_status sw_window_pin_hour(sw_lat_window *w, int64_t hour_ms, const sw_hour_pin *pin,
+                             sw_hdr *scratch, sw_buf *buf, sw_err *err);
+
 /* dst += the histograms of base intervals with start >= from and end <= to. */
 void sw_window_merge(const sw_history *h, int64_t from_ms, int64_t to_ms, bool excl_maint,
                      sw_hdr *dst);

@@ -216,3 +216,74 @@ sw_window_merge(const sw_history *h, int64_t from_ms, int64_t to_ms, bool excl_m
         if (usable(sw_history_rec(h, seq), excl_maint))
             sw_chist_add_to(dst, sw_history_rec(h, seq)->latency);
 }
+
+bool
+sw_window_hour_sealed(const sw_lat_window *w, int64_t hour_ms)
+{
+    /* Once an interval of a later hour was gathered, the hour's minutes are packed. */
+    return w->build != NULL && w->build_hour_ms != INT64_MIN && hour_ms < w->build_hour_ms;
+}
+
+/* The entries [*lo, *hi) that hold hour_ms (a late interval adds one more entry). */
+static void
+hour_entries(const sw_lat_window *w, int64_t hour_ms, size_t *lo, size_t *hi)
+{
+    size_t i = 0;
+    while (i < w->n_hours && w->hour_ms[i] < hour_ms)
+        i++;
+    *lo = i;
+    while (i < w->n_hours && w->hour_ms[i] == hour_ms)
+        i++;
+    *hi = i;
+}
+
+/* The hour's entries summed and handed to pin, packed. */
+static sw_status
+pinned_hour(const sw_lat_window *w, size_t lo, size_t hi, const sw_hour_pin *pin, sw_buf *buf,
+            sw_chist **ret, sw_err *err)
+{
+    sw_hdr *sum;
+    sw_status st = sw_hdr_new(&sw_hdr_latency_config, &sum, err);
+    if (st != SW_OK)
+        return st;
+    for (size_t i = lo; i < hi; i++)
+        sw_chist_add_to(sum, w->hours[i]);
+    st = pin->fn(pin->ctx, pin->stats, pin->len, sum, err);
+    if (st == SW_OK)
+        st = sw_chist_pack(sum, buf, ret, err);
+    sw_hdr_free(sum);
+    return st;
+}
+
+sw_status
+sw_window_pin_hour(sw_lat_window *w, int64_t hour_ms, const sw_hour_pin *pin, sw_hdr *scratch,
+                   sw_buf *buf, sw_err *err)
+{
+    size_t lo, hi;
+    hour_entries(w, hour_ms, &lo, &hi);
+    if (lo == hi)
+        return SW_OK; /* left the window already, or all of it under left-out maintenance */
+    sw_chist *c;
+    sw_status st = pinned_hour(w, lo, hi, pin, buf, &c, err);
+    if (st != SW_OK)
+        return st;
+    /* The pin keeps the hour's total, so only its latency shape changes in acc. */
+    for (size_t i = lo; st == SW_OK && i < hi; i++) {
+        st = sw_chist_subtract_from(w->acc, w->hours[i], scratch, err);
+        w->steps++;
+    }
+    if (st != SW_OK) {
+        sw_chist_free(c);
+        return st;
+    }
+    for (size_t i = lo; i < hi; i++)
+        sw_chist_free(w->hours[i]);
+    sw_chist_add_to(w->acc, c);
+    w->steps++;
+    w->hours[lo] = c;
+    w->hour_ms[lo] = hour_ms;
+    memmove(w->hours + lo + 1, w->hours + hi, (w->n_hours - hi) * sizeof *w->hours);
+    memmove(w->hour_ms + lo + 1, w->hour_ms + hi, (w->n_hours - hi) * sizeof *w->hour_ms);
+    w->n_hours -= hi - lo - 1;
+    return SW_OK;
+}

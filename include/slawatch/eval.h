@@ -145,6 +145,27 @@ sw_status sw_eval_add_encoded(sw_eval *ev, const char *service, const char *env,
                               sw_err *err);
 
 /*
+ * Pins an hour's latency to what a source answered for the hour as one period (CloudWatch's
+ * hour statistics): latency is the sum of the hour's base-interval histograms, reshaped in
+ * place without changing its total. The store's pin function (sw_store_pin_fn) has this shape.
+ */
+typedef sw_status (*sw_eval_pin_fn)(void *ctx, const void *stats, size_t len, sw_hdr *latency,
+                                    sw_err *err);
+
+/*
+ * Pin hour_ms of a series in its rolling windows beyond 2 days, the windows that pack whole
+ * hours: each replaces its packed hour with the pinned one (request and error counts do not
+ * change). Windows up to 2 days and the calendar month keep their base intervals. *ret_done is
+ * false, and nothing is applied, while a window has not packed the hour yet (an interval of a
+ * later hour has not been evaluated): ask again after the next advance. A series the evaluator
+ * has no data for is done. Errors are the pin function's; a window is then left as it was.
+ * The series' answers change with the next sw_eval_advance(), at the same time too.
+ */
+sw_status sw_eval_pin_hour(sw_eval *ev, const char *service, const char *env, int64_t hour_ms,
+                           sw_eval_pin_fn fn, void *ctx, const void *stats, size_t len,
+                           bool *ret_done, sw_err *err);
+
+/*
  * Evaluate alerts and triggers at every base-interval boundary after the previous call, up to
  * and including now_ms (which must not go back), then objectives and budgets at now_ms.
  */

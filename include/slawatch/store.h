@@ -124,6 +124,20 @@ typedef struct sw_store_window_stats {
 typedef sw_status (*sw_store_pin_fn)(void *ctx, const void *stats, size_t len, sw_hdr *latency,
                                      sw_err *err);
 
+/* Visitor of sw_store_scan_window_stats(): env NULL for none; stats valid during the call. */
+typedef sw_status (*sw_store_window_stats_visit)(void *ctx, const char *service, const char *env,
+                                                 int64_t start_ms, const void *stats, size_t len,
+                                                 sw_err *err);
+
+/*
+ * Every window's statistics stored at resolution_ms with a start in [from_ms, to_ms), oldest
+ * first: for a reader that pins its own copies of the rows (the evaluator's packed hours after a
+ * start from a checkpoint). Stops at the visitor's first error.
+ */
+sw_status sw_store_scan_window_stats(sw_store *st, int64_t resolution_ms, int64_t from_ms,
+                                     int64_t to_ms, sw_store_window_stats_visit fn, void *ctx,
+                                     sw_err *err);
+
 /* The pin function rollups call from now on (NULL: rows are their finer rows' sum). Set it
  * before any thread uses st. */
 void sw_store_set_pin(sw_store *st, sw_store_pin_fn fn, void *ctx);

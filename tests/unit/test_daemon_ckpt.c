@@ -26,6 +26,7 @@
 
 #include "daemon_int.h"
 #include "slawatch/ckpt.h"
+#include "slawatch/cwpct.h"
 #include "slawatch/log.h"
 #include "slawatch/rng.h"
 
@@ -55,6 +56,9 @@ static const char rules_text[] =
     "  - name: latency-p95\n"
     "    objective: p95 <= 120ms\n"
     "    window: 1d\n"
+    "  - name: latency-p99-3d\n"
+    "    objective: p99 <= 300ms\n"
+    "    window: 3d\n"
     "  - name: availability-slices\n"
     "    objective: availability >= 99%\n"
     "    window: 1d\n"
@@ -258,6 +262,69 @@ test_start_from_checkpoint_equals_uninterrupted(void **state)
     sw_eval_free(started);
 }
 
+/* The 3-day objective's measured P99 of web. */
+static double
+web_p99_3d(const sw_eval *ev)
+{
+    sw_series_result r;
+    for (size_t i = 0; i < sw_eval_series_count(ev); i++) {
+        sw_eval_series(ev, i, &r);
+        if (strcmp(r.service, "web") != 0)
+            continue;
+        for (size_t k = 0; k < r.rules->n_objectives; k++)
+            if (strcmp(r.objectives[k].objective->name, "latency-p99-3d") == 0)
+                return r.objectives[k].measured;
+    }
+    fail_msg("no web latency-p99-3d");
+    return 0;
+}
+
+/*
+ * An hour stored with its CloudWatch statistics after the checkpoint: the truth pinned it live
+ * (as the tick does once the poller fetched it); the start replays the hour's rows and must pin
+ * it the same way, or its 3-day window would be the minutes' again.
+ */
+static void
+test_start_repins_replayed_hours(void **state)
+{
+    fx *f = *state;
+    while (f->t < START + 30 * MIN)
+        step(f);
+    checkpoint(f);
+    while (f->t < START + HOUR + MIN)
+        step(f);
+    sw_cwpct_point pts[] = {{50, 40}, {99, 900}};
+    sw_cwpct_period pd = {.points = pts,
+                          .n_points = 2,
+                          .sample_count = 2000,
+                          .min = 5,
+                          .max = 2000,
+                          .unit_us = 1000,
+                          .sum = NAN};
+    uint8_t stats[SW_CWPCT_WINDOW_MAX_BYTES];
+    size_t len = 0;
+    sw_err err = {0};
+    assert_int_equal(sw_cwpct_window_encode(&pd, stats, &len, &err), SW_OK);
+    sw_store_window_stats ws = {"web", NULL, HOUR, START, stats, len};
+    assert_int_equal(sw_store_put_window_stats(f->d->store, &ws, 1, &err), SW_OK);
+    double minutes = web_p99_3d(f->whole);
+    bool done = false;
+    assert_int_equal(sw_eval_pin_hour(f->whole, "web", NULL, START, sw_cwpct_pin_stored, NULL,
+                                      stats, len, &done, &err),
+                     SW_OK);
+    assert_true(done);
+    assert_int_equal(sw_eval_advance(f->whole, f->t, &err), SW_OK);
+    double pinned = web_p99_3d(f->whole);
+    if (!(pinned > 1.5 * minutes)) /* the pin moved it: the test can fail */
+        fail_msg("3-day P99 %g us pinned, %g us from minutes", pinned, minutes);
+    sw_eval *started;
+    const char *log = start(f, &started);
+    assert_non_null(strstr(log, "evaluator loaded from its checkpoint"));
+    assert_true(assert_same_results(f->whole, started) > 0);
+    go_on_together(f, started, 5);
+    sw_eval_free(started);
+}
+
 /* The tick's side of an hourly checkpoint: the truth is the tick's evaluator. */
 typedef struct hourly_tick {
     fx *f;
@@ -414,6 +481,7 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_start_repins_replayed_hours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_from_checkpoint_equals_uninterrupted, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_refused_checkpoints_fall_back_to_the_rebuild, setup,

@@ -179,12 +179,51 @@ test_refused(void **state)
     }
 }
 
+typedef struct visits {
+    char seen[8][64];
+    size_t n;
+} visits;
+
+static sw_status
+note_stats(void *ctx, const char *service, const char *env, int64_t start_ms, const void *stats,
+           size_t len, sw_err *err)
+{
+    visits *v = ctx;
+    sw_cwpct_window w;
+    assert_int_equal(sw_cwpct_window_decode(stats, len, &w, err), SW_OK);
+    assert_true(v->n < 8);
+    snprintf(v->seen[v->n++], sizeof v->seen[0], "%s/%s +%lldh p50 %g", service,
+             env != NULL ? env : "-", (long long)((start_ms - T0) / HOUR), w.points[0].value);
+    return SW_OK;
+}
+
+/* Each stored hour in the range once, oldest first, as put: the evaluator re-pins from them. */
+static void
+test_scan_window_stats(void **state)
+{
+    fixture *f = *state;
+    put_median(f->st, "api", SW_STORE_1H_MS, T0 + 2 * HOUR, 200, 22);
+    put_median(f->st, "web", SW_STORE_1H_MS, T0 + HOUR, 200, 21);
+    put_median(f->st, "api", SW_STORE_1H_MS, T0, 200, 20);            /* before the range */
+    put_median(f->st, "api", SW_STORE_1D_MS, T0, 200, 30);            /* another resolution */
+    put_median(f->st, "api", SW_STORE_1H_MS, T0 + 3 * HOUR, 200, 23); /* at its end */
+    visits v = {0};
+    sw_err err = {0};
+    assert_int_equal(sw_store_scan_window_stats(f->st, SW_STORE_1H_MS, T0 + HOUR, T0 + 3 * HOUR,
+                                                note_stats, &v, &err),
+                     SW_OK);
+    assert_int_equal(v.n, 2);
+    assert_string_equal(v.seen[0], "web/- +1h p50 21");
+    assert_string_equal(v.seen[1], "api/- +2h p50 22");
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_rows_pinned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scan_window_stats, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
