@@ -27,8 +27,9 @@ import sys
 import tempfile
 
 import rw_util
-from serve_util import FAILURES, check, scalar_metrics, wait_until
-from test_serve_verdict_rule import LIBFAKETIME, FakeClockDaemon, epoch
+from serve_util import (FAILURES, LIBFAKETIME, check, evaluated_at, FakeClockDaemon,
+                        scalar_metrics, wait_until)
+from test_serve_verdict_rule import epoch
 
 FILES = ["services.yaml", "slis.yaml", "slos.yaml"]
 BASE_S = 10  # OpenSLO sets take the rules' default base_interval
@@ -220,7 +221,7 @@ def check_serve(slawatch, repo, tmp):
         check(st == 204, f"remote write: HTTP {st} {body!r}")
         look_at = month_start + 3 * BASE_S
         at = wait_until("evaluation 30 s into the month",
-                        lambda: (lambda t: t if t >= look_at else 0)(d.evaluated_at()), 60)
+                        lambda: (lambda t: t if t >= look_at else 0)(evaluated_at(d)), 60)
         intervals = int((at - month_start) // BASE_S)
         check(1 <= intervals <= INTERVALS, f"evaluated at {at}: {intervals} intervals")
         status, doc = d.get_json("/api/v1/status")

@@ -24,8 +24,8 @@ import os
 import sys
 import tempfile
 
-from serve_util import (FAILURES, LIBFAKETIME, check, FakeClockDaemon, rfc3339,
-                        scalar_metrics, wait_until)
+from serve_util import (FAILURES, LIBFAKETIME, check, evaluated_at, FakeClockDaemon,
+                        rfc3339, scalar_metrics, wait_until)
 
 RULES = """version: 1
 base_interval: 1s
@@ -52,15 +52,6 @@ MIN_COVERAGE = 0.9
 def epoch(text):
     return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(
         tzinfo=datetime.timezone.utc).timestamp()
-
-
-class VerdictDaemon(FakeClockDaemon):
-    def __init__(self, exe, tmp, start):
-        super().__init__(exe, tmp, start, rules=RULES)
-
-    def evaluated_at(self):
-        status, doc = self.get_json("/api/v1/status")
-        return epoch(doc["at"]) if status == 200 else 0
 
 
 def expected(service, data_s, judged_s):
@@ -96,7 +87,7 @@ def run_case(slawatch, tmp, name, fake_start, first_data, look_at):
     """Push every second from first_data to 5 minutes after it, then compare the three outputs
     once the daemon has evaluated past look_at."""
     os.makedirs(os.path.join(tmp, name))
-    d = VerdictDaemon(slawatch, os.path.join(tmp, name), fake_start)
+    d = FakeClockDaemon(slawatch, os.path.join(tmp, name), fake_start, rules=RULES)
     try:
         d.start()
         for k in range(280):
@@ -106,7 +97,7 @@ def run_case(slawatch, tmp, name, fake_start, first_data, look_at):
                 if status != 200:
                     raise RuntimeError(f"{name}: ingest: HTTP {status} {body!r}")
         at = wait_until(f"{name}: evaluation past {rfc3339(look_at)}",
-                        lambda: (lambda t: t if t >= look_at else 0)(d.evaluated_at()), 60)
+                        lambda: (lambda t: t if t >= look_at else 0)(evaluated_at(d)), 60)
         month_start = math.floor(look_at / 86400) * 86400  # the 1st, 00:00 UTC
         status, status_doc = d.get_json("/api/v1/status")
         check(status == 200, f"{name}: /api/v1/status HTTP {status}")
