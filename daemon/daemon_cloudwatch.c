@@ -477,20 +477,20 @@ sw_daemon_cw_pin_hours(sw_daemon *d, int64_t boundary_ms)
     if (c == NULL)
         return false;
     pthread_mutex_lock(&c->lock);
-    cw_pins todo = c->pins;
+    cw_pins taken = c->pins;
     c->pins = (cw_pins){0};
     pthread_mutex_unlock(&c->lock);
     bool applied = false;
     size_t kept = 0;
-    for (size_t i = 0; i < todo.n; i++) {
-        if (pin_one(d, &todo.v[i], boundary_ms, &applied))
-            free(todo.v[i].service);
+    for (size_t i = 0; i < taken.n; i++) {
+        if (pin_one(d, &taken.v[i], boundary_ms, &applied))
+            free(taken.v[i].service);
         else
-            todo.v[kept++] = todo.v[i];
+            taken.v[kept++] = taken.v[i];
     }
-    todo.n = kept;
+    taken.n = kept;
     pthread_mutex_lock(&c->lock);
-    pins_wait(&todo, &c->pins);
+    pins_wait(&taken, &c->pins);
     pthread_mutex_unlock(&c->lock);
     return applied;
 }
