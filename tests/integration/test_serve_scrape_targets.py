@@ -157,11 +157,17 @@ def check_auth_tls(d, main, tls):
                                                ("basic", main, 1), ("basic_wrong", main, 0),
                                                ("tls", tls, 1), ("tls_no_ca", tls, 0),
                                                ("tls_wrong_name", tls, 0))), 15)
+    jobs = (("bearer", main, 1, None), ("bearer_none", main, 0, "http_status"),
+            ("basic", main, 1, None), ("basic_wrong", main, 0, "http_status"),
+            ("tls", tls, 1, None), ("tls_no_ca", tls, 0, "connect"),
+            ("tls_wrong_name", tls, 0, "connect"))
+    # A target's up reads 0 before its first scrape has finished too: wait for each failing
+    # job's failure to be counted (a TLS job's first scrape can take seconds on a loaded
+    # machine) before reading the figures once.
+    wait_until("every failing job's failure counted", lambda: all(
+        failures(d, j, a, reason) >= 1 for j, a, want_up, reason in jobs if not want_up), 30)
     m = scrape_metrics(d)
-    for j, a, want_up, reason in (("bearer", main, 1, None), ("bearer_none", main, 0, "http_status"),
-                                  ("basic", main, 1, None), ("basic_wrong", main, 0, "http_status"),
-                                  ("tls", tls, 1, None), ("tls_no_ca", tls, 0, "connect"),
-                                  ("tls_wrong_name", tls, 0, "connect")):
+    for j, a, want_up, reason in jobs:
         got = metric(m, "slawatch_scrape_up", job=j, instance=a)
         check(got == want_up, f"job {j}: slawatch_scrape_up {got}, want {want_up}")
         if want_up:
