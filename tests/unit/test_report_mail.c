@@ -62,9 +62,9 @@ static void
 test_summary_refuses_other_json(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"{\"month\":\"2026-10\"}", "[1,2]", "{",
-                                      "{\"month\":\"2026-10\",\"time_zone\":\"UTC\","
-                                      "\"services\":[{\"name\":\"a\",\"objectives\":[{}]}]}"};
+    static const char empty_objective[] = "{\"month\":\"2026-10\",\"time_zone\":\"UTC\","
+                                          "\"services\":[{\"name\":\"a\",\"objectives\":[{}]}]}";
+    static const char *const bad[] = {"{\"month\":\"2026-10\"}", "[1,2]", "{", empty_objective};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sw_report_summary s;
         sw_err err = {0};
