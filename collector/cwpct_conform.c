@@ -207,7 +207,8 @@ sw_cwpct_conform(sw_hdr *h, const sw_cwpct_period *pd, sw_err *err)
     if (!isfinite(pd->sample_count) || pd->sample_count < 0 || !isfinite(pd->unit_us) ||
         pd->unit_us <= 0)
         return sw_err_set(err, SW_E_INVAL, "a window's SampleCount or unit is not a number >= 0");
-    if (total == 0 || pd->sample_count < 0.5)
+    /* collect_pins divides by the count as rounded: 0.5 rounds to 0 (to even), not to 1 */
+    if (total == 0 || nearbyint(pd->sample_count) < 1)
         return SW_OK;
     pin p[MAX_PINS];
     size_t n_p = collect_pins(h, pd, total, p);
