@@ -645,6 +645,7 @@ sw_prommap_set_rules(sw_prommap *m, const sw_rules *rules, sw_err *err)
     ruleset *old = m->rs;
     m->rs = rs;
     ruleset_unref(old);
+    sw_prommap_by_retain(m, rs);
     pthread_mutex_unlock(&m->lock);
     return st;
 }

@@ -107,25 +107,68 @@ sw_prommap_by_admit(sw_prommap *m, const target *t, const char *value, size_t le
     return kept;
 }
 
+/* Value i no longer tracked: the last one takes its place. */
+static void
+untrack_value(sw_prommap *m, size_t i)
+{
+    by_value *v = &m->values[i];
+    m->owners[v->owner].tracked--;
+    free(v->key);
+    sw_u64map_del(&m->value_at, v->slot_key);
+    if (i != --m->n_values) {
+        m->values[i] = m->values[m->n_values];
+        /* Re-pointing a key the map holds never grows it, so this cannot fail. */
+        sw_u64map_put(&m->value_at, m->values[i].slot_key, i, NULL);
+    }
+}
+
 void
 sw_prommap_by_sweep(sw_prommap *m, int64_t now_ms)
 {
     for (size_t i = 0; i < m->n_values;) {
-        by_value *v = &m->values[i];
-        by_owner *o = &m->owners[v->owner];
-        if (now_ms - v->last_ms < o->idle_ms) {
+        by_owner *o = &m->owners[m->values[i].owner];
+        if (now_ms - m->values[i].last_ms < o->idle_ms) {
             i++;
             continue;
         }
-        o->tracked--;
         o->aged++;
-        free(v->key);
-        sw_u64map_del(&m->value_at, v->slot_key);
-        if (i != --m->n_values) {
-            m->values[i] = m->values[m->n_values];
-            /* Re-pointing a key the map holds never grows it, so this cannot fail. */
-            sw_u64map_put(&m->value_at, m->values[i].slot_key, i, NULL);
+        untrack_value(m, i);
+    }
+}
+
+static bool
+owner_in_rules(const by_owner *o, const ruleset *rs)
+{
+    for (size_t i = 0; i < rs->n_targets; i++) {
+        const target *t = &rs->targets[i];
+        if (t->by != NULL && strcmp(t->service, o->service) == 0 && strcmp(t->by, o->label) == 0)
+            return true;
+    }
+    return false;
+}
+
+void
+sw_prommap_by_retain(sw_prommap *m, const ruleset *rs)
+{
+    for (size_t o = 0; o < m->n_owners;) {
+        if (owner_in_rules(&m->owners[o], rs)) {
+            o++;
+            continue;
         }
+        for (size_t i = 0; i < m->n_values;)
+            if (m->values[i].owner == o)
+                untrack_value(m, i);
+            else
+                i++;
+        free(m->owners[o].service);
+        free(m->owners[o].label);
+        size_t last = --m->n_owners;
+        if (o == last)
+            continue;
+        m->owners[o] = m->owners[last];
+        for (size_t i = 0; i < m->n_values; i++)
+            if (m->values[i].owner == last)
+                m->values[i].owner = o;
     }
 }
 

@@ -177,6 +177,9 @@ const char *sw_prommap_by_admit(sw_prommap *m, const target *t, const char *valu
                                 int64_t at_ms);
 /* Forget the values without samples for their service's by_idle before now_ms (counted). */
 void sw_prommap_by_sweep(sw_prommap *m, int64_t now_ms);
+/* After new rules rs: the services whose by is gone lose their values and counts, as a fresh
+ * start would know none of them (slawatch_label_values no longer lists them). */
+void sw_prommap_by_retain(sw_prommap *m, const ruleset *rs);
 void sw_prommap_by_fini(sw_prommap *m);
 
 /* Hand the accumulators the pending histograms of intervals ending by until_ms; lock held. */

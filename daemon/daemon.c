@@ -140,6 +140,47 @@ totals_add(sw_daemon *d, const char *service, const char *env, const sw_sli_inte
     return s;
 }
 
+size_t
+sw_daemon_totals_drop(sw_totals *t, sw_daemon_series_gone_fn gone, void *ctx)
+{
+    /* The new index first: without memory for it, nothing changes. */
+    sw_u64map index;
+    sw_u64map_init(&index);
+    size_t kept = 0, first;
+    for (size_t i = 0; i < t->n; i++) {
+        const sw_metrics_series *s = &t->series[i];
+        if (gone(ctx, s->service, s->env))
+            continue;
+        uint64_t key = totals_key(s->service, s->env);
+        if (!sw_u64map_get(&index, key, &first) &&
+            sw_u64map_put(&index, key, kept, NULL) != SW_OK) {
+            sw_u64map_fini(&index);
+            return 0;
+        }
+        kept++;
+    }
+    size_t dropped = t->n - kept;
+    kept = 0;
+    for (size_t i = 0; i < t->n && dropped > 0; i++) {
+        sw_metrics_series *s = &t->series[i];
+        if (!gone(ctx, s->service, s->env)) {
+            t->series[kept++] = *s;
+            continue;
+        }
+        free((char *)s->service);
+        free((char *)s->env);
+        sw_hdr_free((sw_hdr *)s->latency);
+    }
+    if (dropped > 0) {
+        t->n = kept;
+        sw_u64map_fini(&t->index);
+        t->index = index;
+    } else {
+        sw_u64map_fini(&index);
+    }
+    return dropped;
+}
+
 void
 sw_daemon_totals_fini(sw_totals *t)
 {

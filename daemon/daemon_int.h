@@ -337,6 +337,15 @@ void sw_daemon_report_sched_self(sw_daemon *d, sw_metrics_self *self);
 /* Shared among daemon.c, daemon_reload.c and daemon_setup.c. */
 int64_t sw_daemon_wall_ms(void);
 void sw_daemon_totals_fini(sw_totals *t);
+/* Whether the series (service: its key) has ended. */
+typedef bool (*sw_daemon_series_gone_fn)(void *ctx, const char *service, const char *env);
+/* Drop the totals of the series gone names (the others keep their order); how many were
+ * dropped: none when the new index cannot be built (out of memory). */
+size_t sw_daemon_totals_drop(sw_totals *t, sw_daemon_series_gone_fn gone, void *ctx);
+/* After a reload, the totals of the series that ended leave /metrics and remote write, as after
+ * a fresh start: every series the new rules no longer resolve and every label value the rebuilt
+ * evaluator does not hold (daemon_reload.c). */
+void sw_daemon_end_series(sw_daemon *d);
 sw_status sw_daemon_pending_push(sw_daemon *d, const char *service, const char *env,
                                  sw_sli_interval *iv, sw_err *err);
 sw_status sw_daemon_ingest(void *ctx, const char *service, const char *env, sw_sli_interval *iv,

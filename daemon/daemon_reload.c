@@ -1,6 +1,7 @@
 /*
  * The probe and rollup threads, and reloading the configuration and rules (SIGHUP,
- * POST /-/reload) on the tick thread: everything is built first, then swapped in.
+ * POST /-/reload) on the tick thread: everything is built first, then swapped in; the totals of
+ * the series that ended (a reload, a label value forgotten) dropped.
  */
 #include "daemon_int.h"
 
@@ -117,6 +118,36 @@ sw_daemon_rollup_loop(void *arg)
     return NULL;
 }
 
+/* ------------------------------------------------------------------ series that end */
+
+/* A series the rules no longer resolve (its service, environment or by gone), or a label
+ * value's series the evaluator no longer holds. */
+static bool
+series_ended(void *ctx, const char *key, const char *env)
+{
+    const sw_daemon *d = ctx;
+    const char *value;
+    ptrdiff_t i = sw_rules_series_service(d->rules, key, &value);
+    if (i < 0)
+        return true;
+    const sw_service *s = &d->rules->services[i];
+    bool env_known = env == NULL;
+    for (size_t e = 0; !env_known && e < s->n_environments; e++)
+        env_known = strcmp(s->environments[e], env) == 0;
+    return !env_known || (value != NULL && !sw_eval_has_series(d->ev, key, env));
+}
+
+void
+sw_daemon_end_series(sw_daemon *d)
+{
+    size_t n = sw_daemon_totals_drop(&d->totals, series_ended, d);
+    if (n == 0)
+        return;
+    char count[24];
+    snprintf(count, sizeof count, "%zu", n);
+    sw_log(SW_LOG_INFO, "series ended: their totals left /metrics", "count", count, NULL);
+}
+
 /* ------------------------------------------------------------------ reload */
 
 static sw_status
@@ -220,6 +251,7 @@ sw_daemon_reload(sw_daemon *d, sw_err *err)
         d->cfg = cfg;
     }
     sw_daemon_seen_reset(d);
+    sw_daemon_end_series(d);
     d->self.reloads++;
     /* Answer with the new rules at once: until the next tick the old snapshot would serve. */
     sw_daemon_publish(d, d->last_tick_ms);
