@@ -508,6 +508,7 @@ publish(sw_daemon *d, sw_snapshot *s, int64_t now_ms)
 static sw_snapshot *
 build_snapshot(sw_daemon *d, int64_t now_ms)
 {
+    sw_daemon_end_series(d, false); /* before the snapshot names the totals */
     d->self.sources = configured_sources(d->cfg);
     d->self.late_values = sw_accum_late(d->accum);
     d->self.carried_increases = sw_accum_carried(d->accum);

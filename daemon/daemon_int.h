@@ -135,6 +135,7 @@ struct sw_daemon {
     struct sw_daemon_ckpt_job *ckpt_job;
     sw_totals totals;
     uint64_t values_aged_logged; /* the evaluator's forgotten label values already logged */
+    uint64_t values_aged_ended;  /* ... whose totals sw_daemon_end_series dropped */
     sw_seen seen;
     sw_metrics_self self;
     sw_pending_row *pending;
@@ -342,10 +343,12 @@ typedef bool (*sw_daemon_series_gone_fn)(void *ctx, const char *service, const c
 /* Drop the totals of the series gone names (the others keep their order); how many were
  * dropped: none when the new index cannot be built (out of memory). */
 size_t sw_daemon_totals_drop(sw_totals *t, sw_daemon_series_gone_fn gone, void *ctx);
-/* After a reload, the totals of the series that ended leave /metrics and remote write, as after
- * a fresh start: every series the new rules no longer resolve and every label value the rebuilt
- * evaluator does not hold (daemon_reload.c). */
-void sw_daemon_end_series(sw_daemon *d);
+/* The totals of series that ended leave /metrics and remote write (docs/metrics.md): a
+ * label value the evaluator forgot after by_idle (looked for when it has forgotten more since
+ * the last call), and after a reload (reloaded) every series the new rules no longer resolve
+ * and every label value the rebuilt evaluator does not hold, as after a fresh start
+ * (daemon_reload.c). */
+void sw_daemon_end_series(sw_daemon *d, bool reloaded);
 sw_status sw_daemon_pending_push(sw_daemon *d, const char *service, const char *env,
                                  sw_sli_interval *iv, sw_err *err);
 sw_status sw_daemon_ingest(void *ctx, const char *service, const char *env, sw_sli_interval *iv,

@@ -138,8 +138,12 @@ series_ended(void *ctx, const char *key, const char *env)
 }
 
 void
-sw_daemon_end_series(sw_daemon *d)
+sw_daemon_end_series(sw_daemon *d, bool reloaded)
 {
+    uint64_t aged = sw_eval_values_aged(d->ev);
+    if (!reloaded && aged == d->values_aged_ended)
+        return;
+    d->values_aged_ended = aged;
     size_t n = sw_daemon_totals_drop(&d->totals, series_ended, d);
     if (n == 0)
         return;
@@ -251,7 +255,7 @@ sw_daemon_reload(sw_daemon *d, sw_err *err)
         d->cfg = cfg;
     }
     sw_daemon_seen_reset(d);
-    sw_daemon_end_series(d);
+    sw_daemon_end_series(d, true);
     d->self.reloads++;
     /* Answer with the new rules at once: until the next tick the old snapshot would serve. */
     sw_daemon_publish(d, d->last_tick_ms);
