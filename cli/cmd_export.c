@@ -1,7 +1,8 @@
 /*
- * slawatch export: one service's stored intervals as an HdrHistogram interval log (--hlog FILE)
- * or as CSV counts (--format csv, standard output or -o FILE). Reads the store only; the output
- * goes through a temporary file renamed at the end, so a failed run leaves nothing behind.
+ * slawatch export: one service's stored intervals (or one label value's, --label LABEL=VALUE)
+ * as an HdrHistogram interval log (--hlog FILE) or as CSV counts (--format csv, standard output
+ * or -o FILE). Reads the store only; the output goes through a temporary file renamed at the
+ * end, so a failed run leaves nothing behind.
  */
 #include "cli.h"
 
@@ -17,14 +18,15 @@
 #include <sys/stat.h>
 
 typedef struct export_opts {
-    const char *service, *env, *from, *to, *hlog, *format, *out, *data, *config, *resolution;
+    const char *service, *label, *env, *from, *to, *hlog, *format, *out, *data, *config,
+        *resolution;
 } export_opts;
 
 static void
 export_usage(FILE *f)
 {
     fprintf(f,
-            "usage: slawatch export --service S [--env E] --from TIME --to TIME\n"
+            "usage: slawatch export --service S [--label L=V] [--env E] --from TIME --to TIME\n"
             "                       (--hlog FILE | --format csv [-o FILE]) (--data DIR | --config "
             "FILE)\n\n"
             "The stored intervals of one service, one line per stored row (the finest resolution\n"
@@ -33,6 +35,8 @@ export_usage(FILE *f)
             "                   with the environment when there is one\n"
             "  --format csv     the interval counts: start, length, requests, errors, probes\n"
             "  -o FILE          write the CSV to FILE instead of standard output\n"
+            "  --label L=V      one value of a service judged per label value (its by label L),\n"
+            "                   e.g. --label route=/pay\n"
             "  --env E          only this environment\n"
             "  --resolution R   only the rows of R (1m, 1h, 1d or the base interval), not the\n"
             "                   finest held\n"
@@ -52,13 +56,19 @@ usage_error(const char *msg)
 static int
 parse_opts(int argc, char **argv, export_opts *o)
 {
-    static const struct option longopts[] = {
-        {"service", required_argument, NULL, 's'},    {"env", required_argument, NULL, 'e'},
-        {"from", required_argument, NULL, 'F'},       {"to", required_argument, NULL, 'T'},
-        {"hlog", required_argument, NULL, 'l'},       {"format", required_argument, NULL, 'f'},
-        {"data", required_argument, NULL, 'd'},       {"config", required_argument, NULL, 'c'},
-        {"resolution", required_argument, NULL, 'r'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},          {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"service", required_argument, NULL, 's'},
+                                             {"env", required_argument, NULL, 'e'},
+                                             {"from", required_argument, NULL, 'F'},
+                                             {"to", required_argument, NULL, 'T'},
+                                             {"hlog", required_argument, NULL, 'l'},
+                                             {"format", required_argument, NULL, 'f'},
+                                             {"data", required_argument, NULL, 'd'},
+                                             {"config", required_argument, NULL, 'c'},
+                                             {"resolution", required_argument, NULL, 'r'},
+                                             {"label", required_argument, NULL, 'L'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"version", no_argument, NULL, 'V'},
+                                             {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
         switch (c) {
@@ -67,6 +77,9 @@ parse_opts(int argc, char **argv, export_opts *o)
             break;
         case 'e':
             o->env = optarg;
+            break;
+        case 'L':
+            o->label = optarg;
             break;
         case 'F':
             o->from = optarg;
@@ -127,6 +140,26 @@ parse_time(const char *flag, const char *text, int64_t *ret_ms)
             "slawatch export: %s '%s' is not an RFC 3339 time (e.g. 2026-10-01T00:00:00Z)\n", flag,
             text);
     return SW_EXIT_USAGE;
+}
+
+/* --label LABEL=VALUE: the label (copied into label) and the value (pointing into text). */
+static int
+parse_label(const char *text, char *label, size_t cap, sw_export_request *req)
+{
+    const char *eq = strchr(text, '=');
+    size_t len = eq != NULL ? (size_t)(eq - text) : 0;
+    if (len == 0 || len >= cap || eq[1] == '\0') {
+        fprintf(stderr,
+                "slawatch export: --label '%s' is not LABEL=VALUE (the service's by label and one "
+                "of its values, e.g. route=/pay)\n",
+                text);
+        return SW_EXIT_USAGE;
+    }
+    memcpy(label, text, len);
+    label[len] = '\0';
+    req->label = label;
+    req->value = eq + 1;
+    return SW_EXIT_OK;
 }
 
 /* The data directory: --data, else the configuration's; it must hold a store already. */
@@ -196,6 +229,9 @@ sw_cli_export(int argc, char **argv)
     sw_export_request req = {.service = o.service,
                              .env = o.env,
                              .format = o.hlog != NULL ? SW_EXPORT_HLOG : SW_EXPORT_CSV};
+    char label[256];
+    if (o.label != NULL && (rc = parse_label(o.label, label, sizeof label, &req)) != SW_EXIT_OK)
+        return rc;
     if ((rc = parse_time("--from", o.from, &req.from_ms)) != SW_EXIT_OK ||
         (rc = parse_time("--to", o.to, &req.to_ms)) != SW_EXIT_OK)
         return rc;

@@ -22,6 +22,9 @@ typedef enum sw_export_format {
 
 typedef struct sw_export_request {
     const char *service;
+    /* One value of a service judged per label value (rules/README.md, "One SLO per label
+     * value"): its rows are stored under the value's key (sw_rules_by_key). NULL: the service. */
+    const char *label, *value;
     const char *env; /* NULL: every environment (each hlog line tagged with its env, if any) */
     int64_t from_ms, to_ms; /* rows starting in [from_ms, to_ms) */
     int64_t resolution_ms;  /* 0: the finest held; else only rows of this resolution (1 m, 1 h,
@@ -31,7 +34,8 @@ typedef struct sw_export_request {
 
 /*
  * Write the rows of req to out (borrowed; not closed) and their number to *ret_rows.
- * SW_E_INVAL when from_ms >= to_ms or the store has never held the service (or that env of it);
+ * SW_E_INVAL when from_ms >= to_ms, the label value is too long for a key or the store has never
+ * held the service (or that value or env of it);
  * SW_E_RANGE when it holds no row of it in the range; SW_E_IO when out cannot be written.
  * Store errors pass through. On error part of the output may have been written.
  */
