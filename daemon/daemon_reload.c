@@ -120,21 +120,29 @@ sw_daemon_rollup_loop(void *arg)
 
 /* ------------------------------------------------------------------ series that end */
 
-/* A series the rules no longer resolve (its service, environment or by gone), or a label
- * value's series the evaluator no longer holds. */
+/* A label value's series the evaluator no longer holds (a plain series is never forgotten). */
+static bool
+value_forgotten(void *ctx, const char *key, const char *env)
+{
+    const sw_daemon *d = ctx;
+    sw_rules_by_parts parts;
+    return sw_rules_by_split(key, &parts) && !sw_eval_has_series(d->ev, key, env);
+}
+
+/* After a reload, also a series the rules no longer resolve (its service, environment or by
+ * gone). */
 static bool
 series_ended(void *ctx, const char *key, const char *env)
 {
     const sw_daemon *d = ctx;
-    const char *value;
-    ptrdiff_t i = sw_rules_series_service(d->rules, key, &value);
+    ptrdiff_t i = sw_rules_series_service(d->rules, key, NULL);
     if (i < 0)
         return true;
     const sw_service *s = &d->rules->services[i];
     bool env_known = env == NULL;
     for (size_t e = 0; !env_known && e < s->n_environments; e++)
         env_known = strcmp(s->environments[e], env) == 0;
-    return !env_known || (value != NULL && !sw_eval_has_series(d->ev, key, env));
+    return !env_known || value_forgotten(ctx, key, env);
 }
 
 void
@@ -144,7 +152,7 @@ sw_daemon_end_series(sw_daemon *d, bool reloaded)
     if (!reloaded && aged == d->values_aged_ended)
         return;
     d->values_aged_ended = aged;
-    size_t n = sw_daemon_totals_drop(&d->totals, series_ended, d);
+    size_t n = sw_daemon_totals_drop(&d->totals, reloaded ? series_ended : value_forgotten, d);
     if (n == 0)
         return;
     char count[24];
