@@ -9,6 +9,7 @@
 #include "slawatch/snapshot.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,12 +26,24 @@
 /* /metrics grows with the series: about 17 KB a service in text (170 MB at 10,000). */
 #define METRICS_BODY_MAX ((size_t)1 << 30)
 #define N_FORMATS 3
+/* Per-service locks of a stepped write section, shared by services index modulo this. */
+#define STRIPES 4096
 
+/*
+ * Two locks. lock keeps every reader of the whole evaluator (the status, /metrics) off it for a
+ * write section. A gate answer reads one service's series and what is shared (the series table,
+ * the evaluator's time), so it takes shared (held by the writer except while it is open: the
+ * evaluator then changes one service at a time, under that service's stripe) and its service's
+ * stripe, never lock: a tick, or a /metrics gather the tick waits behind, does not hold it up.
+ */
 struct sw_snapshot_source {
-    pthread_rwlock_t lock;
+    pthread_rwlock_t lock, shared;
     atomic_uint_fast64_t generation; /* bumped by every write section */
+    atomic_uint_fast64_t epoch;      /* bumped by those that may replace the evaluator or rules */
     atomic_bool writing;
-    pthread_t writer; /* set before writing, read only while it is true */
+    bool shared_held;            /* by the writer: only it reads and writes this */
+    atomic_int stripes[STRIPES]; /* readers of a service's series; -1: the writer changes them */
+    pthread_t writer;            /* set before writing, read only while it is true */
     atomic_uint_fast64_t renders[N_FORMATS], gate_computations, gates_prepared;
     atomic_size_t last_size[N_FORMATS]; /* of the last /metrics body, to allocate it at once */
     pthread_mutex_t latest_lock;
@@ -39,6 +52,7 @@ struct sw_snapshot_source {
 
 /* A computed gate answer: its verdict and JSON. */
 typedef struct gate_answer {
+    struct gate_answer *next; /* answers not kept in an entry (the snapshot's extras) */
     sw_verdict verdict;
     size_t len;
     char json[];
@@ -63,6 +77,9 @@ struct sw_snapshot {
     int64_t *gate_windows; /* per service, in rules order: its own gate's window */
     sw_snapshot_source *source;
     uint_fast64_t generation; /* the source's when built */
+    uint_fast64_t epoch;      /* the source's when built */
+    sw_snapshot *previous;    /* until prepared (sw_snapshot_prepare): whose questions to prepare */
+    _Atomic(gate_answer *) extras; /* answers from a later state than the snapshot's */
     const sw_eval *ev;
     const sw_rules *rules;
     sw_metrics_input metrics; /* self and scrape targets copied, series borrowed */
@@ -87,6 +104,8 @@ struct sw_snapshot {
     sw_u64map service_at; /* name_key(name), probing on: index into service_names */
 };
 
+static ptrdiff_t service_index(const sw_snapshot *s, const char *service);
+
 /* ------------------------------------------------------------------ the source */
 
 sw_status
@@ -99,10 +118,13 @@ sw_snapshot_source_new(sw_snapshot_source **ret, sw_err *err)
     pthread_rwlockattr_init(&attr);
     pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     int rc = pthread_rwlock_init(&src->lock, &attr);
+    int rc_shared = pthread_rwlock_init(&src->shared, &attr);
     pthread_rwlockattr_destroy(&attr);
-    if (rc != 0 || pthread_mutex_init(&src->latest_lock, NULL) != 0) {
+    if (rc != 0 || rc_shared != 0 || pthread_mutex_init(&src->latest_lock, NULL) != 0) {
         if (rc == 0)
             pthread_rwlock_destroy(&src->lock);
+        if (rc_shared == 0)
+            pthread_rwlock_destroy(&src->shared);
         free(src);
         return sw_err_set(err, SW_E_NOMEM, "cannot create the snapshot source's lock");
     }
@@ -118,21 +140,63 @@ sw_snapshot_source_free(sw_snapshot_source *src)
     sw_snapshot_unref(src->latest);
     pthread_mutex_destroy(&src->latest_lock);
     pthread_rwlock_destroy(&src->lock);
+    pthread_rwlock_destroy(&src->shared);
     free(src);
 }
 
 void
-sw_snapshot_source_write_begin(sw_snapshot_source *src)
+sw_snapshot_source_write_begin_stepwise(sw_snapshot_source *src)
 {
     pthread_rwlock_wrlock(&src->lock);
     src->writer = pthread_self();
     atomic_store(&src->writing, true);
     atomic_fetch_add(&src->generation, 1);
+    pthread_rwlock_wrlock(&src->shared);
+    src->shared_held = true;
+}
+
+void
+sw_snapshot_source_write_begin(sw_snapshot_source *src)
+{
+    sw_snapshot_source_write_begin_stepwise(src);
+    atomic_fetch_add(&src->epoch, 1);
+}
+
+void
+sw_snapshot_source_open(sw_snapshot_source *src)
+{
+    if (src->shared_held)
+        pthread_rwlock_unlock(&src->shared);
+    src->shared_held = false;
+}
+
+void
+sw_snapshot_source_close(sw_snapshot_source *src)
+{
+    if (!src->shared_held)
+        pthread_rwlock_wrlock(&src->shared);
+    src->shared_held = true;
+}
+
+void
+sw_snapshot_source_service_begin(sw_snapshot_source *src, size_t service)
+{
+    atomic_int *stripe = &src->stripes[service % STRIPES];
+    for (int free_stripe = 0; !atomic_compare_exchange_weak(stripe, &free_stripe, -1);
+         free_stripe = 0)
+        sched_yield(); /* a gate answer reads the service: it is short */
+}
+
+void
+sw_snapshot_source_service_end(sw_snapshot_source *src, size_t service)
+{
+    atomic_store(&src->stripes[service % STRIPES], 0);
 }
 
 void
 sw_snapshot_source_write_end(sw_snapshot_source *src)
 {
+    sw_snapshot_source_open(src);
     atomic_store(&src->writing, false);
     pthread_rwlock_unlock(&src->lock);
 }
@@ -158,26 +222,6 @@ guard_enter(const sw_snapshot *s)
         return true;
     pthread_rwlock_unlock(&src->lock);
     return false;
-}
-
-/* guard_enter for the gate, waiting at most SW_SNAPSHOT_GATE_WAIT_MS for the lock. */
-static sw_snapshot_lookup
-guard_enter_bounded(const sw_snapshot *s)
-{
-    sw_snapshot_source *src = s->source;
-    if (src == NULL || is_writer(src))
-        return guard_enter(s) ? SW_SNAPSHOT_FOUND : SW_SNAPSHOT_STALE;
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_nsec += SW_SNAPSHOT_GATE_WAIT_MS * 1000000L;
-    until.tv_sec += until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
-    if (pthread_rwlock_clockrdlock(&src->lock, CLOCK_MONOTONIC, &until) != 0)
-        return SW_SNAPSHOT_BUSY;
-    if (atomic_load(&src->generation) == s->generation)
-        return SW_SNAPSHOT_FOUND;
-    pthread_rwlock_unlock(&src->lock);
-    return SW_SNAPSHOT_STALE;
 }
 
 static void
@@ -215,6 +259,11 @@ snapshot_free(sw_snapshot *s)
         lazy_fini(&s->bodies[i]);
     for (size_t i = 0; i < s->n_gates; i++)
         free(atomic_load(&s->gates[i].answer));
+    for (gate_answer *a = atomic_load(&s->extras), *next; a != NULL; a = next) {
+        next = a->next;
+        free(a);
+    }
+    sw_snapshot_unref(s->previous);
     free(s->remotes);
     free(s->targets);
     free(s->target_failures);
@@ -354,21 +403,23 @@ no_data_gate(const char *service, const char *env, int64_t at_ms, int64_t window
              env ? "/" : "", env ? env : "");
 }
 
-/* The answer of entry e, computed from the evaluator (under the guard). NULL: out of memory. */
+/* The answer of entry e, computed from the evaluator (under the guard, or in e's service's stripe)
+ * as it stood at at_ms. NULL: out of memory. */
 static gate_answer *
-compute_gate(const sw_snapshot *s, const gate_entry *e)
+compute_gate(const sw_snapshot *s, const gate_entry *e, int64_t at_ms)
 {
     sw_gate_result g;
     if (sw_eval_has_series(s->ev, e->service, e->env))
         SW_REQUIRE(sw_eval_gate(s->ev, e->service, e->env, e->window_ms, &g, NULL) == SW_OK);
     else
-        no_data_gate(e->service, e->env, s->at_ms, e->window_ms, &g);
+        no_data_gate(e->service, e->env, at_ms, e->window_ms, &g);
     sw_buf b;
     sw_buf_init(&b, BODY_MAX);
     sw_err err;
     gate_answer *a = NULL;
-    if (write_gate(&b, s->at_ms, e->service, e->env, e->window_ms, &g, &err) == SW_OK &&
+    if (write_gate(&b, at_ms, e->service, e->env, e->window_ms, &g, &err) == SW_OK &&
         (a = malloc(sizeof *a + b.len + 1)) != NULL) {
+        a->next = NULL;
         a->verdict = g.verdict;
         a->len = b.len;
         memcpy(a->json, b.data, b.len);
@@ -376,6 +427,102 @@ compute_gate(const sw_snapshot *s, const gate_entry *e)
     }
     sw_buf_fini(&b);
     return a;
+}
+
+/* a kept in e, unless another thread kept the same answer first: the one kept. */
+static gate_answer *
+keep_answer(gate_entry *e, gate_answer *a)
+{
+    gate_answer *none = NULL;
+    if (atomic_compare_exchange_strong(&e->answer, &none, a))
+        return a;
+    free(a);
+    return none;
+}
+
+/* An answer from a later state than s's, kept with s until it is freed (the asker's text). */
+static gate_answer *
+keep_extra(const sw_snapshot *s, gate_answer *a)
+{
+    _Atomic(gate_answer *) *extras = &((sw_snapshot *)s)->extras;
+    a->next = atomic_load(extras);
+    while (!atomic_compare_exchange_weak(extras, &a->next, a))
+        ;
+    return a;
+}
+
+static struct timespec
+gate_deadline(void)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += SW_SNAPSHOT_GATE_WAIT_MS * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    return until;
+}
+
+static bool
+past(const struct timespec *until)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > until->tv_sec ||
+           (now.tv_sec == until->tv_sec && now.tv_nsec >= until->tv_nsec);
+}
+
+/* A reader in service's stripe before until; false: the writer held it until then. */
+static bool
+stripe_enter(sw_snapshot_source *src, size_t service, const struct timespec *until)
+{
+    atomic_int *stripe = &src->stripes[service % STRIPES];
+    for (;;) {
+        int readers = atomic_load(stripe);
+        if (readers >= 0 && atomic_compare_exchange_weak(stripe, &readers, readers + 1))
+            return true;
+        if (readers < 0) {
+            if (past(until))
+                return false;
+            sched_yield(); /* the writer steps one service: a few hundred microseconds */
+        }
+    }
+}
+
+/*
+ * Entry e's answer computed from its service's series as they are now, outside the whole
+ * evaluator's lock: between write sections, or in one while it is open (a tick stepping the
+ * services one by one). The state is the service's, whole: as s was built (kept in e when no
+ * write section began since), or fed and evaluated at the service's time (the answer says that
+ * time, and is kept with s only for the asker). BUSY when the shared state or the service stays
+ * held past SW_SNAPSHOT_GATE_WAIT_MS; STALE when the evaluator was replaced since s was built.
+ */
+static sw_snapshot_lookup
+gate_answer_shared(const sw_snapshot *s, gate_entry *e, const gate_answer **ret)
+{
+    sw_snapshot_source *src = s->source;
+    struct timespec until = gate_deadline();
+    if (pthread_rwlock_clockrdlock(&src->shared, CLOCK_MONOTONIC, &until) != 0)
+        return SW_SNAPSHOT_BUSY;
+    ptrdiff_t k = service_index(s, e->service);
+    sw_snapshot_lookup l = SW_SNAPSHOT_STALE;
+    gate_answer *a = NULL;
+    bool as_built = false;
+    if (atomic_load(&src->epoch) == s->epoch && k >= 0) {
+        l = SW_SNAPSHOT_BUSY;
+        if (stripe_enter(src, (size_t)k, &until)) {
+            as_built = atomic_load(&src->generation) == s->generation;
+            int64_t at = sw_eval_service_time(s->ev, (size_t)k);
+            a = compute_gate(s, e, as_built || at == INT64_MIN ? s->at_ms : at);
+            atomic_fetch_sub(&src->stripes[(size_t)k % STRIPES], 1);
+            l = a != NULL ? SW_SNAPSHOT_FOUND : SW_SNAPSHOT_FAILED;
+        }
+    }
+    pthread_rwlock_unlock(&src->shared);
+    if (a == NULL)
+        return l;
+    atomic_fetch_add(&src->gate_computations, 1);
+    *ret = as_built ? keep_answer(e, a) : keep_extra(s, a);
+    return SW_SNAPSHOT_FOUND;
 }
 
 /* Entry e's answer, computed now when not kept yet. */
@@ -389,21 +536,16 @@ gate_answer_of(const sw_snapshot *s, gate_entry *e, const gate_answer **ret)
         *ret = a;
         return SW_SNAPSHOT_FOUND;
     }
-    sw_snapshot_lookup entered = guard_enter_bounded(s);
-    if (entered != SW_SNAPSHOT_FOUND)
-        return entered;
-    a = compute_gate(s, e);
+    if (s->source != NULL && !is_writer(s->source))
+        return gate_answer_shared(s, e, ret);
+    /* No source (nothing changes the evaluator), or the writer itself. */
+    if (!guard_enter(s))
+        return SW_SNAPSHOT_STALE;
+    a = compute_gate(s, e, s->at_ms);
     guard_leave(s);
     if (a == NULL)
         return SW_SNAPSHOT_FAILED;
-    if (s->source != NULL)
-        atomic_fetch_add(&s->source->gate_computations, 1);
-    gate_answer *none = NULL;
-    if (!atomic_compare_exchange_strong(&e->answer, &none, a)) {
-        free(a); /* another thread kept the same answer first */
-        a = none;
-    }
-    *ret = a;
+    *ret = keep_answer(e, a);
     return SW_SNAPSHOT_FOUND;
 }
 
@@ -574,6 +716,9 @@ want_asked(const sw_snapshot *s, const sw_snapshot *previous, uint8_t *want)
 static void
 prepare_gates(sw_snapshot *s, const sw_snapshot *previous)
 {
+    /* Only while the evaluator is still as s shows it. */
+    if (s->source != NULL && atomic_load(&s->source->generation) != s->generation)
+        return;
     uint8_t *want = s->ev != NULL ? calloc(s->n_gates + 1, 1) : NULL;
     if (want == NULL)
         return;
@@ -582,8 +727,10 @@ prepare_gates(sw_snapshot *s, const sw_snapshot *previous)
     size_t done = 0;
     for (int kind = WANTED_MARKED; kind >= WANTED_ASKED; kind--)
         for (size_t i = 0; i < s->n_gates && done < SW_SNAPSHOT_PREPARE_MAX; i++)
-            if (want[i] == kind) {
-                atomic_store(&s->gates[i].answer, compute_gate(s, &s->gates[i]));
+            if (want[i] == kind && atomic_load(&s->gates[i].answer) == NULL) {
+                gate_answer *a = compute_gate(s, &s->gates[i], s->at_ms);
+                if (a != NULL)
+                    keep_answer(&s->gates[i], a);
                 done++;
             }
     if (s->source != NULL)
@@ -591,17 +738,25 @@ prepare_gates(sw_snapshot *s, const sw_snapshot *previous)
     free(want);
 }
 
-/* s becomes the source's latest snapshot, and the questions likely to come are prepared. */
+/* s becomes the source's latest snapshot; the one before is kept until s is prepared. */
 static void
 take_over(sw_snapshot *s)
 {
     sw_snapshot_source *src = s->source;
     pthread_mutex_lock(&src->latest_lock);
-    sw_snapshot *previous = src->latest;
+    s->previous = src->latest;
     src->latest = sw_snapshot_ref(s);
     pthread_mutex_unlock(&src->latest_lock);
-    prepare_gates(s, previous);
-    sw_snapshot_unref(previous);
+}
+
+void
+sw_snapshot_prepare(sw_snapshot *s)
+{
+    if (s->source == NULL)
+        return;
+    prepare_gates(s, s->previous);
+    sw_snapshot_unref(s->previous);
+    s->previous = NULL;
 }
 
 static uint64_t
@@ -754,6 +909,8 @@ sw_snapshot_build(const sw_snapshot_input *in, sw_snapshot **ret, sw_err *err)
     s->rules = in->rules;
     s->source = in->source;
     s->generation = in->source != NULL ? atomic_load(&in->source->generation) : 0;
+    s->epoch = in->source != NULL ? atomic_load(&in->source->epoch) : 0;
+    atomic_init(&s->extras, NULL);
     lazy_init(&s->status);
     for (size_t i = 0; i < N_FORMATS; i++)
         lazy_init(&s->bodies[i]);
