@@ -523,10 +523,15 @@ stage_done(double stages[SW_METRICS_TICK_STAGES], int stage, double *t)
     return now;
 }
 
+/* A row's service when the evaluator refused its interval (not evaluated, not stored), and while
+ * its series is still to be added. */
+#define ROW_REFUSED SIZE_MAX
+#define ROW_NEW (SIZE_MAX - 1)
+
 /* The intervals a tick takes, with the service each is for (sw_eval_step_series). */
 typedef struct tick_rows {
     sw_pending_row *row;
-    size_t *service; /* SIZE_MAX: not evaluated (refused), dropped */
+    size_t *service; /* or ROW_REFUSED, ROW_NEW */
     size_t *order;   /* indices of the rows evaluated (n_ordered), by service */
     size_t n, cap, n_ordered;
 } tick_rows;
@@ -598,8 +603,24 @@ not_evaluated(const sw_pending_row *r, const sw_err *err)
                r->env ? r->env : "", NULL);
 }
 
-/* Each row's series made to exist (the series table changes only here) and the rows ordered by
- * service. false: out of memory. */
+/* Row i's service, its series added when new (closed: the series table changes); ROW_REFUSED and
+ * logged when the evaluator refuses it. */
+static void
+row_series(sw_daemon *d, tick_rows *rows, size_t i)
+{
+    sw_pending_row *r = &rows->row[i];
+    sw_err err;
+    if (sw_eval_step_series(d->ev, r->service, r->env, &rows->service[i], &err) != SW_OK) {
+        not_evaluated(r, &err);
+        rows->service[i] = ROW_REFUSED;
+    }
+}
+
+/*
+ * Each row's service found, and the rows ordered by service. The series held are looked up
+ * with the section open (read only: gate answers go on); the section is closed only to add the
+ * new ones, usually none. Left closed. false: out of memory.
+ */
 static bool
 rows_by_service(sw_daemon *d, tick_rows *rows)
 {
@@ -611,20 +632,24 @@ rows_by_service(sw_daemon *d, tick_rows *rows)
         free(first);
         return false;
     }
+    sw_snapshot_source_open(d->source);
+    size_t n_new = 0;
     for (size_t i = 0; i < rows->n; i++) {
-        sw_pending_row *r = &rows->row[i];
-        sw_err err;
-        if (sw_eval_step_series(d->ev, r->service, r->env, &rows->service[i], &err) != SW_OK) {
-            not_evaluated(r, &err);
-            rows->service[i] = SIZE_MAX;
-            continue;
-        }
-        first[rows->service[i] + 1]++;
+        ptrdiff_t k = sw_eval_step_held(d->ev, rows->row[i].service, rows->row[i].env);
+        rows->service[i] = k >= 0 ? (size_t)k : ROW_NEW;
+        n_new += k < 0;
     }
+    sw_snapshot_source_close(d->source);
+    for (size_t i = 0; n_new > 0 && i < rows->n; i++)
+        if (rows->service[i] == ROW_NEW)
+            row_series(d, rows, i);
+    for (size_t i = 0; i < rows->n; i++)
+        if (rows->service[i] != ROW_REFUSED)
+            first[rows->service[i] + 1]++;
     for (size_t k = 0; k < n_services; k++)
         first[k + 1] += first[k];
     for (size_t i = 0; i < rows->n; i++)
-        if (rows->service[i] != SIZE_MAX) {
+        if (rows->service[i] != ROW_REFUSED) {
             rows->order[first[rows->service[i]]++] = i;
             rows->n_ordered++;
         }
@@ -632,7 +657,7 @@ rows_by_service(sw_daemon *d, tick_rows *rows)
     return true;
 }
 
-/* Row i fed to the evaluator; SIZE_MAX its service when refused. */
+/* Row i fed to the evaluator; ROW_REFUSED its service when refused. */
 static void
 feed_row(sw_daemon *d, tick_rows *rows, size_t i)
 {
@@ -640,7 +665,7 @@ feed_row(sw_daemon *d, tick_rows *rows, size_t i)
     sw_err err;
     if (sw_eval_add(d->ev, r->service, r->env, &r->iv, &err) != SW_OK) {
         not_evaluated(r, &err);
-        rows->service[i] = SIZE_MAX;
+        rows->service[i] = ROW_REFUSED;
     }
 }
 
@@ -670,7 +695,7 @@ rows_to_store(sw_daemon *d, tick_rows *rows)
 {
     for (size_t i = 0; i < rows->n; i++) {
         sw_pending_row *r = &rows->row[i];
-        if (rows->service[i] == SIZE_MAX)
+        if (rows->service[i] == ROW_REFUSED)
             continue;
         const sw_metrics_series *total = totals_add(d, r->service, r->env, &r->iv);
         if (total != NULL)
@@ -687,7 +712,7 @@ feed_and_advance(sw_daemon *d, tick_rows *rows, int64_t boundary_ms)
 {
     sw_err err;
     for (size_t i = 0; i < rows->n; i++)
-        if (rows->service == NULL || rows->service[i] != SIZE_MAX)
+        if (rows->service == NULL || rows->service[i] != ROW_REFUSED)
             sw_daemon_ingest(d, rows->row[i].service, rows->row[i].env, &rows->row[i].iv, &err);
     if (sw_eval_advance(d->ev, boundary_ms, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "evaluation failed", &err, NULL);
@@ -758,11 +783,13 @@ sw_daemon_tick(sw_daemon *d, int64_t boundary_ms)
     stage_done(stages, STAGE_PUBLISH, &t);
     tick_rows_free(&rows);
     store_and_compact(d, boundary_ms);
-    stage_done(stages, STAGE_STORE, &t);
     report_alerts(d, &events, boundary_ms);
     sw_daemon_flush_audits(d);
-    prepare_published(d);
-    d->self.tick_seconds = mono_s() - start;
+    stage_done(stages, STAGE_STORE, &t);
+    prepare_published(d); /* the snapshot's likely answers, once no one waits for the section */
+    double snapshot_built = stages[STAGE_SNAPSHOT];
+    d->self.tick_seconds = stage_done(stages, STAGE_SNAPSHOT, &t) - start;
+    stages[STAGE_SNAPSHOT] += snapshot_built;
     memcpy(d->self.tick_stage_seconds, stages, sizeof stages);
     /* After the write section: snapshots are not held up while the state is written. */
     sw_daemon_checkpoint_hourly(d, boundary_ms);

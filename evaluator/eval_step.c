@@ -22,6 +22,13 @@ sw_eval_step_series(sw_eval *ev, const char *service, const char *env, size_t *r
     return st;
 }
 
+ptrdiff_t
+sw_eval_step_held(const sw_eval *ev, const char *service, const char *env)
+{
+    const sw_series *s = sw_eval_find(ev, service, env);
+    return s != NULL ? (ptrdiff_t)s->service_index : -1;
+}
+
 static void
 steps_free(sw_eval *ev)
 {

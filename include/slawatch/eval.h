@@ -186,6 +186,9 @@ sw_status sw_eval_advance(sw_eval *ev, int64_t now_ms, sw_err *err);
  */
 sw_status sw_eval_step_series(sw_eval *ev, const char *service, const char *env,
                               size_t *ret_service, sw_err *err);
+/* The service index of a series the evaluator holds, -1 when it holds none: what
+ * sw_eval_step_series() finds without adding, so it reads the table only (other readers may). */
+ptrdiff_t sw_eval_step_held(const sw_eval *ev, const char *service, const char *env);
 sw_status sw_eval_step_begin(sw_eval *ev, int64_t now_ms, sw_err *err);
 sw_status sw_eval_step_service(sw_eval *ev, size_t service, sw_err *err);
 sw_status sw_eval_step_end(sw_eval *ev, sw_err *err);
