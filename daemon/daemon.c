@@ -434,13 +434,19 @@ observe_series(sw_daemon *d, tick_events *ev, size_t i, int64_t now_ms)
     }
 }
 
+/* The tick's alert and trigger changes into ev, and every state to the Alertmanager tracker. */
 static void
-observe_alerts(sw_daemon *d, int64_t now_ms)
+observe_alerts(sw_daemon *d, tick_events *ev, int64_t now_ms)
 {
-    tick_events ev = {0};
     for (size_t i = 0; i < sw_eval_series_count(d->ev); i++)
-        observe_series(d, &ev, i, now_ms);
-    store_events(d, &ev);
+        observe_series(d, ev, i, now_ms);
+}
+
+/* The changes stored and the alerts pushed: after the write section, nothing reads them. */
+static void
+report_alerts(sw_daemon *d, tick_events *ev, int64_t now_ms)
+{
+    store_events(d, ev);
     if (d->am == NULL)
         return;
     sw_err err;
@@ -559,46 +565,255 @@ stage_done(double stages[SW_METRICS_TICK_STAGES], int stage, double *t)
     return now;
 }
 
+/* A row's service when the evaluator refused its interval (not evaluated, not stored), and while
+ * its series is still to be added. */
+#define ROW_REFUSED SIZE_MAX
+#define ROW_NEW (SIZE_MAX - 1)
+
+/* The intervals a tick takes, with the service each is for (sw_eval_step_series). */
+typedef struct tick_rows {
+    sw_pending_row *row;
+    size_t *service; /* or ROW_REFUSED, ROW_NEW */
+    size_t *order;   /* indices of the rows evaluated (n_ordered), by service */
+    size_t n, cap, n_ordered;
+} tick_rows;
+
+static sw_status
+take_row(void *ctx, const char *service, const char *env, sw_sli_interval *iv, sw_err *err)
+{
+    tick_rows *t = ctx;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 256;
+        sw_pending_row *grown = realloc(t->row, cap * sizeof *grown);
+        if (grown == NULL) {
+            sw_sli_interval_fini(iv);
+            return sw_err_set(err, SW_E_NOMEM, "out of memory taking intervals");
+        }
+        t->row = grown;
+        t->cap = cap;
+    }
+    sw_pending_row *r = &t->row[t->n];
+    r->service = strdup(service);
+    r->env = env != NULL ? strdup(env) : NULL;
+    if (r->service == NULL || (env != NULL && r->env == NULL)) {
+        free(r->service);
+        free(r->env);
+        sw_sli_interval_fini(iv);
+        return sw_err_set(err, SW_E_NOMEM, "out of memory taking intervals");
+    }
+    r->iv = *iv; /* takes the histogram */
+    *iv = (sw_sli_interval){0};
+    t->n++;
+    return SW_OK;
+}
+
 static void
-ingest(sw_daemon *d, int64_t boundary_ms)
+tick_rows_free(tick_rows *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->row[i].service);
+        free(t->row[i].env);
+        sw_sli_interval_fini(&t->row[i].iv);
+    }
+    free(t->row);
+    free(t->service);
+    free(t->order);
+}
+
+/*
+ * The intervals that ended by boundary_ms, taken from the accumulators (their own lock: no
+ * write section needed) into rows fed to the evaluator by the tick's steps.
+ */
+static void
+take(sw_daemon *d, int64_t boundary_ms, tick_rows *rows)
 {
     sw_err err;
     if (d->opts.simulate != NULL)
         simulate(d, boundary_ms);
-    sw_daemon_apply_marks(d);
     /* Closed before the take, so no batch is acknowledged into an interval already taken. */
     sw_accum_close(d->accum, boundary_ms);
     if (sw_prommap_flush(d->prommap, boundary_ms, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "histogram buckets lost", &err, NULL);
-    if (sw_accum_take(d->accum, boundary_ms, sw_daemon_ingest, d, &err) != SW_OK)
+    if (sw_accum_take(d->accum, boundary_ms, take_row, rows, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "intervals lost", &err, NULL);
+}
+
+static void
+not_evaluated(const sw_pending_row *r, const sw_err *err)
+{
+    sw_log_err(SW_LOG_WARN, "interval not evaluated", err, "service", r->service, "env",
+               r->env ? r->env : "", NULL);
+}
+
+/* Row i's service, its series added when new (closed: the series table changes); ROW_REFUSED and
+ * logged when the evaluator refuses it. */
+static void
+row_series(sw_daemon *d, tick_rows *rows, size_t i)
+{
+    sw_pending_row *r = &rows->row[i];
+    sw_err err;
+    if (sw_eval_step_series(d->ev, r->service, r->env, &rows->service[i], &err) != SW_OK) {
+        not_evaluated(r, &err);
+        rows->service[i] = ROW_REFUSED;
+    }
+}
+
+/*
+ * Each row's service found, and the rows ordered by service. The series held are looked up
+ * with the section open (read only: gate answers go on); the section is closed only to add the
+ * new ones, usually none. Left closed. false: out of memory.
+ */
+static bool
+rows_by_service(sw_daemon *d, tick_rows *rows)
+{
+    rows->service = calloc(rows->n + 1, sizeof *rows->service);
+    rows->order = calloc(rows->n + 1, sizeof *rows->order);
+    size_t n_services = d->rules->n_services;
+    size_t *first = calloc(n_services + 2, sizeof *first);
+    if (rows->service == NULL || rows->order == NULL || first == NULL) {
+        free(first);
+        return false;
+    }
+    sw_snapshot_source_open(d->source);
+    size_t n_new = 0;
+    for (size_t i = 0; i < rows->n; i++) {
+        ptrdiff_t k = sw_eval_step_held(d->ev, rows->row[i].service, rows->row[i].env);
+        rows->service[i] = k >= 0 ? (size_t)k : ROW_NEW;
+        n_new += k < 0;
+    }
+    sw_snapshot_source_close(d->source);
+    for (size_t i = 0; n_new > 0 && i < rows->n; i++)
+        if (rows->service[i] == ROW_NEW)
+            row_series(d, rows, i);
+    for (size_t i = 0; i < rows->n; i++)
+        if (rows->service[i] != ROW_REFUSED)
+            first[rows->service[i] + 1]++;
+    for (size_t k = 0; k < n_services; k++)
+        first[k + 1] += first[k];
+    for (size_t i = 0; i < rows->n; i++)
+        if (rows->service[i] != ROW_REFUSED) {
+            rows->order[first[rows->service[i]]++] = i;
+            rows->n_ordered++;
+        }
+    free(first);
+    return true;
+}
+
+/* Row i fed to the evaluator; ROW_REFUSED its service when refused. */
+static void
+feed_row(sw_daemon *d, tick_rows *rows, size_t i)
+{
+    sw_pending_row *r = &rows->row[i];
+    sw_err err;
+    if (sw_eval_add(d->ev, r->service, r->env, &r->iv, &err) != SW_OK) {
+        not_evaluated(r, &err);
+        rows->service[i] = ROW_REFUSED;
+    }
+}
+
+/*
+ * Service by service (in the source's stripe of each, the write section open): its rows fed,
+ * then its series evaluated at boundary_ms, so that a gate answer computed meanwhile reads a
+ * service either as the last tick left it or as this one leaves it.
+ */
+static void
+step_services(sw_daemon *d, tick_rows *rows)
+{
+    size_t j = 0;
+    for (size_t k = 0; k < d->rules->n_services; k++) {
+        sw_snapshot_source_service_begin(d->source, k);
+        for (; j < rows->n_ordered && rows->service[rows->order[j]] == k; j++)
+            feed_row(d, rows, rows->order[j]);
+        sw_err err;
+        if (sw_eval_step_service(d->ev, k, &err) != SW_OK)
+            sw_log_err(SW_LOG_ERROR, "evaluation failed", &err, NULL);
+        sw_snapshot_source_service_end(d->source, k);
+    }
+}
+
+/* Rows the evaluator took into the totals, remote write and the rows to store. */
+static void
+rows_to_store(sw_daemon *d, tick_rows *rows)
+{
+    for (size_t i = 0; i < rows->n; i++) {
+        sw_pending_row *r = &rows->row[i];
+        if (rows->service[i] == ROW_REFUSED)
+            continue;
+        const sw_metrics_series *total = totals_add(d, r->service, r->env, &r->iv);
+        if (total != NULL)
+            sw_daemon_rwout_add(d, total, r->iv.start_ms + r->iv.length_ms);
+        sw_err err;
+        if (sw_daemon_pending_push(d, r->service, r->env, &r->iv, &err) != SW_OK)
+            sw_log_err(SW_LOG_ERROR, "interval not stored", &err, "service", r->service, NULL);
+    }
+}
+
+/* Without room to step (out of memory): every row fed, then one advance, the section closed. */
+static void
+feed_and_advance(sw_daemon *d, tick_rows *rows, int64_t boundary_ms)
+{
+    sw_err err;
+    for (size_t i = 0; i < rows->n; i++)
+        if (rows->service == NULL || rows->service[i] != ROW_REFUSED)
+            sw_daemon_ingest(d, rows->row[i].service, rows->row[i].env, &rows->row[i].iv, &err);
+    if (sw_eval_advance(d->ev, boundary_ms, &err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "evaluation failed", &err, NULL);
+}
+
+/* The rows fed and evaluated at boundary_ms, the write section open while the services step. */
+static void
+evaluate(sw_daemon *d, tick_rows *rows, int64_t boundary_ms)
+{
+    sw_err err;
+    sw_daemon_apply_marks(d);
+    if (!rows_by_service(d, rows) || sw_eval_step_begin(d->ev, boundary_ms, &err) != SW_OK) {
+        sw_log(SW_LOG_ERROR, "no room to evaluate service by service; evaluating at once", NULL);
+        feed_and_advance(d, rows, boundary_ms);
+        return;
+    }
+    sw_snapshot_source_open(d->source);
+    step_services(d, rows);
+    rows_to_store(d, rows);
+    sw_snapshot_source_close(d->source);
+    if (sw_eval_step_end(d->ev, &err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "evaluation failed", &err, NULL);
+    /* After the advance, which packs the hours; again for the pinned series' answers. */
+    if (sw_daemon_cw_pin_hours(d, boundary_ms) &&
+        sw_eval_advance(d->ev, boundary_ms, &err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "evaluation failed", &err, NULL);
+}
+
+/* The snapshot just published answers the questions likely to come (after the write section). */
+static void
+prepare_published(sw_daemon *d)
+{
+    if (d->snapshot != NULL) /* only this thread sets it */
+        sw_snapshot_prepare(d->snapshot);
 }
 
 /*
  * One tick, timed by stage for the self-metrics (a tick's figures appear in the next tick's
- * snapshot: this one's is built before the tick ends). Everything that changes what snapshots
- * read (the evaluator, the totals) happens in one write section of the snapshot source, which
- * ends once the new snapshot is published, so a reader that was kept waiting finds it.
+ * snapshot: this one's is built before the tick ends). What changes what snapshots read (the
+ * evaluator, the totals) happens in one write section of the snapshot source, which ends once
+ * the new snapshot is published, so a reader that was kept waiting finds it. The section is
+ * closed to the gate only while the series table changes (deployment marks, new series, label
+ * values forgotten) and open while the services are fed and evaluated one by one. What readers
+ * do not read runs outside it: the take from the accumulators before; the store's transaction,
+ * the alert events, Alertmanager and the gate audits after.
  */
 void
 sw_daemon_tick(sw_daemon *d, int64_t boundary_ms)
 {
     double stages[SW_METRICS_TICK_STAGES];
     double start = mono_s(), t = start;
-    sw_err err;
-    sw_snapshot_source_write_begin(d->source);
-    ingest(d, boundary_ms);
+    tick_rows rows = {0};
+    tick_events events = {0};
+    take(d, boundary_ms, &rows);
+    sw_snapshot_source_write_begin_stepwise(d->source);
     stage_done(stages, STAGE_INGEST, &t);
-    store_and_compact(d, boundary_ms);
-    stage_done(stages, STAGE_STORE, &t);
-    if (sw_eval_advance(d->ev, boundary_ms, &err) != SW_OK)
-        sw_log_err(SW_LOG_ERROR, "evaluation failed", &err, NULL);
-    /* After the advance, which packs the hours; again for the pinned series' answers. */
-    if (sw_daemon_cw_pin_hours(d, boundary_ms) &&
-        sw_eval_advance(d->ev, boundary_ms, &err) != SW_OK)
-        sw_log_err(SW_LOG_ERROR, "evaluation failed", &err, NULL);
-    observe_alerts(d, boundary_ms);
-    sw_daemon_flush_audits(d);
+    evaluate(d, &rows, boundary_ms);
+    sw_snapshot_source_open(d->source);
+    observe_alerts(d, &events, boundary_ms);
     d->self.evaluations++;
     d->self.evaluation_seconds = stage_done(stages, STAGE_EVALUATE, &t) - start;
     sw_snapshot *s = build_snapshot(d, boundary_ms);
@@ -607,7 +822,16 @@ sw_daemon_tick(sw_daemon *d, int64_t boundary_ms)
         publish(d, s, boundary_ms);
     d->last_tick_ms = boundary_ms;
     sw_snapshot_source_write_end(d->source);
-    d->self.tick_seconds = stage_done(stages, STAGE_PUBLISH, &t) - start;
+    stage_done(stages, STAGE_PUBLISH, &t);
+    tick_rows_free(&rows);
+    store_and_compact(d, boundary_ms);
+    report_alerts(d, &events, boundary_ms);
+    sw_daemon_flush_audits(d);
+    stage_done(stages, STAGE_STORE, &t);
+    prepare_published(d); /* the snapshot's likely answers, once no one waits for the section */
+    double snapshot_built = stages[STAGE_SNAPSHOT];
+    d->self.tick_seconds = stage_done(stages, STAGE_SNAPSHOT, &t) - start;
+    stages[STAGE_SNAPSHOT] += snapshot_built;
     memcpy(d->self.tick_stage_seconds, stages, sizeof stages);
     /* After the write section: snapshots are not held up while the state is written. */
     sw_daemon_checkpoint_hourly(d, boundary_ms);
@@ -627,13 +851,15 @@ honour_marks(sw_daemon *d)
     pthread_mutex_unlock(&d->lock);
     if (!waiting)
         return;
-    sw_snapshot_source_write_begin(d->source);
+    sw_snapshot_source_write_begin_stepwise(d->source);
     sw_daemon_apply_marks(d);
     sw_err err;
     if (sw_eval_advance(d->ev, d->last_tick_ms, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "evaluation failed", &err, NULL);
+    sw_snapshot_source_open(d->source); /* only read from here on */
     sw_daemon_publish(d, d->last_tick_ms);
     sw_snapshot_source_write_end(d->source);
+    prepare_published(d);
 }
 
 /*
@@ -666,6 +892,7 @@ reload_if_asked(sw_daemon *d, volatile sig_atomic_t *reload_flag)
     }
     sw_daemon_serve_reload_request(d);
     write_end_published(d, before);
+    prepare_published(d);
 }
 
 /* ------------------------------------------------------------------ running */

@@ -276,6 +276,7 @@ sw_eval_new(const sw_rules *rules, sw_eval **ret_ev, sw_err *err)
     ev->rules = rules;
     ev->now_ms = INT64_MIN;
     ev->alerts_from_ms = INT64_MIN;
+    ev->step_ms = INT64_MIN;
     sw_buf_init(&ev->pack_buf, PACK_BUF_MAX);
     sw_status st = sw_plan_init(&ev->plan, rules, err);
     if (st == SW_OK)
@@ -301,6 +302,9 @@ sw_eval_free(sw_eval *ev)
     free(ev->slots);
     sw_hdr_free(ev->scratch);
     sw_buf_fini(&ev->pack_buf);
+    free(ev->stepped);
+    free(ev->step_order);
+    free(ev->step_first);
     for (size_t i = 0; i < ev->n_plans; i++)
         sw_plan_fini(&ev->plans[i]);
     free(ev->plans);
@@ -564,8 +568,8 @@ value_idle(const sw_series *s, int64_t now_ms)
            now_ms - s->fed_until_ms >= s->service->by_idle_ms;
 }
 
-static void
-forget_idle_values(sw_eval *ev, int64_t now_ms)
+void
+sw_eval_forget_idle(sw_eval *ev, int64_t now_ms)
 {
     size_t kept = 0;
     for (size_t i = 0; i < ev->n_series; i++) {
@@ -592,31 +596,38 @@ sw_eval_values_aged(const sw_eval *ev)
 }
 
 sw_status
+sw_eval_series_advance(sw_eval *ev, sw_series *s, int64_t now_ms, sw_err *err)
+{
+    if (unchanged(s, now_ms))
+        return SW_OK;
+    sw_status st = SW_OK;
+    if (s->hist.first_start_ms != INT64_MIN)
+        st = eval_boundaries(ev, s, now_ms, err);
+    if (st == SW_OK)
+        st = eval_objectives(ev, s, now_ms, err);
+    if (st != SW_OK) {
+        sw_err_prefix(err, "%s%s%s", sw_series_name(s), s->env ? "/" : "", s->env ? s->env : "");
+        return st;
+    }
+    series_drop(s, now_ms);
+    s->advanced_ms = now_ms;
+    s->fed_seen = s->fed;
+    ev->series_evaluated++;
+    return SW_OK;
+}
+
+sw_status
 sw_eval_advance(sw_eval *ev, int64_t now_ms, sw_err *err)
 {
     if (ev->now_ms != INT64_MIN && now_ms < ev->now_ms)
         return sw_err_set(err, SW_E_INVAL, "evaluation time %lld is before the previous %lld",
                           (long long)now_ms, (long long)ev->now_ms);
     for (size_t i = 0; i < ev->n_series; i++) {
-        sw_series *s = ev->series[i];
-        if (unchanged(s, now_ms))
-            continue;
-        sw_status st = SW_OK;
-        if (s->hist.first_start_ms != INT64_MIN)
-            st = eval_boundaries(ev, s, now_ms, err);
-        if (st == SW_OK)
-            st = eval_objectives(ev, s, now_ms, err);
-        if (st != SW_OK) {
-            sw_err_prefix(err, "%s%s%s", sw_series_name(s), s->env ? "/" : "",
-                          s->env ? s->env : "");
+        sw_status st = sw_eval_series_advance(ev, ev->series[i], now_ms, err);
+        if (st != SW_OK)
             return st;
-        }
-        series_drop(s, now_ms);
-        s->advanced_ms = now_ms;
-        s->fed_seen = s->fed;
-        ev->series_evaluated++;
     }
-    forget_idle_values(ev, now_ms);
+    sw_eval_forget_idle(ev, now_ms);
     ev->now_ms = now_ms;
     return SW_OK;
 }

@@ -370,7 +370,19 @@ struct sw_eval {
     int64_t alerts_from_ms; /* boundaries before it are not evaluated (a rebuild) */
     uint64_t series_evaluated; /* series an advance evaluated, ever (sw_eval_work) */
     uint64_t values_aged;   /* label values forgotten after by_idle without data */
+    /* A stepped advance (eval_step.c): its time (INT64_MIN: none in progress), which services
+     * it has stepped, and the series that existed when it began, grouped by service. */
+    int64_t step_ms;
+    uint8_t *stepped;
+    size_t *step_order, *step_first, step_n_series;
 };
+
+/* Evaluate series s at now_ms (its boundaries, then its objectives), unless it already was and
+ * was fed nothing since. */
+sw_status sw_eval_series_advance(sw_eval *ev, sw_series *s, int64_t now_ms, sw_err *err);
+
+/* Forget the label values idle for their service's by_idle at now_ms. */
+void sw_eval_forget_idle(sw_eval *ev, int64_t now_ms);
 
 /* ------------------------------------------------------------------ gate.c */
 

@@ -614,7 +614,9 @@ sw_eval_gate(const sw_eval *ev, const char *service, const char *env, int64_t wi
     sw_status st = s != NULL ? SW_OK : sw_eval_resolve(ev->rules, service, env, &index, err);
     if (st != SW_OK)
         return st;
-    int64_t now = ev->now_ms == INT64_MIN ? 0 : ev->now_ms;
+    /* The time the service's series were evaluated at: during a stepped advance, the step's
+     * for a service already stepped (eval_step.c). */
+    int64_t at = sw_eval_service_time(ev, index), now = at == INT64_MIN ? 0 : at;
     return gate_at(ev, index, s, service, env, window_ms, now, ret, err);
 }
 

@@ -2,7 +2,9 @@
  * A snapshot is written once by the tick thread; what it computes on request (gate answers,
  * the status JSON, /metrics bodies) is kept in slots filled at most once, published with an
  * atomic store, so a kept answer is read without a lock. An atomic reference count decides who
- * frees it. Gate entries are sorted by (service, env, window) for lookup.
+ * frees it. Gate entries are sorted by (service, env, window) for lookup. This file: the source's
+ * write sections, building, lifetime, the status and /metrics bodies; the gate's answers are in
+ * snapshot_gate.c.
  */
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np: a steady stream of readers must not          \
                        starve the tick */
@@ -13,79 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "slawatch/eval_json.h"
 #include "slawatch/hash.h"
 #include "slawatch/json.h"
 #include "slawatch/u64map.h"
-#include "slawatch/units.h"
 
-#define BODY_MAX ((size_t)64 << 20)
-/* /metrics grows with the series: about 17 KB a service in text (170 MB at 10,000). */
-#define METRICS_BODY_MAX ((size_t)1 << 30)
-#define N_FORMATS 3
-
-struct sw_snapshot_source {
-    pthread_rwlock_t lock;
-    atomic_uint_fast64_t generation; /* bumped by every write section */
-    atomic_bool writing;
-    pthread_t writer; /* set before writing, read only while it is true */
-    atomic_uint_fast64_t renders[N_FORMATS], gate_computations, gates_prepared;
-    atomic_size_t last_size[N_FORMATS]; /* of the last /metrics body, to allocate it at once */
-    pthread_mutex_t latest_lock;
-    sw_snapshot *latest; /* the last one built (a reference): whose questions to prepare */
-};
-
-/* A computed gate answer: its verdict and JSON. */
-typedef struct gate_answer {
-    sw_verdict verdict;
-    size_t len;
-    char json[];
-} gate_answer;
-
-typedef struct gate_entry {
-    const char *service, *env; /* the evaluator's strings are not kept: copies in names */
-    int64_t window_ms;
-    _Atomic(gate_answer *) answer; /* NULL until asked for (or prepared by the tick) */
-    atomic_bool asked;             /* someone asked: the next snapshot prepares it */
-} gate_entry;
-
-/* A body computed once, when first asked for; the mutex keeps two askers from both computing. */
-typedef struct lazy_body {
-    pthread_mutex_t lock;
-    _Atomic(sw_buf *) body;
-} lazy_body;
-
-struct sw_snapshot {
-    atomic_int refs;
-    int64_t at_ms;
-    int64_t *gate_windows; /* per service, in rules order: its own gate's window */
-    sw_snapshot_source *source;
-    uint_fast64_t generation; /* the source's when built */
-    const sw_eval *ev;
-    const sw_rules *rules;
-    sw_metrics_input metrics; /* self and scrape targets copied, series borrowed */
-    sw_metrics_self self;
-    sw_metrics_remote *remotes;
-    sw_metrics_target *targets;
-    uint64_t *target_failures;
-    sw_buf target_names;
-    sw_metrics_label_values *label_values; /* names in label_names */
-    sw_buf label_names;
-    lazy_body status;
-    lazy_body bodies[N_FORMATS];
-    gate_entry *gates;
-    size_t n_gates;
-    sw_buf names; /* NUL-separated copies of service and env names */
-    sw_buf services_json;
-    sw_buf envs_json; /* per service, NUL-terminated, in rules order */
-    const char **env_lists;
-    char **service_names;
-    char **by_labels; /* per service: its by label, or NULL */
-    size_t n_services;
-    sw_u64map service_at; /* name_key(name), probing on: index into service_names */
-};
+#include "snapshot_int.h"
 
 /* ------------------------------------------------------------------ the source */
 
@@ -99,10 +35,13 @@ sw_snapshot_source_new(sw_snapshot_source **ret, sw_err *err)
     pthread_rwlockattr_init(&attr);
     pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     int rc = pthread_rwlock_init(&src->lock, &attr);
+    int rc_shared = pthread_rwlock_init(&src->shared, &attr);
     pthread_rwlockattr_destroy(&attr);
-    if (rc != 0 || pthread_mutex_init(&src->latest_lock, NULL) != 0) {
+    if (rc != 0 || rc_shared != 0 || pthread_mutex_init(&src->latest_lock, NULL) != 0) {
         if (rc == 0)
             pthread_rwlock_destroy(&src->lock);
+        if (rc_shared == 0)
+            pthread_rwlock_destroy(&src->shared);
         free(src);
         return sw_err_set(err, SW_E_NOMEM, "cannot create the snapshot source's lock");
     }
@@ -118,40 +57,51 @@ sw_snapshot_source_free(sw_snapshot_source *src)
     sw_snapshot_unref(src->latest);
     pthread_mutex_destroy(&src->latest_lock);
     pthread_rwlock_destroy(&src->lock);
+    pthread_rwlock_destroy(&src->shared);
     free(src);
 }
 
 void
-sw_snapshot_source_write_begin(sw_snapshot_source *src)
+sw_snapshot_source_write_begin_stepwise(sw_snapshot_source *src)
 {
     pthread_rwlock_wrlock(&src->lock);
     src->writer = pthread_self();
     atomic_store(&src->writing, true);
     atomic_fetch_add(&src->generation, 1);
+    pthread_rwlock_wrlock(&src->shared);
+    src->shared_held = true;
+}
+
+void
+sw_snapshot_source_write_begin(sw_snapshot_source *src)
+{
+    sw_snapshot_source_write_begin_stepwise(src);
+    atomic_fetch_add(&src->epoch, 1);
 }
 
 void
 sw_snapshot_source_write_end(sw_snapshot_source *src)
 {
+    sw_snapshot_source_open(src);
     atomic_store(&src->writing, false);
     pthread_rwlock_unlock(&src->lock);
 }
 
 /* The writing thread itself: it holds the lock already. */
-static bool
-is_writer(const sw_snapshot_source *src)
+bool
+sw_snapshot_is_writer(const sw_snapshot_source *src)
 {
     return atomic_load(&src->writing) && pthread_equal(src->writer, pthread_self());
 }
 
 /* May s compute now? When true, guard_leave must follow. */
-static bool
-guard_enter(const sw_snapshot *s)
+bool
+sw_snapshot_guard_enter(const sw_snapshot *s)
 {
     sw_snapshot_source *src = s->source;
     if (src == NULL)
         return true;
-    if (is_writer(src))
+    if (sw_snapshot_is_writer(src))
         return atomic_load(&src->generation) == s->generation;
     pthread_rwlock_rdlock(&src->lock);
     if (atomic_load(&src->generation) == s->generation)
@@ -160,30 +110,10 @@ guard_enter(const sw_snapshot *s)
     return false;
 }
 
-/* guard_enter for the gate, waiting at most SW_SNAPSHOT_GATE_WAIT_MS for the lock. */
-static sw_snapshot_lookup
-guard_enter_bounded(const sw_snapshot *s)
+void
+sw_snapshot_guard_leave(const sw_snapshot *s)
 {
-    sw_snapshot_source *src = s->source;
-    if (src == NULL || is_writer(src))
-        return guard_enter(s) ? SW_SNAPSHOT_FOUND : SW_SNAPSHOT_STALE;
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_nsec += SW_SNAPSHOT_GATE_WAIT_MS * 1000000L;
-    until.tv_sec += until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
-    if (pthread_rwlock_clockrdlock(&src->lock, CLOCK_MONOTONIC, &until) != 0)
-        return SW_SNAPSHOT_BUSY;
-    if (atomic_load(&src->generation) == s->generation)
-        return SW_SNAPSHOT_FOUND;
-    pthread_rwlock_unlock(&src->lock);
-    return SW_SNAPSHOT_STALE;
-}
-
-static void
-guard_leave(const sw_snapshot *s)
-{
-    if (s->source != NULL && !is_writer(s->source))
+    if (s->source != NULL && !sw_snapshot_is_writer(s->source))
         pthread_rwlock_unlock(&s->source->lock);
 }
 
@@ -215,6 +145,11 @@ snapshot_free(sw_snapshot *s)
         lazy_fini(&s->bodies[i]);
     for (size_t i = 0; i < s->n_gates; i++)
         free(atomic_load(&s->gates[i].answer));
+    for (gate_answer *a = atomic_load(&s->extras), *next; a != NULL; a = next) {
+        next = a->next;
+        free(a);
+    }
+    sw_snapshot_unref(s->previous);
     free(s->remotes);
     free(s->targets);
     free(s->target_failures);
@@ -257,156 +192,6 @@ sw_snapshot_time(const sw_snapshot *s)
     return s->at_ms;
 }
 
-/* ------------------------------------------------------------------ gate answers */
-
-static sw_status
-put_time(sw_buf *b, int64_t ms, sw_err *err)
-{
-    char t[40];
-    sw_units_format_time(ms, t, sizeof t);
-    return sw_buf_printf(b, err, "\"%s\"", t);
-}
-
-/* "route=/pay: " and then the reason, cut to the reason's size. */
-static void
-name_value(sw_gate_result *g, const sw_rules_by_parts *by, const char *reason)
-{
-    size_t cap = sizeof g->reason;
-    int n = snprintf(g->reason, cap, "%.*s=%.200s: ", (int)by->label_len, by->label, by->value);
-    size_t used = n > 0 && (size_t)n < cap ? (size_t)n : 0;
-    size_t len = strlen(reason);
-    len = len < cap - used - 1 ? len : cap - used - 1;
-    memcpy(g->reason + used, reason, len);
-    g->reason[used + len] = '\0';
-}
-
-/* A JSON string of len bytes of text (a part of a series key). */
-static void
-put_part(sw_buf *b, const char *text, size_t len, sw_err *err)
-{
-    char part[1024];
-    snprintf(part, sizeof part, "%.*s", (int)len, text);
-    sw_json_put_string(b, part, err);
-}
-
-static sw_status
-write_gate(sw_buf *b, int64_t at_ms, const char *service, const char *env, int64_t window_ms,
-           const sw_gate_result *g, sw_err *err)
-{
-    char window[32], asked[32];
-    /* The window judged, and the one asked for when it had to be shorter. */
-    sw_units_format_duration(g->window_end_ms - g->window_start_ms, window, sizeof window);
-    sw_units_format_duration(window_ms, asked, sizeof asked);
-    const char *limit = sw_eval_gate_limit_str(g->limited_by);
-    sw_rules_by_parts by;
-    bool is_value = sw_rules_by_split(service, &by);
-    sw_gate_result named;
-    sw_buf_printf(b, err, "{\"service\":");
-    if (is_value)
-        put_part(b, by.service, by.service_len, err);
-    else
-        sw_json_put_string(b, service, err);
-    if (env != NULL) {
-        sw_buf_printf(b, err, ",\"env\":");
-        sw_json_put_string(b, env, err);
-    }
-    if (is_value) { /* one value of the service's by label: "labels":{"route":"/pay"} */
-        sw_buf_printf(b, err, ",\"labels\":{");
-        put_part(b, by.label, by.label_len, err);
-        sw_buf_printf(b, err, ":");
-        sw_json_put_string(b, by.value, err);
-        sw_buf_printf(b, err, "}");
-        /* The reason names the value, so the worst value's answer says which one it is. */
-        named = *g;
-        name_value(&named, &by, g->reason);
-        g = &named;
-    }
-    sw_buf_printf(b, err,
-                  ",\"window\":\"%s\",\"window_requested\":\"%s\",\"window_limited_by\":", window,
-                  asked);
-    if (limit != NULL)
-        sw_buf_printf(b, err, "\"%s\"", limit);
-    else
-        sw_buf_printf(b, err, "null");
-    sw_buf_printf(b, err, ",\"evaluated_at\":");
-    put_time(b, at_ms, err);
-    sw_buf_printf(b, err, ",\"window_start\":");
-    put_time(b, g->window_start_ms, err);
-    sw_buf_printf(b, err, ",\"window_end\":");
-    put_time(b, g->window_end_ms, err);
-    sw_buf_printf(b, err, ",");
-    sw_eval_json_gate_fields(b, g, err);
-    return sw_buf_printf(b, err, "}\n");
-}
-
-/* A series the evaluator has not seen has had no data: nothing to judge yet. */
-static void
-no_data_gate(const char *service, const char *env, int64_t at_ms, int64_t window_ms,
-             sw_gate_result *g)
-{
-    memset(g, 0, sizeof *g);
-    g->verdict = SW_VERDICT_INCONCLUSIVE;
-    g->window_start_ms = at_ms - window_ms;
-    g->window_end_ms = at_ms;
-    g->requested_window_ms = window_ms;
-    g->failed_at_ms = -1;
-    snprintf(g->reason, sizeof g->reason, "inconclusive: no data for %s%s%s yet", service,
-             env ? "/" : "", env ? env : "");
-}
-
-/* The answer of entry e, computed from the evaluator (under the guard). NULL: out of memory. */
-static gate_answer *
-compute_gate(const sw_snapshot *s, const gate_entry *e)
-{
-    sw_gate_result g;
-    if (sw_eval_has_series(s->ev, e->service, e->env))
-        SW_REQUIRE(sw_eval_gate(s->ev, e->service, e->env, e->window_ms, &g, NULL) == SW_OK);
-    else
-        no_data_gate(e->service, e->env, s->at_ms, e->window_ms, &g);
-    sw_buf b;
-    sw_buf_init(&b, BODY_MAX);
-    sw_err err;
-    gate_answer *a = NULL;
-    if (write_gate(&b, s->at_ms, e->service, e->env, e->window_ms, &g, &err) == SW_OK &&
-        (a = malloc(sizeof *a + b.len + 1)) != NULL) {
-        a->verdict = g.verdict;
-        a->len = b.len;
-        memcpy(a->json, b.data, b.len);
-        a->json[b.len] = '\0';
-    }
-    sw_buf_fini(&b);
-    return a;
-}
-
-/* Entry e's answer, computed now when not kept yet. */
-static sw_snapshot_lookup
-gate_answer_of(const sw_snapshot *s, gate_entry *e, const gate_answer **ret)
-{
-    if (!atomic_load_explicit(&e->asked, memory_order_relaxed))
-        atomic_store_explicit(&e->asked, true, memory_order_relaxed);
-    gate_answer *a = atomic_load(&e->answer);
-    if (a != NULL) {
-        *ret = a;
-        return SW_SNAPSHOT_FOUND;
-    }
-    sw_snapshot_lookup entered = guard_enter_bounded(s);
-    if (entered != SW_SNAPSHOT_FOUND)
-        return entered;
-    a = compute_gate(s, e);
-    guard_leave(s);
-    if (a == NULL)
-        return SW_SNAPSHOT_FAILED;
-    if (s->source != NULL)
-        atomic_fetch_add(&s->source->gate_computations, 1);
-    gate_answer *none = NULL;
-    if (!atomic_compare_exchange_strong(&e->answer, &none, a)) {
-        free(a); /* another thread kept the same answer first */
-        a = none;
-    }
-    *ret = a;
-    return SW_SNAPSHOT_FOUND;
-}
-
 /* ------------------------------------------------------------------ building */
 
 static const char *
@@ -438,8 +223,8 @@ fixed(const sw_snapshot *s, const char *offset)
     return offset == NULL ? NULL : (const char *)s->names.data + ((uintptr_t)offset - 1);
 }
 
-static int
-entry_cmp(const void *pa, const void *pb)
+int
+sw_snapshot_entry_cmp(const void *pa, const void *pb)
 {
     const gate_entry *a = pa, *b = pb;
     int c = strcmp(a->service, b->service);
@@ -502,106 +287,19 @@ build_gates(sw_snapshot *s, const sw_rules *rules, const sw_eval *ev, sw_err *er
         s->gates[i].service = fixed(s, s->gates[i].service);
         s->gates[i].env = fixed(s, s->gates[i].env);
     }
-    qsort(s->gates, s->n_gates, sizeof *s->gates, entry_cmp);
+    qsort(s->gates, s->n_gates, sizeof *s->gates, sw_snapshot_entry_cmp);
     return SW_OK;
 }
 
-/* ------------------------------------------------------------------ prepared answers */
-
-/* The first entry of (service, env) in the sorted entries, or n_gates. */
-static size_t
-first_entry(const sw_snapshot *s, const char *service, const char *env)
-{
-    gate_entry key = {.service = service, .env = env, .window_ms = INT64_MIN};
-    size_t lo = 0, hi = s->n_gates;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (entry_cmp(&s->gates[mid], &key) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static bool
-of_series(const gate_entry *e, const char *service, const char *env)
-{
-    gate_entry key = {.service = service, .env = env, .window_ms = e->window_ms};
-    return entry_cmp(e, &key) == 0;
-}
-
-enum { NOT_WANTED, WANTED_ASKED, WANTED_MARKED };
-
-/* want[i] = WANTED_MARKED for every window of a series marked within the last
- * SW_SNAPSHOT_PREPARE_MARKED_MS. */
-static void
-want_marked(const sw_snapshot *s, uint8_t *want)
-{
-    for (size_t i = 0; i < sw_eval_series_count(s->ev); i++) {
-        sw_series_result sr;
-        sw_eval_series(s->ev, i, &sr);
-        if (sr.deployed_ms < 0 || s->at_ms - sr.deployed_ms > SW_SNAPSHOT_PREPARE_MARKED_MS)
-            continue;
-        for (size_t k = first_entry(s, sr.service, sr.env);
-             k < s->n_gates && of_series(&s->gates[k], sr.service, sr.env); k++)
-            want[k] = WANTED_MARKED;
-    }
-}
-
-/* want[i] = WANTED_ASKED for each question previous was asked that s knows too. */
-static void
-want_asked(const sw_snapshot *s, const sw_snapshot *previous, uint8_t *want)
-{
-    for (size_t i = 0; previous != NULL && i < previous->n_gates; i++) {
-        const gate_entry *p = &previous->gates[i];
-        if (!atomic_load_explicit(&p->asked, memory_order_relaxed))
-            continue;
-        gate_entry *e = bsearch(p, s->gates, s->n_gates, sizeof *s->gates, entry_cmp);
-        if (e != NULL && want[e - s->gates] == NOT_WANTED)
-            want[e - s->gates] = WANTED_ASKED;
-    }
-}
-
-/*
- * The gate questions most likely to come, answered by the builder (the tick thread, which holds
- * the evaluator as s shows it) before the next tick takes the evaluator for seconds: a question
- * not answered yet would wait for that tick. Every window of a series marked recently (a
- * pipeline watching its deployment), then each question previous was asked (a pipeline
- * polling), at most SW_SNAPSHOT_PREPARE_MAX: the work follows the questions, not the services.
- * Out of memory (or no evaluator yet): nothing prepared, every answer computed when asked for.
- */
-static void
-prepare_gates(sw_snapshot *s, const sw_snapshot *previous)
-{
-    uint8_t *want = s->ev != NULL ? calloc(s->n_gates + 1, 1) : NULL;
-    if (want == NULL)
-        return;
-    want_marked(s, want);
-    want_asked(s, previous, want);
-    size_t done = 0;
-    for (int kind = WANTED_MARKED; kind >= WANTED_ASKED; kind--)
-        for (size_t i = 0; i < s->n_gates && done < SW_SNAPSHOT_PREPARE_MAX; i++)
-            if (want[i] == kind) {
-                atomic_store(&s->gates[i].answer, compute_gate(s, &s->gates[i]));
-                done++;
-            }
-    if (s->source != NULL)
-        atomic_fetch_add(&s->source->gates_prepared, done);
-    free(want);
-}
-
-/* s becomes the source's latest snapshot, and the questions likely to come are prepared. */
+/* s becomes the source's latest snapshot; the one before is kept until s is prepared. */
 static void
 take_over(sw_snapshot *s)
 {
     sw_snapshot_source *src = s->source;
     pthread_mutex_lock(&src->latest_lock);
-    sw_snapshot *previous = src->latest;
+    s->previous = src->latest;
     src->latest = sw_snapshot_ref(s);
     pthread_mutex_unlock(&src->latest_lock);
-    prepare_gates(s, previous);
-    sw_snapshot_unref(previous);
 }
 
 static uint64_t
@@ -754,6 +452,8 @@ sw_snapshot_build(const sw_snapshot_input *in, sw_snapshot **ret, sw_err *err)
     s->rules = in->rules;
     s->source = in->source;
     s->generation = in->source != NULL ? atomic_load(&in->source->generation) : 0;
+    s->epoch = in->source != NULL ? atomic_load(&in->source->epoch) : 0;
+    atomic_init(&s->extras, NULL);
     lazy_init(&s->status);
     for (size_t i = 0; i < N_FORMATS; i++)
         lazy_init(&s->bodies[i]);
@@ -791,7 +491,7 @@ static void
 guard_release(guard *g)
 {
     if (g->held)
-        guard_leave(g->s);
+        sw_snapshot_guard_leave(g->s);
     g->held = false;
 }
 
@@ -812,7 +512,7 @@ lazy_get(const sw_snapshot *s, lazy_body *l, body_writer write, size_t which, si
         *ret = b;
         return SW_SNAPSHOT_FOUND;
     }
-    bool guarded = guard_enter(s);
+    bool guarded = sw_snapshot_guard_enter(s);
     guard g = {s, guarded};
     pthread_mutex_lock(&l->lock);
     if ((b = atomic_load(&l->body)) == NULL && guarded && (b = malloc(sizeof *b)) != NULL) {
@@ -912,7 +612,7 @@ write_metrics(const sw_snapshot *s, size_t which, guard *g, sw_buf *out, sw_err 
 sw_snapshot_lookup
 sw_snapshot_metrics_visit(const sw_snapshot *s, const sw_expo_visitor *v)
 {
-    if (!guard_enter(s))
+    if (!sw_snapshot_guard_enter(s))
         return SW_SNAPSHOT_STALE;
     guard g = {s, true};
     sw_err err;
@@ -952,8 +652,8 @@ named_service(const sw_snapshot *s, const char *name, size_t name_len)
 
 /* A plain service's index, or, for a label value's key, that of its service when that service
  * is judged per value of the key's label. */
-static ptrdiff_t
-service_index(const sw_snapshot *s, const char *service)
+ptrdiff_t
+sw_snapshot_service_index(const sw_snapshot *s, const char *service)
 {
     ptrdiff_t i = named_service(s, service, strlen(service));
     sw_rules_by_parts p;
@@ -974,96 +674,6 @@ sw_snapshot_by_label(const sw_snapshot *s, const char *service)
     return i < 0 ? NULL : s->by_labels[i];
 }
 
-/* fail before inconclusive before pass */
-static int
-verdict_rank(sw_verdict v)
-{
-    return v == SW_VERDICT_FAIL ? 2 : v == SW_VERDICT_INCONCLUSIVE ? 1 : 0;
-}
-
-sw_snapshot_lookup
-sw_snapshot_gate_worst(const sw_snapshot *s, const char *service, const char *env,
-                       int64_t window_ms, char *ret_key, size_t cap)
-{
-    ptrdiff_t si = service_index(s, service);
-    if (si < 0 || s->by_labels[si] == NULL)
-        return SW_SNAPSHOT_UNKNOWN_SERVICE;
-    int64_t want = window_ms != 0 ? window_ms : s->gate_windows[si];
-    size_t n = strlen(service), l = strlen(s->by_labels[si]);
-    gate_entry *worst = NULL;
-    int worst_rank = -1;
-    for (size_t i = 0; i < s->n_gates; i++) {
-        gate_entry *e = &s->gates[i];
-        const char *k = e->service;
-        bool mine = strncmp(k, service, n) == 0 && k[n] == '\x1f' &&
-                    strncmp(k + n + 1, s->by_labels[si], l) == 0 && k[n + 1 + l] == '=';
-        bool same_env = env == NULL ? e->env == NULL : e->env != NULL && strcmp(e->env, env) == 0;
-        if (!mine || !same_env || e->window_ms != want)
-            continue;
-        const gate_answer *a;
-        sw_snapshot_lookup l2 = gate_answer_of(s, e, &a);
-        if (l2 != SW_SNAPSHOT_FOUND)
-            return l2;
-        if (verdict_rank(a->verdict) > worst_rank) {
-            worst = e;
-            worst_rank = verdict_rank(a->verdict);
-        }
-    }
-    if (worst == NULL || strlen(worst->service) >= cap)
-        return SW_SNAPSHOT_UNKNOWN_ENV;
-    memcpy(ret_key, worst->service, strlen(worst->service) + 1);
-    return SW_SNAPSHOT_FOUND;
-}
-
-/* The entry of (service, env, window_ms), or why there is none. */
-static sw_snapshot_lookup
-find_gate(const sw_snapshot *s, const char *service, const char *env, int64_t window_ms,
-          gate_entry **ret)
-{
-    ptrdiff_t si = service_index(s, service);
-    if (si < 0)
-        return SW_SNAPSHOT_UNKNOWN_SERVICE;
-    if (env == NULL && strcmp(s->env_lists[si], "[]") != 0)
-        return SW_SNAPSHOT_NEEDS_ENV;
-    gate_entry key = {.service = service,
-                      .env = env,
-                      .window_ms = window_ms != 0 ? window_ms : s->gate_windows[si]};
-    gate_entry *e = bsearch(&key, s->gates, s->n_gates, sizeof *s->gates, entry_cmp);
-    if (e == NULL) {
-        key.window_ms = s->gate_windows[si];
-        if (bsearch(&key, s->gates, s->n_gates, sizeof *s->gates, entry_cmp) != NULL)
-            return SW_SNAPSHOT_UNKNOWN_WINDOW;
-        return SW_SNAPSHOT_UNKNOWN_ENV;
-    }
-    *ret = e;
-    return SW_SNAPSHOT_FOUND;
-}
-
-sw_snapshot_lookup
-sw_snapshot_gate_known(const sw_snapshot *s, const char *service, const char *env,
-                       int64_t window_ms)
-{
-    gate_entry *e;
-    return find_gate(s, service, env, window_ms, &e);
-}
-
-sw_snapshot_lookup
-sw_snapshot_gate(const sw_snapshot *s, const char *service, const char *env, int64_t window_ms,
-                 const char **ret_json, size_t *ret_len, sw_verdict *ret_verdict)
-{
-    gate_entry *e;
-    sw_snapshot_lookup l = find_gate(s, service, env, window_ms, &e);
-    const gate_answer *a;
-    if (l == SW_SNAPSHOT_FOUND)
-        l = gate_answer_of(s, e, &a);
-    if (l != SW_SNAPSHOT_FOUND)
-        return l;
-    *ret_json = a->json;
-    *ret_len = a->len;
-    *ret_verdict = a->verdict;
-    return SW_SNAPSHOT_FOUND;
-}
-
 const char *
 sw_snapshot_services_json(const sw_snapshot *s)
 {
@@ -1073,6 +683,6 @@ sw_snapshot_services_json(const sw_snapshot *s)
 const char *
 sw_snapshot_envs_json(const sw_snapshot *s, const char *service)
 {
-    ptrdiff_t si = service_index(s, service);
+    ptrdiff_t si = sw_snapshot_service_index(s, service);
     return si < 0 ? "[]" : s->env_lists[si];
 }

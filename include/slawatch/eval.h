@@ -171,6 +171,32 @@ sw_status sw_eval_pin_hour(sw_eval *ev, const char *service, const char *env, in
  */
 sw_status sw_eval_advance(sw_eval *ev, int64_t now_ms, sw_err *err);
 
+/*
+ * sw_eval_advance() one service at a time, so that another thread may judge a service's gate
+ * between two steps: every series of a service is then either as the last advance left it or
+ * fed and evaluated at the steps' time, never half-fed. The owner:
+ *   sw_eval_step_series() for every series it will feed (adds the new ones: the series table
+ *     changes only here), then sw_eval_step_begin();
+ *   per service k: sw_eval_add() of k's intervals, then sw_eval_step_service(k);
+ *   sw_eval_step_end(): any series not stepped yet is evaluated, idle label values are
+ *     forgotten, and the evaluator's time is now_ms. Together, what sw_eval_advance() gives.
+ * Between sw_eval_step_begin() and _end, only the series of the service being stepped change; a
+ * reader kept off that service (the caller's lock) may call sw_eval_gate() and
+ * sw_eval_service_time() for the others.
+ */
+sw_status sw_eval_step_series(sw_eval *ev, const char *service, const char *env,
+                              size_t *ret_service, sw_err *err);
+/* The service index of a series the evaluator holds, -1 when it holds none: what
+ * sw_eval_step_series() finds without adding, so it reads the table only (other readers may). */
+ptrdiff_t sw_eval_step_held(const sw_eval *ev, const char *service, const char *env);
+sw_status sw_eval_step_begin(sw_eval *ev, int64_t now_ms, sw_err *err);
+sw_status sw_eval_step_service(sw_eval *ev, size_t service, sw_err *err);
+sw_status sw_eval_step_end(sw_eval *ev, sw_err *err);
+
+/* The time service i's series were evaluated at (sw_eval_gate judges at it): the steps' time for
+ * a service stepped, the last advance's otherwise; INT64_MIN before the first. */
+int64_t sw_eval_service_time(const sw_eval *ev, size_t service);
+
 /* A new deployment of a series: its latched triggers are cleared and the gate window starts. */
 void sw_eval_mark_deployment(sw_eval *ev, const char *service, const char *env, int64_t at_ms);
 

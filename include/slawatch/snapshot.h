@@ -46,6 +46,20 @@ void sw_snapshot_source_write_begin(sw_snapshot_source *src);
 void sw_snapshot_source_write_end(sw_snapshot_source *src);
 
 /*
+ * A write section that keeps the evaluator and the rules (a tick, deployment marks) and may be
+ * opened to the gate: between sw_snapshot_source_open and _close the writer changes the
+ * evaluator only one service at a time (sw_eval_step_*), each between
+ * sw_snapshot_source_service_begin and _end (which waits for that service's gate answers in
+ * progress). Meanwhile a gate answer not kept yet is computed from its service's series as they
+ * are (sw_snapshot_gate); the status and /metrics still wait for write_end. Begins closed.
+ */
+void sw_snapshot_source_write_begin_stepwise(sw_snapshot_source *src);
+void sw_snapshot_source_open(sw_snapshot_source *src);
+void sw_snapshot_source_close(sw_snapshot_source *src);
+void sw_snapshot_source_service_begin(sw_snapshot_source *src, size_t service);
+void sw_snapshot_source_service_end(sw_snapshot_source *src, size_t service);
+
+/*
  * Everything a snapshot is built from. ev, rules and metrics->series are read again when an
  * answer is computed: they must stay unchanged, outside write sections of source, while the
  * snapshot lives (source NULL: while the snapshot lives, full stop). The rest of metrics is
@@ -60,6 +74,13 @@ typedef struct sw_snapshot_input {
 } sw_snapshot_input;
 
 sw_status sw_snapshot_build(const sw_snapshot_input *in, sw_snapshot **ret, sw_err *err);
+
+/*
+ * Answer, with s's source, the gate questions likely to come before the next tick (see
+ * SW_SNAPSHOT_PREPARE_MAX): called by the evaluator's owner after the write section that built
+ * s ended, so readers do not wait for it; nothing when a write section began since.
+ */
+void sw_snapshot_prepare(sw_snapshot *s);
 
 /* Reference counting: the builder holds the first reference. Both are thread-safe. */
 sw_snapshot *sw_snapshot_ref(sw_snapshot *s);
@@ -78,16 +99,17 @@ typedef enum sw_snapshot_lookup {
     SW_SNAPSHOT_BUSY, /* not kept, and the tick held the evaluator past SW_SNAPSHOT_GATE_WAIT_MS */
 } sw_snapshot_lookup;
 
-/* How long a gate answer not kept yet waits for a tick's write section (or a long reader the
- * tick waits behind) before giving up with SW_SNAPSHOT_BUSY: the gate's answer time stays
- * bounded whatever the tick or a /metrics render costs. */
+/* How long a gate answer not kept yet waits for a closed write section (a reload, the start of
+ * a tick: its deployment marks and new series, the end of its steps) or for the tick stepping
+ * its own service before giving up with SW_SNAPSHOT_BUSY. It never waits for a whole tick or a
+ * /metrics render: those leave the gate's state open (sw_snapshot_source_open). */
 #define SW_SNAPSHOT_GATE_WAIT_MS 250
 
 /*
- * The gate questions a snapshot answers as it is built (by the tick thread, before the next tick
- * holds the evaluator), so that they never wait: every window of a series marked within the
- * last SW_SNAPSHOT_PREPARE_MARKED_MS, and each question asked of the snapshot built before it;
- * at most SW_SNAPSHOT_PREPARE_MAX of them. The answers are the ones computed on request.
+ * The gate questions a snapshot answers once built (sw_snapshot_prepare, by the tick thread
+ * after its write section), so that they cost a lookup: every window of a series marked within
+ * the last SW_SNAPSHOT_PREPARE_MARKED_MS, and each question asked of the snapshot built before
+ * it; at most SW_SNAPSHOT_PREPARE_MAX of them. The answers are the ones computed on request.
  */
 #define SW_SNAPSHOT_PREPARE_MARKED_MS INT64_C(3600000)
 #define SW_SNAPSHOT_PREPARE_MAX 4096
@@ -99,7 +121,9 @@ sw_snapshot_lookup sw_snapshot_gate_known(const sw_snapshot *s, const char *serv
 /*
  * The gate JSON of (service, env) over window_ms (0: the rules' gate window) and its verdict.
  * env NULL: the series without environment. The text stays valid while s is referenced.
- * Waits at most SW_SNAPSHOT_GATE_WAIT_MS for the evaluator (SW_SNAPSHOT_BUSY after).
+ * Waits at most SW_SNAPSHOT_GATE_WAIT_MS for the evaluator (SW_SNAPSHOT_BUSY after). An answer
+ * asked of s once a tick has begun stepping the services is the service's state then: as s shows
+ * it, or fed and evaluated at the tick's time, which its evaluated_at says.
  */
 sw_snapshot_lookup sw_snapshot_gate(const sw_snapshot *s, const char *service, const char *env,
                                     int64_t window_ms, const char **ret_json, size_t *ret_len,

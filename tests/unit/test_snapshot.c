@@ -22,6 +22,10 @@
 
 #include <cmocka.h>
 
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -487,10 +491,11 @@ ask_window(void *arg)
     return NULL;
 }
 
-/* The answer of (env, window_ms) computed on request from a snapshot that prepares nothing. */
+/* The answer of (service, env, window_ms) computed on request from a snapshot without source:
+ * the evaluator of in as it stands, at in->now_ms. */
 static void
-answer_on_request(const sw_snapshot_input *in, const char *env, int64_t window_ms, char *out,
-                  size_t cap)
+service_on_request(const sw_snapshot_input *in, const char *service, const char *env,
+                   int64_t window_ms, char *out, size_t cap)
 {
     sw_snapshot_input plain = *in;
     plain.source = NULL;
@@ -499,10 +504,17 @@ answer_on_request(const sw_snapshot_input *in, const char *env, int64_t window_m
     const char *json;
     size_t len;
     sw_verdict v;
-    assert_int_equal(sw_snapshot_gate(s, "api", env, window_ms, &json, &len, &v),
+    assert_int_equal(sw_snapshot_gate(s, service, env, window_ms, &json, &len, &v),
                      SW_SNAPSHOT_FOUND);
     snprintf(out, cap, "%s", json);
     sw_snapshot_unref(s);
+}
+
+static void
+answer_on_request(const sw_snapshot_input *in, const char *env, int64_t window_ms, char *out,
+                  size_t cap)
+{
+    service_on_request(in, "api", env, window_ms, out, cap);
 }
 
 /*
@@ -537,6 +549,7 @@ test_gate_answers_during_tick(void **state)
     assert_int_equal(sw_eval_advance(fx.ev, in.now_ms, NULL), SW_OK);
     assert_int_equal(sw_snapshot_build(&in, &second, NULL), SW_OK);
     sw_snapshot_source_write_end(fx.src);
+    sw_snapshot_prepare(second);
 
     sw_snapshot_source_write_begin(fx.src); /* the tick after it, held by this thread */
     window_asker a[] = {{second, "green", 0, SW_SNAPSHOT_FAILED, ""},
@@ -567,6 +580,301 @@ test_gate_answers_during_tick(void **state)
     three_good_fini(&fx);
 }
 
+/* ------------------------------------------------------------------ the gate during a tick */
+
+/* Both services' data up to T0 + k_end * BASE_MS: api's two environments (green with errors
+ * from bad_from on) and web. */
+static void
+feed_both(sw_eval *ev, int k_from, int k_end, int bad_from)
+{
+    for (int k = k_from; k < k_end; k++) {
+        feed(ev, T0 + k * BASE_MS, "api", "green", 150, k >= bad_from ? 30 : 0, 100);
+        feed(ev, T0 + k * BASE_MS, "api", "blue", 150, 0, 100);
+        feed(ev, T0 + k * BASE_MS, "web", NULL, 150, 0, 0);
+    }
+}
+
+typedef struct service_asker {
+    const sw_snapshot *s;
+    const char *service, *env;
+    sw_snapshot_lookup got;
+    char json[4096];
+} service_asker;
+
+static void *
+ask_service(void *arg)
+{
+    service_asker *a = arg;
+    const char *json;
+    size_t len;
+    sw_verdict v;
+    a->got = sw_snapshot_gate(a->s, a->service, a->env, 0, &json, &len, &v);
+    if (a->got == SW_SNAPSHOT_FOUND)
+        snprintf(a->json, sizeof a->json, "%s", json);
+    return NULL;
+}
+
+/* a's question asked and answered on a thread of its own (this one may be the writer). */
+static void
+ask_from_another_thread(service_asker *a)
+{
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, ask_service, a), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+}
+
+/* Service k of the tick: its rows fed and its series evaluated, in its stripe. */
+static void
+step_service(sw_snapshot_source *src, sw_eval *ev, size_t k, int bad_from)
+{
+    sw_snapshot_source_service_begin(src, k);
+    if (k == 0) {
+        for (int i = 3; i < 6; i++) {
+            feed(ev, T0 + i * BASE_MS, "api", "green", 150, i >= bad_from ? 30 : 0, 100);
+            feed(ev, T0 + i * BASE_MS, "api", "blue", 150, 0, 100);
+        }
+    } else {
+        for (int i = 3; i < 6; i++)
+            feed(ev, T0 + i * BASE_MS, "web", NULL, 150, 0, 0);
+    }
+    assert_int_equal(sw_eval_step_service(ev, k, NULL), SW_OK);
+    sw_snapshot_source_service_end(src, k);
+}
+
+/*
+ * A tick steps the services one at a time (sw_eval_step_*), the write section open between
+ * steps. Asked of the snapshot before the tick, an answer not kept yet is computed at once (no
+ * BUSY) from the service's state at that moment, and equals what is computed on request from
+ * that state by an evaluator advanced the ordinary way (sw_eval_advance, no source):
+ * - api, stepped: fed and evaluated at the tick's time T0+60s, where green's errors fail its
+ *   gate: the answer of a twin evaluator fed the same intervals and advanced to T0+60s;
+ * - web, not stepped yet: untouched since the last tick, so the answer at T0+30s, the one the
+ *   evaluator gave before the tick began.
+ * While the tick holds web's stripe (feeding it), web's question is the bounded BUSY; once the
+ * tick is over the evaluator says what the twin says for both.
+ */
+static void
+test_gate_answers_while_stepping(void **state)
+{
+    (void)state;
+    sw_rules *rules;
+    sw_eval *ev, *twin;
+    sw_snapshot_source *src;
+    assert_int_equal(
+        sw_rules_load_mem(rules_text, sizeof rules_text - 1, "steps", &rules, NULL, NULL), SW_OK);
+    assert_int_equal(sw_eval_new(rules, &ev, NULL), SW_OK);
+    assert_int_equal(sw_eval_new(rules, &twin, NULL), SW_OK);
+    assert_int_equal(sw_snapshot_source_new(&src, NULL), SW_OK);
+    int bad_from = 3;
+    feed_both(ev, 0, 3, bad_from);
+    assert_int_equal(sw_eval_advance(ev, T0 + 3 * BASE_MS, NULL), SW_OK);
+    sw_metrics_self self = {.store_ok = true};
+    sw_metrics_input mi = {.self = &self};
+    sw_snapshot_input in = {ev, rules, T0 + 3 * BASE_MS, &mi, src};
+    sw_snapshot *before;
+    assert_int_equal(sw_snapshot_build(&in, &before, NULL), SW_OK);
+    char web_before[4096], green_before[4096];
+    service_on_request(&in, "web", NULL, 0, web_before, sizeof web_before);
+    service_on_request(&in, "api", "green", 0, green_before, sizeof green_before);
+
+    /* The twin: the same intervals, one ordinary advance to the tick's time. */
+    feed_both(twin, 0, 6, bad_from);
+    assert_int_equal(sw_eval_advance(twin, T0 + 6 * BASE_MS, NULL), SW_OK);
+    sw_snapshot_input twin_in = {twin, rules, T0 + 6 * BASE_MS, &mi, NULL};
+    char web_after[4096], green_after[4096];
+    service_on_request(&twin_in, "web", NULL, 0, web_after, sizeof web_after);
+    service_on_request(&twin_in, "api", "green", 0, green_after, sizeof green_after);
+    assert_string_not_equal(green_before, green_after);
+
+    /* The tick, on this thread: series declared, then api (service 0) stepped. */
+    sw_snapshot_source_write_begin_stepwise(src);
+    size_t k;
+    assert_int_equal(sw_eval_step_series(ev, "api", "green", &k, NULL), SW_OK);
+    assert_int_equal(k, 0);
+    assert_int_equal(sw_eval_step_series(ev, "web", NULL, &k, NULL), SW_OK);
+    assert_int_equal(k, 1);
+    assert_int_equal(sw_eval_step_begin(ev, T0 + 6 * BASE_MS, NULL), SW_OK);
+    sw_snapshot_source_open(src);
+    step_service(src, ev, 0, bad_from);
+
+    service_asker green = {before, "api", "green", SW_SNAPSHOT_FAILED, ""};
+    service_asker web = {before, "web", NULL, SW_SNAPSHOT_FAILED, ""};
+    ask_from_another_thread(&green);
+    ask_from_another_thread(&web);
+    assert_int_equal(green.got, SW_SNAPSHOT_FOUND);
+    assert_string_equal(green.json, green_after);
+    assert_non_null(strstr(green.json, "\"verdict\":\"fail\""));
+    assert_non_null(strstr(green.json, "\"evaluated_at\":\"2026-10-01T00:01:00Z\""));
+    assert_int_equal(web.got, SW_SNAPSHOT_FOUND);
+    assert_string_equal(web.json, web_before);
+    assert_non_null(strstr(web.json, "\"evaluated_at\":\"2026-10-01T00:00:30Z\""));
+
+    /* web being fed: its question waits, bounded. */
+    sw_snapshot_source_service_begin(src, 1);
+    service_asker held = {before, "web", NULL, SW_SNAPSHOT_FAILED, ""};
+    ask_from_another_thread(&held);
+    assert_int_equal(held.got, SW_SNAPSHOT_BUSY);
+    sw_snapshot_source_service_end(src, 1);
+
+    step_service(src, ev, 1, bad_from);
+    sw_snapshot_source_close(src);
+    assert_int_equal(sw_eval_step_end(ev, NULL), SW_OK);
+    sw_snapshot_source_write_end(src);
+
+    /* The stepped evaluator is the twin. */
+    in.now_ms = T0 + 6 * BASE_MS;
+    in.source = NULL;
+    char mine[4096];
+    service_on_request(&in, "web", NULL, 0, mine, sizeof mine);
+    assert_string_equal(mine, web_after);
+    service_on_request(&in, "api", "green", 0, mine, sizeof mine);
+    assert_string_equal(mine, green_after);
+    sw_snapshot_unref(before);
+    sw_snapshot_source_free(src);
+    sw_eval_free(twin);
+    sw_eval_free(ev);
+    sw_rules_free(rules);
+}
+
+/* ------------------------------------------------------------------ the gate during /metrics */
+
+/* A render that stops at its first sample (the evaluator's lock held) until released, and a
+ * tick that waits for that lock. */
+typedef struct held_render {
+    const sw_snapshot *s;
+    sw_snapshot_source *src;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool holding, release;
+    atomic_int tick_tid;
+    samples *seen;
+} held_render;
+
+static bool
+until_flag(held_render *h, const bool *flag)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 60;
+    pthread_mutex_lock(&h->lock);
+    while (!*flag && pthread_cond_timedwait(&h->cond, &h->lock, &until) == 0)
+        ;
+    bool set = *flag;
+    pthread_mutex_unlock(&h->lock);
+    return set;
+}
+
+static void
+set_flag(held_render *h, bool *flag)
+{
+    pthread_mutex_lock(&h->lock);
+    *flag = true;
+    pthread_cond_broadcast(&h->cond);
+    pthread_mutex_unlock(&h->lock);
+}
+
+static void
+visited_held(void *ctx, sw_expo_type family, const char *name, const sw_expo_label *labels,
+             size_t n, double value)
+{
+    held_render *h = ctx;
+    visited(h->seen, family, name, labels, n, value);
+    if (h->holding)
+        return;
+    set_flag(h, &h->holding);
+    assert_true(until_flag(h, &h->release));
+}
+
+static void *
+render_held(void *arg)
+{
+    held_render *h = arg;
+    sw_expo_visitor v = {h, visited_held};
+    assert_int_equal(sw_snapshot_metrics_visit(h->s, &v), SW_SNAPSHOT_FOUND);
+    return NULL;
+}
+
+static void *
+tick_waiting(void *arg)
+{
+    held_render *h = arg;
+    atomic_store(&h->tick_tid, (int)syscall(SYS_gettid));
+    sw_snapshot_source_write_begin_stepwise(h->src);
+    sw_snapshot_source_write_end(h->src);
+    return NULL;
+}
+
+/* Whether thread tid of this process sleeps (state S: blocked), polled for up to 10 s. */
+static bool
+thread_sleeps(int tid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+    for (int i = 0; i < 10000; i++) {
+        char line[512] = "";
+        FILE *f = fopen(path, "r");
+        if (f != NULL) {
+            if (fgets(line, sizeof line, f) == NULL)
+                line[0] = '\0';
+            fclose(f);
+        }
+        const char *end = strrchr(line, ')');
+        if (end != NULL && end[1] == ' ' && end[2] == 'S')
+            return true;
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    return false;
+}
+
+/*
+ * A /metrics render holds the evaluator while it gathers, and the tick waits for it (the lock
+ * prefers writers, so every new reader of the whole evaluator waits behind that tick). A gate
+ * answer not kept yet does not: it is computed at once from the evaluator as the render sees it
+ * (nothing has changed: the tick has not begun), the answer computed on request.
+ */
+static void
+test_gate_answers_while_metrics_renders(void **state)
+{
+    (void)state;
+    three_good fx;
+    three_good_init(&fx);
+    sw_snapshot *snap;
+    assert_int_equal(sw_snapshot_build(&fx.in, &snap, NULL), SW_OK);
+    char expected[4096];
+    service_on_request(&fx.in, "web", NULL, 0, expected, sizeof expected);
+    held_render *h = calloc(1, sizeof *h);
+    assert_non_null(h);
+    h->seen = calloc(1, sizeof *h->seen);
+    assert_non_null(h->seen);
+    h->s = snap;
+    h->src = fx.src;
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_cond_init(&h->cond, NULL);
+    pthread_t render, tick;
+    assert_int_equal(pthread_create(&render, NULL, render_held, h), 0);
+    assert_true(until_flag(h, &h->holding));
+    assert_int_equal(pthread_create(&tick, NULL, tick_waiting, h), 0);
+    while (atomic_load(&h->tick_tid) == 0)
+        sched_yield();
+    assert_true(thread_sleeps(atomic_load(&h->tick_tid))); /* in the write lock's wait */
+
+    service_asker web = {snap, "web", NULL, SW_SNAPSHOT_FAILED, ""};
+    ask_service(&web);
+    assert_int_equal(web.got, SW_SNAPSHOT_FOUND);
+    assert_string_equal(web.json, expected);
+
+    set_flag(h, &h->release);
+    assert_int_equal(pthread_join(render, NULL), 0);
+    assert_int_equal(pthread_join(tick, NULL), 0);
+    pthread_mutex_destroy(&h->lock);
+    pthread_cond_destroy(&h->cond);
+    free(h->seen);
+    free(h);
+    sw_snapshot_unref(snap);
+    three_good_fini(&fx);
+}
+
 int
 main(void)
 {
@@ -576,6 +884,8 @@ main(void)
         cmocka_unit_test(test_tick_during_render),
         cmocka_unit_test(test_gate_busy_during_write),
         cmocka_unit_test(test_gate_answers_during_tick),
+        cmocka_unit_test(test_gate_answers_while_stepping),
+        cmocka_unit_test(test_gate_answers_while_metrics_renders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
