@@ -104,24 +104,23 @@ typedef struct cumul {
     double total;
 } cumul;
 
+/* One pass over the recorded buckets, sized by their count. */
 static bool
 cumul_build(const sw_hdr *h, cumul *c)
 {
-    sw_hdr_iter it;
-    size_t n = 0;
-    sw_hdr_iter_init(&it, h);
-    while (sw_hdr_iter_next(&it))
-        n++;
-    c->lo = malloc((n + 1) * sizeof *c->lo);
-    c->cum = malloc((n + 1) * sizeof *c->cum);
-    c->n = n;
+    size_t cap = (size_t)sw_hdr_recorded_buckets(h);
+    c->lo = malloc((cap + 1) * sizeof *c->lo);
+    c->cum = malloc((cap + 1) * sizeof *c->cum);
+    c->n = 0;
     c->total = (double)sw_hdr_total_count(h);
     if (c->lo == NULL || c->cum == NULL)
         return false;
+    sw_hdr_iter it;
     sw_hdr_iter_init(&it, h);
-    for (size_t i = 0; i < n && sw_hdr_iter_next(&it); i++) {
-        c->lo[i] = it.value_lo;
-        c->cum[i] = it.cumulative;
+    while (c->n < cap && sw_hdr_iter_next(&it)) {
+        c->lo[c->n] = it.value_lo;
+        c->cum[c->n] = it.cumulative;
+        c->n++;
     }
     return true;
 }
@@ -156,7 +155,7 @@ count_above(const cumul *c, double x)
  * keep a candidate exactly r times slower from reading as worse than r times.
  */
 typedef struct latency_cmp {
-    cumul c, b;
+    const cumul *c, *b;
     double v;       /* the baseline's quantile */
     double above_b; /* baseline values above it: what a fail must exceed */
     double from_b;  /* baseline values at or above it: what a pass must stay under */
@@ -167,8 +166,8 @@ typedef struct latency_cmp {
 static diff
 diff_at(const latency_cmp *l, double ratio, bool worse_side)
 {
-    return adjusted_diff(count_above(&l->c, ratio * l->v), l->c.total,
-                         worse_side ? l->above_b : l->from_b, l->b.total);
+    return adjusted_diff(count_above(l->c, ratio * l->v), l->c->total,
+                         worse_side ? l->above_b : l->from_b, l->b->total);
 }
 
 static sw_canary_call
@@ -203,24 +202,52 @@ ratio_bound(const latency_cmp *l, sw_canary_call want, bool from_below)
     return exp2(from_below ? lo : hi);
 }
 
+/* Both histograms' cumulative counts, built once for every percentile compared. */
+struct sw_canary_latencies {
+    const sw_hdr *candidate, *baseline;
+    cumul c, b;
+};
+
 sw_status
-sw_canary_latency(const sw_hdr *candidate, const sw_hdr *baseline, double percentile,
-                  double tolerance, double alpha, sw_canary_result *ret, sw_err *err)
+sw_canary_latencies_new(const sw_hdr *candidate, const sw_hdr *baseline, sw_canary_latencies **ret,
+                        sw_err *err)
 {
     if (sw_hdr_total_count(candidate) == 0 || sw_hdr_total_count(baseline) == 0)
         return sw_err_set(err, SW_E_INVAL, "a latency comparison needs values on both sides");
-    latency_cmp l = {.alpha = alpha, .tau = LATENCY_TAU_SHARE * (1.0 - percentile / 100.0)};
-    l.v = (double)sw_hdr_value_at_percentile(baseline, percentile);
-    bool ok = cumul_build(candidate, &l.c) && cumul_build(baseline, &l.b);
-    if (!ok) {
-        cumul_free(&l.c);
-        cumul_free(&l.b);
+    sw_canary_latencies *p = calloc(1, sizeof *p);
+    if (p == NULL || !cumul_build(candidate, &p->c) || !cumul_build(baseline, &p->b)) {
+        sw_canary_latencies_free(p);
         return sw_err_set(err, SW_E_NOMEM, "out of memory comparing latencies");
     }
-    l.above_b = count_above(&l.b, l.v);
-    l.from_b = count_above(&l.b, (double)sw_hdr_lowest_equivalent(baseline, (int64_t)l.v) - 1.0);
+    p->candidate = candidate;
+    p->baseline = baseline;
+    *ret = p;
+    return SW_OK;
+}
+
+void
+sw_canary_latencies_free(sw_canary_latencies *p)
+{
+    if (p == NULL)
+        return;
+    cumul_free(&p->c);
+    cumul_free(&p->b);
+    free(p);
+}
+
+void
+sw_canary_latency_at(const sw_canary_latencies *p, double percentile, double tolerance,
+                     double alpha, sw_canary_result *ret)
+{
+    latency_cmp l = {.c = &p->c,
+                     .b = &p->b,
+                     .alpha = alpha,
+                     .tau = LATENCY_TAU_SHARE * (1.0 - percentile / 100.0)};
+    l.v = (double)sw_hdr_value_at_percentile(p->baseline, percentile);
+    l.above_b = count_above(l.b, l.v);
+    l.from_b = count_above(l.b, (double)sw_hdr_lowest_equivalent(p->baseline, (int64_t)l.v) - 1.0);
     double ratio = 1.0 + tolerance;
-    double cq = (double)sw_hdr_value_at_percentile(candidate, percentile);
+    double cq = (double)sw_hdr_value_at_percentile(p->candidate, percentile);
     *ret = (sw_canary_result){
         .estimate = l.v > 0 ? cq / l.v - 1.0 : NAN,
         .lower = ratio_bound(&l, SW_CANARY_WORSE, true) - 1.0,
@@ -234,7 +261,17 @@ sw_canary_latency(const sw_hdr *candidate, const sw_hdr *baseline, double percen
         uint64_t b = more_samples(&within, 0.0, l.tau, l.alpha);
         ret->more_samples = worse.d > 0 ? a : within.d < 0 ? b : UINT64_MAX;
     }
-    cumul_free(&l.c);
-    cumul_free(&l.b);
+}
+
+sw_status
+sw_canary_latency(const sw_hdr *candidate, const sw_hdr *baseline, double percentile,
+                  double tolerance, double alpha, sw_canary_result *ret, sw_err *err)
+{
+    sw_canary_latencies *p = NULL;
+    sw_status st = sw_canary_latencies_new(candidate, baseline, &p, err);
+    if (st != SW_OK)
+        return st;
+    sw_canary_latency_at(p, percentile, tolerance, alpha, ret);
+    sw_canary_latencies_free(p);
     return SW_OK;
 }

@@ -47,4 +47,19 @@ void sw_canary_error_rate(uint64_t errors_c, uint64_t n_c, uint64_t errors_b, ui
 sw_status sw_canary_latency(const sw_hdr *candidate, const sw_hdr *baseline, double percentile,
                             double tolerance, double alpha, sw_canary_result *ret, sw_err *err);
 
+/*
+ * The same comparison at several percentiles of one pair of histograms: their cumulative
+ * counts are built once (the gate compares p50, p95 and p99 of the same windows). The
+ * histograms are read, not copied: they must outlive the object and not change meanwhile.
+ */
+typedef struct sw_canary_latencies sw_canary_latencies;
+
+sw_status sw_canary_latencies_new(const sw_hdr *candidate, const sw_hdr *baseline,
+                                  sw_canary_latencies **ret, sw_err *err);
+void sw_canary_latencies_free(sw_canary_latencies *p);
+
+/* What sw_canary_latency answers for the pair at percentile. */
+void sw_canary_latency_at(const sw_canary_latencies *p, double percentile, double tolerance,
+                          double alpha, sw_canary_result *ret);
+
 #endif
