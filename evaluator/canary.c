@@ -38,17 +38,24 @@ adjusted_diff(double xc, double nc, double xb, double nb)
         .d = pc - pb, .var = pc * (1.0 - pc) / (nc + 2.0) + pb * (1.0 - pb) / (nb + 2.0), .n = nc};
 }
 
+/* 2 log(1 / alpha): the half-width's constant term, computed once per comparison. */
 static double
-half_width(double var, double tau, double alpha)
+alpha_term(double alpha)
+{
+    return 2.0 * log(1.0 / alpha);
+}
+
+static double
+half_width(double var, double tau, double a_term)
 {
     double t2 = tau * tau;
-    return sqrt(var * (var + t2) / t2 * (log((var + t2) / var) + 2.0 * log(1.0 / alpha)));
+    return sqrt(var * (var + t2) / t2 * (log((var + t2) / var) + a_term));
 }
 
 static sw_canary_call
-call_at(const diff *x, double margin, double tau, double alpha)
+call_at(const diff *x, double margin, double tau, double a_term)
 {
-    double h = half_width(x->var, tau, alpha);
+    double h = half_width(x->var, tau, a_term);
     if (x->d - h > margin)
         return SW_CANARY_WORSE;
     if (x->d + h <= margin)
@@ -61,15 +68,15 @@ call_at(const diff *x, double margin, double tau, double alpha)
  * difference stayed where it is: the variance falls as 1/n, the log term grows slowly.
  */
 static uint64_t
-more_samples(const diff *x, double margin, double tau, double alpha)
+more_samples(const diff *x, double margin, double tau, double a_term)
 {
     double gap = fabs(x->d - margin);
-    if (gap <= 0 || half_width(x->var / MORE_FACTOR_MAX, tau, alpha) > gap)
+    if (gap <= 0 || half_width(x->var / MORE_FACTOR_MAX, tau, a_term) > gap)
         return UINT64_MAX;
     double lo = 1.0, hi = MORE_FACTOR_MAX;
     for (int i = 0; i < BISECT_STEPS * 2; i++) {
         double mid = sqrt(lo * hi);
-        if (half_width(x->var / mid, tau, alpha) > gap)
+        if (half_width(x->var / mid, tau, a_term) > gap)
             lo = mid;
         else
             hi = mid;
@@ -84,15 +91,16 @@ sw_canary_error_rate(uint64_t errors_c, uint64_t n_c, uint64_t errors_b, uint64_
 {
     diff x = adjusted_diff((double)errors_c, (double)n_c, (double)errors_b, (double)n_b);
     double tau = fmax(tolerance, ERROR_TAU_MIN);
-    double h = half_width(x.var, tau, alpha);
+    double a_term = alpha_term(alpha);
+    double h = half_width(x.var, tau, a_term);
     double rc = n_c > 0 ? (double)errors_c / (double)n_c : NAN;
     double rb = n_b > 0 ? (double)errors_b / (double)n_b : NAN;
     *ret = (sw_canary_result){.estimate = rc - rb,
                               .lower = x.d - h,
                               .upper = x.d + h,
-                              .call = call_at(&x, tolerance, tau, alpha)};
+                              .call = call_at(&x, tolerance, tau, a_term)};
     if (ret->call == SW_CANARY_UNDECIDED)
-        ret->more_samples = more_samples(&x, tolerance, tau, alpha);
+        ret->more_samples = more_samples(&x, tolerance, tau, a_term);
 }
 
 /* ------------------------------------------------------------------ latency */
@@ -156,10 +164,10 @@ count_above(const cumul *c, double x)
  */
 typedef struct latency_cmp {
     const cumul *c, *b;
-    double v;       /* the baseline's quantile */
-    double above_b; /* baseline values above it: what a fail must exceed */
-    double from_b;  /* baseline values at or above it: what a pass must stay under */
-    double tau, alpha;
+    double v;           /* the baseline's quantile */
+    double above_b;     /* baseline values above it: what a fail must exceed */
+    double from_b;      /* baseline values at or above it: what a pass must stay under */
+    double tau, a_term; /* a_term: alpha_term(alpha) */
 } latency_cmp;
 
 /* The exceedance difference when the candidate is scaled down by ratio, for one side. */
@@ -174,9 +182,9 @@ static sw_canary_call
 ratio_call(const latency_cmp *l, double ratio)
 {
     diff worse = diff_at(l, ratio, true), within = diff_at(l, ratio, false);
-    if (call_at(&worse, 0.0, l->tau, l->alpha) == SW_CANARY_WORSE)
+    if (call_at(&worse, 0.0, l->tau, l->a_term) == SW_CANARY_WORSE)
         return SW_CANARY_WORSE;
-    if (call_at(&within, 0.0, l->tau, l->alpha) == SW_CANARY_WITHIN)
+    if (call_at(&within, 0.0, l->tau, l->a_term) == SW_CANARY_WITHIN)
         return SW_CANARY_WITHIN;
     return SW_CANARY_UNDECIDED;
 }
@@ -241,7 +249,7 @@ sw_canary_latency_at(const sw_canary_latencies *p, double percentile, double tol
 {
     latency_cmp l = {.c = &p->c,
                      .b = &p->b,
-                     .alpha = alpha,
+                     .a_term = alpha_term(alpha),
                      .tau = LATENCY_TAU_SHARE * (1.0 - percentile / 100.0)};
     l.v = (double)sw_hdr_value_at_percentile(p->baseline, percentile);
     l.above_b = count_above(l.b, l.v);
@@ -257,8 +265,8 @@ sw_canary_latency_at(const sw_canary_latencies *p, double percentile, double tol
     if (ret->call == SW_CANARY_UNDECIDED) {
         /* The side the estimate leans to is the one more data would settle. */
         diff worse = diff_at(&l, ratio, true), within = diff_at(&l, ratio, false);
-        uint64_t a = more_samples(&worse, 0.0, l.tau, l.alpha);
-        uint64_t b = more_samples(&within, 0.0, l.tau, l.alpha);
+        uint64_t a = more_samples(&worse, 0.0, l.tau, l.a_term);
+        uint64_t b = more_samples(&within, 0.0, l.tau, l.a_term);
         ret->more_samples = worse.d > 0 ? a : within.d < 0 ? b : UINT64_MAX;
     }
 }
