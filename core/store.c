@@ -151,6 +151,8 @@ sw_store_txn_finish(sw_store *st, sw_status r, sw_err *err)
         r = sw_store_run(st, st->stmt[S_COMMIT], "commit", err);
     if (r != SW_OK && !sqlite3_get_autocommit(st->db))
         (void)sw_store_run(st, st->stmt[S_ROLLBACK], "rollback", NULL);
+    if (r != SW_OK) /* what the transaction added may be gone */
+        sw_store_cache_rolled_back(st);
     return r;
 }
 
@@ -393,6 +395,7 @@ sw_store_open(const char *dir, const sw_store_options *opt, sw_store **ret, sw_e
     if (st == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory opening the store");
     pthread_mutex_init(&st->mu, NULL);
+    sw_store_cache_init(&st->cache);
     sw_buf_init(&st->enc, ENC_MAX);
     sw_buf_init(&st->min_enc, ENC_MAX);
     sw_status r = apply_options(st, opt, err);
@@ -439,6 +442,7 @@ sw_store_close(sw_store *st)
     sqlite3_close(st->db);
     sw_buf_fini(&st->enc);
     sw_buf_fini(&st->min_enc);
+    sw_store_cache_fini(&st->cache);
     pthread_mutex_destroy(&st->mu);
     free(st);
 }
