@@ -75,11 +75,15 @@ more_samples(const diff *x, double margin, double tau, double a_term)
         return UINT64_MAX;
     double lo = 1.0, hi = MORE_FACTOR_MAX;
     for (int i = 0; i < BISECT_STEPS * 2; i++) {
-        double mid = sqrt(lo * hi);
+        double mid = sqrt(lo * hi), was_lo = lo, was_hi = hi;
         if (half_width(x->var / mid, tau, a_term) > gap)
             lo = mid;
         else
             hi = mid;
+        /* A step is a function of (lo, hi) alone: once one changes neither (they are next to
+         * each other), every later step would not either. */
+        if (lo == was_lo && hi == was_hi)
+            break;
     }
     double more = ceil(x->n * (hi - 1.0));
     return more < 0x1p63 ? (uint64_t)more : UINT64_MAX; /* beyond any counter: no amount */
@@ -168,6 +172,8 @@ typedef struct latency_cmp {
     double above_b;     /* baseline values above it: what a fail must exceed */
     double from_b;      /* baseline values at or above it: what a pass must stay under */
     double tau, a_term; /* a_term: alpha_term(alpha) */
+    double memo_above;  /* the candidate's count above the last ratio called (NAN: none) */
+    sw_canary_call memo_call;
 } latency_cmp;
 
 /* The exceedance difference when the candidate is scaled down by ratio, for one side. */
@@ -178,15 +184,27 @@ diff_at(const latency_cmp *l, double ratio, bool worse_side)
                          worse_side ? l->above_b : l->from_b, l->b->total);
 }
 
+/*
+ * The call at a ratio depends on the ratio only through the candidate's count above ratio v,
+ * which changes at bucket edges only: a bisection's steps mostly find the count of the step
+ * before, whose call is kept.
+ */
 static sw_canary_call
-ratio_call(const latency_cmp *l, double ratio)
+ratio_call(latency_cmp *l, double ratio)
 {
-    diff worse = diff_at(l, ratio, true), within = diff_at(l, ratio, false);
+    double above_c = count_above(l->c, ratio * l->v);
+    if (above_c == l->memo_above)
+        return l->memo_call;
+    diff worse = adjusted_diff(above_c, l->c->total, l->above_b, l->b->total);
+    diff within = adjusted_diff(above_c, l->c->total, l->from_b, l->b->total);
+    sw_canary_call call = SW_CANARY_UNDECIDED;
     if (call_at(&worse, 0.0, l->tau, l->a_term) == SW_CANARY_WORSE)
-        return SW_CANARY_WORSE;
-    if (call_at(&within, 0.0, l->tau, l->a_term) == SW_CANARY_WITHIN)
-        return SW_CANARY_WITHIN;
-    return SW_CANARY_UNDECIDED;
+        call = SW_CANARY_WORSE;
+    else if (call_at(&within, 0.0, l->tau, l->a_term) == SW_CANARY_WITHIN)
+        call = SW_CANARY_WITHIN;
+    l->memo_above = above_c;
+    l->memo_call = call;
+    return call;
 }
 
 /*
@@ -195,7 +213,7 @@ ratio_call(const latency_cmp *l, double ratio)
  * to stay under. NAN when the call does not hold even at its end of the range.
  */
 static double
-ratio_bound(const latency_cmp *l, sw_canary_call want, bool from_below)
+ratio_bound(latency_cmp *l, sw_canary_call want, bool from_below)
 {
     double lo = -RATIO_LOG2_SPAN, hi = RATIO_LOG2_SPAN;
     if (ratio_call(l, exp2(from_below ? lo : hi)) != want)
@@ -250,7 +268,8 @@ sw_canary_latency_at(const sw_canary_latencies *p, double percentile, double tol
     latency_cmp l = {.c = &p->c,
                      .b = &p->b,
                      .a_term = alpha_term(alpha),
-                     .tau = LATENCY_TAU_SHARE * (1.0 - percentile / 100.0)};
+                     .tau = LATENCY_TAU_SHARE * (1.0 - percentile / 100.0),
+                     .memo_above = NAN};
     l.v = (double)sw_hdr_value_at_percentile(p->baseline, percentile);
     l.above_b = count_above(l.b, l.v);
     l.from_b = count_above(l.b, (double)sw_hdr_lowest_equivalent(p->baseline, (int64_t)l.v) - 1.0);
