@@ -289,16 +289,3 @@ sw_canary_latency_at(const sw_canary_latencies *p, double percentile, double tol
         ret->more_samples = worse.d > 0 ? a : within.d < 0 ? b : UINT64_MAX;
     }
 }
-
-sw_status
-sw_canary_latency(const sw_hdr *candidate, const sw_hdr *baseline, double percentile,
-                  double tolerance, double alpha, sw_canary_result *ret, sw_err *err)
-{
-    sw_canary_latencies *p = NULL;
-    sw_status st = sw_canary_latencies_new(candidate, baseline, &p, err);
-    if (st != SW_OK)
-        return st;
-    sw_canary_latency_at(p, percentile, tolerance, alpha, ret);
-    sw_canary_latencies_free(p);
-    return SW_OK;
-}

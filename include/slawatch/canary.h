@@ -41,16 +41,10 @@ void sw_canary_error_rate(uint64_t errors_c, uint64_t n_c, uint64_t errors_b, ui
                           double tolerance, double alpha, sw_canary_result *ret);
 
 /*
- * Latency at percentile (0 < percentile < 100) of candidate against baseline; tolerance is the
- * relative increase allowed (0.2: 20 % slower). Both histograms need values (SW_E_INVAL).
- */
-sw_status sw_canary_latency(const sw_hdr *candidate, const sw_hdr *baseline, double percentile,
-                            double tolerance, double alpha, sw_canary_result *ret, sw_err *err);
-
-/*
- * The same comparison at several percentiles of one pair of histograms: their cumulative
- * counts are built once (the gate compares p50, p95 and p99 of the same windows). The
- * histograms are read, not copied: they must outlive the object and not change meanwhile.
+ * Latency comparisons of candidate against baseline, at as many percentiles as asked: both
+ * histograms' cumulative counts are built once (the gate compares p50, p95 and p99 of the same
+ * windows). Both histograms need values (SW_E_INVAL). They are read, not copied: they must
+ * outlive the object and not change meanwhile.
  */
 typedef struct sw_canary_latencies sw_canary_latencies;
 
@@ -58,7 +52,8 @@ sw_status sw_canary_latencies_new(const sw_hdr *candidate, const sw_hdr *baselin
                                   sw_canary_latencies **ret, sw_err *err);
 void sw_canary_latencies_free(sw_canary_latencies *p);
 
-/* What sw_canary_latency answers for the pair at percentile. */
+/* Latency at percentile (0 < percentile < 100); tolerance is the relative increase allowed (0.2:
+ * 20 % slower). */
 void sw_canary_latency_at(const sw_canary_latencies *p, double percentile, double tolerance,
                           double alpha, sw_canary_result *ret);
 

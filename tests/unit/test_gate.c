@@ -403,7 +403,7 @@ assert_same_result(const sw_canary_result *a, const sw_canary_result *b)
 
 /*
  * The gate compares p50, p95 and p99 of one pair of windows with one prepared comparison: asked
- * in any order, each percentile gives what a comparison built for it alone gives, for compact
+ * in any order, each percentile gives what a comparison prepared for it alone gives, for compact
  * and dense histograms, from a few values to thousands, shifted or not.
  */
 static void
@@ -424,8 +424,11 @@ test_prepared_latencies_match_each_comparison(void **state)
             fail_msg("prepare: %s", err.msg);
         for (size_t i = 0; i < sizeof percentiles / sizeof percentiles[0]; i++) {
             sw_canary_result alone, prepared;
-            if (sw_canary_latency(cand, base, percentiles[i], 0.2, 0.01, &alone, &err) != SW_OK)
-                fail_msg("compare: %s", err.msg);
+            sw_canary_latencies *fresh = NULL;
+            if (sw_canary_latencies_new(cand, base, &fresh, &err) != SW_OK)
+                fail_msg("prepare: %s", err.msg);
+            sw_canary_latency_at(fresh, percentiles[i], 0.2, 0.01, &alone);
+            sw_canary_latencies_free(fresh);
             sw_canary_latency_at(p, percentiles[i], 0.2, 0.01, &prepared);
             assert_same_result(&alone, &prepared);
             decided += alone.call != SW_CANARY_UNDECIDED;
