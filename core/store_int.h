@@ -160,7 +160,10 @@ struct sw_store {
     sw_buf enc;           /* histogram encodings, reused; under mu */
     sw_buf min_enc;       /* minute counts encodings, reused; under mu */
     sw_store_cache cache; /* under mu */
-    sw_store_pin_fn pin;  /* NULL: rollup rows are not pinned */
+    bool checkpoint_in_rollup;
+    pthread_mutex_t ckpt_mu; /* guards ckpt_db */
+    sqlite3 *ckpt_db;        /* checkpoints' own connection (store_write.c); NULL until one */
+    sw_store_pin_fn pin;     /* NULL: rollup rows are not pinned */
     void *pin_ctx;
     char path[PATH_MAX];
 };

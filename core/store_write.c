@@ -513,8 +513,38 @@ apply_retention(sw_store *st, int64_t now_ms, sw_err *err)
     return SW_OK;
 }
 
-sw_status
-sw_store_rollup(sw_store *st, int64_t now_ms, sw_err *err)
+/*
+ * A passive checkpoint (what no reader still needs goes from the WAL into the database) on a
+ * connection of its own, opened at the first: it copies pages without the write lock, so
+ * writes on the store's connection (the tick's) go on meanwhile instead of waiting for st->mu.
+ */
+static sw_status
+checkpoint(sw_store *st, sw_err *err)
+{
+    pthread_mutex_lock(&st->ckpt_mu);
+    int rc = SQLITE_OK;
+    if (st->ckpt_db == NULL) {
+        rc = sqlite3_open_v2(st->path, &st->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+        /* A connection that has read nothing has not seen the WAL: it would checkpoint nothing. */
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(st->ckpt_db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            sqlite3_close(st->ckpt_db);
+            st->ckpt_db = NULL;
+        }
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_wal_checkpoint_v2(st->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    sw_status r = SW_OK;
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        r = sw_err_set(err, SW_E_IO, "%s: checkpoint: %s", st->path, sqlite3_errstr(rc));
+    pthread_mutex_unlock(&st->ckpt_mu);
+    return r;
+}
+
+static sw_status
+rollup_levels(sw_store *st, int64_t now_ms, sw_err *err)
 {
     for (int level = 1; level < LEVELS; level++) {
         size_t n = ROLLUP_CHUNK;
@@ -525,4 +555,13 @@ sw_store_rollup(sw_store *st, int64_t now_ms, sw_err *err)
         }
     }
     return apply_retention(st, now_ms, err);
+}
+
+sw_status
+sw_store_rollup(sw_store *st, int64_t now_ms, sw_err *err)
+{
+    sw_status r = rollup_levels(st, now_ms, err);
+    /* Also after a failed rollup: the WAL must not grow while rollups fail. */
+    sw_status c = st->checkpoint_in_rollup ? checkpoint(st, r == SW_OK ? err : NULL) : SW_OK;
+    return r != SW_OK ? r : c;
 }
