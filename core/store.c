@@ -151,6 +151,8 @@ sw_store_txn_finish(sw_store *st, sw_status r, sw_err *err)
         r = sw_store_run(st, st->stmt[S_COMMIT], "commit", err);
     if (r != SW_OK && !sqlite3_get_autocommit(st->db))
         (void)sw_store_run(st, st->stmt[S_ROLLBACK], "rollback", NULL);
+    if (r != SW_OK) /* what the transaction added may be gone */
+        sw_store_cache_rolled_back(st);
     return r;
 }
 
@@ -378,6 +380,10 @@ configure(sw_store *st, const sw_store_options *opt, sw_err *err)
     sw_status r = set_wal(st, err);
     if (r == SW_OK)
         r = exec_sql(st, "PRAGMA synchronous=NORMAL", "set synchronous", err);
+    if (r == SW_OK && opt != NULL && opt->checkpoint_in_rollup) {
+        st->checkpoint_in_rollup = true;
+        sqlite3_wal_autocheckpoint(st->db, 0);
+    }
     if (r == SW_OK && opt != NULL && opt->max_db_bytes > 0) {
         snprintf(sql, sizeof sql, "PRAGMA max_page_count=%lld",
                  (long long)(opt->max_db_bytes / 4096 > 0 ? opt->max_db_bytes / 4096 : 1));
@@ -393,6 +399,8 @@ sw_store_open(const char *dir, const sw_store_options *opt, sw_store **ret, sw_e
     if (st == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory opening the store");
     pthread_mutex_init(&st->mu, NULL);
+    pthread_mutex_init(&st->ckpt_mu, NULL);
+    sw_store_cache_init(&st->cache);
     sw_buf_init(&st->enc, ENC_MAX);
     sw_buf_init(&st->min_enc, ENC_MAX);
     sw_status r = apply_options(st, opt, err);
@@ -436,9 +444,12 @@ sw_store_close(sw_store *st)
         return;
     for (int i = 0; i < STMT_COUNT; i++)
         sqlite3_finalize(st->stmt[i]);
+    sqlite3_close(st->ckpt_db); /* first: the last connection closed checkpoints the WAL */
     sqlite3_close(st->db);
     sw_buf_fini(&st->enc);
     sw_buf_fini(&st->min_enc);
+    sw_store_cache_fini(&st->cache);
+    pthread_mutex_destroy(&st->ckpt_mu);
     pthread_mutex_destroy(&st->mu);
     free(st);
 }

@@ -16,6 +16,7 @@
 #include "slawatch/buf.h"
 #include "slawatch/minute_counts.h"
 #include "slawatch/store.h"
+#include "slawatch/u64map.h"
 
 #define LEVELS 4 /* base, 1 m, 1 h, 1 d */
 #define L_MINUTE 1
@@ -70,6 +71,7 @@
     X(S_WSTATS_PRUNE, "DELETE FROM window_stats WHERE series_id = ?1 AND resolution_ms = ?2"       \
                       " AND start_ms < ?3")                                                        \
     X(S_MARK, "INSERT OR IGNORE INTO rollup_pending VALUES(?1, ?2, ?3)")                           \
+    X(S_DATA_VERSION, "PRAGMA data_version")                                                       \
     X(S_UNMARK, "DELETE FROM rollup_pending WHERE resolution_ms = ?1 AND series_id = ?2"           \
                 " AND start_ms = ?3")                                                              \
     X(S_PENDING, "SELECT series_id, start_ms FROM rollup_pending WHERE resolution_ms = ?1"         \
@@ -131,6 +133,22 @@ enum {
         STMT_COUNT
 };
 
+/* A series the writes have met (store_cache.c): its id and the last rollup mark its rows made. */
+typedef struct sw_store_known {
+    char *service, *env;
+    int64_t id;
+    int64_t marked_start; /* the 1 m period its last base row marked */
+    uint64_t marked_gen;  /* the marks' generation then; 0: none */
+} sw_store_known;
+
+typedef struct sw_store_cache {
+    sw_store_known *known;
+    size_t n, cap;
+    sw_u64map index;      /* hash of (service, env) -> known[] */
+    uint64_t gen;         /* moves whenever a rollup mark may have gone */
+    int64_t data_version; /* PRAGMA data_version last read: other connections' commits */
+} sw_store_cache;
+
 struct sw_store {
     sqlite3 *db;
     pthread_mutex_t mu;
@@ -139,9 +157,13 @@ struct sw_store {
     int64_t keep_ms[LEVELS];
     int64_t kept_from[LEVELS]; /* rows below were deleted by retention; writes there refused */
     sqlite3_stmt *stmt[STMT_COUNT];
-    sw_buf enc;          /* histogram encodings, reused; under mu */
-    sw_buf min_enc;      /* minute counts encodings, reused; under mu */
-    sw_store_pin_fn pin; /* NULL: rollup rows are not pinned */
+    sw_buf enc;           /* histogram encodings, reused; under mu */
+    sw_buf min_enc;       /* minute counts encodings, reused; under mu */
+    sw_store_cache cache; /* under mu */
+    bool checkpoint_in_rollup;
+    pthread_mutex_t ckpt_mu; /* guards ckpt_db */
+    sqlite3 *ckpt_db;        /* checkpoints' own connection (store_write.c); NULL until one */
+    sw_store_pin_fn pin;     /* NULL: rollup rows are not pinned */
     void *pin_ctx;
     char path[PATH_MAX];
 };
@@ -175,6 +197,15 @@ sw_status sw_store_txn_finish(sw_store *st, sw_status r, sw_err *err);
 sw_status sw_store_txn_end(sw_store *st, sw_status r, sw_err *err);
 sw_status sw_store_series_id(sw_store *st, const char *service, const char *env, int64_t *ret,
                              sw_err *err);
+void sw_store_cache_init(sw_store_cache *c);
+void sw_store_cache_fini(sw_store_cache *c);
+sw_status sw_store_cache_sync(sw_store *st, sw_err *err);
+void sw_store_cache_marks_moved(sw_store *st);
+void sw_store_cache_rolled_back(sw_store *st);
+sw_status sw_store_cache_series(sw_store *st, const char *service, const char *env, int64_t *ret_id,
+                                sw_store_known **ret_known, sw_err *err);
+bool sw_store_cache_marked(const sw_store *st, const sw_store_known *k, int64_t start_ms);
+void sw_store_cache_note_mark(sw_store *st, sw_store_known *k, int64_t start_ms);
 void sw_store_read_counts(sqlite3_stmt *s, sw_sli_interval *iv);
 sw_status sw_store_read_interval(sw_store *st, sqlite3_stmt *s, sw_sli_interval *iv, sw_err *err);
 void sw_store_note_minute(sw_hour_minutes *hm, int64_t hour_start, const sw_sli_interval *iv);

@@ -51,11 +51,10 @@ sw_store_mark_pending(sw_store *st, int level, int64_t sid, int64_t start_ms, sw
     return sw_store_run(st, s, "mark rollup", err);
 }
 
-/* Write one interval at a level (with the minute counts of an hour row, when given) and mark
- * the coarser period containing it. */
+/* Write one interval at a level (with the minute counts of an hour row, when given). */
 static sw_status
-write_interval(sw_store *st, int level, int64_t sid, const sw_sli_interval *iv,
-               const sw_hour_minutes *minutes, sw_err *err)
+write_row(sw_store *st, int level, int64_t sid, const sw_sli_interval *iv,
+          const sw_hour_minutes *minutes, sw_err *err)
 {
     sqlite3_stmt *s = st->stmt[S_IV_PUT];
     const int64_t v[] = {sid,
@@ -89,9 +88,30 @@ write_interval(sw_store *st, int level, int64_t sid, const sw_sli_interval *iv,
             return r;
         sqlite3_bind_blob(s, 14, st->min_enc.data, (int)st->min_enc.len, SQLITE_STATIC);
     }
-    sw_status r = sw_store_run(st, s, "write interval", err);
+    return sw_store_run(st, s, "write interval", err);
+}
+
+/* write_row(), then mark the coarser period containing it. */
+static sw_status
+write_interval(sw_store *st, int level, int64_t sid, const sw_sli_interval *iv,
+               const sw_hour_minutes *minutes, sw_err *err)
+{
+    sw_status r = write_row(st, level, sid, iv, minutes, err);
     if (r == SW_OK && level + 1 < LEVELS)
         r = sw_store_mark_pending(st, level + 1, sid, iv->start_ms, err);
+    return r;
+}
+
+/* A base row, its minute marked unless this series' last base row marked it already. */
+static sw_status
+write_base_row(sw_store *st, int64_t sid, sw_store_known *k, const sw_sli_interval *iv, sw_err *err)
+{
+    sw_status r = write_row(st, 0, sid, iv, NULL, err);
+    if (r != SW_OK || (k != NULL && sw_store_cache_marked(st, k, iv->start_ms)))
+        return r;
+    r = sw_store_mark_pending(st, L_MINUTE, sid, iv->start_ms, err);
+    if (r == SW_OK && k != NULL)
+        sw_store_cache_note_mark(st, k, iv->start_ms);
     return r;
 }
 
@@ -113,32 +133,22 @@ check_row(const sw_store *st, int level, const sw_store_row *row, sw_err *err)
     return SW_OK;
 }
 
-/* Consecutive rows usually share their series: remember the last one looked up. */
-typedef struct series_cache {
-    const char *service;
-    const char *env;
-    int64_t id;
-} series_cache;
-
 static sw_status
 put_rows(sw_store *st, int level, const sw_store_row *rows, size_t n, sw_err *err)
 {
-    series_cache cache = {0};
-    for (size_t i = 0; i < n; i++) {
-        const char *env = sw_store_env_or_empty(rows[i].env);
-        sw_status r = check_row(st, level, &rows[i], err);
-        if (r == SW_OK && (cache.service == NULL || strcmp(cache.service, rows[i].service) != 0 ||
-                           strcmp(cache.env, env) != 0)) {
-            r = sw_store_series_id(st, rows[i].service, env, &cache.id, err);
-            cache.service = rows[i].service;
-            cache.env = env;
-        }
+    sw_status r = level == 0 ? sw_store_cache_sync(st, err) : SW_OK;
+    for (size_t i = 0; r == SW_OK && i < n; i++) {
+        int64_t sid;
+        sw_store_known *k = NULL;
+        r = check_row(st, level, &rows[i], err);
         if (r == SW_OK)
-            r = write_interval(st, level, cache.id, rows[i].iv, NULL, err);
-        if (r != SW_OK)
-            return r;
+            r = sw_store_cache_series(st, rows[i].service, sw_store_env_or_empty(rows[i].env), &sid,
+                                      &k, err);
+        if (r == SW_OK)
+            r = level == 0 ? write_base_row(st, sid, k, rows[i].iv, err)
+                           : write_interval(st, level, sid, rows[i].iv, NULL, err);
     }
-    return SW_OK;
+    return r;
 }
 
 static sw_status
@@ -411,6 +421,8 @@ rollup_chunk(sw_store *st, int level, int64_t now_ms, size_t *ret_n, sw_err *err
     sqlite3_reset(s);
     for (size_t i = 0; r == SW_OK && i < n; i++)
         r = rebuild_period(st, level, due[i].sid, due[i].start, err);
+    if (n > 0)
+        sw_store_cache_marks_moved(st); /* the periods rebuilt are unmarked */
     r = sw_store_txn_end(st, r, err);
     if (r == SW_OK)
         *ret_n = n;
@@ -501,8 +513,38 @@ apply_retention(sw_store *st, int64_t now_ms, sw_err *err)
     return SW_OK;
 }
 
-sw_status
-sw_store_rollup(sw_store *st, int64_t now_ms, sw_err *err)
+/*
+ * A passive checkpoint (what no reader still needs goes from the WAL into the database) on a
+ * connection of its own, opened at the first: it copies pages without the write lock, so
+ * writes on the store's connection (the tick's) go on meanwhile instead of waiting for st->mu.
+ */
+static sw_status
+checkpoint(sw_store *st, sw_err *err)
+{
+    pthread_mutex_lock(&st->ckpt_mu);
+    int rc = SQLITE_OK;
+    if (st->ckpt_db == NULL) {
+        rc = sqlite3_open_v2(st->path, &st->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+        /* A connection that has read nothing has not seen the WAL: it would checkpoint nothing. */
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(st->ckpt_db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            sqlite3_close(st->ckpt_db);
+            st->ckpt_db = NULL;
+        }
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_wal_checkpoint_v2(st->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    sw_status r = SW_OK;
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        r = sw_err_set(err, SW_E_IO, "%s: checkpoint: %s", st->path, sqlite3_errstr(rc));
+    pthread_mutex_unlock(&st->ckpt_mu);
+    return r;
+}
+
+static sw_status
+rollup_levels(sw_store *st, int64_t now_ms, sw_err *err)
 {
     for (int level = 1; level < LEVELS; level++) {
         size_t n = ROLLUP_CHUNK;
@@ -513,4 +555,13 @@ sw_store_rollup(sw_store *st, int64_t now_ms, sw_err *err)
         }
     }
     return apply_retention(st, now_ms, err);
+}
+
+sw_status
+sw_store_rollup(sw_store *st, int64_t now_ms, sw_err *err)
+{
+    sw_status r = rollup_levels(st, now_ms, err);
+    /* Also after a failed rollup: the WAL must not grow while rollups fail. */
+    sw_status c = st->checkpoint_in_rollup ? checkpoint(st, r == SW_OK ? err : NULL) : SW_OK;
+    return r != SW_OK ? r : c;
 }

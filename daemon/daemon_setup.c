@@ -61,6 +61,7 @@ open_store(sw_daemon *d, sw_err *err)
         .retention_1m_ms = c->retention_ms[1],
         .retention_1h_ms = c->retention_ms[2],
         .retention_1d_ms = c->retention_ms[3],
+        .checkpoint_in_rollup = true, /* the rollup thread's, not the tick's write section */
     };
     sw_status st = sw_daemon_data_dir_prepare(c->data_dir, &d->data_dir_created, err);
     if (st == SW_OK)

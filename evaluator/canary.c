@@ -38,17 +38,24 @@ adjusted_diff(double xc, double nc, double xb, double nb)
         .d = pc - pb, .var = pc * (1.0 - pc) / (nc + 2.0) + pb * (1.0 - pb) / (nb + 2.0), .n = nc};
 }
 
+/* 2 log(1 / alpha): the half-width's constant term, computed once per comparison. */
 static double
-half_width(double var, double tau, double alpha)
+alpha_term(double alpha)
+{
+    return 2.0 * log(1.0 / alpha);
+}
+
+static double
+half_width(double var, double tau, double a_term)
 {
     double t2 = tau * tau;
-    return sqrt(var * (var + t2) / t2 * (log((var + t2) / var) + 2.0 * log(1.0 / alpha)));
+    return sqrt(var * (var + t2) / t2 * (log((var + t2) / var) + a_term));
 }
 
 static sw_canary_call
-call_at(const diff *x, double margin, double tau, double alpha)
+call_at(const diff *x, double margin, double tau, double a_term)
 {
-    double h = half_width(x->var, tau, alpha);
+    double h = half_width(x->var, tau, a_term);
     if (x->d - h > margin)
         return SW_CANARY_WORSE;
     if (x->d + h <= margin)
@@ -61,18 +68,22 @@ call_at(const diff *x, double margin, double tau, double alpha)
  * difference stayed where it is: the variance falls as 1/n, the log term grows slowly.
  */
 static uint64_t
-more_samples(const diff *x, double margin, double tau, double alpha)
+more_samples(const diff *x, double margin, double tau, double a_term)
 {
     double gap = fabs(x->d - margin);
-    if (gap <= 0 || half_width(x->var / MORE_FACTOR_MAX, tau, alpha) > gap)
+    if (gap <= 0 || half_width(x->var / MORE_FACTOR_MAX, tau, a_term) > gap)
         return UINT64_MAX;
     double lo = 1.0, hi = MORE_FACTOR_MAX;
     for (int i = 0; i < BISECT_STEPS * 2; i++) {
-        double mid = sqrt(lo * hi);
-        if (half_width(x->var / mid, tau, alpha) > gap)
+        double mid = sqrt(lo * hi), was_lo = lo, was_hi = hi;
+        if (half_width(x->var / mid, tau, a_term) > gap)
             lo = mid;
         else
             hi = mid;
+        /* A step is a function of (lo, hi) alone: once one changes neither (they are next to
+         * each other), every later step would not either. */
+        if (lo == was_lo && hi == was_hi)
+            break;
     }
     double more = ceil(x->n * (hi - 1.0));
     return more < 0x1p63 ? (uint64_t)more : UINT64_MAX; /* beyond any counter: no amount */
@@ -84,15 +95,16 @@ sw_canary_error_rate(uint64_t errors_c, uint64_t n_c, uint64_t errors_b, uint64_
 {
     diff x = adjusted_diff((double)errors_c, (double)n_c, (double)errors_b, (double)n_b);
     double tau = fmax(tolerance, ERROR_TAU_MIN);
-    double h = half_width(x.var, tau, alpha);
+    double a_term = alpha_term(alpha);
+    double h = half_width(x.var, tau, a_term);
     double rc = n_c > 0 ? (double)errors_c / (double)n_c : NAN;
     double rb = n_b > 0 ? (double)errors_b / (double)n_b : NAN;
     *ret = (sw_canary_result){.estimate = rc - rb,
                               .lower = x.d - h,
                               .upper = x.d + h,
-                              .call = call_at(&x, tolerance, tau, alpha)};
+                              .call = call_at(&x, tolerance, tau, a_term)};
     if (ret->call == SW_CANARY_UNDECIDED)
-        ret->more_samples = more_samples(&x, tolerance, tau, alpha);
+        ret->more_samples = more_samples(&x, tolerance, tau, a_term);
 }
 
 /* ------------------------------------------------------------------ latency */
@@ -104,24 +116,23 @@ typedef struct cumul {
     double total;
 } cumul;
 
+/* One pass over the recorded buckets, sized by their count. */
 static bool
 cumul_build(const sw_hdr *h, cumul *c)
 {
-    sw_hdr_iter it;
-    size_t n = 0;
-    sw_hdr_iter_init(&it, h);
-    while (sw_hdr_iter_next(&it))
-        n++;
-    c->lo = malloc((n + 1) * sizeof *c->lo);
-    c->cum = malloc((n + 1) * sizeof *c->cum);
-    c->n = n;
+    size_t cap = (size_t)sw_hdr_recorded_buckets(h);
+    c->lo = malloc((cap + 1) * sizeof *c->lo);
+    c->cum = malloc((cap + 1) * sizeof *c->cum);
+    c->n = 0;
     c->total = (double)sw_hdr_total_count(h);
     if (c->lo == NULL || c->cum == NULL)
         return false;
+    sw_hdr_iter it;
     sw_hdr_iter_init(&it, h);
-    for (size_t i = 0; i < n && sw_hdr_iter_next(&it); i++) {
-        c->lo[i] = it.value_lo;
-        c->cum[i] = it.cumulative;
+    while (c->n < cap && sw_hdr_iter_next(&it)) {
+        c->lo[c->n] = it.value_lo;
+        c->cum[c->n] = it.cumulative;
+        c->n++;
     }
     return true;
 }
@@ -156,30 +167,44 @@ count_above(const cumul *c, double x)
  * keep a candidate exactly r times slower from reading as worse than r times.
  */
 typedef struct latency_cmp {
-    cumul c, b;
-    double v;       /* the baseline's quantile */
-    double above_b; /* baseline values above it: what a fail must exceed */
-    double from_b;  /* baseline values at or above it: what a pass must stay under */
-    double tau, alpha;
+    const cumul *c, *b;
+    double v;           /* the baseline's quantile */
+    double above_b;     /* baseline values above it: what a fail must exceed */
+    double from_b;      /* baseline values at or above it: what a pass must stay under */
+    double tau, a_term; /* a_term: alpha_term(alpha) */
+    double memo_above;  /* the candidate's count above the last ratio called (NAN: none) */
+    sw_canary_call memo_call;
 } latency_cmp;
 
 /* The exceedance difference when the candidate is scaled down by ratio, for one side. */
 static diff
 diff_at(const latency_cmp *l, double ratio, bool worse_side)
 {
-    return adjusted_diff(count_above(&l->c, ratio * l->v), l->c.total,
-                         worse_side ? l->above_b : l->from_b, l->b.total);
+    return adjusted_diff(count_above(l->c, ratio * l->v), l->c->total,
+                         worse_side ? l->above_b : l->from_b, l->b->total);
 }
 
+/*
+ * The call at a ratio depends on the ratio only through the candidate's count above ratio v,
+ * which changes at bucket edges only: a bisection's steps mostly find the count of the step
+ * before, whose call is kept.
+ */
 static sw_canary_call
-ratio_call(const latency_cmp *l, double ratio)
+ratio_call(latency_cmp *l, double ratio)
 {
-    diff worse = diff_at(l, ratio, true), within = diff_at(l, ratio, false);
-    if (call_at(&worse, 0.0, l->tau, l->alpha) == SW_CANARY_WORSE)
-        return SW_CANARY_WORSE;
-    if (call_at(&within, 0.0, l->tau, l->alpha) == SW_CANARY_WITHIN)
-        return SW_CANARY_WITHIN;
-    return SW_CANARY_UNDECIDED;
+    double above_c = count_above(l->c, ratio * l->v);
+    if (above_c == l->memo_above)
+        return l->memo_call;
+    diff worse = adjusted_diff(above_c, l->c->total, l->above_b, l->b->total);
+    diff within = adjusted_diff(above_c, l->c->total, l->from_b, l->b->total);
+    sw_canary_call call = SW_CANARY_UNDECIDED;
+    if (call_at(&worse, 0.0, l->tau, l->a_term) == SW_CANARY_WORSE)
+        call = SW_CANARY_WORSE;
+    else if (call_at(&within, 0.0, l->tau, l->a_term) == SW_CANARY_WITHIN)
+        call = SW_CANARY_WITHIN;
+    l->memo_above = above_c;
+    l->memo_call = call;
+    return call;
 }
 
 /*
@@ -188,7 +213,7 @@ ratio_call(const latency_cmp *l, double ratio)
  * to stay under. NAN when the call does not hold even at its end of the range.
  */
 static double
-ratio_bound(const latency_cmp *l, sw_canary_call want, bool from_below)
+ratio_bound(latency_cmp *l, sw_canary_call want, bool from_below)
 {
     double lo = -RATIO_LOG2_SPAN, hi = RATIO_LOG2_SPAN;
     if (ratio_call(l, exp2(from_below ? lo : hi)) != want)
@@ -203,24 +228,53 @@ ratio_bound(const latency_cmp *l, sw_canary_call want, bool from_below)
     return exp2(from_below ? lo : hi);
 }
 
+/* Both histograms' cumulative counts, built once for every percentile compared. */
+struct sw_canary_latencies {
+    const sw_hdr *candidate, *baseline;
+    cumul c, b;
+};
+
 sw_status
-sw_canary_latency(const sw_hdr *candidate, const sw_hdr *baseline, double percentile,
-                  double tolerance, double alpha, sw_canary_result *ret, sw_err *err)
+sw_canary_latencies_new(const sw_hdr *candidate, const sw_hdr *baseline, sw_canary_latencies **ret,
+                        sw_err *err)
 {
     if (sw_hdr_total_count(candidate) == 0 || sw_hdr_total_count(baseline) == 0)
         return sw_err_set(err, SW_E_INVAL, "a latency comparison needs values on both sides");
-    latency_cmp l = {.alpha = alpha, .tau = LATENCY_TAU_SHARE * (1.0 - percentile / 100.0)};
-    l.v = (double)sw_hdr_value_at_percentile(baseline, percentile);
-    bool ok = cumul_build(candidate, &l.c) && cumul_build(baseline, &l.b);
-    if (!ok) {
-        cumul_free(&l.c);
-        cumul_free(&l.b);
+    sw_canary_latencies *p = calloc(1, sizeof *p);
+    if (p == NULL || !cumul_build(candidate, &p->c) || !cumul_build(baseline, &p->b)) {
+        sw_canary_latencies_free(p);
         return sw_err_set(err, SW_E_NOMEM, "out of memory comparing latencies");
     }
-    l.above_b = count_above(&l.b, l.v);
-    l.from_b = count_above(&l.b, (double)sw_hdr_lowest_equivalent(baseline, (int64_t)l.v) - 1.0);
+    p->candidate = candidate;
+    p->baseline = baseline;
+    *ret = p;
+    return SW_OK;
+}
+
+void
+sw_canary_latencies_free(sw_canary_latencies *p)
+{
+    if (p == NULL)
+        return;
+    cumul_free(&p->c);
+    cumul_free(&p->b);
+    free(p);
+}
+
+void
+sw_canary_latency_at(const sw_canary_latencies *p, double percentile, double tolerance,
+                     double alpha, sw_canary_result *ret)
+{
+    latency_cmp l = {.c = &p->c,
+                     .b = &p->b,
+                     .a_term = alpha_term(alpha),
+                     .tau = LATENCY_TAU_SHARE * (1.0 - percentile / 100.0),
+                     .memo_above = NAN};
+    l.v = (double)sw_hdr_value_at_percentile(p->baseline, percentile);
+    l.above_b = count_above(l.b, l.v);
+    l.from_b = count_above(l.b, (double)sw_hdr_lowest_equivalent(p->baseline, (int64_t)l.v) - 1.0);
     double ratio = 1.0 + tolerance;
-    double cq = (double)sw_hdr_value_at_percentile(candidate, percentile);
+    double cq = (double)sw_hdr_value_at_percentile(p->candidate, percentile);
     *ret = (sw_canary_result){
         .estimate = l.v > 0 ? cq / l.v - 1.0 : NAN,
         .lower = ratio_bound(&l, SW_CANARY_WORSE, true) - 1.0,
@@ -230,11 +284,8 @@ sw_canary_latency(const sw_hdr *candidate, const sw_hdr *baseline, double percen
     if (ret->call == SW_CANARY_UNDECIDED) {
         /* The side the estimate leans to is the one more data would settle. */
         diff worse = diff_at(&l, ratio, true), within = diff_at(&l, ratio, false);
-        uint64_t a = more_samples(&worse, 0.0, l.tau, l.alpha);
-        uint64_t b = more_samples(&within, 0.0, l.tau, l.alpha);
+        uint64_t a = more_samples(&worse, 0.0, l.tau, l.a_term);
+        uint64_t b = more_samples(&within, 0.0, l.tau, l.a_term);
         ret->more_samples = worse.d > 0 ? a : within.d < 0 ? b : UINT64_MAX;
     }
-    cumul_free(&l.c);
-    cumul_free(&l.b);
-    return SW_OK;
 }

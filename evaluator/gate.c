@@ -263,6 +263,34 @@ comparison_add(gate_ctx *g, const char *name, double tolerance, const uint64_t s
     return c;
 }
 
+/*
+ * p50, p95 and p99 of the same windows: both sides' cumulative counts built once. *cr is the
+ * comparison before (what a check without enough data shows).
+ */
+static void
+latency_checks(gate_ctx *g, const uint64_t values[2], double alpha, sw_canary_result *cr)
+{
+    const sw_gate_spec *sp = g->spec;
+    sw_canary_latencies *cmp = NULL;
+    bool measured =
+        g->cmp_enough && sw_canary_latencies_new(g->cmp_lat[0], g->cmp_lat[1], &cmp, NULL) == SW_OK;
+    for (size_t i = 0; i < N_PERCENTILES; i++) {
+        char name[32], what[32];
+        snprintf(name, sizeof name, "p%g_increase", compared_percentiles[i]);
+        snprintf(what, sizeof what, "p%g latency", compared_percentiles[i]);
+        sw_gate_check *c = comparison_add(g, name, sp->max_latency_increase, values);
+        if (c == NULL)
+            break;
+        if (measured)
+            sw_canary_latency_at(cmp, compared_percentiles[i], sp->max_latency_increase, alpha, cr);
+        if (!g->cmp_enough || measured)
+            comparison_judge(g, c, cr, what, "latency values");
+        else if (g->unmeasured == NULL)
+            g->unmeasured = c->name; /* requests counted but no latency recorded */
+    }
+    sw_canary_latencies_free(cmp);
+}
+
 static void
 compare_checks(gate_ctx *g)
 {
@@ -280,20 +308,8 @@ compare_checks(gate_ctx *g)
                              sp->max_error_rate_increase, alpha, &cr);
         comparison_judge(g, c, &cr, "error rate", "requests");
     }
-    for (size_t i = 0; sp->max_latency_increase > 0 && i < N_PERCENTILES; i++) {
-        char name[32], what[32];
-        snprintf(name, sizeof name, "p%g_increase", compared_percentiles[i]);
-        snprintf(what, sizeof what, "p%g latency", compared_percentiles[i]);
-        if ((c = comparison_add(g, name, sp->max_latency_increase, values)) == NULL)
-            return;
-        if (!g->cmp_enough)
-            comparison_judge(g, c, &cr, what, "latency values");
-        else if (sw_canary_latency(g->cmp_lat[0], g->cmp_lat[1], compared_percentiles[i],
-                                   sp->max_latency_increase, alpha, &cr, NULL) == SW_OK)
-            comparison_judge(g, c, &cr, what, "latency values");
-        else if (g->unmeasured == NULL)
-            g->unmeasured = c->name; /* requests counted but no latency recorded */
-    }
+    if (sp->max_latency_increase > 0)
+        latency_checks(g, values, alpha, &cr);
 }
 
 static void

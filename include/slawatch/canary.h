@@ -41,10 +41,20 @@ void sw_canary_error_rate(uint64_t errors_c, uint64_t n_c, uint64_t errors_b, ui
                           double tolerance, double alpha, sw_canary_result *ret);
 
 /*
- * Latency at percentile (0 < percentile < 100) of candidate against baseline; tolerance is the
- * relative increase allowed (0.2: 20 % slower). Both histograms need values (SW_E_INVAL).
+ * Latency comparisons of candidate against baseline, at as many percentiles as asked: both
+ * histograms' cumulative counts are built once (the gate compares p50, p95 and p99 of the same
+ * windows). Both histograms need values (SW_E_INVAL). They are read, not copied: they must
+ * outlive the object and not change meanwhile.
  */
-sw_status sw_canary_latency(const sw_hdr *candidate, const sw_hdr *baseline, double percentile,
-                            double tolerance, double alpha, sw_canary_result *ret, sw_err *err);
+typedef struct sw_canary_latencies sw_canary_latencies;
+
+sw_status sw_canary_latencies_new(const sw_hdr *candidate, const sw_hdr *baseline,
+                                  sw_canary_latencies **ret, sw_err *err);
+void sw_canary_latencies_free(sw_canary_latencies *p);
+
+/* Latency at percentile (0 < percentile < 100); tolerance is the relative increase allowed (0.2:
+ * 20 % slower). */
+void sw_canary_latency_at(const sw_canary_latencies *p, double percentile, double tolerance,
+                          double alpha, sw_canary_result *ret);
 
 #endif

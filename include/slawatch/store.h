@@ -41,6 +41,10 @@ typedef struct sw_store_options {
     int64_t retention_1h_ms;
     int64_t retention_1d_ms;
     int64_t max_db_bytes; /* 0: no cap; past it writes fail as on a full disk */
+    /* The WAL copied into the database (a checkpoint, with its two fsyncs) by sw_store_rollup
+     * only, not by the write whose commit fills it: for a writer whose rollups run on a thread
+     * of their own (serve), so its writes never wait for a checkpoint. */
+    bool checkpoint_in_rollup;
 } sw_store_options;
 
 /*

@@ -373,6 +373,82 @@ test_window_reports_what_was_judged(void **state)
     sw_rules_free(r);
 }
 
+/* ------------------------------------------------------------------ prepared comparisons */
+
+static sw_hdr *
+lognormal_hdr(sw_rng *rng, bool dense, int n, double median_us, double sigma)
+{
+    sw_hdr *h = NULL;
+    sw_err err;
+    sw_status st = dense ? sw_hdr_new_dense(&sw_hdr_latency_config, &h, &err)
+                         : sw_hdr_new(&sw_hdr_latency_config, &h, &err);
+    if (st != SW_OK)
+        fail_msg("hdr: %s", err.msg);
+    for (int i = 0; i < n; i++)
+        sw_hdr_record(h, sw_rng_lognormal_us(rng, median_us, sigma));
+    return h;
+}
+
+static void
+assert_same_result(const sw_canary_result *a, const sw_canary_result *b)
+{
+    /* Bit for bit: the same arithmetic on the same counts (NaN bounds included). */
+    assert_memory_equal(&a->estimate, &b->estimate, sizeof a->estimate);
+    assert_memory_equal(&a->lower, &b->lower, sizeof a->lower);
+    assert_memory_equal(&a->upper, &b->upper, sizeof a->upper);
+    assert_int_equal(a->call, b->call);
+    if (a->call == SW_CANARY_UNDECIDED)
+        assert_true(a->more_samples == b->more_samples);
+}
+
+/*
+ * The gate compares p50, p95 and p99 of one pair of windows with one prepared comparison: asked
+ * in any order, each percentile gives what a comparison prepared for it alone gives, for compact
+ * and dense histograms, from a few values to thousands, shifted or not.
+ */
+static void
+test_prepared_latencies_match_each_comparison(void **state)
+{
+    (void)state;
+    static const double percentiles[] = {99.0, 50.0, 95.0, 99.9, 50.0};
+    sw_rng rng = {7};
+    int decided = 0;
+    for (int round = 0; round < 60; round++) {
+        int n = 3 + (int)(sw_rng_open01(&rng) * (round < 30 ? 200 : 5000));
+        double shift = 0.8 + 0.8 * sw_rng_open01(&rng);
+        sw_hdr *cand = lognormal_hdr(&rng, round % 3 == 0, n, 80000.0 * shift, 0.5);
+        sw_hdr *base = lognormal_hdr(&rng, round % 4 == 0, n + round, 80000.0, 0.5);
+        sw_canary_latencies *p = NULL;
+        sw_err err;
+        if (sw_canary_latencies_new(cand, base, &p, &err) != SW_OK)
+            fail_msg("prepare: %s", err.msg);
+        for (size_t i = 0; i < sizeof percentiles / sizeof percentiles[0]; i++) {
+            sw_canary_result alone, prepared;
+            sw_canary_latencies *fresh = NULL;
+            if (sw_canary_latencies_new(cand, base, &fresh, &err) != SW_OK)
+                fail_msg("prepare: %s", err.msg);
+            sw_canary_latency_at(fresh, percentiles[i], 0.2, 0.01, &alone);
+            sw_canary_latencies_free(fresh);
+            sw_canary_latency_at(p, percentiles[i], 0.2, 0.01, &prepared);
+            assert_same_result(&alone, &prepared);
+            decided += alone.call != SW_CANARY_UNDECIDED;
+        }
+        sw_canary_latencies_free(p);
+        sw_hdr_free(cand);
+        sw_hdr_free(base);
+    }
+    assert_true(decided > 0); /* the rounds reach verdicts, not only "undecided" */
+    sw_hdr *empty = NULL, *some = lognormal_hdr(&rng, false, 10, 1000.0, 0.5);
+    sw_err err;
+    if (sw_hdr_new(&sw_hdr_latency_config, &empty, &err) != SW_OK)
+        fail_msg("hdr: %s", err.msg);
+    sw_canary_latencies *p = NULL;
+    assert_int_equal(sw_canary_latencies_new(some, empty, &p, &err), SW_E_INVAL);
+    assert_null(p);
+    sw_hdr_free(empty);
+    sw_hdr_free(some);
+}
+
 int
 main(void)
 {
@@ -384,6 +460,7 @@ main(void)
         cmocka_unit_test(test_no_checks_is_inconclusive),
         cmocka_unit_test(test_undecided_says_what_would_decide),
         cmocka_unit_test(test_window_reports_what_was_judged),
+        cmocka_unit_test(test_prepared_latencies_match_each_comparison),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,127 @@
+/*
+ * bench_store_tick: the CPU the tick thread spends in the store's transaction, per tick and per
+ * row: N series (default 2,000: scale_serve.py's 1,000 services of two environments), each a
+ * 10 s row with 250 log-normal latencies (median 80 ms, sigma 0.5), written as the daemon
+ * writes a tick (sw_store_put_taken, one transaction) for T ticks (default 36: six minutes, so
+ * rows meet their minutes' rollup marks as a day's ticks do), the rollup (and with it the WAL's
+ * checkpoint, as serve opens the store) run every sixth tick as the daemon's rollup thread would,
+ * outside the clock. Histograms are made before each tick's clock starts.
+ *
+ *     bench_store_tick [SERIES [TICKS]]
+ *
+ * Prints "key value unit" lines; the store lives in a mkdtemp directory removed at exit.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "slawatch/err.h"
+#include "slawatch/hdr.h"
+#include "slawatch/rng.h"
+#include "slawatch/store.h"
+
+#define BASE_MS INT64_C(10000)
+#define VALUES 250
+#define WARMUP 3                  /* ticks not counted: the series are added to the store then */
+#define T0 INT64_C(1796601600000) /* 2026-12-07T00:00:00Z */
+
+static double
+cpu_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void
+die(const char *what, const sw_err *err)
+{
+    fprintf(stderr, "bench_store_tick: %s: %s\n", what, err->msg);
+    exit(1);
+}
+
+static void
+remove_store(const char *dir)
+{
+    static const char *const names[] = {"slawatch.db", "slawatch.db-wal", "slawatch.db-shm"};
+    char path[128];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+/* One tick's rows, their histograms made afresh. */
+static void
+make_tick(sw_rng *rng, int64_t start, sw_sli_interval *ivs, sw_store_row *rows, char (*names)[24],
+          size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        sw_sli_interval_fini(&ivs[i]);
+        ivs[i] = (sw_sli_interval){.start_ms = start,
+                                   .length_ms = BASE_MS,
+                                   .requests = VALUES,
+                                   .errors = i % 7 == 0,
+                                   .has_data = true};
+        sw_err err;
+        if (sw_hdr_new(&sw_hdr_latency_config, &ivs[i].latency, &err) != SW_OK)
+            die("histogram", &err);
+        for (int v = 0; v < VALUES; v++)
+            sw_hdr_record(ivs[i].latency, sw_rng_lognormal_us(rng, 80000.0, 0.5));
+        rows[i] = (sw_store_row){names[i / 2], i % 2 == 0 ? "blue" : "green", &ivs[i]};
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    size_t n = argc > 1 ? (size_t)atol(argv[1]) : 2000;
+    int ticks = argc > 2 ? atoi(argv[2]) : 36;
+    if (n == 0 || ticks <= WARMUP) {
+        fprintf(stderr, "usage: bench_store_tick [SERIES [TICKS > %d]]\n", WARMUP);
+        return 2;
+    }
+    char dir[] = "/tmp/sw-bench-store-tick-XXXXXX";
+    if (mkdtemp(dir) == NULL)
+        return 1;
+    sw_store *st = NULL;
+    sw_err err;
+    sw_store_options so = {.checkpoint_in_rollup = true}; /* as serve opens it */
+    if (sw_store_open(dir, &so, &st, &err) != SW_OK)
+        die("open", &err);
+    sw_rng rng = {1};
+    char(*names)[24] = calloc((n + 1) / 2, sizeof *names);
+    sw_sli_interval *ivs = calloc(n, sizeof *ivs);
+    sw_store_row *rows = calloc(n, sizeof *rows);
+    if (names == NULL || ivs == NULL || rows == NULL)
+        return 1;
+    for (size_t i = 0; i < (n + 1) / 2; i++)
+        snprintf(names[i], sizeof names[i], "svc%zu", i);
+    double spent = 0;
+    for (int k = 0; k < ticks; k++) {
+        int64_t start = T0 + k * BASE_MS;
+        make_tick(&rng, start, ivs, rows, names, n);
+        double t0 = cpu_s();
+        if (sw_store_put_taken(st, rows, n, start + BASE_MS, &err) != SW_OK)
+            die("put", &err);
+        if (k >= WARMUP)
+            spent += cpu_s() - t0;
+        if (k % 6 == 5 && sw_store_rollup(st, start + BASE_MS, &err) != SW_OK)
+            die("rollup", &err);
+    }
+    double per_tick = spent / (ticks - WARMUP);
+    printf("slawatch.store_tick.%zu_series.cpu_per_tick %.3f ms\n", n, per_tick * 1e3);
+    printf("slawatch.store_tick.%zu_series.cpu_per_row %.3f us\n", n, per_tick / (double)n * 1e6);
+    for (size_t i = 0; i < n; i++)
+        sw_sli_interval_fini(&ivs[i]);
+    free(ivs);
+    free(rows);
+    free(names);
+    sw_store_close(st);
+    remove_store(dir);
+    return 0;
+}
