@@ -1,7 +1,10 @@
 /*
  * Latency windows: the merged histogram of a window, kept up to date incrementally. Sliding
- * windows (up to 2 d) add each base interval as it enters and subtract it as it leaves; the
- * calendar month only adds, and starts over at the month's first instant; rolling windows
+ * windows (up to 2 d) add each base interval as it enters and subtract it as it leaves; once a
+ * pin comes for their series (sw_window_pack_hours), those of an hour or more hold their whole
+ * hours packed and only their partial edge hours as base intervals, so a pinned hour can take
+ * a packed one's place (series no source pins pay nothing for it);
+ * the calendar month only adds, and starts over at the month's first instant; rolling windows
  * beyond 2 d add base intervals and let whole hours leave, from packed hourly histograms.
  * Each window belongs to one series; its dense histogram is the only dense one it holds.
  */
@@ -19,6 +22,8 @@ sw_window_init(sw_lat_window *w, const sw_lat_spec *spec, sw_err *err)
     memset(w, 0, sizeof *w);
     w->month_start_ms = INT64_MIN;
     w->build_hour_ms = INT64_MIN;
+    w->edge_ms = INT64_MIN;
+    w->to_ms = INT64_MIN;
     sw_status st = sw_hdr_new(&sw_hdr_latency_config, &w->acc, err);
     if (st == SW_OK && spec->kind == SW_LAT_HOURLY)
         st = sw_hdr_new(&sw_hdr_latency_config, &w->build, err);
@@ -39,10 +44,51 @@ sw_window_fini(sw_lat_window *w)
     memset(w, 0, sizeof *w);
 }
 
+bool
+sw_window_can_pack_hours(const sw_lat_spec *spec)
+{
+    return spec->kind == SW_LAT_HOURLY ||
+           (spec->kind == SW_LAT_SLIDING && spec->length_ms >= SW_HOUR_MS);
+}
+
+bool
+sw_window_packs_hours(const sw_lat_window *w)
+{
+    return w->build != NULL;
+}
+
 static bool
 usable(const sw_rec *rec, bool excl_maint)
 {
     return rec->latency != NULL && !(excl_maint && rec->in_maint);
+}
+
+/* acc -= the usable base intervals [from, to). */
+static sw_status
+subtract_span(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, uint64_t from,
+              uint64_t to, sw_hdr *scratch, sw_err *err)
+{
+    for (uint64_t seq = from; seq < to; seq++) {
+        const sw_rec *rec = sw_history_rec(h, seq);
+        if (!usable(rec, spec->excl_maint))
+            continue;
+        sw_status st = sw_chist_subtract_from(w->acc, rec->latency, scratch, err);
+        if (st != SW_OK)
+            return st;
+        w->steps++;
+    }
+    return SW_OK;
+}
+
+/* acc += the usable base intervals [from, to). */
+static void
+add_span(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, uint64_t from, uint64_t to)
+{
+    for (uint64_t seq = from; seq < to; seq++)
+        if (usable(sw_history_rec(h, seq), spec->excl_maint)) {
+            sw_chist_add_to(w->acc, sw_history_rec(h, seq)->latency);
+            w->steps++;
+        }
 }
 
 /* (to - length, to]: subtract what left, add what arrived. */
@@ -52,20 +98,10 @@ move_sliding(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int
 {
     uint64_t tail = sw_history_seq_from(h, to_ms - spec->length_ms);
     uint64_t head = sw_max_u64(sw_history_seq_after(h, to_ms), tail);
-    for (uint64_t seq = w->tail; seq < w->head && seq < tail; seq++) {
-        const sw_rec *rec = sw_history_rec(h, seq);
-        if (!usable(rec, spec->excl_maint))
-            continue;
-        sw_status st = sw_chist_subtract_from(w->acc, rec->latency, scratch, err);
-        if (st != SW_OK)
-            return st;
-        w->steps++;
-    }
-    for (uint64_t seq = sw_max_u64(w->head, tail); seq < head; seq++)
-        if (usable(sw_history_rec(h, seq), spec->excl_maint)) {
-            sw_chist_add_to(w->acc, sw_history_rec(h, seq)->latency);
-            w->steps++;
-        }
+    sw_status st = subtract_span(w, spec, h, w->tail, sw_min_u64(w->head, tail), scratch, err);
+    if (st != SW_OK)
+        return st;
+    add_span(w, spec, h, sw_max_u64(w->head, tail), head);
     w->tail = tail;
     w->head = head;
     return SW_OK;
@@ -158,6 +194,26 @@ gather(sw_lat_window *w, const sw_rec *rec, sw_buf *buf, sw_err *err)
     return insert_hour(w, hour, late, err);
 }
 
+/* The packed hours before edge leave the window, and acc. */
+static sw_status
+drop_hours_before(sw_lat_window *w, int64_t edge, sw_hdr *scratch, sw_err *err)
+{
+    size_t gone = 0;
+    for (; gone < w->n_hours && w->hour_ms[gone] < edge; gone++) {
+        sw_status st = sw_chist_subtract_from(w->acc, w->hours[gone], scratch, err);
+        if (st != SW_OK)
+            return st;
+        w->steps++;
+        sw_chist_free(w->hours[gone]);
+    }
+    if (gone == 0)
+        return SW_OK;
+    w->n_hours -= gone;
+    memmove(w->hours, w->hours + gone, w->n_hours * sizeof *w->hours);
+    memmove(w->hour_ms, w->hour_ms + gone, w->n_hours * sizeof *w->hour_ms);
+    return SW_OK;
+}
+
 /* (to - length, to] with the old edge moved up to a whole hour. */
 static sw_status
 move_hourly(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_ms,
@@ -176,28 +232,96 @@ move_hourly(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int6
             return st;
     }
     w->head = head;
-    size_t gone = 0;
-    for (; gone < w->n_hours && w->hour_ms[gone] < edge; gone++) {
-        sw_status st = sw_chist_subtract_from(w->acc, w->hours[gone], scratch, err);
-        if (st != SW_OK)
-            return st;
-        w->steps++;
-        sw_chist_free(w->hours[gone]);
+    return drop_hours_before(w, edge, scratch, err);
+}
+
+/*
+ * A sliding window of whole hours, (to - length, to]: its trailing partial hour as base
+ * intervals [tail, first of edge_ms), the whole hours from edge_ms on packed, the newest hour
+ * gathered in build. When the old edge moves into a packed hour, the hour's packed (maybe
+ * pinned) sum leaves and its base intervals still inside come back: once an hour, whatever
+ * the window's length.
+ */
+static sw_status
+leave_edge(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t from_ms,
+           sw_hdr *scratch, sw_buf *buf, sw_err *err)
+{
+    int64_t edge = sw_ceil_to(from_ms, SW_HOUR_MS);
+    uint64_t tail = sw_history_seq_from(h, from_ms);
+    if (edge == w->edge_ms) {
+        sw_status st = subtract_span(w, spec, h, w->tail, sw_min_u64(tail, w->head), scratch, err);
+        w->tail = sw_max_u64(w->tail, tail);
+        return st;
     }
-    if (gone == 0)
-        return SW_OK;
-    w->n_hours -= gone;
-    memmove(w->hours, w->hours + gone, w->n_hours * sizeof *w->hours);
-    memmove(w->hour_ms, w->hour_ms + gone, w->n_hours * sizeof *w->hour_ms);
+    uint64_t old_end = sw_min_u64(sw_history_seq_from(h, w->edge_ms), w->head);
+    sw_status st = subtract_span(w, spec, h, w->tail, old_end, scratch, err);
+    if (st == SW_OK && w->build_hour_ms < edge)
+        st = seal_hour(w, edge, buf, err);
+    if (st == SW_OK)
+        st = drop_hours_before(w, edge, scratch, err);
+    if (st != SW_OK)
+        return st;
+    add_span(w, spec, h, tail, sw_min_u64(sw_history_seq_from(h, edge), w->head));
+    w->tail = tail;
+    w->edge_ms = edge;
     return SW_OK;
 }
 
+/* Every interval of an hour that has ended is in: pack it now, a pin may come for it. */
+static sw_status
+seal_ended_hour(sw_lat_window *w, int64_t to_ms, sw_buf *buf, sw_err *err)
+{
+    int64_t hour = sw_floor_to(to_ms, SW_HOUR_MS);
+    return w->build_hour_ms < hour ? seal_hour(w, hour, buf, err) : SW_OK;
+}
+
+static sw_status
+move_edged(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_ms,
+           sw_hdr *scratch, sw_buf *buf, sw_err *err)
+{
+    sw_status st = leave_edge(w, spec, h, to_ms - spec->length_ms, scratch, buf, err);
+    uint64_t head = sw_max_u64(sw_history_seq_after(h, to_ms), w->head);
+    for (uint64_t seq = sw_max_u64(w->head, w->tail); st == SW_OK && seq < head; seq++) {
+        const sw_rec *rec = sw_history_rec(h, seq);
+        if (!usable(rec, spec->excl_maint))
+            continue;
+        sw_chist_add_to(w->acc, rec->latency);
+        w->steps++;
+        if (rec->start_ms >= w->edge_ms)
+            st = gather(w, rec, buf, err);
+    }
+    if (st != SW_OK)
+        return st;
+    w->head = head;
+    return seal_ended_hour(w, to_ms, buf, err);
+}
+
 sw_status
-sw_window_move(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_ms,
-               sw_hdr *scratch, sw_buf *buf, sw_err *err)
+sw_window_pack_hours(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, sw_buf *buf,
+                     sw_err *err)
+{
+    if (w->build != NULL || !sw_window_can_pack_hours(spec))
+        return SW_OK;
+    sw_status st = sw_hdr_new(&sw_hdr_latency_config, &w->build, err);
+    if (st != SW_OK || w->to_ms == INT64_MIN)
+        return st; /* not moved yet: the first move gathers from the start */
+    /* acc holds [tail, head) as a sliding window; from the first whole hour on, gather. */
+    w->edge_ms = sw_ceil_to(w->to_ms - spec->length_ms, SW_HOUR_MS);
+    uint64_t seq = sw_max_u64(w->tail, sw_history_seq_from(h, w->edge_ms));
+    for (; st == SW_OK && seq < w->head; seq++)
+        if (usable(sw_history_rec(h, seq), spec->excl_maint))
+            st = gather(w, sw_history_rec(h, seq), buf, err);
+    return st == SW_OK ? seal_ended_hour(w, w->to_ms, buf, err) : st;
+}
+
+static sw_status
+move(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_ms, sw_hdr *scratch,
+     sw_buf *buf, sw_err *err)
 {
     switch (spec->kind) {
     case SW_LAT_SLIDING:
+        if (w->build != NULL)
+            return move_edged(w, spec, h, to_ms, scratch, buf, err);
         return move_sliding(w, spec, h, to_ms, scratch, err);
     case SW_LAT_MONTH:
         move_month(w, spec, h, to_ms);
@@ -206,6 +330,16 @@ sw_window_move(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, i
         return move_hourly(w, spec, h, to_ms, scratch, buf, err);
     }
     return SW_OK;
+}
+
+sw_status
+sw_window_move(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_ms,
+               sw_hdr *scratch, sw_buf *buf, sw_err *err)
+{
+    sw_status st = move(w, spec, h, to_ms, scratch, buf, err);
+    if (st == SW_OK)
+        w->to_ms = sw_max_i64(w->to_ms, to_ms);
+    return st;
 }
 
 void
