@@ -47,8 +47,7 @@ sw_window_fini(sw_lat_window *w)
 bool
 sw_window_can_pack_hours(const sw_lat_spec *spec)
 {
-    return spec->kind == SW_LAT_HOURLY ||
-           (spec->kind == SW_LAT_SLIDING && spec->length_ms >= SW_HOUR_MS);
+    return spec->kind != SW_LAT_SLIDING || spec->length_ms >= SW_HOUR_MS;
 }
 
 bool
@@ -105,26 +104,6 @@ move_sliding(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int
     w->tail = tail;
     w->head = head;
     return SW_OK;
-}
-
-/* The month so far; at a new month, start over from its first interval. */
-static void
-move_month(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_ms)
-{
-    int64_t start, end;
-    sw_units_month_of(to_ms - 1, &start, &end);
-    if (start != w->month_start_ms) {
-        sw_hdr_reset(w->acc);
-        w->month_start_ms = start;
-        w->head = sw_max_u64(w->head, sw_history_seq_from(h, start));
-    }
-    uint64_t head = sw_max_u64(sw_history_seq_after(h, to_ms), w->head);
-    for (uint64_t seq = w->head; seq < head; seq++)
-        if (usable(sw_history_rec(h, seq), spec->excl_maint)) {
-            sw_chist_add_to(w->acc, sw_history_rec(h, seq)->latency);
-            w->steps++;
-        }
-    w->head = head;
 }
 
 /* Keep hour_ms sorted: late intervals may belong to an hour already packed. */
@@ -214,6 +193,67 @@ drop_hours_before(sw_lat_window *w, int64_t edge, sw_hdr *scratch, sw_err *err)
     return SW_OK;
 }
 
+/* Every interval of an hour that has ended is in: pack it now, a pin may come for it. */
+static sw_status
+seal_ended_hour(sw_lat_window *w, int64_t to_ms, sw_buf *buf, sw_err *err)
+{
+    int64_t hour = sw_floor_to(to_ms, SW_HOUR_MS);
+    return w->build_hour_ms < hour ? seal_hour(w, hour, buf, err) : SW_OK;
+}
+
+/* Pins come at most this long after their hour (serve's queue gives up then). */
+#define MONTH_PIN_REACH_MS (48 * SW_HOUR_MS)
+
+/* Forget the packed form of the hours before `before`; acc keeps them. */
+static void
+forget_hours(sw_lat_window *w, int64_t before)
+{
+    size_t gone = 0;
+    for (; gone < w->n_hours && w->hour_ms[gone] < before; gone++)
+        sw_chist_free(w->hours[gone]);
+    w->n_hours -= gone;
+    memmove(w->hours, w->hours + gone, w->n_hours * sizeof *w->hours);
+    memmove(w->hour_ms, w->hour_ms + gone, w->n_hours * sizeof *w->hour_ms);
+}
+
+/*
+ * The month so far; at a new month, start over from its first interval. Packing hours (once
+ * pinned), it keeps the last two days' hours packed too, so a pin can swap one: the month only
+ * adds, so older hours never leave and need no packed form.
+ */
+static sw_status
+move_month(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_ms,
+           sw_buf *buf, sw_err *err)
+{
+    int64_t start, end;
+    sw_units_month_of(to_ms - 1, &start, &end);
+    if (start != w->month_start_ms) {
+        sw_hdr_reset(w->acc);
+        w->month_start_ms = start;
+        w->head = sw_max_u64(w->head, sw_history_seq_from(h, start));
+        forget_hours(w, INT64_MAX);
+        if (w->build != NULL)
+            sw_hdr_reset(w->build);
+        w->build_hour_ms = INT64_MIN;
+    }
+    uint64_t head = sw_max_u64(sw_history_seq_after(h, to_ms), w->head);
+    sw_status st = SW_OK;
+    for (uint64_t seq = w->head; st == SW_OK && seq < head; seq++) {
+        const sw_rec *rec = sw_history_rec(h, seq);
+        if (!usable(rec, spec->excl_maint))
+            continue;
+        sw_chist_add_to(w->acc, rec->latency);
+        w->steps++;
+        if (w->build != NULL)
+            st = gather(w, rec, buf, err);
+    }
+    w->head = head;
+    if (st != SW_OK || w->build == NULL)
+        return st;
+    forget_hours(w, to_ms - MONTH_PIN_REACH_MS);
+    return seal_ended_hour(w, to_ms, buf, err);
+}
+
 /* (to - length, to] with the old edge moved up to a whole hour. */
 static sw_status
 move_hourly(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_ms,
@@ -267,14 +307,6 @@ leave_edge(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64
     return SW_OK;
 }
 
-/* Every interval of an hour that has ended is in: pack it now, a pin may come for it. */
-static sw_status
-seal_ended_hour(sw_lat_window *w, int64_t to_ms, sw_buf *buf, sw_err *err)
-{
-    int64_t hour = sw_floor_to(to_ms, SW_HOUR_MS);
-    return w->build_hour_ms < hour ? seal_hour(w, hour, buf, err) : SW_OK;
-}
-
 static sw_status
 move_edged(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_ms,
            sw_hdr *scratch, sw_buf *buf, sw_err *err)
@@ -305,9 +337,14 @@ sw_window_pack_hours(sw_lat_window *w, const sw_lat_spec *spec, const sw_history
     sw_status st = sw_hdr_new(&sw_hdr_latency_config, &w->build, err);
     if (st != SW_OK || w->to_ms == INT64_MIN)
         return st; /* not moved yet: the first move gathers from the start */
-    /* acc holds [tail, head) as a sliding window; from the first whole hour on, gather. */
-    w->edge_ms = sw_ceil_to(w->to_ms - spec->length_ms, SW_HOUR_MS);
-    uint64_t seq = sw_max_u64(w->tail, sw_history_seq_from(h, w->edge_ms));
+    uint64_t seq;
+    if (spec->kind == SW_LAT_MONTH) { /* the month's last two days */
+        int64_t from = sw_floor_to(w->to_ms - MONTH_PIN_REACH_MS, SW_HOUR_MS);
+        seq = sw_history_seq_from(h, sw_max_i64(from, w->month_start_ms));
+    } else { /* acc holds [tail, head) as a sliding window; from the first whole hour on */
+        w->edge_ms = sw_ceil_to(w->to_ms - spec->length_ms, SW_HOUR_MS);
+        seq = sw_max_u64(w->tail, sw_history_seq_from(h, w->edge_ms));
+    }
     for (; st == SW_OK && seq < w->head; seq++)
         if (usable(sw_history_rec(h, seq), spec->excl_maint))
             st = gather(w, sw_history_rec(h, seq), buf, err);
@@ -324,8 +361,7 @@ move(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_
             return move_edged(w, spec, h, to_ms, scratch, buf, err);
         return move_sliding(w, spec, h, to_ms, scratch, err);
     case SW_LAT_MONTH:
-        move_month(w, spec, h, to_ms);
-        return SW_OK;
+        return move_month(w, spec, h, to_ms, buf, err);
     case SW_LAT_HOURLY:
         return move_hourly(w, spec, h, to_ms, scratch, buf, err);
     }

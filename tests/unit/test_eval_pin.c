@@ -219,6 +219,7 @@ test_pinned_hour_survives_checkpoint(void **state)
 #define EDGE_HOURS 5
 #define EDGE_MINUTES (EDGE_HOURS * 60)
 #define EDGE_WINDOW (2 * HOUR)
+_Static_assert(START % DAY == 0, "START is a month's first instant (2026-12-01)");
 
 static const char edge_rules_text[] = "version: 1\n"
                                       "base_interval: 1m\n"
@@ -229,7 +230,10 @@ static const char edge_rules_text[] = "version: 1\n"
                                       "objectives:\n"
                                       "  - name: p99-2h\n"
                                       "    objective: p99 <= 250ms\n"
-                                      "    window: 2h\n";
+                                      "    window: 2h\n"
+                                      "  - name: p99-month\n"
+                                      "    objective: p99 <= 250ms\n"
+                                      "    window: month\n";
 
 typedef struct edge_fx {
     sw_rules *rules;
@@ -238,14 +242,13 @@ typedef struct edge_fx {
     sw_hdr *pinned[EDGE_HOURS];   /* an hour's minutes through the test's pin, once pinned */
 } edge_fx;
 
-/* What (to - 2 h, to] must hold: pinned hours lying wholly inside as pinned, the rest as fed. */
+/* What (from, to] must hold: pinned hours lying wholly inside as pinned, the rest as fed. */
 static sw_hdr *
-edge_expected(const edge_fx *f, int64_t to_ms, int64_t *ret_total)
+edge_expected(const edge_fx *f, int64_t from, int64_t to_ms, int64_t *ret_total)
 {
     sw_hdr *sum = NULL;
     assert_int_equal(sw_hdr_new(&sw_hdr_latency_config, &sum, NULL), SW_OK);
     *ret_total = 0;
-    int64_t from = to_ms - EDGE_WINDOW;
     for (int hour = 0; hour < EDGE_HOURS; hour++) {
         int64_t hour_ms = START + hour * HOUR;
         bool whole = hour_ms >= from && hour_ms + HOUR <= to_ms;
@@ -263,17 +266,21 @@ edge_expected(const edge_fx *f, int64_t to_ms, int64_t *ret_total)
     return sum;
 }
 
+/* The 2-hour window, and the month so far (START is a month's first instant). */
 static void
 edge_check(const edge_fx *f, int64_t to_ms)
 {
     const sw_series *s = sw_eval_find(f->ev, "api", NULL);
     assert_non_null(s);
-    assert_int_equal(s->plan->n_lat, 1);
-    int64_t total;
-    sw_hdr *want = edge_expected(f, to_ms, &total);
-    assert_same_buckets(s->lat[0].acc, want);
-    assert_int_equal(sw_hdr_total_count(s->lat[0].acc), total);
-    sw_hdr_free(want);
+    assert_int_equal(s->plan->n_lat, 2);
+    for (size_t i = 0; i < 2; i++) {
+        bool month = s->plan->lat[i].kind == SW_LAT_MONTH;
+        int64_t total;
+        sw_hdr *want = edge_expected(f, month ? START : to_ms - EDGE_WINDOW, to_ms, &total);
+        assert_same_buckets(s->lat[i].acc, want);
+        assert_int_equal(sw_hdr_total_count(s->lat[i].acc), total);
+        sw_hdr_free(want);
+    }
 }
 
 /* Pin hour h into the evaluator and into the test's own copy. */
@@ -287,7 +294,7 @@ edge_pin(edge_fx *f, int hour)
                                       0, &done, &err),
                      SW_OK);
     assert_true(done);
-    assert_int_equal(calls, 1);
+    assert_int_equal(calls, 2); /* the 2-hour window and the month */
     assert_int_equal(sw_hdr_new(&sw_hdr_latency_config, &f->pinned[hour], &err), SW_OK);
     for (int m = hour * 60; m < (hour + 1) * 60; m++)
         if (f->minute[m] != NULL)
@@ -319,7 +326,7 @@ edge_advance(edge_fx *f, int64_t to_ms)
 
 /*
  * Minutes fed one by one, each hour pinned as soon as it has ended (the hour just ended and the
- * one before it are whole in the window then); every minute the window equals the test's sum,
+ * one before it are whole in the window then); every minute the windows equal the test's sums,
  * so the old edge has moved into pinned hours (their pinned sum out, their later minutes in)
  * and out of them again, a checkpoint round trip on the way. Then the window moves on without
  * data in uneven steps until empty.
