@@ -206,6 +206,7 @@ save_window(saver *sv, const sw_lat_window *w)
     sw_ckw_u64(&sv->w, w->n_hours);
     for (size_t i = 0; i < w->n_hours; i++) {
         sw_ckw_i64(&sv->w, w->hour_ms[i]);
+        sw_ckw_u64(&sv->w, w->hour_pinned[i]);
         save_chist(sv, w->hours[i]);
     }
 }
@@ -240,12 +241,14 @@ load_window(loader *ld, sw_lat_window *w, const sw_lat_spec *spec, const sw_hist
     if (st == SW_OK && n > 0) {
         w->hours = calloc(n, sizeof *w->hours);
         w->hour_ms = calloc(n, sizeof *w->hour_ms);
-        if (w->hours == NULL || w->hour_ms == NULL)
+        w->hour_pinned = calloc(n, sizeof *w->hour_pinned);
+        if (w->hours == NULL || w->hour_ms == NULL || w->hour_pinned == NULL)
             st = sw_err_set(ld->err, SW_E_NOMEM, "cannot allocate %zu hours", n);
         w->cap_hours = n;
     }
     for (size_t i = 0; i < n && st == SW_OK; i++) {
         w->hour_ms[i] = sw_ckr_i64(&ld->r);
+        w->hour_pinned[i] = sw_ckr_u64(&ld->r) != 0;
         st = load_chist(ld, &w->hours[i]);
         w->n_hours += st == SW_OK;
         if (st == SW_OK && w->hours[i] == NULL)

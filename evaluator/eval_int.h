@@ -246,6 +246,7 @@ typedef struct sw_lat_window {
     int64_t build_hour_ms;  /* INT64_MIN when build is empty */
     sw_chist **hours;       /* those too: packed hours in acc, oldest first */
     int64_t *hour_ms;
+    bool *hour_pinned; /* the entry is its hour pinned (live, or a stored hourly row) */
     size_t n_hours, cap_hours;
     uint64_t steps; /* histograms added to acc or taken out of it, ever (sw_eval_work) */
 } sw_lat_window;

@@ -41,6 +41,7 @@ sw_window_fini(sw_lat_window *w)
         sw_chist_free(w->hours[i]);
     free(w->hours);
     free(w->hour_ms);
+    free(w->hour_pinned);
     memset(w, 0, sizeof *w);
 }
 
@@ -108,7 +109,7 @@ move_sliding(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int
 
 /* Keep hour_ms sorted: late intervals may belong to an hour already packed. */
 static sw_status
-insert_hour(sw_lat_window *w, int64_t hour_ms, sw_chist *c, sw_err *err)
+insert_hour(sw_lat_window *w, int64_t hour_ms, sw_chist *c, bool pinned, sw_err *err)
 {
     if (w->n_hours == w->cap_hours) {
         size_t cap = w->cap_hours ? 2 * w->cap_hours : 32;
@@ -120,15 +121,21 @@ insert_hour(sw_lat_window *w, int64_t hour_ms, sw_chist *c, sw_err *err)
         if (ms == NULL)
             goto nomem;
         w->hour_ms = ms;
+        bool *flags = realloc(w->hour_pinned, cap * sizeof *flags);
+        if (flags == NULL)
+            goto nomem;
+        w->hour_pinned = flags;
         w->cap_hours = cap;
     }
     size_t i = w->n_hours;
     for (; i > 0 && w->hour_ms[i - 1] > hour_ms; i--) {
         w->hours[i] = w->hours[i - 1];
         w->hour_ms[i] = w->hour_ms[i - 1];
+        w->hour_pinned[i] = w->hour_pinned[i - 1];
     }
     w->hours[i] = c;
     w->hour_ms[i] = hour_ms;
+    w->hour_pinned[i] = pinned;
     w->n_hours++;
     return SW_OK;
 nomem:
@@ -144,7 +151,7 @@ seal_hour(sw_lat_window *w, int64_t next_hour_ms, sw_buf *buf, sw_err *err)
         sw_chist *c;
         sw_status st = sw_chist_pack(w->build, buf, &c, err);
         if (st == SW_OK)
-            st = insert_hour(w, w->build_hour_ms, c, err);
+            st = insert_hour(w, w->build_hour_ms, c, false, err);
         if (st != SW_OK)
             return st;
         sw_hdr_reset(w->build);
@@ -153,7 +160,22 @@ seal_hour(sw_lat_window *w, int64_t next_hour_ms, sw_buf *buf, sw_err *err)
     return SW_OK;
 }
 
-/* Remember an interval added to acc under its hour, so the hour can leave as one. */
+/* Entries [from, from + n) out of the packed hours (their histograms freed by the caller). */
+static void
+remove_hours(sw_lat_window *w, size_t from, size_t n)
+{
+    size_t rest = w->n_hours - from - n;
+    memmove(w->hours + from, w->hours + from + n, rest * sizeof *w->hours);
+    memmove(w->hour_ms + from, w->hour_ms + from + n, rest * sizeof *w->hour_ms);
+    memmove(w->hour_pinned + from, w->hour_pinned + from + n, rest * sizeof *w->hour_pinned);
+    w->n_hours -= n;
+}
+
+/*
+ * Remember an interval added to acc under its hour, so the hour can leave as one. An interval
+ * that is a whole hour is a stored hourly row (a rebuild feeds them): the store pinned it where
+ * its hour's statistics were fetched, so it is packed as pinned and a pin leaves it as it is.
+ */
 static sw_status
 gather(sw_lat_window *w, const sw_rec *rec, sw_buf *buf, sw_err *err)
 {
@@ -163,14 +185,15 @@ gather(sw_lat_window *w, const sw_rec *rec, sw_buf *buf, sw_err *err)
         if (st != SW_OK)
             return st;
     }
-    if (hour == w->build_hour_ms) {
+    bool whole = rec->start_ms == hour && rec->end_ms == hour + SW_HOUR_MS;
+    if (hour == w->build_hour_ms && !whole) {
         sw_chist_add_to(w->build, rec->latency);
         return SW_OK;
     }
-    sw_chist *late = sw_chist_clone(rec->latency);
-    if (late == NULL)
-        return sw_err_set(err, SW_E_NOMEM, "cannot copy a late interval's histogram");
-    return insert_hour(w, hour, late, err);
+    sw_chist *copy = sw_chist_clone(rec->latency);
+    if (copy == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "cannot copy an interval's histogram");
+    return insert_hour(w, hour, copy, whole, err);
 }
 
 /* The packed hours before edge leave the window, and acc. */
@@ -185,11 +208,7 @@ drop_hours_before(sw_lat_window *w, int64_t edge, sw_hdr *scratch, sw_err *err)
         w->steps++;
         sw_chist_free(w->hours[gone]);
     }
-    if (gone == 0)
-        return SW_OK;
-    w->n_hours -= gone;
-    memmove(w->hours, w->hours + gone, w->n_hours * sizeof *w->hours);
-    memmove(w->hour_ms, w->hour_ms + gone, w->n_hours * sizeof *w->hour_ms);
+    remove_hours(w, 0, gone);
     return SW_OK;
 }
 
@@ -211,9 +230,7 @@ forget_hours(sw_lat_window *w, int64_t before)
     size_t gone = 0;
     for (; gone < w->n_hours && w->hour_ms[gone] < before; gone++)
         sw_chist_free(w->hours[gone]);
-    w->n_hours -= gone;
-    memmove(w->hours, w->hours + gone, w->n_hours * sizeof *w->hours);
-    memmove(w->hour_ms, w->hour_ms + gone, w->n_hours * sizeof *w->hour_ms);
+    remove_hours(w, 0, gone);
 }
 
 /*
@@ -433,6 +450,8 @@ sw_window_pin_hour(sw_lat_window *w, int64_t hour_ms, const sw_hour_pin *pin, sw
     hour_entries(w, hour_ms, &lo, &hi);
     if (lo == hi)
         return SW_OK; /* left the window already, or all of it under left-out maintenance */
+    if (hi - lo == 1 && w->hour_pinned[lo])
+        return SW_OK; /* pinned already (live, or where it was stored): once is the pin */
     sw_chist *c;
     sw_status st = pinned_hour(w, lo, hi, pin, buf, &c, err);
     if (st != SW_OK)
@@ -452,8 +471,7 @@ sw_window_pin_hour(sw_lat_window *w, int64_t hour_ms, const sw_hour_pin *pin, sw
     w->steps++;
     w->hours[lo] = c;
     w->hour_ms[lo] = hour_ms;
-    memmove(w->hours + lo + 1, w->hours + hi, (w->n_hours - hi) * sizeof *w->hours);
-    memmove(w->hour_ms + lo + 1, w->hour_ms + hi, (w->n_hours - hi) * sizeof *w->hour_ms);
-    w->n_hours -= hi - lo - 1;
+    w->hour_pinned[lo] = true;
+    remove_hours(w, lo + 1, hi - lo - 1);
     return SW_OK;
 }

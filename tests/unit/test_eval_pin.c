@@ -214,6 +214,47 @@ test_pinned_hour_survives_checkpoint(void **state)
     sw_hdr_free(want);
 }
 
+/* A second pin of the same hour (a reload's queue, a start's re-pin) leaves it as it is. */
+static void
+test_pin_twice_is_once(void **state)
+{
+    fx *f = *state;
+    pin(f, START + HOUR, true, 2);
+    pin(f, START + HOUR, true, 0);
+    sw_hdr *want = expected(f, 0, 1);
+    assert_same_buckets(window_of(f, SW_LAT_HOURLY)->acc, want);
+    assert_same_buckets(window_of(f, SW_LAT_SLIDING)->acc, want);
+    sw_hdr_free(want);
+}
+
+/*
+ * An hour fed as one interval is a stored hourly row (as a rebuild after a reload feeds them),
+ * pinned where it was stored: a pin still queued for it leaves it as it is.
+ */
+static void
+test_stored_hour_row_left_as_it_is(void **state)
+{
+    fx *f = *state;
+    sw_err err = {0};
+    sw_eval_free(f->ev);
+    assert_int_equal(sw_eval_new(f->rules, &f->ev, &err), SW_OK);
+    for (int hour = 0; hour < HOURS; hour++) {
+        sw_sli_interval iv = {.start_ms = START + hour * HOUR,
+                              .length_ms = HOUR,
+                              .requests = (uint64_t)sw_hdr_total_count(f->fed[hour]),
+                              .latency = f->fed[hour],
+                              .has_data = true};
+        assert_int_equal(sw_eval_add(f->ev, "api", NULL, &iv, &err), SW_OK);
+        assert_int_equal(sw_eval_advance(f->ev, START + (hour + 1) * HOUR, &err), SW_OK);
+    }
+    pin(f, START + HOUR, true, 0);
+    assert_int_equal(sw_eval_advance(f->ev, START + HOURS * HOUR, &err), SW_OK);
+    sw_hdr *want = expected(f, 0, -1);
+    assert_same_buckets(window_of(f, SW_LAT_HOURLY)->acc, want);
+    assert_same_buckets(window_of(f, SW_LAT_SLIDING)->acc, want);
+    sw_hdr_free(want);
+}
+
 /* ------------------------------------------------------------------ a 2-hour window's edges */
 
 #define EDGE_HOURS 5
@@ -377,6 +418,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_hour_still_gathered_waits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pinned_hour_leaves_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pinned_hour_survives_checkpoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pin_twice_is_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stored_hour_row_left_as_it_is, setup, teardown),
         cmocka_unit_test(test_short_window_pinned_through_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
