@@ -276,7 +276,7 @@ typedef struct sw_hour_pin {
     size_t len;
 } sw_hour_pin;
 
-/* An hourly window has packed all of hour_ms it will gather in order (late intervals aside). */
+/* A window packing hours has packed hour_ms: it was moved past the hour's end. */
 bool sw_window_hour_sealed(const sw_lat_window *w, int64_t hour_ms);
 
 /*

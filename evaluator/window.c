@@ -289,7 +289,8 @@ move_hourly(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int6
             return st;
     }
     w->head = head;
-    return drop_hours_before(w, edge, scratch, err);
+    sw_status st = seal_ended_hour(w, to_ms, buf, err);
+    return st == SW_OK ? drop_hours_before(w, edge, scratch, err) : st;
 }
 
 /*
@@ -407,7 +408,7 @@ sw_window_merge(const sw_history *h, int64_t from_ms, int64_t to_ms, bool excl_m
 bool
 sw_window_hour_sealed(const sw_lat_window *w, int64_t hour_ms)
 {
-    /* Once an interval of a later hour was gathered, the hour's minutes are packed. */
+    /* Moved past the hour's end (or an interval of a later hour gathered): it is packed. */
     return w->build != NULL && w->build_hour_ms != INT64_MIN && hour_ms < w->build_hour_ms;
 }
 

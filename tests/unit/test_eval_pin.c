@@ -171,14 +171,34 @@ test_pinned_hour_replaces_packed(void **state)
     sw_hdr_free(want);
 }
 
+/* An hour the evaluation has not passed the end of is still being gathered: its pin waits. */
 static void
 test_hour_still_gathered_waits(void **state)
 {
     fx *f = *state;
+    sw_err err = {0};
+    sw_rng rng = {.state = 5};
+    sw_sli_interval iv;
+    sw_hdr *h = sw_test_random_interval(&rng, START + HOURS * HOUR, MIN, MIN, &iv);
+    assert_int_equal(sw_eval_add(f->ev, "api", NULL, &iv, &err), SW_OK);
+    sw_hdr_free(h);
+    assert_int_equal(sw_eval_advance(f->ev, START + HOURS * HOUR + MIN, &err), SW_OK);
     sw_hdr *before = sw_hdr_clone(window_of(f, SW_LAT_HOURLY)->acc);
-    pin(f, START + (HOURS - 1) * HOUR, false, 0);
+    pin(f, START + HOURS * HOUR, false, 0);
     assert_same_buckets(window_of(f, SW_LAT_HOURLY)->acc, before);
     sw_hdr_free(before);
+}
+
+/* An hour the evaluation has just passed the end of is packed in every window: pinned at once. */
+static void
+test_hour_ended_is_pinned(void **state)
+{
+    fx *f = *state;
+    pin(f, START + (HOURS - 1) * HOUR, true, 2);
+    sw_hdr *want = expected(f, 0, HOURS - 1);
+    assert_same_buckets(window_of(f, SW_LAT_HOURLY)->acc, want);
+    assert_same_buckets(window_of(f, SW_LAT_SLIDING)->acc, want);
+    sw_hdr_free(want);
 }
 
 /* The pinned hour leaves the window as the pinned sum: what stays is the later hours, exactly. */
@@ -416,6 +436,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pinned_hour_replaces_packed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hour_still_gathered_waits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hour_ended_is_pinned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pinned_hour_leaves_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pinned_hour_survives_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pin_twice_is_once, setup, teardown),
