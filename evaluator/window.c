@@ -164,6 +164,8 @@ seal_hour(sw_lat_window *w, int64_t next_hour_ms, sw_buf *buf, sw_err *err)
 static void
 remove_hours(sw_lat_window *w, size_t from, size_t n)
 {
+    if (n == 0)
+        return; /* the arrays may not exist yet */
     size_t rest = w->n_hours - from - n;
     memmove(w->hours + from, w->hours + from + n, rest * sizeof *w->hours);
     memmove(w->hour_ms + from, w->hour_ms + from + n, rest * sizeof *w->hour_ms);
