@@ -21,6 +21,17 @@
  * generator computes from the hour's drawn values, or for large rates its mixture's exact
  * quantiles); and with days fetched too ("_days"). The truth is computed from the drawn values
  * as before, never from a reconstruction.
+ * Mode "rolling" (build/bench/bench_cwpct SEED rolling) runs the live evaluator instead: the
+ * sampled drift and incident months (PR fetched) fed minute by minute as serve feeds them, with
+ * objectives P50 ... P99.5 over rolling 6 h and 1 d windows read every 5 minutes (and a 1 h
+ * window read on the hour, after that hour's pin: one whole hour), once with
+ * every hour pinned to its own statistics as soon as it has ended (sw_eval_pin_hour, what serve
+ * does when the poller has fetched the hour) and once from minutes alone; the truth is the
+ * window's drawn values (their nearest rank, to 0.001 %, from a count of them in log buckets,
+ * minutes added and taken out as the window moves). Printed: the worst relative error of each
+ * percentile over every evaluation, and its worst level error (the truth's share at or below
+ * the answer minus its share at or below the true percentile, percentage points, to 0.001 %).
+ * A third argument runs that many days instead of 30.
  * Then the time to spread one period: 60,000 values from a fixed grid, and an incident minute
  * of 600 drawn values (drawing and sorting them included). The minutes-only months take about
  * 4 minutes of one core, the six kinds about three times that; the four sampled months with
@@ -33,6 +44,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "slawatch/eval.h"
+#include "slawatch/rules.h"
 
 #include "cwpct_sim.h"
 
@@ -472,11 +486,253 @@ incident_cost(void)
     sw_hdr_free(h);
 }
 
+/* ------------------------------------------------------------------ rolling windows, live */
+
+#define N_ROLL 3
+#define EVAL_EVERY 5                    /* minutes */
+#define START_MS INT64_C(1796083200000) /* 2026-12-01 00:00 UTC */
+
+/* The 1-hour window is read on the hour only, after that hour's pin: one whole hour. */
+static const int roll_minutes[N_ROLL] = {360, 1440, 60};
+static const char *const roll_names[N_ROLL] = {"6h", "1d", "1h_on_the_hour"};
+
+/* One objective per percentile and window, in that order: measured is the window's pNN. */
+static const char roll_rules[] =
+    "version: 1\nbase_interval: 1m\nservices:\n  - name: api\n"
+    "    sli: {requests: {push: true}, errors: {push: true}, latency: {push: true}}\n"
+    "objectives:\n"
+    "  - {name: p50-6h, objective: p50 <= 10s, window: 6h}\n"
+    "  - {name: p95-6h, objective: p95 <= 10s, window: 6h}\n"
+    "  - {name: p97.5-6h, objective: p97.5 <= 10s, window: 6h}\n"
+    "  - {name: p99-6h, objective: p99 <= 10s, window: 6h}\n"
+    "  - {name: p99.5-6h, objective: p99.5 <= 10s, window: 6h}\n"
+    "  - {name: p50-1d, objective: p50 <= 10s, window: 1d}\n"
+    "  - {name: p95-1d, objective: p95 <= 10s, window: 1d}\n"
+    "  - {name: p97.5-1d, objective: p97.5 <= 10s, window: 1d}\n"
+    "  - {name: p99-1d, objective: p99 <= 10s, window: 1d}\n"
+    "  - {name: p99.5-1d, objective: p99.5 <= 10s, window: 1d}\n"
+    "  - {name: p50-1h, objective: p50 <= 10s, window: 1h}\n"
+    "  - {name: p95-1h, objective: p95 <= 10s, window: 1h}\n"
+    "  - {name: p97.5-1h, objective: p97.5 <= 10s, window: 1h}\n"
+    "  - {name: p99-1h, objective: p99 <= 10s, window: 1h}\n"
+    "  - {name: p99.5-1h, objective: p99.5 <= 10s, window: 1h}\n";
+
+/*
+ * A window's drawn values, counted in buckets of 0.001 % (log-spaced) in a Fenwick tree, so a
+ * percentile of a day of values is a few dozen steps: its nearest-rank value to within 0.001 %.
+ */
+#define TRUTH_STEP 1e-5
+#define TRUTH_BUCKETS ((size_t)(22.0 / TRUTH_STEP) + 2) /* ln(3.6e9 us) < 22 */
+
+typedef struct ranks_tree {
+    int32_t *count; /* Fenwick tree over the buckets, 1-based */
+    int64_t total;
+} ranks_tree;
+
+static size_t
+truth_bucket(int64_t v)
+{
+    return (size_t)(log((double)(v > 1 ? v : 1)) / log1p(TRUTH_STEP)) + 1;
+}
+
+static void
+ranks_add(ranks_tree *t, int64_t v, int32_t d)
+{
+    for (size_t i = truth_bucket(v); i < TRUTH_BUCKETS; i += i & (~i + 1))
+        t->count[i] += d;
+    t->total += d;
+}
+
+/* The value of nearest rank ceil(p/100 total), to the bucket's lower bound. */
+static double
+ranks_value(const ranks_tree *t, double p)
+{
+    int64_t k = (int64_t)ceil(p / 100 * (double)t->total - 1e-9), pos = 0;
+    size_t top = 1;
+    while (top * 2 < TRUTH_BUCKETS)
+        top *= 2;
+    for (size_t step = top; step > 0; step /= 2)
+        if ((size_t)pos + step < TRUTH_BUCKETS && t->count[pos + (int64_t)step] < k) {
+            pos += (int64_t)step;
+            k -= t->count[pos];
+        }
+    return exp((double)pos * log1p(TRUTH_STEP));
+}
+
+/* Percent of the values at or below v (to its bucket). */
+static double
+ranks_share(const ranks_tree *t, double v)
+{
+    int64_t below = 0;
+    for (size_t i = truth_bucket((int64_t)v); i > 0; i -= i & (~i + 1))
+        below += t->count[i];
+    return 100.0 * (double)below / (double)t->total;
+}
+
+typedef struct rolling {
+    sw_eval *ev;
+    int64_t *minute_values[1440]; /* the last day's minutes' drawn values, by minute % 1440 */
+    size_t minute_n[1440];
+    ranks_tree truth[N_ROLL];
+    double worst[N_ROLL][N_PCT], worst_level[N_ROLL][N_PCT];
+} rolling;
+
+static void
+must(sw_status st, const sw_err *err)
+{
+    if (st != SW_OK) {
+        fprintf(stderr, "bench_cwpct: %s\n", err->msg);
+        exit(1);
+    }
+}
+
+/* The hour's drawn values as CloudWatch answers them for Period 3600, pinned as serve pins. */
+static void
+pin_hour(rolling *ro, int64_t hour_ms, int64_t *values, size_t n)
+{
+    sw_cwpct_point pts[64];
+    sw_cwpct_rank ranks[N_THR];
+    uint8_t stats[SW_CWPCT_WINDOW_MAX_BYTES];
+    size_t len;
+    sw_err err = {0};
+    qsort(values, n, sizeof *values, cwsim_cmp);
+    sw_cwpct_period pd = cwsim_window_stats(values, n, thresholds_us, N_THR, pts, ranks);
+    bool done = false;
+    must(sw_cwpct_window_encode(&pd, stats, &len, &err), &err);
+    must(sw_eval_pin_hour(ro->ev, "api", NULL, hour_ms, sw_cwpct_pin_stored, NULL, stats, len,
+                          &done, &err),
+         &err);
+    if (!done) {
+        fprintf(stderr, "bench_cwpct: hour %lld not pinned\n", (long long)hour_ms);
+        exit(1);
+    }
+}
+
+/* The minute's drawn values into the truth of every window; the minutes that left, out. */
+static void
+truth_step(rolling *ro, int minute, const int64_t *v, size_t n)
+{
+    for (int k = 0; k < N_ROLL; k++)
+        if (minute >= roll_minutes[k]) {
+            int gone = (minute - roll_minutes[k]) % 1440;
+            for (size_t i = 0; i < ro->minute_n[gone]; i++)
+                ranks_add(&ro->truth[k], ro->minute_values[gone][i], -1);
+        }
+    int slot = minute % 1440;
+    memcpy(ro->minute_values[slot], v, n * sizeof *v);
+    ro->minute_n[slot] = n;
+    for (int k = 0; k < N_ROLL; k++)
+        for (size_t i = 0; i < n; i++)
+            ranks_add(&ro->truth[k], v[i], 1);
+}
+
+/* Each full window's objectives against its truth. */
+static void
+roll_compare(rolling *ro, int minute)
+{
+    sw_series_result res;
+    sw_eval_series(ro->ev, 0, &res);
+    for (int k = 0; k < N_ROLL; k++) {
+        if (minute + 1 < roll_minutes[k] || (roll_minutes[k] == 60 && (minute + 1) % 60 != 0))
+            continue;
+        for (int i = 0; i < N_PCT; i++) {
+            double got = res.objectives[k * N_PCT + i].measured;
+            double want = ranks_value(&ro->truth[k], pcts[i]);
+            note(&ro->worst[k][i], (got - want) / want);
+            note(&ro->worst_level[k][i],
+                 ranks_share(&ro->truth[k], got) - ranks_share(&ro->truth[k], want));
+        }
+    }
+}
+
+static void
+run_rolling(const month *mo, uint64_t seed, bool pinned, int minutes, rolling *ro)
+{
+    sw_err err = {0};
+    sw_rules *rules = NULL;
+    must(sw_rules_load_mem(roll_rules, strlen(roll_rules), "bench", &rules, NULL, &err), &err);
+    must(sw_eval_new(rules, &ro->ev, &err), &err);
+    for (int k = 0; k < N_ROLL; k++)
+        if ((ro->truth[k].count = calloc(TRUTH_BUCKETS, sizeof *ro->truth[k].count)) == NULL)
+            exit(1);
+    for (int i = 0; i < 1440; i++)
+        if ((ro->minute_values[i] = malloc(MAX_RATE * sizeof *ro->minute_values[i])) == NULL)
+            exit(1);
+    sw_rng r = {seed};
+    int64_t *v = malloc(MAX_RATE * sizeof *v), *hour = malloc(60 * MAX_RATE * sizeof *hour);
+    sw_hdr *recon = NULL;
+    if (v == NULL || hour == NULL)
+        exit(1);
+    must(sw_hdr_new(&sw_hdr_latency_config, &recon, &err), &err);
+    size_t n_hour = 0;
+    for (int minute = 0; minute < minutes; minute++) {
+        cwsim_mix m = mix_at(mo, minute);
+        size_t n = rate_at(minute);
+        sw_hdr_reset(recon);
+        must(cwsim_period(&r, &m, n, thresholds_us, N_THR, v, recon, &err), &err);
+        int64_t start = START_MS + (int64_t)minute * 60000;
+        sw_sli_interval iv = {.start_ms = start,
+                              .length_ms = 60000,
+                              .requests = n,
+                              .latency = recon,
+                              .has_data = true};
+        must(sw_eval_add(ro->ev, "api", NULL, &iv, &err), &err);
+        must(sw_eval_advance(ro->ev, start + 60000, &err), &err);
+        truth_step(ro, minute, v, n);
+        memcpy(hour + n_hour, v, n * sizeof *v);
+        n_hour += n;
+        if ((minute + 1) % 60 == 0) {
+            if (pinned) { /* as the tick: pin after the advance, evaluate again */
+                pin_hour(ro, start + 60000 - 3600000, hour, n_hour);
+                must(sw_eval_advance(ro->ev, start + 60000, &err), &err);
+            }
+            n_hour = 0;
+        }
+        if ((minute + 1) % EVAL_EVERY == 0)
+            roll_compare(ro, minute);
+    }
+    sw_hdr_free(recon);
+    free(v);
+    free(hour);
+    for (int i = 0; i < 1440; i++)
+        free(ro->minute_values[i]);
+    for (int k = 0; k < N_ROLL; k++)
+        free(ro->truth[k].count);
+    sw_eval_free(ro->ev);
+    sw_rules_free(rules);
+}
+
+static void
+rolling_months(uint64_t seed, int days)
+{
+    for (int incidents = 0; incidents < 2; incidents++)
+        for (int pinned = 1; pinned >= 0; pinned--) {
+            month mo = {.incidents = incidents, .fetch_ranks = true};
+            rolling ro = {0};
+            double t0 = now_s();
+            run_rolling(&mo, seed + (uint64_t)incidents, pinned, days * 1440, &ro);
+            for (int k = 0; k < N_ROLL; k++) {
+                printf("cwpct_rolling_%s_%s_%s", incidents ? "incidents" : "drift",
+                       pinned ? "pinned" : "minutes", roll_names[k]);
+                for (int i = 0; i < N_PCT; i++)
+                    printf(" P%g %+.2f%%", pcts[i], 100 * ro.worst[k][i]);
+                for (int i = 0; i < N_PCT; i++)
+                    printf(" levelP%g %+.3fpp", pcts[i], ro.worst_level[k][i]);
+                printf("\n");
+            }
+            printf("cwpct_rolling_cpu %.1f s\n", now_s() - t0);
+        }
+}
+
 int
 main(int argc, char **argv)
 {
     uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
     const char *only = argc > 2 ? argv[2] : "";
+    if (strcmp(only, "rolling") == 0) {
+        rolling_months(seed, argc > 3 ? atoi(argv[3]) : 30);
+        return 0;
+    }
     for (int fetched = MINUTES_ONLY; fetched <= DAYS_TOO; fetched++)
         for (int continuous = 1; continuous >= 0; continuous--)
             for (int incidents = 0; incidents < 2; incidents++)

@@ -202,13 +202,16 @@ repin_hour(void *ctx, const char *service, const char *env, int64_t start_ms, co
 }
 
 /*
- * The replay packs hours from minute rows; those whose statistics the store holds are pinned
- * as serve pinned them live (earlier hours are in the checkpoint as they were packed).
+ * Stored hours' statistics pinned into the windows that hold those hours packed, as serve pins
+ * them live: the replay after a checkpoint and a rebuild pack hours from minute rows again, and
+ * an hour whose pin was still queued when serve stopped is in the checkpoint unpinned. Pins
+ * reach back as far as the poller's queue waits (48 hours); an hour pinned already (live, or
+ * fed as its stored pinned row) is left as it is.
  */
-static sw_status
-repin_replayed(sw_daemon *d, sw_eval *ev, int64_t store_until_ms, int64_t now_ms, sw_err *err)
+sw_status
+sw_daemon_repin_stored(sw_daemon *d, sw_eval *ev, int64_t now_ms, sw_err *err)
 {
-    int64_t from = store_until_ms - store_until_ms % HOUR_MS;
+    int64_t from = now_ms - now_ms % HOUR_MS - 48 * HOUR_MS;
     sw_status st = sw_store_scan_window_stats(d->store, HOUR_MS, from, now_ms, repin_hour, ev, err);
     return st == SW_OK ? sw_eval_advance(ev, now_ms, err) : st;
 }
@@ -233,7 +236,7 @@ load_and_replay(sw_daemon *d, const sw_rules *rules, const sw_ckpt_meta *meta,
     if (st == SW_OK)
         st = sw_eval_advance(ev, now_ms, err);
     if (st == SW_OK)
-        st = repin_replayed(d, ev, meta->store_until_ms, now_ms, err);
+        st = sw_daemon_repin_stored(d, ev, now_ms, err);
     if (st != SW_OK) {
         sw_eval_free(ev);
         return st;

@@ -197,6 +197,8 @@ sw_status sw_daemon_rebuild(sw_daemon *d, const sw_rules *rules, int64_t now_ms,
 /* The start's evaluator: from the checkpoint in the data directory and the rows stored after
  * it, else (saying why in one log line) rebuilt from the store (daemon_ckpt.c). */
 sw_status sw_daemon_evaluator_start(sw_daemon *d, int64_t now_ms, sw_eval **ret, sw_err *err);
+/* Pin ev's windows to the hours' statistics the store holds from 48 hours before now_ms. */
+sw_status sw_daemon_repin_stored(sw_daemon *d, sw_eval *ev, int64_t now_ms, sw_err *err);
 
 /* Log how the start's evaluator was made, once the start succeeded. */
 void sw_daemon_log_start_note(const sw_daemon *d);

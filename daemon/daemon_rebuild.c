@@ -232,6 +232,8 @@ sw_daemon_rebuild(sw_daemon *d, const sw_rules *rules, int64_t now_ms, sw_eval *
         st = sw_store_events(d->store, from, now_ms + 1, restore_latch, &lc, err);
     if (st == SW_OK)
         st = sw_eval_advance(ev, now_ms, err);
+    if (st == SW_OK) /* the hours fed as minutes, as serve pinned them */
+        st = sw_daemon_repin_stored(d, ev, now_ms, err);
     if (st != SW_OK) {
         sw_err_prefix(err, "rebuilding from the store");
         sw_eval_free(ev);

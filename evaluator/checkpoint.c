@@ -198,26 +198,39 @@ save_window(saver *sv, const sw_lat_window *w)
     sw_ckw_u64(&sv->w, w->head);
     sw_ckw_i64(&sv->w, w->month_start_ms);
     sw_ckw_i64(&sv->w, w->build_hour_ms);
+    sw_ckw_i64(&sv->w, w->edge_ms);
+    sw_ckw_i64(&sv->w, w->to_ms);
+    sw_ckw_u64(&sv->w, w->build != NULL);
     save_hdr(sv, w->acc);
     save_hdr(sv, w->build);
     sw_ckw_u64(&sv->w, w->n_hours);
     for (size_t i = 0; i < w->n_hours; i++) {
         sw_ckw_i64(&sv->w, w->hour_ms[i]);
+        sw_ckw_u64(&sv->w, w->hour_pinned[i]);
         save_chist(sv, w->hours[i]);
     }
 }
 
 /* Into a window just initialised; its positions must lie inside the history h. */
 static sw_status
-load_window(loader *ld, sw_lat_window *w, const sw_history *h)
+load_window(loader *ld, sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h)
 {
     w->tail = sw_ckr_u64(&ld->r);
     w->head = sw_ckr_u64(&ld->r);
     w->month_start_ms = sw_ckr_i64(&ld->r);
     w->build_hour_ms = sw_ckr_i64(&ld->r);
+    w->edge_ms = sw_ckr_i64(&ld->r);
+    w->to_ms = sw_ckr_i64(&ld->r);
+    bool packs_hours = sw_ckr_u64(&ld->r) != 0;
     if (w->head > h->level[SW_LEVEL_BASE].end || w->tail > w->head)
         return sw_err_set(ld->err, SW_E_PARSE, "a latency window points past its history");
-    sw_status st = load_into(ld, w->acc);
+    if (packs_hours != (w->build != NULL) && !sw_window_can_pack_hours(spec))
+        return sw_err_set(ld->err, SW_E_PARSE, "a latency window packs hours it cannot");
+    sw_status st = SW_OK;
+    if (packs_hours && w->build == NULL)
+        st = sw_hdr_new(&sw_hdr_latency_config, &w->build, ld->err);
+    if (st == SW_OK)
+        st = load_into(ld, w->acc);
     sw_chist *none = NULL;
     if (st == SW_OK && w->build != NULL)
         st = load_into(ld, w->build);
@@ -228,12 +241,14 @@ load_window(loader *ld, sw_lat_window *w, const sw_history *h)
     if (st == SW_OK && n > 0) {
         w->hours = calloc(n, sizeof *w->hours);
         w->hour_ms = calloc(n, sizeof *w->hour_ms);
-        if (w->hours == NULL || w->hour_ms == NULL)
+        w->hour_pinned = calloc(n, sizeof *w->hour_pinned);
+        if (w->hours == NULL || w->hour_ms == NULL || w->hour_pinned == NULL)
             st = sw_err_set(ld->err, SW_E_NOMEM, "cannot allocate %zu hours", n);
         w->cap_hours = n;
     }
     for (size_t i = 0; i < n && st == SW_OK; i++) {
         w->hour_ms[i] = sw_ckr_i64(&ld->r);
+        w->hour_pinned[i] = sw_ckr_u64(&ld->r) != 0;
         st = load_chist(ld, &w->hours[i]);
         w->n_hours += st == SW_OK;
         if (st == SW_OK && w->hours[i] == NULL)
@@ -416,7 +431,7 @@ load_series(loader *ld, sw_eval *ev)
     s->fed_until_ms = sw_ckr_i64(r);
     st = load_history(ld, &s->hist);
     for (size_t i = 0; i < s->plan->n_lat && st == SW_OK; i++)
-        st = load_window(ld, &s->lat[i], &s->hist);
+        st = load_window(ld, &s->lat[i], &s->plan->lat[i], &s->hist);
     for (size_t i = 0; i < s->rules->n_objectives && st == SW_OK; i++)
         if (s->slices[i] != NULL)
             st = sw_slices_load(s->slices[i], r, ld->err);

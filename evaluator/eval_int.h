@@ -57,6 +57,12 @@ sw_max_u64(uint64_t a, uint64_t b)
     return a > b ? a : b;
 }
 
+static inline uint64_t
+sw_min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
 /* ------------------------------------------------------------------ chist.c */
 
 /*
@@ -212,7 +218,8 @@ int64_t sw_maint_slices_in(const sw_maint *m, int64_t slice_ms, int64_t from_ms,
 /* ------------------------------------------------------------------ window.c */
 
 typedef enum sw_lat_kind {
-    SW_LAT_SLIDING, /* (t - length, t] from base intervals: add the newest, subtract the oldest */
+    SW_LAT_SLIDING, /* (t - length, t] from base intervals: add the newest, subtract the oldest;
+                       an hour or longer, once pinned: whole hours packed, edges as intervals */
     SW_LAT_MONTH,   /* the calendar month so far: add only, reset at the month's start */
     SW_LAT_HOURLY,  /* rolling windows beyond 2 d: the old edge leaves by whole hours */
 } sw_lat_kind;
@@ -232,16 +239,29 @@ typedef struct sw_lat_spec {
 typedef struct sw_lat_window {
     sw_hdr *acc;
     uint64_t tail, head;    /* sliding: base intervals [tail, head) are in acc; others: head */
+    int64_t edge_ms;        /* sliding, packing hours: its first whole hour (INT64_MIN before) */
+    int64_t to_ms;          /* where it was last moved to; INT64_MIN before */
     int64_t month_start_ms; /* month: the month acc holds; INT64_MIN before the first */
-    sw_hdr *build;          /* hourly: the newest hour being gathered */
+    sw_hdr *build;          /* hourly, sliding packing hours: the newest hour being gathered */
     int64_t build_hour_ms;  /* INT64_MIN when build is empty */
-    sw_chist **hours;       /* hourly: packed hours in acc, oldest first */
+    sw_chist **hours;       /* those too: packed hours in acc, oldest first */
     int64_t *hour_ms;
+    bool *hour_pinned; /* the entry is its hour pinned (live, or a stored hourly row) */
     size_t n_hours, cap_hours;
     uint64_t steps; /* histograms added to acc or taken out of it, ever (sw_eval_work) */
 } sw_lat_window;
 
 sw_status sw_window_init(sw_lat_window *w, const sw_lat_spec *spec, sw_err *err);
+/* The window packs whole hours, so a pinned hour can take a packed one's place. */
+bool sw_window_packs_hours(const sw_lat_window *w);
+/* Rolling windows beyond 2 d always do; sliding ones of an hour or more once asked to. */
+bool sw_window_can_pack_hours(const sw_lat_spec *spec);
+/*
+ * Make a sliding window of an hour or more pack its whole hours from now on (a pin came for
+ * its series): the hours it holds are packed from h once, then as they end.
+ */
+sw_status sw_window_pack_hours(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h,
+                               sw_buf *buf, sw_err *err);
 void sw_window_fini(sw_lat_window *w);
 
 /* Make w hold the window ending at to_ms (never earlier than before); scratch is empty. */
@@ -256,7 +276,7 @@ typedef struct sw_hour_pin {
     size_t len;
 } sw_hour_pin;
 
-/* An hourly window has packed all of hour_ms it will gather in order (late intervals aside). */
+/* A window packing hours has packed hour_ms: it was moved past the hour's end. */
 bool sw_window_hour_sealed(const sw_lat_window *w, int64_t hour_ms);
 
 /*

@@ -12,6 +12,7 @@ MAGIC = b"SWCKPT\r\n"
 # What the seeds were built from; test_ckpt.c computes the digest of the same inputs.
 RULES_TEXT = b"objectives: []\n"
 BASE_MS = 10000
+VERSION = 2  # SW_CKPT_VERSION
 
 
 def digest(rules, base_ms, shard_count, shard_index):
@@ -20,7 +21,7 @@ def digest(rules, base_ms, shard_count, shard_index):
     return hashlib.sha256(fixed + rules).digest()
 
 
-def checkpoint(dig, store_until_ms, evaluated_ms, payload, version=1):
+def checkpoint(dig, store_until_ms, evaluated_ms, payload, version=VERSION):
     head = MAGIC + struct.pack("<II", version, 0) + dig
     head += struct.pack("<qqQ", store_until_ms, evaluated_ms, len(payload))
     return head + hashlib.sha256(head + payload).digest() + payload
@@ -33,7 +34,7 @@ def main(out):
     seeds = {
         "valid": checkpoint(dig, 1_700_000_000_000, 1_699_999_990_000, payload),
         "valid-empty": checkpoint(dig, 0, 0, b""),
-        "other-version": checkpoint(dig, 1_700_000_000_000, 0, payload, version=2),
+        "other-version": checkpoint(dig, 1_700_000_000_000, 0, payload, version=VERSION - 1),
         "other-inputs": checkpoint(digest(RULES_TEXT, 60000, 0, 0), 0, 0, payload),
         "ahead-of-store": checkpoint(dig, 2**62, 0, payload),
     }

@@ -22,6 +22,8 @@ Scenario (JSON, every key optional):
              "fault": "malformed" | "expired" | "deny"},  # broken XML, an Expiration in the
                                      # past, or 403 AccessDenied for every call
      "metrics": {"<query id>": {"Timestamps": [...], "Values": [...]}},
+     "clock_skew_s": 300,                # how far X-Amz-Date may be from this clock (a client
+                                         # under a fake clock in the past needs more)
      "cloudwatch": {...}}                # generated series and injected faults, below
 
 "cloudwatch" (GetMetricData by metric rather than by query id; every key optional):
@@ -34,7 +36,8 @@ Scenario (JSON, every key optional):
     "sampled": [{"namespace", "metric", "dimensions", "seed": S, "median": X, "sigma": Y,
                  "rate": [LO, HI], "incidents": [{"start": T0, "end": T1, "share": F,
                                                   "median": X, "sigma": Y}]}]
-                          # (and "origin": T, the draws seeded by t - T, default 0)
+                          # (and "origin": T, the draws seeded by t - T, default 0; "start"
+                          # and "end": values only in minutes inside [start, end))
                           # latency values drawn per minute (sampled_minute(): LO...HI values,
                           # log-normal, a share F from the incident's mode while it lasts);
                           # every statistic of any period is the drawn values' (nearest-rank
@@ -57,7 +60,7 @@ days, 5-minute 63, 1-hour 455) answers no datapoints.
 GET /_standin/stats answers counters as JSON (requests per endpoint, key ids that signed
 accepted requests, rejections by reason; "sts_calls": each AssumeRole's signing key id, role,
 session name, external id and duration; "gmd_ranges": each GetMetricData page's
-[StartTime, EndTime]).
+[StartTime, EndTime]; "hour_ranges": those of the pages that ask Period 3600).
 """
 import argparse
 import bisect
@@ -101,7 +104,7 @@ class State:
                       "imds_region": 0, "cloudwatch_ok": 0, "rejected": {}, "keys_used": [],
                       "gmd_requests": 0, "throttled": 0, "fail500": 0, "expired": 0,
                       "partial_pages": 0, "datapoints": 0, "faults": {}, "sts_calls": [],
-                      "gmd_ranges": []}
+                      "gmd_ranges": [], "hour_ranges": []}
         self.fault_rng = None
         self.key_calls = {}  # issued key id -> accepted GetMetricData calls
 
@@ -281,7 +284,8 @@ class Handler(BaseHTTPRequestHandler):
                 tzinfo=datetime.timezone.utc).timestamp()
         except ValueError:
             return 403, "IncompleteSignatureException", "bad X-Amz-Date"
-        if abs(time.time() - signed_at) > CLOCK_SKEW_S or auth["date"] != amz_date[:8]:
+        skew = self.state.scenario.get("clock_skew_s", CLOCK_SKEW_S)
+        if abs(time.time() - signed_at) > skew or auth["date"] != amz_date[:8]:
             return 403, "InvalidSignatureException", "Signature expired"
         want_region = self.state.scenario.get("region")
         if (want_region and auth["region"] != want_region) or auth["service"] != service:
@@ -337,6 +341,8 @@ class Handler(BaseHTTPRequestHandler):
         self.range = (request.get("StartTime", 0), request.get("EndTime", 0))
         with self.state.lock:
             self.state.stats["gmd_ranges"].append(list(self.range))
+            if any(q["MetricStat"]["Period"] == 3600 for q in queries):
+                self.state.stats["hour_ranges"].append(list(self.range))
         page_size = self.state.scenario.get("cloudwatch", {}).get("page_size", 1 << 30)
         offset = int(request.get("NextToken", "tok-0")[4:])
         results, more = [], False
@@ -543,6 +549,8 @@ def sampled_minute(spec, t):
     """The values of the minute starting at t, sorted: drawn from a stream seeded by the
     scenario's seed and t, so a test computes the same values (its truth) with this function."""
     conf = json.loads(spec)
+    if not conf.get("start", t) <= t < conf.get("end", t + 1):
+        return ()
     rng = random.Random("%s:%d" % (conf["seed"], t - conf.get("origin", 0)))
     lo, hi = conf["rate"]
     slow = next((i for i in conf.get("incidents", []) if i["start"] <= t < i["end"]), None)

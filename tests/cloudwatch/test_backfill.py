@@ -28,11 +28,12 @@ import tempfile
 import time
 import urllib.request
 
-DAY = 86400
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cw_test_util import (DAY, FN, alb_counts, alb_sli, iso, scenario as standin_scenario,  # noqa: E402
+                          series, set_ecs_env, start_standin as start_conf)
+
 MARGIN = 3600  # slawatch takes ages an hour older (cmd_backfill.c), so does the test
 ECS_TOKEN = "ecs-token-for-backfill-test"
-ALB = {"LoadBalancer": "app/web/0123456789abcdef"}
-FN = {"FunctionName": "checkout"}
 REQ = {"base": 1000, "step": 37, "mod": 101}
 T5XX = {"base": 3, "step": 5, "mod": 7}
 E5XX = {"base": 1, "step": 1, "mod": 3}
@@ -43,10 +44,7 @@ RULES = """version: 1
 base_interval: 10s
 services:
   - name: web
-    sli:
-      requests: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/0123456789abcdef}}}
-      errors: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/0123456789abcdef}}}
-  - name: fn
+""" + alb_sli("requests", "errors") + """  - name: fn
     sli:
       requests: {cloudwatch: {preset: lambda, dimensions: {FunctionName: checkout}}}
       errors: {cloudwatch: {namespace: AWS/Lambda, metric: Errors, stat: Sum,
@@ -62,19 +60,10 @@ def formula(spec, t, period):
 
 
 def scenario(slow_s):
-    def series(ns, metric, dims, value):
-        return {"namespace": ns, "metric": metric, "dimensions": dims, "stat": "Sum",
-                "value": value}
-    elb = "AWS/ApplicationELB"
-    return {"region": "eu-west-1",
-            "ecs": {"path": "/creds", "token": ECS_TOKEN, "ttl_s": 3600},
-            "cloudwatch": {
-                "series": [series(elb, "RequestCount", ALB, REQ),
-                           series(elb, "HTTPCode_Target_5XX_Count", ALB, T5XX),
-                           series(elb, "HTTPCode_ELB_5XX_Count", ALB, E5XX),
-                           series("AWS/Lambda", "Invocations", FN, INV),
-                           series("AWS/Lambda", "Errors", FN, ERR)],
-                "slow_s": slow_s}}
+    return standin_scenario(ECS_TOKEN, {
+        "series": alb_counts(REQ, T5XX, E5XX) + [series("Invocations", INV, FN, "AWS/Lambda"),
+                                                 series("Errors", ERR, FN, "AWS/Lambda")],
+        "slow_s": slow_s}, ttl_s=3600)
 
 
 def period_at(now, start):
@@ -139,23 +128,11 @@ def standin_stats(base):
 
 
 def start_standin(standin_py, tmp, slow_s):
-    path = os.path.join(tmp, "scenario-%s.json" % slow_s)
-    with open(path, "w") as f:
-        json.dump(scenario(slow_s), f)
-    proc = subprocess.Popen([sys.executable, standin_py, "--scenario", path],
-                            stdout=subprocess.PIPE, text=True)
-    return proc, "http://127.0.0.1:%d" % int(proc.stdout.readline())
+    return start_conf(standin_py, tmp, scenario(slow_s), "scenario-%s" % slow_s)
 
 
 def set_env(base, tmp):
-    os.environ.update({"AWS_CONTAINER_CREDENTIALS_FULL_URI": base + "/creds",
-                       "AWS_CONTAINER_AUTHORIZATION_TOKEN": ECS_TOKEN,
-                       "AWS_EC2_METADATA_DISABLED": "true",
-                       "AWS_SHARED_CREDENTIALS_FILE": os.path.join(tmp, "none"),
-                       "AWS_CONFIG_FILE": os.path.join(tmp, "none")})
-    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-              "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CLOUDWATCH"):
-        os.environ.pop(k, None)
+    set_ecs_env(base, tmp, ECS_TOKEN)
 
 
 def write_config(tmp, base):
@@ -164,10 +141,6 @@ def write_config(tmp, base):
         f.write("data_dir: %s\nrules_files: [rules.yaml]\ningest_delay: 5m\ncloudwatch:\n  region: eu-west-1\n"
                 "  endpoint_url: %s\n  timeout: 5s\n" % (os.path.join(tmp, "data"), base))
     return path
-
-
-def iso(t):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
 def backfill_cmd(exe, config, start, end):

@@ -12,7 +12,6 @@ know: UnrecognizedClientException) gives up at once: exit 1, the metric, an ISO 
 
     test_backfill_faults.py SLAWATCH STANDIN_PY
 """
-import json
 import os
 import sqlite3
 import subprocess
@@ -23,6 +22,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_backfill import (DAY, RULES, backfill_cmd, scenario, set_env,  # noqa: E402
                            standin_stats)
+from cw_test_util import start_standin  # noqa: E402
 
 FAULTS = {"seed": 7, "throttle": 0.30, "fail500": 0.10, "result_error": 0.05, "reset": 0.02,
           "truncate": 0.02}
@@ -32,12 +32,7 @@ def start(standin_py, tmp, name, faults):
     conf = scenario(0)
     if faults:
         conf["cloudwatch"]["fault_rates"] = faults
-    path = os.path.join(tmp, name + ".json")
-    with open(path, "w") as f:
-        json.dump(conf, f)
-    proc = subprocess.Popen([sys.executable, standin_py, "--scenario", path],
-                            stdout=subprocess.PIPE, text=True)
-    return proc, "http://127.0.0.1:%d" % int(proc.stdout.readline())
+    return start_standin(standin_py, tmp, conf, name)
 
 
 def config(tmp, name, base):

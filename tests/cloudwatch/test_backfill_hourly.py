@@ -16,19 +16,18 @@ import sys
 import tempfile
 import time
 
-DAY, HOUR = 86400, 3600
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cw_test_util import (DAY, HOUR, alb_counts, alb_sli, child_env,  # noqa: E402
+                          cloudwatch_config, iso, scenario, start_standin, stop_standin)
+
 ECS_TOKEN = "ecs-token-for-hourly-backfill"
-ALB = {"LoadBalancer": "app/web/0123456789abcdef"}
 REQ = {"base": 1000, "step": 37, "mod": 101}
 T5XX = {"base": 3, "step": 5, "mod": 7}
 RULES = """version: 1
 base_interval: 10s
 services:
   - name: web
-    sli:
-      requests: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/0123456789abcdef}}}
-      errors: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/0123456789abcdef}}}
-objectives:
+""" + alb_sli("requests", "errors") + """objectives:
   - name: availability
     objective: availability >= 99%
 """
@@ -49,32 +48,17 @@ def main():
     exe, standin_py = sys.argv[1], sys.argv[2]
     day = int(time.time()) // DAY * DAY - 3 * DAY
     with tempfile.TemporaryDirectory() as tmp:
-        series = [{"namespace": "AWS/ApplicationELB", "metric": m, "dimensions": ALB,
-                   "stat": "Sum", "value": v}
-                  for m, v in (("RequestCount", REQ), ("HTTPCode_Target_5XX_Count", T5XX),
-                               ("HTTPCode_ELB_5XX_Count", {"base": 0, "step": 0, "mod": 1}))]
-        path = os.path.join(tmp, "scenario.json")
-        with open(path, "w") as f:
-            json.dump({"region": "eu-west-1", "ecs": {"path": "/creds", "token": ECS_TOKEN},
-                       "cloudwatch": {"series": series}}, f)
-        standin = subprocess.Popen([sys.executable, standin_py, "--scenario", path],
-                                   stdout=subprocess.PIPE, text=True)
-        base = "http://127.0.0.1:%d" % int(standin.stdout.readline())
-        env = {"PATH": os.environ.get("PATH", "/usr/bin"), "HOME": tmp,
-               "AWS_CONTAINER_CREDENTIALS_FULL_URI": base + "/creds",
-               "AWS_CONTAINER_AUTHORIZATION_TOKEN": ECS_TOKEN, "AWS_EC2_METADATA_DISABLED": "true",
-               "AWS_SHARED_CREDENTIALS_FILE": os.path.join(tmp, "none"),
-               "AWS_CONFIG_FILE": os.path.join(tmp, "none")}
+        standin, base = start_standin(standin_py, tmp, scenario(
+            ECS_TOKEN, {"series": alb_counts(REQ, T5XX)}))
+        env = child_env(base, tmp, ECS_TOKEN)
         with open(os.path.join(tmp, "rules.yaml"), "w") as f:
             f.write(RULES)
         config = os.path.join(tmp, "config.yaml")
         data = os.path.join(tmp, "data")
         with open(config, "w") as f:
             f.write("data_dir: %s\nrules_files: [rules.yaml]\ningest_delay: 5m\n"
-                    "store:\n  retention: {base: 1h, 1m: 1d, 1h: 400d, 1d: 5y}\n"
-                    "cloudwatch:\n  region: eu-west-1\n  endpoint_url: %s\n  timeout: 5s\n"
-                    % (data, base))
-        iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # noqa: E731
+                    "store:\n  retention: {base: 1h, 1m: 1d, 1h: 400d, 1d: 5y}\n%s"
+                    % (data, cloudwatch_config(base, "5s")))
         try:
             fill = subprocess.run([exe, "backfill", "--source", "cloudwatch", "--from", iso(day),
                                    "--to", iso(day + DAY), "--config", config],
@@ -86,8 +70,7 @@ def main():
                                             "--format", fmt], capture_output=True, text=True,
                                            timeout=60, env=env) for fmt in ("json", "csv")}
         finally:
-            standin.terminate()
-            standin.wait(timeout=10)
+            stop_standin(standin)
     check(reports["json"].returncode == 0, "report: %s" % reports["json"].stderr)
     doc = json.loads(reports["json"].stdout or "{}")
     svc = next((s for s in doc.get("services", []) if s["name"] == "web"), {})

@@ -12,32 +12,19 @@ alone miss three of these hours' P99 (the incident hour's included) by 1.2 ... 2
 
     test_backfill_pinned.py SLAWATCH STANDIN_PY
 """
-import importlib.util
 import json
-import math
 import os
 import subprocess
 import sys
 import tempfile
 import time
 
-DAY, HOUR = 86400, 3600
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cw_test_util import (ALB_LATENCY_RULES, DAY, HOUR, QUIET_ALB, child_env,  # noqa: E402
+                          cloudwatch_config, iso, load_standin, nearest_rank, sampled_alb,
+                          scenario, start_standin, stop_standin)
+
 ECS_TOKEN = "ecs-token-for-pinned-backfill"
-ALB = {"LoadBalancer": "app/web/0123456789abcdef"}
-RULES = """version: 1
-base_interval: 10s
-services:
-  - name: web
-    sli:
-      requests: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/0123456789abcdef}}}
-      errors: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/0123456789abcdef}}}
-      latency: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/0123456789abcdef}}}
-objectives:
-  - name: p95
-    objective: p95 <= 500ms
-  - name: p99
-    objective: p99 <= 1s
-"""
 TOLERANCE = 0.01
 FAILURES = []
 
@@ -46,17 +33,6 @@ def check(ok, msg):
     if not ok:
         FAILURES.append(msg)
         print("FAIL: " + msg)
-
-
-def nearest_rank(values, p):
-    return values[max(1, math.ceil(p / 100 * len(values) - 1e-9)) - 1]
-
-
-def load_standin(path):
-    spec = importlib.util.spec_from_file_location("standin", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def run(exe, args, env):
@@ -83,40 +59,20 @@ def main():
     exe, standin_py = sys.argv[1], sys.argv[2]
     standin = load_standin(standin_py)
     day = int(time.time()) // DAY * DAY - 3 * DAY
-    sampled = {"namespace": "AWS/ApplicationELB", "metric": "TargetResponseTime",
-               "dimensions": ALB, "seed": 18, "origin": day, "median": 0.12, "sigma": 0.45,
-               "rate": [60, 240],
-               "incidents": [{"start": day + 10 * HOUR, "end": day + 11 * HOUR, "share": 0.12,
-                              "median": 0.9, "sigma": 0.25}]}
+    sampled = sampled_alb(day, day + 10 * HOUR)
     spec = json.dumps(sampled, sort_keys=True)
     with tempfile.TemporaryDirectory() as tmp:
-        series = [{"namespace": "AWS/ApplicationELB", "metric": m, "dimensions": ALB,
-                   "stat": "Sum", "value": v}
-                  for m, v in (("RequestCount", {"base": 150, "step": 7, "mod": 90}),
-                               ("HTTPCode_Target_5XX_Count", {"base": 0, "step": 0, "mod": 1}),
-                               ("HTTPCode_ELB_5XX_Count", {"base": 0, "step": 0, "mod": 1}))]
-        path = os.path.join(tmp, "scenario.json")
-        with open(path, "w") as f:
-            json.dump({"region": "eu-west-1", "ecs": {"path": "/creds", "token": ECS_TOKEN},
-                       "cloudwatch": {"series": series, "sampled": [sampled]}}, f)
-        proc = subprocess.Popen([sys.executable, standin_py, "--scenario", path],
-                                stdout=subprocess.PIPE, text=True)
-        base = "http://127.0.0.1:%d" % int(proc.stdout.readline())
-        env = {"PATH": os.environ.get("PATH", "/usr/bin"), "HOME": tmp,
-               "AWS_CONTAINER_CREDENTIALS_FULL_URI": base + "/creds",
-               "AWS_CONTAINER_AUTHORIZATION_TOKEN": ECS_TOKEN, "AWS_EC2_METADATA_DISABLED": "true",
-               "AWS_SHARED_CREDENTIALS_FILE": os.path.join(tmp, "none"),
-               "AWS_CONFIG_FILE": os.path.join(tmp, "none")}
+        proc, base = start_standin(standin_py, tmp, scenario(
+            ECS_TOKEN, {"series": QUIET_ALB, "sampled": [sampled]}))
+        env = child_env(base, tmp, ECS_TOKEN)
         rules = os.path.join(tmp, "rules.yaml")
         with open(rules, "w") as f:
-            f.write(RULES)
+            f.write(ALB_LATENCY_RULES)
         config = os.path.join(tmp, "config.yaml")
         data = os.path.join(tmp, "data")
         with open(config, "w") as f:
-            f.write("data_dir: %s\nrules_files: [rules.yaml]\ningest_delay: 5m\n"
-                    "cloudwatch:\n  region: eu-west-1\n  endpoint_url: %s\n  timeout: 30s\n"
-                    % (data, base))
-        iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # noqa: E731
+            f.write("data_dir: %s\nrules_files: [rules.yaml]\ningest_delay: 5m\n%s"
+                    % (data, cloudwatch_config(base)))
         try:
             fill = run(exe, ["backfill", "--source", "cloudwatch", "--from", iso(day),
                              "--to", iso(day + DAY), "--config", config], env)
@@ -127,8 +83,7 @@ def main():
             report = run(exe, ["report", "--month", time.strftime("%Y-%m", time.gmtime(day)),
                                "--data", data, "--format", "json"], env)
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            stop_standin(proc)
     worst = 0.0
     for h, (got, text) in sorted(hours.items()):
         values = standin.sampled_period(spec, day + h * HOUR, HOUR)

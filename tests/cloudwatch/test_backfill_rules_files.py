@@ -14,22 +14,20 @@ import sys
 import tempfile
 import time
 
-DAY, HOUR = 86400, 3600
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cw_test_util import (DAY, FN, HOUR, alb_counts, alb_sli, child_env,  # noqa: E402
+                          cloudwatch_config, iso, scenario, series, start_standin as start_conf,
+                          stop_standin)
+
 ECS_TOKEN = "ecs-token-for-rules-files-backfill"
-ALB = {"LoadBalancer": "app/web/0123456789abcdef"}
-FN = {"FunctionName": "checkout"}
 REQ = {"base": 1000, "step": 37, "mod": 101}
 T5XX = {"base": 3, "step": 5, "mod": 7}
 INV = {"base": 501, "step": 11, "mod": 13}
 ERR = {"base": 0, "step": 1, "mod": 4}
-ZERO = {"base": 0, "step": 0, "mod": 1}
 WEB = """version: 1
 services:
   - name: web
-    sli:
-      requests: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/0123456789abcdef}}}
-      errors: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/0123456789abcdef}}}
-    objectives:
+""" + alb_sli("requests", "errors") + """    objectives:
       - {name: web-availability, objective: availability >= 99%}
 """
 FN_RULES = """version: 1
@@ -56,35 +54,16 @@ def formula(spec, t, period):
 
 
 def start_standin(standin_py, tmp):
-    def series(ns, metric, dims, value):
-        return {"namespace": ns, "metric": metric, "dimensions": dims, "stat": "Sum",
-                "value": value}
-    elb = "AWS/ApplicationELB"
-    path = os.path.join(tmp, "scenario.json")
-    with open(path, "w") as f:
-        json.dump({"region": "eu-west-1", "ecs": {"path": "/creds", "token": ECS_TOKEN},
-                   "cloudwatch": {"series": [
-                       series(elb, "RequestCount", ALB, REQ),
-                       series(elb, "HTTPCode_Target_5XX_Count", ALB, T5XX),
-                       series(elb, "HTTPCode_ELB_5XX_Count", ALB, ZERO),
-                       series("AWS/Lambda", "Invocations", FN, INV),
-                       series("AWS/Lambda", "Errors", FN, ERR)]}}, f)
-    standin = subprocess.Popen([sys.executable, standin_py, "--scenario", path],
-                               stdout=subprocess.PIPE, text=True)
-    return standin, "http://127.0.0.1:%d" % int(standin.stdout.readline())
+    return start_conf(standin_py, tmp, scenario(ECS_TOKEN, {"series": alb_counts(REQ, T5XX) + [
+        series("Invocations", INV, FN, "AWS/Lambda"), series("Errors", ERR, FN, "AWS/Lambda")]}))
 
 
 def main():
     exe, standin_py = sys.argv[1], sys.argv[2]
     day = int(time.time()) // DAY * DAY - 3 * DAY
-    iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # noqa: E731
     with tempfile.TemporaryDirectory() as tmp:
         standin, base = start_standin(standin_py, tmp)
-        env = {"PATH": os.environ.get("PATH", "/usr/bin"), "HOME": tmp,
-               "AWS_CONTAINER_CREDENTIALS_FULL_URI": base + "/creds",
-               "AWS_CONTAINER_AUTHORIZATION_TOKEN": ECS_TOKEN, "AWS_EC2_METADATA_DISABLED": "true",
-               "AWS_SHARED_CREDENTIALS_FILE": os.path.join(tmp, "none"),
-               "AWS_CONFIG_FILE": os.path.join(tmp, "none")}
+        env = child_env(base, tmp, ECS_TOKEN)
         os.mkdir(os.path.join(tmp, "rules.d"))
         for name, text in (("web.yaml", WEB), ("fn.yaml", FN_RULES)):
             with open(os.path.join(tmp, "rules.d", name), "w") as f:
@@ -93,9 +72,8 @@ def main():
         data = os.path.join(tmp, "data")
         with open(config, "w") as f:
             f.write("data_dir: %s\nrules_files: [rules.d/*.yaml]\ningest_delay: 5m\n"
-                    "store:\n  retention: {base: 1h, 1m: 1d, 1h: 400d, 1d: 5y}\n"
-                    "cloudwatch:\n  region: eu-west-1\n  endpoint_url: %s\n  timeout: 5s\n"
-                    % (data, base))
+                    "store:\n  retention: {base: 1h, 1m: 1d, 1h: 400d, 1d: 5y}\n%s"
+                    % (data, cloudwatch_config(base, "5s")))
         try:
             fill = subprocess.run([exe, "backfill", "--source", "cloudwatch", "--from", iso(day),
                                    "--to", iso(day + DAY), "--config", config],
@@ -106,8 +84,7 @@ def main():
                                      "--format", "json"], capture_output=True, text=True,
                                     timeout=60, env=env)
         finally:
-            standin.terminate()
-            standin.wait(timeout=10)
+            stop_standin(standin)
     check(report.returncode == 0, "report: %s" % report.stderr)
     doc = json.loads(report.stdout or "{}")
     services = {s["name"]: s for s in doc.get("services", [])}

@@ -17,18 +17,19 @@ expired key replaced, no signature rejected.
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serve_util import Daemon, wait_until  # noqa: E402
+from cw_test_util import (ALB, ELB, FN, alb_counts, alb_sli, cloudwatch_config,  # noqa: E402
+                          scenario as standin_scenario, series, set_ecs_env, start_standin,
+                          stop_standin)
 
 PERIOD = 2
 ECS_TOKEN = "ecs-token-for-gmd-test"
-ALB = {"LoadBalancer": "app/web/0123456789abcdef"}
-FN = {"FunctionName": "checkout"}
 REQ = {"base": 1000, "step": 37, "mod": 101}
 T5XX = {"base": 3, "step": 5, "mod": 7}
 E5XX = {"base": 1, "step": 1, "mod": 3}
@@ -40,12 +41,7 @@ RULES = """version: 1
 base_interval: 1s
 services:
   - name: web
-    sli:
-      requests: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/0123456789abcdef}}}
-      errors: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/0123456789abcdef}}}
-      latency: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/0123456789abcdef}}}
-      health: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/0123456789abcdef}}}
-  - name: fn
+""" + alb_sli("requests", "errors", "latency", "health") + """  - name: fn
     sli:
       requests: {cloudwatch: {preset: lambda, dimensions: {FunctionName: checkout}}}
       errors: {cloudwatch: {namespace: AWS/Lambda, metric: Errors, stat: Sum,
@@ -63,27 +59,16 @@ def formula(spec, t):
 
 
 def scenario():
-    def series(ns, metric, dims, stat, value):
-        return {"namespace": ns, "metric": metric, "dimensions": dims, "stat": stat,
-                "value": value}
-    elb = "AWS/ApplicationELB"
-    return {"region": "eu-west-1",
-            "ecs": {"path": "/creds", "token": ECS_TOKEN, "ttl_s": 3600},
-            "cloudwatch": {
-                "series": [series(elb, "RequestCount", ALB, "Sum", REQ),
-                           series(elb, "HTTPCode_Target_5XX_Count", ALB, "Sum", T5XX),
-                           series(elb, "HTTPCode_ELB_5XX_Count", ALB, "Sum", E5XX),
-                           series(elb, "HealthyHostCount", ALB, "Minimum",
-                                  {"base": 2, "step": 0, "mod": 1}),
-                           series(elb, "UnHealthyHostCount", ALB, "Maximum",
-                                  {"base": 0, "step": 0, "mod": 1}),
-                           series("AWS/Lambda", "Invocations", FN, "Sum", INV),
-                           series("AWS/Lambda", "Errors", FN, "Sum", ERR)],
-                "latency": [{"namespace": elb, "metric": "TargetResponseTime",
-                             "dimensions": ALB, "median": 0.120, "sigma": 0.5,
-                             "count": LAT_COUNT}],
-                "ingest_delay_s": 1, "page_size": 1, "throttle": [2, 3], "fail500": [5],
-                "expire_after": 6, "slow_s": 0.02}}
+    return standin_scenario(ECS_TOKEN, {
+        "series": alb_counts(REQ, T5XX, E5XX) + [
+            series("HealthyHostCount", {"base": 2, "step": 0, "mod": 1}, stat="Minimum"),
+            series("UnHealthyHostCount", {"base": 0, "step": 0, "mod": 1}, stat="Maximum"),
+            series("Invocations", INV, FN, "AWS/Lambda"),
+            series("Errors", ERR, FN, "AWS/Lambda")],
+        "latency": [{"namespace": ELB, "metric": "TargetResponseTime", "dimensions": ALB,
+                     "median": 0.120, "sigma": 0.5, "count": LAT_COUNT}],
+        "ingest_delay_s": 1, "page_size": 1, "throttle": [2, 3], "fail500": [5],
+        "expire_after": 6, "slow_s": 0.02}, ttl_s=3600)
 
 
 def stored(db_path):
@@ -137,24 +122,10 @@ def main():
     exe, standin_py = sys.argv[1], sys.argv[2]
     failures = []
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "scenario.json")
-        with open(path, "w") as f:
-            json.dump(scenario(), f)
-        standin = subprocess.Popen([sys.executable, standin_py, "--scenario", path],
-                                   stdout=subprocess.PIPE, text=True)
-        port = int(standin.stdout.readline())
-        base = "http://127.0.0.1:%d" % port
-        os.environ.update({"AWS_CONTAINER_CREDENTIALS_FULL_URI": base + "/creds",
-                           "AWS_CONTAINER_AUTHORIZATION_TOKEN": ECS_TOKEN,
-                           "AWS_EC2_METADATA_DISABLED": "true",
-                           "AWS_SHARED_CREDENTIALS_FILE": os.path.join(tmp, "none"),
-                           "AWS_CONFIG_FILE": os.path.join(tmp, "none")})
-        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                  "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CLOUDWATCH"):
-            os.environ.pop(k, None)
-        config = ("ingest_delay: 10s\ncloudwatch:\n  region: eu-west-1\n"
-                  "  endpoint_url: %s\n  period: %ds\n  settle: 3s\n  every: 3s\n"
-                  "  timeout: 5s\n" % (base, PERIOD))
+        standin, base = start_standin(standin_py, tmp, scenario())
+        set_ecs_env(base, tmp, ECS_TOKEN)
+        config = "ingest_delay: 10s\n" + cloudwatch_config(
+            base, "5s", "  period: %ds\n  settle: 3s\n  every: 3s\n" % PERIOD)
         daemon = Daemon(exe, tmp, rules=RULES, extra_config=config)
         try:
             daemon.start()
@@ -165,8 +136,7 @@ def main():
         finally:
             rc = daemon.stop()
             stats = standin_stats(base)
-            standin.terminate()
-            standin.wait(timeout=10)
+            stop_standin(standin)
         if rc != 0:
             failures.append("serve exited %r:\n%s" % (rc, daemon.log_text()[-3000:]))
         rows = stored(os.path.join(daemon.data, "slawatch.db"))

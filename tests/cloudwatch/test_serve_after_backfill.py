@@ -20,18 +20,17 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serve_util import Daemon, check, FAILURES, wait_until  # noqa: E402
+from cw_test_util import (alb_counts, alb_sli, cloudwatch_config, scenario,  # noqa: E402
+                          set_ecs_env, start_standin, stop_standin)
 
 ECS_TOKEN = "ecs-token-for-serve-after-backfill"
-ALB = {"LoadBalancer": "app/web/0123456789abcdef"}
 RULES = """version: 1
 base_interval: 10s
 services:
   - name: web
-    sli:
-      requests: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/0123456789abcdef}}}
-      errors: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/0123456789abcdef}}}
-objectives:
+""" + alb_sli("requests", "errors") + """objectives:
   - name: availability
     objective: availability >= 99%
 gate:
@@ -39,17 +38,6 @@ gate:
   checks:
     - error_rate <= 1%
 """
-
-
-def scenario():
-    def series(metric, stat, value):
-        return {"namespace": "AWS/ApplicationELB", "metric": metric, "dimensions": ALB,
-                "stat": stat, "value": value}
-    return {"region": "eu-west-1", "ecs": {"path": "/creds", "token": ECS_TOKEN},
-            "cloudwatch": {"series": [
-                series("RequestCount", "Sum", {"base": 1000, "step": 37, "mod": 101}),
-                series("HTTPCode_Target_5XX_Count", "Sum", {"base": 0, "step": 1, "mod": 3}),
-                series("HTTPCode_ELB_5XX_Count", "Sum", {"base": 0, "step": 0, "mod": 1})]}}
 
 
 def stats(base):
@@ -76,22 +64,11 @@ def metric(d, name):
 def main():
     exe, standin_py = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "scenario.json")
-        with open(path, "w") as f:
-            json.dump(scenario(), f)
-        standin = subprocess.Popen([sys.executable, standin_py, "--scenario", path],
-                                   stdout=subprocess.PIPE, text=True)
-        base = "http://127.0.0.1:%d" % int(standin.stdout.readline())
-        os.environ.update({"AWS_CONTAINER_CREDENTIALS_FULL_URI": base + "/creds",
-                           "AWS_CONTAINER_AUTHORIZATION_TOKEN": ECS_TOKEN,
-                           "AWS_EC2_METADATA_DISABLED": "true",
-                           "AWS_SHARED_CREDENTIALS_FILE": os.path.join(tmp, "none"),
-                           "AWS_CONFIG_FILE": os.path.join(tmp, "none")})
-        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                  "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CLOUDWATCH"):
-            os.environ.pop(k, None)
-        config = ("ingest_delay: 70s\ncloudwatch:\n  region: eu-west-1\n  endpoint_url: %s\n"
-                  "  period: 60s\n  settle: 5s\n  every: 5s\n  timeout: 5s\n" % base)
+        standin, base = start_standin(standin_py, tmp, scenario(ECS_TOKEN, {"series": alb_counts(
+            {"base": 1000, "step": 37, "mod": 101}, {"base": 0, "step": 1, "mod": 3})}))
+        set_ecs_env(base, tmp, ECS_TOKEN)
+        config = "ingest_delay: 70s\n" + cloudwatch_config(
+            base, "5s", "  period: 60s\n  settle: 5s\n  every: 5s\n")
         d = Daemon(exe, tmp, rules=RULES, extra_config=config)
         try:
             now = time.time()
@@ -125,8 +102,7 @@ def main():
         finally:
             rc = d.stop()
             ranges = stats(base)["gmd_ranges"]
-            standin.terminate()
-            standin.wait(timeout=10)
+            stop_standin(standin)
         serve_ranges = ranges[before:]
         check(rc == 0, "serve exited %r" % rc)
         check(serve_ranges and all(start >= backfilled for start, _ in serve_ranges),

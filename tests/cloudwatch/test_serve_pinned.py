@@ -13,9 +13,7 @@ test_backfill_pinned.py's day).
 
     test_serve_pinned.py SLAWATCH STANDIN_PY
 """
-import importlib.util
 import json
-import math
 import os
 import sqlite3
 import subprocess
@@ -24,37 +22,15 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serve_util import Daemon, wait_until  # noqa: E402
+from cw_test_util import (ALB_LATENCY_RULES, HOUR, QUIET_ALB, cloudwatch_config, iso,  # noqa: E402
+                          load_standin, nearest_rank, sampled_alb, scenario, set_ecs_env,
+                          start_standin, stop_standin)
 
-HOUR = 3600
 ECS_TOKEN = "ecs-token-for-pinned-serve"
-ALB = {"LoadBalancer": "app/web/0123456789abcdef"}
-RULES = """version: 1
-base_interval: 10s
-services:
-  - name: web
-    sli:
-      requests: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/0123456789abcdef}}}
-      errors: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/0123456789abcdef}}}
-      latency: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/0123456789abcdef}}}
-objectives:
-  - name: p95
-    objective: p95 <= 500ms
-  - name: p99
-    objective: p99 <= 1s
-"""
+RULES = ALB_LATENCY_RULES
 TOLERANCE = 0.01
-
-
-def nearest_rank(values, p):
-    return values[max(1, math.ceil(p / 100 * len(values) - 1e-9)) - 1]
-
-
-def load_standin(path):
-    spec = importlib.util.spec_from_file_location("standin", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def hour_stats_stored(db, hour):
@@ -97,36 +73,14 @@ def main():
     exe, standin_py = sys.argv[1], sys.argv[2]
     standin = load_standin(standin_py)
     hour = int(time.time()) // HOUR * HOUR - 2 * HOUR  # settled, and inside the first poll
-    sampled = {"namespace": "AWS/ApplicationELB", "metric": "TargetResponseTime",
-               "dimensions": ALB, "seed": 18, "origin": hour - 10 * HOUR, "median": 0.12,
-               "sigma": 0.45, "rate": [60, 240],
-               "incidents": [{"start": hour, "end": hour + HOUR, "share": 0.12, "median": 0.9,
-                              "sigma": 0.25}]}
+    sampled = sampled_alb(hour - 10 * HOUR, hour)
     spec = json.dumps(sampled, sort_keys=True)
     failures = []
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "scenario.json")
-        series = [{"namespace": "AWS/ApplicationELB", "metric": m, "dimensions": ALB,
-                   "stat": "Sum", "value": v}
-                  for m, v in (("RequestCount", {"base": 150, "step": 7, "mod": 90}),
-                               ("HTTPCode_Target_5XX_Count", {"base": 0, "step": 0, "mod": 1}),
-                               ("HTTPCode_ELB_5XX_Count", {"base": 0, "step": 0, "mod": 1}))]
-        with open(path, "w") as f:
-            json.dump({"region": "eu-west-1", "ecs": {"path": "/creds", "token": ECS_TOKEN},
-                       "cloudwatch": {"series": series, "sampled": [sampled]}}, f)
-        proc = subprocess.Popen([sys.executable, standin_py, "--scenario", path],
-                                stdout=subprocess.PIPE, text=True)
-        base = "http://127.0.0.1:%d" % int(proc.stdout.readline())
-        os.environ.update({"AWS_CONTAINER_CREDENTIALS_FULL_URI": base + "/creds",
-                           "AWS_CONTAINER_AUTHORIZATION_TOKEN": ECS_TOKEN,
-                           "AWS_EC2_METADATA_DISABLED": "true",
-                           "AWS_SHARED_CREDENTIALS_FILE": os.path.join(tmp, "none"),
-                           "AWS_CONFIG_FILE": os.path.join(tmp, "none")})
-        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                  "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_CLOUDWATCH"):
-            os.environ.pop(k, None)
-        config = ("ingest_delay: 4h\ncloudwatch:\n  region: eu-west-1\n  endpoint_url: %s\n"
-                  "  timeout: 30s\n" % base)
+        proc, base = start_standin(standin_py, tmp, scenario(
+            ECS_TOKEN, {"series": QUIET_ALB, "sampled": [sampled]}))
+        set_ecs_env(base, tmp, ECS_TOKEN)
+        config = "ingest_delay: 4h\n" + cloudwatch_config(base)
         db = os.path.join(tmp, "data", "slawatch.db")
         rcs = []
         try:
@@ -146,7 +100,6 @@ def main():
             finally:
                 rcs.append(daemon.stop())
             hlog = os.path.join(tmp, "hour.hlog")
-            iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # noqa: E731
             out = subprocess.run([exe, "export", "--service", "web", "--from", iso(hour),
                                   "--to", iso(hour + HOUR), "--resolution", "1h", "--hlog", hlog,
                                   "--data", os.path.join(tmp, "data")],
@@ -159,8 +112,7 @@ def main():
             if not got:
                 failures.append("export of the hour: %s" % out.stderr)
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            stop_standin(proc)
         if any(rc != 0 for rc in rcs):
             failures.append("serve exited %r:\n%s" % (rcs, daemon.log_text()[-3000:]))
     values = standin.sampled_period(spec, hour, HOUR)

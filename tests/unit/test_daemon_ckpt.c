@@ -325,6 +325,50 @@ test_start_repins_replayed_hours(void **state)
     sw_eval_free(started);
 }
 
+/*
+ * An hour packed in the checkpoint whose pin was still queued when serve stopped (the poller had
+ * stored its statistics, no tick had pinned it yet): the truth pins it, as the next tick would
+ * have; the start must pin it too, though the checkpoint holds the hour and nothing of it is
+ * replayed.
+ */
+static void
+test_start_pins_hour_queued_at_stop(void **state)
+{
+    fx *f = *state;
+    while (f->t < START + HOUR + 5 * MIN)
+        step(f);
+    sw_cwpct_point pts[] = {{50, 40}, {99, 900}};
+    sw_cwpct_period pd = {.points = pts,
+                          .n_points = 2,
+                          .sample_count = 2000,
+                          .min = 5,
+                          .max = 2000,
+                          .unit_us = 1000,
+                          .sum = NAN};
+    uint8_t stats[SW_CWPCT_WINDOW_MAX_BYTES];
+    size_t len = 0;
+    sw_err err = {0};
+    assert_int_equal(sw_cwpct_window_encode(&pd, stats, &len, &err), SW_OK);
+    sw_store_window_stats ws = {"web", NULL, HOUR, START, stats, len};
+    assert_int_equal(sw_store_put_window_stats(f->d->store, &ws, 1, &err), SW_OK);
+    checkpoint(f);
+    double minutes = web_p99_3d(f->whole);
+    bool done = false;
+    assert_int_equal(sw_eval_pin_hour(f->whole, "web", NULL, START, sw_cwpct_pin_stored, NULL,
+                                      stats, len, &done, &err),
+                     SW_OK);
+    assert_true(done);
+    assert_int_equal(sw_eval_advance(f->whole, f->t, &err), SW_OK);
+    if (!(web_p99_3d(f->whole) > 1.2 * minutes)) /* the pin moved it: the test can fail */
+        fail_msg("3-day P99 %g us pinned, %g us from minutes", web_p99_3d(f->whole), minutes);
+    sw_eval *started;
+    const char *log = start(f, &started);
+    assert_non_null(strstr(log, "evaluator loaded from its checkpoint"));
+    assert_true(assert_same_results(f->whole, started) > 0);
+    go_on_together(f, started, 5);
+    sw_eval_free(started);
+}
+
 /* The tick's side of an hourly checkpoint: the truth is the tick's evaluator. */
 typedef struct hourly_tick {
     fx *f;
@@ -482,6 +526,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_start_repins_replayed_hours, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_start_pins_hour_queued_at_stop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_from_checkpoint_equals_uninterrupted, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_refused_checkpoints_fall_back_to_the_rebuild, setup,

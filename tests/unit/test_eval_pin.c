@@ -1,10 +1,12 @@
 /*
- * Hours pinned after the fact (sw_eval_pin_hour): a rolling window beyond 2 days that packed an
- * hour from its base intervals and then takes the hour's pinned sum must hold exactly what a
- * window made of the pinned hour from the start holds. The expected histograms are summed here
- * from the intervals the test fed, never read from the evaluator; the pin is the test's own
- * (every value half again as slow), so a pin that is not applied, applied twice or to the wrong
- * hour shows.
+ * Hours pinned after the fact (sw_eval_pin_hour): a rolling window that packed an hour from its
+ * base intervals (beyond 2 days, or of an hour or more up to 2 days) and then takes the hour's
+ * pinned sum must hold exactly what a window made of the pinned hour from the start holds; a
+ * window up to 2 days keeps its partial edge hours as base intervals, so when its old edge
+ * moves into a pinned hour the pinned sum leaves and the hour's intervals still inside come
+ * back. The expected histograms are summed here from the intervals the test fed, never read
+ * from the evaluator; the pin is the test's own (every value half again as slow), so a pin that
+ * is not applied, applied twice or to the wrong hour shows.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -154,30 +156,49 @@ pin(fx *f, int64_t hour_ms, bool want_done, int want_calls)
     assert_int_equal(calls, want_calls);
 }
 
+/* Both windows (3 d and 1 d) hold the hour whole: each takes the pin. */
 static void
 test_pinned_hour_replaces_packed(void **state)
 {
     fx *f = *state;
-    sw_hdr *sliding = sw_hdr_clone(window_of(f, SW_LAT_SLIDING)->acc);
     int64_t total = sw_hdr_total_count(window_of(f, SW_LAT_HOURLY)->acc);
-    pin(f, START + HOUR, true, 1);
+    pin(f, START + HOUR, true, 2);
     sw_hdr *want = expected(f, 0, 1);
     assert_same_buckets(window_of(f, SW_LAT_HOURLY)->acc, want);
+    assert_same_buckets(window_of(f, SW_LAT_SLIDING)->acc, want);
     assert_int_equal(sw_hdr_total_count(window_of(f, SW_LAT_HOURLY)->acc), total);
-    /* windows up to 2 days keep their base intervals */
-    assert_same_buckets(window_of(f, SW_LAT_SLIDING)->acc, sliding);
+    assert_int_equal(sw_hdr_total_count(window_of(f, SW_LAT_SLIDING)->acc), total);
     sw_hdr_free(want);
-    sw_hdr_free(sliding);
 }
 
+/* An hour the evaluation has not passed the end of is still being gathered: its pin waits. */
 static void
 test_hour_still_gathered_waits(void **state)
 {
     fx *f = *state;
+    sw_err err = {0};
+    sw_rng rng = {.state = 5};
+    sw_sli_interval iv;
+    sw_hdr *h = sw_test_random_interval(&rng, START + HOURS * HOUR, MIN, MIN, &iv);
+    assert_int_equal(sw_eval_add(f->ev, "api", NULL, &iv, &err), SW_OK);
+    sw_hdr_free(h);
+    assert_int_equal(sw_eval_advance(f->ev, START + HOURS * HOUR + MIN, &err), SW_OK);
     sw_hdr *before = sw_hdr_clone(window_of(f, SW_LAT_HOURLY)->acc);
-    pin(f, START + (HOURS - 1) * HOUR, false, 0);
+    pin(f, START + HOURS * HOUR, false, 0);
     assert_same_buckets(window_of(f, SW_LAT_HOURLY)->acc, before);
     sw_hdr_free(before);
+}
+
+/* An hour the evaluation has just passed the end of is packed in every window: pinned at once. */
+static void
+test_hour_ended_is_pinned(void **state)
+{
+    fx *f = *state;
+    pin(f, START + (HOURS - 1) * HOUR, true, 2);
+    sw_hdr *want = expected(f, 0, HOURS - 1);
+    assert_same_buckets(window_of(f, SW_LAT_HOURLY)->acc, want);
+    assert_same_buckets(window_of(f, SW_LAT_SLIDING)->acc, want);
+    sw_hdr_free(want);
 }
 
 /* The pinned hour leaves the window as the pinned sum: what stays is the later hours, exactly. */
@@ -186,7 +207,7 @@ test_pinned_hour_leaves_whole(void **state)
 {
     fx *f = *state;
     sw_err err = {0};
-    pin(f, START + HOUR, true, 1);
+    pin(f, START + HOUR, true, 2);
     assert_int_equal(sw_eval_advance(f->ev, START + 3 * DAY + 2 * HOUR, &err), SW_OK);
     sw_hdr *want = expected(f, 2, -1);
     assert_same_buckets(window_of(f, SW_LAT_HOURLY)->acc, want);
@@ -199,7 +220,7 @@ test_pinned_hour_survives_checkpoint(void **state)
 {
     fx *f = *state;
     sw_err err = {0};
-    pin(f, START + HOUR, true, 1);
+    pin(f, START + HOUR, true, 2);
     sw_buf saved;
     sw_buf_init(&saved, (size_t)1 << 28);
     assert_int_equal(sw_eval_ckpt_save(f->ev, &saved, &err), SW_OK);
@@ -209,7 +230,204 @@ test_pinned_hour_survives_checkpoint(void **state)
     sw_buf_fini(&saved);
     sw_hdr *want = expected(f, 0, 1);
     assert_same_buckets(window_of(f, SW_LAT_HOURLY)->acc, want);
+    assert_same_buckets(window_of(f, SW_LAT_SLIDING)->acc, want);
     sw_hdr_free(want);
+}
+
+/* A second pin of the same hour (a reload's queue, a start's re-pin) leaves it as it is. */
+static void
+test_pin_twice_is_once(void **state)
+{
+    fx *f = *state;
+    pin(f, START + HOUR, true, 2);
+    pin(f, START + HOUR, true, 0);
+    sw_hdr *want = expected(f, 0, 1);
+    assert_same_buckets(window_of(f, SW_LAT_HOURLY)->acc, want);
+    assert_same_buckets(window_of(f, SW_LAT_SLIDING)->acc, want);
+    sw_hdr_free(want);
+}
+
+/*
+ * An hour fed as one interval is a stored hourly row (as a rebuild after a reload feeds them),
+ * pinned where it was stored: a pin still queued for it leaves it as it is.
+ */
+static void
+test_stored_hour_row_left_as_it_is(void **state)
+{
+    fx *f = *state;
+    sw_err err = {0};
+    sw_eval_free(f->ev);
+    assert_int_equal(sw_eval_new(f->rules, &f->ev, &err), SW_OK);
+    for (int hour = 0; hour < HOURS; hour++) {
+        sw_sli_interval iv = {.start_ms = START + hour * HOUR,
+                              .length_ms = HOUR,
+                              .requests = (uint64_t)sw_hdr_total_count(f->fed[hour]),
+                              .latency = f->fed[hour],
+                              .has_data = true};
+        assert_int_equal(sw_eval_add(f->ev, "api", NULL, &iv, &err), SW_OK);
+        assert_int_equal(sw_eval_advance(f->ev, START + (hour + 1) * HOUR, &err), SW_OK);
+    }
+    pin(f, START + HOUR, true, 0);
+    assert_int_equal(sw_eval_advance(f->ev, START + HOURS * HOUR, &err), SW_OK);
+    sw_hdr *want = expected(f, 0, -1);
+    assert_same_buckets(window_of(f, SW_LAT_HOURLY)->acc, want);
+    assert_same_buckets(window_of(f, SW_LAT_SLIDING)->acc, want);
+    sw_hdr_free(want);
+}
+
+/* ------------------------------------------------------------------ a 2-hour window's edges */
+
+#define EDGE_HOURS 5
+#define EDGE_MINUTES (EDGE_HOURS * 60)
+#define EDGE_WINDOW (2 * HOUR)
+_Static_assert(START % DAY == 0, "START is a month's first instant (2026-12-01)");
+
+static const char edge_rules_text[] = "version: 1\n"
+                                      "base_interval: 1m\n"
+                                      "services:\n"
+                                      "  - name: api\n"
+                                      "    sli: {requests: {push: true}, errors: {push: true}, "
+                                      "latency: {push: true}}\n"
+                                      "objectives:\n"
+                                      "  - name: p99-2h\n"
+                                      "    objective: p99 <= 250ms\n"
+                                      "    window: 2h\n"
+                                      "  - name: p99-month\n"
+                                      "    objective: p99 <= 250ms\n"
+                                      "    window: month\n";
+
+typedef struct edge_fx {
+    sw_rules *rules;
+    sw_eval *ev;
+    sw_hdr *minute[EDGE_MINUTES]; /* the latency fed, per minute (NULL: none) */
+    sw_hdr *pinned[EDGE_HOURS];   /* an hour's minutes through the test's pin, once pinned */
+} edge_fx;
+
+/* What (from, to] must hold: pinned hours lying wholly inside as pinned, the rest as fed. */
+static sw_hdr *
+edge_expected(const edge_fx *f, int64_t from, int64_t to_ms, int64_t *ret_total)
+{
+    sw_hdr *sum = NULL;
+    assert_int_equal(sw_hdr_new(&sw_hdr_latency_config, &sum, NULL), SW_OK);
+    *ret_total = 0;
+    for (int hour = 0; hour < EDGE_HOURS; hour++) {
+        int64_t hour_ms = START + hour * HOUR;
+        bool whole = hour_ms >= from && hour_ms + HOUR <= to_ms;
+        if (whole && f->pinned[hour] != NULL)
+            sw_hdr_add(sum, f->pinned[hour]);
+        for (int m = hour * 60; m < (hour + 1) * 60; m++) {
+            int64_t start = START + m * MIN;
+            if (start < from || start + MIN > to_ms || f->minute[m] == NULL)
+                continue;
+            *ret_total += sw_hdr_total_count(f->minute[m]);
+            if (!(whole && f->pinned[hour] != NULL))
+                sw_hdr_add(sum, f->minute[m]);
+        }
+    }
+    return sum;
+}
+
+/* The 2-hour window, and the month so far (START is a month's first instant). */
+static void
+edge_check(const edge_fx *f, int64_t to_ms)
+{
+    const sw_series *s = sw_eval_find(f->ev, "api", NULL);
+    assert_non_null(s);
+    assert_int_equal(s->plan->n_lat, 2);
+    for (size_t i = 0; i < 2; i++) {
+        bool month = s->plan->lat[i].kind == SW_LAT_MONTH;
+        int64_t total;
+        sw_hdr *want = edge_expected(f, month ? START : to_ms - EDGE_WINDOW, to_ms, &total);
+        assert_same_buckets(s->lat[i].acc, want);
+        assert_int_equal(sw_hdr_total_count(s->lat[i].acc), total);
+        sw_hdr_free(want);
+    }
+}
+
+/* Pin hour h into the evaluator and into the test's own copy. */
+static void
+edge_pin(edge_fx *f, int hour)
+{
+    sw_err err = {0};
+    bool done = false;
+    int calls = 0;
+    assert_int_equal(sw_eval_pin_hour(f->ev, "api", NULL, START + hour * HOUR, slower, &calls, "",
+                                      0, &done, &err),
+                     SW_OK);
+    assert_true(done);
+    assert_int_equal(calls, 2); /* the 2-hour window and the month */
+    assert_int_equal(sw_hdr_new(&sw_hdr_latency_config, &f->pinned[hour], &err), SW_OK);
+    for (int m = hour * 60; m < (hour + 1) * 60; m++)
+        if (f->minute[m] != NULL)
+            sw_hdr_add(f->pinned[hour], f->minute[m]);
+    assert_int_equal(slower(&calls, NULL, 0, f->pinned[hour], NULL), SW_OK);
+}
+
+/* The evaluator saved and loaded again: the window packs hours where it did. */
+static void
+edge_reload(edge_fx *f)
+{
+    sw_err err = {0};
+    sw_buf saved;
+    sw_buf_init(&saved, (size_t)1 << 28);
+    assert_int_equal(sw_eval_ckpt_save(f->ev, &saved, &err), SW_OK);
+    sw_eval_free(f->ev);
+    f->ev = NULL;
+    assert_int_equal(sw_eval_ckpt_load(f->rules, saved.data, saved.len, &f->ev, &err), SW_OK);
+    sw_buf_fini(&saved);
+}
+
+static void
+edge_advance(edge_fx *f, int64_t to_ms)
+{
+    sw_err err = {0};
+    assert_int_equal(sw_eval_advance(f->ev, to_ms, &err), SW_OK);
+    edge_check(f, to_ms);
+}
+
+/*
+ * Minutes fed one by one, each hour pinned as soon as it has ended (the hour just ended and the
+ * one before it are whole in the window then); every minute the windows equal the test's sums,
+ * so the old edge has moved into pinned hours (their pinned sum out, their later minutes in)
+ * and out of them again, a checkpoint round trip on the way. Then the window moves on without
+ * data in uneven steps until empty.
+ */
+static void
+test_short_window_pinned_through_edges(void **state)
+{
+    (void)state;
+    edge_fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    sw_err err = {0};
+    assert_int_equal(
+        sw_rules_load_mem(edge_rules_text, strlen(edge_rules_text), "test", &f->rules, NULL, &err),
+        SW_OK);
+    assert_int_equal(sw_eval_new(f->rules, &f->ev, &err), SW_OK);
+    sw_rng rng = {.state = 29};
+    for (int m = 0; m < EDGE_MINUTES; m++) {
+        sw_sli_interval iv;
+        sw_hdr *h = sw_test_random_interval(&rng, START + m * MIN, MIN, MIN, &iv);
+        assert_int_equal(sw_eval_add(f->ev, "api", NULL, &iv, &err), SW_OK);
+        f->minute[m] = iv.latency != NULL ? sw_hdr_clone(iv.latency) : NULL;
+        sw_hdr_free(h);
+        if (m == 150)
+            edge_reload(f);
+        edge_advance(f, START + (m + 1) * MIN);
+        if ((m + 1) % 60 == 0 && m / 60 != 2) { /* hour 2 stays its minutes' sum */
+            edge_pin(f, m / 60);
+            edge_check(f, START + (m + 1) * MIN);
+        }
+    }
+    for (int64_t to = START + EDGE_MINUTES * MIN + 7 * MIN;
+         to <= START + EDGE_MINUTES * MIN + EDGE_WINDOW + 13 * MIN; to += 13 * MIN)
+        edge_advance(f, to);
+    for (int m = 0; m < EDGE_MINUTES; m++)
+        sw_hdr_free(f->minute[m]);
+    for (int h = 0; h < EDGE_HOURS; h++)
+        sw_hdr_free(f->pinned[h]);
+    sw_eval_free(f->ev);
+    sw_rules_free(f->rules);
+    free(f);
 }
 
 int
@@ -218,8 +436,12 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pinned_hour_replaces_packed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hour_still_gathered_waits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hour_ended_is_pinned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pinned_hour_leaves_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pinned_hour_survives_checkpoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pin_twice_is_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stored_hour_row_left_as_it_is, setup, teardown),
+        cmocka_unit_test(test_short_window_pinned_through_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
