@@ -336,7 +336,12 @@ want_marked(const sw_snapshot *s, uint8_t *want)
     }
 }
 
-/* want[i] = WANTED_ASKED for each question previous was asked that s knows too. */
+/*
+ * want[i] = WANTED_ASKED for each question asked of previous and of the snapshot before it: a
+ * pipeline polls its question tick after tick, while a question asked once (a dashboard, a
+ * probe over every service) would cost the tick a verdict per snapshot for nothing. Each
+ * question asked of previous is marked in s, so the next snapshot can tell.
+ */
 static void
 want_asked(const sw_snapshot *s, const sw_snapshot *previous, uint8_t *want)
 {
@@ -345,7 +350,10 @@ want_asked(const sw_snapshot *s, const sw_snapshot *previous, uint8_t *want)
         if (!atomic_load_explicit(&p->asked, memory_order_relaxed))
             continue;
         gate_entry *e = bsearch(p, s->gates, s->n_gates, sizeof *s->gates, sw_snapshot_entry_cmp);
-        if (e != NULL && want[e - s->gates] == NOT_WANTED)
+        if (e == NULL)
+            continue;
+        e->asked_before = true;
+        if (p->asked_before && want[e - s->gates] == NOT_WANTED)
             want[e - s->gates] = WANTED_ASKED;
     }
 }
@@ -354,8 +362,9 @@ want_asked(const sw_snapshot *s, const sw_snapshot *previous, uint8_t *want)
  * The gate questions most likely to come, answered by the builder (the tick thread, which holds
  * the evaluator as s shows it) before the next tick takes the evaluator for seconds: a question
  * not answered yet would wait for that tick. Every window of a series marked recently (a
- * pipeline watching its deployment), then each question previous was asked (a pipeline
- * polling), at most SW_SNAPSHOT_PREPARE_MAX: the work follows the questions, not the services.
+ * pipeline watching its deployment), then each question asked of the two snapshots before (a
+ * pipeline polling), at most SW_SNAPSHOT_PREPARE_MAX: the work follows the questions, not the
+ * services.
  * Out of memory (or no evaluator yet): nothing prepared, every answer computed when asked for.
  */
 static void

@@ -52,7 +52,8 @@ typedef struct gate_entry {
     const char *service, *env; /* the evaluator's strings are not kept: copies in names */
     int64_t window_ms;
     _Atomic(gate_answer *) answer; /* NULL until asked for (or prepared by the tick) */
-    atomic_bool asked;             /* someone asked: the next snapshot prepares it */
+    atomic_bool asked;             /* someone asked of this snapshot */
+    bool asked_before; /* asked of the snapshot before too (set and read by the tick thread) */
 } gate_entry;
 
 /* A body computed once, when first asked for; the mutex keeps two askers from both computing. */

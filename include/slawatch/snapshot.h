@@ -108,8 +108,8 @@ typedef enum sw_snapshot_lookup {
 /*
  * The gate questions a snapshot answers once built (sw_snapshot_prepare, by the tick thread
  * after its write section), so that they cost a lookup: every window of a series marked within
- * the last SW_SNAPSHOT_PREPARE_MARKED_MS, and each question asked of the snapshot built before
- * it; at most SW_SNAPSHOT_PREPARE_MAX of them. The answers are the ones computed on request.
+ * the last SW_SNAPSHOT_PREPARE_MARKED_MS, and each question asked of both snapshots built
+ * before it (a question polled, not asked once); at most SW_SNAPSHOT_PREPARE_MAX of them. The answers are the ones computed on request.
  */
 #define SW_SNAPSHOT_PREPARE_MARKED_MS INT64_C(3600000)
 #define SW_SNAPSHOT_PREPARE_MAX 4096

@@ -519,9 +519,10 @@ answer_on_request(const sw_snapshot_input *in, const char *env, int64_t window_m
 
 /*
  * While a tick holds the evaluator, the gate still answers what the tick prepared when it built
- * the snapshot: every window of a series marked in the last hour, and the questions asked of the
- * snapshot before; the same answers as computed on request. A question neither marked nor asked
- * before waits (BUSY), which shows the tick really held the evaluator.
+ * the snapshot: every window of a series marked in the last hour, and the questions asked of
+ * both snapshots before (polled); the same answers as computed on request. A question neither
+ * marked nor polled waits (BUSY), which shows the tick really held the evaluator: one asked of
+ * the snapshot before only is such a question.
  */
 static void
 test_gate_answers_during_tick(void **state)
@@ -530,13 +531,19 @@ test_gate_answers_during_tick(void **state)
     three_good fx;
     three_good_init(&fx);
     sw_snapshot_input in = fx.in;
-    sw_snapshot *first, *second;
-    assert_int_equal(sw_snapshot_build(&in, &first, NULL), SW_OK);
+    sw_snapshot *zero, *first, *second;
     const char *json;
     size_t len;
     sw_verdict v;
-    /* A pipeline polls blue's gate over the rules' window. */
+    /* A pipeline polls blue's gate over the rules' window; blue's 5m window is asked once. */
+    assert_int_equal(sw_snapshot_build(&in, &zero, NULL), SW_OK);
+    assert_int_equal(sw_snapshot_gate(zero, "api", "blue", 0, &json, &len, &v), SW_SNAPSHOT_FOUND);
+    sw_snapshot_prepare(zero);
+    assert_int_equal(sw_snapshot_build(&in, &first, NULL), SW_OK);
+    sw_snapshot_prepare(first);
     assert_int_equal(sw_snapshot_gate(first, "api", "blue", 0, &json, &len, &v), SW_SNAPSHOT_FOUND);
+    assert_int_equal(sw_snapshot_gate(first, "api", "blue", 300000, &json, &len, &v),
+                     SW_SNAPSHOT_FOUND);
 
     /* The next tick: green is deployed, and more data comes. */
     sw_snapshot_source_write_begin(fx.src);
@@ -575,6 +582,7 @@ test_gate_answers_during_tick(void **state)
         assert_string_equal(a[i].json, expected);
     }
     assert_non_null(strstr(a[0].json, "\"window_limited_by\":\"deployment\""));
+    sw_snapshot_unref(zero);
     sw_snapshot_unref(first);
     sw_snapshot_unref(second);
     three_good_fini(&fx);
