@@ -2,9 +2,9 @@
  * The HTTP server: libmicrohttpd (only here) with its own epoll thread pool. The server owns
  * the daemon, copies of the token and TLS files, and one `conn` per TCP connection whose
  * buffers are reused by every request on it, so a keep-alive request allocates nothing of
- * ours. A connection is served by one pool thread at a time, or, for a heavy or bulk route, by
- * a worker while MHD holds it suspended; besides, `in_flight`, the start-up log message and the
- * connection list (for the header watchdog, under conns_lock) are shared between threads.
+ * ours. A connection is served by one pool thread at a time, or, for a heavy, bulk or render
+ * route, by a worker while MHD holds it suspended; besides, `in_flight`, the start-up log message
+ * and the connection list (for the header watchdog, under conns_lock) are shared between threads.
  */
 #include "slawatch/http.h"
 
@@ -44,6 +44,13 @@
  * it, and a lower priority would only make acknowledged-by-deadline pushes late under load. */
 #define BULK_NICE 0
 #define BULK_RETRY_AFTER_S 1
+#define DEFAULT_RENDER_WORKERS 2
+#define DEFAULT_RENDER_WAITING 16
+/* Renders (/metrics, the status) at the pool threads' priority: a 171 MB render at nice 19
+ * under load would starve, and the scraper would time out; their own threads are what keep the
+ * gate's pool threads free while one runs. */
+#define RENDER_NICE 0
+#define RENDER_RETRY_AFTER_S 1
 #define WATCHDOG_PERIOD_MS 250 /* how late past its header deadline a connection may be closed */
 #define MAX_THREADS 32
 #define KEEP_BYTES ((size_t)64 << 10) /* larger per-connection buffers are freed after use */
@@ -74,6 +81,7 @@ struct sw_http_server {
     struct conn *conns;
     sw_workq *heavy;      /* the routes marked heavy run here, off the pool threads */
     sw_workq *bulk;       /* the routes marked bulk (ingest) run here, off the pool threads */
+    sw_workq *render;     /* the routes marked render (/metrics, status) run here */
     atomic_bool stopping; /* offloaded jobs not started yet are answered 503 instead */
 };
 
@@ -85,7 +93,7 @@ typedef struct conn {
     bool refused;    /* resp already holds the error answer; the handler is not called */
     bool too_big;    /* the body went past max_body; the rest is being dropped */
     bool close;      /* answer with Connection: close (the request's framing is unsafe) */
-    bool offloaded;  /* a heavy or bulk handler has been handed to the worker pool ... */
+    bool offloaded;  /* a handler off the pool has been handed to its workers ... */
     bool done;       /* ... and has filled resp (the connection was resumed) */
     struct MHD_Connection *mc;
     sw_http_request req; /* what an offloaded handler sees; its strings outlive the suspension */
@@ -529,7 +537,7 @@ take_body(conn *c, const char *data, size_t n)
     return c->discarded <= limit ? MHD_YES : MHD_NO;
 }
 
-/* A worker runs the heavy or bulk handler, then hands the connection back to MHD to answer. */
+/* A worker runs the offloaded handler, then hands the connection back to MHD to answer. */
 static void
 run_offloaded(void *arg)
 {
@@ -544,16 +552,41 @@ run_offloaded(void *arg)
     MHD_resume_connection(c->mc);
 }
 
+/* What a lane other than the pool runs on, and how it refuses when full. */
+typedef struct lane_queue {
+    sw_workq *q;
+    unsigned places; /* workers + waiting */
+    int retry_after_s;
+    const char *name;
+} lane_queue;
+
+static lane_queue
+queue_of(const sw_http_server *srv, sw_http_lane lane)
+{
+    const sw_http_options *o = &srv->opts;
+    switch (lane) {
+    case SW_HTTP_HEAVY:
+        return (lane_queue){srv->heavy, o->heavy_workers + o->heavy_waiting, HEAVY_RETRY_AFTER_S,
+                            "heavy"};
+    case SW_HTTP_RENDER:
+        return (lane_queue){srv->render, o->render_workers + o->render_waiting,
+                            RENDER_RETRY_AFTER_S, "render"};
+    default:
+        return (lane_queue){srv->bulk, o->bulk_workers + o->bulk_waiting, BULK_RETRY_AFTER_S,
+                            "ingest"};
+    }
+}
+
 /*
- * A heavy or bulk route: suspend the connection and queue the handler, or refuse with 503
+ * A route off the pool: suspend the connection and queue the handler, or refuse with 503
  * when every worker of its queue is busy and the queue is full. The pool threads stay free
- * for the cheap routes (the gate), whatever the reports or the ingest clients ask.
+ * for the cheap routes (the gate), whatever the reports, the scrapes or the ingest clients ask.
  */
 static enum MHD_Result
 offload(conn *c, struct MHD_Connection *mc)
 {
     sw_http_server *srv = c->srv;
-    bool heavy = c->route->lane == SW_HTTP_HEAVY;
+    lane_queue lq = queue_of(srv, c->route->lane);
     /* Stopping: the queues are being drained and freed (a keep-alive connection may still send
      * a request after the in-flight ones are done), so nothing is queued any more. */
     if (atomic_load(&srv->stopping)) {
@@ -561,21 +594,18 @@ offload(conn *c, struct MHD_Connection *mc)
         sw_http_response_error(&c->resp, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting down");
         return send_response(c, mc);
     }
-    if (!sw_workq_reserve(heavy ? srv->heavy : srv->bulk)) {
-        sw_http_response_header(&c->resp, "Retry-After", "%d",
-                                heavy ? HEAVY_RETRY_AFTER_S : BULK_RETRY_AFTER_S);
+    if (!sw_workq_reserve(lq.q)) {
+        sw_http_response_header(&c->resp, "Retry-After", "%d", lq.retry_after_s);
         sw_http_response_error(&c->resp, MHD_HTTP_SERVICE_UNAVAILABLE,
-                               "busy: %u %s requests running or waiting; retry later",
-                               heavy ? srv->opts.heavy_workers + srv->opts.heavy_waiting
-                                     : srv->opts.bulk_workers + srv->opts.bulk_waiting,
-                               heavy ? "heavy" : "ingest");
+                               "busy: %u %s requests running or waiting; retry later", lq.places,
+                               lq.name);
         return send_response(c, mc);
     }
     c->offloaded = true;
     c->mc = mc;
     /* Suspended before the job can run, so its resume always finds it suspended. */
     MHD_suspend_connection(mc);
-    sw_workq_submit(heavy ? srv->heavy : srv->bulk, run_offloaded, c);
+    sw_workq_submit(lq.q, run_offloaded, c);
     return MHD_YES;
 }
 
@@ -776,6 +806,8 @@ set_options(sw_http_server *srv, const sw_http_options *o, sw_err *err)
     d->heavy_waiting = d->heavy_waiting ? d->heavy_waiting : DEFAULT_HEAVY_WAITING;
     d->bulk_workers = d->bulk_workers ? d->bulk_workers : DEFAULT_BULK_WORKERS;
     d->bulk_waiting = d->bulk_waiting ? d->bulk_waiting : DEFAULT_BULK_WAITING;
+    d->render_workers = d->render_workers ? d->render_workers : DEFAULT_RENDER_WORKERS;
+    d->render_waiting = d->render_waiting ? d->render_waiting : DEFAULT_RENDER_WAITING;
     if (o->bearer_token != NULL && o->bearer_token[0] == '\0')
         return sw_err_set(err, SW_E_INVAL, "bearer token is empty");
     if (o->auth_all && o->bearer_token == NULL)
@@ -916,6 +948,8 @@ server_free(sw_http_server *srv)
     srv->heavy = NULL;
     sw_workq_free(srv->bulk);
     srv->bulk = NULL;
+    sw_workq_free(srv->render);
+    srv->render = NULL;
     watchdog_stop(srv);
     if (srv->mhd != NULL)
         MHD_stop_daemon(srv->mhd);
@@ -963,6 +997,9 @@ sw_http_start(const sw_http_options *opts, const sw_http_route *routes, size_t n
     if (st == SW_OK)
         st = sw_workq_new(srv->opts.bulk_workers, srv->opts.bulk_waiting, BULK_NICE, &srv->bulk,
                           err);
+    if (st == SW_OK)
+        st = sw_workq_new(srv->opts.render_workers, srv->opts.render_waiting, RENDER_NICE,
+                          &srv->render, err);
     if (st == SW_OK) {
         srv->mhd = start_daemon(srv, &la, la.any);
         /* ":port" falls back to IPv4 only on hosts without IPv6. */
@@ -995,6 +1032,12 @@ sw_http_heavy_busy(const sw_http_server *srv)
     return sw_workq_busy(srv->heavy);
 }
 
+unsigned
+sw_http_render_busy(const sw_http_server *srv)
+{
+    return sw_workq_busy(srv->render);
+}
+
 uint16_t
 sw_http_port(const sw_http_server *srv)
 {
@@ -1019,6 +1062,8 @@ sw_http_stop(sw_http_server *srv)
     srv->heavy = NULL;
     sw_workq_free(srv->bulk);
     srv->bulk = NULL;
+    sw_workq_free(srv->render);
+    srv->render = NULL;
     watchdog_stop(srv);
     MHD_stop_daemon(srv->mhd);
     srv->mhd = NULL;

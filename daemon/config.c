@@ -46,8 +46,9 @@ static const char *const alertmanager_keys[] = {"url", "resend_interval", NULL};
 static const char *const auth_keys[] = {"token_file", "all", NULL};
 static const char *const tls_keys[] = {"cert_file", "key_file", NULL};
 static const char *const http_keys[] = {
-    "threads",        "max_body",     "timeout", "header_timeout", "max_connections_per_client",
-    "report_workers", "report_queue", "ingest_workers", "ingest_queue", NULL};
+    "threads",        "max_body",       "timeout",        "header_timeout",
+    "max_connections_per_client",       "report_workers", "report_queue",
+    "ingest_workers", "ingest_queue",   "render_workers", "render_queue", NULL};
 static const char *const rw_keys[] = {"enabled", "max_samples_per_second", "max_body", NULL};
 static const char *const store_keys[] = {"retention", "audits", "deployments", "events", NULL};
 static const char *const record_keys[] = {"retention", "max_rows", NULL};
@@ -79,6 +80,8 @@ set_defaults(sw_config *c)
     c->http_report_queue = 8;
     c->http_ingest_workers = 2;
     c->http_ingest_queue = 32;
+    c->http_render_workers = 2;
+    c->http_render_queue = 16;
     c->retention_ms[0] = 2 * DAY_MS;
     c->retention_ms[1] = 35 * DAY_MS;
     c->retention_ms[2] = 400 * DAY_MS;
@@ -283,6 +286,12 @@ get_http(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
     if ((v = sw_yaml_get(node, "ingest_queue")) != NULL &&
         sw_rules_get_int(ld, v, "a request count from 1 to 1024", 1, 1024, &n))
         c->http_ingest_queue = (unsigned)n;
+    if ((v = sw_yaml_get(node, "render_workers")) != NULL &&
+        sw_rules_get_int(ld, v, "a thread count from 1 to 64", 1, 64, &n))
+        c->http_render_workers = (unsigned)n;
+    if ((v = sw_yaml_get(node, "render_queue")) != NULL &&
+        sw_rules_get_int(ld, v, "a request count from 1 to 1024", 1, 1024, &n))
+        c->http_render_queue = (unsigned)n;
 }
 
 /* store.audits / .deployments / .events: index i of the record arrays. */

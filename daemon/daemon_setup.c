@@ -104,6 +104,8 @@ start_http(sw_daemon *d, sw_err *err)
         .heavy_waiting = c->http_report_queue,
         .bulk_workers = c->http_ingest_workers,
         .bulk_waiting = c->http_ingest_queue,
+        .render_workers = c->http_render_workers,
+        .render_waiting = c->http_render_queue,
         .bearer_token = d->token,
         .auth_all = c->auth_all,
         .tls_cert_file = c->tls_cert_file,

@@ -568,26 +568,28 @@ handle_reload(void *ctx, const sw_http_request *req, sw_http_response *resp)
 }
 
 static const sw_http_route routes[] = {
-    {"GET", "/metrics", handle_metrics, false, SW_HTTP_POOL, false},
+    /* Renders of the snapshot (seconds at 10,000 services) run on the render workers: the pool
+     * thread that read the scrape goes on answering its other connections' gate questions. */
+    {"GET", "/metrics", handle_metrics, false, SW_HTTP_RENDER, false},
     /* the headers of GET, no body (MHD) */
-    {"HEAD", "/metrics", handle_metrics, false, SW_HTTP_POOL, false},
+    {"HEAD", "/metrics", handle_metrics, false, SW_HTTP_RENDER, false},
     {"GET", "/api/v1/gate", handle_gate_get, false, SW_HTTP_POOL, false},
     {"POST", "/api/v1/gate", handle_gate_post, false, SW_HTTP_POOL, false},
     {"POST", "/api/v1/deployments", handle_deployments, true, SW_HTTP_POOL, false},
     {"POST", "/api/v1/ingest", handle_ingest, true, SW_HTTP_BULK, false},
     {"POST", "/api/v1/write", handle_remote_write, true, SW_HTTP_BULK, false},
     {"POST", "/api/v1/ingest/emf", handle_ingest_emf, true, SW_HTTP_BULK, false},
-    {"GET", "/api/v1/status", handle_status, false, SW_HTTP_POOL, false},
+    {"GET", "/api/v1/status", handle_status, false, SW_HTTP_RENDER, false},
     {"GET", "/-/healthy", handle_healthy, false, SW_HTTP_POOL, false},
     {"GET", "/-/ready", handle_ready, false, SW_HTTP_POOL, false},
     {"POST", "/-/reload", handle_reload, true, SW_HTTP_POOL, false},
     {"PUT", "/-/reload", handle_reload, true, SW_HTTP_POOL, false},
     {"GET", "/api/v1/report", sw_report_http_handle, false, SW_HTTP_HEAVY, false},
     /* The web UI (exporters/web*.c): pages check the token themselves (cookie or form). */
-    {"GET", "/", sw_web_handle_overview, false, SW_HTTP_POOL, true},
+    {"GET", "/", sw_web_handle_overview, false, SW_HTTP_RENDER, true}, /* the status, as a page */
     {"GET", "/service", sw_web_handle_service, false, SW_HTTP_HEAVY, true}, /* reads the store */
-    {"GET", "/gate", sw_web_handle_gate, false, SW_HTTP_POOL, true},
-    {"GET", "/reports", sw_web_handle_reports, false, SW_HTTP_POOL, true},
+    {"GET", "/gate", sw_web_handle_gate, false, SW_HTTP_HEAVY, true},       /* reads the store */
+    {"GET", "/reports", sw_web_handle_reports, false, SW_HTTP_HEAVY, true}, /* scans the store */
     {"POST", "/login", sw_web_handle_login, false, SW_HTTP_POOL, true},
     {"GET", "/ui/slawatch.css", sw_web_handle_css, false, SW_HTTP_POOL, true},
     {"GET", "/ui/slawatch.js", sw_web_handle_js, false, SW_HTTP_POOL, true},

@@ -56,10 +56,13 @@ typedef void (*sw_http_handler)(void *ctx, const sw_http_request *req, sw_http_r
 /* Where a route's handler runs (sw_http_options says how many of each). A table may write
  * false and true for the first two. */
 typedef enum sw_http_lane {
-    SW_HTTP_POOL = 0,  /* cheap: on the pool thread that read the request */
-    SW_HTTP_HEAVY = 1, /* may take long (reports): the heavy-request workers */
-    SW_HTTP_BULK = 2,  /* many and costly (ingest): the bulk workers, so a flood of them never
-                          holds up the pool that answers the gate */
+    SW_HTTP_POOL = 0,   /* cheap: on the pool thread that read the request */
+    SW_HTTP_HEAVY = 1,  /* may take long (reports): the heavy-request workers */
+    SW_HTTP_BULK = 2,   /* many and costly (ingest): the bulk workers, so a flood of them never
+                           holds up the pool that answers the gate */
+    SW_HTTP_RENDER = 3, /* long to compute from the snapshot (/metrics, the status): the render
+                           workers, at the pool's priority, so a scrape never holds up the
+                           other connections of the pool thread that read it */
 } sw_http_lane;
 
 typedef struct sw_http_route {
@@ -88,6 +91,8 @@ typedef struct sw_http_options {
     unsigned heavy_waiting;    /* heavy requests queued behind them [8]; more get 503 */
     unsigned bulk_workers;     /* threads running bulk routes [2] */
     unsigned bulk_waiting;     /* bulk requests queued behind them [32]; more get 503 */
+    unsigned render_workers;   /* threads running render routes [2] */
+    unsigned render_waiting;   /* render requests queued behind them [16]; more get 503 */
     unsigned header_timeout_s; /* a request head (line and headers) must be in within this,
                                   counted from the connection or the previous answer [10] */
     const char *bearer_token;  /* NULL: no auth at all; copied */
@@ -105,14 +110,14 @@ typedef struct sw_http_server sw_http_server;
  * WWW-Authenticate, a body over max_body 413, oversized headers 431, a request whose body's
  * end is ambiguous (differing Content-Length headers, Content-Length with Transfer-Encoding,
  * whitespace before a header's colon) 400 with the connection closed — all with a JSON
- * {"error": ...} body. Routes marked heavy (and, on a pool of their own, routes marked bulk) run
- * on their own worker threads, so they never hold up the pool that answers the others; past
- * heavy_workers running and heavy_waiting queued (bulk_workers and bulk_waiting) they are
- * answered 503 with Retry-After. A connection whose request head is not in within
- * header_timeout_s is closed. SW_E_INVAL for a bad listen address or contradictory options
- * (auth_all without a token, one TLS file without the other), SW_E_UNSUPPORTED when TLS is
- * asked for and libmicrohttpd was built without it, SW_E_IO when TLS files cannot be read or
- * the server cannot start (the message says why, e.g. address in use).
+ * {"error": ...} body. Routes marked heavy (and, on pools of their own, routes marked bulk or
+ * render) run on their own worker threads, so they never hold up the pool that answers the
+ * others; past heavy_workers running and heavy_waiting queued (bulk_workers and bulk_waiting,
+ * render_workers and render_waiting) they are answered 503 with Retry-After. A connection whose
+ * request head is not in within header_timeout_s is closed. SW_E_INVAL for a bad listen address or
+ * contradictory options (auth_all without a token, one TLS file without the other),
+ * SW_E_UNSUPPORTED when TLS is asked for and libmicrohttpd was built without it, SW_E_IO when TLS
+ * files cannot be read or the server cannot start (the message says why, e.g. address in use).
  */
 sw_status sw_http_start(const sw_http_options *opts, const sw_http_route *routes, size_t n_routes,
                         void *ctx, sw_http_server **ret, sw_err *err);
@@ -126,6 +131,9 @@ bool sw_http_token_matches(const sw_http_request *req, const char *given, size_t
 
 /* Heavy requests running or waiting now. */
 unsigned sw_http_heavy_busy(const sw_http_server *srv);
+
+/* Render requests running or waiting now. */
+unsigned sw_http_render_busy(const sw_http_server *srv);
 
 /* The port actually bound (the ephemeral one when listen asked for port 0). */
 uint16_t sw_http_port(const sw_http_server *srv);
