@@ -4,7 +4,7 @@ alerts, rollback triggers and gate for N services of two environments (blue, gre
 pushed 250 requests with 250 log-normal latencies (median 80 ms, sigma 0.5) early in each 10 s
 base interval (mem_serve.py's rules and traffic).
 
-    python3 bench/scale_serve.py BUILD_DIR tick N [N ...] [--intervals K]
+    python3 bench/scale_serve.py BUILD_DIR tick N [N ...] [--intervals K] [--http-threads T]
     python3 bench/scale_serve.py BUILD_DIR startup N [--days D] [--store DIR]
 
 `tick`: after two warm-up intervals, K measured intervals (default 4). The tick's cost is read
@@ -25,6 +25,10 @@ rows, the last two hours at 1 m and 10 s), then serve is started on that store a
 /-/ready answers 200 (the windows rebuilt from the store); then it is stopped with SIGTERM (which
 writes the evaluator's checkpoint) and started again, timed the same way (loaded from the
 checkpoint). --store DIR copies a store bench_scale_store wrote before instead of writing one.
+--http-threads T sets `http.threads` (default: the daemon's, 2 x cores): with 1, every
+connection (the scrape's, the probes', the pushes') shares one pool thread, so whatever runs on
+it holds the gate up in every run rather than in the runs where a probe happens to share the
+scrape's thread.
 
 Prints `key value unit` lines.
 """
@@ -214,6 +218,7 @@ def scrape_metrics(port):
 
 
 FILE_SERVICES = 1000  # a rules file lists at most 1,000 services: teams' files, as users split
+HTTP_THREADS = 0  # --http-threads; 0: the daemon's default
 
 
 def write_config(tmp, n, port):
@@ -223,7 +228,7 @@ def write_config(tmp, n, port):
             f.write(rules_for(min(FILE_SERVICES, n - first), first))
     open(os.path.join(tmp, "slawatch.yaml"), "w").write(
         f"listen: 127.0.0.1:{port}\ndata_dir: data\nrules_files: [rules.d/*.yaml]\n"
-        "log_level: error\n")
+        "log_level: error\n" + (f"http:\n  threads: {HTTP_THREADS}\n" if HTTP_THREADS else ""))
 
 
 def start_serve(build, tmp, port):
@@ -376,7 +381,9 @@ def main():
         return
     if len(args) < 3 or args[1] not in ("tick", "startup"):
         sys.exit(__doc__)
+    global HTTP_THREADS
     intervals = option(args, "--intervals", 4)
+    HTTP_THREADS = option(args, "--http-threads", 0)
     days = option(args, "--days", 30)
     store = None
     if "--store" in args:
