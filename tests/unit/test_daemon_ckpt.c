@@ -279,6 +279,40 @@ web_p99_3d(const sw_eval *ev)
     return 0;
 }
 
+/* The first hour's CloudWatch statistics (a slower P99 than the minutes give), stored as the
+ * poller stores them; stats (SW_CWPCT_WINDOW_MAX_BYTES) holds their encoding. */
+static size_t
+store_first_hour_stats(fx *f, uint8_t *stats)
+{
+    sw_cwpct_point pts[] = {{50, 40}, {99, 900}};
+    sw_cwpct_period pd = {.points = pts,
+                          .n_points = 2,
+                          .sample_count = 2000,
+                          .min = 5,
+                          .max = 2000,
+                          .unit_us = 1000,
+                          .sum = NAN};
+    size_t len = 0;
+    sw_err err = {0};
+    assert_int_equal(sw_cwpct_window_encode(&pd, stats, &len, &err), SW_OK);
+    sw_store_window_stats ws = {"web", NULL, HOUR, START, stats, len};
+    assert_int_equal(sw_store_put_window_stats(f->d->store, &ws, 1, &err), SW_OK);
+    return len;
+}
+
+/* The truth pins the first hour live, as the tick does once the poller has fetched it. */
+static void
+pin_first_hour_live(fx *f, const uint8_t *stats, size_t len)
+{
+    bool done = false;
+    sw_err err = {0};
+    assert_int_equal(sw_eval_pin_hour(f->whole, "web", NULL, START, sw_cwpct_pin_stored, NULL,
+                                      stats, len, &done, &err),
+                     SW_OK);
+    assert_true(done);
+    assert_int_equal(sw_eval_advance(f->whole, f->t, &err), SW_OK);
+}
+
 /*
  * An hour stored with its CloudWatch statistics after the checkpoint: the truth pinned it live
  * (as the tick does once the poller fetched it); the start replays the hour's rows and must pin
@@ -293,27 +327,10 @@ test_start_repins_replayed_hours(void **state)
     checkpoint(f);
     while (f->t < START + HOUR + MIN)
         step(f);
-    sw_cwpct_point pts[] = {{50, 40}, {99, 900}};
-    sw_cwpct_period pd = {.points = pts,
-                          .n_points = 2,
-                          .sample_count = 2000,
-                          .min = 5,
-                          .max = 2000,
-                          .unit_us = 1000,
-                          .sum = NAN};
     uint8_t stats[SW_CWPCT_WINDOW_MAX_BYTES];
-    size_t len = 0;
-    sw_err err = {0};
-    assert_int_equal(sw_cwpct_window_encode(&pd, stats, &len, &err), SW_OK);
-    sw_store_window_stats ws = {"web", NULL, HOUR, START, stats, len};
-    assert_int_equal(sw_store_put_window_stats(f->d->store, &ws, 1, &err), SW_OK);
+    size_t len = store_first_hour_stats(f, stats);
     double minutes = web_p99_3d(f->whole);
-    bool done = false;
-    assert_int_equal(sw_eval_pin_hour(f->whole, "web", NULL, START, sw_cwpct_pin_stored, NULL,
-                                      stats, len, &done, &err),
-                     SW_OK);
-    assert_true(done);
-    assert_int_equal(sw_eval_advance(f->whole, f->t, &err), SW_OK);
+    pin_first_hour_live(f, stats, len);
     double pinned = web_p99_3d(f->whole);
     if (!(pinned > 1.5 * minutes)) /* the pin moved it: the test can fail */
         fail_msg("3-day P99 %g us pinned, %g us from minutes", pinned, minutes);
@@ -337,28 +354,11 @@ test_start_pins_hour_queued_at_stop(void **state)
     fx *f = *state;
     while (f->t < START + HOUR + 5 * MIN)
         step(f);
-    sw_cwpct_point pts[] = {{50, 40}, {99, 900}};
-    sw_cwpct_period pd = {.points = pts,
-                          .n_points = 2,
-                          .sample_count = 2000,
-                          .min = 5,
-                          .max = 2000,
-                          .unit_us = 1000,
-                          .sum = NAN};
     uint8_t stats[SW_CWPCT_WINDOW_MAX_BYTES];
-    size_t len = 0;
-    sw_err err = {0};
-    assert_int_equal(sw_cwpct_window_encode(&pd, stats, &len, &err), SW_OK);
-    sw_store_window_stats ws = {"web", NULL, HOUR, START, stats, len};
-    assert_int_equal(sw_store_put_window_stats(f->d->store, &ws, 1, &err), SW_OK);
+    size_t len = store_first_hour_stats(f, stats);
     checkpoint(f);
     double minutes = web_p99_3d(f->whole);
-    bool done = false;
-    assert_int_equal(sw_eval_pin_hour(f->whole, "web", NULL, START, sw_cwpct_pin_stored, NULL,
-                                      stats, len, &done, &err),
-                     SW_OK);
-    assert_true(done);
-    assert_int_equal(sw_eval_advance(f->whole, f->t, &err), SW_OK);
+    pin_first_hour_live(f, stats, len);
     if (!(web_p99_3d(f->whole) > 1.2 * minutes)) /* the pin moved it: the test can fail */
         fail_msg("3-day P99 %g us pinned, %g us from minutes", web_p99_3d(f->whole), minutes);
     sw_eval *started;
