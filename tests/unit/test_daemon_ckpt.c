@@ -279,6 +279,18 @@ web_p99_3d(const sw_eval *ev)
     return 0;
 }
 
+/* A start that loads the checkpoint, equals the truth and goes on equal for 5 minutes. */
+static void
+assert_checkpoint_start_goes_on(fx *f)
+{
+    sw_eval *started;
+    const char *log = start(f, &started);
+    assert_non_null(strstr(log, "evaluator loaded from its checkpoint"));
+    assert_true(assert_same_results(f->whole, started) > 0);
+    go_on_together(f, started, 5);
+    sw_eval_free(started);
+}
+
 /* The first hour's CloudWatch statistics (a slower P99 than the minutes give), stored as the
  * poller stores them; stats (SW_CWPCT_WINDOW_MAX_BYTES) holds their encoding. */
 static size_t
@@ -334,12 +346,7 @@ test_start_repins_replayed_hours(void **state)
     double pinned = web_p99_3d(f->whole);
     if (!(pinned > 1.5 * minutes)) /* the pin moved it: the test can fail */
         fail_msg("3-day P99 %g us pinned, %g us from minutes", pinned, minutes);
-    sw_eval *started;
-    const char *log = start(f, &started);
-    assert_non_null(strstr(log, "evaluator loaded from its checkpoint"));
-    assert_true(assert_same_results(f->whole, started) > 0);
-    go_on_together(f, started, 5);
-    sw_eval_free(started);
+    assert_checkpoint_start_goes_on(f);
 }
 
 /*
@@ -361,12 +368,7 @@ test_start_pins_hour_queued_at_stop(void **state)
     pin_first_hour_live(f, stats, len);
     if (!(web_p99_3d(f->whole) > 1.2 * minutes)) /* the pin moved it: the test can fail */
         fail_msg("3-day P99 %g us pinned, %g us from minutes", web_p99_3d(f->whole), minutes);
-    sw_eval *started;
-    const char *log = start(f, &started);
-    assert_non_null(strstr(log, "evaluator loaded from its checkpoint"));
-    assert_true(assert_same_results(f->whole, started) > 0);
-    go_on_together(f, started, 5);
-    sw_eval_free(started);
+    assert_checkpoint_start_goes_on(f);
 }
 
 /* The tick's side of an hourly checkpoint: the truth is the tick's evaluator. */
@@ -446,12 +448,7 @@ test_hourly_checkpoint_off_the_tick(void **state)
     sw_daemon_checkpoint_wait(f->d);
     for (int k = 0; k < 12; k++)
         step(f);
-    sw_eval *started;
-    const char *log = start(f, &started);
-    assert_non_null(strstr(log, "evaluator loaded from its checkpoint"));
-    assert_true(assert_same_results(f->whole, started) > 0);
-    go_on_together(f, started, 5);
-    sw_eval_free(started);
+    assert_checkpoint_start_goes_on(f);
 }
 
 /* A refused checkpoint: the reason in the log, and the start is the full rebuild. */
