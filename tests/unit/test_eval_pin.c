@@ -144,6 +144,17 @@ expected(const fx *f, int from, int pinned)
     return sum;
 }
 
+/* Both the hourly-packed and the sliding window hold expected(f, from, pinned), bucket for
+ * bucket. */
+static void
+assert_windows_hold(const fx *f, int from, int pinned)
+{
+    sw_hdr *want = expected(f, from, pinned);
+    assert_same_buckets(window_of(f, SW_LAT_HOURLY)->acc, want);
+    assert_same_buckets(window_of(f, SW_LAT_SLIDING)->acc, want);
+    sw_hdr_free(want);
+}
+
 static void
 pin(fx *f, int64_t hour_ms, bool want_done, int want_calls)
 {
@@ -195,10 +206,7 @@ test_hour_ended_is_pinned(void **state)
 {
     fx *f = *state;
     pin(f, START + (HOURS - 1) * HOUR, true, 2);
-    sw_hdr *want = expected(f, 0, HOURS - 1);
-    assert_same_buckets(window_of(f, SW_LAT_HOURLY)->acc, want);
-    assert_same_buckets(window_of(f, SW_LAT_SLIDING)->acc, want);
-    sw_hdr_free(want);
+    assert_windows_hold(f, 0, HOURS - 1);
 }
 
 /* The pinned hour leaves the window as the pinned sum: what stays is the later hours, exactly. */
@@ -228,10 +236,7 @@ test_pinned_hour_survives_checkpoint(void **state)
     f->ev = NULL;
     assert_int_equal(sw_eval_ckpt_load(f->rules, saved.data, saved.len, &f->ev, &err), SW_OK);
     sw_buf_fini(&saved);
-    sw_hdr *want = expected(f, 0, 1);
-    assert_same_buckets(window_of(f, SW_LAT_HOURLY)->acc, want);
-    assert_same_buckets(window_of(f, SW_LAT_SLIDING)->acc, want);
-    sw_hdr_free(want);
+    assert_windows_hold(f, 0, 1);
 }
 
 /* A second pin of the same hour (a reload's queue, a start's re-pin) leaves it as it is. */
@@ -241,10 +246,7 @@ test_pin_twice_is_once(void **state)
     fx *f = *state;
     pin(f, START + HOUR, true, 2);
     pin(f, START + HOUR, true, 0);
-    sw_hdr *want = expected(f, 0, 1);
-    assert_same_buckets(window_of(f, SW_LAT_HOURLY)->acc, want);
-    assert_same_buckets(window_of(f, SW_LAT_SLIDING)->acc, want);
-    sw_hdr_free(want);
+    assert_windows_hold(f, 0, 1);
 }
 
 /*
@@ -269,10 +271,7 @@ test_stored_hour_row_left_as_it_is(void **state)
     }
     pin(f, START + HOUR, true, 0);
     assert_int_equal(sw_eval_advance(f->ev, START + HOURS * HOUR, &err), SW_OK);
-    sw_hdr *want = expected(f, 0, -1);
-    assert_same_buckets(window_of(f, SW_LAT_HOURLY)->acc, want);
-    assert_same_buckets(window_of(f, SW_LAT_SLIDING)->acc, want);
-    sw_hdr_free(want);
+    assert_windows_hold(f, 0, -1);
 }
 
 /* ------------------------------------------------------------------ a 2-hour window's edges */
