@@ -498,38 +498,61 @@ guard_release(guard *g)
 typedef sw_status (*body_writer)(const sw_snapshot *s, size_t which, guard *g, sw_buf *out,
                                  sw_err *err);
 
+/* l's body computed by write and kept, under l's lock and the guard g already holds. */
+static sw_buf *
+compute_body(const sw_snapshot *s, lazy_body *l, body_writer write, size_t which, size_t max,
+             guard *g)
+{
+    sw_buf *b = malloc(sizeof *b);
+    if (b == NULL)
+        return NULL;
+    sw_err err;
+    sw_buf_init(b, max);
+    if (write(s, which, g, b, &err) != SW_OK) {
+        sw_buf_fini(b);
+        free(b);
+        return NULL;
+    }
+    atomic_store(&l->body, b);
+    return b;
+}
+
 /*
- * l's body, computed by write when not kept yet; which is handed on to write. The guard is
- * taken before the mutex: a reader waiting for the tick holds no mutex the tick thread (which
- * may ask its new snapshot, unguarded, before its section ends) could need.
+ * l's body, computed by write when not kept yet; which is handed on to write. Nobody waits for
+ * l's lock while holding the guard: the tick thread may ask its new snapshot (unguarded, its
+ * section not ended) and need that lock, and a /metrics render leaves the guard long before it
+ * leaves the lock, so a second asker holding the guard while it waited would hold the tick
+ * back for the whole rest of the render. The guard is taken first and the lock only tried;
+ * when another asker holds it, the guard is left and the lock waited for, then the body that
+ * asker kept is taken, or (its render failed) the whole asks again.
  */
 static sw_snapshot_lookup
 lazy_get(const sw_snapshot *s, lazy_body *l, body_writer write, size_t which, size_t max,
          const sw_buf **ret)
 {
-    sw_buf *b = atomic_load(&l->body);
-    if (b != NULL) {
-        *ret = b;
-        return SW_SNAPSHOT_FOUND;
-    }
-    bool guarded = sw_snapshot_guard_enter(s);
-    guard g = {s, guarded};
-    pthread_mutex_lock(&l->lock);
-    if ((b = atomic_load(&l->body)) == NULL && guarded && (b = malloc(sizeof *b)) != NULL) {
-        sw_err err;
-        sw_buf_init(b, max);
-        if (write(s, which, &g, b, &err) == SW_OK) {
-            atomic_store(&l->body, b);
-        } else {
-            sw_buf_fini(b);
-            free(b);
-            b = NULL;
+    for (;;) {
+        sw_buf *b = atomic_load(&l->body);
+        if (b != NULL) {
+            *ret = b;
+            return SW_SNAPSHOT_FOUND;
         }
+        if (!sw_snapshot_guard_enter(s)) {
+            *ret = NULL;
+            return SW_SNAPSHOT_STALE;
+        }
+        guard g = {s, true};
+        if (pthread_mutex_trylock(&l->lock) == 0) {
+            if ((b = atomic_load(&l->body)) == NULL)
+                b = compute_body(s, l, write, which, max, &g);
+            pthread_mutex_unlock(&l->lock);
+            guard_release(&g);
+            *ret = b;
+            return b != NULL ? SW_SNAPSHOT_FOUND : SW_SNAPSHOT_FAILED;
+        }
+        guard_release(&g);
+        pthread_mutex_lock(&l->lock); /* until the asker computing it is done */
+        pthread_mutex_unlock(&l->lock);
     }
-    pthread_mutex_unlock(&l->lock);
-    guard_release(&g);
-    *ret = b;
-    return b != NULL ? SW_SNAPSHOT_FOUND : guarded ? SW_SNAPSHOT_FAILED : SW_SNAPSHOT_STALE;
 }
 
 static sw_status

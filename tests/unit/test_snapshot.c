@@ -758,6 +758,14 @@ typedef struct held_render {
     samples *seen;
 } held_render;
 
+/* The text render of test_second_scrape_leaves_the_lock_to_the_tick, held once it has left the
+ * evaluator's lock and writes the per-series families (the test links with
+ * --wrap=sw_metrics_write_gathered): NULL while no test holds renders. */
+static held_render *gathered_hold;
+
+sw_status __real_sw_metrics_write_gathered(sw_expo *e, const sw_metrics_view *v, sw_err *err);
+sw_status __wrap_sw_metrics_write_gathered(sw_expo *e, const sw_metrics_view *v, sw_err *err);
+
 static bool
 until_flag(held_render *h, const bool *flag)
 {
@@ -779,6 +787,17 @@ set_flag(held_render *h, bool *flag)
     *flag = true;
     pthread_cond_broadcast(&h->cond);
     pthread_mutex_unlock(&h->lock);
+}
+
+sw_status
+__wrap_sw_metrics_write_gathered(sw_expo *e, const sw_metrics_view *v, sw_err *err)
+{
+    held_render *h = gathered_hold;
+    if (h != NULL && !h->holding) {
+        set_flag(h, &h->holding);
+        assert_true(until_flag(h, &h->release));
+    }
+    return __real_sw_metrics_write_gathered(e, v, err);
 }
 
 static void
@@ -883,6 +902,102 @@ test_gate_answers_while_metrics_renders(void **state)
     three_good_fini(&fx);
 }
 
+typedef struct scrape {
+    const sw_snapshot *s;
+    atomic_int tid;
+    sw_snapshot_lookup got;
+    const sw_buf *body;
+} scrape;
+
+static void *
+scrape_text(void *arg)
+{
+    scrape *sc = arg;
+    atomic_store(&sc->tid, (int)syscall(SYS_gettid));
+    sc->got = sw_snapshot_metrics(sc->s, SW_EXPO_TEXT, &sc->body);
+    return NULL;
+}
+
+typedef struct tick_entry {
+    sw_snapshot_source *src;
+    atomic_bool in_section;
+    atomic_bool leave;
+} tick_entry;
+
+static void *
+tick_enters(void *arg)
+{
+    tick_entry *t = arg;
+    sw_snapshot_source_write_begin(t->src);
+    atomic_store(&t->in_section, true);
+    while (!atomic_load(&t->leave))
+        sched_yield();
+    sw_snapshot_source_write_end(t->src);
+    return NULL;
+}
+
+/* Whether flag is set within 10 s. */
+static bool
+becomes_true(atomic_bool *flag)
+{
+    for (int i = 0; i < 10000 && !atomic_load(flag); i++) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    return atomic_load(flag);
+}
+
+/*
+ * Two scrapes of /metrics in one snapshot render it once: the second waits for the first's
+ * body. The first has left the evaluator's lock once it writes the per-series families, so a
+ * tick begins then; the second, waiting, must not hold that lock either (it held it, and the
+ * tick waited for the whole rest of the render). Both get the one body.
+ */
+static void
+test_second_scrape_leaves_the_lock_to_the_tick(void **state)
+{
+    (void)state;
+    three_good fx;
+    three_good_init(&fx);
+    sw_snapshot *snap;
+    assert_int_equal(sw_snapshot_build(&fx.in, &snap, NULL), SW_OK);
+    held_render *h = calloc(1, sizeof *h);
+    assert_non_null(h);
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_cond_init(&h->cond, NULL);
+    gathered_hold = h;
+    scrape first = {snap, 0, SW_SNAPSHOT_FAILED, NULL};
+    scrape second = {snap, 0, SW_SNAPSHOT_FAILED, NULL};
+    pthread_t t1, t2, tick;
+    assert_int_equal(pthread_create(&t1, NULL, scrape_text, &first), 0);
+    assert_true(until_flag(h, &h->holding));
+    assert_int_equal(pthread_create(&t2, NULL, scrape_text, &second), 0);
+    while (atomic_load(&second.tid) == 0)
+        sched_yield();
+    assert_true(thread_sleeps(atomic_load(&second.tid))); /* waiting for the first's body */
+
+    tick_entry te = {.src = fx.src};
+    assert_int_equal(pthread_create(&tick, NULL, tick_enters, &te), 0);
+    bool entered = becomes_true(&te.in_section);
+    set_flag(h, &h->release);
+    atomic_store(&te.leave, true);
+    assert_int_equal(pthread_join(t1, NULL), 0);
+    assert_int_equal(pthread_join(t2, NULL), 0);
+    assert_int_equal(pthread_join(tick, NULL), 0);
+    gathered_hold = NULL;
+    assert_true(entered);
+    assert_int_equal(first.got, SW_SNAPSHOT_FOUND);
+    assert_int_equal(second.got, SW_SNAPSHOT_FOUND);
+    assert_ptr_equal(first.body, second.body);
+    assert_true(first.body->len > 0);
+
+    pthread_mutex_destroy(&h->lock);
+    pthread_cond_destroy(&h->cond);
+    free(h);
+    sw_snapshot_unref(snap);
+    three_good_fini(&fx);
+}
+
 int
 main(void)
 {
@@ -894,6 +1009,7 @@ main(void)
         cmocka_unit_test(test_gate_answers_during_tick),
         cmocka_unit_test(test_gate_answers_while_stepping),
         cmocka_unit_test(test_gate_answers_while_metrics_renders),
+        cmocka_unit_test(test_second_scrape_leaves_the_lock_to_the_tick),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
