@@ -264,16 +264,17 @@ comparison_add(gate_ctx *g, const char *name, double tolerance, const uint64_t s
 }
 
 /*
- * p50, p95 and p99 of the same windows: both sides' cumulative counts built once. *cr is the
- * comparison before (what a check without enough data shows).
+ * p50, p95 and p99 of the same windows: both sides' cumulative counts built once. Each check
+ * shows its own estimate whenever both sides hold latency values, judged only with enough
+ * requests on both; with requests enough but no latency on a side it is unmeasured.
  */
 static void
-latency_checks(gate_ctx *g, const uint64_t values[2], double alpha, sw_canary_result *cr)
+latency_checks(gate_ctx *g, const uint64_t values[2], double alpha)
 {
     const sw_gate_spec *sp = g->spec;
     sw_canary_latencies *cmp = NULL;
-    bool measured =
-        g->cmp_enough && sw_canary_latencies_new(g->cmp_lat[0], g->cmp_lat[1], &cmp, NULL) == SW_OK;
+    bool measured = values[0] > 0 && values[1] > 0 &&
+                    sw_canary_latencies_new(g->cmp_lat[0], g->cmp_lat[1], &cmp, NULL) == SW_OK;
     for (size_t i = 0; i < N_PERCENTILES; i++) {
         char name[32], what[32];
         snprintf(name, sizeof name, "p%g_increase", compared_percentiles[i]);
@@ -281,10 +282,12 @@ latency_checks(gate_ctx *g, const uint64_t values[2], double alpha, sw_canary_re
         sw_gate_check *c = comparison_add(g, name, sp->max_latency_increase, values);
         if (c == NULL)
             break;
+        sw_canary_result cr = {.estimate = NAN, .lower = NAN, .upper = NAN};
         if (measured)
-            sw_canary_latency_at(cmp, compared_percentiles[i], sp->max_latency_increase, alpha, cr);
+            sw_canary_latency_at(cmp, compared_percentiles[i], sp->max_latency_increase, alpha,
+                                 &cr);
         if (!g->cmp_enough || measured)
-            comparison_judge(g, c, cr, what, "latency values");
+            comparison_judge(g, c, &cr, what, "latency values");
         else if (g->unmeasured == NULL)
             g->unmeasured = c->name; /* requests counted but no latency recorded */
     }
@@ -296,7 +299,6 @@ compare_checks(gate_ctx *g)
 {
     const sw_gate_spec *sp = g->spec;
     double alpha = comparison_alpha(sp);
-    sw_canary_result cr = {.estimate = NAN, .lower = NAN, .upper = NAN};
     sw_gate_check *c;
     uint64_t values[2];
     for (int i = 0; i < 2; i++)
@@ -304,12 +306,13 @@ compare_checks(gate_ctx *g)
     if (sp->max_error_rate_increase > 0 &&
         (c = comparison_add(g, "error_rate_increase", sp->max_error_rate_increase, g->cmp_req)) !=
             NULL) {
+        sw_canary_result cr;
         sw_canary_error_rate(g->cmp_err[0], g->cmp_req[0], g->cmp_err[1], g->cmp_req[1],
                              sp->max_error_rate_increase, alpha, &cr);
         comparison_judge(g, c, &cr, "error rate", "requests");
     }
     if (sp->max_latency_increase > 0)
-        latency_checks(g, values, alpha, &cr);
+        latency_checks(g, values, alpha);
 }
 
 static void

@@ -166,12 +166,15 @@ test_gate_baseline_pass_and_thin_baseline(void **state)
         assert_true(g.checks[i].passed);
     }
     assert_string_equal(g.reason, "pass: 5 checks passed over 10m (60,000 requests)");
-    /* A baseline with too few requests (60 < 100) leaves the comparison without a verdict. */
+    /* A baseline with too few requests (60 < 100) leaves the comparison without a verdict.
+     * Each check still shows its own estimate: errors 1 % against none (+0.01), every latency
+     * 1,500 us against 1,000 (+50 %; both exact in the layout), not the error rate's. */
     sw_eval_free(f->ev);
     f->ev = NULL;
     start(f);
     add_run(f, "blue", NOON, 60, &(ivspec){.requests = 1, .lat_us = 1000, .lat_n = 1});
-    add_run(f, "green", NOON, 60, &(ivspec){.requests = 1000, .lat_us = 1000, .lat_n = 10});
+    add_run(f, "green", NOON, 60,
+            &(ivspec){.requests = 1000, .errors = 10, .lat_us = 1500, .lat_n = 10});
     advance(f, NOON + 10 * MIN);
     g = gate(f, "green", 0);
     assert_int_equal(g.verdict, SW_VERDICT_INCONCLUSIVE);
@@ -180,6 +183,12 @@ test_gate_baseline_pass_and_thin_baseline(void **state)
     assert_true(g.checks[0].passed); /* the candidate's own check is judged */
     assert_false(g.checks[1].passed);
     assert_int_equal(g.checks[1].verdict, SW_VERDICT_INCONCLUSIVE);
+    assert_near(g.checks[1].measured, 0.01, 1e-15);
+    for (int i = 2; i < 5; i++) {
+        assert_near(g.checks[i].measured, 0.5, 0);
+        assert_int_equal(g.checks[i].verdict, SW_VERDICT_INCONCLUSIVE);
+        assert_false(g.checks[i].passed);
+    }
 }
 
 int
