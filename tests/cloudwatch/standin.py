@@ -64,8 +64,9 @@ session name, external id and duration; "gmd_ranges": each GetMetricData page's
 [StartTime, EndTime, Period] of those that ask a Period over an hour).
 
 Datapoints start at StartTime rounded down as CloudWatch rounds it (to the minute when under 15
-days old, to 5 minutes under 63 days, else to the hour) and follow every Period from there, so a
-Period of 6 hours asked from 13:07 answers [13:07, 19:07).
+days old, to 5 minutes under 63 days, else to the hour; for periods under a minute to the
+period) and follow every Period from there, so a Period of 6 hours asked from 13:07 answers
+[13:07, 19:07).
 """
 import argparse
 import bisect
@@ -321,7 +322,7 @@ class Handler(BaseHTTPRequestHandler):
         if value is None or not retained(self.range[0], period):
             return [], []
         delay = self.state.scenario.get("cloudwatch", {}).get("ingest_delay_s", 0)
-        first = rounded_start(self.range[0])
+        first = rounded_start(self.range[0], period)
         ts, vs = [], []
         for t in range(first, int(self.range[1]), period):
             if t + period > time.time():
@@ -516,12 +517,13 @@ def retained(start, period):
     return False
 
 
-def rounded_start(start):
-    """StartTime as CloudWatch rounds it down: by its age, to 1 minute (up to 15 days), 5
-    minutes (up to 63 days) or 1 hour."""
+def rounded_start(start, period):
+    """StartTime as CloudWatch rounds it down: for periods under a minute (high resolution) to
+    the period's division of the minute, else by its age, to 1 minute (up to 15 days), 5 minutes
+    (up to 63 days) or 1 hour."""
     age = time.time() - start
     step = 60 if age <= 15 * 86400 else 300 if age <= 63 * 86400 else 3600
-    return int(start) // step * step
+    return int(start) // min(step, period) * min(step, period)
 
 
 def formula(spec, t, period):
