@@ -31,6 +31,11 @@
  * minutes added and taken out as the window moves). Printed: the worst relative error of each
  * percentile over every evaluation, and its worst level error (the truth's share at or below
  * the answer minus its share at or below the true percentile, percentage points, to 0.001 %).
+ * A third way ("windows") pins the hours too and, at each reading, also the 6 h and 1 d windows
+ * to their own statistics as one period ending there (sw_eval_pin_window, what serve does with
+ * the window CloudWatch answers at each poll): the grid and PR(:T) of the window's drawn values
+ * (the grid by nearest rank to 0.001 %, from the truth's counts; ranks, Minimum, Maximum and
+ * SampleCount exact), then evaluated again at the same time, as the tick does.
  * A third argument runs that many days instead of 30.
  * Then the time to spread one period: 60,000 values from a fixed grid, and an incident minute
  * of 600 drawn values (drawing and sorting them included). The minutes-only months take about
@@ -569,10 +574,15 @@ ranks_share(const ranks_tree *t, double v)
     return 100.0 * (double)below / (double)t->total;
 }
 
+/* How a run treats what CloudWatch answers beyond the minutes. */
+typedef enum roll_mode { ROLL_MINUTES, ROLL_HOURS, ROLL_WINDOWS } roll_mode;
+static const char *const roll_mode_names[] = {"minutes", "pinned", "windows"};
+
 typedef struct rolling {
     sw_eval *ev;
     int64_t *minute_values[1440]; /* the last day's minutes' drawn values, by minute % 1440 */
     size_t minute_n[1440];
+    int64_t minute_above[1440][N_THR]; /* of those, how many above each threshold */
     ranks_tree truth[N_ROLL];
     double worst[N_ROLL][N_PCT], worst_level[N_ROLL][N_PCT];
 } rolling;
@@ -621,9 +631,61 @@ truth_step(rolling *ro, int minute, const int64_t *v, size_t n)
     int slot = minute % 1440;
     memcpy(ro->minute_values[slot], v, n * sizeof *v);
     ro->minute_n[slot] = n;
+    for (int i = 0; i < N_THR; i++)
+        ro->minute_above[slot][i] = (int64_t)cwsim_above(v, n, thresholds_us[i]);
     for (int k = 0; k < N_ROLL; k++)
         for (size_t i = 0; i < n; i++)
             ranks_add(&ro->truth[k], v[i], 1);
+}
+
+/*
+ * Window k, ending after `minute`, as CloudWatch answers it for one period of its length: the
+ * grid from its drawn values' counts (nearest rank, to 0.001 %), Minimum, Maximum, SampleCount
+ * and PR(:T) exact from its minutes; pinned as serve's tick pins it.
+ */
+static void
+pin_window(rolling *ro, int k, int minute, int64_t end_ms)
+{
+    const ranks_tree *t = &ro->truth[k];
+    sw_cwpct_point pts[64];
+    sw_cwpct_rank ranks[N_THR];
+    int64_t lo = INT64_MAX, hi = 0, above[N_THR] = {0};
+    for (int m = minute - roll_minutes[k] + 1; m <= minute; m++) {
+        int slot = m % 1440;
+        size_t n = ro->minute_n[slot];
+        if (n == 0)
+            continue;
+        lo = ro->minute_values[slot][0] < lo ? ro->minute_values[slot][0] : lo;
+        hi = ro->minute_values[slot][n - 1] > hi ? ro->minute_values[slot][n - 1] : hi;
+        for (int i = 0; i < N_THR; i++)
+            above[i] += ro->minute_above[slot][i];
+    }
+    for (size_t g = 0; g < sw_cwpct_grid_len; g++)
+        pts[g] = (sw_cwpct_point){sw_cwpct_grid[g], ranks_value(t, sw_cwpct_grid[g]) / 1000.0};
+    for (int i = 0; i < N_THR; i++)
+        ranks[i] = (sw_cwpct_rank){(double)thresholds_us[i] / 1000.0,
+                                   100.0 * (double)(t->total - above[i]) / (double)t->total};
+    sw_cwpct_period pd = {.points = pts,
+                          .n_points = sw_cwpct_grid_len,
+                          .ranks = ranks,
+                          .n_ranks = N_THR,
+                          .sample_count = (double)t->total,
+                          .min = (double)lo / 1000.0,
+                          .max = (double)hi / 1000.0,
+                          .unit_us = 1000.0,
+                          .sum = NAN};
+    uint8_t stats[SW_CWPCT_WINDOW_MAX_BYTES];
+    size_t len;
+    sw_err err = {0};
+    bool done = false;
+    must(sw_cwpct_window_encode(&pd, stats, &len, &err), &err);
+    must(sw_eval_pin_window(ro->ev, "api", NULL, (int64_t)roll_minutes[k] * 60000, end_ms,
+                            sw_cwpct_pin_stored, NULL, stats, len, &done, &err),
+         &err);
+    if (!done) {
+        fprintf(stderr, "bench_cwpct: window %s not pinned\n", roll_names[k]);
+        exit(1);
+    }
 }
 
 /* Each full window's objectives against its truth. */
@@ -646,7 +708,7 @@ roll_compare(rolling *ro, int minute)
 }
 
 static void
-run_rolling(const month *mo, uint64_t seed, bool pinned, int minutes, rolling *ro)
+run_rolling(const month *mo, uint64_t seed, roll_mode mode, int minutes, rolling *ro)
 {
     sw_err err = {0};
     sw_rules *rules = NULL;
@@ -682,11 +744,17 @@ run_rolling(const month *mo, uint64_t seed, bool pinned, int minutes, rolling *r
         memcpy(hour + n_hour, v, n * sizeof *v);
         n_hour += n;
         if ((minute + 1) % 60 == 0) {
-            if (pinned) { /* as the tick: pin after the advance, evaluate again */
+            if (mode >= ROLL_HOURS) { /* as the tick: pin after the advance, evaluate again */
                 pin_hour(ro, start + 60000 - 3600000, hour, n_hour);
                 must(sw_eval_advance(ro->ev, start + 60000, &err), &err);
             }
             n_hour = 0;
+        }
+        if ((minute + 1) % EVAL_EVERY == 0 && mode == ROLL_WINDOWS) {
+            for (int k = 0; k < N_ROLL; k++) /* the windows over an hour, once full */
+                if (roll_minutes[k] > 60 && minute + 1 >= roll_minutes[k])
+                    pin_window(ro, k, minute, start + 60000);
+            must(sw_eval_advance(ro->ev, start + 60000, &err), &err);
         }
         if ((minute + 1) % EVAL_EVERY == 0)
             roll_compare(ro, minute);
@@ -706,14 +774,14 @@ static void
 rolling_months(uint64_t seed, int days)
 {
     for (int incidents = 0; incidents < 2; incidents++)
-        for (int pinned = 1; pinned >= 0; pinned--) {
+        for (int mode = ROLL_WINDOWS; mode >= ROLL_MINUTES; mode--) {
             month mo = {.incidents = incidents, .fetch_ranks = true};
             rolling ro = {0};
             double t0 = now_s();
-            run_rolling(&mo, seed + (uint64_t)incidents, pinned, days * 1440, &ro);
+            run_rolling(&mo, seed + (uint64_t)incidents, (roll_mode)mode, days * 1440, &ro);
             for (int k = 0; k < N_ROLL; k++) {
                 printf("cwpct_rolling_%s_%s_%s", incidents ? "incidents" : "drift",
-                       pinned ? "pinned" : "minutes", roll_names[k]);
+                       roll_mode_names[mode], roll_names[k]);
                 for (int i = 0; i < N_PCT; i++)
                     printf(" P%g %+.2f%%", pcts[i], 100 * ro.worst[k][i]);
                 for (int i = 0; i < N_PCT; i++)

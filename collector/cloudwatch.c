@@ -45,6 +45,7 @@ struct sw_cloudwatch {
     sw_arena arena;
     int64_t period_s, base_ms;
     bool windows; /* latency statistics only, of windows (an hour, a day) as one period */
+    bool rolling; /* those: only of services with a sliding latency window of period_s */
     sw_cwgmd_query *queries;
     query_meta *meta;
     size_t n, cap;
@@ -270,6 +271,92 @@ collect_thresholds(sw_cloudwatch *cw, const sw_rules *r, sw_err *err)
     return st;
 }
 
+/* ------------------------------------------------------------------ rolling windows */
+
+/* Sliding windows are those up to 2 days (longer ones are kept as hours by the evaluator). */
+#define ROLLING_MAX_MS (2 * INT64_C(86400000))
+#define HOUR_MS INT64_C(3600000)
+
+/* A length CloudWatch can answer as one period: whole minutes (Period and StartTime, the
+ * window's start under 15 days old, are then what CloudWatch keeps and rounds to). */
+static bool
+rolling_length(int64_t length_ms)
+{
+    return length_ms > HOUR_MS && length_ms <= ROLLING_MAX_MS && length_ms % 60000 == 0;
+}
+
+typedef struct lengths {
+    int64_t *v;
+    size_t cap, n;
+} lengths;
+
+/* Insert a new length in order; when full, it is left out. */
+static void
+lengths_add(lengths *l, int64_t length_ms)
+{
+    if (!rolling_length(length_ms))
+        return;
+    int64_t s = length_ms / 1000;
+    size_t i = 0;
+    while (i < l->n && l->v[i] < s)
+        i++;
+    if ((i < l->n && l->v[i] == s) || l->n == l->cap)
+        return;
+    memmove(l->v + i + 1, l->v + i, (l->n - i) * sizeof *l->v);
+    l->v[i] = s;
+    l->n++;
+}
+
+static void
+alert_lengths(lengths *l, const sw_alert *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i].kind == SW_ALERT_CONDITION && a[i].when.sli == SW_SLI_LATENCY)
+            lengths_add(l, a[i].over_ms);
+}
+
+/* The sliding latency windows of one rule set (what the evaluator keeps as SW_LAT_SLIDING). */
+static void
+set_lengths(lengths *l, const sw_rules *r)
+{
+    for (size_t i = 0; i < r->n_objectives; i++) {
+        const sw_objective *o = &r->objectives[i];
+        if (o->objective.sli == SW_SLI_LATENCY && o->window.kind == SW_WINDOW_ROLLING)
+            lengths_add(l, o->window.length_ms);
+    }
+    alert_lengths(l, r->alerts, r->n_alerts);
+    alert_lengths(l, r->triggers, r->n_triggers);
+}
+
+static bool
+has_cloudwatch_latency(const sw_service *s)
+{
+    return s->latency.kind == SW_SOURCE_CLOUDWATCH;
+}
+
+void
+sw_cloudwatch_rolling_lengths(const sw_rules *rules, int64_t *ret_s, size_t cap, size_t *ret_n)
+{
+    lengths l = {ret_s, cap, 0};
+    for (size_t i = 0; i < rules->n_services; i++)
+        if (has_cloudwatch_latency(&rules->services[i]))
+            set_lengths(&l, sw_rules_of_service(rules, i));
+    *ret_n = l.n;
+}
+
+/* The service's own rules use a sliding latency window of cw's period. */
+static bool
+uses_rolling(const sw_cloudwatch *cw, const sw_rules *rules, size_t svc)
+{
+    int64_t found[64];
+    lengths l = {found, sizeof found / sizeof found[0], 0};
+    set_lengths(&l, sw_rules_of_service(rules, svc));
+    for (size_t i = 0; i < l.n; i++)
+        if (found[i] == cw->period_s)
+            return true;
+    return false;
+}
+
 static sw_status
 plan_rules(sw_cloudwatch *cw, const sw_rules *rules, sw_err *err)
 {
@@ -286,6 +373,8 @@ plan_rules(sw_cloudwatch *cw, const sw_rules *rules, sw_err *err)
         cw->services[i].unit_us = 1e3;
         if (cw->services[i].name == NULL)
             return sw_err_set(err, SW_E_NOMEM, "out of memory planning CloudWatch queries");
+        if (cw->rolling && !uses_rolling(cw, rules, i))
+            continue;
         st = plan_source(cw, i, &s->requests, ROLE_REQUESTS, s->name, err);
         if (st == SW_OK)
             st = plan_source(cw, i, &s->errors, ROLE_ERRORS, s->name, err);
@@ -298,7 +387,7 @@ plan_rules(sw_cloudwatch *cw, const sw_rules *rules, sw_err *err)
 }
 
 static sw_status
-plan_new(const sw_rules *rules, int64_t period_s, int64_t base_ms, bool windows,
+plan_new(const sw_rules *rules, int64_t period_s, int64_t base_ms, bool windows, bool rolling,
          sw_cloudwatch **ret, sw_err *err)
 {
     if (period_s <= 0 || base_ms <= 0 || (period_s * 1000) % base_ms != 0)
@@ -312,6 +401,7 @@ plan_new(const sw_rules *rules, int64_t period_s, int64_t base_ms, bool windows,
     cw->period_s = period_s;
     cw->base_ms = base_ms;
     cw->windows = windows;
+    cw->rolling = rolling;
     sw_status st = plan_rules(cw, rules, err);
     if (st != SW_OK) {
         sw_cloudwatch_free(cw);
@@ -325,13 +415,19 @@ sw_status
 sw_cloudwatch_new(const sw_rules *rules, int64_t period_s, int64_t base_ms, sw_cloudwatch **ret,
                   sw_err *err)
 {
-    return plan_new(rules, period_s, base_ms, false, ret, err);
+    return plan_new(rules, period_s, base_ms, false, false, ret, err);
 }
 
 sw_status
 sw_cloudwatch_new_windows(const sw_rules *rules, int64_t window_s, sw_cloudwatch **ret, sw_err *err)
 {
-    return plan_new(rules, window_s, 1000, true, ret, err);
+    return plan_new(rules, window_s, 1000, true, false, ret, err);
+}
+
+sw_status
+sw_cloudwatch_new_rolling(const sw_rules *rules, int64_t window_s, sw_cloudwatch **ret, sw_err *err)
+{
+    return plan_new(rules, window_s, 1000, true, true, ret, err);
 }
 
 void

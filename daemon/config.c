@@ -59,8 +59,9 @@ static const char *const query_keys[] = {"url",          "every",    "lag",
                                          "lookback",     "timeout",  "max_response",
                                          "retries",      "bearer_token_file", "basic_auth",
                                          "headers",      NULL};
-static const char *const cloudwatch_keys[] = {"region", "endpoint_url", "profile", "period",
-                                              "settle", "every", "timeout", NULL};
+static const char *const cloudwatch_keys[] = {"region",  "endpoint_url",    "profile",
+                                              "period",  "settle",          "every",
+                                              "timeout", "rolling_windows", NULL};
 static const char *const basic_auth_keys[] = {"username", "password_file", NULL};
 static const char *const shard_keys[] = {"count", "index", NULL};
 
@@ -103,6 +104,7 @@ set_defaults(sw_config *c)
     c->cloudwatch.settle_ms = 180000;
     c->cloudwatch.every_ms = 60000;
     c->cloudwatch.timeout_ms = 30000;
+    c->cloudwatch.rolling_windows = true;
 }
 
 /* ADDR:PORT with a port in 0..65535; ADDR may be empty (all interfaces) or [v6]. */
@@ -450,6 +452,8 @@ get_cloudwatch(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
         sw_rules_get_duration(ld, v, "every", false, &cw->every_ms);
     if ((v = sw_yaml_get(node, "timeout")) != NULL)
         sw_rules_get_duration(ld, v, "timeout", false, &cw->timeout_ms);
+    if ((v = sw_yaml_get(node, "rolling_windows")) != NULL)
+        sw_rules_get_bool(ld, v, &cw->rolling_windows);
     /* A period reaches the accumulators up to settle + every after it ended, and its first
      * base interval ended a period before that; taken earlier, its intervals would already
      * be closed and the data dropped as late. */

@@ -10,6 +10,11 @@
  * it; a failed poll moves nothing, so the next one reads the same range again. The watermark
  * starts after the daemon's first tick, which starts where the store's rows end: a period the
  * store holds (a backfill's) is never read again.
+ *
+ * Rolling latency windows of more than an hour (up to 2 days) are also asked as one period at
+ * each poll that hands minutes on: [end - length, end), end the minutes' new watermark. Their
+ * statistics are not stored; the tick thread pins the evaluator's windows that end there to
+ * them (a view, until the window moves on). `rolling_windows: false` turns that off.
  */
 #include "daemon_int.h"
 
@@ -29,6 +34,8 @@
 /* Hours are also asked as one period each, once settled (their rows are pinned to them). */
 #define HOUR_S INT64_C(3600)
 #define MAX_HOURS_PER_POLL 48
+/* Distinct rolling window lengths asked as one period (more are left to their sums). */
+#define MAX_ROLLING 16
 
 /* A plan and room for its series. */
 typedef struct cw_plan {
@@ -37,10 +44,12 @@ typedef struct cw_plan {
     size_t n_series;
 } cw_plan;
 
-/* A stored hour's statistics, waiting for the tick thread to pin the evaluator's windows. */
+/* A window's statistics waiting for the tick thread to pin the evaluator's windows: a stored
+ * hour's (length_ms 0), or a rolling window's [start_ms, start_ms + length_ms). */
 typedef struct cw_pin {
     char *service;
-    int64_t hour_ms;
+    int64_t start_ms;
+    int64_t length_ms;
     size_t len;
     uint8_t stats[SW_CWPCT_WINDOW_MAX_BYTES];
 } cw_pin;
@@ -50,14 +59,23 @@ typedef struct cw_pins {
     size_t n, cap;
 } cw_pins;
 
+/* The plans of the rolling windows asked as one period, one per length. */
+typedef struct cw_rolling {
+    sw_cloudwatch *plan[MAX_ROLLING];
+    size_t n;
+} cw_rolling;
+
 struct sw_daemon_cw {
     sw_awscreds_provider *creds;
     sw_cwgmd *client;
     cw_plan periods_plan;
     cw_plan hours_plan; /* no plan when the period is an hour or more */
+    cw_plan rolling[MAX_ROLLING];
+    size_t n_rolling;
     int64_t period_s, settle_s, every_ms;
     int64_t handed_until_s;
-    int64_t hours_until_s; /* end of the hours whose statistics are stored */
+    int64_t hours_until_s;   /* end of the hours whose statistics are stored */
+    int64_t rolling_until_s; /* the last end the rolling windows were asked at */
     char endpoint[512];
     pthread_t thread;
     bool started;
@@ -65,6 +83,7 @@ struct sw_daemon_cw {
     pthread_mutex_t lock; /* guards the fields below */
     sw_cloudwatch *next_plan;
     sw_cloudwatch *next_hours_plan;
+    cw_rolling next_rolling;
     uint64_t periods;
     sw_cwgmd_stats stats;
     int64_t last_success_ms;
@@ -107,17 +126,43 @@ cw_plan_set(cw_plan *p, sw_cloudwatch *next)
     return true;
 }
 
+static void
+rolling_free(cw_rolling *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        sw_cloudwatch_free(r->plan[i]);
+    r->n = 0;
+}
+
+/* The rolling plans become c's (those that cannot get room for their series are left out). */
+static void
+adopt_rolling(sw_daemon_cw *c, cw_rolling *next)
+{
+    for (size_t i = 0; i < c->n_rolling; i++)
+        cw_plan_fini(&c->rolling[i]);
+    c->n_rolling = 0;
+    for (size_t i = 0; i < next->n; i++)
+        if (cw_plan_set(&c->rolling[c->n_rolling], next->plan[i]))
+            c->n_rolling++;
+        else
+            sw_log(SW_LOG_ERROR, "cloudwatch rolling window not asked: out of memory", NULL);
+    next->n = 0;
+}
+
 /* Take the plans the tick thread left. */
 static void
 adopt_plan(sw_daemon_cw *c)
 {
     pthread_mutex_lock(&c->lock);
     sw_cloudwatch *next = c->next_plan, *hours = c->next_hours_plan;
+    cw_rolling rolling = c->next_rolling;
     c->next_plan = NULL;
     c->next_hours_plan = NULL;
+    c->next_rolling.n = 0;
     pthread_mutex_unlock(&c->lock);
     if (next == NULL)
         return;
+    adopt_rolling(c, &rolling);
     if (!cw_plan_set(&c->periods_plan, next)) {
         sw_cloudwatch_free(hours);
         sw_log(SW_LOG_ERROR, "cloudwatch rules not updated: out of memory", NULL);
@@ -175,7 +220,8 @@ pins_clear(cw_pins *p)
 }
 
 static bool
-pins_push(cw_pins *p, const char *service, int64_t hour_ms, const void *stats, size_t len)
+pins_push(cw_pins *p, const char *service, int64_t start_ms, int64_t length_ms, const void *stats,
+          size_t len)
 {
     if (p->n == p->cap) {
         size_t cap = p->cap ? 2 * p->cap : 16;
@@ -189,7 +235,8 @@ pins_push(cw_pins *p, const char *service, int64_t hour_ms, const void *stats, s
     pin->service = strdup(service);
     if (pin->service == NULL)
         return false;
-    pin->hour_ms = hour_ms;
+    pin->start_ms = start_ms;
+    pin->length_ms = length_ms;
     pin->len = len;
     memcpy(pin->stats, stats, len);
     p->n++;
@@ -202,7 +249,7 @@ queue_pins(hour_stats *h)
 {
     pthread_mutex_lock(&h->c->lock);
     size_t queued = 0;
-    while (queued < h->n && pins_push(&h->c->pins, h->ws[queued].service, h->ws[queued].start_ms,
+    while (queued < h->n && pins_push(&h->c->pins, h->ws[queued].service, h->ws[queued].start_ms, 0,
                                       h->ws[queued].data, h->ws[queued].len))
         queued++;
     pthread_mutex_unlock(&h->c->lock);
@@ -278,6 +325,62 @@ poll_hours(sw_daemon *d, int64_t now_ms)
                    NULL);
 }
 
+/* Where a rolling window's statistics go: the tick thread's queue. */
+typedef struct rolling_sink {
+    sw_daemon_cw *c;
+    int64_t start_s, length_s;
+} rolling_sink;
+
+static sw_status
+to_pins(void *ctx, const char *service, int64_t start_s, const sw_cwpct_period *stats, sw_err *err)
+{
+    rolling_sink *r = ctx;
+    if (start_s != r->start_s)
+        return SW_OK;
+    uint8_t bytes[SW_CWPCT_WINDOW_MAX_BYTES];
+    size_t len = 0;
+    sw_status st = sw_cwpct_window_encode(stats, bytes, &len, err);
+    if (st != SW_OK)
+        return st;
+    pthread_mutex_lock(&r->c->lock);
+    bool queued = pins_push(&r->c->pins, service, start_s * 1000, r->length_s * 1000, bytes, len);
+    pthread_mutex_unlock(&r->c->lock);
+    return queued ? SW_OK : sw_err_set(err, SW_E_NOMEM, "out of memory queueing a window");
+}
+
+/*
+ * Ask each rolling window as one period ending where the minutes handed on end (once per end)
+ * and queue its statistics for the tick thread. A failure is logged and not asked again: the
+ * window moves on, and reads its sum meanwhile.
+ */
+static void
+poll_rolling(sw_daemon *d)
+{
+    sw_daemon_cw *c = d->cw;
+    int64_t end = c->handed_until_s;
+    if (end <= c->rolling_until_s)
+        return;
+    c->rolling_until_s = end;
+    for (size_t i = 0; i < c->n_rolling; i++) {
+        const cw_plan *p = &c->rolling[i];
+        size_t n = 0;
+        const sw_cwgmd_query *q = sw_cloudwatch_queries(p->plan, &n);
+        int64_t length = sw_cloudwatch_period_s(p->plan);
+        rolling_sink sink = {c, end - length, length};
+        sw_err err;
+        sw_status st =
+            n > 0 ? sw_cwgmd_fetch(c->client, q, n, end - length, end, p->series, &err) : SW_OK;
+        if (st == SW_OK && n > 0)
+            st = sw_cloudwatch_windows(p->plan, p->series, end - length, end, to_pins, &sink, &err);
+        if (st != SW_OK)
+            sw_log_err(SW_LOG_ERROR, "cloudwatch poll of a rolling window failed", &err, "endpoint",
+                       c->endpoint, NULL);
+    }
+    pthread_mutex_lock(&c->lock);
+    sw_cwgmd_stats_get(c->client, &c->stats);
+    pthread_mutex_unlock(&c->lock);
+}
+
 static bool
 nap_for_retry(void *ctx, int64_t ms)
 {
@@ -292,6 +395,7 @@ cw_loop(void *arg)
     do {
         poll_once(d, sw_daemon_now(d));
         poll_hours(d, sw_daemon_now(d));
+        poll_rolling(d);
     } while (sw_daemon_nap(d, (int64_t)((double)d->cw->every_ms / d->opts.speed) + 1));
     return NULL;
 }
@@ -319,18 +423,45 @@ client_new(sw_daemon *d, sw_daemon_cw *c, sw_err *err)
                                     c->endpoint, sizeof c->endpoint, err);
 }
 
-/* The plans for rules: periods, and hours when periods are shorter. */
+/* The rolling windows' plans, one per length, when on and periods are shorter than them. */
+static sw_status
+rolling_new(const sw_daemon *d, const sw_rules *rules, cw_rolling *ret, sw_err *err)
+{
+    ret->n = 0;
+    if (!d->cfg->cloudwatch.rolling_windows)
+        return SW_OK;
+    int64_t lengths[MAX_ROLLING];
+    size_t n;
+    sw_cloudwatch_rolling_lengths(rules, lengths, MAX_ROLLING, &n);
+    sw_status st = SW_OK;
+    for (size_t i = 0; st == SW_OK && i < n; i++) {
+        if (lengths[i] <= d->cw->period_s || lengths[i] % d->cw->period_s != 0)
+            continue; /* a window the minutes' period does not end on */
+        st = sw_cloudwatch_new_rolling(rules, lengths[i], &ret->plan[ret->n], err);
+        if (st == SW_OK)
+            ret->n++;
+    }
+    if (st != SW_OK)
+        rolling_free(ret);
+    return st;
+}
+
+/* The plans for rules: periods, hours when periods are shorter, and the rolling windows. */
 static sw_status
 plans_new(const sw_daemon *d, const sw_rules *rules, sw_cloudwatch **ret, sw_cloudwatch **ret_hours,
-          sw_err *err)
+          cw_rolling *ret_rolling, sw_err *err)
 {
     *ret_hours = NULL;
     sw_status st = sw_cloudwatch_new(rules, d->cw->period_s, d->base_ms, ret, err);
     if (st == SW_OK && d->cw->period_s < HOUR_S)
         st = sw_cloudwatch_new_windows(rules, HOUR_S, ret_hours, err);
-    if (st != SW_OK && *ret != NULL) {
+    if (st == SW_OK)
+        st = rolling_new(d, rules, ret_rolling, err);
+    if (st != SW_OK) {
         sw_cloudwatch_free(*ret);
+        sw_cloudwatch_free(*ret_hours);
         *ret = NULL;
+        *ret_hours = NULL;
     }
     return st;
 }
@@ -342,18 +473,22 @@ sw_daemon_cw_set_rules(sw_daemon *d, const sw_rules *rules)
     if (c == NULL)
         return;
     sw_cloudwatch *plan = NULL, *hours = NULL;
+    cw_rolling rolling = {0};
     sw_err err;
-    if (plans_new(d, rules, &plan, &hours, &err) != SW_OK) {
+    if (plans_new(d, rules, &plan, &hours, &rolling, &err) != SW_OK) {
         sw_log_err(SW_LOG_ERROR, "cloudwatch rules not updated", &err, NULL);
         return;
     }
     pthread_mutex_lock(&c->lock);
     sw_cloudwatch *old = c->next_plan, *old_hours = c->next_hours_plan;
+    cw_rolling old_rolling = c->next_rolling;
     c->next_plan = plan;
     c->next_hours_plan = hours;
+    c->next_rolling = rolling;
     pthread_mutex_unlock(&c->lock);
     sw_cloudwatch_free(old);
     sw_cloudwatch_free(old_hours);
+    rolling_free(&old_rolling);
 }
 
 sw_status
@@ -372,7 +507,8 @@ sw_daemon_cw_start(sw_daemon *d, sw_err *err)
     c->handed_until_s = first_period(d->last_tick_ms, c->period_s);
     c->hours_until_s = first_period(d->last_tick_ms, HOUR_S); /* its minutes are all handed */
     d->cw = c;
-    sw_status st = plans_new(d, d->rules, &c->next_plan, &c->next_hours_plan, err);
+    sw_status st =
+        plans_new(d, d->rules, &c->next_plan, &c->next_hours_plan, &c->next_rolling, err);
     if (st == SW_OK)
         st = client_new(d, c, err);
     if (st != SW_OK)
@@ -399,8 +535,11 @@ sw_daemon_cw_stop(sw_daemon *d)
     sw_awscreds_provider_free(c->creds);
     cw_plan_fini(&c->periods_plan);
     cw_plan_fini(&c->hours_plan);
+    for (size_t i = 0; i < c->n_rolling; i++)
+        cw_plan_fini(&c->rolling[i]);
     sw_cloudwatch_free(c->next_plan);
     sw_cloudwatch_free(c->next_hours_plan);
+    rolling_free(&c->next_rolling);
     pins_clear(&c->pins);
     free(c->pins.v);
     pthread_mutex_destroy(&c->lock);
@@ -426,6 +565,27 @@ sw_daemon_cw_self(sw_daemon *d, sw_metrics_self *self)
 /* ------------------------------------------------------------------ live pins */
 
 /*
+ * Hand one queued rolling window to the evaluator; true when it is done with (applied at the
+ * window's end, the window has moved past it, or this tick was the window's end: a series not
+ * evaluated there never will be).
+ */
+static bool
+pin_window(sw_daemon *d, const cw_pin *pin, int64_t boundary_ms, bool *applied)
+{
+    sw_err err;
+    bool done = false;
+    if (sw_eval_pin_window(d->ev, pin->service, NULL, pin->length_ms,
+                           pin->start_ms + pin->length_ms, sw_cwpct_pin_stored, NULL, pin->stats,
+                           pin->len, &done, &err) != SW_OK) {
+        sw_log_err(SW_LOG_ERROR, "cloudwatch rolling window not pinned live", &err, "service",
+                   pin->service, NULL);
+        return true;
+    }
+    *applied |= done;
+    return done || pin->start_ms + pin->length_ms <= boundary_ms;
+}
+
+/*
  * Hand one queued hour to the evaluator; true when it is done with (applied, or nothing to
  * pin, or too old to wait for: a reload or a start without checkpoint rebuilds the windows from
  * the pinned hourly rows). After a reload the rebuilt windows hold the pinned rows already and
@@ -435,16 +595,18 @@ sw_daemon_cw_self(sw_daemon *d, sw_metrics_self *self)
 static bool
 pin_one(sw_daemon *d, const cw_pin *pin, int64_t boundary_ms, bool *applied)
 {
+    if (pin->length_ms > 0)
+        return pin_window(d, pin, boundary_ms, applied);
     sw_err err;
     bool done = false;
-    if (sw_eval_pin_hour(d->ev, pin->service, NULL, pin->hour_ms, sw_cwpct_pin_stored, NULL,
+    if (sw_eval_pin_hour(d->ev, pin->service, NULL, pin->start_ms, sw_cwpct_pin_stored, NULL,
                          pin->stats, pin->len, &done, &err) != SW_OK) {
         sw_log_err(SW_LOG_ERROR, "cloudwatch hour not pinned live", &err, "service", pin->service,
                    NULL);
         return true;
     }
     *applied |= done;
-    return done || pin->hour_ms < boundary_ms - MAX_HOURS_PER_POLL * HOUR_S * 1000;
+    return done || pin->start_ms < boundary_ms - MAX_HOURS_PER_POLL * HOUR_S * 1000;
 }
 
 /* Hours whose windows have not packed them yet wait for a later tick, before the hours queued

@@ -49,7 +49,7 @@ condition_holds(const sw_eval *ev, const sw_series *s, const sw_alert *a,
     uint32_t run = a->when.sli == SW_SLI_HEALTH_CONSECUTIVE_FAILURES
                        ? sw_history_peak_run(&s->hist, cut ? from_ms : start, t_ms)
                        : 0;
-    const sw_hdr *latency = lat != NULL ? lat->acc : NULL;
+    const sw_hdr *latency = lat != NULL ? sw_window_latency(lat) : NULL;
     if (cut) {
         if (run > sums.v[SW_SUM_FAILURES])
             run = (uint32_t)sums.v[SW_SUM_FAILURES];

@@ -248,7 +248,10 @@ typedef struct sw_lat_window {
     int64_t *hour_ms;
     bool *hour_pinned; /* the entry is its hour pinned (live, or a stored hourly row) */
     size_t n_hours, cap_hours;
-    uint64_t steps; /* histograms added to acc or taken out of it, ever (sw_eval_work) */
+    uint64_t steps;      /* histograms added to acc or taken out of it, ever (sw_eval_work) */
+    sw_hdr *view;        /* acc pinned to the window's own statistics (sw_window_pin_view) */
+    int64_t view_to_ms;  /* the window's end the view was made at */
+    uint64_t view_steps; /* steps when it was made: acc unchanged since while equal */
 } sw_lat_window;
 
 sw_status sw_window_init(sw_lat_window *w, const sw_lat_spec *spec, sw_err *err);
@@ -285,6 +288,16 @@ bool sw_window_hour_sealed(const sw_lat_window *w, int64_t hour_ms);
  */
 sw_status sw_window_pin_hour(sw_lat_window *w, int64_t hour_ms, const sw_hour_pin *pin,
                              sw_hdr *scratch, sw_buf *buf, sw_err *err);
+
+/*
+ * A view of the window as it is now (acc, which keeps its totals) pinned by pin to the
+ * statistics of the whole window asked as one period; answered by sw_window_latency() until the
+ * window moves or acc changes. On error no view is answered.
+ */
+sw_status sw_window_pin_view(sw_lat_window *w, const sw_hour_pin *pin, sw_err *err);
+
+/* What the window's answers read: its pinned view while it holds, else acc. */
+const sw_hdr *sw_window_latency(const sw_lat_window *w);
 
 /* dst += the histograms of base intervals with start >= from and end <= to. */
 void sw_window_merge(const sw_history *h, int64_t from_ms, int64_t to_ms, bool excl_maint,

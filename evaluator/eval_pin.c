@@ -7,6 +7,11 @@
  * packs whole hours takes it: rolling windows beyond 2 d, and sliding windows of an hour or
  * more, which start packing at their series' first pin (their partial edge hours stay base
  * intervals), so series no source pins keep the plain sliding windows' cost.
+ *
+ * Windows pinned whole. A source may also answer a sliding window of more than an hour as one
+ * period ending at the window's end (CloudWatch's statistics of the last 6 h, asked at each
+ * poll): while the window ends there its answers read its sum pinned to them (a view; the sum
+ * and its totals are not changed); once it moves on without new statistics it reads its sum.
  */
 #include "eval_int.h"
 
@@ -45,5 +50,41 @@ sw_eval_pin_hour(sw_eval *ev, const char *service, const char *env, int64_t hour
             return st;
     }
     s->advanced_ms = INT64_MIN; /* its answers changed: the next advance evaluates it again */
+    return SW_OK;
+}
+
+/* Whether a sliding window of length_ms of s has not reached end_ms yet (the pin waits). */
+static bool
+window_before(const sw_series *s, int64_t length_ms, int64_t end_ms)
+{
+    for (size_t i = 0; i < s->plan->n_lat; i++)
+        if (s->plan->lat[i].kind == SW_LAT_SLIDING && s->plan->lat[i].length_ms == length_ms &&
+            s->lat[i].to_ms < end_ms)
+            return true;
+    return false;
+}
+
+sw_status
+sw_eval_pin_window(sw_eval *ev, const char *service, const char *env, int64_t length_ms,
+                   int64_t end_ms, sw_eval_pin_fn fn, void *ctx, const void *stats, size_t len,
+                   bool *ret_done, sw_err *err)
+{
+    sw_series *s = sw_eval_find(ev, service, env);
+    *ret_done = s == NULL || !window_before(s, length_ms, end_ms);
+    if (s == NULL)
+        return SW_OK;
+    const sw_hour_pin pin = {.fn = fn, .ctx = ctx, .stats = stats, .len = len};
+    bool pinned = false;
+    for (size_t i = 0; i < s->plan->n_lat; i++) {
+        if (s->plan->lat[i].kind != SW_LAT_SLIDING || s->plan->lat[i].length_ms != length_ms ||
+            s->lat[i].to_ms != end_ms)
+            continue; /* another window, or moved on already: it reads its sum */
+        sw_status st = sw_window_pin_view(&s->lat[i], &pin, err);
+        if (st != SW_OK)
+            return st;
+        pinned = true;
+    }
+    if (pinned)
+        s->advanced_ms = INT64_MIN; /* its answers changed: the next advance evaluates it again */
     return SW_OK;
 }

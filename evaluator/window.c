@@ -37,6 +37,7 @@ sw_window_fini(sw_lat_window *w)
 {
     sw_hdr_free(w->acc);
     sw_hdr_free(w->build);
+    sw_hdr_free(w->view);
     for (size_t i = 0; i < w->n_hours; i++)
         sw_chist_free(w->hours[i]);
     free(w->hours);
@@ -477,4 +478,33 @@ sw_window_pin_hour(sw_lat_window *w, int64_t hour_ms, const sw_hour_pin *pin, sw
     w->hour_pinned[lo] = true;
     remove_hours(w, lo + 1, hi - lo - 1);
     return SW_OK;
+}
+
+/* ------------------------------------------------------------------ the window's own statistics */
+
+sw_status
+sw_window_pin_view(sw_lat_window *w, const sw_hour_pin *pin, sw_err *err)
+{
+    w->view_to_ms = INT64_MIN; /* no view answers until this one is made */
+    if (w->view == NULL) {
+        sw_status st = sw_hdr_new(&sw_hdr_latency_config, &w->view, err);
+        if (st != SW_OK)
+            return st;
+    }
+    sw_hdr_reset(w->view);
+    sw_hdr_add(w->view, w->acc);
+    sw_status st = pin->fn(pin->ctx, pin->stats, pin->len, w->view, err);
+    if (st != SW_OK)
+        return st;
+    w->view_to_ms = w->to_ms;
+    w->view_steps = w->steps;
+    return SW_OK;
+}
+
+const sw_hdr *
+sw_window_latency(const sw_lat_window *w)
+{
+    bool holds = w->view != NULL && w->view_to_ms != INT64_MIN && w->view_to_ms == w->to_ms &&
+                 w->view_steps == w->steps;
+    return holds ? w->view : w->acc;
 }

@@ -43,6 +43,7 @@ typedef struct sw_cloudwatch_options {
     int64_t settle_ms;        /* default 3 min */
     int64_t every_ms;         /* poll interval; default 60 s */
     int64_t timeout_ms;       /* per request */
+    bool rolling_windows;     /* ask rolling latency windows over an hour as one period */
 } sw_cloudwatch_options;
 
 /*
@@ -63,6 +64,22 @@ sw_status sw_cloudwatch_new(const sw_rules *rules, int64_t period_s, int64_t bas
  * them (sw_cwpct_conform). Query ids start with "w<window_s>_", apart from the period plan's.
  */
 sw_status sw_cloudwatch_new_windows(const sw_rules *rules, int64_t window_s, sw_cloudwatch **ret,
+                                    sw_err *err);
+
+/*
+ * The lengths, in seconds, of the sliding latency windows of more than an hour (up to 2 days,
+ * whole minutes) that the rules' CloudWatch services use (objectives, alerts and triggers),
+ * distinct and in increasing order: the first cap found, *ret_n of them.
+ */
+void sw_cloudwatch_rolling_lengths(const sw_rules *rules, int64_t *ret_s, size_t cap,
+                                   size_t *ret_n);
+
+/*
+ * The plan of sw_cloudwatch_new_windows() at Period window_s for the services whose rules have a
+ * sliding latency window of that length only (query ids "w<window_s>_..."): asked for
+ * [end - window_s, end), its one period is the window ending at end.
+ */
+sw_status sw_cloudwatch_new_rolling(const sw_rules *rules, int64_t window_s, sw_cloudwatch **ret,
                                     sw_err *err);
 
 /* sw_cloudwatch_free(NULL) does nothing. */

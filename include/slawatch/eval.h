@@ -166,6 +166,20 @@ sw_status sw_eval_pin_hour(sw_eval *ev, const char *service, const char *env, in
                            bool *ret_done, sw_err *err);
 
 /*
+ * Pin the sliding latency windows of length_ms of a series that end at end_ms to what a source
+ * answered for that window as one period (CloudWatch's statistics of [end - length, end)):
+ * while such a window ends at end_ms its percentiles and counts over thresholds read its sum
+ * pinned by fn (a view; the window's sum, its totals and its request and error counts are not
+ * changed); once it moves on it reads its sum again. *ret_done is false, and nothing is applied,
+ * while such a window has not reached end_ms yet: ask again after the next advance. A window
+ * past end_ms takes nothing (done). Errors are the pin function's; no view is then answered.
+ * The series' answers change with the next sw_eval_advance() at the same time.
+ */
+sw_status sw_eval_pin_window(sw_eval *ev, const char *service, const char *env, int64_t length_ms,
+                             int64_t end_ms, sw_eval_pin_fn fn, void *ctx, const void *stats,
+                             size_t len, bool *ret_done, sw_err *err);
+
+/*
  * Evaluate alerts and triggers at every base-interval boundary after the previous call, up to
  * and including now_ms (which must not go back), then objectives and budgets at now_ms.
  */

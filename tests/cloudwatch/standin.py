@@ -60,7 +60,13 @@ days, 5-minute 63, 1-hour 455) answers no datapoints.
 GET /_standin/stats answers counters as JSON (requests per endpoint, key ids that signed
 accepted requests, rejections by reason; "sts_calls": each AssumeRole's signing key id, role,
 session name, external id and duration; "gmd_ranges": each GetMetricData page's
-[StartTime, EndTime]; "hour_ranges": those of the pages that ask Period 3600).
+[StartTime, EndTime]; "hour_ranges": those of the pages that ask Period 3600; "long_ranges":
+[StartTime, EndTime, Period] of those that ask a Period over an hour).
+
+Datapoints start at StartTime rounded down as CloudWatch rounds it (to the minute when under 15
+days old, to 5 minutes under 63 days, else to the hour; for periods under a minute to the
+period) and follow every Period from there, so a Period of 6 hours asked from 13:07 answers
+[13:07, 19:07).
 """
 import argparse
 import bisect
@@ -104,7 +110,7 @@ class State:
                       "imds_region": 0, "cloudwatch_ok": 0, "rejected": {}, "keys_used": [],
                       "gmd_requests": 0, "throttled": 0, "fail500": 0, "expired": 0,
                       "partial_pages": 0, "datapoints": 0, "faults": {}, "sts_calls": [],
-                      "gmd_ranges": [], "hour_ranges": []}
+                      "gmd_ranges": [], "hour_ranges": [], "long_ranges": []}
         self.fault_rng = None
         self.key_calls = {}  # issued key id -> accepted GetMetricData calls
 
@@ -316,7 +322,7 @@ class Handler(BaseHTTPRequestHandler):
         if value is None or not retained(self.range[0], period):
             return [], []
         delay = self.state.scenario.get("cloudwatch", {}).get("ingest_delay_s", 0)
-        first = -(-int(self.range[0]) // period) * period
+        first = rounded_start(self.range[0], period)
         ts, vs = [], []
         for t in range(first, int(self.range[1]), period):
             if t + period > time.time():
@@ -343,6 +349,9 @@ class Handler(BaseHTTPRequestHandler):
             self.state.stats["gmd_ranges"].append(list(self.range))
             if any(q["MetricStat"]["Period"] == 3600 for q in queries):
                 self.state.stats["hour_ranges"].append(list(self.range))
+            for period in sorted({q["MetricStat"]["Period"] for q in queries}):
+                if period > 3600:
+                    self.state.stats["long_ranges"].append(list(self.range) + [period])
         page_size = self.state.scenario.get("cloudwatch", {}).get("page_size", 1 << 30)
         offset = int(request.get("NextToken", "tok-0")[4:])
         results, more = [], False
@@ -506,6 +515,15 @@ def retained(start, period):
         if age <= max_age:
             return period % step == 0
     return False
+
+
+def rounded_start(start, period):
+    """StartTime as CloudWatch rounds it down: for periods under a minute (high resolution) to
+    the period's division of the minute, else by its age, to 1 minute (up to 15 days), 5 minutes
+    (up to 63 days) or 1 hour."""
+    age = time.time() - start
+    step = 60 if age <= 15 * 86400 else 300 if age <= 63 * 86400 else 3600
+    return int(start) // min(step, period) * min(step, period)
 
 
 def formula(spec, t, period):

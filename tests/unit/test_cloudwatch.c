@@ -2,7 +2,9 @@
  * Unit tests for the CloudWatch mapping (collector/cloudwatch.c): every latency threshold the
  * rules compare with is fetched as PR(:T) in the metric's unit, and a period's PR answer makes
  * the count of requests slower than T exact in the interval handed on, even when the grid's
- * percentiles disagree with it.
+ * percentiles disagree with it. Rolling latency windows over an hour: their lengths, the plan
+ * that asks each as one period for the services that use it, and the setting that turns it off
+ * (refused at FILE:LINE:COL when not a boolean).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,10 +13,13 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "slawatch/cloudwatch.h"
+#include "slawatch/config.h"
 #include "slawatch/cwpct.h"
 #include "slawatch/hdr.h"
 
@@ -143,12 +148,130 @@ test_rank_makes_count_exact(void **state)
     sw_cloudwatch_free(cw);
 }
 
+/* Two CloudWatch services and one pushed: web uses 6 h twice, 1 d, 1 h (not over an hour) and
+ * 3 d (beyond 2 days); api uses 2 h in an alert; the pushed service's 12 h is not CloudWatch's. */
+static const char rolling_yaml[] =
+    "version: 1\n"
+    "base_interval: 60s\n"
+    "services:\n"
+    "  - name: web\n"
+    "    sli:\n"
+    "      requests: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/1}}}\n"
+    "      latency: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/web/1}}}\n"
+    "    objectives:\n"
+    "      - {name: a, objective: p95 <= 500ms, window: 6h}\n"
+    "      - {name: b, objective: p99 <= 1s, window: 6h}\n"
+    "      - {name: c, objective: p99 <= 1s, window: 1d}\n"
+    "      - {name: d, objective: p99 <= 1s, window: 1h}\n"
+    "      - {name: e, objective: p99 <= 1s, window: 3d}\n"
+    "  - name: api\n"
+    "    sli:\n"
+    "      requests: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/api/1}}}\n"
+    "      latency: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/api/1}}}\n"
+    "    alerts:\n"
+    "      - {name: Slow, when: p99 > 1s, over: 2h}\n"
+    "  - name: pushed\n"
+    "    sli: {requests: {push: true}, latency: {push: true}}\n"
+    "    objectives:\n"
+    "      - {name: f, objective: p95 <= 500ms, window: 12h}\n";
+
+static size_t
+count_dimension(const sw_cwgmd_query *q, size_t n, const char *value)
+{
+    size_t found = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < q[i].n_dimensions; k++)
+            found += strcmp(q[i].dimensions[k].value, value) == 0;
+    return found;
+}
+
+/* 2 h, 6 h and 1 d, in order; each plan asks only the services whose rules use its length. */
+static void
+test_rolling_lengths_and_plans(void **state)
+{
+    (void)state;
+    sw_rules *rules = NULL;
+    sw_err err;
+    if (sw_rules_load_mem(rolling_yaml, strlen(rolling_yaml), "rules.yaml", &rules, NULL, &err) !=
+        SW_OK)
+        fail_msg("rules: %s", err.msg);
+    int64_t lengths[8];
+    size_t n = 0;
+    sw_cloudwatch_rolling_lengths(rules, lengths, 8, &n);
+    assert_int_equal(n, 3);
+    assert_int_equal(lengths[0], 7200);
+    assert_int_equal(lengths[1], 21600);
+    assert_int_equal(lengths[2], 86400);
+    sw_cloudwatch_rolling_lengths(rules, lengths, 2, &n);
+    assert_int_equal(n, 2);
+    sw_cloudwatch *cw = NULL;
+    assert_int_equal(sw_cloudwatch_new_rolling(rules, 21600, &cw, &err), SW_OK);
+    size_t nq = 0;
+    const sw_cwgmd_query *q = sw_cloudwatch_queries(cw, &nq);
+    assert_true(nq > 0);
+    assert_int_equal(count_dimension(q, nq, "app/web/1"), nq);
+    assert_true(find_stat(q, nq, "TargetResponseTime", "p99") >= 0);
+    assert_int_equal(find_stat(q, nq, "RequestCount", "Sum"), -1);
+    assert_int_equal(q[0].period_s, 21600);
+    assert_memory_equal(q[0].id, "w21600_", 7);
+    sw_cloudwatch_free(cw);
+    assert_int_equal(sw_cloudwatch_new_rolling(rules, 7200, &cw, &err), SW_OK);
+    q = sw_cloudwatch_queries(cw, &nq);
+    assert_true(nq > 0);
+    assert_int_equal(count_dimension(q, nq, "app/api/1"), nq);
+    sw_cloudwatch_free(cw);
+    sw_rules_free(rules);
+}
+
+static sw_status
+load_config(const char *text, sw_config **ret, sw_rules_diag *diag, sw_err *err)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/sw_cw_cfg_XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    sw_status st = sw_config_load(path, ret, diag, err);
+    unlink(path);
+    return st;
+}
+
+/* On by default, off with false, anything else refused where it is written. */
+static void
+test_rolling_windows_setting(void **state)
+{
+    (void)state;
+    static const char head[] = "rules_files: [r.yaml]\ningest_delay: 5m\ncloudwatch:\n"
+                               "  region: eu-west-1\n";
+    char text[256];
+    sw_config *c = NULL;
+    sw_err err;
+    assert_int_equal(load_config(head, &c, NULL, &err), SW_OK);
+    assert_true(c->cloudwatch.rolling_windows);
+    sw_config_free(c);
+    snprintf(text, sizeof text, "%s  rolling_windows: false\n", head);
+    assert_int_equal(load_config(text, &c, NULL, &err), SW_OK);
+    assert_false(c->cloudwatch.rolling_windows);
+    sw_config_free(c);
+    snprintf(text, sizeof text, "%s  rolling_windows: sometimes\n", head);
+    sw_rules_diag *diag = sw_rules_diag_new();
+    assert_int_equal(load_config(text, &c, diag, &err), SW_E_PARSE);
+    assert_true(sw_rules_diag_count(diag) > 0);
+    const char *line = sw_rules_diag_line(diag, 0);
+    if (strstr(line, ":5:20: error:") == NULL)
+        fail_msg("wanted the error at 5:20, got %s", line);
+    sw_rules_diag_free(diag);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_thresholds_fetched),
         cmocka_unit_test(test_rank_makes_count_exact),
+        cmocka_unit_test(test_rolling_lengths_and_plans),
+        cmocka_unit_test(test_rolling_windows_setting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,12 @@
  * back. The expected histograms are summed here from the intervals the test fed, never read
  * from the evaluator; the pin is the test's own (every value half again as slow), so a pin that
  * is not applied, applied twice or to the wrong hour shows.
+ *
+ * Windows pinned whole (sw_eval_pin_window): a sliding window of more than an hour pinned at the
+ * minute it ends answers, while it ends there, the test's own sum of the minutes it holds
+ * conformed to CloudWatch-style statistics (sw_cwpct_conform through the store's pin function),
+ * bucket for bucket; its sum and totals stay the minutes'; it answers its sum again once it
+ * moves on.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +24,7 @@
 #include <string.h>
 
 #include "slawatch/buf.h"
+#include "slawatch/cwpct.h"
 #include "slawatch/eval.h"
 #include "slawatch/eval_ckpt.h"
 #include "slawatch/rng.h"
@@ -429,6 +436,212 @@ test_short_window_pinned_through_edges(void **state)
     free(f);
 }
 
+/* ------------------------------------------------------------------ windows pinned whole */
+
+#define VIEW_MINUTES 200
+#define VIEW_WINDOW (6 * HOUR)
+
+static const char view_rules_text[] = "version: 1\n"
+                                      "base_interval: 1m\n"
+                                      "services:\n"
+                                      "  - name: api\n"
+                                      "    sli: {requests: {push: true}, errors: {push: true}, "
+                                      "latency: {push: true}}\n"
+                                      "objectives:\n"
+                                      "  - name: p99-6h\n"
+                                      "    objective: p99 <= 250ms\n"
+                                      "    window: 6h\n";
+
+typedef struct view_fx {
+    sw_rules *rules;
+    sw_eval *ev;
+    sw_hdr *minute[VIEW_MINUTES];
+    int64_t to_ms; /* where the evaluator has advanced to */
+    uint8_t stats[SW_CWPCT_WINDOW_MAX_BYTES];
+    size_t len;
+} view_fx;
+
+static void
+view_advance(view_fx *f, int64_t to_ms)
+{
+    sw_err err = {0};
+    for (int m = (int)((f->to_ms - START) / MIN); m < VIEW_MINUTES && START + m * MIN < to_ms;
+         m++) {
+        sw_sli_interval iv;
+        sw_rng rng = {.state = 41 + (uint64_t)m};
+        sw_hdr *h = sw_test_random_interval(&rng, START + m * MIN, MIN, MIN, &iv);
+        assert_int_equal(sw_eval_add(f->ev, "api", NULL, &iv, &err), SW_OK);
+        f->minute[m] = iv.latency != NULL ? sw_hdr_clone(iv.latency) : NULL;
+        sw_hdr_free(h);
+    }
+    assert_int_equal(sw_eval_advance(f->ev, to_ms, &err), SW_OK);
+    f->to_ms = to_ms;
+}
+
+/* The test's own sum of the minutes in [to - 6 h, to). */
+static sw_hdr *
+view_sum(const view_fx *f, int64_t to_ms)
+{
+    sw_hdr *sum = NULL;
+    assert_int_equal(sw_hdr_new(&sw_hdr_latency_config, &sum, NULL), SW_OK);
+    for (int m = 0; m < VIEW_MINUTES; m++) {
+        int64_t start = START + m * MIN;
+        if (start >= to_ms - VIEW_WINDOW && start + MIN <= to_ms && f->minute[m] != NULL)
+            sw_hdr_add(sum, f->minute[m]);
+    }
+    return sum;
+}
+
+/*
+ * Statistics of the window as one period that differ from its sum's (every value a tenth
+ * slower, the 250 ms share a point lower), so a view not applied, or applied to the wrong
+ * sum, shows.
+ */
+static void
+view_stats(view_fx *f, const sw_hdr *sum)
+{
+    sw_cwpct_point pts[SW_CWPCT_WINDOW_MAX_POINTS];
+    size_t n = 0;
+    for (size_t i = 0; i < sw_cwpct_grid_len; i++)
+        pts[n++] =
+            (sw_cwpct_point){sw_cwpct_grid[i],
+                             1.1 * (double)sw_hdr_value_at_percentile(sum, sw_cwpct_grid[i]) / 1e3};
+    double total = (double)sw_hdr_total_count(sum);
+    sw_cwpct_rank rank = {250.0, sw_hdr_percentile_of_value(sum, 250000) - 1.0};
+    sw_cwpct_period p = {.points = pts,
+                         .n_points = n,
+                         .ranks = &rank,
+                         .n_ranks = 1,
+                         .sample_count = total,
+                         .min = 1.1 * (double)sw_hdr_min(sum) / 1e3,
+                         .max = 1.1 * (double)sw_hdr_max(sum) / 1e3,
+                         .unit_us = 1e3,
+                         .sum = NAN};
+    sw_err err = {0};
+    assert_int_equal(sw_cwpct_window_encode(&p, f->stats, &f->len, &err), SW_OK);
+}
+
+static const sw_lat_window *
+view_window(const view_fx *f)
+{
+    const sw_series *s = sw_eval_find(f->ev, "api", NULL);
+    assert_non_null(s);
+    assert_int_equal(s->plan->n_lat, 1);
+    return &s->lat[0];
+}
+
+static bool
+view_pin(view_fx *f, int64_t end_ms)
+{
+    sw_err err = {0};
+    bool done = false;
+    assert_int_equal(sw_eval_pin_window(f->ev, "api", NULL, VIEW_WINDOW, end_ms,
+                                        sw_cwpct_pin_stored, NULL, f->stats, f->len, &done, &err),
+                     SW_OK);
+    return done;
+}
+
+/* The window answers its sum (unpinned) or its sum conformed to f's statistics, and its own
+ * sum and total are the minutes' either way. */
+static void
+view_check(const view_fx *f, bool pinned)
+{
+    const sw_lat_window *w = view_window(f);
+    sw_hdr *sum = view_sum(f, f->to_ms);
+    assert_same_buckets(w->acc, sum);
+    if (pinned) {
+        sw_cwpct_window dec;
+        sw_err err = {0};
+        assert_int_equal(sw_cwpct_window_decode(f->stats, f->len, &dec, &err), SW_OK);
+        int64_t total = sw_hdr_total_count(sum);
+        assert_int_equal(sw_cwpct_conform(sum, &dec.period, &err), SW_OK);
+        assert_int_equal(sw_hdr_total_count(sum), total);
+        assert_int_not_equal(sw_hdr_value_at_percentile(w->acc, 99.0),
+                             sw_hdr_value_at_percentile(sum, 99.0));
+    }
+    assert_same_buckets(sw_window_latency(w), sum);
+    assert_int_equal(sw_hdr_total_count(sw_window_latency(w)), sw_hdr_total_count(w->acc));
+    sw_hdr_free(sum);
+}
+
+static void
+view_setup(view_fx *f)
+{
+    sw_err err = {0};
+    assert_int_equal(
+        sw_rules_load_mem(view_rules_text, strlen(view_rules_text), "test", &f->rules, NULL, &err),
+        SW_OK);
+    assert_int_equal(sw_eval_new(f->rules, &f->ev, &err), SW_OK);
+    f->to_ms = START;
+}
+
+static void
+view_teardown(view_fx *f)
+{
+    for (int m = 0; m < VIEW_MINUTES; m++)
+        sw_hdr_free(f->minute[m]);
+    sw_eval_free(f->ev);
+    sw_rules_free(f->rules);
+}
+
+/*
+ * Pinned at a minute that is not on the hour: the window answers its conformed sum, also after
+ * evaluating again at the same time; the next minute it answers its sum again; statistics for an
+ * end it has not reached wait (not done, nothing applied); for an end it has passed, nothing.
+ */
+static void
+test_window_pinned_whole_is_a_view(void **state)
+{
+    (void)state;
+    view_fx f = {0};
+    view_setup(&f);
+    int64_t end = START + 157 * MIN;
+    view_advance(&f, end);
+    sw_hdr *sum = view_sum(&f, end);
+    view_stats(&f, sum);
+    sw_hdr_free(sum);
+    assert_false(view_pin(&f, end + MIN)); /* not there yet: waits */
+    view_check(&f, false);
+    assert_true(view_pin(&f, end));
+    view_check(&f, true);
+    sw_err err = {0};
+    assert_int_equal(sw_eval_advance(f.ev, end, &err), SW_OK); /* evaluated again, same end */
+    view_check(&f, true);
+    view_advance(&f, end + MIN);
+    view_check(&f, false);
+    assert_true(view_pin(&f, end)); /* moved past it: nothing */
+    view_check(&f, false);
+    view_teardown(&f);
+}
+
+/* The view holds while the window ends there and only then: a pinned hour taken in at the same
+ * end changes the sum, so the window answers the new sum, not a stale view. */
+static void
+test_window_view_gives_way_to_a_changed_sum(void **state)
+{
+    (void)state;
+    view_fx f = {0};
+    view_setup(&f);
+    int64_t end = START + 3 * HOUR;
+    view_advance(&f, end);
+    sw_hdr *sum = view_sum(&f, end);
+    view_stats(&f, sum);
+    sw_hdr_free(sum);
+    assert_true(view_pin(&f, end));
+    view_check(&f, true);
+    bool done = false;
+    int calls = 0;
+    sw_err err = {0};
+    assert_int_equal(
+        sw_eval_pin_hour(f.ev, "api", NULL, START + HOUR, slower, &calls, "", 0, &done, &err),
+        SW_OK);
+    assert_true(done);
+    assert_int_equal(calls, 1);
+    const sw_lat_window *w = view_window(&f);
+    assert_ptr_equal(sw_window_latency(w), w->acc);
+    view_teardown(&f);
+}
+
 int
 main(void)
 {
@@ -441,6 +654,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_pin_twice_is_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stored_hour_row_left_as_it_is, setup, teardown),
         cmocka_unit_test(test_short_window_pinned_through_edges),
+        cmocka_unit_test(test_window_pinned_whole_is_a_view),
+        cmocka_unit_test(test_window_view_gives_way_to_a_changed_sum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
