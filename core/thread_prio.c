@@ -52,16 +52,17 @@ warn_once(int e)
 static int
 lower(int nice)
 {
+    int e = 0;
 #ifdef SCHED_BATCH
     struct sched_param sp = {0};
-    int e = pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
-    if (e != 0)
-        return e;
+    e = pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
 #endif
     int target = sw_thread_prio_nice() + nice;
     if (target > SW_THREAD_NICE_MAX)
         target = SW_THREAD_NICE_MAX;
-    return setpriority(PRIO_PROCESS, thread_id(), target) == 0 ? 0 : errno;
+    if (setpriority(PRIO_PROCESS, thread_id(), target) != 0 && e == 0)
+        e = errno;
+    return e;
 }
 
 void

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The daemon's threads are named and its background threads yield the CPU to the gate's.
 
-Usage: test_serve_threads.py SLAWATCH
+Usage: test_serve_threads.py SLAWATCH UNIT
 
 `slawatch serve` is started with `background_nice: 7` and a remote-write destination (a closed
 port on 127.0.0.1, so its sender thread exists), then with `background_nice: 0`. Each thread's
@@ -12,11 +12,19 @@ daemon's niceness and SCHED_OTHER; the render workers, the rollup thread and the
 sender are SCHED_BATCH at the setting's steps above it; the report workers at nice 19. With 0,
 the background threads but the report workers stay at the gate's priority. A value outside
 0..19 refuses the start with one line naming the key and where it is.
+
+Then the daemon is started once more under the system call filter of the shipped systemd unit
+(UNIT, dist/slawatch.service.in): its SystemCallFilter= lines, in order, expanded by Debian's
+`systemd-analyze syscall-filter` and loaded with libseccomp (python3-seccomp) before exec, denied
+calls failing with the unit's SystemCallErrorNumber. The threads must be lowered there too.
 """
+import errno
 import os
 import subprocess
 import sys
 import tempfile
+
+import seccomp
 
 from serve_util import FAILURES, check, Daemon, free_port, wait_until
 
@@ -53,12 +61,53 @@ def expected_threads_started(pid):
     return all(any(n.startswith(k) for n in names) for k in kinds) and names
 
 
-def check_priorities(slawatch, tmp, setting):
+def syscall_set(names):
+    """The system calls of names (calls and @groups), groups expanded by systemd itself."""
+    out = set()
+    for name in names:
+        if not name.startswith("@"):
+            out.add(name)
+            continue
+        listing = subprocess.run(["systemd-analyze", "syscall-filter", "--no-pager", name],
+                                 capture_output=True, text=True, check=True).stdout
+        members = [line.strip() for line in listing.splitlines()[1:]
+                   if line.strip() and not line.strip().startswith("#")]
+        out |= syscall_set(members)
+    return out
+
+
+def unit_filter(unit):
+    """A libseccomp filter doing what the unit's SystemCallFilter= lines do (systemd.exec(5):
+    the first line decides allow- or deny-listing, later lines add or remove calls)."""
+    lines, error = [], errno.EPERM
+    with open(unit) as f:
+        for line in f:
+            key, _, value = line.strip().partition("=")
+            if key == "SystemCallFilter":
+                lines.append(value.split())
+            elif key == "SystemCallErrorNumber":
+                error = getattr(errno, value.strip())
+    check(lines and not lines[0][0].startswith("~"), f"{unit}: no allow-listing SystemCallFilter")
+    allowed = set()
+    for words in lines:
+        deny = words[0].startswith("~")
+        calls = syscall_set([words[0].lstrip("~")] + words[1:])
+        allowed = allowed - calls if deny else allowed | calls
+    f = seccomp.SyscallFilter(defaction=seccomp.ERRNO(error))
+    for call in sorted(allowed):
+        try:
+            f.add_rule(seccomp.ALLOW, call)
+        except (RuntimeError, ValueError):
+            pass  # a call this architecture does not have
+    return f
+
+
+def check_priorities(slawatch, tmp, setting, seccomp_filter=None):
     closed = free_port()  # nothing listens: the sender only retries
     extra = (f"background_nice: {setting}\n"
              f"remote_write:\n  - url: http://127.0.0.1:{closed}/api/v1/write\n")
     d = Daemon(slawatch, tmp, extra_config=extra)
-    d.start()
+    d.start(preexec_fn=seccomp_filter.load if seccomp_filter is not None else None)
     try:
         wait_until("every thread to be started and named",
                    lambda: expected_threads_started(d.proc.pid))
@@ -100,10 +149,12 @@ def check_refused(slawatch, tmp, value):
 
 
 def main():
-    slawatch = sys.argv[1]
+    slawatch, unit = sys.argv[1], sys.argv[2]
     for setting in (7, 0):
         with tempfile.TemporaryDirectory(prefix="sw-threads-") as tmp:
             check_priorities(slawatch, tmp, setting)
+    with tempfile.TemporaryDirectory(prefix="sw-threads-unit-") as tmp:
+        check_priorities(slawatch, tmp, 7, unit_filter(unit))
     for value in ("20", "-1", "ten"):
         with tempfile.TemporaryDirectory(prefix="sw-threads-bad-") as tmp:
             check_refused(slawatch, tmp, value)
