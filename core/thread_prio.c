@@ -27,8 +27,9 @@ thread_id(void)
     return (id_t)syscall(SYS_gettid);
 }
 
-int
-sw_thread_prio_nice(void)
+/* The calling thread's niceness (-20 .. 19). */
+static int
+own_nice(void)
 {
     errno = 0;
     int n = getpriority(PRIO_PROCESS, thread_id());
@@ -57,7 +58,7 @@ lower(int nice)
     struct sched_param sp = {0};
     e = pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
 #endif
-    int target = sw_thread_prio_nice() + nice;
+    int target = own_nice() + nice;
     if (target > SW_THREAD_NICE_MAX)
         target = SW_THREAD_NICE_MAX;
     if (setpriority(PRIO_PROCESS, thread_id(), target) != 0 && e == 0)

@@ -18,7 +18,4 @@
  */
 void sw_thread_prio_set(const char *name, int nice);
 
-/* The calling thread's niceness (-20 .. 19). */
-int sw_thread_prio_nice(void);
-
 #endif
