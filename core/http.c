@@ -994,8 +994,8 @@ sw_http_start(const sw_http_options *opts, const sw_http_route *routes, size_t n
         st = sw_workq_new(srv->opts.heavy_workers, srv->opts.heavy_waiting, "sw-report", HEAVY_NICE,
                           &srv->heavy, err);
     if (st == SW_OK)
-        st = sw_workq_new(srv->opts.bulk_workers, srv->opts.bulk_waiting, "sw-ingest",
-                          BULK_NICE, &srv->bulk, err);
+        st = sw_workq_new(srv->opts.bulk_workers, srv->opts.bulk_waiting, "sw-ingest", BULK_NICE,
+                          &srv->bulk, err);
     if (st == SW_OK)
         st = sw_workq_new(srv->opts.render_workers, srv->opts.render_waiting, "sw-render",
                           srv->opts.render_nice, &srv->render, err);
