@@ -5,6 +5,7 @@ pushed 250 requests with 250 log-normal latencies (median 80 ms, sigma 0.5) earl
 base interval (mem_serve.py's rules and traffic).
 
     python3 bench/scale_serve.py BUILD_DIR tick N [N ...] [--intervals K] [--http-threads T]
+                                 [--background-nice B] [--thread-waits]
     python3 bench/scale_serve.py BUILD_DIR startup N [--days D] [--store DIR]
 
 `tick`: after two warm-up intervals, K measured intervals (default 4). The tick's cost is read
@@ -29,6 +30,10 @@ checkpoint). --store DIR copies a store bench_scale_store wrote before instead o
 connection (the scrape's, the probes', the pushes') shares one pool thread, so whatever runs on
 it holds the gate up in every run rather than in the runs where a probe happens to share the
 scrape's thread.
+--background-nice B sets `background_nice` (trees that have it). --thread-waits prints, per kind
+of thread (its name without the number; the main thread is "tick"), its CPU per measured
+interval and its mean wait in the run queue per time it ran (/proc/PID/task/TID/schedstat): how
+long the gate's pool threads (MHD-worker) wait for a CPU once woken.
 
 Prints `key value unit` lines.
 """
@@ -219,6 +224,35 @@ def scrape_metrics(port):
 
 FILE_SERVICES = 1000  # a rules file lists at most 1,000 services: teams' files, as users split
 HTTP_THREADS = 0  # --http-threads; 0: the daemon's default
+BACKGROUND_NICE = None  # --background-nice; None: not written
+THREAD_WAITS = False  # --thread-waits: each kind of thread's CPU and run-queue wait
+
+
+def thread_schedstats(pid):
+    """{tid: (kind, cpu ns, ns waited runnable, times run)} from /proc/PID/task/TID/schedstat;
+    kind is the thread's name without its number, the main thread's "tick"."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            name = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
+            run = [int(v) for v in open(f"/proc/{pid}/task/{tid}/schedstat").read().split()]
+        except OSError:
+            continue  # the thread has ended
+        out[tid] = ("tick" if tid == str(pid) else re.sub(r"-\d+$", "", name), *run[:3])
+    return out
+
+
+def print_thread_waits(key, before, after, intervals):
+    """Per kind of thread: CPU per interval and the mean wait in the run queue per run."""
+    kinds = {}
+    for tid, (kind, *now) in after.items():
+        was = before.get(tid, (kind, 0, 0, 0))[1:]
+        total = kinds.setdefault(kind, [0, 0, 0])
+        for i in range(3):
+            total[i] += now[i] - was[i]
+    for kind, (cpu, wait, runs) in sorted(kinds.items()):
+        print(f"{key}.thread.{kind}.cpu_per_interval {cpu / intervals / 1e6:.1f} ms")
+        print(f"{key}.thread.{kind}.wait_per_run {wait / max(runs, 1) / 1e3:.1f} us")
 
 
 def write_config(tmp, n, port):
@@ -228,7 +262,8 @@ def write_config(tmp, n, port):
             f.write(rules_for(min(FILE_SERVICES, n - first), first))
     open(os.path.join(tmp, "slawatch.yaml"), "w").write(
         f"listen: 127.0.0.1:{port}\ndata_dir: data\nrules_files: [rules.d/*.yaml]\n"
-        "log_level: error\n" + (f"http:\n  threads: {HTTP_THREADS}\n" if HTTP_THREADS else ""))
+        "log_level: error\n" + (f"http:\n  threads: {HTTP_THREADS}\n" if HTTP_THREADS else "")
+        + (f"background_nice: {BACKGROUND_NICE}\n" if BACKGROUND_NICE is not None else ""))
 
 
 def start_serve(build, tmp, port):
@@ -268,6 +303,7 @@ def tick_run(build, n, intervals):
         pool = latency_pool(rng)
         scrapes = []
         cpu = []
+        waits = []
         for k in range(WARMUP + intervals + 1):
             sleep_to_interval(0.2)
             if k == WARMUP:
@@ -279,6 +315,7 @@ def tick_run(build, n, intervals):
                      str(n), str(intervals * BASE_S)], stdout=subprocess.PIPE, text=True)
             if k >= WARMUP:
                 cpu.append((thread_cpu_s(serve.pid, serve.pid), process_cpu_s(serve.pid)))
+                waits.append(thread_schedstats(serve.pid) if THREAD_WAITS else {})
             if k > WARMUP:
                 scrapes.append(scrape_metrics(port))
             if k < WARMUP + intervals:
@@ -301,6 +338,8 @@ def tick_run(build, n, intervals):
         print(f"{key}.metrics_size {scrapes[-1][1]} bytes")
         print(f"{key}.metrics_failed {sum(s[2] != 200 for s in scrapes)} scrapes")
         gate_figures(f"{key}.gate", answers)
+        if THREAD_WAITS:
+            print_thread_waits(key, waits[0], waits[-1], intervals)
         # Until the tick thread has applied a mark (after the tick in progress), a pipeline's
         # questions may wait for that tick; once an answer has shown the mark, the rest are
         # prepared by every tick.
@@ -384,6 +423,11 @@ def main():
     global HTTP_THREADS
     intervals = option(args, "--intervals", 4)
     HTTP_THREADS = option(args, "--http-threads", 0)
+    global THREAD_WAITS, BACKGROUND_NICE
+    BACKGROUND_NICE = option(args, "--background-nice", None)
+    THREAD_WAITS = "--thread-waits" in args
+    if THREAD_WAITS:
+        args.remove("--thread-waits")
     days = option(args, "--days", 30)
     store = None
     if "--store" in args:

@@ -9,6 +9,7 @@
 #include "slawatch/http.h"
 
 #include "slawatch/json.h"
+#include "slawatch/thread_prio.h"
 #include "slawatch/workq.h"
 
 #include <microhttpd.h>
@@ -36,20 +37,17 @@
 #define DEFAULT_HEADER_TIMEOUT_S 10
 #define DEFAULT_HEAVY_WORKERS 2
 #define DEFAULT_HEAVY_WAITING 8
-#define HEAVY_NICE 19 /* heavy handlers: background threads that yield to the pool threads */
+#define HEAVY_NICE SW_THREAD_NICE_MAX /* heavy handlers: yield to every other thread */
 #define HEAVY_RETRY_AFTER_S 5
 #define DEFAULT_BULK_WORKERS 2
 #define DEFAULT_BULK_WAITING 32
-/* Ingest at the pool threads' priority: separate threads keep the gate from queueing behind
- * it, and a lower priority would only make acknowledged-by-deadline pushes late under load. */
+/* Ingest at the pool threads' priority: niced, the pool threads waited less for a CPU in the
+ * benchmark but the gate's p99 did not move, and a flood of pushes would wait longer and be
+ * refused more (bench/README.md, "The gate's threads first"). */
 #define BULK_NICE 0
 #define BULK_RETRY_AFTER_S 1
 #define DEFAULT_RENDER_WORKERS 2
 #define DEFAULT_RENDER_WAITING 16
-/* Renders (/metrics, the status) at the pool threads' priority: a 171 MB render at nice 19
- * under load would starve, and the scraper would time out; their own threads are what keep the
- * gate's pool threads free while one runs. */
-#define RENDER_NICE 0
 #define RENDER_RETRY_AFTER_S 1
 #define WATCHDOG_PERIOD_MS 250 /* how late past its header deadline a connection may be closed */
 #define MAX_THREADS 32
@@ -887,6 +885,7 @@ static void *
 watchdog_main(void *arg)
 {
     sw_http_server *srv = arg;
+    sw_thread_prio_set("sw-http-watch", 0);
     pthread_mutex_lock(&srv->conns_lock);
     while (!srv->watchdog_stop) {
         struct timespec until;
@@ -992,14 +991,14 @@ sw_http_start(const sw_http_options *opts, const sw_http_route *routes, size_t n
     if (st == SW_OK)
         st = load_tls(srv, opts, err);
     if (st == SW_OK)
-        st = sw_workq_new(srv->opts.heavy_workers, srv->opts.heavy_waiting, HEAVY_NICE, &srv->heavy,
-                          err);
+        st = sw_workq_new(srv->opts.heavy_workers, srv->opts.heavy_waiting, "sw-report", HEAVY_NICE,
+                          &srv->heavy, err);
     if (st == SW_OK)
-        st = sw_workq_new(srv->opts.bulk_workers, srv->opts.bulk_waiting, BULK_NICE, &srv->bulk,
-                          err);
+        st = sw_workq_new(srv->opts.bulk_workers, srv->opts.bulk_waiting, "sw-ingest", BULK_NICE,
+                          &srv->bulk, err);
     if (st == SW_OK)
-        st = sw_workq_new(srv->opts.render_workers, srv->opts.render_waiting, RENDER_NICE,
-                          &srv->render, err);
+        st = sw_workq_new(srv->opts.render_workers, srv->opts.render_waiting, "sw-render",
+                          srv->opts.render_nice, &srv->render, err);
     if (st == SW_OK) {
         srv->mhd = start_daemon(srv, &la, la.any);
         /* ":port" falls back to IPv4 only on hosts without IPv6. */

@@ -2,15 +2,15 @@
  * The worker pool: a ring of submitted jobs under one mutex, sized to the number of places so
  * a submit after a successful reserve always finds room.
  */
-#define _GNU_SOURCE /* SCHED_BATCH */
 #include "slawatch/workq.h"
 
 #include <pthread.h>
-#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+
+#include "slawatch/thread_prio.h"
+
+#define NAME_LEN 16 /* a thread's name as the kernel keeps it */
 
 typedef struct job {
     sw_workq_fn fn;
@@ -25,34 +25,30 @@ struct sw_workq {
     unsigned head, queued;
     unsigned reserved; /* places taken: queued, running, or reserved and not yet submitted */
     bool stopping;
-    int nice_incr;
+    char name[NAME_LEN]; /* the workers' names: NAME-1, NAME-2, ... */
+    int nice;
+    unsigned started; /* workers that have taken their number */
     pthread_t *threads;
     unsigned n_threads;
 };
 
-/*
- * Background workers: Linux's SCHED_BATCH (a waking worker never preempts a running thread;
- * no privilege needed) at the niceness asked for (per thread: setpriority on the thread id).
- * Not SCHED_IDLE: a worker holding a lock the tick needs (the store's) must still get some CPU
- * on a busy machine, or the tick would wait on it indefinitely. Best effort.
- */
+/* Each worker names itself after the pool and its number, then takes the pool's priority. */
 static void
-lower_priority(int nice_incr)
+worker_identity(sw_workq *q)
 {
-#ifdef SCHED_BATCH
-    struct sched_param sp = {0};
-    (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
-#endif
-    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
-                      getpriority(PRIO_PROCESS, 0) + nice_incr);
+    pthread_mutex_lock(&q->lock);
+    unsigned number = ++q->started;
+    pthread_mutex_unlock(&q->lock);
+    char name[NAME_LEN + 12]; /* room for the number; sw_thread_prio_set cuts to the limit */
+    snprintf(name, sizeof name, "%s-%u", q->name, number);
+    sw_thread_prio_set(name, q->nice);
 }
 
 static void *
 worker_main(void *arg)
 {
     sw_workq *q = arg;
-    if (q->nice_incr > 0)
-        lower_priority(q->nice_incr);
+    worker_identity(q);
     pthread_mutex_lock(&q->lock);
     for (;;) {
         while (q->queued == 0 && !q->stopping)
@@ -72,13 +68,15 @@ worker_main(void *arg)
 }
 
 sw_status
-sw_workq_new(unsigned threads, unsigned waiting, int nice_incr, sw_workq **ret, sw_err *err)
+sw_workq_new(unsigned threads, unsigned waiting, const char *name, int nice, sw_workq **ret,
+             sw_err *err)
 {
     sw_workq *q = calloc(1, sizeof *q);
     if (q == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory");
     q->places = (threads ? threads : 1) + waiting;
-    q->nice_incr = nice_incr;
+    snprintf(q->name, sizeof q->name, "%s", name);
+    q->nice = nice;
     q->ring = calloc(q->places, sizeof *q->ring);
     q->threads = calloc(threads ? threads : 1, sizeof *q->threads);
     pthread_mutex_init(&q->lock, NULL);

@@ -13,6 +13,7 @@
 #include "slawatch/arena.h"
 #include "slawatch/buf.h"
 #include "slawatch/http_client.h"
+#include "slawatch/thread_prio.h"
 
 #define DAY_MS INT64_C(86400000)
 
@@ -41,6 +42,7 @@ static const char *const top_keys[] = {"listen",
                                        "cloudwatch",
                                        "shard",
                                        "report_schedule",
+                                       "background_nice",
                                        NULL};
 static const char *const alertmanager_keys[] = {"url", "resend_interval", NULL};
 static const char *const auth_keys[] = {"token_file", "all", NULL};
@@ -83,6 +85,7 @@ set_defaults(sw_config *c)
     c->http_ingest_queue = 32;
     c->http_render_workers = 2;
     c->http_render_queue = 16;
+    c->background_nice = SW_CONFIG_DEFAULT_BACKGROUND_NICE;
     c->retention_ms[0] = 2 * DAY_MS;
     c->retention_ms[1] = 35 * DAY_MS;
     c->retention_ms[2] = 400 * DAY_MS;
@@ -506,6 +509,7 @@ static void
 compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
 {
     const sw_yaml_node *v;
+    int64_t n;
     if (!sw_rules_check_map(ld, root, "configuration", top_keys))
         return;
     if ((v = sw_yaml_get(root, "listen")) != NULL)
@@ -535,6 +539,10 @@ compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
         sw_rules_get_duration(ld, v, "ingest_delay", true, &c->ingest_delay_ms);
     if ((v = sw_yaml_get(root, "ingest_sync")) != NULL)
         sw_rules_get_bool(ld, v, &c->ingest_sync);
+    if ((v = sw_yaml_get(root, "background_nice")) != NULL &&
+        sw_rules_get_int(ld, v, "a number of nice steps from 0 to 19 for background_nice", 0,
+                         SW_THREAD_NICE_MAX, &n))
+        c->background_nice = (int)n;
     if ((v = sw_yaml_get(root, "scrape_configs")) != NULL)
         sw_config_scrape_compile(ld, v, c);
     if ((v = sw_yaml_get(root, "prometheus_query")) != NULL)

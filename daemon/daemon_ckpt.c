@@ -21,6 +21,7 @@
 #include "slawatch/cwpct.h"
 #include "slawatch/eval_ckpt.h"
 #include "slawatch/log.h"
+#include "slawatch/thread_prio.h"
 #include "slawatch/units.h"
 
 #define CKPT_MAX_BYTES ((size_t)4 << 30)
@@ -51,6 +52,7 @@ struct sw_daemon_ckpt_job {
     char path[4096];
     sw_ckpt_meta meta;
     sw_buf payload;
+    int nice; /* the writer thread's: a background thread */
 };
 
 /* The checkpoint of d->ev covering the stored rows before covers_until_ms, as its file's path,
@@ -109,6 +111,7 @@ static void *
 write_job(void *arg)
 {
     struct sw_daemon_ckpt_job *j = arg;
+    sw_thread_prio_set("sw-ckpt-write", j->nice);
     sw_err err;
     if (sw_ckpt_write(j->path, &j->meta, j->payload.data, j->payload.len, &err) != SW_OK)
         log_not_written(&err);
@@ -128,6 +131,7 @@ checkpoint_off_tick(sw_daemon *d, int64_t covers_until_ms)
     }
     sw_err err;
     atomic_init(&j->done, false);
+    j->nice = d->background_nice;
     sw_status st = encode(d, covers_until_ms, j->path, sizeof j->path, &j->meta, &j->payload, &err);
     d->checkpoint_ms = covers_until_ms;
     if (st != SW_OK) {

@@ -104,6 +104,7 @@ typedef struct sw_daemon_rw {
 struct sw_daemon {
     sw_daemon_options opts;
     sw_config *cfg;
+    int background_nice; /* the start's background_nice: the threads started later take it too */
     char *rules_text; /* the rules in force, as recorded in the store */
     size_t rules_len;
     sw_rules *rules;

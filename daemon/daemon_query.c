@@ -13,6 +13,7 @@
 #include "slawatch/http_client.h"
 #include "slawatch/log.h"
 #include "slawatch/promquery.h"
+#include "slawatch/thread_prio.h"
 
 struct sw_daemon_query {
     sw_promquery *client;
@@ -208,6 +209,7 @@ static void *
 query_loop(void *arg)
 {
     sw_daemon *d = arg;
+    sw_thread_prio_set("sw-prom-query", 0); /* polls are timed: at the gate's priority */
     do
         poll_once(d, sw_daemon_now(d));
     while (sw_daemon_nap(d, (int64_t)((double)d->query->every_ms / d->opts.speed) + 1));

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "slawatch/log.h"
+#include "slawatch/thread_prio.h"
 #include "slawatch/units.h"
 
 #define ROLLUP_EVERY_MS 60000
@@ -50,6 +51,7 @@ void *
 sw_daemon_probe_loop(void *arg)
 {
     sw_daemon *d = arg;
+    sw_thread_prio_set("sw-probe", 0); /* probes are timed: at the gate's priority */
     do {
         pthread_mutex_lock(&d->probe_lock);
         int64_t now = sw_daemon_now(d), next = now + 1000;
@@ -108,6 +110,7 @@ void *
 sw_daemon_rollup_loop(void *arg)
 {
     sw_daemon *d = arg;
+    sw_thread_prio_set("sw-rollup", d->background_nice);
     prune_records(d);
     while (sw_daemon_nap(d, ROLLUP_EVERY_MS)) {
         sw_err err;

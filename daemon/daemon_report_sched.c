@@ -18,6 +18,7 @@
 #include "slawatch/report.h"
 #include "slawatch/report_mail.h"
 #include "slawatch/report_tz.h"
+#include "slawatch/thread_prio.h"
 
 #define HOUR_MS INT64_C(3600000)
 #define IDLE_MS INT64_C(30000)  /* the longest nap: the clock may jump */
@@ -363,6 +364,7 @@ static void *
 sched_loop(void *arg)
 {
     sw_daemon *d = arg;
+    sw_thread_prio_set("sw-report-sched", d->background_nice);
     while (sw_daemon_nap(d, step(d)))
         ;
     return NULL;

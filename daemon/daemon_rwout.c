@@ -78,8 +78,8 @@ remote_name(const sw_config_remote_write *c)
 
 /* The secrets are read here, at start, and forgotten once the sender has its copies. */
 static sw_status
-start_one(const sw_config_remote_write *c, const char *name, uint64_t seed, sw_rw_send **ret,
-          sw_err *err)
+start_one(const sw_config_remote_write *c, const char *name, uint64_t seed, int nice,
+          sw_rw_send **ret, sw_err *err)
 {
     char *token = NULL, *password = NULL;
     sw_status st = c->bearer_token_file != NULL
@@ -102,6 +102,7 @@ start_one(const sw_config_remote_write *c, const char *name, uint64_t seed, sw_r
                             .max_backoff_ms = c->max_backoff_ms,
                             .flush_deadline_ms = c->flush_deadline_ms,
                             .seed = seed,
+                            .nice = nice,
                             .on_event = on_event,
                             .event_ctx = (void *)name};
     if (st == SW_OK)
@@ -199,7 +200,8 @@ sw_daemon_rwout_start(sw_daemon *d, sw_err *err)
         if ((r->names[i] = remote_name(c)) == NULL || !copy_external(r, i, c, &d->shard))
             st = sw_err_set(err, SW_E_NOMEM, "out of memory starting remote write");
         else
-            st = start_one(c, r->names[i], (uint64_t)sw_daemon_now(d) + i, &r->senders[i], err);
+            st = start_one(c, r->names[i], (uint64_t)sw_daemon_now(d) + i, d->background_nice,
+                           &r->senders[i], err);
     }
     if (st != SW_OK) {
         rwout_free(r);

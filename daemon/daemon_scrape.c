@@ -12,6 +12,7 @@
 #include "slawatch/log.h"
 #include "slawatch/promproto.h"
 #include "slawatch/promtext.h"
+#include "slawatch/thread_prio.h"
 
 #define SCRAPE_SLICE_MS 200 /* longest wait between looks at the stop flag and due scrapes */
 
@@ -117,6 +118,7 @@ static void *
 scrape_loop(void *arg)
 {
     sw_daemon *d = arg;
+    sw_thread_prio_set("sw-scrape", 0); /* scrapes are timed: at the gate's priority */
     while (!stopping(d)) {
         pthread_mutex_lock(&d->scrape_lock);
         sw_err err;

@@ -106,6 +106,7 @@ start_http(sw_daemon *d, sw_err *err)
         .bulk_waiting = c->http_ingest_queue,
         .render_workers = c->http_render_workers,
         .render_waiting = c->http_render_queue,
+        .render_nice = d->background_nice,
         .bearer_token = d->token,
         .auth_all = c->auth_all,
         .tls_cert_file = c->tls_cert_file,
@@ -248,6 +249,7 @@ sw_daemon_new(const sw_daemon_options *opts, sw_daemon **ret, sw_err *err)
     if (d->opts.speed <= 0)
         d->opts.speed = 1;
     d->cfg = opts->config;
+    d->background_nice = d->cfg->background_nice;
     d->sim_until_ms = INT64_MIN;
     d->self.store_ok = true;
     d->self.start_ms = sw_daemon_wall_ms();

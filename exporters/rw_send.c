@@ -16,6 +16,7 @@
 #include "slawatch/http_client.h"
 #include "slawatch/rng.h"
 #include "slawatch/rw_queue.h"
+#include "slawatch/thread_prio.h"
 
 #define RW_CONTENT_TYPE "application/x-protobuf"
 /* A request body is capped, as every buffer is; a batch this large would be refused anyway. */
@@ -408,6 +409,7 @@ static void *
 sender_main(void *arg)
 {
     sw_rw_send *s = arg;
+    sw_thread_prio_set("sw-rw-send", s->cfg.nice);
     pthread_mutex_lock(&s->lock);
     size_t n;
     while ((n = next_batch(s)) > 0) {

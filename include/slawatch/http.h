@@ -61,8 +61,8 @@ typedef enum sw_http_lane {
     SW_HTTP_BULK = 2,   /* many and costly (ingest): the bulk workers, so a flood of them never
                            holds up the pool that answers the gate */
     SW_HTTP_RENDER = 3, /* long to compute from the snapshot (/metrics, the status): the render
-                           workers, at the pool's priority, so a scrape never holds up the
-                           other connections of the pool thread that read it */
+                           workers (at render_nice), so a scrape never holds up the other
+                           connections of the pool thread that read it */
 } sw_http_lane;
 
 typedef struct sw_http_route {
@@ -93,6 +93,8 @@ typedef struct sw_http_options {
     unsigned bulk_waiting;     /* bulk requests queued behind them [32]; more get 503 */
     unsigned render_workers;   /* threads running render routes [2] */
     unsigned render_waiting;   /* render requests queued behind them [16]; more get 503 */
+    int render_nice;           /* the render workers' priority, as sw_thread_prio_set takes
+                                  it [0: the pool threads'] */
     unsigned header_timeout_s; /* a request head (line and headers) must be in within this,
                                   counted from the connection or the previous answer [10] */
     const char *bearer_token;  /* NULL: no auth at all; copied */

@@ -51,6 +51,7 @@ typedef struct sw_rw_send_config {
     int64_t min_backoff_ms, max_backoff_ms; /* 1 <= min <= max */
     int64_t flush_deadline_ms;              /* on free: how long queued samples may still go */
     uint64_t seed;                          /* of the jitter */
+    int nice; /* the sender thread's priority, as sw_thread_prio_set takes it (0: the caller's) */
     /* Called on the sender's thread for what the daemon should log; may be NULL. */
     void (*on_event)(void *ctx, const sw_rw_send_event *ev);
     void *event_ctx;

@@ -17,13 +17,13 @@ typedef struct sw_workq sw_workq;
 typedef void (*sw_workq_fn)(void *arg);
 
 /*
- * threads workers (at least 1) and room for `waiting` more jobs queued behind them. With
- * nice_incr > 0 the workers are background threads: batch-scheduled (on Linux) at nice_incr
- * above the process's niceness, so the threads that answer cheap requests win the CPU;
- * 0: the same priority as the caller. SW_E_NOMEM when a thread cannot start.
+ * threads workers (at least 1) and room for `waiting` more jobs queued behind them. The workers
+ * are named NAME-1, NAME-2 ... (NAME at most 12 bytes) and run at `nice` as sw_thread_prio_set
+ * takes it: with nice > 0 they are background threads, so the threads that answer cheap requests
+ * win the CPU; 0: the caller's priority. SW_E_NOMEM when a thread cannot start.
  */
-sw_status sw_workq_new(unsigned threads, unsigned waiting, int nice_incr, sw_workq **ret,
-                       sw_err *err);
+sw_status sw_workq_new(unsigned threads, unsigned waiting, const char *name, int nice,
+                       sw_workq **ret, sw_err *err);
 
 /* Take a place for one job: false when threads + waiting jobs already hold every place. */
 bool sw_workq_reserve(sw_workq *q);

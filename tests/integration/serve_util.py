@@ -131,10 +131,12 @@ class Daemon:
         self.proc = None
         self.log = None
 
-    def start(self, timeout=20, env=None):
+    def start(self, timeout=20, env=None, preexec_fn=None):
+        """preexec_fn: run in the child before exec (e.g. loading a seccomp filter)."""
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([self.exe, "serve", "--config", self.config_path],
-                                     stdout=self.log, stderr=subprocess.STDOUT, env=env)
+                                     stdout=self.log, stderr=subprocess.STDOUT, env=env,
+                                     preexec_fn=preexec_fn)
 
         def ready():
             if self.proc.poll() is not None:
