@@ -23,7 +23,7 @@
 #define SW_CONFIG_DEFAULT_LISTEN "127.0.0.1:9464"
 /* How far the background threads (renders, rollup, checkpoint writer, remote-write senders,
  * report schedule) are niced below the threads that answer the gate: bench/README.md. */
-#define SW_CONFIG_DEFAULT_BACKGROUND_NICE 10
+#define SW_CONFIG_DEFAULT_BACKGROUND_NICE 0
 
 /* The `prometheus_query` source (daemon/daemon_query.c); url NULL when not configured. */
 typedef struct sw_config_query {
