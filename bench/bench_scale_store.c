@@ -1,8 +1,9 @@
 /*
  * bench_scale_store: writes the store a daemon of N services would have after DAYS days, for
  * scale_serve.py's start-up figure. Services svc0 .. svcN-1, environments blue and green (the
- * names scale_serve.py's rules use); every row carries requests, errors and a latency histogram
- * (log-normal, median 80 ms, sigma 0.5, 250 values per 10 s as the pushed traffic has):
+ * names scale_serve.py's rules use); every row carries what scale_serve.py pushes: requests,
+ * errors (half an error per 10 s on average: 0 or 1 in 250 requests) and a latency histogram
+ * (log-normal, median 80 ms, sigma 0.5, 250 values per 10 s), no health (pushes carry none):
  * 1 d rows imported for the DAYS days before today, 1 h rows for today up to about two hours
  * ago, 1 m rows for the hour before the last one, base (10 s) rows put for the last hour, then
  * rolled up.
@@ -29,6 +30,7 @@
 #define POOL 64
 #define MEDIAN_US 80000.0
 #define SIGMA 0.5
+#define ERROR_EVERY 500 /* requests per error: scale_serve.py's 0 or 1 in 250 */
 
 static const char *const envs[] = {"blue", "green"};
 
@@ -80,7 +82,8 @@ batch_init(scale_batch *b, size_t services)
         snprintf(b->names[s], sizeof b->names[s], "svc%zu", s);
 }
 
-/* One row per series starting at t, histograms lent from pool; about 0.1 % errors. */
+/* One row per series starting at t, histograms lent from pool; errors 0.2 % of the requests, as
+ * scale_serve.py's pushes (0 or 1 in 250), rounded at random so base rows get 0 or 1. */
 static void
 fill_batch(scale_batch *b, int64_t t, int64_t length_ms, sw_hdr **pool, sw_rng *r)
 {
@@ -91,8 +94,7 @@ fill_batch(scale_batch *b, int64_t t, int64_t length_ms, sw_hdr **pool, sw_rng *
                                 .has_data = true,
                                 .latency = pool[sw_rng_next(r) % POOL]};
         iv->requests = (uint64_t)sw_hdr_total_count(iv->latency);
-        iv->errors = iv->requests / 1000 + sw_rng_next(r) % 2;
-        sw_health_record(&iv->health, true);
+        iv->errors = (iv->requests + sw_rng_next(r) % ERROR_EVERY) / ERROR_EVERY;
         b->rows[i] = (sw_store_row){b->names[i / 2], envs[i % 2], iv};
     }
 }

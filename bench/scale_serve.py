@@ -4,7 +4,8 @@ alerts, rollback triggers and gate for N services of two environments (blue, gre
 pushed 250 requests with 250 log-normal latencies (median 80 ms, sigma 0.5) early in each 10 s
 base interval (mem_serve.py's rules and traffic).
 
-    python3 bench/scale_serve.py BUILD_DIR tick N [N ...] [--intervals K] [--http-threads T]
+    python3 bench/scale_serve.py BUILD_DIR tick N [N ...] [--intervals K] [--warmup W]
+                                 [--http-threads T] [--store DIR | --days D]
                                  [--background-nice B] [--thread-waits]
     python3 bench/scale_serve.py BUILD_DIR startup N [--days D] [--store DIR]
 
@@ -20,6 +21,14 @@ gates in turn every 10 ms, as `slawatch gate --wait` polls: gate_pipeline_* once
 answer has shown its mark, gate_pipeline_before_mark_* before (the tick thread applies marks
 between ticks). VmRSS is read at the end; with several N, the slope between consecutive
 sizes is the memory per service without what the daemon holds whatever the services.
+
+With --store DIR (a store `bench_scale_store DIR N 30` wrote, for one N) or --days D (one
+bench_scale_store writes first), the steady state: serve starts on a copy of that store (the
+same services, environments and traffic as the pushes), rebuilt from it, is stopped cleanly and
+started again from its checkpoint, as a long-running install restarts, and only then are the
+intervals pushed and measured as above: windows a month old rather than two intervals young.
+steady_store_age is how long before the start the store's last rows were written (the windows
+of an hour or less hold only the rows of the hour before it); W warm-up intervals (default 2).
 
 `startup`: bench_scale_store writes D days (default 30) of rows for N services (1 d and 1 h
 rows, the last two hours at 1 m and 10 s), then serve is started on that store and timed until
@@ -291,14 +300,36 @@ def sleep_to_interval(offset_s):
     time.sleep(BASE_S - time.time() % BASE_S + offset_s)
 
 
-def tick_run(build, n, intervals):
+def store_age_s(data):
+    """Seconds since the store's files were last written: how far its last rows are behind."""
+    return time.time() - max(os.path.getmtime(os.path.join(data, f)) for f in os.listdir(data))
+
+
+def start_steady(build, tmp, n, port, key, store, days):
+    """serve as a long-running install has it: on a 30-day store for the same services (a copy
+    of store, or one bench_scale_store writes), rebuilt, stopped cleanly (the checkpoint is
+    written) and started again from its checkpoint. Returns the running serve."""
+    data = os.path.join(tmp, "data")
+    fill_store(build, data, n, days, store)
+    print(f"{key}.steady_store_age {store_age_s(data):.0f} s")
+    serve = timed_start(build, tmp, port, f"{key}.steady_rebuild")
+    stop_serve(serve)
+    return timed_start(build, tmp, port, f"{key}.steady_from_checkpoint")
+
+
+def tick_run(build, n, intervals, steady):
+    """steady: None (serve starts empty) or (store, days) for start_steady."""
     tmp = tempfile.mkdtemp(prefix="slawatch-bench-scale-")
     serve = probe = pipelines = None
+    key = f"slawatch.scale.{n}_services"
     try:
         port = free_port()
         write_config(tmp, n, port)
-        serve = start_serve(build, tmp, port)
-        wait_ready(serve, port, 120)
+        if steady is None:
+            serve = start_serve(build, tmp, port)
+            wait_ready(serve, port, 120)
+        else:
+            serve = start_steady(build, tmp, n, port, key, *steady)
         rng = random.Random(42)
         pool = latency_pool(rng)
         scrapes = []
@@ -326,7 +357,6 @@ def tick_run(build, n, intervals):
         tick_cpu = (cpu[-1][0] - cpu[0][0]) / intervals
         all_cpu = (cpu[-1][1] - cpu[0][1]) / intervals
         times = sorted(s[0] for s in scrapes if s[2] == 200) or [math.nan]
-        key = f"slawatch.scale.{n}_services"
         print(f"{key}.tick_thread_cpu_per_tick {tick_cpu * 1e3:.1f} ms")
         print(f"{key}.tick_thread_cpu_per_service {tick_cpu / n * 1e6:.1f} us")
         print(f"{key}.process_cpu_per_interval {all_cpu * 1e3:.1f} ms")
@@ -371,6 +401,16 @@ def timed_start(build, tmp, port, key):
     return serve
 
 
+def fill_store(build, data, n, days, store):
+    """The data directory: a copy of store, or (None) a store bench_scale_store writes."""
+    if store is not None:
+        shutil.copytree(store, data)
+        return
+    os.mkdir(data)
+    subprocess.run([os.path.join(build, "bench", "bench_scale_store"), data, str(n), str(days)],
+                   check=True)
+
+
 def startup_run(build, n, days, store):
     """Start on the store (rebuilt from it), stop cleanly (the checkpoint is written), start
     again (loaded from the checkpoint). store: a bench_scale_store directory to copy, or None
@@ -381,12 +421,7 @@ def startup_run(build, n, days, store):
         port = free_port()
         write_config(tmp, n, port)
         data = os.path.join(tmp, "data")
-        if store is not None:
-            shutil.copytree(store, data)
-        else:
-            os.mkdir(data)
-            subprocess.run([os.path.join(build, "bench", "bench_scale_store"), data, str(n),
-                            str(days)], check=True)
+        fill_store(build, data, n, days, store)
         key = f"slawatch.scale.startup_{days}d_{n}_services"
         serve = timed_start(build, tmp, port, key)
         t0 = time.monotonic()
@@ -420,7 +455,7 @@ def main():
         return
     if len(args) < 3 or args[1] not in ("tick", "startup"):
         sys.exit(__doc__)
-    global HTTP_THREADS
+    global HTTP_THREADS, WARMUP
     intervals = option(args, "--intervals", 4)
     HTTP_THREADS = option(args, "--http-threads", 0)
     global THREAD_WAITS, BACKGROUND_NICE
@@ -428,6 +463,8 @@ def main():
     THREAD_WAITS = "--thread-waits" in args
     if THREAD_WAITS:
         args.remove("--thread-waits")
+    WARMUP = option(args, "--warmup", WARMUP)
+    steady_days = "--days" in args
     days = option(args, "--days", 30)
     store = None
     if "--store" in args:
@@ -439,7 +476,10 @@ def main():
         for n in sizes:
             startup_run(build, n, days, store)
         return
-    rss = [tick_run(build, n, intervals) for n in sizes]
+    steady = (store, days) if store is not None or steady_days else None
+    if store is not None and len(sizes) > 1:
+        sys.exit("--store holds one size's services: give one N")
+    rss = [tick_run(build, n, intervals, steady) for n in sizes]
     for (a, ra), (b, rb) in zip(zip(sizes, rss), zip(sizes[1:], rss[1:])):
         print(f"slawatch.scale.rss_per_service_{a}_to_{b} {(rb - ra) / (b - a):.1f} KiB")
 

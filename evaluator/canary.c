@@ -116,20 +116,40 @@ typedef struct cumul {
     double total;
 } cumul;
 
-/* One pass over the recorded buckets, sized by their count. */
+/* Room for at least `need` buckets; false when out of memory (what is held stays valid). */
+static bool
+cumul_reserve(cumul *c, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return true;
+    size_t grown = *cap * 2 > need ? *cap * 2 : need;
+    int64_t *lo = realloc(c->lo, grown * sizeof *lo);
+    if (lo != NULL)
+        c->lo = lo;
+    int64_t *cum = lo != NULL ? realloc(c->cum, grown * sizeof *cum) : NULL;
+    if (cum == NULL)
+        return false;
+    c->cum = cum;
+    *cap = grown;
+    return true;
+}
+
+/*
+ * One pass over the recorded buckets, the arrays grown as they come: counting the buckets first
+ * was a second pass, over every bucket of a dense histogram (the gate's merged windows).
+ */
 static bool
 cumul_build(const sw_hdr *h, cumul *c)
 {
-    size_t cap = (size_t)sw_hdr_recorded_buckets(h);
-    c->lo = malloc((cap + 1) * sizeof *c->lo);
-    c->cum = malloc((cap + 1) * sizeof *c->cum);
-    c->n = 0;
-    c->total = (double)sw_hdr_total_count(h);
-    if (c->lo == NULL || c->cum == NULL)
+    size_t cap = 0;
+    *c = (cumul){.total = (double)sw_hdr_total_count(h)};
+    if (!cumul_reserve(c, &cap, 256))
         return false;
     sw_hdr_iter it;
     sw_hdr_iter_init(&it, h);
-    while (c->n < cap && sw_hdr_iter_next(&it)) {
+    while (sw_hdr_iter_next(&it)) {
+        if (!cumul_reserve(c, &cap, c->n + 1))
+            return false;
         c->lo[c->n] = it.value_lo;
         c->cum[c->n] = it.cumulative;
         c->n++;

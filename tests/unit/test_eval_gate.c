@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include "eval_fixture.h"
+#include "slawatch/canary.h"
+#include "slawatch/hdr.h"
 
 /* ------------------------------------------------------------------ gate */
 
@@ -191,6 +193,88 @@ test_gate_baseline_pass_and_thin_baseline(void **state)
     }
 }
 
+/* ------------------------------------------------------------------ wide windows */
+
+/* A latency spread log-uniformly over 100 us .. 60 s, scaled by `slower` (deterministic). */
+static int64_t
+wide_value(uint64_t *x, double slower)
+{
+    *x = *x * 6364136223846793005u + 1442695040888963407u;
+    double u = (double)(*x >> 11) / 9007199254740992.0;
+    return (int64_t)(100.0 * exp(u * log(600000.0)) * slower);
+}
+
+/* 60 intervals of 250 wide values from `seed` into env, each value also into ref (dense). */
+static void
+add_wide_run(fx *f, const char *env, uint64_t seed, double slower, sw_hdr *ref)
+{
+    uint64_t x = seed;
+    for (int i = 0; i < 60; i++) {
+        sw_sli_interval iv = {
+            .start_ms = NOON + i * BASE, .length_ms = BASE, .requests = 250, .has_data = true};
+        assert_int_equal(sw_hdr_new(&sw_hdr_latency_config, &iv.latency, NULL), SW_OK);
+        for (int k = 0; k < 250; k++) {
+            int64_t v = wide_value(&x, slower);
+            sw_hdr_record(iv.latency, v);
+            sw_hdr_record(ref, v);
+        }
+        assert_int_equal(sw_eval_add(f->ev, "api", env, &iv, NULL), SW_OK);
+        sw_sli_interval_fini(&iv);
+    }
+}
+
+static void
+assert_compared_as(const sw_gate_check *c, const sw_canary_result *want)
+{
+    assert_near(c->measured, want->estimate, 0);
+    assert_near(c->lower, want->lower, 0);
+    assert_near(c->upper, want->upper, 0);
+    assert_int_equal(c->more_samples, want->more_samples);
+}
+
+/*
+ * Windows of 15,000 values over thousands of distinct buckets (past the compact histogram's
+ * limit), the candidate 10 % slower: the gate's p95 and p99 checks are the percentiles of every
+ * value fed, and its latency comparisons are those of two dense histograms that recorded the
+ * values one by one, whatever form the gate merges the windows' intervals into.
+ */
+static void
+test_gate_wide_windows_answer_from_every_value(void **state)
+{
+    fx *f = *state;
+    compare_rules(f);
+    f->checks[1] = pct(95, SW_OP_LE, 500000);
+    f->checks[2] = pct(99, SW_OP_LE, 1000000);
+    f->rules.gate.n_checks = 3;
+    start(f);
+    sw_hdr *ref[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(sw_hdr_new_dense(&sw_hdr_latency_config, &ref[i], NULL), SW_OK);
+    add_wide_run(f, "green", 7, 1.1, ref[0]);
+    add_wide_run(f, "blue", 7, 1.0, ref[1]);
+    advance(f, NOON + 10 * MIN);
+    sw_gate_result g = gate(f, "green", 0);
+    assert_int_equal(g.n_checks, 7);
+    assert_string_equal(g.checks[1].name, "p95");
+    assert_near(g.checks[1].measured, sw_hdr_value_at_percentile(ref[0], 95), 0);
+    assert_string_equal(g.checks[2].name, "p99");
+    assert_near(g.checks[2].measured, sw_hdr_value_at_percentile(ref[0], 99), 0);
+
+    sw_canary_latencies *cmp;
+    assert_int_equal(sw_canary_latencies_new(ref[0], ref[1], &cmp, NULL), SW_OK);
+    double alpha = (1.0 - 0.99) / 4; /* the error rate's comparison and three percentiles' */
+    const double at[] = {50, 95, 99};
+    for (int i = 0; i < 3; i++) {
+        sw_canary_result want;
+        sw_canary_latency_at(cmp, at[i], 0.2, alpha, &want);
+        assert_true(want.estimate > 0.05 && want.estimate < 0.15);
+        assert_compared_as(&g.checks[4 + i], &want);
+    }
+    sw_canary_latencies_free(cmp);
+    sw_hdr_free(ref[0]);
+    sw_hdr_free(ref[1]);
+}
+
 int
 main(void)
 {
@@ -198,6 +282,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_gate_pass_fail_inconclusive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gate_baseline_fail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gate_baseline_pass_and_thin_baseline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gate_wide_windows_answer_from_every_value, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
