@@ -8,6 +8,9 @@
  */
 #include "daemon_int.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +207,19 @@ sw_daemon_first_tick(sw_daemon *d, int64_t grace_ms, int64_t stored_until_ms, in
     return SW_OK;
 }
 
+/*
+ * The rebuild's merges and subtractions free far more than the evaluator keeps (at 1,000
+ * services about 1.2 GB resident once ready, 0.4 GB of it live): glibc keeps what was freed in
+ * its arenas, so it is handed back to the system once, here.
+ */
+static void
+give_back_freed_memory(void)
+{
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
 sw_status
 sw_daemon_rebuild(sw_daemon *d, const sw_rules *rules, int64_t now_ms, sw_eval **ret, sw_err *err)
 {
@@ -239,6 +255,7 @@ sw_daemon_rebuild(sw_daemon *d, const sw_rules *rules, int64_t now_ms, sw_eval *
         sw_eval_free(ev);
         return st;
     }
+    give_back_freed_memory();
     *ret = ev;
     return SW_OK;
 }
