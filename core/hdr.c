@@ -140,7 +140,7 @@ sw_hdr_new_dense(const sw_hdr_config *cfg, sw_hdr **ret_h, sw_err *err)
                           sw_hdr_config_memory_size(cfg));
     }
     h->fixed_dense = true;
-    h->c_hi = h->counts_len;
+    h->c_n = h->counts_len;
     *ret_h = h;
     return SW_OK;
 }
@@ -149,7 +149,7 @@ size_t
 sw_hdr_memory_size(const sw_hdr *h)
 {
     if (h->counts != NULL)
-        return sizeof *h + (size_t)(h->c_hi - h->c_lo) * sizeof h->counts[0];
+        return sizeof *h + (size_t)h->c_n * sizeof h->counts[0];
     return sizeof *h + (size_t)h->sp_cap * (sizeof(uint32_t) + sizeof(int64_t));
 }
 
@@ -202,7 +202,7 @@ sw_hdr_reset(sw_hdr *h)
     if (h->counts != NULL && !h->fixed_dense) {
         free(h->counts);
         h->counts = NULL;
-        h->c_lo = h->c_hi = 0;
+        h->c_lo = h->c_n = 0;
     }
     h->sp_n = 0;
     h->min_value = INT64_MAX;
@@ -295,7 +295,7 @@ record_count(sw_hdr *h, int64_t value, int64_t count)
         return false;
     }
     int32_t index = sw_hdr_counts_index(h, value);
-    if (__builtin_expect(h->counts != NULL && sw_hdr_holds(h, index), 1)) {
+    if (__builtin_expect(sw_hdr_holds(h, index), 1)) {
         *sw_hdr_slot(h, index) += count;
     } else if (count != 0 && !record_slow(h, index, count)) {
         h->overflow_count += count; /* out of memory: reported as not stored */
@@ -454,7 +454,7 @@ recorded_range(const sw_hdr *h, int32_t *lo, int32_t *hi)
     if (h->counts == NULL)
         return true;
     *lo = *lo > h->c_lo ? *lo : h->c_lo;
-    *hi = *hi < h->c_hi - 1 ? *hi : h->c_hi - 1;
+    *hi = *hi < sw_hdr_range_end(h) - 1 ? *hi : sw_hdr_range_end(h) - 1;
     while (*sw_hdr_slot(h, *lo) == 0)
         ++*lo;
     while (*sw_hdr_slot(h, *hi) == 0)
@@ -845,7 +845,8 @@ first_below(const int64_t *d, const int64_t *s, int32_t n)
 static int32_t
 first_underflow(const sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi)
 {
-    int32_t from = lo > dst->c_lo ? lo : dst->c_lo, to = hi < dst->c_hi - 1 ? hi : dst->c_hi - 1;
+    int32_t from = lo > dst->c_lo ? lo : dst->c_lo,
+            to = hi < sw_hdr_range_end(dst) - 1 ? hi : sw_hdr_range_end(dst) - 1;
     for (int32_t i = lo; i <= hi && i < from; i++)
         if (*sw_hdr_slot(src, i) > 0)
             return i;
@@ -939,7 +940,7 @@ sw_hdr_refresh_min_max(sw_hdr *h, int32_t lo, int32_t hi)
         return;
     }
     lo = lo > h->c_lo ? lo : h->c_lo;
-    hi = hi < h->c_hi - 1 ? hi : h->c_hi - 1;
+    hi = hi < sw_hdr_range_end(h) - 1 ? hi : sw_hdr_range_end(h) - 1;
     /* The minimum ignores bucket 0 (zero is reported through its count, as HdrHistogram does). */
     int32_t first = lo > 0 ? lo : 1;
     while (first <= hi && *sw_hdr_slot(h, first) == 0)

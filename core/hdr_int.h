@@ -7,7 +7,7 @@
  * Counts are held one of two ways. Compact: the recorded buckets only, as sorted (index, count)
  * pairs, 12 bytes a bucket: a 10 s interval touches a few hundred of the latency layout's 23,552
  * buckets, spread over thousands. Dense: one count for every bucket of a contiguous range of
- * indices [c_lo, c_hi) that covers every recorded bucket, 8 bytes a slot; the range grows on
+ * indices [c_lo, c_lo + c_n) that covers every recorded bucket, 8 bytes a slot; the range grows on
  * demand in either direction with slack (sw_hdr_range_cover: amortised, clamped to the layout),
  * so memory follows the range used and adding k sorted buckets is O(k). A real latency
  * distribution covers a few of the layout's 32 octaves: a month of it fills a range of 5,000 to
@@ -17,7 +17,7 @@
  * twice their bytes (from RANGE_MIN_PAIRS pairs on: below that the pairs are cheap whatever
  * they span), or when they pass sw_hdr_sp_max, where binary search and insertion would cost
  * more than they save; a reset makes it compact again. One made by sw_hdr_new_dense holds the
- * whole layout from the start and through resets (c_lo 0, c_hi counts_len).
+ * whole layout from the start and through resets (c_lo 0, c_n counts_len).
  */
 #ifndef SLAWATCH_HDR_INT_H
 #define SLAWATCH_HDR_INT_H
@@ -40,8 +40,8 @@ struct sw_hdr {
     int64_t max_value;       /* largest value recorded; 0 when none */
     int64_t total_count;
     int64_t overflow_count;
-    int64_t *counts; /* dense: the counts of buckets c_lo ... c_hi - 1; NULL while compact */
-    int32_t c_lo, c_hi;
+    int64_t *counts; /* dense: the counts of buckets c_lo ... c_lo + c_n - 1; NULL while compact */
+    int32_t c_lo, c_n; /* c_n 0 while compact: one compare finds a recorded value's slot */
     /* compact: sp_n pairs in one block of room for sp_cap, the counts (none of them zero)
      * followed by their bucket indices (increasing, sw_hdr_sp_index) */
     int64_t *sp_count;
@@ -63,11 +63,18 @@ sw_hdr_sp_max(const sw_hdr *h)
     return h->counts_len / 4 > 16 ? h->counts_len / 4 : 16;
 }
 
-/* True when index lies in a dense histogram's range. */
+/* True when index lies in a dense histogram's range (never for a compact one). */
 static inline bool
 sw_hdr_holds(const sw_hdr *h, int32_t index)
 {
-    return (uint32_t)(index - h->c_lo) < (uint32_t)(h->c_hi - h->c_lo);
+    return (uint32_t)(index - h->c_lo) < (uint32_t)h->c_n;
+}
+
+/* One past the last bucket of a dense histogram's range. */
+static inline int32_t
+sw_hdr_range_end(const sw_hdr *h)
+{
+    return h->c_lo + h->c_n;
 }
 
 /* The count of bucket index of a dense histogram that holds it. */
@@ -114,6 +121,11 @@ void sw_hdr_sp_release(sw_hdr *h);
 
 /* Position of the first pair whose index is >= index. */
 int32_t sw_hdr_sp_find(const sw_hdr *h, uint32_t index);
+
+/* A pair (index, count > 0) appended to a compact histogram, index past every one it holds,
+ * turning dense once a range is preferred (no search, no merge: the caller shrinks the result
+ * once, with sw_hdr_range_fit); false when out of memory (nothing changed). */
+bool sw_hdr_sp_append(sw_hdr *h, int32_t index, int64_t count);
 
 /* counts[index] += count (count > 0) on a compact histogram, which may turn dense; false when
  * out of memory (nothing changed). */
@@ -164,8 +176,9 @@ bool sw_hdr_range_preferred(const sw_hdr *h, int64_t need, int32_t lo, int32_t h
  * of memory. */
 bool sw_hdr_range_copy(sw_hdr *dst, const sw_hdr *src);
 
-/* Shrink a dense histogram's range to its recorded buckets (a decoded histogram keeps no slack);
- * nothing changes when out of memory, already fitting, or made dense. */
+/* The cheaper of pairs and a range for what h holds, without slack (a decoded histogram): compact
+ * pairs turned into a range fitted to them when that is preferred, a range shrunk to its
+ * recorded buckets; nothing changes when out of memory, already fitting, or made dense. */
 void sw_hdr_range_fit(sw_hdr *h);
 
 /*

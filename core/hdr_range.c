@@ -30,13 +30,14 @@ replace_block(sw_hdr *h, int32_t lo, int32_t hi)
     int64_t *block = calloc((size_t)(hi - lo), sizeof *block);
     if (block == NULL)
         return false;
-    int32_t from = lo > h->c_lo ? lo : h->c_lo, to = hi < h->c_hi ? hi : h->c_hi;
+    int32_t end = sw_hdr_range_end(h);
+    int32_t from = lo > h->c_lo ? lo : h->c_lo, to = hi < end ? hi : end;
     if (h->counts != NULL && from < to)
         memcpy(block + (from - lo), sw_hdr_slot(h, from), (size_t)(to - from) * sizeof *block);
     free(h->counts);
     h->counts = block;
     h->c_lo = lo;
-    h->c_hi = hi;
+    h->c_n = hi - lo;
     return true;
 }
 
@@ -47,9 +48,9 @@ extend_block(sw_hdr *h, int32_t hi)
     int64_t *block = realloc(h->counts, (size_t)(hi - h->c_lo) * sizeof *block);
     if (block == NULL)
         return false;
-    memset(block + (h->c_hi - h->c_lo), 0, (size_t)(hi - h->c_hi) * sizeof *block);
+    memset(block + h->c_n, 0, (size_t)(hi - sw_hdr_range_end(h)) * sizeof *block);
     h->counts = block;
-    h->c_hi = hi;
+    h->c_n = hi - h->c_lo;
     return true;
 }
 
@@ -68,14 +69,33 @@ with_slack(const sw_hdr *h, int32_t lo, int32_t hi, bool down, bool up, int32_t 
 bool
 sw_hdr_range_cover(sw_hdr *h, int32_t lo, int32_t hi)
 {
-    bool down = lo < h->c_lo, up = hi >= h->c_hi;
+    bool down = lo < h->c_lo, up = hi >= sw_hdr_range_end(h);
     if (!down && !up)
         return true;
     int32_t new_lo, new_hi;
-    with_slack(h, down ? lo : h->c_lo, up ? hi : h->c_hi - 1, down, up, &new_lo, &new_hi);
+    with_slack(h, down ? lo : h->c_lo, up ? hi : sw_hdr_range_end(h) - 1, down, up, &new_lo,
+               &new_hi);
     if (!down)
         return extend_block(h, new_hi);
     return replace_block(h, new_lo, new_hi);
+}
+
+/* The compact pairs moved into a dense range [lo, hi) covering them; false (nothing changed)
+ * when out of memory. */
+static bool
+pairs_to_range(sw_hdr *h, int32_t lo, int32_t hi)
+{
+    const uint32_t *idx = sw_hdr_sp_index(h);
+    int64_t *block = calloc((size_t)(hi - lo), sizeof *block);
+    if (block == NULL)
+        return false;
+    for (int32_t i = 0; i < h->sp_n; i++)
+        block[(int32_t)idx[i] - lo] = h->sp_count[i];
+    sw_hdr_sp_release(h);
+    h->counts = block;
+    h->c_lo = lo;
+    h->c_n = hi - lo;
+    return true;
 }
 
 bool
@@ -88,16 +108,7 @@ sw_hdr_range_from_pairs(sw_hdr *h, int32_t lo, int32_t hi)
     }
     int32_t new_lo, new_hi;
     with_slack(h, lo, hi, true, true, &new_lo, &new_hi);
-    int64_t *block = calloc((size_t)(new_hi - new_lo), sizeof *block);
-    if (block == NULL)
-        return false;
-    for (int32_t i = 0; i < h->sp_n; i++)
-        block[(int32_t)idx[i] - new_lo] = h->sp_count[i];
-    sw_hdr_sp_release(h);
-    h->counts = block;
-    h->c_lo = new_lo;
-    h->c_hi = new_hi;
-    return true;
+    return pairs_to_range(h, new_lo, new_hi);
 }
 
 bool
@@ -121,7 +132,7 @@ sw_hdr_range_preferred(const sw_hdr *h, int64_t need, int32_t lo, int32_t hi)
 static bool
 nonzero_bounds(const sw_hdr *h, int32_t *ret_lo, int32_t *ret_hi)
 {
-    int32_t lo = h->c_lo, hi = h->c_hi - 1;
+    int32_t lo = h->c_lo, hi = sw_hdr_range_end(h) - 1;
     while (lo <= hi && *sw_hdr_slot(h, lo) == 0)
         lo++;
     while (hi >= lo && *sw_hdr_slot(h, hi) == 0)
@@ -137,7 +148,7 @@ sw_hdr_range_copy(sw_hdr *dst, const sw_hdr *src)
     dst->counts = NULL;
     dst->sp_count = NULL;
     dst->sp_n = dst->sp_cap = 0;
-    dst->c_lo = dst->c_hi = 0;
+    dst->c_lo = dst->c_n = 0;
     int32_t lo, hi;
     if (!nonzero_bounds(src, &lo, &hi))
         return true; /* nothing recorded: compact and empty */
@@ -145,7 +156,7 @@ sw_hdr_range_copy(sw_hdr *dst, const sw_hdr *src)
     if (dst->counts == NULL)
         return false;
     dst->c_lo = lo;
-    dst->c_hi = hi + 1;
+    dst->c_n = hi - lo + 1;
     memcpy(dst->counts, sw_hdr_slot(src, lo), (size_t)(hi - lo + 1) * sizeof *dst->counts);
     return true;
 }
@@ -154,14 +165,31 @@ void
 sw_hdr_range_fit(sw_hdr *h)
 {
     int32_t lo, hi;
+    if (h->counts == NULL && h->sp_n > 0) {
+        const uint32_t *idx = sw_hdr_sp_index(h);
+        lo = (int32_t)idx[0];
+        hi = (int32_t)idx[h->sp_n - 1];
+        if (sw_hdr_range_preferred(h, h->sp_n, lo, hi))
+            (void)pairs_to_range(h, lo, hi + 1); /* out of memory: the pairs stay, correct */
+        return;
+    }
     if (h->counts == NULL || h->fixed_dense)
         return;
     if (!nonzero_bounds(h, &lo, &hi)) {
         free(h->counts);
         h->counts = NULL;
-        h->c_lo = h->c_hi = 0;
+        h->c_lo = h->c_n = 0;
         return;
     }
-    if (lo != h->c_lo || hi + 1 != h->c_hi)
-        (void)replace_block(h, lo, hi + 1); /* out of memory: it keeps its slack, correct */
+    if (lo == h->c_lo && hi + 1 == sw_hdr_range_end(h))
+        return;
+    /* In place: the counts moved to the block's start, the block shrunk (realloc to a smaller
+     * size does not fail in glibc; if it did, the block is kept, as big as before). */
+    int32_t n = hi - lo + 1;
+    memmove(h->counts, sw_hdr_slot(h, lo), (size_t)n * sizeof *h->counts);
+    h->c_lo = lo;
+    h->c_n = n;
+    int64_t *block = realloc(h->counts, (size_t)n * sizeof *block);
+    if (block != NULL)
+        h->counts = block;
 }

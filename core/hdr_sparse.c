@@ -118,6 +118,22 @@ sw_hdr_sp_add(sw_hdr *h, int32_t index, int64_t count)
     return true;
 }
 
+bool
+sw_hdr_sp_append(sw_hdr *h, int32_t index, int64_t count)
+{
+    if (sw_hdr_range_preferred(h, (int64_t)h->sp_n + 1, index, index)) {
+        if (!sw_hdr_range_from_pairs(h, index, index))
+            return false;
+        *sw_hdr_slot(h, index) += count;
+        return true;
+    }
+    if (!sw_hdr_sp_grow(h, h->sp_n + 1))
+        return false;
+    sw_hdr_sp_index(h)[h->sp_n] = (uint32_t)index;
+    h->sp_count[h->sp_n++] = count;
+    return true;
+}
+
 /* New pairs n sorted bucket indices bring to h; *lo and *hi the first and last of them with
  * a count (left as they are when none has). */
 static int32_t
