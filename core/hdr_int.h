@@ -113,7 +113,8 @@ int64_t sw_hdr_count_at_index(const sw_hdr *h, int32_t index);
 
 /* ------------------------------------------------------------------ hdr_sparse.c */
 
-/* Room for need pairs (need <= sp_max); false when out of memory. */
+/* Room for need pairs (past sp_max only as sw_hdr_sp_reserve makes it); false when out of
+ * memory. */
 bool sw_hdr_sp_grow(sw_hdr *h, int32_t need);
 
 /* Drop the compact pairs (the histogram is then empty and compact). */
@@ -135,8 +136,8 @@ bool sw_hdr_sp_add(sw_hdr *h, int32_t index, int64_t count);
  * false when out of memory (nothing changed). */
 bool sw_hdr_sp_add_sorted(sw_hdr *h, const int32_t *index, const int64_t *count, size_t n);
 
-/* Room for `more` buckets beyond those held, wherever they fall: compact pairs up to sp_max,
- * else the whole layout dense; false when out of memory. */
+/* Room for `more` buckets beyond those held, wherever they fall: compact pairs while they cost
+ * no more than the whole layout dense, else that; false when out of memory. */
 bool sw_hdr_sp_reserve(sw_hdr *h, int64_t more);
 
 /* dst += src's buckets, dst compact, src's indices within dst's layout; false when out of

@@ -53,11 +53,14 @@ sw_hdr_sp_fit(sw_hdr *h)
 }
 
 /* Room for need pairs whose new buckets lie within lo ... hi, or dense when a range is better
- * (sw_hdr_range_preferred); when its memory runs out, pairs if need allows. */
+ * (sw_hdr_range_preferred); when its memory runs out, pairs if need allows or the room was
+ * reserved (sw_hdr_sp_reserve). */
 static bool
 room_for(sw_hdr *h, int64_t need, int32_t lo, int32_t hi)
 {
     if (sw_hdr_range_preferred(h, need, lo, hi) && sw_hdr_range_from_pairs(h, lo, hi))
+        return true;
+    if (need <= h->sp_cap)
         return true;
     return need <= sw_hdr_sp_max(h) && sw_hdr_sp_grow(h, (int32_t)need);
 }
@@ -70,8 +73,11 @@ sw_hdr_sp_reserve(sw_hdr *h, int64_t more)
     int32_t last = h->counts_len - 1;
     if (h->counts != NULL)
         return more <= 0 || sw_hdr_range_cover(h, 0, last);
+    /* Pairs while they cost no more than the whole layout (past sp_max too: the merges that
+     * come may still turn them into a range, and fall back on this room if that fails). */
     int64_t need = (int64_t)h->sp_n + more;
-    if (need <= sw_hdr_sp_max(h))
+    if (need * (int64_t)(sizeof(int64_t) + sizeof(uint32_t)) <=
+        (int64_t)h->counts_len * (int64_t)sizeof(int64_t))
         return sw_hdr_sp_grow(h, (int32_t)need);
     return sw_hdr_range_from_pairs(h, 0, last);
 }

@@ -814,6 +814,34 @@ test_range_codec_round_trips(void **state)
     }
 }
 
+/* Room reserved where the new buckets' places are unknown: pairs past the compact limit while
+ * they cost no more than the whole layout (a range once the adds show one is cheaper), the
+ * whole layout for a histogram already dense. */
+static void
+test_reserve_pairs_then_range(void **state)
+{
+    (void)state;
+    sw_rng rng = {79};
+    sw_hdr *a = compact(&sw_hdr_latency_config), *b = dense(&sw_hdr_latency_config);
+    sw_hdr *src = compact(&sw_hdr_latency_config);
+    record_adjacent(src, b, 50, 8000);
+    assert_int_equal(sw_hdr_reserve(a, 8000, NULL), SW_OK);
+    assert_int_equal(sw_hdr_memory_size(a), header_size() + 8000 * 12);
+    sw_hdr_add(a, src);
+    same_answers(a, b, &rng);
+    assert_range_memory(a);
+    assert_int_equal(sw_hdr_reserve(a, 1, NULL), SW_OK);
+    assert_int_equal(sw_hdr_memory_size(a), sw_hdr_memory_size(b));
+    same_answers(a, b, &rng);
+    sw_hdr *c = compact(&sw_hdr_latency_config);
+    assert_int_equal(sw_hdr_reserve(c, 20000, NULL), SW_OK); /* pairs would cost more */
+    assert_int_equal(sw_hdr_memory_size(c), sw_hdr_memory_size(b));
+    sw_hdr_free(a);
+    sw_hdr_free(b);
+    sw_hdr_free(c);
+    sw_hdr_free(src);
+}
+
 int
 main(void)
 {
@@ -836,6 +864,7 @@ main(void)
         cmocka_unit_test(test_range_subtract_sweeps_edges),
         cmocka_unit_test(test_add_every_direction),
         cmocka_unit_test(test_range_codec_round_trips),
+        cmocka_unit_test(test_reserve_pairs_then_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
