@@ -14,7 +14,7 @@
  * 8,000 buckets, not the whole layout.
  *
  * A histogram starts compact and turns dense when the range its pairs span would cost at most
- * twice their bytes (from RANGE_MIN_PAIRS pairs on: below that the pairs are cheap whatever
+ * four times their bytes (from RANGE_MIN_PAIRS pairs on: below that the pairs are cheap whatever
  * they span), or when they pass sw_hdr_sp_max, where binary search and insertion would cost
  * more than they save; a reset makes it compact again. One made by sw_hdr_new_dense holds the
  * whole layout from the start and through resets (c_lo 0, c_n counts_len).
@@ -55,12 +55,12 @@ sw_hdr_sp_index(const sw_hdr *h)
     return h->sp_count != NULL ? (uint32_t *)(h->sp_count + h->sp_cap) : NULL;
 }
 
-/* Compact pairs are worth their search and insertion up to a quarter of the layout: past it
+/* Compact pairs are worth their search and insertion up to an eighth of the layout: past it
  * the histogram turns dense whatever range they span. */
 static inline int32_t
 sw_hdr_sp_max(const sw_hdr *h)
 {
-    return h->counts_len / 4 > 16 ? h->counts_len / 4 : 16;
+    return h->counts_len / 8 > 16 ? h->counts_len / 8 : 16;
 }
 
 /* True when index lies in a dense histogram's range (never for a compact one). */

@@ -426,8 +426,8 @@ test_reset_clone_decode_reserve(void **state)
     }
 }
 
-/* The compact limit of the latency layout: a quarter of its 23,552 buckets. */
-#define LATENCY_COMPACT_MAX 5888
+/* The compact limit of the latency layout: an eighth of its 23,552 buckets. */
+#define LATENCY_COMPACT_MAX 2944
 
 /* Decoding appends the payload's buckets to compact pairs, turning dense (a range) once that is
  * cheaper or on the one past the limit: at and around the limit the decoded histogram answers
