@@ -196,14 +196,10 @@ void
 sw_hdr_reset(sw_hdr *h)
 {
     int32_t lo, hi;
-    if (h->fixed_dense && recorded_range(h, &lo, &hi))
-        memset(h->counts + lo, 0, (size_t)(hi - lo + 1) * sizeof h->counts[0]);
-    /* A histogram that turned dense starts compact again: a reset window gives its pages back. */
-    if (h->counts != NULL && !h->fixed_dense) {
-        free(h->counts);
-        h->counts = NULL;
-        h->c_lo = h->c_n = 0;
-    }
+    /* A dense histogram keeps its range, cleared where it holds values: a scratch histogram
+     * reset between uses then needs no allocation (and no pairs grown again) at the next. */
+    if (h->counts != NULL && recorded_range(h, &lo, &hi))
+        memset(sw_hdr_slot(h, lo), 0, (size_t)(hi - lo + 1) * sizeof h->counts[0]);
     h->sp_n = 0;
     h->min_value = INT64_MAX;
     h->max_value = 0;

@@ -16,8 +16,9 @@
  * A histogram starts compact and turns dense when the range its pairs span would cost at most
  * four times their bytes (from RANGE_MIN_PAIRS pairs on: below that the pairs are cheap whatever
  * they span), or when they pass sw_hdr_sp_max, where binary search and insertion would cost
- * more than they save; a reset makes it compact again. One made by sw_hdr_new_dense holds the
- * whole layout from the start and through resets (c_lo 0, c_n counts_len).
+ * more than they save; a reset clears a range and keeps it (scratch histograms reset between
+ * uses allocate nothing again). One made by sw_hdr_new_dense holds the whole layout from the
+ * start (c_lo 0, c_n counts_len).
  */
 #ifndef SLAWATCH_HDR_INT_H
 #define SLAWATCH_HDR_INT_H
@@ -29,7 +30,7 @@ struct sw_hdr {
     int64_t highest_trackable_value;
     /* The small fields share one word, so the header stays 104 bytes with the range's. */
     int16_t significant_figures;
-    bool fixed_dense;                       /* made dense: a reset keeps the whole layout */
+    bool fixed_dense;                       /* made dense: a clone holds the whole layout too */
     int8_t sub_bucket_half_count_magnitude; /* log2(sub_bucket_half_count) */
     int16_t unit_magnitude;                 /* floor(log2(lowest)) */
     int16_t bucket_count;
