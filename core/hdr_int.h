@@ -14,7 +14,7 @@
  * 8,000 buckets, not the whole layout.
  *
  * A histogram starts compact and turns dense when the range its pairs span would cost at most
- * four times their bytes (from RANGE_MIN_PAIRS pairs on: below that the pairs are cheap whatever
+ * twice their bytes (from RANGE_MIN_PAIRS pairs on: below that the pairs are cheap whatever
  * they span), or when they pass sw_hdr_sp_max, where binary search and insertion would cost
  * more than they save; a reset clears a range and keeps it (scratch histograms reset between
  * uses allocate nothing again). One made by sw_hdr_new_dense holds the whole layout from the

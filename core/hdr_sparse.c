@@ -1,6 +1,6 @@
 /*
  * Compact histogram storage: the recorded buckets of an HDR histogram as sorted (index, count)
- * pairs, turned into a dense range (hdr_range.c) when that costs at most four times their bytes
+ * pairs, turned into a dense range (hdr_range.c) when that costs at most twice their bytes
  * or the pairs pass sp_max. Private to the hdr module (hdr_int.h); hdr.c picks the representation
  * each call works on. Buckets are found by binary search and inserted in place, so a compact
  * histogram is kept where it is small or sparse, and merges into it stay cheap.
