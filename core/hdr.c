@@ -451,9 +451,9 @@ recorded_range(const sw_hdr *h, int32_t *lo, int32_t *hi)
         return true;
     *lo = *lo > h->c_lo ? *lo : h->c_lo;
     *hi = *hi < sw_hdr_range_end(h) - 1 ? *hi : sw_hdr_range_end(h) - 1;
-    while (*sw_hdr_slot(h, *lo) == 0)
+    while (*lo < *hi && *sw_hdr_slot(h, *lo) == 0)
         ++*lo;
-    while (*sw_hdr_slot(h, *hi) == 0)
+    while (*hi > *lo && *sw_hdr_slot(h, *hi) == 0)
         --*hi;
     return true;
 }
