@@ -23,9 +23,11 @@
  * times their pairs and stay compact either way. */
 #define RANGE_COST_RATIO 2
 
-/* Slack added on the side a range grows: an eighth of the new range, at least this many slots,
- * so growing by one bucket at a time copies each slot a bounded number of times. */
-#define RANGE_MIN_SLACK 64
+/* Slack added on the side a range grows: a sixteenth of the new range, at least this many
+ * slots, so growing by one bucket at a time copies each slot a bounded number of times (about
+ * sixteen) while a grown range holds little it does not use. */
+#define RANGE_SLACK_SHARE 16
+#define RANGE_MIN_SLACK 32
 
 /* The block for buckets lo ... hi - 1, holding the counts the old block held there (the rest
  * zero); false (nothing changed) when out of memory. */
@@ -66,7 +68,8 @@ with_slack(const sw_hdr *h, int32_t lo, int32_t hi, bool down, bool up, int32_t 
            int32_t *ret_hi)
 {
     int32_t span = hi - lo + 1;
-    int32_t slack = span / 8 > RANGE_MIN_SLACK ? span / 8 : RANGE_MIN_SLACK;
+    int32_t slack =
+        span / RANGE_SLACK_SHARE > RANGE_MIN_SLACK ? span / RANGE_SLACK_SHARE : RANGE_MIN_SLACK;
     *ret_lo = down && lo > slack ? lo - slack : down ? 0 : lo;
     *ret_hi = up && h->counts_len - 1 - hi > slack ? hi + 1 + slack : up ? h->counts_len : hi + 1;
 }
