@@ -1,6 +1,7 @@
 /*
  * HDR histogram: layout, recording, statistics, merge and subtract, over either representation
- * of the counts (hdr_int.h: compact pairs or a dense array; hdr_sparse.c keeps the pairs). Not
+ * of the counts (hdr_int.h: compact pairs or a dense range; hdr_sparse.c keeps the pairs,
+ * hdr_range.c the range). Not
  * thread-safe; callers serialise access. Scans over dense counts run in fixed-size blocks so the
  * compiler can vectorise them: the evaluator asks for percentiles and merges windows every tick.
  */
@@ -78,11 +79,11 @@ layout_from_config(const sw_hdr_config *cfg, sw_hdr *h, sw_err *err)
     h->lowest_discernible_value = lowest;
     h->highest_trackable_value = highest;
     h->significant_figures = cfg->significant_figures;
-    h->unit_magnitude = unit_magnitude;
-    h->sub_bucket_half_count_magnitude = half_magnitude;
+    h->unit_magnitude = (int16_t)unit_magnitude;
+    h->sub_bucket_half_count_magnitude = (int8_t)half_magnitude;
     h->sub_bucket_half_count = sub_bucket_count / 2;
     h->sub_bucket_mask = (int64_t)(sub_bucket_count - 1) << unit_magnitude;
-    h->bucket_count = bucket_count;
+    h->bucket_count = (int16_t)bucket_count;
     h->counts_len = (bucket_count + 1) * (sub_bucket_count / 2);
     return SW_OK;
 }
@@ -139,6 +140,7 @@ sw_hdr_new_dense(const sw_hdr_config *cfg, sw_hdr **ret_h, sw_err *err)
                           sw_hdr_config_memory_size(cfg));
     }
     h->fixed_dense = true;
+    h->c_n = h->counts_len;
     *ret_h = h;
     return SW_OK;
 }
@@ -147,7 +149,7 @@ size_t
 sw_hdr_memory_size(const sw_hdr *h)
 {
     if (h->counts != NULL)
-        return sizeof *h + (size_t)h->counts_len * sizeof h->counts[0];
+        return sizeof *h + (size_t)h->c_n * sizeof h->counts[0];
     return sizeof *h + (size_t)h->sp_cap * (sizeof(uint32_t) + sizeof(int64_t));
 }
 
@@ -160,8 +162,9 @@ sw_hdr_clone(const sw_hdr *src)
     if (h == NULL)
         return NULL;
     *h = *src;
-    if (src->counts == NULL) {
-        if (!sw_hdr_sp_copy(h, src)) {
+    if (!src->fixed_dense) {
+        bool copied = src->counts == NULL ? sw_hdr_sp_copy(h, src) : sw_hdr_range_copy(h, src);
+        if (!copied) {
             free(h);
             return NULL;
         }
@@ -193,13 +196,10 @@ void
 sw_hdr_reset(sw_hdr *h)
 {
     int32_t lo, hi;
+    /* A dense histogram keeps its range, cleared where it holds values: a scratch histogram
+     * reset between uses then needs no allocation (and no pairs grown again) at the next. */
     if (h->counts != NULL && recorded_range(h, &lo, &hi))
-        memset(h->counts + lo, 0, (size_t)(hi - lo + 1) * sizeof h->counts[0]);
-    /* A histogram that turned dense starts compact again: a reset window gives its pages back. */
-    if (h->counts != NULL && !h->fixed_dense) {
-        free(h->counts);
-        h->counts = NULL;
-    }
+        memset(sw_hdr_slot(h, lo), 0, (size_t)(hi - lo + 1) * sizeof h->counts[0]);
     h->sp_n = 0;
     h->min_value = INT64_MAX;
     h->max_value = 0;
@@ -233,7 +233,7 @@ int64_t
 sw_hdr_count_at_index(const sw_hdr *h, int32_t index)
 {
     if (h->counts != NULL)
-        return h->counts[index];
+        return sw_hdr_holds(h, index) ? *sw_hdr_slot(h, index) : 0;
     int32_t pos = sw_hdr_sp_find(h, (uint32_t)index);
     return pos < h->sp_n && sw_hdr_sp_index(h)[pos] == (uint32_t)index ? h->sp_count[pos] : 0;
 }
@@ -262,20 +262,24 @@ sw_hdr_same_layout(const sw_hdr *a, const sw_hdr *b)
  * One value into a compact histogram. One recorded value by value into this many buckets is on
  * a hot recording path (an interval gathered from thousands of requests, a spread classic
  * histogram, a benchmark): it turns dense, where a record is an add instead of a search and an
- * insertion (past this, those cost more than clearing a dense array). Histograms that live long
+ * insertion (past this, those cost more than clearing a dense range). Histograms that live long
  * (windows, open intervals) are fed by merges, not here.
  */
 #define RECORD_DENSE_BUCKETS 512
 
-/* Out of line: the dense path of record_count stays a few instructions. */
+/* A value outside the dense range, or into a compact histogram. Out of line: the dense path of
+ * record_count stays a few instructions. */
 __attribute__((noinline)) static bool
-record_compact(sw_hdr *h, int32_t index, int64_t count)
+record_slow(sw_hdr *h, int32_t index, int64_t count)
 {
-    if (h->sp_n >= RECORD_DENSE_BUCKETS && sw_hdr_sp_densify(h)) {
-        h->counts[index] += count;
-        return true;
+    if (h->counts != NULL) {
+        if (!sw_hdr_range_cover(h, index, index))
+            return false;
+    } else if (h->sp_n < RECORD_DENSE_BUCKETS || !sw_hdr_range_from_pairs(h, index, index)) {
+        return sw_hdr_sp_add(h, index, count);
     }
-    return sw_hdr_sp_add(h, index, count);
+    *sw_hdr_slot(h, index) += count;
+    return true;
 }
 
 static inline bool
@@ -287,9 +291,9 @@ record_count(sw_hdr *h, int64_t value, int64_t count)
         return false;
     }
     int32_t index = sw_hdr_counts_index(h, value);
-    if (__builtin_expect(h->counts != NULL, 1)) {
-        h->counts[index] += count;
-    } else if (count != 0 && !record_compact(h, index, count)) {
+    if (__builtin_expect(sw_hdr_holds(h, index), 1)) {
+        *sw_hdr_slot(h, index) += count;
+    } else if (count != 0 && !record_slow(h, index, count)) {
         h->overflow_count += count; /* out of memory: reported as not stored */
         return false;
     }
@@ -315,8 +319,27 @@ sw_hdr_record_n(sw_hdr *h, int64_t value, int64_t count)
     return record_count(h, value, count);
 }
 
-/* Sorted buckets of a compact destination in one merge; the chunk keeps their indices. */
+/* Sorted buckets merged in one pass; the chunk keeps their indices. */
 #define SORTED_CHUNK 256
+
+/* counts[index[j]] += count[j] on a dense h, index increasing: the range grown once to cover
+ * them; false (nothing changed) when out of memory. */
+static bool
+dense_add_sorted(sw_hdr *h, const int32_t *index, const int64_t *count, size_t n)
+{
+    size_t first = 0, last = n;
+    while (first < n && count[first] == 0)
+        first++;
+    while (last > first && count[last - 1] == 0)
+        last--;
+    if (first == last)
+        return true;
+    if (!sw_hdr_range_cover(h, index[first], index[last - 1]))
+        return false;
+    for (size_t j = first; j < last; j++)
+        *sw_hdr_slot(h, index[j]) += count[j];
+    return true;
+}
 
 static bool
 add_sorted_chunk(sw_hdr *h, const int64_t *values, const int64_t *counts, size_t n)
@@ -331,7 +354,8 @@ add_sorted_chunk(sw_hdr *h, const int64_t *values, const int64_t *counts, size_t
             return false;
         total += counts[j];
     }
-    if (!sw_hdr_sp_add_sorted(h, index, counts, n))
+    if (!(h->counts != NULL ? dense_add_sorted(h, index, counts, n)
+                            : sw_hdr_sp_add_sorted(h, index, counts, n)))
         return false;
     h->total_count += total;
     for (size_t j = 0; j < n; j++) {
@@ -348,8 +372,8 @@ sw_hdr_record_sorted(sw_hdr *h, const int64_t *values, const int64_t *counts, si
 {
     for (size_t done = 0; done < n;) {
         size_t m = n - done < SORTED_CHUNK ? n - done : SORTED_CHUNK;
-        /* Dense, or values out of order or range: one at a time, as sw_hdr_record_n does. */
-        if (h->counts != NULL || !add_sorted_chunk(h, values + done, counts + done, m))
+        /* Values out of order or range (or no memory): one at a time, as sw_hdr_record_n. */
+        if (!add_sorted_chunk(h, values + done, counts + done, m))
             for (size_t j = done; j < done + m; j++)
                 if (counts[j] >= 0)
                     record_count(h, values[j], counts[j]);
@@ -412,7 +436,8 @@ sw_hdr_median_equivalent(const sw_hdr *h, int64_t value)
 
 /* ------------------------------------------------------------------ scans */
 
-/* Index range [*lo, *hi] outside which every count is zero; false when h is empty. */
+/* Index range [*lo, *hi] outside which every count is zero; false when h is empty. Within a
+ * dense histogram's range, and tight there (min and max move on values recorded zero times). */
 static bool
 recorded_range(const sw_hdr *h, int32_t *lo, int32_t *hi)
 {
@@ -422,6 +447,14 @@ recorded_range(const sw_hdr *h, int32_t *lo, int32_t *hi)
               ? 0
               : sw_hdr_counts_index(h, h->min_value);
     *hi = sw_hdr_counts_index(h, h->max_value);
+    if (h->counts == NULL)
+        return true;
+    *lo = *lo > h->c_lo ? *lo : h->c_lo;
+    *hi = *hi < sw_hdr_range_end(h) - 1 ? *hi : sw_hdr_range_end(h) - 1;
+    while (*lo < *hi && *sw_hdr_slot(h, *lo) == 0)
+        ++*lo;
+    while (*hi > *lo && *sw_hdr_slot(h, *hi) == 0)
+        --*hi;
     return true;
 }
 
@@ -445,13 +478,13 @@ rank_index_upward(const sw_hdr *h, int64_t rank, int32_t lo, int32_t hi)
     int64_t acc = 0;
     int32_t i = lo;
     for (; i + SCAN_BLOCK - 1 <= hi; i += SCAN_BLOCK) {
-        int64_t s = block_sum(&h->counts[i]);
+        int64_t s = block_sum(sw_hdr_slot(h, i));
         if (acc + s >= rank)
             break;
         acc += s;
     }
     for (; i <= hi; i++) {
-        acc += h->counts[i];
+        acc += *sw_hdr_slot(h, i);
         if (acc >= rank)
             return i;
     }
@@ -465,13 +498,13 @@ rank_index_downward(const sw_hdr *h, int64_t above, int32_t lo, int32_t hi)
     int64_t acc = 0;
     int32_t i = hi;
     for (; i - SCAN_BLOCK + 1 >= lo; i -= SCAN_BLOCK) {
-        int64_t s = block_sum(&h->counts[i - SCAN_BLOCK + 1]);
+        int64_t s = block_sum(sw_hdr_slot(h, i - SCAN_BLOCK + 1));
         if (acc + s > above)
             break;
         acc += s;
     }
     for (; i >= lo; i--) {
-        acc += h->counts[i];
+        acc += *sw_hdr_slot(h, i);
         if (acc > above)
             return i;
     }
@@ -513,9 +546,9 @@ range_sum(const sw_hdr *h, int32_t lo, int32_t hi)
     int64_t s = 0;
     int32_t i = lo;
     for (; i + SCAN_BLOCK - 1 <= hi; i += SCAN_BLOCK)
-        s += block_sum(&h->counts[i]);
+        s += block_sum(sw_hdr_slot(h, i));
     for (; i <= hi; i++)
-        s += h->counts[i];
+        s += *sw_hdr_slot(h, i);
     return s;
 }
 
@@ -549,6 +582,8 @@ sw_hdr_count_at_or_below(const sw_hdr *h, int64_t value)
         return 0;
     if (h->counts == NULL)
         return sp_count_at_or_below(h, index);
+    if (index >= hi)
+        return h->total_count;
     /* Sum whichever side of index is shorter. */
     if (index - lo <= hi - index)
         return range_sum(h, lo, index);
@@ -652,11 +687,11 @@ sw_hdr_iter_next(sw_hdr_iter *it)
     } else {
         i = it->index + 1;
     }
-    while (i <= it->end && h->counts[i] == 0)
+    while (i <= it->end && *sw_hdr_slot(h, i) == 0)
         i++;
     if (i > it->end)
         return false;
-    it->count = h->counts[i];
+    it->count = *sw_hdr_slot(h, i);
     return iter_step(it, i);
 }
 
@@ -686,24 +721,45 @@ add_min_max(sw_hdr *dst, const sw_hdr *src)
         dst->min_value = src->min_value;
 }
 
+/* d[i] += s[i] for the n counts from d and s. */
 static void
-add_counts(int64_t *d, const int64_t *s, int32_t lo, int32_t hi)
+add_counts(int64_t *d, const int64_t *s, int32_t n)
 {
-    int32_t i = lo;
-    for (; i + VEC_LANES - 1 <= hi; i += VEC_LANES)
+    int32_t i = 0;
+    for (; i + VEC_LANES <= n; i += VEC_LANES)
         store2(d + i, load2(d + i) + load2(s + i));
-    for (; i <= hi; i++)
+    for (; i < n; i++)
         d[i] += s[i];
 }
 
 static void
-subtract_counts(int64_t *d, const int64_t *s, int32_t lo, int32_t hi)
+subtract_counts(int64_t *d, const int64_t *s, int32_t n)
 {
-    int32_t i = lo;
-    for (; i + VEC_LANES - 1 <= hi; i += VEC_LANES)
+    int32_t i = 0;
+    for (; i + VEC_LANES <= n; i += VEC_LANES)
         store2(d + i, load2(d + i) - load2(s + i));
-    for (; i <= hi; i++)
+    for (; i < n; i++)
         d[i] -= s[i];
+}
+
+/* dst += src's counts, both of the same buckets, dst dense; false (nothing changed) when dst's
+ * range cannot grow to src's recorded buckets lo ... hi. */
+static bool
+add_into_dense(sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi)
+{
+    const uint32_t *idx = sw_hdr_sp_index(src);
+    if (src->counts == NULL && src->sp_n > 0) {
+        lo = (int32_t)idx[0];
+        hi = (int32_t)idx[src->sp_n - 1];
+    }
+    if (!sw_hdr_range_cover(dst, lo, hi))
+        return false;
+    if (src->counts != NULL) /* src may be dst: its slots are read after the cover */
+        add_counts(sw_hdr_slot(dst, lo), sw_hdr_slot(src, lo), hi - lo + 1);
+    else
+        for (int32_t i = 0; i < src->sp_n; i++)
+            *sw_hdr_slot(dst, (int32_t)idx[i]) += src->sp_count[i];
+    return true;
 }
 
 /* True when src's buckets up to hi are dst's buckets at the same indices. */
@@ -729,12 +785,7 @@ sw_hdr_add(sw_hdr *dst, const sw_hdr *src)
             record_count(dst, it.value_lo, it.count);
         return;
     }
-    if (dst->counts != NULL && src->counts != NULL) {
-        add_counts(dst->counts, src->counts, lo, hi);
-    } else if (dst->counts != NULL) {
-        for (int32_t i = 0; i < src->sp_n; i++)
-            dst->counts[sw_hdr_sp_index(src)[i]] += src->sp_count[i];
-    } else if (!sw_hdr_sp_merge(dst, src)) {
+    if (!(dst->counts != NULL ? add_into_dense(dst, src, lo, hi) : sw_hdr_sp_merge(dst, src))) {
         dst->overflow_count += src->total_count; /* out of memory: reported as not stored */
         return;
     }
@@ -764,24 +815,44 @@ sw_hdr_add_grow(sw_hdr **acc, const sw_hdr *src, sw_err *err)
     return SW_OK;
 }
 
-/* First index in [lo, hi] where dst's count is below src's, or -1. */
+/* First of the n buckets from d and s where d's count is below s's, or -1 (an offset). */
 static int32_t
-first_underflow(const sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi)
+first_below(const int64_t *d, const int64_t *s, int32_t n)
 {
     /* OR of the differences: the sign bit is set iff some difference is negative. Branch-free,
      * so it vectorises; the exact place is searched only on failure. */
-    const int64_t *d = dst->counts, *s = src->counts;
     vec2 any2 = {0, 0};
-    int32_t i = lo;
-    for (; i + VEC_LANES - 1 <= hi; i += VEC_LANES)
+    int32_t i = 0;
+    for (; i + VEC_LANES <= n; i += VEC_LANES)
         any2 |= load2(d + i) - load2(s + i);
     int64_t any = any2[0] | any2[1];
-    for (; i <= hi; i++)
+    for (; i < n; i++)
         any |= d[i] - s[i];
     if (any >= 0)
         return -1;
-    for (i = lo; i <= hi; i++)
+    for (i = 0; i < n; i++)
         if (d[i] < s[i])
+            return i;
+    return -1;
+}
+
+/* First index in src's recorded buckets lo ... hi where dense dst's count is below src's
+ * (dense too), or -1. Outside dst's range dst holds nothing: any count of src there is. */
+static int32_t
+first_underflow(const sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi)
+{
+    int32_t from = lo > dst->c_lo ? lo : dst->c_lo,
+            to = hi < sw_hdr_range_end(dst) - 1 ? hi : sw_hdr_range_end(dst) - 1;
+    for (int32_t i = lo; i <= hi && i < from; i++)
+        if (*sw_hdr_slot(src, i) > 0)
+            return i;
+    int32_t at = from <= to
+                     ? first_below(sw_hdr_slot(dst, from), sw_hdr_slot(src, from), to - from + 1)
+                     : -1;
+    if (at >= 0)
+        return from + at;
+    for (int32_t i = to + 1 > lo ? to + 1 : lo; i <= hi; i++)
+        if (*sw_hdr_slot(src, i) > 0)
             return i;
     return -1;
 }
@@ -790,10 +861,25 @@ first_underflow(const sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi)
 static int32_t
 pairs_underflow(const sw_hdr *dst, const sw_hdr *src)
 {
-    for (int32_t i = 0; i < src->sp_n; i++)
-        if (dst->counts[sw_hdr_sp_index(src)[i]] < src->sp_count[i])
-            return (int32_t)sw_hdr_sp_index(src)[i];
+    for (int32_t i = 0; i < src->sp_n; i++) {
+        int32_t at = (int32_t)sw_hdr_sp_index(src)[i];
+        if (sw_hdr_count_at_index(dst, at) < src->sp_count[i])
+            return at;
+    }
     return -1;
+}
+
+/* dst -= src, checked first (first_underflow, pairs_underflow): every count of src lies in
+ * dst's range. */
+static void
+subtract_from_dense(sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi)
+{
+    if (src->counts != NULL) {
+        subtract_counts(sw_hdr_slot(dst, lo), sw_hdr_slot(src, lo), hi - lo + 1);
+        return;
+    }
+    for (int32_t i = 0; i < src->sp_n; i++)
+        *sw_hdr_slot(dst, (int32_t)sw_hdr_sp_index(src)[i]) -= src->sp_count[i];
 }
 
 sw_status
@@ -821,12 +907,8 @@ sw_hdr_subtract(sw_hdr *dst, const sw_hdr *src, sw_err *err)
     }
     int32_t dst_lo = 0, dst_hi = 0;
     recorded_range(dst, &dst_lo, &dst_hi);
-    if (dst->counts != NULL && src->counts != NULL) {
-        subtract_counts(dst->counts, src->counts, lo, hi);
-    } else if (dst->counts != NULL) {
-        for (int32_t i = 0; i < src->sp_n; i++)
-            dst->counts[sw_hdr_sp_index(src)[i]] -= src->sp_count[i];
-    }
+    if (dst->counts != NULL)
+        subtract_from_dense(dst, src, lo, hi);
     dst->overflow_count -= src->overflow_count;
     dst->total_count -= src->total_count;
     sw_hdr_refresh_min_max(dst, dst_lo, dst_hi);
@@ -853,12 +935,14 @@ sw_hdr_refresh_min_max(sw_hdr *h, int32_t lo, int32_t hi)
         refresh_min_max_pairs(h);
         return;
     }
+    lo = lo > h->c_lo ? lo : h->c_lo;
+    hi = hi < sw_hdr_range_end(h) - 1 ? hi : sw_hdr_range_end(h) - 1;
     /* The minimum ignores bucket 0 (zero is reported through its count, as HdrHistogram does). */
     int32_t first = lo > 0 ? lo : 1;
-    while (first <= hi && h->counts[first] == 0)
+    while (first <= hi && *sw_hdr_slot(h, first) == 0)
         first++;
     int32_t last = hi;
-    while (last > 0 && last >= lo && h->counts[last] == 0)
+    while (last > 0 && last >= lo && *sw_hdr_slot(h, last) == 0)
         last--;
     h->min_value = first <= hi ? sw_hdr_value_from_index(h, first) : INT64_MAX;
     h->max_value = last > 0 && last >= lo ? sw_hdr_value_from_index(h, last) : 0;

@@ -103,10 +103,12 @@ next_recorded(const token_walk *w)
         return w->pos < h->sp_n && (int32_t)sw_hdr_sp_index(h)[w->pos] < w->limit
                    ? (int32_t)sw_hdr_sp_index(h)[w->pos]
                    : w->limit;
-    int32_t i = w->index;
-    while (i < w->limit && h->counts[i] == 0)
+    /* Outside the dense range every count is zero. */
+    int32_t i = w->index > h->c_lo ? w->index : h->c_lo;
+    int32_t end = w->limit < sw_hdr_range_end(h) ? w->limit : sw_hdr_range_end(h);
+    while (i < end && *sw_hdr_slot(h, i) == 0)
         i++;
-    return i;
+    return i < end ? i : w->limit;
 }
 
 static bool
@@ -116,7 +118,7 @@ next_token(token_walk *w, int64_t *ret)
         return false;
     int32_t next = next_recorded(w);
     if (next == w->index) {
-        *ret = w->h->counts != NULL ? w->h->counts[w->index] : w->h->sp_count[w->pos++];
+        *ret = w->h->counts != NULL ? *sw_hdr_slot(w->h, w->index) : w->h->sp_count[w->pos++];
         w->index++;
         return true;
     }
@@ -423,7 +425,8 @@ sink_refuse(const counts_sink *k, int64_t count, size_t at, sw_err *err)
 }
 
 /* counts[index] = count (> 0) for an index past every bucket set so far: appended to the
- * compact pairs (which turn dense past sp_max), or stored. False when out of memory. */
+ * compact pairs (dense past sp_max; the representation is settled at the end), or stored, the
+ * dense range grown upwards to it. False when out of memory. */
 static inline bool
 put_count(const counts_sink *k, int32_t index, int64_t count)
 {
@@ -434,11 +437,12 @@ put_count(const counts_sink *k, int32_t index, int64_t count)
         b->count[b->n++] = count;
         return b->n < BUCKET_BATCH || batch_flush(b);
     }
-    if (h->counts != NULL) {
-        h->counts[index] = count;
-        return true;
-    }
-    return sw_hdr_sp_add(h, index, count);
+    if (h->counts == NULL)
+        return sw_hdr_sp_append(h, index, count);
+    if (!sw_hdr_range_cover(h, index, index))
+        return false;
+    *sw_hdr_slot(h, index) = count;
+    return true;
 }
 
 static inline sw_status
@@ -602,7 +606,7 @@ decode_body(byte_source *s, uint32_t base, uint32_t cookie, bucket_batch *batch,
                           (long long)hi.payload_len);
     counts_sink k = {.batch = batch, .index = 0, .last = -1, .total = 0};
     /* Compact, as a recorded one: the payload's buckets come in increasing order, so each is
-     * appended (no dense array filled and scanned when the histogram stays small). */
+     * appended, and the cheaper representation chosen once they are all there. */
     st = sw_hdr_new(&hi.cfg, &k.h, err);
     if (st != SW_OK)
         return st;
@@ -621,6 +625,7 @@ decode_body(byte_source *s, uint32_t base, uint32_t cookie, bucket_batch *batch,
     k.h->total_count = k.total;
     if (k.last >= 0)
         sw_hdr_refresh_min_max(k.h, 0, k.last);
+    sw_hdr_range_fit(k.h);
     sw_hdr_sp_fit(k.h);
     *ret_h = k.h;
     return SW_OK;

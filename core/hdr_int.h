@@ -1,14 +1,24 @@
 /*
- * The histogram's layout, shared by hdr.c, hdr_sparse.c and hdr_codec.c only. Bucket arithmetic
- * follows HdrHistogram: sub-buckets of 2^(digits precision) values, doubling bucket widths, the
- * first bucket split in two halves so counts_len = (bucket_count + 1) * sub_bucket_half_count.
+ * The histogram's layout, shared by hdr.c, hdr_sparse.c, hdr_range.c and hdr_codec.c only. Bucket
+ * arithmetic follows HdrHistogram: sub-buckets of 2^(digits precision) values, doubling bucket
+ * widths, the first bucket split in two halves so counts_len = (bucket_count + 1) *
+ * sub_bucket_half_count.
  *
  * Counts are held one of two ways. Compact: the recorded buckets only, as sorted (index, count)
  * pairs, 12 bytes a bucket: a 10 s interval touches a few hundred of the latency layout's 23,552
- * buckets. Dense: every bucket, one count each. A histogram starts compact and turns dense once
- * its recorded buckets pass sw_hdr_sp_max, where binary search and insertion would cost more
- * than they save (a reset makes it compact again); one made by sw_hdr_new_dense is dense from
- * the start and stays dense.
+ * buckets, spread over thousands. Dense: one count for every bucket of a contiguous range of
+ * indices [c_lo, c_lo + c_n) that covers every recorded bucket, 8 bytes a slot; the range grows on
+ * demand in either direction with slack (sw_hdr_range_cover: amortised, clamped to the layout),
+ * so memory follows the range used and adding k sorted buckets is O(k). A real latency
+ * distribution covers a few of the layout's 32 octaves: a month of it fills a range of 5,000 to
+ * 8,000 buckets, not the whole layout.
+ *
+ * A histogram starts compact and turns dense when the range its pairs span would cost at most
+ * twice their bytes (from RANGE_MIN_PAIRS pairs on: below that the pairs are cheap whatever
+ * they span), or when they pass sw_hdr_sp_max, where binary search and insertion would cost
+ * more than they save; a reset clears a range and keeps it (scratch histograms reset between
+ * uses allocate nothing again). One made by sw_hdr_new_dense holds the whole layout from the
+ * start (c_lo 0, c_n counts_len).
  */
 #ifndef SLAWATCH_HDR_INT_H
 #define SLAWATCH_HDR_INT_H
@@ -18,19 +28,21 @@
 struct sw_hdr {
     int64_t lowest_discernible_value;
     int64_t highest_trackable_value;
+    /* The small fields share one word, so the header stays 104 bytes with the range's. */
     int16_t significant_figures;
-    bool fixed_dense;                        /* made dense: a reset keeps the counts array */
-    int32_t unit_magnitude;                  /* floor(log2(lowest)) */
-    int32_t sub_bucket_half_count_magnitude; /* log2(sub_bucket_half_count) */
+    bool fixed_dense;                       /* made dense: a clone holds the whole layout too */
+    int8_t sub_bucket_half_count_magnitude; /* log2(sub_bucket_half_count) */
+    int16_t unit_magnitude;                 /* floor(log2(lowest)) */
+    int16_t bucket_count;
     int32_t sub_bucket_half_count;
-    int64_t sub_bucket_mask; /* (sub_bucket_count - 1) << unit_magnitude */
-    int32_t bucket_count;
     int32_t counts_len;
-    int64_t min_value; /* smallest non-zero value recorded; INT64_MAX when none */
-    int64_t max_value; /* largest value recorded; 0 when none */
+    int64_t sub_bucket_mask; /* (sub_bucket_count - 1) << unit_magnitude */
+    int64_t min_value;       /* smallest non-zero value recorded; INT64_MAX when none */
+    int64_t max_value;       /* largest value recorded; 0 when none */
     int64_t total_count;
     int64_t overflow_count;
-    int64_t *counts; /* dense: counts_len counts; NULL while compact */
+    int64_t *counts; /* dense: the counts of buckets c_lo ... c_lo + c_n - 1; NULL while compact */
+    int32_t c_lo, c_n; /* c_n 0 while compact: one compare finds a recorded value's slot */
     /* compact: sp_n pairs in one block of room for sp_cap, the counts (none of them zero)
      * followed by their bucket indices (increasing, sw_hdr_sp_index) */
     int64_t *sp_count;
@@ -45,11 +57,32 @@ sw_hdr_sp_index(const sw_hdr *h)
 }
 
 /* Compact pairs are worth their search and insertion up to an eighth of the layout: past it
- * the histogram turns dense. */
+ * the histogram turns dense whatever range they span. */
 static inline int32_t
 sw_hdr_sp_max(const sw_hdr *h)
 {
     return h->counts_len / 8 > 16 ? h->counts_len / 8 : 16;
+}
+
+/* True when index lies in a dense histogram's range (never for a compact one). */
+static inline bool
+sw_hdr_holds(const sw_hdr *h, int32_t index)
+{
+    return (uint32_t)(index - h->c_lo) < (uint32_t)h->c_n;
+}
+
+/* One past the last bucket of a dense histogram's range. */
+static inline int32_t
+sw_hdr_range_end(const sw_hdr *h)
+{
+    return h->c_lo + h->c_n;
+}
+
+/* The count of bucket index of a dense histogram that holds it. */
+static inline int64_t *
+sw_hdr_slot(const sw_hdr *h, int32_t index)
+{
+    return h->counts + (index - h->c_lo);
 }
 
 /* Index of the bucket holding value (0 <= value, within the layout). */
@@ -81,14 +114,20 @@ int64_t sw_hdr_count_at_index(const sw_hdr *h, int32_t index);
 
 /* ------------------------------------------------------------------ hdr_sparse.c */
 
-/* Turn a compact histogram dense; false (nothing changed) when out of memory. */
-bool sw_hdr_sp_densify(sw_hdr *h);
+/* Room for need pairs (past sp_max only as sw_hdr_sp_reserve makes it); false when out of
+ * memory. */
+bool sw_hdr_sp_grow(sw_hdr *h, int32_t need);
 
 /* Drop the compact pairs (the histogram is then empty and compact). */
 void sw_hdr_sp_release(sw_hdr *h);
 
 /* Position of the first pair whose index is >= index. */
 int32_t sw_hdr_sp_find(const sw_hdr *h, uint32_t index);
+
+/* A pair (index, count > 0) appended to a compact histogram, index past every one it holds,
+ * turning dense once a range is preferred (no search, no merge: the caller shrinks the result
+ * once, with sw_hdr_range_fit); false when out of memory (nothing changed). */
+bool sw_hdr_sp_append(sw_hdr *h, int32_t index, int64_t count);
 
 /* counts[index] += count (count > 0) on a compact histogram, which may turn dense; false when
  * out of memory (nothing changed). */
@@ -98,8 +137,8 @@ bool sw_hdr_sp_add(sw_hdr *h, int32_t index, int64_t count);
  * false when out of memory (nothing changed). */
 bool sw_hdr_sp_add_sorted(sw_hdr *h, const int32_t *index, const int64_t *count, size_t n);
 
-/* Room for `more` buckets beyond those held, turning dense past sp_max; false when out of
- * memory. */
+/* Room for `more` buckets beyond those held, wherever they fall: compact pairs while they cost
+ * no more than the whole layout dense, else that; false when out of memory. */
 bool sw_hdr_sp_reserve(sw_hdr *h, int64_t more);
 
 /* dst += src's buckets, dst compact, src's indices within dst's layout; false when out of
@@ -119,6 +158,30 @@ void sw_hdr_sp_fit(sw_hdr *h);
 
 /* Copy the compact pairs of src into dst (which holds none); false when out of memory. */
 bool sw_hdr_sp_copy(sw_hdr *dst, const sw_hdr *src);
+
+/* ------------------------------------------------------------------ hdr_range.c */
+
+/* Grow a dense histogram's range to cover buckets lo ... hi (slack added, clamped to the
+ * layout); false (nothing changed) when out of memory. */
+bool sw_hdr_range_cover(sw_hdr *h, int32_t lo, int32_t hi);
+
+/* Turn a compact histogram dense over a range covering its pairs and lo ... hi; false
+ * (nothing changed) when out of memory. */
+bool sw_hdr_range_from_pairs(sw_hdr *h, int32_t lo, int32_t hi);
+
+/* True when a compact histogram that would hold need pairs spanning lo ... hi (its own pairs
+ * included) is better dense. */
+bool sw_hdr_range_preferred(const sw_hdr *h, int64_t need, int32_t lo, int32_t hi);
+
+/* Copy the dense counts of src (not made dense) into dst (a copy of src's header): a range
+ * fitted to the recorded buckets, or compact and empty when none holds values. False when out
+ * of memory. */
+bool sw_hdr_range_copy(sw_hdr *dst, const sw_hdr *src);
+
+/* The cheaper of pairs and a range for what h holds, without slack (a decoded histogram): compact
+ * pairs turned into a range fitted to them when that is preferred, a range shrunk to its
+ * recorded buckets; nothing changes when out of memory, already fitting, or made dense. */
+void sw_hdr_range_fit(sw_hdr *h);
 
 /*
  * Recompute min_value and max_value from the counts after a bulk change, knowing every non-zero

@@ -1,9 +1,9 @@
 /*
  * Compact histogram storage: the recorded buckets of an HDR histogram as sorted (index, count)
- * pairs, and the dense counts array a histogram turns into when the pairs pass sp_max. Private
- * to the hdr module (hdr_int.h); hdr.c picks the representation each call works on. Buckets
- * are found by binary search and inserted in place, so a compact histogram is kept small
- * (sp_max is an eighth of the layout) where that stays cheap.
+ * pairs, turned into a dense range (hdr_range.c) when that costs at most twice their bytes
+ * or the pairs pass sp_max. Private to the hdr module (hdr_int.h); hdr.c picks the representation
+ * each call works on. Buckets are found by binary search and inserted in place, so a compact
+ * histogram is kept where it is small or sparse, and merges into it stay cheap.
  */
 #include "hdr_int.h"
 
@@ -16,20 +16,6 @@ sw_hdr_sp_release(sw_hdr *h)
     free(h->sp_count);
     h->sp_count = NULL;
     h->sp_n = h->sp_cap = 0;
-}
-
-bool
-sw_hdr_sp_densify(sw_hdr *h)
-{
-    int64_t *counts = calloc((size_t)h->counts_len, sizeof(int64_t));
-    if (counts == NULL)
-        return false;
-    const uint32_t *idx = sw_hdr_sp_index(h);
-    for (int32_t i = 0; i < h->sp_n; i++)
-        counts[idx[i]] = h->sp_count[i];
-    sw_hdr_sp_release(h);
-    h->counts = counts;
-    return true;
 }
 
 /* A new block of cap (>= sp_n) pairs, the pairs copied over. */
@@ -49,9 +35,8 @@ reblock(sw_hdr *h, int32_t cap)
     return true;
 }
 
-/* Capacity for need pairs (need <= sp_max). */
-static bool
-grow(sw_hdr *h, int32_t need)
+bool
+sw_hdr_sp_grow(sw_hdr *h, int32_t need)
 {
     if (need <= h->sp_cap)
         return true;
@@ -67,19 +52,34 @@ sw_hdr_sp_fit(sw_hdr *h)
         (void)reblock(h, fit); /* out of memory: it keeps its room, correct, only bigger */
 }
 
-/* Room for need pairs, or dense when need passes sp_max. */
+/* Room for need pairs whose new buckets lie within lo ... hi, or dense when a range is better
+ * (sw_hdr_range_preferred); when its memory runs out, pairs if need allows or the room was
+ * reserved (sw_hdr_sp_reserve). */
 static bool
-room_for(sw_hdr *h, int64_t need)
+room_for(sw_hdr *h, int64_t need, int32_t lo, int32_t hi)
 {
-    if (need > sw_hdr_sp_max(h))
-        return sw_hdr_sp_densify(h);
-    return grow(h, (int32_t)need);
+    if (sw_hdr_range_preferred(h, need, lo, hi) && sw_hdr_range_from_pairs(h, lo, hi))
+        return true;
+    if (need <= h->sp_cap)
+        return true;
+    return need <= sw_hdr_sp_max(h) && sw_hdr_sp_grow(h, (int32_t)need);
 }
 
 bool
 sw_hdr_sp_reserve(sw_hdr *h, int64_t more)
 {
-    return h->counts != NULL || room_for(h, (int64_t)h->sp_n + more);
+    /* Where a dense histogram's new buckets fall is not known: only the whole layout holds
+     * any of them without growing. */
+    int32_t last = h->counts_len - 1;
+    if (h->counts != NULL)
+        return more <= 0 || sw_hdr_range_cover(h, 0, last);
+    /* Pairs while they cost no more than the whole layout (past sp_max too: the merges that
+     * come may still turn them into a range, and fall back on this room if that fails). */
+    int64_t need = (int64_t)h->sp_n + more;
+    if (need * (int64_t)(sizeof(int64_t) + sizeof(uint32_t)) <=
+        (int64_t)h->counts_len * (int64_t)sizeof(int64_t))
+        return sw_hdr_sp_grow(h, (int32_t)need);
+    return sw_hdr_range_from_pairs(h, 0, last);
 }
 
 int32_t
@@ -108,10 +108,10 @@ sw_hdr_sp_add(sw_hdr *h, int32_t index, int64_t count)
         h->sp_count[pos] += count;
         return true;
     }
-    if (!room_for(h, (int64_t)h->sp_n + 1))
+    if (!room_for(h, (int64_t)h->sp_n + 1, index, index))
         return false;
     if (h->counts != NULL) {
-        h->counts[index] += count;
+        *sw_hdr_slot(h, index) += count;
         return true;
     }
     int32_t tail = h->sp_n - pos;
@@ -124,15 +124,38 @@ sw_hdr_sp_add(sw_hdr *h, int32_t index, int64_t count)
     return true;
 }
 
-/* New pairs n sorted bucket indices bring to h. */
+bool
+sw_hdr_sp_append(sw_hdr *h, int32_t index, int64_t count)
+{
+    if (sw_hdr_range_preferred(h, (int64_t)h->sp_n + 1, index, index)) {
+        if (!sw_hdr_range_from_pairs(h, index, index))
+            return false;
+        *sw_hdr_slot(h, index) += count;
+        return true;
+    }
+    if (!sw_hdr_sp_grow(h, h->sp_n + 1))
+        return false;
+    sw_hdr_sp_index(h)[h->sp_n] = (uint32_t)index;
+    h->sp_count[h->sp_n++] = count;
+    return true;
+}
+
+/* New pairs n sorted bucket indices bring to h; *lo and *hi the first and last of them with
+ * a count (left as they are when none has). */
 static int32_t
-new_pairs(const sw_hdr *h, const uint32_t *index, const int64_t *count, size_t n)
+new_pairs(const sw_hdr *h, const uint32_t *index, const int64_t *count, size_t n, int32_t *lo,
+          int32_t *hi)
 {
     const uint32_t *idx = sw_hdr_sp_index(h);
     int32_t p = 0, fresh = 0;
+    bool first = true;
     for (size_t j = 0; j < n; j++) {
         if (count[j] == 0)
             continue;
+        if (first)
+            *lo = (int32_t)index[j];
+        first = false;
+        *hi = (int32_t)index[j];
         while (p < h->sp_n && idx[p] < index[j])
             p++;
         fresh += p == h->sp_n || idx[p] != index[j];
@@ -159,16 +182,18 @@ add_in_place(sw_hdr *h, const uint32_t *index, const int64_t *count, size_t n)
 static bool
 merge_pairs(sw_hdr *h, const uint32_t *index, const int64_t *count, size_t n)
 {
-    int32_t fresh = new_pairs(h, index, count, n);
-    if (!room_for(h, (int64_t)h->sp_n + fresh))
+    int32_t lo = -1, hi = -1;
+    int32_t fresh = new_pairs(h, index, count, n, &lo, &hi);
+    if (fresh == 0) {
+        add_in_place(h, index, count, n);
+        return true;
+    }
+    if (!room_for(h, (int64_t)h->sp_n + fresh, lo, hi))
         return false;
     if (h->counts != NULL) {
         for (size_t j = 0; j < n; j++)
-            h->counts[index[j]] += count[j];
-        return true;
-    }
-    if (fresh == 0) {
-        add_in_place(h, index, count, n);
+            if (count[j] != 0)
+                *sw_hdr_slot(h, (int32_t)index[j]) += count[j];
         return true;
     }
     /* Merge from the back: every pair moves at most once; once the new buckets are placed
@@ -201,9 +226,9 @@ merge_pairs(sw_hdr *h, const uint32_t *index, const int64_t *count, size_t n)
     return true;
 }
 
-/* Pairs dst would hold after adding src's buckets. */
+/* Pairs dst would hold after adding src's buckets; *lo and *hi src's first and last. */
 static int64_t
-union_size(const sw_hdr *dst, const sw_hdr *src)
+union_size(const sw_hdr *dst, const sw_hdr *src, int32_t *lo, int32_t *hi)
 {
     int64_t n = dst->sp_n;
     int32_t p = 0;
@@ -212,6 +237,9 @@ union_size(const sw_hdr *dst, const sw_hdr *src)
     sw_hdr_iter_init(&it, src);
     while (sw_hdr_iter_next(&it)) {
         uint32_t at = (uint32_t)it.index;
+        if (it.cumulative == it.count)
+            *lo = it.index;
+        *hi = it.index;
         while (p < dst->sp_n && idx[p] < at)
             p++;
         n += p == dst->sp_n || idx[p] != at;
@@ -224,14 +252,17 @@ sw_hdr_sp_merge(sw_hdr *dst, const sw_hdr *src)
 {
     if (src->counts == NULL) /* compact: its pairs, without an iterator */
         return merge_pairs(dst, sw_hdr_sp_index(src), src->sp_count, (size_t)src->sp_n);
-    int64_t u = union_size(dst, src);
-    if (!room_for(dst, u))
+    int32_t lo = -1, hi = -1;
+    int64_t u = union_size(dst, src, &lo, &hi);
+    if (lo < 0)
+        return true; /* src holds nothing */
+    if (!room_for(dst, u, lo, hi))
         return false;
     sw_hdr_iter it;
     sw_hdr_iter_init(&it, src);
     if (dst->counts != NULL) {
         while (sw_hdr_iter_next(&it))
-            dst->counts[it.index] += it.count;
+            *sw_hdr_slot(dst, it.index) += it.count;
         return true;
     }
     /* Move dst's pairs to the end of the room, then merge forwards into its start: the write
@@ -352,7 +383,7 @@ sw_hdr_sp_copy(sw_hdr *dst, const sw_hdr *src)
     dst->sp_n = dst->sp_cap = 0;
     if (src->sp_n == 0)
         return true;
-    if (!grow(dst, src->sp_n))
+    if (!sw_hdr_sp_grow(dst, src->sp_n))
         return false;
     memcpy(sw_hdr_sp_index(dst), sw_hdr_sp_index(src), (size_t)src->sp_n * sizeof(uint32_t));
     memcpy(dst->sp_count, src->sp_count, (size_t)src->sp_n * sizeof *src->sp_count);

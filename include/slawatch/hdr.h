@@ -2,9 +2,9 @@
  * HDR histogram: counts of integer values (slawatch records latencies in microseconds) in
  * buckets whose width keeps a fixed number of significant decimal digits, with the bucket
  * layout, percentile convention and statistics of the HdrHistogram family (Java, C, JS), so
- * encodings and answers agree with those tools. A histogram holds only the buckets it recorded
- * until they pass an eighth of its layout, then every bucket (memory follows the buckets used;
- * the answers are the same either way). It is not thread-safe: one owner records into it,
+ * encodings and answers agree with those tools. A histogram holds only the buckets it recorded,
+ * or, once that is cheaper, every bucket of the range they span (memory follows the buckets
+ * used; the answers are the same either way). It is not thread-safe: one owner records into it,
  * others read copies or merged results.
  */
 #ifndef SLAWATCH_HDR_H
@@ -56,7 +56,8 @@ void sw_hdr_reset(sw_hdr *h);
 /*
  * Make room for `buckets` recorded buckets more than h holds, so that adds bringing at most
  * that many new buckets in all cannot run out of memory (for a caller that must not fail
- * half-way). SW_E_NOMEM otherwise, h unchanged in content.
+ * half-way). SW_E_NOMEM otherwise, h unchanged in content. Where new buckets fall is not known:
+ * a histogram already dense over a range is given the whole layout.
  */
 sw_status sw_hdr_reserve(sw_hdr *h, int64_t buckets, sw_err *err);
 

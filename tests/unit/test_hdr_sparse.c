@@ -1,13 +1,16 @@
 /*
- * Compact histograms against dense ones: every histogram made by sw_hdr_new holds only its
- * recorded buckets until they pass an eighth of the layout, and must answer exactly as one made
- * by sw_hdr_new_dense (every bucket, the representation test_hdr checks against the format's
- * formulas) fed the same values. Each step compares every answer: counts, min, max, mean,
- * stddev, percentiles, counts at or below every recorded bucket's edges, the bucket walk and
- * the V2 encoding byte for byte. Inputs: random log-normal data, one bucket, every bucket, the
- * highest trackable value, values refused as overflow, zero counts, merges of many, windows
- * sliding by subtraction, subtractions that must fail, reset, clone, decode and unpacked
- * bucket lists merged in one pass.
+ * Compact histograms against dense ones: every histogram made by sw_hdr_new holds its recorded
+ * buckets as pairs, or once that is cheaper a dense range of buckets grown as values arrive, and
+ * must answer exactly as one made by sw_hdr_new_dense (every bucket of the layout, the
+ * representation test_hdr checks against the format's formulas) fed the same values. Each step
+ * compares every answer: counts, min, max, mean, stddev, percentiles, counts at or below every
+ * recorded bucket's edges, the bucket walk and the V2 encoding byte for byte. Inputs: random
+ * log-normal data, one bucket, every bucket, the highest trackable value, values refused as
+ * overflow, zero counts, merges of many, windows sliding by subtraction, subtractions that must
+ * fail, reset, clone, decode and unpacked bucket lists merged in one pass; for the range: growth
+ * down and up to both ends of the layout, values recorded zero times outside it, subtraction to
+ * empty and growth elsewhere, adds between every pair of representations in both directions, and
+ * codec round trips.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -114,6 +117,45 @@ same_answers(const sw_hdr *a, const sw_hdr *b, sw_rng *rng)
     same_encoding(a, b);
 }
 
+/* Bytes of a histogram holding nothing: its header. */
+static size_t
+header_size(void)
+{
+    sw_hdr *h = compact(&sw_hdr_latency_config);
+    size_t n = sw_hdr_memory_size(h);
+    sw_hdr_free(h);
+    return n;
+}
+
+/* The first and last recorded buckets of h; false when it holds none. */
+static bool
+bucket_span(const sw_hdr *h, int32_t *first, int32_t *last)
+{
+    sw_hdr_iter it;
+    sw_hdr_iter_init(&it, h);
+    bool any = false;
+    while (sw_hdr_iter_next(&it)) {
+        if (!any)
+            *first = it.index;
+        *last = it.index;
+        any = true;
+    }
+    return any;
+}
+
+/* A histogram that turned dense holds its recorded range plus slack, not the whole layout:
+ * at least the range, at most twice it and a kilobyte. */
+static void
+assert_range_memory(const sw_hdr *h)
+{
+    int32_t first = 0, last = 0;
+    assert_true(bucket_span(h, &first, &last));
+    size_t range = (size_t)(last - first + 1) * sizeof(int64_t);
+    size_t counts = sw_hdr_memory_size(h) - header_size();
+    assert_in_range(counts, range, 2 * range + 1024);
+    assert_true(sw_hdr_memory_size(h) < sw_hdr_config_memory_size(&sw_hdr_latency_config));
+}
+
 /* Record into both; the answers of the calls must agree too. */
 static void
 record_both(sw_hdr *a, sw_hdr *b, int64_t v, int64_t n)
@@ -142,8 +184,8 @@ test_random_small_and_large(void **state)
         same_answers(a, b, &rng);
         if (sizes[s] == 250)
             assert_true(sw_hdr_memory_size(a) < sw_hdr_memory_size(b) / 20);
-        if (sizes[s] == 60000) /* turned dense */
-            assert_int_equal(sw_hdr_memory_size(a), sw_hdr_memory_size(b));
+        if (sizes[s] == 60000) /* turned dense over the range it uses */
+            assert_range_memory(a);
         sw_hdr_free(a);
         sw_hdr_free(b);
     }
@@ -387,9 +429,10 @@ test_reset_clone_decode_reserve(void **state)
 /* The compact limit of the latency layout: an eighth of its 23,552 buckets. */
 #define LATENCY_COMPACT_MAX 2944
 
-/* Decoding appends the payload's buckets to compact pairs, turning dense on the one past the
- * limit: at and around the limit the decoded histogram answers as the dense original, is
- * compact exactly up to the limit, and is no bigger than its clone. */
+/* Decoding appends the payload's buckets to compact pairs, turning dense (a range) once that is
+ * cheaper or on the one past the limit: at and around the limit the decoded histogram answers
+ * as the dense original, holds no more than its pairs or its recorded range would (no slack),
+ * and is no bigger than its clone. */
 static void
 test_decode_at_compact_limit(void **state)
 {
@@ -401,7 +444,7 @@ test_decode_at_compact_limit(void **state)
                            LATENCY_COMPACT_MAX - 1,
                            LATENCY_COMPACT_MAX,
                            LATENCY_COMPACT_MAX + 1,
-                           3 * LATENCY_COMPACT_MAX};
+                           3 * LATENCY_COMPACT_MAX / 2};
     for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++) {
         sw_hdr *b = dense(&sw_hdr_latency_config);
         for (int64_t v = 1; sw_hdr_recorded_buckets(b) < targets[t]; v += 1 + v / 1024)
@@ -413,10 +456,13 @@ test_decode_at_compact_limit(void **state)
         sw_hdr *decoded = NULL;
         assert_int_equal(sw_hdr_decode(enc.data, enc.len, &decoded, NULL), SW_OK);
         same_answers(decoded, b, &rng);
-        if (targets[t] <= LATENCY_COMPACT_MAX)
-            assert_true(sw_hdr_memory_size(decoded) < sw_hdr_memory_size(b));
-        else
-            assert_int_equal(sw_hdr_memory_size(decoded), sw_hdr_memory_size(b));
+        int32_t first = 0, last = 0;
+        size_t pairs = (size_t)targets[t] * (sizeof(int64_t) + sizeof(uint32_t));
+        size_t range = bucket_span(b, &first, &last) ? (size_t)(last - first + 1) * 8 : 0;
+        size_t held = sw_hdr_memory_size(decoded) - header_size();
+        assert_true(held <= (pairs > 8 * 12 ? pairs : 8 * 12));
+        if (targets[t] > 64) /* contiguous buckets: a range, fitted */
+            assert_int_equal(held, range);
         sw_hdr *c = sw_hdr_clone(decoded);
         assert_non_null(c);
         assert_int_equal(sw_hdr_memory_size(c), sw_hdr_memory_size(decoded));
@@ -511,6 +557,294 @@ test_sorted_lists_overlapping(void **state)
     }
 }
 
+/* n adjacent buckets from value v recorded into both (count 1 + k % 3): 64 or more adjacent
+ * buckets turn a compact histogram into a dense range just wide enough for them. */
+static void
+record_adjacent(sw_hdr *a, sw_hdr *b, int64_t v, int n)
+{
+    for (int k = 0; k < n && v <= SW_HDR_LATENCY_HIGHEST_US; k++) {
+        record_both(a, b, v, 1 + k % 3);
+        v = sw_hdr_highest_equivalent(b, v) + 1;
+    }
+}
+
+/* A range grows bucket by bucket below and above what it holds (past its slack several times),
+ * then in leaps to both ends of the layout: 0, 1 and the highest trackable value. */
+static void
+test_range_grows_down_and_up(void **state)
+{
+    (void)state;
+    sw_rng rng = {53};
+    sw_hdr *a = compact(&sw_hdr_latency_config), *b = dense(&sw_hdr_latency_config);
+    record_adjacent(a, b, 80000, 200);
+    assert_range_memory(a);
+    same_answers(a, b, &rng);
+    int64_t down = 80000, up = sw_hdr_max(b);
+    for (int k = 0; k < 300; k++) {
+        down = sw_hdr_lowest_equivalent(b, down) - 1;
+        up = sw_hdr_highest_equivalent(b, up) + 1;
+        record_both(a, b, down, 1);
+        record_both(a, b, up, 1 + k % 4);
+        if (k % 60 == 0) {
+            same_answers(a, b, &rng);
+            assert_range_memory(a);
+        }
+    }
+    for (int k = 0; k < 20; k++) {
+        down = down * 2 / 3;
+        up = up + up / 2 < SW_HDR_LATENCY_HIGHEST_US ? up + up / 2 : SW_HDR_LATENCY_HIGHEST_US;
+        record_both(a, b, down, 3);
+        record_both(a, b, up, 1);
+        same_answers(a, b, &rng);
+    }
+    record_both(a, b, 1, 1);
+    same_answers(a, b, &rng);
+    record_both(a, b, 0, 2);
+    record_both(a, b, SW_HDR_LATENCY_HIGHEST_US, 5);
+    same_answers(a, b, &rng);
+    assert_true(sw_hdr_memory_size(a) <= sw_hdr_memory_size(b));
+    sw_hdr_free(a);
+    sw_hdr_free(b);
+}
+
+/* Values recorded zero times move min and max outside the range without growing it: every
+ * reader still answers as the dense histogram, and adds and subtractions take it as it is. */
+static void
+test_range_zero_counts_outside(void **state)
+{
+    (void)state;
+    sw_rng rng = {59};
+    sw_hdr *a = compact(&sw_hdr_latency_config), *b = dense(&sw_hdr_latency_config);
+    sw_hdr *part = compact(&sw_hdr_latency_config), *part_d = dense(&sw_hdr_latency_config);
+    record_adjacent(a, b, 5000, 100);
+    size_t before = sw_hdr_memory_size(a);
+    record_both(a, b, 1, 0);
+    record_both(a, b, SW_HDR_LATENCY_HIGHEST_US, 0);
+    assert_int_equal(sw_hdr_memory_size(a), before);
+    same_answers(a, b, &rng);
+    record_adjacent(part, part_d, 5000, 60); /* the same counts as a's first 60 */
+    sw_hdr *into_c = compact(&sw_hdr_latency_config), *into_d = dense(&sw_hdr_latency_config);
+    sw_hdr_add(into_c, a);
+    sw_hdr_add(into_d, b);
+    same_answers(into_c, into_d, &rng);
+    assert_int_equal(sw_hdr_subtract(a, part, NULL), SW_OK);
+    assert_int_equal(sw_hdr_subtract(b, part_d, NULL), SW_OK);
+    same_answers(a, b, &rng);
+    sw_hdr_free(a);
+    sw_hdr_free(b);
+    sw_hdr_free(part);
+    sw_hdr_free(part_d);
+    sw_hdr_free(into_c);
+    sw_hdr_free(into_d);
+}
+
+/* A range emptied by subtraction answers as an empty histogram and grows elsewhere; refused
+ * subtractions of buckets below, above and inside it fail as the dense ones do and change
+ * nothing; a reset clears it, keeping its memory for the values that come next. */
+static void
+test_range_subtract_to_empty_and_regrow(void **state)
+{
+    (void)state;
+    sw_rng rng = {61};
+    sw_hdr *a = compact(&sw_hdr_latency_config), *b = dense(&sw_hdr_latency_config);
+    sw_hdr *p = compact(&sw_hdr_latency_config), *pd = dense(&sw_hdr_latency_config);
+    record_adjacent(a, b, 80000, 150);
+    record_adjacent(p, pd, 80000, 150);
+    assert_int_equal(sw_hdr_subtract(a, p, NULL), SW_OK);
+    assert_int_equal(sw_hdr_subtract(b, pd, NULL), SW_OK);
+    same_answers(a, b, &rng);
+    assert_int_equal(sw_hdr_recorded_buckets(a), 0);
+    record_adjacent(a, b, 3000, 70);      /* below what it held */
+    record_adjacent(a, b, 900000000, 70); /* far above */
+    same_answers(a, b, &rng);
+    /* Subtrahends each holding one bucket a lacks: below, inside, above its buckets. */
+    const int64_t missing[] = {2, 50000, 3000000000, SW_HDR_LATENCY_HIGHEST_US};
+    for (size_t k = 0; k < sizeof missing / sizeof missing[0]; k++) {
+        sw_hdr *s = compact(&sw_hdr_latency_config), *sd = dense(&sw_hdr_latency_config);
+        record_adjacent(s, sd, 3000, 70); /* held: a range subtrahend */
+        record_both(s, sd, missing[k], 1);
+        sw_hdr *subtrahends[] = {s, sd};
+        for (int j = 0; j < 2; j++) {
+            sw_err ea = {0}, eb = {0};
+            assert_int_equal(sw_hdr_subtract(a, subtrahends[j], &ea), SW_E_RANGE);
+            assert_int_equal(sw_hdr_subtract(b, subtrahends[j], &eb), SW_E_RANGE);
+            assert_string_equal(ea.msg, eb.msg);
+            same_answers(a, b, &rng);
+        }
+        sw_hdr_free(s);
+        sw_hdr_free(sd);
+    }
+    sw_hdr_reset(a);
+    sw_hdr_reset(b);
+    size_t kept = sw_hdr_memory_size(a);
+    same_answers(a, b, &rng);
+    record_adjacent(a, b, 80000, 40); /* within the range kept */
+    assert_int_equal(sw_hdr_memory_size(a), kept);
+    same_answers(a, b, &rng);
+    record_adjacent(a, b, 1, 90);
+    same_answers(a, b, &rng);
+    sw_hdr_free(a);
+    sw_hdr_free(b);
+    sw_hdr_free(p);
+    sw_hdr_free(pd);
+}
+
+/* Subtrahends holding all of a range's buckets and one more, that one swept bucket by bucket
+ * from well below to well above what the range holds (past its slack and its edges, wherever
+ * they lie): each refused as the dense histogram refuses it, nothing changed. */
+static void
+test_range_subtract_sweeps_edges(void **state)
+{
+    (void)state;
+    sw_rng rng = {73};
+    sw_hdr *a = compact(&sw_hdr_latency_config), *b = dense(&sw_hdr_latency_config);
+    record_adjacent(a, b, 80000, 100);
+    int32_t first = 0, last = 0;
+    assert_true(bucket_span(b, &first, &last));
+    int64_t v = sw_hdr_min(b);
+    for (int k = 0; k < 300; k++)
+        v = sw_hdr_lowest_equivalent(b, v) - 1;
+    for (int k = 0; k < 700; k++, v = sw_hdr_highest_equivalent(b, v) + 1) {
+        if (sw_hdr_count_at_or_below(b, v) != sw_hdr_count_at_or_below(b, v - 1) ||
+            (v >= sw_hdr_min(b) && v <= sw_hdr_max(b)))
+            continue; /* a bucket a holds */
+        sw_hdr *s = compact(&sw_hdr_latency_config), *sd = dense(&sw_hdr_latency_config);
+        sw_hdr_add(s, a);
+        sw_hdr_add(sd, b);
+        record_both(s, sd, v, 1);
+        sw_hdr *subtrahends[] = {s, sd};
+        for (int j = 0; j < 2; j++) {
+            sw_err ea = {0}, eb = {0};
+            assert_int_equal(sw_hdr_subtract(a, subtrahends[j], &ea), SW_E_RANGE);
+            assert_int_equal(sw_hdr_subtract(b, subtrahends[j], &eb), SW_E_RANGE);
+            assert_string_equal(ea.msg, eb.msg);
+        }
+        sw_hdr_free(s);
+        sw_hdr_free(sd);
+    }
+    same_answers(a, b, &rng);
+    sw_hdr_free(a);
+    sw_hdr_free(b);
+}
+
+enum kind { KIND_COMPACT, KIND_RANGE, KIND_MADE_DENSE, KINDS };
+
+/* A histogram of the kind with values around v, and its dense twin. */
+static sw_hdr *
+make_kind(enum kind kind, int64_t v, sw_hdr **twin, sw_rng *rng)
+{
+    sw_hdr *h =
+        kind == KIND_MADE_DENSE ? dense(&sw_hdr_latency_config) : compact(&sw_hdr_latency_config);
+    *twin = dense(&sw_hdr_latency_config);
+    if (kind == KIND_COMPACT)
+        for (int i = 0; i < 20; i++)
+            record_both(h, *twin, v + (int64_t)(sw_rng_next(rng) % (uint64_t)(v / 4 + 1)), 1);
+    else
+        record_adjacent(h, *twin, v, 64 + (int)(sw_rng_next(rng) % 100));
+    if (kind == KIND_RANGE)
+        assert_range_memory(h);
+    return h;
+}
+
+/* dst += src and back for every pair of representations, src's buckets below, among, above
+ * and at both ends of dst's; the sum cloned and encoded too. */
+static void
+test_add_every_direction(void **state)
+{
+    (void)state;
+    sw_rng rng = {67};
+    const int64_t places[][2] = {{80000, 80000},      {80000, 81000},  {80000, 2},
+                                 {80000, 3000000000}, {1, 3500000000}, {3500000000, 1}};
+    for (int dk = 0; dk < KINDS; dk++)
+        for (int sk = 0; sk < KINDS; sk++)
+            for (size_t p = 0; p < sizeof places / sizeof places[0]; p++) {
+                sw_hdr *dt, *st;
+                sw_hdr *d = make_kind((enum kind)dk, places[p][0], &dt, &rng);
+                sw_hdr *s = make_kind((enum kind)sk, places[p][1], &st, &rng);
+                sw_hdr_add(d, s);
+                sw_hdr_add(dt, st);
+                same_answers(d, dt, &rng);
+                sw_hdr *c = sw_hdr_clone(d);
+                assert_non_null(c);
+                same_answers(c, dt, &rng);
+                assert_int_equal(sw_hdr_subtract(d, s, NULL), SW_OK);
+                assert_int_equal(sw_hdr_subtract(dt, st, NULL), SW_OK);
+                same_answers(d, dt, &rng);
+                sw_hdr_add(d, d); /* onto itself */
+                sw_hdr_add(dt, dt);
+                same_answers(d, dt, &rng);
+                sw_hdr_free(c);
+                sw_hdr_free(d);
+                sw_hdr_free(dt);
+                sw_hdr_free(s);
+                sw_hdr_free(st);
+            }
+}
+
+/* Ranges through the codec: around one value, from bucket 0 to the last, after growing both
+ * ways; decoded (compressed and not) they answer as the original and hold no slack. */
+static void
+test_range_codec_round_trips(void **state)
+{
+    (void)state;
+    sw_rng rng = {71};
+    for (int shape = 0; shape < 3; shape++) {
+        sw_hdr *a = compact(&sw_hdr_latency_config), *b = dense(&sw_hdr_latency_config);
+        record_adjacent(a, b, 80000, 300);
+        if (shape >= 1) {
+            record_both(a, b, 0, 1);
+            record_both(a, b, SW_HDR_LATENCY_HIGHEST_US, 2);
+        }
+        if (shape == 2)
+            for (int i = 0; i < 5000; i++)
+                record_both(a, b, lognormal(&rng, 80000.0, 1.0), 1);
+        for (int compressed = 0; compressed < 2; compressed++) {
+            sw_buf enc;
+            sw_buf_init(&enc, SIZE_MAX);
+            assert_int_equal(sw_hdr_encode(a, compressed, &enc, NULL), SW_OK);
+            sw_hdr *decoded = NULL;
+            assert_int_equal(sw_hdr_decode(enc.data, enc.len, &decoded, NULL), SW_OK);
+            same_answers(decoded, b, &rng);
+            int32_t first = 0, last = 0;
+            assert_true(bucket_span(b, &first, &last));
+            assert_true(sw_hdr_memory_size(decoded) - header_size() <=
+                        (size_t)(last - first + 1) * sizeof(int64_t));
+            sw_hdr_free(decoded);
+            sw_buf_fini(&enc);
+        }
+        sw_hdr_free(a);
+        sw_hdr_free(b);
+    }
+}
+
+/* Room reserved where the new buckets' places are unknown: pairs past the compact limit while
+ * they cost no more than the whole layout (a range once the adds show one is cheaper), the
+ * whole layout for a histogram already dense. */
+static void
+test_reserve_pairs_then_range(void **state)
+{
+    (void)state;
+    sw_rng rng = {79};
+    sw_hdr *a = compact(&sw_hdr_latency_config), *b = dense(&sw_hdr_latency_config);
+    sw_hdr *src = compact(&sw_hdr_latency_config);
+    record_adjacent(src, b, 50, 8000);
+    assert_int_equal(sw_hdr_reserve(a, 8000, NULL), SW_OK);
+    assert_int_equal(sw_hdr_memory_size(a), header_size() + 8000 * 12);
+    sw_hdr_add(a, src);
+    same_answers(a, b, &rng);
+    assert_range_memory(a);
+    assert_int_equal(sw_hdr_reserve(a, 1, NULL), SW_OK);
+    assert_int_equal(sw_hdr_memory_size(a), sw_hdr_memory_size(b));
+    same_answers(a, b, &rng);
+    sw_hdr *c = compact(&sw_hdr_latency_config);
+    assert_int_equal(sw_hdr_reserve(c, 20000, NULL), SW_OK); /* pairs would cost more */
+    assert_int_equal(sw_hdr_memory_size(c), sw_hdr_memory_size(b));
+    sw_hdr_free(a);
+    sw_hdr_free(b);
+    sw_hdr_free(c);
+    sw_hdr_free(src);
+}
+
 int
 main(void)
 {
@@ -527,6 +861,13 @@ main(void)
         cmocka_unit_test(test_record_sorted),
         cmocka_unit_test(test_sorted_lists_overlapping),
         cmocka_unit_test(test_decode_at_compact_limit),
+        cmocka_unit_test(test_range_grows_down_and_up),
+        cmocka_unit_test(test_range_zero_counts_outside),
+        cmocka_unit_test(test_range_subtract_to_empty_and_regrow),
+        cmocka_unit_test(test_range_subtract_sweeps_edges),
+        cmocka_unit_test(test_add_every_direction),
+        cmocka_unit_test(test_range_codec_round_trips),
+        cmocka_unit_test(test_reserve_pairs_then_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
