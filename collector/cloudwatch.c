@@ -275,14 +275,14 @@ collect_thresholds(sw_cloudwatch *cw, const sw_rules *r, sw_err *err)
 
 /* Sliding windows are those up to 2 days (longer ones are kept as hours by the evaluator). */
 #define ROLLING_MAX_MS (2 * INT64_C(86400000))
-#define HOUR_MS INT64_C(3600000)
 
 /* A length CloudWatch can answer as one period: whole minutes (Period and StartTime, the
- * window's start under 15 days old, are then what CloudWatch keeps and rounds to). */
+ * window's start under 15 days old, are then what CloudWatch keeps and rounds to), more than
+ * one (a window of one minute is the minute the poll reads anyway). */
 static bool
 rolling_length(int64_t length_ms)
 {
-    return length_ms > HOUR_MS && length_ms <= ROLLING_MAX_MS && length_ms % 60000 == 0;
+    return length_ms > 60000 && length_ms <= ROLLING_MAX_MS && length_ms % 60000 == 0;
 }
 
 typedef struct lengths {

@@ -11,7 +11,7 @@
  * starts after the daemon's first tick, which starts where the store's rows end: a period the
  * store holds (a backfill's) is never read again.
  *
- * Rolling latency windows of more than an hour (up to 2 days) are also asked as one period at
+ * Rolling latency windows of more than a minute (up to 2 days) are also asked as one period at
  * each poll that hands minutes on: [end - length, end), end the minutes' new watermark. Their
  * statistics are not stored; the tick thread pins the evaluator's windows that end there to
  * them (a view, until the window moves on). `rolling_windows: false` turns that off.

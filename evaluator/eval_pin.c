@@ -8,7 +8,7 @@
  * more, which start packing at their series' first pin (their partial edge hours stay base
  * intervals), so series no source pins keep the plain sliding windows' cost.
  *
- * Windows pinned whole. A source may also answer a sliding window of more than an hour as one
+ * Windows pinned whole. A source may also answer a sliding window of more than a minute as one
  * period ending at the window's end (CloudWatch's statistics of the last 6 h, asked at each
  * poll): while the window ends there its answers read its sum pinned to them (a view; the sum
  * and its totals are not changed); once it moves on without new statistics it reads its sum.

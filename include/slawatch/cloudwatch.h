@@ -43,7 +43,7 @@ typedef struct sw_cloudwatch_options {
     int64_t settle_ms;        /* default 3 min */
     int64_t every_ms;         /* poll interval; default 60 s */
     int64_t timeout_ms;       /* per request */
-    bool rolling_windows;     /* ask rolling latency windows over an hour as one period */
+    bool rolling_windows;     /* ask rolling latency windows over a minute as one period */
 } sw_cloudwatch_options;
 
 /*
@@ -67,7 +67,7 @@ sw_status sw_cloudwatch_new_windows(const sw_rules *rules, int64_t window_s, sw_
                                     sw_err *err);
 
 /*
- * The lengths, in seconds, of the sliding latency windows of more than an hour (up to 2 days,
+ * The lengths, in seconds, of the sliding latency windows of more than a minute (up to 2 days,
  * whole minutes) that the rules' CloudWatch services use (objectives, alerts and triggers),
  * distinct and in increasing order: the first cap found, *ret_n of them.
  */

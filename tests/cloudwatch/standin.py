@@ -61,7 +61,7 @@ GET /_standin/stats answers counters as JSON (requests per endpoint, key ids tha
 accepted requests, rejections by reason; "sts_calls": each AssumeRole's signing key id, role,
 session name, external id and duration; "gmd_ranges": each GetMetricData page's
 [StartTime, EndTime]; "hour_ranges": those of the pages that ask Period 3600; "long_ranges":
-[StartTime, EndTime, Period] of those that ask a Period over an hour).
+[StartTime, EndTime, Period] of those that ask a Period over a minute).
 
 Datapoints start at StartTime rounded down as CloudWatch rounds it (to the minute when under 15
 days old, to 5 minutes under 63 days, else to the hour; for periods under a minute to the
@@ -350,7 +350,7 @@ class Handler(BaseHTTPRequestHandler):
             if any(q["MetricStat"]["Period"] == 3600 for q in queries):
                 self.state.stats["hour_ranges"].append(list(self.range))
             for period in sorted({q["MetricStat"]["Period"] for q in queries}):
-                if period > 3600:
+                if period > 60:
                     self.state.stats["long_ranges"].append(list(self.range) + [period])
         page_size = self.state.scenario.get("cloudwatch", {}).get("page_size", 1 << 30)
         offset = int(request.get("NextToken", "tok-0")[4:])

@@ -10,7 +10,8 @@ verdict), then `slawatch serve` runs under libfaketime from just after X at 90 t
 (cw_live_util). Once the evaluation has passed X + 40 min, the first /api/v1/status evaluated at
 a minute that is not on the hour (the window then holds only minutes of X: no settled hour is
 pinned in it) must give P95 and P99 over 2 hours within 0.1 % of the truth computed here from the
-drawn values of [X, that minute). About 50 s.
+drawn values of [X, that minute), and over 30 minutes within 0.1 % of those of its last 30
+minutes. About 50 s.
 
     test_serve_window_live.py SLAWATCH STANDIN_PY
 """
@@ -51,8 +52,12 @@ def main():
     else:
         if [at - WINDOW, at, WINDOW] not in stats["long_ranges"]:
             failures.append("the 2-hour window ending %s was not asked as one period" % iso(at))
+        if [at - 1800, at, 1800] not in stats["long_ranges"]:
+            failures.append("the 30-minute window ending %s was not asked as one period" % iso(at))
         check_against_truth(standin_py, spec, hour, at - hour, got, "2-hour window to " + iso(at),
                             failures)
+        check_against_truth(standin_py, spec, at - 1800, 1800, got, "30-minute window to "
+                            + iso(at), failures, "-30m")
     return report(failures)
 
 

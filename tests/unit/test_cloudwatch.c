@@ -164,6 +164,7 @@ static const char rolling_yaml[] =
     "      - {name: c, objective: p99 <= 1s, window: 1d}\n"
     "      - {name: d, objective: p99 <= 1s, window: 1h}\n"
     "      - {name: e, objective: p99 <= 1s, window: 3d}\n"
+    "      - {name: g, objective: p99 <= 1s, window: 1m}\n"
     "  - name: api\n"
     "    sli:\n"
     "      requests: {cloudwatch: {preset: alb, dimensions: {LoadBalancer: app/api/1}}}\n"
@@ -198,10 +199,12 @@ test_rolling_lengths_and_plans(void **state)
     int64_t lengths[8];
     size_t n = 0;
     sw_cloudwatch_rolling_lengths(rules, lengths, 8, &n);
-    assert_int_equal(n, 3);
-    assert_int_equal(lengths[0], 7200);
-    assert_int_equal(lengths[1], 21600);
-    assert_int_equal(lengths[2], 86400);
+    /* 1 h to 1 d; not the minute (it is the minute CloudWatch answers) nor 3 d (kept as hours) */
+    assert_int_equal(n, 4);
+    assert_int_equal(lengths[0], 3600);
+    assert_int_equal(lengths[1], 7200);
+    assert_int_equal(lengths[2], 21600);
+    assert_int_equal(lengths[3], 86400);
     sw_cloudwatch_rolling_lengths(rules, lengths, 2, &n);
     assert_int_equal(n, 2);
     sw_cloudwatch *cw = NULL;
