@@ -433,16 +433,7 @@ sw_http_stop(sw_http_server *srv)
          atomic_load(&srv->in_flight) > 0 && waited_ms < srv->opts.timeout_s * 1000u;
          waited_ms += 5)
         nanosleep(&step, NULL);
-    sw_workq_free(srv->heavy);
-    srv->heavy = NULL;
-    sw_workq_free(srv->bulk);
-    srv->bulk = NULL;
-    sw_workq_free(srv->render);
-    srv->render = NULL;
-    watchdog_stop(srv);
-    MHD_stop_daemon(srv->mhd);
-    srv->mhd = NULL;
+    server_free(srv); /* the lanes, the watchdog, then MHD, as a failed start frees them */
     if (listen_fd != MHD_INVALID_SOCKET)
-        close(listen_fd);
-    server_free(srv);
+        close(listen_fd); /* the quiesced listener is ours to close once MHD has stopped */
 }
