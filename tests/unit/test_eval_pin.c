@@ -584,6 +584,17 @@ view_teardown(view_fx *f)
     sw_rules_free(f->rules);
 }
 
+/* f set up and advanced to end, the window's statistics made from the test's own sum there. */
+static void
+view_ready(view_fx *f, int64_t end)
+{
+    view_setup(f);
+    view_advance(f, end);
+    sw_hdr *sum = view_sum(f, end);
+    view_stats(f, sum);
+    sw_hdr_free(sum);
+}
+
 /*
  * Pinned at a minute that is not on the hour: the window answers its conformed sum, also after
  * evaluating again at the same time; the next minute it answers its sum again; statistics for an
@@ -594,12 +605,8 @@ test_window_pinned_whole_is_a_view(void **state)
 {
     (void)state;
     view_fx f = {0};
-    view_setup(&f);
     int64_t end = START + 157 * MIN;
-    view_advance(&f, end);
-    sw_hdr *sum = view_sum(&f, end);
-    view_stats(&f, sum);
-    sw_hdr_free(sum);
+    view_ready(&f, end);
     assert_false(view_pin(&f, end + MIN)); /* not there yet: waits */
     view_check(&f, false);
     assert_true(view_pin(&f, end));
@@ -621,12 +628,8 @@ test_window_view_gives_way_to_a_changed_sum(void **state)
 {
     (void)state;
     view_fx f = {0};
-    view_setup(&f);
     int64_t end = START + 3 * HOUR;
-    view_advance(&f, end);
-    sw_hdr *sum = view_sum(&f, end);
-    view_stats(&f, sum);
-    sw_hdr_free(sum);
+    view_ready(&f, end);
     assert_true(view_pin(&f, end));
     view_check(&f, true);
     bool done = false;
