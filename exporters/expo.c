@@ -361,8 +361,8 @@ sw_expo_sample(sw_expo *e, const sw_expo_label *labels, size_t n, double value, 
     return e->failed;
 }
 
-static sw_status
-check_bounds(double scale, const double *bounds, size_t n, sw_err *err)
+sw_status
+expo_check_bounds(double scale, const double *bounds, size_t n, sw_err *err)
 {
     if (!(scale > 0) || !isfinite(scale))
         return sw_err_set(err, SW_E_INVAL, "expo: histogram scale must be positive");
@@ -380,11 +380,28 @@ sw_expo_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_hd
 {
     if (check_series(e, SW_EXPO_HISTOGRAM, labels, n, err) != SW_OK)
         return e->failed;
-    if ((e->failed = check_bounds(scale, bounds, n_bounds, err)) != SW_OK)
+    if ((e->failed = expo_check_bounds(scale, bounds, n_bounds, err)) != SW_OK)
         return e->failed;
     expo_hist c;
     bool native = e->format == SW_EXPO_PROTOBUF;
     if ((e->failed = expo_hist_build(e, h, scale, bounds, n_bounds, native, &c, err)) != SW_OK)
+        return e->failed;
+    if (native)
+        expo_pb_histogram(e, labels, n, &c, err);
+    else
+        expo_text_histogram(e, labels, n, &c, err);
+    return e->failed;
+}
+
+sw_status
+sw_expo_histogram_totals(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_expo_totals *t,
+                         sw_err *err)
+{
+    if (check_series(e, SW_EXPO_HISTOGRAM, labels, n, err) != SW_OK)
+        return e->failed;
+    expo_hist c;
+    bool native = e->format == SW_EXPO_PROTOBUF;
+    if ((e->failed = expo_totals_build(e, t, native, &c, err)) != SW_OK)
         return e->failed;
     if (native)
         expo_pb_histogram(e, labels, n, &c, err);
@@ -428,10 +445,27 @@ sw_status
 sw_expo_native_of(sw_expo *e, const sw_hdr *h, double scale, sw_expo_native *ret, sw_err *err)
 {
     SW_REQUIRE(!e->in_family);
-    sw_status st = check_bounds(scale, NULL, 0, err);
+    sw_status st = expo_check_bounds(scale, NULL, 0, err);
     expo_hist c;
     if (st == SW_OK)
         st = expo_hist_build(e, h, scale, NULL, 0, true, &c, err);
+    if (st != SW_OK)
+        return st;
+    *ret = (sw_expo_native){.count = c.count,
+                            .zero_count = c.zero_count,
+                            .sum = c.sum,
+                            .index = c.native_index,
+                            .counts = c.native_count,
+                            .n = c.n_native};
+    return SW_OK;
+}
+
+sw_status
+sw_expo_native_of_totals(sw_expo *e, const sw_expo_totals *t, sw_expo_native *ret, sw_err *err)
+{
+    SW_REQUIRE(!e->in_family);
+    expo_hist c;
+    sw_status st = expo_totals_build(e, t, true, &c, err);
     if (st != SW_OK)
         return st;
     *ret = (sw_expo_native){.count = c.count,

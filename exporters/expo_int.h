@@ -22,6 +22,12 @@ typedef struct expo_scaler {
     double mul, div; /* div is 0 when multiplying */
 } expo_scaler;
 
+/* The scaler of scale (> 0); an HDR value in exposed units; the largest HDR value (>= -1)
+ * whose exposed value is at or below x (2^61 past every HDR value). */
+expo_scaler expo_scaler_of(double scale);
+double expo_to_exposed(const expo_scaler *s, double units);
+int64_t expo_units_at_or_below(const expo_scaler *s, double x);
+
 /* One histogram series as every format needs it, from one walk over the HDR buckets. */
 typedef struct expo_hist {
     const double *bounds;
@@ -82,12 +88,20 @@ struct sw_expo {
 /* Grow *array (of elem bytes each) to hold at least need elements. */
 sw_status expo_grow(void **array, size_t *cap, size_t need, size_t elem, sw_err *err);
 
+/* SW_E_INVAL unless scale > 0 and bounds[0..n) are finite and increasing. */
+sw_status expo_check_bounds(double scale, const double *bounds, size_t n, sw_err *err);
+
 /*
  * Fill *ret for h scaled by scale (> 0) at bounds (finite, increasing), with the native
  * buckets when native. Points into e's scratch: valid until the next call.
  */
 sw_status expo_hist_build(sw_expo *e, const sw_hdr *h, double scale, const double *bounds,
                           size_t n_bounds, bool native, expo_hist *ret, sw_err *err);
+
+/* Fill *ret for the totals t (expo_totals.c), with the native buckets when native; as
+ * expo_hist_build's, it points into e's scratch. */
+sw_status expo_totals_build(sw_expo *e, const sw_expo_totals *t, bool native, expo_hist *ret,
+                            sw_err *err);
 
 void expo_text_family(sw_expo *e, const char *help, const char *unit, sw_err *err);
 void expo_text_sample(sw_expo *e, const sw_expo_label *labels, size_t n, double value, sw_err *err);

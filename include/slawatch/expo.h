@@ -8,7 +8,9 @@
 #ifndef SLAWATCH_EXPO_H
 #define SLAWATCH_EXPO_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "slawatch/buf.h"
 #include "slawatch/err.h"
@@ -134,6 +136,52 @@ typedef struct sw_expo_native {
  */
 sw_status sw_expo_native_of(sw_expo *e, const sw_hdr *h, double scale, sw_expo_native *ret,
                             sw_err *err);
+
+/*
+ * A latency histogram's totals kept at the resolution they are exported at: the native buckets
+ * (schema SW_EXPO_SCHEMA, the zero bucket), the counts at the classic bounds, the count and the
+ * exact sum, for values recorded in microseconds (sw_hdr_latency_config's layout) exposed in
+ * seconds. Adding an interval costs its recorded buckets; what it exposes is byte for byte what
+ * sw_expo_histogram and sw_expo_native_of expose of one HDR histogram (scale 1e-6) holding every
+ * value added since the bounds were set. Memory follows the native buckets used (about a
+ * quarter of the HDR buckets a wide latency distribution spans). One thread at a time.
+ */
+typedef struct sw_expo_totals sw_expo_totals;
+
+/* Empty totals with the classic bounds bounds[0..n) (as sw_expo_histogram's, in seconds,
+ * copied). SW_E_INVAL for bounds that are not finite and increasing, SW_E_NOMEM. */
+sw_status sw_expo_totals_new(const double *bounds, size_t n, sw_expo_totals **ret, sw_err *err);
+
+/* Release t; sw_expo_totals_free(NULL) does nothing. */
+void sw_expo_totals_free(sw_expo_totals *t);
+
+/*
+ * Set the classic bounds. The same bounds change nothing; other bounds cannot be placed over
+ * the values already counted, so the totals start again from zero, as a restarted process's
+ * histogram does (Prometheus sees a counter reset). true when they were reset. SW_E_INVAL, or
+ * SW_E_NOMEM leaving t as it was.
+ */
+sw_status sw_expo_totals_set_bounds(sw_expo_totals *t, const double *bounds, size_t n,
+                                    bool *ret_reset, sw_err *err);
+
+/* Add every value of h (any layout: another one is brought to the latency layout first, as
+ * sw_hdr_add would). SW_E_NOMEM leaves t as it was. */
+sw_status sw_expo_totals_add(sw_expo_totals *t, const sw_hdr *h, sw_err *err);
+
+/* The values counted (overflowed values excluded), and their mean in microseconds from bucket
+ * midpoints (0 when none): equal to sw_hdr_total_count and sw_hdr_mean of the histogram of
+ * every value while the sum stays below 2^53 us; past it the sum is the exact one rounded once. */
+uint64_t sw_expo_totals_count(const sw_expo_totals *t);
+double sw_expo_totals_mean(const sw_expo_totals *t);
+
+/* One series of the current histogram family from t, as sw_expo_histogram at scale 1e-6 and
+ * t's bounds. */
+sw_status sw_expo_histogram_totals(sw_expo *e, const sw_expo_label *labels, size_t n,
+                                   const sw_expo_totals *t, sw_err *err);
+
+/* The native histogram of t, as sw_expo_native_of at scale 1e-6 (the same lifetime rules). */
+sw_status sw_expo_native_of_totals(sw_expo *e, const sw_expo_totals *t, sw_expo_native *ret,
+                                   sw_err *err);
 
 /*
  * Receives, instead of text, every sample a Prometheus text 0.0.4 exposition would hold, as a
