@@ -118,6 +118,62 @@ totals_of(sw_daemon *d, const char *service, const char *env)
     return s;
 }
 
+void
+sw_daemon_totals_rebound(sw_totals *t, const sw_rules *rules)
+{
+    sw_err err;
+    sw_metrics_bounds *b;
+    if (sw_metrics_bounds_new(rules, &b, &err) != SW_OK) {
+        sw_log_err(SW_LOG_ERROR, "latency totals keep their bounds", &err, NULL);
+        return;
+    }
+    sw_metrics_bounds_free(t->bounds);
+    t->bounds = b;
+    t->bounds_rules = rules;
+    size_t reset = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        sw_expo_totals *lt = (sw_expo_totals *)t->series[i].latency_totals;
+        if (lt == NULL)
+            continue;
+        const double *le;
+        size_t n_le = sw_metrics_bounds_of_key(b, rules, t->series[i].service, &le);
+        bool was_reset;
+        if (sw_expo_totals_set_bounds(lt, le, n_le, &was_reset, &err) != SW_OK)
+            sw_log_err(SW_LOG_ERROR, "latency totals keep their bounds", &err, "service",
+                       t->series[i].service, NULL);
+        reset += was_reset;
+    }
+    if (reset == 0)
+        return;
+    char count[24];
+    snprintf(count, sizeof count, "%zu", reset);
+    sw_log(SW_LOG_INFO, "latency buckets changed: those series' histograms start again", "count",
+           count, NULL);
+}
+
+/* A series' latency totals, made at its first latency at its service's bounds. */
+static void
+latency_totals_add(sw_daemon *d, sw_metrics_series *s, const sw_hdr *latency)
+{
+    sw_totals *t = &d->totals;
+    sw_err err;
+    if (t->bounds == NULL || t->bounds_rules != d->rules)
+        sw_daemon_totals_rebound(t, d->rules);
+    if (s->latency_totals == NULL && t->bounds != NULL) {
+        const double *le;
+        size_t n_le = sw_metrics_bounds_of_key(t->bounds, d->rules, s->service, &le);
+        sw_expo_totals *lt;
+        if (sw_expo_totals_new(le, n_le, &lt, &err) != SW_OK) {
+            sw_log_err(SW_LOG_ERROR, "latency totals lost", &err, "service", s->service, NULL);
+            return;
+        }
+        s->latency_totals = lt;
+    }
+    if (s->latency_totals != NULL &&
+        sw_expo_totals_add((sw_expo_totals *)s->latency_totals, latency, &err) != SW_OK)
+        sw_log_err(SW_LOG_ERROR, "latency totals lost", &err, "service", s->service, NULL);
+}
+
 static const sw_metrics_series *
 totals_add(sw_daemon *d, const char *service, const char *env, const sw_sli_interval *iv)
 {
@@ -128,15 +184,8 @@ totals_add(sw_daemon *d, const char *service, const char *env, const sw_sli_inte
     s->errors += iv->errors;
     s->probes += iv->health.probes;
     s->probe_failures += iv->health.failures;
-    if (iv->latency == NULL)
-        return s;
-    if (s->latency == NULL) {
-        sw_hdr *h;
-        if (sw_hdr_new(&sw_hdr_latency_config, &h, NULL) != SW_OK)
-            return s;
-        s->latency = h;
-    }
-    sw_hdr_add((sw_hdr *)s->latency, iv->latency);
+    if (iv->latency != NULL)
+        latency_totals_add(d, s, iv->latency);
     return s;
 }
 
@@ -169,7 +218,7 @@ sw_daemon_totals_drop(sw_totals *t, sw_daemon_series_gone_fn gone, void *ctx)
         }
         free((char *)s->service);
         free((char *)s->env);
-        sw_hdr_free((sw_hdr *)s->latency);
+        sw_expo_totals_free((sw_expo_totals *)s->latency_totals);
     }
     if (dropped > 0) {
         t->n = kept;
@@ -187,9 +236,10 @@ sw_daemon_totals_fini(sw_totals *t)
     for (size_t i = 0; i < t->n; i++) {
         free((char *)t->series[i].service);
         free((char *)t->series[i].env);
-        sw_hdr_free((sw_hdr *)t->series[i].latency);
+        sw_expo_totals_free((sw_expo_totals *)t->series[i].latency_totals);
     }
     free(t->series);
+    sw_metrics_bounds_free(t->bounds);
     sw_u64map_fini(&t->index);
 }
 

@@ -74,9 +74,12 @@ typedef struct sw_mark {
 /* Per-series totals since start, for the /metrics counters and histogram. */
 typedef struct sw_totals {
     sw_metrics_series *series;
-    sw_hdr **latency;
     size_t n, cap;
     sw_u64map index; /* hash of (service, env) to the first series with it */
+    /* Each service's classic latency bounds under the rules the totals last followed (the
+     * latency totals hold them: sw_daemon_totals_rebound). */
+    sw_metrics_bounds *bounds;
+    const sw_rules *bounds_rules;
 } sw_totals;
 
 /* The remote-write senders and what they need per tick (daemon_rwout.c). */
@@ -346,6 +349,10 @@ typedef bool (*sw_daemon_series_gone_fn)(void *ctx, const char *service, const c
 /* Drop the totals of the series gone names (the others keep their order); how many were
  * dropped: none when the new index cannot be built (out of memory). */
 size_t sw_daemon_totals_drop(sw_totals *t, sw_daemon_series_gone_fn gone, void *ctx);
+/* The latency totals follow the classic bounds of rules (after a start or a reload): a series
+ * whose bounds changed starts its latency histogram again (docs/metrics.md). Out of memory keeps
+ * the bounds as they were and logs it. */
+void sw_daemon_totals_rebound(sw_totals *t, const sw_rules *rules);
 /* The totals of series that ended leave /metrics and remote write (docs/metrics.md): a
  * label value the evaluator forgot after by_idle (looked for when it has forgotten more since
  * the last call), and after a reload (reloaded) every series the new rules no longer resolve

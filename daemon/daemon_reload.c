@@ -267,6 +267,7 @@ sw_daemon_reload(sw_daemon *d, sw_err *err)
     }
     sw_daemon_seen_reset(d);
     sw_daemon_end_series(d, true);
+    sw_daemon_totals_rebound(&d->totals, d->rules);
     d->self.reloads++;
     /* Answer with the new rules at once: until the next tick the old snapshot would serve. */
     sw_daemon_publish(d, d->last_tick_ms);

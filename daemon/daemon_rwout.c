@@ -284,8 +284,9 @@ sw_daemon_rwout_add(sw_daemon *d, const sw_metrics_series *total, int64_t end_ms
                                total->probe_failures};
     sw_expo_native nat;
     sw_err err;
-    bool have_hist = total->latency != NULL;
-    if (have_hist && sw_expo_native_of(r->expo, total->latency, 1e-6, &nat, &err) != SW_OK) {
+    bool have_hist = total->latency_totals != NULL;
+    if (have_hist &&
+        sw_expo_native_of_totals(r->expo, total->latency_totals, &nat, &err) != SW_OK) {
         sw_log_err(SW_LOG_WARN, "remote write histogram lost", &err, NULL);
         have_hist = false;
     }

@@ -62,8 +62,8 @@ table_reset(sw_expo *e, const expo_scaler *s)
 static sw_status
 table_extend(sw_expo *e, sw_err *err)
 {
-    if (expo_grow((void **)&e->table_upper, &e->table_cap, e->table_len + 1, sizeof *e->table_upper,
-                  err) != SW_OK)
+    if (expo_grow((void **)&e->table_upper, &e->table_cap, e->table_len + 1,
+                  sizeof *e->table_upper, err) != SW_OK)
         return SW_E_NOMEM;
     double upper =
         exp2((double)(e->table_first + (int32_t)e->table_len) / (double)(1 << SW_EXPO_SCHEMA));
@@ -77,8 +77,8 @@ grow_scratch(sw_expo *e, size_t n_bounds, size_t n_native, sw_err *err)
     size_t cap = e->native_cap;
     if (expo_grow((void **)&e->cumulative, &e->cumulative_cap, n_bounds, sizeof *e->cumulative,
                   err) != SW_OK ||
-        expo_grow((void **)&e->bound_units, &e->bound_units_cap, n_bounds, sizeof *e->bound_units,
-                  err) != SW_OK ||
+        expo_grow((void **)&e->bound_units, &e->bound_units_cap, n_bounds,
+                  sizeof *e->bound_units, err) != SW_OK ||
         expo_grow((void **)&e->native_index, &cap, n_native, sizeof *e->native_index, err) !=
             SW_OK ||
         expo_grow((void **)&e->native_count, &e->native_cap, n_native, sizeof *e->native_count,
@@ -125,8 +125,8 @@ add_native(sw_expo *e, native_walk *w, int64_t lo, uint64_t count)
 }
 
 sw_status
-expo_hist_build(sw_expo *e, const sw_hdr *h, double scale, const double *bounds, size_t n_bounds,
-                bool native, expo_hist *ret, sw_err *err)
+expo_hist_build(sw_expo *e, const sw_hdr *h, double scale, const double *bounds,
+                size_t n_bounds, bool native, expo_hist *ret, sw_err *err)
 {
     expo_scaler s = expo_scaler_of(scale);
     if (grow_scratch(e, n_bounds, 0, err) != SW_OK)

@@ -36,6 +36,22 @@ key_labels(const sw_rules *r, const char *key, const char *env)
     return sw_metrics_series_labels(r->services[i].name, r->services[i].by, value, env);
 }
 
+/* A series' latency histogram: from the totals at their own bounds, or from a histogram of every
+ * value at its service's. */
+static sw_status
+write_latency(sw_expo *e, const sw_rules *r, const sw_metrics_bounds *bounds,
+              const sw_metrics_series *s, sw_err *err)
+{
+    if (s->latency_totals == NULL && s->latency == NULL)
+        return SW_OK;
+    labels ls = key_labels(r, s->service, s->env);
+    if (s->latency_totals != NULL)
+        return sw_expo_histogram_totals(e, ls.l, ls.n, s->latency_totals, err);
+    const double *le;
+    size_t n_le = sw_metrics_bounds_of(bounds, ls.l[0].value, &le);
+    return sw_expo_histogram(e, ls.l, ls.n, s->latency, 1e-6, le, n_le, err);
+}
+
 static sw_status
 write_totals(sw_expo *e, const sw_rules *r, const sw_metrics_bounds *bounds,
              const sw_metrics_input *in, sw_err *err)
@@ -70,14 +86,8 @@ write_totals(sw_expo *e, const sw_rules *r, const sw_metrics_bounds *bounds,
     if (st == SW_OK)
         st = sw_expo_family(e, "slawatch_request_duration_seconds", SW_EXPO_HISTOGRAM,
                             "Request durations ingested since slawatch started.", "seconds", err);
-    for (size_t i = 0; i < in->n_series && st == SW_OK; i++) {
-        if (in->series[i].latency == NULL)
-            continue;
-        labels ls = key_labels(r, in->series[i].service, in->series[i].env);
-        const double *le;
-        size_t n_le = sw_metrics_bounds_of(bounds, ls.l[0].value, &le);
-        st = sw_expo_histogram(e, ls.l, ls.n, in->series[i].latency, 1e-6, le, n_le, err);
-    }
+    for (size_t i = 0; i < in->n_series && st == SW_OK; i++)
+        st = write_latency(e, r, bounds, &in->series[i], err);
     return st;
 }
 

@@ -1,5 +1,5 @@
 /*
- * The classic latency buckets of /metrics, per service (metrics_int.h): the ladder plus the
+ * The classic latency buckets of /metrics, per service (metrics.h): the ladder plus the
  * latency thresholds of the service's own resolved set, so every threshold a service is
  * judged by is one bucket away however many other services' thresholds there are. Built once
  * per view: services sorted by name for the lookups, one list per distinct resolved set.
@@ -130,6 +130,20 @@ sw_metrics_bounds_of(const sw_metrics_bounds *b, const char *service, const doub
     const bounds_list *l = hit != NULL ? hit->list : &b->top;
     *ret_bounds = l->v;
     return l->n;
+}
+
+size_t
+sw_metrics_bounds_of_key(const sw_metrics_bounds *b, const sw_rules *rules, const char *key,
+                         const double **ret_bounds)
+{
+    sw_rules_by_parts parts;
+    const char *service = key, *value;
+    if (sw_rules_by_split(key, &parts)) {
+        ptrdiff_t i = sw_rules_series_service(rules, key, &value);
+        if (i >= 0 && value != NULL)
+            service = rules->services[i].name;
+    }
+    return sw_metrics_bounds_of(b, service, ret_bounds);
 }
 
 void

@@ -2,7 +2,7 @@
  * What the /metrics module's files share: the label lists of a sample and the classic latency
  * buckets of each service. metrics.c writes the families read live (slawatch's own, scrape
  * targets, the totals), metrics_view.c gathers the evaluator's per-series answers into a view and
- * writes their families from it, metrics_bounds.c works out each service's buckets once per view.
+ * writes their families from it, metrics_bounds.c works out each service's buckets (metrics.h).
  */
 #ifndef SLAWATCH_METRICS_INT_H
 #define SLAWATCH_METRICS_INT_H
@@ -12,23 +12,6 @@
 #include "slawatch/err.h"
 #include "slawatch/metrics.h"
 #include "slawatch/rules.h"
-
-/*
- * The `le` bounds of slawatch_request_duration_seconds per service: a standard ladder (5 ms to
- * 10 s) plus every latency threshold of that service's resolved set (objectives, alerts,
- * rollback triggers, gate checks), in seconds, ascending, each once. Services resolved alike
- * share one list. No cap: a set holds at most the rules' list limits of conditions.
- */
-typedef struct sw_metrics_bounds sw_metrics_bounds;
-
-sw_status sw_metrics_bounds_new(const sw_rules *rules, sw_metrics_bounds **ret, sw_err *err);
-
-/* The bounds of service (those of the rules' top level when the rules do not name it, as a
- * series whose service a reload removed). */
-size_t sw_metrics_bounds_of(const sw_metrics_bounds *b, const char *service,
-                            const double **ret_bounds);
-
-void sw_metrics_bounds_free(sw_metrics_bounds *b);
 
 #define SW_METRICS_MAX_LABELS 7
 

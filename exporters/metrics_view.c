@@ -215,11 +215,17 @@ latency_totals(const sw_metrics_series *const *sorted, size_t n, const char *ser
     const sw_metrics_series *const *hit = bsearch(&kp, sorted, n, sizeof *sorted, totals_cmp);
     row->latency_sum = 0;
     row->latency_count = 0;
-    if (hit == NULL || (*hit)->latency == NULL)
+    if (hit == NULL)
         return;
-    int64_t count = sw_hdr_total_count((*hit)->latency);
+    const sw_expo_totals *t = (*hit)->latency_totals;
+    if (t == NULL && (*hit)->latency == NULL)
+        return;
+    /* Mean x count, as the summary's sum always was (the totals' mean is the histogram's). */
+    int64_t count =
+        t != NULL ? (int64_t)sw_expo_totals_count(t) : sw_hdr_total_count((*hit)->latency);
+    double mean = t != NULL ? sw_expo_totals_mean(t) : sw_hdr_mean((*hit)->latency);
     row->latency_count = count > 0 ? (uint64_t)count : 0;
-    row->latency_sum = count > 0 ? sw_hdr_mean((*hit)->latency) * (double)count / 1e6 : 0;
+    row->latency_sum = count > 0 ? mean * (double)count / 1e6 : 0;
 }
 
 /*

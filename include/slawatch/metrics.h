@@ -14,12 +14,19 @@
 #include "slawatch/eval.h"
 #include "slawatch/expo.h"
 #include "slawatch/hdr.h"
+#include "slawatch/rules.h"
 
-/* A series' totals since the daemon started (counters never go back while it runs). */
+/*
+ * A series' totals since the daemon started (counters never go back while it runs). Its latency
+ * histogram is either latency_totals (what the daemon keeps: the exported resolution, at the
+ * classic bounds it holds) or, when that is NULL, latency (a histogram of every value, exposed at
+ * the service's bounds); neither: no histogram.
+ */
 typedef struct sw_metrics_series {
     const char *service, *env; /* env NULL when none */
     uint64_t requests, errors, probes, probe_failures;
-    const sw_hdr *latency; /* every latency value ingested; may be NULL */
+    const sw_expo_totals *latency_totals;
+    const sw_hdr *latency;
 } sw_metrics_series;
 
 /* One remote-write receiver's delivery counts (rw_send.h says what each means). */
@@ -146,6 +153,28 @@ typedef struct sw_metrics_input {
     {                                                                                              \
         300000, 3600000                                                                            \
     }
+
+/*
+ * The `le` bounds of slawatch_request_duration_seconds per service: a standard ladder (5 ms to
+ * 10 s) plus every latency threshold of that service's resolved set (objectives, alerts,
+ * rollback triggers, gate checks), in seconds, ascending, each once. Services resolved alike
+ * share one list. No cap: a set holds at most the rules' list limits of conditions.
+ */
+typedef struct sw_metrics_bounds sw_metrics_bounds;
+
+sw_status sw_metrics_bounds_new(const sw_rules *rules, sw_metrics_bounds **ret, sw_err *err);
+
+/* The bounds of service (those of the rules' top level when the rules do not name it, as a
+ * series whose service a reload removed). */
+size_t sw_metrics_bounds_of(const sw_metrics_bounds *b, const char *service,
+                            const double **ret_bounds);
+
+/* The bounds of the series known by key (sw_rules_by_key: a label value's series has its
+ * service's bounds), against the rules b was built from. */
+size_t sw_metrics_bounds_of_key(const sw_metrics_bounds *b, const sw_rules *rules, const char *key,
+                                const double **ret_bounds);
+
+void sw_metrics_bounds_free(sw_metrics_bounds *b);
 
 /*
  * What /metrics shows per series from the evaluator — window sums and latency merges, objective
