@@ -31,6 +31,7 @@ struct sw_expo_totals {
  * bucket), and the lowest and highest native index any of them has. */
 static struct {
     int32_t *native_of;
+    int64_t *value_lo; /* each bucket's lowest value, increasing */
     size_t n;
     int32_t lowest, highest;
 } layout;
@@ -52,6 +53,7 @@ layout_fill(sw_expo *e, const sw_hdr *h)
     while (sw_hdr_iter_next(&it)) {
         if ((size_t)it.index >= layout.n)
             return false;
+        layout.value_lo[it.index] = it.value_lo;
         if (zero_left > 0) {
             zero_left--;
             layout.native_of[it.index] = IN_ZERO_BUCKET;
@@ -84,8 +86,10 @@ layout_build(void)
             v = sw_hdr_highest_equivalent(h, v) + 1;
         layout.n = (size_t)sw_hdr_recorded_buckets(h);
         layout.native_of = malloc(layout.n * sizeof *layout.native_of);
-        if (layout.native_of != NULL && !layout_fill(e, h)) {
+        layout.value_lo = malloc(layout.n * sizeof *layout.value_lo);
+        if (layout.native_of == NULL || layout.value_lo == NULL || !layout_fill(e, h)) {
             free(layout.native_of);
+            free(layout.value_lo);
             layout.native_of = NULL;
         }
     }
@@ -206,10 +210,34 @@ native_cover(sw_expo_totals *t, int32_t lo, int32_t hi)
     return true;
 }
 
-/* The native buckets h's values reach; false when all are in the zero bucket. */
+/* The native bucket of the HDR bucket holding v (a value the layout holds). */
+static int32_t
+native_of_value(int64_t v)
+{
+    size_t lo = 0, hi = layout.n; /* the bucket is the last whose lowest value is <= v */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (layout.value_lo[mid] <= v)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return layout.native_of[lo];
+}
+
+/* The native buckets h's values reach, from its lowest and highest values (a walk of its
+ * buckets when it holds zeros); false when all are in the zero bucket. */
 static bool
 native_span(const sw_hdr *h, int32_t *lo, int32_t *hi)
 {
+    if (sw_hdr_total_count(h) == 0)
+        return false;
+    *hi = native_of_value(sw_hdr_max(h));
+    if (*hi == IN_ZERO_BUCKET)
+        return false;
+    *lo = native_of_value(sw_hdr_min(h));
+    if (*lo != IN_ZERO_BUCKET)
+        return true;
     bool any = false;
     sw_hdr_iter it;
     sw_hdr_iter_init(&it, h);
@@ -225,13 +253,16 @@ native_span(const sw_hdr *h, int32_t *lo, int32_t *hi)
     return any;
 }
 
-/* h in the latency layout: each bucket to its classic, native or zero count, and the sum. */
+/* h in the latency layout: each bucket to its classic, native or zero count, and the sum (kept
+ * in locals while the walk writes the arrays). */
 static sw_status
 add_same_layout(sw_expo_totals *t, const sw_hdr *h, sw_err *err)
 {
     int32_t lo, hi;
     if (native_span(h, &lo, &hi) && !native_cover(t, lo, hi))
         return sw_err_set(err, SW_E_NOMEM, "out of memory adding latency totals");
+    uint64_t total = 0, zero = 0;
+    __int128 sum = 0;
     size_t j = 0;
     sw_hdr_iter it;
     sw_hdr_iter_init(&it, h);
@@ -240,16 +271,22 @@ add_same_layout(sw_expo_totals *t, const sw_hdr *h, sw_err *err)
             j++;
         uint64_t count = (uint64_t)it.count;
         t->classic[j] += count;
-        t->count += count;
+        total += count;
         /* The midpoint the writer and HdrHistogram's mean use. */
         int64_t mid = it.value_lo + (it.value_hi - it.value_lo + 1) / 2;
-        t->sum += (__int128)mid * it.count;
+        sum += (__int128)mid * it.count;
         int32_t k = layout.native_of[it.index];
-        if (k == IN_ZERO_BUCKET)
-            t->zero += count;
-        else
-            t->native[k - t->native_first] += count;
+        if (k == IN_ZERO_BUCKET) {
+            zero += count;
+            continue;
+        }
+        /* Covered from h's lowest and highest values (native_span). */
+        SW_REQUIRE(k >= t->native_first && k < t->native_first + (int32_t)t->native_len);
+        t->native[k - t->native_first] += count;
     }
+    t->count += total;
+    t->zero += zero;
+    t->sum += sum;
     return SW_OK;
 }
 
@@ -288,6 +325,14 @@ double
 sw_expo_totals_mean(const sw_expo_totals *t)
 {
     return t->count == 0 ? 0.0 : (double)t->sum / (double)t->count;
+}
+
+size_t
+sw_expo_totals_memory_size(const sw_expo_totals *t)
+{
+    return sizeof *t + t->native_len * sizeof *t->native +
+           t->n_bounds * (sizeof *t->bounds + sizeof *t->bound_units) +
+           (t->n_bounds + 1) * sizeof *t->classic;
 }
 
 /* ------------------------------------------------------------------ exposing */

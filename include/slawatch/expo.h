@@ -174,6 +174,9 @@ sw_status sw_expo_totals_add(sw_expo_totals *t, const sw_hdr *h, sw_err *err);
 uint64_t sw_expo_totals_count(const sw_expo_totals *t);
 double sw_expo_totals_mean(const sw_expo_totals *t);
 
+/* The bytes t holds (its native range, bounds and counts). */
+size_t sw_expo_totals_memory_size(const sw_expo_totals *t);
+
 /* One series of the current histogram family from t, as sw_expo_histogram at scale 1e-6 and
  * t's bounds. */
 sw_status sw_expo_histogram_totals(sw_expo *e, const sw_expo_label *labels, size_t n,
