@@ -125,8 +125,8 @@ render(sw_expo *e, sw_buf *out, sw_expo_format format, const month *m, bool from
     for (int i = 0; i < RENDERS; i++) {
         out->len = 0;
         sw_expo_begin(e, format, out);
-        sw_expo_family(e, "slawatch_request_duration_seconds", SW_EXPO_HISTOGRAM, NULL,
-                       "seconds", NULL);
+        sw_expo_family(e, "slawatch_request_duration_seconds", SW_EXPO_HISTOGRAM, NULL, "seconds",
+                       NULL);
         if (from_totals)
             sw_expo_histogram_totals(e, l, 2, m->totals, NULL);
         else
