@@ -99,7 +99,8 @@ sw_status sw_expo_sample(sw_expo *e, const sw_expo_label *labels, size_t n, doub
  *
  * Every HDR bucket is placed at its lowest equivalent value, as sw_hdr_count_at_or_below
  * counts, so le="0.25" agrees with the evaluator's "latency <= 250 ms". The sum is
- * computed from bucket midpoints (as sw_hdr_mean). Overflowed values are not exposed.
+ * computed from bucket midpoints (as sw_hdr_mean), added exactly and rounded once (sw_hdr_mean's
+ * while below 2^53 units). Overflowed values are not exposed.
  * In protobuf the series also carries the native histogram, schema SW_EXPO_SCHEMA, zero
  * bucket for values <= 2^-128. A label named "le" is SW_E_INVAL, as are bad bounds or scale.
  */
