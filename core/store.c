@@ -479,6 +479,16 @@ sw_store_schema_version(sw_store *st)
     return st->schema_version;
 }
 
+int64_t
+sw_store_pages_written(sw_store *st)
+{
+    int cur = 0, high = 0;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_db_status(st->db, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &high, 0);
+    pthread_mutex_unlock(&st->mu);
+    return cur;
+}
+
 sw_status
 sw_store_integrity_check(sw_store *st, sw_err *err)
 {

@@ -20,6 +20,7 @@
 
 #include "hdr_assert.h"
 #include "slawatch/store.h"
+#include "store_v4.h"
 
 #define SEC INT64_C(1000)
 #define MIN (60 * SEC)
@@ -27,11 +28,6 @@
 #define DAY (24 * HOUR)
 #define T0 (INT64_C(1700000000000) / DAY * DAY) /* a UTC midnight */
 #define MAX_GOT 20000
-/* Migration 5 undone: the recent rows back in the one intervals table of the stores before it. */
-#define UNDO_RECENT_ROWS                                                                           \
-    "DROP VIEW intervals; INSERT INTO series_rows SELECT * FROM recent_rows;"                      \
-    "DROP TABLE recent_rows; ALTER TABLE series_rows RENAME TO intervals;"                         \
-    "DELETE FROM meta WHERE key = 'recent_from_ms';"
 
 typedef struct fixture {
     char dir[64];
