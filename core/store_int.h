@@ -40,13 +40,15 @@
 /*
  * A series' recent rows (store_recent.c) starting in [?3, ?4), ?3 a multiple of the base interval
  * ?2: one lookup by (start, series) per base interval the table spans, so reading one series
- * never walks the other series' rows.
+ * never walks the other series' rows (CROSS JOIN: SQLite keeps t the outer loop; the planner's
+ * own choice, recent_rows outer, walked every recent row for each series, 0.5 ms a read).
  */
 #define RECENT_RANGE                                                                               \
     "WITH RECURSIVE t(s) AS (SELECT MAX(?3, (SELECT MIN(start_ms) FROM recent_rows))"              \
     " UNION ALL SELECT s + ?2 FROM t"                                                              \
     " WHERE s + ?2 < MIN(?4, (SELECT MAX(start_ms) FROM recent_rows) + 1))"                        \
-    " SELECT " IV_COLUMNS " FROM t JOIN recent_rows r ON r.start_ms = t.s AND r.series_id = ?1"    \
+    " SELECT " IV_COLUMNS " FROM t CROSS JOIN recent_rows r"                                       \
+    " ON r.start_ms = t.s AND r.series_id = ?1"                                                    \
     " WHERE t.s < ?4 ORDER BY t.s"
 
 /* A series' latest deployment mark, which pruning keeps: the evaluator's windows start there. */
