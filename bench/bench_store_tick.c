@@ -12,7 +12,8 @@
  *     bench_store_tick [SERIES [TICKS [HISTORY]]]
  *
  * Besides the CPU, the pages a tick's transaction writes (sw_store_pages_written: WAL frames,
- * spilled or committed) and those of a rollup.
+ * spilled or committed) beside the pages its rows' bytes fill (their histograms' encodings and
+ * 14 integers of 8 bytes each, an upper bound of SQLite's varints), and those of a rollup.
  * Prints "key value unit" lines; the store lives in a mkdtemp directory removed at exit.
  */
 #include <stdint.h>
@@ -23,7 +24,9 @@
 #include <unistd.h>
 
 #include "slawatch/err.h"
+#include "slawatch/buf.h"
 #include "slawatch/hdr.h"
+#include "slawatch/hdr_codec.h"
 #include "slawatch/rng.h"
 #include "slawatch/store.h"
 
@@ -78,6 +81,24 @@ make_tick(sw_rng *rng, int64_t start, sw_sli_interval *ivs, sw_store_row *rows, 
             sw_hdr_record(ivs[i].latency, sw_rng_lognormal_us(rng, 80000.0, 0.5));
         rows[i] = (sw_store_row){names[i / 2], i % 2 == 0 ? "blue" : "green", &ivs[i]};
     }
+}
+
+/* The bytes of one tick's rows. */
+static int64_t
+tick_bytes(const sw_sli_interval *ivs, size_t n)
+{
+    sw_buf enc;
+    sw_err err;
+    int64_t bytes = 0;
+    sw_buf_init(&enc, 1 << 20);
+    for (size_t i = 0; i < n; i++) {
+        sw_buf_reset(&enc);
+        if (sw_hdr_encode(ivs[i].latency, false, &enc, &err) != SW_OK)
+            die("encode", &err);
+        bytes += (int64_t)enc.len + 14 * 8;
+    }
+    sw_buf_fini(&enc);
+    return bytes;
 }
 
 /* hours of 1 m rows for every series before T0, imported an hour at a time and rolled up. */
@@ -157,6 +178,8 @@ main(int argc, char **argv)
         rollups++;
     }
     double per_tick = spent / (ticks - WARMUP);
+    printf("slawatch.store_tick.%zu_series.row_pages_per_tick %.1f pages\n", n,
+           (double)tick_bytes(ivs, n) / 4096);
     printf("slawatch.store_tick.%zu_series.cpu_per_tick %.3f ms\n", n, per_tick * 1e3);
     printf("slawatch.store_tick.%zu_series.cpu_per_row %.3f us\n", n, per_tick / (double)n * 1e6);
     printf("slawatch.store_tick.%zu_series.pages_per_tick %.1f pages\n", n,
