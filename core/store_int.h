@@ -1,6 +1,7 @@
 /*
  * Shared by the store's files (store.c: schema, migrations and opening; store_write.c:
- * interval writes and rollups; store_scan.c: scans; store_records.c: rules history, gate
+ * interval writes and rollups; store_scan.c: scans; store_recent.c: the recent base rows, their
+ * fold and the reads of a series' rows across both tables; store_records.c: rules history, gate
  * audits, deployments, events): the connection and its prepared statements, the SQL they run,
  * and the helpers every file uses. Everything here runs under st->mu.
  */
