@@ -5,10 +5,15 @@
  * writes a tick (sw_store_put_taken, one transaction) for T ticks (default 36: six minutes, so
  * rows meet their minutes' rollup marks as a day's ticks do), the rollup (and with it the WAL's
  * checkpoint, as serve opens the store) run every sixth tick as the daemon's rollup thread would,
- * outside the clock. Histograms are made before each tick's clock starts.
+ * outside the tick's clock (its own CPU is reported apart). Histograms are made before each
+ * tick's clock starts. HISTORY hours of 1 m rows per series are imported first (default none):
+ * a store some hours old, whose series each hold more than a page of rows.
  *
- *     bench_store_tick [SERIES [TICKS]]
+ *     bench_store_tick [SERIES [TICKS [HISTORY]]]
  *
+ * Besides the CPU, the pages a tick's transaction writes (sw_store_pages_written: WAL frames,
+ * spilled or committed) beside the pages its rows' bytes fill (their histograms' encodings and
+ * 14 integers of 8 bytes each, an upper bound of SQLite's varints), and those of a rollup.
  * Prints "key value unit" lines; the store lives in a mkdtemp directory removed at exit.
  */
 #include <stdint.h>
@@ -19,7 +24,9 @@
 #include <unistd.h>
 
 #include "slawatch/err.h"
+#include "slawatch/buf.h"
 #include "slawatch/hdr.h"
+#include "slawatch/hdr_codec.h"
 #include "slawatch/rng.h"
 #include "slawatch/store.h"
 
@@ -76,13 +83,57 @@ make_tick(sw_rng *rng, int64_t start, sw_sli_interval *ivs, sw_store_row *rows, 
     }
 }
 
+/* The bytes of one tick's rows. */
+static int64_t
+tick_bytes(const sw_sli_interval *ivs, size_t n)
+{
+    sw_buf enc;
+    sw_err err;
+    int64_t bytes = 0;
+    sw_buf_init(&enc, 1 << 20);
+    for (size_t i = 0; i < n; i++) {
+        sw_buf_reset(&enc);
+        if (sw_hdr_encode(ivs[i].latency, false, &enc, &err) != SW_OK)
+            die("encode", &err);
+        bytes += (int64_t)enc.len + 14 * 8;
+    }
+    sw_buf_fini(&enc);
+    return bytes;
+}
+
+/* hours of 1 m rows for every series before T0, imported an hour at a time and rolled up. */
+static void
+import_history(sw_store *st, sw_store_row *rows, sw_sli_interval *ivs, char (*names)[24], size_t n,
+               int hours)
+{
+    sw_err err;
+    for (int h = hours; h > 0; h--) {
+        for (int m = 0; m < 60; m++) {
+            int64_t start = T0 - h * INT64_C(3600000) + m * INT64_C(60000);
+            for (size_t i = 0; i < n; i++) {
+                sw_sli_interval_fini(&ivs[i]);
+                ivs[i] = (sw_sli_interval){.start_ms = start,
+                                           .length_ms = 60000,
+                                           .requests = 6 * VALUES,
+                                           .has_data = true};
+                rows[i] = (sw_store_row){names[i / 2], i % 2 == 0 ? "blue" : "green", &ivs[i]};
+            }
+            if (sw_store_import(st, 60000, rows, n, &err) != SW_OK)
+                die("import", &err);
+        }
+        if (sw_store_rollup(st, T0, &err) != SW_OK)
+            die("rollup", &err);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
     size_t n = argc > 1 ? (size_t)atol(argv[1]) : 2000;
     int ticks = argc > 2 ? atoi(argv[2]) : 36;
-    if (n == 0 || ticks <= WARMUP) {
-        fprintf(stderr, "usage: bench_store_tick [SERIES [TICKS > %d]]\n", WARMUP);
+    int history = argc > 3 ? atoi(argv[3]) : 0;
+    if (n == 0 || ticks <= WARMUP || history < 0) {
+        fprintf(stderr, "usage: bench_store_tick [SERIES [TICKS > %d [HISTORY_HOURS]]]\n", WARMUP);
         return 2;
     }
     char dir[] = "/tmp/sw-bench-store-tick-XXXXXX";
@@ -101,21 +152,44 @@ main(int argc, char **argv)
         return 1;
     for (size_t i = 0; i < (n + 1) / 2; i++)
         snprintf(names[i], sizeof names[i], "svc%zu", i);
-    double spent = 0;
+    import_history(st, rows, ivs, names, n, history);
+    double spent = 0, rollup_spent = 0;
+    int64_t pages = 0, rollup_pages = 0;
+    int rollups = 0;
     for (int k = 0; k < ticks; k++) {
         int64_t start = T0 + k * BASE_MS;
         make_tick(&rng, start, ivs, rows, names, n);
         double t0 = cpu_s();
+        int64_t p0 = sw_store_pages_written(st);
         if (sw_store_put_taken(st, rows, n, start + BASE_MS, &err) != SW_OK)
             die("put", &err);
-        if (k >= WARMUP)
+        if (k >= WARMUP) {
             spent += cpu_s() - t0;
-        if (k % 6 == 5 && sw_store_rollup(st, start + BASE_MS, &err) != SW_OK)
+            pages += sw_store_pages_written(st) - p0;
+        }
+        if (k % 6 != 5)
+            continue;
+        t0 = cpu_s();
+        p0 = sw_store_pages_written(st);
+        if (sw_store_rollup(st, start + BASE_MS, &err) != SW_OK)
             die("rollup", &err);
+        rollup_spent += cpu_s() - t0;
+        rollup_pages += sw_store_pages_written(st) - p0;
+        rollups++;
     }
     double per_tick = spent / (ticks - WARMUP);
+    printf("slawatch.store_tick.%zu_series.row_pages_per_tick %.1f pages\n", n,
+           (double)tick_bytes(ivs, n) / 4096);
     printf("slawatch.store_tick.%zu_series.cpu_per_tick %.3f ms\n", n, per_tick * 1e3);
     printf("slawatch.store_tick.%zu_series.cpu_per_row %.3f us\n", n, per_tick / (double)n * 1e6);
+    printf("slawatch.store_tick.%zu_series.pages_per_tick %.1f pages\n", n,
+           (double)pages / (ticks - WARMUP));
+    if (rollups > 0) {
+        printf("slawatch.store_tick.%zu_series.rollup_cpu %.3f ms\n", n,
+               rollup_spent / rollups * 1e3);
+        printf("slawatch.store_tick.%zu_series.rollup_pages %.1f pages\n", n,
+               (double)rollup_pages / rollups);
+    }
     for (size_t i = 0; i < n; i++)
         sw_sli_interval_fini(&ivs[i]);
     free(ivs);

@@ -59,6 +59,25 @@ static const char *const migrations[] = {
     "CREATE TABLE window_stats(series_id INTEGER NOT NULL, resolution_ms INTEGER NOT NULL,"
     " start_ms INTEGER NOT NULL, stats BLOB NOT NULL,"
     " PRIMARY KEY(series_id, resolution_ms, start_ms)) WITHOUT ROWID;",
+    /*
+     * 5: the base rows of the last minutes in a table of their own, keyed by time (store_recent.c:
+     * a tick's rows are appended there instead of dirtying one index page per series) and folded
+     * into the series-major one by the rollup. The view keeps the name every reader of the file
+     * knows. The rows already stored stay where they are: the recent ones start after them.
+     */
+    "ALTER TABLE intervals RENAME TO series_rows;"
+    "CREATE TABLE recent_rows(series_id INTEGER NOT NULL, resolution_ms INTEGER NOT NULL,"
+    " start_ms INTEGER NOT NULL, length_ms INTEGER NOT NULL, requests INTEGER NOT NULL,"
+    " errors INTEGER NOT NULL, probes INTEGER NOT NULL, failures INTEGER NOT NULL,"
+    " leading_failures INTEGER NOT NULL, trailing_failures INTEGER NOT NULL,"
+    " longest_failures INTEGER NOT NULL, has_data INTEGER NOT NULL, latency BLOB, minutes BLOB,"
+    " PRIMARY KEY(start_ms, series_id));"
+    "CREATE VIEW intervals AS SELECT " ALL_IV_COLUMNS " FROM series_rows"
+    " UNION ALL SELECT " ALL_IV_COLUMNS " FROM recent_rows;"
+    "INSERT INTO meta SELECT 'recent_from_ms', m FROM (SELECT MAX((SELECT MAX(i.start_ms) + 1"
+    " FROM series_rows i WHERE i.series_id = s.id AND i.resolution_ms ="
+    " (SELECT value FROM meta WHERE key = 'base_interval_ms'))) AS m FROM series s)"
+    " WHERE m IS NOT NULL;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -458,6 +477,16 @@ int
 sw_store_schema_version(sw_store *st)
 {
     return st->schema_version;
+}
+
+int64_t
+sw_store_pages_written(sw_store *st)
+{
+    int cur = 0, high = 0;
+    pthread_mutex_lock(&st->mu);
+    sqlite3_db_status(st->db, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &high, 0);
+    pthread_mutex_unlock(&st->mu);
+    return cur;
 }
 
 sw_status

@@ -1,6 +1,7 @@
 /*
  * Shared by the store's files (store.c: schema, migrations and opening; store_write.c:
- * interval writes and rollups; store_scan.c: scans; store_records.c: rules history, gate
+ * interval writes and rollups; store_scan.c: scans; store_recent.c: the recent base rows, their
+ * fold and the reads of a series' rows across both tables; store_records.c: rules history, gate
  * audits, deployments, events): the connection and its prepared statements, the SQL they run,
  * and the helpers every file uses. Everything here runs under st->mu.
  */
@@ -33,9 +34,23 @@
 #define IV_COLUMNS                                                                                 \
     "start_ms, length_ms, requests, errors, probes, failures, leading_failures,"                   \
     " trailing_failures, longest_failures, has_data, latency, minutes"
+#define ALL_IV_COLUMNS "series_id, resolution_ms, " IV_COLUMNS
 #define IV_RANGE                                                                                   \
-    "SELECT " IV_COLUMNS " FROM intervals WHERE series_id = ?1 AND resolution_ms = ?2"             \
+    "SELECT " IV_COLUMNS " FROM series_rows WHERE series_id = ?1 AND resolution_ms = ?2"           \
     " AND start_ms >= ?3 AND start_ms < ?4 ORDER BY start_ms"
+/*
+ * A series' recent rows (store_recent.c) starting in [?3, ?4), ?3 a multiple of the base interval
+ * ?2: one lookup by (start, series) per base interval the table spans, so reading one series
+ * never walks the other series' rows (CROSS JOIN: SQLite keeps t the outer loop; the planner's
+ * own choice, recent_rows outer, walked every recent row for each series, 0.5 ms a read).
+ */
+#define RECENT_RANGE                                                                               \
+    "WITH RECURSIVE t(s) AS (SELECT MAX(?3, (SELECT MIN(start_ms) FROM recent_rows))"              \
+    " UNION ALL SELECT s + ?2 FROM t"                                                              \
+    " WHERE s + ?2 < MIN(?4, (SELECT MAX(start_ms) FROM recent_rows) + 1))"                        \
+    " SELECT " IV_COLUMNS " FROM t CROSS JOIN recent_rows r"                                       \
+    " ON r.start_ms = t.s AND r.series_id = ?1"                                                    \
+    " WHERE t.s < ?4 ORDER BY t.s"
 
 /* A series' latest deployment mark, which pruning keeps: the evaluator's windows start there. */
 #define DEPLOY_LATEST                                                                              \
@@ -51,14 +66,26 @@
     X(S_SERIES_ID, "SELECT id FROM series WHERE service = ?1 AND env = ?2")                        \
     X(S_SERIES_ALL, "SELECT id, service, env FROM series ORDER BY service, env")                   \
     X(S_SERIES_OF, "SELECT id, service, env FROM series WHERE service = ?1 ORDER BY env")          \
-    X(S_IV_PUT, "INSERT OR REPLACE INTO intervals(series_id, resolution_ms, " IV_COLUMNS ")"       \
+    X(S_IV_PUT, "INSERT OR REPLACE INTO series_rows(" ALL_IV_COLUMNS ")"                           \
                 " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")            \
-    X(S_IV_DEL, "DELETE FROM intervals WHERE series_id = ?1 AND resolution_ms = ?2"                \
+    X(S_RECENT_PUT, "INSERT OR REPLACE INTO recent_rows(" ALL_IV_COLUMNS ")"                       \
+                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")        \
+    X(S_IV_DEL, "DELETE FROM series_rows WHERE series_id = ?1 AND resolution_ms = ?2"              \
                 " AND start_ms = ?3")                                                              \
-    X(S_IV_PRUNE, "DELETE FROM intervals WHERE series_id = ?1 AND resolution_ms = ?2"              \
+    X(S_IV_PRUNE, "DELETE FROM series_rows WHERE series_id = ?1 AND resolution_ms = ?2"            \
                   " AND start_ms < ?3")                                                            \
+    X(S_RECENT_PRUNE, "DELETE FROM recent_rows WHERE start_ms < ?1")                               \
+    X(S_RECENT_FROM_GET, "SELECT value FROM meta WHERE key = 'recent_from_ms'")                    \
+    X(S_RECENT_FROM_PUT, "INSERT OR REPLACE INTO meta VALUES('recent_from_ms', ?1)")               \
+    X(S_RECENT_SPAN, "SELECT MIN(start_ms), MAX(start_ms) FROM recent_rows")                       \
+    /* Series by series, so each series' index page is written once for all its rows. */           \
+    X(S_FOLD_MOVE, "INSERT OR REPLACE INTO series_rows(" ALL_IV_COLUMNS ") SELECT " ALL_IV_COLUMNS \
+                   " FROM recent_rows WHERE start_ms < ?1 ORDER BY series_id, start_ms")           \
+    X(S_FOLD_DROP, "DELETE FROM recent_rows WHERE start_ms < ?1")                                  \
     X(S_IV_RANGE, IV_RANGE)                                                                        \
-    X(S_SCAN0, IV_RANGE)                                                                           \
+    X(S_IV_RECENT, RECENT_RANGE)                                                                   \
+    X(S_SCAN0_RECENT, RECENT_RANGE)                                                                \
+    X(S_SCAN0, IV_RANGE) /* S_SCAN0 + level: a cursor per level */                                 \
     X(S_SCAN1, IV_RANGE)                                                                           \
     X(S_SCAN2, IV_RANGE)                                                                           \
     X(S_SCAN3, IV_RANGE)                                                                           \
@@ -168,6 +195,18 @@ struct sw_store {
     char path[PATH_MAX];
 };
 
+/*
+ * One series' rows at one level starting in [from, to), oldest first, read through the
+ * statement s: at the base level the folded rows, then (recent not NULL) the recent ones, which
+ * all start later (store_recent.c).
+ */
+typedef struct sw_store_range {
+    sqlite3_stmt *s;      /* the statement whose row is current */
+    sqlite3_stmt *first;  /* the folded rows' */
+    sqlite3_stmt *recent; /* the recent rows', read once first is done; NULL above the base */
+    int64_t sid, res, from, to;
+} sw_store_range;
+
 /* Column order of IV_COLUMNS. */
 enum {
     C_START,
@@ -215,6 +254,14 @@ sw_status sw_store_pin_period(sw_store *st, int level, int64_t sid, int64_t star
                               sw_err *err);
 sw_status sw_store_put_window_stats_rows(sw_store *st, const sw_store_window_stats *ws, size_t n,
                                          sw_err *err);
+void sw_store_range_open(sw_store *st, sw_store_range *rg, int level, sqlite3_stmt *first,
+                         sqlite3_stmt *recent, int64_t sid, int64_t from, int64_t to);
+sw_status sw_store_range_step(sw_store *st, sw_store_range *rg, bool *ret_row, const char *what,
+                              sw_err *err);
+void sw_store_range_reset(sw_store_range *rg);
+sw_status sw_store_recent_from(sw_store *st, int64_t *ret, sw_err *err);
+sw_status sw_store_fold(sw_store *st, sw_err *err);
+sw_status sw_store_recent_prune(sw_store *st, int64_t horizon, sw_err *err);
 sw_status sw_store_merge_period(sw_store *st, int level, int64_t sid, int64_t start,
                                 sw_sli_interval *acc, sw_hour_minutes *hm, size_t *ret_rows,
                                 sw_err *err);

@@ -18,30 +18,39 @@
 
 /* One resolution's rows of a series, walked in start order; `has` false once exhausted. */
 typedef struct cursor {
-    sqlite3_stmt *s;
+    sw_store_range rg; /* rg.s: the statement of the current row */
+    sqlite3_stmt *first, *recent;
+    int level;
     int64_t res;
     int64_t to;
     bool has;
     int64_t start;
 } cursor;
 
+/* The cursor of a level, its rows in [.., to); not open yet. */
+static cursor
+cursor_at(sw_store *st, int level, int64_t to)
+{
+    return (cursor){.first = st->stmt[S_SCAN0 + level],
+                    .recent = st->stmt[S_SCAN0_RECENT],
+                    .level = level,
+                    .res = st->res_ms[level],
+                    .to = to};
+}
+
 static sw_status
 cursor_step(sw_store *st, cursor *c, sw_err *err)
 {
-    sw_status r = sw_store_step(st, c->s, &c->has, "scan", err);
+    sw_status r = sw_store_range_step(st, &c->rg, &c->has, "scan", err);
     if (r == SW_OK && c->has)
-        c->start = sqlite3_column_int64(c->s, C_START);
+        c->start = sqlite3_column_int64(c->rg.s, C_START);
     return r;
 }
 
 static sw_status
 cursor_open(sw_store *st, cursor *c, int64_t sid, int64_t from, sw_err *err)
 {
-    sqlite3_reset(c->s);
-    sqlite3_bind_int64(c->s, 1, sid);
-    sqlite3_bind_int64(c->s, 2, c->res);
-    sqlite3_bind_int64(c->s, 3, from);
-    sqlite3_bind_int64(c->s, 4, c->to);
+    sw_store_range_open(st, &c->rg, c->level, c->first, c->recent, sid, from, c->to);
     return cursor_step(st, c, err);
 }
 
@@ -118,13 +127,14 @@ visit_row(sw_store *st, const cursor *c, const char *service, const char *env, c
 {
     sw_sli_interval iv;
     if (a->encoded_fn != NULL) {
-        sw_store_read_counts(c->s, &iv);
-        bool has_lat = sqlite3_column_type(c->s, C_LAT) != SQLITE_NULL;
-        const uint8_t *lat = has_lat ? sqlite3_column_blob(c->s, C_LAT) : NULL;
-        size_t len = has_lat ? (size_t)sqlite3_column_bytes(c->s, C_LAT) : 0;
+        sqlite3_stmt *s = c->rg.s;
+        sw_store_read_counts(s, &iv);
+        bool has_lat = sqlite3_column_type(s, C_LAT) != SQLITE_NULL;
+        const uint8_t *lat = has_lat ? sqlite3_column_blob(s, C_LAT) : NULL;
+        size_t len = has_lat ? (size_t)sqlite3_column_bytes(s, C_LAT) : 0;
         return a->encoded_fn(a->ctx, service, sw_store_env_or_null(env), &iv, lat, len, err);
     }
-    sw_status r = sw_store_read_interval(st, c->s, &iv, err);
+    sw_status r = sw_store_read_interval(st, c->rg.s, &iv, err);
     if (r == SW_OK)
         r = a->fn(a->ctx, service, sw_store_env_or_null(env), &iv, err);
     sw_sli_interval_fini(&iv);
@@ -135,10 +145,10 @@ static sw_status
 scan_series(sw_store *st, int64_t sid, const char *service, const char *env, const scan_args *a,
             sw_err *err)
 {
-    cursor c[LEVELS];
+    cursor c[LEVELS] = {0};
     sw_status r = SW_OK;
     for (int i = 0; i < LEVELS && r == SW_OK; i++) {
-        c[i] = (cursor){.s = st->stmt[S_SCAN0 + i], .res = st->res_ms[i], .to = a->to};
+        c[i] = cursor_at(st, i, a->to);
         r = cursor_open(st, &c[i], sid, a->from, err);
     }
     int64_t t = a->from;
@@ -156,7 +166,8 @@ scan_series(sw_store *st, int64_t sid, const char *service, const char *env, con
         t += c[level].res;
     }
     for (int i = 0; i < LEVELS; i++)
-        sqlite3_reset(c[i].s);
+        if (c[i].rg.first != NULL)
+            sw_store_range_reset(&c[i].rg);
     return r;
 }
 
@@ -285,14 +296,13 @@ static sw_status
 scan_level_series(sw_store *st, int64_t sid, const char *service, const char *env,
                   const scan_args *a, sw_err *err)
 {
-    sqlite3_stmt *s = st->stmt[S_IV_RANGE];
-    sqlite3_bind_int64(s, 1, sid);
-    sqlite3_bind_int64(s, 2, st->res_ms[a->level]);
-    sqlite3_bind_int64(s, 3, a->from);
-    sqlite3_bind_int64(s, 4, a->to);
+    sw_store_range rg;
+    sw_store_range_open(st, &rg, a->level, st->stmt[S_IV_RANGE], st->stmt[S_IV_RECENT], sid,
+                        a->from, a->to);
     bool row = false;
     sw_status r;
-    while ((r = sw_store_step(st, s, &row, "scan intervals", err)) == SW_OK && row) {
+    while ((r = sw_store_range_step(st, &rg, &row, "scan intervals", err)) == SW_OK && row) {
+        sqlite3_stmt *s = rg.s;
         sw_sli_interval iv;
         if (a->with_latency) {
             r = sw_store_read_interval(st, s, &iv, err);
@@ -305,7 +315,7 @@ scan_level_series(sw_store *st, int64_t sid, const char *service, const char *en
         if (r != SW_OK)
             break;
     }
-    sqlite3_reset(s);
+    sw_store_range_reset(&rg);
     return r;
 }
 
@@ -413,8 +423,8 @@ static sw_status
 scan_hours_series(sw_store *st, int64_t sid, const char *service, const char *env,
                   const scan_args *a, sw_err *err)
 {
-    cursor c = {.s = st->stmt[S_SCAN2], .res = SW_STORE_1H_MS, .to = a->to};
-    cursor m = {.s = st->stmt[S_SCAN1], .res = SW_STORE_1M_MS, .to = a->to};
+    cursor c = cursor_at(st, L_HOUR, a->to);
+    cursor m = cursor_at(st, L_MINUTE, a->to);
     sw_status r = cursor_open(st, &c, sid, a->from, err);
     if (r == SW_OK)
         r = cursor_open(st, &m, sid, a->from, err);
@@ -423,7 +433,7 @@ scan_hours_series(sw_store *st, int64_t sid, const char *service, const char *en
     for (int64_t t = sw_store_floor_to(a->from + SW_STORE_1H_MS - 1, SW_STORE_1H_MS);
          r == SW_OK && t < a->to; t += SW_STORE_1H_MS) {
         if (c.has && c.start == t) {
-            r = visit_hour_row(st, c.s, sid, service, env, a, err);
+            r = visit_hour_row(st, c.rg.s, sid, service, env, a, err);
             if (r == SW_OK)
                 r = cursor_step(st, &c, err);
             continue;
@@ -432,8 +442,10 @@ scan_hours_series(sw_store *st, int64_t sid, const char *service, const char *en
         if (r == SW_OK && m.has && m.start < t + SW_STORE_1H_MS)
             r = visit_pending_hour(st, sid, t, service, env, a, err);
     }
-    sqlite3_reset(c.s);
-    sqlite3_reset(m.s);
+    if (c.rg.first != NULL)
+        sw_store_range_reset(&c.rg);
+    if (m.rg.first != NULL)
+        sw_store_range_reset(&m.rg);
     return r;
 }
 

@@ -51,12 +51,13 @@ sw_store_mark_pending(sw_store *st, int level, int64_t sid, int64_t start_ms, sw
     return sw_store_run(st, s, "mark rollup", err);
 }
 
-/* Write one interval at a level (with the minute counts of an hour row, when given). */
+/* Write one interval at a level through put, S_IV_PUT or S_RECENT_PUT (with the minute counts
+ * of an hour row, when given). */
 static sw_status
-write_row(sw_store *st, int level, int64_t sid, const sw_sli_interval *iv,
+write_row(sw_store *st, int put, int level, int64_t sid, const sw_sli_interval *iv,
           const sw_hour_minutes *minutes, sw_err *err)
 {
-    sqlite3_stmt *s = st->stmt[S_IV_PUT];
+    sqlite3_stmt *s = st->stmt[put];
     const int64_t v[] = {sid,
                          st->res_ms[level],
                          iv->start_ms,
@@ -96,17 +97,20 @@ static sw_status
 write_interval(sw_store *st, int level, int64_t sid, const sw_sli_interval *iv,
                const sw_hour_minutes *minutes, sw_err *err)
 {
-    sw_status r = write_row(st, level, sid, iv, minutes, err);
+    sw_status r = write_row(st, S_IV_PUT, level, sid, iv, minutes, err);
     if (r == SW_OK && level + 1 < LEVELS)
         r = sw_store_mark_pending(st, level + 1, sid, iv->start_ms, err);
     return r;
 }
 
-/* A base row, its minute marked unless this series' last base row marked it already. */
+/* A base row, in recent_rows from recent_from on (store_recent.c), its minute marked unless this
+ * series' last base row marked it already. */
 static sw_status
-write_base_row(sw_store *st, int64_t sid, sw_store_known *k, const sw_sli_interval *iv, sw_err *err)
+write_base_row(sw_store *st, int64_t recent_from, int64_t sid, sw_store_known *k,
+               const sw_sli_interval *iv, sw_err *err)
 {
-    sw_status r = write_row(st, 0, sid, iv, NULL, err);
+    int put = iv->start_ms >= recent_from ? S_RECENT_PUT : S_IV_PUT;
+    sw_status r = write_row(st, put, 0, sid, iv, NULL, err);
     if (r != SW_OK || (k != NULL && sw_store_cache_marked(st, k, iv->start_ms)))
         return r;
     r = sw_store_mark_pending(st, L_MINUTE, sid, iv->start_ms, err);
@@ -136,7 +140,10 @@ check_row(const sw_store *st, int level, const sw_store_row *row, sw_err *err)
 static sw_status
 put_rows(sw_store *st, int level, const sw_store_row *rows, size_t n, sw_err *err)
 {
+    int64_t recent_from = INT64_MIN;
     sw_status r = level == 0 ? sw_store_cache_sync(st, err) : SW_OK;
+    if (r == SW_OK && level == 0)
+        r = sw_store_recent_from(st, &recent_from, err);
     for (size_t i = 0; r == SW_OK && i < n; i++) {
         int64_t sid;
         sw_store_known *k = NULL;
@@ -145,7 +152,7 @@ put_rows(sw_store *st, int level, const sw_store_row *rows, size_t n, sw_err *er
             r = sw_store_cache_series(st, rows[i].service, sw_store_env_or_empty(rows[i].env), &sid,
                                       &k, err);
         if (r == SW_OK)
-            r = level == 0 ? write_base_row(st, sid, k, rows[i].iv, err)
+            r = level == 0 ? write_base_row(st, recent_from, sid, k, rows[i].iv, err)
                            : write_interval(st, level, sid, rows[i].iv, NULL, err);
     }
     return r;
@@ -339,17 +346,15 @@ sw_status
 sw_store_merge_period(sw_store *st, int level, int64_t sid, int64_t start, sw_sli_interval *acc,
                       sw_hour_minutes *hm, size_t *ret_rows, sw_err *err)
 {
-    sqlite3_stmt *s = st->stmt[S_IV_RANGE];
-    sqlite3_bind_int64(s, 1, sid);
-    sqlite3_bind_int64(s, 2, st->res_ms[level - 1]);
-    sqlite3_bind_int64(s, 3, start);
-    sqlite3_bind_int64(s, 4, start + st->res_ms[level]);
+    sw_store_range rg;
+    sw_store_range_open(st, &rg, level - 1, st->stmt[S_IV_RANGE], st->stmt[S_IV_RECENT], sid, start,
+                        start + st->res_ms[level]);
     size_t rows = 0;
     bool row = false;
     sw_status r;
-    while ((r = sw_store_step(st, s, &row, "read rollup input", err)) == SW_OK && row) {
+    while ((r = sw_store_range_step(st, &rg, &row, "read rollup input", err)) == SW_OK && row) {
         sw_sli_interval next;
-        r = sw_store_read_interval(st, s, &next, err);
+        r = sw_store_read_interval(st, rg.s, &next, err);
         if (r == SW_OK && hm != NULL)
             sw_store_note_minute(hm, start, &next);
         if (r == SW_OK)
@@ -359,7 +364,7 @@ sw_store_merge_period(sw_store *st, int level, int64_t sid, int64_t start, sw_sl
             break;
         rows++;
     }
-    sqlite3_reset(s);
+    sw_store_range_reset(&rg);
     *ret_rows = rows;
     return r;
 }
@@ -483,6 +488,8 @@ prune_level(sw_store *st, int level, int64_t horizon, sw_err *err)
             r = sw_store_run(st, w, "apply retention to window statistics", err);
     }
     free(ids);
+    if (r == SW_OK && level == 0)
+        r = sw_store_recent_prune(st, horizon, err);
     if (r == SW_OK) {
         sqlite3_stmt *k = st->stmt[S_KEPT_SET];
         sqlite3_bind_int64(k, 1, st->res_ms[level]);
@@ -561,6 +568,8 @@ sw_status
 sw_store_rollup(sw_store *st, int64_t now_ms, sw_err *err)
 {
     sw_status r = rollup_levels(st, now_ms, err);
+    if (r == SW_OK)
+        r = sw_store_fold(st, err);
     /* Also after a failed rollup: the WAL must not grow while rollups fail. */
     sw_status c = st->checkpoint_in_rollup ? checkpoint(st, r == SW_OK ? err : NULL) : SW_OK;
     return r != SW_OK ? r : c;

@@ -63,6 +63,10 @@ void sw_store_close(sw_store *st);
 /* Schema version of the open database (after migrations: the latest this build knows). */
 int sw_store_schema_version(sw_store *st);
 
+/* The pages the store's connection has written since it opened (SQLite's cache writes: WAL
+ * frames at commits and when dirty pages spill before one), for measuring what writes cost. */
+int64_t sw_store_pages_written(sw_store *st);
+
 /* One interval of one series. env NULL or "" means no environment label. */
 typedef struct sw_store_row {
     const char *service;
@@ -170,7 +174,9 @@ sw_status sw_store_is_done(sw_store *st, const char *mark, bool *ret, sw_err *er
 /*
  * Build 1 m, 1 h and 1 d rows from the next finer resolution for every marked period that ended
  * at or before now_ms (counts add, histograms merge, health composes in time order), then delete
- * rows older than each resolution's retention (whole coarser periods at a time). Incremental:
+ * rows older than each resolution's retention (whole coarser periods at a time), and move the base
+ * rows of each minute a minute older than the newest from the table the writes append to into
+ * the one kept in series order (a transaction a minute: store_recent.c). Incremental:
  * only periods written since the last call are rebuilt. Runs in chunks of transactions, each
  * leaving the database consistent, so it may be interrupted at any moment.
  */

@@ -223,12 +223,15 @@ def check_chromium(data, tmp):
 
 def older_store(data, tmp):
     """A copy of the store as a slawatch before minute counts on hour rows left it (schema 1,
-    nor the later policy_override of deployments and window_stats): the report reads the minutes from the
-    1-minute rows instead and must say the same."""
+    nor the later policy_override of deployments, window_stats and recent rows): the report reads the
+    minutes from the 1-minute rows instead and must say the same."""
     old = os.path.join(tmp, "data-schema1")
     shutil.copytree(data, old)
     db = sqlite3.connect(os.path.join(old, "slawatch.db"))
-    db.executescript("ALTER TABLE intervals DROP COLUMN minutes;"
+    db.executescript("DROP VIEW intervals; INSERT INTO series_rows SELECT * FROM recent_rows;"
+                     "DROP TABLE recent_rows; ALTER TABLE series_rows RENAME TO intervals;"
+                     "DELETE FROM meta WHERE key = 'recent_from_ms';"
+                     "ALTER TABLE intervals DROP COLUMN minutes;"
                      "ALTER TABLE deployments DROP COLUMN policy_override;"
                      "DROP TABLE window_stats;"
                      "UPDATE schema_version SET version = 1;")

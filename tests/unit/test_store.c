@@ -20,6 +20,7 @@
 
 #include "hdr_assert.h"
 #include "slawatch/store.h"
+#include "store_v4.h"
 
 #define SEC INT64_C(1000)
 #define MIN (60 * SEC)
@@ -763,13 +764,15 @@ test_scan_upto(void **state)
     sw_store_row rows[48];
     sw_sli_interval iv[48];
     for (int h = 0; h < 48; h++) { /* two days of hours, rolled up into two days */
-        iv[h] = (sw_sli_interval){.start_ms = T0 + h * HOUR, .length_ms = HOUR,
-                                  .requests = (uint64_t)h + 1, .has_data = true};
+        iv[h] = (sw_sli_interval){.start_ms = T0 + h * HOUR,
+                                  .length_ms = HOUR,
+                                  .requests = (uint64_t)h + 1,
+                                  .has_data = true};
         rows[h] = (sw_store_row){"api", NULL, &iv[h]};
     }
     assert_int_equal(sw_store_import(st, HOUR, rows, 48, NULL), SW_OK);
-    sw_sli_interval day = {.start_ms = T0 + 2 * DAY, .length_ms = DAY, .requests = 1000,
-                           .has_data = true};
+    sw_sli_interval day = {
+        .start_ms = T0 + 2 * DAY, .length_ms = DAY, .requests = 1000, .has_data = true};
     sw_store_row day_row = {"api", NULL, &day};
     assert_int_equal(sw_store_import(st, DAY, &day_row, 1, NULL), SW_OK);
     assert_int_equal(sw_store_rollup(st, T0 + 3 * DAY, NULL), SW_OK);
@@ -784,8 +787,8 @@ test_scan_upto(void **state)
     assert_int_equal(l->n, 43 + 1); /* hours 5..47 (none finer), then the daily-only day */
     uint64_t requests = 0;
     for (size_t i = 0; i < l->n; i++) {
-        assert_int_equal(l->items[i].iv.start_ms, i < 43 ? T0 + (int64_t)(i + 5) * HOUR
-                                                         : T0 + 2 * DAY);
+        assert_int_equal(l->items[i].iv.start_ms,
+                         i < 43 ? T0 + (int64_t)(i + 5) * HOUR : T0 + 2 * DAY);
         assert_int_equal(l->items[i].iv.length_ms, i < 43 ? HOUR : DAY);
         requests += l->items[i].iv.requests;
     }
@@ -842,7 +845,7 @@ test_scan_hours(void **state)
         if (pass == 1)
             break;
         /* The database as a slawatch before minute counts left it: version 1, no column (nor the
-         * later policy_override and window_stats). */
+         * later policy_override, window_stats and recent rows). */
         sw_store_close(f->st);
         f->st = NULL;
         char path[160];
@@ -850,6 +853,7 @@ test_scan_hours(void **state)
         snprintf(path, sizeof path, "%s/slawatch.db", f->dir);
         assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
         assert_int_equal(sqlite3_exec(db,
+                                      UNDO_RECENT_ROWS
                                       "ALTER TABLE intervals DROP COLUMN minutes;"
                                       "ALTER TABLE deployments DROP COLUMN policy_override;"
                                       "DROP TABLE window_stats;"
@@ -858,7 +862,7 @@ test_scan_hours(void **state)
                          SQLITE_OK);
         sqlite3_close(db);
         st = open_store(f, NULL);
-        assert_int_equal(sw_store_schema_version(st), 4);
+        assert_int_equal(sw_store_schema_version(st), 5);
     }
     scan_hours(st, T0, T0 + 4 * HOUR, false, &l);
     for (size_t i = 0; i < l.n; i++)
@@ -883,11 +887,11 @@ test_migrations(void **state)
                      SQLITE_OK);
     sqlite3_close(db);
     sw_store *st = open_store(f, NULL);
-    assert_int_equal(sw_store_schema_version(st), 4);
+    assert_int_equal(sw_store_schema_version(st), 5);
     sw_sli_interval iv = {.start_ms = T0, .length_ms = 10 * SEC, .requests = 7};
     put_one(st, "api", NULL, &iv);
     st = open_store(f, NULL); /* reopening applies nothing and keeps the data */
-    assert_int_equal(sw_store_schema_version(st), 4);
+    assert_int_equal(sw_store_schema_version(st), 5);
     got_list *l = got_new();
     scan(st, NULL, T0, T0 + MIN, T0, l);
     assert_int_equal(l->n, 1);
@@ -903,7 +907,7 @@ test_migrations(void **state)
         SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(s, 0), 1);
-    assert_int_equal(sqlite3_column_int(s, 1), 4);
+    assert_int_equal(sqlite3_column_int(s, 1), 5);
     sqlite3_finalize(s);
     sqlite3_close(db);
 
