@@ -148,13 +148,14 @@ no_data_gate(const char *service, const char *env, int64_t at_ms, int64_t window
 }
 
 /* The answer of entry e, computed from the evaluator (under the guard, or in e's service's stripe)
- * as it stood at at_ms. NULL: out of memory. */
+ * as it stood at at_ms, through x (NULL: none). NULL: out of memory. */
 static gate_answer *
-compute_gate(const sw_snapshot *s, const gate_entry *e, int64_t at_ms)
+compute_gate(const sw_snapshot *s, const gate_entry *e, int64_t at_ms, sw_gate_scratch *x)
 {
     sw_gate_result g;
     if (sw_eval_has_series(s->ev, e->service, e->env))
-        SW_REQUIRE(sw_eval_gate(s->ev, e->service, e->env, e->window_ms, &g, NULL) == SW_OK);
+        SW_REQUIRE(sw_eval_gate_with(s->ev, e->service, e->env, e->window_ms, x, &g, NULL) ==
+                   SW_OK);
     else
         no_data_gate(e->service, e->env, at_ms, e->window_ms, &g);
     sw_buf b;
@@ -256,7 +257,7 @@ gate_answer_shared(const sw_snapshot *s, gate_entry *e, const gate_answer **ret)
         if (stripe_enter(src, (size_t)k, &until)) {
             as_built = atomic_load(&src->generation) == s->generation;
             int64_t at = sw_eval_service_time(s->ev, (size_t)k);
-            a = compute_gate(s, e, as_built || at == INT64_MIN ? s->at_ms : at);
+            a = compute_gate(s, e, as_built || at == INT64_MIN ? s->at_ms : at, NULL);
             atomic_fetch_sub(&src->stripes[(size_t)k % STRIPES], 1);
             l = a != NULL ? SW_SNAPSHOT_FOUND : SW_SNAPSHOT_FAILED;
         }
@@ -285,7 +286,7 @@ gate_answer_of(const sw_snapshot *s, gate_entry *e, const gate_answer **ret)
     /* No source (nothing changes the evaluator), or the writer itself. */
     if (!sw_snapshot_guard_enter(s))
         return SW_SNAPSHOT_STALE;
-    a = compute_gate(s, e, s->at_ms);
+    a = compute_gate(s, e, s->at_ms, NULL);
     sw_snapshot_guard_leave(s);
     if (a == NULL)
         return SW_SNAPSHOT_FAILED;
@@ -364,7 +365,9 @@ want_asked(const sw_snapshot *s, const sw_snapshot *previous, uint8_t *want)
  * not answered yet would wait for that tick. Every window of a series marked recently (a
  * pipeline watching its deployment), then each question asked of the two snapshots before (a
  * pipeline polling), at most SW_SNAPSHOT_PREPARE_MAX: the work follows the questions, not the
- * services.
+ * services. The answers share one scratch (sw_gate_scratch): its sides allocated once, a side
+ * merged for one answer reused by the next where it holds the same intervals (a series' windows
+ * in increasing order, entries being sorted so; a baseline asked of itself and compared with).
  * Out of memory (or no evaluator yet): nothing prepared, every answer computed when asked for.
  */
 static void
@@ -379,16 +382,20 @@ prepare_gates(sw_snapshot *s, const sw_snapshot *previous)
     want_marked(s, want);
     want_asked(s, previous, want);
     size_t done = 0;
+    sw_gate_scratch *x = NULL; /* for the first answer; still NULL (out of memory): each alone */
     for (int kind = WANTED_MARKED; kind >= WANTED_ASKED; kind--)
         for (size_t i = 0; i < s->n_gates && done < SW_SNAPSHOT_PREPARE_MAX; i++)
             if (want[i] == kind && atomic_load(&s->gates[i].answer) == NULL) {
-                gate_answer *a = compute_gate(s, &s->gates[i], s->at_ms);
+                if (done == 0)
+                    (void)sw_gate_scratch_new(&x, NULL);
+                gate_answer *a = compute_gate(s, &s->gates[i], s->at_ms, x);
                 if (a != NULL)
                     keep_answer(&s->gates[i], a);
                 done++;
             }
     if (s->source != NULL)
         atomic_fetch_add(&s->source->gates_prepared, done);
+    sw_gate_scratch_free(x);
     free(want);
 }
 
