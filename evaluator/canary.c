@@ -113,16 +113,17 @@ sw_canary_error_rate(uint64_t errors_c, uint64_t n_c, uint64_t errors_b, uint64_
 typedef struct cumul {
     int64_t *lo, *cum;
     size_t n;
+    size_t cap; /* room in lo and cum, kept when built again */
     double total;
 } cumul;
 
 /* Room for at least `need` buckets; false when out of memory (what is held stays valid). */
 static bool
-cumul_reserve(cumul *c, size_t *cap, size_t need)
+cumul_reserve(cumul *c, size_t need)
 {
-    if (need <= *cap)
+    if (need <= c->cap)
         return true;
-    size_t grown = *cap * 2 > need ? *cap * 2 : need;
+    size_t grown = c->cap * 2 > need ? c->cap * 2 : need;
     int64_t *lo = realloc(c->lo, grown * sizeof *lo);
     if (lo != NULL)
         c->lo = lo;
@@ -130,25 +131,26 @@ cumul_reserve(cumul *c, size_t *cap, size_t need)
     if (cum == NULL)
         return false;
     c->cum = cum;
-    *cap = grown;
+    c->cap = grown;
     return true;
 }
 
 /*
  * One pass over the recorded buckets, the arrays grown as they come: counting the buckets first
- * was a second pass, over every bucket of a dense histogram (the gate's merged windows).
+ * was a second pass, over every bucket of a dense histogram (the gate's merged windows). The
+ * arrays c holds are reused (sw_canary_latencies_renew).
  */
 static bool
 cumul_build(const sw_hdr *h, cumul *c)
 {
-    size_t cap = 0;
-    *c = (cumul){.total = (double)sw_hdr_total_count(h)};
-    if (!cumul_reserve(c, &cap, 256))
+    c->n = 0;
+    c->total = (double)sw_hdr_total_count(h);
+    if (!cumul_reserve(c, 256))
         return false;
     sw_hdr_iter it;
     sw_hdr_iter_init(&it, h);
     while (sw_hdr_iter_next(&it)) {
-        if (!cumul_reserve(c, &cap, c->n + 1))
+        if (!cumul_reserve(c, c->n + 1))
             return false;
         c->lo[c->n] = it.value_lo;
         c->cum[c->n] = it.cumulative;
@@ -258,16 +260,28 @@ sw_status
 sw_canary_latencies_new(const sw_hdr *candidate, const sw_hdr *baseline, sw_canary_latencies **ret,
                         sw_err *err)
 {
+    sw_canary_latencies *p = NULL;
+    sw_status st = sw_canary_latencies_renew(&p, candidate, baseline, err);
+    if (st != SW_OK) {
+        sw_canary_latencies_free(p);
+        return st;
+    }
+    *ret = p;
+    return SW_OK;
+}
+
+sw_status
+sw_canary_latencies_renew(sw_canary_latencies **p, const sw_hdr *candidate, const sw_hdr *baseline,
+                          sw_err *err)
+{
     if (sw_hdr_total_count(candidate) == 0 || sw_hdr_total_count(baseline) == 0)
         return sw_err_set(err, SW_E_INVAL, "a latency comparison needs values on both sides");
-    sw_canary_latencies *p = calloc(1, sizeof *p);
-    if (p == NULL || !cumul_build(candidate, &p->c) || !cumul_build(baseline, &p->b)) {
-        sw_canary_latencies_free(p);
+    if (*p == NULL && (*p = calloc(1, sizeof **p)) == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory comparing latencies");
-    }
-    p->candidate = candidate;
-    p->baseline = baseline;
-    *ret = p;
+    if (!cumul_build(candidate, &(*p)->c) || !cumul_build(baseline, &(*p)->b))
+        return sw_err_set(err, SW_E_NOMEM, "out of memory comparing latencies");
+    (*p)->candidate = candidate;
+    (*p)->baseline = baseline;
     return SW_OK;
 }
 

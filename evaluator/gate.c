@@ -25,14 +25,31 @@ static const double compared_percentiles[] = {50.0, 95.0, 99.0};
 typedef struct gate_side {
     sw_sums sums;
     sw_hdr *lat;
+    sw_hdr *own; /* lat when it is this side's own (freed with it), not a scratch slot's */
     uint32_t tail_run;
 } gate_side;
+
+/* A side's merged latency kept for the next answers of a run (sw_gate_scratch). */
+typedef struct side_slot {
+    sw_hdr *lat;             /* dense over the whole layout, cleared between sides */
+    const sw_series *series; /* whose intervals it holds; NULL: none yet */
+    int64_t from_ms, to_ms;  /* what sw_window_merge merged into lat */
+    uint64_t used;           /* when last used: the slot used longest ago is taken */
+} side_slot;
+
+/* Two slots (an answer's two sides) and the latency comparisons' cumulative counts. */
+struct sw_gate_scratch {
+    side_slot slot[2];
+    uint64_t uses;
+    sw_canary_latencies *cmp; /* NULL until a comparison is made */
+};
 
 typedef struct gate_ctx {
     const sw_eval *ev;
     const sw_gate_spec *spec;
     const sw_series *series;
     sw_gate_result *res;
+    sw_gate_scratch *scratch; /* NULL: each side merged into a histogram of its own */
     int64_t now_ms, window_ms;
     gate_side cand;                  /* the checks' window */
     uint64_t cmp_req[2], cmp_err[2]; /* the comparison's data: candidate, baseline */
@@ -109,26 +126,99 @@ why_fail(gate_ctx *g, const char *fmt, ...)
 
 /* ------------------------------------------------------------------ measuring */
 
+sw_status
+sw_gate_scratch_new(sw_gate_scratch **ret, sw_err *err)
+{
+    sw_gate_scratch *x = calloc(1, sizeof *x);
+    if (x == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "cannot allocate the gate's scratch");
+    sw_status st = SW_OK;
+    for (int i = 0; i < 2 && st == SW_OK; i++)
+        st = sw_hdr_new_dense(&sw_hdr_latency_config, &x->slot[i].lat, err);
+    if (st != SW_OK) {
+        sw_gate_scratch_free(x);
+        return st;
+    }
+    *ret = x;
+    return SW_OK;
+}
+
+void
+sw_gate_scratch_free(sw_gate_scratch *x)
+{
+    if (x == NULL)
+        return;
+    for (int i = 0; i < 2; i++)
+        sw_hdr_free(x->slot[i].lat);
+    sw_canary_latencies_free(x->cmp);
+    free(x);
+}
+
+/* Merging [from, mid) and then [mid, to) gives [from, to): no interval of h straddles mid. */
+static bool
+splits_at(const sw_history *h, int64_t mid)
+{
+    return sw_history_seq_after(h, mid) == sw_history_seq_from(h, mid);
+}
+
+/* k holds s's intervals over [from, to) but those before its own start, mergeable apart. */
+static bool
+slot_extends(const side_slot *k, const sw_series *s, int64_t from, int64_t to)
+{
+    return k->series == s && k->to_ms == to && from <= k->from_ms &&
+           (from == k->from_ms || splits_at(&s->hist, k->from_ms));
+}
+
+/*
+ * A slot of x holding s's latency over [from, to): the one that holds it already or a shorter
+ * window ending at to (only the intervals before it merged), else the slot used longest ago,
+ * cleared (never the other side's of the answer: it was used last).
+ */
+static side_slot *
+slot_merged(sw_gate_scratch *x, const sw_series *s, int64_t from, int64_t to)
+{
+    side_slot *k = &x->slot[0], *older = x->slot[1].used < k->used ? &x->slot[1] : k;
+    if (!slot_extends(k, s, from, to))
+        k = slot_extends(&x->slot[1], s, from, to) ? &x->slot[1] : NULL;
+    if (k == NULL) {
+        k = older;
+        sw_hdr_reset(k->lat);
+        *k = (side_slot){.lat = k->lat, .series = s, .from_ms = to, .to_ms = to};
+    }
+    sw_window_merge(&s->hist, from, k->from_ms, false, k->lat);
+    k->from_ms = from;
+    k->used = ++x->uses;
+    return k;
+}
+
 /*
  * with_latency false: the histogram stays empty (nothing will read it). With it, the window's
  * 60-odd packed intervals are merged into a dense histogram: each merge into a compact one
  * walked every pair it held, thousands once a window holds a wide distribution (the largest
  * cost of a steady-state tick, which prepares the gate answers asked before); the counts, and
- * so every answer, are the same either way.
+ * so every answer, are the same either way. Through a scratch, the dense histogram is one of
+ * its slots, merged only where it does not hold the window already.
  */
 static sw_status
-side_load(const sw_series *s, int64_t from, int64_t to, bool with_latency, gate_side *g,
-          sw_err *err)
+side_load(const sw_series *s, int64_t from, int64_t to, bool with_latency, sw_gate_scratch *x,
+          gate_side *g, sw_err *err)
 {
     memset(g, 0, sizeof *g);
-    sw_status st = with_latency && s != NULL
-                       ? sw_hdr_new_dense(&sw_hdr_latency_config, &g->lat, err)
-                       : sw_hdr_new(&sw_hdr_latency_config, &g->lat, err);
-    if (st != SW_OK || s == NULL)
-        return st;
+    bool merged = with_latency && s != NULL;
+    if (merged && x != NULL) {
+        g->lat = slot_merged(x, s, from, to)->lat;
+    } else {
+        sw_status st = merged ? sw_hdr_new_dense(&sw_hdr_latency_config, &g->own, err)
+                              : sw_hdr_new(&sw_hdr_latency_config, &g->own, err);
+        if (st != SW_OK)
+            return st;
+        g->lat = g->own;
+        if (merged)
+            sw_window_merge(&s->hist, from, to, false, g->lat);
+    }
+    if (s == NULL)
+        return SW_OK;
     sw_history_sums(&s->hist, from, to, false, &g->sums);
-    if (with_latency)
-        sw_window_merge(&s->hist, from, to, false, g->lat);
     g->tail_run = sw_history_peak_run(&s->hist, from, to);
     return SW_OK;
 }
@@ -280,9 +370,9 @@ static void
 latency_checks(gate_ctx *g, const uint64_t values[2], double alpha)
 {
     const sw_gate_spec *sp = g->spec;
-    sw_canary_latencies *cmp = NULL;
+    sw_canary_latencies *own = NULL, **cmp = g->scratch != NULL ? &g->scratch->cmp : &own;
     bool measured = values[0] > 0 && values[1] > 0 &&
-                    sw_canary_latencies_new(g->cmp_lat[0], g->cmp_lat[1], &cmp, NULL) == SW_OK;
+                    sw_canary_latencies_renew(cmp, g->cmp_lat[0], g->cmp_lat[1], NULL) == SW_OK;
     for (size_t i = 0; i < N_PERCENTILES; i++) {
         char name[32], what[32];
         snprintf(name, sizeof name, "p%g_increase", compared_percentiles[i]);
@@ -292,14 +382,14 @@ latency_checks(gate_ctx *g, const uint64_t values[2], double alpha)
             break;
         sw_canary_result cr = {.estimate = NAN, .lower = NAN, .upper = NAN};
         if (measured)
-            sw_canary_latency_at(cmp, compared_percentiles[i], sp->max_latency_increase, alpha,
+            sw_canary_latency_at(*cmp, compared_percentiles[i], sp->max_latency_increase, alpha,
                                  &cr);
         if (!g->cmp_enough || measured)
             comparison_judge(g, c, &cr, what, "latency values");
         else if (g->unmeasured == NULL)
             g->unmeasured = c->name; /* requests counted but no latency recorded */
     }
-    sw_canary_latencies_free(cmp);
+    sw_canary_latencies_free(own);
 }
 
 static void
@@ -552,10 +642,11 @@ comparison_load(gate_ctx *g, const sw_series *base, sw_err *err)
         return SW_OK;
     }
     gate_side b;
-    sw_status status = side_load(base, r->window_start_ms, r->window_end_ms, true, &b, err);
+    sw_status status =
+        side_load(base, r->window_start_ms, r->window_end_ms, true, g->scratch, &b, err);
     if (status != SW_OK)
         return status;
-    g->cmp_own[1] = b.lat;
+    g->cmp_own[1] = b.own;
     r->compared_from_ms = r->window_start_ms;
     r->compared_to_ms = r->window_end_ms;
     g->cmp_req[0] = g->cand.sums.v[SW_SUM_REQUESTS];
@@ -590,8 +681,9 @@ gate_run(gate_ctx *g, const char *service, const char *env, sw_err *err)
     g->compare =
         is_candidate(sp, env) && (sp->max_error_rate_increase > 0 || sp->max_latency_increase > 0);
     bool marked = g->series != NULL && g->series->gate != NULL;
-    sw_status st = side_load(g->series, r->window_start_ms, r->window_end_ms,
-                             checks_read_latency(sp) || (g->compare && !marked), &g->cand, err);
+    sw_status st =
+        side_load(g->series, r->window_start_ms, r->window_end_ms,
+                  checks_read_latency(sp) || (g->compare && !marked), g->scratch, &g->cand, err);
     if (st == SW_OK && g->compare)
         st = comparison_load(g, sw_eval_find(g->ev, service, sp->baseline), err);
     if (st != SW_OK)
@@ -609,19 +701,21 @@ gate_run(gate_ctx *g, const char *service, const char *env, sw_err *err)
     return SW_OK;
 }
 
-/* The gate of series s (may be NULL: no data yet) at now over window_ms. */
+/* The gate of series s (may be NULL: no data yet) at now over window_ms, through x (may be
+ * NULL). */
 static sw_status
 gate_at(const sw_eval *ev, size_t index, const sw_series *s, const char *service, const char *env,
-        int64_t window_ms, int64_t now, sw_gate_result *ret, sw_err *err)
+        int64_t window_ms, int64_t now, sw_gate_scratch *x, sw_gate_result *ret, sw_err *err)
 {
     sw_gate_result res = {.failed_at_ms = -1};
     /* The service's own gate (its resolved set), also before its series has data. */
     const sw_rules *rules = sw_eval_service_rules(ev, index);
-    gate_ctx g = {.ev = ev, .spec = &rules->gate, .series = s, .res = &res, .now_ms = now};
+    gate_ctx g = {
+        .ev = ev, .spec = &rules->gate, .series = s, .res = &res, .scratch = x, .now_ms = now};
     gate_window(rules, sw_eval_service_plan(ev, index), s, window_ms, now, &res);
     g.window_ms = res.window_end_ms - res.window_start_ms;
     sw_status st = gate_run(&g, service, env, err);
-    sw_hdr_free(g.cand.lat);
+    sw_hdr_free(g.cand.own);
     sw_hdr_free(g.cmp_own[1]);
     if (s != NULL && s->gate != NULL && s->gate->failed_at_ms != INT64_MIN)
         res.failed_at_ms = s->gate->failed_at_ms;
@@ -635,6 +729,13 @@ sw_status
 sw_eval_gate(const sw_eval *ev, const char *service, const char *env, int64_t window_ms,
              sw_gate_result *ret, sw_err *err)
 {
+    return sw_eval_gate_with(ev, service, env, window_ms, NULL, ret, err);
+}
+
+sw_status
+sw_eval_gate_with(const sw_eval *ev, const char *service, const char *env, int64_t window_ms,
+                  sw_gate_scratch *x, sw_gate_result *ret, sw_err *err)
+{
     /* A series the evaluator holds names its service: no scan of the rules' services. */
     const sw_series *s = sw_eval_find(ev, service, env);
     size_t index = s != NULL ? s->service_index : 0;
@@ -644,7 +745,7 @@ sw_eval_gate(const sw_eval *ev, const char *service, const char *env, int64_t wi
     /* The time the service's series were evaluated at: during a stepped advance, the step's
      * for a service already stepped (eval_step.c). */
     int64_t at = sw_eval_service_time(ev, index), now = at == INT64_MIN ? 0 : at;
-    return gate_at(ev, index, s, service, env, window_ms, now, ret, err);
+    return gate_at(ev, index, s, service, env, window_ms, now, x, ret, err);
 }
 
 const char *
@@ -725,7 +826,7 @@ sw_gate_step(const sw_eval *ev, sw_series *s, int64_t t, sw_err *err)
     }
     sw_gate_result r;
     if (st == SW_OK)
-        st = gate_at(ev, s->service_index, s, sw_series_name(s), s->env, 0, t, &r, err);
+        st = gate_at(ev, s->service_index, s, sw_series_name(s), s->env, 0, t, NULL, &r, err);
     if (st == SW_OK && r.verdict == SW_VERDICT_FAIL) {
         g->failed_at_ms = t;
         snprintf(g->failed_reason, sizeof g->failed_reason, "%s", r.reason);

@@ -214,7 +214,7 @@ add_gate(sw_snapshot *s, const char *service, const char *env, int64_t window_ms
     e->env = keep_name(s, env, err);
     e->window_ms = window_ms;
     atomic_init(&e->answer, NULL);
-    atomic_init(&e->asked, false);
+    atomic_init(&e->asks, 0);
 }
 
 static const char *

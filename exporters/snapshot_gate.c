@@ -148,13 +148,14 @@ no_data_gate(const char *service, const char *env, int64_t at_ms, int64_t window
 }
 
 /* The answer of entry e, computed from the evaluator (under the guard, or in e's service's stripe)
- * as it stood at at_ms. NULL: out of memory. */
+ * as it stood at at_ms, through x (NULL: none). NULL: out of memory. */
 static gate_answer *
-compute_gate(const sw_snapshot *s, const gate_entry *e, int64_t at_ms)
+compute_gate(const sw_snapshot *s, const gate_entry *e, int64_t at_ms, sw_gate_scratch *x)
 {
     sw_gate_result g;
     if (sw_eval_has_series(s->ev, e->service, e->env))
-        SW_REQUIRE(sw_eval_gate(s->ev, e->service, e->env, e->window_ms, &g, NULL) == SW_OK);
+        SW_REQUIRE(sw_eval_gate_with(s->ev, e->service, e->env, e->window_ms, x, &g, NULL) ==
+                   SW_OK);
     else
         no_data_gate(e->service, e->env, at_ms, e->window_ms, &g);
     sw_buf b;
@@ -256,7 +257,7 @@ gate_answer_shared(const sw_snapshot *s, gate_entry *e, const gate_answer **ret)
         if (stripe_enter(src, (size_t)k, &until)) {
             as_built = atomic_load(&src->generation) == s->generation;
             int64_t at = sw_eval_service_time(s->ev, (size_t)k);
-            a = compute_gate(s, e, as_built || at == INT64_MIN ? s->at_ms : at);
+            a = compute_gate(s, e, as_built || at == INT64_MIN ? s->at_ms : at, NULL);
             atomic_fetch_sub(&src->stripes[(size_t)k % STRIPES], 1);
             l = a != NULL ? SW_SNAPSHOT_FOUND : SW_SNAPSHOT_FAILED;
         }
@@ -273,8 +274,9 @@ gate_answer_shared(const sw_snapshot *s, gate_entry *e, const gate_answer **ret)
 static sw_snapshot_lookup
 gate_answer_of(const sw_snapshot *s, gate_entry *e, const gate_answer **ret)
 {
-    if (!atomic_load_explicit(&e->asked, memory_order_relaxed))
-        atomic_store_explicit(&e->asked, true, memory_order_relaxed);
+    /* Counted up to a bound only: a question asked by many threads at once stops writing. */
+    if (atomic_load_explicit(&e->asks, memory_order_relaxed) < ASKS_COUNTED)
+        atomic_fetch_add_explicit(&e->asks, 1, memory_order_relaxed);
     gate_answer *a = atomic_load(&e->answer);
     if (a != NULL) {
         *ret = a;
@@ -285,7 +287,7 @@ gate_answer_of(const sw_snapshot *s, gate_entry *e, const gate_answer **ret)
     /* No source (nothing changes the evaluator), or the writer itself. */
     if (!sw_snapshot_guard_enter(s))
         return SW_SNAPSHOT_STALE;
-    a = compute_gate(s, e, s->at_ms);
+    a = compute_gate(s, e, s->at_ms, NULL);
     sw_snapshot_guard_leave(s);
     if (a == NULL)
         return SW_SNAPSHOT_FAILED;
@@ -318,7 +320,9 @@ of_series(const gate_entry *e, const char *service, const char *env)
     return sw_snapshot_entry_cmp(e, &key) == 0;
 }
 
-enum { NOT_WANTED, WANTED_ASKED, WANTED_MARKED };
+/* want[i]: NOT_WANTED, the times a polled question was asked of the snapshot before (1 ...
+ * ASKS_COUNTED), or WANTED_MARKED; prepared in decreasing order. */
+enum { NOT_WANTED = 0, WANTED_MARKED = ASKS_COUNTED + 1 };
 
 /* want[i] = WANTED_MARKED for every window of a series marked within the last
  * SW_SNAPSHOT_PREPARE_MARKED_MS. */
@@ -337,35 +341,62 @@ want_marked(const sw_snapshot *s, uint8_t *want)
 }
 
 /*
- * want[i] = WANTED_ASKED for each question asked of previous and of the snapshot before it: a
- * pipeline polls its question tick after tick, while a question asked once (a dashboard, a
- * probe over every service) would cost the tick a verdict per snapshot for nothing. Each
- * question asked of previous is marked in s, so the next snapshot can tell.
+ * want[i] = the times asked of previous, for each question asked of previous and of the
+ * snapshot before it: a pipeline polls its question tick after tick, while a question asked
+ * once (a dashboard, a probe over every service) would cost the tick a verdict per snapshot for
+ * nothing. Each question asked of previous is marked in s, so the next snapshot can tell.
  */
 static void
 want_asked(const sw_snapshot *s, const sw_snapshot *previous, uint8_t *want)
 {
     for (size_t i = 0; previous != NULL && i < previous->n_gates; i++) {
         const gate_entry *p = &previous->gates[i];
-        if (!atomic_load_explicit(&p->asked, memory_order_relaxed))
+        unsigned asks = atomic_load_explicit(&p->asks, memory_order_relaxed);
+        if (asks == 0)
             continue;
         gate_entry *e = bsearch(p, s->gates, s->n_gates, sizeof *s->gates, sw_snapshot_entry_cmp);
         if (e == NULL)
             continue;
         e->asked_before = true;
         if (p->asked_before && want[e - s->gates] == NOT_WANTED)
-            want[e - s->gates] = WANTED_ASKED;
+            want[e - s->gates] = (uint8_t)(asks < ASKS_COUNTED ? asks : ASKS_COUNTED);
     }
+}
+
+/* The wanted entries, most wanted first (marked, then the polled asked most), in entry order
+ * among equals: their indices in *ret, their number returned; 0 with *ret NULL when none or out
+ * of memory. */
+static size_t
+wanted_order(const sw_snapshot *s, const uint8_t *want, size_t **ret)
+{
+    size_t at[WANTED_MARKED + 1] = {0}, n = 0; /* per kind: how many, then where they go */
+    for (size_t i = 0; i < s->n_gates; i++)
+        at[want[i]]++;
+    for (int kind = WANTED_MARKED; kind > NOT_WANTED; kind--) {
+        size_t count = at[kind];
+        at[kind] = n;
+        n += count;
+    }
+    *ret = n > 0 ? malloc(n * sizeof **ret) : NULL;
+    if (*ret == NULL)
+        return 0;
+    for (size_t i = 0; i < s->n_gates; i++)
+        if (want[i] != NOT_WANTED)
+            (*ret)[at[want[i]]++] = i;
+    return n;
 }
 
 /*
  * The gate questions most likely to come, answered by the builder (the tick thread, which holds
- * the evaluator as s shows it) before the next tick takes the evaluator for seconds: a question
- * not answered yet would wait for that tick. Every window of a series marked recently (a
- * pipeline watching its deployment), then each question asked of the two snapshots before (a
- * pipeline polling), at most SW_SNAPSHOT_PREPARE_MAX: the work follows the questions, not the
- * services.
- * Out of memory (or no evaluator yet): nothing prepared, every answer computed when asked for.
+ * the evaluator as s shows it) so that they cost their askers a lookup. Every window of a series
+ * marked recently (a pipeline watching its deployment), then of the questions asked of the two
+ * snapshots before (a pipeline polling) the SW_SNAPSHOT_PREPARE_POLLED_MAX asked most often of
+ * the last one, at most SW_SNAPSHOT_PREPARE_MAX in all: the work follows the questions, not the
+ * services, and a sweep over every service's gate costs its own threads, not the tick. The answers
+ * share one scratch (sw_gate_scratch): its sides allocated once, a side merged for one answer
+ * reused by the next where it holds the same intervals (a series' windows in increasing order,
+ * entries being sorted so; a baseline asked of itself and compared with). Out of memory (or no
+ * evaluator yet): nothing prepared, every answer computed when asked for.
  */
 static void
 prepare_gates(sw_snapshot *s, const sw_snapshot *previous)
@@ -378,17 +409,27 @@ prepare_gates(sw_snapshot *s, const sw_snapshot *previous)
         return;
     want_marked(s, want);
     want_asked(s, previous, want);
-    size_t done = 0;
-    for (int kind = WANTED_MARKED; kind >= WANTED_ASKED; kind--)
-        for (size_t i = 0; i < s->n_gates && done < SW_SNAPSHOT_PREPARE_MAX; i++)
-            if (want[i] == kind && atomic_load(&s->gates[i].answer) == NULL) {
-                gate_answer *a = compute_gate(s, &s->gates[i], s->at_ms);
-                if (a != NULL)
-                    keep_answer(&s->gates[i], a);
-                done++;
-            }
+    size_t *order, n = wanted_order(s, want, &order), done = 0, polled = 0;
+    sw_gate_scratch *x = NULL; /* for the first answer; still NULL (out of memory): each alone */
+    for (size_t k = 0; k < n && done < SW_SNAPSHOT_PREPARE_MAX; k++) {
+        gate_entry *e = &s->gates[order[k]];
+        bool marked = want[order[k]] == WANTED_MARKED;
+        if (!marked && polled == SW_SNAPSHOT_PREPARE_POLLED_MAX)
+            break;
+        if (atomic_load(&e->answer) != NULL)
+            continue;
+        if (done == 0)
+            (void)sw_gate_scratch_new(&x, NULL);
+        gate_answer *a = compute_gate(s, e, s->at_ms, x);
+        if (a != NULL)
+            keep_answer(e, a);
+        done++;
+        polled += !marked;
+    }
     if (s->source != NULL)
         atomic_fetch_add(&s->source->gates_prepared, done);
+    sw_gate_scratch_free(x);
+    free(order);
     free(want);
 }
 

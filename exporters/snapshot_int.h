@@ -18,6 +18,8 @@
 #define N_FORMATS 3
 /* Per-service locks of a stepped write section, shared by services index modulo this. */
 #define STRIPES 4096
+/* A gate question's asks are counted up to this: enough to tell a poll from a sweep. */
+#define ASKS_COUNTED 16
 
 /*
  * Two locks. lock keeps every reader of the whole evaluator (the status, /metrics) off it for a
@@ -52,7 +54,7 @@ typedef struct gate_entry {
     const char *service, *env; /* the evaluator's strings are not kept: copies in names */
     int64_t window_ms;
     _Atomic(gate_answer *) answer; /* NULL until asked for (or prepared by the tick) */
-    atomic_bool asked;             /* someone asked of this snapshot */
+    atomic_uint asks;              /* times asked of this snapshot, counted up to ASKS_COUNTED */
     bool asked_before; /* asked of the snapshot before too (set and read by the tick thread) */
 } gate_entry;
 

@@ -52,6 +52,11 @@ sw_status sw_canary_latencies_new(const sw_hdr *candidate, const sw_hdr *baselin
                                   sw_canary_latencies **ret, sw_err *err);
 void sw_canary_latencies_free(sw_canary_latencies *p);
 
+/* The same over *p's arrays, kept with their room (*p NULL: a new one), for a run of
+ * comparisons on one thread. On error *p may hold partial counts: build it again before use. */
+sw_status sw_canary_latencies_renew(sw_canary_latencies **p, const sw_hdr *candidate,
+                                    const sw_hdr *baseline, sw_err *err);
+
 /* Latency at percentile (0 < percentile < 100); tolerance is the relative increase allowed (0.2:
  * 20 % slower). */
 void sw_canary_latency_at(const sw_canary_latencies *p, double percentile, double tolerance,

@@ -288,6 +288,22 @@ double sw_eval_burn_rate(const sw_eval *ev, size_t i, size_t oi, int64_t window_
 sw_status sw_eval_gate(const sw_eval *ev, const char *service, const char *env, int64_t window_ms,
                        sw_gate_result *ret, sw_err *err);
 
+/*
+ * What a run of gate answers on one thread reuses (a tick preparing a snapshot's answers, a
+ * render asking every series'): the merged sides' histograms, allocated once and cleared where
+ * they held values, and the last sides merged, so a side loaded again over the same or a longer
+ * window ending at the same time (the baseline of each candidate, a series' offered windows) is
+ * not merged again. Valid only while the evaluator does not change: free it before it does.
+ */
+typedef struct sw_gate_scratch sw_gate_scratch;
+sw_status sw_gate_scratch_new(sw_gate_scratch **ret, sw_err *err);
+void sw_gate_scratch_free(sw_gate_scratch *x); /* NULL: nothing */
+
+/* sw_eval_gate through x (NULL: as sw_eval_gate): the same answer. */
+sw_status sw_eval_gate_with(const sw_eval *ev, const char *service, const char *env,
+                            int64_t window_ms, sw_gate_scratch *x, sw_gate_result *ret,
+                            sw_err *err);
+
 const char *sw_eval_verdict_str(sw_verdict v);
 const char *sw_eval_gate_limit_str(sw_gate_limit l); /* "deployment", "retention" or NULL */
 const char *sw_eval_alert_state_str(sw_alert_state s);

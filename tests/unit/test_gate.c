@@ -449,6 +449,135 @@ test_prepared_latencies_match_each_comparison(void **state)
     sw_hdr_free(some);
 }
 
+/* ------------------------------------------------------------------ answers through a scratch */
+
+static const char scratch_rules[] = "version: 1\n"
+                                    "base_interval: 10s\n"
+                                    "services:\n"
+                                    "  - name: api\n"
+                                    "    environments: [blue, green]\n"
+                                    "    sli: {requests: {push: true}}\n"
+                                    "  - name: web\n"
+                                    "    environments: [blue, green]\n"
+                                    "    sli: {requests: {push: true}}\n"
+                                    "gate:\n"
+                                    "  window: 10m\n"
+                                    "  min_requests: 100\n"
+                                    "  checks:\n"
+                                    "    - p95 <= 400ms\n"
+                                    "  compare:\n"
+                                    "    baseline: blue\n"
+                                    "    max_error_rate_increase: 0.5%\n"
+                                    "    max_latency_increase: 20%\n"
+                                    "    confidence: 99%\n";
+
+/* Every field of two gate answers, doubles bit for bit (NaN included). */
+static void
+assert_same_gate(const sw_gate_result *a, const sw_gate_result *b)
+{
+    assert_int_equal(a->verdict, b->verdict);
+    assert_int_equal(a->window_start_ms, b->window_start_ms);
+    assert_int_equal(a->window_end_ms, b->window_end_ms);
+    assert_int_equal(a->limited_by, b->limited_by);
+    assert_int_equal(a->compared_from_ms, b->compared_from_ms);
+    assert_int_equal(a->compared_to_ms, b->compared_to_ms);
+    assert_int_equal(a->failed_at_ms, b->failed_at_ms);
+    assert_string_equal(a->reason, b->reason);
+    assert_int_equal(a->n_checks, b->n_checks);
+    for (size_t i = 0; i < a->n_checks; i++) {
+        const sw_gate_check *x = &a->checks[i], *y = &b->checks[i];
+        assert_string_equal(x->name, y->name);
+        assert_memory_equal(&x->measured, &y->measured, sizeof x->measured);
+        assert_memory_equal(&x->lower, &y->lower, sizeof x->lower);
+        assert_memory_equal(&x->upper, &y->upper, sizeof x->upper);
+        assert_int_equal(x->samples, y->samples);
+        assert_int_equal(x->baseline_samples, y->baseline_samples);
+        assert_int_equal(x->verdict, y->verdict);
+        assert_true(x->more_samples == y->more_samples);
+    }
+}
+
+typedef struct question {
+    const char *service, *env;
+    int64_t window_ms;
+} question;
+
+/*
+ * A run of answers through one scratch (a tick preparing them, each side merged once where the
+ * next answer loads it again) gives, answer by answer, what each computed alone gives: in the
+ * snapshot's order (a series' windows growing, blue before green, so green's baseline and each
+ * longer window reuse what was merged), then backwards (nothing to extend: merged afresh), with
+ * api/green marked at a time off the intervals' edges (its longer windows cut there),
+ * web/green slower than its baseline (latency comparisons decided) and web/blue's 30 s intervals
+ * cut by the 5m window's edge (its 10m window is merged afresh, not extended).
+ */
+static void
+test_scratch_answers_match_alone(void **state)
+{
+    (void)state;
+    static const char *const services[] = {"api", "web"}, *const envs[] = {"blue", "green"};
+    static const int64_t windows[] = {0, 5 * MIN, 10 * MIN, 15 * MIN, 30 * MIN, 60 * MIN};
+    enum { N_WINDOWS = sizeof windows / sizeof windows[0] };
+    sw_rules *r = rules_from(scratch_rules);
+    sw_eval *ev;
+    sw_hdr *lat;
+    assert_int_equal(sw_eval_new(r, &ev, NULL), SW_OK);
+    assert_int_equal(sw_hdr_new(&sw_hdr_latency_config, &lat, NULL), SW_OK);
+    sw_rng rng = {11};
+    int ticks = 80;
+    for (int i = 0; i < ticks; i++) {
+        for (int k = 0; k < 4; k++) {
+            /* web/blue reports 30 s intervals, which a window's edge may cut through */
+            int64_t length = k == 2 ? 3 * BASE : BASE;
+            if (k == 2 && i % 3 != 2)
+                continue;
+            double factor = k == 3 ? 1.5 : 1.0; /* web/green */
+            uint64_t n = 100 + (uint64_t)(sw_rng_open01(&rng) * 200);
+            draw_latency(&rng, n, factor, lat);
+            sw_sli_interval iv = {.start_ms = T0 + (i + 1) * BASE - length,
+                                  .length_ms = length,
+                                  .requests = n,
+                                  .errors = (uint64_t)(sw_rng_open01(&rng) * 3),
+                                  .latency = lat,
+                                  .has_data = true};
+            assert_int_equal(sw_eval_add(ev, services[k / 2], envs[k % 2], &iv, NULL), SW_OK);
+        }
+        advance(ev, T0 + (i + 1) * BASE);
+    }
+    sw_eval_mark_deployment(ev, "api", "green", T0 + (ticks - 42) * BASE + 3 * SEC);
+    advance(ev, T0 + ticks * BASE);
+    question q[2 * 2 * N_WINDOWS];
+    size_t n = 0;
+    for (size_t s = 0; s < 2; s++)
+        for (size_t e = 0; e < 2; e++)
+            for (size_t w = 0; w < N_WINDOWS; w++)
+                q[n++] = (question){services[s], envs[e], windows[w]};
+    sw_gate_scratch *x;
+    assert_int_equal(sw_gate_scratch_new(&x, NULL), SW_OK);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < n; i++) {
+            const question *a = &q[pass == 0 ? i : n - 1 - i];
+            sw_gate_result through, alone;
+            assert_int_equal(
+                sw_eval_gate_with(ev, a->service, a->env, a->window_ms, x, &through, NULL), SW_OK);
+            assert_int_equal(sw_eval_gate(ev, a->service, a->env, a->window_ms, &alone, NULL),
+                             SW_OK);
+            assert_same_gate(&through, &alone);
+        }
+    /* The run reached every kind of answer: cut at the mark, decided worse, passed. */
+    sw_gate_result g;
+    assert_int_equal(sw_eval_gate_with(ev, "api", "green", 60 * MIN, x, &g, NULL), SW_OK);
+    assert_int_equal(g.limited_by, SW_GATE_LIMIT_DEPLOYMENT);
+    assert_int_equal(sw_eval_gate_with(ev, "web", "green", 0, x, &g, NULL), SW_OK);
+    assert_int_equal(g.verdict, SW_VERDICT_FAIL);
+    assert_int_equal(sw_eval_gate_with(ev, "web", "blue", 0, x, &g, NULL), SW_OK);
+    assert_int_equal(g.verdict, SW_VERDICT_PASS);
+    sw_gate_scratch_free(x);
+    sw_hdr_free(lat);
+    sw_eval_free(ev);
+    sw_rules_free(r);
+}
+
 int
 main(void)
 {
@@ -461,6 +590,7 @@ main(void)
         cmocka_unit_test(test_undecided_says_what_would_decide),
         cmocka_unit_test(test_window_reports_what_was_judged),
         cmocka_unit_test(test_prepared_latencies_match_each_comparison),
+        cmocka_unit_test(test_scratch_answers_match_alone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "slawatch/buf.h"
 #include "slawatch/eval.h"
 #include "slawatch/promtext.h"
 #include "slawatch/rules.h"
@@ -588,6 +589,167 @@ test_gate_answers_during_tick(void **state)
     three_good_fini(&fx);
 }
 
+/* ------------------------------------------------------------------ which answers are prepared */
+
+#define SWEPT_SERVICES 30
+#define SWEPT_WINDOWS 5 /* the rules' 10m and the other offered windows */
+
+typedef struct question_asker {
+    const sw_snapshot *s;
+    char service[16];
+    int64_t window_ms;
+    sw_snapshot_lookup got;
+    char json[4096];
+} question_asker;
+
+static void *
+ask_question(void *arg)
+{
+    question_asker *a = arg;
+    const char *json;
+    size_t len;
+    sw_verdict v;
+    a->got = sw_snapshot_gate(a->s, a->service, NULL, a->window_ms, &json, &len, &v);
+    if (a->got == SW_SNAPSHOT_FOUND)
+        snprintf(a->json, sizeof a->json, "%s", json);
+    return NULL;
+}
+
+/* Every question of the sweep asked of s once, and s7's rules window `polls` times. */
+static void
+sweep(const sw_snapshot *s, int polls)
+{
+    static const int64_t windows[SWEPT_WINDOWS] = {300000, 600000, 900000, 1800000, 3600000};
+    const char *json;
+    size_t len;
+    sw_verdict v;
+    for (int k = 0; k < SWEPT_SERVICES; k++)
+        for (int w = 0; w < SWEPT_WINDOWS; w++) {
+            char name[16];
+            snprintf(name, sizeof name, "s%d", k);
+            assert_int_equal(sw_snapshot_gate(s, name, NULL, windows[w], &json, &len, &v),
+                             SW_SNAPSHOT_FOUND);
+        }
+    for (int i = 1; i < polls; i++)
+        assert_int_equal(sw_snapshot_gate(s, "s7", NULL, 0, &json, &len, &v), SW_SNAPSHOT_FOUND);
+}
+
+/* slawatch_gate_prepared_total in s's /metrics text. */
+static double
+prepared_total(const sw_snapshot *s)
+{
+    const sw_buf *body;
+    assert_int_equal(sw_snapshot_metrics(s, SW_EXPO_TEXT, &body), SW_SNAPSHOT_FOUND);
+    const char *at = strstr((const char *)body->data, "\nslawatch_gate_prepared_total ");
+    assert_non_null(at);
+    return strtod(at + strlen("\nslawatch_gate_prepared_total "), NULL);
+}
+
+/*
+ * A probe sweeping every service's gate asks each question about once a tick: asked of two
+ * snapshots in a row, it is not a poll. Of those, the tick prepares the
+ * SW_SNAPSHOT_PREPARE_POLLED_MAX asked most often of the last snapshot (a pipeline's, asked
+ * several times a tick, among them), besides every window of a series marked in the last hour;
+ * the rest are computed on request, the same answers. Shown with the tick holding the
+ * evaluator: only prepared answers are found then, the others are BUSY. Main prepared all 150.
+ */
+static void
+test_sweep_prepares_polled_asked_most(void **state)
+{
+    (void)state;
+    sw_buf text;
+    sw_buf_init(&text, 1 << 20);
+    sw_buf_printf(&text, NULL, "version: 1\nbase_interval: 10s\nmin_requests: 10\nservices:\n");
+    for (int k = 0; k < SWEPT_SERVICES; k++)
+        sw_buf_printf(&text, NULL, "  - {name: s%d, sli: {requests: {push: true}}}\n", k);
+    sw_buf_printf(&text, NULL, "gate: {window: 10m, checks: ['error_rate <= 1%%']}\n");
+    sw_rules *rules;
+    sw_eval *ev;
+    sw_snapshot_source *src;
+    assert_int_equal(
+        sw_rules_load_mem((const char *)text.data, text.len, "swept", &rules, NULL, NULL), SW_OK);
+    assert_int_equal(sw_eval_new(rules, &ev, NULL), SW_OK);
+    assert_int_equal(sw_snapshot_source_new(&src, NULL), SW_OK);
+    for (int k = 0; k < SWEPT_SERVICES; k++) {
+        char name[16];
+        snprintf(name, sizeof name, "s%d", k);
+        for (int i = 0; i < 3; i++)
+            feed(ev, T0 + i * BASE_MS, name, NULL, 150, k % 3, 0);
+    }
+    assert_int_equal(sw_eval_advance(ev, T0 + 3 * BASE_MS, NULL), SW_OK);
+    sw_metrics_self self = {.store_ok = true};
+    sw_metrics_input mi = {.self = &self};
+    sw_snapshot_input in = {ev, rules, T0 + 3 * BASE_MS, &mi, src};
+    sw_snapshot *zero, *first, *second;
+    assert_int_equal(sw_snapshot_build(&in, &zero, NULL), SW_OK);
+    sweep(zero, 3);
+    sw_snapshot_prepare(zero);
+    assert_int_equal(sw_snapshot_build(&in, &first, NULL), SW_OK);
+    sw_snapshot_prepare(first);
+    sweep(first, 3);
+    sw_snapshot_source_write_begin(src); /* the next tick: s3 is deployed */
+    sw_eval_mark_deployment(ev, "s3", NULL, T0 + 2 * BASE_MS);
+    assert_int_equal(sw_eval_advance(ev, in.now_ms, NULL), SW_OK);
+    assert_int_equal(sw_snapshot_build(&in, &second, NULL), SW_OK);
+    sw_snapshot_source_write_end(src);
+    sw_snapshot_prepare(second);
+    assert_int_equal(prepared_total(second), SW_SNAPSHOT_PREPARE_POLLED_MAX + SWEPT_WINDOWS);
+
+    /* Held by the tick after it: what was prepared is found, the rest waits. */
+    static const int64_t windows[SWEPT_WINDOWS] = {300000, 600000, 900000, 1800000, 3600000};
+    enum { N = SWEPT_SERVICES * SWEPT_WINDOWS };
+    question_asker *a = calloc(N, sizeof *a);
+    pthread_t t[N];
+    assert_non_null(a);
+    sw_snapshot_source_write_begin(src);
+    for (int i = 0; i < N; i++) {
+        a[i].s = second;
+        snprintf(a[i].service, sizeof a[i].service, "s%d", i / SWEPT_WINDOWS);
+        a[i].window_ms = windows[i % SWEPT_WINDOWS];
+        assert_int_equal(pthread_create(&t[i], NULL, ask_question, &a[i]), 0);
+    }
+    for (int i = 0; i < N; i++)
+        pthread_join(t[i], NULL);
+    sw_snapshot_source_write_end(src);
+    int found = 0, busy = -1;
+    for (int i = 0; i < N; i++) {
+        found += a[i].got == SW_SNAPSHOT_FOUND;
+        bool marked_or_polled = i / SWEPT_WINDOWS == 3 || (i / SWEPT_WINDOWS == 7 && i % 5 == 1);
+        if (marked_or_polled)
+            assert_int_equal(a[i].got, SW_SNAPSHOT_FOUND);
+        else if (a[i].got == SW_SNAPSHOT_BUSY)
+            busy = i;
+        else
+            assert_int_equal(a[i].got, SW_SNAPSHOT_FOUND);
+    }
+    assert_int_equal(found, SW_SNAPSHOT_PREPARE_POLLED_MAX + SWEPT_WINDOWS);
+    /* Prepared (through the tick's scratch) or computed when asked of the next snapshot, the
+     * answer of a snapshot without source. */
+    char expected[4096];
+    for (int i = 0; i < N; i++)
+        if (a[i].got == SW_SNAPSHOT_FOUND) {
+            service_on_request(&in, a[i].service, NULL, a[i].window_ms, expected, sizeof expected);
+            assert_string_equal(a[i].json, expected);
+        }
+    assert_true(busy >= 0);
+    sw_snapshot *third;
+    assert_int_equal(sw_snapshot_build(&in, &third, NULL), SW_OK);
+    a[busy].s = third;
+    ask_question(&a[busy]);
+    assert_int_equal(a[busy].got, SW_SNAPSHOT_FOUND);
+    service_on_request(&in, a[busy].service, NULL, a[busy].window_ms, expected, sizeof expected);
+    assert_string_equal(a[busy].json, expected);
+    sw_snapshot_unref(third);
+    free(a);
+    sw_snapshot_unref(zero);
+    sw_snapshot_unref(first);
+    sw_snapshot_unref(second);
+    sw_snapshot_source_free(src);
+    sw_eval_free(ev);
+    sw_rules_free(rules);
+    sw_buf_fini(&text);
+}
+
 /* ------------------------------------------------------------------ the gate during a tick */
 
 /* Both services' data up to T0 + k_end * BASE_MS: api's two environments (green with errors
@@ -1007,6 +1169,7 @@ main(void)
         cmocka_unit_test(test_tick_during_render),
         cmocka_unit_test(test_gate_busy_during_write),
         cmocka_unit_test(test_gate_answers_during_tick),
+        cmocka_unit_test(test_sweep_prepares_polled_asked_most),
         cmocka_unit_test(test_gate_answers_while_stepping),
         cmocka_unit_test(test_gate_answers_while_metrics_renders),
         cmocka_unit_test(test_second_scrape_leaves_the_lock_to_the_tick),
