@@ -36,25 +36,18 @@ key_labels(const sw_rules *r, const char *key, const char *env)
     return sw_metrics_series_labels(r->services[i].name, r->services[i].by, value, env);
 }
 
-/* A series' latency histogram: from the totals at their own bounds, or from a histogram of every
- * value at its service's. */
+/* A series' latency histogram, from its totals at the classic bounds they hold. */
 static sw_status
-write_latency(sw_expo *e, const sw_rules *r, const sw_metrics_bounds *bounds,
-              const sw_metrics_series *s, sw_err *err)
+write_latency(sw_expo *e, const sw_rules *r, const sw_metrics_series *s, sw_err *err)
 {
-    if (s->latency_totals == NULL && s->latency == NULL)
+    if (s->latency_totals == NULL)
         return SW_OK;
     labels ls = key_labels(r, s->service, s->env);
-    if (s->latency_totals != NULL)
-        return sw_expo_histogram_totals(e, ls.l, ls.n, s->latency_totals, err);
-    const double *le;
-    size_t n_le = sw_metrics_bounds_of(bounds, ls.l[0].value, &le);
-    return sw_expo_histogram(e, ls.l, ls.n, s->latency, 1e-6, le, n_le, err);
+    return sw_expo_histogram_totals(e, ls.l, ls.n, s->latency_totals, err);
 }
 
 static sw_status
-write_totals(sw_expo *e, const sw_rules *r, const sw_metrics_bounds *bounds,
-             const sw_metrics_input *in, sw_err *err)
+write_totals(sw_expo *e, const sw_rules *r, const sw_metrics_input *in, sw_err *err)
 {
     sw_status st = sw_expo_family(e, "slawatch_requests_total", SW_EXPO_COUNTER,
                                   "Requests ingested since slawatch started.", NULL, err);
@@ -87,7 +80,7 @@ write_totals(sw_expo *e, const sw_rules *r, const sw_metrics_bounds *bounds,
         st = sw_expo_family(e, "slawatch_request_duration_seconds", SW_EXPO_HISTOGRAM,
                             "Request durations ingested since slawatch started.", "seconds", err);
     for (size_t i = 0; i < in->n_series && st == SW_OK; i++)
-        st = write_latency(e, r, bounds, &in->series[i], err);
+        st = write_latency(e, r, &in->series[i], err);
     return st;
 }
 
@@ -245,9 +238,9 @@ write_report_deliveries(sw_expo *e, const sw_metrics_self *s, sw_err *err)
 {
     static const char *const targets[] = {"email", "webhook"};
     static const char *const results[SW_REPORT_DELIVERY_RESULTS] = {"sent", "failed", "skipped"};
-    sw_status st = sw_expo_family(e, "slawatch_report_deliveries_total", SW_EXPO_COUNTER,
-                                  "Scheduled monthly report deliveries, by target and result.",
-                                  NULL, err);
+    sw_status st =
+        sw_expo_family(e, "slawatch_report_deliveries_total", SW_EXPO_COUNTER,
+                       "Scheduled monthly report deliveries, by target and result.", NULL, err);
     for (size_t t = 0; t < N_OF(targets) && st == SW_OK; t++) {
         if ((s->report_targets & (1u << t)) == 0)
             continue;
@@ -483,7 +476,7 @@ sw_metrics_write_live(sw_expo *e, const sw_metrics_view *v, sw_err *err)
     if (st == SW_OK)
         st = write_label_values(e, in, err);
     if (st == SW_OK)
-        st = write_totals(e, sw_metrics_view_rules(v), sw_metrics_view_bounds(v), in, err);
+        st = write_totals(e, sw_metrics_view_rules(v), in, err);
     return st;
 }
 

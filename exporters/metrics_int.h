@@ -24,8 +24,7 @@ typedef struct labels {
 /* A series' labels: its service, its environment and, for one value of a service's by label
  * (rules/README.md, "One SLO per label value"), that label and value (label NULL: none). */
 static inline labels
-sw_metrics_series_labels(const char *service, const char *label, const char *value,
-                         const char *env)
+sw_metrics_series_labels(const char *service, const char *label, const char *value, const char *env)
 {
     labels ls = {.n = 0};
     ls.l[ls.n++] = (sw_expo_label){"service", service};
@@ -44,9 +43,7 @@ sw_metrics_with(labels ls, const char *name, const char *value)
     return ls;
 }
 
-/* What the live families read: each service's buckets (worked out when the view was gathered),
- * and the rule set and input the view was gathered with (borrowed). */
-const sw_metrics_bounds *sw_metrics_view_bounds(const sw_metrics_view *v);
+/* What the live families read: the rule set and input the view was gathered with (borrowed). */
 const sw_rules *sw_metrics_view_rules(const sw_metrics_view *v);
 const sw_metrics_input *sw_metrics_view_input(const sw_metrics_view *v);
 

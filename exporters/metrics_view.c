@@ -53,7 +53,6 @@ typedef struct window_row {
 } window_row;
 
 struct sw_metrics_view {
-    sw_metrics_bounds *bounds;  /* each service's classic latency buckets, for the totals */
     const sw_rules *rules;      /* borrowed, for the live families only */
     const sw_metrics_input *in; /* borrowed, for the live families only */
     sw_buf strings;
@@ -85,7 +84,6 @@ sw_metrics_view_free(sw_metrics_view *v)
     if (v == NULL)
         return;
     sw_buf_fini(&v->strings);
-    sw_metrics_bounds_free(v->bounds);
     free(v->series);
     free(v->rows);
     free(v->objectives);
@@ -218,14 +216,11 @@ latency_totals(const sw_metrics_series *const *sorted, size_t n, const char *ser
     if (hit == NULL)
         return;
     const sw_expo_totals *t = (*hit)->latency_totals;
-    if (t == NULL && (*hit)->latency == NULL)
+    if (t == NULL)
         return;
     /* Mean x count, as the summary's sum always was (the totals' mean is the histogram's). */
-    int64_t count =
-        t != NULL ? (int64_t)sw_expo_totals_count(t) : sw_hdr_total_count((*hit)->latency);
-    double mean = t != NULL ? sw_expo_totals_mean(t) : sw_hdr_mean((*hit)->latency);
-    row->latency_count = count > 0 ? (uint64_t)count : 0;
-    row->latency_sum = count > 0 ? mean * (double)count / 1e6 : 0;
+    row->latency_count = sw_expo_totals_count(t);
+    row->latency_sum = sw_expo_totals_mean(t) * (double)row->latency_count / 1e6;
 }
 
 /*
@@ -339,9 +334,7 @@ sw_metrics_view_new(const sw_eval *ev, const sw_rules *rules, const sw_metrics_i
     v->rules = rules;
     v->in = in;
     sw_buf_init(&v->strings, STRINGS_MAX);
-    sw_status st = sw_metrics_bounds_new(rules, &v->bounds, err);
-    if (st == SW_OK)
-        st = view_alloc(v, ev, err);
+    sw_status st = view_alloc(v, ev, err);
     if (st == SW_OK)
         st = gather(v, ev, err);
     if (st != SW_OK) {
@@ -350,12 +343,6 @@ sw_metrics_view_new(const sw_eval *ev, const sw_rules *rules, const sw_metrics_i
     }
     *ret = v;
     return SW_OK;
-}
-
-const sw_metrics_bounds *
-sw_metrics_view_bounds(const sw_metrics_view *v)
-{
-    return v->bounds;
 }
 
 const sw_rules *
@@ -432,8 +419,7 @@ static labels
 row_labels(const sw_metrics_view *v, size_t i)
 {
     const view_series *s = &v->series[v->rows[i].series];
-    return sw_metrics_with(series_labels_of(v, s), "window",
-                           window_names[i % 2]);
+    return sw_metrics_with(series_labels_of(v, s), "window", window_names[i % 2]);
 }
 
 static sw_status
@@ -583,9 +569,8 @@ write_objective_family(sw_expo *e, const sw_metrics_view *v, const objective_fam
             if (of->only >= 0 && (int)vo->unit != of->only)
                 continue;
             labels ls = sw_metrics_with(
-                sw_metrics_with(series_labels_of(v, s),
-                                "objective", str(v, vo->name)),
-                "window", str(v, vo->window));
+                sw_metrics_with(series_labels_of(v, s), "objective", str(v, vo->name)), "window",
+                str(v, vo->window));
             st = sw_expo_sample(e, ls.l, ls.n, of->value(vo), err);
         }
     }
@@ -603,10 +588,9 @@ write_alert_family(sw_expo *e, const sw_metrics_view *v, const char *name, const
         const view_series *s = &v->series[i];
         for (size_t a = 0; a < s->n_alerts && st == SW_OK; a++) {
             const view_alert *va = &v->alerts[s->first_alert + a];
-            labels ls = sw_metrics_with(
-                sw_metrics_with(series_labels_of(v, s),
-                                "alert", str(v, va->name)),
-                "severity", va->severity);
+            labels ls =
+                sw_metrics_with(sw_metrics_with(series_labels_of(v, s), "alert", str(v, va->name)),
+                                "severity", va->severity);
             st = sw_expo_sample(e, ls.l, ls.n, va->state == want ? 1 : 0, err);
         }
     }
@@ -624,9 +608,7 @@ write_triggers(sw_expo *e, const sw_metrics_view *v, sw_err *err)
         const view_series *s = &v->series[i];
         for (size_t t = 0; t < s->n_triggers && st == SW_OK; t++) {
             const view_trigger *vt = &v->triggers[s->first_trigger + t];
-            labels ls =
-                sw_metrics_with(series_labels_of(v, s),
-                                "trigger", str(v, vt->name));
+            labels ls = sw_metrics_with(series_labels_of(v, s), "trigger", str(v, vt->name));
             st = sw_expo_sample(e, ls.l, ls.n, vt->fired ? 1 : 0, err);
         }
     }
@@ -645,9 +627,8 @@ write_gate(sw_expo *e, const sw_metrics_view *v, sw_err *err)
     for (size_t i = 0; i < v->n_series && st == SW_OK; i++) {
         const view_series *s = &v->series[i];
         for (size_t k = 0; k < 3 && st == SW_OK; k++) {
-            labels ls =
-                sw_metrics_with(series_labels_of(v, s),
-                                "verdict", sw_eval_verdict_str(verdicts[k]));
+            labels ls = sw_metrics_with(series_labels_of(v, s), "verdict",
+                                        sw_eval_verdict_str(verdicts[k]));
             st = sw_expo_sample(e, ls.l, ls.n, s->verdict == verdicts[k] ? 1 : 0, err);
         }
     }

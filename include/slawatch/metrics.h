@@ -18,15 +18,13 @@
 
 /*
  * A series' totals since the daemon started (counters never go back while it runs). Its latency
- * histogram is either latency_totals (what the daemon keeps: the exported resolution, at the
- * classic bounds it holds) or, when that is NULL, latency (a histogram of every value, exposed at
- * the service's bounds); neither: no histogram.
+ * histogram is latency_totals, kept at the exported resolution and the classic bounds it holds;
+ * NULL: no histogram.
  */
 typedef struct sw_metrics_series {
     const char *service, *env; /* env NULL when none */
     uint64_t requests, errors, probes, probe_failures;
     const sw_expo_totals *latency_totals;
-    const sw_hdr *latency;
 } sw_metrics_series;
 
 /* One remote-write receiver's delivery counts (rw_send.h says what each means). */

@@ -36,6 +36,8 @@
 
 #include "slawatch/buf.h"
 #include "slawatch/eval.h"
+#include "slawatch/expo.h"
+#include "slawatch/metrics.h"
 #include "slawatch/promtext.h"
 #include "slawatch/rules.h"
 #include "slawatch/snapshot.h"
@@ -158,12 +160,21 @@ test_visit_matches_text(void **state)
         feed(ev, start, "web", NULL, 50, 0, 0);
     }
     assert_int_equal(sw_eval_advance(ev, T0 + 6 * BASE_MS, NULL), SW_OK);
-    sw_hdr *total;
-    assert_int_equal(sw_hdr_new(&sw_hdr_latency_config, &total, NULL), SW_OK);
+    sw_hdr *values;
+    assert_int_equal(sw_hdr_new(&sw_hdr_latency_config, &values, NULL), SW_OK);
     for (int64_t v = 1000; v < 2000000; v = v * 11 / 10 + 1)
-        sw_hdr_record(total, v);
+        sw_hdr_record(values, v);
+    sw_metrics_bounds *bounds; /* the service's classic buckets, as the daemon keeps them */
+    assert_int_equal(sw_metrics_bounds_new(rules, &bounds, NULL), SW_OK);
+    const double *le;
+    size_t n_le = sw_metrics_bounds_of(bounds, "api", &le);
+    sw_expo_totals *total;
+    assert_int_equal(sw_expo_totals_new(le, n_le, &total, NULL), SW_OK);
+    sw_metrics_bounds_free(bounds);
+    assert_int_equal(sw_expo_totals_add(total, values, NULL), SW_OK);
+    sw_hdr_free(values);
     sw_metrics_series series[] = {
-        {.service = "api", .env = "green", .requests = 900, .errors = 72, .latency = total},
+        {.service = "api", .env = "green", .requests = 900, .errors = 72, .latency_totals = total},
         {.service = "web", .requests = 300, .errors = 0}};
     sw_metrics_self self = {.start_ms = T0, .store_ok = true, .evaluation_seconds = 0.125};
     sw_metrics_input mi = {.series = series, .n_series = 2, .self = &self};
@@ -210,7 +221,7 @@ test_visit_matches_text(void **state)
     free(from_text);
     free(from_visit);
     sw_snapshot_unref(snap);
-    sw_hdr_free(total);
+    sw_expo_totals_free(total);
     sw_eval_free(ev);
     sw_rules_free(rules);
 }
