@@ -16,6 +16,7 @@
 
 struct sw_chist {
     uint32_t len;  /* bytes of data */
+    bool scaled;   /* gaps in widths of the bucket they start from (gap_shift), else in values */
     int64_t total; /* values recorded */
     uint8_t data[];
 };
@@ -40,10 +41,47 @@ get_varint(const uint8_t **p)
 #define CHUNK 4096
 #define PAIR_MAX 20
 
-sw_status
-sw_chist_pack(const sw_hdr *h, sw_buf *buf, sw_chist **ret, sw_err *err)
+/* log2 of the latency layout's sub-bucket count: values below it have buckets one wide. */
+#define GAP_SUB_BITS 11
+
+/* log2 of the width of the latency layout's bucket whose lowest value is value. */
+static inline unsigned
+gap_shift(int64_t value)
 {
-    uint8_t chunk[CHUNK];
+    unsigned bits = value > 0 ? 64 - (unsigned)__builtin_clzll((uint64_t)value) : 0;
+    return bits > GAP_SUB_BITS ? bits - GAP_SUB_BITS : 0;
+}
+
+/* The gap from prev to value as written: in widths when scaled; false when it is not a whole
+ * number of them. */
+static inline bool
+gap_of(int64_t prev, int64_t value, bool scaled, uint64_t *ret)
+{
+    uint64_t gap = (uint64_t)(value - prev);
+    unsigned shift = scaled ? gap_shift(prev) : 0;
+    *ret = gap >> shift;
+    return (gap & ((UINT64_C(1) << shift) - 1)) == 0;
+}
+
+static sw_chist *
+chist_new(const uint8_t *data, size_t len, bool scaled, int64_t total)
+{
+    sw_chist *c = malloc(sizeof *c + len);
+    if (c == NULL)
+        return NULL;
+    c->len = (uint32_t)len;
+    c->scaled = scaled;
+    c->total = total;
+    if (len > 0)
+        memcpy(c->data, data, len);
+    return c;
+}
+
+/* h's buckets into buf (or chunk alone when they fit it: *ret_n bytes); SW_E_RANGE when scaled
+ * and a gap is not a whole number of widths. */
+static sw_status
+pack_into(const sw_hdr *h, bool scaled, uint8_t *chunk, size_t *ret_n, sw_buf *buf, sw_err *err)
+{
     size_t n = 0;
     sw_status st = SW_OK;
     sw_buf_reset(buf);
@@ -51,7 +89,10 @@ sw_chist_pack(const sw_hdr *h, sw_buf *buf, sw_chist **ret, sw_err *err)
     sw_hdr_iter_init(&it, h);
     int64_t prev = 0;
     while (st == SW_OK && sw_hdr_iter_next(&it)) {
-        n += sw_varint_put(chunk + n, (uint64_t)(it.value_lo - prev));
+        uint64_t gap;
+        if (!gap_of(prev, it.value_lo, scaled, &gap))
+            return SW_E_RANGE;
+        n += sw_varint_put(chunk + n, gap);
         n += sw_varint_put(chunk + n, (uint64_t)it.count);
         prev = it.value_lo;
         if (n > CHUNK - PAIR_MAX) {
@@ -62,17 +103,28 @@ sw_chist_pack(const sw_hdr *h, sw_buf *buf, sw_chist **ret, sw_err *err)
     /* Most intervals fit in one chunk: then buf is not needed at all. */
     if (st == SW_OK && buf->len > 0)
         st = sw_buf_append(buf, chunk, n, err);
+    *ret_n = n;
+    return st;
+}
+
+sw_status
+sw_chist_pack(const sw_hdr *h, sw_buf *buf, sw_chist **ret, sw_err *err)
+{
+    uint8_t chunk[CHUNK];
+    size_t n;
+    bool scaled = true;
+    sw_status st = pack_into(h, scaled, chunk, &n, buf, err);
+    if (st == SW_E_RANGE) { /* a finer layout than the latency one */
+        scaled = false;
+        st = pack_into(h, scaled, chunk, &n, buf, err);
+    }
     if (st != SW_OK)
         return st;
     const uint8_t *data = buf->len > 0 ? buf->data : chunk;
     size_t len = buf->len > 0 ? buf->len : n;
-    sw_chist *c = malloc(sizeof *c + len);
+    sw_chist *c = chist_new(data, len, scaled, sw_hdr_total_count(h));
     if (c == NULL)
         return sw_err_set(err, SW_E_NOMEM, "cannot allocate a %zu-byte compact histogram", len);
-    c->len = (uint32_t)len;
-    c->total = sw_hdr_total_count(h);
-    if (len > 0)
-        memcpy(c->data, data, len);
     *ret = c;
     return SW_OK;
 }
@@ -80,6 +132,8 @@ sw_chist_pack(const sw_hdr *h, sw_buf *buf, sw_chist **ret, sw_err *err)
 /* Buckets decoded from an encoding, packed into buf as they come, counted below thresholds. */
 typedef struct packer {
     sw_buf *buf;
+    bool scaled;
+    bool unscalable; /* scaled, and a gap was not a whole number of widths */
     int64_t prev;
     int64_t total;
     const int64_t *thresholds;
@@ -94,7 +148,12 @@ pack_buckets(void *ctx, const int64_t *value_lo, const int64_t *count, size_t n)
     uint8_t chunk[CHUNK];
     size_t len = 0;
     for (size_t i = 0; i < n; i++) {
-        len += sw_varint_put(chunk + len, (uint64_t)(value_lo[i] - pk->prev));
+        uint64_t gap;
+        if (!gap_of(pk->prev, value_lo[i], pk->scaled, &gap)) {
+            pk->unscalable = true;
+            return false;
+        }
+        len += sw_varint_put(chunk + len, gap);
         len += sw_varint_put(chunk + len, (uint64_t)count[i]);
         pk->prev = value_lo[i];
         pk->total += count[i];
@@ -110,29 +169,38 @@ pack_buckets(void *ctx, const int64_t *value_lo, const int64_t *count, size_t n)
     return sw_buf_append(pk->buf, chunk, len, NULL) == SW_OK;
 }
 
+/* The encoding's buckets packed into buf (gaps scaled or not), counted below thresholds. */
+static sw_status
+decode_packed(const uint8_t *data, size_t len, packer *pk, sw_err *err)
+{
+    sw_buf_reset(pk->buf);
+    memset(pk->at_or_below, 0, pk->n_thresholds * sizeof *pk->at_or_below);
+    pk->prev = 0;
+    pk->total = 0;
+    pk->unscalable = false;
+    return sw_hdr_decode_buckets(data, len, pack_buckets, pk, err);
+}
+
 sw_status
 sw_chist_decode(const uint8_t *data, size_t len, const int64_t *thresholds, size_t n_thresholds,
                 int64_t *ret_at_or_below, sw_buf *buf, sw_chist **ret, sw_err *err)
 {
-    sw_buf_reset(buf);
-    memset(ret_at_or_below, 0, n_thresholds * sizeof *ret_at_or_below);
     packer pk = {.buf = buf,
-                 .prev = 0,
-                 .total = 0,
+                 .scaled = true,
                  .thresholds = thresholds,
                  .n_thresholds = n_thresholds,
                  .at_or_below = ret_at_or_below};
-    sw_status st = sw_hdr_decode_buckets(data, len, pack_buckets, &pk, err);
+    sw_status st = decode_packed(data, len, &pk, err);
+    if (st != SW_OK && pk.unscalable) { /* a finer layout than the latency one: plain gaps */
+        pk.scaled = false;
+        st = decode_packed(data, len, &pk, err);
+    }
     if (st != SW_OK)
         return st;
-    sw_chist *c = malloc(sizeof *c + buf->len);
+    sw_chist *c = chist_new(buf->data, buf->len, pk.scaled, pk.total);
     if (c == NULL)
         return sw_err_set(err, SW_E_NOMEM, "cannot allocate a %zu-byte compact histogram",
                           buf->len);
-    c->len = (uint32_t)buf->len;
-    c->total = pk.total;
-    if (buf->len > 0)
-        memcpy(c->data, buf->data, buf->len);
     *ret = c;
     return SW_OK;
 }
@@ -185,7 +253,7 @@ sw_chist_add_to(sw_hdr *dst, const sw_chist *c)
     while (p < end) {
         size_t n = 0;
         for (; n < UNPACK && p < end; n++) {
-            value += (int64_t)get_varint(&p);
+            value += (int64_t)(get_varint(&p) << (c->scaled ? gap_shift(value) : 0));
             values[n] = value;
             counts[n] = (int64_t)get_varint(&p);
         }
