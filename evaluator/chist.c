@@ -236,6 +236,21 @@ sw_chist_buckets(const sw_chist *c)
     return ends / 2;
 }
 
+void
+sw_chist_span(const sw_chist *c, int64_t *ret_first, int64_t *ret_last)
+{
+    const uint8_t *p = c->data, *end = c->data + c->len;
+    int64_t value = 0;
+    *ret_first = -1;
+    while (p < end) {
+        value += (int64_t)(get_varint(&p) << (c->scaled ? gap_shift(value) : 0));
+        (void)get_varint(&p);
+        if (*ret_first < 0)
+            *ret_first = value;
+    }
+    *ret_last = value;
+}
+
 size_t
 sw_chist_size(const sw_chist *c)
 {
