@@ -2,9 +2,16 @@
  * Compact histograms: what the evaluator keeps of each closed interval's latency. A 10 s
  * interval records a few hundred to a few thousand buckets of the 23,552 a dense latency
  * histogram has (188 KB), so intervals are packed as LEB128 pairs (gap from the previous
- * recorded bucket's lowest value, count), 2-4 bytes a bucket where even a compact histogram
+ * recorded bucket's lowest value, count), 2-3 bytes a bucket where even a compact histogram
  * takes 12, and unpacked straight into the running histograms of the windows that need
  * latency. Owned by the history that stores them.
+ *
+ * A gap is written in widths of the bucket it starts from, as the latency layout
+ * (sw_hdr_latency_config: 2,048 sub-buckets, unit 1) has them: a bucket's lowest value is a
+ * multiple of its width and widths only grow, so in that layout (and any coarser one) every gap
+ * is a whole number of them. A 10 s interval's gaps are then tens of buckets, one byte, where
+ * in values they took two or three (about 2.1 bytes a bucket instead of 3). A histogram of a
+ * finer layout, where some gap is not a whole number of widths, is packed with plain gaps.
  */
 #include "eval_int.h"
 
