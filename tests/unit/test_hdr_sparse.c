@@ -358,6 +358,41 @@ test_sliding_window_subtraction(void **state)
     sw_hdr_free(win_d);
 }
 
+/* A minute's window of 10 s intervals (six of 250 log-normal values) slid 60 times stays pairs
+ * and answers as the dense twin; its block holds at most a quarter and eight pairs more than the
+ * most it ever held (doubling left it up to half empty for good). */
+static void
+test_sliding_window_block_slack(void **state)
+{
+    (void)state;
+    sw_rng rng = {23};
+    enum { INTERVALS = 66, WINDOW = 6 };
+    sw_hdr *iv[INTERVALS];
+    sw_hdr *win = compact(&sw_hdr_latency_config), *win_d = dense(&sw_hdr_latency_config);
+    int64_t most = 0;
+    for (int t = 0; t < INTERVALS; t++) {
+        iv[t] = compact(&sw_hdr_latency_config);
+        for (int i = 0; i < 250; i++)
+            assert_true(sw_hdr_record(iv[t], lognormal(&rng, 80000.0, 0.5)));
+        sw_hdr_add(win, iv[t]);
+        sw_hdr_add(win_d, iv[t]);
+        int64_t held = sw_hdr_recorded_buckets(win);
+        most = held > most ? held : most;
+        if (t >= WINDOW) {
+            assert_int_equal(sw_hdr_subtract(win, iv[t - WINDOW], NULL), SW_OK);
+            assert_int_equal(sw_hdr_subtract(win_d, iv[t - WINDOW], NULL), SW_OK);
+        }
+    }
+    same_answers(win, win_d, &rng);
+    size_t pairs = (sw_hdr_memory_size(win) - header_size()) / 12;
+    assert_true(pairs >= (size_t)most);
+    assert_true(pairs <= (size_t)(most + most / 4 + 8));
+    for (int t = 0; t < INTERVALS; t++)
+        sw_hdr_free(iv[t]);
+    sw_hdr_free(win);
+    sw_hdr_free(win_d);
+}
+
 /* A subtraction that would go negative fails the same way and changes nothing. */
 static void
 test_subtract_refused(void **state)
@@ -922,6 +957,7 @@ main(void)
         cmocka_unit_test(test_merges_of_many),
         cmocka_unit_test(test_merge_other_layout_and_grow),
         cmocka_unit_test(test_sliding_window_subtraction),
+        cmocka_unit_test(test_sliding_window_block_slack),
         cmocka_unit_test(test_subtract_refused),
         cmocka_unit_test(test_reset_clone_decode_reserve),
         cmocka_unit_test(test_record_sorted),
