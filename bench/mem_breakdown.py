@@ -15,8 +15,6 @@ import traceback
 
 import gdb
 
-HDR_HEADER = 104  # sizeof(struct sw_hdr)
-CHIST_HEADER = 16  # sizeof(struct sw_chist)
 KINDS = {0: "sliding", 1: "month", 2: "hourly"}
 
 
@@ -45,20 +43,25 @@ class Tally:
         self.slots[key] += slots
 
 
+def sizeof(struct):
+    return gdb.lookup_type("struct " + struct).sizeof
+
+
 def hdr(tally, key, ptr):
     if int(ptr) == 0:
         return
     h = ptr.dereference()
+    header = sizeof("sw_hdr")
     if int(h["counts"]) != 0:
-        tally.add(key + " range", HDR_HEADER + 8 * int(h["c_n"]), int(h["c_n"]))
+        tally.add(key + " range", header + 8 * int(h["c_n"]), int(h["c_n"]))
     elif int(h["sp_cap"]) > 0:
-        tally.add(key + " pairs", HDR_HEADER + 12 * int(h["sp_cap"]), int(h["sp_n"]))
+        tally.add(key + " pairs", header + 12 * int(h["sp_cap"]), int(h["sp_n"]))
     else:
-        tally.add(key + " empty", HDR_HEADER)
+        tally.add(key + " empty", header)
 
 
 def chist_bytes(ptr):
-    return CHIST_HEADER + int(ptr.dereference()["len"]) if int(ptr) != 0 else 0
+    return sizeof("sw_chist") + int(ptr.dereference()["len"]) if int(ptr) != 0 else 0
 
 
 def ring(tally, key, r, latency_from=None):
