@@ -7,9 +7,6 @@
 
 #include <errno.h>
 #include <math.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,34 +230,16 @@ daemon_start(sw_daemon *d, sw_err *err)
         return st;
     if ((st = sw_daemon_scrape_start(d, err)) != SW_OK)
         return st;
-    if ((st = sw_daemon_query_start(d, err)) != SW_OK ||
-        (st = sw_daemon_cw_start(d, err)) != SW_OK ||
+    if ((st = sw_daemon_query_start(d, err)) != SW_OK || (st = sw_daemon_cw_start(d, err)) != SW_OK ||
         (st = sw_daemon_report_sched_start(d, err)) != SW_OK)
         return st;
     /* Recorded once everything started: a failed start adds nothing to the history. */
     return sw_store_put_rules(d->store, now, d->rules_text, d->rules_len, err);
 }
 
-/*
- * glibc raises its mmap threshold to the size of each mapped block freed (up to 32 MiB) and its
- * trim threshold to twice that: once the first /metrics body (17 MB at 1,000 services) is
- * freed, every later body is carved out of a heap, and up to 34 MB free at a heap's top is kept
- * for good. Fixed thresholds keep the bodies mapped (given back when freed) and trim the heaps'
- * tops past a megabyte; blocks below 256 KiB (windows, gate sides) stay on the heaps.
- */
-static void
-allocator_settings(void)
-{
-#ifdef __GLIBC__
-    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
-#endif
-}
-
 sw_status
 sw_daemon_new(const sw_daemon_options *opts, sw_daemon **ret, sw_err *err)
 {
-    allocator_settings();
     sw_daemon *d = calloc(1, sizeof *d);
     if (d == NULL) {
         sw_config_free(opts->config);
