@@ -181,7 +181,8 @@ static sw_status
 decode_packed(const uint8_t *data, size_t len, packer *pk, sw_err *err)
 {
     sw_buf_reset(pk->buf);
-    memset(pk->at_or_below, 0, pk->n_thresholds * sizeof *pk->at_or_below);
+    if (pk->n_thresholds > 0) /* no array is needed for none */
+        memset(pk->at_or_below, 0, pk->n_thresholds * sizeof *pk->at_or_below);
     pk->prev = 0;
     pk->total = 0;
     pk->unscalable = false;
