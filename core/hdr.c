@@ -216,6 +216,15 @@ sw_hdr_reserve(sw_hdr *h, int64_t buckets, sw_err *err)
     return SW_OK;
 }
 
+void
+sw_hdr_presize(sw_hdr *h, int64_t buckets, int64_t lo, int64_t hi)
+{
+    bool empty = h->counts == NULL && h->sp_n == 0;
+    if (!empty || buckets <= 0 || lo < 0 || hi < lo || hi > h->highest_trackable_value)
+        return;
+    sw_hdr_range_presize(h, buckets, sw_hdr_counts_index(h, lo), sw_hdr_counts_index(h, hi));
+}
+
 int64_t
 sw_hdr_recorded_buckets(const sw_hdr *h)
 {

@@ -173,6 +173,11 @@ bool sw_hdr_range_from_pairs(sw_hdr *h, int32_t lo, int32_t hi);
  * included) is better dense. */
 bool sw_hdr_range_preferred(const sw_hdr *h, int64_t need, int32_t lo, int32_t hi);
 
+/* An empty compact histogram sized for need buckets within lo ... hi (sw_hdr_presize): a range
+ * over exactly them when preferred, else pairs with an eighth's room to spare; nothing changes
+ * when out of memory. */
+void sw_hdr_range_presize(sw_hdr *h, int64_t need, int32_t lo, int32_t hi);
+
 /* Copy the dense counts of src (not made dense) into dst (a copy of src's header): a range
  * fitted to the recorded buckets, or compact and empty when none holds values. False when out
  * of memory. */

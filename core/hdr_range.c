@@ -136,6 +136,17 @@ sw_hdr_range_preferred(const sw_hdr *h, int64_t need, int32_t lo, int32_t hi)
            RANGE_COST_RATIO * need * (int64_t)(sizeof(int64_t) + sizeof(uint32_t));
 }
 
+void
+sw_hdr_range_presize(sw_hdr *h, int64_t need, int32_t lo, int32_t hi)
+{
+    if (sw_hdr_range_preferred(h, need, lo, hi)) {
+        (void)pairs_to_range(h, lo, hi + 1);
+        return;
+    }
+    int64_t room = need + need / 8;
+    (void)sw_hdr_sp_grow(h, (int32_t)(room < sw_hdr_sp_max(h) ? room : sw_hdr_sp_max(h)));
+}
+
 /* The first and last buckets of a dense h holding values; false when none does. */
 static bool
 nonzero_bounds(const sw_hdr *h, int32_t *ret_lo, int32_t *ret_hi)

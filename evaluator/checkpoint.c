@@ -87,9 +87,12 @@ load_into(loader *ld, sw_hdr *h)
     sw_chist *c;
     sw_status st = load_chist(ld, &c);
     if (st == SW_OK && c != NULL) {
-        /* Room made once (or dense at once, for a window past the compact limit), instead of
-         * growing block by block as the buckets come; out of memory, the add copes as before. */
-        (void)sw_hdr_reserve(h, sw_chist_buckets(c), NULL);
+        /* Sized once for what it holds (a range over exactly its buckets, or pairs with room),
+         * instead of pairs reserved and turned into a range that grows chunk by chunk as the
+         * buckets come; out of memory, the add copes as before. */
+        int64_t first, last;
+        sw_chist_span(c, &first, &last);
+        sw_hdr_presize(h, sw_chist_buckets(c), first, last);
         sw_chist_add_to(h, c);
     }
     sw_chist_free(c);

@@ -2,9 +2,16 @@
  * Compact histograms: what the evaluator keeps of each closed interval's latency. A 10 s
  * interval records a few hundred to a few thousand buckets of the 23,552 a dense latency
  * histogram has (188 KB), so intervals are packed as LEB128 pairs (gap from the previous
- * recorded bucket's lowest value, count), 2-4 bytes a bucket where even a compact histogram
+ * recorded bucket's lowest value, count), 2-3 bytes a bucket where even a compact histogram
  * takes 12, and unpacked straight into the running histograms of the windows that need
  * latency. Owned by the history that stores them.
+ *
+ * A gap is written in widths of the bucket it starts from, as the latency layout
+ * (sw_hdr_latency_config: 2,048 sub-buckets, unit 1) has them: a bucket's lowest value is a
+ * multiple of its width and widths only grow, so in that layout (and any coarser one) every gap
+ * is a whole number of them. A 10 s interval's gaps are then tens of buckets, one byte, where
+ * in values they took two or three (about 2.1 bytes a bucket instead of 3). A histogram of a
+ * finer layout, where some gap is not a whole number of widths, is packed with plain gaps.
  */
 #include "eval_int.h"
 
@@ -16,6 +23,7 @@
 
 struct sw_chist {
     uint32_t len;  /* bytes of data */
+    bool scaled;   /* gaps in widths of the bucket they start from (gap_shift), else in values */
     int64_t total; /* values recorded */
     uint8_t data[];
 };
@@ -40,10 +48,47 @@ get_varint(const uint8_t **p)
 #define CHUNK 4096
 #define PAIR_MAX 20
 
-sw_status
-sw_chist_pack(const sw_hdr *h, sw_buf *buf, sw_chist **ret, sw_err *err)
+/* log2 of the latency layout's sub-bucket count: values below it have buckets one wide. */
+#define GAP_SUB_BITS 11
+
+/* log2 of the width of the latency layout's bucket whose lowest value is value. */
+static inline unsigned
+gap_shift(int64_t value)
 {
-    uint8_t chunk[CHUNK];
+    unsigned bits = value > 0 ? 64 - (unsigned)__builtin_clzll((uint64_t)value) : 0;
+    return bits > GAP_SUB_BITS ? bits - GAP_SUB_BITS : 0;
+}
+
+/* The gap from prev to value as written: in widths when scaled; false when it is not a whole
+ * number of them. */
+static inline bool
+gap_of(int64_t prev, int64_t value, bool scaled, uint64_t *ret)
+{
+    uint64_t gap = (uint64_t)(value - prev);
+    unsigned shift = scaled ? gap_shift(prev) : 0;
+    *ret = gap >> shift;
+    return (gap & ((UINT64_C(1) << shift) - 1)) == 0;
+}
+
+static sw_chist *
+chist_new(const uint8_t *data, size_t len, bool scaled, int64_t total)
+{
+    sw_chist *c = malloc(sizeof *c + len);
+    if (c == NULL)
+        return NULL;
+    c->len = (uint32_t)len;
+    c->scaled = scaled;
+    c->total = total;
+    if (len > 0)
+        memcpy(c->data, data, len);
+    return c;
+}
+
+/* h's buckets into buf (or chunk alone when they fit it: *ret_n bytes); SW_E_RANGE when scaled
+ * and a gap is not a whole number of widths. */
+static sw_status
+pack_into(const sw_hdr *h, bool scaled, uint8_t *chunk, size_t *ret_n, sw_buf *buf, sw_err *err)
+{
     size_t n = 0;
     sw_status st = SW_OK;
     sw_buf_reset(buf);
@@ -51,7 +96,10 @@ sw_chist_pack(const sw_hdr *h, sw_buf *buf, sw_chist **ret, sw_err *err)
     sw_hdr_iter_init(&it, h);
     int64_t prev = 0;
     while (st == SW_OK && sw_hdr_iter_next(&it)) {
-        n += sw_varint_put(chunk + n, (uint64_t)(it.value_lo - prev));
+        uint64_t gap;
+        if (!gap_of(prev, it.value_lo, scaled, &gap))
+            return SW_E_RANGE;
+        n += sw_varint_put(chunk + n, gap);
         n += sw_varint_put(chunk + n, (uint64_t)it.count);
         prev = it.value_lo;
         if (n > CHUNK - PAIR_MAX) {
@@ -62,17 +110,28 @@ sw_chist_pack(const sw_hdr *h, sw_buf *buf, sw_chist **ret, sw_err *err)
     /* Most intervals fit in one chunk: then buf is not needed at all. */
     if (st == SW_OK && buf->len > 0)
         st = sw_buf_append(buf, chunk, n, err);
+    *ret_n = n;
+    return st;
+}
+
+sw_status
+sw_chist_pack(const sw_hdr *h, sw_buf *buf, sw_chist **ret, sw_err *err)
+{
+    uint8_t chunk[CHUNK];
+    size_t n;
+    bool scaled = true;
+    sw_status st = pack_into(h, scaled, chunk, &n, buf, err);
+    if (st == SW_E_RANGE) { /* a finer layout than the latency one */
+        scaled = false;
+        st = pack_into(h, scaled, chunk, &n, buf, err);
+    }
     if (st != SW_OK)
         return st;
     const uint8_t *data = buf->len > 0 ? buf->data : chunk;
     size_t len = buf->len > 0 ? buf->len : n;
-    sw_chist *c = malloc(sizeof *c + len);
+    sw_chist *c = chist_new(data, len, scaled, sw_hdr_total_count(h));
     if (c == NULL)
         return sw_err_set(err, SW_E_NOMEM, "cannot allocate a %zu-byte compact histogram", len);
-    c->len = (uint32_t)len;
-    c->total = sw_hdr_total_count(h);
-    if (len > 0)
-        memcpy(c->data, data, len);
     *ret = c;
     return SW_OK;
 }
@@ -80,6 +139,8 @@ sw_chist_pack(const sw_hdr *h, sw_buf *buf, sw_chist **ret, sw_err *err)
 /* Buckets decoded from an encoding, packed into buf as they come, counted below thresholds. */
 typedef struct packer {
     sw_buf *buf;
+    bool scaled;
+    bool unscalable; /* scaled, and a gap was not a whole number of widths */
     int64_t prev;
     int64_t total;
     const int64_t *thresholds;
@@ -94,7 +155,12 @@ pack_buckets(void *ctx, const int64_t *value_lo, const int64_t *count, size_t n)
     uint8_t chunk[CHUNK];
     size_t len = 0;
     for (size_t i = 0; i < n; i++) {
-        len += sw_varint_put(chunk + len, (uint64_t)(value_lo[i] - pk->prev));
+        uint64_t gap;
+        if (!gap_of(pk->prev, value_lo[i], pk->scaled, &gap)) {
+            pk->unscalable = true;
+            return false;
+        }
+        len += sw_varint_put(chunk + len, gap);
         len += sw_varint_put(chunk + len, (uint64_t)count[i]);
         pk->prev = value_lo[i];
         pk->total += count[i];
@@ -110,29 +176,39 @@ pack_buckets(void *ctx, const int64_t *value_lo, const int64_t *count, size_t n)
     return sw_buf_append(pk->buf, chunk, len, NULL) == SW_OK;
 }
 
+/* The encoding's buckets packed into buf (gaps scaled or not), counted below thresholds. */
+static sw_status
+decode_packed(const uint8_t *data, size_t len, packer *pk, sw_err *err)
+{
+    sw_buf_reset(pk->buf);
+    if (pk->n_thresholds > 0) /* no array is needed for none */
+        memset(pk->at_or_below, 0, pk->n_thresholds * sizeof *pk->at_or_below);
+    pk->prev = 0;
+    pk->total = 0;
+    pk->unscalable = false;
+    return sw_hdr_decode_buckets(data, len, pack_buckets, pk, err);
+}
+
 sw_status
 sw_chist_decode(const uint8_t *data, size_t len, const int64_t *thresholds, size_t n_thresholds,
                 int64_t *ret_at_or_below, sw_buf *buf, sw_chist **ret, sw_err *err)
 {
-    sw_buf_reset(buf);
-    memset(ret_at_or_below, 0, n_thresholds * sizeof *ret_at_or_below);
     packer pk = {.buf = buf,
-                 .prev = 0,
-                 .total = 0,
+                 .scaled = true,
                  .thresholds = thresholds,
                  .n_thresholds = n_thresholds,
                  .at_or_below = ret_at_or_below};
-    sw_status st = sw_hdr_decode_buckets(data, len, pack_buckets, &pk, err);
+    sw_status st = decode_packed(data, len, &pk, err);
+    if (st != SW_OK && pk.unscalable) { /* a finer layout than the latency one: plain gaps */
+        pk.scaled = false;
+        st = decode_packed(data, len, &pk, err);
+    }
     if (st != SW_OK)
         return st;
-    sw_chist *c = malloc(sizeof *c + buf->len);
+    sw_chist *c = chist_new(buf->data, buf->len, pk.scaled, pk.total);
     if (c == NULL)
         return sw_err_set(err, SW_E_NOMEM, "cannot allocate a %zu-byte compact histogram",
                           buf->len);
-    c->len = (uint32_t)buf->len;
-    c->total = pk.total;
-    if (buf->len > 0)
-        memcpy(c->data, buf->data, buf->len);
     *ret = c;
     return SW_OK;
 }
@@ -168,6 +244,21 @@ sw_chist_buckets(const sw_chist *c)
     return ends / 2;
 }
 
+void
+sw_chist_span(const sw_chist *c, int64_t *ret_first, int64_t *ret_last)
+{
+    const uint8_t *p = c->data, *end = c->data + c->len;
+    int64_t value = 0;
+    *ret_first = -1;
+    while (p < end) {
+        value += (int64_t)(get_varint(&p) << (c->scaled ? gap_shift(value) : 0));
+        (void)get_varint(&p);
+        if (*ret_first < 0)
+            *ret_first = value;
+    }
+    *ret_last = value;
+}
+
 size_t
 sw_chist_size(const sw_chist *c)
 {
@@ -185,7 +276,7 @@ sw_chist_add_to(sw_hdr *dst, const sw_chist *c)
     while (p < end) {
         size_t n = 0;
         for (; n < UNPACK && p < end; n++) {
-            value += (int64_t)get_varint(&p);
+            value += (int64_t)(get_varint(&p) << (c->scaled ? gap_shift(value) : 0));
             values[n] = value;
             counts[n] = (int64_t)get_varint(&p);
         }

@@ -93,6 +93,9 @@ size_t sw_chist_size(const sw_chist *c);
 /* Recorded buckets. */
 int64_t sw_chist_buckets(const sw_chist *c);
 
+/* The lowest values of its first and last recorded buckets (-1 and 0 when it holds none). */
+void sw_chist_span(const sw_chist *c, int64_t *ret_first, int64_t *ret_last);
+
 /* dst += c, exactly when dst has the layout c was packed from. */
 void sw_chist_add_to(sw_hdr *dst, const sw_chist *c);
 

@@ -61,6 +61,16 @@ void sw_hdr_reset(sw_hdr *h);
  */
 sw_status sw_hdr_reserve(sw_hdr *h, int64_t buckets, sw_err *err);
 
+/*
+ * Size an empty h for what it is about to hold: `buckets` recorded buckets whose lowest values
+ * run from lo to hi (a window restored from its packed form). A range over exactly those
+ * buckets when a range is preferred for them (no slack: a restored window mostly keeps its
+ * span, and grows like any range when it does not), else room for an eighth more pairs than
+ * that. A hint: nothing changes when h holds values, the values lie outside its layout or
+ * memory runs out (the adds then grow it as they go).
+ */
+void sw_hdr_presize(sw_hdr *h, int64_t buckets, int64_t lo, int64_t hi);
+
 /* Number of buckets holding values. */
 int64_t sw_hdr_recorded_buckets(const sw_hdr *h);
 

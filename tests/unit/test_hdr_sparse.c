@@ -10,7 +10,7 @@
  * fail, reset, clone, decode and unpacked bucket lists merged in one pass; for the range: growth
  * down and up to both ends of the layout, values recorded zero times outside it, subtraction to
  * empty and growth elsewhere, adds between every pair of representations in both directions, and
- * codec round trips.
+ * codec round trips; a histogram sized beforehand for what it will hold.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -352,6 +352,41 @@ test_sliding_window_subtraction(void **state)
     }
     same_answers(win, win_d, &rng);
     assert_int_equal(sw_hdr_recorded_buckets(win), 0);
+    for (int t = 0; t < INTERVALS; t++)
+        sw_hdr_free(iv[t]);
+    sw_hdr_free(win);
+    sw_hdr_free(win_d);
+}
+
+/* A minute's window of 10 s intervals (six of 250 log-normal values) slid 60 times stays pairs
+ * and answers as the dense twin; its block holds at most a quarter and eight pairs more than the
+ * most it ever held (doubling left it up to half empty for good). */
+static void
+test_sliding_window_block_slack(void **state)
+{
+    (void)state;
+    sw_rng rng = {23};
+    enum { INTERVALS = 66, WINDOW = 6 };
+    sw_hdr *iv[INTERVALS];
+    sw_hdr *win = compact(&sw_hdr_latency_config), *win_d = dense(&sw_hdr_latency_config);
+    int64_t most = 0;
+    for (int t = 0; t < INTERVALS; t++) {
+        iv[t] = compact(&sw_hdr_latency_config);
+        for (int i = 0; i < 250; i++)
+            assert_true(sw_hdr_record(iv[t], lognormal(&rng, 80000.0, 0.5)));
+        sw_hdr_add(win, iv[t]);
+        sw_hdr_add(win_d, iv[t]);
+        int64_t held = sw_hdr_recorded_buckets(win);
+        most = held > most ? held : most;
+        if (t >= WINDOW) {
+            assert_int_equal(sw_hdr_subtract(win, iv[t - WINDOW], NULL), SW_OK);
+            assert_int_equal(sw_hdr_subtract(win_d, iv[t - WINDOW], NULL), SW_OK);
+        }
+    }
+    same_answers(win, win_d, &rng);
+    size_t pairs = (sw_hdr_memory_size(win) - header_size()) / 12;
+    assert_true(pairs >= (size_t)most);
+    assert_true(pairs <= (size_t)(most + most / 4 + 8));
     for (int t = 0; t < INTERVALS; t++)
         sw_hdr_free(iv[t]);
     sw_hdr_free(win);
@@ -845,6 +880,72 @@ test_reserve_pairs_then_range(void **state)
     sw_hdr_free(src);
 }
 
+/* src's buckets and span as a restore knows them, given to an empty compact histogram. */
+static void
+presize_for(sw_hdr *h, const sw_hdr *src)
+{
+    int32_t first = 0, last = 0;
+    assert_true(bucket_span(src, &first, &last));
+    sw_hdr_iter it;
+    sw_hdr_iter_init(&it, src);
+    int64_t lo = -1, hi = 0;
+    while (sw_hdr_iter_next(&it)) {
+        lo = lo < 0 ? it.value_lo : lo;
+        hi = it.value_lo;
+    }
+    sw_hdr_presize(h, sw_hdr_recorded_buckets(src), lo, hi);
+}
+
+/* Sized for what it will hold (a window restored): a month of log-normal latencies, whose
+ * buckets fill their span, is a range over exactly that span from the start (the adds move
+ * nothing: its memory does not change while they come, nor after); a few buckets far apart are
+ * pairs with an eighth's room; both answer as the dense twin after the adds and after more
+ * values inside and outside the span. A histogram holding values is left as it is. */
+static void
+test_presize_for_what_it_will_hold(void **state)
+{
+    (void)state;
+    sw_rng rng = {83};
+    sw_hdr *src = compact(&sw_hdr_latency_config), *b = dense(&sw_hdr_latency_config);
+    for (int i = 0; i < 300000; i++)
+        record_both(src, b, lognormal(&rng, 80000, 0.5), 1);
+    sw_hdr *a = compact(&sw_hdr_latency_config);
+    presize_for(a, src);
+    int32_t first = 0, last = 0;
+    assert_true(bucket_span(src, &first, &last));
+    size_t exact = header_size() + (size_t)(last - first + 1) * sizeof(int64_t);
+    assert_int_equal(sw_hdr_memory_size(a), exact);
+    sw_hdr_add(a, src);
+    assert_int_equal(sw_hdr_memory_size(a), exact);
+    same_answers(a, b, &rng);
+    record_both(a, b, 5, 2);        /* below the span: it grows like any range */
+    record_both(a, b, 90000000, 1); /* and above it */
+    same_answers(a, b, &rng);
+
+    sw_hdr *few = compact(&sw_hdr_latency_config), *fb = dense(&sw_hdr_latency_config);
+    for (int64_t v = 3; v < 3000000000; v *= 5)
+        record_both(few, fb, v, 7);
+    sw_hdr *c = compact(&sw_hdr_latency_config);
+    presize_for(c, few);
+    int64_t n = sw_hdr_recorded_buckets(few);
+    assert_int_equal(sw_hdr_memory_size(c), header_size() + (size_t)(n + n / 8) * 12);
+    sw_hdr_add(c, few);
+    same_answers(c, fb, &rng);
+    record_both(c, fb, 77777, 3);
+    same_answers(c, fb, &rng);
+
+    size_t held = sw_hdr_memory_size(c);
+    sw_hdr_presize(c, 20000, 1, 3000000000); /* holds values: a no-op */
+    assert_int_equal(sw_hdr_memory_size(c), held);
+    same_answers(c, fb, &rng);
+    sw_hdr_free(a);
+    sw_hdr_free(b);
+    sw_hdr_free(c);
+    sw_hdr_free(few);
+    sw_hdr_free(fb);
+    sw_hdr_free(src);
+}
+
 int
 main(void)
 {
@@ -856,6 +957,7 @@ main(void)
         cmocka_unit_test(test_merges_of_many),
         cmocka_unit_test(test_merge_other_layout_and_grow),
         cmocka_unit_test(test_sliding_window_subtraction),
+        cmocka_unit_test(test_sliding_window_block_slack),
         cmocka_unit_test(test_subtract_refused),
         cmocka_unit_test(test_reset_clone_decode_reserve),
         cmocka_unit_test(test_record_sorted),
@@ -868,6 +970,7 @@ main(void)
         cmocka_unit_test(test_add_every_direction),
         cmocka_unit_test(test_range_codec_round_trips),
         cmocka_unit_test(test_reserve_pairs_then_range),
+        cmocka_unit_test(test_presize_for_what_it_will_hold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
