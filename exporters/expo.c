@@ -441,6 +441,18 @@ sw_expo_summary(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_expo
     return e->failed;
 }
 
+/* The native buckets of a built histogram (borrowed from the writer's scratch). */
+static sw_expo_native
+native_of(const expo_hist *c)
+{
+    return (sw_expo_native){.count = c->count,
+                            .zero_count = c->zero_count,
+                            .sum = c->sum,
+                            .index = c->native_index,
+                            .counts = c->native_count,
+                            .n = c->n_native};
+}
+
 sw_status
 sw_expo_native_of(sw_expo *e, const sw_hdr *h, double scale, sw_expo_native *ret, sw_err *err)
 {
@@ -451,12 +463,7 @@ sw_expo_native_of(sw_expo *e, const sw_hdr *h, double scale, sw_expo_native *ret
         st = expo_hist_build(e, h, scale, NULL, 0, true, &c, err);
     if (st != SW_OK)
         return st;
-    *ret = (sw_expo_native){.count = c.count,
-                            .zero_count = c.zero_count,
-                            .sum = c.sum,
-                            .index = c.native_index,
-                            .counts = c.native_count,
-                            .n = c.n_native};
+    *ret = native_of(&c);
     return SW_OK;
 }
 
@@ -468,12 +475,7 @@ sw_expo_native_of_totals(sw_expo *e, const sw_expo_totals *t, sw_expo_native *re
     sw_status st = expo_totals_build(e, t, true, &c, err);
     if (st != SW_OK)
         return st;
-    *ret = (sw_expo_native){.count = c.count,
-                            .zero_count = c.zero_count,
-                            .sum = c.sum,
-                            .index = c.native_index,
-                            .counts = c.native_count,
-                            .n = c.n_native};
+    *ret = native_of(&c);
     return SW_OK;
 }
 
