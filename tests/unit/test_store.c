@@ -21,6 +21,7 @@
 #include "hdr_assert.h"
 #include "slawatch/store.h"
 #include "store_v4.h"
+#include "store_dir.h"
 
 #define SEC INT64_C(1000)
 #define MIN (60 * SEC)
@@ -57,19 +58,6 @@ next_rand(uint64_t *state)
     return x ^ (x >> 31);
 }
 
-static void
-remove_store_files(const char *dir)
-{
-    static const char *const names[] = {"slawatch.db", "slawatch.db-wal", "slawatch.db-shm",
-                                        "slawatch.db-journal"};
-    char path[160];
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        unlink(path);
-    }
-    rmdir(dir);
-}
-
 static int
 setup(void **state)
 {
@@ -88,8 +76,8 @@ teardown(void **state)
     fixture *f = *state;
     sw_store_close(f->st);
     chmod(f->sub, 0755);
-    remove_store_files(f->sub);
-    remove_store_files(f->dir);
+    store_dir_remove(f->sub);
+    store_dir_remove(f->dir);
     free(f);
     return 0;
 }
@@ -913,7 +901,7 @@ test_migrations(void **state)
 
     /* A database file of zero bytes lost its contents: refused, not silently made a new store
      * (a new directory has no file at all). The file is left as it was. */
-    remove_store_files(f->dir);
+    store_dir_remove(f->dir);
     assert_int_equal(mkdir(f->dir, 0700), 0);
     FILE *fp = fopen(path, "w");
     assert_non_null(fp);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "slawatch/store.h"
+#include "store_dir.h"
 
 #define SEC INT64_C(1000)
 #define MIN (60 * SEC)
@@ -41,14 +42,7 @@ static int
 teardown(void **state)
 {
     fixture *f = *state;
-    static const char *const names[] = {"slawatch.db", "slawatch.db-wal", "slawatch.db-shm",
-                                        "slawatch.db-journal"};
-    char path[160];
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", f->dir, names[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
+    store_dir_remove(f->dir);
     free(f);
     return 0;
 }

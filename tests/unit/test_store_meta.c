@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "slawatch/store.h"
+#include "store_dir.h"
 
 static char dir[64];
 
@@ -85,14 +86,7 @@ static int
 teardown(void **state)
 {
     (void)state;
-    static const char *const names[] = {"slawatch.db", "slawatch.db-wal", "slawatch.db-shm",
-                                        "slawatch.db-journal"};
-    char path[128];
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        unlink(path);
-    }
-    rmdir(dir);
+    store_dir_remove(dir);
     return 0;
 }
 

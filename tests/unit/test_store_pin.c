@@ -20,6 +20,7 @@
 
 #include "slawatch/cwpct.h"
 #include "slawatch/store.h"
+#include "store_dir.h"
 
 #define SEC INT64_C(1000)
 #define MIN (60 * SEC)
@@ -53,13 +54,7 @@ teardown(void **state)
 {
     fixture *f = *state;
     sw_store_close(f->st);
-    char path[128];
-    const char *files[] = {"slawatch.db", "slawatch.db-wal", "slawatch.db-shm"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", f->dir, files[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
+    store_dir_remove(f->dir);
     free(f);
     return 0;
 }

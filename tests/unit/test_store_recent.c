@@ -24,6 +24,7 @@
 #include "slawatch/rng.h"
 #include "slawatch/store.h"
 #include "store_v4.h"
+#include "store_dir.h"
 
 #define SEC INT64_C(1000)
 #define BASE (10 * SEC)
@@ -54,14 +55,8 @@ static int
 teardown(void **state)
 {
     fixture *f = *state;
-    static const char *const names[] = {"slawatch.db", "slawatch.db-wal", "slawatch.db-shm"};
-    char path[160];
     sw_store_close(f->st);
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", f->dir, names[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
+    store_dir_remove(f->dir);
     free(f);
     return 0;
 }

@@ -18,13 +18,12 @@
 
 #include "slawatch/rng.h"
 #include "slawatch/store.h"
+#include "store_dir.h"
 
 #define BASE_MS INT64_C(10000)
 #define T0 INT64_C(1796601600000) /* 2026-12-07T00:00:00Z */
 #define SERIES 200
 #define TICKS 40 /* about 6 MB of rows: past SQLite's 1,000-page automatic checkpoint */
-
-static const char *const files[] = {"slawatch.db", "slawatch.db-wal", "slawatch.db-shm"};
 
 static int64_t
 size_of(const char *dir, const char *name)
@@ -33,17 +32,6 @@ size_of(const char *dir, const char *name)
     snprintf(path, sizeof path, "%s/%s", dir, name);
     struct stat sb;
     return stat(path, &sb) == 0 ? (int64_t)sb.st_size : -1;
-}
-
-static void
-remove_dir(const char *dir)
-{
-    char path[128];
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        unlink(path);
-    }
-    rmdir(dir);
 }
 
 /* TICKS ticks of SERIES rows of 250 log-normal latencies, as serve's tick writes them. */
@@ -104,7 +92,7 @@ run(bool in_rollup, int64_t *ret_after_writes, int64_t *ret_after_rollup, int64_
         fail_msg("scan: %s", err.msg);
     assert_int_equal(rows, TICKS);
     sw_store_close(st);
-    remove_dir(dir);
+    store_dir_remove(dir);
 }
 
 static void

@@ -21,6 +21,7 @@
 #include "slawatch/rules.h"
 #include "slawatch/store.h"
 #include "slawatch/web_series.h"
+#include "store_dir.h"
 
 #define MIN_MS INT64_C(60000)
 #define HOUR_MS INT64_C(3600000)
@@ -198,15 +199,9 @@ static int
 teardown(void **state)
 {
     fixture *f = *state;
-    char path[128];
     sw_store_close(f->st);
     sw_rules_free(f->rules);
-    const char *files[] = {"slawatch.db", "slawatch.db-wal", "slawatch.db-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s/%s", f->dir, files[i]);
-        unlink(path);
-    }
-    rmdir(f->dir);
+    store_dir_remove(f->dir);
     free(f);
     return 0;
 }
