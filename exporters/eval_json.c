@@ -196,12 +196,12 @@ put_gate(sw_buf *b, const sw_gate_result *g, sw_err *err)
 }
 
 static sw_status
-put_series(sw_buf *b, const sw_eval *ev, size_t i, sw_err *err)
+put_series(sw_buf *b, const sw_eval *ev, size_t i, sw_gate_scratch *x, sw_err *err)
 {
     sw_series_result s;
     sw_eval_series(ev, i, &s);
     sw_gate_result gate;
-    sw_status st = sw_eval_gate(ev, s.service, s.env, 0, &gate, err);
+    sw_status st = sw_eval_gate_with(ev, s.service, s.env, 0, x, &gate, err);
     if (st != SW_OK)
         return st;
     sw_buf_printf(b, err, "{\"name\":");
@@ -250,12 +250,16 @@ sw_eval_json_write(const sw_eval *ev, int64_t at_ms, sw_buf *out, sw_err *err)
     sw_buf_printf(out, e, "{\"at\":");
     put_time(out, at_ms, e);
     sw_buf_printf(out, e, ",\"services\":[");
+    /* Every series' gate verdict through one scratch (NULL, out of memory: each alone). */
+    sw_gate_scratch *x = NULL;
+    (void)sw_gate_scratch_new(&x, NULL);
     for (size_t i = 0; i < sw_eval_series_count(ev) && e->code == SW_OK; i++) {
         sw_buf_printf(out, e, i ? "," : "");
-        sw_status st = put_series(out, ev, i, e);
+        sw_status st = put_series(out, ev, i, x, e);
         if (st != SW_OK)
             e->code = st;
     }
+    sw_gate_scratch_free(x);
     sw_buf_printf(out, e, "]}\n");
     /* Appends record their failure in e (a full buffer); report the first, keep out whole. */
     if (e->code != SW_OK)

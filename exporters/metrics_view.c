@@ -245,7 +245,8 @@ gather_windows(sw_metrics_view *v, const sw_eval *ev, const sw_series_result *sr
 
 static sw_status
 gather_series(sw_metrics_view *v, const sw_eval *ev, size_t i,
-              const sw_metrics_series *const *sorted, sw_hdr *scratch, set_cache *c, sw_err *err)
+              const sw_metrics_series *const *sorted, sw_hdr *scratch, sw_gate_scratch *gate,
+              set_cache *c, sw_err *err)
 {
     sw_series_result sr;
     sw_eval_series(ev, i, &sr);
@@ -260,7 +261,7 @@ gather_series(sw_metrics_view *v, const sw_eval *ev, size_t i,
     vs->n_alerts = sr.rules->n_alerts;
     vs->n_triggers = sr.rules->n_triggers;
     sw_gate_result g;
-    sw_status st = sw_eval_gate(ev, sr.service, sr.env, 0, &g, err);
+    sw_status st = sw_eval_gate_with(ev, sr.service, sr.env, 0, gate, &g, err);
     vs->verdict = g.verdict;
     if (st == SW_OK)
         st = keep(v, sr.service, &vs->service, err);
@@ -316,9 +317,14 @@ gather(sw_metrics_view *v, const sw_eval *ev, sw_err *err)
     qsort(sorted, in->n_series, sizeof *sorted, totals_cmp);
     sw_hdr *scratch;
     set_cache c = {0};
+    /* Every series' gate verdict through one scratch: a baseline merged for its own verdict
+     * is not merged again for its candidates'. Without one (out of memory), each alone. */
+    sw_gate_scratch *gate = NULL;
+    (void)sw_gate_scratch_new(&gate, NULL);
     sw_status st = sw_hdr_new_dense(&sw_hdr_latency_config, &scratch, err);
     for (size_t i = 0; i < sw_eval_series_count(ev) && st == SW_OK; i++)
-        st = gather_series(v, ev, i, sorted, scratch, &c, err);
+        st = gather_series(v, ev, i, sorted, scratch, gate, &c, err);
+    sw_gate_scratch_free(gate);
     sw_hdr_free(scratch);
     free(sorted);
     return st;
