@@ -265,6 +265,15 @@ sw_hdr_same_layout(const sw_hdr *a, const sw_hdr *b)
            a->counts_len == b->counts_len;
 }
 
+bool
+sw_hdr_has_config(const sw_hdr *h, const sw_hdr_config *cfg)
+{
+    sw_hdr_config c = sw_hdr_get_config(h);
+    return c.lowest_discernible_value == cfg->lowest_discernible_value &&
+           c.highest_trackable_value == cfg->highest_trackable_value &&
+           c.significant_figures == cfg->significant_figures;
+}
+
 /* ------------------------------------------------------------------ recording */
 
 /*

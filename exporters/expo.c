@@ -374,6 +374,18 @@ expo_check_bounds(double scale, const double *bounds, size_t n, sw_err *err)
     return SW_OK;
 }
 
+/* A built histogram series in the writer's format. */
+static sw_status
+write_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const expo_hist *c, bool native,
+                sw_err *err)
+{
+    if (native)
+        expo_pb_histogram(e, labels, n, c, err);
+    else
+        expo_text_histogram(e, labels, n, c, err);
+    return e->failed;
+}
+
 sw_status
 sw_expo_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_hdr *h, double scale,
                   const double *bounds, size_t n_bounds, sw_err *err)
@@ -386,11 +398,7 @@ sw_expo_histogram(sw_expo *e, const sw_expo_label *labels, size_t n, const sw_hd
     bool native = e->format == SW_EXPO_PROTOBUF;
     if ((e->failed = expo_hist_build(e, h, scale, bounds, n_bounds, native, &c, err)) != SW_OK)
         return e->failed;
-    if (native)
-        expo_pb_histogram(e, labels, n, &c, err);
-    else
-        expo_text_histogram(e, labels, n, &c, err);
-    return e->failed;
+    return write_histogram(e, labels, n, &c, native, err);
 }
 
 sw_status
@@ -403,11 +411,7 @@ sw_expo_histogram_totals(sw_expo *e, const sw_expo_label *labels, size_t n, cons
     bool native = e->format == SW_EXPO_PROTOBUF;
     if ((e->failed = expo_totals_build(e, t, native, &c, err)) != SW_OK)
         return e->failed;
-    if (native)
-        expo_pb_histogram(e, labels, n, &c, err);
-    else
-        expo_text_histogram(e, labels, n, &c, err);
-    return e->failed;
+    return write_histogram(e, labels, n, &c, native, err);
 }
 
 static sw_status

@@ -290,19 +290,10 @@ add_same_layout(sw_expo_totals *t, const sw_hdr *h, sw_err *err)
     return SW_OK;
 }
 
-static bool
-latency_layout(const sw_hdr *h)
-{
-    sw_hdr_config c = sw_hdr_get_config(h);
-    return c.lowest_discernible_value == sw_hdr_latency_config.lowest_discernible_value &&
-           c.highest_trackable_value == sw_hdr_latency_config.highest_trackable_value &&
-           c.significant_figures == sw_hdr_latency_config.significant_figures;
-}
-
 sw_status
 sw_expo_totals_add(sw_expo_totals *t, const sw_hdr *h, sw_err *err)
 {
-    if (latency_layout(h))
+    if (sw_hdr_has_config(h, &sw_hdr_latency_config))
         return add_same_layout(t, h, err);
     /* Another layout: its values brought to the latency layout as sw_hdr_add brings them. */
     sw_hdr *moved;

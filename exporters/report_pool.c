@@ -11,16 +11,6 @@
 
 #include "report_int.h"
 
-/* Does h have slawatch's latency layout, so a kept accumulator can hold it bucket for bucket? */
-static bool
-latency_layout(const sw_hdr *h)
-{
-    sw_hdr_config c = sw_hdr_get_config(h);
-    return c.lowest_discernible_value == sw_hdr_latency_config.lowest_discernible_value &&
-           c.highest_trackable_value == sw_hdr_latency_config.highest_trackable_value &&
-           c.significant_figures == sw_hdr_latency_config.significant_figures;
-}
-
 /* An empty dense latency histogram: a kept one, else a new one. */
 static sw_hdr *
 pool_take(rp_scan_pool *p)
@@ -34,7 +24,7 @@ pool_take(rp_scan_pool *p)
 sw_hdr *
 sw_report_pool_copy(rp_scan_pool *p, const sw_hdr *h)
 {
-    if (p == NULL || !latency_layout(h))
+    if (p == NULL || !sw_hdr_has_config(h, &sw_hdr_latency_config))
         return sw_hdr_clone(h);
     sw_hdr *acc = pool_take(p);
     if (acc != NULL)
@@ -46,7 +36,7 @@ sw_report_pool_copy(rp_scan_pool *p, const sw_hdr *h)
 static bool
 fixed_dense(const sw_hdr *h)
 {
-    return latency_layout(h) &&
+    return sw_hdr_has_config(h, &sw_hdr_latency_config) &&
            sw_hdr_memory_size(h) == sw_hdr_config_memory_size(&sw_hdr_latency_config);
 }
 

@@ -83,6 +83,9 @@ size_t sw_hdr_memory_size(const sw_hdr *h);
 /* True when a and b have the same bucket layout, so add and subtract are exact and dense. */
 bool sw_hdr_same_layout(const sw_hdr *a, const sw_hdr *b);
 
+/* True when h was created with cfg (every field equal). */
+bool sw_hdr_has_config(const sw_hdr *h, const sw_hdr_config *cfg);
+
 /*
  * Record value once / count times. Returns false, storing nothing, when value is negative or
  * above the highest trackable value (or memory for a new bucket ran out): such values are added
