@@ -836,19 +836,12 @@ test_scan_hours(void **state)
          * later policy_override, window_stats and recent rows). */
         sw_store_close(f->st);
         f->st = NULL;
-        char path[160];
-        sqlite3 *db = NULL;
-        snprintf(path, sizeof path, "%s/slawatch.db", f->dir);
-        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-        assert_int_equal(sqlite3_exec(db,
-                                      UNDO_RECENT_ROWS
-                                      "ALTER TABLE intervals DROP COLUMN minutes;"
-                                      "ALTER TABLE deployments DROP COLUMN policy_override;"
-                                      "DROP TABLE window_stats;"
-                                      "UPDATE schema_version SET version = 1;",
-                                      NULL, NULL, NULL),
+        assert_int_equal(store_file_exec(f->dir, UNDO_RECENT_ROWS
+                                         "ALTER TABLE intervals DROP COLUMN minutes;"
+                                         "ALTER TABLE deployments DROP COLUMN policy_override;"
+                                         "DROP TABLE window_stats;"
+                                         "UPDATE schema_version SET version = 1;"),
                          SQLITE_OK);
-        sqlite3_close(db);
         st = open_store(f, NULL);
         assert_int_equal(sw_store_schema_version(st), 5);
     }

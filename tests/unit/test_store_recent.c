@@ -311,14 +311,9 @@ test_store_of_schema_4_reads_the_same(void **state)
     f->st = NULL;
 
     /* The file as slawatch wrote it before the recent rows: every row in the intervals table. */
-    char path[160];
-    sqlite3 *db = NULL;
-    snprintf(path, sizeof path, "%s/slawatch.db", f->dir);
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, UNDO_RECENT_ROWS "UPDATE schema_version SET version = 4;",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_equal(
+        store_file_exec(f->dir, UNDO_RECENT_ROWS "UPDATE schema_version SET version = 4;"),
+        SQLITE_OK);
 
     st = open_store(f, false);
     assert_int_equal(sw_store_schema_version(st), 5);
