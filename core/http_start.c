@@ -208,6 +208,21 @@ load_tls(sw_http_server *srv, const sw_http_options *o, sw_err *err)
     return st == SW_OK ? read_file(o->tls_key_file, &srv->tls_key, err) : st;
 }
 
+/*
+ * New connections are turned away here once the server stops, rather than by
+ * MHD_quiesce_daemon: with an epoll thread pool, quiescing races the workers' own removal of the
+ * listening socket from their epoll sets, and libmicrohttpd aborts the process on the loser's
+ * ENOENT (an open defect of the library, seen at SIGTERM under load).
+ */
+static enum MHD_Result
+accept_unless_stopping(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addr;
+    (void)addrlen;
+    const sw_http_server *srv = cls;
+    return atomic_load(&srv->stopping) ? MHD_NO : MHD_YES;
+}
+
 static struct MHD_Daemon *
 start_daemon(sw_http_server *srv, const listen_addr *la, bool dual_stack)
 {
@@ -224,7 +239,7 @@ start_daemon(sw_http_server *srv, const listen_addr *la, bool dual_stack)
         {MHD_OPTION_END, 0, NULL},
     };
     return MHD_start_daemon(
-        flags, 0, NULL, NULL, sw_http_on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+        flags, 0, accept_unless_stopping, srv, sw_http_on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
         MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&la->sa, MHD_OPTION_THREAD_POOL_SIZE,
         o->threads, MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->max_header,
         MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s, MHD_OPTION_CONNECTION_LIMIT,
@@ -425,7 +440,6 @@ sw_http_stop(sw_http_server *srv)
 {
     if (srv == NULL)
         return;
-    MHD_socket listen_fd = MHD_quiesce_daemon(srv->mhd);
     atomic_store(&srv->stopping, true);
     /* in_flight counts offloaded requests too, running or waiting. */
     struct timespec step = {0, 5 * 1000 * 1000};
@@ -434,6 +448,4 @@ sw_http_stop(sw_http_server *srv)
          waited_ms += 5)
         nanosleep(&step, NULL);
     server_free(srv); /* the lanes, the watchdog, then MHD, as a failed start frees them */
-    if (listen_fd != MHD_INVALID_SOCKET)
-        close(listen_fd); /* the quiesced listener is ours to close once MHD has stopped */
 }
