@@ -7,7 +7,7 @@
  *
  *     bench_history [RULES [DAYS]]
  *
- * Memory is what the history holds in malloc'd bytes (glibc's mallinfo2 in-use and mmap'd bytes
+ * Memory is the history's own struct (a series embeds it) and what it holds in malloc'd bytes (glibc's mallinfo2 in-use and mmap'd bytes
  * before and after, so whatever the rings' layout it is counted alike): once with the counts alone and
  * once with a packed latency histogram of 250 log-normal values per interval, of which the
  * history keeps latency_keep_ms. CPU: ns per append (with its drop), per window sum as the tick
@@ -172,7 +172,7 @@ main(int argc, char **argv)
         size_t before = heap_in_use();
         sw_history_init(&h, cfg);
         double append_ns = feed(&h, cfg, days, with_latency);
-        size_t held = heap_in_use() - before;
+        size_t held = heap_in_use() - before + sizeof h; /* the series embeds h */
         const char *what = with_latency ? "with_latency" : "counts";
         printf("bytes_per_series_%s %zu B\n", what, held);
         if (!with_latency) {
