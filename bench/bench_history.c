@@ -10,7 +10,7 @@
  * Memory is the history's own struct (a series embeds it) and what it holds in malloc'd bytes (glibc's mallinfo2 in-use and mmap'd bytes
  * before and after, so whatever the rings' layout it is counted alike): once with the counts alone and
  * once with a packed latency histogram of 250 log-normal values per interval, of which the
- * history keeps latency_keep_ms. CPU: ns per append (with its drop), per window sum as the tick
+ * history keeps latency_keep_ms. Then each level's buckets, coded bytes and blocks. CPU: ns per append (with its drop), per window sum as the tick
  * asks them (the windows ending at the newest interval, lengths 5 m to 30 d, with and without
  * maintenance) and per sum over random windows. Prints "key value unit" lines.
  */
@@ -113,6 +113,22 @@ feed(sw_history *h, const sw_history_config *cfg, int days, bool with_latency)
     return spent / (double)n;
 }
 
+/* Where the bytes go: each level's buckets, their coded bytes and blocks. */
+static void
+print_levels(const sw_history *h)
+{
+    static const char *const names[SW_LEVELS] = {"base", "minute", "hour"};
+    for (int l = 0; l < SW_LEVELS; l++) {
+        const sw_ring *r = &h->level[l];
+        size_t coded = 0;
+        for (size_t i = 0; i < r->n_blocks; i++)
+            coded += r->blocks[(r->block_head + i) % r->block_cap].len;
+        printf("%s_buckets %llu count\n", names[l], (unsigned long long)(r->end - r->first));
+        printf("%s_coded_bytes %zu B\n", names[l], coded);
+        printf("%s_blocks %zu count\n", names[l], r->n_blocks);
+    }
+}
+
 static const int64_t tick_windows_ms[] = {
     5 * SW_MINUTE_MS, 30 * SW_MINUTE_MS, SW_HOUR_MS,      6 * SW_HOUR_MS,
     24 * SW_HOUR_MS,  72 * SW_HOUR_MS,   720 * SW_HOUR_MS,
@@ -177,6 +193,7 @@ main(int argc, char **argv)
         printf("bytes_per_series_%s %zu B\n", what, held);
         if (!with_latency) {
             printf("append_ns %.1f ns\n", append_ns);
+            print_levels(&h);
             bench_sums(&h, now, days);
         }
         sw_history_fini(&h);

@@ -258,7 +258,9 @@ typedef struct read_rec {
 static read_rec
 history_read(const sw_history *h, uint64_t seq)
 {
-    const sw_rec *rec = sw_history_rec(h, seq);
+    const sw_lat_rec *rec = sw_history_lat(h, seq);
+    if (rec == NULL)
+        return (read_rec){0, false, NULL};
     return (read_rec){rec->start_ms, rec->in_maint != 0, rec->latency};
 }
 
