@@ -186,6 +186,9 @@ sw_rec *sw_ring_newest(sw_ring *r); /* NULL when empty */
 void sw_ring_cum_before(const sw_ring *r, uint64_t seq, uint64_t *ret);
 uint64_t sw_ring_seq_start_at_or_after(const sw_ring *r, int64_t t);
 uint64_t sw_ring_seq_end_after(const sw_ring *r, int64_t t);
+/* Those two with the running totals before the bucket found, in one pass. */
+uint64_t sw_ring_cum_from(const sw_ring *r, int64_t t, uint64_t *ret);
+uint64_t sw_ring_cum_after(const sw_ring *r, int64_t t, uint64_t *ret);
 /* Forget the buckets ending at or before before_ms. */
 void sw_ring_drop(sw_ring *r, int64_t before_ms);
 /* first <= seq <= end; then each sw_ring_read_next gives the next bucket, false past the end. */

@@ -35,12 +35,10 @@ ring_sum(const sw_ring *r, size_t n_sums, int64_t from, int64_t to, bool subtrac
 {
     if (from >= to || r->first == r->end)
         return;
-    uint64_t lo = sw_ring_seq_start_at_or_after(r, from), hi = sw_ring_seq_end_after(r, to);
+    uint64_t a[SW_SUMS_MAX], b[SW_SUMS_MAX];
+    uint64_t hi = sw_ring_cum_after(r, to, b), lo = sw_ring_cum_from(r, from, a);
     if (hi <= lo)
         return;
-    uint64_t a[SW_SUMS_MAX], b[SW_SUMS_MAX];
-    sw_ring_cum_before(r, lo, a);
-    sw_ring_cum_before(r, hi, b);
     for (size_t i = 0; i < n_sums; i++)
         out[i] = subtract ? out[i] - (b[i] - a[i]) : out[i] + (b[i] - a[i]);
 }
@@ -280,7 +278,7 @@ sw_history_total(const sw_history *h, int64_t to_ms, int which)
 {
     const sw_ring *base = &h->level[SW_LEVEL_BASE];
     uint64_t cum[SW_SUMS_MAX];
-    sw_ring_cum_before(base, sw_ring_seq_end_after(base, to_ms), cum);
+    sw_ring_cum_after(base, to_ms, cum);
     return cum[which];
 }
 

@@ -3,10 +3,10 @@
  * starts where the one before it ended, lasts as long, has no failure runs, and its counts are
  * close to the previous bucket's. So buckets are kept in blocks of RING_BLOCK, each block a
  * header (the running totals before its first bucket, that bucket's start, its last bucket's
- * end) and its buckets coded against the bucket before them: a flags byte, the start's and
- * length's differences only when not zero, the runs only when not zero, then each count's
- * difference from the previous bucket's as a zigzag varint (mod 2^64, so exact for any
- * count). About 10 bytes a base interval instead of 104.
+ * end) and its buckets coded against the bucket before them: a varint of flags and of which
+ * counts changed, the start's and length's differences only when not zero, the runs only when
+ * not zero, then each changed count's difference from the previous bucket's as a zigzag varint
+ * (mod 2^64, so exact for any count). About 7 bytes a base interval instead of 104.
  *
  * A lookup binary-searches the block headers and decodes at most one block forward; the
  * newest bucket is held decoded (rollups add to it, and the tick asks about it most), so
@@ -22,7 +22,7 @@
 #define RING_BLOCK 32       /* buckets a block holds: a lookup decodes half of one on average */
 #define BLOCK_FIRST_BYTES 320 /* a block's first allocation, about its 32 buckets' bytes */
 
-enum { F_GAP = 1, F_LENGTH = 2, F_TAIL = 4, F_PEAK = 8, F_MAINT = 16 };
+enum { F_GAP = 1, F_LENGTH = 2, F_TAIL = 4, F_PEAK = 8, F_MAINT = 16, F_BITS = 5 };
 
 static uint64_t
 zigzag(uint64_t d)
@@ -52,7 +52,7 @@ get_varint(const uint8_t **p)
 static size_t
 rec_max_bytes(size_t n_sums)
 {
-    return 1 + 2 * SW_VARINT_MAX + 3 * 5 + n_sums * SW_VARINT_MAX;
+    return 5 + 2 * SW_VARINT_MAX + 3 * 5 + n_sums * SW_VARINT_MAX;
 }
 
 static size_t
@@ -69,16 +69,22 @@ length_of(const sw_rec *rec)
     return (uint64_t)rec->end_ms - (uint64_t)rec->start_ms;
 }
 
-/* rec coded against prev, the bucket before it in its block; returns the bytes written. */
+/*
+ * rec coded against prev, the bucket before it in its block; returns the bytes written. First
+ * a varint of the flags (F_*) and, above them, a bit per count that differs from prev's; then
+ * what the flags say is there; then those counts' differences.
+ */
 static size_t
 encode_rec(uint8_t *out, const sw_rec *rec, const sw_rec *prev, size_t n_sums)
 {
     uint64_t gap = (uint64_t)rec->start_ms - (uint64_t)prev->end_ms;
     uint64_t dlen = length_of(rec) - length_of(prev);
-    size_t k = 1;
-    out[0] = (uint8_t)((gap != 0 ? F_GAP : 0) | (dlen != 0 ? F_LENGTH : 0) |
-                       (rec->tail_run != 0 ? F_TAIL : 0) | (rec->peak_run != 0 ? F_PEAK : 0) |
-                       (rec->in_maint != 0 ? F_MAINT : 0));
+    uint64_t head = (gap != 0 ? F_GAP : 0) | (dlen != 0 ? F_LENGTH : 0) |
+                    (rec->tail_run != 0 ? F_TAIL : 0) | (rec->peak_run != 0 ? F_PEAK : 0) |
+                    (rec->in_maint != 0 ? F_MAINT : 0);
+    for (size_t i = 0; i < n_sums; i++)
+        head |= (uint64_t)(rec->sums[i] != prev->sums[i]) << (F_BITS + i);
+    size_t k = sw_varint_put(out, head);
     if (gap != 0)
         k += sw_varint_put(out + k, zigzag(gap));
     if (dlen != 0)
@@ -90,7 +96,8 @@ encode_rec(uint8_t *out, const sw_rec *rec, const sw_rec *prev, size_t n_sums)
     if (rec->in_maint != 0)
         k += sw_varint_put(out + k, rec->in_maint);
     for (size_t i = 0; i < n_sums; i++)
-        k += sw_varint_put(out + k, zigzag(rec->sums[i] - prev->sums[i]));
+        if (rec->sums[i] != prev->sums[i])
+            k += sw_varint_put(out + k, zigzag(rec->sums[i] - prev->sums[i]));
     return k;
 }
 
@@ -98,19 +105,21 @@ encode_rec(uint8_t *out, const sw_rec *rec, const sw_rec *prev, size_t n_sums)
 static void
 decode_rec(const uint8_t **p, sw_rec *rec, size_t n_sums)
 {
-    unsigned flags = *(*p)++;
+    uint64_t head = get_varint(p);
     uint64_t start = (uint64_t)rec->end_ms, length = length_of(rec);
-    if (flags & F_GAP)
+    if (head & F_GAP)
         start += unzigzag(get_varint(p));
-    if (flags & F_LENGTH)
+    if (head & F_LENGTH)
         length += unzigzag(get_varint(p));
     rec->start_ms = (int64_t)start;
     rec->end_ms = (int64_t)(start + length);
-    rec->tail_run = flags & F_TAIL ? (uint32_t)get_varint(p) : 0;
-    rec->peak_run = flags & F_PEAK ? (uint32_t)get_varint(p) : 0;
-    rec->in_maint = flags & F_MAINT ? (uint32_t)get_varint(p) : 0;
-    for (size_t i = 0; i < n_sums; i++)
-        rec->sums[i] += unzigzag(get_varint(p));
+    rec->tail_run = head & F_TAIL ? (uint32_t)get_varint(p) : 0;
+    rec->peak_run = head & F_PEAK ? (uint32_t)get_varint(p) : 0;
+    rec->in_maint = head & F_MAINT ? (uint32_t)get_varint(p) : 0;
+    uint64_t changed = head >> F_BITS;
+    for (size_t i = 0; changed != 0 && i < n_sums; i++, changed >>= 1)
+        if (changed & 1)
+            rec->sums[i] += unzigzag(get_varint(p));
 }
 
 /* What a block's first bucket is coded against: a bucket of the nominal length ending where
@@ -355,55 +364,84 @@ sw_ring_cum_before(const sw_ring *r, uint64_t seq, uint64_t *ret)
     }
 }
 
-uint64_t
-sw_ring_seq_start_at_or_after(const sw_ring *r, int64_t t)
+/* The bucket a search stops at (the newest or none: no decoding), with the running totals
+ * before it. */
+static uint64_t
+found_newest(const sw_ring *r, uint64_t seq, uint64_t *cum)
 {
-    if (r->first == r->end)
-        return r->first;
-    if (r->newest.start_ms < t)
-        return r->end;
-    size_t lo = 0, hi = r->n_blocks; /* blocks whose first bucket starts before t: [0, lo) */
+    if (seq == r->end)
+        for (size_t i = 0; i < r->n_sums; i++)
+            cum[i] = r->sealed_cum[i] + r->newest.sums[i];
+    else
+        memcpy(cum, r->sealed_cum, r->n_sums * sizeof cum[0]);
+    return seq;
+}
+
+/*
+ * The first bucket from `first` on that starts at or after t (by_end: that ends after t), or
+ * end, and the running totals before it: one pass over the block the headers point to.
+ */
+static uint64_t
+ring_find(const sw_ring *r, int64_t t, bool by_end, uint64_t *cum)
+{
+    if (r->first == r->end || (by_end ? r->newest.end_ms <= t : r->newest.start_ms < t))
+        return r->first == r->end ? (memcpy(cum, r->base_cum, r->n_sums * sizeof cum[0]), r->end)
+                                  : found_newest(r, r->end, cum);
+    size_t lo = 0, hi = r->n_blocks; /* blocks wholly before what is sought: [0, lo) */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (block_at(r, mid)->start_ms < t)
+        const sw_ring_block *b = block_at(r, mid);
+        if (by_end ? b->last_end_ms <= t : b->start_ms < t)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo == 0)
+    /* By start, the sought bucket may be the first of block lo: search from block lo - 1. */
+    size_t from = by_end || lo == 0 ? lo : lo - 1;
+    uint64_t seq;
+    if (from == r->n_blocks) {
+        seq = found_newest(r, r->end - 1, cum);
+    } else {
+        sw_ring_reader rd;
+        const sw_rec *rec = NULL;
+        sw_ring_read_from(r, block_first_seq(r, from), &rd);
+        while (sw_ring_read_next(&rd, &rec) && (by_end ? rec->end_ms <= t : rec->start_ms < t))
+            ;
+        seq = rd.next - 1; /* the newest ends the search at the latest */
+        for (size_t i = 0; i < r->n_sums; i++)
+            cum[i] = rd.cum[i] - rec->sums[i];
+    }
+    if (seq <= r->first) {
+        memcpy(cum, r->base_cum, r->n_sums * sizeof cum[0]);
         return r->first;
-    sw_ring_reader rd;
-    const sw_rec *rec;
-    sw_ring_read_from(r, block_first_seq(r, lo - 1), &rd);
-    uint64_t seq = rd.next;
-    while (sw_ring_read_next(&rd, &rec) && rec->start_ms < t)
-        seq = rd.next;
-    return seq > r->first ? seq : r->first;
+    }
+    return seq;
+}
+
+uint64_t
+sw_ring_seq_start_at_or_after(const sw_ring *r, int64_t t)
+{
+    uint64_t cum[SW_SUMS_MAX];
+    return ring_find(r, t, false, cum);
 }
 
 uint64_t
 sw_ring_seq_end_after(const sw_ring *r, int64_t t)
 {
-    if (r->first == r->end || r->newest.end_ms <= t)
-        return r->end;
-    size_t lo = 0, hi = r->n_blocks; /* blocks ending at or before t: [0, lo) */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (block_at(r, mid)->last_end_ms <= t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    uint64_t seq = r->end - 1;
-    if (lo < r->n_blocks) {
-        sw_ring_reader rd;
-        const sw_rec *rec;
-        sw_ring_read_from(r, block_first_seq(r, lo), &rd);
-        seq = rd.next;
-        while (sw_ring_read_next(&rd, &rec) && rec->end_ms <= t)
-            seq = rd.next;
-    }
-    return seq > r->first ? seq : r->first;
+    uint64_t cum[SW_SUMS_MAX];
+    return ring_find(r, t, true, cum);
+}
+
+uint64_t
+sw_ring_cum_from(const sw_ring *r, int64_t t, uint64_t *ret)
+{
+    return ring_find(r, t, false, ret);
+}
+
+uint64_t
+sw_ring_cum_after(const sw_ring *r, int64_t t, uint64_t *ret)
+{
+    return ring_find(r, t, true, ret);
 }
 
 /* Blocks whose buckets were all dropped are freed; an emptied ring keeps its totals alone. */
