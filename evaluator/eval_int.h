@@ -157,6 +157,8 @@ typedef struct sw_ring {
     uint64_t stored;                    /* first sequence number the blocks hold (<= first) */
     uint64_t first, end;                /* live sequence numbers are [first, end) */
     int64_t first_end_ms;               /* the end of bucket `first` */
+    size_t front_off;                   /* bucket `first`'s bytes in the first block */
+    sw_rec front_prev;                  /* the bucket before it there (what it is coded against) */
     uint64_t base_cum[SW_SUMS_MAX];     /* running totals before `first` */
     uint64_t sealed_cum[SW_SUMS_MAX];   /* running totals before the newest bucket */
     sw_rec newest;                      /* bucket end - 1, when end > stored */

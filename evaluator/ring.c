@@ -23,6 +23,7 @@
 #define BLOCK_FIRST_BYTES 320 /* a block's first allocation, about its 32 buckets' bytes */
 
 enum { F_GAP = 1, F_LENGTH = 2, F_TAIL = 4, F_PEAK = 8, F_MAINT = 16, F_BITS = 5 };
+_Static_assert(F_BITS + SW_SUMS_MAX <= 64, "a bucket's flags and changed counts fit a varint");
 
 static uint64_t
 zigzag(uint64_t d)
@@ -82,7 +83,7 @@ encode_rec(uint8_t *out, const sw_rec *rec, const sw_rec *prev, size_t n_sums)
     uint64_t head = (gap != 0 ? F_GAP : 0) | (dlen != 0 ? F_LENGTH : 0) |
                     (rec->tail_run != 0 ? F_TAIL : 0) | (rec->peak_run != 0 ? F_PEAK : 0) |
                     (rec->in_maint != 0 ? F_MAINT : 0);
-    for (size_t i = 0; i < n_sums; i++)
+    for (size_t i = 0; i < n_sums && i < SW_SUMS_MAX; i++)
         head |= (uint64_t)(rec->sums[i] != prev->sums[i]) << (F_BITS + i);
     size_t k = sw_varint_put(out, head);
     if (gap != 0)
@@ -194,6 +195,10 @@ open_block(sw_ring *r, sw_err *err)
         }
     }
     memcpy(data, r->sealed_cum, header_bytes(r));
+    if (r->n_blocks == 0) { /* the newest is `first`: the front starts here */
+        r->front_off = 0;
+        coder_reset(&r->front_prev, r->newest.start_ms, r->res_ms, r->n_sums);
+    }
     *block_at(r, r->n_blocks++) =
         (sw_ring_block){r->newest.start_ms, r->newest.start_ms, data, 0, (uint32_t)cap};
     coder_reset(&r->coder, r->newest.start_ms, r->res_ms, r->n_sums);
@@ -444,42 +449,64 @@ sw_ring_cum_after(const sw_ring *r, int64_t t, uint64_t *ret)
     return ring_find(r, t, true, ret);
 }
 
-/* Blocks whose buckets were all dropped are freed; an emptied ring keeps its totals alone. */
-static void
-free_dropped_blocks(sw_ring *r)
+/* The end of bucket `first`, read at the front (first < end - 1). */
+static int64_t
+front_end_ms(const sw_ring *r)
 {
-    if (r->first == r->end) {
-        free_blocks(r, r->n_blocks);
-        r->stored = r->end;
-        memcpy(r->sealed_cum, r->base_cum, r->n_sums * sizeof r->base_cum[0]);
-        return;
-    }
-    size_t gone = 0;
-    while (gone < r->n_blocks &&
-           (gone + 1 < r->n_blocks ? block_first_seq(r, gone + 1) : r->end - 1) <= r->first)
-        gone++;
-    if (gone > 0) {
-        r->stored = gone < r->n_blocks ? block_first_seq(r, gone) : r->end - 1;
-        free_blocks(r, gone);
-    }
+    const uint8_t *p = block_at(r, 0)->data + header_bytes(r) + r->front_off;
+    sw_rec next = r->front_prev;
+    decode_rec(&p, &next, r->n_sums);
+    return next.end_ms;
 }
 
+/* An emptied ring keeps its totals alone. */
+static void
+empty_ring(sw_ring *r)
+{
+    free_blocks(r, r->n_blocks);
+    r->stored = r->end;
+    memcpy(r->sealed_cum, r->base_cum, r->n_sums * sizeof r->base_cum[0]);
+}
+
+/* The first block's buckets all dropped: it is freed and the front moves to the next one. */
+static void
+leave_first_block(sw_ring *r)
+{
+    uint64_t next = r->n_blocks > 1 ? block_first_seq(r, 1) : r->end - 1;
+    free_blocks(r, 1);
+    r->stored = next;
+    r->front_off = 0;
+    if (r->n_blocks > 0)
+        coder_reset(&r->front_prev, block_at(r, 0)->start_ms, r->res_ms, r->n_sums);
+}
+
+/*
+ * Buckets leave from the front, where the ring keeps its place in the first block (the offset
+ * of bucket `first` and the bucket before it): the tick drops one base interval at a time and
+ * decodes only that one.
+ */
 void
 sw_ring_drop(sw_ring *r, int64_t before_ms)
 {
-    if (r->first == r->end || r->first_end_ms > before_ms)
-        return;
-    sw_ring_reader rd;
-    const sw_rec *rec;
-    sw_ring_read_from(r, r->first, &rd);
-    while (sw_ring_read_next(&rd, &rec)) {
-        if (rec->end_ms > before_ms) {
-            r->first_end_ms = rec->end_ms;
-            break;
+    while (r->first < r->end && r->first_end_ms <= before_ms) {
+        const sw_rec *gone = &r->newest;
+        if (r->first < r->end - 1) {
+            const uint8_t *p = block_at(r, 0)->data + header_bytes(r) + r->front_off;
+            const uint8_t *from = p;
+            decode_rec(&p, &r->front_prev, r->n_sums);
+            r->front_off += (size_t)(p - from);
+            gone = &r->front_prev;
         }
-        memcpy(r->base_cum, rd.cum, r->n_sums * sizeof rd.cum[0]);
-        r->dropped_start_ms = rec->start_ms;
+        for (size_t i = 0; i < r->n_sums; i++)
+            r->base_cum[i] += gone->sums[i];
+        r->dropped_start_ms = gone->start_ms;
         r->first++;
+        if (r->first == r->end) {
+            empty_ring(r);
+            return;
+        }
+        if (r->first == (r->n_blocks > 1 ? block_first_seq(r, 1) : r->end - 1))
+            leave_first_block(r);
+        r->first_end_ms = r->first == r->end - 1 ? r->newest.end_ms : front_end_ms(r);
     }
-    free_dropped_blocks(r);
 }
