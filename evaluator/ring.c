@@ -37,16 +37,21 @@ unzigzag(uint64_t z)
     return (z >> 1) ^ (0 - (z & 1));
 }
 
-/* A varint the ring wrote itself (so complete): one byte at once, longer ones as varint.h. */
+/* A varint the ring wrote itself (so complete): one or two bytes at once, longer as varint.h. */
 static inline uint64_t
 get_varint(const uint8_t **p)
 {
-    uint64_t v = **p;
-    if (v < 0x80) {
-        (*p)++;
-        return v;
+    const uint8_t *q = *p;
+    if (q[0] < 0x80) {
+        *p += 1;
+        return q[0];
     }
-    *p += sw_varint_get(*p, SW_VARINT_MAX, &v);
+    if (q[1] < 0x80) {
+        *p += 2;
+        return (uint64_t)(q[0] & 0x7f) | (uint64_t)q[1] << 7;
+    }
+    uint64_t v = 0;
+    *p += sw_varint_get(q, SW_VARINT_MAX, &v);
     return v;
 }
 
@@ -383,6 +388,34 @@ found_newest(const sw_ring *r, uint64_t seq, uint64_t *cum)
 }
 
 /*
+ * The first bucket of block i or after it that starts at or after t (by_end: ends after t)
+ * and the running totals before it, decoding block i alone: by_end, i is the block holding it;
+ * by start, it is in block i or it is the first of the next block (or the newest).
+ */
+static uint64_t
+scan_block(const sw_ring *r, size_t i, int64_t t, bool by_end, uint64_t *cum)
+{
+    const sw_ring_block *b = block_at(r, i);
+    const uint8_t *p = b->data + header_bytes(r), *stop = p + b->len;
+    size_t n = r->n_sums;
+    sw_rec rec;
+    coder_reset(&rec, b->start_ms, r->res_ms, n);
+    memcpy(cum, b->data, header_bytes(r));
+    for (uint64_t seq = block_first_seq(r, i); p < stop; seq++) {
+        decode_rec(&p, &rec, n);
+        if (by_end ? rec.end_ms > t : rec.start_ms >= t)
+            return seq;
+        for (size_t k = 0; k < n; k++)
+            cum[k] += rec.sums[k];
+    }
+    if (i + 1 < r->n_blocks) {
+        memcpy(cum, block_at(r, i + 1)->data, header_bytes(r));
+        return block_first_seq(r, i + 1);
+    }
+    return found_newest(r, r->end - 1, cum);
+}
+
+/*
  * The first bucket from `first` on that starts at or after t (by_end: that ends after t), or
  * end, and the running totals before it: one pass over the block the headers point to.
  */
@@ -403,19 +436,8 @@ ring_find(const sw_ring *r, int64_t t, bool by_end, uint64_t *cum)
     }
     /* By start, the sought bucket may be the first of block lo: search from block lo - 1. */
     size_t from = by_end || lo == 0 ? lo : lo - 1;
-    uint64_t seq;
-    if (from == r->n_blocks) {
-        seq = found_newest(r, r->end - 1, cum);
-    } else {
-        sw_ring_reader rd;
-        const sw_rec *rec = NULL;
-        sw_ring_read_from(r, block_first_seq(r, from), &rd);
-        while (sw_ring_read_next(&rd, &rec) && (by_end ? rec->end_ms <= t : rec->start_ms < t))
-            ;
-        seq = rd.next - 1; /* the newest ends the search at the latest */
-        for (size_t i = 0; i < r->n_sums; i++)
-            cum[i] = rd.cum[i] - rec->sums[i];
-    }
+    uint64_t seq = from == r->n_blocks ? found_newest(r, r->end - 1, cum)
+                                       : scan_block(r, from, t, by_end, cum);
     if (seq <= r->first) {
         memcpy(cum, r->base_cum, r->n_sums * sizeof cum[0]);
         return r->first;
