@@ -122,10 +122,9 @@ decode_rec(const uint8_t **p, sw_rec *rec, size_t n_sums)
     rec->tail_run = head & F_TAIL ? (uint32_t)get_varint(p) : 0;
     rec->peak_run = head & F_PEAK ? (uint32_t)get_varint(p) : 0;
     rec->in_maint = head & F_MAINT ? (uint32_t)get_varint(p) : 0;
-    uint64_t changed = head >> F_BITS;
-    for (size_t i = 0; changed != 0 && i < n_sums; i++, changed >>= 1)
-        if (changed & 1)
-            rec->sums[i] += unzigzag(get_varint(p));
+    (void)n_sums; /* the changed bits name counts below n_sums only */
+    for (uint64_t changed = head >> F_BITS; changed != 0; changed &= changed - 1)
+        rec->sums[__builtin_ctzll(changed)] += unzigzag(get_varint(p));
 }
 
 /* What a block's first bucket is coded against: a bucket of the nominal length ending where
