@@ -144,7 +144,7 @@ print_levels(const sw_history *h)
 }
 
 static const int64_t tick_windows_ms[] = {
-    5 * SW_MINUTE_MS, 30 * SW_MINUTE_MS, SW_HOUR_MS,      6 * SW_HOUR_MS,
+    5 * SW_MINUTE_MS, 30 * SW_MINUTE_MS, SW_HOUR_MS,       6 * SW_HOUR_MS,
     24 * SW_HOUR_MS,  72 * SW_HOUR_MS,   720 * SW_HOUR_MS,
 };
 #define N_TICK_WINDOWS (sizeof tick_windows_ms / sizeof tick_windows_ms[0])

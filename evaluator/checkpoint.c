@@ -122,8 +122,8 @@ save_ring(saver *sv, const sw_history *h, const sw_ring *r)
         sw_ckw_u64(w, rec->in_maint);
         for (size_t i = 0; i < r->n_sums; i++)
             sw_ckw_u64(w, rd.cum[i]);
-        const sw_lat_rec *lat = r == &h->level[SW_LEVEL_BASE] ? sw_history_lat(h, rd.next - 1)
-                                                               : NULL;
+        const sw_lat_rec *lat =
+            r == &h->level[SW_LEVEL_BASE] ? sw_history_lat(h, rd.next - 1) : NULL;
         save_chist(sv, lat != NULL ? lat->latency : NULL);
     }
 }

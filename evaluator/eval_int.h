@@ -150,20 +150,20 @@ typedef struct sw_ring_block {
  */
 typedef struct sw_ring {
     size_t n_sums;
-    int64_t res_ms;                     /* the nominal length, what lengths are coded against */
+    int64_t res_ms; /* the nominal length, what lengths are coded against */
     sw_ring_block *blocks;
     size_t block_cap, block_head, n_blocks;
-    size_t fit_blocks;                  /* the retention's blocks: growth stops there first */
-    uint64_t stored;                    /* first sequence number the blocks hold (<= first) */
-    uint64_t first, end;                /* live sequence numbers are [first, end) */
-    int64_t first_end_ms;               /* the end of bucket `first` */
-    size_t front_off;                   /* bucket `first`'s bytes in the first block */
-    sw_rec front_prev;                  /* the bucket before it there (what it is coded against) */
-    uint64_t base_cum[SW_SUMS_MAX];     /* running totals before `first` */
-    uint64_t sealed_cum[SW_SUMS_MAX];   /* running totals before the newest bucket */
-    sw_rec newest;                      /* bucket end - 1, when end > stored */
-    sw_rec coder;                       /* the last bucket coded in the last block */
-    int64_t dropped_start_ms;           /* start of the newest dropped bucket; INT64_MIN: none */
+    size_t fit_blocks;                /* the retention's blocks: growth stops there first */
+    uint64_t stored;                  /* first sequence number the blocks hold (<= first) */
+    uint64_t first, end;              /* live sequence numbers are [first, end) */
+    int64_t first_end_ms;             /* the end of bucket `first` */
+    size_t front_off;                 /* bucket `first`'s bytes in the first block */
+    sw_rec front_prev;                /* the bucket before it there (what it is coded against) */
+    uint64_t base_cum[SW_SUMS_MAX];   /* running totals before `first` */
+    uint64_t sealed_cum[SW_SUMS_MAX]; /* running totals before the newest bucket */
+    sw_rec newest;                    /* bucket end - 1, when end > stored */
+    sw_rec coder;                     /* the last bucket coded in the last block */
+    int64_t dropped_start_ms;         /* start of the newest dropped bucket; INT64_MIN: none */
 } sw_ring;
 
 /* Reads buckets forward from a sequence number, with their running totals. */
@@ -184,11 +184,9 @@ void sw_ring_start_at(sw_ring *r, uint64_t first, const uint64_t *base_cum);
 /* A new newest bucket without counts (the previous newest is coded). */
 sw_status sw_ring_push(sw_ring *r, int64_t start_ms, int64_t end_ms, sw_rec **ret, sw_err *err);
 sw_rec *sw_ring_newest(sw_ring *r); /* NULL when empty */
-/* Running totals before seq, first <= seq <= end. */
-void sw_ring_cum_before(const sw_ring *r, uint64_t seq, uint64_t *ret);
 uint64_t sw_ring_seq_start_at_or_after(const sw_ring *r, int64_t t);
 uint64_t sw_ring_seq_end_after(const sw_ring *r, int64_t t);
-/* Those two with the running totals before the bucket found, in one pass. */
+/* Those two with the running totals before the bucket found (ret), in one pass. */
 uint64_t sw_ring_cum_from(const sw_ring *r, int64_t t, uint64_t *ret);
 uint64_t sw_ring_cum_after(const sw_ring *r, int64_t t, uint64_t *ret);
 /* Forget the buckets ending at or before before_ms. */
@@ -225,7 +223,7 @@ typedef struct sw_history {
     sw_history_config cfg;
     sw_ring level[SW_LEVELS];
     sw_ring maint[SW_LEVELS];
-    sw_lat_rec *lat;        /* base intervals [latency_first, level[base].end), circular */
+    sw_lat_rec *lat; /* base intervals [latency_first, level[base].end), circular */
     size_t lat_cap, lat_head;
     uint64_t latency_first; /* first base sequence number whose histogram may be held */
     uint32_t tail_run;      /* after the newest interval */

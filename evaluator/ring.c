@@ -19,7 +19,7 @@
 
 #include "slawatch/varint.h"
 
-#define RING_BLOCK 32       /* buckets a block holds: a lookup decodes half of one on average */
+#define RING_BLOCK 32         /* buckets a block holds: a lookup decodes half of one on average */
 #define BLOCK_FIRST_BYTES 320 /* a block's first allocation, about its 32 buckets' bytes */
 
 enum { F_GAP = 1, F_LENGTH = 2, F_TAIL = 4, F_PEAK = 8, F_MAINT = 16, F_BITS = 5 };
@@ -229,8 +229,8 @@ seal_newest(sw_ring *r, sw_err *err)
         b->data = data;
         b->cap = (uint32_t)cap;
     }
-    b->len += (uint32_t)encode_rec(b->data + header_bytes(r) + b->len, &r->newest, &r->coder,
-                                   r->n_sums);
+    b->len +=
+        (uint32_t)encode_rec(b->data + header_bytes(r) + b->len, &r->newest, &r->coder, r->n_sums);
     b->last_end_ms = r->newest.end_ms;
     r->coder = r->newest;
     for (size_t i = 0; i < r->n_sums; i++)
@@ -353,24 +353,6 @@ sw_rec *
 sw_ring_newest(sw_ring *r)
 {
     return r->first < r->end ? &r->newest : NULL;
-}
-
-void
-sw_ring_cum_before(const sw_ring *r, uint64_t seq, uint64_t *ret)
-{
-    size_t n = r->n_sums;
-    if (seq == r->first) {
-        memcpy(ret, r->base_cum, n * sizeof ret[0]);
-    } else if (seq == r->end) {
-        for (size_t i = 0; i < n; i++)
-            ret[i] = r->sealed_cum[i] + r->newest.sums[i];
-    } else if (seq == r->end - 1) {
-        memcpy(ret, r->sealed_cum, n * sizeof ret[0]);
-    } else {
-        sw_ring_reader rd;
-        sw_ring_read_from(r, seq, &rd);
-        memcpy(ret, rd.cum, n * sizeof ret[0]);
-    }
 }
 
 /* The bucket a search stops at (the newest or none: no decoding), with the running totals
