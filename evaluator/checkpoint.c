@@ -101,61 +101,76 @@ load_into(loader *ld, sw_hdr *h)
 
 /* ------------------------------------------------------------------ history */
 
+/* A ring's buckets with their running totals; the base level's with their histograms. */
 static void
-save_ring(saver *sv, const sw_ring *r, size_t n_sums)
+save_ring(saver *sv, const sw_history *h, const sw_ring *r)
 {
     sw_ckw *w = &sv->w;
     sw_ckw_u64(w, r->first);
     sw_ckw_u64(w, r->end - r->first);
     sw_ckw_i64(w, r->dropped_start_ms);
-    for (size_t i = 0; i < n_sums; i++)
+    for (size_t i = 0; i < r->n_sums; i++)
         sw_ckw_u64(w, r->base_cum[i]);
-    for (uint64_t seq = r->first; seq < r->end; seq++) {
-        size_t slot = (r->head + (size_t)(seq - r->first)) % r->cap;
-        const sw_rec *rec = (const sw_rec *)(const void *)(r->data + slot * r->stride);
+    sw_ring_reader rd;
+    const sw_rec *rec;
+    sw_ring_read_from(r, r->first, &rd);
+    while (sw_ring_read_next(&rd, &rec)) {
         sw_ckw_i64(w, rec->start_ms);
         sw_ckw_i64(w, rec->end_ms);
         sw_ckw_u64(w, rec->tail_run);
         sw_ckw_u64(w, rec->peak_run);
         sw_ckw_u64(w, rec->in_maint);
-        for (size_t i = 0; i < n_sums; i++)
-            sw_ckw_u64(w, rec->cum[i]);
-        save_chist(sv, rec->latency);
+        for (size_t i = 0; i < r->n_sums; i++)
+            sw_ckw_u64(w, rd.cum[i]);
+        const sw_lat_rec *lat =
+            r == &h->level[SW_LEVEL_BASE] ? sw_history_lat(h, rd.next - 1) : NULL;
+        save_chist(sv, lat != NULL ? lat->latency : NULL);
     }
 }
 
-/* Into a ring just initialised (empty, its stride set). */
+/* Into a ring just initialised; the base level's histograms into the history. */
 static sw_status
-load_ring(loader *ld, sw_ring *r, size_t n_sums)
+load_ring(loader *ld, sw_history *h, sw_ring *r)
 {
     sw_ckr *rd = &ld->r;
+    size_t n_sums = r->n_sums;
     uint64_t first = sw_ckr_u64(rd);
     size_t n = sw_ckr_count(rd);
-    r->dropped_start_ms = sw_ckr_i64(rd);
+    int64_t dropped_start_ms = sw_ckr_i64(rd);
+    uint64_t cum[SW_SUMS_MAX];
     for (size_t i = 0; i < n_sums; i++)
-        r->base_cum[i] = sw_ckr_u64(rd);
+        cum[i] = sw_ckr_u64(rd);
     /* Each interval takes at least a byte per field: memory stays within a multiple of the
      * bytes given. */
     if (rd->bad || first > UINT64_MAX - n || n > (size_t)(rd->end - rd->p) / (6 + n_sums))
         return sw_err_set(ld->err, SW_E_PARSE, "an interval history does not fit");
-    if (n > 0 && (r->data = malloc(n * r->stride)) == NULL)
-        return sw_err_set(ld->err, SW_E_NOMEM, "cannot allocate %zu intervals", n);
-    r->cap = n;
-    r->head = 0;
-    r->first = r->end = first;
+    sw_ring_start_at(r, first, cum);
+    r->dropped_start_ms = dropped_start_ms;
+    bool base = r == &h->level[SW_LEVEL_BASE];
+    if (base && h->latency_first < first)
+        h->latency_first = first;
     sw_status st = SW_OK;
     for (size_t k = 0; k < n && st == SW_OK; k++) {
-        sw_rec *rec = (sw_rec *)(void *)(r->data + k * r->stride);
-        memset(rec, 0, r->stride);
-        rec->start_ms = sw_ckr_i64(rd);
-        rec->end_ms = sw_ckr_i64(rd);
-        rec->tail_run = (uint32_t)sw_ckr_u64(rd);
-        rec->peak_run = (uint32_t)sw_ckr_u64(rd);
-        rec->in_maint = (uint32_t)sw_ckr_u64(rd);
-        for (size_t i = 0; i < n_sums; i++)
-            rec->cum[i] = sw_ckr_u64(rd);
-        r->end++; /* from here on the ring frees what rec holds */
-        st = load_chist(ld, &rec->latency);
+        sw_rec rec = {.start_ms = sw_ckr_i64(rd), .end_ms = sw_ckr_i64(rd)};
+        rec.tail_run = (uint32_t)sw_ckr_u64(rd);
+        rec.peak_run = (uint32_t)sw_ckr_u64(rd);
+        rec.in_maint = (uint32_t)sw_ckr_u64(rd);
+        for (size_t i = 0; i < n_sums; i++) {
+            uint64_t next = sw_ckr_u64(rd);
+            rec.sums[i] = next - cum[i]; /* mod 2^64: the running totals come back as saved */
+            cum[i] = next;
+        }
+        sw_chist *lat;
+        st = load_chist(ld, &lat);
+        if (st == SW_OK && base) {
+            st = sw_history_put_base(h, &rec, lat, ld->err);
+        } else if (st == SW_OK) {
+            sw_chist_free(lat); /* rollups keep none */
+            sw_rec *put;
+            st = sw_ring_push(r, rec.start_ms, rec.end_ms, &put, ld->err);
+            if (st == SW_OK)
+                *put = rec;
+        }
     }
     return st;
 }
@@ -168,26 +183,27 @@ save_history(saver *sv, const sw_history *h)
     sw_ckw_i64(&sv->w, h->first_start_ms);
     sw_ckw_i64(&sv->w, h->last_end_ms);
     for (int l = 0; l < SW_LEVELS; l++) {
-        save_ring(sv, &h->level[l], h->cfg.n_sums);
-        save_ring(sv, &h->maint[l], h->cfg.n_sums);
+        save_ring(sv, h, &h->level[l]);
+        save_ring(sv, h, &h->maint[l]);
     }
 }
 
 static sw_status
 load_history(loader *ld, sw_history *h)
 {
-    h->latency_first = sw_ckr_u64(&ld->r);
+    uint64_t latency_first = sw_ckr_u64(&ld->r);
     h->tail_run = (uint32_t)sw_ckr_u64(&ld->r);
     h->first_start_ms = sw_ckr_i64(&ld->r);
     h->last_end_ms = sw_ckr_i64(&ld->r);
+    h->latency_first = latency_first;
     sw_status st = SW_OK;
     for (int l = 0; l < SW_LEVELS && st == SW_OK; l++) {
-        st = load_ring(ld, &h->level[l], h->cfg.n_sums);
+        st = load_ring(ld, h, &h->level[l]);
         if (st == SW_OK)
-            st = load_ring(ld, &h->maint[l], h->cfg.n_sums);
+            st = load_ring(ld, h, &h->maint[l]);
     }
     const sw_ring *base = &h->level[SW_LEVEL_BASE];
-    if (st == SW_OK && h->latency_first > base->end)
+    if (st == SW_OK && latency_first > base->end)
         st = sw_err_set(ld->err, SW_E_PARSE, "the kept histograms start past the history");
     return st;
 }

@@ -122,29 +122,80 @@ typedef struct sw_sums {
     uint64_t v[SW_SUMS_MAX];
 } sw_sums;
 
-/* ------------------------------------------------------------------ history.c */
+/* ------------------------------------------------------------------ ring.c */
 
-/* One stored bucket: a base interval or a 1-minute / 1-hour rollup; running totals follow. */
+/* One bucket: a base interval or a 1-minute / 1-hour rollup, with its own counts. */
 typedef struct sw_rec {
     int64_t start_ms, end_ms;
-    sw_chist *latency; /* base level only; NULL when absent or no longer kept */
     uint32_t tail_run; /* base level only: consecutive failed probes up to end_ms */
     uint32_t peak_run; /* base level only: the longest run of failed probes with one in here,
                           counted whole (with its failures in earlier intervals) */
     uint32_t in_maint; /* base level only: overlaps a maintenance window */
-    uint64_t cum[];    /* running totals of the sums, this bucket included */
+    uint64_t sums[SW_SUMS_MAX];
 } sw_rec;
 
-/* Buckets in start order in a circular array, addressed by absolute sequence numbers. */
-typedef struct sw_ring {
+/* Up to 32 buckets coded compactly (ring.c); data holds the running totals before the first
+ * (n_sums uint64_t), then the buckets' bytes. */
+typedef struct sw_ring_block {
+    int64_t start_ms;    /* its first bucket's start */
+    int64_t last_end_ms; /* its last bucket's end */
     uint8_t *data;
-    size_t stride;
-    size_t cap, head;               /* slots; the slot of `first` */
-    size_t fit;                     /* buckets the retention holds: growth stops there first */
-    uint64_t first, end;            /* live sequence numbers are [first, end) */
-    uint64_t base_cum[SW_SUMS_MAX]; /* running totals before `first` */
-    int64_t dropped_start_ms;       /* start of the newest dropped bucket; INT64_MIN: none */
+    uint32_t len, cap; /* bytes of buckets, used and allocated */
+} sw_ring_block;
+
+/*
+ * Buckets in start order (starts and ends never decrease), addressed by absolute sequence
+ * numbers, with running totals of their counts: blocks of coded buckets in a circular array,
+ * the newest bucket decoded apart (rollups add to it).
+ */
+typedef struct sw_ring {
+    size_t n_sums;
+    int64_t res_ms; /* the nominal length, what lengths are coded against */
+    sw_ring_block *blocks;
+    size_t block_cap, block_head, n_blocks;
+    size_t fit_blocks;                /* the retention's blocks: growth stops there first */
+    uint64_t stored;                  /* first sequence number the blocks hold (<= first) */
+    uint64_t first, end;              /* live sequence numbers are [first, end) */
+    int64_t first_end_ms;             /* the end of bucket `first` */
+    size_t front_off;                 /* bucket `first`'s bytes in the first block */
+    sw_rec front_prev;                /* the bucket before it there (what it is coded against) */
+    uint64_t base_cum[SW_SUMS_MAX];   /* running totals before `first` */
+    uint64_t sealed_cum[SW_SUMS_MAX]; /* running totals before the newest bucket */
+    sw_rec newest;                    /* bucket end - 1, when end > stored */
+    sw_rec coder;                     /* the last bucket coded in the last block */
+    int64_t dropped_start_ms;         /* start of the newest dropped bucket; INT64_MIN: none */
 } sw_ring;
+
+/* Reads buckets forward from a sequence number, with their running totals. */
+typedef struct sw_ring_reader {
+    const sw_ring *r;
+    uint64_t next; /* the sequence number read next */
+    size_t block;
+    const uint8_t *p, *stop;
+    sw_rec rec;                /* the bucket read last */
+    uint64_t cum[SW_SUMS_MAX]; /* running totals through rec */
+} sw_ring_reader;
+
+/* fit: the buckets the retention holds. */
+void sw_ring_init(sw_ring *r, size_t n_sums, int64_t res_ms, size_t fit);
+void sw_ring_fini(sw_ring *r);
+/* An empty ring (just initialised) made to start at sequence number first after base_cum. */
+void sw_ring_start_at(sw_ring *r, uint64_t first, const uint64_t *base_cum);
+/* A new newest bucket without counts (the previous newest is coded). */
+sw_status sw_ring_push(sw_ring *r, int64_t start_ms, int64_t end_ms, sw_rec **ret, sw_err *err);
+sw_rec *sw_ring_newest(sw_ring *r); /* NULL when empty */
+uint64_t sw_ring_seq_start_at_or_after(const sw_ring *r, int64_t t);
+uint64_t sw_ring_seq_end_after(const sw_ring *r, int64_t t);
+/* Those two with the running totals before the bucket found (ret), in one pass. */
+uint64_t sw_ring_cum_from(const sw_ring *r, int64_t t, uint64_t *ret);
+uint64_t sw_ring_cum_after(const sw_ring *r, int64_t t, uint64_t *ret);
+/* Forget the buckets ending at or before before_ms. */
+void sw_ring_drop(sw_ring *r, int64_t before_ms);
+/* first <= seq <= end; then each sw_ring_read_next gives the next bucket, false past the end. */
+void sw_ring_read_from(const sw_ring *r, uint64_t seq, sw_ring_reader *rd);
+bool sw_ring_read_next(sw_ring_reader *rd, const sw_rec **ret);
+
+/* ------------------------------------------------------------------ history.c */
 
 enum { SW_LEVEL_BASE, SW_LEVEL_MINUTE, SW_LEVEL_HOUR, SW_LEVELS };
 
@@ -155,15 +206,25 @@ typedef struct sw_history_config {
     int64_t latency_keep_ms;    /* base-interval histograms are kept this long */
 } sw_history_config;
 
+/* A base interval as latency windows read it, while its histogram is kept. */
+typedef struct sw_lat_rec {
+    int64_t start_ms, end_ms;
+    sw_chist *latency; /* NULL when absent */
+    uint32_t in_maint;
+} sw_lat_rec;
+
 /*
- * A series' intervals: base intervals (exact, with compact histograms and health runs),
- * 1-minute and 1-hour rollups of their counts, and the same three levels again for the
- * intervals that overlap maintenance, so objectives can leave those out.
+ * A series' intervals: base intervals (exact, with health runs), 1-minute and 1-hour rollups
+ * of their counts, and the same three levels again for the intervals that overlap
+ * maintenance, so objectives can leave those out; the recent base intervals' compact
+ * histograms in a ring of their own.
  */
 typedef struct sw_history {
     sw_history_config cfg;
     sw_ring level[SW_LEVELS];
     sw_ring maint[SW_LEVELS];
+    sw_lat_rec *lat; /* base intervals [latency_first, level[base].end), circular */
+    size_t lat_cap, lat_head;
     uint64_t latency_first; /* first base sequence number whose histogram may be held */
     uint32_t tail_run;      /* after the newest interval */
     int64_t first_start_ms; /* INT64_MIN before the first interval */
@@ -195,8 +256,12 @@ uint32_t sw_history_peak_run(const sw_history *h, int64_t from_ms, int64_t to_ms
 /* Forget what no window needs any more, now_ms being the evaluation time. */
 void sw_history_drop(sw_history *h, int64_t now_ms);
 
-/* Base intervals, for sliding windows: sequence numbers and lookups. */
-const sw_rec *sw_history_rec(const sw_history *h, uint64_t seq);
+/* Base intervals, for sliding windows: sequence numbers and lookups. NULL: the interval's
+ * histogram is no longer kept (or seq is not an interval's). */
+const sw_lat_rec *sw_history_lat(const sw_history *h, uint64_t seq);
+/* The checkpoint's load: the next base interval as saved, its histogram (taken, may be NULL)
+ * kept from latency_first on. */
+sw_status sw_history_put_base(sw_history *h, const sw_rec *rec, sw_chist *lat, sw_err *err);
 uint64_t sw_history_seq_from(const sw_history *h, int64_t start_ms); /* first start >= */
 uint64_t sw_history_seq_after(const sw_history *h, int64_t end_ms);  /* first end > */
 /* Running total of sum `which` over every interval ending at or before to_ms, ever. */

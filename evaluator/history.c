@@ -11,171 +11,99 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RING_MIN_CAP 64
-
 static const int64_t level_res_ms[SW_LEVELS] = {0, SW_MINUTE_MS, SW_HOUR_MS};
-
-/* ------------------------------------------------------------------ rings */
-
-static sw_rec *
-ring_at(const sw_ring *r, uint64_t seq)
-{
-    size_t slot = r->head + (size_t)(seq - r->first);
-    if (slot >= r->cap)
-        slot -= r->cap;
-    return (sw_rec *)(void *)(r->data + slot * r->stride);
-}
-
-static void
-ring_init(sw_ring *r, size_t n_sums, size_t fit)
-{
-    memset(r, 0, sizeof *r);
-    r->stride = sizeof(sw_rec) + n_sums * sizeof(uint64_t);
-    r->fit = fit;
-    r->dropped_start_ms = INT64_MIN;
-}
-
-static bool
-ring_empty(const sw_ring *r)
-{
-    return r->first == r->end;
-}
-
-static const uint64_t *
-cum_before(const sw_ring *r, uint64_t seq)
-{
-    return seq == r->first ? r->base_cum : ring_at(r, seq - 1)->cum;
-}
-
-/* Grow by half, but stop at what the retention holds: in steady state the ring is full, not
- * a power of two with a third of it unused. Data fed ahead of evaluation grows it further. */
-static sw_status
-ring_grow(sw_ring *r, sw_err *err)
-{
-    size_t cap = r->cap < RING_MIN_CAP ? RING_MIN_CAP : r->cap + r->cap / 2;
-    if (r->cap < r->fit && cap > r->fit)
-        cap = r->fit;
-    uint8_t *data = malloc(cap * r->stride);
-    if (data == NULL)
-        return sw_err_set(err, SW_E_NOMEM, "cannot grow an interval history to %zu buckets", cap);
-    for (uint64_t seq = r->first; seq < r->end; seq++)
-        memcpy(data + (size_t)(seq - r->first) * r->stride, ring_at(r, seq), r->stride);
-    free(r->data);
-    r->data = data;
-    r->cap = cap;
-    r->head = 0;
-    return SW_OK;
-}
-
-/* A new newest bucket whose running totals start where the previous ones end. */
-static sw_status
-ring_push(sw_ring *r, size_t n_sums, int64_t start_ms, int64_t end_ms, sw_rec **ret, sw_err *err)
-{
-    if (r->end - r->first == r->cap) {
-        sw_status st = ring_grow(r, err);
-        if (st != SW_OK)
-            return st;
-    }
-    const uint64_t *prev = cum_before(r, r->end);
-    sw_rec *rec = ring_at(r, r->end);
-    memset(rec, 0, sizeof *rec);
-    rec->start_ms = start_ms;
-    rec->end_ms = end_ms;
-    memcpy(rec->cum, prev, n_sums * sizeof rec->cum[0]);
-    r->end++;
-    *ret = rec;
-    return SW_OK;
-}
-
-static void
-add_sums(uint64_t *cum, const sw_sums *s, size_t n_sums)
-{
-    for (size_t i = 0; i < n_sums; i++)
-        cum[i] += s->v[i];
-}
 
 /* Add to the rollup bucket of resolution res holding start_ms, opening it when new. */
 static sw_status
 ring_roll(sw_ring *r, size_t n_sums, int64_t res, int64_t start_ms, const sw_sums *s, sw_err *err)
 {
     int64_t bucket = sw_floor_to(start_ms, res);
-    sw_rec *rec;
-    if (!ring_empty(r) && ring_at(r, r->end - 1)->start_ms == bucket) {
-        rec = ring_at(r, r->end - 1);
-    } else {
-        sw_status st = ring_push(r, n_sums, bucket, bucket + res, &rec, err);
+    sw_rec *rec = sw_ring_newest(r);
+    if (rec == NULL || rec->start_ms != bucket) {
+        sw_status st = sw_ring_push(r, bucket, bucket + res, &rec, err);
         if (st != SW_OK)
             return st;
     }
-    add_sums(rec->cum, s, n_sums);
+    for (size_t i = 0; i < n_sums; i++)
+        rec->sums[i] += s->v[i];
     return SW_OK;
-}
-
-static uint64_t
-seq_start_at_or_after(const sw_ring *r, int64_t t)
-{
-    uint64_t lo = r->first, hi = r->end;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (ring_at(r, mid)->start_ms < t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static uint64_t
-seq_end_after(const sw_ring *r, int64_t t)
-{
-    /* Live evaluation asks about the newest data most of the time: answer that at once. */
-    if (ring_empty(r) || ring_at(r, r->end - 1)->end_ms <= t)
-        return r->end;
-    uint64_t lo = r->first, hi = r->end - 1;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (ring_at(r, mid)->end_ms <= t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
 }
 
 /* out += sign * sums of the buckets with start >= from and end <= to. */
 static void
 ring_sum(const sw_ring *r, size_t n_sums, int64_t from, int64_t to, bool subtract, uint64_t *out)
 {
-    if (from >= to || ring_empty(r))
+    if (from >= to || r->first == r->end)
         return;
-    uint64_t lo = seq_start_at_or_after(r, from), hi = seq_end_after(r, to);
+    uint64_t a[SW_SUMS_MAX], b[SW_SUMS_MAX];
+    uint64_t hi = sw_ring_cum_after(r, to, b), lo = sw_ring_cum_from(r, from, a);
     if (hi <= lo)
         return;
-    const uint64_t *a = cum_before(r, lo), *b = cum_before(r, hi);
     for (size_t i = 0; i < n_sums; i++)
         out[i] = subtract ? out[i] - (b[i] - a[i]) : out[i] + (b[i] - a[i]);
 }
 
-static void
-ring_drop(sw_ring *r, size_t n_sums, int64_t before_ms)
+/* ------------------------------------------------------------------ kept histograms */
+
+static sw_lat_rec *
+lat_at(const sw_history *h, uint64_t seq)
 {
-    while (!ring_empty(r) && ring_at(r, r->first)->end_ms <= before_ms) {
-        const sw_rec *rec = ring_at(r, r->first);
-        sw_chist_free(rec->latency);
-        memcpy(r->base_cum, rec->cum, n_sums * sizeof rec->cum[0]);
-        r->dropped_start_ms = rec->start_ms;
-        r->first++;
-        r->head = r->head + 1 == r->cap ? 0 : r->head + 1;
-    }
+    size_t slot = h->lat_head + (size_t)(seq - h->latency_first);
+    return &h->lat[slot >= h->lat_cap ? slot - h->lat_cap : slot];
 }
 
-static void
-ring_fini(sw_ring *r)
+static size_t
+lat_held(const sw_history *h)
 {
-    for (uint64_t seq = r->first; seq < r->end; seq++)
-        sw_chist_free(ring_at(r, seq)->latency);
-    free(r->data);
-    memset(r, 0, sizeof *r);
+    return (size_t)(h->level[SW_LEVEL_BASE].end - h->latency_first);
+}
+
+/* Room for one more kept histogram. */
+static sw_status
+lat_reserve(sw_history *h, sw_err *err)
+{
+    size_t n = lat_held(h);
+    if (n < h->lat_cap)
+        return SW_OK;
+    size_t cap = h->lat_cap < 16 ? 16 : 2 * h->lat_cap;
+    sw_lat_rec *lat = malloc(cap * sizeof *lat);
+    if (lat == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "cannot keep %zu interval histograms", cap);
+    for (size_t i = 0; i < n; i++)
+        lat[i] = *lat_at(h, h->latency_first + i);
+    free(h->lat);
+    h->lat = lat;
+    h->lat_cap = cap;
+    h->lat_head = 0;
+    return SW_OK;
+}
+
+/* The oldest kept histogram freed. */
+static void
+lat_pop(sw_history *h)
+{
+    sw_chist_free(lat_at(h, h->latency_first)->latency);
+    h->latency_first++;
+    h->lat_head = h->lat_head + 1 == h->lat_cap ? 0 : h->lat_head + 1;
+}
+
+sw_status
+sw_history_put_base(sw_history *h, const sw_rec *rec, sw_chist *lat, sw_err *err)
+{
+    sw_ring *base = &h->level[SW_LEVEL_BASE];
+    bool kept = base->end >= h->latency_first;
+    sw_status st = kept ? lat_reserve(h, err) : SW_OK;
+    sw_rec *put;
+    if (st == SW_OK)
+        st = sw_ring_push(base, rec->start_ms, rec->end_ms, &put, err);
+    if (st == SW_OK)
+        memcpy(put, rec, sizeof *put);
+    if (st != SW_OK || !kept) {
+        sw_chist_free(lat);
+        return st;
+    }
+    *lat_at(h, base->end - 1) = (sw_lat_rec){rec->start_ms, rec->end_ms, lat, rec->in_maint};
+    return SW_OK;
 }
 
 /* ------------------------------------------------------------------ history */
@@ -188,8 +116,8 @@ sw_history_init(sw_history *h, const sw_history_config *cfg)
     for (int l = 0; l < SW_LEVELS; l++) {
         int64_t res = l == SW_LEVEL_BASE ? cfg->base_ms : level_res_ms[l];
         size_t fit = (size_t)(cfg->keep_ms[l] / res) + 4; /* + intervals fed ahead of time */
-        ring_init(&h->level[l], cfg->n_sums, fit);
-        ring_init(&h->maint[l], cfg->n_sums, fit);
+        sw_ring_init(&h->level[l], cfg->n_sums, res, fit);
+        sw_ring_init(&h->maint[l], cfg->n_sums, res, fit);
     }
     h->first_start_ms = INT64_MIN;
     h->last_end_ms = INT64_MIN;
@@ -198,9 +126,12 @@ sw_history_init(sw_history *h, const sw_history_config *cfg)
 void
 sw_history_fini(sw_history *h)
 {
+    while (h->latency_first < h->level[SW_LEVEL_BASE].end)
+        lat_pop(h);
+    free(h->lat);
     for (int l = 0; l < SW_LEVELS; l++) {
-        ring_fini(&h->level[l]);
-        ring_fini(&h->maint[l]);
+        sw_ring_fini(&h->level[l]);
+        sw_ring_fini(&h->maint[l]);
     }
 }
 
@@ -244,17 +175,19 @@ sw_history_append(sw_history *h, const sw_sli_interval *iv, const sw_sums *sums,
     size_t n = h->cfg.n_sums;
     int64_t end = iv->start_ms + iv->length_ms;
     sw_rec *rec;
-    sw_status st = ring_push(&h->level[SW_LEVEL_BASE], n, iv->start_ms, end, &rec, err);
+    sw_status st = lat_reserve(h, err);
+    if (st == SW_OK)
+        st = sw_ring_push(&h->level[SW_LEVEL_BASE], iv->start_ms, end, &rec, err);
     if (st != SW_OK) {
         sw_chist_free(lat);
         return st;
     }
-    add_sums(rec->cum, sums, n);
-    rec->latency = lat;
+    memcpy(rec->sums, sums->v, n * sizeof rec->sums[0]);
     rec->peak_run = peak_run(h->tail_run, &iv->health);
     h->tail_run = next_tail_run(h->tail_run, &iv->health);
     rec->tail_run = h->tail_run;
     rec->in_maint = in_maint;
+    *lat_at(h, h->level[SW_LEVEL_BASE].end - 1) = (sw_lat_rec){iv->start_ms, end, lat, in_maint};
     if (h->first_start_ms == INT64_MIN)
         h->first_start_ms = iv->start_ms;
     h->last_end_ms = end;
@@ -262,10 +195,10 @@ sw_history_append(sw_history *h, const sw_sli_interval *iv, const sw_sums *sums,
     if (st != SW_OK || !in_maint)
         return st;
     sw_rec *m;
-    st = ring_push(&h->maint[SW_LEVEL_BASE], n, iv->start_ms, end, &m, err);
+    st = sw_ring_push(&h->maint[SW_LEVEL_BASE], iv->start_ms, end, &m, err);
     if (st != SW_OK)
         return st;
-    add_sums(m->cum, sums, n);
+    memcpy(m->sums, sums->v, n * sizeof m->sums[0]);
     return roll_up(h, h->maint, iv->start_ms, sums, err);
 }
 
@@ -304,12 +237,23 @@ sw_history_sums(const sw_history *h, int64_t from_ms, int64_t to_ms, bool excl_m
         set_sums(h, h->maint, from_ms, to_ms, true, ret->v);
 }
 
+/* Base interval seq's runs (first <= seq < end). */
+static const sw_rec *
+base_rec(const sw_history *h, uint64_t seq, sw_ring_reader *rd)
+{
+    const sw_rec *rec = NULL;
+    sw_ring_read_from(&h->level[SW_LEVEL_BASE], seq, rd);
+    sw_ring_read_next(rd, &rec);
+    return rec;
+}
+
 uint32_t
 sw_history_tail_run(const sw_history *h, int64_t to_ms)
 {
     const sw_ring *base = &h->level[SW_LEVEL_BASE];
-    uint64_t seq = seq_end_after(base, to_ms);
-    return seq > base->first ? ring_at(base, seq - 1)->tail_run : 0;
+    uint64_t seq = sw_ring_seq_end_after(base, to_ms);
+    sw_ring_reader rd;
+    return seq > base->first ? base_rec(h, seq - 1, &rd)->tail_run : 0;
 }
 
 uint32_t
@@ -317,11 +261,15 @@ sw_history_peak_run(const sw_history *h, int64_t from_ms, int64_t to_ms)
 {
     const sw_ring *base = &h->level[SW_LEVEL_BASE];
     uint32_t peak = sw_history_tail_run(h, to_ms);
-    uint64_t hi = seq_end_after(base, to_ms);
-    for (uint64_t seq = seq_start_at_or_after(base, from_ms); seq < hi; seq++) {
-        uint32_t run = ring_at(base, seq)->peak_run;
-        peak = run > peak ? run : peak;
-    }
+    uint64_t hi = sw_ring_seq_end_after(base, to_ms);
+    uint64_t lo = sw_ring_seq_start_at_or_after(base, from_ms);
+    if (lo >= hi)
+        return peak;
+    sw_ring_reader rd;
+    const sw_rec *rec;
+    sw_ring_read_from(base, lo, &rd);
+    while (rd.next < hi && sw_ring_read_next(&rd, &rec))
+        peak = rec->peak_run > peak ? rec->peak_run : peak;
     return peak;
 }
 
@@ -329,7 +277,9 @@ uint64_t
 sw_history_total(const sw_history *h, int64_t to_ms, int which)
 {
     const sw_ring *base = &h->level[SW_LEVEL_BASE];
-    return cum_before(base, seq_end_after(base, to_ms))[which];
+    uint64_t cum[SW_SUMS_MAX];
+    sw_ring_cum_after(base, to_ms, cum);
+    return cum[which];
 }
 
 void
@@ -337,38 +287,35 @@ sw_history_drop(sw_history *h, int64_t now_ms)
 {
     sw_ring *base = &h->level[SW_LEVEL_BASE];
     int64_t lat_before = now_ms - h->cfg.latency_keep_ms;
-    if (h->latency_first < base->first)
-        h->latency_first = base->first;
-    for (; h->latency_first < base->end; h->latency_first++) {
-        sw_rec *rec = ring_at(base, h->latency_first);
-        if (rec->end_ms > lat_before)
-            break;
-        sw_chist_free(rec->latency);
-        rec->latency = NULL;
-    }
+    while (h->latency_first < base->end && lat_at(h, h->latency_first)->end_ms <= lat_before)
+        lat_pop(h);
     for (int l = 0; l < SW_LEVELS; l++) {
         int64_t keep = h->cfg.keep_ms[l];
         if (keep == 0)
             continue;
-        ring_drop(&h->level[l], h->cfg.n_sums, now_ms - keep);
-        ring_drop(&h->maint[l], h->cfg.n_sums, now_ms - keep);
+        sw_ring_drop(&h->level[l], now_ms - keep);
+        sw_ring_drop(&h->maint[l], now_ms - keep);
     }
+    while (h->latency_first < base->first) /* histograms of intervals no longer kept */
+        lat_pop(h);
 }
 
-const sw_rec *
-sw_history_rec(const sw_history *h, uint64_t seq)
+const sw_lat_rec *
+sw_history_lat(const sw_history *h, uint64_t seq)
 {
-    return ring_at(&h->level[SW_LEVEL_BASE], seq);
+    if (seq < h->latency_first || seq >= h->level[SW_LEVEL_BASE].end)
+        return NULL;
+    return lat_at(h, seq);
 }
 
 uint64_t
 sw_history_seq_from(const sw_history *h, int64_t start_ms)
 {
-    return seq_start_at_or_after(&h->level[SW_LEVEL_BASE], start_ms);
+    return sw_ring_seq_start_at_or_after(&h->level[SW_LEVEL_BASE], start_ms);
 }
 
 uint64_t
 sw_history_seq_after(const sw_history *h, int64_t end_ms)
 {
-    return seq_end_after(&h->level[SW_LEVEL_BASE], end_ms);
+    return sw_ring_seq_end_after(&h->level[SW_LEVEL_BASE], end_ms);
 }

@@ -59,9 +59,9 @@ sw_window_packs_hours(const sw_lat_window *w)
 }
 
 static bool
-usable(const sw_rec *rec, bool excl_maint)
+usable(const sw_lat_rec *rec, bool excl_maint)
 {
-    return rec->latency != NULL && !(excl_maint && rec->in_maint);
+    return rec != NULL && rec->latency != NULL && !(excl_maint && rec->in_maint);
 }
 
 /* acc -= the usable base intervals [from, to). */
@@ -70,7 +70,7 @@ subtract_span(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, ui
               uint64_t to, sw_hdr *scratch, sw_err *err)
 {
     for (uint64_t seq = from; seq < to; seq++) {
-        const sw_rec *rec = sw_history_rec(h, seq);
+        const sw_lat_rec *rec = sw_history_lat(h, seq);
         if (!usable(rec, spec->excl_maint))
             continue;
         sw_status st = sw_chist_subtract_from(w->acc, rec->latency, scratch, err);
@@ -86,8 +86,8 @@ static void
 add_span(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, uint64_t from, uint64_t to)
 {
     for (uint64_t seq = from; seq < to; seq++)
-        if (usable(sw_history_rec(h, seq), spec->excl_maint)) {
-            sw_chist_add_to(w->acc, sw_history_rec(h, seq)->latency);
+        if (usable(sw_history_lat(h, seq), spec->excl_maint)) {
+            sw_chist_add_to(w->acc, sw_history_lat(h, seq)->latency);
             w->steps++;
         }
 }
@@ -180,7 +180,7 @@ remove_hours(sw_lat_window *w, size_t from, size_t n)
  * its hour's statistics were fetched, so it is packed as pinned and a pin leaves it as it is.
  */
 static sw_status
-gather(sw_lat_window *w, const sw_rec *rec, sw_buf *buf, sw_err *err)
+gather(sw_lat_window *w, const sw_lat_rec *rec, sw_buf *buf, sw_err *err)
 {
     int64_t hour = sw_floor_to(rec->start_ms, SW_HOUR_MS);
     if (hour > w->build_hour_ms) {
@@ -259,7 +259,7 @@ move_month(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64
     uint64_t head = sw_max_u64(sw_history_seq_after(h, to_ms), w->head);
     sw_status st = SW_OK;
     for (uint64_t seq = w->head; st == SW_OK && seq < head; seq++) {
-        const sw_rec *rec = sw_history_rec(h, seq);
+        const sw_lat_rec *rec = sw_history_lat(h, seq);
         if (!usable(rec, spec->excl_maint))
             continue;
         sw_chist_add_to(w->acc, rec->latency);
@@ -282,7 +282,7 @@ move_hourly(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int6
     int64_t edge = sw_ceil_to(to_ms - spec->length_ms, SW_HOUR_MS);
     uint64_t head = sw_max_u64(sw_history_seq_after(h, to_ms), w->head);
     for (uint64_t seq = w->head; seq < head; seq++) {
-        const sw_rec *rec = sw_history_rec(h, seq);
+        const sw_lat_rec *rec = sw_history_lat(h, seq);
         if (!usable(rec, spec->excl_maint) || rec->start_ms < edge)
             continue;
         sw_chist_add_to(w->acc, rec->latency);
@@ -335,7 +335,7 @@ move_edged(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64
     sw_status st = leave_edge(w, spec, h, to_ms - spec->length_ms, scratch, buf, err);
     uint64_t head = sw_max_u64(sw_history_seq_after(h, to_ms), w->head);
     for (uint64_t seq = sw_max_u64(w->head, w->tail); st == SW_OK && seq < head; seq++) {
-        const sw_rec *rec = sw_history_rec(h, seq);
+        const sw_lat_rec *rec = sw_history_lat(h, seq);
         if (!usable(rec, spec->excl_maint))
             continue;
         sw_chist_add_to(w->acc, rec->latency);
@@ -367,8 +367,8 @@ sw_window_pack_hours(sw_lat_window *w, const sw_lat_spec *spec, const sw_history
         seq = sw_max_u64(w->tail, sw_history_seq_from(h, w->edge_ms));
     }
     for (; st == SW_OK && seq < w->head; seq++)
-        if (usable(sw_history_rec(h, seq), spec->excl_maint))
-            st = gather(w, sw_history_rec(h, seq), buf, err);
+        if (usable(sw_history_lat(h, seq), spec->excl_maint))
+            st = gather(w, sw_history_lat(h, seq), buf, err);
     return st == SW_OK ? seal_ended_hour(w, w->to_ms, buf, err) : st;
 }
 
@@ -404,8 +404,8 @@ sw_window_merge(const sw_history *h, int64_t from_ms, int64_t to_ms, bool excl_m
 {
     uint64_t end = sw_history_seq_after(h, to_ms);
     for (uint64_t seq = sw_history_seq_from(h, from_ms); seq < end; seq++)
-        if (usable(sw_history_rec(h, seq), excl_maint))
-            sw_chist_add_to(dst, sw_history_rec(h, seq)->latency);
+        if (usable(sw_history_lat(h, seq), excl_maint))
+            sw_chist_add_to(dst, sw_history_lat(h, seq)->latency);
 }
 
 bool
