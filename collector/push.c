@@ -8,7 +8,6 @@
 #include "slawatch/push.h"
 
 #include <cjson/cJSON.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,10 +59,11 @@ get_name(const cJSON *root, const char *key, bool required, char *out, sw_err *e
 static bool
 whole(double v, double max, int64_t *ret)
 {
-    if (!(v >= 0) || v > max || floor(v) != v)
+    if (!(v >= 0) || v > max)
         return false;
+    /* Within [0, 2^53] truncation is floor, and cheaper than the libm call. */
     *ret = (int64_t)v;
-    return true;
+    return (double)*ret == v;
 }
 
 static bool
