@@ -384,7 +384,8 @@ sw_status
 sw_push_parse(const uint8_t *body, size_t len, sw_push_batch *ret, sw_err *err)
 {
     sw_push_batch b = {.at_ms = -1};
-    if (len <= BODY_MAX && read_direct(body, body + len, &b)) {
+    /* An empty body may come as NULL: no pointer arithmetic on it. */
+    if (len > 0 && len <= BODY_MAX && read_direct(body, body + len, &b)) {
         *ret = b;
         return SW_OK;
     }

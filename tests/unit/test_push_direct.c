@@ -456,6 +456,7 @@ test_usual_bodies_against_tree(void **state)
     };
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++)
         assert_as_tree((const uint8_t *)bodies[i], strlen(bodies[i]));
+    assert_as_tree(NULL, 0); /* an empty request's body */
 }
 
 int
