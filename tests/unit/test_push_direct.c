@@ -459,6 +459,29 @@ test_usual_bodies_against_tree(void **state)
     assert_as_tree(NULL, 0); /* an empty request's body */
 }
 
+/* Either side of the caps on the number of latency values and probes. */
+static void
+test_list_caps_against_tree(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *key, *item;
+        size_t cap;
+    } lists[] = {{"latency_us", "7", SW_PUSH_MAX_VALUES}, {"probes", "true", SW_PUSH_MAX_PROBES}};
+    for (size_t l = 0; l < 2; l++)
+        for (size_t n = lists[l].cap - 1; n <= lists[l].cap + 1; n++) {
+            size_t cap = 64 + n * (strlen(lists[l].item) + 1);
+            char *body = malloc(cap);
+            assert_non_null(body);
+            size_t at = (size_t)snprintf(body, cap, "{\"service\":\"api\",\"%s\":[", lists[l].key);
+            for (size_t i = 0; i < n; i++)
+                at += (size_t)snprintf(body + at, cap - at, "%s%s", i ? "," : "", lists[l].item);
+            at += (size_t)snprintf(body + at, cap - at, "]}");
+            assert_int_equal(assert_as_tree((const uint8_t *)body, at), n <= lists[l].cap);
+            free(body);
+        }
+}
+
 int
 main(void)
 {
@@ -468,6 +491,7 @@ main(void)
         cmocka_unit_test(test_random_against_strtod),
         cmocka_unit_test(test_edges_against_strtod),
         cmocka_unit_test(test_usual_bodies_against_tree),
+        cmocka_unit_test(test_list_caps_against_tree),
         cmocka_unit_test(test_random_bodies_against_tree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
