@@ -17,6 +17,7 @@
 
 #define BODY_MAX ((size_t)8 << 20)
 
+/* In this order direct_field reads them by index. */
 static const char *const known_keys[] = {"service", "env",        "at",     "requests",
                                          "errors",  "latency_us", "probes", NULL};
 
@@ -306,6 +307,7 @@ direct_probes(cursor *c, sw_push_batch *b)
     return take(c, ']');
 }
 
+/* The value of known_keys[key]. */
 static bool
 direct_field(cursor *c, size_t key, sw_push_batch *b)
 {
