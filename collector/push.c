@@ -338,8 +338,7 @@ direct_key(cursor *c, unsigned *seen, size_t *ret)
     if (!plain_string(c, &s, &n) || !take(c, ':'))
         return false;
     for (size_t i = 0; known_keys[i] != NULL; i++)
-        if (strlen(known_keys[i]) == n && memcmp(known_keys[i], s, n) == 0 &&
-            !(*seen & 1u << i)) {
+        if (strlen(known_keys[i]) == n && memcmp(known_keys[i], s, n) == 0 && !(*seen & 1u << i)) {
             *seen |= 1u << i;
             *ret = i;
             return true;

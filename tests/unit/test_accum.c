@@ -505,8 +505,7 @@ check_latencies_at_once(int64_t *values, size_t n)
     for (size_t i = 0; i < n; i++)
         assert_true(sw_hdr_record(want, values[i]));
     sw_accum_batch *b = sw_accum_batch_new_strict(a);
-    assert_int_equal(sw_accum_batch_latencies(b, "api", "blue", T0 + 1000, values, n, NULL),
-                     SW_OK);
+    assert_int_equal(sw_accum_batch_latencies(b, "api", "blue", T0 + 1000, values, n, NULL), SW_OK);
     assert_int_equal(sw_accum_commit(a, b, NULL), SW_OK);
     sw_accum_batch_free(b);
     taken t = {0};
@@ -542,7 +541,9 @@ test_latencies_at_once(void **state)
     int64_t values[700];
     uint64_t x = 88172645463325252u;
     for (size_t i = 0; i < 700; i++)
-        values[i] = i % 7 == 0 ? 1 : i % 11 == 0 ? 3600000000 : 1 + (int64_t)(xorshift(&x) % 5000000);
+        values[i] = i % 7 == 0    ? 1
+                    : i % 11 == 0 ? 3600000000
+                                  : 1 + (int64_t)(xorshift(&x) % 5000000);
     sw_accum *a;
     assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
     sw_accum_batch *b = sw_accum_batch_new_strict(a);

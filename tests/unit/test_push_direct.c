@@ -100,9 +100,9 @@ test_not_read(void **state)
 {
     (void)state;
     static const char *const refused[] = {
-        "",     "-",    "01",   "-01",  "1.",  ".5",   "1e",       "1e+",      "+1",  "1-2",
-        "1.5.2", "1e5e", "1+",  "1..2", "1E-", " 1",   "Infinity", "-Infinity", "NaN", "-inf",
-        "1.e5", "0.e1", "00",   "--1",  "e5",  "true", "\"1\"",
+        "",    "-",     "01",   "-01",  "1.",   ".5",  "1e", "1e+",      "+1",
+        "1-2", "1.5.2", "1e5e", "1+",   "1..2", "1E-", " 1", "Infinity", "-Infinity",
+        "NaN", "-inf",  "1.e5", "0.e1", "00",   "--1", "e5", "true",     "\"1\"",
     };
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         double v;
@@ -253,8 +253,9 @@ static void
 put_name(sw_rng *r, text *t)
 {
     static const char *const names[] = {
-        "\"api\"", "\"svc17\"", "\"green\"", "\"\"", "\"caf\xc3\xa9\"", "\"bad\xff\"",
-        "\"a\\u0041\"", "\"q\\\"\"", "\"ctl\x01\"", "5", "null", "[\"a\"]", "\"a"};
+        "\"api\"",     "\"svc17\"",    "\"green\"", "\"\"",        "\"caf\xc3\xa9\"",
+        "\"bad\xff\"", "\"a\\u0041\"", "\"q\\\"\"", "\"ctl\x01\"", "5",
+        "null",        "[\"a\"]",      "\"a"};
     if (below(r, 12) == 0) {
         put(t, "\"");
         unsigned n = 250 + below(r, 10); /* either side of the 255-byte limit */
@@ -269,10 +270,10 @@ put_name(sw_rng *r, text *t)
 static void
 put_number(sw_rng *r, text *t)
 {
-    static const char *const odd[] = {"0",   "-0",    "1",       "3600000000", "3600000001",
-                                      "1.5", "1e3",   "2.5e2",   "-5",         "\"5\"",
-                                      "null", "true", "1e400",   "-0.0",       "9007199254740993",
-                                      "01",  "1.",    ".5",      "+1",         "0x10"};
+    static const char *const odd[] = {"0",    "-0",   "1",     "3600000000", "3600000001",
+                                      "1.5",  "1e3",  "2.5e2", "-5",         "\"5\"",
+                                      "null", "true", "1e400", "-0.0",       "9007199254740993",
+                                      "01",   "1.",   ".5",    "+1",         "0x10"};
     char num[80];
     switch (below(r, 4)) {
     case 0:
@@ -291,8 +292,8 @@ put_number(sw_rng *r, text *t)
 static void
 put_list(sw_rng *r, text *t, bool probes)
 {
-    static const char *const probe_values[] = {"true", "false", "true", "false", "null", "1",
-                                               "tru",  "falsey"};
+    static const char *const probe_values[] = {"true", "false", "true", "false",
+                                               "null", "1",     "tru",  "falsey"};
     if (below(r, 16) == 0) {
         put_number(r, t);
         return;
@@ -315,8 +316,9 @@ put_list(sw_rng *r, text *t, bool probes)
 static void
 put_value(sw_rng *r, text *t, unsigned key)
 {
-    static const char *const times[] = {"\"2026-10-01T00:00:03Z\"", "\"2026-10-01T00:00:03.25+02:00\"",
-                                        "\"yesterday\"", "\"2026-02-30T00:00:00Z\"", "17"};
+    static const char *const times[] = {"\"2026-10-01T00:00:03Z\"",
+                                        "\"2026-10-01T00:00:03.25+02:00\"", "\"yesterday\"",
+                                        "\"2026-02-30T00:00:00Z\"", "17"};
     if (key <= 1)
         put_name(r, t);
     else if (key == 2)
@@ -331,8 +333,8 @@ put_value(sw_rng *r, text *t, unsigned key)
 static void
 random_body(sw_rng *r, text *t)
 {
-    static const char *const keys[] = {"service", "env",        "at",     "requests",
-                                       "errors",  "latency_us", "probes", "extra", "Service"};
+    static const char *const keys[] = {"service",    "env",    "at",    "requests", "errors",
+                                       "latency_us", "probes", "extra", "Service"};
     t->n = 0;
     put_space(r, t);
     put(t, "{");
