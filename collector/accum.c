@@ -206,22 +206,48 @@ sw_accum_batch_latency(sw_accum_batch *b, const char *service, const char *env, 
     return st;
 }
 
-static int
-cmp_i64(const void *pa, const void *pb)
+/*
+ * Latencies (checked: 1 us .. 1 h, below 2^32) sorted ascending a byte at a time from the
+ * lowest (LSD radix sort), skipping a byte every value shares; tmp has room for n values. For
+ * a push's few hundred values this is several times cheaper than qsort's comparisons.
+ */
+static void
+sort_latencies(int64_t *values, int64_t *tmp, size_t n)
 {
-    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
-    return (a > b) - (a < b);
+    uint32_t offsets[4][256] = {{0}};
+    for (size_t i = 0; i < n; i++)
+        for (int d = 0; d < 4; d++)
+            offsets[d][(values[i] >> (8 * d)) & 0xff]++;
+    int64_t *from = values, *to = tmp;
+    for (int d = 0; d < 4; d++) {
+        uint32_t *at = offsets[d];
+        if (at[(from[0] >> (8 * d)) & 0xff] == n)
+            continue;
+        for (uint32_t k = 0, sum = 0; k < 256; k++) {
+            uint32_t here = at[k];
+            at[k] = sum;
+            sum += here;
+        }
+        for (size_t i = 0; i < n; i++)
+            to[at[(from[i] >> (8 * d)) & 0xff]++] = from[i];
+        int64_t *swap = from;
+        from = to;
+        to = swap;
+    }
+    if (from != values)
+        memcpy(values, from, n * sizeof *values);
 }
 
 /*
  * Sorted values become one (value, count) per bucket, written over the front of values, so a
  * push's latencies are merged into the batch's histogram in one pass instead of being inserted
- * one at a time into its sorted buckets. Returns the number of buckets.
+ * one at a time into its sorted buckets. counts (n long) is the sort's scratch first. Returns
+ * the number of buckets.
  */
 static size_t
 group_by_bucket(const sw_hdr *h, int64_t *values, int64_t *counts, size_t n)
 {
-    qsort(values, n, sizeof *values, cmp_i64);
+    sort_latencies(values, counts, n);
     size_t m = 0;
     int64_t bucket = -1;
     for (size_t i = 0; i < n; i++) {

@@ -1,11 +1,13 @@
 /*
- * The push batch parser: the capped JSON parser of core/json, then every field checked for
- * type, range and size before anything is kept.
+ * The push batch parser. A plain valid batch, what every pusher sends, is read straight from
+ * the text (one pass, no tree, numbers through sw_json_number). Anything else, and any batch
+ * that would be refused, goes to the tree path: the capped JSON parser of core/json, then
+ * every field checked for type, range and size before anything is kept. The direct reader only
+ * ever accepts, so every refusal and its message is the tree path's.
  */
 #include "slawatch/push.h"
 
 #include <cjson/cJSON.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +17,7 @@
 
 #define BODY_MAX ((size_t)8 << 20)
 
+/* In this order direct_field reads them by index. */
 static const char *const known_keys[] = {"service", "env",        "at",     "requests",
                                          "errors",  "latency_us", "probes", NULL};
 
@@ -51,15 +54,29 @@ get_name(const cJSON *root, const char *key, bool required, char *out, sw_err *e
     return SW_OK;
 }
 
-/* A whole number in [0, 2^53], exactly representable in a JSON double. */
+#define COUNT_MAX 9007199254740992.0 /* 2^53 */
+
+/* A whole number in [0, max], max <= 2^53, exactly representable in a JSON double. */
 static bool
-whole(const cJSON *v, double max, int64_t *ret)
+whole(double v, double max, int64_t *ret)
 {
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > max ||
-        floor(v->valuedouble) != v->valuedouble)
+    if (!(v >= 0) || v > max)
         return false;
-    *ret = (int64_t)v->valuedouble;
-    return true;
+    /* Within [0, 2^53] truncation is floor, and cheaper than the libm call. */
+    *ret = (int64_t)v;
+    return (double)*ret == v;
+}
+
+static bool
+latency_value(double v, int64_t *ret)
+{
+    return whole(v, (double)SW_HDR_LATENCY_HIGHEST_US, ret) && *ret >= SW_HDR_LATENCY_LOWEST_US;
+}
+
+static bool
+whole_number(const cJSON *v, double max, int64_t *ret)
+{
+    return cJSON_IsNumber(v) && whole(v->valuedouble, max, ret);
 }
 
 static sw_status
@@ -67,7 +84,7 @@ get_count(const cJSON *root, const char *key, uint64_t *ret, sw_err *err)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
     int64_t n = 0;
-    if (v != NULL && !whole(v, 9007199254740992.0, &n))
+    if (v != NULL && !whole_number(v, COUNT_MAX, &n))
         return sw_err_set(err, SW_E_PARSE, "%s must be a whole number >= 0", key);
     *ret = (uint64_t)n;
     return SW_OK;
@@ -102,7 +119,7 @@ get_latency(const cJSON *root, sw_push_batch *b, sw_err *err)
     cJSON_ArrayForEach(v, arr)
     {
         int64_t us;
-        if (!whole(v, (double)SW_HDR_LATENCY_HIGHEST_US, &us) || us < SW_HDR_LATENCY_LOWEST_US)
+        if (!cJSON_IsNumber(v) || !latency_value(v->valuedouble, &us))
             return sw_err_set(
                 err, SW_E_PARSE, "latency_us[%zu] must be whole microseconds from %d to %lld",
                 b->n_latency, (int)SW_HDR_LATENCY_LOWEST_US, (long long)SW_HDR_LATENCY_HIGHEST_US);
@@ -154,8 +171,200 @@ parse_root(const cJSON *root, sw_push_batch *b, sw_err *err)
     return SW_OK;
 }
 
+/*
+ * The direct reader: a cursor over the body. Every function returns false at the first byte
+ * it does not expect, and the caller then leaves the body to the tree path.
+ */
+typedef struct cursor {
+    const uint8_t *p, *end;
+} cursor;
+
+static void
+skip_ws(cursor *c)
+{
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
+        c->p++;
+}
+
+/* The byte ch, then whitespace. */
+static bool
+take(cursor *c, uint8_t ch)
+{
+    if (c->p >= c->end || *c->p != ch)
+        return false;
+    c->p++;
+    skip_ws(c);
+    return true;
+}
+
+/* A string without escapes or control bytes (cJSON keeps its other bytes as they are). */
+static bool
+plain_string(cursor *c, const char **ret, size_t *ret_len)
+{
+    if (c->p >= c->end || *c->p != '"')
+        return false;
+    const uint8_t *s = ++c->p;
+    while (c->p < c->end && *c->p != '"') {
+        if (*c->p < 0x20 || *c->p == '\\')
+            return false;
+        c->p++;
+    }
+    if (c->p >= c->end)
+        return false;
+    *ret = (const char *)s;
+    *ret_len = (size_t)(c->p++ - s);
+    skip_ws(c);
+    return true;
+}
+
+static bool
+number(cursor *c, double *ret)
+{
+    size_t n;
+    if (!sw_json_number(c->p, c->end, ret, &n))
+        return false;
+    c->p += n;
+    skip_ws(c);
+    return true;
+}
+
+static bool
+direct_name(cursor *c, char *out)
+{
+    const char *s;
+    size_t n;
+    if (!plain_string(c, &s, &n) || n == 0 || n >= SW_PUSH_NAME_MAX)
+        return false;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return true;
+}
+
+static bool
+direct_time(cursor *c, int64_t *ret)
+{
+    const char *s;
+    size_t n;
+    return plain_string(c, &s, &n) && sw_units_parse_time_ms(s, n, ret);
+}
+
+static bool
+direct_count(cursor *c, uint64_t *ret)
+{
+    double v;
+    int64_t n;
+    if (!number(c, &v) || !whole(v, COUNT_MAX, &n))
+        return false;
+    *ret = (uint64_t)n;
+    return true;
+}
+
+/* Room for every value the rest of the body can hold (each takes at least "1,"). */
+static bool
+direct_latency(cursor *c, sw_push_batch *b)
+{
+    size_t cap = (size_t)(c->end - c->p) / 2 + 1;
+    cap = cap < SW_PUSH_MAX_VALUES ? cap : SW_PUSH_MAX_VALUES;
+    if (!take(c, '[') || (b->latency_us = malloc((cap + 1) * sizeof *b->latency_us)) == NULL)
+        return false;
+    if (take(c, ']'))
+        return true;
+    do {
+        double v;
+        if (b->n_latency == cap || !number(c, &v) ||
+            !latency_value(v, &b->latency_us[b->n_latency]))
+            return false;
+        b->n_latency++;
+    } while (take(c, ','));
+    return take(c, ']');
+}
+
+static bool
+literal(cursor *c, const char *word, size_t n)
+{
+    if ((size_t)(c->end - c->p) < n || memcmp(c->p, word, n) != 0)
+        return false;
+    c->p += n;
+    skip_ws(c);
+    return true;
+}
+
+static bool
+direct_probes(cursor *c, sw_push_batch *b)
+{
+    size_t cap = (size_t)(c->end - c->p) / 5 + 1; /* each at least "true," */
+    cap = cap < SW_PUSH_MAX_PROBES ? cap : SW_PUSH_MAX_PROBES;
+    if (!take(c, '[') || (b->probes = malloc((cap + 1) * sizeof *b->probes)) == NULL)
+        return false;
+    if (take(c, ']'))
+        return true;
+    do {
+        bool ok = literal(c, "true", 4);
+        if (b->n_probes == cap || (!ok && !literal(c, "false", 5)))
+            return false;
+        b->probes[b->n_probes++] = ok;
+    } while (take(c, ','));
+    return take(c, ']');
+}
+
+/* The value of known_keys[key]. */
+static bool
+direct_field(cursor *c, size_t key, sw_push_batch *b)
+{
+    switch (key) {
+    case 0:
+        return direct_name(c, b->service);
+    case 1:
+        return direct_name(c, b->env);
+    case 2:
+        return direct_time(c, &b->at_ms);
+    case 3:
+        return direct_count(c, &b->requests);
+    case 4:
+        return direct_count(c, &b->errors);
+    case 5:
+        return direct_latency(c, b);
+    default:
+        return direct_probes(c, b);
+    }
+}
+
+/* The index of a known key, each at most once (cJSON would read the first of two). */
+static bool
+direct_key(cursor *c, unsigned *seen, size_t *ret)
+{
+    const char *s;
+    size_t n;
+    if (!plain_string(c, &s, &n) || !take(c, ':'))
+        return false;
+    for (size_t i = 0; known_keys[i] != NULL; i++)
+        if (strlen(known_keys[i]) == n && memcmp(known_keys[i], s, n) == 0 && !(*seen & 1u << i)) {
+            *seen |= 1u << i;
+            *ret = i;
+            return true;
+        }
+    return false;
+}
+
+/* A plain valid batch into *b (which the caller finishes either way). */
+static bool
+read_direct(const uint8_t *body, const uint8_t *end, sw_push_batch *b)
+{
+    cursor c = {body, end};
+    unsigned seen = 0;
+    skip_ws(&c);
+    if (!take(&c, '{'))
+        return false;
+    do {
+        size_t key;
+        if (!direct_key(&c, &seen, &key) || !direct_field(&c, key, b))
+            return false;
+    } while (take(&c, ','));
+    return take(&c, '}') && c.p == c.end && (seen & 1u) && b->errors <= b->requests;
+}
+
 sw_status
-sw_push_parse(const uint8_t *body, size_t len, sw_push_batch *ret, sw_err *err)
+sw_push_parse_tree(const uint8_t *body, size_t len, sw_push_batch *ret, sw_err *err)
 {
     cJSON *root;
     sw_status st = sw_json_parse(body, len, BODY_MAX, 4, &root, err);
@@ -170,6 +379,19 @@ sw_push_parse(const uint8_t *body, size_t len, sw_push_batch *ret, sw_err *err)
     }
     *ret = b;
     return SW_OK;
+}
+
+sw_status
+sw_push_parse(const uint8_t *body, size_t len, sw_push_batch *ret, sw_err *err)
+{
+    sw_push_batch b = {.at_ms = -1};
+    /* An empty body may come as NULL: no pointer arithmetic on it. */
+    if (len > 0 && len <= BODY_MAX && read_direct(body, body + len, &b)) {
+        *ret = b;
+        return SW_OK;
+    }
+    sw_push_batch_fini(&b);
+    return sw_push_parse_tree(body, len, ret, err);
 }
 
 void

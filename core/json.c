@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /*
@@ -93,6 +94,156 @@ sw_json_put_string(sw_buf *b, const char *s, sw_err *err)
         p += n ? n : 1;
     }
     return st == SW_OK ? sw_buf_append(b, "\"", 1, err) : st;
+}
+
+/* A JSON number's parts: sign, digits before and after the point, the exponent (kept within
+ * +-100000, far past where any double ends), and its length in bytes. */
+typedef struct json_number {
+    bool negative;
+    const uint8_t *int_digits, *frac_digits;
+    size_t n_int, n_frac, len;
+    long exponent;
+} json_number;
+
+static size_t
+count_digits(const uint8_t *p, const uint8_t *end)
+{
+    const uint8_t *q = p;
+    while (q < end && *q >= '0' && *q <= '9')
+        q++;
+    return (size_t)(q - p);
+}
+
+/* A byte cJSON copies into its number buffer (it stops at the first other one). */
+static bool
+cjson_number_byte(uint8_t c)
+{
+    return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.' || c == 'e' || c == 'E';
+}
+
+static size_t
+scan_exponent(const uint8_t *p, const uint8_t *end, long *ret)
+{
+    const uint8_t *q = p;
+    bool negative = q < end && *q == '-';
+    q += q < end && (*q == '+' || *q == '-');
+    size_t n = count_digits(q, end);
+    if (n == 0)
+        return 0;
+    long e = 0;
+    for (size_t i = 0; i < n; i++)
+        e = e < 100000 ? e * 10 + (q[i] - '0') : e;
+    *ret = negative ? -e : e;
+    return (size_t)(q + n - p);
+}
+
+/* The JSON-grammar number at p, when cJSON would read exactly these bytes as its number. */
+static bool
+scan_number(const uint8_t *p, const uint8_t *end, json_number *n)
+{
+    const uint8_t *q = p;
+    n->negative = q < end && *q == '-';
+    q += n->negative;
+    n->int_digits = q;
+    n->n_int = count_digits(q, end);
+    if (n->n_int == 0 || (q[0] == '0' && n->n_int > 1))
+        return false;
+    q += n->n_int;
+    n->frac_digits = q;
+    n->n_frac = 0;
+    if (q < end && *q == '.') {
+        n->frac_digits = ++q;
+        if ((n->n_frac = count_digits(q, end)) == 0)
+            return false;
+        q += n->n_frac;
+    }
+    n->exponent = 0;
+    if (q < end && (*q == 'e' || *q == 'E')) {
+        size_t k = scan_exponent(q + 1, end, &n->exponent);
+        if (k == 0)
+            return false;
+        q += 1 + k;
+    }
+    n->len = (size_t)(q - p);
+    return n->len <= SW_JSON_NUMBER_MAX && !(q < end && cjson_number_byte(*q));
+}
+
+#define WHOLE_MAX (UINT64_C(1) << 53) /* every whole number up to here is a double */
+
+static const uint64_t powers_of_ten[20] = {1,
+                                           10,
+                                           100,
+                                           1000,
+                                           10000,
+                                           100000,
+                                           1000000,
+                                           10000000,
+                                           100000000,
+                                           1000000000,
+                                           10000000000,
+                                           100000000000,
+                                           1000000000000,
+                                           10000000000000,
+                                           100000000000000,
+                                           1000000000000000,
+                                           10000000000000000,
+                                           100000000000000000,
+                                           1000000000000000000,
+                                           10000000000000000000u};
+
+/*
+ * The number's magnitude when its decimal value is exactly a whole number up to 2^53 (then the
+ * double strtod rounds it to is that number itself); false for anything that needs rounding.
+ */
+static bool
+exact_whole(const json_number *n, uint64_t *ret)
+{
+    uint64_t d = 0;
+    size_t significant = 0;
+    for (size_t i = 0; i < n->n_int + n->n_frac; i++) {
+        unsigned c = (i < n->n_int ? n->int_digits[i] : n->frac_digits[i - n->n_int]) - '0';
+        if (d == 0 && c == 0)
+            continue;
+        if (++significant > 19) /* 19 digits always fit in 64 bits */
+            return false;
+        d = d * 10 + c;
+    }
+    long scale = n->exponent - (long)n->n_frac;
+    if (d == 0) {
+        *ret = 0;
+        return true;
+    }
+    if (scale >= 0) {
+        if (scale > 15 || d > WHOLE_MAX / powers_of_ten[scale])
+            return false;
+        d *= powers_of_ten[scale];
+    } else {
+        if (scale < -19 || d % powers_of_ten[-scale] != 0)
+            return false;
+        d /= powers_of_ten[-scale];
+    }
+    *ret = d;
+    return d <= WHOLE_MAX;
+}
+
+bool
+sw_json_number(const uint8_t *p, const uint8_t *end, double *ret, size_t *ret_len)
+{
+    json_number n;
+    if (p >= end || !scan_number(p, end, &n))
+        return false;
+    uint64_t whole;
+    if (exact_whole(&n, &whole)) {
+        *ret = n.negative ? -(double)whole : (double)whole;
+    } else {
+        /* cJSON's own path: strtod over the same bytes (the C locale, as cJSON arranges). */
+        char text[SW_JSON_NUMBER_MAX + 1];
+        memcpy(text, p, n.len);
+        text[n.len] = '\0';
+        *ret = strtod(text, NULL);
+    }
+    *ret_len = n.len;
+    return true;
 }
 
 /* "offset 12 (line 2, col 3)" for the byte at data[off]; lines and columns count from 1. */

@@ -31,6 +31,19 @@ bool sw_json_utf8_valid(const char *s);
 /* The same for len bytes at s (a NUL among them is a character like any other). */
 bool sw_json_utf8_valid_n(const char *s, size_t len);
 
+/* The longest number cJSON reads in one piece (its 64-byte buffer); longer ones it cuts. */
+#define SW_JSON_NUMBER_MAX 63
+
+/*
+ * The JSON number at the start of [p, end), read to the double cJSON would give it (strtod of
+ * the same text), so a caller can read number arrays without building a tree. Only text where
+ * that is certain is read: the JSON grammar (-?int frac? exp?), at most SW_JSON_NUMBER_MAX
+ * bytes, not followed by a byte cJSON would take as part of the number ([0-9+-.eE]). Whole
+ * numbers up to 2^53 are converted exactly without strtod; any other number goes to strtod.
+ * True with *ret and *ret_len (bytes read); false (nothing set) when the text is anything else.
+ */
+bool sw_json_number(const uint8_t *p, const uint8_t *end, double *ret, size_t *ret_len);
+
 struct cJSON;
 
 /*

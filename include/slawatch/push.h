@@ -34,9 +34,17 @@ typedef struct sw_push_batch {
 /*
  * Parse one batch. SW_E_PARSE (or SW_E_TOOBIG) with a message naming the field and what was
  * wrong: errors > requests, a latency outside 1 us .. 1 h, a count that is not a whole number.
- * On success the caller finishes *ret with sw_push_batch_fini.
+ * On success the caller finishes *ret with sw_push_batch_fini. A plain valid batch (names
+ * without escapes, every field once) is read directly from the text, without a tree.
  */
 sw_status sw_push_parse(const uint8_t *body, size_t len, sw_push_batch *ret, sw_err *err);
+
+/*
+ * The same through a cJSON tree only: the reference sw_push_parse matches on every input. It
+ * reads the bodies sw_push_parse's direct reader leaves (anything but a plain, valid batch)
+ * and words every refusal.
+ */
+sw_status sw_push_parse_tree(const uint8_t *body, size_t len, sw_push_batch *ret, sw_err *err);
 
 void sw_push_batch_fini(sw_push_batch *b);
 

@@ -491,39 +491,28 @@ test_many_series_each_its_own(void **state)
     sw_accum_free(a);
 }
 
-/* A push's latencies added at once land exactly as recorded one by one into a histogram of
- * their own (every bucket's count), in any order; one value out of range adds none of them. */
+/*
+ * The n latencies added at once land exactly as recorded one by one into a histogram of their
+ * own (every bucket's count), whatever their order (values is shuffled by the add).
+ */
 static void
-test_latencies_at_once(void **state)
+check_latencies_at_once(int64_t *values, size_t n)
 {
-    (void)state;
     sw_accum *a;
     assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
     sw_hdr *want;
     assert_int_equal(sw_hdr_new(&sw_hdr_latency_config, &want, NULL), SW_OK);
-    int64_t values[700];
-    uint64_t x = 88172645463325252u;
-    for (size_t i = 0; i < 700; i++) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        /* Repeats, neighbours in one bucket, and the range's ends. */
-        values[i] = i % 7 == 0 ? 1 : i % 11 == 0 ? 3600000000 : 1 + (int64_t)(x % 5000000);
+    for (size_t i = 0; i < n; i++)
         assert_true(sw_hdr_record(want, values[i]));
-    }
     sw_accum_batch *b = sw_accum_batch_new_strict(a);
-    int64_t bad[3] = {5, 0, 7};
-    sw_err err;
-    assert_int_equal(sw_accum_batch_latencies(b, "api", "blue", T0 + 1000, bad, 3, &err),
-                     SW_E_RANGE);
-    assert_non_null(strstr(err.msg, "latency 0 us"));
-    assert_int_equal(sw_accum_batch_latencies(b, "api", "blue", T0 + 1000, values, 700, NULL),
-                     SW_OK);
+    assert_int_equal(sw_accum_batch_latencies(b, "api", "blue", T0 + 1000, values, n, NULL), SW_OK);
     assert_int_equal(sw_accum_commit(a, b, NULL), SW_OK);
     sw_accum_batch_free(b);
     taken t = {0};
     assert_int_equal(sw_accum_take(a, T0 + BASE, collect, &t, NULL), SW_OK);
     assert_int_equal(t.n, 1);
     const sw_hdr *got = t.iv[0].latency;
-    assert_int_equal(sw_hdr_total_count(got), 700);
+    assert_int_equal(sw_hdr_total_count(got), (int64_t)n);
     assert_int_equal(sw_hdr_recorded_buckets(got), sw_hdr_recorded_buckets(want));
     sw_hdr_iter it;
     sw_hdr_iter_init(&it, want);
@@ -535,6 +524,67 @@ test_latencies_at_once(void **state)
     release(&t);
     sw_hdr_free(want);
     sw_accum_free(a);
+}
+
+static uint64_t
+xorshift(uint64_t *x)
+{
+    *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+    return *x;
+}
+
+/* Repeats, neighbours in one bucket and the range's ends; one value out of range adds none. */
+static void
+test_latencies_at_once(void **state)
+{
+    (void)state;
+    int64_t values[700];
+    uint64_t x = 88172645463325252u;
+    for (size_t i = 0; i < 700; i++)
+        values[i] = i % 7 == 0    ? 1
+                    : i % 11 == 0 ? 3600000000
+                                  : 1 + (int64_t)(xorshift(&x) % 5000000);
+    sw_accum *a;
+    assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
+    sw_accum_batch *b = sw_accum_batch_new_strict(a);
+    int64_t bad[3] = {5, 0, 7};
+    sw_err err;
+    assert_int_equal(sw_accum_batch_latencies(b, "api", "blue", T0 + 1000, bad, 3, &err),
+                     SW_E_RANGE);
+    assert_non_null(strstr(err.msg, "latency 0 us"));
+    sw_accum_batch_free(b);
+    sw_accum_free(a);
+    check_latencies_at_once(values, 700);
+}
+
+/*
+ * Value shapes a sort by bytes treats apart: bytes every value shares (one value, one value
+ * repeated, values below 256, below 2^16, sharing their low bytes), descending and ascending
+ * runs, values over the whole range.
+ */
+static void
+test_latencies_at_once_shapes(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    int64_t values[N];
+    uint64_t x = 2463534242u;
+    for (int shape = 0; shape < 8; shape++) {
+        size_t n = shape == 0 ? 1 : N;
+        for (size_t i = 0; i < n; i++) {
+            int64_t r = (int64_t)(xorshift(&x) % 3600000000u) + 1;
+            int64_t by_shape[8] = {r,
+                                   80000,
+                                   1 + r % 255,
+                                   1 + r % 65535,
+                                   (r % 200 + 1) << 24 | 0x3456,
+                                   (int64_t)(N - i) * 10007,
+                                   (int64_t)i * 12000017 + 1,
+                                   r};
+            values[i] = by_shape[shape];
+        }
+        check_latencies_at_once(values, n);
+    }
 }
 
 int
@@ -554,6 +604,7 @@ main(void)
         cmocka_unit_test(test_concurrent_adds),
         cmocka_unit_test(test_many_series_each_its_own),
         cmocka_unit_test(test_latencies_at_once),
+        cmocka_unit_test(test_latencies_at_once_shapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
