@@ -7,7 +7,7 @@ base interval (mem_serve.py's rules and traffic).
     python3 bench/scale_serve.py BUILD_DIR tick N [N ...] [--intervals K] [--warmup W]
                                  [--http-threads T] [--store DIR | --days D]
                                  [--background-nice B|idle] [--thread-waits]
-                                 [--load-nice L]
+                                 [--load-nice L] [--own-session]
     python3 bench/scale_serve.py BUILD_DIR startup N [--days D] [--store DIR]
 
 `tick`: after two warm-up intervals, K measured intervals (default 4). The tick's cost is read
@@ -52,6 +52,10 @@ lock, the loopback, the probe's own Python).
 --load-nice L runs the pushes and the scrapes (this process, once serve is ready) at nice L: they
 stand for other machines, whose CPU on this one's cores is the benchmark's, not the daemon's.
 The probes keep the priority they are started with (their wall time is the measurement).
+--own-session starts serve in a session of its own (setsid): with the kernel's autogroups that is
+a scheduling group of its own, as systemd's service cgroup gives the installed daemon, so the
+CPU of the pushes, scrapes and probes is not charged to the daemon's group when the kernel
+shares the CPUs between groups (without it they are one group, all of this session).
 
 Prints `key value unit` lines.
 """
@@ -311,6 +315,7 @@ FILE_SERVICES = 1000  # a rules file lists at most 1,000 services: teams' files,
 HTTP_THREADS = 0  # --http-threads; 0: the daemon's default
 BACKGROUND_NICE = None  # --background-nice; None: not written
 LOAD_NICE = 0  # --load-nice: the pushes' and scrapes' niceness
+OWN_SESSION = False  # --own-session: serve in a scheduling group (autogroup) of its own
 THREAD_WAITS = False  # --thread-waits: each kind of thread's CPU and run-queue wait
 
 
@@ -354,7 +359,7 @@ def write_config(tmp, n, port):
 
 def start_serve(build, tmp, port):
     serve = subprocess.Popen([os.path.join(build, "slawatch"), "serve", "--config",
-                              os.path.join(tmp, "slawatch.yaml")])
+                              os.path.join(tmp, "slawatch.yaml")], start_new_session=OWN_SESSION)
     return serve
 
 
@@ -477,6 +482,7 @@ def tick_run(build, n, intervals, steady):
         gate_figures(f"{key}.gate_pipeline_before_mark", [a[:2] for a in polled if a[2] == "0"])
         gate_figures(f"{key}.gate_pipeline", [a[:2] for a in polled if a[2] == "1"])
         print(f"{key}.load_nice {LOAD_NICE} nice")
+        print(f"{key}.own_session {int(OWN_SESSION)} bool")
         print(f"{key}.load_1m {os.getloadavg()[0]:.1f} runnable")
         sys.stdout.flush()
         return rss
@@ -560,7 +566,10 @@ def main():
     global HTTP_THREADS, WARMUP
     intervals = option(args, "--intervals", 4)
     HTTP_THREADS = option(args, "--http-threads", 0)
-    global THREAD_WAITS, BACKGROUND_NICE, LOAD_NICE
+    global THREAD_WAITS, BACKGROUND_NICE, LOAD_NICE, OWN_SESSION
+    OWN_SESSION = "--own-session" in args
+    if OWN_SESSION:
+        args.remove("--own-session")
     if "--background-nice" in args and args[args.index("--background-nice") + 1] == "idle":
         BACKGROUND_NICE = args.pop(args.index("--background-nice") + 1)
         args.remove("--background-nice")
