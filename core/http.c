@@ -11,7 +11,6 @@
 #include "http_int.h"
 
 #include "slawatch/json.h"
-#include "slawatch/thread_prio.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -105,13 +104,6 @@ sw_http_on_connection(void *cls, struct MHD_Connection *mc, void **socket_contex
             free(c);
         }
         return;
-    }
-    /* MHD accepts a connection on the pool thread that serves it: the first one tells this
-     * thread it answers the gate. */
-    static _Thread_local bool short_slice;
-    if (!short_slice) {
-        sw_thread_prio_short_slice();
-        short_slice = true;
     }
     /* Without a context every request on this connection is refused (see sw_http_on_uri). */
     c = calloc(1, sizeof *c);

@@ -1,8 +1,7 @@
 /*
- * Thread names and priorities (Linux: per-thread nice through the thread id, SCHED_BATCH,
- * SCHED_IDLE).
+ * Thread names and priorities (Linux: per-thread nice through the thread id, SCHED_BATCH).
  */
-#define _GNU_SOURCE /* pthread_setname_np, SCHED_BATCH, SCHED_IDLE */
+#define _GNU_SOURCE /* pthread_setname_np, SCHED_BATCH */
 #include "slawatch/thread_prio.h"
 
 #include <errno.h>
@@ -10,7 +9,6 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -21,20 +19,7 @@
 
 #define NAME_MAX_LEN 15 /* the kernel keeps 16 bytes with the terminating NUL */
 
-static atomic_bool warned, warned_slice;
-
-/* sched_setattr(2)'s argument, its first version (<linux/sched/types.h> clashes with glibc's
- * sched_param on older systems, and glibc before 2.41 has no wrapper). */
-typedef struct sched_attr_v0 {
-    uint32_t size;
-    uint32_t sched_policy;
-    uint64_t sched_flags;
-    int32_t sched_nice;
-    uint32_t sched_priority;
-    uint64_t sched_runtime; /* SCHED_OTHER: the slice asked for (Linux 6.12) */
-    uint64_t sched_deadline;
-    uint64_t sched_period;
-} sched_attr_v0;
+static atomic_bool warned;
 
 static id_t
 thread_id(void)
@@ -62,28 +47,17 @@ warn_once(int e)
            "err", strerror(e), NULL);
 }
 
-/* The class a lowered thread takes: batch (the kernel treats the thread as CPU-bound and
- * never lets its wakeup preempt a running thread) for a nice level, idle past nice 19. */
-static int
-lowered_policy(int nice)
-{
-#ifdef SCHED_IDLE
-    if (nice >= SW_THREAD_IDLE)
-        return SCHED_IDLE;
-#endif
-#ifdef SCHED_BATCH
-    return SCHED_BATCH;
-#else
-    (void)nice;
-    return SCHED_OTHER;
-#endif
-}
-
+/* Batch scheduling: the kernel treats the thread as CPU-bound and never lets its wakeup
+ * preempt a running thread; not SCHED_IDLE, since a background thread holding a lock the
+ * tick needs (the store's) must still get CPU on a busy machine. */
 static int
 lower(int nice)
 {
+    int e = 0;
+#ifdef SCHED_BATCH
     struct sched_param sp = {0};
-    int e = pthread_setschedparam(pthread_self(), lowered_policy(nice), &sp);
+    e = pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
+#endif
     int target = own_nice() + nice;
     if (target > SW_THREAD_NICE_MAX)
         target = SW_THREAD_NICE_MAX;
@@ -105,24 +79,4 @@ sw_thread_prio_set(const char *name, int nice)
     int e = lower(nice);
     if (e != 0)
         warn_once(e);
-}
-
-void
-sw_thread_prio_short_slice(void)
-{
-    sched_attr_v0 attr = {
-        .size = sizeof attr,
-        .sched_policy = SCHED_OTHER,
-        .sched_nice = own_nice(),
-        .sched_runtime = SW_THREAD_SHORT_SLICE_NS,
-    };
-    if (syscall(SYS_sched_setattr, thread_id(), &attr, 0u) == 0)
-        return;
-    int e = errno;
-    if (atomic_exchange(&warned_slice, true))
-        return;
-    sw_log(SW_LOG_WARN,
-           "cannot shorten the time slice of the gate's threads: they may wait behind background "
-           "threads for a CPU (allow sched_setattr)",
-           "err", strerror(e), NULL);
 }

@@ -259,21 +259,6 @@ get_tls(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
         c->tls_key_file = sw_config_resolve_path(ld, c->path, c->tls_key_file);
 }
 
-/* 0..19 nice steps, or `idle`: the idle class, below nice 19 (SW_THREAD_IDLE). */
-static void
-get_background_nice(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
-{
-    if (node->kind == SW_YAML_SCALAR && node->plain && strcmp(node->str, "idle") == 0) {
-        c->background_nice = SW_THREAD_IDLE;
-        return;
-    }
-    int64_t n;
-    if (sw_rules_get_int(ld, node,
-                         "a number of nice steps from 0 to 19, or idle, for background_nice", 0,
-                         SW_THREAD_NICE_MAX, &n))
-        c->background_nice = (int)n;
-}
-
 static void
 get_http(sw_rules_loader *ld, const sw_yaml_node *node, sw_config *c)
 {
@@ -524,6 +509,7 @@ static void
 compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
 {
     const sw_yaml_node *v;
+    int64_t n;
     if (!sw_rules_check_map(ld, root, "configuration", top_keys))
         return;
     if ((v = sw_yaml_get(root, "listen")) != NULL)
@@ -553,8 +539,10 @@ compile_root(sw_rules_loader *ld, const sw_yaml_node *root, sw_config *c)
         sw_rules_get_duration(ld, v, "ingest_delay", true, &c->ingest_delay_ms);
     if ((v = sw_yaml_get(root, "ingest_sync")) != NULL)
         sw_rules_get_bool(ld, v, &c->ingest_sync);
-    if ((v = sw_yaml_get(root, "background_nice")) != NULL)
-        get_background_nice(ld, v, c);
+    if ((v = sw_yaml_get(root, "background_nice")) != NULL &&
+        sw_rules_get_int(ld, v, "a number of nice steps from 0 to 19 for background_nice", 0,
+                         SW_THREAD_NICE_MAX, &n))
+        c->background_nice = (int)n;
     if ((v = sw_yaml_get(root, "scrape_configs")) != NULL)
         sw_config_scrape_compile(ld, v, c);
     if ((v = sw_yaml_get(root, "prometheus_query")) != NULL)

@@ -14,7 +14,6 @@
 
 #include "slawatch/cwpct.h"
 #include "slawatch/log.h"
-#include "slawatch/thread_prio.h"
 #include "slawatch/units.h"
 
 #define SECRET_MAX 4096 /* bytes of a token or password file's first line */
@@ -108,9 +107,6 @@ start_http(sw_daemon *d, sw_err *err)
         .render_workers = c->http_render_workers,
         .render_waiting = c->http_render_queue,
         .render_nice = d->background_nice,
-        /* Pushes stay at the gate's priority unless every background thread is idle: then
-         * only the gate's threads and the tick are ordinary (docs/configuration.md). */
-        .bulk_nice = d->background_nice == SW_THREAD_IDLE ? SW_THREAD_IDLE : 0,
         .bearer_token = d->token,
         .auth_all = c->auth_all,
         .tls_cert_file = c->tls_cert_file,

@@ -105,8 +105,7 @@ typedef struct sw_config {
     unsigned http_ingest_queue;     /* ingest requests waiting for them */
     unsigned http_render_workers;   /* threads rendering /metrics and the status (render routes) */
     unsigned http_render_queue;     /* render requests waiting for them */
-    int background_nice;     /* nice steps the background threads run below the gate's threads,
-                                SW_THREAD_IDLE: the idle class */
+    int background_nice;     /* nice steps the background threads run below the gate's threads */
     int64_t retention_ms[4]; /* base, 1m, 1h, 1d */
     /* store.audits, .deployments, .events (sw_store_record order): kept this long, this many */
     int64_t record_keep_ms[3], record_max_rows[3];

@@ -95,8 +95,6 @@ typedef struct sw_http_options {
     unsigned render_waiting;   /* render requests queued behind them [16]; more get 503 */
     int render_nice;           /* the render workers' priority, as sw_thread_prio_set takes
                                   it [0: the pool threads'] */
-    int bulk_nice;             /* the bulk workers' priority, the same way [0]: lowered, a
-                                  flood of pushes waits longer and is refused more */
     unsigned header_timeout_s; /* a request head (line and headers) must be in within this,
                                   counted from the connection or the previous answer [10] */
     const char *bearer_token;  /* NULL: no auth at all; copied */

@@ -1,6 +1,5 @@
 #!/usr/bin/env python3
-"""The daemon's threads are named, its background threads yield the CPU to the gate's, and the
-gate's threads ask for a short time slice.
+"""The daemon's threads are named and its background threads yield the CPU to the gate's.
 
 Usage: test_serve_threads.py SLAWATCH UNIT
 
@@ -12,19 +11,12 @@ tick (the main thread), the ingest workers, the probe, scrape and watchdog threa
 daemon's niceness and SCHED_OTHER; the render workers, the rollup thread and the remote-write
 sender are SCHED_BATCH at the setting's steps above it; the report workers at nice 19. With 0,
 the background threads but the report workers stay at the gate's priority. A value outside
-0..19 refuses the start with one line naming the key and where it is. With `background_nice:
-idle` the background threads and the ingest workers are SCHED_IDLE, the gate's pool threads, the
-tick, probe, scrape and watchdog threads SCHED_OTHER at the daemon's niceness.
-
-With one pool thread (`http.threads: 1`), once it has served a gate request its time slice
-(`se.slice` in /proc/PID/task/TID/sched, Linux 6.6 and later) is the 0.1 ms it asked for
-(EEVDF's custom slice), and no other thread's is.
+0..19 refuses the start with one line naming the key and where it is.
 
 Then the daemon is started once more under the system call filter of the shipped systemd unit
 (UNIT, dist/slawatch.service.in): its SystemCallFilter= lines, in order, expanded by Debian's
 `systemd-analyze syscall-filter` and loaded with libseccomp (python3-seccomp) before exec, denied
-calls failing with the unit's SystemCallErrorNumber. The threads must be lowered, and the pool thread's slice
-shortened, there too.
+calls failing with the unit's SystemCallErrorNumber. The threads must be lowered there too.
 """
 import errno
 import os
@@ -36,10 +28,8 @@ import seccomp
 
 from serve_util import FAILURES, check, Daemon, free_port, wait_until
 
-SCHED_OTHER, SCHED_BATCH, SCHED_IDLE = 0, 3, 5
+SCHED_OTHER, SCHED_BATCH = 0, 3
 NICE_MAX = 19
-SHORT_SLICE_NS = 100000  # what the gate's threads ask for: the kernel's least
-POOL = ("MHD-worker", "MHD-single")  # libmicrohttpd's names: a pool, or its one thread
 
 # Threads that must never be lowered (prefixes of their names).
 GATE_SIDE = ("MHD-worker", "sw-ingest-", "sw-probe", "sw-scrape", "sw-http-watch")
@@ -123,15 +113,12 @@ def check_priorities(slawatch, tmp, setting, seccomp_filter=None):
                    lambda: expected_threads_started(d.proc.pid))
         found = threads(d.proc.pid)
         base = found[d.proc.pid][1]  # the main thread (the tick): the daemon's niceness
-        idle = setting == "idle"
-        lowered = (NICE_MAX, SCHED_IDLE) if idle else (min(NICE_MAX, base + setting), SCHED_BATCH)
+        lowered = min(NICE_MAX, base + setting)
         for tid, (name, nice, policy) in sorted(found.items()):
-            if idle and name.startswith("sw-ingest-"):
-                want = lowered  # idle: only the gate's threads and the tick stay ordinary
-            elif tid == d.proc.pid or name.startswith(GATE_SIDE):
+            if tid == d.proc.pid or name.startswith(GATE_SIDE):
                 want = (base, SCHED_OTHER)
             elif name.startswith(BACKGROUND):
-                want = lowered if idle or setting > 0 else (base, SCHED_OTHER)
+                want = (lowered, SCHED_BATCH) if setting > 0 else (base, SCHED_OTHER)
             elif name.startswith(REPORT):
                 want = (NICE_MAX, SCHED_BATCH)
             else:
@@ -150,50 +137,6 @@ def check_priorities(slawatch, tmp, setting, seccomp_filter=None):
           + d.log_text()[-2000:])
 
 
-def slices(pid):
-    """{tid: (name, se.slice in ns)} from /proc/PID/task/TID/sched; {} on a kernel without it."""
-    out = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/sched") as f:
-                text = f.read()
-            with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                name = f.read().strip()
-        except FileNotFoundError:
-            continue
-        for line in text.splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "se.slice":
-                out[int(tid)] = (name, int(value))
-    return out
-
-
-def check_gate_slice(slawatch, tmp, seccomp_filter=None):
-    d = Daemon(slawatch, tmp, extra_config="http:\n  threads: 1\n")
-    d.start(preexec_fn=seccomp_filter.load if seccomp_filter is not None else None)
-    where = "under the unit's filter" if seccomp_filter is not None else "unfiltered"
-    try:
-        status, _, _ = d.get("/api/v1/gate?service=api&env=green&window=10m")
-        check(status in (200, 503), f"{where}: the gate answered {status}")
-        found = slices(d.proc.pid)
-        if not found:
-            print("skip: this kernel shows no se.slice in /proc/PID/task/TID/sched")
-            return
-        pool = [(tid, s) for tid, (name, s) in found.items() if name.startswith(POOL)]
-        check(len(pool) == 1, f"{where}: want one pool thread, found {pool}")
-        check(all(s == SHORT_SLICE_NS for _, s in pool),
-              f"{where}: the pool thread's slice is {pool}, want {SHORT_SLICE_NS} ns")
-        others = [(name, s) for tid, (name, s) in found.items()
-                  if not name.startswith(POOL) and s == SHORT_SLICE_NS]
-        check(not others, f"{where}: threads other than the gate's with the short slice: {others}")
-    finally:
-        rc = d.stop()
-    check(rc == 0, f"{where}: serve exited {rc}")
-    check("cannot shorten" not in d.log_text(),
-          f"{where}: the daemon could not shorten its pool thread's slice: "
-          + d.log_text()[-2000:])
-
-
 def check_refused(slawatch, tmp, value):
     d = Daemon(slawatch, tmp, extra_config=f"background_nice: {value}\n")
     p = subprocess.run([slawatch, "serve", "--config", d.config_path], capture_output=True,
@@ -207,21 +150,16 @@ def check_refused(slawatch, tmp, value):
 
 def main():
     slawatch, unit = sys.argv[1], sys.argv[2]
-    for setting in (7, 0, "idle"):
+    for setting in (7, 0):
         with tempfile.TemporaryDirectory(prefix="sw-threads-") as tmp:
             check_priorities(slawatch, tmp, setting)
     with tempfile.TemporaryDirectory(prefix="sw-threads-unit-") as tmp:
         check_priorities(slawatch, tmp, 7, unit_filter(unit))
-    with tempfile.TemporaryDirectory(prefix="sw-threads-slice-") as tmp:
-        check_gate_slice(slawatch, tmp)
-    with tempfile.TemporaryDirectory(prefix="sw-threads-slice-unit-") as tmp:
-        check_gate_slice(slawatch, tmp, unit_filter(unit))
     for value in ("20", "-1", "ten"):
         with tempfile.TemporaryDirectory(prefix="sw-threads-bad-") as tmp:
             check_refused(slawatch, tmp, value)
     if not FAILURES:
-        print("ok: gate threads at the daemon's priority with a short slice, background threads "
-              "lowered as set")
+        print("ok: gate threads at the daemon's priority, background threads lowered as set")
     return 1 if FAILURES else 0
 
 
