@@ -6,7 +6,7 @@ base interval (mem_serve.py's rules and traffic).
 
     python3 bench/scale_serve.py BUILD_DIR tick N [N ...] [--intervals K] [--warmup W]
                                  [--http-threads T] [--store DIR | --days D]
-                                 [--background-nice B|idle] [--thread-waits]
+                                 [--background-nice B] [--thread-waits]
                                  [--load-nice L] [--own-session]
     python3 bench/scale_serve.py BUILD_DIR startup N [--days D] [--store DIR]
 
@@ -40,15 +40,16 @@ checkpoint). --store DIR copies a store bench_scale_store wrote before instead o
 connection (the scrape's, the probes', the pushes') shares one pool thread, so whatever runs on
 it holds the gate up in every run rather than in the runs where a probe happens to share the
 scrape's thread.
---background-nice B sets `background_nice` (trees that have it; `idle` where the tree takes it).
---thread-waits prints, per kind
+--background-nice B sets `background_nice` (trees that have it). --thread-waits prints, per kind
 of thread (its name without the number; the main thread is "tick"), its CPU per measured
 interval and its mean wait in the run queue per time it ran (/proc/PID/task/TID/schedstat): how
 long the gate's pool threads (MHD-worker) wait for a CPU once woken; and the random probe's
 slowest 1 % of requests taken apart (gate_tail_*): of each one's wall time, how long the
 daemon's pool threads waited runnable for a CPU and ran (their schedstat read by the probe
 before and after the request), how long the probe itself waited for a CPU, and the rest (a
-lock, the loopback, the probe's own Python).
+lock, the loopback, the probe's own Python); and gate_less_probe_wait_*: the random probe's
+percentiles with each request's own run-queue wait taken off, the latency a client on another
+machine would see (the probe is a process on the daemon's cores, waiting for them too).
 --load-nice L runs the pushes and the scrapes (this process, once serve is ready) at nice L: they
 stand for other machines, whose CPU on this one's cores is the benchmark's, not the daemon's.
 The probes keep the priority they are started with (their wall time is the measurement).
@@ -291,6 +292,10 @@ def gate_tail(key, answers):
     print(f"{key}.gate_tail_rest {mean[3] - mean[0] - mean[1] - mean[2]:.3f} ms")
     median = rows[len(rows) // 2]
     print(f"{key}.gate_median_pool_cpu {median[0]:.3f} ms")
+    net = sorted(r[3] - r[2] for r in rows)
+    print(f"{key}.gate_less_probe_wait_p50 {percentile(net, 0.50):.3f} ms")
+    print(f"{key}.gate_less_probe_wait_p99 {percentile(net, 0.99):.3f} ms")
+    print(f"{key}.gate_less_probe_wait_max {net[-1]:.3f} ms")
 
 
 def scrape_metrics(port):
@@ -570,11 +575,7 @@ def main():
     OWN_SESSION = "--own-session" in args
     if OWN_SESSION:
         args.remove("--own-session")
-    if "--background-nice" in args and args[args.index("--background-nice") + 1] == "idle":
-        BACKGROUND_NICE = args.pop(args.index("--background-nice") + 1)
-        args.remove("--background-nice")
-    else:
-        BACKGROUND_NICE = option(args, "--background-nice", None)
+    BACKGROUND_NICE = option(args, "--background-nice", None)
     LOAD_NICE = option(args, "--load-nice", 0)
     THREAD_WAITS = "--thread-waits" in args
     if THREAD_WAITS:
