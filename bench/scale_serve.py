@@ -7,6 +7,7 @@ base interval (mem_serve.py's rules and traffic).
     python3 bench/scale_serve.py BUILD_DIR tick N [N ...] [--intervals K] [--warmup W]
                                  [--http-threads T] [--store DIR | --days D]
                                  [--background-nice B] [--thread-waits]
+                                 [--load-nice L] [--own-session]
     python3 bench/scale_serve.py BUILD_DIR startup N [--days D] [--store DIR]
 
 `tick`: after two warm-up intervals, K measured intervals (default 4). The tick's cost is read
@@ -42,7 +43,20 @@ scrape's thread.
 --background-nice B sets `background_nice` (trees that have it). --thread-waits prints, per kind
 of thread (its name without the number; the main thread is "tick"), its CPU per measured
 interval and its mean wait in the run queue per time it ran (/proc/PID/task/TID/schedstat): how
-long the gate's pool threads (MHD-worker) wait for a CPU once woken.
+long the gate's pool threads (MHD-worker) wait for a CPU once woken; and the random probe's
+slowest 1 % of requests taken apart (gate_tail_*): of each one's wall time, how long the
+daemon's pool threads waited runnable for a CPU and ran (their schedstat read by the probe
+before and after the request), how long the probe itself waited for a CPU, and the rest (a
+lock, the loopback, the probe's own Python); and gate_less_probe_wait_*: the random probe's
+percentiles with each request's own run-queue wait taken off, the latency a client on another
+machine would see (the probe is a process on the daemon's cores, waiting for them too).
+--load-nice L runs the pushes and the scrapes (this process, once serve is ready) at nice L: they
+stand for other machines, whose CPU on this one's cores is the benchmark's, not the daemon's.
+The probes keep the priority they are started with (their wall time is the measurement).
+--own-session starts serve in a session of its own (setsid): with the kernel's autogroups that is
+a scheduling group of its own, as systemd's service cgroup gives the installed daemon, so the
+CPU of the pushes, scrapes and probes is not charged to the daemon's group when the kernel
+shares the CPUs between groups (without it they are one group, all of this session).
 
 Prints `key value unit` lines.
 """
@@ -132,9 +146,49 @@ def percentile(sorted_values, p):
     return sorted_values[min(len(sorted_values) - 1, int(math.ceil(p * len(sorted_values))) - 1)]
 
 
-def gate_probe(port, n, seconds):
+def pool_tids(pid):
+    """The daemon's HTTP pool threads (libmicrohttpd names them MHD-worker)."""
+    out = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            if open(f"/proc/{pid}/task/{tid}/comm").read().startswith("MHD-worker"):
+                out.append(tid)
+        except OSError:
+            continue
+    return out
+
+
+def schedstats(paths):
+    """[(ns on a CPU, ns runnable waiting)] of each schedstat file in paths."""
+    out = []
+    for path in paths:
+        try:
+            fields = open(path).read().split()
+        except OSError:
+            fields = (0, 0)  # a thread that ended
+        out.append((int(fields[0]), int(fields[1])))
+    return out
+
+
+def own_thread(deltas):
+    """Which pool thread serves the probe's connection: the one that ran during the most
+    requests (it runs for every one; the pushes' thread only while they last)."""
+    counts = [0] * len(deltas[0]) if deltas else []
+    for row in deltas:
+        for i, (run, _) in enumerate(row):
+            counts[i] += run > 0
+    return counts.index(max(counts)) if counts else None
+
+
+def gate_probe(port, n, seconds, serve_pid=0):
     """Runs as its own process: one line per gate request, its latency in ms and its status
-    (0: no answer within 30 s, the connection dropped and made anew)."""
+    (0: no answer within 30 s, the connection dropped and made anew); with serve_pid, beside
+    them the ms the pool thread serving the probe's connection ran and waited for a CPU during
+    the request, and the ms this probe waited for one."""
+    pool = [f"/proc/{serve_pid}/task/{t}/schedstat" for t in pool_tids(serve_pid)] \
+        if serve_pid else []
+    own = ["/proc/thread-self/schedstat"]
+    deltas = []
     rng = random.Random(7)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     end = time.monotonic() + seconds
@@ -142,6 +196,7 @@ def gate_probe(port, n, seconds):
     next_at = time.monotonic()
     while time.monotonic() < end:
         path = f"/api/v1/gate?service=svc{rng.randrange(n)}&env=green&window=10m"
+        pool_before, own_before = schedstats(pool), schedstats(own)[0]
         t0 = time.perf_counter()
         try:
             conn.request("GET", path)
@@ -152,14 +207,20 @@ def gate_probe(port, n, seconds):
             conn.close()
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             status = 0
-        out.append(((time.perf_counter() - t0) * 1e3, status))
+        wall = (time.perf_counter() - t0) * 1e3
+        pool_after, own_after = schedstats(pool), schedstats(own)[0]
+        deltas.append([(a[0] - b[0], a[1] - b[1]) for a, b in zip(pool_after, pool_before)])
+        out.append((wall, status, (own_after[1] - own_before[1]) / 1e6))
         if status not in (0, 200, 503):
             sys.exit(f"gate answered {status}")
         next_at += GATE_EVERY_S
         delay = next_at - time.monotonic()
         if delay > 0:
             time.sleep(delay)  # the probe's pace, not a wait for a condition
-    print("\n".join(f"{v:.4f} {status}" for v, status in out))
+    mine = own_thread(deltas)
+    print("\n".join(f"{v:.4f} {status} {d[mine][0] / 1e6:.4f} {d[mine][1] / 1e6:.4f} {own:.4f}"
+                    if mine is not None else f"{v:.4f} {status}"
+                    for (v, status, own), d in zip(out, deltas)))
 
 
 def pipeline_probe(port, n, seconds):
@@ -213,6 +274,30 @@ def gate_figures(key, answers):
     print(f"{key}_max {gate[-1]:.3f} ms")
 
 
+def gate_tail(key, answers):
+    """The random probe's slowest 1 % taken apart (means over them, ms): the CPU and run-queue
+    wait of the pool thread serving the probe during each request (the pushes' reading
+    included when they share it), the probe's own run-queue wait, and the rest."""
+    rows = sorted((tuple(float(x) for x in a[2:5]) + (float(a[0]),) for a in answers
+                   if len(a) >= 5), key=lambda r: r[3])
+    tail = rows[len(rows) - max(1, len(rows) // 100):] if rows else []
+    if not tail:
+        return
+    mean = [sum(r[i] for r in tail) / len(tail) for i in range(4)]
+    print(f"{key}.gate_tail_requests {len(tail)} requests")
+    print(f"{key}.gate_tail_wall {mean[3]:.3f} ms")
+    print(f"{key}.gate_tail_pool_cpu {mean[0]:.3f} ms")
+    print(f"{key}.gate_tail_pool_runqueue_wait {mean[1]:.3f} ms")
+    print(f"{key}.gate_tail_probe_runqueue_wait {mean[2]:.3f} ms")
+    print(f"{key}.gate_tail_rest {mean[3] - mean[0] - mean[1] - mean[2]:.3f} ms")
+    median = rows[len(rows) // 2]
+    print(f"{key}.gate_median_pool_cpu {median[0]:.3f} ms")
+    net = sorted(r[3] - r[2] for r in rows)
+    print(f"{key}.gate_less_probe_wait_p50 {percentile(net, 0.50):.3f} ms")
+    print(f"{key}.gate_less_probe_wait_p99 {percentile(net, 0.99):.3f} ms")
+    print(f"{key}.gate_less_probe_wait_max {net[-1]:.3f} ms")
+
+
 def scrape_metrics(port):
     """(wall ms, body bytes, status); status 0 when no answer came within 120 s."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -234,6 +319,8 @@ def scrape_metrics(port):
 FILE_SERVICES = 1000  # a rules file lists at most 1,000 services: teams' files, as users split
 HTTP_THREADS = 0  # --http-threads; 0: the daemon's default
 BACKGROUND_NICE = None  # --background-nice; None: not written
+LOAD_NICE = 0  # --load-nice: the pushes' and scrapes' niceness
+OWN_SESSION = False  # --own-session: serve in a scheduling group (autogroup) of its own
 THREAD_WAITS = False  # --thread-waits: each kind of thread's CPU and run-queue wait
 
 
@@ -277,7 +364,7 @@ def write_config(tmp, n, port):
 
 def start_serve(build, tmp, port):
     serve = subprocess.Popen([os.path.join(build, "slawatch"), "serve", "--config",
-                              os.path.join(tmp, "slawatch.yaml")])
+                              os.path.join(tmp, "slawatch.yaml")], start_new_session=OWN_SESSION)
     return serve
 
 
@@ -317,6 +404,28 @@ def start_steady(build, tmp, n, port, key, store, days):
     return timed_start(build, tmp, port, f"{key}.steady_from_checkpoint")
 
 
+def at_load_nice(fn, *args):
+    """fn(*args) on a thread of its own at LOAD_NICE steps lower (Linux's nice is per thread:
+    serve and the probes, started from this one, keep theirs); its result."""
+    if not LOAD_NICE:
+        return fn(*args)
+    result = []
+
+    def run():
+        os.nice(LOAD_NICE)
+        try:
+            result.append((fn(*args), None))
+        except BaseException as e:  # sys.exit included: raised again on the calling thread
+            result.append((None, e))
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    value, error = result[0]
+    if error is not None:
+        raise error
+    return value
+
+
 def tick_run(build, n, intervals, steady):
     """steady: None (serve starts empty) or (store, days) for start_steady."""
     tmp = tempfile.mkdtemp(prefix="slawatch-bench-scale-")
@@ -340,7 +449,8 @@ def tick_run(build, n, intervals, steady):
             if k == WARMUP:
                 probe = subprocess.Popen(
                     [sys.executable, os.path.abspath(__file__), "--gate-probe", str(port),
-                     str(n), str(intervals * BASE_S)], stdout=subprocess.PIPE, text=True)
+                     str(n), str(intervals * BASE_S), str(serve.pid if THREAD_WAITS else 0)],
+                    stdout=subprocess.PIPE, text=True)
                 pipelines = subprocess.Popen(
                     [sys.executable, os.path.abspath(__file__), "--pipeline-probe", str(port),
                      str(n), str(intervals * BASE_S)], stdout=subprocess.PIPE, text=True)
@@ -348,9 +458,9 @@ def tick_run(build, n, intervals, steady):
                 cpu.append((thread_cpu_s(serve.pid, serve.pid), process_cpu_s(serve.pid)))
                 waits.append(thread_schedstats(serve.pid) if THREAD_WAITS else {})
             if k > WARMUP:
-                scrapes.append(scrape_metrics(port))
+                scrapes.append(at_load_nice(scrape_metrics, port))
             if k < WARMUP + intervals:
-                push_interval(port, n, pool, rng)
+                at_load_nice(push_interval, port, n, pool, rng)
         rss = rss_kib(serve.pid)
         answers = [line.split() for line in probe.communicate(timeout=120)[0].splitlines()]
         polled = [line.split() for line in pipelines.communicate(timeout=120)[0].splitlines()]
@@ -367,14 +477,17 @@ def tick_run(build, n, intervals, steady):
         print(f"{key}.metrics_scrape_max {times[-1]:.1f} ms")
         print(f"{key}.metrics_size {scrapes[-1][1]} bytes")
         print(f"{key}.metrics_failed {sum(s[2] != 200 for s in scrapes)} scrapes")
-        gate_figures(f"{key}.gate", answers)
+        gate_figures(f"{key}.gate", [a[:2] for a in answers])
         if THREAD_WAITS:
             print_thread_waits(key, waits[0], waits[-1], intervals)
+            gate_tail(key, answers)
         # Until the tick thread has applied a mark (after the tick in progress), a pipeline's
         # questions may wait for that tick; once an answer has shown the mark, the rest are
         # prepared by every tick.
         gate_figures(f"{key}.gate_pipeline_before_mark", [a[:2] for a in polled if a[2] == "0"])
         gate_figures(f"{key}.gate_pipeline", [a[:2] for a in polled if a[2] == "1"])
+        print(f"{key}.load_nice {LOAD_NICE} nice")
+        print(f"{key}.own_session {int(OWN_SESSION)} bool")
         print(f"{key}.load_1m {os.getloadavg()[0]:.1f} runnable")
         sys.stdout.flush()
         return rss
@@ -448,7 +561,7 @@ def option(args, name, default):
 def main():
     args = sys.argv[1:]
     if args and args[0] == "--gate-probe":
-        gate_probe(int(args[1]), int(args[2]), float(args[3]))
+        gate_probe(int(args[1]), int(args[2]), float(args[3]), int(args[4]))
         return
     if args and args[0] == "--pipeline-probe":
         pipeline_probe(int(args[1]), int(args[2]), float(args[3]))
@@ -458,8 +571,12 @@ def main():
     global HTTP_THREADS, WARMUP
     intervals = option(args, "--intervals", 4)
     HTTP_THREADS = option(args, "--http-threads", 0)
-    global THREAD_WAITS, BACKGROUND_NICE
+    global THREAD_WAITS, BACKGROUND_NICE, LOAD_NICE, OWN_SESSION
+    OWN_SESSION = "--own-session" in args
+    if OWN_SESSION:
+        args.remove("--own-session")
     BACKGROUND_NICE = option(args, "--background-nice", None)
+    LOAD_NICE = option(args, "--load-nice", 0)
     THREAD_WAITS = "--thread-waits" in args
     if THREAD_WAITS:
         args.remove("--thread-waits")
