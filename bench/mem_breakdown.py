@@ -64,20 +64,22 @@ def chist_bytes(ptr):
     return sizeof("sw_chist") + int(ptr.dereference()["len"]) if int(ptr) != 0 else 0
 
 
-def ring(tally, key, r, latency_from=None):
-    tally.add(key + " ring", int(r["cap"]) * int(r["stride"]), int(r["end"]) - int(r["first"]))
-    tally.add(key + " ring at its retention (not held)", int(r["fit"]) * int(r["stride"]),
-              int(r["fit"]))
-    if latency_from is None:
-        return
-    rec_type = gdb.lookup_type("sw_rec").pointer()
-    first, end, head, cap = int(r["first"]), int(r["end"]), int(r["head"]), int(r["cap"])
-    stride, data = int(r["stride"]), int(r["data"])
-    for seq in range(max(first, latency_from), end):
-        slot = head + (seq - first)
-        slot -= cap if slot >= cap else 0
-        rec = gdb.Value(data + slot * stride).cast(rec_type).dereference()
-        n = chist_bytes(rec["latency"])
+def ring(tally, key, r):
+    """A compact ring: its block array, each block's coded bytes as allocated."""
+    tally.add(key + " ring blocks", int(r["block_cap"]) * sizeof("sw_ring_block"),
+              int(r["end"]) - int(r["first"]))
+    blocks, head, cap = r["blocks"], int(r["block_head"]), int(r["block_cap"])
+    for k in range(int(r["n_blocks"])):
+        tally.add(key + " ring coded", int(blocks[(head + k) % cap]["cap"]))
+
+
+def latency_ring(tally, hist):
+    """The recent base intervals' histograms, in a ring of their own."""
+    cap, head, first = int(hist["lat_cap"]), int(hist["lat_head"]), int(hist["latency_first"])
+    live = max(0, int(hist["level"][0]["end"]) - first)
+    tally.add("history latency ring", cap * sizeof("sw_lat_rec"), live)
+    for k in range(live):
+        n = chist_bytes(hist["lat"][(head + k) % cap]["latency"])
         if n:
             tally.add("history packed intervals", n)
 
@@ -96,9 +98,9 @@ def series(tally, s):
             tally.add(name + " packed hours", chist_bytes(w["hours"][k]))
     hist = s["hist"]
     for lvl, lname in enumerate(("base", "minute", "hour")):
-        ring(tally, f"history {lname}", hist["level"][lvl],
-             int(hist["latency_first"]) if lvl == 0 else None)
+        ring(tally, f"history {lname}", hist["level"][lvl])
         ring(tally, f"history maint {lname}", hist["maint"][lvl])
+    latency_ring(tally, hist)
     if int(s["gate"]) != 0:
         for side in range(2):
             hdr(tally, "gate side", s["gate"]["lat"][side])
@@ -107,7 +109,13 @@ def series(tally, s):
 def totals(tally, d):
     t = d["totals"]
     for i in range(int(t["n"])):
-        hdr(tally, "/metrics totals", t["series"][i]["latency"])
+        lt = t["series"][i]["latency_totals"]
+        if int(lt) == 0:
+            continue
+        lt = lt.cast(gdb.lookup_type("struct sw_expo_totals").pointer()).dereference()
+        nb = int(lt["n_bounds"])
+        tally.add("/metrics totals", sizeof("sw_expo_totals") + nb * 16 + (nb + 1) * 8 +
+                  int(lt["native_len"]) * 8)
 
 
 def snapshot(tally, d):
