@@ -283,6 +283,8 @@ sw_eval_new(const sw_rules *rules, sw_eval **ret_ev, sw_err *err)
         st = plans_init(ev, err);
     if (st == SW_OK)
         st = sw_hdr_new(&sw_hdr_latency_config, &ev->scratch, err);
+    if (st == SW_OK && (ev->sums_memo = calloc(1, sizeof *ev->sums_memo)) == NULL)
+        st = sw_err_set(err, SW_E_NOMEM, "cannot allocate an evaluator");
     if (st != SW_OK) {
         sw_eval_free(ev);
         return st;
@@ -301,6 +303,7 @@ sw_eval_free(sw_eval *ev)
     free(ev->series);
     free(ev->slots);
     sw_hdr_free(ev->scratch);
+    free(ev->sums_memo);
     sw_buf_fini(&ev->pack_buf);
     free(ev->stepped);
     free(ev->step_order);
@@ -600,6 +603,7 @@ sw_eval_series_advance(sw_eval *ev, sw_series *s, int64_t now_ms, sw_err *err)
 {
     if (unchanged(s, now_ms))
         return SW_OK;
+    sw_sums_memo_clear(ev->sums_memo); /* another series, or this one fed since */
     sw_status st = SW_OK;
     if (s->hist.first_start_ms != INT64_MIN)
         st = eval_boundaries(ev, s, now_ms, err);
