@@ -293,9 +293,16 @@ sw_status sw_window_pack_hours(sw_lat_window *w, const sw_lat_spec *spec, const 
                                sw_buf *buf, sw_err *err);
 void sw_window_fini(sw_lat_window *w);
 
-/* Make w hold the window ending at to_ms (never earlier than before); scratch is empty. */
+/* A window move's scratch histograms, empty between uses: hdr, the evaluator's shared one, and
+ * the two sides of a sliding window's steady step, which hold one interval each and so stay
+ * compact (a reset keeps a range a merge made). */
+typedef struct sw_move_scratch {
+    sw_hdr *hdr, *slide_out, *slide_in;
+} sw_move_scratch;
+
+/* Make w hold the window ending at to_ms (never earlier than before). */
 sw_status sw_window_move(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h,
-                         int64_t to_ms, sw_hdr *scratch, sw_buf *buf, sw_err *err);
+                         int64_t to_ms, const sw_move_scratch *scratch, sw_buf *buf, sw_err *err);
 
 /* An hour's latency statistics and the function that pins a histogram to them. */
 typedef struct sw_hour_pin {
@@ -424,6 +431,7 @@ struct sw_eval {
     size_t *slots; /* open-addressing table of series index + 1 */
     size_t n_slots;
     sw_hdr *scratch; /* empty between uses */
+    sw_hdr *slide_out, *slide_in; /* the sliding windows' steady steps (sw_move_scratch) */
     /* The advancing series' window sums (sums_memo.c). A pointer, as scratch is: the advance's
      * modules take the evaluator const and write only these. */
     sw_sums_memo *sums_memo;
