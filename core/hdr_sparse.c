@@ -406,146 +406,92 @@ sw_hdr_sp_add_sorted(sw_hdr *h, const int32_t *index, const int64_t *count, size
 
 /* ------------------------------------------------------------------ sliding */
 
-/* One bucket of a slide: the counts arriving there and leaving. */
-typedef struct slide_step {
-    uint32_t index;
-    int64_t in, out;
-} slide_step;
+/* Pairs being written by a slide: indices and counts in one block, as a histogram holds them. */
+typedef struct slide_out {
+    uint32_t *idx;
+    int64_t *cnt;
+    int32_t n;
+} slide_out;
 
-/* The buckets of in's and out's pairs (both compact) in increasing order; their number. */
-static size_t
-slide_steps(const sw_hdr *in, const sw_hdr *out, slide_step *ret)
-{
-    const uint32_t *ii = sw_hdr_sp_index(in), *oi = sw_hdr_sp_index(out);
-    int32_t a = 0, b = 0;
-    size_t n = 0;
-    while (a < in->sp_n || b < out->sp_n) {
-        uint32_t x = b == out->sp_n || (a < in->sp_n && ii[a] < oi[b]) ? ii[a] : oi[b];
-        slide_step s = {x, 0, 0};
-        if (a < in->sp_n && ii[a] == x)
-            s.in = in->sp_count[a++];
-        if (b < out->sp_n && oi[b] == x)
-            s.out = out->sp_count[b++];
-        ret[n++] = s;
-    }
-    return n;
-}
-
-/* Check the steps against dst as sw_hdr_sp_subtract would (-1, or the first bucket dst holds
- * less of than leaves); count the buckets that appear and those that empty, and the first and
- * last that appear. */
-static int32_t
-slide_count(const sw_hdr *dst, const slide_step *st, size_t n, int32_t *fresh, int32_t *gone,
-            int32_t *lo, int32_t *hi)
-{
-    const uint32_t *idx = sw_hdr_sp_index(dst);
-    int32_t p = 0;
-    *fresh = *gone = 0;
-    for (size_t j = 0; j < n; j++) {
-        while (p < dst->sp_n && idx[p] < st[j].index)
-            p++;
-        int64_t held = p < dst->sp_n && idx[p] == st[j].index ? dst->sp_count[p] : 0;
-        if (held < st[j].out)
-            return (int32_t)st[j].index;
-        int64_t after = held + st[j].in - st[j].out;
-        if (held == 0 && after > 0) {
-            if (*fresh == 0)
-                *lo = (int32_t)st[j].index;
-            *hi = (int32_t)st[j].index;
-            ++*fresh;
-        }
-        *gone += held > 0 && after == 0;
-    }
-    return -1;
-}
-
-/* No bucket appears: counts change where they lie, and the emptied pairs close up. */
+/* dst's pairs [from, to) appended to o unchanged. */
 static void
-slide_in_place(sw_hdr *dst, const slide_step *st, size_t n, int32_t gone)
+copy_run(slide_out *o, const sw_hdr *dst, int32_t from, int32_t to)
 {
-    uint32_t *idx = sw_hdr_sp_index(dst);
-    int64_t *cnt = dst->sp_count;
-    int32_t p = 0, first_empty = dst->sp_n;
-    for (size_t j = 0; j < n; j++) {
-        if (st[j].in == st[j].out)
-            continue;
-        while (idx[p] < st[j].index)
-            p++;
-        cnt[p] += st[j].in - st[j].out;
-        if (cnt[p] == 0 && p < first_empty)
-            first_empty = p;
-    }
-    if (gone == 0)
+    if (to <= from)
         return;
-    int32_t w = first_empty;
-    for (int32_t r = first_empty; r < dst->sp_n; r++)
-        if (cnt[r] != 0) {
-            idx[w] = idx[r];
-            cnt[w++] = cnt[r];
-        }
-    dst->sp_n = w;
+    memcpy(o->idx + o->n, sw_hdr_sp_index(dst) + from, (size_t)(to - from) * sizeof *o->idx);
+    memcpy(o->cnt + o->n, dst->sp_count + from, (size_t)(to - from) * sizeof *o->cnt);
+    o->n += to - from;
 }
 
 /*
- * Buckets appear (room for sp_n + fresh pairs): merged from the back, every pair moving at most
- * once; the emptied ones are skipped, which leaves a gap of `gone` pairs between the untouched
- * front and the merged rest, closed with one move.
+ * dst's pairs with in's added and out's taken away, written to o in one forward pass over the
+ * three (the runs of dst's pairs between the buckets that change copied whole). -1, or the
+ * first bucket dst holds less of than out (o then unfinished). *fresh: the buckets that
+ * appear, *lo and *hi the first and last of them.
  */
-static void
-slide_merge(sw_hdr *dst, const slide_step *st, size_t n, int32_t fresh, int32_t gone)
+static int32_t
+slide_into(slide_out *o, const sw_hdr *dst, const sw_hdr *in, const sw_hdr *out, int32_t *fresh,
+           int32_t *lo, int32_t *hi)
 {
-    uint32_t *idx = sw_hdr_sp_index(dst);
-    int64_t *cnt = dst->sp_count;
-    int32_t i = dst->sp_n - 1, k = dst->sp_n + fresh - 1, end = k;
-    for (size_t j = n; j-- > 0;) {
-        uint32_t at = st[j].index;
-        for (; i >= 0 && idx[i] > at; i--, k--) {
-            idx[k] = idx[i];
-            cnt[k] = cnt[i];
+    const uint32_t *di = sw_hdr_sp_index(dst), *ii = sw_hdr_sp_index(in),
+                   *oi = sw_hdr_sp_index(out);
+    int32_t i = 0, a = 0, b = 0;
+    *fresh = 0;
+    while (a < in->sp_n || b < out->sp_n) {
+        uint32_t x = b == out->sp_n || (a < in->sp_n && ii[a] < oi[b]) ? ii[a] : oi[b];
+        int32_t run = i;
+        while (i < dst->sp_n && di[i] < x)
+            i++;
+        copy_run(o, dst, run, i);
+        int64_t held = i < dst->sp_n && di[i] == x ? dst->sp_count[i++] : 0;
+        int64_t c = held;
+        if (a < in->sp_n && ii[a] == x)
+            c += in->sp_count[a++];
+        if (b < out->sp_n && oi[b] == x) {
+            if (held < out->sp_count[b])
+                return (int32_t)x;
+            c -= out->sp_count[b++];
         }
-        int64_t c = st[j].in - st[j].out;
-        if (i >= 0 && idx[i] == at)
-            c += cnt[i--];
-        if (c != 0) {
-            idx[k] = at;
-            cnt[k--] = c;
+        if (c == 0)
+            continue;
+        if (held == 0) {
+            *lo = *fresh == 0 ? (int32_t)x : *lo;
+            *hi = (int32_t)x;
+            ++*fresh;
         }
+        o->idx[o->n] = x;
+        o->cnt[o->n++] = c;
     }
-    /* Pairs [0, i] are where they were; the rest is [k + 1, end], k - i == gone. */
-    if (gone > 0) {
-        memmove(idx + i + 1, idx + k + 1, (size_t)(end - k) * sizeof *idx);
-        memmove(cnt + i + 1, cnt + k + 1, (size_t)(end - k) * sizeof *cnt);
-    }
-    dst->sp_n += fresh - gone;
+    copy_run(o, dst, i, dst->sp_n);
+    return -1;
 }
 
 int32_t
 sw_hdr_sp_slide(sw_hdr *dst, const sw_hdr *in, const sw_hdr *out, bool *ret_done)
 {
     *ret_done = false;
-    size_t cap = (size_t)in->sp_n + (size_t)out->sp_n;
-    slide_step *st = malloc((cap > 0 ? cap : 1) * sizeof *st);
-    if (st == NULL)
+    int32_t most = dst->sp_n + in->sp_n;
+    if (most > sw_hdr_sp_max(dst))
+        return -1; /* it may turn dense: the general way */
+    int64_t *block = malloc((size_t)(most > 0 ? most : 1) * (sizeof(int64_t) + sizeof(uint32_t)));
+    if (block == NULL)
         return -1;
-    size_t n = slide_steps(in, out, st);
-    int32_t fresh, gone, lo = 0, hi = 0;
-    int32_t bad = slide_count(dst, st, n, &fresh, &gone, &lo, &hi);
+    slide_out o = {(uint32_t *)(block + most), block, 0};
+    int32_t fresh = 0, lo = 0, hi = 0;
+    int32_t bad = slide_into(&o, dst, in, out, &fresh, &lo, &hi);
     if (bad >= 0) {
-        free(st);
         *ret_done = true;
-        return bad;
-    }
-    if (fresh == 0) {
-        slide_in_place(dst, st, n, gone);
-        *ret_done = true;
-    } else if (room_for(dst, (int64_t)dst->sp_n + fresh, lo, hi)) {
-        if (dst->counts != NULL) /* turned into a range */
-            for (size_t j = 0; j < n; j++)
-                *sw_hdr_slot(dst, (int32_t)st[j].index) += st[j].in - st[j].out;
-        else
-            slide_merge(dst, st, n, fresh, gone);
+    } else if (fresh > 0 && sw_hdr_range_preferred(dst, (int64_t)dst->sp_n + fresh, lo, hi)) {
+        /* Better dense (as an addition would have found): left to the general way. */
+    } else if (sw_hdr_sp_grow(dst, o.n)) {
+        if (o.n > 0) { /* an empty dst may have no block */
+            memcpy(dst->sp_count, o.cnt, (size_t)o.n * sizeof *o.cnt);
+            memcpy(sw_hdr_sp_index(dst), o.idx, (size_t)o.n * sizeof *o.idx);
+        }
+        dst->sp_n = o.n;
         *ret_done = true;
     }
-    free(st);
-    return -1;
+    free(block);
+    return bad;
 }
