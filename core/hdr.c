@@ -933,6 +933,36 @@ sw_hdr_subtract(sw_hdr *dst, const sw_hdr *src, sw_err *err)
     return SW_OK;
 }
 
+/* The slide's one pass applies: all three compact, of one layout, nothing overflowed. */
+static bool
+slides_in_pairs(const sw_hdr *dst, const sw_hdr *in, const sw_hdr *out)
+{
+    return dst->counts == NULL && in->counts == NULL && out->counts == NULL &&
+           sw_hdr_same_layout(dst, in) && sw_hdr_same_layout(dst, out) &&
+           in->overflow_count == 0 && out->overflow_count == 0;
+}
+
+sw_status
+sw_hdr_slide(sw_hdr *dst, const sw_hdr *in, const sw_hdr *out, sw_err *err)
+{
+    bool done = false;
+    int32_t bad = slides_in_pairs(dst, in, out) ? sw_hdr_sp_slide(dst, in, out, &done) : -1;
+    if (!done) { /* the general case, or out of memory for the pass */
+        sw_status st = sw_hdr_subtract(dst, out, err);
+        if (st == SW_OK)
+            sw_hdr_add(dst, in);
+        return st;
+    }
+    if (bad >= 0)
+        return sw_err_set(err, SW_E_RANGE, "count at value %lld would go negative (%lld - %lld)",
+                          (long long)sw_hdr_value_from_index(dst, bad),
+                          (long long)sw_hdr_count_at_index(dst, bad),
+                          (long long)sw_hdr_count_at_index(out, bad));
+    dst->total_count += in->total_count - out->total_count;
+    sw_hdr_refresh_min_max(dst, 0, dst->counts_len - 1);
+    return SW_OK;
+}
+
 /* As below, from the compact pairs (every one of them non-zero). */
 static void
 refresh_min_max_pairs(sw_hdr *h)

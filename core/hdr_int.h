@@ -149,6 +149,11 @@ bool sw_hdr_sp_merge(sw_hdr *dst, const sw_hdr *src);
  * dst holds less of (nothing changed). Pairs that reach zero are removed. */
 int32_t sw_hdr_sp_subtract(sw_hdr *dst, const sw_hdr *src);
 
+/* dst += in - out, dst, in and out compact, out's counts checked against dst's first as
+ * sw_hdr_sp_subtract does: -1 when done, else the first bucket dst holds less of than out
+ * (nothing changed). dst may turn dense. *ret_done false when out of memory (nothing changed). */
+int32_t sw_hdr_sp_slide(sw_hdr *dst, const sw_hdr *in, const sw_hdr *out, bool *ret_done);
+
 /* Index of the first pair whose cumulative count reaches rank (1 <= rank <= total). */
 int32_t sw_hdr_sp_rank_index(const sw_hdr *h, int64_t rank);
 

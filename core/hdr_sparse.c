@@ -403,3 +403,95 @@ sw_hdr_sp_add_sorted(sw_hdr *h, const int32_t *index, const int64_t *count, size
     /* Indices are never negative: the unsigned view of the same array. */
     return merge_pairs(h, (const uint32_t *)(const void *)index, count, n);
 }
+
+/* ------------------------------------------------------------------ sliding */
+
+/* Pairs being written by a slide: indices and counts in one block, as a histogram holds them. */
+typedef struct slide_out {
+    uint32_t *idx;
+    int64_t *cnt;
+    int32_t n;
+} slide_out;
+
+/* dst's pairs [from, to) appended to o unchanged. */
+static void
+copy_run(slide_out *o, const sw_hdr *dst, int32_t from, int32_t to)
+{
+    if (to <= from)
+        return;
+    memcpy(o->idx + o->n, sw_hdr_sp_index(dst) + from, (size_t)(to - from) * sizeof *o->idx);
+    memcpy(o->cnt + o->n, dst->sp_count + from, (size_t)(to - from) * sizeof *o->cnt);
+    o->n += to - from;
+}
+
+/*
+ * dst's pairs with in's added and out's taken away, written to o in one forward pass over the
+ * three (the runs of dst's pairs between the buckets that change copied whole). -1, or the
+ * first bucket dst holds less of than out (o then unfinished). *fresh: the buckets that
+ * appear, *lo and *hi the first and last of them.
+ */
+static int32_t
+slide_into(slide_out *o, const sw_hdr *dst, const sw_hdr *in, const sw_hdr *out, int32_t *fresh,
+           int32_t *lo, int32_t *hi)
+{
+    const uint32_t *di = sw_hdr_sp_index(dst), *ii = sw_hdr_sp_index(in),
+                   *oi = sw_hdr_sp_index(out);
+    int32_t i = 0, a = 0, b = 0;
+    *fresh = 0;
+    while (a < in->sp_n || b < out->sp_n) {
+        uint32_t x = b == out->sp_n || (a < in->sp_n && ii[a] < oi[b]) ? ii[a] : oi[b];
+        int32_t run = i;
+        while (i < dst->sp_n && di[i] < x)
+            i++;
+        copy_run(o, dst, run, i);
+        int64_t held = i < dst->sp_n && di[i] == x ? dst->sp_count[i++] : 0;
+        int64_t c = held;
+        if (a < in->sp_n && ii[a] == x)
+            c += in->sp_count[a++];
+        if (b < out->sp_n && oi[b] == x) {
+            if (held < out->sp_count[b])
+                return (int32_t)x;
+            c -= out->sp_count[b++];
+        }
+        if (c == 0)
+            continue;
+        if (held == 0) {
+            *lo = *fresh == 0 ? (int32_t)x : *lo;
+            *hi = (int32_t)x;
+            ++*fresh;
+        }
+        o->idx[o->n] = x;
+        o->cnt[o->n++] = c;
+    }
+    copy_run(o, dst, i, dst->sp_n);
+    return -1;
+}
+
+int32_t
+sw_hdr_sp_slide(sw_hdr *dst, const sw_hdr *in, const sw_hdr *out, bool *ret_done)
+{
+    *ret_done = false;
+    int32_t most = dst->sp_n + in->sp_n;
+    if (most > sw_hdr_sp_max(dst))
+        return -1; /* it may turn dense: the general way */
+    int64_t *block = malloc((size_t)(most > 0 ? most : 1) * (sizeof(int64_t) + sizeof(uint32_t)));
+    if (block == NULL)
+        return -1;
+    slide_out o = {(uint32_t *)(block + most), block, 0};
+    int32_t fresh = 0, lo = 0, hi = 0;
+    int32_t bad = slide_into(&o, dst, in, out, &fresh, &lo, &hi);
+    if (bad >= 0) {
+        *ret_done = true;
+    } else if (fresh > 0 && sw_hdr_range_preferred(dst, (int64_t)dst->sp_n + fresh, lo, hi)) {
+        /* Better dense (as an addition would have found): left to the general way. */
+    } else if (sw_hdr_sp_grow(dst, o.n)) {
+        if (o.n > 0) { /* an empty dst may have no block */
+            memcpy(dst->sp_count, o.cnt, (size_t)o.n * sizeof *o.cnt);
+            memcpy(sw_hdr_sp_index(dst), o.idx, (size_t)o.n * sizeof *o.idx);
+        }
+        dst->sp_n = o.n;
+        *ret_done = true;
+    }
+    free(block);
+    return bad;
+}

@@ -27,8 +27,10 @@ static bool
 burn_holds(const sw_eval *ev, const sw_series *s, const sw_alert *a, int64_t t_ms, double *ret_long,
            double *ret_short)
 {
-    bool has_long = sw_budget_burn(ev, s, a->objective, t_ms - a->long_ms, t_ms, true, ret_long);
-    bool has_short = sw_budget_burn(ev, s, a->objective, t_ms - a->short_ms, t_ms, true, ret_short);
+    bool has_long = sw_budget_burn(ev, s, a->objective, t_ms - a->long_ms, t_ms, true,
+                                   ev->sums_memo, ret_long);
+    bool has_short = sw_budget_burn(ev, s, a->objective, t_ms - a->short_ms, t_ms, true,
+                                    ev->sums_memo, ret_short);
     return has_long && has_short && *ret_long > a->burn_rate && *ret_short > a->burn_rate;
 }
 
@@ -45,7 +47,7 @@ condition_holds(const sw_eval *ev, const sw_series *s, const sw_alert *a,
     int64_t start = t_ms - a->over_ms;
     bool cut = from_ms > start;
     sw_sums sums;
-    sw_history_sums(&s->hist, cut ? from_ms : start, t_ms, false, &sums);
+    sw_series_sums(ev->sums_memo, &s->hist, cut ? from_ms : start, t_ms, false, &sums);
     uint32_t run = a->when.sli == SW_SLI_HEALTH_CONSECUTIVE_FAILURES
                        ? sw_history_peak_run(&s->hist, cut ? from_ms : start, t_ms)
                        : 0;

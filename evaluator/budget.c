@@ -55,7 +55,7 @@ event_bad_total(const sw_eval *ev, const sw_series *s, size_t oi, const sw_sums 
 
 bool
 sw_budget_burn(const sw_eval *ev, const sw_series *s, size_t oi, int64_t from_ms, int64_t to_ms,
-               bool need_min, double *ret)
+               bool need_min, sw_sums_memo *memo, double *ret)
 {
     const sw_objective *o = &s->rules->objectives[oi];
     double frac = sw_rules_budget_fraction(o), bt[2];
@@ -63,7 +63,7 @@ sw_budget_burn(const sw_eval *ev, const sw_series *s, size_t oi, int64_t from_ms
     *ret = NAN;
     if (isnan(frac) || frac <= 0)
         return false;
-    sw_history_sums(&s->hist, from_ms, to_ms, true, &sums);
+    sw_series_sums(memo, &s->hist, from_ms, to_ms, true, &sums);
     bool ok = sw_plan_uses_slices(o)
                   ? slice_bad_total(ev, s, oi, &sums, from_ms, to_ms, need_min, bt)
                   : event_bad_total(ev, s, oi, &sums, need_min, bt);

@@ -34,6 +34,6 @@ sw_eval_burn_rate(const sw_eval *ev, size_t i, size_t oi, int64_t window_ms)
     if (to <= 0 || window_ms <= 0 || !base_reaches(s, from) || !slices_reach(s, oi, from, to))
         return NAN;
     double burn;
-    sw_budget_burn(ev, s, oi, from, to, false, &burn);
+    sw_budget_burn(ev, s, oi, from, to, false, NULL, &burn); /* a reader: no memo */
     return burn;
 }

@@ -283,6 +283,12 @@ sw_eval_new(const sw_rules *rules, sw_eval **ret_ev, sw_err *err)
         st = plans_init(ev, err);
     if (st == SW_OK)
         st = sw_hdr_new(&sw_hdr_latency_config, &ev->scratch, err);
+    if (st == SW_OK)
+        st = sw_hdr_new(&sw_hdr_latency_config, &ev->slide_out, err);
+    if (st == SW_OK)
+        st = sw_hdr_new(&sw_hdr_latency_config, &ev->slide_in, err);
+    if (st == SW_OK && (ev->sums_memo = calloc(1, sizeof *ev->sums_memo)) == NULL)
+        st = sw_err_set(err, SW_E_NOMEM, "cannot allocate an evaluator");
     if (st != SW_OK) {
         sw_eval_free(ev);
         return st;
@@ -301,6 +307,9 @@ sw_eval_free(sw_eval *ev)
     free(ev->series);
     free(ev->slots);
     sw_hdr_free(ev->scratch);
+    sw_hdr_free(ev->slide_out);
+    sw_hdr_free(ev->slide_in);
+    free(ev->sums_memo);
     sw_buf_fini(&ev->pack_buf);
     free(ev->stepped);
     free(ev->step_order);
@@ -486,10 +495,11 @@ eval_conditions(const sw_eval *ev, sw_series *s, int64_t t)
 static sw_status
 eval_boundary(sw_eval *ev, sw_series *s, int64_t t, sw_err *err)
 {
+    sw_move_scratch scratch = {ev->scratch, ev->slide_out, ev->slide_in};
     sw_status st = SW_OK;
     for (size_t i = 0; i < s->plan->n_lat && st == SW_OK; i++)
         if (s->plan->lat[i].at_boundaries)
-            st = sw_window_move(&s->lat[i], &s->plan->lat[i], &s->hist, t, ev->scratch,
+            st = sw_window_move(&s->lat[i], &s->plan->lat[i], &s->hist, t, &scratch,
                                 &ev->pack_buf, err);
     for (size_t i = 0; i < s->rules->n_objectives && st == SW_OK; i++)
         if (s->slices[i] != NULL)
@@ -529,10 +539,11 @@ eval_boundaries(sw_eval *ev, sw_series *s, int64_t now_ms, sw_err *err)
 static sw_status
 eval_objectives(sw_eval *ev, sw_series *s, int64_t now_ms, sw_err *err)
 {
+    sw_move_scratch scratch = {ev->scratch, ev->slide_out, ev->slide_in};
     sw_status st = SW_OK;
     for (size_t i = 0; i < s->plan->n_lat && st == SW_OK; i++)
         if (!s->plan->lat[i].at_boundaries)
-            st = sw_window_move(&s->lat[i], &s->plan->lat[i], &s->hist, now_ms, ev->scratch,
+            st = sw_window_move(&s->lat[i], &s->plan->lat[i], &s->hist, now_ms, &scratch,
                                 &ev->pack_buf, err);
     for (size_t i = 0; i < s->rules->n_objectives && st == SW_OK; i++)
         st = sw_objective_eval(ev, s, i, now_ms, err);
@@ -600,6 +611,7 @@ sw_eval_series_advance(sw_eval *ev, sw_series *s, int64_t now_ms, sw_err *err)
 {
     if (unchanged(s, now_ms))
         return SW_OK;
+    sw_sums_memo_clear(ev->sums_memo); /* another series, or this one fed since */
     sw_status st = SW_OK;
     if (s->hist.first_start_ms != INT64_MIN)
         st = eval_boundaries(ev, s, now_ms, err);

@@ -267,6 +267,29 @@ uint64_t sw_history_seq_after(const sw_history *h, int64_t end_ms);  /* first en
 /* Running total of sum `which` over every interval ending at or before to_ms, ever. */
 uint64_t sw_history_total(const sw_history *h, int64_t to_ms, int which);
 
+/* ------------------------------------------------------------------ sums_memo.c */
+
+#define SW_SUMS_MEMO_MAX 16
+
+typedef struct sw_sums_memo_entry {
+    int64_t from_ms, to_ms;
+    bool excl_maint;
+    sw_sums sums;
+} sw_sums_memo_entry;
+
+/* The sums of the windows asked for during one advance of one series (its history unchanged). */
+typedef struct sw_sums_memo {
+    size_t n;
+    sw_sums_memo_entry e[SW_SUMS_MEMO_MAX];
+} sw_sums_memo;
+
+void sw_sums_memo_clear(sw_sums_memo *m);
+
+/* sw_history_sums, answered from m when the same window was asked since m was cleared and kept
+ * there; m NULL: from the history (a reader beside the advancing thread). */
+void sw_series_sums(sw_sums_memo *m, const sw_history *h, int64_t from_ms, int64_t to_ms,
+                    bool excl_maint, sw_sums *ret);
+
 /* ------------------------------------------------------------------ maint.c */
 
 /* A service's maintenance windows widened to base intervals, merged and sorted. */
@@ -335,9 +358,16 @@ sw_status sw_window_pack_hours(sw_lat_window *w, const sw_lat_spec *spec, const 
                                sw_buf *buf, sw_err *err);
 void sw_window_fini(sw_lat_window *w);
 
-/* Make w hold the window ending at to_ms (never earlier than before); scratch is empty. */
+/* A window move's scratch histograms, empty between uses: hdr, the evaluator's shared one, and
+ * the two sides of a sliding window's steady step, which hold one interval each and so stay
+ * compact (a reset keeps a range a merge made). */
+typedef struct sw_move_scratch {
+    sw_hdr *hdr, *slide_out, *slide_in;
+} sw_move_scratch;
+
+/* Make w hold the window ending at to_ms (never earlier than before). */
 sw_status sw_window_move(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h,
-                         int64_t to_ms, sw_hdr *scratch, sw_buf *buf, sw_err *err);
+                         int64_t to_ms, const sw_move_scratch *scratch, sw_buf *buf, sw_err *err);
 
 /* An hour's latency statistics and the function that pins a histogram to them. */
 typedef struct sw_hour_pin {
@@ -466,6 +496,10 @@ struct sw_eval {
     size_t *slots; /* open-addressing table of series index + 1 */
     size_t n_slots;
     sw_hdr *scratch; /* empty between uses */
+    sw_hdr *slide_out, *slide_in; /* the sliding windows' steady steps (sw_move_scratch) */
+    /* The advancing series' window sums (sums_memo.c). A pointer, as scratch is: the advance's
+     * modules take the evaluator const and write only these. */
+    sw_sums_memo *sums_memo;
     sw_buf pack_buf;
     int64_t now_ms; /* last advance; INT64_MIN before the first */
     int64_t alerts_from_ms; /* boundaries before it are not evaluated (a rebuild) */
@@ -550,10 +584,11 @@ sw_status sw_slices_load(sw_slices *sl, sw_ckr *r, sw_err *err);
 
 /*
  * Burn rate of objective oi over [from, to]: bad fraction / allowed fraction. False (and NAN)
- * without data, or, when need_min, with fewer requests than the rules' minimum.
+ * without data, or, when need_min, with fewer requests than the rules' minimum. The window's
+ * sums through memo (sw_series_sums; NULL outside an advance).
  */
 bool sw_budget_burn(const sw_eval *ev, const sw_series *s, size_t oi, int64_t from_ms,
-                    int64_t to_ms, bool need_min, double *ret);
+                    int64_t to_ms, bool need_min, sw_sums_memo *memo, double *ret);
 
 /* 1 - bad / allowed: negative when overspent; 1 when nothing was allowed or spent. */
 double sw_budget_remaining(double bad, double allowed);

@@ -120,7 +120,7 @@ sw_objective_eval(const sw_eval *ev, sw_series *s, size_t oi, int64_t now_ms, sw
     r->window_start_ms = start;
     r->window_end_ms = now_ms;
     sw_sums sums;
-    sw_history_sums(&s->hist, start, now_ms, true, &sums);
+    sw_series_sums(ev->sums_memo, &s->hist, start, now_ms, true, &sums);
     r->coverage = coverage(ev, s, &sums, start, now_ms);
     double whole_s = (double)(whole[1] - whole[0]) / 1000.0;
     if (sw_plan_uses_slices(o)) {
@@ -135,7 +135,8 @@ sw_objective_eval(const sw_eval *ev, sw_series *s, size_t oi, int64_t now_ms, sw
     r->has_verdict = sw_judgement_enough(r->has_verdict, r->coverage);
     r->met = r->has_verdict && r->met;
     r->so_far = r->has_verdict && sw_judgement_so_far(now_ms, whole[1]);
-    sw_budget_burn(ev, s, oi, now_ms - SW_HOUR_MS, now_ms, false, &r->burn_rate);
+    sw_budget_burn(ev, s, oi, now_ms - SW_HOUR_MS, now_ms, false, ev->sums_memo,
+                   &r->burn_rate);
     r->time_to_exhaustion_s = sw_budget_exhaustion_s(r->budget_remaining, whole_s, r->burn_rate);
     return SW_OK;
 }

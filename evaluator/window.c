@@ -92,17 +92,54 @@ add_span(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, uint64_
         }
 }
 
+/* The usable base interval seq unpacked into into (empty); whether it was. */
+static bool
+unpack_rec(const sw_lat_spec *spec, const sw_history *h, uint64_t seq, sw_hdr *into)
+{
+    const sw_lat_rec *rec = sw_history_lat(h, seq);
+    if (!usable(rec, spec->excl_maint))
+        return false;
+    sw_chist_add_to(into, rec->latency);
+    return true;
+}
+
+/*
+ * A window's steady step, one interval out (seq out) and one in (seq in): both unpacked, then
+ * one pass over acc (sw_hdr_slide) instead of a subtraction's and an addition's. Only one of
+ * each: the slide's scratch histograms stay compact, as the pass needs.
+ */
+static sw_status
+slide_one(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, uint64_t out, uint64_t in,
+          const sw_move_scratch *scratch, sw_err *err)
+{
+    uint64_t steps = unpack_rec(spec, h, out, scratch->slide_out);
+    steps += unpack_rec(spec, h, in, scratch->slide_in);
+    sw_status st = sw_hdr_slide(w->acc, scratch->slide_in, scratch->slide_out, err);
+    sw_hdr_reset(scratch->slide_out);
+    sw_hdr_reset(scratch->slide_in);
+    if (st == SW_OK)
+        w->steps += steps;
+    return st;
+}
+
 /* (to - length, to]: subtract what left, add what arrived. */
 static sw_status
 move_sliding(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_ms,
-             sw_hdr *scratch, sw_err *err)
+             const sw_move_scratch *scratch, sw_err *err)
 {
     uint64_t tail = sw_history_seq_from(h, to_ms - spec->length_ms);
     uint64_t head = sw_max_u64(sw_history_seq_after(h, to_ms), tail);
-    sw_status st = subtract_span(w, spec, h, w->tail, sw_min_u64(w->head, tail), scratch, err);
+    uint64_t out_end = sw_min_u64(w->head, tail), in_from = sw_max_u64(w->head, tail);
+    sw_status st = SW_OK;
+    if (w->tail + 1 == out_end && in_from + 1 == head) {
+        st = slide_one(w, spec, h, w->tail, in_from, scratch, err);
+    } else {
+        st = subtract_span(w, spec, h, w->tail, out_end, scratch->hdr, err);
+        if (st == SW_OK)
+            add_span(w, spec, h, in_from, head);
+    }
     if (st != SW_OK)
         return st;
-    add_span(w, spec, h, sw_max_u64(w->head, tail), head);
     w->tail = tail;
     w->head = head;
     return SW_OK;
@@ -373,25 +410,25 @@ sw_window_pack_hours(sw_lat_window *w, const sw_lat_spec *spec, const sw_history
 }
 
 static sw_status
-move(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_ms, sw_hdr *scratch,
-     sw_buf *buf, sw_err *err)
+move(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_ms,
+     const sw_move_scratch *scratch, sw_buf *buf, sw_err *err)
 {
     switch (spec->kind) {
     case SW_LAT_SLIDING:
         if (w->build != NULL)
-            return move_edged(w, spec, h, to_ms, scratch, buf, err);
+            return move_edged(w, spec, h, to_ms, scratch->hdr, buf, err);
         return move_sliding(w, spec, h, to_ms, scratch, err);
     case SW_LAT_MONTH:
         return move_month(w, spec, h, to_ms, buf, err);
     case SW_LAT_HOURLY:
-        return move_hourly(w, spec, h, to_ms, scratch, buf, err);
+        return move_hourly(w, spec, h, to_ms, scratch->hdr, buf, err);
     }
     return SW_OK;
 }
 
 sw_status
 sw_window_move(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_ms,
-               sw_hdr *scratch, sw_buf *buf, sw_err *err)
+               const sw_move_scratch *scratch, sw_buf *buf, sw_err *err)
 {
     sw_status st = move(w, spec, h, to_ms, scratch, buf, err);
     if (st == SW_OK)

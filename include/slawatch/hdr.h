@@ -173,6 +173,14 @@ sw_status sw_hdr_add_grow(sw_hdr **acc, const sw_hdr *src, sw_err *err);
  */
 sw_status sw_hdr_subtract(sw_hdr *dst, const sw_hdr *src, sw_err *err);
 
+/*
+ * dst += in - out, a sliding window's move (the intervals that arrived, those that left): the
+ * counts sw_hdr_subtract(dst, out) then sw_hdr_add(dst, in) give, with its errors (out checked
+ * against dst before anything changes), in one pass over dst's buckets where all three are
+ * compact instead of one per histogram.
+ */
+sw_status sw_hdr_slide(sw_hdr *dst, const sw_hdr *in, const sw_hdr *out, sw_err *err);
+
 /* Iteration over recorded (non-zero) buckets in increasing value order. */
 typedef struct sw_hdr_iter {
     const sw_hdr *h;

@@ -393,6 +393,78 @@ test_sliding_window_block_slack(void **state)
     sw_hdr_free(win_d);
 }
 
+/* An interval for a slide: log-normal of a random width and size (empty sometimes, wide enough
+ * now and then for the window to turn into a range), in the layout of cfg, compact. */
+static sw_hdr *
+slide_interval(sw_rng *rng, int t)
+{
+    sw_hdr *h = compact(&sw_hdr_latency_config);
+    int n = (int)(sw_rng_next(rng) % 7 == 0 ? 0 : sw_rng_next(rng) % 400);
+    double sigma = t % 40 < 30 ? 0.2 + 0.1 * (double)(sw_rng_next(rng) % 6) : 2.0;
+    double median = sw_rng_next(rng) % 3 == 0 ? 5000.0 : 80000.0;
+    for (int i = 0; i < n; i++)
+        assert_true(sw_hdr_record(h, lognormal(rng, median, sigma)));
+    return h;
+}
+
+/*
+ * sw_hdr_slide (one pass: dst += in - out) against a dense window moved by subtraction then
+ * addition: a window of 6 intervals sliding by one over 160 random intervals (buckets that
+ * appear, empty, both at once, none; the window compact, then a range, then compact again in
+ * a new window), every answer equal at each step; a slide whose out holds a bucket the window
+ * does not is refused as sw_hdr_subtract refuses it, and changes nothing.
+ */
+static void
+test_slide_equals_subtract_then_add(void **state)
+{
+    (void)state;
+    sw_rng rng = {97};
+    enum { INTERVALS = 160, WINDOW = 6 };
+    sw_hdr *iv[INTERVALS];
+    sw_hdr *win = compact(&sw_hdr_latency_config), *win_d = dense(&sw_hdr_latency_config);
+    bool was_range = false, compact_after = false;
+    for (int t = 0; t < INTERVALS; t++) {
+        iv[t] = slide_interval(&rng, t);
+        if (t % 80 == 0 && t > 0) { /* a new window: start compact again */
+            sw_hdr_free(win);
+            win = compact(&sw_hdr_latency_config);
+            sw_hdr_reset(win_d);
+            for (int k = t - WINDOW; k < t; k++) {
+                sw_hdr_add(win, iv[k]);
+                sw_hdr_add(win_d, iv[k]);
+            }
+        }
+        if (t < WINDOW) {
+            sw_hdr_add(win, iv[t]);
+            sw_hdr_add(win_d, iv[t]);
+        } else {
+            assert_int_equal(sw_hdr_slide(win, iv[t], iv[t - WINDOW], NULL), SW_OK);
+            assert_int_equal(sw_hdr_subtract(win_d, iv[t - WINDOW], NULL), SW_OK);
+            sw_hdr_add(win_d, iv[t]);
+        }
+        same_answers(win, win_d, &rng);
+        bool range = sw_hdr_memory_size(win) > header_size() + 12 * (size_t)sw_hdr_recorded_buckets(win) + 12 * 512;
+        was_range |= range;
+        compact_after |= was_range && t >= 80 && !range;
+    }
+    assert_true(was_range);     /* the fallback through a range was taken */
+    assert_true(compact_after); /* and the one pass over pairs after it */
+    /* out holds a bucket the window does not: refused, nothing changed. */
+    sw_hdr *more = compact(&sw_hdr_latency_config);
+    sw_hdr_add(more, iv[INTERVALS - WINDOW]);
+    assert_true(sw_hdr_record(more, 123456789));
+    sw_err ea = {0}, eb = {0};
+    assert_int_equal(sw_hdr_slide(win, iv[0], more, &ea), SW_E_RANGE);
+    assert_int_equal(sw_hdr_subtract(win_d, more, &eb), SW_E_RANGE);
+    assert_string_equal(ea.msg, eb.msg);
+    same_answers(win, win_d, &rng);
+    sw_hdr_free(more);
+    for (int t = 0; t < INTERVALS; t++)
+        sw_hdr_free(iv[t]);
+    sw_hdr_free(win);
+    sw_hdr_free(win_d);
+}
+
 /* A subtraction that would go negative fails the same way and changes nothing. */
 static void
 test_subtract_refused(void **state)
@@ -959,6 +1031,7 @@ main(void)
         cmocka_unit_test(test_sliding_window_subtraction),
         cmocka_unit_test(test_sliding_window_block_slack),
         cmocka_unit_test(test_subtract_refused),
+        cmocka_unit_test(test_slide_equals_subtract_then_add),
         cmocka_unit_test(test_reset_clone_decode_reserve),
         cmocka_unit_test(test_record_sorted),
         cmocka_unit_test(test_sorted_lists_overlapping),
