@@ -117,7 +117,14 @@ class WriteLoad(threading.Thread):
                 status = None
             kind = "acked" if status == 204 else "doubt" if status is None else "refused"
             self.counts[kind] += 1
-            if kind != "refused":
+            answered_in = self.log.current()
+            if kind != "refused" and answered_in != lifetime:
+                # A restart came between reading the lifetime and the answer (this thread was
+                # descheduled for the whole restart): either process may have applied it, as its
+                # last sample or as the next one's baseline. Neither lifetime may count on it.
+                self.sent.append((lifetime, self.value, "doubt"))
+                self.sent.append((answered_in, self.value, "doubt"))
+            elif kind != "refused":
                 self.sent.append((lifetime, self.value, kind))
             time.sleep(0.01 if status is not None else 0.02)
 
