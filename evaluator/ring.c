@@ -107,9 +107,10 @@ encode_rec(uint8_t *out, const sw_rec *rec, const sw_rec *prev, size_t n_sums)
     return k;
 }
 
-/* rec (the previous bucket on entry) becomes the bucket at *p. */
+/* rec (the previous bucket on entry) becomes the bucket at *p; its changed bits name only the
+ * counts the encoder had. */
 static void
-decode_rec(const uint8_t **p, sw_rec *rec, size_t n_sums)
+decode_rec(const uint8_t **p, sw_rec *rec)
 {
     uint64_t head = get_varint(p);
     uint64_t start = (uint64_t)rec->end_ms, length = length_of(rec);
@@ -122,7 +123,6 @@ decode_rec(const uint8_t **p, sw_rec *rec, size_t n_sums)
     rec->tail_run = head & F_TAIL ? (uint32_t)get_varint(p) : 0;
     rec->peak_run = head & F_PEAK ? (uint32_t)get_varint(p) : 0;
     rec->in_maint = head & F_MAINT ? (uint32_t)get_varint(p) : 0;
-    (void)n_sums; /* the changed bits name counts below n_sums only */
     for (uint64_t changed = head >> F_BITS; changed != 0; changed &= changed - 1)
         rec->sums[__builtin_ctzll(changed)] += unzigzag(get_varint(p));
 }
@@ -256,7 +256,7 @@ enter_block(sw_ring_reader *rd, size_t i)
 static void
 decode_next(sw_ring_reader *rd)
 {
-    decode_rec(&rd->p, &rd->rec, rd->r->n_sums);
+    decode_rec(&rd->p, &rd->rec);
     for (size_t i = 0; i < rd->r->n_sums; i++)
         rd->cum[i] += rd->rec.sums[i];
     rd->next++;
@@ -383,7 +383,7 @@ scan_block(const sw_ring *r, size_t i, int64_t t, bool by_end, uint64_t *cum)
     coder_reset(&rec, b->start_ms, r->res_ms, n);
     memcpy(cum, b->data, header_bytes(r));
     for (uint64_t seq = block_first_seq(r, i); p < stop; seq++) {
-        decode_rec(&p, &rec, n);
+        decode_rec(&p, &rec);
         if (by_end ? rec.end_ms > t : rec.start_ms >= t)
             return seq;
         for (size_t k = 0; k < n; k++)
@@ -458,7 +458,7 @@ front_end_ms(const sw_ring *r)
 {
     const uint8_t *p = block_at(r, 0)->data + header_bytes(r) + r->front_off;
     sw_rec next = r->front_prev;
-    decode_rec(&p, &next, r->n_sums);
+    decode_rec(&p, &next);
     return next.end_ms;
 }
 
@@ -496,7 +496,7 @@ sw_ring_drop(sw_ring *r, int64_t before_ms)
         if (r->first < r->end - 1) {
             const uint8_t *p = block_at(r, 0)->data + header_bytes(r) + r->front_off;
             const uint8_t *from = p;
-            decode_rec(&p, &r->front_prev, r->n_sums);
+            decode_rec(&p, &r->front_prev);
             r->front_off += (size_t)(p - from);
             gone = &r->front_prev;
         }
