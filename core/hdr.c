@@ -78,7 +78,7 @@ layout_from_config(const sw_hdr_config *cfg, sw_hdr *h, sw_err *err)
     }
     h->lowest_discernible_value = lowest;
     h->highest_trackable_value = highest;
-    h->significant_figures = cfg->significant_figures;
+    h->significant_figures = (int8_t)cfg->significant_figures;
     h->unit_magnitude = (int16_t)unit_magnitude;
     h->sub_bucket_half_count_magnitude = (int8_t)half_magnitude;
     h->sub_bucket_half_count = sub_bucket_count / 2;
@@ -150,6 +150,8 @@ sw_hdr_memory_size(const sw_hdr *h)
 {
     if (h->counts != NULL)
         return sizeof *h + (size_t)h->c_n * sizeof h->counts[0];
+    if (sw_hdr_is_paged(h))
+        return sizeof *h + sw_hdr_pg_memory_size(h);
     return sizeof *h + (size_t)h->sp_cap * (sizeof(uint32_t) + sizeof(int64_t));
 }
 
@@ -163,7 +165,9 @@ sw_hdr_clone(const sw_hdr *src)
         return NULL;
     *h = *src;
     if (!src->fixed_dense) {
-        bool copied = src->counts == NULL ? sw_hdr_sp_copy(h, src) : sw_hdr_range_copy(h, src);
+        bool copied = sw_hdr_is_compact(src) ? sw_hdr_sp_copy(h, src)
+                      : sw_hdr_is_paged(src) ? sw_hdr_pg_copy(h, src)
+                                             : sw_hdr_range_copy(h, src);
         if (!copied) {
             free(h);
             return NULL;
@@ -188,7 +192,10 @@ sw_hdr_free(sw_hdr *h)
     if (h == NULL)
         return;
     free(h->counts);
-    sw_hdr_sp_release(h);
+    if (sw_hdr_is_paged(h))
+        sw_hdr_pg_release(h);
+    else
+        sw_hdr_sp_release(h);
     free(h);
 }
 
@@ -200,6 +207,8 @@ sw_hdr_reset(sw_hdr *h)
      * reset between uses then needs no allocation (and no pairs grown again) at the next. */
     if (h->counts != NULL && recorded_range(h, &lo, &hi))
         memset(sw_hdr_slot(h, lo), 0, (size_t)(hi - lo + 1) * sizeof h->counts[0]);
+    if (sw_hdr_is_paged(h))
+        sw_hdr_pg_clear(h);
     h->sp_n = 0;
     h->min_value = INT64_MAX;
     h->max_value = 0;
@@ -219,7 +228,7 @@ sw_hdr_reserve(sw_hdr *h, int64_t buckets, sw_err *err)
 void
 sw_hdr_presize(sw_hdr *h, int64_t buckets, int64_t lo, int64_t hi)
 {
-    bool empty = h->counts == NULL && h->sp_n == 0;
+    bool empty = sw_hdr_is_compact(h) && h->sp_n == 0;
     if (!empty || buckets <= 0 || lo < 0 || hi < lo || hi > h->highest_trackable_value)
         return;
     sw_hdr_range_presize(h, buckets, sw_hdr_counts_index(h, lo), sw_hdr_counts_index(h, hi));
@@ -228,7 +237,7 @@ sw_hdr_presize(sw_hdr *h, int64_t buckets, int64_t lo, int64_t hi)
 int64_t
 sw_hdr_recorded_buckets(const sw_hdr *h)
 {
-    if (h->counts == NULL)
+    if (sw_hdr_is_compact(h))
         return h->sp_n;
     int64_t n = 0;
     sw_hdr_iter it;
@@ -243,6 +252,8 @@ sw_hdr_count_at_index(const sw_hdr *h, int32_t index)
 {
     if (h->counts != NULL)
         return sw_hdr_holds(h, index) ? *sw_hdr_slot(h, index) : 0;
+    if (sw_hdr_is_paged(h))
+        return sw_hdr_pg_count(h, index);
     int32_t pos = sw_hdr_sp_find(h, (uint32_t)index);
     return pos < h->sp_n && sw_hdr_sp_index(h)[pos] == (uint32_t)index ? h->sp_count[pos] : 0;
 }
@@ -290,6 +301,10 @@ sw_hdr_has_config(const sw_hdr *h, const sw_hdr_config *cfg)
 __attribute__((noinline)) static bool
 record_slow(sw_hdr *h, int32_t index, int64_t count)
 {
+    if (sw_hdr_is_paged(h)) {
+        uint32_t at = (uint32_t)index;
+        return sw_hdr_pg_add_sorted(h, &at, &count, 1);
+    }
     if (h->counts != NULL) {
         if (!sw_hdr_range_cover(h, index, index))
             return false;
@@ -372,8 +387,11 @@ add_sorted_chunk(sw_hdr *h, const int64_t *values, const int64_t *counts, size_t
             return false;
         total += counts[j];
     }
+    /* Indices are never negative: the unsigned view of the same array for the paged form. */
     if (!(h->counts != NULL ? dense_add_sorted(h, index, counts, n)
-                            : sw_hdr_sp_add_sorted(h, index, counts, n)))
+          : sw_hdr_is_paged(h)
+              ? sw_hdr_pg_add_sorted(h, (const uint32_t *)(const void *)index, counts, n)
+              : sw_hdr_sp_add_sorted(h, index, counts, n)))
         return false;
     h->total_count += total;
     for (size_t j = 0; j < n; j++) {
@@ -465,7 +483,7 @@ recorded_range(const sw_hdr *h, int32_t *lo, int32_t *hi)
               ? 0
               : sw_hdr_counts_index(h, h->min_value);
     *hi = sw_hdr_counts_index(h, h->max_value);
-    if (h->counts == NULL)
+    if (h->counts == NULL) /* compact or paged: not tightened, a bound is all callers need */
         return true;
     *lo = *lo > h->c_lo ? *lo : h->c_lo;
     *hi = *hi < sw_hdr_range_end(h) - 1 ? *hi : sw_hdr_range_end(h) - 1;
@@ -533,6 +551,8 @@ rank_index_downward(const sw_hdr *h, int64_t above, int32_t lo, int32_t hi)
 static int32_t
 index_of_rank(const sw_hdr *h, int64_t rank)
 {
+    if (sw_hdr_is_paged(h))
+        return sw_hdr_pg_rank_index(h, rank);
     if (h->counts == NULL)
         return sw_hdr_sp_rank_index(h, rank);
     int32_t lo, hi;
@@ -598,6 +618,8 @@ sw_hdr_count_at_or_below(const sw_hdr *h, int64_t value)
     int32_t index = sw_hdr_counts_index(h, value);
     if (index < lo)
         return 0;
+    if (sw_hdr_is_paged(h))
+        return sw_hdr_pg_count_at_or_below(h, index);
     if (h->counts == NULL)
         return sp_count_at_or_below(h, index);
     if (index >= hi)
@@ -691,6 +713,10 @@ sw_hdr_iter_next(sw_hdr_iter *it)
 {
     const sw_hdr *h = it->h;
     int32_t i;
+    if (sw_hdr_is_paged(h)) {
+        i = sw_hdr_pg_next(h, it->index + 1, &it->count);
+        return i >= 0 && iter_step(it, i);
+    }
     if (h->counts == NULL) {
         if (it->pos >= h->sp_n)
             return false;
@@ -765,8 +791,8 @@ subtract_counts(int64_t *d, const int64_t *s, int32_t n)
 static bool
 add_into_dense(sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi)
 {
-    const uint32_t *idx = sw_hdr_sp_index(src);
-    if (src->counts == NULL && src->sp_n > 0) {
+    const uint32_t *idx = sw_hdr_is_compact(src) ? sw_hdr_sp_index(src) : NULL;
+    if (idx != NULL && src->sp_n > 0) {
         lo = (int32_t)idx[0];
         hi = (int32_t)idx[src->sp_n - 1];
     }
@@ -774,6 +800,8 @@ add_into_dense(sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi)
         return false;
     if (src->counts != NULL) /* src may be dst: its slots are read after the cover */
         add_counts(sw_hdr_slot(dst, lo), sw_hdr_slot(src, lo), hi - lo + 1);
+    else if (sw_hdr_is_paged(src))
+        sw_hdr_pg_add_into_range(dst, src);
     else
         for (int32_t i = 0; i < src->sp_n; i++)
             *sw_hdr_slot(dst, (int32_t)idx[i]) += src->sp_count[i];
@@ -803,7 +831,10 @@ sw_hdr_add(sw_hdr *dst, const sw_hdr *src)
             record_count(dst, it.value_lo, it.count);
         return;
     }
-    if (!(dst->counts != NULL ? add_into_dense(dst, src, lo, hi) : sw_hdr_sp_merge(dst, src))) {
+    bool added = dst->counts != NULL   ? add_into_dense(dst, src, lo, hi)
+                 : sw_hdr_is_paged(dst) ? sw_hdr_pg_merge(dst, src)
+                                        : sw_hdr_sp_merge(dst, src);
+    if (!added) {
         dst->overflow_count += src->total_count; /* out of memory: reported as not stored */
         return;
     }
@@ -875,10 +906,19 @@ first_underflow(const sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi)
     return -1;
 }
 
-/* First index of src's pairs where dense dst's count is below src's, or -1. */
+/* First index of src's buckets (compact or paged) where dense dst's count is below src's, or
+ * -1. */
 static int32_t
 pairs_underflow(const sw_hdr *dst, const sw_hdr *src)
 {
+    if (sw_hdr_is_paged(src)) {
+        sw_hdr_iter it;
+        sw_hdr_iter_init(&it, src);
+        while (sw_hdr_iter_next(&it))
+            if (sw_hdr_count_at_index(dst, it.index) < it.count)
+                return it.index;
+        return -1;
+    }
     for (int32_t i = 0; i < src->sp_n; i++) {
         int32_t at = (int32_t)sw_hdr_sp_index(src)[i];
         if (sw_hdr_count_at_index(dst, at) < src->sp_count[i])
@@ -894,6 +934,13 @@ subtract_from_dense(sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi)
 {
     if (src->counts != NULL) {
         subtract_counts(sw_hdr_slot(dst, lo), sw_hdr_slot(src, lo), hi - lo + 1);
+        return;
+    }
+    if (sw_hdr_is_paged(src)) {
+        sw_hdr_iter it;
+        sw_hdr_iter_init(&it, src);
+        while (sw_hdr_iter_next(&it))
+            *sw_hdr_slot(dst, it.index) -= it.count;
         return;
     }
     for (int32_t i = 0; i < src->sp_n; i++)
@@ -914,9 +961,10 @@ sw_hdr_subtract(sw_hdr *dst, const sw_hdr *src, sw_err *err)
         dst->overflow_count -= src->overflow_count;
         return SW_OK;
     }
-    int32_t bad = dst->counts == NULL   ? sw_hdr_sp_subtract(dst, src)
+    int32_t bad = sw_hdr_is_paged(dst)    ? sw_hdr_pg_subtract(dst, src)
+                  : dst->counts == NULL   ? sw_hdr_sp_subtract(dst, src)
                   : src->counts != NULL ? first_underflow(dst, src, lo, hi)
-                                        : pairs_underflow(dst, src);
+                                          : pairs_underflow(dst, src);
     if (bad >= 0) {
         int64_t v = sw_hdr_value_from_index(dst, bad);
         return sw_err_set(err, SW_E_RANGE, "count at value %lld would go negative (%lld - %lld)",
@@ -937,7 +985,7 @@ sw_hdr_subtract(sw_hdr *dst, const sw_hdr *src, sw_err *err)
 static bool
 slides_in_pairs(const sw_hdr *dst, const sw_hdr *in, const sw_hdr *out)
 {
-    return dst->counts == NULL && in->counts == NULL && out->counts == NULL &&
+    return sw_hdr_is_compact(dst) && sw_hdr_is_compact(in) && sw_hdr_is_compact(out) &&
            sw_hdr_same_layout(dst, in) && sw_hdr_same_layout(dst, out) &&
            in->overflow_count == 0 && out->overflow_count == 0;
 }
@@ -976,9 +1024,24 @@ refresh_min_max_pairs(sw_hdr *h)
                        : 0;
 }
 
+/* As below, from the pages. */
+static void
+refresh_min_max_pages(sw_hdr *h, int32_t lo, int32_t hi)
+{
+    int64_t count;
+    int32_t first = sw_hdr_pg_next(h, lo > 0 ? lo : 1, &count);
+    int32_t last = sw_hdr_pg_last(h, hi);
+    h->min_value = first >= 0 && first <= hi ? sw_hdr_value_from_index(h, first) : INT64_MAX;
+    h->max_value = last > 0 && last >= lo ? sw_hdr_value_from_index(h, last) : 0;
+}
+
 void
 sw_hdr_refresh_min_max(sw_hdr *h, int32_t lo, int32_t hi)
 {
+    if (sw_hdr_is_paged(h)) {
+        refresh_min_max_pages(h, lo, hi);
+        return;
+    }
     if (h->counts == NULL) {
         refresh_min_max_pairs(h);
         return;

@@ -99,6 +99,11 @@ static int32_t
 next_recorded(const token_walk *w)
 {
     const sw_hdr *h = w->h;
+    if (sw_hdr_is_paged(h)) {
+        int64_t count;
+        int32_t i = sw_hdr_pg_next(h, w->index, &count);
+        return i >= 0 && i < w->limit ? i : w->limit;
+    }
     if (h->counts == NULL)
         return w->pos < h->sp_n && (int32_t)sw_hdr_sp_index(h)[w->pos] < w->limit
                    ? (int32_t)sw_hdr_sp_index(h)[w->pos]
@@ -118,7 +123,9 @@ next_token(token_walk *w, int64_t *ret)
         return false;
     int32_t next = next_recorded(w);
     if (next == w->index) {
-        *ret = w->h->counts != NULL ? *sw_hdr_slot(w->h, w->index) : w->h->sp_count[w->pos++];
+        *ret = w->h->counts != NULL   ? *sw_hdr_slot(w->h, w->index)
+               : sw_hdr_is_paged(w->h) ? sw_hdr_pg_count(w->h, w->index)
+                                       : w->h->sp_count[w->pos++];
         w->index++;
         return true;
     }

@@ -4,17 +4,20 @@
  * widths, the first bucket split in two halves so counts_len = (bucket_count + 1) *
  * sub_bucket_half_count.
  *
- * Counts are held one of two ways. Compact: the recorded buckets only, as sorted (index, count)
+ * Counts are held one of three ways. Compact: the recorded buckets only, as sorted (index, count)
  * pairs, 12 bytes a bucket: a 10 s interval touches a few hundred of the latency layout's 23,552
  * buckets, spread over thousands. Dense: one count for every bucket of a contiguous range of
  * indices [c_lo, c_lo + c_n) that covers every recorded bucket, 8 bytes a slot; the range grows on
  * demand in either direction with slack (sw_hdr_range_cover: amortised, clamped to the layout),
  * so memory follows the range used and adding k sorted buckets is O(k). A real latency
  * distribution covers a few of the layout's 32 octaves: a month of it fills a range of 5,000 to
- * 8,000 buckets, not the whole layout.
+ * 8,000 buckets, not the whole layout. Paged (hdr_paged.c): such a range cut into pages of 64
+ * slots, each held at the width its largest count needs (1, 2, 4 or 8 bytes), with per-page
+ * totals: memory follows the counts' magnitudes, for histograms that live long and are fed by
+ * merges (windows), where the hot recording paths keep the dense range.
  *
- * A histogram starts compact and turns dense when the range its pairs span would cost at most
- * twice their bytes (from RANGE_MIN_PAIRS pairs on: below that the pairs are cheap whatever
+ * A histogram starts compact and turns dense (recorded value by value) or paged (merged into)
+ * when the range its pairs span would cost at most twice their bytes (from RANGE_MIN_PAIRS pairs on: below that the pairs are cheap whatever
  * they span), or when they pass sw_hdr_sp_max, where binary search and insertion would cost
  * more than they save; a reset clears a range and keeps it (scratch histograms reset between
  * uses allocate nothing again). One made by sw_hdr_new_dense holds the whole layout from the
@@ -25,11 +28,14 @@
 
 #include "slawatch/hdr.h"
 
+typedef struct sw_hdr_pages sw_hdr_pages;
+
 struct sw_hdr {
     int64_t lowest_discernible_value;
     int64_t highest_trackable_value;
     /* The small fields share one word, so the header stays 104 bytes with the range's. */
-    int16_t significant_figures;
+    int8_t significant_figures;
+    bool paged;                             /* the counts are in pages (hdr_paged.c) */
     bool fixed_dense;                       /* made dense: a clone holds the whole layout too */
     int8_t sub_bucket_half_count_magnitude; /* log2(sub_bucket_half_count) */
     int16_t unit_magnitude;                 /* floor(log2(lowest)) */
@@ -43,11 +49,27 @@ struct sw_hdr {
     int64_t overflow_count;
     int64_t *counts; /* dense: the counts of buckets c_lo ... c_lo + c_n - 1; NULL while compact */
     int32_t c_lo, c_n; /* c_n 0 while compact: one compare finds a recorded value's slot */
-    /* compact: sp_n pairs in one block of room for sp_cap, the counts (none of them zero)
-     * followed by their bucket indices (increasing, sw_hdr_sp_index) */
-    int64_t *sp_count;
+    union {
+        /* compact: sp_n pairs in one block of room for sp_cap, the counts (none of them zero)
+         * followed by their bucket indices (increasing, sw_hdr_sp_index); NULL when dense */
+        int64_t *sp_count;
+        sw_hdr_pages *pages; /* paged: its directory (sp_n and sp_cap then 0) */
+    };
     int32_t sp_n, sp_cap;
 };
+
+/* Which of the three forms holds the counts. */
+static inline bool
+sw_hdr_is_compact(const sw_hdr *h)
+{
+    return h->counts == NULL && !h->paged;
+}
+
+static inline bool
+sw_hdr_is_paged(const sw_hdr *h)
+{
+    return h->paged;
+}
 
 static inline uint32_t *
 sw_hdr_sp_index(const sw_hdr *h)
@@ -163,6 +185,58 @@ void sw_hdr_sp_fit(sw_hdr *h);
 
 /* Copy the compact pairs of src into dst (which holds none); false when out of memory. */
 bool sw_hdr_sp_copy(sw_hdr *dst, const sw_hdr *src);
+
+/* ------------------------------------------------------------------ hdr_paged.c */
+
+/* Turn a compact histogram paged over pages covering its pairs and lo ... hi; false (nothing
+ * changed) when out of memory. */
+bool sw_hdr_pg_from_pairs(sw_hdr *h, int32_t lo, int32_t hi);
+
+/* counts[index[j]] += count[j] on a paged h, index increasing; false (nothing changed) when out
+ * of memory. */
+bool sw_hdr_pg_add_sorted(sw_hdr *h, const uint32_t *index, const int64_t *count, size_t n);
+
+/* dst += src's counts (any form, dst's buckets) on a paged dst; false (nothing changed) when out
+ * of memory. */
+bool sw_hdr_pg_merge(sw_hdr *dst, const sw_hdr *src);
+
+/* dst -= src (any form) on a paged dst: -1 when done, else the first bucket of src dst holds
+ * less of (nothing changed). */
+int32_t sw_hdr_pg_subtract(sw_hdr *dst, const sw_hdr *src);
+
+/* Count of bucket index of a paged h. */
+int64_t sw_hdr_pg_count(const sw_hdr *h, int32_t index);
+
+/* First bucket at or after from holding values (its count in *ret_count), or -1. */
+int32_t sw_hdr_pg_next(const sw_hdr *h, int32_t from, int64_t *ret_count);
+
+/* Last bucket at or before upto holding values, or -1. */
+int32_t sw_hdr_pg_last(const sw_hdr *h, int32_t upto);
+
+/* First bucket whose cumulative count reaches rank (1 <= rank <= total). */
+int32_t sw_hdr_pg_rank_index(const sw_hdr *h, int64_t rank);
+
+/* Count of the buckets up to index. */
+int64_t sw_hdr_pg_count_at_or_below(const sw_hdr *h, int32_t index);
+
+/* dst += src, dst dense over a range covering src's recorded buckets, src paged. */
+void sw_hdr_pg_add_into_range(sw_hdr *dst, const sw_hdr *src);
+
+/* Every count zero, the pages' widths kept (sw_hdr_reset). */
+void sw_hdr_pg_clear(sw_hdr *h);
+
+/* Copy the pages of src into dst (which holds none); false when out of memory. */
+bool sw_hdr_pg_copy(sw_hdr *dst, const sw_hdr *src);
+
+/* Drop the pages (the histogram is then empty and compact). */
+void sw_hdr_pg_release(sw_hdr *h);
+
+/* Bytes the pages take. */
+size_t sw_hdr_pg_memory_size(const sw_hdr *h);
+
+/* Turn a paged histogram dense over the whole layout (sw_hdr_reserve); false (nothing changed)
+ * when out of memory. */
+bool sw_hdr_pg_to_layout(sw_hdr *h);
 
 /* ------------------------------------------------------------------ hdr_range.c */
 

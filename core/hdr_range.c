@@ -140,7 +140,7 @@ void
 sw_hdr_range_presize(sw_hdr *h, int64_t need, int32_t lo, int32_t hi)
 {
     if (sw_hdr_range_preferred(h, need, lo, hi)) {
-        (void)pairs_to_range(h, lo, hi + 1);
+        (void)sw_hdr_pg_from_pairs(h, lo, hi); /* a window: paged, as its merges would make it */
         return;
     }
     int64_t room = need + need / 8;

@@ -54,17 +54,19 @@ void
 sw_hdr_sp_fit(sw_hdr *h)
 {
     int32_t fit = h->sp_n < 8 ? 8 : h->sp_n; /* what sw_hdr_sp_copy gives a clone */
-    if (h->counts == NULL && h->sp_count != NULL && h->sp_cap > fit)
+    if (sw_hdr_is_compact(h) && h->sp_count != NULL && h->sp_cap > fit)
         (void)reblock(h, fit); /* out of memory: it keeps its room, correct, only bigger */
 }
 
-/* Room for need pairs whose new buckets lie within lo ... hi, or dense when a range is better
- * (sw_hdr_range_preferred); when its memory runs out, pairs if need allows or the room was
- * reserved (sw_hdr_sp_reserve). */
+/* Room for need pairs whose new buckets lie within lo ... hi, or, when a range is better
+ * (sw_hdr_range_preferred), paged for a merge (a window, fed by merges and kept long) and dense
+ * for a record (a hot recording path); when its memory runs out, pairs if need allows or the
+ * room was reserved (sw_hdr_sp_reserve). */
 static bool
-room_for(sw_hdr *h, int64_t need, int32_t lo, int32_t hi)
+room_for(sw_hdr *h, int64_t need, int32_t lo, int32_t hi, bool merge)
 {
-    if (sw_hdr_range_preferred(h, need, lo, hi) && sw_hdr_range_from_pairs(h, lo, hi))
+    if (sw_hdr_range_preferred(h, need, lo, hi) &&
+        (merge ? sw_hdr_pg_from_pairs(h, lo, hi) : sw_hdr_range_from_pairs(h, lo, hi)))
         return true;
     if (need <= h->sp_cap)
         return true;
@@ -77,6 +79,8 @@ sw_hdr_sp_reserve(sw_hdr *h, int64_t more)
     /* Where a dense histogram's new buckets fall is not known: only the whole layout holds
      * any of them without growing. */
     int32_t last = h->counts_len - 1;
+    if (sw_hdr_is_paged(h))
+        return more <= 0 || sw_hdr_pg_to_layout(h);
     if (h->counts != NULL)
         return more <= 0 || sw_hdr_range_cover(h, 0, last);
     /* Pairs while they cost no more than the whole layout (past sp_max too: the merges that
@@ -114,7 +118,7 @@ sw_hdr_sp_add(sw_hdr *h, int32_t index, int64_t count)
         h->sp_count[pos] += count;
         return true;
     }
-    if (!room_for(h, (int64_t)h->sp_n + 1, index, index))
+    if (!room_for(h, (int64_t)h->sp_n + 1, index, index, false))
         return false;
     if (h->counts != NULL) {
         *sw_hdr_slot(h, index) += count;
@@ -194,8 +198,10 @@ merge_pairs(sw_hdr *h, const uint32_t *index, const int64_t *count, size_t n)
         add_in_place(h, index, count, n);
         return true;
     }
-    if (!room_for(h, (int64_t)h->sp_n + fresh, lo, hi))
+    if (!room_for(h, (int64_t)h->sp_n + fresh, lo, hi, true))
         return false;
+    if (sw_hdr_is_paged(h))
+        return sw_hdr_pg_add_sorted(h, index, count, n);
     if (h->counts != NULL) {
         for (size_t j = 0; j < n; j++)
             if (count[j] != 0)
@@ -256,14 +262,16 @@ union_size(const sw_hdr *dst, const sw_hdr *src, int32_t *lo, int32_t *hi)
 bool
 sw_hdr_sp_merge(sw_hdr *dst, const sw_hdr *src)
 {
-    if (src->counts == NULL) /* compact: its pairs, without an iterator */
+    if (sw_hdr_is_compact(src)) /* its pairs, without an iterator */
         return merge_pairs(dst, sw_hdr_sp_index(src), src->sp_count, (size_t)src->sp_n);
     int32_t lo = -1, hi = -1;
     int64_t u = union_size(dst, src, &lo, &hi);
     if (lo < 0)
         return true; /* src holds nothing */
-    if (!room_for(dst, u, lo, hi))
+    if (!room_for(dst, u, lo, hi, true))
         return false;
+    if (sw_hdr_is_paged(dst))
+        return sw_hdr_pg_merge(dst, src);
     sw_hdr_iter it;
     sw_hdr_iter_init(&it, src);
     if (dst->counts != NULL) {
@@ -327,7 +335,7 @@ subtract_pairs(sw_hdr *dst, const uint32_t *index, const int64_t *count, int32_t
 int32_t
 sw_hdr_sp_subtract(sw_hdr *dst, const sw_hdr *src)
 {
-    if (src->counts == NULL)
+    if (sw_hdr_is_compact(src))
         return subtract_pairs(dst, sw_hdr_sp_index(src), src->sp_count, src->sp_n);
     uint32_t *idx = sw_hdr_sp_index(dst);
     sw_hdr_iter it;
