@@ -35,6 +35,14 @@
 #define MINUTE_COUNT 60000      /* a one-minute histogram: 1000 requests/s for 60 s */
 #define ENC_BUF_MAX (64u << 20) /* cap of the reused encoder buffer */
 
+/* A month-long latency window: 30 days of 10 s intervals of 250 latencies each, log-normal with
+ * median 80 ms and sigma 0.5 (scale_serve's services), each interval added as its sorted
+ * buckets, as a packed interval is added to a window. */
+#define MONTH_INTERVALS (30 * 8640)
+#define INTERVAL_VALUES 250
+#define MONTH_MEDIAN_US 80000.0
+#define MONTH_SIGMA 0.5
+
 static volatile int64_t sink_i64; /* results go here so the timed calls cannot be dropped */
 
 static double
@@ -258,6 +266,94 @@ bench_codec(const sw_hdr *a, uint64_t seed)
     sw_hdr_free(m);
 }
 
+static int
+cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* One interval's values as its buckets: sorted lowest values and their counts; how many. */
+static size_t
+interval_buckets(const sw_hdr *layout, sw_rng *r, int64_t *values, int64_t *counts)
+{
+    int64_t v[INTERVAL_VALUES];
+    size_t n = 0;
+    for (int i = 0; i < INTERVAL_VALUES; i++)
+        v[i] = sw_hdr_lowest_equivalent(layout, sw_rng_lognormal_us(r, MONTH_MEDIAN_US, MONTH_SIGMA));
+    qsort(v, INTERVAL_VALUES, sizeof v[0], cmp_i64);
+    for (int i = 0; i < INTERVAL_VALUES; i++) {
+        if (n > 0 && values[n - 1] == v[i]) {
+            counts[n - 1]++;
+            continue;
+        }
+        values[n] = v[i];
+        counts[n++] = 1;
+    }
+    return n;
+}
+
+/* ns per call of sw_hdr_value_at_percentile(h, p). */
+static double
+percentile_ns(const sw_hdr *h, double p)
+{
+    int64_t iters = 0, acc = 0;
+    double t0 = now_ns(), t1;
+    do {
+        for (int j = 0; j < 256; j++)
+            acc += sw_hdr_value_at_percentile(h, p);
+        iters += 256;
+        t1 = now_ns();
+    } while (t1 - t0 < MIN_LOOP_NS);
+    sink_i64 = acc;
+    return (t1 - t0) / (double)iters;
+}
+
+/*
+ * The month window as a window holds it (fed its intervals' buckets: paged once wide), beside
+ * a twin fed the same intervals from a dense histogram (which keeps a dense range, the form a
+ * month window had before the paged one); their answers must agree.
+ */
+static void
+bench_month_window(uint64_t seed)
+{
+    sw_hdr *w = new_latency_hdr(), *twin = new_latency_hdr(), *iv = NULL;
+    sw_err err = {0};
+    if (sw_hdr_new_dense(&sw_hdr_latency_config, &iv, &err) != SW_OK)
+        die("sw_hdr_new_dense", &err);
+    int64_t values[INTERVAL_VALUES], counts[INTERVAL_VALUES];
+    sw_rng r = {seed};
+    double add_ns = 0;
+    for (int i = 0; i < MONTH_INTERVALS; i++) {
+        size_t n = interval_buckets(w, &r, values, counts);
+        double t0 = now_ns();
+        sw_hdr_record_sorted(w, values, counts, n);
+        add_ns += now_ns() - t0;
+        sw_hdr_record_sorted(iv, values, counts, n);
+        sw_hdr_add(twin, iv);
+        sw_hdr_reset(iv);
+    }
+    if (sw_hdr_total_count(w) != (int64_t)MONTH_INTERVALS * INTERVAL_VALUES ||
+        sw_hdr_total_count(twin) != sw_hdr_total_count(w))
+        die("month window: totals", NULL);
+    put("month_window_add_interval", add_ns / MONTH_INTERVALS, "ns/op");
+    put("month_window_memory", (double)sw_hdr_memory_size(w), "bytes");
+    put("month_window_memory_range", (double)sw_hdr_memory_size(twin), "bytes");
+    put("month_window_buckets", (double)sw_hdr_recorded_buckets(w), "buckets");
+    static const double ps[] = {50.0, 95.0, 99.0, 99.9};
+    for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++)
+        if (sw_hdr_value_at_percentile(w, ps[k]) != sw_hdr_value_at_percentile(twin, ps[k]))
+            die("month window: a percentile differs from the range's", NULL);
+    put("month_window_p99", percentile_ns(w, 99.0), "ns/op");
+    put("month_window_p95", percentile_ns(w, 95.0), "ns/op");
+    put("month_window_p50", percentile_ns(w, 50.0), "ns/op");
+    put("month_window_range_p99", percentile_ns(twin, 99.0), "ns/op");
+    put("month_window_range_p50", percentile_ns(twin, 50.0), "ns/op");
+    sw_hdr_free(iv);
+    sw_hdr_free(twin);
+    sw_hdr_free(w);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -291,6 +387,7 @@ main(int argc, char **argv)
     bench_percentiles(a);
     bench_add_subtract(a, b);
     bench_codec(a, seed + 2);
+    bench_month_window(seed + 3);
 
     sw_hdr_free(b);
     sw_hdr_free(a);

@@ -832,7 +832,7 @@ sw_hdr_add(sw_hdr *dst, const sw_hdr *src)
         return;
     }
     bool added = dst->counts != NULL   ? add_into_dense(dst, src, lo, hi)
-                 : sw_hdr_is_paged(dst) ? sw_hdr_pg_merge(dst, src)
+                 : sw_hdr_is_paged(dst) ? sw_hdr_pg_merge(dst, src, lo, hi)
                                         : sw_hdr_sp_merge(dst, src);
     if (!added) {
         dst->overflow_count += src->total_count; /* out of memory: reported as not stored */
@@ -961,7 +961,7 @@ sw_hdr_subtract(sw_hdr *dst, const sw_hdr *src, sw_err *err)
         dst->overflow_count -= src->overflow_count;
         return SW_OK;
     }
-    int32_t bad = sw_hdr_is_paged(dst)    ? sw_hdr_pg_subtract(dst, src)
+    int32_t bad = sw_hdr_is_paged(dst)    ? sw_hdr_pg_subtract(dst, src, lo, hi)
                   : dst->counts == NULL   ? sw_hdr_sp_subtract(dst, src)
                   : src->counts != NULL ? first_underflow(dst, src, lo, hi)
                                           : pairs_underflow(dst, src);

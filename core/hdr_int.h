@@ -196,13 +196,13 @@ bool sw_hdr_pg_from_pairs(sw_hdr *h, int32_t lo, int32_t hi);
  * of memory. */
 bool sw_hdr_pg_add_sorted(sw_hdr *h, const uint32_t *index, const int64_t *count, size_t n);
 
-/* dst += src's counts (any form, dst's buckets) on a paged dst; false (nothing changed) when out
- * of memory. */
-bool sw_hdr_pg_merge(sw_hdr *dst, const sw_hdr *src);
+/* dst += src's counts (any form, dst's buckets, every one of them within lo ... hi) on a paged
+ * dst, page by page; false (nothing changed) when out of memory. */
+bool sw_hdr_pg_merge(sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi);
 
-/* dst -= src (any form) on a paged dst: -1 when done, else the first bucket of src dst holds
- * less of (nothing changed). */
-int32_t sw_hdr_pg_subtract(sw_hdr *dst, const sw_hdr *src);
+/* dst -= src (any form, every count within lo ... hi) on a paged dst: -1 when done, else the
+ * first bucket of src dst holds less of (nothing changed). */
+int32_t sw_hdr_pg_subtract(sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi);
 
 /* Count of bucket index of a paged h. */
 int64_t sw_hdr_pg_count(const sw_hdr *h, int32_t index);

@@ -214,40 +214,113 @@ sw_hdr_pg_add_sorted(sw_hdr *h, const uint32_t *index, const int64_t *count, siz
     return true;
 }
 
+/* The 64 counts of page number page of src (dense or paged; zeros where it holds none). */
+static void
+page_of(const sw_hdr *src, int32_t page, int64_t *out)
+{
+    int32_t base = page << PAGE_SHIFT;
+    memset(out, 0, PAGE_SLOTS * sizeof *out);
+    if (!sw_hdr_is_paged(src)) {
+        for (int32_t s = 0; s < PAGE_SLOTS; s++)
+            if (sw_hdr_holds(src, base + s))
+                out[s] = *sw_hdr_slot(src, base + s);
+        return;
+    }
+    const sw_hdr_pages *pg = src->pages;
+    int32_t p = page - pg->first;
+    if ((uint32_t)p >= (uint32_t)pg->n || pg->block[p] == NULL)
+        return;
+    for (int32_t s = 0; s < PAGE_SLOTS; s++)
+        out[s] = (int64_t)slot_get(pg->block[p], pg->shift[p], s);
+}
+
+/* Page p's counts += add[0 ... 63], widened once for the largest sum; false when out of memory
+ * for the wider page (nothing changed). */
+static bool
+add_page(sw_hdr_pages *pg, int32_t p, const int64_t *add)
+{
+    void *block = pg->block[p];
+    uint64_t bits = 0; /* the sums' bits together: the widest sum's top bit is among them */
+    int64_t sum = 0;
+    for (int32_t s = 0; s < PAGE_SLOTS; s++) {
+        bits |= (block != NULL ? slot_get(block, pg->shift[p], s) : 0) + (uint64_t)add[s];
+        sum += add[s];
+    }
+    if (sum == 0)
+        return true;
+    if ((block == NULL || shift_for(bits) > pg->shift[p]) && !widen(pg, p, shift_for(bits)))
+        return false;
+    block = pg->block[p];
+    for (int32_t s = 0; s < PAGE_SLOTS; s++)
+        slot_set(block, pg->shift[p], s, slot_get(block, pg->shift[p], s) + (uint64_t)add[s]);
+    pg->total[p] += sum;
+    return true;
+}
+
+/* Page p's counts -= sub[0 ... 63], each at most the count it is taken from. */
+static void
+sub_page(sw_hdr_pages *pg, int32_t p, const int64_t *sub)
+{
+    int64_t sum = 0;
+    for (int32_t s = 0; s < PAGE_SLOTS; s++)
+        sum += sub[s];
+    if (sum == 0)
+        return;
+    for (int32_t s = 0; s < PAGE_SLOTS; s++)
+        slot_set(pg->block[p], pg->shift[p], s,
+                 slot_get(pg->block[p], pg->shift[p], s) - (uint64_t)sub[s]);
+    pg->total[p] -= sum;
+    if (pg->total[p] == 0) {
+        free(pg->block[p]);
+        pg->block[p] = NULL;
+    }
+}
+
 bool
-sw_hdr_pg_merge(sw_hdr *dst, const sw_hdr *src)
+sw_hdr_pg_merge(sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi)
 {
     if (sw_hdr_is_compact(src))
         return sw_hdr_pg_add_sorted(dst, sw_hdr_sp_index(src), src->sp_count, (size_t)src->sp_n);
-    sw_hdr_iter it;
-    sw_hdr_iter_init(&it, src);
-    if (!sw_hdr_iter_next(&it))
-        return true;
-    if (!cover(dst, it.index, sw_hdr_counts_index(src, src->max_value)))
+    if (!cover(dst, lo, hi))
         return false;
-    do {
-        if (add_one(dst->pages, it.index, (uint64_t)it.count))
+    int64_t add[PAGE_SLOTS];
+    int32_t first = lo >> PAGE_SHIFT, last = hi >> PAGE_SHIFT;
+    for (int32_t page = first; page <= last; page++) {
+        page_of(src, page, add);
+        if (add_page(dst->pages, page - dst->pages->first, add))
             continue;
-        int32_t failed = it.index; /* out of memory: what was added goes again */
-        sw_hdr_iter_init(&it, src);
-        while (sw_hdr_iter_next(&it) && it.index < failed)
-            sub_one(dst->pages, it.index, (uint64_t)it.count);
+        while (page-- > first) { /* out of memory: what was added goes again */
+            page_of(src, page, add);
+            sub_page(dst->pages, page - dst->pages->first, add);
+        }
         return false;
-    } while (sw_hdr_iter_next(&it));
+    }
     return true;
 }
 
 int32_t
-sw_hdr_pg_subtract(sw_hdr *dst, const sw_hdr *src)
+sw_hdr_pg_subtract(sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi)
 {
-    sw_hdr_iter it;
-    sw_hdr_iter_init(&it, src);
-    while (sw_hdr_iter_next(&it))
-        if (sw_hdr_pg_count(dst, it.index) < it.count)
-            return it.index;
-    sw_hdr_iter_init(&it, src);
-    while (sw_hdr_iter_next(&it))
-        sub_one(dst->pages, it.index, (uint64_t)it.count);
+    if (sw_hdr_is_compact(src)) {
+        const uint32_t *idx = sw_hdr_sp_index(src);
+        for (int32_t j = 0; j < src->sp_n; j++)
+            if (sw_hdr_pg_count(dst, (int32_t)idx[j]) < src->sp_count[j])
+                return (int32_t)idx[j];
+        for (int32_t j = 0; j < src->sp_n; j++)
+            sub_one(dst->pages, (int32_t)idx[j], (uint64_t)src->sp_count[j]);
+        return -1;
+    }
+    int64_t sub[PAGE_SLOTS];
+    for (int32_t page = lo >> PAGE_SHIFT; page <= hi >> PAGE_SHIFT; page++) {
+        page_of(src, page, sub);
+        for (int32_t s = 0; s < PAGE_SLOTS; s++)
+            if (sub[s] != 0 && sw_hdr_pg_count(dst, (page << PAGE_SHIFT) + s) < sub[s])
+                return (page << PAGE_SHIFT) + s;
+    }
+    for (int32_t page = lo >> PAGE_SHIFT; page <= hi >> PAGE_SHIFT; page++) {
+        page_of(src, page, sub);
+        sub_page(dst->pages, page - dst->pages->first, sub);
+    }
     return -1;
 }
 

@@ -59,14 +59,14 @@ sw_hdr_sp_fit(sw_hdr *h)
 }
 
 /* Room for need pairs whose new buckets lie within lo ... hi, or, when a range is better
- * (sw_hdr_range_preferred), paged for a merge (a window, fed by merges and kept long) and dense
- * for a record (a hot recording path); when its memory runs out, pairs if need allows or the
- * room was reserved (sw_hdr_sp_reserve). */
+ * (sw_hdr_range_preferred), paged (a window, fed packed intervals or paged histograms and kept
+ * long) or dense (recorded value by value or fed dense histograms: a hot path); when its memory
+ * runs out, pairs if need allows or the room was reserved (sw_hdr_sp_reserve). */
 static bool
-room_for(sw_hdr *h, int64_t need, int32_t lo, int32_t hi, bool merge)
+room_for(sw_hdr *h, int64_t need, int32_t lo, int32_t hi, bool paged)
 {
     if (sw_hdr_range_preferred(h, need, lo, hi) &&
-        (merge ? sw_hdr_pg_from_pairs(h, lo, hi) : sw_hdr_range_from_pairs(h, lo, hi)))
+        (paged ? sw_hdr_pg_from_pairs(h, lo, hi) : sw_hdr_range_from_pairs(h, lo, hi)))
         return true;
     if (need <= h->sp_cap)
         return true;
@@ -268,10 +268,12 @@ sw_hdr_sp_merge(sw_hdr *dst, const sw_hdr *src)
     int64_t u = union_size(dst, src, &lo, &hi);
     if (lo < 0)
         return true; /* src holds nothing */
-    if (!room_for(dst, u, lo, hi, true))
+    /* The form of what comes: a dense source is a hot path's (a report's merges), a paged one a
+     * window's. */
+    if (!room_for(dst, u, lo, hi, sw_hdr_is_paged(src)))
         return false;
     if (sw_hdr_is_paged(dst))
-        return sw_hdr_pg_merge(dst, src);
+        return sw_hdr_pg_merge(dst, src, lo, hi);
     sw_hdr_iter it;
     sw_hdr_iter_init(&it, src);
     if (dst->counts != NULL) {
