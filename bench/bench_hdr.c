@@ -280,7 +280,8 @@ interval_buckets(const sw_hdr *layout, sw_rng *r, int64_t *values, int64_t *coun
     int64_t v[INTERVAL_VALUES];
     size_t n = 0;
     for (int i = 0; i < INTERVAL_VALUES; i++)
-        v[i] = sw_hdr_lowest_equivalent(layout, sw_rng_lognormal_us(r, MONTH_MEDIAN_US, MONTH_SIGMA));
+        v[i] =
+            sw_hdr_lowest_equivalent(layout, sw_rng_lognormal_us(r, MONTH_MEDIAN_US, MONTH_SIGMA));
     qsort(v, INTERVAL_VALUES, sizeof v[0], cmp_i64);
     for (int i = 0; i < INTERVAL_VALUES; i++) {
         if (n > 0 && values[n - 1] == v[i]) {

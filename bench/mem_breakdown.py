@@ -4,13 +4,15 @@
 
 Attaches to the daemon (it stops while the script reads, seconds at 1,000 services), finds the
 daemon object in the tick thread's sw_daemon_run frame and walks what it owns: every series'
-latency windows (by window kind and representation: compact pairs or a dense range, and their
-bytes as allocated: a compact block of sp_cap pairs, a range of c_n slots), its history rings and
+latency windows (by window kind and representation: compact pairs, a dense range or pages, and
+their bytes as allocated: a compact block of sp_cap pairs, a range of c_n slots, the pages'
+directory and each page's block of 64 counts at its width), its history rings and
 the packed intervals they hold, the gate's sides, the /metrics totals and the snapshot's kept
 bodies; then glibc's own account of the heap (malloc_info: the arenas, what they hold in use and
 what is free but kept). Needs a build with debug information (meson's default debugoptimized).
 """
 import collections
+import struct
 import traceback
 
 import gdb
@@ -47,12 +49,27 @@ def sizeof(struct):
     return gdb.lookup_type("struct " + struct).sizeof
 
 
+def paged_bytes(h):
+    """A paged histogram's directory and blocks (core/hdr_paged.c), and its slots."""
+    pg = h["pages"].dereference()
+    n = int(pg["n"])
+    inferior = gdb.selected_inferior()
+    blocks = struct.unpack(f"<{n}Q", bytes(inferior.read_memory(int(pg["block"]), 8 * n)))
+    shifts = bytes(inferior.read_memory(int(pg["shift"]), n))
+    nbytes = sizeof("sw_hdr_pages") + n * (8 + 8 + 1)
+    nbytes += sum(64 << shifts[p] for p in range(n) if blocks[p] != 0)
+    return nbytes, 64 * n
+
+
 def hdr(tally, key, ptr):
     if int(ptr) == 0:
         return
     h = ptr.dereference()
     header = sizeof("sw_hdr")
-    if int(h["counts"]) != 0:
+    if bool(h["paged"]):
+        nbytes, slots = paged_bytes(h)
+        tally.add(key + " pages", header + nbytes, slots)
+    elif int(h["counts"]) != 0:
         tally.add(key + " range", header + 8 * int(h["c_n"]), int(h["c_n"]))
     elif int(h["sp_cap"]) > 0:
         tally.add(key + " pairs", header + 12 * int(h["sp_cap"]), int(h["sp_n"]))

@@ -16,8 +16,9 @@
  * totals: memory follows the counts' magnitudes, for histograms that live long and are fed by
  * merges (windows), where the hot recording paths keep the dense range.
  *
- * A histogram starts compact and turns dense (recorded value by value) or paged (merged into)
- * when the range its pairs span would cost at most twice their bytes (from RANGE_MIN_PAIRS pairs on: below that the pairs are cheap whatever
+ * A histogram starts compact and turns dense (recorded value by value, or fed dense histograms)
+ * or paged (fed bucket lists or paged histograms) when the range its pairs span would cost at
+ * most twice their bytes (from RANGE_MIN_PAIRS pairs on: below that the pairs are cheap whatever
  * they span), or when they pass sw_hdr_sp_max, where binary search and insertion would cost
  * more than they save; a reset clears a range and keeps it (scratch histograms reset between
  * uses allocate nothing again). One made by sw_hdr_new_dense holds the whole layout from the
@@ -252,7 +253,7 @@ bool sw_hdr_range_from_pairs(sw_hdr *h, int32_t lo, int32_t hi);
  * included) is better dense. */
 bool sw_hdr_range_preferred(const sw_hdr *h, int64_t need, int32_t lo, int32_t hi);
 
-/* An empty compact histogram sized for need buckets within lo ... hi (sw_hdr_presize): a range
+/* An empty compact histogram sized for need buckets within lo ... hi (sw_hdr_presize): pages
  * over exactly them when preferred, else pairs with an eighth's room to spare; nothing changes
  * when out of memory. */
 void sw_hdr_range_presize(sw_hdr *h, int64_t need, int32_t lo, int32_t hi);

@@ -3,9 +3,11 @@
  * buckets whose width keeps a fixed number of significant decimal digits, with the bucket
  * layout, percentile convention and statistics of the HdrHistogram family (Java, C, JS), so
  * encodings and answers agree with those tools. A histogram holds only the buckets it recorded,
- * or, once that is cheaper, every bucket of the range they span (memory follows the buckets
- * used; the answers are the same either way). It is not thread-safe: one owner records into it,
- * others read copies or merged results.
+ * or, once that is cheaper, every bucket of the range they span: as 8-byte counts when recorded
+ * value by value or fed dense histograms, in pages at the width their counts need when fed
+ * bucket lists or paged histograms (a window: memory follows the buckets used and their
+ * counts' magnitudes; the answers are the same either way). It is not thread-safe: one owner
+ * records into it, others read copies or merged results.
  */
 #ifndef SLAWATCH_HDR_H
 #define SLAWATCH_HDR_H
@@ -63,11 +65,11 @@ sw_status sw_hdr_reserve(sw_hdr *h, int64_t buckets, sw_err *err);
 
 /*
  * Size an empty h for what it is about to hold: `buckets` recorded buckets whose lowest values
- * run from lo to hi (a window restored from its packed form). A range over exactly those
+ * run from lo to hi (a window restored from its packed form). Pages over exactly those
  * buckets when a range is preferred for them (no slack: a restored window mostly keeps its
- * span, and grows like any range when it does not), else room for an eighth more pairs than
- * that. A hint: nothing changes when h holds values, the values lie outside its layout or
- * memory runs out (the adds then grow it as they go).
+ * span, and grows like any paged histogram when it does not), else room for an eighth more
+ * pairs than that. A hint: nothing changes when h holds values, the values lie outside its
+ * layout or memory runs out (the adds then grow it as they go).
  */
 void sw_hdr_presize(sw_hdr *h, int64_t buckets, int64_t lo, int64_t hi);
 

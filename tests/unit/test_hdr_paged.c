@@ -98,7 +98,7 @@ below_range_bytes(const sw_hdr *h)
     return sw_hdr_memory_size(h) < header_size() + (size_t)(last - first + 1) * 8;
 }
 
-/* A paged histogram of the latency layout: 64 adjacent buckets of 1 merged in, twin alike. */
+/* A paged histogram of the latency layout: 200 adjacent buckets of 1 merged in, twin alike. */
 static void
 paged_pair(sw_hdr **a, sw_hdr **twin, int64_t from)
 {
@@ -163,8 +163,13 @@ test_counts_cross_every_width(void **state)
     sw_rng rng = {103};
     sw_hdr *a, *twin;
     paged_pair(&a, &twin, 70000);
-    static const int64_t steps[] = {199, 100, 65300, INT64_C(1) << 32, INT64_C(1) << 40,
-                                    (INT64_C(1) << 62) - 1, INT64_C(1) << 60};
+    static const int64_t steps[] = {199,
+                                    100,
+                                    65300,
+                                    INT64_C(1) << 32,
+                                    INT64_C(1) << 40,
+                                    (INT64_C(1) << 62) - 1,
+                                    INT64_C(1) << 60};
     static buckets one;
     sw_hdr *added = dense(&sw_hdr_latency_config);
     for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
