@@ -66,7 +66,8 @@ def hdr(tally, key, ptr):
         return
     h = ptr.dereference()
     header = sizeof("sw_hdr")
-    if bool(h["paged"]):
+    paged = any(f.name == "paged" for f in h.type.strip_typedefs().fields())  # a tree before
+    if paged and bool(h["paged"]):
         nbytes, slots = paged_bytes(h)
         tally.add(key + " pages", header + nbytes, slots)
     elif int(h["counts"]) != 0:
