@@ -911,14 +911,8 @@ first_underflow(const sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi)
 static int32_t
 pairs_underflow(const sw_hdr *dst, const sw_hdr *src)
 {
-    if (sw_hdr_is_paged(src)) {
-        sw_hdr_iter it;
-        sw_hdr_iter_init(&it, src);
-        while (sw_hdr_iter_next(&it))
-            if (sw_hdr_count_at_index(dst, it.index) < it.count)
-                return it.index;
-        return -1;
-    }
+    if (sw_hdr_is_paged(src))
+        return sw_hdr_pg_underflow_in(dst, src);
     for (int32_t i = 0; i < src->sp_n; i++) {
         int32_t at = (int32_t)sw_hdr_sp_index(src)[i];
         if (sw_hdr_count_at_index(dst, at) < src->sp_count[i])
@@ -937,10 +931,7 @@ subtract_from_dense(sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi)
         return;
     }
     if (sw_hdr_is_paged(src)) {
-        sw_hdr_iter it;
-        sw_hdr_iter_init(&it, src);
-        while (sw_hdr_iter_next(&it))
-            *sw_hdr_slot(dst, it.index) -= it.count;
+        sw_hdr_pg_subtract_from_range(dst, src);
         return;
     }
     for (int32_t i = 0; i < src->sp_n; i++)
@@ -1024,22 +1015,11 @@ refresh_min_max_pairs(sw_hdr *h)
                        : 0;
 }
 
-/* As below, from the pages. */
-static void
-refresh_min_max_pages(sw_hdr *h, int32_t lo, int32_t hi)
-{
-    int64_t count;
-    int32_t first = sw_hdr_pg_next(h, lo > 0 ? lo : 1, &count);
-    int32_t last = sw_hdr_pg_last(h, hi);
-    h->min_value = first >= 0 && first <= hi ? sw_hdr_value_from_index(h, first) : INT64_MAX;
-    h->max_value = last > 0 && last >= lo ? sw_hdr_value_from_index(h, last) : 0;
-}
-
 void
 sw_hdr_refresh_min_max(sw_hdr *h, int32_t lo, int32_t hi)
 {
     if (sw_hdr_is_paged(h)) {
-        refresh_min_max_pages(h, lo, hi);
+        sw_hdr_pg_refresh_min_max(h, lo, hi);
         return;
     }
     if (h->counts == NULL) {

@@ -223,6 +223,15 @@ int64_t sw_hdr_pg_count_at_or_below(const sw_hdr *h, int32_t index);
 /* dst += src, dst dense over a range covering src's recorded buckets, src paged. */
 void sw_hdr_pg_add_into_range(sw_hdr *dst, const sw_hdr *src);
 
+/* First bucket of a paged src where dense dst holds less than src, or -1. */
+int32_t sw_hdr_pg_underflow_in(const sw_hdr *dst, const sw_hdr *src);
+
+/* dst -= a paged src, checked first (sw_hdr_pg_underflow_in): dst dense over its buckets. */
+void sw_hdr_pg_subtract_from_range(sw_hdr *dst, const sw_hdr *src);
+
+/* sw_hdr_refresh_min_max of a paged h. */
+void sw_hdr_pg_refresh_min_max(sw_hdr *h, int32_t lo, int32_t hi);
+
 /* Every count zero, the pages' widths kept (sw_hdr_reset). */
 void sw_hdr_pg_clear(sw_hdr *h);
 

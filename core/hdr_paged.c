@@ -470,6 +470,36 @@ sw_hdr_pg_add_into_range(sw_hdr *dst, const sw_hdr *src)
     }
 }
 
+int32_t
+sw_hdr_pg_underflow_in(const sw_hdr *dst, const sw_hdr *src)
+{
+    sw_hdr_iter it;
+    sw_hdr_iter_init(&it, src);
+    while (sw_hdr_iter_next(&it))
+        if (sw_hdr_count_at_index(dst, it.index) < it.count)
+            return it.index;
+    return -1;
+}
+
+void
+sw_hdr_pg_subtract_from_range(sw_hdr *dst, const sw_hdr *src)
+{
+    sw_hdr_iter it;
+    sw_hdr_iter_init(&it, src);
+    while (sw_hdr_iter_next(&it))
+        *sw_hdr_slot(dst, it.index) -= it.count;
+}
+
+void
+sw_hdr_pg_refresh_min_max(sw_hdr *h, int32_t lo, int32_t hi)
+{
+    int64_t count;
+    int32_t first = sw_hdr_pg_next(h, lo > 0 ? lo : 1, &count);
+    int32_t last = sw_hdr_pg_last(h, hi);
+    h->min_value = first >= 0 && first <= hi ? sw_hdr_value_from_index(h, first) : INT64_MAX;
+    h->max_value = last > 0 && last >= lo ? sw_hdr_value_from_index(h, last) : 0;
+}
+
 void
 sw_hdr_pg_clear(sw_hdr *h)
 {
