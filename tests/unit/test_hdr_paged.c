@@ -89,13 +89,15 @@ adjacent(buckets *b, const sw_hdr *layout, int64_t v, int n, int64_t count)
     }
 }
 
-/* True when h holds less than a range over its span would (8 bytes a bucket): paged. */
+/* True when h holds less than a range over its span would (8 bytes a bucket) and less than
+ * half its buckets as pairs (12 bytes each): paged. */
 static bool
 below_range_bytes(const sw_hdr *h)
 {
     int32_t first = 0, last = 0;
     assert_true(bucket_span(h, &first, &last));
-    return sw_hdr_memory_size(h) < header_size() + (size_t)(last - first + 1) * 8;
+    size_t held = sw_hdr_memory_size(h) - header_size();
+    return held < (size_t)(last - first + 1) * 8 && held < 6 * (size_t)sw_hdr_recorded_buckets(h);
 }
 
 /* A paged histogram of the latency layout: 200 adjacent buckets of 1 merged in, twin alike. */
@@ -254,7 +256,7 @@ forms(uint64_t seed, sw_hdr *out[4], sw_hdr *twins[4])
     for (int k = 0; k < 4; k++) {
         out[k] = k == 3 ? dense(&sw_hdr_latency_config) : compact(&sw_hdr_latency_config);
         twins[k] = dense(&sw_hdr_latency_config);
-        for (int i = 0; i < (k == 0 ? 1 : 6); i++) {
+        for (int i = 0; i < (k == 0 ? 1 : 16); i++) {
             interval(&b, out[k], &r, k == 0 ? 30 : 400);
             if (k != 1)
                 sw_hdr_record_sorted(out[k], b.value, b.count, b.n);
