@@ -136,9 +136,9 @@ print_levels(const sw_history *h)
         const sw_ring *r = &h->level[l];
         size_t coded = 0;
         for (size_t i = 0; i < r->n_blocks; i++)
-            coded += r->blocks[(r->block_head + i) % r->block_cap].len;
+            coded += malloc_usable_size(r->blocks[(r->block_head + i) % r->block_cap].data);
         printf("%s_buckets %llu count\n", names[l], (unsigned long long)(r->end - r->first));
-        printf("%s_coded_bytes %zu B\n", names[l], coded);
+        printf("%s_block_bytes %zu B\n", names[l], coded);
         printf("%s_blocks %zu count\n", names[l], r->n_blocks);
     }
 }
