@@ -157,11 +157,10 @@ typedef struct sw_ring_view {
     uint16_t off[SW_FLD_MAX]; /* its bits' offset in a bucket's row */
     uint32_t row_bits;
     const uint8_t *bits;
-    size_t bytes;        /* of bits the coded buckets use */
-    size_t n;            /* coded buckets */
-    uint64_t first_seq;  /* the first one's sequence number */
-    int64_t start_ms;    /* the first one's start */
-    bool regular;        /* every bucket res_ms long, each starting where the one before ends */
+    size_t n;           /* coded buckets */
+    uint64_t first_seq; /* the first one's sequence number */
+    int64_t start_ms;   /* the first one's start */
+    bool regular;       /* every bucket res_ms long, each starting where the one before ends */
 } sw_ring_view;
 
 /*
@@ -175,7 +174,6 @@ typedef struct sw_ring {
     sw_ring_block *blocks;
     size_t block_cap, block_head, n_blocks;
     size_t fit_blocks;                /* the retention's blocks: growth stops there first */
-    size_t open_bytes;                /* allocated for the last block */
     uint64_t stored;                  /* first sequence number the blocks hold (<= first) */
     uint64_t first, end;              /* live sequence numbers are [first, end) */
     int64_t first_end_ms;             /* the end of bucket `first` */
@@ -191,7 +189,7 @@ typedef struct sw_ring_reader {
     const sw_ring *r;
     uint64_t next; /* the sequence number read next */
     size_t block;
-    sw_ring_view view; /* of that block */
+    sw_ring_view view;         /* of that block */
     sw_rec rec;                /* the bucket read last */
     uint64_t cum[SW_SUMS_MAX]; /* running totals through rec */
 } sw_ring_reader;
@@ -515,16 +513,16 @@ struct sw_eval {
     size_t n_series, cap_series;
     size_t *slots; /* open-addressing table of series index + 1 */
     size_t n_slots;
-    sw_hdr *scratch; /* empty between uses */
+    sw_hdr *scratch;              /* empty between uses */
     sw_hdr *slide_out, *slide_in; /* the sliding windows' steady steps (sw_move_scratch) */
     /* The advancing series' window sums (sums_memo.c). A pointer, as scratch is: the advance's
      * modules take the evaluator const and write only these. */
     sw_sums_memo *sums_memo;
     sw_buf pack_buf;
-    int64_t now_ms; /* last advance; INT64_MIN before the first */
-    int64_t alerts_from_ms; /* boundaries before it are not evaluated (a rebuild) */
+    int64_t now_ms;            /* last advance; INT64_MIN before the first */
+    int64_t alerts_from_ms;    /* boundaries before it are not evaluated (a rebuild) */
     uint64_t series_evaluated; /* series an advance evaluated, ever (sw_eval_work) */
-    uint64_t values_aged;   /* label values forgotten after by_idle without data */
+    uint64_t values_aged;      /* label values forgotten after by_idle without data */
     /* A stepped advance (eval_step.c): its time (INT64_MIN: none in progress), which services
      * it has stepped, and the series that existed when it began, grouped by service. */
     int64_t step_ms;
@@ -631,8 +629,8 @@ void sw_alert_result_init(sw_alert_result *r, const sw_alert *a);
 /* Evaluate the condition of a (alert or trigger, latency window lat or NULL) at t, over a window
  * that starts no earlier than from_ms (triggers: the deployment mark; INT64_MIN: no cut). */
 bool sw_alert_holds(const sw_eval *ev, const sw_series *s, const sw_alert *a,
-                    const sw_lat_window *lat, int64_t from_ms, int64_t t_ms,
-                    double *ret_measured, double *ret_short);
+                    const sw_lat_window *lat, int64_t from_ms, int64_t t_ms, double *ret_measured,
+                    double *ret_short);
 
 /* Prometheus `for` semantics: one evaluation at t. */
 void sw_alert_step(sw_alert_result *r, const sw_alert *a, bool holds, int64_t t_ms);

@@ -20,11 +20,13 @@
 #include "eval_int.h"
 
 #include <stdlib.h>
+#include <endian.h>
 #include <string.h>
 
 #include "slawatch/varint.h"
 
-#define RING_BLOCK 32 /* buckets a block holds: a lookup sums half of one on average */
+#define RING_BLOCK 64 /* buckets a block holds: a lookup sums a quarter of one on average */
+#define PAD 7         /* bytes after a block's bits: a field's load stays inside it */
 
 static uint64_t
 zigzag(uint64_t d)
@@ -70,17 +72,17 @@ low_bits(unsigned w)
     return w >= 64 ? UINT64_MAX : (UINT64_C(1) << w) - 1;
 }
 
-/* The w bits at bit pos of bits (bytes long), least significant first. */
+/* The w bits at bit pos of bits, least significant first (a block's bits are followed by
+ * PAD bytes, so a field is one unaligned load). */
 static inline uint64_t
-get_bits(const uint8_t *bits, size_t bytes, uint64_t pos, unsigned w)
+get_bits(const uint8_t *bits, uint64_t pos, unsigned w)
 {
     size_t at = (size_t)(pos >> 3);
     unsigned sh = (unsigned)(pos & 7);
-    if (w + sh <= 64 && at + 8 <= bytes) {
-        uint64_t x = 0;
-        for (int k = 7; k >= 0; k--) /* compiles to one load on little-endian machines */
-            x = x << 8 | bits[at + (size_t)k];
-        return (x >> sh) & low_bits(w);
+    if (w + sh <= 64) {
+        uint64_t x;
+        memcpy(&x, bits + at, sizeof x);
+        return (le64toh(x) >> sh) & low_bits(w);
     }
     uint64_t v = 0;
     for (unsigned got = 0; got < w; at++, sh = 0) {
@@ -152,7 +154,7 @@ view_fields(const sw_ring *r, const sw_ring_view *b, size_t j, uint64_t *v)
 {
     uint64_t row = (uint64_t)j * b->row_bits;
     for (size_t f = 0; f < n_fields(r); f++) {
-        v[f] = b->min[f] + get_bits(b->bits, b->bytes, row + b->off[f], b->width[f]);
+        v[f] = b->min[f] + (b->width[f] != 0 ? get_bits(b->bits, row + b->off[f], b->width[f]) : 0);
         if (b->ref[f] != 0)
             v[f] += v[b->ref[f] - 1];
     }
@@ -217,28 +219,51 @@ view_block(const sw_ring *r, size_t i, sw_ring_view *b)
     b->row_bits = row;
     b->bits = p;
     b->n = block_count(r, i);
-    b->bytes = bytes_for(b->n, row);
     b->first_seq = block_first_seq(r, i);
     b->start_ms = blk->start_ms;
     b->regular = regular;
 }
 
-/* cum += the counts of a view's first k buckets. */
+/* The counts of a view's buckets [from, to), per sum. */
 static void
-add_first(const sw_ring *r, const sw_ring_view *b, size_t k, uint64_t *cum)
+sum_rows(const sw_ring *r, const sw_ring_view *b, size_t from, size_t to, uint64_t *ret)
 {
     uint64_t tot[SW_FLD_MAX];
     for (size_t f = SW_FLD_SUMS; f < n_fields(r); f++) {
-        uint64_t s = (uint64_t)k * b->min[f];
+        uint64_t s = (uint64_t)(to - from) * b->min[f];
         unsigned w = b->width[f];
         if (w != 0)
-            for (size_t j = 0; j < k; j++)
-                s += get_bits(b->bits, b->bytes, (uint64_t)j * b->row_bits + b->off[f], w);
+            for (size_t j = from; j < to; j++)
+                s += get_bits(b->bits, (uint64_t)j * b->row_bits + b->off[f], w);
         if (b->ref[f] != 0)
             s += tot[b->ref[f] - 1];
         tot[f] = s;
-        cum[f - SW_FLD_SUMS] += s;
+        ret[f - SW_FLD_SUMS] = s;
     }
+}
+
+/*
+ * The running totals before bucket j of block i (viewed in b): summed from the block's start
+ * or back from its end (the next block's header, or the totals before the newest), whichever
+ * is nearer.
+ */
+static void
+cum_before(const sw_ring *r, size_t i, const sw_ring_view *b, size_t j, uint64_t *cum)
+{
+    uint64_t part[SW_SUMS_MAX];
+    if (j <= b->n / 2) {
+        sum_rows(r, b, 0, j, part);
+        for (size_t k = 0; k < r->n_sums; k++)
+            cum[k] = b->cum[k] + part[k];
+        return;
+    }
+    if (i + 1 < r->n_blocks)
+        read_cum(r, block_at(r, i + 1)->data, cum);
+    else
+        memcpy(cum, r->sealed_cum, r->n_sums * sizeof cum[0]);
+    sum_rows(r, b, j, b->n, part);
+    for (size_t k = 0; k < r->n_sums; k++)
+        cum[k] -= part[k];
 }
 
 /* ------------------------------------------------------------------ coding */
@@ -259,12 +284,13 @@ spread(const uint64_t *v, size_t n, size_t stride, uint64_t *ret_min)
 
 /*
  * Code n buckets (their fields in v, SW_FLD_MAX a bucket) as a block with room for cap:
- * each count against no reference or the earlier count that makes it narrowest. Returns the
- * block's bytes (malloc'd, zeroed past what is written) or NULL.
+ * each count against no reference or the earlier count that makes it narrowest; loose (an
+ * open block), its runs and counts two bits wider, centred, so that the buckets still to come
+ * mostly fit without coding it again (a full block is coded tight). Returns
+ * the block's bytes (malloc'd, zeroed past what is written) or NULL.
  */
 static uint8_t *
-encode_block(const sw_ring *r, const uint64_t *cum, uint64_t *v, size_t n, size_t cap,
-             size_t *ret_bytes)
+encode_block(const sw_ring *r, const uint64_t *cum, uint64_t *v, size_t n, size_t cap, bool loose)
 {
     size_t nf = n_fields(r);
     uint8_t width[SW_FLD_MAX], ref[SW_FLD_MAX];
@@ -284,10 +310,14 @@ encode_block(const sw_ring *r, const uint64_t *cum, uint64_t *v, size_t n, size_
                 min[f] = m;
             }
         }
+        if (loose && f >= SW_FLD_TAIL && width[f] < 62) { /* a regular grid stays regular */
+            min[f] -= UINT64_C(1) << width[f];
+            width[f] += 2;
+        }
         row += width[f];
     }
     size_t head = (SW_SUMS_MAX + 2 * SW_FLD_MAX) * SW_VARINT_MAX; /* room for any header */
-    size_t body = bytes_for(cap < RING_BLOCK ? cap : RING_BLOCK, row); /* at most 7 KB */
+    size_t body = bytes_for(cap < RING_BLOCK ? cap : RING_BLOCK, row) + PAD; /* < 14 KB */
     uint8_t *data = calloc(1, head + body);
     if (data == NULL)
         return NULL;
@@ -308,8 +338,7 @@ encode_block(const sw_ring *r, const uint64_t *cum, uint64_t *v, size_t n, size_
         }
     }
     size_t bytes = k + body;
-    uint8_t *trimmed = realloc(data, bytes > 0 ? bytes : 1);
-    *ret_bytes = bytes;
+    uint8_t *trimmed = realloc(data, bytes);
     return trimmed != NULL ? trimmed : data;
 }
 
@@ -370,31 +399,27 @@ open_block(sw_ring *r, sw_err *err)
     }
     uint64_t v[SW_FLD_MAX];
     fields_of(r, &r->newest, r->newest.start_ms, 0, v);
-    size_t bytes;
-    uint8_t *data = encode_block(r, r->sealed_cum, v, 1, block_room(r->end - 1), &bytes);
+    uint8_t *data = encode_block(r, r->sealed_cum, v, 1, block_room(r->end - 1), true);
     if (data == NULL)
         return sw_err_set(err, SW_E_NOMEM, "cannot allocate an interval history block");
     *block_at(r, r->n_blocks++) = (sw_ring_block){r->newest.start_ms, r->newest.end_ms, data};
-    r->open_bytes = bytes;
     return SW_OK;
 }
 
-/* The last block coded again with the newest bucket after its own. */
+/* The last block coded again with the newest bucket after its own; tight once it is full. */
 static sw_status
-recode_last(sw_ring *r, const sw_ring_view *b, const uint64_t *newest, sw_err *err)
+recode_last(sw_ring *r, const sw_ring_view *b, const uint64_t *newest, bool full, sw_err *err)
 {
     uint64_t v[RING_BLOCK * SW_FLD_MAX];
     for (size_t j = 0; j < b->n; j++)
         view_fields(r, b, j, v + j * SW_FLD_MAX);
     memcpy(v + b->n * SW_FLD_MAX, newest, n_fields(r) * sizeof newest[0]);
-    size_t bytes;
-    uint8_t *data = encode_block(r, b->cum, v, b->n + 1, block_room(b->first_seq), &bytes);
+    uint8_t *data = encode_block(r, b->cum, v, b->n + 1, block_room(b->first_seq), !full);
     if (data == NULL)
         return sw_err_set(err, SW_E_NOMEM, "cannot grow an interval history block");
     sw_ring_block *last = block_at(r, r->n_blocks - 1);
     free(last->data);
     last->data = data;
-    r->open_bytes = bytes;
     return SW_OK;
 }
 
@@ -411,7 +436,8 @@ seal_newest(sw_ring *r, sw_err *err)
         view_block(r, r->n_blocks - 1, &b); /* its coded buckets: the newest is not yet */
         uint64_t v[SW_FLD_MAX];
         fields_of(r, &r->newest, b.start_ms, b.n, v);
-        st = append_in_place(r, &b, v) ? SW_OK : recode_last(r, &b, v, err);
+        bool full = b.n + 1 == block_room(b.first_seq);
+        st = !full && append_in_place(r, &b, v) ? SW_OK : recode_last(r, &b, v, full, err);
     }
     if (st != SW_OK)
         return st;
@@ -451,8 +477,9 @@ sw_ring_read_from(const sw_ring *r, uint64_t seq, sw_ring_reader *rd)
     rd->next = seq;
     if (seq + 1 >= r->end) /* the newest (held decoded) or none */
         return;
-    enter_block(rd, block_of(r, seq));
-    add_first(r, &rd->view, (size_t)(seq - rd->view.first_seq), rd->cum);
+    size_t i = block_of(r, seq);
+    enter_block(rd, i);
+    cum_before(r, i, &rd->view, (size_t)(seq - rd->view.first_seq), rd->cum);
 }
 
 bool
@@ -586,8 +613,7 @@ scan_block(const sw_ring *r, size_t i, int64_t t, bool by_end, uint64_t *cum)
     view_block(r, i, &b);
     size_t j = find_in_view(r, &b, t, by_end);
     if (j < b.n) {
-        memcpy(cum, b.cum, r->n_sums * sizeof cum[0]);
-        add_first(r, &b, j, cum);
+        cum_before(r, i, &b, j, cum);
         return b.first_seq + j;
     }
     if (i + 1 < r->n_blocks) {
