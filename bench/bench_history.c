@@ -111,11 +111,11 @@ feed(sw_history *h, const sw_history_config *cfg, int days, bool with_latency)
         }
         double t = cpu_ns();
         for (int64_t i = 0; i < DAY_INTERVALS; i++) {
-            if (sw_history_append(h, &iv[i], &s[i], false, lat[i], &err) != SW_OK) {
+            if (sw_history_append(h, &iv[i], &s[i], false, lat[i], &err) != SW_OK ||
+                sw_history_drop(h, iv[i].start_ms + iv[i].length_ms, &err) != SW_OK) {
                 fprintf(stderr, "bench_history: %s\n", err.msg);
                 exit(1);
             }
-            sw_history_drop(h, iv[i].start_ms + iv[i].length_ms);
         }
         spent += cpu_ns() - t;
     }

@@ -271,8 +271,9 @@ uint32_t sw_history_tail_run(const sw_history *h, int64_t to_ms);
  */
 uint32_t sw_history_peak_run(const sw_history *h, int64_t from_ms, int64_t to_ms);
 
-/* Forget what no window needs any more, now_ms being the evaluation time. */
-void sw_history_drop(sw_history *h, int64_t now_ms);
+/* Forget what no window needs any more, now_ms being the evaluation time (base intervals roll
+ * into their minutes as they go: an error only when a minute cannot be added). */
+sw_status sw_history_drop(sw_history *h, int64_t now_ms, sw_err *err);
 
 /* Base intervals, for sliding windows: sequence numbers and lookups. NULL: the interval's
  * histogram is no longer kept (or seq is not an interval's). */
