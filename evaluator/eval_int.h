@@ -514,16 +514,16 @@ struct sw_eval {
     size_t n_series, cap_series;
     size_t *slots; /* open-addressing table of series index + 1 */
     size_t n_slots;
-    sw_hdr *scratch;              /* empty between uses */
+    sw_hdr *scratch; /* empty between uses */
     sw_hdr *slide_out, *slide_in; /* the sliding windows' steady steps (sw_move_scratch) */
     /* The advancing series' window sums (sums_memo.c). A pointer, as scratch is: the advance's
      * modules take the evaluator const and write only these. */
     sw_sums_memo *sums_memo;
     sw_buf pack_buf;
-    int64_t now_ms;            /* last advance; INT64_MIN before the first */
-    int64_t alerts_from_ms;    /* boundaries before it are not evaluated (a rebuild) */
+    int64_t now_ms; /* last advance; INT64_MIN before the first */
+    int64_t alerts_from_ms; /* boundaries before it are not evaluated (a rebuild) */
     uint64_t series_evaluated; /* series an advance evaluated, ever (sw_eval_work) */
-    uint64_t values_aged;      /* label values forgotten after by_idle without data */
+    uint64_t values_aged;   /* label values forgotten after by_idle without data */
     /* A stepped advance (eval_step.c): its time (INT64_MIN: none in progress), which services
      * it has stepped, and the series that existed when it began, grouped by service. */
     int64_t step_ms;
@@ -630,8 +630,8 @@ void sw_alert_result_init(sw_alert_result *r, const sw_alert *a);
 /* Evaluate the condition of a (alert or trigger, latency window lat or NULL) at t, over a window
  * that starts no earlier than from_ms (triggers: the deployment mark; INT64_MIN: no cut). */
 bool sw_alert_holds(const sw_eval *ev, const sw_series *s, const sw_alert *a,
-                    const sw_lat_window *lat, int64_t from_ms, int64_t t_ms, double *ret_measured,
-                    double *ret_short);
+                    const sw_lat_window *lat, int64_t from_ms, int64_t t_ms,
+                    double *ret_measured, double *ret_short);
 
 /* Prometheus `for` semantics: one evaluation at t. */
 void sw_alert_step(sw_alert_result *r, const sw_alert *a, bool holds, int64_t t_ms);
