@@ -207,8 +207,12 @@ uint64_t sw_ring_seq_end_after(const sw_ring *r, int64_t t);
 /* Those two with the running totals before the bucket found (ret), in one pass. */
 uint64_t sw_ring_cum_from(const sw_ring *r, int64_t t, uint64_t *ret);
 uint64_t sw_ring_cum_after(const sw_ring *r, int64_t t, uint64_t *ret);
-/* Forget the buckets ending at or before before_ms. */
-void sw_ring_drop(sw_ring *r, int64_t before_ms);
+/* What a drop hands each bucket before it forgets it. */
+typedef sw_status sw_ring_gone_fn(void *ctx, const sw_rec *rec, sw_err *err);
+/* Forget the buckets ending at or before before_ms, oldest first, each handed to gone (may be
+ * NULL) first; its error stops the drop before that bucket. */
+sw_status sw_ring_drop(sw_ring *r, int64_t before_ms, sw_ring_gone_fn *gone, void *ctx,
+                       sw_err *err);
 /* first <= seq <= end; then each sw_ring_read_next gives the next bucket, false past the end. */
 void sw_ring_read_from(const sw_ring *r, uint64_t seq, sw_ring_reader *rd);
 bool sw_ring_read_next(sw_ring_reader *rd, const sw_rec **ret);

@@ -310,26 +310,27 @@ sw_history_total(const sw_history *h, int64_t to_ms, int which)
     return cum[which];
 }
 
+/* A base interval leaving its level, rolled into its minute. */
+typedef struct minute_roll {
+    sw_ring *minutes;
+    size_t n_sums;
+} minute_roll;
+
+static sw_status
+roll_minute(void *ctx, const sw_rec *rec, sw_err *err)
+{
+    minute_roll *m = ctx;
+    return ring_roll(m->minutes, m->n_sums, SW_MINUTE_MS, rec->start_ms, rec->sums, err);
+}
+
 /* The base intervals of one set ending at or before before_ms dropped, rolled into their
  * minutes first. */
 static sw_status
 drop_base(sw_history *h, sw_ring *set, int64_t before_ms, sw_err *err)
 {
-    sw_ring *base = &set[SW_LEVEL_BASE];
-    if (h->cfg.keep_ms[SW_LEVEL_MINUTE] != 0 && base->first < base->end &&
-        base->first_end_ms <= before_ms) {
-        sw_ring_reader rd;
-        const sw_rec *rec;
-        sw_ring_read_from(base, base->first, &rd);
-        while (sw_ring_read_next(&rd, &rec) && rec->end_ms <= before_ms) {
-            sw_status st = ring_roll(&set[SW_LEVEL_MINUTE], h->cfg.n_sums, SW_MINUTE_MS,
-                                     rec->start_ms, rec->sums, err);
-            if (st != SW_OK)
-                return st;
-        }
-    }
-    sw_ring_drop(base, before_ms);
-    return SW_OK;
+    minute_roll roll = {&set[SW_LEVEL_MINUTE], h->cfg.n_sums};
+    bool minutes = h->cfg.keep_ms[SW_LEVEL_MINUTE] != 0;
+    return sw_ring_drop(&set[SW_LEVEL_BASE], before_ms, minutes ? roll_minute : NULL, &roll, err);
 }
 
 sw_status
@@ -349,8 +350,8 @@ sw_history_drop(sw_history *h, int64_t now_ms, sw_err *err)
         int64_t keep = h->cfg.keep_ms[l];
         if (keep == 0)
             continue;
-        sw_ring_drop(&h->level[l], now_ms - keep);
-        sw_ring_drop(&h->maint[l], now_ms - keep);
+        sw_ring_drop(&h->level[l], now_ms - keep, NULL, NULL, err); /* nothing to fail */
+        sw_ring_drop(&h->maint[l], now_ms - keep, NULL, NULL, err);
     }
     while (h->latency_first < base->first) /* histograms of intervals no longer kept */
         lat_pop(h);

@@ -679,16 +679,17 @@ sw_ring_cum_after(const sw_ring *r, int64_t t, uint64_t *ret)
     return ring_find(r, t, true, ret);
 }
 
-/* Bucket seq (first <= seq < end - 1), from the first block. */
+/* Bucket seq (first <= seq < end - 1) from the first block, viewed in b once (*viewed). */
 static void
-front_rec(const sw_ring *r, uint64_t seq, sw_rec *rec)
+front_rec(const sw_ring *r, uint64_t seq, sw_ring_view *b, bool *viewed, sw_rec *rec)
 {
-    sw_ring_view b;
-    view_block(r, 0, &b);
-    size_t j = (size_t)(seq - b.first_seq);
+    if (!*viewed)
+        view_block(r, 0, b);
+    *viewed = true;
+    size_t j = (size_t)(seq - b->first_seq);
     uint64_t v[SW_FLD_MAX];
-    view_fields(r, &b, j, v);
-    rec_of(r, v, b.start_ms, j, rec);
+    view_fields(r, b, j, v);
+    rec_of(r, v, b->start_ms, j, rec);
 }
 
 /* An emptied ring keeps its totals alone. */
@@ -700,34 +701,40 @@ empty_ring(sw_ring *r)
     memcpy(r->sealed_cum, r->base_cum, r->n_sums * sizeof r->base_cum[0]);
 }
 
-/* Buckets leave from the front; a block goes once its last bucket has. */
-void
-sw_ring_drop(sw_ring *r, int64_t before_ms)
+/* Buckets leave from the front, each handed to gone first; a block goes once its last bucket
+ * has. The first block is read once a call (the tick drops one base interval at a time). */
+sw_status
+sw_ring_drop(sw_ring *r, int64_t before_ms, sw_ring_gone_fn *gone_fn, void *ctx, sw_err *err)
 {
+    sw_ring_view b;
+    bool viewed = false;
     while (r->first < r->end && r->first_end_ms <= before_ms) {
         sw_rec gone;
         if (r->first < r->end - 1)
-            front_rec(r, r->first, &gone);
+            front_rec(r, r->first, &b, &viewed, &gone);
         else
             gone = r->newest;
+        sw_status st = gone_fn != NULL ? gone_fn(ctx, &gone, err) : SW_OK;
+        if (st != SW_OK)
+            return st;
         for (size_t i = 0; i < r->n_sums; i++)
             r->base_cum[i] += gone.sums[i];
         r->dropped_start_ms = gone.start_ms;
         r->first++;
         if (r->first == r->end) {
             empty_ring(r);
-            return;
+            return SW_OK;
         }
-        if (r->n_blocks > 1 && r->first == block_first_seq(r, 1)) {
+        if ((r->n_blocks > 1 && r->first == block_first_seq(r, 1)) ||
+            (r->n_blocks == 1 && r->first == r->end - 1)) {
             free_blocks(r, 1);
             r->stored = r->first;
-        } else if (r->n_blocks == 1 && r->first == r->end - 1) {
-            free_blocks(r, 1);
-            r->stored = r->first;
+            viewed = false;
         }
         sw_rec next;
         if (r->first < r->end - 1)
-            front_rec(r, r->first, &next);
+            front_rec(r, r->first, &b, &viewed, &next);
         r->first_end_ms = r->first == r->end - 1 ? r->newest.end_ms : next.end_ms;
     }
+    return SW_OK;
 }

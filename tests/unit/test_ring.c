@@ -1,7 +1,8 @@
 /*
  * The compact ring of buckets (evaluator/ring.c) against a plain array of the same buckets
  * kept here: every lookup (first bucket starting at or after t, first ending after t, with the
- * running totals before it), every forward read and every drop answered from the array. The
+ * running totals before it), every forward read and every drop (with the buckets it hands
+ * back) answered from the array. The
  * buckets are what a frame-of-reference block finds hardest: counts of every width up to 64
  * bits (a field wider than 57 bits read byte by byte), counts that equal another count give or
  * take a little (coded as a difference, negative too), runs up to 2^32 - 1, buckets that start
@@ -156,6 +157,24 @@ draw_time(sw_rng *r, const truth *t)
     return edge + (int64_t)draw(r, 3) - 1;
 }
 
+/* A drop hands each bucket it forgets, oldest first. */
+typedef struct gone_check {
+    const truth *t;
+    uint64_t next; /* the sequence number handed next */
+    size_t n_sums;
+} gone_check;
+
+static sw_status
+check_gone(void *ctx, const sw_rec *rec, sw_err *err)
+{
+    (void)err;
+    gone_check *g = ctx;
+    const sw_rec *w = &g->t->rec[g->next++ - g->t->first_seq];
+    assert_true(rec->start_ms == w->start_ms && rec->end_ms == w->end_ms);
+    assert_memory_equal(rec->sums, w->sums, g->n_sums * sizeof w->sums[0]);
+    return SW_OK;
+}
+
 static void
 run(uint64_t seed, size_t n_sums)
 {
@@ -188,9 +207,11 @@ run(uint64_t seed, size_t n_sums)
         prev = *rec;
         if (draw(&r, 40) == 0) { /* forget what ended by a time near the front */
             int64_t before = t.rec[t.first - t.first_seq].end_ms + (int64_t)draw(&r, 200) * RES;
-            sw_ring_drop(&ring, before);
+            gone_check g = {&t, t.first, n_sums};
+            assert_int_equal(sw_ring_drop(&ring, before, check_gone, &g, &err), SW_OK);
             while (t.first < t.first_seq + t.n && t.rec[t.first - t.first_seq].end_ms <= before)
                 t.first++;
+            assert_int_equal(g.next, t.first);
         }
         assert_int_equal(ring.first, t.first);
         for (int ask = 0; ask < 4; ask++)
