@@ -12,8 +12,8 @@
  * (glibc's mallinfo2 in-use and mmap'd bytes before and after, glibc's thread caches off, so
  * whatever the rings' layout it is counted alike): once with the counts alone and once with a
  * packed latency histogram of 250 log-normal values per interval, of which the history keeps
- * latency_keep_ms. Then each level's buckets, coded bytes and blocks. CPU: ns per append (with
- * its drop), per window sum as the tick asks them (the windows ending at the newest interval,
+ * latency_keep_ms. Then each level's buckets, its blocks' bytes as allocated (malloc_usable_size)
+ * and its blocks. CPU: ns per append (with its drop), per window sum as the tick asks them (the windows ending at the newest interval,
  * lengths 5 m to 30 d, with and without maintenance) and per sum over random windows. Prints
  * "key value unit" lines.
  */
@@ -127,7 +127,7 @@ feed(sw_history *h, const sw_history_config *cfg, int days, bool with_latency)
     return spent / (double)(days * DAY_INTERVALS);
 }
 
-/* Where the bytes go: each level's buckets, their coded bytes and blocks. */
+/* Where the bytes go: each level's buckets, its blocks' bytes as allocated and its blocks. */
 static void
 print_levels(const sw_history *h)
 {
