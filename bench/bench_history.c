@@ -13,9 +13,9 @@
  * whatever the rings' layout it is counted alike): once with the counts alone and once with a
  * packed latency histogram of 250 log-normal values per interval, of which the history keeps
  * latency_keep_ms. Then each level's buckets, its blocks' bytes as allocated (malloc_usable_size)
- * and its blocks. CPU: ns per append (with its drop), per window sum as the tick asks them (the windows ending at the newest interval,
- * lengths 5 m to 30 d, with and without maintenance) and per sum over random windows. Prints
- * "key value unit" lines.
+ * and its blocks. CPU: ns per append (with its drop), per window sum as the tick asks them (the
+ * windows ending at the newest interval, lengths 5 m to 30 d, with and without maintenance) and per
+ * sum over random windows. Prints "key value unit" lines.
  */
 #include <malloc.h>
 #include <stdint.h>
