@@ -105,7 +105,8 @@ def series(tally, s):
     hist = s["hist"]
     for lvl, lname in enumerate(("base", "minute", "hour")):
         ring(tally, f"history {lname}", hist["level"][lvl])
-        ring(tally, f"history maint {lname}", hist["maint"][lvl])
+        if int(hist["maint"]) != 0:  # made at a series' first interval in maintenance
+            ring(tally, f"history maint {lname}", hist["maint"][lvl])
     latency_ring(tally, hist)
     if int(s["gate"]) != 0:
         for side in range(2):

@@ -244,7 +244,7 @@ typedef struct sw_lat_rec {
 typedef struct sw_history {
     sw_history_config cfg;
     sw_ring level[SW_LEVELS];
-    sw_ring maint[SW_LEVELS];
+    sw_ring *maint; /* [SW_LEVELS], from the first interval in maintenance on; NULL before */
     sw_lat_rec *lat; /* base intervals [latency_first, level[base].end), circular */
     size_t lat_cap, lat_head;
     uint64_t latency_first; /* first base sequence number whose histogram may be held */
@@ -255,6 +255,11 @@ typedef struct sw_history {
 
 void sw_history_init(sw_history *h, const sw_history_config *cfg);
 void sw_history_fini(sw_history *h);
+
+/* The maintenance levels made (empty) if the history has none yet; unmade again when they never
+ * held an interval (as a history without maintenance saves them: a checkpoint's load). */
+sw_status sw_history_maint_set(sw_history *h, sw_err *err);
+void sw_history_maint_unset_unused(sw_history *h);
 
 /* Store an interval with its sums; takes lat (may be NULL). On error lat is freed. */
 sw_status sw_history_append(sw_history *h, const sw_sli_interval *iv, const sw_sums *sums,

@@ -140,17 +140,24 @@ sw_history_put_base(sw_history *h, const sw_rec *rec, sw_chist *lat, sw_err *err
 
 /* ------------------------------------------------------------------ history */
 
+/* A set of levels (all intervals, or maintenance only), empty. */
+static void
+init_set(const sw_history_config *cfg, sw_ring *set)
+{
+    for (int l = 0; l < SW_LEVELS; l++) {
+        int64_t res = l == SW_LEVEL_BASE ? cfg->base_ms : level_res_ms[l];
+        size_t fit = (size_t)(cfg->keep_ms[l] / res) + 4; /* + intervals fed ahead of time */
+        sw_ring_init(&set[l], cfg->n_sums, res, fit);
+    }
+}
+
 void
 sw_history_init(sw_history *h, const sw_history_config *cfg)
 {
     memset(h, 0, sizeof *h);
     h->cfg = *cfg;
-    for (int l = 0; l < SW_LEVELS; l++) {
-        int64_t res = l == SW_LEVEL_BASE ? cfg->base_ms : level_res_ms[l];
-        size_t fit = (size_t)(cfg->keep_ms[l] / res) + 4; /* + intervals fed ahead of time */
-        sw_ring_init(&h->level[l], cfg->n_sums, res, fit);
-        sw_ring_init(&h->maint[l], cfg->n_sums, res, fit);
-    }
+    init_set(cfg, h->level);
+    h->maint = NULL;
     h->first_start_ms = INT64_MIN;
     h->last_end_ms = INT64_MIN;
 }
@@ -163,8 +170,41 @@ sw_history_fini(sw_history *h)
     free(h->lat);
     for (int l = 0; l < SW_LEVELS; l++) {
         sw_ring_fini(&h->level[l]);
-        sw_ring_fini(&h->maint[l]);
+        if (h->maint != NULL)
+            sw_ring_fini(&h->maint[l]);
     }
+    free(h->maint);
+}
+
+sw_status
+sw_history_maint_set(sw_history *h, sw_err *err)
+{
+    if (h->maint != NULL)
+        return SW_OK;
+    h->maint = malloc(SW_LEVELS * sizeof *h->maint);
+    if (h->maint == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "cannot keep an interval history of maintenance");
+    init_set(&h->cfg, h->maint);
+    return SW_OK;
+}
+
+void
+sw_history_maint_unset_unused(sw_history *h)
+{
+    if (h->maint == NULL)
+        return;
+    for (int l = 0; l < SW_LEVELS; l++) {
+        const sw_ring *r = &h->maint[l];
+        if (r->end != 0 || r->dropped_start_ms != INT64_MIN)
+            return;
+        for (size_t i = 0; i < h->cfg.n_sums; i++)
+            if (r->base_cum[i] != 0)
+                return;
+    }
+    for (int l = 0; l < SW_LEVELS; l++)
+        sw_ring_fini(&h->maint[l]);
+    free(h->maint);
+    h->maint = NULL;
 }
 
 /* The hours of one set (all intervals, or maintenance only); minutes roll as base intervals
@@ -223,7 +263,9 @@ sw_history_append(sw_history *h, const sw_sli_interval *iv, const sw_sums *sums,
     if (st != SW_OK || !in_maint)
         return st;
     sw_rec *m;
-    st = sw_ring_push(&h->maint[SW_LEVEL_BASE], iv->start_ms, end, &m, err);
+    st = sw_history_maint_set(h, err);
+    if (st == SW_OK)
+        st = sw_ring_push(&h->maint[SW_LEVEL_BASE], iv->start_ms, end, &m, err);
     if (st != SW_OK)
         return st;
     memcpy(m->sums, sums->v, n * sizeof m->sums[0]);
@@ -261,7 +303,7 @@ sw_history_sums(const sw_history *h, int64_t from_ms, int64_t to_ms, bool excl_m
 {
     memset(ret, 0, sizeof *ret);
     set_sums(h, h->level, from_ms, to_ms, false, ret->v);
-    if (excl_maint)
+    if (excl_maint && h->maint != NULL)
         set_sums(h, h->maint, from_ms, to_ms, true, ret->v);
 }
 
@@ -343,7 +385,7 @@ sw_history_drop(sw_history *h, int64_t now_ms, sw_err *err)
     sw_status st = SW_OK;
     if (h->cfg.keep_ms[SW_LEVEL_BASE] != 0) {
         st = drop_base(h, h->level, now_ms - h->cfg.keep_ms[SW_LEVEL_BASE], err);
-        if (st == SW_OK)
+        if (st == SW_OK && h->maint != NULL)
             st = drop_base(h, h->maint, now_ms - h->cfg.keep_ms[SW_LEVEL_BASE], err);
     }
     for (int l = SW_LEVEL_MINUTE; l < SW_LEVELS; l++) {
@@ -351,7 +393,8 @@ sw_history_drop(sw_history *h, int64_t now_ms, sw_err *err)
         if (keep == 0)
             continue;
         sw_ring_drop(&h->level[l], now_ms - keep, NULL, NULL, err); /* nothing to fail */
-        sw_ring_drop(&h->maint[l], now_ms - keep, NULL, NULL, err);
+        if (h->maint != NULL)
+            sw_ring_drop(&h->maint[l], now_ms - keep, NULL, NULL, err);
     }
     while (h->latency_first < base->first) /* histograms of intervals no longer kept */
         lat_pop(h);
