@@ -243,7 +243,9 @@ sw_history_append(sw_history *h, const sw_sli_interval *iv, const sw_sums *sums,
     size_t n = h->cfg.n_sums;
     int64_t end = iv->start_ms + iv->length_ms;
     sw_rec *rec;
-    sw_status st = lat_reserve(h, err);
+    sw_status st = in_maint ? sw_history_maint_set(h, err) : SW_OK; /* before anything is put */
+    if (st == SW_OK)
+        st = lat_reserve(h, err);
     if (st == SW_OK)
         st = sw_ring_push(&h->level[SW_LEVEL_BASE], iv->start_ms, end, &rec, err);
     if (st != SW_OK) {
@@ -263,9 +265,7 @@ sw_history_append(sw_history *h, const sw_sli_interval *iv, const sw_sums *sums,
     if (st != SW_OK || !in_maint)
         return st;
     sw_rec *m;
-    st = sw_history_maint_set(h, err);
-    if (st == SW_OK)
-        st = sw_ring_push(&h->maint[SW_LEVEL_BASE], iv->start_ms, end, &m, err);
+    st = sw_ring_push(&h->maint[SW_LEVEL_BASE], iv->start_ms, end, &m, err);
     if (st != SW_OK)
         return st;
     memcpy(m->sums, sums->v, n * sizeof m->sums[0]);
