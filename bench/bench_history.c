@@ -12,10 +12,10 @@
  * (glibc's mallinfo2 in-use and mmap'd bytes before and after, glibc's thread caches off, so
  * whatever the rings' layout it is counted alike): once with the counts alone and once with a
  * packed latency histogram of 250 log-normal values per interval, of which the history keeps
- * latency_keep_ms. Then each level's buckets, coded bytes and blocks. CPU: ns per append (with
- * its drop), per window sum as the tick asks them (the windows ending at the newest interval,
- * lengths 5 m to 30 d, with and without maintenance) and per sum over random windows. Prints
- * "key value unit" lines.
+ * latency_keep_ms. Then each level's buckets, its blocks' bytes as allocated (malloc_usable_size)
+ * and its blocks. CPU: ns per append (with its drop), per window sum as the tick asks them (the
+ * windows ending at the newest interval, lengths 5 m to 30 d, with and without maintenance) and per
+ * sum over random windows. Prints "key value unit" lines.
  */
 #include <malloc.h>
 #include <stdint.h>
@@ -111,11 +111,11 @@ feed(sw_history *h, const sw_history_config *cfg, int days, bool with_latency)
         }
         double t = cpu_ns();
         for (int64_t i = 0; i < DAY_INTERVALS; i++) {
-            if (sw_history_append(h, &iv[i], &s[i], false, lat[i], &err) != SW_OK) {
+            if (sw_history_append(h, &iv[i], &s[i], false, lat[i], &err) != SW_OK ||
+                sw_history_drop(h, iv[i].start_ms + iv[i].length_ms, &err) != SW_OK) {
                 fprintf(stderr, "bench_history: %s\n", err.msg);
                 exit(1);
             }
-            sw_history_drop(h, iv[i].start_ms + iv[i].length_ms);
         }
         spent += cpu_ns() - t;
     }
@@ -127,7 +127,7 @@ feed(sw_history *h, const sw_history_config *cfg, int days, bool with_latency)
     return spent / (double)(days * DAY_INTERVALS);
 }
 
-/* Where the bytes go: each level's buckets, their coded bytes and blocks. */
+/* Where the bytes go: each level's buckets, its blocks' bytes as allocated and its blocks. */
 static void
 print_levels(const sw_history *h)
 {
@@ -136,9 +136,9 @@ print_levels(const sw_history *h)
         const sw_ring *r = &h->level[l];
         size_t coded = 0;
         for (size_t i = 0; i < r->n_blocks; i++)
-            coded += r->blocks[(r->block_head + i) % r->block_cap].len;
+            coded += malloc_usable_size(r->blocks[(r->block_head + i) % r->block_cap].data);
         printf("%s_buckets %llu count\n", names[l], (unsigned long long)(r->end - r->first));
-        printf("%s_coded_bytes %zu B\n", names[l], coded);
+        printf("%s_block_bytes %zu B\n", names[l], coded);
         printf("%s_blocks %zu count\n", names[l], r->n_blocks);
     }
 }

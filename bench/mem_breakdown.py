@@ -82,13 +82,19 @@ def chist_bytes(ptr):
     return sizeof("sw_chist") + int(ptr.dereference()["len"]) if int(ptr) != 0 else 0
 
 
+def chunk_bytes(ptr):
+    """What glibc's chunk of a malloc'd pointer takes (its size field, flags masked): the ring's
+    blocks are allocated at their coded size and keep no count of it."""
+    return int(gdb.parse_and_eval(f"*(unsigned long *)({int(ptr)} - 8)")) & ~7
+
+
 def ring(tally, key, r):
     """A compact ring: its block array, each block's coded bytes as allocated."""
     tally.add(key + " ring blocks", int(r["block_cap"]) * sizeof("sw_ring_block"),
               int(r["end"]) - int(r["first"]))
     blocks, head, cap = r["blocks"], int(r["block_head"]), int(r["block_cap"])
     for k in range(int(r["n_blocks"])):
-        tally.add(key + " ring coded", int(blocks[(head + k) % cap]["cap"]))
+        tally.add(key + " ring coded", chunk_bytes(blocks[(head + k) % cap]["data"]))
 
 
 def latency_ring(tally, hist):
@@ -117,7 +123,8 @@ def series(tally, s):
     hist = s["hist"]
     for lvl, lname in enumerate(("base", "minute", "hour")):
         ring(tally, f"history {lname}", hist["level"][lvl])
-        ring(tally, f"history maint {lname}", hist["maint"][lvl])
+        if int(hist["maint"]) != 0:  # made at a series' first interval in maintenance
+            ring(tally, f"history maint {lname}", hist["maint"][lvl])
     latency_ring(tally, hist)
     if int(s["gate"]) != 0:
         for side in range(2):

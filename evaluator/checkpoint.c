@@ -182,9 +182,11 @@ save_history(saver *sv, const sw_history *h)
     sw_ckw_u64(&sv->w, h->tail_run);
     sw_ckw_i64(&sv->w, h->first_start_ms);
     sw_ckw_i64(&sv->w, h->last_end_ms);
+    sw_ring none; /* a history without maintenance saves its levels as empty ones */
+    sw_ring_init(&none, h->cfg.n_sums, 1, 0);
     for (int l = 0; l < SW_LEVELS; l++) {
         save_ring(sv, h, &h->level[l]);
-        save_ring(sv, h, &h->maint[l]);
+        save_ring(sv, h, h->maint != NULL ? &h->maint[l] : &none);
     }
 }
 
@@ -196,12 +198,14 @@ load_history(loader *ld, sw_history *h)
     h->first_start_ms = sw_ckr_i64(&ld->r);
     h->last_end_ms = sw_ckr_i64(&ld->r);
     h->latency_first = latency_first;
-    sw_status st = SW_OK;
+    sw_status st = sw_history_maint_set(h, ld->err); /* unmade again below if never used */
     for (int l = 0; l < SW_LEVELS && st == SW_OK; l++) {
         st = load_ring(ld, h, &h->level[l]);
         if (st == SW_OK)
             st = load_ring(ld, h, &h->maint[l]);
     }
+    if (st == SW_OK)
+        sw_history_maint_unset_unused(h);
     const sw_ring *base = &h->level[SW_LEVEL_BASE];
     if (st == SW_OK && latency_first > base->end)
         st = sw_err_set(ld->err, SW_E_PARSE, "the kept histograms start past the history");

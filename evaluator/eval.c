@@ -550,13 +550,13 @@ eval_objectives(sw_eval *ev, sw_series *s, int64_t now_ms, sw_err *err)
     return st;
 }
 
-static void
-series_drop(sw_series *s, int64_t now_ms)
+static sw_status
+series_drop(sw_series *s, int64_t now_ms, sw_err *err)
 {
-    sw_history_drop(&s->hist, now_ms);
     for (size_t i = 0; i < s->rules->n_objectives; i++)
         if (s->slices[i] != NULL)
             sw_slices_drop(s->slices[i], now_ms - s->plan->slice_keep_ms[i]);
+    return sw_history_drop(&s->hist, now_ms, err);
 }
 
 /*
@@ -617,11 +617,12 @@ sw_eval_series_advance(sw_eval *ev, sw_series *s, int64_t now_ms, sw_err *err)
         st = eval_boundaries(ev, s, now_ms, err);
     if (st == SW_OK)
         st = eval_objectives(ev, s, now_ms, err);
+    if (st == SW_OK)
+        st = series_drop(s, now_ms, err);
     if (st != SW_OK) {
         sw_err_prefix(err, "%s%s%s", sw_series_name(s), s->env ? "/" : "", s->env ? s->env : "");
         return st;
     }
-    series_drop(s, now_ms);
     s->advanced_ms = now_ms;
     s->fed_seen = s->fed;
     ev->series_evaluated++;

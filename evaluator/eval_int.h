@@ -135,13 +135,33 @@ typedef struct sw_rec {
 } sw_rec;
 
 /* Up to 32 buckets coded compactly (ring.c); data holds the running totals before the first
- * (n_sums uint64_t), then the buckets' bytes. */
+ * (varints, relative to the ring's origin), each field's width, reference and minimum, then
+ * the buckets' fields bit-packed at those widths. */
 typedef struct sw_ring_block {
     int64_t start_ms;    /* its first bucket's start */
-    int64_t last_end_ms; /* its last bucket's end */
+    int64_t last_end_ms; /* its last coded bucket's end */
     uint8_t *data;
-    uint32_t len, cap; /* bytes of buckets, used and allocated */
 } sw_ring_block;
+
+/* A bucket's fields as a block codes them: where it starts and how long it lasts against the
+ * block's regular grid, its runs, its counts. */
+enum { SW_FLD_START, SW_FLD_LENGTH, SW_FLD_TAIL, SW_FLD_PEAK, SW_FLD_MAINT, SW_FLD_SUMS };
+#define SW_FLD_MAX (SW_FLD_SUMS + SW_SUMS_MAX)
+
+/* A block's header read (ring.c): what finding and decoding its buckets needs. */
+typedef struct sw_ring_view {
+    uint64_t cum[SW_SUMS_MAX]; /* running totals before its first bucket */
+    uint64_t min[SW_FLD_MAX];  /* each field's value = min + its bits (+ its reference's) */
+    uint8_t width[SW_FLD_MAX];
+    uint8_t ref[SW_FLD_MAX];  /* 0, or 1 + the earlier field it is a difference from */
+    uint16_t off[SW_FLD_MAX]; /* its bits' offset in a bucket's row */
+    uint32_t row_bits;
+    const uint8_t *bits;
+    size_t n;           /* coded buckets */
+    uint64_t first_seq; /* the first one's sequence number */
+    int64_t start_ms;   /* the first one's start */
+    bool regular;       /* every bucket res_ms long, each starting where the one before ends */
+} sw_ring_view;
 
 /*
  * Buckets in start order (starts and ends never decrease), addressed by absolute sequence
@@ -150,19 +170,17 @@ typedef struct sw_ring_block {
  */
 typedef struct sw_ring {
     size_t n_sums;
-    int64_t res_ms; /* the nominal length, what lengths are coded against */
+    int64_t res_ms; /* the nominal length: buckets are coded against a grid of it */
     sw_ring_block *blocks;
     size_t block_cap, block_head, n_blocks;
     size_t fit_blocks;                /* the retention's blocks: growth stops there first */
     uint64_t stored;                  /* first sequence number the blocks hold (<= first) */
     uint64_t first, end;              /* live sequence numbers are [first, end) */
     int64_t first_end_ms;             /* the end of bucket `first` */
-    size_t front_off;                 /* bucket `first`'s bytes in the first block */
-    sw_rec front_prev;                /* the bucket before it there (what it is coded against) */
+    uint64_t origin[SW_SUMS_MAX];     /* what block headers' totals are relative to */
     uint64_t base_cum[SW_SUMS_MAX];   /* running totals before `first` */
     uint64_t sealed_cum[SW_SUMS_MAX]; /* running totals before the newest bucket */
     sw_rec newest;                    /* bucket end - 1, when end > stored */
-    sw_rec coder;                     /* the last bucket coded in the last block */
     int64_t dropped_start_ms;         /* start of the newest dropped bucket; INT64_MIN: none */
 } sw_ring;
 
@@ -171,7 +189,7 @@ typedef struct sw_ring_reader {
     const sw_ring *r;
     uint64_t next; /* the sequence number read next */
     size_t block;
-    const uint8_t *p, *stop;
+    sw_ring_view view;         /* of that block */
     sw_rec rec;                /* the bucket read last */
     uint64_t cum[SW_SUMS_MAX]; /* running totals through rec */
 } sw_ring_reader;
@@ -189,8 +207,12 @@ uint64_t sw_ring_seq_end_after(const sw_ring *r, int64_t t);
 /* Those two with the running totals before the bucket found (ret), in one pass. */
 uint64_t sw_ring_cum_from(const sw_ring *r, int64_t t, uint64_t *ret);
 uint64_t sw_ring_cum_after(const sw_ring *r, int64_t t, uint64_t *ret);
-/* Forget the buckets ending at or before before_ms. */
-void sw_ring_drop(sw_ring *r, int64_t before_ms);
+/* What a drop hands each bucket before it forgets it. */
+typedef sw_status sw_ring_gone_fn(void *ctx, const sw_rec *rec, sw_err *err);
+/* Forget the buckets ending at or before before_ms, oldest first, each handed to gone (may be
+ * NULL) first; its error stops the drop before that bucket. */
+sw_status sw_ring_drop(sw_ring *r, int64_t before_ms, sw_ring_gone_fn *gone, void *ctx,
+                       sw_err *err);
 /* first <= seq <= end; then each sw_ring_read_next gives the next bucket, false past the end. */
 void sw_ring_read_from(const sw_ring *r, uint64_t seq, sw_ring_reader *rd);
 bool sw_ring_read_next(sw_ring_reader *rd, const sw_rec **ret);
@@ -222,7 +244,7 @@ typedef struct sw_lat_rec {
 typedef struct sw_history {
     sw_history_config cfg;
     sw_ring level[SW_LEVELS];
-    sw_ring maint[SW_LEVELS];
+    sw_ring *maint; /* [SW_LEVELS], from the first interval in maintenance on; NULL before */
     sw_lat_rec *lat; /* base intervals [latency_first, level[base].end), circular */
     size_t lat_cap, lat_head;
     uint64_t latency_first; /* first base sequence number whose histogram may be held */
@@ -233,6 +255,11 @@ typedef struct sw_history {
 
 void sw_history_init(sw_history *h, const sw_history_config *cfg);
 void sw_history_fini(sw_history *h);
+
+/* The maintenance levels made (empty) if the history has none yet; unmade again when they never
+ * held an interval (as a history without maintenance saves them: a checkpoint's load). */
+sw_status sw_history_maint_set(sw_history *h, sw_err *err);
+void sw_history_maint_unset_unused(sw_history *h);
 
 /* Store an interval with its sums; takes lat (may be NULL). On error lat is freed. */
 sw_status sw_history_append(sw_history *h, const sw_sli_interval *iv, const sw_sums *sums,
@@ -253,8 +280,9 @@ uint32_t sw_history_tail_run(const sw_history *h, int64_t to_ms);
  */
 uint32_t sw_history_peak_run(const sw_history *h, int64_t from_ms, int64_t to_ms);
 
-/* Forget what no window needs any more, now_ms being the evaluation time. */
-void sw_history_drop(sw_history *h, int64_t now_ms);
+/* Forget what no window needs any more, now_ms being the evaluation time (base intervals roll
+ * into their minutes as they go: an error only when a minute cannot be added). */
+sw_status sw_history_drop(sw_history *h, int64_t now_ms, sw_err *err);
 
 /* Base intervals, for sliding windows: sequence numbers and lookups. NULL: the interval's
  * histogram is no longer kept (or seq is not an interval's). */

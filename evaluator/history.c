@@ -5,6 +5,12 @@
  * stores running totals, so any window's sums are a difference of two totals found by binary
  * search: no window is ever re-summed. A second set of levels holds only the intervals that
  * overlap maintenance, subtracted when objectives leave maintenance out.
+ *
+ * Minutes are read only at the old edge of a window the base intervals no longer reach, so
+ * they hold only the intervals the base level has dropped: an interval is rolled into its
+ * minute as it leaves the base level (a day late with the production rules, whose minutes
+ * reach back 3 days: a third less kept), and a minute the base level still partly holds is
+ * summed from both.
  */
 #include "eval_int.h"
 
@@ -15,7 +21,7 @@ static const int64_t level_res_ms[SW_LEVELS] = {0, SW_MINUTE_MS, SW_HOUR_MS};
 
 /* Add to the rollup bucket of resolution res holding start_ms, opening it when new. */
 static sw_status
-ring_roll(sw_ring *r, size_t n_sums, int64_t res, int64_t start_ms, const sw_sums *s, sw_err *err)
+ring_roll(sw_ring *r, size_t n_sums, int64_t res, int64_t start_ms, const uint64_t *s, sw_err *err)
 {
     int64_t bucket = sw_floor_to(start_ms, res);
     sw_rec *rec = sw_ring_newest(r);
@@ -25,8 +31,16 @@ ring_roll(sw_ring *r, size_t n_sums, int64_t res, int64_t start_ms, const sw_sum
             return st;
     }
     for (size_t i = 0; i < n_sums; i++)
-        rec->sums[i] += s->v[i];
+        rec->sums[i] += s[i];
     return SW_OK;
+}
+
+/* out +/-= the sums of the buckets between cum_* a and b. */
+static void
+add_diff(size_t n_sums, const uint64_t *a, const uint64_t *b, bool subtract, uint64_t *out)
+{
+    for (size_t i = 0; i < n_sums; i++)
+        out[i] = subtract ? out[i] - (b[i] - a[i]) : out[i] + (b[i] - a[i]);
 }
 
 /* out += sign * sums of the buckets with start >= from and end <= to. */
@@ -37,10 +51,28 @@ ring_sum(const sw_ring *r, size_t n_sums, int64_t from, int64_t to, bool subtrac
         return;
     uint64_t a[SW_SUMS_MAX], b[SW_SUMS_MAX];
     uint64_t hi = sw_ring_cum_after(r, to, b), lo = sw_ring_cum_from(r, from, a);
-    if (hi <= lo)
+    if (hi > lo)
+        add_diff(n_sums, a, b, subtract, out);
+}
+
+/*
+ * out += sign * sums of the base intervals with start in [from, to) (minute-aligned): the
+ * minutes rolled from those the base level dropped, and those it still holds.
+ */
+static void
+minutes_sum(const sw_ring *set, size_t n_sums, int64_t from, int64_t to, bool subtract,
+            uint64_t *out)
+{
+    if (from >= to)
         return;
-    for (size_t i = 0; i < n_sums; i++)
-        out[i] = subtract ? out[i] - (b[i] - a[i]) : out[i] + (b[i] - a[i]);
+    ring_sum(&set[SW_LEVEL_MINUTE], n_sums, from, to, subtract, out);
+    const sw_ring *base = &set[SW_LEVEL_BASE];
+    if (base->first == base->end || to <= base->dropped_start_ms) /* none kept starts before to */
+        return;
+    uint64_t a[SW_SUMS_MAX], b[SW_SUMS_MAX];
+    uint64_t hi = sw_ring_cum_from(base, to, b), lo = sw_ring_cum_from(base, from, a);
+    if (hi > lo)
+        add_diff(n_sums, a, b, subtract, out);
 }
 
 /* ------------------------------------------------------------------ kept histograms */
@@ -108,17 +140,24 @@ sw_history_put_base(sw_history *h, const sw_rec *rec, sw_chist *lat, sw_err *err
 
 /* ------------------------------------------------------------------ history */
 
+/* A set of levels (all intervals, or maintenance only), empty. */
+static void
+init_set(const sw_history_config *cfg, sw_ring *set)
+{
+    for (int l = 0; l < SW_LEVELS; l++) {
+        int64_t res = l == SW_LEVEL_BASE ? cfg->base_ms : level_res_ms[l];
+        size_t fit = (size_t)(cfg->keep_ms[l] / res) + 4; /* + intervals fed ahead of time */
+        sw_ring_init(&set[l], cfg->n_sums, res, fit);
+    }
+}
+
 void
 sw_history_init(sw_history *h, const sw_history_config *cfg)
 {
     memset(h, 0, sizeof *h);
     h->cfg = *cfg;
-    for (int l = 0; l < SW_LEVELS; l++) {
-        int64_t res = l == SW_LEVEL_BASE ? cfg->base_ms : level_res_ms[l];
-        size_t fit = (size_t)(cfg->keep_ms[l] / res) + 4; /* + intervals fed ahead of time */
-        sw_ring_init(&h->level[l], cfg->n_sums, res, fit);
-        sw_ring_init(&h->maint[l], cfg->n_sums, res, fit);
-    }
+    init_set(cfg, h->level);
+    h->maint = NULL;
     h->first_start_ms = INT64_MIN;
     h->last_end_ms = INT64_MIN;
 }
@@ -131,22 +170,51 @@ sw_history_fini(sw_history *h)
     free(h->lat);
     for (int l = 0; l < SW_LEVELS; l++) {
         sw_ring_fini(&h->level[l]);
-        sw_ring_fini(&h->maint[l]);
+        if (h->maint != NULL)
+            sw_ring_fini(&h->maint[l]);
     }
+    free(h->maint);
 }
 
-/* The rollup levels of one set (all intervals, or maintenance only). */
+sw_status
+sw_history_maint_set(sw_history *h, sw_err *err)
+{
+    if (h->maint != NULL)
+        return SW_OK;
+    h->maint = malloc(SW_LEVELS * sizeof *h->maint);
+    if (h->maint == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "cannot keep an interval history of maintenance");
+    init_set(&h->cfg, h->maint);
+    return SW_OK;
+}
+
+void
+sw_history_maint_unset_unused(sw_history *h)
+{
+    if (h->maint == NULL)
+        return;
+    for (int l = 0; l < SW_LEVELS; l++) {
+        const sw_ring *r = &h->maint[l];
+        if (r->end != 0 || r->dropped_start_ms != INT64_MIN)
+            return;
+        for (size_t i = 0; i < h->cfg.n_sums; i++)
+            if (r->base_cum[i] != 0)
+                return;
+    }
+    for (int l = 0; l < SW_LEVELS; l++)
+        sw_ring_fini(&h->maint[l]);
+    free(h->maint);
+    h->maint = NULL;
+}
+
+/* The hours of one set (all intervals, or maintenance only); minutes roll as base intervals
+ * drop. */
 static sw_status
 roll_up(sw_history *h, sw_ring *set, int64_t start_ms, const sw_sums *sums, sw_err *err)
 {
-    for (int l = SW_LEVEL_MINUTE; l < SW_LEVELS; l++) {
-        if (h->cfg.keep_ms[l] == 0)
-            continue;
-        sw_status st = ring_roll(&set[l], h->cfg.n_sums, level_res_ms[l], start_ms, sums, err);
-        if (st != SW_OK)
-            return st;
-    }
-    return SW_OK;
+    if (h->cfg.keep_ms[SW_LEVEL_HOUR] == 0)
+        return SW_OK;
+    return ring_roll(&set[SW_LEVEL_HOUR], h->cfg.n_sums, SW_HOUR_MS, start_ms, sums->v, err);
 }
 
 static uint32_t
@@ -175,7 +243,9 @@ sw_history_append(sw_history *h, const sw_sli_interval *iv, const sw_sums *sums,
     size_t n = h->cfg.n_sums;
     int64_t end = iv->start_ms + iv->length_ms;
     sw_rec *rec;
-    sw_status st = lat_reserve(h, err);
+    sw_status st = in_maint ? sw_history_maint_set(h, err) : SW_OK; /* before anything is put */
+    if (st == SW_OK)
+        st = lat_reserve(h, err);
     if (st == SW_OK)
         st = sw_ring_push(&h->level[SW_LEVEL_BASE], iv->start_ms, end, &rec, err);
     if (st != SW_OK) {
@@ -223,7 +293,7 @@ set_sums(const sw_history *h, const sw_ring *set, int64_t from, int64_t to, bool
     int64_t first_hour = sw_ceil_to(from_min, SW_HOUR_MS), last_hour = sw_floor_to(to, SW_HOUR_MS);
     int64_t minutes_end = sw_max_i64(from_min, sw_min_i64(first_hour, last_hour));
     int64_t hours_end = sw_max_i64(minutes_end, last_hour);
-    ring_sum(&set[SW_LEVEL_MINUTE], n, from_min, minutes_end, subtract, out);
+    minutes_sum(set, n, from_min, minutes_end, subtract, out);
     ring_sum(&set[SW_LEVEL_HOUR], n, minutes_end, hours_end, subtract, out);
     ring_sum(base, n, hours_end, to, subtract, out);
 }
@@ -233,7 +303,7 @@ sw_history_sums(const sw_history *h, int64_t from_ms, int64_t to_ms, bool excl_m
 {
     memset(ret, 0, sizeof *ret);
     set_sums(h, h->level, from_ms, to_ms, false, ret->v);
-    if (excl_maint)
+    if (excl_maint && h->maint != NULL)
         set_sums(h, h->maint, from_ms, to_ms, true, ret->v);
 }
 
@@ -282,22 +352,53 @@ sw_history_total(const sw_history *h, int64_t to_ms, int which)
     return cum[which];
 }
 
-void
-sw_history_drop(sw_history *h, int64_t now_ms)
+/* A base interval leaving its level, rolled into its minute. */
+typedef struct minute_roll {
+    sw_ring *minutes;
+    size_t n_sums;
+} minute_roll;
+
+static sw_status
+roll_minute(void *ctx, const sw_rec *rec, sw_err *err)
+{
+    minute_roll *m = ctx;
+    return ring_roll(m->minutes, m->n_sums, SW_MINUTE_MS, rec->start_ms, rec->sums, err);
+}
+
+/* The base intervals of one set ending at or before before_ms dropped, rolled into their
+ * minutes first. */
+static sw_status
+drop_base(sw_history *h, sw_ring *set, int64_t before_ms, sw_err *err)
+{
+    minute_roll roll = {&set[SW_LEVEL_MINUTE], h->cfg.n_sums};
+    bool minutes = h->cfg.keep_ms[SW_LEVEL_MINUTE] != 0;
+    return sw_ring_drop(&set[SW_LEVEL_BASE], before_ms, minutes ? roll_minute : NULL, &roll, err);
+}
+
+sw_status
+sw_history_drop(sw_history *h, int64_t now_ms, sw_err *err)
 {
     sw_ring *base = &h->level[SW_LEVEL_BASE];
     int64_t lat_before = now_ms - h->cfg.latency_keep_ms;
     while (h->latency_first < base->end && lat_at(h, h->latency_first)->end_ms <= lat_before)
         lat_pop(h);
-    for (int l = 0; l < SW_LEVELS; l++) {
+    sw_status st = SW_OK;
+    if (h->cfg.keep_ms[SW_LEVEL_BASE] != 0) {
+        st = drop_base(h, h->level, now_ms - h->cfg.keep_ms[SW_LEVEL_BASE], err);
+        if (st == SW_OK && h->maint != NULL)
+            st = drop_base(h, h->maint, now_ms - h->cfg.keep_ms[SW_LEVEL_BASE], err);
+    }
+    for (int l = SW_LEVEL_MINUTE; l < SW_LEVELS; l++) {
         int64_t keep = h->cfg.keep_ms[l];
         if (keep == 0)
             continue;
-        sw_ring_drop(&h->level[l], now_ms - keep);
-        sw_ring_drop(&h->maint[l], now_ms - keep);
+        sw_ring_drop(&h->level[l], now_ms - keep, NULL, NULL, err); /* nothing to fail */
+        if (h->maint != NULL)
+            sw_ring_drop(&h->maint[l], now_ms - keep, NULL, NULL, err);
     }
     while (h->latency_first < base->first) /* histograms of intervals no longer kept */
         lat_pop(h);
+    return st;
 }
 
 const sw_lat_rec *

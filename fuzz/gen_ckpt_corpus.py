@@ -12,7 +12,7 @@ MAGIC = b"SWCKPT\r\n"
 # What the seeds were built from; test_ckpt.c computes the digest of the same inputs.
 RULES_TEXT = b"objectives: []\n"
 BASE_MS = 10000
-VERSION = 2  # SW_CKPT_VERSION
+VERSION = 3  # SW_CKPT_VERSION
 
 
 def digest(rules, base_ms, shard_count, shard_index):

@@ -18,7 +18,7 @@
 #include "slawatch/buf.h"
 #include "slawatch/err.h"
 
-#define SW_CKPT_VERSION 2u
+#define SW_CKPT_VERSION 3u
 #define SW_CKPT_DIGEST_LEN 32
 #define SW_CKPT_HEADER_LEN 104
 

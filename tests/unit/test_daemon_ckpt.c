@@ -488,6 +488,17 @@ test_refused_checkpoints_fall_back_to_the_rebuild(void **state)
     fclose(file);
     assert_falls_back(f, sw_ckpt_verdict_text(SW_CKPT_CORRUPT));
 
+    /* Written by the previous version (its minutes also held the intervals the base level
+     * still had): refused, not read as this one. */
+    checkpoint(f);
+    file = fopen(path, "r+b");
+    assert_non_null(file);
+    uint8_t older[4] = {SW_CKPT_VERSION - 1, 0, 0, 0};
+    assert_int_equal(fseek(file, 8, SEEK_SET), 0);
+    assert_int_equal(fwrite(older, 1, sizeof older, file), sizeof older);
+    fclose(file);
+    assert_falls_back(f, sw_ckpt_verdict_text(SW_CKPT_OTHER_VERSION));
+
     /* Covering rows the store does not hold (the store restored from an older backup). */
     f->d->ev = f->whole;
     sw_daemon_checkpoint(f->d, f->t + BASE);

@@ -339,7 +339,8 @@ append(sw_history *h, const truth_iv *iv, sw_buf *buf)
 static void
 drop(model *m, sw_history *h, int64_t now)
 {
-    sw_history_drop(h, now);
+    sw_err err = {0};
+    assert_int_equal(sw_history_drop(h, now, &err), SW_OK);
     for (int l = 0; l < SW_LEVELS; l++)
         if (now - m->cfg.keep_ms[l] > m->horizon[l])
             m->horizon[l] = now - m->cfg.keep_ms[l];
