@@ -133,7 +133,7 @@ series_alloc(sw_series *s, sw_err *err)
     series_results_init(r, s);
     sw_status st = SW_OK;
     for (size_t i = 0; i < s->plan->n_lat && st == SW_OK; i++)
-        st = sw_window_init(&s->lat[i], &s->plan->lat[i], err);
+        st = sw_window_init(&s->lat[i], &s->plan->lat[i], s->plan->base_ms, err);
     for (size_t i = 0; i < r->n_objectives && st == SW_OK; i++)
         if (sw_plan_uses_slices(&r->objectives[i]))
             st = sw_slices_new(r->objectives[i].slice_ms, &s->slices[i], err);
