@@ -333,7 +333,7 @@ value_before(int64_t value, uint64_t gap, bool scaled)
         return value - (int64_t)gap;
     for (unsigned s = gap_shift(value);; s--) {
         int64_t prev = value - (int64_t)(gap << s);
-        if (gap_shift(prev) >= s || s == 0)
+        if (gap_shift(prev) >= s)
             return prev;
     }
 }
