@@ -340,7 +340,8 @@ int64_t sw_maint_slices_in(const sw_maint *m, int64_t slice_ms, int64_t from_ms,
 
 typedef enum sw_lat_kind {
     SW_LAT_SLIDING, /* (t - length, t] from base intervals: add the newest, subtract the oldest;
-                       an hour or longer, once pinned: whole hours packed, edges as intervals */
+                       an hour or longer, once pinned: whole hours packed, edges as intervals;
+                       short ones read from the packed intervals (sw_packed_fits) */
     SW_LAT_MONTH,   /* the calendar month so far: add only, reset at the month's start */
     SW_LAT_HOURLY,  /* rolling windows beyond 2 d: the old edge leaves by whole hours */
 } sw_lat_kind;

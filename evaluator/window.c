@@ -7,6 +7,7 @@
  * the calendar month only adds, and starts over at the month's first instant; rolling windows
  * beyond 2 d add base intervals and let whole hours leave, from packed hourly histograms.
  * Each window belongs to one series; its dense histogram is the only dense one it holds.
+ * Sliding windows shorter than an hour of a few base intervals hold none (window_packed.c).
  */
 #include "eval_int.h"
 #include "slawatch/units.h"
