@@ -52,7 +52,7 @@ condition_holds(const sw_eval *ev, const sw_series *s, const sw_alert *a,
                        ? sw_history_peak_run(&s->hist, cut ? from_ms : start, t_ms)
                        : 0;
     const sw_hdr *latency = lat != NULL ? sw_window_latency(lat) : NULL;
-    const sw_packed_in packed = {lat, &s->hist, ev->scratch};
+    const sw_packed_in packed = {lat, &s->hist, ev->scratch, ev->packed_memo};
     if (cut) {
         if (run > sums.v[SW_SUM_FAILURES])
             run = (uint32_t)sums.v[SW_SUM_FAILURES];

@@ -30,7 +30,7 @@ latency_at(const sw_measure_in *in, double percentile)
     if (in->latency != NULL)
         return sw_hdr_value_at_percentile(in->latency, percentile);
     const sw_packed_in *p = in->packed;
-    return sw_packed_percentile(p->w, p->h, p->layout, percentile);
+    return sw_packed_percentile(p->w, p->h, p->layout, percentile, p->memo);
 }
 
 static bool

@@ -461,10 +461,32 @@ sw_status sw_packed_reload(sw_lat_window *w, const sw_lat_spec *spec, const sw_h
 void sw_packed_merge(const sw_lat_window *w, const sw_history *h, sw_hdr *dst);
 /* Values in the window, as its merged histogram's total count. */
 int64_t sw_packed_total(const sw_lat_window *w);
+/*
+ * The percentiles read during one advance of one series: two conditions over the same window at
+ * the same boundary (the production rules' alert and rollback trigger on the minute's p95) read
+ * it once. A pointer in the evaluator, as sums_memo: the advance's modules take it const.
+ */
+#define SW_PACKED_MEMO_MAX 4
+
+typedef struct sw_packed_memo_entry {
+    const sw_lat_window *w;
+    int64_t to_ms;
+    uint64_t steps;
+    double percentile;
+    int64_t value;
+} sw_packed_memo_entry;
+
+typedef struct sw_packed_memo {
+    size_t n, next; /* entries kept; the one replaced next once full */
+    sw_packed_memo_entry e[SW_PACKED_MEMO_MAX];
+} sw_packed_memo;
+
+void sw_packed_memo_clear(sw_packed_memo *m);
+
 /* sw_hdr_value_at_percentile of its merged histogram; layout: any histogram of the latency
- * layout (its bucket boundaries). */
+ * layout (its bucket boundaries); memo: the advance's (NULL: none). */
 int64_t sw_packed_percentile(const sw_lat_window *w, const sw_history *h, const sw_hdr *layout,
-                             double percentile);
+                             double percentile, sw_packed_memo *memo);
 
 /* dst += the histograms of base intervals with start >= from and end <= to. */
 void sw_window_merge(const sw_history *h, int64_t from_ms, int64_t to_ms, bool excl_maint,
@@ -486,6 +508,7 @@ typedef struct sw_packed_in {
     const sw_lat_window *w;
     const sw_history *h;
     const sw_hdr *layout;
+    sw_packed_memo *memo;
 } sw_packed_in;
 
 /* The condition's SLI over the window; false (and NAN) without enough data. */
@@ -577,6 +600,7 @@ struct sw_eval {
     /* The advancing series' window sums (sums_memo.c). A pointer, as scratch is: the advance's
      * modules take the evaluator const and write only these. */
     sw_sums_memo *sums_memo;
+    sw_packed_memo *packed_memo; /* the advancing series' percentiles of packed windows */
     sw_buf pack_buf;
     int64_t now_ms; /* last advance; INT64_MIN before the first */
     int64_t alerts_from_ms; /* boundaries before it are not evaluated (a rebuild) */

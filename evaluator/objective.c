@@ -42,7 +42,7 @@ eval_events(const sw_eval *ev, const sw_series *s, size_t oi, const sw_sums *sum
                        ? sw_history_peak_run(&s->hist, r->window_start_ms, now_ms)
                        : 0;
     const sw_lat_window *w = lat >= 0 ? &s->lat[lat] : NULL;
-    const sw_packed_in packed = {w, &s->hist, ev->scratch};
+    const sw_packed_in packed = {w, &s->hist, ev->scratch, ev->packed_memo};
     sw_measure_in in = {sums, run, w != NULL ? sw_window_latency(w) : NULL, ev->rules->min_requests,
                         NULL};
     if (w != NULL && in.latency == NULL)

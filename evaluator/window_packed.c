@@ -105,37 +105,43 @@ sw_packed_total(const sw_lat_window *w)
 
 /* ------------------------------------------------------------------ percentiles */
 
-/* The intervals' cursors in a heap: the next bucket of the walk first (down: the highest). */
+/* An interval's next bucket in the walk: its lowest value, and which interval. */
+typedef struct walk_head {
+    int64_t value;
+    uint32_t i;
+} walk_head;
+
+/* The intervals' cursors, their next buckets in a heap: the walk's next one first (down: the
+ * highest). */
 typedef struct walk {
     sw_chist_cursor cur[SW_PACKED_MAX];
-    uint8_t order[SW_PACKED_MAX];
+    walk_head heap[SW_PACKED_MAX];
     size_t n;
     bool down;
 } walk;
 
-static bool
-first(const walk *k, size_t a, size_t b)
+static inline bool
+first(const walk *k, const walk_head *a, const walk_head *b)
 {
-    int64_t va = k->cur[k->order[a]].value, vb = k->cur[k->order[b]].value;
-    return k->down ? va > vb : va < vb;
+    return k->down ? a->value > b->value : a->value < b->value;
 }
 
 static void
 sift(walk *k, size_t i)
 {
+    walk_head h = k->heap[i];
     for (;;) {
-        size_t best = i, l = 2 * i + 1, r = l + 1;
-        if (l < k->n && first(k, l, best))
-            best = l;
-        if (r < k->n && first(k, r, best))
-            best = r;
-        if (best == i)
-            return;
-        uint8_t t = k->order[i];
-        k->order[i] = k->order[best];
-        k->order[best] = t;
-        i = best;
+        size_t c = 2 * i + 1;
+        if (c >= k->n)
+            break;
+        if (c + 1 < k->n && first(k, &k->heap[c + 1], &k->heap[c]))
+            c++;
+        if (!first(k, &k->heap[c], &h))
+            break;
+        k->heap[i] = k->heap[c];
+        i = c;
     }
+    k->heap[i] = h;
 }
 
 /* Every interval holding values at its first bucket of the walk (down: the highest the latency
@@ -160,7 +166,7 @@ walk_start(const sw_lat_window *w, const sw_history *h, bool down, walk *k)
             sw_chist_cursor_bottom(packed, c);
             sw_chist_up(c);
         }
-        k->order[k->n] = (uint8_t)k->n;
+        k->heap[k->n] = (walk_head){c->value, (uint32_t)k->n};
         k->n++;
     }
     for (size_t i = k->n / 2; i-- > 0;)
@@ -178,25 +184,59 @@ walk_to(walk *k, int64_t enough)
 {
     int64_t seen = 0, value = 0;
     while (k->n > 0) {
-        sw_chist_cursor *c = &k->cur[k->order[0]];
+        sw_chist_cursor *c = &k->cur[k->heap[0].i];
         seen += c->count;
         value = c->value;
         if (k->down ? seen > enough : seen >= enough)
             break;
-        if (!(k->down ? sw_chist_down(c) : sw_chist_up(c)))
-            k->order[0] = k->order[--k->n];
+        if (k->down ? sw_chist_down(c) : sw_chist_up(c))
+            k->heap[0].value = c->value;
+        else
+            k->heap[0] = k->heap[--k->n];
         sift(k, 0);
     }
     return value;
 }
 
-int64_t
-sw_packed_percentile(const sw_lat_window *w, const sw_history *h, const sw_hdr *layout,
-                     double percentile)
+/* The answer a read of w made during this advance (the memo's key: where the window ends and
+ * what it took in or let go, so a window that moved or took a late interval is read again). */
+static bool
+memo_find(const sw_packed_memo *m, const sw_lat_window *w, double percentile, int64_t *ret)
+{
+    for (size_t i = 0; m != NULL && i < m->n; i++) {
+        const sw_packed_memo_entry *e = &m->e[i];
+        if (e->w == w && e->to_ms == w->to_ms && e->steps == w->steps &&
+            e->percentile == percentile) {
+            *ret = e->value;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+memo_keep(sw_packed_memo *m, const sw_lat_window *w, double percentile, int64_t value)
+{
+    if (m == NULL)
+        return;
+    sw_packed_memo_entry *e = &m->e[m->n < SW_PACKED_MEMO_MAX ? m->n++ : m->next];
+    if (m->n == SW_PACKED_MEMO_MAX)
+        m->next = (m->next + 1) % SW_PACKED_MEMO_MAX;
+    *e = (sw_packed_memo_entry){w, w->to_ms, w->steps, percentile, value};
+}
+
+void
+sw_packed_memo_clear(sw_packed_memo *m)
+{
+    m->n = 0;
+    m->next = 0;
+}
+
+/* sw_hdr_value_at_percentile of the merged histogram, from the intervals. */
+static int64_t
+percentile_of(const sw_lat_window *w, const sw_history *h, const sw_hdr *layout, double percentile)
 {
     int64_t total = w->packed_total;
-    if (total == 0)
-        return 0;
     /* The rank as sw_hdr_value_at_percentile takes it. */
     double p = nextafter(percentile, -INFINITY);
     p = p > 0.0 ? (p < 100.0 ? p : 100.0) : 0.0;
@@ -209,4 +249,18 @@ sw_packed_percentile(const sw_lat_window *w, const sw_history *h, const sw_hdr *
     if (percentile == 0.0)
         return sw_hdr_lowest_equivalent(layout, value);
     return sw_hdr_highest_equivalent(layout, value);
+}
+
+int64_t
+sw_packed_percentile(const sw_lat_window *w, const sw_history *h, const sw_hdr *layout,
+                     double percentile, sw_packed_memo *memo)
+{
+    if (w->packed_total == 0)
+        return 0;
+    int64_t value;
+    if (memo_find(memo, w, percentile, &value))
+        return value;
+    value = percentile_of(w, h, layout, percentile);
+    memo_keep(memo, w, percentile, value);
+    return value;
 }

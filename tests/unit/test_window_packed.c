@@ -3,7 +3,7 @@
  * whatever the intervals, every answer equals what a dense histogram of the same intervals,
  * built here from the histograms the test fed, gives: the window's total, its value at every
  * percentile (0 and 100 included), each alert's, trigger's and objective's measured value and
- * whether its condition holds. The intervals are random and adversarial: values in the
+ * whether its condition holds (two conditions on one window's p95 read it once). The intervals are random and adversarial: values in the
  * thresholds' buckets and at their edges, intervals without data or without latency, gaps,
  * maintenance (left out of the objective's window, kept in the alerts'), intervals fed after
  * their boundary was evaluated, advances that jump several boundaries, histograms of finer and
@@ -70,7 +70,9 @@ static const char rules_text[] = "version: 1\n"
                                  "    over: 3m\n"
                                  "rollback_triggers:\n"
                                  "  - name: P99\n"
-                                 "    when: p99 > 1s\n";
+                                 "    when: p99 > 1s\n"
+                                 "  - name: P95Spike\n"
+                                 "    when: p95 > 2s\n";
 
 static const char *const envs[] = {"blue", "green"};
 #define N_ENVS 2
@@ -280,7 +282,7 @@ check_windows(fx *f, int e)
         sw_hdr *truth = truth_of(f, e, spec->length_ms, w->to_ms, spec->excl_maint);
         assert_int_equal(sw_packed_total(w), sw_hdr_total_count(truth));
         for (size_t k = 0; k < sizeof percentiles / sizeof *percentiles; k++) {
-            assert_int_equal(sw_packed_percentile(w, &s->hist, layout, percentiles[k]),
+            assert_int_equal(sw_packed_percentile(w, &s->hist, layout, percentiles[k], NULL),
                              sw_hdr_value_at_percentile(truth, percentiles[k]));
             f->checks++;
         }
@@ -350,6 +352,11 @@ check_results(fx *f, int e, int64_t now)
         assert_measured(s->trigger_states[0].measured, want);
         assert_true((s->trigger_states[0].state == SW_ALERT_FIRING) ==
                     (!isnan(want) && want > P99_US));
+        /* The alert's window and percentile: read once in the advance, answered to both. */
+        want = expected(f, e, MIN, t, false, 95.0);
+        assert_measured(s->trigger_states[1].measured, want);
+        assert_true((s->trigger_states[1].state == SW_ALERT_FIRING) ==
+                    (!isnan(want) && want > 2 * P99_US));
     }
     want = expected(f, e, 5 * MIN, now, true, 95.0);
     assert_measured(r.objectives[0].measured, want);
