@@ -453,7 +453,8 @@ const sw_hdr *sw_window_latency(const sw_lat_window *w);
 bool sw_packed_fits(const sw_lat_spec *spec, int64_t base_ms);
 sw_status sw_packed_init(sw_lat_window *w, const sw_lat_spec *spec, int64_t base_ms, sw_err *err);
 /* (to - length, to]: what enters is noted, what leaves forgotten. */
-void sw_packed_move(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_ms);
+sw_status sw_packed_move(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h,
+                         int64_t to_ms, sw_err *err);
 /* A window loaded with its positions only (checkpoint): its intervals noted again from h. */
 sw_status sw_packed_reload(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h,
                            sw_err *err);

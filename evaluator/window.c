@@ -419,10 +419,8 @@ move(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_
 {
     switch (spec->kind) {
     case SW_LAT_SLIDING:
-        if (w->packed != NULL) {
-            sw_packed_move(w, spec, h, to_ms);
-            return SW_OK;
-        }
+        if (w->packed != NULL)
+            return sw_packed_move(w, spec, h, to_ms, err);
         if (w->build != NULL)
             return move_edged(w, spec, h, to_ms, scratch->hdr, buf, err);
         return move_sliding(w, spec, h, to_ms, scratch, err);

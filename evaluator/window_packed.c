@@ -61,11 +61,15 @@ note(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, uint64_t se
     return true;
 }
 
-void
-sw_packed_move(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_ms)
+sw_status
+sw_packed_move(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_ms,
+               sw_err *err)
 {
     uint64_t tail = sw_history_seq_from(h, to_ms - spec->length_ms);
     uint64_t head = sw_max_u64(sw_history_seq_after(h, to_ms), tail);
+    if (head - tail > (uint64_t)w->packed_cap) /* only intervals shorter than the base's */
+        return sw_err_set(err, SW_E_INVAL, "a sliding latency window holds %llu intervals",
+                          (unsigned long long)(head - tail));
     for (uint64_t seq = w->tail; seq < sw_min_u64(w->head, tail); seq++) {
         const sw_packed_iv *iv = slot(w, seq);
         w->packed_total -= iv->held;
@@ -75,6 +79,7 @@ sw_packed_move(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, i
         w->steps += note(w, spec, h, seq);
     w->tail = tail;
     w->head = head;
+    return SW_OK;
 }
 
 sw_status
