@@ -52,6 +52,7 @@ condition_holds(const sw_eval *ev, const sw_series *s, const sw_alert *a,
                        ? sw_history_peak_run(&s->hist, cut ? from_ms : start, t_ms)
                        : 0;
     const sw_hdr *latency = lat != NULL ? sw_window_latency(lat) : NULL;
+    const sw_packed_in packed = {lat, &s->hist, ev->scratch, ev->packed_memo};
     if (cut) {
         if (run > sums.v[SW_SUM_FAILURES])
             run = (uint32_t)sums.v[SW_SUM_FAILURES];
@@ -61,7 +62,8 @@ condition_holds(const sw_eval *ev, const sw_series *s, const sw_alert *a,
             latency = ev->scratch;
         }
     }
-    sw_measure_in in = {&sums, run, latency, ev->rules->min_requests};
+    sw_measure_in in = {&sums, run, latency, ev->rules->min_requests,
+                        lat != NULL && latency == NULL ? &packed : NULL};
     bool holds = sw_condition_holds(&a->when, &in, ret_measured);
     if (cut && lat != NULL)
         sw_hdr_reset(ev->scratch); /* scratch is empty between uses */

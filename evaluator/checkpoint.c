@@ -214,8 +214,10 @@ load_history(loader *ld, sw_history *h)
 
 /* ------------------------------------------------------------------ windows */
 
+/* A window read from its packed intervals is saved with the merged histogram it does not
+ * keep, so the file is what a merged window's is. */
 static void
-save_window(saver *sv, const sw_lat_window *w)
+save_window(saver *sv, const sw_lat_window *w, const sw_history *h)
 {
     sw_ckw_u64(&sv->w, w->tail);
     sw_ckw_u64(&sv->w, w->head);
@@ -224,7 +226,13 @@ save_window(saver *sv, const sw_lat_window *w)
     sw_ckw_i64(&sv->w, w->edge_ms);
     sw_ckw_i64(&sv->w, w->to_ms);
     sw_ckw_u64(&sv->w, w->build != NULL);
-    save_hdr(sv, w->acc);
+    if (w->packed != NULL) {
+        sw_packed_merge(w, h, sv->scratch);
+        save_hdr(sv, sv->scratch);
+        sw_hdr_reset(sv->scratch);
+    } else {
+        save_hdr(sv, w->acc);
+    }
     save_hdr(sv, w->build);
     sw_ckw_u64(&sv->w, w->n_hours);
     for (size_t i = 0; i < w->n_hours; i++) {
@@ -252,8 +260,15 @@ load_window(loader *ld, sw_lat_window *w, const sw_lat_spec *spec, const sw_hist
     sw_status st = SW_OK;
     if (packs_hours && w->build == NULL)
         st = sw_hdr_new(&sw_hdr_latency_config, &w->build, ld->err);
-    if (st == SW_OK)
+    if (st == SW_OK && w->packed != NULL) { /* its merged histogram: read from h instead */
+        sw_chist *merged = NULL;
+        st = load_chist(ld, &merged);
+        sw_chist_free(merged);
+        if (st == SW_OK)
+            st = sw_packed_reload(w, spec, h, ld->err);
+    } else if (st == SW_OK) {
         st = load_into(ld, w->acc);
+    }
     sw_chist *none = NULL;
     if (st == SW_OK && w->build != NULL)
         st = load_into(ld, w->build);
@@ -385,7 +400,7 @@ save_series(saver *sv, const sw_series *s)
     sw_ckw_i64(w, s->fed_until_ms);
     save_history(sv, &s->hist);
     for (size_t i = 0; i < s->plan->n_lat; i++)
-        save_window(sv, &s->lat[i]);
+        save_window(sv, &s->lat[i], &s->hist);
     for (size_t i = 0; i < s->rules->n_objectives; i++)
         if (s->slices[i] != NULL)
             sw_slices_save(s->slices[i], w);

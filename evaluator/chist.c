@@ -259,6 +259,95 @@ sw_chist_span(const sw_chist *c, int64_t *ret_first, int64_t *ret_last)
     *ret_last = value;
 }
 
+/* ------------------------------------------------------------------ read one bucket at a time */
+
+void
+sw_chist_extent(const sw_chist *c, int64_t max_value, int64_t *ret_last, int64_t *ret_held)
+{
+    const uint8_t *p = c->data, *end = c->data + c->len;
+    int64_t value = 0;
+    *ret_held = 0;
+    while (p < end) {
+        value += (int64_t)(get_varint(&p) << (c->scaled ? gap_shift(value) : 0));
+        int64_t count = (int64_t)get_varint(&p);
+        if (value <= max_value)
+            *ret_held += count;
+    }
+    *ret_last = value;
+}
+
+void
+sw_chist_cursor_bottom(const sw_chist *c, sw_chist_cursor *cur)
+{
+    *cur = (sw_chist_cursor){c->data, c->data, c->data + c->len, c->scaled, 0, 0, 0};
+}
+
+bool
+sw_chist_up(sw_chist_cursor *cur)
+{
+    if (cur->p == cur->end)
+        return false;
+    cur->value += (int64_t)(get_varint(&cur->p) << (cur->scaled ? gap_shift(cur->value) : 0));
+    cur->count = (int64_t)get_varint(&cur->p);
+    return true;
+}
+
+/* The LEB128 number that ends just before *p (its last byte is the one below 0x80, the bytes
+ * before it up to the previous number's last byte are its own); *p moved to its first byte. */
+static uint64_t
+get_varint_back(const uint8_t *begin, const uint8_t **p)
+{
+    const uint8_t *q = *p - 1;
+    while (q > begin && (q[-1] & 0x80))
+        q--;
+    *p = q;
+    return get_varint(&q);
+}
+
+/* Read the bucket ending at cur->p backwards: its count, then the gap that led to it. */
+static void
+read_back(sw_chist_cursor *cur)
+{
+    cur->count = (int64_t)get_varint_back(cur->begin, &cur->p);
+    cur->gap = get_varint_back(cur->begin, &cur->p);
+}
+
+void
+sw_chist_cursor_top(const sw_chist *c, int64_t last, sw_chist_cursor *cur)
+{
+    *cur = (sw_chist_cursor){c->data, c->data + c->len, c->data + c->len, c->scaled, last, 0, 0};
+    if (c->len > 0)
+        read_back(cur);
+}
+
+/*
+ * The bucket before value, which the gap led from. A scaled gap is in widths of the bucket it
+ * starts from, unknown going down: the width w = 2^s with gap_shift(value - gap * w) == s.
+ * gap_shift of that candidate only shrinks as s grows, so exactly one s agrees, and it is the
+ * largest s (from value's own width down) whose candidate's width is at least its own.
+ */
+static int64_t
+value_before(int64_t value, uint64_t gap, bool scaled)
+{
+    if (!scaled)
+        return value - (int64_t)gap;
+    for (unsigned s = gap_shift(value);; s--) {
+        int64_t prev = value - (int64_t)(gap << s);
+        if (gap_shift(prev) >= s)
+            return prev;
+    }
+}
+
+bool
+sw_chist_down(sw_chist_cursor *cur)
+{
+    if (cur->p == cur->begin)
+        return false;
+    cur->value = value_before(cur->value, cur->gap, cur->scaled);
+    read_back(cur);
+    return true;
+}
+
 size_t
 sw_chist_size(const sw_chist *c)
 {

@@ -1,6 +1,6 @@
 /*
  * Conditions (`<sli> <op> <value>`) measured over a window: the SLI from the window's sums,
- * health run and merged latency histogram, and whether there was enough data to say anything.
+ * health run and latency (a merged histogram, or a short window's packed intervals), and whether there was enough data to say anything.
  * A window with no data, too few requests (request-based SLIs) or no probe (health SLIs) has
  * no value: it never holds and is never "fine". Stateless.
  */
@@ -15,6 +15,24 @@ sw_condition_is_health(const sw_condition *c)
            c->sli == SW_SLI_HEALTH_SUCCESS;
 }
 
+/* Values in the window's latency: its merged histogram's, or its packed intervals'. */
+static int64_t
+latency_total(const sw_measure_in *in)
+{
+    if (in->latency != NULL)
+        return sw_hdr_total_count(in->latency);
+    return in->packed != NULL ? sw_packed_total(in->packed->w) : 0;
+}
+
+static int64_t
+latency_at(const sw_measure_in *in, double percentile)
+{
+    if (in->latency != NULL)
+        return sw_hdr_value_at_percentile(in->latency, percentile);
+    const sw_packed_in *p = in->packed;
+    return sw_packed_percentile(p->w, p->h, p->layout, percentile, p->memo);
+}
+
 static bool
 enough_data(const sw_condition *c, const sw_measure_in *in)
 {
@@ -26,7 +44,7 @@ enough_data(const sw_condition *c, const sw_measure_in *in)
     if (v[SW_SUM_REQUESTS] == 0 || v[SW_SUM_REQUESTS] < (uint64_t)in->min_requests)
         return false;
     if (c->sli == SW_SLI_LATENCY)
-        return in->latency != NULL && sw_hdr_total_count(in->latency) > 0;
+        return latency_total(in) > 0;
     return true;
 }
 
@@ -60,7 +78,7 @@ sw_condition_measure(const sw_condition *c, const sw_measure_in *in, double *ret
         *ret = 1000.0 * ratio(v[SW_SUM_REQUESTS], v[SW_SUM_DATA_MS]);
         break;
     case SW_SLI_LATENCY:
-        *ret = (double)sw_hdr_value_at_percentile(in->latency, c->percentile);
+        *ret = (double)latency_at(in, c->percentile);
         break;
     case SW_SLI_HEALTH_CONSECUTIVE_FAILURES:
         *ret = (double)in->failure_run;

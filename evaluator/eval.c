@@ -133,7 +133,7 @@ series_alloc(sw_series *s, sw_err *err)
     series_results_init(r, s);
     sw_status st = SW_OK;
     for (size_t i = 0; i < s->plan->n_lat && st == SW_OK; i++)
-        st = sw_window_init(&s->lat[i], &s->plan->lat[i], err);
+        st = sw_window_init(&s->lat[i], &s->plan->lat[i], s->plan->base_ms, err);
     for (size_t i = 0; i < r->n_objectives && st == SW_OK; i++)
         if (sw_plan_uses_slices(&r->objectives[i]))
             st = sw_slices_new(r->objectives[i].slice_ms, &s->slices[i], err);
@@ -289,6 +289,8 @@ sw_eval_new(const sw_rules *rules, sw_eval **ret_ev, sw_err *err)
         st = sw_hdr_new(&sw_hdr_latency_config, &ev->slide_in, err);
     if (st == SW_OK && (ev->sums_memo = calloc(1, sizeof *ev->sums_memo)) == NULL)
         st = sw_err_set(err, SW_E_NOMEM, "cannot allocate an evaluator");
+    if (st == SW_OK && (ev->packed_memo = calloc(1, sizeof *ev->packed_memo)) == NULL)
+        st = sw_err_set(err, SW_E_NOMEM, "cannot allocate an evaluator");
     if (st != SW_OK) {
         sw_eval_free(ev);
         return st;
@@ -310,6 +312,7 @@ sw_eval_free(sw_eval *ev)
     sw_hdr_free(ev->slide_out);
     sw_hdr_free(ev->slide_in);
     free(ev->sums_memo);
+    free(ev->packed_memo);
     sw_buf_fini(&ev->pack_buf);
     free(ev->stepped);
     free(ev->step_order);
@@ -612,6 +615,7 @@ sw_eval_series_advance(sw_eval *ev, sw_series *s, int64_t now_ms, sw_err *err)
     if (unchanged(s, now_ms))
         return SW_OK;
     sw_sums_memo_clear(ev->sums_memo); /* another series, or this one fed since */
+    sw_packed_memo_clear(ev->packed_memo);
     sw_status st = SW_OK;
     if (s->hist.first_start_ms != INT64_MIN)
         st = eval_boundaries(ev, s, now_ms, err);

@@ -96,6 +96,29 @@ int64_t sw_chist_buckets(const sw_chist *c);
 /* The lowest values of its first and last recorded buckets (-1 and 0 when it holds none). */
 void sw_chist_span(const sw_chist *c, int64_t *ret_first, int64_t *ret_last);
 
+/* Its last recorded bucket's lowest value (0 when it holds none) and the values recorded in
+ * buckets whose lowest value is at most max_value (what a histogram of that highest trackable
+ * value takes of it), in one pass. */
+void sw_chist_extent(const sw_chist *c, int64_t max_value, int64_t *ret_last, int64_t *ret_held);
+
+/* A compact histogram's buckets read one at a time: up from the first, or down from the last
+ * (whose lowest value sw_chist_extent gives: the gaps are coded upwards). */
+typedef struct sw_chist_cursor {
+    const uint8_t *begin, *p, *end;
+    bool scaled;
+    int64_t value, count; /* the bucket read last: its lowest value and count */
+    uint64_t gap;         /* going down: the gap that led to it */
+} sw_chist_cursor;
+
+/* Before the first bucket: sw_chist_up reads it. */
+void sw_chist_cursor_bottom(const sw_chist *c, sw_chist_cursor *cur);
+/* The next bucket up; false past the last. */
+bool sw_chist_up(sw_chist_cursor *cur);
+/* At the last bucket (last its lowest value; c not empty): sw_chist_down reads those below. */
+void sw_chist_cursor_top(const sw_chist *c, int64_t last, sw_chist_cursor *cur);
+/* The next bucket down; false past the first. */
+bool sw_chist_down(sw_chist_cursor *cur);
+
 /* dst += c, exactly when dst has the layout c was packed from. */
 void sw_chist_add_to(sw_hdr *dst, const sw_chist *c);
 
@@ -235,6 +258,13 @@ typedef struct sw_lat_rec {
     uint32_t in_maint;
 } sw_lat_rec;
 
+/* The interval has latency a window takes (maintenance left out when excl_maint). */
+static inline bool
+sw_lat_rec_usable(const sw_lat_rec *rec, bool excl_maint)
+{
+    return rec != NULL && rec->latency != NULL && !(excl_maint && rec->in_maint);
+}
+
 /*
  * A series' intervals: base intervals (exact, with health runs), 1-minute and 1-hour rollups
  * of their counts, and the same three levels again for the intervals that overlap
@@ -338,7 +368,8 @@ int64_t sw_maint_slices_in(const sw_maint *m, int64_t slice_ms, int64_t from_ms,
 
 typedef enum sw_lat_kind {
     SW_LAT_SLIDING, /* (t - length, t] from base intervals: add the newest, subtract the oldest;
-                       an hour or longer, once pinned: whole hours packed, edges as intervals */
+                       an hour or longer, once pinned: whole hours packed, edges as intervals;
+                       short ones read from the packed intervals (sw_packed_fits) */
     SW_LAT_MONTH,   /* the calendar month so far: add only, reset at the month's start */
     SW_LAT_HOURLY,  /* rolling windows beyond 2 d: the old edge leaves by whole hours */
 } sw_lat_kind;
@@ -354,9 +385,21 @@ typedef struct sw_lat_spec {
     bool at_boundaries;
 } sw_lat_spec;
 
+/* What a short sliding window's read needs of one of its intervals (window_packed.c). */
+typedef struct sw_packed_iv {
+    int64_t last; /* its last bucket's lowest value; -1: no usable latency */
+    int64_t held; /* its values the latency layout holds */
+} sw_packed_iv;
+
+/* Most intervals a window read from its packed intervals holds. */
+#define SW_PACKED_MAX 64
+
 /* A latency window's merged histogram and how far it has consumed the base intervals. */
 typedef struct sw_lat_window {
-    sw_hdr *acc;
+    sw_hdr *acc;                /* NULL for a window read from its packed intervals */
+    sw_packed_iv *packed;       /* those: [tail, head)'s, at seq % packed_cap; else NULL */
+    size_t packed_cap;
+    int64_t packed_total;       /* those: the values of [tail, head) the latency layout holds */
     uint64_t tail, head;    /* sliding: base intervals [tail, head) are in acc; others: head */
     int64_t edge_ms;        /* sliding, packing hours: its first whole hour (INT64_MIN before) */
     int64_t to_ms;          /* where it was last moved to; INT64_MIN before */
@@ -373,7 +416,8 @@ typedef struct sw_lat_window {
     uint64_t view_steps; /* steps when it was made: acc unchanged since while equal */
 } sw_lat_window;
 
-sw_status sw_window_init(sw_lat_window *w, const sw_lat_spec *spec, sw_err *err);
+/* base_ms: the rules' base interval (a short sliding window is read from its intervals). */
+sw_status sw_window_init(sw_lat_window *w, const sw_lat_spec *spec, int64_t base_ms, sw_err *err);
 /* The window packs whole hours, so a pinned hour can take a packed one's place. */
 bool sw_window_packs_hours(const sw_lat_window *w);
 /* Rolling windows beyond 2 d always do; sliding ones of an hour or more once asked to. */
@@ -420,10 +464,58 @@ sw_status sw_window_pin_hour(sw_lat_window *w, int64_t hour_ms, const sw_hour_pi
  * statistics of the whole window asked as one period; answered by sw_window_latency() until the
  * window moves or acc changes. On error no view is answered.
  */
-sw_status sw_window_pin_view(sw_lat_window *w, const sw_hour_pin *pin, sw_err *err);
+sw_status sw_window_pin_view(sw_lat_window *w, const sw_history *h, const sw_hour_pin *pin,
+                             sw_err *err);
 
-/* What the window's answers read: its pinned view while it holds, else acc. */
+/* What the window's answers read: its pinned view while it holds, else acc (NULL for a window
+ * read from its packed intervals: sw_packed_percentile). */
 const sw_hdr *sw_window_latency(const sw_lat_window *w);
+
+/* ------------------------------------------------------------------ window_packed.c */
+
+/*
+ * Sliding windows shorter than an hour of at most SW_PACKED_MAX base intervals keep no merged
+ * histogram: their intervals stay packed in the history (which keeps them while the window
+ * reaches them), and their percentiles are read from there.
+ */
+bool sw_packed_fits(const sw_lat_spec *spec, int64_t base_ms);
+sw_status sw_packed_init(sw_lat_window *w, const sw_lat_spec *spec, int64_t base_ms, sw_err *err);
+/* (to - length, to]: what enters is noted, what leaves forgotten. */
+sw_status sw_packed_move(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h,
+                         int64_t to_ms, sw_err *err);
+/* A window loaded with its positions only (checkpoint): its intervals noted again from h. */
+sw_status sw_packed_reload(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h,
+                           sw_err *err);
+/* dst += the window's intervals: the merged histogram it does not keep. */
+void sw_packed_merge(const sw_lat_window *w, const sw_history *h, sw_hdr *dst);
+/* Values in the window, as its merged histogram's total count. */
+int64_t sw_packed_total(const sw_lat_window *w);
+/*
+ * The percentiles read during one advance of one series: two conditions over the same window at
+ * the same boundary (the production rules' alert and rollback trigger on the minute's p95) read
+ * it once. A pointer in the evaluator, as sums_memo: the advance's modules take it const.
+ */
+#define SW_PACKED_MEMO_MAX 4
+
+typedef struct sw_packed_memo_entry {
+    const sw_lat_window *w;
+    int64_t to_ms;
+    uint64_t steps;
+    double percentile;
+    int64_t value;
+} sw_packed_memo_entry;
+
+typedef struct sw_packed_memo {
+    size_t n, next; /* entries kept; the one replaced next once full */
+    sw_packed_memo_entry e[SW_PACKED_MEMO_MAX];
+} sw_packed_memo;
+
+void sw_packed_memo_clear(sw_packed_memo *m);
+
+/* sw_hdr_value_at_percentile of its merged histogram; layout: any histogram of the latency
+ * layout (its bucket boundaries); memo: the advance's (NULL: none). */
+int64_t sw_packed_percentile(const sw_lat_window *w, const sw_history *h, const sw_hdr *layout,
+                             double percentile, sw_packed_memo *memo);
 
 /* dst += the histograms of base intervals with start >= from and end <= to. */
 void sw_window_merge(const sw_history *h, int64_t from_ms, int64_t to_ms, bool excl_maint,
@@ -437,7 +529,16 @@ typedef struct sw_measure_in {
     uint32_t failure_run;  /* sw_history_peak_run of the window */
     const sw_hdr *latency; /* NULL when the window has no latency merged */
     int64_t min_requests;  /* request-based SLIs need at least this many requests */
+    const struct sw_packed_in *packed; /* latency NULL: a window read from its packed intervals */
 } sw_measure_in;
+
+/* A window read from its packed intervals, as a condition measures it. */
+typedef struct sw_packed_in {
+    const sw_lat_window *w;
+    const sw_history *h;
+    const sw_hdr *layout;
+    sw_packed_memo *memo;
+} sw_packed_in;
 
 /* The condition's SLI over the window; false (and NAN) without enough data. */
 bool sw_condition_measure(const sw_condition *c, const sw_measure_in *in, double *ret);
@@ -528,6 +629,7 @@ struct sw_eval {
     /* The advancing series' window sums (sums_memo.c). A pointer, as scratch is: the advance's
      * modules take the evaluator const and write only these. */
     sw_sums_memo *sums_memo;
+    sw_packed_memo *packed_memo; /* the advancing series' percentiles of packed windows */
     sw_buf pack_buf;
     int64_t now_ms; /* last advance; INT64_MIN before the first */
     int64_t alerts_from_ms; /* boundaries before it are not evaluated (a rebuild) */

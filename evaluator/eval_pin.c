@@ -79,7 +79,7 @@ sw_eval_pin_window(sw_eval *ev, const char *service, const char *env, int64_t le
         if (s->plan->lat[i].kind != SW_LAT_SLIDING || s->plan->lat[i].length_ms != length_ms ||
             s->lat[i].to_ms != end_ms)
             continue; /* another window, or moved on already: it reads its sum */
-        sw_status st = sw_window_pin_view(&s->lat[i], &pin, err);
+        sw_status st = sw_window_pin_view(&s->lat[i], &s->hist, &pin, err);
         if (st != SW_OK)
             return st;
         pinned = true;

@@ -280,7 +280,7 @@ rule_checks(gate_ctx *g)
         if (c == NULL)
             return;
         /* Measured on any data, so the report shows it; judged only with enough requests. */
-        sw_measure_in in = {&g->cand.sums, g->cand.tail_run, g->cand.lat, 1};
+        sw_measure_in in = {&g->cand.sums, g->cand.tail_run, g->cand.lat, 1, NULL};
         sw_condition_measure(cond, &in, &c->measured);
         if (!check_failed(g, c, g->enough))
             continue;

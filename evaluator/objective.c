@@ -41,8 +41,12 @@ eval_events(const sw_eval *ev, const sw_series *s, size_t oi, const sw_sums *sum
     uint32_t run = o->objective.sli == SW_SLI_HEALTH_CONSECUTIVE_FAILURES
                        ? sw_history_peak_run(&s->hist, r->window_start_ms, now_ms)
                        : 0;
-    sw_measure_in in = {sums, run, lat >= 0 ? sw_window_latency(&s->lat[lat]) : NULL,
-                        ev->rules->min_requests};
+    const sw_lat_window *w = lat >= 0 ? &s->lat[lat] : NULL;
+    const sw_packed_in packed = {w, &s->hist, ev->scratch, ev->packed_memo};
+    sw_measure_in in = {sums, run, w != NULL ? sw_window_latency(w) : NULL, ev->rules->min_requests,
+                        NULL};
+    if (w != NULL && in.latency == NULL)
+        in.packed = &packed;
     r->has_verdict = sw_condition_measure(&o->objective, &in, &r->measured);
     r->op = o->objective.op;
     r->target = o->objective.value;

@@ -107,7 +107,7 @@ judge_timeslice(const sw_eval *ev, const sw_series *s, const sw_objective *o, in
     if (latency)
         sw_window_merge(&s->hist, from, from + o->slice_ms, false, scratch);
     sw_measure_in in = {sums, sw_history_peak_run(&s->hist, from, from + o->slice_ms),
-                        latency ? scratch : NULL, ev->rules->min_requests};
+                        latency ? scratch : NULL, ev->rules->min_requests, NULL};
     sw_slice_verdict verdict = SW_SLICE_NODATA;
     for (size_t i = 0; i < n && verdict != SW_SLICE_BAD; i++) {
         double measured;

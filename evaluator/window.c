@@ -7,6 +7,7 @@
  * the calendar month only adds, and starts over at the month's first instant; rolling windows
  * beyond 2 d add base intervals and let whole hours leave, from packed hourly histograms.
  * Each window belongs to one series; its dense histogram is the only dense one it holds.
+ * Sliding windows shorter than an hour of a few base intervals hold none (window_packed.c).
  */
 #include "eval_int.h"
 #include "slawatch/units.h"
@@ -17,13 +18,15 @@
 /* ------------------------------------------------------------------ windows */
 
 sw_status
-sw_window_init(sw_lat_window *w, const sw_lat_spec *spec, sw_err *err)
+sw_window_init(sw_lat_window *w, const sw_lat_spec *spec, int64_t base_ms, sw_err *err)
 {
     memset(w, 0, sizeof *w);
     w->month_start_ms = INT64_MIN;
     w->build_hour_ms = INT64_MIN;
     w->edge_ms = INT64_MIN;
     w->to_ms = INT64_MIN;
+    if (sw_packed_fits(spec, base_ms))
+        return sw_packed_init(w, spec, base_ms, err);
     sw_status st = sw_hdr_new(&sw_hdr_latency_config, &w->acc, err);
     if (st == SW_OK && spec->kind == SW_LAT_HOURLY)
         st = sw_hdr_new(&sw_hdr_latency_config, &w->build, err);
@@ -43,6 +46,7 @@ sw_window_fini(sw_lat_window *w)
     free(w->hours);
     free(w->hour_ms);
     free(w->hour_pinned);
+    free(w->packed);
     memset(w, 0, sizeof *w);
 }
 
@@ -61,7 +65,7 @@ sw_window_packs_hours(const sw_lat_window *w)
 static bool
 usable(const sw_lat_rec *rec, bool excl_maint)
 {
-    return rec != NULL && rec->latency != NULL && !(excl_maint && rec->in_maint);
+    return sw_lat_rec_usable(rec, excl_maint);
 }
 
 /* acc -= the usable base intervals [from, to). */
@@ -415,6 +419,8 @@ move(sw_lat_window *w, const sw_lat_spec *spec, const sw_history *h, int64_t to_
 {
     switch (spec->kind) {
     case SW_LAT_SLIDING:
+        if (w->packed != NULL)
+            return sw_packed_move(w, spec, h, to_ms, err);
         if (w->build != NULL)
             return move_edged(w, spec, h, to_ms, scratch->hdr, buf, err);
         return move_sliding(w, spec, h, to_ms, scratch, err);
@@ -520,7 +526,7 @@ sw_window_pin_hour(sw_lat_window *w, int64_t hour_ms, const sw_hour_pin *pin, sw
 /* ------------------------------------------------------------------ the window's own statistics */
 
 sw_status
-sw_window_pin_view(sw_lat_window *w, const sw_hour_pin *pin, sw_err *err)
+sw_window_pin_view(sw_lat_window *w, const sw_history *h, const sw_hour_pin *pin, sw_err *err)
 {
     w->view_to_ms = INT64_MIN; /* no view answers until this one is made */
     if (w->view == NULL) {
@@ -529,7 +535,10 @@ sw_window_pin_view(sw_lat_window *w, const sw_hour_pin *pin, sw_err *err)
             return st;
     }
     sw_hdr_reset(w->view);
-    sw_hdr_add(w->view, w->acc);
+    if (w->packed != NULL)
+        sw_packed_merge(w, h, w->view);
+    else
+        sw_hdr_add(w->view, w->acc);
     sw_status st = pin->fn(pin->ctx, pin->stats, pin->len, w->view, err);
     if (st != SW_OK)
         return st;

@@ -187,6 +187,114 @@ test_interval_packs_in_under_two_and_a_half_bytes_a_bucket(void **state)
     sw_buf_fini(&buf);
 }
 
+/* ------------------------------------------------------------------ one bucket at a time */
+
+/*
+ * h's packed form read up from its first bucket and down from its last gives the buckets
+ * h's own iteration gives (lowest value and count), in order and in reverse; the extent is the
+ * last bucket's lowest value and the values in buckets whose lowest value is at most max_value.
+ */
+static void
+assert_reads_both_ways(const sw_hdr *h, int64_t max_value)
+{
+    sw_err err = {0};
+    sw_buf buf;
+    sw_buf_init(&buf, SIZE_MAX);
+    sw_chist *c;
+    assert_int_equal(sw_chist_pack(h, &buf, &c, &err), SW_OK);
+    size_t n = (size_t)sw_hdr_recorded_buckets(h);
+    int64_t *lo = calloc(n + 1, sizeof *lo), *count = calloc(n + 1, sizeof *count);
+    assert_non_null(lo);
+    assert_non_null(count);
+    sw_hdr_iter it;
+    sw_hdr_iter_init(&it, h);
+    size_t k = 0;
+    int64_t held = 0;
+    while (sw_hdr_iter_next(&it)) {
+        assert_true(k < n);
+        lo[k] = it.value_lo;
+        count[k++] = it.count;
+        held += it.value_lo <= max_value ? it.count : 0;
+    }
+    assert_int_equal(k, n);
+    int64_t last, got_held;
+    sw_chist_extent(c, max_value, &last, &got_held);
+    assert_int_equal(last, n > 0 ? lo[n - 1] : 0);
+    assert_int_equal(got_held, held);
+    sw_chist_cursor cur;
+    sw_chist_cursor_bottom(c, &cur);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(sw_chist_up(&cur));
+        assert_int_equal(cur.value, lo[i]);
+        assert_int_equal(cur.count, count[i]);
+    }
+    assert_false(sw_chist_up(&cur));
+    if (n > 0) {
+        sw_chist_cursor_top(c, last, &cur);
+        for (size_t i = n; i-- > 0;) {
+            assert_int_equal(cur.value, lo[i]);
+            assert_int_equal(cur.count, count[i]);
+            assert_true(sw_chist_down(&cur) == (i > 0));
+        }
+    }
+    free(lo);
+    free(count);
+    sw_chist_free(c);
+    sw_buf_fini(&buf);
+}
+
+/* The latency layout (log-normal intervals, every bucket edge, counts of many bytes) and the
+ * others: finer layouts whose gaps are not whole widths of the latency layout (or are, by
+ * chance, from a value off the latency layout's bucket edges), coarser, wider. */
+static void
+test_read_up_and_down(void **state)
+{
+    (void)state;
+    sw_rng rng = {19};
+    int64_t max = sw_hdr_latency_config.highest_trackable_value;
+    for (int round = 0; round < 40; round++) {
+        sw_hdr *h = histogram(&sw_hdr_latency_config);
+        int values = (round * 131) % 3000;
+        for (int i = 0; i < values; i++)
+            sw_hdr_record(h, sw_rng_lognormal_us(&rng, 80000, 0.3 + 0.05 * round));
+        assert_reads_both_ways(h, max);
+        assert_reads_both_ways(h, 100000 + round * 7919); /* a cut inside the values */
+        sw_hdr_free(h);
+    }
+    sw_hdr *h = histogram(&sw_hdr_latency_config);
+    for (int64_t v = 0; v < 5000; v++)
+        sw_hdr_record_n(h, v, v % 5 + 1);
+    for (int b = 12; b < 62 && (INT64_C(1) << b) <= max; b++) {
+        sw_hdr_record(h, (INT64_C(1) << b) - 1);
+        sw_hdr_record(h, INT64_C(1) << b);
+    }
+    sw_hdr_record(h, max);
+    sw_hdr_record_n(h, 123456789, INT64_C(1) << 40);
+    assert_reads_both_ways(h, max);
+    sw_hdr_free(h);
+    const sw_hdr_config cfgs[] = {
+        {1, INT64_C(3600000000), 4},
+        {1, INT64_C(3600000000), 5},
+        {1, INT64_C(3600000000), 2},
+        {1000, INT64_C(3600000000000), 3},
+    };
+    for (size_t k = 0; k < sizeof cfgs / sizeof cfgs[0]; k++) {
+        h = histogram(&cfgs[k]);
+        int64_t scale = k == 3 ? 1000 : 1;
+        for (int i = 0; i < 3000; i++)
+            sw_hdr_record(h, sw_rng_lognormal_us(&rng, 80000 * (double)scale, 1.5));
+        assert_reads_both_ways(h, max);
+        sw_hdr_free(h);
+        /* Off the latency layout's edges, gaps whole widths of it: 4094 then 4098 (width 4). */
+        h = histogram(&cfgs[k]);
+        sw_hdr_record(h, 4094 * scale);
+        sw_hdr_record(h, 4098 * scale);
+        sw_hdr_record(h, 4106 * scale);
+        assert_reads_both_ways(h, max);
+        sw_hdr_free(h);
+    }
+}
+
 int
 main(void)
 {
@@ -196,6 +304,7 @@ main(void)
         cmocka_unit_test(test_other_layouts),
         cmocka_unit_test(test_decode_counts_below_thresholds),
         cmocka_unit_test(test_interval_packs_in_under_two_and_a_half_bytes_a_bucket),
+        cmocka_unit_test(test_read_up_and_down),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
