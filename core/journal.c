@@ -40,6 +40,7 @@ struct sw_journal {
     journal_frame *frames;
     size_t n_frames, cap_frames;
     bool tags_known;
+    sw_buf kept; /* the frames a keep copies, its memory kept for the next */
 };
 
 /* ------------------------------------------------------------------ CRC-32C */
@@ -178,6 +179,7 @@ sw_journal_open(const char *path, sw_journal_replay_fn fn, void *ctx, size_t *re
     pthread_mutex_init(&j->mu, NULL);
     pthread_mutex_init(&j->sync_mu, NULL);
     sw_buf_init(&j->frame, SW_JOURNAL_FRAME_MAX + HEADER);
+    sw_buf_init(&j->kept, SIZE_MAX);
     j->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     size_t dropped = 0;
     sw_status st = j->fd < 0 ? sw_err_sys(err, SW_E_IO, "%s: cannot open", path)
@@ -201,6 +203,7 @@ sw_journal_close(sw_journal *j)
     if (j->fd >= 0)
         close(j->fd);
     sw_buf_fini(&j->frame);
+    sw_buf_fini(&j->kept);
     free(j->frames);
     pthread_mutex_destroy(&j->mu);
     pthread_mutex_destroy(&j->sync_mu);
@@ -352,23 +355,29 @@ sw_journal_replace(sw_journal *j, const uint8_t *frames, size_t len, const int64
     return st;
 }
 
-/* The frames tagged from `from` on, read back from the current file as they are, into out. */
+/* The frames tagged from `from` on, read back from the current file as they are, into out: one
+ * read per run of consecutive frames kept (the open intervals' records are mostly the last). */
 static sw_status
 read_kept(sw_journal *j, int64_t from, sw_buf *out, sw_err *err)
 {
-    for (size_t i = 0; i < j->n_frames; i++) {
-        const journal_frame *f = &j->frames[i];
-        if (f->tag < from)
+    size_t total = 0;
+    for (size_t i = 0; i < j->n_frames; i++)
+        total += j->frames[i].tag >= from ? j->frames[i].len : 0;
+    sw_status st = sw_buf_reserve(out, total, err);
+    for (size_t i = 0; st == SW_OK && i < j->n_frames;) {
+        if (j->frames[i].tag < from) {
+            i++;
             continue;
-        sw_status st = sw_buf_reserve(out, f->len, err);
-        if (st != SW_OK)
-            return st;
-        ssize_t got = pread(j->fd, out->data + out->len, f->len, (off_t)f->at);
-        if (got != (ssize_t)f->len)
-            return sw_err_sys(err, SW_E_IO, "%s: cannot read a frame back", j->path);
-        out->len += f->len;
+        }
+        uint64_t at = j->frames[i].at;
+        size_t len = 0;
+        for (; i < j->n_frames && j->frames[i].tag >= from; i++)
+            len += j->frames[i].len;
+        if (pread(j->fd, out->data + out->len, len, (off_t)at) != (ssize_t)len)
+            return sw_err_sys(err, SW_E_IO, "%s: cannot read frames back", j->path);
+        out->len += len;
     }
-    return SW_OK;
+    return st;
 }
 
 sw_status
@@ -379,11 +388,11 @@ sw_journal_keep_from(sw_journal *j, int64_t from, bool *ret_kept, sw_err *err)
     pthread_mutex_lock(&j->mu);
     bool known = j->tags_known;
     pthread_mutex_unlock(&j->mu);
-    sw_buf kept;
-    sw_buf_init(&kept, SIZE_MAX);
-    sw_status st = known ? read_kept(j, from, &kept, err) : SW_OK;
+    sw_buf *kept = &j->kept;
+    sw_buf_reset(kept);
+    sw_status st = known ? read_kept(j, from, kept, err) : SW_OK;
     int fd;
-    if (known && st == SW_OK && (st = write_new(j, kept.data, kept.len, &fd, err)) == SW_OK) {
+    if (known && st == SW_OK && (st = write_new(j, kept->data, kept->len, &fd, err)) == SW_OK) {
         pthread_mutex_lock(&j->mu);
         size_t n = 0;
         uint64_t at = 0;
@@ -394,10 +403,9 @@ sw_journal_keep_from(sw_journal *j, int64_t from, bool *ret_kept, sw_err *err)
             }
         j->n_frames = n;
         pthread_mutex_unlock(&j->mu);
-        install_new(j, fd, kept.len);
+        install_new(j, fd, kept->len);
         *ret_kept = true;
     }
-    sw_buf_fini(&kept);
     pthread_mutex_unlock(&j->sync_mu);
     return st;
 }
