@@ -12,10 +12,10 @@ delay (a tenth of the interval: no probes, scrapes or ingest_delay). Then:
 - the tick runs when due: /api/v1/status's evaluation time moves to the next boundary no
   earlier than boundary + 1 s and at most 1.5 s after it;
 - a deployment mark is applied at once, not at the next boundary or wake-up: for three
-  services marked one after the other, the gate's answer says `window_limited_by: deployment`
-  within 1 s of the mark (the wait between boundaries lasts up to 5 s, so a mark that waited for
-  it would show later in most of three tries);
-- POST /-/reload is answered within 1 s, twice, and SIGHUP reloads within 1 s, twice
+  services marked one after the other just after a tick, the gate's answer says
+  `window_limited_by: deployment` within 2 s of the mark's answer (the wait after a tick lasts
+  5 s, so a mark that waited for it would show after about 5 s);
+- POST /-/reload is answered within 2 s, twice, and SIGHUP reloads within 2 s, twice
   (slawatch_reloads_total);
 - SIGTERM stops the daemon (exit 0) within 2 s.
 """
@@ -94,14 +94,14 @@ def marks_wake(d):
     for service in SERVICES:
         away_from_ticks(2)
         check(not gate_limited(d, service), f"{service}: limited by a deployment before its mark")
-        t0 = time.monotonic()
         status, _, body = d.post("/api/v1/deployments",
                                  f'{{"service":"{service}","env":"green"}}'.encode())
+        t0 = time.monotonic()  # the mark is queued (and the tick woken) before the answer
         check(status == 200, f"mark {service}: HTTP {status} {body!r}")
         wait_until(f"{service}'s mark applied", lambda: gate_limited(d, service), timeout=15,
                    step=0.01)
         took = time.monotonic() - t0
-        check(took < 1.0, f"{service}'s mark applied after {took:.3f} s, want < 1 s")
+        check(took < 2.0, f"{service}'s mark applied after {took:.3f} s, want < 2 s")
 
 
 def reloads(d):
@@ -116,7 +116,7 @@ def reloads_wake(d):
         status, _, body = d.post("/-/reload")
         took = time.monotonic() - t0
         check(status == 200, f"POST /-/reload: HTTP {status} {body!r}")
-        check(took < 1.0, f"POST /-/reload answered after {took:.3f} s, want < 1 s")
+        check(took < 2.0, f"POST /-/reload answered after {took:.3f} s, want < 2 s")
     for _ in range(2):
         away_from_ticks(2)
         before = reloads(d)
@@ -124,7 +124,7 @@ def reloads_wake(d):
         d.proc.send_signal(signal.SIGHUP)
         wait_until("the SIGHUP reload", lambda: reloads(d) == before + 1, timeout=15, step=0.01)
         took = time.monotonic() - t0
-        check(took < 1.0, f"SIGHUP reloaded after {took:.3f} s, want < 1 s")
+        check(took < 2.0, f"SIGHUP reloaded after {took:.3f} s, want < 2 s")
 
 
 def main():
