@@ -15,8 +15,10 @@ delay (a tenth of the interval: no probes, scrapes or ingest_delay). Then:
   services marked one after the other just after a tick, the gate's answer says
   `window_limited_by: deployment` within 2 s of the mark's answer (the wait after a tick lasts
   5 s, so a mark that waited for it would show after about 5 s);
-- POST /-/reload is answered within 2 s, twice, and SIGHUP reloads within 2 s, twice
-  (slawatch_reloads_total);
+- POST /-/reload is answered within 4 s, twice, and SIGHUP reloads within 4 s, twice
+  (slawatch_reloads_total): a reload writes and reads the store, which the rollup thread may
+  hold for seconds on a loaded machine, but a reload that waited for the wake-up after a tick
+  would not start before 5 s;
 - SIGTERM stops the daemon (exit 0) within 2 s.
 """
 import math
@@ -116,7 +118,7 @@ def reloads_wake(d):
         status, _, body = d.post("/-/reload")
         took = time.monotonic() - t0
         check(status == 200, f"POST /-/reload: HTTP {status} {body!r}")
-        check(took < 2.0, f"POST /-/reload answered after {took:.3f} s, want < 2 s")
+        check(took < 4.0, f"POST /-/reload answered after {took:.3f} s, want < 4 s")
     for _ in range(2):
         away_from_ticks(2)
         before = reloads(d)
@@ -124,7 +126,7 @@ def reloads_wake(d):
         d.proc.send_signal(signal.SIGHUP)
         wait_until("the SIGHUP reload", lambda: reloads(d) == before + 1, timeout=15, step=0.01)
         took = time.monotonic() - t0
-        check(took < 2.0, f"SIGHUP reloaded after {took:.3f} s, want < 2 s")
+        check(took < 4.0, f"SIGHUP reloaded after {took:.3f} s, want < 4 s")
 
 
 def main():
