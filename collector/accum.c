@@ -23,6 +23,7 @@ sw_accum_new(int64_t base_ms, sw_accum **ret, sw_err *err)
     sw_u64map_init(&a->series_at);
     a->base_ms = base_ms;
     a->closed_until_ms = INT64_MIN;
+    a->taken_from_ms = INT64_MIN;
     sw_buf_init(&a->enc, SW_JOURNAL_FRAME_MAX);
     *ret = a;
     return SW_OK;
@@ -535,6 +536,18 @@ reserve_latency(sw_accum *a, const sw_accum_batch *b, plan *p, sw_err *err)
     return SW_OK;
 }
 
+/* The latest interval the batch's entries are for: its journal record's tag (needed until that
+ * interval is taken). */
+static int64_t
+latest_start(const sw_accum_batch *b)
+{
+    int64_t latest = INT64_MIN;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->e[i].iv.start_ms > latest)
+            latest = b->e[i].iv.start_ms;
+    return latest;
+}
+
 sw_status
 sw_accum_commit_locked(sw_accum *a, sw_accum_batch *b, bool replaying, sw_err *err)
 {
@@ -563,7 +576,7 @@ sw_accum_commit_locked(sw_accum *a, sw_accum_batch *b, bool replaying, sw_err *e
     if (st == SW_OK && !replaying && a->journal != NULL) {
         sw_buf_reset(&a->enc);
         if ((st = sw_accum_encode_entries(b->e, b->n, &a->enc, err)) == SW_OK)
-            st = sw_journal_append(a->journal, a->enc.data, a->enc.len, err);
+            st = sw_journal_append(a->journal, a->enc.data, a->enc.len, latest_start(b), err);
     }
     for (size_t i = 0; st == SW_OK && i < b->n; i++) {
         if (p[i].late) {
@@ -687,6 +700,11 @@ sw_accum_take(sw_accum *a, int64_t until_ms, sw_accum_sink sink, void *ctx, sw_e
     sw_err one;
     sw_sli_interval *ended = NULL;
     size_t cap = 0;
+    pthread_mutex_lock(&a->lock);
+    int64_t until_start = interval_start(until_ms, a->base_ms);
+    if (until_start > a->taken_from_ms)
+        a->taken_from_ms = until_start;
+    pthread_mutex_unlock(&a->lock);
     for (size_t i = 0;; i++) {
         /* The lock is held only to detach: the sink (store, evaluator) runs without it. */
         pthread_mutex_lock(&a->lock);

@@ -32,6 +32,7 @@ struct sw_accum {
     int64_t closed_until_ms; /* sw_accum_close: strict commits refuse intervals before it */
     sw_journal *journal; /* NULL: commits are not journaled */
     sw_buf enc;          /* a commit's journal record */
+    int64_t taken_from_ms; /* intervals starting before it were taken (sw_accum_take) */
 };
 
 /* One (series, interval) part of a batch. */

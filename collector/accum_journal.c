@@ -236,25 +236,51 @@ frame_series(const accum_series *s, sw_buf *record, sw_buf *frames, sw_err *err)
     return st;
 }
 
+/* Every series' open intervals encoded again, one frame a series tagged with its latest
+ * interval: under a's lock. */
+static sw_status
+encode_open(sw_accum *a, sw_err *err)
+{
+    sw_buf frames, record;
+    sw_buf_init(&frames, SIZE_MAX);
+    sw_buf_init(&record, SW_JOURNAL_FRAME_MAX);
+    int64_t *tags = calloc(a->n_series + 1, sizeof *tags);
+    size_t n = 0;
+    sw_status st =
+        tags != NULL ? SW_OK : sw_err_set(err, SW_E_NOMEM, "out of memory compacting the journal");
+    for (size_t i = 0; st == SW_OK && i < a->n_series; i++) {
+        const accum_series *s = &a->series[i];
+        if (s->n_open == 0)
+            continue;
+        tags[n++] = s->open[s->n_open - 1].start_ms;
+        st = frame_series(s, &record, &frames, err);
+    }
+    if (st == SW_OK)
+        st = sw_journal_replace(a->journal, frames.data, frames.len, tags, err);
+    free(tags);
+    sw_buf_fini(&frames);
+    sw_buf_fini(&record);
+    return st;
+}
+
+/*
+ * The records of intervals not taken yet are kept as they were written (a record's tag is the
+ * latest interval it holds; a carried increase is journaled in the interval it went to), so
+ * the compaction costs the bytes still needed, not every open interval encoded again. Encoded
+ * again instead when a record's tag is not known (replayed at the start).
+ */
 sw_status
 sw_accum_journal_compact(sw_accum *a, sw_err *err)
 {
     if (a->journal == NULL)
         return SW_OK;
-    sw_buf frames, record;
-    sw_buf_init(&frames, SIZE_MAX);
-    sw_buf_init(&record, SW_JOURNAL_FRAME_MAX);
     /* Under the lock: no commit may land between the snapshot and the switch. */
     pthread_mutex_lock(&a->lock);
-    sw_status st = SW_OK;
-    for (size_t i = 0; st == SW_OK && i < a->n_series; i++)
-        if (a->series[i].n_open > 0)
-            st = frame_series(&a->series[i], &record, &frames, err);
-    if (st == SW_OK)
-        st = sw_journal_replace(a->journal, frames.data, frames.len, err);
+    bool kept;
+    sw_status st = sw_journal_keep_from(a->journal, a->taken_from_ms, &kept, err);
+    if (st == SW_OK && !kept)
+        st = encode_open(a, err);
     pthread_mutex_unlock(&a->lock);
-    sw_buf_fini(&frames);
-    sw_buf_fini(&record);
     /* Synced outside the lock: commits go on meanwhile (and share this sync). */
     return st == SW_OK ? sw_journal_sync(a->journal, err) : st;
 }

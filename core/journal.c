@@ -1,8 +1,8 @@
 /*
- * The journal file (see journal.h). `mu` guards the descriptor and the byte counts; `sync_mu`
- * is held across an fdatasync and across a replace, so a sync never runs on a descriptor a
- * replace is closing. Positions are logical (they keep counting across replaces), so a caller
- * whose frame went into a replaced file is covered by the replace's own sync.
+ * The journal file (see journal.h). `mu` guards the descriptor, the byte counts and the frames'
+ * index; `sync_mu` is held across an fdatasync and across a replace, so a sync never runs on a
+ * descriptor a replace is closing. Positions are logical (they keep counting across replaces),
+ * so a caller whose frame went into a replaced file is covered by the replace's own sync.
  */
 #include "slawatch/journal.h"
 #include "slawatch/durable.h"
@@ -18,6 +18,13 @@
 
 #define HEADER 8
 
+/* Where a frame (header included) lies in the current file, and its tag. */
+typedef struct journal_frame {
+    uint64_t at;
+    size_t len;
+    int64_t tag;
+} journal_frame;
+
 struct sw_journal {
     pthread_mutex_t mu, sync_mu;
     int fd;
@@ -27,6 +34,13 @@ struct sw_journal {
     uint64_t synced;  /* logical bytes known durable */
     bool dir_dirty;   /* a replace's rename is not durable yet */
     sw_buf frame;     /* the frame being appended */
+    /* Every frame of the current file with its tag, in file order (sw_journal_keep_from);
+     * tags_known false: some frame's tag is not known (replayed at the open, replaced without
+     * tags, or the index could not grow), and the index is not kept. */
+    journal_frame *frames;
+    size_t n_frames, cap_frames;
+    bool tags_known;
+    sw_buf kept; /* the frames a keep copies, its memory kept for the next */
 };
 
 /* ------------------------------------------------------------------ CRC-32C */
@@ -165,6 +179,7 @@ sw_journal_open(const char *path, sw_journal_replay_fn fn, void *ctx, size_t *re
     pthread_mutex_init(&j->mu, NULL);
     pthread_mutex_init(&j->sync_mu, NULL);
     sw_buf_init(&j->frame, SW_JOURNAL_FRAME_MAX + HEADER);
+    sw_buf_init(&j->kept, SIZE_MAX);
     j->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     size_t dropped = 0;
     sw_status st = j->fd < 0 ? sw_err_sys(err, SW_E_IO, "%s: cannot open", path)
@@ -173,6 +188,7 @@ sw_journal_open(const char *path, sw_journal_replay_fn fn, void *ctx, size_t *re
         sw_journal_close(j);
         return st;
     }
+    j->tags_known = j->size == 0; /* replayed frames' tags are not known */
     if (ret_dropped != NULL)
         *ret_dropped = dropped;
     *ret = j;
@@ -187,14 +203,36 @@ sw_journal_close(sw_journal *j)
     if (j->fd >= 0)
         close(j->fd);
     sw_buf_fini(&j->frame);
+    sw_buf_fini(&j->kept);
+    free(j->frames);
     pthread_mutex_destroy(&j->mu);
     pthread_mutex_destroy(&j->sync_mu);
     free(j->path);
     free(j);
 }
 
+/* Under mu: the frame of len bytes at `at` indexed with its tag; when the index cannot grow,
+ * tags are no longer known (sw_journal_keep_from then declines). */
+static void
+index_frame(sw_journal *j, uint64_t at, size_t len, int64_t tag)
+{
+    if (!j->tags_known)
+        return;
+    if (j->n_frames == j->cap_frames) {
+        size_t cap = j->cap_frames ? 2 * j->cap_frames : 256;
+        journal_frame *grown = realloc(j->frames, cap * sizeof *grown);
+        if (grown == NULL) {
+            j->tags_known = false;
+            return;
+        }
+        j->frames = grown;
+        j->cap_frames = cap;
+    }
+    j->frames[j->n_frames++] = (journal_frame){at, len, tag};
+}
+
 sw_status
-sw_journal_append(sw_journal *j, const void *payload, size_t len, sw_err *err)
+sw_journal_append(sw_journal *j, const void *payload, size_t len, int64_t tag, sw_err *err)
 {
     sw_buf_reset(&j->frame);
     sw_status st = sw_journal_frame(&j->frame, payload, len, err);
@@ -203,6 +241,7 @@ sw_journal_append(sw_journal *j, const void *payload, size_t len, sw_err *err)
     pthread_mutex_lock(&j->mu);
     st = sw_durable_write_all(j->fd, j->frame.data, j->frame.len, j->path, err);
     if (st == SW_OK) {
+        index_frame(j, j->size, j->frame.len, tag);
         j->size += j->frame.len;
         j->written += j->frame.len;
     } else if (ftruncate(j->fd, (off_t)j->size) != 0 ||
@@ -249,28 +288,33 @@ sw_journal_sync(sw_journal *j, sw_err *err)
     return st;
 }
 
-sw_status
-sw_journal_replace(sw_journal *j, const uint8_t *frames, size_t len, sw_err *err)
+/* A new file at PATH.new holding frames[0..len), renamed over the journal; its descriptor in
+ * *ret_fd. Under sync_mu. */
+static sw_status
+write_new(sw_journal *j, const uint8_t *frames, size_t len, int *ret_fd, sw_err *err)
 {
     char tmp[4096];
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.new", j->path) >= sizeof tmp)
         return sw_err_set(err, SW_E_INVAL, "%s: journal path too long", j->path);
-    pthread_mutex_lock(&j->sync_mu);
     int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     sw_status st = fd < 0 ? sw_err_sys(err, SW_E_IO, "%s: cannot create", tmp)
                           : sw_durable_write_all(fd, frames, len, tmp, err);
     if (st == SW_OK && rename(tmp, j->path) != 0)
         st = sw_err_sys(err, SW_E_IO, "%s: cannot rename to %s", tmp, j->path);
-    if (st != SW_OK) {
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
-        pthread_mutex_unlock(&j->sync_mu);
-        return st;
+    if (st != SW_OK && fd >= 0) {
+        close(fd);
+        unlink(tmp);
     }
-    /* The new file is the journal now. What it holds is durable at the next sync, which also
-     * makes the rename durable; until then the old file's synced frames say the same. */
+    *ret_fd = fd;
+    return st;
+}
+
+/* The new file (fd, len bytes) is the journal now. What it holds is durable at the next sync,
+ * which also makes the rename durable; until then the old file's synced frames say the same.
+ * Under sync_mu; the caller has set the index for the new file. */
+static void
+install_new(sw_journal *j, int fd, size_t len)
+{
     pthread_mutex_lock(&j->mu);
     int old = j->fd;
     j->fd = fd;
@@ -279,8 +323,91 @@ sw_journal_replace(sw_journal *j, const uint8_t *frames, size_t len, sw_err *err
     j->dir_dirty = true;
     pthread_mutex_unlock(&j->mu);
     close(old);
+}
+
+/* The index of frames[0..len) (sw_journal_frame's output) with their tags. */
+static void
+index_frames(sw_journal *j, const uint8_t *frames, size_t len, const int64_t *tags)
+{
+    pthread_mutex_lock(&j->mu);
+    j->n_frames = 0;
+    j->tags_known = tags != NULL;
+    for (size_t at = 0, k = 0; at + HEADER <= len; k++) {
+        size_t n = HEADER + get_u32(frames + at);
+        index_frame(j, at, n, tags != NULL ? tags[k] : 0);
+        at += n;
+    }
+    pthread_mutex_unlock(&j->mu);
+}
+
+sw_status
+sw_journal_replace(sw_journal *j, const uint8_t *frames, size_t len, const int64_t *tags,
+                   sw_err *err)
+{
+    pthread_mutex_lock(&j->sync_mu);
+    int fd;
+    sw_status st = write_new(j, frames, len, &fd, err);
+    if (st == SW_OK) {
+        index_frames(j, frames, len, tags);
+        install_new(j, fd, len);
+    }
     pthread_mutex_unlock(&j->sync_mu);
-    return SW_OK;
+    return st;
+}
+
+/* The frames tagged from `from` on, read back from the current file as they are, into out: one
+ * read per run of consecutive frames kept (the open intervals' records are mostly the last). */
+static sw_status
+read_kept(sw_journal *j, int64_t from, sw_buf *out, sw_err *err)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < j->n_frames; i++)
+        total += j->frames[i].tag >= from ? j->frames[i].len : 0;
+    sw_status st = sw_buf_reserve(out, total, err);
+    for (size_t i = 0; st == SW_OK && i < j->n_frames;) {
+        if (j->frames[i].tag < from) {
+            i++;
+            continue;
+        }
+        uint64_t at = j->frames[i].at;
+        size_t len = 0;
+        for (; i < j->n_frames && j->frames[i].tag >= from; i++)
+            len += j->frames[i].len;
+        if (pread(j->fd, out->data + out->len, len, (off_t)at) != (ssize_t)len)
+            return sw_err_sys(err, SW_E_IO, "%s: cannot read frames back", j->path);
+        out->len += len;
+    }
+    return st;
+}
+
+sw_status
+sw_journal_keep_from(sw_journal *j, int64_t from, bool *ret_kept, sw_err *err)
+{
+    *ret_kept = false;
+    pthread_mutex_lock(&j->sync_mu);
+    pthread_mutex_lock(&j->mu);
+    bool known = j->tags_known;
+    pthread_mutex_unlock(&j->mu);
+    sw_buf *kept = &j->kept;
+    sw_buf_reset(kept);
+    sw_status st = known ? read_kept(j, from, kept, err) : SW_OK;
+    int fd;
+    if (known && st == SW_OK && (st = write_new(j, kept->data, kept->len, &fd, err)) == SW_OK) {
+        pthread_mutex_lock(&j->mu);
+        size_t n = 0;
+        uint64_t at = 0;
+        for (size_t i = 0; i < j->n_frames; i++)
+            if (j->frames[i].tag >= from) {
+                j->frames[n] = (journal_frame){at, j->frames[i].len, j->frames[i].tag};
+                at += j->frames[n++].len;
+            }
+        j->n_frames = n;
+        pthread_mutex_unlock(&j->mu);
+        install_new(j, fd, kept->len);
+        *ret_kept = true;
+    }
+    pthread_mutex_unlock(&j->sync_mu);
+    return st;
 }
 
 uint64_t

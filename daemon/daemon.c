@@ -10,18 +10,24 @@
  */
 #include "daemon_int.h"
 
-#include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "slawatch/hash.h"
 #include "slawatch/log.h"
 #include "slawatch/units.h"
 
-#define SLEEP_SLICE_MS 50
+/*
+ * The longest the tick thread waits between boundaries without looking at its flags: a signal
+ * usually reaches it (the main thread, which a process-directed signal prefers) and ends the
+ * wait at once, but one handled on another thread is seen only when the wait ends.
+ */
+#define WAIT_MAX_MS 5000
 
 int64_t
 sw_daemon_wall_ms(void)
@@ -45,12 +51,27 @@ sw_daemon_now(const sw_daemon *d)
     return d->opts.clock != NULL ? d->opts.clock(d->opts.clock_ctx) : sw_daemon_wall_ms();
 }
 
-static void
-sleep_real_ms(int64_t ms)
+void
+sw_daemon_wake(sw_daemon *d)
 {
-    struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        break; /* a signal: let the loop look at its flags */
+    uint64_t one = 1;
+    /* Only full (EAGAIN) can fail here, and a full counter wakes the tick all the same. */
+    (void)!write(d->wake_fd, &one, sizeof one);
+}
+
+/*
+ * Wait up to ms for a mark or a reload request (sw_daemon_wake) or a signal: between
+ * boundaries the tick thread sleeps until it has something to do, not on a short poll (200
+ * wake-ups an interval were 3-4 % of its CPU).
+ */
+static void
+wait_for_work(sw_daemon *d, int64_t ms)
+{
+    struct pollfd p = {.fd = d->wake_fd, .events = POLLIN};
+    if (poll(&p, 1, (int)ms) > 0) {
+        uint64_t woken;
+        (void)!read(d->wake_fd, &woken, sizeof woken); /* the wake-ups so far, taken */
+    }
 }
 
 /* ------------------------------------------------------------------ totals */
@@ -834,8 +855,8 @@ evaluate(sw_daemon *d, tick_rows *rows, int64_t boundary_ms)
 }
 
 /* The snapshot just published answers the questions likely to come (after the write section). */
-static void
-prepare_published(sw_daemon *d)
+void
+sw_daemon_prepare_published(sw_daemon *d)
 {
     if (d->snapshot != NULL) /* only this thread sets it */
         sw_snapshot_prepare(d->snapshot);
@@ -878,7 +899,8 @@ sw_daemon_tick(sw_daemon *d, int64_t boundary_ms)
     report_alerts(d, &events, boundary_ms);
     sw_daemon_flush_audits(d);
     stage_done(stages, STAGE_STORE, &t);
-    prepare_published(d); /* the snapshot's likely answers, once no one waits for the section */
+    /* The snapshot's likely answers, once no one waits for the section. */
+    sw_daemon_prepare_published(d);
     double snapshot_built = stages[STAGE_SNAPSHOT];
     d->self.tick_seconds = stage_done(stages, STAGE_SNAPSHOT, &t) - start;
     stages[STAGE_SNAPSHOT] += snapshot_built;
@@ -909,7 +931,7 @@ honour_marks(sw_daemon *d)
     sw_snapshot_source_open(d->source); /* only read from here on */
     sw_daemon_publish(d, d->last_tick_ms);
     sw_snapshot_source_write_end(d->source);
-    prepare_published(d);
+    sw_daemon_prepare_published(d);
 }
 
 /*
@@ -924,25 +946,17 @@ write_end_published(sw_daemon *d, const sw_snapshot *before)
     sw_snapshot_source_write_end(d->source);
 }
 
-/* A reload replaces the evaluator and the rules that snapshots read. */
+/* A reload replaces the evaluator and the rules that snapshots read (sw_daemon_reload: built
+ * first, swapped in a write section of its own). */
 static void
 reload_if_asked(sw_daemon *d, volatile sig_atomic_t *reload_flag)
 {
-    pthread_mutex_lock(&d->lock);
-    bool asked = d->reload_requested;
-    pthread_mutex_unlock(&d->lock);
-    if (!*reload_flag && !asked)
-        return;
-    sw_snapshot_source_write_begin(d->source);
-    const sw_snapshot *before = d->snapshot;
     if (*reload_flag) {
         *reload_flag = 0;
         sw_err err;
         sw_daemon_reload(d, &err);
     }
     sw_daemon_serve_reload_request(d);
-    write_end_published(d, before);
-    prepare_published(d);
 }
 
 /* ------------------------------------------------------------------ running */
@@ -988,7 +1002,7 @@ sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *
             continue;
         }
         int64_t wait = (int64_t)((double)(boundary + d->base_ms + grace - now) / d->opts.speed);
-        sleep_real_ms(wait < SLEEP_SLICE_MS ? (wait > 0 ? wait : 1) : SLEEP_SLICE_MS);
+        wait_for_work(d, wait < WAIT_MAX_MS ? (wait > 0 ? wait : 1) : WAIT_MAX_MS);
     }
     /* Evaluate only what is complete under the grace, as every tick does: the intervals after
      * it may still be missing late data, and judging them would record false resolutions.

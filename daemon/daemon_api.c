@@ -98,6 +98,7 @@ sw_daemon_mark_deployment(sw_daemon *d, const char *service, const char *env, in
     d->marks[d->n_marks++] =
         (sw_mark){strdup(service), dup_or_null(env), at_ms, dup_or_null(policy_override)};
     pthread_mutex_unlock(&d->lock);
+    sw_daemon_wake(d);
     char when[40];
     sw_units_format_time(at_ms, when, sizeof when);
     sw_log(SW_LOG_INFO, "deployment marked", "service", service, "env", env ? env : "", "at", when,

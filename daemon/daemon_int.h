@@ -164,6 +164,7 @@ struct sw_daemon {
     char reload_msg[SW_ERR_MSG_MAX];
     pthread_cond_t reloaded;
     char not_ready[256]; /* "" when ready */
+    int wake_fd; /* eventfd: a mark or a reload request for the tick thread between ticks */
 
     pthread_mutex_t scrape_lock; /* the scrape thread holds it while scraping; reload swaps jobs */
     pthread_mutex_t emf_lock;    /* held while an EMF request uses emf; reload swaps it */
@@ -260,6 +261,9 @@ void sw_daemon_scrape_stop(sw_daemon *d);
 
 /* Apply the queued deployment marks to the evaluator (tick thread); whether there were any. */
 bool sw_daemon_apply_marks(sw_daemon *d);
+
+/* Wake the tick thread from its wait between boundaries (a mark or a reload request queued). */
+void sw_daemon_wake(sw_daemon *d);
 
 /* Sleep up to ms (real time) unless the daemon stops meanwhile; false when it stops. */
 bool sw_daemon_nap(sw_daemon *d, int64_t ms);
@@ -366,6 +370,8 @@ sw_status sw_daemon_ingest(void *ctx, const char *service, const char *env, sw_s
 bool sw_daemon_store_flush(sw_daemon *d, int64_t taken_until_ms);
 void sw_daemon_seen_reset(sw_daemon *d);
 void sw_daemon_publish(sw_daemon *d, int64_t now_ms);
+/* The snapshot just published prepares its likely gate answers (after the write section). */
+void sw_daemon_prepare_published(sw_daemon *d);
 void sw_daemon_tick(sw_daemon *d, int64_t boundary_ms);
 int64_t sw_daemon_take_grace_ms(const sw_daemon *d);
 void *sw_daemon_probe_loop(void *arg);

@@ -198,53 +198,70 @@ swap_probes(sw_daemon *d, const sw_rules *rules)
     sw_probe_free(old);
 }
 
-/* Everything new is built first; only then is the old swapped out, so a bad file changes
- * nothing. */
-sw_status
-sw_daemon_reload(sw_daemon *d, sw_err *err)
+/* What a reload builds before anything is swapped. */
+typedef struct reload_built {
+    sw_config *cfg; /* NULL: the options' rules text, the configuration kept */
+    sw_rules *rules;
+    sw_eval *ev;
+    char *text;
+    size_t len;
+    int64_t now_ms;
+} reload_built;
+
+/*
+ * The new configuration, rules and evaluator, built outside any write section: only the tick
+ * thread (this one) changes the evaluator and the store's pending rows, so the readers go on
+ * answering from the old ones meanwhile. A rebuild of thousands of services takes seconds, and
+ * in a write section a gate question whose answer the snapshot in force had not kept waited
+ * for it and was answered 503 busy (integration-serve-reload-large).
+ */
+static sw_status
+reload_build(sw_daemon *d, reload_built *b, sw_err *err)
 {
-    sw_config *cfg = NULL;
-    sw_rules *rules = NULL;
-    sw_eval *ev = NULL;
-    char *text = NULL;
-    size_t len = 0;
-    int64_t now = sw_daemon_now(d);
-    sw_status st = d->opts.rules_text == NULL ? load_config_again(d, &cfg, err) : SW_OK;
+    *b = (reload_built){.now_ms = sw_daemon_now(d)};
+    sw_status st = d->opts.rules_text == NULL ? load_config_again(d, &b->cfg, err) : SW_OK;
     if (st == SW_OK)
-        st = sw_daemon_load_rules(d, cfg != NULL ? cfg : d->cfg, true, &rules, &text, &len, err);
+        st = sw_daemon_load_rules(d, b->cfg != NULL ? b->cfg : d->cfg, true, &b->rules, &b->text,
+                                  &b->len, err);
     if (st == SW_OK) { /* against the query source as it runs: it keeps its start's settings */
-        sw_config running = *(cfg != NULL ? cfg : d->cfg);
+        sw_config running = *(b->cfg != NULL ? b->cfg : d->cfg);
         running.query = d->cfg->query;
-        st = sw_daemon_check_arrivals(&running, rules, NULL, err);
+        st = sw_daemon_check_arrivals(&running, b->rules, NULL, err);
     }
     if (st == SW_OK) {
         sw_daemon_store_flush(d, d->last_tick_ms); /* the rebuild reads the store: it must hold
                                                     * everything ingested */
-        st = sw_daemon_rebuild(d, rules, d->last_tick_ms, &ev, err);
+        st = sw_daemon_rebuild(d, b->rules, d->last_tick_ms, &b->ev, err);
     }
     if (st != SW_OK) {
-        sw_config_free(cfg);
-        sw_rules_free(rules);
-        free(text);
+        sw_config_free(b->cfg);
+        sw_rules_free(b->rules);
+        free(b->text);
         d->self.reload_errors++;
         sw_log_err(SW_LOG_ERROR, "reload failed; keeping the previous configuration", err, NULL);
-        return st;
     }
+    return st;
+}
+
+/* What b built swapped in, in a write section, and published. */
+static void
+reload_install(sw_daemon *d, reload_built *b)
+{
     sw_err store_err;
-    if (sw_store_put_rules(d->store, now, text, len, &store_err) != SW_OK)
+    if (sw_store_put_rules(d->store, b->now_ms, b->text, b->len, &store_err) != SW_OK)
         sw_log_err(SW_LOG_WARN, "rules history not recorded", &store_err, NULL);
-    swap_probes(d, rules);
+    swap_probes(d, b->rules);
     sw_err scrape_err;
-    if (cfg != NULL && sw_daemon_scrape_reload(d, cfg, &scrape_err) != SW_OK)
+    if (b->cfg != NULL && sw_daemon_scrape_reload(d, b->cfg, &scrape_err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "scrape jobs not reloaded; the previous ones go on", &scrape_err,
                    NULL);
     sw_err map_err;
-    if (sw_prommap_set_rules(d->prommap, rules, &map_err) != SW_OK)
+    if (sw_prommap_set_rules(d->prommap, b->rules, &map_err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "Prometheus selectors not updated", &map_err, NULL);
-    sw_daemon_query_set_rules(d, rules);
+    sw_daemon_query_set_rules(d, b->rules);
     sw_emf_map *emf = NULL;
     sw_err emf_err;
-    if (sw_emf_map_new(rules, &emf, &emf_err) != SW_OK)
+    if (sw_emf_map_new(b->rules, &emf, &emf_err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "EMF targets not updated", &emf_err, NULL);
     else {
         pthread_mutex_lock(&d->emf_lock);
@@ -252,18 +269,18 @@ sw_daemon_reload(sw_daemon *d, sw_err *err)
         d->emf = emf;
         pthread_mutex_unlock(&d->emf_lock);
     }
-    sw_daemon_cw_set_rules(d, rules);
+    sw_daemon_cw_set_rules(d, b->rules);
     sw_eval_free(d->ev);
     sw_rules_free(d->rules);
     free(d->rules_text);
-    d->ev = ev;
-    d->rules = rules;
-    d->rules_text = text;
+    d->ev = b->ev;
+    d->rules = b->rules;
+    d->rules_text = b->text;
     atomic_fetch_add(&d->rules_version, 1);
-    d->rules_len = len;
-    if (cfg != NULL) {
+    d->rules_len = b->len;
+    if (b->cfg != NULL) {
         sw_config_free(d->cfg);
-        d->cfg = cfg;
+        d->cfg = b->cfg;
     }
     sw_daemon_seen_reset(d);
     sw_daemon_end_series(d, true);
@@ -272,6 +289,21 @@ sw_daemon_reload(sw_daemon *d, sw_err *err)
     /* Answer with the new rules at once: until the next tick the old snapshot would serve. */
     sw_daemon_publish(d, d->last_tick_ms);
     sw_log(SW_LOG_INFO, "configuration and rules reloaded", NULL);
+}
+
+/* Everything new is built first; only then is the old swapped out (in a write section of its
+ * own), so a bad file changes nothing. */
+sw_status
+sw_daemon_reload(sw_daemon *d, sw_err *err)
+{
+    reload_built b;
+    sw_status st = reload_build(d, &b, err);
+    if (st != SW_OK)
+        return st;
+    sw_snapshot_source_write_begin(d->source);
+    reload_install(d, &b);
+    sw_snapshot_source_write_end(d->source);
+    sw_daemon_prepare_published(d);
     return SW_OK;
 }
 
@@ -301,6 +333,7 @@ sw_daemon_request_reload(sw_daemon *d, sw_err *err)
     pthread_mutex_lock(&d->lock);
     d->reload_requested = true;
     d->reload_done = false;
+    sw_daemon_wake(d);
     while (!d->reload_done && !d->stopping)
         pthread_cond_wait(&d->reloaded, &d->lock);
     sw_status st = d->reload_done ? d->reload_status : SW_E_IO;

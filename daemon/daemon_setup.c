@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "slawatch/cwpct.h"
 #include "slawatch/log.h"
@@ -261,11 +263,13 @@ sw_daemon_new(const sw_daemon_options *opts, sw_daemon **ret, sw_err *err)
     pthread_mutex_init(&d->stop_lock, NULL);
     pthread_cond_init(&d->stop_cond, NULL);
     pthread_cond_init(&d->reloaded, NULL);
+    d->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     d->ingest_sync = d->cfg->ingest_sync;
     d->shard = d->cfg->shard;
     d->listen = strdup(d->cfg->listen);
     d->data_dir = strdup(d->cfg->data_dir);
-    sw_status st = d->listen != NULL && d->data_dir != NULL
+    sw_status st = d->wake_fd < 0 ? sw_err_sys(err, SW_E_IO, "cannot make the tick's wake-up")
+                   : d->listen != NULL && d->data_dir != NULL
                        ? daemon_start(d, err)
                        : sw_err_set(err, SW_E_NOMEM, "out of memory starting the daemon");
     if (st != SW_OK) {
@@ -378,5 +382,7 @@ sw_daemon_free(sw_daemon *d)
     pthread_mutex_destroy(&d->stop_lock);
     pthread_cond_destroy(&d->stop_cond);
     pthread_cond_destroy(&d->reloaded);
+    if (d->wake_fd >= 0)
+        close(d->wake_fd);
     free(d);
 }

@@ -402,6 +402,91 @@ test_journal_torn_tail_and_skip(void **state)
     unlink(path);
 }
 
+/* The requests of every interval a new process replays from the journal (taken whole). */
+static uint64_t
+replayed_requests(const char *path, int64_t skip_before, uint64_t per_interval[4], size_t *ret_n)
+{
+    sw_accum *a;
+    assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
+    assert_int_equal(sw_accum_journal_open(a, path, skip_before, ret_n, NULL), SW_OK);
+    taken t = {0};
+    assert_int_equal(sw_accum_take(a, INT64_MAX, collect, &t, NULL), SW_OK);
+    uint64_t total = 0;
+    memset(per_interval, 0, 4 * sizeof *per_interval);
+    for (size_t i = 0; i < t.n; i++) {
+        int64_t k = (t.iv[i].start_ms - T0) / BASE;
+        assert_true(k >= 0 && k < 4);
+        per_interval[k] += t.iv[i].requests;
+        total += t.iv[i].requests;
+    }
+    release(&t);
+    sw_accum_free(a);
+    return total;
+}
+
+/*
+ * A compaction keeps the records of intervals not taken yet as they were written and drops the
+ * others, so a new process replays exactly the commits into open intervals (counted here as
+ * they are made); a counter increase stamped in a taken interval and carried to an open one is
+ * kept with that interval's records, and so are the open intervals after a replay (whose
+ * records' intervals are not known: encoded again).
+ */
+static void
+test_journal_compaction_keeps_untaken_records(void **state)
+{
+    (void)state;
+    char path[128];
+    journal_path(path, sizeof path);
+    sw_accum *a;
+    size_t n;
+    uint64_t want[4] = {0}, got[4];
+    size_t open_commits = 0;
+    assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
+    assert_int_equal(sw_accum_journal_open(a, path, INT64_MIN, &n, NULL), SW_OK);
+    for (int i = 0; i < 40; i++) { /* 10 commits into each of 4 intervals, 2 series */
+        int64_t k = i % 4;
+        uint64_t r = 1 + (uint64_t)i;
+        assert_int_equal(sw_accum_add_counts(a, "api", i % 2 ? "blue" : "green",
+                                             T0 + k * BASE + i * 100, r, 0, NULL),
+                         SW_OK);
+        want[k] += r;
+        open_commits += k >= 2;
+    }
+    taken t = {0};
+    assert_int_equal(sw_accum_take(a, T0 + 2 * BASE, collect, &t, NULL), SW_OK);
+    release(&t);
+    assert_int_equal(sw_accum_journal_compact(a, NULL), SW_OK);
+    sw_accum_free(a); /* kill -9 */
+    want[0] = want[1] = 0;
+    /* Replayed without a skip: only the open intervals' records are left, each as committed. */
+    assert_int_equal(replayed_requests(path, INT64_MIN, got, &n), want[2] + want[3]);
+    assert_int_equal(n, open_commits);
+    assert_memory_equal(got, want, sizeof want);
+
+    /* A counter increase stamped in a taken interval, carried into the oldest open one. */
+    assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
+    assert_int_equal(sw_accum_journal_open(a, path, T0 + 2 * BASE, &n, NULL), SW_OK);
+    assert_int_equal(sw_accum_journal_compact(a, NULL), SW_OK); /* after a replay: encoded */
+    assert_int_equal(sw_accum_take(a, T0 + 2 * BASE, collect, &t, NULL), SW_OK);
+    assert_int_equal(t.n, 0);
+    sw_accum_batch *b = sw_accum_batch_new(a);
+    assert_non_null(b);
+    assert_int_equal(sw_accum_batch_increase(b, "api", "green", T0 + BASE + 500, 7, 0, NULL, NULL),
+                     SW_OK);
+    assert_int_equal(sw_accum_commit(a, b, NULL), SW_OK);
+    sw_accum_batch_free(b);
+    assert_int_equal(sw_accum_carried(a), 1);
+    want[2] += 7;
+    assert_int_equal(sw_accum_journal_compact(a, NULL), SW_OK);
+    /* And one more commit after it, into the last interval, kept as written. */
+    assert_int_equal(sw_accum_add_counts(a, "api", "blue", T0 + 3 * BASE, 5, 0, NULL), SW_OK);
+    want[3] += 5;
+    sw_accum_free(a); /* kill -9 */
+    assert_int_equal(replayed_requests(path, T0 + 2 * BASE, got, &n), want[2] + want[3]);
+    assert_memory_equal(got, want, sizeof want);
+    unlink(path);
+}
+
 typedef struct worker {
     sw_accum *a;
     const char *env;
@@ -601,6 +686,7 @@ main(void)
         cmocka_unit_test(test_counts_that_would_wrap_refused),
         cmocka_unit_test(test_journal_replays_commits),
         cmocka_unit_test(test_journal_torn_tail_and_skip),
+        cmocka_unit_test(test_journal_compaction_keeps_untaken_records),
         cmocka_unit_test(test_concurrent_adds),
         cmocka_unit_test(test_many_series_each_its_own),
         cmocka_unit_test(test_latencies_at_once),
