@@ -563,14 +563,20 @@ index_of_rank(const sw_hdr *h, int64_t rank)
 }
 
 int64_t
+sw_hdr_percentile_rank(double percentile, int64_t total)
+{
+    double p = nextafter(percentile, -INFINITY);
+    p = p > 0.0 ? (p < 100.0 ? p : 100.0) : 0.0; /* also maps NaN to 0 */
+    int64_t rank = (int64_t)ceil((p * (double)total) / 100.0);
+    return rank < 1 ? 1 : rank > total ? total : rank;
+}
+
+int64_t
 sw_hdr_value_at_percentile(const sw_hdr *h, double percentile)
 {
     if (h->total_count == 0)
         return 0;
-    double p = nextafter(percentile, -INFINITY);
-    p = p > 0.0 ? (p < 100.0 ? p : 100.0) : 0.0; /* also maps NaN to 0 */
-    int64_t rank = (int64_t)ceil((p * (double)h->total_count) / 100.0);
-    rank = rank < 1 ? 1 : rank > h->total_count ? h->total_count : rank;
+    int64_t rank = sw_hdr_percentile_rank(percentile, h->total_count);
     int64_t value = sw_hdr_value_from_index(h, index_of_rank(h, rank));
     if (percentile == 0.0)
         return sw_hdr_lowest_equivalent(h, value);

@@ -10,7 +10,6 @@
  */
 #include "eval_int.h"
 
-#include <math.h>
 #include <stdlib.h>
 
 /* ------------------------------------------------------------------ the window's intervals */
@@ -241,11 +240,7 @@ static int64_t
 percentile_of(const sw_lat_window *w, const sw_history *h, const sw_hdr *layout, double percentile)
 {
     int64_t total = w->packed_total;
-    /* The rank as sw_hdr_value_at_percentile takes it. */
-    double p = nextafter(percentile, -INFINITY);
-    p = p > 0.0 ? (p < 100.0 ? p : 100.0) : 0.0;
-    int64_t rank = (int64_t)ceil((p * (double)total) / 100.0);
-    rank = rank < 1 ? 1 : rank > total ? total : rank;
+    int64_t rank = sw_hdr_percentile_rank(percentile, total);
     walk k;
     bool down = rank > total / 2;
     walk_start(w, h, down, &k);

@@ -136,6 +136,9 @@ double sw_hdr_stddev(const sw_hdr *h);
  * down by one ulp first (the lowest equivalent value for p == 0). 0 when empty.
  */
 int64_t sw_hdr_value_at_percentile(const sw_hdr *h, double percentile);
+/* That convention's rank, 1 ... total, of percentile among total (> 0) values: for readers that
+ * walk buckets held elsewhere (a window's packed intervals) and must answer alike. */
+int64_t sw_hdr_percentile_rank(double percentile, int64_t total);
 
 /*
  * Count of recorded values at or below value, at bucket resolution: every value equivalent

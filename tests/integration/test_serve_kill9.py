@@ -84,6 +84,10 @@ class Load:
                 status = None  # killed or restarting: not acknowledged
             with self.lock:
                 self.sent += 1
+                if status == 200 and self.lifetime != lifetime:
+                    # A restart came between reading the lifetime and the answer (this thread
+                    # was descheduled through it): either process may have kept the batch.
+                    status = None
                 if status == 200:
                     self.acked += 1
                     key = (series, at_ms // 1000)
@@ -161,8 +165,10 @@ def main():
                 time.sleep(rng.uniform(2.5, 4.5))
                 with load.lock:
                     ends[load.lifetime] = (time.time(), "kill")
-                    load.lifetime += 1
                 d.kill()
+                # Only once the process is gone: an answer read with the old lifetime is its.
+                with load.lock:
+                    load.lifetime += 1
                 # What must have survived so far, as the restarted daemon must already count it.
                 want = expected_stored(load, ends)
                 pre_kill = sum(v[0] for (s, _), v in want.items() if s == ("api", "blue"))
