@@ -1,7 +1,7 @@
 /*
- * HDR histogram: layout, recording, statistics, merge and subtract, over either representation
- * of the counts (hdr_int.h: compact pairs or a dense range; hdr_sparse.c keeps the pairs,
- * hdr_range.c the range). Not
+ * HDR histogram: layout, recording, percentiles, merge and subtract, over any representation
+ * of the counts (hdr_int.h: compact pairs, a dense range or pages; hdr_sparse.c keeps the pairs,
+ * hdr_range.c the range, hdr_paged.c the pages; hdr_stats.c reads them bucket by bucket). Not
  * thread-safe; callers serialise access. Scans over dense counts run in fixed-size blocks so the
  * compiler can vectorise them: the evaluator asks for percentiles and merges windows every tick.
  */
@@ -155,7 +155,6 @@ sw_hdr_memory_size(const sw_hdr *h)
     return sizeof *h + (size_t)h->sp_cap * (sizeof(uint32_t) + sizeof(int64_t));
 }
 
-static bool recorded_range(const sw_hdr *h, int32_t *lo, int32_t *hi);
 
 sw_hdr *
 sw_hdr_clone(const sw_hdr *src)
@@ -181,7 +180,7 @@ sw_hdr_clone(const sw_hdr *src)
     }
     /* Only the recorded range: the other pages stay unbacked. */
     int32_t lo, hi;
-    if (recorded_range(src, &lo, &hi))
+    if (sw_hdr_recorded_range(src, &lo, &hi))
         memcpy(h->counts + lo, src->counts + lo, (size_t)(hi - lo + 1) * sizeof h->counts[0]);
     return h;
 }
@@ -205,7 +204,7 @@ sw_hdr_reset(sw_hdr *h)
     int32_t lo, hi;
     /* A dense histogram keeps its range, cleared where it holds values: a scratch histogram
      * reset between uses then needs no allocation (and no pairs grown again) at the next. */
-    if (h->counts != NULL && recorded_range(h, &lo, &hi))
+    if (h->counts != NULL && sw_hdr_recorded_range(h, &lo, &hi))
         memset(sw_hdr_slot(h, lo), 0, (size_t)(hi - lo + 1) * sizeof h->counts[0]);
     if (sw_hdr_is_paged(h))
         sw_hdr_pg_clear(h);
@@ -472,10 +471,8 @@ sw_hdr_median_equivalent(const sw_hdr *h, int64_t value)
 
 /* ------------------------------------------------------------------ scans */
 
-/* Index range [*lo, *hi] outside which every count is zero; false when h is empty. Within a
- * dense histogram's range, and tight there (min and max move on values recorded zero times). */
-static bool
-recorded_range(const sw_hdr *h, int32_t *lo, int32_t *hi)
+bool
+sw_hdr_recorded_range(const sw_hdr *h, int32_t *lo, int32_t *hi)
 {
     if (h->total_count == 0)
         return false;
@@ -556,7 +553,7 @@ index_of_rank(const sw_hdr *h, int64_t rank)
     if (h->counts == NULL)
         return sw_hdr_sp_rank_index(h, rank);
     int32_t lo, hi;
-    recorded_range(h, &lo, &hi);
+    sw_hdr_recorded_range(h, &lo, &hi);
     if (rank <= h->total_count / 2)
         return rank_index_upward(h, rank, lo, hi);
     return rank_index_downward(h, h->total_count - rank, lo, hi);
@@ -617,7 +614,7 @@ int64_t
 sw_hdr_count_at_or_below(const sw_hdr *h, int64_t value)
 {
     int32_t lo, hi;
-    if (value < 0 || !recorded_range(h, &lo, &hi))
+    if (value < 0 || !sw_hdr_recorded_range(h, &lo, &hi))
         return 0;
     if (value >= h->max_value)
         return h->total_count;
@@ -642,122 +639,6 @@ sw_hdr_percentile_of_value(const sw_hdr *h, int64_t value)
     if (h->total_count == 0)
         return 100.0;
     return 100.0 * (double)sw_hdr_count_at_or_below(h, value) / (double)h->total_count;
-}
-
-/* ------------------------------------------------------------------ statistics */
-
-int64_t
-sw_hdr_total_count(const sw_hdr *h)
-{
-    return h->total_count;
-}
-
-int64_t
-sw_hdr_overflow_count(const sw_hdr *h)
-{
-    return h->overflow_count;
-}
-
-int64_t
-sw_hdr_min(const sw_hdr *h)
-{
-    if (h->total_count == 0 || sw_hdr_count_at_index(h, 0) != 0 || h->min_value == INT64_MAX)
-        return 0;
-    return sw_hdr_lowest_equivalent(h, h->min_value);
-}
-
-int64_t
-sw_hdr_max(const sw_hdr *h)
-{
-    if (h->max_value == 0)
-        return 0;
-    return sw_hdr_highest_equivalent(h, h->max_value);
-}
-
-double
-sw_hdr_mean(const sw_hdr *h)
-{
-    if (h->total_count == 0)
-        return 0.0;
-    double total = 0.0;
-    sw_hdr_iter it;
-    sw_hdr_iter_init(&it, h);
-    while (sw_hdr_iter_next(&it))
-        total += (double)sw_hdr_median_equivalent(h, it.value_lo) * (double)it.count;
-    return total / (double)h->total_count;
-}
-
-double
-sw_hdr_stddev(const sw_hdr *h)
-{
-    if (h->total_count == 0)
-        return 0.0;
-    double mean = sw_hdr_mean(h), deviation = 0.0;
-    sw_hdr_iter it;
-    sw_hdr_iter_init(&it, h);
-    while (sw_hdr_iter_next(&it)) {
-        double d = (double)sw_hdr_median_equivalent(h, it.value_lo) - mean;
-        deviation += d * d * (double)it.count;
-    }
-    return sqrt(deviation / (double)h->total_count);
-}
-
-/* ------------------------------------------------------------------ iteration */
-
-void
-sw_hdr_iter_init(sw_hdr_iter *it, const sw_hdr *h)
-{
-    memset(it, 0, sizeof *it);
-    it->h = h;
-    it->index = -1;
-}
-
-static inline bool iter_step(sw_hdr_iter *it, int32_t i);
-
-bool
-sw_hdr_iter_next(sw_hdr_iter *it)
-{
-    const sw_hdr *h = it->h;
-    int32_t i;
-    if (sw_hdr_is_paged(h)) {
-        i = sw_hdr_pg_next(h, it->index + 1, &it->count);
-        return i >= 0 && iter_step(it, i);
-    }
-    if (h->counts == NULL) {
-        if (it->pos >= h->sp_n)
-            return false;
-        i = (int32_t)sw_hdr_sp_index(h)[it->pos++];
-        it->count = h->sp_count[it->pos - 1];
-        return iter_step(it, i);
-    }
-    /* The recorded range cannot change during the walk: find it once, not at every step. */
-    if (it->index < 0) {
-        if (!recorded_range(h, &i, &it->end))
-            return false;
-    } else {
-        i = it->index + 1;
-    }
-    while (i <= it->end && *sw_hdr_slot(h, i) == 0)
-        i++;
-    if (i > it->end)
-        return false;
-    it->count = *sw_hdr_slot(h, i);
-    return iter_step(it, i);
-}
-
-/* The step to bucket i, whose count is set. */
-static inline bool
-iter_step(sw_hdr_iter *it, int32_t i)
-{
-    const sw_hdr *h = it->h;
-    it->index = i;
-    it->cumulative += it->count;
-    it->value_lo = sw_hdr_value_from_index(h, i);
-    /* The bucket's width from its index, as sw_hdr_value_from_index derives its start. */
-    int32_t bucket = (i >> h->sub_bucket_half_count_magnitude) - 1;
-    int32_t shift = (bucket < 0 ? 0 : bucket) + h->unit_magnitude;
-    it->value_hi = it->value_lo + ((INT64_C(1) << shift) - 1);
-    return true;
 }
 
 /* ------------------------------------------------------------------ merge and subtract */
@@ -828,7 +709,7 @@ sw_hdr_add(sw_hdr *dst, const sw_hdr *src)
 {
     int32_t lo, hi;
     dst->overflow_count += src->overflow_count;
-    if (!recorded_range(src, &lo, &hi))
+    if (!sw_hdr_recorded_range(src, &lo, &hi))
         return;
     if (!shares_buckets(dst, src, hi)) {
         sw_hdr_iter it;
@@ -948,7 +829,7 @@ sw_status
 sw_hdr_subtract(sw_hdr *dst, const sw_hdr *src, sw_err *err)
 {
     int32_t lo = 0, hi = 0;
-    bool recorded = recorded_range(src, &lo, &hi);
+    bool recorded = sw_hdr_recorded_range(src, &lo, &hi);
     if (!sw_hdr_same_layout(dst, src) && !(recorded && shares_buckets(dst, src, hi)))
         return sw_err_set(err, SW_E_MISMATCH, "cannot subtract histograms of different layouts");
     if (src->overflow_count > dst->overflow_count)
@@ -969,7 +850,7 @@ sw_hdr_subtract(sw_hdr *dst, const sw_hdr *src, sw_err *err)
                           (long long)sw_hdr_count_at_index(src, bad));
     }
     int32_t dst_lo = 0, dst_hi = 0;
-    recorded_range(dst, &dst_lo, &dst_hi);
+    sw_hdr_recorded_range(dst, &dst_lo, &dst_hi);
     if (dst->counts != NULL)
         subtract_from_dense(dst, src, lo, hi);
     dst->overflow_count -= src->overflow_count;

@@ -205,6 +205,10 @@ bool sw_hdr_pg_merge(sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi);
  * first bucket of src dst holds less of (nothing changed). */
 int32_t sw_hdr_pg_subtract(sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi);
 
+/* Index range [*lo, *hi] outside which every count is zero; false when h is empty. Within a
+ * dense histogram's range, and tight there (min and max move on values recorded zero times). */
+bool sw_hdr_recorded_range(const sw_hdr *h, int32_t *lo, int32_t *hi);
+
 /* Count of bucket index of a paged h. */
 int64_t sw_hdr_pg_count(const sw_hdr *h, int32_t index);
 
