@@ -359,12 +359,8 @@ sw_hdr_record_n(sw_hdr *h, int64_t value, int64_t count)
 static bool
 dense_add_sorted(sw_hdr *h, const int32_t *index, const int64_t *count, size_t n)
 {
-    size_t first = 0, last = n;
-    while (first < n && count[first] == 0)
-        first++;
-    while (last > first && count[last - 1] == 0)
-        last--;
-    if (first == last)
+    size_t first, last;
+    if (!sw_hdr_nonzero_span(count, n, &first, &last))
         return true;
     if (!sw_hdr_range_cover(h, index[first], index[last - 1]))
         return false;

@@ -205,6 +205,21 @@ bool sw_hdr_pg_merge(sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi);
  * first bucket of src dst holds less of (nothing changed). */
 int32_t sw_hdr_pg_subtract(sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi);
 
+/* A sorted bucket list's entries [*first, *last) between its leading and trailing zero counts;
+ * false when every count is zero (nothing to add). */
+static inline bool
+sw_hdr_nonzero_span(const int64_t *count, size_t n, size_t *first, size_t *last)
+{
+    size_t f = 0, l = n;
+    while (f < n && count[f] == 0)
+        f++;
+    while (l > f && count[l - 1] == 0)
+        l--;
+    *first = f;
+    *last = l;
+    return f < l;
+}
+
 /* Index range [*lo, *hi] outside which every count is zero; false when h is empty. Within a
  * dense histogram's range, and tight there (min and max move on values recorded zero times). */
 bool sw_hdr_recorded_range(const sw_hdr *h, int32_t *lo, int32_t *hi);

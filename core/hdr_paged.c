@@ -194,12 +194,8 @@ sw_hdr_pg_from_pairs(sw_hdr *h, int32_t lo, int32_t hi)
 bool
 sw_hdr_pg_add_sorted(sw_hdr *h, const uint32_t *index, const int64_t *count, size_t n)
 {
-    size_t first = 0, last = n;
-    while (first < n && count[first] == 0)
-        first++;
-    while (last > first && count[last - 1] == 0)
-        last--;
-    if (first == last)
+    size_t first, last;
+    if (!sw_hdr_nonzero_span(count, n, &first, &last))
         return true;
     if (!cover(h, (int32_t)index[first], (int32_t)index[last - 1]))
         return false;
