@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "slawatch/config.h"
+#include "slawatch/daemon.h"
 #include "slawatch/eval.h"
 #include "slawatch/rules.h"
 #include "slawatch/shard.h"
@@ -46,6 +47,8 @@ int sw_cli_backfill(int argc, char **argv);
 
 /* Install SIGTERM/SIGINT (stop) and SIGHUP (reload) handlers; SIGPIPE is ignored. */
 void sw_cli_signals(volatile sig_atomic_t **ret_stop, volatile sig_atomic_t **ret_reload);
+/* sw_daemon_run with those handlers also waking the daemon's tick thread when they fire. */
+void sw_cli_run_daemon(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
 
 /* Print "slawatch X.Y.Z" to f. */
 void sw_cli_version(FILE *f);

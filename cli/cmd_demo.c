@@ -317,7 +317,7 @@ run_demo(demo *d, const demo_opts *o, const sw_demo_dir *dd, const sw_demo_histo
         fprintf(stderr, "slawatch demo: %s\n", err.msg);
     print_intro(listen, sw_daemon_port(daemon), dd, h, d->speed);
     d->live = true;
-    sw_daemon_run(daemon, d->stop, d->reload);
+    sw_cli_run_daemon(daemon, d->stop, d->reload);
     sw_daemon_free(daemon);
     return SW_EXIT_OK;
 }

@@ -4,20 +4,38 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "slawatch/daemon.h"
 #include "slawatch/log.h"
 
 static volatile sig_atomic_t stop_flag, reload_flag;
+/* The daemon's wake-up descriptor once it runs (-1 before): the flag alone would be seen only
+ * when the tick thread next looks, up to seconds later when the signal came just before its
+ * wait or to another thread. */
+static volatile sig_atomic_t wake_fd = -1;
+
+static void
+wake_daemon(void)
+{
+    int saved = errno;
+    uint64_t one = 1;
+    if (wake_fd >= 0)
+        (void)!write(wake_fd, &one, sizeof one);
+    errno = saved;
+}
 
 static void
 on_stop(int sig)
 {
     (void)sig;
     stop_flag = 1;
+    wake_daemon();
 }
 
 static void
@@ -25,6 +43,7 @@ on_hup(int sig)
 {
     (void)sig;
     reload_flag = 1;
+    wake_daemon();
 }
 
 void
@@ -39,6 +58,14 @@ sw_cli_signals(volatile sig_atomic_t **ret_stop, volatile sig_atomic_t **ret_rel
     signal(SIGPIPE, SIG_IGN);
     *ret_stop = &stop_flag;
     *ret_reload = &reload_flag;
+}
+
+void
+sw_cli_run_daemon(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
+{
+    wake_fd = sw_daemon_signal_fd(d);
+    sw_daemon_run(d, stop, reload);
+    wake_fd = -1;
 }
 
 static void
@@ -156,7 +183,7 @@ sw_cli_serve(int argc, char **argv)
         fprintf(stderr, "slawatch serve: %s\n", err.msg);
         return SW_EXIT_INPUT;
     }
-    sw_daemon_run(d, stop, reload);
+    sw_cli_run_daemon(d, stop, reload);
     sw_daemon_free(d);
     return SW_EXIT_OK;
 }

@@ -59,6 +59,12 @@ sw_daemon_wake(sw_daemon *d)
     (void)!write(d->wake_fd, &one, sizeof one);
 }
 
+int
+sw_daemon_signal_fd(const sw_daemon *d)
+{
+    return d->wake_fd;
+}
+
 /*
  * Wait up to ms for a mark or a reload request (sw_daemon_wake) or a signal: between
  * boundaries the tick thread sleeps until it has something to do, not on a short poll (200

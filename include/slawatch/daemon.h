@@ -58,6 +58,13 @@ uint16_t sw_daemon_port(const sw_daemon *d);
  */
 void sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload);
 
+/*
+ * A descriptor that ends the tick thread's wait between ticks: a signal handler that sets *stop
+ * or *reload writes an 8-byte 1 to it (write(2) is async-signal-safe), so the flag is seen at
+ * once, whichever thread the signal interrupted and however close to the wait it came.
+ */
+int sw_daemon_signal_fd(const sw_daemon *d);
+
 /* Mark a deployment (as POST /api/v1/deployments does); policy_override NULL when none, else
  * checked first (gate_policy.h: SW_E_PARSE saying what is wrong). */
 sw_status sw_daemon_mark_deployment(sw_daemon *d, const char *service, const char *env,
