@@ -205,6 +205,19 @@ bool sw_hdr_pg_merge(sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi);
  * first bucket of src dst holds less of (nothing changed). */
 int32_t sw_hdr_pg_subtract(sw_hdr *dst, const sw_hdr *src, int32_t lo, int32_t hi);
 
+/* [*lo, *hi] widened to take in the buckets compact h holds (for a form that replaces them). */
+static inline void
+sw_hdr_sp_widen(const sw_hdr *h, int32_t *lo, int32_t *hi)
+{
+    if (h->sp_n == 0)
+        return;
+    const uint32_t *idx = sw_hdr_sp_index(h);
+    if ((int32_t)idx[0] < *lo)
+        *lo = (int32_t)idx[0];
+    if ((int32_t)idx[h->sp_n - 1] > *hi)
+        *hi = (int32_t)idx[h->sp_n - 1];
+}
+
 /* A sorted bucket list's entries [*first, *last) between its leading and trailing zero counts;
  * false when every count is zero (nothing to add). */
 static inline bool

@@ -172,11 +172,8 @@ cover(sw_hdr *h, int32_t lo, int32_t hi)
 bool
 sw_hdr_pg_from_pairs(sw_hdr *h, int32_t lo, int32_t hi)
 {
+    sw_hdr_sp_widen(h, &lo, &hi);
     const uint32_t *idx = sw_hdr_sp_index(h);
-    if (h->sp_n > 0) {
-        lo = (int32_t)idx[0] < lo ? (int32_t)idx[0] : lo;
-        hi = (int32_t)idx[h->sp_n - 1] > hi ? (int32_t)idx[h->sp_n - 1] : hi;
-    }
     sw_hdr_pages *pg = pages_new(lo >> PAGE_SHIFT, (hi >> PAGE_SHIFT) - (lo >> PAGE_SHIFT) + 1);
     if (pg == NULL)
         return false;

@@ -109,11 +109,7 @@ pairs_to_range(sw_hdr *h, int32_t lo, int32_t hi)
 bool
 sw_hdr_range_from_pairs(sw_hdr *h, int32_t lo, int32_t hi)
 {
-    const uint32_t *idx = sw_hdr_sp_index(h);
-    if (h->sp_n > 0) {
-        lo = (int32_t)idx[0] < lo ? (int32_t)idx[0] : lo;
-        hi = (int32_t)idx[h->sp_n - 1] > hi ? (int32_t)idx[h->sp_n - 1] : hi;
-    }
+    sw_hdr_sp_widen(h, &lo, &hi);
     int32_t new_lo, new_hi;
     with_slack(h, lo, hi, true, true, &new_lo, &new_hi);
     return pairs_to_range(h, new_lo, new_hi);
@@ -126,11 +122,7 @@ sw_hdr_range_preferred(const sw_hdr *h, int64_t need, int32_t lo, int32_t hi)
         return true;
     if (need < RANGE_MIN_PAIRS)
         return false;
-    const uint32_t *idx = sw_hdr_sp_index(h);
-    if (h->sp_n > 0) {
-        lo = (int32_t)idx[0] < lo ? (int32_t)idx[0] : lo;
-        hi = (int32_t)idx[h->sp_n - 1] > hi ? (int32_t)idx[h->sp_n - 1] : hi;
-    }
+    sw_hdr_sp_widen(h, &lo, &hi);
     int64_t slots = (int64_t)hi - lo + 1;
     return slots * (int64_t)sizeof(int64_t) <=
            RANGE_COST_RATIO * need * (int64_t)(sizeof(int64_t) + sizeof(uint32_t));
