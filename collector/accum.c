@@ -668,17 +668,20 @@ sw_accum_add_interval(sw_accum *a, const char *service, const char *env, const s
 
 /* ------------------------------------------------------------------ taking */
 
-/* Detach the intervals of s that ended by until_ms into *out (grown as needed; n returned). */
-static size_t
-detach_ended(sw_accum *a, accum_series *s, int64_t until_ms, sw_sli_interval **out, size_t *cap)
+/* Detach the intervals of s that ended by until_ms into *out (grown as needed), their number in
+ * *ret_n. false when out grows past memory: they are kept open, the series' mark unmoved. */
+static bool
+detach_ended(sw_accum *a, accum_series *s, int64_t until_ms, sw_sli_interval **out, size_t *cap,
+             size_t *ret_n)
 {
     size_t n = 0;
+    *ret_n = 0;
     while (n < s->n_open && s->open[n].start_ms + a->base_ms <= until_ms)
         n++;
     if (n > *cap) {
         sw_sli_interval *grown = realloc(*out, n * sizeof *grown);
         if (grown == NULL)
-            return 0; /* kept open, watermark unmoved: taken at the next tick */
+            return false;
         *out = grown;
         *cap = n;
     }
@@ -686,11 +689,12 @@ detach_ended(sw_accum *a, accum_series *s, int64_t until_ms, sw_sli_interval **o
     if (until_start > s->taken_until_ms)
         s->taken_until_ms = until_start;
     if (n == 0)
-        return 0;
+        return true;
     memcpy(*out, s->open, n * sizeof s->open[0]);
     memmove(&s->open[0], &s->open[n], (s->n_open - n) * sizeof s->open[0]);
     s->n_open -= n;
-    return n;
+    *ret_n = n;
+    return true;
 }
 
 sw_status
@@ -700,11 +704,7 @@ sw_accum_take(sw_accum *a, int64_t until_ms, sw_accum_sink sink, void *ctx, sw_e
     sw_err one;
     sw_sli_interval *ended = NULL;
     size_t cap = 0;
-    pthread_mutex_lock(&a->lock);
-    int64_t until_start = interval_start(until_ms, a->base_ms);
-    if (until_start > a->taken_from_ms)
-        a->taken_from_ms = until_start;
-    pthread_mutex_unlock(&a->lock);
+    bool all_detached = true;
     for (size_t i = 0;; i++) {
         /* The lock is held only to detach: the sink (store, evaluator) runs without it. */
         pthread_mutex_lock(&a->lock);
@@ -713,7 +713,8 @@ sw_accum_take(sw_accum *a, int64_t until_ms, sw_accum_sink sink, void *ctx, sw_e
             break;
         }
         accum_series *s = &a->series[i];
-        size_t n = detach_ended(a, s, until_ms, &ended, &cap);
+        size_t n;
+        all_detached &= detach_ended(a, s, until_ms, &ended, &cap, &n);
         char *service = s->service, *env = s->env; /* series names never move or change */
         pthread_mutex_unlock(&a->lock);
         for (size_t j = 0; j < n; j++) {
@@ -723,7 +724,26 @@ sw_accum_take(sw_accum *a, int64_t until_ms, sw_accum_sink sink, void *ctx, sw_e
         }
     }
     free(ended);
+    /* Only once every series is detached: the journal's compaction drops what is before the
+     * mark, and an interval still open there would be lost to a crash. */
+    pthread_mutex_lock(&a->lock);
+    int64_t until_start = interval_start(until_ms, a->base_ms);
+    if (all_detached && until_start > a->taken_from_ms)
+        a->taken_from_ms = until_start;
+    pthread_mutex_unlock(&a->lock);
+    if (!all_detached && first == SW_OK)
+        first = sw_err_set(err, SW_E_NOMEM,
+                           "out of memory taking intervals; some stay open until the next take");
     return first;
+}
+
+int64_t
+sw_accum_taken_until(sw_accum *a)
+{
+    pthread_mutex_lock(&a->lock);
+    int64_t mark = a->taken_from_ms;
+    pthread_mutex_unlock(&a->lock);
+    return mark;
 }
 
 uint64_t

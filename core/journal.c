@@ -33,6 +33,10 @@ struct sw_journal {
     uint64_t written; /* logical bytes appended since open */
     uint64_t synced;  /* logical bytes known durable */
     bool dir_dirty;   /* a replace's rename is not durable yet */
+    /* A failed append left bytes after the last whole frame that could not be cut off: a
+     * frame appended after them would be acknowledged but not replayed (an open stops at the
+     * torn bytes), so appends are refused until a cut or a replace succeeds. */
+    bool torn;
     sw_buf frame;     /* the frame being appended */
     /* Every frame of the current file with its tag, in file order (sw_journal_keep_from);
      * tags_known false: some frame's tag is not known (replayed at the open, replaced without
@@ -231,6 +235,18 @@ index_frame(sw_journal *j, uint64_t at, size_t len, int64_t tag)
     j->frames[j->n_frames++] = (journal_frame){at, len, tag};
 }
 
+/* Under mu: the file cut back to its whole frames after a write that failed part way; the
+ * journal stays torn while that fails. */
+static sw_status
+cut_off(sw_journal *j, sw_err *err)
+{
+    j->torn = ftruncate(j->fd, (off_t)j->size) != 0 || lseek(j->fd, (off_t)j->size, SEEK_SET) < 0;
+    if (j->torn)
+        return sw_err_sys(err, SW_E_IO, "%s: cannot cut off a failed write; appends refused",
+                          j->path);
+    return SW_OK;
+}
+
 sw_status
 sw_journal_append(sw_journal *j, const void *payload, size_t len, int64_t tag, sw_err *err)
 {
@@ -239,15 +255,16 @@ sw_journal_append(sw_journal *j, const void *payload, size_t len, int64_t tag, s
     if (st != SW_OK)
         return st;
     pthread_mutex_lock(&j->mu);
-    st = sw_durable_write_all(j->fd, j->frame.data, j->frame.len, j->path, err);
+    if (j->torn)
+        st = cut_off(j, err);
+    if (st == SW_OK)
+        st = sw_durable_write_all(j->fd, j->frame.data, j->frame.len, j->path, err);
     if (st == SW_OK) {
         index_frame(j, j->size, j->frame.len, tag);
         j->size += j->frame.len;
         j->written += j->frame.len;
-    } else if (ftruncate(j->fd, (off_t)j->size) != 0 ||
-               lseek(j->fd, (off_t)j->size, SEEK_SET) < 0) {
-        /* The torn frame stays; the next open cuts it off, with what follows it. */
-        st = sw_err_sys(err, SW_E_IO, "%s: cannot cut off a failed write", j->path);
+    } else if (!j->torn) {
+        cut_off(j, NULL); /* the write's error is the one to report */
     }
     pthread_mutex_unlock(&j->mu);
     return st;
@@ -299,6 +316,11 @@ write_new(sw_journal *j, const uint8_t *frames, size_t len, int *ret_fd, sw_err 
     int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     sw_status st = fd < 0 ? sw_err_sys(err, SW_E_IO, "%s: cannot create", tmp)
                           : sw_durable_write_all(fd, frames, len, tmp, err);
+    /* Synced before the rename: a rename made durable by the filesystem's own commit must not
+     * name a file whose data is not (ext4 orders a replacing rename after the data; XFS and
+     * others do not), or a crash between them would leave an empty journal. */
+    if (st == SW_OK && fdatasync(fd) != 0)
+        st = sw_err_sys(err, SW_E_IO, "%s: cannot sync", tmp);
     if (st == SW_OK && rename(tmp, j->path) != 0)
         st = sw_err_sys(err, SW_E_IO, "%s: cannot rename to %s", tmp, j->path);
     if (st != SW_OK && fd >= 0) {
@@ -309,9 +331,9 @@ write_new(sw_journal *j, const uint8_t *frames, size_t len, int *ret_fd, sw_err 
     return st;
 }
 
-/* The new file (fd, len bytes) is the journal now. What it holds is durable at the next sync,
- * which also makes the rename durable; until then the old file's synced frames say the same.
- * Under sync_mu; the caller has set the index for the new file. */
+/* The new file (fd, len bytes, its data synced) is the journal now. The rename is durable at
+ * the next sync; until then the old file's synced frames say the same. Under sync_mu; the
+ * caller has set the index for the new file. */
 static void
 install_new(sw_journal *j, int fd, size_t len)
 {
@@ -321,6 +343,7 @@ install_new(sw_journal *j, int fd, size_t len)
     j->size = len;
     j->written += len;
     j->dir_dirty = true;
+    j->torn = false;
     pthread_mutex_unlock(&j->mu);
     close(old);
 }

@@ -335,11 +335,15 @@ sw_daemon_ingest(void *ctx, const char *service, const char *env, sw_sli_interva
 
 /*
  * Write the pending rows, recording that everything taken before taken_until_ms is stored; then
- * the journal need keep only the open intervals. false when the store refused.
+ * the journal need keep only the open intervals. false when the store refused. The mark
+ * recorded (where a replay starts) stays before any interval a take left open.
  */
 bool
 sw_daemon_store_flush(sw_daemon *d, int64_t taken_until_ms)
 {
+    int64_t taken = sw_accum_taken_until(d->accum);
+    if (taken < taken_until_ms)
+        taken_until_ms = taken;
     sw_store_row *rows = calloc(d->n_pending + 1, sizeof *rows);
     if (rows == NULL)
         return false;
@@ -712,7 +716,7 @@ take(sw_daemon *d, int64_t boundary_ms, tick_rows *rows)
     if (sw_prommap_flush(d->prommap, boundary_ms, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "histogram buckets lost", &err, NULL);
     if (sw_accum_take(d->accum, boundary_ms, take_row, rows, &err) != SW_OK)
-        sw_log_err(SW_LOG_ERROR, "intervals lost", &err, NULL);
+        sw_log_err(SW_LOG_ERROR, "ended intervals not all taken", &err, NULL);
 }
 
 static void
@@ -983,7 +987,7 @@ store_unjudged(sw_daemon *d, int64_t until_ms)
     if (sw_prommap_flush(d->prommap, until_ms, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "histogram buckets lost", &err, NULL);
     if (sw_accum_take(d->accum, until_ms, sw_daemon_ingest, d, &err) != SW_OK)
-        sw_log_err(SW_LOG_ERROR, "intervals lost", &err, NULL);
+        sw_log_err(SW_LOG_ERROR, "ended intervals not all taken", &err, NULL);
 }
 
 void

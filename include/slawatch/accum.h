@@ -135,9 +135,16 @@ typedef sw_status (*sw_accum_sink)(void *ctx, const char *service, const char *e
 /*
  * Hand every interval that ended at or before until_ms to sink, in start order per series.
  * An interval the sink fails on is dropped; the first error is returned after the rest are
- * handed over.
+ * handed over. Out of memory, some series' intervals stay open (SW_E_NOMEM), taken next time.
  */
 sw_status sw_accum_take(sw_accum *a, int64_t until_ms, sw_accum_sink sink, void *ctx, sw_err *err);
+
+/*
+ * Every interval starting before this mark has been handed to a take's sink (INT64_MIN before
+ * the first take that detached every series): the most a store may record as taken, and where
+ * the journal's compaction cuts.
+ */
+int64_t sw_accum_taken_until(sw_accum *a);
 
 /* Values that arrived for intervals already taken, since the accumulator was made. */
 uint64_t sw_accum_late(sw_accum *a);

@@ -42,8 +42,9 @@ sw_status sw_journal_open(const char *path, sw_journal_replay_fn fn, void *ctx, 
 /* sw_journal_close(NULL) does nothing. Nothing is synced. */
 void sw_journal_close(sw_journal *j);
 
-/* Append payload as one frame tagged tag (written, not yet synced). On error the file is
- * unchanged. */
+/* Append payload as one frame tagged tag (written, not yet synced). On error nothing is
+ * appended: a frame written part way is cut off, and while that fails further appends are
+ * refused (until a cut or a replace succeeds). */
 sw_status sw_journal_append(sw_journal *j, const void *payload, size_t len, int64_t tag,
                             sw_err *err);
 
