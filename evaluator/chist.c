@@ -324,7 +324,9 @@ sw_chist_cursor_top(const sw_chist *c, int64_t last, sw_chist_cursor *cur)
  * The bucket before value, which the gap led from. A scaled gap is in widths of the bucket it
  * starts from, unknown going down: the width w = 2^s with gap_shift(value - gap * w) == s.
  * gap_shift of that candidate only shrinks as s grows, so exactly one s agrees, and it is the
- * largest s (from value's own width down) whose candidate's width is at least its own.
+ * largest s (from value's own width down) whose candidate's width is at least its own. Widths
+ * that would take the candidate below 0 are skipped before the product: gap << s can pass 2^63
+ * there (a value near 2^50 above small ones) and wrap to a candidate that seems to agree.
  */
 static int64_t
 value_before(int64_t value, uint64_t gap, bool scaled)
@@ -332,6 +334,8 @@ value_before(int64_t value, uint64_t gap, bool scaled)
     if (!scaled)
         return value - (int64_t)gap;
     for (unsigned s = gap_shift(value);; s--) {
+        if (gap > (uint64_t)value >> s)
+            continue;
         int64_t prev = value - (int64_t)(gap << s);
         if (gap_shift(prev) >= s)
             return prev;

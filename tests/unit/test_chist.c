@@ -293,6 +293,14 @@ test_read_up_and_down(void **state)
         assert_reads_both_ways(h, max);
         sw_hdr_free(h);
     }
+    /* A layout up to 2^62 with a value far above the rest (a timestamp sent as a latency): the
+     * gap down from it, times the widths above its own, passes 2^63. */
+    const sw_hdr_config wide = {1, INT64_C(1) << 62, 3};
+    h = histogram(&wide);
+    sw_hdr_record_n(h, 100000, 100);
+    sw_hdr_record(h, INT64_C(1700000000000000));
+    assert_reads_both_ways(h, INT64_C(1) << 62);
+    sw_hdr_free(h);
 }
 
 int
