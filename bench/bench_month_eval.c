@@ -4,15 +4,16 @@
  * objectives, alerts, triggers and gate) for N services of two environments (blue, green, as
  * scale_serve.py writes them), fed as a live instance is fed: DAYS days of the month (default
  * 30, ending 2026-12-31T00:00Z) of 250 requests and log-normal latencies (median 80 ms, sigma
- * 0.5) every 10 s, about half an error each. The days before the last FINE_DAYS (default 3, the
- * longest alert window) come as hourly intervals, which the month's latency windows and hourly
+ * 0.5) every 10 s, about half an error each. The days before the last FINE_HOURS (default 72,
+ * the longest alert window) come as hourly intervals, which the month's latency windows and hourly
  * rings hold just as they hold a live instance's (the base and minute rings have let those
- * days go by then); the last FINE_DAYS come at the base interval, every boundary advanced, so
+ * days go by then); the last FINE_HOURS come at the base interval, every boundary advanced, so
  * the rings, the kept interval histograms and the windows end full, as a month-old instance's
  * are. A daemon started on a 30-day store (scale_serve.py tick --store) holds less: its
- * rebuild fed the rings hours (bench/README.md, "h23mem").
+ * rebuild fed the rings hours but for the last two (FINE_HOURS 2 is its evaluator; bench/
+ * README.md, "h23mem").
  *
- *     bench_month_eval [N_SERVICES [DAYS [FINE_DAYS [RULES]]]]
+ *     bench_month_eval [N_SERVICES [DAYS [FINE_HOURS [RULES]]]]
  *
  * Memory: glibc's bytes in use (mallinfo2: the arenas' chunks and the blocks mmap'd apart, the
  * thread caches off, so freed chunks are not counted) held by the evaluator at the end, per
@@ -198,10 +199,10 @@ main(int argc, char **argv)
     without_thread_caches(argv);
     int n = argc > 1 ? atoi(argv[1]) : 20;
     int days = argc > 2 ? atoi(argv[2]) : 30;
-    int fine_days = argc > 3 ? atoi(argv[3]) : 3;
+    int fine_hours = argc > 3 ? atoi(argv[3]) : 72;
     const char *path = argc > 4 ? argv[4] : "rules/production.yaml";
-    if (n < 1 || days < 1 || fine_days < 0 || fine_days > days)
-        die("usage: bench_month_eval [N_SERVICES [DAYS [FINE_DAYS [RULES]]]]", NULL);
+    if (n < 1 || days < 1 || fine_hours < 0 || fine_hours > 24 * days)
+        die("usage: bench_month_eval [N_SERVICES [DAYS [FINE_HOURS [RULES]]]]", NULL);
     sw_err err = {0};
     sw_rules *rules;
     char *text = rules_text(path, n);
@@ -213,7 +214,7 @@ main(int argc, char **argv)
     sw_eval *ev;
     if (sw_eval_new(rules, &ev, &err) != SW_OK)
         die("evaluator", &err);
-    int64_t from = END_MS - days * DAY_MS, fine_from = END_MS - fine_days * DAY_MS;
+    int64_t from = END_MS - days * DAY_MS, fine_from = END_MS - fine_hours * HOUR_MS;
     double t0 = cpu_s();
     sw_eval_alerts_from(ev, fine_from);
     for (int64_t t = from; t < fine_from; t += HOUR_MS)
@@ -231,7 +232,7 @@ main(int argc, char **argv)
     size_t held = heap_in_use() - before;
     printf("services %d count\n", n);
     printf("days %d days\n", days);
-    printf("fine_days %d days\n", fine_days);
+    printf("fine_hours %d h\n", fine_hours);
     printf("feed_hours_cpu %.1f s\n", t1 - t0);
     printf("feed_base_cpu %.1f s\n", t2 - t1);
     printf("evaluator_bytes_per_service %.0f B\n", (double)held / n);
