@@ -7,7 +7,7 @@ daemon object in the tick thread's sw_daemon_run frame and walks what it owns: e
 latency windows (by window kind and representation: compact pairs, a dense range or pages, and
 their bytes as allocated: a compact block of sp_cap pairs, a range of c_n slots, the pages'
 directory and each page's block of 64 counts at its width), its history rings and
-the packed intervals they hold, the gate's sides, the /metrics totals and the snapshot's kept
+the packed intervals they hold, its slice verdicts, the gate's sides, the /metrics totals and the snapshot's kept
 bodies; then glibc's own account of the heap (malloc_info: the arenas, what they hold in use and
 what is free but kept). Needs a build with debug information (meson's default debugoptimized).
 """
@@ -108,6 +108,19 @@ def latency_ring(tally, hist):
             tally.add("history packed intervals", n)
 
 
+def slices(tally, s):
+    """The slice-judged objectives' verdicts (a ring of a month of 1-minute slices), as
+    allocated: the tree's bits a verdict, whatever they are, are in the chunk's size."""
+    for o in range(int(s["rules"].dereference()["n_objectives"])):
+        p = s["slices"][o]
+        if int(p) == 0:
+            continue
+        sl = p.dereference()
+        held = int(sl["next"]) - int(sl["first"]) if int(sl["cap"]) else 0
+        verdicts = chunk_bytes(sl["verdict"]) if int(sl["verdict"]) != 0 else 0
+        tally.add("slice verdicts", sizeof("sw_slices") + verdicts, held)
+
+
 def series(tally, s):
     plan = s["plan"].dereference()
     for i in range(int(plan["n_lat"])):
@@ -126,6 +139,7 @@ def series(tally, s):
         if int(hist["maint"]) != 0:  # made at a series' first interval in maintenance
             ring(tally, f"history maint {lname}", hist["maint"][lvl])
     latency_ring(tally, hist)
+    slices(tally, s)
     if int(s["gate"]) != 0:
         for side in range(2):
             hdr(tally, "gate side", s["gate"]["lat"][side])

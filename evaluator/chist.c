@@ -1,17 +1,23 @@
 /*
  * Compact histograms: what the evaluator keeps of each closed interval's latency. A 10 s
  * interval records a few hundred to a few thousand buckets of the 23,552 a dense latency
- * histogram has (188 KB), so intervals are packed as LEB128 pairs (gap from the previous
- * recorded bucket's lowest value, count), 2-3 bytes a bucket where even a compact histogram
- * takes 12, and unpacked straight into the running histograms of the windows that need
- * latency. Owned by the history that stores them.
+ * histogram has (188 KB), so intervals are packed as LEB128 tokens, about one byte a bucket
+ * where even a compact histogram takes 12, and unpacked straight into the running histograms of
+ * the windows that need latency. Owned by the history that stores them.
+ *
+ * Each recorded bucket is a gap token, the gap from the previous recorded bucket's lowest value
+ * shifted left by one (its low bit 0), followed by a count token, (count - 2) * 2 + 1 (its low
+ * bit 1), only when its count is not 1. An interval of a few hundred values over thousands of
+ * buckets has counts of 1 almost everywhere and gaps below 64: one byte a bucket (a gap and a
+ * count of one byte each took two). A token's low bit is in its first byte, so a reader going
+ * up sees whether a count follows and one going down whether it read a count or a gap.
  *
  * A gap is written in widths of the bucket it starts from, as the latency layout
  * (sw_hdr_latency_config: 2,048 sub-buckets, unit 1) has them: a bucket's lowest value is a
  * multiple of its width and widths only grow, so in that layout (and any coarser one) every gap
  * is a whole number of them. A 10 s interval's gaps are then tens of buckets, one byte, where
- * in values they took two or three (about 2.1 bytes a bucket instead of 3). A histogram of a
- * finer layout, where some gap is not a whole number of widths, is packed with plain gaps.
+ * in values they took two or three. A histogram of a finer layout, where some gap is not a whole
+ * number of widths, is packed with plain gaps.
  */
 #include "eval_int.h"
 
@@ -44,9 +50,28 @@ get_varint(const uint8_t **p)
     return v;
 }
 
-/* Pairs are gathered in a chunk on the stack and appended to buf a chunk at a time. */
+/* Tokens are gathered in a chunk on the stack and appended to buf a chunk at a time. */
 #define CHUNK 4096
-#define PAIR_MAX 20
+#define PAIR_MAX 20 /* a bucket's two tokens, at most 10 bytes each */
+
+/* A bucket's tokens (its gap as written, its count) put at out; their length. */
+static inline size_t
+put_bucket(uint8_t *out, uint64_t gap, int64_t count)
+{
+    size_t n = sw_varint_put(out, gap << 1);
+    if (count != 1) /* counts are at most INT64_MAX, so (count - 2) * 2 + 1 fits 64 bits */
+        n += sw_varint_put(out + n, ((uint64_t)count - 2) * 2 + 1);
+    return n;
+}
+
+/* The bucket whose gap token starts at *p: its gap as written, and its count. */
+static inline uint64_t
+get_bucket(const uint8_t **p, const uint8_t *end, int64_t *ret_count)
+{
+    uint64_t gap = get_varint(p) >> 1;
+    *ret_count = *p < end && (**p & 1) ? (int64_t)(get_varint(p) >> 1) + 2 : 1;
+    return gap;
+}
 
 /* log2 of the latency layout's sub-bucket count: values below it have buckets one wide. */
 #define GAP_SUB_BITS 11
@@ -99,8 +124,7 @@ pack_into(const sw_hdr *h, bool scaled, uint8_t *chunk, size_t *ret_n, sw_buf *b
         uint64_t gap;
         if (!gap_of(prev, it.value_lo, scaled, &gap))
             return SW_E_RANGE;
-        n += sw_varint_put(chunk + n, gap);
-        n += sw_varint_put(chunk + n, (uint64_t)it.count);
+        n += put_bucket(chunk + n, gap, it.count);
         prev = it.value_lo;
         if (n > CHUNK - PAIR_MAX) {
             st = sw_buf_append(buf, chunk, n, err);
@@ -160,8 +184,7 @@ pack_buckets(void *ctx, const int64_t *value_lo, const int64_t *count, size_t n)
             pk->unscalable = true;
             return false;
         }
-        len += sw_varint_put(chunk + len, gap);
-        len += sw_varint_put(chunk + len, (uint64_t)count[i]);
+        len += put_bucket(chunk + len, gap, count[i]);
         pk->prev = value_lo[i];
         pk->total += count[i];
         for (size_t k = 0; k < pk->n_thresholds; k++)
@@ -237,11 +260,15 @@ sw_chist_free(sw_chist *c)
 int64_t
 sw_chist_buckets(const sw_chist *c)
 {
-    /* Two LEB128 numbers a bucket; each number's last byte is the one below 0x80. */
-    int64_t ends = 0;
-    for (uint32_t i = 0; i < c->len; i++)
-        ends += c->data[i] < 0x80;
-    return ends / 2;
+    /* One gap token a bucket: the tokens whose first byte (the one after the previous token's
+     * last, below 0x80) has its low bit clear. */
+    int64_t gaps = 0;
+    bool token_start = true;
+    for (uint32_t i = 0; i < c->len; i++) {
+        gaps += token_start && !(c->data[i] & 1);
+        token_start = c->data[i] < 0x80;
+    }
+    return gaps;
 }
 
 void
@@ -251,8 +278,8 @@ sw_chist_span(const sw_chist *c, int64_t *ret_first, int64_t *ret_last)
     int64_t value = 0;
     *ret_first = -1;
     while (p < end) {
-        value += (int64_t)(get_varint(&p) << (c->scaled ? gap_shift(value) : 0));
-        (void)get_varint(&p);
+        int64_t count;
+        value += (int64_t)(get_bucket(&p, end, &count) << (c->scaled ? gap_shift(value) : 0));
         if (*ret_first < 0)
             *ret_first = value;
     }
@@ -268,8 +295,8 @@ sw_chist_extent(const sw_chist *c, int64_t max_value, int64_t *ret_last, int64_t
     int64_t value = 0;
     *ret_held = 0;
     while (p < end) {
-        value += (int64_t)(get_varint(&p) << (c->scaled ? gap_shift(value) : 0));
-        int64_t count = (int64_t)get_varint(&p);
+        int64_t count;
+        value += (int64_t)(get_bucket(&p, end, &count) << (c->scaled ? gap_shift(value) : 0));
         if (value <= max_value)
             *ret_held += count;
     }
@@ -287,8 +314,8 @@ sw_chist_up(sw_chist_cursor *cur)
 {
     if (cur->p == cur->end)
         return false;
-    cur->value += (int64_t)(get_varint(&cur->p) << (cur->scaled ? gap_shift(cur->value) : 0));
-    cur->count = (int64_t)get_varint(&cur->p);
+    uint64_t gap = get_bucket(&cur->p, cur->end, &cur->count);
+    cur->value += (int64_t)(gap << (cur->scaled ? gap_shift(cur->value) : 0));
     return true;
 }
 
@@ -304,12 +331,18 @@ get_varint_back(const uint8_t *begin, const uint8_t **p)
     return get_varint(&q);
 }
 
-/* Read the bucket ending at cur->p backwards: its count, then the gap that led to it. */
+/* Read the bucket ending at cur->p backwards: its count token when it has one (low bit 1),
+ * then the gap token that led to it. */
 static void
 read_back(sw_chist_cursor *cur)
 {
-    cur->count = (int64_t)get_varint_back(cur->begin, &cur->p);
-    cur->gap = get_varint_back(cur->begin, &cur->p);
+    uint64_t token = get_varint_back(cur->begin, &cur->p);
+    cur->count = 1;
+    if (token & 1) {
+        cur->count = (int64_t)(token >> 1) + 2;
+        token = get_varint_back(cur->begin, &cur->p);
+    }
+    cur->gap = token >> 1;
 }
 
 void
@@ -369,9 +402,9 @@ sw_chist_add_to(sw_hdr *dst, const sw_chist *c)
     while (p < end) {
         size_t n = 0;
         for (; n < UNPACK && p < end; n++) {
-            value += (int64_t)(get_varint(&p) << (c->scaled ? gap_shift(value) : 0));
+            value +=
+                (int64_t)(get_bucket(&p, end, &counts[n]) << (c->scaled ? gap_shift(value) : 0));
             values[n] = value;
-            counts[n] = (int64_t)get_varint(&p);
         }
         /* In bucket order: merged into a compact dst in one pass, not searched bucket by
          * bucket. */

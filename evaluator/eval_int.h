@@ -706,6 +706,9 @@ void sw_slices_count(const sw_slices *sl, int64_t from_ms, int64_t to_ms,
 
 void sw_slices_drop(sw_slices *sl, int64_t before_ms);
 
+/* Bytes the tracker holds (its verdicts' ring included). */
+size_t sw_slices_bytes(const sw_slices *sl);
+
 /* Checkpoints (checkpoint.c): the verdicts and counts, written and read back. */
 void sw_slices_save(const sw_slices *sl, sw_ckw *w);
 sw_status sw_slices_load(sw_slices *sl, sw_ckr *r, sw_err *err);

@@ -90,33 +90,52 @@ lat_held(const sw_history *h)
     return (size_t)(h->level[SW_LEVEL_BASE].end - h->latency_first);
 }
 
-/* Room for one more kept histogram. */
-static sw_status
-lat_reserve(sw_history *h, sw_err *err)
+#define LAT_MIN_CAP 16
+
+/* The kept histograms moved to an array of cap slots (at least those held); false when out of
+ * memory, the array left as it was. */
+static bool
+lat_resize(sw_history *h, size_t cap)
 {
     size_t n = lat_held(h);
-    if (n < h->lat_cap)
-        return SW_OK;
-    size_t cap = h->lat_cap < 16 ? 16 : 2 * h->lat_cap;
     sw_lat_rec *lat = malloc(cap * sizeof *lat);
     if (lat == NULL)
-        return sw_err_set(err, SW_E_NOMEM, "cannot keep %zu interval histograms", cap);
+        return false;
     for (size_t i = 0; i < n; i++)
         lat[i] = *lat_at(h, h->latency_first + i);
     free(h->lat);
     h->lat = lat;
     h->lat_cap = cap;
     h->lat_head = 0;
+    return true;
+}
+
+/* Room for one more kept histogram. */
+static sw_status
+lat_reserve(sw_history *h, sw_err *err)
+{
+    if (lat_held(h) < h->lat_cap)
+        return SW_OK;
+    size_t cap = h->lat_cap < LAT_MIN_CAP ? LAT_MIN_CAP : 2 * h->lat_cap;
+    if (!lat_resize(h, cap))
+        return sw_err_set(err, SW_E_NOMEM, "cannot keep %zu interval histograms", cap);
     return SW_OK;
 }
 
-/* The oldest kept histogram freed. */
+/*
+ * The oldest kept histogram freed. The array shrinks by half once a quarter of it is held: a
+ * rebuild feeds a month of rows before it advances, so the array grows to hold them all
+ * (1,024-2,048 slots, 32-64 KB a series) where a running series keeps its last 10 minutes (64).
+ * A failed shrink keeps the larger array.
+ */
 static void
 lat_pop(sw_history *h)
 {
     sw_chist_free(lat_at(h, h->latency_first)->latency);
     h->latency_first++;
     h->lat_head = h->lat_head + 1 == h->lat_cap ? 0 : h->lat_head + 1;
+    if (h->lat_cap > LAT_MIN_CAP && lat_held(h) * 4 <= h->lat_cap)
+        (void)lat_resize(h, h->lat_cap / 2);
 }
 
 sw_status

@@ -1,20 +1,26 @@
 /*
  * Slices: throughput and timeslice objectives judge their window slice by slice (slices of
  * slice_ms aligned to the epoch). A slice is judged once data has gone past its end, and its
- * verdict (good, bad, no data, maintenance) is kept, one byte a slice, as long as the objective
- * window or a burn-rate alert on it looks back. Verdict counts of the objective window are kept
- * up to date as the window moves. One tracker per (series, objective).
+ * verdict (good, bad, no data, maintenance) is kept, two bits a slice, as long as the objective
+ * window or a burn-rate alert on it looks back: a month of 1-minute slices, in a ring of 65,536
+ * slots (a power of two), is 16 KB, where a byte a slice took 64 KB a series. Verdict counts of the
+ * objective window are kept up to date as the window moves. One tracker per (series, objective).
  */
 #include "eval_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define MIN_CAP 64
+#define MIN_CAP 64 /* slices; a power of two, as every capacity */
+
+/* Four verdicts to a byte. */
+#define VERDICT_BITS 2
+#define PER_BYTE (8 / VERDICT_BITS)
+_Static_assert(SW_SLICE_VERDICTS <= 1 << VERDICT_BITS, "a verdict fits its bits");
 
 struct sw_slices {
     int64_t slice_ms;
-    uint8_t *verdict;
+    uint8_t *verdict; /* cap / PER_BYTE bytes: slice k at ring slot k mod cap */
     uint64_t cap;
     int64_t first, next;  /* slice numbers held: [first, next); INT64_MIN before the first */
     int64_t counted_from; /* count[] covers the slices [counted_from, next) */
@@ -48,10 +54,40 @@ sw_slices_free(sw_slices *sl)
     free(sl);
 }
 
-static uint8_t *
+/* The verdict of slice k in a ring of cap slots. */
+static unsigned
+verdict_in(const uint8_t *ring, uint64_t cap, int64_t k)
+{
+    uint64_t slot = (uint64_t)k & (cap - 1);
+    return (ring[slot / PER_BYTE] >> (slot % PER_BYTE * VERDICT_BITS)) & ((1u << VERDICT_BITS) - 1);
+}
+
+static void
+set_verdict_in(uint8_t *ring, uint64_t cap, int64_t k, unsigned v)
+{
+    uint64_t slot = (uint64_t)k & (cap - 1);
+    unsigned shift = (unsigned)(slot % PER_BYTE * VERDICT_BITS);
+    uint8_t *byte = &ring[slot / PER_BYTE];
+    *byte = (uint8_t)((*byte & ~(((1u << VERDICT_BITS) - 1) << shift)) | (v << shift));
+}
+
+static unsigned
 at(const sw_slices *sl, int64_t k)
 {
-    return &sl->verdict[(uint64_t)k & (sl->cap - 1)];
+    return verdict_in(sl->verdict, sl->cap, k);
+}
+
+/* A ring of cap slots (a power of two, at least MIN_CAP); NULL when out of memory. */
+static uint8_t *
+ring_new(uint64_t cap)
+{
+    return malloc((size_t)(cap / PER_BYTE));
+}
+
+size_t
+sw_slices_bytes(const sw_slices *sl)
+{
+    return sizeof *sl + (size_t)(sl->cap / PER_BYTE);
 }
 
 static sw_status
@@ -59,17 +95,17 @@ push(sw_slices *sl, uint8_t v, sw_err *err)
 {
     if ((uint64_t)(sl->next - sl->first) == sl->cap) {
         uint64_t cap = sl->cap ? 2 * sl->cap : MIN_CAP;
-        uint8_t *data = malloc((size_t)cap);
+        uint8_t *data = ring_new(cap);
         if (data == NULL)
             return sw_err_set(err, SW_E_NOMEM, "cannot grow slice verdicts to %llu",
                               (unsigned long long)cap);
         for (int64_t k = sl->first; k < sl->next; k++)
-            data[(uint64_t)k & (cap - 1)] = *at(sl, k);
+            set_verdict_in(data, cap, k, at(sl, k));
         free(sl->verdict);
         sl->verdict = data;
         sl->cap = cap;
     }
-    *at(sl, sl->next) = v;
+    set_verdict_in(sl->verdict, sl->cap, sl->next, v);
     if (sl->next >= sl->counted_from)
         sl->count[v]++;
     sl->next++;
@@ -161,7 +197,7 @@ sw_slices_window(sw_slices *sl, int64_t from_ms, uint64_t ret_count[SW_SLICE_VER
     int64_t from = sw_ceil_to(from_ms, sl->slice_ms) / sl->slice_ms;
     for (; sl->counted_from < from && sl->counted_from < sl->next; sl->counted_from++)
         if (sl->counted_from >= sl->first)
-            sl->count[*at(sl, sl->counted_from)]--;
+            sl->count[at(sl, sl->counted_from)]--;
     sl->counted_from = sw_max_i64(sl->counted_from, from);
     memcpy(ret_count, sl->count, sizeof sl->count);
 }
@@ -176,7 +212,7 @@ sw_slices_count(const sw_slices *sl, int64_t from_ms, int64_t to_ms,
     int64_t from = sw_max_i64(sl->first, sw_ceil_to(from_ms, sl->slice_ms) / sl->slice_ms);
     int64_t to = sw_min_i64(sl->next, sw_floor_to(to_ms, sl->slice_ms) / sl->slice_ms);
     for (int64_t k = from; k < to; k++)
-        ret_count[*at(sl, k)]++;
+        ret_count[at(sl, k)]++;
 }
 
 void
@@ -199,7 +235,7 @@ sw_slices_save(const sw_slices *sl, sw_ckw *w)
         sw_ckw_u64(w, sl->count[v]);
     sw_ckw_u64(w, sl->first == INT64_MIN ? 0 : (uint64_t)(sl->next - sl->first));
     for (int64_t k = sl->first; sl->first != INT64_MIN && k < sl->next; k++)
-        sw_ckw_u64(w, *at(sl, k));
+        sw_ckw_u64(w, at(sl, k));
 }
 
 sw_status
@@ -218,7 +254,7 @@ sw_slices_load(sw_slices *sl, sw_ckr *r, sw_err *err)
     uint64_t cap = MIN_CAP;
     while (cap < n)
         cap *= 2;
-    uint8_t *data = malloc((size_t)cap);
+    uint8_t *data = ring_new(cap);
     if (data == NULL)
         return sw_err_set(err, SW_E_NOMEM, "cannot allocate %zu slice verdicts", n);
     free(sl->verdict);
@@ -232,7 +268,8 @@ sw_slices_load(sw_slices *sl, sw_ckr *r, sw_err *err)
         uint64_t v = sw_ckr_u64(r);
         if (v >= SW_SLICE_VERDICTS)
             r->bad = true;
-        *at(sl, k) = (uint8_t)v;
+        else
+            set_verdict_in(sl->verdict, sl->cap, k, (unsigned)v);
     }
     return r->bad ? sw_err_set(err, SW_E_PARSE, "a slice verdict is out of range") : SW_OK;
 }

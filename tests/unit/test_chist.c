@@ -6,7 +6,9 @@
  * finer one falls back on plain gaps); the thresholds' counts of the decode equal those counted
  * here from the recorded values. And the packing is as small as the widths make it: a 10 s
  * interval of 250 log-normal latencies takes at most 2.5 bytes a bucket (plain gaps in
- * microseconds took about 3).
+ * microseconds took about 3), and at most 1.25 with counts of 1 written as nothing (a gap and a
+ * count token a bucket took about 2). The tokens' edges (gaps of 63 and 64 widths, one and two
+ * bytes; counts of 1, 2, 65, 66, of many bytes) read back up, down and into a histogram.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -187,6 +189,37 @@ test_interval_packs_in_under_two_and_a_half_bytes_a_bucket(void **state)
     sw_buf_fini(&buf);
 }
 
+/* Counts of 1 take no count token: 250 log-normal values over thousands of buckets, counts of 1
+ * almost everywhere and gaps of tens of widths, about a byte a bucket. */
+static void
+test_interval_packs_in_a_byte_and_a_quarter_a_bucket(void **state)
+{
+    (void)state;
+    sw_err err = {0};
+    sw_rng rng = {23};
+    sw_buf buf;
+    sw_buf_init(&buf, SIZE_MAX);
+    sw_hdr *empty = histogram(&sw_hdr_latency_config);
+    sw_chist *c;
+    assert_int_equal(sw_chist_pack(empty, &buf, &c, &err), SW_OK);
+    int64_t header = (int64_t)sw_chist_size(c);
+    sw_chist_free(c);
+    sw_hdr_free(empty);
+    int64_t bytes = 0, buckets = 0;
+    for (int round = 0; round < 100; round++) {
+        sw_hdr *h = histogram(&sw_hdr_latency_config);
+        for (int i = 0; i < 250; i++)
+            sw_hdr_record(h, sw_rng_lognormal_us(&rng, 80000, 0.5));
+        assert_int_equal(sw_chist_pack(h, &buf, &c, &err), SW_OK);
+        bytes += (int64_t)sw_chist_size(c) - header;
+        buckets += sw_hdr_recorded_buckets(h);
+        sw_chist_free(c);
+        sw_hdr_free(h);
+    }
+    assert_true(bytes * 4 <= buckets * 5);
+    sw_buf_fini(&buf);
+}
+
 /* ------------------------------------------------------------------ one bucket at a time */
 
 /*
@@ -303,6 +336,37 @@ test_read_up_and_down(void **state)
     sw_hdr_free(h);
 }
 
+/*
+ * Where a token changes length or form: gaps of 63 and 64 widths (a gap token of one byte and of
+ * two), 127 and 128; counts of 1 (no count token), 2 (a count token of 0 and the low bit), 65
+ * and 66 (one byte and two), of eight bytes and the largest a total still holds; buckets of
+ * width one and of wider widths; the first bucket at 0 and past it.
+ */
+static void
+test_tokens_at_their_edges(void **state)
+{
+    (void)state;
+    const int64_t counts[] = {1, 2, 3, 65, 66, 67, 1, INT64_C(1) << 56, 1, 2};
+    const int64_t gaps[] = {63, 64, 127, 128, 1, 0x3fff, 0x4000, 2, 63, 64};
+    const int64_t starts[] = {0, 1, 3000, 70000, 2000000};
+    for (size_t s = 0; s < sizeof starts / sizeof starts[0]; s++) {
+        sw_hdr *h = histogram(&sw_hdr_latency_config);
+        int64_t v = starts[s];
+        int64_t top = sw_hdr_latency_config.highest_trackable_value;
+        for (size_t i = 0; i < sizeof counts / sizeof counts[0] && v <= top; i++) {
+            sw_hdr_record_n(h, v, counts[i]);
+            /* The next bucket gaps[i] widths of this one's up (in the latency layout). */
+            v = sw_hdr_lowest_equivalent(h, v) +
+                gaps[i] * (sw_hdr_highest_equivalent(h, v) - sw_hdr_lowest_equivalent(h, v) + 1);
+        }
+        sw_hdr_record_n(h, v <= top ? v : top, INT64_C(1) << 61);
+        assert_packs_exactly(h, &sw_hdr_latency_config);
+        assert_reads_both_ways(h, sw_hdr_latency_config.highest_trackable_value);
+        assert_reads_both_ways(h, 70000);
+        sw_hdr_free(h);
+    }
+}
+
 int
 main(void)
 {
@@ -312,7 +376,9 @@ main(void)
         cmocka_unit_test(test_other_layouts),
         cmocka_unit_test(test_decode_counts_below_thresholds),
         cmocka_unit_test(test_interval_packs_in_under_two_and_a_half_bytes_a_bucket),
+        cmocka_unit_test(test_interval_packs_in_a_byte_and_a_quarter_a_bucket),
         cmocka_unit_test(test_read_up_and_down),
+        cmocka_unit_test(test_tokens_at_their_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
