@@ -367,7 +367,12 @@ sw_status sw_daemon_pending_push(sw_daemon *d, const char *service, const char *
                                  sw_sli_interval *iv, sw_err *err);
 sw_status sw_daemon_ingest(void *ctx, const char *service, const char *env, sw_sli_interval *iv,
                            sw_err *err);
+/* daemon_store.c: the pending rows written (false when the store refused), then the journal
+ * compacted when they were. */
 bool sw_daemon_store_flush(sw_daemon *d, int64_t taken_until_ms);
+void sw_daemon_store_and_compact(sw_daemon *d, int64_t boundary_ms);
+/* Monotonic seconds, for the self-metrics' durations. */
+double sw_daemon_mono_s(void);
 void sw_daemon_seen_reset(sw_daemon *d);
 void sw_daemon_publish(sw_daemon *d, int64_t now_ms);
 /* The snapshot just published prepares its likely gate answers (after the write section). */
