@@ -288,7 +288,7 @@ sw_daemon_ingest(void *ctx, const char *service, const char *env, sw_sli_interva
     const sw_metrics_series *total = totals_add(d, service, env, iv);
     if (total != NULL)
         sw_daemon_rwout_add(d, total, iv->start_ms + iv->length_ms);
-    sw_status st = sw_daemon_pending_push(d, service, env, iv, err);
+    sw_status st = sw_daemon_pending_push(d, service, env, iv, NULL, err);
     sw_sli_interval_fini(iv);
     return st;
 }
@@ -552,7 +552,8 @@ typedef struct tick_rows {
 } tick_rows;
 
 static sw_status
-take_row(void *ctx, const char *service, const char *env, sw_sli_interval *iv, sw_err *err)
+take_row(void *ctx, const char *service, const char *env, sw_sli_interval *iv,
+         sw_accum_encoding *latency, sw_err *err)
 {
     tick_rows *t = ctx;
     if (t->n == t->cap) {
@@ -574,8 +575,10 @@ take_row(void *ctx, const char *service, const char *env, sw_sli_interval *iv, s
         sw_sli_interval_fini(iv);
         return sw_err_set(err, SW_E_NOMEM, "out of memory taking intervals");
     }
-    r->iv = *iv; /* takes the histogram */
+    r->iv = *iv; /* takes the histogram and its encoding */
     *iv = (sw_sli_interval){0};
+    r->latency = *latency;
+    *latency = (sw_accum_encoding){0};
     t->n++;
     return SW_OK;
 }
@@ -587,6 +590,7 @@ tick_rows_free(tick_rows *t)
         free(t->row[i].service);
         free(t->row[i].env);
         sw_sli_interval_fini(&t->row[i].iv);
+        free(t->row[i].latency.data);
     }
     free(t->row);
     free(t->service);
@@ -607,7 +611,7 @@ take(sw_daemon *d, int64_t boundary_ms, tick_rows *rows)
     sw_accum_close(d->accum, boundary_ms);
     if (sw_prommap_flush(d->prommap, boundary_ms, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "histogram buckets lost", &err, NULL);
-    if (sw_accum_take(d->accum, boundary_ms, take_row, rows, &err) != SW_OK)
+    if (sw_accum_take_encoded(d->accum, boundary_ms, take_row, rows, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "intervals lost", &err, NULL);
 }
 
@@ -716,7 +720,7 @@ rows_to_store(sw_daemon *d, tick_rows *rows)
         if (total != NULL)
             sw_daemon_rwout_add(d, total, r->iv.start_ms + r->iv.length_ms);
         sw_err err;
-        if (sw_daemon_pending_push(d, r->service, r->env, &r->iv, &err) != SW_OK)
+        if (sw_daemon_pending_push(d, r->service, r->env, &r->iv, &r->latency, &err) != SW_OK)
             sw_log_err(SW_LOG_ERROR, "interval not stored", &err, "service", r->service, NULL);
     }
 }

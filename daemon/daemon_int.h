@@ -45,6 +45,7 @@ typedef struct sw_daemon_cw sw_daemon_cw;
 typedef struct sw_pending_row {
     char *service, *env;
     sw_sli_interval iv;
+    sw_accum_encoding latency; /* iv's latency as the journal encoded it, or none */
 } sw_pending_row;
 
 typedef struct sw_audit_row {
@@ -363,8 +364,10 @@ void sw_daemon_totals_rebound(sw_totals *t, const sw_rules *rules);
  * and every label value the rebuilt evaluator does not hold, as after a fresh start
  * (daemon_reload.c). */
 void sw_daemon_end_series(sw_daemon *d, bool reloaded);
+/* Queue iv (its histogram taken) for the store, with its latency's encoding when latency is
+ * not NULL (taken too). */
 sw_status sw_daemon_pending_push(sw_daemon *d, const char *service, const char *env,
-                                 sw_sli_interval *iv, sw_err *err);
+                                 sw_sli_interval *iv, sw_accum_encoding *latency, sw_err *err);
 sw_status sw_daemon_ingest(void *ctx, const char *service, const char *env, sw_sli_interval *iv,
                            sw_err *err);
 /* daemon_store.c: the pending rows written (false when the store refused), then the journal

@@ -155,7 +155,7 @@ horizon_clock(void *ctx)
 static sw_status
 pend_replayed(void *ctx, const char *service, const char *env, sw_sli_interval *iv, sw_err *err)
 {
-    sw_status st = sw_daemon_pending_push(ctx, service, env, iv, err);
+    sw_status st = sw_daemon_pending_push(ctx, service, env, iv, NULL, err);
     sw_sli_interval_fini(iv);
     return st;
 }
@@ -324,6 +324,7 @@ free_queues(sw_daemon *d)
         free(d->pending[i].service);
         free(d->pending[i].env);
         sw_sli_interval_fini(&d->pending[i].iv);
+        free(d->pending[i].latency.data);
     }
     free(d->pending);
     for (size_t i = 0; i < d->n_audits; i++) {

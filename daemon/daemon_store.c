@@ -21,13 +21,14 @@ pending_drop_oldest(sw_daemon *d)
     free(p->service);
     free(p->env);
     sw_sli_interval_fini(&p->iv);
+    free(p->latency.data);
     memmove(&d->pending[0], &d->pending[1], (d->n_pending - 1) * sizeof d->pending[0]);
     d->n_pending--;
 }
 
 sw_status
 sw_daemon_pending_push(sw_daemon *d, const char *service, const char *env, sw_sli_interval *iv,
-                       sw_err *err)
+                       sw_accum_encoding *latency, sw_err *err)
 {
     if (d->n_pending == SW_DAEMON_PENDING_MAX)
         pending_drop_oldest(d);
@@ -49,6 +50,11 @@ sw_daemon_pending_push(sw_daemon *d, const char *service, const char *env, sw_sl
     }
     row->iv = *iv; /* takes the histogram */
     *iv = (sw_sli_interval){0};
+    row->latency = (sw_accum_encoding){0};
+    if (latency != NULL) {
+        row->latency = *latency;
+        *latency = (sw_accum_encoding){0};
+    }
     d->n_pending++;
     return SW_OK;
 }
@@ -61,16 +67,25 @@ bool
 sw_daemon_store_flush(sw_daemon *d, int64_t taken_until_ms)
 {
     sw_store_row *rows = calloc(d->n_pending + 1, sizeof *rows);
-    if (rows == NULL)
+    sw_store_encoded *latency = calloc(d->n_pending + 1, sizeof *latency);
+    if (rows == NULL || latency == NULL) {
+        free(rows);
+        free(latency);
         return false;
-    for (size_t i = 0; i < d->n_pending; i++)
-        rows[i] = (sw_store_row){d->pending[i].service, d->pending[i].env, &d->pending[i].iv};
+    }
+    for (size_t i = 0; i < d->n_pending; i++) {
+        const sw_pending_row *p = &d->pending[i];
+        rows[i] = (sw_store_row){p->service, p->env, &p->iv};
+        latency[i] = (sw_store_encoded){p->latency.data, p->latency.len};
+    }
     sw_err err;
     double t0 = sw_daemon_mono_s();
-    sw_status st = sw_store_put_taken(d->store, rows, d->n_pending, taken_until_ms, &err);
+    sw_status st =
+        sw_store_put_taken_encoded(d->store, rows, latency, d->n_pending, taken_until_ms, &err);
     d->self.store_write_seconds = sw_daemon_mono_s() - t0;
     d->self.store_writes++;
     free(rows);
+    free(latency);
     pthread_mutex_lock(&d->lock);
     if (st != SW_OK)
         snprintf(d->not_ready, sizeof d->not_ready, "store writes failing: %.200s", err.msg);
@@ -94,6 +109,7 @@ sw_daemon_store_flush(sw_daemon *d, int64_t taken_until_ms)
         free(d->pending[i].service);
         free(d->pending[i].env);
         sw_sli_interval_fini(&d->pending[i].iv);
+        free(d->pending[i].latency.data);
     }
     d->n_pending = 0;
     d->self.intervals_pending = 0;
