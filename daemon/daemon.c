@@ -288,7 +288,7 @@ sw_daemon_ingest(void *ctx, const char *service, const char *env, sw_sli_interva
     const sw_metrics_series *total = totals_add(d, service, env, iv);
     if (total != NULL)
         sw_daemon_rwout_add(d, total, iv->start_ms + iv->length_ms);
-    sw_status st = sw_daemon_pending_push(d, service, env, iv, NULL, err);
+    sw_status st = sw_daemon_pending_push(d, service, env, iv, err);
     sw_sli_interval_fini(iv);
     return st;
 }
@@ -720,7 +720,7 @@ rows_to_store(sw_daemon *d, tick_rows *rows)
         if (total != NULL)
             sw_daemon_rwout_add(d, total, r->iv.start_ms + r->iv.length_ms);
         sw_err err;
-        if (sw_daemon_pending_push(d, r->service, r->env, &r->iv, &r->latency, &err) != SW_OK)
+        if (sw_daemon_pending_move(d, r, &err) != SW_OK)
             sw_log_err(SW_LOG_ERROR, "interval not stored", &err, "service", r->service, NULL);
     }
 }

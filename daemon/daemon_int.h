@@ -364,10 +364,11 @@ void sw_daemon_totals_rebound(sw_totals *t, const sw_rules *rules);
  * and every label value the rebuilt evaluator does not hold, as after a fresh start
  * (daemon_reload.c). */
 void sw_daemon_end_series(sw_daemon *d, bool reloaded);
-/* Queue iv (its histogram taken) for the store, with its latency's encoding when latency is
- * not NULL (taken too). */
+/* Queue iv for the store, its histogram taken (left in *iv on failure). */
 sw_status sw_daemon_pending_push(sw_daemon *d, const char *service, const char *env,
-                                 sw_sli_interval *iv, sw_accum_encoding *latency, sw_err *err);
+                                 sw_sli_interval *iv, sw_err *err);
+/* Queue row for the store, taking all it holds (left empty; left as it was on failure). */
+sw_status sw_daemon_pending_move(sw_daemon *d, sw_pending_row *row, sw_err *err);
 sw_status sw_daemon_ingest(void *ctx, const char *service, const char *env, sw_sli_interval *iv,
                            sw_err *err);
 /* daemon_store.c: the pending rows written (false when the store refused), then the journal

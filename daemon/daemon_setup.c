@@ -155,7 +155,7 @@ horizon_clock(void *ctx)
 static sw_status
 pend_replayed(void *ctx, const char *service, const char *env, sw_sli_interval *iv, sw_err *err)
 {
-    sw_status st = sw_daemon_pending_push(ctx, service, env, iv, NULL, err);
+    sw_status st = sw_daemon_pending_push(ctx, service, env, iv, err);
     sw_sli_interval_fini(iv);
     return st;
 }

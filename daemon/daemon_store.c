@@ -26,37 +26,49 @@ pending_drop_oldest(sw_daemon *d)
     d->n_pending--;
 }
 
-sw_status
-sw_daemon_pending_push(sw_daemon *d, const char *service, const char *env, sw_sli_interval *iv,
-                       sw_accum_encoding *latency, sw_err *err)
+/* Room for one more pending row, the oldest dropped past SW_DAEMON_PENDING_MAX. */
+static sw_status
+pending_room(sw_daemon *d, sw_err *err)
 {
     if (d->n_pending == SW_DAEMON_PENDING_MAX)
         pending_drop_oldest(d);
-    if (d->n_pending == d->cap_pending) {
-        size_t cap = d->cap_pending ? d->cap_pending * 2 : 256;
-        sw_pending_row *p = realloc(d->pending, cap * sizeof *p);
-        if (p == NULL)
-            return sw_err_set(err, SW_E_NOMEM, "out of memory queueing intervals");
-        d->pending = p;
-        d->cap_pending = cap;
-    }
-    sw_pending_row *row = &d->pending[d->n_pending];
-    row->service = strdup(service);
-    row->env = env ? strdup(env) : NULL;
-    if (row->service == NULL || (env != NULL && row->env == NULL)) {
-        free(row->service);
-        free(row->env);
+    if (d->n_pending < d->cap_pending)
+        return SW_OK;
+    size_t cap = d->cap_pending ? d->cap_pending * 2 : 256;
+    sw_pending_row *p = realloc(d->pending, cap * sizeof *p);
+    if (p == NULL)
         return sw_err_set(err, SW_E_NOMEM, "out of memory queueing intervals");
-    }
-    row->iv = *iv; /* takes the histogram */
-    *iv = (sw_sli_interval){0};
-    row->latency = (sw_accum_encoding){0};
-    if (latency != NULL) {
-        row->latency = *latency;
-        *latency = (sw_accum_encoding){0};
-    }
-    d->n_pending++;
+    d->pending = p;
+    d->cap_pending = cap;
     return SW_OK;
+}
+
+sw_status
+sw_daemon_pending_move(sw_daemon *d, sw_pending_row *row, sw_err *err)
+{
+    sw_status st = pending_room(d, err);
+    if (st != SW_OK)
+        return st;
+    d->pending[d->n_pending++] = *row;
+    *row = (sw_pending_row){0};
+    return SW_OK;
+}
+
+sw_status
+sw_daemon_pending_push(sw_daemon *d, const char *service, const char *env, sw_sli_interval *iv,
+                       sw_err *err)
+{
+    sw_pending_row row = {.service = strdup(service), .env = env ? strdup(env) : NULL, .iv = *iv};
+    sw_status st = row.service == NULL || (env != NULL && row.env == NULL)
+                       ? sw_err_set(err, SW_E_NOMEM, "out of memory queueing intervals")
+                       : sw_daemon_pending_move(d, &row, err);
+    if (st == SW_OK) {
+        *iv = (sw_sli_interval){0}; /* its histogram taken */
+        return SW_OK;
+    }
+    free(row.service);
+    free(row.env);
+    return st;
 }
 
 /*
