@@ -7,9 +7,12 @@
  * checkpoint, as serve opens the store) run every sixth tick as the daemon's rollup thread would,
  * outside the tick's clock (its own CPU is reported apart). Histograms are made before each
  * tick's clock starts. HISTORY hours of 1 m rows per series are imported first (default none):
- * a store some hours old, whose series each hold more than a page of rows.
+ * a store some hours old, whose series each hold more than a page of rows. ENCODED 1: each row's
+ * histogram encoded before the clock starts and written in those bytes
+ * (sw_store_put_taken_encoded), as serve writes an interval one commit made, whose encoding its
+ * journal record holds (keys slawatch.store_tick_encoded.*); 0 (default): encoded by the store.
  *
- *     bench_store_tick [SERIES [TICKS [HISTORY]]]
+ *     bench_store_tick [SERIES [TICKS [HISTORY [ENCODED]]]]
  *
  * Besides the CPU, the pages a tick's transaction writes (sw_store_pages_written: WAL frames,
  * spilled or committed) beside the pages its rows' bytes fill (their histograms' encodings and
@@ -83,6 +86,19 @@ make_tick(sw_rng *rng, int64_t start, sw_sli_interval *ivs, sw_store_row *rows, 
     }
 }
 
+/* Each row's histogram encoded into enc[i] (bytes in bufs[i]), as the journal encodes it. */
+static void
+encode_tick(const sw_sli_interval *ivs, sw_buf *bufs, sw_store_encoded *enc, size_t n)
+{
+    sw_err err;
+    for (size_t i = 0; i < n; i++) {
+        sw_buf_reset(&bufs[i]);
+        if (sw_hdr_encode(ivs[i].latency, false, &bufs[i], &err) != SW_OK)
+            die("encode", &err);
+        enc[i] = (sw_store_encoded){bufs[i].data, bufs[i].len};
+    }
+}
+
 /* The bytes of one tick's rows. */
 static int64_t
 tick_bytes(const sw_sli_interval *ivs, size_t n)
@@ -132,10 +148,13 @@ main(int argc, char **argv)
     size_t n = argc > 1 ? (size_t)atol(argv[1]) : 2000;
     int ticks = argc > 2 ? atoi(argv[2]) : 36;
     int history = argc > 3 ? atoi(argv[3]) : 0;
+    bool encoded = argc > 4 && atoi(argv[4]) != 0;
     if (n == 0 || ticks <= WARMUP || history < 0) {
-        fprintf(stderr, "usage: bench_store_tick [SERIES [TICKS > %d [HISTORY_HOURS]]]\n", WARMUP);
+        fprintf(stderr, "usage: bench_store_tick [SERIES [TICKS > %d [HISTORY_HOURS [ENCODED]]]]\n",
+                WARMUP);
         return 2;
     }
+    const char *key = encoded ? "store_tick_encoded" : "store_tick";
     char dir[] = "/tmp/sw-bench-store-tick-XXXXXX";
     if (mkdtemp(dir) == NULL)
         return 1;
@@ -148,8 +167,12 @@ main(int argc, char **argv)
     char(*names)[24] = calloc((n + 1) / 2, sizeof *names);
     sw_sli_interval *ivs = calloc(n, sizeof *ivs);
     sw_store_row *rows = calloc(n, sizeof *rows);
-    if (names == NULL || ivs == NULL || rows == NULL)
+    sw_buf *bufs = calloc(n, sizeof *bufs);
+    sw_store_encoded *enc = calloc(n, sizeof *enc);
+    if (names == NULL || ivs == NULL || rows == NULL || bufs == NULL || enc == NULL)
         return 1;
+    for (size_t i = 0; i < n; i++)
+        sw_buf_init(&bufs[i], 1 << 20);
     for (size_t i = 0; i < (n + 1) / 2; i++)
         snprintf(names[i], sizeof names[i], "svc%zu", i);
     import_history(st, rows, ivs, names, n, history);
@@ -159,9 +182,12 @@ main(int argc, char **argv)
     for (int k = 0; k < ticks; k++) {
         int64_t start = T0 + k * BASE_MS;
         make_tick(&rng, start, ivs, rows, names, n);
+        if (encoded)
+            encode_tick(ivs, bufs, enc, n);
         double t0 = cpu_s();
         int64_t p0 = sw_store_pages_written(st);
-        if (sw_store_put_taken(st, rows, n, start + BASE_MS, &err) != SW_OK)
+        if (sw_store_put_taken_encoded(st, rows, encoded ? enc : NULL, n, start + BASE_MS, &err) !=
+            SW_OK)
             die("put", &err);
         if (k >= WARMUP) {
             spent += cpu_s() - t0;
@@ -178,20 +204,24 @@ main(int argc, char **argv)
         rollups++;
     }
     double per_tick = spent / (ticks - WARMUP);
-    printf("slawatch.store_tick.%zu_series.row_pages_per_tick %.1f pages\n", n,
+    printf("slawatch.%s.%zu_series.row_pages_per_tick %.1f pages\n", key, n,
            (double)tick_bytes(ivs, n) / 4096);
-    printf("slawatch.store_tick.%zu_series.cpu_per_tick %.3f ms\n", n, per_tick * 1e3);
-    printf("slawatch.store_tick.%zu_series.cpu_per_row %.3f us\n", n, per_tick / (double)n * 1e6);
-    printf("slawatch.store_tick.%zu_series.pages_per_tick %.1f pages\n", n,
+    printf("slawatch.%s.%zu_series.cpu_per_tick %.3f ms\n", key, n, per_tick * 1e3);
+    printf("slawatch.%s.%zu_series.cpu_per_row %.3f us\n", key, n, per_tick / (double)n * 1e6);
+    printf("slawatch.%s.%zu_series.pages_per_tick %.1f pages\n", key, n,
            (double)pages / (ticks - WARMUP));
     if (rollups > 0) {
-        printf("slawatch.store_tick.%zu_series.rollup_cpu %.3f ms\n", n,
+        printf("slawatch.%s.%zu_series.rollup_cpu %.3f ms\n", key, n,
                rollup_spent / rollups * 1e3);
-        printf("slawatch.store_tick.%zu_series.rollup_pages %.1f pages\n", n,
+        printf("slawatch.%s.%zu_series.rollup_pages %.1f pages\n", key, n,
                (double)rollup_pages / rollups);
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         sw_sli_interval_fini(&ivs[i]);
+        sw_buf_fini(&bufs[i]);
+    }
+    free(bufs);
+    free(enc);
     free(ivs);
     free(rows);
     free(names);

@@ -36,9 +36,12 @@ sw_accum_free(sw_accum *a)
         return;
     for (size_t i = 0; i < a->n_series; i++) {
         accum_series *s = &a->series[i];
-        for (size_t j = 0; j < s->n_open; j++)
+        for (size_t j = 0; j < s->n_open; j++) {
             sw_sli_interval_fini(&s->open[j]);
+            free(s->open_enc[j].data);
+        }
         free(s->open);
+        free(s->open_enc);
         free(s->service);
         free(s->env);
     }
@@ -398,6 +401,24 @@ typedef struct plan {
     sw_hdr *target; /* the histogram the entry's latency goes into: room reserved there */
 } plan;
 
+/* Room for need open intervals in s, and for their encodings beside them. */
+static sw_status
+grow_open(accum_series *s, size_t need, sw_err *err)
+{
+    size_t cap = s->cap_open ? s->cap_open * 2 : 4;
+    cap = cap < need ? need : cap;
+    sw_sli_interval *grown = realloc(s->open, cap * sizeof *grown);
+    if (grown != NULL)
+        s->open = grown;
+    sw_accum_encoding *grown_enc =
+        grown != NULL ? realloc(s->open_enc, cap * sizeof *grown_enc) : NULL;
+    if (grown_enc == NULL)
+        return sw_err_set(err, SW_E_NOMEM, "out of memory opening an interval");
+    s->open_enc = grown_enc;
+    s->cap_open = cap;
+    return SW_OK;
+}
+
 /* A strict batch is refused whole, naming the time, when a part is in a closed interval. */
 static sw_status
 check_closed(const sw_accum *a, const sw_accum_batch *b, const accum_entry *e, sw_err *err)
@@ -454,15 +475,8 @@ plan_entry(sw_accum *a, accum_entry *e, bool replaying, plan *p, size_t *reserve
         if (need > SW_ACCUM_MAX_OPEN)
             return sw_err_set(err, SW_E_RANGE, "%s: more than %d intervals open", e->service,
                               SW_ACCUM_MAX_OPEN);
-        if (need > s->cap_open) {
-            size_t cap = s->cap_open ? s->cap_open * 2 : 4;
-            cap = cap < need ? need : cap;
-            sw_sli_interval *grown = realloc(s->open, cap * sizeof *grown);
-            if (grown == NULL)
-                return sw_err_set(err, SW_E_NOMEM, "out of memory opening an interval");
-            s->open = grown;
-            s->cap_open = cap;
-        }
+        if (need > s->cap_open && (st = grow_open(s, need, err)) != SW_OK)
+            return st;
         reserved[p->series]++;
     }
     if (e->iv.latency != NULL && (!exists || s->open[i].latency == NULL))
@@ -470,17 +484,38 @@ plan_entry(sw_accum *a, accum_entry *e, bool replaying, plan *p, size_t *reserve
     return SW_OK;
 }
 
-/* Merge a checked entry (cannot fail: room and histograms were made by plan_entry). */
+/*
+ * An open interval's kept encoding after a merge into its histogram: the entry's journaled
+ * bytes when the histogram is the entry's alone (it had none before), else none, the bytes no
+ * longer being its encoding. Without memory for the copy, none: the store encodes it.
+ */
 static void
-merge_entry(sw_accum *a, const accum_entry *e, plan *p)
+keep_encoding(sw_accum_encoding *kept, bool alone, const uint8_t *journaled, size_t len)
+{
+    free(kept->data);
+    *kept = (sw_accum_encoding){0};
+    if (!alone || journaled == NULL || len == 0 || (kept->data = malloc(len)) == NULL)
+        return;
+    memcpy(kept->data, journaled, len);
+    kept->len = len;
+}
+
+/*
+ * Merge a checked entry (cannot fail: room and histograms were made by plan_entry). journaled:
+ * the entry's histogram bytes in its journal record (NULL: not journaled).
+ */
+static void
+merge_entry(sw_accum *a, const accum_entry *e, plan *p, const uint8_t *journaled, size_t len)
 {
     accum_series *s = &a->series[p->series];
     size_t i = slot_of(s, e->iv.start_ms);
     if (i == s->n_open || s->open[i].start_ms != e->iv.start_ms) {
         memmove(&s->open[i + 1], &s->open[i], (s->n_open - i) * sizeof s->open[0]);
+        memmove(&s->open_enc[i + 1], &s->open_enc[i], (s->n_open - i) * sizeof s->open_enc[0]);
         s->n_open++;
         s->open[i] = (sw_sli_interval){
             .start_ms = e->iv.start_ms, .length_ms = a->base_ms, .has_data = true};
+        s->open_enc[i] = (sw_accum_encoding){0};
     }
     sw_sli_interval *iv = &s->open[i];
     iv->requests += e->iv.requests;
@@ -488,11 +523,13 @@ merge_entry(sw_accum *a, const accum_entry *e, plan *p)
     sw_health_append(&iv->health, &e->iv.health);
     if (e->iv.latency == NULL)
         return;
-    if (iv->latency == NULL) {
+    bool alone = iv->latency == NULL;
+    if (alone) {
         iv->latency = p->spare;
         p->spare = NULL;
     }
     sw_hdr_add(iv->latency, e->iv.latency);
+    keep_encoding(&s->open_enc[i], alone, journaled, len);
 }
 
 /* The histogram entry i's latency will be added to: its open interval's, or the spare made
@@ -573,9 +610,11 @@ sw_accum_commit_locked(sw_accum *a, sw_accum_batch *b, bool replaying, sw_err *e
     }
     if (st == SW_OK)
         st = reserve_latency(a, b, p, err);
+    accum_span *spans = NULL;
     if (st == SW_OK && !replaying && a->journal != NULL) {
         sw_buf_reset(&a->enc);
-        if ((st = sw_accum_encode_entries(b->e, b->n, &a->enc, err)) == SW_OK)
+        spans = calloc(b->n + 1, sizeof *spans); /* none: each histogram encoded by the store */
+        if ((st = sw_accum_encode_entries(b->e, b->n, &a->enc, spans, err)) == SW_OK)
             st = sw_journal_append(a->journal, a->enc.data, a->enc.len, latest_start(b), err);
     }
     for (size_t i = 0; st == SW_OK && i < b->n; i++) {
@@ -585,10 +624,12 @@ sw_accum_commit_locked(sw_accum *a, sw_accum_batch *b, bool replaying, sw_err *e
             continue;
         }
         a->carried += p[i].carried;
-        merge_entry(a, &b->e[i], &p[i]);
+        merge_entry(a, &b->e[i], &p[i], spans != NULL ? a->enc.data + spans[i].at : NULL,
+                    spans != NULL ? spans[i].len : 0);
     }
     for (size_t i = 0; p != NULL && i < b->n; i++)
         sw_hdr_free(p[i].spare);
+    free(spans);
     free(p);
     free(reserved);
     return st;
@@ -668,42 +709,61 @@ sw_accum_add_interval(sw_accum *a, const char *service, const char *env, const s
 
 /* ------------------------------------------------------------------ taking */
 
+/* The intervals a take detached from one series, with their kept encodings. */
+typedef struct detached {
+    sw_sli_interval *iv;
+    sw_accum_encoding *enc;
+    size_t cap;
+} detached;
+
+static bool
+detached_room(detached *out, size_t n)
+{
+    if (n <= out->cap)
+        return true;
+    sw_sli_interval *grown = realloc(out->iv, n * sizeof *grown);
+    if (grown != NULL)
+        out->iv = grown;
+    sw_accum_encoding *grown_enc = grown != NULL ? realloc(out->enc, n * sizeof *grown_enc) : NULL;
+    if (grown_enc == NULL)
+        return false;
+    out->enc = grown_enc;
+    out->cap = n;
+    return true;
+}
+
 /* Detach the intervals of s that ended by until_ms into *out (grown as needed), their number in
  * *ret_n. false when out grows past memory: they are kept open, the series' mark unmoved. */
 static bool
-detach_ended(sw_accum *a, accum_series *s, int64_t until_ms, sw_sli_interval **out, size_t *cap,
-             size_t *ret_n)
+detach_ended(sw_accum *a, accum_series *s, int64_t until_ms, detached *out, size_t *ret_n)
 {
     size_t n = 0;
     *ret_n = 0;
     while (n < s->n_open && s->open[n].start_ms + a->base_ms <= until_ms)
         n++;
-    if (n > *cap) {
-        sw_sli_interval *grown = realloc(*out, n * sizeof *grown);
-        if (grown == NULL)
-            return false;
-        *out = grown;
-        *cap = n;
-    }
+    if (!detached_room(out, n))
+        return false;
     int64_t until_start = interval_start(until_ms, a->base_ms);
     if (until_start > s->taken_until_ms)
         s->taken_until_ms = until_start;
     if (n == 0)
         return true;
-    memcpy(*out, s->open, n * sizeof s->open[0]);
+    memcpy(out->iv, s->open, n * sizeof s->open[0]);
+    memcpy(out->enc, s->open_enc, n * sizeof s->open_enc[0]);
     memmove(&s->open[0], &s->open[n], (s->n_open - n) * sizeof s->open[0]);
+    memmove(&s->open_enc[0], &s->open_enc[n], (s->n_open - n) * sizeof s->open_enc[0]);
     s->n_open -= n;
     *ret_n = n;
     return true;
 }
 
 sw_status
-sw_accum_take(sw_accum *a, int64_t until_ms, sw_accum_sink sink, void *ctx, sw_err *err)
+sw_accum_take_encoded(sw_accum *a, int64_t until_ms, sw_accum_encoded_sink sink, void *ctx,
+                      sw_err *err)
 {
     sw_status first = SW_OK;
     sw_err one;
-    sw_sli_interval *ended = NULL;
-    size_t cap = 0;
+    detached ended = {0};
     bool all_detached = true;
     for (size_t i = 0;; i++) {
         /* The lock is held only to detach: the sink (store, evaluator) runs without it. */
@@ -714,16 +774,19 @@ sw_accum_take(sw_accum *a, int64_t until_ms, sw_accum_sink sink, void *ctx, sw_e
         }
         accum_series *s = &a->series[i];
         size_t n;
-        all_detached &= detach_ended(a, s, until_ms, &ended, &cap, &n);
+        all_detached &= detach_ended(a, s, until_ms, &ended, &n);
         char *service = s->service, *env = s->env; /* series names never move or change */
         pthread_mutex_unlock(&a->lock);
         for (size_t j = 0; j < n; j++) {
-            sw_status st = sink(ctx, service, env, &ended[j], first == SW_OK ? err : &one);
+            sw_status st =
+                sink(ctx, service, env, &ended.iv[j], &ended.enc[j], first == SW_OK ? err : &one);
+            free(ended.enc[j].data);
             if (st != SW_OK && first == SW_OK)
                 first = st;
         }
     }
-    free(ended);
+    free(ended.iv);
+    free(ended.enc);
     /* Only once every series is detached: the journal's compaction drops what is before the
      * mark, and an interval still open there would be lost to a crash. */
     pthread_mutex_lock(&a->lock);
@@ -744,6 +807,28 @@ sw_accum_taken_until(sw_accum *a)
     int64_t mark = a->taken_from_ms;
     pthread_mutex_unlock(&a->lock);
     return mark;
+}
+
+/* sw_accum_take's sink behind sw_accum_take_encoded: the encodings are not wanted. */
+typedef struct plain_sink {
+    sw_accum_sink sink;
+    void *ctx;
+} plain_sink;
+
+static sw_status
+without_encoding(void *ctx, const char *service, const char *env, sw_sli_interval *iv,
+                 sw_accum_encoding *latency, sw_err *err)
+{
+    (void)latency;
+    const plain_sink *p = ctx;
+    return p->sink(p->ctx, service, env, iv, err);
+}
+
+sw_status
+sw_accum_take(sw_accum *a, int64_t until_ms, sw_accum_sink sink, void *ctx, sw_err *err)
+{
+    plain_sink p = {sink, ctx};
+    return sw_accum_take_encoded(a, until_ms, without_encoding, &p, err);
 }
 
 uint64_t

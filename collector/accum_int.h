@@ -15,6 +15,9 @@
 typedef struct accum_series {
     char *service, *env;
     sw_sli_interval *open; /* sorted by start_ms */
+    /* Beside open (same index and capacity): each open interval's histogram as its only
+     * commit journaled it, or none (sw_accum_take_encoded). */
+    sw_accum_encoding *open_enc;
     size_t n_open, cap_open;
     int64_t taken_until_ms; /* intervals starting before this were handed over */
 } accum_series;
@@ -52,8 +55,15 @@ struct sw_accum_batch {
     size_t n, cap;
 };
 
-/* The batch's entries as one journal record, appended to out. */
-sw_status sw_accum_encode_entries(const accum_entry *e, size_t n, sw_buf *out, sw_err *err);
+/* Where an entry's latency histogram is in its journal record: len bytes at offset at. */
+typedef struct accum_span {
+    size_t at, len;
+} accum_span;
+
+/* The batch's entries as one journal record, appended to out; with spans (n of them, or NULL),
+ * where each entry's histogram bytes are in out (len 0: none). */
+sw_status sw_accum_encode_entries(const accum_entry *e, size_t n, sw_buf *out, accum_span *spans,
+                                  sw_err *err);
 
 /* The record's entries into b (which must be empty), entries of intervals starting before
  * skip_before_ms left out. */

@@ -36,7 +36,7 @@ put_name(sw_buf *out, const char *s, bool nullable, sw_err *err)
 }
 
 static sw_status
-put_entry(const accum_entry *e, sw_buf *out, sw_buf *hdr, sw_err *err)
+put_entry(const accum_entry *e, sw_buf *out, sw_buf *hdr, accum_span *span, sw_err *err)
 {
     const sw_sli_interval *iv = &e->iv;
     const sw_health *h = &iv->health;
@@ -54,13 +54,16 @@ put_entry(const accum_entry *e, sw_buf *out, sw_buf *hdr, sw_err *err)
         st = sw_hdr_encode(iv->latency, false, hdr, err);
     if (st == SW_OK)
         st = put_varint(out, hdr->len, err);
+    if (span != NULL)
+        *span = (accum_span){out->len, hdr->len};
     if (st == SW_OK && hdr->len > 0)
         st = sw_buf_append(out, hdr->data, hdr->len, err);
     return st;
 }
 
 sw_status
-sw_accum_encode_entries(const accum_entry *e, size_t n, sw_buf *out, sw_err *err)
+sw_accum_encode_entries(const accum_entry *e, size_t n, sw_buf *out, accum_span *spans,
+                        sw_err *err)
 {
     const uint8_t head[] = {MAGIC, VERSION};
     sw_buf hdr;
@@ -69,7 +72,7 @@ sw_accum_encode_entries(const accum_entry *e, size_t n, sw_buf *out, sw_err *err
     if (st == SW_OK)
         st = put_varint(out, n, err);
     for (size_t i = 0; st == SW_OK && i < n; i++)
-        st = put_entry(&e[i], out, &hdr, err);
+        st = put_entry(&e[i], out, &hdr, spans != NULL ? &spans[i] : NULL, err);
     sw_buf_fini(&hdr);
     return st;
 }
@@ -229,7 +232,7 @@ frame_series(const accum_series *s, sw_buf *record, sw_buf *frames, sw_err *err)
     for (size_t i = 0; i < s->n_open; i++)
         e[i] = (accum_entry){.service = s->service, .env = s->env, .iv = s->open[i]};
     sw_buf_reset(record);
-    sw_status st = sw_accum_encode_entries(e, s->n_open, record, err);
+    sw_status st = sw_accum_encode_entries(e, s->n_open, record, NULL, err);
     if (st == SW_OK)
         st = sw_journal_frame(frames, record->data, record->len, err);
     free(e);

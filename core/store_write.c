@@ -51,11 +51,31 @@ sw_store_mark_pending(sw_store *st, int level, int64_t sid, int64_t start_ms, sw
     return sw_store_run(st, s, "mark rollup", err);
 }
 
+/* Bind the row's latency (parameter 13): its encoding when the caller made it, else encoded
+ * here. Uncompressed V2: already compact (zero runs, varints), and DEFLATE was most of the cost
+ * of writes, rollups and scans. */
+static sw_status
+bind_latency(sw_store *st, sqlite3_stmt *s, const sw_sli_interval *iv,
+             const sw_store_encoded *encoded, sw_err *err)
+{
+    if (iv->latency == NULL)
+        return SW_OK;
+    if (encoded != NULL && encoded->data != NULL) {
+        sqlite3_bind_blob(s, 13, encoded->data, (int)encoded->len, SQLITE_STATIC);
+        return SW_OK;
+    }
+    sw_buf_reset(&st->enc);
+    sw_status r = sw_hdr_encode(iv->latency, false, &st->enc, err);
+    if (r == SW_OK)
+        sqlite3_bind_blob(s, 13, st->enc.data, (int)st->enc.len, SQLITE_STATIC);
+    return r;
+}
+
 /* Write one interval at a level through put, S_IV_PUT or S_RECENT_PUT (with the minute counts
- * of an hour row, when given). */
+ * of an hour row, when given; its latency's encoding when the caller has it). */
 static sw_status
 write_row(sw_store *st, int put, int level, int64_t sid, const sw_sli_interval *iv,
-          const sw_hour_minutes *minutes, sw_err *err)
+          const sw_store_encoded *encoded, const sw_hour_minutes *minutes, sw_err *err)
 {
     sqlite3_stmt *s = st->stmt[put];
     const int64_t v[] = {sid,
@@ -73,18 +93,12 @@ write_row(sw_store *st, int put, int level, int64_t sid, const sw_sli_interval *
     for (int i = 0; i < (int)(sizeof v / sizeof v[0]); i++)
         sqlite3_bind_int64(s, i + 1, v[i]);
     sqlite3_bind_null(s, 13);
-    if (iv->latency != NULL) {
-        /* Uncompressed V2: already compact (zero runs, varints), and DEFLATE was most of the
-         * cost of writes, rollups and scans. */
-        sw_buf_reset(&st->enc);
-        sw_status r = sw_hdr_encode(iv->latency, false, &st->enc, err);
-        if (r != SW_OK)
-            return r;
-        sqlite3_bind_blob(s, 13, st->enc.data, (int)st->enc.len, SQLITE_STATIC);
-    }
+    sw_status r = bind_latency(st, s, iv, encoded, err);
+    if (r != SW_OK)
+        return r;
     sqlite3_bind_null(s, 14);
     if (minutes != NULL) {
-        sw_status r = sw_hour_minutes_encode(minutes, &st->min_enc, err);
+        r = sw_hour_minutes_encode(minutes, &st->min_enc, err);
         if (r != SW_OK)
             return r;
         sqlite3_bind_blob(s, 14, st->min_enc.data, (int)st->min_enc.len, SQLITE_STATIC);
@@ -97,7 +111,7 @@ static sw_status
 write_interval(sw_store *st, int level, int64_t sid, const sw_sli_interval *iv,
                const sw_hour_minutes *minutes, sw_err *err)
 {
-    sw_status r = write_row(st, S_IV_PUT, level, sid, iv, minutes, err);
+    sw_status r = write_row(st, S_IV_PUT, level, sid, iv, NULL, minutes, err);
     if (r == SW_OK && level + 1 < LEVELS)
         r = sw_store_mark_pending(st, level + 1, sid, iv->start_ms, err);
     return r;
@@ -107,10 +121,10 @@ write_interval(sw_store *st, int level, int64_t sid, const sw_sli_interval *iv,
  * series' last base row marked it already. */
 static sw_status
 write_base_row(sw_store *st, int64_t recent_from, int64_t sid, sw_store_known *k,
-               const sw_sli_interval *iv, sw_err *err)
+               const sw_sli_interval *iv, const sw_store_encoded *encoded, sw_err *err)
 {
     int put = iv->start_ms >= recent_from ? S_RECENT_PUT : S_IV_PUT;
-    sw_status r = write_row(st, put, 0, sid, iv, NULL, err);
+    sw_status r = write_row(st, put, 0, sid, iv, encoded, NULL, err);
     if (r != SW_OK || (k != NULL && sw_store_cache_marked(st, k, iv->start_ms)))
         return r;
     r = sw_store_mark_pending(st, L_MINUTE, sid, iv->start_ms, err);
@@ -137,8 +151,10 @@ check_row(const sw_store *st, int level, const sw_store_row *row, sw_err *err)
     return SW_OK;
 }
 
+/* latency: each row's encoding made by the caller (sw_store_put_taken_encoded), or NULL. */
 static sw_status
-put_rows(sw_store *st, int level, const sw_store_row *rows, size_t n, sw_err *err)
+put_rows(sw_store *st, int level, const sw_store_row *rows, const sw_store_encoded *latency,
+         size_t n, sw_err *err)
 {
     int64_t recent_from = INT64_MIN;
     sw_status r = level == 0 ? sw_store_cache_sync(st, err) : SW_OK;
@@ -152,7 +168,8 @@ put_rows(sw_store *st, int level, const sw_store_row *rows, size_t n, sw_err *er
             r = sw_store_cache_series(st, rows[i].service, sw_store_env_or_empty(rows[i].env), &sid,
                                       &k, err);
         if (r == SW_OK)
-            r = level == 0 ? write_base_row(st, recent_from, sid, k, rows[i].iv, err)
+            r = level == 0 ? write_base_row(st, recent_from, sid, k, rows[i].iv,
+                                            latency != NULL ? &latency[i] : NULL, err)
                            : write_interval(st, level, sid, rows[i].iv, NULL, err);
     }
     return r;
@@ -164,7 +181,7 @@ put_level(sw_store *st, int level, const sw_store_row *rows, size_t n, sw_err *e
     sw_status r = sw_store_txn_begin(st, err);
     if (r != SW_OK)
         return r;
-    return sw_store_txn_end(st, put_rows(st, level, rows, n, err), err);
+    return sw_store_txn_end(st, put_rows(st, level, rows, NULL, n, err), err);
 }
 
 sw_status
@@ -177,10 +194,18 @@ sw_status
 sw_store_put_taken(sw_store *st, const sw_store_row *rows, size_t n, int64_t taken_until_ms,
                    sw_err *err)
 {
+    return sw_store_put_taken_encoded(st, rows, NULL, n, taken_until_ms, err);
+}
+
+sw_status
+sw_store_put_taken_encoded(sw_store *st, const sw_store_row *rows,
+                           const sw_store_encoded *latency, size_t n, int64_t taken_until_ms,
+                           sw_err *err)
+{
     sw_status r = sw_store_txn_begin(st, err);
     if (r != SW_OK)
         return r;
-    r = put_rows(st, 0, rows, n, err);
+    r = put_rows(st, 0, rows, latency, n, err);
     if (r == SW_OK) {
         sqlite3_stmt *s = st->stmt[S_TAKEN_PUT];
         sqlite3_bind_int64(s, 1, taken_until_ms);
@@ -250,7 +275,7 @@ sw_store_import_done(sw_store *st, int64_t resolution_ms, const sw_store_row *ro
     sw_status r = sw_store_txn_begin(st, err);
     if (r != SW_OK)
         return r;
-    r = put_rows(st, level, rows, n, err);
+    r = put_rows(st, level, rows, NULL, n, err);
     if (r == SW_OK)
         r = sw_store_put_window_stats_rows(st, stats, n_stats, err);
     if (r == SW_OK) {

@@ -4,8 +4,9 @@
  * and the pending rows; HTTP threads read published snapshots and queue marks and audits under
  * the lock; the rollup thread only calls the (thread-safe) store.
  *
- * This file holds the clocks, the series' totals, ingest into pending rows, alert and trigger
- * events, the tick and the run loop; start-up and shutdown are in daemon_setup.c, the probe and
+ * This file holds the clocks, the series' totals, ingest, alert and trigger events, the tick and
+ * the run loop; the pending rows, their store and the journal's compaction are in
+ * daemon_store.c; start-up and shutdown are in daemon_setup.c, the probe and
  * rollup threads and reload in daemon_reload.c.
  */
 #include "daemon_int.h"
@@ -37,8 +38,8 @@ sw_daemon_wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static double
-mono_s(void)
+double
+sw_daemon_mono_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -272,47 +273,6 @@ sw_daemon_totals_fini(sw_totals *t)
 
 /* ------------------------------------------------------------------ ingest */
 
-static void
-pending_drop_oldest(sw_daemon *d)
-{
-    sw_pending_row *p = &d->pending[0];
-    sw_log(SW_LOG_WARN, "dropping an unstored interval: too many pending", "service", p->service,
-           NULL);
-    free(p->service);
-    free(p->env);
-    sw_sli_interval_fini(&p->iv);
-    memmove(&d->pending[0], &d->pending[1], (d->n_pending - 1) * sizeof d->pending[0]);
-    d->n_pending--;
-}
-
-sw_status
-sw_daemon_pending_push(sw_daemon *d, const char *service, const char *env, sw_sli_interval *iv,
-                       sw_err *err)
-{
-    if (d->n_pending == SW_DAEMON_PENDING_MAX)
-        pending_drop_oldest(d);
-    if (d->n_pending == d->cap_pending) {
-        size_t cap = d->cap_pending ? d->cap_pending * 2 : 256;
-        sw_pending_row *p = realloc(d->pending, cap * sizeof *p);
-        if (p == NULL)
-            return sw_err_set(err, SW_E_NOMEM, "out of memory queueing intervals");
-        d->pending = p;
-        d->cap_pending = cap;
-    }
-    sw_pending_row *row = &d->pending[d->n_pending];
-    row->service = strdup(service);
-    row->env = env ? strdup(env) : NULL;
-    if (row->service == NULL || (env != NULL && row->env == NULL)) {
-        free(row->service);
-        free(row->env);
-        return sw_err_set(err, SW_E_NOMEM, "out of memory queueing intervals");
-    }
-    row->iv = *iv; /* takes the histogram */
-    *iv = (sw_sli_interval){0};
-    d->n_pending++;
-    return SW_OK;
-}
-
 /* An ended interval: into the evaluator, the totals and the rows to store. */
 sw_status
 sw_daemon_ingest(void *ctx, const char *service, const char *env, sw_sli_interval *iv, sw_err *err)
@@ -331,74 +291,6 @@ sw_daemon_ingest(void *ctx, const char *service, const char *env, sw_sli_interva
     sw_status st = sw_daemon_pending_push(d, service, env, iv, err);
     sw_sli_interval_fini(iv);
     return st;
-}
-
-/*
- * Write the pending rows, recording that everything taken before taken_until_ms is stored; then
- * the journal need keep only the open intervals. false when the store refused. The mark
- * recorded (where a replay starts) stays before any interval a take left open.
- */
-bool
-sw_daemon_store_flush(sw_daemon *d, int64_t taken_until_ms)
-{
-    int64_t taken = sw_accum_taken_until(d->accum);
-    if (taken < taken_until_ms)
-        taken_until_ms = taken;
-    sw_store_row *rows = calloc(d->n_pending + 1, sizeof *rows);
-    if (rows == NULL)
-        return false;
-    for (size_t i = 0; i < d->n_pending; i++)
-        rows[i] = (sw_store_row){d->pending[i].service, d->pending[i].env, &d->pending[i].iv};
-    sw_err err;
-    double t0 = mono_s();
-    sw_status st = sw_store_put_taken(d->store, rows, d->n_pending, taken_until_ms, &err);
-    d->self.store_write_seconds = mono_s() - t0;
-    d->self.store_writes++;
-    free(rows);
-    pthread_mutex_lock(&d->lock);
-    if (st != SW_OK)
-        snprintf(d->not_ready, sizeof d->not_ready, "store writes failing: %.200s", err.msg);
-    else
-        d->not_ready[0] = '\0';
-    pthread_mutex_unlock(&d->lock);
-    if (st != SW_OK) {
-        /* Kept in memory and retried next tick: ingestion resumes when space returns. */
-        if (d->self.store_ok)
-            sw_log_err(SW_LOG_ERROR, "store write failed; keeping intervals in memory", &err, NULL);
-        d->self.store_ok = false;
-        d->self.store_write_errors++;
-        d->self.intervals_pending = d->n_pending;
-        return false;
-    }
-    if (!d->self.store_ok)
-        sw_log(SW_LOG_INFO, "store writes resumed", NULL);
-    d->self.store_ok = true;
-    d->self.intervals_stored += d->n_pending;
-    for (size_t i = 0; i < d->n_pending; i++) {
-        free(d->pending[i].service);
-        free(d->pending[i].env);
-        sw_sli_interval_fini(&d->pending[i].iv);
-    }
-    d->n_pending = 0;
-    d->self.intervals_pending = 0;
-    return true;
-}
-
-/* Everything taken is stored: the journal shrinks to the open intervals. */
-static void
-journal_compact(sw_daemon *d)
-{
-    sw_err err;
-    if (sw_accum_journal_compact(d->accum, &err) != SW_OK)
-        sw_log_err(SW_LOG_ERROR, "ingest journal not compacted; it keeps growing", &err, NULL);
-}
-
-/* Store what was taken up to boundary_ms; compact the journal when that worked. */
-static void
-store_and_compact(sw_daemon *d, int64_t boundary_ms)
-{
-    if (sw_daemon_store_flush(d, boundary_ms))
-        journal_compact(d);
 }
 
 /* The demo's traffic for every base interval that ended by until_ms. */
@@ -640,7 +532,7 @@ enum { STAGE_INGEST, STAGE_STORE, STAGE_EVALUATE, STAGE_SNAPSHOT, STAGE_PUBLISH 
 static double
 stage_done(double stages[SW_METRICS_TICK_STAGES], int stage, double *t)
 {
-    double now = mono_s();
+    double now = sw_daemon_mono_s();
     stages[stage] = now - *t;
     *t = now;
     return now;
@@ -660,7 +552,8 @@ typedef struct tick_rows {
 } tick_rows;
 
 static sw_status
-take_row(void *ctx, const char *service, const char *env, sw_sli_interval *iv, sw_err *err)
+take_row(void *ctx, const char *service, const char *env, sw_sli_interval *iv,
+         sw_accum_encoding *latency, sw_err *err)
 {
     tick_rows *t = ctx;
     if (t->n == t->cap) {
@@ -682,8 +575,10 @@ take_row(void *ctx, const char *service, const char *env, sw_sli_interval *iv, s
         sw_sli_interval_fini(iv);
         return sw_err_set(err, SW_E_NOMEM, "out of memory taking intervals");
     }
-    r->iv = *iv; /* takes the histogram */
+    r->iv = *iv; /* takes the histogram and its encoding */
     *iv = (sw_sli_interval){0};
+    r->latency = *latency;
+    *latency = (sw_accum_encoding){0};
     t->n++;
     return SW_OK;
 }
@@ -695,6 +590,7 @@ tick_rows_free(tick_rows *t)
         free(t->row[i].service);
         free(t->row[i].env);
         sw_sli_interval_fini(&t->row[i].iv);
+        free(t->row[i].latency.data);
     }
     free(t->row);
     free(t->service);
@@ -715,7 +611,7 @@ take(sw_daemon *d, int64_t boundary_ms, tick_rows *rows)
     sw_accum_close(d->accum, boundary_ms);
     if (sw_prommap_flush(d->prommap, boundary_ms, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "histogram buckets lost", &err, NULL);
-    if (sw_accum_take(d->accum, boundary_ms, take_row, rows, &err) != SW_OK)
+    if (sw_accum_take_encoded(d->accum, boundary_ms, take_row, rows, &err) != SW_OK)
         sw_log_err(SW_LOG_ERROR, "ended intervals not all taken", &err, NULL);
 }
 
@@ -824,7 +720,7 @@ rows_to_store(sw_daemon *d, tick_rows *rows)
         if (total != NULL)
             sw_daemon_rwout_add(d, total, r->iv.start_ms + r->iv.length_ms);
         sw_err err;
-        if (sw_daemon_pending_push(d, r->service, r->env, &r->iv, &err) != SW_OK)
+        if (sw_daemon_pending_move(d, r, &err) != SW_OK)
             sw_log_err(SW_LOG_ERROR, "interval not stored", &err, "service", r->service, NULL);
     }
 }
@@ -886,7 +782,7 @@ void
 sw_daemon_tick(sw_daemon *d, int64_t boundary_ms)
 {
     double stages[SW_METRICS_TICK_STAGES];
-    double start = mono_s(), t = start;
+    double start = sw_daemon_mono_s(), t = start;
     tick_rows rows = {0};
     tick_events events = {0};
     take(d, boundary_ms, &rows);
@@ -905,7 +801,7 @@ sw_daemon_tick(sw_daemon *d, int64_t boundary_ms)
     sw_snapshot_source_write_end(d->source);
     stage_done(stages, STAGE_PUBLISH, &t);
     tick_rows_free(&rows);
-    store_and_compact(d, boundary_ms);
+    sw_daemon_store_and_compact(d, boundary_ms);
     report_alerts(d, &events, boundary_ms);
     sw_daemon_flush_audits(d);
     stage_done(stages, STAGE_STORE, &t);
@@ -1029,7 +925,7 @@ sw_daemon_run(sw_daemon *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *
     store_unjudged(d, ended);
     write_end_published(d, before);
     int64_t stored_until = ended > d->last_tick_ms ? ended : d->last_tick_ms;
-    store_and_compact(d, stored_until);
+    sw_daemon_store_and_compact(d, stored_until);
     sw_daemon_checkpoint(d, stored_until);
     sw_log(SW_LOG_INFO, "stopped", NULL);
 }

@@ -45,6 +45,7 @@ typedef struct sw_daemon_cw sw_daemon_cw;
 typedef struct sw_pending_row {
     char *service, *env;
     sw_sli_interval iv;
+    sw_accum_encoding latency; /* iv's latency as the journal encoded it, or none */
 } sw_pending_row;
 
 typedef struct sw_audit_row {
@@ -363,11 +364,19 @@ void sw_daemon_totals_rebound(sw_totals *t, const sw_rules *rules);
  * and every label value the rebuilt evaluator does not hold, as after a fresh start
  * (daemon_reload.c). */
 void sw_daemon_end_series(sw_daemon *d, bool reloaded);
+/* Queue iv for the store, its histogram taken (left in *iv on failure). */
 sw_status sw_daemon_pending_push(sw_daemon *d, const char *service, const char *env,
                                  sw_sli_interval *iv, sw_err *err);
+/* Queue row for the store, taking all it holds (left empty; left as it was on failure). */
+sw_status sw_daemon_pending_move(sw_daemon *d, sw_pending_row *row, sw_err *err);
 sw_status sw_daemon_ingest(void *ctx, const char *service, const char *env, sw_sli_interval *iv,
                            sw_err *err);
+/* daemon_store.c: the pending rows written (false when the store refused), then the journal
+ * compacted when they were. */
 bool sw_daemon_store_flush(sw_daemon *d, int64_t taken_until_ms);
+void sw_daemon_store_and_compact(sw_daemon *d, int64_t boundary_ms);
+/* Monotonic seconds, for the self-metrics' durations. */
+double sw_daemon_mono_s(void);
 void sw_daemon_seen_reset(sw_daemon *d);
 void sw_daemon_publish(sw_daemon *d, int64_t now_ms);
 /* The snapshot just published prepares its likely gate answers (after the write section). */

@@ -324,6 +324,7 @@ free_queues(sw_daemon *d)
         free(d->pending[i].service);
         free(d->pending[i].env);
         sw_sli_interval_fini(&d->pending[i].iv);
+        free(d->pending[i].latency.data);
     }
     free(d->pending);
     for (size_t i = 0; i < d->n_audits; i++) {

@@ -145,6 +145,24 @@ sw_status sw_accum_take(sw_accum *a, int64_t until_ms, sw_accum_sink sink, void 
  * the journal's compaction cuts.
  */
 int64_t sw_accum_taken_until(sw_accum *a);
+ * A taken interval's latency histogram in the bytes its journal record holds (sw_hdr_encode,
+ * uncompressed V2), kept when one commit alone made the histogram: what the store writes, so
+ * it is not encoded twice. data NULL when not kept (several commits, a replay, no journal).
+ */
+typedef struct sw_accum_encoding {
+    uint8_t *data; /* malloc'd */
+    size_t len;
+} sw_accum_encoding;
+
+/* sw_accum_sink with the interval's encoding: the sink takes *latency (sets data NULL) or it
+ * is freed after the call. */
+typedef sw_status (*sw_accum_encoded_sink)(void *ctx, const char *service, const char *env,
+                                           sw_sli_interval *iv, sw_accum_encoding *latency,
+                                           sw_err *err);
+
+/* sw_accum_take(), each interval handed with its latency's encoding when kept. */
+sw_status sw_accum_take_encoded(sw_accum *a, int64_t until_ms, sw_accum_encoded_sink sink,
+                                void *ctx, sw_err *err);
 
 /* Values that arrived for intervals already taken, since the accumulator was made. */
 uint64_t sw_accum_late(sw_accum *a);

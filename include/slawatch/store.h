@@ -92,6 +92,19 @@ sw_status sw_store_put(sw_store *st, const sw_store_row *rows, size_t n, sw_err 
 sw_status sw_store_put_taken(sw_store *st, const sw_store_row *rows, size_t n,
                              int64_t taken_until_ms, sw_err *err);
 
+/* A row's latency histogram as the store writes it (sw_hdr_encode, uncompressed V2), made by
+ * the caller already; data NULL: the store encodes the row's histogram itself. */
+typedef struct sw_store_encoded {
+    const uint8_t *data;
+    size_t len;
+} sw_store_encoded;
+
+/* sw_store_put_taken(), row i's latency written as latency[i] (which must be the encoding of
+ * rows[i].iv->latency) when given: a histogram the journal encoded is not encoded again. */
+sw_status sw_store_put_taken_encoded(sw_store *st, const sw_store_row *rows,
+                                     const sw_store_encoded *latency, size_t n,
+                                     int64_t taken_until_ms, sw_err *err);
+
 /* What the last sw_store_put_taken() recorded; INT64_MIN when none did. */
 sw_status sw_store_taken_until(sw_store *st, int64_t *ret, sw_err *err);
 
