@@ -145,6 +145,8 @@ sw_status sw_accum_take(sw_accum *a, int64_t until_ms, sw_accum_sink sink, void 
  * the journal's compaction cuts.
  */
 int64_t sw_accum_taken_until(sw_accum *a);
+
+/*
  * A taken interval's latency histogram in the bytes its journal record holds (sw_hdr_encode,
  * uncompressed V2), kept when one commit alone made the histogram: what the store writes, so
  * it is not encoded twice. data NULL when not kept (several commits, a replay, no journal).
