@@ -163,6 +163,19 @@ view_fields(const sw_ring *r, const sw_ring_view *b, size_t j, uint64_t *v)
     }
 }
 
+/* Bucket j's start (or end) from a view: its time fields alone, which are never coded against
+ * a reference. */
+static int64_t
+view_time(const sw_ring *r, const sw_ring_view *b, size_t j, bool end)
+{
+    uint64_t row = (uint64_t)j * b->row_bits;
+    uint64_t v[SW_FLD_SUMS];
+    for (size_t f = SW_FLD_START; f <= (end ? SW_FLD_LENGTH : SW_FLD_START); f++)
+        v[f] = b->min[f] + (b->width[f] != 0 ? get_bits(b->bits, row + b->off[f], b->width[f]) : 0);
+    uint64_t start = (uint64_t)b->start_ms + (uint64_t)j * (uint64_t)r->res_ms + v[SW_FLD_START];
+    return (int64_t)(end ? start + (uint64_t)r->res_ms + v[SW_FLD_LENGTH] : start);
+}
+
 /* ------------------------------------------------------------------ block headers */
 
 /* The running totals in a block's header alone. */
@@ -593,15 +606,16 @@ find_in_view(const sw_ring *r, const sw_ring_view *b, int64_t t, bool by_end)
             k++;
         return k < b->n ? (size_t)k : b->n;
     }
-    uint64_t v[SW_FLD_MAX];
-    sw_rec rec;
-    for (size_t j = 0; j < b->n; j++) {
-        view_fields(r, b, j, v);
-        rec_of(r, v, b->start_ms, j, &rec);
-        if (by_end ? rec.end_ms > t : rec.start_ms >= t)
-            return j;
+    size_t lo = 0, hi = b->n; /* starts and ends never decrease: buckets [0, lo) are before t */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int64_t at = view_time(r, b, mid, by_end);
+        if (by_end ? at > t : at >= t)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
-    return b->n;
+    return lo;
 }
 
 /*
