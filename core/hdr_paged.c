@@ -188,81 +188,6 @@ sw_hdr_pg_from_pairs(sw_hdr *h, int32_t lo, int32_t hi)
     return true;
 }
 
-/* Slot s of page p (zero without a block). */
-static inline uint64_t
-page_count(const sw_hdr_pages *pg, int32_t p, int32_t s)
-{
-    return pg->block[p] != NULL ? slot_get(pg->block[p], pg->shift[p], s) : 0;
-}
-
-/* The counts of buckets j, j + 1, ... < end (all in page p, which has a block) added while
- * each sum fits the page's width, one loop per width; returns the first bucket not added
- * (end when all were). */
-static size_t
-add_fitting(sw_hdr_pages *pg, int32_t p, const uint32_t *index, const int64_t *count, size_t j,
-            size_t end)
-{
-    int64_t added = 0;
-#define ADD_FITTING(type, most)                                                                   \
-    for (type *b = pg->block[p]; j < end; j++) {                                                  \
-        uint64_t v = b[index[j] & PAGE_MASK] + (uint64_t)count[j];                                \
-        if (v > (most))                                                                           \
-            break;                                                                                \
-        b[index[j] & PAGE_MASK] = (type)v;                                                        \
-        added += count[j];                                                                        \
-    }
-    switch (pg->shift[p]) {
-    case 0:
-        ADD_FITTING(uint8_t, UINT8_MAX)
-        break;
-    case 1:
-        ADD_FITTING(uint16_t, UINT16_MAX)
-        break;
-    case 2:
-        ADD_FITTING(uint32_t, UINT32_MAX)
-        break;
-    default:
-        ADD_FITTING(uint64_t, UINT64_MAX)
-        break;
-    }
-#undef ADD_FITTING
-    pg->total[p] += added;
-    return j;
-}
-
-/*
- * The counts of the buckets from *at on that fall in index[*at]'s page (up to last) added:
- * the page's width is looked at once per run of them, not per bucket, and widened when a sum
- * outgrows it. False when out of memory for a wider page, *at then the bucket not added.
- */
-static bool
-add_page_run(sw_hdr_pages *pg, const uint32_t *index, const int64_t *count, size_t *at,
-             size_t last)
-{
-    uint32_t page = index[*at] >> PAGE_SHIFT;
-    int32_t p = (int32_t)page - pg->first;
-    size_t j = *at, end = j;
-    while (end < last && index[end] >> PAGE_SHIFT == page)
-        end++;
-    while (j < end) {
-        if (pg->block[p] == NULL && count[j] == 0) { /* no block for zeros */
-            j++;
-            continue;
-        }
-        if (pg->block[p] != NULL)
-            j = add_fitting(pg, p, index, count, j, end);
-        if (j == end)
-            break;
-        uint64_t v = page_count(pg, p, (int32_t)(index[j] & PAGE_MASK)) + (uint64_t)count[j];
-        if (!widen(pg, p, shift_for(v))) {
-            *at = j;
-            return false;
-        }
-    }
-    *at = end;
-    return true;
-}
-
 bool
 sw_hdr_pg_add_sorted(sw_hdr *h, const uint32_t *index, const int64_t *count, size_t n)
 {
@@ -271,8 +196,8 @@ sw_hdr_pg_add_sorted(sw_hdr *h, const uint32_t *index, const int64_t *count, siz
         return true;
     if (!cover(h, (int32_t)index[first], (int32_t)index[last - 1]))
         return false;
-    for (size_t j = first; j < last;) {
-        if (add_page_run(h->pages, index, count, &j, last))
+    for (size_t j = first; j < last; j++) {
+        if (count[j] == 0 || add_one(h->pages, (int32_t)index[j], (uint64_t)count[j]))
             continue;
         while (j-- > first) /* out of memory: what was added goes again */
             if (count[j] != 0)
@@ -397,7 +322,9 @@ sw_hdr_pg_count(const sw_hdr *h, int32_t index)
 {
     const sw_hdr_pages *pg = h->pages;
     int32_t p = (index >> PAGE_SHIFT) - pg->first;
-    return (uint32_t)p < (uint32_t)pg->n ? (int64_t)page_count(pg, p, index & PAGE_MASK) : 0;
+    if ((uint32_t)p >= (uint32_t)pg->n || pg->block[p] == NULL)
+        return 0;
+    return (int64_t)slot_get(pg->block[p], pg->shift[p], index & PAGE_MASK);
 }
 
 int32_t
