@@ -28,9 +28,9 @@
 #define BASE_MS INT64_C(10000)
 #define T0 INT64_C(1790812800000) /* 2026-10-01T00:00:00Z */
 
-static const int64_t tick_lengths[] = {SW_MINUTE_MS,    2 * SW_MINUTE_MS, 5 * SW_MINUTE_MS,
-                                       30 * SW_MINUTE_MS, SW_HOUR_MS,     2 * SW_HOUR_MS,
-                                       6 * SW_HOUR_MS,  SW_DAY_MS,        3 * SW_DAY_MS};
+static const int64_t tick_lengths[] = {SW_MINUTE_MS,      2 * SW_MINUTE_MS, 5 * SW_MINUTE_MS,
+                                       30 * SW_MINUTE_MS, SW_HOUR_MS,       2 * SW_HOUR_MS,
+                                       6 * SW_HOUR_MS,    SW_DAY_MS,        3 * SW_DAY_MS};
 #define N_LENGTHS (sizeof tick_lengths / sizeof tick_lengths[0])
 
 /* Both ways of summing [from, to] agree. */
@@ -100,7 +100,9 @@ test_fingers_answer_as_a_search(void **state)
         for (int advance = 0; advance < 1500; advance++) {
             /* Mostly one boundary; now and then a catch-up of many, or of days. */
             uint64_t step = sw_rng_next(&r) % 50;
-            int64_t boundaries = step == 0 ? 200 + (int64_t)(sw_rng_next(&r) % 9000) : step == 1 ? 20 : 1;
+            int64_t boundaries = step == 0   ? 200 + (int64_t)(sw_rng_next(&r) % 9000)
+                                 : step == 1 ? 20
+                                             : 1;
             for (int64_t b = 0; b < boundaries && b < 40; b++) {
                 t += BASE_MS;
                 grow(&h, &r, &at, t);
