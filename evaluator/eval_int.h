@@ -355,15 +355,15 @@ uint64_t sw_history_total(const sw_history *h, int64_t to_ms, int which);
 /* An advancing series' fingers into its history's rings (sw_history.fingers). */
 typedef struct sw_history_fingers sw_history_fingers;
 
-sw_history_fingers *sw_fingers_new(size_t n_sums); /* NULL when out of memory */
-void sw_fingers_free(sw_history_fingers *fs);
+sw_history_fingers *sw_sums_fingers_new(size_t n_sums); /* NULL when out of memory */
+void sw_sums_fingers_free(sw_history_fingers *fs);
 /* The fingers into one set of levels (0: all intervals, 1: maintenance) forgotten: its rings
  * are about to be unmade. */
-void sw_fingers_forget_set(sw_history_fingers *fs, int set);
+void sw_sums_fingers_forget_set(sw_history_fingers *fs, int set);
 /* sw_ring_cum_from (by_end: sw_ring_cum_after) of ring r, level `level` of set `set`, at t: the
  * same answer, read on from the nearest finger of that ring and edge kind at or before t. */
-uint64_t sw_fingers_cum(sw_history_fingers *fs, int set, int level, const sw_ring *r, int64_t t,
-                        bool by_end, uint64_t *ret);
+uint64_t sw_sums_fingers_cum(sw_history_fingers *fs, int set, int level, const sw_ring *r,
+                             int64_t t, bool by_end, uint64_t *ret);
 
 /* ------------------------------------------------------------------ sums_memo.c */
 

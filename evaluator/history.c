@@ -47,7 +47,7 @@ static uint64_t
 cum_at(const lookup *lk, int level, const sw_ring *r, int64_t t, bool by_end, uint64_t *ret)
 {
     if (lk->fingers != NULL)
-        return sw_fingers_cum(lk->fingers, lk->set, level, r, t, by_end, ret);
+        return sw_sums_fingers_cum(lk->fingers, lk->set, level, r, t, by_end, ret);
     return by_end ? sw_ring_cum_after(r, t, ret) : sw_ring_cum_from(r, t, ret);
 }
 
@@ -174,7 +174,7 @@ sw_history_init(sw_history *h, const sw_history_config *cfg)
 {
     memset(h, 0, sizeof *h);
     h->cfg = *cfg;
-    h->fingers = sw_fingers_new(cfg->n_sums); /* NULL: the sums search */
+    h->fingers = sw_sums_fingers_new(cfg->n_sums); /* NULL: the sums search */
     init_set(cfg, h->level);
     h->maint = NULL;
     h->first_start_ms = INT64_MIN;
@@ -193,7 +193,7 @@ sw_history_fini(sw_history *h)
             sw_ring_fini(&h->maint[l]);
     }
     free(h->maint);
-    sw_fingers_free(h->fingers);
+    sw_sums_fingers_free(h->fingers);
 }
 
 sw_status
@@ -221,7 +221,7 @@ sw_history_maint_unset_unused(sw_history *h)
             if (r->base_cum[i] != 0)
                 return;
     }
-    sw_fingers_forget_set(h->fingers, 1);
+    sw_sums_fingers_forget_set(h->fingers, 1);
     for (int l = 0; l < SW_LEVELS; l++)
         sw_ring_fini(&h->maint[l]);
     free(h->maint);

@@ -35,7 +35,7 @@ struct sw_history_fingers {
 };
 
 sw_history_fingers *
-sw_fingers_new(size_t n_sums)
+sw_sums_fingers_new(size_t n_sums)
 {
     sw_history_fingers *fs = calloc(1, sizeof *fs);
     if (fs != NULL)
@@ -44,7 +44,7 @@ sw_fingers_new(size_t n_sums)
 }
 
 void
-sw_fingers_free(sw_history_fingers *fs)
+sw_sums_fingers_free(sw_history_fingers *fs)
 {
     if (fs == NULL)
         return;
@@ -54,7 +54,7 @@ sw_fingers_free(sw_history_fingers *fs)
 }
 
 void
-sw_fingers_forget_set(sw_history_fingers *fs, int set)
+sw_sums_fingers_forget_set(sw_history_fingers *fs, int set)
 {
     if (fs == NULL)
         return;
@@ -109,8 +109,8 @@ slot_for(sw_history_fingers *fs, uint8_t ring, const sw_ring *r)
 }
 
 uint64_t
-sw_fingers_cum(sw_history_fingers *fs, int set, int level, const sw_ring *r, int64_t t, bool by_end,
-               uint64_t *ret)
+sw_sums_fingers_cum(sw_history_fingers *fs, int set, int level, const sw_ring *r, int64_t t,
+                    bool by_end, uint64_t *ret)
 {
     uint8_t ring = (uint8_t)((set * SW_LEVELS + level) * 2 + by_end);
     finger_slot *best = NULL;
