@@ -14,8 +14,9 @@
  * packed latency histogram of 250 log-normal values per interval, of which the history keeps
  * latency_keep_ms. Then each level's buckets, its blocks' bytes as allocated (malloc_usable_size)
  * and its blocks. CPU: ns per append (with its drop), per window sum as the tick asks them (the
- * windows ending at the newest interval, lengths 5 m to 30 d, with and without maintenance) and per
- * sum over random windows. Prints "key value unit" lines.
+ * windows ending at the newest interval, lengths 5 m to 30 d, with and without maintenance), per
+ * sum over random windows, and per tick window over a day of boundaries more, searched and read
+ * on from the last boundary's fingers. Prints "key value unit" lines.
  */
 #include <malloc.h>
 #include <stdint.h>
@@ -177,6 +178,49 @@ bench_sums(const sw_history *h, int64_t now, int days)
     printf("sum_checksum %llu count\n", (unsigned long long)sink);
 }
 
+/* The tick windows asked at each boundary of a day more (each boundary's interval appended and
+ * dropped first, untimed): searched (sw_history_sums) and read on from the last boundary's
+ * fingers (sw_history_sums_on), which one first alternating; the fingers' bytes after. */
+static void
+bench_moving(sw_history *h, const sw_history_config *cfg, int64_t now)
+{
+    sw_rng r = {99};
+    sw_sums s;
+    sw_err err = {0};
+    uint64_t sink = 0;
+    double spent[2] = {0, 0};
+    size_t before = heap_in_use();
+    for (int64_t i = 0; i < DAY_INTERVALS; i++) {
+        sw_sli_interval iv;
+        sw_sums add;
+        draw_interval(&r, cfg->n_sums, now + i * BASE_MS, &iv, &add);
+        int64_t t = iv.start_ms + iv.length_ms;
+        if (sw_history_append(h, &iv, &add, false, NULL, &err) != SW_OK ||
+            sw_history_drop(h, t, &err) != SW_OK) {
+            fprintf(stderr, "bench_history: %s\n", err.msg);
+            exit(1);
+        }
+        for (int k = 0; k < 2; k++) {
+            int on = (int)((i + k) % 2);
+            double t0 = cpu_ns();
+            for (size_t w = 0; w < N_TICK_WINDOWS; w++)
+                for (int excl = 0; excl < 2; excl++) {
+                    if (on)
+                        sw_history_sums_on(h, t - tick_windows_ms[w], t, excl, &s);
+                    else
+                        sw_history_sums(h, t - tick_windows_ms[w], t, excl, &s);
+                    sink += s.v[SW_SUM_REQUESTS];
+                }
+            spent[on] += cpu_ns() - t0;
+        }
+    }
+    double per = (double)DAY_INTERVALS * N_TICK_WINDOWS * 2.0;
+    printf("sum_tick_windows_moving_searched %.1f ns\n", spent[0] / per);
+    printf("sum_tick_windows_moving_fingers %.1f ns\n", spent[1] / per);
+    printf("fingers_bytes %zu B\n", heap_in_use() - before);
+    printf("sum_moving_checksum %llu count\n", (unsigned long long)sink);
+}
+
 /* glibc's per-thread caches count the chunks they hold as in use: run again without them,
  * so that the bytes are the history's alone. */
 static void
@@ -224,6 +268,7 @@ main(int argc, char **argv)
             printf("append_ns %.1f ns\n", append_ns);
             print_levels(&h);
             bench_sums(&h, now, days);
+            bench_moving(&h, cfg, now);
         }
         sw_history_fini(&h);
     }

@@ -389,12 +389,13 @@ add_sorted_chunk(sw_hdr *h, const int64_t *values, const int64_t *counts, size_t
               : sw_hdr_sp_add_sorted(h, index, counts, n)))
         return false;
     h->total_count += total;
-    for (size_t j = 0; j < n; j++) {
-        if (values[j] > h->max_value)
-            h->max_value = values[j];
-        if (values[j] < h->min_value && values[j] != 0)
-            h->min_value = values[j];
-    }
+    /* The values are sorted (their indices increase): the last is the largest, the first
+     * non-zero the least non-zero (a value 0 is at most the first). */
+    if (n > 0 && values[n - 1] > h->max_value)
+        h->max_value = values[n - 1];
+    int64_t least = n > 0 && values[0] != 0 ? values[0] : n > 1 ? values[1] : 0;
+    if (least != 0 && least < h->min_value)
+        h->min_value = least;
     return true;
 }
 

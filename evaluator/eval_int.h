@@ -236,6 +236,23 @@ typedef sw_status sw_ring_gone_fn(void *ctx, const sw_rec *rec, sw_err *err);
  * NULL) first; its error stops the drop before that bucket. */
 sw_status sw_ring_drop(sw_ring *r, int64_t before_ms, sw_ring_gone_fn *gone, void *ctx,
                        sw_err *err);
+/* Where a lookup stopped: a later lookup at a time no earlier reads on from there instead of
+ * searching (the tick's windows move one bucket a boundary). Its owner keeps the running totals
+ * before its bucket beside it. */
+typedef struct sw_ring_finger {
+    int64_t t;      /* the time asked; INT64_MAX: unset */
+    uint64_t seq;   /* the bucket found */
+    int64_t seq_at; /* its start (by end: its end); INT64_MIN: not read yet */
+} sw_ring_finger;
+
+/* How sw_ring_cum_on answered: without a search (no finger needed), by moving the finger, or
+ * by a search whose answer a finger may be placed at (t, the answer, INT64_MIN; f_cum = ret). */
+typedef enum { SW_FINGER_UNUSED, SW_FINGER_MOVED, SW_FINGER_WANTED } sw_finger_use;
+
+/* sw_ring_cum_from (by_end: sw_ring_cum_after) at t, read on from finger f (NULL: none; f_cum
+ * its totals) when it lies at or before t and a few buckets from the answer; the same answer. */
+uint64_t sw_ring_cum_on(const sw_ring *r, int64_t t, bool by_end, sw_ring_finger *f,
+                        uint64_t *f_cum, uint64_t *ret, sw_finger_use *use);
 /* first <= seq <= end; then each sw_ring_read_next gives the next bucket, false past the end. */
 void sw_ring_read_from(const sw_ring *r, uint64_t seq, sw_ring_reader *rd);
 bool sw_ring_read_next(sw_ring_reader *rd, const sw_rec **ret);
@@ -275,6 +292,9 @@ typedef struct sw_history {
     sw_history_config cfg;
     sw_ring level[SW_LEVELS];
     sw_ring *maint; /* [SW_LEVELS], from the first interval in maintenance on; NULL before */
+    /* Where the advancing series' window sums last looked each ring up (sw_history_sums_on);
+     * NULL when it could not be allocated (every lookup then searches). */
+    struct sw_history_fingers *fingers;
     sw_lat_rec *lat; /* base intervals [latency_first, level[base].end), circular */
     size_t lat_cap, lat_head;
     uint64_t latency_first; /* first base sequence number whose histogram may be held */
@@ -298,6 +318,11 @@ sw_status sw_history_append(sw_history *h, const sw_sli_interval *iv, const sw_s
 /* Sums of the buckets with start >= from and end <= to; excl_maint leaves maintenance out. */
 void sw_history_sums(const sw_history *h, int64_t from_ms, int64_t to_ms, bool excl_maint,
                      sw_sums *ret);
+/* The same sums, each ring looked up through the history's fingers: read on from where the same
+ * window stopped at the last boundary, not searched. Only the thread advancing the series calls
+ * it (it writes the fingers); readers beside it ask sw_history_sums. */
+void sw_history_sums_on(const sw_history *h, int64_t from_ms, int64_t to_ms, bool excl_maint,
+                        sw_sums *ret);
 
 /* Consecutive failed probes up to the last base interval ending at or before to_ms. */
 uint32_t sw_history_tail_run(const sw_history *h, int64_t to_ms);
@@ -324,6 +349,21 @@ uint64_t sw_history_seq_from(const sw_history *h, int64_t start_ms); /* first st
 uint64_t sw_history_seq_after(const sw_history *h, int64_t end_ms);  /* first end > */
 /* Running total of sum `which` over every interval ending at or before to_ms, ever. */
 uint64_t sw_history_total(const sw_history *h, int64_t to_ms, int which);
+
+/* ------------------------------------------------------------------ sums_fingers.c */
+
+/* An advancing series' fingers into its history's rings (sw_history.fingers). */
+typedef struct sw_history_fingers sw_history_fingers;
+
+sw_history_fingers *sw_sums_fingers_new(size_t n_sums); /* NULL when out of memory */
+void sw_sums_fingers_free(sw_history_fingers *fs);
+/* The fingers into one set of levels (0: all intervals, 1: maintenance) forgotten: its rings
+ * are about to be unmade. */
+void sw_sums_fingers_forget_set(sw_history_fingers *fs, int set);
+/* sw_ring_cum_from (by_end: sw_ring_cum_after) of ring r, level `level` of set `set`, at t: the
+ * same answer, read on from the nearest finger of that ring and edge kind at or before t. */
+uint64_t sw_sums_fingers_cum(sw_history_fingers *fs, int set, int level, const sw_ring *r,
+                             int64_t t, bool by_end, uint64_t *ret);
 
 /* ------------------------------------------------------------------ sums_memo.c */
 

@@ -35,6 +35,22 @@ ring_roll(sw_ring *r, size_t n_sums, int64_t res, int64_t start_ms, const uint64
     return SW_OK;
 }
 
+/* How a window's sums look its rings up: searched (a reader's), or through the advancing
+ * series' fingers into set `set` (0: all intervals, 1: maintenance). */
+typedef struct lookup {
+    sw_history_fingers *fingers; /* NULL: search */
+    int set;
+} lookup;
+
+/* sw_ring_cum_from (by_end: sw_ring_cum_after) of the set's ring at level. */
+static uint64_t
+cum_at(const lookup *lk, int level, const sw_ring *r, int64_t t, bool by_end, uint64_t *ret)
+{
+    if (lk->fingers != NULL)
+        return sw_sums_fingers_cum(lk->fingers, lk->set, level, r, t, by_end, ret);
+    return by_end ? sw_ring_cum_after(r, t, ret) : sw_ring_cum_from(r, t, ret);
+}
+
 /* out +/-= the sums of the buckets between cum_* a and b. */
 static void
 add_diff(size_t n_sums, const uint64_t *a, const uint64_t *b, bool subtract, uint64_t *out)
@@ -45,12 +61,13 @@ add_diff(size_t n_sums, const uint64_t *a, const uint64_t *b, bool subtract, uin
 
 /* out += sign * sums of the buckets with start >= from and end <= to. */
 static void
-ring_sum(const sw_ring *r, size_t n_sums, int64_t from, int64_t to, bool subtract, uint64_t *out)
+ring_sum(const lookup *lk, int level, const sw_ring *r, size_t n_sums, int64_t from, int64_t to,
+         bool subtract, uint64_t *out)
 {
     if (from >= to || r->first == r->end)
         return;
     uint64_t a[SW_SUMS_MAX], b[SW_SUMS_MAX];
-    uint64_t hi = sw_ring_cum_after(r, to, b), lo = sw_ring_cum_from(r, from, a);
+    uint64_t hi = cum_at(lk, level, r, to, true, b), lo = cum_at(lk, level, r, from, false, a);
     if (hi > lo)
         add_diff(n_sums, a, b, subtract, out);
 }
@@ -60,17 +77,18 @@ ring_sum(const sw_ring *r, size_t n_sums, int64_t from, int64_t to, bool subtrac
  * minutes rolled from those the base level dropped, and those it still holds.
  */
 static void
-minutes_sum(const sw_ring *set, size_t n_sums, int64_t from, int64_t to, bool subtract,
-            uint64_t *out)
+minutes_sum(const lookup *lk, const sw_ring *set, size_t n_sums, int64_t from, int64_t to,
+            bool subtract, uint64_t *out)
 {
     if (from >= to)
         return;
-    ring_sum(&set[SW_LEVEL_MINUTE], n_sums, from, to, subtract, out);
+    ring_sum(lk, SW_LEVEL_MINUTE, &set[SW_LEVEL_MINUTE], n_sums, from, to, subtract, out);
     const sw_ring *base = &set[SW_LEVEL_BASE];
     if (base->first == base->end || to <= base->dropped_start_ms) /* none kept starts before to */
         return;
     uint64_t a[SW_SUMS_MAX], b[SW_SUMS_MAX];
-    uint64_t hi = sw_ring_cum_from(base, to, b), lo = sw_ring_cum_from(base, from, a);
+    uint64_t hi = cum_at(lk, SW_LEVEL_BASE, base, to, false, b);
+    uint64_t lo = cum_at(lk, SW_LEVEL_BASE, base, from, false, a);
     if (hi > lo)
         add_diff(n_sums, a, b, subtract, out);
 }
@@ -175,6 +193,7 @@ sw_history_init(sw_history *h, const sw_history_config *cfg)
 {
     memset(h, 0, sizeof *h);
     h->cfg = *cfg;
+    h->fingers = sw_sums_fingers_new(cfg->n_sums); /* NULL: the sums search */
     init_set(cfg, h->level);
     h->maint = NULL;
     h->first_start_ms = INT64_MIN;
@@ -193,6 +212,7 @@ sw_history_fini(sw_history *h)
             sw_ring_fini(&h->maint[l]);
     }
     free(h->maint);
+    sw_sums_fingers_free(h->fingers);
 }
 
 sw_status
@@ -220,6 +240,7 @@ sw_history_maint_unset_unused(sw_history *h)
             if (r->base_cum[i] != 0)
                 return;
     }
+    sw_sums_fingers_forget_set(h->fingers, 1);
     for (int l = 0; l < SW_LEVELS; l++)
         sw_ring_fini(&h->maint[l]);
     free(h->maint);
@@ -297,33 +318,49 @@ sw_history_append(sw_history *h, const sw_sli_interval *iv, const sw_sums *sums,
  * minutes up to the first whole hour, hours up to the last, base intervals after that.
  */
 static void
-set_sums(const sw_history *h, const sw_ring *set, int64_t from, int64_t to, bool subtract,
-         uint64_t *out)
+set_sums(const sw_history *h, const lookup *lk, const sw_ring *set, int64_t from, int64_t to,
+         bool subtract, uint64_t *out)
 {
     size_t n = h->cfg.n_sums;
     const sw_ring *base = &set[SW_LEVEL_BASE];
     bool base_reaches = from > h->level[SW_LEVEL_BASE].dropped_start_ms;
     if (base_reaches ||
         (h->cfg.keep_ms[SW_LEVEL_MINUTE] == 0 && h->cfg.keep_ms[SW_LEVEL_HOUR] == 0)) {
-        ring_sum(base, n, from, to, subtract, out);
+        ring_sum(lk, SW_LEVEL_BASE, base, n, from, to, subtract, out);
         return;
     }
     int64_t from_min = sw_ceil_to(from, SW_MINUTE_MS);
     int64_t first_hour = sw_ceil_to(from_min, SW_HOUR_MS), last_hour = sw_floor_to(to, SW_HOUR_MS);
     int64_t minutes_end = sw_max_i64(from_min, sw_min_i64(first_hour, last_hour));
     int64_t hours_end = sw_max_i64(minutes_end, last_hour);
-    minutes_sum(set, n, from_min, minutes_end, subtract, out);
-    ring_sum(&set[SW_LEVEL_HOUR], n, minutes_end, hours_end, subtract, out);
-    ring_sum(base, n, hours_end, to, subtract, out);
+    minutes_sum(lk, set, n, from_min, minutes_end, subtract, out);
+    ring_sum(lk, SW_LEVEL_HOUR, &set[SW_LEVEL_HOUR], n, minutes_end, hours_end, subtract, out);
+    ring_sum(lk, SW_LEVEL_BASE, base, n, hours_end, to, subtract, out);
+}
+
+/* The sums of both sets, each ring looked up through fingers (NULL: searched). */
+static void
+history_sums(const sw_history *h, sw_history_fingers *fingers, int64_t from_ms, int64_t to_ms,
+             bool excl_maint, sw_sums *ret)
+{
+    memset(ret, 0, sizeof *ret);
+    const lookup all = {fingers, 0}, maint = {fingers, 1};
+    set_sums(h, &all, h->level, from_ms, to_ms, false, ret->v);
+    if (excl_maint && h->maint != NULL)
+        set_sums(h, &maint, h->maint, from_ms, to_ms, true, ret->v);
 }
 
 void
 sw_history_sums(const sw_history *h, int64_t from_ms, int64_t to_ms, bool excl_maint, sw_sums *ret)
 {
-    memset(ret, 0, sizeof *ret);
-    set_sums(h, h->level, from_ms, to_ms, false, ret->v);
-    if (excl_maint && h->maint != NULL)
-        set_sums(h, h->maint, from_ms, to_ms, true, ret->v);
+    history_sums(h, NULL, from_ms, to_ms, excl_maint, ret);
+}
+
+void
+sw_history_sums_on(const sw_history *h, int64_t from_ms, int64_t to_ms, bool excl_maint,
+                   sw_sums *ret)
+{
+    history_sums(h, h->fingers, from_ms, to_ms, excl_maint, ret);
 }
 
 /* Base interval seq's runs (first <= seq < end). */

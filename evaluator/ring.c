@@ -163,6 +163,19 @@ view_fields(const sw_ring *r, const sw_ring_view *b, size_t j, uint64_t *v)
     }
 }
 
+/* Bucket j's start (or end) from a view: its time fields alone, which are never coded against
+ * a reference. */
+static int64_t
+view_time(const sw_ring *r, const sw_ring_view *b, size_t j, bool end)
+{
+    uint64_t row = (uint64_t)j * b->row_bits;
+    uint64_t v[SW_FLD_SUMS];
+    for (size_t f = SW_FLD_START; f <= (end ? SW_FLD_LENGTH : SW_FLD_START); f++)
+        v[f] = b->min[f] + (b->width[f] != 0 ? get_bits(b->bits, row + b->off[f], b->width[f]) : 0);
+    uint64_t start = (uint64_t)b->start_ms + (uint64_t)j * (uint64_t)r->res_ms + v[SW_FLD_START];
+    return (int64_t)(end ? start + (uint64_t)r->res_ms + v[SW_FLD_LENGTH] : start);
+}
+
 /* ------------------------------------------------------------------ block headers */
 
 /* The running totals in a block's header alone. */
@@ -593,15 +606,16 @@ find_in_view(const sw_ring *r, const sw_ring_view *b, int64_t t, bool by_end)
             k++;
         return k < b->n ? (size_t)k : b->n;
     }
-    uint64_t v[SW_FLD_MAX];
-    sw_rec rec;
-    for (size_t j = 0; j < b->n; j++) {
-        view_fields(r, b, j, v);
-        rec_of(r, v, b->start_ms, j, &rec);
-        if (by_end ? rec.end_ms > t : rec.start_ms >= t)
-            return j;
+    size_t lo = 0, hi = b->n; /* starts and ends never decrease: buckets [0, lo) are before t */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int64_t at = view_time(r, b, mid, by_end);
+        if (by_end ? at > t : at >= t)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
-    return b->n;
+    return lo;
 }
 
 /*
@@ -680,6 +694,90 @@ uint64_t
 sw_ring_cum_after(const sw_ring *r, int64_t t, uint64_t *ret)
 {
     return ring_find(r, t, true, ret);
+}
+
+/* ------------------------------------------------------------------ fingers */
+
+#define FINGER_STEPS 16 /* buckets a finger reads on before a search is cheaper */
+
+/* Block i viewed in b unless b holds it already (*held: the block b views, SIZE_MAX none). */
+static void
+hold_block(const sw_ring *r, size_t i, sw_ring_view *b, size_t *held)
+{
+    if (*held != i)
+        view_block(r, i, b);
+    *held = i;
+}
+
+/* Bucket seq's start (by_end: its end), first <= seq < end. */
+static int64_t
+bucket_time(const sw_ring *r, uint64_t seq, bool by_end, sw_ring_view *b, size_t *held)
+{
+    if (seq == r->end - 1)
+        return by_end ? r->newest.end_ms : r->newest.start_ms;
+    hold_block(r, block_of(r, seq), b, held);
+    return view_time(r, b, (size_t)(seq - b->first_seq), by_end);
+}
+
+/* cum += bucket seq's counts, first <= seq < end. */
+static void
+add_bucket(const sw_ring *r, uint64_t seq, sw_ring_view *b, size_t *held, uint64_t *cum)
+{
+    const uint64_t *sums = r->newest.sums;
+    uint64_t v[SW_FLD_MAX];
+    if (seq != r->end - 1) {
+        hold_block(r, block_of(r, seq), b, held);
+        view_fields(r, b, (size_t)(seq - b->first_seq), v);
+        sums = v + SW_FLD_SUMS;
+    }
+    for (size_t i = 0; i < r->n_sums; i++)
+        cum[i] += sums[i];
+}
+
+/*
+ * ring_find read on from finger f: every bucket before f's was before f->t, so before t too,
+ * and the answer is the first from f's on that is not. False, nothing changed, when f is past t
+ * or unset, its bucket no longer held, or the answer more than FINGER_STEPS buckets on. The
+ * newest bucket is the answer or before it (the caller saw to that), so f never holds totals
+ * that a rollup's add to the newest would change.
+ */
+static bool
+move_finger(const sw_ring *r, int64_t t, bool by_end, sw_ring_finger *f, uint64_t *f_cum)
+{
+    if (f->t > t || f->seq < r->first || f->seq >= r->end)
+        return false;
+    sw_ring_view b;
+    size_t held = SIZE_MAX;
+    uint64_t seq = f->seq, cum[SW_SUMS_MAX];
+    int64_t at = f->seq_at != INT64_MIN ? f->seq_at : bucket_time(r, seq, by_end, &b, &held);
+    memcpy(cum, f_cum, r->n_sums * sizeof cum[0]);
+    for (int steps = 0; by_end ? at <= t : at < t; steps++) {
+        if (steps == FINGER_STEPS)
+            return false;
+        add_bucket(r, seq, &b, &held, cum);
+        at = bucket_time(r, ++seq, by_end, &b, &held);
+    }
+    *f = (sw_ring_finger){t, seq, at};
+    memcpy(f_cum, cum, r->n_sums * sizeof cum[0]);
+    return true;
+}
+
+uint64_t
+sw_ring_cum_on(const sw_ring *r, int64_t t, bool by_end, sw_ring_finger *f, uint64_t *f_cum,
+               uint64_t *ret, sw_finger_use *use)
+{
+    /* None, or the newest bucket or none answers: no search to spare. */
+    if (r->first == r->end || (by_end ? r->newest.end_ms <= t : r->newest.start_ms < t)) {
+        *use = SW_FINGER_UNUSED;
+        return ring_find(r, t, by_end, ret);
+    }
+    if (f != NULL && move_finger(r, t, by_end, f, f_cum)) {
+        *use = SW_FINGER_MOVED;
+        memcpy(ret, f_cum, r->n_sums * sizeof ret[0]);
+        return f->seq;
+    }
+    *use = SW_FINGER_WANTED;
+    return ring_find(r, t, by_end, ret);
 }
 
 /* Bucket seq (first <= seq < end - 1) from the first block, viewed in b once (*viewed). */

@@ -36,9 +36,11 @@ sw_series_sums(sw_sums_memo *m, const sw_history *h, int64_t from_ms, int64_t to
         *ret = hit->sums;
         return;
     }
-    sw_history_sums(h, from_ms, to_ms, excl_maint, ret);
-    if (m == NULL)
+    if (m == NULL) {
+        sw_history_sums(h, from_ms, to_ms, excl_maint, ret);
         return;
+    }
+    sw_history_sums_on(h, from_ms, to_ms, excl_maint, ret); /* the advancing thread's */
     /* Full: the windows of earlier boundaries (a catch-up over many) are not asked again, as
      * their ends are past. */
     if (m->n == SW_SUMS_MEMO_MAX)
