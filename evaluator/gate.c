@@ -24,25 +24,10 @@ static const double compared_percentiles[] = {50.0, 95.0, 99.0};
 /* One side of the comparison: counts and merged latency. */
 typedef struct gate_side {
     sw_sums sums;
-    sw_hdr *lat;
+    const sw_hdr *lat;
     sw_hdr *own; /* lat when it is this side's own (freed with it), not a scratch slot's */
     uint32_t tail_run;
 } gate_side;
-
-/* A side's merged latency kept for the next answers of a run (sw_gate_scratch). */
-typedef struct side_slot {
-    sw_hdr *lat;             /* dense over the whole layout, cleared between sides */
-    const sw_series *series; /* whose intervals it holds; NULL: none yet */
-    int64_t from_ms, to_ms;  /* what sw_window_merge merged into lat */
-    uint64_t used;           /* when last used: the slot used longest ago is taken */
-} side_slot;
-
-/* Two slots (an answer's two sides) and the latency comparisons' cumulative counts. */
-struct sw_gate_scratch {
-    side_slot slot[2];
-    uint64_t uses;
-    sw_canary_latencies *cmp; /* NULL until a comparison is made */
-};
 
 typedef struct gate_ctx {
     const sw_eval *ev;
@@ -126,78 +111,13 @@ why_fail(gate_ctx *g, const char *fmt, ...)
 
 /* ------------------------------------------------------------------ measuring */
 
-sw_status
-sw_gate_scratch_new(sw_gate_scratch **ret, sw_err *err)
-{
-    sw_gate_scratch *x = calloc(1, sizeof *x);
-    if (x == NULL)
-        return sw_err_set(err, SW_E_NOMEM, "cannot allocate the gate's scratch");
-    sw_status st = SW_OK;
-    for (int i = 0; i < 2 && st == SW_OK; i++)
-        st = sw_hdr_new_dense(&sw_hdr_latency_config, &x->slot[i].lat, err);
-    if (st != SW_OK) {
-        sw_gate_scratch_free(x);
-        return st;
-    }
-    *ret = x;
-    return SW_OK;
-}
-
-void
-sw_gate_scratch_free(sw_gate_scratch *x)
-{
-    if (x == NULL)
-        return;
-    for (int i = 0; i < 2; i++)
-        sw_hdr_free(x->slot[i].lat);
-    sw_canary_latencies_free(x->cmp);
-    free(x);
-}
-
-/* Merging [from, mid) and then [mid, to) gives [from, to): no interval of h straddles mid. */
-static bool
-splits_at(const sw_history *h, int64_t mid)
-{
-    return sw_history_seq_after(h, mid) == sw_history_seq_from(h, mid);
-}
-
-/* k holds s's intervals over [from, to) but those before its own start, mergeable apart. */
-static bool
-slot_extends(const side_slot *k, const sw_series *s, int64_t from, int64_t to)
-{
-    return k->series == s && k->to_ms == to && from <= k->from_ms &&
-           (from == k->from_ms || splits_at(&s->hist, k->from_ms));
-}
-
-/*
- * A slot of x holding s's latency over [from, to): the one that holds it already or a shorter
- * window ending at to (only the intervals before it merged), else the slot used longest ago,
- * cleared (never the other side's of the answer: it was used last).
- */
-static side_slot *
-slot_merged(sw_gate_scratch *x, const sw_series *s, int64_t from, int64_t to)
-{
-    side_slot *k = &x->slot[0], *older = x->slot[1].used < k->used ? &x->slot[1] : k;
-    if (!slot_extends(k, s, from, to))
-        k = slot_extends(&x->slot[1], s, from, to) ? &x->slot[1] : NULL;
-    if (k == NULL) {
-        k = older;
-        sw_hdr_reset(k->lat);
-        *k = (side_slot){.lat = k->lat, .series = s, .from_ms = to, .to_ms = to};
-    }
-    sw_window_merge(&s->hist, from, k->from_ms, false, k->lat);
-    k->from_ms = from;
-    k->used = ++x->uses;
-    return k;
-}
-
 /*
  * with_latency false: the histogram stays empty (nothing will read it). With it, the window's
  * 60-odd packed intervals are merged into a dense histogram: each merge into a compact one
- * walked every pair it held, thousands once a window holds a wide distribution (the largest
- * cost of a steady-state tick, which prepares the gate answers asked before); the counts, and
- * so every answer, are the same either way. Through a scratch, the dense histogram is one of
- * its slots, merged only where it does not hold the window already.
+ * walked every pair it held, thousands once a window holds a wide distribution; the counts, and
+ * so every answer, are the same either way. Through a scratch, the side is one of its slots,
+ * brought to the window by the intervals it does not hold yet or no longer should
+ * (gate_scratch.c); merged here only when the scratch is out of memory.
  */
 static sw_status
 side_load(const sw_series *s, int64_t from, int64_t to, bool with_latency, sw_gate_scratch *x,
@@ -205,16 +125,16 @@ side_load(const sw_series *s, int64_t from, int64_t to, bool with_latency, sw_ga
 {
     memset(g, 0, sizeof *g);
     bool merged = with_latency && s != NULL;
-    if (merged && x != NULL) {
-        g->lat = slot_merged(x, s, from, to)->lat;
-    } else {
+    if (merged && x != NULL)
+        g->lat = sw_gate_scratch_side(x, s, from, to);
+    if (g->lat == NULL) {
         sw_status st = merged ? sw_hdr_new_dense(&sw_hdr_latency_config, &g->own, err)
                               : sw_hdr_new(&sw_hdr_latency_config, &g->own, err);
         if (st != SW_OK)
             return st;
         g->lat = g->own;
         if (merged)
-            sw_window_merge(&s->hist, from, to, false, g->lat);
+            sw_window_merge(&s->hist, from, to, false, g->own);
     }
     if (s == NULL)
         return SW_OK;
@@ -370,7 +290,8 @@ static void
 latency_checks(gate_ctx *g, const uint64_t values[2], double alpha)
 {
     const sw_gate_spec *sp = g->spec;
-    sw_canary_latencies *own = NULL, **cmp = g->scratch != NULL ? &g->scratch->cmp : &own;
+    sw_canary_latencies *own = NULL,
+                        **cmp = g->scratch != NULL ? sw_gate_scratch_comparison(g->scratch) : &own;
     bool measured = values[0] > 0 && values[1] > 0 &&
                     sw_canary_latencies_renew(cmp, g->cmp_lat[0], g->cmp_lat[1], NULL) == SW_OK;
     for (size_t i = 0; i < N_PERCENTILES; i++) {

@@ -55,6 +55,7 @@ sw_snapshot_source_free(sw_snapshot_source *src)
     if (src == NULL)
         return;
     sw_snapshot_unref(src->latest);
+    sw_gate_scratch_free(src->prepared);
     pthread_mutex_destroy(&src->latest_lock);
     pthread_rwlock_destroy(&src->lock);
     pthread_rwlock_destroy(&src->shared);

@@ -40,6 +40,9 @@ struct sw_snapshot_source {
     atomic_size_t last_size[N_FORMATS]; /* of the last /metrics body, to allocate it at once */
     pthread_mutex_t latest_lock;
     sw_snapshot *latest; /* the last one built (a reference): whose questions to prepare */
+    /* The sides the prepared answers merged, kept for the next snapshot's (the same questions
+     * brought forward by the intervals that arrived): used by the preparing thread only. */
+    sw_gate_scratch *prepared;
 };
 
 /* A computed gate answer: its verdict and JSON. */
