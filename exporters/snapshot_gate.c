@@ -441,8 +441,12 @@ sw_snapshot_prepare(sw_snapshot *s)
     if (s->source == NULL)
         return;
     prepare_gates(s, s->previous);
-    sw_snapshot_unref(s->previous);
+    sw_snapshot *p = s->previous;
     s->previous = NULL;
+    /* Its /metrics bodies unmapped by the next render (a render worker), not here. */
+    if (p != NULL && sw_snapshot_keeps_metrics(p))
+        p = atomic_exchange(&s->source->retired, p);
+    sw_snapshot_unref(p);
 }
 
 /* ------------------------------------------------------------------ the gate API */
