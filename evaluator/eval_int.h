@@ -670,6 +670,22 @@ const sw_hdr *sw_gate_scratch_side(sw_gate_scratch *x, const sw_series *s, int64
 /* The latency comparisons' cumulative counts x keeps for its answers (NULL until made). */
 sw_canary_latencies **sw_gate_scratch_comparison(sw_gate_scratch *x);
 
+/* The percentiles a latency comparison holds against the baseline's (gate.c). */
+#define SW_GATE_PERCENTILES 3
+
+/* The last latency comparison of a deployment's accumulation x made, and its results: every
+ * window of a marked series compares the same accumulation. */
+typedef struct sw_gate_cmp_memo {
+    bool valid, measured;
+    uint64_t series_id;                  /* the marked series */
+    int64_t from_ms, to_ms;              /* what its accumulation held */
+    int64_t values[2];                   /* latency values on each side */
+    const sw_hdr *lat[2];                /* its histograms */
+    double tolerance, alpha;
+    sw_canary_result cr[SW_GATE_PERCENTILES];
+} sw_gate_cmp_memo;
+sw_gate_cmp_memo *sw_gate_scratch_memo(sw_gate_scratch *x);
+
 /* The resolved set and plan of service i of the rules (sw_eval_resolve's index). */
 const sw_rules *sw_eval_service_rules(const sw_eval *ev, size_t i);
 const sw_plan *sw_eval_service_plan(const sw_eval *ev, size_t i);

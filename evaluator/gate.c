@@ -18,8 +18,8 @@
 #include <string.h>
 
 /* Latency comparisons: where the candidate's distribution is held against the baseline's. */
-static const double compared_percentiles[] = {50.0, 95.0, 99.0};
-#define N_PERCENTILES (sizeof compared_percentiles / sizeof compared_percentiles[0])
+static const double compared_percentiles[SW_GATE_PERCENTILES] = {50.0, 95.0, 99.0};
+#define N_PERCENTILES SW_GATE_PERCENTILES
 
 /* One side of the comparison: counts and merged latency. */
 typedef struct gate_side {
@@ -281,19 +281,80 @@ comparison_add(gate_ctx *g, const char *name, double tolerance, const uint64_t s
     return c;
 }
 
+/* The comparison of a marked series' accumulation, as m holds it (valid or not). */
+static sw_gate_cmp_memo
+memo_key(const gate_ctx *g, const uint64_t values[2], double alpha)
+{
+    const sw_gate_state *st = g->series->gate;
+    return (sw_gate_cmp_memo){.valid = true,
+                              .series_id = g->series->id,
+                              .from_ms = st->from_ms,
+                              .to_ms = st->to_ms,
+                              .values = {(int64_t)values[0], (int64_t)values[1]},
+                              .lat = {g->cmp_lat[0], g->cmp_lat[1]},
+                              .tolerance = g->spec->max_latency_increase,
+                              .alpha = alpha};
+}
+
+/* An accumulation only grows (its end moves with what it takes in) or starts again at a mark
+ * (its start moves): the same series, ends, counts and histograms are the same values. */
+static bool
+memo_same(const sw_gate_cmp_memo *a, const sw_gate_cmp_memo *b)
+{
+    return a->valid && b->valid && a->series_id == b->series_id && a->from_ms == b->from_ms &&
+           a->to_ms == b->to_ms && a->values[0] == b->values[0] && a->values[1] == b->values[1] &&
+           a->lat[0] == b->lat[0] && a->lat[1] == b->lat[1] && a->tolerance == b->tolerance &&
+           a->alpha == b->alpha;
+}
+
 /*
- * p50, p95 and p99 of the same windows: both sides' cumulative counts built once. Each check
- * shows its own estimate whenever both sides hold latency values, judged only with enough
- * requests on both; with requests enough but no latency on a side it is unmeasured.
+ * Each compared percentile's result (NAN estimates when not measured: a side without latency
+ * values); whether both sides were measured. Both sides' cumulative counts are built once;
+ * through a scratch, a marked series' comparison (its deployment's accumulation, the same for
+ * every window asked) is computed once and read back for its other windows.
+ */
+static bool
+latency_results(gate_ctx *g, const uint64_t values[2], double alpha,
+                sw_canary_result cr[N_PERCENTILES])
+{
+    bool accumulated = g->series != NULL && g->series->gate != NULL;
+    sw_gate_cmp_memo *m = g->scratch != NULL && accumulated ? sw_gate_scratch_memo(g->scratch)
+                                                             : NULL;
+    sw_gate_cmp_memo key = m != NULL ? memo_key(g, values, alpha) : (sw_gate_cmp_memo){0};
+    if (m != NULL && memo_same(m, &key)) {
+        memcpy(cr, m->cr, sizeof m->cr);
+        return m->measured;
+    }
+    sw_canary_latencies *own = NULL,
+                        **cmp = g->scratch != NULL ? sw_gate_scratch_comparison(g->scratch) : &own;
+    bool measured = values[0] > 0 && values[1] > 0 &&
+                    sw_canary_latencies_renew(cmp, g->cmp_lat[0], g->cmp_lat[1], NULL) == SW_OK;
+    for (size_t i = 0; i < N_PERCENTILES; i++) {
+        cr[i] = (sw_canary_result){.estimate = NAN, .lower = NAN, .upper = NAN};
+        if (measured)
+            sw_canary_latency_at(*cmp, compared_percentiles[i], g->spec->max_latency_increase,
+                                 alpha, &cr[i]);
+    }
+    sw_canary_latencies_free(own);
+    if (m != NULL) {
+        key.measured = measured;
+        memcpy(key.cr, cr, sizeof key.cr);
+        *m = key;
+    }
+    return measured;
+}
+
+/*
+ * p50, p95 and p99 of the same windows. Each check shows its own estimate whenever both sides
+ * hold latency values, judged only with enough requests on both; with requests enough but no
+ * latency on a side it is unmeasured.
  */
 static void
 latency_checks(gate_ctx *g, const uint64_t values[2], double alpha)
 {
     const sw_gate_spec *sp = g->spec;
-    sw_canary_latencies *own = NULL,
-                        **cmp = g->scratch != NULL ? sw_gate_scratch_comparison(g->scratch) : &own;
-    bool measured = values[0] > 0 && values[1] > 0 &&
-                    sw_canary_latencies_renew(cmp, g->cmp_lat[0], g->cmp_lat[1], NULL) == SW_OK;
+    sw_canary_result results[N_PERCENTILES];
+    bool measured = latency_results(g, values, alpha, results);
     for (size_t i = 0; i < N_PERCENTILES; i++) {
         char name[32], what[32];
         snprintf(name, sizeof name, "p%g_increase", compared_percentiles[i]);
@@ -301,16 +362,12 @@ latency_checks(gate_ctx *g, const uint64_t values[2], double alpha)
         sw_gate_check *c = comparison_add(g, name, sp->max_latency_increase, values);
         if (c == NULL)
             break;
-        sw_canary_result cr = {.estimate = NAN, .lower = NAN, .upper = NAN};
-        if (measured)
-            sw_canary_latency_at(*cmp, compared_percentiles[i], sp->max_latency_increase, alpha,
-                                 &cr);
+        sw_canary_result cr = results[i];
         if (!g->cmp_enough || measured)
             comparison_judge(g, c, &cr, what, "latency values");
         else if (g->unmeasured == NULL)
             g->unmeasured = c->name; /* requests counted but no latency recorded */
     }
-    sw_canary_latencies_free(own);
 }
 
 static void

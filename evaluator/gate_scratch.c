@@ -36,6 +36,7 @@ struct sw_gate_scratch {
     uint64_t uses;
     uint64_t intervals; /* merged or subtracted through the slots, ever */
     sw_canary_latencies *cmp;
+    sw_gate_cmp_memo memo;
 };
 
 sw_status
@@ -75,6 +76,12 @@ sw_canary_latencies **
 sw_gate_scratch_comparison(sw_gate_scratch *x)
 {
     return &x->cmp;
+}
+
+sw_gate_cmp_memo *
+sw_gate_scratch_memo(sw_gate_scratch *x)
+{
+    return &x->memo;
 }
 
 /* The intervals of [from, to) with latency added to lat. */

@@ -586,7 +586,8 @@ test_scratch_answers_match_alone(void **state)
  * percentiles, a deployment marked off the intervals' edges), every answer through it is, field
  * by field, the answer computed from scratch, and it merges far fewer intervals than a scratch
  * made afresh at each tick for the same questions. A slide that adds or subtracts the wrong
- * intervals (or none) changes the percentiles the comparisons print.
+ * intervals (or none) changes the percentiles the comparisons print, and so does a marked
+ * series' comparison read back from the scratch once its accumulation has moved on.
  */
 static void
 test_kept_sides_slide_exactly(void **state)
