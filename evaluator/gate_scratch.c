@@ -119,14 +119,15 @@ distance(uint64_t a, uint64_t b)
     return a > b ? a - b : b - a;
 }
 
-/* Intervals to add or subtract to bring k to [lo, hi) of h; UINT64_MAX when it cannot be (not
- * s's, nothing in common, or an interval to subtract no longer held). */
+/* Intervals to add or subtract to bring k to [lo, hi) of s; UINT64_MAX when it cannot be (not
+ * s's, nothing in common, or reaching back to intervals whose histograms are no longer held:
+ * k may hold some a merge now would not find, and could not subtract them). */
 static uint64_t
 move_cost(const side_slot *k, const sw_series *s, uint64_t lo, uint64_t hi)
 {
     if (k->lat == NULL || k->series_id != s->id || k->lo >= hi || lo >= k->hi)
         return UINT64_MAX;
-    if (lo > k->lo && k->lo < s->hist.latency_first)
+    if (k->lo < s->hist.latency_first || lo < s->hist.latency_first)
         return UINT64_MAX;
     return distance(k->lo, lo) + distance(k->hi, hi);
 }
