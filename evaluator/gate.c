@@ -281,7 +281,7 @@ comparison_add(gate_ctx *g, const char *name, double tolerance, const uint64_t s
     return c;
 }
 
-/* The comparison of a marked series' accumulation, as m holds it (valid or not). */
+/* The memo's key for a marked series' comparison: what a memo must hold to be read back. */
 static sw_gate_cmp_memo
 memo_key(const gate_ctx *g, const uint64_t values[2], double alpha)
 {

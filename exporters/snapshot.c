@@ -656,11 +656,11 @@ sw_snapshot_lookup
 sw_snapshot_metrics(const sw_snapshot *s, sw_expo_format format, const sw_buf **ret)
 {
     size_t which = format == SW_EXPO_OPENMETRICS ? 1 : format == SW_EXPO_PROTOBUF ? 2 : 0;
-    sw_snapshot_lookup l =
-        lazy_get(s, (lazy_body *)&s->bodies[which], write_metrics, which, METRICS_BODY_MAX, ret);
+    /* Before this render allocates its body: the one replaced and its own are never both held
+     * for the render's sake. */
     if (s->source != NULL)
         sw_snapshot_unref(atomic_exchange(&s->source->retired, NULL));
-    return l;
+    return lazy_get(s, (lazy_body *)&s->bodies[which], write_metrics, which, METRICS_BODY_MAX, ret);
 }
 
 bool
