@@ -7,6 +7,7 @@
 #include "eval_int.h"
 #include "slawatch/units.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,9 +145,11 @@ static sw_status
 series_new(const sw_eval *ev, size_t service_index, const char *name, const char *env,
            sw_series **ret, sw_err *err)
 {
+    static atomic_uint_fast64_t last_id;
     sw_series *s = calloc(1, sizeof *s);
     if (s == NULL)
         return sw_err_set(err, SW_E_NOMEM, "cannot allocate a series");
+    s->id = atomic_fetch_add(&last_id, 1) + 1;
     s->service = &ev->rules->services[service_index];
     s->service_index = service_index;
     s->rules = sw_eval_service_rules(ev, service_index);

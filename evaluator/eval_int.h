@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "slawatch/buf.h"
+#include "slawatch/canary.h"
 #include "slawatch/eval.h"
 #include "slawatch/gate_policy.h"
 #include "slawatch/hdr.h"
@@ -632,6 +633,7 @@ typedef struct sw_gate_state {
 } sw_gate_state;
 
 typedef struct sw_series {
+    uint64_t id; /* unique in the process, never reused: what a kept gate side names */
     const sw_service *service;
     size_t service_index;
     const sw_rules *rules; /* the service's resolved set (sw_service.rules) */
@@ -697,6 +699,32 @@ void sw_gate_state_free(sw_gate_state *g);
 
 /* Boundary t of a marked series: take in both sides' data up to t, judge, latch a fail. */
 sw_status sw_gate_step(const sw_eval *ev, sw_series *s, int64_t t, sw_err *err);
+
+/* ------------------------------------------------------------------ gate_scratch.c */
+
+/* s's latency over [from_ms, to_ms) as sw_window_merge merges it, held in a slot of x until
+ * the next side x loads (the one loaded before stays valid too); NULL: out of memory. */
+const sw_hdr *sw_gate_scratch_side(sw_gate_scratch *x, const sw_series *s, int64_t from_ms,
+                                   int64_t to_ms);
+
+/* The latency comparisons' cumulative counts x keeps for its answers (NULL until made). */
+sw_canary_latencies **sw_gate_scratch_comparison(sw_gate_scratch *x);
+
+/* The percentiles a latency comparison holds against the baseline's (gate.c). */
+#define SW_GATE_PERCENTILES 3
+
+/* The last latency comparison of a deployment's accumulation x made, and its results: every
+ * window of a marked series compares the same accumulation. */
+typedef struct sw_gate_cmp_memo {
+    bool valid, measured;
+    uint64_t series_id;                  /* the marked series */
+    int64_t from_ms, to_ms;              /* what its accumulation held */
+    int64_t values[2];                   /* latency values on each side */
+    const sw_hdr *lat[2];                /* its histograms */
+    double tolerance, alpha;
+    sw_canary_result cr[SW_GATE_PERCENTILES];
+} sw_gate_cmp_memo;
+sw_gate_cmp_memo *sw_gate_scratch_memo(sw_gate_scratch *x);
 
 /* The resolved set and plan of service i of the rules (sw_eval_resolve's index). */
 const sw_rules *sw_eval_service_rules(const sw_eval *ev, size_t i);

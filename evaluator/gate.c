@@ -18,31 +18,16 @@
 #include <string.h>
 
 /* Latency comparisons: where the candidate's distribution is held against the baseline's. */
-static const double compared_percentiles[] = {50.0, 95.0, 99.0};
-#define N_PERCENTILES (sizeof compared_percentiles / sizeof compared_percentiles[0])
+static const double compared_percentiles[SW_GATE_PERCENTILES] = {50.0, 95.0, 99.0};
+#define N_PERCENTILES SW_GATE_PERCENTILES
 
 /* One side of the comparison: counts and merged latency. */
 typedef struct gate_side {
     sw_sums sums;
-    sw_hdr *lat;
+    const sw_hdr *lat;
     sw_hdr *own; /* lat when it is this side's own (freed with it), not a scratch slot's */
     uint32_t tail_run;
 } gate_side;
-
-/* A side's merged latency kept for the next answers of a run (sw_gate_scratch). */
-typedef struct side_slot {
-    sw_hdr *lat;             /* dense over the whole layout, cleared between sides */
-    const sw_series *series; /* whose intervals it holds; NULL: none yet */
-    int64_t from_ms, to_ms;  /* what sw_window_merge merged into lat */
-    uint64_t used;           /* when last used: the slot used longest ago is taken */
-} side_slot;
-
-/* Two slots (an answer's two sides) and the latency comparisons' cumulative counts. */
-struct sw_gate_scratch {
-    side_slot slot[2];
-    uint64_t uses;
-    sw_canary_latencies *cmp; /* NULL until a comparison is made */
-};
 
 typedef struct gate_ctx {
     const sw_eval *ev;
@@ -126,78 +111,13 @@ why_fail(gate_ctx *g, const char *fmt, ...)
 
 /* ------------------------------------------------------------------ measuring */
 
-sw_status
-sw_gate_scratch_new(sw_gate_scratch **ret, sw_err *err)
-{
-    sw_gate_scratch *x = calloc(1, sizeof *x);
-    if (x == NULL)
-        return sw_err_set(err, SW_E_NOMEM, "cannot allocate the gate's scratch");
-    sw_status st = SW_OK;
-    for (int i = 0; i < 2 && st == SW_OK; i++)
-        st = sw_hdr_new_dense(&sw_hdr_latency_config, &x->slot[i].lat, err);
-    if (st != SW_OK) {
-        sw_gate_scratch_free(x);
-        return st;
-    }
-    *ret = x;
-    return SW_OK;
-}
-
-void
-sw_gate_scratch_free(sw_gate_scratch *x)
-{
-    if (x == NULL)
-        return;
-    for (int i = 0; i < 2; i++)
-        sw_hdr_free(x->slot[i].lat);
-    sw_canary_latencies_free(x->cmp);
-    free(x);
-}
-
-/* Merging [from, mid) and then [mid, to) gives [from, to): no interval of h straddles mid. */
-static bool
-splits_at(const sw_history *h, int64_t mid)
-{
-    return sw_history_seq_after(h, mid) == sw_history_seq_from(h, mid);
-}
-
-/* k holds s's intervals over [from, to) but those before its own start, mergeable apart. */
-static bool
-slot_extends(const side_slot *k, const sw_series *s, int64_t from, int64_t to)
-{
-    return k->series == s && k->to_ms == to && from <= k->from_ms &&
-           (from == k->from_ms || splits_at(&s->hist, k->from_ms));
-}
-
-/*
- * A slot of x holding s's latency over [from, to): the one that holds it already or a shorter
- * window ending at to (only the intervals before it merged), else the slot used longest ago,
- * cleared (never the other side's of the answer: it was used last).
- */
-static side_slot *
-slot_merged(sw_gate_scratch *x, const sw_series *s, int64_t from, int64_t to)
-{
-    side_slot *k = &x->slot[0], *older = x->slot[1].used < k->used ? &x->slot[1] : k;
-    if (!slot_extends(k, s, from, to))
-        k = slot_extends(&x->slot[1], s, from, to) ? &x->slot[1] : NULL;
-    if (k == NULL) {
-        k = older;
-        sw_hdr_reset(k->lat);
-        *k = (side_slot){.lat = k->lat, .series = s, .from_ms = to, .to_ms = to};
-    }
-    sw_window_merge(&s->hist, from, k->from_ms, false, k->lat);
-    k->from_ms = from;
-    k->used = ++x->uses;
-    return k;
-}
-
 /*
  * with_latency false: the histogram stays empty (nothing will read it). With it, the window's
  * 60-odd packed intervals are merged into a dense histogram: each merge into a compact one
- * walked every pair it held, thousands once a window holds a wide distribution (the largest
- * cost of a steady-state tick, which prepares the gate answers asked before); the counts, and
- * so every answer, are the same either way. Through a scratch, the dense histogram is one of
- * its slots, merged only where it does not hold the window already.
+ * walked every pair it held, thousands once a window holds a wide distribution; the counts, and
+ * so every answer, are the same either way. Through a scratch, the side is one of its slots,
+ * brought to the window by the intervals it does not hold yet or no longer should
+ * (gate_scratch.c); merged here only when the scratch is out of memory.
  */
 static sw_status
 side_load(const sw_series *s, int64_t from, int64_t to, bool with_latency, sw_gate_scratch *x,
@@ -205,16 +125,16 @@ side_load(const sw_series *s, int64_t from, int64_t to, bool with_latency, sw_ga
 {
     memset(g, 0, sizeof *g);
     bool merged = with_latency && s != NULL;
-    if (merged && x != NULL) {
-        g->lat = slot_merged(x, s, from, to)->lat;
-    } else {
+    if (merged && x != NULL)
+        g->lat = sw_gate_scratch_side(x, s, from, to);
+    if (g->lat == NULL) {
         sw_status st = merged ? sw_hdr_new_dense(&sw_hdr_latency_config, &g->own, err)
                               : sw_hdr_new(&sw_hdr_latency_config, &g->own, err);
         if (st != SW_OK)
             return st;
         g->lat = g->own;
         if (merged)
-            sw_window_merge(&s->hist, from, to, false, g->lat);
+            sw_window_merge(&s->hist, from, to, false, g->own);
     }
     if (s == NULL)
         return SW_OK;
@@ -361,18 +281,80 @@ comparison_add(gate_ctx *g, const char *name, double tolerance, const uint64_t s
     return c;
 }
 
+/* The memo's key for a marked series' comparison: what a memo must hold to be read back. */
+static sw_gate_cmp_memo
+memo_key(const gate_ctx *g, const uint64_t values[2], double alpha)
+{
+    const sw_gate_state *st = g->series->gate;
+    return (sw_gate_cmp_memo){.valid = true,
+                              .series_id = g->series->id,
+                              .from_ms = st->from_ms,
+                              .to_ms = st->to_ms,
+                              .values = {(int64_t)values[0], (int64_t)values[1]},
+                              .lat = {g->cmp_lat[0], g->cmp_lat[1]},
+                              .tolerance = g->spec->max_latency_increase,
+                              .alpha = alpha};
+}
+
+/* An accumulation only grows (its end moves with what it takes in) or starts again at a mark
+ * (its start moves): the same series, ends, counts and histograms are the same values. */
+static bool
+memo_same(const sw_gate_cmp_memo *a, const sw_gate_cmp_memo *b)
+{
+    return a->valid && b->valid && a->series_id == b->series_id && a->from_ms == b->from_ms &&
+           a->to_ms == b->to_ms && a->values[0] == b->values[0] && a->values[1] == b->values[1] &&
+           a->lat[0] == b->lat[0] && a->lat[1] == b->lat[1] && a->tolerance == b->tolerance &&
+           a->alpha == b->alpha;
+}
+
 /*
- * p50, p95 and p99 of the same windows: both sides' cumulative counts built once. Each check
- * shows its own estimate whenever both sides hold latency values, judged only with enough
- * requests on both; with requests enough but no latency on a side it is unmeasured.
+ * Each compared percentile's result (NAN estimates when not measured: a side without latency
+ * values); whether both sides were measured. Both sides' cumulative counts are built once;
+ * through a scratch, a marked series' comparison (its deployment's accumulation, the same for
+ * every window asked) is computed once and read back for its other windows.
+ */
+static bool
+latency_results(gate_ctx *g, const uint64_t values[2], double alpha,
+                sw_canary_result cr[N_PERCENTILES])
+{
+    bool accumulated = g->series != NULL && g->series->gate != NULL;
+    sw_gate_cmp_memo *m = g->scratch != NULL && accumulated ? sw_gate_scratch_memo(g->scratch)
+                                                             : NULL;
+    sw_gate_cmp_memo key = m != NULL ? memo_key(g, values, alpha) : (sw_gate_cmp_memo){0};
+    if (m != NULL && memo_same(m, &key)) {
+        memcpy(cr, m->cr, sizeof m->cr);
+        return m->measured;
+    }
+    sw_canary_latencies *own = NULL,
+                        **cmp = g->scratch != NULL ? sw_gate_scratch_comparison(g->scratch) : &own;
+    bool measured = values[0] > 0 && values[1] > 0 &&
+                    sw_canary_latencies_renew(cmp, g->cmp_lat[0], g->cmp_lat[1], NULL) == SW_OK;
+    for (size_t i = 0; i < N_PERCENTILES; i++) {
+        cr[i] = (sw_canary_result){.estimate = NAN, .lower = NAN, .upper = NAN};
+        if (measured)
+            sw_canary_latency_at(*cmp, compared_percentiles[i], g->spec->max_latency_increase,
+                                 alpha, &cr[i]);
+    }
+    sw_canary_latencies_free(own);
+    if (m != NULL) {
+        key.measured = measured;
+        memcpy(key.cr, cr, sizeof key.cr);
+        *m = key;
+    }
+    return measured;
+}
+
+/*
+ * p50, p95 and p99 of the same windows. Each check shows its own estimate whenever both sides
+ * hold latency values, judged only with enough requests on both; with requests enough but no
+ * latency on a side it is unmeasured.
  */
 static void
 latency_checks(gate_ctx *g, const uint64_t values[2], double alpha)
 {
     const sw_gate_spec *sp = g->spec;
-    sw_canary_latencies *own = NULL, **cmp = g->scratch != NULL ? &g->scratch->cmp : &own;
-    bool measured = values[0] > 0 && values[1] > 0 &&
-                    sw_canary_latencies_renew(cmp, g->cmp_lat[0], g->cmp_lat[1], NULL) == SW_OK;
+    sw_canary_result results[N_PERCENTILES];
+    bool measured = latency_results(g, values, alpha, results);
     for (size_t i = 0; i < N_PERCENTILES; i++) {
         char name[32], what[32];
         snprintf(name, sizeof name, "p%g_increase", compared_percentiles[i]);
@@ -380,16 +362,12 @@ latency_checks(gate_ctx *g, const uint64_t values[2], double alpha)
         sw_gate_check *c = comparison_add(g, name, sp->max_latency_increase, values);
         if (c == NULL)
             break;
-        sw_canary_result cr = {.estimate = NAN, .lower = NAN, .upper = NAN};
-        if (measured)
-            sw_canary_latency_at(*cmp, compared_percentiles[i], sp->max_latency_increase, alpha,
-                                 &cr);
+        sw_canary_result cr = results[i];
         if (!g->cmp_enough || measured)
             comparison_judge(g, c, &cr, what, "latency values");
         else if (g->unmeasured == NULL)
             g->unmeasured = c->name; /* requests counted but no latency recorded */
     }
-    sw_canary_latencies_free(own);
 }
 
 static void

@@ -55,6 +55,8 @@ sw_snapshot_source_free(sw_snapshot_source *src)
     if (src == NULL)
         return;
     sw_snapshot_unref(src->latest);
+    sw_gate_scratch_free(src->prepared);
+    sw_snapshot_unref(atomic_load(&src->retired));
     pthread_mutex_destroy(&src->latest_lock);
     pthread_rwlock_destroy(&src->lock);
     pthread_rwlock_destroy(&src->shared);
@@ -654,7 +656,20 @@ sw_snapshot_lookup
 sw_snapshot_metrics(const sw_snapshot *s, sw_expo_format format, const sw_buf **ret)
 {
     size_t which = format == SW_EXPO_OPENMETRICS ? 1 : format == SW_EXPO_PROTOBUF ? 2 : 0;
+    /* Before this render allocates its body: the one replaced and its own are never both held
+     * for the render's sake. */
+    if (s->source != NULL)
+        sw_snapshot_unref(atomic_exchange(&s->source->retired, NULL));
     return lazy_get(s, (lazy_body *)&s->bodies[which], write_metrics, which, METRICS_BODY_MAX, ret);
+}
+
+bool
+sw_snapshot_keeps_metrics(const sw_snapshot *s)
+{
+    for (size_t i = 0; i < N_FORMATS; i++)
+        if (atomic_load(&((lazy_body *)&s->bodies[i])->body) != NULL)
+            return true;
+    return false;
 }
 
 /* ------------------------------------------------------------------ reading */

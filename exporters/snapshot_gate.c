@@ -393,10 +393,12 @@ wanted_order(const sw_snapshot *s, const uint8_t *want, size_t **ret)
  * snapshots before (a pipeline polling) the SW_SNAPSHOT_PREPARE_POLLED_MAX asked most often of
  * the last one, at most SW_SNAPSHOT_PREPARE_MAX in all: the work follows the questions, not the
  * services, and a sweep over every service's gate costs its own threads, not the tick. The answers
- * share one scratch (sw_gate_scratch): its sides allocated once, a side merged for one answer
- * reused by the next where it holds the same intervals (a series' windows in increasing order,
- * entries being sorted so; a baseline asked of itself and compared with). Out of memory (or no
- * evaluator yet): nothing prepared, every answer computed when asked for.
+ * share the source's scratch (sw_gate_scratch), kept from one snapshot to the next: a side merged
+ * for one answer is reused by the next that loads it (a series' windows in increasing order,
+ * entries being sorted so; a baseline asked of itself and compared with), and a question
+ * prepared again at the next tick (a pipeline polling) has its sides brought forward by the
+ * interval that arrived and the one that left, not merged again. Out of memory (or no evaluator
+ * yet): nothing prepared, every answer computed when asked for.
  */
 static void
 prepare_gates(sw_snapshot *s, const sw_snapshot *previous)
@@ -410,7 +412,10 @@ prepare_gates(sw_snapshot *s, const sw_snapshot *previous)
     want_marked(s, want);
     want_asked(s, previous, want);
     size_t *order, n = wanted_order(s, want, &order), done = 0, polled = 0;
-    sw_gate_scratch *x = NULL; /* for the first answer; still NULL (out of memory): each alone */
+    sw_snapshot_source *src = s->source;
+    if (n > 0 && src != NULL && src->prepared == NULL)
+        (void)sw_gate_scratch_new(&src->prepared, NULL); /* still NULL: each answer alone */
+    sw_gate_scratch *x = src != NULL ? src->prepared : NULL;
     for (size_t k = 0; k < n && done < SW_SNAPSHOT_PREPARE_MAX; k++) {
         gate_entry *e = &s->gates[order[k]];
         bool marked = want[order[k]] == WANTED_MARKED;
@@ -418,17 +423,14 @@ prepare_gates(sw_snapshot *s, const sw_snapshot *previous)
             break;
         if (atomic_load(&e->answer) != NULL)
             continue;
-        if (done == 0)
-            (void)sw_gate_scratch_new(&x, NULL);
         gate_answer *a = compute_gate(s, e, s->at_ms, x);
         if (a != NULL)
             keep_answer(e, a);
         done++;
         polled += !marked;
     }
-    if (s->source != NULL)
-        atomic_fetch_add(&s->source->gates_prepared, done);
-    sw_gate_scratch_free(x);
+    if (src != NULL)
+        atomic_fetch_add(&src->gates_prepared, done);
     free(order);
     free(want);
 }
@@ -439,8 +441,12 @@ sw_snapshot_prepare(sw_snapshot *s)
     if (s->source == NULL)
         return;
     prepare_gates(s, s->previous);
-    sw_snapshot_unref(s->previous);
+    sw_snapshot *p = s->previous;
     s->previous = NULL;
+    /* Its /metrics bodies unmapped by the next render (a render worker), not here. */
+    if (p != NULL && sw_snapshot_keeps_metrics(p))
+        p = atomic_exchange(&s->source->retired, p);
+    sw_snapshot_unref(p);
 }
 
 /* ------------------------------------------------------------------ the gate API */

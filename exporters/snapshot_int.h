@@ -40,6 +40,13 @@ struct sw_snapshot_source {
     atomic_size_t last_size[N_FORMATS]; /* of the last /metrics body, to allocate it at once */
     pthread_mutex_t latest_lock;
     sw_snapshot *latest; /* the last one built (a reference): whose questions to prepare */
+    /* The sides the prepared answers merged, kept for the next snapshot's (the same questions
+     * brought forward by the intervals that arrived): used by the preparing thread only. */
+    sw_gate_scratch *prepared;
+    /* A snapshot replaced while it kept a /metrics body (17 MB at 1,000 services): let go by the
+     * next /metrics render, so that the render workers unmap the bodies they made, not the tick
+     * (which lets it go itself only when no render came before the next one replaced). */
+    _Atomic(sw_snapshot *) retired;
 };
 
 /* A computed gate answer: its verdict and JSON. */
@@ -106,6 +113,9 @@ void sw_snapshot_guard_leave(const sw_snapshot *s);
 
 /* The rules index of a service, or of the service of a label value's key; -1 when unknown. */
 ptrdiff_t sw_snapshot_service_index(const sw_snapshot *s, const char *service);
+
+/* Whether a /metrics body of s has been rendered and kept. */
+bool sw_snapshot_keeps_metrics(const sw_snapshot *s);
 
 /* Gate entries' order: (service, env, window). */
 int sw_snapshot_entry_cmp(const void *pa, const void *pb);

@@ -289,15 +289,20 @@ sw_status sw_eval_gate(const sw_eval *ev, const char *service, const char *env, 
                        sw_gate_result *ret, sw_err *err);
 
 /*
- * What a run of gate answers on one thread reuses (a tick preparing a snapshot's answers, a
- * render asking every series'): the merged sides' histograms, allocated once and cleared where
- * they held values, and the last sides merged, so a side loaded again over the same or a longer
- * window ending at the same time (the baseline of each candidate, a series' offered windows) is
- * not merged again. Valid only while the evaluator does not change: free it before it does.
+ * What runs of gate answers on one thread reuse (a tick preparing a snapshot's answers, from
+ * tick to tick; a render asking every series'): each side's merged latency kept by series and
+ * intervals, so a side loaded again (the baseline of each candidate, a series' longer windows,
+ * the same question at the next tick) is brought to its window by the intervals that arrived or
+ * left since, not merged again; and the latency comparisons' arrays. Series forgotten or
+ * replaced since are never matched; use it on one thread at a time, never while the evaluator
+ * changes. Eight sides of 188 KB at most.
  */
 typedef struct sw_gate_scratch sw_gate_scratch;
 sw_status sw_gate_scratch_new(sw_gate_scratch **ret, sw_err *err);
 void sw_gate_scratch_free(sw_gate_scratch *x); /* NULL: nothing */
+
+/* Intervals merged into or taken out of x's sides, ever (a run's work, for tests and benches). */
+uint64_t sw_gate_scratch_intervals(const sw_gate_scratch *x);
 
 /* sw_eval_gate through x (NULL: as sw_eval_gate): the same answer. */
 sw_status sw_eval_gate_with(const sw_eval *ev, const char *service, const char *env,
