@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "heap.h"
 #include "slawatch/rng.h"
 #include "slawatch/eval.h"
 
@@ -228,13 +229,6 @@ cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static size_t
-heap_bytes(void)
-{
-    struct mallinfo2 mi = mallinfo2();
-    return mi.uordblks + mi.hblkhd;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -247,7 +241,7 @@ main(int argc, char **argv)
     }
     prod_init(&p);
     feeder_init(&f, samples);
-    size_t before = heap_bytes();
+    size_t before = bench_heap_in_use();
     sw_eval *ev;
     if (sw_eval_new(&p.rules, &ev, NULL) != SW_OK)
         return 1;
@@ -258,7 +252,7 @@ main(int argc, char **argv)
         advance(ev, t + BASE_MS);
     }
     double feed_s = now_s() - feed_start;
-    size_t bytes = heap_bytes() - before;
+    size_t bytes = bench_heap_in_use() - before;
     static double ms[TIMED_TICKS];
     for (int k = 0; k < TIMED_TICKS; k++, t += BASE_MS) {
         tick(&f, ev, &p, t);

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "heap.h"
 #include "slawatch/buf.h"
 #include "slawatch/err.h"
 #include "slawatch/hdr.h"
@@ -44,13 +45,6 @@ cpu_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static size_t
-heap_in_use(void)
-{
-    struct mallinfo2 mi = mallinfo2();
-    return mi.uordblks + mi.hblkhd; /* the arenas' chunks and the blocks mmap'd apart */
 }
 
 static void
@@ -189,7 +183,7 @@ bench_moving(sw_history *h, const sw_history_config *cfg, int64_t now)
     sw_err err = {0};
     uint64_t sink = 0;
     double spent[2] = {0, 0};
-    size_t before = heap_in_use();
+    size_t before = bench_heap_in_use();
     for (int64_t i = 0; i < DAY_INTERVALS; i++) {
         sw_sli_interval iv;
         sw_sums add;
@@ -217,28 +211,14 @@ bench_moving(sw_history *h, const sw_history_config *cfg, int64_t now)
     double per = (double)DAY_INTERVALS * N_TICK_WINDOWS * 2.0;
     printf("sum_tick_windows_moving_searched %.1f ns\n", spent[0] / per);
     printf("sum_tick_windows_moving_fingers %.1f ns\n", spent[1] / per);
-    printf("fingers_bytes %zu B\n", heap_in_use() - before);
+    printf("fingers_bytes %zu B\n", bench_heap_in_use() - before);
     printf("sum_moving_checksum %llu count\n", (unsigned long long)sink);
-}
-
-/* glibc's per-thread caches count the chunks they hold as in use: run again without them,
- * so that the bytes are the history's alone. */
-static void
-without_thread_caches(char **argv)
-{
-    const char *tunables = getenv("GLIBC_TUNABLES");
-    if (tunables != NULL && strstr(tunables, "glibc.malloc.tcache_count=0") != NULL)
-        return;
-    setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0", 1);
-    execv("/proc/self/exe", argv);
-    fprintf(stderr, "bench_history: cannot run again without thread caches\n");
-    exit(1);
 }
 
 int
 main(int argc, char **argv)
 {
-    without_thread_caches(argv);
+    bench_without_thread_caches("bench_history", argv);
     const char *path = argc > 1 ? argv[1] : "rules/production.yaml";
     int days = argc > 2 ? atoi(argv[2]) : 31;
     sw_rules *rules;
@@ -258,10 +238,10 @@ main(int argc, char **argv)
     int64_t now = T0 + days * INT64_C(86400000);
     for (int with_latency = 0; with_latency < 2; with_latency++) {
         sw_history h;
-        size_t before = heap_in_use();
+        size_t before = bench_heap_in_use();
         sw_history_init(&h, cfg);
         double append_ns = feed(&h, cfg, days, with_latency);
-        size_t held = heap_in_use() - before + sizeof h; /* the series embeds h */
+        size_t held = bench_heap_in_use() - before + sizeof h; /* the series embeds h */
         const char *what = with_latency ? "with_latency" : "counts";
         printf("bytes_per_series_%s %zu B\n", what, held);
         if (!with_latency) {

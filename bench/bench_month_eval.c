@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "heap.h"
 #include "slawatch/buf.h"
 #include "slawatch/err.h"
 #include "slawatch/eval.h"
@@ -61,25 +62,6 @@ cpu_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static size_t
-heap_in_use(void)
-{
-    struct mallinfo2 mi = mallinfo2();
-    return mi.uordblks + mi.hblkhd;
-}
-
-/* glibc's per-thread caches count the chunks they hold as in use: run again without them. */
-static void
-without_thread_caches(char **argv)
-{
-    const char *tunables = getenv("GLIBC_TUNABLES");
-    if (tunables != NULL && strstr(tunables, "glibc.malloc.tcache_count=0") != NULL)
-        return;
-    setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0", 1);
-    execv("/proc/self/exe", argv);
-    die("cannot run again without thread caches", NULL);
 }
 
 /* The rules file's text with its services replaced by svc0 .. svcN-1 of two environments (as
@@ -196,7 +178,7 @@ print_kinds(const sw_eval *ev)
 int
 main(int argc, char **argv)
 {
-    without_thread_caches(argv);
+    bench_without_thread_caches("bench_month_eval", argv);
     int n = argc > 1 ? atoi(argv[1]) : 20;
     int days = argc > 2 ? atoi(argv[2]) : 30;
     int fine_hours = argc > 3 ? atoi(argv[3]) : 72;
@@ -210,7 +192,7 @@ main(int argc, char **argv)
         die(path, &err);
     sw_rng r = {2026};
     sw_hdr **hours = pool_of(&r, (int)(HOUR_MS / BASE_MS)), **bases = pool_of(&r, 1);
-    size_t before = heap_in_use();
+    size_t before = bench_heap_in_use();
     sw_eval *ev;
     if (sw_eval_new(rules, &ev, &err) != SW_OK)
         die("evaluator", &err);
@@ -229,7 +211,7 @@ main(int argc, char **argv)
     }
     double t2 = cpu_s();
     malloc_trim(0);
-    size_t held = heap_in_use() - before;
+    size_t held = bench_heap_in_use() - before;
     printf("services %d count\n", n);
     printf("days %d days\n", days);
     printf("fine_hours %d h\n", fine_hours);

@@ -160,35 +160,6 @@ test_decode_counts_below_thresholds(void **state)
     sw_hdr_free(h);
 }
 
-static void
-test_interval_packs_in_under_two_and_a_half_bytes_a_bucket(void **state)
-{
-    (void)state;
-    sw_err err = {0};
-    sw_rng rng = {11};
-    sw_buf buf;
-    sw_buf_init(&buf, SIZE_MAX);
-    sw_hdr *empty = histogram(&sw_hdr_latency_config);
-    sw_chist *c;
-    assert_int_equal(sw_chist_pack(empty, &buf, &c, &err), SW_OK);
-    int64_t header = (int64_t)sw_chist_size(c); /* the size of a packed form without buckets */
-    sw_chist_free(c);
-    sw_hdr_free(empty);
-    int64_t bytes = 0, buckets = 0;
-    for (int round = 0; round < 100; round++) {
-        sw_hdr *h = histogram(&sw_hdr_latency_config);
-        for (int i = 0; i < 250; i++)
-            sw_hdr_record(h, sw_rng_lognormal_us(&rng, 80000, 0.5));
-        assert_int_equal(sw_chist_pack(h, &buf, &c, &err), SW_OK);
-        bytes += (int64_t)sw_chist_size(c) - header;
-        buckets += sw_hdr_recorded_buckets(h);
-        sw_chist_free(c);
-        sw_hdr_free(h);
-    }
-    assert_true(bytes * 2 <= buckets * 5);
-    sw_buf_fini(&buf);
-}
-
 /* Counts of 1 take no count token: 250 log-normal values over thousands of buckets, counts of 1
  * almost everywhere and gaps of tens of widths, about a byte a bucket. */
 static void
@@ -375,7 +346,6 @@ main(void)
         cmocka_unit_test(test_edges_of_the_latency_layout),
         cmocka_unit_test(test_other_layouts),
         cmocka_unit_test(test_decode_counts_below_thresholds),
-        cmocka_unit_test(test_interval_packs_in_under_two_and_a_half_bytes_a_bucket),
         cmocka_unit_test(test_interval_packs_in_a_byte_and_a_quarter_a_bucket),
         cmocka_unit_test(test_read_up_and_down),
         cmocka_unit_test(test_tokens_at_their_edges),
