@@ -800,11 +800,24 @@ sw_accum_take_encoded(sw_accum *a, int64_t until_ms, sw_accum_encoded_sink sink,
     return first;
 }
 
+/* Under the lock. The last complete take's mark, or the start of an interval still open before
+ * it: a series first seen after that take may have opened one (a late source's first batch is
+ * not late for a series without a take yet). */
+int64_t
+sw_accum_taken_until_locked(const sw_accum *a)
+{
+    int64_t mark = a->taken_from_ms;
+    for (size_t i = 0; i < a->n_series; i++)
+        if (a->series[i].n_open > 0 && a->series[i].open[0].start_ms < mark)
+            mark = a->series[i].open[0].start_ms;
+    return mark;
+}
+
 int64_t
 sw_accum_taken_until(sw_accum *a)
 {
     pthread_mutex_lock(&a->lock);
-    int64_t mark = a->taken_from_ms;
+    int64_t mark = sw_accum_taken_until_locked(a);
     pthread_mutex_unlock(&a->lock);
     return mark;
 }

@@ -74,4 +74,7 @@ sw_status sw_accum_decode_entries(const uint8_t *p, size_t len, int64_t skip_bef
  * the horizon (it was within it when accepted). */
 sw_status sw_accum_commit_locked(sw_accum *a, sw_accum_batch *b, bool replaying, sw_err *err);
 
+/* sw_accum_taken_until with a->lock held. */
+int64_t sw_accum_taken_until_locked(const sw_accum *a);
+
 #endif

@@ -280,7 +280,7 @@ sw_accum_journal_compact(sw_accum *a, sw_err *err)
     /* Under the lock: no commit may land between the snapshot and the switch. */
     pthread_mutex_lock(&a->lock);
     bool kept;
-    sw_status st = sw_journal_keep_from(a->journal, a->taken_from_ms, &kept, err);
+    sw_status st = sw_journal_keep_from(a->journal, sw_accum_taken_until_locked(a), &kept, err);
     if (st == SW_OK && !kept)
         st = encode_open(a, err);
     pthread_mutex_unlock(&a->lock);

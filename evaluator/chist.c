@@ -367,11 +367,13 @@ value_before(int64_t value, uint64_t gap, bool scaled)
     if (!scaled)
         return value - (int64_t)gap;
     for (unsigned s = gap_shift(value);; s--) {
-        if (gap > (uint64_t)value >> s)
-            continue;
-        int64_t prev = value - (int64_t)(gap << s);
-        if (gap_shift(prev) >= s)
-            return prev;
+        if (gap <= (uint64_t)value >> s) {
+            int64_t prev = value - (int64_t)(gap << s);
+            if (gap_shift(prev) >= s)
+                return prev;
+        }
+        if (s == 0)
+            return 0; /* a gap longer than value: only corrupt tokens, read as the layout's floor */
     }
 }
 

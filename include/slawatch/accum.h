@@ -141,8 +141,9 @@ sw_status sw_accum_take(sw_accum *a, int64_t until_ms, sw_accum_sink sink, void 
 
 /*
  * Every interval starting before this mark has been handed to a take's sink (INT64_MIN before
- * the first take that detached every series): the most a store may record as taken, and where
- * the journal's compaction cuts.
+ * the first take that detached every series; earlier when a series first seen since has opened
+ * an interval before it): the most a store may record as taken, and where the journal's
+ * compaction cuts.
  */
 int64_t sw_accum_taken_until(sw_accum *a);
 

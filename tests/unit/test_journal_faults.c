@@ -189,6 +189,39 @@ test_take_out_of_memory_keeps_the_series_open(void **state)
     unlink(path);
 }
 
+/* A series first seen after a take, with data for an interval before the take's mark (a late
+ * source's first batch): its interval is open, so the compaction keeps its record and the mark a
+ * store may record stays before it. */
+static void
+test_new_series_before_the_mark_kept(void **state)
+{
+    (void)state;
+    char path[128];
+    fresh_path(path, sizeof path, "late-series");
+    sw_accum *a;
+    size_t n;
+    assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
+    assert_int_equal(sw_accum_journal_open(a, path, INT64_MIN, &n, NULL), SW_OK);
+    assert_int_equal(sw_accum_add_counts(a, "api", "blue", T0 + 100, 11, 0, NULL), SW_OK);
+    taken t = {0};
+    assert_int_equal(sw_accum_take(a, T0 + 2 * BASE, collect, &t, NULL), SW_OK);
+    assert_int_equal(t.requests[1][0], 11);
+    assert_int_equal(sw_accum_taken_until(a), T0 + 2 * BASE);
+    assert_int_equal(sw_accum_add_counts(a, "api", "green", T0 + BASE + 100, 7, 0, NULL), SW_OK);
+    assert_int_equal(sw_accum_taken_until(a), T0 + BASE);
+    assert_int_equal(sw_accum_journal_compact(a, NULL), SW_OK);
+    sw_accum_free(a); /* kill -9 */
+
+    assert_int_equal(sw_accum_new(BASE, &a, NULL), SW_OK);
+    assert_int_equal(sw_accum_journal_open(a, path, T0 + BASE, &n, NULL), SW_OK);
+    memset(&t, 0, sizeof t);
+    assert_int_equal(sw_accum_take(a, INT64_MAX, collect, &t, NULL), SW_OK);
+    assert_int_equal(t.n, 1);
+    assert_int_equal(t.requests[0][1], 7);
+    sw_accum_free(a);
+    unlink(path);
+}
+
 /* ------------------------------------------------------------------ torn appends */
 
 typedef struct replayed {
@@ -314,6 +347,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_take_out_of_memory_keeps_the_series_open),
+        cmocka_unit_test(test_new_series_before_the_mark_kept),
         cmocka_unit_test(test_torn_append_refuses_until_cut),
         cmocka_unit_test(test_torn_journal_mended_by_a_compaction),
         cmocka_unit_test(test_new_file_synced_before_its_rename),
