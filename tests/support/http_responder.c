@@ -6,6 +6,7 @@
 #include "http_responder.h"
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -23,6 +24,7 @@ struct http_responder {
     pthread_t accept_thread;
     atomic_bool stopping;
     atomic_int active;
+    atomic_int hanging, most_hanging; /* /hang requests whose client is still connected */
     pthread_mutex_t lock;
     char last[8192];
 };
@@ -70,14 +72,48 @@ respond(int fd, int status, const char *body, size_t body_len)
                      "HTTP/1.1 %d X\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
                      "Connection: close\r\n\r\n",
                      status, body_len);
-    if (write(fd, head, (size_t)n) < 0)
+    /* MSG_NOSIGNAL: a client that gave up (a timeout under test) must not kill the test. */
+    if (send(fd, head, (size_t)n, MSG_NOSIGNAL) < 0)
         return;
     for (size_t off = 0; off < body_len;) {
-        ssize_t w = write(fd, body + off, body_len - off);
+        ssize_t w = send(fd, body + off, body_len - off, MSG_NOSIGNAL);
         if (w <= 0)
             return;
         off += (size_t)w;
     }
+}
+
+/* Wait up to ms for the client to close: false then (it sends nothing more after its request).
+ * Woken at once by the close, so a client that gives up stops being counted before it could
+ * open its next connection. */
+static bool
+client_stays(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
+    if (poll(&p, 1, ms) <= 0)
+        return true;
+    char c;
+    return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/* Answer nothing for up to ms, or until the client gives up; counted while it waits. */
+static void
+hang(http_responder *r, int fd, long ms)
+{
+    int now = atomic_fetch_add(&r->hanging, 1) + 1;
+    for (int most = atomic_load(&r->most_hanging);
+         now > most && !atomic_compare_exchange_weak(&r->most_hanging, &most, now);)
+        ;
+    for (long waited = 0; waited < ms && !atomic_load(&r->stopping) && client_stays(fd, 20);
+         waited += 20)
+        ;
+    atomic_fetch_sub(&r->hanging, 1);
+}
+
+int
+http_responder_most_hanging(http_responder *r)
+{
+    return atomic_load(&r->most_hanging);
 }
 
 static void
@@ -100,8 +136,7 @@ serve(http_responder *r, int fd)
         respond(fd, 200, body, (size_t)arg);
         free(body);
     } else if (sscanf(path, "/hang/%ld", &arg) == 1) {
-        for (long waited = 0; waited < arg && !atomic_load(&r->stopping); waited += 20)
-            sleep_ms(20);
+        hang(r, fd, arg);
     } else if (strcmp(path, "/echo") == 0 || strncmp(path, "/echo/", 6) == 0) {
         respond(fd, 200, req, len);
     } else {

@@ -28,4 +28,8 @@ void http_responder_url(const http_responder *r, const char *path, char *out, si
 /* Copy of the last request's text (line, headers, body) into out, NUL-terminated. */
 void http_responder_last_request(http_responder *r, char *out, size_t cap);
 
+/* The most /hang/MS requests waiting at once with their clients connected (a client that gives
+ * up ends its wait), since the start. */
+int http_responder_most_hanging(http_responder *r);
+
 #endif
