@@ -258,6 +258,17 @@ replay(const char *path)
     return r;
 }
 
+/* A new process replays exactly want[0..n) of path, in order; path removed after. */
+static void
+assert_replays(const char *path, const char *const *want, size_t n)
+{
+    replayed r = replay(path);
+    assert_int_equal(r.n, n);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(r.text[i], want[i]);
+    unlink(path);
+}
+
 static void
 test_torn_append_refuses_until_cut(void **state)
 {
@@ -275,11 +286,7 @@ test_torn_append_refuses_until_cut(void **state)
     assert_int_equal(append(j, "four", 4), SW_OK);      /* the cut works again */
     assert_int_equal(sw_journal_sync(j, NULL), SW_OK);
     sw_journal_close(j); /* kill -9 */
-    replayed r = replay(path);
-    assert_int_equal(r.n, 2);
-    assert_string_equal(r.text[0], "one");
-    assert_string_equal(r.text[1], "four");
-    unlink(path);
+    assert_replays(path, (const char *const[]){"one", "four"}, 2);
 }
 
 static void
@@ -304,11 +311,7 @@ test_torn_journal_mended_by_a_compaction(void **state)
     assert_int_equal(append(j, "after", 6), SW_OK);
     assert_int_equal(sw_journal_sync(j, NULL), SW_OK);
     sw_journal_close(j); /* kill -9 */
-    replayed r = replay(path);
-    assert_int_equal(r.n, 2);
-    assert_string_equal(r.text[0], "open");
-    assert_string_equal(r.text[1], "after");
-    unlink(path);
+    assert_replays(path, (const char *const[]){"open", "after"}, 2);
 }
 
 /* ------------------------------------------------------------------ sync before rename */
@@ -336,10 +339,7 @@ test_new_file_synced_before_its_rename(void **state)
     assert_int_equal(renames, 2);
     assert_int_equal(renames_unsynced, 0);
     sw_journal_close(j);
-    replayed r = replay(path);
-    assert_int_equal(r.n, 1);
-    assert_string_equal(r.text[0], "c");
-    unlink(path);
+    assert_replays(path, (const char *const[]){"c"}, 1);
 }
 
 int
